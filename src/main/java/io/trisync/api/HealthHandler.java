@@ -1,0 +1,40 @@
+package io.trisync.api;
+
+import io.trisync.store.Stores;
+import io.vertx.core.Handler;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+
+/**
+ * {@code GET /health}: 200 {@code {"status": "UP", "node": …, "stores": {…}}} when all three stores
+ * answer, 503 with {@code "status": "DOWN"} and each store's state when any does not.
+ */
+public final class HealthHandler implements Handler<RoutingContext> {
+
+  private final Stores stores;
+  private final String nodeId;
+
+  public HealthHandler(Stores stores, String nodeId) {
+    this.stores = stores;
+    this.nodeId = nodeId;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    stores.health().onComplete(done -> {
+      JsonObject states = done.result();
+      boolean up = states.stream().allMatch(e -> "UP".equals(((JsonObject) e.getValue()).getString("status")));
+      ctx.response()
+          .setStatusCode(up ? 200 : 503)
+          .putHeader("Content-Type", "application/json")
+          .putHeader("Cache-Control", "no-store")
+          .end(new JsonObject()
+              .put("status", up ? "UP" : "DOWN")
+              .put("node", nodeId)
+              .put("stores", states)
+              .put("timestamp", Instant.now().toString())
+              .encode());
+    });
+  }
+}

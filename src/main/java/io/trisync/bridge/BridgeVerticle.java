@@ -1,0 +1,62 @@
+package io.trisync.bridge;
+
+import io.trisync.api.FailureHandler;
+import io.trisync.api.HealthHandler;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public HTTP server of a node: {@code /health}, {@code /metrics} (Prometheus) and, as the
+ * capabilities land, the REST API under {@code /api} and the SockJS bridge at {@code /eventbus}.
+ * Stateless: a node may run several instances on the same port.
+ */
+public final class BridgeVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BridgeVerticle.class);
+
+  private final TrisyncConfig config;
+  private final Stores stores;
+  private final String metricsRegistry;
+  private HttpServer server;
+
+  public BridgeVerticle(TrisyncConfig config, Stores stores, String metricsRegistry) {
+    this.config = config;
+    this.stores = stores;
+    this.metricsRegistry = metricsRegistry;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
+    if (metricsRegistry != null) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
+    }
+    router.route().last().handler(ctx -> ctx.fail(404));
+    router.route().failureHandler(new FailureHandler());
+    return vertx.createHttpServer()
+        .requestHandler(router)
+        .listen(config.httpPort(), "0.0.0.0")
+        .onSuccess(s -> {
+          server = s;
+          LOG.info("HTTP server of node {} listening on port {}", config.nodeId(), s.actualPort());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  /** The port actually bound (useful when configured as 0). */
+  public int port() {
+    return server == null ? -1 : server.actualPort();
+  }
+}

@@ -1,0 +1,61 @@
+package io.trisync.embedded;
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded MongoDB-wire server ({@code mongo-java-server}) on 127.0.0.1: H2 MVStore backend in
+ * {@code dataDir/mongo/trisync.mv} when persisting, memory backend otherwise. It has no sessions, so
+ * trisync never relies on multi-document transactions.
+ */
+public final class EmbeddedMongo implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedMongo.class);
+
+  private final MongoServer server;
+  private final int port;
+
+  private EmbeddedMongo(MongoServer server, int port) {
+    this.server = server;
+    this.port = port;
+  }
+
+  /** Starts on 127.0.0.1:{@code port} (0 picks a free port); {@code dataDir} null keeps data in memory. */
+  public static EmbeddedMongo start(int port, Path dataDir) throws IOException {
+    MongoBackend backend;
+    if (dataDir == null) {
+      backend = new MemoryBackend();
+    } else {
+      Files.createDirectories(dataDir);
+      backend = new H2Backend(dataDir.resolve("trisync.mv").toString());
+    }
+    MongoServer server = new MongoServer(backend);
+    server.bind("127.0.0.1", port);
+    int bound = server.getLocalAddress().getPort();
+    LOG.info("Embedded MongoDB-wire server listening on 127.0.0.1:{} ({})", bound,
+        dataDir == null ? "in memory" : "persisting under " + dataDir);
+    return new EmbeddedMongo(server, bound);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** A connection string for this server. */
+  public String connectionString() {
+    return "mongodb://127.0.0.1:" + port;
+  }
+
+  /** Stops listening, closes cursors and the backend (which commits the H2 store). */
+  @Override
+  public void close() {
+    server.shutdown();
+  }
+}

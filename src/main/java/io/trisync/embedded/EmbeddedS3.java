@@ -1,0 +1,78 @@
+package io.trisync.embedded;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.gaul.s3proxy.BlobStores;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.blobstore.BlobStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded S3-API server (s3proxy) on 127.0.0.1, checking AWS signature v4 (or v2) against the
+ * configured access and secret key. Filesystem blob store under {@code dataDir/s3} when persisting,
+ * the transient (in-memory) store otherwise.
+ */
+public final class EmbeddedS3 implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedS3.class);
+
+  private final S3Proxy proxy;
+
+  private EmbeddedS3(S3Proxy proxy) {
+    this.proxy = proxy;
+  }
+
+  /** Starts on 127.0.0.1:{@code port} (0 picks a free port); {@code dataDir} null keeps data in memory. */
+  public static EmbeddedS3 start(int port, Path dataDir, String accessKey, String secretKey) throws Exception {
+    Properties props = new Properties();
+    String provider = "transient";
+    if (dataDir != null) {
+      Files.createDirectories(dataDir);
+      props.setProperty("jclouds.filesystem.basedir", dataDir.toAbsolutePath().toString());
+      provider = "filesystem";
+    }
+    props.setProperty("jclouds.identity", accessKey);
+    props.setProperty("jclouds.credential", secretKey);
+    BlobStore store = BlobStores.create(provider, props);
+    S3Proxy proxy =
+        S3Proxy.builder()
+            .blobStore(store)
+            .endpoint(URI.create("http://127.0.0.1:" + port))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
+            .jettyMaxThreads(64)
+            .build();
+    proxy.start();
+    waitStarted(proxy);
+    LOG.info("Embedded S3-API server listening on 127.0.0.1:{} ({})", proxy.getPort(),
+        dataDir == null ? "in memory" : "persisting under " + dataDir);
+    return new EmbeddedS3(proxy);
+  }
+
+  public int port() {
+    return proxy.getPort();
+  }
+
+  /** The endpoint URL for S3 clients. */
+  public String endpoint() {
+    return "http://127.0.0.1:" + proxy.getPort();
+  }
+
+  @Override
+  public void close() throws Exception {
+    proxy.stop();
+  }
+
+  private static void waitStarted(S3Proxy proxy) throws IOException, InterruptedException {
+    for (int i = 0; i < 200 && !"STARTED".equals(proxy.getState()); i++) {
+      Thread.sleep(25);
+    }
+    if (!"STARTED".equals(proxy.getState())) {
+      throw new IOException("s3proxy did not start: state " + proxy.getState());
+    }
+  }
+}
