@@ -63,7 +63,7 @@ public final class S3BlobStore implements BlobStore {
             .httpClientBuilder(NettyNioAsyncHttpClient.builder()
                 .maxConcurrency(128)
                 .connectionTimeout(Duration.ofSeconds(5))
-                .connectionAcquisitionTimeout(Duration.ofSeconds(30)))
+                .connectionAcquisitionTimeout(Duration.ofSeconds(7)))
             .overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMinutes(5)))
             .build();
   }
