@@ -7,8 +7,8 @@ import io.trisync.bridge.BridgeVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedStack;
 import io.trisync.store.Stores;
-import io.vertx.core.Future;
 import io.vertx.core.Deployable;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
@@ -32,133 +32,141 @@ import org.slf4j.LoggerFactory;
  */
 public final class Node {
 
-  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+    private static final Logger LOG = LoggerFactory.getLogger(Node.class);
 
-  private final TrisyncConfig config;
-  private final EmbeddedStack stack;
-  private final Vertx vertx;
-  private final Stores stores;
-  private final List<String> deployments = new ArrayList<>();
-  private BridgeVerticle bridge;
+    private final TrisyncConfig config;
+    private final EmbeddedStack stack;
+    private final Vertx vertx;
+    private final Stores stores;
+    private final List<String> deployments = new ArrayList<>();
+    private BridgeVerticle bridge;
 
-  private Node(TrisyncConfig config, EmbeddedStack stack, Vertx vertx, Stores stores) {
-    this.config = config;
-    this.stack = stack;
-    this.vertx = vertx;
-    this.stores = stores;
-  }
-
-  /**
-   * Starts a node. Blocks while the embedded stack starts (it is plain threads, not Vert.x), then
-   * completes the returned future when every verticle is deployed.
-   */
-  public static Future<Node> start(TrisyncConfig configured, boolean clustered) {
-    EmbeddedStack stack;
-    try {
-      stack = EmbeddedStack.start(configured);
-    } catch (Exception e) {
-      return Future.failedFuture(e);
+    private Node(TrisyncConfig config, EmbeddedStack stack, Vertx vertx, Stores stores) {
+        this.config = config;
+        this.stack = stack;
+        this.vertx = vertx;
+        this.stores = stores;
     }
-    TrisyncConfig config = stack.config();
-    Future<Vertx> vertx;
-    try {
-      vertx = clustered ? builder(config).withClusterManager(new HazelcastClusterManager(hazelcastConfig(config)))
-          .buildClustered() : Future.succeededFuture(builder(config).build());
-    } catch (RuntimeException | LinkageError e) {
-      vertx = Future.failedFuture(e);
+
+    /**
+     * Starts a node. Blocks while the embedded stack starts (it is plain threads, not Vert.x), then
+     * completes the returned future when every verticle is deployed.
+     */
+    public static Future<Node> start(TrisyncConfig configured, boolean clustered) {
+        EmbeddedStack stack;
+        try {
+            stack = EmbeddedStack.start(configured);
+        } catch (Exception e) {
+            return Future.failedFuture(e);
+        }
+        TrisyncConfig config = stack.config();
+        Future<Vertx> vertx;
+        try {
+            vertx = clustered
+                    ? builder(config)
+                            .withClusterManager(new HazelcastClusterManager(hazelcastConfig(config)))
+                            .buildClustered()
+                    : Future.succeededFuture(builder(config).build());
+        } catch (RuntimeException | LinkageError e) {
+            vertx = Future.failedFuture(e);
+        }
+        return vertx.recover(e -> {
+                    stack.close();
+                    return Future.failedFuture(e);
+                })
+                .compose(v -> {
+                    Node node = new Node(config, stack, v, Stores.create(v, config));
+                    return node.deployAll().map(node).recover(e -> node.stop()
+                            .transform(ignored -> Future.failedFuture(e)));
+                });
     }
-    return vertx
-        .recover(e -> {
-          stack.close();
-          return Future.failedFuture(e);
-        })
-        .compose(v -> {
-          Node node = new Node(config, stack, v, Stores.create(v, config));
-          return node.deployAll().map(node).recover(e -> node.stop().transform(ignored -> Future.failedFuture(e)));
-        });
-  }
 
-  private Future<Void> deployAll() {
-    return stores.init()
-        .compose(v -> {
-          bridge = new BridgeVerticle(config, stores, metricsRegistry(config));
-          return deploy(bridge);
-        })
-        .onSuccess(v -> LOG.info("Node {} started (http port {}, {})", config.nodeId(), bridge.port(),
-            vertx.isClustered() ? "clustered" : "standalone"));
-  }
-
-  private Future<Void> deploy(Deployable verticle) {
-    String name = verticle.getClass().getSimpleName();
-    return vertx.deployVerticle(verticle)
-        .onSuccess(id -> {
-          deployments.add(id);
-          LOG.info("Deployed {} ({})", name, id);
-        })
-        .onFailure(e -> LOG.error("Could not deploy {}", name, e))
-        .mapEmpty();
-  }
-
-  /** Undeploys verticles, closes store clients, closes Vert.x (leaving the cluster), stops embedded stores. */
-  public Future<Void> stop() {
-    List<Future<Void>> undeploys = new ArrayList<>();
-    for (int i = deployments.size() - 1; i >= 0; i--) {
-      undeploys.add(vertx.undeploy(deployments.get(i)));
+    private Future<Void> deployAll() {
+        return stores.init()
+                .compose(v -> {
+                    bridge = new BridgeVerticle(config, stores, metricsRegistry(config));
+                    return deploy(bridge);
+                })
+                .onSuccess(v -> LOG.info(
+                        "Node {} started (http port {}, {})",
+                        config.nodeId(),
+                        bridge.port(),
+                        vertx.isClustered() ? "clustered" : "standalone"));
     }
-    deployments.clear();
-    return Future.join(undeploys)
-        .eventually(() -> stores.close())
-        .eventually(() -> vertx.close())
-        .eventually(() -> {
-          stack.close();
-          LOG.info("Node {} stopped", config.nodeId());
-          return Future.succeededFuture();
-        })
-        .mapEmpty();
-  }
 
-  public Vertx vertx() {
-    return vertx;
-  }
-
-  public Stores stores() {
-    return stores;
-  }
-
-  /** The configuration in force, embedded stores' addresses filled in. */
-  public TrisyncConfig config() {
-    return config;
-  }
-
-  /** The HTTP port actually bound. */
-  public int httpPort() {
-    return bridge == null ? -1 : bridge.port();
-  }
-
-  private static VertxBuilder builder(TrisyncConfig config) {
-    VertxOptions options = new VertxOptions()
-        .setEventBusOptions(new EventBusOptions().setHost(config.clusterHost()))
-        .setMetricsOptions(new MicrometerMetricsOptions()
-            .setEnabled(true)
-            .setRegistryName(metricsRegistry(config))
-            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
-    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory());
-  }
-
-  private static String metricsRegistry(TrisyncConfig config) {
-    return "trisync-" + config.nodeId();
-  }
-
-  /** {@code cluster.xml} from the working directory, else the copy in the jar; the cluster name from config. */
-  static Config hazelcastConfig(TrisyncConfig config) {
-    Path file = Path.of("cluster.xml");
-    Config hz;
-    try {
-      hz = Files.isRegularFile(file) ? new FileSystemXmlConfig(file.toFile()) : new ClasspathXmlConfig("cluster.xml");
-    } catch (FileNotFoundException e) {
-      throw new IllegalStateException("cluster.xml disappeared while being read", e);
+    private Future<Void> deploy(Deployable verticle) {
+        String name = verticle.getClass().getSimpleName();
+        return vertx.deployVerticle(verticle)
+                .onSuccess(id -> {
+                    deployments.add(id);
+                    LOG.info("Deployed {} ({})", name, id);
+                })
+                .onFailure(e -> LOG.error("Could not deploy {}", name, e))
+                .mapEmpty();
     }
-    hz.setClusterName(config.clusterName());
-    return hz;
-  }
+
+    /** Undeploys verticles, closes store clients, closes Vert.x (leaving the cluster), stops embedded stores. */
+    public Future<Void> stop() {
+        List<Future<Void>> undeploys = new ArrayList<>();
+        for (int i = deployments.size() - 1; i >= 0; i--) {
+            undeploys.add(vertx.undeploy(deployments.get(i)));
+        }
+        deployments.clear();
+        return Future.join(undeploys)
+                .eventually(() -> stores.close())
+                .eventually(() -> vertx.close())
+                .eventually(() -> {
+                    stack.close();
+                    LOG.info("Node {} stopped", config.nodeId());
+                    return Future.succeededFuture();
+                })
+                .mapEmpty();
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public Stores stores() {
+        return stores;
+    }
+
+    /** The configuration in force, embedded stores' addresses filled in. */
+    public TrisyncConfig config() {
+        return config;
+    }
+
+    /** The HTTP port actually bound. */
+    public int httpPort() {
+        return bridge == null ? -1 : bridge.port();
+    }
+
+    private static VertxBuilder builder(TrisyncConfig config) {
+        VertxOptions options = new VertxOptions()
+                .setEventBusOptions(new EventBusOptions().setHost(config.clusterHost()))
+                .setMetricsOptions(new MicrometerMetricsOptions()
+                        .setEnabled(true)
+                        .setRegistryName(metricsRegistry(config))
+                        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+        return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory());
+    }
+
+    private static String metricsRegistry(TrisyncConfig config) {
+        return "trisync-" + config.nodeId();
+    }
+
+    /** {@code cluster.xml} from the working directory, else the copy in the jar; the cluster name from config. */
+    static Config hazelcastConfig(TrisyncConfig config) {
+        Path file = Path.of("cluster.xml");
+        Config hz;
+        try {
+            hz = Files.isRegularFile(file)
+                    ? new FileSystemXmlConfig(file.toFile())
+                    : new ClasspathXmlConfig("cluster.xml");
+        } catch (FileNotFoundException e) {
+            throw new IllegalStateException("cluster.xml disappeared while being read", e);
+        }
+        hz.setClusterName(config.clusterName());
+        return hz;
+    }
 }

@@ -29,83 +29,108 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(180)
 class NodeIT {
 
-  @Test
-  @DisplayName("Data written, node stopped, node started on the same DATA_DIR: all three stores still hold it")
-  void persistsAcrossRestart() {
-    Path data = TestStack.tempDir("trisync-persist");
-    TrisyncConfig config = TestStack.config(Map.of("EMBEDDED_PERSIST", "true", "DATA_DIR", data.toString(),
-        "QDRANT_VECTOR_SIZE", "4"));
-    String tenant = "tenant-p";
-    String fileId = TestStack.unique("file");
-    int partition = StoreKeys.partition(fileId, 64);
-    String key = StoreKeys.blobKey(tenant, partition, fileId);
-    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-    FileRecord record = new FileRecord(fileId, tenant, "a.txt", "text/plain", 5, "sha", FileRecord.Status.ACTIVE,
-        1, partition, new FileRecord.Embedding("m", 4, 2, "sha"), now, now, null);
+    @Test
+    @DisplayName("Data written, node stopped, node started on the same DATA_DIR: all three stores still hold it")
+    void persistsAcrossRestart() {
+        Path data = TestStack.tempDir("trisync-persist");
+        TrisyncConfig config = TestStack.config(
+                Map.of("EMBEDDED_PERSIST", "true", "DATA_DIR", data.toString(), "QDRANT_VECTOR_SIZE", "4"));
+        String tenant = "tenant-p";
+        String fileId = TestStack.unique("file");
+        int partition = StoreKeys.partition(fileId, 64);
+        String key = StoreKeys.blobKey(tenant, partition, fileId);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        FileRecord record = new FileRecord(
+                fileId,
+                tenant,
+                "a.txt",
+                "text/plain",
+                5,
+                "sha",
+                FileRecord.Status.ACTIVE,
+                1,
+                partition,
+                new FileRecord.Embedding("m", 4, 2, "sha"),
+                now,
+                now,
+                null);
 
-    Node first = Node.start(config, false).await();
-    try {
-      first.stores().metadata().upsert(record).await();
-      first.stores().blobs().putBytes(key, Buffer.buffer("hello"), "text/plain", Map.of("sha256", "sha")).await();
-      first.stores().vectors().upsert(List.of(
-          ChunkPoint.of(tenant, fileId, 0, partition, "sha", "m", new float[] {1, 0, 0, 0}),
-          ChunkPoint.of(tenant, fileId, 1, partition, "sha", "m", new float[] {0, 1, 0, 0}))).await();
-    } finally {
-      first.stop().await();
+        Node first = Node.start(config, false).await();
+        try {
+            first.stores().metadata().upsert(record).await();
+            first.stores()
+                    .blobs()
+                    .putBytes(key, Buffer.buffer("hello"), "text/plain", Map.of("sha256", "sha"))
+                    .await();
+            first.stores()
+                    .vectors()
+                    .upsert(List.of(
+                            ChunkPoint.of(tenant, fileId, 0, partition, "sha", "m", new float[] {1, 0, 0, 0}),
+                            ChunkPoint.of(tenant, fileId, 1, partition, "sha", "m", new float[] {0, 1, 0, 0})))
+                    .await();
+        } finally {
+            first.stop().await();
+        }
+
+        Node second = Node.start(config, false).await();
+        try {
+            assertThat(second.stores().metadata().get(fileId).await()).isEqualTo(record);
+            BlobInfo head = second.stores().blobs().head(key).await();
+            assertThat(head.sha256()).isEqualTo("sha");
+            assertThat(second.stores().blobs().getBytes(key).await().toString()).isEqualTo("hello");
+            assertThat(second.stores().vectors().count(tenant, fileId).await()).isEqualTo(2);
+        } finally {
+            second.stop().await();
+        }
     }
 
-    Node second = Node.start(config, false).await();
-    try {
-      assertThat(second.stores().metadata().get(fileId).await()).isEqualTo(record);
-      BlobInfo head = second.stores().blobs().head(key).await();
-      assertThat(head.sha256()).isEqualTo("sha");
-      assertThat(second.stores().blobs().getBytes(key).await().toString()).isEqualTo("hello");
-      assertThat(second.stores().vectors().count(tenant, fileId).await()).isEqualTo(2);
-    } finally {
-      second.stop().await();
+    @Test
+    @DisplayName("/health is 200 with every store UP, and 503 naming the store once S3 goes down")
+    void healthFollowsTheStores(Vertx vertx) throws Exception {
+        TrisyncConfig shared = TestStack.config();
+        EmbeddedS3 s3 =
+                EmbeddedS3.start(0, null, shared.s3().accessKey(), shared.s3().secretKey());
+        TrisyncConfig config = TestStack.config(Map.of(
+                "MONGO_URI", shared.mongo().uri(),
+                "QDRANT_HOST", "127.0.0.1",
+                "QDRANT_PORT", String.valueOf(shared.qdrant().port()),
+                "S3_ENDPOINT", s3.endpoint()));
+        Node node = Node.start(config, false).await();
+        WebClient http = WebClient.create(vertx);
+        try {
+            var up = http.get(node.httpPort(), "127.0.0.1", "/health").send().await();
+            assertThat(up.statusCode()).isEqualTo(200);
+            JsonObject body = up.bodyAsJsonObject();
+            assertThat(body.getString("status")).isEqualTo("UP");
+            for (String store : List.of("mongodb", "s3", "qdrant")) {
+                assertThat(body.getJsonObject("stores").getJsonObject(store).getString("status"))
+                        .isEqualTo("UP");
+            }
+
+            s3.close();
+            var down = http.get(node.httpPort(), "127.0.0.1", "/health").send().await();
+            assertThat(down.statusCode()).isEqualTo(503);
+            JsonObject downBody = down.bodyAsJsonObject();
+            assertThat(downBody.getString("status")).isEqualTo("DOWN");
+            assertThat(downBody.getJsonObject("stores").getJsonObject("s3").getString("status"))
+                    .isEqualTo("DOWN");
+            assertThat(downBody.getJsonObject("stores").getJsonObject("mongodb").getString("status"))
+                    .isEqualTo("UP");
+
+            var missing = http.get(node.httpPort(), "127.0.0.1", "/no/such/thing")
+                    .send()
+                    .await();
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(missing.getHeader("Content-Type")).isEqualTo("application/json");
+            assertThat(missing.bodyAsJsonObject().getString("error")).isEqualTo("not_found");
+
+            var metrics =
+                    http.get(node.httpPort(), "127.0.0.1", "/metrics").send().await();
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.bodyAsString()).contains("vertx_http_server_requests_total");
+        } finally {
+            http.close();
+            node.stop().await();
+        }
     }
-  }
-
-  @Test
-  @DisplayName("/health is 200 with every store UP, and 503 naming the store once S3 goes down")
-  void healthFollowsTheStores(Vertx vertx) throws Exception {
-    TrisyncConfig shared = TestStack.config();
-    EmbeddedS3 s3 = EmbeddedS3.start(0, null, shared.s3().accessKey(), shared.s3().secretKey());
-    TrisyncConfig config = TestStack.config(Map.of(
-        "MONGO_URI", shared.mongo().uri(),
-        "QDRANT_HOST", "127.0.0.1",
-        "QDRANT_PORT", String.valueOf(shared.qdrant().port()),
-        "S3_ENDPOINT", s3.endpoint()));
-    Node node = Node.start(config, false).await();
-    WebClient http = WebClient.create(vertx);
-    try {
-      var up = http.get(node.httpPort(), "127.0.0.1", "/health").send().await();
-      assertThat(up.statusCode()).isEqualTo(200);
-      JsonObject body = up.bodyAsJsonObject();
-      assertThat(body.getString("status")).isEqualTo("UP");
-      for (String store : List.of("mongodb", "s3", "qdrant")) {
-        assertThat(body.getJsonObject("stores").getJsonObject(store).getString("status")).isEqualTo("UP");
-      }
-
-      s3.close();
-      var down = http.get(node.httpPort(), "127.0.0.1", "/health").send().await();
-      assertThat(down.statusCode()).isEqualTo(503);
-      JsonObject downBody = down.bodyAsJsonObject();
-      assertThat(downBody.getString("status")).isEqualTo("DOWN");
-      assertThat(downBody.getJsonObject("stores").getJsonObject("s3").getString("status")).isEqualTo("DOWN");
-      assertThat(downBody.getJsonObject("stores").getJsonObject("mongodb").getString("status")).isEqualTo("UP");
-
-      var missing = http.get(node.httpPort(), "127.0.0.1", "/no/such/thing").send().await();
-      assertThat(missing.statusCode()).isEqualTo(404);
-      assertThat(missing.getHeader("Content-Type")).isEqualTo("application/json");
-      assertThat(missing.bodyAsJsonObject().getString("error")).isEqualTo("not_found");
-
-      var metrics = http.get(node.httpPort(), "127.0.0.1", "/metrics").send().await();
-      assertThat(metrics.statusCode()).isEqualTo(200);
-      assertThat(metrics.bodyAsString()).contains("vertx_http_server_requests_total");
-    } finally {
-      http.close();
-      node.stop().await();
-    }
-  }
 }

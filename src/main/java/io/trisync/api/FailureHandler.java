@@ -14,41 +14,44 @@ import org.slf4j.LoggerFactory;
  */
 public final class FailureHandler implements Handler<RoutingContext> {
 
-  private static final Logger LOG = LoggerFactory.getLogger(FailureHandler.class);
+    private static final Logger LOG = LoggerFactory.getLogger(FailureHandler.class);
 
-  @Override
-  public void handle(RoutingContext ctx) {
-    Throwable failure = ctx.failure();
-    int status = failure == null ? ctx.statusCode() : Failures.status(failure);
-    if (status < 400) {
-      status = Failures.INTERNAL;
+    @Override
+    public void handle(RoutingContext ctx) {
+        Throwable failure = ctx.failure();
+        int status = failure == null ? ctx.statusCode() : Failures.status(failure);
+        if (status < 400) {
+            status = Failures.INTERNAL;
+        }
+        String message;
+        if (status >= 500 && status != Failures.UNAVAILABLE) {
+            LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+            message = "internal error; see the node's log";
+        } else {
+            message = failure == null || failure.getMessage() == null ? defaultMessage(status) : failure.getMessage();
+        }
+        if (ctx.response().headWritten()) {
+            ctx.response().reset();
+            return;
+        }
+        if (status == Failures.UNAVAILABLE) {
+            ctx.response().putHeader("Retry-After", "5");
+        }
+        ctx.response()
+                .setStatusCode(status)
+                .putHeader("Content-Type", "application/json")
+                .end(new JsonObject()
+                        .put("error", Failures.word(status))
+                        .put("message", message)
+                        .encode());
     }
-    String message;
-    if (status >= 500 && status != Failures.UNAVAILABLE) {
-      LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
-      message = "internal error; see the node's log";
-    } else {
-      message = failure == null || failure.getMessage() == null ? defaultMessage(status) : failure.getMessage();
-    }
-    if (ctx.response().headWritten()) {
-      ctx.response().reset();
-      return;
-    }
-    if (status == Failures.UNAVAILABLE) {
-      ctx.response().putHeader("Retry-After", "5");
-    }
-    ctx.response()
-        .setStatusCode(status)
-        .putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("error", Failures.word(status)).put("message", message).encode());
-  }
 
-  private static String defaultMessage(int status) {
-    return switch (status) {
-      case 404 -> "no such resource";
-      case 405 -> "method not allowed on this resource";
-      case 413 -> "request body too large";
-      default -> "request failed";
-    };
-  }
+    private static String defaultMessage(int status) {
+        return switch (status) {
+            case 404 -> "no such resource";
+            case 405 -> "method not allowed on this resource";
+            case 413 -> "request body too large";
+            default -> "request failed";
+        };
+    }
 }

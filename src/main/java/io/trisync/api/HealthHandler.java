@@ -12,29 +12,29 @@ import java.time.Instant;
  */
 public final class HealthHandler implements Handler<RoutingContext> {
 
-  private final Stores stores;
-  private final String nodeId;
+    private final Stores stores;
+    private final String nodeId;
 
-  public HealthHandler(Stores stores, String nodeId) {
-    this.stores = stores;
-    this.nodeId = nodeId;
-  }
+    public HealthHandler(Stores stores, String nodeId) {
+        this.stores = stores;
+        this.nodeId = nodeId;
+    }
 
-  @Override
-  public void handle(RoutingContext ctx) {
-    stores.health().onComplete(done -> {
-      JsonObject states = done.result();
-      boolean up = states.stream().allMatch(e -> "UP".equals(((JsonObject) e.getValue()).getString("status")));
-      ctx.response()
-          .setStatusCode(up ? 200 : 503)
-          .putHeader("Content-Type", "application/json")
-          .putHeader("Cache-Control", "no-store")
-          .end(new JsonObject()
-              .put("status", up ? "UP" : "DOWN")
-              .put("node", nodeId)
-              .put("stores", states)
-              .put("timestamp", Instant.now().toString())
-              .encode());
-    });
-  }
+    @Override
+    public void handle(RoutingContext ctx) {
+        stores.health().onComplete(done -> {
+            JsonObject states = done.result();
+            boolean up = states.stream().allMatch(e -> "UP".equals(((JsonObject) e.getValue()).getString("status")));
+            ctx.response()
+                    .setStatusCode(up ? 200 : 503)
+                    .putHeader("Content-Type", "application/json")
+                    .putHeader("Cache-Control", "no-store")
+                    .end(new JsonObject()
+                            .put("status", up ? "UP" : "DOWN")
+                            .put("node", nodeId)
+                            .put("stores", states)
+                            .put("timestamp", Instant.now().toString())
+                            .encode());
+        });
+    }
 }

@@ -19,44 +19,44 @@ import org.slf4j.LoggerFactory;
  */
 public final class BridgeVerticle extends VerticleBase {
 
-  private static final Logger LOG = LoggerFactory.getLogger(BridgeVerticle.class);
+    private static final Logger LOG = LoggerFactory.getLogger(BridgeVerticle.class);
 
-  private final TrisyncConfig config;
-  private final Stores stores;
-  private final String metricsRegistry;
-  private HttpServer server;
+    private final TrisyncConfig config;
+    private final Stores stores;
+    private final String metricsRegistry;
+    private HttpServer server;
 
-  public BridgeVerticle(TrisyncConfig config, Stores stores, String metricsRegistry) {
-    this.config = config;
-    this.stores = stores;
-    this.metricsRegistry = metricsRegistry;
-  }
-
-  @Override
-  public Future<?> start() {
-    Router router = Router.router(vertx);
-    router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
-    if (metricsRegistry != null) {
-      router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
+    public BridgeVerticle(TrisyncConfig config, Stores stores, String metricsRegistry) {
+        this.config = config;
+        this.stores = stores;
+        this.metricsRegistry = metricsRegistry;
     }
-    router.route().last().handler(ctx -> ctx.fail(404));
-    router.route().failureHandler(new FailureHandler());
-    return vertx.createHttpServer()
-        .requestHandler(router)
-        .listen(config.httpPort(), "0.0.0.0")
-        .onSuccess(s -> {
-          server = s;
-          LOG.info("HTTP server of node {} listening on port {}", config.nodeId(), s.actualPort());
-        });
-  }
 
-  @Override
-  public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
-  }
+    @Override
+    public Future<?> start() {
+        Router router = Router.router(vertx);
+        router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
+        if (metricsRegistry != null) {
+            router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
+        }
+        router.route().last().handler(ctx -> ctx.fail(404));
+        router.route().failureHandler(new FailureHandler());
+        return vertx.createHttpServer()
+                .requestHandler(router)
+                .listen(config.httpPort(), "0.0.0.0")
+                .onSuccess(s -> {
+                    server = s;
+                    LOG.info("HTTP server of node {} listening on port {}", config.nodeId(), s.actualPort());
+                });
+    }
 
-  /** The port actually bound (useful when configured as 0). */
-  public int port() {
-    return server == null ? -1 : server.actualPort();
-  }
+    @Override
+    public Future<?> stop() {
+        return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    /** The port actually bound (useful when configured as 0). */
+    public int port() {
+        return server == null ? -1 : server.actualPort();
+    }
 }

@@ -9,17 +9,17 @@ import java.util.List;
  */
 public record ConfigKey(String env, String path, Type type, String description) {
 
-  /** The value types a key may hold; each has its own validation. */
-  public enum Type {
-    STRING,
-    PORT,
-    POSITIVE_INT,
-    NON_NEGATIVE_INT,
-    BOOLEAN
-  }
+    /** The value types a key may hold; each has its own validation. */
+    public enum Type {
+        STRING,
+        PORT,
+        POSITIVE_INT,
+        NON_NEGATIVE_INT,
+        BOOLEAN
+    }
 
-  /** The JSON path split at dots, e.g. {@code ["sync", "batchSize"]}. */
-  public List<String> pathSegments() {
-    return List.of(path.split("\\."));
-  }
+    /** The JSON path split at dots, e.g. {@code ["sync", "batchSize"]}. */
+    public List<String> pathSegments() {
+        return List.of(path.split("\\."));
+    }
 }

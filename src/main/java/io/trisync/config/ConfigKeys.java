@@ -11,47 +11,94 @@ import java.util.List;
 /** Every configuration key trisync reads. Defaults live in {@code conf/config.json}. */
 public final class ConfigKeys {
 
-  public static final List<ConfigKey> ALL =
-      List.of(
-          new ConfigKey("HTTP_PORT", "http.port", PORT, "port of the public HTTP server (0: any free port)"),
-          new ConfigKey("DATA_DIR", "dataDir", STRING, "where the embedded stores persist"),
-          new ConfigKey("NODE_ID", "nodeId", STRING, "this node's name in logs and records (blank: random)"),
-          new ConfigKey("MONGO_URI", "mongo.uri", STRING, "MongoDB connection string (blank: embedded)"),
-          new ConfigKey("MONGO_DB", "mongo.db", STRING, "MongoDB database name"),
-          new ConfigKey("S3_ENDPOINT", "s3.endpoint", STRING, "S3 endpoint URL (blank: embedded)"),
-          new ConfigKey("S3_REGION", "s3.region", STRING, "S3 region"),
-          new ConfigKey("S3_ACCESS_KEY", "s3.accessKey", STRING, "S3 access key"),
-          new ConfigKey("S3_SECRET_KEY", "s3.secretKey", STRING, "S3 secret key"),
-          new ConfigKey("S3_BUCKET", "s3.bucket", STRING, "bucket holding file content"),
-          new ConfigKey(
-              "S3_MULTIPART_THRESHOLD_BYTES",
-              "s3.multipartThresholdBytes",
-              POSITIVE_INT,
-              "uploads at least this large use multipart (min 5 MiB)"),
-          new ConfigKey("QDRANT_HOST", "qdrant.host", STRING, "Qdrant gRPC host (blank: embedded)"),
-          new ConfigKey("QDRANT_PORT", "qdrant.port", PORT, "Qdrant gRPC port"),
-          new ConfigKey("QDRANT_API_KEY", "qdrant.apiKey", STRING, "Qdrant API key (blank: none)"),
-          new ConfigKey("QDRANT_USE_TLS", "qdrant.useTls", BOOLEAN, "use TLS to reach Qdrant"),
-          new ConfigKey("QDRANT_COLLECTION", "qdrant.collection", STRING, "collection holding chunk vectors"),
-          new ConfigKey("QDRANT_VECTOR_SIZE", "qdrant.vectorSize", POSITIVE_INT, "dimension of the chunk vectors"),
-          new ConfigKey("EMBEDDED_PERSIST", "embedded.persist", BOOLEAN, "embedded stores persist under DATA_DIR (false: in memory)"),
-          new ConfigKey("EMBEDDED_MONGO_PORT", "embedded.mongoPort", PORT, "port of the embedded MongoDB-wire server"),
-          new ConfigKey("EMBEDDED_S3_PORT", "embedded.s3Port", PORT, "port of the embedded S3-API server"),
-          new ConfigKey("EMBEDDED_QDRANT_PORT", "embedded.qdrantPort", PORT, "port of the embedded Qdrant gRPC server"),
-          new ConfigKey("SYNC_PARTITIONS", "sync.partitions", POSITIVE_INT, "partitions per tenant (P); fixed once data exists"),
-          new ConfigKey("SYNC_CHECK_INTERVAL", "sync.checkIntervalMinutes", POSITIVE_INT, "minutes between periodic checks of each tenant"),
-          new ConfigKey("SYNC_BATCH_SIZE", "sync.batchSize", POSITIVE_INT, "items per store batch in scans and repairs"),
-          new ConfigKey("SYNC_TIMEOUT", "sync.requestTimeoutSeconds", POSITIVE_INT, "seconds an event-bus request to a sync verticle may take"),
-          new ConfigKey("SYNC_BASE_TIMEOUT_SECONDS", "sync.baseTimeoutSeconds", NON_NEGATIVE_INT, "base of an operation's expected duration"),
-          new ConfigKey("SYNC_PER_FILE_TIMEOUT_SECONDS", "sync.perFileTimeoutSeconds", NON_NEGATIVE_INT, "expected seconds per file of an operation"),
-          new ConfigKey("SYNC_MIN_TIMEOUT_SECONDS", "sync.minTimeoutSeconds", POSITIVE_INT, "lower clamp of an operation's expected duration"),
-          new ConfigKey("SYNC_MAX_TIMEOUT_SECONDS", "sync.maxTimeoutSeconds", POSITIVE_INT, "upper clamp of an operation's expected duration"),
-          new ConfigKey("SYNC_HEARTBEAT_INTERVAL_SECONDS", "sync.heartbeatIntervalSeconds", POSITIVE_INT, "seconds between an operation's heartbeats"),
-          new ConfigKey("SYNC_CLEANUP_INTERVAL_SECONDS", "sync.cleanupIntervalSeconds", POSITIVE_INT, "seconds between stuck-operation sweeps"),
-          new ConfigKey("WEBSOCKET_PING_INTERVAL", "events.websocketPingIntervalSeconds", POSITIVE_INT, "seconds between SockJS heartbeats"),
-          new ConfigKey("EVENT_QUEUE_SIZE", "events.queueSize", POSITIVE_INT, "events kept per tenant in the event log"),
-          new ConfigKey("CLUSTER_HOST", "cluster.host", STRING, "address the clustered event bus binds to"),
-          new ConfigKey("CLUSTER_NAME", "cluster.name", STRING, "Hazelcast cluster name; nodes join only their own"));
+    public static final List<ConfigKey> ALL = List.of(
+            new ConfigKey("HTTP_PORT", "http.port", PORT, "port of the public HTTP server (0: any free port)"),
+            new ConfigKey("DATA_DIR", "dataDir", STRING, "where the embedded stores persist"),
+            new ConfigKey("NODE_ID", "nodeId", STRING, "this node's name in logs and records (blank: random)"),
+            new ConfigKey("MONGO_URI", "mongo.uri", STRING, "MongoDB connection string (blank: embedded)"),
+            new ConfigKey("MONGO_DB", "mongo.db", STRING, "MongoDB database name"),
+            new ConfigKey("S3_ENDPOINT", "s3.endpoint", STRING, "S3 endpoint URL (blank: embedded)"),
+            new ConfigKey("S3_REGION", "s3.region", STRING, "S3 region"),
+            new ConfigKey("S3_ACCESS_KEY", "s3.accessKey", STRING, "S3 access key"),
+            new ConfigKey("S3_SECRET_KEY", "s3.secretKey", STRING, "S3 secret key"),
+            new ConfigKey("S3_BUCKET", "s3.bucket", STRING, "bucket holding file content"),
+            new ConfigKey(
+                    "S3_MULTIPART_THRESHOLD_BYTES",
+                    "s3.multipartThresholdBytes",
+                    POSITIVE_INT,
+                    "uploads at least this large use multipart (min 5 MiB)"),
+            new ConfigKey("QDRANT_HOST", "qdrant.host", STRING, "Qdrant gRPC host (blank: embedded)"),
+            new ConfigKey("QDRANT_PORT", "qdrant.port", PORT, "Qdrant gRPC port"),
+            new ConfigKey("QDRANT_API_KEY", "qdrant.apiKey", STRING, "Qdrant API key (blank: none)"),
+            new ConfigKey("QDRANT_USE_TLS", "qdrant.useTls", BOOLEAN, "use TLS to reach Qdrant"),
+            new ConfigKey("QDRANT_COLLECTION", "qdrant.collection", STRING, "collection holding chunk vectors"),
+            new ConfigKey("QDRANT_VECTOR_SIZE", "qdrant.vectorSize", POSITIVE_INT, "dimension of the chunk vectors"),
+            new ConfigKey(
+                    "EMBEDDED_PERSIST",
+                    "embedded.persist",
+                    BOOLEAN,
+                    "embedded stores persist under DATA_DIR (false: in memory)"),
+            new ConfigKey(
+                    "EMBEDDED_MONGO_PORT", "embedded.mongoPort", PORT, "port of the embedded MongoDB-wire server"),
+            new ConfigKey("EMBEDDED_S3_PORT", "embedded.s3Port", PORT, "port of the embedded S3-API server"),
+            new ConfigKey(
+                    "EMBEDDED_QDRANT_PORT", "embedded.qdrantPort", PORT, "port of the embedded Qdrant gRPC server"),
+            new ConfigKey(
+                    "SYNC_PARTITIONS",
+                    "sync.partitions",
+                    POSITIVE_INT,
+                    "partitions per tenant (P); fixed once data exists"),
+            new ConfigKey(
+                    "SYNC_CHECK_INTERVAL",
+                    "sync.checkIntervalMinutes",
+                    POSITIVE_INT,
+                    "minutes between periodic checks of each tenant"),
+            new ConfigKey(
+                    "SYNC_BATCH_SIZE", "sync.batchSize", POSITIVE_INT, "items per store batch in scans and repairs"),
+            new ConfigKey(
+                    "SYNC_TIMEOUT",
+                    "sync.requestTimeoutSeconds",
+                    POSITIVE_INT,
+                    "seconds an event-bus request to a sync verticle may take"),
+            new ConfigKey(
+                    "SYNC_BASE_TIMEOUT_SECONDS",
+                    "sync.baseTimeoutSeconds",
+                    NON_NEGATIVE_INT,
+                    "base of an operation's expected duration"),
+            new ConfigKey(
+                    "SYNC_PER_FILE_TIMEOUT_SECONDS",
+                    "sync.perFileTimeoutSeconds",
+                    NON_NEGATIVE_INT,
+                    "expected seconds per file of an operation"),
+            new ConfigKey(
+                    "SYNC_MIN_TIMEOUT_SECONDS",
+                    "sync.minTimeoutSeconds",
+                    POSITIVE_INT,
+                    "lower clamp of an operation's expected duration"),
+            new ConfigKey(
+                    "SYNC_MAX_TIMEOUT_SECONDS",
+                    "sync.maxTimeoutSeconds",
+                    POSITIVE_INT,
+                    "upper clamp of an operation's expected duration"),
+            new ConfigKey(
+                    "SYNC_HEARTBEAT_INTERVAL_SECONDS",
+                    "sync.heartbeatIntervalSeconds",
+                    POSITIVE_INT,
+                    "seconds between an operation's heartbeats"),
+            new ConfigKey(
+                    "SYNC_CLEANUP_INTERVAL_SECONDS",
+                    "sync.cleanupIntervalSeconds",
+                    POSITIVE_INT,
+                    "seconds between stuck-operation sweeps"),
+            new ConfigKey(
+                    "WEBSOCKET_PING_INTERVAL",
+                    "events.websocketPingIntervalSeconds",
+                    POSITIVE_INT,
+                    "seconds between SockJS heartbeats"),
+            new ConfigKey(
+                    "EVENT_QUEUE_SIZE", "events.queueSize", POSITIVE_INT, "events kept per tenant in the event log"),
+            new ConfigKey("CLUSTER_HOST", "cluster.host", STRING, "address the clustered event bus binds to"),
+            new ConfigKey("CLUSTER_NAME", "cluster.name", STRING, "Hazelcast cluster name; nodes join only their own"));
 
-  private ConfigKeys() {}
+    private ConfigKeys() {}
 }

@@ -18,206 +18,206 @@ import java.util.UUID;
  */
 public final class ConfigLoader {
 
-  static final String DEFAULT_FILE = "conf/config.json";
-  private static final long MIN_MULTIPART_BYTES = 5L * 1024 * 1024;
+    static final String DEFAULT_FILE = "conf/config.json";
+    private static final long MIN_MULTIPART_BYTES = 5L * 1024 * 1024;
 
-  private ConfigLoader() {}
+    private ConfigLoader() {}
 
-  /** Loads defaults from the default file and overrides from the process environment. */
-  public static TrisyncConfig load() {
-    return load(System.getenv());
-  }
-
-  /** Loads defaults, then applies {@code env} ({@code CONFIG_FILE} may name another file). */
-  public static TrisyncConfig load(Map<String, String> env) {
-    JsonObject json = readDefaults(env.getOrDefault("CONFIG_FILE", DEFAULT_FILE));
-    return fromJson(json, env);
-  }
-
-  /** Applies {@code env} on top of {@code defaults} and validates the result. */
-  public static TrisyncConfig fromJson(JsonObject defaults, Map<String, String> env) {
-    JsonObject json = defaults.copy();
-    for (ConfigKey key : ConfigKeys.ALL) {
-      String raw = env.get(key.env());
-      if (raw != null) {
-        put(json, key, parse(key, raw.trim()));
-      }
+    /** Loads defaults from the default file and overrides from the process environment. */
+    public static TrisyncConfig load() {
+        return load(System.getenv());
     }
-    for (ConfigKey key : ConfigKeys.ALL) {
-      check(key, get(json, key));
-    }
-    return build(json);
-  }
 
-  private static JsonObject readDefaults(String file) {
-    Path path = Path.of(file);
-    try {
-      if (Files.isRegularFile(path)) {
-        return new JsonObject(Files.readString(path));
-      }
-      try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(DEFAULT_FILE)) {
-        if (in == null) {
-          throw new ConfigException("CONFIG_FILE", file, "file not found");
+    /** Loads defaults, then applies {@code env} ({@code CONFIG_FILE} may name another file). */
+    public static TrisyncConfig load(Map<String, String> env) {
+        JsonObject json = readDefaults(env.getOrDefault("CONFIG_FILE", DEFAULT_FILE));
+        return fromJson(json, env);
+    }
+
+    /** Applies {@code env} on top of {@code defaults} and validates the result. */
+    public static TrisyncConfig fromJson(JsonObject defaults, Map<String, String> env) {
+        JsonObject json = defaults.copy();
+        for (ConfigKey key : ConfigKeys.ALL) {
+            String raw = env.get(key.env());
+            if (raw != null) {
+                put(json, key, parse(key, raw.trim()));
+            }
         }
-        return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      }
-    } catch (IOException | DecodeException e) {
-      throw new ConfigException("CONFIG_FILE", file, "cannot be read as JSON: " + e.getMessage());
-    }
-  }
-
-  private static Object parse(ConfigKey key, String raw) {
-    switch (key.type()) {
-      case STRING:
-        return raw;
-      case BOOLEAN:
-        if (raw.equalsIgnoreCase("true") || raw.equalsIgnoreCase("false")) {
-          return Boolean.parseBoolean(raw);
+        for (ConfigKey key : ConfigKeys.ALL) {
+            check(key, get(json, key));
         }
-        throw new ConfigException(key.env(), raw, "expected true or false");
-      default:
+        return build(json);
+    }
+
+    private static JsonObject readDefaults(String file) {
+        Path path = Path.of(file);
         try {
-          return Long.parseLong(raw);
-        } catch (NumberFormatException e) {
-          throw new ConfigException(key.env(), raw, "expected a whole number");
+            if (Files.isRegularFile(path)) {
+                return new JsonObject(Files.readString(path));
+            }
+            try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(DEFAULT_FILE)) {
+                if (in == null) {
+                    throw new ConfigException("CONFIG_FILE", file, "file not found");
+                }
+                return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        } catch (IOException | DecodeException e) {
+            throw new ConfigException("CONFIG_FILE", file, "cannot be read as JSON: " + e.getMessage());
         }
     }
-  }
 
-  private static void check(ConfigKey key, Object value) {
-    if (value == null) {
-      throw new ConfigException(key.env(), null, "no value in config file or environment");
-    }
-    switch (key.type()) {
-      case STRING -> {
-        if (!(value instanceof String)) {
-          throw new ConfigException(key.env(), value, "expected a string");
+    private static Object parse(ConfigKey key, String raw) {
+        switch (key.type()) {
+            case STRING:
+                return raw;
+            case BOOLEAN:
+                if (raw.equalsIgnoreCase("true") || raw.equalsIgnoreCase("false")) {
+                    return Boolean.parseBoolean(raw);
+                }
+                throw new ConfigException(key.env(), raw, "expected true or false");
+            default:
+                try {
+                    return Long.parseLong(raw);
+                } catch (NumberFormatException e) {
+                    throw new ConfigException(key.env(), raw, "expected a whole number");
+                }
         }
-      }
-      case BOOLEAN -> {
-        if (!(value instanceof Boolean)) {
-          throw new ConfigException(key.env(), value, "expected true or false");
+    }
+
+    private static void check(ConfigKey key, Object value) {
+        if (value == null) {
+            throw new ConfigException(key.env(), null, "no value in config file or environment");
         }
-      }
-      case PORT -> checkRange(key, value, 0, 65535, "expected a port between 0 and 65535");
-      case POSITIVE_INT -> checkRange(key, value, 1, Integer.MAX_VALUE, "expected a number above 0");
-      case NON_NEGATIVE_INT -> checkRange(key, value, 0, Integer.MAX_VALUE, "expected 0 or more");
+        switch (key.type()) {
+            case STRING -> {
+                if (!(value instanceof String)) {
+                    throw new ConfigException(key.env(), value, "expected a string");
+                }
+            }
+            case BOOLEAN -> {
+                if (!(value instanceof Boolean)) {
+                    throw new ConfigException(key.env(), value, "expected true or false");
+                }
+            }
+            case PORT -> checkRange(key, value, 0, 65535, "expected a port between 0 and 65535");
+            case POSITIVE_INT -> checkRange(key, value, 1, Integer.MAX_VALUE, "expected a number above 0");
+            case NON_NEGATIVE_INT -> checkRange(key, value, 0, Integer.MAX_VALUE, "expected 0 or more");
+        }
     }
-  }
 
-  private static void checkRange(ConfigKey key, Object value, long min, long max, String problem) {
-    if (!(value instanceof Number n) || n.doubleValue() != n.longValue()) {
-      throw new ConfigException(key.env(), value, "expected a whole number");
+    private static void checkRange(ConfigKey key, Object value, long min, long max, String problem) {
+        if (!(value instanceof Number n) || n.doubleValue() != n.longValue()) {
+            throw new ConfigException(key.env(), value, "expected a whole number");
+        }
+        if (n.longValue() < min || n.longValue() > max) {
+            throw new ConfigException(key.env(), value, problem);
+        }
     }
-    if (n.longValue() < min || n.longValue() > max) {
-      throw new ConfigException(key.env(), value, problem);
+
+    private static TrisyncConfig build(JsonObject j) {
+        var sync = new TrisyncConfig.SyncConfig(
+                integer(j, "SYNC_PARTITIONS"),
+                integer(j, "SYNC_CHECK_INTERVAL"),
+                integer(j, "SYNC_BATCH_SIZE"),
+                integer(j, "SYNC_TIMEOUT"),
+                integer(j, "SYNC_BASE_TIMEOUT_SECONDS"),
+                integer(j, "SYNC_PER_FILE_TIMEOUT_SECONDS"),
+                integer(j, "SYNC_MIN_TIMEOUT_SECONDS"),
+                integer(j, "SYNC_MAX_TIMEOUT_SECONDS"),
+                integer(j, "SYNC_HEARTBEAT_INTERVAL_SECONDS"),
+                integer(j, "SYNC_CLEANUP_INTERVAL_SECONDS"));
+        if (sync.minTimeoutSeconds() > sync.maxTimeoutSeconds()) {
+            throw new ConfigException(
+                    "SYNC_MIN_TIMEOUT_SECONDS",
+                    sync.minTimeoutSeconds(),
+                    "must not exceed SYNC_MAX_TIMEOUT_SECONDS (" + sync.maxTimeoutSeconds() + ")");
+        }
+        var s3 = new TrisyncConfig.S3Config(
+                string(j, "S3_ENDPOINT"),
+                nonBlank(j, "S3_REGION"),
+                string(j, "S3_ACCESS_KEY"),
+                string(j, "S3_SECRET_KEY"),
+                nonBlank(j, "S3_BUCKET"),
+                integer(j, "S3_MULTIPART_THRESHOLD_BYTES"));
+        if (s3.multipartThresholdBytes() < MIN_MULTIPART_BYTES) {
+            throw new ConfigException(
+                    "S3_MULTIPART_THRESHOLD_BYTES",
+                    s3.multipartThresholdBytes(),
+                    "S3 parts are at least 5 MiB (5242880)");
+        }
+        String nodeId = string(j, "NODE_ID");
+        return new TrisyncConfig(
+                integer(j, "HTTP_PORT"),
+                Path.of(nonBlank(j, "DATA_DIR")),
+                nodeId.isBlank() ? "node-" + UUID.randomUUID().toString().substring(0, 8) : nodeId,
+                new TrisyncConfig.MongoConfig(string(j, "MONGO_URI"), nonBlank(j, "MONGO_DB")),
+                s3,
+                new TrisyncConfig.QdrantConfig(
+                        string(j, "QDRANT_HOST"),
+                        integer(j, "QDRANT_PORT"),
+                        string(j, "QDRANT_API_KEY"),
+                        bool(j, "QDRANT_USE_TLS"),
+                        nonBlank(j, "QDRANT_COLLECTION"),
+                        integer(j, "QDRANT_VECTOR_SIZE")),
+                new TrisyncConfig.EmbeddedConfig(
+                        bool(j, "EMBEDDED_PERSIST"),
+                        integer(j, "EMBEDDED_MONGO_PORT"),
+                        integer(j, "EMBEDDED_S3_PORT"),
+                        integer(j, "EMBEDDED_QDRANT_PORT")),
+                sync,
+                new TrisyncConfig.EventsConfig(integer(j, "EVENT_QUEUE_SIZE"), integer(j, "WEBSOCKET_PING_INTERVAL")),
+                nonBlank(j, "CLUSTER_HOST"),
+                nonBlank(j, "CLUSTER_NAME"));
     }
-  }
 
-  private static TrisyncConfig build(JsonObject j) {
-    var sync =
-        new TrisyncConfig.SyncConfig(
-            integer(j, "SYNC_PARTITIONS"),
-            integer(j, "SYNC_CHECK_INTERVAL"),
-            integer(j, "SYNC_BATCH_SIZE"),
-            integer(j, "SYNC_TIMEOUT"),
-            integer(j, "SYNC_BASE_TIMEOUT_SECONDS"),
-            integer(j, "SYNC_PER_FILE_TIMEOUT_SECONDS"),
-            integer(j, "SYNC_MIN_TIMEOUT_SECONDS"),
-            integer(j, "SYNC_MAX_TIMEOUT_SECONDS"),
-            integer(j, "SYNC_HEARTBEAT_INTERVAL_SECONDS"),
-            integer(j, "SYNC_CLEANUP_INTERVAL_SECONDS"));
-    if (sync.minTimeoutSeconds() > sync.maxTimeoutSeconds()) {
-      throw new ConfigException(
-          "SYNC_MIN_TIMEOUT_SECONDS",
-          sync.minTimeoutSeconds(),
-          "must not exceed SYNC_MAX_TIMEOUT_SECONDS (" + sync.maxTimeoutSeconds() + ")");
+    private static ConfigKey key(String env) {
+        return ConfigKeys.ALL.stream()
+                .filter(k -> k.env().equals(env))
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("no config key " + env));
     }
-    var s3 =
-        new TrisyncConfig.S3Config(
-            string(j, "S3_ENDPOINT"),
-            nonBlank(j, "S3_REGION"),
-            string(j, "S3_ACCESS_KEY"),
-            string(j, "S3_SECRET_KEY"),
-            nonBlank(j, "S3_BUCKET"),
-            integer(j, "S3_MULTIPART_THRESHOLD_BYTES"));
-    if (s3.multipartThresholdBytes() < MIN_MULTIPART_BYTES) {
-      throw new ConfigException(
-          "S3_MULTIPART_THRESHOLD_BYTES", s3.multipartThresholdBytes(), "S3 parts are at least 5 MiB (5242880)");
+
+    private static int integer(JsonObject json, String env) {
+        return ((Number) get(json, key(env))).intValue();
     }
-    String nodeId = string(j, "NODE_ID");
-    return new TrisyncConfig(
-        integer(j, "HTTP_PORT"),
-        Path.of(nonBlank(j, "DATA_DIR")),
-        nodeId.isBlank() ? "node-" + UUID.randomUUID().toString().substring(0, 8) : nodeId,
-        new TrisyncConfig.MongoConfig(string(j, "MONGO_URI"), nonBlank(j, "MONGO_DB")),
-        s3,
-        new TrisyncConfig.QdrantConfig(
-            string(j, "QDRANT_HOST"),
-            integer(j, "QDRANT_PORT"),
-            string(j, "QDRANT_API_KEY"),
-            bool(j, "QDRANT_USE_TLS"),
-            nonBlank(j, "QDRANT_COLLECTION"),
-            integer(j, "QDRANT_VECTOR_SIZE")),
-        new TrisyncConfig.EmbeddedConfig(
-            bool(j, "EMBEDDED_PERSIST"),
-            integer(j, "EMBEDDED_MONGO_PORT"),
-            integer(j, "EMBEDDED_S3_PORT"),
-            integer(j, "EMBEDDED_QDRANT_PORT")),
-        sync,
-        new TrisyncConfig.EventsConfig(integer(j, "EVENT_QUEUE_SIZE"), integer(j, "WEBSOCKET_PING_INTERVAL")),
-        nonBlank(j, "CLUSTER_HOST"),
-        nonBlank(j, "CLUSTER_NAME"));
-  }
 
-  private static ConfigKey key(String env) {
-    return ConfigKeys.ALL.stream()
-        .filter(k -> k.env().equals(env))
-        .findFirst()
-        .orElseThrow(() -> new IllegalStateException("no config key " + env));
-  }
-
-  private static int integer(JsonObject json, String env) {
-    return ((Number) get(json, key(env))).intValue();
-  }
-
-  private static boolean bool(JsonObject json, String env) {
-    return (Boolean) get(json, key(env));
-  }
-
-  private static String string(JsonObject json, String env) {
-    return ((String) get(json, key(env))).trim();
-  }
-
-  private static String nonBlank(JsonObject json, String env) {
-    String value = string(json, env);
-    if (value.isBlank()) {
-      throw new ConfigException(env, value, "must not be blank");
+    private static boolean bool(JsonObject json, String env) {
+        return (Boolean) get(json, key(env));
     }
-    return value;
-  }
 
-  private static Object get(JsonObject json, ConfigKey key) {
-    List<String> path = key.pathSegments();
-    JsonObject node = json;
-    for (String segment : path.subList(0, path.size() - 1)) {
-      node = node.getJsonObject(segment);
-      if (node == null) {
-        return null;
-      }
+    private static String string(JsonObject json, String env) {
+        return ((String) get(json, key(env))).trim();
     }
-    return node.getValue(path.get(path.size() - 1));
-  }
 
-  private static void put(JsonObject json, ConfigKey key, Object value) {
-    List<String> path = key.pathSegments();
-    JsonObject node = json;
-    for (String segment : path.subList(0, path.size() - 1)) {
-      if (!(node.getValue(segment) instanceof JsonObject)) {
-        node.put(segment, new JsonObject());
-      }
-      node = node.getJsonObject(segment);
+    private static String nonBlank(JsonObject json, String env) {
+        String value = string(json, env);
+        if (value.isBlank()) {
+            throw new ConfigException(env, value, "must not be blank");
+        }
+        return value;
     }
-    node.put(path.get(path.size() - 1), value);
-  }
+
+    private static Object get(JsonObject json, ConfigKey key) {
+        List<String> path = key.pathSegments();
+        JsonObject node = json;
+        for (String segment : path.subList(0, path.size() - 1)) {
+            node = node.getJsonObject(segment);
+            if (node == null) {
+                return null;
+            }
+        }
+        return node.getValue(path.get(path.size() - 1));
+    }
+
+    private static void put(JsonObject json, ConfigKey key, Object value) {
+        List<String> path = key.pathSegments();
+        JsonObject node = json;
+        for (String segment : path.subList(0, path.size() - 1)) {
+            if (!(node.getValue(segment) instanceof JsonObject)) {
+                node.put(segment, new JsonObject());
+            }
+            node = node.getJsonObject(segment);
+        }
+        node.put(path.get(path.size() - 1), value);
+    }
 }

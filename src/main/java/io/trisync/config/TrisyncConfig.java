@@ -7,67 +7,67 @@ import java.nio.file.Path;
  * verticles and adapters through their constructors. Blank store addresses mean "embedded".
  */
 public record TrisyncConfig(
-    int httpPort,
-    Path dataDir,
-    String nodeId,
-    MongoConfig mongo,
-    S3Config s3,
-    QdrantConfig qdrant,
-    EmbeddedConfig embedded,
-    SyncConfig sync,
-    EventsConfig events,
-    String clusterHost,
-    String clusterName) {
+        int httpPort,
+        Path dataDir,
+        String nodeId,
+        MongoConfig mongo,
+        S3Config s3,
+        QdrantConfig qdrant,
+        EmbeddedConfig embedded,
+        SyncConfig sync,
+        EventsConfig events,
+        String clusterHost,
+        String clusterName) {
 
-  /** MongoDB: {@code uri} blank means the embedded MongoDB-wire server. */
-  public record MongoConfig(String uri, String db) {
-    public boolean embedded() {
-      return uri.isBlank();
+    /** MongoDB: {@code uri} blank means the embedded MongoDB-wire server. */
+    public record MongoConfig(String uri, String db) {
+        public boolean embedded() {
+            return uri.isBlank();
+        }
     }
-  }
 
-  /** S3: {@code endpoint} blank means the embedded S3-API server. */
-  public record S3Config(
-      String endpoint,
-      String region,
-      String accessKey,
-      String secretKey,
-      String bucket,
-      long multipartThresholdBytes) {
-    public boolean embedded() {
-      return endpoint.isBlank();
+    /** S3: {@code endpoint} blank means the embedded S3-API server. */
+    public record S3Config(
+            String endpoint,
+            String region,
+            String accessKey,
+            String secretKey,
+            String bucket,
+            long multipartThresholdBytes) {
+        public boolean embedded() {
+            return endpoint.isBlank();
+        }
     }
-  }
 
-  /** Qdrant gRPC: {@code host} blank means the embedded Qdrant gRPC server. */
-  public record QdrantConfig(
-      String host, int port, String apiKey, boolean useTls, String collection, int vectorSize) {
-    public boolean embedded() {
-      return host.isBlank();
+    /** Qdrant gRPC: {@code host} blank means the embedded Qdrant gRPC server. */
+    public record QdrantConfig(
+            String host, int port, String apiKey, boolean useTls, String collection, int vectorSize) {
+        public boolean embedded() {
+            return host.isBlank();
+        }
     }
-  }
 
-  /** The embedded stack of the default run. */
-  public record EmbeddedConfig(boolean persist, int mongoPort, int s3Port, int qdrantPort) {}
+    /** The embedded stack of the default run. */
+    public record EmbeddedConfig(boolean persist, int mongoPort, int s3Port, int qdrantPort) {}
 
-  /** Tracked sync operations and scans. */
-  public record SyncConfig(
-      int partitions,
-      int checkIntervalMinutes,
-      int batchSize,
-      int requestTimeoutSeconds,
-      int baseTimeoutSeconds,
-      int perFileTimeoutSeconds,
-      int minTimeoutSeconds,
-      int maxTimeoutSeconds,
-      int heartbeatIntervalSeconds,
-      int cleanupIntervalSeconds) {}
+    /** Tracked sync operations and scans. */
+    public record SyncConfig(
+            int partitions,
+            int checkIntervalMinutes,
+            int batchSize,
+            int requestTimeoutSeconds,
+            int baseTimeoutSeconds,
+            int perFileTimeoutSeconds,
+            int minTimeoutSeconds,
+            int maxTimeoutSeconds,
+            int heartbeatIntervalSeconds,
+            int cleanupIntervalSeconds) {}
 
-  /** Browser events. */
-  public record EventsConfig(int queueSize, int websocketPingIntervalSeconds) {}
+    /** Browser events. */
+    public record EventsConfig(int queueSize, int websocketPingIntervalSeconds) {}
 
-  /** True when at least one store runs embedded in this process. */
-  public boolean needsEmbeddedStack() {
-    return mongo.embedded() || s3.embedded() || qdrant.embedded();
-  }
+    /** True when at least one store runs embedded in this process. */
+    public boolean needsEmbeddedStack() {
+        return mongo.embedded() || s3.embedded() || qdrant.embedded();
+    }
 }

@@ -17,45 +17,47 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedMongo implements AutoCloseable {
 
-  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedMongo.class);
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedMongo.class);
 
-  private final MongoServer server;
-  private final int port;
+    private final MongoServer server;
+    private final int port;
 
-  private EmbeddedMongo(MongoServer server, int port) {
-    this.server = server;
-    this.port = port;
-  }
-
-  /** Starts on 127.0.0.1:{@code port} (0 picks a free port); {@code dataDir} null keeps data in memory. */
-  public static EmbeddedMongo start(int port, Path dataDir) throws IOException {
-    MongoBackend backend;
-    if (dataDir == null) {
-      backend = new MemoryBackend();
-    } else {
-      Files.createDirectories(dataDir);
-      backend = new H2Backend(dataDir.resolve("trisync.mv").toString());
+    private EmbeddedMongo(MongoServer server, int port) {
+        this.server = server;
+        this.port = port;
     }
-    MongoServer server = new MongoServer(backend);
-    server.bind("127.0.0.1", port);
-    int bound = server.getLocalAddress().getPort();
-    LOG.info("Embedded MongoDB-wire server listening on 127.0.0.1:{} ({})", bound,
-        dataDir == null ? "in memory" : "persisting under " + dataDir);
-    return new EmbeddedMongo(server, bound);
-  }
 
-  public int port() {
-    return port;
-  }
+    /** Starts on 127.0.0.1:{@code port} (0 picks a free port); {@code dataDir} null keeps data in memory. */
+    public static EmbeddedMongo start(int port, Path dataDir) throws IOException {
+        MongoBackend backend;
+        if (dataDir == null) {
+            backend = new MemoryBackend();
+        } else {
+            Files.createDirectories(dataDir);
+            backend = new H2Backend(dataDir.resolve("trisync.mv").toString());
+        }
+        MongoServer server = new MongoServer(backend);
+        server.bind("127.0.0.1", port);
+        int bound = server.getLocalAddress().getPort();
+        LOG.info(
+                "Embedded MongoDB-wire server listening on 127.0.0.1:{} ({})",
+                bound,
+                dataDir == null ? "in memory" : "persisting under " + dataDir);
+        return new EmbeddedMongo(server, bound);
+    }
 
-  /** A connection string for this server. */
-  public String connectionString() {
-    return "mongodb://127.0.0.1:" + port;
-  }
+    public int port() {
+        return port;
+    }
 
-  /** Stops listening, closes cursors and the backend (which commits the H2 store). */
-  @Override
-  public void close() {
-    server.shutdown();
-  }
+    /** A connection string for this server. */
+    public String connectionString() {
+        return "mongodb://127.0.0.1:" + port;
+    }
+
+    /** Stops listening, closes cursors and the backend (which commits the H2 store). */
+    @Override
+    public void close() {
+        server.shutdown();
+    }
 }

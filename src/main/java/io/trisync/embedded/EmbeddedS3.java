@@ -19,60 +19,62 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedS3 implements AutoCloseable {
 
-  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedS3.class);
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedS3.class);
 
-  private final S3Proxy proxy;
+    private final S3Proxy proxy;
 
-  private EmbeddedS3(S3Proxy proxy) {
-    this.proxy = proxy;
-  }
-
-  /** Starts on 127.0.0.1:{@code port} (0 picks a free port); {@code dataDir} null keeps data in memory. */
-  public static EmbeddedS3 start(int port, Path dataDir, String accessKey, String secretKey) throws Exception {
-    Properties props = new Properties();
-    String provider = "transient";
-    if (dataDir != null) {
-      Files.createDirectories(dataDir);
-      props.setProperty("jclouds.filesystem.basedir", dataDir.toAbsolutePath().toString());
-      provider = "filesystem";
+    private EmbeddedS3(S3Proxy proxy) {
+        this.proxy = proxy;
     }
-    props.setProperty("jclouds.identity", accessKey);
-    props.setProperty("jclouds.credential", secretKey);
-    BlobStore store = BlobStores.create(provider, props);
-    S3Proxy proxy =
-        S3Proxy.builder()
-            .blobStore(store)
-            .endpoint(URI.create("http://127.0.0.1:" + port))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
-            .jettyMaxThreads(64)
-            .build();
-    proxy.start();
-    waitStarted(proxy);
-    LOG.info("Embedded S3-API server listening on 127.0.0.1:{} ({})", proxy.getPort(),
-        dataDir == null ? "in memory" : "persisting under " + dataDir);
-    return new EmbeddedS3(proxy);
-  }
 
-  public int port() {
-    return proxy.getPort();
-  }
-
-  /** The endpoint URL for S3 clients. */
-  public String endpoint() {
-    return "http://127.0.0.1:" + proxy.getPort();
-  }
-
-  @Override
-  public void close() throws Exception {
-    proxy.stop();
-  }
-
-  private static void waitStarted(S3Proxy proxy) throws IOException, InterruptedException {
-    for (int i = 0; i < 200 && !"STARTED".equals(proxy.getState()); i++) {
-      Thread.sleep(25);
+    /** Starts on 127.0.0.1:{@code port} (0 picks a free port); {@code dataDir} null keeps data in memory. */
+    public static EmbeddedS3 start(int port, Path dataDir, String accessKey, String secretKey) throws Exception {
+        Properties props = new Properties();
+        String provider = "transient";
+        if (dataDir != null) {
+            Files.createDirectories(dataDir);
+            props.setProperty(
+                    "jclouds.filesystem.basedir", dataDir.toAbsolutePath().toString());
+            provider = "filesystem";
+        }
+        props.setProperty("jclouds.identity", accessKey);
+        props.setProperty("jclouds.credential", secretKey);
+        BlobStore store = BlobStores.create(provider, props);
+        S3Proxy proxy = S3Proxy.builder()
+                .blobStore(store)
+                .endpoint(URI.create("http://127.0.0.1:" + port))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
+                .jettyMaxThreads(64)
+                .build();
+        proxy.start();
+        waitStarted(proxy);
+        LOG.info(
+                "Embedded S3-API server listening on 127.0.0.1:{} ({})",
+                proxy.getPort(),
+                dataDir == null ? "in memory" : "persisting under " + dataDir);
+        return new EmbeddedS3(proxy);
     }
-    if (!"STARTED".equals(proxy.getState())) {
-      throw new IOException("s3proxy did not start: state " + proxy.getState());
+
+    public int port() {
+        return proxy.getPort();
     }
-  }
+
+    /** The endpoint URL for S3 clients. */
+    public String endpoint() {
+        return "http://127.0.0.1:" + proxy.getPort();
+    }
+
+    @Override
+    public void close() throws Exception {
+        proxy.stop();
+    }
+
+    private static void waitStarted(S3Proxy proxy) throws IOException, InterruptedException {
+        for (int i = 0; i < 200 && !"STARTED".equals(proxy.getState()); i++) {
+            Thread.sleep(25);
+        }
+        if (!"STARTED".equals(proxy.getState())) {
+            throw new IOException("s3proxy did not start: state " + proxy.getState());
+        }
+    }
 }

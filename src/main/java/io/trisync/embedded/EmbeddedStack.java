@@ -14,80 +14,99 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedStack implements AutoCloseable {
 
-  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedStack.class);
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedStack.class);
 
-  private final Deque<AutoCloseable> started = new ArrayDeque<>();
-  private TrisyncConfig effective;
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private TrisyncConfig effective;
 
-  private EmbeddedStack() {}
+    private EmbeddedStack() {}
 
-  /** Starts what {@code config} needs; with nothing embedded it starts nothing. */
-  public static EmbeddedStack start(TrisyncConfig config) throws Exception {
-    EmbeddedStack stack = new EmbeddedStack();
-    try {
-      stack.effective = stack.startAll(config);
-    } catch (Exception e) {
-      stack.close();
-      throw e;
+    /** Starts what {@code config} needs; with nothing embedded it starts nothing. */
+    public static EmbeddedStack start(TrisyncConfig config) throws Exception {
+        EmbeddedStack stack = new EmbeddedStack();
+        try {
+            stack.effective = stack.startAll(config);
+        } catch (Exception e) {
+            stack.close();
+            throw e;
+        }
+        return stack;
     }
-    return stack;
-  }
 
-  /** The configuration with every embedded store's real address filled in. */
-  public TrisyncConfig config() {
-    return effective;
-  }
+    /** The configuration with every embedded store's real address filled in. */
+    public TrisyncConfig config() {
+        return effective;
+    }
 
-  private TrisyncConfig startAll(TrisyncConfig c) throws Exception {
-    TrisyncConfig.EmbeddedConfig e = c.embedded();
-    Path data = e.persist() ? c.dataDir().toAbsolutePath() : null;
-    TrisyncConfig.MongoConfig mongo = c.mongo();
-    TrisyncConfig.S3Config s3 = c.s3();
-    TrisyncConfig.QdrantConfig qdrant = c.qdrant();
-    if (mongo.embedded()) {
-      EmbeddedMongo server = push(EmbeddedMongo.start(e.mongoPort(), sub(data, "mongo")));
-      mongo = new TrisyncConfig.MongoConfig(server.connectionString(), mongo.db());
+    private TrisyncConfig startAll(TrisyncConfig c) throws Exception {
+        TrisyncConfig.EmbeddedConfig e = c.embedded();
+        Path data = e.persist() ? c.dataDir().toAbsolutePath() : null;
+        TrisyncConfig.MongoConfig mongo = c.mongo();
+        TrisyncConfig.S3Config s3 = c.s3();
+        TrisyncConfig.QdrantConfig qdrant = c.qdrant();
+        if (mongo.embedded()) {
+            EmbeddedMongo server = push(EmbeddedMongo.start(e.mongoPort(), sub(data, "mongo")));
+            mongo = new TrisyncConfig.MongoConfig(server.connectionString(), mongo.db());
+        }
+        if (s3.embedded()) {
+            EmbeddedS3 server = push(EmbeddedS3.start(e.s3Port(), sub(data, "s3"), s3.accessKey(), s3.secretKey()));
+            s3 = new TrisyncConfig.S3Config(
+                    server.endpoint(),
+                    s3.region(),
+                    s3.accessKey(),
+                    s3.secretKey(),
+                    s3.bucket(),
+                    s3.multipartThresholdBytes());
+        }
+        if (qdrant.embedded()) {
+            EmbeddedQdrant server = push(EmbeddedQdrant.start(e.qdrantPort(), sub(data, "qdrant"), qdrant.apiKey()));
+            qdrant = new TrisyncConfig.QdrantConfig(
+                    "127.0.0.1", server.port(), qdrant.apiKey(), false, qdrant.collection(), qdrant.vectorSize());
+        }
+        if (!started.isEmpty()) {
+            LOG.info(
+                    "Embedded stores: mongodb={} s3={} qdrant={} ({})",
+                    c.mongo().embedded() ? mongo.uri() : "external",
+                    c.s3().embedded() ? s3.endpoint() : "external",
+                    c.qdrant().embedded() ? "127.0.0.1:" + qdrant.port() : "external",
+                    data == null ? "in memory" : "persisting under " + data);
+        }
+        return new TrisyncConfig(
+                c.httpPort(),
+                c.dataDir(),
+                c.nodeId(),
+                mongo,
+                s3,
+                qdrant,
+                e,
+                c.sync(),
+                c.events(),
+                c.clusterHost(),
+                c.clusterName());
     }
-    if (s3.embedded()) {
-      EmbeddedS3 server = push(EmbeddedS3.start(e.s3Port(), sub(data, "s3"), s3.accessKey(), s3.secretKey()));
-      s3 = new TrisyncConfig.S3Config(server.endpoint(), s3.region(), s3.accessKey(), s3.secretKey(), s3.bucket(),
-          s3.multipartThresholdBytes());
-    }
-    if (qdrant.embedded()) {
-      EmbeddedQdrant server = push(EmbeddedQdrant.start(e.qdrantPort(), sub(data, "qdrant"), qdrant.apiKey()));
-      qdrant = new TrisyncConfig.QdrantConfig("127.0.0.1", server.port(), qdrant.apiKey(), false,
-          qdrant.collection(), qdrant.vectorSize());
-    }
-    if (!started.isEmpty()) {
-      LOG.info("Embedded stores: mongodb={} s3={} qdrant={} ({})",
-          c.mongo().embedded() ? mongo.uri() : "external",
-          c.s3().embedded() ? s3.endpoint() : "external",
-          c.qdrant().embedded() ? "127.0.0.1:" + qdrant.port() : "external",
-          data == null ? "in memory" : "persisting under " + data);
-    }
-    return new TrisyncConfig(c.httpPort(), c.dataDir(), c.nodeId(), mongo, s3, qdrant, e, c.sync(), c.events(),
-        c.clusterHost(), c.clusterName());
-  }
 
-  private <T extends AutoCloseable> T push(T server) {
-    started.push(server);
-    return server;
-  }
-
-  private static Path sub(Path data, String name) {
-    return data == null ? null : data.resolve(name);
-  }
-
-  /** Stops every started server, last started first; failures are logged, not thrown. */
-  @Override
-  public void close() {
-    while (!started.isEmpty()) {
-      AutoCloseable server = started.pop();
-      try {
-        server.close();
-      } catch (Exception ex) {
-        LOG.warn("Embedded store {} did not stop cleanly", server.getClass().getSimpleName(), ex);
-      }
+    private <T extends AutoCloseable> T push(T server) {
+        started.push(server);
+        return server;
     }
-  }
+
+    private static Path sub(Path data, String name) {
+        return data == null ? null : data.resolve(name);
+    }
+
+    /** Stops every started server, last started first; failures are logged, not thrown. */
+    @Override
+    public void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable server = started.pop();
+            try {
+                server.close();
+            } catch (Exception ex) {
+                LOG.warn(
+                        "Embedded store {} did not stop cleanly",
+                        server.getClass().getSimpleName(),
+                        ex);
+            }
+        }
+    }
 }

@@ -8,10 +8,10 @@ import java.util.Map;
  * for, no user metadata (empty map).
  */
 public record BlobInfo(
-    String key, long size, String etag, Instant lastModified, String contentType, Map<String, String> metadata) {
+        String key, long size, String etag, Instant lastModified, String contentType, Map<String, String> metadata) {
 
-  /** The {@code sha256} user metadata trisync writes on every blob, or null. */
-  public String sha256() {
-    return metadata.get("sha256");
-  }
+    /** The {@code sha256} user metadata trisync writes on every blob, or null. */
+    public String sha256() {
+        return metadata.get("sha256");
+    }
 }

@@ -13,52 +13,52 @@ import java.util.Map;
  */
 public interface BlobStore {
 
-  /** The most keys one {@link #deleteAll} call takes (S3's DeleteObjects limit). */
-  int MAX_BATCH_DELETE = 1000;
+    /** The most keys one {@link #deleteAll} call takes (S3's DeleteObjects limit). */
+    int MAX_BATCH_DELETE = 1000;
 
-  /** An object being read: its HEAD-like description and its bytes as a Vert.x stream with back-pressure. */
-  record Download(BlobInfo info, ReadStream<Buffer> content) {}
+    /** An object being read: its HEAD-like description and its bytes as a Vert.x stream with back-pressure. */
+    record Download(BlobInfo info, ReadStream<Buffer> content) {}
 
-  /** Outcome of a batch delete: keys deleted and keys that failed, with S3's error code. */
-  record DeleteResult(List<String> deleted, Map<String, String> failed) {}
+    /** Outcome of a batch delete: keys deleted and keys that failed, with S3's error code. */
+    record DeleteResult(List<String> deleted, Map<String, String> failed) {}
 
-  /** Creates the bucket when it does not exist. */
-  Future<Void> init();
+    /** Creates the bucket when it does not exist. */
+    Future<Void> init();
 
-  /** Uploads a file, as one PUT below the multipart threshold and as a multipart upload above it. */
-  Future<BlobInfo> putFile(String key, Path file, String contentType, Map<String, String> metadata);
+    /** Uploads a file, as one PUT below the multipart threshold and as a multipart upload above it. */
+    Future<BlobInfo> putFile(String key, Path file, String contentType, Map<String, String> metadata);
 
-  /** Uploads bytes held in memory with one PUT. */
-  Future<BlobInfo> putBytes(String key, Buffer bytes, String contentType, Map<String, String> metadata);
+    /** Uploads bytes held in memory with one PUT. */
+    Future<BlobInfo> putBytes(String key, Buffer bytes, String contentType, Map<String, String> metadata);
 
-  /** Size, ETag, content type and user metadata; fails with {@link StoreException.NotFound} when absent. */
-  Future<BlobInfo> head(String key);
+    /** Size, ETag, content type and user metadata; fails with {@link StoreException.NotFound} when absent. */
+    Future<BlobInfo> head(String key);
 
-  /** Opens the object for streaming; fails with {@link StoreException.NotFound} when absent. */
-  Future<Download> open(String key);
+    /** Opens the object for streaming; fails with {@link StoreException.NotFound} when absent. */
+    Future<Download> open(String key);
 
-  /** The whole object in memory (small objects only); fails with {@link StoreException.NotFound} when absent. */
-  Future<Buffer> getBytes(String key);
+    /** The whole object in memory (small objects only); fails with {@link StoreException.NotFound} when absent. */
+    Future<Buffer> getBytes(String key);
 
-  /**
-   * Up to {@code limit} (at most 1,000) objects under {@code prefix} in key order, starting at the
-   * continuation token {@code token} (null: the first page). With {@code withMetadata} each object's
-   * user metadata is fetched too (one HEAD each, in parallel).
-   */
-  Future<Page<BlobInfo>> list(String prefix, String token, int limit, boolean withMetadata);
+    /**
+     * Up to {@code limit} (at most 1,000) objects under {@code prefix} in key order, starting at the
+     * continuation token {@code token} (null: the first page). With {@code withMetadata} each object's
+     * user metadata is fetched too (one HEAD each, in parallel).
+     */
+    Future<Page<BlobInfo>> list(String prefix, String token, int limit, boolean withMetadata);
 
-  /** Deletes up to {@link #MAX_BATCH_DELETE} keys in one request; absent keys count as deleted. */
-  Future<DeleteResult> deleteAll(List<String> keys);
+    /** Deletes up to {@link #MAX_BATCH_DELETE} keys in one request; absent keys count as deleted. */
+    Future<DeleteResult> deleteAll(List<String> keys);
 
-  /** Deletes one key; deleting an absent key succeeds. */
-  Future<Void> delete(String key);
+    /** Deletes one key; deleting an absent key succeeds. */
+    Future<Void> delete(String key);
 
-  /** Server-side copy keeping content type and metadata; fails with {@link StoreException.NotFound} when {@code from} is absent. */
-  Future<Void> copy(String from, String to);
+    /** Server-side copy keeping content type and metadata; fails with {@link StoreException.NotFound} when {@code from} is absent. */
+    Future<Void> copy(String from, String to);
 
-  /** Completes when the bucket answers a HEAD. */
-  Future<Void> ping();
+    /** Completes when the bucket answers a HEAD. */
+    Future<Void> ping();
 
-  /** Closes the client. */
-  Future<Void> close();
+    /** Closes the client. */
+    Future<Void> close();
 }

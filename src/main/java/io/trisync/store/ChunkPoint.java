@@ -7,13 +7,32 @@ import java.util.UUID;
  * DESIGN.md §1. Listings leave {@code vector} null.
  */
 public record ChunkPoint(
-    UUID id, String tenantId, String fileId, int chunk, int partition, String contentSha256, String model,
-    float[] vector) {
+        UUID id,
+        String tenantId,
+        String fileId,
+        int chunk,
+        int partition,
+        String contentSha256,
+        String model,
+        float[] vector) {
 
-  /** A point for chunk {@code chunk} of a file, with its derived id. */
-  public static ChunkPoint of(String tenantId, String fileId, int chunk, int partition, String contentSha256,
-      String model, float[] vector) {
-    return new ChunkPoint(StoreKeys.chunkPointId(fileId, chunk), tenantId, fileId, chunk, partition, contentSha256,
-        model, vector);
-  }
+    /** A point for chunk {@code chunk} of a file, with its derived id. */
+    public static ChunkPoint of(
+            String tenantId,
+            String fileId,
+            int chunk,
+            int partition,
+            String contentSha256,
+            String model,
+            float[] vector) {
+        return new ChunkPoint(
+                StoreKeys.chunkPointId(fileId, chunk),
+                tenantId,
+                fileId,
+                chunk,
+                partition,
+                contentSha256,
+                model,
+                vector);
+    }
 }

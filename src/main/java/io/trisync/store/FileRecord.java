@@ -9,114 +9,122 @@ import java.util.Objects;
  * scan verdict, or null before the first scan.
  */
 public record FileRecord(
-    String id,
-    String tenantId,
-    String name,
-    String contentType,
-    long size,
-    String sha256,
-    Status status,
-    long version,
-    int partition,
-    Embedding embedding,
-    Instant createdAt,
-    Instant updatedAt,
-    JsonObject sync) {
+        String id,
+        String tenantId,
+        String name,
+        String contentType,
+        long size,
+        String sha256,
+        Status status,
+        long version,
+        int partition,
+        Embedding embedding,
+        Instant createdAt,
+        Instant updatedAt,
+        JsonObject sync) {
 
-  /** Lifecycle of a file's metadata. */
-  public enum Status {
-    ACTIVE("active"),
-    DELETED("deleted");
+    /** Lifecycle of a file's metadata. */
+    public enum Status {
+        ACTIVE("active"),
+        DELETED("deleted");
 
-    private final String wire;
+        private final String wire;
 
-    Status(String wire) {
-      this.wire = wire;
-    }
-
-    public String wire() {
-      return wire;
-    }
-
-    public static Status fromWire(String value) {
-      for (Status s : values()) {
-        if (s.wire.equals(value)) {
-          return s;
+        Status(String wire) {
+            this.wire = wire;
         }
-      }
-      throw new IllegalArgumentException("unknown file status: " + value);
+
+        public String wire() {
+            return wire;
+        }
+
+        public static Status fromWire(String value) {
+            for (Status s : values()) {
+                if (s.wire.equals(value)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("unknown file status: " + value);
+        }
     }
-  }
 
-  /** How a file's vectors were made: model, dimension, chunk count and the content they came from. */
-  public record Embedding(String model, int dims, int chunks, String contentSha256) {
-    JsonObject toJson() {
-      return new JsonObject().put("model", model).put("dims", dims).put("chunks", chunks)
-          .put("contentSha256", contentSha256);
+    /** How a file's vectors were made: model, dimension, chunk count and the content they came from. */
+    public record Embedding(String model, int dims, int chunks, String contentSha256) {
+        JsonObject toJson() {
+            return new JsonObject()
+                    .put("model", model)
+                    .put("dims", dims)
+                    .put("chunks", chunks)
+                    .put("contentSha256", contentSha256);
+        }
+
+        static Embedding fromJson(JsonObject json) {
+            return json == null
+                    ? null
+                    : new Embedding(
+                            json.getString("model"),
+                            json.getInteger("dims", 0),
+                            json.getInteger("chunks", 0),
+                            json.getString("contentSha256"));
+        }
     }
 
-    static Embedding fromJson(JsonObject json) {
-      return json == null ? null : new Embedding(json.getString("model"), json.getInteger("dims", 0),
-          json.getInteger("chunks", 0), json.getString("contentSha256"));
+    public FileRecord {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(tenantId, "tenantId");
+        Objects.requireNonNull(status, "status");
     }
-  }
 
-  public FileRecord {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(tenantId, "tenantId");
-    Objects.requireNonNull(status, "status");
-  }
-
-  /** The MongoDB document ({@code _id} is the file id; dates as BSON dates). */
-  public JsonObject toDocument() {
-    JsonObject doc = new JsonObject()
-        .put("_id", id)
-        .put("tenantId", tenantId)
-        .put("name", name)
-        .put("contentType", contentType)
-        .put("size", size)
-        .put("sha256", sha256)
-        .put("status", status.wire())
-        .put("version", version)
-        .put("partition", partition)
-        .put("createdAt", date(createdAt))
-        .put("updatedAt", date(updatedAt));
-    if (embedding != null) {
-      doc.put("embedding", embedding.toJson());
+    /** The MongoDB document ({@code _id} is the file id; dates as BSON dates). */
+    public JsonObject toDocument() {
+        JsonObject doc = new JsonObject()
+                .put("_id", id)
+                .put("tenantId", tenantId)
+                .put("name", name)
+                .put("contentType", contentType)
+                .put("size", size)
+                .put("sha256", sha256)
+                .put("status", status.wire())
+                .put("version", version)
+                .put("partition", partition)
+                .put("createdAt", date(createdAt))
+                .put("updatedAt", date(updatedAt));
+        if (embedding != null) {
+            doc.put("embedding", embedding.toJson());
+        }
+        if (sync != null) {
+            doc.put("sync", sync);
+        }
+        return doc;
     }
-    if (sync != null) {
-      doc.put("sync", sync);
+
+    /** Reads a document written by {@link #toDocument()}. */
+    public static FileRecord fromDocument(JsonObject doc) {
+        return new FileRecord(
+                doc.getString("_id"),
+                doc.getString("tenantId"),
+                doc.getString("name"),
+                doc.getString("contentType"),
+                doc.getLong("size", 0L),
+                doc.getString("sha256"),
+                Status.fromWire(doc.getString("status", "active")),
+                doc.getLong("version", 0L),
+                doc.getInteger("partition", 0),
+                Embedding.fromJson(doc.getJsonObject("embedding")),
+                instant(doc.getValue("createdAt")),
+                instant(doc.getValue("updatedAt")),
+                doc.getJsonObject("sync"));
     }
-    return doc;
-  }
 
-  /** Reads a document written by {@link #toDocument()}. */
-  public static FileRecord fromDocument(JsonObject doc) {
-    return new FileRecord(
-        doc.getString("_id"),
-        doc.getString("tenantId"),
-        doc.getString("name"),
-        doc.getString("contentType"),
-        doc.getLong("size", 0L),
-        doc.getString("sha256"),
-        Status.fromWire(doc.getString("status", "active")),
-        doc.getLong("version", 0L),
-        doc.getInteger("partition", 0),
-        Embedding.fromJson(doc.getJsonObject("embedding")),
-        instant(doc.getValue("createdAt")),
-        instant(doc.getValue("updatedAt")),
-        doc.getJsonObject("sync"));
-  }
-
-  private static JsonObject date(Instant at) {
-    return at == null ? null : new JsonObject().put("$date", at.toString());
-  }
-
-  private static Instant instant(Object value) {
-    if (value instanceof JsonObject json && json.getValue("$date") != null) {
-      Object date = json.getValue("$date");
-      return date instanceof Number n ? Instant.ofEpochMilli(n.longValue()) : Instant.parse(date.toString());
+    private static JsonObject date(Instant at) {
+        return at == null ? null : new JsonObject().put("$date", at.toString());
     }
-    return value == null ? null : Instant.parse(value.toString());
-  }
+
+    private static Instant instant(Object value) {
+        if (value instanceof JsonObject json && json.getValue("$date") != null) {
+            Object date = json.getValue("$date");
+            return date instanceof Number n ? Instant.ofEpochMilli(n.longValue()) : Instant.parse(date.toString());
+        }
+        return value == null ? null : Instant.parse(value.toString());
+    }
 }

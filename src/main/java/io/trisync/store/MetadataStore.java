@@ -9,48 +9,48 @@ import java.util.List;
  */
 public interface MetadataStore {
 
-  /** What a listing selects: one tenant, optionally one partition and one status. */
-  record FileQuery(String tenantId, Integer partition, FileRecord.Status status) {
-    public static FileQuery tenant(String tenantId) {
-      return new FileQuery(tenantId, null, null);
+    /** What a listing selects: one tenant, optionally one partition and one status. */
+    record FileQuery(String tenantId, Integer partition, FileRecord.Status status) {
+        public static FileQuery tenant(String tenantId) {
+            return new FileQuery(tenantId, null, null);
+        }
+
+        public static FileQuery partition(String tenantId, int partition) {
+            return new FileQuery(tenantId, partition, null);
+        }
     }
 
-    public static FileQuery partition(String tenantId, int partition) {
-      return new FileQuery(tenantId, partition, null);
-    }
-  }
+    /** Creates the indexes listings rely on; completes when they exist. */
+    Future<Void> init();
 
-  /** Creates the indexes listings rely on; completes when they exist. */
-  Future<Void> init();
+    /** Inserts or replaces the record with the same id. */
+    Future<Void> upsert(FileRecord record);
 
-  /** Inserts or replaces the record with the same id. */
-  Future<Void> upsert(FileRecord record);
+    /** Inserts or replaces many records in one bulk write; completes with how many were written. */
+    Future<Integer> upsertAll(List<FileRecord> records);
 
-  /** Inserts or replaces many records in one bulk write; completes with how many were written. */
-  Future<Integer> upsertAll(List<FileRecord> records);
+    /** Inserts a new record; fails with {@link StoreException.Conflict} when its id exists. */
+    Future<Void> insert(FileRecord record);
 
-  /** Inserts a new record; fails with {@link StoreException.Conflict} when its id exists. */
-  Future<Void> insert(FileRecord record);
+    /** The record; fails with {@link StoreException.NotFound} when there is none. */
+    Future<FileRecord> get(String fileId);
 
-  /** The record; fails with {@link StoreException.NotFound} when there is none. */
-  Future<FileRecord> get(String fileId);
+    /**
+     * Up to {@code limit} records matching {@code query} in ascending id order, after id {@code
+     * afterId} (null: from the start). The page's {@code next} is the token for the following page.
+     * Keyset paging: each page is one bounded query, so a stalled cursor cannot hang a scan.
+     */
+    Future<Page<FileRecord>> list(FileQuery query, String afterId, int limit);
 
-  /**
-   * Up to {@code limit} records matching {@code query} in ascending id order, after id {@code
-   * afterId} (null: from the start). The page's {@code next} is the token for the following page.
-   * Keyset paging: each page is one bounded query, so a stalled cursor cannot hang a scan.
-   */
-  Future<Page<FileRecord>> list(FileQuery query, String afterId, int limit);
+    /** How many records match {@code query}. */
+    Future<Long> count(FileQuery query);
 
-  /** How many records match {@code query}. */
-  Future<Long> count(FileQuery query);
+    /** Removes the record for good; completes with whether one existed. */
+    Future<Boolean> remove(String fileId);
 
-  /** Removes the record for good; completes with whether one existed. */
-  Future<Boolean> remove(String fileId);
+    /** Completes when the database answers a ping. */
+    Future<Void> ping();
 
-  /** Completes when the database answers a ping. */
-  Future<Void> ping();
-
-  /** Closes the client. */
-  Future<Void> close();
+    /** Closes the client. */
+    Future<Void> close();
 }

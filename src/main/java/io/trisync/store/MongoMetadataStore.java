@@ -22,148 +22,157 @@ import java.util.List;
 /** {@link MetadataStore} on vertx-mongo-client. */
 public final class MongoMetadataStore implements MetadataStore {
 
-  static final String FILES = "files";
-  private static final String STORE = "mongodb";
+    static final String FILES = "files";
+    private static final String STORE = "mongodb";
 
-  private final MongoClient client;
+    private final MongoClient client;
 
-  public MongoMetadataStore(Vertx vertx, TrisyncConfig.MongoConfig config) {
-    this.client = MongoClient.create(vertx, clientConfig(config));
-  }
-
-  /** The vertx-mongo-client configuration for {@code config}: short server-selection timeouts so an outage fails fast. */
-  public static JsonObject clientConfig(TrisyncConfig.MongoConfig config) {
-    return new JsonObject()
-        .put("connection_string", config.uri())
-        .put("db_name", config.db())
-        .put("serverSelectionTimeoutMS", 5000)
-        .put("connectTimeoutMS", 5000)
-        .put("socketTimeoutMS", 60000)
-        .put("maxPoolSize", 50);
-  }
-
-  @Override
-  public Future<Void> init() {
-    return client
-        .createIndexWithOptions(FILES, new JsonObject().put("tenantId", 1).put("partition", 1).put("_id", 1),
-            new IndexOptions().name("tenant_partition_id"))
-        .compose(v -> client.createIndexWithOptions(FILES,
-            new JsonObject().put("tenantId", 1).put("status", 1).put("_id", 1),
-            new IndexOptions().name("tenant_status_id")))
-        .recover(this::mapped);
-  }
-
-  @Override
-  public Future<Void> upsert(FileRecord record) {
-    return client
-        .replaceDocumentsWithOptions(FILES, new JsonObject().put("_id", record.id()), record.toDocument(),
-            new UpdateOptions().setUpsert(true))
-        .<Void>mapEmpty()
-        .recover(this::mapped);
-  }
-
-  @Override
-  public Future<Integer> upsertAll(List<FileRecord> records) {
-    if (records.isEmpty()) {
-      return Future.succeededFuture(0);
+    public MongoMetadataStore(Vertx vertx, TrisyncConfig.MongoConfig config) {
+        this.client = MongoClient.create(vertx, clientConfig(config));
     }
-    List<BulkOperation> ops = new ArrayList<>(records.size());
-    for (FileRecord r : records) {
-      ops.add(BulkOperation.createReplace(new JsonObject().put("_id", r.id()), r.toDocument(), true));
+
+    /** The vertx-mongo-client configuration for {@code config}: short server-selection timeouts so an outage fails fast. */
+    public static JsonObject clientConfig(TrisyncConfig.MongoConfig config) {
+        return new JsonObject()
+                .put("connection_string", config.uri())
+                .put("db_name", config.db())
+                .put("serverSelectionTimeoutMS", 5000)
+                .put("connectTimeoutMS", 5000)
+                .put("socketTimeoutMS", 60000)
+                .put("maxPoolSize", 50);
     }
-    return client.bulkWrite(FILES, ops).map(r -> records.size()).recover(this::mapped);
-  }
 
-  @Override
-  public Future<Void> insert(FileRecord record) {
-    return client.insert(FILES, record.toDocument()).<Void>mapEmpty().recover(this::mapped);
-  }
-
-  @Override
-  public Future<FileRecord> get(String fileId) {
-    return client
-        .findOne(FILES, new JsonObject().put("_id", fileId), null)
-        .recover(this::mapped)
-        .compose(doc -> doc == null
-            ? Future.failedFuture(new StoreException.NotFound(STORE, "no file " + fileId))
-            : Future.succeededFuture(FileRecord.fromDocument(doc)));
-  }
-
-  @Override
-  public Future<Page<FileRecord>> list(FileQuery query, String afterId, int limit) {
-    JsonObject filter = filter(query);
-    if (afterId != null) {
-      filter.put("_id", new JsonObject().put("$gt", afterId));
+    @Override
+    public Future<Void> init() {
+        return client.createIndexWithOptions(
+                        FILES,
+                        new JsonObject().put("tenantId", 1).put("partition", 1).put("_id", 1),
+                        new IndexOptions().name("tenant_partition_id"))
+                .compose(v -> client.createIndexWithOptions(
+                        FILES,
+                        new JsonObject().put("tenantId", 1).put("status", 1).put("_id", 1),
+                        new IndexOptions().name("tenant_status_id")))
+                .recover(this::mapped);
     }
-    FindOptions options = new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
-    return client
-        .findWithOptions(FILES, filter, options)
-        .recover(this::mapped)
-        .map(docs -> {
-          List<FileRecord> items = docs.stream().map(FileRecord::fromDocument).toList();
-          String next = items.size() < limit ? null : items.get(items.size() - 1).id();
-          return new Page<>(items, next);
-        });
-  }
 
-  @Override
-  public Future<Long> count(FileQuery query) {
-    return client.count(FILES, filter(query)).recover(this::mapped);
-  }
+    @Override
+    public Future<Void> upsert(FileRecord record) {
+        return client.replaceDocumentsWithOptions(
+                        FILES,
+                        new JsonObject().put("_id", record.id()),
+                        record.toDocument(),
+                        new UpdateOptions().setUpsert(true))
+                .<Void>mapEmpty()
+                .recover(this::mapped);
+    }
 
-  @Override
-  public Future<Boolean> remove(String fileId) {
-    return client
-        .removeDocument(FILES, new JsonObject().put("_id", fileId))
-        .map(r -> r != null && r.getRemovedCount() > 0)
-        .recover(this::mapped);
-  }
+    @Override
+    public Future<Integer> upsertAll(List<FileRecord> records) {
+        if (records.isEmpty()) {
+            return Future.succeededFuture(0);
+        }
+        List<BulkOperation> ops = new ArrayList<>(records.size());
+        for (FileRecord r : records) {
+            ops.add(BulkOperation.createReplace(new JsonObject().put("_id", r.id()), r.toDocument(), true));
+        }
+        return client.bulkWrite(FILES, ops).map(r -> records.size()).recover(this::mapped);
+    }
 
-  @Override
-  public Future<Void> ping() {
-    return client.runCommand("ping", new JsonObject().put("ping", 1)).<Void>mapEmpty().recover(this::mapped);
-  }
+    @Override
+    public Future<Void> insert(FileRecord record) {
+        return client.insert(FILES, record.toDocument()).<Void>mapEmpty().recover(this::mapped);
+    }
 
-  @Override
-  public Future<Void> close() {
-    return client.close();
-  }
+    @Override
+    public Future<FileRecord> get(String fileId) {
+        return client.findOne(FILES, new JsonObject().put("_id", fileId), null)
+                .recover(this::mapped)
+                .compose(doc -> doc == null
+                        ? Future.failedFuture(new StoreException.NotFound(STORE, "no file " + fileId))
+                        : Future.succeededFuture(FileRecord.fromDocument(doc)));
+    }
 
-  private static JsonObject filter(FileQuery query) {
-    JsonObject filter = new JsonObject().put("tenantId", query.tenantId());
-    if (query.partition() != null) {
-      filter.put("partition", query.partition());
+    @Override
+    public Future<Page<FileRecord>> list(FileQuery query, String afterId, int limit) {
+        JsonObject filter = filter(query);
+        if (afterId != null) {
+            filter.put("_id", new JsonObject().put("$gt", afterId));
+        }
+        FindOptions options =
+                new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
+        return client.findWithOptions(FILES, filter, options)
+                .recover(this::mapped)
+                .map(docs -> {
+                    List<FileRecord> items =
+                            docs.stream().map(FileRecord::fromDocument).toList();
+                    String next = items.size() < limit
+                            ? null
+                            : items.get(items.size() - 1).id();
+                    return new Page<>(items, next);
+                });
     }
-    if (query.status() != null) {
-      filter.put("status", query.status().wire());
-    }
-    return filter;
-  }
 
-  private <T> Future<T> mapped(Throwable error) {
-    return Future.failedFuture(translate(error));
-  }
+    @Override
+    public Future<Long> count(FileQuery query) {
+        return client.count(FILES, filter(query)).recover(this::mapped);
+    }
 
-  /** Driver errors as typed store errors; decided on exception types and error codes, never on messages. */
-  static Throwable translate(Throwable error) {
-    if (error instanceof StoreException) {
-      return error;
+    @Override
+    public Future<Boolean> remove(String fileId) {
+        return client.removeDocument(FILES, new JsonObject().put("_id", fileId))
+                .map(r -> r != null && r.getRemovedCount() > 0)
+                .recover(this::mapped);
     }
-    if (error instanceof MongoTimeoutException || error instanceof MongoSocketException
-        || error instanceof MongoExecutionTimeoutException) {
-      return new StoreException.Unavailable(STORE, "unreachable: " + error.getMessage(), error);
+
+    @Override
+    public Future<Void> ping() {
+        return client.runCommand("ping", new JsonObject().put("ping", 1))
+                .<Void>mapEmpty()
+                .recover(this::mapped);
     }
-    if (error instanceof MongoWriteException w
-        && ErrorCategory.fromErrorCode(w.getError().getCode()) == ErrorCategory.DUPLICATE_KEY) {
-      return new StoreException.Conflict(STORE, "duplicate key", error);
+
+    @Override
+    public Future<Void> close() {
+        return client.close();
     }
-    if (error instanceof MongoBulkWriteException b && b.getWriteErrors().stream()
-        .anyMatch(e -> ErrorCategory.fromErrorCode(e.getCode()) == ErrorCategory.DUPLICATE_KEY)) {
-      return new StoreException.Conflict(STORE, "duplicate key in bulk write", error);
+
+    private static JsonObject filter(FileQuery query) {
+        JsonObject filter = new JsonObject().put("tenantId", query.tenantId());
+        if (query.partition() != null) {
+            filter.put("partition", query.partition());
+        }
+        if (query.status() != null) {
+            filter.put("status", query.status().wire());
+        }
+        return filter;
     }
-    if (error instanceof MongoException m && m.getCode() == 11000) {
-      return new StoreException.Conflict(STORE, "duplicate key", error);
+
+    private <T> Future<T> mapped(Throwable error) {
+        return Future.failedFuture(translate(error));
     }
-    return error;
-  }
+
+    /** Driver errors as typed store errors; decided on exception types and error codes, never on messages. */
+    static Throwable translate(Throwable error) {
+        if (error instanceof StoreException) {
+            return error;
+        }
+        if (error instanceof MongoTimeoutException
+                || error instanceof MongoSocketException
+                || error instanceof MongoExecutionTimeoutException) {
+            return new StoreException.Unavailable(STORE, "unreachable: " + error.getMessage(), error);
+        }
+        if (error instanceof MongoWriteException w
+                && ErrorCategory.fromErrorCode(w.getError().getCode()) == ErrorCategory.DUPLICATE_KEY) {
+            return new StoreException.Conflict(STORE, "duplicate key", error);
+        }
+        if (error instanceof MongoBulkWriteException b
+                && b.getWriteErrors().stream()
+                        .anyMatch(e -> ErrorCategory.fromErrorCode(e.getCode()) == ErrorCategory.DUPLICATE_KEY)) {
+            return new StoreException.Conflict(STORE, "duplicate key in bulk write", error);
+        }
+        if (error instanceof MongoException m && m.getCode() == 11000) {
+            return new StoreException.Conflict(STORE, "duplicate key", error);
+        }
+        return error;
+    }
 }

@@ -8,7 +8,7 @@ import java.util.List;
  */
 public record Page<T>(List<T> items, String next) {
 
-  public boolean last() {
-    return next == null;
-  }
+    public boolean last() {
+        return next == null;
+    }
 }

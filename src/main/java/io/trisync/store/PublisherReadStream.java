@@ -18,118 +18,118 @@ import org.reactivestreams.Subscription;
  */
 final class PublisherReadStream implements ReadStream<Buffer>, Subscriber<ByteBuffer> {
 
-  private final Context context;
-  private final Deque<Buffer> pending = new ArrayDeque<>();
-  private Subscription subscription;
-  private Handler<Buffer> handler;
-  private Handler<Void> endHandler;
-  private Handler<Throwable> exceptionHandler;
-  private long demand = Long.MAX_VALUE;
-  private boolean ended;
-  private boolean requested;
-  private boolean endDelivered;
+    private final Context context;
+    private final Deque<Buffer> pending = new ArrayDeque<>();
+    private Subscription subscription;
+    private Handler<Buffer> handler;
+    private Handler<Void> endHandler;
+    private Handler<Throwable> exceptionHandler;
+    private long demand = Long.MAX_VALUE;
+    private boolean ended;
+    private boolean requested;
+    private boolean endDelivered;
 
-  PublisherReadStream(Context context, Publisher<ByteBuffer> publisher) {
-    this.context = context;
-    publisher.subscribe(this);
-  }
-
-  @Override
-  public void onSubscribe(Subscription s) {
-    context.runOnContext(v -> {
-      subscription = s;
-      requestMore();
-    });
-  }
-
-  @Override
-  public void onNext(ByteBuffer bytes) {
-    byte[] copy = new byte[bytes.remaining()];
-    bytes.get(copy);
-    context.runOnContext(v -> {
-      requested = false;
-      pending.add(Buffer.buffer(copy));
-      drain();
-    });
-  }
-
-  @Override
-  public void onError(Throwable error) {
-    context.runOnContext(v -> {
-      if (exceptionHandler != null) {
-        exceptionHandler.handle(error);
-      }
-    });
-  }
-
-  @Override
-  public void onComplete() {
-    context.runOnContext(v -> {
-      ended = true;
-      drain();
-    });
-  }
-
-  @Override
-  public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
-    this.exceptionHandler = handler;
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> handler(Handler<Buffer> handler) {
-    this.handler = handler;
-    if (handler != null) {
-      drain();
+    PublisherReadStream(Context context, Publisher<ByteBuffer> publisher) {
+        this.context = context;
+        publisher.subscribe(this);
     }
-    return this;
-  }
 
-  @Override
-  public ReadStream<Buffer> pause() {
-    demand = 0;
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> resume() {
-    return fetch(Long.MAX_VALUE);
-  }
-
-  @Override
-  public ReadStream<Buffer> fetch(long amount) {
-    demand = Long.MAX_VALUE - demand <= amount ? Long.MAX_VALUE : demand + amount;
-    drain();
-    requestMore();
-    return this;
-  }
-
-  @Override
-  public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
-    this.endHandler = endHandler;
-    return this;
-  }
-
-  private void drain() {
-    while (demand > 0 && handler != null && !pending.isEmpty()) {
-      if (demand != Long.MAX_VALUE) {
-        demand--;
-      }
-      handler.handle(pending.poll());
+    @Override
+    public void onSubscribe(Subscription s) {
+        context.runOnContext(v -> {
+            subscription = s;
+            requestMore();
+        });
     }
-    if (ended && pending.isEmpty() && !endDelivered && handler != null) {
-      endDelivered = true;
-      if (endHandler != null) {
-        endHandler.handle(null);
-      }
-    }
-    requestMore();
-  }
 
-  private void requestMore() {
-    if (subscription != null && demand > 0 && pending.isEmpty() && !ended && !requested) {
-      requested = true;
-      subscription.request(1);
+    @Override
+    public void onNext(ByteBuffer bytes) {
+        byte[] copy = new byte[bytes.remaining()];
+        bytes.get(copy);
+        context.runOnContext(v -> {
+            requested = false;
+            pending.add(Buffer.buffer(copy));
+            drain();
+        });
     }
-  }
+
+    @Override
+    public void onError(Throwable error) {
+        context.runOnContext(v -> {
+            if (exceptionHandler != null) {
+                exceptionHandler.handle(error);
+            }
+        });
+    }
+
+    @Override
+    public void onComplete() {
+        context.runOnContext(v -> {
+            ended = true;
+            drain();
+        });
+    }
+
+    @Override
+    public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
+        this.exceptionHandler = handler;
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> handler(Handler<Buffer> handler) {
+        this.handler = handler;
+        if (handler != null) {
+            drain();
+        }
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> pause() {
+        demand = 0;
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> resume() {
+        return fetch(Long.MAX_VALUE);
+    }
+
+    @Override
+    public ReadStream<Buffer> fetch(long amount) {
+        demand = Long.MAX_VALUE - demand <= amount ? Long.MAX_VALUE : demand + amount;
+        drain();
+        requestMore();
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
+        this.endHandler = endHandler;
+        return this;
+    }
+
+    private void drain() {
+        while (demand > 0 && handler != null && !pending.isEmpty()) {
+            if (demand != Long.MAX_VALUE) {
+                demand--;
+            }
+            handler.handle(pending.poll());
+        }
+        if (ended && pending.isEmpty() && !endDelivered && handler != null) {
+            endDelivered = true;
+            if (endHandler != null) {
+                endHandler.handle(null);
+            }
+        }
+        requestMore();
+    }
+
+    private void requestMore() {
+        if (subscription != null && demand > 0 && pending.isEmpty() && !ended && !requested) {
+            requested = true;
+            subscription.request(1);
+        }
+    }
 }

@@ -1,7 +1,7 @@
 package io.trisync.store;
 
-import static io.qdrant.client.ConditionFactory.matchKeyword;
 import static io.qdrant.client.ConditionFactory.match;
+import static io.qdrant.client.ConditionFactory.matchKeyword;
 import static io.qdrant.client.PointIdFactory.id;
 import static io.qdrant.client.ValueFactory.value;
 import static io.qdrant.client.VectorsFactory.vectors;
@@ -35,206 +35,235 @@ import java.util.UUID;
 /** {@link VectorStore} on the official Qdrant Java client (gRPC). */
 public final class QdrantVectorStore implements VectorStore {
 
-  private static final String STORE = "qdrant";
-  private static final List<String> LISTED_FIELDS =
-      List.of("tenant_id", "file_id", "chunk", "partition", "content_sha256", "model");
-  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final String STORE = "qdrant";
+    private static final List<String> LISTED_FIELDS =
+            List.of("tenant_id", "file_id", "chunk", "partition", "content_sha256", "model");
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-  private final Vertx vertx;
-  private final QdrantClient client;
-  private final String collection;
-  private final int vectorSize;
+    private final Vertx vertx;
+    private final QdrantClient client;
+    private final String collection;
+    private final int vectorSize;
 
-  public QdrantVectorStore(Vertx vertx, TrisyncConfig.QdrantConfig config) {
-    this.vertx = vertx;
-    this.collection = config.collection();
-    this.vectorSize = config.vectorSize();
-    QdrantGrpcClient.Builder grpc = QdrantGrpcClient.newBuilder(config.host(), config.port(), config.useTls(), false)
-        .withTimeout(TIMEOUT);
-    if (!config.apiKey().isBlank()) {
-      grpc.withApiKey(config.apiKey());
+    public QdrantVectorStore(Vertx vertx, TrisyncConfig.QdrantConfig config) {
+        this.vertx = vertx;
+        this.collection = config.collection();
+        this.vectorSize = config.vectorSize();
+        QdrantGrpcClient.Builder grpc = QdrantGrpcClient.newBuilder(
+                        config.host(), config.port(), config.useTls(), false)
+                .withTimeout(TIMEOUT);
+        if (!config.apiKey().isBlank()) {
+            grpc.withApiKey(config.apiKey());
+        }
+        this.client = new QdrantClient(grpc.build());
     }
-    this.client = new QdrantClient(grpc.build());
-  }
 
-  @Override
-  public Future<Void> init() {
-    return call(client.collectionExistsAsync(collection, TIMEOUT))
-        .compose(exists -> exists ? Future.succeededFuture() : createCollection())
-        .compose(v -> index("tenant_id", PayloadSchemaType.Keyword))
-        .compose(v -> index("file_id", PayloadSchemaType.Keyword))
-        .compose(v -> index("partition", PayloadSchemaType.Integer));
-  }
-
-  @Override
-  public Future<Void> upsert(List<ChunkPoint> points) {
-    if (points.isEmpty()) {
-      return Future.succeededFuture();
+    @Override
+    public Future<Void> init() {
+        return call(client.collectionExistsAsync(collection, TIMEOUT))
+                .compose(exists -> exists ? Future.succeededFuture() : createCollection())
+                .compose(v -> index("tenant_id", PayloadSchemaType.Keyword))
+                .compose(v -> index("file_id", PayloadSchemaType.Keyword))
+                .compose(v -> index("partition", PayloadSchemaType.Integer));
     }
-    List<PointStruct> structs = new ArrayList<>(points.size());
-    for (ChunkPoint p : points) {
-      structs.add(PointStruct.newBuilder().setId(id(p.id())).setVectors(vectors(p.vector()))
-          .putAllPayload(payload(p)).build());
+
+    @Override
+    public Future<Void> upsert(List<ChunkPoint> points) {
+        if (points.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        List<PointStruct> structs = new ArrayList<>(points.size());
+        for (ChunkPoint p : points) {
+            structs.add(PointStruct.newBuilder()
+                    .setId(id(p.id()))
+                    .setVectors(vectors(p.vector()))
+                    .putAllPayload(payload(p))
+                    .build());
+        }
+        UpsertPoints request = UpsertPoints.newBuilder()
+                .setCollectionName(collection)
+                .setWait(true)
+                .addAllPoints(structs)
+                .build();
+        return call(client.upsertAsync(request, TIMEOUT)).mapEmpty();
     }
-    UpsertPoints request = UpsertPoints.newBuilder().setCollectionName(collection).setWait(true)
-        .addAllPoints(structs).build();
-    return call(client.upsertAsync(request, TIMEOUT)).mapEmpty();
-  }
 
-  @Override
-  public Future<Void> deleteFile(String tenantId, String fileId) {
-    Filter filter = Filter.newBuilder().addMust(matchKeyword("tenant_id", tenantId))
-        .addMust(matchKeyword("file_id", fileId)).build();
-    return call(client.deleteAsync(collection, filter, TIMEOUT)).mapEmpty();
-  }
-
-  @Override
-  public Future<Void> delete(List<UUID> ids) {
-    if (ids.isEmpty()) {
-      return Future.succeededFuture();
+    @Override
+    public Future<Void> deleteFile(String tenantId, String fileId) {
+        Filter filter = Filter.newBuilder()
+                .addMust(matchKeyword("tenant_id", tenantId))
+                .addMust(matchKeyword("file_id", fileId))
+                .build();
+        return call(client.deleteAsync(collection, filter, TIMEOUT)).mapEmpty();
     }
-    List<PointId> pointIds = ids.stream().map(u -> id(u)).toList();
-    return call(client.deleteAsync(collection, pointIds, TIMEOUT)).mapEmpty();
-  }
 
-  @Override
-  public Future<Page<ChunkPoint>> scroll(String tenantId, Integer partition, String offset, int limit) {
-    ScrollPoints.Builder request = ScrollPoints.newBuilder()
-        .setCollectionName(collection)
-        .setFilter(tenantFilter(tenantId, partition))
-        .setLimit(limit)
-        .setWithPayload(WithPayloadSelectorFactory.include(LISTED_FIELDS))
-        .setWithVectors(WithVectorsSelector.newBuilder().setEnable(false));
-    if (offset != null) {
-      request.setOffset(id(UUID.fromString(offset)));
+    @Override
+    public Future<Void> delete(List<UUID> ids) {
+        if (ids.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        List<PointId> pointIds = ids.stream().map(u -> id(u)).toList();
+        return call(client.deleteAsync(collection, pointIds, TIMEOUT)).mapEmpty();
     }
-    return call(client.scrollAsync(request.build(), TIMEOUT)).map(r -> new Page<>(
-        r.getResultList().stream().map(p -> fromRetrieved(p, false)).toList(),
-        r.hasNextPageOffset() ? r.getNextPageOffset().getUuid() : null));
-  }
 
-  @Override
-  public Future<List<ChunkPoint>> get(List<UUID> ids) {
-    if (ids.isEmpty()) {
-      return Future.succeededFuture(List.of());
+    @Override
+    public Future<Page<ChunkPoint>> scroll(String tenantId, Integer partition, String offset, int limit) {
+        ScrollPoints.Builder request = ScrollPoints.newBuilder()
+                .setCollectionName(collection)
+                .setFilter(tenantFilter(tenantId, partition))
+                .setLimit(limit)
+                .setWithPayload(WithPayloadSelectorFactory.include(LISTED_FIELDS))
+                .setWithVectors(WithVectorsSelector.newBuilder().setEnable(false));
+        if (offset != null) {
+            request.setOffset(id(UUID.fromString(offset)));
+        }
+        return call(client.scrollAsync(request.build(), TIMEOUT))
+                .map(r -> new Page<>(
+                        r.getResultList().stream()
+                                .map(p -> fromRetrieved(p, false))
+                                .toList(),
+                        r.hasNextPageOffset() ? r.getNextPageOffset().getUuid() : null));
     }
-    return call(client.retrieveAsync(collection, ids.stream().map(u -> id(u)).toList(),
-            WithPayloadSelectorFactory.enable(true), WithVectorsSelector.newBuilder().setEnable(true).build(),
-            null, TIMEOUT))
-        .map(points -> points.stream().map(p -> fromRetrieved(p, true)).toList());
-  }
 
-  @Override
-  public Future<Long> count(String tenantId, String fileId) {
-    Filter.Builder filter = Filter.newBuilder().addMust(matchKeyword("tenant_id", tenantId));
-    if (fileId != null) {
-      filter.addMust(matchKeyword("file_id", fileId));
+    @Override
+    public Future<List<ChunkPoint>> get(List<UUID> ids) {
+        if (ids.isEmpty()) {
+            return Future.succeededFuture(List.of());
+        }
+        return call(client.retrieveAsync(
+                        collection,
+                        ids.stream().map(u -> id(u)).toList(),
+                        WithPayloadSelectorFactory.enable(true),
+                        WithVectorsSelector.newBuilder().setEnable(true).build(),
+                        null,
+                        TIMEOUT))
+                .map(points -> points.stream().map(p -> fromRetrieved(p, true)).toList());
     }
-    return call(client.countAsync(collection, filter.build(), true, TIMEOUT));
-  }
 
-  @Override
-  public Future<List<Scored>> search(String tenantId, float[] vector, int k) {
-    SearchPoints.Builder request = SearchPoints.newBuilder()
-        .setCollectionName(collection)
-        .setFilter(tenantFilter(tenantId, null))
-        .setLimit(k)
-        .setWithPayload(WithPayloadSelectorFactory.include(LISTED_FIELDS));
-    for (float x : vector) {
-      request.addVector(x);
+    @Override
+    public Future<Long> count(String tenantId, String fileId) {
+        Filter.Builder filter = Filter.newBuilder().addMust(matchKeyword("tenant_id", tenantId));
+        if (fileId != null) {
+            filter.addMust(matchKeyword("file_id", fileId));
+        }
+        return call(client.countAsync(collection, filter.build(), true, TIMEOUT));
     }
-    return call(client.searchAsync(request.build(), TIMEOUT)).map(hits -> hits.stream()
-        .map(h -> new Scored(fromPayload(UUID.fromString(h.getId().getUuid()), h.getPayloadMap(), null),
-            h.getScore()))
-        .toList());
-  }
 
-  @Override
-  public Future<Void> ping() {
-    return call(client.healthCheckAsync(Duration.ofSeconds(5))).mapEmpty();
-  }
-
-  @Override
-  public Future<Void> close() {
-    return vertx.executeBlocking(() -> {
-      client.close();
-      return null;
-    });
-  }
-
-  private Future<Void> createCollection() {
-    VectorParams params = VectorParams.newBuilder().setSize(vectorSize).setDistance(Distance.Cosine).build();
-    return call(client.createCollectionAsync(collection, params, TIMEOUT)).<Void>mapEmpty()
-        // Another node created it first.
-        .recover(e -> e instanceof StoreException.Conflict ? Future.succeededFuture() : Future.failedFuture(e));
-  }
-
-  private Future<Void> index(String field, PayloadSchemaType type) {
-    return call(client.createPayloadIndexAsync(collection, field, type, null, true, null, TIMEOUT)).mapEmpty();
-  }
-
-  private static Filter tenantFilter(String tenantId, Integer partition) {
-    Filter.Builder filter = Filter.newBuilder().addMust(matchKeyword("tenant_id", tenantId));
-    if (partition != null) {
-      filter.addMust(match("partition", partition));
+    @Override
+    public Future<List<Scored>> search(String tenantId, float[] vector, int k) {
+        SearchPoints.Builder request = SearchPoints.newBuilder()
+                .setCollectionName(collection)
+                .setFilter(tenantFilter(tenantId, null))
+                .setLimit(k)
+                .setWithPayload(WithPayloadSelectorFactory.include(LISTED_FIELDS));
+        for (float x : vector) {
+            request.addVector(x);
+        }
+        return call(client.searchAsync(request.build(), TIMEOUT)).map(hits -> hits.stream()
+                .map(h -> new Scored(
+                        fromPayload(UUID.fromString(h.getId().getUuid()), h.getPayloadMap(), null), h.getScore()))
+                .toList());
     }
-    return filter.build();
-  }
 
-  private static Map<String, Value> payload(ChunkPoint p) {
-    return Map.of(
-        "tenant_id", value(p.tenantId()),
-        "file_id", value(p.fileId()),
-        "chunk", value(p.chunk()),
-        "partition", value(p.partition()),
-        "content_sha256", value(p.contentSha256()),
-        "model", value(p.model()));
-  }
-
-  private static ChunkPoint fromRetrieved(RetrievedPoint p, boolean withVector) {
-    float[] vector = null;
-    if (withVector && p.hasVectors()) {
-      List<Float> data = p.getVectors().getVector().getDense().getDataList();
-      vector = new float[data.size()];
-      for (int i = 0; i < vector.length; i++) {
-        vector[i] = data.get(i);
-      }
+    @Override
+    public Future<Void> ping() {
+        return call(client.healthCheckAsync(Duration.ofSeconds(5))).mapEmpty();
     }
-    return fromPayload(UUID.fromString(p.getId().getUuid()), p.getPayloadMap(), vector);
-  }
 
-  private static ChunkPoint fromPayload(UUID id, Map<String, Value> payload, float[] vector) {
-    return new ChunkPoint(id, text(payload, "tenant_id"), text(payload, "file_id"),
-        (int) number(payload, "chunk"), (int) number(payload, "partition"), text(payload, "content_sha256"),
-        text(payload, "model"), vector);
-  }
-
-  private static String text(Map<String, Value> payload, String key) {
-    Value v = payload.get(key);
-    return v == null || !v.hasStringValue() ? null : v.getStringValue();
-  }
-
-  private static long number(Map<String, Value> payload, String key) {
-    Value v = payload.get(key);
-    return v == null ? -1 : v.hasIntegerValue() ? v.getIntegerValue() : (long) v.getDoubleValue();
-  }
-
-  private <T> Future<T> call(com.google.common.util.concurrent.ListenableFuture<T> future) {
-    return VertxFutures.fromListenable(vertx.getOrCreateContext(), future, QdrantVectorStore::translate);
-  }
-
-  /** gRPC statuses as typed store errors. */
-  static Throwable translate(Throwable error) {
-    if (error instanceof StatusRuntimeException e) {
-      Status.Code code = e.getStatus().getCode();
-      return switch (code) {
-        case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED ->
-            new StoreException.Unavailable(STORE, code + ": " + e.getStatus().getDescription(), e);
-        case NOT_FOUND -> new StoreException.NotFound(STORE, String.valueOf(e.getStatus().getDescription()));
-        case ALREADY_EXISTS -> new StoreException.Conflict(STORE, String.valueOf(e.getStatus().getDescription()), e);
-        default -> e;
-      };
+    @Override
+    public Future<Void> close() {
+        return vertx.executeBlocking(() -> {
+            client.close();
+            return null;
+        });
     }
-    return error;
-  }
+
+    private Future<Void> createCollection() {
+        VectorParams params = VectorParams.newBuilder()
+                .setSize(vectorSize)
+                .setDistance(Distance.Cosine)
+                .build();
+        return call(client.createCollectionAsync(collection, params, TIMEOUT))
+                .<Void>mapEmpty()
+                // Another node created it first.
+                .recover(e -> e instanceof StoreException.Conflict ? Future.succeededFuture() : Future.failedFuture(e));
+    }
+
+    private Future<Void> index(String field, PayloadSchemaType type) {
+        return call(client.createPayloadIndexAsync(collection, field, type, null, true, null, TIMEOUT))
+                .mapEmpty();
+    }
+
+    private static Filter tenantFilter(String tenantId, Integer partition) {
+        Filter.Builder filter = Filter.newBuilder().addMust(matchKeyword("tenant_id", tenantId));
+        if (partition != null) {
+            filter.addMust(match("partition", partition));
+        }
+        return filter.build();
+    }
+
+    private static Map<String, Value> payload(ChunkPoint p) {
+        return Map.of(
+                "tenant_id", value(p.tenantId()),
+                "file_id", value(p.fileId()),
+                "chunk", value(p.chunk()),
+                "partition", value(p.partition()),
+                "content_sha256", value(p.contentSha256()),
+                "model", value(p.model()));
+    }
+
+    private static ChunkPoint fromRetrieved(RetrievedPoint p, boolean withVector) {
+        float[] vector = null;
+        if (withVector && p.hasVectors()) {
+            List<Float> data = p.getVectors().getVector().getDense().getDataList();
+            vector = new float[data.size()];
+            for (int i = 0; i < vector.length; i++) {
+                vector[i] = data.get(i);
+            }
+        }
+        return fromPayload(UUID.fromString(p.getId().getUuid()), p.getPayloadMap(), vector);
+    }
+
+    private static ChunkPoint fromPayload(UUID id, Map<String, Value> payload, float[] vector) {
+        return new ChunkPoint(
+                id,
+                text(payload, "tenant_id"),
+                text(payload, "file_id"),
+                (int) number(payload, "chunk"),
+                (int) number(payload, "partition"),
+                text(payload, "content_sha256"),
+                text(payload, "model"),
+                vector);
+    }
+
+    private static String text(Map<String, Value> payload, String key) {
+        Value v = payload.get(key);
+        return v == null || !v.hasStringValue() ? null : v.getStringValue();
+    }
+
+    private static long number(Map<String, Value> payload, String key) {
+        Value v = payload.get(key);
+        return v == null ? -1 : v.hasIntegerValue() ? v.getIntegerValue() : (long) v.getDoubleValue();
+    }
+
+    private <T> Future<T> call(com.google.common.util.concurrent.ListenableFuture<T> future) {
+        return VertxFutures.fromListenable(vertx.getOrCreateContext(), future, QdrantVectorStore::translate);
+    }
+
+    /** gRPC statuses as typed store errors. */
+    static Throwable translate(Throwable error) {
+        if (error instanceof StatusRuntimeException e) {
+            Status.Code code = e.getStatus().getCode();
+            return switch (code) {
+                case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED -> new StoreException.Unavailable(
+                        STORE, code + ": " + e.getStatus().getDescription(), e);
+                case NOT_FOUND -> new StoreException.NotFound(
+                        STORE, String.valueOf(e.getStatus().getDescription()));
+                case ALREADY_EXISTS -> new StoreException.Conflict(
+                        STORE, String.valueOf(e.getStatus().getDescription()), e);
+                default -> e;
+            };
+        }
+        return error;
+    }
 }

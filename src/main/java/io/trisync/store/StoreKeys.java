@@ -11,58 +11,60 @@ import java.util.UUID;
  */
 public final class StoreKeys {
 
-  private StoreKeys() {}
+    private StoreKeys() {}
 
-  /** The partition of {@code fileId}: the first 4 bytes of its SHA-256, unsigned, modulo {@code partitions}. */
-  public static int partition(String fileId, int partitions) {
-    byte[] digest = sha256(fileId.getBytes(StandardCharsets.UTF_8));
-    long prefix =
-        ((digest[0] & 0xFFL) << 24) | ((digest[1] & 0xFFL) << 16) | ((digest[2] & 0xFFL) << 8) | (digest[3] & 0xFFL);
-    return (int) (prefix % partitions);
-  }
-
-  /** The S3 key prefix of one (tenant, partition): {@code {tenantId}/{partition}/}. */
-  public static String blobPrefix(String tenantId, int partition) {
-    return tenantId + "/" + partition + "/";
-  }
-
-  /** The S3 key of a file's content: {@code {tenantId}/{partition}/{fileId}}. */
-  public static String blobKey(String tenantId, int partition, String fileId) {
-    return blobPrefix(tenantId, partition) + fileId;
-  }
-
-  /**
-   * The Qdrant point id of chunk {@code chunk} of {@code fileId}: a name-based UUID (version 5
-   * layout, SHA-1 of a fixed namespace, the file id and the chunk number).
-   */
-  public static UUID chunkPointId(String fileId, int chunk) {
-    byte[] hash = sha1(("trisync:chunk:" + fileId + "#" + chunk).getBytes(StandardCharsets.UTF_8));
-    hash[6] &= 0x0f;
-    hash[6] |= 0x50;
-    hash[8] &= 0x3f;
-    hash[8] |= (byte) 0x80;
-    long msb = 0;
-    long lsb = 0;
-    for (int i = 0; i < 8; i++) {
-      msb = (msb << 8) | (hash[i] & 0xff);
-      lsb = (lsb << 8) | (hash[i + 8] & 0xff);
+    /** The partition of {@code fileId}: the first 4 bytes of its SHA-256, unsigned, modulo {@code partitions}. */
+    public static int partition(String fileId, int partitions) {
+        byte[] digest = sha256(fileId.getBytes(StandardCharsets.UTF_8));
+        long prefix = ((digest[0] & 0xFFL) << 24)
+                | ((digest[1] & 0xFFL) << 16)
+                | ((digest[2] & 0xFFL) << 8)
+                | (digest[3] & 0xFFL);
+        return (int) (prefix % partitions);
     }
-    return new UUID(msb, lsb);
-  }
 
-  private static byte[] sha256(byte[] input) {
-    return digest("SHA-256", input);
-  }
-
-  private static byte[] sha1(byte[] input) {
-    return digest("SHA-1", input);
-  }
-
-  private static byte[] digest(String algorithm, byte[] input) {
-    try {
-      return MessageDigest.getInstance(algorithm).digest(input);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(algorithm + " is required by the JVM specification", e);
+    /** The S3 key prefix of one (tenant, partition): {@code {tenantId}/{partition}/}. */
+    public static String blobPrefix(String tenantId, int partition) {
+        return tenantId + "/" + partition + "/";
     }
-  }
+
+    /** The S3 key of a file's content: {@code {tenantId}/{partition}/{fileId}}. */
+    public static String blobKey(String tenantId, int partition, String fileId) {
+        return blobPrefix(tenantId, partition) + fileId;
+    }
+
+    /**
+     * The Qdrant point id of chunk {@code chunk} of {@code fileId}: a name-based UUID (version 5
+     * layout, SHA-1 of a fixed namespace, the file id and the chunk number).
+     */
+    public static UUID chunkPointId(String fileId, int chunk) {
+        byte[] hash = sha1(("trisync:chunk:" + fileId + "#" + chunk).getBytes(StandardCharsets.UTF_8));
+        hash[6] &= 0x0f;
+        hash[6] |= 0x50;
+        hash[8] &= 0x3f;
+        hash[8] |= (byte) 0x80;
+        long msb = 0;
+        long lsb = 0;
+        for (int i = 0; i < 8; i++) {
+            msb = (msb << 8) | (hash[i] & 0xff);
+            lsb = (lsb << 8) | (hash[i + 8] & 0xff);
+        }
+        return new UUID(msb, lsb);
+    }
+
+    private static byte[] sha256(byte[] input) {
+        return digest("SHA-256", input);
+    }
+
+    private static byte[] sha1(byte[] input) {
+        return digest("SHA-1", input);
+    }
+
+    private static byte[] digest(String algorithm, byte[] input) {
+        try {
+            return MessageDigest.getInstance(algorithm).digest(input);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(algorithm + " is required by the JVM specification", e);
+        }
+    }
 }

@@ -9,47 +9,47 @@ import java.util.List;
 /** The three store adapters of one node, created together, readied together and closed together. */
 public record Stores(MetadataStore metadata, BlobStore blobs, VectorStore vectors) {
 
-  /** How long a readiness check may take before its store counts as down. */
-  public static final long READINESS_TIMEOUT_MS = 3000;
+    /** How long a readiness check may take before its store counts as down. */
+    public static final long READINESS_TIMEOUT_MS = 3000;
 
-  /** Adapters for the addresses in {@code config} (embedded ones already filled in). */
-  public static Stores create(Vertx vertx, TrisyncConfig config) {
-    return new Stores(
-        new MongoMetadataStore(vertx, config.mongo()),
-        new S3BlobStore(vertx, config.s3()),
-        new QdrantVectorStore(vertx, config.qdrant()));
-  }
+    /** Adapters for the addresses in {@code config} (embedded ones already filled in). */
+    public static Stores create(Vertx vertx, TrisyncConfig config) {
+        return new Stores(
+                new MongoMetadataStore(vertx, config.mongo()),
+                new S3BlobStore(vertx, config.s3()),
+                new QdrantVectorStore(vertx, config.qdrant()));
+    }
 
-  /** Creates indexes, the bucket and the collection where missing. */
-  public Future<Void> init() {
-    return Future.all(metadata.init(), blobs.init(), vectors.init()).mapEmpty();
-  }
+    /** Creates indexes, the bucket and the collection where missing. */
+    public Future<Void> init() {
+        return Future.all(metadata.init(), blobs.init(), vectors.init()).mapEmpty();
+    }
 
-  /**
-   * Each store's readiness: {@code {"mongodb": {"status": "UP"}, "s3": {"status": "DOWN", "error": …}, …}}.
-   * Never fails; a store that does not answer within {@link #READINESS_TIMEOUT_MS} is DOWN.
-   */
-  public Future<JsonObject> health() {
-    List<String> names = List.of("mongodb", "s3", "qdrant");
-    List<Future<Void>> pings = List.of(metadata.ping(), blobs.ping(), vectors.ping());
-    List<Future<JsonObject>> states = pings.stream().map(Stores::state).toList();
-    return Future.join(states).map(all -> {
-      JsonObject out = new JsonObject();
-      for (int i = 0; i < names.size(); i++) {
-        out.put(names.get(i), states.get(i).result());
-      }
-      return out;
-    });
-  }
+    /**
+     * Each store's readiness: {@code {"mongodb": {"status": "UP"}, "s3": {"status": "DOWN", "error": …}, …}}.
+     * Never fails; a store that does not answer within {@link #READINESS_TIMEOUT_MS} is DOWN.
+     */
+    public Future<JsonObject> health() {
+        List<String> names = List.of("mongodb", "s3", "qdrant");
+        List<Future<Void>> pings = List.of(metadata.ping(), blobs.ping(), vectors.ping());
+        List<Future<JsonObject>> states = pings.stream().map(Stores::state).toList();
+        return Future.join(states).map(all -> {
+            JsonObject out = new JsonObject();
+            for (int i = 0; i < names.size(); i++) {
+                out.put(names.get(i), states.get(i).result());
+            }
+            return out;
+        });
+    }
 
-  /** Closes the three clients; completes when all are closed, whatever each reported. */
-  public Future<Void> close() {
-    return Future.join(metadata.close(), blobs.close(), vectors.close()).mapEmpty();
-  }
+    /** Closes the three clients; completes when all are closed, whatever each reported. */
+    public Future<Void> close() {
+        return Future.join(metadata.close(), blobs.close(), vectors.close()).mapEmpty();
+    }
 
-  private static Future<JsonObject> state(Future<Void> ping) {
-    return ping.timeout(READINESS_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
-        .map(v -> new JsonObject().put("status", "UP"))
-        .otherwise(e -> new JsonObject().put("status", "DOWN").put("error", String.valueOf(e.getMessage())));
-  }
+    private static Future<JsonObject> state(Future<Void> ping) {
+        return ping.timeout(READINESS_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .map(v -> new JsonObject().put("status", "UP"))
+                .otherwise(e -> new JsonObject().put("status", "DOWN").put("error", String.valueOf(e.getMessage())));
+    }
 }

@@ -10,40 +10,40 @@ import java.util.UUID;
  */
 public interface VectorStore {
 
-  /** A search hit: the point (without vector) and its similarity score. */
-  record Scored(ChunkPoint point, float score) {}
+    /** A search hit: the point (without vector) and its similarity score. */
+    record Scored(ChunkPoint point, float score) {}
 
-  /** Creates the collection (cosine, configured size) and its payload indexes when missing. */
-  Future<Void> init();
+    /** Creates the collection (cosine, configured size) and its payload indexes when missing. */
+    Future<Void> init();
 
-  /** Inserts or replaces points by id; completes when Qdrant has applied them. */
-  Future<Void> upsert(List<ChunkPoint> points);
+    /** Inserts or replaces points by id; completes when Qdrant has applied them. */
+    Future<Void> upsert(List<ChunkPoint> points);
 
-  /** Deletes every point of one file, found by payload filter (never by guessing ids). */
-  Future<Void> deleteFile(String tenantId, String fileId);
+    /** Deletes every point of one file, found by payload filter (never by guessing ids). */
+    Future<Void> deleteFile(String tenantId, String fileId);
 
-  /** Deletes points by id; absent ids are ignored. */
-  Future<Void> delete(List<UUID> ids);
+    /** Deletes points by id; absent ids are ignored. */
+    Future<Void> delete(List<UUID> ids);
 
-  /**
-   * Up to {@code limit} points of a tenant (one partition when {@code partition} is not null) in id
-   * order, from point id {@code offset} (null: the start), with only the payload fields trisync
-   * reads and no vectors. The page's {@code next} is the following page's offset.
-   */
-  Future<Page<ChunkPoint>> scroll(String tenantId, Integer partition, String offset, int limit);
+    /**
+     * Up to {@code limit} points of a tenant (one partition when {@code partition} is not null) in id
+     * order, from point id {@code offset} (null: the start), with only the payload fields trisync
+     * reads and no vectors. The page's {@code next} is the following page's offset.
+     */
+    Future<Page<ChunkPoint>> scroll(String tenantId, Integer partition, String offset, int limit);
 
-  /** Points with these ids that exist, with their vectors. */
-  Future<List<ChunkPoint>> get(List<UUID> ids);
+    /** Points with these ids that exist, with their vectors. */
+    Future<List<ChunkPoint>> get(List<UUID> ids);
 
-  /** Exact count of a tenant's points, of one file when {@code fileId} is not null. */
-  Future<Long> count(String tenantId, String fileId);
+    /** Exact count of a tenant's points, of one file when {@code fileId} is not null. */
+    Future<Long> count(String tenantId, String fileId);
 
-  /** The {@code k} points of a tenant most similar (cosine) to {@code vector}, best first. */
-  Future<List<Scored>> search(String tenantId, float[] vector, int k);
+    /** The {@code k} points of a tenant most similar (cosine) to {@code vector}, best first. */
+    Future<List<Scored>> search(String tenantId, float[] vector, int k);
 
-  /** Completes when Qdrant answers its health check. */
-  Future<Void> ping();
+    /** Completes when Qdrant answers its health check. */
+    Future<Void> ping();
 
-  /** Closes the client. */
-  Future<Void> close();
+    /** Closes the client. */
+    Future<Void> close();
 }

@@ -15,58 +15,73 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(180)
 class ClusterIT {
 
-  @Test
-  @DisplayName("Two clustered nodes exchange a request and its reply over the event bus, both ways")
-  void requestReplyAcrossNodes() {
-    TrisyncConfig first = TestStack.config(Map.of("NODE_ID", "node-a"));
-    Node a = Node.start(first, true).await();
-    Node b = null;
-    try {
-      TrisyncConfig stores = a.config();
-      TrisyncConfig second = TestStack.config(Map.of(
-          "NODE_ID", "node-b",
-          "CLUSTER_NAME", first.clusterName(),
-          "MONGO_URI", stores.mongo().uri(),
-          "S3_ENDPOINT", stores.s3().endpoint(),
-          "QDRANT_HOST", stores.qdrant().host(),
-          "QDRANT_PORT", String.valueOf(stores.qdrant().port())));
-      b = Node.start(second, true).await();
-      assertThat(b.config().needsEmbeddedStack()).isFalse();
+    @Test
+    @DisplayName("Two clustered nodes exchange a request and its reply over the event bus, both ways")
+    void requestReplyAcrossNodes() {
+        TrisyncConfig first = TestStack.config(Map.of("NODE_ID", "node-a"));
+        Node a = Node.start(first, true).await();
+        Node b = null;
+        try {
+            TrisyncConfig stores = a.config();
+            TrisyncConfig second = TestStack.config(Map.of(
+                    "NODE_ID", "node-b",
+                    "CLUSTER_NAME", first.clusterName(),
+                    "MONGO_URI", stores.mongo().uri(),
+                    "S3_ENDPOINT", stores.s3().endpoint(),
+                    "QDRANT_HOST", stores.qdrant().host(),
+                    "QDRANT_PORT", String.valueOf(stores.qdrant().port())));
+            b = Node.start(second, true).await();
+            assertThat(b.config().needsEmbeddedStack()).isFalse();
 
-      a.vertx().eventBus().<JsonObject>consumer("trisync.test.echo",
-          m -> m.reply(new JsonObject().put("node", "node-a").put("echo", m.body().getString("text"))));
-      b.vertx().eventBus().<JsonObject>consumer("trisync.test.echo-b",
-          m -> m.reply(new JsonObject().put("node", "node-b")));
-      awaitRegistration(b, "trisync.test.echo");
-      awaitRegistration(a, "trisync.test.echo-b");
+            a.vertx()
+                    .eventBus()
+                    .<JsonObject>consumer(
+                            "trisync.test.echo",
+                            m -> m.reply(new JsonObject()
+                                    .put("node", "node-a")
+                                    .put("echo", m.body().getString("text"))));
+            b.vertx()
+                    .eventBus()
+                    .<JsonObject>consumer("trisync.test.echo-b", m -> m.reply(new JsonObject().put("node", "node-b")));
+            awaitRegistration(b, "trisync.test.echo");
+            awaitRegistration(a, "trisync.test.echo-b");
 
-      JsonObject reply = b.vertx().eventBus()
-          .<JsonObject>request("trisync.test.echo", new JsonObject().put("text", "ping")).await().body();
-      assertThat(reply.getString("node")).isEqualTo("node-a");
-      assertThat(reply.getString("echo")).isEqualTo("ping");
-      JsonObject back = a.vertx().eventBus().<JsonObject>request("trisync.test.echo-b", new JsonObject())
-          .await().body();
-      assertThat(back.getString("node")).isEqualTo("node-b");
-    } finally {
-      if (b != null) {
-        b.stop().await();
-      }
-      a.stop().await();
-    }
-  }
-
-  /** Subscriptions propagate through the cluster asynchronously; retry until the address answers. */
-  private static void awaitRegistration(Node from, String address) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (true) {
-      try {
-        from.vertx().eventBus().request(address, new JsonObject().put("text", "probe")).await();
-        return;
-      } catch (RuntimeException e) {
-        if (System.currentTimeMillis() > deadline) {
-          throw e;
+            JsonObject reply = b.vertx()
+                    .eventBus()
+                    .<JsonObject>request("trisync.test.echo", new JsonObject().put("text", "ping"))
+                    .await()
+                    .body();
+            assertThat(reply.getString("node")).isEqualTo("node-a");
+            assertThat(reply.getString("echo")).isEqualTo("ping");
+            JsonObject back = a.vertx()
+                    .eventBus()
+                    .<JsonObject>request("trisync.test.echo-b", new JsonObject())
+                    .await()
+                    .body();
+            assertThat(back.getString("node")).isEqualTo("node-b");
+        } finally {
+            if (b != null) {
+                b.stop().await();
+            }
+            a.stop().await();
         }
-      }
     }
-  }
+
+    /** Subscriptions propagate through the cluster asynchronously; retry until the address answers. */
+    private static void awaitRegistration(Node from, String address) {
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (true) {
+            try {
+                from.vertx()
+                        .eventBus()
+                        .request(address, new JsonObject().put("text", "probe"))
+                        .await();
+                return;
+            } catch (RuntimeException e) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+            }
+        }
+    }
 }

@@ -12,102 +12,105 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigLoaderTest {
 
-  @Test
-  @DisplayName("The defaults of conf/config.json give an embedded, persistent node on port 8080")
-  void defaultsDescribeTheEmbeddedRun() {
-    TrisyncConfig c = ConfigLoader.fromJson(TestStack.defaults(), Map.of());
-    assertThat(c.httpPort()).isEqualTo(8080);
-    assertThat(c.needsEmbeddedStack()).isTrue();
-    assertThat(c.mongo().embedded()).isTrue();
-    assertThat(c.s3().embedded()).isTrue();
-    assertThat(c.qdrant().embedded()).isTrue();
-    assertThat(c.embedded().persist()).isTrue();
-    assertThat(c.embedded().mongoPort()).isEqualTo(27017);
-    assertThat(c.embedded().s3Port()).isEqualTo(9000);
-    assertThat(c.embedded().qdrantPort()).isEqualTo(6334);
-    assertThat(c.sync().baseTimeoutSeconds()).isEqualTo(300);
-    assertThat(c.sync().perFileTimeoutSeconds()).isEqualTo(10);
-    assertThat(c.sync().minTimeoutSeconds()).isEqualTo(300);
-    assertThat(c.sync().maxTimeoutSeconds()).isEqualTo(7200);
-    assertThat(c.sync().heartbeatIntervalSeconds()).isEqualTo(30);
-    assertThat(c.sync().cleanupIntervalSeconds()).isEqualTo(300);
-    assertThat(c.sync().checkIntervalMinutes()).isEqualTo(30);
-    assertThat(c.nodeId()).startsWith("node-");
-  }
+    @Test
+    @DisplayName("The defaults of conf/config.json give an embedded, persistent node on port 8080")
+    void defaultsDescribeTheEmbeddedRun() {
+        TrisyncConfig c = ConfigLoader.fromJson(TestStack.defaults(), Map.of());
+        assertThat(c.httpPort()).isEqualTo(8080);
+        assertThat(c.needsEmbeddedStack()).isTrue();
+        assertThat(c.mongo().embedded()).isTrue();
+        assertThat(c.s3().embedded()).isTrue();
+        assertThat(c.qdrant().embedded()).isTrue();
+        assertThat(c.embedded().persist()).isTrue();
+        assertThat(c.embedded().mongoPort()).isEqualTo(27017);
+        assertThat(c.embedded().s3Port()).isEqualTo(9000);
+        assertThat(c.embedded().qdrantPort()).isEqualTo(6334);
+        assertThat(c.sync().baseTimeoutSeconds()).isEqualTo(300);
+        assertThat(c.sync().perFileTimeoutSeconds()).isEqualTo(10);
+        assertThat(c.sync().minTimeoutSeconds()).isEqualTo(300);
+        assertThat(c.sync().maxTimeoutSeconds()).isEqualTo(7200);
+        assertThat(c.sync().heartbeatIntervalSeconds()).isEqualTo(30);
+        assertThat(c.sync().cleanupIntervalSeconds()).isEqualTo(300);
+        assertThat(c.sync().checkIntervalMinutes()).isEqualTo(30);
+        assertThat(c.nodeId()).startsWith("node-");
+    }
 
-  @Test
-  @DisplayName("Environment variables override every kind of key")
-  void environmentOverridesDefaults() {
-    TrisyncConfig c = ConfigLoader.fromJson(TestStack.defaults(), Map.of(
-        "HTTP_PORT", "9191",
-        "MONGO_URI", "mongodb://db.example:27017",
-        "S3_ENDPOINT", "http://minio:9000",
-        "QDRANT_HOST", "qdrant",
-        "QDRANT_USE_TLS", "true",
-        "EMBEDDED_PERSIST", "false",
-        "SYNC_HEARTBEAT_INTERVAL_SECONDS", "1",
-        "SYNC_CHECK_INTERVAL", "5",
-        "NODE_ID", "n1"));
-    assertThat(c.httpPort()).isEqualTo(9191);
-    assertThat(c.mongo().uri()).isEqualTo("mongodb://db.example:27017");
-    assertThat(c.mongo().embedded()).isFalse();
-    assertThat(c.s3().embedded()).isFalse();
-    assertThat(c.qdrant().embedded()).isFalse();
-    assertThat(c.qdrant().useTls()).isTrue();
-    assertThat(c.needsEmbeddedStack()).isFalse();
-    assertThat(c.embedded().persist()).isFalse();
-    assertThat(c.sync().heartbeatIntervalSeconds()).isEqualTo(1);
-    assertThat(c.sync().checkIntervalMinutes()).isEqualTo(5);
-    assertThat(c.nodeId()).isEqualTo("n1");
-  }
+    @Test
+    @DisplayName("Environment variables override every kind of key")
+    void environmentOverridesDefaults() {
+        TrisyncConfig c = ConfigLoader.fromJson(
+                TestStack.defaults(),
+                Map.of(
+                        "HTTP_PORT", "9191",
+                        "MONGO_URI", "mongodb://db.example:27017",
+                        "S3_ENDPOINT", "http://minio:9000",
+                        "QDRANT_HOST", "qdrant",
+                        "QDRANT_USE_TLS", "true",
+                        "EMBEDDED_PERSIST", "false",
+                        "SYNC_HEARTBEAT_INTERVAL_SECONDS", "1",
+                        "SYNC_CHECK_INTERVAL", "5",
+                        "NODE_ID", "n1"));
+        assertThat(c.httpPort()).isEqualTo(9191);
+        assertThat(c.mongo().uri()).isEqualTo("mongodb://db.example:27017");
+        assertThat(c.mongo().embedded()).isFalse();
+        assertThat(c.s3().embedded()).isFalse();
+        assertThat(c.qdrant().embedded()).isFalse();
+        assertThat(c.qdrant().useTls()).isTrue();
+        assertThat(c.needsEmbeddedStack()).isFalse();
+        assertThat(c.embedded().persist()).isFalse();
+        assertThat(c.sync().heartbeatIntervalSeconds()).isEqualTo(1);
+        assertThat(c.sync().checkIntervalMinutes()).isEqualTo(5);
+        assertThat(c.nodeId()).isEqualTo("n1");
+    }
 
-  @ParameterizedTest(name = "{0}={1} is refused")
-  @CsvSource({
-      "HTTP_PORT, abc",
-      "HTTP_PORT, 70000",
-      "EMBEDDED_S3_PORT, -1",
-      "SYNC_HEARTBEAT_INTERVAL_SECONDS, -5",
-      "SYNC_HEARTBEAT_INTERVAL_SECONDS, 0",
-      "SYNC_BATCH_SIZE, 1.5",
-      "EVENT_QUEUE_SIZE, many",
-      "EMBEDDED_PERSIST, yes",
-      "S3_BUCKET, ' '",
-      "S3_MULTIPART_THRESHOLD_BYTES, 1024"
-  })
-  @DisplayName("A bad value names its key and its value")
-  void badValueNamesTheKey(String key, String value) {
-    assertThatThrownBy(() -> ConfigLoader.fromJson(TestStack.defaults(), Map.of(key, value)))
-        .isInstanceOf(ConfigException.class)
-        .hasMessageContaining(key)
-        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo(key));
-  }
+    @ParameterizedTest(name = "{0}={1} is refused")
+    @CsvSource({
+        "HTTP_PORT, abc",
+        "HTTP_PORT, 70000",
+        "EMBEDDED_S3_PORT, -1",
+        "SYNC_HEARTBEAT_INTERVAL_SECONDS, -5",
+        "SYNC_HEARTBEAT_INTERVAL_SECONDS, 0",
+        "SYNC_BATCH_SIZE, 1.5",
+        "EVENT_QUEUE_SIZE, many",
+        "EMBEDDED_PERSIST, yes",
+        "S3_BUCKET, ' '",
+        "S3_MULTIPART_THRESHOLD_BYTES, 1024"
+    })
+    @DisplayName("A bad value names its key and its value")
+    void badValueNamesTheKey(String key, String value) {
+        assertThatThrownBy(() -> ConfigLoader.fromJson(TestStack.defaults(), Map.of(key, value)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(key)
+                .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo(key));
+    }
 
-  @Test
-  @DisplayName("A minimum timeout above the maximum is refused")
-  void minAboveMaxIsRefused() {
-    assertThatThrownBy(() -> ConfigLoader.fromJson(TestStack.defaults(),
-            Map.of("SYNC_MIN_TIMEOUT_SECONDS", "9000", "SYNC_MAX_TIMEOUT_SECONDS", "100")))
-        .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("SYNC_MIN_TIMEOUT_SECONDS")
-        .hasMessageContaining("SYNC_MAX_TIMEOUT_SECONDS");
-  }
+    @Test
+    @DisplayName("A minimum timeout above the maximum is refused")
+    void minAboveMaxIsRefused() {
+        assertThatThrownBy(() -> ConfigLoader.fromJson(
+                        TestStack.defaults(),
+                        Map.of("SYNC_MIN_TIMEOUT_SECONDS", "9000", "SYNC_MAX_TIMEOUT_SECONDS", "100")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("SYNC_MIN_TIMEOUT_SECONDS")
+                .hasMessageContaining("SYNC_MAX_TIMEOUT_SECONDS");
+    }
 
-  @Test
-  @DisplayName("A wrongly typed value in the config file is refused with its key")
-  void wrongTypeInFileIsRefused() {
-    var json = TestStack.defaults();
-    json.getJsonObject("http").put("port", "eighty");
-    assertThatThrownBy(() -> ConfigLoader.fromJson(json, Map.of()))
-        .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("HTTP_PORT")
-        .hasMessageContaining("eighty");
-  }
+    @Test
+    @DisplayName("A wrongly typed value in the config file is refused with its key")
+    void wrongTypeInFileIsRefused() {
+        var json = TestStack.defaults();
+        json.getJsonObject("http").put("port", "eighty");
+        assertThatThrownBy(() -> ConfigLoader.fromJson(json, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("HTTP_PORT")
+                .hasMessageContaining("eighty");
+    }
 
-  @Test
-  @DisplayName("Every key has a default in conf/config.json")
-  void everyKeyHasADefault() {
-    TrisyncConfig c = ConfigLoader.fromJson(TestStack.defaults(), Map.of());
-    assertThat(c).isNotNull();
-    assertThat(ConfigKeys.ALL).extracting(ConfigKey::env).doesNotHaveDuplicates();
-  }
+    @Test
+    @DisplayName("Every key has a default in conf/config.json")
+    void everyKeyHasADefault() {
+        TrisyncConfig c = ConfigLoader.fromJson(TestStack.defaults(), Map.of());
+        assertThat(c).isNotNull();
+        assertThat(ConfigKeys.ALL).extracting(ConfigKey::env).doesNotHaveDuplicates();
+    }
 }

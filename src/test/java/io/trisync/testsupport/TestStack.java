@@ -18,59 +18,59 @@ import java.util.UUID;
  */
 public final class TestStack {
 
-  private static EmbeddedStack stack;
+    private static EmbeddedStack stack;
 
-  private TestStack() {}
+    private TestStack() {}
 
-  /** The shared stack's configuration (addresses filled in), starting it on first use. */
-  public static synchronized TrisyncConfig config() {
-    if (stack == null) {
-      try {
-        stack = EmbeddedStack.start(config(Map.of()));
-      } catch (Exception e) {
-        throw new IllegalStateException("embedded stack did not start", e);
-      }
-      Runtime.getRuntime().addShutdownHook(new Thread(stack::close));
+    /** The shared stack's configuration (addresses filled in), starting it on first use. */
+    public static synchronized TrisyncConfig config() {
+        if (stack == null) {
+            try {
+                stack = EmbeddedStack.start(config(Map.of()));
+            } catch (Exception e) {
+                throw new IllegalStateException("embedded stack did not start", e);
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(stack::close));
+        }
+        return stack.config();
     }
-    return stack.config();
-  }
 
-  /**
-   * A configuration for tests: the project's defaults, in memory, every port free-picked, a fresh
-   * data folder and cluster name, then {@code overrides} (environment-variable names).
-   */
-  public static TrisyncConfig config(Map<String, String> overrides) {
-    Map<String, String> env = new HashMap<>();
-    env.put("EMBEDDED_PERSIST", "false");
-    env.put("EMBEDDED_MONGO_PORT", "0");
-    env.put("EMBEDDED_S3_PORT", "0");
-    env.put("EMBEDDED_QDRANT_PORT", "0");
-    env.put("HTTP_PORT", "0");
-    env.put("DATA_DIR", tempDir("trisync-data").toString());
-    env.put("CLUSTER_NAME", "trisync-test-" + UUID.randomUUID());
-    env.putAll(overrides);
-    return ConfigLoader.fromJson(defaults(), env);
-  }
-
-  /** The defaults of {@code conf/config.json}. */
-  public static JsonObject defaults() {
-    try {
-      return new JsonObject(Files.readString(Path.of("conf/config.json")));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    /**
+     * A configuration for tests: the project's defaults, in memory, every port free-picked, a fresh
+     * data folder and cluster name, then {@code overrides} (environment-variable names).
+     */
+    public static TrisyncConfig config(Map<String, String> overrides) {
+        Map<String, String> env = new HashMap<>();
+        env.put("EMBEDDED_PERSIST", "false");
+        env.put("EMBEDDED_MONGO_PORT", "0");
+        env.put("EMBEDDED_S3_PORT", "0");
+        env.put("EMBEDDED_QDRANT_PORT", "0");
+        env.put("HTTP_PORT", "0");
+        env.put("DATA_DIR", tempDir("trisync-data").toString());
+        env.put("CLUSTER_NAME", "trisync-test-" + UUID.randomUUID());
+        env.putAll(overrides);
+        return ConfigLoader.fromJson(defaults(), env);
     }
-  }
 
-  public static Path tempDir(String prefix) {
-    try {
-      return Files.createTempDirectory(prefix);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    /** The defaults of {@code conf/config.json}. */
+    public static JsonObject defaults() {
+        try {
+            return new JsonObject(Files.readString(Path.of("conf/config.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
-  }
 
-  /** A name no other test uses, for tenants, prefixes and collections. */
-  public static String unique(String prefix) {
-    return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-  }
+    public static Path tempDir(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A name no other test uses, for tenants, prefixes and collections. */
+    public static String unique(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
 }
