@@ -6,6 +6,9 @@ import com.hazelcast.config.FileSystemXmlConfig;
 import io.trisync.bridge.BridgeVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedStack;
+import io.trisync.embedding.MiniLmEmbeddingModel;
+import io.trisync.ingest.IngestHooks;
+import io.trisync.ingest.IngestVerticle;
 import io.trisync.store.Stores;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
@@ -39,9 +42,11 @@ public final class Node {
     private final Vertx vertx;
     private final Stores stores;
     private final List<String> deployments = new ArrayList<>();
+    private final IngestHooks hooks;
     private BridgeVerticle bridge;
 
-    private Node(TrisyncConfig config, EmbeddedStack stack, Vertx vertx, Stores stores) {
+    private Node(TrisyncConfig config, EmbeddedStack stack, Vertx vertx, Stores stores, IngestHooks hooks) {
+        this.hooks = hooks;
         this.config = config;
         this.stack = stack;
         this.vertx = vertx;
@@ -53,6 +58,11 @@ public final class Node {
      * completes the returned future when every verticle is deployed.
      */
     public static Future<Node> start(TrisyncConfig configured, boolean clustered) {
+        return start(configured, clustered, IngestHooks.NONE);
+    }
+
+    /** Starts a node whose ingest verticle calls {@code hooks} after each step (fault tests). */
+    public static Future<Node> start(TrisyncConfig configured, boolean clustered, IngestHooks hooks) {
         EmbeddedStack stack;
         try {
             stack = EmbeddedStack.start(configured);
@@ -60,6 +70,8 @@ public final class Node {
             return Future.failedFuture(e);
         }
         TrisyncConfig config = stack.config();
+        // Loads the embedding model (about 1.5 s) here, on the caller's thread, not on an event loop.
+        MiniLmEmbeddingModel.shared();
         Future<Vertx> vertx;
         try {
             vertx = clustered
@@ -75,7 +87,7 @@ public final class Node {
                     return Future.failedFuture(e);
                 })
                 .compose(v -> {
-                    Node node = new Node(config, stack, v, Stores.create(v, config));
+                    Node node = new Node(config, stack, v, Stores.create(v, config), hooks);
                     return node.deployAll().map(node).recover(e -> node.stop()
                             .transform(ignored -> Future.failedFuture(e)));
                 });
@@ -83,6 +95,7 @@ public final class Node {
 
     private Future<Void> deployAll() {
         return stores.init()
+                .compose(v -> deploy(new IngestVerticle(config, stores, MiniLmEmbeddingModel.shared(), hooks)))
                 .compose(v -> {
                     bridge = new BridgeVerticle(config, stores, metricsRegistry(config));
                     return deploy(bridge);

@@ -4,6 +4,7 @@ import io.trisync.bus.Failures;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +20,13 @@ public final class FailureHandler implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         Throwable failure = ctx.failure();
-        int status = failure == null ? ctx.statusCode() : Failures.status(failure);
+        int status;
+        if (failure instanceof HttpException http) {
+            status = http.getStatusCode();
+            failure = http.getPayload() == null ? null : new IllegalStateException(http.getPayload());
+        } else {
+            status = failure == null ? ctx.statusCode() : Failures.status(failure);
+        }
         if (status < 400) {
             status = Failures.INTERNAL;
         }

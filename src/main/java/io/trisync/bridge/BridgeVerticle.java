@@ -1,6 +1,8 @@
 package io.trisync.bridge;
 
+import io.trisync.api.EventsApi;
 import io.trisync.api.FailureHandler;
+import io.trisync.api.FilesApi;
 import io.trisync.api.HealthHandler;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.store.Stores;
@@ -36,6 +38,9 @@ public final class BridgeVerticle extends VerticleBase {
     public Future<?> start() {
         Router router = Router.router(vertx);
         router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
+        long timeoutMs = config.sync().requestTimeoutSeconds() * 1000L;
+        new FilesApi(vertx, stores.blobs(), config.ingest().maxFileBytes(), uploadsDir(), timeoutMs).mount(router);
+        new EventsApi(vertx, timeoutMs).mount(router);
         if (metricsRegistry != null) {
             router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
         }
@@ -53,6 +58,12 @@ public final class BridgeVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    private java.nio.file.Path uploadsDir() {
+        java.nio.file.Path dir = config.dataDir().toAbsolutePath().resolve("uploads");
+        vertx.fileSystem().mkdirsBlocking(dir.toString());
+        return dir;
     }
 
     /** The port actually bound (useful when configured as 0). */

@@ -164,6 +164,10 @@ public final class ConfigLoader {
                         integer(j, "EMBEDDED_MONGO_PORT"),
                         integer(j, "EMBEDDED_S3_PORT"),
                         integer(j, "EMBEDDED_QDRANT_PORT")),
+                new TrisyncConfig.IngestConfig(
+                        integer(j, "INGEST_MAX_FILE_BYTES"),
+                        integer(j, "INGEST_RECOVERY_INTERVAL_SECONDS"),
+                        integer(j, "INGEST_RECOVERY_GRACE_SECONDS")),
                 sync,
                 new TrisyncConfig.EventsConfig(integer(j, "EVENT_QUEUE_SIZE"), integer(j, "WEBSOCKET_PING_INTERVAL")),
                 nonBlank(j, "CLUSTER_HOST"),

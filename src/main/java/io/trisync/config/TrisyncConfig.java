@@ -14,6 +14,7 @@ public record TrisyncConfig(
         S3Config s3,
         QdrantConfig qdrant,
         EmbeddedConfig embedded,
+        IngestConfig ingest,
         SyncConfig sync,
         EventsConfig events,
         String clusterHost,
@@ -49,6 +50,9 @@ public record TrisyncConfig(
 
     /** The embedded stack of the default run. */
     public record EmbeddedConfig(boolean persist, int mongoPort, int s3Port, int qdrantPort) {}
+
+    /** Uploads, deletes and their recovery. */
+    public record IngestConfig(long maxFileBytes, int recoveryIntervalSeconds, int recoveryGraceSeconds) {}
 
     /** Tracked sync operations and scans. */
     public record SyncConfig(

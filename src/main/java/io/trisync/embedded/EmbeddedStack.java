@@ -79,6 +79,7 @@ public final class EmbeddedStack implements AutoCloseable {
                 s3,
                 qdrant,
                 e,
+                c.ingest(),
                 c.sync(),
                 c.events(),
                 c.clusterHost(),

@@ -87,8 +87,8 @@ public record FileRecord(
                 .put("status", status.wire())
                 .put("version", version)
                 .put("partition", partition)
-                .put("createdAt", date(createdAt))
-                .put("updatedAt", date(updatedAt));
+                .put("createdAt", Dates.toBson(createdAt))
+                .put("updatedAt", Dates.toBson(updatedAt));
         if (embedding != null) {
             doc.put("embedding", embedding.toJson());
         }
@@ -111,20 +111,8 @@ public record FileRecord(
                 doc.getLong("version", 0L),
                 doc.getInteger("partition", 0),
                 Embedding.fromJson(doc.getJsonObject("embedding")),
-                instant(doc.getValue("createdAt")),
-                instant(doc.getValue("updatedAt")),
+                Dates.fromBson(doc.getValue("createdAt")),
+                Dates.fromBson(doc.getValue("updatedAt")),
                 doc.getJsonObject("sync"));
-    }
-
-    private static JsonObject date(Instant at) {
-        return at == null ? null : new JsonObject().put("$date", at.toString());
-    }
-
-    private static Instant instant(Object value) {
-        if (value instanceof JsonObject json && json.getValue("$date") != null) {
-            Object date = json.getValue("$date");
-            return date instanceof Number n ? Instant.ofEpochMilli(n.longValue()) : Instant.parse(date.toString());
-        }
-        return value == null ? null : Instant.parse(value.toString());
     }
 }

@@ -42,6 +42,12 @@ public interface MetadataStore {
      */
     Future<Page<FileRecord>> list(FileQuery query, String afterId, int limit);
 
+    /**
+     * Up to {@code limit} active records of a tenant, newest first (file ids are time-ordered), with
+     * ids below {@code beforeId} (null: from the newest). The page's {@code next} is the following cursor.
+     */
+    Future<Page<FileRecord>> listNewest(String tenantId, String beforeId, int limit);
+
     /** How many records match {@code query}. */
     Future<Long> count(FileQuery query);
 

@@ -27,8 +27,14 @@ public final class MongoMetadataStore implements MetadataStore {
 
     private final MongoClient client;
 
+    /** A store on its own client (closed by {@link #close()}). */
     public MongoMetadataStore(Vertx vertx, TrisyncConfig.MongoConfig config) {
-        this.client = MongoClient.create(vertx, clientConfig(config));
+        this(MongoClient.create(vertx, clientConfig(config)));
+    }
+
+    /** A store on a client shared with the other MongoDB-backed stores; {@link #close()} closes it. */
+    public MongoMetadataStore(MongoClient client) {
+        this.client = client;
     }
 
     /** The vertx-mongo-client configuration for {@code config}: short server-selection timeouts so an outage fails fast. */
@@ -113,6 +119,26 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
+    public Future<Page<FileRecord>> listNewest(String tenantId, String beforeId, int limit) {
+        JsonObject filter = filter(new FileQuery(tenantId, null, FileRecord.Status.ACTIVE));
+        if (beforeId != null) {
+            filter.put("_id", new JsonObject().put("$lt", beforeId));
+        }
+        FindOptions options =
+                new FindOptions().setSort(new JsonObject().put("_id", -1)).setLimit(limit);
+        return client.findWithOptions(FILES, filter, options)
+                .recover(this::mapped)
+                .map(docs -> {
+                    List<FileRecord> items =
+                            docs.stream().map(FileRecord::fromDocument).toList();
+                    String next = items.size() < limit
+                            ? null
+                            : items.get(items.size() - 1).id();
+                    return new Page<>(items, next);
+                });
+    }
+
+    @Override
     public Future<Long> count(FileQuery query) {
         return client.count(FILES, filter(query)).recover(this::mapped);
     }
@@ -148,6 +174,11 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     private <T> Future<T> mapped(Throwable error) {
+        return failed(error);
+    }
+
+    /** A failed future carrying {@code error} translated to a typed store error where it is one. */
+    static <T> Future<T> failed(Throwable error) {
         return Future.failedFuture(translate(error));
     }
 

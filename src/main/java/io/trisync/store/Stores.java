@@ -4,25 +4,35 @@ import io.trisync.config.TrisyncConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
 import java.util.List;
 
-/** The three store adapters of one node, created together, readied together and closed together. */
-public record Stores(MetadataStore metadata, BlobStore blobs, VectorStore vectors) {
+/**
+ * The store adapters of one node, created together, readied together and closed together: the three
+ * stores trisync keeps in agreement, and the operation and event logs that live in MongoDB beside
+ * the metadata (on the same client).
+ */
+public record Stores(
+        MetadataStore metadata, BlobStore blobs, VectorStore vectors, OperationLog operations, EventStore events) {
 
     /** How long a readiness check may take before its store counts as down. */
     public static final long READINESS_TIMEOUT_MS = 3000;
 
     /** Adapters for the addresses in {@code config} (embedded ones already filled in). */
     public static Stores create(Vertx vertx, TrisyncConfig config) {
+        MongoClient mongo = MongoClient.create(vertx, MongoMetadataStore.clientConfig(config.mongo()));
         return new Stores(
-                new MongoMetadataStore(vertx, config.mongo()),
+                new MongoMetadataStore(mongo),
                 new S3BlobStore(vertx, config.s3()),
-                new QdrantVectorStore(vertx, config.qdrant()));
+                new QdrantVectorStore(vertx, config.qdrant()),
+                new MongoOperationLog(mongo),
+                new MongoEventStore(mongo, config.events().queueSize()));
     }
 
     /** Creates indexes, the bucket and the collection where missing. */
     public Future<Void> init() {
-        return Future.all(metadata.init(), blobs.init(), vectors.init()).mapEmpty();
+        return Future.all(metadata.init(), blobs.init(), vectors.init(), operations.init(), events.init())
+                .mapEmpty();
     }
 
     /**
@@ -42,7 +52,7 @@ public record Stores(MetadataStore metadata, BlobStore blobs, VectorStore vector
         });
     }
 
-    /** Closes the three clients; completes when all are closed, whatever each reported. */
+    /** Closes the three clients (the logs share MongoDB's); completes when all are closed, whatever each reported. */
     public Future<Void> close() {
         return Future.join(metadata.close(), blobs.close(), vectors.close()).mapEmpty();
     }

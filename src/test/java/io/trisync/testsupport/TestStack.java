@@ -52,6 +52,21 @@ public final class TestStack {
         return ConfigLoader.fromJson(defaults(), env);
     }
 
+    /**
+     * A node configuration using the shared stack's stores (so the node starts no embedded store),
+     * on a free HTTP port, then {@code overrides}.
+     */
+    public static TrisyncConfig nodeConfig(Map<String, String> overrides) {
+        TrisyncConfig shared = config();
+        Map<String, String> env = new HashMap<>();
+        env.put("MONGO_URI", shared.mongo().uri());
+        env.put("S3_ENDPOINT", shared.s3().endpoint());
+        env.put("QDRANT_HOST", shared.qdrant().host());
+        env.put("QDRANT_PORT", String.valueOf(shared.qdrant().port()));
+        env.putAll(overrides);
+        return config(env);
+    }
+
     /** The defaults of {@code conf/config.json}. */
     public static JsonObject defaults() {
         try {

@@ -1,0 +1,28 @@
+package io.trisync.api;
+
+import io.trisync.ingest.IngestAddresses;
+import io.trisync.ingest.IngestMessages.RecentEvents;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/** {@code GET /api/sync/events/recent?limit=N[&user_id=]}: the newest events of the event log, newest first. */
+public final class EventsApi {
+
+    private final BusClient bus;
+
+    public EventsApi(Vertx vertx, long requestTimeoutMs) {
+        this.bus = new BusClient(vertx.eventBus(), requestTimeoutMs);
+    }
+
+    public void mount(Router router) {
+        router.get("/api/sync/events/recent").handler(this::recent);
+    }
+
+    private void recent(RoutingContext ctx) {
+        RecentEvents request = new RecentEvents(ctx.queryParams().get("user_id"), FilesApi.intParam(ctx, "limit", 50));
+        bus.request(IngestAddresses.RECENT_EVENTS, request.toJson())
+                .onSuccess(events -> FilesApi.json(ctx, 200, events))
+                .onFailure(ctx::fail);
+    }
+}

@@ -1,0 +1,208 @@
+package io.trisync.api;
+
+import io.trisync.bus.Ids;
+import io.trisync.bus.Retry;
+import io.trisync.ingest.IngestAddresses;
+import io.trisync.ingest.IngestMessages.BeginUpload;
+import io.trisync.ingest.IngestMessages.FileRef;
+import io.trisync.ingest.IngestMessages.ListFiles;
+import io.trisync.ingest.IngestMessages.OperationRef;
+import io.trisync.ingest.IngestMessages.UploadTicket;
+import io.trisync.store.BlobStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.HttpException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code /api/files}: upload (multipart {@code file} + {@code user_id}), list, get, content, delete.
+ * The upload's bytes go from this node straight to S3 under an operation the ingest verticle
+ * records first and completes after; they never travel on the event bus.
+ */
+public final class FilesApi {
+
+    /** How long completing an upload (download, extract, embed, write) may take. */
+    private static final long COMPLETE_TIMEOUT_MS = 300_000;
+
+    private final Vertx vertx;
+    private final BusClient bus;
+    private final BlobStore blobs;
+    private final Retry retry;
+    private final long maxFileBytes;
+    private final Path uploadsDir;
+
+    public FilesApi(Vertx vertx, BlobStore blobs, long maxFileBytes, Path uploadsDir, long requestTimeoutMs) {
+        this.vertx = vertx;
+        this.bus = new BusClient(vertx.eventBus(), requestTimeoutMs);
+        this.blobs = blobs;
+        this.retry = new Retry(vertx, 4, 100, 2000);
+        this.maxFileBytes = maxFileBytes;
+        this.uploadsDir = uploadsDir;
+    }
+
+    public void mount(Router router) {
+        router.post("/api/files")
+                .handler(BodyHandler.create(uploadsDir.toString())
+                        .setBodyLimit(maxFileBytes + 1024 * 1024)
+                        .setDeleteUploadedFilesOnEnd(true)
+                        .setMergeFormAttributes(true))
+                .handler(this::upload);
+        router.get("/api/files").handler(this::list);
+        router.get("/api/files/:fileId").handler(this::get);
+        router.get("/api/files/:fileId/content").handler(this::content);
+        router.delete("/api/files/:fileId").handler(this::delete);
+    }
+
+    private void upload(RoutingContext ctx) {
+        String tenant = Ids.require("user_id", ctx.request().getFormAttribute("user_id"));
+        List<FileUpload> files = ctx.fileUploads();
+        if (files.size() != 1 || !"file".equals(files.get(0).name())) {
+            throw new IllegalArgumentException("exactly one multipart field 'file' holding the content is required");
+        }
+        FileUpload file = files.get(0);
+        if (file.size() == 0) {
+            throw new IllegalArgumentException("file is empty");
+        }
+        if (file.size() > maxFileBytes) {
+            throw new HttpException(413, "file is larger than " + maxFileBytes + " bytes");
+        }
+        Path path = Path.of(file.uploadedFileName());
+        String name = baseName(file.fileName());
+        String contentType = file.contentType() == null ? "application/octet-stream" : file.contentType();
+        String key = ctx.request().getHeader("Idempotency-Key");
+        vertx.executeBlocking(() -> sha256(path), false)
+                .compose(sha -> bus.request(
+                                IngestAddresses.BEGIN_UPLOAD,
+                                new BeginUpload(tenant, name, contentType, file.size(), sha, key).toJson())
+                        .map(UploadTicket::fromJson)
+                        .compose(ticket -> ticket.existing() != null
+                                ? Future.succeededFuture(ticket.existing())
+                                : store(ticket, path, contentType, sha)))
+                .onSuccess(doc -> ctx.response()
+                        .setStatusCode(201)
+                        .putHeader("Content-Type", "application/json")
+                        .end(FileJson.publicView(doc).encode()))
+                .onFailure(ctx::fail);
+    }
+
+    private Future<JsonObject> store(UploadTicket ticket, Path path, String contentType, String sha) {
+        return retry.run(() -> blobs.putFile(ticket.blobKey(), path, contentType, Map.of("sha256", sha)))
+                .recover(error -> bus.request(
+                                IngestAddresses.ABORT_UPLOAD,
+                                new OperationRef(ticket.opId(), "blob not written: " + error.getMessage()).toJson())
+                        .transform(ignored -> Future.failedFuture(error)))
+                .compose(blob -> bus.request(
+                        IngestAddresses.COMPLETE_UPLOAD,
+                        new OperationRef(ticket.opId(), null).toJson(),
+                        COMPLETE_TIMEOUT_MS));
+    }
+
+    private void list(RoutingContext ctx) {
+        String tenant = ctx.queryParams().get("user_id");
+        int limit = intParam(ctx, "limit", 50);
+        bus.request(
+                        IngestAddresses.LIST_FILES,
+                        new ListFiles(tenant, limit, ctx.queryParams().get("cursor")).toJson())
+                .onSuccess(page -> json(
+                        ctx,
+                        200,
+                        new JsonObject()
+                                .put(
+                                        "files",
+                                        new JsonArray(page.getJsonArray("files").stream()
+                                                .map(f -> FileJson.publicView((JsonObject) f))
+                                                .toList()))
+                                .put("next_cursor", page.getString("next"))))
+                .onFailure(ctx::fail);
+    }
+
+    private void get(RoutingContext ctx) {
+        bus.request(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
+                .onSuccess(doc -> json(ctx, 200, FileJson.publicView(doc)))
+                .onFailure(ctx::fail);
+    }
+
+    private void content(RoutingContext ctx) {
+        bus.request(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
+                .compose(doc -> "active".equals(doc.getString("status"))
+                        ? blobs.open(io.trisync.store.StoreKeys.blobKey(
+                                doc.getString("tenantId"), doc.getInteger("partition"), doc.getString("_id")))
+                        : Future.failedFuture(new HttpException(404, "file " + doc.getString("_id") + " is deleted")))
+                .onSuccess(download -> {
+                    ctx.response()
+                            .putHeader("Content-Type", download.info().contentType())
+                            .putHeader(
+                                    "Content-Length",
+                                    String.valueOf(download.info().size()));
+                    download.content().pipeTo(ctx.response());
+                })
+                .onFailure(ctx::fail);
+    }
+
+    private void delete(RoutingContext ctx) {
+        bus.request(IngestAddresses.DELETE, fileRef(ctx).toJson())
+                .onSuccess(outcome -> {
+                    boolean done = outcome.getBoolean("done");
+                    json(
+                            ctx,
+                            done ? 200 : 202,
+                            new JsonObject()
+                                    .put("status", done ? "deleted" : "deleting")
+                                    .put("operation_id", outcome.getString("opId"))
+                                    .put("file", FileJson.publicView(outcome.getJsonObject("file"))));
+                })
+                .onFailure(ctx::fail);
+    }
+
+    private static FileRef fileRef(RoutingContext ctx) {
+        return new FileRef(ctx.queryParams().get("user_id"), ctx.pathParam("fileId"));
+    }
+
+    static int intParam(RoutingContext ctx, String name, int fallback) {
+        String raw = ctx.queryParams().get(name);
+        if (raw == null) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(raw);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number");
+        }
+    }
+
+    static void json(RoutingContext ctx, int status, JsonObject body) {
+        ctx.response()
+                .setStatusCode(status)
+                .putHeader("Content-Type", "application/json")
+                .end(body.encode());
+    }
+
+    private static String baseName(String fileName) {
+        String name = fileName == null ? "" : fileName.replace('\\', '/');
+        name = name.substring(name.lastIndexOf('/') + 1).strip();
+        return name.isEmpty() ? "unnamed" : name;
+    }
+
+    private static String sha256(Path path) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(path)) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}

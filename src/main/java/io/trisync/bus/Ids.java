@@ -1,0 +1,34 @@
+package io.trisync.bus;
+
+import java.util.regex.Pattern;
+
+/**
+ * The safe set for tenant ids (the seeds' {@code user_id}) and file ids: 1 to 128 characters of
+ * letters, digits, {@code . _ @ -}. Tenant ids become S3 key prefixes and event-bus addresses, so
+ * nothing outside this set (slashes, spaces, wildcards, control characters) is accepted.
+ */
+public final class Ids {
+
+    private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._@-]{1,128}");
+
+    private Ids() {}
+
+    /** {@code value} when it is a valid id; otherwise {@link IllegalArgumentException} naming {@code field}. */
+    public static String require(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(field + " is required");
+        }
+        if (!SAFE.matcher(value).matches()) {
+            throw new IllegalArgumentException(
+                    field + " must be 1 to 128 characters of letters, digits, '.', '_', '@' or '-'");
+        }
+        if (value.equals(".") || value.equals("..")) {
+            throw new IllegalArgumentException(field + " must not be '.' or '..'");
+        }
+        return value;
+    }
+
+    public static boolean valid(String value) {
+        return value != null && SAFE.matcher(value).matches() && !value.equals(".") && !value.equals("..");
+    }
+}

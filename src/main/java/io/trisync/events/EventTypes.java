@@ -1,0 +1,18 @@
+package io.trisync.events;
+
+/** The {@code type} of every event (DESIGN.md §3). */
+public final class EventTypes {
+
+    public static final String FILE_UPLOADED = "file.uploaded";
+    public static final String FILE_DELETED = "file.deleted";
+    public static final String EMBEDDING_CREATED = "embedding.created";
+    public static final String EMBEDDING_DELETED = "embedding.deleted";
+    public static final String ISSUE_DETECTED = "sync.issue_detected";
+    public static final String ISSUE_RESOLVED = "sync.issue_resolved";
+    public static final String OP_STARTED = "sync.op_started";
+    public static final String OP_PROGRESS = "sync.op_progress";
+    public static final String OP_COMPLETED = "sync.op_completed";
+    public static final String OP_FAILED = "sync.op_failed";
+
+    private EventTypes() {}
+}

@@ -1,0 +1,142 @@
+package io.trisync.ingest;
+
+import io.trisync.events.EventTypes;
+import io.trisync.ingest.IngestMessages.FileRef;
+import io.trisync.store.FileRecord;
+import io.trisync.store.IngestOperation;
+import io.trisync.store.IngestOperation.Kind;
+import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.StoreException;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * A delete as a coordinated write: metadata marked deleted first (so no reader serves the file),
+ * then the blob removed, then every point of the file removed by filter, then commit and events.
+ * Every step is idempotent; an interrupted delete is rolled forward by {@link #rollForward}.
+ */
+final class DeleteFlow {
+
+    /** The reply: {@code done} false means the delete is recorded and will finish when the stores allow. */
+    record Outcome(FileRecord file, String opId, boolean done) {
+        JsonObject toJson() {
+            return new JsonObject()
+                    .put("file", file.toDocument())
+                    .put("opId", opId)
+                    .put("done", done);
+        }
+    }
+
+    private final Steps steps;
+
+    DeleteFlow(Steps steps) {
+        this.steps = steps;
+    }
+
+    Future<Outcome> delete(FileRef ref) {
+        return steps.stores
+                .metadata()
+                .get(ref.fileId())
+                .recover(error -> error instanceof StoreException.NotFound ? notFound(ref) : Future.failedFuture(error))
+                .compose(file -> file.tenantId().equals(ref.tenantId()) ? start(file) : notFound(ref));
+    }
+
+    private Future<Outcome> start(FileRecord file) {
+        return steps.stores.operations().openFor(file.id()).compose(open -> {
+            if (open != null && open.kind() == Kind.UPLOAD) {
+                return Future.failedFuture(new ReplyException(
+                        ReplyFailure.RECIPIENT_FAILURE, 409, "file " + file.id() + " is still being uploaded"));
+            }
+            if (open != null) {
+                return finishOrDefer(open, file);
+            }
+            if (file.status() == FileRecord.Status.DELETED) {
+                return Future.succeededFuture(new Outcome(file, null, true));
+            }
+            Instant now = Instant.now();
+            IngestOperation op = new IngestOperation(
+                    FileIds.next(),
+                    Kind.DELETE,
+                    file.tenantId(),
+                    file.id(),
+                    file.partition(),
+                    Step.BEGUN,
+                    file.name(),
+                    file.contentType(),
+                    file.size(),
+                    file.sha256(),
+                    null,
+                    steps.nodeId,
+                    now,
+                    now,
+                    null,
+                    null,
+                    null);
+            return steps.stores.operations().begin(op).compose(v -> finishOrDefer(op, file));
+        });
+    }
+
+    private Future<Outcome> finishOrDefer(IngestOperation op, FileRecord file) {
+        return rollForward(op, file)
+                .map(deleted -> new Outcome(deleted, op.id(), true))
+                .recover(error -> error instanceof StoreException s && s.retriable()
+                        ? Future.succeededFuture(new Outcome(file, op.id(), false))
+                        : Future.failedFuture(error));
+    }
+
+    /** Takes a delete from its recorded step to DONE. Completes with the record as marked deleted. */
+    Future<FileRecord> rollForward(IngestOperation op, FileRecord file) {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        FileRecord deleted = new FileRecord(
+                file.id(),
+                file.tenantId(),
+                file.name(),
+                file.contentType(),
+                file.size(),
+                file.sha256(),
+                FileRecord.Status.DELETED,
+                file.version() + 1,
+                file.partition(),
+                file.embedding(),
+                file.createdAt(),
+                now,
+                file.sync());
+        Future<IngestOperation> at = Future.succeededFuture(op);
+        if (op.step() == Step.BEGUN) {
+            at = at.compose(o -> steps.take(
+                    o, Step.METADATA_DELETED, () -> steps.stores.metadata().upsert(deleted)));
+        }
+        if (op.step().ordinal() < Step.BLOB_DELETED.ordinal()) {
+            at = at.compose(o ->
+                    steps.take(o, Step.BLOB_DELETED, () -> steps.stores.blobs().delete(op.blobKey())));
+        }
+        if (op.step().ordinal() < Step.VECTORS_DELETED.ordinal()) {
+            at = at.compose(o -> steps.take(
+                    o, Step.VECTORS_DELETED, () -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId())));
+        }
+        if (op.step().ordinal() < Step.COMMITTED.ordinal()) {
+            at = at.compose(o -> steps.mark(o, Step.COMMITTED));
+        }
+        return at.compose(this::publish).map(deleted);
+    }
+
+    /** Publishes {@code file.deleted} and {@code embedding.deleted}, then ends the operation. */
+    Future<Void> publish(IngestOperation op) {
+        JsonObject data = new JsonObject().put("name", op.name());
+        return steps.events
+                .publish(op.tenantId(), EventTypes.FILE_DELETED, op.fileId(), op.id(), data)
+                .compose(e -> steps.events.publish(
+                        op.tenantId(), EventTypes.EMBEDDING_DELETED, op.fileId(), op.id(), new JsonObject()))
+                .compose(e -> steps.take(op, Step.DONE, Future::succeededFuture))
+                .mapEmpty();
+    }
+
+    private static <T> Future<T> notFound(FileRef ref) {
+        return Future.failedFuture(new ReplyException(
+                ReplyFailure.RECIPIENT_FAILURE, 404, "no file " + ref.fileId() + " for user_id " + ref.tenantId()));
+    }
+}

@@ -1,0 +1,31 @@
+package io.trisync.ingest;
+
+/** Event-bus addresses owned by {@link IngestVerticle}; all point-to-point requests. */
+public final class IngestAddresses {
+
+    /** Sent by the HTTP node receiving an upload; records the operation and allots the file id and blob key. */
+    public static final String BEGIN_UPLOAD = "trisync.ingest.upload.begin";
+
+    /** Sent by the HTTP node once the blob is in S3; writes metadata and vectors, commits, replies with the file. */
+    public static final String COMPLETE_UPLOAD = "trisync.ingest.upload.complete";
+
+    /** Sent by the HTTP node when it could not write the blob; undoes the operation. */
+    public static final String ABORT_UPLOAD = "trisync.ingest.upload.abort";
+
+    /** Sent by the HTTP API; deletes a file from the three stores, replies deleted or still deleting. */
+    public static final String DELETE = "trisync.ingest.delete";
+
+    /** Sent by the HTTP API; replies with one file's record. */
+    public static final String GET_FILE = "trisync.ingest.file.get";
+
+    /** Sent by the HTTP API; replies with a page of a tenant's files, newest first. */
+    public static final String LIST_FILES = "trisync.ingest.file.list";
+
+    /** Sent by the HTTP API; replies with the newest events of the event log. */
+    public static final String RECENT_EVENTS = "trisync.ingest.events.recent";
+
+    /** Sent by tests and operators; runs one recovery sweep now and replies with how many operations it ended. */
+    public static final String RECOVER = "trisync.ingest.recover";
+
+    private IngestAddresses() {}
+}

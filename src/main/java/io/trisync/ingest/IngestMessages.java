@@ -1,0 +1,162 @@
+package io.trisync.ingest;
+
+import io.trisync.bus.Ids;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The messages of {@link IngestAddresses}, one record each. JSON on the wire (camelCase); {@code
+ * fromJson} validates and throws {@link IllegalArgumentException}, which the verticle answers with 400.
+ */
+public final class IngestMessages {
+
+    private IngestMessages() {}
+
+    /** {@link IngestAddresses#BEGIN_UPLOAD}: what the receiving node knows about the bytes it holds. */
+    public record BeginUpload(
+            String tenantId, String name, String contentType, long size, String sha256, String idempotencyKey) {
+
+        public BeginUpload {
+            Ids.require("user_id", tenantId);
+            if (name == null || name.isBlank() || name.length() > 1024) {
+                throw new IllegalArgumentException("file name is required (at most 1024 characters)");
+            }
+            if (size < 1) {
+                throw new IllegalArgumentException("file is empty");
+            }
+            if (sha256 == null || !sha256.matches("[0-9a-f]{64}")) {
+                throw new IllegalArgumentException("sha256 must be 64 lowercase hex digits");
+            }
+            if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 255)) {
+                throw new IllegalArgumentException("Idempotency-Key must be 1 to 255 characters");
+            }
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("tenantId", tenantId)
+                    .put("name", name)
+                    .put("contentType", contentType)
+                    .put("size", size)
+                    .put("sha256", sha256)
+                    .put("idempotencyKey", idempotencyKey);
+        }
+
+        public static BeginUpload fromJson(JsonObject json) {
+            return new BeginUpload(
+                    json.getString("tenantId"),
+                    json.getString("name"),
+                    json.getString("contentType", "application/octet-stream"),
+                    json.getLong("size", 0L),
+                    json.getString("sha256"),
+                    json.getString("idempotencyKey"));
+        }
+    }
+
+    /**
+     * Reply to {@link BeginUpload}: where to write the blob under which operation; or, for a retried
+     * idempotent upload that already finished, the existing file ({@code existing} not null).
+     */
+    public record UploadTicket(String opId, String fileId, String blobKey, JsonObject existing) {
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("opId", opId)
+                    .put("fileId", fileId)
+                    .put("blobKey", blobKey)
+                    .put("existing", existing);
+        }
+
+        public static UploadTicket fromJson(JsonObject json) {
+            return new UploadTicket(
+                    json.getString("opId"),
+                    json.getString("fileId"),
+                    json.getString("blobKey"),
+                    json.getJsonObject("existing"));
+        }
+    }
+
+    /** {@link IngestAddresses#COMPLETE_UPLOAD} and {@link IngestAddresses#ABORT_UPLOAD}: one operation. */
+    public record OperationRef(String opId, String reason) {
+
+        public OperationRef {
+            if (opId == null || opId.isBlank()) {
+                throw new IllegalArgumentException("opId is required");
+            }
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject().put("opId", opId).put("reason", reason);
+        }
+
+        public static OperationRef fromJson(JsonObject json) {
+            return new OperationRef(json.getString("opId"), json.getString("reason"));
+        }
+    }
+
+    /** {@link IngestAddresses#DELETE} and {@link IngestAddresses#GET_FILE}: one file of one tenant. */
+    public record FileRef(String tenantId, String fileId) {
+
+        public FileRef {
+            Ids.require("user_id", tenantId);
+            Ids.require("file_id", fileId);
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject().put("tenantId", tenantId).put("fileId", fileId);
+        }
+
+        public static FileRef fromJson(JsonObject json) {
+            return new FileRef(json.getString("tenantId"), json.getString("fileId"));
+        }
+    }
+
+    /** {@link IngestAddresses#LIST_FILES}: a page of a tenant's active files, newest first, before {@code cursor}. */
+    public record ListFiles(String tenantId, int limit, String cursor) {
+
+        public static final int MAX_LIMIT = 500;
+
+        public ListFiles {
+            Ids.require("user_id", tenantId);
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT);
+            }
+            if (cursor != null && !Ids.valid(cursor)) {
+                throw new IllegalArgumentException("cursor is not one this API returned");
+            }
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("tenantId", tenantId)
+                    .put("limit", limit)
+                    .put("cursor", cursor);
+        }
+
+        public static ListFiles fromJson(JsonObject json) {
+            return new ListFiles(json.getString("tenantId"), json.getInteger("limit", 50), json.getString("cursor"));
+        }
+    }
+
+    /** {@link IngestAddresses#RECENT_EVENTS}: the newest events, of one tenant or (tenantId null) all. */
+    public record RecentEvents(String tenantId, int limit) {
+
+        public static final int MAX_LIMIT = 1000;
+
+        public RecentEvents {
+            if (tenantId != null) {
+                Ids.require("user_id", tenantId);
+            }
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT);
+            }
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject().put("tenantId", tenantId).put("limit", limit);
+        }
+
+        public static RecentEvents fromJson(JsonObject json) {
+            return new RecentEvents(json.getString("tenantId"), json.getInteger("limit", 50));
+        }
+    }
+}

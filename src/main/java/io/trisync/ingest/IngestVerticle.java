@@ -1,0 +1,171 @@
+package io.trisync.ingest;
+
+import io.trisync.bus.Failures;
+import io.trisync.bus.Retry;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.embedding.EmbeddingModel;
+import io.trisync.events.EventPublisher;
+import io.trisync.ingest.IngestMessages.BeginUpload;
+import io.trisync.ingest.IngestMessages.FileRef;
+import io.trisync.ingest.IngestMessages.ListFiles;
+import io.trisync.ingest.IngestMessages.OperationRef;
+import io.trisync.ingest.IngestMessages.RecentEvents;
+import io.trisync.store.FileRecord;
+import io.trisync.store.StoreException;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns uploads and deletes as coordinated writes across the three stores, the operation log that
+ * makes them crash-safe, and the recovery of operations any node left unfinished (at start and every
+ * {@code INGEST_RECOVERY_INTERVAL_SECONDS}). Serves the file and event-log reads of the HTTP API.
+ */
+public final class IngestVerticle extends VerticleBase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngestVerticle.class);
+
+    private final TrisyncConfig config;
+    private final Stores stores;
+    private final EmbeddingModel model;
+    private final IngestHooks hooks;
+    private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+    private WorkerExecutor embeddingPool;
+    private UploadFlow uploads;
+    private DeleteFlow deletes;
+    private Recovery recovery;
+    private long recoveryTimer = -1;
+
+    public IngestVerticle(TrisyncConfig config, Stores stores, EmbeddingModel model, IngestHooks hooks) {
+        this.config = config;
+        this.stores = stores;
+        this.model = model;
+        this.hooks = hooks;
+    }
+
+    @Override
+    public Future<?> start() {
+        if (model.dimension() != config.qdrant().vectorSize()) {
+            return Future.failedFuture(new IllegalStateException(
+                    "QDRANT_VECTOR_SIZE is " + config.qdrant().vectorSize() + " but the embedding model " + model.name()
+                            + " makes " + model.dimension() + "-dimension vectors"));
+        }
+        embeddingPool = vertx.createSharedWorkerExecutor(
+                "trisync-embedding", Runtime.getRuntime().availableProcessors());
+        Steps steps = new Steps(
+                vertx,
+                stores,
+                new EventPublisher(vertx.eventBus(), stores.events()),
+                new Retry(vertx, 4, 100, 2000),
+                new Breaker(10_000, Clock.systemUTC()),
+                hooks,
+                new ContentIndexer(model),
+                embeddingPool,
+                config.nodeId(),
+                config.sync().partitions());
+        uploads = new UploadFlow(steps);
+        deletes = new DeleteFlow(steps);
+        Duration grace = Duration.ofSeconds(config.ingest().recoveryGraceSeconds());
+        recovery = new Recovery(steps, uploads, deletes, grace, grace.multipliedBy(2));
+        consume(IngestAddresses.BEGIN_UPLOAD, m -> uploads.begin(BeginUpload.fromJson(m))
+                .map(t -> t.toJson()));
+        consume(IngestAddresses.COMPLETE_UPLOAD, m -> completeUpload(OperationRef.fromJson(m)));
+        consume(IngestAddresses.ABORT_UPLOAD, m -> abortUpload(OperationRef.fromJson(m)));
+        consume(IngestAddresses.DELETE, m -> deletes.delete(FileRef.fromJson(m)).map(DeleteFlow.Outcome::toJson));
+        consume(IngestAddresses.GET_FILE, m -> getFile(FileRef.fromJson(m)));
+        consume(IngestAddresses.LIST_FILES, m -> listFiles(ListFiles.fromJson(m)));
+        consume(IngestAddresses.RECENT_EVENTS, m -> recentEvents(RecentEvents.fromJson(m)));
+        consume(IngestAddresses.RECOVER, m -> recovery.sweep().map(n -> new JsonObject().put("ended", n)));
+        recoveryTimer =
+                vertx.setPeriodic(1000, config.ingest().recoveryIntervalSeconds() * 1000L, id -> recovery.sweep());
+        return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+    }
+
+    @Override
+    public Future<?> stop() {
+        vertx.cancelTimer(recoveryTimer);
+        List<Future<Void>> unregistered =
+                consumers.stream().map(MessageConsumer::unregister).toList();
+        return Future.join(unregistered).onComplete(v -> embeddingPool.close());
+    }
+
+    private Future<JsonObject> completeUpload(OperationRef ref) {
+        return stores.operations()
+                .get(ref.opId())
+                .compose(op -> uploads.complete(op))
+                .map(FileRecord::toDocument)
+                .onSuccess(f -> LOG.info(
+                        "Uploaded file {} ({} bytes, {} chunks) for tenant {}",
+                        f.getString("_id"),
+                        f.getLong("size"),
+                        f.getJsonObject("embedding").getInteger("chunks"),
+                        f.getString("tenantId")));
+    }
+
+    private Future<JsonObject> abortUpload(OperationRef ref) {
+        LOG.warn("Upload operation {} aborted by its receiving node: {}", ref.opId(), ref.reason());
+        return stores.operations()
+                .get(ref.opId())
+                .compose(op -> uploads.undo(op))
+                .map(v -> new JsonObject().put("aborted", ref.opId()));
+    }
+
+    private Future<JsonObject> getFile(FileRef ref) {
+        return stores.metadata()
+                .get(ref.fileId())
+                .compose(f -> f.tenantId().equals(ref.tenantId())
+                        ? Future.succeededFuture(f.toDocument())
+                        : Future.failedFuture(new StoreException.NotFound("mongodb", "no file " + ref.fileId())));
+    }
+
+    private Future<JsonObject> listFiles(ListFiles request) {
+        return stores.metadata()
+                .listNewest(request.tenantId(), request.cursor(), request.limit())
+                .map(page -> new JsonObject()
+                        .put(
+                                "files",
+                                new JsonArray(page.items().stream()
+                                        .map(FileRecord::toDocument)
+                                        .toList()))
+                        .put("next", page.next()));
+    }
+
+    private Future<JsonObject> recentEvents(RecentEvents request) {
+        return stores.events().recent(request.tenantId(), request.limit()).map(events -> new JsonObject()
+                .put("events", new JsonArray(events)));
+    }
+
+    /** Registers a request consumer: bad input replies 400, typed store errors their code, the rest 500. */
+    private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
+        consumers.add(vertx.eventBus().<JsonObject>consumer(address, message -> reply(message, handler)));
+    }
+
+    private static void reply(Message<JsonObject> message, Function<JsonObject, Future<JsonObject>> handler) {
+        Future<JsonObject> result;
+        try {
+            result = handler.apply(message.body() == null ? new JsonObject() : message.body());
+        } catch (IllegalArgumentException | ClassCastException e) {
+            result = Future.failedFuture(new IllegalArgumentException(e.getMessage(), e));
+        }
+        result.onSuccess(message::reply).onFailure(error -> {
+            int code = error instanceof ReplyException r ? r.failureCode() : Failures.status(error);
+            if (code >= 500 && !(error instanceof StoreException)) {
+                LOG.error("Request to {} failed", message.address(), error);
+            }
+            message.fail(code, String.valueOf(error.getMessage()));
+        });
+    }
+}

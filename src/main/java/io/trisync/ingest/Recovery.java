@@ -1,0 +1,105 @@
+package io.trisync.ingest;
+
+import io.trisync.store.IngestOperation;
+import io.trisync.store.IngestOperation.Kind;
+import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.StoreException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finishes or undoes operations a node left unfinished. Each sweep claims, one at a time, every
+ * operation untouched for the grace period whose lease has run out (an atomic find-and-modify in
+ * MongoDB, so two nodes never work the same one), then: an upload that committed gets its events and
+ * ends; an upload that did not is undone (it was never acknowledged); a delete is rolled forward.
+ */
+final class Recovery {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
+    private static final int MAX_PER_SWEEP = 10_000;
+
+    private final Steps steps;
+    private final UploadFlow uploads;
+    private final DeleteFlow deletes;
+    private final Duration grace;
+    private final Duration lease;
+
+    Recovery(Steps steps, UploadFlow uploads, DeleteFlow deletes, Duration grace, Duration lease) {
+        this.steps = steps;
+        this.uploads = uploads;
+        this.deletes = deletes;
+        this.grace = grace;
+        this.lease = lease;
+    }
+
+    /** One sweep; completes with how many operations it ended. */
+    Future<Integer> sweep() {
+        Promise<Integer> done = Promise.promise();
+        next(0, 0, done);
+        return done.future();
+    }
+
+    private void next(int claimed, int ended, Promise<Integer> done) {
+        if (claimed >= MAX_PER_SWEEP) {
+            done.complete(ended);
+            return;
+        }
+        steps.stores
+                .operations()
+                .claimStale(steps.nodeId, Instant.now().minus(grace), lease)
+                .onComplete(claim -> {
+                    if (claim.failed()) {
+                        LOG.warn("Recovery sweep stopped: {}", claim.cause().getMessage());
+                        done.complete(ended);
+                        return;
+                    }
+                    IngestOperation op = claim.result();
+                    if (op == null) {
+                        if (ended > 0) {
+                            LOG.info("Recovered {} unfinished ingest operations", ended);
+                        }
+                        done.complete(ended);
+                        return;
+                    }
+                    recover(op).onComplete(r -> {
+                        if (r.failed()) {
+                            LOG.warn(
+                                    "Operation {} ({} of file {}) stays unfinished at {}: {}",
+                                    op.id(),
+                                    op.kind(),
+                                    op.fileId(),
+                                    op.step(),
+                                    r.cause().getMessage());
+                        }
+                        next(claimed + 1, ended + (r.succeeded() ? 1 : 0), done);
+                    });
+                });
+    }
+
+    private Future<Void> recover(IngestOperation op) {
+        LOG.info(
+                "Recovering {} {} of file {} for tenant {} from step {}",
+                op.kind(),
+                op.id(),
+                op.fileId(),
+                op.tenantId(),
+                op.step());
+        if (op.kind() == Kind.UPLOAD) {
+            return op.step() == Step.COMMITTED
+                    ? steps.stores.metadata().get(op.fileId()).compose(file -> uploads.publish(op, file))
+                    : uploads.undo(op);
+        }
+        return steps.stores
+                .metadata()
+                .get(op.fileId())
+                .compose(file -> deletes.rollForward(op, file))
+                .<Void>mapEmpty()
+                .recover(error -> error instanceof StoreException.NotFound
+                        ? steps.stores.operations().advance(op.id(), Step.DONE, "record gone")
+                        : Future.failedFuture(error));
+    }
+}

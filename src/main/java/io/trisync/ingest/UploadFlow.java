@@ -1,0 +1,213 @@
+package io.trisync.ingest;
+
+import io.trisync.events.EventTypes;
+import io.trisync.ingest.IngestMessages.BeginUpload;
+import io.trisync.ingest.IngestMessages.UploadTicket;
+import io.trisync.store.BlobInfo;
+import io.trisync.store.ChunkPoint;
+import io.trisync.store.FileRecord;
+import io.trisync.store.IngestOperation;
+import io.trisync.store.IngestOperation.Kind;
+import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.StoreException;
+import io.trisync.store.StoreKeys;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An upload as a coordinated write. {@link #begin} records the operation before anything is
+ * written; the receiving node then writes the blob; {@link #complete} verifies it, writes the
+ * metadata (active), embeds and upserts the chunks, commits and publishes. Anything that fails before
+ * the commit is undone by {@link #undo}, now or by recovery, so an unacknowledged upload leaves no
+ * blob, no record and no point.
+ */
+final class UploadFlow {
+
+    private static final int UPSERT_BATCH = 256;
+
+    private final Steps steps;
+
+    UploadFlow(Steps steps) {
+        this.steps = steps;
+    }
+
+    Future<UploadTicket> begin(BeginUpload request) {
+        String down = steps.breaker.openStore();
+        if (down != null) {
+            return Future.failedFuture(new ReplyException(
+                    ReplyFailure.RECIPIENT_FAILURE,
+                    503,
+                    down + " is unavailable; retry in " + steps.breaker.retryAfterSeconds(down) + "s"));
+        }
+        if (request.idempotencyKey() == null) {
+            return record(request);
+        }
+        return steps.stores
+                .operations()
+                .byIdempotencyKey(request.tenantId(), request.idempotencyKey())
+                .compose(existing -> existing == null ? record(request) : replay(request, existing));
+    }
+
+    private Future<UploadTicket> replay(BeginUpload request, IngestOperation existing) {
+        if (existing.step() == Step.DONE) {
+            return steps.stores
+                    .metadata()
+                    .get(existing.fileId())
+                    .map(file ->
+                            new UploadTicket(existing.id(), existing.fileId(), existing.blobKey(), file.toDocument()));
+        }
+        if (existing.step() == Step.ABORTED) {
+            return steps.stores
+                    .operations()
+                    .releaseKey(request.tenantId(), request.idempotencyKey())
+                    .compose(v -> record(request));
+        }
+        return Future.failedFuture(new ReplyException(
+                ReplyFailure.RECIPIENT_FAILURE,
+                409,
+                "an upload with this Idempotency-Key is still in progress (operation " + existing.id() + ")"));
+    }
+
+    private Future<UploadTicket> record(BeginUpload request) {
+        String fileId = FileIds.next();
+        Instant now = Instant.now();
+        IngestOperation op = new IngestOperation(
+                FileIds.next(),
+                Kind.UPLOAD,
+                request.tenantId(),
+                fileId,
+                StoreKeys.partition(fileId, steps.partitions),
+                Step.BEGUN,
+                request.name(),
+                request.contentType(),
+                request.size(),
+                request.sha256(),
+                request.idempotencyKey(),
+                steps.nodeId,
+                now,
+                now,
+                null,
+                null,
+                null);
+        return steps.stores
+                .operations()
+                .begin(op)
+                .map(v -> new UploadTicket(op.id(), fileId, op.blobKey(), null))
+                .recover(error -> error instanceof StoreException.Conflict && request.idempotencyKey() != null
+                        ? begin(request)
+                        : Future.failedFuture(error));
+    }
+
+    /** Verifies the blob, then metadata, vectors, commit, events. Completes with the file record. */
+    Future<FileRecord> complete(IngestOperation op) {
+        if (op.step() == Step.DONE) {
+            return steps.stores.metadata().get(op.fileId());
+        }
+        if (op.step() != Step.BEGUN) {
+            return Future.failedFuture(new ReplyException(
+                    ReplyFailure.RECIPIENT_FAILURE, 409, "operation " + op.id() + " is at step " + op.step()));
+        }
+        return steps.retry
+                .run(() -> steps.stores.blobs().head(op.blobKey()))
+                .compose(blob -> verify(op, blob))
+                .compose(v -> steps.mark(op, Step.BLOB_WRITTEN))
+                .compose(this::finish)
+                .onFailure(error -> undo(op).onFailure(ignored -> {}));
+    }
+
+    private Future<FileRecord> finish(IngestOperation op) {
+        return steps.retry
+                .run(() -> steps.stores.blobs().getBytes(op.blobKey()))
+                .compose(bytes -> steps.embeddingPool.executeBlocking(() -> steps.indexer.index(bytes.getBytes(), op)))
+                .compose(points -> writeAll(op, points));
+    }
+
+    private Future<FileRecord> writeAll(IngestOperation op, List<ChunkPoint> points) {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        FileRecord record = new FileRecord(
+                op.fileId(),
+                op.tenantId(),
+                op.name(),
+                op.contentType(),
+                op.size(),
+                op.sha256(),
+                FileRecord.Status.ACTIVE,
+                1,
+                op.partition(),
+                new FileRecord.Embedding(
+                        steps.indexer.modelName(), steps.indexer.dimension(), points.size(), op.sha256()),
+                now,
+                now,
+                null);
+        return steps.take(
+                        op, Step.METADATA_WRITTEN, () -> steps.stores.metadata().upsert(record))
+                .compose(at -> steps.take(at, Step.VECTORS_WRITTEN, () -> upsertInBatches(points)))
+                .compose(at -> steps.mark(at, Step.COMMITTED))
+                .compose(at -> publish(at, record))
+                .map(record);
+    }
+
+    /** Publishes {@code file.uploaded} and {@code embedding.created}, then ends the operation. */
+    Future<Void> publish(IngestOperation op, FileRecord record) {
+        JsonObject file = new JsonObject()
+                .put("name", record.name())
+                .put("size", record.size())
+                .put("sha256", record.sha256())
+                .put("contentType", record.contentType());
+        JsonObject embedding = new JsonObject()
+                .put(
+                        "chunks",
+                        record.embedding() == null ? 0 : record.embedding().chunks())
+                .put("model", steps.indexer.modelName());
+        return steps.events
+                .publish(op.tenantId(), EventTypes.FILE_UPLOADED, op.fileId(), op.id(), file)
+                .compose(e -> steps.events.publish(
+                        op.tenantId(), EventTypes.EMBEDDING_CREATED, op.fileId(), op.id(), embedding))
+                .compose(e -> steps.take(op, Step.DONE, Future::succeededFuture))
+                .mapEmpty();
+    }
+
+    private Future<Void> upsertInBatches(List<ChunkPoint> points) {
+        List<Future<Void>> batches = new ArrayList<>();
+        for (int i = 0; i < points.size(); i += UPSERT_BATCH) {
+            batches.add(steps.stores.vectors().upsert(points.subList(i, Math.min(points.size(), i + UPSERT_BATCH))));
+        }
+        return Future.all(batches).mapEmpty();
+    }
+
+    private static Future<Void> verify(IngestOperation op, BlobInfo blob) {
+        if (blob.size() != op.size() || !op.sha256().equals(blob.sha256())) {
+            return Future.failedFuture(new ReplyException(
+                    ReplyFailure.RECIPIENT_FAILURE,
+                    409,
+                    "blob " + op.blobKey() + " does not match the upload (size " + blob.size() + ", expected "
+                            + op.size() + ")"));
+        }
+        return Future.succeededFuture();
+    }
+
+    /**
+     * Undoes an uncommitted upload: its points, its record, its blob, then frees its idempotency key
+     * and marks it ABORTED. Each removal is idempotent, so recovery can repeat a half-done undo.
+     */
+    Future<Void> undo(IngestOperation op) {
+        if (op.step() == Step.COMMITTED || op.step().terminal()) {
+            return Future.succeededFuture();
+        }
+        return steps.retry
+                .run(() -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId()))
+                .compose(v -> steps.retry.run(() -> steps.stores.metadata().remove(op.fileId())))
+                .compose(v -> steps.retry.run(() -> steps.stores.blobs().delete(op.blobKey())))
+                .compose(v -> op.idempotencyKey() == null
+                        ? Future.<Void>succeededFuture()
+                        : steps.stores.operations().releaseKey(op.tenantId(), op.idempotencyKey()))
+                .compose(v -> steps.stores.operations().advance(op.id(), Step.ABORTED, op.lastError()))
+                .onFailure(steps.breaker::record);
+    }
+}

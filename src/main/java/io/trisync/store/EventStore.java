@@ -1,0 +1,32 @@
+package io.trisync.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * The event log (MongoDB {@code events}, {@code event_counters}): every published event, numbered
+ * per tenant, kept for the last {@code retain} events of each tenant. Futures fail with {@link
+ * StoreException.Unavailable} when MongoDB cannot be reached.
+ */
+public interface EventStore {
+
+    /** Creates the indexes reads rely on. */
+    Future<Void> init();
+
+    /**
+     * Gives {@code event} the tenant's next sequence number (an atomic counter increment), stores it
+     * and trims the tenant's log to its newest {@code retain} events now and then. Completes with the
+     * event as stored (with {@code seq}).
+     */
+    Future<JsonObject> append(String tenantId, JsonObject event);
+
+    /** The newest {@code limit} events, newest first; of one tenant, or of all when {@code tenantId} is null. */
+    Future<List<JsonObject>> recent(String tenantId, int limit);
+
+    /** A tenant's events with {@code seq > afterSeq}, oldest first, at most {@code limit}. */
+    Future<List<JsonObject>> since(String tenantId, long afterSeq, int limit);
+
+    /** The smallest {@code seq} a tenant's log still holds, or 0 when it holds none. */
+    Future<Long> oldestSeq(String tenantId);
+}

@@ -1,0 +1,134 @@
+package io.trisync.store;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One entry of the ingest operation log (MongoDB {@code ingest_ops}): a coordinated upload or delete,
+ * recorded before its first store write and advanced after each step, so any node can finish or undo
+ * it after a crash. {@code leaseOwner}/{@code leaseUntil} say which node is recovering it.
+ */
+public record IngestOperation(
+        String id,
+        Kind kind,
+        String tenantId,
+        String fileId,
+        int partition,
+        Step step,
+        String name,
+        String contentType,
+        long size,
+        String sha256,
+        String idempotencyKey,
+        String nodeId,
+        Instant createdAt,
+        Instant updatedAt,
+        String leaseOwner,
+        Instant leaseUntil,
+        String lastError) {
+
+    /** What the operation does. */
+    public enum Kind {
+        UPLOAD,
+        DELETE
+    }
+
+    /**
+     * The last step completed. Uploads: BEGUN → BLOB_WRITTEN → METADATA_WRITTEN → VECTORS_WRITTEN →
+     * COMMITTED → DONE, or ABORTED when undone. Deletes: BEGUN → METADATA_DELETED → BLOB_DELETED →
+     * VECTORS_DELETED → COMMITTED → DONE.
+     */
+    public enum Step {
+        BEGUN,
+        BLOB_WRITTEN,
+        METADATA_WRITTEN,
+        VECTORS_WRITTEN,
+        METADATA_DELETED,
+        BLOB_DELETED,
+        VECTORS_DELETED,
+        COMMITTED,
+        DONE,
+        ABORTED;
+
+        /** DONE and ABORTED: nothing is left to do. */
+        public boolean terminal() {
+            return this == DONE || this == ABORTED;
+        }
+    }
+
+    public IngestOperation {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(step, "step");
+    }
+
+    /** The S3 key of the operation's file. */
+    public String blobKey() {
+        return StoreKeys.blobKey(tenantId, partition, fileId);
+    }
+
+    public IngestOperation withStep(Step next) {
+        return new IngestOperation(
+                id,
+                kind,
+                tenantId,
+                fileId,
+                partition,
+                next,
+                name,
+                contentType,
+                size,
+                sha256,
+                idempotencyKey,
+                nodeId,
+                createdAt,
+                Instant.now(),
+                leaseOwner,
+                leaseUntil,
+                lastError);
+    }
+
+    public JsonObject toDocument() {
+        return new JsonObject()
+                .put("_id", id)
+                .put("kind", kind.name())
+                .put("tenantId", tenantId)
+                .put("fileId", fileId)
+                .put("partition", partition)
+                .put("step", step.name())
+                .put("terminal", step.terminal())
+                .put("name", name)
+                .put("contentType", contentType)
+                .put("size", size)
+                .put("sha256", sha256)
+                .put("idempotencyKey", idempotencyKey)
+                .put("nodeId", nodeId)
+                .put("createdAt", Dates.toBson(createdAt))
+                .put("updatedAt", Dates.toBson(updatedAt))
+                .put("leaseOwner", leaseOwner)
+                .put("leaseUntil", Dates.toBson(leaseUntil))
+                .put("lastError", lastError);
+    }
+
+    public static IngestOperation fromDocument(JsonObject d) {
+        return new IngestOperation(
+                d.getString("_id"),
+                Kind.valueOf(d.getString("kind")),
+                d.getString("tenantId"),
+                d.getString("fileId"),
+                d.getInteger("partition", 0),
+                Step.valueOf(d.getString("step")),
+                d.getString("name"),
+                d.getString("contentType"),
+                d.getLong("size", 0L),
+                d.getString("sha256"),
+                d.getString("idempotencyKey"),
+                d.getString("nodeId"),
+                Dates.fromBson(d.getValue("createdAt")),
+                Dates.fromBson(d.getValue("updatedAt")),
+                d.getString("leaseOwner"),
+                Dates.fromBson(d.getValue("leaseUntil")),
+                d.getString("lastError"));
+    }
+}

@@ -1,0 +1,47 @@
+package io.trisync.store;
+
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * The ingest operation log (MongoDB {@code ingest_ops} and {@code idempotency_keys}). It needs no
+ * multi-document transaction: each call is one single-document write. Futures fail with {@link
+ * StoreException.Unavailable} when MongoDB cannot be reached.
+ */
+public interface OperationLog {
+
+    /** Creates the indexes recovery relies on. */
+    Future<Void> init();
+
+    /**
+     * Records a new operation. With an idempotency key, the key is claimed first: when another
+     * operation of the tenant holds it, fails with {@link StoreException.Conflict} and writes nothing.
+     */
+    Future<Void> begin(IngestOperation op);
+
+    /** The operation holding a tenant's idempotency key, or null. */
+    Future<IngestOperation> byIdempotencyKey(String tenantId, String key);
+
+    /** The operation; fails with {@link StoreException.NotFound} when there is none. */
+    Future<IngestOperation> get(String opId);
+
+    /** The latest operation on a file that has not ended, or null. */
+    Future<IngestOperation> openFor(String fileId);
+
+    /** Records that {@code step} is done (and the error that stopped the next one, if any). */
+    Future<Void> advance(String opId, IngestOperation.Step step, String lastError);
+
+    /**
+     * Claims one unfinished operation last touched before {@code olderThan} whose lease (if any) has
+     * run out: sets its lease to {@code owner} for {@code lease}. One atomic find-and-modify, so two
+     * nodes never hold the same operation. Completes with null when there is none to claim.
+     */
+    Future<IngestOperation> claimStale(String owner, Instant olderThan, Duration lease);
+
+    /** Frees a tenant's idempotency key (after an upload was undone) so a retry can start afresh. */
+    Future<Void> releaseKey(String tenantId, String key);
+
+    /** How many operations have not ended: of one tenant, or of all when {@code tenantId} is null. */
+    Future<Long> countOpen(String tenantId);
+}

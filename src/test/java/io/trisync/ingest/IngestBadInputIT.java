@@ -1,0 +1,118 @@
+package io.trisync.ingest;
+
+import static io.trisync.testsupport.Fixtures.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.Node;
+import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.store.Stores;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Every bad upload gets a JSON 4xx naming the problem, and leaves no blob, record, point or open operation. */
+@Timeout(300)
+class IngestBadInputIT {
+
+    private static final int MAX = 4096;
+    private static Node node;
+    private static Stores stores;
+    private static Http http;
+
+    @BeforeAll
+    static void start() {
+        node = Node.start(TestStack.nodeConfig(Map.of("INGEST_MAX_FILE_BYTES", String.valueOf(MAX))), false)
+                .await();
+        stores = node.stores();
+        http = new Http(node.vertx(), node.httpPort());
+    }
+
+    @AfterAll
+    static void stop() {
+        http.close();
+        node.stop().await();
+    }
+
+    private static void assertRejected(HttpResponse<Buffer> r, int status, String mentions) {
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(status);
+        assertThat(r.getHeader("Content-Type")).isEqualTo("application/json");
+        JsonObject body = r.bodyAsJsonObject();
+        assertThat(body.getString("error")).isNotBlank();
+        assertThat(body.getString("message")).containsIgnoringCase(mentions);
+    }
+
+    private static void assertUntouched(String tenant) {
+        assertThat(stores.metadata().count(FileQuery.tenant(tenant)).await()).isZero();
+        assertThat(stores.blobs().list(tenant + "/", null, 10, false).await().items())
+                .isEmpty();
+        assertThat(stores.vectors().count(tenant, null).await()).isZero();
+        assertThat(stores.operations().countOpen(tenant).await()).isZero();
+    }
+
+    @Test
+    @DisplayName("Missing, blank and unsafe user_id are 400 naming user_id")
+    void rejectsBadUserId() {
+        assertRejected(http.upload(null, "a.txt", "text/plain", utf8("x"), null), 400, "user_id");
+        assertRejected(http.upload("  ", "a.txt", "text/plain", utf8("x"), null), 400, "user_id");
+        for (String bad : new String[] {"a/b", "../etc", "a b", "t*", "ü-tenant", "x".repeat(129)}) {
+            assertRejected(http.upload(bad, "a.txt", "text/plain", utf8("x"), null), 400, "user_id");
+            assertThat(stores.operations().countOpen(bad).await()).isZero();
+        }
+    }
+
+    @Test
+    @DisplayName("An empty file is 400 and a file over the maximum is 413, leaving nothing behind")
+    void rejectsEmptyAndOversizedFiles() {
+        String tenant = TestStack.unique("t");
+        assertRejected(http.upload(tenant, "empty.txt", "text/plain", new byte[0], null), 400, "empty");
+        assertUntouched(tenant);
+        assertRejected(http.upload(tenant, "big.txt", "text/plain", new byte[MAX + 1], null), 413, "larger");
+        assertUntouched(tenant);
+        HttpResponse<Buffer> huge = http.upload(tenant, "huge.txt", "text/plain", new byte[3 * 1024 * 1024], null);
+        assertThat(huge.statusCode()).isEqualTo(413);
+        assertThat(huge.bodyAsJsonObject().getString("error")).isEqualTo("payload_too_large");
+        assertUntouched(tenant);
+    }
+
+    @Test
+    @DisplayName("No file part, or a body that is not multipart, is 400")
+    void rejectsMissingOrMalformedMultipart() {
+        String tenant = TestStack.unique("t");
+        assertRejected(http.upload(tenant, null, null, null, null), 400, "file");
+        assertRejected(
+                http.post("/api/files", "application/json", Buffer.buffer("{\"user_id\":\"" + tenant + "\"}")),
+                400,
+                "user_id");
+        HttpResponse<Buffer> garbled = http.post(
+                "/api/files",
+                "multipart/form-data; boundary=XYZ",
+                Buffer.buffer("--XYZ\r\nContent-Disposition: form-data; name=\"user_id\"\r\n\r\n" + tenant
+                        + "\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"));
+        assertThat(garbled.statusCode()).isBetween(400, 499);
+        assertThat(garbled.bodyAsJsonObject().getString("error")).isNotBlank();
+        assertUntouched(tenant);
+    }
+
+    @Test
+    @DisplayName("Unknown file ids are 404; malformed ids and limits are 400")
+    void rejectsUnknownAndMalformedIds() {
+        String tenant = TestStack.unique("t");
+        assertRejected(http.get("/api/files/no-such-file?user_id=" + tenant), 404, "no-such-file");
+        assertRejected(http.delete("/api/files/no-such-file?user_id=" + tenant), 404, "no-such-file");
+        assertRejected(http.get("/api/files/no-such-file/content?user_id=" + tenant), 404, "no-such-file");
+        assertRejected(http.get("/api/files/x%20y?user_id=" + tenant), 400, "file_id");
+        assertRejected(http.get("/api/files?user_id=" + tenant + "&limit=abc"), 400, "limit");
+        assertRejected(http.get("/api/files?user_id=" + tenant + "&limit=0"), 400, "limit");
+        assertRejected(http.get("/api/files"), 400, "user_id");
+        assertRejected(http.get("/api/sync/events/recent?limit=-1"), 400, "limit");
+        assertUntouched(tenant);
+    }
+}

@@ -1,0 +1,362 @@
+package io.trisync.ingest;
+
+import static io.trisync.testsupport.Fixtures.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.trisync.Node;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.store.FileRecord;
+import io.trisync.store.IngestOperation;
+import io.trisync.store.IngestOperation.Kind;
+import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.store.MongoMetadataStore;
+import io.trisync.store.StoreException;
+import io.trisync.store.StoreKeys;
+import io.trisync.store.Stores;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.RestartableStores;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.multipart.MultipartForm;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Faults at the store boundary and between steps, then recovery: the three stores agree afterwards,
+ * nothing acknowledged is lost and nothing unacknowledged is left behind.
+ */
+@Timeout(600)
+class IngestFaultIT {
+
+    private static RestartableStores stores;
+
+    @BeforeAll
+    static void startStores() throws Exception {
+        stores = new RestartableStores();
+    }
+
+    @AfterAll
+    static void stopStores() throws Exception {
+        stores.close();
+    }
+
+    private static TrisyncConfig config() {
+        return stores.nodeConfig(
+                Map.of("INGEST_RECOVERY_GRACE_SECONDS", "1", "INGEST_RECOVERY_INTERVAL_SECONDS", "3600"));
+    }
+
+    /** A hook that stops the operation of {@code kind} after {@code step} for good, as a crash would. */
+    private static IngestHooks crashAfter(Kind kind, Step step, CountDownLatch reached) {
+        return (op, done) -> {
+            if (op.kind() == kind && done == step) {
+                reached.countDown();
+                return Promise.<Void>promise().future();
+            }
+            return Future.succeededFuture();
+        };
+    }
+
+    private static int recover(Node node) throws InterruptedException {
+        Thread.sleep(1200);
+        return node.vertx()
+                .eventBus()
+                .<JsonObject>request(IngestAddresses.RECOVER, new JsonObject())
+                .await()
+                .body()
+                .getInteger("ended");
+    }
+
+    private static Future<HttpResponse<Buffer>> uploadAsync(Node node, String tenant, byte[] bytes) {
+        MultipartForm form = MultipartForm.create()
+                .attribute("user_id", tenant)
+                .binaryFileUpload("file", "doc.txt", Buffer.buffer(bytes), "text/plain");
+        return WebClient.create(node.vertx())
+                .post(node.httpPort(), "127.0.0.1", "/api/files")
+                .sendMultipartForm(form);
+    }
+
+    private static void assertNothingLeft(Stores s, String tenant) {
+        assertThat(s.metadata().count(FileQuery.tenant(tenant)).await())
+                .as("metadata")
+                .isZero();
+        assertThat(s.blobs().list(tenant + "/", null, 10, false).await().items())
+                .as("blobs")
+                .isEmpty();
+        assertThat(s.vectors().count(tenant, null).await()).as("points").isZero();
+        assertThat(s.operations().countOpen(tenant).await())
+                .as("open operations")
+                .isZero();
+    }
+
+    private static FileRecord assertComplete(Stores s, String tenant, byte[] bytes) {
+        List<FileRecord> files =
+                s.metadata().list(FileQuery.tenant(tenant), null, 10).await().items();
+        assertThat(files).hasSize(1);
+        FileRecord f = files.get(0);
+        assertThat(f.status()).isEqualTo(FileRecord.Status.ACTIVE);
+        assertThat(s.blobs()
+                        .getBytes(StoreKeys.blobKey(tenant, f.partition(), f.id()))
+                        .await()
+                        .getBytes())
+                .isEqualTo(bytes);
+        assertThat(s.vectors().count(tenant, f.id()).await())
+                .isEqualTo(f.embedding().chunks())
+                .isPositive();
+        assertThat(s.operations().countOpen(tenant).await()).isZero();
+        return f;
+    }
+
+    private static List<String> eventTypes(Stores s, String tenant) {
+        return s.events().recent(tenant, 100).await().stream()
+                .map(e -> e.getString("type"))
+                .toList();
+    }
+
+    @ParameterizedTest(name = "crash after {0}")
+    @EnumSource(
+            value = Step.class,
+            names = {"BLOB_WRITTEN", "METADATA_WRITTEN", "VECTORS_WRITTEN", "COMMITTED"})
+    @DisplayName("An upload whose node stops after a step is undone by recovery, unless it had committed")
+    void uploadInterruptedAfterStep(Step step) throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        CountDownLatch reached = new CountDownLatch(1);
+        Node crashing = Node.start(config(), false, crashAfter(Kind.UPLOAD, step, reached))
+                .await();
+        uploadAsync(crashing, tenant, bytes);
+        assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+        crashing.stop().await();
+
+        Node survivor = Node.start(config(), false).await();
+        try {
+            assertThat(recover(survivor)).isGreaterThanOrEqualTo(1);
+            if (step == Step.COMMITTED) {
+                assertComplete(survivor.stores(), tenant, bytes);
+                assertThat(eventTypes(survivor.stores(), tenant)).containsExactly("embedding.created", "file.uploaded");
+            } else {
+                assertNothingLeft(survivor.stores(), tenant);
+                assertThat(eventTypes(survivor.stores(), tenant)).isEmpty();
+            }
+        } finally {
+            survivor.stop().await();
+        }
+    }
+
+    @ParameterizedTest(name = "crash after {0}")
+    @EnumSource(
+            value = Step.class,
+            names = {"BEGUN", "METADATA_DELETED", "BLOB_DELETED", "VECTORS_DELETED", "COMMITTED"})
+    @DisplayName("A delete whose node stops after a step is finished by recovery")
+    void deleteInterruptedAfterStep(Step step) throws Exception {
+        String tenant = TestStack.unique("t");
+        CountDownLatch reached = new CountDownLatch(1);
+        Node crashing = Node.start(config(), false, crashAfter(Kind.DELETE, step, reached))
+                .await();
+        String fileId;
+        int partition;
+        try (Http http = new Http(crashing.vertx(), crashing.httpPort())) {
+            JsonObject file = http.upload(tenant, "doc.txt", "text/plain", utf8(Fixtures.prose(200)), null)
+                    .bodyAsJsonObject();
+            fileId = file.getString("id");
+            partition = crashing.stores().metadata().get(fileId).await().partition();
+            WebClient.create(crashing.vertx())
+                    .delete(crashing.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
+                    .send();
+            if (step == Step.BEGUN) {
+                // BEGUN is recorded by begin(), not take(); stop right after the operation exists.
+                waitForOpenDelete(crashing.stores(), tenant);
+                reached.countDown();
+            }
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+        }
+        crashing.stop().await();
+
+        Node survivor = Node.start(config(), false).await();
+        try {
+            recover(survivor);
+            Stores s = survivor.stores();
+            assertThat(s.metadata().get(fileId).await().status()).isEqualTo(FileRecord.Status.DELETED);
+            assertThatThrownBy(() -> s.blobs()
+                            .head(StoreKeys.blobKey(tenant, partition, fileId))
+                            .await())
+                    .isInstanceOf(StoreException.NotFound.class);
+            assertThat(s.vectors().count(tenant, fileId).await()).isZero();
+            assertThat(s.operations().countOpen(tenant).await()).isZero();
+            assertThat(eventTypes(s, tenant)).contains("file.deleted", "embedding.deleted");
+        } finally {
+            survivor.stop().await();
+        }
+    }
+
+    private static void waitForOpenDelete(Stores s, String tenant) throws InterruptedException {
+        for (int i = 0; i < 200 && s.operations().countOpen(tenant).await() == 0; i++) {
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    @DisplayName("S3 down: the upload fails 503, the next fails fast, and nothing is left once S3 returns")
+    void s3DownDuringUpload() throws Exception {
+        String tenant = TestStack.unique("t");
+        Node node = Node.start(config(), false).await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            stores.stopS3();
+            HttpResponse<Buffer> first = http.upload(tenant, "a.txt", "text/plain", utf8("hello"), null);
+            assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(503);
+            assertThat(first.getHeader("Retry-After")).isNotNull();
+            HttpResponse<Buffer> second = http.upload(tenant, "b.txt", "text/plain", utf8("hello"), null);
+            assertThat(second.statusCode()).isEqualTo(503);
+            assertThat(second.bodyAsJsonObject().getString("message")).contains("s3 is unavailable");
+            stores.startS3();
+            recover(node);
+            assertNothingLeft(node.stores(), tenant);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("Qdrant down: the upload fails 503 and is undone completely once Qdrant returns")
+    void qdrantDownDuringUpload() throws Exception {
+        String tenant = TestStack.unique("t");
+        Node node = Node.start(config(), false).await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            stores.stopQdrant();
+            HttpResponse<Buffer> r = http.upload(tenant, "a.txt", "text/plain", utf8(Fixtures.prose(50)), null);
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
+            stores.startQdrant();
+            recover(node);
+            assertNothingLeft(node.stores(), tenant);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("Qdrant down: a delete answers 202 and completes once Qdrant returns")
+    void qdrantDownDuringDelete() throws Exception {
+        String tenant = TestStack.unique("t");
+        Node node = Node.start(config(), false).await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String id = http.upload(tenant, "a.txt", "text/plain", utf8(Fixtures.prose(50)), null)
+                    .bodyAsJsonObject()
+                    .getString("id");
+            stores.stopQdrant();
+            HttpResponse<Buffer> r = http.delete("/api/files/" + id + "?user_id=" + tenant);
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
+            assertThat(r.bodyAsJsonObject().getString("status")).isEqualTo("deleting");
+            assertThat(http.get("/api/files/" + id + "/content?user_id=" + tenant)
+                            .statusCode())
+                    .isEqualTo(404);
+            stores.startQdrant();
+            recover(node);
+            assertThat(node.stores().vectors().count(tenant, id).await()).isZero();
+            assertThat(node.stores().operations().countOpen(tenant).await()).isZero();
+            assertThat(node.stores()
+                            .blobs()
+                            .list(tenant + "/", null, 10, false)
+                            .await()
+                            .items())
+                    .isEmpty();
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("MongoDB down: the upload fails 503 before any store is written")
+    void mongoDownRejectsUpload() throws Exception {
+        String tenant = TestStack.unique("t");
+        Node node = Node.start(config(), false).await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            stores.stopMongo();
+            HttpResponse<Buffer> r = http.upload(tenant, "a.txt", "text/plain", utf8("hello"), null);
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
+            stores.startMongo();
+            assertNothingLeft(node.stores(), tenant);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("Two nodes recovering at once never process the same operation twice")
+    void twoNodesRecoverDisjointly() throws Exception {
+        String tenant = TestStack.unique("t");
+        Node a = Node.start(config(), false).await();
+        Node b = Node.start(config(), false).await();
+        MongoClient raw = MongoClient.create(
+                a.vertx(), MongoMetadataStore.clientConfig(a.config().mongo()));
+        try {
+            List<String> opIds = new ArrayList<>();
+            Instant old = Instant.now().minusSeconds(600);
+            for (int i = 0; i < 30; i++) {
+                String fileId = tenant + "-file-" + i;
+                IngestOperation op = new IngestOperation(
+                        tenant + "-op-" + i,
+                        Kind.UPLOAD,
+                        tenant,
+                        fileId,
+                        StoreKeys.partition(fileId, 64),
+                        Step.BEGUN,
+                        "f.txt",
+                        "text/plain",
+                        1,
+                        "0".repeat(64),
+                        null,
+                        "gone-node",
+                        old,
+                        old,
+                        null,
+                        null,
+                        null);
+                a.stores().operations().begin(op).await();
+                a.stores()
+                        .blobs()
+                        .putBytes(op.blobKey(), Buffer.buffer("x"), "text/plain", Map.of())
+                        .await();
+                opIds.add(op.id());
+            }
+            Future<JsonObject> fromA = a.vertx()
+                    .eventBus()
+                    .<JsonObject>request(IngestAddresses.RECOVER, new JsonObject())
+                    .map(m -> m.body());
+            Future<JsonObject> fromB = b.vertx()
+                    .eventBus()
+                    .<JsonObject>request(IngestAddresses.RECOVER, new JsonObject())
+                    .map(m -> m.body());
+            Future.all(fromA, fromB).await();
+            assertNothingLeft(a.stores(), tenant);
+            for (String id : opIds) {
+                JsonObject doc = raw.findOne("ingest_ops", new JsonObject().put("_id", id), null)
+                        .await();
+                assertThat(doc.getString("step")).isEqualTo("ABORTED");
+                assertThat(doc.getInteger("claims")).as("claims of " + id).isEqualTo(1);
+            }
+        } finally {
+            raw.close().await();
+            b.stop().await();
+            a.stop().await();
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package io.trisync.ingest;
+
+import static io.trisync.testsupport.Fixtures.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.trisync.Node;
+import io.trisync.store.ChunkPoint;
+import io.trisync.store.FileRecord;
+import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.store.StoreException;
+import io.trisync.store.StoreKeys;
+import io.trisync.store.Stores;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Uploads and deletes over HTTP against one node on the embedded stores, checked through the real clients. */
+@Timeout(300)
+class IngestIT {
+
+    private static Node node;
+    private static Stores stores;
+    private static Http http;
+
+    @BeforeAll
+    static void start() {
+        node = Node.start(TestStack.nodeConfig(Map.of("INGEST_MAX_FILE_BYTES", "200000")), false)
+                .await();
+        stores = node.stores();
+        http = new Http(node.vertx(), node.httpPort());
+    }
+
+    @AfterAll
+    static void stop() {
+        http.close();
+        node.stop().await();
+    }
+
+    private static JsonObject uploadOk(String tenant, String name, String type, byte[] bytes) {
+        HttpResponse<Buffer> r = http.upload(tenant, name, type, bytes, null);
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+        return r.bodyAsJsonObject();
+    }
+
+    /** Blob bytes and sha256, active metadata, and exactly one point per chunk, through the real clients. */
+    private static FileRecord assertStored(JsonObject file, byte[] bytes) {
+        String id = file.getString("id");
+        FileRecord record = stores.metadata().get(id).await();
+        assertThat(record.status()).isEqualTo(FileRecord.Status.ACTIVE);
+        assertThat(record.size()).isEqualTo(bytes.length);
+        assertThat(record.sha256()).isEqualTo(Fixtures.sha256(bytes)).isEqualTo(file.getString("sha256"));
+        String key = StoreKeys.blobKey(record.tenantId(), record.partition(), id);
+        assertThat(stores.blobs().getBytes(key).await().getBytes()).isEqualTo(bytes);
+        assertThat(stores.blobs().head(key).await().sha256()).isEqualTo(record.sha256());
+        int chunks = record.embedding().chunks();
+        assertThat(file.getInteger("chunks")).isEqualTo(chunks);
+        assertThat(stores.vectors().count(record.tenantId(), id).await()).isEqualTo(chunks);
+        List<java.util.UUID> ids = new ArrayList<>();
+        for (int c = 0; c < chunks; c++) {
+            ids.add(StoreKeys.chunkPointId(id, c));
+        }
+        List<ChunkPoint> points = stores.vectors().get(ids).await();
+        assertThat(points).hasSize(chunks);
+        assertThat(points).allSatisfy(p -> {
+            assertThat(p.vector()).hasSize(384);
+            assertThat(p.model()).isEqualTo("all-minilm-l6-v2-q");
+            assertThat(p.contentSha256()).isEqualTo(record.sha256());
+            assertThat(p.partition()).isEqualTo(record.partition());
+        });
+        return record;
+    }
+
+    @Test
+    @DisplayName("Text, Markdown, HTML and PDF uploads land in all three stores with one point per chunk")
+    void uploadsEveryKindOfText() {
+        String tenant = TestStack.unique("t");
+        byte[] text = utf8(Fixtures.prose(400));
+        byte[] markdown = utf8("# Contracts\n\n" + Fixtures.prose(120) + "\n\n- item one\n- item two");
+        byte[] html =
+                utf8("<html><head><title>x</title><script>var hidden = 1;</script></head><body><h1>Invoices</h1><p>"
+                        + Fixtures.prose(60) + "</p></body></html>");
+        byte[] pdf = Fixtures.pdf("Supplier agreement for the year", "Payment within thirty days of invoice");
+        FileRecord t = assertStored(uploadOk(tenant, "notes.txt", "text/plain", text), text);
+        FileRecord m = assertStored(uploadOk(tenant, "readme.md", "text/markdown", markdown), markdown);
+        FileRecord h = assertStored(uploadOk(tenant, "page.html", "text/html", html), html);
+        FileRecord p = assertStored(uploadOk(tenant, "contract.pdf", "application/pdf", pdf), pdf);
+        assertThat(t.embedding().chunks()).isEqualTo(4);
+        assertThat(m.embedding().chunks()).isEqualTo(1);
+        assertThat(h.embedding().chunks()).isEqualTo(1);
+        assertThat(p.embedding().chunks()).isEqualTo(1);
+        byte[] binary = new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2, (byte) 0x80};
+        FileRecord b = assertStored(uploadOk(tenant, "blob.bin", "application/octet-stream", binary), binary);
+        assertThat(b.embedding().chunks()).isZero();
+    }
+
+    @Test
+    @DisplayName("The model is real: two paraphrases embed closer than unrelated texts")
+    void paraphrasesAreCloser() {
+        String tenant = TestStack.unique("t");
+        String a = uploadOk(tenant, "a.txt", "text/plain", utf8("The cat sat quietly on the mat."))
+                .getString("id");
+        String b = uploadOk(tenant, "b.txt", "text/plain", utf8("A cat was sitting calmly on the rug."))
+                .getString("id");
+        String c = uploadOk(tenant, "c.txt", "text/plain", utf8("Quarterly tax filing deadlines for corporations."))
+                .getString("id");
+        List<ChunkPoint> points = stores.vectors()
+                .get(List.of(StoreKeys.chunkPointId(a, 0), StoreKeys.chunkPointId(b, 0), StoreKeys.chunkPointId(c, 0)))
+                .await();
+        float[] va = vectorOf(points, a);
+        float[] vb = vectorOf(points, b);
+        float[] vc = vectorOf(points, c);
+        assertThat(cosine(va, vb)).isGreaterThan(cosine(va, vc) + 0.3);
+        assertThat(cosine(va, vb)).isGreaterThan(cosine(vb, vc) + 0.3);
+    }
+
+    private static float[] vectorOf(List<ChunkPoint> points, String fileId) {
+        return points.stream()
+                .filter(p -> p.fileId().equals(fileId))
+                .findFirst()
+                .orElseThrow()
+                .vector();
+    }
+
+    private static double cosine(float[] x, float[] y) {
+        double dot = 0, nx = 0, ny = 0;
+        for (int i = 0; i < x.length; i++) {
+            dot += x[i] * y[i];
+            nx += x[i] * x[i];
+            ny += y[i] * y[i];
+        }
+        return dot / Math.sqrt(nx * ny);
+    }
+
+    @Test
+    @DisplayName("Delete removes the blob and every point, marks the record deleted, and may be repeated")
+    void deleteRemovesEverything() {
+        String tenant = TestStack.unique("t");
+        JsonObject file = uploadOk(tenant, "doc.txt", "text/plain", utf8(Fixtures.prose(500)));
+        String id = file.getString("id");
+        FileRecord before = stores.metadata().get(id).await();
+        assertThat(before.embedding().chunks()).isGreaterThan(1);
+
+        HttpResponse<Buffer> deleted = http.delete("/api/files/" + id + "?user_id=" + tenant);
+        assertThat(deleted.statusCode()).as(deleted.bodyAsString()).isEqualTo(200);
+        assertThat(deleted.bodyAsJsonObject().getString("status")).isEqualTo("deleted");
+        assertThat(stores.metadata().get(id).await().status()).isEqualTo(FileRecord.Status.DELETED);
+        assertThatThrownBy(() -> stores.blobs()
+                        .head(StoreKeys.blobKey(tenant, before.partition(), id))
+                        .await())
+                .isInstanceOf(StoreException.NotFound.class);
+        assertThat(stores.vectors().count(tenant, id).await()).isZero();
+
+        assertThat(http.delete("/api/files/" + id + "?user_id=" + tenant).statusCode())
+                .isEqualTo(200);
+        assertThat(http.get("/api/files/" + id + "/content?user_id=" + tenant).statusCode())
+                .isEqualTo(404);
+        assertThat(http.delete("/api/files/" + id + "?user_id=someone-else").statusCode())
+                .isEqualTo(404);
+    }
+
+    @Test
+    @DisplayName("Retrying an upload with the same Idempotency-Key returns the same file and creates one")
+    void idempotentRetry() {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8("same content, sent twice");
+        HttpResponse<Buffer> first = http.upload(tenant, "x.txt", "text/plain", bytes, "key-1");
+        HttpResponse<Buffer> second = http.upload(tenant, "x.txt", "text/plain", bytes, "key-1");
+        assertThat(first.statusCode()).isEqualTo(201);
+        assertThat(second.statusCode()).isEqualTo(201);
+        assertThat(second.bodyAsJsonObject().getString("id"))
+                .isEqualTo(first.bodyAsJsonObject().getString("id"));
+        assertThat(stores.metadata().count(FileQuery.tenant(tenant)).await()).isEqualTo(1);
+        HttpResponse<Buffer> other = http.upload(tenant, "x.txt", "text/plain", bytes, "key-2");
+        assertThat(other.bodyAsJsonObject().getString("id"))
+                .isNotEqualTo(first.bodyAsJsonObject().getString("id"));
+        assertThat(stores.metadata().count(FileQuery.tenant(tenant)).await()).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("List pages newest first; get and content serve the file; events are logged with per-tenant seq")
+    void readsAndEvents() {
+        String tenant = TestStack.unique("t");
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(uploadOk(tenant, "f" + i + ".md", "text/markdown", utf8("# File " + i))
+                    .getString("id"));
+        }
+        JsonObject page1 = http.get("/api/files?user_id=" + tenant + "&limit=3").bodyAsJsonObject();
+        assertThat(page1.getJsonArray("files").stream()
+                        .map(f -> ((JsonObject) f).getString("id"))
+                        .toList())
+                .containsExactly(ids.get(4), ids.get(3), ids.get(2));
+        JsonObject page2 = http.get(
+                        "/api/files?user_id=" + tenant + "&limit=3&cursor=" + page1.getString("next_cursor"))
+                .bodyAsJsonObject();
+        assertThat(page2.getJsonArray("files").stream()
+                        .map(f -> ((JsonObject) f).getString("id"))
+                        .toList())
+                .containsExactly(ids.get(1), ids.get(0));
+
+        JsonObject one =
+                http.get("/api/files/" + ids.get(0) + "?user_id=" + tenant).bodyAsJsonObject();
+        assertThat(one.getString("name")).isEqualTo("f0.md");
+        assertThat(one.getString("user_id")).isEqualTo(tenant);
+        HttpResponse<Buffer> content = http.get("/api/files/" + ids.get(0) + "/content?user_id=" + tenant);
+        assertThat(content.statusCode()).isEqualTo(200);
+        assertThat(content.bodyAsString()).isEqualTo("# File 0");
+        assertThat(content.getHeader("Content-Type")).startsWith("text/markdown");
+
+        JsonArray events = http.get("/api/sync/events/recent?limit=100&user_id=" + tenant)
+                .bodyAsJsonObject()
+                .getJsonArray("events");
+        assertThat(events).hasSize(10);
+        List<Long> seqs =
+                events.stream().map(e -> ((JsonObject) e).getLong("seq")).toList();
+        assertThat(seqs).containsExactly(10L, 9L, 8L, 7L, 6L, 5L, 4L, 3L, 2L, 1L);
+        JsonObject newest = events.getJsonObject(0);
+        assertThat(newest.getString("type")).isEqualTo("embedding.created");
+        assertThat(newest.getString("fileId")).isEqualTo(ids.get(4));
+        assertThat(events.getJsonObject(1).getString("type")).isEqualTo("file.uploaded");
+        JsonArray all =
+                http.get("/api/sync/events/recent?limit=3").bodyAsJsonObject().getJsonArray("events");
+        assertThat(all).hasSize(3);
+    }
+}

@@ -1,0 +1,60 @@
+package io.trisync.testsupport;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.multipart.MultipartForm;
+
+/** A small blocking HTTP client for tests of one node. */
+public final class Http implements AutoCloseable {
+
+    private final WebClient client;
+    private final int port;
+
+    public Http(Vertx vertx, int port) {
+        this.client = WebClient.create(vertx);
+        this.port = port;
+    }
+
+    /** POST /api/files with {@code user_id} (omitted when null) and one file part (omitted when name is null). */
+    public HttpResponse<Buffer> upload(String userId, String name, String contentType, byte[] bytes, String key) {
+        MultipartForm form = MultipartForm.create();
+        if (userId != null) {
+            form.attribute("user_id", userId);
+        }
+        if (name != null) {
+            form.binaryFileUpload("file", name, Buffer.buffer(bytes), contentType);
+        }
+        var request = client.post(port, "127.0.0.1", "/api/files");
+        if (key != null) {
+            request.putHeader("Idempotency-Key", key);
+        }
+        return request.sendMultipartForm(form).await();
+    }
+
+    public HttpResponse<Buffer> get(String path) {
+        return client.get(port, "127.0.0.1", path).send().await();
+    }
+
+    public HttpResponse<Buffer> delete(String path) {
+        return client.delete(port, "127.0.0.1", path).send().await();
+    }
+
+    public HttpResponse<Buffer> post(String path, String contentType, Buffer body) {
+        return client.post(port, "127.0.0.1", path)
+                .putHeader("Content-Type", contentType)
+                .sendBuffer(body)
+                .await();
+    }
+
+    public static JsonObject json(HttpResponse<Buffer> response) {
+        return response.bodyAsJsonObject();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

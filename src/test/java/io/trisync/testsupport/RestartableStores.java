@@ -1,0 +1,101 @@
+package io.trisync.testsupport;
+
+import io.trisync.config.TrisyncConfig;
+import io.trisync.embedded.EmbeddedMongo;
+import io.trisync.embedded.EmbeddedS3;
+import io.trisync.embedded.qdrant.EmbeddedQdrant;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Embedded MongoDB, S3 and Qdrant that a fault test can stop and start again, each on a fixed port
+ * and persisting in its own folder, so a restarted store holds what it held before it went down.
+ */
+public final class RestartableStores implements AutoCloseable {
+
+    private static final String ACCESS = "fault-access";
+    private static final String SECRET = "fault-secret-key";
+
+    private final Path dir = TestStack.tempDir("trisync-faults");
+    private final int mongoPort = freePort();
+    private final int s3Port = freePort();
+    private final int qdrantPort = freePort();
+    private EmbeddedMongo mongo;
+    private EmbeddedS3 s3;
+    private EmbeddedQdrant qdrant;
+
+    public RestartableStores() throws Exception {
+        startMongo();
+        startS3();
+        startQdrant();
+    }
+
+    /** A node configuration using these stores, then {@code overrides}. */
+    public TrisyncConfig nodeConfig(Map<String, String> overrides) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of(
+                "MONGO_URI",
+                "mongodb://127.0.0.1:" + mongoPort,
+                "S3_ENDPOINT",
+                "http://127.0.0.1:" + s3Port,
+                "S3_ACCESS_KEY",
+                ACCESS,
+                "S3_SECRET_KEY",
+                SECRET,
+                "QDRANT_HOST",
+                "127.0.0.1",
+                "QDRANT_PORT",
+                String.valueOf(qdrantPort)));
+        env.putAll(overrides);
+        return TestStack.config(env);
+    }
+
+    public void startMongo() throws Exception {
+        mongo = EmbeddedMongo.start(mongoPort, dir.resolve("mongo"));
+    }
+
+    public void stopMongo() {
+        mongo.close();
+        mongo = null;
+    }
+
+    public void startS3() throws Exception {
+        s3 = EmbeddedS3.start(s3Port, dir.resolve("s3"), ACCESS, SECRET);
+    }
+
+    public void stopS3() throws Exception {
+        s3.close();
+        s3 = null;
+    }
+
+    public void startQdrant() throws Exception {
+        qdrant = EmbeddedQdrant.start(qdrantPort, dir.resolve("qdrant"), "");
+    }
+
+    public void stopQdrant() {
+        qdrant.close();
+        qdrant = null;
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (qdrant != null) {
+            stopQdrant();
+        }
+        if (s3 != null) {
+            stopS3();
+        }
+        if (mongo != null) {
+            stopMongo();
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
