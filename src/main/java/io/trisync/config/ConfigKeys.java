@@ -44,6 +44,21 @@ public final class ConfigKeys {
             new ConfigKey(
                     "EMBEDDED_QDRANT_PORT", "embedded.qdrantPort", PORT, "port of the embedded Qdrant gRPC server"),
             new ConfigKey(
+                    "INGEST_MAX_FILE_BYTES",
+                    "ingest.maxFileBytes",
+                    POSITIVE_INT,
+                    "largest upload accepted (413 above)"),
+            new ConfigKey(
+                    "INGEST_RECOVERY_INTERVAL_SECONDS",
+                    "ingest.recoveryIntervalSeconds",
+                    POSITIVE_INT,
+                    "seconds between recovery sweeps of unfinished operations"),
+            new ConfigKey(
+                    "INGEST_RECOVERY_GRACE_SECONDS",
+                    "ingest.recoveryGraceSeconds",
+                    POSITIVE_INT,
+                    "an unfinished operation untouched this long is recovered by any node"),
+            new ConfigKey(
                     "SYNC_PARTITIONS",
                     "sync.partitions",
                     POSITIVE_INT,
