@@ -33,8 +33,7 @@ class NodeIT {
     @DisplayName("Data written, node stopped, node started on the same DATA_DIR: all three stores still hold it")
     void persistsAcrossRestart() {
         Path data = TestStack.tempDir("trisync-persist");
-        TrisyncConfig config = TestStack.config(
-                Map.of("EMBEDDED_PERSIST", "true", "DATA_DIR", data.toString(), "QDRANT_VECTOR_SIZE", "4"));
+        TrisyncConfig config = TestStack.config(Map.of("EMBEDDED_PERSIST", "true", "DATA_DIR", data.toString()));
         String tenant = "tenant-p";
         String fileId = TestStack.unique("file");
         int partition = StoreKeys.partition(fileId, 64);
@@ -65,8 +64,8 @@ class NodeIT {
             first.stores()
                     .vectors()
                     .upsert(List.of(
-                            ChunkPoint.of(tenant, fileId, 0, partition, "sha", "m", new float[] {1, 0, 0, 0}),
-                            ChunkPoint.of(tenant, fileId, 1, partition, "sha", "m", new float[] {0, 1, 0, 0})))
+                            ChunkPoint.of(tenant, fileId, 0, partition, "sha", "m", unit(384, 0)),
+                            ChunkPoint.of(tenant, fileId, 1, partition, "sha", "m", unit(384, 1))))
                     .await();
         } finally {
             first.stop().await();
@@ -82,6 +81,12 @@ class NodeIT {
         } finally {
             second.stop().await();
         }
+    }
+
+    private static float[] unit(int dims, int axis) {
+        float[] v = new float[dims];
+        v[axis] = 1;
+        return v;
     }
 
     @Test
