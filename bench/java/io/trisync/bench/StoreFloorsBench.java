@@ -99,7 +99,7 @@ class StoreFloorsBench {
         return rows;
     }
 
-    private String mongoInserts(Stores stores, String tenant, List<String> ids, String mode) {
+    String mongoInserts(Stores stores, String tenant, List<String> ids, String mode) {
         resetPeakHeap();
         Instant now = Instant.now();
         long start = System.nanoTime();
@@ -159,7 +159,7 @@ class StoreFloorsBench {
                 peakHeapMb());
     }
 
-    private List<String> s3Puts(Stores stores, String tenant, List<String> ids, String mode) {
+    List<String> s3Puts(Stores stores, String tenant, List<String> ids, String mode) {
         resetPeakHeap();
         Buffer body = Buffer.buffer(new byte[1024]);
         long[] latencies = new long[ids.size()];
@@ -243,7 +243,7 @@ class StoreFloorsBench {
         });
     }
 
-    private String qdrantUpserts(Stores stores, String tenant, List<String> ids, String mode) {
+    String qdrantUpserts(Stores stores, String tenant, List<String> ids, String mode) {
         resetPeakHeap();
         Random random = new Random(42);
         int batch = 500;

@@ -6,6 +6,7 @@ import com.hazelcast.config.FileSystemXmlConfig;
 import io.trisync.bridge.BridgeVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedStack;
+import io.trisync.embedding.EmbeddingModel;
 import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
@@ -43,10 +44,18 @@ public final class Node {
     private final Stores stores;
     private final List<String> deployments = new ArrayList<>();
     private final IngestHooks hooks;
+    private final EmbeddingModel model;
     private BridgeVerticle bridge;
 
-    private Node(TrisyncConfig config, EmbeddedStack stack, Vertx vertx, Stores stores, IngestHooks hooks) {
+    private Node(
+            TrisyncConfig config,
+            EmbeddedStack stack,
+            Vertx vertx,
+            Stores stores,
+            IngestHooks hooks,
+            EmbeddingModel model) {
         this.hooks = hooks;
+        this.model = model;
         this.config = config;
         this.stack = stack;
         this.vertx = vertx;
@@ -63,6 +72,15 @@ public final class Node {
 
     /** Starts a node whose ingest verticle calls {@code hooks} after each step (fault tests). */
     public static Future<Node> start(TrisyncConfig configured, boolean clustered, IngestHooks hooks) {
+        return start(configured, clustered, hooks, null);
+    }
+
+    /**
+     * Starts a node with its own embedding model ({@code null}: all-MiniLM-L6-v2, loaded once per
+     * JVM); benchmarks pass a model that returns a precomputed vector to time the store pipeline alone.
+     */
+    public static Future<Node> start(
+            TrisyncConfig configured, boolean clustered, IngestHooks hooks, EmbeddingModel model) {
         EmbeddedStack stack;
         try {
             stack = EmbeddedStack.start(configured);
@@ -71,7 +89,7 @@ public final class Node {
         }
         TrisyncConfig config = stack.config();
         // Loads the embedding model (about 1.5 s) here, on the caller's thread, not on an event loop.
-        MiniLmEmbeddingModel.shared();
+        EmbeddingModel embedding = model != null ? model : MiniLmEmbeddingModel.shared();
         Future<Vertx> vertx;
         try {
             vertx = clustered
@@ -87,7 +105,7 @@ public final class Node {
                     return Future.failedFuture(e);
                 })
                 .compose(v -> {
-                    Node node = new Node(config, stack, v, Stores.create(v, config), hooks);
+                    Node node = new Node(config, stack, v, Stores.create(v, config), hooks, embedding);
                     return node.deployAll().map(node).recover(e -> node.stop()
                             .transform(ignored -> Future.failedFuture(e)));
                 });
@@ -95,7 +113,7 @@ public final class Node {
 
     private Future<Void> deployAll() {
         return stores.init()
-                .compose(v -> deploy(new IngestVerticle(config, stores, MiniLmEmbeddingModel.shared(), hooks)))
+                .compose(v -> deploy(new IngestVerticle(config, stores, model, hooks)))
                 .compose(v -> {
                     bridge = new BridgeVerticle(config, stores, metricsRegistry(config));
                     return deploy(bridge);

@@ -1,0 +1,213 @@
+package io.trisync.bench;
+
+import static io.trisync.bench.BenchSupport.perSecond;
+import static io.trisync.bench.BenchSupport.percentileMs;
+
+import io.trisync.Node;
+import io.trisync.config.ConfigLoader;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.embedding.Chunker;
+import io.trisync.embedding.EmbeddingModel;
+import io.trisync.embedding.MiniLmEmbeddingModel;
+import io.trisync.ingest.IngestHooks;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.multipart.MultipartForm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ingest over HTTP against the embedded stack, in memory and persistent: N files of 4 KiB text at
+ * concurrency 16, (1) the whole pipeline with the real model, (2) the model alone, (3) the store
+ * pipeline alone (a model returning a precomputed vector), beside the raw store write floors
+ * measured in the same run. Prints figures; asserts nothing about time.
+ */
+@Tag("bench")
+class IngestBench {
+
+    static final int CONCURRENCY = 16;
+
+    /** Returns one precomputed unit vector for every chunk: the store pipeline without embedding cost. */
+    static final class PrecomputedModel implements EmbeddingModel {
+        private final float[] vector = new float[MiniLmEmbeddingModel.DIMENSION];
+
+        PrecomputedModel() {
+            vector[0] = 1;
+        }
+
+        @Override
+        public String name() {
+            return "precomputed";
+        }
+
+        @Override
+        public int dimension() {
+            return vector.length;
+        }
+
+        @Override
+        public List<float[]> embed(List<String> texts) {
+            return texts.stream().map(t -> vector).toList();
+        }
+    }
+
+    @Test
+    void ingest() throws Exception {
+        int n = Integer.getInteger("bench.ingest.n", 2000);
+        List<byte[]> files = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            files.add(text4k(i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        List<String> rows = new ArrayList<>();
+        rows.add(
+                "| mode       | what                                   |  files | throughput        | p50 ms | p99 ms |");
+        rows.add(
+                "|------------|----------------------------------------|--------|-------------------|--------|--------|");
+        rows.add(embeddingAlone(files));
+        for (boolean persist : new boolean[] {false, true}) {
+            String mode = persist ? "persistent" : "in-memory";
+            rows.add(httpIngest(files, persist, MiniLmEmbeddingModel.shared(), mode, "HTTP upload, real model"));
+            rows.add(httpIngest(files, persist, new PrecomputedModel(), mode, "HTTP upload, store pipeline only"));
+            rows.addAll(floors(n, persist, mode));
+        }
+        String report = String.join("\n", rows);
+        System.out.println(
+                "\n=== Ingest, N=" + n + " files of 4 KiB, concurrency " + CONCURRENCY + " ===\n" + report + "\n");
+        Files.createDirectories(Path.of("target/bench"));
+        Files.writeString(Path.of("target/bench/ingest.md"), report + "\n");
+    }
+
+    private static String embeddingAlone(List<byte[]> files) {
+        Chunker chunker = new Chunker();
+        List<String> chunks = new ArrayList<>();
+        for (int i = 0; i < Math.min(200, files.size()); i++) {
+            chunks.addAll(chunker.chunk(new String(files.get(i), java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        EmbeddingModel model = MiniLmEmbeddingModel.shared();
+        model.embed(chunks.subList(0, 16));
+        long start = System.nanoTime();
+        for (int i = 0; i < chunks.size(); i += 32) {
+            model.embed(chunks.subList(i, Math.min(chunks.size(), i + 32)));
+        }
+        return String.format(
+                Locale.ROOT,
+                "| any        | embedding alone (batches of 32)        | %6d | %,9.0f chunks/s |        |        |",
+                Math.min(200, files.size()),
+                perSecond(chunks.size(), System.nanoTime() - start));
+    }
+
+    private static String httpIngest(
+            List<byte[]> files, boolean persist, EmbeddingModel model, String mode, String what) throws Exception {
+        Node node = Node.start(config(persist), false, IngestHooks.NONE, model).await();
+        WebClient client = WebClient.create(node.vertx());
+        long[] latencies = new long[files.size()];
+        try {
+            warmUp(client, node);
+            long start = System.nanoTime();
+            StoreFloorsBench.lanes(CONCURRENCY, files.size(), i -> {
+                        long t0 = System.nanoTime();
+                        MultipartForm form = MultipartForm.create()
+                                .attribute("user_id", "bench")
+                                .binaryFileUpload("file", "f" + i + ".txt", Buffer.buffer(files.get(i)), "text/plain");
+                        return client.post(node.httpPort(), "127.0.0.1", "/api/files")
+                                .sendMultipartForm(form)
+                                .compose(r -> r.statusCode() == 201
+                                        ? Future.succeededFuture(r)
+                                        : Future.failedFuture(
+                                                "upload " + i + ": " + r.statusCode() + " " + r.bodyAsString()))
+                                .onSuccess(r -> latencies[i] = System.nanoTime() - t0);
+                    })
+                    .await();
+            long elapsed = System.nanoTime() - start;
+            return String.format(
+                    Locale.ROOT,
+                    "| %-10s | %-38s | %6d | %,9.0f files/s  | %6.1f | %6.1f |",
+                    mode,
+                    what,
+                    files.size(),
+                    perSecond(files.size(), elapsed),
+                    percentileMs(latencies, 50),
+                    percentileMs(latencies, 99));
+        } finally {
+            client.close();
+            node.stop().await();
+        }
+    }
+
+    private static void warmUp(WebClient client, Node node) {
+        for (int i = 0; i < 20; i++) {
+            MultipartForm form = MultipartForm.create()
+                    .attribute("user_id", "warmup")
+                    .binaryFileUpload("file", "w.txt", Buffer.buffer("warm up " + i), "text/plain");
+            client.post(node.httpPort(), "127.0.0.1", "/api/files")
+                    .sendMultipartForm(form)
+                    .await();
+        }
+    }
+
+    /** The raw write floors of the same stores, same run: MongoDB bulk inserts, S3 puts, Qdrant upserts. */
+    private static List<String> floors(int n, boolean persist, String mode) throws Exception {
+        Node node = Node.start(config(persist), false).await();
+        try {
+            StoreFloorsBench floors = new StoreFloorsBench();
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ids.add(String.format("floor-%08d", i));
+            }
+            List<String> out = new ArrayList<>();
+            out.add(floorRow(mode, floors.mongoInserts(node.stores(), "floor", ids, mode)));
+            out.add(floorRow(
+                    mode, floors.s3Puts(node.stores(), "floor", ids, mode).get(0)));
+            out.add(floorRow(mode, floors.qdrantUpserts(node.stores(), "floor", ids, mode)));
+            return out;
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    private static String floorRow(String mode, String floorRow) {
+        String[] cells = floorRow.split("\\|");
+        return String.format(
+                Locale.ROOT,
+                "| %-10s | floor: %-31s | %6s | %-17s |        |        |",
+                mode,
+                (cells[1].trim() + " " + cells[2].trim()),
+                cells[4].trim(),
+                cells[5].trim());
+    }
+
+    private static TrisyncConfig config(boolean persist) throws Exception {
+        Path data = Files.createTempDirectory("trisync-ingest-bench");
+        Map<String, String> env = new HashMap<>();
+        env.put("EMBEDDED_PERSIST", String.valueOf(persist));
+        env.put("EMBEDDED_MONGO_PORT", "0");
+        env.put("EMBEDDED_S3_PORT", "0");
+        env.put("EMBEDDED_QDRANT_PORT", "0");
+        env.put("HTTP_PORT", "0");
+        env.put("DATA_DIR", data.toString());
+        return ConfigLoader.fromJson(new JsonObject(Files.readString(Path.of("conf/config.json"))), env);
+    }
+
+    /** About 4 KiB of varied English-like text. */
+    static String text4k(int seed) {
+        String[] words = ("contract invoice supplier payment delivery warranty clause amendment renewal term "
+                        + "liability notice schedule price quantity approval audit record archive policy review")
+                .split(" ");
+        StringBuilder sb = new StringBuilder(4200);
+        int i = seed;
+        while (sb.length() < 4096) {
+            sb.append(words[Math.floorMod(i * 31 + seed, words.length)]).append(i % 11 == 0 ? ". " : " ");
+            i++;
+        }
+        return sb.substring(0, 4096);
+    }
+}
