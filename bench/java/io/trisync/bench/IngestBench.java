@@ -185,7 +185,7 @@ class IngestBench {
                 cells[5].trim());
     }
 
-    private static TrisyncConfig config(boolean persist) throws Exception {
+    static TrisyncConfig config(boolean persist) throws Exception {
         Path data = Files.createTempDirectory("trisync-ingest-bench");
         Map<String, String> env = new HashMap<>();
         env.put("EMBEDDED_PERSIST", String.valueOf(persist));

@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Appends an event to the event log (which numbers it per tenant) and then publishes it on the
@@ -21,25 +22,41 @@ public final class EventPublisher {
         this.store = store;
     }
 
+    /** One event to log and publish: {@code fileId} and {@code opId} may be null. */
+    public record Draft(String type, String fileId, String opId, JsonObject data) {}
+
     /**
      * Logs and publishes one event: {@code {seq, type, tenantId, fileId?, opId?, at, data}}.
      * Completes with the event as published.
      */
     public Future<JsonObject> publish(String tenantId, String type, String fileId, String opId, JsonObject data) {
-        JsonObject event = new JsonObject()
-                .put("type", type)
-                .put("tenantId", tenantId)
-                .put("at", Instant.now().toString())
-                .put("data", data == null ? new JsonObject() : data);
-        if (fileId != null) {
-            event.put("fileId", fileId);
-        }
-        if (opId != null) {
-            event.put("opId", opId);
-        }
-        return store.append(tenantId, event).onSuccess(stored -> {
-            bus.publish(EventAddresses.tenant(tenantId), stored);
-            bus.publish(EventAddresses.ALL, stored);
-        });
+        return publishAll(tenantId, List.of(new Draft(type, fileId, opId, data)))
+                .map(all -> all.get(0));
+    }
+
+    /** Logs several events of one tenant in one write (consecutive seqs), then publishes each in order. */
+    public Future<List<JsonObject>> publishAll(String tenantId, List<Draft> drafts) {
+        String at = Instant.now().toString();
+        List<JsonObject> events = drafts.stream()
+                .map(d -> {
+                    JsonObject event = new JsonObject()
+                            .put("type", d.type())
+                            .put("tenantId", tenantId)
+                            .put("at", at)
+                            .put("data", d.data() == null ? new JsonObject() : d.data());
+                    if (d.fileId() != null) {
+                        event.put("fileId", d.fileId());
+                    }
+                    if (d.opId() != null) {
+                        event.put("opId", d.opId());
+                    }
+                    return event;
+                })
+                .toList();
+        return store.appendAll(tenantId, events)
+                .onSuccess(stored -> stored.forEach(event -> {
+                    bus.publish(EventAddresses.tenant(tenantId), event);
+                    bus.publish(EventAddresses.ALL, event);
+                }));
     }
 }

@@ -8,7 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Remembers which store was last found unavailable, so new uploads fail fast with 503 while it stays
  * down instead of each waiting through its retries. A store counts as down for {@code openMillis}
- * after its last {@link StoreException.Unavailable}; a success against it closes it at once.
+ * after its last {@link StoreException.Unavailable}; then the next upload tries it again (and opens
+ * the breaker anew if it is still down).
  */
 final class Breaker {
 
@@ -26,10 +27,6 @@ final class Breaker {
         if (failure instanceof StoreException.Unavailable u) {
             downUntil.put(u.store(), clock.millis() + openMillis);
         }
-    }
-
-    void closed(String store) {
-        downUntil.remove(store);
     }
 
     /** A store still counted as down, or null when all are believed up. */

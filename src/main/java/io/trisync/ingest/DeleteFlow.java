@@ -1,5 +1,6 @@
 package io.trisync.ingest;
 
+import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.store.FileRecord;
@@ -13,6 +14,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 
 /**
  * A delete as a coordinated write: metadata marked deleted first (so no reader serves the file),
@@ -127,12 +129,11 @@ final class DeleteFlow {
     /** Publishes {@code file.deleted} and {@code embedding.deleted}, then ends the operation. */
     Future<Void> publish(IngestOperation op) {
         JsonObject data = new JsonObject().put("name", op.name());
-        return steps.events
-                .publish(op.tenantId(), EventTypes.FILE_DELETED, op.fileId(), op.id(), data)
-                .compose(e -> steps.events.publish(
-                        op.tenantId(), EventTypes.EMBEDDING_DELETED, op.fileId(), op.id(), new JsonObject()))
-                .compose(e -> steps.take(op, Step.DONE, Future::succeededFuture))
-                .mapEmpty();
+        return steps.publishAndEnd(
+                op,
+                List.of(
+                        new Draft(EventTypes.FILE_DELETED, op.fileId(), op.id(), data),
+                        new Draft(EventTypes.EMBEDDING_DELETED, op.fileId(), op.id(), new JsonObject())));
     }
 
     private static <T> Future<T> notFound(FileRef ref) {

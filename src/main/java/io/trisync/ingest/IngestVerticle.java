@@ -107,7 +107,7 @@ public final class IngestVerticle extends VerticleBase {
                 .get(ref.opId())
                 .compose(op -> uploads.complete(op))
                 .map(FileRecord::toDocument)
-                .onSuccess(f -> LOG.info(
+                .onSuccess(f -> LOG.debug(
                         "Uploaded file {} ({} bytes, {} chunks) for tenant {}",
                         f.getString("_id"),
                         f.getLong("size"),

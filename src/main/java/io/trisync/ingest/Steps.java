@@ -8,6 +8,7 @@ import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -65,6 +66,13 @@ final class Steps {
                     breaker.record(error);
                     stores.operations().advance(op.id(), op.step(), String.valueOf(error.getMessage()));
                 });
+    }
+
+    /** Logs and publishes a committed operation's events in one write, then records it DONE. */
+    Future<Void> publishAndEnd(IngestOperation op, List<EventPublisher.Draft> drafts) {
+        return events.publishAll(op.tenantId(), drafts)
+                .compose(published -> take(op, Step.DONE, Future::succeededFuture))
+                .mapEmpty();
     }
 
     /** Records a step that needed no store write (the blob was written by the receiving node). */

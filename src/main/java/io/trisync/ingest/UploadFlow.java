@@ -1,5 +1,6 @@
 package io.trisync.ingest;
 
+import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.UploadTicket;
@@ -12,6 +13,7 @@ import io.trisync.store.IngestOperation.Step;
 import io.trisync.store.StoreException;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
@@ -114,17 +116,16 @@ final class UploadFlow {
                     ReplyFailure.RECIPIENT_FAILURE, 409, "operation " + op.id() + " is at step " + op.step()));
         }
         return steps.retry
-                .run(() -> steps.stores.blobs().head(op.blobKey()))
-                .compose(blob -> verify(op, blob))
-                .compose(v -> steps.mark(op, Step.BLOB_WRITTEN))
-                .compose(this::finish)
+                .run(() -> steps.stores.blobs().read(op.blobKey()))
+                .compose(content -> verify(op, content.info())
+                        .compose(v -> steps.mark(op, Step.BLOB_WRITTEN))
+                        .compose(at -> index(at, content.bytes())))
                 .onFailure(error -> undo(op).onFailure(ignored -> {}));
     }
 
-    private Future<FileRecord> finish(IngestOperation op) {
-        return steps.retry
-                .run(() -> steps.stores.blobs().getBytes(op.blobKey()))
-                .compose(bytes -> steps.embeddingPool.executeBlocking(() -> steps.indexer.index(bytes.getBytes(), op)))
+    private Future<FileRecord> index(IngestOperation op, Buffer bytes) {
+        return steps.embeddingPool
+                .executeBlocking(() -> steps.indexer.index(bytes.getBytes(), op))
                 .compose(points -> writeAll(op, points));
     }
 
@@ -165,12 +166,11 @@ final class UploadFlow {
                         "chunks",
                         record.embedding() == null ? 0 : record.embedding().chunks())
                 .put("model", steps.indexer.modelName());
-        return steps.events
-                .publish(op.tenantId(), EventTypes.FILE_UPLOADED, op.fileId(), op.id(), file)
-                .compose(e -> steps.events.publish(
-                        op.tenantId(), EventTypes.EMBEDDING_CREATED, op.fileId(), op.id(), embedding))
-                .compose(e -> steps.take(op, Step.DONE, Future::succeededFuture))
-                .mapEmpty();
+        return steps.publishAndEnd(
+                op,
+                List.of(
+                        new Draft(EventTypes.FILE_UPLOADED, op.fileId(), op.id(), file),
+                        new Draft(EventTypes.EMBEDDING_CREATED, op.fileId(), op.id(), embedding)));
     }
 
     private Future<Void> upsertInBatches(List<ChunkPoint> points) {

@@ -19,6 +19,9 @@ public interface BlobStore {
     /** An object being read: its HEAD-like description and its bytes as a Vert.x stream with back-pressure. */
     record Download(BlobInfo info, ReadStream<Buffer> content) {}
 
+    /** An object read whole: its description (size, content type, metadata) and its bytes. */
+    record Content(BlobInfo info, Buffer bytes) {}
+
     /** Outcome of a batch delete: keys deleted and keys that failed, with S3's error code. */
     record DeleteResult(List<String> deleted, Map<String, String> failed) {}
 
@@ -39,6 +42,9 @@ public interface BlobStore {
 
     /** The whole object in memory (small objects only); fails with {@link StoreException.NotFound} when absent. */
     Future<Buffer> getBytes(String key);
+
+    /** The whole object and its description in one GET; fails with {@link StoreException.NotFound} when absent. */
+    Future<Content> read(String key);
 
     /**
      * Up to {@code limit} (at most 1,000) objects under {@code prefix} in key order, starting at the

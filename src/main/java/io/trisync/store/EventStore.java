@@ -21,6 +21,12 @@ public interface EventStore {
      */
     Future<JsonObject> append(String tenantId, JsonObject event);
 
+    /**
+     * Appends several events of one tenant at once: one counter increment reserves their sequence
+     * numbers (consecutive, in list order) and one bulk insert stores them. Completes with them as stored.
+     */
+    Future<List<JsonObject>> appendAll(String tenantId, List<JsonObject> events);
+
     /** The newest {@code limit} events, newest first; of one tenant, or of all when {@code tenantId} is null. */
     Future<List<JsonObject>> recent(String tenantId, int limit);
 

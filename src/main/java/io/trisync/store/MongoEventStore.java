@@ -2,10 +2,12 @@ package io.trisync.store;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
+import java.util.ArrayList;
 import java.util.List;
 
 /** {@link EventStore} on vertx-mongo-client. */
@@ -37,18 +39,30 @@ public final class MongoEventStore implements EventStore {
 
     @Override
     public Future<JsonObject> append(String tenantId, JsonObject event) {
+        return appendAll(tenantId, List.of(event)).map(stored -> stored.get(0));
+    }
+
+    @Override
+    public Future<List<JsonObject>> appendAll(String tenantId, List<JsonObject> events) {
+        int n = events.size();
         return client.findOneAndUpdateWithOptions(
                         COUNTERS,
                         new JsonObject().put("_id", tenantId),
-                        new JsonObject().put("$inc", new JsonObject().put("seq", 1L)),
+                        new JsonObject().put("$inc", new JsonObject().put("seq", (long) n)),
                         new FindOptions(),
                         new UpdateOptions().setUpsert(true).setReturningNewDocument(true))
                 .compose(counter -> {
-                    long seq = counter.getLong("seq");
-                    JsonObject stored = event.copy().put("seq", seq).put("tenantId", tenantId);
-                    JsonObject doc = stored.copy().put("_id", tenantId + ":" + seq);
-                    return client.insert(EVENTS, doc)
-                            .compose(id -> trim(tenantId, seq))
+                    long last = counter.getLong("seq");
+                    List<JsonObject> stored = new ArrayList<>(n);
+                    List<BulkOperation> inserts = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        long seq = last - n + 1 + i;
+                        JsonObject event = events.get(i).copy().put("seq", seq).put("tenantId", tenantId);
+                        stored.add(event);
+                        inserts.add(BulkOperation.createInsert(event.copy().put("_id", tenantId + ":" + seq)));
+                    }
+                    return client.bulkWrite(EVENTS, inserts)
+                            .compose(r -> trim(tenantId, last - n, last))
                             .map(stored);
                 })
                 .recover(MongoMetadataStore::failed);
@@ -84,8 +98,9 @@ public final class MongoEventStore implements EventStore {
         return client.findWithOptions(EVENTS, query, options).recover(MongoMetadataStore::failed);
     }
 
-    private Future<Void> trim(String tenantId, long seq) {
-        if (seq % TRIM_EVERY != 0 || seq <= retain) {
+    /** Trims when the appended range ({@code from}, {@code seq}] crossed a multiple of {@link #TRIM_EVERY}. */
+    private Future<Void> trim(String tenantId, long from, long seq) {
+        if (seq / TRIM_EVERY == from / TRIM_EVERY || seq <= retain) {
             return Future.succeededFuture();
         }
         return client.removeDocuments(

@@ -100,32 +100,22 @@ public final class MongoMetadataStore implements MetadataStore {
 
     @Override
     public Future<Page<FileRecord>> list(FileQuery query, String afterId, int limit) {
-        JsonObject filter = filter(query);
-        if (afterId != null) {
-            filter.put("_id", new JsonObject().put("$gt", afterId));
-        }
-        FindOptions options =
-                new FindOptions().setSort(new JsonObject().put("_id", 1)).setLimit(limit);
-        return client.findWithOptions(FILES, filter, options)
-                .recover(this::mapped)
-                .map(docs -> {
-                    List<FileRecord> items =
-                            docs.stream().map(FileRecord::fromDocument).toList();
-                    String next = items.size() < limit
-                            ? null
-                            : items.get(items.size() - 1).id();
-                    return new Page<>(items, next);
-                });
+        return keysetPage(filter(query), afterId, 1, limit);
     }
 
     @Override
     public Future<Page<FileRecord>> listNewest(String tenantId, String beforeId, int limit) {
-        JsonObject filter = filter(new FileQuery(tenantId, null, FileRecord.Status.ACTIVE));
-        if (beforeId != null) {
-            filter.put("_id", new JsonObject().put("$lt", beforeId));
+        return keysetPage(filter(new FileQuery(tenantId, null, FileRecord.Status.ACTIVE)), beforeId, -1, limit);
+    }
+
+    /** One page in {@code _id} order ({@code direction} 1 or -1) after the cursor; {@code next} is the last id of a full page. */
+    private Future<Page<FileRecord>> keysetPage(JsonObject filter, String cursor, int direction, int limit) {
+        if (cursor != null) {
+            filter.put("_id", new JsonObject().put(direction > 0 ? "$gt" : "$lt", cursor));
         }
-        FindOptions options =
-                new FindOptions().setSort(new JsonObject().put("_id", -1)).setLimit(limit);
+        FindOptions options = new FindOptions()
+                .setSort(new JsonObject().put("_id", direction))
+                .setLimit(limit);
         return client.findWithOptions(FILES, filter, options)
                 .recover(this::mapped)
                 .map(docs -> {

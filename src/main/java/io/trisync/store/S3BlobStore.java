@@ -137,8 +137,23 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public Future<Buffer> getBytes(String key) {
+        return read(key).map(Content::bytes);
+    }
+
+    @Override
+    public Future<Content> read(String key) {
         return call(s3.getObject(b -> b.bucket(bucket).key(key), AsyncResponseTransformer.toBytes()))
-                .map(r -> Buffer.buffer(r.asByteArrayUnsafe()));
+                .map(r -> {
+                    var response = r.response();
+                    BlobInfo info = new BlobInfo(
+                            key,
+                            response.contentLength(),
+                            response.eTag(),
+                            response.lastModified(),
+                            response.contentType(),
+                            Map.copyOf(response.metadata()));
+                    return new Content(info, Buffer.buffer(r.asByteArrayUnsafe()));
+                });
     }
 
     @Override

@@ -1,0 +1,57 @@
+package io.trisync.embedding;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class ChunkerTest {
+
+    private static String words(int n) {
+        List<String> w = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            w.add("w" + i);
+        }
+        return String.join(" ", w);
+    }
+
+    @Test
+    @DisplayName("Blank text has no chunks; short text is one chunk")
+    void blankAndShort() {
+        Chunker chunker = new Chunker(10, 2);
+        assertThat(chunker.chunk("")).isEmpty();
+        assertThat(chunker.chunk("  \n\t ")).isEmpty();
+        assertThat(chunker.chunk("one two three")).containsExactly("one two three");
+    }
+
+    @Test
+    @DisplayName("Chunks hold at most N words, overlap by K, cover every word, and end at the last word")
+    void overlapAndCoverage() {
+        Chunker chunker = new Chunker(10, 3);
+        List<String> chunks = chunker.chunk(words(25));
+        assertThat(chunks)
+                .containsExactly(
+                        "w0 w1 w2 w3 w4 w5 w6 w7 w8 w9",
+                        "w7 w8 w9 w10 w11 w12 w13 w14 w15 w16",
+                        "w14 w15 w16 w17 w18 w19 w20 w21 w22 w23",
+                        "w21 w22 w23 w24");
+        assertThat(new Chunker(10, 3).chunk(words(10))).hasSize(1);
+        assertThat(new Chunker(10, 3).chunk(words(11))).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("Whitespace of any kind separates words")
+    void whitespace() {
+        assertThat(new Chunker(3, 0).chunk("a\nb\t\tc   d")).containsExactly("a b c", "d");
+    }
+
+    @Test
+    @DisplayName("Overlap must be smaller than the chunk")
+    void invalidSizes() {
+        assertThatThrownBy(() -> new Chunker(5, 5)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Chunker(0, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
