@@ -10,6 +10,7 @@ import io.trisync.embedding.EmbeddingModel;
 import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
+import io.trisync.ops.HeartbeatMonitorVerticle;
 import io.trisync.store.Stores;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
@@ -114,6 +115,7 @@ public final class Node {
     private Future<Void> deployAll() {
         return stores.init()
                 .compose(v -> deploy(new IngestVerticle(config, stores, model, hooks)))
+                .compose(v -> deploy(new HeartbeatMonitorVerticle(config, stores)))
                 .compose(v -> {
                     bridge = new BridgeVerticle(config, stores, metricsRegistry(config));
                     return deploy(bridge);

@@ -4,6 +4,7 @@ import io.trisync.api.EventsApi;
 import io.trisync.api.FailureHandler;
 import io.trisync.api.FilesApi;
 import io.trisync.api.HealthHandler;
+import io.trisync.api.SyncOpsApi;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -41,6 +42,7 @@ public final class BridgeVerticle extends VerticleBase {
         long timeoutMs = config.sync().requestTimeoutSeconds() * 1000L;
         new FilesApi(vertx, stores.blobs(), config.ingest().maxFileBytes(), uploadsDir(), timeoutMs).mount(router);
         new EventsApi(vertx, timeoutMs).mount(router);
+        new SyncOpsApi(vertx, timeoutMs).mount(router);
         if (metricsRegistry != null) {
             router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
         }

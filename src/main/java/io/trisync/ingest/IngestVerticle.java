@@ -1,6 +1,6 @@
 package io.trisync.ingest;
 
-import io.trisync.bus.Failures;
+import io.trisync.bus.Requests;
 import io.trisync.bus.Retry;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.EmbeddingModel;
@@ -16,9 +16,7 @@ import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
@@ -148,24 +146,7 @@ public final class IngestVerticle extends VerticleBase {
                 .put("events", new JsonArray(events)));
     }
 
-    /** Registers a request consumer: bad input replies 400, typed store errors their code, the rest 500. */
     private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
-        consumers.add(vertx.eventBus().<JsonObject>consumer(address, message -> reply(message, handler)));
-    }
-
-    private static void reply(Message<JsonObject> message, Function<JsonObject, Future<JsonObject>> handler) {
-        Future<JsonObject> result;
-        try {
-            result = handler.apply(message.body() == null ? new JsonObject() : message.body());
-        } catch (IllegalArgumentException | ClassCastException e) {
-            result = Future.failedFuture(new IllegalArgumentException(e.getMessage(), e));
-        }
-        result.onSuccess(message::reply).onFailure(error -> {
-            int code = error instanceof ReplyException r ? r.failureCode() : Failures.status(error);
-            if (code >= 500 && !(error instanceof StoreException)) {
-                LOG.error("Request to {} failed", message.address(), error);
-            }
-            message.fail(code, String.valueOf(error.getMessage()));
-        });
+        consumers.add(Requests.consume(vertx.eventBus(), address, handler));
     }
 }

@@ -13,7 +13,12 @@ import java.util.List;
  * the metadata (on the same client).
  */
 public record Stores(
-        MetadataStore metadata, BlobStore blobs, VectorStore vectors, OperationLog operations, EventStore events) {
+        MetadataStore metadata,
+        BlobStore blobs,
+        VectorStore vectors,
+        OperationLog operations,
+        EventStore events,
+        SyncOperationStore syncOperations) {
 
     /** How long a readiness check may take before its store counts as down. */
     public static final long READINESS_TIMEOUT_MS = 3000;
@@ -26,12 +31,19 @@ public record Stores(
                 new S3BlobStore(vertx, config.s3()),
                 new QdrantVectorStore(vertx, config.qdrant()),
                 new MongoOperationLog(mongo),
-                new MongoEventStore(mongo, config.events().queueSize()));
+                new MongoEventStore(mongo, config.events().queueSize()),
+                new MongoSyncOperationStore(mongo));
     }
 
     /** Creates indexes, the bucket and the collection where missing. */
     public Future<Void> init() {
-        return Future.all(metadata.init(), blobs.init(), vectors.init(), operations.init(), events.init())
+        return Future.all(
+                        metadata.init(),
+                        blobs.init(),
+                        vectors.init(),
+                        operations.init(),
+                        events.init(),
+                        syncOperations.init())
                 .mapEmpty();
     }
 

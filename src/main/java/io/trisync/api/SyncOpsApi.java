@@ -1,0 +1,98 @@
+package io.trisync.api;
+
+import io.trisync.bus.Ids;
+import io.trisync.ops.OpsAddresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Set;
+
+/**
+ * The seeds' tracked-operation API under {@code /api/v1/sync} (snake_case): start, status, cleanup,
+ * history, cancel. A start goes to the capability that runs the kind ({@code trisync.scan.start},
+ * {@code trisync.repair.start}); with no node running it, the answer is 503.
+ */
+public final class SyncOpsApi {
+
+    private static final Set<String> KINDS = Set.of("scan", "repair");
+
+    private final BusClient bus;
+
+    public SyncOpsApi(Vertx vertx, long requestTimeoutMs) {
+        this.bus = new BusClient(vertx.eventBus(), requestTimeoutMs);
+    }
+
+    public void mount(Router router) {
+        router.post("/api/v1/sync")
+                .handler(BodyHandler.create().setBodyLimit(64 * 1024))
+                .handler(this::start);
+        router.get("/api/v1/sync/status").handler(this::status);
+        router.post("/api/v1/sync/cleanup").handler(this::cleanup);
+        router.get("/api/v1/sync/operations").handler(this::history);
+        router.post("/api/v1/sync/:opId/cancel").handler(this::cancel);
+    }
+
+    private void start(RoutingContext ctx) {
+        JsonObject body;
+        try {
+            body = ctx.body().asJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            throw new IllegalArgumentException("body must be a JSON object: {\"tenant_id\": …, \"kind\": \"scan\"}");
+        }
+        if (body == null) {
+            throw new IllegalArgumentException("body must be a JSON object: {\"tenant_id\": …, \"kind\": \"scan\"}");
+        }
+        String tenant = Ids.require("tenant_id", body.getString("tenant_id"));
+        String kind = body.getString("kind");
+        if (!KINDS.contains(kind)) {
+            throw new IllegalArgumentException("kind must be \"scan\" or \"repair\"");
+        }
+        bus.request(OpsAddresses.start(kind), new JsonObject().put("tenantId", tenant))
+                .onSuccess(op -> FilesApi.json(ctx, 202, op))
+                .onFailure(error -> conflictOrFail(ctx, error, kind));
+    }
+
+    /** A 409 from the tracker carries the running operation as JSON: answer it as the seeds do. */
+    private static void conflictOrFail(RoutingContext ctx, Throwable error, String kind) {
+        if (error instanceof ReplyException r
+                && r.failureCode() == 409
+                && r.getMessage().startsWith("{")) {
+            FilesApi.json(ctx, 409, new JsonObject(r.getMessage()));
+        } else if (error instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+            ctx.fail(new ReplyException(ReplyFailure.NO_HANDLERS, "no node runs " + kind + " operations"));
+        } else {
+            ctx.fail(error);
+        }
+    }
+
+    private void status(RoutingContext ctx) {
+        String tenant = Ids.require("tenant_id", ctx.queryParams().get("tenant_id"));
+        reply(ctx, bus.request(OpsAddresses.STATUS, new JsonObject().put("tenantId", tenant)));
+    }
+
+    private void cleanup(RoutingContext ctx) {
+        reply(ctx, bus.request(OpsAddresses.CLEANUP, new JsonObject()));
+    }
+
+    private void history(RoutingContext ctx) {
+        JsonObject query = new JsonObject()
+                .put("tenantId", ctx.queryParams().get("tenant_id"))
+                .put("status", ctx.queryParams().get("status"))
+                .put("limit", FilesApi.intParam(ctx, "limit", 50));
+        reply(ctx, bus.request(OpsAddresses.HISTORY, query));
+    }
+
+    private void cancel(RoutingContext ctx) {
+        reply(ctx, bus.request(OpsAddresses.CANCEL, new JsonObject().put("opId", ctx.pathParam("opId"))));
+    }
+
+    private static void reply(RoutingContext ctx, Future<JsonObject> result) {
+        result.onSuccess(body -> FilesApi.json(ctx, 200, body)).onFailure(ctx::fail);
+    }
+}

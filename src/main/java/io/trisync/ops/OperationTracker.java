@@ -1,0 +1,133 @@
+package io.trisync.ops;
+
+import io.trisync.events.EventPublisher;
+import io.trisync.events.EventTypes;
+import io.trisync.store.StoreException;
+import io.trisync.store.SyncOperation;
+import io.trisync.store.SyncOperationStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts tracked sync operations for any verticle. One running operation per tenant, cluster-wide:
+ * a start while another runs fails with 409 carrying the running one (as JSON in the failure
+ * message), unless that one is stuck ({@link StuckRule}), in which case it is failed and replaced.
+ */
+public final class OperationTracker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OperationTracker.class);
+
+    private final Vertx vertx;
+    private final SyncOperationStore store;
+    private final EventPublisher events;
+    private final TimeoutPolicy timeouts;
+    private final StuckRule stuck;
+    private final Membership membership;
+    private final Duration heartbeatInterval;
+
+    public OperationTracker(
+            Vertx vertx,
+            SyncOperationStore store,
+            EventPublisher events,
+            TimeoutPolicy timeouts,
+            Duration heartbeatInterval,
+            Membership membership) {
+        this.vertx = vertx;
+        this.store = store;
+        this.events = events;
+        this.timeouts = timeouts;
+        this.stuck = new StuckRule(heartbeatInterval);
+        this.membership = membership;
+        this.heartbeatInterval = heartbeatInterval;
+    }
+
+    /** Starts an operation of {@code kind} over {@code totalFiles} files for a tenant. */
+    public Future<TrackedOperation> start(String tenantId, String kind, long totalFiles) {
+        return attempt(tenantId, kind, totalFiles, true);
+    }
+
+    private Future<TrackedOperation> attempt(String tenantId, String kind, long totalFiles, boolean mayReplace) {
+        Instant now = Instant.now();
+        long expected = timeouts.expectedSeconds(totalFiles);
+        SyncOperation op = new SyncOperation(
+                UUID.randomUUID().toString(),
+                tenantId,
+                kind,
+                SyncOperation.Status.RUNNING,
+                now,
+                null,
+                now,
+                expected,
+                new SyncOperation.Progress("initializing", 0, 0, totalFiles),
+                0,
+                null,
+                membership.nodeId(),
+                null);
+        return store.start(op)
+                .map(v -> {
+                    LOG.info("Started sync {} for tenant {} (timeout: {}s)", op.id(), tenantId, expected);
+                    events.publish(
+                            tenantId,
+                            EventTypes.OP_STARTED,
+                            null,
+                            op.id(),
+                            new JsonObject().put("kind", kind).put("expectedDurationSeconds", expected));
+                    return new TrackedOperation(vertx, store, events, op, heartbeatInterval.toMillis());
+                })
+                .recover(error -> error instanceof StoreException.Conflict
+                        ? occupied(tenantId, kind, totalFiles, mayReplace)
+                        : Future.failedFuture(error));
+    }
+
+    private Future<TrackedOperation> occupied(String tenantId, String kind, long totalFiles, boolean mayReplace) {
+        return store.running(tenantId).compose(running -> {
+            if (running == null) {
+                return mayReplace ? attempt(tenantId, kind, totalFiles, false) : busy(null);
+            }
+            StuckRule.Verdict verdict = stuck.judge(running, Instant.now(), membership.liveNodes());
+            if (verdict == null || !mayReplace) {
+                return busy(running);
+            }
+            return endStuck(store, events, running, verdict).compose(v -> attempt(tenantId, kind, totalFiles, false));
+        });
+    }
+
+    /** Fails a stuck operation (fenced) and publishes {@code sync.op_failed}; completes with whether it ended it. */
+    static Future<Boolean> endStuck(
+            SyncOperationStore store, EventPublisher events, SyncOperation op, StuckRule.Verdict verdict) {
+        return store.finish(op, verdict.status(), verdict.reason(), null).onSuccess(ended -> {
+            if (ended) {
+                LOG.warn(
+                        "Sync {} of tenant {} ended as {}: {}",
+                        op.id(),
+                        op.tenantId(),
+                        verdict.status().wire(),
+                        verdict.reason());
+                events.publish(
+                        op.tenantId(),
+                        EventTypes.OP_FAILED,
+                        null,
+                        op.id(),
+                        new JsonObject()
+                                .put("kind", op.kind())
+                                .put("status", verdict.status().wire())
+                                .put("reason", verdict.reason()));
+            }
+        });
+    }
+
+    private static <T> Future<T> busy(SyncOperation running) {
+        JsonObject body = new JsonObject()
+                .put("conflict", true)
+                .put("latest_sync", running == null ? null : running.toPublicJson());
+        return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, body.encode()));
+    }
+}

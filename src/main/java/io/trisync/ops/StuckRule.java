@@ -1,0 +1,48 @@
+package io.trisync.ops;
+
+import io.trisync.store.SyncOperation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * When a running operation is stuck (DESIGN.md §4), and how it ends: its node left the cluster
+ * (failed), its expected duration passed (timed out), or its last heartbeat is older than three
+ * intervals (failed). Pure.
+ */
+public final class StuckRule {
+
+    /** The verdict for a stuck operation: its final status and the reason recorded on it. */
+    public record Verdict(SyncOperation.Status status, String reason) {}
+
+    private final Duration heartbeatInterval;
+
+    public StuckRule(Duration heartbeatInterval) {
+        this.heartbeatInterval = heartbeatInterval;
+    }
+
+    /**
+     * The verdict, or null when {@code op} is healthy. {@code liveNodes} null means membership is
+     * unknown (a standalone node) and is not checked.
+     */
+    public Verdict judge(SyncOperation op, Instant now, Set<String> liveNodes) {
+        if (op.status() != SyncOperation.Status.RUNNING) {
+            return null;
+        }
+        if (liveNodes != null && op.nodeId() != null && !liveNodes.contains(op.nodeId())) {
+            return new Verdict(SyncOperation.Status.FAILED, "node " + op.nodeId() + " left the cluster");
+        }
+        Instant deadline = op.startedAt().plusSeconds(op.expectedDurationSeconds());
+        if (now.isAfter(deadline)) {
+            return new Verdict(
+                    SyncOperation.Status.TIMED_OUT,
+                    "expected duration of " + op.expectedDurationSeconds() + "s passed");
+        }
+        Instant lastSign = op.heartbeatAt() == null ? op.startedAt() : op.heartbeatAt();
+        Duration silence = Duration.between(lastSign, now);
+        if (silence.compareTo(heartbeatInterval.multipliedBy(3)) > 0) {
+            return new Verdict(SyncOperation.Status.FAILED, "no heartbeat for " + silence.toSeconds() + "s");
+        }
+        return null;
+    }
+}

@@ -1,0 +1,164 @@
+package io.trisync.ops;
+
+import io.trisync.events.EventPublisher;
+import io.trisync.events.EventTypes;
+import io.trisync.store.SyncOperation;
+import io.trisync.store.SyncOperation.Progress;
+import io.trisync.store.SyncOperationStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running sync operation as its code sees it. Heartbeats (with the latest progress) go out every
+ * interval on their own; the operation ends itself as timed out when its expected duration passes
+ * (layer 1). Every write is fenced: once the operation has ended anywhere (the monitor failed it,
+ * someone cancelled it) {@link #stopped()} turns true, and {@link #complete} and {@link #fail} are
+ * refused, so the code stops writing to the stores.
+ */
+public final class TrackedOperation {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrackedOperation.class);
+    private static final long PROGRESS_EVENT_MIN_GAP_MS = 500;
+
+    private final Vertx vertx;
+    private final SyncOperationStore store;
+    private final EventPublisher events;
+    private final SyncOperation record;
+    private Progress progress = Progress.INITIAL;
+    private long filesProcessed;
+    private long lastProgressEvent;
+    private volatile boolean stopped;
+    private final long heartbeatTimer;
+    private final long deadlineTimer;
+
+    TrackedOperation(
+            Vertx vertx, SyncOperationStore store, EventPublisher events, SyncOperation record, long heartbeatMillis) {
+        this.vertx = vertx;
+        this.store = store;
+        this.events = events;
+        this.record = record;
+        this.heartbeatTimer = vertx.setPeriodic(heartbeatMillis, id -> heartbeat());
+        this.deadlineTimer = vertx.setTimer(record.expectedDurationSeconds() * 1000, id -> timeOut());
+    }
+
+    /** The operation as started. */
+    public SyncOperation record() {
+        return record;
+    }
+
+    /** True once the operation has ended for any reason: the code must stop and write nothing more. */
+    public boolean stopped() {
+        return stopped;
+    }
+
+    /** Notes progress; it is written with the next heartbeat and published at most twice a second. */
+    public void progress(String stage, long currentFile, long totalFiles, long processed) {
+        double pct = totalFiles <= 0 ? 0 : Math.min(100.0, Math.round(1000.0 * currentFile / totalFiles) / 10.0);
+        progress = new Progress(stage, pct, currentFile, totalFiles);
+        filesProcessed = processed;
+        long now = System.currentTimeMillis();
+        if (!stopped && now - lastProgressEvent >= PROGRESS_EVENT_MIN_GAP_MS) {
+            lastProgressEvent = now;
+            events.publish(
+                    record.tenantId(),
+                    EventTypes.OP_PROGRESS,
+                    null,
+                    record.id(),
+                    progress.toJson().put("filesProcessed", processed));
+        }
+    }
+
+    /** Ends the operation as completed; refused (409) when it had already ended elsewhere. */
+    public Future<Void> complete(JsonObject result) {
+        return end(SyncOperation.Status.COMPLETED, null, result).onSuccess(v -> {
+            LOG.info("Sync {} completed successfully", record.id());
+            events.publish(
+                    record.tenantId(),
+                    EventTypes.OP_COMPLETED,
+                    null,
+                    record.id(),
+                    new JsonObject().put("kind", record.kind()).put("result", result));
+        });
+    }
+
+    /** Ends the operation as failed with {@code message}; refused (409) when it had already ended. */
+    public Future<Void> fail(String message) {
+        return end(SyncOperation.Status.FAILED, message, null).onSuccess(v -> {
+            LOG.warn("Sync {} failed: {}", record.id(), message);
+            events.publish(
+                    record.tenantId(),
+                    EventTypes.OP_FAILED,
+                    null,
+                    record.id(),
+                    new JsonObject()
+                            .put("kind", record.kind())
+                            .put("status", "failed")
+                            .put("reason", message));
+        });
+    }
+
+    private Future<Void> end(SyncOperation.Status status, String message, JsonObject result) {
+        stopTimers();
+        boolean wasStopped = stopped;
+        stopped = true;
+        if (wasStopped) {
+            return refused();
+        }
+        return store.heartbeat(record.id(), progress, filesProcessed)
+                .compose(alive -> alive ? store.finish(record, status, message, result) : Future.succeededFuture(false))
+                .compose(ended -> ended ? Future.<Void>succeededFuture() : refused());
+    }
+
+    private Future<Void> refused() {
+        return Future.failedFuture(new ReplyException(
+                ReplyFailure.RECIPIENT_FAILURE,
+                409,
+                "sync " + record.id() + " had already ended; its result was not recorded"));
+    }
+
+    private void heartbeat() {
+        if (stopped) {
+            return;
+        }
+        store.heartbeat(record.id(), progress, filesProcessed).onSuccess(alive -> {
+            if (!alive) {
+                LOG.warn("Sync {} was ended elsewhere (failed by a monitor or cancelled); stopping it", record.id());
+                stopped = true;
+                stopTimers();
+            }
+        });
+    }
+
+    private void timeOut() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        stopTimers();
+        String reason = "expected duration of " + record.expectedDurationSeconds() + "s passed";
+        store.finish(record, SyncOperation.Status.TIMED_OUT, reason, null).onSuccess(ended -> {
+            if (ended) {
+                LOG.warn("Sync {} timed out", record.id());
+                events.publish(
+                        record.tenantId(),
+                        EventTypes.OP_FAILED,
+                        null,
+                        record.id(),
+                        new JsonObject()
+                                .put("kind", record.kind())
+                                .put("status", "timed_out")
+                                .put("reason", reason));
+            }
+        });
+    }
+
+    private void stopTimers() {
+        vertx.cancelTimer(heartbeatTimer);
+        vertx.cancelTimer(deadlineTimer);
+    }
+}

@@ -1,0 +1,45 @@
+package io.trisync.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * Tracked sync operations (MongoDB {@code sync_operations}) and the one-running-per-tenant rule,
+ * enforced by the database: a tenant's slot is a document in {@code sync_tenant_slots} whose
+ * {@code _id} is the tenant, so a second insert fails on the unique {@code _id} whatever node tries.
+ * Every write to a running operation is fenced on {@code status = running}: once an operation has
+ * ended (completed, failed by the monitor, cancelled) no late write can change it.
+ */
+public interface SyncOperationStore {
+
+    /** Creates the indexes history and the monitor rely on. */
+    Future<Void> init();
+
+    /**
+     * Takes the tenant's slot and records the operation. Fails with {@link StoreException.Conflict}
+     * when another operation holds the slot, writing nothing.
+     */
+    Future<Void> start(SyncOperation op);
+
+    /** The operation holding the tenant's slot, or null. */
+    Future<SyncOperation> running(String tenantId);
+
+    /** Every running operation (for the monitor). */
+    Future<List<SyncOperation>> allRunning();
+
+    /** Records a heartbeat with progress; completes false when the operation is no longer running (fenced). */
+    Future<Boolean> heartbeat(String opId, SyncOperation.Progress progress, long filesProcessed);
+
+    /**
+     * Ends a running operation with {@code status} and frees its tenant's slot. Completes false, and
+     * changes nothing, when it had already ended (fenced).
+     */
+    Future<Boolean> finish(SyncOperation op, SyncOperation.Status status, String errorMessage, JsonObject result);
+
+    /** The operation; fails with {@link StoreException.NotFound}. */
+    Future<SyncOperation> get(String opId);
+
+    /** Newest first, of one tenant (or all when null) and one status (or all when null). */
+    Future<List<SyncOperation>> history(String tenantId, SyncOperation.Status status, int limit);
+}

@@ -1,0 +1,254 @@
+package io.trisync.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.trisync.Node;
+import io.trisync.events.EventPublisher;
+import io.trisync.store.SyncOperation;
+import io.trisync.store.SyncOperation.Status;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Tracked operations on one node with a 1 s heartbeat interval and a 1 s monitor tick. */
+@Timeout(180)
+class OpsIT {
+
+    private static Node node;
+    private static Http http;
+
+    @BeforeAll
+    static void start() {
+        node = Node.start(
+                        TestStack.nodeConfig(
+                                Map.of("SYNC_HEARTBEAT_INTERVAL_SECONDS", "1", "SYNC_CLEANUP_INTERVAL_SECONDS", "1")),
+                        false)
+                .await();
+        http = new Http(node.vertx(), node.httpPort());
+    }
+
+    @AfterAll
+    static void stop() {
+        http.close();
+        node.stop().await();
+    }
+
+    private static OperationTracker tracker(long heartbeatSeconds, TimeoutPolicy policy) {
+        return new OperationTracker(
+                node.vertx(),
+                node.stores().syncOperations(),
+                new EventPublisher(node.vertx().eventBus(), node.stores().events()),
+                policy,
+                Duration.ofSeconds(heartbeatSeconds),
+                Membership.of(node.vertx(), node.config().nodeId()));
+    }
+
+    private static OperationTracker tracker() {
+        return tracker(1, new TimeoutPolicy(300, 10, 300, 7200));
+    }
+
+    private static SyncOperation stored(String opId) {
+        return node.stores().syncOperations().get(opId).await();
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition, long millis) throws Exception {
+        long deadline = System.currentTimeMillis() + millis;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("condition not met within " + millis + " ms");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    @DisplayName("Two concurrent starts for one tenant: exactly one runs, the other gets 409 with its progress")
+    void oneRunningPerTenant() {
+        String tenant = TestStack.unique("t");
+        OperationTracker tracker = tracker();
+        Future<TrackedOperation> a = tracker.start(tenant, "scan", 10);
+        Future<TrackedOperation> b = tracker.start(tenant, "scan", 10);
+        Future.join(a, b).otherwiseEmpty().await();
+        assertThat(List.of(a.succeeded(), b.succeeded())).containsExactlyInAnyOrder(true, false);
+        TrackedOperation winner = a.succeeded() ? a.result() : b.result();
+        Throwable loser = a.failed() ? a.cause() : b.cause();
+        assertThat(((ReplyException) loser).failureCode()).isEqualTo(409);
+        JsonObject conflict = new JsonObject(loser.getMessage());
+        assertThat(conflict.getBoolean("conflict")).isTrue();
+        assertThat(conflict.getJsonObject("latest_sync").getString("id"))
+                .isEqualTo(winner.record().id());
+        assertThat(conflict.getJsonObject("latest_sync")
+                        .getJsonObject("progress")
+                        .getString("stage"))
+                .isEqualTo("initializing");
+        winner.complete(new JsonObject()).await();
+        TrackedOperation next = tracker.start(tenant, "repair", 1).await();
+        next.complete(new JsonObject()).await();
+    }
+
+    @Test
+    @DisplayName("Heartbeats go out on their own with the latest progress; status shows it while running")
+    void heartbeatsAndStatus() throws Exception {
+        String tenant = TestStack.unique("t");
+        TrackedOperation op = tracker().start(tenant, "scan", 20).await();
+        Instant first = stored(op.record().id()).heartbeatAt();
+        op.progress("processing_files", 5, 20, 5);
+        waitFor(() -> stored(op.record().id()).progress().currentFile() == 5, 5000);
+        SyncOperation now = stored(op.record().id());
+        assertThat(now.heartbeatAt()).isAfter(first);
+        assertThat(now.progress().percentage()).isEqualTo(25.0);
+        assertThat(now.filesProcessed()).isEqualTo(5);
+        assertThat(now.expectedDurationSeconds()).isEqualTo(500);
+
+        JsonObject status = http.get("/api/v1/sync/status?tenant_id=" + tenant).bodyAsJsonObject();
+        JsonObject latest = status.getJsonObject("latest_sync");
+        assertThat(latest.getString("id")).isEqualTo(op.record().id());
+        assertThat(latest.getString("status")).isEqualTo("running");
+        assertThat(latest.getJsonObject("progress").fieldNames())
+                .containsExactlyInAnyOrder("stage", "percentage", "current_file", "total_files");
+        assertThat(latest.getJsonObject("progress").getString("stage")).isEqualTo("processing_files");
+        assertThat(latest.getJsonObject("progress").getLong("current_file")).isEqualTo(5);
+        assertThat(latest.getLong("expected_duration_seconds")).isEqualTo(500);
+        assertThat(latest.fieldNames())
+                .contains("started_at", "completed_at", "files_processed", "error_message", "heartbeat_at");
+        assertThat(status.getJsonObject("file_status").fieldNames()).contains("total", "processing");
+
+        op.complete(new JsonObject().put("issues", 0)).await();
+        assertThat(stored(op.record().id()).status()).isEqualTo(Status.COMPLETED);
+        List<String> types = node.stores().events().recent(tenant, 20).await().stream()
+                .map(e -> e.getString("type"))
+                .toList();
+        assertThat(types).contains("sync.op_started", "sync.op_progress", "sync.op_completed");
+    }
+
+    @Test
+    @DisplayName("A hung operation is failed by the monitor within 3 intervals + 1 tick; its late complete is refused")
+    void monitorFailsHungOperationAndFences() throws Exception {
+        String tenant = TestStack.unique("t");
+        // Heartbeats every hour: the code "hangs" as far as the monitor (1 s interval) can tell.
+        TrackedOperation hung = tracker(3600, new TimeoutPolicy(300, 10, 300, 7200))
+                .start(tenant, "scan", 1)
+                .await();
+        long started = System.currentTimeMillis();
+        waitFor(() -> stored(hung.record().id()).status() != Status.RUNNING, 10_000);
+        long took = System.currentTimeMillis() - started;
+        SyncOperation failed = stored(hung.record().id());
+        assertThat(failed.status()).isEqualTo(Status.FAILED);
+        assertThat(failed.errorMessage()).contains("no heartbeat");
+        assertThat(took).isLessThan(3000 + 1000 + 1500);
+        assertThatThrownBy(() -> hung.complete(new JsonObject()).await())
+                .satisfies(e -> assertThat(((ReplyException) e).failureCode()).isEqualTo(409));
+        assertThat(stored(hung.record().id()).status()).isEqualTo(Status.FAILED);
+        assertThat(hung.stopped()).isTrue();
+        TrackedOperation next = tracker().start(tenant, "scan", 1).await();
+        next.complete(new JsonObject()).await();
+    }
+
+    @Test
+    @DisplayName("An operation past its expected duration ends itself as timed out and frees the tenant")
+    void inProcessTimeout() throws Exception {
+        String tenant = TestStack.unique("t");
+        TrackedOperation op = tracker(1, new TimeoutPolicy(1, 0, 1, 1))
+                .start(tenant, "scan", 1000)
+                .await();
+        assertThat(op.record().expectedDurationSeconds()).isEqualTo(1);
+        waitFor(op::stopped, 5000);
+        waitFor(() -> stored(op.record().id()).status() == Status.TIMED_OUT, 5000);
+        assertThat(node.stores().syncOperations().running(tenant).await()).isNull();
+    }
+
+    @Test
+    @DisplayName("Cleanup fails exactly the stuck operations and leaves healthy ones running")
+    void cleanupEndpoint() throws Exception {
+        String stuckTenant = TestStack.unique("t");
+        String healthyTenant = TestStack.unique("t");
+        Instant old = Instant.now().minusSeconds(120);
+        SyncOperation stuck = new SyncOperation(
+                "stuck-" + stuckTenant,
+                stuckTenant,
+                "scan",
+                Status.RUNNING,
+                old,
+                null,
+                old,
+                7200,
+                null,
+                0,
+                null,
+                "some-node",
+                null);
+        node.stores().syncOperations().start(stuck).await();
+        TrackedOperation healthy = tracker().start(healthyTenant, "scan", 1).await();
+        var response = http.post("/api/v1/sync/cleanup", "application/json", Buffer.buffer("{}"));
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.bodyAsJsonObject().getInteger("cleaned")).isGreaterThanOrEqualTo(0);
+        waitFor(() -> stored(stuck.id()).status() == Status.FAILED, 3000);
+        assertThat(stored(healthy.record().id()).status()).isEqualTo(Status.RUNNING);
+        assertThat(http.post("/api/v1/sync/cleanup", "application/json", Buffer.buffer("{}"))
+                        .bodyAsJsonObject()
+                        .getInteger("cleaned"))
+                .isZero();
+        healthy.complete(new JsonObject()).await();
+    }
+
+    @Test
+    @DisplayName("Cancel ends a running operation; its code sees it at the next heartbeat; history lists it")
+    void cancelAndHistory() throws Exception {
+        String tenant = TestStack.unique("t");
+        TrackedOperation op = tracker().start(tenant, "repair", 3).await();
+        var cancelled =
+                http.post("/api/v1/sync/" + op.record().id() + "/cancel", "application/json", Buffer.buffer(""));
+        assertThat(cancelled.statusCode()).as(cancelled.bodyAsString()).isEqualTo(200);
+        assertThat(cancelled.bodyAsJsonObject().getString("status")).isEqualTo("cancelled");
+        waitFor(op::stopped, 5000);
+        assertThat(http.post("/api/v1/sync/" + op.record().id() + "/cancel", "application/json", Buffer.buffer(""))
+                        .statusCode())
+                .isEqualTo(409);
+        var history = http.get("/api/v1/sync/operations?tenant_id=" + tenant + "&limit=5")
+                .bodyAsJsonObject();
+        assertThat(history.getJsonArray("operations")).hasSize(1);
+        assertThat(history.getJsonArray("operations").getJsonObject(0).getString("status"))
+                .isEqualTo("cancelled");
+    }
+
+    @Test
+    @DisplayName("Bad requests: unknown kind, malformed tenant, bad status filter are 400; no runner is 503")
+    void badRequests() {
+        assertThat(http.post("/api/v1/sync", "application/json", Buffer.buffer("{\"tenant_id\":\"a\",\"kind\":\"x\"}"))
+                        .statusCode())
+                .isEqualTo(400);
+        assertThat(http.post(
+                                "/api/v1/sync",
+                                "application/json",
+                                Buffer.buffer("{\"tenant_id\":\"a/b\",\"kind\":\"scan\"}"))
+                        .bodyAsJsonObject()
+                        .getString("message"))
+                .contains("tenant_id");
+        assertThat(http.post("/api/v1/sync", "application/json", Buffer.buffer("not json"))
+                        .statusCode())
+                .isEqualTo(400);
+        assertThat(http.get("/api/v1/sync/status").statusCode()).isEqualTo(400);
+        assertThat(http.get("/api/v1/sync/operations?status=weird").statusCode())
+                .isEqualTo(400);
+        assertThat(http.post("/api/v1/sync/nope/cancel", "application/json", Buffer.buffer(""))
+                        .statusCode())
+                .isEqualTo(404);
+        var noRunner =
+                http.post("/api/v1/sync", "application/json", Buffer.buffer("{\"tenant_id\":\"a\",\"kind\":\"scan\"}"));
+        assertThat(noRunner.statusCode()).isEqualTo(503);
+        assertThat(noRunner.bodyAsJsonObject().getString("message")).contains("no node runs scan");
+    }
+}
