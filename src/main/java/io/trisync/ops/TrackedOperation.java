@@ -73,32 +73,34 @@ public final class TrackedOperation {
         }
     }
 
-    /** Ends the operation as completed; refused (409) when it had already ended elsewhere. */
+    /** Ends the operation as completed (event logged); refused (409) when it had already ended elsewhere. */
     public Future<Void> complete(JsonObject result) {
-        return end(SyncOperation.Status.COMPLETED, null, result).onSuccess(v -> {
+        return end(SyncOperation.Status.COMPLETED, null, result).compose(v -> {
             LOG.info("Sync {} completed successfully", record.id());
-            events.publish(
-                    record.tenantId(),
-                    EventTypes.OP_COMPLETED,
-                    null,
-                    record.id(),
-                    new JsonObject().put("kind", record.kind()).put("result", result));
+            return events.publish(
+                            record.tenantId(),
+                            EventTypes.OP_COMPLETED,
+                            null,
+                            record.id(),
+                            new JsonObject().put("kind", record.kind()).put("result", result))
+                    .mapEmpty();
         });
     }
 
-    /** Ends the operation as failed with {@code message}; refused (409) when it had already ended. */
+    /** Ends the operation as failed with {@code message} (event logged); refused (409) when it had already ended. */
     public Future<Void> fail(String message) {
-        return end(SyncOperation.Status.FAILED, message, null).onSuccess(v -> {
+        return end(SyncOperation.Status.FAILED, message, null).compose(v -> {
             LOG.warn("Sync {} failed: {}", record.id(), message);
-            events.publish(
-                    record.tenantId(),
-                    EventTypes.OP_FAILED,
-                    null,
-                    record.id(),
-                    new JsonObject()
-                            .put("kind", record.kind())
-                            .put("status", "failed")
-                            .put("reason", message));
+            return events.publish(
+                            record.tenantId(),
+                            EventTypes.OP_FAILED,
+                            null,
+                            record.id(),
+                            new JsonObject()
+                                    .put("kind", record.kind())
+                                    .put("status", "failed")
+                                    .put("reason", message))
+                    .mapEmpty();
         });
     }
 

@@ -49,7 +49,18 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     public Future<SyncOperation> running(String tenantId) {
         return client.findOne(SLOTS, new JsonObject().put("_id", tenantId), null)
                 .recover(MongoMetadataStore::failed)
-                .compose(slot -> slot == null ? Future.succeededFuture() : get(slot.getString("opId")));
+                .compose(slot -> slot == null ? Future.succeededFuture() : slotHolder(slot.getString("opId")));
+    }
+
+    /**
+     * The operation named by a slot when it is running. A slot naming an operation that ended (its
+     * node died between ending it and freeing the slot) is freed here, so it cannot block the tenant.
+     */
+    private Future<SyncOperation> slotHolder(String opId) {
+        return get(opId)
+                .compose(op -> op.status() == SyncOperation.Status.RUNNING
+                        ? Future.succeededFuture(op)
+                        : releaseSlot(op).map((SyncOperation) null));
     }
 
     @Override

@@ -22,7 +22,7 @@ public interface SyncOperationStore {
      */
     Future<Void> start(SyncOperation op);
 
-    /** The operation holding the tenant's slot, or null. */
+    /** The running operation holding the tenant's slot, or null (a slot left by an ended operation is freed). */
     Future<SyncOperation> running(String tenantId);
 
     /** Every running operation (for the monitor). */
