@@ -225,6 +225,68 @@ class OpsIT {
     }
 
     @Test
+    @DisplayName("A start while a stuck operation holds the tenant fails the stuck one and starts")
+    void stuckOperationIsReplaced() {
+        String tenant = TestStack.unique("t");
+        Instant old = Instant.now().minusSeconds(60);
+        SyncOperation stuck = new SyncOperation(
+                "stuck-" + tenant,
+                tenant,
+                "scan",
+                Status.RUNNING,
+                old,
+                null,
+                old,
+                7200,
+                null,
+                0,
+                null,
+                node.config().nodeId(),
+                null);
+        node.stores().syncOperations().start(stuck).await();
+        TrackedOperation fresh = tracker().start(tenant, "scan", 1).await();
+        assertThat(stored(stuck.id()).status()).isEqualTo(Status.FAILED);
+        assertThat(stored(stuck.id()).errorMessage()).contains("no heartbeat");
+        fresh.complete(new JsonObject()).await();
+    }
+
+    @Test
+    @DisplayName("POST /api/v1/sync reaches the kind's runner: 202 with the operation, then 409 with its progress")
+    void httpStartThroughARunner() {
+        String tenant = TestStack.unique("t");
+        OperationTracker tracker = tracker();
+        List<TrackedOperation> started = new java.util.ArrayList<>();
+        var runner = io.trisync.bus.Requests.consume(
+                node.vertx().eventBus(),
+                OpsAddresses.start("repair"),
+                body -> tracker.start(body.getString("tenantId"), "repair", 4).map(op -> {
+                    started.add(op);
+                    return op.record().toPublicJson();
+                }));
+        runner.completion().await();
+        try {
+            String body = "{\"tenant_id\":\"" + tenant + "\",\"kind\":\"repair\"}";
+            var first = http.post("/api/v1/sync", "application/json", Buffer.buffer(body));
+            assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(202);
+            assertThat(first.bodyAsJsonObject().getString("status")).isEqualTo("running");
+            assertThat(first.bodyAsJsonObject().getString("tenant_id")).isEqualTo(tenant);
+            var second = http.post("/api/v1/sync", "application/json", Buffer.buffer(body));
+            assertThat(second.statusCode()).isEqualTo(409);
+            JsonObject conflict = second.bodyAsJsonObject();
+            assertThat(conflict.getBoolean("conflict")).isTrue();
+            assertThat(conflict.getJsonObject("latest_sync").getString("id"))
+                    .isEqualTo(first.bodyAsJsonObject().getString("id"));
+            assertThat(conflict.getJsonObject("latest_sync")
+                            .getJsonObject("progress")
+                            .getString("stage"))
+                    .isEqualTo("initializing");
+        } finally {
+            runner.unregister().await();
+            started.forEach(op -> op.complete(new JsonObject()).await());
+        }
+    }
+
+    @Test
     @DisplayName("Bad requests: unknown kind, malformed tenant, bad status filter are 400; no runner is 503")
     void badRequests() {
         assertThat(http.post("/api/v1/sync", "application/json", Buffer.buffer("{\"tenant_id\":\"a\",\"kind\":\"x\"}"))

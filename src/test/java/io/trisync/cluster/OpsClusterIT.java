@@ -1,0 +1,128 @@
+package io.trisync.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.Node;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.events.EventPublisher;
+import io.trisync.ops.Membership;
+import io.trisync.ops.OperationTracker;
+import io.trisync.ops.TimeoutPolicy;
+import io.trisync.ops.TrackedOperation;
+import io.trisync.store.SyncOperation;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A node that dies while running an operation: a surviving node fails it and frees the tenant. */
+@Timeout(300)
+class OpsClusterIT {
+
+    private static final Map<String, String> FAST =
+            Map.of("SYNC_HEARTBEAT_INTERVAL_SECONDS", "1", "SYNC_CLEANUP_INTERVAL_SECONDS", "1");
+
+    @Test
+    @DisplayName("An operation of a node that exits abruptly is failed within seconds by a surviving node")
+    void departedNodesOperationIsFailed() throws Exception {
+        TrisyncConfig first = TestStack.config(with(Map.of("NODE_ID", "survivor")));
+        Node a = Node.start(first, true).await();
+        List<Long> millis = new ArrayList<>();
+        try {
+            for (int run = 0; run < 3; run++) {
+                millis.add(runOnce(a, first));
+            }
+        } finally {
+            a.stop().await();
+        }
+        Collections.sort(millis);
+        System.out.println("Node exit to operation failed and tenant free, ms (3 runs, sorted): " + millis + "; median "
+                + millis.get(1));
+        assertThat(millis.get(1)).isLessThan(10_000);
+    }
+
+    private static long runOnce(Node a, TrisyncConfig first) throws Exception {
+        TrisyncConfig stores = a.config();
+        Node b = Node.start(
+                        TestStack.config(with(Map.of(
+                                "NODE_ID", "doomed",
+                                "CLUSTER_NAME", first.clusterName(),
+                                "MONGO_URI", stores.mongo().uri(),
+                                "S3_ENDPOINT", stores.s3().endpoint(),
+                                "QDRANT_HOST", stores.qdrant().host(),
+                                "QDRANT_PORT", String.valueOf(stores.qdrant().port())))),
+                        true)
+                .await();
+        String tenant = TestStack.unique("t");
+        OperationTracker onB = new OperationTracker(
+                b.vertx(),
+                b.stores().syncOperations(),
+                new EventPublisher(b.vertx().eventBus(), b.stores().events()),
+                new TimeoutPolicy(300, 10, 300, 7200),
+                Duration.ofSeconds(1),
+                Membership.of(b.vertx(), "doomed"));
+        OperationTracker onA0 = new OperationTracker(
+                a.vertx(),
+                a.stores().syncOperations(),
+                new EventPublisher(a.vertx().eventBus(), a.stores().events()),
+                new TimeoutPolicy(300, 10, 300, 7200),
+                Duration.ofSeconds(1),
+                Membership.of(a.vertx(), "survivor"));
+        // Both nodes start an operation for the tenant at once: the database lets exactly one run.
+        var fromA = onA0.start(tenant, "scan", 100);
+        var fromB = onB.start(tenant, "scan", 100);
+        io.vertx.core.Future.join(fromA, fromB).otherwiseEmpty().await();
+        assertThat(List.of(fromA.succeeded(), fromB.succeeded())).containsExactlyInAnyOrder(true, false);
+        if (fromA.succeeded()) {
+            fromA.result().complete(new JsonObject()).await();
+        } else {
+            fromB.result().complete(new JsonObject()).await();
+        }
+        TrackedOperation op = onB.start(tenant, "scan", 100).await();
+        String bNode = ((VertxInternal) b.vertx()).clusterManager().getNodeId();
+        assertThat(op.record().nodeId()).isEqualTo(bNode);
+
+        long exit = System.currentTimeMillis();
+        ((HazelcastClusterManager) ((VertxInternal) b.vertx()).clusterManager())
+                .getHazelcastInstance()
+                .getLifecycleService()
+                .terminate();
+        b.vertx().close();
+        long failedAt = -1;
+        while (System.currentTimeMillis() - exit < 30_000) {
+            SyncOperation seen =
+                    a.stores().syncOperations().get(op.record().id()).await();
+            if (seen.status() != SyncOperation.Status.RUNNING
+                    && a.stores().syncOperations().running(tenant).await() == null) {
+                failedAt = System.currentTimeMillis();
+                assertThat(seen.status()).isEqualTo(SyncOperation.Status.FAILED);
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertThat(failedAt).as("operation failed by the survivor").isPositive();
+        OperationTracker onA = new OperationTracker(
+                a.vertx(),
+                a.stores().syncOperations(),
+                new EventPublisher(a.vertx().eventBus(), a.stores().events()),
+                new TimeoutPolicy(300, 10, 300, 7200),
+                Duration.ofSeconds(1),
+                Membership.of(a.vertx(), "survivor"));
+        onA.start(tenant, "scan", 1).await().complete(new JsonObject()).await();
+        return failedAt - exit;
+    }
+
+    private static Map<String, String> with(Map<String, String> more) {
+        Map<String, String> all = new java.util.HashMap<>(FAST);
+        all.putAll(more);
+        return all;
+    }
+}
