@@ -62,20 +62,8 @@ class OpsClusterIT {
                         true)
                 .await();
         String tenant = TestStack.unique("t");
-        OperationTracker onB = new OperationTracker(
-                b.vertx(),
-                b.stores().syncOperations(),
-                new EventPublisher(b.vertx().eventBus(), b.stores().events()),
-                new TimeoutPolicy(300, 10, 300, 7200),
-                Duration.ofSeconds(1),
-                Membership.of(b.vertx(), "doomed"));
-        OperationTracker onA0 = new OperationTracker(
-                a.vertx(),
-                a.stores().syncOperations(),
-                new EventPublisher(a.vertx().eventBus(), a.stores().events()),
-                new TimeoutPolicy(300, 10, 300, 7200),
-                Duration.ofSeconds(1),
-                Membership.of(a.vertx(), "survivor"));
+        OperationTracker onB = tracker(b, "doomed");
+        OperationTracker onA0 = tracker(a, "survivor");
         // Both nodes start an operation for the tenant at once: the database lets exactly one run.
         var fromA = onA0.start(tenant, "scan", 100);
         var fromB = onB.start(tenant, "scan", 100);
@@ -109,15 +97,20 @@ class OpsClusterIT {
             Thread.sleep(50);
         }
         assertThat(failedAt).as("operation failed by the survivor").isPositive();
-        OperationTracker onA = new OperationTracker(
-                a.vertx(),
-                a.stores().syncOperations(),
-                new EventPublisher(a.vertx().eventBus(), a.stores().events()),
-                new TimeoutPolicy(300, 10, 300, 7200),
-                Duration.ofSeconds(1),
-                Membership.of(a.vertx(), "survivor"));
+        OperationTracker onA = tracker(a, "survivor");
         onA.start(tenant, "scan", 1).await().complete(new JsonObject()).await();
         return failedAt - exit;
+    }
+
+    /** A tracker on {@code node} with the seeds' timeouts and a 1 s heartbeat. */
+    private static OperationTracker tracker(Node node, String name) {
+        return new OperationTracker(
+                node.vertx(),
+                node.stores().syncOperations(),
+                new EventPublisher(node.vertx().eventBus(), node.stores().events()),
+                new TimeoutPolicy(300, 10, 300, 7200),
+                Duration.ofSeconds(1),
+                Membership.of(node.vertx(), name));
     }
 
     private static Map<String, String> with(Map<String, String> more) {
