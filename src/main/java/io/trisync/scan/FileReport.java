@@ -1,0 +1,32 @@
+package io.trisync.scan;
+
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * One file's reconciliation: its verdict, which stores hold it, and its issues. Files known only
+ * to S3 or Qdrant (orphans) have no name and no metadata.
+ */
+public record FileReport(
+        String fileId,
+        String name,
+        Verdict verdict,
+        boolean inMongo,
+        boolean inS3,
+        boolean inQdrant,
+        List<Issue> issues) {
+
+    /** One inconsistency with its human description, suggested action and details. */
+    public record Issue(IssueType type, String fileId, String fileName, JsonObject details) {
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("type", type.name())
+                    .put("file_id", fileId)
+                    .put("file_name", fileName)
+                    .put("description", type.description())
+                    .put("suggested_action", type.suggestedAction())
+                    .put("details", details);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.trisync.scan;
+
+/**
+ * What can be wrong with one file across the three stores (DESIGN.md §1), each with the action a
+ * person or the repair planner should take.
+ */
+public enum IssueType {
+    MISSING_BLOB(
+            "The metadata is active but S3 holds no content",
+            "Restore the content from a version or backup, or mark the file for re-upload"),
+    MISSING_VECTORS(
+            "The file has text chunks but Qdrant holds none of its vectors",
+            "Re-extract and re-embed the content from S3"),
+    MISSING_CHUNKS("Qdrant lacks the vectors of some chunks", "Re-embed the file and upsert every chunk"),
+    EXTRA_CHUNKS("Qdrant holds vectors for chunks the file no longer has", "Delete the points of the extra chunks"),
+    SIZE_MISMATCH(
+            "The content's size differs from the size recorded in the metadata",
+            "Compare with known versions; fix the metadata or mark the file for a person"),
+    CHECKSUM_MISMATCH(
+            "The content's sha256 differs from the one recorded in the metadata",
+            "Compare with known versions; fix the metadata or mark the file for a person"),
+    STALE_VECTORS(
+            "The vectors were made from other content or another model", "Re-embed the file from its current content"),
+    ORPHAN_BLOB("S3 holds content with no metadata record", "Move the object to quarantine"),
+    ORPHAN_VECTORS("Qdrant holds vectors of a file with no metadata record", "Delete the points (they can be rebuilt)"),
+    DELETE_INCOMPLETE(
+            "The file is deleted but its content or vectors remain",
+            "Finish the delete: quarantine the blob, delete the points");
+
+    private final String description;
+    private final String suggestedAction;
+
+    IssueType(String description, String suggestedAction) {
+        this.description = description;
+        this.suggestedAction = suggestedAction;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public String suggestedAction() {
+        return suggestedAction;
+    }
+}

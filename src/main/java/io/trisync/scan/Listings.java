@@ -1,0 +1,32 @@
+package io.trisync.scan;
+
+import java.util.List;
+
+/**
+ * What each store holds for one (tenant, partition), as the reconciliation engine reads it. Plain
+ * data: no store types, so the engine is tested without a server.
+ */
+public final class Listings {
+
+    private Listings() {}
+
+    /** A metadata record: {@code chunks} and {@code contentSha256}/{@code model} describe its vectors. */
+    public record Meta(
+            String fileId,
+            String name,
+            boolean deleted,
+            long size,
+            String sha256,
+            int chunks,
+            String contentSha256,
+            String model) {}
+
+    /** An S3 object of the partition; {@code sha256} from its metadata (or recomputed in a deep scan), may be null. */
+    public record Blob(String fileId, long size, String sha256) {}
+
+    /** A Qdrant point of the partition. */
+    public record Point(String fileId, int chunk, String contentSha256, String model) {}
+
+    /** The three listings of one partition. */
+    public record Partition(List<Meta> metadata, List<Blob> blobs, List<Point> points) {}
+}

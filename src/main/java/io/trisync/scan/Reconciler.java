@@ -1,0 +1,150 @@
+package io.trisync.scan;
+
+import io.trisync.scan.FileReport.Issue;
+import io.trisync.scan.Listings.Blob;
+import io.trisync.scan.Listings.Meta;
+import io.trisync.scan.Listings.Point;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+
+/**
+ * The reconciliation engine: from the three listings of one (tenant, partition) to one report per
+ * file seen in any store, in file-id order. Pure and single-threaded; memory is bounded by the
+ * partition. A file is synced when its active metadata, its blob (same size, same sha256 where known)
+ * and a point for every chunk (made from the current content with the recorded model) all exist; a
+ * deleted file is synced when neither blob nor points remain.
+ */
+public final class Reconciler {
+
+    /** At most this many chunk numbers are listed in an issue's details. */
+    static final int LISTED_CHUNKS = 20;
+
+    public List<FileReport> reconcile(Listings.Partition partition) {
+        Map<String, Meta> metas = new HashMap<>();
+        partition.metadata().forEach(m -> metas.put(m.fileId(), m));
+        Map<String, Blob> blobs = new HashMap<>();
+        partition.blobs().forEach(b -> blobs.put(b.fileId(), b));
+        Map<String, List<Point>> points = new HashMap<>();
+        partition.points().forEach(p -> points.computeIfAbsent(p.fileId(), k -> new ArrayList<>())
+                .add(p));
+        TreeSet<String> ids = new TreeSet<>(metas.keySet());
+        ids.addAll(blobs.keySet());
+        ids.addAll(points.keySet());
+        List<FileReport> reports = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            reports.add(file(id, metas.get(id), blobs.get(id), points.getOrDefault(id, List.of())));
+        }
+        return reports;
+    }
+
+    private FileReport file(String id, Meta meta, Blob blob, List<Point> points) {
+        List<Issue> issues = new ArrayList<>();
+        String name = meta == null ? null : meta.name();
+        if (meta == null) {
+            if (blob != null) {
+                issues.add(new Issue(IssueType.ORPHAN_BLOB, id, null, new JsonObject().put("size", blob.size())));
+            }
+            if (!points.isEmpty()) {
+                issues.add(
+                        new Issue(IssueType.ORPHAN_VECTORS, id, null, new JsonObject().put("points", points.size())));
+            }
+        } else if (meta.deleted()) {
+            if (blob != null || !points.isEmpty()) {
+                issues.add(new Issue(
+                        IssueType.DELETE_INCOMPLETE,
+                        id,
+                        name,
+                        new JsonObject().put("blob", blob != null).put("points", points.size())));
+            }
+        } else {
+            content(meta, blob, issues);
+            vectors(meta, points, issues);
+        }
+        return new FileReport(
+                id, name, verdict(meta, issues), meta != null, blob != null, !points.isEmpty(), List.copyOf(issues));
+    }
+
+    private static void content(Meta meta, Blob blob, List<Issue> issues) {
+        if (blob == null) {
+            issues.add(new Issue(IssueType.MISSING_BLOB, meta.fileId(), meta.name(), new JsonObject()));
+            return;
+        }
+        if (blob.size() != meta.size()) {
+            issues.add(new Issue(
+                    IssueType.SIZE_MISMATCH,
+                    meta.fileId(),
+                    meta.name(),
+                    new JsonObject().put("recorded", meta.size()).put("actual", blob.size())));
+        }
+        if (blob.sha256() != null && meta.sha256() != null && !blob.sha256().equals(meta.sha256())) {
+            issues.add(new Issue(
+                    IssueType.CHECKSUM_MISMATCH,
+                    meta.fileId(),
+                    meta.name(),
+                    new JsonObject().put("recorded", meta.sha256()).put("actual", blob.sha256())));
+        }
+    }
+
+    private static void vectors(Meta meta, List<Point> points, List<Issue> issues) {
+        TreeSet<Integer> present = new TreeSet<>();
+        boolean stale = !Objects.equals(meta.contentSha256(), meta.sha256()) && meta.chunks() > 0;
+        for (Point p : points) {
+            present.add(p.chunk());
+            stale |= !Objects.equals(p.contentSha256(), meta.sha256()) || !Objects.equals(p.model(), meta.model());
+        }
+        if (meta.chunks() > 0 && present.isEmpty()) {
+            issues.add(new Issue(
+                    IssueType.MISSING_VECTORS,
+                    meta.fileId(),
+                    meta.name(),
+                    new JsonObject().put("chunks", meta.chunks())));
+            return;
+        }
+        List<Integer> missing = new ArrayList<>();
+        for (int c = 0; c < meta.chunks(); c++) {
+            if (!present.contains(c)) {
+                missing.add(c);
+            }
+        }
+        if (!missing.isEmpty()) {
+            issues.add(new Issue(IssueType.MISSING_CHUNKS, meta.fileId(), meta.name(), chunkDetails(missing, meta)));
+        }
+        List<Integer> extra =
+                present.stream().filter(c -> c < 0 || c >= meta.chunks()).toList();
+        if (!extra.isEmpty()) {
+            issues.add(new Issue(IssueType.EXTRA_CHUNKS, meta.fileId(), meta.name(), chunkDetails(extra, meta)));
+        }
+        if (stale && !present.isEmpty()) {
+            issues.add(new Issue(
+                    IssueType.STALE_VECTORS,
+                    meta.fileId(),
+                    meta.name(),
+                    new JsonObject().put("contentSha256", meta.sha256()).put("model", meta.model())));
+        }
+    }
+
+    private static JsonObject chunkDetails(List<Integer> chunks, Meta meta) {
+        return new JsonObject()
+                .put("expected", meta.chunks())
+                .put("count", chunks.size())
+                .put("chunks", new JsonArray(chunks.subList(0, Math.min(LISTED_CHUNKS, chunks.size()))));
+    }
+
+    private static Verdict verdict(Meta meta, List<Issue> issues) {
+        if (issues.isEmpty()) {
+            return Verdict.SYNCED;
+        }
+        boolean missing = meta == null
+                || issues.stream()
+                        .anyMatch(i -> i.type() == IssueType.MISSING_BLOB
+                                || i.type() == IssueType.MISSING_VECTORS
+                                || i.type() == IssueType.MISSING_CHUNKS);
+        return missing ? Verdict.MISSING : Verdict.OUT_OF_SYNC;
+    }
+}
