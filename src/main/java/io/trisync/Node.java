@@ -11,6 +11,7 @@ import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
 import io.trisync.ops.HeartbeatMonitorVerticle;
+import io.trisync.scan.ScanVerticle;
 import io.trisync.store.Stores;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
@@ -116,6 +117,7 @@ public final class Node {
         return stores.init()
                 .compose(v -> deploy(new IngestVerticle(config, stores, model, hooks)))
                 .compose(v -> deploy(new HeartbeatMonitorVerticle(config, stores)))
+                .compose(v -> deploy(new ScanVerticle(config, stores)))
                 .compose(v -> {
                     bridge = new BridgeVerticle(config, stores, metricsRegistry(config));
                     return deploy(bridge);

@@ -4,6 +4,7 @@ import io.trisync.api.EventsApi;
 import io.trisync.api.FailureHandler;
 import io.trisync.api.FilesApi;
 import io.trisync.api.HealthHandler;
+import io.trisync.api.ScanApi;
 import io.trisync.api.SyncOpsApi;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.store.Stores;
@@ -43,6 +44,7 @@ public final class BridgeVerticle extends VerticleBase {
         new FilesApi(vertx, stores.blobs(), config.ingest().maxFileBytes(), uploadsDir(), timeoutMs).mount(router);
         new EventsApi(vertx, timeoutMs).mount(router);
         new SyncOpsApi(vertx, timeoutMs).mount(router);
+        new ScanApi(vertx, config.sync().maxTimeoutSeconds() * 1000L).mount(router);
         if (metricsRegistry != null) {
             router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
         }

@@ -48,6 +48,9 @@ public interface MetadataStore {
      */
     Future<Page<FileRecord>> listNewest(String tenantId, String beforeId, int limit);
 
+    /** Every tenant that has at least one record, sorted. */
+    Future<List<String>> tenants();
+
     /** How many records match {@code query}. */
     Future<Long> count(FileQuery query);
 

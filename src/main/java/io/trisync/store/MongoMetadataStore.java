@@ -129,6 +129,13 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
+    public Future<List<String>> tenants() {
+        return client.distinct(FILES, "tenantId", String.class.getName())
+                .recover(this::mapped)
+                .map(values -> values.stream().map(String::valueOf).sorted().toList());
+    }
+
+    @Override
     public Future<Long> count(FileQuery query) {
         return client.count(FILES, filter(query)).recover(this::mapped);
     }

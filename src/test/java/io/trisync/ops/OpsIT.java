@@ -308,9 +308,9 @@ class OpsIT {
         assertThat(http.post("/api/v1/sync/nope/cancel", "application/json", Buffer.buffer(""))
                         .statusCode())
                 .isEqualTo(404);
-        var noRunner =
-                http.post("/api/v1/sync", "application/json", Buffer.buffer("{\"tenant_id\":\"a\",\"kind\":\"scan\"}"));
+        var noRunner = http.post(
+                "/api/v1/sync", "application/json", Buffer.buffer("{\"tenant_id\":\"a\",\"kind\":\"repair\"}"));
         assertThat(noRunner.statusCode()).isEqualTo(503);
-        assertThat(noRunner.bodyAsJsonObject().getString("message")).contains("no node runs scan");
+        assertThat(noRunner.bodyAsJsonObject().getString("message")).contains("no node runs repair");
     }
 }

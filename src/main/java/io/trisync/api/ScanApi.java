@@ -1,0 +1,57 @@
+package io.trisync.api;
+
+import io.trisync.scan.ScanAddresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * {@code POST /api/sync/analyze {"user_id"?, "mode"?: "full" | "deep", "wait"?: true}}: the
+ * consistency report of a tenant (or all tenants), or with {@code "wait": false} 202 and the ids of
+ * the scan operations started.
+ */
+public final class ScanApi {
+
+    private final BusClient bus;
+    private final long scanTimeoutMs;
+
+    public ScanApi(Vertx vertx, long scanTimeoutMs) {
+        this.bus = new BusClient(vertx.eventBus(), scanTimeoutMs);
+        this.scanTimeoutMs = scanTimeoutMs;
+    }
+
+    public void mount(Router router) {
+        router.post("/api/sync/analyze")
+                .handler(BodyHandler.create().setBodyLimit(64 * 1024))
+                .handler(this::analyze);
+    }
+
+    private void analyze(RoutingContext ctx) {
+        JsonObject body;
+        try {
+            body = ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            throw new IllegalArgumentException("body must be a JSON object: {\"user_id\": …, \"mode\": \"full\"}");
+        }
+        Object wait = body.getValue("wait", true);
+        if (!(wait instanceof Boolean)) {
+            throw new IllegalArgumentException("wait must be true or false");
+        }
+        JsonObject request = new JsonObject()
+                .put("tenantId", body.getValue("user_id"))
+                .put("mode", body.getValue("mode", "full"))
+                .put("wait", wait);
+        if (request.getValue("tenantId") != null && !(request.getValue("tenantId") instanceof String)) {
+            throw new IllegalArgumentException("user_id must be a string");
+        }
+        if (!(request.getValue("mode") instanceof String)) {
+            throw new IllegalArgumentException("mode must be \"full\" or \"deep\"");
+        }
+        bus.request(ScanAddresses.ANALYZE, request, scanTimeoutMs)
+                .onSuccess(report -> FilesApi.json(ctx, (Boolean) wait ? 200 : 202, report))
+                .onFailure(ctx::fail);
+    }
+}

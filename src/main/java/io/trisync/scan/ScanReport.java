@@ -1,0 +1,82 @@
+package io.trisync.scan;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * The summary of a scan as partitions are reconciled: counts by verdict and by store, issues by type,
+ * and the issues themselves up to a cap (the counts always cover everything). Pure.
+ */
+public final class ScanReport {
+
+    /** At most this many issues are listed; {@code issues_truncated} says when there were more. */
+    public static final int LISTED_ISSUES = 1000;
+
+    private final String scope;
+    private final String mode;
+    private final Instant started = Instant.now();
+    private final Map<Verdict, Long> verdicts = new EnumMap<>(Verdict.class);
+    private final Map<IssueType, Long> issuesByType = new EnumMap<>(IssueType.class);
+    private final JsonArray issues = new JsonArray();
+    private long total;
+    private long inMongo;
+    private long inS3;
+    private long inQdrant;
+    private long issueCount;
+
+    public ScanReport(String scope, String mode) {
+        this.scope = scope;
+        this.mode = mode;
+    }
+
+    /** Adds one file's reconciliation. */
+    public void add(FileReport file) {
+        total++;
+        verdicts.merge(file.verdict(), 1L, Long::sum);
+        inMongo += file.inMongo() ? 1 : 0;
+        inS3 += file.inS3() ? 1 : 0;
+        inQdrant += file.inQdrant() ? 1 : 0;
+        for (FileReport.Issue issue : file.issues()) {
+            issueCount++;
+            issuesByType.merge(issue.type(), 1L, Long::sum);
+            if (issues.size() < LISTED_ISSUES) {
+                issues.add(issue.toJson());
+            }
+        }
+    }
+
+    public long issueCount() {
+        return issueCount;
+    }
+
+    /** The report in the seeds' shape (snake_case). */
+    public JsonObject toJson() {
+        JsonObject byType = new JsonObject();
+        issuesByType.forEach((t, n) -> byType.put(t.name(), n));
+        return new JsonObject()
+                .put("scope", scope)
+                .put("mode", mode)
+                .put("generated_at", Instant.now().toString())
+                .put("duration_ms", Instant.now().toEpochMilli() - started.toEpochMilli())
+                .put(
+                        "summary",
+                        new JsonObject()
+                                .put("total_files", total)
+                                .put("synced", verdicts.getOrDefault(Verdict.SYNCED, 0L))
+                                .put("out_of_sync", verdicts.getOrDefault(Verdict.OUT_OF_SYNC, 0L))
+                                .put("missing", verdicts.getOrDefault(Verdict.MISSING, 0L))
+                                .put("error", verdicts.getOrDefault(Verdict.ERROR, 0L))
+                                .put(
+                                        "by_store",
+                                        new JsonObject()
+                                                .put("mongodb", inMongo)
+                                                .put("s3", inS3)
+                                                .put("qdrant", inQdrant))
+                                .put("issues_by_type", byType))
+                .put("issues", issues)
+                .put("issues_truncated", issueCount > issues.size());
+    }
+}

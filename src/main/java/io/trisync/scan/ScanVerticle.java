@@ -1,0 +1,132 @@
+package io.trisync.scan;
+
+import io.trisync.bus.Ids;
+import io.trisync.bus.Requests;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.events.EventPublisher;
+import io.trisync.ops.Membership;
+import io.trisync.ops.OperationTracker;
+import io.trisync.ops.TimeoutPolicy;
+import io.trisync.ops.TrackedOperation;
+import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Consistency analysis of a tenant, or of every tenant, as a tracked sync operation: partition by
+ * partition, read the three stores ({@link PartitionReader}), reconcile ({@link Reconciler}), add to
+ * the report, note progress; stop if the operation is ended elsewhere. A store failing part way
+ * fails the operation with the reason; the unread partitions are never reported as missing.
+ */
+public final class ScanVerticle extends VerticleBase {
+
+    private static final Set<String> MODES = Set.of("full", "deep");
+
+    private final TrisyncConfig config;
+    private final Stores stores;
+    private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+    private OperationTracker tracker;
+    private PartitionReader reader;
+    private final Reconciler reconciler = new Reconciler();
+
+    public ScanVerticle(TrisyncConfig config, Stores stores) {
+        this.config = config;
+        this.stores = stores;
+    }
+
+    @Override
+    public Future<?> start() {
+        tracker = new OperationTracker(
+                vertx,
+                stores.syncOperations(),
+                new EventPublisher(vertx.eventBus(), stores.events()),
+                TimeoutPolicy.of(config.sync()),
+                Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
+                Membership.of(vertx, config.nodeId()));
+        reader = new PartitionReader(vertx, stores, config.sync().batchSize());
+        consume(ScanAddresses.START, body -> begin(Ids.require("tenant_id", body.getString("tenantId")), "full")
+                .map(run -> run.op().record().toPublicJson()));
+        consume(ScanAddresses.ANALYZE, this::analyze);
+        return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+    }
+
+    @Override
+    public Future<?> stop() {
+        return Future.join(consumers.stream().map(MessageConsumer::unregister).toList());
+    }
+
+    private Future<JsonObject> analyze(JsonObject body) {
+        String mode = body.getString("mode", "full");
+        if (!MODES.contains(mode)) {
+            throw new IllegalArgumentException("mode must be \"full\" or \"deep\" (\"quick\" is not available yet)");
+        }
+        String tenant = body.getString("tenantId");
+        if (tenant != null) {
+            Ids.require("user_id", tenant);
+        }
+        boolean wait = body.getBoolean("wait", true);
+        Future<List<String>> tenants =
+                tenant == null ? stores.metadata().tenants() : Future.succeededFuture(List.of(tenant));
+        return tenants.compose(list -> {
+            ScanReport report = new ScanReport(tenant == null ? "all" : "tenant:" + tenant, mode);
+            Future<Void> chain = Future.succeededFuture();
+            List<String> opIds = new ArrayList<>();
+            for (String t : list) {
+                chain = chain.compose(v -> begin(t, mode, report)).compose(run -> {
+                    opIds.add(run.op().record().id());
+                    return wait ? run.done() : Future.succeededFuture();
+                });
+            }
+            return chain.map(v -> wait ? report.toJson() : new JsonObject().put("operation_ids", opIds));
+        });
+    }
+
+    /** A scan that has started: its tracked operation, and the future of its end. */
+    private record Run(TrackedOperation op, Future<Void> done) {}
+
+    private Future<Run> begin(String tenant, String mode) {
+        return begin(tenant, mode, new ScanReport("tenant:" + tenant, mode));
+    }
+
+    private Future<Run> begin(String tenant, String mode, ScanReport report) {
+        return stores.metadata()
+                .count(new FileQuery(tenant, null, null))
+                .compose(files -> tracker.start(tenant, "scan", files))
+                .map(op -> new Run(op, scan(op, tenant, mode, report)));
+    }
+
+    private Future<Void> scan(TrackedOperation op, String tenant, String mode, ScanReport report) {
+        int partitions = config.sync().partitions();
+        Future<Void> chain = Future.succeededFuture();
+        for (int p = 0; p < partitions; p++) {
+            int partition = p;
+            chain = chain.compose(v -> {
+                if (op.stopped()) {
+                    return Future.failedFuture("scan " + op.record().id() + " was ended before partition " + partition);
+                }
+                op.progress("detecting_changes", partition, partitions, partition);
+                return reader.read(tenant, partition, "deep".equals(mode)).map(listings -> {
+                    reconciler.reconcile(listings).forEach(report::add);
+                    return null;
+                });
+            });
+        }
+        return chain.compose(v -> op.complete(new JsonObject().put("issues", report.issueCount())))
+                .recover(error -> op.stopped()
+                        ? Future.failedFuture(error)
+                        : op.fail("scan stopped at a store failure: " + error.getMessage())
+                                .transform(ignored -> Future.failedFuture(error)));
+    }
+
+    private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
+        consumers.add(Requests.consume(vertx.eventBus(), address, handler));
+    }
+}

@@ -1,0 +1,248 @@
+package io.trisync.scan;
+
+import static io.trisync.testsupport.Fixtures.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.Node;
+import io.trisync.store.ChunkPoint;
+import io.trisync.store.FileRecord;
+import io.trisync.store.StoreKeys;
+import io.trisync.store.Stores;
+import io.trisync.store.SyncOperation;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.RestartableStores;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** End to end: ingest, damage the stores behind trisync's back through the raw clients, analyze. */
+@Timeout(300)
+class ScanIT {
+
+    private static JsonObject analyze(Http http, String tenant, String mode) {
+        var r = http.post(
+                "/api/sync/analyze",
+                "application/json",
+                Buffer.buffer(new JsonObject()
+                        .put("user_id", tenant)
+                        .put("mode", mode)
+                        .encode()));
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        return r.bodyAsJsonObject();
+    }
+
+    private static Set<String> issues(JsonObject report) {
+        Set<String> out = new HashSet<>();
+        report.getJsonArray("issues").forEach(i -> {
+            JsonObject issue = (JsonObject) i;
+            out.add(issue.getString("type") + ":" + issue.getString("file_id"));
+            assertThat(issue.getString("description")).isNotBlank();
+            assertThat(issue.getString("suggested_action")).isNotBlank();
+        });
+        return out;
+    }
+
+    @Test
+    @DisplayName("A clean tenant is all synced; each kind of damage is reported exactly, in full and deep scans")
+    void reportsExactlyTheDamage() {
+        Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "8")), false)
+                .await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Stores s = node.stores();
+            String tenant = TestStack.unique("t");
+            List<FileRecord> files = new ArrayList<>();
+            for (int i = 0; i < 7; i++) {
+                String id = http.upload(
+                                tenant, "f" + i + ".txt", "text/plain", utf8(Fixtures.prose(400) + " " + i), null)
+                        .bodyAsJsonObject()
+                        .getString("id");
+                files.add(s.metadata().get(id).await());
+            }
+            JsonObject clean = analyze(http, tenant, "full");
+            assertThat(clean.getJsonObject("summary").getLong("total_files")).isEqualTo(7);
+            assertThat(clean.getJsonObject("summary").getLong("synced")).isEqualTo(7);
+            assertThat(clean.getJsonArray("issues")).isEmpty();
+
+            FileRecord lostBlob = files.get(0);
+            FileRecord overwritten = files.get(1);
+            FileRecord lostPoints = files.get(2);
+            FileRecord lostRecord = files.get(3);
+            FileRecord wrongSize = files.get(4);
+            s.blobs().delete(key(lostBlob)).await();
+            byte[] other = utf8(Fixtures.prose(400) + " X");
+            byte[] sameLength = new byte[(int) overwritten.size()];
+            System.arraycopy(other, 0, sameLength, 0, Math.min(other.length, sameLength.length));
+            s.blobs()
+                    .putBytes(
+                            key(overwritten),
+                            Buffer.buffer(sameLength),
+                            "text/plain",
+                            Map.of("sha256", Fixtures.sha256(sameLength)))
+                    .await();
+            s.vectors()
+                    .delete(List.of(StoreKeys.chunkPointId(lostPoints.id(), 1)))
+                    .await();
+            s.metadata().remove(lostRecord.id()).await();
+            s.metadata()
+                    .upsert(new FileRecord(
+                            wrongSize.id(),
+                            tenant,
+                            wrongSize.name(),
+                            wrongSize.contentType(),
+                            wrongSize.size() + 5,
+                            wrongSize.sha256(),
+                            wrongSize.status(),
+                            wrongSize.version(),
+                            wrongSize.partition(),
+                            wrongSize.embedding(),
+                            wrongSize.createdAt(),
+                            wrongSize.updatedAt(),
+                            null))
+                    .await();
+            int orphanPartition = StoreKeys.partition("orphan-object", 8);
+            s.blobs()
+                    .putBytes(
+                            StoreKeys.blobKey(tenant, orphanPartition, "orphan-object"),
+                            Buffer.buffer("x"),
+                            "text/plain",
+                            Map.of())
+                    .await();
+            float[] v = new float[384];
+            v[0] = 1;
+            s.vectors()
+                    .upsert(List.of(ChunkPoint.of(
+                            tenant,
+                            "ghost-file",
+                            0,
+                            StoreKeys.partition("ghost-file", 8),
+                            "sha",
+                            "all-minilm-l6-v2-q",
+                            v)))
+                    .await();
+
+            Set<String> expected = Set.of(
+                    "MISSING_BLOB:" + lostBlob.id(),
+                    "CHECKSUM_MISMATCH:" + overwritten.id(),
+                    "MISSING_CHUNKS:" + lostPoints.id(),
+                    "ORPHAN_BLOB:" + lostRecord.id(),
+                    "ORPHAN_VECTORS:" + lostRecord.id(),
+                    "SIZE_MISMATCH:" + wrongSize.id(),
+                    "ORPHAN_BLOB:orphan-object",
+                    "ORPHAN_VECTORS:ghost-file");
+            JsonObject full = analyze(http, tenant, "full");
+            assertThat(issues(full)).isEqualTo(expected);
+            JsonObject summary = full.getJsonObject("summary");
+            assertThat(summary.getLong("total_files")).isEqualTo(9);
+            assertThat(summary.getLong("synced")).isEqualTo(2);
+            assertThat(summary.getJsonObject("by_store").getLong("mongodb")).isEqualTo(6);
+            assertThat(summary.getJsonObject("issues_by_type").getLong("ORPHAN_BLOB"))
+                    .isEqualTo(2);
+
+            // A deep scan re-reads the bytes: an overwrite that kept the old sha256 metadata is caught too.
+            s.blobs()
+                    .putBytes(
+                            key(overwritten),
+                            Buffer.buffer(sameLength),
+                            "text/plain",
+                            Map.of("sha256", overwritten.sha256()))
+                    .await();
+            assertThat(issues(analyze(http, tenant, "full"))).doesNotContain("CHECKSUM_MISMATCH:" + overwritten.id());
+            assertThat(issues(analyze(http, tenant, "deep"))).isEqualTo(expected);
+
+            JsonObject history =
+                    http.get("/api/v1/sync/operations?tenant_id=" + tenant).bodyAsJsonObject();
+            assertThat(history.getJsonArray("operations")).hasSize(4);
+            assertThat(history.getJsonArray("operations").getJsonObject(0).getString("status"))
+                    .isEqualTo("completed");
+            assertThat(history.getJsonArray("operations")
+                            .getJsonObject(0)
+                            .getJsonObject("result")
+                            .getLong("issues"))
+                    .isEqualTo(8);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("POST /api/v1/sync starts a tracked scan (202), a second is 409; unknown mode and bad ids are 400")
+    void trackedScanAndBadInput() throws Exception {
+        Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "64")), false)
+                .await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String tenant = TestStack.unique("t");
+            String body = new JsonObject()
+                    .put("tenant_id", tenant)
+                    .put("kind", "scan")
+                    .encode();
+            var started = http.post("/api/v1/sync", "application/json", Buffer.buffer(body));
+            assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+            String opId = started.bodyAsJsonObject().getString("id");
+            var second = http.post("/api/v1/sync", "application/json", Buffer.buffer(body));
+            assertThat(List.of(202, 409)).contains(second.statusCode());
+            for (int i = 0;
+                    i < 200
+                            && node.stores().syncOperations().get(opId).await().status()
+                                    == SyncOperation.Status.RUNNING;
+                    i++) {
+                Thread.sleep(50);
+            }
+            assertThat(node.stores().syncOperations().get(opId).await().status())
+                    .isEqualTo(SyncOperation.Status.COMPLETED);
+            var unknownTenant = analyze(http, TestStack.unique("nobody"), "full");
+            assertThat(unknownTenant.getJsonObject("summary").getLong("total_files"))
+                    .isZero();
+            assertThat(http.post("/api/sync/analyze", "application/json", Buffer.buffer("{\"mode\":\"fast\"}"))
+                            .statusCode())
+                    .isEqualTo(400);
+            assertThat(http.post("/api/sync/analyze", "application/json", Buffer.buffer("{\"user_id\":\"a/b\"}"))
+                            .statusCode())
+                    .isEqualTo(400);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("A store failing half way fails the scan with its reason and reports nothing as missing")
+    void storeFailureFailsTheScan() throws Exception {
+        try (RestartableStores stores = new RestartableStores()) {
+            Node node = Node.start(stores.nodeConfig(Map.of("SYNC_PARTITIONS", "8")), false)
+                    .await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                String tenant = TestStack.unique("t");
+                http.upload(tenant, "a.txt", "text/plain", utf8(Fixtures.prose(100)), null);
+                stores.stopQdrant();
+                var r = http.post(
+                        "/api/sync/analyze",
+                        "application/json",
+                        Buffer.buffer(new JsonObject().put("user_id", tenant).encode()));
+                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
+                assertThat(r.bodyAsJsonObject().containsKey("issues")).isFalse();
+                SyncOperation op = node.stores()
+                        .syncOperations()
+                        .history(tenant, null, 1)
+                        .await()
+                        .get(0);
+                assertThat(op.status()).isEqualTo(SyncOperation.Status.FAILED);
+                assertThat(op.errorMessage()).contains("store failure").contains("qdrant");
+                stores.startQdrant();
+            } finally {
+                node.stop().await();
+            }
+        }
+    }
+
+    private static String key(FileRecord f) {
+        return StoreKeys.blobKey(f.tenantId(), f.partition(), f.id());
+    }
+}
