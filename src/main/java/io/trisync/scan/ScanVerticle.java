@@ -35,6 +35,7 @@ public final class ScanVerticle extends VerticleBase {
     private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     private OperationTracker tracker;
     private PartitionReader reader;
+    private ResultKeeper keeper;
     private final Reconciler reconciler = new Reconciler();
 
     public ScanVerticle(TrisyncConfig config, Stores stores) {
@@ -44,10 +45,12 @@ public final class ScanVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        EventPublisher events = new EventPublisher(vertx.eventBus(), stores.events());
+        keeper = new ResultKeeper(stores, events);
         tracker = new OperationTracker(
                 vertx,
                 stores.syncOperations(),
-                new EventPublisher(vertx.eventBus(), stores.events()),
+                events,
                 TimeoutPolicy.of(config.sync()),
                 Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
                 Membership.of(vertx, config.nodeId()));
@@ -113,9 +116,10 @@ public final class ScanVerticle extends VerticleBase {
                     return Future.failedFuture("scan " + op.record().id() + " was ended before partition " + partition);
                 }
                 op.progress("detecting_changes", partition, partitions, partition);
-                return reader.read(tenant, partition, "deep".equals(mode)).map(listings -> {
-                    reconciler.reconcile(listings).forEach(report::add);
-                    return null;
+                return reader.read(tenant, partition, "deep".equals(mode)).compose(listings -> {
+                    List<FileReport> files = reconciler.reconcile(listings);
+                    files.forEach(report::add);
+                    return keeper.keep(tenant, partition, files, op.record().id());
                 });
             });
         }

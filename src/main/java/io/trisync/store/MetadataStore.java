@@ -48,6 +48,9 @@ public interface MetadataStore {
      */
     Future<Page<FileRecord>> listNewest(String tenantId, String beforeId, int limit);
 
+    /** Sets the {@code sync} field (the last scan's verdict) of each record named in {@code verdicts}, in one bulk write. */
+    Future<Void> recordVerdicts(java.util.Map<String, io.vertx.core.json.JsonObject> verdicts);
+
     /** Every tenant that has at least one record, sorted. */
     Future<List<String>> tenants();
 

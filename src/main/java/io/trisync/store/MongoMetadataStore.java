@@ -129,6 +129,17 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
+    public Future<Void> recordVerdicts(java.util.Map<String, JsonObject> verdicts) {
+        if (verdicts.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        List<BulkOperation> ops = new ArrayList<>(verdicts.size());
+        verdicts.forEach((id, sync) -> ops.add(BulkOperation.createUpdate(
+                new JsonObject().put("_id", id), new JsonObject().put("$set", new JsonObject().put("sync", sync)))));
+        return client.bulkWrite(FILES, ops).<Void>mapEmpty().recover(this::mapped);
+    }
+
+    @Override
     public Future<List<String>> tenants() {
         return client.distinct(FILES, "tenantId", String.class.getName())
                 .recover(this::mapped)

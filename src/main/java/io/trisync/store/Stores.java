@@ -18,7 +18,8 @@ public record Stores(
         VectorStore vectors,
         OperationLog operations,
         EventStore events,
-        SyncOperationStore syncOperations) {
+        SyncOperationStore syncOperations,
+        IssueStore issues) {
 
     /** How long a readiness check may take before its store counts as down. */
     public static final long READINESS_TIMEOUT_MS = 3000;
@@ -32,7 +33,8 @@ public record Stores(
                 new QdrantVectorStore(vertx, config.qdrant()),
                 new MongoOperationLog(mongo),
                 new MongoEventStore(mongo, config.events().queueSize()),
-                new MongoSyncOperationStore(mongo));
+                new MongoSyncOperationStore(mongo),
+                new MongoIssueStore(mongo));
     }
 
     /** Creates indexes, the bucket and the collection where missing. */

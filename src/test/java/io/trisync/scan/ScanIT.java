@@ -147,6 +147,25 @@ class ScanIT {
             assertThat(summary.getJsonObject("issues_by_type").getLong("ORPHAN_BLOB"))
                     .isEqualTo(2);
 
+            assertThat(count(s, tenant, "sync.issue_detected")).isEqualTo(8);
+            assertThat(analyze(http, tenant, "full").getJsonArray("issues")).hasSize(8);
+            assertThat(count(s, tenant, "sync.issue_detected"))
+                    .as("no new event for a known issue")
+                    .isEqualTo(8);
+            assertThat(s.metadata().get(lostBlob.id()).await().sync().getString("verdict"))
+                    .isEqualTo("missing");
+            assertThat(s.metadata().get(wrongSize.id()).await().sync().getString("verdict"))
+                    .isEqualTo("out_of_sync");
+            assertThat(s.metadata().get(files.get(6).id()).await().sync().getString("verdict"))
+                    .isEqualTo("synced");
+            assertThat(s.metadata()
+                            .get(lostBlob.id())
+                            .await()
+                            .sync()
+                            .getJsonArray("issues")
+                            .getList())
+                    .containsExactly("MISSING_BLOB");
+
             // A deep scan re-reads the bytes: an overwrite that kept the old sha256 metadata is caught too.
             s.blobs()
                     .putBytes(
@@ -156,11 +175,13 @@ class ScanIT {
                             Map.of("sha256", overwritten.sha256()))
                     .await();
             assertThat(issues(analyze(http, tenant, "full"))).doesNotContain("CHECKSUM_MISMATCH:" + overwritten.id());
+            assertThat(count(s, tenant, "sync.issue_resolved")).isEqualTo(1);
             assertThat(issues(analyze(http, tenant, "deep"))).isEqualTo(expected);
+            assertThat(count(s, tenant, "sync.issue_detected")).isEqualTo(9);
 
             JsonObject history =
                     http.get("/api/v1/sync/operations?tenant_id=" + tenant).bodyAsJsonObject();
-            assertThat(history.getJsonArray("operations")).hasSize(4);
+            assertThat(history.getJsonArray("operations")).hasSize(5);
             assertThat(history.getJsonArray("operations").getJsonObject(0).getString("status"))
                     .isEqualTo("completed");
             assertThat(history.getJsonArray("operations")
@@ -240,6 +261,12 @@ class ScanIT {
                 node.stop().await();
             }
         }
+    }
+
+    private static long count(Stores s, String tenant, String type) {
+        return s.events().recent(tenant, 1000).await().stream()
+                .filter(e -> type.equals(e.getString("type")))
+                .count();
     }
 
     private static String key(FileRecord f) {

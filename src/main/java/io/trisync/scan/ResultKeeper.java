@@ -1,0 +1,109 @@
+package io.trisync.scan;
+
+import io.trisync.events.EventPublisher;
+import io.trisync.events.EventPublisher.Draft;
+import io.trisync.events.EventTypes;
+import io.trisync.store.IssueStore;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Keeps a partition's scan results: each file's verdict on its metadata ({@code sync} field), and
+ * the partition's open issues as a set, so {@code sync.issue_detected} fires once when an issue
+ * appears and {@code sync.issue_resolved} once when it is gone, not on every scan.
+ */
+final class ResultKeeper {
+
+    private final Stores stores;
+    private final EventPublisher events;
+
+    ResultKeeper(Stores stores, EventPublisher events) {
+        this.stores = stores;
+        this.events = events;
+    }
+
+    Future<Void> keep(String tenant, int partition, List<FileReport> reports, String opId) {
+        String now = Instant.now().toString();
+        Map<String, JsonObject> verdicts = new HashMap<>();
+        Map<String, JsonObject> current = new LinkedHashMap<>();
+        for (FileReport r : reports) {
+            JsonArray types = new JsonArray();
+            for (FileReport.Issue issue : r.issues()) {
+                types.add(issue.type().name());
+                String id = IssueStore.id(tenant, r.fileId(), issue.type().name());
+                current.put(
+                        id,
+                        new JsonObject()
+                                .put("_id", id)
+                                .put("tenantId", tenant)
+                                .put("partition", partition)
+                                .put("fileId", r.fileId())
+                                .put("fileName", r.name())
+                                .put("type", issue.type().name())
+                                .put("details", issue.details())
+                                .put("firstSeen", now)
+                                .put("opId", opId));
+            }
+            if (r.inMongo()) {
+                verdicts.put(
+                        r.fileId(),
+                        new JsonObject()
+                                .put("verdict", r.verdict().wire())
+                                .put("issues", types)
+                                .put("checkedAt", now)
+                                .put("opId", opId));
+            }
+        }
+        return stores.issues().open(tenant, partition).compose(previous -> {
+            Set<String> before = new HashSet<>();
+            previous.forEach(doc -> before.add(doc.getString("_id")));
+            List<JsonObject> added = current.values().stream()
+                    .filter(d -> !before.contains(d.getString("_id")))
+                    .toList();
+            List<JsonObject> gone = previous.stream()
+                    .filter(d -> !current.containsKey(d.getString("_id")))
+                    .toList();
+            return stores.issues()
+                    .apply(added, gone.stream().map(d -> d.getString("_id")).toList())
+                    .compose(v -> stores.metadata().recordVerdicts(verdicts))
+                    .compose(v -> publish(tenant, added, gone, opId));
+        });
+    }
+
+    private Future<Void> publish(String tenant, List<JsonObject> added, List<JsonObject> gone, String opId) {
+        List<Draft> drafts = new ArrayList<>(added.size() + gone.size());
+        for (JsonObject doc : added) {
+            IssueType type = IssueType.valueOf(doc.getString("type"));
+            drafts.add(new Draft(
+                    EventTypes.ISSUE_DETECTED,
+                    doc.getString("fileId"),
+                    opId,
+                    new JsonObject()
+                            .put("type", type.name())
+                            .put("fileName", doc.getString("fileName"))
+                            .put("description", type.description())
+                            .put("suggestedAction", type.suggestedAction())
+                            .put("details", doc.getJsonObject("details"))));
+        }
+        for (JsonObject doc : gone) {
+            drafts.add(new Draft(
+                    EventTypes.ISSUE_RESOLVED,
+                    doc.getString("fileId"),
+                    opId,
+                    new JsonObject().put("type", doc.getString("type"))));
+        }
+        return drafts.isEmpty()
+                ? Future.succeededFuture()
+                : events.publishAll(tenant, drafts).mapEmpty();
+    }
+}

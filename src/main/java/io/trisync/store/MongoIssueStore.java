@@ -1,0 +1,64 @@
+package io.trisync.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.IndexOptions;
+import io.vertx.ext.mongo.MongoClient;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@link IssueStore} on vertx-mongo-client. */
+public final class MongoIssueStore implements IssueStore {
+
+    static final String ISSUES = "sync_issues";
+
+    private final MongoClient client;
+
+    public MongoIssueStore(MongoClient client) {
+        this.client = client;
+    }
+
+    @Override
+    public Future<Void> init() {
+        return client.createIndexWithOptions(
+                        ISSUES,
+                        new JsonObject().put("tenantId", 1).put("partition", 1),
+                        new IndexOptions().name("tenant_partition"))
+                .recover(MongoMetadataStore::failed);
+    }
+
+    @Override
+    public Future<List<JsonObject>> open(String tenantId, int partition) {
+        return client.find(ISSUES, new JsonObject().put("tenantId", tenantId).put("partition", partition))
+                .recover(MongoMetadataStore::failed);
+    }
+
+    @Override
+    public Future<Void> apply(List<JsonObject> added, List<String> resolved) {
+        List<BulkOperation> ops = new ArrayList<>();
+        added.forEach(doc ->
+                ops.add(BulkOperation.createReplace(new JsonObject().put("_id", doc.getString("_id")), doc, true)));
+        if (!resolved.isEmpty()) {
+            ops.add(BulkOperation.createDelete(
+                            new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(resolved))))
+                    .setMulti(true));
+        }
+        return ops.isEmpty()
+                ? Future.succeededFuture()
+                : client.bulkWrite(ISSUES, ops).<Void>mapEmpty().recover(MongoMetadataStore::failed);
+    }
+
+    @Override
+    public Future<List<JsonObject>> openFor(String tenantId, int limit) {
+        return client.findWithOptions(
+                        ISSUES,
+                        new JsonObject().put("tenantId", tenantId),
+                        new FindOptions()
+                                .setSort(new JsonObject().put("fileId", 1))
+                                .setLimit(limit))
+                .recover(MongoMetadataStore::failed);
+    }
+}
