@@ -27,6 +27,17 @@ public final class ScanApi {
         router.post("/api/sync/analyze")
                 .handler(BodyHandler.create().setBodyLimit(64 * 1024))
                 .handler(this::analyze);
+        router.get("/api/sync/status/:userId").handler(this::tenantStatus);
+    }
+
+    private void tenantStatus(RoutingContext ctx) {
+        JsonObject request = new JsonObject()
+                .put("tenantId", ctx.pathParam("userId"))
+                .put("limit", FilesApi.intParam(ctx, "limit", 50))
+                .put("cursor", ctx.queryParams().get("cursor"));
+        bus.request(ScanAddresses.TENANT_STATUS, request)
+                .onSuccess(status -> FilesApi.json(ctx, 200, status))
+                .onFailure(ctx::fail);
     }
 
     private void analyze(RoutingContext ctx) {

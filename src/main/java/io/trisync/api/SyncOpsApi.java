@@ -36,6 +36,8 @@ public final class SyncOpsApi {
         router.post("/api/v1/sync/cleanup").handler(this::cleanup);
         router.get("/api/v1/sync/operations").handler(this::history);
         router.post("/api/v1/sync/:opId/cancel").handler(this::cancel);
+        router.get("/api/sync/status")
+                .handler(ctx -> reply(ctx, bus.request(OpsAddresses.SERVICE_STATUS, new JsonObject())));
     }
 
     private void start(RoutingContext ctx) {

@@ -62,6 +62,7 @@ public final class HeartbeatMonitorVerticle extends VerticleBase {
         consume(OpsAddresses.CLEANUP, body -> sweep().map(n -> new JsonObject().put("cleaned", n)));
         consume(OpsAddresses.HISTORY, this::history);
         consume(OpsAddresses.CANCEL, this::cancel);
+        consume(OpsAddresses.SERVICE_STATUS, body -> serviceStatus());
         return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
     }
 
@@ -109,6 +110,22 @@ public final class HeartbeatMonitorVerticle extends VerticleBase {
                 .put(
                         "file_status",
                         new JsonObject().put("total", total.result()).put("processing", processing.result())));
+    }
+
+    private Future<JsonObject> serviceStatus() {
+        Future<List<SyncOperation>> running = stores.syncOperations().allRunning();
+        Future<Long> openIngest = stores.operations().countOpen(null);
+        Future<JsonObject> health = stores.health();
+        Set<String> live = membership.liveNodes();
+        return Future.all(running, openIngest, health).map(all -> new JsonObject()
+                .put("service_running", true)
+                .put("initialized", true)
+                .put("node_id", membership.nodeId())
+                .put("nodes", new JsonArray(live == null ? List.of(membership.nodeId()) : List.copyOf(live)))
+                .put("running_operations", running.result().size())
+                .put("open_ingest_operations", openIngest.result())
+                .put("stores", health.result())
+                .put("timestamp", Instant.now().toString()));
     }
 
     private Future<JsonObject> history(JsonObject body) {

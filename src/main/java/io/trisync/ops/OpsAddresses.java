@@ -15,6 +15,9 @@ public final class OpsAddresses {
     /** Sent by the HTTP API; cancels a running operation (its code stops at its next heartbeat). */
     public static final String CANCEL = "trisync.ops.cancel";
 
+    /** Sent by the HTTP API ({@code GET /api/sync/status}); replies with the service's state as this node sees it. */
+    public static final String SERVICE_STATUS = "trisync.ops.service-status";
+
     private OpsAddresses() {}
 
     /**

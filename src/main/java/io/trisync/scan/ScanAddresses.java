@@ -11,5 +11,8 @@ public final class ScanAddresses {
     /** Sent by the HTTP API ({@code POST /api/sync/analyze}); scans and replies with the report. */
     public static final String ANALYZE = "trisync.scan.analyze";
 
+    /** Sent by the HTTP API ({@code GET /api/sync/status/{user_id}}); replies with the tenant's summary and files. */
+    public static final String TENANT_STATUS = "trisync.scan.tenant-status";
+
     private ScanAddresses() {}
 }

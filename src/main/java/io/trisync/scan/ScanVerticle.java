@@ -58,6 +58,8 @@ public final class ScanVerticle extends VerticleBase {
         consume(ScanAddresses.START, body -> begin(Ids.require("tenant_id", body.getString("tenantId")), "full")
                 .map(run -> run.op().record().toPublicJson()));
         consume(ScanAddresses.ANALYZE, this::analyze);
+        TenantStatus status = new TenantStatus(stores);
+        consume(ScanAddresses.TENANT_STATUS, status::of);
         return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
     }
 

@@ -51,6 +51,9 @@ public interface MetadataStore {
     /** Sets the {@code sync} field (the last scan's verdict) of each record named in {@code verdicts}, in one bulk write. */
     Future<Void> recordVerdicts(java.util.Map<String, io.vertx.core.json.JsonObject> verdicts);
 
+    /** How many active records of a tenant carry the last-scan verdict {@code verdict} (null: never scanned). */
+    Future<Long> countVerdict(String tenantId, String verdict);
+
     /** Every tenant that has at least one record, sorted. */
     Future<List<String>> tenants();
 

@@ -140,6 +140,13 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
+    public Future<Long> countVerdict(String tenantId, String verdict) {
+        JsonObject filter = filter(new FileQuery(tenantId, null, FileRecord.Status.ACTIVE));
+        filter.put("sync.verdict", verdict == null ? new JsonObject().put("$exists", false) : verdict);
+        return client.count(FILES, filter).recover(this::mapped);
+    }
+
+    @Override
     public Future<List<String>> tenants() {
         return client.distinct(FILES, "tenantId", String.class.getName())
                 .recover(this::mapped)

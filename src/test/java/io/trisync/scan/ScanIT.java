@@ -166,6 +166,32 @@ class ScanIT {
                             .getList())
                     .containsExactly("MISSING_BLOB");
 
+            var statusResponse = http.get("/api/sync/status/" + tenant + "?limit=100");
+            assertThat(statusResponse.statusCode())
+                    .as(statusResponse.bodyAsString())
+                    .isEqualTo(200);
+            JsonObject status = statusResponse.bodyAsJsonObject();
+            assertThat(status.getJsonObject("summary").getLong("synced")).isEqualTo(2);
+            assertThat(status.getJsonObject("summary").getLong("missing")).isEqualTo(2);
+            assertThat(status.getJsonObject("summary").getLong("out_of_sync")).isEqualTo(2);
+            assertThat(status.getJsonObject("summary").getLong("open_issues")).isEqualTo(8);
+            assertThat(status.getString("last_scan_at")).isNotNull();
+            JsonObject lostBlobView = status.getJsonArray("files").stream()
+                    .map(f -> (JsonObject) f)
+                    .filter(f -> f.getString("id").equals(lostBlob.id()))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(lostBlobView.getString("status")).isEqualTo("missing");
+            assertThat(lostBlobView.getJsonObject("stores").getBoolean("s3")).isFalse();
+            assertThat(lostBlobView.getJsonObject("stores").getBoolean("qdrant"))
+                    .isTrue();
+            JsonObject service = http.get("/api/sync/status").bodyAsJsonObject();
+            assertThat(service.getBoolean("service_running")).isTrue();
+            assertThat(service.getJsonArray("nodes")).hasSize(1);
+            assertThat(service.getJsonObject("stores").getJsonObject("qdrant").getString("status"))
+                    .isEqualTo("UP");
+            assertThat(service.fieldNames()).contains("running_operations", "timestamp");
+
             // A deep scan re-reads the bytes: an overwrite that kept the old sha256 metadata is caught too.
             s.blobs()
                     .putBytes(

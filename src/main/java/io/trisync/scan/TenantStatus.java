@@ -1,0 +1,102 @@
+package io.trisync.scan;
+
+import io.trisync.bus.Ids;
+import io.trisync.store.FileRecord;
+import io.trisync.store.Stores;
+import io.trisync.store.SyncOperation;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A tenant's sync state as the last scans left it: counts by verdict, open issues by type, the last
+ * completed scan, and a page of files (newest first) with their verdict and where each exists.
+ */
+final class TenantStatus {
+
+    private static final int MAX_ISSUES_COUNTED = 10_000;
+
+    private final Stores stores;
+
+    TenantStatus(Stores stores) {
+        this.stores = stores;
+    }
+
+    Future<JsonObject> of(JsonObject request) {
+        String tenant = Ids.require("user_id", request.getString("tenantId"));
+        int limit = request.getInteger("limit", 50);
+        if (limit < 1 || limit > 500) {
+            throw new IllegalArgumentException("limit must be between 1 and 500");
+        }
+        String cursor = request.getString("cursor");
+        if (cursor != null && !Ids.valid(cursor)) {
+            throw new IllegalArgumentException("cursor is not one this API returned");
+        }
+        var page = stores.metadata().listNewest(tenant, cursor, limit);
+        var synced = stores.metadata().countVerdict(tenant, Verdict.SYNCED.wire());
+        var outOfSync = stores.metadata().countVerdict(tenant, Verdict.OUT_OF_SYNC.wire());
+        var missing = stores.metadata().countVerdict(tenant, Verdict.MISSING.wire());
+        var error = stores.metadata().countVerdict(tenant, Verdict.ERROR.wire());
+        var unchecked = stores.metadata().countVerdict(tenant, null);
+        var issues = stores.issues().openFor(tenant, MAX_ISSUES_COUNTED);
+        var history = stores.syncOperations().history(tenant, SyncOperation.Status.COMPLETED, 20);
+        return Future.all(List.of(page, synced, outOfSync, missing, error, unchecked, issues, history))
+                .map(all -> {
+                    Map<String, Long> byType = new TreeMap<>();
+                    issues.result().forEach(i -> byType.merge(i.getString("type"), 1L, Long::sum));
+                    SyncOperation lastScan = history.result().stream()
+                            .filter(o -> "scan".equals(o.kind()))
+                            .findFirst()
+                            .orElse(null);
+                    return new JsonObject()
+                            .put("user_id", tenant)
+                            .put(
+                                    "summary",
+                                    new JsonObject()
+                                            .put("synced", synced.result())
+                                            .put("out_of_sync", outOfSync.result())
+                                            .put("missing", missing.result())
+                                            .put("error", error.result())
+                                            .put("unchecked", unchecked.result())
+                                            .put("open_issues", issues.result().size())
+                                            .put("issues_by_type", new JsonObject(Map.copyOf(byType))))
+                            .put(
+                                    "last_scan_at",
+                                    lastScan == null || lastScan.completedAt() == null
+                                            ? null
+                                            : lastScan.completedAt().toString())
+                            .put(
+                                    "files",
+                                    new JsonArray(page.result().items().stream()
+                                            .map(TenantStatus::file)
+                                            .toList()))
+                            .put("next_cursor", page.result().next());
+                });
+    }
+
+    /** One file: its verdict and, from its open issue types, which stores hold it. */
+    private static JsonObject file(FileRecord f) {
+        JsonObject sync = f.sync();
+        List<?> types = sync == null
+                ? List.of()
+                : sync.getJsonArray("issues", new JsonArray()).getList();
+        boolean inS3 = !types.contains(IssueType.MISSING_BLOB.name());
+        boolean inQdrant = f.embedding() == null
+                || f.embedding().chunks() == 0
+                || !types.contains(IssueType.MISSING_VECTORS.name());
+        return new JsonObject()
+                .put("id", f.id())
+                .put("name", f.name())
+                .put("size", f.size())
+                .put("chunks", f.embedding() == null ? 0 : f.embedding().chunks())
+                .put("status", sync == null ? "unchecked" : sync.getString("verdict"))
+                .put("issues", new JsonArray(types))
+                .put("checked_at", sync == null ? null : sync.getString("checkedAt"))
+                .put(
+                        "stores",
+                        new JsonObject().put("mongodb", true).put("s3", inS3).put("qdrant", inQdrant));
+    }
+}
