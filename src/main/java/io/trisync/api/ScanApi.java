@@ -28,6 +28,10 @@ public final class ScanApi {
                 .handler(BodyHandler.create().setBodyLimit(64 * 1024))
                 .handler(this::analyze);
         router.get("/api/sync/status/:userId").handler(this::tenantStatus);
+        router.post("/api/sync/consistency-check")
+                .handler(ctx -> bus.request(ScanAddresses.CONSISTENCY_CHECK, new JsonObject())
+                        .onSuccess(started -> FilesApi.json(ctx, 202, started))
+                        .onFailure(ctx::fail));
     }
 
     private void tenantStatus(RoutingContext ctx) {

@@ -14,5 +14,12 @@ public final class ScanAddresses {
     /** Sent by the HTTP API ({@code GET /api/sync/status/{user_id}}); replies with the tenant's summary and files. */
     public static final String TENANT_STATUS = "trisync.scan.tenant-status";
 
+    /**
+     * Sent by the HTTP API ({@code POST /api/sync/consistency-check}) and by each node's periodic timer;
+     * starts a scan of every tenant ({@code onlyDue}: only those not scanned within the check interval)
+     * and replies with the operation ids started and the tenants skipped.
+     */
+    public static final String CONSISTENCY_CHECK = "trisync.scan.consistency-check";
+
     private ScanAddresses() {}
 }

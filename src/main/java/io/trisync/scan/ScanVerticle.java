@@ -10,15 +10,20 @@ import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
+import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Consistency analysis of a tenant, or of every tenant, as a tracked sync operation: partition by
@@ -28,6 +33,7 @@ import java.util.function.Function;
  */
 public final class ScanVerticle extends VerticleBase {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ScanVerticle.class);
     private static final Set<String> MODES = Set.of("full", "deep");
 
     private final TrisyncConfig config;
@@ -36,6 +42,7 @@ public final class ScanVerticle extends VerticleBase {
     private OperationTracker tracker;
     private PartitionReader reader;
     private ResultKeeper keeper;
+    private long periodic = -1;
     private final Reconciler reconciler = new Reconciler();
 
     public ScanVerticle(TrisyncConfig config, Stores stores) {
@@ -60,11 +67,15 @@ public final class ScanVerticle extends VerticleBase {
         consume(ScanAddresses.ANALYZE, this::analyze);
         TenantStatus status = new TenantStatus(stores);
         consume(ScanAddresses.TENANT_STATUS, status::of);
+        consume(ScanAddresses.CONSISTENCY_CHECK, body -> consistencyCheck(body.getBoolean("onlyDue", false)));
+        long interval = config.sync().checkIntervalMinutes() * 60_000L;
+        periodic = vertx.setPeriodic(interval, interval, id -> spreadChecks(interval));
         return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
     }
 
     @Override
     public Future<?> stop() {
+        vertx.cancelTimer(periodic);
         return Future.join(consumers.stream().map(MessageConsumer::unregister).toList());
     }
 
@@ -91,6 +102,60 @@ public final class ScanVerticle extends VerticleBase {
                 });
             }
             return chain.map(v -> wait ? report.toJson() : new JsonObject().put("operation_ids", opIds));
+        });
+    }
+
+    /**
+     * Starts a scan of every tenant; with {@code onlyDue}, of those whose last completed scan is older
+     * than the check interval. A tenant with an operation running is skipped, not failed.
+     */
+    private Future<JsonObject> consistencyCheck(boolean onlyDue) {
+        return stores.metadata().tenants().compose(tenants -> {
+            JsonArray started = new JsonArray();
+            JsonArray skipped = new JsonArray();
+            Future<Void> chain = Future.succeededFuture();
+            for (String tenant : tenants) {
+                chain = chain.compose(v -> due(tenant, onlyDue))
+                        .compose(due -> !due
+                                ? Future.succeededFuture(skipped.add(tenant)).mapEmpty()
+                                : begin(tenant, "full")
+                                        .map(run ->
+                                                started.add(run.op().record().id()))
+                                        .recover(error -> Future.succeededFuture(skipped.add(tenant)))
+                                        .mapEmpty());
+            }
+            return chain.map(v -> new JsonObject().put("operation_ids", started).put("skipped", skipped));
+        });
+    }
+
+    /** Whether a tenant's last completed scan is older than the check interval (always, unless {@code onlyDue}). */
+    private Future<Boolean> due(String tenant, boolean onlyDue) {
+        if (!onlyDue) {
+            return Future.succeededFuture(true);
+        }
+        Instant cutoff = Instant.now().minusSeconds(config.sync().checkIntervalMinutes() * 60L);
+        return stores.syncOperations()
+                .history(tenant, SyncOperation.Status.COMPLETED, 20)
+                .map(ops -> ops.stream()
+                        .filter(o -> "scan".equals(o.kind()))
+                        .noneMatch(
+                                o -> o.completedAt() != null && o.completedAt().isAfter(cutoff)));
+    }
+
+    /** The periodic check: tenants due for a scan, started one by one spread over the interval. */
+    private void spreadChecks(long intervalMs) {
+        stores.metadata().tenants().onSuccess(tenants -> {
+            long gap = tenants.isEmpty() ? 0 : intervalMs / (2L * tenants.size());
+            for (int i = 0; i < tenants.size(); i++) {
+                String tenant = tenants.get(i);
+                vertx.setTimer(1 + i * gap, id -> due(tenant, true).onSuccess(due -> {
+                    if (due) {
+                        begin(tenant, "full")
+                                .onFailure(
+                                        e -> LOG.debug("Periodic scan of {} not started: {}", tenant, e.getMessage()));
+                    }
+                }));
+            }
         });
     }
 

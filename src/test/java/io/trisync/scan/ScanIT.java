@@ -260,6 +260,59 @@ class ScanIT {
     }
 
     @Test
+    @DisplayName(
+            "A global consistency check scans every tenant (202 with the operations); a periodic check skips fresh ones")
+    void consistencyCheck() throws Exception {
+        try (RestartableStores stores = new RestartableStores()) {
+            Node node = Node.start(stores.nodeConfig(Map.of("SYNC_PARTITIONS", "8")), false)
+                    .await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                for (String tenant : List.of("alpha", "beta")) {
+                    http.upload(tenant, "a.txt", "text/plain", utf8(Fixtures.prose(60)), null);
+                }
+                var r = http.post("/api/sync/consistency-check", "application/json", Buffer.buffer(""));
+                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
+                List<Object> ids =
+                        r.bodyAsJsonObject().getJsonArray("operation_ids").getList();
+                assertThat(ids).hasSize(2);
+                for (Object id : ids) {
+                    for (int i = 0;
+                            i < 200
+                                    && node.stores()
+                                                    .syncOperations()
+                                                    .get((String) id)
+                                                    .await()
+                                                    .status()
+                                            == SyncOperation.Status.RUNNING;
+                            i++) {
+                        Thread.sleep(50);
+                    }
+                    assertThat(node.stores()
+                                    .syncOperations()
+                                    .get((String) id)
+                                    .await()
+                                    .status())
+                            .isEqualTo(SyncOperation.Status.COMPLETED);
+                }
+                JsonObject periodic = node.vertx()
+                        .eventBus()
+                        .<JsonObject>request(ScanAddresses.CONSISTENCY_CHECK, new JsonObject().put("onlyDue", true))
+                        .await()
+                        .body();
+                assertThat(periodic.getJsonArray("operation_ids")).isEmpty();
+                assertThat(periodic.getJsonArray("skipped").getList()).containsExactlyInAnyOrder("alpha", "beta");
+                assertThat(http.get("/api/sync/status/alpha")
+                                .bodyAsJsonObject()
+                                .getJsonObject("summary")
+                                .getLong("synced"))
+                        .isEqualTo(1);
+            } finally {
+                node.stop().await();
+            }
+        }
+    }
+
+    @Test
     @DisplayName("A store failing half way fails the scan with its reason and reports nothing as missing")
     void storeFailureFailsTheScan() throws Exception {
         try (RestartableStores stores = new RestartableStores()) {
