@@ -59,25 +59,18 @@ final class DeleteFlow {
             if (file.status() == FileRecord.Status.DELETED) {
                 return Future.succeededFuture(new Outcome(file, null, true));
             }
-            Instant now = Instant.now();
-            IngestOperation op = new IngestOperation(
+            IngestOperation op = IngestOperation.begin(
                     FileIds.next(),
                     Kind.DELETE,
                     file.tenantId(),
                     file.id(),
                     file.partition(),
-                    Step.BEGUN,
                     file.name(),
                     file.contentType(),
                     file.size(),
                     file.sha256(),
                     null,
-                    steps.nodeId,
-                    now,
-                    now,
-                    null,
-                    null,
-                    null);
+                    steps.nodeId);
             return steps.stores.operations().begin(op).compose(v -> finishOrDefer(op, file));
         });
     }

@@ -78,25 +78,18 @@ final class UploadFlow {
 
     private Future<UploadTicket> record(BeginUpload request) {
         String fileId = FileIds.next();
-        Instant now = Instant.now();
-        IngestOperation op = new IngestOperation(
+        IngestOperation op = IngestOperation.begin(
                 FileIds.next(),
                 Kind.UPLOAD,
                 request.tenantId(),
                 fileId,
                 StoreKeys.partition(fileId, steps.partitions),
-                Step.BEGUN,
                 request.name(),
                 request.contentType(),
                 request.size(),
                 request.sha256(),
                 request.idempotencyKey(),
-                steps.nodeId,
-                now,
-                now,
-                null,
-                null,
-                null);
+                steps.nodeId);
         return steps.stores
                 .operations()
                 .begin(op)

@@ -63,6 +63,40 @@ public record IngestOperation(
         Objects.requireNonNull(step, "step");
     }
 
+    /** A new operation at {@link Step#BEGUN}, not yet leased, created now by {@code nodeId}. */
+    public static IngestOperation begin(
+            String id,
+            Kind kind,
+            String tenantId,
+            String fileId,
+            int partition,
+            String name,
+            String contentType,
+            long size,
+            String sha256,
+            String idempotencyKey,
+            String nodeId) {
+        Instant now = Instant.now();
+        return new IngestOperation(
+                id,
+                kind,
+                tenantId,
+                fileId,
+                partition,
+                Step.BEGUN,
+                name,
+                contentType,
+                size,
+                sha256,
+                idempotencyKey,
+                nodeId,
+                now,
+                now,
+                null,
+                null,
+                null);
+    }
+
     /** The S3 key of the operation's file. */
     public String blobKey() {
         return StoreKeys.blobKey(tenantId, partition, fileId);
