@@ -11,6 +11,7 @@ import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
 import io.trisync.ops.HeartbeatMonitorVerticle;
+import io.trisync.repair.RepairVerticle;
 import io.trisync.scan.ScanVerticle;
 import io.trisync.store.Stores;
 import io.vertx.core.Deployable;
@@ -118,6 +119,7 @@ public final class Node {
                 .compose(v -> deploy(new IngestVerticle(config, stores, model, hooks)))
                 .compose(v -> deploy(new HeartbeatMonitorVerticle(config, stores)))
                 .compose(v -> deploy(new ScanVerticle(config, stores)))
+                .compose(v -> deploy(new RepairVerticle(config, stores, model)))
                 .compose(v -> {
                     bridge = new BridgeVerticle(config, stores, metricsRegistry(config));
                     return deploy(bridge);

@@ -4,6 +4,7 @@ import io.trisync.api.EventsApi;
 import io.trisync.api.FailureHandler;
 import io.trisync.api.FilesApi;
 import io.trisync.api.HealthHandler;
+import io.trisync.api.RepairApi;
 import io.trisync.api.ScanApi;
 import io.trisync.api.SyncOpsApi;
 import io.trisync.config.TrisyncConfig;
@@ -45,6 +46,7 @@ public final class BridgeVerticle extends VerticleBase {
         new EventsApi(vertx, timeoutMs).mount(router);
         new SyncOpsApi(vertx, timeoutMs).mount(router);
         new ScanApi(vertx, config.sync().maxTimeoutSeconds() * 1000L).mount(router);
+        new RepairApi(vertx, timeoutMs).mount(router);
         if (metricsRegistry != null) {
             router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
         }

@@ -106,6 +106,21 @@ public final class ConfigKeys {
                     POSITIVE_INT,
                     "seconds between stuck-operation sweeps"),
             new ConfigKey(
+                    "SYNC_AUTO_REPAIR",
+                    "repair.autoRepair",
+                    BOOLEAN,
+                    "after a periodic scan, apply the repairs that need no person"),
+            new ConfigKey(
+                    "SYNC_QUARANTINE_RETENTION_DAYS",
+                    "repair.quarantineRetentionDays",
+                    NON_NEGATIVE_INT,
+                    "days a quarantined object is kept before a purge may remove it"),
+            new ConfigKey(
+                    "SYNC_BACKUP_PREFIX",
+                    "repair.backupPrefix",
+                    STRING,
+                    "key prefix in the bucket holding blob backups, used to restore missing content (blank: none)"),
+            new ConfigKey(
                     "WEBSOCKET_PING_INTERVAL",
                     "events.websocketPingIntervalSeconds",
                     POSITIVE_INT,

@@ -170,6 +170,10 @@ public final class ConfigLoader {
                         integer(j, "INGEST_RECOVERY_GRACE_SECONDS")),
                 sync,
                 new TrisyncConfig.EventsConfig(integer(j, "EVENT_QUEUE_SIZE"), integer(j, "WEBSOCKET_PING_INTERVAL")),
+                new TrisyncConfig.RepairConfig(
+                        bool(j, "SYNC_AUTO_REPAIR"),
+                        integer(j, "SYNC_QUARANTINE_RETENTION_DAYS"),
+                        string(j, "SYNC_BACKUP_PREFIX")),
                 nonBlank(j, "CLUSTER_HOST"),
                 nonBlank(j, "CLUSTER_NAME"));
     }

@@ -17,6 +17,7 @@ public record TrisyncConfig(
         IngestConfig ingest,
         SyncConfig sync,
         EventsConfig events,
+        RepairConfig repair,
         String clusterHost,
         String clusterName) {
 
@@ -66,6 +67,17 @@ public record TrisyncConfig(
             int maxTimeoutSeconds,
             int heartbeatIntervalSeconds,
             int cleanupIntervalSeconds) {}
+
+    /**
+     * Repairs: whether periodic scans apply the repairs that need no person, how long quarantined
+     * objects are kept before an explicit purge may remove them, and where backups of blobs live
+     * (a key prefix in the bucket, blank: none).
+     */
+    public record RepairConfig(boolean autoRepair, int quarantineRetentionDays, String backupPrefix) {
+        public boolean hasBackup() {
+            return !backupPrefix.isBlank();
+        }
+    }
 
     /** Browser events. */
     public record EventsConfig(int queueSize, int websocketPingIntervalSeconds) {}

@@ -82,6 +82,7 @@ public final class EmbeddedStack implements AutoCloseable {
                 c.ingest(),
                 c.sync(),
                 c.events(),
+                c.repair(),
                 c.clusterHost(),
                 c.clusterName());
     }

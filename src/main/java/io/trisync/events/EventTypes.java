@@ -9,6 +9,9 @@ public final class EventTypes {
     public static final String EMBEDDING_DELETED = "embedding.deleted";
     public static final String ISSUE_DETECTED = "sync.issue_detected";
     public static final String ISSUE_RESOLVED = "sync.issue_resolved";
+    /** A repair could not fix an issue, or left it to a person; {@code data.reason} says why. */
+    public static final String ISSUE_FAILED = "sync.issue_failed";
+
     public static final String OP_STARTED = "sync.op_started";
     public static final String OP_PROGRESS = "sync.op_progress";
     public static final String OP_COMPLETED = "sync.op_completed";

@@ -3,6 +3,7 @@ package io.trisync.ingest;
 import io.trisync.bus.Requests;
 import io.trisync.bus.Retry;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
 import io.trisync.ingest.IngestMessages.BeginUpload;

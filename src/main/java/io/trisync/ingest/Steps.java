@@ -1,6 +1,7 @@
 package io.trisync.ingest;
 
 import io.trisync.bus.Retry;
+import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;

@@ -1,5 +1,6 @@
 package io.trisync.ingest;
 
+import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.ingest.IngestMessages.BeginUpload;
@@ -118,7 +119,10 @@ final class UploadFlow {
 
     private Future<FileRecord> index(IngestOperation op, Buffer bytes) {
         return steps.embeddingPool
-                .executeBlocking(() -> steps.indexer.index(bytes.getBytes(), op))
+                .executeBlocking(() -> steps.indexer.index(
+                        bytes.getBytes(),
+                        new ContentIndexer.Target(
+                                op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name())))
                 .compose(points -> writeAll(op, points));
     }
 

@@ -10,7 +10,10 @@ public final class Listings {
 
     private Listings() {}
 
-    /** A metadata record: {@code chunks} and {@code contentSha256}/{@code model} describe its vectors. */
+    /**
+     * A metadata record: {@code chunks} and {@code contentSha256}/{@code model} describe its vectors;
+     * {@code attention} is the reason a repair left it to a person (null: none).
+     */
     public record Meta(
             String fileId,
             String name,
@@ -19,7 +22,21 @@ public final class Listings {
             String sha256,
             int chunks,
             String contentSha256,
-            String model) {}
+            String model,
+            String attention) {
+
+        public Meta(
+                String fileId,
+                String name,
+                boolean deleted,
+                long size,
+                String sha256,
+                int chunks,
+                String contentSha256,
+                String model) {
+            this(fileId, name, deleted, size, sha256, chunks, contentSha256, model, null);
+        }
+    }
 
     /** An S3 object of the partition; {@code sha256} from its metadata (or recomputed in a deep scan), may be null. */
     public record Blob(String fileId, long size, String sha256) {}

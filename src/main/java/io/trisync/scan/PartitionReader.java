@@ -7,6 +7,7 @@ import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -46,7 +47,7 @@ final class PartitionReader {
                 .map(v -> new Listings.Partition(metas.result(), blobs.result(), points.result()));
     }
 
-    private static Listings.Meta meta(FileRecord r) {
+    static Listings.Meta meta(FileRecord r) {
         FileRecord.Embedding e = r.embedding();
         return new Listings.Meta(
                 r.id(),
@@ -56,7 +57,14 @@ final class PartitionReader {
                 r.sha256(),
                 e == null ? 0 : e.chunks(),
                 e == null ? null : e.contentSha256(),
-                e == null ? null : e.model());
+                e == null ? null : e.model(),
+                attention(r));
+    }
+
+    /** The reason a repair left the file to a person, from its {@code sync.attention}; null when none. */
+    static String attention(FileRecord r) {
+        JsonObject a = r.sync() == null ? null : r.sync().getJsonObject("attention");
+        return a == null ? null : a.getString("reason");
     }
 
     private static String fileIdOf(String key) {

@@ -18,7 +18,8 @@ import java.util.TreeSet;
  * file seen in any store, in file-id order. Pure and single-threaded; memory is bounded by the
  * partition. A file is synced when its active metadata, its blob (same size, same sha256 where known)
  * and a point for every chunk (made from the current content with the recorded model) all exist; a
- * deleted file is synced when neither blob nor points remain.
+ * deleted file is synced when neither blob nor points remain. A file a repair left to a person
+ * (its metadata carries the reason) is {@code error} while its issues remain.
  */
 public final class Reconciler {
 
@@ -139,6 +140,9 @@ public final class Reconciler {
     private static Verdict verdict(Meta meta, List<Issue> issues) {
         if (issues.isEmpty()) {
             return Verdict.SYNCED;
+        }
+        if (meta != null && meta.attention() != null) {
+            return Verdict.ERROR;
         }
         boolean missing = meta == null
                 || issues.stream()

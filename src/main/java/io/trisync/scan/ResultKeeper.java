@@ -62,6 +62,10 @@ final class ResultKeeper {
                                 .put("issues", types)
                                 .put("checkedAt", now)
                                 .put("opId", opId));
+                if (r.verdict() == Verdict.SYNCED) {
+                    // A file left to a person that is whole again needs nobody any more.
+                    verdicts.get(r.fileId()).putNull("attention");
+                }
             }
         }
         return stores.issues().open(tenant, partition).compose(previous -> {

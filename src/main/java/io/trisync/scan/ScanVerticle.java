@@ -8,6 +8,7 @@ import io.trisync.ops.Membership;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;
+import io.trisync.repair.RepairAddresses;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
@@ -151,12 +152,23 @@ public final class ScanVerticle extends VerticleBase {
                 vertx.setTimer(1 + i * gap, id -> due(tenant, true).onSuccess(due -> {
                     if (due) {
                         begin(tenant, "full")
+                                .onSuccess(run -> run.done().onSuccess(v -> autoRepair(tenant)))
                                 .onFailure(
                                         e -> LOG.debug("Periodic scan of {} not started: {}", tenant, e.getMessage()));
                     }
                 }));
             }
         });
+    }
+
+    /** With {@code SYNC_AUTO_REPAIR}, asks a repair verticle to apply the repairs that need no person. */
+    private void autoRepair(String tenant) {
+        if (!config.repair().autoRepair()) {
+            return;
+        }
+        vertx.eventBus()
+                .request(RepairAddresses.AUTO, new JsonObject().put("tenantId", tenant))
+                .onFailure(e -> LOG.warn("Auto-repair of {} not started: {}", tenant, e.getMessage()));
     }
 
     /** A scan that has started: its tracked operation, and the future of its end. */

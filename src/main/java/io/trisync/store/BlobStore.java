@@ -62,6 +62,12 @@ public interface BlobStore {
     /** Server-side copy keeping content type and metadata; fails with {@link StoreException.NotFound} when {@code from} is absent. */
     Future<Void> copy(String from, String to);
 
+    /**
+     * Server-side copy that replaces the user metadata with {@code metadata} (and sets {@code
+     * contentType}); fails with {@link StoreException.NotFound} when {@code from} is absent.
+     */
+    Future<Void> copy(String from, String to, String contentType, Map<String, String> metadata);
+
     /** Completes when the bucket answers a HEAD. */
     Future<Void> ping();
 

@@ -22,6 +22,9 @@ public interface IssueStore {
     /** The open issues of a tenant, at most {@code limit}. */
     Future<List<JsonObject>> openFor(String tenantId, int limit);
 
+    /** Every tenant with at least one open issue, sorted. */
+    Future<List<String>> tenants();
+
     /** The id of an issue document: tenant, file and type. */
     static String id(String tenantId, String fileId, String type) {
         return tenantId + "\u0000" + fileId + "\u0000" + type;

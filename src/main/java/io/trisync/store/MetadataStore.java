@@ -48,8 +48,18 @@ public interface MetadataStore {
      */
     Future<Page<FileRecord>> listNewest(String tenantId, String beforeId, int limit);
 
-    /** Sets the {@code sync} field (the last scan's verdict) of each record named in {@code verdicts}, in one bulk write. */
+    /**
+     * Sets fields of the {@code sync} sub-document (the last scan's verdict) of each record named in
+     * {@code verdicts}, in one bulk write; a field given as null is removed. Fields not given are kept.
+     */
     Future<Void> recordVerdicts(java.util.Map<String, io.vertx.core.json.JsonObject> verdicts);
+
+    /**
+     * Sets {@code set} (dotted paths allowed) on the record when it still matches {@code expected}
+     * (field values, as read before deciding), and bumps its version and update time. Completes with
+     * whether it matched: false means the record changed (or went) in between.
+     */
+    Future<Boolean> patch(String fileId, io.vertx.core.json.JsonObject expected, io.vertx.core.json.JsonObject set);
 
     /** How many active records of a tenant carry the last-scan verdict {@code verdict} (null: never scanned). */
     Future<Long> countVerdict(String tenantId, String verdict);

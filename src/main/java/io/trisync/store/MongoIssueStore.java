@@ -61,4 +61,11 @@ public final class MongoIssueStore implements IssueStore {
                                 .setLimit(limit))
                 .recover(MongoMetadataStore::failed);
     }
+
+    @Override
+    public Future<List<String>> tenants() {
+        return client.distinct(ISSUES, "tenantId", String.class.getName())
+                .recover(MongoMetadataStore::failed)
+                .map(values -> values.stream().map(String::valueOf).sorted().toList());
+    }
 }

@@ -134,9 +134,34 @@ public final class MongoMetadataStore implements MetadataStore {
             return Future.succeededFuture();
         }
         List<BulkOperation> ops = new ArrayList<>(verdicts.size());
-        verdicts.forEach((id, sync) -> ops.add(BulkOperation.createUpdate(
-                new JsonObject().put("_id", id), new JsonObject().put("$set", new JsonObject().put("sync", sync)))));
+        verdicts.forEach((id, sync) -> {
+            JsonObject set = new JsonObject();
+            JsonObject unset = new JsonObject();
+            sync.forEach(e -> {
+                if (e.getValue() == null) {
+                    unset.put("sync." + e.getKey(), "");
+                } else {
+                    set.put("sync." + e.getKey(), e.getValue());
+                }
+            });
+            JsonObject update = new JsonObject().put("$set", set);
+            if (!unset.isEmpty()) {
+                update.put("$unset", unset);
+            }
+            ops.add(BulkOperation.createUpdate(new JsonObject().put("_id", id), update));
+        });
         return client.bulkWrite(FILES, ops).<Void>mapEmpty().recover(this::mapped);
+    }
+
+    @Override
+    public Future<Boolean> patch(String fileId, JsonObject expected, JsonObject set) {
+        JsonObject query = expected.copy().put("_id", fileId);
+        JsonObject update = new JsonObject()
+                .put("$set", set.copy().put("updatedAt", Dates.toBson(java.time.Instant.now())))
+                .put("$inc", new JsonObject().put("version", 1));
+        return client.updateCollection(FILES, query, update)
+                .recover(this::mapped)
+                .map(r -> r != null && r.getDocMatched() > 0);
     }
 
     @Override

@@ -76,6 +76,24 @@ public final class MongoOperationLog implements OperationLog {
     }
 
     @Override
+    public Future<IngestOperation> uploadOf(String fileId) {
+        JsonObject query = new JsonObject()
+                .put("fileId", fileId)
+                .put("kind", IngestOperation.Kind.UPLOAD.name())
+                .put(
+                        "step",
+                        new JsonObject()
+                                .put(
+                                        "$in",
+                                        new io.vertx.core.json.JsonArray()
+                                                .add(IngestOperation.Step.COMMITTED.name())
+                                                .add(IngestOperation.Step.DONE.name())));
+        return client.findOne(OPS, query, null)
+                .recover(MongoMetadataStore::failed)
+                .map(doc -> doc == null ? null : IngestOperation.fromDocument(doc));
+    }
+
+    @Override
     public Future<Void> advance(String opId, IngestOperation.Step step, String lastError) {
         JsonObject set = new JsonObject()
                 .put("step", step.name())

@@ -29,6 +29,12 @@ public interface OperationLog {
     /** The latest operation on a file that has not ended, or null. */
     Future<IngestOperation> openFor(String fileId);
 
+    /**
+     * The committed upload that created the file (its size and sha256 as received), or null: what a
+     * repair calls the file's known version.
+     */
+    Future<IngestOperation> uploadOf(String fileId);
+
     /** Records that {@code step} is done (and the error that stopped the next one, if any). */
     Future<Void> advance(String opId, IngestOperation.Step step, String lastError);
 

@@ -36,6 +36,7 @@ import java.util.UUID;
 public final class QdrantVectorStore implements VectorStore {
 
     private static final String STORE = "qdrant";
+    private static final int FILE_PAGE = 1000;
     private static final List<String> LISTED_FIELDS =
             List.of("tenant_id", "file_id", "chunk", "partition", "content_sha256", "model");
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -90,11 +91,37 @@ public final class QdrantVectorStore implements VectorStore {
 
     @Override
     public Future<Void> deleteFile(String tenantId, String fileId) {
-        Filter filter = Filter.newBuilder()
+        return call(client.deleteAsync(collection, fileFilter(tenantId, fileId), TIMEOUT))
+                .mapEmpty();
+    }
+
+    @Override
+    public Future<List<ChunkPoint>> pointsOf(String tenantId, String fileId) {
+        List<ChunkPoint> out = new ArrayList<>();
+        return pointsOf(fileFilter(tenantId, fileId), null, out).map(out);
+    }
+
+    private Future<Void> pointsOf(Filter filter, PointId offset, List<ChunkPoint> out) {
+        ScrollPoints.Builder request = ScrollPoints.newBuilder()
+                .setCollectionName(collection)
+                .setFilter(filter)
+                .setLimit(FILE_PAGE)
+                .setWithPayload(WithPayloadSelectorFactory.include(LISTED_FIELDS))
+                .setWithVectors(WithVectorsSelector.newBuilder().setEnable(false));
+        if (offset != null) {
+            request.setOffset(offset);
+        }
+        return call(client.scrollAsync(request.build(), TIMEOUT)).compose(r -> {
+            r.getResultList().forEach(p -> out.add(fromRetrieved(p, false)));
+            return r.hasNextPageOffset() ? pointsOf(filter, r.getNextPageOffset(), out) : Future.succeededFuture();
+        });
+    }
+
+    private static Filter fileFilter(String tenantId, String fileId) {
+        return Filter.newBuilder()
                 .addMust(matchKeyword("tenant_id", tenantId))
                 .addMust(matchKeyword("file_id", fileId))
                 .build();
-        return call(client.deleteAsync(collection, filter, TIMEOUT)).mapEmpty();
     }
 
     @Override

@@ -28,6 +28,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -201,6 +202,18 @@ public final class S3BlobStore implements BlobStore {
                         .sourceKey(from)
                         .destinationBucket(bucket)
                         .destinationKey(to)))
+                .mapEmpty();
+    }
+
+    @Override
+    public Future<Void> copy(String from, String to, String contentType, Map<String, String> metadata) {
+        return call(s3.copyObject(b -> b.sourceBucket(bucket)
+                        .sourceKey(from)
+                        .destinationBucket(bucket)
+                        .destinationKey(to)
+                        .metadataDirective(MetadataDirective.REPLACE)
+                        .contentType(contentType)
+                        .metadata(metadata)))
                 .mapEmpty();
     }
 

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The store adapters of one node, created together, readied together and closed together: the three
  * stores trisync keeps in agreement, and the operation and event logs that live in MongoDB beside
- * the metadata (on the same client).
+ * the metadata (on the same client): operations, events, open issues, quarantine and repair audit.
  */
 public record Stores(
         MetadataStore metadata,
@@ -19,7 +19,8 @@ public record Stores(
         OperationLog operations,
         EventStore events,
         SyncOperationStore syncOperations,
-        IssueStore issues) {
+        IssueStore issues,
+        RepairStore repairs) {
 
     /** How long a readiness check may take before its store counts as down. */
     public static final long READINESS_TIMEOUT_MS = 3000;
@@ -34,18 +35,21 @@ public record Stores(
                 new MongoOperationLog(mongo),
                 new MongoEventStore(mongo, config.events().queueSize()),
                 new MongoSyncOperationStore(mongo),
-                new MongoIssueStore(mongo));
+                new MongoIssueStore(mongo),
+                new MongoRepairStore(mongo));
     }
 
     /** Creates indexes, the bucket and the collection where missing. */
     public Future<Void> init() {
-        return Future.all(
+        return Future.all(List.of(
                         metadata.init(),
                         blobs.init(),
                         vectors.init(),
                         operations.init(),
                         events.init(),
-                        syncOperations.init())
+                        syncOperations.init(),
+                        issues.init(),
+                        repairs.init()))
                 .mapEmpty();
     }
 

@@ -32,6 +32,9 @@ public interface VectorStore {
      */
     Future<Page<ChunkPoint>> scroll(String tenantId, Integer partition, String offset, int limit);
 
+    /** Every point of one file (a file has a few hundred at most), without vectors, in id order. */
+    Future<List<ChunkPoint>> pointsOf(String tenantId, String fileId);
+
     /** Points with these ids that exist, with their vectors. */
     Future<List<ChunkPoint>> get(List<UUID> ids);
 

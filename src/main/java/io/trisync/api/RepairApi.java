@@ -1,0 +1,117 @@
+package io.trisync.api;
+
+import io.trisync.repair.RepairAddresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * Repairs over HTTP (seed 000): {@code POST /api/sync/fix} (dry run by default: the plan; otherwise
+ * 202 with the operation id), {@code GET /api/sync/fix/{operation_id}} (result and audit trail), and
+ * the quarantine: {@code GET /api/sync/quarantine?user_id=}, {@code POST
+ * /api/sync/quarantine/{id}/restore}, {@code POST /api/sync/quarantine/purge}.
+ */
+public final class RepairApi {
+
+    private final BusClient bus;
+
+    public RepairApi(Vertx vertx, long timeoutMs) {
+        this.bus = new BusClient(vertx.eventBus(), timeoutMs);
+    }
+
+    public void mount(Router router) {
+        BodyHandler body = BodyHandler.create().setBodyLimit(1024 * 1024);
+        router.post("/api/sync/fix").handler(body).handler(this::fix);
+        router.get("/api/sync/fix/:operationId")
+                .handler(ctx -> forward(
+                        ctx,
+                        RepairAddresses.RESULT,
+                        new JsonObject()
+                                .put("opId", ctx.pathParam("operationId"))
+                                .put("tenantId", ctx.queryParams().get("user_id")),
+                        200));
+        router.get("/api/sync/quarantine")
+                .handler(ctx -> forward(
+                        ctx,
+                        RepairAddresses.QUARANTINE_LIST,
+                        new JsonObject()
+                                .put("tenantId", ctx.queryParams().get("user_id"))
+                                .put("state", ctx.queryParams().get("state"))
+                                .put("limit", FilesApi.intParam(ctx, "limit", 100)),
+                        200));
+        router.post("/api/sync/quarantine/purge").handler(body).handler(this::purge);
+        router.post("/api/sync/quarantine/:id/restore")
+                .handler(ctx -> forward(
+                        ctx,
+                        RepairAddresses.QUARANTINE_RESTORE,
+                        new JsonObject()
+                                .put("id", ctx.pathParam("id"))
+                                .put("tenantId", ctx.queryParams().get("user_id")),
+                        200));
+    }
+
+    private void fix(RoutingContext ctx) {
+        JsonObject body = object(ctx);
+        JsonObject request = new JsonObject()
+                .put("tenantId", string(body, "user_id"))
+                .put("dryRun", bool(body, "dry_run", true))
+                .put("issueTypes", list(body, "issue_types"))
+                .put("fileIds", list(body, "file_ids"));
+        forward(ctx, RepairAddresses.FIX, request, request.getBoolean("dryRun") ? 200 : 202);
+    }
+
+    private void purge(RoutingContext ctx) {
+        JsonObject body = object(ctx);
+        Object days = body.getValue("older_than_days");
+        if (days != null && !(days instanceof Integer)) {
+            throw new IllegalArgumentException("older_than_days must be a whole number of days");
+        }
+        forward(
+                ctx,
+                RepairAddresses.QUARANTINE_PURGE,
+                new JsonObject().put("tenantId", string(body, "user_id")).put("olderThanDays", days),
+                200);
+    }
+
+    private void forward(RoutingContext ctx, String address, JsonObject request, int status) {
+        bus.request(address, request)
+                .onSuccess(reply -> FilesApi.json(ctx, status, reply))
+                .onFailure(ctx::fail);
+    }
+
+    private static JsonObject object(RoutingContext ctx) {
+        try {
+            return ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            throw new IllegalArgumentException("body must be a JSON object");
+        }
+    }
+
+    private static String string(JsonObject body, String field) {
+        Object value = body.getValue(field);
+        if (value != null && !(value instanceof String)) {
+            throw new IllegalArgumentException(field + " must be a string");
+        }
+        return (String) value;
+    }
+
+    private static boolean bool(JsonObject body, String field, boolean fallback) {
+        Object value = body.getValue(field, fallback);
+        if (!(value instanceof Boolean b)) {
+            throw new IllegalArgumentException(field + " must be true or false");
+        }
+        return b;
+    }
+
+    private static JsonArray list(JsonObject body, String field) {
+        Object value = body.getValue(field);
+        if (value != null && !(value instanceof JsonArray)) {
+            throw new IllegalArgumentException(field + " must be a list");
+        }
+        return (JsonArray) value;
+    }
+}

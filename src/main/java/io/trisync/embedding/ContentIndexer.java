@@ -1,0 +1,51 @@
+package io.trisync.embedding;
+
+import io.trisync.store.ChunkPoint;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Bytes to chunk points: extract text, split into chunks, embed each. Used by uploads and by
+ * repairs that re-embed a file. Blocking: run on a worker.
+ */
+public final class ContentIndexer {
+
+    /** The file the content belongs to, as its points record it. */
+    public record Target(
+            String tenantId, String fileId, int partition, String sha256, String contentType, String name) {}
+
+    private final TextExtractor extractor = new TextExtractor();
+    private final Chunker chunker = new Chunker();
+    private final EmbeddingModel model;
+
+    public ContentIndexer(EmbeddingModel model) {
+        this.model = model;
+    }
+
+    public String modelName() {
+        return model.name();
+    }
+
+    public int dimension() {
+        return model.dimension();
+    }
+
+    /** One point per chunk of the file's text (none when it has no extractable text). */
+    public List<ChunkPoint> index(byte[] content, Target target) {
+        String text = extractor.extract(content, target.contentType(), target.name());
+        List<String> chunks = chunker.chunk(text);
+        List<float[]> vectors = model.embed(chunks);
+        List<ChunkPoint> points = new ArrayList<>(chunks.size());
+        for (int i = 0; i < chunks.size(); i++) {
+            points.add(ChunkPoint.of(
+                    target.tenantId(),
+                    target.fileId(),
+                    i,
+                    target.partition(),
+                    target.sha256(),
+                    model.name(),
+                    vectors.get(i)));
+        }
+        return points;
+    }
+}

@@ -1,0 +1,189 @@
+package io.trisync.repair;
+
+import io.trisync.store.BlobInfo;
+import io.trisync.store.Dates;
+import io.trisync.store.RepairStore;
+import io.trisync.store.StoreException;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Moving blobs aside instead of deleting them. An object is copied to {@code quarantine~/{tenant}/{id}}
+ * (user metadata: the original's, plus the reason, date and original key), the copy is checked, and
+ * only then is the original removed; the ledger in MongoDB says where each one came from. The id is
+ * derived from the tenant, key and ETag, so a move repeated after a crash lands on the same entry.
+ * ({@code ~} cannot occur in a tenant id, so the quarantine prefix never collides with a tenant's.)
+ */
+final class Quarantine {
+
+    static final String PREFIX = "quarantine~/";
+    private static final String META_PREFIX = "quarantine-";
+
+    private final Stores stores;
+
+    Quarantine(Stores stores) {
+        this.stores = stores;
+    }
+
+    static String id(String tenantId, String key, String etag) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest((tenantId + "\n" + key + "\n" + etag).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by the JVM specification", e);
+        }
+    }
+
+    /** Moves {@code blob} (as a HEAD described it) to quarantine; completes with its ledger entry. */
+    Future<JsonObject> move(String tenantId, String fileId, BlobInfo blob, String reason, String opId) {
+        String id = id(tenantId, blob.key(), blob.etag());
+        String target = PREFIX + tenantId + "/" + id;
+        Instant now = Instant.now();
+        JsonObject entry = new JsonObject()
+                .put("_id", id)
+                .put("tenantId", tenantId)
+                .put("fileId", fileId)
+                .put("originalKey", blob.key())
+                .put("quarantineKey", target)
+                .put("size", blob.size())
+                .put("sha256", blob.sha256())
+                .put("etag", blob.etag())
+                .put("contentType", blob.contentType())
+                .put("metadata", new JsonObject(new HashMap<>(blob.metadata())))
+                .put("reason", reason)
+                .put("opId", opId)
+                .put("quarantinedAt", Dates.toBson(now))
+                .put("state", RepairStore.MOVING);
+        Map<String, String> metadata = new HashMap<>(blob.metadata());
+        metadata.put(META_PREFIX + "reason", reason);
+        metadata.put(META_PREFIX + "at", now.toString());
+        metadata.put(META_PREFIX + "original-key", blob.key());
+        JsonObject fields = entry.copy();
+        fields.remove("_id");
+        fields.remove("state");
+        // An entry left by an earlier move of the same bytes (restored, purged, or quarantined and put back
+        // by hand) is moved again with fresh fields.
+        Future<Boolean> reset = stores.repairs().recordQuarantine(entry).map(true);
+        for (String earlier : List.of(RepairStore.QUARANTINED, RepairStore.RESTORED, RepairStore.PURGED)) {
+            reset = reset.compose(v -> stores.repairs().transition(id, earlier, RepairStore.MOVING, fields));
+        }
+        return reset.compose(v -> stores.blobs().copy(blob.key(), target, contentType(blob), metadata))
+                .compose(v -> stores.blobs().head(target))
+                .compose(copy -> copy.size() == blob.size()
+                        ? stores.blobs().delete(blob.key())
+                        : Future.failedFuture("the quarantine copy of " + blob.key() + " has " + copy.size()
+                                + " bytes, the original " + blob.size() + "; the original was kept"))
+                .compose(v ->
+                        stores.repairs().transition(id, RepairStore.MOVING, RepairStore.QUARANTINED, new JsonObject()))
+                .map(v -> entry.put("state", RepairStore.QUARANTINED));
+    }
+
+    /** Puts a quarantined object back at its original key, byte for byte, with its original metadata. */
+    Future<JsonObject> restore(String id, String tenantId) {
+        return stores.repairs().quarantineEntry(id).compose(entry -> {
+            if (entry == null || (tenantId != null && !tenantId.equals(entry.getString("tenantId")))) {
+                return failure(404, "no quarantined object " + id);
+            }
+            if (!RepairStore.QUARANTINED.equals(entry.getString("state"))) {
+                return failure(409, "quarantined object " + id + " is " + entry.getString("state"));
+            }
+            String original = entry.getString("originalKey");
+            String held = entry.getString("quarantineKey");
+            Map<String, String> metadata = new HashMap<>();
+            entry.getJsonObject("metadata", new JsonObject())
+                    .forEach(e -> metadata.put(e.getKey(), String.valueOf(e.getValue())));
+            return stores.blobs()
+                    .head(original)
+                    .transform(ar -> {
+                        if (ar.succeeded()) {
+                            return failure(
+                                    409, "an object exists at " + original + " again; restoring would overwrite it");
+                        }
+                        return ar.cause() instanceof StoreException.NotFound
+                                ? Future.succeededFuture()
+                                : Future.failedFuture(ar.cause());
+                    })
+                    .compose(v -> stores.blobs()
+                            .copy(held, original, entry.getString("contentType", "application/octet-stream"), metadata))
+                    .compose(v -> stores.repairs()
+                            .transition(
+                                    id,
+                                    RepairStore.QUARANTINED,
+                                    RepairStore.RESTORED,
+                                    new JsonObject().put("restoredAt", Dates.toBson(Instant.now()))))
+                    .compose(won -> won
+                            ? stores.blobs().delete(held)
+                            : failure(409, "quarantined object " + id + " was restored or purged meanwhile"))
+                    .map(v -> entry.put("state", RepairStore.RESTORED));
+        });
+    }
+
+    /** Deletes quarantined objects moved before {@code before}: the only way a blob is ever deleted by a repair. */
+    Future<JsonObject> purge(String tenantId, Instant before) {
+        return stores.repairs().quarantinedBefore(before, tenantId, 1000).compose(entries -> {
+            JsonArray purged = new JsonArray();
+            Future<Void> chain = Future.succeededFuture();
+            for (JsonObject entry : entries) {
+                String id = entry.getString("_id");
+                chain = chain.compose(v -> stores.repairs()
+                        .transition(
+                                id,
+                                RepairStore.QUARANTINED,
+                                RepairStore.PURGED,
+                                new JsonObject().put("purgedAt", Dates.toBson(Instant.now())))
+                        .compose(won -> won
+                                ? stores.blobs()
+                                        .delete(entry.getString("quarantineKey"))
+                                        .map(x -> purged.add(id))
+                                : Future.succeededFuture())
+                        .mapEmpty());
+            }
+            return chain.map(v -> new JsonObject()
+                    .put("purged", purged.size())
+                    .put("ids", purged)
+                    .put("more", entries.size() == 1000));
+        });
+    }
+
+    /** A ledger entry as the API shows it. */
+    static JsonObject toPublicJson(JsonObject entry) {
+        return new JsonObject()
+                .put("id", entry.getString("_id"))
+                .put("user_id", entry.getString("tenantId"))
+                .put("file_id", entry.getString("fileId"))
+                .put("original_key", entry.getString("originalKey"))
+                .put("quarantine_key", entry.getString("quarantineKey"))
+                .put("size", entry.getLong("size"))
+                .put("sha256", entry.getString("sha256"))
+                .put("reason", entry.getString("reason"))
+                .put("operation_id", entry.getString("opId"))
+                .put("quarantined_at", String.valueOf(Dates.fromBson(entry.getValue("quarantinedAt"))))
+                .put("state", entry.getString("state"));
+    }
+
+    private static String contentType(BlobInfo blob) {
+        return blob.contentType() == null ? "application/octet-stream" : blob.contentType();
+    }
+
+    private static <T> Future<T> failure(int code, String message) {
+        return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, message));
+    }
+
+    static boolean isState(String state) {
+        return List.of(RepairStore.MOVING, RepairStore.QUARANTINED, RepairStore.RESTORED, RepairStore.PURGED)
+                .contains(state);
+    }
+}

@@ -1,0 +1,33 @@
+package io.trisync.repair;
+
+import io.trisync.ops.OpsAddresses;
+
+/** Event-bus addresses owned by {@link RepairVerticle}; point-to-point requests. */
+public final class RepairAddresses {
+
+    /** Sent by the ops HTTP API ({@code POST /api/v1/sync}, kind repair): starts a fix of every open issue of a tenant. */
+    public static final String START = OpsAddresses.start("repair");
+
+    /**
+     * Sent by the HTTP API ({@code POST /api/sync/fix}): {@code {tenantId?, dryRun, issueTypes?, fileIds?}};
+     * a dry run replies with the plan, a real run with the ids of the operations started.
+     */
+    public static final String FIX = "trisync.repair.fix";
+
+    /** {@code {opId}}: a fix operation, its result and its audit trail. */
+    public static final String RESULT = "trisync.repair.result";
+
+    /** Sent by {@code ScanVerticle} after a periodic scan when auto-repair is on: {@code {tenantId}}. */
+    public static final String AUTO = "trisync.repair.auto";
+
+    /** {@code {tenantId?, state?, limit?}}: quarantine ledger entries. */
+    public static final String QUARANTINE_LIST = "trisync.repair.quarantine.list";
+
+    /** {@code {id, tenantId?}}: puts a quarantined object back. */
+    public static final String QUARANTINE_RESTORE = "trisync.repair.quarantine.restore";
+
+    /** {@code {tenantId?, olderThanDays?}}: deletes quarantined objects older than the retention period. */
+    public static final String QUARANTINE_PURGE = "trisync.repair.quarantine.purge";
+
+    private RepairAddresses() {}
+}

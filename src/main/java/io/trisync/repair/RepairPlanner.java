@@ -1,0 +1,159 @@
+package io.trisync.repair;
+
+import static io.trisync.scan.IssueType.CHECKSUM_MISMATCH;
+import static io.trisync.scan.IssueType.DELETE_INCOMPLETE;
+import static io.trisync.scan.IssueType.EXTRA_CHUNKS;
+import static io.trisync.scan.IssueType.MISSING_BLOB;
+import static io.trisync.scan.IssueType.MISSING_CHUNKS;
+import static io.trisync.scan.IssueType.MISSING_VECTORS;
+import static io.trisync.scan.IssueType.ORPHAN_BLOB;
+import static io.trisync.scan.IssueType.ORPHAN_VECTORS;
+import static io.trisync.scan.IssueType.SIZE_MISMATCH;
+import static io.trisync.scan.IssueType.STALE_VECTORS;
+
+import io.trisync.scan.IssueType;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns open issues into a repair plan (pure: no I/O). Per file, in this order: content first
+ * (restore a missing blob or flag it, verify a mismatched one, quarantine an orphan or a deleted
+ * file's blob), then vectors (re-embed, or delete derived points). One action may fix several issues
+ * of the file; a re-embed also removes extra chunks.
+ */
+public final class RepairPlanner {
+
+    /** One open issue as a scan left it. {@code details} as the engine wrote them. */
+    public record OpenIssue(
+            String tenantId, int partition, String fileId, String fileName, IssueType type, JsonObject details) {
+
+        /** Reads an issue document of {@code sync_issues}. */
+        public static OpenIssue fromDocument(JsonObject doc) {
+            return new OpenIssue(
+                    doc.getString("tenantId"),
+                    doc.getInteger("partition", 0),
+                    doc.getString("fileId"),
+                    doc.getString("fileName"),
+                    IssueType.valueOf(doc.getString("type")),
+                    doc.getJsonObject("details", new JsonObject()));
+        }
+    }
+
+    /**
+     * Which issues to plan for: {@code types} and {@code fileIds} null mean all; {@code safeOnly}
+     * keeps the actions auto-repair may take.
+     */
+    public record Selection(Set<IssueType> types, Set<String> fileIds, boolean safeOnly) {
+        public static final Selection ALL = new Selection(null, null, false);
+
+        boolean wants(OpenIssue issue) {
+            return (types == null || types.contains(issue.type()))
+                    && (fileIds == null || fileIds.contains(issue.fileId()));
+        }
+    }
+
+    private static final Set<IssueType> REEMBED_FIXES = EnumSet.of(MISSING_VECTORS, MISSING_CHUNKS, STALE_VECTORS);
+
+    private final boolean backup;
+
+    /** {@code backup}: whether a backup prefix is configured to restore content from. */
+    public RepairPlanner(boolean backup) {
+        this.backup = backup;
+    }
+
+    public List<PlannedAction> plan(List<OpenIssue> issues, Selection selection) {
+        Map<String, List<OpenIssue>> byFile = new LinkedHashMap<>();
+        issues.stream()
+                .filter(selection::wants)
+                .sorted(Comparator.comparing(OpenIssue::tenantId).thenComparing(OpenIssue::fileId))
+                .forEach(i -> byFile.computeIfAbsent(i.tenantId() + "/" + i.fileId(), k -> new ArrayList<>())
+                        .add(i));
+        List<PlannedAction> plan = new ArrayList<>();
+        for (List<OpenIssue> file : byFile.values()) {
+            for (PlannedAction action : planFile(file)) {
+                if (!selection.safeOnly() || action.action().safe()) {
+                    plan.add(action);
+                }
+            }
+        }
+        return plan;
+    }
+
+    private List<PlannedAction> planFile(List<OpenIssue> issues) {
+        OpenIssue first = issues.get(0);
+        Map<IssueType, OpenIssue> byType = new LinkedHashMap<>();
+        issues.forEach(i -> byType.put(i.type(), i));
+        Set<IssueType> types = byType.keySet();
+        List<PlannedAction> out = new ArrayList<>();
+        Adder add = (action, fixes) -> out.add(new PlannedAction(
+                action, fixes, first.tenantId(), first.partition(), first.fileId(), first.fileName()));
+
+        boolean contentLost = types.contains(MISSING_BLOB) && !backup;
+        if (types.contains(MISSING_BLOB)) {
+            add.to(backup ? RepairAction.RESTORE_BLOB : RepairAction.FLAG_FOR_PERSON, List.of(MISSING_BLOB));
+        }
+        List<IssueType> mismatches = types.stream()
+                .filter(t -> t == SIZE_MISMATCH || t == CHECKSUM_MISMATCH)
+                .toList();
+        if (!mismatches.isEmpty()) {
+            add.to(RepairAction.VERIFY_CONTENT, mismatches);
+        }
+        if (types.contains(ORPHAN_BLOB)) {
+            add.to(RepairAction.QUARANTINE_BLOB, List.of(ORPHAN_BLOB));
+        }
+        if (types.contains(DELETE_INCOMPLETE)) {
+            JsonObject details = byType.get(DELETE_INCOMPLETE).details();
+            if (details.getBoolean("blob", true)) {
+                add.to(RepairAction.QUARANTINE_BLOB, List.of(DELETE_INCOMPLETE));
+            }
+            if (details.getInteger("points", 1) > 0) {
+                add.to(RepairAction.DELETE_POINTS, List.of(DELETE_INCOMPLETE));
+            }
+        }
+        List<IssueType> reembed =
+                new ArrayList<>(types.stream().filter(REEMBED_FIXES::contains).toList());
+        if (!reembed.isEmpty() && !contentLost) {
+            if (types.contains(EXTRA_CHUNKS)) {
+                reembed.add(EXTRA_CHUNKS);
+            }
+            add.to(RepairAction.REEMBED, reembed);
+        } else if (types.contains(EXTRA_CHUNKS)) {
+            add.to(RepairAction.DELETE_EXTRA_POINTS, List.of(EXTRA_CHUNKS));
+        }
+        if (types.contains(ORPHAN_VECTORS)) {
+            add.to(RepairAction.DELETE_POINTS, List.of(ORPHAN_VECTORS));
+        }
+        return out;
+    }
+
+    @FunctionalInterface
+    private interface Adder {
+        void to(RepairAction action, List<IssueType> fixes);
+    }
+
+    /** Counts of a plan: actions by kind and by store, files touched. */
+    public static JsonObject counts(List<PlannedAction> plan) {
+        JsonObject byAction = new JsonObject();
+        JsonObject byStore = new JsonObject();
+        Set<String> files = new java.util.HashSet<>();
+        for (PlannedAction a : plan) {
+            byAction.put(a.action().name(), byAction.getInteger(a.action().name(), 0) + 1);
+            byStore.put(a.action().store(), byStore.getInteger(a.action().store(), 0) + 1);
+            files.add(a.tenantId() + "/" + a.fileId());
+        }
+        return new JsonObject()
+                .put("actions", plan.size())
+                .put("files", files.size())
+                .put("by_action", byAction)
+                .put("by_store", byStore)
+                .put(
+                        "reversible",
+                        plan.stream().filter(a -> a.action().reversible()).count());
+    }
+}

@@ -1,0 +1,413 @@
+package io.trisync.repair;
+
+import io.trisync.bus.Ids;
+import io.trisync.bus.Requests;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.embedding.ContentIndexer;
+import io.trisync.embedding.EmbeddingModel;
+import io.trisync.events.EventPublisher;
+import io.trisync.ops.Membership;
+import io.trisync.ops.OperationTracker;
+import io.trisync.ops.TimeoutPolicy;
+import io.trisync.ops.TrackedOperation;
+import io.trisync.repair.RepairPlanner.OpenIssue;
+import io.trisync.repair.RepairPlanner.Selection;
+import io.trisync.scan.IssueType;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Repairs as tracked sync operations: plans from the open issues a scan left (partition by
+ * partition, so memory is bounded by one partition's issues), executes them in batches of {@code
+ * SYNC_BATCH_SIZE} files (a few files at a time), each file re-verified before it is touched, and
+ * keeps the result on the operation. A fix interrupted by a crash is resumed by running it again:
+ * finished files had their issues closed, the rest are planned afresh. Also owns the quarantine.
+ */
+public final class RepairVerticle extends VerticleBase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RepairVerticle.class);
+    /** Files repaired at once within a batch. */
+    private static final int PARALLEL_FILES = 8;
+    /** Failures listed in a result (all are in the audit trail). */
+    private static final int LISTED_FAILURES = 100;
+    /** Actions listed in a dry run's reply (the counts cover all). */
+    private static final int LISTED_ACTIONS = 1000;
+
+    private final TrisyncConfig config;
+    private final Stores stores;
+    private final EmbeddingModel model;
+    private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+    private final RepairPlanner planner;
+    private OperationTracker tracker;
+    private RepairExecutor executor;
+    private Quarantine quarantine;
+    private WorkerExecutor embeddingPool;
+
+    public RepairVerticle(TrisyncConfig config, Stores stores, EmbeddingModel model) {
+        this.config = config;
+        this.stores = stores;
+        this.model = model;
+        this.planner = new RepairPlanner(config.repair().hasBackup());
+    }
+
+    @Override
+    public Future<?> start() {
+        EventPublisher events = new EventPublisher(vertx.eventBus(), stores.events());
+        tracker = new OperationTracker(
+                vertx,
+                stores.syncOperations(),
+                events,
+                TimeoutPolicy.of(config.sync()),
+                Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
+                Membership.of(vertx, config.nodeId()));
+        embeddingPool = vertx.createSharedWorkerExecutor(
+                "trisync-embedding", Runtime.getRuntime().availableProcessors());
+        quarantine = new Quarantine(stores);
+        executor = new RepairExecutor(
+                stores, events, new ContentIndexer(model), embeddingPool, config.repair(), quarantine);
+        consume(RepairAddresses.START, body -> begin(
+                        Ids.require("tenant_id", body.getString("tenantId")), Selection.ALL)
+                .map(run -> run.op().record().toPublicJson()));
+        consume(RepairAddresses.FIX, this::fix);
+        consume(RepairAddresses.AUTO, body -> begin(
+                        Ids.require("tenant_id", body.getString("tenantId")), new Selection(null, null, true))
+                .map(run ->
+                        new JsonObject().put("operation_id", run.op().record().id())));
+        consume(RepairAddresses.RESULT, this::result);
+        consume(RepairAddresses.QUARANTINE_LIST, this::listQuarantine);
+        consume(RepairAddresses.QUARANTINE_RESTORE, body -> quarantine
+                .restore(Ids.require("id", body.getString("id")), optionalTenant(body))
+                .map(Quarantine::toPublicJson));
+        consume(RepairAddresses.QUARANTINE_PURGE, this::purge);
+        return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+    }
+
+    @Override
+    public Future<?> stop() {
+        return Future.join(consumers.stream().map(MessageConsumer::unregister).toList())
+                .eventually(() -> embeddingPool.close());
+    }
+
+    private Future<JsonObject> fix(JsonObject body) {
+        String tenant = optionalTenant(body);
+        Selection selection = selection(body);
+        boolean dryRun = body.getBoolean("dryRun", true);
+        Future<List<String>> tenants =
+                tenant == null ? stores.issues().tenants() : Future.succeededFuture(List.of(tenant));
+        if (dryRun) {
+            return tenants.compose(list -> dryRun(list, selection));
+        }
+        return tenants.compose(list -> {
+            JsonArray started = new JsonArray();
+            Future<Void> chain = Future.succeededFuture();
+            for (String t : list) {
+                chain = chain.compose(v -> begin(t, selection)
+                                .map(run -> started.add(run.op().record().id())))
+                        .mapEmpty();
+            }
+            JsonObject reply = new JsonObject().put("dry_run", false).put("operation_ids", started);
+            if (tenant != null) {
+                return chain.map(v -> reply.put("operation_id", started.getString(0)));
+            }
+            return chain.map(reply);
+        });
+    }
+
+    /** The plan for the tenants, partition by partition; counts over all of it, at most {@link #LISTED_ACTIONS} listed. */
+    private Future<JsonObject> dryRun(List<String> tenants, Selection selection) {
+        List<PlannedAction> all = new ArrayList<>();
+        JsonArray listed = new JsonArray();
+        Future<Void> chain = Future.succeededFuture();
+        for (String tenant : tenants) {
+            for (int p = 0; p < config.sync().partitions(); p++) {
+                int partition = p;
+                chain = chain.compose(v -> planPartition(tenant, partition, selection))
+                        .map(plan -> {
+                            for (PlannedAction a : plan) {
+                                all.add(a);
+                                if (listed.size() < LISTED_ACTIONS) {
+                                    listed.add(a.toJson());
+                                }
+                            }
+                            return null;
+                        });
+            }
+        }
+        return chain.map(v -> new JsonObject()
+                .put("dry_run", true)
+                .put("counts", RepairPlanner.counts(all))
+                .put("actions", listed)
+                .put("truncated", all.size() > listed.size()));
+    }
+
+    private Future<List<PlannedAction>> planPartition(String tenant, int partition, Selection selection) {
+        return stores.issues()
+                .open(tenant, partition)
+                .map(docs ->
+                        planner.plan(docs.stream().map(OpenIssue::fromDocument).toList(), selection));
+    }
+
+    /** A fix that has started: its tracked operation, and the future of its end. */
+    private record Run(TrackedOperation op, Future<Void> done) {}
+
+    private Future<Run> begin(String tenant, Selection selection) {
+        return countFiles(tenant, selection).compose(files -> tracker.start(tenant, "repair", files)
+                .map(op -> new Run(op, execute(op, tenant, selection, files))));
+    }
+
+    /** Files the fix will touch: a first pass over the open issues, so progress can say "5 of 20 files". */
+    private Future<Long> countFiles(String tenant, Selection selection) {
+        long[] files = {0};
+        Future<Void> chain = Future.succeededFuture();
+        for (int p = 0; p < config.sync().partitions(); p++) {
+            int partition = p;
+            chain = chain.compose(v -> planPartition(tenant, partition, selection))
+                    .map(plan -> {
+                        files[0] += plan.stream()
+                                .map(PlannedAction::fileId)
+                                .distinct()
+                                .count();
+                        return null;
+                    });
+        }
+        return chain.map(v -> files[0]);
+    }
+
+    /** Running totals of a fix. */
+    private static final class Tally {
+        long files;
+        long attempted;
+        long successful;
+        long alreadyResolved;
+        long leftToPerson;
+        long failed;
+        final Set<String> resolvedIssues = new HashSet<>();
+        final JsonArray failures = new JsonArray();
+
+        void add(String fileId, RepairExecutor.FileOutcome outcome) {
+            files++;
+            for (RepairExecutor.Outcome o : outcome.outcomes()) {
+                attempted++;
+                switch (o.status()) {
+                    case DONE -> successful++;
+                    case ALREADY_RESOLVED -> {
+                        successful++;
+                        alreadyResolved++;
+                    }
+                    case LEFT_TO_PERSON -> leftToPerson++;
+                    case FAILED -> failed++;
+                }
+                if ((o.status() == RepairExecutor.Status.FAILED || o.status() == RepairExecutor.Status.LEFT_TO_PERSON)
+                        && failures.size() < LISTED_FAILURES) {
+                    failures.add(new JsonObject()
+                            .put("file_id", fileId)
+                            .put("action", o.action().action().name())
+                            .put("status", o.status().wire())
+                            .put("reason", o.reason()));
+                }
+            }
+            outcome.resolved().forEach(t -> resolvedIssues.add(fileId + "/" + t));
+        }
+
+        JsonObject toJson() {
+            return new JsonObject()
+                    .put("files", files)
+                    .put("attempted", attempted)
+                    .put("successful", successful)
+                    .put("already_resolved", alreadyResolved)
+                    .put("left_to_person", leftToPerson)
+                    .put("failed", failed)
+                    .put("issues_resolved", resolvedIssues.size())
+                    .put("failures", failures);
+        }
+    }
+
+    private Future<Void> execute(TrackedOperation op, String tenant, Selection selection, long totalFiles) {
+        Tally tally = new Tally();
+        Future<Void> chain = Future.succeededFuture();
+        for (int p = 0; p < config.sync().partitions(); p++) {
+            int partition = p;
+            chain = chain.compose(v -> {
+                if (op.stopped()) {
+                    return Future.failedFuture(
+                            "repair " + op.record().id() + " was ended before partition " + partition);
+                }
+                return planPartition(tenant, partition, selection)
+                        .compose(plan -> executePartition(op, plan, tally, totalFiles));
+            });
+        }
+        return chain.compose(v -> op.complete(tally.toJson()))
+                .onSuccess(v -> LOG.info(
+                        "Repair {} of tenant {}: {} actions, {} successful, {} left to a person, {} failed",
+                        op.record().id(),
+                        tenant,
+                        tally.attempted,
+                        tally.successful,
+                        tally.leftToPerson,
+                        tally.failed))
+                .recover(error -> op.stopped()
+                        ? Future.failedFuture(error)
+                        : op.fail("repair stopped: " + error.getMessage() + "; run the fix again to resume")
+                                .transform(ignored -> Future.failedFuture(error)));
+    }
+
+    /** The partition's files in batches of SYNC_BATCH_SIZE, {@link #PARALLEL_FILES} files at a time. */
+    private Future<Void> executePartition(TrackedOperation op, List<PlannedAction> plan, Tally tally, long totalFiles) {
+        Map<String, List<PlannedAction>> byFile = new LinkedHashMap<>();
+        plan.forEach(
+                a -> byFile.computeIfAbsent(a.fileId(), k -> new ArrayList<>()).add(a));
+        List<List<PlannedAction>> files = new ArrayList<>(byFile.values());
+        int batch = Math.max(1, config.sync().batchSize());
+        Future<Void> chain = Future.succeededFuture();
+        for (int from = 0; from < files.size(); from += batch) {
+            List<List<PlannedAction>> slice = files.subList(from, Math.min(files.size(), from + batch));
+            chain = chain.compose(v -> op.stopped()
+                    ? Future.failedFuture("repair " + op.record().id() + " was ended")
+                    : forEachLimited(slice, PARALLEL_FILES, actions -> executor.runFile(
+                                    actions, op.record().id())
+                            .map(outcome -> {
+                                tally.add(actions.get(0).fileId(), outcome);
+                                op.progress("processing_files", tally.files, totalFiles, tally.files);
+                                return null;
+                            })));
+        }
+        return chain;
+    }
+
+    /** Runs {@code work} on each item, at most {@code parallel} at once; fails with the first failure once all have ended. */
+    private static <T> Future<Void> forEachLimited(List<T> items, int parallel, Function<T, Future<Void>> work) {
+        Deque<T> queue = new ArrayDeque<>(items);
+        List<Future<Void>> lanes = new ArrayList<>();
+        for (int i = 0; i < Math.min(parallel, items.size()); i++) {
+            Promise<Void> lane = Promise.promise();
+            drain(queue, work, lane);
+            lanes.add(lane.future());
+        }
+        return Future.all(lanes).mapEmpty();
+    }
+
+    private static <T> void drain(Deque<T> queue, Function<T, Future<Void>> work, Promise<Void> lane) {
+        T next = queue.poll();
+        if (next == null) {
+            lane.complete();
+            return;
+        }
+        work.apply(next).onSuccess(v -> drain(queue, work, lane)).onFailure(lane::fail);
+    }
+
+    private Future<JsonObject> result(JsonObject body) {
+        String opId = body.getString("opId");
+        if (opId == null || opId.isBlank() || opId.length() > 64) {
+            throw new IllegalArgumentException("operation_id is malformed");
+        }
+        return stores.syncOperations().get(opId).compose(op -> {
+            if (op == null || !"repair".equals(op.kind())) {
+                return Future.failedFuture(
+                        new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 404, "no repair operation " + opId));
+            }
+            String tenant = optionalTenant(body);
+            if (tenant != null && !tenant.equals(op.tenantId())) {
+                return Future.failedFuture(
+                        new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 404, "no repair operation " + opId));
+            }
+            return stores.repairs().audits(opId, LISTED_ACTIONS).map(actions -> new JsonObject()
+                    .put("operation", op.toPublicJson())
+                    .put("result", op.result())
+                    .put(
+                            "actions",
+                            new JsonArray(actions.stream()
+                                    .map(RepairVerticle::auditJson)
+                                    .toList())));
+        });
+    }
+
+    private static JsonObject auditJson(JsonObject doc) {
+        JsonObject out = doc.copy();
+        out.remove("_id");
+        out.remove("opId");
+        out.put("at", String.valueOf(io.trisync.store.Dates.fromBson(doc.getValue("at"))));
+        return out;
+    }
+
+    private Future<JsonObject> listQuarantine(JsonObject body) {
+        String state = body.getString("state", io.trisync.store.RepairStore.QUARANTINED);
+        if (!Quarantine.isState(state)) {
+            throw new IllegalArgumentException("state must be moving, quarantined, restored or purged");
+        }
+        int limit = body.getInteger("limit", 100);
+        if (limit < 1 || limit > 1000) {
+            throw new IllegalArgumentException("limit must be between 1 and 1000");
+        }
+        return stores.repairs().quarantine(optionalTenant(body), state, limit).map(entries -> new JsonObject()
+                .put(
+                        "items",
+                        new JsonArray(
+                                entries.stream().map(Quarantine::toPublicJson).toList())));
+    }
+
+    private Future<JsonObject> purge(JsonObject body) {
+        int days = body.getInteger("olderThanDays", config.repair().quarantineRetentionDays());
+        if (days < 0) {
+            throw new IllegalArgumentException("older_than_days must be 0 or more");
+        }
+        return quarantine.purge(optionalTenant(body), Instant.now().minus(Duration.ofDays(days)));
+    }
+
+    private static String optionalTenant(JsonObject body) {
+        String tenant = body.getString("tenantId");
+        return tenant == null ? null : Ids.require("user_id", tenant);
+    }
+
+    private static Selection selection(JsonObject body) {
+        Set<IssueType> types = null;
+        JsonArray rawTypes = body.getJsonArray("issueTypes");
+        if (rawTypes != null) {
+            types = EnumSet.noneOf(IssueType.class);
+            for (Object t : rawTypes) {
+                try {
+                    types.add(IssueType.valueOf((String) t));
+                } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+                    throw new IllegalArgumentException("issue_types: unknown issue type " + t);
+                }
+            }
+        }
+        Set<String> files = null;
+        JsonArray rawFiles = body.getJsonArray("fileIds");
+        if (rawFiles != null) {
+            files = new HashSet<>();
+            for (Object f : rawFiles) {
+                if (!(f instanceof String s) || !Ids.valid(s)) {
+                    throw new IllegalArgumentException("file_ids: malformed file id " + f);
+                }
+                files.add(s);
+            }
+        }
+        return new Selection(types, files, false);
+    }
+
+    private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
+        consumers.add(Requests.consume(vertx.eventBus(), address, handler));
+    }
+}

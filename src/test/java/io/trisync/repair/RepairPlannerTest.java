@@ -1,0 +1,179 @@
+package io.trisync.repair;
+
+import static io.trisync.scan.IssueType.CHECKSUM_MISMATCH;
+import static io.trisync.scan.IssueType.DELETE_INCOMPLETE;
+import static io.trisync.scan.IssueType.EXTRA_CHUNKS;
+import static io.trisync.scan.IssueType.MISSING_BLOB;
+import static io.trisync.scan.IssueType.MISSING_CHUNKS;
+import static io.trisync.scan.IssueType.MISSING_VECTORS;
+import static io.trisync.scan.IssueType.ORPHAN_BLOB;
+import static io.trisync.scan.IssueType.ORPHAN_VECTORS;
+import static io.trisync.scan.IssueType.SIZE_MISMATCH;
+import static io.trisync.scan.IssueType.STALE_VECTORS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.repair.RepairPlanner.OpenIssue;
+import io.trisync.repair.RepairPlanner.Selection;
+import io.trisync.scan.IssueType;
+import io.vertx.core.json.JsonObject;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class RepairPlannerTest {
+
+    private static OpenIssue issue(String file, IssueType type) {
+        return issue(file, type, new JsonObject());
+    }
+
+    private static OpenIssue issue(String file, IssueType type, JsonObject details) {
+        return new OpenIssue("t", 3, file, file + ".txt", type, details);
+    }
+
+    /** The plan as "ACTION[ISSUE,ISSUE]" strings, in order. */
+    private static List<String> describe(List<PlannedAction> plan) {
+        return plan.stream().map(a -> a.fileId() + ":" + a.action() + a.fixes()).toList();
+    }
+
+    static Stream<Arguments> singleIssues() {
+        return Stream.of(
+                Arguments.of(MISSING_VECTORS, new JsonObject(), false, List.of("f:REEMBED[MISSING_VECTORS]")),
+                Arguments.of(MISSING_CHUNKS, new JsonObject(), false, List.of("f:REEMBED[MISSING_CHUNKS]")),
+                Arguments.of(STALE_VECTORS, new JsonObject(), false, List.of("f:REEMBED[STALE_VECTORS]")),
+                Arguments.of(EXTRA_CHUNKS, new JsonObject(), false, List.of("f:DELETE_EXTRA_POINTS[EXTRA_CHUNKS]")),
+                Arguments.of(ORPHAN_VECTORS, new JsonObject(), false, List.of("f:DELETE_POINTS[ORPHAN_VECTORS]")),
+                Arguments.of(ORPHAN_BLOB, new JsonObject(), false, List.of("f:QUARANTINE_BLOB[ORPHAN_BLOB]")),
+                Arguments.of(MISSING_BLOB, new JsonObject(), false, List.of("f:FLAG_FOR_PERSON[MISSING_BLOB]")),
+                Arguments.of(MISSING_BLOB, new JsonObject(), true, List.of("f:RESTORE_BLOB[MISSING_BLOB]")),
+                Arguments.of(SIZE_MISMATCH, new JsonObject(), false, List.of("f:VERIFY_CONTENT[SIZE_MISMATCH]")),
+                Arguments.of(
+                        CHECKSUM_MISMATCH, new JsonObject(), false, List.of("f:VERIFY_CONTENT[CHECKSUM_MISMATCH]")),
+                Arguments.of(
+                        DELETE_INCOMPLETE,
+                        new JsonObject().put("blob", true).put("points", 3),
+                        false,
+                        List.of("f:QUARANTINE_BLOB[DELETE_INCOMPLETE]", "f:DELETE_POINTS[DELETE_INCOMPLETE]")),
+                Arguments.of(
+                        DELETE_INCOMPLETE,
+                        new JsonObject().put("blob", false).put("points", 3),
+                        false,
+                        List.of("f:DELETE_POINTS[DELETE_INCOMPLETE]")),
+                Arguments.of(
+                        DELETE_INCOMPLETE,
+                        new JsonObject().put("blob", true).put("points", 0),
+                        false,
+                        List.of("f:QUARANTINE_BLOB[DELETE_INCOMPLETE]")));
+    }
+
+    @ParameterizedTest(name = "{0} (backup {2}) -> {3}")
+    @MethodSource("singleIssues")
+    @DisplayName("Each issue type maps to its action")
+    void eachIssueType(IssueType type, JsonObject details, boolean backup, List<String> expected) {
+        List<PlannedAction> plan = new RepairPlanner(backup).plan(List.of(issue("f", type, details)), Selection.ALL);
+        assertThat(describe(plan)).containsExactlyElementsOf(expected);
+        plan.forEach(a -> {
+            assertThat(a.tenantId()).isEqualTo("t");
+            assertThat(a.partition()).isEqualTo(3);
+            assertThat(a.fileName()).isEqualTo("f.txt");
+        });
+    }
+
+    @Test
+    @DisplayName("Every issue type has a planned action, with or without a backup")
+    void noIssueTypeIsLeftOut() {
+        for (boolean backup : new boolean[] {false, true}) {
+            for (IssueType type : IssueType.values()) {
+                assertThat(new RepairPlanner(backup).plan(List.of(issue("f", type)), Selection.ALL))
+                        .as(type + " backup=" + backup)
+                        .isNotEmpty();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("One re-embed fixes missing, stale and extra chunks of a file together")
+    void reembedMerges() {
+        List<PlannedAction> plan = new RepairPlanner(false)
+                .plan(
+                        List.of(issue("f", STALE_VECTORS), issue("f", MISSING_CHUNKS), issue("f", EXTRA_CHUNKS)),
+                        Selection.ALL);
+        assertThat(plan).hasSize(1);
+        assertThat(plan.get(0).action()).isEqualTo(RepairAction.REEMBED);
+        assertThat(plan.get(0).fixes()).containsExactlyInAnyOrder(STALE_VECTORS, MISSING_CHUNKS, EXTRA_CHUNKS);
+    }
+
+    @Test
+    @DisplayName("Content comes before vectors; lost content is not re-embedded; an orphan pair gets both actions")
+    void ordering() {
+        List<OpenIssue> issues = List.of(
+                issue("b", ORPHAN_VECTORS),
+                issue("b", ORPHAN_BLOB),
+                issue("a", MISSING_VECTORS),
+                issue("a", MISSING_BLOB),
+                issue("c", SIZE_MISMATCH),
+                issue("c", CHECKSUM_MISMATCH),
+                issue("c", STALE_VECTORS));
+        assertThat(describe(new RepairPlanner(false).plan(issues, Selection.ALL)))
+                .containsExactly(
+                        "a:FLAG_FOR_PERSON[MISSING_BLOB]",
+                        "b:QUARANTINE_BLOB[ORPHAN_BLOB]",
+                        "b:DELETE_POINTS[ORPHAN_VECTORS]",
+                        "c:VERIFY_CONTENT[SIZE_MISMATCH, CHECKSUM_MISMATCH]",
+                        "c:REEMBED[STALE_VECTORS]");
+        assertThat(describe(new RepairPlanner(true).plan(issues.subList(2, 4), Selection.ALL)))
+                .containsExactly("a:RESTORE_BLOB[MISSING_BLOB]", "a:REEMBED[MISSING_VECTORS]");
+    }
+
+    @Test
+    @DisplayName("Selections by issue type and file id; auto-repair keeps only the actions safe without a person")
+    void selections() {
+        List<OpenIssue> issues = List.of(
+                issue("a", MISSING_BLOB),
+                issue("b", ORPHAN_BLOB),
+                issue("c", MISSING_VECTORS),
+                issue("d", SIZE_MISMATCH),
+                issue("e", ORPHAN_VECTORS));
+        RepairPlanner planner = new RepairPlanner(false);
+        assertThat(describe(planner.plan(issues, new Selection(EnumSet.of(ORPHAN_BLOB, SIZE_MISMATCH), null, false))))
+                .containsExactly("b:QUARANTINE_BLOB[ORPHAN_BLOB]", "d:VERIFY_CONTENT[SIZE_MISMATCH]");
+        assertThat(describe(planner.plan(issues, new Selection(null, Set.of("c", "zz"), false))))
+                .containsExactly("c:REEMBED[MISSING_VECTORS]");
+        assertThat(describe(planner.plan(issues, new Selection(null, null, true))))
+                .containsExactly(
+                        "b:QUARANTINE_BLOB[ORPHAN_BLOB]",
+                        "c:REEMBED[MISSING_VECTORS]",
+                        "e:DELETE_POINTS[ORPHAN_VECTORS]");
+        assertThat(Arrays.stream(RepairAction.values()).filter(RepairAction::safe))
+                .containsExactlyInAnyOrder(
+                        RepairAction.REEMBED,
+                        RepairAction.DELETE_POINTS,
+                        RepairAction.DELETE_EXTRA_POINTS,
+                        RepairAction.QUARANTINE_BLOB);
+    }
+
+    @Test
+    @DisplayName("No action deletes a blob; the counts add up")
+    void noBlobDeletionAndCounts() {
+        List<OpenIssue> issues = Arrays.stream(IssueType.values())
+                .map(t -> issue("f-" + t, t, new JsonObject().put("blob", true).put("points", 2)))
+                .toList();
+        List<PlannedAction> plan = new RepairPlanner(true).plan(issues, Selection.ALL);
+        plan.stream().filter(a -> a.action().store().equals("s3")).forEach(a -> assertThat(a.action())
+                .isIn(RepairAction.QUARANTINE_BLOB, RepairAction.RESTORE_BLOB));
+        assertThat(plan).allMatch(a -> a.action().reversible());
+        JsonObject counts = RepairPlanner.counts(plan);
+        assertThat(counts.getInteger("actions")).isEqualTo(plan.size());
+        assertThat(counts.getInteger("files")).isEqualTo(IssueType.values().length);
+        assertThat(counts.getJsonObject("by_store").stream()
+                        .mapToInt(e -> (Integer) e.getValue())
+                        .sum())
+                .isEqualTo(plan.size());
+    }
+}
