@@ -34,6 +34,9 @@ public final class Requests {
             result = handler.apply(message.body() == null ? new JsonObject() : message.body());
         } catch (IllegalArgumentException | ClassCastException e) {
             result = Future.failedFuture(new IllegalArgumentException(e.getMessage(), e));
+        } catch (RuntimeException e) {
+            // A bug must still answer (500, logged below) rather than leave the caller to time out.
+            result = Future.failedFuture(e);
         }
         result.onSuccess(message::reply).onFailure(error -> {
             int code = error instanceof ReplyException r ? r.failureCode() : Failures.status(error);

@@ -113,7 +113,7 @@ public final class RepairVerticle extends VerticleBase {
     private Future<JsonObject> fix(JsonObject body) {
         String tenant = optionalTenant(body);
         Selection selection = selection(body);
-        boolean dryRun = body.getBoolean("dryRun", true);
+        boolean dryRun = !Boolean.FALSE.equals(body.getBoolean("dryRun"));
         Future<List<String>> tenants =
                 tenant == null ? stores.issues().tenants() : Future.succeededFuture(List.of(tenant));
         if (dryRun) {
@@ -352,11 +352,13 @@ public final class RepairVerticle extends VerticleBase {
     }
 
     private Future<JsonObject> listQuarantine(JsonObject body) {
-        String state = body.getString("state", io.trisync.store.RepairStore.QUARANTINED);
+        String state = body.getString("state");
+        state = state == null ? io.trisync.store.RepairStore.QUARANTINED : state;
         if (!Quarantine.isState(state)) {
             throw new IllegalArgumentException("state must be moving, quarantined, restored or purged");
         }
-        int limit = body.getInteger("limit", 100);
+        Integer requested = body.getInteger("limit");
+        int limit = requested == null ? 100 : requested;
         if (limit < 1 || limit > 1000) {
             throw new IllegalArgumentException("limit must be between 1 and 1000");
         }
@@ -368,7 +370,8 @@ public final class RepairVerticle extends VerticleBase {
     }
 
     private Future<JsonObject> purge(JsonObject body) {
-        int days = body.getInteger("olderThanDays", config.repair().quarantineRetentionDays());
+        Integer requested = body.getInteger("olderThanDays");
+        int days = requested == null ? config.repair().quarantineRetentionDays() : requested;
         if (days < 0) {
             throw new IllegalArgumentException("older_than_days must be 0 or more");
         }
