@@ -237,43 +237,48 @@ class OpsIT {
     }
 
     @Test
-    @DisplayName("POST /api/v1/sync reaches the kind's runner: 202 with the operation, then 409 with its progress")
+    @DisplayName(
+            "POST /api/v1/sync reaches the kind's runner: 202 with the operation; 409 with the running one's progress")
     void httpStartThroughARunner() {
-        String tenant = TestStack.unique("t");
-        OperationTracker tracker = tracker();
-        List<TrackedOperation> started = new java.util.ArrayList<>();
-        var runner = io.trisync.bus.Requests.consume(
-                node.vertx().eventBus(),
-                OpsAddresses.start("repair"),
-                body -> tracker.start(body.getString("tenantId"), "repair", 4).map(op -> {
-                    started.add(op);
-                    return op.record().toPublicJson();
-                }));
-        runner.completion().await();
+        String idle = TestStack.unique("t");
+        var first = http.post(
+                "/api/v1/sync",
+                "application/json",
+                Buffer.buffer(new JsonObject()
+                        .put("tenant_id", idle)
+                        .put("kind", "repair")
+                        .encode()));
+        assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(202);
+        assertThat(first.bodyAsJsonObject().getString("status")).isEqualTo("running");
+        assertThat(first.bodyAsJsonObject().getString("tenant_id")).isEqualTo(idle);
+        assertThat(first.bodyAsJsonObject().getString("kind")).isEqualTo("repair");
+
+        String busy = TestStack.unique("t");
+        TrackedOperation running = tracker().start(busy, "scan", 4).await();
         try {
-            String body = "{\"tenant_id\":\"" + tenant + "\",\"kind\":\"repair\"}";
-            var first = http.post("/api/v1/sync", "application/json", Buffer.buffer(body));
-            assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(202);
-            assertThat(first.bodyAsJsonObject().getString("status")).isEqualTo("running");
-            assertThat(first.bodyAsJsonObject().getString("tenant_id")).isEqualTo(tenant);
-            var second = http.post("/api/v1/sync", "application/json", Buffer.buffer(body));
+            var second = http.post(
+                    "/api/v1/sync",
+                    "application/json",
+                    Buffer.buffer(new JsonObject()
+                            .put("tenant_id", busy)
+                            .put("kind", "repair")
+                            .encode()));
             assertThat(second.statusCode()).isEqualTo(409);
             JsonObject conflict = second.bodyAsJsonObject();
             assertThat(conflict.getBoolean("conflict")).isTrue();
             assertThat(conflict.getJsonObject("latest_sync").getString("id"))
-                    .isEqualTo(first.bodyAsJsonObject().getString("id"));
+                    .isEqualTo(running.record().id());
             assertThat(conflict.getJsonObject("latest_sync")
                             .getJsonObject("progress")
                             .getString("stage"))
                     .isEqualTo("initializing");
         } finally {
-            runner.unregister().await();
-            started.forEach(op -> op.complete(new JsonObject()).await());
+            running.complete(new JsonObject()).await();
         }
     }
 
     @Test
-    @DisplayName("Bad requests: unknown kind, malformed tenant, bad status filter are 400; no runner is 503")
+    @DisplayName("Bad requests: unknown kind, malformed tenant, bad status filter are 400")
     void badRequests() {
         assertThat(http.post("/api/v1/sync", "application/json", Buffer.buffer("{\"tenant_id\":\"a\",\"kind\":\"x\"}"))
                         .statusCode())
@@ -294,9 +299,5 @@ class OpsIT {
         assertThat(http.post("/api/v1/sync/nope/cancel", "application/json", Buffer.buffer(""))
                         .statusCode())
                 .isEqualTo(404);
-        var noRunner = http.post(
-                "/api/v1/sync", "application/json", Buffer.buffer("{\"tenant_id\":\"a\",\"kind\":\"repair\"}"));
-        assertThat(noRunner.statusCode()).isEqualTo(503);
-        assertThat(noRunner.bodyAsJsonObject().getString("message")).contains("no node runs repair");
     }
 }

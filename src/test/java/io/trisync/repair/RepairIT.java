@@ -405,6 +405,46 @@ class RepairIT {
     }
 
     @Test
+    @DisplayName("Auto-repair takes only the actions safe without a person: re-embed and quarantine, not a flag")
+    void autoRepairIsSafeOnly() {
+        Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "" + P)), false)
+                .await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Stores s = node.stores();
+            String tenant = TestStack.unique("auto");
+            List<FileRecord> f = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                String id = http.upload(tenant, "a" + i + ".txt", "text/plain", utf8(Fixtures.prose(120) + i), null)
+                        .bodyAsJsonObject()
+                        .getString("id");
+                f.add(s.metadata().get(id).await());
+            }
+            s.blobs().delete(key(f.get(0))).await();
+            s.vectors().deleteFile(tenant, f.get(1).id()).await();
+            s.metadata().remove(f.get(2).id()).await();
+            assertThat(analyze(http, tenant).getJsonArray("issues")).hasSize(4);
+
+            String opId = node.vertx()
+                    .eventBus()
+                    .<JsonObject>request(RepairAddresses.AUTO, new JsonObject().put("tenantId", tenant))
+                    .await()
+                    .body()
+                    .getString("operation_id");
+            JsonObject result = awaitFix(http, opId);
+            Set<String> taken = new TreeSet<>();
+            result.getJsonArray("actions").forEach(a -> taken.add(((JsonObject) a).getString("action")));
+            assertThat(taken).containsExactly("DELETE_POINTS", "QUARANTINE_BLOB", "REEMBED");
+            assertThat(issues(analyze(http, tenant)))
+                    .containsExactly("MISSING_BLOB:" + f.get(0).id());
+            assertThat(s.metadata().get(f.get(0).id()).await().sync().getJsonObject("attention"))
+                    .as("not flagged by auto-repair")
+                    .isNull();
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
     @DisplayName("Bad input is a 400 naming the field; a fix while the tenant has an operation running is a 409")
     void badInput() {
         Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "" + P)), false)
