@@ -99,7 +99,8 @@ final class DeleteFlow {
                 file.embedding(),
                 file.createdAt(),
                 now,
-                file.sync());
+                file.sync(),
+                file.blobEtag());
         Future<IngestOperation> at = Future.succeededFuture(op);
         if (op.step() == Step.BEGUN) {
             at = at.compose(o -> steps.take(

@@ -113,20 +113,20 @@ final class UploadFlow {
                 .run(() -> steps.stores.blobs().read(op.blobKey()))
                 .compose(content -> verify(op, content.info())
                         .compose(v -> steps.mark(op, Step.BLOB_WRITTEN))
-                        .compose(at -> index(at, content.bytes())))
+                        .compose(at -> index(at, content.bytes(), content.info().etag())))
                 .onFailure(error -> undo(op).onFailure(ignored -> {}));
     }
 
-    private Future<FileRecord> index(IngestOperation op, Buffer bytes) {
+    private Future<FileRecord> index(IngestOperation op, Buffer bytes, String etag) {
         return steps.embeddingPool
                 .executeBlocking(() -> steps.indexer.index(
                         bytes.getBytes(),
                         new ContentIndexer.Target(
                                 op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name())))
-                .compose(points -> writeAll(op, points));
+                .compose(points -> writeAll(op, points, etag));
     }
 
-    private Future<FileRecord> writeAll(IngestOperation op, List<ChunkPoint> points) {
+    private Future<FileRecord> writeAll(IngestOperation op, List<ChunkPoint> points, String etag) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         FileRecord record = new FileRecord(
                 op.fileId(),
@@ -142,7 +142,8 @@ final class UploadFlow {
                         steps.indexer.modelName(), steps.indexer.dimension(), points.size(), op.sha256()),
                 now,
                 now,
-                null);
+                null,
+                etag);
         return steps.take(
                         op, Step.METADATA_WRITTEN, () -> steps.stores.metadata().upsert(record))
                 .compose(at -> steps.take(at, Step.VECTORS_WRITTEN, () -> upsertInBatches(points)))

@@ -1,5 +1,6 @@
 package io.trisync.scan;
 
+import io.trisync.store.BlobInfo;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Page;
@@ -10,14 +11,17 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
  * Reads what each store holds for one (tenant, partition), page by page through the adapters:
- * metadata by keyset pages, S3 by the partition's prefix (with each object's sha256 metadata, or in
- * a deep scan the sha256 of its bytes), Qdrant by a tenant-and-partition scroll without vectors.
+ * metadata by keyset pages, S3 by the partition's prefix (an object's sha256 metadata is read only
+ * when its ETag differs from the one recorded at ingest; a deep scan hashes every object's bytes),
+ * Qdrant by a tenant-and-partition scroll without vectors.
  * Memory is bounded by one partition.
  */
 final class PartitionReader {
@@ -33,18 +37,64 @@ final class PartitionReader {
     }
 
     Future<Listings.Partition> read(String tenant, int partition, boolean deep) {
-        Future<List<Listings.Meta>> metas = all(
-                after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize),
-                PartitionReader::meta);
-        Future<List<Listings.Blob>> blobs = all(
-                        token -> stores.blobs().list(StoreKeys.blobPrefix(tenant, partition), token, pageSize, !deep),
-                        info -> new Listings.Blob(fileIdOf(info.key()), info.size(), info.sha256()))
-                .compose(list -> deep ? rehash(tenant, partition, list) : Future.succeededFuture(list));
+        Map<String, String> etags = new HashMap<>();
+        Future<List<Listings.Meta>> metas =
+                all(after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> {
+                    if (r.status() == FileRecord.Status.ACTIVE) {
+                        etags.put(r.id(), r.blobEtag() == null ? "" : r.blobEtag());
+                    }
+                    return meta(r);
+                });
+        Future<List<BlobInfo>> listed = all(
+                token -> stores.blobs().list(StoreKeys.blobPrefix(tenant, partition), token, pageSize, false),
+                info -> info);
         Future<List<Listings.Point>> points = all(
                 offset -> stores.vectors().scroll(tenant, partition, offset, pageSize),
                 p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()));
+        Future<List<Listings.Blob>> blobs = Future.all(metas, listed)
+                .compose(v -> deep ? rehash(listed.result()) : checksums(listed.result(), etags));
         return Future.all(metas, blobs, points)
                 .map(v -> new Listings.Partition(metas.result(), blobs.result(), points.result()));
+    }
+
+    /**
+     * The sha256 metadata of the objects whose content may have changed since it was written: those
+     * of an active record whose ETag differs from (or was never recorded with) the listing's. An
+     * object with the recorded ETag has the content ingest verified; an orphan needs no checksum.
+     * So a full scan of an unchanged tenant reads listings only.
+     */
+    private Future<List<Listings.Blob>> checksums(List<BlobInfo> objects, Map<String, String> etags) {
+        List<Listings.Blob> out = new ArrayList<>(objects.size());
+        List<Future<Void>> heads = new ArrayList<>();
+        for (BlobInfo info : objects) {
+            String fileId = fileIdOf(info.key());
+            String recorded = etags.get(fileId);
+            if (recorded != null && !sameEtag(recorded, info.etag())) {
+                int index = out.size();
+                out.add(null);
+                heads.add(stores.blobs()
+                        .head(info.key())
+                        .map(h -> out.set(index, new Listings.Blob(fileId, h.size(), h.sha256())))
+                        .recover(e -> e instanceof io.trisync.store.StoreException.NotFound
+                                ? Future.succeededFuture()
+                                : Future.failedFuture(e))
+                        .mapEmpty());
+            } else {
+                out.add(new Listings.Blob(fileId, info.size(), null));
+            }
+        }
+        return Future.all(heads)
+                .map(v -> out.stream().filter(java.util.Objects::nonNull).toList());
+    }
+
+    static boolean sameEtag(String a, String b) {
+        return a != null && b != null && !a.isEmpty() && unquote(a).equals(unquote(b));
+    }
+
+    private static String unquote(String etag) {
+        return etag.startsWith("\"") && etag.endsWith("\"") && etag.length() >= 2
+                ? etag.substring(1, etag.length() - 1)
+                : etag;
     }
 
     static Listings.Meta meta(FileRecord r) {
@@ -71,15 +121,15 @@ final class PartitionReader {
         return key.substring(key.lastIndexOf('/') + 1);
     }
 
-    /** Deep scan: replaces each blob's recorded sha256 by the sha256 of its bytes, one object at a time. */
-    private Future<List<Listings.Blob>> rehash(String tenant, int partition, List<Listings.Blob> blobs) {
+    /** Deep scan: the sha256 of each object's bytes, one object at a time (a throttle on S3 and memory). */
+    private Future<List<Listings.Blob>> rehash(List<BlobInfo> objects) {
         Future<List<Listings.Blob>> chain = Future.succeededFuture(new ArrayList<>());
-        for (Listings.Blob b : blobs) {
+        for (BlobInfo b : objects) {
             chain = chain.compose(done -> stores.blobs()
-                    .getBytes(StoreKeys.blobKey(tenant, partition, b.fileId()))
+                    .getBytes(b.key())
                     .compose(bytes -> vertx.executeBlocking(() -> sha256(bytes.getBytes()), false))
                     .map(sha -> {
-                        done.add(new Listings.Blob(b.fileId(), b.size(), sha));
+                        done.add(new Listings.Blob(fileIdOf(b.key()), b.size(), sha));
                         return done;
                     }));
         }

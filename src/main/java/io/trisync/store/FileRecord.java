@@ -6,7 +6,9 @@ import java.util.Objects;
 
 /**
  * One file's metadata document in MongoDB {@code files} (DESIGN.md §1). {@code sync} is the last
- * scan verdict, or null before the first scan.
+ * scan verdict, or null before the first scan. {@code blobEtag} is the ETag S3 gave the blob when it
+ * was written (null when unknown): a scan compares it with the listing's ETag, so it reads an
+ * object's metadata only when its content may have changed.
  */
 public record FileRecord(
         String id,
@@ -21,7 +23,8 @@ public record FileRecord(
         Embedding embedding,
         Instant createdAt,
         Instant updatedAt,
-        JsonObject sync) {
+        JsonObject sync,
+        String blobEtag) {
 
     /** Lifecycle of a file's metadata. */
     public enum Status {
@@ -69,6 +72,38 @@ public record FileRecord(
         }
     }
 
+    /** A record whose blob's ETag is not known (scans then read the blob's sha256 metadata instead). */
+    public FileRecord(
+            String id,
+            String tenantId,
+            String name,
+            String contentType,
+            long size,
+            String sha256,
+            Status status,
+            long version,
+            int partition,
+            Embedding embedding,
+            Instant createdAt,
+            Instant updatedAt,
+            JsonObject sync) {
+        this(
+                id,
+                tenantId,
+                name,
+                contentType,
+                size,
+                sha256,
+                status,
+                version,
+                partition,
+                embedding,
+                createdAt,
+                updatedAt,
+                sync,
+                null);
+    }
+
     public FileRecord {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(tenantId, "tenantId");
@@ -95,6 +130,9 @@ public record FileRecord(
         if (sync != null) {
             doc.put("sync", sync);
         }
+        if (blobEtag != null) {
+            doc.put("blobEtag", blobEtag);
+        }
         return doc;
     }
 
@@ -113,6 +151,7 @@ public record FileRecord(
                 Embedding.fromJson(doc.getJsonObject("embedding")),
                 Dates.fromBson(doc.getValue("createdAt")),
                 Dates.fromBson(doc.getValue("updatedAt")),
-                doc.getJsonObject("sync"));
+                doc.getJsonObject("sync"),
+                doc.getString("blobEtag"));
     }
 }

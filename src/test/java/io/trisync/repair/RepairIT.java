@@ -90,14 +90,8 @@ class RepairIT {
                     .putBytes(
                             key(f.get(7)), Buffer.buffer(other), "text/plain", Map.of("sha256", Fixtures.sha256(other)))
                     .await();
-            // f8: only the object's sha256 metadata is wrong.
-            s.blobs()
-                    .putBytes(
-                            key(f.get(8)),
-                            Buffer.buffer(original.get(f.get(8).id())),
-                            "text/plain",
-                            Map.of("sha256", "0".repeat(64)))
-                    .await();
+            // f8: the record's sha256 was corrupted; the content is the upload's (a known version).
+            s.metadata().upsert(withSha(f.get(8), "0".repeat(64))).await();
             // f9: the record is gone (orphan blob and orphan points). f10: deleted, but blob and points remain.
             s.metadata().remove(f.get(9).id()).await();
             s.metadata()
@@ -124,6 +118,7 @@ class RepairIT {
                     "SIZE_MISMATCH:" + f.get(6).id(),
                     "CHECKSUM_MISMATCH:" + f.get(7).id(),
                     "CHECKSUM_MISMATCH:" + f.get(8).id(),
+                    "STALE_VECTORS:" + f.get(8).id(),
                     "ORPHAN_BLOB:" + f.get(9).id(),
                     "ORPHAN_VECTORS:" + f.get(9).id(),
                     "DELETE_INCOMPLETE:" + f.get(10).id(),
@@ -156,28 +151,29 @@ class RepairIT {
                             "VERIFY_CONTENT:" + f.get(6).id(),
                             "VERIFY_CONTENT:" + f.get(7).id(),
                             "VERIFY_CONTENT:" + f.get(8).id(),
+                            "REEMBED:" + f.get(8).id(),
                             "QUARANTINE_BLOB:" + f.get(9).id(),
                             "DELETE_POINTS:" + f.get(9).id(),
                             "QUARANTINE_BLOB:" + f.get(10).id(),
                             "DELETE_POINTS:" + f.get(10).id(),
                             "QUARANTINE_BLOB:orphan-object",
                             "DELETE_POINTS:ghost-file");
-            assertThat(plan.getJsonObject("counts").getInteger("actions")).isEqualTo(15);
+            assertThat(plan.getJsonObject("counts").getInteger("actions")).isEqualTo(16);
             assertThat(snapshot(s, tenant)).as("a dry run touches no store").isEqualTo(before);
 
             // The fix.
             JsonObject result = fixAndWait(http, tenant);
             assertThat(result.getJsonObject("operation").getString("status")).isEqualTo("completed");
             JsonObject totals = result.getJsonObject("result");
-            assertThat(totals.getLong("attempted")).isEqualTo(15);
+            assertThat(totals.getLong("attempted")).isEqualTo(16);
             assertThat(totals.getLong("left_to_person")).isEqualTo(2);
             assertThat(totals.getLong("failed")).as(totals.encodePrettily()).isZero();
-            assertThat(totals.getLong("successful")).isEqualTo(13);
+            assertThat(totals.getLong("successful")).isEqualTo(14);
             JsonArray audit = result.getJsonArray("actions");
-            assertThat(audit).hasSize(15);
+            assertThat(audit).hasSize(16);
             audit.forEach(a -> {
                 JsonObject entry = (JsonObject) a;
-                assertThat(entry.getString("status")).isIn("done", "left_to_person");
+                assertThat(entry.getString("status")).isIn("done", "left_to_person", "already_resolved");
                 assertThat(entry.getJsonObject("before")).isNotNull();
                 assertThat(entry.getString("at")).isNotBlank();
                 assertThat(entry.getString("undo")).isNotBlank();
@@ -205,14 +201,15 @@ class RepairIT {
                     .isEqualTo(original.get(f.get(0).id()));
             assertThat(s.metadata().get(f.get(6).id()).await().size())
                     .isEqualTo(f.get(6).size());
-            assertThat(s.blobs().head(key(f.get(8))).await().sha256())
+            assertThat(s.metadata().get(f.get(8).id()).await().sha256())
+                    .as("the record's sha256 restored from the upload")
                     .isEqualTo(f.get(8).sha256());
             assertThat(s.vectors().count(tenant, f.get(2).id()).await())
                     .isEqualTo(f.get(2).embedding().chunks());
             assertThat(s.blobs().getBytes(key(f.get(7))).await().getBytes())
                     .as("content left for a person")
                     .isEqualTo(other);
-            assertThat(events(s, tenant, "sync.issue_resolved")).isEqualTo(12);
+            assertThat(events(s, tenant, "sync.issue_resolved")).isEqualTo(13);
             assertThat(events(s, tenant, "sync.issue_failed")).isEqualTo(2);
 
             // Nothing was deleted: every removed object is in quarantine and restores byte for byte.
@@ -582,6 +579,24 @@ class RepairIT {
         return ChunkPoint.of(f.tenantId(), f.id(), chunk, f.partition(), sha, model, vector());
     }
 
+    private static FileRecord withSha(FileRecord r, String sha256) {
+        return new FileRecord(
+                r.id(),
+                r.tenantId(),
+                r.name(),
+                r.contentType(),
+                r.size(),
+                sha256,
+                r.status(),
+                r.version(),
+                r.partition(),
+                r.embedding(),
+                r.createdAt(),
+                r.updatedAt(),
+                r.sync());
+    }
+
+    /** A copy with another size and status; like a record written by hand, it carries no blob ETag. */
     private static FileRecord with(FileRecord r, long size, FileRecord.Status status) {
         return new FileRecord(
                 r.id(),
