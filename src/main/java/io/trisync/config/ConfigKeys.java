@@ -106,6 +106,11 @@ public final class ConfigKeys {
                     POSITIVE_INT,
                     "seconds between stuck-operation sweeps"),
             new ConfigKey(
+                    "SYNC_SCAN_PARALLELISM",
+                    "sync.scanParallelism",
+                    POSITIVE_INT,
+                    "partitions of one scan in flight at once (spread over the cluster's nodes)"),
+            new ConfigKey(
                     "SYNC_AUTO_REPAIR",
                     "repair.autoRepair",
                     BOOLEAN,

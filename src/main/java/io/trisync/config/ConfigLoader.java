@@ -125,7 +125,8 @@ public final class ConfigLoader {
                 integer(j, "SYNC_MIN_TIMEOUT_SECONDS"),
                 integer(j, "SYNC_MAX_TIMEOUT_SECONDS"),
                 integer(j, "SYNC_HEARTBEAT_INTERVAL_SECONDS"),
-                integer(j, "SYNC_CLEANUP_INTERVAL_SECONDS"));
+                integer(j, "SYNC_CLEANUP_INTERVAL_SECONDS"),
+                integer(j, "SYNC_SCAN_PARALLELISM"));
         if (sync.minTimeoutSeconds() > sync.maxTimeoutSeconds()) {
             throw new ConfigException(
                     "SYNC_MIN_TIMEOUT_SECONDS",

@@ -66,7 +66,8 @@ public record TrisyncConfig(
             int minTimeoutSeconds,
             int maxTimeoutSeconds,
             int heartbeatIntervalSeconds,
-            int cleanupIntervalSeconds) {}
+            int cleanupIntervalSeconds,
+            int scanParallelism) {}
 
     /**
      * Repairs: whether periodic scans apply the repairs that need no person, how long quarantined

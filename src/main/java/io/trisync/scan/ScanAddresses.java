@@ -21,5 +21,13 @@ public final class ScanAddresses {
      */
     public static final String CONSISTENCY_CHECK = "trisync.scan.consistency-check";
 
+    /**
+     * One partition of a running scan: {@code {tenantId, partition, mode, opId}}; the receiver reads the
+     * three stores for it, reconciles, keeps the results and replies with the partition's summary
+     * ({@link ScanReport.Part}). Scans send their partitions here, several at once, so the cluster's
+     * round-robin spreads one scan's partitions across every node running a scan verticle.
+     */
+    public static final String PARTITION = "trisync.scan.partition";
+
     private ScanAddresses() {}
 }

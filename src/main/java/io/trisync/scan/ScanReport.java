@@ -26,6 +26,7 @@ public final class ScanReport {
     private long inS3;
     private long inQdrant;
     private long issueCount;
+    private final Map<String, Long> scannedBy = new java.util.TreeMap<>();
 
     public ScanReport(String scope, String mode) {
         this.scope = scope;
@@ -45,6 +46,55 @@ public final class ScanReport {
             if (issues.size() < LISTED_ISSUES) {
                 issues.add(issue.toJson());
             }
+        }
+    }
+
+    /** Adds a partition summarised where it was scanned (possibly on another node). */
+    public void add(JsonObject part) {
+        total += part.getLong("total");
+        part.getJsonObject("verdicts")
+                .forEach(e ->
+                        verdicts.merge(Verdict.valueOf(e.getKey()), ((Number) e.getValue()).longValue(), Long::sum));
+        inMongo += part.getLong("mongodb");
+        inS3 += part.getLong("s3");
+        inQdrant += part.getLong("qdrant");
+        part.getJsonObject("issuesByType")
+                .forEach(e -> issuesByType.merge(
+                        IssueType.valueOf(e.getKey()), ((Number) e.getValue()).longValue(), Long::sum));
+        issueCount += part.getLong("issueCount");
+        if (part.getString("node") != null) {
+            scannedBy.merge(part.getString("node"), 1L, Long::sum);
+        }
+        for (Object issue : part.getJsonArray("issues")) {
+            if (issues.size() < LISTED_ISSUES) {
+                issues.add(issue);
+            }
+        }
+    }
+
+    /**
+     * A partition's summary as it travels back to the scan's coordinator: counts, and its issues up to
+     * {@link #LISTED_ISSUES} (a report never lists more).
+     */
+    public static final class Part {
+        private Part() {}
+
+        public static JsonObject of(java.util.List<FileReport> files) {
+            ScanReport one = new ScanReport("partition", "");
+            files.forEach(one::add);
+            JsonObject v = new JsonObject();
+            one.verdicts.forEach((k, n) -> v.put(k.name(), n));
+            JsonObject t = new JsonObject();
+            one.issuesByType.forEach((k, n) -> t.put(k.name(), n));
+            return new JsonObject()
+                    .put("total", one.total)
+                    .put("verdicts", v)
+                    .put("mongodb", one.inMongo)
+                    .put("s3", one.inS3)
+                    .put("qdrant", one.inQdrant)
+                    .put("issuesByType", t)
+                    .put("issueCount", one.issueCount)
+                    .put("issues", one.issues);
         }
     }
 
@@ -77,6 +127,7 @@ public final class ScanReport {
                                                 .put("qdrant", inQdrant))
                                 .put("issues_by_type", byType))
                 .put("issues", issues)
-                .put("issues_truncated", issueCount > issues.size());
+                .put("issues_truncated", issueCount > issues.size())
+                .put("scanned_by", new JsonObject(new java.util.LinkedHashMap<>(scannedBy)));
     }
 }

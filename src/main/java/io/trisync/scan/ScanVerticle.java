@@ -66,6 +66,7 @@ public final class ScanVerticle extends VerticleBase {
         consume(ScanAddresses.START, body -> begin(Ids.require("tenant_id", body.getString("tenantId")), "full")
                 .map(run -> run.op().record().toPublicJson()));
         consume(ScanAddresses.ANALYZE, this::analyze);
+        consume(ScanAddresses.PARTITION, this::partition);
         TenantStatus status = new TenantStatus(stores);
         consume(ScanAddresses.TENANT_STATUS, status::of);
         consume(ScanAddresses.CONSISTENCY_CHECK, body -> consistencyCheck(body.getBoolean("onlyDue", false)));
@@ -185,28 +186,72 @@ public final class ScanVerticle extends VerticleBase {
                 .map(op -> new Run(op, scan(op, tenant, mode, report)));
     }
 
+    /**
+     * Sends the tenant's partitions to {@link ScanAddresses#PARTITION}, {@code SYNC_SCAN_PARALLELISM}
+     * at a time (any node may take each), adds each summary to the report and notes progress; stops
+     * sending when the operation is ended elsewhere. A partition that fails fails the scan.
+     */
     private Future<Void> scan(TrackedOperation op, String tenant, String mode, ScanReport report) {
         int partitions = config.sync().partitions();
-        Future<Void> chain = Future.succeededFuture();
-        for (int p = 0; p < partitions; p++) {
-            int partition = p;
-            chain = chain.compose(v -> {
-                if (op.stopped()) {
-                    return Future.failedFuture("scan " + op.record().id() + " was ended before partition " + partition);
-                }
-                op.progress("detecting_changes", partition, partitions, partition);
-                return reader.read(tenant, partition, "deep".equals(mode)).compose(listings -> {
-                    List<FileReport> files = reconciler.reconcile(listings);
-                    files.forEach(report::add);
-                    return keeper.keep(tenant, partition, files, op.record().id());
-                });
-            });
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        List<Future<Void>> lanes = new ArrayList<>();
+        for (int i = 0; i < Math.min(config.sync().scanParallelism(), partitions); i++) {
+            lanes.add(lane(op, tenant, mode, report, next, done));
         }
-        return chain.compose(v -> op.complete(new JsonObject().put("issues", report.issueCount())))
+        return Future.all(lanes)
+                .compose(v -> op.complete(new JsonObject().put("issues", report.issueCount())))
                 .recover(error -> op.stopped()
                         ? Future.failedFuture(error)
                         : op.fail("scan stopped at a store failure: " + error.getMessage())
                                 .transform(ignored -> Future.failedFuture(error)));
+    }
+
+    private Future<Void> lane(
+            TrackedOperation op,
+            String tenant,
+            String mode,
+            ScanReport report,
+            java.util.concurrent.atomic.AtomicInteger next,
+            java.util.concurrent.atomic.AtomicInteger done) {
+        int partitions = config.sync().partitions();
+        int partition = next.getAndIncrement();
+        if (partition >= partitions) {
+            return Future.succeededFuture();
+        }
+        if (op.stopped()) {
+            return Future.failedFuture("scan " + op.record().id() + " was ended before partition " + partition);
+        }
+        JsonObject request = new JsonObject()
+                .put("tenantId", tenant)
+                .put("partition", partition)
+                .put("mode", mode)
+                .put("opId", op.record().id());
+        return vertx.eventBus()
+                .<JsonObject>request(
+                        ScanAddresses.PARTITION,
+                        request,
+                        new io.vertx.core.eventbus.DeliveryOptions()
+                                .setSendTimeout(config.sync().maxTimeoutSeconds() * 1000L))
+                .compose(reply -> {
+                    report.add(reply.body());
+                    int finished = done.incrementAndGet();
+                    op.progress("detecting_changes", finished, partitions, finished);
+                    return lane(op, tenant, mode, report, next, done);
+                });
+    }
+
+    /** Scans one partition here: read, reconcile, keep; replies with its summary. */
+    private Future<JsonObject> partition(JsonObject body) {
+        String tenant = Ids.require("tenant_id", body.getString("tenantId"));
+        int partition = body.getInteger("partition");
+        String opId = body.getString("opId");
+        return reader.read(tenant, partition, "deep".equals(body.getString("mode")))
+                .compose(listings -> {
+                    List<FileReport> files = reconciler.reconcile(listings);
+                    return keeper.keep(tenant, partition, files, opId)
+                            .map(v -> ScanReport.Part.of(files).put("node", config.nodeId()));
+                });
     }
 
     private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {

@@ -67,6 +67,68 @@ class ClusterIT {
         }
     }
 
+    @Test
+    @DisplayName("One scan's partitions are spread over both clustered nodes, and the report is whole")
+    void scanPartitionsSpreadOverNodes() {
+        TrisyncConfig first = TestStack.config(Map.of("NODE_ID", "scan-a", "SYNC_PARTITIONS", "16"));
+        Node a = Node.start(first, true).await();
+        Node b = null;
+        try {
+            TrisyncConfig stores = a.config();
+            b = Node.start(
+                            TestStack.config(Map.of(
+                                    "NODE_ID", "scan-b",
+                                    "SYNC_PARTITIONS", "16",
+                                    "CLUSTER_NAME", first.clusterName(),
+                                    "MONGO_URI", stores.mongo().uri(),
+                                    "S3_ENDPOINT", stores.s3().endpoint(),
+                                    "QDRANT_HOST", stores.qdrant().host(),
+                                    "QDRANT_PORT",
+                                            String.valueOf(stores.qdrant().port()))),
+                            true)
+                    .await();
+            String tenant = TestStack.unique("spread");
+            for (int i = 0; i < 40; i++) {
+                String id = "orphan-" + i;
+                a.stores()
+                        .blobs()
+                        .putBytes(
+                                io.trisync.store.StoreKeys.blobKey(
+                                        tenant, io.trisync.store.StoreKeys.partition(id, 16), id),
+                                io.vertx.core.buffer.Buffer.buffer("x"),
+                                "text/plain",
+                                Map.of())
+                        .await();
+            }
+            JsonObject report = null;
+            long deadline = System.currentTimeMillis() + 30_000;
+            do {
+                report = a.vertx()
+                        .eventBus()
+                        .<JsonObject>request(
+                                io.trisync.scan.ScanAddresses.ANALYZE,
+                                new JsonObject().put("tenantId", tenant).put("mode", "full"))
+                        .await()
+                        .body();
+            } while (report.getJsonObject("scanned_by").size() < 2 && System.currentTimeMillis() < deadline);
+            assertThat(report.getJsonObject("scanned_by").fieldNames()).containsExactlyInAnyOrder("scan-a", "scan-b");
+            assertThat(report.getJsonObject("scanned_by").stream()
+                            .mapToLong(e -> ((Number) e.getValue()).longValue())
+                            .sum())
+                    .isEqualTo(16);
+            assertThat(report.getJsonObject("summary").getLong("total_files")).isEqualTo(40);
+            assertThat(report.getJsonObject("summary")
+                            .getJsonObject("issues_by_type")
+                            .getLong("ORPHAN_BLOB"))
+                    .isEqualTo(40);
+        } finally {
+            if (b != null) {
+                b.stop().await();
+            }
+            a.stop().await();
+        }
+    }
+
     /** Subscriptions propagate through the cluster asynchronously; retry until the address answers. */
     private static void awaitRegistration(Node from, String address) {
         long deadline = System.currentTimeMillis() + 20_000;
