@@ -9,7 +9,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 /**
- * {@code POST /api/sync/analyze {"user_id"?, "mode"?: "full" | "deep", "wait"?: true}}: the
+ * {@code POST /api/sync/analyze {"user_id"?, "mode"?: "full" | "deep" | "quick", "sample_size"?, "wait"?: true}}: the
  * consistency report of a tenant (or all tenants), or with {@code "wait": false} 202 and the ids of
  * the scan operations started.
  */
@@ -59,11 +59,21 @@ public final class ScanApi {
                 .put("tenantId", body.getValue("user_id"))
                 .put("mode", body.getValue("mode", "full"))
                 .put("wait", wait);
+        Object sample = body.getValue("sample_size");
+        if (sample != null && !(sample instanceof Integer)) {
+            throw new IllegalArgumentException("sample_size must be a whole number");
+        }
+        request.put("sampleSize", sample);
+        Object seed = body.getValue("seed");
+        if (seed != null && !(seed instanceof Number n && n.doubleValue() == n.longValue())) {
+            throw new IllegalArgumentException("seed must be a whole number");
+        }
+        request.put("seed", seed == null ? null : ((Number) seed).longValue());
         if (request.getValue("tenantId") != null && !(request.getValue("tenantId") instanceof String)) {
             throw new IllegalArgumentException("user_id must be a string");
         }
         if (!(request.getValue("mode") instanceof String)) {
-            throw new IllegalArgumentException("mode must be \"full\" or \"deep\"");
+            throw new IllegalArgumentException("mode must be \"full\", \"deep\" or \"quick\"");
         }
         bus.request(ScanAddresses.ANALYZE, request, scanTimeoutMs)
                 .onSuccess(report -> FilesApi.json(ctx, (Boolean) wait ? 200 : 202, report))

@@ -57,6 +57,60 @@ final class PartitionReader {
                 .map(v -> new Listings.Partition(metas.result(), blobs.result(), points.result()));
     }
 
+    /** A quick check's view of a partition: the sampled files in full, everything else only for orphans. */
+    record Quick(Listings.Partition listings, java.util.Set<String> sampled) {}
+
+    /**
+     * A quick check of one partition: every listing is read (orphans and leftovers of deleted files
+     * need no sample), but only the sampled active files are compared, with their content re-hashed;
+     * the other active files are left out of the listings.
+     */
+    Future<Quick> readQuick(String tenant, int partition, Sample sample) {
+        Future<List<FileRecord>> records =
+                all(after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> r);
+        Future<List<BlobInfo>> listed = all(
+                token -> stores.blobs().list(StoreKeys.blobPrefix(tenant, partition), token, pageSize, false),
+                info -> info);
+        Future<List<Listings.Point>> points = all(
+                offset -> stores.vectors().scroll(tenant, partition, offset, pageSize),
+                p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()));
+        return Future.all(records, listed, points).compose(v -> {
+            java.util.Set<String> active = new java.util.HashSet<>();
+            java.util.Set<String> sampled = new java.util.HashSet<>();
+            List<Listings.Meta> metas = new ArrayList<>();
+            for (FileRecord r : records.result()) {
+                boolean live = r.status() == FileRecord.Status.ACTIVE;
+                if (live) {
+                    active.add(r.id());
+                }
+                if (live && sample.contains(r.id())) {
+                    sampled.add(r.id());
+                }
+                if (!live || sampled.contains(r.id())) {
+                    metas.add(meta(r));
+                }
+            }
+            java.util.function.Predicate<String> shown = id -> !active.contains(id) || sampled.contains(id);
+            List<BlobInfo> toHash = new ArrayList<>();
+            List<Listings.Blob> others = new ArrayList<>();
+            for (BlobInfo info : listed.result()) {
+                String id = fileIdOf(info.key());
+                if (sampled.contains(id)) {
+                    toHash.add(info);
+                } else if (shown.test(id)) {
+                    others.add(new Listings.Blob(id, info.size(), null));
+                }
+            }
+            List<Listings.Point> kept =
+                    points.result().stream().filter(p -> shown.test(p.fileId())).toList();
+            return rehash(toHash).map(hashed -> {
+                List<Listings.Blob> blobs = new ArrayList<>(others);
+                blobs.addAll(hashed);
+                return new Quick(new Listings.Partition(metas, blobs, kept), sampled);
+            });
+        });
+    }
+
     /**
      * The sha256 metadata of the objects whose content may have changed since it was written: those
      * of an active record whose ETag differs from (or was never recorded with) the listing's. An

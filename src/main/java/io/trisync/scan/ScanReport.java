@@ -27,6 +27,10 @@ public final class ScanReport {
     private long inQdrant;
     private long issueCount;
     private final Map<String, Long> scannedBy = new java.util.TreeMap<>();
+    private long population = -1;
+    private long sampled;
+    private long sampledInconsistent;
+    private long seed;
 
     public ScanReport(String scope, String mode) {
         this.scope = scope;
@@ -62,6 +66,8 @@ public final class ScanReport {
                 .forEach(e -> issuesByType.merge(
                         IssueType.valueOf(e.getKey()), ((Number) e.getValue()).longValue(), Long::sum));
         issueCount += part.getLong("issueCount");
+        sampled += part.getLong("sampled", 0L);
+        sampledInconsistent += part.getLong("sampledInconsistent", 0L);
         if (part.getString("node") != null) {
             scannedBy.merge(part.getString("node"), 1L, Long::sum);
         }
@@ -98,6 +104,16 @@ public final class ScanReport {
         }
     }
 
+    /** Marks the report as a quick check's over {@code activeFiles} files. */
+    public void population(long activeFiles) {
+        population = Math.max(population, 0) + activeFiles;
+    }
+
+    /** The seed of a quick check's sample: the same seed draws the same sample again. */
+    public void seed(long seed) {
+        this.seed = seed;
+    }
+
     public long issueCount() {
         return issueCount;
     }
@@ -106,8 +122,24 @@ public final class ScanReport {
     public JsonObject toJson() {
         JsonObject byType = new JsonObject();
         issuesByType.forEach((t, n) -> byType.put(t.name(), n));
-        return new JsonObject()
-                .put("scope", scope)
+        JsonObject out = new JsonObject();
+        if (population >= 0) {
+            Sample.Estimate e = Sample.estimate(sampled, sampledInconsistent);
+            out.put(
+                    "sample",
+                    new JsonObject()
+                            .put("population", population)
+                            .put("sample_size", sampled)
+                            .put("seed", seed)
+                            .put("inconsistent", sampledInconsistent)
+                            .put("estimated_inconsistency_rate", e.rate())
+                            .put("ci95_low", e.low())
+                            .put("ci95_high", e.high())
+                            .put(
+                                    "method",
+                                    "Bernoulli sample checked in full (content re-hashed); Wilson score interval"));
+        }
+        return out.put("scope", scope)
                 .put("mode", mode)
                 .put("generated_at", Instant.now().toString())
                 .put("duration_ms", Instant.now().toEpochMilli() - started.toEpochMilli())

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
 public final class ScanVerticle extends VerticleBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScanVerticle.class);
-    private static final Set<String> MODES = Set.of("full", "deep");
+    private static final Set<String> MODES = Set.of("full", "deep", "quick");
+    /** A quick check's default sample: ±5% at 95% confidence in the worst case (rate 50%). */
+    static final int DEFAULT_SAMPLE = 384;
 
     private final TrisyncConfig config;
     private final Stores stores;
@@ -84,12 +86,18 @@ public final class ScanVerticle extends VerticleBase {
     private Future<JsonObject> analyze(JsonObject body) {
         String mode = body.getString("mode", "full");
         if (!MODES.contains(mode)) {
-            throw new IllegalArgumentException("mode must be \"full\" or \"deep\" (\"quick\" is not available yet)");
+            throw new IllegalArgumentException("mode must be \"full\", \"deep\" or \"quick\"");
+        }
+        Integer requestedSample = body.getInteger("sampleSize");
+        int sampleSize = requestedSample == null ? DEFAULT_SAMPLE : requestedSample;
+        if (sampleSize < 1 || sampleSize > 1_000_000) {
+            throw new IllegalArgumentException("sample_size must be between 1 and 1000000");
         }
         String tenant = body.getString("tenantId");
         if (tenant != null) {
             Ids.require("user_id", tenant);
         }
+        Long seed = body.getLong("seed");
         boolean wait = body.getBoolean("wait", true);
         Future<List<String>> tenants =
                 tenant == null ? stores.metadata().tenants() : Future.succeededFuture(List.of(tenant));
@@ -98,10 +106,11 @@ public final class ScanVerticle extends VerticleBase {
             Future<Void> chain = Future.succeededFuture();
             List<String> opIds = new ArrayList<>();
             for (String t : list) {
-                chain = chain.compose(v -> begin(t, mode, report)).compose(run -> {
-                    opIds.add(run.op().record().id());
-                    return wait ? run.done() : Future.succeededFuture();
-                });
+                chain = chain.compose(v -> begin(t, mode, sampleSize, seed, report))
+                        .compose(run -> {
+                            opIds.add(run.op().record().id());
+                            return wait ? run.done() : Future.succeededFuture();
+                        });
             }
             return chain.map(v -> wait ? report.toJson() : new JsonObject().put("operation_ids", opIds));
         });
@@ -176,14 +185,28 @@ public final class ScanVerticle extends VerticleBase {
     private record Run(TrackedOperation op, Future<Void> done) {}
 
     private Future<Run> begin(String tenant, String mode) {
-        return begin(tenant, mode, new ScanReport("tenant:" + tenant, mode));
+        return begin(tenant, mode, DEFAULT_SAMPLE, null, new ScanReport("tenant:" + tenant, mode));
     }
 
-    private Future<Run> begin(String tenant, String mode, ScanReport report) {
-        return stores.metadata()
-                .count(new FileQuery(tenant, null, null))
-                .compose(files -> tracker.start(tenant, "scan", files))
-                .map(op -> new Run(op, scan(op, tenant, mode, report)));
+    private Future<Run> begin(String tenant, String mode, int sampleSize, Long seed, ScanReport report) {
+        Future<Long> files = stores.metadata().count(new FileQuery(tenant, null, null));
+        Future<Long> active =
+                stores.metadata().count(new FileQuery(tenant, null, io.trisync.store.FileRecord.Status.ACTIVE));
+        return Future.all(files, active).compose(v -> {
+            JsonObject extra = new JsonObject();
+            if ("quick".equals(mode)) {
+                Sample sample = Sample.of(
+                        seed != null ? seed : new java.security.SecureRandom().nextLong(), sampleSize, active.result());
+                extra.put("seed", sample.seed()).put("rate", sample.rate());
+                report.seed(sample.seed());
+                report.population(active.result());
+            }
+            return tracker.start(
+                            tenant,
+                            "scan",
+                            "quick".equals(mode) ? Math.min(files.result(), sampleSize) : files.result())
+                    .map(op -> new Run(op, scan(op, tenant, mode, extra, report)));
+        });
     }
 
     /**
@@ -191,13 +214,13 @@ public final class ScanVerticle extends VerticleBase {
      * at a time (any node may take each), adds each summary to the report and notes progress; stops
      * sending when the operation is ended elsewhere. A partition that fails fails the scan.
      */
-    private Future<Void> scan(TrackedOperation op, String tenant, String mode, ScanReport report) {
+    private Future<Void> scan(TrackedOperation op, String tenant, String mode, JsonObject extra, ScanReport report) {
         int partitions = config.sync().partitions();
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
         List<Future<Void>> lanes = new ArrayList<>();
         for (int i = 0; i < Math.min(config.sync().scanParallelism(), partitions); i++) {
-            lanes.add(lane(op, tenant, mode, report, next, done));
+            lanes.add(lane(op, tenant, mode, extra, report, next, done));
         }
         return Future.all(lanes)
                 .compose(v -> op.complete(new JsonObject().put("issues", report.issueCount())))
@@ -211,6 +234,7 @@ public final class ScanVerticle extends VerticleBase {
             TrackedOperation op,
             String tenant,
             String mode,
+            JsonObject extra,
             ScanReport report,
             java.util.concurrent.atomic.AtomicInteger next,
             java.util.concurrent.atomic.AtomicInteger done) {
@@ -222,7 +246,7 @@ public final class ScanVerticle extends VerticleBase {
         if (op.stopped()) {
             return Future.failedFuture("scan " + op.record().id() + " was ended before partition " + partition);
         }
-        JsonObject request = new JsonObject()
+        JsonObject request = extra.copy()
                 .put("tenantId", tenant)
                 .put("partition", partition)
                 .put("mode", mode)
@@ -237,7 +261,7 @@ public final class ScanVerticle extends VerticleBase {
                     report.add(reply.body());
                     int finished = done.incrementAndGet();
                     op.progress("detecting_changes", finished, partitions, finished);
-                    return lane(op, tenant, mode, report, next, done);
+                    return lane(op, tenant, mode, extra, report, next, done);
                 });
     }
 
@@ -246,6 +270,20 @@ public final class ScanVerticle extends VerticleBase {
         String tenant = Ids.require("tenant_id", body.getString("tenantId"));
         int partition = body.getInteger("partition");
         String opId = body.getString("opId");
+        if ("quick".equals(body.getString("mode"))) {
+            Sample sample = new Sample(body.getLong("seed"), body.getDouble("rate"));
+            return reader.readQuick(tenant, partition, sample).map(quick -> {
+                List<FileReport> files = reconciler.reconcile(quick.listings());
+                long inconsistent = files.stream()
+                        .filter(f -> quick.sampled().contains(f.fileId())
+                                && !f.issues().isEmpty())
+                        .count();
+                return ScanReport.Part.of(files)
+                        .put("node", config.nodeId())
+                        .put("sampled", quick.sampled().size())
+                        .put("sampledInconsistent", inconsistent);
+            });
+        }
         return reader.read(tenant, partition, "deep".equals(body.getString("mode")))
                 .compose(listings -> {
                     List<FileReport> files = reconciler.reconcile(listings);
