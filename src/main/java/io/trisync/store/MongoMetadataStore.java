@@ -133,8 +133,13 @@ public final class MongoMetadataStore implements MetadataStore {
         if (verdicts.isEmpty()) {
             return Future.succeededFuture();
         }
-        List<BulkOperation> ops = new ArrayList<>(verdicts.size());
-        verdicts.forEach((id, sync) -> {
+        // Files with the same verdict share one update ($in on _id): a partition of synced files is one
+        // operation, not one per file.
+        java.util.Map<JsonObject, List<String>> groups = new java.util.LinkedHashMap<>();
+        verdicts.forEach((id, sync) ->
+                groups.computeIfAbsent(sync, k -> new ArrayList<>()).add(id));
+        List<BulkOperation> ops = new ArrayList<>(groups.size());
+        groups.forEach((sync, ids) -> {
             JsonObject set = new JsonObject();
             JsonObject unset = new JsonObject();
             sync.forEach(e -> {
@@ -148,7 +153,10 @@ public final class MongoMetadataStore implements MetadataStore {
             if (!unset.isEmpty()) {
                 update.put("$unset", unset);
             }
-            ops.add(BulkOperation.createUpdate(new JsonObject().put("_id", id), update));
+            JsonObject filter = ids.size() == 1
+                    ? new JsonObject().put("_id", ids.get(0))
+                    : new JsonObject().put("_id", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(ids)));
+            ops.add(BulkOperation.createUpdate(filter, update).setMulti(ids.size() > 1));
         });
         return client.bulkWrite(FILES, ops).<Void>mapEmpty().recover(this::mapped);
     }

@@ -1,0 +1,76 @@
+package io.trisync.bench;
+
+import io.trisync.scan.FileReport;
+import io.trisync.scan.Listings;
+import io.trisync.scan.Reconciler;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The reconciliation engine alone, run by {@link ScanBench} in a child JVM with a 256 MiB heap:
+ * synthetic sorted listings of {@code total} entries (metadata records, objects and points, one of
+ * each per file), fed partition by partition as scans feed it, with 1% of files damaged.
+ */
+public final class EngineBenchMain {
+
+    private EngineBenchMain() {}
+
+    public static void main(String[] args) {
+        long total = Long.parseLong(args[0]);
+        int perPartition = Integer.parseInt(args[1]);
+        long[] peak = {0};
+        Thread sampler = new Thread(() -> {
+            while (true) {
+                peak[0] = Math.max(
+                        peak[0],
+                        ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        sampler.setDaemon(true);
+        sampler.start();
+        Reconciler engine = new Reconciler();
+        String sha = "a".repeat(64);
+        long entries = 0;
+        long issues = 0;
+        long file = 0;
+        long start = System.nanoTime();
+        while (entries < total) {
+            List<Listings.Meta> metas = new ArrayList<>(perPartition);
+            List<Listings.Blob> blobs = new ArrayList<>(perPartition);
+            List<Listings.Point> points = new ArrayList<>(perPartition);
+            for (int i = 0; i < perPartition && entries < total; i++, file++) {
+                String id = String.format("f-%010d", file);
+                metas.add(new Listings.Meta(id, id, false, 256, sha, 1, sha, "m"));
+                entries++;
+                if (file % 100 != 1 && entries < total) {
+                    blobs.add(new Listings.Blob(id, 256, null));
+                    entries++;
+                }
+                if (file % 100 != 2 && entries < total) {
+                    points.add(new Listings.Point(id, 0, sha, "m"));
+                    entries++;
+                }
+            }
+            for (FileReport r : engine.reconcile(new Listings.Partition(metas, blobs, points))) {
+                issues += r.issues().size();
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf(
+                java.util.Locale.ROOT,
+                "ENGINE entries=%d files=%d issues=%d seconds=%.2f entriesPerSecond=%.0f peakHeapMiB=%.1f maxHeapMiB=%.0f%n",
+                entries,
+                file,
+                issues,
+                seconds,
+                entries / seconds,
+                peak[0] / 1048576.0,
+                Runtime.getRuntime().maxMemory() / 1048576.0);
+    }
+}
