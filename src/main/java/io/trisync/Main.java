@@ -1,17 +1,21 @@
 package io.trisync;
 
+import io.trisync.auth.Tokens;
 import io.trisync.config.ConfigException;
 import io.trisync.config.ConfigLoader;
 import io.trisync.config.TrisyncConfig;
+import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Command line: {@code java -jar target/trisync.jar [run] [--cluster]}. Loads the configuration
- * (a bad value stops here with one line naming the key), starts a {@link Node}, and stops it on
- * SIGTERM or Ctrl-C.
+ * Command line: {@code java -jar target/trisync.jar [run] [--cluster]} loads the configuration (a
+ * bad value stops here with one line naming the key), starts a {@link Node}, and stops it on SIGTERM
+ * or Ctrl-C. {@code java -jar target/trisync.jar token --tenant T [--admin] [--ttl 1h]} prints a token
+ * signed with the configured secret (or the one generated under DATA_DIR).
  */
 public final class Main {
 
@@ -22,7 +26,12 @@ public final class Main {
     public static void main(String[] args) {
         List<String> argv = List.of(args);
         if (argv.contains("--help") || argv.contains("-h")) {
-            System.out.println("usage: java -jar target/trisync.jar [run] [--cluster]");
+            System.out.println("usage: java -jar target/trisync.jar [run] [--cluster]\n"
+                    + "       java -jar target/trisync.jar token (--tenant T | --admin [--tenant T]) [--ttl 1h]");
+            return;
+        }
+        if (!argv.isEmpty() && argv.get(0).equals("token")) {
+            System.exit(token(argv.subList(1, argv.size())));
             return;
         }
         TrisyncConfig config;
@@ -45,6 +54,50 @@ public final class Main {
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(node), "trisync-shutdown"));
+    }
+
+    /** Prints a token; returns the exit status (2 for bad arguments or configuration). */
+    static int token(List<String> args) {
+        String tenant = null;
+        boolean admin = false;
+        Duration ttl = Duration.ofHours(1);
+        try {
+            for (int i = 0; i < args.size(); i++) {
+                switch (args.get(i)) {
+                    case "--tenant" -> tenant = args.get(++i);
+                    case "--admin" -> admin = true;
+                    case "--ttl" -> ttl = duration(args.get(++i));
+                    default -> throw new IllegalArgumentException("unknown argument " + args.get(i));
+                }
+            }
+            TrisyncConfig config = ConfigLoader.load();
+            Vertx vertx = Vertx.vertx();
+            try {
+                System.out.println(Tokens.of(vertx, Tokens.secret(config)).issue(tenant, admin, ttl));
+            } finally {
+                vertx.close();
+            }
+            return 0;
+        } catch (IndexOutOfBoundsException e) {
+            System.err.println("token: an option is missing its value");
+        } catch (IllegalArgumentException | IllegalStateException | ConfigException e) {
+            System.err.println("token: " + e.getMessage());
+        }
+        return 2;
+    }
+
+    /** {@code 90s}, {@code 30m}, {@code 1h}, {@code 7d}. */
+    static Duration duration(String text) {
+        if (!text.matches("[1-9][0-9]{0,6}[smhd]")) {
+            throw new IllegalArgumentException("--ttl must look like 90s, 30m, 1h or 7d");
+        }
+        long n = Long.parseLong(text.substring(0, text.length() - 1));
+        return switch (text.charAt(text.length() - 1)) {
+            case 's' -> Duration.ofSeconds(n);
+            case 'm' -> Duration.ofMinutes(n);
+            case 'h' -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
     }
 
     private static void stop(Node node) {

@@ -3,6 +3,7 @@ package io.trisync;
 import com.hazelcast.config.ClasspathXmlConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
+import io.trisync.auth.Tokens;
 import io.trisync.bridge.BridgeVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedStack;
@@ -48,6 +49,7 @@ public final class Node {
     private final List<String> deployments = new ArrayList<>();
     private final IngestHooks hooks;
     private final EmbeddingModel model;
+    private final String jwtSecret;
     private BridgeVerticle bridge;
 
     private Node(
@@ -56,7 +58,9 @@ public final class Node {
             Vertx vertx,
             Stores stores,
             IngestHooks hooks,
-            EmbeddingModel model) {
+            EmbeddingModel model,
+            String jwtSecret) {
+        this.jwtSecret = jwtSecret;
         this.hooks = hooks;
         this.model = model;
         this.config = config;
@@ -84,6 +88,13 @@ public final class Node {
      */
     public static Future<Node> start(
             TrisyncConfig configured, boolean clustered, IngestHooks hooks, EmbeddingModel model) {
+        String secret;
+        try {
+            // Decided on the configuration as given: a blank secret is allowed only when every store is embedded.
+            secret = configured.auth().enabled() ? Tokens.secret(configured) : null;
+        } catch (IllegalStateException e) {
+            return Future.failedFuture(e);
+        }
         EmbeddedStack stack;
         try {
             stack = EmbeddedStack.start(configured);
@@ -108,7 +119,7 @@ public final class Node {
                     return Future.failedFuture(e);
                 })
                 .compose(v -> {
-                    Node node = new Node(config, stack, v, Stores.create(v, config), hooks, embedding);
+                    Node node = new Node(config, stack, v, Stores.create(v, config), hooks, embedding, secret);
                     return node.deployAll().map(node).recover(e -> node.stop()
                             .transform(ignored -> Future.failedFuture(e)));
                 });
@@ -121,14 +132,24 @@ public final class Node {
                 .compose(v -> deploy(new ScanVerticle(config, stores)))
                 .compose(v -> deploy(new RepairVerticle(config, stores, model)))
                 .compose(v -> {
-                    bridge = new BridgeVerticle(config, stores, metricsRegistry(config));
+                    bridge = new BridgeVerticle(config, stores, metricsRegistry(config), jwtSecret);
                     return deploy(bridge);
                 })
-                .onSuccess(v -> LOG.info(
-                        "Node {} started (http port {}, {})",
-                        config.nodeId(),
-                        bridge.port(),
-                        vertx.isClustered() ? "clustered" : "standalone"));
+                .onSuccess(v -> {
+                    LOG.info(
+                            "Node {} started (http port {}, {})",
+                            config.nodeId(),
+                            bridge.port(),
+                            vertx.isClustered() ? "clustered" : "standalone");
+                    if (jwtSecret == null) {
+                        LOG.warn("Authentication is off (AUTH_ENABLED=false): every caller acts as an admin");
+                    } else if (config.auth().jwtSecret().isBlank()) {
+                        LOG.info(
+                                "Authentication is on with the secret generated under {}; an admin token:"
+                                        + " java -jar target/trisync.jar token --admin",
+                                config.dataDir());
+                    }
+                });
     }
 
     private Future<Void> deploy(Deployable verticle) {

@@ -20,7 +20,8 @@ public final class EventsApi {
     }
 
     private void recent(RoutingContext ctx) {
-        RecentEvents request = new RecentEvents(ctx.queryParams().get("user_id"), FilesApi.intParam(ctx, "limit", 50));
+        RecentEvents request = new RecentEvents(
+                Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id")), FilesApi.intParam(ctx, "limit", 50));
         bus.request(IngestAddresses.RECENT_EVENTS, request.toJson())
                 .onSuccess(events -> FilesApi.json(ctx, 200, events))
                 .onFailure(ctx::fail);

@@ -66,7 +66,8 @@ public final class FilesApi {
     }
 
     private void upload(RoutingContext ctx) {
-        String tenant = Ids.require("user_id", ctx.request().getFormAttribute("user_id"));
+        String tenant = Ids.require(
+                "user_id", Access.caller(ctx).tenantFor(ctx.request().getFormAttribute("user_id")));
         List<FileUpload> files = ctx.fileUploads();
         if (files.size() != 1 || !"file".equals(files.get(0).name())) {
             throw new IllegalArgumentException("exactly one multipart field 'file' holding the content is required");
@@ -110,7 +111,7 @@ public final class FilesApi {
     }
 
     private void list(RoutingContext ctx) {
-        String tenant = ctx.queryParams().get("user_id");
+        String tenant = Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id"));
         int limit = intParam(ctx, "limit", 50);
         bus.request(
                         IngestAddresses.LIST_FILES,
@@ -167,7 +168,7 @@ public final class FilesApi {
     }
 
     private static FileRef fileRef(RoutingContext ctx) {
-        return new FileRef(ctx.queryParams().get("user_id"), ctx.pathParam("fileId"));
+        return new FileRef(Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id")), ctx.pathParam("fileId"));
     }
 
     static int intParam(RoutingContext ctx, String name, int fallback) {

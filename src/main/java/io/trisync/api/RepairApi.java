@@ -32,14 +32,20 @@ public final class RepairApi {
                         RepairAddresses.RESULT,
                         new JsonObject()
                                 .put("opId", ctx.pathParam("operationId"))
-                                .put("tenantId", ctx.queryParams().get("user_id")),
+                                .put(
+                                        "tenantId",
+                                        Access.caller(ctx)
+                                                .tenantFor(ctx.queryParams().get("user_id"))),
                         200));
         router.get("/api/sync/quarantine")
                 .handler(ctx -> forward(
                         ctx,
                         RepairAddresses.QUARANTINE_LIST,
                         new JsonObject()
-                                .put("tenantId", ctx.queryParams().get("user_id"))
+                                .put(
+                                        "tenantId",
+                                        Access.caller(ctx)
+                                                .tenantFor(ctx.queryParams().get("user_id")))
                                 .put("state", ctx.queryParams().get("state"))
                                 .put("limit", FilesApi.intParam(ctx, "limit", 100)),
                         200));
@@ -50,14 +56,17 @@ public final class RepairApi {
                         RepairAddresses.QUARANTINE_RESTORE,
                         new JsonObject()
                                 .put("id", ctx.pathParam("id"))
-                                .put("tenantId", ctx.queryParams().get("user_id")),
+                                .put(
+                                        "tenantId",
+                                        Access.caller(ctx)
+                                                .tenantFor(ctx.queryParams().get("user_id"))),
                         200));
     }
 
     private void fix(RoutingContext ctx) {
         JsonObject body = object(ctx);
         JsonObject request = new JsonObject()
-                .put("tenantId", string(body, "user_id"))
+                .put("tenantId", Access.caller(ctx).tenantFor(string(body, "user_id")))
                 .put("dryRun", bool(body, "dry_run", true))
                 .put("issueTypes", list(body, "issue_types"))
                 .put("fileIds", list(body, "file_ids"));
@@ -73,7 +82,9 @@ public final class RepairApi {
         forward(
                 ctx,
                 RepairAddresses.QUARANTINE_PURGE,
-                new JsonObject().put("tenantId", string(body, "user_id")).put("olderThanDays", days),
+                new JsonObject()
+                        .put("tenantId", Access.caller(ctx).tenantFor(string(body, "user_id")))
+                        .put("olderThanDays", days),
                 200);
     }
 

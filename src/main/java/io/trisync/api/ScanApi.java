@@ -29,6 +29,7 @@ public final class ScanApi {
                 .handler(this::analyze);
         router.get("/api/sync/status/:userId").handler(this::tenantStatus);
         router.post("/api/sync/consistency-check")
+                .handler(ctx -> Access.caller(ctx).requireAdmin("a global consistency check"))
                 .handler(ctx -> bus.request(ScanAddresses.CONSISTENCY_CHECK, new JsonObject())
                         .onSuccess(started -> FilesApi.json(ctx, 202, started))
                         .onFailure(ctx::fail));
@@ -36,7 +37,7 @@ public final class ScanApi {
 
     private void tenantStatus(RoutingContext ctx) {
         JsonObject request = new JsonObject()
-                .put("tenantId", ctx.pathParam("userId"))
+                .put("tenantId", Access.caller(ctx).tenantFor(ctx.pathParam("userId")))
                 .put("limit", FilesApi.intParam(ctx, "limit", 50))
                 .put("cursor", ctx.queryParams().get("cursor"));
         bus.request(ScanAddresses.TENANT_STATUS, request)
@@ -72,6 +73,7 @@ public final class ScanApi {
         if (request.getValue("tenantId") != null && !(request.getValue("tenantId") instanceof String)) {
             throw new IllegalArgumentException("user_id must be a string");
         }
+        request.put("tenantId", Access.caller(ctx).tenantFor(request.getString("tenantId")));
         if (!(request.getValue("mode") instanceof String)) {
             throw new IllegalArgumentException("mode must be \"full\", \"deep\" or \"quick\"");
         }

@@ -36,8 +36,10 @@ public final class SyncOpsApi {
         router.post("/api/v1/sync/cleanup").handler(this::cleanup);
         router.get("/api/v1/sync/operations").handler(this::history);
         router.post("/api/v1/sync/:opId/cancel").handler(this::cancel);
-        router.get("/api/sync/status")
-                .handler(ctx -> reply(ctx, bus.request(OpsAddresses.SERVICE_STATUS, new JsonObject())));
+        router.get("/api/sync/status").handler(ctx -> {
+            Access.caller(ctx).requireAdmin("the service status");
+            reply(ctx, bus.request(OpsAddresses.SERVICE_STATUS, new JsonObject()));
+        });
     }
 
     private void start(RoutingContext ctx) {
@@ -50,7 +52,7 @@ public final class SyncOpsApi {
         if (body == null) {
             throw new IllegalArgumentException("body must be a JSON object: {\"tenant_id\": …, \"kind\": \"scan\"}");
         }
-        String tenant = Ids.require("tenant_id", body.getString("tenant_id"));
+        String tenant = Ids.require("tenant_id", Access.caller(ctx).tenantFor(body.getString("tenant_id")));
         String kind = body.getString("kind");
         if (!KINDS.contains(kind)) {
             throw new IllegalArgumentException("kind must be \"scan\" or \"repair\"");
@@ -74,24 +76,33 @@ public final class SyncOpsApi {
     }
 
     private void status(RoutingContext ctx) {
-        String tenant = Ids.require("tenant_id", ctx.queryParams().get("tenant_id"));
+        String tenant = Ids.require(
+                "tenant_id", Access.caller(ctx).tenantFor(ctx.queryParams().get("tenant_id")));
         reply(ctx, bus.request(OpsAddresses.STATUS, new JsonObject().put("tenantId", tenant)));
     }
 
     private void cleanup(RoutingContext ctx) {
+        Access.caller(ctx).requireAdmin("cleaning up stuck operations");
         reply(ctx, bus.request(OpsAddresses.CLEANUP, new JsonObject()));
     }
 
     private void history(RoutingContext ctx) {
         JsonObject query = new JsonObject()
-                .put("tenantId", ctx.queryParams().get("tenant_id"))
+                .put("tenantId", Access.caller(ctx).tenantFor(ctx.queryParams().get("tenant_id")))
                 .put("status", ctx.queryParams().get("status"))
                 .put("limit", FilesApi.intParam(ctx, "limit", 50));
         reply(ctx, bus.request(OpsAddresses.HISTORY, query));
     }
 
     private void cancel(RoutingContext ctx) {
-        reply(ctx, bus.request(OpsAddresses.CANCEL, new JsonObject().put("opId", ctx.pathParam("opId"))));
+        var caller = Access.caller(ctx);
+        reply(
+                ctx,
+                bus.request(
+                        OpsAddresses.CANCEL,
+                        new JsonObject()
+                                .put("opId", ctx.pathParam("opId"))
+                                .put("tenantId", caller.admin() ? null : caller.tenant())));
     }
 
     private static void reply(RoutingContext ctx, Future<JsonObject> result) {

@@ -1,5 +1,6 @@
 package io.trisync.bridge;
 
+import io.trisync.api.Access;
 import io.trisync.api.EventsApi;
 import io.trisync.api.FailureHandler;
 import io.trisync.api.FilesApi;
@@ -7,20 +8,36 @@ import io.trisync.api.HealthHandler;
 import io.trisync.api.RepairApi;
 import io.trisync.api.ScanApi;
 import io.trisync.api.SyncOpsApi;
+import io.trisync.auth.Tokens;
+import io.trisync.bus.Requests;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.scan.ScanAddresses;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The public HTTP server of a node: {@code /health}, {@code /metrics} (Prometheus) and, as the
- * capabilities land, the REST API under {@code /api} and the SockJS bridge at {@code /eventbus}.
- * Stateless: a node may run several instances on the same port.
+ * The public HTTP server of a node: the SockJS event-bus bridge at {@code /eventbus} (every frame
+ * through {@link BridgeGuard}), the REST API under {@code /api} (bearer token, rate limit and CORS
+ * from config), {@code /health}, {@code /metrics} (Prometheus), the browser module and its libraries.
+ * Owns the addresses browsers may send to ({@link BridgeAddresses}).
  */
 public final class BridgeVerticle extends VerticleBase {
 
@@ -29,18 +46,32 @@ public final class BridgeVerticle extends VerticleBase {
     private final TrisyncConfig config;
     private final Stores stores;
     private final String metricsRegistry;
+    private final String jwtSecret;
+    private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     private HttpServer server;
 
-    public BridgeVerticle(TrisyncConfig config, Stores stores, String metricsRegistry) {
+    /** {@code jwtSecret} null: authentication off (tests, or {@code AUTH_ENABLED=false}). */
+    public BridgeVerticle(TrisyncConfig config, Stores stores, String metricsRegistry, String jwtSecret) {
         this.config = config;
         this.stores = stores;
         this.metricsRegistry = metricsRegistry;
+        this.jwtSecret = jwtSecret;
     }
 
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
+        Tokens tokens = jwtSecret == null ? null : Tokens.of(vertx, jwtSecret);
         router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
+        router.route("/eventbus/*").subRouter(bridge(tokens));
+        if (!config.auth().corsAllowedOrigins().isEmpty()) {
+            router.route("/api/*")
+                    .handler(CorsHandler.create()
+                            .addOrigins(config.auth().corsAllowedOrigins())
+                            .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE))
+                            .allowedHeaders(Set.of("Authorization", "Content-Type", "Idempotency-Key")));
+        }
+        router.route("/api/*").handler(new Access(tokens, config.auth().rateLimitPerMinute()));
         long timeoutMs = config.sync().requestTimeoutSeconds() * 1000L;
         new FilesApi(vertx, stores.blobs(), config.ingest().maxFileBytes(), uploadsDir(), timeoutMs).mount(router);
         new EventsApi(vertx, timeoutMs).mount(router);
@@ -50,7 +81,18 @@ public final class BridgeVerticle extends VerticleBase {
         if (metricsRegistry != null) {
             router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
         }
+        router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
+        router.route("/*").handler(StaticHandler.create("webroot"));
         router.route().last().handler(ctx -> ctx.fail(404));
+        Replay replay = new Replay(stores.events());
+        consumers.add(Requests.consume(vertx.eventBus(), BridgeAddresses.REPLAY, replay::since));
+        consumers.add(Requests.consume(vertx.eventBus(), BridgeAddresses.STATUS, body -> vertx.eventBus()
+                .<JsonObject>request(
+                        ScanAddresses.TENANT_STATUS,
+                        new JsonObject()
+                                .put("tenantId", body.getString("tenantId"))
+                                .put("limit", 50))
+                .map(io.vertx.core.eventbus.Message::body)));
         router.route().failureHandler(new FailureHandler());
         return vertx.createHttpServer()
                 .requestHandler(router)
@@ -61,9 +103,30 @@ public final class BridgeVerticle extends VerticleBase {
                 });
     }
 
+    /**
+     * The SockJS bridge: outbound only event addresses (the guard narrows each socket to its own),
+     * inbound only {@link BridgeAddresses#INBOUND}; SockJS heartbeats every {@code
+     * WEBSOCKET_PING_INTERVAL} seconds and sockets that stop pinging are reaped.
+     */
+    private Router bridge(Tokens tokens) {
+        long ping = config.events().websocketPingIntervalSeconds() * 1000L;
+        SockJSBridgeOptions options = new SockJSBridgeOptions()
+                .addOutboundPermitted(
+                        new PermittedOptions().setAddressRegex("trisync\\.events\\.[A-Za-z0-9._@-]{1,128}"))
+                .setMaxAddressLength(BridgeGuard.MAX_ADDRESS)
+                .setMaxHandlersPerSocket(config.events().bridgeMaxHandlers())
+                .setPingTimeout(Math.max(10_000, 3 * ping));
+        BridgeAddresses.INBOUND.forEach(a -> options.addInboundPermitted(new PermittedOptions().setAddress(a)));
+        return SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(ping))
+                .bridge(options, new BridgeGuard(tokens, config.events()));
+    }
+
     @Override
     public Future<?> stop() {
-        return server == null ? Future.succeededFuture() : server.close();
+        Future<Void> unregistered = Future.join(
+                        consumers.stream().map(MessageConsumer::unregister).toList())
+                .mapEmpty();
+        return server == null ? unregistered : unregistered.compose(v -> server.close());
     }
 
     private java.nio.file.Path uploadsDir() {

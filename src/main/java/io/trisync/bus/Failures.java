@@ -37,6 +37,9 @@ public final class Failures {
         if (failure instanceof IllegalArgumentException) {
             return BAD_REQUEST;
         }
+        if (failure instanceof io.trisync.auth.Caller.Forbidden) {
+            return FORBIDDEN;
+        }
         return INTERNAL;
     }
 

@@ -132,6 +132,41 @@ public final class ConfigKeys {
                     "seconds between SockJS heartbeats"),
             new ConfigKey(
                     "EVENT_QUEUE_SIZE", "events.queueSize", POSITIVE_INT, "events kept per tenant in the event log"),
+            new ConfigKey(
+                    "AUTH_ENABLED",
+                    "auth.enabled",
+                    BOOLEAN,
+                    "every /api route and the event-bus bridge require a JWT bearer token"),
+            new ConfigKey(
+                    "AUTH_JWT_SECRET",
+                    "auth.jwtSecret",
+                    STRING,
+                    "HS256 secret of the tokens (blank: generated once under DATA_DIR; only allowed when every store is embedded)"),
+            new ConfigKey(
+                    "API_RATE_LIMIT_PER_MINUTE",
+                    "auth.rateLimitPerMinute",
+                    POSITIVE_INT,
+                    "REST requests per token (per client address without auth) per minute; 429 above"),
+            new ConfigKey(
+                    "CORS_ALLOWED_ORIGINS",
+                    "auth.corsAllowedOrigins",
+                    STRING,
+                    "comma-separated origins allowed to call the REST API from a browser (blank: none)"),
+            new ConfigKey(
+                    "BRIDGE_MAX_MESSAGE_BYTES",
+                    "events.bridgeMaxMessageBytes",
+                    POSITIVE_INT,
+                    "largest frame a browser may send over the event-bus bridge; its socket is closed above"),
+            new ConfigKey(
+                    "BRIDGE_MAX_MESSAGES_PER_SECOND",
+                    "events.bridgeMaxMessagesPerSecond",
+                    POSITIVE_INT,
+                    "frames per second a browser socket may send; its socket is closed above"),
+            new ConfigKey(
+                    "BRIDGE_MAX_HANDLERS",
+                    "events.bridgeMaxHandlers",
+                    POSITIVE_INT,
+                    "addresses one browser socket may register"),
             new ConfigKey("CLUSTER_HOST", "cluster.host", STRING, "address the clustered event bus binds to"),
             new ConfigKey("CLUSTER_NAME", "cluster.name", STRING, "Hazelcast cluster name; nodes join only their own"));
 

@@ -170,11 +170,25 @@ public final class ConfigLoader {
                         integer(j, "INGEST_RECOVERY_INTERVAL_SECONDS"),
                         integer(j, "INGEST_RECOVERY_GRACE_SECONDS")),
                 sync,
-                new TrisyncConfig.EventsConfig(integer(j, "EVENT_QUEUE_SIZE"), integer(j, "WEBSOCKET_PING_INTERVAL")),
+                new TrisyncConfig.EventsConfig(
+                        integer(j, "EVENT_QUEUE_SIZE"),
+                        integer(j, "WEBSOCKET_PING_INTERVAL"),
+                        integer(j, "BRIDGE_MAX_MESSAGE_BYTES"),
+                        integer(j, "BRIDGE_MAX_MESSAGES_PER_SECOND"),
+                        integer(j, "BRIDGE_MAX_HANDLERS")),
                 new TrisyncConfig.RepairConfig(
                         bool(j, "SYNC_AUTO_REPAIR"),
                         integer(j, "SYNC_QUARANTINE_RETENTION_DAYS"),
                         string(j, "SYNC_BACKUP_PREFIX")),
+                new TrisyncConfig.AuthConfig(
+                        bool(j, "AUTH_ENABLED"),
+                        string(j, "AUTH_JWT_SECRET"),
+                        integer(j, "API_RATE_LIMIT_PER_MINUTE"),
+                        java.util.Arrays.stream(
+                                        string(j, "CORS_ALLOWED_ORIGINS").split(","))
+                                .map(String::trim)
+                                .filter(o -> !o.isEmpty())
+                                .toList()),
                 nonBlank(j, "CLUSTER_HOST"),
                 nonBlank(j, "CLUSTER_NAME"));
     }

@@ -18,6 +18,7 @@ public record TrisyncConfig(
         SyncConfig sync,
         EventsConfig events,
         RepairConfig repair,
+        AuthConfig auth,
         String clusterHost,
         String clusterName) {
 
@@ -80,8 +81,17 @@ public record TrisyncConfig(
         }
     }
 
-    /** Browser events. */
-    public record EventsConfig(int queueSize, int websocketPingIntervalSeconds) {}
+    /** Browser events and the limits of the event-bus bridge. */
+    public record EventsConfig(
+            int queueSize,
+            int websocketPingIntervalSeconds,
+            int bridgeMaxMessageBytes,
+            int bridgeMaxMessagesPerSecond,
+            int bridgeMaxHandlers) {}
+
+    /** Authentication of the public surface, per-token rate limit and CORS. */
+    public record AuthConfig(
+            boolean enabled, String jwtSecret, int rateLimitPerMinute, java.util.List<String> corsAllowedOrigins) {}
 
     /** True when at least one store runs embedded in this process. */
     public boolean needsEmbeddedStack() {

@@ -83,6 +83,7 @@ public final class EmbeddedStack implements AutoCloseable {
                 c.sync(),
                 c.events(),
                 c.repair(),
+                c.auth(),
                 c.clusterHost(),
                 c.clusterName());
     }

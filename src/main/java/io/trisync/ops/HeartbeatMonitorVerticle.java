@@ -150,14 +150,21 @@ public final class HeartbeatMonitorVerticle extends VerticleBase {
         if (id == null || id.isBlank()) {
             throw new IllegalArgumentException("operation id is required");
         }
-        return stores.syncOperations().get(id).compose(op -> stores.syncOperations()
-                .finish(op, SyncOperation.Status.CANCELLED, "cancelled on request", null)
-                .compose(ended -> ended
-                        ? stores.syncOperations().get(id).map(SyncOperation::toPublicJson)
-                        : Future.failedFuture(new ReplyException(
-                                ReplyFailure.RECIPIENT_FAILURE,
-                                409,
-                                "sync " + id + " is not running (" + op.status().wire() + ")"))));
+        String tenant = body.getString("tenantId");
+        return stores.syncOperations()
+                .get(id)
+                .compose(op -> tenant != null && !tenant.equals(op.tenantId())
+                        ? Future.failedFuture(
+                                new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 404, "no operation " + id))
+                        : stores.syncOperations()
+                                .finish(op, SyncOperation.Status.CANCELLED, "cancelled on request", null)
+                                .compose(ended -> ended
+                                        ? stores.syncOperations().get(id).map(SyncOperation::toPublicJson)
+                                        : Future.failedFuture(new ReplyException(
+                                                ReplyFailure.RECIPIENT_FAILURE,
+                                                409,
+                                                "sync " + id + " is not running ("
+                                                        + op.status().wire() + ")"))));
     }
 
     private static SyncOperation.Status parseStatus(String value) {

@@ -48,6 +48,8 @@ public final class TestStack {
         env.put("HTTP_PORT", "0");
         env.put("DATA_DIR", tempDir("trisync-data").toString());
         env.put("CLUSTER_NAME", "trisync-test-" + UUID.randomUUID());
+        // Tests of authentication turn it on; the rest call the API as the seeds did.
+        env.put("AUTH_ENABLED", "false");
         env.putAll(overrides);
         return ConfigLoader.fromJson(defaults(), env);
     }

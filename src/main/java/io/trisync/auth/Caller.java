@@ -1,0 +1,39 @@
+package io.trisync.auth;
+
+/**
+ * Who is calling, from a verified token: an admin may act on any tenant (and on all at once); a
+ * tenant caller only on its own. With authentication off, every caller is {@link #UNAUTHENTICATED},
+ * which acts as an admin.
+ */
+public record Caller(String subject, String tenant, boolean admin) {
+
+    public static final Caller UNAUTHENTICATED = new Caller("anonymous", null, true);
+
+    /**
+     * The tenant a request acts on. An admin gets what it asked for (null: all); a tenant caller gets
+     * its own tenant when it names none, and a refusal when it names another.
+     */
+    public String tenantFor(String requested) {
+        if (admin || requested == null && tenant == null) {
+            return requested;
+        }
+        if (requested == null || requested.equals(tenant)) {
+            return tenant;
+        }
+        throw new Forbidden("user_id " + requested + " is not this token's tenant");
+    }
+
+    /** Refuses a caller that is not an admin. */
+    public void requireAdmin(String what) {
+        if (!admin) {
+            throw new Forbidden(what + " needs an admin token");
+        }
+    }
+
+    /** A refused request: 403. */
+    public static final class Forbidden extends RuntimeException {
+        public Forbidden(String message) {
+            super(message);
+        }
+    }
+}

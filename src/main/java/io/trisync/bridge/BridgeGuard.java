@@ -1,0 +1,183 @@
+package io.trisync.bridge;
+
+import io.trisync.auth.Caller;
+import io.trisync.auth.Tokens;
+import io.trisync.bus.Ids;
+import io.trisync.config.TrisyncConfig.EventsConfig;
+import io.trisync.events.EventAddresses;
+import io.vertx.core.Handler;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.BridgeEventType;
+import io.vertx.ext.web.handler.sockjs.BridgeEvent;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every frame of the SockJS bridge passes here before the bridge acts on it. A browser's first frame
+ * must carry its token (header {@code token}); the socket's caller is verified once and kept. Until
+ * then, and for a token refused, the socket can do nothing. Registrations: a tenant socket only its
+ * own {@code trisync.events.{tenant}}, an admin socket also {@code trisync.events.all} and any
+ * tenant's. Sends: only {@link BridgeAddresses#INBOUND}, with the body's {@code tenantId} replaced by
+ * the token's (an admin's is kept, and must be a valid id). Publishes are refused. Every message
+ * about to be written to a socket is checked again against its caller, so nothing reaches a socket
+ * that its token does not allow. A socket that sends a frame larger than the limit, or more frames
+ * per second than the limit, or registers more addresses than the limit, is closed with the reason.
+ */
+final class BridgeGuard implements Handler<BridgeEvent> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BridgeGuard.class);
+    static final int MAX_ADDRESS = 256;
+
+    /** What the guard knows of one socket. Only touched on the bridge's event loop. */
+    private static final class Socket {
+        Caller caller;
+        int handlers;
+        long windowStart;
+        int frames;
+    }
+
+    private final Tokens tokens;
+    private final EventsConfig limits;
+    private final Map<SockJSSocket, Socket> sockets = new HashMap<>();
+
+    /** {@code tokens} null: authentication off, every socket acts as an admin. */
+    BridgeGuard(Tokens tokens, EventsConfig limits) {
+        this.tokens = tokens;
+        this.limits = limits;
+    }
+
+    @Override
+    public void handle(BridgeEvent event) {
+        BridgeEventType type = event.type();
+        SockJSSocket socket = event.socket();
+        switch (type) {
+            case SOCKET_CREATED -> {
+                sockets.put(socket, new Socket());
+                event.complete(true);
+            }
+            case SOCKET_CLOSED -> {
+                sockets.remove(socket);
+                event.complete(true);
+            }
+            case SOCKET_IDLE, SOCKET_PING, SOCKET_ERROR -> event.complete(true);
+            case RECEIVE -> event.complete(mayReceive(sockets.get(socket), event.getRawMessage()));
+            case SEND, PUBLISH, REGISTER, UNREGISTER -> inbound(event, socket);
+        }
+    }
+
+    private void inbound(BridgeEvent event, SockJSSocket socket) {
+        Socket state = sockets.computeIfAbsent(socket, s -> new Socket());
+        JsonObject raw = event.getRawMessage();
+        String tooMuch = limits(state, raw);
+        if (tooMuch != null) {
+            event.complete(false);
+            LOG.info("Closing bridge socket {}: {}", socket.remoteAddress(), tooMuch);
+            socket.close(4008, tooMuch);
+            return;
+        }
+        if (state.caller != null) {
+            decide(event, state);
+            return;
+        }
+        if (tokens == null) {
+            state.caller = Caller.UNAUTHENTICATED;
+            decide(event, state);
+            return;
+        }
+        JsonObject headers = raw == null ? null : raw.getJsonObject("headers");
+        String token = headers == null ? null : headers.getString("token");
+        tokens.verify(token).onComplete(ar -> {
+            if (ar.failed()) {
+                LOG.debug("Bridge frame refused: {}", ar.cause().getMessage());
+                event.complete(false);
+            } else {
+                state.caller = ar.result();
+                decide(event, state);
+            }
+        });
+    }
+
+    private void decide(BridgeEvent event, Socket state) {
+        JsonObject raw = event.getRawMessage();
+        String address = raw.getString("address", "");
+        Caller caller = state.caller;
+        switch (event.type()) {
+            case REGISTER -> {
+                boolean allowed = mayListen(caller, address) && state.handlers < limits.bridgeMaxHandlers();
+                if (allowed) {
+                    state.handlers++;
+                }
+                event.complete(allowed);
+            }
+            case UNREGISTER -> {
+                state.handlers = Math.max(0, state.handlers - 1);
+                event.complete(true);
+            }
+            case SEND -> {
+                if (!BridgeAddresses.INBOUND.contains(address)) {
+                    event.complete(false);
+                    return;
+                }
+                JsonObject body = raw.getValue("body") instanceof JsonObject b ? b.copy() : new JsonObject();
+                String tenant = caller.admin() ? body.getString("tenantId") : caller.tenant();
+                if (tenant == null || !Ids.valid(tenant)) {
+                    event.complete(false);
+                    return;
+                }
+                body.put("tenantId", tenant);
+                event.setRawMessage(raw.copy().put("body", body));
+                event.complete(true);
+            }
+            default -> event.complete(false);
+        }
+    }
+
+    /** Whether {@code caller} may register {@code address}: exact names only, never a pattern. */
+    static boolean mayListen(Caller caller, String address) {
+        if (caller == null || address == null || address.length() > MAX_ADDRESS) {
+            return false;
+        }
+        if (caller.tenant() != null
+                && !address.equals(EventAddresses.ALL)
+                && address.equals(EventAddresses.tenant(caller.tenant()))) {
+            return true;
+        }
+        if (!caller.admin()) {
+            return false;
+        }
+        if (address.equals(EventAddresses.ALL)) {
+            return true;
+        }
+        String prefix = EventAddresses.TENANT_PREFIX;
+        return address.startsWith(prefix) && Ids.valid(address.substring(prefix.length()));
+    }
+
+    private static boolean mayReceive(Socket state, JsonObject raw) {
+        if (state == null || state.caller == null || raw == null) {
+            return false;
+        }
+        String address = raw.getString("address");
+        // Replies to a socket's own sends travel on generated reply addresses; everything else must be
+        // an address the socket may listen to.
+        return address != null && (!address.startsWith("trisync.") || mayListen(state.caller, address));
+    }
+
+    /** Null while the socket is within its limits, else the reason it is closed. */
+    private String limits(Socket state, JsonObject raw) {
+        if (raw != null && raw.encode().length() > limits.bridgeMaxMessageBytes()) {
+            return "frame larger than " + limits.bridgeMaxMessageBytes() + " bytes";
+        }
+        long now = System.currentTimeMillis();
+        if (now - state.windowStart >= 1000) {
+            state.windowStart = now;
+            state.frames = 0;
+        }
+        if (++state.frames > limits.bridgeMaxMessagesPerSecond()) {
+            return "more than " + limits.bridgeMaxMessagesPerSecond() + " frames a second";
+        }
+        return null;
+    }
+}

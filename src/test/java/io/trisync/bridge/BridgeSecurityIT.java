@@ -1,0 +1,290 @@
+package io.trisync.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.Node;
+import io.trisync.auth.Tokens;
+import io.trisync.events.EventAddresses;
+import io.trisync.events.EventPublisher;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The SockJS bridge's permissions, each case its own test, through the raw WebSocket transport. */
+@Timeout(120)
+class BridgeSecurityIT {
+
+    static final String SECRET = "bridge-test-secret-0123456789abcdef-xyz";
+    static Node node;
+    static Vertx client;
+    static Tokens tokens;
+    static EventPublisher events;
+
+    @BeforeAll
+    static void start() {
+        node = Node.start(
+                        TestStack.nodeConfig(Map.of(
+                                "AUTH_ENABLED", "true",
+                                "AUTH_JWT_SECRET", SECRET,
+                                "EVENT_QUEUE_SIZE", "150",
+                                "BRIDGE_MAX_MESSAGES_PER_SECOND", "40",
+                                "BRIDGE_MAX_MESSAGE_BYTES", "4096")),
+                        false)
+                .await();
+        client = Vertx.vertx();
+        tokens = Tokens.of(client, SECRET);
+        events = new EventPublisher(node.vertx().eventBus(), node.stores().events());
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close().await();
+        node.stop().await();
+    }
+
+    private static String token(String tenant) {
+        return tokens.issue(tenant, false, Duration.ofMinutes(5));
+    }
+
+    private static BridgeSocket socket() {
+        return new BridgeSocket(client, node.httpPort());
+    }
+
+    private static JsonObject publish(String tenant) {
+        return events.publish(tenant, "file.uploaded", "f-" + System.nanoTime(), null, new JsonObject())
+                .await();
+    }
+
+    /** Waits for {@code condition}, up to 5 s. */
+    private static void await(BooleanSupplier condition, String what) {
+        long deadline = System.currentTimeMillis() + 5000;
+        while (!condition.getAsBoolean()) {
+            assertThat(System.currentTimeMillis()).as(what).isLessThan(deadline);
+            sleep(20);
+        }
+    }
+
+    /** Registers on the tenant's own address and proves it live (an event arrives), so later silence means refusal. */
+    private static void subscribed(BridgeSocket s, String tenant, String token) {
+        s.register(EventAddresses.tenant(tenant), token);
+        String address = EventAddresses.tenant(tenant);
+        long deadline = System.currentTimeMillis() + 5000;
+        while (s.on(address).isEmpty()) {
+            publish(tenant);
+            sleep(50);
+            assertThat(System.currentTimeMillis())
+                    .as("subscribed to " + address)
+                    .isLessThan(deadline);
+        }
+    }
+
+    @Test
+    @DisplayName("No token: the registration is refused and nothing is delivered")
+    void noToken() {
+        String a = TestStack.unique("a");
+        try (BridgeSocket s = socket()) {
+            s.register(EventAddresses.tenant(a), null);
+            await(() -> !s.errors().isEmpty(), "an error frame");
+            assertThat(s.errors().get(0).getString("body")).isIn("access_denied", "rejected");
+            publish(a);
+            sleep(300);
+            assertThat(s.on(EventAddresses.tenant(a))).isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("An expired token and a token signed with another secret are refused")
+    void badTokens() {
+        String a = TestStack.unique("a");
+        String expired = tokens.issue(a, false, Duration.ofSeconds(1));
+        sleep(2100);
+        String forged = Tokens.of(client, "another-secret-another-secret-another-secret")
+                .issue(a, true, Duration.ofMinutes(5));
+        for (String token : List.of(expired, forged, "not.a.token")) {
+            try (BridgeSocket s = socket()) {
+                s.register(EventAddresses.tenant(a), token);
+                await(() -> !s.errors().isEmpty(), "refused " + token);
+                publish(a);
+                sleep(200);
+                assertThat(s.on(EventAddresses.tenant(a))).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("A tenant receives its own events and never another tenant's")
+    void ownEventsOnly() {
+        String a = TestStack.unique("a");
+        String b = TestStack.unique("b");
+        try (BridgeSocket s = socket()) {
+            subscribed(s, a, token(a));
+            publish(b);
+            JsonObject mine = publish(a);
+            await(
+                    () -> s.on(EventAddresses.tenant(a)).stream()
+                            .anyMatch(
+                                    f -> f.getJsonObject("body").getLong("seq").equals(mine.getLong("seq"))),
+                    "A's event");
+            assertThat(s.received.toString()).doesNotContain(b);
+        }
+    }
+
+    @Test
+    @DisplayName("A tenant token cannot register another tenant's, the admins', an internal or a look-alike address")
+    void foreignAddressesRefused() {
+        String a = TestStack.unique("a");
+        String b = TestStack.unique("b");
+        List<String> refused = List.of(
+                EventAddresses.tenant(b),
+                EventAddresses.ALL,
+                "trisync.ingest.upload.begin",
+                EventAddresses.tenant(a) + ".x",
+                "trisync.events.*",
+                "trisync.events." + a + "|" + b,
+                "x".repeat(300));
+        try (BridgeSocket s = socket()) {
+            subscribed(s, a, token(a));
+            for (String address : refused) {
+                s.register(address, token(a));
+            }
+            await(() -> s.errors().size() >= refused.size(), "every registration refused");
+            assertThat(s.errors())
+                    .allMatch(e -> List.of("access_denied", "rejected").contains(e.getString("body")));
+            publish(b);
+            node.vertx().eventBus().publish(EventAddresses.ALL, new JsonObject().put("leak", true));
+            node.vertx().eventBus().publish("trisync.ingest.upload.begin", new JsonObject().put("leak", true));
+            node.vertx().eventBus().publish(EventAddresses.tenant(a) + ".x", new JsonObject().put("leak", true));
+            sleep(300);
+            assertThat(s.received.toString()).doesNotContain("leak").doesNotContain(b);
+        }
+    }
+
+    @Test
+    @DisplayName("Sending to a non-permitted address is refused; publishing is refused")
+    void inboundRefused() {
+        String a = TestStack.unique("a");
+        try (BridgeSocket s = socket()) {
+            subscribed(s, a, token(a));
+            s.send("trisync.scan.analyze", new JsonObject().put("tenantId", a), "r-1", token(a));
+            s.send("trisync.ingest.delete", new JsonObject(), "r-2", token(a));
+            s.send(new JsonObject()
+                    .put("type", "publish")
+                    .put("address", BridgeAddresses.REPLAY)
+                    .put("body", new JsonObject())
+                    .put("headers", new JsonObject().put("token", token(a))));
+            await(() -> s.errors().size() >= 3, "three refusals");
+            assertThat(s.on("r-1")).isEmpty();
+            assertThat(s.on("r-2")).isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("A forged tenant in a request body is ignored: the token's tenant is used")
+    void forgedTenantIgnored() {
+        String a = TestStack.unique("a");
+        String b = TestStack.unique("b");
+        publish(a);
+        JsonObject secret = publish(b);
+        try (BridgeSocket s = socket()) {
+            s.send(
+                    BridgeAddresses.REPLAY,
+                    new JsonObject().put("tenantId", b).put("afterSeq", 0),
+                    "r-forged",
+                    token(a));
+            await(() -> !s.on("r-forged").isEmpty(), "a reply");
+            JsonArray got = s.on("r-forged").get(0).getJsonObject("body").getJsonArray("events");
+            assertThat(got).isNotEmpty();
+            got.forEach(e -> assertThat(((JsonObject) e).getString("tenantId")).isEqualTo(a));
+            assertThat(got.encode()).doesNotContain(secret.getString("fileId"));
+        }
+    }
+
+    @Test
+    @DisplayName("Replay: after a disconnect, exactly the 100 missed events arrive in order, then live ones;"
+            + " a gap older than the log is answered with reload")
+    void replay() {
+        String a = TestStack.unique("a");
+        String t = token(a);
+        long last;
+        try (BridgeSocket s = socket()) {
+            subscribed(s, a, t);
+            List<JsonObject> seen = s.on(EventAddresses.tenant(a));
+            last = seen.get(seen.size() - 1).getJsonObject("body").getLong("seq");
+        }
+        for (int i = 0; i < 100; i++) {
+            publish(a);
+        }
+        try (BridgeSocket s = socket()) {
+            s.register(EventAddresses.tenant(a), t);
+            s.send(BridgeAddresses.REPLAY, new JsonObject().put("afterSeq", last), "r-replay", t);
+            await(() -> !s.on("r-replay").isEmpty(), "the replay");
+            JsonObject body = s.on("r-replay").get(0).getJsonObject("body");
+            assertThat(body.getBoolean("reload")).isFalse();
+            JsonArray missed = body.getJsonArray("events");
+            assertThat(missed).hasSize(100);
+            for (int i = 0; i < 100; i++) {
+                assertThat(missed.getJsonObject(i).getLong("seq")).isEqualTo(last + 1 + i);
+            }
+            JsonObject live = publish(a);
+            await(
+                    () -> s.on(EventAddresses.tenant(a)).stream()
+                            .anyMatch(
+                                    f -> f.getJsonObject("body").getLong("seq").equals(live.getLong("seq"))),
+                    "a live event after the replay");
+            assertThat(live.getLong("seq")).isEqualTo(last + 101);
+        }
+
+        String old = TestStack.unique("old");
+        for (int i = 0; i < 200; i++) {
+            publish(old);
+        }
+        try (BridgeSocket s = socket()) {
+            s.send(BridgeAddresses.REPLAY, new JsonObject().put("afterSeq", 10), "r-gap", token(old));
+            await(() -> !s.on("r-gap").isEmpty(), "the reload answer");
+            JsonObject body = s.on("r-gap").get(0).getJsonObject("body");
+            assertThat(body.getBoolean("reload")).isTrue();
+            assertThat(body.getLong("oldest_seq")).isGreaterThan(11);
+        }
+    }
+
+    @Test
+    @DisplayName("An oversized frame or a flood closes only that socket")
+    void limits() {
+        String a = TestStack.unique("a");
+        try (BridgeSocket bystander = socket();
+                BridgeSocket big = socket();
+                BridgeSocket flood = socket()) {
+            subscribed(bystander, a, token(a));
+            big.send(BridgeAddresses.REPLAY, new JsonObject().put("pad", "x".repeat(10_000)), "r", token(a));
+            assertThat(big.closed.future().await()).contains("larger than");
+            for (int i = 0; i < 200; i++) {
+                flood.send(BridgeAddresses.REPLAY, new JsonObject().put("afterSeq", 0), "f" + i, token(a));
+            }
+            assertThat(flood.closed.future().await()).contains("frames a second");
+            JsonObject after = publish(a);
+            await(
+                    () -> bystander.on(EventAddresses.tenant(a)).stream()
+                            .anyMatch(
+                                    f -> f.getJsonObject("body").getLong("seq").equals(after.getLong("seq"))),
+                    "the bystander still served");
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package io.trisync.bridge;
+
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A test client of the event-bus bridge over SockJS's raw WebSocket transport ({@code
+ * /eventbus/websocket}): the same JSON frames the official browser client sends, without the SockJS
+ * framing. Records every frame received and whether (and why) the server closed the socket.
+ */
+final class BridgeSocket implements AutoCloseable {
+
+    final List<JsonObject> received = new CopyOnWriteArrayList<>();
+    final Promise<String> closed = Promise.promise();
+    private final WebSocketClient client;
+    private final WebSocket socket;
+
+    BridgeSocket(Vertx vertx, int port) {
+        client = vertx.createWebSocketClient();
+        socket = client.connect(port, "127.0.0.1", "/eventbus/websocket").await();
+        // The raw transport may send text or binary frames: take the data of both.
+        socket.handler(data -> received.add(new JsonObject(data)));
+        socket.closeHandler(v -> closed.tryComplete(socket.closeReason() == null ? "" : socket.closeReason()));
+    }
+
+    void register(String address, String token) {
+        send(new JsonObject().put("type", "register").put("address", address).put("headers", headers(token)));
+    }
+
+    void send(String address, JsonObject body, String replyAddress, String token) {
+        JsonObject frame = new JsonObject()
+                .put("type", "send")
+                .put("address", address)
+                .put("body", body)
+                .put("headers", headers(token));
+        if (replyAddress != null) {
+            frame.put("replyAddress", replyAddress);
+        }
+        send(frame);
+    }
+
+    void send(JsonObject frame) {
+        socket.writeTextMessage(frame.encode());
+    }
+
+    /** Frames received on {@code address} ("rec" frames). */
+    List<JsonObject> on(String address) {
+        return received.stream()
+                .filter(f -> "rec".equals(f.getString("type")) && address.equals(f.getString("address")))
+                .toList();
+    }
+
+    /** Error frames ("err"), e.g. access_denied. */
+    List<JsonObject> errors() {
+        return received.stream().filter(f -> "err".equals(f.getString("type"))).toList();
+    }
+
+    private static JsonObject headers(String token) {
+        return token == null ? new JsonObject() : new JsonObject().put("token", token);
+    }
+
+    @Override
+    public void close() {
+        if (!socket.isClosed()) {
+            socket.close().await();
+        }
+        client.close().await();
+    }
+}
