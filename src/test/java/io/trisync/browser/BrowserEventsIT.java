@@ -1,0 +1,118 @@
+package io.trisync.browser;
+
+import static io.trisync.testsupport.Fixtures.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Page;
+import io.trisync.Node;
+import io.trisync.auth.Tokens;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.multipart.MultipartForm;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The official Vert.x event-bus client in a real headless Chromium, through trisync's browser module
+ * ({@code /events.html}): a page subscribed as tenant A receives A's upload events, never B's; after
+ * the network drops and comes back it reconnects and replays what it missed, each event once.
+ */
+@Timeout(240)
+class BrowserEventsIT {
+
+    static final String SECRET = "browser-test-secret-0123456789abcdef-0";
+
+    @Test
+    @DisplayName(
+            "A page subscribed as tenant A gets A's upload events and never B's; it replays what it missed offline")
+    void tenantPageReceivesOwnEvents() {
+        Node node = Node.start(TestStack.nodeConfig(Map.of("AUTH_ENABLED", "true", "AUTH_JWT_SECRET", SECRET)), false)
+                .await();
+        Vertx vertx = Vertx.vertx();
+        WebClient web = WebClient.create(vertx);
+        try (Chromium chromium = new Chromium()) {
+            Tokens tokens = Tokens.of(vertx, SECRET);
+            String a = TestStack.unique("a");
+            String b = TestStack.unique("b");
+            String tokenA = tokens.issue(a, false, Duration.ofMinutes(10));
+            String tokenB = tokens.issue(b, false, Duration.ofMinutes(10));
+            BrowserContext context = chromium.browser().newContext();
+            Page page = context.newPage();
+            List<String> consoleErrors = new ArrayList<>();
+            page.onConsoleMessage(m -> {
+                if ("error".equals(m.type())) {
+                    consoleErrors.add(m.text());
+                }
+            });
+            String base = "http://127.0.0.1:" + node.httpPort();
+            page.navigate(base + "/events.html#token=" + tokenA + "&tenant=" + a);
+            page.waitForFunction("() => window.trisyncState === 'open'");
+
+            String fileA = upload(web, node, tokenA, a, "a.txt");
+            String fileB = upload(web, node, tokenB, b, "b.txt");
+            page.waitForFunction(
+                    "id => window.trisyncReceived.some(e => e.type === 'file.uploaded' && e.fileId === id)", fileA);
+            // B's upload finished before A's events were awaited; give a stray one time to arrive anyway.
+            page.waitForTimeout(500);
+            JsonArray received = new JsonArray(page.evaluate("() => JSON.stringify(window.trisyncReceived)")
+                    .toString());
+            assertThat(received).isNotEmpty();
+            received.forEach(
+                    e -> assertThat(((JsonObject) e).getString("tenantId")).isEqualTo(a));
+            assertThat(received.encode()).doesNotContain(fileB).doesNotContain(b);
+            assertThat(page.textContent("#events")).contains(fileA);
+
+            // Offline: the socket drops; two uploads happen; back online, the page reconnects and replays them.
+            int before = received.size();
+            assertThat(consoleErrors).as("no console errors while online").isEmpty();
+            context.setOffline(true);
+            page.evaluate("() => window.trisyncEvents.eb.sockJSConn.close()");
+            page.waitForFunction("() => window.trisyncState === 'reconnecting'");
+            String missed1 = upload(web, node, tokenA, a, "c.txt");
+            String missed2 = upload(web, node, tokenA, a, "d.txt");
+            context.setOffline(false);
+            page.waitForFunction(
+                    "() => window.trisyncState === 'open'", null, new Page.WaitForFunctionOptions().setTimeout(30_000));
+            page.waitForFunction(
+                    "ids => ids.every(id => window.trisyncReceived.some(e => e.fileId === id && e.type === 'file.uploaded'))",
+                    List.of(missed1, missed2),
+                    new Page.WaitForFunctionOptions().setTimeout(30_000));
+            JsonArray all = new JsonArray(page.evaluate("() => JSON.stringify(window.trisyncReceived)")
+                    .toString());
+            List<Long> seqs =
+                    all.stream().map(e -> ((JsonObject) e).getLong("seq")).toList();
+            assertThat(seqs).as("each event once, in order").isSorted().doesNotHaveDuplicates();
+            assertThat(all.size()).isGreaterThan(before);
+            assertThat(consoleErrors)
+                    .as("offline, only the browser's own failed reconnect attempts")
+                    .allMatch(m -> m.contains("ERR_INTERNET_DISCONNECTED"));
+            context.close();
+        } finally {
+            web.close();
+            vertx.close().await();
+            node.stop().await();
+        }
+    }
+
+    private static String upload(WebClient web, Node node, String token, String tenant, String name) {
+        MultipartForm form = MultipartForm.create()
+                .attribute("user_id", tenant)
+                .textFileUpload("file", name, Buffer.buffer(utf8("notes of " + name + " for " + tenant)), "text/plain");
+        var r = web.post(node.httpPort(), "127.0.0.1", "/api/files")
+                .bearerTokenAuthentication(token)
+                .sendMultipartForm(form)
+                .await();
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+        return r.bodyAsJsonObject().getString("id");
+    }
+}
