@@ -28,6 +28,12 @@ public final class ScanApi {
                 .handler(BodyHandler.create().setBodyLimit(64 * 1024))
                 .handler(this::analyze);
         router.get("/api/sync/status/:userId").handler(this::tenantStatus);
+        router.get("/api/sync/tenants").handler(ctx -> {
+            Access.caller(ctx).requireAdmin("the overview of every tenant");
+            bus.request(ScanAddresses.OVERVIEW, new JsonObject())
+                    .onSuccess(all -> FilesApi.json(ctx, 200, all))
+                    .onFailure(ctx::fail);
+        });
         router.post("/api/sync/consistency-check")
                 .handler(ctx -> Access.caller(ctx).requireAdmin("a global consistency check"))
                 .handler(ctx -> bus.request(ScanAddresses.CONSISTENCY_CHECK, new JsonObject())

@@ -29,5 +29,8 @@ public final class ScanAddresses {
      */
     public static final String PARTITION = "trisync.scan.partition";
 
+    /** Sent by the HTTP API ({@code GET /api/sync/tenants}): every tenant's summary and running operation. */
+    public static final String OVERVIEW = "trisync.scan.overview";
+
     private ScanAddresses() {}
 }

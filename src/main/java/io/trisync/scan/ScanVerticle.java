@@ -71,6 +71,7 @@ public final class ScanVerticle extends VerticleBase {
         consume(ScanAddresses.PARTITION, this::partition);
         TenantStatus status = new TenantStatus(stores);
         consume(ScanAddresses.TENANT_STATUS, status::of);
+        consume(ScanAddresses.OVERVIEW, status::overview);
         consume(ScanAddresses.CONSISTENCY_CHECK, body -> consistencyCheck(body.getBoolean("onlyDue", false)));
         long interval = config.sync().checkIntervalMinutes() * 60_000L;
         periodic = vertx.setPeriodic(interval, interval, id -> spreadChecks(interval));

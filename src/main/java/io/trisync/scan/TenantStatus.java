@@ -18,6 +18,10 @@ import java.util.TreeMap;
 final class TenantStatus {
 
     private static final int MAX_ISSUES_COUNTED = 10_000;
+    /** Open issues listed in a tenant's status (all are counted). */
+    private static final int LISTED_ISSUES = 200;
+    /** Tenants in the overview. */
+    private static final int MAX_TENANTS = 500;
 
     private final Stores stores;
 
@@ -73,8 +77,52 @@ final class TenantStatus {
                                     new JsonArray(page.result().items().stream()
                                             .map(TenantStatus::file)
                                             .toList()))
-                            .put("next_cursor", page.result().next());
+                            .put("next_cursor", page.result().next())
+                            .put(
+                                    "issues",
+                                    new JsonArray(issues.result().stream()
+                                            .limit(LISTED_ISSUES)
+                                            .map(TenantStatus::issue)
+                                            .toList()));
                 });
+    }
+
+    /** Every tenant's summary (no files), with its running operation: the admin overview. */
+    Future<JsonObject> overview(JsonObject request) {
+        return Future.all(stores.metadata().tenants(), stores.issues().tenants())
+                .compose(all -> {
+                    java.util.TreeSet<String> tenants = new java.util.TreeSet<>(all.<List<String>>resultAt(0));
+                    tenants.addAll(all.<List<String>>resultAt(1));
+                    List<Future<JsonObject>> each = tenants.stream()
+                            .limit(MAX_TENANTS)
+                            .map(t -> of(new JsonObject().put("tenantId", t).put("limit", 1))
+                                    .compose(status -> stores.syncOperations()
+                                            .running(t)
+                                            .map(op -> {
+                                                status.remove("files");
+                                                status.remove("next_cursor");
+                                                status.remove("issues");
+                                                return status.put("running", op == null ? null : op.toPublicJson());
+                                            })))
+                            .toList();
+                    return Future.all(each).map(v -> new JsonObject()
+                            .put(
+                                    "tenants",
+                                    new JsonArray(
+                                            each.stream().map(Future::result).toList()))
+                            .put("truncated", tenants.size() > MAX_TENANTS));
+                });
+    }
+
+    private static JsonObject issue(JsonObject doc) {
+        IssueType type = IssueType.valueOf(doc.getString("type"));
+        return new JsonObject()
+                .put("type", type.name())
+                .put("file_id", doc.getString("fileId"))
+                .put("file_name", doc.getString("fileName"))
+                .put("description", type.description())
+                .put("suggested_action", type.suggestedAction())
+                .put("details", doc.getJsonObject("details"));
     }
 
     /** One file: its verdict and, from its open issue types, which stores hold it. */

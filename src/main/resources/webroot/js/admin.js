@@ -1,0 +1,494 @@
+/*
+ * trisync admin UI: overview of every tenant (admins), a tenant's files, issues, operations and
+ * quarantine, actions (analyze, fix with a dry-run preview, cancel, cleanup, restore), and a live
+ * events feed, kept current over the event-bus bridge (js/trisync-events.js) with a 30 s fallback
+ * refresh. Plain DOM, no build step; every text goes in through textContent.
+ */
+(function () {
+  'use strict';
+
+  var state = { token: null, claims: null, live: null, view: null, tenant: null, refreshTimer: null,
+    files: [], cursor: null, issues: [], overview: null, running: null };
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    if (cls) { e.className = cls; }
+    return e;
+  }
+
+  function row(cells) {
+    var tr = document.createElement('tr');
+    cells.forEach(function (c) {
+      var td = document.createElement('td');
+      if (c instanceof Node) { td.appendChild(c); } else { td.textContent = c === null || c === undefined ? '' : String(c); }
+      tr.appendChild(td);
+    });
+    return tr;
+  }
+
+  function fill(tbody, rows) {
+    tbody.textContent = '';
+    rows.forEach(function (r) { tbody.appendChild(r); });
+  }
+
+  function show(message) {
+    var box = $('message');
+    if (!message) { box.hidden = true; box.textContent = ''; return; }
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  function isAdmin() { return state.claims && (state.claims.roles || []).indexOf('admin') >= 0; }
+
+  function api(method, path, body) {
+    var init = { method: method, headers: { Authorization: 'Bearer ' + state.token } };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (r) {
+      return r.text().then(function (text) {
+        var json = null;
+        try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+        if (r.status === 401) { signOut('Your token was refused: ' + (json && json.message || r.status)); }
+        if (!r.ok) {
+          var error = new Error((json && (json.message || (json.latest_sync && 'an operation is running: '
+            + json.latest_sync.progress.stage + ' ' + Math.round(json.latest_sync.progress.percentage) + '%')))
+            || ('request failed with status ' + r.status));
+          error.status = r.status;
+          throw error;
+        }
+        return json;
+      });
+    });
+  }
+
+  function fail(error) { show(error.message || String(error)); }
+
+  function decode(token) {
+    var part = token.split('.')[1] || '';
+    part = part.replace(/-/g, '+').replace(/_/g, '/');
+    while (part.length % 4) { part += '='; }
+    return JSON.parse(atob(part));
+  }
+
+  function ago(iso) {
+    if (!iso) { return '—'; }
+    var s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    return s < 60 ? s + ' s' : s < 3600 ? Math.round(s / 60) + ' min' : Math.round(s / 3600) + ' h';
+  }
+
+  // ---- sign-in ---------------------------------------------------------------------------------
+
+  function signIn(token) {
+    try {
+      state.claims = decode(token);
+    } catch (e) {
+      show('That does not look like a token.');
+      return;
+    }
+    state.token = token;
+    sessionStorage.setItem('trisync.token', token);
+    $('who').textContent = isAdmin() ? 'admin' + (state.claims.tenant ? ' (' + state.claims.tenant + ')' : '')
+      : 'tenant ' + state.claims.tenant;
+    $('signout').hidden = false;
+    document.querySelectorAll('.admin-only').forEach(function (e) { e.hidden = !isAdmin(); });
+    startLive();
+    route();
+  }
+
+  function signOut(message) {
+    sessionStorage.removeItem('trisync.token');
+    state.token = null;
+    if (state.live) { state.live.stop(); state.live = null; }
+    ['overview', 'tenant', 'events-panel'].forEach(function (id) { $(id).hidden = true; });
+    $('signin').hidden = false;
+    $('signout').hidden = true;
+    $('who').textContent = '';
+    show(message || null);
+  }
+
+  // ---- live ------------------------------------------------------------------------------------
+
+  function startLive() {
+    if (state.live) { state.live.stop(); }
+    state.live = new TrisyncEvents({
+      token: state.token,
+      tenant: isAdmin() ? null : state.claims.tenant,
+      onstate: function (s) { var b = $('live'); b.textContent = s === 'open' ? 'live' : s; b.className = 'badge ' + s; },
+      onevent: onEvent,
+      onreload: function () { refresh(); },
+      onerror: function (m) { show('Live events: ' + m); }
+    });
+    state.live.start();
+    clearInterval(state.fallback);
+    state.fallback = setInterval(refresh, 30000);
+  }
+
+  function onEvent(e) {
+    addEvent(e);
+    if (state.view === 'tenant' && e.tenantId !== state.tenant) { return; }
+    if (e.type === 'sync.op_progress' && state.view === 'tenant') {
+      // The event carries the progress; the stored record catches up at the next heartbeat.
+      if (state.running && state.running.id === e.opId && e.data) {
+        showProgress(e.data.stage, e.data.percentage, e.data.currentFile, e.data.totalFiles);
+      } else {
+        refreshOperation().catch(fail);
+      }
+      return;
+    }
+    scheduleRefresh();
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(state.refreshTimer);
+    state.refreshTimer = setTimeout(refresh, 150);
+  }
+
+  // ---- events feed -----------------------------------------------------------------------------
+
+  var feed = [];
+
+  function addEvent(e) {
+    feed.unshift(e);
+    if (feed.length > 200) { feed.pop(); }
+    renderEvents();
+  }
+
+  function renderEvents() {
+    var t = $('event-tenant').value.trim();
+    var k = $('event-type').value.trim();
+    var list = $('events');
+    list.textContent = '';
+    feed.filter(function (e) {
+      return (!t || e.tenantId === t) && (!k || e.type.indexOf(k) >= 0);
+    }).slice(0, 100).forEach(function (e) {
+      list.appendChild(el('li', (e.at || '') + ' ' + e.tenantId + ' #' + e.seq + ' ' + e.type + ' '
+        + (e.fileId || e.opId || '') + (e.data && e.data.type ? ' ' + e.data.type : '')));
+    });
+  }
+
+  function loadEvents() {
+    var path = '/api/sync/events/recent?limit=50' + (isAdmin() ? '' : '&user_id=' + encodeURIComponent(state.claims.tenant));
+    return api('GET', path).then(function (body) {
+      feed = (body.events || []).slice();
+      renderEvents();
+    });
+  }
+
+  // ---- routing ---------------------------------------------------------------------------------
+
+  function route() {
+    if (!state.token) { signOut(); return; }
+    $('signin').hidden = true;
+    $('events-panel').hidden = false;
+    var m = location.hash.match(/^#\/tenant\/(.+)$/);
+    if (m) {
+      openTenant(decodeURIComponent(m[1]));
+    } else if (isAdmin()) {
+      state.view = 'overview';
+      state.tenant = null;
+      $('tenant').hidden = true;
+      $('overview').hidden = false;
+      refresh();
+    } else {
+      location.hash = '#/tenant/' + encodeURIComponent(state.claims.tenant);
+    }
+    loadEvents().catch(fail);
+  }
+
+  function refresh() {
+    if (!state.token) { return; }
+    if (state.view === 'overview') { loadOverview().catch(fail); }
+    if (state.view === 'tenant') { loadTenant().catch(fail); }
+  }
+
+  // ---- overview --------------------------------------------------------------------------------
+
+  function loadOverview() {
+    return Promise.all([api('GET', '/api/sync/tenants'), api('GET', '/api/sync/status')]).then(function (r) {
+      state.overview = r[0];
+      renderOverview(r[0]);
+      renderService(r[1]);
+      show(null);
+    });
+  }
+
+  function renderOverview(body) {
+    var totals = { synced: 0, out_of_sync: 0, missing: 0, error: 0, unchecked: 0 };
+    var byType = {};
+    fill($('tenants').tBodies[0], body.tenants.map(function (t) {
+      var s = t.summary;
+      Object.keys(totals).forEach(function (k) { totals[k] += s[k] || 0; });
+      Object.keys(s.issues_by_type || {}).forEach(function (k) { byType[k] = (byType[k] || 0) + s.issues_by_type[k]; });
+      var pick = el('input');
+      pick.type = 'checkbox';
+      pick.value = t.user_id;
+      pick.setAttribute('aria-label', 'select ' + t.user_id);
+      var link = el('a', t.user_id);
+      link.href = '#/tenant/' + encodeURIComponent(t.user_id);
+      var op = t.running ? progress(t.running) : el('span', '—');
+      var tr = row([pick, link, el('span', s.synced, 'synced'), el('span', s.out_of_sync, 'out_of_sync'),
+        el('span', s.missing, 'missing'), el('span', s.error, 'error'), el('span', s.unchecked, 'unchecked'),
+        s.open_issues, t.last_scan_at ? ago(t.last_scan_at) + ' ago' : 'never', op]);
+      tr.dataset.tenant = t.user_id;
+      return tr;
+    }));
+    bars($('chart-status'), totals);
+    bars($('chart-issues'), byType);
+  }
+
+  function progress(op) {
+    var wrap = el('span');
+    var bar = el('progress');
+    bar.max = 100;
+    bar.value = op.progress ? op.progress.percentage : 0;
+    wrap.appendChild(el('span', op.kind + ' '));
+    wrap.appendChild(bar);
+    return wrap;
+  }
+
+  function bars(box, counts) {
+    box.textContent = '';
+    var max = Math.max.apply(null, [1].concat(Object.keys(counts).map(function (k) { return counts[k]; })));
+    Object.keys(counts).forEach(function (k) {
+      var line = el('div');
+      line.appendChild(el('span', k, 'label'));
+      var bar = el('span', '', 'bar');
+      bar.style.width = Math.round(200 * counts[k] / max) + 'px';
+      line.appendChild(bar);
+      line.appendChild(el('span', counts[k]));
+      box.appendChild(line);
+    });
+  }
+
+  function renderService(s) {
+    var dl = $('service');
+    dl.textContent = '';
+    function add(k, v, cls) { dl.appendChild(el('dt', k)); dl.appendChild(el('dd', v, cls)); }
+    add('Nodes', (s.nodes || []).join(', '));
+    add('Running operations', s.running_operations);
+    add('Open ingest operations', s.open_ingest_operations);
+    Object.keys(s.stores || {}).forEach(function (k) { add(k, s.stores[k].status, s.stores[k].status); });
+  }
+
+  function selected() {
+    return Array.prototype.map.call(document.querySelectorAll('#tenants tbody input:checked'), function (i) { return i.value; });
+  }
+
+  // ---- tenant ----------------------------------------------------------------------------------
+
+  function openTenant(tenant) {
+    state.view = 'tenant';
+    state.tenant = tenant;
+    state.files = [];
+    state.cursor = null;
+    $('overview').hidden = true;
+    $('tenant').hidden = false;
+    $('tenant-name').textContent = tenant;
+    refresh();
+  }
+
+  function loadTenant() {
+    var t = encodeURIComponent(state.tenant);
+    return Promise.all([
+      api('GET', '/api/sync/status/' + t + '?limit=50'),
+      api('GET', '/api/v1/sync/operations?tenant_id=' + t + '&limit=10'),
+      api('GET', '/api/sync/quarantine?user_id=' + t)
+    ]).then(function (r) {
+      var status = r[0];
+      state.files = status.files;
+      state.cursor = status.next_cursor;
+      state.issues = status.issues || [];
+      renderSummary(status);
+      renderIssues();
+      renderFiles();
+      renderHistory(r[1]);
+      renderQuarantine(r[2]);
+      show(null);
+      return refreshOperation();
+    });
+  }
+
+  function renderSummary(status) {
+    var box = $('summary');
+    box.textContent = '';
+    ['synced', 'out_of_sync', 'missing', 'error', 'unchecked', 'open_issues'].forEach(function (k) {
+      box.appendChild(el('span', k.replace('_', ' ') + ': ' + status.summary[k], k));
+    });
+    box.appendChild(el('span', 'last scan: ' + (status.last_scan_at ? ago(status.last_scan_at) + ' ago' : 'never')));
+  }
+
+  function renderIssues() {
+    var filter = $('issue-filter');
+    var types = {};
+    state.issues.forEach(function (i) { types[i.type] = true; });
+    var current = filter.value;
+    filter.textContent = '';
+    filter.appendChild(el('option', 'all')).value = '';
+    Object.keys(types).sort().forEach(function (t) { filter.appendChild(el('option', t)).value = t; });
+    filter.value = types[current] ? current : '';
+    fill($('issues').tBodies[0], state.issues.filter(function (i) { return !filter.value || i.type === filter.value; })
+      .map(function (i) {
+        var tr = row([i.type, i.file_name || i.file_id, i.description, i.suggested_action]);
+        tr.dataset.file = i.file_id;
+        tr.dataset.type = i.type;
+        return tr;
+      }));
+  }
+
+  function renderFiles() {
+    var f = $('status-filter').value;
+    fill($('files').tBodies[0], state.files.filter(function (x) { return !f || x.status === f; }).map(function (x) {
+      var stores = el('span');
+      ['mongodb', 'S3', 'qdrant'].forEach(function (name) {
+        var ok = x.stores[name.toLowerCase()];
+        stores.appendChild(el('span', name === 'mongodb' ? 'MongoDB' : name === 'S3' ? 'S3' : 'Qdrant',
+          'badge store ' + (ok ? 'yes' : 'no')));
+      });
+      var tr = row([x.name, el('span', x.status, x.status), stores, x.size, x.chunks, x.checked_at ? ago(x.checked_at) + ' ago' : '—']);
+      tr.dataset.file = x.id;
+      return tr;
+    }));
+    $('more-files').hidden = !state.cursor;
+  }
+
+  function moreFiles() {
+    api('GET', '/api/sync/status/' + encodeURIComponent(state.tenant) + '?limit=50&cursor=' + encodeURIComponent(state.cursor))
+      .then(function (page) {
+        state.files = state.files.concat(page.files);
+        state.cursor = page.next_cursor;
+        renderFiles();
+      }).catch(fail);
+  }
+
+  function renderHistory(body) {
+    fill($('history').tBodies[0], (body.operations || []).map(function (o) {
+      return row([o.kind, el('span', o.status, o.status === 'completed' ? 'synced' : o.status === 'running' ? '' : 'error'),
+        o.started_at, o.files_processed, o.error_message]);
+    }));
+  }
+
+  function renderQuarantine(body) {
+    fill($('quarantine').tBodies[0], (body.items || []).map(function (q) {
+      var restore = el('button', 'Restore');
+      restore.type = 'button';
+      restore.addEventListener('click', function () {
+        if (!confirm('Put ' + q.original_key + ' back?')) { return; }
+        api('POST', '/api/sync/quarantine/' + encodeURIComponent(q.id) + '/restore?user_id=' + encodeURIComponent(state.tenant))
+          .then(function () { show('Restored ' + q.original_key + '.'); refresh(); }).catch(fail);
+      });
+      return row([q.file_id, q.reason, q.size, ago(q.quarantined_at) + ' ago', restore]);
+    }));
+  }
+
+  function refreshOperation() {
+    return api('GET', '/api/v1/sync/status?tenant_id=' + encodeURIComponent(state.tenant)).then(function (body) {
+      var op = body.latest_sync;
+      var running = op && op.status === 'running';
+      state.running = running ? op : null;
+      $('operation').hidden = !running;
+      $('cancel').hidden = !running;
+      if (running) {
+        $('op-kind').textContent = op.kind;
+        $('op-heartbeat').textContent = ago(op.heartbeat_at);
+        $('op-expected').textContent = op.expected_duration_seconds + ' s';
+        if (!state.shown || state.shown.id !== op.id || op.progress.percentage >= state.shown.percentage) {
+          showProgress(op.progress.stage, op.progress.percentage, op.progress.current_file, op.progress.total_files);
+        }
+        state.shown.id = op.id;
+      } else {
+        state.shown = null;
+      }
+      // While an operation runs, follow it every 2 s too (heartbeat age; any progress event missed).
+      clearTimeout(state.opTimer);
+      if (running && state.view === 'tenant') {
+        state.opTimer = setTimeout(function () { refreshOperation().catch(fail); }, 2000);
+      }
+    });
+  }
+
+  function showProgress(stage, percentage, current, total) {
+    state.shown = { id: state.running ? state.running.id : null, percentage: percentage };
+    $('op-stage').textContent = stage + ' ' + Math.round(percentage) + '%';
+    $('op-files').textContent = current + ' of ' + total + ' files';
+    $('op-progress').value = percentage;
+  }
+
+  // ---- actions ---------------------------------------------------------------------------------
+
+  function analyze(tenants) {
+    return Promise.all(tenants.map(function (t) {
+      return api('POST', '/api/sync/analyze', t === null ? { wait: false } : { user_id: t, wait: false });
+    })).then(function () { show('Analysis started.'); scheduleRefresh(); });
+  }
+
+  function preview(tenants) {
+    return Promise.all(tenants.map(function (t) { return api('POST', '/api/sync/fix', { user_id: t }); }))
+      .then(function (plans) {
+        var actions = [];
+        plans.forEach(function (p) { actions = actions.concat(p.actions); });
+        $('plan-summary').textContent = actions.length === 0 ? 'Nothing to repair: no open issues.'
+          : actions.length + ' action(s) on ' + tenants.join(', ') + '. Nothing has been changed yet.';
+        fill($('plan-actions').tBodies[0], actions.map(function (a) {
+          return row([a.action, a.issues.join(', '), a.file_name || a.file_id, a.store, a.undo]);
+        }));
+        $('apply').disabled = actions.length === 0;
+        var dialog = $('plan');
+        dialog.onclose = function () {
+          if (dialog.returnValue !== 'apply') { return; }
+          Promise.all(tenants.map(function (t) { return api('POST', '/api/sync/fix', { user_id: t, dry_run: false }); }))
+            .then(function () { show('Repair started.'); scheduleRefresh(); }).catch(fail);
+        };
+        dialog.returnValue = '';
+        dialog.showModal();
+      });
+  }
+
+  function wire() {
+    $('signin-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      signIn($('token').value.trim());
+    });
+    $('signout').addEventListener('click', function () { signOut(); });
+    $('analyze').addEventListener('click', function () { analyze([state.tenant]).catch(fail); });
+    $('fix').addEventListener('click', function () { preview([state.tenant]).catch(fail); });
+    $('cancel').addEventListener('click', function () {
+      if (!state.running || !confirm('Cancel the running ' + state.running.kind + '?')) { return; }
+      api('POST', '/api/v1/sync/' + encodeURIComponent(state.running.id) + '/cancel')
+        .then(function () { show('Cancelled.'); refresh(); }).catch(fail);
+    });
+    $('analyze-all').addEventListener('click', function () {
+      if (confirm('Analyze every tenant?')) { analyze([null]).catch(fail); }
+    });
+    $('analyze-selected').addEventListener('click', function () {
+      var t = selected();
+      if (t.length && confirm('Analyze ' + t.length + ' tenant(s)?')) { analyze(t).catch(fail); }
+    });
+    $('fix-selected').addEventListener('click', function () {
+      var t = selected();
+      if (t.length) { preview(t).catch(fail); }
+    });
+    $('cleanup').addEventListener('click', function () {
+      if (!confirm('Fail every stuck sync operation now?')) { return; }
+      api('POST', '/api/v1/sync/cleanup').then(function (r) {
+        show('Cleaned up ' + r.cleaned + ' stuck sync operation(s).');
+        refresh();
+      }).catch(fail);
+    });
+    $('more-files').addEventListener('click', moreFiles);
+    $('status-filter').addEventListener('change', renderFiles);
+    $('issue-filter').addEventListener('change', renderIssues);
+    $('event-tenant').addEventListener('input', renderEvents);
+    $('event-type').addEventListener('input', renderEvents);
+    window.addEventListener('hashchange', route);
+  }
+
+  wire();
+  var saved = sessionStorage.getItem('trisync.token');
+  if (saved) { signIn(saved); } else { signOut(); }
+  window.trisyncAdmin = state;
+})();

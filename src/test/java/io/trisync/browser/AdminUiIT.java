@@ -1,0 +1,272 @@
+package io.trisync.browser;
+
+import static io.trisync.testsupport.Fixtures.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.WaitForSelectorState;
+import io.trisync.Node;
+import io.trisync.auth.Tokens;
+import io.trisync.events.EventPublisher;
+import io.trisync.ops.Membership;
+import io.trisync.ops.OperationTracker;
+import io.trisync.ops.TimeoutPolicy;
+import io.trisync.ops.TrackedOperation;
+import io.trisync.store.SyncOperation;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.multipart.MultipartForm;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The admin UI in headless Debian Chromium against a node with seeded tenants. */
+@Timeout(300)
+class AdminUiIT {
+
+    static final String SECRET = "admin-ui-test-secret-0123456789abcdef";
+    static Node node;
+    static Vertx vertx;
+    static WebClient web;
+    static Tokens tokens;
+    static Chromium chromium;
+    static String admin;
+
+    @BeforeAll
+    static void start() {
+        node = Node.start(
+                        TestStack.nodeConfig(Map.of(
+                                "AUTH_ENABLED", "true",
+                                "AUTH_JWT_SECRET", SECRET,
+                                "SYNC_PARTITIONS", "8",
+                                "SYNC_HEARTBEAT_INTERVAL_SECONDS", "1")),
+                        false)
+                .await();
+        vertx = Vertx.vertx();
+        web = WebClient.create(vertx);
+        tokens = Tokens.of(vertx, SECRET);
+        admin = tokens.issue(null, true, Duration.ofMinutes(30));
+        chromium = new Chromium();
+    }
+
+    @AfterAll
+    static void stop() {
+        chromium.close();
+        web.close();
+        vertx.close().await();
+        node.stop().await();
+    }
+
+    /** A page signed in with {@code token}, console errors collected. */
+    private static Page signedIn(BrowserContext context, String token, List<String> errors) {
+        Page page = context.newPage();
+        page.onConsoleMessage(m -> {
+            if ("error".equals(m.type())) {
+                errors.add(m.text());
+            }
+        });
+        page.onDialog(d -> d.accept());
+        page.navigate("http://127.0.0.1:" + node.httpPort() + "/");
+        page.fill("#token", token);
+        page.click("#signin-form button[type=submit]");
+        page.waitForFunction("() => window.trisyncAdmin && document.getElementById('live').textContent === 'live'");
+        return page;
+    }
+
+    private static String upload(String token, String tenant, String name, String text) {
+        MultipartForm form = MultipartForm.create()
+                .attribute("user_id", tenant)
+                .textFileUpload("file", name, Buffer.buffer(utf8(text)), "text/plain");
+        var r = web.post(node.httpPort(), "127.0.0.1", "/api/files")
+                .bearerTokenAuthentication(token)
+                .sendMultipartForm(form)
+                .await();
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+        return r.bodyAsJsonObject().getString("id");
+    }
+
+    private static JsonObject post(String path, JsonObject body) {
+        var r = web.post(node.httpPort(), "127.0.0.1", path)
+                .bearerTokenAuthentication(admin)
+                .sendJsonObject(body)
+                .await();
+        assertThat(r.statusCode()).as(r.bodyAsString()).isLessThan(300);
+        return r.bodyAsJsonObject();
+    }
+
+    @Test
+    @DisplayName("Overview counts match the API; a damaged file's issue appears on Analyze, the Fix preview lists"
+            + " the action and changes nothing, applying it clears the issue live; an upload shows up live")
+    void overviewAnalyzeFix() {
+        String a = TestStack.unique("ui-a");
+        String b = TestStack.unique("ui-b");
+        String damaged = upload(admin, a, "a1.txt", Fixtures.prose(200));
+        upload(admin, a, "a2.txt", Fixtures.prose(150) + " two");
+        upload(admin, b, "b1.txt", Fixtures.prose(120) + " bee");
+        post("/api/sync/analyze", new JsonObject().put("user_id", a));
+        post("/api/sync/analyze", new JsonObject().put("user_id", b));
+        node.stores().vectors().deleteFile(b, "nothing").await();
+
+        try (BrowserContext context = chromium.browser().newContext()) {
+            List<String> errors = new ArrayList<>();
+            Page page = signedIn(context, admin, errors);
+            Locator rowA = page.locator("#tenants tr[data-tenant='" + a + "']");
+            rowA.waitFor();
+            JsonObject api = web.get(node.httpPort(), "127.0.0.1", "/api/sync/tenants")
+                    .bearerTokenAuthentication(admin)
+                    .send()
+                    .await()
+                    .bodyAsJsonObject();
+            JsonObject summaryA = api.getJsonArray("tenants").stream()
+                    .map(t -> (JsonObject) t)
+                    .filter(t -> t.getString("user_id").equals(a))
+                    .findFirst()
+                    .orElseThrow()
+                    .getJsonObject("summary");
+            assertThat(rowA.locator("td").nth(2).textContent()).isEqualTo(String.valueOf(summaryA.getLong("synced")));
+            assertThat(summaryA.getLong("synced")).isEqualTo(2);
+            assertThat(rowA.locator("td span.synced").getAttribute("class")).isEqualTo("synced");
+            assertThat(page.locator("#tenants tr[data-tenant='" + b + "'] td")
+                            .nth(2)
+                            .textContent())
+                    .isEqualTo("1");
+
+            // Damage behind trisync's back, then Analyze from the drill-down.
+            node.stores().vectors().deleteFile(a, damaged).await();
+            rowA.locator("a").click();
+            page.waitForSelector("#tenant:not([hidden])");
+            page.waitForSelector("#files tr[data-file='" + damaged + "']");
+            page.click("#analyze");
+            Locator issue = page.locator("#issues tr[data-file='" + damaged + "'][data-type='MISSING_VECTORS']");
+            issue.waitFor();
+            assertThat(issue.textContent()).contains("Re-extract and re-embed");
+
+            page.click("#fix");
+            page.waitForSelector("#plan[open]");
+            assertThat(page.textContent("#plan-actions")).contains("REEMBED").contains("qdrant");
+            assertThat(node.stores().vectors().count(a, damaged).await())
+                    .as("a preview changes nothing")
+                    .isZero();
+            page.click("#apply");
+            issue.waitFor(new Locator.WaitForOptions()
+                    .setState(WaitForSelectorState.DETACHED)
+                    .setTimeout(60_000));
+            assertThat(node.stores().vectors().count(a, damaged).await()).isPositive();
+            assertThat(page.locator("#files tr[data-file='" + damaged + "'] .synced")
+                            .count())
+                    .isEqualTo(1);
+
+            // A file uploaded through the API appears in the open page, without reload.
+            long before = System.nanoTime();
+            String fresh = upload(admin, a, "fresh.txt", "a brand new note");
+            page.waitForSelector(
+                    "#files tr[data-file='" + fresh + "']", new Page.WaitForSelectorOptions().setTimeout(5000));
+            System.out.printf("Upload visible in the admin UI after %d ms%n", (System.nanoTime() - before) / 1_000_000);
+            assertThat(page.textContent("#events")).contains(fresh);
+            assertThat(errors).isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("A running operation's progress bar advances; Cleanup stuck syncs clears a stuck one")
+    void progressAndCleanup() {
+        String t = TestStack.unique("ui-op");
+        upload(admin, t, "x.txt", "some text for an operation");
+        OperationTracker tracker = new OperationTracker(
+                node.vertx(),
+                node.stores().syncOperations(),
+                new EventPublisher(node.vertx().eventBus(), node.stores().events()),
+                new TimeoutPolicy(300, 10, 300, 7200),
+                Duration.ofSeconds(1),
+                Membership.of(node.vertx(), node.config().nodeId()));
+        try (BrowserContext context = chromium.browser().newContext()) {
+            List<String> errors = new ArrayList<>();
+            Page page = signedIn(context, admin, errors);
+            TrackedOperation op = tracker.start(t, "repair", 20).await();
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/tenant/" + t);
+            op.progress("processing_files", 5, 20, 5);
+            page.waitForFunction(
+                    "() => document.getElementById('op-progress').value >= 25",
+                    null,
+                    new Page.WaitForFunctionOptions().setTimeout(15_000));
+            assertThat(page.textContent("#op-files")).contains("5 of 20 files");
+            op.progress("processing_files", 15, 20, 15);
+            page.waitForFunction(
+                    "() => document.getElementById('op-progress').value >= 75",
+                    null,
+                    new Page.WaitForFunctionOptions().setTimeout(15_000));
+            op.complete(new JsonObject()).await();
+            page.waitForSelector("#operation", new Page.WaitForSelectorOptions().setState(WaitForSelectorState.HIDDEN));
+
+            // A stuck one: its worker died ten minutes ago.
+            Instant old = Instant.now().minusSeconds(600);
+            node.stores()
+                    .syncOperations()
+                    .start(new SyncOperation(
+                            "stuck-" + t,
+                            t,
+                            "scan",
+                            SyncOperation.Status.RUNNING,
+                            old,
+                            null,
+                            old,
+                            7200,
+                            null,
+                            0,
+                            null,
+                            "gone-node",
+                            null))
+                    .await();
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/");
+            page.waitForSelector("#overview:not([hidden])");
+            page.waitForSelector("#tenants tr[data-tenant='" + t + "'] progress");
+            page.click("#cleanup");
+            page.waitForSelector("#message:has-text('Cleaned up')");
+            assertThat(node.stores().syncOperations().get("stuck-" + t).await().status())
+                    .isEqualTo(SyncOperation.Status.FAILED);
+            page.waitForSelector(
+                    "#tenants tr[data-tenant='" + t + "'] progress",
+                    new Page.WaitForSelectorOptions().setState(WaitForSelectorState.DETACHED));
+            assertThat(errors).isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("A tenant token sees only its tenant; admin controls are absent; another tenant is a readable error")
+    void tenantTokenIsConfined() {
+        String mine = TestStack.unique("ui-mine");
+        String theirs = TestStack.unique("ui-theirs");
+        String token = tokens.issue(mine, false, Duration.ofMinutes(10));
+        upload(token, mine, "m.txt", "mine only");
+        upload(admin, theirs, "t.txt", "not yours");
+        try (BrowserContext context = chromium.browser().newContext()) {
+            List<String> errors = new ArrayList<>();
+            Page page = signedIn(context, token, errors);
+            page.waitForSelector("#tenant:not([hidden])");
+            assertThat(page.textContent("#tenant-name")).isEqualTo(mine);
+            assertThat(page.textContent("#who")).contains("tenant " + mine);
+            assertThat(page.isVisible("#overview")).isFalse();
+            assertThat(page.isVisible("#cleanup")).isFalse();
+            assertThat(page.isVisible("#analyze-all")).isFalse();
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/tenant/" + theirs);
+            page.waitForSelector("#message:not([hidden])");
+            assertThat(page.textContent("#message")).contains("not this token's tenant");
+            assertThat(page.content()).doesNotContain("t.txt");
+            errors.removeIf(m -> m.contains("403"));
+            assertThat(errors).isEmpty();
+        }
+    }
+}
