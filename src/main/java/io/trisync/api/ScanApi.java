@@ -35,7 +35,10 @@ public final class ScanApi {
                     .onFailure(ctx::fail);
         });
         router.post("/api/sync/consistency-check")
-                .handler(ctx -> Access.caller(ctx).requireAdmin("a global consistency check"))
+                .handler(ctx -> {
+                    Access.caller(ctx).requireAdmin("a global consistency check");
+                    ctx.next();
+                })
                 .handler(ctx -> bus.request(ScanAddresses.CONSISTENCY_CHECK, new JsonObject())
                         .onSuccess(started -> FilesApi.json(ctx, 202, started))
                         .onFailure(ctx::fail));

@@ -155,6 +155,12 @@ class AuthIT {
                         .statusCode())
                 .isEqualTo(200);
         assertThat(get("/api/sync/status", admin).send().await().statusCode()).isEqualTo(200);
+        assertThat(web.post(node.httpPort(), "127.0.0.1", "/api/sync/consistency-check")
+                        .bearerTokenAuthentication(admin)
+                        .send()
+                        .await()
+                        .statusCode())
+                .isEqualTo(202);
     }
 
     @Test

@@ -14,7 +14,8 @@ public final class Http implements AutoCloseable {
     private final int port;
 
     public Http(Vertx vertx, int port) {
-        this.client = WebClient.create(vertx);
+        // A request that gets no answer fails its test after two idle minutes instead of hanging it.
+        this.client = WebClient.create(vertx, new io.vertx.ext.web.client.WebClientOptions().setIdleTimeout(120));
         this.port = port;
     }
 
