@@ -27,21 +27,34 @@ public final class Reconciler {
     static final int LISTED_CHUNKS = 20;
 
     public List<FileReport> reconcile(Listings.Partition partition) {
-        Map<String, Meta> metas = new HashMap<>();
+        Map<String, Meta> metas = new HashMap<>(capacity(partition.metadata().size()));
         partition.metadata().forEach(m -> metas.put(m.fileId(), m));
-        Map<String, Blob> blobs = new HashMap<>();
+        Map<String, Blob> blobs = new HashMap<>(capacity(partition.blobs().size()));
         partition.blobs().forEach(b -> blobs.put(b.fileId(), b));
-        Map<String, List<Point>> points = new HashMap<>();
-        partition.points().forEach(p -> points.computeIfAbsent(p.fileId(), k -> new ArrayList<>())
+        Map<String, List<Point>> points =
+                new HashMap<>(capacity(partition.points().size()));
+        partition.points().forEach(p -> points.computeIfAbsent(p.fileId(), k -> new ArrayList<>(2))
                 .add(p));
-        TreeSet<String> ids = new TreeSet<>(metas.keySet());
+        // Every file id seen in any store, sorted, each once.
+        List<String> ids = new ArrayList<>(metas.size() + blobs.size() + points.size());
+        ids.addAll(metas.keySet());
         ids.addAll(blobs.keySet());
         ids.addAll(points.keySet());
-        List<FileReport> reports = new ArrayList<>(ids.size());
+        ids.sort(null);
+        List<FileReport> reports = new ArrayList<>(metas.size() + 16);
+        String previous = null;
         for (String id : ids) {
+            if (id.equals(previous)) {
+                continue;
+            }
+            previous = id;
             reports.add(file(id, metas.get(id), blobs.get(id), points.getOrDefault(id, List.of())));
         }
         return reports;
+    }
+
+    private static int capacity(int entries) {
+        return Math.max(16, (int) (entries / 0.75f) + 1);
     }
 
     private FileReport file(String id, Meta meta, Blob blob, List<Point> points) {
