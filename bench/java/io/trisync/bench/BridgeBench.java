@@ -62,7 +62,10 @@ class BridgeBench {
         try {
             Tokens tokens = Tokens.of(vertx, SECRET);
             ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
-            WebSocketClient wsClient = vertx.createWebSocketClient();
+            java.util.concurrent.atomic.AtomicInteger refusals = new java.util.concurrent.atomic.AtomicInteger();
+            // The client's default allows 50 WebSockets per server; every one of ours must connect.
+            WebSocketClient wsClient = vertx.createWebSocketClient(
+                    new io.vertx.core.http.WebSocketClientOptions().setMaxConnections(clients + 10));
             List<WebSocket> sockets = new ArrayList<>();
             for (int i = 0; i < clients; i++) {
                 String tenant = "bench-t" + (i % tenants);
@@ -72,6 +75,9 @@ class BridgeBench {
                     long now = System.currentTimeMillis();
                     JsonObject frame = new JsonObject(data);
                     JsonObject body = frame.getJsonObject("body");
+                    if ("err".equals(frame.getString("type"))) {
+                        refusals.incrementAndGet();
+                    }
                     if ("rec".equals(frame.getString("type")) && body != null && body.getString("at") != null) {
                         latencies.add(now - Instant.parse(body.getString("at")).toEpochMilli());
                     }
@@ -110,13 +116,14 @@ class BridgeBench {
             int expected = uploads * 2 * (clients / tenants);
             String report = String.format(
                     Locale.ROOT,
-                    "%d clients over %d tenants, %d uploads: %,d deliveries (expected %,d); commit→client latency p50 %d ms, p99 %d ms, max %d ms;"
+                    "%d clients over %d tenants, %d uploads: %,d deliveries (expected %,d), %d refusals; commit→client latency p50 %d ms, p99 %d ms, max %d ms;"
                             + " process CPU %.0f%% of one core over %.1f s (node, embedded stores and the clients together, 2 cores)",
                     clients,
                     tenants,
                     uploads,
                     ms.length,
                     expected,
+                    refusals.get(),
                     ms.length == 0 ? -1 : ms[(int) Math.ceil(0.50 * ms.length) - 1],
                     ms.length == 0 ? -1 : ms[(int) Math.ceil(0.99 * ms.length) - 1],
                     ms.length == 0 ? -1 : ms[ms.length - 1],
