@@ -3,7 +3,7 @@ package io.trisync.bench;
 import io.trisync.scan.FileReport;
 import io.trisync.scan.Listings;
 import io.trisync.scan.Reconciler;
-import java.lang.management.ManagementFactory;
+import io.trisync.testsupport.HeapSampler;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,21 +25,7 @@ public final class EngineBenchMain {
     public static void main(String[] args) {
         long total = Long.parseLong(args[0]);
         int perPartition = Integer.parseInt(args[1]);
-        long[] peak = {0};
-        Thread sampler = new Thread(() -> {
-            while (true) {
-                peak[0] = Math.max(
-                        peak[0],
-                        ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
-        sampler.setDaemon(true);
-        sampler.start();
+        HeapSampler heap = HeapSampler.start(10);
         Reconciler engine = new Reconciler();
         String sha = "a".repeat(64);
         long entries = 0;
@@ -83,7 +69,7 @@ public final class EngineBenchMain {
                 engineSeconds,
                 entries / engineSeconds,
                 entries / seconds,
-                peak[0] / 1048576.0,
+                heap.peakBytes() / 1048576.0,
                 Runtime.getRuntime().maxMemory() / 1048576.0);
     }
 }

@@ -14,18 +14,17 @@ import io.trisync.store.Dates;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IssueStore;
 import io.trisync.store.StoreException;
+import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -136,45 +135,50 @@ final class RepairExecutor {
         if (record == null || record.status() != FileRecord.Status.ACTIVE || state.blob() == null) {
             return failed(action, before, "no active record with content to embed");
         }
-        return stores.blobs().read(state.blobKey()).compose(content -> {
-            String sha = sha256(content.bytes());
-            if (!sha.equals(record.sha256())) {
-                return failed(
-                        action,
-                        before,
-                        "the content's sha256 " + sha + " differs from the recorded " + record.sha256()
-                                + "; resolve the checksum first");
-            }
-            ContentIndexer.Target target = new ContentIndexer.Target(
-                    record.tenantId(), record.id(), record.partition(), sha, record.contentType(), record.name());
-            return embeddingPool
-                    .executeBlocking(() -> indexer.index(content.bytes().getBytes(), target))
-                    .compose(points -> writePoints(state, points))
-                    .compose(points -> stores.metadata()
-                            .patch(
-                                    record.id(),
-                                    new JsonObject()
-                                            .put("sha256", record.sha256())
-                                            .put("status", "active"),
-                                    new JsonObject()
-                                            .put("embedding.model", indexer.modelName())
-                                            .put("embedding.dims", indexer.dimension())
-                                            .put("embedding.chunks", points.size())
-                                            .put("embedding.contentSha256", sha))
-                            .map(matched -> matched
-                                    ? done(
-                                            action,
-                                            before,
+        return stores.blobs().read(state.blobKey()).compose(content -> hash(content.bytes())
+                .compose(sha -> {
+                    if (!sha.equals(record.sha256())) {
+                        return failed(
+                                action,
+                                before,
+                                "the content's sha256 " + sha + " differs from the recorded " + record.sha256()
+                                        + "; resolve the checksum first");
+                    }
+                    ContentIndexer.Target target = new ContentIndexer.Target(
+                            record.tenantId(),
+                            record.id(),
+                            record.partition(),
+                            sha,
+                            record.contentType(),
+                            record.name());
+                    return embeddingPool
+                            .executeBlocking(() -> indexer.index(content.bytes().getBytes(), target))
+                            .compose(points -> writePoints(state, points))
+                            .compose(points -> stores.metadata()
+                                    .patch(
+                                            record.id(),
                                             new JsonObject()
-                                                    .put("chunks", points.size())
-                                                    .put("model", indexer.modelName()))
-                                    : new Outcome(
-                                            action,
-                                            Status.FAILED,
-                                            "the record changed while re-embedding; scan again",
-                                            before,
-                                            null)));
-        });
+                                                    .put("sha256", record.sha256())
+                                                    .put("status", "active"),
+                                            new JsonObject()
+                                                    .put("embedding.model", indexer.modelName())
+                                                    .put("embedding.dims", indexer.dimension())
+                                                    .put("embedding.chunks", points.size())
+                                                    .put("embedding.contentSha256", sha))
+                                    .map(matched -> matched
+                                            ? done(
+                                                    action,
+                                                    before,
+                                                    new JsonObject()
+                                                            .put("chunks", points.size())
+                                                            .put("model", indexer.modelName()))
+                                            : new Outcome(
+                                                    action,
+                                                    Status.FAILED,
+                                                    "the record changed while re-embedding; scan again",
+                                                    before,
+                                                    null)));
+                }));
     }
 
     /** Upserts the new points, then deletes the file's points that are not among them. */
@@ -279,33 +283,34 @@ final class RepairExecutor {
         if (record == null || blob == null || record.status() != FileRecord.Status.ACTIVE) {
             return failed(action, before, "no active record with content to verify");
         }
-        return stores.blobs().read(state.blobKey()).compose(content -> {
-            String sha = sha256(content.bytes());
-            long size = content.bytes().length();
-            if (sha.equals(record.sha256())) {
-                return fixFromContent(action, state, before, sha, size);
-            }
-            return stores.operations().uploadOf(record.id()).compose(upload -> {
-                if (upload != null && sha.equals(upload.sha256()) && size == upload.size()) {
-                    return patchRecord(action, record, before, sha, size, "the upload's sha256 and size");
-                }
-                return fromBackupReplacing(record, state, opId)
-                        .compose(restored -> restored
-                                ? Future.succeededFuture(done(
-                                        action,
-                                        before,
-                                        new JsonObject()
-                                                .put("restored_from", config.backupPrefix() + state.blobKey())
-                                                .put("previous_content", "quarantined")))
-                                : flag(
-                                        action,
-                                        state,
-                                        before,
-                                        "content (sha256 " + sha + ", " + size + " bytes) matches no known version; "
-                                                + "restore the content or re-upload",
-                                        opId));
-            });
-        });
+        return stores.blobs().read(state.blobKey()).compose(content -> hash(content.bytes())
+                .compose(sha -> {
+                    long size = content.bytes().length();
+                    if (sha.equals(record.sha256())) {
+                        return fixFromContent(action, state, before, sha, size);
+                    }
+                    return stores.operations().uploadOf(record.id()).compose(upload -> {
+                        if (upload != null && sha.equals(upload.sha256()) && size == upload.size()) {
+                            return patchRecord(action, record, before, sha, size, "the upload's sha256 and size");
+                        }
+                        return fromBackupReplacing(record, state, opId)
+                                .compose(restored -> restored
+                                        ? Future.succeededFuture(done(
+                                                action,
+                                                before,
+                                                new JsonObject()
+                                                        .put("restored_from", config.backupPrefix() + state.blobKey())
+                                                        .put("previous_content", "quarantined")))
+                                        : flag(
+                                                action,
+                                                state,
+                                                before,
+                                                "content (sha256 " + sha + ", " + size
+                                                        + " bytes) matches no known version; "
+                                                        + "restore the content or re-upload",
+                                                opId));
+                    });
+                }));
     }
 
     private Future<Outcome> fixFromContent(
@@ -507,11 +512,8 @@ final class RepairExecutor {
         return Future.succeededFuture(new Outcome(action, Status.FAILED, reason, before, null));
     }
 
-    private static String sha256(Buffer bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes.getBytes()));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by the JVM specification", e);
-        }
+    /** The sha256 of {@code bytes}, hashed on a worker (never on the event loop: blobs may be large). */
+    private Future<String> hash(Buffer bytes) {
+        return embeddingPool.executeBlocking(() -> StoreKeys.sha256Hex(bytes.getBytes()), false);
     }
 }

@@ -9,10 +9,8 @@ import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -181,17 +179,13 @@ final class PartitionReader {
         for (BlobInfo b : objects) {
             chain = chain.compose(done -> stores.blobs()
                     .getBytes(b.key())
-                    .compose(bytes -> vertx.executeBlocking(() -> sha256(bytes.getBytes()), false))
+                    .compose(bytes -> vertx.executeBlocking(() -> StoreKeys.sha256Hex(bytes.getBytes()), false))
                     .map(sha -> {
                         done.add(new Listings.Blob(fileIdOf(b.key()), b.size(), sha));
                         return done;
                     }));
         }
         return chain;
-    }
-
-    private static String sha256(byte[] bytes) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 
     /** Follows a paged listing to its end, mapping each item. */

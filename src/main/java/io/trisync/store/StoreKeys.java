@@ -52,6 +52,11 @@ public final class StoreKeys {
         return new UUID(msb, lsb);
     }
 
+    /** The lowercase hex SHA-256 of {@code bytes}, as blobs' {@code sha256} metadata and records carry it. */
+    public static String sha256Hex(byte[] bytes) {
+        return java.util.HexFormat.of().formatHex(sha256(bytes));
+    }
+
     private static byte[] sha256(byte[] input) {
         return digest("SHA-256", input);
     }

@@ -3,11 +3,11 @@ package io.trisync.scan;
 import io.trisync.config.ConfigLoader;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.store.Stores;
+import io.trisync.testsupport.HeapSampler;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
-import java.lang.management.ManagementFactory;
 
 /**
  * Run by {@link ScanMemoryIT} in a child JVM with a small heap: a scan verticle on the stores named
@@ -19,21 +19,7 @@ public final class ScanInSmallHeap {
     private ScanInSmallHeap() {}
 
     public static void main(String[] args) {
-        long[] peak = {0};
-        Thread sampler = new Thread(() -> {
-            while (true) {
-                peak[0] = Math.max(
-                        peak[0],
-                        ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
-        sampler.setDaemon(true);
-        sampler.start();
+        HeapSampler heap = HeapSampler.start(20);
         long start = System.nanoTime();
         TrisyncConfig config = ConfigLoader.fromJson(TestStack.defaults(), System.getenv());
         Vertx vertx = Vertx.vertx();
@@ -52,7 +38,7 @@ public final class ScanInSmallHeap {
                 + new JsonObject()
                         .put("summary", report.getJsonObject("summary"))
                         .put("listed", report.getJsonArray("issues").size())
-                        .put("peakHeapBytes", peak[0])
+                        .put("peakHeapBytes", heap.peakBytes())
                         .put("seconds", elapsed / 1e9)
                         .put("maxHeapBytes", Runtime.getRuntime().maxMemory())
                         .encode());
