@@ -466,18 +466,26 @@ class RepairIT {
                     .isZero();
 
             String tenant = TestStack.unique("busy");
-            var op = node.vertx()
-                    .eventBus()
-                    .<JsonObject>request(
-                            io.trisync.ops.OpsAddresses.start("scan"), new JsonObject().put("tenantId", tenant))
+            // An operation held running by the test (a real scan of an empty tenant ends too soon to race).
+            var op = new io.trisync.ops.OperationTracker(
+                            node.vertx(),
+                            node.stores().syncOperations(),
+                            new io.trisync.events.EventPublisher(
+                                    node.vertx().eventBus(), node.stores().events()),
+                            new io.trisync.ops.TimeoutPolicy(300, 10, 300, 7200),
+                            java.time.Duration.ofSeconds(30),
+                            io.trisync.ops.Membership.of(
+                                    node.vertx(), node.config().nodeId()))
+                    .start(tenant, "scan", 1)
                     .await();
-            assertThat(op.body().getString("status")).isEqualTo("running");
+            assertThat(op.record().status().wire()).isEqualTo("running");
             var busy = post(
                     http,
                     "/api/sync/fix",
                     new JsonObject().put("user_id", tenant).put("dry_run", false));
             assertThat(busy.statusCode()).as(busy.bodyAsString()).isEqualTo(409);
             assertThat(busy.bodyAsString()).contains("progress");
+            op.complete(new JsonObject()).await();
         } finally {
             node.stop().await();
         }
