@@ -72,12 +72,28 @@ class IngestBench {
                 "| mode       | what                                   |  files | throughput        | p50 ms | p99 ms |");
         rows.add(
                 "|------------|----------------------------------------|--------|-------------------|--------|--------|");
-        rows.add(embeddingAlone(files));
+        // bench.ingest.parts: any of model, real, store, floors (default: all); bench.ingest.modes: memory, persistent
+        List<String> parts = List.of(System.getProperty("bench.ingest.parts", "model,real,store,floors")
+                .split(","));
+        List<String> modes = List.of(
+                System.getProperty("bench.ingest.modes", "memory,persistent").split(","));
+        if (parts.contains("model")) {
+            rows.add(embeddingAlone(files));
+        }
         for (boolean persist : new boolean[] {false, true}) {
+            if (!modes.contains(persist ? "persistent" : "memory")) {
+                continue;
+            }
             String mode = persist ? "persistent" : "in-memory";
-            rows.add(httpIngest(files, persist, MiniLmEmbeddingModel.shared(), mode, "HTTP upload, real model"));
-            rows.add(httpIngest(files, persist, new PrecomputedModel(), mode, "HTTP upload, store pipeline only"));
-            rows.addAll(floors(n, persist, mode));
+            if (parts.contains("real")) {
+                rows.add(httpIngest(files, persist, MiniLmEmbeddingModel.shared(), mode, "HTTP upload, real model"));
+            }
+            if (parts.contains("store")) {
+                rows.add(httpIngest(files, persist, new PrecomputedModel(), mode, "HTTP upload, store pipeline only"));
+            }
+            if (parts.contains("floors")) {
+                rows.addAll(floors(n, persist, mode));
+            }
         }
         String report = String.join("\n", rows);
         System.out.println(
@@ -111,7 +127,10 @@ class IngestBench {
         WebClient client = WebClient.create(node.vertx());
         long[] latencies = new long[files.size()];
         try {
-            warmUp(client, node);
+            warmUp(
+                    client,
+                    node,
+                    model instanceof PrecomputedModel ? Integer.getInteger("bench.ingest.warmup", 3000) : 100);
             long start = System.nanoTime();
             StoreFloorsBench.lanes(CONCURRENCY, files.size(), i -> {
                         long t0 = System.nanoTime();
@@ -143,15 +162,21 @@ class IngestBench {
         }
     }
 
-    private static void warmUp(WebClient client, Node node) {
-        for (int i = 0; i < 20; i++) {
-            MultipartForm form = MultipartForm.create()
-                    .attribute("user_id", "warmup")
-                    .binaryFileUpload("file", "w.txt", Buffer.buffer("warm up " + i), "text/plain");
-            client.post(node.httpPort(), "127.0.0.1", "/api/files")
-                    .sendMultipartForm(form)
-                    .await();
-        }
+    /**
+     * Uploads {@code count} files at the benchmark's concurrency before anything is timed: on 2 cores
+     * the JIT compiles the HTTP, S3, MongoDB and gRPC paths for tens of seconds, and a figure taken
+     * during that time measures the compiler.
+     */
+    private static void warmUp(WebClient client, Node node, int count) {
+        StoreFloorsBench.lanes(CONCURRENCY, count, i -> {
+                    MultipartForm form = MultipartForm.create()
+                            .attribute("user_id", "warmup")
+                            .binaryFileUpload(
+                                    "file", "w" + i + ".txt", Buffer.buffer(text4k(1_000_000 + i)), "text/plain");
+                    return client.post(node.httpPort(), "127.0.0.1", "/api/files")
+                            .sendMultipartForm(form);
+                })
+                .await();
     }
 
     /** The raw write floors of the same stores, same run: MongoDB bulk inserts, S3 puts, Qdrant upserts. */
@@ -194,6 +219,8 @@ class IngestBench {
         env.put("EMBEDDED_QDRANT_PORT", "0");
         env.put("HTTP_PORT", "0");
         env.put("DATA_DIR", data.toString());
+        env.put("AUTH_ENABLED", "false");
+        env.put("API_RATE_LIMIT_PER_MINUTE", "10000000");
         return ConfigLoader.fromJson(new JsonObject(Files.readString(Path.of("conf/config.json"))), env);
     }
 

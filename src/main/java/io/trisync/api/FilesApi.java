@@ -106,7 +106,7 @@ public final class FilesApi {
                         .transform(ignored -> Future.failedFuture(error)))
                 .compose(blob -> bus.request(
                         IngestAddresses.COMPLETE_UPLOAD,
-                        new OperationRef(ticket.opId(), null).toJson(),
+                        new OperationRef(ticket.opId(), null, ticket.operation()).toJson(),
                         COMPLETE_TIMEOUT_MS));
     }
 

@@ -115,7 +115,7 @@ final class DeleteFlow {
                     o, Step.VECTORS_DELETED, () -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId())));
         }
         if (op.step().ordinal() < Step.COMMITTED.ordinal()) {
-            at = at.compose(o -> steps.mark(o, Step.COMMITTED));
+            at = at.compose(o -> steps.take(o, Step.COMMITTED, Future::succeededFuture));
         }
         return at.compose(this::publish).map(deleted);
     }

@@ -54,16 +54,18 @@ public final class IngestMessages {
 
     /**
      * Reply to {@link BeginUpload}: where to write the blob under which operation; or, for a retried
-     * idempotent upload that already finished, the existing file ({@code existing} not null).
+     * idempotent upload that already finished, the existing file ({@code existing} not null). {@code
+     * operation} is the recorded operation, handed back with the completion so it is not read again.
      */
-    public record UploadTicket(String opId, String fileId, String blobKey, JsonObject existing) {
+    public record UploadTicket(String opId, String fileId, String blobKey, JsonObject existing, JsonObject operation) {
 
         public JsonObject toJson() {
             return new JsonObject()
                     .put("opId", opId)
                     .put("fileId", fileId)
                     .put("blobKey", blobKey)
-                    .put("existing", existing);
+                    .put("existing", existing)
+                    .put("operation", operation);
         }
 
         public static UploadTicket fromJson(JsonObject json) {
@@ -71,12 +73,16 @@ public final class IngestMessages {
                     json.getString("opId"),
                     json.getString("fileId"),
                     json.getString("blobKey"),
-                    json.getJsonObject("existing"));
+                    json.getJsonObject("existing"),
+                    json.getJsonObject("operation"));
         }
     }
 
-    /** {@link IngestAddresses#COMPLETE_UPLOAD} and {@link IngestAddresses#ABORT_UPLOAD}: one operation. */
-    public record OperationRef(String opId, String reason) {
+    /**
+     * {@link IngestAddresses#COMPLETE_UPLOAD} and {@link IngestAddresses#ABORT_UPLOAD}: one operation,
+     * with its document as {@link UploadTicket} carried it when the sender has it (else it is read).
+     */
+    public record OperationRef(String opId, String reason, JsonObject operation) {
 
         public OperationRef {
             if (opId == null || opId.isBlank()) {
@@ -84,12 +90,16 @@ public final class IngestMessages {
             }
         }
 
+        public OperationRef(String opId, String reason) {
+            this(opId, reason, null);
+        }
+
         public JsonObject toJson() {
-            return new JsonObject().put("opId", opId).put("reason", reason);
+            return new JsonObject().put("opId", opId).put("reason", reason).put("operation", operation);
         }
 
         public static OperationRef fromJson(JsonObject json) {
-            return new OperationRef(json.getString("opId"), json.getString("reason"));
+            return new OperationRef(json.getString("opId"), json.getString("reason"), json.getJsonObject("operation"));
         }
     }
 

@@ -12,6 +12,7 @@ import io.trisync.ingest.IngestMessages.ListFiles;
 import io.trisync.ingest.IngestMessages.OperationRef;
 import io.trisync.ingest.IngestMessages.RecentEvents;
 import io.trisync.store.FileRecord;
+import io.trisync.store.IngestOperation;
 import io.trisync.store.StoreException;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -62,6 +63,7 @@ public final class IngestVerticle extends VerticleBase {
                     "QDRANT_VECTOR_SIZE is " + config.qdrant().vectorSize() + " but the embedding model " + model.name()
                             + " makes " + model.dimension() + "-dimension vectors"));
         }
+        Duration grace = Duration.ofSeconds(config.ingest().recoveryGraceSeconds());
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
         Steps steps = new Steps(
@@ -74,10 +76,10 @@ public final class IngestVerticle extends VerticleBase {
                 new ContentIndexer(model),
                 embeddingPool,
                 config.nodeId(),
-                config.sync().partitions());
+                config.sync().partitions(),
+                grace);
         uploads = new UploadFlow(steps);
         deletes = new DeleteFlow(steps);
-        Duration grace = Duration.ofSeconds(config.ingest().recoveryGraceSeconds());
         recovery = new Recovery(steps, uploads, deletes, grace, grace.multipliedBy(2));
         consume(IngestAddresses.BEGIN_UPLOAD, m -> uploads.begin(BeginUpload.fromJson(m))
                 .map(t -> t.toJson()));
@@ -102,9 +104,11 @@ public final class IngestVerticle extends VerticleBase {
     }
 
     private Future<JsonObject> completeUpload(OperationRef ref) {
-        return stores.operations()
-                .get(ref.opId())
-                .compose(op -> uploads.complete(op))
+        Future<IngestOperation> op =
+                ref.operation() != null && ref.opId().equals(ref.operation().getString("_id"))
+                        ? Future.succeededFuture(IngestOperation.fromDocument(ref.operation()))
+                        : stores.operations().get(ref.opId());
+        return op.compose(uploads::complete)
                 .map(FileRecord::toDocument)
                 .onSuccess(f -> LOG.debug(
                         "Uploaded file {} ({} bytes, {} chunks) for tenant {}",

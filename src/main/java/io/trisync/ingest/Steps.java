@@ -9,6 +9,10 @@ import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -29,6 +33,8 @@ final class Steps {
     final WorkerExecutor embeddingPool;
     final String nodeId;
     final int partitions;
+    /** How long an operation may go untouched before recovery may claim it. */
+    final Duration grace;
 
     Steps(
             Vertx vertx,
@@ -40,7 +46,8 @@ final class Steps {
             ContentIndexer indexer,
             WorkerExecutor embeddingPool,
             String nodeId,
-            int partitions) {
+            int partitions,
+            Duration grace) {
         this.vertx = vertx;
         this.stores = stores;
         this.events = events;
@@ -51,6 +58,26 @@ final class Steps {
         this.embeddingPool = embeddingPool;
         this.nodeId = nodeId;
         this.partitions = partitions;
+        this.grace = grace;
+    }
+
+    /**
+     * The operation is no longer this node's (recovery claimed it, or it already ended): whoever holds
+     * it now finishes it, so the node that lost it must not undo anything.
+     */
+    static final class LeaseLost extends ReplyException {
+        LeaseLost(IngestOperation op) {
+            super(
+                    ReplyFailure.RECIPIENT_FAILURE,
+                    503,
+                    "operation " + op.id()
+                            + " is no longer held by this node (it outlived its lease or already ended)");
+        }
+    }
+
+    /** The lease holder of the uploads this node runs; recovery claims under the bare node id. */
+    String uploadHolder() {
+        return "upload@" + nodeId;
     }
 
     /**
@@ -76,8 +103,45 @@ final class Steps {
                 .mapEmpty();
     }
 
-    /** Records a step that needed no store write (the blob was written by the receiving node). */
-    Future<IngestOperation> mark(IngestOperation op, Step step) {
-        return take(op, step, Future::succeededFuture);
+    /**
+     * Records {@code step} on an operation this node holds the lease of, then lets the hook see it.
+     * Fails (503) without writing when recovery claimed the operation after the lease ran out.
+     */
+    Future<IngestOperation> takeHeld(IngestOperation op, Step step) {
+        return retry.run(() -> stores.operations().advanceIfHeld(op.id(), step, uploadHolder()))
+                .compose(held -> held
+                        ? hooks.after(op, step).map(op.withStep(step))
+                        : Future.<IngestOperation>failedFuture(new LeaseLost(op)))
+                .onFailure(breaker::record);
+    }
+
+    /**
+     * Keeps the lease of an operation this node works on from running out (a heartbeat every third
+     * of the grace period) until the returned handle is cancelled, so recovery on any node leaves a
+     * long upload (a large PDF being embedded) alone while its node is alive.
+     */
+    long holdLease(IngestOperation op) {
+        long period = Math.max(250, grace.toMillis() / 3);
+        return vertx.setPeriodic(period, id -> stores.operations()
+                .renewLease(op.id(), uploadHolder(), Instant.now().plus(grace))
+                .onComplete(renewed -> {
+                    if (renewed.failed() || !renewed.result()) {
+                        vertx.cancelTimer(id);
+                    }
+                }));
+    }
+
+    /**
+     * Runs {@code work} (retried while it fails retriably) and lets the hook see {@code step}, without
+     * recording it: for the steps of an upload before its commit, which recovery treats alike.
+     */
+    Future<IngestOperation> pass(IngestOperation op, Step step, Supplier<Future<?>> work) {
+        return retry.run(work::get)
+                .compose(done -> hooks.after(op, step))
+                .map(done -> op.withStep(step))
+                .onFailure(error -> {
+                    breaker.record(error);
+                    stores.operations().advance(op.id(), op.step(), String.valueOf(error.getMessage()));
+                });
     }
 }

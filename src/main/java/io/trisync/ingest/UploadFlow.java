@@ -62,8 +62,8 @@ final class UploadFlow {
             return steps.stores
                     .metadata()
                     .get(existing.fileId())
-                    .map(file ->
-                            new UploadTicket(existing.id(), existing.fileId(), existing.blobKey(), file.toDocument()));
+                    .map(file -> new UploadTicket(
+                            existing.id(), existing.fileId(), existing.blobKey(), file.toDocument(), null));
         }
         if (existing.step() == Step.ABORTED) {
             return steps.stores
@@ -80,21 +80,22 @@ final class UploadFlow {
     private Future<UploadTicket> record(BeginUpload request) {
         String fileId = FileIds.next();
         IngestOperation op = IngestOperation.begin(
-                FileIds.next(),
-                Kind.UPLOAD,
-                request.tenantId(),
-                fileId,
-                StoreKeys.partition(fileId, steps.partitions),
-                request.name(),
-                request.contentType(),
-                request.size(),
-                request.sha256(),
-                request.idempotencyKey(),
-                steps.nodeId);
+                        FileIds.next(),
+                        Kind.UPLOAD,
+                        request.tenantId(),
+                        fileId,
+                        StoreKeys.partition(fileId, steps.partitions),
+                        request.name(),
+                        request.contentType(),
+                        request.size(),
+                        request.sha256(),
+                        request.idempotencyKey(),
+                        steps.nodeId)
+                .withLease(steps.uploadHolder(), Instant.now().plus(steps.grace));
         return steps.stores
                 .operations()
                 .begin(op)
-                .map(v -> new UploadTicket(op.id(), fileId, op.blobKey(), null))
+                .map(v -> new UploadTicket(op.id(), fileId, op.blobKey(), null, op.toDocument()))
                 .recover(error -> error instanceof StoreException.Conflict && request.idempotencyKey() != null
                         ? begin(request)
                         : Future.failedFuture(error));
@@ -109,12 +110,18 @@ final class UploadFlow {
             return Future.failedFuture(new ReplyException(
                     ReplyFailure.RECIPIENT_FAILURE, 409, "operation " + op.id() + " is at step " + op.step()));
         }
+        long lease = steps.holdLease(op);
         return steps.retry
                 .run(() -> steps.stores.blobs().read(op.blobKey()))
                 .compose(content -> verify(op, content.info())
-                        .compose(v -> steps.mark(op, Step.BLOB_WRITTEN))
+                        .compose(v -> steps.pass(op, Step.BLOB_WRITTEN, Future::succeededFuture))
                         .compose(at -> index(at, content.bytes(), content.info().etag())))
-                .onFailure(error -> undo(op).onFailure(ignored -> {}));
+                .onComplete(done -> steps.vertx.cancelTimer(lease))
+                .onFailure(error -> {
+                    if (!(error instanceof Steps.LeaseLost)) {
+                        undo(op).onFailure(ignored -> {});
+                    }
+                });
     }
 
     private Future<FileRecord> index(IngestOperation op, Buffer bytes, String etag) {
@@ -144,10 +151,10 @@ final class UploadFlow {
                 now,
                 null,
                 etag);
-        return steps.take(
+        return steps.pass(
                         op, Step.METADATA_WRITTEN, () -> steps.stores.metadata().upsert(record))
-                .compose(at -> steps.take(at, Step.VECTORS_WRITTEN, () -> upsertInBatches(points)))
-                .compose(at -> steps.mark(at, Step.COMMITTED))
+                .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, () -> upsertInBatches(points)))
+                .compose(at -> steps.takeHeld(at, Step.COMMITTED))
                 .compose(at -> publish(at, record))
                 .map(record);
     }

@@ -36,7 +36,9 @@ public record IngestOperation(
 
     /**
      * The last step completed. Uploads: BEGUN → BLOB_WRITTEN → METADATA_WRITTEN → VECTORS_WRITTEN →
-     * COMMITTED → DONE, or ABORTED when undone. Deletes: BEGUN → METADATA_DELETED → BLOB_DELETED →
+     * COMMITTED → DONE, or ABORTED when undone; only BEGUN, COMMITTED and the ends are written to the
+     * log, since recovery undoes an uncommitted upload the same way whichever step it reached (the
+     * steps between are what {@code IngestHooks} see). Deletes: BEGUN → METADATA_DELETED → BLOB_DELETED →
      * VECTORS_DELETED → COMMITTED → DONE.
      */
     public enum Step {
@@ -120,6 +122,28 @@ public record IngestOperation(
                 Instant.now(),
                 leaseOwner,
                 leaseUntil,
+                lastError);
+    }
+
+    /** This operation leased to {@code owner} until {@code until}. */
+    public IngestOperation withLease(String owner, Instant until) {
+        return new IngestOperation(
+                id,
+                kind,
+                tenantId,
+                fileId,
+                partition,
+                step,
+                name,
+                contentType,
+                size,
+                sha256,
+                idempotencyKey,
+                nodeId,
+                createdAt,
+                updatedAt,
+                owner,
+                until,
                 lastError);
     }
 

@@ -109,6 +109,32 @@ public final class MongoOperationLog implements OperationLog {
     }
 
     @Override
+    public Future<Boolean> advanceIfHeld(String opId, IngestOperation.Step step, String holder) {
+        JsonObject set = new JsonObject()
+                .put("step", step.name())
+                .put("terminal", step.terminal())
+                .put("updatedAt", Dates.toBson(Instant.now()))
+                .putNull("lastError");
+        return updateHeld(opId, holder, set);
+    }
+
+    @Override
+    public Future<Boolean> renewLease(String opId, String holder, Instant until) {
+        return updateHeld(
+                opId,
+                holder,
+                new JsonObject().put("leaseUntil", Dates.toBson(until)).put("updatedAt", Dates.toBson(Instant.now())));
+    }
+
+    private Future<Boolean> updateHeld(String opId, String holder, JsonObject set) {
+        JsonObject held =
+                new JsonObject().put("_id", opId).put("leaseOwner", holder).put("terminal", false);
+        return client.updateCollection(OPS, held, new JsonObject().put("$set", set))
+                .recover(MongoMetadataStore::failed)
+                .map(result -> result.getDocMatched() == 1);
+    }
+
+    @Override
     public Future<IngestOperation> claimStale(String owner, Instant olderThan, Duration lease) {
         Instant now = Instant.now();
         JsonObject query = new JsonObject()

@@ -39,6 +39,18 @@ public interface OperationLog {
     Future<Void> advance(String opId, IngestOperation.Step step, String lastError);
 
     /**
+     * Records {@code step} only while {@code holder} still holds the operation's lease and it has not
+     * ended: completes with false, writing nothing, when recovery has claimed it in the meantime.
+     */
+    Future<Boolean> advanceIfHeld(String opId, IngestOperation.Step step, String holder);
+
+    /**
+     * Extends the lease {@code holder} holds on an unfinished operation to {@code until} (a
+     * heartbeat); completes with false when it no longer holds it.
+     */
+    Future<Boolean> renewLease(String opId, String holder, Instant until);
+
+    /**
      * Claims one unfinished operation last touched before {@code olderThan} whose lease (if any) has
      * run out: sets its lease to {@code owner} for {@code lease}. One atomic find-and-modify, so two
      * nodes never hold the same operation. Completes with null when there is none to claim.

@@ -360,4 +360,92 @@ class IngestFaultIT {
             a.stop().await();
         }
     }
+
+    /** A hook that holds the upload after {@code step} until {@code release} completes. */
+    private static IngestHooks pauseAfter(Step step, CountDownLatch reached, Promise<Void> release) {
+        return (op, done) -> {
+            if (op.kind() == Kind.UPLOAD && done == step) {
+                reached.countDown();
+                return release.future();
+            }
+            return Future.succeededFuture();
+        };
+    }
+
+    @Test
+    @DisplayName("An upload that outlives the grace period keeps its lease while its node lives: recovery leaves it")
+    void slowUploadKeepsItsLease() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        Node slow = Node.start(config(), false, pauseAfter(Step.METADATA_WRITTEN, reached, release))
+                .await();
+        Node other = Node.start(config(), false).await();
+        try {
+            Future<HttpResponse<Buffer>> upload = uploadAsync(slow, tenant, bytes);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            // Three grace periods pass; both nodes sweep meanwhile and must not touch the upload.
+            for (int i = 0; i < 3; i++) {
+                recover(other);
+                recover(slow);
+            }
+            assertThat(slow.stores().operations().countOpen(tenant).await()).isEqualTo(1);
+            slow.vertx().runOnContext(v -> release.complete());
+            HttpResponse<Buffer> response = upload.await();
+            assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
+            assertComplete(slow.stores(), tenant, bytes);
+        } finally {
+            other.stop().await();
+            slow.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("An upload whose operation was taken over by recovery does not commit, and is undone by its claimant")
+    void uploadThatLostItsLeaseDoesNotCommit() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        Node node = Node.start(config(), false, pauseAfter(Step.VECTORS_WRITTEN, reached, release))
+                .await();
+        MongoClient raw = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        try {
+            Future<HttpResponse<Buffer>> upload = uploadAsync(node, tenant, bytes);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            // What a claim by another node's recovery leaves on the operation (its lease since run out).
+            JsonObject open = new JsonObject().put("tenantId", tenant).put("terminal", false);
+            long claimed = raw.updateCollection(
+                            "ingest_ops",
+                            open,
+                            new JsonObject()
+                                    .put(
+                                            "$set",
+                                            new JsonObject()
+                                                    .put("leaseOwner", "another-node")
+                                                    .put(
+                                                            "leaseUntil",
+                                                            new JsonObject().put("$date", "2000-01-01T00:00:00Z"))
+                                                    .put(
+                                                            "updatedAt",
+                                                            new JsonObject().put("$date", "2000-01-01T00:00:00Z"))))
+                    .await()
+                    .getDocModified();
+            assertThat(claimed).isEqualTo(1);
+            node.vertx().runOnContext(v -> release.complete());
+            HttpResponse<Buffer> response = upload.await();
+            assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(503);
+            JsonObject op = raw.findOne("ingest_ops", open, null).await();
+            assertThat(op.getString("step"))
+                    .as("not committed by the node that lost it")
+                    .isEqualTo("BEGUN");
+            recover(node);
+            assertNothingLeft(node.stores(), tenant);
+        } finally {
+            raw.close().await();
+            node.stop().await();
+        }
+    }
 }
