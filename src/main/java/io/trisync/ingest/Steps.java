@@ -75,9 +75,14 @@ final class Steps {
         }
     }
 
-    /** The lease holder of the uploads this node runs; recovery claims under the bare node id. */
-    String uploadHolder() {
-        return "upload@" + nodeId;
+    /**
+     * The lease holder of an upload while it runs. It names the operation, not a node: the receiving
+     * node's request to complete may reach the ingest verticle of another node than the one that
+     * recorded it, and that one must hold the same lease. Recovery claims under a node id, which
+     * never looks like this.
+     */
+    static String uploadHolder(IngestOperation op) {
+        return "upload:" + op.id();
     }
 
     /**
@@ -108,7 +113,7 @@ final class Steps {
      * Fails (503) without writing when recovery claimed the operation after the lease ran out.
      */
     Future<IngestOperation> takeHeld(IngestOperation op, Step step) {
-        return retry.run(() -> stores.operations().advanceIfHeld(op.id(), step, uploadHolder()))
+        return retry.run(() -> stores.operations().advanceIfHeld(op.id(), step, uploadHolder(op)))
                 .compose(held -> held
                         ? hooks.after(op, step).map(op.withStep(step))
                         : Future.<IngestOperation>failedFuture(new LeaseLost(op)))
@@ -123,7 +128,7 @@ final class Steps {
     long holdLease(IngestOperation op) {
         long period = Math.max(250, grace.toMillis() / 3);
         return vertx.setPeriodic(period, id -> stores.operations()
-                .renewLease(op.id(), uploadHolder(), Instant.now().plus(grace))
+                .renewLease(op.id(), uploadHolder(op), Instant.now().plus(grace))
                 .onComplete(renewed -> {
                     if (renewed.failed() || !renewed.result()) {
                         vertx.cancelTimer(id);

@@ -79,19 +79,21 @@ final class UploadFlow {
 
     private Future<UploadTicket> record(BeginUpload request) {
         String fileId = FileIds.next();
-        IngestOperation op = IngestOperation.begin(
-                        FileIds.next(),
-                        Kind.UPLOAD,
-                        request.tenantId(),
-                        fileId,
-                        StoreKeys.partition(fileId, steps.partitions),
-                        request.name(),
-                        request.contentType(),
-                        request.size(),
-                        request.sha256(),
-                        request.idempotencyKey(),
-                        steps.nodeId)
-                .withLease(steps.uploadHolder(), Instant.now().plus(steps.grace));
+        String opId = FileIds.next();
+        IngestOperation begun = IngestOperation.begin(
+                opId,
+                Kind.UPLOAD,
+                request.tenantId(),
+                fileId,
+                StoreKeys.partition(fileId, steps.partitions),
+                request.name(),
+                request.contentType(),
+                request.size(),
+                request.sha256(),
+                request.idempotencyKey(),
+                steps.nodeId);
+        IngestOperation op =
+                begun.withLease(Steps.uploadHolder(begun), Instant.now().plus(steps.grace));
         return steps.stores
                 .operations()
                 .begin(op)

@@ -448,4 +448,41 @@ class IngestFaultIT {
             node.stop().await();
         }
     }
+
+    @Test
+    @DisplayName(
+            "An upload recorded by one node's ingest verticle is completed by another's (the bus may route it there)")
+    void uploadCompletedByAnotherNode() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        String sha = StoreKeys.sha256Hex(bytes);
+        Node a = Node.start(config(), false).await();
+        Node b = Node.start(config(), false).await();
+        try {
+            IngestMessages.UploadTicket ticket = IngestMessages.UploadTicket.fromJson(a.vertx()
+                    .eventBus()
+                    .<JsonObject>request(
+                            IngestAddresses.BEGIN_UPLOAD,
+                            new IngestMessages.BeginUpload(tenant, "doc.txt", "text/plain", bytes.length, sha, null)
+                                    .toJson())
+                    .await()
+                    .body());
+            a.stores()
+                    .blobs()
+                    .putBytes(ticket.blobKey(), Buffer.buffer(bytes), "text/plain", Map.of("sha256", sha))
+                    .await();
+            JsonObject file = b.vertx()
+                    .eventBus()
+                    .<JsonObject>request(
+                            IngestAddresses.COMPLETE_UPLOAD,
+                            new IngestMessages.OperationRef(ticket.opId(), null, ticket.operation()).toJson())
+                    .await()
+                    .body();
+            assertThat(file.getString("_id")).isEqualTo(ticket.fileId());
+            assertComplete(b.stores(), tenant, bytes);
+        } finally {
+            b.stop().await();
+            a.stop().await();
+        }
+    }
 }
