@@ -95,10 +95,7 @@ final class Steps {
                 .compose(done -> retry.run(() -> stores.operations().advance(op.id(), step, null)))
                 .compose(done -> hooks.after(op, step))
                 .map(done -> op.withStep(step))
-                .onFailure(error -> {
-                    breaker.record(error);
-                    stores.operations().advance(op.id(), op.step(), String.valueOf(error.getMessage()));
-                });
+                .onFailure(error -> noteFailure(op, error));
     }
 
     /** Logs and publishes a committed operation's events in one write, then records it DONE. */
@@ -129,11 +126,19 @@ final class Steps {
         long period = Math.max(250, grace.toMillis() / 3);
         return vertx.setPeriodic(period, id -> stores.operations()
                 .renewLease(op.id(), uploadHolder(op), Instant.now().plus(grace))
-                .onComplete(renewed -> {
-                    if (renewed.failed() || !renewed.result()) {
+                .onSuccess(held -> {
+                    // A failed renewal (MongoDB briefly away) is tried again next period; only a
+                    // lost lease ends the heartbeat.
+                    if (!held) {
                         vertx.cancelTimer(id);
                     }
                 }));
+    }
+
+    /** A failed step: the breaker notes it, and it is recorded on the operation (best effort). */
+    private void noteFailure(IngestOperation op, Throwable error) {
+        breaker.record(error);
+        stores.operations().advance(op.id(), op.step(), String.valueOf(error.getMessage()));
     }
 
     /**
@@ -144,9 +149,6 @@ final class Steps {
         return retry.run(work::get)
                 .compose(done -> hooks.after(op, step))
                 .map(done -> op.withStep(step))
-                .onFailure(error -> {
-                    breaker.record(error);
-                    stores.operations().advance(op.id(), op.step(), String.valueOf(error.getMessage()));
-                });
+                .onFailure(error -> noteFailure(op, error));
     }
 }

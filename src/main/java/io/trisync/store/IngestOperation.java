@@ -105,35 +105,22 @@ public record IngestOperation(
     }
 
     public IngestOperation withStep(Step next) {
-        return new IngestOperation(
-                id,
-                kind,
-                tenantId,
-                fileId,
-                partition,
-                next,
-                name,
-                contentType,
-                size,
-                sha256,
-                idempotencyKey,
-                nodeId,
-                createdAt,
-                Instant.now(),
-                leaseOwner,
-                leaseUntil,
-                lastError);
+        return with(next, Instant.now(), leaseOwner, leaseUntil);
     }
 
     /** This operation leased to {@code owner} until {@code until}. */
     public IngestOperation withLease(String owner, Instant until) {
+        return with(step, updatedAt, owner, until);
+    }
+
+    private IngestOperation with(Step nextStep, Instant touched, String owner, Instant until) {
         return new IngestOperation(
                 id,
                 kind,
                 tenantId,
                 fileId,
                 partition,
-                step,
+                nextStep,
                 name,
                 contentType,
                 size,
@@ -141,7 +128,7 @@ public record IngestOperation(
                 idempotencyKey,
                 nodeId,
                 createdAt,
-                updatedAt,
+                touched,
                 owner,
                 until,
                 lastError);
