@@ -13,9 +13,11 @@ import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
 import io.trisync.ops.HeartbeatMonitorVerticle;
 import io.trisync.repair.RepairVerticle;
+import io.trisync.scan.PartitionVerticle;
 import io.trisync.scan.ScanVerticle;
 import io.trisync.store.Stores;
 import io.vertx.core.Deployable;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
@@ -30,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,13 +130,28 @@ public final class Node {
 
     private Future<Void> deployAll() {
         return stores.init()
-                .compose(v -> deploy(new IngestVerticle(config, stores, model, hooks)))
+                .compose(v -> deploy(
+                        "IngestVerticle",
+                        IngestVerticle.instances(config, stores, model, hooks),
+                        config.verticleInstances()))
                 .compose(v -> deploy(new HeartbeatMonitorVerticle(config, stores)))
                 .compose(v -> deploy(new ScanVerticle(config, stores)))
+                .compose(v -> deploy(
+                        "PartitionVerticle", () -> new PartitionVerticle(config, stores), config.verticleInstances()))
                 .compose(v -> deploy(new RepairVerticle(config, stores, model)))
                 .compose(v -> {
-                    bridge = new BridgeVerticle(config, stores, metricsRegistry(config), jwtSecret);
-                    return deploy(bridge);
+                    Supplier<BridgeVerticle> instances =
+                            BridgeVerticle.instances(vertx, config, stores, metricsRegistry(config), jwtSecret);
+                    return deploy(
+                            "BridgeVerticle",
+                            () -> {
+                                BridgeVerticle made = instances.get();
+                                if (bridge == null) {
+                                    bridge = made;
+                                }
+                                return made;
+                            },
+                            config.verticleInstances());
                 })
                 .onSuccess(v -> {
                     LOG.info(
@@ -153,11 +171,15 @@ public final class Node {
     }
 
     private Future<Void> deploy(Deployable verticle) {
-        String name = verticle.getClass().getSimpleName();
-        return vertx.deployVerticle(verticle)
+        return deploy(verticle.getClass().getSimpleName(), () -> verticle, 1);
+    }
+
+    /** Deploys {@code instances} verticles made by {@code supplier}, each on its own event loop. */
+    private Future<Void> deploy(String name, Supplier<? extends Deployable> supplier, int instances) {
+        return vertx.deployVerticle(supplier, new DeploymentOptions().setInstances(instances))
                 .onSuccess(id -> {
                     deployments.add(id);
-                    LOG.info("Deployed {} ({})", name, id);
+                    LOG.info("Deployed {} × {} ({})", instances, name, id);
                 })
                 .onFailure(e -> LOG.error("Could not deploy {}", name, e))
                 .mapEmpty();

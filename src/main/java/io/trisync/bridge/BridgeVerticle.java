@@ -15,6 +15,7 @@ import io.trisync.scan.ScanAddresses;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -30,6 +31,7 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,22 +48,35 @@ public final class BridgeVerticle extends VerticleBase {
     private final TrisyncConfig config;
     private final Stores stores;
     private final String metricsRegistry;
-    private final String jwtSecret;
+    private final Tokens tokens;
+    private final Access access;
     private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     private HttpServer server;
 
-    /** {@code jwtSecret} null: authentication off (tests, or {@code AUTH_ENABLED=false}). */
-    public BridgeVerticle(TrisyncConfig config, Stores stores, String metricsRegistry, String jwtSecret) {
+    private BridgeVerticle(TrisyncConfig config, Stores stores, String metricsRegistry, Tokens tokens, Access access) {
         this.config = config;
         this.stores = stores;
         this.metricsRegistry = metricsRegistry;
-        this.jwtSecret = jwtSecret;
+        this.tokens = tokens;
+        this.access = access;
+    }
+
+    /**
+     * Makes the instances of one node's HTTP server (deployed with {@code config.verticleInstances()}):
+     * Vert.x shares the listening socket among them and spreads connections, HTTP requests and bridge
+     * sockets alike, over their event loops. They share one token verifier and one rate limit.
+     * {@code jwtSecret} null: authentication off (tests, or {@code AUTH_ENABLED=false}).
+     */
+    public static Supplier<BridgeVerticle> instances(
+            Vertx vertx, TrisyncConfig config, Stores stores, String metricsRegistry, String jwtSecret) {
+        Tokens tokens = jwtSecret == null ? null : Tokens.of(vertx, jwtSecret);
+        Access access = new Access(tokens, config.auth().rateLimitPerMinute());
+        return () -> new BridgeVerticle(config, stores, metricsRegistry, tokens, access);
     }
 
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
-        Tokens tokens = jwtSecret == null ? null : Tokens.of(vertx, jwtSecret);
         router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
         router.route("/eventbus/*").subRouter(bridge(tokens));
         if (!config.auth().corsAllowedOrigins().isEmpty()) {
@@ -71,7 +86,7 @@ public final class BridgeVerticle extends VerticleBase {
                             .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE))
                             .allowedHeaders(Set.of("Authorization", "Content-Type", "Idempotency-Key")));
         }
-        router.route("/api/*").handler(new Access(tokens, config.auth().rateLimitPerMinute()));
+        router.route("/api/*").handler(access);
         long timeoutMs = config.sync().requestTimeoutSeconds() * 1000L;
         new FilesApi(vertx, stores.blobs(), config.ingest().maxFileBytes(), uploadsDir(), timeoutMs).mount(router);
         new EventsApi(vertx, timeoutMs).mount(router);
@@ -96,7 +111,8 @@ public final class BridgeVerticle extends VerticleBase {
         router.route().failureHandler(new FailureHandler());
         return vertx.createHttpServer()
                 .requestHandler(router)
-                .listen(config.httpPort(), "0.0.0.0")
+                // A negative port is Vert.x's "any free port, shared by the instances that ask for it".
+                .listen(config.httpPort() == 0 ? -1 : config.httpPort(), "0.0.0.0")
                 .onSuccess(s -> {
                     server = s;
                     LOG.info("HTTP server of node {} listening on port {}", config.nodeId(), s.actualPort());

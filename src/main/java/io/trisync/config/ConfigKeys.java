@@ -13,6 +13,11 @@ public final class ConfigKeys {
 
     public static final List<ConfigKey> ALL = List.of(
             new ConfigKey("HTTP_PORT", "http.port", PORT, "port of the public HTTP server (0: any free port)"),
+            new ConfigKey(
+                    "HTTP_INSTANCES",
+                    "http.instances",
+                    NON_NEGATIVE_INT,
+                    "instances of the HTTP/bridge and ingest verticles, each on its own event loop (0: one per core)"),
             new ConfigKey("DATA_DIR", "dataDir", STRING, "where the embedded stores persist"),
             new ConfigKey("NODE_ID", "nodeId", STRING, "this node's name in logs and records (blank: random)"),
             new ConfigKey("MONGO_URI", "mongo.uri", STRING, "MongoDB connection string (blank: embedded)"),

@@ -149,6 +149,7 @@ public final class ConfigLoader {
         String nodeId = string(j, "NODE_ID");
         return new TrisyncConfig(
                 integer(j, "HTTP_PORT"),
+                integer(j, "HTTP_INSTANCES"),
                 Path.of(nonBlank(j, "DATA_DIR")),
                 nodeId.isBlank() ? "node-" + UUID.randomUUID().toString().substring(0, 8) : nodeId,
                 new TrisyncConfig.MongoConfig(string(j, "MONGO_URI"), nonBlank(j, "MONGO_DB")),

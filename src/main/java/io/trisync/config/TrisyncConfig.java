@@ -8,6 +8,7 @@ import java.nio.file.Path;
  */
 public record TrisyncConfig(
         int httpPort,
+        int httpInstances,
         Path dataDir,
         String nodeId,
         MongoConfig mongo,
@@ -21,6 +22,11 @@ public record TrisyncConfig(
         AuthConfig auth,
         String clusterHost,
         String clusterName) {
+
+    /** Instances of the HTTP/bridge and ingest verticles: {@code HTTP_INSTANCES}, or one per core when 0. */
+    public int verticleInstances() {
+        return httpInstances > 0 ? httpInstances : Runtime.getRuntime().availableProcessors();
+    }
 
     /** MongoDB: {@code uri} blank means the embedded MongoDB-wire server. */
     public record MongoConfig(String uri, String db) {

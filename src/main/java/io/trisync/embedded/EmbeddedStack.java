@@ -73,6 +73,7 @@ public final class EmbeddedStack implements AutoCloseable {
         }
         return new TrisyncConfig(
                 c.httpPort(),
+                c.httpInstances(),
                 c.dataDir(),
                 c.nodeId(),
                 mongo,

@@ -25,7 +25,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +44,8 @@ public final class IngestVerticle extends VerticleBase {
     private final Stores stores;
     private final EmbeddingModel model;
     private final IngestHooks hooks;
+    private final Breaker breaker;
+    private final boolean sweeps;
     private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     private WorkerExecutor embeddingPool;
     private UploadFlow uploads;
@@ -49,11 +53,31 @@ public final class IngestVerticle extends VerticleBase {
     private Recovery recovery;
     private long recoveryTimer = -1;
 
-    public IngestVerticle(TrisyncConfig config, Stores stores, EmbeddingModel model, IngestHooks hooks) {
+    private IngestVerticle(
+            TrisyncConfig config,
+            Stores stores,
+            EmbeddingModel model,
+            IngestHooks hooks,
+            Breaker breaker,
+            boolean sweeps) {
         this.config = config;
         this.stores = stores;
         this.model = model;
         this.hooks = hooks;
+        this.breaker = breaker;
+        this.sweeps = sweeps;
+    }
+
+    /**
+     * Makes the instances of one node (deployed with {@code config.verticleInstances()}, each on its
+     * own event loop, sharing the {@code trisync.ingest.*} addresses round robin): they share one
+     * breaker, and only the first runs the periodic recovery sweep.
+     */
+    public static Supplier<IngestVerticle> instances(
+            TrisyncConfig config, Stores stores, EmbeddingModel model, IngestHooks hooks) {
+        Breaker breaker = new Breaker(10_000, Clock.systemUTC());
+        AtomicInteger made = new AtomicInteger();
+        return () -> new IngestVerticle(config, stores, model, hooks, breaker, made.getAndIncrement() == 0);
     }
 
     @Override
@@ -71,7 +95,7 @@ public final class IngestVerticle extends VerticleBase {
                 stores,
                 new EventPublisher(vertx.eventBus(), stores.events()),
                 new Retry(vertx, 4, 100, 2000),
-                new Breaker(10_000, Clock.systemUTC()),
+                breaker,
                 hooks,
                 new ContentIndexer(model),
                 embeddingPool,
@@ -90,14 +114,18 @@ public final class IngestVerticle extends VerticleBase {
         consume(IngestAddresses.LIST_FILES, m -> listFiles(ListFiles.fromJson(m)));
         consume(IngestAddresses.RECENT_EVENTS, m -> recentEvents(RecentEvents.fromJson(m)));
         consume(IngestAddresses.RECOVER, m -> recovery.sweep().map(n -> new JsonObject().put("ended", n)));
-        recoveryTimer =
-                vertx.setPeriodic(1000, config.ingest().recoveryIntervalSeconds() * 1000L, id -> recovery.sweep());
+        if (sweeps) {
+            recoveryTimer =
+                    vertx.setPeriodic(1000, config.ingest().recoveryIntervalSeconds() * 1000L, id -> recovery.sweep());
+        }
         return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
     }
 
     @Override
     public Future<?> stop() {
-        vertx.cancelTimer(recoveryTimer);
+        if (recoveryTimer >= 0) {
+            vertx.cancelTimer(recoveryTimer);
+        }
         List<Future<Void>> unregistered =
                 consumers.stream().map(MessageConsumer::unregister).toList();
         return Future.join(unregistered).onComplete(v -> embeddingPool.close());

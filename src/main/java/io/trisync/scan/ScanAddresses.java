@@ -2,7 +2,10 @@ package io.trisync.scan;
 
 import io.trisync.ops.OpsAddresses;
 
-/** Event-bus addresses owned by {@link ScanVerticle}; point-to-point requests. */
+/**
+ * Event-bus addresses owned by {@link ScanVerticle} ({@link #PARTITION} by {@link PartitionVerticle});
+ * point-to-point requests.
+ */
 public final class ScanAddresses {
 
     /** Sent by the ops HTTP API ({@code POST /api/v1/sync}, kind scan); starts a tracked scan, replies with it. */

@@ -43,10 +43,7 @@ public final class ScanVerticle extends VerticleBase {
     private final Stores stores;
     private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     private OperationTracker tracker;
-    private PartitionReader reader;
-    private ResultKeeper keeper;
     private long periodic = -1;
-    private final Reconciler reconciler = new Reconciler();
 
     public ScanVerticle(TrisyncConfig config, Stores stores) {
         this.config = config;
@@ -56,7 +53,6 @@ public final class ScanVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         EventPublisher events = new EventPublisher(vertx.eventBus(), stores.events());
-        keeper = new ResultKeeper(stores, events);
         tracker = new OperationTracker(
                 vertx,
                 stores.syncOperations(),
@@ -64,11 +60,9 @@ public final class ScanVerticle extends VerticleBase {
                 TimeoutPolicy.of(config.sync()),
                 Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
                 Membership.of(vertx, config.nodeId()));
-        reader = new PartitionReader(vertx, stores, config.sync().batchSize());
         consume(ScanAddresses.START, body -> begin(Ids.require("tenant_id", body.getString("tenantId")), "full")
                 .map(run -> run.op().record().toPublicJson()));
         consume(ScanAddresses.ANALYZE, this::analyze);
-        consume(ScanAddresses.PARTITION, this::partition);
         TenantStatus status = new TenantStatus(stores);
         consume(ScanAddresses.TENANT_STATUS, status::of);
         consume(ScanAddresses.OVERVIEW, status::overview);
@@ -263,33 +257,6 @@ public final class ScanVerticle extends VerticleBase {
                     int finished = done.incrementAndGet();
                     op.progress("detecting_changes", finished, partitions, finished);
                     return lane(op, tenant, mode, extra, report, next, done);
-                });
-    }
-
-    /** Scans one partition here: read, reconcile, keep; replies with its summary. */
-    private Future<JsonObject> partition(JsonObject body) {
-        String tenant = Ids.require("tenant_id", body.getString("tenantId"));
-        int partition = body.getInteger("partition");
-        String opId = body.getString("opId");
-        if ("quick".equals(body.getString("mode"))) {
-            Sample sample = new Sample(body.getLong("seed"), body.getDouble("rate"));
-            return reader.readQuick(tenant, partition, sample).map(quick -> {
-                List<FileReport> files = reconciler.reconcile(quick.listings());
-                long inconsistent = files.stream()
-                        .filter(f -> quick.sampled().contains(f.fileId())
-                                && !f.issues().isEmpty())
-                        .count();
-                return ScanReport.Part.of(files)
-                        .put("node", config.nodeId())
-                        .put("sampled", quick.sampled().size())
-                        .put("sampledInconsistent", inconsistent);
-            });
-        }
-        return reader.read(tenant, partition, "deep".equals(body.getString("mode")))
-                .compose(listings -> {
-                    List<FileReport> files = reconciler.reconcile(listings);
-                    return keeper.keep(tenant, partition, files, opId)
-                            .map(v -> ScanReport.Part.of(files).put("node", config.nodeId()));
                 });
     }
 

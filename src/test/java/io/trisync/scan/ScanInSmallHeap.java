@@ -10,7 +10,8 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Run by {@link ScanMemoryIT} in a child JVM with a small heap: a scan verticle on the stores named
+ * Run by {@link ScanMemoryIT} in a child JVM with a small heap: a scan verticle (and one partition
+ * verticle) on the stores named
  * by the environment scans the tenant given as argument, then prints the summary and the peak heap
  * in use (sampled every 20 ms).
  */
@@ -19,6 +20,17 @@ public final class ScanInSmallHeap {
     private ScanInSmallHeap() {}
 
     public static void main(String[] args) {
+        try {
+            run(args);
+        } catch (Throwable failure) {
+            // Vert.x's event loops would keep a failed child alive and its parent waiting.
+            failure.printStackTrace(System.out);
+            System.out.flush();
+            Runtime.getRuntime().halt(1);
+        }
+    }
+
+    private static void run(String[] args) {
         HeapSampler heap = HeapSampler.start(20);
         long start = System.nanoTime();
         TrisyncConfig config = ConfigLoader.fromJson(TestStack.defaults(), System.getenv());
@@ -26,6 +38,7 @@ public final class ScanInSmallHeap {
         Stores stores = Stores.create(vertx, config);
         stores.init().await();
         vertx.deployVerticle(new ScanVerticle(config, stores)).await();
+        vertx.deployVerticle(new PartitionVerticle(config, stores)).await();
         JsonObject report = vertx.eventBus()
                 .<JsonObject>request(
                         ScanAddresses.ANALYZE,

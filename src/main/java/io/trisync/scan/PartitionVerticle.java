@@ -1,0 +1,74 @@
+package io.trisync.scan;
+
+import io.trisync.bus.Ids;
+import io.trisync.bus.Requests;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.events.EventPublisher;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * The scan's unit of work: owns {@link ScanAddresses#PARTITION}. For one (tenant, partition) it reads
+ * the three stores ({@link PartitionReader}), reconciles ({@link Reconciler}), keeps the results
+ * ({@link ResultKeeper}) and replies with the partition's summary. A node deploys several instances,
+ * each on its own event loop, so the partitions one scan sends at once are read and reconciled in
+ * parallel on this node as well as across the cluster.
+ */
+public final class PartitionVerticle extends VerticleBase {
+
+    private final TrisyncConfig config;
+    private final Stores stores;
+    private final Reconciler reconciler = new Reconciler();
+    private PartitionReader reader;
+    private ResultKeeper keeper;
+    private MessageConsumer<JsonObject> consumer;
+
+    public PartitionVerticle(TrisyncConfig config, Stores stores) {
+        this.config = config;
+        this.stores = stores;
+    }
+
+    @Override
+    public Future<?> start() {
+        reader = new PartitionReader(vertx, stores, config.sync().batchSize());
+        keeper = new ResultKeeper(stores, new EventPublisher(vertx.eventBus(), stores.events()));
+        consumer = Requests.consume(vertx.eventBus(), ScanAddresses.PARTITION, this::partition);
+        return consumer.completion();
+    }
+
+    @Override
+    public Future<?> stop() {
+        return consumer.unregister();
+    }
+
+    /** Scans one partition here: read, reconcile, keep; replies with its summary. */
+    private Future<JsonObject> partition(JsonObject body) {
+        String tenant = Ids.require("tenant_id", body.getString("tenantId"));
+        int partition = body.getInteger("partition");
+        String opId = body.getString("opId");
+        if ("quick".equals(body.getString("mode"))) {
+            Sample sample = new Sample(body.getLong("seed"), body.getDouble("rate"));
+            return reader.readQuick(tenant, partition, sample).map(quick -> {
+                List<FileReport> files = reconciler.reconcile(quick.listings());
+                long inconsistent = files.stream()
+                        .filter(f -> quick.sampled().contains(f.fileId())
+                                && !f.issues().isEmpty())
+                        .count();
+                return ScanReport.Part.of(files)
+                        .put("node", config.nodeId())
+                        .put("sampled", quick.sampled().size())
+                        .put("sampledInconsistent", inconsistent);
+            });
+        }
+        return reader.read(tenant, partition, "deep".equals(body.getString("mode")))
+                .compose(listings -> {
+                    List<FileReport> files = reconciler.reconcile(listings);
+                    return keeper.keep(tenant, partition, files, opId)
+                            .map(v -> ScanReport.Part.of(files).put("node", config.nodeId()));
+                });
+    }
+}
