@@ -189,8 +189,7 @@ final class PointsService extends PointsGrpc.PointsImplBase {
             QdrantCollection c = registry.get(request.getCollectionName());
             PayloadSchemaType type =
                     PayloadSchemaType.forNumber(request.getFieldType().getNumber() + 1);
-            c.payloadIndexes()
-                    .put(request.getFieldName(), type == null ? PayloadSchemaType.Keyword.name() : type.name());
+            c.createIndex(request.getFieldName(), type == null ? PayloadSchemaType.Keyword.name() : type.name());
             return updated(started, request.getWait());
         });
     }
@@ -198,7 +197,7 @@ final class PointsService extends PointsGrpc.PointsImplBase {
     @Override
     public void deleteFieldIndex(DeleteFieldIndexCollection request, StreamObserver<PointsOperationResponse> out) {
         Calls.answer(out, started -> {
-            registry.get(request.getCollectionName()).payloadIndexes().remove(request.getFieldName());
+            registry.get(request.getCollectionName()).dropIndex(request.getFieldName());
             return updated(started, request.getWait());
         });
     }

@@ -12,10 +12,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.NavigableSet;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +41,9 @@ final class QdrantCollection {
     private final VectorParams params;
     private final NavigableMap<PointKey, StoredPoint> points = new TreeMap<>();
     private final Map<String, String> payloadIndexes = new ConcurrentHashMap<>();
+    /** Guarded by {@link #lock}, like {@link #points}. */
+    private final Map<String, PayloadIndex> indexes = new HashMap<>();
+
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private final CollectionLog log;
 
@@ -77,8 +84,34 @@ final class QdrantCollection {
         return params;
     }
 
+    /** Indexed payload fields and their declared types, as the collection info reports them. */
     Map<String, String> payloadIndexes() {
-        return payloadIndexes;
+        return Collections.unmodifiableMap(payloadIndexes);
+    }
+
+    /** Indexes {@code field} (built from the points held now, then kept up to date by every write). */
+    void createIndex(String field, String type) {
+        lock.writeLock().lock();
+        try {
+            payloadIndexes.put(field, type);
+            if (!indexes.containsKey(field)) {
+                PayloadIndex index = new PayloadIndex(field);
+                points.values().forEach(index::add);
+                indexes.put(field, index);
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    void dropIndex(String field) {
+        lock.writeLock().lock();
+        try {
+            payloadIndexes.remove(field);
+            indexes.remove(field);
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 
     void upsert(List<PointStruct> incoming) {
@@ -91,7 +124,7 @@ final class QdrantCollection {
             if (log != null) {
                 log.appendUpsert(prepared);
             }
-            prepared.forEach(p -> points.put(p.id(), p));
+            prepared.forEach(this::put);
         } finally {
             lock.writeLock().unlock();
         }
@@ -104,7 +137,7 @@ final class QdrantCollection {
             if (log != null && !present.isEmpty()) {
                 log.appendDelete(present);
             }
-            present.forEach(points::remove);
+            present.forEach(this::remove);
         } finally {
             lock.writeLock().unlock();
         }
@@ -114,7 +147,7 @@ final class QdrantCollection {
         lock.writeLock().lock();
         try {
             List<PointKey> ids = new ArrayList<>();
-            for (StoredPoint p : points.values()) {
+            for (StoredPoint p : candidates(filter, null)) {
                 if (PayloadFilter.matches(filter, p)) {
                     ids.add(p.id());
                 }
@@ -122,7 +155,7 @@ final class QdrantCollection {
             if (log != null && !ids.isEmpty()) {
                 log.appendDelete(ids);
             }
-            ids.forEach(points::remove);
+            ids.forEach(this::remove);
         } finally {
             lock.writeLock().unlock();
         }
@@ -151,8 +184,7 @@ final class QdrantCollection {
     List<StoredPoint> scroll(Filter filter, PointKey from, int limit, int skip) {
         lock.readLock().lock();
         try {
-            Collection<StoredPoint> range =
-                    from == null ? points.values() : points.tailMap(from, true).values();
+            Iterable<StoredPoint> range = candidates(filter, from);
             List<StoredPoint> out = new ArrayList<>(Math.min(limit + 1, 4096));
             int skipped = 0;
             for (StoredPoint p : range) {
@@ -178,9 +210,13 @@ final class QdrantCollection {
             if (filter == null) {
                 return points.size();
             }
-            return points.values().stream()
-                    .filter(p -> PayloadFilter.matches(filter, p))
-                    .count();
+            long n = 0;
+            for (StoredPoint p : candidates(filter, null)) {
+                if (PayloadFilter.matches(filter, p)) {
+                    n++;
+                }
+            }
+            return n;
         } finally {
             lock.readLock().unlock();
         }
@@ -200,7 +236,7 @@ final class QdrantCollection {
         PriorityQueue<Hit> worstFirst = new PriorityQueue<>(Math.max(1, keep), better.reversed());
         lock.readLock().lock();
         try {
-            for (StoredPoint p : points.values()) {
+            for (StoredPoint p : candidates(filter, null)) {
                 if (filter != null && !PayloadFilter.matches(filter, p)) {
                     continue;
                 }
@@ -219,6 +255,50 @@ final class QdrantCollection {
         List<Hit> ranked = new ArrayList<>(worstFirst);
         ranked.sort(better);
         return offset >= ranked.size() ? List.of() : ranked.subList(offset, ranked.size());
+    }
+
+    /**
+     * The points a filtered read must look at, in id order from {@code from} (inclusive; null: the
+     * first): those of the narrowest payload index the filter's exact matches hit, else all. Call
+     * holding the lock.
+     */
+    private Iterable<StoredPoint> candidates(Filter filter, PointKey from) {
+        NavigableSet<PointKey> ids = PayloadIndex.candidates(filter, indexes);
+        if (ids == null) {
+            return from == null ? points.values() : points.tailMap(from, true).values();
+        }
+        Iterable<PointKey> range = from == null ? ids : ids.tailSet(from, true);
+        return () -> new Iterator<>() {
+            private final Iterator<PointKey> keys = range.iterator();
+
+            @Override
+            public boolean hasNext() {
+                return keys.hasNext();
+            }
+
+            @Override
+            public StoredPoint next() {
+                return points.get(keys.next());
+            }
+        };
+    }
+
+    /** Holding the write lock: stores {@code p}, replacing any point of its id, in the indexes too. */
+    private void put(StoredPoint p) {
+        StoredPoint old = points.put(p.id(), p);
+        for (PayloadIndex index : indexes.values()) {
+            if (old != null) {
+                index.remove(old);
+            }
+            index.add(p);
+        }
+    }
+
+    private void remove(PointKey id) {
+        StoredPoint old = points.remove(id);
+        if (old != null) {
+            indexes.values().forEach(index -> index.remove(old));
+        }
     }
 
     long size() {

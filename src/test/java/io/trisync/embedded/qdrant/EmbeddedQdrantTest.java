@@ -387,7 +387,7 @@ class EmbeddedQdrantTest {
     }
 
     @Test
-    @DisplayName("Delete by ids and by filter; payload indexes are accepted and reported")
+    @DisplayName("Delete by ids and by filter; payload indexes are created and reported")
     void deleteAndIndexes() throws Exception {
         String name = collection(2, Distance.Cosine);
         List<PointStruct> points = new ArrayList<>();
@@ -403,6 +403,101 @@ class EmbeddedQdrantTest {
         assertThat(get(client.countAsync(name))).isEqualTo(5);
         get(client.deleteAsync(name, List.of(id(5), id(6), id(42))));
         assertThat(get(client.countAsync(name))).isEqualTo(3);
+    }
+
+    @Test
+    @DisplayName(
+            "Payload indexes narrow filtered reads without changing one answer, through upserts, moves and deletes")
+    void indexedFiltersAnswerLikeFullScans() throws Exception {
+        String plain = collection(2, Distance.Dot);
+        String indexed = collection(2, Distance.Dot);
+        get(client.createPayloadIndexAsync(indexed, "tenant", PayloadSchemaType.Keyword, null, true, null, null));
+        get(client.createPayloadIndexAsync(indexed, "part", PayloadSchemaType.Integer, null, true, null, null));
+        java.util.Random random = new java.util.Random(7);
+        for (int round = 0; round < 3; round++) {
+            List<PointStruct> batch = new ArrayList<>();
+            for (int i = 0; i < 600; i++) {
+                // Ids repeat across rounds, so later rounds move points between tenants and parts.
+                int id = random.nextInt(900);
+                Map<String, io.qdrant.client.grpc.JsonWithInt.Value> payload = random.nextInt(10) == 0
+                        ? Map.of("tenant", value(List.of(value("t" + random.nextInt(3)), value("shared"))))
+                        : Map.of("tenant", value("t" + random.nextInt(3)), "part", value(random.nextInt(4)));
+                batch.add(point(id(id), payload, random.nextFloat(), random.nextFloat()));
+            }
+            get(client.upsertAsync(plain, batch));
+            get(client.upsertAsync(indexed, batch));
+            List<PointId> gone = List.of(id(random.nextInt(900)), id(random.nextInt(900)), id(random.nextInt(900)));
+            get(client.deleteAsync(plain, gone));
+            get(client.deleteAsync(indexed, gone));
+        }
+        Filter byPart = Filter.newBuilder()
+                .addMust(matchKeyword("tenant", "t1"))
+                .addMust(match("part", 2))
+                .build();
+        get(client.deleteAsync(plain, byPart));
+        get(client.deleteAsync(indexed, byPart));
+        List<Filter> filters = List.of(
+                Filter.newBuilder().addMust(matchKeyword("tenant", "t0")).build(),
+                Filter.newBuilder().addMust(matchKeyword("tenant", "shared")).build(),
+                Filter.newBuilder()
+                        .addMust(matchKeyword("tenant", "t2"))
+                        .addMust(match("part", 1))
+                        .build(),
+                Filter.newBuilder()
+                        .addMust(matchKeyword("tenant", "t1"))
+                        .addMust(match("part", 2))
+                        .build(),
+                Filter.newBuilder().addMust(matchKeyword("tenant", "nobody")).build(),
+                Filter.newBuilder()
+                        .addMust(match("part", 3))
+                        .addMustNot(matchKeyword("tenant", "t0"))
+                        .build());
+        for (Filter f : filters) {
+            assertThat(get(client.countAsync(indexed, f, true)))
+                    .as("count %s", f)
+                    .isEqualTo(get(client.countAsync(plain, f, true)));
+            assertThat(scrollIds(indexed, f)).as("scroll %s", f).isEqualTo(scrollIds(plain, f));
+            List<String> nearPlain = get(client.searchAsync(SearchPoints.newBuilder()
+                            .setCollectionName(plain)
+                            .addAllVector(List.of(1f, 0.5f))
+                            .setFilter(f)
+                            .setLimit(5)
+                            .build()))
+                    .stream()
+                    .map(p -> p.getId().toString())
+                    .toList();
+            List<String> nearIndexed = get(client.searchAsync(SearchPoints.newBuilder()
+                            .setCollectionName(indexed)
+                            .addAllVector(List.of(1f, 0.5f))
+                            .setFilter(f)
+                            .setLimit(5)
+                            .build()))
+                    .stream()
+                    .map(p -> p.getId().toString())
+                    .toList();
+            assertThat(nearIndexed).as("search %s", f).isEqualTo(nearPlain);
+        }
+        assertThat(scrollIds(indexed, filters.get(0))).isNotEmpty();
+        assertThat(scrollIds(indexed, filters.get(3))).isEmpty();
+    }
+
+    /** Every id matching {@code filter}, in scroll order, paging by 50. */
+    private static List<String> scrollIds(String name, Filter filter) throws Exception {
+        List<String> ids = new ArrayList<>();
+        PointId offset = null;
+        do {
+            ScrollPoints.Builder req = ScrollPoints.newBuilder()
+                    .setCollectionName(name)
+                    .setFilter(filter)
+                    .setLimit(50);
+            if (offset != null) {
+                req.setOffset(offset);
+            }
+            ScrollResponse page = get(client.scrollAsync(req.build()));
+            page.getResultList().forEach(p -> ids.add(p.getId().toString()));
+            offset = page.hasNextPageOffset() ? page.getNextPageOffset() : null;
+        } while (offset != null);
+        return ids;
     }
 
     @Test
