@@ -52,7 +52,7 @@ public final class Node {
     private final List<String> deployments = new ArrayList<>();
     private final IngestHooks hooks;
     private final EmbeddingModel model;
-    private final String jwtSecret;
+    private final Tokens.Keys keys;
     private BridgeVerticle bridge;
 
     private Node(
@@ -62,8 +62,8 @@ public final class Node {
             Stores stores,
             IngestHooks hooks,
             EmbeddingModel model,
-            String jwtSecret) {
-        this.jwtSecret = jwtSecret;
+            Tokens.Keys keys) {
+        this.keys = keys;
         this.hooks = hooks;
         this.model = model;
         this.config = config;
@@ -91,10 +91,11 @@ public final class Node {
      */
     public static Future<Node> start(
             TrisyncConfig configured, boolean clustered, IngestHooks hooks, EmbeddingModel model) {
-        String secret;
+        Tokens.Keys keys;
         try {
-            // Decided on the configuration as given: a blank secret is allowed only when every store is embedded.
-            secret = configured.auth().enabled() ? Tokens.secret(configured) : null;
+            // Decided on the configuration as given: a blank secret is allowed only when every store is
+            // embedded, or when an identity provider's key set is configured.
+            keys = configured.auth().enabled() ? Tokens.keys(configured) : null;
         } catch (IllegalStateException e) {
             return Future.failedFuture(e);
         }
@@ -122,7 +123,7 @@ public final class Node {
                     return Future.failedFuture(e);
                 })
                 .compose(v -> {
-                    Node node = new Node(config, stack, v, Stores.create(v, config), hooks, embedding, secret);
+                    Node node = new Node(config, stack, v, Stores.create(v, config), hooks, embedding, keys);
                     return node.deployAll().map(node).recover(e -> node.stop()
                             .transform(ignored -> Future.failedFuture(e)));
                 });
@@ -141,7 +142,7 @@ public final class Node {
                 .compose(v -> deploy(new RepairVerticle(config, stores, model)))
                 .compose(v -> {
                     Supplier<BridgeVerticle> instances =
-                            BridgeVerticle.instances(vertx, config, stores, metricsRegistry(config), jwtSecret);
+                            BridgeVerticle.instances(vertx, config, stores, metricsRegistry(config), keys);
                     return deploy(
                             "BridgeVerticle",
                             () -> {
@@ -159,8 +160,13 @@ public final class Node {
                             config.nodeId(),
                             bridge.port(),
                             vertx.isClustered() ? "clustered" : "standalone");
-                    if (jwtSecret == null) {
+                    if (keys == null) {
                         LOG.warn("Authentication is off (AUTH_ENABLED=false): every caller acts as an admin");
+                    } else if (keys.secret() == null) {
+                        LOG.info(
+                                "Authentication is on with the {} keys of {} (tokens from the identity provider only)",
+                                keys.jwks().size(),
+                                config.auth().jwksFile());
                     } else if (config.auth().jwtSecret().isBlank()) {
                         LOG.info(
                                 "Authentication is on with the secret generated under {}; an admin token:"

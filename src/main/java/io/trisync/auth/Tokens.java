@@ -18,13 +18,17 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
 
 /**
- * JWT bearer tokens (HS256): claims {@code sub}, {@code tenant} (the seeds' user_id) and {@code roles}
- * ({@code admin}). Issues them (the {@code token} command, tests) and verifies them (REST and the
- * event-bus bridge) into a {@link Caller}.
+ * JWT bearer tokens: claims {@code sub}, {@code tenant} (the seeds' user_id) and {@code roles}
+ * ({@code admin}). Issues them with the HS256 secret (the {@code token} command, tests) and verifies
+ * them (REST and the event-bus bridge) into a {@link Caller}: signed with the secret, or with a
+ * public key of the JSON Web Key Set in {@code AUTH_JWKS_FILE} (tokens of an identity provider,
+ * RS256/ES256…, chosen by the token's {@code kid} and {@code alg}).
  */
 public final class Tokens {
 
@@ -35,19 +39,82 @@ public final class Tokens {
     static final String RESERVED = "all";
 
     private final JWTAuth provider;
+    private final boolean canIssue;
 
-    private Tokens(JWTAuth provider) {
+    private Tokens(JWTAuth provider, boolean canIssue) {
         this.provider = provider;
+        this.canIssue = canIssue;
     }
+
+    /**
+     * What tokens are verified with: the HS256 {@code secret} (null when only {@code jwks} is
+     * configured; then this node cannot issue tokens) and the public keys of {@code jwks}.
+     */
+    public record Keys(String secret, List<JsonObject> jwks) {}
 
     /** Tokens signed with {@code secret}. */
     public static Tokens of(Vertx vertx, String secret) {
-        return new Tokens(JWTAuth.create(
-                vertx,
-                new JWTAuthOptions()
-                        .addPubSecKey(
-                                new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(secret))
-                        .setJWTOptions(new JWTOptions().setAlgorithm("HS256"))));
+        return of(vertx, new Keys(secret, List.of()));
+    }
+
+    /** Tokens signed with the secret of {@code keys} or one of its public keys. */
+    public static Tokens of(Vertx vertx, Keys keys) {
+        JWTAuthOptions options = new JWTAuthOptions();
+        if (keys.secret() != null) {
+            options.addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(keys.secret()))
+                    .setJWTOptions(new JWTOptions().setAlgorithm("HS256"));
+        }
+        keys.jwks().forEach(options::addJwk);
+        return new Tokens(JWTAuth.create(vertx, options), keys.secret() != null);
+    }
+
+    /**
+     * The keys a node verifies tokens with: {@link #secret}, and the key set of {@code AUTH_JWKS_FILE}
+     * when one is configured. With a key set, the secret may be left blank even with external stores
+     * (tokens then come from the identity provider only).
+     */
+    public static Keys keys(TrisyncConfig config) {
+        String file = config.auth().jwksFile();
+        if (file.isBlank()) {
+            return new Keys(secret(config), List.of());
+        }
+        List<JsonObject> jwks = jwks(Path.of(file));
+        String secret = config.auth().jwtSecret().isBlank() && !embeddedOnly(config) ? null : secret(config);
+        return new Keys(secret, jwks);
+    }
+
+    /** The public keys of a JSON Web Key Set file ({@code {"keys": [...]}}); private keys are refused. */
+    static List<JsonObject> jwks(Path file) {
+        JsonObject set;
+        try {
+            set = new JsonObject(Files.readString(file));
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException(
+                    "AUTH_JWKS_FILE " + file + " is not a readable JSON Web Key Set: " + e.getMessage(), e);
+        }
+        JsonArray keys = set.getJsonArray("keys");
+        if (keys == null || keys.isEmpty()) {
+            throw new IllegalStateException("AUTH_JWKS_FILE " + file + " holds no keys (expected {\"keys\": [...]})");
+        }
+        List<JsonObject> out = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            JsonObject key = keys.getJsonObject(i);
+            if (key.getString("kty") == null || key.getString("alg") == null) {
+                throw new IllegalStateException("AUTH_JWKS_FILE " + file + ": key " + i + " needs \"kty\" and \"alg\"");
+            }
+            if (key.containsKey("d") || "oct".equals(key.getString("kty"))) {
+                throw new IllegalStateException("AUTH_JWKS_FILE " + file + ": key " + i
+                        + " is private or symmetric; the file must hold public keys only");
+            }
+            out.add(key);
+        }
+        return out;
+    }
+
+    private static boolean embeddedOnly(TrisyncConfig config) {
+        return config.mongo().embedded()
+                && config.s3().embedded()
+                && config.qdrant().embedded();
     }
 
     /**
@@ -63,9 +130,7 @@ public final class Tokens {
             }
             return configured;
         }
-        if (!(config.mongo().embedded()
-                && config.s3().embedded()
-                && config.qdrant().embedded())) {
+        if (!embeddedOnly(config)) {
             throw new IllegalStateException(
                     "AUTH_JWT_SECRET must be set when the stores are external (every node of a deployment needs the same secret)");
         }
@@ -92,6 +157,10 @@ public final class Tokens {
 
     /** A signed token for {@code tenant} (null for an admin token that names none). */
     public String issue(String tenant, boolean admin, Duration ttl) {
+        if (!canIssue) {
+            throw new IllegalStateException(
+                    "this node only verifies tokens (AUTH_JWKS_FILE without AUTH_JWT_SECRET); the identity provider issues them");
+        }
         if (tenant != null) {
             Ids.require("tenant", tenant);
             if (RESERVED.equals(tenant)) {

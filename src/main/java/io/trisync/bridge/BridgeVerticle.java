@@ -65,11 +65,11 @@ public final class BridgeVerticle extends VerticleBase {
      * Makes the instances of one node's HTTP server (deployed with {@code config.verticleInstances()}):
      * Vert.x shares the listening socket among them and spreads connections, HTTP requests and bridge
      * sockets alike, over their event loops. They share one token verifier and one rate limit.
-     * {@code jwtSecret} null: authentication off (tests, or {@code AUTH_ENABLED=false}).
+     * {@code keys} null: authentication off (tests, or {@code AUTH_ENABLED=false}).
      */
     public static Supplier<BridgeVerticle> instances(
-            Vertx vertx, TrisyncConfig config, Stores stores, String metricsRegistry, String jwtSecret) {
-        Tokens tokens = jwtSecret == null ? null : Tokens.of(vertx, jwtSecret);
+            Vertx vertx, TrisyncConfig config, Stores stores, String metricsRegistry, Tokens.Keys keys) {
+        Tokens tokens = keys == null ? null : Tokens.of(vertx, keys);
         Access access = new Access(tokens, config.auth().rateLimitPerMinute());
         return () -> new BridgeVerticle(config, stores, metricsRegistry, tokens, access);
     }

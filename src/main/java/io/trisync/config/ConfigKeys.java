@@ -148,6 +148,11 @@ public final class ConfigKeys {
                     STRING,
                     "HS256 secret of the tokens (blank: generated once under DATA_DIR; only allowed when every store is embedded)"),
             new ConfigKey(
+                    "AUTH_JWKS_FILE",
+                    "auth.jwksFile",
+                    STRING,
+                    "JSON Web Key Set of an identity provider whose tokens (RS256, ES256…) are accepted too (blank: none)"),
+            new ConfigKey(
                     "API_RATE_LIMIT_PER_MINUTE",
                     "auth.rateLimitPerMinute",
                     POSITIVE_INT,

@@ -184,6 +184,7 @@ public final class ConfigLoader {
                 new TrisyncConfig.AuthConfig(
                         bool(j, "AUTH_ENABLED"),
                         string(j, "AUTH_JWT_SECRET"),
+                        string(j, "AUTH_JWKS_FILE"),
                         integer(j, "API_RATE_LIMIT_PER_MINUTE"),
                         java.util.Arrays.stream(
                                         string(j, "CORS_ALLOWED_ORIGINS").split(","))

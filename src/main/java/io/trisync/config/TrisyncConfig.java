@@ -97,7 +97,11 @@ public record TrisyncConfig(
 
     /** Authentication of the public surface, per-token rate limit and CORS. */
     public record AuthConfig(
-            boolean enabled, String jwtSecret, int rateLimitPerMinute, java.util.List<String> corsAllowedOrigins) {}
+            boolean enabled,
+            String jwtSecret,
+            String jwksFile,
+            int rateLimitPerMinute,
+            java.util.List<String> corsAllowedOrigins) {}
 
     /** True when at least one store runs embedded in this process. */
     public boolean needsEmbeddedStack() {
