@@ -221,6 +221,7 @@ class IngestBench {
         env.put("DATA_DIR", data.toString());
         env.put("AUTH_ENABLED", "false");
         env.put("API_RATE_LIMIT_PER_MINUTE", "10000000");
+        env.put("HTTP_INSTANCES", System.getProperty("bench.instances", "0"));
         return ConfigLoader.fromJson(new JsonObject(Files.readString(Path.of("conf/config.json"))), env);
     }
 
