@@ -95,11 +95,7 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<Void> advance(String opId, IngestOperation.Step step, String lastError) {
-        JsonObject set = new JsonObject()
-                .put("step", step.name())
-                .put("terminal", step.terminal())
-                .put("updatedAt", Dates.toBson(Instant.now()))
-                .put("lastError", lastError);
+        JsonObject set = stepSet(step, lastError);
         if (step.terminal()) {
             set.putNull("leaseOwner").putNull("leaseUntil");
         }
@@ -110,12 +106,16 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<Boolean> advanceIfHeld(String opId, IngestOperation.Step step, String holder) {
-        JsonObject set = new JsonObject()
+        return updateHeld(opId, holder, stepSet(step, null));
+    }
+
+    /** The {@code $set} that records {@code step} (and the error that stopped it, or none) now. */
+    private static JsonObject stepSet(IngestOperation.Step step, String lastError) {
+        return new JsonObject()
                 .put("step", step.name())
                 .put("terminal", step.terminal())
                 .put("updatedAt", Dates.toBson(Instant.now()))
-                .putNull("lastError");
-        return updateHeld(opId, holder, set);
+                .put("lastError", lastError);
     }
 
     @Override

@@ -457,28 +457,23 @@ class EmbeddedQdrantTest {
                     .as("count %s", f)
                     .isEqualTo(get(client.countAsync(plain, f, true)));
             assertThat(scrollIds(indexed, f)).as("scroll %s", f).isEqualTo(scrollIds(plain, f));
-            List<String> nearPlain = get(client.searchAsync(SearchPoints.newBuilder()
-                            .setCollectionName(plain)
-                            .addAllVector(List.of(1f, 0.5f))
-                            .setFilter(f)
-                            .setLimit(5)
-                            .build()))
-                    .stream()
-                    .map(p -> p.getId().toString())
-                    .toList();
-            List<String> nearIndexed = get(client.searchAsync(SearchPoints.newBuilder()
-                            .setCollectionName(indexed)
-                            .addAllVector(List.of(1f, 0.5f))
-                            .setFilter(f)
-                            .setLimit(5)
-                            .build()))
-                    .stream()
-                    .map(p -> p.getId().toString())
-                    .toList();
-            assertThat(nearIndexed).as("search %s", f).isEqualTo(nearPlain);
+            assertThat(nearestIds(indexed, f)).as("search %s", f).isEqualTo(nearestIds(plain, f));
         }
         assertThat(scrollIds(indexed, filters.get(0))).isNotEmpty();
         assertThat(scrollIds(indexed, filters.get(3))).isEmpty();
+    }
+
+    /** The ids of the 5 points nearest (1, 0.5) among those matching {@code filter}, best first. */
+    private static List<String> nearestIds(String name, Filter filter) throws Exception {
+        return get(client.searchAsync(SearchPoints.newBuilder()
+                        .setCollectionName(name)
+                        .addAllVector(List.of(1f, 0.5f))
+                        .setFilter(filter)
+                        .setLimit(5)
+                        .build()))
+                .stream()
+                .map(p -> p.getId().toString())
+                .toList();
     }
 
     /** Every id matching {@code filter}, in scroll order, paging by 50. */
