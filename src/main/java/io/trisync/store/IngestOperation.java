@@ -135,7 +135,7 @@ public record IngestOperation(
     }
 
     public JsonObject toDocument() {
-        return new JsonObject()
+        JsonObject doc = new JsonObject()
                 .put("_id", id)
                 .put("kind", kind.name())
                 .put("tenantId", tenantId)
@@ -154,6 +154,23 @@ public record IngestOperation(
                 .put("leaseOwner", leaseOwner)
                 .put("leaseUntil", Dates.toBson(leaseUntil))
                 .put("lastError", lastError);
+        if (leaseOwner != null && !step.terminal()) {
+            doc.put(LEASE_KEY, leaseKey(id, leaseOwner));
+        }
+        return doc;
+    }
+
+    /**
+     * The field naming who holds an unfinished operation, {@code "{id} {holder}"}, under a unique
+     * sparse index: absent once the operation ended or while nobody holds it. A lease-conditional
+     * write looks the operation up by this one field, so it is an index lookup on any MongoDB
+     * (the embedded server uses an index only when the query names exactly the indexed fields).
+     */
+    public static final String LEASE_KEY = "leaseKey";
+
+    /** The {@link #LEASE_KEY} of operation {@code id} held by {@code holder}. */
+    public static String leaseKey(String id, String holder) {
+        return id + " " + holder;
     }
 
     public static IngestOperation fromDocument(JsonObject d) {

@@ -30,6 +30,10 @@ public final class MongoOperationLog implements OperationLog {
                         new IndexOptions().name("open_by_age"))
                 .compose(v -> client.createIndexWithOptions(
                         OPS, new JsonObject().put("fileId", 1), new IndexOptions().name("by_file")))
+                .compose(v -> client.createIndexWithOptions(
+                        OPS,
+                        new JsonObject().put(IngestOperation.LEASE_KEY, 1),
+                        new IndexOptions().name("held").unique(true).sparse(true)))
                 .recover(MongoMetadataStore::failed);
     }
 
@@ -95,18 +99,24 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<Void> advance(String opId, IngestOperation.Step step, String lastError) {
-        JsonObject set = stepSet(step, lastError);
-        if (step.terminal()) {
-            set.putNull("leaseOwner").putNull("leaseUntil");
-        }
-        return client.updateCollection(OPS, new JsonObject().put("_id", opId), new JsonObject().put("$set", set))
+        return client.updateCollection(OPS, new JsonObject().put("_id", opId), stepUpdate(step, lastError))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
     }
 
     @Override
     public Future<Boolean> advanceIfHeld(String opId, IngestOperation.Step step, String holder) {
-        return updateHeld(opId, holder, stepSet(step, null));
+        return updateHeld(opId, holder, stepUpdate(step, null));
+    }
+
+    /** The update recording {@code step}: an operation that ended is held by nobody any more. */
+    private static JsonObject stepUpdate(IngestOperation.Step step, String lastError) {
+        JsonObject update = new JsonObject().put("$set", stepSet(step, lastError));
+        if (step.terminal()) {
+            update.getJsonObject("$set").putNull("leaseOwner").putNull("leaseUntil");
+            update.put("$unset", new JsonObject().put(IngestOperation.LEASE_KEY, ""));
+        }
+        return update;
     }
 
     /** The {@code $set} that records {@code step} (and the error that stopped it, or none) now. */
@@ -123,21 +133,73 @@ public final class MongoOperationLog implements OperationLog {
         return updateHeld(
                 opId,
                 holder,
-                new JsonObject().put("leaseUntil", Dates.toBson(until)).put("updatedAt", Dates.toBson(Instant.now())));
+                new JsonObject()
+                        .put(
+                                "$set",
+                                new JsonObject()
+                                        .put("leaseUntil", Dates.toBson(until))
+                                        .put("updatedAt", Dates.toBson(Instant.now()))));
     }
 
-    private Future<Boolean> updateHeld(String opId, String holder, JsonObject set) {
-        JsonObject held =
-                new JsonObject().put("_id", opId).put("leaseOwner", holder).put("terminal", false);
-        return client.updateCollection(OPS, held, new JsonObject().put("$set", set))
+    /** Applies {@code update} when {@code holder} holds the unfinished operation: by its lease key. */
+    private Future<Boolean> updateHeld(String opId, String holder, JsonObject update) {
+        JsonObject held = new JsonObject().put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, holder));
+        return client.updateCollection(OPS, held, update)
                 .recover(MongoMetadataStore::failed)
                 .map(result -> result.getDocMatched() == 1);
     }
 
+    /**
+     * Finds the stalest claimable operation, then claims it with one find-and-modify that checks again
+     * that it is still claimable: two nodes racing for it, one gets it and the other looks for the
+     * next (a few times, then leaves the rest to its next sweep).
+     */
     @Override
     public Future<IngestOperation> claimStale(String owner, Instant olderThan, Duration lease) {
+        return claimStale(owner, olderThan, lease, CLAIM_ATTEMPTS);
+    }
+
+    private static final int CLAIM_ATTEMPTS = 5;
+
+    private Future<IngestOperation> claimStale(String owner, Instant olderThan, Duration lease, int attempts) {
         Instant now = Instant.now();
-        JsonObject query = new JsonObject()
+        FindOptions stalest = new FindOptions()
+                .setSort(new JsonObject().put("updatedAt", 1))
+                .setLimit(1)
+                .setFields(new JsonObject().put("_id", 1));
+        return client.findWithOptions(OPS, claimable(olderThan, now), stalest)
+                .recover(MongoMetadataStore::failed)
+                .compose(found -> {
+                    if (found.isEmpty()) {
+                        return Future.succeededFuture(null);
+                    }
+                    String id = found.get(0).getString("_id");
+                    JsonObject update = new JsonObject()
+                            .put(
+                                    "$set",
+                                    new JsonObject()
+                                            .put("leaseOwner", owner)
+                                            .put("leaseUntil", Dates.toBson(now.plus(lease)))
+                                            .put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(id, owner)))
+                            .put("$inc", new JsonObject().put("claims", 1));
+                    return client.findOneAndUpdateWithOptions(
+                                    OPS,
+                                    claimable(olderThan, now).put("_id", id),
+                                    update,
+                                    new FindOptions(),
+                                    new UpdateOptions().setReturningNewDocument(true))
+                            .recover(MongoMetadataStore::failed)
+                            .compose(doc -> doc != null
+                                    ? Future.succeededFuture(IngestOperation.fromDocument(doc))
+                                    : attempts > 1
+                                            ? claimStale(owner, olderThan, lease, attempts - 1)
+                                            : Future.succeededFuture(null));
+                });
+    }
+
+    /** Unfinished, untouched since {@code olderThan}, and nobody's lease running at {@code now}. */
+    private static JsonObject claimable(Instant olderThan, Instant now) {
+        return new JsonObject()
                 .put("terminal", false)
                 .put("updatedAt", new JsonObject().put("$lt", Dates.toBson(olderThan)))
                 .put(
@@ -146,17 +208,6 @@ public final class MongoOperationLog implements OperationLog {
                                 .add(new JsonObject().put("leaseUntil", (Object) null))
                                 .add(new JsonObject()
                                         .put("leaseUntil", new JsonObject().put("$lt", Dates.toBson(now)))));
-        JsonObject update = new JsonObject()
-                .put("$set", new JsonObject().put("leaseOwner", owner).put("leaseUntil", Dates.toBson(now.plus(lease))))
-                .put("$inc", new JsonObject().put("claims", 1));
-        return client.findOneAndUpdateWithOptions(
-                        OPS,
-                        query,
-                        update,
-                        new FindOptions().setSort(new JsonObject().put("updatedAt", 1)),
-                        new UpdateOptions().setReturningNewDocument(true))
-                .recover(MongoMetadataStore::failed)
-                .map(doc -> doc == null ? null : IngestOperation.fromDocument(doc));
     }
 
     @Override

@@ -417,6 +417,7 @@ class IngestFaultIT {
             assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
             // What a claim by another node's recovery leaves on the operation (its lease since run out).
             JsonObject open = new JsonObject().put("tenantId", tenant).put("terminal", false);
+            String opId = raw.findOne("ingest_ops", open, null).await().getString("_id");
             long claimed = raw.updateCollection(
                             "ingest_ops",
                             open,
@@ -425,6 +426,9 @@ class IngestFaultIT {
                                             "$set",
                                             new JsonObject()
                                                     .put("leaseOwner", "another-node")
+                                                    .put(
+                                                            IngestOperation.LEASE_KEY,
+                                                            IngestOperation.leaseKey(opId, "another-node"))
                                                     .put(
                                                             "leaseUntil",
                                                             new JsonObject().put("$date", "2000-01-01T00:00:00Z"))

@@ -1,0 +1,176 @@
+package io.trisync.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.config.TrisyncConfig;
+import io.trisync.store.IngestOperation.Kind;
+import io.trisync.store.IngestOperation.Step;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(VertxExtension.class)
+@Timeout(120)
+class MongoOperationLogIT {
+
+    private static final Instant LONG_AGO = Instant.parse("2000-01-01T00:00:00Z");
+
+    private static IngestOperation upload(String tenant, String holder, Instant leaseUntil) {
+        IngestOperation op = IngestOperation.begin(
+                TestStack.unique("op"),
+                Kind.UPLOAD,
+                tenant,
+                TestStack.unique("f"),
+                0,
+                "a.txt",
+                "text/plain",
+                1,
+                "00",
+                null,
+                "node-a");
+        return holder == null ? op : op.withLease(holder, leaseUntil);
+    }
+
+    /** A database of the shared server for this test alone: claims are not scoped to a tenant. */
+    private static MongoClient ownDatabase(Vertx vertx) {
+        TrisyncConfig.MongoConfig shared = TestStack.config().mongo();
+        return MongoClient.create(
+                vertx,
+                MongoMetadataStore.clientConfig(new TrisyncConfig.MongoConfig(
+                        shared.uri(), TestStack.unique("oplog").replace('-', '_'))));
+    }
+
+    /** Backdates an operation as if its node had gone quiet long ago. */
+    private static void backdate(MongoClient client, String opId) {
+        JsonObject old = new JsonObject().put("$date", LONG_AGO.toString());
+        client.updateCollection(
+                        MongoOperationLog.OPS,
+                        new JsonObject().put("_id", opId),
+                        new JsonObject()
+                                .put(
+                                        "$set",
+                                        new JsonObject().put("updatedAt", old).put("leaseUntil", old)))
+                .await();
+    }
+
+    @Test
+    @DisplayName(
+            "Only the lease holder advances or renews an unfinished operation; a claim takes it over; an ended one is held by nobody")
+    void leaseConditionalWrites(Vertx vertx) {
+        MongoClient client = ownDatabase(vertx);
+        MongoOperationLog log = new MongoOperationLog(client);
+        try {
+            log.init().await();
+            String tenant = TestStack.unique("t");
+            IngestOperation op = upload(tenant, "upload:x", Instant.now().plusSeconds(60));
+            log.begin(op).await();
+
+            assertThat(log.renewLease(op.id(), "upload:x", Instant.now().plusSeconds(60))
+                            .await())
+                    .isTrue();
+            assertThat(log.advanceIfHeld(op.id(), Step.COMMITTED, "someone-else")
+                            .await())
+                    .isFalse();
+            assertThat(log.get(op.id()).await().step()).isEqualTo(Step.BEGUN);
+            assertThat(log.claimStale("node-b", Instant.now(), Duration.ofMinutes(1))
+                            .await())
+                    .as("a running lease is not claimed")
+                    .isNull();
+
+            backdate(client, op.id());
+            IngestOperation claimed = log.claimStale("node-b", Instant.now(), Duration.ofMinutes(10))
+                    .await();
+            assertThat(claimed.id()).isEqualTo(op.id());
+            assertThat(claimed.leaseOwner()).isEqualTo("node-b");
+            assertThat(log.renewLease(op.id(), "upload:x", Instant.now().plusSeconds(60))
+                            .await())
+                    .as("the old holder lost it")
+                    .isFalse();
+            assertThat(log.advanceIfHeld(op.id(), Step.COMMITTED, "upload:x").await())
+                    .isFalse();
+            assertThat(log.advanceIfHeld(op.id(), Step.COMMITTED, "node-b").await())
+                    .isTrue();
+            assertThat(log.get(op.id()).await().step()).isEqualTo(Step.COMMITTED);
+
+            log.advance(op.id(), Step.DONE, null).await();
+            IngestOperation ended = log.get(op.id()).await();
+            assertThat(ended.leaseOwner()).isNull();
+            assertThat(client.findOne(MongoOperationLog.OPS, new JsonObject().put("_id", op.id()), null)
+                            .await()
+                            .containsKey(IngestOperation.LEASE_KEY))
+                    .isFalse();
+            assertThat(log.renewLease(op.id(), "node-b", Instant.now().plusSeconds(60))
+                            .await())
+                    .isFalse();
+            assertThat(log.advanceIfHeld(op.id(), Step.ABORTED, "node-b").await())
+                    .isFalse();
+            assertThat(log.get(op.id()).await().step()).isEqualTo(Step.DONE);
+        } finally {
+            client.close().await();
+        }
+    }
+
+    @Test
+    @DisplayName("Two nodes claiming stale operations at the same time never claim the same one")
+    void racingClaimsAreDisjoint(Vertx vertx) {
+        MongoClient client = ownDatabase(vertx);
+        MongoOperationLog log = new MongoOperationLog(client);
+        try {
+            log.init().await();
+            String tenant = TestStack.unique("t");
+            Set<String> stale = new HashSet<>();
+            for (int i = 0; i < 30; i++) {
+                IngestOperation op = upload(tenant, i % 2 == 0 ? "upload:" + i : null, LONG_AGO);
+                log.begin(op).await();
+                backdate(client, op.id());
+                stale.add(op.id());
+            }
+            List<String> a = new ArrayList<>();
+            List<String> b = new ArrayList<>();
+            Future.all(drain(log, "node-a", stale, a), drain(log, "node-b", stale, b))
+                    .await();
+            Set<String> both = new HashSet<>(a);
+            both.retainAll(b);
+            assertThat(both).as("claimed by both nodes").isEmpty();
+            assertThat(new HashSet<>(a)).hasSize(a.size());
+            assertThat(new HashSet<>(b)).hasSize(b.size());
+            Set<String> all = new HashSet<>(a);
+            all.addAll(b);
+            assertThat(all).containsAll(stale);
+            for (String id : stale) {
+                IngestOperation op = log.get(id).await();
+                assertThat(log.advanceIfHeld(id, Step.ABORTED, op.leaseOwner()).await())
+                        .as("the claimant of " + id + " holds it")
+                        .isTrue();
+            }
+        } finally {
+            client.close().await();
+        }
+    }
+
+    /** Claims (as {@code owner}) until nothing of {@code wanted} is left to claim. */
+    private static Future<Void> drain(MongoOperationLog log, String owner, Set<String> wanted, List<String> got) {
+        return log.claimStale(owner, Instant.now(), Duration.ofMinutes(10)).compose(op -> {
+            if (op == null) {
+                return Future.succeededFuture();
+            }
+            if (wanted.contains(op.id())) {
+                got.add(op.id());
+            }
+            return drain(log, owner, wanted, got);
+        });
+    }
+}
