@@ -10,9 +10,15 @@ import io.trisync.embedding.Chunker;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.ingest.IngestHooks;
+import io.trisync.store.ChunkPoint;
+import io.trisync.store.MongoMetadataStore;
+import io.trisync.store.StoreKeys;
+import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
 import java.nio.file.Files;
@@ -22,6 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -34,7 +41,7 @@ import org.junit.jupiter.api.Test;
 @Tag("bench")
 class IngestBench {
 
-    static final int CONCURRENCY = 16;
+    static final int CONCURRENCY = Integer.getInteger("bench.ingest.concurrency", 16);
 
     /** Returns one precomputed unit vector for every chunk: the store pipeline without embedding cost. */
     static final class PrecomputedModel implements EmbeddingModel {
@@ -193,9 +200,97 @@ class IngestBench {
             out.add(floorRow(
                     mode, floors.s3Puts(node.stores(), "floor", ids, mode).get(0)));
             out.add(floorRow(mode, floors.qdrantUpserts(node.stores(), "floor", ids, mode)));
+            out.addAll(minimalUploadWrites(node, n, mode));
             return out;
         } finally {
             node.stop().await();
+        }
+    }
+
+    /**
+     * What any crash-safe upload must at least write, done with the raw clients and no logic at
+     * concurrency 16: an intent record, the 4 KiB blob, the metadata document, the chunks' points
+     * (4, as a 4 KiB text makes), the commit and one event (6 calls; trisync makes 10 including the
+     * S3 read-back, the event counter and the operation's end). Also single-document MongoDB
+     * inserts at the same concurrency, the write an upload makes, unlike the floor's batches of 1,000.
+     */
+    private static List<String> minimalUploadWrites(Node node, int n, String mode) {
+        MongoClient mongo = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        try {
+            Stores stores = node.stores();
+            float[] vector = new float[MiniLmEmbeddingModel.DIMENSION];
+            vector[0] = 1;
+            String sha = "0".repeat(64);
+            IntFunction<Future<?>> upload = i -> {
+                String id = String.format("minimal-%08d", i);
+                int partition = StoreKeys.partition(id, StoreFloorsBench.PARTITIONS);
+                JsonObject intent = new JsonObject()
+                        .put("_id", id)
+                        .put("tenantId", "floor")
+                        .put("step", "BEGUN")
+                        .put("size", 4096)
+                        .put("sha256", sha);
+                List<ChunkPoint> points = new ArrayList<>();
+                for (int c = 0; c < 4; c++) {
+                    points.add(ChunkPoint.of("floor", id, c, partition, sha, "precomputed", vector));
+                }
+                return mongo.insert("floor_ops", intent)
+                        .compose(v -> stores.blobs()
+                                .putBytes(
+                                        StoreKeys.blobKey("floor", partition, id),
+                                        Buffer.buffer(text4k(i)),
+                                        "text/plain",
+                                        Map.of("sha256", sha)))
+                        .compose(v -> mongo.replaceDocumentsWithOptions(
+                                "floor_files",
+                                new JsonObject().put("_id", id),
+                                intent.copy().put("status", "ACTIVE").put("name", id + ".txt"),
+                                new UpdateOptions().setUpsert(true)))
+                        .compose(v -> stores.vectors().upsert(points))
+                        .compose(v -> mongo.updateCollection(
+                                "floor_ops",
+                                new JsonObject().put("_id", id),
+                                new JsonObject().put("$set", new JsonObject().put("step", "COMMITTED"))))
+                        .compose(v -> mongo.insert(
+                                "floor_events",
+                                new JsonObject()
+                                        .put("_id", "floor:" + i)
+                                        .put("type", "file.uploaded")
+                                        .put("fileId", id)));
+            };
+            // Warm-up at the same concurrency, as for the pipeline (ids far above the measured ones).
+            StoreFloorsBench.lanes(CONCURRENCY, Math.min(n, 1000), i -> upload.apply(10_000_000 + i))
+                    .await();
+            long start = System.nanoTime();
+            StoreFloorsBench.lanes(CONCURRENCY, n, upload).await();
+            double minimal = perSecond(n, System.nanoTime() - start);
+            start = System.nanoTime();
+            StoreFloorsBench.lanes(
+                            CONCURRENCY,
+                            n,
+                            i -> mongo.insert(
+                                    "floor_single",
+                                    new JsonObject().put("_id", "s" + i).put("tenantId", "floor")))
+                    .await();
+            double single = perSecond(n, System.nanoTime() - start);
+            return List.of(
+                    String.format(
+                            Locale.ROOT,
+                            "| %-10s | floor: %-31s | %6d | %,9.0f files/s  |        |        |",
+                            mode,
+                            "minimal upload writes (6 calls)",
+                            n,
+                            minimal),
+                    String.format(
+                            Locale.ROOT,
+                            "| %-10s | floor: %-31s | %6d | %,9.0f docs/s   |        |        |",
+                            mode,
+                            "mongodb single inserts (conc. " + CONCURRENCY + ")",
+                            n,
+                            single));
+        } finally {
+            mongo.close().await();
         }
     }
 
