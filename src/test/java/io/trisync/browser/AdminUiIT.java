@@ -75,7 +75,7 @@ class AdminUiIT {
         Page page = context.newPage();
         page.onConsoleMessage(m -> {
             if ("error".equals(m.type())) {
-                errors.add(m.text());
+                errors.add(m.text() + " at " + m.location());
             }
         });
         page.onDialog(d -> d.accept());
