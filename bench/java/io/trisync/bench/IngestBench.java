@@ -79,8 +79,9 @@ class IngestBench {
                 "| mode       | what                                   |  files | throughput        | p50 ms | p99 ms |");
         rows.add(
                 "|------------|----------------------------------------|--------|-------------------|--------|--------|");
-        // bench.ingest.parts: any of model, real, store, floors (default: all); bench.ingest.modes: memory, persistent
-        List<String> parts = List.of(System.getProperty("bench.ingest.parts", "model,real,store,floors")
+        // bench.ingest.parts: any of model, real, store, delete (after store), floors (default: all);
+        // bench.ingest.modes: memory, persistent
+        List<String> parts = List.of(System.getProperty("bench.ingest.parts", "model,real,store,delete,floors")
                 .split(","));
         List<String> modes = List.of(
                 System.getProperty("bench.ingest.modes", "memory,persistent").split(","));
@@ -93,10 +94,17 @@ class IngestBench {
             }
             String mode = persist ? "persistent" : "in-memory";
             if (parts.contains("real")) {
-                rows.add(httpIngest(files, persist, MiniLmEmbeddingModel.shared(), mode, "HTTP upload, real model"));
+                rows.addAll(httpIngest(
+                        files, persist, MiniLmEmbeddingModel.shared(), mode, "HTTP upload, real model", false));
             }
             if (parts.contains("store")) {
-                rows.add(httpIngest(files, persist, new PrecomputedModel(), mode, "HTTP upload, store pipeline only"));
+                rows.addAll(httpIngest(
+                        files,
+                        persist,
+                        new PrecomputedModel(),
+                        mode,
+                        "HTTP upload, store pipeline only",
+                        parts.contains("delete")));
             }
             if (parts.contains("floors")) {
                 rows.addAll(floors(n, persist, mode));
@@ -128,11 +136,13 @@ class IngestBench {
                 perSecond(chunks.size(), System.nanoTime() - start));
     }
 
-    private static String httpIngest(
-            List<byte[]> files, boolean persist, EmbeddingModel model, String mode, String what) throws Exception {
+    private static List<String> httpIngest(
+            List<byte[]> files, boolean persist, EmbeddingModel model, String mode, String what, boolean deletes)
+            throws Exception {
         Node node = Node.start(config(persist), false, IngestHooks.NONE, model).await();
         WebClient client = WebClient.create(node.vertx());
         long[] latencies = new long[files.size()];
+        String[] ids = new String[files.size()];
         try {
             warmUp(
                     client,
@@ -150,11 +160,15 @@ class IngestBench {
                                         ? Future.succeededFuture(r)
                                         : Future.failedFuture(
                                                 "upload " + i + ": " + r.statusCode() + " " + r.bodyAsString()))
-                                .onSuccess(r -> latencies[i] = System.nanoTime() - t0);
+                                .onSuccess(r -> {
+                                    latencies[i] = System.nanoTime() - t0;
+                                    ids[i] = r.bodyAsJsonObject().getString("id");
+                                });
                     })
                     .await();
             long elapsed = System.nanoTime() - start;
-            return String.format(
+            List<String> rows = new ArrayList<>();
+            rows.add(String.format(
                     Locale.ROOT,
                     "| %-10s | %-38s | %6d | %,9.0f files/s  | %6.1f | %6.1f |",
                     mode,
@@ -162,11 +176,41 @@ class IngestBench {
                     files.size(),
                     perSecond(files.size(), elapsed),
                     percentileMs(latencies, 50),
-                    percentileMs(latencies, 99));
+                    percentileMs(latencies, 99)));
+            if (deletes) {
+                rows.add(deleteAll(client, node, ids, mode));
+            }
+            return rows;
         } finally {
             client.close();
             node.stop().await();
         }
+    }
+
+    /** Deletes the uploaded files over HTTP at the bench's concurrency (the operation log holds every upload). */
+    private static String deleteAll(WebClient client, Node node, String[] ids, String mode) {
+        long[] latencies = new long[ids.length];
+        long start = System.nanoTime();
+        StoreFloorsBench.lanes(CONCURRENCY, ids.length, i -> {
+                    long t0 = System.nanoTime();
+                    return client.delete(node.httpPort(), "127.0.0.1", "/api/files/" + ids[i] + "?user_id=bench")
+                            .send()
+                            .compose(r -> r.statusCode() == 200
+                                    ? Future.succeededFuture(r)
+                                    : Future.failedFuture(
+                                            "delete " + i + ": " + r.statusCode() + " " + r.bodyAsString()))
+                            .onSuccess(r -> latencies[i] = System.nanoTime() - t0);
+                })
+                .await();
+        return String.format(
+                Locale.ROOT,
+                "| %-10s | %-38s | %6d | %,9.0f files/s  | %6.1f | %6.1f |",
+                mode,
+                "HTTP delete of those files",
+                ids.length,
+                perSecond(ids.length, System.nanoTime() - start),
+                percentileMs(latencies, 50),
+                percentileMs(latencies, 99));
     }
 
     /**

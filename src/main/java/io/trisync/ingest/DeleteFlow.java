@@ -48,6 +48,14 @@ final class DeleteFlow {
     }
 
     private Future<Outcome> start(FileRecord file) {
+        return start(file, true);
+    }
+
+    /**
+     * Finishes the file's unfinished delete if there is one, else records a new one. Two deletes of
+     * one file racing: the second's record conflicts with the first's, and it joins the first.
+     */
+    private Future<Outcome> start(FileRecord file, boolean mayJoin) {
         return steps.stores.operations().openFor(file.id()).compose(open -> {
             if (open != null && open.kind() == Kind.UPLOAD) {
                 return Future.failedFuture(new ReplyException(
@@ -71,7 +79,14 @@ final class DeleteFlow {
                     file.sha256(),
                     null,
                     steps.nodeId);
-            return steps.stores.operations().begin(op).compose(v -> finishOrDefer(op, file));
+            return steps.stores
+                    .operations()
+                    .begin(op)
+                    .compose(
+                            v -> finishOrDefer(op, file),
+                            error -> error instanceof StoreException.Conflict && mayJoin
+                                    ? steps.stores.metadata().get(file.id()).compose(now -> start(now, false))
+                                    : Future.failedFuture(error));
         });
     }
 

@@ -154,11 +154,21 @@ public record IngestOperation(
                 .put("leaseOwner", leaseOwner)
                 .put("leaseUntil", Dates.toBson(leaseUntil))
                 .put("lastError", lastError);
-        if (leaseOwner != null && !step.terminal()) {
-            doc.put(LEASE_KEY, leaseKey(id, leaseOwner));
+        if (!step.terminal()) {
+            doc.put(OPEN_FILE, fileId);
+            if (leaseOwner != null) {
+                doc.put(LEASE_KEY, leaseKey(id, leaseOwner));
+            }
         }
         return doc;
     }
+
+    /**
+     * The file an unfinished operation works on, under a unique sparse index: absent once it ended.
+     * So a file has at most one unfinished operation (a second delete of it conflicts and joins the
+     * first), and finding it is one index lookup.
+     */
+    public static final String OPEN_FILE = "openFile";
 
     /**
      * The field naming who holds an unfinished operation, {@code "{id} {holder}"}, under a unique

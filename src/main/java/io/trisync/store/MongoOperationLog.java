@@ -34,6 +34,10 @@ public final class MongoOperationLog implements OperationLog {
                         OPS,
                         new JsonObject().put(IngestOperation.LEASE_KEY, 1),
                         new IndexOptions().name("held").unique(true).sparse(true)))
+                .compose(v -> client.createIndexWithOptions(
+                        OPS,
+                        new JsonObject().put(IngestOperation.OPEN_FILE, 1),
+                        new IndexOptions().name("open_file").unique(true).sparse(true)))
                 .recover(MongoMetadataStore::failed);
     }
 
@@ -71,12 +75,9 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<IngestOperation> openFor(String fileId) {
-        FindOptions options =
-                new FindOptions().setSort(new JsonObject().put("createdAt", -1)).setLimit(1);
-        return client.findWithOptions(
-                        OPS, new JsonObject().put("fileId", fileId).put("terminal", false), options)
+        return client.findOne(OPS, new JsonObject().put(IngestOperation.OPEN_FILE, fileId), null)
                 .recover(MongoMetadataStore::failed)
-                .map(docs -> docs.isEmpty() ? null : IngestOperation.fromDocument(docs.get(0)));
+                .map(doc -> doc == null ? null : IngestOperation.fromDocument(doc));
     }
 
     @Override
@@ -114,7 +115,9 @@ public final class MongoOperationLog implements OperationLog {
         JsonObject update = new JsonObject().put("$set", stepSet(step, lastError));
         if (step.terminal()) {
             update.getJsonObject("$set").putNull("leaseOwner").putNull("leaseUntil");
-            update.put("$unset", new JsonObject().put(IngestOperation.LEASE_KEY, ""));
+            update.put(
+                    "$unset",
+                    new JsonObject().put(IngestOperation.LEASE_KEY, "").put(IngestOperation.OPEN_FILE, ""));
         }
         return update;
     }

@@ -17,6 +17,8 @@ public interface OperationLog {
     /**
      * Records a new operation. With an idempotency key, the key is claimed first: when another
      * operation of the tenant holds it, fails with {@link StoreException.Conflict} and writes nothing.
+     * Also fails with {@link StoreException.Conflict} when another unfinished operation works on the
+     * same file.
      */
     Future<Void> begin(IngestOperation op);
 
@@ -26,7 +28,7 @@ public interface OperationLog {
     /** The operation; fails with {@link StoreException.NotFound} when there is none. */
     Future<IngestOperation> get(String opId);
 
-    /** The latest operation on a file that has not ended, or null. */
+    /** The operation on a file that has not ended (a file has at most one), or null. */
     Future<IngestOperation> openFor(String fileId);
 
     /**

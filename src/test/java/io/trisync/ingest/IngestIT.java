@@ -8,16 +8,20 @@ import io.trisync.Node;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.StoreException;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -169,6 +173,44 @@ class IngestIT {
                 .isEqualTo(404);
         assertThat(http.delete("/api/files/" + id + "?user_id=someone-else").statusCode())
                 .isEqualTo(404);
+    }
+
+    @Test
+    @DisplayName("Deletes of one file sent at the same time all succeed and make one delete operation")
+    void concurrentDeletesJoin() {
+        String tenant = TestStack.unique("t");
+        String id = uploadOk(tenant, "doc.txt", "text/plain", utf8(Fixtures.prose(200)))
+                .getString("id");
+        WebClient client = WebClient.create(node.vertx());
+        try {
+            List<Future<HttpResponse<Buffer>>> deletes = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                deletes.add(client.delete(node.httpPort(), "127.0.0.1", "/api/files/" + id + "?user_id=" + tenant)
+                        .send());
+            }
+            Future.all(deletes).await();
+            assertThat(deletes).allSatisfy(d -> assertThat(d.result().statusCode())
+                    .as(d.result().bodyAsString())
+                    .isIn(200, 202));
+        } finally {
+            client.close();
+        }
+        assertThat(stores.metadata().get(id).await().status()).isEqualTo(FileRecord.Status.DELETED);
+        assertThat(stores.operations().openFor(id).await()).isNull();
+        long deleteOps = raw(mongo ->
+                mongo.count("ingest_ops", new JsonObject().put("fileId", id).put("kind", "DELETE")));
+        assertThat(deleteOps).isEqualTo(1);
+    }
+
+    /** One call on a raw client of the node's database. */
+    private static <T> T raw(java.util.function.Function<MongoClient, Future<T>> call) {
+        MongoClient client = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        try {
+            return call.apply(client).await();
+        } finally {
+            client.close().await();
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.trisync.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.config.TrisyncConfig;
 import io.trisync.store.IngestOperation.Kind;
@@ -118,6 +119,43 @@ class MongoOperationLogIT {
             assertThat(log.advanceIfHeld(op.id(), Step.ABORTED, "node-b").await())
                     .isFalse();
             assertThat(log.get(op.id()).await().step()).isEqualTo(Step.DONE);
+        } finally {
+            client.close().await();
+        }
+    }
+
+    @Test
+    @DisplayName(
+            "A file has at most one unfinished operation, found by the file; it is released when the operation ends")
+    void oneOpenOperationPerFile(Vertx vertx) {
+        MongoClient client = ownDatabase(vertx);
+        MongoOperationLog log = new MongoOperationLog(client);
+        try {
+            log.init().await();
+            IngestOperation first = upload(TestStack.unique("t"), null, null);
+            log.begin(first).await();
+            assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(first.id());
+            IngestOperation second = IngestOperation.begin(
+                    TestStack.unique("op"),
+                    Kind.DELETE,
+                    first.tenantId(),
+                    first.fileId(),
+                    0,
+                    "a.txt",
+                    "text/plain",
+                    1,
+                    "00",
+                    null,
+                    "node-b");
+            assertThatThrownBy(() -> log.begin(second).await()).isInstanceOf(StoreException.Conflict.class);
+            assertThat(log.get(first.id()).await().step()).isEqualTo(Step.BEGUN);
+            log.advance(first.id(), Step.COMMITTED, null).await();
+            assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(first.id());
+            log.advance(first.id(), Step.DONE, null).await();
+            assertThat(log.openFor(first.fileId()).await()).isNull();
+            log.begin(second).await();
+            assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(second.id());
+            assertThat(log.countOpen(first.tenantId()).await()).isEqualTo(1);
         } finally {
             client.close().await();
         }
