@@ -15,6 +15,8 @@ public final class MongoOperationLog implements OperationLog {
 
     static final String OPS = "ingest_ops";
     static final String KEYS = "idempotency_keys";
+    /** How many claimable operations one claim tries when other nodes take them first. */
+    private static final int CLAIM_ATTEMPTS = 5;
 
     private final MongoClient client;
 
@@ -161,8 +163,6 @@ public final class MongoOperationLog implements OperationLog {
     public Future<IngestOperation> claimStale(String owner, Instant olderThan, Duration lease) {
         return claimStale(owner, olderThan, lease, CLAIM_ATTEMPTS);
     }
-
-    private static final int CLAIM_ATTEMPTS = 5;
 
     private Future<IngestOperation> claimStale(String owner, Instant olderThan, Duration lease, int attempts) {
         Instant now = Instant.now();

@@ -54,8 +54,9 @@ public interface OperationLog {
 
     /**
      * Claims one unfinished operation last touched before {@code olderThan} whose lease (if any) has
-     * run out: sets its lease to {@code owner} for {@code lease}. One atomic find-and-modify, so two
-     * nodes never hold the same operation. Completes with null when there is none to claim.
+     * run out: sets its lease to {@code owner} for {@code lease}. The claim itself is one atomic
+     * find-and-modify that checks claimability again, so two nodes never hold the same operation.
+     * Completes with null when there is none to claim.
      */
     Future<IngestOperation> claimStale(String owner, Instant olderThan, Duration lease);
 
