@@ -254,7 +254,7 @@ class IngestBench {
     /**
      * What any crash-safe upload must at least write, done with the raw clients and no logic at
      * concurrency 16: an intent record, the 4 KiB blob, the metadata document, the chunks' points
-     * (4, as a 4 KiB text makes), the commit and one event (6 calls; trisync makes 10 including the
+     * (4, as a 4 KiB text makes), the commit and one event (6 calls; trisync makes 9 including the
      * S3 read-back, the event counter and the operation's end). Also single-document MongoDB
      * inserts at the same concurrency, the write an upload makes, unlike the floor's batches of 1,000.
      */
