@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,33 +31,38 @@ class MongoOperationLogIT {
 
     private static final Instant LONG_AGO = Instant.parse("2000-01-01T00:00:00Z");
 
-    private static IngestOperation upload(String tenant, String holder, Instant leaseUntil) {
-        IngestOperation op = IngestOperation.begin(
-                TestStack.unique("op"),
-                Kind.UPLOAD,
-                tenant,
-                TestStack.unique("f"),
-                0,
-                "a.txt",
-                "text/plain",
-                1,
-                "00",
-                null,
-                "node-a");
-        return holder == null ? op : op.withLease(holder, leaseUntil);
-    }
+    private MongoClient client;
+    private MongoOperationLog log;
 
-    /** A database of the shared server for this test alone: claims are not scoped to a tenant. */
-    private static MongoClient ownDatabase(Vertx vertx) {
+    /** A database of the shared server for each test alone: claims are not scoped to a tenant. */
+    @BeforeEach
+    void ownDatabase(Vertx vertx) {
         TrisyncConfig.MongoConfig shared = TestStack.config().mongo();
-        return MongoClient.create(
+        client = MongoClient.create(
                 vertx,
                 MongoMetadataStore.clientConfig(new TrisyncConfig.MongoConfig(
                         shared.uri(), TestStack.unique("oplog").replace('-', '_'))));
+        log = new MongoOperationLog(client);
+        log.init().await();
+    }
+
+    @AfterEach
+    void close() {
+        client.close().await();
+    }
+
+    private static IngestOperation upload(String tenant, String holder, Instant leaseUntil) {
+        IngestOperation op = operation(Kind.UPLOAD, tenant, TestStack.unique("f"), "node-a");
+        return holder == null ? op : op.withLease(holder, leaseUntil);
+    }
+
+    private static IngestOperation operation(Kind kind, String tenant, String fileId, String nodeId) {
+        return IngestOperation.begin(
+                TestStack.unique("op"), kind, tenant, fileId, 0, "a.txt", "text/plain", 1, "00", null, nodeId);
     }
 
     /** Backdates an operation as if its node had gone quiet long ago. */
-    private static void backdate(MongoClient client, String opId) {
+    private void backdate(String opId) {
         JsonObject old = new JsonObject().put("$date", LONG_AGO.toString());
         client.updateCollection(
                         MongoOperationLog.OPS,
@@ -70,132 +77,97 @@ class MongoOperationLogIT {
     @Test
     @DisplayName(
             "Only the lease holder advances or renews an unfinished operation; a claim takes it over; an ended one is held by nobody")
-    void leaseConditionalWrites(Vertx vertx) {
-        MongoClient client = ownDatabase(vertx);
-        MongoOperationLog log = new MongoOperationLog(client);
-        try {
-            log.init().await();
-            String tenant = TestStack.unique("t");
-            IngestOperation op = upload(tenant, "upload:x", Instant.now().plusSeconds(60));
-            log.begin(op).await();
+    void leaseConditionalWrites() {
+        String tenant = TestStack.unique("t");
+        IngestOperation op = upload(tenant, "upload:x", Instant.now().plusSeconds(60));
+        log.begin(op).await();
 
-            assertThat(log.renewLease(op.id(), "upload:x", Instant.now().plusSeconds(60))
-                            .await())
-                    .isTrue();
-            assertThat(log.advanceIfHeld(op.id(), Step.COMMITTED, "someone-else")
-                            .await())
-                    .isFalse();
-            assertThat(log.get(op.id()).await().step()).isEqualTo(Step.BEGUN);
-            assertThat(log.claimStale("node-b", Instant.now(), Duration.ofMinutes(1))
-                            .await())
-                    .as("a running lease is not claimed")
-                    .isNull();
+        assertThat(log.renewLease(op.id(), "upload:x", Instant.now().plusSeconds(60))
+                        .await())
+                .isTrue();
+        assertThat(log.advanceIfHeld(op.id(), Step.COMMITTED, "someone-else").await())
+                .isFalse();
+        assertThat(log.get(op.id()).await().step()).isEqualTo(Step.BEGUN);
+        assertThat(log.claimStale("node-b", Instant.now(), Duration.ofMinutes(1))
+                        .await())
+                .as("a running lease is not claimed")
+                .isNull();
 
-            backdate(client, op.id());
-            IngestOperation claimed = log.claimStale("node-b", Instant.now(), Duration.ofMinutes(10))
-                    .await();
-            assertThat(claimed.id()).isEqualTo(op.id());
-            assertThat(claimed.leaseOwner()).isEqualTo("node-b");
-            assertThat(log.renewLease(op.id(), "upload:x", Instant.now().plusSeconds(60))
-                            .await())
-                    .as("the old holder lost it")
-                    .isFalse();
-            assertThat(log.advanceIfHeld(op.id(), Step.COMMITTED, "upload:x").await())
-                    .isFalse();
-            assertThat(log.advanceIfHeld(op.id(), Step.COMMITTED, "node-b").await())
-                    .isTrue();
-            assertThat(log.get(op.id()).await().step()).isEqualTo(Step.COMMITTED);
+        backdate(op.id());
+        IngestOperation claimed =
+                log.claimStale("node-b", Instant.now(), Duration.ofMinutes(10)).await();
+        assertThat(claimed.id()).isEqualTo(op.id());
+        assertThat(claimed.leaseOwner()).isEqualTo("node-b");
+        assertThat(log.renewLease(op.id(), "upload:x", Instant.now().plusSeconds(60))
+                        .await())
+                .as("the old holder lost it")
+                .isFalse();
+        assertThat(log.advanceIfHeld(op.id(), Step.COMMITTED, "upload:x").await())
+                .isFalse();
+        assertThat(log.advanceIfHeld(op.id(), Step.COMMITTED, "node-b").await()).isTrue();
+        assertThat(log.get(op.id()).await().step()).isEqualTo(Step.COMMITTED);
 
-            log.advance(op.id(), Step.DONE, null).await();
-            IngestOperation ended = log.get(op.id()).await();
-            assertThat(ended.leaseOwner()).isNull();
-            assertThat(client.findOne(MongoOperationLog.OPS, new JsonObject().put("_id", op.id()), null)
-                            .await()
-                            .containsKey(IngestOperation.LEASE_KEY))
-                    .isFalse();
-            assertThat(log.renewLease(op.id(), "node-b", Instant.now().plusSeconds(60))
-                            .await())
-                    .isFalse();
-            assertThat(log.advanceIfHeld(op.id(), Step.ABORTED, "node-b").await())
-                    .isFalse();
-            assertThat(log.get(op.id()).await().step()).isEqualTo(Step.DONE);
-        } finally {
-            client.close().await();
-        }
+        log.advance(op.id(), Step.DONE, null).await();
+        IngestOperation ended = log.get(op.id()).await();
+        assertThat(ended.leaseOwner()).isNull();
+        assertThat(client.findOne(MongoOperationLog.OPS, new JsonObject().put("_id", op.id()), null)
+                        .await()
+                        .containsKey(IngestOperation.LEASE_KEY))
+                .isFalse();
+        assertThat(log.renewLease(op.id(), "node-b", Instant.now().plusSeconds(60))
+                        .await())
+                .isFalse();
+        assertThat(log.advanceIfHeld(op.id(), Step.ABORTED, "node-b").await()).isFalse();
+        assertThat(log.get(op.id()).await().step()).isEqualTo(Step.DONE);
     }
 
     @Test
     @DisplayName(
             "A file has at most one unfinished operation, found by the file; it is released when the operation ends")
-    void oneOpenOperationPerFile(Vertx vertx) {
-        MongoClient client = ownDatabase(vertx);
-        MongoOperationLog log = new MongoOperationLog(client);
-        try {
-            log.init().await();
-            IngestOperation first = upload(TestStack.unique("t"), null, null);
-            log.begin(first).await();
-            assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(first.id());
-            IngestOperation second = IngestOperation.begin(
-                    TestStack.unique("op"),
-                    Kind.DELETE,
-                    first.tenantId(),
-                    first.fileId(),
-                    0,
-                    "a.txt",
-                    "text/plain",
-                    1,
-                    "00",
-                    null,
-                    "node-b");
-            assertThatThrownBy(() -> log.begin(second).await()).isInstanceOf(StoreException.Conflict.class);
-            assertThat(log.get(first.id()).await().step()).isEqualTo(Step.BEGUN);
-            log.advance(first.id(), Step.COMMITTED, null).await();
-            assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(first.id());
-            log.advance(first.id(), Step.DONE, null).await();
-            assertThat(log.openFor(first.fileId()).await()).isNull();
-            log.begin(second).await();
-            assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(second.id());
-            assertThat(log.countOpen(first.tenantId()).await()).isEqualTo(1);
-        } finally {
-            client.close().await();
-        }
+    void oneOpenOperationPerFile() {
+        IngestOperation first = upload(TestStack.unique("t"), null, null);
+        log.begin(first).await();
+        assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(first.id());
+        IngestOperation second = operation(Kind.DELETE, first.tenantId(), first.fileId(), "node-b");
+        assertThatThrownBy(() -> log.begin(second).await()).isInstanceOf(StoreException.Conflict.class);
+        assertThat(log.get(first.id()).await().step()).isEqualTo(Step.BEGUN);
+        log.advance(first.id(), Step.COMMITTED, null).await();
+        assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(first.id());
+        log.advance(first.id(), Step.DONE, null).await();
+        assertThat(log.openFor(first.fileId()).await()).isNull();
+        log.begin(second).await();
+        assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(second.id());
+        assertThat(log.countOpen(first.tenantId()).await()).isEqualTo(1);
     }
 
     @Test
     @DisplayName("Two nodes claiming stale operations at the same time never claim the same one")
-    void racingClaimsAreDisjoint(Vertx vertx) {
-        MongoClient client = ownDatabase(vertx);
-        MongoOperationLog log = new MongoOperationLog(client);
-        try {
-            log.init().await();
-            String tenant = TestStack.unique("t");
-            Set<String> stale = new HashSet<>();
-            for (int i = 0; i < 30; i++) {
-                IngestOperation op = upload(tenant, i % 2 == 0 ? "upload:" + i : null, LONG_AGO);
-                log.begin(op).await();
-                backdate(client, op.id());
-                stale.add(op.id());
-            }
-            List<String> a = new ArrayList<>();
-            List<String> b = new ArrayList<>();
-            Future.all(drain(log, "node-a", stale, a), drain(log, "node-b", stale, b))
-                    .await();
-            Set<String> both = new HashSet<>(a);
-            both.retainAll(b);
-            assertThat(both).as("claimed by both nodes").isEmpty();
-            assertThat(new HashSet<>(a)).hasSize(a.size());
-            assertThat(new HashSet<>(b)).hasSize(b.size());
-            Set<String> all = new HashSet<>(a);
-            all.addAll(b);
-            assertThat(all).containsAll(stale);
-            for (String id : stale) {
-                IngestOperation op = log.get(id).await();
-                assertThat(log.advanceIfHeld(id, Step.ABORTED, op.leaseOwner()).await())
-                        .as("the claimant of " + id + " holds it")
-                        .isTrue();
-            }
-        } finally {
-            client.close().await();
+    void racingClaimsAreDisjoint() {
+        String tenant = TestStack.unique("t");
+        Set<String> stale = new HashSet<>();
+        for (int i = 0; i < 30; i++) {
+            IngestOperation op = upload(tenant, i % 2 == 0 ? "upload:" + i : null, LONG_AGO);
+            log.begin(op).await();
+            backdate(op.id());
+            stale.add(op.id());
+        }
+        List<String> a = new ArrayList<>();
+        List<String> b = new ArrayList<>();
+        Future.all(drain(log, "node-a", stale, a), drain(log, "node-b", stale, b))
+                .await();
+        Set<String> both = new HashSet<>(a);
+        both.retainAll(b);
+        assertThat(both).as("claimed by both nodes").isEmpty();
+        assertThat(new HashSet<>(a)).hasSize(a.size());
+        assertThat(new HashSet<>(b)).hasSize(b.size());
+        Set<String> all = new HashSet<>(a);
+        all.addAll(b);
+        assertThat(all).containsAll(stale);
+        for (String id : stale) {
+            IngestOperation op = log.get(id).await();
+            assertThat(log.advanceIfHeld(id, Step.ABORTED, op.leaseOwner()).await())
+                    .as("the claimant of " + id + " holds it")
+                    .isTrue();
         }
     }
 
