@@ -12,6 +12,7 @@ import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
 import io.trisync.ops.HeartbeatMonitorVerticle;
+import io.trisync.ops.Membership;
 import io.trisync.repair.RepairVerticle;
 import io.trisync.scan.PartitionVerticle;
 import io.trisync.scan.ScanVerticle;
@@ -32,6 +33,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +56,8 @@ public final class Node {
     private final EmbeddingModel model;
     private final Tokens.Keys keys;
     private BridgeVerticle bridge;
+    private Membership membership;
+    private UUID membershipListener;
 
     private Node(
             TrisyncConfig config,
@@ -131,6 +135,8 @@ public final class Node {
 
     private Future<Void> deployAll() {
         return stores.init()
+                .compose(v -> stores.incarnations().start())
+                .onSuccess(v -> watchMembers())
                 .compose(v -> deploy(
                         "IngestVerticle",
                         IngestVerticle.instances(config, stores, model, hooks),
@@ -176,6 +182,12 @@ public final class Node {
                 });
     }
 
+    /** Tells the incarnations when a cluster member leaves, so recovery takes its work at once. */
+    private void watchMembers() {
+        membership = Membership.of(vertx, config.nodeId());
+        membershipListener = membership.onMemberLeft(stores.incarnations()::memberLeft);
+    }
+
     private Future<Void> deploy(Deployable verticle) {
         return deploy(verticle.getClass().getSimpleName(), () -> verticle, 1);
     }
@@ -198,7 +210,11 @@ public final class Node {
             undeploys.add(vertx.undeploy(deployments.get(i)));
         }
         deployments.clear();
+        if (membership != null) {
+            membership.removeListener(membershipListener);
+        }
         return Future.join(undeploys)
+                .eventually(() -> stores.incarnations().stop())
                 .eventually(() -> stores.close())
                 .eventually(() -> vertx.close())
                 .eventually(() -> {

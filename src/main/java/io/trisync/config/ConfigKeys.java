@@ -22,6 +22,11 @@ public final class ConfigKeys {
             new ConfigKey("NODE_ID", "nodeId", STRING, "this node's name in logs and records (blank: random)"),
             new ConfigKey("MONGO_URI", "mongo.uri", STRING, "MongoDB connection string (blank: embedded)"),
             new ConfigKey("MONGO_DB", "mongo.db", STRING, "MongoDB database name"),
+            new ConfigKey(
+                    "MONGO_WRITE_CONCERN",
+                    "mongo.writeConcern",
+                    STRING,
+                    "write concern of every write to a real MongoDB, always with journal: `majority` or a number of members"),
             new ConfigKey("S3_ENDPOINT", "s3.endpoint", STRING, "S3 endpoint URL (blank: embedded)"),
             new ConfigKey("S3_REGION", "s3.region", STRING, "S3 region"),
             new ConfigKey("S3_ACCESS_KEY", "s3.accessKey", STRING, "S3 access key"),
@@ -48,6 +53,11 @@ public final class ConfigKeys {
             new ConfigKey("EMBEDDED_S3_PORT", "embedded.s3Port", PORT, "port of the embedded S3-API server"),
             new ConfigKey(
                     "EMBEDDED_QDRANT_PORT", "embedded.qdrantPort", PORT, "port of the embedded Qdrant gRPC server"),
+            new ConfigKey(
+                    "EMBEDDED_MONGO_FSYNC",
+                    "embedded.mongoFsync",
+                    BOOLEAN,
+                    "the embedded MongoDB forces each commit to the device (survives power loss, not only a process crash)"),
             new ConfigKey(
                     "INGEST_MAX_FILE_BYTES",
                     "ingest.maxFileBytes",

@@ -152,7 +152,7 @@ public final class ConfigLoader {
                 integer(j, "HTTP_INSTANCES"),
                 Path.of(nonBlank(j, "DATA_DIR")),
                 nodeId.isBlank() ? "node-" + UUID.randomUUID().toString().substring(0, 8) : nodeId,
-                new TrisyncConfig.MongoConfig(string(j, "MONGO_URI"), nonBlank(j, "MONGO_DB")),
+                new TrisyncConfig.MongoConfig(string(j, "MONGO_URI"), nonBlank(j, "MONGO_DB"), writeConcern(j)),
                 s3,
                 new TrisyncConfig.QdrantConfig(
                         string(j, "QDRANT_HOST"),
@@ -165,7 +165,8 @@ public final class ConfigLoader {
                         bool(j, "EMBEDDED_PERSIST"),
                         integer(j, "EMBEDDED_MONGO_PORT"),
                         integer(j, "EMBEDDED_S3_PORT"),
-                        integer(j, "EMBEDDED_QDRANT_PORT")),
+                        integer(j, "EMBEDDED_QDRANT_PORT"),
+                        bool(j, "EMBEDDED_MONGO_FSYNC")),
                 new TrisyncConfig.IngestConfig(
                         integer(j, "INGEST_MAX_FILE_BYTES"),
                         integer(j, "INGEST_RECOVERY_INTERVAL_SECONDS"),
@@ -193,6 +194,15 @@ public final class ConfigLoader {
                                 .toList()),
                 nonBlank(j, "CLUSTER_HOST"),
                 nonBlank(j, "CLUSTER_NAME"));
+    }
+
+    /** {@code MONGO_WRITE_CONCERN}: {@code majority} or a positive number of members. */
+    private static String writeConcern(JsonObject j) {
+        String w = nonBlank(j, "MONGO_WRITE_CONCERN").trim();
+        if (!w.equals("majority") && !w.matches("[1-9][0-9]{0,2}")) {
+            throw new ConfigException("MONGO_WRITE_CONCERN", w, "expected majority or a number of members (1-999)");
+        }
+        return w;
     }
 
     private static ConfigKey key(String env) {

@@ -28,8 +28,11 @@ public record TrisyncConfig(
         return httpInstances > 0 ? httpInstances : Runtime.getRuntime().availableProcessors();
     }
 
-    /** MongoDB: {@code uri} blank means the embedded MongoDB-wire server. */
-    public record MongoConfig(String uri, String db) {
+    /**
+     * MongoDB: {@code uri} blank means the embedded MongoDB-wire server; {@code writeConcern} is the
+     * {@code w} of every write to a real MongoDB ({@code majority} or a number), always journaled.
+     */
+    public record MongoConfig(String uri, String db, String writeConcern) {
         public boolean embedded() {
             return uri.isBlank();
         }
@@ -57,7 +60,7 @@ public record TrisyncConfig(
     }
 
     /** The embedded stack of the default run. */
-    public record EmbeddedConfig(boolean persist, int mongoPort, int s3Port, int qdrantPort) {}
+    public record EmbeddedConfig(boolean persist, int mongoPort, int s3Port, int qdrantPort, boolean mongoFsync) {}
 
     /** Uploads, deletes and their recovery. */
     public record IngestConfig(long maxFileBytes, int recoveryIntervalSeconds, int recoveryGraceSeconds) {}

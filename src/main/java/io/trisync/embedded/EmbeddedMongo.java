@@ -2,7 +2,6 @@ package io.trisync.embedded;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,7 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded MongoDB-wire server ({@code mongo-java-server}) on 127.0.0.1: H2 MVStore backend in
  * {@code dataDir/mongo/trisync.mv} when persisting, memory backend otherwise. It has no sessions, so
- * trisync never relies on multi-document transactions.
+ * trisync never relies on multi-document transactions. A persisting server answers a write only once
+ * it is in the file ({@link DurableH2Backend}), so a kill -9 of this process loses nothing it
+ * acknowledged; with {@code fsync} a machine's power loss does not either.
  */
 public final class EmbeddedMongo implements AutoCloseable {
 
@@ -27,14 +28,22 @@ public final class EmbeddedMongo implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts on 127.0.0.1:{@code port} (0 picks a free port); {@code dataDir} null keeps data in memory. */
+    /** Starts on 127.0.0.1:{@code port} (0 picks a free port) without fsync; {@code dataDir} null keeps data in memory. */
     public static EmbeddedMongo start(int port, Path dataDir) throws IOException {
+        return start(port, dataDir, false);
+    }
+
+    /**
+     * Starts on 127.0.0.1:{@code port} (0 picks a free port); {@code dataDir} null keeps data in
+     * memory; {@code fsync} forces every commit to the device.
+     */
+    public static EmbeddedMongo start(int port, Path dataDir, boolean fsync) throws IOException {
         MongoBackend backend;
         if (dataDir == null) {
             backend = new MemoryBackend();
         } else {
             Files.createDirectories(dataDir);
-            backend = new H2Backend(dataDir.resolve("trisync.mv").toString());
+            backend = DurableH2Backend.open(dataDir.resolve("trisync.mv").toString(), fsync);
         }
         MongoServer server = new MongoServer(backend);
         server.bind("127.0.0.1", port);
@@ -42,7 +51,9 @@ public final class EmbeddedMongo implements AutoCloseable {
         LOG.info(
                 "Embedded MongoDB-wire server listening on 127.0.0.1:{} ({})",
                 bound,
-                dataDir == null ? "in memory" : "persisting under " + dataDir);
+                dataDir == null
+                        ? "in memory"
+                        : "persisting under " + dataDir + (fsync ? ", fsync on commit" : ", commit before reply"));
         return new EmbeddedMongo(server, bound);
     }
 

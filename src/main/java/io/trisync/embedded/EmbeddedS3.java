@@ -15,7 +15,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded S3-API server (s3proxy) on 127.0.0.1, checking AWS signature v4 (or v2) against the
  * configured access and secret key. Filesystem blob store under {@code dataDir/s3} when persisting,
- * the transient (in-memory) store otherwise.
+ * the transient (in-memory) store otherwise. An object is listed only once its PUT completed: the
+ * filesystem store's temporary files are hidden from listings and removed at start ({@link
+ * PartialWrites}). A completed PUT is renamed into place before it is answered, so a kill -9 of
+ * this process keeps every acknowledged object.
  */
 public final class EmbeddedS3 implements AutoCloseable {
 
@@ -33,13 +36,17 @@ public final class EmbeddedS3 implements AutoCloseable {
         String provider = "transient";
         if (dataDir != null) {
             Files.createDirectories(dataDir);
+            int removed = PartialWrites.clean(dataDir);
+            if (removed > 0) {
+                LOG.info("Removed {} temporary files of PUTs that never completed under {}", removed, dataDir);
+            }
             props.setProperty(
                     "jclouds.filesystem.basedir", dataDir.toAbsolutePath().toString());
             provider = "filesystem";
         }
         props.setProperty("jclouds.identity", accessKey);
         props.setProperty("jclouds.credential", secretKey);
-        BlobStore store = BlobStores.create(provider, props);
+        BlobStore store = PartialWrites.hiddenFrom(BlobStores.create(provider, props));
         S3Proxy proxy = S3Proxy.builder()
                 .blobStore(store)
                 .endpoint(URI.create("http://127.0.0.1:" + port))

@@ -45,8 +45,8 @@ public final class EmbeddedStack implements AutoCloseable {
         TrisyncConfig.S3Config s3 = c.s3();
         TrisyncConfig.QdrantConfig qdrant = c.qdrant();
         if (mongo.embedded()) {
-            EmbeddedMongo server = push(EmbeddedMongo.start(e.mongoPort(), sub(data, "mongo")));
-            mongo = new TrisyncConfig.MongoConfig(server.connectionString(), mongo.db());
+            EmbeddedMongo server = push(EmbeddedMongo.start(e.mongoPort(), sub(data, "mongo"), e.mongoFsync()));
+            mongo = new TrisyncConfig.MongoConfig(server.connectionString(), mongo.db(), mongo.writeConcern());
         }
         if (s3.embedded()) {
             EmbeddedS3 server = push(EmbeddedS3.start(e.s3Port(), sub(data, "s3"), s3.accessKey(), s3.secretKey()));

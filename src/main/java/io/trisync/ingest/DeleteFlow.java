@@ -78,7 +78,8 @@ final class DeleteFlow {
                     file.size(),
                     file.sha256(),
                     null,
-                    steps.nodeId);
+                    steps.nodeId,
+                    steps.stores.incarnations().id());
             return steps.stores
                     .operations()
                     .begin(op)

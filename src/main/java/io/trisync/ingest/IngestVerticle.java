@@ -52,6 +52,7 @@ public final class IngestVerticle extends VerticleBase {
     private DeleteFlow deletes;
     private Recovery recovery;
     private long recoveryTimer = -1;
+    private Runnable goneListener;
 
     private IngestVerticle(
             TrisyncConfig config,
@@ -116,7 +117,10 @@ public final class IngestVerticle extends VerticleBase {
         consume(IngestAddresses.RECOVER, m -> recovery.sweep().map(n -> new JsonObject().put("ended", n)));
         if (sweeps) {
             recoveryTimer =
-                    vertx.setPeriodic(1000, config.ingest().recoveryIntervalSeconds() * 1000L, id -> recovery.sweep());
+                    vertx.setPeriodic(1000, config.ingest().recoveryIntervalSeconds() * 1000L, id -> sweep("periodic"));
+            var context = vertx.getOrCreateContext();
+            goneListener = () -> context.runOnContext(v -> sweep("a cluster member left"));
+            stores.incarnations().onGone(goneListener);
         }
         return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
     }
@@ -125,10 +129,15 @@ public final class IngestVerticle extends VerticleBase {
     public Future<?> stop() {
         if (recoveryTimer >= 0) {
             vertx.cancelTimer(recoveryTimer);
+            stores.incarnations().removeGoneListener(goneListener);
         }
         List<Future<Void>> unregistered =
                 consumers.stream().map(MessageConsumer::unregister).toList();
         return Future.join(unregistered).onComplete(v -> embeddingPool.close());
+    }
+
+    private void sweep(String why) {
+        recovery.sweep().onFailure(e -> LOG.warn("Recovery sweep ({}) failed: {}", why, e.getMessage()));
     }
 
     private Future<JsonObject> completeUpload(OperationRef ref) {

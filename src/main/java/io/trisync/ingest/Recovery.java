@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,25 +37,44 @@ final class Recovery {
         this.lease = lease;
     }
 
-    /** One sweep; completes with how many operations it ended. */
+    /**
+     * One sweep; completes with how many operations it ended, or fails when the operation log cannot
+     * be read (nothing was claimed then, or the sweep stopped part way).
+     */
     Future<Integer> sweep() {
-        Promise<Integer> done = Promise.promise();
-        next(0, 0, done);
-        return done.future();
+        return steps.stores
+                .operations()
+                .openIncarnations()
+                .compose(holders -> steps.stores.incarnations().goneAmong(holders))
+                .compose(gone -> {
+                    gone.forEach((id, why) ->
+                            LOG.info("Recovering the unfinished operations of incarnation {}: {}", id, why));
+                    Promise<Integer> done = Promise.promise();
+                    next(0, 0, gone.keySet(), done);
+                    return done.future();
+                });
     }
 
-    private void next(int claimed, int ended, Promise<Integer> done) {
+    private void next(int claimed, int ended, Set<String> gone, Promise<Integer> done) {
         if (claimed >= MAX_PER_SWEEP) {
             done.complete(ended);
             return;
         }
         steps.stores
                 .operations()
-                .claimStale(steps.nodeId, Instant.now().minus(grace), lease)
+                .claimStale(
+                        steps.nodeId,
+                        steps.stores.incarnations().id(),
+                        Instant.now().minus(grace),
+                        lease,
+                        gone)
                 .onComplete(claim -> {
                     if (claim.failed()) {
-                        LOG.warn("Recovery sweep stopped: {}", claim.cause().getMessage());
-                        done.complete(ended);
+                        LOG.warn(
+                                "Recovery sweep stopped after ending {} operations: {}",
+                                ended,
+                                claim.cause().getMessage());
+                        done.fail(claim.cause());
                         return;
                     }
                     IngestOperation op = claim.result();
@@ -75,7 +95,7 @@ final class Recovery {
                                     op.step(),
                                     r.cause().getMessage());
                         }
-                        next(claimed + 1, ended + (r.succeeded() ? 1 : 0), done);
+                        next(claimed + 1, ended + (r.succeeded() ? 1 : 0), gone, done);
                     });
                 });
     }

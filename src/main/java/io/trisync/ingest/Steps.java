@@ -124,15 +124,24 @@ final class Steps {
      */
     long holdLease(IngestOperation op) {
         long period = Math.max(250, grace.toMillis() / 3);
-        return vertx.setPeriodic(period, id -> stores.operations()
-                .renewLease(op.id(), uploadHolder(op), Instant.now().plus(grace))
-                .onSuccess(held -> {
-                    // A failed renewal (MongoDB briefly away) is tried again next period; only a
-                    // lost lease ends the heartbeat.
-                    if (!held) {
-                        vertx.cancelTimer(id);
-                    }
-                }));
+        String incarnation = stores.incarnations().id();
+        if (!incarnation.equals(op.incarnation())) {
+            // Completed by another node process than the one that recorded it: that process may go
+            // away now without its departure making recovery take this upload.
+            renewLease(op, incarnation);
+        }
+        return vertx.setPeriodic(period, id -> renewLease(op, incarnation).onSuccess(held -> {
+            // A failed renewal (MongoDB briefly away) is tried again next period; only a
+            // lost lease ends the heartbeat.
+            if (!held) {
+                vertx.cancelTimer(id);
+            }
+        }));
+    }
+
+    private Future<Boolean> renewLease(IngestOperation op, String incarnation) {
+        return stores.operations()
+                .renewLease(op.id(), uploadHolder(op), Instant.now().plus(grace), incarnation);
     }
 
     /** A failed step: the breaker notes it, and it is recorded on the operation (best effort). */

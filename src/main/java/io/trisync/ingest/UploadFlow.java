@@ -91,7 +91,8 @@ final class UploadFlow {
                 request.size(),
                 request.sha256(),
                 request.idempotencyKey(),
-                steps.nodeId);
+                steps.nodeId,
+                steps.stores.incarnations().id());
         IngestOperation op =
                 begun.withLease(Steps.uploadHolder(begun), Instant.now().plus(steps.grace));
         return steps.stores

@@ -63,7 +63,9 @@ public final class HeartbeatMonitorVerticle extends VerticleBase {
         consume(OpsAddresses.HISTORY, this::history);
         consume(OpsAddresses.CANCEL, this::cancel);
         consume(OpsAddresses.SERVICE_STATUS, body -> serviceStatus());
-        return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+        return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
+                .onSuccess(v ->
+                        sweep().onFailure(e -> LOG.warn("First stuck-operation sweep failed: {}", e.getMessage())));
     }
 
     @Override
@@ -75,12 +77,18 @@ public final class HeartbeatMonitorVerticle extends VerticleBase {
 
     /** Fails every stuck running operation; completes with how many this node ended. */
     Future<Integer> sweep() {
-        return stores.syncOperations().allRunning().compose(running -> {
+        return stores.syncOperations().allRunning().compose(running -> stores.incarnations()
+                .goneAmong(running.stream().map(SyncOperation::incarnation).toList())
+                .compose(gone -> endStuck(running, gone)));
+    }
+
+    private Future<Integer> endStuck(List<SyncOperation> running, java.util.Map<String, String> gone) {
+        {
             Instant now = Instant.now();
             Set<String> live = membership.liveNodes();
             List<Future<Boolean>> ended = new ArrayList<>();
             for (SyncOperation op : running) {
-                StuckRule.Verdict verdict = rule.judge(op, now, live);
+                StuckRule.Verdict verdict = rule.judge(op, now, live, gone);
                 if (verdict != null) {
                     ended.add(OperationTracker.endStuck(stores.syncOperations(), events, op, verdict));
                 }
@@ -93,7 +101,7 @@ public final class HeartbeatMonitorVerticle extends VerticleBase {
                 }
                 return n;
             });
-        });
+        }
     }
 
     private Future<JsonObject> status(JsonObject body) {

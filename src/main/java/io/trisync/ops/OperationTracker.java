@@ -2,6 +2,7 @@ package io.trisync.ops;
 
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
+import io.trisync.store.Incarnations;
 import io.trisync.store.StoreException;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperationStore;
@@ -31,6 +32,7 @@ public final class OperationTracker {
     private final TimeoutPolicy timeouts;
     private final StuckRule stuck;
     private final Membership membership;
+    private final Incarnations incarnations;
     private final Duration heartbeatInterval;
 
     public OperationTracker(
@@ -39,13 +41,15 @@ public final class OperationTracker {
             EventPublisher events,
             TimeoutPolicy timeouts,
             Duration heartbeatInterval,
-            Membership membership) {
+            Membership membership,
+            Incarnations incarnations) {
         this.vertx = vertx;
         this.store = store;
         this.events = events;
         this.timeouts = timeouts;
         this.stuck = new StuckRule(heartbeatInterval);
         this.membership = membership;
+        this.incarnations = incarnations;
         this.heartbeatInterval = heartbeatInterval;
     }
 
@@ -70,6 +74,7 @@ public final class OperationTracker {
                 0,
                 null,
                 membership.nodeId(),
+                incarnations.id(),
                 null);
         return store.start(op)
                 .map(v -> {
@@ -92,11 +97,16 @@ public final class OperationTracker {
             if (running == null) {
                 return mayReplace ? attempt(tenantId, kind, totalFiles, false) : busy(null);
             }
-            StuckRule.Verdict verdict = stuck.judge(running, Instant.now(), membership.liveNodes());
-            if (verdict == null || !mayReplace) {
-                return busy(running);
-            }
-            return endStuck(store, events, running, verdict).compose(v -> attempt(tenantId, kind, totalFiles, false));
+            return incarnations
+                    .goneAmong(java.util.Collections.singleton(running.incarnation()))
+                    .compose(gone -> {
+                        StuckRule.Verdict verdict = stuck.judge(running, Instant.now(), membership.liveNodes(), gone);
+                        if (verdict == null || !mayReplace) {
+                            return busy(running);
+                        }
+                        return endStuck(store, events, running, verdict)
+                                .compose(v -> attempt(tenantId, kind, totalFiles, false));
+                    });
         });
     }
 

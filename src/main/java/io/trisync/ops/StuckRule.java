@@ -3,12 +3,13 @@ package io.trisync.ops;
 import io.trisync.store.SyncOperation;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * When a running operation is stuck (DESIGN.md §4), and how it ends: its node left the cluster
- * (failed), its expected duration passed (timed out), or its last heartbeat is older than three
- * intervals (failed). Pure.
+ * When a running operation is stuck, and how it ends: the node process that ran it is gone or its
+ * node left the cluster (failed), its expected duration passed (timed out), or its last heartbeat is
+ * older than three intervals (failed). Pure.
  */
 public final class StuckRule {
 
@@ -23,11 +24,16 @@ public final class StuckRule {
 
     /**
      * The verdict, or null when {@code op} is healthy. {@code liveNodes} null means membership is
-     * unknown (a standalone node) and is not checked.
+     * unknown (a standalone node) and is not checked. {@code goneIncarnations}: node processes known
+     * to be gone, each with the reason; an operation run by one of them fails at once.
      */
-    public Verdict judge(SyncOperation op, Instant now, Set<String> liveNodes) {
+    public Verdict judge(SyncOperation op, Instant now, Set<String> liveNodes, Map<String, String> goneIncarnations) {
         if (op.status() != SyncOperation.Status.RUNNING) {
             return null;
+        }
+        String gone = op.incarnation() == null ? null : goneIncarnations.get(op.incarnation());
+        if (gone != null) {
+            return new Verdict(SyncOperation.Status.FAILED, "the node process that ran it is gone (" + gone + ")");
         }
         if (liveNodes != null && op.nodeId() != null && !liveNodes.contains(op.nodeId())) {
             return new Verdict(SyncOperation.Status.FAILED, "node " + op.nodeId() + " left the cluster");

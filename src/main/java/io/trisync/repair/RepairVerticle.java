@@ -81,7 +81,8 @@ public final class RepairVerticle extends VerticleBase {
                 events,
                 TimeoutPolicy.of(config.sync()),
                 Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
-                Membership.of(vertx, config.nodeId()));
+                Membership.of(vertx, config.nodeId()),
+                stores.incarnations());
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
         quarantine = new Quarantine(stores);

@@ -59,7 +59,8 @@ public final class ScanVerticle extends VerticleBase {
                 events,
                 TimeoutPolicy.of(config.sync()),
                 Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
-                Membership.of(vertx, config.nodeId()));
+                Membership.of(vertx, config.nodeId()),
+                stores.incarnations());
         consume(ScanAddresses.START, body -> begin(Ids.require("tenant_id", body.getString("tenantId")), "full")
                 .map(run -> run.op().record().toPublicJson()));
         consume(ScanAddresses.ANALYZE, this::analyze);

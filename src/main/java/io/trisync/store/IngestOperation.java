@@ -7,7 +7,9 @@ import java.util.Objects;
 /**
  * One entry of the ingest operation log (MongoDB {@code ingest_ops}): a coordinated upload or delete,
  * recorded before its first store write and advanced after each step, so any node can finish or undo
- * it after a crash. {@code leaseOwner}/{@code leaseUntil} say which node is recovering it.
+ * it after a crash. {@code leaseOwner}/{@code leaseUntil} say which node is recovering it; {@code
+ * incarnation} is the node process working on it now, so that once that process is gone any node
+ * recovers the operation at once instead of waiting out the lease.
  */
 public record IngestOperation(
         String id,
@@ -22,6 +24,7 @@ public record IngestOperation(
         String sha256,
         String idempotencyKey,
         String nodeId,
+        String incarnation,
         Instant createdAt,
         Instant updatedAt,
         String leaseOwner,
@@ -65,7 +68,7 @@ public record IngestOperation(
         Objects.requireNonNull(step, "step");
     }
 
-    /** A new operation at {@link Step#BEGUN}, not yet leased, created now by {@code nodeId}. */
+    /** A new operation at {@link Step#BEGUN}, not yet leased, created now by {@code nodeId} in {@code incarnation}. */
     public static IngestOperation begin(
             String id,
             Kind kind,
@@ -77,7 +80,8 @@ public record IngestOperation(
             long size,
             String sha256,
             String idempotencyKey,
-            String nodeId) {
+            String nodeId,
+            String incarnation) {
         Instant now = Instant.now();
         return new IngestOperation(
                 id,
@@ -92,6 +96,7 @@ public record IngestOperation(
                 sha256,
                 idempotencyKey,
                 nodeId,
+                incarnation,
                 now,
                 now,
                 null,
@@ -127,6 +132,7 @@ public record IngestOperation(
                 sha256,
                 idempotencyKey,
                 nodeId,
+                incarnation,
                 createdAt,
                 touched,
                 owner,
@@ -149,6 +155,7 @@ public record IngestOperation(
                 .put("sha256", sha256)
                 .put("idempotencyKey", idempotencyKey)
                 .put("nodeId", nodeId)
+                .put(INCARNATION, incarnation)
                 .put("createdAt", Dates.toBson(createdAt))
                 .put("updatedAt", Dates.toBson(updatedAt))
                 .put("leaseOwner", leaseOwner)
@@ -178,6 +185,9 @@ public record IngestOperation(
      */
     public static final String LEASE_KEY = "leaseKey";
 
+    /** The field naming the node process (incarnation) working on the operation now. */
+    public static final String INCARNATION = "incarnation";
+
     /** The {@link #LEASE_KEY} of operation {@code id} held by {@code holder}. */
     public static String leaseKey(String id, String holder) {
         return id + " " + holder;
@@ -197,6 +207,7 @@ public record IngestOperation(
                 d.getString("sha256"),
                 d.getString("idempotencyKey"),
                 d.getString("nodeId"),
+                d.getString(INCARNATION),
                 Dates.fromBson(d.getValue("createdAt")),
                 Dates.fromBson(d.getValue("updatedAt")),
                 d.getString("leaseOwner"),

@@ -37,11 +37,18 @@ public final class MongoMetadataStore implements MetadataStore {
         this.client = client;
     }
 
-    /** The vertx-mongo-client configuration for {@code config}: short server-selection timeouts so an outage fails fast. */
+    /**
+     * The vertx-mongo-client configuration for {@code config}: short server-selection timeouts so an
+     * outage fails fast, and every write acknowledged only once journaled by {@code MONGO_WRITE_CONCERN}
+     * members (the embedded server ignores the write concern: it commits every write before answering).
+     */
     public static JsonObject clientConfig(TrisyncConfig.MongoConfig config) {
+        String w = config.writeConcern();
         return new JsonObject()
                 .put("connection_string", config.uri())
                 .put("db_name", config.db())
+                .put("w", w.equals("majority") ? w : (Object) Integer.valueOf(w))
+                .put("j", true)
                 .put("serverSelectionTimeoutMS", 5000)
                 .put("connectTimeoutMS", 5000)
                 .put("socketTimeoutMS", 60000)

@@ -9,6 +9,8 @@ import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 
 /** {@link OperationLog} on vertx-mongo-client. */
 public final class MongoOperationLog implements OperationLog {
@@ -134,7 +136,7 @@ public final class MongoOperationLog implements OperationLog {
     }
 
     @Override
-    public Future<Boolean> renewLease(String opId, String holder, Instant until) {
+    public Future<Boolean> renewLease(String opId, String holder, Instant until, String incarnation) {
         return updateHeld(
                 opId,
                 holder,
@@ -143,7 +145,8 @@ public final class MongoOperationLog implements OperationLog {
                                 "$set",
                                 new JsonObject()
                                         .put("leaseUntil", Dates.toBson(until))
-                                        .put("updatedAt", Dates.toBson(Instant.now()))));
+                                        .put("updatedAt", Dates.toBson(Instant.now()))
+                                        .put(IngestOperation.INCARNATION, incarnation)));
     }
 
     /** Applies {@code update} when {@code holder} holds the unfinished operation: by its lease key. */
@@ -160,17 +163,24 @@ public final class MongoOperationLog implements OperationLog {
      * next (a few times, then leaves the rest to its next sweep).
      */
     @Override
-    public Future<IngestOperation> claimStale(String owner, Instant olderThan, Duration lease) {
-        return claimStale(owner, olderThan, lease, CLAIM_ATTEMPTS);
+    public Future<IngestOperation> claimStale(
+            String owner, String incarnation, Instant olderThan, Duration lease, Collection<String> gone) {
+        return claimStale(new Claim(owner, incarnation, olderThan, lease, List.copyOf(gone)), CLAIM_ATTEMPTS);
     }
 
-    private Future<IngestOperation> claimStale(String owner, Instant olderThan, Duration lease, int attempts) {
+    /** Who claims, for how long, and what is claimable: untouched since {@code olderThan}, or held by the gone. */
+    private record Claim(String owner, String incarnation, Instant olderThan, Duration lease, List<String> gone) {}
+
+    private Future<IngestOperation> claimStale(Claim claim, int attempts) {
+        String owner = claim.owner();
+        Instant olderThan = claim.olderThan();
+        Duration lease = claim.lease();
         Instant now = Instant.now();
         FindOptions stalest = new FindOptions()
                 .setSort(new JsonObject().put("updatedAt", 1))
                 .setLimit(1)
                 .setFields(new JsonObject().put("_id", 1));
-        return client.findWithOptions(OPS, claimable(olderThan, now), stalest)
+        return client.findWithOptions(OPS, claimable(claim, now), stalest)
                 .recover(MongoMetadataStore::failed)
                 .compose(found -> {
                     if (found.isEmpty()) {
@@ -183,34 +193,52 @@ public final class MongoOperationLog implements OperationLog {
                                     new JsonObject()
                                             .put("leaseOwner", owner)
                                             .put("leaseUntil", Dates.toBson(now.plus(lease)))
+                                            .put(IngestOperation.INCARNATION, claim.incarnation())
                                             .put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(id, owner)))
                             .put("$inc", new JsonObject().put("claims", 1));
                     return client.findOneAndUpdateWithOptions(
                                     OPS,
-                                    claimable(olderThan, now).put("_id", id),
+                                    claimable(claim, now).put("_id", id),
                                     update,
                                     new FindOptions(),
                                     new UpdateOptions().setReturningNewDocument(true))
                             .recover(MongoMetadataStore::failed)
                             .compose(doc -> doc != null
                                     ? Future.succeededFuture(IngestOperation.fromDocument(doc))
-                                    : attempts > 1
-                                            ? claimStale(owner, olderThan, lease, attempts - 1)
-                                            : Future.succeededFuture(null));
+                                    : attempts > 1 ? claimStale(claim, attempts - 1) : Future.succeededFuture(null));
                 });
     }
 
-    /** Unfinished, untouched since {@code olderThan}, and nobody's lease running at {@code now}. */
-    private static JsonObject claimable(Instant olderThan, Instant now) {
-        return new JsonObject()
-                .put("terminal", false)
-                .put("updatedAt", new JsonObject().put("$lt", Dates.toBson(olderThan)))
-                .put(
-                        "$or",
-                        new JsonArray()
-                                .add(new JsonObject().put("leaseUntil", (Object) null))
-                                .add(new JsonObject()
-                                        .put("leaseUntil", new JsonObject().put("$lt", Dates.toBson(now)))));
+    /**
+     * Unfinished, and either held by a gone incarnation or untouched since {@code olderThan} with
+     * nobody's lease running at {@code now}.
+     */
+    private static JsonObject claimable(Claim claim, Instant now) {
+        JsonObject untouched = new JsonObject().put("$lt", Dates.toBson(claim.olderThan()));
+        JsonArray either = new JsonArray()
+                .add(new JsonObject().put("updatedAt", untouched).put("leaseUntil", (Object) null))
+                .add(new JsonObject()
+                        .put("updatedAt", untouched)
+                        .put("leaseUntil", new JsonObject().put("$lt", Dates.toBson(now))));
+        if (!claim.gone().isEmpty()) {
+            either.add(new JsonObject()
+                    .put(IngestOperation.INCARNATION, new JsonObject().put("$in", new JsonArray(claim.gone()))));
+        }
+        return new JsonObject().put("terminal", false).put("$or", either);
+    }
+
+    @Override
+    public Future<List<String>> openIncarnations() {
+        return client.distinctWithQuery(
+                        OPS,
+                        IngestOperation.INCARNATION,
+                        String.class.getName(),
+                        new JsonObject().put("terminal", false))
+                .recover(MongoMetadataStore::failed)
+                .map(values -> values.stream()
+                        .filter(String.class::isInstance)
+                        .map(String.class::cast)
+                        .toList());
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.trisync.store;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
 
 /**
  * The ingest operation log (MongoDB {@code ingest_ops} and {@code idempotency_keys}). It needs no
@@ -48,17 +50,23 @@ public interface OperationLog {
 
     /**
      * Extends the lease {@code holder} holds on an unfinished operation to {@code until} (a
-     * heartbeat); completes with false when it no longer holds it.
+     * heartbeat) and records {@code incarnation} as the node process working on it; completes with
+     * false when it no longer holds it.
      */
-    Future<Boolean> renewLease(String opId, String holder, Instant until);
+    Future<Boolean> renewLease(String opId, String holder, Instant until, String incarnation);
 
     /**
-     * Claims one unfinished operation last touched before {@code olderThan} whose lease (if any) has
-     * run out: sets its lease to {@code owner} for {@code lease}. The claim itself is one atomic
-     * find-and-modify that checks claimability again, so two nodes never hold the same operation.
-     * Completes with null when there is none to claim.
+     * Claims one unfinished operation that is either held by one of the {@code goneIncarnations}
+     * (whatever its lease) or last touched before {@code olderThan} with its lease (if any) run out:
+     * sets its lease to {@code owner} for {@code lease} and its incarnation to {@code incarnation}.
+     * The claim itself is one atomic find-and-modify that checks claimability again, so two nodes
+     * never hold the same operation. Completes with null when there is none to claim.
      */
-    Future<IngestOperation> claimStale(String owner, Instant olderThan, Duration lease);
+    Future<IngestOperation> claimStale(
+            String owner, String incarnation, Instant olderThan, Duration lease, Collection<String> goneIncarnations);
+
+    /** The incarnations named on unfinished operations. */
+    Future<List<String>> openIncarnations();
 
     /** Frees a tenant's idempotency key (after an upload was undone) so a retry can start afresh. */
     Future<Void> releaseKey(String tenantId, String key);

@@ -3,14 +3,18 @@ package io.trisync.store;
 import io.trisync.config.TrisyncConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.mongo.MongoClient;
+import java.util.HashSet;
 import java.util.List;
 
 /**
  * The store adapters of one node, created together, readied together and closed together: the three
  * stores trisync keeps in agreement, and the operation and event logs that live in MongoDB beside
- * the metadata (on the same client): operations, events, open issues, quarantine and repair audit.
+ * the metadata (on the same client): operations, events, open issues, quarantine and repair audit,
+ * and this node's incarnation among the others recorded there.
  */
 public record Stores(
         MetadataStore metadata,
@@ -20,7 +24,8 @@ public record Stores(
         EventStore events,
         SyncOperationStore syncOperations,
         IssueStore issues,
-        RepairStore repairs) {
+        RepairStore repairs,
+        Incarnations incarnations) {
 
     /** How long a readiness check may take before its store counts as down. */
     public static final long READINESS_TIMEOUT_MS = 3000;
@@ -36,7 +41,20 @@ public record Stores(
                 new MongoEventStore(mongo, config.events().queueSize()),
                 new MongoSyncOperationStore(mongo),
                 new MongoIssueStore(mongo),
-                new MongoRepairStore(mongo));
+                new MongoRepairStore(mongo),
+                incarnations(vertx, config, mongo));
+    }
+
+    /** This node's incarnation (its cluster node id when clustered) and the judge of others'. */
+    private static Incarnations incarnations(Vertx vertx, TrisyncConfig config, MongoClient mongo) {
+        ClusterManager cluster = vertx.isClustered() ? ((VertxInternal) vertx).clusterManager() : null;
+        Incarnation self = Incarnation.ofThisProcess(
+                config.nodeId(), config.clusterName(), cluster == null ? null : cluster.getNodeId());
+        return new Incarnations(
+                vertx,
+                new MongoIncarnationStore(mongo),
+                self,
+                () -> cluster == null ? null : new HashSet<>(cluster.getNodes()));
     }
 
     /** Creates indexes, the bucket and the collection where missing. */

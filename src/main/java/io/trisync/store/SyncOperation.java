@@ -7,7 +7,9 @@ import java.util.Objects;
 
 /**
  * A tracked sync operation (MongoDB {@code sync_operations}, DESIGN.md §4): a scan, repair or
- * re-index of one tenant, with its heartbeat, progress and outcome.
+ * re-index of one tenant, with its heartbeat, progress and outcome. {@code incarnation} is the
+ * node process that runs it: once that is gone the operation is stuck at once ({@code
+ * IncarnationRule}).
  */
 public record SyncOperation(
         String id,
@@ -22,6 +24,7 @@ public record SyncOperation(
         long filesProcessed,
         String errorMessage,
         String nodeId,
+        String incarnation,
         JsonObject result) {
 
     /** Lifecycle; only RUNNING is not final. */
@@ -87,6 +90,7 @@ public record SyncOperation(
                 .put("filesProcessed", filesProcessed)
                 .put("errorMessage", errorMessage)
                 .put("nodeId", nodeId)
+                .put("incarnation", incarnation)
                 .put("result", result);
     }
 
@@ -104,6 +108,7 @@ public record SyncOperation(
                 d.getLong("filesProcessed", 0L),
                 d.getString("errorMessage"),
                 d.getString("nodeId"),
+                d.getString("incarnation"),
                 d.getJsonObject("result"));
     }
 

@@ -191,7 +191,8 @@ class AdminUiIT {
                 new EventPublisher(node.vertx().eventBus(), node.stores().events()),
                 new TimeoutPolicy(300, 10, 300, 7200),
                 Duration.ofSeconds(1),
-                Membership.of(node.vertx(), node.config().nodeId()));
+                Membership.of(node.vertx(), node.config().nodeId()),
+                node.stores().incarnations());
         try (BrowserContext context = chromium.browser().newContext()) {
             List<String> errors = new ArrayList<>();
             Page page = signedIn(context, admin, errors);
@@ -228,6 +229,7 @@ class AdminUiIT {
                             0,
                             null,
                             "gone-node",
+                            null,
                             null))
                     .await();
             page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/");

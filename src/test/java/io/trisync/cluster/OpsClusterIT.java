@@ -110,7 +110,8 @@ class OpsClusterIT {
                 new EventPublisher(node.vertx().eventBus(), node.stores().events()),
                 new TimeoutPolicy(300, 10, 300, 7200),
                 Duration.ofSeconds(1),
-                Membership.of(node.vertx(), name));
+                Membership.of(node.vertx(), name),
+                node.stores().incarnations());
     }
 
     private static Map<String, String> with(Map<String, String> more) {

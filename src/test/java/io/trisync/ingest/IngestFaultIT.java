@@ -326,6 +326,7 @@ class IngestFaultIT {
                         "0".repeat(64),
                         null,
                         "gone-node",
+                        null,
                         old,
                         old,
                         null,

@@ -53,7 +53,8 @@ class OpsIT {
                 new EventPublisher(node.vertx().eventBus(), node.stores().events()),
                 policy,
                 Duration.ofSeconds(heartbeatSeconds),
-                Membership.of(node.vertx(), node.config().nodeId()));
+                Membership.of(node.vertx(), node.config().nodeId()),
+                node.stores().incarnations());
     }
 
     private static OperationTracker tracker() {
@@ -63,7 +64,20 @@ class OpsIT {
     /** A running operation, as a dead worker would have left it, whose last heartbeat was at {@code at}. */
     private static SyncOperation stuckOperation(String tenant, Instant at, String nodeId) {
         return new SyncOperation(
-                "stuck-" + tenant, tenant, "scan", Status.RUNNING, at, null, at, 7200, null, 0, null, nodeId, null);
+                "stuck-" + tenant,
+                tenant,
+                "scan",
+                Status.RUNNING,
+                at,
+                null,
+                at,
+                7200,
+                null,
+                0,
+                null,
+                nodeId,
+                null,
+                null);
     }
 
     private static SyncOperation stored(String opId) {

@@ -475,7 +475,8 @@ class RepairIT {
                             new io.trisync.ops.TimeoutPolicy(300, 10, 300, 7200),
                             java.time.Duration.ofSeconds(30),
                             io.trisync.ops.Membership.of(
-                                    node.vertx(), node.config().nodeId()))
+                                    node.vertx(), node.config().nodeId()),
+                            node.stores().incarnations())
                     .start(tenant, "scan", 1)
                     .await();
             assertThat(op.record().status().wire()).isEqualTo("running");

@@ -134,7 +134,8 @@ class MongoMetadataStoreIT {
     @Test
     @DisplayName("A database that cannot be reached fails with Unavailable")
     void unreachableIsUnavailable(Vertx vertx) {
-        var config = new TrisyncConfig.MongoConfig("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500", "x");
+        var config =
+                new TrisyncConfig.MongoConfig("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500", "x", "majority");
         MongoMetadataStore down = new MongoMetadataStore(vertx, config);
         try {
             assertThatThrownBy(() -> down.ping().await()).isInstanceOf(StoreException.Unavailable.class);

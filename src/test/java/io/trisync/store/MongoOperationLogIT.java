@@ -41,7 +41,7 @@ class MongoOperationLogIT {
         client = MongoClient.create(
                 vertx,
                 MongoMetadataStore.clientConfig(new TrisyncConfig.MongoConfig(
-                        shared.uri(), TestStack.unique("oplog").replace('-', '_'))));
+                        shared.uri(), TestStack.unique("oplog").replace('-', '_'), "majority")));
         log = new MongoOperationLog(client);
         log.init().await();
     }
@@ -58,7 +58,7 @@ class MongoOperationLogIT {
 
     private static IngestOperation operation(Kind kind, String tenant, String fileId, String nodeId) {
         return IngestOperation.begin(
-                TestStack.unique("op"), kind, tenant, fileId, 0, "a.txt", "text/plain", 1, "00", null, nodeId);
+                TestStack.unique("op"), kind, tenant, fileId, 0, "a.txt", "text/plain", 1, "00", null, nodeId, null);
     }
 
     /** Backdates an operation as if its node had gone quiet long ago. */
@@ -82,23 +82,24 @@ class MongoOperationLogIT {
         IngestOperation op = upload(tenant, "upload:x", Instant.now().plusSeconds(60));
         log.begin(op).await();
 
-        assertThat(log.renewLease(op.id(), "upload:x", Instant.now().plusSeconds(60))
+        assertThat(log.renewLease(op.id(), "upload:x", Instant.now().plusSeconds(60), "inc-x")
                         .await())
                 .isTrue();
         assertThat(log.advanceIfHeld(op.id(), Step.COMMITTED, "someone-else").await())
                 .isFalse();
         assertThat(log.get(op.id()).await().step()).isEqualTo(Step.BEGUN);
-        assertThat(log.claimStale("node-b", Instant.now(), Duration.ofMinutes(1))
+        assertThat(log.claimStale("node-b", "inc-node-b", Instant.now(), Duration.ofMinutes(1), List.of())
                         .await())
                 .as("a running lease is not claimed")
                 .isNull();
 
         backdate(op.id());
-        IngestOperation claimed =
-                log.claimStale("node-b", Instant.now(), Duration.ofMinutes(10)).await();
+        IngestOperation claimed = log.claimStale(
+                        "node-b", "inc-node-b", Instant.now(), Duration.ofMinutes(10), List.of())
+                .await();
         assertThat(claimed.id()).isEqualTo(op.id());
         assertThat(claimed.leaseOwner()).isEqualTo("node-b");
-        assertThat(log.renewLease(op.id(), "upload:x", Instant.now().plusSeconds(60))
+        assertThat(log.renewLease(op.id(), "upload:x", Instant.now().plusSeconds(60), "inc-x")
                         .await())
                 .as("the old holder lost it")
                 .isFalse();
@@ -114,7 +115,7 @@ class MongoOperationLogIT {
                         .await()
                         .containsKey(IngestOperation.LEASE_KEY))
                 .isFalse();
-        assertThat(log.renewLease(op.id(), "node-b", Instant.now().plusSeconds(60))
+        assertThat(log.renewLease(op.id(), "node-b", Instant.now().plusSeconds(60), "inc-x")
                         .await())
                 .isFalse();
         assertThat(log.advanceIfHeld(op.id(), Step.ABORTED, "node-b").await()).isFalse();
@@ -173,14 +174,15 @@ class MongoOperationLogIT {
 
     /** Claims (as {@code owner}) until nothing of {@code wanted} is left to claim. */
     private static Future<Void> drain(MongoOperationLog log, String owner, Set<String> wanted, List<String> got) {
-        return log.claimStale(owner, Instant.now(), Duration.ofMinutes(10)).compose(op -> {
-            if (op == null) {
-                return Future.succeededFuture();
-            }
-            if (wanted.contains(op.id())) {
-                got.add(op.id());
-            }
-            return drain(log, owner, wanted, got);
-        });
+        return log.claimStale(owner, "inc-" + owner, Instant.now(), Duration.ofMinutes(10), List.of())
+                .compose(op -> {
+                    if (op == null) {
+                        return Future.succeededFuture();
+                    }
+                    if (wanted.contains(op.id())) {
+                        got.add(op.id());
+                    }
+                    return drain(log, owner, wanted, got);
+                });
     }
 }
