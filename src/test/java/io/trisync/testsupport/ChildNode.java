@@ -1,0 +1,150 @@
+package io.trisync.testsupport;
+
+import io.trisync.config.TrisyncConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A trisync node in a child JVM ({@code io.trisync.Main} on the test class path) on the embedded
+ * default with persistent stores under one data folder and fixed ports, so that it can be killed
+ * with SIGKILL ({@link #kill()}) and started again on the same data. Its output goes to a log file
+ * in the data folder, one per start.
+ */
+public final class ChildNode implements AutoCloseable {
+
+    private final Path dataDir;
+    private final int httpPort = freePort();
+    private final int mongoPort = freePort();
+    private final int s3Port = freePort();
+    private final int qdrantPort = freePort();
+    private final Map<String, String> extraEnv;
+    private Process process;
+    private int starts;
+
+    public ChildNode(Path dataDir, Map<String, String> extraEnv) {
+        this.dataDir = dataDir;
+        this.extraEnv = extraEnv;
+    }
+
+    /** Starts the node and waits until {@code /health} answers 200 (at most {@code timeoutSeconds}). */
+    public void start(int timeoutSeconds) {
+        Map<String, String> env = new HashMap<>(extraEnv);
+        env.put("DATA_DIR", dataDir.toString());
+        env.put("EMBEDDED_PERSIST", "true");
+        env.put("HTTP_PORT", String.valueOf(httpPort));
+        env.put("EMBEDDED_MONGO_PORT", String.valueOf(mongoPort));
+        env.put("EMBEDDED_S3_PORT", String.valueOf(s3Port));
+        env.put("EMBEDDED_QDRANT_PORT", String.valueOf(qdrantPort));
+        env.putIfAbsent("AUTH_ENABLED", "false");
+        env.putIfAbsent("HTTP_INSTANCES", "1");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder builder = new ProcessBuilder(
+                        java,
+                        "-Xmx512m",
+                        "-XX:-UsePerfData",
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "io.trisync.Main")
+                .redirectErrorStream(true)
+                .redirectOutput(dataDir.resolve("node-" + (++starts) + ".log").toFile());
+        builder.environment().putAll(env);
+        try {
+            Files.createDirectories(dataDir);
+            process = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Await.until(
+                "node on port " + httpPort + " to answer /health with 200 (see " + log() + ")",
+                timeoutSeconds * 1000L,
+                () -> {
+                    if (!process.isAlive()) {
+                        throw new IllegalStateException("node exited with " + process.exitValue() + "; see " + log());
+                    }
+                    return healthy();
+                });
+    }
+
+    /** Ends the node's process with SIGKILL (no shutdown hook runs) and waits until it is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("node did not die within 30 s of SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** The log file of the latest start. */
+    public Path log() {
+        return dataDir.resolve("node-" + starts + ".log");
+    }
+
+    /**
+     * A configuration pointing at this node's embedded stores (while it runs), for reading them back
+     * with the real clients from the test.
+     */
+    public TrisyncConfig storesConfig() {
+        return TestStack.config(Map.of(
+                "MONGO_URI",
+                "mongodb://127.0.0.1:" + mongoPort,
+                "S3_ENDPOINT",
+                "http://127.0.0.1:" + s3Port,
+                "QDRANT_HOST",
+                "127.0.0.1",
+                "QDRANT_PORT",
+                String.valueOf(qdrantPort)));
+    }
+
+    @Override
+    public void close() {
+        if (alive()) {
+            kill();
+        }
+    }
+
+    private boolean healthy() {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + httpPort + "/health")
+                    .toURL()
+                    .openConnection();
+            c.setConnectTimeout(1000);
+            c.setReadTimeout(3000);
+            try {
+                return c.getResponseCode() == 200;
+            } finally {
+                c.disconnect();
+            }
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
