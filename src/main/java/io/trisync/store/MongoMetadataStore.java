@@ -49,6 +49,7 @@ public final class MongoMetadataStore implements MetadataStore {
                 .put("db_name", config.db())
                 .put("w", w.equals("majority") ? w : (Object) Integer.valueOf(w))
                 .put("j", true)
+                .put("wtimeoutMS", 10_000)
                 .put("serverSelectionTimeoutMS", 5000)
                 .put("connectTimeoutMS", 5000)
                 .put("socketTimeoutMS", 60000)
