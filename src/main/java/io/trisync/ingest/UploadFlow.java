@@ -22,6 +22,8 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An upload as a coordinated write. {@link #begin} records the operation before anything is
@@ -31,6 +33,8 @@ import java.util.List;
  * blob, no record and no point.
  */
 final class UploadFlow {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UploadFlow.class);
 
     private static final int UPSERT_BATCH = 256;
 
@@ -122,7 +126,14 @@ final class UploadFlow {
                 .onComplete(done -> steps.vertx.cancelTimer(lease))
                 .onFailure(error -> {
                     if (!(error instanceof Steps.LeaseLost)) {
-                        undo(op).onFailure(ignored -> {});
+                        undo(op).onFailure(e -> LOG.warn(
+                                "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
+                                        + " recovery will undo it",
+                                op.id(),
+                                op.fileId(),
+                                op.tenantId(),
+                                error.getMessage(),
+                                e.getMessage()));
                     }
                 });
     }

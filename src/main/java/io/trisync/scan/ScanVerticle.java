@@ -15,6 +15,7 @@ import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -114,12 +115,16 @@ public final class ScanVerticle extends VerticleBase {
 
     /**
      * Starts a scan of every tenant; with {@code onlyDue}, of those whose last completed scan is older
-     * than the check interval. A tenant with an operation running is skipped, not failed.
+     * than the check interval. A tenant with an operation running is skipped; one whose scan could
+     * not start for another reason (a store down) is listed under {@code failed} with the reason, and
+     * when no scan started at all the request fails with the first such reason.
      */
     private Future<JsonObject> consistencyCheck(boolean onlyDue) {
         return stores.metadata().tenants().compose(tenants -> {
             JsonArray started = new JsonArray();
             JsonArray skipped = new JsonArray();
+            JsonArray failed = new JsonArray();
+            List<Throwable> causes = new ArrayList<>();
             Future<Void> chain = Future.succeededFuture();
             for (String tenant : tenants) {
                 chain = chain.compose(v -> due(tenant, onlyDue))
@@ -128,11 +133,35 @@ public final class ScanVerticle extends VerticleBase {
                                 : begin(tenant, "full")
                                         .map(run ->
                                                 started.add(run.op().record().id()))
-                                        .recover(error -> Future.succeededFuture(skipped.add(tenant)))
+                                        .recover(error -> {
+                                            if (busy(error)) {
+                                                skipped.add(tenant);
+                                            } else {
+                                                LOG.warn(
+                                                        "Scan of tenant {} could not start: {}",
+                                                        tenant,
+                                                        error.getMessage());
+                                                failed.add(new JsonObject()
+                                                        .put("user_id", tenant)
+                                                        .put("error", String.valueOf(error.getMessage())));
+                                                causes.add(error);
+                                            }
+                                            return Future.succeededFuture();
+                                        })
                                         .mapEmpty());
             }
-            return chain.map(v -> new JsonObject().put("operation_ids", started).put("skipped", skipped));
+            return chain.compose(v -> started.isEmpty() && !causes.isEmpty()
+                    ? Future.failedFuture(causes.get(0))
+                    : Future.succeededFuture(new JsonObject()
+                            .put("operation_ids", started)
+                            .put("skipped", skipped)
+                            .put("failed", failed)));
         });
+    }
+
+    /** True for the tracker's answer that the tenant already has an operation running (409). */
+    private static boolean busy(Throwable error) {
+        return error instanceof ReplyException reply && reply.failureCode() == 409;
     }
 
     /** Whether a tenant's last completed scan is older than the check interval (always, unless {@code onlyDue}). */
@@ -159,8 +188,13 @@ public final class ScanVerticle extends VerticleBase {
                     if (due) {
                         begin(tenant, "full")
                                 .onSuccess(run -> run.done().onSuccess(v -> autoRepair(tenant)))
-                                .onFailure(
-                                        e -> LOG.debug("Periodic scan of {} not started: {}", tenant, e.getMessage()));
+                                .onFailure(e -> {
+                                    if (busy(e)) {
+                                        LOG.debug("Periodic scan of {} not started: an operation runs", tenant);
+                                    } else {
+                                        LOG.warn("Periodic scan of {} could not start: {}", tenant, e.getMessage());
+                                    }
+                                });
                     }
                 }));
             }

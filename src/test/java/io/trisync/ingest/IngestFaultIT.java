@@ -301,6 +301,30 @@ class IngestFaultIT {
     }
 
     @Test
+    @DisplayName("MongoDB down: a recovery sweep fails with 503 instead of reporting that it recovered nothing")
+    void recoverySweepFailsWhileMongoDown() throws Exception {
+        Node node = Node.start(config(), false).await();
+        try {
+            stores.stopMongo();
+            Throwable failure = node.vertx()
+                    .eventBus()
+                    .<JsonObject>request(
+                            IngestAddresses.RECOVER,
+                            new JsonObject(),
+                            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(30_000))
+                    .map(m -> (Throwable) null)
+                    .otherwise(e -> e)
+                    .await();
+            stores.startMongo();
+            assertThat(failure).isInstanceOf(io.vertx.core.eventbus.ReplyException.class);
+            assertThat(((io.vertx.core.eventbus.ReplyException) failure).failureCode())
+                    .isEqualTo(503);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
     @DisplayName("Two nodes recovering at once never process the same operation twice")
     void twoNodesRecoverDisjointly() throws Exception {
         String tenant = TestStack.unique("t");

@@ -44,9 +44,14 @@ class OpsCrashIT {
     static void startNode() {
         vertx = Vertx.vertx();
         web = WebClient.create(vertx);
-        // Many partitions scanned one at a time, so a scan of a small tenant runs for seconds.
+        // Many partitions scanned one at a time, so a scan of a small tenant runs for seconds; its
+        // progress is stored with each heartbeat, every second.
         node = new ChildNode(
-                TestStack.tempDir("trisync-opscrash"), Map.of("SYNC_PARTITIONS", "512", "SYNC_SCAN_PARALLELISM", "1"));
+                TestStack.tempDir("trisync-opscrash"),
+                Map.of(
+                        "SYNC_PARTITIONS", "512",
+                        "SYNC_SCAN_PARALLELISM", "1",
+                        "SYNC_HEARTBEAT_INTERVAL_SECONDS", "1"));
         node.start(120);
         for (int i = 0; i < FILES; i++) {
             MultipartForm form = MultipartForm.create()
@@ -77,11 +82,17 @@ class OpsCrashIT {
         JsonObject started = post(
                 "/api/sync/analyze", new JsonObject().put("user_id", TENANT).put("wait", false));
         String opId = started.getJsonArray("operation_ids").getString(0);
-        Await.until("the scan to be under way", 60_000, () -> {
-            JsonObject op = latest();
-            return "running".equals(op.getString("status"))
-                    && op.getJsonObject("progress").getDouble("percentage") > 0;
-        });
+        JsonObject[] seen = new JsonObject[1];
+        try {
+            Await.until("the scan to be under way", 60_000, () -> {
+                JsonObject op = latest();
+                seen[0] = op;
+                return "running".equals(op.getString("status"))
+                        && op.getJsonObject("progress").getDouble("percentage") > 0;
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; last seen " + seen[0], e);
+        }
         node.kill();
 
         node.start(120);
