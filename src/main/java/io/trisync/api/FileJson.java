@@ -2,7 +2,10 @@ package io.trisync.api;
 
 import io.vertx.core.json.JsonObject;
 
-/** The public (snake_case, seeds') view of a file record as the ingest verticle sends it (camelCase). */
+/**
+ * The public (snake_case, seeds') view of a file record as the ingest verticle sends it (camelCase).
+ * {@code embedding_error} is present only when the file's text extraction failed, with the reason.
+ */
 final class FileJson {
 
     private FileJson() {}
@@ -22,6 +25,9 @@ final class FileJson {
                 .put("embedding_model", embedding.getString("model"))
                 .put("created_at", date(doc.getValue("createdAt")))
                 .put("updated_at", date(doc.getValue("updatedAt")));
+        if (embedding.getString("failure") != null) {
+            out.put("embedding_error", embedding.getString("failure"));
+        }
         if (doc.getJsonObject("sync") != null) {
             out.put("sync", doc.getJsonObject("sync"));
         }

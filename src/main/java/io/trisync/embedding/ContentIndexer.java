@@ -6,13 +6,26 @@ import java.util.List;
 
 /**
  * Bytes to chunk points: extract text, split into chunks, embed each. Used by uploads and by
- * repairs that re-embed a file. Blocking: run on a worker.
+ * repairs that re-embed a file. A file whose text extraction fails gets no points and the reason,
+ * which the caller records instead of calling the file synced. Blocking: run on a worker.
  */
 public final class ContentIndexer {
 
     /** The file the content belongs to, as its points record it. */
     public record Target(
             String tenantId, String fileId, int partition, String sha256, String contentType, String name) {}
+
+    /** The points of a file's content, or why its text could not be extracted ({@code failure}, then no points). */
+    public record Indexed(List<ChunkPoint> points, String failure) {
+
+        public Indexed {
+            points = List.copyOf(points);
+        }
+
+        public boolean failed() {
+            return failure != null;
+        }
+    }
 
     private final TextExtractor extractor = new TextExtractor();
     private final Chunker chunker = new Chunker();
@@ -30,10 +43,16 @@ public final class ContentIndexer {
         return model.dimension();
     }
 
-    /** One point per chunk of the file's text (none when it has no extractable text). */
-    public List<ChunkPoint> index(byte[] content, Target target) {
-        String text = extractor.extract(content, target.contentType(), target.name());
-        List<String> chunks = chunker.chunk(text);
+    /**
+     * One point per chunk of the file's text (none when it has no text to extract), or no points and
+     * the reason when its extraction failed.
+     */
+    public Indexed index(byte[] content, Target target) {
+        TextExtractor.Extraction extraction = extractor.extract(content, target.contentType(), target.name());
+        if (extraction.failed()) {
+            return new Indexed(List.of(), extraction.failure());
+        }
+        List<String> chunks = chunker.chunk(extraction.text());
         List<float[]> vectors = model.embed(chunks);
         List<ChunkPoint> points = new ArrayList<>(chunks.size());
         for (int i = 0; i < chunks.size(); i++) {
@@ -46,6 +65,6 @@ public final class ContentIndexer {
                     model.name(),
                     vectors.get(i)));
         }
-        return points;
+        return new Indexed(points, null);
     }
 }

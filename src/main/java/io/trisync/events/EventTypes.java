@@ -6,6 +6,12 @@ public final class EventTypes {
     public static final String FILE_UPLOADED = "file.uploaded";
     public static final String FILE_DELETED = "file.deleted";
     public static final String EMBEDDING_CREATED = "embedding.created";
+    /**
+     * An upload was stored but its text could not be extracted, so it has no vectors (it is not
+     * searchable); published instead of {@link #EMBEDDING_CREATED}. {@code data}: {@code reason}, {@code model}.
+     */
+    public static final String EMBEDDING_FAILED = "embedding.failed";
+
     public static final String EMBEDDING_DELETED = "embedding.deleted";
     public static final String ISSUE_DETECTED = "sync.issue_detected";
     public static final String ISSUE_RESOLVED = "sync.issue_resolved";

@@ -30,12 +30,13 @@ import org.slf4j.LoggerFactory;
  * written; the receiving node then writes the blob; {@link #complete} verifies it, writes the
  * metadata (active), embeds and upserts the chunks, commits and publishes. Anything that fails before
  * the commit is undone by {@link #undo}, now or by recovery, so an unacknowledged upload leaves no
- * blob, no record and no point.
+ * blob, no record and no point. A file whose text extraction fails is still stored (blob and
+ * metadata: the user's bytes are kept) with zero chunks and the failure recorded on its embedding,
+ * and gets {@code embedding.failed} instead of {@code embedding.created}.
  */
 final class UploadFlow {
 
     private static final Logger LOG = LoggerFactory.getLogger(UploadFlow.class);
-
     private static final int UPSERT_BATCH = 256;
 
     private final Steps steps;
@@ -144,10 +145,11 @@ final class UploadFlow {
                         bytes.getBytes(),
                         new ContentIndexer.Target(
                                 op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name())))
-                .compose(points -> writeAll(op, points, etag));
+                .compose(indexed -> writeAll(op, indexed, etag));
     }
 
-    private Future<FileRecord> writeAll(IngestOperation op, List<ChunkPoint> points, String etag) {
+    private Future<FileRecord> writeAll(IngestOperation op, ContentIndexer.Indexed indexed, String etag) {
+        List<ChunkPoint> points = indexed.points();
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         FileRecord record = new FileRecord(
                 op.fileId(),
@@ -160,7 +162,11 @@ final class UploadFlow {
                 1,
                 op.partition(),
                 new FileRecord.Embedding(
-                        steps.indexer.modelName(), steps.indexer.dimension(), points.size(), op.sha256()),
+                        steps.indexer.modelName(),
+                        steps.indexer.dimension(),
+                        points.size(),
+                        op.sha256(),
+                        indexed.failure()),
                 now,
                 now,
                 null,
@@ -170,26 +176,50 @@ final class UploadFlow {
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, () -> upsertInBatches(points)))
                 .compose(at -> steps.takeHeld(at, Step.COMMITTED))
                 .compose(at -> publish(at, record))
+                .onSuccess(v -> {
+                    if (indexed.failed()) {
+                        LOG.warn(
+                                "File {} ({}) of tenant {} is stored without search: text extraction failed: {}",
+                                record.id(),
+                                record.name(),
+                                record.tenantId(),
+                                indexed.failure());
+                    }
+                })
                 .map(record);
     }
 
-    /** Publishes {@code file.uploaded} and {@code embedding.created}, then ends the operation. */
+    /**
+     * Publishes {@code file.uploaded} and {@code embedding.created} (or {@code embedding.failed} when
+     * the record holds an extraction failure), then ends the operation.
+     */
     Future<Void> publish(IngestOperation op, FileRecord record) {
         JsonObject file = new JsonObject()
                 .put("name", record.name())
                 .put("size", record.size())
                 .put("sha256", record.sha256())
                 .put("contentType", record.contentType());
-        JsonObject embedding = new JsonObject()
-                .put(
-                        "chunks",
-                        record.embedding() == null ? 0 : record.embedding().chunks())
-                .put("model", steps.indexer.modelName());
         return steps.publishAndEnd(
                 op,
-                List.of(
-                        new Draft(EventTypes.FILE_UPLOADED, op.fileId(), op.id(), file),
-                        new Draft(EventTypes.EMBEDDING_CREATED, op.fileId(), op.id(), embedding)));
+                List.of(new Draft(EventTypes.FILE_UPLOADED, op.fileId(), op.id(), file), embeddingEvent(op, record)));
+    }
+
+    private Draft embeddingEvent(IngestOperation op, FileRecord record) {
+        FileRecord.Embedding embedding = record.embedding();
+        String model = steps.indexer.modelName();
+        if (embedding != null && embedding.failure() != null) {
+            return new Draft(
+                    EventTypes.EMBEDDING_FAILED,
+                    op.fileId(),
+                    op.id(),
+                    new JsonObject().put("reason", embedding.failure()).put("model", model));
+        }
+        int chunks = embedding == null ? 0 : embedding.chunks();
+        return new Draft(
+                EventTypes.EMBEDDING_CREATED,
+                op.fileId(),
+                op.id(),
+                new JsonObject().put("chunks", chunks).put("model", model));
     }
 
     private Future<Void> upsertInBatches(List<ChunkPoint> points) {

@@ -125,9 +125,25 @@ final class RepairExecutor {
             case QUARANTINE_BLOB -> quarantineBlob(action, state, before, opId);
             case RESTORE_BLOB -> restoreBlob(action, state, before, opId);
             case VERIFY_CONTENT -> verifyContent(action, state, before, opId);
-            case FLAG_FOR_PERSON -> flag(
-                    action, state, before, "content lost; re-upload or delete (no backup configured)", opId);
+            case FLAG_FOR_PERSON -> flag(action, state, before, forPerson(action, state), opId);
         };
+    }
+
+    /** Why a file is left to a person, from the issues the flag is for. */
+    private static String forPerson(PlannedAction action, State state) {
+        List<String> reasons = new ArrayList<>();
+        if (action.fixes().contains(IssueType.MISSING_BLOB)) {
+            reasons.add("content lost; re-upload or delete (no backup configured)");
+        }
+        if (action.fixes().contains(IssueType.EMBEDDING_FAILED)) {
+            FileRecord record = state.record();
+            String failure = record == null || record.embedding() == null
+                    ? null
+                    : record.embedding().failure();
+            reasons.add("text extraction failed" + (failure == null ? "" : " (" + failure + ")")
+                    + "; re-upload a readable version, or accept it without search");
+        }
+        return String.join("; ", reasons);
     }
 
     private Future<Outcome> reembed(PlannedAction action, State state, JsonObject before) {
@@ -153,32 +169,41 @@ final class RepairExecutor {
                             record.name());
                     return embeddingPool
                             .executeBlocking(() -> indexer.index(content.bytes().getBytes(), target))
-                            .compose(points -> writePoints(state, points))
-                            .compose(points -> stores.metadata()
-                                    .patch(
-                                            record.id(),
-                                            new JsonObject()
-                                                    .put("sha256", record.sha256())
-                                                    .put("status", "active"),
-                                            new JsonObject()
-                                                    .put("embedding.model", indexer.modelName())
-                                                    .put("embedding.dims", indexer.dimension())
-                                                    .put("embedding.chunks", points.size())
-                                                    .put("embedding.contentSha256", sha))
-                                    .map(matched -> matched
-                                            ? done(
-                                                    action,
-                                                    before,
-                                                    new JsonObject()
-                                                            .put("chunks", points.size())
-                                                            .put("model", indexer.modelName()))
-                                            : new Outcome(
-                                                    action,
-                                                    Status.FAILED,
-                                                    "the record changed while re-embedding; scan again",
-                                                    before,
-                                                    null)));
+                            .compose(indexed -> indexed.failed()
+                                    ? failed(
+                                            action,
+                                            before,
+                                            "text extraction failed: " + indexed.failure()
+                                                    + "; nothing was re-embedded")
+                                    : writePoints(state, indexed.points())
+                                            .compose(points -> recordEmbedding(action, record, before, points, sha)));
                 }));
+    }
+
+    /** Records the new embedding on the record, if it still holds the content that was embedded. */
+    private Future<Outcome> recordEmbedding(
+            PlannedAction action, FileRecord record, JsonObject before, List<ChunkPoint> points, String sha) {
+        return stores.metadata()
+                .patch(
+                        record.id(),
+                        new JsonObject().put("sha256", record.sha256()).put("status", "active"),
+                        new JsonObject()
+                                .put("embedding.model", indexer.modelName())
+                                .put("embedding.dims", indexer.dimension())
+                                .put("embedding.chunks", points.size())
+                                .put("embedding.contentSha256", sha)
+                                .putNull("embedding.failure"))
+                .map(matched -> matched
+                        ? done(
+                                action,
+                                before,
+                                new JsonObject().put("chunks", points.size()).put("model", indexer.modelName()))
+                        : new Outcome(
+                                action,
+                                Status.FAILED,
+                                "the record changed while re-embedding; scan again",
+                                before,
+                                null));
     }
 
     /** Upserts the new points, then deletes the file's points that are not among them. */

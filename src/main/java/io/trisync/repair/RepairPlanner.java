@@ -2,6 +2,7 @@ package io.trisync.repair;
 
 import static io.trisync.scan.IssueType.CHECKSUM_MISMATCH;
 import static io.trisync.scan.IssueType.DELETE_INCOMPLETE;
+import static io.trisync.scan.IssueType.EMBEDDING_FAILED;
 import static io.trisync.scan.IssueType.EXTRA_CHUNKS;
 import static io.trisync.scan.IssueType.MISSING_BLOB;
 import static io.trisync.scan.IssueType.MISSING_CHUNKS;
@@ -23,9 +24,10 @@ import java.util.Set;
 
 /**
  * Turns open issues into a repair plan (pure: no I/O). Per file, in this order: content first
- * (restore a missing blob or flag it, verify a mismatched one, quarantine an orphan or a deleted
- * file's blob), then vectors (re-embed, or delete derived points). One action may fix several issues
- * of the file; a re-embed also removes extra chunks.
+ * (restore a missing blob, or flag it and a failed text extraction for a person, verify a mismatched
+ * one, quarantine an orphan or a deleted file's blob), then vectors (re-embed, or delete derived
+ * points). One action may fix several issues of the file; a re-embed also removes extra chunks. A
+ * failed text extraction is never re-embedded: the same bytes would fail again.
  */
 public final class RepairPlanner {
 
@@ -95,8 +97,18 @@ public final class RepairPlanner {
                 action, fixes, first.tenantId(), first.partition(), first.fileId(), first.fileName()));
 
         boolean contentLost = types.contains(MISSING_BLOB) && !backup;
-        if (types.contains(MISSING_BLOB)) {
-            add.to(backup ? RepairAction.RESTORE_BLOB : RepairAction.FLAG_FOR_PERSON, List.of(MISSING_BLOB));
+        if (types.contains(MISSING_BLOB) && backup) {
+            add.to(RepairAction.RESTORE_BLOB, List.of(MISSING_BLOB));
+        }
+        List<IssueType> forPerson = new ArrayList<>();
+        if (contentLost) {
+            forPerson.add(MISSING_BLOB);
+        }
+        if (types.contains(EMBEDDING_FAILED)) {
+            forPerson.add(EMBEDDING_FAILED);
+        }
+        if (!forPerson.isEmpty()) {
+            add.to(RepairAction.FLAG_FOR_PERSON, forPerson);
         }
         List<IssueType> mismatches = types.stream()
                 .filter(t -> t == SIZE_MISMATCH || t == CHECKSUM_MISMATCH)

@@ -25,7 +25,11 @@ public enum IssueType {
     ORPHAN_VECTORS("Qdrant holds vectors of a file with no metadata record", "Delete the points (they can be rebuilt)"),
     DELETE_INCOMPLETE(
             "The file is deleted but its content or vectors remain",
-            "Finish the delete: quarantine the blob, delete the points");
+            "Finish the delete: quarantine the blob, delete the points"),
+    EMBEDDING_FAILED(
+            "Text extraction failed: the content is stored but has no vectors, so it is not searchable",
+            "Check the file, re-upload a readable version (and delete this one), or accept it without search"
+                    + " (the issue then stays open)");
 
     private final String description;
     private final String suggestedAction;

@@ -12,7 +12,8 @@ public final class Listings {
 
     /**
      * A metadata record: {@code chunks} and {@code contentSha256}/{@code model} describe its vectors;
-     * {@code attention} is the reason a repair left it to a person (null: none).
+     * {@code attention} is the reason a repair left it to a person (null: none); {@code
+     * embeddingFailure} is why its text could not be extracted at ingest (null: none).
      */
     public record Meta(
             String fileId,
@@ -23,7 +24,8 @@ public final class Listings {
             int chunks,
             String contentSha256,
             String model,
-            String attention) {
+            String attention,
+            String embeddingFailure) {
 
         public Meta(
                 String fileId,
@@ -34,7 +36,7 @@ public final class Listings {
                 int chunks,
                 String contentSha256,
                 String model) {
-            this(fileId, name, deleted, size, sha256, chunks, contentSha256, model, null);
+            this(fileId, name, deleted, size, sha256, chunks, contentSha256, model, null, null);
         }
     }
 

@@ -160,7 +160,8 @@ final class PartitionReader {
                 e == null ? 0 : e.chunks(),
                 e == null ? null : e.contentSha256(),
                 e == null ? null : e.model(),
-                attention(r));
+                attention(r),
+                e == null ? null : e.failure());
     }
 
     /** The reason a repair left the file to a person, from its {@code sync.attention}; null when none. */

@@ -18,8 +18,10 @@ import java.util.TreeSet;
  * file seen in any store, in file-id order. Pure and single-threaded; memory is bounded by the
  * partition. A file is synced when its active metadata, its blob (same size, same sha256 where known)
  * and a point for every chunk (made from the current content with the recorded model) all exist; a
- * deleted file is synced when neither blob nor points remain. A file a repair left to a person
- * (its metadata carries the reason) is {@code error} while its issues remain.
+ * deleted file is synced when neither blob nor points remain. An active file whose text extraction
+ * failed at ingest (its metadata carries the reason) has {@code EMBEDDING_FAILED} and is {@code error},
+ * never synced; so is a file a repair left to a person (its metadata carries the reason) while its
+ * issues remain.
  */
 public final class Reconciler {
 
@@ -77,11 +79,22 @@ public final class Reconciler {
                         new JsonObject().put("blob", blob != null).put("points", points.size())));
             }
         } else {
+            embedding(meta, issues);
             content(meta, blob, issues);
             vectors(meta, points, issues);
         }
         return new FileReport(
                 id, name, verdict(meta, issues), meta != null, blob != null, !points.isEmpty(), List.copyOf(issues));
+    }
+
+    private static void embedding(Meta meta, List<Issue> issues) {
+        if (meta.embeddingFailure() != null) {
+            issues.add(new Issue(
+                    IssueType.EMBEDDING_FAILED,
+                    meta.fileId(),
+                    meta.name(),
+                    new JsonObject().put("reason", meta.embeddingFailure())));
+        }
     }
 
     private static void content(Meta meta, Blob blob, List<Issue> issues) {
@@ -154,7 +167,8 @@ public final class Reconciler {
         if (issues.isEmpty()) {
             return Verdict.SYNCED;
         }
-        if (meta != null && meta.attention() != null) {
+        if (meta != null && meta.attention() != null
+                || issues.stream().anyMatch(i -> i.type() == IssueType.EMBEDDING_FAILED)) {
             return Verdict.ERROR;
         }
         boolean missing = meta == null

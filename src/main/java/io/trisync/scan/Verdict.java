@@ -1,6 +1,10 @@
 package io.trisync.scan;
 
-/** A file's overall state (the seeds' statuses). The engine gives SYNCED, OUT_OF_SYNC or MISSING; ERROR is set by repair when a file needs a person. */
+/**
+ * A file's overall state (the seeds' statuses). The engine gives SYNCED, OUT_OF_SYNC or MISSING, and
+ * ERROR when an operation on the file failed and needs a person: its text extraction failed at
+ * ingest, or a repair left it to a person.
+ */
 public enum Verdict {
     SYNCED("synced"),
     OUT_OF_SYNC("out_of_sync"),

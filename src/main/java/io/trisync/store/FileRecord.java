@@ -51,14 +51,28 @@ public record FileRecord(
         }
     }
 
-    /** How a file's vectors were made: model, dimension, chunk count and the content they came from. */
-    public record Embedding(String model, int dims, int chunks, String contentSha256) {
+    /**
+     * How a file's vectors were made: model, dimension, chunk count and the content they came from.
+     * {@code failure} is why its text could not be extracted (then it has zero chunks and is not
+     * searchable), null when extraction succeeded or the file has no text to extract.
+     */
+    public record Embedding(String model, int dims, int chunks, String contentSha256, String failure) {
+
+        /** Vectors made without an extraction failure. */
+        public Embedding(String model, int dims, int chunks, String contentSha256) {
+            this(model, dims, chunks, contentSha256, null);
+        }
+
         JsonObject toJson() {
-            return new JsonObject()
+            JsonObject json = new JsonObject()
                     .put("model", model)
                     .put("dims", dims)
                     .put("chunks", chunks)
                     .put("contentSha256", contentSha256);
+            if (failure != null) {
+                json.put("failure", failure);
+            }
+            return json;
         }
 
         static Embedding fromJson(JsonObject json) {
@@ -68,7 +82,8 @@ public record FileRecord(
                             json.getString("model"),
                             json.getInteger("dims", 0),
                             json.getInteger("chunks", 0),
-                            json.getString("contentSha256"));
+                            json.getString("contentSha256"),
+                            json.getString("failure"));
         }
     }
 

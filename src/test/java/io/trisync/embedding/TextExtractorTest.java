@@ -2,8 +2,16 @@ package io.trisync.embedding;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.trisync.embedding.TextExtractor.Extraction;
 import io.trisync.testsupport.Fixtures;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.encryption.AccessPermission;
+import org.apache.pdfbox.pdmodel.encryption.StandardProtectionPolicy;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -14,11 +22,11 @@ class TextExtractorTest {
     @Test
     @DisplayName("Plain text and Markdown come out as they are")
     void plainAndMarkdown() {
-        assertThat(extractor.extract("héllo wörld".getBytes(StandardCharsets.UTF_8), "text/plain", "a.txt"))
-                .isEqualTo("héllo wörld");
+        assertThat(extractor.extract("héllo wörld 🙂".getBytes(StandardCharsets.UTF_8), "text/plain", "a.txt"))
+                .isEqualTo(Extraction.of("héllo wörld 🙂"));
         assertThat(extractor.extract(
                         "# Title\n\ntext".getBytes(StandardCharsets.UTF_8), "application/octet-stream", "notes.md"))
-                .isEqualTo("# Title\n\ntext");
+                .isEqualTo(Extraction.of("# Title\n\ntext"));
     }
 
     @Test
@@ -26,26 +34,88 @@ class TextExtractorTest {
     void html() {
         String html = "<html><head><script>var secret = 1;</script><style>p{}</style></head>"
                 + "<body><h1>Invoice</h1><p>Total <b>42</b> EUR</p></body></html>";
-        String text = extractor.extract(html.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8", "x");
-        assertThat(text).isEqualTo("Invoice Total 42 EUR");
+        Extraction text = extractor.extract(html.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8", "x");
+        assertThat(text).isEqualTo(Extraction.of("Invoice Total 42 EUR"));
     }
 
     @Test
     @DisplayName("PDF text is extracted by PDFBox")
     void pdf() {
-        String text = extractor.extract(
+        Extraction text = extractor.extract(
                 Fixtures.pdf("First line of the contract", "Second line"), "application/pdf", "c.pdf");
-        assertThat(text).contains("First line of the contract").contains("Second line");
+        assertThat(text.failed()).isFalse();
+        assertThat(text.text()).contains("First line of the contract").contains("Second line");
     }
 
     @Test
-    @DisplayName("Binary content, a broken PDF and unknown types give no text")
+    @DisplayName("Kinds that carry no text, and a readable PDF without a text layer, give no text and no failure")
     void nothingToExtract() {
         byte[] binary = {(byte) 0xff, (byte) 0xfe, 0, 1};
-        assertThat(extractor.extract(binary, "text/plain", "a.txt")).isEmpty();
-        assertThat(extractor.extract("not a pdf".getBytes(StandardCharsets.UTF_8), "application/pdf", "a.pdf"))
-                .isEmpty();
-        assertThat(extractor.extract("abc".getBytes(StandardCharsets.UTF_8), "image/png", "a.png"))
-                .isEmpty();
+        assertThat(extractor.extract(binary, "image/png", "a.png")).isEqualTo(Extraction.NONE);
+        assertThat(extractor.extract(binary, "application/octet-stream", "blob.bin"))
+                .isEqualTo(Extraction.NONE);
+        assertThat(extractor.extract("abc".getBytes(StandardCharsets.UTF_8), null, null))
+                .isEqualTo(Extraction.NONE);
+        Extraction blankPage = extractor.extract(Fixtures.pdf(), "application/pdf", "scan.pdf");
+        assertThat(blankPage.failed()).isFalse();
+        assertThat(blankPage.text()).isBlank();
+    }
+
+    @Test
+    @DisplayName("A PDF that PDFBox cannot parse fails with a reason, whatever its name or header")
+    void brokenPdfFails() {
+        for (byte[] broken : List.of(
+                "not a pdf".getBytes(StandardCharsets.UTF_8), "%PDF-1.7 garbage".getBytes(StandardCharsets.UTF_8))) {
+            Extraction result = extractor.extract(broken, "application/pdf", "a.pdf");
+            assertThat(result.failed()).isTrue();
+            assertThat(result.text()).isEmpty();
+            assertThat(result.failure())
+                    .startsWith("PDFBox cannot read the PDF: ")
+                    .hasSizeLessThan(220);
+        }
+        assertThat(extractor
+                        .extract(
+                                "%PDF-1.7 garbage".getBytes(StandardCharsets.UTF_8),
+                                "application/octet-stream",
+                                "x.pdf")
+                        .failed())
+                .as("the .pdf name makes it a PDF")
+                .isTrue();
+    }
+
+    @Test
+    @DisplayName("A PDF encrypted with a user password fails with a reason saying so")
+    void encryptedPdfFails() throws Exception {
+        byte[] encrypted;
+        try (PDDocument doc = Loader.loadPDF(Fixtures.pdf("secret terms"));
+                ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            StandardProtectionPolicy policy =
+                    new StandardProtectionPolicy("owner-pw", "user-pw", new AccessPermission());
+            policy.setEncryptionKeyLength(128);
+            doc.protect(policy);
+            doc.save(out);
+            encrypted = out.toByteArray();
+        }
+        Extraction result = extractor.extract(encrypted, "application/pdf", "locked.pdf");
+        assertThat(result.failure()).isEqualTo("the PDF is encrypted and cannot be read without its password");
+    }
+
+    @Test
+    @DisplayName("Bytes that are not valid UTF-8 fail as text, Markdown, JSON or HTML, naming the first bad byte")
+    void invalidUtf8Fails() {
+        byte[] latin1 = "caf\u00e9 au lait".getBytes(StandardCharsets.ISO_8859_1);
+        for (String[] kind : new String[][] {
+            {"text/plain", "a.txt"}, {"text/markdown", "a.md"}, {"application/json", "a.json"}, {"text/html", "a.html"}
+        }) {
+            Extraction result = extractor.extract(latin1, kind[0], kind[1]);
+            assertThat(result.failure())
+                    .as(kind[0])
+                    .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 3)");
+            assertThat(result.text()).isEmpty();
+        }
+        byte[] truncated = Arrays.copyOf("ok 🙂".getBytes(StandardCharsets.UTF_8), 5);
+        assertThat(extractor.extract(truncated, "text/plain", "t.txt").failure())
+                .as("a sequence cut off at the end")
+                .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 3)");
     }
 }

@@ -4,6 +4,10 @@ import static io.trisync.testsupport.Fixtures.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.trisync.Node;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
@@ -30,6 +34,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
 /** Uploads and deletes over HTTP against one node on the embedded stores, checked through the real clients. */
 @Timeout(300)
@@ -108,6 +113,86 @@ class IngestIT {
         byte[] binary = new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2, (byte) 0x80};
         FileRecord b = assertStored(uploadOk(tenant, "blob.bin", "application/octet-stream", binary), binary);
         assertThat(b.embedding().chunks()).isZero();
+    }
+
+    @Test
+    @DisplayName("A PDF whose text cannot be extracted is stored with its failure, announced as embedding.failed,"
+            + " logged, and scanned as an error, never synced")
+    void extractionFailureIsVisible() {
+        String tenant = TestStack.unique("t");
+        byte[] broken = utf8("%PDF-1.7 garbage");
+        byte[] binary = new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 1, 2};
+        byte[] text = utf8(Fixtures.prose(50));
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        Logger uploads = (Logger) LoggerFactory.getLogger(UploadFlow.class);
+        log.start();
+        uploads.addAppender(log);
+        JsonObject file;
+        try {
+            file = uploadOk(tenant, "broken.pdf", "application/pdf", broken);
+        } finally {
+            uploads.detachAppender(log);
+        }
+        String id = file.getString("id");
+        String reason = file.getString("embedding_error");
+        assertThat(reason).startsWith("PDFBox cannot read the PDF: ");
+        assertThat(file.getString("status")).isEqualTo("active");
+        assertThat(file.getInteger("chunks")).isZero();
+
+        FileRecord record = assertStored(file, broken);
+        assertThat(record.embedding().failure()).isEqualTo(reason);
+        assertThat(record.embedding().chunks()).isZero();
+        assertThat(http.get("/api/files/" + id + "/content?user_id=" + tenant)
+                        .bodyAsBuffer()
+                        .getBytes())
+                .as("the user's bytes are kept")
+                .isEqualTo(broken);
+        assertThat(http.get("/api/files/" + id + "?user_id=" + tenant)
+                        .bodyAsJsonObject()
+                        .getString("embedding_error"))
+                .isEqualTo(reason);
+        assertThat(log.list)
+                .filteredOn(e -> e.getLevel() == Level.WARN)
+                .singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .asString()
+                .contains(id, tenant, "broken.pdf", reason);
+
+        JsonArray events = http.get("/api/sync/events/recent?limit=100&user_id=" + tenant)
+                .bodyAsJsonObject()
+                .getJsonArray("events");
+        assertThat(events.stream().map(e -> ((JsonObject) e).getString("type")))
+                .containsExactly("embedding.failed", "file.uploaded");
+        JsonObject failed = events.getJsonObject(0);
+        assertThat(failed.getString("fileId")).isEqualTo(id);
+        assertThat(failed.getJsonObject("data").getString("reason")).isEqualTo(reason);
+        assertThat(failed.getJsonObject("data").getString("model")).isEqualTo("all-minilm-l6-v2-q");
+
+        String image = uploadOk(tenant, "logo.png", "image/png", binary).getString("id");
+        uploadOk(tenant, "notes.txt", "text/plain", text);
+        assertThat(stores.metadata().get(image).await().embedding().failure())
+                .as("an image has no text to extract: not a failure")
+                .isNull();
+        HttpResponse<Buffer> scan = http.post(
+                "/api/sync/analyze",
+                "application/json",
+                Buffer.buffer(new JsonObject().put("user_id", tenant).encode()));
+        assertThat(scan.statusCode()).as(scan.bodyAsString()).isEqualTo(200);
+        JsonObject report = scan.bodyAsJsonObject();
+        JsonObject summary = report.getJsonObject("summary");
+        assertThat(summary.getLong("total_files")).isEqualTo(3);
+        assertThat(summary.getLong("error")).isEqualTo(1);
+        assertThat(summary.getLong("synced")).as("the image and the text").isEqualTo(2);
+        assertThat(summary.getJsonObject("issues_by_type").getLong("EMBEDDING_FAILED"))
+                .isEqualTo(1);
+        assertThat(report.getJsonArray("issues")).hasSize(1);
+        JsonObject issue = report.getJsonArray("issues").getJsonObject(0);
+        assertThat(issue.getString("type")).isEqualTo("EMBEDDING_FAILED");
+        assertThat(issue.getString("file_id")).isEqualTo(id);
+        assertThat(issue.getJsonObject("details").getString("reason")).isEqualTo(reason);
+        assertThat(issue.getString("suggested_action")).contains("re-upload a readable version");
+        assertThat(stores.metadata().get(id).await().sync().getString("verdict"))
+                .isEqualTo("error");
     }
 
     @Test

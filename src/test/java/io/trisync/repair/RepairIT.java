@@ -442,6 +442,63 @@ class RepairIT {
     }
 
     @Test
+    @DisplayName("A re-embed of content whose text extraction fails is a failed action with the reason; a failed"
+            + " extraction is left to a person")
+    void extractionFailuresAreNotRepairedAway() {
+        Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "" + P)), false)
+                .await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Stores s = node.stores();
+            String tenant = TestStack.unique("extract");
+            String text = http.upload(tenant, "a.txt", "text/plain", utf8(Fixtures.prose(200)), null)
+                    .bodyAsJsonObject()
+                    .getString("id");
+            String broken = http.upload(tenant, "b.pdf", "application/pdf", utf8("%PDF-1.7 garbage"), null)
+                    .bodyAsJsonObject()
+                    .getString("id");
+            FileRecord before = s.metadata().get(text).await();
+            // The text file's points are lost, and its record now calls it a PDF: re-extraction fails.
+            s.vectors().deleteFile(tenant, text).await();
+            assertThat(s.metadata()
+                            .patch(text, new JsonObject(), new JsonObject().put("contentType", "application/pdf"))
+                            .await())
+                    .isTrue();
+            assertThat(issues(analyze(http, tenant)))
+                    .containsExactlyInAnyOrder("MISSING_VECTORS:" + text, "EMBEDDING_FAILED:" + broken);
+
+            JsonObject result = fixAndWait(http, tenant);
+            JsonObject totals = result.getJsonObject("result");
+            assertThat(totals.getLong("attempted")).as(totals.encodePrettily()).isEqualTo(2);
+            assertThat(totals.getLong("failed")).isEqualTo(1);
+            assertThat(totals.getLong("left_to_person")).isEqualTo(1);
+            assertThat(totals.getLong("successful")).isZero();
+            Map<String, JsonObject> audit = new HashMap<>();
+            result.getJsonArray("actions")
+                    .forEach(a -> audit.put(((JsonObject) a).getString("action"), (JsonObject) a));
+            assertThat(audit.get("REEMBED").getString("status")).isEqualTo("failed");
+            assertThat(audit.get("REEMBED").getString("reason"))
+                    .startsWith("text extraction failed: PDFBox cannot read the PDF");
+            assertThat(audit.get("FLAG_FOR_PERSON").getString("status")).isEqualTo("left_to_person");
+            assertThat(audit.get("FLAG_FOR_PERSON").getString("file_id")).isEqualTo(broken);
+
+            FileRecord after = s.metadata().get(text).await();
+            assertThat(after.embedding().chunks())
+                    .as("no re-embed recorded")
+                    .isEqualTo(before.embedding().chunks());
+            assertThat(s.vectors().count(tenant, text).await()).isZero();
+            JsonObject flagged = s.metadata().get(broken).await().sync();
+            assertThat(flagged.getString("verdict")).isEqualTo("error");
+            assertThat(flagged.getJsonObject("attention").getString("reason"))
+                    .startsWith("text extraction failed (PDFBox cannot read the PDF");
+            assertThat(events(s, tenant, "sync.issue_failed")).isEqualTo(2);
+            assertThat(issues(analyze(http, tenant)))
+                    .containsExactlyInAnyOrder("MISSING_VECTORS:" + text, "EMBEDDING_FAILED:" + broken);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
     @DisplayName("Bad input is a 400 naming the field; a fix while the tenant has an operation running is a 409")
     void badInput() {
         Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "" + P)), false)

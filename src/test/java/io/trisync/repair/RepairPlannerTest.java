@@ -2,6 +2,7 @@ package io.trisync.repair;
 
 import static io.trisync.scan.IssueType.CHECKSUM_MISMATCH;
 import static io.trisync.scan.IssueType.DELETE_INCOMPLETE;
+import static io.trisync.scan.IssueType.EMBEDDING_FAILED;
 import static io.trisync.scan.IssueType.EXTRA_CHUNKS;
 import static io.trisync.scan.IssueType.MISSING_BLOB;
 import static io.trisync.scan.IssueType.MISSING_CHUNKS;
@@ -52,6 +53,8 @@ class RepairPlannerTest {
                 Arguments.of(ORPHAN_BLOB, new JsonObject(), false, List.of("f:QUARANTINE_BLOB[ORPHAN_BLOB]")),
                 Arguments.of(MISSING_BLOB, new JsonObject(), false, List.of("f:FLAG_FOR_PERSON[MISSING_BLOB]")),
                 Arguments.of(MISSING_BLOB, new JsonObject(), true, List.of("f:RESTORE_BLOB[MISSING_BLOB]")),
+                Arguments.of(EMBEDDING_FAILED, new JsonObject(), false, List.of("f:FLAG_FOR_PERSON[EMBEDDING_FAILED]")),
+                Arguments.of(EMBEDDING_FAILED, new JsonObject(), true, List.of("f:FLAG_FOR_PERSON[EMBEDDING_FAILED]")),
                 Arguments.of(SIZE_MISMATCH, new JsonObject(), false, List.of("f:VERIFY_CONTENT[SIZE_MISMATCH]")),
                 Arguments.of(
                         CHECKSUM_MISMATCH, new JsonObject(), false, List.of("f:VERIFY_CONTENT[CHECKSUM_MISMATCH]")),
@@ -129,6 +132,26 @@ class RepairPlannerTest {
                         "c:REEMBED[STALE_VECTORS]");
         assertThat(describe(new RepairPlanner(true).plan(issues.subList(2, 4), Selection.ALL)))
                 .containsExactly("a:RESTORE_BLOB[MISSING_BLOB]", "a:REEMBED[MISSING_VECTORS]");
+    }
+
+    @Test
+    @DisplayName("A failed text extraction is left to a person, never re-embedded nor auto-repaired")
+    void extractionFailureIsLeftToAPerson() {
+        RepairPlanner planner = new RepairPlanner(false);
+        assertThat(describe(
+                        planner.plan(List.of(issue("f", EMBEDDING_FAILED), issue("f", MISSING_BLOB)), Selection.ALL)))
+                .as("one flag for everything the person must look at")
+                .containsExactly("f:FLAG_FOR_PERSON[MISSING_BLOB, EMBEDDING_FAILED]");
+        assertThat(describe(new RepairPlanner(true)
+                        .plan(List.of(issue("f", EMBEDDING_FAILED), issue("f", MISSING_BLOB)), Selection.ALL)))
+                .containsExactly("f:RESTORE_BLOB[MISSING_BLOB]", "f:FLAG_FOR_PERSON[EMBEDDING_FAILED]");
+        assertThat(describe(
+                        planner.plan(List.of(issue("f", EMBEDDING_FAILED), issue("f", EXTRA_CHUNKS)), Selection.ALL)))
+                .as("stray points of the file are derived data and may still go")
+                .containsExactly("f:FLAG_FOR_PERSON[EMBEDDING_FAILED]", "f:DELETE_EXTRA_POINTS[EXTRA_CHUNKS]");
+        assertThat(planner.plan(List.of(issue("f", EMBEDDING_FAILED)), new Selection(null, null, true)))
+                .as("auto-repair")
+                .isEmpty();
     }
 
     @Test

@@ -31,6 +31,11 @@ class ReconcilerTest {
         return new Meta(id, id + ".txt", false, 10, SHA, chunks, SHA, MODEL);
     }
 
+    /** An active file whose text extraction failed at ingest: zero chunks and the reason recorded. */
+    private static Meta extractionFailed(String id) {
+        return new Meta(id, id + ".pdf", false, 10, SHA, 0, SHA, MODEL, null, "PDFBox cannot read the PDF: broken");
+    }
+
     private static Blob blob(String id) {
         return new Blob(id, 10, SHA);
     }
@@ -134,6 +139,28 @@ class ReconcilerTest {
     }
 
     @Test
+    @DisplayName("An active file whose text extraction failed is an error with the reason, never synced")
+    void extractionFailureIsAnError() {
+        FileReport failed = one(List.of(extractionFailed("f")), List.of(blob("f")), List.of());
+        assertThat(types(failed)).containsExactly(IssueType.EMBEDDING_FAILED);
+        assertThat(failed.verdict()).isEqualTo(Verdict.ERROR);
+        assertThat(failed.issues().get(0).details().getString("reason"))
+                .isEqualTo("PDFBox cannot read the PDF: broken");
+        assertThat(failed.issues().get(0).fileName()).isEqualTo("f.pdf");
+
+        FileReport alsoLost = one(List.of(extractionFailed("f")), List.of(), List.of());
+        assertThat(types(alsoLost)).containsExactlyInAnyOrder(IssueType.EMBEDDING_FAILED, IssueType.MISSING_BLOB);
+        assertThat(alsoLost.verdict())
+                .as("a person is needed whatever else is wrong")
+                .isEqualTo(Verdict.ERROR);
+
+        Meta deleted = new Meta("f", "f.pdf", true, 10, SHA, 0, SHA, MODEL, null, "PDFBox cannot read the PDF: broken");
+        FileReport gone = one(List.of(deleted), List.of(), List.of());
+        assertThat(gone.issues()).as("a deleted file needs no search").isEmpty();
+        assertThat(gone.verdict()).isEqualTo(Verdict.SYNCED);
+    }
+
+    @Test
     @DisplayName("Vectors of other content or another model are stale")
     void staleVectors() {
         List<Point> otherContent = List.of(new Point("f", 0, "c".repeat(64), MODEL));
@@ -197,6 +224,9 @@ class ReconcilerTest {
         if (chunks > 1) {
             possible.add(IssueType.MISSING_CHUNKS);
         }
+        if (chunks == 0) {
+            possible.add(IssueType.EMBEDDING_FAILED);
+        }
         return possible.get(random.nextInt(possible.size()));
     }
 
@@ -249,6 +279,10 @@ class ReconcilerTest {
             case ORPHAN_VECTORS -> points.addAll(points(id, chunks));
             case DELETE_INCOMPLETE -> {
                 metas.add(new Meta(id, id, true, 10, SHA, chunks, SHA, MODEL));
+                blobs.add(blob(id));
+            }
+            case EMBEDDING_FAILED -> {
+                metas.add(extractionFailed(id));
                 blobs.add(blob(id));
             }
         }
