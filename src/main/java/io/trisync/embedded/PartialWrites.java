@@ -2,16 +2,14 @@ package io.trisync.embedded;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.gaul.s3proxy.blobstore.BlobStore;
-import software.amazon.awssdk.services.s3.model.ListObjectsResponse;
+import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -61,12 +59,17 @@ final class PartialWrites {
         }
     }
 
-    /** {@code store} with temporary files left out of its object listings. */
+    /**
+     * {@code store} with temporary files left out of its object listings (a {@link ForwardingBlobStore},
+     * which s3proxy looks through to tell the kind of store behind it).
+     */
     static BlobStore hiddenFrom(BlobStore store) {
-        return (BlobStore) Proxy.newProxyInstance(
-                BlobStore.class.getClassLoader(),
-                new Class<?>[] {BlobStore.class},
-                (proxy, method, args) -> withoutTemporary(invoke(store, method, args)));
+        return new ForwardingBlobStore(store) {
+            @Override
+            public ListObjectsV2Response list(ListObjectsV2Request request) {
+                return withoutTemporary(super.list(request));
+            }
+        };
     }
 
     private static boolean hidden(Path relative) {
@@ -78,23 +81,12 @@ final class PartialWrites {
         return false;
     }
 
-    private static Object invoke(BlobStore store, Method method, Object[] args) throws Throwable {
-        try {
-            return method.invoke(store, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
+    private static ListObjectsV2Response withoutTemporary(ListObjectsV2Response listing) {
+        if (listing.contents().stream().noneMatch(PartialWrites::temporary)) {
+            return listing;
         }
-    }
-
-    private static Object withoutTemporary(Object result) {
-        if (result instanceof ListObjectsV2Response v2 && v2.contents().stream().anyMatch(PartialWrites::temporary)) {
-            List<S3Object> kept = kept(v2.contents());
-            return v2.toBuilder().contents(kept).keyCount(kept.size()).build();
-        }
-        if (result instanceof ListObjectsResponse v1 && v1.contents().stream().anyMatch(PartialWrites::temporary)) {
-            return v1.toBuilder().contents(kept(v1.contents())).build();
-        }
-        return result;
+        List<S3Object> kept = kept(listing.contents());
+        return listing.toBuilder().contents(kept).keyCount(kept.size()).build();
     }
 
     private static List<S3Object> kept(List<S3Object> contents) {

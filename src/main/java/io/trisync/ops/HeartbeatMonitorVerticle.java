@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
@@ -82,26 +83,25 @@ public final class HeartbeatMonitorVerticle extends VerticleBase {
                 .compose(gone -> endStuck(running, gone)));
     }
 
-    private Future<Integer> endStuck(List<SyncOperation> running, java.util.Map<String, String> gone) {
-        {
-            Instant now = Instant.now();
-            Set<String> live = membership.liveNodes();
-            List<Future<Boolean>> ended = new ArrayList<>();
-            for (SyncOperation op : running) {
-                StuckRule.Verdict verdict = rule.judge(op, now, live, gone);
-                if (verdict != null) {
-                    ended.add(OperationTracker.endStuck(stores.syncOperations(), events, op, verdict));
-                }
+    /** Ends every operation of {@code running} the stuck rule condemns; completes with how many it ended. */
+    private Future<Integer> endStuck(List<SyncOperation> running, Map<String, String> gone) {
+        Instant now = Instant.now();
+        Set<String> live = membership.liveNodes();
+        List<Future<Boolean>> ended = new ArrayList<>();
+        for (SyncOperation op : running) {
+            StuckRule.Verdict verdict = rule.judge(op, now, live, gone);
+            if (verdict != null) {
+                ended.add(OperationTracker.endStuck(stores.syncOperations(), events, op, verdict));
             }
-            return Future.join(ended).map(all -> {
-                int n = (int)
-                        ended.stream().filter(f -> f.succeeded() && f.result()).count();
-                if (n > 0) {
-                    LOG.info("Cleaned up {} stuck sync operations", n);
-                }
-                return n;
-            });
         }
+        return Future.join(ended).map(all -> {
+            int n = (int)
+                    ended.stream().filter(f -> f.succeeded() && f.result()).count();
+            if (n > 0) {
+                LOG.info("Cleaned up {} stuck sync operations", n);
+            }
+            return n;
+        });
     }
 
     private Future<JsonObject> status(JsonObject body) {

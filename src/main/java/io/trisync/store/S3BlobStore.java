@@ -1,5 +1,8 @@
 package io.trisync.store;
 
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.trisync.config.TrisyncConfig;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -15,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
@@ -24,6 +28,7 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
@@ -45,6 +50,12 @@ public final class S3BlobStore implements BlobStore {
 
     private final Vertx vertx;
     private final S3AsyncClient s3;
+    /**
+     * The client's own event loops, closed without Netty's default 2 s quiet period: the SDK closes
+     * the group it makes itself with that period, which every node stop waited for.
+     */
+    private final EventLoopGroup eventLoops;
+
     private final String bucket;
     private final long partSize;
 
@@ -52,6 +63,7 @@ public final class S3BlobStore implements BlobStore {
         this.vertx = vertx;
         this.bucket = config.bucket();
         this.partSize = config.multipartThresholdBytes();
+        this.eventLoops = newEventLoops();
         this.s3 = S3AsyncClient.builder()
                 .endpointOverride(URI.create(config.endpoint()))
                 .region(Region.of(config.region()))
@@ -61,11 +73,19 @@ public final class S3BlobStore implements BlobStore {
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
                 .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+                        .eventLoopGroup(SdkEventLoopGroup.create(eventLoops))
                         .maxConcurrency(128)
                         .connectionTimeout(Duration.ofSeconds(5))
                         .connectionAcquisitionTimeout(Duration.ofSeconds(7)))
                 .overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMinutes(5)))
                 .build();
+    }
+
+    /** The SDK recognises only Netty's classic NIO group (deprecated in Netty 4.2, still supported). */
+    @SuppressWarnings("deprecation")
+    private static EventLoopGroup newEventLoops() {
+        return new NioEventLoopGroup(
+                Runtime.getRuntime().availableProcessors(), new DefaultThreadFactory("trisync-s3", true));
     }
 
     @Override
@@ -226,6 +246,7 @@ public final class S3BlobStore implements BlobStore {
     public Future<Void> close() {
         return vertx.executeBlocking(() -> {
             s3.close();
+            eventLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             return null;
         });
     }
