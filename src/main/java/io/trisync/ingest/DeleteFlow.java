@@ -84,7 +84,7 @@ final class DeleteFlow {
                     .operations()
                     .begin(op)
                     .compose(
-                            v -> finishOrDefer(op, file),
+                            v -> steps.hooks.after(op, Step.BEGUN).compose(ignored -> finishOrDefer(op, file)),
                             error -> error instanceof StoreException.Conflict && mayJoin
                                     ? steps.stores.metadata().get(file.id()).compose(now -> start(now, false))
                                     : Future.failedFuture(error));
