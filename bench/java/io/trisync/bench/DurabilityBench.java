@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  * alternate so that drift of this machine's speed falls on every variant alike.
  *
  * <p>{@code -Dbench.durability.inserts} (default 20000), {@code -Dbench.durability.uploads} (2000),
- * {@code -Dbench.durability.rounds} (2).
+ * {@code -Dbench.durability.rounds} (2), {@code -Dbench.durability.parts} (inserts,pipeline).
  */
 @Tag("bench")
 class DurabilityBench {
@@ -60,6 +60,7 @@ class DurabilityBench {
         int inserts = Integer.getInteger("bench.durability.inserts", 20_000);
         int uploads = Integer.getInteger("bench.durability.uploads", 2_000);
         int rounds = Integer.getInteger("bench.durability.rounds", 2);
+        String parts = System.getProperty("bench.durability.parts", "inserts,pipeline");
         List<String> rows = new ArrayList<>();
         rows.add(
                 "| round | what                                           | n      | throughput         | p50 ms | p99 ms |");
@@ -67,12 +68,12 @@ class DurabilityBench {
                 "|-------|------------------------------------------------|--------|--------------------|--------|--------|");
         Vertx vertx = Vertx.vertx();
         try {
-            for (int round = 1; round <= rounds; round++) {
+            for (int round = 1; round <= rounds && parts.contains("inserts"); round++) {
                 for (Commit commit : Commit.values()) {
                     rows.add(inserts(vertx, commit, inserts, round));
                 }
             }
-            for (int round = 1; round <= rounds; round++) {
+            for (int round = 1; round <= rounds && parts.contains("pipeline"); round++) {
                 for (Commit commit : Commit.values()) {
                     rows.add(pipeline(commit, uploads, round));
                 }

@@ -3,29 +3,45 @@ package io.trisync.embedded;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.AttributeKey;
+import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The H2 MVStore backend of {@code mongo-java-server}, made to answer a write only once it is in the
- * file. The stock backend leaves commits to MVStore's background writer (about once a second), so a
- * kill -9 lost the last second of acknowledged writes. Here every command that may write commits
- * before its reply is sent, as a group commit: a command whose changes another thread's commit
- * already covered answers without a commit of its own, so concurrent writers share one file write.
+ * The H2 MVStore backend of {@code mongo-java-server}, made to answer only what is in the file. The
+ * stock backend leaves commits to MVStore's background writer (about once a second) and answers
+ * before that, so a kill -9 lost the last second of acknowledged writes.
+ *
+ * <p>Here every reply waits for a commit: a write's reply until a commit that began after the write
+ * was applied, a read's reply until every write applied before it is committed (so nothing read can
+ * vanish in a crash). The wait does not block the server's threads: the reply is parked in an
+ * outbound handler of its connection, and one committer thread commits whatever has been written
+ * since its last commit, then releases every parked reply that commit covers. That is a group commit:
+ * while one commit runs, the writes of every connection gather for the next.
  *
  * <p>A commit reaches the operating system's page cache, which survives the death of this process;
  * with {@code fsync} it is also forced to the device, which survives a machine's power loss.
  */
 final class DurableH2Backend extends H2Backend {
 
-    /** Commands that only read; every other command commits before it answers. */
+    private static final Logger LOG = LoggerFactory.getLogger(DurableH2Backend.class);
+
+    /** Commands that only read; every other command counts as a write. */
     private static final Set<String> READS = Set.of(
             "find",
             "getmore",
             "count",
             "distinct",
+            "aggregate",
             "listcollections",
             "listindexes",
             "listdatabases",
@@ -48,18 +64,29 @@ final class DurableH2Backend extends H2Backend {
             "saslstart",
             "saslcontinue");
 
+    /** The commit a connection's next reply must wait for, set while its command is handled. */
+    private static final AttributeKey<Long> AWAITS = AttributeKey.valueOf("trisync.awaitsCommit");
+
     private final MVStore store;
     private final boolean fsync;
-    private final Object commitLock = new Object();
-    /** Tickets handed to finished writes, in the order they finished. */
+    /** Tickets handed to applied writes, in the order they were applied. */
     private final AtomicLong written = new AtomicLong();
     /** The highest ticket whose write is in the file. */
-    private long committed;
+    private volatile long committed;
+    /** Connections with replies parked until a commit. */
+    private final Set<ParkedReplies> parked = ConcurrentHashMap.newKeySet();
+
+    private final Object wake = new Object();
+    private final Thread committer;
+    private volatile boolean closing;
 
     DurableH2Backend(MVStore store, boolean fsync) {
         super(store);
         this.store = store;
         this.fsync = fsync;
+        this.committer = new Thread(this::commitLoop, "trisync-mongo-committer");
+        committer.setDaemon(true);
+        committer.start();
     }
 
     static DurableH2Backend open(String fileName, boolean fsync) {
@@ -71,28 +98,160 @@ final class DurableH2Backend extends H2Backend {
         try {
             return super.handleCommand(channel, database, command, query);
         } finally {
-            if (!READS.contains(command.toLowerCase(Locale.ROOT))) {
-                commitWrites();
+            boolean read = READS.contains(command.toLowerCase(Locale.ROOT));
+            long ticket = read ? written.get() : written.incrementAndGet();
+            if (ticket > committed) {
+                parkReplyOf(channel, ticket);
             }
         }
     }
 
-    /**
-     * Returns once every write finished before this call is in the file. The first waiter commits
-     * everything finished so far; the others find their ticket covered and return.
-     */
-    private void commitWrites() {
-        long ticket = written.incrementAndGet();
-        synchronized (commitLock) {
-            if (committed >= ticket) {
+    @Override
+    public void close() {
+        closing = true;
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+        try {
+            committer.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        super.close();
+    }
+
+    /** Marks the reply {@code channel} is about to write as waiting for the commit of {@code ticket}. */
+    private void parkReplyOf(Channel channel, long ticket) {
+        if (channel == null) {
+            commitNow(ticket);
+            return;
+        }
+        if (channel.pipeline().get(ParkedReplies.class) == null) {
+            channel.pipeline().addFirst(new ParkedReplies());
+        }
+        channel.attr(AWAITS).set(ticket);
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
+
+    /** For a command with no connection (none in practice): commit on the caller's thread. */
+    private void commitNow(long ticket) {
+        synchronized (this) {
+            if (committed < ticket) {
+                commit(written.get());
+            }
+        }
+    }
+
+    private void commitLoop() {
+        while (true) {
+            long upTo;
+            synchronized (wake) {
+                while (written.get() <= committed && !closing) {
+                    try {
+                        wake.wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                upTo = written.get();
+            }
+            if (upTo > committed) {
+                synchronized (this) {
+                    if (!commit(upTo)) {
+                        return;
+                    }
+                }
+                parked.forEach(ParkedReplies::releaseLater);
+            }
+            if (closing && written.get() <= committed) {
                 return;
             }
-            long upTo = written.get();
+        }
+    }
+
+    /** Commits everything applied so far (covering tickets up to {@code upTo}); false when the store failed. */
+    private boolean commit(long upTo) {
+        try {
             store.commit();
             if (fsync) {
                 store.sync();
             }
             committed = upTo;
+            return true;
+        } catch (RuntimeException e) {
+            LOG.error("The embedded MongoDB could not commit to its file; closing its connections", e);
+            parked.forEach(ParkedReplies::fail);
+            return false;
+        }
+    }
+
+    /**
+     * One connection's replies held back until the commit they wait for. Runs on the connection's
+     * event loop; replies leave in the order they were written.
+     */
+    private final class ParkedReplies extends ChannelDuplexHandler {
+
+        private record Reply(long ticket, Object message, ChannelPromise promise) {}
+
+        private final ArrayDeque<Reply> queue = new ArrayDeque<>();
+        private ChannelHandlerContext context;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            context = ctx;
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            Long ticket = ctx.channel().attr(AWAITS).getAndSet(null);
+            long awaits = ticket == null ? 0 : ticket;
+            if (queue.isEmpty() && awaits <= committed) {
+                ctx.write(msg, promise);
+                return;
+            }
+            queue.add(new Reply(awaits, msg, promise));
+            parked.add(this);
+            // A commit that ended between the check above and joining the parked set released nobody.
+            release();
+        }
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+            if (queue.isEmpty()) {
+                ctx.flush();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            parked.remove(this);
+            queue.clear();
+            super.channelInactive(ctx);
+        }
+
+        void releaseLater() {
+            context.executor().execute(this::release);
+        }
+
+        void fail() {
+            context.executor().execute(() -> context.channel().close());
+        }
+
+        private void release() {
+            boolean wrote = false;
+            while (!queue.isEmpty() && queue.peek().ticket() <= committed) {
+                Reply reply = queue.poll();
+                context.write(reply.message(), reply.promise());
+                wrote = true;
+            }
+            if (queue.isEmpty()) {
+                parked.remove(this);
+            }
+            if (wrote) {
+                context.flush();
+            }
         }
     }
 }

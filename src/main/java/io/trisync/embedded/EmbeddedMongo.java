@@ -46,7 +46,8 @@ public final class EmbeddedMongo implements AutoCloseable {
             backend = DurableH2Backend.open(dataDir.resolve("trisync.mv").toString(), fsync);
         }
         MongoServer server = new MongoServer(backend);
-        server.bind("127.0.0.1", port);
+        server.bind(
+                new java.net.InetSocketAddress("127.0.0.1", port), 1, Integer.getInteger("trisync.mongoWorkers", 0));
         int bound = server.getLocalAddress().getPort();
         LOG.info(
                 "Embedded MongoDB-wire server listening on 127.0.0.1:{} ({})",
