@@ -31,8 +31,9 @@ import org.junit.jupiter.api.Test;
  * The price of durability, side by side in one run: the embedded MongoDB's single-document insert
  * rate at concurrency 16 and the ingest store pipeline (HTTP uploads with a precomputed vector, the
  * persistent embedded stack), each with the old background commit (the stock H2 backend, a kill
- * loses about the last second), with commit before reply (the default), and with fsync. Rounds
- * alternate so that drift of this machine's speed falls on every variant alike.
+ * loses about the last second), with commit before reply (the default), and with fsync. Each round
+ * runs every variant, starting with a different one, so that drift of this machine's speed (the JIT
+ * still compiling, for one) falls on every variant alike.
  *
  * <p>{@code -Dbench.durability.inserts} (default 20000), {@code -Dbench.durability.uploads} (2000),
  * {@code -Dbench.durability.rounds} (2), {@code -Dbench.durability.parts} (inserts,pipeline).
@@ -69,12 +70,12 @@ class DurabilityBench {
         Vertx vertx = Vertx.vertx();
         try {
             for (int round = 1; round <= rounds && parts.contains("inserts"); round++) {
-                for (Commit commit : Commit.values()) {
+                for (Commit commit : order(round)) {
                     rows.add(inserts(vertx, commit, inserts, round));
                 }
             }
             for (int round = 1; round <= rounds && parts.contains("pipeline"); round++) {
-                for (Commit commit : Commit.values()) {
+                for (Commit commit : order(round)) {
                     rows.add(pipeline(commit, uploads, round));
                 }
             }
@@ -86,6 +87,13 @@ class DurabilityBench {
                 "\n=== Durability: embedded MongoDB commits, concurrency " + CONCURRENCY + " ===\n" + report + "\n");
         Files.createDirectories(Path.of("target/bench"));
         Files.writeString(Path.of("target/bench/durability.md"), report + "\n");
+    }
+
+    /** The variants in a rotated order: each round starts with the next one, so none always runs first. */
+    private static List<Commit> order(int round) {
+        List<Commit> all = new ArrayList<>(List.of(Commit.values()));
+        java.util.Collections.rotate(all, -(round - 1));
+        return all;
     }
 
     /** Single-document inserts from one client at the bench's concurrency, after a warm-up. */
