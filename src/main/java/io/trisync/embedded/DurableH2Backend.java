@@ -2,15 +2,20 @@ package io.trisync.embedded;
 
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.MongoServerException;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
@@ -35,13 +40,12 @@ final class DurableH2Backend extends H2Backend {
 
     private static final Logger LOG = LoggerFactory.getLogger(DurableH2Backend.class);
 
-    /** Commands that only read; every other command counts as a write. */
+    /** Commands that only read; every other command counts as a write ({@code aggregate} may {@code $out}). */
     private static final Set<String> READS = Set.of(
             "find",
             "getmore",
             "count",
             "distinct",
-            "aggregate",
             "listcollections",
             "listindexes",
             "listdatabases",
@@ -69,14 +73,23 @@ final class DurableH2Backend extends H2Backend {
 
     private final MVStore store;
     private final boolean fsync;
-    /** Tickets handed to applied writes, in the order they were applied. */
+    /** Tickets handed to writes as they begin, in order. */
     private final AtomicLong written = new AtomicLong();
+    /** Tickets of writes still being applied: a commit covers only the tickets below the lowest. */
+    private final ConcurrentSkipListSet<Long> applying = new ConcurrentSkipListSet<>();
     /** The highest ticket whose write is in the file. */
     private volatile long committed;
+    /** Set once a commit failed: nothing is answered any more (the file is in doubt). */
+    private volatile boolean failed;
+
+    private long commits;
     /** Connections with replies parked until a commit. */
     private final Set<ParkedReplies> parked = ConcurrentHashMap.newKeySet();
 
     private final Object wake = new Object();
+    /** Commits between two compactions of the file. */
+    private static final int COMPACT_EVERY = 2_000;
+
     private final Thread committer;
     private volatile boolean closing;
 
@@ -89,20 +102,50 @@ final class DurableH2Backend extends H2Backend {
         committer.start();
     }
 
+    /**
+     * Opens the file with MVStore's background writer off: with it on, a commit could find the
+     * changes already handed to the writer's threads and return before they were in the file.
+     */
     static DurableH2Backend open(String fileName, boolean fsync) {
-        return new DurableH2Backend(MVStore.open(fileName), fsync);
+        return new DurableH2Backend(
+                new MVStore.Builder().fileName(fileName).autoCommitDisabled().open(), fsync);
     }
 
     @Override
     public Document handleCommand(Channel channel, String database, String command, Document query) {
+        if (failed) {
+            throw new MongoServerException("the embedded MongoDB can no longer write to its file; restart the node");
+        }
+        boolean read = READS.contains(command.toLowerCase(Locale.ROOT));
+        // A write's ticket is taken before it is applied, so that a read on another connection that
+        // already sees it also waits for its commit.
+        long ticket = read ? written.get() : begin();
         try {
             return super.handleCommand(channel, database, command, query);
         } finally {
-            boolean read = READS.contains(command.toLowerCase(Locale.ROOT));
-            long ticket = read ? written.get() : written.incrementAndGet();
+            if (!read) {
+                synchronized (applying) {
+                    applying.remove(ticket);
+                }
+            }
             if (ticket > committed) {
                 parkReplyOf(channel, ticket);
             }
+        }
+    }
+
+    private long begin() {
+        synchronized (applying) {
+            long ticket = written.incrementAndGet();
+            applying.add(ticket);
+            return ticket;
+        }
+    }
+
+    /** The highest ticket all of whose writes, and all before them, are applied. */
+    private long applied() {
+        synchronized (applying) {
+            return applying.isEmpty() ? written.get() : applying.first() - 1;
         }
     }
 
@@ -139,35 +182,37 @@ final class DurableH2Backend extends H2Backend {
     private void commitNow(long ticket) {
         synchronized (this) {
             if (committed < ticket) {
-                commit(written.get());
+                commit(applied());
             }
         }
     }
 
     private void commitLoop() {
-        while (true) {
-            long upTo;
-            synchronized (wake) {
-                while (written.get() <= committed && !closing) {
-                    try {
+        try {
+            while (true) {
+                long upTo;
+                synchronized (wake) {
+                    while (applied() <= committed && !closing) {
                         wake.wait();
-                    } catch (InterruptedException e) {
-                        return;
                     }
+                    upTo = applied();
                 }
-                upTo = written.get();
-            }
-            if (upTo > committed) {
-                synchronized (this) {
-                    if (!commit(upTo)) {
-                        return;
+                if (upTo > committed) {
+                    synchronized (this) {
+                        if (!commit(upTo)) {
+                            return;
+                        }
                     }
+                    parked.forEach(ParkedReplies::releaseLater);
                 }
-                parked.forEach(ParkedReplies::releaseLater);
+                if (closing && applied() <= committed) {
+                    return;
+                }
             }
-            if (closing && written.get() <= committed) {
-                return;
-            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Throwable e) {
+            fail(e);
         }
     }
 
@@ -179,12 +224,22 @@ final class DurableH2Backend extends H2Backend {
                 store.sync();
             }
             committed = upTo;
+            if (++commits % COMPACT_EVERY == 0) {
+                // With the background writer off, nobody else rewrites sparse chunks.
+                store.compact(50, 1 << 20);
+            }
             return true;
         } catch (RuntimeException e) {
-            LOG.error("The embedded MongoDB could not commit to its file; closing its connections", e);
-            parked.forEach(ParkedReplies::fail);
+            fail(e);
             return false;
         }
+    }
+
+    /** Nothing more is answered: the connections with parked replies are closed, later commands fail. */
+    private void fail(Throwable e) {
+        LOG.error("The embedded MongoDB could not commit to its file; closing its connections", e);
+        failed = true;
+        parked.forEach(ParkedReplies::fail);
     }
 
     /**
@@ -227,16 +282,29 @@ final class DurableH2Backend extends H2Backend {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
             parked.remove(this);
+            for (Reply reply : queue) {
+                ReferenceCountUtil.release(reply.message());
+                reply.promise().tryFailure(new ClosedChannelException());
+            }
             queue.clear();
             super.channelInactive(ctx);
         }
 
         void releaseLater() {
-            context.executor().execute(this::release);
+            try {
+                context.executor().execute(this::release);
+            } catch (RejectedExecutionException e) {
+                // The server is shutting down: the connection goes, its replies with it.
+                parked.remove(this);
+            }
         }
 
         void fail() {
-            context.executor().execute(() -> context.channel().close());
+            try {
+                context.executor().execute(() -> context.channel().close());
+            } catch (RejectedExecutionException e) {
+                parked.remove(this);
+            }
         }
 
         private void release() {
