@@ -42,8 +42,17 @@ public final class FilesApi {
     private final Retry retry;
     private final long maxFileBytes;
     private final Path uploadsDir;
+    /** This node process: it holds an upload's operation while it streams the bytes to S3. */
+    private final String incarnation;
 
-    public FilesApi(Vertx vertx, BlobStore blobs, long maxFileBytes, Path uploadsDir, long requestTimeoutMs) {
+    public FilesApi(
+            Vertx vertx,
+            BlobStore blobs,
+            long maxFileBytes,
+            Path uploadsDir,
+            long requestTimeoutMs,
+            String incarnation) {
+        this.incarnation = incarnation;
         this.vertx = vertx;
         this.bus = new BusClient(vertx.eventBus(), requestTimeoutMs);
         this.blobs = blobs;
@@ -86,7 +95,7 @@ public final class FilesApi {
         vertx.executeBlocking(() -> sha256(path), false)
                 .compose(sha -> bus.request(
                                 IngestAddresses.BEGIN_UPLOAD,
-                                new BeginUpload(tenant, name, contentType, file.size(), sha, key).toJson())
+                                new BeginUpload(tenant, name, contentType, file.size(), sha, key, incarnation).toJson())
                         .map(UploadTicket::fromJson)
                         .compose(ticket -> ticket.existing() != null
                                 ? Future.succeededFuture(ticket.existing())

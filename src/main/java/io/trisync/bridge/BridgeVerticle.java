@@ -88,7 +88,14 @@ public final class BridgeVerticle extends VerticleBase {
         }
         router.route("/api/*").handler(access);
         long timeoutMs = config.sync().requestTimeoutSeconds() * 1000L;
-        new FilesApi(vertx, stores.blobs(), config.ingest().maxFileBytes(), uploadsDir(), timeoutMs).mount(router);
+        new FilesApi(
+                        vertx,
+                        stores.blobs(),
+                        config.ingest().maxFileBytes(),
+                        uploadsDir(),
+                        timeoutMs,
+                        stores.incarnations().id())
+                .mount(router);
         new EventsApi(vertx, timeoutMs).mount(router);
         new SyncOpsApi(vertx, timeoutMs).mount(router);
         new ScanApi(vertx, config.sync().maxTimeoutSeconds() * 1000L).mount(router);

@@ -11,9 +11,18 @@ public final class IngestMessages {
 
     private IngestMessages() {}
 
-    /** {@link IngestAddresses#BEGIN_UPLOAD}: what the receiving node knows about the bytes it holds. */
+    /**
+     * {@link IngestAddresses#BEGIN_UPLOAD}: what the receiving node knows about the bytes it holds, and
+     * its incarnation, which holds the operation while it writes the blob (null: the recording node's).
+     */
     public record BeginUpload(
-            String tenantId, String name, String contentType, long size, String sha256, String idempotencyKey) {
+            String tenantId,
+            String name,
+            String contentType,
+            long size,
+            String sha256,
+            String idempotencyKey,
+            String incarnation) {
 
         public BeginUpload {
             Ids.require("user_id", tenantId);
@@ -38,7 +47,8 @@ public final class IngestMessages {
                     .put("contentType", contentType)
                     .put("size", size)
                     .put("sha256", sha256)
-                    .put("idempotencyKey", idempotencyKey);
+                    .put("idempotencyKey", idempotencyKey)
+                    .put("incarnation", incarnation);
         }
 
         public static BeginUpload fromJson(JsonObject json) {
@@ -48,7 +58,8 @@ public final class IngestMessages {
                     json.getString("contentType", "application/octet-stream"),
                     json.getLong("size", 0L),
                     json.getString("sha256"),
-                    json.getString("idempotencyKey"));
+                    json.getString("idempotencyKey"),
+                    json.getString("incarnation"));
         }
     }
 

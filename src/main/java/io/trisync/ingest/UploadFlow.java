@@ -97,7 +97,9 @@ final class UploadFlow {
                 request.sha256(),
                 request.idempotencyKey(),
                 steps.nodeId,
-                steps.stores.incarnations().id());
+                request.incarnation() != null
+                        ? request.incarnation()
+                        : steps.stores.incarnations().id());
         IngestOperation op =
                 begun.withLease(Steps.uploadHolder(begun), Instant.now().plus(steps.grace));
         return steps.stores
@@ -126,7 +128,9 @@ final class UploadFlow {
                         .compose(at -> index(at, content.bytes(), content.info().etag())))
                 .onComplete(done -> steps.vertx.cancelTimer(lease))
                 .onFailure(error -> {
-                    if (!(error instanceof Steps.LeaseLost)) {
+                    if (error instanceof Steps.LeaseLost) {
+                        removeOwnWrites(op);
+                    } else {
                         undo(op).onFailure(e -> LOG.warn(
                                 "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
                                         + " recovery will undo it",
@@ -239,6 +243,29 @@ final class UploadFlow {
                             + op.size() + ")"));
         }
         return Future.succeededFuture();
+    }
+
+    /**
+     * After recovery took the operation (it judged this upload's node gone, or its lease ran out),
+     * removes what this node wrote after the claimant may already have undone the upload: its points,
+     * its record and its blob. The operation itself, and the idempotency key the claimant released
+     * (a retry may hold it now), are the claimant's.
+     */
+    private void removeOwnWrites(IngestOperation op) {
+        LOG.warn(
+                "Upload {} of file {} for tenant {} was taken over by recovery before it committed; removing its writes",
+                op.id(),
+                op.fileId(),
+                op.tenantId());
+        steps.retry
+                .run(() -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId()))
+                .compose(v -> steps.retry.run(() -> steps.stores.metadata().remove(op.fileId())))
+                .compose(v -> steps.retry.run(() -> steps.stores.blobs().delete(op.blobKey())))
+                .onFailure(e -> LOG.warn(
+                        "Writes of upload {} (file {}) could not all be removed: {}; a scan will report them",
+                        op.id(),
+                        op.fileId(),
+                        e.getMessage()));
     }
 
     /**

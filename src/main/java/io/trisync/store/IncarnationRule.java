@@ -8,7 +8,9 @@ import java.util.Set;
  * When an incarnation is gone, so that the work it held is recovered at once rather than after its
  * lease: it ended (stopped cleanly); it was a member of the observer's cluster and is no longer one;
  * it ran where the observer can see its process and that process is gone (or the pid now belongs to
- * a later process); or its heartbeat is older than {@code staleAfter}. A live process is not proof of
+ * a later process); or its heartbeat is older than {@code staleAfter} (the grace period). Membership
+ * is trusted as Hazelcast reports it: during a split brain each side takes the other's work, which
+ * stays safe because commits are lease-conditional, deletes idempotent and tracked operations fenced. A live process is not proof of
  * a live incarnation (several nodes may share one JVM), so membership is asked first. Pure.
  */
 public final class IncarnationRule {
@@ -18,12 +20,16 @@ public final class IncarnationRule {
     public interface ProcessProbe {
         boolean alive(long pid, long startMillis);
 
-        /** The operating system's answer through {@link ProcessHandle}. */
+        /**
+         * The operating system's answer through {@link ProcessHandle}: a process with that pid whose
+         * start time is within 2 s of the recorded one (JVMs derive start times from the boot time
+         * they read, which a clock step moves); a pid now held by a later process is not it.
+         */
         ProcessProbe SYSTEM = (pid, start) -> ProcessHandle.of(pid)
                 .map(h -> start == 0
                         || h.info()
                                 .startInstant()
-                                .map(s -> s.toEpochMilli() == start)
+                                .map(s -> Math.abs(s.toEpochMilli() - start) <= 2000)
                                 .orElse(true))
                 .orElse(false);
     }

@@ -26,8 +26,12 @@ public final class Incarnations {
     private static final Logger LOG = LoggerFactory.getLogger(Incarnations.class);
     /** How often an incarnation renews its heartbeat. */
     public static final Duration HEARTBEAT = Duration.ofSeconds(5);
-    /** An incarnation silent this long is gone: three missed heartbeats. */
-    public static final Duration STALE_AFTER = HEARTBEAT.multipliedBy(3);
+    /** Silence that makes an incarnation gone: the grace period, and never less than three heartbeats. */
+    public static Duration staleAfter(Duration grace) {
+        Duration threeBeats = HEARTBEAT.multipliedBy(3);
+        return grace.compareTo(threeBeats) > 0 ? grace : threeBeats;
+    }
+
     /** Records silent this long are removed at start. */
     private static final Duration KEEP = Duration.ofDays(7);
 
@@ -39,13 +43,19 @@ public final class Incarnations {
     private final List<Runnable> goneListeners = new CopyOnWriteArrayList<>();
     private long timer = -1;
 
-    /** {@code members}: the cluster's node ids alive now, or null when standalone. */
-    public Incarnations(Vertx vertx, IncarnationStore store, Incarnation self, Supplier<Set<String>> members) {
+    /**
+     * {@code members}: the cluster's node ids alive now, or null when standalone. {@code staleAfter}:
+     * how long an incarnation may be silent before it counts as gone (the ingest grace period: a
+     * heartbeat is a poorer sign than membership or the process table, since a MongoDB election, a long
+     * pause or clock skew silences it too).
+     */
+    public Incarnations(
+            Vertx vertx, IncarnationStore store, Incarnation self, Supplier<Set<String>> members, Duration staleAfter) {
         this.vertx = vertx;
         this.store = store;
         this.self = self;
         this.members = members;
-        this.rule = new IncarnationRule(self, STALE_AFTER, IncarnationRule.ProcessProbe.SYSTEM);
+        this.rule = new IncarnationRule(self, staleAfter, IncarnationRule.ProcessProbe.SYSTEM);
     }
 
     /** This node's incarnation id, recorded on the work it holds. */

@@ -54,7 +54,9 @@ public record Stores(
                 vertx,
                 new MongoIncarnationStore(mongo),
                 self,
-                () -> cluster == null ? null : new HashSet<>(cluster.getNodes()));
+                () -> cluster == null ? null : new HashSet<>(cluster.getNodes()),
+                Incarnations.staleAfter(
+                        java.time.Duration.ofSeconds(config.ingest().recoveryGraceSeconds())));
     }
 
     /** Creates indexes, the bucket and the collection where missing. */

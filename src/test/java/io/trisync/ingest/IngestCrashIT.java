@@ -3,6 +3,7 @@ package io.trisync.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.store.FileRecord;
+import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.StoreException;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
@@ -15,6 +16,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -100,6 +102,9 @@ class IngestCrashIT {
                 .as("uploads acknowledged across the rounds")
                 .isGreaterThan(20);
         assertThat(deleted).as("deletes acknowledged across the rounds").isNotEmpty();
+        assertThat(recoveredOperations())
+                .as("operations the kills left unfinished and a restarted node's recovery ended")
+                .isPositive();
         node.kill();
     }
 
@@ -244,6 +249,20 @@ class IngestCrashIT {
         assertThat(stores.vectors().count(tenant, id).await())
                 .as("points of deleted %s", id)
                 .isZero();
+    }
+
+    /** Ingest operations of the tenant that recovery claimed (each claim counts on the operation). */
+    private long recoveredOperations() {
+        MongoClient mongo = MongoClient.create(
+                vertx, MongoMetadataStore.clientConfig(node.storesConfig().mongo()));
+        try {
+            return mongo.count(
+                            "ingest_ops",
+                            new JsonObject().put("tenantId", tenant).put("claims", new JsonObject().put("$gte", 1)))
+                    .await();
+        } finally {
+            mongo.close().await();
+        }
     }
 
     private JsonObject analyze() {

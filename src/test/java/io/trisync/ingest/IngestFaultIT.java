@@ -251,7 +251,16 @@ class IngestFaultIT {
                             && e.getFormattedMessage().contains(tenant)));
             uploads.detachAppender(log);
             stores.startQdrant();
-            recover(node);
+            // A sweep that ran while Qdrant was still down holds the operation for its lease: sweep
+            // until one finds it again and undoes it.
+            io.trisync.testsupport.Await.until("recovery to undo the upload", 30_000, () -> {
+                try {
+                    recover(node);
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                return node.stores().operations().countOpen(tenant).await() == 0;
+            });
             assertNothingLeft(node.stores(), tenant);
         } finally {
             node.stop().await();
@@ -497,7 +506,8 @@ class IngestFaultIT {
                     .eventBus()
                     .<JsonObject>request(
                             IngestAddresses.BEGIN_UPLOAD,
-                            new IngestMessages.BeginUpload(tenant, "doc.txt", "text/plain", bytes.length, sha, null)
+                            new IngestMessages.BeginUpload(
+                                            tenant, "doc.txt", "text/plain", bytes.length, sha, null, null)
                                     .toJson())
                     .await()
                     .body());
