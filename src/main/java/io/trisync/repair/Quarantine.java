@@ -91,6 +91,51 @@ final class Quarantine {
                 .map(v -> entry.put("state", RepairStore.QUARANTINED));
     }
 
+    /**
+     * Finishes the moves an interrupted repair left half done (its node stopped or died between
+     * removing the original and marking the entry quarantined): an entry still {@code moving} whose
+     * original key is empty and whose quarantine copy is whole is marked quarantined. One whose
+     * original is still there is left for the repair to move again. Completes with how many it finished.
+     */
+    Future<Integer> settleInterrupted(String tenantId) {
+        return stores.repairs().quarantine(tenantId, RepairStore.MOVING, 1000).compose(entries -> {
+            Future<Integer> settled = Future.succeededFuture(0);
+            for (JsonObject entry : entries) {
+                settled = settled.compose(n -> settle(entry).map(done -> done ? n + 1 : n));
+            }
+            return settled;
+        });
+    }
+
+    private Future<Boolean> settle(JsonObject entry) {
+        return present(entry.getString("originalKey")).compose(original -> {
+            if (original) {
+                return Future.succeededFuture(false);
+            }
+            return stores.blobs()
+                    .head(entry.getString("quarantineKey"))
+                    .compose(copy -> copy.size() == entry.getLong("size", -1L)
+                            ? stores.repairs()
+                                    .transition(
+                                            entry.getString("_id"),
+                                            RepairStore.MOVING,
+                                            RepairStore.QUARANTINED,
+                                            new JsonObject())
+                            : Future.succeededFuture(false))
+                    .recover(e -> e instanceof StoreException.NotFound
+                            ? Future.succeededFuture(false)
+                            : Future.failedFuture(e));
+        });
+    }
+
+    private Future<Boolean> present(String key) {
+        return stores.blobs()
+                .head(key)
+                .map(b -> true)
+                .recover(e ->
+                        e instanceof StoreException.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
+    }
+
     /** Puts a quarantined object back at its original key, byte for byte, with its original metadata. */
     Future<JsonObject> restore(String id, String tenantId) {
         return stores.repairs().quarantineEntry(id).compose(entry -> {

@@ -175,7 +175,26 @@ public final class RepairVerticle extends VerticleBase {
 
     private Future<Run> begin(String tenant, Selection selection) {
         return countFiles(tenant, selection).compose(files -> tracker.start(tenant, "repair", files)
-                .map(op -> new Run(op, execute(op, tenant, selection, files))));
+                .map(op -> new Run(
+                        op, settleInterrupted(tenant).compose(settled -> execute(op, tenant, selection, files)))));
+    }
+
+    /** Finishes the quarantine moves an earlier, interrupted repair of the tenant left half done. */
+    private Future<Integer> settleInterrupted(String tenant) {
+        return quarantine
+                .settleInterrupted(tenant)
+                .onSuccess(n -> {
+                    if (n > 0) {
+                        LOG.info("Finished {} quarantine moves an interrupted repair of tenant {} left", n, tenant);
+                    }
+                })
+                .recover(e -> {
+                    LOG.warn(
+                            "Could not check the interrupted quarantine moves of tenant {}: {}",
+                            tenant,
+                            e.getMessage());
+                    return Future.succeededFuture(0);
+                });
     }
 
     /** Files the fix will touch: a first pass over the open issues, so progress can say "5 of 20 files". */
