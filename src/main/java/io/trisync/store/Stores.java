@@ -7,6 +7,7 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.mongo.MongoClient;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 
@@ -55,8 +56,7 @@ public record Stores(
                 new MongoIncarnationStore(mongo),
                 self,
                 () -> cluster == null ? null : new HashSet<>(cluster.getNodes()),
-                Incarnations.staleAfter(
-                        java.time.Duration.ofSeconds(config.ingest().recoveryGraceSeconds())));
+                Incarnations.staleAfter(Duration.ofSeconds(config.ingest().recoveryGraceSeconds())));
     }
 
     /** Creates indexes, the bucket and the collection where missing. */

@@ -4,13 +4,12 @@ import io.trisync.config.TrisyncConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A trisync node in a child JVM ({@code io.trisync.Main} on the test class path) on the embedded
@@ -21,10 +20,10 @@ import java.util.concurrent.TimeUnit;
 public final class ChildNode implements AutoCloseable {
 
     private final Path dataDir;
-    private final int httpPort = freePort();
-    private final int mongoPort = freePort();
-    private final int s3Port = freePort();
-    private final int qdrantPort = freePort();
+    private final int httpPort = ChildJvm.freePort();
+    private final int mongoPort = ChildJvm.freePort();
+    private final int s3Port = ChildJvm.freePort();
+    private final int qdrantPort = ChildJvm.freePort();
     private final Map<String, String> extraEnv;
     private Process process;
     private int starts;
@@ -45,16 +44,8 @@ public final class ChildNode implements AutoCloseable {
         env.put("EMBEDDED_QDRANT_PORT", String.valueOf(qdrantPort));
         env.putIfAbsent("AUTH_ENABLED", "false");
         env.putIfAbsent("HTTP_INSTANCES", "1");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(
-                        java,
-                        "-Xmx512m",
-                        "-XX:-UsePerfData",
-                        "-XX:TieredStopAtLevel=1",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "io.trisync.Main")
-                .redirectErrorStream(true)
+        ProcessBuilder builder = ChildJvm.java(
+                        List.of("-Xmx512m", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1"), "io.trisync.Main")
                 .redirectOutput(dataDir.resolve("node-" + (++starts) + ".log").toFile());
         builder.environment().putAll(env);
         try {
@@ -76,15 +67,7 @@ public final class ChildNode implements AutoCloseable {
 
     /** Ends the node's process with SIGKILL (no shutdown hook runs) and waits until it is gone. */
     public void kill() {
-        process.destroyForcibly();
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("node did not die within 30 s of SIGKILL");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        ChildJvm.kill(process, "node on port " + httpPort);
     }
 
     public boolean alive() {
@@ -137,14 +120,6 @@ public final class ChildNode implements AutoCloseable {
             }
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

@@ -4,7 +4,6 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedMongo;
 import io.trisync.embedded.EmbeddedS3;
 import io.trisync.embedded.qdrant.EmbeddedQdrant;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -18,9 +17,9 @@ public final class RestartableStores implements AutoCloseable {
     private static final String SECRET = "fault-secret-key";
 
     private final Path dir = TestStack.tempDir("trisync-faults");
-    private final int mongoPort = freePort();
-    private final int s3Port = freePort();
-    private final int qdrantPort = freePort();
+    private final int mongoPort = ChildJvm.freePort();
+    private final int s3Port = ChildJvm.freePort();
+    private final int qdrantPort = ChildJvm.freePort();
     private EmbeddedMongo mongo;
     private EmbeddedS3 s3;
     private EmbeddedQdrant qdrant;
@@ -87,15 +86,6 @@ public final class RestartableStores implements AutoCloseable {
         }
         if (mongo != null) {
             stopMongo();
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 }

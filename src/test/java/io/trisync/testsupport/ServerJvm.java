@@ -4,10 +4,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -18,7 +17,7 @@ public final class ServerJvm implements AutoCloseable {
 
     private final String store;
     private final Path dir;
-    private final int port = freePort();
+    private final int port = ChildJvm.freePort();
     private Process process;
 
     public ServerJvm(String store, Path dir) {
@@ -32,18 +31,13 @@ public final class ServerJvm implements AutoCloseable {
 
     /** Starts the server's JVM and waits until it says it listens. */
     public void start() {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         try {
-            process = new ProcessBuilder(
-                            java,
-                            "-XX:-UsePerfData",
-                            "-cp",
-                            System.getProperty("java.class.path"),
+            process = ChildJvm.java(
+                            List.of("-XX:-UsePerfData"),
                             EmbeddedServerMain.class.getName(),
                             store,
                             String.valueOf(port),
                             dir.toString())
-                    .redirectErrorStream(true)
                     .start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -69,29 +63,13 @@ public final class ServerJvm implements AutoCloseable {
 
     /** SIGKILL, then waits until the process is gone. */
     public void kill() {
-        process.destroyForcibly();
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                throw new AssertionError(store + " server JVM did not die within 30 s of SIGKILL");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        ChildJvm.kill(process, store + " server JVM");
     }
 
     @Override
     public void close() {
         if (process != null && process.isAlive()) {
             kill();
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }
