@@ -5,11 +5,11 @@ import static io.trisync.bench.BenchSupport.perSecond;
 import static io.trisync.bench.BenchSupport.resetPeakHeap;
 
 import io.trisync.Node;
+import io.trisync.failure.Failure;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Page;
-import io.trisync.store.StoreException;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -231,7 +231,7 @@ class ScanBench {
                     Future<Boolean> blob = s.blobs()
                             .head(StoreKeys.blobKey(tenant, r.partition(), r.id()))
                             .map(h -> h.size() == r.size())
-                            .recover(e -> e instanceof StoreException.NotFound
+                            .recover(e -> e instanceof Failure.NotFound
                                     ? Future.succeededFuture(false)
                                     : Future.failedFuture(e));
                     Future<Long> points = s.vectors().count(tenant, r.id());

@@ -4,6 +4,7 @@ import io.trisync.auth.Tokens;
 import io.trisync.config.ConfigException;
 import io.trisync.config.ConfigLoader;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.List;
@@ -80,7 +81,7 @@ public final class Main {
             return 0;
         } catch (IndexOutOfBoundsException e) {
             System.err.println("token: an option is missing its value");
-        } catch (IllegalArgumentException | IllegalStateException | ConfigException e) {
+        } catch (IllegalArgumentException | IllegalStateException | ConfigException | Failure e) {
             System.err.println("token: " + e.getMessage());
         }
         return 2;

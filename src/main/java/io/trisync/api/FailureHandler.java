@@ -1,6 +1,6 @@
 package io.trisync.api;
 
-import io.trisync.bus.Failures;
+import io.trisync.failure.Failure;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -25,13 +25,13 @@ public final class FailureHandler implements Handler<RoutingContext> {
             status = http.getStatusCode();
             failure = http.getPayload() == null ? null : new IllegalStateException(http.getPayload());
         } else {
-            status = failure == null ? ctx.statusCode() : Failures.status(failure);
+            status = failure == null ? ctx.statusCode() : Failure.status(failure);
         }
         if (status < 400) {
-            status = Failures.INTERNAL;
+            status = Failure.INTERNAL;
         }
         String message;
-        if (status >= 500 && status != Failures.UNAVAILABLE) {
+        if (status >= 500 && status != Failure.UNAVAILABLE) {
             LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
             message = "internal error; see the node's log";
         } else {
@@ -41,14 +41,14 @@ public final class FailureHandler implements Handler<RoutingContext> {
             ctx.response().reset();
             return;
         }
-        if (status == Failures.UNAVAILABLE) {
+        if (status == Failure.UNAVAILABLE) {
             ctx.response().putHeader("Retry-After", "5");
         }
         ctx.response()
                 .setStatusCode(status)
                 .putHeader("Content-Type", "application/json")
                 .end(new JsonObject()
-                        .put("error", Failures.word(status))
+                        .put("error", Failure.word(status))
                         .put("message", message)
                         .encode());
     }

@@ -2,6 +2,7 @@ package io.trisync.api;
 
 import io.trisync.bus.Ids;
 import io.trisync.bus.Retry;
+import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestAddresses;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.FileRef;
@@ -17,7 +18,6 @@ import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.HttpException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,14 +79,14 @@ public final class FilesApi {
                 "user_id", Access.caller(ctx).tenantFor(ctx.request().getFormAttribute("user_id")));
         List<FileUpload> files = ctx.fileUploads();
         if (files.size() != 1 || !"file".equals(files.get(0).name())) {
-            throw new IllegalArgumentException("exactly one multipart field 'file' holding the content is required");
+            throw new Failure.BadRequest("exactly one multipart field 'file' holding the content is required");
         }
         FileUpload file = files.get(0);
         if (file.size() == 0) {
-            throw new IllegalArgumentException("file is empty");
+            throw new Failure.BadRequest("file is empty");
         }
         if (file.size() > maxFileBytes) {
-            throw new HttpException(413, "file is larger than " + maxFileBytes + " bytes");
+            throw new Failure.TooLarge("file is larger than " + maxFileBytes + " bytes");
         }
         Path path = Path.of(file.uploadedFileName());
         String name = baseName(file.fileName());
@@ -149,7 +149,7 @@ public final class FilesApi {
                 .compose(doc -> "active".equals(doc.getString("status"))
                         ? blobs.open(io.trisync.store.StoreKeys.blobKey(
                                 doc.getString("tenantId"), doc.getInteger("partition"), doc.getString("_id")))
-                        : Future.failedFuture(new HttpException(404, "file " + doc.getString("_id") + " is deleted")))
+                        : Future.failedFuture(new Failure.NotFound("file " + doc.getString("_id") + " is deleted")))
                 .onSuccess(download -> {
                     ctx.response()
                             .putHeader("Content-Type", download.info().contentType())
@@ -188,7 +188,7 @@ public final class FilesApi {
         try {
             return Integer.parseInt(raw);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number");
+            throw new Failure.BadRequest(name + " must be a whole number");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.trisync.api;
 
+import io.trisync.failure.Failure;
 import io.trisync.repair.RepairAddresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
@@ -77,7 +78,7 @@ public final class RepairApi {
         JsonObject body = object(ctx);
         Object days = body.getValue("older_than_days");
         if (days != null && !(days instanceof Integer)) {
-            throw new IllegalArgumentException("older_than_days must be a whole number of days");
+            throw new Failure.BadRequest("older_than_days must be a whole number of days");
         }
         forward(
                 ctx,
@@ -98,14 +99,14 @@ public final class RepairApi {
         try {
             return ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
         } catch (DecodeException | ClassCastException e) {
-            throw new IllegalArgumentException("body must be a JSON object");
+            throw new Failure.BadRequest("body must be a JSON object");
         }
     }
 
     private static String string(JsonObject body, String field) {
         Object value = body.getValue(field);
         if (value != null && !(value instanceof String)) {
-            throw new IllegalArgumentException(field + " must be a string");
+            throw new Failure.BadRequest(field + " must be a string");
         }
         return (String) value;
     }
@@ -113,7 +114,7 @@ public final class RepairApi {
     private static boolean bool(JsonObject body, String field, boolean fallback) {
         Object value = body.getValue(field, fallback);
         if (!(value instanceof Boolean b)) {
-            throw new IllegalArgumentException(field + " must be true or false");
+            throw new Failure.BadRequest(field + " must be true or false");
         }
         return b;
     }
@@ -121,7 +122,7 @@ public final class RepairApi {
     private static JsonArray list(JsonObject body, String field) {
         Object value = body.getValue(field);
         if (value != null && !(value instanceof JsonArray)) {
-            throw new IllegalArgumentException(field + " must be a list");
+            throw new Failure.BadRequest(field + " must be a list");
         }
         return (JsonArray) value;
     }

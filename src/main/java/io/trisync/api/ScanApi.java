@@ -1,5 +1,6 @@
 package io.trisync.api;
 
+import io.trisync.failure.Failure;
 import io.trisync.scan.ScanAddresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
@@ -59,11 +60,11 @@ public final class ScanApi {
         try {
             body = ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
         } catch (DecodeException | ClassCastException e) {
-            throw new IllegalArgumentException("body must be a JSON object: {\"user_id\": …, \"mode\": \"full\"}");
+            throw new Failure.BadRequest("body must be a JSON object: {\"user_id\": …, \"mode\": \"full\"}");
         }
         Object wait = body.getValue("wait", true);
         if (!(wait instanceof Boolean)) {
-            throw new IllegalArgumentException("wait must be true or false");
+            throw new Failure.BadRequest("wait must be true or false");
         }
         JsonObject request = new JsonObject()
                 .put("tenantId", body.getValue("user_id"))
@@ -71,20 +72,20 @@ public final class ScanApi {
                 .put("wait", wait);
         Object sample = body.getValue("sample_size");
         if (sample != null && !(sample instanceof Integer)) {
-            throw new IllegalArgumentException("sample_size must be a whole number");
+            throw new Failure.BadRequest("sample_size must be a whole number");
         }
         request.put("sampleSize", sample);
         Object seed = body.getValue("seed");
         if (seed != null && !(seed instanceof Number n && n.doubleValue() == n.longValue())) {
-            throw new IllegalArgumentException("seed must be a whole number");
+            throw new Failure.BadRequest("seed must be a whole number");
         }
         request.put("seed", seed == null ? null : ((Number) seed).longValue());
         if (request.getValue("tenantId") != null && !(request.getValue("tenantId") instanceof String)) {
-            throw new IllegalArgumentException("user_id must be a string");
+            throw new Failure.BadRequest("user_id must be a string");
         }
         request.put("tenantId", Access.caller(ctx).tenantFor(request.getString("tenantId")));
         if (!(request.getValue("mode") instanceof String)) {
-            throw new IllegalArgumentException("mode must be \"full\", \"deep\" or \"quick\"");
+            throw new Failure.BadRequest("mode must be \"full\", \"deep\" or \"quick\"");
         }
         bus.request(ScanAddresses.ANALYZE, request, scanTimeoutMs)
                 .onSuccess(report -> FilesApi.json(ctx, (Boolean) wait ? 200 : 202, report))

@@ -1,11 +1,11 @@
 package io.trisync.api;
 
 import io.trisync.bus.Ids;
+import io.trisync.failure.Failure;
 import io.trisync.ops.OpsAddresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -47,15 +47,15 @@ public final class SyncOpsApi {
         try {
             body = ctx.body().asJsonObject();
         } catch (DecodeException | ClassCastException e) {
-            throw new IllegalArgumentException("body must be a JSON object: {\"tenant_id\": …, \"kind\": \"scan\"}");
+            throw new Failure.BadRequest("body must be a JSON object: {\"tenant_id\": …, \"kind\": \"scan\"}");
         }
         if (body == null) {
-            throw new IllegalArgumentException("body must be a JSON object: {\"tenant_id\": …, \"kind\": \"scan\"}");
+            throw new Failure.BadRequest("body must be a JSON object: {\"tenant_id\": …, \"kind\": \"scan\"}");
         }
         String tenant = Ids.require("tenant_id", Access.caller(ctx).tenantFor(body.getString("tenant_id")));
         String kind = body.getString("kind");
         if (!KINDS.contains(kind)) {
-            throw new IllegalArgumentException("kind must be \"scan\" or \"repair\"");
+            throw new Failure.BadRequest("kind must be \"scan\" or \"repair\"");
         }
         bus.request(OpsAddresses.start(kind), new JsonObject().put("tenantId", tenant))
                 .onSuccess(op -> FilesApi.json(ctx, 202, op))
@@ -68,8 +68,8 @@ public final class SyncOpsApi {
                 && r.failureCode() == 409
                 && r.getMessage().startsWith("{")) {
             FilesApi.json(ctx, 409, new JsonObject(r.getMessage()));
-        } else if (error instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
-            ctx.fail(new ReplyException(ReplyFailure.NO_HANDLERS, "no node runs " + kind + " operations"));
+        } else if (Failure.noHandlers(error)) {
+            ctx.fail(new Failure.Unavailable("no node runs " + kind + " operations"));
         } else {
             ctx.fail(error);
         }

@@ -1,5 +1,7 @@
 package io.trisync.auth;
 
+import io.trisync.failure.Failure;
+
 /**
  * Who is calling, from a verified token: an admin may act on any tenant (and on all at once); a
  * tenant caller only on its own. With authentication off, every caller is {@link #UNAUTHENTICATED},
@@ -20,20 +22,13 @@ public record Caller(String subject, String tenant, boolean admin) {
         if (requested == null || requested.equals(tenant)) {
             return tenant;
         }
-        throw new Forbidden("user_id " + requested + " is not this token's tenant");
+        throw new Failure.Forbidden("user_id " + requested + " is not this token's tenant");
     }
 
     /** Refuses a caller that is not an admin. */
     public void requireAdmin(String what) {
         if (!admin) {
-            throw new Forbidden(what + " needs an admin token");
-        }
-    }
-
-    /** A refused request: 403. */
-    public static final class Forbidden extends RuntimeException {
-        public Forbidden(String message) {
-            super(message);
+            throw new Failure.Forbidden(what + " needs an admin token");
         }
     }
 }

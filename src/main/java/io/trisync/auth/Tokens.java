@@ -2,6 +2,7 @@ package io.trisync.auth;
 
 import io.trisync.bus.Ids;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -164,12 +165,11 @@ public final class Tokens {
         if (tenant != null) {
             Ids.require("tenant", tenant);
             if (RESERVED.equals(tenant)) {
-                throw new IllegalArgumentException(
-                        "tenant \"all\" is reserved (trisync.events.all is the admins' address)");
+                throw new Failure.BadRequest("tenant \"all\" is reserved (trisync.events.all is the admins' address)");
             }
         }
         if (tenant == null && !admin) {
-            throw new IllegalArgumentException("a tenant token needs a tenant");
+            throw new Failure.BadRequest("a tenant token needs a tenant");
         }
         JsonObject claims = new JsonObject()
                 .put("sub", admin ? "admin-" + UUID.randomUUID() : "tenant-" + tenant)

@@ -1,6 +1,7 @@
 package io.trisync.bridge;
 
 import io.trisync.bus.Ids;
+import io.trisync.failure.Failure;
 import io.trisync.store.EventStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -25,7 +26,7 @@ final class Replay {
         String tenant = Ids.require("tenantId", body.getString("tenantId"));
         Long after = body.getLong("afterSeq");
         if (after == null || after < 0) {
-            throw new IllegalArgumentException("afterSeq must be 0 or more");
+            throw new Failure.BadRequest("afterSeq must be 0 or more");
         }
         Integer requested = body.getInteger("limit");
         int limit = requested == null ? MAX_PAGE : Math.max(1, Math.min(MAX_PAGE, requested));

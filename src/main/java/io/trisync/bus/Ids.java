@@ -1,5 +1,6 @@
 package io.trisync.bus;
 
+import io.trisync.failure.Failure;
 import java.util.regex.Pattern;
 
 /**
@@ -13,17 +14,17 @@ public final class Ids {
 
     private Ids() {}
 
-    /** {@code value} when it is a valid id; otherwise {@link IllegalArgumentException} naming {@code field}. */
+    /** {@code value} when it is a valid id; otherwise {@link Failure.BadRequest} naming {@code field}. */
     public static String require(String field, String value) {
         if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException(field + " is required");
+            throw new Failure.BadRequest(field + " is required");
         }
         if (!SAFE.matcher(value).matches()) {
-            throw new IllegalArgumentException(
+            throw new Failure.BadRequest(
                     field + " must be 1 to 128 characters of letters, digits, '.', '_', '@' or '-'");
         }
         if (value.equals(".") || value.equals("..")) {
-            throw new IllegalArgumentException(field + " must not be '.' or '..'");
+            throw new Failure.BadRequest(field + " must not be '.' or '..'");
         }
         return value;
     }

@@ -1,20 +1,19 @@
 package io.trisync.bus;
 
-import io.trisync.store.StoreException;
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Request consumers with one failure policy: bad input ({@link IllegalArgumentException}) replies
- * 400, a {@link ReplyException} keeps its code, typed store errors their code, anything else 500
- * (logged with its stack trace, answered without it).
+ * Request consumers with one failure policy: each reply fails with the code {@link Failure#status}
+ * gives (a {@link Failure} its own, a forwarded bus failure its code, a field of the wrong type
+ * 400); anything else is a bug: 500, logged with its stack trace and answered without it.
  */
 public final class Requests {
 
@@ -33,14 +32,15 @@ public final class Requests {
         try {
             result = handler.apply(message.body() == null ? new JsonObject() : message.body());
         } catch (IllegalArgumentException | ClassCastException e) {
-            result = Future.failedFuture(new IllegalArgumentException(e.getMessage(), e));
+            // A field of the wrong type or a malformed value read from the request.
+            result = Future.failedFuture(new Failure.BadRequest(String.valueOf(e.getMessage())));
         } catch (RuntimeException e) {
             // A bug must still answer (500, logged below) rather than leave the caller to time out.
             result = Future.failedFuture(e);
         }
         result.onSuccess(message::reply).onFailure(error -> {
-            int code = error instanceof ReplyException r ? r.failureCode() : Failures.status(error);
-            if (code >= 500 && !(error instanceof StoreException)) {
+            int code = Failure.status(error);
+            if (code >= 500 && !(error instanceof Failure)) {
                 LOG.error("Request to {} failed", message.address(), error);
             }
             message.fail(code, String.valueOf(error.getMessage()));

@@ -1,6 +1,6 @@
 package io.trisync.bus;
 
-import io.trisync.store.StoreException;
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -8,7 +8,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /**
- * Retries a call that failed with a retriable store error ({@link StoreException#retriable()}),
+ * Retries a call that failed with a retriable store error ({@link Failure#retriable()}),
  * with exponential backoff and full jitter; any other failure, and the last retriable one, is
  * passed on unchanged.
  */
@@ -42,7 +42,7 @@ public final class Retry {
 
     private <T> Future<T> attempt(Supplier<Future<T>> call, int n) {
         return call.get().recover(error -> {
-            if (n >= attempts || !(error instanceof StoreException s) || !s.retriable()) {
+            if (n >= attempts || !(error instanceof Failure s) || !s.retriable()) {
                 return Future.failedFuture(error);
             }
             Promise<T> next = Promise.promise();

@@ -1,6 +1,6 @@
 package io.trisync.ingest;
 
-import io.trisync.store.StoreException;
+import io.trisync.failure.Failure;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Remembers which store was last found unavailable, so new uploads fail fast with 503 while it stays
  * down instead of each waiting through its retries. A store counts as down for {@code openMillis}
- * after its last {@link StoreException.Unavailable}; then the next upload tries it again (and opens
+ * after its last {@link Failure.Unavailable}; then the next upload tries it again (and opens
  * the breaker anew if it is still down).
  */
 final class Breaker {
@@ -22,10 +22,10 @@ final class Breaker {
         this.clock = clock;
     }
 
-    /** Notes a failure; only {@link StoreException.Unavailable} opens the breaker. */
+    /** Notes a failure; only {@link Failure.Unavailable} opens the breaker. */
     void record(Throwable failure) {
-        if (failure instanceof StoreException.Unavailable u) {
-            downUntil.put(u.store(), clock.millis() + openMillis);
+        if (failure instanceof Failure.Unavailable u) {
+            downUntil.put(u.source(), clock.millis() + openMillis);
         }
     }
 

@@ -2,15 +2,13 @@ package io.trisync.ingest;
 
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
+import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
-import io.trisync.store.StoreException;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -43,7 +41,7 @@ final class DeleteFlow {
         return steps.stores
                 .metadata()
                 .get(ref.fileId())
-                .recover(error -> error instanceof StoreException.NotFound ? notFound(ref) : Future.failedFuture(error))
+                .recover(error -> error instanceof Failure.NotFound ? notFound(ref) : Future.failedFuture(error))
                 .compose(file -> file.tenantId().equals(ref.tenantId()) ? start(file) : notFound(ref));
     }
 
@@ -58,8 +56,7 @@ final class DeleteFlow {
     private Future<Outcome> start(FileRecord file, boolean mayJoin) {
         return steps.stores.operations().openFor(file.id()).compose(open -> {
             if (open != null && open.kind() == Kind.UPLOAD) {
-                return Future.failedFuture(new ReplyException(
-                        ReplyFailure.RECIPIENT_FAILURE, 409, "file " + file.id() + " is still being uploaded"));
+                return Future.failedFuture(new Failure.Conflict("file " + file.id() + " is still being uploaded"));
             }
             if (open != null) {
                 return finishOrDefer(open, file);
@@ -85,7 +82,7 @@ final class DeleteFlow {
                     .begin(op)
                     .compose(
                             v -> steps.hooks.after(op, Step.BEGUN).compose(ignored -> finishOrDefer(op, file)),
-                            error -> error instanceof StoreException.Conflict && mayJoin
+                            error -> error instanceof Failure.Conflict && mayJoin
                                     ? steps.stores.metadata().get(file.id()).compose(now -> start(now, false))
                                     : Future.failedFuture(error));
         });
@@ -94,7 +91,7 @@ final class DeleteFlow {
     private Future<Outcome> finishOrDefer(IngestOperation op, FileRecord file) {
         return rollForward(op, file)
                 .map(deleted -> new Outcome(deleted, op.id(), true))
-                .recover(error -> error instanceof StoreException s && s.retriable()
+                .recover(error -> error instanceof Failure s && s.retriable()
                         ? Future.succeededFuture(new Outcome(file, op.id(), false))
                         : Future.failedFuture(error));
     }
@@ -147,7 +144,6 @@ final class DeleteFlow {
     }
 
     private static <T> Future<T> notFound(FileRef ref) {
-        return Future.failedFuture(new ReplyException(
-                ReplyFailure.RECIPIENT_FAILURE, 404, "no file " + ref.fileId() + " for user_id " + ref.tenantId()));
+        return Future.failedFuture(new Failure.NotFound("no file " + ref.fileId() + " for user_id " + ref.tenantId()));
     }
 }

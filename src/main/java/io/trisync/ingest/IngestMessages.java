@@ -1,11 +1,12 @@
 package io.trisync.ingest;
 
 import io.trisync.bus.Ids;
+import io.trisync.failure.Failure;
 import io.vertx.core.json.JsonObject;
 
 /**
  * The messages of {@link IngestAddresses}, one record each. JSON on the wire (camelCase); {@code
- * fromJson} validates and throws {@link IllegalArgumentException}, which the verticle answers with 400.
+ * fromJson} validates and throws {@link Failure.BadRequest}, which the verticle answers with 400.
  */
 public final class IngestMessages {
 
@@ -27,16 +28,16 @@ public final class IngestMessages {
         public BeginUpload {
             Ids.require("user_id", tenantId);
             if (name == null || name.isBlank() || name.length() > 1024) {
-                throw new IllegalArgumentException("file name is required (at most 1024 characters)");
+                throw new Failure.BadRequest("file name is required (at most 1024 characters)");
             }
             if (size < 1) {
-                throw new IllegalArgumentException("file is empty");
+                throw new Failure.BadRequest("file is empty");
             }
             if (sha256 == null || !sha256.matches("[0-9a-f]{64}")) {
-                throw new IllegalArgumentException("sha256 must be 64 lowercase hex digits");
+                throw new Failure.BadRequest("sha256 must be 64 lowercase hex digits");
             }
             if (idempotencyKey != null && (idempotencyKey.isBlank() || idempotencyKey.length() > 255)) {
-                throw new IllegalArgumentException("Idempotency-Key must be 1 to 255 characters");
+                throw new Failure.BadRequest("Idempotency-Key must be 1 to 255 characters");
             }
         }
 
@@ -97,7 +98,7 @@ public final class IngestMessages {
 
         public OperationRef {
             if (opId == null || opId.isBlank()) {
-                throw new IllegalArgumentException("opId is required");
+                throw new Failure.BadRequest("opId is required");
             }
         }
 
@@ -139,10 +140,10 @@ public final class IngestMessages {
         public ListFiles {
             Ids.require("user_id", tenantId);
             if (limit < 1 || limit > MAX_LIMIT) {
-                throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT);
+                throw new Failure.BadRequest("limit must be between 1 and " + MAX_LIMIT);
             }
             if (cursor != null && !Ids.valid(cursor)) {
-                throw new IllegalArgumentException("cursor is not one this API returned");
+                throw new Failure.BadRequest("cursor is not one this API returned");
             }
         }
 
@@ -168,7 +169,7 @@ public final class IngestMessages {
                 Ids.require("user_id", tenantId);
             }
             if (limit < 1 || limit > MAX_LIMIT) {
-                throw new IllegalArgumentException("limit must be between 1 and " + MAX_LIMIT);
+                throw new Failure.BadRequest("limit must be between 1 and " + MAX_LIMIT);
             }
         }
 

@@ -6,6 +6,7 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
+import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.ingest.IngestMessages.ListFiles;
@@ -13,7 +14,6 @@ import io.trisync.ingest.IngestMessages.OperationRef;
 import io.trisync.ingest.IngestMessages.RecentEvents;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
-import io.trisync.store.StoreException;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -168,7 +168,7 @@ public final class IngestVerticle extends VerticleBase {
                 .get(ref.fileId())
                 .compose(f -> f.tenantId().equals(ref.tenantId())
                         ? Future.succeededFuture(f.toDocument())
-                        : Future.failedFuture(new StoreException.NotFound("mongodb", "no file " + ref.fileId())));
+                        : Future.failedFuture(new Failure.NotFound("mongodb", "no file " + ref.fileId())));
     }
 
     private Future<JsonObject> listFiles(ListFiles request) {

@@ -1,9 +1,9 @@
 package io.trisync.ingest;
 
+import io.trisync.failure.Failure;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
-import io.trisync.store.StoreException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Duration;
@@ -118,7 +118,7 @@ final class Recovery {
                 .get(op.fileId())
                 .compose(file -> deletes.rollForward(op, file))
                 .<Void>mapEmpty()
-                .recover(error -> error instanceof StoreException.NotFound
+                .recover(error -> error instanceof Failure.NotFound
                         ? steps.stores.operations().advance(op.id(), Step.DONE, "record gone")
                         : Future.failedFuture(error));
     }

@@ -3,6 +3,7 @@ package io.trisync.ingest;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
+import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.UploadTicket;
 import io.trisync.store.BlobInfo;
@@ -11,12 +12,9 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
-import io.trisync.store.StoreException;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -48,9 +46,7 @@ final class UploadFlow {
     Future<UploadTicket> begin(BeginUpload request) {
         String down = steps.breaker.openStore();
         if (down != null) {
-            return Future.failedFuture(new ReplyException(
-                    ReplyFailure.RECIPIENT_FAILURE,
-                    503,
+            return Future.failedFuture(new Failure.Unavailable(
                     down + " is unavailable; retry in " + steps.breaker.retryAfterSeconds(down) + "s"));
         }
         if (request.idempotencyKey() == null) {
@@ -76,9 +72,7 @@ final class UploadFlow {
                     .releaseKey(request.tenantId(), request.idempotencyKey())
                     .compose(v -> record(request));
         }
-        return Future.failedFuture(new ReplyException(
-                ReplyFailure.RECIPIENT_FAILURE,
-                409,
+        return Future.failedFuture(new Failure.Conflict(
                 "an upload with this Idempotency-Key is still in progress (operation " + existing.id() + ")"));
     }
 
@@ -106,7 +100,7 @@ final class UploadFlow {
                 .operations()
                 .begin(op)
                 .map(v -> new UploadTicket(op.id(), fileId, op.blobKey(), null, op.toDocument()))
-                .recover(error -> error instanceof StoreException.Conflict && request.idempotencyKey() != null
+                .recover(error -> error instanceof Failure.Conflict && request.idempotencyKey() != null
                         ? begin(request)
                         : Future.failedFuture(error));
     }
@@ -117,8 +111,7 @@ final class UploadFlow {
             return steps.stores.metadata().get(op.fileId());
         }
         if (op.step() != Step.BEGUN) {
-            return Future.failedFuture(new ReplyException(
-                    ReplyFailure.RECIPIENT_FAILURE, 409, "operation " + op.id() + " is at step " + op.step()));
+            return Future.failedFuture(new Failure.Conflict("operation " + op.id() + " is at step " + op.step()));
         }
         long lease = steps.holdLease(op);
         return steps.retry
@@ -236,11 +229,8 @@ final class UploadFlow {
 
     private static Future<Void> verify(IngestOperation op, BlobInfo blob) {
         if (blob.size() != op.size() || !op.sha256().equals(blob.sha256())) {
-            return Future.failedFuture(new ReplyException(
-                    ReplyFailure.RECIPIENT_FAILURE,
-                    409,
-                    "blob " + op.blobKey() + " does not match the upload (size " + blob.size() + ", expected "
-                            + op.size() + ")"));
+            return Future.failedFuture(new Failure.Conflict("blob " + op.blobKey() + " does not match the upload (size "
+                    + blob.size() + ", expected " + op.size() + ")"));
         }
         return Future.succeededFuture();
     }

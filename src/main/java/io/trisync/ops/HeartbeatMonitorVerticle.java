@@ -4,6 +4,7 @@ import io.trisync.bus.Ids;
 import io.trisync.bus.Requests;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
+import io.trisync.failure.Failure;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
@@ -11,8 +12,6 @@ import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -144,7 +143,7 @@ public final class HeartbeatMonitorVerticle extends VerticleBase {
         SyncOperation.Status status = body.getString("status") == null ? null : parseStatus(body.getString("status"));
         int limit = body.getInteger("limit", 50);
         if (limit < 1 || limit > 500) {
-            throw new IllegalArgumentException("limit must be between 1 and 500");
+            throw new Failure.BadRequest("limit must be between 1 and 500");
         }
         return stores.syncOperations().history(tenant, status, limit).map(ops -> new JsonObject()
                 .put(
@@ -156,31 +155,26 @@ public final class HeartbeatMonitorVerticle extends VerticleBase {
     private Future<JsonObject> cancel(JsonObject body) {
         String id = body.getString("opId");
         if (id == null || id.isBlank()) {
-            throw new IllegalArgumentException("operation id is required");
+            throw new Failure.BadRequest("operation id is required");
         }
         String tenant = body.getString("tenantId");
         return stores.syncOperations()
                 .get(id)
                 .compose(op -> tenant != null && !tenant.equals(op.tenantId())
-                        ? Future.failedFuture(
-                                new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 404, "no operation " + id))
+                        ? Future.failedFuture(new Failure.NotFound("no operation " + id))
                         : stores.syncOperations()
                                 .finish(op, SyncOperation.Status.CANCELLED, "cancelled on request", null)
                                 .compose(ended -> ended
                                         ? stores.syncOperations().get(id).map(SyncOperation::toPublicJson)
-                                        : Future.failedFuture(new ReplyException(
-                                                ReplyFailure.RECIPIENT_FAILURE,
-                                                409,
-                                                "sync " + id + " is not running ("
-                                                        + op.status().wire() + ")"))));
+                                        : Future.failedFuture(new Failure.Conflict("sync " + id + " is not running ("
+                                                + op.status().wire() + ")"))));
     }
 
     private static SyncOperation.Status parseStatus(String value) {
         try {
             return SyncOperation.Status.fromWire(value);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(
-                    "status must be one of running, completed, failed, timed_out, cancelled");
+            throw new Failure.BadRequest("status must be one of running, completed, failed, timed_out, cancelled");
         }
     }
 

@@ -2,14 +2,12 @@ package io.trisync.ops;
 
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
+import io.trisync.failure.Failure;
 import io.trisync.store.Incarnations;
-import io.trisync.store.StoreException;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperationStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -87,7 +85,7 @@ public final class OperationTracker {
                             new JsonObject().put("kind", kind).put("expectedDurationSeconds", expected));
                     return new TrackedOperation(vertx, store, events, op, heartbeatInterval.toMillis());
                 })
-                .recover(error -> error instanceof StoreException.Conflict
+                .recover(error -> error instanceof Failure.Conflict
                         ? occupied(tenantId, kind, totalFiles, mayReplace)
                         : Future.failedFuture(error));
     }
@@ -138,6 +136,6 @@ public final class OperationTracker {
         JsonObject body = new JsonObject()
                 .put("conflict", true)
                 .put("latest_sync", running == null ? null : running.toPublicJson());
-        return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 409, body.encode()));
+        return Future.failedFuture(new Failure.Conflict(body.encode()));
     }
 }

@@ -2,13 +2,12 @@ package io.trisync.ops;
 
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
+import io.trisync.failure.Failure;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperation.Progress;
 import io.trisync.store.SyncOperationStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -117,10 +116,8 @@ public final class TrackedOperation {
     }
 
     private Future<Void> refused() {
-        return Future.failedFuture(new ReplyException(
-                ReplyFailure.RECIPIENT_FAILURE,
-                409,
-                "sync " + record.id() + " had already ended; its result was not recorded"));
+        return Future.failedFuture(
+                new Failure.Conflict("sync " + record.id() + " had already ended; its result was not recorded"));
     }
 
     private void heartbeat() {

@@ -1,13 +1,11 @@
 package io.trisync.repair;
 
+import io.trisync.failure.Failure;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.Dates;
 import io.trisync.store.RepairStore;
-import io.trisync.store.StoreException;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -122,9 +120,8 @@ final class Quarantine {
                                             RepairStore.QUARANTINED,
                                             new JsonObject())
                             : Future.succeededFuture(false))
-                    .recover(e -> e instanceof StoreException.NotFound
-                            ? Future.succeededFuture(false)
-                            : Future.failedFuture(e));
+                    .recover(e ->
+                            e instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
         });
     }
 
@@ -132,18 +129,18 @@ final class Quarantine {
         return stores.blobs()
                 .head(key)
                 .map(b -> true)
-                .recover(e ->
-                        e instanceof StoreException.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
+                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
     }
 
     /** Puts a quarantined object back at its original key, byte for byte, with its original metadata. */
     Future<JsonObject> restore(String id, String tenantId) {
         return stores.repairs().quarantineEntry(id).compose(entry -> {
             if (entry == null || (tenantId != null && !tenantId.equals(entry.getString("tenantId")))) {
-                return failure(404, "no quarantined object " + id);
+                return Future.failedFuture(new Failure.NotFound("no quarantined object " + id));
             }
             if (!RepairStore.QUARANTINED.equals(entry.getString("state"))) {
-                return failure(409, "quarantined object " + id + " is " + entry.getString("state"));
+                return Future.failedFuture(
+                        new Failure.Conflict("quarantined object " + id + " is " + entry.getString("state")));
             }
             String original = entry.getString("originalKey");
             String held = entry.getString("quarantineKey");
@@ -154,10 +151,10 @@ final class Quarantine {
                     .head(original)
                     .transform(ar -> {
                         if (ar.succeeded()) {
-                            return failure(
-                                    409, "an object exists at " + original + " again; restoring would overwrite it");
+                            return Future.failedFuture(new Failure.Conflict(
+                                    "an object exists at " + original + " again; restoring would overwrite it"));
                         }
-                        return ar.cause() instanceof StoreException.NotFound
+                        return ar.cause() instanceof Failure.NotFound
                                 ? Future.succeededFuture()
                                 : Future.failedFuture(ar.cause());
                     })
@@ -171,7 +168,8 @@ final class Quarantine {
                                     new JsonObject().put("restoredAt", Dates.toBson(Instant.now()))))
                     .compose(won -> won
                             ? stores.blobs().delete(held)
-                            : failure(409, "quarantined object " + id + " was restored or purged meanwhile"))
+                            : Future.failedFuture(new Failure.Conflict(
+                                    "quarantined object " + id + " was restored or purged meanwhile")))
                     .map(v -> entry.put("state", RepairStore.RESTORED));
         });
     }
@@ -221,10 +219,6 @@ final class Quarantine {
 
     private static String contentType(BlobInfo blob) {
         return blob.contentType() == null ? "application/octet-stream" : blob.contentType();
-    }
-
-    private static <T> Future<T> failure(int code, String message) {
-        return Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, message));
     }
 
     static boolean isState(String state) {

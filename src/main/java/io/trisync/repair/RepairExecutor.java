@@ -5,6 +5,7 @@ import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
+import io.trisync.failure.Failure;
 import io.trisync.scan.FileInspector;
 import io.trisync.scan.FileInspector.State;
 import io.trisync.scan.IssueType;
@@ -13,7 +14,6 @@ import io.trisync.store.ChunkPoint;
 import io.trisync.store.Dates;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IssueStore;
-import io.trisync.store.StoreException;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -110,7 +110,7 @@ final class RepairExecutor {
                     }
                     return act(action, state, opId);
                 })
-                .recover(error -> error instanceof StoreException.Unavailable
+                .recover(error -> error instanceof Failure.Unavailable
                         ? Future.failedFuture(error)
                         : Future.succeededFuture(
                                 new Outcome(action, Status.FAILED, String.valueOf(error.getMessage()), null, null)));
@@ -291,8 +291,7 @@ final class RepairExecutor {
                 .compose(info -> info.size() == record.size() && record.sha256().equals(info.sha256())
                         ? stores.blobs().copy(backup, key).map(true)
                         : Future.succeededFuture(false))
-                .recover(e ->
-                        e instanceof StoreException.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
+                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
     }
 
     /**
@@ -402,8 +401,7 @@ final class RepairExecutor {
                             .compose(entry -> stores.blobs().copy(backup, state.blobKey()))
                             .map(true);
                 })
-                .recover(e ->
-                        e instanceof StoreException.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
+                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
     }
 
     /** Marks the file error with the reason, for a person; the rest of its metadata is not touched. */

@@ -6,6 +6,7 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
+import io.trisync.failure.Failure;
 import io.trisync.ops.Membership;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.TimeoutPolicy;
@@ -19,8 +20,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -340,17 +339,15 @@ public final class RepairVerticle extends VerticleBase {
     private Future<JsonObject> result(JsonObject body) {
         String opId = body.getString("opId");
         if (opId == null || opId.isBlank() || opId.length() > 64) {
-            throw new IllegalArgumentException("operation_id is malformed");
+            throw new Failure.BadRequest("operation_id is malformed");
         }
         return stores.syncOperations().get(opId).compose(op -> {
             if (op == null || !"repair".equals(op.kind())) {
-                return Future.failedFuture(
-                        new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 404, "no repair operation " + opId));
+                return Future.failedFuture(new Failure.NotFound("no repair operation " + opId));
             }
             String tenant = optionalTenant(body);
             if (tenant != null && !tenant.equals(op.tenantId())) {
-                return Future.failedFuture(
-                        new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 404, "no repair operation " + opId));
+                return Future.failedFuture(new Failure.NotFound("no repair operation " + opId));
             }
             return stores.repairs().audits(opId, LISTED_ACTIONS).map(actions -> new JsonObject()
                     .put("operation", op.toPublicJson())
@@ -375,12 +372,12 @@ public final class RepairVerticle extends VerticleBase {
         String state = body.getString("state");
         state = state == null ? io.trisync.store.RepairStore.QUARANTINED : state;
         if (!Quarantine.isState(state)) {
-            throw new IllegalArgumentException("state must be moving, quarantined, restored or purged");
+            throw new Failure.BadRequest("state must be moving, quarantined, restored or purged");
         }
         Integer requested = body.getInteger("limit");
         int limit = requested == null ? 100 : requested;
         if (limit < 1 || limit > 1000) {
-            throw new IllegalArgumentException("limit must be between 1 and 1000");
+            throw new Failure.BadRequest("limit must be between 1 and 1000");
         }
         return stores.repairs().quarantine(optionalTenant(body), state, limit).map(entries -> new JsonObject()
                 .put(
@@ -393,7 +390,7 @@ public final class RepairVerticle extends VerticleBase {
         Integer requested = body.getInteger("olderThanDays");
         int days = requested == null ? config.repair().quarantineRetentionDays() : requested;
         if (days < 0) {
-            throw new IllegalArgumentException("older_than_days must be 0 or more");
+            throw new Failure.BadRequest("older_than_days must be 0 or more");
         }
         return quarantine.purge(optionalTenant(body), Instant.now().minus(Duration.ofDays(days)));
     }
@@ -412,7 +409,7 @@ public final class RepairVerticle extends VerticleBase {
                 try {
                     types.add(IssueType.valueOf((String) t));
                 } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
-                    throw new IllegalArgumentException("issue_types: unknown issue type " + t);
+                    throw new Failure.BadRequest("issue_types: unknown issue type " + t);
                 }
             }
         }
@@ -422,7 +419,7 @@ public final class RepairVerticle extends VerticleBase {
             files = new HashSet<>();
             for (Object f : rawFiles) {
                 if (!(f instanceof String s) || !Ids.valid(s)) {
-                    throw new IllegalArgumentException("file_ids: malformed file id " + f);
+                    throw new Failure.BadRequest("file_ids: malformed file id " + f);
                 }
                 files.add(s);
             }

@@ -1,9 +1,9 @@
 package io.trisync.scan;
 
+import io.trisync.failure.Failure;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
-import io.trisync.store.StoreException;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -77,6 +77,6 @@ public final class FileInspector {
     }
 
     private static <T> Future<T> absent(Throwable error) {
-        return error instanceof StoreException.NotFound ? Future.succeededFuture() : Future.failedFuture(error);
+        return error instanceof Failure.NotFound ? Future.succeededFuture() : Future.failedFuture(error);
     }
 }

@@ -127,7 +127,7 @@ final class PartitionReader {
                 heads.add(stores.blobs()
                         .head(info.key())
                         .map(h -> out.set(index, new Listings.Blob(fileId, h.size(), h.sha256())))
-                        .recover(e -> e instanceof io.trisync.store.StoreException.NotFound
+                        .recover(e -> e instanceof io.trisync.failure.Failure.NotFound
                                 ? Future.succeededFuture()
                                 : Future.failedFuture(e))
                         .mapEmpty());

@@ -4,6 +4,7 @@ import io.trisync.bus.Ids;
 import io.trisync.bus.Requests;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
+import io.trisync.failure.Failure;
 import io.trisync.ops.Membership;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.TimeoutPolicy;
@@ -83,12 +84,12 @@ public final class ScanVerticle extends VerticleBase {
     private Future<JsonObject> analyze(JsonObject body) {
         String mode = body.getString("mode", "full");
         if (!MODES.contains(mode)) {
-            throw new IllegalArgumentException("mode must be \"full\", \"deep\" or \"quick\"");
+            throw new Failure.BadRequest("mode must be \"full\", \"deep\" or \"quick\"");
         }
         Integer requestedSample = body.getInteger("sampleSize");
         int sampleSize = requestedSample == null ? DEFAULT_SAMPLE : requestedSample;
         if (sampleSize < 1 || sampleSize > 1_000_000) {
-            throw new IllegalArgumentException("sample_size must be between 1 and 1000000");
+            throw new Failure.BadRequest("sample_size must be between 1 and 1000000");
         }
         String tenant = body.getString("tenantId");
         if (tenant != null) {

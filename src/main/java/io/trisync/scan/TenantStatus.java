@@ -1,6 +1,7 @@
 package io.trisync.scan;
 
 import io.trisync.bus.Ids;
+import io.trisync.failure.Failure;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
@@ -33,11 +34,11 @@ final class TenantStatus {
         String tenant = Ids.require("user_id", request.getString("tenantId"));
         int limit = request.getInteger("limit", 50);
         if (limit < 1 || limit > 500) {
-            throw new IllegalArgumentException("limit must be between 1 and 500");
+            throw new Failure.BadRequest("limit must be between 1 and 500");
         }
         String cursor = request.getString("cursor");
         if (cursor != null && !Ids.valid(cursor)) {
-            throw new IllegalArgumentException("cursor is not one this API returned");
+            throw new Failure.BadRequest("cursor is not one this API returned");
         }
         var page = stores.metadata().listNewest(tenant, cursor, limit);
         var synced = stores.metadata().countVerdict(tenant, Verdict.SYNCED.wire());

@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
@@ -9,7 +10,7 @@ import java.util.Map;
 
 /**
  * File content in one S3 bucket. Every method's future fails with {@link
- * StoreException.Unavailable} when S3 cannot be reached or answers 5xx.
+ * Failure.Unavailable} when S3 cannot be reached or answers 5xx.
  */
 public interface BlobStore {
 
@@ -34,16 +35,16 @@ public interface BlobStore {
     /** Uploads bytes held in memory with one PUT. */
     Future<BlobInfo> putBytes(String key, Buffer bytes, String contentType, Map<String, String> metadata);
 
-    /** Size, ETag, content type and user metadata; fails with {@link StoreException.NotFound} when absent. */
+    /** Size, ETag, content type and user metadata; fails with {@link Failure.NotFound} when absent. */
     Future<BlobInfo> head(String key);
 
-    /** Opens the object for streaming; fails with {@link StoreException.NotFound} when absent. */
+    /** Opens the object for streaming; fails with {@link Failure.NotFound} when absent. */
     Future<Download> open(String key);
 
-    /** The whole object in memory (small objects only); fails with {@link StoreException.NotFound} when absent. */
+    /** The whole object in memory (small objects only); fails with {@link Failure.NotFound} when absent. */
     Future<Buffer> getBytes(String key);
 
-    /** The whole object and its description in one GET; fails with {@link StoreException.NotFound} when absent. */
+    /** The whole object and its description in one GET; fails with {@link Failure.NotFound} when absent. */
     Future<Content> read(String key);
 
     /**
@@ -59,12 +60,12 @@ public interface BlobStore {
     /** Deletes one key; deleting an absent key succeeds. */
     Future<Void> delete(String key);
 
-    /** Server-side copy keeping content type and metadata; fails with {@link StoreException.NotFound} when {@code from} is absent. */
+    /** Server-side copy keeping content type and metadata; fails with {@link Failure.NotFound} when {@code from} is absent. */
     Future<Void> copy(String from, String to);
 
     /**
      * Server-side copy that replaces the user metadata with {@code metadata} (and sets {@code
-     * contentType}); fails with {@link StoreException.NotFound} when {@code from} is absent.
+     * contentType}); fails with {@link Failure.NotFound} when {@code from} is absent.
      */
     Future<Void> copy(String from, String to, String contentType, Map<String, String> metadata);
 

@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -7,7 +8,7 @@ import java.util.List;
 /**
  * The event log (MongoDB {@code events}, {@code event_counters}): every published event, numbered
  * per tenant, kept for the last {@code retain} events of each tenant. Futures fail with {@link
- * StoreException.Unavailable} when MongoDB cannot be reached.
+ * Failure.Unavailable} when MongoDB cannot be reached.
  */
 public interface EventStore {
 

@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.Collection;
@@ -7,7 +8,7 @@ import java.util.List;
 
 /**
  * The node incarnations (MongoDB {@code node_incarnations}). Futures fail with {@link
- * StoreException.Unavailable} when MongoDB cannot be reached.
+ * Failure.Unavailable} when MongoDB cannot be reached.
  */
 public interface IncarnationStore {
 

@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -7,7 +8,7 @@ import java.util.List;
 /**
  * The open inconsistencies found by scans (MongoDB {@code sync_issues}), one document per (tenant,
  * file, issue type), kept per partition so each scan can tell which issues appeared and which were
- * resolved. Futures fail with {@link StoreException.Unavailable} when MongoDB cannot be reached.
+ * resolved. Futures fail with {@link Failure.Unavailable} when MongoDB cannot be reached.
  */
 public interface IssueStore {
 

@@ -1,11 +1,12 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import java.util.List;
 
 /**
  * File metadata (MongoDB {@code files}). Every method's future fails with {@link
- * StoreException.Unavailable} when the database cannot be reached.
+ * Failure.Unavailable} when the database cannot be reached.
  */
 public interface MetadataStore {
 
@@ -29,10 +30,10 @@ public interface MetadataStore {
     /** Inserts or replaces many records in one bulk write; completes with how many were written. */
     Future<Integer> upsertAll(List<FileRecord> records);
 
-    /** Inserts a new record; fails with {@link StoreException.Conflict} when its id exists. */
+    /** Inserts a new record; fails with {@link Failure.Conflict} when its id exists. */
     Future<Void> insert(FileRecord record);
 
-    /** The record; fails with {@link StoreException.NotFound} when there is none. */
+    /** The record; fails with {@link Failure.NotFound} when there is none. */
     Future<FileRecord> get(String fileId);
 
     /**

@@ -8,6 +8,7 @@ import com.mongodb.MongoSocketException;
 import com.mongodb.MongoTimeoutException;
 import com.mongodb.MongoWriteException;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -102,7 +103,7 @@ public final class MongoMetadataStore implements MetadataStore {
         return client.findOne(FILES, new JsonObject().put("_id", fileId), null)
                 .recover(this::mapped)
                 .compose(doc -> doc == null
-                        ? Future.failedFuture(new StoreException.NotFound(STORE, "no file " + fileId))
+                        ? Future.failedFuture(new Failure.NotFound(STORE, "no file " + fileId))
                         : Future.succeededFuture(FileRecord.fromDocument(doc)));
     }
 
@@ -240,25 +241,25 @@ public final class MongoMetadataStore implements MetadataStore {
 
     /** Driver errors as typed store errors; decided on exception types and error codes, never on messages. */
     static Throwable translate(Throwable error) {
-        if (error instanceof StoreException) {
+        if (error instanceof Failure) {
             return error;
         }
         if (error instanceof MongoTimeoutException
                 || error instanceof MongoSocketException
                 || error instanceof MongoExecutionTimeoutException) {
-            return new StoreException.Unavailable(STORE, "unreachable: " + error.getMessage(), error);
+            return new Failure.Unavailable(STORE, "unreachable: " + error.getMessage(), error);
         }
         if (error instanceof MongoWriteException w
                 && ErrorCategory.fromErrorCode(w.getError().getCode()) == ErrorCategory.DUPLICATE_KEY) {
-            return new StoreException.Conflict(STORE, "duplicate key", error);
+            return new Failure.Conflict(STORE, "duplicate key", error);
         }
         if (error instanceof MongoBulkWriteException b
                 && b.getWriteErrors().stream()
                         .anyMatch(e -> ErrorCategory.fromErrorCode(e.getCode()) == ErrorCategory.DUPLICATE_KEY)) {
-            return new StoreException.Conflict(STORE, "duplicate key in bulk write", error);
+            return new Failure.Conflict(STORE, "duplicate key in bulk write", error);
         }
         if (error instanceof MongoException m && m.getCode() == 11000) {
-            return new StoreException.Conflict(STORE, "duplicate key", error);
+            return new Failure.Conflict(STORE, "duplicate key", error);
         }
         return error;
     }

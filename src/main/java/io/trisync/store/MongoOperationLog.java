@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -73,7 +74,7 @@ public final class MongoOperationLog implements OperationLog {
         return client.findOne(OPS, new JsonObject().put("_id", opId), null)
                 .recover(MongoMetadataStore::failed)
                 .compose(doc -> doc == null
-                        ? Future.failedFuture(new StoreException.NotFound("mongodb", "no operation " + opId))
+                        ? Future.failedFuture(new Failure.NotFound("mongodb", "no operation " + opId))
                         : Future.succeededFuture(IngestOperation.fromDocument(doc)));
     }
 

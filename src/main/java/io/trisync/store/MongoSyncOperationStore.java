@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.FindOptions;
@@ -109,7 +110,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
         return client.findOne(OPS, new JsonObject().put("_id", opId), null)
                 .recover(MongoMetadataStore::failed)
                 .compose(doc -> doc == null
-                        ? Future.failedFuture(new StoreException.NotFound("mongodb", "no sync operation " + opId))
+                        ? Future.failedFuture(new Failure.NotFound("mongodb", "no sync operation " + opId))
                         : Future.succeededFuture(SyncOperation.fromDocument(doc)));
     }
 

@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,7 +10,7 @@ import java.util.List;
 /**
  * The ingest operation log (MongoDB {@code ingest_ops} and {@code idempotency_keys}). It needs no
  * multi-document transaction: each call is one single-document write. Futures fail with {@link
- * StoreException.Unavailable} when MongoDB cannot be reached.
+ * Failure.Unavailable} when MongoDB cannot be reached.
  */
 public interface OperationLog {
 
@@ -18,8 +19,8 @@ public interface OperationLog {
 
     /**
      * Records a new operation. With an idempotency key, the key is claimed first: when another
-     * operation of the tenant holds it, fails with {@link StoreException.Conflict} and writes nothing.
-     * Also fails with {@link StoreException.Conflict} when another unfinished operation works on the
+     * operation of the tenant holds it, fails with {@link Failure.Conflict} and writes nothing.
+     * Also fails with {@link Failure.Conflict} when another unfinished operation works on the
      * same file.
      */
     Future<Void> begin(IngestOperation op);
@@ -27,7 +28,7 @@ public interface OperationLog {
     /** The operation holding a tenant's idempotency key, or null. */
     Future<IngestOperation> byIdempotencyKey(String tenantId, String key);
 
-    /** The operation; fails with {@link StoreException.NotFound} when there is none. */
+    /** The operation; fails with {@link Failure.NotFound} when there is none. */
     Future<IngestOperation> get(String opId);
 
     /** The operation on a file that has not ended (a file has at most one), or null. */

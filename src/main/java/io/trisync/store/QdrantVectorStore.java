@@ -24,6 +24,7 @@ import io.qdrant.client.grpc.Points.SearchPoints;
 import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.qdrant.client.grpc.Points.WithVectorsSelector;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -213,7 +214,7 @@ public final class QdrantVectorStore implements VectorStore {
         return call(client.createCollectionAsync(collection, params, TIMEOUT))
                 .<Void>mapEmpty()
                 // Another node created it first.
-                .recover(e -> e instanceof StoreException.Conflict ? Future.succeededFuture() : Future.failedFuture(e));
+                .recover(e -> e instanceof Failure.Conflict ? Future.succeededFuture() : Future.failedFuture(e));
     }
 
     private Future<Void> index(String field, PayloadSchemaType type) {
@@ -282,11 +283,11 @@ public final class QdrantVectorStore implements VectorStore {
         if (error instanceof StatusRuntimeException e) {
             Status.Code code = e.getStatus().getCode();
             return switch (code) {
-                case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED -> new StoreException.Unavailable(
+                case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED -> new Failure.Unavailable(
                         STORE, code + ": " + e.getStatus().getDescription(), e);
-                case NOT_FOUND -> new StoreException.NotFound(
+                case NOT_FOUND -> new Failure.NotFound(
                         STORE, String.valueOf(e.getStatus().getDescription()));
-                case ALREADY_EXISTS -> new StoreException.Conflict(
+                case ALREADY_EXISTS -> new Failure.Conflict(
                         STORE, String.valueOf(e.getStatus().getDescription()), e);
                 default -> e;
             };

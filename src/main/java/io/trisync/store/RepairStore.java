@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -10,7 +11,7 @@ import java.util.List;
  * document per object moved aside, with where it came from, why, and its state) and the audit trail
  * ({@code sync_repair_actions}, one document per action a repair took: what, when, under which
  * operation, the state before and after, and how to undo it). Futures fail with {@link
- * StoreException.Unavailable} when MongoDB cannot be reached.
+ * Failure.Unavailable} when MongoDB cannot be reached.
  */
 public interface RepairStore {
 

@@ -4,6 +4,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -90,12 +91,10 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public Future<Void> init() {
-        return ping().recover(error -> error instanceof StoreException.NotFound
+        return ping().recover(error -> error instanceof Failure.NotFound
                 ? call(s3.createBucket(b -> b.bucket(bucket)))
                         .<Void>mapEmpty()
-                        .recover(e -> e instanceof StoreException.Conflict
-                                ? Future.succeededFuture()
-                                : Future.failedFuture(e))
+                        .recover(e -> e instanceof Failure.Conflict ? Future.succeededFuture() : Future.failedFuture(e))
                 : Future.failedFuture(error));
     }
 
@@ -331,8 +330,7 @@ public final class S3BlobStore implements BlobStore {
                         h.contentType(),
                         h.metadata()))
                 // Deleted between the listing and the HEAD: keep what the listing said, without metadata.
-                .recover(e ->
-                        e instanceof StoreException.NotFound ? Future.succeededFuture(listed) : Future.failedFuture(e))
+                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(listed) : Future.failedFuture(e))
                 .compose(info -> {
                     filled[index] = info;
                     return headNext(items, filled, next);
@@ -352,22 +350,22 @@ public final class S3BlobStore implements BlobStore {
         if (error instanceof S3Exception e) {
             int status = e.statusCode();
             if (status == 404) {
-                return new StoreException.NotFound(
+                return new Failure.NotFound(
                         STORE,
                         e.awsErrorDetails() == null
                                 ? "not found"
                                 : e.awsErrorDetails().errorCode());
             }
             if (status == 409 || status == 412) {
-                return new StoreException.Conflict(STORE, "conflict (" + status + ")", e);
+                return new Failure.Conflict(STORE, "conflict (" + status + ")", e);
             }
             if (status >= 500 || status == 429) {
-                return new StoreException.Unavailable(STORE, "answered " + status, e);
+                return new Failure.Unavailable(STORE, "answered " + status, e);
             }
             return e;
         }
         if (error instanceof ApiCallTimeoutException || error instanceof SdkClientException) {
-            return new StoreException.Unavailable(STORE, "unreachable: " + error.getMessage(), error);
+            return new Failure.Unavailable(STORE, "unreachable: " + error.getMessage(), error);
         }
         return error;
     }

@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -17,7 +18,7 @@ public interface SyncOperationStore {
     Future<Void> init();
 
     /**
-     * Takes the tenant's slot and records the operation. Fails with {@link StoreException.Conflict}
+     * Takes the tenant's slot and records the operation. Fails with {@link Failure.Conflict}
      * when another operation holds the slot, writing nothing.
      */
     Future<Void> start(SyncOperation op);
@@ -37,7 +38,7 @@ public interface SyncOperationStore {
      */
     Future<Boolean> finish(SyncOperation op, SyncOperation.Status status, String errorMessage, JsonObject result);
 
-    /** The operation; fails with {@link StoreException.NotFound}. */
+    /** The operation; fails with {@link Failure.NotFound}. */
     Future<SyncOperation> get(String opId);
 
     /** Newest first, of one tenant (or all when null) and one status (or all when null). */

@@ -1,12 +1,13 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.UUID;
 
 /**
  * Chunk vectors in one Qdrant collection. Every method's future fails with {@link
- * StoreException.Unavailable} when Qdrant cannot be reached.
+ * Failure.Unavailable} when Qdrant cannot be reached.
  */
 public interface VectorStore {
 

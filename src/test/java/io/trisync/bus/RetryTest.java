@@ -3,7 +3,7 @@ package io.trisync.bus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.trisync.store.StoreException;
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -23,7 +23,7 @@ class RetryTest {
         AtomicInteger calls = new AtomicInteger();
         String result = new Retry(vertx, 4, 1, 5)
                 .run(() -> calls.incrementAndGet() < 3
-                        ? Future.<String>failedFuture(new StoreException.Unavailable("s3", "down", null))
+                        ? Future.<String>failedFuture(new Failure.Unavailable("s3", "down", null))
                         : Future.succeededFuture("ok"))
                 .await();
         assertThat(result).isEqualTo("ok");
@@ -37,18 +37,18 @@ class RetryTest {
         Retry retry = new Retry(vertx, 3, 1, 5);
         assertThatThrownBy(() -> retry.run(() -> {
                             calls.incrementAndGet();
-                            return Future.failedFuture(new StoreException.Unavailable("qdrant", "down", null));
+                            return Future.failedFuture(new Failure.Unavailable("qdrant", "down", null));
                         })
                         .await())
-                .isInstanceOf(StoreException.Unavailable.class);
+                .isInstanceOf(Failure.Unavailable.class);
         assertThat(calls.get()).isEqualTo(3);
         calls.set(0);
         assertThatThrownBy(() -> retry.run(() -> {
                             calls.incrementAndGet();
-                            return Future.failedFuture(new StoreException.NotFound("s3", "gone"));
+                            return Future.failedFuture(new Failure.NotFound("s3", "gone"));
                         })
                         .await())
-                .isInstanceOf(StoreException.NotFound.class);
+                .isInstanceOf(Failure.NotFound.class);
         assertThat(calls.get()).isEqualTo(1);
     }
 

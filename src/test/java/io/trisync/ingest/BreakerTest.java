@@ -2,7 +2,7 @@ package io.trisync.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.trisync.store.StoreException;
+import io.trisync.failure.Failure;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -40,10 +40,10 @@ class BreakerTest {
     void opensAndCloses() {
         Manual clock = new Manual();
         Breaker breaker = new Breaker(10_000, clock);
-        breaker.record(new StoreException.NotFound("s3", "x"));
+        breaker.record(new Failure.NotFound("s3", "x"));
         breaker.record(new IllegalStateException("bug"));
         assertThat(breaker.openStore()).isNull();
-        breaker.record(new StoreException.Unavailable("qdrant", "down", null));
+        breaker.record(new Failure.Unavailable("qdrant", "down", null));
         assertThat(breaker.openStore()).isEqualTo("qdrant");
         assertThat(breaker.retryAfterSeconds("qdrant")).isEqualTo(10);
         clock.millis = 9_500;
@@ -51,7 +51,7 @@ class BreakerTest {
         assertThat(breaker.retryAfterSeconds("qdrant")).isEqualTo(1);
         clock.millis = 10_001;
         assertThat(breaker.openStore()).isNull();
-        breaker.record(new StoreException.Unavailable("s3", "down", null));
+        breaker.record(new Failure.Unavailable("s3", "down", null));
         assertThat(breaker.openStore()).isEqualTo("s3");
     }
 }

@@ -2,9 +2,9 @@ package io.trisync.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.trisync.failure.Failure;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MongoMetadataStore;
-import io.trisync.store.StoreException;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.testsupport.Await;
@@ -232,7 +232,7 @@ class IngestCrashIT {
         FileRecord record = stores.metadata()
                 .get(id)
                 .otherwise(e -> {
-                    assertThat(e).isInstanceOf(StoreException.NotFound.class);
+                    assertThat(e).isInstanceOf(Failure.NotFound.class);
                     return null;
                 })
                 .await();
@@ -245,7 +245,7 @@ class IngestCrashIT {
                 .map(b -> (Throwable) null)
                 .otherwise(e -> e)
                 .await();
-        assertThat(head).as("blob of deleted %s", id).isInstanceOf(StoreException.NotFound.class);
+        assertThat(head).as("blob of deleted %s", id).isInstanceOf(Failure.NotFound.class);
         assertThat(stores.vectors().count(tenant, id).await())
                 .as("points of deleted %s", id)
                 .isZero();

@@ -10,13 +10,13 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.trisync.Node;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.MongoMetadataStore;
-import io.trisync.store.StoreException;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.testsupport.Fixtures;
@@ -200,7 +200,7 @@ class IngestFaultIT {
             assertThatThrownBy(() -> s.blobs()
                             .head(StoreKeys.blobKey(tenant, partition, fileId))
                             .await())
-                    .isInstanceOf(StoreException.NotFound.class);
+                    .isInstanceOf(Failure.NotFound.class);
             assertThat(s.vectors().count(tenant, fileId).await()).isZero();
             assertThat(s.operations().countOpen(tenant).await()).isZero();
             assertThat(eventTypes(s, tenant)).contains("file.deleted", "embedding.deleted");

@@ -9,11 +9,11 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.trisync.Node;
+import io.trisync.failure.Failure;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.MongoMetadataStore;
-import io.trisync.store.StoreException;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.testsupport.Fixtures;
@@ -249,7 +249,7 @@ class IngestIT {
         assertThatThrownBy(() -> stores.blobs()
                         .head(StoreKeys.blobKey(tenant, before.partition(), id))
                         .await())
-                .isInstanceOf(StoreException.NotFound.class);
+                .isInstanceOf(Failure.NotFound.class);
         assertThat(stores.vectors().count(tenant, id).await()).isZero();
 
         assertThat(http.delete("/api/files/" + id + "?user_id=" + tenant).statusCode())

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
@@ -64,7 +65,7 @@ class MongoMetadataStoreIT {
         FileRecord r = record(tenant, TestStack.unique("f"), 64);
         store.insert(r).await();
         assertThat(store.get(r.id()).await()).isEqualTo(r);
-        assertThatThrownBy(() -> store.insert(r).await()).isInstanceOf(StoreException.Conflict.class);
+        assertThatThrownBy(() -> store.insert(r).await()).isInstanceOf(Failure.Conflict.class);
         FileRecord changed = new FileRecord(
                 r.id(),
                 tenant,
@@ -83,7 +84,7 @@ class MongoMetadataStoreIT {
         assertThat(store.get(r.id()).await()).isEqualTo(changed);
         assertThat(store.remove(r.id()).await()).isTrue();
         assertThat(store.remove(r.id()).await()).isFalse();
-        assertThatThrownBy(() -> store.get(r.id()).await()).isInstanceOf(StoreException.NotFound.class);
+        assertThatThrownBy(() -> store.get(r.id()).await()).isInstanceOf(Failure.NotFound.class);
     }
 
     @Test
@@ -138,7 +139,7 @@ class MongoMetadataStoreIT {
                 new TrisyncConfig.MongoConfig("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500", "x", "majority");
         MongoMetadataStore down = new MongoMetadataStore(vertx, config);
         try {
-            assertThatThrownBy(() -> down.ping().await()).isInstanceOf(StoreException.Unavailable.class);
+            assertThatThrownBy(() -> down.ping().await()).isInstanceOf(Failure.Unavailable.class);
         } finally {
             down.close().await();
         }

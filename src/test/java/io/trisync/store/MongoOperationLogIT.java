@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
 import io.trisync.testsupport.TestStack;
@@ -130,7 +131,7 @@ class MongoOperationLogIT {
         log.begin(first).await();
         assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(first.id());
         IngestOperation second = operation(Kind.DELETE, first.tenantId(), first.fileId(), "node-b");
-        assertThatThrownBy(() -> log.begin(second).await()).isInstanceOf(StoreException.Conflict.class);
+        assertThatThrownBy(() -> log.begin(second).await()).isInstanceOf(Failure.Conflict.class);
         assertThat(log.get(first.id()).await().step()).isEqualTo(Step.BEGUN);
         log.advance(first.id(), Step.COMMITTED, null).await();
         assertThat(log.openFor(first.fileId()).await().id()).isEqualTo(first.id());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -154,8 +155,8 @@ class QdrantVectorStoreIT {
         QdrantVectorStore down =
                 new QdrantVectorStore(vertx, new TrisyncConfig.QdrantConfig("127.0.0.1", 1, "", false, "x", DIMS));
         try {
-            assertThatThrownBy(() -> down.ping().await()).isInstanceOf(StoreException.Unavailable.class);
-            assertThatThrownBy(() -> down.count("t", null).await()).isInstanceOf(StoreException.Unavailable.class);
+            assertThatThrownBy(() -> down.ping().await()).isInstanceOf(Failure.Unavailable.class);
+            assertThatThrownBy(() -> down.count("t", null).await()).isInstanceOf(Failure.Unavailable.class);
         } finally {
             down.close().await();
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -169,11 +170,11 @@ class S3BlobStoreIT {
                 .isEqualTo("content");
         store.delete(prefix + "/a").await();
         store.delete(prefix + "/a").await();
-        assertThatThrownBy(() -> store.head(prefix + "/a").await()).isInstanceOf(StoreException.NotFound.class);
-        assertThatThrownBy(() -> store.getBytes(prefix + "/a").await()).isInstanceOf(StoreException.NotFound.class);
-        assertThatThrownBy(() -> store.open(prefix + "/a").await()).isInstanceOf(StoreException.NotFound.class);
+        assertThatThrownBy(() -> store.head(prefix + "/a").await()).isInstanceOf(Failure.NotFound.class);
+        assertThatThrownBy(() -> store.getBytes(prefix + "/a").await()).isInstanceOf(Failure.NotFound.class);
+        assertThatThrownBy(() -> store.open(prefix + "/a").await()).isInstanceOf(Failure.NotFound.class);
         assertThatThrownBy(() -> store.copy(prefix + "/a", prefix + "/b").await())
-                .isInstanceOf(StoreException.NotFound.class);
+                .isInstanceOf(Failure.NotFound.class);
     }
 
     @Test
@@ -185,7 +186,7 @@ class S3BlobStoreIT {
                 new TrisyncConfig.S3Config(
                         "http://127.0.0.1:1", c.region(), c.accessKey(), c.secretKey(), c.bucket(), PART));
         try {
-            assertThatThrownBy(() -> down.ping().await()).isInstanceOf(StoreException.Unavailable.class);
+            assertThatThrownBy(() -> down.ping().await()).isInstanceOf(Failure.Unavailable.class);
         } finally {
             down.close().await();
         }
@@ -202,7 +203,7 @@ class S3BlobStoreIT {
         try {
             assertThatThrownBy(() -> wrong.putBytes("x/y", Buffer.buffer("a"), "text/plain", Map.of())
                             .await())
-                    .isNotInstanceOf(StoreException.class)
+                    .isNotInstanceOf(Failure.class)
                     .hasMessageContaining("403");
         } finally {
             wrong.close().await();

@@ -1,0 +1,225 @@
+package io.trisync.failure;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.DecodeException;
+
+/**
+ * The one failure vocabulary of the service. Every refusal and every store error is one of these
+ * kinds; {@link #status(Throwable)} is the one place that turns any failure into the HTTP status the
+ * REST API answers with and the code an event-bus reply fails with (the same number), and {@link
+ * #of(Throwable)} turns such a code back into its kind on the caller's side.
+ *
+ * <p>Store adapters translate driver errors into {@link Unavailable} (retriable), {@link NotFound}
+ * or {@link Conflict} and name the store, so nobody upstream parses driver messages.
+ */
+public abstract sealed class Failure extends RuntimeException
+        permits Failure.BadRequest,
+                Failure.Forbidden,
+                Failure.NotFound,
+                Failure.Conflict,
+                Failure.TooLarge,
+                Failure.Unavailable,
+                Failure.Internal {
+
+    public static final int BAD_REQUEST = 400;
+    public static final int UNAUTHORIZED = 401;
+    public static final int FORBIDDEN = 403;
+    public static final int NOT_FOUND = 404;
+    public static final int METHOD_NOT_ALLOWED = 405;
+    public static final int CONFLICT = 409;
+    public static final int PAYLOAD_TOO_LARGE = 413;
+    public static final int TOO_MANY_REQUESTS = 429;
+    public static final int INTERNAL = 500;
+    public static final int UNAVAILABLE = 503;
+
+    /** The store or capability that failed ({@code mongodb}, {@code s3}, {@code qdrant}, …); null for a refused request. */
+    private final String source;
+
+    private Failure(String source, String message, Throwable cause) {
+        super(source == null ? message : source + ": " + message, cause);
+        this.source = source;
+    }
+
+    /** The HTTP status and event-bus failure code of this kind. */
+    public abstract int status();
+
+    /** Which store or capability failed; null when the request itself was refused. */
+    public String source() {
+        return source;
+    }
+
+    /** Whether the same call may succeed later. */
+    public boolean retriable() {
+        return false;
+    }
+
+    /** Input the caller must change (400). */
+    public static final class BadRequest extends Failure {
+        public BadRequest(String message) {
+            super(null, message, null);
+        }
+
+        @Override
+        public int status() {
+            return BAD_REQUEST;
+        }
+    }
+
+    /** The caller may not do this (403). */
+    public static final class Forbidden extends Failure {
+        public Forbidden(String message) {
+            super(null, message, null);
+        }
+
+        @Override
+        public int status() {
+            return FORBIDDEN;
+        }
+    }
+
+    /** The thing asked for does not exist, or is not the caller's (404). */
+    public static final class NotFound extends Failure {
+        public NotFound(String message) {
+            super(null, message, null);
+        }
+
+        public NotFound(String store, String message) {
+            super(store, message, null);
+        }
+
+        @Override
+        public int status() {
+            return NOT_FOUND;
+        }
+    }
+
+    /** The request clashes with the current state: duplicate key, precondition failed, already running (409). */
+    public static final class Conflict extends Failure {
+        public Conflict(String message) {
+            super(null, message, null);
+        }
+
+        public Conflict(String store, String message, Throwable cause) {
+            super(store, message, cause);
+        }
+
+        @Override
+        public int status() {
+            return CONFLICT;
+        }
+    }
+
+    /** The request body is larger than allowed (413). */
+    public static final class TooLarge extends Failure {
+        public TooLarge(String message) {
+            super(null, message, null);
+        }
+
+        @Override
+        public int status() {
+            return PAYLOAD_TOO_LARGE;
+        }
+    }
+
+    /** A store or capability cannot be reached or timed out; the call may succeed later (503). */
+    public static final class Unavailable extends Failure {
+        public Unavailable(String message) {
+            super(null, message, null);
+        }
+
+        public Unavailable(String source, String message, Throwable cause) {
+            super(source, message, cause);
+        }
+
+        @Override
+        public int status() {
+            return UNAVAILABLE;
+        }
+
+        @Override
+        public boolean retriable() {
+            return true;
+        }
+    }
+
+    /** A failure another node reported with a code outside the kinds above (500 and the like). */
+    public static final class Internal extends Failure {
+        private final int status;
+
+        public Internal(int status, String message) {
+            super(null, message, null);
+            this.status = status;
+        }
+
+        @Override
+        public int status() {
+            return status;
+        }
+    }
+
+    /**
+     * The status for any failure: a {@link Failure} its own; an event-bus reply its code (a timeout or
+     * a missing handler 503); malformed input found while reading a request ({@link
+     * IllegalArgumentException}, a JSON field of the wrong type, undecodable JSON) 400; anything
+     * else is a bug: 500.
+     */
+    public static int status(Throwable failure) {
+        if (failure instanceof Failure typed) {
+            return typed.status();
+        }
+        if (failure instanceof ReplyException reply) {
+            return switch (reply.failureType()) {
+                case TIMEOUT, NO_HANDLERS -> UNAVAILABLE;
+                case RECIPIENT_FAILURE -> reply.failureCode() >= 400 && reply.failureCode() < 600
+                        ? reply.failureCode()
+                        : INTERNAL;
+                default -> INTERNAL;
+            };
+        }
+        if (failure instanceof IllegalArgumentException
+                || failure instanceof ClassCastException
+                || failure instanceof DecodeException) {
+            return BAD_REQUEST;
+        }
+        return INTERNAL;
+    }
+
+    /** {@code failure} as its kind: what an event-bus reply's code means, back on the caller's side. */
+    public static Failure of(Throwable failure) {
+        if (failure instanceof Failure typed) {
+            return typed;
+        }
+        String message = String.valueOf(failure.getMessage());
+        return switch (status(failure)) {
+            case BAD_REQUEST -> new BadRequest(message);
+            case FORBIDDEN -> new Forbidden(message);
+            case NOT_FOUND -> new NotFound(message);
+            case CONFLICT -> new Conflict(message);
+            case PAYLOAD_TOO_LARGE -> new TooLarge(message);
+            case UNAVAILABLE -> new Unavailable(message);
+            default -> new Internal(status(failure), message);
+        };
+    }
+
+    /** Whether {@code failure} is a bus request nobody answered (no handler): the capability runs on no node. */
+    public static boolean noHandlers(Throwable failure) {
+        return failure instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS;
+    }
+
+    /** The short word an error body carries for {@code status}. */
+    public static String word(int status) {
+        return switch (status) {
+            case BAD_REQUEST -> "bad_request";
+            case UNAUTHORIZED -> "unauthorized";
+            case FORBIDDEN -> "forbidden";
+            case NOT_FOUND -> "not_found";
+            case METHOD_NOT_ALLOWED -> "method_not_allowed";
+            case CONFLICT -> "conflict";
+            case PAYLOAD_TOO_LARGE -> "payload_too_large";
+            case TOO_MANY_REQUESTS -> "too_many_requests";
+            case UNAVAILABLE -> "unavailable";
+            default -> status >= 500 ? "internal_error" : "error";
+        };
+    }
+}
