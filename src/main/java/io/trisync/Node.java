@@ -4,15 +4,17 @@ import com.hazelcast.config.ClasspathXmlConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import io.trisync.auth.Tokens;
-import io.trisync.bridge.BridgeVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedStack;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.embedding.MiniLmEmbeddingModel;
+import io.trisync.events.EventsVerticle;
+import io.trisync.http.HttpVerticle;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
 import io.trisync.ops.HeartbeatMonitorVerticle;
 import io.trisync.ops.Membership;
+import io.trisync.ops.OpsVerticle;
 import io.trisync.repair.RepairVerticle;
 import io.trisync.scan.PartitionVerticle;
 import io.trisync.scan.ScanVerticle;
@@ -55,7 +57,7 @@ public final class Node {
     private final IngestHooks hooks;
     private final EmbeddingModel model;
     private final Tokens.Keys keys;
-    private BridgeVerticle bridge;
+    private HttpVerticle bridge;
     private Membership membership;
     private UUID membershipListener;
 
@@ -142,17 +144,19 @@ public final class Node {
                         IngestVerticle.instances(config, stores, model, hooks),
                         config.verticleInstances()))
                 .compose(v -> deploy(new HeartbeatMonitorVerticle(config, stores)))
+                .compose(v -> deploy(new OpsVerticle(config, stores)))
+                .compose(v -> deploy(new EventsVerticle(stores.events())))
                 .compose(v -> deploy(new ScanVerticle(config, stores)))
                 .compose(v -> deploy(
                         "PartitionVerticle", () -> new PartitionVerticle(config, stores), config.verticleInstances()))
                 .compose(v -> deploy(new RepairVerticle(config, stores, model)))
                 .compose(v -> {
-                    Supplier<BridgeVerticle> instances =
-                            BridgeVerticle.instances(vertx, config, stores, metricsRegistry(config), keys);
+                    Supplier<HttpVerticle> instances =
+                            HttpVerticle.instances(vertx, config, stores, metricsRegistry(config), keys);
                     return deploy(
-                            "BridgeVerticle",
+                            "HttpVerticle",
                             () -> {
-                                BridgeVerticle made = instances.get();
+                                HttpVerticle made = instances.get();
                                 if (bridge == null) {
                                     bridge = made;
                                 }

@@ -1,8 +1,8 @@
 package io.trisync.auth;
 
-import io.trisync.bus.Ids;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
+import io.trisync.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

@@ -2,9 +2,9 @@ package io.trisync.bridge;
 
 import io.trisync.auth.Caller;
 import io.trisync.auth.Tokens;
-import io.trisync.bus.Ids;
 import io.trisync.config.TrisyncConfig.EventsConfig;
 import io.trisync.events.EventAddresses;
+import io.trisync.store.Ids;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;

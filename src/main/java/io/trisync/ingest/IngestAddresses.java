@@ -21,9 +21,6 @@ public final class IngestAddresses {
     /** Sent by the HTTP API; replies with a page of a tenant's files, newest first. */
     public static final String LIST_FILES = "trisync.ingest.file.list";
 
-    /** Sent by the HTTP API; replies with the newest events of the event log. */
-    public static final String RECENT_EVENTS = "trisync.ingest.events.recent";
-
     /** Sent by tests and operators; runs one recovery sweep now and replies with how many operations it ended. */
     public static final String RECOVER = "trisync.ingest.recover";
 

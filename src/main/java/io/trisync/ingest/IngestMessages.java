@@ -1,7 +1,7 @@
 package io.trisync.ingest;
 
-import io.trisync.bus.Ids;
 import io.trisync.failure.Failure;
+import io.trisync.store.Ids;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -156,29 +156,6 @@ public final class IngestMessages {
 
         public static ListFiles fromJson(JsonObject json) {
             return new ListFiles(json.getString("tenantId"), json.getInteger("limit", 50), json.getString("cursor"));
-        }
-    }
-
-    /** {@link IngestAddresses#RECENT_EVENTS}: the newest events, of one tenant or (tenantId null) all. */
-    public record RecentEvents(String tenantId, int limit) {
-
-        public static final int MAX_LIMIT = 1000;
-
-        public RecentEvents {
-            if (tenantId != null) {
-                Ids.require("user_id", tenantId);
-            }
-            if (limit < 1 || limit > MAX_LIMIT) {
-                throw new Failure.BadRequest("limit must be between 1 and " + MAX_LIMIT);
-            }
-        }
-
-        public JsonObject toJson() {
-            return new JsonObject().put("tenantId", tenantId).put("limit", limit);
-        }
-
-        public static RecentEvents fromJson(JsonObject json) {
-            return new RecentEvents(json.getString("tenantId"), json.getInteger("limit", 50));
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.trisync.ingest;
 
-import io.trisync.bus.Requests;
-import io.trisync.bus.Retry;
+import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
@@ -11,22 +10,17 @@ import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.ingest.IngestMessages.ListFiles;
 import io.trisync.ingest.IngestMessages.OperationRef;
-import io.trisync.ingest.IngestMessages.RecentEvents;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
+import io.trisync.store.Retry;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,9 +28,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Owns uploads and deletes as coordinated writes across the three stores, the operation log that
  * makes them crash-safe, and the recovery of operations any node left unfinished (at start and every
- * {@code INGEST_RECOVERY_INTERVAL_SECONDS}). Serves the file and event-log reads of the HTTP API.
+ * {@code INGEST_RECOVERY_INTERVAL_SECONDS}). Serves the file reads of the HTTP API.
  */
-public final class IngestVerticle extends VerticleBase {
+public final class IngestVerticle extends RequestVerticle {
 
     private static final Logger LOG = LoggerFactory.getLogger(IngestVerticle.class);
 
@@ -46,7 +40,6 @@ public final class IngestVerticle extends VerticleBase {
     private final IngestHooks hooks;
     private final Breaker breaker;
     private final boolean sweeps;
-    private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     private WorkerExecutor embeddingPool;
     private UploadFlow uploads;
     private DeleteFlow deletes;
@@ -113,7 +106,6 @@ public final class IngestVerticle extends VerticleBase {
         consume(IngestAddresses.DELETE, m -> deletes.delete(FileRef.fromJson(m)).map(DeleteFlow.Outcome::toJson));
         consume(IngestAddresses.GET_FILE, m -> getFile(FileRef.fromJson(m)));
         consume(IngestAddresses.LIST_FILES, m -> listFiles(ListFiles.fromJson(m)));
-        consume(IngestAddresses.RECENT_EVENTS, m -> recentEvents(RecentEvents.fromJson(m)));
         consume(IngestAddresses.RECOVER, m -> recovery.sweep().map(n -> new JsonObject().put("ended", n)));
         if (sweeps) {
             recoveryTimer =
@@ -122,7 +114,7 @@ public final class IngestVerticle extends VerticleBase {
             goneListener = () -> context.runOnContext(v -> sweep("a cluster member left"));
             stores.incarnations().onGone(goneListener);
         }
-        return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+        return consumersReady();
     }
 
     @Override
@@ -131,9 +123,7 @@ public final class IngestVerticle extends VerticleBase {
             vertx.cancelTimer(recoveryTimer);
             stores.incarnations().removeGoneListener(goneListener);
         }
-        List<Future<Void>> unregistered =
-                consumers.stream().map(MessageConsumer::unregister).toList();
-        return Future.join(unregistered).onComplete(v -> embeddingPool.close());
+        return super.stop().onComplete(v -> embeddingPool.close());
     }
 
     private void sweep(String why) {
@@ -181,14 +171,5 @@ public final class IngestVerticle extends VerticleBase {
                                         .map(FileRecord::toDocument)
                                         .toList()))
                         .put("next", page.next()));
-    }
-
-    private Future<JsonObject> recentEvents(RecentEvents request) {
-        return stores.events().recent(request.tenantId(), request.limit()).map(events -> new JsonObject()
-                .put("events", new JsonArray(events)));
-    }
-
-    private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
-        consumers.add(Requests.consume(vertx.eventBus(), address, handler));
     }
 }

@@ -1,10 +1,10 @@
 package io.trisync.ingest;
 
-import io.trisync.bus.Retry;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.Retry;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

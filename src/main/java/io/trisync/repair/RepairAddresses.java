@@ -17,7 +17,7 @@ public final class RepairAddresses {
     /** {@code {opId}}: a fix operation, its result and its audit trail. */
     public static final String RESULT = "trisync.repair.result";
 
-    /** Sent by {@code ScanVerticle} after a periodic scan when auto-repair is on: {@code {tenantId}}. */
+    /** Sent by operators and tests: {@code {tenantId}}; applies the repairs that need no person now (auto-repair does the same after each periodic scan). */
     public static final String AUTO = "trisync.repair.auto";
 
     /** {@code {tenantId?, state?, limit?}}: quarantine ledger entries. */

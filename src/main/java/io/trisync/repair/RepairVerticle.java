@@ -1,7 +1,6 @@
 package io.trisync.repair;
 
-import io.trisync.bus.Ids;
-import io.trisync.bus.Requests;
+import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
@@ -14,12 +13,12 @@ import io.trisync.ops.TrackedOperation;
 import io.trisync.repair.RepairPlanner.OpenIssue;
 import io.trisync.repair.RepairPlanner.Selection;
 import io.trisync.scan.IssueType;
+import io.trisync.scan.ScanAddresses;
+import io.trisync.store.Ids;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -44,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * keeps the result on the operation. A fix interrupted by a crash is resumed by running it again:
  * finished files had their issues closed, the rest are planned afresh. Also owns the quarantine.
  */
-public final class RepairVerticle extends VerticleBase {
+public final class RepairVerticle extends RequestVerticle {
 
     private static final Logger LOG = LoggerFactory.getLogger(RepairVerticle.class);
     /** Files repaired at once within a batch. */
@@ -57,7 +56,6 @@ public final class RepairVerticle extends VerticleBase {
     private final TrisyncConfig config;
     private final Stores stores;
     private final EmbeddingModel model;
-    private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     private final RepairPlanner planner;
     private OperationTracker tracker;
     private RepairExecutor executor;
@@ -91,23 +89,30 @@ public final class RepairVerticle extends VerticleBase {
                         Ids.require("tenant_id", body.getString("tenantId")), Selection.ALL)
                 .map(run -> run.op().record().toPublicJson()));
         consume(RepairAddresses.FIX, this::fix);
-        consume(RepairAddresses.AUTO, body -> begin(
-                        Ids.require("tenant_id", body.getString("tenantId")), new Selection(null, null, true))
-                .map(run ->
-                        new JsonObject().put("operation_id", run.op().record().id())));
+        consume(RepairAddresses.AUTO, body -> autoRepair(body).map(run -> new JsonObject()
+                .put("operation_id", run.op().record().id())));
+        if (config.repair().autoRepair()) {
+            listen(ScanAddresses.PERIODIC_SCAN_COMPLETED, body -> autoRepair(body)
+                    .onFailure(e ->
+                            LOG.warn("Auto-repair of {} not started: {}", body.getString("tenantId"), e.getMessage())));
+        }
         consume(RepairAddresses.RESULT, this::result);
         consume(RepairAddresses.QUARANTINE_LIST, this::listQuarantine);
         consume(RepairAddresses.QUARANTINE_RESTORE, body -> quarantine
                 .restore(Ids.require("id", body.getString("id")), optionalTenant(body))
                 .map(Quarantine::toPublicJson));
         consume(RepairAddresses.QUARANTINE_PURGE, this::purge);
-        return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+        return consumersReady();
     }
 
     @Override
     public Future<?> stop() {
-        return Future.join(consumers.stream().map(MessageConsumer::unregister).toList())
-                .eventually(() -> embeddingPool.close());
+        return super.stop().eventually(() -> embeddingPool.close());
+    }
+
+    /** Applies the repairs of {@code body}'s tenant that need no person. */
+    private Future<Run> autoRepair(JsonObject body) {
+        return begin(Ids.require("tenant_id", body.getString("tenantId")), new Selection(null, null, true));
     }
 
     private Future<JsonObject> fix(JsonObject body) {
@@ -425,9 +430,5 @@ public final class RepairVerticle extends VerticleBase {
             }
         }
         return new Selection(types, files, false);
-    }
-
-    private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
-        consumers.add(Requests.consume(vertx.eventBus(), address, handler));
     }
 }

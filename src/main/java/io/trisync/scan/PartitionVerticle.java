@@ -1,13 +1,11 @@
 package io.trisync.scan;
 
-import io.trisync.bus.Ids;
-import io.trisync.bus.Requests;
+import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
+import io.trisync.store.Ids;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 
@@ -18,14 +16,13 @@ import java.util.List;
  * each on its own event loop, so the partitions one scan sends at once are read and reconciled in
  * parallel on this node as well as across the cluster.
  */
-public final class PartitionVerticle extends VerticleBase {
+public final class PartitionVerticle extends RequestVerticle {
 
     private final TrisyncConfig config;
     private final Stores stores;
     private final Reconciler reconciler = new Reconciler();
     private PartitionReader reader;
     private ResultKeeper keeper;
-    private MessageConsumer<JsonObject> consumer;
 
     public PartitionVerticle(TrisyncConfig config, Stores stores) {
         this.config = config;
@@ -36,13 +33,8 @@ public final class PartitionVerticle extends VerticleBase {
     public Future<?> start() {
         reader = new PartitionReader(vertx, stores, config.sync().batchSize());
         keeper = new ResultKeeper(stores, new EventPublisher(vertx.eventBus(), stores.events()));
-        consumer = Requests.consume(vertx.eventBus(), ScanAddresses.PARTITION, this::partition);
-        return consumer.completion();
-    }
-
-    @Override
-    public Future<?> stop() {
-        return consumer.unregister();
+        consume(ScanAddresses.PARTITION, this::partition);
+        return consumersReady();
     }
 
     /** Scans one partition here: read, reconcile, keep; replies with its summary. */

@@ -35,5 +35,12 @@ public final class ScanAddresses {
     /** Sent by the HTTP API ({@code GET /api/sync/tenants}): every tenant's summary and running operation. */
     public static final String OVERVIEW = "trisync.scan.overview";
 
+    /**
+     * Sent (one way, no reply) by the node that ran a periodic scan once it completed: {@code
+     * {tenantId}}. With {@code SYNC_AUTO_REPAIR} a repair verticle takes it and applies the repairs
+     * that need no person; scans do not know who listens.
+     */
+    public static final String PERIODIC_SCAN_COMPLETED = "trisync.scan.periodic-completed";
+
     private ScanAddresses() {}
 }

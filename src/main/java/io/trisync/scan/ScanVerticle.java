@@ -1,7 +1,6 @@
 package io.trisync.scan;
 
-import io.trisync.bus.Ids;
-import io.trisync.bus.Requests;
+import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
@@ -9,13 +8,11 @@ import io.trisync.ops.Membership;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;
-import io.trisync.repair.RepairAddresses;
+import io.trisync.store.Ids;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,7 +21,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * the report, note progress; stop if the operation is ended elsewhere. A store failing part way
  * fails the operation with the reason; the unread partitions are never reported as missing.
  */
-public final class ScanVerticle extends VerticleBase {
+public final class ScanVerticle extends RequestVerticle {
 
     private static final Logger LOG = LoggerFactory.getLogger(ScanVerticle.class);
     private static final Set<String> MODES = Set.of("full", "deep", "quick");
@@ -43,7 +39,6 @@ public final class ScanVerticle extends VerticleBase {
 
     private final TrisyncConfig config;
     private final Stores stores;
-    private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     private OperationTracker tracker;
     private long periodic = -1;
 
@@ -72,13 +67,13 @@ public final class ScanVerticle extends VerticleBase {
         consume(ScanAddresses.CONSISTENCY_CHECK, body -> consistencyCheck(body.getBoolean("onlyDue", false)));
         long interval = config.sync().checkIntervalMinutes() * 60_000L;
         periodic = vertx.setPeriodic(interval, interval, id -> spreadChecks(interval));
-        return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+        return consumersReady();
     }
 
     @Override
     public Future<?> stop() {
         vertx.cancelTimer(periodic);
-        return Future.join(consumers.stream().map(MessageConsumer::unregister).toList());
+        return super.stop();
     }
 
     private Future<JsonObject> analyze(JsonObject body) {
@@ -188,7 +183,7 @@ public final class ScanVerticle extends VerticleBase {
                 vertx.setTimer(1 + i * gap, id -> due(tenant, true).onSuccess(due -> {
                     if (due) {
                         begin(tenant, "full")
-                                .onSuccess(run -> run.done().onSuccess(v -> autoRepair(tenant)))
+                                .onSuccess(run -> run.done().onSuccess(v -> completed(tenant)))
                                 .onFailure(e -> {
                                     if (busy(e)) {
                                         LOG.debug("Periodic scan of {} not started: an operation runs", tenant);
@@ -202,14 +197,9 @@ public final class ScanVerticle extends VerticleBase {
         });
     }
 
-    /** With {@code SYNC_AUTO_REPAIR}, asks a repair verticle to apply the repairs that need no person. */
-    private void autoRepair(String tenant) {
-        if (!config.repair().autoRepair()) {
-            return;
-        }
-        vertx.eventBus()
-                .request(RepairAddresses.AUTO, new JsonObject().put("tenantId", tenant))
-                .onFailure(e -> LOG.warn("Auto-repair of {} not started: {}", tenant, e.getMessage()));
+    /** Tells whoever reacts to periodic scans (auto-repair) that {@code tenant}'s has completed. */
+    private void completed(String tenant) {
+        vertx.eventBus().send(ScanAddresses.PERIODIC_SCAN_COMPLETED, new JsonObject().put("tenantId", tenant));
     }
 
     /** A scan that has started: its tracked operation, and the future of its end. */
@@ -294,9 +284,5 @@ public final class ScanVerticle extends VerticleBase {
                     op.progress("detecting_changes", finished, partitions, finished);
                     return lane(op, tenant, mode, extra, report, next, done);
                 });
-    }
-
-    private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
-        consumers.add(Requests.consume(vertx.eventBus(), address, handler));
     }
 }

@@ -1,8 +1,8 @@
 package io.trisync.scan;
 
-import io.trisync.bus.Ids;
 import io.trisync.failure.Failure;
 import io.trisync.store.FileRecord;
+import io.trisync.store.Ids;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;

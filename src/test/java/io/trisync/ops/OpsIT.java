@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.Node;
 import io.trisync.events.EventPublisher;
+import io.trisync.failure.Failure;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperation.Status;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -105,7 +105,7 @@ class OpsIT {
         assertThat(List.of(a.succeeded(), b.succeeded())).containsExactlyInAnyOrder(true, false);
         TrackedOperation winner = a.succeeded() ? a.result() : b.result();
         Throwable loser = a.failed() ? a.cause() : b.cause();
-        assertThat(((ReplyException) loser).failureCode()).isEqualTo(409);
+        assertThat(loser).isInstanceOf(Failure.Conflict.class);
         JsonObject conflict = new JsonObject(loser.getMessage());
         assertThat(conflict.getBoolean("conflict")).isTrue();
         assertThat(conflict.getJsonObject("latest_sync").getString("id"))
@@ -169,8 +169,7 @@ class OpsIT {
         assertThat(failed.status()).isEqualTo(Status.FAILED);
         assertThat(failed.errorMessage()).contains("no heartbeat");
         assertThat(took).isLessThan(3000 + 1000 + 1500);
-        assertThatThrownBy(() -> hung.complete(new JsonObject()).await())
-                .satisfies(e -> assertThat(((ReplyException) e).failureCode()).isEqualTo(409));
+        assertThatThrownBy(() -> hung.complete(new JsonObject()).await()).isInstanceOf(Failure.Conflict.class);
         assertThat(stored(hung.record().id()).status()).isEqualTo(Status.FAILED);
         assertThat(hung.stopped()).isTrue();
         TrackedOperation next = tracker().start(tenant, "scan", 1).await();

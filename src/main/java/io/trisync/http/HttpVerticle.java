@@ -1,59 +1,42 @@
-package io.trisync.bridge;
+package io.trisync.http;
 
-import io.trisync.api.Access;
-import io.trisync.api.EventsApi;
-import io.trisync.api.FailureHandler;
-import io.trisync.api.FilesApi;
-import io.trisync.api.HealthHandler;
-import io.trisync.api.RepairApi;
-import io.trisync.api.ScanApi;
-import io.trisync.api.SyncOpsApi;
 import io.trisync.auth.Tokens;
-import io.trisync.bus.Requests;
+import io.trisync.bridge.Bridge;
+import io.trisync.bridge.BridgeAddresses;
+import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
-import io.trisync.scan.ScanAddresses;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonObject;
-import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
-import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
-import io.vertx.ext.web.handler.sockjs.SockJSHandler;
-import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The public HTTP server of a node: the SockJS event-bus bridge at {@code /eventbus} (every frame
- * through {@link BridgeGuard}), the REST API under {@code /api} (bearer token, rate limit and CORS
+ * The public HTTP server of a node: the SockJS event-bus bridge at {@code /eventbus} ({@link
+ * Bridge}), the REST API under {@code /api} (bearer token, rate limit and CORS
  * from config), {@code /health}, {@code /metrics} (Prometheus), the browser module and its libraries.
- * Owns the addresses browsers may send to ({@link BridgeAddresses}).
+ * Answers the bridge's status requests ({@link BridgeAddresses#STATUS}).
  */
-public final class BridgeVerticle extends VerticleBase {
+public final class HttpVerticle extends RequestVerticle {
 
-    private static final Logger LOG = LoggerFactory.getLogger(BridgeVerticle.class);
+    private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
 
     private final TrisyncConfig config;
     private final Stores stores;
     private final String metricsRegistry;
     private final Tokens tokens;
     private final Access access;
-    private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
     private HttpServer server;
 
-    private BridgeVerticle(TrisyncConfig config, Stores stores, String metricsRegistry, Tokens tokens, Access access) {
+    private HttpVerticle(TrisyncConfig config, Stores stores, String metricsRegistry, Tokens tokens, Access access) {
         this.config = config;
         this.stores = stores;
         this.metricsRegistry = metricsRegistry;
@@ -67,18 +50,18 @@ public final class BridgeVerticle extends VerticleBase {
      * sockets alike, over their event loops. They share one token verifier and one rate limit.
      * {@code keys} null: authentication off (tests, or {@code AUTH_ENABLED=false}).
      */
-    public static Supplier<BridgeVerticle> instances(
+    public static Supplier<HttpVerticle> instances(
             Vertx vertx, TrisyncConfig config, Stores stores, String metricsRegistry, Tokens.Keys keys) {
         Tokens tokens = keys == null ? null : Tokens.of(vertx, keys);
         Access access = new Access(tokens, config.auth().rateLimitPerMinute());
-        return () -> new BridgeVerticle(config, stores, metricsRegistry, tokens, access);
+        return () -> new HttpVerticle(config, stores, metricsRegistry, tokens, access);
     }
 
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
         router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
-        router.route("/eventbus/*").subRouter(bridge(tokens));
+        router.route("/eventbus/*").subRouter(Bridge.router(vertx, config.events(), tokens));
         if (!config.auth().corsAllowedOrigins().isEmpty()) {
             router.route("/api/*")
                     .handler(CorsHandler.create()
@@ -106,15 +89,7 @@ public final class BridgeVerticle extends VerticleBase {
         router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
         router.route("/*").handler(StaticHandler.create("webroot"));
         router.route().last().handler(ctx -> ctx.fail(404));
-        Replay replay = new Replay(stores.events());
-        consumers.add(Requests.consume(vertx.eventBus(), BridgeAddresses.REPLAY, replay::since));
-        consumers.add(Requests.consume(vertx.eventBus(), BridgeAddresses.STATUS, body -> vertx.eventBus()
-                .<JsonObject>request(
-                        ScanAddresses.TENANT_STATUS,
-                        new JsonObject()
-                                .put("tenantId", body.getString("tenantId"))
-                                .put("limit", 50))
-                .map(io.vertx.core.eventbus.Message::body)));
+        consume(BridgeAddresses.STATUS, body -> Bridge.status(vertx, body));
         router.route().failureHandler(new FailureHandler());
         return vertx.createHttpServer()
                 .requestHandler(router)
@@ -126,29 +101,9 @@ public final class BridgeVerticle extends VerticleBase {
                 });
     }
 
-    /**
-     * The SockJS bridge: outbound only event addresses (the guard narrows each socket to its own),
-     * inbound only {@link BridgeAddresses#INBOUND}; SockJS heartbeats every {@code
-     * WEBSOCKET_PING_INTERVAL} seconds and sockets that stop pinging are reaped.
-     */
-    private Router bridge(Tokens tokens) {
-        long ping = config.events().websocketPingIntervalSeconds() * 1000L;
-        SockJSBridgeOptions options = new SockJSBridgeOptions()
-                .addOutboundPermitted(
-                        new PermittedOptions().setAddressRegex("trisync\\.events\\.[A-Za-z0-9._@-]{1,128}"))
-                .setMaxAddressLength(BridgeGuard.MAX_ADDRESS)
-                .setMaxHandlersPerSocket(config.events().bridgeMaxHandlers())
-                .setPingTimeout(Math.max(10_000, 3 * ping));
-        BridgeAddresses.INBOUND.forEach(a -> options.addInboundPermitted(new PermittedOptions().setAddress(a)));
-        return SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(ping))
-                .bridge(options, new BridgeGuard(tokens, config.events()));
-    }
-
     @Override
     public Future<?> stop() {
-        Future<Void> unregistered = Future.join(
-                        consumers.stream().map(MessageConsumer::unregister).toList())
-                .mapEmpty();
+        Future<?> unregistered = super.stop();
         return server == null ? unregistered : unregistered.compose(v -> server.close());
     }
 

@@ -1,4 +1,4 @@
-package io.trisync.bus;
+package io.trisync.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

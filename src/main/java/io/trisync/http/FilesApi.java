@@ -1,15 +1,13 @@
-package io.trisync.api;
+package io.trisync.http;
 
-import io.trisync.bus.Ids;
-import io.trisync.bus.Retry;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestAddresses;
-import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.ingest.IngestMessages.ListFiles;
-import io.trisync.ingest.IngestMessages.OperationRef;
-import io.trisync.ingest.IngestMessages.UploadTicket;
+import io.trisync.ingest.Receiver;
+import io.trisync.ingest.Receiver.Received;
 import io.trisync.store.BlobStore;
+import io.trisync.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -18,32 +16,21 @@ import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code /api/files}: upload (multipart {@code file} + {@code user_id}), list, get, content, delete.
- * The upload's bytes go from this node straight to S3 under an operation the ingest verticle
- * records first and completes after; they never travel on the event bus.
+ * This class parses and answers; the upload's coordinated write is {@link Receiver}'s and the
+ * ingest verticles'.
  */
 public final class FilesApi {
 
-    /** How long completing an upload (download, extract, embed, write) may take. */
-    private static final long COMPLETE_TIMEOUT_MS = 300_000;
-
-    private final Vertx vertx;
     private final BusClient bus;
     private final BlobStore blobs;
-    private final Retry retry;
+    private final Receiver receiver;
     private final long maxFileBytes;
     private final Path uploadsDir;
-    /** This node process: it holds an upload's operation while it streams the bytes to S3. */
-    private final String incarnation;
 
     public FilesApi(
             Vertx vertx,
@@ -52,11 +39,9 @@ public final class FilesApi {
             Path uploadsDir,
             long requestTimeoutMs,
             String incarnation) {
-        this.incarnation = incarnation;
-        this.vertx = vertx;
         this.bus = new BusClient(vertx.eventBus(), requestTimeoutMs);
         this.blobs = blobs;
-        this.retry = new Retry(vertx, 4, 100, 2000);
+        this.receiver = new Receiver(vertx, blobs, requestTimeoutMs, incarnation);
         this.maxFileBytes = maxFileBytes;
         this.uploadsDir = uploadsDir;
     }
@@ -88,35 +73,16 @@ public final class FilesApi {
         if (file.size() > maxFileBytes) {
             throw new Failure.TooLarge("file is larger than " + maxFileBytes + " bytes");
         }
-        Path path = Path.of(file.uploadedFileName());
-        String name = baseName(file.fileName());
         String contentType = file.contentType() == null ? "application/octet-stream" : file.contentType();
-        String key = ctx.request().getHeader("Idempotency-Key");
-        vertx.executeBlocking(() -> sha256(path), false)
-                .compose(sha -> bus.request(
-                                IngestAddresses.BEGIN_UPLOAD,
-                                new BeginUpload(tenant, name, contentType, file.size(), sha, key, incarnation).toJson())
-                        .map(UploadTicket::fromJson)
-                        .compose(ticket -> ticket.existing() != null
-                                ? Future.succeededFuture(ticket.existing())
-                                : store(ticket, path, contentType, sha)))
-                .onSuccess(doc -> ctx.response()
-                        .setStatusCode(201)
-                        .putHeader("Content-Type", "application/json")
-                        .end(FileJson.publicView(doc).encode()))
+        receiver.receive(new Received(
+                        tenant,
+                        baseName(file.fileName()),
+                        contentType,
+                        file.size(),
+                        Path.of(file.uploadedFileName()),
+                        ctx.request().getHeader("Idempotency-Key")))
+                .onSuccess(doc -> json(ctx, 201, FileJson.publicView(doc)))
                 .onFailure(ctx::fail);
-    }
-
-    private Future<JsonObject> store(UploadTicket ticket, Path path, String contentType, String sha) {
-        return retry.run(() -> blobs.putFile(ticket.blobKey(), path, contentType, Map.of("sha256", sha)))
-                .recover(error -> bus.request(
-                                IngestAddresses.ABORT_UPLOAD,
-                                new OperationRef(ticket.opId(), "blob not written: " + error.getMessage()).toJson())
-                        .transform(ignored -> Future.failedFuture(error)))
-                .compose(blob -> bus.request(
-                        IngestAddresses.COMPLETE_UPLOAD,
-                        new OperationRef(ticket.opId(), null, ticket.operation()).toJson(),
-                        COMPLETE_TIMEOUT_MS));
     }
 
     private void list(RoutingContext ctx) {
@@ -203,16 +169,5 @@ public final class FilesApi {
         String name = fileName == null ? "" : fileName.replace('\\', '/');
         name = name.substring(name.lastIndexOf('/') + 1).strip();
         return name.isEmpty() ? "unnamed" : name;
-    }
-
-    private static String sha256(Path path) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(path)) {
-            byte[] buffer = new byte[64 * 1024];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }

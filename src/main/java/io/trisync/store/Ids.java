@@ -1,4 +1,4 @@
-package io.trisync.bus;
+package io.trisync.store;
 
 import io.trisync.failure.Failure;
 import java.util.regex.Pattern;

@@ -1,4 +1,4 @@
-package io.trisync.api;
+package io.trisync.http;
 
 import io.trisync.failure.Failure;
 import io.trisync.repair.RepairAddresses;

@@ -1,7 +1,7 @@
-package io.trisync.api;
+package io.trisync.http;
 
-import io.trisync.ingest.IngestAddresses;
-import io.trisync.ingest.IngestMessages.RecentEvents;
+import io.trisync.events.EventAddresses;
+import io.trisync.events.EventMessages.RecentEvents;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -22,7 +22,7 @@ public final class EventsApi {
     private void recent(RoutingContext ctx) {
         RecentEvents request = new RecentEvents(
                 Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id")), FilesApi.intParam(ctx, "limit", 50));
-        bus.request(IngestAddresses.RECENT_EVENTS, request.toJson())
+        bus.request(EventAddresses.RECENT, request.toJson())
                 .onSuccess(events -> FilesApi.json(ctx, 200, events))
                 .onFailure(ctx::fail);
     }

@@ -1,8 +1,8 @@
-package io.trisync.bridge;
+package io.trisync.events;
 
-import io.trisync.bus.Ids;
 import io.trisync.failure.Failure;
 import io.trisync.store.EventStore;
+import io.trisync.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,8 +1,8 @@
-package io.trisync.api;
+package io.trisync.http;
 
-import io.trisync.bus.Ids;
 import io.trisync.failure.Failure;
 import io.trisync.ops.OpsAddresses;
+import io.trisync.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;

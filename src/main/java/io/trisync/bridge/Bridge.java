@@ -1,0 +1,49 @@
+package io.trisync.bridge;
+
+import io.trisync.auth.Tokens;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.scan.ScanAddresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+
+/**
+ * The SockJS event-bus bridge: outbound only event addresses (the {@link BridgeGuard} narrows each
+ * socket to its own tenant's), inbound only {@link BridgeAddresses#INBOUND}; SockJS heartbeats every
+ * {@code WEBSOCKET_PING_INTERVAL} seconds and sockets that stop pinging are reaped.
+ */
+public final class Bridge {
+
+    private Bridge() {}
+
+    /** The bridge's routes, to mount at {@code /eventbus/*}; {@code tokens} null: authentication off. */
+    public static Router router(Vertx vertx, TrisyncConfig.EventsConfig config, Tokens tokens) {
+        long ping = config.websocketPingIntervalSeconds() * 1000L;
+        SockJSBridgeOptions options = new SockJSBridgeOptions()
+                .addOutboundPermitted(
+                        new PermittedOptions().setAddressRegex("trisync\\.events\\.[A-Za-z0-9._@-]{1,128}"))
+                .setMaxAddressLength(BridgeGuard.MAX_ADDRESS)
+                .setMaxHandlersPerSocket(config.bridgeMaxHandlers())
+                .setPingTimeout(Math.max(10_000, 3 * ping));
+        BridgeAddresses.INBOUND.forEach(a -> options.addInboundPermitted(new PermittedOptions().setAddress(a)));
+        return SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(ping))
+                .bridge(options, new BridgeGuard(tokens, config));
+    }
+
+    /** Answers {@link BridgeAddresses#STATUS}: the socket's tenant's status, as the scan verticles report it. */
+    public static Future<JsonObject> status(Vertx vertx, JsonObject body) {
+        return vertx.eventBus()
+                .<JsonObject>request(
+                        ScanAddresses.TENANT_STATUS,
+                        new JsonObject()
+                                .put("tenantId", body.getString("tenantId"))
+                                .put("limit", 50))
+                .map(Message::body);
+    }
+}

@@ -1,0 +1,35 @@
+package io.trisync.events;
+
+import io.trisync.bus.RequestVerticle;
+import io.trisync.events.EventMessages.RecentEvents;
+import io.trisync.store.EventStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Serves the reads of the event log: the newest events ({@link EventAddresses#RECENT}, for the HTTP
+ * API) and what a reconnecting browser missed ({@link EventAddresses#REPLAY}, sent over the bridge).
+ * Publishing is {@link EventPublisher}'s, used by every capability.
+ */
+public final class EventsVerticle extends RequestVerticle {
+
+    private final EventStore events;
+
+    public EventsVerticle(EventStore events) {
+        this.events = events;
+    }
+
+    @Override
+    public Future<?> start() {
+        Replay replay = new Replay(events);
+        consume(EventAddresses.RECENT, body -> recent(RecentEvents.fromJson(body)));
+        consume(EventAddresses.REPLAY, replay::since);
+        return consumersReady();
+    }
+
+    private Future<JsonObject> recent(RecentEvents request) {
+        return events.recent(request.tenantId(), request.limit())
+                .map(list -> new JsonObject().put("events", new JsonArray(list)));
+    }
+}

@@ -1,0 +1,100 @@
+package io.trisync.ingest;
+
+import io.trisync.ingest.IngestMessages.BeginUpload;
+import io.trisync.ingest.IngestMessages.OperationRef;
+import io.trisync.ingest.IngestMessages.UploadTicket;
+import io.trisync.store.BlobStore;
+import io.trisync.store.Retry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+
+/**
+ * The receiving node's part of the upload saga: hashes the body the HTTP server spooled to disk,
+ * asks an ingest verticle to record the operation ({@link IngestAddresses#BEGIN_UPLOAD}), streams the
+ * bytes from this node straight to S3 (they never travel on the event bus), then has the operation
+ * completed ({@link IngestAddresses#COMPLETE_UPLOAD}) or, when the blob could not be written, undone
+ * ({@link IngestAddresses#ABORT_UPLOAD}).
+ */
+public final class Receiver {
+
+    /** How long completing an upload (download, extract, embed, write) may take. */
+    private static final long COMPLETE_TIMEOUT_MS = 300_000;
+
+    private final Vertx vertx;
+    private final BlobStore blobs;
+    private final Retry retry;
+    private final long requestTimeoutMs;
+    /** This node process: it holds an upload's operation while it streams the bytes to S3. */
+    private final String incarnation;
+
+    public Receiver(Vertx vertx, BlobStore blobs, long requestTimeoutMs, String incarnation) {
+        this.vertx = vertx;
+        this.blobs = blobs;
+        this.retry = new Retry(vertx, 4, 100, 2000);
+        this.requestTimeoutMs = requestTimeoutMs;
+        this.incarnation = incarnation;
+    }
+
+    /** One upload the HTTP server has received in full: its content spooled at {@code path}. */
+    public record Received(
+            String tenantId, String name, String contentType, long size, Path path, String idempotencyKey) {}
+
+    /** Stores {@code upload} in the three stores; completes with the file's record (an earlier one for a repeated key). */
+    public Future<JsonObject> receive(Received upload) {
+        return vertx.executeBlocking(() -> sha256(upload.path()), false).compose(sha -> request(
+                        IngestAddresses.BEGIN_UPLOAD,
+                        new BeginUpload(
+                                        upload.tenantId(),
+                                        upload.name(),
+                                        upload.contentType(),
+                                        upload.size(),
+                                        sha,
+                                        upload.idempotencyKey(),
+                                        incarnation)
+                                .toJson(),
+                        requestTimeoutMs)
+                .map(UploadTicket::fromJson)
+                .compose(ticket -> ticket.existing() != null
+                        ? Future.succeededFuture(ticket.existing())
+                        : store(ticket, upload, sha)));
+    }
+
+    private Future<JsonObject> store(UploadTicket ticket, Received upload, String sha) {
+        return retry.run(() ->
+                        blobs.putFile(ticket.blobKey(), upload.path(), upload.contentType(), Map.of("sha256", sha)))
+                .recover(error -> request(
+                                IngestAddresses.ABORT_UPLOAD,
+                                new OperationRef(ticket.opId(), "blob not written: " + error.getMessage()).toJson(),
+                                requestTimeoutMs)
+                        .transform(ignored -> Future.failedFuture(error)))
+                .compose(blob -> request(
+                        IngestAddresses.COMPLETE_UPLOAD,
+                        new OperationRef(ticket.opId(), null, ticket.operation()).toJson(),
+                        COMPLETE_TIMEOUT_MS));
+    }
+
+    private Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {
+        return vertx.eventBus()
+                .<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(timeoutMs))
+                .map(reply -> reply.body());
+    }
+
+    private static String sha256(Path path) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(path)) {
+            byte[] buffer = new byte[64 * 1024];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}

@@ -1,0 +1,120 @@
+package io.trisync.ops;
+
+import io.trisync.bus.RequestVerticle;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
+import io.trisync.store.FileRecord;
+import io.trisync.store.Ids;
+import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.store.Stores;
+import io.trisync.store.SyncOperation;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Answers the tracked-operation requests of the HTTP API ({@link OpsAddresses}): a tenant's status,
+ * the history, cancel, the service status, and the on-demand stuck-operation cleanup (layer 3).
+ */
+public final class OpsVerticle extends RequestVerticle {
+
+    private final TrisyncConfig config;
+    private final Stores stores;
+    private Membership membership;
+    private StuckSweep stuck;
+
+    public OpsVerticle(TrisyncConfig config, Stores stores) {
+        this.config = config;
+        this.stores = stores;
+    }
+
+    @Override
+    public Future<?> start() {
+        membership = Membership.of(vertx, config.nodeId());
+        stuck = StuckSweep.of(vertx, config, stores, membership);
+        consume(OpsAddresses.STATUS, this::status);
+        consume(OpsAddresses.CLEANUP, body -> stuck.run().map(n -> new JsonObject().put("cleaned", n)));
+        consume(OpsAddresses.HISTORY, this::history);
+        consume(OpsAddresses.CANCEL, this::cancel);
+        consume(OpsAddresses.SERVICE_STATUS, body -> serviceStatus());
+        return consumersReady();
+    }
+
+    private Future<JsonObject> status(JsonObject body) {
+        String tenant = Ids.require("tenant_id", body.getString("tenantId"));
+        Future<List<SyncOperation>> latest = stores.syncOperations().history(tenant, null, 1);
+        Future<Long> total = stores.metadata().count(new FileQuery(tenant, null, FileRecord.Status.ACTIVE));
+        Future<Long> processing = stores.operations().countOpen(tenant);
+        return Future.all(latest, total, processing).map(all -> new JsonObject()
+                .put(
+                        "latest_sync",
+                        latest.result().isEmpty()
+                                ? null
+                                : latest.result().get(0).toPublicJson())
+                .put(
+                        "file_status",
+                        new JsonObject().put("total", total.result()).put("processing", processing.result())));
+    }
+
+    private Future<JsonObject> serviceStatus() {
+        Future<List<SyncOperation>> running = stores.syncOperations().allRunning();
+        Future<Long> openIngest = stores.operations().countOpen(null);
+        Future<JsonObject> health = stores.health();
+        Set<String> live = membership.liveNodes();
+        return Future.all(running, openIngest, health).map(all -> new JsonObject()
+                .put("service_running", true)
+                .put("initialized", true)
+                .put("node_id", membership.nodeId())
+                .put("nodes", new JsonArray(live == null ? List.of(membership.nodeId()) : List.copyOf(live)))
+                .put("running_operations", running.result().size())
+                .put("open_ingest_operations", openIngest.result())
+                .put("stores", health.result())
+                .put("timestamp", Instant.now().toString()));
+    }
+
+    private Future<JsonObject> history(JsonObject body) {
+        String tenant = body.getString("tenantId");
+        if (tenant != null) {
+            Ids.require("tenant_id", tenant);
+        }
+        SyncOperation.Status status = body.getString("status") == null ? null : parseStatus(body.getString("status"));
+        int limit = body.getInteger("limit", 50);
+        if (limit < 1 || limit > 500) {
+            throw new Failure.BadRequest("limit must be between 1 and 500");
+        }
+        return stores.syncOperations().history(tenant, status, limit).map(ops -> new JsonObject()
+                .put(
+                        "operations",
+                        new JsonArray(
+                                ops.stream().map(SyncOperation::toPublicJson).toList())));
+    }
+
+    private Future<JsonObject> cancel(JsonObject body) {
+        String id = body.getString("opId");
+        if (id == null || id.isBlank()) {
+            throw new Failure.BadRequest("operation id is required");
+        }
+        String tenant = body.getString("tenantId");
+        return stores.syncOperations()
+                .get(id)
+                .compose(op -> tenant != null && !tenant.equals(op.tenantId())
+                        ? Future.failedFuture(new Failure.NotFound("no operation " + id))
+                        : stores.syncOperations()
+                                .finish(op, SyncOperation.Status.CANCELLED, "cancelled on request", null)
+                                .compose(ended -> ended
+                                        ? stores.syncOperations().get(id).map(SyncOperation::toPublicJson)
+                                        : Future.failedFuture(new Failure.Conflict("sync " + id + " is not running ("
+                                                + op.status().wire() + ")"))));
+    }
+
+    private static SyncOperation.Status parseStatus(String value) {
+        try {
+            return SyncOperation.Status.fromWire(value);
+        } catch (IllegalArgumentException e) {
+            throw new Failure.BadRequest("status must be one of running, completed, failed, timed_out, cancelled");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package io.trisync.ops;
+
+import io.trisync.config.TrisyncConfig;
+import io.trisync.events.EventPublisher;
+import io.trisync.store.Stores;
+import io.trisync.store.SyncOperation;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One pass over the running tracked operations: ends every one the {@link StuckRule} condemns
+ * (heartbeat older than three intervals, expected duration passed, holder gone). The fenced finish
+ * makes two nodes sweeping at once harmless: only one write matches.
+ */
+final class StuckSweep {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StuckSweep.class);
+
+    private final Stores stores;
+    private final EventPublisher events;
+    private final StuckRule rule;
+    private final Membership membership;
+
+    StuckSweep(Stores stores, EventPublisher events, StuckRule rule, Membership membership) {
+        this.stores = stores;
+        this.events = events;
+        this.rule = rule;
+        this.membership = membership;
+    }
+
+    /** The sweep of a node: the rule from {@code SYNC_HEARTBEAT_INTERVAL_SECONDS}, events on {@code vertx}'s bus. */
+    static StuckSweep of(Vertx vertx, TrisyncConfig config, Stores stores, Membership membership) {
+        return new StuckSweep(
+                stores,
+                new EventPublisher(vertx.eventBus(), stores.events()),
+                new StuckRule(Duration.ofSeconds(config.sync().heartbeatIntervalSeconds())),
+                membership);
+    }
+
+    /** Ends every stuck running operation; completes with how many this node ended. */
+    Future<Integer> run() {
+        return stores.syncOperations().allRunning().compose(running -> stores.incarnations()
+                .goneAmong(running.stream().map(SyncOperation::incarnation).toList())
+                .compose(gone -> endStuck(running, gone)));
+    }
+
+    private Future<Integer> endStuck(List<SyncOperation> running, Map<String, String> gone) {
+        Instant now = Instant.now();
+        Set<String> live = membership.liveNodes();
+        List<Future<Boolean>> ended = new ArrayList<>();
+        for (SyncOperation op : running) {
+            StuckRule.Verdict verdict = rule.judge(op, now, live, gone);
+            if (verdict != null) {
+                ended.add(OperationTracker.endStuck(stores.syncOperations(), events, op, verdict));
+            }
+        }
+        return Future.join(ended).map(all -> {
+            int n = (int)
+                    ended.stream().filter(f -> f.succeeded() && f.result()).count();
+            if (n > 0) {
+                LOG.info("Cleaned up {} stuck sync operations", n);
+            }
+            return n;
+        });
+    }
+}
