@@ -1,5 +1,6 @@
 package io.trisync.repair;
 
+import io.trisync.concurrent.Lanes;
 import io.trisync.failure.Failure;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.Dates;
@@ -178,10 +179,9 @@ final class Quarantine {
     Future<JsonObject> purge(String tenantId, Instant before) {
         return stores.repairs().quarantinedBefore(before, tenantId, 1000).compose(entries -> {
             JsonArray purged = new JsonArray();
-            Future<Void> chain = Future.succeededFuture();
-            for (JsonObject entry : entries) {
+            Future<Void> chain = Lanes.inOrder(entries, entry -> {
                 String id = entry.getString("_id");
-                chain = chain.compose(v -> stores.repairs()
+                return stores.repairs()
                         .transition(
                                 id,
                                 RepairStore.QUARANTINED,
@@ -191,9 +191,8 @@ final class Quarantine {
                                 ? stores.blobs()
                                         .delete(entry.getString("quarantineKey"))
                                         .map(x -> purged.add(id))
-                                : Future.succeededFuture())
-                        .mapEmpty());
-            }
+                                : Future.succeededFuture());
+            });
             return chain.map(v -> new JsonObject()
                     .put("purged", purged.size())
                     .put("ids", purged)

@@ -1,19 +1,19 @@
 package io.trisync.repair;
 
+import io.trisync.concurrent.Lanes;
 import io.trisync.config.TrisyncConfig.RepairConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
-import io.trisync.events.EventPublisher.Draft;
-import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
+import io.trisync.repair.Outcomes.FileOutcome;
+import io.trisync.repair.Outcomes.Outcome;
+import io.trisync.repair.Outcomes.Status;
 import io.trisync.scan.FileInspector;
 import io.trisync.scan.FileInspector.State;
 import io.trisync.scan.IssueType;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
-import io.trisync.store.Dates;
 import io.trisync.store.FileRecord;
-import io.trisync.store.IssueStore;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -23,9 +23,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,23 +40,6 @@ import java.util.UUID;
  */
 final class RepairExecutor {
 
-    /** How an action ended. */
-    enum Status {
-        DONE,
-        ALREADY_RESOLVED,
-        LEFT_TO_PERSON,
-        FAILED;
-
-        String wire() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-    }
-
-    record Outcome(PlannedAction action, Status status, String reason, JsonObject before, JsonObject after) {}
-
-    /** The outcome of one file: its actions' outcomes and the issues closed and still open. */
-    record FileOutcome(List<Outcome> outcomes, List<IssueType> resolved, List<IssueType> remaining) {}
-
     private final Stores stores;
     private final EventPublisher events;
     private final ContentIndexer indexer;
@@ -66,6 +47,7 @@ final class RepairExecutor {
     private final RepairConfig config;
     private final Quarantine quarantine;
     private final FileInspector inspector;
+    private final Settlement settlement;
 
     RepairExecutor(
             Stores stores,
@@ -81,22 +63,21 @@ final class RepairExecutor {
         this.config = config;
         this.quarantine = quarantine;
         this.inspector = new FileInspector(stores);
+        this.settlement = new Settlement(stores, events);
     }
 
     /** Runs the actions of one file (all with the same tenant and file id) in order, under operation {@code opId}. */
     Future<FileOutcome> runFile(List<PlannedAction> actions, String opId) {
         List<Outcome> outcomes = new ArrayList<>();
-        Future<Void> chain = Future.succeededFuture();
-        for (int i = 0; i < actions.size(); i++) {
+        Future<Void> chain = Lanes.inOrder(Lanes.range(actions.size()), i -> {
             PlannedAction action = actions.get(i);
             String auditId = opId + ":" + action.tenantId() + ":" + action.fileId() + ":" + i;
-            chain = chain.compose(v -> run(action, opId))
-                    .compose(outcome -> audit(auditId, outcome, opId).map(outcomes.add(outcome)))
-                    .mapEmpty();
-        }
+            return run(action, opId)
+                    .compose(outcome -> settlement.audit(auditId, outcome, opId).map(outcomes.add(outcome)));
+        });
         PlannedAction first = actions.get(0);
         return chain.compose(v -> inspector.inspect(first.tenantId(), first.partition(), first.fileId()))
-                .compose(after -> settle(actions, outcomes, after, opId));
+                .compose(after -> settlement.settle(actions, outcomes, after, opId));
     }
 
     private Future<Outcome> run(PlannedAction action, String opId) {
@@ -106,7 +87,11 @@ final class RepairExecutor {
                     Set<IssueType> present = state.issues();
                     if (action.fixes().stream().noneMatch(present::contains)) {
                         return Future.succeededFuture(new Outcome(
-                                action, Status.ALREADY_RESOLVED, "not present any more", describe(state), null));
+                                action,
+                                Status.ALREADY_RESOLVED,
+                                "not present any more",
+                                Outcomes.describe(state),
+                                null));
                     }
                     return act(action, state, opId);
                 })
@@ -117,7 +102,7 @@ final class RepairExecutor {
     }
 
     private Future<Outcome> act(PlannedAction action, State state, String opId) {
-        JsonObject before = describe(state);
+        JsonObject before = Outcomes.describe(state);
         return switch (action.action()) {
             case REEMBED -> reembed(action, state, before);
             case DELETE_POINTS -> deletePoints(action, state, before);
@@ -422,109 +407,6 @@ final class RepairExecutor {
                         record.id(), new JsonObject().put("verdict", "error").put("attention", attention)))
                 .map(v -> new Outcome(
                         action, Status.LEFT_TO_PERSON, reason, before, new JsonObject().put("verdict", "error")));
-    }
-
-    /** After the actions: records the file's verdict, closes the issues it no longer has, reports the rest. */
-    private Future<FileOutcome> settle(List<PlannedAction> actions, List<Outcome> outcomes, State after, String opId) {
-        PlannedAction first = actions.get(0);
-        Set<IssueType> planned = EnumSet.noneOf(IssueType.class);
-        actions.forEach(a -> planned.addAll(a.fixes()));
-        Set<IssueType> present = after.issues();
-        List<IssueType> resolved =
-                planned.stream().filter(t -> !present.contains(t)).toList();
-        List<IssueType> remaining = planned.stream().filter(present::contains).toList();
-        Map<IssueType, String> reasons = new LinkedHashMap<>();
-        for (Outcome o : outcomes) {
-            if (o.status() == Status.FAILED || o.status() == Status.LEFT_TO_PERSON) {
-                o.action().fixes().forEach(t -> reasons.putIfAbsent(t, o.reason()));
-            }
-        }
-        List<Draft> drafts = new ArrayList<>();
-        resolved.forEach(t -> drafts.add(new Draft(
-                EventTypes.ISSUE_RESOLVED,
-                first.fileId(),
-                opId,
-                new JsonObject().put("type", t.name()).put("by", "repair"))));
-        remaining.forEach(t -> drafts.add(new Draft(
-                EventTypes.ISSUE_FAILED,
-                first.fileId(),
-                opId,
-                new JsonObject()
-                        .put("type", t.name())
-                        .put("reason", reasons.getOrDefault(t, "still present after the repair")))));
-        List<String> closed = resolved.stream()
-                .map(t -> IssueStore.id(first.tenantId(), first.fileId(), t.name()))
-                .toList();
-        Future<Void> verdict = after.record() == null
-                ? Future.succeededFuture()
-                : stores.metadata().recordVerdicts(Map.of(first.fileId(), verdictOf(after, opId)));
-        return stores.issues()
-                .apply(List.of(), closed)
-                .compose(v -> verdict)
-                .compose(v -> drafts.isEmpty()
-                        ? Future.succeededFuture()
-                        : events.publishAll(first.tenantId(), drafts).mapEmpty())
-                .map(v -> new FileOutcome(outcomes, resolved, remaining));
-    }
-
-    private static JsonObject verdictOf(State after, String opId) {
-        JsonObject sync = new JsonObject()
-                .put("verdict", after.report().verdict().wire())
-                .put(
-                        "issues",
-                        new JsonArray(
-                                after.issues().stream().map(Enum::name).sorted().toList()))
-                .put("checkedAt", Instant.now().toString())
-                .put("opId", opId);
-        if (after.issues().isEmpty()) {
-            sync.putNull("attention");
-        }
-        return sync;
-    }
-
-    private Future<Void> audit(String id, Outcome o, String opId) {
-        PlannedAction a = o.action();
-        JsonObject doc = a.toJson()
-                .put("_id", id)
-                .put("opId", opId)
-                .put("status", o.status().wire())
-                .put("reason", o.reason())
-                .put("before", o.before())
-                .put("after", o.after())
-                .put("at", Dates.toBson(Instant.now()));
-        return stores.repairs().audit(doc);
-    }
-
-    /** What the stores held for the file when the action was decided. */
-    private static JsonObject describe(State s) {
-        JsonObject out = new JsonObject();
-        FileRecord r = s.record();
-        if (r != null) {
-            out.put(
-                    "record",
-                    new JsonObject()
-                            .put("status", r.status().wire())
-                            .put("size", r.size())
-                            .put("sha256", r.sha256())
-                            .put("version", r.version())
-                            .put(
-                                    "chunks",
-                                    r.embedding() == null ? 0 : r.embedding().chunks()));
-        }
-        if (s.blob() != null) {
-            out.put(
-                    "blob",
-                    new JsonObject()
-                            .put("key", s.blob().key())
-                            .put("size", s.blob().size())
-                            .put("sha256", s.blob().sha256())
-                            .put("etag", s.blob().etag()));
-        }
-        out.put("points", s.points().size());
-        out.put(
-                "issues",
-                new JsonArray(s.issues().stream().map(Enum::name).sorted().toList()));
-        return out;
     }
 
     private static Outcome done(PlannedAction action, JsonObject before, JsonObject after) {

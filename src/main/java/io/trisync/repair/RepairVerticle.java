@@ -1,6 +1,7 @@
 package io.trisync.repair;
 
 import io.trisync.bus.RequestVerticle;
+import io.trisync.concurrent.Lanes;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
@@ -17,22 +18,18 @@ import io.trisync.scan.ScanAddresses;
 import io.trisync.store.Ids;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,12 +123,8 @@ public final class RepairVerticle extends RequestVerticle {
         }
         return tenants.compose(list -> {
             JsonArray started = new JsonArray();
-            Future<Void> chain = Future.succeededFuture();
-            for (String t : list) {
-                chain = chain.compose(v -> begin(t, selection)
-                                .map(run -> started.add(run.op().record().id())))
-                        .mapEmpty();
-            }
+            Future<Void> chain = Lanes.inOrder(list, t -> begin(t, selection)
+                    .map(run -> started.add(run.op().record().id())));
             JsonObject reply = new JsonObject().put("dry_run", false).put("operation_ids", started);
             if (tenant != null) {
                 return chain.map(v -> reply.put("operation_id", started.getString(0)));
@@ -144,12 +137,11 @@ public final class RepairVerticle extends RequestVerticle {
     private Future<JsonObject> dryRun(List<String> tenants, Selection selection) {
         List<PlannedAction> all = new ArrayList<>();
         JsonArray listed = new JsonArray();
-        Future<Void> chain = Future.succeededFuture();
-        for (String tenant : tenants) {
-            for (int p = 0; p < config.sync().partitions(); p++) {
-                int partition = p;
-                chain = chain.compose(v -> planPartition(tenant, partition, selection))
-                        .map(plan -> {
+        Future<Void> chain = Lanes.inOrder(
+                tenants,
+                tenant -> Lanes.inOrder(
+                        Lanes.range(config.sync().partitions()),
+                        partition -> planPartition(tenant, partition, selection).map(plan -> {
                             for (PlannedAction a : plan) {
                                 all.add(a);
                                 if (listed.size() < LISTED_ACTIONS) {
@@ -157,9 +149,7 @@ public final class RepairVerticle extends RequestVerticle {
                                 }
                             }
                             return null;
-                        });
-            }
-        }
+                        })));
         return chain.map(v -> new JsonObject()
                 .put("dry_run", true)
                 .put("counts", RepairPlanner.counts(all))
@@ -204,19 +194,13 @@ public final class RepairVerticle extends RequestVerticle {
     /** Files the fix will touch: a first pass over the open issues, so progress can say "5 of 20 files". */
     private Future<Long> countFiles(String tenant, Selection selection) {
         long[] files = {0};
-        Future<Void> chain = Future.succeededFuture();
-        for (int p = 0; p < config.sync().partitions(); p++) {
-            int partition = p;
-            chain = chain.compose(v -> planPartition(tenant, partition, selection))
-                    .map(plan -> {
-                        files[0] += plan.stream()
+        return Lanes.inOrder(Lanes.range(config.sync().partitions()), partition -> planPartition(
+                                tenant, partition, selection)
+                        .map(plan -> files[0] += plan.stream()
                                 .map(PlannedAction::fileId)
                                 .distinct()
-                                .count();
-                        return null;
-                    });
-        }
-        return chain.map(v -> files[0]);
+                                .count()))
+                .map(v -> files[0]);
     }
 
     /** Running totals of a fix. */
@@ -230,9 +214,9 @@ public final class RepairVerticle extends RequestVerticle {
         final Set<String> resolvedIssues = new HashSet<>();
         final JsonArray failures = new JsonArray();
 
-        void add(String fileId, RepairExecutor.FileOutcome outcome) {
+        void add(String fileId, Outcomes.FileOutcome outcome) {
             files++;
-            for (RepairExecutor.Outcome o : outcome.outcomes()) {
+            for (Outcomes.Outcome o : outcome.outcomes()) {
                 attempted++;
                 switch (o.status()) {
                     case DONE -> successful++;
@@ -243,7 +227,7 @@ public final class RepairVerticle extends RequestVerticle {
                     case LEFT_TO_PERSON -> leftToPerson++;
                     case FAILED -> failed++;
                 }
-                if ((o.status() == RepairExecutor.Status.FAILED || o.status() == RepairExecutor.Status.LEFT_TO_PERSON)
+                if ((o.status() == Outcomes.Status.FAILED || o.status() == Outcomes.Status.LEFT_TO_PERSON)
                         && failures.size() < LISTED_FAILURES) {
                     failures.add(new JsonObject()
                             .put("file_id", fileId)
@@ -270,18 +254,12 @@ public final class RepairVerticle extends RequestVerticle {
 
     private Future<Void> execute(TrackedOperation op, String tenant, Selection selection, long totalFiles) {
         Tally tally = new Tally();
-        Future<Void> chain = Future.succeededFuture();
-        for (int p = 0; p < config.sync().partitions(); p++) {
-            int partition = p;
-            chain = chain.compose(v -> {
-                if (op.stopped()) {
-                    return Future.failedFuture(
-                            "repair " + op.record().id() + " was ended before partition " + partition);
-                }
-                return planPartition(tenant, partition, selection)
-                        .compose(plan -> executePartition(op, plan, tally, totalFiles));
-            });
-        }
+        Future<Void> chain = Lanes.inOrder(
+                Lanes.range(config.sync().partitions()),
+                partition -> op.stopped()
+                        ? Future.failedFuture("repair " + op.record().id() + " was ended before partition " + partition)
+                        : planPartition(tenant, partition, selection)
+                                .compose(plan -> executePartition(op, plan, tally, totalFiles)));
         return chain.compose(v -> op.complete(tally.toJson()))
                 .onSuccess(v -> LOG.info(
                         "Repair {} of tenant {}: {} actions, {} successful, {} left to a person, {} failed",
@@ -304,41 +282,21 @@ public final class RepairVerticle extends RequestVerticle {
                 a -> byFile.computeIfAbsent(a.fileId(), k -> new ArrayList<>()).add(a));
         List<List<PlannedAction>> files = new ArrayList<>(byFile.values());
         int batch = Math.max(1, config.sync().batchSize());
-        Future<Void> chain = Future.succeededFuture();
+        List<List<List<PlannedAction>>> slices = new ArrayList<>();
         for (int from = 0; from < files.size(); from += batch) {
-            List<List<PlannedAction>> slice = files.subList(from, Math.min(files.size(), from + batch));
-            chain = chain.compose(v -> op.stopped()
-                    ? Future.failedFuture("repair " + op.record().id() + " was ended")
-                    : forEachLimited(slice, PARALLEL_FILES, actions -> executor.runFile(
-                                    actions, op.record().id())
-                            .map(outcome -> {
-                                tally.add(actions.get(0).fileId(), outcome);
-                                op.progress("processing_files", tally.files, totalFiles, tally.files);
-                                return null;
-                            })));
+            slices.add(files.subList(from, Math.min(files.size(), from + batch)));
         }
-        return chain;
-    }
-
-    /** Runs {@code work} on each item, at most {@code parallel} at once; fails with the first failure once all have ended. */
-    private static <T> Future<Void> forEachLimited(List<T> items, int parallel, Function<T, Future<Void>> work) {
-        Deque<T> queue = new ArrayDeque<>(items);
-        List<Future<Void>> lanes = new ArrayList<>();
-        for (int i = 0; i < Math.min(parallel, items.size()); i++) {
-            Promise<Void> lane = Promise.promise();
-            drain(queue, work, lane);
-            lanes.add(lane.future());
-        }
-        return Future.all(lanes).mapEmpty();
-    }
-
-    private static <T> void drain(Deque<T> queue, Function<T, Future<Void>> work, Promise<Void> lane) {
-        T next = queue.poll();
-        if (next == null) {
-            lane.complete();
-            return;
-        }
-        work.apply(next).onSuccess(v -> drain(queue, work, lane)).onFailure(lane::fail);
+        return Lanes.inOrder(
+                slices,
+                slice -> op.stopped()
+                        ? Future.failedFuture("repair " + op.record().id() + " was ended")
+                        : Lanes.forEach(slice, PARALLEL_FILES, actions -> executor.runFile(
+                                        actions, op.record().id())
+                                .map(outcome -> {
+                                    tally.add(actions.get(0).fileId(), outcome);
+                                    op.progress("processing_files", tally.files, totalFiles, tally.files);
+                                    return null;
+                                })));
     }
 
     private Future<JsonObject> result(JsonObject body) {

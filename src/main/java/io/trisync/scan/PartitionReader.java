@@ -1,5 +1,6 @@
 package io.trisync.scan;
 
+import io.trisync.concurrent.Lanes;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MetadataStore.FileQuery;
@@ -176,17 +177,12 @@ final class PartitionReader {
 
     /** Deep scan: the sha256 of each object's bytes, one object at a time (a throttle on S3 and memory). */
     private Future<List<Listings.Blob>> rehash(List<BlobInfo> objects) {
-        Future<List<Listings.Blob>> chain = Future.succeededFuture(new ArrayList<>());
-        for (BlobInfo b : objects) {
-            chain = chain.compose(done -> stores.blobs()
-                    .getBytes(b.key())
-                    .compose(bytes -> vertx.executeBlocking(() -> StoreKeys.sha256Hex(bytes.getBytes()), false))
-                    .map(sha -> {
-                        done.add(new Listings.Blob(fileIdOf(b.key()), b.size(), sha));
-                        return done;
-                    }));
-        }
-        return chain;
+        List<Listings.Blob> done = new ArrayList<>();
+        return Lanes.inOrder(objects, b -> stores.blobs()
+                        .getBytes(b.key())
+                        .compose(bytes -> vertx.executeBlocking(() -> StoreKeys.sha256Hex(bytes.getBytes()), false))
+                        .map(sha -> done.add(new Listings.Blob(fileIdOf(b.key()), b.size(), sha))))
+                .map(v -> done);
     }
 
     /** Follows a paged listing to its end, mapping each item. */

@@ -1,6 +1,7 @@
 package io.trisync.scan;
 
 import io.trisync.bus.RequestVerticle;
+import io.trisync.concurrent.Lanes;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
@@ -13,6 +14,7 @@ import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -96,15 +98,12 @@ public final class ScanVerticle extends RequestVerticle {
                 tenant == null ? stores.metadata().tenants() : Future.succeededFuture(List.of(tenant));
         return tenants.compose(list -> {
             ScanReport report = new ScanReport(tenant == null ? "all" : "tenant:" + tenant, mode);
-            Future<Void> chain = Future.succeededFuture();
             List<String> opIds = new ArrayList<>();
-            for (String t : list) {
-                chain = chain.compose(v -> begin(t, mode, sampleSize, seed, report))
-                        .compose(run -> {
-                            opIds.add(run.op().record().id());
-                            return wait ? run.done() : Future.succeededFuture();
-                        });
-            }
+            Future<Void> chain = Lanes.inOrder(
+                    list, t -> begin(t, mode, sampleSize, seed, report).compose(run -> {
+                        opIds.add(run.op().record().id());
+                        return wait ? run.done() : Future.succeededFuture();
+                    }));
             return chain.map(v -> wait ? report.toJson() : new JsonObject().put("operation_ids", opIds));
         });
     }
@@ -121,31 +120,26 @@ public final class ScanVerticle extends RequestVerticle {
             JsonArray skipped = new JsonArray();
             JsonArray failed = new JsonArray();
             List<Throwable> causes = new ArrayList<>();
-            Future<Void> chain = Future.succeededFuture();
-            for (String tenant : tenants) {
-                chain = chain.compose(v -> due(tenant, onlyDue))
-                        .compose(due -> !due
-                                ? Future.succeededFuture(skipped.add(tenant)).mapEmpty()
-                                : begin(tenant, "full")
-                                        .map(run ->
-                                                started.add(run.op().record().id()))
-                                        .recover(error -> {
-                                            if (busy(error)) {
-                                                skipped.add(tenant);
-                                            } else {
-                                                LOG.warn(
-                                                        "Scan of tenant {} could not start: {}",
-                                                        tenant,
-                                                        error.getMessage());
-                                                failed.add(new JsonObject()
-                                                        .put("user_id", tenant)
-                                                        .put("error", String.valueOf(error.getMessage())));
-                                                causes.add(error);
-                                            }
-                                            return Future.succeededFuture();
-                                        })
-                                        .mapEmpty());
-            }
+            Future<Void> chain = Lanes.inOrder(tenants, tenant -> due(tenant, onlyDue)
+                    .compose(due -> !due
+                            ? Future.succeededFuture(skipped.add(tenant))
+                            : begin(tenant, "full")
+                                    .map(run -> started.add(run.op().record().id()))
+                                    .recover(error -> {
+                                        if (busy(error)) {
+                                            skipped.add(tenant);
+                                        } else {
+                                            LOG.warn(
+                                                    "Scan of tenant {} could not start: {}",
+                                                    tenant,
+                                                    error.getMessage());
+                                            failed.add(new JsonObject()
+                                                    .put("user_id", tenant)
+                                                    .put("error", String.valueOf(error.getMessage())));
+                                            causes.add(error);
+                                        }
+                                        return Future.succeededFuture();
+                                    })));
             return chain.compose(v -> started.isEmpty() && !causes.isEmpty()
                     ? Future.failedFuture(causes.get(0))
                     : Future.succeededFuture(new JsonObject()
@@ -237,52 +231,34 @@ public final class ScanVerticle extends RequestVerticle {
      */
     private Future<Void> scan(TrackedOperation op, String tenant, String mode, JsonObject extra, ScanReport report) {
         int partitions = config.sync().partitions();
-        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
-        List<Future<Void>> lanes = new ArrayList<>();
-        for (int i = 0; i < Math.min(config.sync().scanParallelism(), partitions); i++) {
-            lanes.add(lane(op, tenant, mode, extra, report, next, done));
-        }
-        return Future.all(lanes)
+        int[] done = {0};
+        return Lanes.forEach(Lanes.range(partitions), config.sync().scanParallelism(), partition -> {
+                    if (op.stopped()) {
+                        return Future.failedFuture(
+                                "scan " + op.record().id() + " was ended before partition " + partition);
+                    }
+                    JsonObject request = extra.copy()
+                            .put("tenantId", tenant)
+                            .put("partition", partition)
+                            .put("mode", mode)
+                            .put("opId", op.record().id());
+                    return vertx.eventBus()
+                            .<JsonObject>request(
+                                    ScanAddresses.PARTITION,
+                                    request,
+                                    new DeliveryOptions()
+                                            .setSendTimeout(config.sync().maxTimeoutSeconds() * 1000L))
+                            .map(reply -> {
+                                report.add(reply.body());
+                                done[0]++;
+                                op.progress("detecting_changes", done[0], partitions, done[0]);
+                                return null;
+                            });
+                })
                 .compose(v -> op.complete(new JsonObject().put("issues", report.issueCount())))
                 .recover(error -> op.stopped()
                         ? Future.failedFuture(error)
                         : op.fail("scan stopped at a store failure: " + error.getMessage())
                                 .transform(ignored -> Future.failedFuture(error)));
-    }
-
-    private Future<Void> lane(
-            TrackedOperation op,
-            String tenant,
-            String mode,
-            JsonObject extra,
-            ScanReport report,
-            java.util.concurrent.atomic.AtomicInteger next,
-            java.util.concurrent.atomic.AtomicInteger done) {
-        int partitions = config.sync().partitions();
-        int partition = next.getAndIncrement();
-        if (partition >= partitions) {
-            return Future.succeededFuture();
-        }
-        if (op.stopped()) {
-            return Future.failedFuture("scan " + op.record().id() + " was ended before partition " + partition);
-        }
-        JsonObject request = extra.copy()
-                .put("tenantId", tenant)
-                .put("partition", partition)
-                .put("mode", mode)
-                .put("opId", op.record().id());
-        return vertx.eventBus()
-                .<JsonObject>request(
-                        ScanAddresses.PARTITION,
-                        request,
-                        new io.vertx.core.eventbus.DeliveryOptions()
-                                .setSendTimeout(config.sync().maxTimeoutSeconds() * 1000L))
-                .compose(reply -> {
-                    report.add(reply.body());
-                    int finished = done.incrementAndGet();
-                    op.progress("detecting_changes", finished, partitions, finished);
-                    return lane(op, tenant, mode, extra, report, next, done);
-                });
     }
 }

@@ -1,0 +1,110 @@
+package io.trisync.repair;
+
+import io.trisync.events.EventPublisher;
+import io.trisync.events.EventPublisher.Draft;
+import io.trisync.events.EventTypes;
+import io.trisync.repair.Outcomes.FileOutcome;
+import io.trisync.repair.Outcomes.Outcome;
+import io.trisync.repair.Outcomes.Status;
+import io.trisync.scan.FileInspector.State;
+import io.trisync.scan.IssueType;
+import io.trisync.store.Dates;
+import io.trisync.store.IssueStore;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a file's repair leaves on record: every action in the audit trail, then the file's verdict,
+ * the issues it no longer has closed, and {@code sync.issue_resolved} / {@code sync.issue_failed}
+ * for each issue the actions were for.
+ */
+final class Settlement {
+
+    private final Stores stores;
+    private final EventPublisher events;
+
+    Settlement(Stores stores, EventPublisher events) {
+        this.stores = stores;
+        this.events = events;
+    }
+
+    /** After the actions: records the file's verdict, closes the issues it no longer has, reports the rest. */
+    Future<FileOutcome> settle(List<PlannedAction> actions, List<Outcome> outcomes, State after, String opId) {
+        PlannedAction first = actions.get(0);
+        Set<IssueType> planned = EnumSet.noneOf(IssueType.class);
+        actions.forEach(a -> planned.addAll(a.fixes()));
+        Set<IssueType> present = after.issues();
+        List<IssueType> resolved =
+                planned.stream().filter(t -> !present.contains(t)).toList();
+        List<IssueType> remaining = planned.stream().filter(present::contains).toList();
+        Map<IssueType, String> reasons = new LinkedHashMap<>();
+        for (Outcome o : outcomes) {
+            if (o.status() == Status.FAILED || o.status() == Status.LEFT_TO_PERSON) {
+                o.action().fixes().forEach(t -> reasons.putIfAbsent(t, o.reason()));
+            }
+        }
+        List<Draft> drafts = new ArrayList<>();
+        resolved.forEach(t -> drafts.add(new Draft(
+                EventTypes.ISSUE_RESOLVED,
+                first.fileId(),
+                opId,
+                new JsonObject().put("type", t.name()).put("by", "repair"))));
+        remaining.forEach(t -> drafts.add(new Draft(
+                EventTypes.ISSUE_FAILED,
+                first.fileId(),
+                opId,
+                new JsonObject()
+                        .put("type", t.name())
+                        .put("reason", reasons.getOrDefault(t, "still present after the repair")))));
+        List<String> closed = resolved.stream()
+                .map(t -> IssueStore.id(first.tenantId(), first.fileId(), t.name()))
+                .toList();
+        Future<Void> verdict = after.record() == null
+                ? Future.succeededFuture()
+                : stores.metadata().recordVerdicts(Map.of(first.fileId(), verdictOf(after, opId)));
+        return stores.issues()
+                .apply(List.of(), closed)
+                .compose(v -> verdict)
+                .compose(v -> drafts.isEmpty()
+                        ? Future.succeededFuture()
+                        : events.publishAll(first.tenantId(), drafts).mapEmpty())
+                .map(v -> new FileOutcome(outcomes, resolved, remaining));
+    }
+
+    private static JsonObject verdictOf(State after, String opId) {
+        JsonObject sync = new JsonObject()
+                .put("verdict", after.report().verdict().wire())
+                .put(
+                        "issues",
+                        new JsonArray(
+                                after.issues().stream().map(Enum::name).sorted().toList()))
+                .put("checkedAt", Instant.now().toString())
+                .put("opId", opId);
+        if (after.issues().isEmpty()) {
+            sync.putNull("attention");
+        }
+        return sync;
+    }
+
+    Future<Void> audit(String id, Outcome o, String opId) {
+        PlannedAction a = o.action();
+        JsonObject doc = a.toJson()
+                .put("_id", id)
+                .put("opId", opId)
+                .put("status", o.status().wire())
+                .put("reason", o.reason())
+                .put("before", o.before())
+                .put("after", o.after())
+                .put("at", Dates.toBson(Instant.now()));
+        return stores.repairs().audit(doc);
+    }
+}
