@@ -344,10 +344,12 @@
     var f = $('status-filter').value;
     fill($('files').tBodies[0], state.files.filter(function (x) { return !f || x.status === f; }).map(function (x) {
       var stores = el('span');
-      ['mongodb', 'S3', 'qdrant'].forEach(function (name) {
-        var ok = x.stores[name.toLowerCase()];
-        stores.appendChild(el('span', name === 'mongodb' ? 'MongoDB' : name === 'S3' ? 'S3' : 'Qdrant',
-          'badge store ' + (ok ? 'yes' : 'no')));
+      [['mongodb', 'MongoDB'], ['s3', 'S3'], ['qdrant', 'Qdrant']].forEach(function (store) {
+        // present, missing, unchecked (no scan has looked yet) or none (no chunks to hold)
+        var seen = x.stores[store[0]];
+        var badge = el('span', store[1], 'badge store ' + (seen === 'present' ? 'yes' : seen === 'missing' ? 'no' : 'unknown'));
+        badge.title = store[1] + ': ' + seen;
+        stores.appendChild(badge);
       });
       var tr = row([x.name, el('span', x.status, x.status), stores, x.size, x.chunks, x.checked_at ? ago(x.checked_at) + ' ago' : '—']);
       tr.dataset.file = x.id;

@@ -25,7 +25,7 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * JWT bearer tokens: claims {@code sub}, {@code tenant} (the seeds' user_id) and {@code roles}
+ * JWT bearer tokens: claims {@code sub}, {@code tenant} (the API's {@code user_id}) and {@code roles}
  * ({@code admin}). Issues them with the HS256 secret (the {@code token} command, tests) and verifies
  * them (REST and the event-bus bridge) into a {@link Caller}: signed with the secret, or with a
  * public key of the JSON Web Key Set in {@code AUTH_JWKS_FILE} (tokens of an identity provider,

@@ -1,6 +1,6 @@
 package io.trisync.events;
 
-/** The {@code type} of every event (DESIGN.md §3). */
+/** The {@code type} of every event (the README names each where it describes the capability that publishes it). */
 public final class EventTypes {
 
     public static final String FILE_UPLOADED = "file.uploaded";

@@ -3,7 +3,7 @@ package io.trisync.http;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The public (snake_case, seeds') view of a file record as the ingest verticle sends it (camelCase).
+ * The public (snake_case) view of a file record as the ingest verticle sends it (camelCase).
  * {@code embedding_error} is present only when the file's text extraction failed, with the reason.
  */
 final class FileJson {

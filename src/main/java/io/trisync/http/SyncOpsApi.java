@@ -14,7 +14,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Set;
 
 /**
- * The seeds' tracked-operation API under {@code /api/v1/sync} (snake_case): start, status, cleanup,
+ * The tracked-operation API under {@code /api/v1/sync} (snake_case): start, status, cleanup,
  * history, cancel. A start goes to the capability that runs the kind ({@code trisync.scan.start},
  * {@code trisync.repair.start}); with no node running it, the answer is 503.
  */
@@ -62,7 +62,7 @@ public final class SyncOpsApi {
                 .onFailure(error -> conflictOrFail(ctx, error, kind));
     }
 
-    /** A 409 from the tracker carries the running operation as JSON: answer it as the seeds do. */
+    /** A 409 from the tracker carries the running operation as JSON: answer with it. */
     private static void conflictOrFail(RoutingContext ctx, Throwable error, String kind) {
         if (error instanceof ReplyException r
                 && r.failureCode() == 409

@@ -65,14 +65,19 @@ public final class OpsVerticle extends RequestVerticle {
         Future<JsonObject> health = stores.health();
         Set<String> live = membership.liveNodes();
         return Future.all(running, openIngest, health).map(all -> new JsonObject()
-                .put("service_running", true)
-                .put("initialized", true)
+                .put("service_running", allUp(health.result()))
                 .put("node_id", membership.nodeId())
                 .put("nodes", new JsonArray(live == null ? List.of(membership.nodeId()) : List.copyOf(live)))
                 .put("running_operations", running.result().size())
                 .put("open_ingest_operations", openIngest.result())
                 .put("stores", health.result())
                 .put("timestamp", Instant.now().toString()));
+    }
+
+    /** Whether every store answered its readiness ping just now: the service can do its work. */
+    private static boolean allUp(JsonObject health) {
+        return health.fieldNames().stream()
+                .allMatch(store -> "UP".equals(health.getJsonObject(store).getString("status")));
     }
 
     private Future<JsonObject> history(JsonObject body) {

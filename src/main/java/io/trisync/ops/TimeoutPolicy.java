@@ -4,7 +4,7 @@ import io.trisync.config.TrisyncConfig;
 
 /**
  * An operation's expected duration: {@code base + files × perFile}, clamped to {@code [min, max]}
- * seconds (the seeds' adaptive timeout). Pure.
+ * seconds (the adaptive timeout of docs/design.md, "Tracked operations"). Pure.
  */
 public record TimeoutPolicy(long baseSeconds, long perFileSeconds, long minSeconds, long maxSeconds) {
 

@@ -1,7 +1,7 @@
 package io.trisync.scan;
 
 /**
- * What can be wrong with one file across the three stores (DESIGN.md §1), each with the action a
+ * What can be wrong with one file across the three stores (docs/design.md, "Keys and partitions"), each with the action a
  * person or the repair planner should take.
  */
 public enum IssueType {

@@ -118,7 +118,7 @@ public final class ScanReport {
         return issueCount;
     }
 
-    /** The report in the seeds' shape (snake_case). */
+    /** The report as the API answers it (snake_case). */
     public JsonObject toJson() {
         JsonObject byType = new JsonObject();
         issuesByType.forEach((t, n) -> byType.put(t.name(), n));

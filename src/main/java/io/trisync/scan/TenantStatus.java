@@ -126,26 +126,36 @@ final class TenantStatus {
                 .put("details", doc.getJsonObject("details"));
     }
 
-    /** One file: its verdict and, from its open issue types, which stores hold it. */
+    /**
+     * One file: its verdict and, per store, what the last check found: {@code present} or {@code
+     * missing}; {@code unchecked} when no scan has looked at the file yet; {@code none} for Qdrant
+     * when the file has no chunks to hold. MongoDB's is {@code present}: the record was just read there.
+     */
     private static JsonObject file(FileRecord f) {
         JsonObject sync = f.sync();
         List<?> types = sync == null
                 ? List.of()
                 : sync.getJsonArray("issues", new JsonArray()).getList();
-        boolean inS3 = !types.contains(IssueType.MISSING_BLOB.name());
-        boolean inQdrant = f.embedding() == null
-                || f.embedding().chunks() == 0
-                || !types.contains(IssueType.MISSING_VECTORS.name());
+        int chunks = f.embedding() == null ? 0 : f.embedding().chunks();
+        String s3 = sync == null ? UNCHECKED : types.contains(IssueType.MISSING_BLOB.name()) ? MISSING : PRESENT;
+        String qdrant = chunks == 0
+                ? NONE
+                : sync == null ? UNCHECKED : types.contains(IssueType.MISSING_VECTORS.name()) ? MISSING : PRESENT;
         return new JsonObject()
                 .put("id", f.id())
                 .put("name", f.name())
                 .put("size", f.size())
-                .put("chunks", f.embedding() == null ? 0 : f.embedding().chunks())
-                .put("status", sync == null ? "unchecked" : sync.getString("verdict"))
+                .put("chunks", chunks)
+                .put("status", sync == null ? UNCHECKED : sync.getString("verdict"))
                 .put("issues", new JsonArray(types))
                 .put("checked_at", sync == null ? null : sync.getString("checkedAt"))
                 .put(
                         "stores",
-                        new JsonObject().put("mongodb", true).put("s3", inS3).put("qdrant", inQdrant));
+                        new JsonObject().put("mongodb", PRESENT).put("s3", s3).put("qdrant", qdrant));
     }
+
+    private static final String PRESENT = "present";
+    private static final String MISSING = "missing";
+    private static final String UNCHECKED = "unchecked";
+    private static final String NONE = "none";
 }

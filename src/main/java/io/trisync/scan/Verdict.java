@@ -1,7 +1,7 @@
 package io.trisync.scan;
 
 /**
- * A file's overall state (the seeds' statuses). The engine gives SYNCED, OUT_OF_SYNC or MISSING, and
+ * A file's overall state (the statuses the API reports). The engine gives SYNCED, OUT_OF_SYNC or MISSING, and
  * ERROR when an operation on the file failed and needs a person: its text extraction failed at
  * ingest, or a repair left it to a person.
  */

@@ -4,7 +4,7 @@ import java.util.UUID;
 
 /**
  * One chunk's point in Qdrant: id {@link StoreKeys#chunkPointId}, the vector, and the payload of
- * DESIGN.md §1. Listings leave {@code vector} null.
+ * docs/design.md, "Keys and partitions". Listings leave {@code vector} null.
  */
 public record ChunkPoint(
         UUID id,

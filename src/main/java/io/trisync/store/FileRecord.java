@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * One file's metadata document in MongoDB {@code files} (DESIGN.md §1). {@code sync} is the last
+ * One file's metadata document in MongoDB {@code files} (docs/design.md, "Keys and partitions"). {@code sync} is the last
  * scan verdict, or null before the first scan. {@code blobEtag} is the ETag S3 gave the blob when it
  * was written (null when unknown): a scan compares it with the listing's ETag, so it reads an
  * object's metadata only when its content may have changed.

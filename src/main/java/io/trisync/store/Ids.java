@@ -4,7 +4,7 @@ import io.trisync.failure.Failure;
 import java.util.regex.Pattern;
 
 /**
- * The safe set for tenant ids (the seeds' {@code user_id}) and file ids: 1 to 128 characters of
+ * The safe set for tenant ids (the API's {@code user_id}) and file ids: 1 to 128 characters of
  * letters, digits, {@code . _ @ -}. Tenant ids become S3 key prefixes and event-bus addresses, so
  * nothing outside this set (slashes, spaces, wildcards, control characters) is accepted.
  */

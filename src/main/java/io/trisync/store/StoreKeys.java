@@ -6,7 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.UUID;
 
 /**
- * How the three stores key one file (DESIGN.md §1): its partition, its S3 object key and the point
+ * How the three stores key one file (docs/design.md, "Keys and partitions"): its partition, its S3 object key and the point
  * id of each of its chunks. Every derivation is stable across nodes, restarts and versions.
  */
 public final class StoreKeys {

@@ -6,7 +6,7 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * A tracked sync operation (MongoDB {@code sync_operations}, DESIGN.md §4): a scan, repair or
+ * A tracked sync operation (MongoDB {@code sync_operations}, docs/design.md "Tracked operations"): a scan, repair or
  * re-index of one tenant, with its heartbeat, progress and outcome. {@code incarnation} is the
  * node process that runs it: once that is gone the operation is stuck at once ({@code
  * IncarnationRule}).
@@ -112,7 +112,7 @@ public record SyncOperation(
                 d.getJsonObject("result"));
     }
 
-    /** The seeds' snake_case view for the REST API. */
+    /** The snake_case view for the REST API. */
     public JsonObject toPublicJson() {
         return new JsonObject()
                 .put("id", id)

@@ -102,7 +102,7 @@ class OpsClusterIT {
         return failedAt - exit;
     }
 
-    /** A tracker on {@code node} with the seeds' timeouts and a 1 s heartbeat. */
+    /** A tracker on {@code node} with the default timeouts (300 s + 10 s a file) and a 1 s heartbeat. */
     private static OperationTracker tracker(Node node, String name) {
         return new OperationTracker(
                 node.vertx(),

@@ -182,9 +182,8 @@ class ScanIT {
                     .findFirst()
                     .orElseThrow();
             assertThat(lostBlobView.getString("status")).isEqualTo("missing");
-            assertThat(lostBlobView.getJsonObject("stores").getBoolean("s3")).isFalse();
-            assertThat(lostBlobView.getJsonObject("stores").getBoolean("qdrant"))
-                    .isTrue();
+            assertThat(lostBlobView.getJsonObject("stores").getString("s3")).isEqualTo("missing");
+            assertThat(lostBlobView.getJsonObject("stores").getString("qdrant")).isEqualTo("present");
             JsonObject service = http.get("/api/sync/status").bodyAsJsonObject();
             assertThat(service.getBoolean("service_running")).isTrue();
             assertThat(service.getJsonArray("nodes")).hasSize(1);

@@ -48,7 +48,7 @@ public final class TestStack {
         env.put("HTTP_PORT", "0");
         env.put("DATA_DIR", tempDir("trisync-data").toString());
         env.put("CLUSTER_NAME", "trisync-test-" + UUID.randomUUID());
-        // Tests of authentication turn it on; the rest call the API as the seeds did.
+        // Tests of authentication turn it on; the rest call the API without tokens.
         env.put("AUTH_ENABLED", "false");
         env.putAll(overrides);
         return ConfigLoader.fromJson(defaults(), env);
