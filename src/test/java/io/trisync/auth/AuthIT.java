@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
 import io.trisync.testsupport.TestStack;
+import io.trisync.testsupport.TestTokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -76,8 +77,7 @@ class AuthIT {
                 Tokens.of(vertx, "some-other-secret-some-other-secret-xx").issue("a", true, Duration.ofMinutes(5));
         assertThat(get("/api/files?user_id=a", forged).send().await().statusCode())
                 .isEqualTo(401);
-        String expired = tokens.issue("a", false, Duration.ofSeconds(1));
-        sleep(2100);
+        String expired = TestTokens.expired(tokens, "a");
         assertThat(get("/api/files?user_id=a", expired).send().await().statusCode())
                 .isEqualTo(401);
         assertThat(get("/health", null).send().await().statusCode()).isEqualTo(200);
@@ -235,13 +235,5 @@ class AuthIT {
         assertThat(q.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(q.exitValue()).isEqualTo(2);
         assertThat(err).contains("AUTH_JWT_SECRET");
-    }
-
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -6,7 +6,9 @@ import io.trisync.Node;
 import io.trisync.auth.Tokens;
 import io.trisync.events.EventAddresses;
 import io.trisync.events.EventPublisher;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.TestStack;
+import io.trisync.testsupport.TestTokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -67,11 +69,21 @@ class BridgeSecurityIT {
 
     /** Waits for {@code condition}, up to 5 s. */
     private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.currentTimeMillis() + 5000;
-        while (!condition.getAsBoolean()) {
-            assertThat(System.currentTimeMillis()).as(what).isLessThan(deadline);
-            sleep(20);
-        }
+        Await.until(what, 5000, condition);
+    }
+
+    /**
+     * Publishes a marker on {@code tenant}'s address, which {@code s} is subscribed to, and waits for
+     * it: the bridge writes a socket's frames in the order the bus delivered them, so anything
+     * published before the marker that was going to reach {@code s} has reached it by then. Absence
+     * is proven by that barrier, not by waiting a while.
+     */
+    private static void barrier(BridgeSocket s, String tenant) {
+        JsonObject marker = publish(tenant);
+        await(
+                () -> s.on(EventAddresses.tenant(tenant)).stream()
+                        .anyMatch(f -> f.getJsonObject("body").getLong("seq").equals(marker.getLong("seq"))),
+                "the barrier event on " + tenant);
     }
 
     /** Registers on the tenant's own address and proves it live (an event arrives), so later silence means refusal. */
@@ -96,8 +108,10 @@ class BridgeSecurityIT {
             s.register(EventAddresses.tenant(a), null);
             await(() -> !s.errors().isEmpty(), "an error frame");
             assertThat(s.errors().get(0).getString("body")).isIn("access_denied", "rejected");
+            String c = TestStack.unique("c");
+            subscribed(s, c, token(c));
             publish(a);
-            sleep(300);
+            barrier(s, c);
             assertThat(s.on(EventAddresses.tenant(a))).isEmpty();
         }
     }
@@ -106,16 +120,17 @@ class BridgeSecurityIT {
     @DisplayName("An expired token and a token signed with another secret are refused")
     void badTokens() {
         String a = TestStack.unique("a");
-        String expired = tokens.issue(a, false, Duration.ofSeconds(1));
-        sleep(2100);
+        String expired = TestTokens.expired(tokens, a);
         String forged = Tokens.of(client, "another-secret-another-secret-another-secret")
                 .issue(a, true, Duration.ofMinutes(5));
         for (String token : List.of(expired, forged, "not.a.token")) {
             try (BridgeSocket s = socket()) {
                 s.register(EventAddresses.tenant(a), token);
                 await(() -> !s.errors().isEmpty(), "refused " + token);
+                String c = TestStack.unique("c");
+                subscribed(s, c, token(c));
                 publish(a);
-                sleep(200);
+                barrier(s, c);
                 assertThat(s.on(EventAddresses.tenant(a))).isEmpty();
             }
         }
@@ -164,7 +179,7 @@ class BridgeSecurityIT {
             node.vertx().eventBus().publish(EventAddresses.ALL, new JsonObject().put("leak", true));
             node.vertx().eventBus().publish("trisync.ingest.upload.begin", new JsonObject().put("leak", true));
             node.vertx().eventBus().publish(EventAddresses.tenant(a) + ".x", new JsonObject().put("leak", true));
-            sleep(300);
+            barrier(s, a);
             assertThat(s.received.toString()).doesNotContain("leak").doesNotContain(b);
         }
     }

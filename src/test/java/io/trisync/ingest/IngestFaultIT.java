@@ -19,6 +19,7 @@ import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.RestartableStores;
@@ -37,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -70,10 +72,15 @@ class IngestFaultIT {
                 Map.of("INGEST_RECOVERY_GRACE_SECONDS", "1", "INGEST_RECOVERY_INTERVAL_SECONDS", "3600"));
     }
 
-    /** A hook that stops the operation of {@code kind} after {@code step} for good, as a crash would. */
-    private static IngestHooks crashAfter(Kind kind, Step step, CountDownLatch reached) {
+    /**
+     * A hook that stops the operation of {@code kind} after {@code step} for good, as a crash would,
+     * and notes its id in {@code stopped}.
+     */
+    private static IngestHooks crashAfter(
+            Kind kind, Step step, CountDownLatch reached, AtomicReference<String> stopped) {
         return (op, done) -> {
             if (op.kind() == kind && done == step) {
+                stopped.set(op.id());
                 reached.countDown();
                 return Promise.<Void>promise().future();
             }
@@ -81,14 +88,39 @@ class IngestFaultIT {
         };
     }
 
-    private static int recover(Node node) throws InterruptedException {
-        Thread.sleep(1200);
+    /** Runs one recovery sweep on {@code node}; returns how many operations it ended. */
+    private static int sweep(Node node) {
         return node.vertx()
                 .eventBus()
                 .<JsonObject>request(IngestAddresses.RECOVER, new JsonObject())
                 .await()
                 .body()
                 .getInteger("ended");
+    }
+
+    /**
+     * Sweeps on {@code node} until operation {@code opId} has ended (a holder that may be alive is
+     * claimed only after the 1 s grace period) and returns it as recovery left it.
+     */
+    private static IngestOperation recovered(Node node, String opId) {
+        Await.until("recovery to end operation " + opId, 30_000, () -> {
+            sweep(node);
+            return node.stores().operations().get(opId).await().step().terminal();
+        });
+        return node.stores().operations().get(opId).await();
+    }
+
+    /** Sweeps on {@code node} until {@code tenant} has no open operation; returns how many the sweeps ended. */
+    private static int recoverTenant(Node node, String tenant) {
+        int[] ended = {0};
+        Await.until("recovery to end every operation of " + tenant, 30_000, () -> {
+            if (node.stores().operations().countOpen(tenant).await() == 0) {
+                return true;
+            }
+            ended[0] += sweep(node);
+            return false;
+        });
+        return ended[0];
     }
 
     private static Future<HttpResponse<Buffer>> uploadAsync(Node node, String tenant, byte[] bytes) {
@@ -146,16 +178,27 @@ class IngestFaultIT {
         String tenant = TestStack.unique("t");
         byte[] bytes = utf8(Fixtures.prose(300));
         CountDownLatch reached = new CountDownLatch(1);
-        Node crashing = Node.start(config(), false, crashAfter(Kind.UPLOAD, step, reached))
+        AtomicReference<String> stopped = new AtomicReference<>();
+        Node crashing = Node.start(config(), false, crashAfter(Kind.UPLOAD, step, reached, stopped))
                 .await();
         uploadAsync(crashing, tenant, bytes);
         assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(crashing.stores()
+                        .operations()
+                        .get(stopped.get())
+                        .await()
+                        .step()
+                        .terminal())
+                .as("left unfinished by the stopped node")
+                .isFalse();
         crashing.stop().await();
 
         Node survivor = Node.start(config(), false).await();
         try {
-            // The survivor's start-up sweep may already have ended it; a second sweep must change nothing.
-            recover(survivor);
+            // Recovery (the survivor's start-up sweep or a later one) finishes a committed upload and undoes the rest.
+            assertThat(recovered(survivor, stopped.get()).step())
+                    .isEqualTo(step == Step.COMMITTED ? Step.DONE : Step.ABORTED);
+            assertThat(survivor.stores().operations().countOpen(tenant).await()).isZero();
             if (step == Step.COMMITTED) {
                 assertComplete(survivor.stores(), tenant, bytes);
                 assertThat(eventTypes(survivor.stores(), tenant)).containsExactly("embedding.created", "file.uploaded");
@@ -176,7 +219,8 @@ class IngestFaultIT {
     void deleteInterruptedAfterStep(Step step) throws Exception {
         String tenant = TestStack.unique("t");
         CountDownLatch reached = new CountDownLatch(1);
-        Node crashing = Node.start(config(), false, crashAfter(Kind.DELETE, step, reached))
+        AtomicReference<String> stopped = new AtomicReference<>();
+        Node crashing = Node.start(config(), false, crashAfter(Kind.DELETE, step, reached, stopped))
                 .await();
         String fileId;
         int partition;
@@ -189,12 +233,15 @@ class IngestFaultIT {
                     .delete(crashing.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
                     .send();
             assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(crashing.stores().operations().get(stopped.get()).await().step())
+                    .as("the delete was stopped, unfinished, right after " + step)
+                    .isEqualTo(step);
         }
         crashing.stop().await();
 
         Node survivor = Node.start(config(), false).await();
         try {
-            recover(survivor);
+            assertThat(recovered(survivor, stopped.get()).step()).isEqualTo(Step.DONE);
             Stores s = survivor.stores();
             assertThat(s.metadata().get(fileId).await().status()).isEqualTo(FileRecord.Status.DELETED);
             assertThatThrownBy(() -> s.blobs()
@@ -223,7 +270,7 @@ class IngestFaultIT {
             assertThat(second.statusCode()).isEqualTo(503);
             assertThat(second.bodyAsJsonObject().getString("message")).contains("s3 is unavailable");
             stores.startS3();
-            recover(node);
+            recoverTenant(node, tenant);
             assertNothingLeft(node.stores(), tenant);
         } finally {
             node.stop().await();
@@ -253,14 +300,9 @@ class IngestFaultIT {
             stores.startQdrant();
             // A sweep that ran while Qdrant was still down holds the operation for its lease: sweep
             // until one finds it again and undoes it.
-            io.trisync.testsupport.Await.until("recovery to undo the upload", 30_000, () -> {
-                try {
-                    recover(node);
-                } catch (InterruptedException e) {
-                    throw new AssertionError(e);
-                }
-                return node.stores().operations().countOpen(tenant).await() == 0;
-            });
+            assertThat(recoverTenant(node, tenant))
+                    .as("operations recovery undid")
+                    .isEqualTo(1);
             assertNothingLeft(node.stores(), tenant);
         } finally {
             node.stop().await();
@@ -284,7 +326,9 @@ class IngestFaultIT {
                             .statusCode())
                     .isEqualTo(404);
             stores.startQdrant();
-            recover(node);
+            assertThat(recoverTenant(node, tenant))
+                    .as("deletes recovery finished")
+                    .isEqualTo(1);
             assertThat(node.stores().vectors().count(tenant, id).await()).isZero();
             assertThat(node.stores().operations().countOpen(tenant).await()).isZero();
             assertThat(node.stores()
@@ -424,10 +468,14 @@ class IngestFaultIT {
         try {
             Future<HttpResponse<Buffer>> upload = uploadAsync(slow, tenant, bytes);
             assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
-            // Three grace periods pass; both nodes sweep meanwhile and must not touch the upload.
-            for (int i = 0; i < 3; i++) {
-                recover(other);
-                recover(slow);
+            // Three grace periods pass (what is under test is that time passes); both nodes sweep
+            // meanwhile and must not touch the upload.
+            long until = System.nanoTime() + 3_500_000_000L;
+            while (System.nanoTime() < until) {
+                sweep(other);
+                sweep(slow);
+                assertThat(slow.stores().operations().countOpen(tenant).await()).isEqualTo(1);
+                Thread.sleep(100);
             }
             assertThat(slow.stores().operations().countOpen(tenant).await()).isEqualTo(1);
             slow.vertx().runOnContext(v -> release.complete());
@@ -484,7 +532,7 @@ class IngestFaultIT {
             assertThat(op.getString("step"))
                     .as("not committed by the node that lost it")
                     .isEqualTo("BEGUN");
-            recover(node);
+            assertThat(recovered(node, opId).step()).isEqualTo(Step.ABORTED);
             assertNothingLeft(node.stores(), tenant);
         } finally {
             raw.close().await();
