@@ -2,7 +2,9 @@ package io.trisync.bridge;
 
 import io.trisync.auth.Tokens;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.scan.ScanAddresses;
+import io.trisync.scan.ScanMessages.StatusQuery;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
@@ -41,9 +43,7 @@ public final class Bridge {
         return vertx.eventBus()
                 .<JsonObject>request(
                         ScanAddresses.TENANT_STATUS,
-                        new JsonObject()
-                                .put("tenantId", body.getString("tenantId"))
-                                .put("limit", 50))
+                        new StatusQuery(TenantRef.fromJson(body).tenantId(), 50, null).toJson())
                 .map(Message::body);
     }
 }

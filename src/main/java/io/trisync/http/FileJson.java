@@ -1,43 +1,42 @@
 package io.trisync.http;
 
+import io.trisync.store.FileRecord;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The public (snake_case) view of a file record as the ingest verticle sends it (camelCase).
- * {@code embedding_error} is present only when the file's text extraction failed, with the reason.
+ * The public (snake_case) view of a file record, which the ingest verticle sends as its stored
+ * document ({@link FileRecord#toDocument}). {@code embedding_error} is present only when the file's
+ * text extraction failed, with the reason.
  */
 final class FileJson {
 
     private FileJson() {}
 
     static JsonObject publicView(JsonObject doc) {
-        JsonObject embedding = doc.getJsonObject("embedding", new JsonObject());
-        JsonObject out = new JsonObject()
-                .put("id", doc.getString("_id"))
-                .put("user_id", doc.getString("tenantId"))
-                .put("name", doc.getString("name"))
-                .put("content_type", doc.getString("contentType"))
-                .put("size", doc.getLong("size"))
-                .put("sha256", doc.getString("sha256"))
-                .put("status", doc.getString("status"))
-                .put("version", doc.getLong("version"))
-                .put("chunks", embedding.getInteger("chunks", 0))
-                .put("embedding_model", embedding.getString("model"))
-                .put("created_at", date(doc.getValue("createdAt")))
-                .put("updated_at", date(doc.getValue("updatedAt")));
-        if (embedding.getString("failure") != null) {
-            out.put("embedding_error", embedding.getString("failure"));
-        }
-        if (doc.getJsonObject("sync") != null) {
-            out.put("sync", doc.getJsonObject("sync"));
-        }
-        return out;
+        return publicView(FileRecord.fromDocument(doc));
     }
 
-    private static String date(Object value) {
-        if (value instanceof JsonObject json) {
-            return String.valueOf(json.getValue("$date"));
+    static JsonObject publicView(FileRecord f) {
+        FileRecord.Embedding embedding = f.embedding();
+        JsonObject out = new JsonObject()
+                .put("id", f.id())
+                .put("user_id", f.tenantId())
+                .put("name", f.name())
+                .put("content_type", f.contentType())
+                .put("size", f.size())
+                .put("sha256", f.sha256())
+                .put("status", f.status().wire())
+                .put("version", f.version())
+                .put("chunks", embedding == null ? 0 : embedding.chunks())
+                .put("embedding_model", embedding == null ? null : embedding.model())
+                .put("created_at", f.createdAt() == null ? null : f.createdAt().toString())
+                .put("updated_at", f.updatedAt() == null ? null : f.updatedAt().toString());
+        if (embedding != null && embedding.failure() != null) {
+            out.put("embedding_error", embedding.failure());
         }
-        return value == null ? null : value.toString();
+        if (f.sync() != null) {
+            out.put("sync", f.sync());
+        }
+        return out;
     }
 }

@@ -7,7 +7,9 @@ import io.trisync.ingest.IngestMessages.ListFiles;
 import io.trisync.ingest.Receiver;
 import io.trisync.ingest.Receiver.Received;
 import io.trisync.store.BlobStore;
+import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
+import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -112,10 +114,10 @@ public final class FilesApi {
 
     private void content(RoutingContext ctx) {
         bus.request(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
-                .compose(doc -> "active".equals(doc.getString("status"))
-                        ? blobs.open(io.trisync.store.StoreKeys.blobKey(
-                                doc.getString("tenantId"), doc.getInteger("partition"), doc.getString("_id")))
-                        : Future.failedFuture(new Failure.NotFound("file " + doc.getString("_id") + " is deleted")))
+                .map(FileRecord::fromDocument)
+                .compose(f -> f.status() == FileRecord.Status.ACTIVE
+                        ? blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()))
+                        : Future.failedFuture(new Failure.NotFound("file " + f.id() + " is deleted")))
                 .onSuccess(download -> {
                     ctx.response()
                             .putHeader("Content-Type", download.info().contentType())

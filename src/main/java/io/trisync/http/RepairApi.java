@@ -2,6 +2,11 @@ package io.trisync.http;
 
 import io.trisync.failure.Failure;
 import io.trisync.repair.RepairAddresses;
+import io.trisync.repair.RepairMessages.FixRequest;
+import io.trisync.repair.RepairMessages.PurgeRequest;
+import io.trisync.repair.RepairMessages.QuarantineQuery;
+import io.trisync.repair.RepairMessages.RestoreRequest;
+import io.trisync.repair.RepairMessages.ResultQuery;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -31,47 +36,44 @@ public final class RepairApi {
                 .handler(ctx -> forward(
                         ctx,
                         RepairAddresses.RESULT,
-                        new JsonObject()
-                                .put("opId", ctx.pathParam("operationId"))
-                                .put(
-                                        "tenantId",
+                        new ResultQuery(
+                                        ctx.pathParam("operationId"),
                                         Access.caller(ctx)
-                                                .tenantFor(ctx.queryParams().get("user_id"))),
+                                                .tenantFor(ctx.queryParams().get("user_id")))
+                                .toJson(),
                         200));
         router.get("/api/sync/quarantine")
                 .handler(ctx -> forward(
                         ctx,
                         RepairAddresses.QUARANTINE_LIST,
-                        new JsonObject()
-                                .put(
-                                        "tenantId",
+                        new QuarantineQuery(
                                         Access.caller(ctx)
-                                                .tenantFor(ctx.queryParams().get("user_id")))
-                                .put("state", ctx.queryParams().get("state"))
-                                .put("limit", FilesApi.intParam(ctx, "limit", 100)),
+                                                .tenantFor(ctx.queryParams().get("user_id")),
+                                        ctx.queryParams().get("state"),
+                                        FilesApi.intParam(ctx, "limit", 100))
+                                .toJson(),
                         200));
         router.post("/api/sync/quarantine/purge").handler(body).handler(this::purge);
         router.post("/api/sync/quarantine/:id/restore")
                 .handler(ctx -> forward(
                         ctx,
                         RepairAddresses.QUARANTINE_RESTORE,
-                        new JsonObject()
-                                .put("id", ctx.pathParam("id"))
-                                .put(
-                                        "tenantId",
+                        new RestoreRequest(
+                                        ctx.pathParam("id"),
                                         Access.caller(ctx)
-                                                .tenantFor(ctx.queryParams().get("user_id"))),
+                                                .tenantFor(ctx.queryParams().get("user_id")))
+                                .toJson(),
                         200));
     }
 
     private void fix(RoutingContext ctx) {
         JsonObject body = object(ctx);
-        JsonObject request = new JsonObject()
-                .put("tenantId", Access.caller(ctx).tenantFor(string(body, "user_id")))
-                .put("dryRun", bool(body, "dry_run", true))
-                .put("issueTypes", list(body, "issue_types"))
-                .put("fileIds", list(body, "file_ids"));
-        forward(ctx, RepairAddresses.FIX, request, request.getBoolean("dryRun") ? 200 : 202);
+        FixRequest request = new FixRequest(
+                Access.caller(ctx).tenantFor(string(body, "user_id")),
+                bool(body, "dry_run", true),
+                list(body, "issue_types"),
+                list(body, "file_ids"));
+        forward(ctx, RepairAddresses.FIX, request.toJson(), request.dryRun() ? 200 : 202);
     }
 
     private void purge(RoutingContext ctx) {
@@ -83,9 +85,7 @@ public final class RepairApi {
         forward(
                 ctx,
                 RepairAddresses.QUARANTINE_PURGE,
-                new JsonObject()
-                        .put("tenantId", Access.caller(ctx).tenantFor(string(body, "user_id")))
-                        .put("olderThanDays", days),
+                new PurgeRequest(Access.caller(ctx).tenantFor(string(body, "user_id")), (Integer) days).toJson(),
                 200);
     }
 

@@ -2,6 +2,9 @@ package io.trisync.http;
 
 import io.trisync.failure.Failure;
 import io.trisync.scan.ScanAddresses;
+import io.trisync.scan.ScanMessages.AnalyzeRequest;
+import io.trisync.scan.ScanMessages.ConsistencyCheck;
+import io.trisync.scan.ScanMessages.StatusQuery;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -40,17 +43,17 @@ public final class ScanApi {
                     Access.caller(ctx).requireAdmin("a global consistency check");
                     ctx.next();
                 })
-                .handler(ctx -> bus.request(ScanAddresses.CONSISTENCY_CHECK, new JsonObject())
+                .handler(ctx -> bus.request(ScanAddresses.CONSISTENCY_CHECK, new ConsistencyCheck(false).toJson())
                         .onSuccess(started -> FilesApi.json(ctx, 202, started))
                         .onFailure(ctx::fail));
     }
 
     private void tenantStatus(RoutingContext ctx) {
-        JsonObject request = new JsonObject()
-                .put("tenantId", Access.caller(ctx).tenantFor(ctx.pathParam("userId")))
-                .put("limit", FilesApi.intParam(ctx, "limit", 50))
-                .put("cursor", ctx.queryParams().get("cursor"));
-        bus.request(ScanAddresses.TENANT_STATUS, request)
+        StatusQuery query = new StatusQuery(
+                Access.caller(ctx).tenantFor(ctx.pathParam("userId")),
+                FilesApi.intParam(ctx, "limit", 50),
+                ctx.queryParams().get("cursor"));
+        bus.request(ScanAddresses.TENANT_STATUS, query.toJson())
                 .onSuccess(status -> FilesApi.json(ctx, 200, status))
                 .onFailure(ctx::fail);
     }
@@ -66,27 +69,29 @@ public final class ScanApi {
         if (!(wait instanceof Boolean)) {
             throw new Failure.BadRequest("wait must be true or false");
         }
-        JsonObject request = new JsonObject()
-                .put("tenantId", body.getValue("user_id"))
-                .put("mode", body.getValue("mode", "full"))
-                .put("wait", wait);
         Object sample = body.getValue("sample_size");
         if (sample != null && !(sample instanceof Integer)) {
             throw new Failure.BadRequest("sample_size must be a whole number");
         }
-        request.put("sampleSize", sample);
         Object seed = body.getValue("seed");
         if (seed != null && !(seed instanceof Number n && n.doubleValue() == n.longValue())) {
             throw new Failure.BadRequest("seed must be a whole number");
         }
-        request.put("seed", seed == null ? null : ((Number) seed).longValue());
-        if (request.getValue("tenantId") != null && !(request.getValue("tenantId") instanceof String)) {
+        Object tenant = body.getValue("user_id");
+        if (tenant != null && !(tenant instanceof String)) {
             throw new Failure.BadRequest("user_id must be a string");
         }
-        request.put("tenantId", Access.caller(ctx).tenantFor(request.getString("tenantId")));
-        if (!(request.getValue("mode") instanceof String)) {
+        Object mode = body.getValue("mode", "full");
+        if (!(mode instanceof String)) {
             throw new Failure.BadRequest("mode must be \"full\", \"deep\" or \"quick\"");
         }
+        JsonObject request = new AnalyzeRequest(
+                        Access.caller(ctx).tenantFor((String) tenant),
+                        (String) mode,
+                        (Boolean) wait,
+                        (Integer) sample,
+                        seed == null ? null : ((Number) seed).longValue())
+                .toJson();
         bus.request(ScanAddresses.ANALYZE, request, scanTimeoutMs)
                 .onSuccess(report -> FilesApi.json(ctx, (Boolean) wait ? 200 : 202, report))
                 .onFailure(ctx::fail);

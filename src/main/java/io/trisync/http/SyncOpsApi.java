@@ -2,6 +2,9 @@ package io.trisync.http;
 
 import io.trisync.failure.Failure;
 import io.trisync.ops.OpsAddresses;
+import io.trisync.ops.OpsMessages.CancelRequest;
+import io.trisync.ops.OpsMessages.HistoryQuery;
+import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -57,7 +60,7 @@ public final class SyncOpsApi {
         if (!KINDS.contains(kind)) {
             throw new Failure.BadRequest("kind must be \"scan\" or \"repair\"");
         }
-        bus.request(OpsAddresses.start(kind), new JsonObject().put("tenantId", tenant))
+        bus.request(OpsAddresses.start(kind), new TenantRef(tenant).toJson())
                 .onSuccess(op -> FilesApi.json(ctx, 202, op))
                 .onFailure(error -> conflictOrFail(ctx, error, kind));
     }
@@ -78,7 +81,7 @@ public final class SyncOpsApi {
     private void status(RoutingContext ctx) {
         String tenant = Ids.require(
                 "tenant_id", Access.caller(ctx).tenantFor(ctx.queryParams().get("tenant_id")));
-        reply(ctx, bus.request(OpsAddresses.STATUS, new JsonObject().put("tenantId", tenant)));
+        reply(ctx, bus.request(OpsAddresses.STATUS, new TenantRef(tenant).toJson()));
     }
 
     private void cleanup(RoutingContext ctx) {
@@ -87,11 +90,11 @@ public final class SyncOpsApi {
     }
 
     private void history(RoutingContext ctx) {
-        JsonObject query = new JsonObject()
-                .put("tenantId", Access.caller(ctx).tenantFor(ctx.queryParams().get("tenant_id")))
-                .put("status", ctx.queryParams().get("status"))
-                .put("limit", FilesApi.intParam(ctx, "limit", 50));
-        reply(ctx, bus.request(OpsAddresses.HISTORY, query));
+        HistoryQuery query = new HistoryQuery(
+                Access.caller(ctx).tenantFor(ctx.queryParams().get("tenant_id")),
+                ctx.queryParams().get("status"),
+                FilesApi.intParam(ctx, "limit", 50));
+        reply(ctx, bus.request(OpsAddresses.HISTORY, query.toJson()));
     }
 
     private void cancel(RoutingContext ctx) {
@@ -100,9 +103,7 @@ public final class SyncOpsApi {
                 ctx,
                 bus.request(
                         OpsAddresses.CANCEL,
-                        new JsonObject()
-                                .put("opId", ctx.pathParam("opId"))
-                                .put("tenantId", caller.admin() ? null : caller.tenant())));
+                        new CancelRequest(ctx.pathParam("opId"), caller.admin() ? null : caller.tenant()).toJson()));
     }
 
     private static void reply(RoutingContext ctx, Future<JsonObject> result) {

@@ -136,13 +136,13 @@ public final class IngestVerticle extends RequestVerticle {
                         ? Future.succeededFuture(IngestOperation.fromDocument(ref.operation()))
                         : stores.operations().get(ref.opId());
         return op.compose(uploads::complete)
-                .map(FileRecord::toDocument)
                 .onSuccess(f -> LOG.debug(
                         "Uploaded file {} ({} bytes, {} chunks) for tenant {}",
-                        f.getString("_id"),
-                        f.getLong("size"),
-                        f.getJsonObject("embedding").getInteger("chunks"),
-                        f.getString("tenantId")));
+                        f.id(),
+                        f.size(),
+                        f.embedding() == null ? 0 : f.embedding().chunks(),
+                        f.tenantId()))
+                .map(FileRecord::toDocument);
     }
 
     private Future<JsonObject> abortUpload(OperationRef ref) {

@@ -3,6 +3,9 @@ package io.trisync.ops;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
+import io.trisync.ops.OpsMessages.CancelRequest;
+import io.trisync.ops.OpsMessages.HistoryQuery;
+import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.trisync.store.MetadataStore.FileQuery;
@@ -44,7 +47,7 @@ public final class OpsVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> status(JsonObject body) {
-        String tenant = Ids.require("tenant_id", body.getString("tenantId"));
+        String tenant = Ids.require("tenant_id", TenantRef.fromJson(body).tenantId());
         Future<List<SyncOperation>> latest = stores.syncOperations().history(tenant, null, 1);
         Future<Long> total = stores.metadata().count(new FileQuery(tenant, null, FileRecord.Status.ACTIVE));
         Future<Long> processing = stores.operations().countOpen(tenant);
@@ -81,12 +84,13 @@ public final class OpsVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> history(JsonObject body) {
-        String tenant = body.getString("tenantId");
+        HistoryQuery query = HistoryQuery.fromJson(body);
+        String tenant = query.tenantId();
         if (tenant != null) {
             Ids.require("tenant_id", tenant);
         }
-        SyncOperation.Status status = body.getString("status") == null ? null : parseStatus(body.getString("status"));
-        int limit = body.getInteger("limit", 50);
+        SyncOperation.Status status = query.status() == null ? null : parseStatus(query.status());
+        int limit = query.limit();
         if (limit < 1 || limit > 500) {
             throw new Failure.BadRequest("limit must be between 1 and 500");
         }
@@ -98,11 +102,12 @@ public final class OpsVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> cancel(JsonObject body) {
-        String id = body.getString("opId");
+        CancelRequest request = CancelRequest.fromJson(body);
+        String id = request.opId();
         if (id == null || id.isBlank()) {
             throw new Failure.BadRequest("operation id is required");
         }
-        String tenant = body.getString("tenantId");
+        String tenant = request.tenantId();
         return stores.syncOperations()
                 .get(id)
                 .compose(op -> tenant != null && !tenant.equals(op.tenantId())

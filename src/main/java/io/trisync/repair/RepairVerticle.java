@@ -9,8 +9,14 @@ import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
 import io.trisync.ops.Membership;
 import io.trisync.ops.OperationTracker;
+import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;
+import io.trisync.repair.RepairMessages.FixRequest;
+import io.trisync.repair.RepairMessages.PurgeRequest;
+import io.trisync.repair.RepairMessages.QuarantineQuery;
+import io.trisync.repair.RepairMessages.RestoreRequest;
+import io.trisync.repair.RepairMessages.ResultQuery;
 import io.trisync.repair.RepairPlanner.OpenIssue;
 import io.trisync.repair.RepairPlanner.Selection;
 import io.trisync.scan.IssueType;
@@ -83,20 +89,24 @@ public final class RepairVerticle extends RequestVerticle {
         executor = new RepairExecutor(
                 stores, events, new ContentIndexer(model), embeddingPool, config.repair(), quarantine);
         consume(RepairAddresses.START, body -> begin(
-                        Ids.require("tenant_id", body.getString("tenantId")), Selection.ALL)
+                        Ids.require("tenant_id", TenantRef.fromJson(body).tenantId()), Selection.ALL)
                 .map(run -> run.op().record().toPublicJson()));
         consume(RepairAddresses.FIX, this::fix);
         consume(RepairAddresses.AUTO, body -> autoRepair(body).map(run -> new JsonObject()
                 .put("operation_id", run.op().record().id())));
         if (config.repair().autoRepair()) {
             listen(ScanAddresses.PERIODIC_SCAN_COMPLETED, body -> autoRepair(body)
-                    .onFailure(e ->
-                            LOG.warn("Auto-repair of {} not started: {}", body.getString("tenantId"), e.getMessage())));
+                    .onFailure(e -> LOG.warn(
+                            "Auto-repair of {} not started: {}",
+                            TenantRef.fromJson(body).tenantId(),
+                            e.getMessage())));
         }
         consume(RepairAddresses.RESULT, this::result);
         consume(RepairAddresses.QUARANTINE_LIST, this::listQuarantine);
         consume(RepairAddresses.QUARANTINE_RESTORE, body -> quarantine
-                .restore(Ids.require("id", body.getString("id")), optionalTenant(body))
+                .restore(
+                        Ids.require("id", RestoreRequest.fromJson(body).id()),
+                        optionalTenant(RestoreRequest.fromJson(body).tenantId()))
                 .map(Quarantine::toPublicJson));
         consume(RepairAddresses.QUARANTINE_PURGE, this::purge);
         return consumersReady();
@@ -109,13 +119,14 @@ public final class RepairVerticle extends RequestVerticle {
 
     /** Applies the repairs of {@code body}'s tenant that need no person. */
     private Future<Run> autoRepair(JsonObject body) {
-        return begin(Ids.require("tenant_id", body.getString("tenantId")), new Selection(null, null, true));
+        return begin(Ids.require("tenant_id", TenantRef.fromJson(body).tenantId()), new Selection(null, null, true));
     }
 
     private Future<JsonObject> fix(JsonObject body) {
-        String tenant = optionalTenant(body);
-        Selection selection = selection(body);
-        boolean dryRun = !Boolean.FALSE.equals(body.getBoolean("dryRun"));
+        FixRequest request = FixRequest.fromJson(body);
+        String tenant = optionalTenant(request.tenantId());
+        Selection selection = selection(request);
+        boolean dryRun = request.dryRun();
         Future<List<String>> tenants =
                 tenant == null ? stores.issues().tenants() : Future.succeededFuture(List.of(tenant));
         if (dryRun) {
@@ -300,7 +311,8 @@ public final class RepairVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> result(JsonObject body) {
-        String opId = body.getString("opId");
+        ResultQuery query = ResultQuery.fromJson(body);
+        String opId = query.opId();
         if (opId == null || opId.isBlank() || opId.length() > 64) {
             throw new Failure.BadRequest("operation_id is malformed");
         }
@@ -308,7 +320,7 @@ public final class RepairVerticle extends RequestVerticle {
             if (op == null || !"repair".equals(op.kind())) {
                 return Future.failedFuture(new Failure.NotFound("no repair operation " + opId));
             }
-            String tenant = optionalTenant(body);
+            String tenant = optionalTenant(query.tenantId());
             if (tenant != null && !tenant.equals(op.tenantId())) {
                 return Future.failedFuture(new Failure.NotFound("no repair operation " + opId));
             }
@@ -332,40 +344,45 @@ public final class RepairVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> listQuarantine(JsonObject body) {
-        String state = body.getString("state");
+        QuarantineQuery query = QuarantineQuery.fromJson(body);
+        String state = query.state();
         state = state == null ? io.trisync.store.RepairStore.QUARANTINED : state;
         if (!Quarantine.isState(state)) {
             throw new Failure.BadRequest("state must be moving, quarantined, restored or purged");
         }
-        Integer requested = body.getInteger("limit");
+        Integer requested = query.limit();
         int limit = requested == null ? 100 : requested;
         if (limit < 1 || limit > 1000) {
             throw new Failure.BadRequest("limit must be between 1 and 1000");
         }
-        return stores.repairs().quarantine(optionalTenant(body), state, limit).map(entries -> new JsonObject()
-                .put(
-                        "items",
-                        new JsonArray(
-                                entries.stream().map(Quarantine::toPublicJson).toList())));
+        return stores.repairs()
+                .quarantine(optionalTenant(query.tenantId()), state, limit)
+                .map(entries -> new JsonObject()
+                        .put(
+                                "items",
+                                new JsonArray(entries.stream()
+                                        .map(Quarantine::toPublicJson)
+                                        .toList())));
     }
 
     private Future<JsonObject> purge(JsonObject body) {
-        Integer requested = body.getInteger("olderThanDays");
+        PurgeRequest request = PurgeRequest.fromJson(body);
+        Integer requested = request.olderThanDays();
         int days = requested == null ? config.repair().quarantineRetentionDays() : requested;
         if (days < 0) {
             throw new Failure.BadRequest("older_than_days must be 0 or more");
         }
-        return quarantine.purge(optionalTenant(body), Instant.now().minus(Duration.ofDays(days)));
+        return quarantine.purge(
+                optionalTenant(request.tenantId()), Instant.now().minus(Duration.ofDays(days)));
     }
 
-    private static String optionalTenant(JsonObject body) {
-        String tenant = body.getString("tenantId");
+    private static String optionalTenant(String tenant) {
         return tenant == null ? null : Ids.require("user_id", tenant);
     }
 
-    private static Selection selection(JsonObject body) {
+    private static Selection selection(FixRequest request) {
         Set<IssueType> types = null;
-        JsonArray rawTypes = body.getJsonArray("issueTypes");
+        JsonArray rawTypes = request.issueTypes();
         if (rawTypes != null) {
             types = EnumSet.noneOf(IssueType.class);
             for (Object t : rawTypes) {
@@ -377,7 +394,7 @@ public final class RepairVerticle extends RequestVerticle {
             }
         }
         Set<String> files = null;
-        JsonArray rawFiles = body.getJsonArray("fileIds");
+        JsonArray rawFiles = request.fileIds();
         if (rawFiles != null) {
             files = new HashSet<>();
             for (Object f : rawFiles) {

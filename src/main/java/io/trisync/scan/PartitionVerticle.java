@@ -3,6 +3,7 @@ package io.trisync.scan;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
+import io.trisync.scan.ScanMessages.PartitionRequest;
 import io.trisync.store.Ids;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -39,11 +40,12 @@ public final class PartitionVerticle extends RequestVerticle {
 
     /** Scans one partition here: read, reconcile, keep; replies with its summary. */
     private Future<JsonObject> partition(JsonObject body) {
-        String tenant = Ids.require("tenant_id", body.getString("tenantId"));
-        int partition = body.getInteger("partition");
-        String opId = body.getString("opId");
-        if ("quick".equals(body.getString("mode"))) {
-            Sample sample = new Sample(body.getLong("seed"), body.getDouble("rate"));
+        PartitionRequest request = PartitionRequest.fromJson(body);
+        String tenant = Ids.require("tenant_id", request.tenantId());
+        int partition = request.partition();
+        String opId = request.opId();
+        if ("quick".equals(request.mode())) {
+            Sample sample = new Sample(request.seed(), request.rate());
             return reader.readQuick(tenant, partition, sample).map(quick -> {
                 List<FileReport> files = reconciler.reconcile(quick.listings());
                 long inconsistent = files.stream()
@@ -56,11 +58,10 @@ public final class PartitionVerticle extends RequestVerticle {
                         .put("sampledInconsistent", inconsistent);
             });
         }
-        return reader.read(tenant, partition, "deep".equals(body.getString("mode")))
-                .compose(listings -> {
-                    List<FileReport> files = reconciler.reconcile(listings);
-                    return keeper.keep(tenant, partition, files, opId)
-                            .map(v -> ScanReport.Part.of(files).put("node", config.nodeId()));
-                });
+        return reader.read(tenant, partition, "deep".equals(request.mode())).compose(listings -> {
+            List<FileReport> files = reconciler.reconcile(listings);
+            return keeper.keep(tenant, partition, files, opId)
+                    .map(v -> ScanReport.Part.of(files).put("node", config.nodeId()));
+        });
     }
 }

@@ -7,8 +7,12 @@ import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
 import io.trisync.ops.Membership;
 import io.trisync.ops.OperationTracker;
+import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;
+import io.trisync.scan.ScanMessages.AnalyzeRequest;
+import io.trisync.scan.ScanMessages.ConsistencyCheck;
+import io.trisync.scan.ScanMessages.PartitionRequest;
 import io.trisync.store.Ids;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
@@ -60,13 +64,16 @@ public final class ScanVerticle extends RequestVerticle {
                 Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
                 Membership.of(vertx, config.nodeId()),
                 stores.incarnations());
-        consume(ScanAddresses.START, body -> begin(Ids.require("tenant_id", body.getString("tenantId")), "full")
+        consume(ScanAddresses.START, body -> begin(
+                        Ids.require("tenant_id", TenantRef.fromJson(body).tenantId()), "full")
                 .map(run -> run.op().record().toPublicJson()));
         consume(ScanAddresses.ANALYZE, this::analyze);
         TenantStatus status = new TenantStatus(stores);
         consume(ScanAddresses.TENANT_STATUS, status::of);
         consume(ScanAddresses.OVERVIEW, status::overview);
-        consume(ScanAddresses.CONSISTENCY_CHECK, body -> consistencyCheck(body.getBoolean("onlyDue", false)));
+        consume(
+                ScanAddresses.CONSISTENCY_CHECK,
+                body -> consistencyCheck(ConsistencyCheck.fromJson(body).onlyDue()));
         long interval = config.sync().checkIntervalMinutes() * 60_000L;
         periodic = vertx.setPeriodic(interval, interval, id -> spreadChecks(interval));
         return consumersReady();
@@ -79,21 +86,22 @@ public final class ScanVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> analyze(JsonObject body) {
-        String mode = body.getString("mode", "full");
+        AnalyzeRequest request = AnalyzeRequest.fromJson(body);
+        String mode = request.mode();
         if (!MODES.contains(mode)) {
             throw new Failure.BadRequest("mode must be \"full\", \"deep\" or \"quick\"");
         }
-        Integer requestedSample = body.getInteger("sampleSize");
+        Integer requestedSample = request.sampleSize();
         int sampleSize = requestedSample == null ? DEFAULT_SAMPLE : requestedSample;
         if (sampleSize < 1 || sampleSize > 1_000_000) {
             throw new Failure.BadRequest("sample_size must be between 1 and 1000000");
         }
-        String tenant = body.getString("tenantId");
+        String tenant = request.tenantId();
         if (tenant != null) {
             Ids.require("user_id", tenant);
         }
-        Long seed = body.getLong("seed");
-        boolean wait = body.getBoolean("wait", true);
+        Long seed = request.seed();
+        boolean wait = request.waitForReport();
         Future<List<String>> tenants =
                 tenant == null ? stores.metadata().tenants() : Future.succeededFuture(List.of(tenant));
         return tenants.compose(list -> {
@@ -193,7 +201,7 @@ public final class ScanVerticle extends RequestVerticle {
 
     /** Tells whoever reacts to periodic scans (auto-repair) that {@code tenant}'s has completed. */
     private void completed(String tenant) {
-        vertx.eventBus().send(ScanAddresses.PERIODIC_SCAN_COMPLETED, new JsonObject().put("tenantId", tenant));
+        vertx.eventBus().send(ScanAddresses.PERIODIC_SCAN_COMPLETED, new TenantRef(tenant).toJson());
     }
 
     /** A scan that has started: its tracked operation, and the future of its end. */
@@ -208,19 +216,20 @@ public final class ScanVerticle extends RequestVerticle {
         Future<Long> active =
                 stores.metadata().count(new FileQuery(tenant, null, io.trisync.store.FileRecord.Status.ACTIVE));
         return Future.all(files, active).compose(v -> {
-            JsonObject extra = new JsonObject();
+            Sample drawn = null;
             if ("quick".equals(mode)) {
                 Sample sample = Sample.of(
                         seed != null ? seed : new java.security.SecureRandom().nextLong(), sampleSize, active.result());
-                extra.put("seed", sample.seed()).put("rate", sample.rate());
+                drawn = sample;
                 report.seed(sample.seed());
                 report.population(active.result());
             }
+            Sample quick = drawn;
             return tracker.start(
                             tenant,
                             "scan",
                             "quick".equals(mode) ? Math.min(files.result(), sampleSize) : files.result())
-                    .map(op -> new Run(op, scan(op, tenant, mode, extra, report)));
+                    .map(op -> new Run(op, scan(op, tenant, mode, quick, report)));
         });
     }
 
@@ -229,7 +238,8 @@ public final class ScanVerticle extends RequestVerticle {
      * at a time (any node may take each), adds each summary to the report and notes progress; stops
      * sending when the operation is ended elsewhere. A partition that fails fails the scan.
      */
-    private Future<Void> scan(TrackedOperation op, String tenant, String mode, JsonObject extra, ScanReport report) {
+    /** {@code quick}: the sample of a quick check, null for full and deep scans. */
+    private Future<Void> scan(TrackedOperation op, String tenant, String mode, Sample quick, ScanReport report) {
         int partitions = config.sync().partitions();
         int[] done = {0};
         return Lanes.forEach(Lanes.range(partitions), config.sync().scanParallelism(), partition -> {
@@ -237,11 +247,14 @@ public final class ScanVerticle extends RequestVerticle {
                         return Future.failedFuture(
                                 "scan " + op.record().id() + " was ended before partition " + partition);
                     }
-                    JsonObject request = extra.copy()
-                            .put("tenantId", tenant)
-                            .put("partition", partition)
-                            .put("mode", mode)
-                            .put("opId", op.record().id());
+                    JsonObject request = new PartitionRequest(
+                                    tenant,
+                                    partition,
+                                    mode,
+                                    op.record().id(),
+                                    quick == null ? null : quick.seed(),
+                                    quick == null ? null : quick.rate())
+                            .toJson();
                     return vertx.eventBus()
                             .<JsonObject>request(
                                     ScanAddresses.PARTITION,

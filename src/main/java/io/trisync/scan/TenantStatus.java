@@ -1,6 +1,7 @@
 package io.trisync.scan;
 
 import io.trisync.failure.Failure;
+import io.trisync.scan.ScanMessages.StatusQuery;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.trisync.store.Stores;
@@ -31,12 +32,13 @@ final class TenantStatus {
     }
 
     Future<JsonObject> of(JsonObject request) {
-        String tenant = Ids.require("user_id", request.getString("tenantId"));
-        int limit = request.getInteger("limit", 50);
+        StatusQuery query = StatusQuery.fromJson(request);
+        String tenant = Ids.require("user_id", query.tenantId());
+        int limit = query.limit();
         if (limit < 1 || limit > 500) {
             throw new Failure.BadRequest("limit must be between 1 and 500");
         }
-        String cursor = request.getString("cursor");
+        String cursor = query.cursor();
         if (cursor != null && !Ids.valid(cursor)) {
             throw new Failure.BadRequest("cursor is not one this API returned");
         }
@@ -96,15 +98,14 @@ final class TenantStatus {
                     tenants.addAll(all.<List<String>>resultAt(1));
                     List<Future<JsonObject>> each = tenants.stream()
                             .limit(MAX_TENANTS)
-                            .map(t -> of(new JsonObject().put("tenantId", t).put("limit", 1))
-                                    .compose(status -> stores.syncOperations()
-                                            .running(t)
-                                            .map(op -> {
-                                                status.remove("files");
-                                                status.remove("next_cursor");
-                                                status.remove("issues");
-                                                return status.put("running", op == null ? null : op.toPublicJson());
-                                            })))
+                            .map(t -> of(new StatusQuery(t, 1, null).toJson()).compose(status -> stores.syncOperations()
+                                    .running(t)
+                                    .map(op -> {
+                                        status.remove("files");
+                                        status.remove("next_cursor");
+                                        status.remove("issues");
+                                        return status.put("running", op == null ? null : op.toPublicJson());
+                                    })))
                             .toList();
                     return Future.all(each).map(v -> new JsonObject()
                             .put(

@@ -1,0 +1,78 @@
+package io.trisync.repair;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** The requests of the repair addresses ({@link RepairAddresses}), each with its wire form in one place. */
+public final class RepairMessages {
+
+    private static final String TENANT_ID = "tenantId";
+
+    private RepairMessages() {}
+
+    /**
+     * Plan ({@code dryRun}) or apply the repairs of a tenant (null: every tenant with open issues),
+     * narrowed to {@code issueTypes} and {@code fileIds} when given (null: all).
+     */
+    public record FixRequest(String tenantId, boolean dryRun, JsonArray issueTypes, JsonArray fileIds) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put(TENANT_ID, tenantId)
+                    .put("dryRun", dryRun)
+                    .put("issueTypes", issueTypes)
+                    .put("fileIds", fileIds);
+        }
+
+        public static FixRequest fromJson(JsonObject json) {
+            return new FixRequest(
+                    json.getString(TENANT_ID),
+                    json.getBoolean("dryRun", true),
+                    json.getJsonArray("issueTypes"),
+                    json.getJsonArray("fileIds"));
+        }
+    }
+
+    /** A fix operation's result and audit; {@code tenantId} set: only if it is that tenant's. */
+    public record ResultQuery(String opId, String tenantId) {
+        public JsonObject toJson() {
+            return new JsonObject().put("opId", opId).put(TENANT_ID, tenantId);
+        }
+
+        public static ResultQuery fromJson(JsonObject json) {
+            return new ResultQuery(json.getString("opId"), json.getString(TENANT_ID));
+        }
+    }
+
+    /** Quarantine ledger entries in {@code state} (null: quarantined), at most {@code limit} (null: 100). */
+    public record QuarantineQuery(String tenantId, String state, Integer limit) {
+        public JsonObject toJson() {
+            return new JsonObject().put(TENANT_ID, tenantId).put("state", state).put("limit", limit);
+        }
+
+        public static QuarantineQuery fromJson(JsonObject json) {
+            return new QuarantineQuery(json.getString(TENANT_ID), json.getString("state"), json.getInteger("limit"));
+        }
+    }
+
+    /** Put quarantined object {@code id} back; {@code tenantId} set: only if it is that tenant's. */
+    public record RestoreRequest(String id, String tenantId) {
+        public JsonObject toJson() {
+            return new JsonObject().put("id", id).put(TENANT_ID, tenantId);
+        }
+
+        public static RestoreRequest fromJson(JsonObject json) {
+            return new RestoreRequest(json.getString("id"), json.getString(TENANT_ID));
+        }
+    }
+
+    /** Delete for good what was quarantined more than {@code olderThanDays} ago (null: the retention). */
+    public record PurgeRequest(String tenantId, Integer olderThanDays) {
+        public JsonObject toJson() {
+            return new JsonObject().put(TENANT_ID, tenantId).put("olderThanDays", olderThanDays);
+        }
+
+        public static PurgeRequest fromJson(JsonObject json) {
+            return new PurgeRequest(json.getString(TENANT_ID), json.getInteger("olderThanDays"));
+        }
+    }
+}
