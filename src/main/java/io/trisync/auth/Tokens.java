@@ -37,7 +37,7 @@ public final class Tokens {
     public static final String SECRET_FILE = "jwt-secret";
 
     /** Not a tenant: {@code trisync.events.all} is every tenant's events. */
-    static final String RESERVED = "all";
+    static final String RESERVED = Ids.RESERVED;
 
     private final JWTAuth provider;
     private final boolean canIssue;
@@ -186,14 +186,44 @@ public final class Tokens {
         if (token == null || token.isBlank()) {
             return Future.failedFuture("no token");
         }
-        return provider.authenticate(new TokenCredentials(token)).compose(Tokens::caller);
+        try {
+            return provider.authenticate(new TokenCredentials(token))
+                    .recover(e -> Future.failedFuture(refusal(e)))
+                    .compose(Tokens::caller);
+        } catch (RuntimeException e) {
+            // The library's time checks cast exp, nbf and iat without looking: a claim of another type throws.
+            return Future.failedFuture(refusal(e));
+        }
     }
 
-    /** The caller a verified user stands for; a token with neither a valid tenant nor the admin role is refused. */
+    /** Why a token was refused, without the library's internals: a claim of the wrong type is named as such. */
+    private static Throwable refusal(Throwable e) {
+        if (e instanceof ClassCastException
+                || e instanceof NullPointerException
+                || e instanceof NumberFormatException) {
+            return new IllegalStateException("a claim has the wrong type (exp, nbf and iat must be numbers)");
+        }
+        return e;
+    }
+
+    /**
+     * The caller a verified user stands for; a token with neither a valid tenant nor the admin role
+     * is refused, and so is one whose {@code sub}, {@code tenant} or {@code roles} has the wrong type.
+     */
     public static Future<Caller> caller(User user) {
         JsonObject claims = user.principal();
-        String tenant = claims.getString("tenant");
-        JsonArray roles = claims.getJsonArray("roles", new JsonArray());
+        if (!(claims.getValue("sub") instanceof String)) {
+            return Future.failedFuture("the token's sub must be a string");
+        }
+        Object rawTenant = claims.getValue("tenant");
+        if (rawTenant != null && !(rawTenant instanceof String)) {
+            return Future.failedFuture("the token's tenant must be a string");
+        }
+        Object rawRoles = claims.getValue("roles", new JsonArray());
+        if (!(rawRoles instanceof JsonArray roles) || !roles.stream().allMatch(r -> r instanceof String)) {
+            return Future.failedFuture("the token's roles must be a list of strings");
+        }
+        String tenant = (String) rawTenant;
         boolean admin = roles.contains("admin");
         if (tenant != null && (!Ids.valid(tenant) || RESERVED.equals(tenant))) {
             return Future.failedFuture("the token's tenant is malformed");

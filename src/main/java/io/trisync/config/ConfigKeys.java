@@ -18,6 +18,11 @@ public final class ConfigKeys {
                     "http.instances",
                     NON_NEGATIVE_INT,
                     "instances of the HTTP/bridge and ingest verticles, each on its own event loop (0: one per core)"),
+            new ConfigKey(
+                    "HTTP_IDLE_TIMEOUT_SECONDS",
+                    "http.idleTimeoutSeconds",
+                    POSITIVE_INT,
+                    "a request that sends nothing for this long (headers or body) is answered 408 and its connection closed"),
             new ConfigKey("DATA_DIR", "dataDir", STRING, "where the embedded stores persist"),
             new ConfigKey("NODE_ID", "nodeId", STRING, "this node's name in logs and records (blank: random)"),
             new ConfigKey("MONGO_URI", "mongo.uri", STRING, "MongoDB connection string (blank: embedded)"),

@@ -150,6 +150,7 @@ public final class ConfigLoader {
         return new TrisyncConfig(
                 integer(j, "HTTP_PORT"),
                 integer(j, "HTTP_INSTANCES"),
+                integer(j, "HTTP_IDLE_TIMEOUT_SECONDS"),
                 Path.of(nonBlank(j, "DATA_DIR")),
                 nodeId.isBlank() ? "node-" + UUID.randomUUID().toString().substring(0, 8) : nodeId,
                 new TrisyncConfig.MongoConfig(string(j, "MONGO_URI"), nonBlank(j, "MONGO_DB"), writeConcern(j)),

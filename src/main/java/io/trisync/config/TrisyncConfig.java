@@ -9,6 +9,7 @@ import java.nio.file.Path;
 public record TrisyncConfig(
         int httpPort,
         int httpInstances,
+        int httpIdleTimeoutSeconds,
         Path dataDir,
         String nodeId,
         MongoConfig mongo,

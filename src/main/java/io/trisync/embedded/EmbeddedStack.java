@@ -74,6 +74,7 @@ public final class EmbeddedStack implements AutoCloseable {
         return new TrisyncConfig(
                 c.httpPort(),
                 c.httpInstances(),
+                c.httpIdleTimeoutSeconds(),
                 c.dataDir(),
                 c.nodeId(),
                 mongo,

@@ -2,6 +2,7 @@ package io.trisync.http;
 
 import io.trisync.failure.Failure;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
@@ -19,6 +20,12 @@ public final class FailureHandler implements Handler<RoutingContext> {
 
     @Override
     public void handle(RoutingContext ctx) {
+        if (ctx.request().version() != HttpVersion.HTTP_2
+                && ctx.request().headers().get("Host") == null) {
+            // Vert.x refuses such a request before any handler runs, with a failure of its own.
+            TimeLimits.answer(ctx.request(), Failure.BAD_REQUEST, "an HTTP/1.1 request needs a Host header");
+            return;
+        }
         Throwable failure = ctx.failure();
         int status;
         if (failure instanceof HttpException http) {
@@ -29,6 +36,11 @@ public final class FailureHandler implements Handler<RoutingContext> {
         }
         if (status < 400) {
             status = Failure.INTERNAL;
+        }
+        if (status == Failure.INTERNAL && Bodies.failedReading(ctx)) {
+            // The body parser gave up on what the client sent (a broken multipart, a field over a limit).
+            status = Failure.BAD_REQUEST;
+            failure = new Failure.BadRequest("the request body could not be read: " + bodyProblem(failure));
         }
         String message;
         if (status >= 500 && status != Failure.UNAVAILABLE) {
@@ -51,6 +63,20 @@ public final class FailureHandler implements Handler<RoutingContext> {
                         .put("error", Failure.word(status))
                         .put("message", message)
                         .encode());
+    }
+
+    /** What was wrong with a body the parser refused, in words the client can act on. */
+    private static String bodyProblem(Throwable failure) {
+        String name = failure == null ? "" : failure.getClass().getSimpleName();
+        return switch (name) {
+            case "TooLongFormFieldException" -> "a form field is too long";
+            case "TooManyFormFieldsException" -> "too many form fields";
+            case "ErrorDataDecoderException", "NotEnoughDataDecoderException" -> "malformed multipart data"
+                    + (failure.getMessage() == null ? "" : " (" + failure.getMessage() + ")");
+            default -> failure instanceof java.io.IOException && failure.getMessage() != null
+                    ? failure.getMessage()
+                    : "malformed multipart or form data";
+        };
     }
 
     private static String defaultMessage(int status) {

@@ -49,11 +49,13 @@ public final class FilesApi {
     }
 
     public void mount(Router router) {
-        router.post("/api/files")
-                .handler(BodyHandler.create(uploadsDir.toString())
-                        .setBodyLimit(maxFileBytes + 1024 * 1024)
-                        .setDeleteUploadedFilesOnEnd(true)
-                        .setMergeFormAttributes(true))
+        Bodies.post(
+                        router,
+                        "/api/files",
+                        BodyHandler.create(uploadsDir.toString())
+                                .setBodyLimit(maxFileBytes + 1024 * 1024)
+                                .setDeleteUploadedFilesOnEnd(true)
+                                .setMergeFormAttributes(true))
                 .handler(this::upload);
         router.get("/api/files").handler(this::list);
         router.get("/api/files/:fileId").handler(this::get);

@@ -35,6 +35,7 @@ public final class HttpVerticle extends RequestVerticle {
     private final Tokens tokens;
     private final Access access;
     private HttpServer server;
+    private long sweeper = -1;
 
     private HttpVerticle(TrisyncConfig config, Stores stores, String metricsRegistry, Tokens tokens, Access access) {
         this.config = config;
@@ -59,7 +60,13 @@ public final class HttpVerticle extends RequestVerticle {
 
     @Override
     public Future<?> start() {
+        long idleMs = config.httpIdleTimeoutSeconds() * 1000L;
+        TimeLimits limits = new TimeLimits(vertx, idleMs);
+        java.nio.file.Path uploads = uploadsDir();
+        vertx.executeBlocking(() -> limits.sweep(uploads), false);
+        sweeper = vertx.setPeriodic(idleMs, idleMs, id -> vertx.executeBlocking(() -> limits.sweep(uploads), false));
         Router router = Router.router(vertx);
+        router.route().handler(limits::request);
         router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
         router.route("/eventbus/*").subRouter(Bridge.router(vertx, config.events(), tokens));
         if (!config.auth().corsAllowedOrigins().isEmpty()) {
@@ -75,7 +82,7 @@ public final class HttpVerticle extends RequestVerticle {
                         vertx,
                         stores.blobs(),
                         config.ingest().maxFileBytes(),
-                        uploadsDir(),
+                        uploads,
                         timeoutMs,
                         stores.incarnations().id())
                 .mount(router);
@@ -92,6 +99,7 @@ public final class HttpVerticle extends RequestVerticle {
         consume(BridgeAddresses.STATUS, body -> Bridge.status(vertx, body));
         router.route().failureHandler(new FailureHandler());
         return vertx.createHttpServer()
+                .invalidRequestHandler(limits::invalid)
                 .requestHandler(router)
                 // A negative port is Vert.x's "any free port, shared by the instances that ask for it".
                 .listen(config.httpPort() == 0 ? -1 : config.httpPort(), "0.0.0.0")
@@ -103,6 +111,7 @@ public final class HttpVerticle extends RequestVerticle {
 
     @Override
     public Future<?> stop() {
+        vertx.cancelTimer(sweeper);
         Future<?> unregistered = super.stop();
         return server == null ? unregistered : unregistered.compose(v -> server.close());
     }

@@ -6,7 +6,6 @@ import io.trisync.scan.ScanMessages.AnalyzeRequest;
 import io.trisync.scan.ScanMessages.ConsistencyCheck;
 import io.trisync.scan.ScanMessages.StatusQuery;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -28,8 +27,7 @@ public final class ScanApi {
     }
 
     public void mount(Router router) {
-        router.post("/api/sync/analyze")
-                .handler(BodyHandler.create().setBodyLimit(64 * 1024))
+        Bodies.post(router, "/api/sync/analyze", BodyHandler.create().setBodyLimit(64 * 1024))
                 .handler(this::analyze);
         router.get("/api/sync/status/:userId").handler(this::tenantStatus);
         router.get("/api/sync/tenants").handler(ctx -> {
@@ -59,41 +57,27 @@ public final class ScanApi {
     }
 
     private void analyze(RoutingContext ctx) {
-        JsonObject body;
-        try {
-            body = ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
-        } catch (DecodeException | ClassCastException e) {
-            throw new Failure.BadRequest("body must be a JSON object: {\"user_id\": …, \"mode\": \"full\"}");
-        }
-        Object wait = body.getValue("wait", true);
-        if (!(wait instanceof Boolean)) {
-            throw new Failure.BadRequest("wait must be true or false");
-        }
-        Object sample = body.getValue("sample_size");
-        if (sample != null && !(sample instanceof Integer)) {
-            throw new Failure.BadRequest("sample_size must be a whole number");
-        }
+        JsonObject body = Bodies.object(ctx);
+        boolean wait = Bodies.bool(body, "wait", true);
+        Integer sample = Bodies.integer(body, "sample_size");
         Object seed = body.getValue("seed");
         if (seed != null && !(seed instanceof Number n && n.doubleValue() == n.longValue())) {
             throw new Failure.BadRequest("seed must be a whole number");
         }
-        Object tenant = body.getValue("user_id");
-        if (tenant != null && !(tenant instanceof String)) {
-            throw new Failure.BadRequest("user_id must be a string");
-        }
+        String tenant = Bodies.string(body, "user_id");
         Object mode = body.getValue("mode", "full");
         if (!(mode instanceof String)) {
             throw new Failure.BadRequest("mode must be \"full\", \"deep\" or \"quick\"");
         }
         JsonObject request = new AnalyzeRequest(
-                        Access.caller(ctx).tenantFor((String) tenant),
+                        Access.caller(ctx).tenantFor(tenant),
                         (String) mode,
-                        (Boolean) wait,
-                        (Integer) sample,
+                        wait,
+                        sample,
                         seed == null ? null : ((Number) seed).longValue())
                 .toJson();
         bus.request(ScanAddresses.ANALYZE, request, scanTimeoutMs)
-                .onSuccess(report -> FilesApi.json(ctx, (Boolean) wait ? 200 : 202, report))
+                .onSuccess(report -> FilesApi.json(ctx, wait ? 200 : 202, report))
                 .onFailure(ctx::fail);
     }
 }

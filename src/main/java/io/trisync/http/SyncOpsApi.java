@@ -9,7 +9,6 @@ import io.trisync.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -32,8 +31,7 @@ public final class SyncOpsApi {
     }
 
     public void mount(Router router) {
-        router.post("/api/v1/sync")
-                .handler(BodyHandler.create().setBodyLimit(64 * 1024))
+        Bodies.post(router, "/api/v1/sync", BodyHandler.create().setBodyLimit(64 * 1024))
                 .handler(this::start);
         router.get("/api/v1/sync/status").handler(this::status);
         router.post("/api/v1/sync/cleanup").handler(this::cleanup);
@@ -46,18 +44,10 @@ public final class SyncOpsApi {
     }
 
     private void start(RoutingContext ctx) {
-        JsonObject body;
-        try {
-            body = ctx.body().asJsonObject();
-        } catch (DecodeException | ClassCastException e) {
-            throw new Failure.BadRequest("body must be a JSON object: {\"tenant_id\": …, \"kind\": \"scan\"}");
-        }
-        if (body == null) {
-            throw new Failure.BadRequest("body must be a JSON object: {\"tenant_id\": …, \"kind\": \"scan\"}");
-        }
-        String tenant = Ids.require("tenant_id", Access.caller(ctx).tenantFor(body.getString("tenant_id")));
-        String kind = body.getString("kind");
-        if (!KINDS.contains(kind)) {
+        JsonObject body = Bodies.object(ctx);
+        String tenant = Ids.require("tenant_id", Access.caller(ctx).tenantFor(Bodies.string(body, "tenant_id")));
+        String kind = Bodies.string(body, "kind");
+        if (kind == null || !KINDS.contains(kind)) {
             throw new Failure.BadRequest("kind must be \"scan\" or \"repair\"");
         }
         bus.request(OpsAddresses.start(kind), new TenantRef(tenant).toJson())

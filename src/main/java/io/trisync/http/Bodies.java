@@ -1,0 +1,100 @@
+package io.trisync.http;
+
+import io.trisync.failure.Failure;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * Reading request bodies: a route that takes one reads it with {@link #reading}, its {@code
+ * BodyHandler} and {@link #read} in that order, so a failure while the body is parsed (a broken
+ * multipart, a field over a limit) is known as the client's fault and answered 400 by {@link
+ * FailureHandler}; and typed field readers that refuse a wrong type naming the field.
+ */
+final class Bodies {
+
+    private static final String READING = "trisync.reading-body";
+
+    private Bodies() {}
+
+    /**
+     * A {@code POST path} route that reads its body with {@code body} between the marks; its own
+     * handler follows. (Vert.x wants a body handler first on its route, so the first mark is a route
+     * of its own, matched just before.)
+     */
+    static Route post(Router router, String path, BodyHandler body) {
+        router.post(path).handler(Bodies::reading);
+        return router.post(path).handler(body).handler(Bodies::read);
+    }
+
+    private static void reading(RoutingContext ctx) {
+        ctx.put(READING, true);
+        ctx.next();
+    }
+
+    private static void read(RoutingContext ctx) {
+        ctx.remove(READING);
+        ctx.next();
+    }
+
+    /** Whether {@code ctx} failed while its body was being parsed (before any handler of ours saw it). */
+    static boolean failedReading(RoutingContext ctx) {
+        return Boolean.TRUE.equals(ctx.get(READING));
+    }
+
+    /** The body as a JSON object; an empty body and the literal {@code null} are {@code {}} (every field defaulted). */
+    static JsonObject object(RoutingContext ctx) {
+        if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() <= 0) {
+            return new JsonObject();
+        }
+        Object parsed;
+        try {
+            parsed = ctx.body().buffer().toJsonValue();
+        } catch (DecodeException e) {
+            throw new Failure.BadRequest("body must be a JSON object: " + e.getMessage());
+        }
+        if (parsed == null) {
+            return new JsonObject();
+        }
+        if (!(parsed instanceof JsonObject json)) {
+            throw new Failure.BadRequest("body must be a JSON object");
+        }
+        return json;
+    }
+
+    static String string(JsonObject body, String field) {
+        Object value = body.getValue(field);
+        if (value != null && !(value instanceof String)) {
+            throw new Failure.BadRequest(field + " must be a string");
+        }
+        return (String) value;
+    }
+
+    static boolean bool(JsonObject body, String field, boolean fallback) {
+        Object value = body.getValue(field, fallback);
+        if (!(value instanceof Boolean b)) {
+            throw new Failure.BadRequest(field + " must be true or false");
+        }
+        return b;
+    }
+
+    static Integer integer(JsonObject body, String field) {
+        Object value = body.getValue(field);
+        if (value != null && !(value instanceof Integer)) {
+            throw new Failure.BadRequest(field + " must be a whole number");
+        }
+        return (Integer) value;
+    }
+
+    static JsonArray list(JsonObject body, String field) {
+        Object value = body.getValue(field);
+        if (value != null && !(value instanceof JsonArray)) {
+            throw new Failure.BadRequest(field + " must be a list");
+        }
+        return (JsonArray) value;
+    }
+}
