@@ -31,7 +31,9 @@ public final class Bridge {
                 .addOutboundPermitted(
                         new PermittedOptions().setAddressRegex("trisync\\.events\\.[A-Za-z0-9._@-]{1,128}"))
                 .setMaxAddressLength(BridgeGuard.MAX_ADDRESS)
-                .setMaxHandlersPerSocket(config.bridgeMaxHandlers())
+                // The guard limits registrations (and closes the socket past them); Vert.x's own count also
+                // takes the reply handlers of sends, which the frame rate already bounds.
+                .setMaxHandlersPerSocket(config.bridgeMaxHandlers() + 10_000)
                 .setPingTimeout(Math.max(10_000, 3 * ping));
         BridgeAddresses.INBOUND.forEach(a -> options.addInboundPermitted(new PermittedOptions().setAddress(a)));
         return SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(ping))

@@ -35,6 +35,9 @@ final class BridgeGuard implements Handler<BridgeEvent> {
     private static final class Socket {
         Caller caller;
         int handlers;
+        /** Set once the guard has decided to close the socket: later frames are refused without a word. */
+        boolean closing;
+
         long windowStart;
         int frames;
     }
@@ -62,7 +65,13 @@ final class BridgeGuard implements Handler<BridgeEvent> {
                 sockets.remove(socket);
                 event.complete(true);
             }
-            case SOCKET_IDLE, SOCKET_PING, SOCKET_ERROR -> event.complete(true);
+            case SOCKET_IDLE, SOCKET_PING -> event.complete(true);
+            case SOCKET_ERROR -> {
+                // The transport could not take a frame (over the WebSocket message limit, undecodable):
+                // the socket would otherwise stay open and deaf.
+                event.complete(true);
+                close(socket, sockets.computeIfAbsent(socket, s -> new Socket()), "frame refused by the transport");
+            }
             case RECEIVE -> event.complete(mayReceive(sockets.get(socket), event.getRawMessage()));
             case SEND, PUBLISH, REGISTER, UNREGISTER -> inbound(event, socket);
         }
@@ -70,12 +79,15 @@ final class BridgeGuard implements Handler<BridgeEvent> {
 
     private void inbound(BridgeEvent event, SockJSSocket socket) {
         Socket state = sockets.computeIfAbsent(socket, s -> new Socket());
+        if (state.closing) {
+            event.complete(false);
+            return;
+        }
         JsonObject raw = event.getRawMessage();
         String tooMuch = limits(state, raw);
         if (tooMuch != null) {
             event.complete(false);
-            LOG.info("Closing bridge socket {}: {}", socket.remoteAddress(), tooMuch);
-            socket.close(4008, tooMuch);
+            close(socket, state, tooMuch);
             return;
         }
         if (state.caller != null) {
@@ -87,8 +99,9 @@ final class BridgeGuard implements Handler<BridgeEvent> {
             decide(event, state);
             return;
         }
-        JsonObject headers = raw == null ? null : raw.getJsonObject("headers");
-        String token = headers == null ? null : headers.getString("token");
+        // A frame is JSON from a browser: any field may hold any type.
+        JsonObject headers = raw != null && raw.getValue("headers") instanceof JsonObject h ? h : null;
+        String token = headers != null && headers.getValue("token") instanceof String t ? t : null;
         tokens.verify(token).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.debug("Bridge frame refused: {}", ar.cause().getMessage());
@@ -102,15 +115,22 @@ final class BridgeGuard implements Handler<BridgeEvent> {
 
     private void decide(BridgeEvent event, Socket state) {
         JsonObject raw = event.getRawMessage();
-        String address = raw.getString("address", "");
+        String address = raw.getValue("address") instanceof String a ? a : "";
         Caller caller = state.caller;
         switch (event.type()) {
             case REGISTER -> {
-                boolean allowed = mayListen(caller, address) && state.handlers < limits.bridgeMaxHandlers();
-                if (allowed) {
+                if (!mayListen(caller, address)) {
+                    event.complete(false);
+                } else if (state.handlers >= limits.bridgeMaxHandlers()) {
+                    event.complete(false);
+                    close(
+                            event.socket(),
+                            state,
+                            "more than " + limits.bridgeMaxHandlers() + " registered addresses (BRIDGE_MAX_HANDLERS)");
+                } else {
                     state.handlers++;
+                    event.complete(true);
                 }
-                event.complete(allowed);
             }
             case UNREGISTER -> {
                 state.handlers = Math.max(0, state.handlers - 1);
@@ -122,7 +142,8 @@ final class BridgeGuard implements Handler<BridgeEvent> {
                     return;
                 }
                 JsonObject body = raw.getValue("body") instanceof JsonObject b ? b.copy() : new JsonObject();
-                String tenant = caller.admin() ? body.getString("tenantId") : caller.tenant();
+                String tenant =
+                        caller.admin() ? (body.getValue("tenantId") instanceof String t ? t : null) : caller.tenant();
                 if (tenant == null || !Ids.valid(tenant)) {
                     event.complete(false);
                     return;
@@ -133,6 +154,16 @@ final class BridgeGuard implements Handler<BridgeEvent> {
             }
             default -> event.complete(false);
         }
+    }
+
+    /** Closes {@code socket} with {@code reason} (code 4008), once: a flood of frames logs one line. */
+    private static void close(SockJSSocket socket, Socket state, String reason) {
+        if (state.closing) {
+            return;
+        }
+        state.closing = true;
+        LOG.info("Closing bridge socket {}: {}", socket.remoteAddress(), reason);
+        socket.close(4008, reason);
     }
 
     /** Whether {@code caller} may register {@code address}: exact names only, never a pattern. */

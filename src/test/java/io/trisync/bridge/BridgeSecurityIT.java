@@ -295,6 +295,63 @@ class BridgeSecurityIT {
         }
     }
 
+    @Test
+    @DisplayName("A 1 MB frame, over the WebSocket message limit, closes the socket instead of leaving it deaf")
+    void hugeFrameCloses() {
+        String a = TestStack.unique("a");
+        try (BridgeSocket s = socket()) {
+            s.send(BridgeAddresses.REPLAY, new JsonObject().put("pad", "x".repeat(1 << 20)), "r", token(a));
+            assertThat(s.closed.future().await()).isNotNull();
+        }
+    }
+
+    @Test
+    @DisplayName("Frames with fields of the wrong type get an error frame, and the socket keeps working")
+    void malformedFramesRefused() {
+        String a = TestStack.unique("a");
+        try (BridgeSocket s = socket()) {
+            s.send(new JsonObject()
+                    .put("type", "register")
+                    .put("address", EventAddresses.tenant(a))
+                    .put("headers", new JsonObject().put("token", 5)));
+            await(() -> s.errors().size() >= 1, "an error frame, got " + s.received);
+            s.send(new JsonObject()
+                    .put("type", "register")
+                    .put("address", EventAddresses.tenant(a))
+                    .put("headers", "abc"));
+            await(() -> s.errors().size() >= 2, "a second error frame, got " + s.received);
+            subscribed(s, a, token(a));
+        }
+    }
+
+    @Test
+    @DisplayName("The registration past BRIDGE_MAX_HANDLERS closes the socket; replies to sends do not count")
+    void handlerLimitCloses() {
+        String admin = tokens.issue(null, true, Duration.ofMinutes(5));
+        String a = TestStack.unique("a");
+        try (BridgeSocket s = socket()) {
+            subscribed(s, a, admin);
+            for (int i = 0; i < 10; i++) {
+                s.send(
+                        BridgeAddresses.REPLAY,
+                        new JsonObject().put("tenantId", a).put("afterSeq", 0),
+                        "r" + i,
+                        admin);
+            }
+            await(() -> s.on("r9").size() == 1, "the replies to 10 sends");
+            // 1 + 10 + 16 frames: under the test's 40 frames a second.
+            for (int i = 1; i < 16; i++) {
+                s.register(EventAddresses.tenant(a + "-" + i), admin);
+            }
+            barrier(s, a);
+            assertThat(s.closed.future().isComplete())
+                    .as("16 registrations are within the limit")
+                    .isFalse();
+            s.register(EventAddresses.tenant(a + "-16"), admin);
+            assertThat(s.closed.future().await()).contains("BRIDGE_MAX_HANDLERS");
+        }
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);
