@@ -33,6 +33,12 @@ public abstract sealed class Failure extends RuntimeException
     public static final int INTERNAL = 500;
     public static final int UNAVAILABLE = 503;
 
+    /**
+     * The {@code Retry-After} of every 503, and how often a store counted as down is probed: a client
+     * that waits this long finds the store up if it is back.
+     */
+    public static final int RETRY_AFTER_SECONDS = 2;
+
     /** The store or capability that failed ({@code mongodb}, {@code s3}, {@code qdrant}, …); null for a refused request. */
     private final String source;
 

@@ -54,7 +54,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
             return;
         }
         if (status == Failure.UNAVAILABLE) {
-            ctx.response().putHeader("Retry-After", "5");
+            ctx.response().putHeader("Retry-After", String.valueOf(Failure.RETRY_AFTER_SECONDS));
         }
         ctx.response()
                 .setStatusCode(status)

@@ -7,42 +7,54 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Remembers which store was last found unavailable, so new uploads fail fast with 503 while it stays
- * down instead of each waiting through its retries. A store counts as down for {@code openMillis}
- * after its last {@link Failure.Unavailable}; then the next upload tries it again (and opens
- * the breaker anew if it is still down).
+ * down instead of each waiting through its retries. Half-open, as circuit breakers go: while a store
+ * is counted as down, one upload every {@link Failure#RETRY_AFTER_SECONDS} seconds is let through to
+ * probe it ({@link #check}); a probe that reaches the store closes the breaker at once, so uploads
+ * succeed again within that interval of the store's return rather than after a fixed open period.
+ * Pure: the clock is given, the probe is the caller's.
  */
 final class Breaker {
 
-    private final Map<String, Long> downUntil = new ConcurrentHashMap<>();
-    private final long openMillis;
+    /** What an upload may do now: {@code store} null: go ahead; else refuse, or ({@code probe}) try it. */
+    record Decision(String store, boolean probe) {
+        static final Decision GO = new Decision(null, false);
+    }
+
+    private final Map<String, Long> nextProbe = new ConcurrentHashMap<>();
+    private final long probeMillis;
     private final Clock clock;
 
-    Breaker(long openMillis, Clock clock) {
-        this.openMillis = openMillis;
+    Breaker(long probeMillis, Clock clock) {
+        this.probeMillis = probeMillis;
         this.clock = clock;
     }
 
-    /** Notes a failure; only {@link Failure.Unavailable} opens the breaker. */
+    /** Notes a failure; only a {@link Failure.Unavailable} that names its store opens the breaker. */
     void record(Throwable failure) {
-        if (failure instanceof Failure.Unavailable u) {
-            downUntil.put(u.source(), clock.millis() + openMillis);
+        if (failure instanceof Failure.Unavailable u && u.source() != null) {
+            nextProbe.put(u.source(), clock.millis() + probeMillis);
         }
     }
 
-    /** A store still counted as down, or null when all are believed up. */
-    String openStore() {
+    /** The store answered: it is no longer counted as down. */
+    void closed(String store) {
+        nextProbe.remove(store);
+    }
+
+    /**
+     * Whether an upload may proceed: all stores believed up; or a store is down and this caller
+     * takes its due probe (the next one is due an interval later); or it is down and the caller is
+     * refused.
+     */
+    synchronized Decision check() {
         long now = clock.millis();
-        for (Map.Entry<String, Long> e : downUntil.entrySet()) {
-            if (e.getValue() > now) {
-                return e.getKey();
+        for (Map.Entry<String, Long> e : nextProbe.entrySet()) {
+            if (e.getValue() <= now) {
+                e.setValue(now + probeMillis);
+                return new Decision(e.getKey(), true);
             }
+            return new Decision(e.getKey(), false);
         }
-        return null;
-    }
-
-    /** Seconds until the breaker of {@code store} closes by itself (at least 1). */
-    long retryAfterSeconds(String store) {
-        Long until = downUntil.get(store);
-        return until == null ? 1 : Math.max(1, (until - clock.millis() + 999) / 1000);
+        return Decision.GO;
     }
 }

@@ -13,6 +13,8 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A delete as a coordinated write: metadata marked deleted first (so no reader serves the file),
@@ -30,6 +32,11 @@ final class DeleteFlow {
                     .put("done", done);
         }
     }
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeleteFlow.class);
+    private static final long RESUME_FIRST_MS = 500;
+    private static final long RESUME_MAX_MS = 4_000;
+    private static final long RESUME_FOR_MS = 600_000;
 
     private final Steps steps;
 
@@ -91,9 +98,34 @@ final class DeleteFlow {
     private Future<Outcome> finishOrDefer(IngestOperation op, FileRecord file) {
         return rollForward(op, file)
                 .map(deleted -> new Outcome(deleted, op.id(), true))
-                .recover(error -> error instanceof Failure s && s.retriable()
-                        ? Future.succeededFuture(new Outcome(file, op.id(), false))
-                        : Future.failedFuture(error));
+                .recover(error -> {
+                    if (error instanceof Failure s && s.retriable()) {
+                        resumeLater(op.id(), file, RESUME_FIRST_MS, System.currentTimeMillis() + RESUME_FOR_MS);
+                        return Future.succeededFuture(new Outcome(file, op.id(), false));
+                    }
+                    return Future.failedFuture(error);
+                });
+    }
+
+    /**
+     * A delete answered 202 (a store was down) is tried again here, with a backoff doubling up to
+     * {@link #RESUME_MAX_MS}, from the step it reached, until it ends or {@link #RESUME_FOR_MS} has
+     * passed; so it completes within seconds of the store's return instead of waiting for recovery.
+     * Each failed try records itself on the operation, which keeps recovery from taking it meanwhile;
+     * after the last one, recovery finishes it.
+     */
+    private void resumeLater(String opId, FileRecord file, long delayMs, long deadline) {
+        steps.vertx.setTimer(delayMs, id -> steps.stores
+                .operations()
+                .get(opId)
+                .compose(op -> op.step().terminal() ? Future.succeededFuture() : rollForward(op, file))
+                .onFailure(error -> {
+                    if (error instanceof Failure f && f.retriable() && System.currentTimeMillis() < deadline) {
+                        resumeLater(opId, file, Math.min(RESUME_MAX_MS, delayMs * 2), deadline);
+                    } else {
+                        LOG.warn("Delete {} of file {} is left to recovery: {}", opId, file.id(), error.getMessage());
+                    }
+                }));
     }
 
     /** Takes a delete from its recorded step to DONE. Completes with the record as marked deleted. */

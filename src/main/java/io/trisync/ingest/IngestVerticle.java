@@ -69,7 +69,7 @@ public final class IngestVerticle extends RequestVerticle {
      */
     public static Supplier<IngestVerticle> instances(
             TrisyncConfig config, Stores stores, EmbeddingModel model, IngestHooks hooks) {
-        Breaker breaker = new Breaker(10_000, Clock.systemUTC());
+        Breaker breaker = new Breaker(Failure.RETRY_AFTER_SECONDS * 1000L, Clock.systemUTC());
         AtomicInteger made = new AtomicInteger();
         return () -> new IngestVerticle(config, stores, model, hooks, breaker, made.getAndIncrement() == 0);
     }

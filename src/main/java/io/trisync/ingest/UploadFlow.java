@@ -44,11 +44,30 @@ final class UploadFlow {
     }
 
     Future<UploadTicket> begin(BeginUpload request) {
-        String down = steps.breaker.openStore();
-        if (down != null) {
-            return Future.failedFuture(new Failure.Unavailable(
-                    down + " is unavailable; retry in " + steps.breaker.retryAfterSeconds(down) + "s"));
+        Breaker.Decision breaker = steps.breaker.check();
+        if (breaker.store() == null) {
+            return recordOrReplay(request);
         }
+        if (!breaker.probe()) {
+            return unavailable(breaker.store());
+        }
+        // This upload probes the store that was down: if it answers, the breaker closes and uploads go on.
+        return steps.stores.ping(breaker.store()).transform(ping -> {
+            if (ping.failed()) {
+                return unavailable(breaker.store());
+            }
+            steps.breaker.closed(breaker.store());
+            return recordOrReplay(request);
+        });
+    }
+
+    private static <T> Future<T> unavailable(String store) {
+        return Future.failedFuture(
+                new Failure.Unavailable(store + " is unavailable; retry in " + Failure.RETRY_AFTER_SECONDS + "s"));
+    }
+
+    /** Records a new upload, or answers with the one an earlier request with the same key made. */
+    private Future<UploadTicket> recordOrReplay(BeginUpload request) {
         if (request.idempotencyKey() == null) {
             return record(request);
         }

@@ -90,6 +90,18 @@ public record Stores(
         });
     }
 
+    /** Pings one store by name ({@code mongodb}, {@code s3}, {@code qdrant}), within the readiness timeout. */
+    public Future<Void> ping(String store) {
+        Future<Void> ping =
+                switch (store) {
+                    case "mongodb" -> metadata.ping();
+                    case "s3" -> blobs.ping();
+                    case "qdrant" -> vectors.ping();
+                    default -> Future.failedFuture(new IllegalArgumentException("no store " + store));
+                };
+        return ping.timeout(READINESS_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     /** Closes the three clients (the logs share MongoDB's); completes when all are closed, whatever each reported. */
     public Future<Void> close() {
         return Future.join(metadata.close(), blobs.close(), vectors.close()).mapEmpty();

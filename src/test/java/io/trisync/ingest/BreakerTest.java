@@ -36,22 +36,24 @@ class BreakerTest {
     }
 
     @Test
-    @DisplayName("Only unavailability opens the breaker, and only for its period")
-    void opensAndCloses() {
+    @DisplayName("Only a store's unavailability opens the breaker; while open, one caller an interval probes it")
+    void halfOpen() {
         Manual clock = new Manual();
-        Breaker breaker = new Breaker(10_000, clock);
+        Breaker breaker = new Breaker(2_000, clock);
         breaker.record(new Failure.NotFound("s3", "x"));
         breaker.record(new IllegalStateException("bug"));
-        assertThat(breaker.openStore()).isNull();
+        breaker.record(new Failure.Unavailable("no store named"));
+        assertThat(breaker.check()).isEqualTo(Breaker.Decision.GO);
         breaker.record(new Failure.Unavailable("qdrant", "down", null));
-        assertThat(breaker.openStore()).isEqualTo("qdrant");
-        assertThat(breaker.retryAfterSeconds("qdrant")).isEqualTo(10);
-        clock.millis = 9_500;
-        assertThat(breaker.openStore()).isEqualTo("qdrant");
-        assertThat(breaker.retryAfterSeconds("qdrant")).isEqualTo(1);
-        clock.millis = 10_001;
-        assertThat(breaker.openStore()).isNull();
-        breaker.record(new Failure.Unavailable("s3", "down", null));
-        assertThat(breaker.openStore()).isEqualTo("s3");
+        assertThat(breaker.check()).isEqualTo(new Breaker.Decision("qdrant", false));
+        clock.millis = 2_000;
+        assertThat(breaker.check()).as("the probe is due").isEqualTo(new Breaker.Decision("qdrant", true));
+        assertThat(breaker.check()).as("one probe an interval").isEqualTo(new Breaker.Decision("qdrant", false));
+        clock.millis = 3_999;
+        assertThat(breaker.check().probe()).isFalse();
+        clock.millis = 4_000;
+        assertThat(breaker.check().probe()).isTrue();
+        breaker.closed("qdrant");
+        assertThat(breaker.check()).as("the probe reached the store").isEqualTo(Breaker.Decision.GO);
     }
 }
