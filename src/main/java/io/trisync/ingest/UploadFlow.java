@@ -124,7 +124,7 @@ final class UploadFlow {
                         : Future.failedFuture(error));
     }
 
-    /** Verifies the blob, then metadata, vectors, commit, events. Completes with the file record. */
+    /** Verifies the blob, then writes metadata and vectors together, commits, publishes. Completes with the file record. */
     Future<FileRecord> complete(IngestOperation op) {
         if (op.step() == Step.DONE) {
             return steps.stores.metadata().get(op.fileId());
@@ -187,9 +187,13 @@ final class UploadFlow {
                 now,
                 null,
                 etag);
+        // The record and the points go out together: before the commit, recovery undoes both alike,
+        // so their order does not matter, and the upload waits for the slower of the two, not the sum.
         return steps.pass(
-                        op, Step.METADATA_WRITTEN, () -> steps.stores.metadata().upsert(record))
-                .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, () -> upsertInBatches(points)))
+                        op,
+                        Step.METADATA_WRITTEN,
+                        () -> Future.all(steps.stores.metadata().upsert(record), upsertInBatches(points)))
+                .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
                 .compose(at -> steps.takeHeld(at, Step.COMMITTED))
                 .compose(at -> publish(at, record))
                 .onSuccess(v -> {
