@@ -139,36 +139,41 @@ public final class Node {
         return stores.init()
                 .compose(v -> stores.incarnations().start())
                 .onSuccess(v -> watchMembers())
-                .compose(v -> deploy(
-                        "IngestVerticle",
-                        IngestVerticle.instances(config, stores, model, hooks),
-                        config.verticleInstances()))
-                .compose(v -> deploy(new HeartbeatMonitorVerticle(config, stores)))
-                .compose(v -> deploy(new OpsVerticle(config, stores)))
-                .compose(v -> deploy(new EventsVerticle(stores.events())))
-                .compose(v -> deploy(new ScanVerticle(config, stores)))
-                .compose(v -> deploy(
-                        "PartitionVerticle", () -> new PartitionVerticle(config, stores), config.verticleInstances()))
-                .compose(v -> deploy(new RepairVerticle(config, stores, model)))
-                .compose(v -> {
-                    Supplier<HttpVerticle> instances =
-                            HttpVerticle.instances(vertx, config, stores, metricsRegistry(config), keys);
-                    return deploy(
-                            "HttpVerticle",
-                            () -> {
-                                HttpVerticle made = instances.get();
-                                if (bridge == null) {
-                                    bridge = made;
-                                }
-                                return made;
-                            },
-                            config.verticleInstances());
-                })
+                .compose(v -> when(
+                        "ingest",
+                        () -> deploy(
+                                "IngestVerticle",
+                                IngestVerticle.instances(config, stores, model, hooks),
+                                config.verticleInstances())))
+                .compose(v -> when("monitor", () -> deploy(new HeartbeatMonitorVerticle(config, stores))
+                        .compose(w -> deploy(new OpsVerticle(config, stores)))))
+                .compose(v -> when("scan", () -> deploy(new ScanVerticle(config, stores))
+                        .compose(w -> deploy(
+                                "PartitionVerticle",
+                                () -> new PartitionVerticle(config, stores),
+                                config.verticleInstances()))))
+                .compose(v -> when("repair", () -> deploy(new RepairVerticle(config, stores, model))))
+                .compose(v -> when("http", () -> deploy(new EventsVerticle(stores.events()))
+                        .compose(w -> {
+                            Supplier<HttpVerticle> instances =
+                                    HttpVerticle.instances(vertx, config, stores, metricsRegistry(config), keys);
+                            return deploy(
+                                    "HttpVerticle",
+                                    () -> {
+                                        HttpVerticle made = instances.get();
+                                        if (bridge == null) {
+                                            bridge = made;
+                                        }
+                                        return made;
+                                    },
+                                    config.verticleInstances());
+                        })))
                 .onSuccess(v -> {
                     LOG.info(
-                            "Node {} started (http port {}, {})",
+                            "Node {} started (roles {}, http port {}, {})",
                             config.nodeId(),
-                            bridge.port(),
+                            String.join(",", config.nodeRoles()),
+                            bridge == null ? "none" : bridge.port(),
                             vertx.isClustered() ? "clustered" : "standalone");
                     if (keys == null) {
                         LOG.warn("Authentication is off (AUTH_ENABLED=false): every caller acts as an admin");
@@ -190,6 +195,11 @@ public final class Node {
     private void watchMembers() {
         membership = Membership.of(vertx, config.nodeId());
         membershipListener = membership.onMemberLeft(stores.incarnations()::memberLeft);
+    }
+
+    /** Runs {@code deploy} when this node has {@code role} in {@code NODE_ROLES}. */
+    private Future<Void> when(String role, Supplier<Future<Void>> deploy) {
+        return config.runs(role) ? deploy.get() : Future.succeededFuture();
     }
 
     private Future<Void> deploy(Deployable verticle) {

@@ -25,6 +25,12 @@ public final class ConfigKeys {
                     "a request that sends nothing for this long (headers or body) is answered 408 and its connection closed"),
             new ConfigKey("DATA_DIR", "dataDir", STRING, "where the embedded stores persist"),
             new ConfigKey("NODE_ID", "nodeId", STRING, "this node's name in logs and records (blank: random)"),
+            new ConfigKey(
+                    "NODE_ROLES",
+                    "nodeRoles",
+                    STRING,
+                    "which capabilities this node runs, comma-separated: `http` (REST API, bridge, event reads),"
+                            + " `ingest`, `scan`, `repair`, `monitor` (tracked-operation requests and the stuck monitor)"),
             new ConfigKey("MONGO_URI", "mongo.uri", STRING, "MongoDB connection string (blank: embedded)"),
             new ConfigKey("MONGO_DB", "mongo.db", STRING, "MongoDB database name"),
             new ConfigKey(

@@ -153,6 +153,7 @@ public final class ConfigLoader {
                 integer(j, "HTTP_IDLE_TIMEOUT_SECONDS"),
                 Path.of(nonBlank(j, "DATA_DIR")),
                 nodeId.isBlank() ? "node-" + UUID.randomUUID().toString().substring(0, 8) : nodeId,
+                roles(j),
                 new TrisyncConfig.MongoConfig(string(j, "MONGO_URI"), nonBlank(j, "MONGO_DB"), writeConcern(j)),
                 s3,
                 new TrisyncConfig.QdrantConfig(
@@ -198,6 +199,27 @@ public final class ConfigLoader {
     }
 
     /** {@code MONGO_WRITE_CONCERN}: {@code majority} or a positive number of members. */
+    /** {@code NODE_ROLES}: a non-empty comma-separated subset of {@link TrisyncConfig#ROLES}. */
+    private static java.util.Set<String> roles(JsonObject j) {
+        String raw = string(j, "NODE_ROLES");
+        java.util.Set<String> roles = new java.util.LinkedHashSet<>();
+        for (String role : raw.split(",")) {
+            String r = role.strip();
+            if (r.isEmpty()) {
+                continue;
+            }
+            if (!TrisyncConfig.ROLES.contains(r)) {
+                throw new ConfigException(
+                        "NODE_ROLES", raw, "unknown role " + r + "; roles are " + TrisyncConfig.ROLES);
+            }
+            roles.add(r);
+        }
+        if (roles.isEmpty()) {
+            throw new ConfigException("NODE_ROLES", raw, "name at least one of " + TrisyncConfig.ROLES);
+        }
+        return java.util.Set.copyOf(roles);
+    }
+
     private static String writeConcern(JsonObject j) {
         String w = nonBlank(j, "MONGO_WRITE_CONCERN").trim();
         if (!w.equals("majority") && !w.matches("[1-9][0-9]{0,2}")) {

@@ -1,6 +1,8 @@
 package io.trisync.config;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The node's whole configuration, built once at start by {@link ConfigLoader} and passed to
@@ -12,6 +14,7 @@ public record TrisyncConfig(
         int httpIdleTimeoutSeconds,
         Path dataDir,
         String nodeId,
+        Set<String> nodeRoles,
         MongoConfig mongo,
         S3Config s3,
         QdrantConfig qdrant,
@@ -23,6 +26,14 @@ public record TrisyncConfig(
         AuthConfig auth,
         String clusterHost,
         String clusterName) {
+
+    /** Every role a node may run ({@code NODE_ROLES}); a node runs all of them unless told otherwise. */
+    public static final List<String> ROLES = List.of("http", "ingest", "scan", "repair", "monitor");
+
+    /** Whether this node runs {@code role} (one of {@link #ROLES}). */
+    public boolean runs(String role) {
+        return nodeRoles.contains(role);
+    }
 
     /** Instances of the HTTP/bridge and ingest verticles: {@code HTTP_INSTANCES}, or one per core when 0. */
     public int verticleInstances() {

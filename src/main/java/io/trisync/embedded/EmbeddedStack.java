@@ -77,6 +77,7 @@ public final class EmbeddedStack implements AutoCloseable {
                 c.httpIdleTimeoutSeconds(),
                 c.dataDir(),
                 c.nodeId(),
+                c.nodeRoles(),
                 mongo,
                 s3,
                 qdrant,

@@ -213,6 +213,20 @@ public abstract sealed class Failure extends RuntimeException
         return failure instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS;
     }
 
+    /**
+     * {@code failure} of a request to {@code address}, with "no handlers" named for what it means: no
+     * node of the cluster runs the role that serves the address ({@code trisync.<role>.…}; the
+     * operation requests are the {@code monitor} role's).
+     */
+    public static Throwable naming(String address, Throwable failure) {
+        if (!noHandlers(failure)) {
+            return failure;
+        }
+        String[] parts = address.split("\\.");
+        String role = parts.length < 2 ? address : "ops".equals(parts[1]) ? "monitor" : parts[1];
+        return new Unavailable("no node runs the " + role + " role (NODE_ROLES) that answers " + address);
+    }
+
     /** The short word an error body carries for {@code status}. */
     public static String word(int status) {
         return switch (status) {

@@ -1,5 +1,6 @@
 package io.trisync.http;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -22,6 +23,7 @@ final class BusClient {
 
     Future<JsonObject> request(String address, JsonObject body, long timeout) {
         return bus.<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(timeout))
-                .map(reply -> reply.body());
+                .map(reply -> reply.body())
+                .recover(e -> Future.failedFuture(Failure.naming(address, e)));
     }
 }

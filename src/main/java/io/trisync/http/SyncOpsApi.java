@@ -52,17 +52,15 @@ public final class SyncOpsApi {
         }
         bus.request(OpsAddresses.start(kind), new TenantRef(tenant).toJson())
                 .onSuccess(op -> FilesApi.json(ctx, 202, op))
-                .onFailure(error -> conflictOrFail(ctx, error, kind));
+                .onFailure(error -> conflictOrFail(ctx, error));
     }
 
     /** A 409 from the tracker carries the running operation as JSON: answer with it. */
-    private static void conflictOrFail(RoutingContext ctx, Throwable error, String kind) {
+    private static void conflictOrFail(RoutingContext ctx, Throwable error) {
         if (error instanceof ReplyException r
                 && r.failureCode() == 409
                 && r.getMessage().startsWith("{")) {
             FilesApi.json(ctx, 409, new JsonObject(r.getMessage()));
-        } else if (Failure.noHandlers(error)) {
-            ctx.fail(new Failure.Unavailable("no node runs " + kind + " operations"));
         } else {
             ctx.fail(error);
         }

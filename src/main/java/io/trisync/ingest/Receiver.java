@@ -1,5 +1,6 @@
 package io.trisync.ingest;
 
+import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.OperationRef;
 import io.trisync.ingest.IngestMessages.UploadTicket;
@@ -84,7 +85,8 @@ public final class Receiver {
     private Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {
         return vertx.eventBus()
                 .<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(timeoutMs))
-                .map(reply -> reply.body());
+                .map(reply -> reply.body())
+                .recover(e -> Future.failedFuture(Failure.naming(address, e)));
     }
 
     private static String sha256(Path path) throws Exception {

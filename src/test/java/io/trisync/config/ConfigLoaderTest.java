@@ -74,7 +74,10 @@ class ConfigLoaderTest {
         "EVENT_QUEUE_SIZE, many",
         "EMBEDDED_PERSIST, yes",
         "S3_BUCKET, ' '",
-        "S3_MULTIPART_THRESHOLD_BYTES, 1024"
+        "S3_MULTIPART_THRESHOLD_BYTES, 1024",
+        "NODE_ROLES, 'http,gateway'",
+        "NODE_ROLES, ' , '",
+        "HTTP_IDLE_TIMEOUT_SECONDS, 0"
     })
     @DisplayName("A bad value names its key and its value")
     void badValueNamesTheKey(String key, String value) {
@@ -82,6 +85,16 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(key)
                 .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo(key));
+    }
+
+    @Test
+    @DisplayName("NODE_ROLES: every role by default, a subset when named")
+    void roles() {
+        assertThat(ConfigLoader.fromJson(TestStack.defaults(), Map.of()).nodeRoles())
+                .containsExactlyInAnyOrderElementsOf(TrisyncConfig.ROLES);
+        TrisyncConfig worker = ConfigLoader.fromJson(TestStack.defaults(), Map.of("NODE_ROLES", " scan, ingest "));
+        assertThat(worker.nodeRoles()).containsExactlyInAnyOrder("scan", "ingest");
+        assertThat(worker.runs("http")).isFalse();
     }
 
     @Test
