@@ -155,8 +155,8 @@ public final class Node {
                 .compose(v -> when("repair", () -> deploy(new RepairVerticle(config, stores, model))))
                 .compose(v -> when("http", () -> deploy(new EventsVerticle(stores.events()))
                         .compose(w -> {
-                            Supplier<HttpVerticle> instances =
-                                    HttpVerticle.instances(vertx, config, stores, metricsRegistry(config), keys);
+                            Supplier<HttpVerticle> instances = HttpVerticle.instances(
+                                    vertx, config, stores, metricsRegistry(config), keys, hazelcast());
                             return deploy(
                                     "HttpVerticle",
                                     () -> {
@@ -195,6 +195,15 @@ public final class Node {
     private void watchMembers() {
         membership = Membership.of(vertx, config.nodeId());
         membershipListener = membership.onMemberLeft(stores.incarnations()::memberLeft);
+    }
+
+    /** The cluster's Hazelcast member of a clustered node; null for a standalone one. */
+    private com.hazelcast.core.HazelcastInstance hazelcast() {
+        return vertx.isClustered()
+                        && ((io.vertx.core.internal.VertxInternal) vertx).clusterManager()
+                                instanceof HazelcastClusterManager hz
+                ? hz.getHazelcastInstance()
+                : null;
     }
 
     /** Runs {@code deploy} when this node has {@code role} in {@code NODE_ROLES}. */
@@ -283,6 +292,8 @@ public final class Node {
             throw new IllegalStateException("cluster.xml disappeared while being read", e);
         }
         hz.setClusterName(config.clusterName());
+        // The entry processors of the cluster-wide rate limit travel between members in Bucket4j's own form.
+        io.github.bucket4j.grid.hazelcast.HazelcastProxyManager.addCustomSerializers(hz.getSerializationConfig(), 1000);
         return hz;
     }
 }

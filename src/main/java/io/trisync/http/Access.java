@@ -6,10 +6,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The first handler of every {@code /api} route: verifies the bearer token (401 without a valid one
@@ -20,22 +16,16 @@ import java.util.Map;
 public final class Access implements Handler<RoutingContext> {
 
     private static final String KEY = "trisync.caller";
-    /** Callers whose recent requests are remembered (least recently seen forgotten first). */
-    private static final int TRACKED = 10_000;
 
     private final Tokens tokens;
     private final int perMinute;
-    private final Map<String, Deque<Long>> recent = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Deque<Long>> eldest) {
-            return size() > TRACKED;
-        }
-    };
+    private final RateLimit limit;
 
     /** {@code tokens} null: authentication off, every caller {@link Caller#UNAUTHENTICATED}. */
-    public Access(Tokens tokens, int perMinute) {
+    Access(Tokens tokens, int perMinute, RateLimit limit) {
         this.tokens = tokens;
         this.perMinute = perMinute;
+        this.limit = limit;
     }
 
     public static Caller caller(RoutingContext ctx) {
@@ -63,34 +53,24 @@ public final class Access implements Handler<RoutingContext> {
     }
 
     private void admit(RoutingContext ctx, Caller caller, String key) {
-        long retryAfter = take(key, System.currentTimeMillis());
-        if (retryAfter > 0) {
-            ctx.response().putHeader("Retry-After", String.valueOf(retryAfter));
-            FilesApi.json(
-                    ctx,
-                    429,
-                    new JsonObject()
-                            .put("error", "too_many_requests")
-                            .put(
-                                    "message",
-                                    "more than " + perMinute + " requests a minute; retry in " + retryAfter + "s"));
-            return;
-        }
-        ctx.put(KEY, caller);
-        ctx.next();
+        limit.take(key).onFailure(ctx::fail).onSuccess(retryAfter -> {
+            if (retryAfter > 0) {
+                refuse(ctx, retryAfter);
+            } else {
+                ctx.put(KEY, caller);
+                ctx.next();
+            }
+        });
     }
 
-    /** A sliding one-minute window per caller; returns 0 when admitted, else the seconds to wait. */
-    private synchronized long take(String key, long now) {
-        Deque<Long> times = recent.computeIfAbsent(key, k -> new ArrayDeque<>());
-        while (!times.isEmpty() && times.peekFirst() <= now - 60_000) {
-            times.pollFirst();
-        }
-        if (times.size() >= perMinute) {
-            return Math.max(1, (times.peekFirst() + 60_000 - now + 999) / 1000);
-        }
-        times.addLast(now);
-        return 0;
+    private void refuse(RoutingContext ctx, long retryAfter) {
+        ctx.response().putHeader("Retry-After", String.valueOf(retryAfter));
+        FilesApi.json(
+                ctx,
+                429,
+                new JsonObject()
+                        .put("error", "too_many_requests")
+                        .put("message", "more than " + perMinute + " requests a minute; retry in " + retryAfter + "s"));
     }
 
     private static void unauthorized(RoutingContext ctx, String message) {

@@ -1,5 +1,6 @@
 package io.trisync.http;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.trisync.auth.Tokens;
 import io.trisync.bridge.Bridge;
 import io.trisync.bridge.BridgeAddresses;
@@ -48,13 +49,20 @@ public final class HttpVerticle extends RequestVerticle {
     /**
      * Makes the instances of one node's HTTP server (deployed with {@code config.verticleInstances()}):
      * Vert.x shares the listening socket among them and spreads connections, HTTP requests and bridge
-     * sockets alike, over their event loops. They share one token verifier and one rate limit.
+     * sockets alike, over their event loops. They share one token verifier and one rate limit, kept in
+     * the cluster when {@code hazelcast} is given (a clustered node), in memory otherwise.
      * {@code keys} null: authentication off (tests, or {@code AUTH_ENABLED=false}).
      */
     public static Supplier<HttpVerticle> instances(
-            Vertx vertx, TrisyncConfig config, Stores stores, String metricsRegistry, Tokens.Keys keys) {
+            Vertx vertx,
+            TrisyncConfig config,
+            Stores stores,
+            String metricsRegistry,
+            Tokens.Keys keys,
+            HazelcastInstance hazelcast) {
         Tokens tokens = keys == null ? null : Tokens.of(vertx, keys);
-        Access access = new Access(tokens, config.auth().rateLimitPerMinute());
+        int perMinute = config.auth().rateLimitPerMinute();
+        Access access = new Access(tokens, perMinute, RateLimit.of(vertx, hazelcast, perMinute));
         return () -> new HttpVerticle(config, stores, metricsRegistry, tokens, access);
     }
 

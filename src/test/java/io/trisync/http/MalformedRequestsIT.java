@@ -49,7 +49,7 @@ class MalformedRequestsIT {
                                 "true",
                                 "AUTH_JWT_SECRET",
                                 SECRET,
-                                "AUTH_RATE_LIMIT_PER_MINUTE",
+                                "API_RATE_LIMIT_PER_MINUTE",
                                 "100000",
                                 "HTTP_IDLE_TIMEOUT_SECONDS",
                                 "3")),
