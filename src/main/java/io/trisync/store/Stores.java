@@ -33,7 +33,8 @@ public record Stores(
 
     /** Adapters for the addresses in {@code config} (embedded ones already filled in). */
     public static Stores create(Vertx vertx, TrisyncConfig config) {
-        MongoClient mongo = MongoClient.create(vertx, MongoMetadataStore.clientConfig(config.mongo()));
+        MongoClient mongo =
+                MongoGate.around(MongoClient.create(vertx, MongoMetadataStore.clientConfig(config.mongo())));
         return new Stores(
                 new MongoMetadataStore(mongo),
                 new S3BlobStore(vertx, config.s3()),

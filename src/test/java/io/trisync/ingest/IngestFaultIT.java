@@ -88,6 +88,14 @@ class IngestFaultIT {
         };
     }
 
+    /** Waits until {@code node} finds MongoDB again (its gate lets a probe through every Retry-After). */
+    private static void awaitMongo(Node node) {
+        Await.until("MongoDB to answer again", 20_000, () -> node.stores()
+                .ping("mongodb")
+                .transform(ar -> io.vertx.core.Future.succeededFuture(ar.succeeded()))
+                .await());
+    }
+
     /** Runs one recovery sweep on {@code node}; returns how many operations it ended. */
     private static int sweep(Node node) {
         return node.vertx()
@@ -370,7 +378,55 @@ class IngestFaultIT {
             HttpResponse<Buffer> r = http.upload(tenant, "a.txt", "text/plain", utf8("hello"), null);
             assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
             stores.startMongo();
+            awaitMongo(node);
             assertNothingLeft(node.stores(), tenant);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("MongoDB down: found once, then every request is 503 at once and /health is fast;"
+            + " requests succeed again within seconds of its return")
+    void mongoOutageAnsweredFast() throws Exception {
+        String tenant = TestStack.unique("t");
+        Node node = Node.start(config(), false).await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            assertThat(http.get("/api/files?user_id=" + tenant).statusCode()).isEqualTo(200);
+            stores.stopMongo();
+            // The first call waits for the driver's server selection and finds MongoDB gone.
+            assertThat(http.get("/api/files?user_id=" + tenant).statusCode()).isEqualTo(503);
+            long slowest = 0;
+            for (int i = 0; i < 5; i++) {
+                long started = System.nanoTime();
+                HttpResponse<Buffer> r = http.get("/api/files?user_id=" + tenant);
+                slowest = Math.max(slowest, (System.nanoTime() - started) / 1_000_000);
+                assertThat(r.statusCode()).isEqualTo(503);
+                assertThat(r.getHeader("Retry-After")).isEqualTo(String.valueOf(Failure.RETRY_AFTER_SECONDS));
+            }
+            long started = System.nanoTime();
+            HttpResponse<Buffer> health = http.get("/health");
+            long healthMs = (System.nanoTime() - started) / 1_000_000;
+            assertThat(health.statusCode()).isEqualTo(503);
+            assertThat(health.bodyAsJsonObject()
+                            .getJsonObject("stores")
+                            .getJsonObject("mongodb")
+                            .getString("status"))
+                    .isEqualTo("DOWN");
+            // Bounds far above what the gate takes (milliseconds) and far below the driver's 5 s selection.
+            assertThat(slowest)
+                    .as("slowest 503 while MongoDB is known down, ms")
+                    .isLessThan(2_500);
+            assertThat(healthMs).as("/health while MongoDB is known down, ms").isLessThan(2_500);
+            stores.startMongo();
+            long back = System.nanoTime();
+            io.trisync.testsupport.Await.until(
+                    "a request to succeed after MongoDB's return",
+                    20_000,
+                    () -> http.get("/api/files?user_id=" + tenant).statusCode() == 200);
+            assertThat((System.nanoTime() - back) / 1_000_000)
+                    .as("ms from MongoDB's return to an answered request")
+                    .isLessThan(10_000);
         } finally {
             node.stop().await();
         }
