@@ -53,6 +53,11 @@ public final class Access implements Handler<RoutingContext> {
     }
 
     private void admit(RoutingContext ctx, Caller caller, String key) {
+        // The cluster's limit answers asynchronously: hold a body that is still arriving until the
+        // route's BodyHandler takes it (it resumes the request), or its first bytes would be lost.
+        if (!ctx.request().isEnded()) {
+            ctx.request().pause();
+        }
         limit.take(key).onFailure(ctx::fail).onSuccess(retryAfter -> {
             if (retryAfter > 0) {
                 refuse(ctx, retryAfter);

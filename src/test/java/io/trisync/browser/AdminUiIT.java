@@ -165,6 +165,10 @@ class AdminUiIT {
                     .setState(WaitForSelectorState.DETACHED)
                     .setTimeout(60_000));
             assertThat(node.stores().vectors().count(a, damaged).await()).isPositive();
+            // The issue row and the file row are refreshed by separate events: wait for the file's.
+            page.waitForSelector(
+                    "#files tr[data-file='" + damaged + "'] .synced",
+                    new Page.WaitForSelectorOptions().setTimeout(30_000));
             assertThat(page.locator("#files tr[data-file='" + damaged + "'] .synced")
                             .count())
                     .isEqualTo(1);
