@@ -91,7 +91,7 @@ public final class OperationTracker {
     }
 
     private Future<TrackedOperation> occupied(String tenantId, String kind, long totalFiles, boolean mayReplace) {
-        return store.running(tenantId).compose(running -> {
+        return running(tenantId, 10).compose(running -> {
             if (running == null) {
                 return mayReplace ? attempt(tenantId, kind, totalFiles, false) : busy(null);
             }
@@ -105,6 +105,22 @@ public final class OperationTracker {
                         return endStuck(store, events, running, verdict)
                                 .compose(v -> attempt(tenantId, kind, totalFiles, false));
                     });
+        });
+    }
+
+    /**
+     * The tenant's running operation. A start takes the tenant's slot, then writes its operation: a
+     * conflicting start that reads in between finds a slot whose operation is not written yet, and
+     * reads again shortly ({@code tries} times, 20 ms apart).
+     */
+    private Future<SyncOperation> running(String tenantId, int tries) {
+        return store.running(tenantId).recover(error -> {
+            if (!(error instanceof Failure.NotFound) || tries <= 0) {
+                return Future.failedFuture(error);
+            }
+            io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+            vertx.setTimer(20, id -> later.complete());
+            return later.future().compose(v -> running(tenantId, tries - 1));
         });
     }
 

@@ -13,6 +13,7 @@ import static io.trisync.scan.IssueType.SIZE_MISMATCH;
 import static io.trisync.scan.IssueType.STALE_VECTORS;
 
 import io.trisync.scan.IssueType;
+import io.trisync.store.IssueRecord;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,15 +36,15 @@ public final class RepairPlanner {
     public record OpenIssue(
             String tenantId, int partition, String fileId, String fileName, IssueType type, JsonObject details) {
 
-        /** Reads an issue document of {@code sync_issues}. */
-        public static OpenIssue fromDocument(JsonObject doc) {
+        /** An issue as the issue store holds it. */
+        public static OpenIssue of(IssueRecord issue) {
             return new OpenIssue(
-                    doc.getString("tenantId"),
-                    doc.getInteger("partition", 0),
-                    doc.getString("fileId"),
-                    doc.getString("fileName"),
-                    IssueType.valueOf(doc.getString("type")),
-                    doc.getJsonObject("details", new JsonObject()));
+                    issue.tenantId(),
+                    issue.partition(),
+                    issue.fileId(),
+                    issue.fileName(),
+                    IssueType.valueOf(issue.type()),
+                    issue.details());
         }
     }
 

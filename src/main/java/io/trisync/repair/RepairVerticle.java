@@ -171,8 +171,7 @@ public final class RepairVerticle extends RequestVerticle {
     private Future<List<PlannedAction>> planPartition(String tenant, int partition, Selection selection) {
         return stores.issues()
                 .open(tenant, partition)
-                .map(docs ->
-                        planner.plan(docs.stream().map(OpenIssue::fromDocument).toList(), selection));
+                .map(docs -> planner.plan(docs.stream().map(OpenIssue::of).toList(), selection));
     }
 
     /** A fix that has started: its tracked operation, and the future of its end. */

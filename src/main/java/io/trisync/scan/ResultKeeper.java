@@ -3,7 +3,7 @@ package io.trisync.scan;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
-import io.trisync.store.IssueStore;
+import io.trisync.store.IssueRecord;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -35,24 +35,14 @@ final class ResultKeeper {
     Future<Void> keep(String tenant, int partition, List<FileReport> reports, String opId) {
         String now = Instant.now().toString();
         Map<String, JsonObject> verdicts = new HashMap<>();
-        Map<String, JsonObject> current = new LinkedHashMap<>();
+        Map<String, IssueRecord> current = new LinkedHashMap<>();
         for (FileReport r : reports) {
             JsonArray types = new JsonArray();
             for (FileReport.Issue issue : r.issues()) {
                 types.add(issue.type().name());
-                String id = IssueStore.id(tenant, r.fileId(), issue.type().name());
-                current.put(
-                        id,
-                        new JsonObject()
-                                .put("_id", id)
-                                .put("tenantId", tenant)
-                                .put("partition", partition)
-                                .put("fileId", r.fileId())
-                                .put("fileName", r.name())
-                                .put("type", issue.type().name())
-                                .put("details", issue.details())
-                                .put("firstSeen", now)
-                                .put("opId", opId));
+                IssueRecord record = new IssueRecord(
+                        tenant, partition, r.fileId(), r.name(), issue.type().name(), issue.details(), now, opId);
+                current.put(record.id(), record);
             }
             if (r.inMongo()) {
                 verdicts.put(
@@ -70,41 +60,37 @@ final class ResultKeeper {
         }
         return stores.issues().open(tenant, partition).compose(previous -> {
             Set<String> before = new HashSet<>();
-            previous.forEach(doc -> before.add(doc.getString("_id")));
-            List<JsonObject> added = current.values().stream()
-                    .filter(d -> !before.contains(d.getString("_id")))
+            previous.forEach(issue -> before.add(issue.id()));
+            List<IssueRecord> added = current.values().stream()
+                    .filter(i -> !before.contains(i.id()))
                     .toList();
-            List<JsonObject> gone = previous.stream()
-                    .filter(d -> !current.containsKey(d.getString("_id")))
-                    .toList();
+            List<IssueRecord> gone =
+                    previous.stream().filter(i -> !current.containsKey(i.id())).toList();
             return stores.issues()
-                    .apply(added, gone.stream().map(d -> d.getString("_id")).toList())
+                    .apply(added, gone.stream().map(IssueRecord::id).toList())
                     .compose(v -> stores.metadata().recordVerdicts(verdicts))
                     .compose(v -> publish(tenant, added, gone, opId));
         });
     }
 
-    private Future<Void> publish(String tenant, List<JsonObject> added, List<JsonObject> gone, String opId) {
+    private Future<Void> publish(String tenant, List<IssueRecord> added, List<IssueRecord> gone, String opId) {
         List<Draft> drafts = new ArrayList<>(added.size() + gone.size());
-        for (JsonObject doc : added) {
-            IssueType type = IssueType.valueOf(doc.getString("type"));
+        for (IssueRecord issue : added) {
+            IssueType type = IssueType.valueOf(issue.type());
             drafts.add(new Draft(
                     EventTypes.ISSUE_DETECTED,
-                    doc.getString("fileId"),
+                    issue.fileId(),
                     opId,
                     new JsonObject()
                             .put("type", type.name())
-                            .put("fileName", doc.getString("fileName"))
+                            .put("fileName", issue.fileName())
                             .put("description", type.description())
                             .put("suggestedAction", type.suggestedAction())
-                            .put("details", doc.getJsonObject("details"))));
+                            .put("details", issue.details())));
         }
-        for (JsonObject doc : gone) {
+        for (IssueRecord issue : gone) {
             drafts.add(new Draft(
-                    EventTypes.ISSUE_RESOLVED,
-                    doc.getString("fileId"),
-                    opId,
-                    new JsonObject().put("type", doc.getString("type"))));
+                    EventTypes.ISSUE_RESOLVED, issue.fileId(), opId, new JsonObject().put("type", issue.type())));
         }
         return drafts.isEmpty()
                 ? Future.succeededFuture()

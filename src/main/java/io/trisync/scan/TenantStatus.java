@@ -4,6 +4,7 @@ import io.trisync.failure.Failure;
 import io.trisync.scan.ScanMessages.StatusQuery;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
+import io.trisync.store.IssueRecord;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;
@@ -53,7 +54,7 @@ final class TenantStatus {
         return Future.all(List.of(page, synced, outOfSync, missing, error, unchecked, issues, history))
                 .map(all -> {
                     Map<String, Long> byType = new TreeMap<>();
-                    issues.result().forEach(i -> byType.merge(i.getString("type"), 1L, Long::sum));
+                    issues.result().forEach(i -> byType.merge(i.type(), 1L, Long::sum));
                     SyncOperation lastScan = history.result().stream()
                             .filter(o -> "scan".equals(o.kind()))
                             .findFirst()
@@ -116,15 +117,15 @@ final class TenantStatus {
                 });
     }
 
-    private static JsonObject issue(JsonObject doc) {
-        IssueType type = IssueType.valueOf(doc.getString("type"));
+    private static JsonObject issue(IssueRecord issue) {
+        IssueType type = IssueType.valueOf(issue.type());
         return new JsonObject()
                 .put("type", type.name())
-                .put("file_id", doc.getString("fileId"))
-                .put("file_name", doc.getString("fileName"))
+                .put("file_id", issue.fileId())
+                .put("file_name", issue.fileName())
                 .put("description", type.description())
                 .put("suggested_action", type.suggestedAction())
-                .put("details", doc.getJsonObject("details"));
+                .put("details", issue.details());
     }
 
     /**

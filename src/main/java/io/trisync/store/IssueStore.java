@@ -2,7 +2,6 @@ package io.trisync.store;
 
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
@@ -14,14 +13,14 @@ public interface IssueStore {
 
     Future<Void> init();
 
-    /** The open issues of one (tenant, partition): documents with {@code _id}, {@code fileId}, {@code type}. */
-    Future<List<JsonObject>> open(String tenantId, int partition);
+    /** The open issues of one (tenant, partition). */
+    Future<List<IssueRecord>> open(String tenantId, int partition);
 
-    /** Opens {@code added} (documents as {@link #open} returns them) and closes the issues with ids {@code resolved}. */
-    Future<Void> apply(List<JsonObject> added, List<String> resolved);
+    /** Opens {@code added} and closes the issues with ids ({@link IssueRecord#id}) {@code resolved}. */
+    Future<Void> apply(List<IssueRecord> added, List<String> resolved);
 
-    /** The open issues of a tenant, at most {@code limit}. */
-    Future<List<JsonObject>> openFor(String tenantId, int limit);
+    /** The open issues of a tenant, at most {@code limit}, by file id. */
+    Future<List<IssueRecord>> openFor(String tenantId, int limit);
 
     /** Every tenant with at least one open issue, sorted. */
     Future<List<String>> tenants();

@@ -31,16 +31,17 @@ public final class MongoIssueStore implements IssueStore {
     }
 
     @Override
-    public Future<List<JsonObject>> open(String tenantId, int partition) {
+    public Future<List<IssueRecord>> open(String tenantId, int partition) {
         return client.find(ISSUES, new JsonObject().put("tenantId", tenantId).put("partition", partition))
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
     }
 
     @Override
-    public Future<Void> apply(List<JsonObject> added, List<String> resolved) {
+    public Future<Void> apply(List<IssueRecord> added, List<String> resolved) {
         List<BulkOperation> ops = new ArrayList<>();
-        added.forEach(doc ->
-                ops.add(BulkOperation.createReplace(new JsonObject().put("_id", doc.getString("_id")), doc, true)));
+        added.forEach(issue -> ops.add(
+                BulkOperation.createReplace(new JsonObject().put("_id", issue.id()), issue.toDocument(), true)));
         if (!resolved.isEmpty()) {
             ops.add(BulkOperation.createDelete(
                             new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(resolved))))
@@ -52,14 +53,15 @@ public final class MongoIssueStore implements IssueStore {
     }
 
     @Override
-    public Future<List<JsonObject>> openFor(String tenantId, int limit) {
+    public Future<List<IssueRecord>> openFor(String tenantId, int limit) {
         return client.findWithOptions(
                         ISSUES,
                         new JsonObject().put("tenantId", tenantId),
                         new FindOptions()
                                 .setSort(new JsonObject().put("fileId", 1))
                                 .setLimit(limit))
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
     }
 
     @Override
