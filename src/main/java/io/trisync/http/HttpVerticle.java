@@ -38,7 +38,12 @@ public final class HttpVerticle extends RequestVerticle {
     private HttpServer server;
     private long sweeper = -1;
 
-    private HttpVerticle(TrisyncConfig config, Stores stores, String metricsRegistry, Tokens tokens, Access access) {
+    /** Whether this instance sweeps stale upload files (one instance of a node does). */
+    private final boolean sweeps;
+
+    private HttpVerticle(
+            TrisyncConfig config, Stores stores, String metricsRegistry, Tokens tokens, Access access, boolean sweeps) {
+        this.sweeps = sweeps;
         this.config = config;
         this.stores = stores;
         this.metricsRegistry = metricsRegistry;
@@ -63,7 +68,8 @@ public final class HttpVerticle extends RequestVerticle {
         Tokens tokens = keys == null ? null : Tokens.of(vertx, keys);
         int perMinute = config.auth().rateLimitPerMinute();
         Access access = new Access(tokens, perMinute, RateLimit.of(vertx, hazelcast, perMinute));
-        return () -> new HttpVerticle(config, stores, metricsRegistry, tokens, access);
+        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+        return () -> new HttpVerticle(config, stores, metricsRegistry, tokens, access, made.getAndIncrement() == 0);
     }
 
     @Override
@@ -71,8 +77,11 @@ public final class HttpVerticle extends RequestVerticle {
         long idleMs = config.httpIdleTimeoutSeconds() * 1000L;
         TimeLimits limits = new TimeLimits(vertx, idleMs);
         java.nio.file.Path uploads = uploadsDir();
-        vertx.executeBlocking(() -> limits.sweep(uploads), false);
-        sweeper = vertx.setPeriodic(idleMs, idleMs, id -> vertx.executeBlocking(() -> limits.sweep(uploads), false));
+        if (sweeps) {
+            vertx.executeBlocking(() -> limits.sweep(uploads), false);
+            sweeper =
+                    vertx.setPeriodic(idleMs, idleMs, id -> vertx.executeBlocking(() -> limits.sweep(uploads), false));
+        }
         Router router = Router.router(vertx);
         router.route().handler(limits::request);
         router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
@@ -119,7 +128,9 @@ public final class HttpVerticle extends RequestVerticle {
 
     @Override
     public Future<?> stop() {
-        vertx.cancelTimer(sweeper);
+        if (sweeper >= 0) {
+            vertx.cancelTimer(sweeper);
+        }
         Future<?> unregistered = super.stop();
         return server == null ? unregistered : unregistered.compose(v -> server.close());
     }

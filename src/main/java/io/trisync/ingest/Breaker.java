@@ -2,6 +2,7 @@ package io.trisync.ingest;
 
 import io.trisync.failure.Failure;
 import java.time.Clock;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -47,14 +48,17 @@ final class Breaker {
      * refused.
      */
     synchronized Decision check() {
-        long now = clock.millis();
-        for (Map.Entry<String, Long> e : nextProbe.entrySet()) {
-            if (e.getValue() <= now) {
-                e.setValue(now + probeMillis);
-                return new Decision(e.getKey(), true);
-            }
-            return new Decision(e.getKey(), false);
+        Iterator<Map.Entry<String, Long>> open = nextProbe.entrySet().iterator();
+        if (!open.hasNext()) {
+            return Decision.GO;
         }
-        return Decision.GO;
+        // One store down is enough to refuse; it is the one probed.
+        Map.Entry<String, Long> down = open.next();
+        long now = clock.millis();
+        if (down.getValue() > now) {
+            return new Decision(down.getKey(), false);
+        }
+        down.setValue(now + probeMillis);
+        return new Decision(down.getKey(), true);
     }
 }

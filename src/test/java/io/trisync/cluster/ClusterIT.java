@@ -23,13 +23,7 @@ class ClusterIT {
         Node b = null;
         try {
             TrisyncConfig stores = a.config();
-            TrisyncConfig second = TestStack.config(Map.of(
-                    "NODE_ID", "node-b",
-                    "CLUSTER_NAME", first.clusterName(),
-                    "MONGO_URI", stores.mongo().uri(),
-                    "S3_ENDPOINT", stores.s3().endpoint(),
-                    "QDRANT_HOST", stores.qdrant().host(),
-                    "QDRANT_PORT", String.valueOf(stores.qdrant().port())));
+            TrisyncConfig second = TestStack.joining(stores, Map.of("NODE_ID", "node-b"));
             b = Node.start(second, true).await();
             assertThat(b.config().needsEmbeddedStack()).isFalse();
 
@@ -76,15 +70,11 @@ class ClusterIT {
         try {
             TrisyncConfig stores = a.config();
             b = Node.start(
-                            TestStack.config(Map.of(
-                                    "NODE_ID", "scan-b",
-                                    "SYNC_PARTITIONS", "16",
-                                    "CLUSTER_NAME", first.clusterName(),
-                                    "MONGO_URI", stores.mongo().uri(),
-                                    "S3_ENDPOINT", stores.s3().endpoint(),
-                                    "QDRANT_HOST", stores.qdrant().host(),
-                                    "QDRANT_PORT",
-                                            String.valueOf(stores.qdrant().port()))),
+                            TestStack.joining(
+                                    stores,
+                                    Map.of(
+                                            "NODE_ID", "scan-b",
+                                            "SYNC_PARTITIONS", "16")),
                             true)
                     .await();
             String tenant = TestStack.unique("spread");

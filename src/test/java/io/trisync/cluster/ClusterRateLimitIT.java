@@ -33,19 +33,7 @@ class ClusterRateLimitIT {
         Node b = null;
         try {
             TrisyncConfig stores = a.config();
-            b = Node.start(
-                            TestStack.config(merge(
-                                    auth,
-                                    Map.of(
-                                            "NODE_ID", "limit-b",
-                                            "CLUSTER_NAME", first.clusterName(),
-                                            "MONGO_URI", stores.mongo().uri(),
-                                            "S3_ENDPOINT", stores.s3().endpoint(),
-                                            "QDRANT_HOST", stores.qdrant().host(),
-                                            "QDRANT_PORT",
-                                                    String.valueOf(
-                                                            stores.qdrant().port())))),
-                            true)
+            b = Node.start(TestStack.joining(stores, merge(auth, Map.of("NODE_ID", "limit-b"))), true)
                     .await();
             String tenant = TestStack.unique("limited");
             String token = Tokens.of(a.vertx(), SECRET).issue(tenant, false, Duration.ofMinutes(5));

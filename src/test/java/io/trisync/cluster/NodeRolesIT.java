@@ -42,15 +42,11 @@ class NodeRolesIT {
 
             TrisyncConfig stores = a.config();
             b = Node.start(
-                            TestStack.config(Map.of(
-                                    "NODE_ID", "worker",
-                                    "NODE_ROLES", "ingest,scan,repair,monitor",
-                                    "CLUSTER_NAME", front.clusterName(),
-                                    "MONGO_URI", stores.mongo().uri(),
-                                    "S3_ENDPOINT", stores.s3().endpoint(),
-                                    "QDRANT_HOST", stores.qdrant().host(),
-                                    "QDRANT_PORT",
-                                            String.valueOf(stores.qdrant().port()))),
+                            TestStack.joining(
+                                    stores,
+                                    Map.of(
+                                            "NODE_ID", "worker",
+                                            "NODE_ROLES", "ingest,scan,repair,monitor")),
                             true)
                     .await();
             assertThat(b.httpPort()).as("the worker serves no HTTP").isEqualTo(-1);

@@ -51,15 +51,7 @@ class OpsClusterIT {
 
     private static long runOnce(Node a, TrisyncConfig first) throws Exception {
         TrisyncConfig stores = a.config();
-        Node b = Node.start(
-                        TestStack.config(with(Map.of(
-                                "NODE_ID", "doomed",
-                                "CLUSTER_NAME", first.clusterName(),
-                                "MONGO_URI", stores.mongo().uri(),
-                                "S3_ENDPOINT", stores.s3().endpoint(),
-                                "QDRANT_HOST", stores.qdrant().host(),
-                                "QDRANT_PORT", String.valueOf(stores.qdrant().port())))),
-                        true)
+        Node b = Node.start(TestStack.joining(stores, with(Map.of("NODE_ID", "doomed"))), true)
                 .await();
         String tenant = TestStack.unique("t");
         OperationTracker onB = tracker(b, "doomed");

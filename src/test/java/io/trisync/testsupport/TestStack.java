@@ -69,6 +69,21 @@ public final class TestStack {
         return config(env);
     }
 
+    /**
+     * A second node's configuration: in {@code first}'s cluster, on {@code first}'s (embedded) stores,
+     * then {@code overrides}.
+     */
+    public static TrisyncConfig joining(TrisyncConfig first, Map<String, String> overrides) {
+        Map<String, String> env = new HashMap<>();
+        env.put("CLUSTER_NAME", first.clusterName());
+        env.put("MONGO_URI", first.mongo().uri());
+        env.put("S3_ENDPOINT", first.s3().endpoint());
+        env.put("QDRANT_HOST", first.qdrant().host());
+        env.put("QDRANT_PORT", String.valueOf(first.qdrant().port()));
+        env.putAll(overrides);
+        return config(env);
+    }
+
     /** The defaults of {@code conf/config.json}. */
     public static JsonObject defaults() {
         try {
