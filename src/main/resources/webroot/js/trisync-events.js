@@ -5,13 +5,15 @@
  *
  *   var events = new TrisyncEvents({
  *     token: '...', tenant: 'alice',          // tenant omitted with an admin token: every tenant
+ *     urls: ['http://node1:8080/eventbus', 'http://node2:8080/eventbus'],  // optional: default '/eventbus'
  *     onevent: function (e) {}, onstate: function (s) {}, onreload: function (info) {},
  *     onerror: function (message) {}
  *   });
  *   events.start();
  *
  * Every frame carries the token (header "token"); the server verifies it on the socket's first frame.
- * When the connection drops the module reconnects with exponential backoff and jitter, asks the
+ * When the connection drops the module reconnects with exponential backoff and jitter (to the next
+ * of the urls when several are given: any node of a cluster serves every tenant's events), asks the
  * server for the events after the last seq it delivered (trisync.bridge.replay), delivers them in
  * order, then the live ones, each once (de-duplicated by seq). A live event that skips a seq (events
  * published by two nodes can cross) triggers a replay of the gap. If the server's log no longer
@@ -25,7 +27,9 @@
   var REPLAY = 'trisync.bridge.replay';
 
   function TrisyncEvents(options) {
-    this.url = options.url || '/eventbus';
+    this.urls = options.urls && options.urls.length ? options.urls.slice() : [options.url || '/eventbus'];
+    this.next = 0;
+    this.url = this.urls[0];
     this.token = options.token;
     this.tenant = options.tenant || null;
     this.address = this.tenant ? 'trisync.events.' + this.tenant : 'trisync.events.all';
@@ -70,6 +74,7 @@
   TrisyncEvents.prototype._connect = function () {
     var self = this;
     self._state(self.connectedOnce ? 'reconnecting' : 'connecting');
+    self.url = self.urls[self.next];
     var eb = new EventBus(self.url, { vertxbus_ping_interval: 5000 });
     eb.defaultHeaders = { token: self.token };
     self.eb = eb;
@@ -102,6 +107,8 @@
       if (self.eb !== eb || self.stopped) {
         return;
       }
+      // The node may be gone: the next attempt goes to the next address (a single one: the same).
+      self.next = (self.next + 1) % self.urls.length;
       var delay = Math.min(self.maxDelay, self.minDelay * Math.pow(2, self.attempts++));
       delay = delay / 2 + Math.random() * delay / 2;
       self._state('reconnecting');

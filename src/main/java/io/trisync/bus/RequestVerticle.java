@@ -17,11 +17,12 @@ import java.util.function.Function;
  */
 public abstract class RequestVerticle extends VerticleBase {
 
+    private final List<ClusterBus.Serving> served = new ArrayList<>();
     private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
 
-    /** Answers JSON requests on {@code address} with {@code handler}. */
+    /** Answers JSON requests on {@code address} with {@code handler} (reachable through {@link ClusterBus}). */
     protected final void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
-        consumers.add(Requests.consume(vertx.eventBus(), address, handler));
+        served.add(ClusterBus.of(vertx).serve(address, handler));
     }
 
     /** Takes one-way messages (sent or published, no reply) on {@code address}. */
@@ -31,12 +32,17 @@ public abstract class RequestVerticle extends VerticleBase {
 
     /** Completes when every handler registered so far is known to the cluster. */
     protected final Future<Void> consumersReady() {
-        return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
-                .mapEmpty();
+        List<Future<Void>> all = new ArrayList<>();
+        served.forEach(s -> all.add(s.ready()));
+        consumers.forEach(c -> all.add(c.completion()));
+        return Future.all(all).mapEmpty();
     }
 
     @Override
     public Future<?> stop() {
-        return Future.join(consumers.stream().map(MessageConsumer::unregister).toList());
+        List<Future<Void>> all = new ArrayList<>();
+        served.forEach(s -> all.add(s.close()));
+        consumers.forEach(c -> all.add(c.unregister()));
+        return Future.join(all);
     }
 }

@@ -1,5 +1,6 @@
 package io.trisync.http;
 
+import io.trisync.bus.ClusterBus;
 import io.trisync.events.EventAddresses;
 import io.trisync.events.EventMessages.RecentEvents;
 import io.vertx.core.Vertx;
@@ -12,7 +13,7 @@ public final class EventsApi {
     private final BusClient bus;
 
     public EventsApi(Vertx vertx, long requestTimeoutMs) {
-        this.bus = new BusClient(vertx.eventBus(), requestTimeoutMs);
+        this.bus = new BusClient(ClusterBus.of(vertx), requestTimeoutMs);
     }
 
     public void mount(Router router) {
@@ -22,7 +23,7 @@ public final class EventsApi {
     private void recent(RoutingContext ctx) {
         RecentEvents request = new RecentEvents(
                 Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id")), FilesApi.intParam(ctx, "limit", 50));
-        bus.request(EventAddresses.RECENT, request.toJson())
+        bus.read(EventAddresses.RECENT, request.toJson())
                 .onSuccess(events -> FilesApi.json(ctx, 200, events))
                 .onFailure(ctx::fail);
     }

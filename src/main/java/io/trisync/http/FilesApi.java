@@ -1,5 +1,6 @@
 package io.trisync.http;
 
+import io.trisync.bus.ClusterBus;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestAddresses;
 import io.trisync.ingest.IngestMessages.FileRef;
@@ -41,7 +42,7 @@ public final class FilesApi {
             Path uploadsDir,
             long requestTimeoutMs,
             String incarnation) {
-        this.bus = new BusClient(vertx.eventBus(), requestTimeoutMs);
+        this.bus = new BusClient(ClusterBus.of(vertx), requestTimeoutMs);
         this.blobs = blobs;
         this.receiver = new Receiver(vertx, blobs, requestTimeoutMs, incarnation);
         this.maxFileBytes = maxFileBytes;
@@ -92,7 +93,7 @@ public final class FilesApi {
     private void list(RoutingContext ctx) {
         String tenant = Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id"));
         int limit = intParam(ctx, "limit", 50);
-        bus.request(
+        bus.read(
                         IngestAddresses.LIST_FILES,
                         new ListFiles(tenant, limit, ctx.queryParams().get("cursor")).toJson())
                 .onSuccess(page -> json(
@@ -109,13 +110,13 @@ public final class FilesApi {
     }
 
     private void get(RoutingContext ctx) {
-        bus.request(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
+        bus.read(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
                 .onSuccess(doc -> json(ctx, 200, FileJson.publicView(doc)))
                 .onFailure(ctx::fail);
     }
 
     private void content(RoutingContext ctx) {
-        bus.request(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
+        bus.read(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
                 .map(FileRecord::fromDocument)
                 .compose(f -> f.status() == FileRecord.Status.ACTIVE
                         ? blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()))

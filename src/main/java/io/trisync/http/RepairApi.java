@@ -1,5 +1,6 @@
 package io.trisync.http;
 
+import io.trisync.bus.ClusterBus;
 import io.trisync.repair.RepairAddresses;
 import io.trisync.repair.RepairMessages.FixRequest;
 import io.trisync.repair.RepairMessages.PurgeRequest;
@@ -23,7 +24,7 @@ public final class RepairApi {
     private final BusClient bus;
 
     public RepairApi(Vertx vertx, long timeoutMs) {
-        this.bus = new BusClient(vertx.eventBus(), timeoutMs);
+        this.bus = new BusClient(ClusterBus.of(vertx), timeoutMs);
     }
 
     public void mount(Router router) {
@@ -84,7 +85,9 @@ public final class RepairApi {
     }
 
     private void forward(RoutingContext ctx, String address, JsonObject request, int status) {
-        bus.request(address, request)
+        (address.equals(RepairAddresses.RESULT) || address.equals(RepairAddresses.QUARANTINE_LIST)
+                        ? bus.read(address, request)
+                        : bus.request(address, request))
                 .onSuccess(reply -> FilesApi.json(ctx, status, reply))
                 .onFailure(ctx::fail);
     }

@@ -1,5 +1,6 @@
 package io.trisync.http;
 
+import io.trisync.bus.ClusterBus;
 import io.trisync.failure.Failure;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.scan.ScanMessages.AnalyzeRequest;
@@ -22,7 +23,7 @@ public final class ScanApi {
     private final long scanTimeoutMs;
 
     public ScanApi(Vertx vertx, long scanTimeoutMs) {
-        this.bus = new BusClient(vertx.eventBus(), scanTimeoutMs);
+        this.bus = new BusClient(ClusterBus.of(vertx), scanTimeoutMs);
         this.scanTimeoutMs = scanTimeoutMs;
     }
 
@@ -32,7 +33,7 @@ public final class ScanApi {
         router.get("/api/sync/status/:userId").handler(this::tenantStatus);
         router.get("/api/sync/tenants").handler(ctx -> {
             Access.caller(ctx).requireAdmin("the overview of every tenant");
-            bus.request(ScanAddresses.OVERVIEW, new JsonObject())
+            bus.read(ScanAddresses.OVERVIEW, new JsonObject())
                     .onSuccess(all -> FilesApi.json(ctx, 200, all))
                     .onFailure(ctx::fail);
         });
@@ -41,7 +42,7 @@ public final class ScanApi {
                     Access.caller(ctx).requireAdmin("a global consistency check");
                     ctx.next();
                 })
-                .handler(ctx -> bus.request(ScanAddresses.CONSISTENCY_CHECK, new ConsistencyCheck(false).toJson())
+                .handler(ctx -> bus.read(ScanAddresses.CONSISTENCY_CHECK, new ConsistencyCheck(false).toJson())
                         .onSuccess(started -> FilesApi.json(ctx, 202, started))
                         .onFailure(ctx::fail));
     }
@@ -51,7 +52,7 @@ public final class ScanApi {
                 Access.caller(ctx).tenantFor(ctx.pathParam("userId")),
                 FilesApi.intParam(ctx, "limit", 50),
                 ctx.queryParams().get("cursor"));
-        bus.request(ScanAddresses.TENANT_STATUS, query.toJson())
+        bus.read(ScanAddresses.TENANT_STATUS, query.toJson())
                 .onSuccess(status -> FilesApi.json(ctx, 200, status))
                 .onFailure(ctx::fail);
     }

@@ -1,5 +1,6 @@
 package io.trisync.http;
 
+import io.trisync.bus.ClusterBus;
 import io.trisync.failure.Failure;
 import io.trisync.ops.OpsAddresses;
 import io.trisync.ops.OpsMessages.CancelRequest;
@@ -27,7 +28,7 @@ public final class SyncOpsApi {
     private final BusClient bus;
 
     public SyncOpsApi(Vertx vertx, long requestTimeoutMs) {
-        this.bus = new BusClient(vertx.eventBus(), requestTimeoutMs);
+        this.bus = new BusClient(ClusterBus.of(vertx), requestTimeoutMs);
     }
 
     public void mount(Router router) {
@@ -39,7 +40,7 @@ public final class SyncOpsApi {
         router.post("/api/v1/sync/:opId/cancel").handler(this::cancel);
         router.get("/api/sync/status").handler(ctx -> {
             Access.caller(ctx).requireAdmin("the service status");
-            reply(ctx, bus.request(OpsAddresses.SERVICE_STATUS, new JsonObject()));
+            reply(ctx, bus.read(OpsAddresses.SERVICE_STATUS, new JsonObject()));
         });
     }
 
@@ -69,7 +70,7 @@ public final class SyncOpsApi {
     private void status(RoutingContext ctx) {
         String tenant = Ids.require(
                 "tenant_id", Access.caller(ctx).tenantFor(ctx.queryParams().get("tenant_id")));
-        reply(ctx, bus.request(OpsAddresses.STATUS, new TenantRef(tenant).toJson()));
+        reply(ctx, bus.read(OpsAddresses.STATUS, new TenantRef(tenant).toJson()));
     }
 
     private void cleanup(RoutingContext ctx) {
@@ -82,7 +83,7 @@ public final class SyncOpsApi {
                 Access.caller(ctx).tenantFor(ctx.queryParams().get("tenant_id")),
                 ctx.queryParams().get("status"),
                 FilesApi.intParam(ctx, "limit", 50));
-        reply(ctx, bus.request(OpsAddresses.HISTORY, query.toJson()));
+        reply(ctx, bus.read(OpsAddresses.HISTORY, query.toJson()));
     }
 
     private void cancel(RoutingContext ctx) {

@@ -12,6 +12,13 @@ public final class IngestAddresses {
     /** Sent by the HTTP node when it could not write the blob; undoes the operation. */
     public static final String ABORT_UPLOAD = "trisync.ingest.upload.abort";
 
+    /**
+     * Sent by the HTTP node when the node completing an upload left the cluster before answering:
+     * runs recovery, then replies with the file if the upload had committed, or fails 503 if it is
+     * undone (or will be, once its lease runs out).
+     */
+    public static final String SETTLE_UPLOAD = "trisync.ingest.upload.settle";
+
     /** Sent by the HTTP API; deletes a file from the three stores, replies deleted or still deleting. */
     public static final String DELETE = "trisync.ingest.delete";
 

@@ -1,5 +1,6 @@
 package io.trisync.ingest;
 
+import io.trisync.bus.ClusterBus;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
@@ -103,6 +104,7 @@ public final class IngestVerticle extends RequestVerticle {
                 .map(t -> t.toJson()));
         consume(IngestAddresses.COMPLETE_UPLOAD, m -> completeUpload(OperationRef.fromJson(m)));
         consume(IngestAddresses.ABORT_UPLOAD, m -> abortUpload(OperationRef.fromJson(m)));
+        consume(IngestAddresses.SETTLE_UPLOAD, m -> settleUpload(OperationRef.fromJson(m)));
         consume(IngestAddresses.DELETE, m -> deletes.delete(FileRef.fromJson(m)).map(DeleteFlow.Outcome::toJson));
         consume(IngestAddresses.GET_FILE, m -> getFile(FileRef.fromJson(m)));
         consume(IngestAddresses.LIST_FILES, m -> listFiles(ListFiles.fromJson(m)));
@@ -151,6 +153,29 @@ public final class IngestVerticle extends RequestVerticle {
                 .get(ref.opId())
                 .compose(op -> uploads.undo(op))
                 .map(v -> new JsonObject().put("aborted", ref.opId()));
+    }
+
+    /**
+     * The upload's outcome once the node that was completing it is gone: recovery first (it takes
+     * at once what a departed member held), then the operation says whether the file is stored.
+     */
+    private Future<JsonObject> settleUpload(OperationRef ref) {
+        return recovery.sweep()
+                .otherwiseEmpty()
+                .compose(n -> stores.operations().get(ref.opId()))
+                .compose(op -> switch (op.step()) {
+                    case DONE -> stores.metadata().get(op.fileId()).map(FileRecord::toDocument);
+                    case ABORTED -> Future.failedFuture(new Failure.Unavailable(
+                            ClusterBus.DEPARTED,
+                            "the node completing this upload left the cluster and the upload was undone;"
+                                    + " send it again",
+                            null));
+                    default -> Future.failedFuture(new Failure.Unavailable(
+                            ClusterBus.DEPARTED,
+                            "the node completing this upload left the cluster; recovery undoes it within "
+                                    + config.ingest().recoveryGraceSeconds() + " s; send it again",
+                            null));
+                });
     }
 
     private Future<JsonObject> getFile(FileRef ref) {

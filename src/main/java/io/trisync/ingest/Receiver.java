@@ -1,6 +1,6 @@
 package io.trisync.ingest;
 
-import io.trisync.failure.Failure;
+import io.trisync.bus.ClusterBus;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.OperationRef;
 import io.trisync.ingest.IngestMessages.UploadTicket;
@@ -8,7 +8,6 @@ import io.trisync.store.BlobStore;
 import io.trisync.store.Retry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -77,16 +76,21 @@ public final class Receiver {
                                 requestTimeoutMs)
                         .transform(ignored -> Future.failedFuture(error)))
                 .compose(blob -> request(
-                        IngestAddresses.COMPLETE_UPLOAD,
-                        new OperationRef(ticket.opId(), null, ticket.operation()).toJson(),
-                        COMPLETE_TIMEOUT_MS));
+                                IngestAddresses.COMPLETE_UPLOAD,
+                                new OperationRef(ticket.opId(), null, ticket.operation()).toJson(),
+                                COMPLETE_TIMEOUT_MS)
+                        .recover(error -> ClusterBus.departed(error)
+                                ? request(
+                                        IngestAddresses.SETTLE_UPLOAD,
+                                        new OperationRef(ticket.opId(), "its completing node left").toJson(),
+                                        requestTimeoutMs)
+                                : Future.failedFuture(error)));
     }
 
     private Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {
-        return vertx.eventBus()
-                .<JsonObject>request(address, body, new DeliveryOptions().setSendTimeout(timeoutMs))
-                .map(reply -> reply.body())
-                .recover(e -> Future.failedFuture(Failure.naming(address, e)));
+        // Spread over the ingest nodes (the embedding work is the expensive part); a node that leaves
+        // while it holds a step fails the upload at once with a retriable 503.
+        return ClusterBus.of(vertx).request(address, body, timeoutMs, ClusterBus.Target.SPREAD, false);
     }
 
     private static String sha256(Path path) throws Exception {

@@ -1,5 +1,6 @@
 package io.trisync.ops;
 
+import io.trisync.bus.Membership;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;

@@ -1,5 +1,6 @@
 package io.trisync.ops;
 
+import io.trisync.bus.Membership;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;

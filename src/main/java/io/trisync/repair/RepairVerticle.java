@@ -1,5 +1,6 @@
 package io.trisync.repair;
 
+import io.trisync.bus.Membership;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.concurrent.Lanes;
 import io.trisync.config.TrisyncConfig;
@@ -7,7 +8,6 @@ import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
-import io.trisync.ops.Membership;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.ops.TimeoutPolicy;

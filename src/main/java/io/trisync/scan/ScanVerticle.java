@@ -1,11 +1,12 @@
 package io.trisync.scan;
 
+import io.trisync.bus.ClusterBus;
+import io.trisync.bus.Membership;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.concurrent.Lanes;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
-import io.trisync.ops.Membership;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.ops.TimeoutPolicy;
@@ -18,7 +19,6 @@ import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -255,14 +255,16 @@ public final class ScanVerticle extends RequestVerticle {
                                     quick == null ? null : quick.seed(),
                                     quick == null ? null : quick.rate())
                             .toJson();
-                    return vertx.eventBus()
-                            .<JsonObject>request(
+                    // A partition only reads and writes verdicts again: if its node leaves, another takes it.
+                    return ClusterBus.of(vertx)
+                            .request(
                                     ScanAddresses.PARTITION,
                                     request,
-                                    new DeliveryOptions()
-                                            .setSendTimeout(config.sync().maxTimeoutSeconds() * 1000L))
+                                    config.sync().maxTimeoutSeconds() * 1000L,
+                                    ClusterBus.Target.SPREAD,
+                                    true)
                             .map(reply -> {
-                                report.add(reply.body());
+                                report.add(reply);
                                 done[0]++;
                                 op.progress("detecting_changes", done[0], partitions, done[0]);
                                 return null;

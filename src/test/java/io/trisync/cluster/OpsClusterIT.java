@@ -3,9 +3,9 @@ package io.trisync.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.bus.Membership;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
-import io.trisync.ops.Membership;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;

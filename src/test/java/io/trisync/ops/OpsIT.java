@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.Node;
+import io.trisync.bus.Membership;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
 import io.trisync.store.SyncOperation;

@@ -531,7 +531,7 @@ class RepairIT {
                                     node.vertx().eventBus(), node.stores().events()),
                             new io.trisync.ops.TimeoutPolicy(300, 10, 300, 7200),
                             java.time.Duration.ofSeconds(30),
-                            io.trisync.ops.Membership.of(
+                            io.trisync.bus.Membership.of(
                                     node.vertx(), node.config().nodeId()),
                             node.stores().incarnations())
                     .start(tenant, "scan", 1)

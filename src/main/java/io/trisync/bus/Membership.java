@@ -1,4 +1,4 @@
-package io.trisync.ops;
+package io.trisync.bus;
 
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
@@ -9,6 +9,7 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * Which node this is and which nodes are alive. Clustered: the cluster manager's node ids, and
@@ -16,6 +17,9 @@ import java.util.UUID;
  * manager's single node listener for itself). Standalone: a fixed id and no membership.
  */
 public final class Membership {
+
+    /** The member attribute where the Vert.x Hazelcast cluster manager keeps a member's node id. */
+    private static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
 
     private final ClusterManager cluster;
     private final String standaloneId;
@@ -30,6 +34,11 @@ public final class Membership {
         return new Membership(cluster, configuredNodeId);
     }
 
+    /** Whether this node is a member of a cluster. */
+    public boolean clustered() {
+        return cluster != null;
+    }
+
     /** This node's id as recorded on the operations it runs. */
     public String nodeId() {
         return cluster == null ? standaloneId : cluster.getNodeId();
@@ -42,6 +51,11 @@ public final class Membership {
 
     /** Calls {@code onLeave} (on a Hazelcast thread) whenever a member leaves; returns a handle to remove it. */
     public UUID onMemberLeft(Runnable onLeave) {
+        return onMemberLeft(nodeId -> onLeave.run());
+    }
+
+    /** Calls {@code onLeave} with the departed node's id (on a Hazelcast thread); returns a handle to remove it. */
+    public UUID onMemberLeft(Consumer<String> onLeave) {
         if (!(cluster instanceof HazelcastClusterManager hz) || hz.getHazelcastInstance() == null) {
             return null;
         }
@@ -51,7 +65,10 @@ public final class Membership {
 
             @Override
             public void memberRemoved(MembershipEvent event) {
-                onLeave.run();
+                String nodeId = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
+                if (nodeId != null) {
+                    onLeave.accept(nodeId);
+                }
             }
         });
     }

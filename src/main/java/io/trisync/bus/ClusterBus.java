@@ -1,0 +1,318 @@
+package io.trisync.bus;
+
+import com.hazelcast.replicatedmap.ReplicatedMap;
+import io.trisync.failure.Failure;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Shareable;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Event-bus requests that know which node took them, so that a node's departure ends them at once
+ * instead of after their timeout (Vert.x does not fail the requests a departed member held; they
+ * wait out their send timeout, a minute for an upload's completion).
+ *
+ * <p>Every request consumer is registered twice: on its address and on {@code address@node}, the
+ * same handler reachable on that node alone; a Hazelcast replicated map (read locally) says which
+ * nodes serve which address. A request picks a live node itself ({@link Target}), sends to its
+ * alias and is kept in flight under that node. When the cluster membership reports the node gone,
+ * its requests in flight are sent again to another node if they only read ({@code idempotent}), or
+ * fail with a retriable 503 if they change something (the node may have done part of it; recovery
+ * finishes or undoes that part). A standalone node, or an address no route is known for yet, uses
+ * the plain address. One per Vert.x instance ({@link #of}).
+ */
+public final class ClusterBus implements Shareable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterBus.class);
+
+    /** Which serving node a request goes to. */
+    public enum Target {
+        /** Round robin over every live node that serves the address (work spread across the cluster). */
+        SPREAD,
+        /** This node when it serves the address, else round robin (an operation runs where its request came in). */
+        LOCAL_FIRST
+    }
+
+    /** The {@link Failure#source()} of a request whose node left the cluster before answering. */
+    public static final String DEPARTED = "cluster";
+
+    private static final String ROUTES = "trisync-routes";
+    private static final String ALIAS = "@";
+    /** How long a node's list of the nodes serving an address is reused before the replicated map is read again. */
+    private static final long HOSTS_TTL_MS = 500;
+    /** Sends of one request at most (departures and nodes that stopped serving the address in between). */
+    private static final int MAX_ATTEMPTS = 3;
+
+    private final Vertx vertx;
+    private final Membership membership;
+    private final String self;
+    /** address@node → true, for every node of the cluster; null when standalone. */
+    private final ReplicatedMap<String, Boolean> routes;
+    /** How many consumers of each address this node has (verticles deployed several times). */
+    private final Map<String, AtomicInteger> served = new ConcurrentHashMap<>();
+
+    private final Map<String, Set<Attempt>> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, Hosts> hosts = new ConcurrentHashMap<>();
+    private final AtomicInteger turn = new AtomicInteger();
+
+    private record Hosts(List<String> nodes, long readAt) {}
+
+    private ClusterBus(Vertx vertx) {
+        this.vertx = vertx;
+        this.membership = Membership.of(vertx, "standalone");
+        this.self = membership.nodeId();
+        this.routes =
+                vertx.isClustered() && ((VertxInternal) vertx).clusterManager() instanceof HazelcastClusterManager hz
+                        ? hz.getHazelcastInstance().getReplicatedMap(ROUTES)
+                        : null;
+        if (routes != null) {
+            membership.onMemberLeft(this::departed);
+        }
+    }
+
+    /** The one instance of {@code vertx}, made on first use. */
+    public static ClusterBus of(Vertx vertx) {
+        return vertx.sharedData()
+                .<String, ClusterBus>getLocalMap("trisync.bus")
+                .computeIfAbsent("bus", k -> new ClusterBus(vertx));
+    }
+
+    /** A request consumer on both of its addresses; {@link #close} removes it and its route. */
+    public final class Serving {
+        private final String address;
+        private final List<MessageConsumer<JsonObject>> consumers;
+        private final Future<Void> ready;
+        private boolean routed;
+        private boolean closed;
+
+        private Serving(String address, List<MessageConsumer<JsonObject>> consumers) {
+            this.address = address;
+            this.consumers = consumers;
+            this.ready = Future.all(
+                            consumers.stream().map(MessageConsumer::completion).toList())
+                    .onSuccess(v -> route())
+                    .mapEmpty();
+        }
+
+        /** Completes when both registrations have reached the cluster and the route is written. */
+        public Future<Void> ready() {
+            return ready;
+        }
+
+        public Future<Void> close() {
+            synchronized (this) {
+                closed = true;
+                if (routed) {
+                    routed = false;
+                    if (served.get(address).decrementAndGet() == 0 && routes != null) {
+                        routes.remove(address + ALIAS + self);
+                    }
+                }
+            }
+            return Future.join(
+                            consumers.stream().map(MessageConsumer::unregister).toList())
+                    .mapEmpty();
+        }
+
+        private synchronized void route() {
+            if (closed) {
+                return;
+            }
+            routed = true;
+            if (served.computeIfAbsent(address, a -> new AtomicInteger()).getAndIncrement() == 0 && routes != null) {
+                routes.put(address + ALIAS + self, Boolean.TRUE);
+            }
+        }
+    }
+
+    /** Answers JSON requests on {@code address} (and on this node's alias of it) under {@link Requests}' failure policy. */
+    public Serving serve(String address, Function<JsonObject, Future<JsonObject>> handler) {
+        List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+        consumers.add(Requests.consume(vertx.eventBus(), address, handler));
+        if (routes != null) {
+            consumers.add(Requests.consume(vertx.eventBus(), address + ALIAS + self, handler));
+        }
+        return new Serving(address, consumers);
+    }
+
+    /**
+     * Sends {@code body} to a node serving {@code address} and completes with its reply; fails with
+     * the reply's {@link Failure} kind. {@code idempotent}: the request only reads, so it is sent again
+     * to another node if the one that took it leaves the cluster before answering.
+     */
+    public Future<JsonObject> request(
+            String address, JsonObject body, long timeoutMs, Target target, boolean idempotent) {
+        Promise<JsonObject> result = Promise.promise();
+        send(new Call(address, body, timeoutMs, target, idempotent, result, vertx.getOrCreateContext()), 1, Set.of());
+        return result.future();
+    }
+
+    private record Call(
+            String address,
+            JsonObject body,
+            long timeoutMs,
+            Target target,
+            boolean idempotent,
+            Promise<JsonObject> result,
+            Context context) {}
+
+    /** One send of a call to one node; abandoned when that node leaves first. */
+    private static final class Attempt {
+        final Call call;
+        final String node;
+        final int number;
+        final Set<String> excluded;
+        volatile boolean abandoned;
+
+        Attempt(Call call, String node, int number, Set<String> excluded) {
+            this.call = call;
+            this.node = node;
+            this.number = number;
+            this.excluded = excluded;
+        }
+    }
+
+    private void send(Call call, int number, Set<String> excluded) {
+        String node = routes == null ? null : pick(call.address(), call.target(), excluded);
+        DeliveryOptions options = new DeliveryOptions().setSendTimeout(call.timeoutMs());
+        if (node == null) {
+            vertx.eventBus()
+                    .<JsonObject>request(call.address(), call.body(), options)
+                    .onComplete(reply ->
+                            settle(call, reply.succeeded() ? reply.result().body() : null, reply.cause()));
+            return;
+        }
+        Attempt attempt = new Attempt(call, node, number, excluded);
+        inFlight.computeIfAbsent(node, n -> ConcurrentHashMap.newKeySet()).add(attempt);
+        if (!membership.liveNodes().contains(node)) {
+            // It left between the pick and now: its departure may have been handled already.
+            departed(node);
+        }
+        vertx.eventBus()
+                .<JsonObject>request(call.address() + ALIAS + node, call.body(), options)
+                .onComplete(reply -> {
+                    Set<Attempt> pending = inFlight.get(node);
+                    if (pending != null) {
+                        pending.remove(attempt);
+                    }
+                    if (attempt.abandoned) {
+                        return;
+                    }
+                    if (reply.failed() && Failure.noHandlers(reply.cause()) && number < MAX_ATTEMPTS) {
+                        // That node stopped serving the address after its route was read: another may.
+                        hosts.remove(call.address());
+                        send(call, number + 1, with(excluded, node));
+                        return;
+                    }
+                    settle(call, reply.succeeded() ? reply.result().body() : null, reply.cause());
+                });
+    }
+
+    private static void settle(Call call, JsonObject body, Throwable error) {
+        if (error == null) {
+            call.result().tryComplete(body);
+        } else {
+            call.result().tryFail(Failure.naming(call.address(), error));
+        }
+    }
+
+    /** A live node that serves {@code address}, or null when none is known (then the plain address decides). */
+    private String pick(String address, Target target, Set<String> excluded) {
+        List<String> nodes = new ArrayList<>(hostsOf(address));
+        nodes.removeAll(excluded);
+        if (nodes.isEmpty()) {
+            return null;
+        }
+        if (target == Target.LOCAL_FIRST && nodes.contains(self)) {
+            return self;
+        }
+        return nodes.get(Math.floorMod(turn.getAndIncrement(), nodes.size()));
+    }
+
+    private List<String> hostsOf(String address) {
+        long now = System.currentTimeMillis();
+        Hosts known = hosts.get(address);
+        if (known != null && now - known.readAt() < HOSTS_TTL_MS) {
+            return known.nodes();
+        }
+        Set<String> live = membership.liveNodes();
+        String prefix = address + ALIAS;
+        List<String> nodes = new ArrayList<>();
+        for (String key : routes.keySet()) {
+            if (key.startsWith(prefix)) {
+                String node = key.substring(prefix.length());
+                if (live.contains(node)) {
+                    nodes.add(node);
+                }
+            }
+        }
+        AtomicInteger own = served.get(address);
+        if (own != null && own.get() > 0 && !nodes.contains(self)) {
+            nodes.add(self);
+        }
+        nodes.sort(null);
+        hosts.put(address, new Hosts(List.copyOf(nodes), now));
+        return nodes;
+    }
+
+    /** A member left: forget its routes and end (or send again) what it held. Runs on a Hazelcast thread. */
+    private void departed(String node) {
+        hosts.clear();
+        for (String key : List.copyOf(routes.keySet())) {
+            if (key.endsWith(ALIAS + node)) {
+                routes.remove(key);
+            }
+        }
+        Set<Attempt> pending = inFlight.remove(node);
+        if (pending == null || pending.isEmpty()) {
+            return;
+        }
+        LOG.info(
+                "Node {} left the cluster with {} requests of this node in flight: reads are sent again, changes fail",
+                node,
+                pending.size());
+        for (Attempt attempt : pending) {
+            attempt.abandoned = true;
+            Call call = attempt.call;
+            call.context().runOnContext(v -> {
+                if (call.idempotent() && attempt.number < MAX_ATTEMPTS) {
+                    send(call, attempt.number + 1, with(attempt.excluded, node));
+                } else {
+                    call.result()
+                            .tryFail(new Failure.Unavailable(
+                                    DEPARTED,
+                                    "the node that took the request to " + call.address()
+                                            + " left the cluster before answering; retry in "
+                                            + Failure.RETRY_AFTER_SECONDS + "s",
+                                    null));
+                }
+            });
+        }
+    }
+
+    /** Whether {@code error} says the node that took a request left the cluster before answering. */
+    public static boolean departed(Throwable error) {
+        return error instanceof Failure.Unavailable u && DEPARTED.equals(u.source());
+    }
+
+    private static Set<String> with(Set<String> set, String node) {
+        Set<String> more = new java.util.HashSet<>(set);
+        more.add(node);
+        return Set.copyOf(more);
+    }
+}
