@@ -116,7 +116,7 @@ class ScanBench {
             s.issues()
                     .openFor(tenant, 10_000_000)
                     .await()
-                    .forEach(d -> found.add(d.getString("type") + ":" + d.getString("fileId")));
+                    .forEach(d -> found.add(d.type() + ":" + d.fileId()));
             Set<String> missed = new HashSet<>(seeded.faults);
             missed.removeAll(found);
             Set<String> extra = new HashSet<>(found);
