@@ -113,10 +113,7 @@ class ScanBench {
             long files = report.getJsonObject("summary").getLong("total_files");
             double rate = perSecond(files, elapsed);
             Set<String> found = new HashSet<>();
-            s.issues()
-                    .openFor(tenant, 10_000_000)
-                    .await()
-                    .forEach(d -> found.add(d.type() + ":" + d.fileId()));
+            s.issues().openFor(tenant, 10_000_000).await().forEach(d -> found.add(d.type() + ":" + d.fileId()));
             Set<String> missed = new HashSet<>(seeded.faults);
             missed.removeAll(found);
             Set<String> extra = new HashSet<>(found);
