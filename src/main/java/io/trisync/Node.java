@@ -9,6 +9,7 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedStack;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.embedding.MiniLmEmbeddingModel;
+import io.trisync.embedding.OpenAiEmbeddingModel;
 import io.trisync.events.EventsVerticle;
 import io.trisync.http.HttpVerticle;
 import io.trisync.ingest.IngestHooks;
@@ -112,8 +113,9 @@ public final class Node {
             return Future.failedFuture(e);
         }
         TrisyncConfig config = stack.config();
-        // Loads the embedding model (about 1.5 s) here, on the caller's thread, not on an event loop.
-        EmbeddingModel embedding = model != null ? model : MiniLmEmbeddingModel.shared();
+        // Loads the local embedding model (about 1.5 s) here, on the caller's thread, not on an event loop.
+        EmbeddingModel local =
+                model != null ? model : config.embedding().local() ? MiniLmEmbeddingModel.shared() : null;
         Future<Vertx> vertx;
         try {
             vertx = clustered
@@ -129,6 +131,7 @@ public final class Node {
                     return Future.failedFuture(e);
                 })
                 .compose(v -> {
+                    EmbeddingModel embedding = local != null ? local : new OpenAiEmbeddingModel(v, config.embedding());
                     Node node = new Node(config, stack, v, Stores.create(v, config), hooks, embedding, keys);
                     return node.deployAll().map(node).recover(e -> node.stop()
                             .transform(ignored -> Future.failedFuture(e)));
@@ -150,7 +153,7 @@ public final class Node {
                 .compose(v -> when("scan", () -> deploy(new ScanVerticle(config, stores))
                         .compose(w -> deploy(
                                 "PartitionVerticle",
-                                () -> new PartitionVerticle(config, stores),
+                                () -> new PartitionVerticle(config, stores, model.name()),
                                 config.verticleInstances()))))
                 .compose(v -> when("repair", () -> deploy(new RepairVerticle(config, stores, model))))
                 .compose(v -> when("http", () -> deploy(new EventsVerticle(stores.events()))

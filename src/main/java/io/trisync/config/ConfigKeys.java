@@ -55,6 +55,39 @@ public final class ConfigKeys {
             new ConfigKey("QDRANT_COLLECTION", "qdrant.collection", STRING, "collection holding chunk vectors"),
             new ConfigKey("QDRANT_VECTOR_SIZE", "qdrant.vectorSize", POSITIVE_INT, "dimension of the chunk vectors"),
             new ConfigKey(
+                    "EMBEDDING_PROVIDER",
+                    "embedding.provider",
+                    STRING,
+                    "`local` (all-MiniLM-L6-v2 in process) or `openai` (any OpenAI-compatible `POST {url}/embeddings`)"),
+            new ConfigKey(
+                    "EMBEDDING_URL",
+                    "embedding.url",
+                    STRING,
+                    "base URL of the OpenAI-compatible embedding service (the client posts to `{url}/embeddings`)"),
+            new ConfigKey(
+                    "EMBEDDING_MODEL",
+                    "embedding.model",
+                    STRING,
+                    "the provider's model name; recorded on files and points with the dimension (`name@dimension`)"),
+            new ConfigKey(
+                    "EMBEDDING_API_KEY", "embedding.apiKey", STRING, "bearer token for the provider (blank: none)"),
+            new ConfigKey(
+                    "EMBEDDING_DIMENSIONS",
+                    "embedding.dimensions",
+                    POSITIVE_INT,
+                    "dimension of the provider's vectors (must equal QDRANT_VECTOR_SIZE; 384 for `local`)"),
+            new ConfigKey("EMBEDDING_BATCH_SIZE", "embedding.batchSize", POSITIVE_INT, "chunks sent in one request"),
+            new ConfigKey(
+                    "EMBEDDING_TIMEOUT_SECONDS",
+                    "embedding.timeoutSeconds",
+                    POSITIVE_INT,
+                    "a request to the provider that takes longer is retried"),
+            new ConfigKey(
+                    "EMBEDDING_MAX_CONCURRENCY",
+                    "embedding.maxConcurrency",
+                    POSITIVE_INT,
+                    "requests to the provider in flight at once from one node"),
+            new ConfigKey(
                     "EMBEDDED_PERSIST",
                     "embedded.persist",
                     BOOLEAN,

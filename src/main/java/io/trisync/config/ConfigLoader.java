@@ -114,6 +114,9 @@ public final class ConfigLoader {
         }
     }
 
+    /** The dimension of the local model's vectors (all-MiniLM-L6-v2). */
+    public static final int LOCAL_DIMENSION = 384;
+
     private static TrisyncConfig build(JsonObject j) {
         var sync = new TrisyncConfig.SyncConfig(
                 integer(j, "SYNC_PARTITIONS"),
@@ -147,6 +150,13 @@ public final class ConfigLoader {
                     "S3 parts are at least 5 MiB (5242880)");
         }
         String nodeId = string(j, "NODE_ID");
+        var qdrant = new TrisyncConfig.QdrantConfig(
+                string(j, "QDRANT_HOST"),
+                integer(j, "QDRANT_PORT"),
+                string(j, "QDRANT_API_KEY"),
+                bool(j, "QDRANT_USE_TLS"),
+                nonBlank(j, "QDRANT_COLLECTION"),
+                integer(j, "QDRANT_VECTOR_SIZE"));
         return new TrisyncConfig(
                 integer(j, "HTTP_PORT"),
                 integer(j, "HTTP_INSTANCES"),
@@ -156,13 +166,8 @@ public final class ConfigLoader {
                 roles(j),
                 new TrisyncConfig.MongoConfig(string(j, "MONGO_URI"), nonBlank(j, "MONGO_DB"), writeConcern(j)),
                 s3,
-                new TrisyncConfig.QdrantConfig(
-                        string(j, "QDRANT_HOST"),
-                        integer(j, "QDRANT_PORT"),
-                        string(j, "QDRANT_API_KEY"),
-                        bool(j, "QDRANT_USE_TLS"),
-                        nonBlank(j, "QDRANT_COLLECTION"),
-                        integer(j, "QDRANT_VECTOR_SIZE")),
+                qdrant,
+                embedding(j, qdrant),
                 new TrisyncConfig.EmbeddedConfig(
                         bool(j, "EMBEDDED_PERSIST"),
                         integer(j, "EMBEDDED_MONGO_PORT"),
@@ -196,6 +201,57 @@ public final class ConfigLoader {
                                 .toList()),
                 nonBlank(j, "CLUSTER_HOST"),
                 nonBlank(j, "CLUSTER_NAME"));
+    }
+
+    /**
+     * {@code EMBEDDING_*}: a known provider; for {@code openai} an http(s) URL and a model name; the
+     * dimension the collection holds ({@code QDRANT_VECTOR_SIZE}), and 384 for the local model.
+     */
+    private static TrisyncConfig.EmbeddingConfig embedding(JsonObject j, TrisyncConfig.QdrantConfig qdrant) {
+        var e = new TrisyncConfig.EmbeddingConfig(
+                string(j, "EMBEDDING_PROVIDER"),
+                string(j, "EMBEDDING_URL"),
+                string(j, "EMBEDDING_MODEL"),
+                string(j, "EMBEDDING_API_KEY"),
+                integer(j, "EMBEDDING_DIMENSIONS"),
+                integer(j, "EMBEDDING_BATCH_SIZE"),
+                integer(j, "EMBEDDING_TIMEOUT_SECONDS"),
+                integer(j, "EMBEDDING_MAX_CONCURRENCY"));
+        switch (e.provider()) {
+            case TrisyncConfig.EmbeddingConfig.LOCAL -> {
+                if (e.dimensions() != LOCAL_DIMENSION) {
+                    throw new ConfigException(
+                            "EMBEDDING_DIMENSIONS",
+                            e.dimensions(),
+                            "the local model makes vectors of " + LOCAL_DIMENSION + " dimensions");
+                }
+            }
+            case TrisyncConfig.EmbeddingConfig.OPENAI -> {
+                java.net.URI uri;
+                try {
+                    uri = new java.net.URI(e.url());
+                } catch (java.net.URISyntaxException bad) {
+                    throw new ConfigException("EMBEDDING_URL", e.url(), "expected an http:// or https:// URL");
+                }
+                if (uri.getScheme() == null
+                        || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+                        || uri.getHost() == null) {
+                    throw new ConfigException("EMBEDDING_URL", e.url(), "expected an http:// or https:// URL");
+                }
+                if (e.model().isBlank()) {
+                    throw new ConfigException("EMBEDDING_MODEL", e.model(), "must name the provider's model");
+                }
+            }
+            default -> throw new ConfigException("EMBEDDING_PROVIDER", e.provider(), "expected local or openai");
+        }
+        if (e.dimensions() != qdrant.vectorSize()) {
+            throw new ConfigException(
+                    "EMBEDDING_DIMENSIONS",
+                    e.dimensions(),
+                    "must equal QDRANT_VECTOR_SIZE (" + qdrant.vectorSize()
+                            + "): the collection holds vectors of one dimension");
+        }
+        return e;
     }
 
     /** {@code MONGO_WRITE_CONCERN}: {@code majority} or a positive number of members. */

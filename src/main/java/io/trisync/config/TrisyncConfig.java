@@ -18,6 +18,7 @@ public record TrisyncConfig(
         MongoConfig mongo,
         S3Config s3,
         QdrantConfig qdrant,
+        EmbeddingConfig embedding,
         EmbeddedConfig embedded,
         IngestConfig ingest,
         SyncConfig sync,
@@ -68,6 +69,27 @@ public record TrisyncConfig(
             String host, int port, String apiKey, boolean useTls, String collection, int vectorSize) {
         public boolean embedded() {
             return host.isBlank();
+        }
+    }
+
+    /**
+     * The embedding provider: {@code local} (the in-process model) or {@code openai} (an
+     * OpenAI-compatible HTTP service at {@code url}).
+     */
+    public record EmbeddingConfig(
+            String provider,
+            String url,
+            String model,
+            String apiKey,
+            int dimensions,
+            int batchSize,
+            int timeoutSeconds,
+            int maxConcurrency) {
+        public static final String LOCAL = "local";
+        public static final String OPENAI = "openai";
+
+        public boolean local() {
+            return LOCAL.equals(provider);
         }
     }
 

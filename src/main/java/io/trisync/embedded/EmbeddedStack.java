@@ -81,6 +81,7 @@ public final class EmbeddedStack implements AutoCloseable {
                 mongo,
                 s3,
                 qdrant,
+                c.embedding(),
                 e,
                 c.ingest(),
                 c.sync(),

@@ -1,5 +1,6 @@
 package io.trisync.embedding;
 
+import io.trisync.failure.Failure;
 import io.trisync.store.ChunkPoint;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,7 +54,13 @@ public final class ContentIndexer {
             return new Indexed(List.of(), extraction.failure());
         }
         List<String> chunks = chunker.chunk(extraction.text());
-        List<float[]> vectors = model.embed(chunks);
+        List<float[]> vectors;
+        try {
+            vectors = model.embed(chunks);
+        } catch (Failure.BadRequest refused) {
+            // The provider refused this content for good: kept without search, like unreadable text.
+            return new Indexed(List.of(), refused.getMessage());
+        }
         List<ChunkPoint> points = new ArrayList<>(chunks.size());
         for (int i = 0; i < chunks.size(); i++) {
             points.add(ChunkPoint.of(

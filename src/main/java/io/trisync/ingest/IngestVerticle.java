@@ -6,6 +6,7 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
+import io.trisync.failure.Breaker;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.FileRef;

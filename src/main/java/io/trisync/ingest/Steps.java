@@ -2,6 +2,7 @@ package io.trisync.ingest;
 
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
+import io.trisync.failure.Breaker;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
 import io.trisync.store.Retry;

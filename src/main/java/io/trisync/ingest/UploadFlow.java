@@ -3,6 +3,7 @@ package io.trisync.ingest;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
+import io.trisync.failure.Breaker;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.UploadTicket;

@@ -62,7 +62,7 @@ final class RepairExecutor {
         this.embeddingPool = embeddingPool;
         this.config = config;
         this.quarantine = quarantine;
-        this.inspector = new FileInspector(stores);
+        this.inspector = new FileInspector(stores, indexer.modelName());
         this.settlement = new Settlement(stores, events);
     }
 

@@ -40,10 +40,12 @@ public final class FileInspector {
     }
 
     private final Stores stores;
-    private final Reconciler reconciler = new Reconciler();
+    private final Reconciler reconciler;
 
-    public FileInspector(Stores stores) {
+    /** {@code model}: the model files are embedded with now (another one's vectors are stale). */
+    public FileInspector(Stores stores, String model) {
         this.stores = stores;
+        this.reconciler = new Reconciler(model);
     }
 
     public Future<State> inspect(String tenantId, int partition, String fileId) {

@@ -21,13 +21,15 @@ public final class PartitionVerticle extends RequestVerticle {
 
     private final TrisyncConfig config;
     private final Stores stores;
-    private final Reconciler reconciler = new Reconciler();
+    private final Reconciler reconciler;
     private PartitionReader reader;
     private ResultKeeper keeper;
 
-    public PartitionVerticle(TrisyncConfig config, Stores stores) {
+    /** {@code model}: the model this node embeds with; files embedded by another are {@code STALE_VECTORS}. */
+    public PartitionVerticle(TrisyncConfig config, Stores stores, String model) {
         this.config = config;
         this.stores = stores;
+        this.reconciler = new Reconciler(model);
     }
 
     @Override

@@ -28,6 +28,19 @@ public final class Reconciler {
     /** At most this many chunk numbers are listed in an issue's details. */
     static final int LISTED_CHUNKS = 20;
 
+    /** The model the node embeds with now ({@code name@dimension} or the local model's name); null: not compared. */
+    private final String currentModel;
+
+    /** A reconciler that does not compare files' models with the one in use. */
+    public Reconciler() {
+        this(null);
+    }
+
+    /** A reconciler for which a file embedded by another model than {@code currentModel} is {@code STALE_VECTORS}. */
+    public Reconciler(String currentModel) {
+        this.currentModel = currentModel;
+    }
+
     public List<FileReport> reconcile(Listings.Partition partition) {
         Map<String, Meta> metas = new HashMap<>(capacity(partition.metadata().size()));
         partition.metadata().forEach(m -> metas.put(m.fileId(), m));
@@ -118,9 +131,12 @@ public final class Reconciler {
         }
     }
 
-    private static void vectors(Meta meta, List<Point> points, List<Issue> issues) {
+    private void vectors(Meta meta, List<Point> points, List<Issue> issues) {
         TreeSet<Integer> present = new TreeSet<>();
         boolean stale = !Objects.equals(meta.contentSha256(), meta.sha256()) && meta.chunks() > 0;
+        // The model changed since the file was embedded (EMBEDDING_MODEL, EMBEDDING_PROVIDER): re-index it.
+        boolean otherModel = currentModel != null && meta.chunks() > 0 && !currentModel.equals(meta.model());
+        stale |= otherModel;
         for (Point p : points) {
             present.add(p.chunk());
             stale |= !Objects.equals(p.contentSha256(), meta.sha256()) || !Objects.equals(p.model(), meta.model());
@@ -152,7 +168,10 @@ public final class Reconciler {
                     IssueType.STALE_VECTORS,
                     meta.fileId(),
                     meta.name(),
-                    new JsonObject().put("contentSha256", meta.sha256()).put("model", meta.model())));
+                    new JsonObject()
+                            .put("contentSha256", meta.sha256())
+                            .put("model", meta.model())
+                            .put("currentModel", currentModel)));
         }
     }
 

@@ -98,6 +98,46 @@ class ConfigLoaderTest {
     }
 
     @Test
+    @DisplayName(
+            "EMBEDDING_*: an OpenAI-compatible provider is read; a bad provider, URL, model or dimension is refused naming the key")
+    void embeddingProvider() {
+        Map<String, String> openai = Map.of(
+                "EMBEDDING_PROVIDER", "openai",
+                "EMBEDDING_URL", "http://tei:8080/v1",
+                "EMBEDDING_MODEL", "BAAI/bge-small-en-v1.5",
+                "EMBEDDING_API_KEY", "sk-test");
+        TrisyncConfig c = ConfigLoader.fromJson(TestStack.defaults(), openai);
+        assertThat(c.embedding().local()).isFalse();
+        assertThat(c.embedding().url()).isEqualTo("http://tei:8080/v1");
+        assertThat(c.embedding().batchSize()).isEqualTo(32);
+        assertThat(ConfigLoader.fromJson(TestStack.defaults(), Map.of())
+                        .embedding()
+                        .local())
+                .isTrue();
+        assertRefused(Map.of("EMBEDDING_PROVIDER", "cohere"), "EMBEDDING_PROVIDER");
+        assertRefused(with(openai, "EMBEDDING_URL", "tei:8080/v1"), "EMBEDDING_URL");
+        assertRefused(with(openai, "EMBEDDING_URL", ""), "EMBEDDING_URL");
+        assertRefused(with(openai, "EMBEDDING_MODEL", " "), "EMBEDDING_MODEL");
+        assertRefused(with(openai, "EMBEDDING_DIMENSIONS", "0"), "EMBEDDING_DIMENSIONS");
+        assertRefused(with(openai, "EMBEDDING_DIMENSIONS", "many"), "EMBEDDING_DIMENSIONS");
+        assertRefused(with(openai, "EMBEDDING_DIMENSIONS", "768"), "QDRANT_VECTOR_SIZE");
+        assertRefused(Map.of("EMBEDDING_DIMENSIONS", "768", "QDRANT_VECTOR_SIZE", "768"), "EMBEDDING_DIMENSIONS");
+        assertRefused(with(openai, "EMBEDDING_BATCH_SIZE", "-1"), "EMBEDDING_BATCH_SIZE");
+    }
+
+    private static void assertRefused(Map<String, String> env, String key) {
+        assertThatThrownBy(() -> ConfigLoader.fromJson(TestStack.defaults(), env))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(key);
+    }
+
+    private static Map<String, String> with(Map<String, String> env, String key, String value) {
+        Map<String, String> out = new java.util.HashMap<>(env);
+        out.put(key, value);
+        return out;
+    }
+
+    @Test
     @DisplayName("A minimum timeout above the maximum is refused")
     void minAboveMaxIsRefused() {
         assertThatThrownBy(() -> ConfigLoader.fromJson(

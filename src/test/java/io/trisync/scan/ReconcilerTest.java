@@ -175,6 +175,22 @@ class ReconcilerTest {
     }
 
     @Test
+    @DisplayName(
+            "A file embedded with another model than the one in use now is stale; with the same model it is synced")
+    void modelChanged() {
+        Partition partition = new Partition(List.of(active("f", 2)), List.of(blob("f")), points("f", 2));
+        FileReport changed =
+                new Reconciler("new-model@384").reconcile(partition).get(0);
+        assertThat(types(changed)).containsExactly(IssueType.STALE_VECTORS);
+        assertThat(changed.issues().get(0).details().getString("currentModel")).isEqualTo("new-model@384");
+        assertThat(new Reconciler(MODEL).reconcile(partition).get(0).verdict()).isEqualTo(Verdict.SYNCED);
+        Partition noText = new Partition(List.of(active("g", 0)), List.of(blob("g")), List.of());
+        assertThat(types(new Reconciler("new-model@384").reconcile(noText).get(0)))
+                .as("a file without chunks has no vectors to be stale")
+                .isEmpty();
+    }
+
+    @Test
     @DisplayName("Unicode file ids are reconciled like any other, in id order")
     void unicodeIds() {
         List<FileReport> reports = engine.reconcile(new Partition(

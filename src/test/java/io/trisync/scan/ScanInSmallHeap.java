@@ -38,7 +38,7 @@ public final class ScanInSmallHeap {
         Stores stores = Stores.create(vertx, config);
         stores.init().await();
         vertx.deployVerticle(new ScanVerticle(config, stores)).await();
-        vertx.deployVerticle(new PartitionVerticle(config, stores)).await();
+        vertx.deployVerticle(new PartitionVerticle(config, stores, null)).await();
         JsonObject report = vertx.eventBus()
                 .<JsonObject>request(
                         ScanAddresses.ANALYZE,

@@ -1,44 +1,43 @@
-package io.trisync.ingest;
+package io.trisync.failure;
 
-import io.trisync.failure.Failure;
 import java.time.Clock;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Remembers which store was last found unavailable, so new uploads fail fast with 503 while it stays
+ * Remembers which store (or service) was last found unavailable, so new calls fail fast with 503 while it stays
  * down instead of each waiting through its retries. Half-open, as circuit breakers go: while a store
  * is counted as down, one upload every {@link Failure#RETRY_AFTER_SECONDS} seconds is let through to
  * probe it ({@link #check}); a probe that reaches the store closes the breaker at once, so uploads
  * succeed again within that interval of the store's return rather than after a fixed open period.
  * Pure: the clock is given, the probe is the caller's.
  */
-final class Breaker {
+public final class Breaker {
 
     /** What an upload may do now: {@code store} null: go ahead; else refuse, or ({@code probe}) try it. */
-    record Decision(String store, boolean probe) {
-        static final Decision GO = new Decision(null, false);
+    public record Decision(String store, boolean probe) {
+        public static final Decision GO = new Decision(null, false);
     }
 
     private final Map<String, Long> nextProbe = new ConcurrentHashMap<>();
     private final long probeMillis;
     private final Clock clock;
 
-    Breaker(long probeMillis, Clock clock) {
+    public Breaker(long probeMillis, Clock clock) {
         this.probeMillis = probeMillis;
         this.clock = clock;
     }
 
     /** Notes a failure; only a {@link Failure.Unavailable} that names its store opens the breaker. */
-    void record(Throwable failure) {
+    public void record(Throwable failure) {
         if (failure instanceof Failure.Unavailable u && u.source() != null) {
             nextProbe.put(u.source(), clock.millis() + probeMillis);
         }
     }
 
     /** The store answered: it is no longer counted as down. */
-    void closed(String store) {
+    public void closed(String store) {
         nextProbe.remove(store);
     }
 
@@ -47,7 +46,7 @@ final class Breaker {
      * takes its due probe (the next one is due an interval later); or it is down and the caller is
      * refused.
      */
-    synchronized Decision check() {
+    public synchronized Decision check() {
         Iterator<Map.Entry<String, Long>> open = nextProbe.entrySet().iterator();
         if (!open.hasNext()) {
             return Decision.GO;

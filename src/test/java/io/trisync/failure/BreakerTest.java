@@ -1,8 +1,7 @@
-package io.trisync.ingest;
+package io.trisync.failure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.trisync.failure.Failure;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;

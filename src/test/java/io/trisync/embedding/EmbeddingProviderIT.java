@@ -1,0 +1,204 @@
+package io.trisync.embedding;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.Node;
+import io.trisync.failure.Failure;
+import io.trisync.store.ChunkPoint;
+import io.trisync.store.FileRecord;
+import io.trisync.testsupport.Await;
+import io.trisync.testsupport.EmbeddingServer;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code EMBEDDING_PROVIDER=openai} against an OpenAI-compatible server started by the test on
+ * loopback ({@link EmbeddingServer}): batches, the model's identity on files and points, retries
+ * through refusals, answers that are checked, and a model change that the scan reports.
+ */
+@Timeout(180)
+class EmbeddingProviderIT {
+
+    private final EmbeddingServer server = new EmbeddingServer(384);
+    private final String tenant = TestStack.unique("embed");
+    private Node node;
+    private Http http;
+
+    @BeforeEach
+    void start() {
+        node = start("test-embed-1");
+    }
+
+    @AfterEach
+    void stop() {
+        if (http != null) {
+            http.close();
+        }
+        if (node != null) {
+            node.stop().await();
+        }
+        server.close();
+    }
+
+    private Node start(String model) {
+        Map<String, String> env = new HashMap<>();
+        env.put("EMBEDDING_PROVIDER", "openai");
+        env.put("EMBEDDING_URL", server.url());
+        env.put("EMBEDDING_MODEL", model);
+        env.put("EMBEDDING_DIMENSIONS", "384");
+        env.put("EMBEDDING_BATCH_SIZE", "3");
+        Node started = Node.start(TestStack.nodeConfig(env), false).await();
+        if (http != null) {
+            http.close();
+        }
+        http = new Http(started.vertx(), started.httpPort());
+        return started;
+    }
+
+    @Test
+    @DisplayName("Uploads are embedded through the provider in batches; files and points carry its model and dimension")
+    void uploadsEmbeddedInBatches() {
+        HttpResponse<Buffer> r = upload(Fixtures.prose(1000));
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+        String id = r.bodyAsJsonObject().getString("id");
+        FileRecord file = node.stores().metadata().get(id).await();
+        assertThat(file.embedding().model()).isEqualTo("test-embed-1@384");
+        int chunks = file.embedding().chunks();
+        assertThat(chunks).isGreaterThan(3);
+        assertThat(server.batches())
+                .as("texts per request")
+                .allMatch(n -> n <= 3)
+                .hasSize((chunks + 2) / 3);
+        List<ChunkPoint> points = node.stores().vectors().pointsOf(tenant, id).await();
+        assertThat(points).hasSize(chunks).allMatch(p -> p.model().equals("test-embed-1@384"));
+        assertThat(analyze().getJsonArray("issues")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("A provider that answers 503 for a while is retried (after its Retry-After) and the upload succeeds")
+    void retriedThroughRefusals() {
+        server.refuse(503);
+        CompletableFuture<HttpResponse<Buffer>> pending =
+                CompletableFuture.supplyAsync(() -> upload(Fixtures.prose(100)));
+        Await.until("the provider to refuse a request", 30_000, () -> server.refused() >= 1);
+        server.refuse(0);
+        HttpResponse<Buffer> r = pending.join();
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+    }
+
+    @Test
+    @DisplayName("A provider that stays down: 503 with Retry-After, then refused at once, nothing left behind")
+    void providerDown() {
+        server.refuse(503);
+        HttpResponse<Buffer> first = upload(Fixtures.prose(100));
+        assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(Failure.UNAVAILABLE);
+        assertThat(first.getHeader("Retry-After")).isNotNull();
+        assertThat(first.bodyAsJsonObject().getString("message")).contains("embedding");
+        int refusedAfterFirst = server.refused();
+        long t = System.nanoTime();
+        HttpResponse<Buffer> second = upload(Fixtures.prose(100));
+        assertThat(second.statusCode()).isEqualTo(Failure.UNAVAILABLE);
+        assertThat((System.nanoTime() - t) / 1_000_000)
+                .as("ms to refuse while the breaker is open")
+                .isLessThan(1500);
+        assertThat(server.refused())
+                .as("requests the provider saw for the second upload")
+                .isLessThanOrEqualTo(refusedAfterFirst + 1);
+        Await.until(
+                "no unfinished upload",
+                30_000,
+                () -> node.stores().operations().countOpen(tenant).await() == 0);
+        assertThat(files()).as("the tenant's files").isEmpty();
+    }
+
+    @Test
+    @DisplayName("Vectors of the wrong dimension are refused with that reason and never written")
+    void wrongDimensionRefused() {
+        server.wrongDimension(true);
+        HttpResponse<Buffer> r = upload(Fixtures.prose(100));
+        assertThat(r.statusCode()).isEqualTo(Failure.UNAVAILABLE);
+        assertThat(r.bodyAsJsonObject().getString("message"))
+                .contains("385 dimensions")
+                .contains("EMBEDDING_DIMENSIONS");
+        Await.until(
+                "no unfinished upload",
+                30_000,
+                () -> node.stores().operations().countOpen(tenant).await() == 0);
+        assertThat(files()).isEmpty();
+    }
+
+    @Test
+    @DisplayName(
+            "After EMBEDDING_MODEL changes, a scan reports STALE_VECTORS for every file; a repair re-embeds them with the new model")
+    void modelChangeIsStale() {
+        Set<String> ids = new TreeSet<>();
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<Buffer> r = upload(Fixtures.prose(200) + " " + i);
+            assertThat(r.statusCode()).isEqualTo(201);
+            ids.add(r.bodyAsJsonObject().getString("id"));
+        }
+        node.stop().await();
+        node = start("test-embed-2");
+        JsonObject report = analyze();
+        Set<String> stale = new TreeSet<>();
+        report.getJsonArray("issues").forEach(i -> {
+            JsonObject issue = (JsonObject) i;
+            assertThat(issue.getString("type")).isEqualTo("STALE_VECTORS");
+            stale.add(issue.getString("file_id"));
+        });
+        assertThat(stale).isEqualTo(ids);
+        HttpResponse<Buffer> fix = http.post(
+                "/api/sync/fix",
+                "application/json",
+                new JsonObject().put("user_id", tenant).put("dry_run", false).toBuffer());
+        assertThat(fix.statusCode()).as(fix.bodyAsString()).isEqualTo(202);
+        String op = fix.bodyAsJsonObject().getString("operation_id");
+        Await.until("the repair to complete", 60_000, () -> "completed"
+                .equals(Http.json(http.get("/api/sync/fix/" + op + "?user_id=" + tenant))
+                        .getJsonObject("operation")
+                        .getString("status")));
+        assertThat(analyze().getJsonArray("issues"))
+                .as("issues after the repair")
+                .isEmpty();
+        for (String id : ids) {
+            assertThat(node.stores().vectors().pointsOf(tenant, id).await())
+                    .isNotEmpty()
+                    .allMatch(p -> p.model().equals("test-embed-2@384"));
+        }
+    }
+
+    private HttpResponse<Buffer> upload(String text) {
+        return http.upload(tenant, "doc.txt", "text/plain", Fixtures.utf8(text), null);
+    }
+
+    private JsonObject analyze() {
+        HttpResponse<Buffer> r = http.post(
+                "/api/sync/analyze",
+                "application/json",
+                new JsonObject().put("user_id", tenant).put("mode", "full").toBuffer());
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        return r.bodyAsJsonObject();
+    }
+
+    private List<Object> files() {
+        return http.get("/api/files?user_id=" + tenant)
+                .bodyAsJsonObject()
+                .getJsonArray("files")
+                .getList();
+    }
+}

@@ -1,0 +1,135 @@
+package io.trisync.testsupport;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An OpenAI-compatible embedding service on loopback for tests: {@code POST /v1/embeddings} with
+ * {@code {"model", "input": [texts]}} answers {@code {"data": [{"index", "embedding"}], "model"}},
+ * each vector a deterministic function of its text (unit length, {@code dimension} values). It
+ * remembers every request's batch size and can be told to refuse (a status, with {@code Retry-After})
+ * or to answer vectors of the wrong dimension.
+ */
+public final class EmbeddingServer implements AutoCloseable {
+
+    private final Vertx vertx;
+    private final HttpServer server;
+    private volatile int dimension;
+    private volatile int refuseWith;
+    private volatile boolean wrongDimension;
+    private final List<Integer> batches = new CopyOnWriteArrayList<>();
+    private final List<String> inputs = new CopyOnWriteArrayList<>();
+    private final AtomicInteger refused = new AtomicInteger();
+
+    public EmbeddingServer(int dimension) {
+        this.dimension = dimension;
+        this.vertx = Vertx.vertx();
+        Router router = Router.router(vertx);
+        router.post("/v1/embeddings").handler(BodyHandler.create()).handler(ctx -> {
+            if (refuseWith > 0) {
+                refused.incrementAndGet();
+                ctx.response()
+                        .setStatusCode(refuseWith)
+                        .putHeader("Retry-After", "1")
+                        .end(new JsonObject()
+                                .put("error", "refused by the test")
+                                .encode());
+                return;
+            }
+            JsonObject body = ctx.body().asJsonObject();
+            JsonArray input = body.getJsonArray("input");
+            batches.add(input.size());
+            JsonArray data = new JsonArray();
+            for (int i = input.size() - 1; i >= 0; i--) {
+                // Answered in reverse order: the client must sort by index.
+                String text = input.getString(i);
+                inputs.add(text);
+                data.add(new JsonObject()
+                        .put("object", "embedding")
+                        .put("index", i)
+                        .put("embedding", vector(text, wrongDimension ? dimension + 1 : dimension)));
+            }
+            ctx.response()
+                    .putHeader("Content-Type", "application/json")
+                    .end(new JsonObject()
+                            .put("object", "list")
+                            .put("model", body.getString("model"))
+                            .put("data", data)
+                            .encode());
+        });
+        this.server = vertx.createHttpServer()
+                .requestHandler(router)
+                .listen(0, "127.0.0.1")
+                .await();
+    }
+
+    /** The base URL for {@code EMBEDDING_URL}. */
+    public String url() {
+        return "http://127.0.0.1:" + server.actualPort() + "/v1";
+    }
+
+    /** Answers every request with {@code status} (and {@code Retry-After: 1}) from now on; 0: answers again. */
+    public void refuse(int status) {
+        this.refuseWith = status;
+    }
+
+    public void wrongDimension(boolean wrong) {
+        this.wrongDimension = wrong;
+    }
+
+    /** The number of texts in each request answered, in order. */
+    public List<Integer> batches() {
+        return List.copyOf(batches);
+    }
+
+    /** Every text embedded so far (a text embedded twice appears twice). */
+    public List<String> inputs() {
+        return List.copyOf(inputs);
+    }
+
+    public int refused() {
+        return refused.get();
+    }
+
+    /** The vector this server gives {@code text}. */
+    public static JsonArray vector(String text, int dimension) {
+        Random random;
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            long seed = 0;
+            for (int i = 0; i < 8; i++) {
+                seed = seed << 8 | (hash[i] & 0xff);
+            }
+            random = new Random(seed);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        double[] v = new double[dimension];
+        double norm = 0;
+        for (int i = 0; i < dimension; i++) {
+            v[i] = random.nextGaussian();
+            norm += v[i] * v[i];
+        }
+        JsonArray out = new JsonArray();
+        for (double x : v) {
+            out.add((float) (x / Math.sqrt(norm)));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        vertx.close().await();
+    }
+}
