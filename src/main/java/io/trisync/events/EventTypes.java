@@ -13,6 +13,9 @@ public final class EventTypes {
     public static final String EMBEDDING_FAILED = "embedding.failed";
 
     public static final String EMBEDDING_DELETED = "embedding.deleted";
+    /** An upload was stored while the embedding service was unavailable: its vectors follow from the index queue. */
+    public static final String EMBEDDING_PENDING = "embedding.pending";
+
     public static final String ISSUE_DETECTED = "sync.issue_detected";
     public static final String ISSUE_RESOLVED = "sync.issue_resolved";
     /** A repair could not fix an issue, or left it to a person; {@code data.reason} says why. */

@@ -29,6 +29,7 @@ final class FileJson {
                 .put("version", f.version())
                 .put("chunks", embedding == null ? 0 : embedding.chunks())
                 .put("embedding_model", embedding == null ? null : embedding.model())
+                .put("indexing", embedding == null ? "indexed" : embedding.state())
                 .put("created_at", f.createdAt() == null ? null : f.createdAt().toString())
                 .put("updated_at", f.updatedAt() == null ? null : f.updatedAt().toString());
         if (embedding != null && embedding.failure() != null) {

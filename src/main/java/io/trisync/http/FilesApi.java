@@ -86,7 +86,11 @@ public final class FilesApi {
                         file.size(),
                         Path.of(file.uploadedFileName()),
                         ctx.request().getHeader("Idempotency-Key")))
-                .onSuccess(doc -> json(ctx, 201, FileJson.publicView(doc)))
+                .onSuccess(doc -> {
+                    JsonObject stored = FileJson.publicView(doc);
+                    // Stored in S3 and MongoDB; its vectors follow once the embedding service answers.
+                    json(ctx, "pending".equals(stored.getString("indexing")) ? 202 : 201, stored);
+                })
                 .onFailure(ctx::fail);
     }
 

@@ -42,6 +42,11 @@ public final class IngestVerticle extends RequestVerticle {
     private final IngestHooks hooks;
     private final Breaker breaker;
     private final boolean sweeps;
+
+    /** How often a node looks for due jobs in the index queue (files whose vectors are pending). */
+    static final long INDEX_POLL_MS = 1000;
+
+    private long indexTimer = -1;
     private WorkerExecutor embeddingPool;
     private UploadFlow uploads;
     private DeleteFlow deletes;
@@ -116,6 +121,8 @@ public final class IngestVerticle extends RequestVerticle {
             var context = vertx.getOrCreateContext();
             goneListener = () -> context.runOnContext(v -> sweep("a cluster member left"));
             stores.incarnations().onGone(goneListener);
+            IndexWorker indexer = new IndexWorker(steps);
+            indexTimer = vertx.setPeriodic(INDEX_POLL_MS, id -> indexer.tick());
         }
         return consumersReady();
     }
@@ -124,6 +131,7 @@ public final class IngestVerticle extends RequestVerticle {
     public Future<?> stop() {
         if (recoveryTimer >= 0) {
             vertx.cancelTimer(recoveryTimer);
+            vertx.cancelTimer(indexTimer);
             stores.incarnations().removeGoneListener(goneListener);
         }
         return super.stop().onComplete(v -> embeddingPool.close());

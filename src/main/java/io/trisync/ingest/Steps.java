@@ -3,6 +3,7 @@ package io.trisync.ingest;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Breaker;
+import io.trisync.store.ChunkPoint;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
 import io.trisync.store.Retry;
@@ -14,6 +15,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -60,6 +62,18 @@ final class Steps {
         this.nodeId = nodeId;
         this.partitions = partitions;
         this.grace = grace;
+    }
+
+    /** Points go to Qdrant this many to an upsert. */
+    static final int UPSERT_BATCH = 256;
+
+    /** Upserts {@code points}, {@link #UPSERT_BATCH} to a request, all at once. */
+    Future<Void> upsertPoints(List<ChunkPoint> points) {
+        List<Future<Void>> batches = new ArrayList<>();
+        for (int i = 0; i < points.size(); i += UPSERT_BATCH) {
+            batches.add(stores.vectors().upsert(points.subList(i, Math.min(points.size(), i + UPSERT_BATCH))));
+        }
+        return Future.all(batches).mapEmpty();
     }
 
     /**

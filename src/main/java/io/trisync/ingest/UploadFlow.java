@@ -1,6 +1,7 @@
 package io.trisync.ingest;
 
 import io.trisync.embedding.ContentIndexer;
+import io.trisync.embedding.OpenAiEmbeddingModel;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Breaker;
@@ -10,6 +11,7 @@ import io.trisync.ingest.IngestMessages.UploadTicket;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
+import io.trisync.store.IndexJob;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
@@ -19,7 +21,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +37,6 @@ import org.slf4j.LoggerFactory;
 final class UploadFlow {
 
     private static final Logger LOG = LoggerFactory.getLogger(UploadFlow.class);
-    private static final int UPSERT_BATCH = 256;
 
     private final Steps steps;
 
@@ -162,38 +162,60 @@ final class UploadFlow {
                         bytes.getBytes(),
                         new ContentIndexer.Target(
                                 op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name())))
-                .compose(indexed -> writeAll(op, indexed, etag));
+                .compose(
+                        indexed -> writeAll(op, indexed, etag),
+                        error -> embedderDown(error)
+                                ? writePending(op, etag, error.getMessage())
+                                : Future.failedFuture(error));
+    }
+
+    /** The embedding service could not make the vectors now (the content itself was not refused). */
+    static boolean embedderDown(Throwable error) {
+        return error instanceof Failure.Unavailable u && OpenAiEmbeddingModel.SOURCE.equals(u.source());
+    }
+
+    /**
+     * The upload without its vectors: the record says they are pending, a job in the index queue
+     * (written before the commit, so a committed pending file always has one) makes them once the
+     * embedding service answers. Acknowledged as pending.
+     */
+    private Future<FileRecord> writePending(IngestOperation op, String etag, String why) {
+        FileRecord record =
+                record(op, FileRecord.Embedding.pending(steps.indexer.modelName(), steps.indexer.dimension()), etag);
+        return steps.pass(
+                        op,
+                        Step.METADATA_WRITTEN,
+                        () -> steps.stores.metadata().upsert(record).compose(v -> steps.stores
+                                .indexQueue()
+                                .enqueue(IndexJob.of(op.fileId(), op.tenantId(), op.partition(), Instant.now()))))
+                .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
+                .compose(at -> steps.takeHeld(at, Step.COMMITTED))
+                .compose(at -> publish(at, record))
+                .onSuccess(v -> LOG.warn(
+                        "File {} of tenant {} is stored; its vectors are pending (the embedding service is unavailable: {})",
+                        op.fileId(),
+                        op.tenantId(),
+                        why))
+                .map(record);
     }
 
     private Future<FileRecord> writeAll(IngestOperation op, ContentIndexer.Indexed indexed, String etag) {
         List<ChunkPoint> points = indexed.points();
-        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        FileRecord record = new FileRecord(
-                op.fileId(),
-                op.tenantId(),
-                op.name(),
-                op.contentType(),
-                op.size(),
-                op.sha256(),
-                FileRecord.Status.ACTIVE,
-                1,
-                op.partition(),
+        FileRecord record = record(
+                op,
                 new FileRecord.Embedding(
                         steps.indexer.modelName(),
                         steps.indexer.dimension(),
                         points.size(),
                         op.sha256(),
                         indexed.failure()),
-                now,
-                now,
-                null,
                 etag);
         // The record and the points go out together: before the commit, recovery undoes both alike,
         // so their order does not matter, and the upload waits for the slower of the two, not the sum.
         return steps.pass(
                         op,
                         Step.METADATA_WRITTEN,
-                        () -> Future.all(steps.stores.metadata().upsert(record), upsertInBatches(points)))
+                        () -> Future.all(steps.stores.metadata().upsert(record), steps.upsertPoints(points)))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
                 .compose(at -> steps.takeHeld(at, Step.COMMITTED))
                 .compose(at -> publish(at, record))
@@ -210,9 +232,30 @@ final class UploadFlow {
                 .map(record);
     }
 
+    /** The new file's record, as the upload commits it. */
+    private FileRecord record(IngestOperation op, FileRecord.Embedding embedding, String etag) {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        return new FileRecord(
+                op.fileId(),
+                op.tenantId(),
+                op.name(),
+                op.contentType(),
+                op.size(),
+                op.sha256(),
+                FileRecord.Status.ACTIVE,
+                1,
+                op.partition(),
+                embedding,
+                now,
+                now,
+                null,
+                etag);
+    }
+
     /**
      * Publishes {@code file.uploaded} and {@code embedding.created} (or {@code embedding.failed} when
-     * the record holds an extraction failure), then ends the operation.
+     * the record holds an extraction failure, {@code embedding.pending} when its vectors wait in the
+     * index queue), then ends the operation.
      */
     Future<Void> publish(IngestOperation op, FileRecord record) {
         JsonObject file = new JsonObject()
@@ -228,6 +271,15 @@ final class UploadFlow {
     private Draft embeddingEvent(IngestOperation op, FileRecord record) {
         FileRecord.Embedding embedding = record.embedding();
         String model = steps.indexer.modelName();
+        if (embedding != null && embedding.pending()) {
+            return new Draft(
+                    EventTypes.EMBEDDING_PENDING,
+                    op.fileId(),
+                    op.id(),
+                    new JsonObject()
+                            .put("reason", "the embedding service is unavailable")
+                            .put("model", model));
+        }
         if (embedding != null && embedding.failure() != null) {
             return new Draft(
                     EventTypes.EMBEDDING_FAILED,
@@ -241,14 +293,6 @@ final class UploadFlow {
                 op.fileId(),
                 op.id(),
                 new JsonObject().put("chunks", chunks).put("model", model));
-    }
-
-    private Future<Void> upsertInBatches(List<ChunkPoint> points) {
-        List<Future<Void>> batches = new ArrayList<>();
-        for (int i = 0; i < points.size(); i += UPSERT_BATCH) {
-            batches.add(steps.stores.vectors().upsert(points.subList(i, Math.min(points.size(), i + UPSERT_BATCH))));
-        }
-        return Future.all(batches).mapEmpty();
     }
 
     private static Future<Void> verify(IngestOperation op, BlobInfo blob) {

@@ -9,6 +9,7 @@ import io.trisync.ops.OpsMessages.HistoryQuery;
 import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
+import io.trisync.store.IndexQueue;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
@@ -51,8 +52,10 @@ public final class OpsVerticle extends RequestVerticle {
         String tenant = Ids.require("tenant_id", TenantRef.fromJson(body).tenantId());
         Future<List<SyncOperation>> latest = stores.syncOperations().history(tenant, null, 1);
         Future<Long> total = stores.metadata().count(new FileQuery(tenant, null, FileRecord.Status.ACTIVE));
-        Future<Long> processing = stores.operations().countOpen(tenant);
-        return Future.all(latest, total, processing).map(all -> new JsonObject()
+        Future<Long> ingesting = stores.operations().countOpen(tenant);
+        Future<IndexQueue.Counts> queued = stores.indexQueue().count(tenant, java.time.Instant.now());
+        Future<Long> failed = stores.metadata().countIndexingFailed(tenant);
+        return Future.all(latest, total, ingesting, queued, failed).map(all -> new JsonObject()
                 .put(
                         "latest_sync",
                         latest.result().isEmpty()
@@ -60,7 +63,17 @@ public final class OpsVerticle extends RequestVerticle {
                                 : latest.result().get(0).toPublicJson())
                 .put(
                         "file_status",
-                        new JsonObject().put("total", total.result()).put("processing", processing.result())));
+                        new JsonObject()
+                                .put("total", total.result())
+                                // Uploads and deletes under way, and pending files whose vectors are being made now.
+                                .put(
+                                        "processing",
+                                        ingesting.result() + queued.result().processing())
+                                .put(
+                                        "pending",
+                                        queued.result().pending()
+                                                - queued.result().processing())
+                                .put("failed", failed.result())));
     }
 
     private Future<JsonObject> serviceStatus() {

@@ -177,6 +177,7 @@ final class RepairExecutor {
                                 .put("embedding.dims", indexer.dimension())
                                 .put("embedding.chunks", points.size())
                                 .put("embedding.contentSha256", sha)
+                                .put("embedding.pending", false)
                                 .putNull("embedding.failure"))
                 .map(matched -> matched
                         ? done(

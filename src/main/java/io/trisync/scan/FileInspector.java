@@ -57,10 +57,11 @@ public final class FileInspector {
                 .head(StoreKeys.blobKey(tenantId, partition, fileId))
                 .recover(FileInspector::absent);
         Future<List<ChunkPoint>> points = stores.vectors().pointsOf(tenantId, fileId);
-        return Future.all(record, blob, points).map(v -> {
+        Future<java.util.Set<String>> queued = stores.indexQueue().filesIn(tenantId, partition);
+        return Future.all(record, blob, points, queued).map(v -> {
             List<Listings.Meta> metas = new ArrayList<>();
             if (record.result() != null) {
-                metas.add(PartitionReader.meta(record.result()));
+                metas.add(PartitionReader.meta(record.result(), queued.result()));
             }
             List<Listings.Blob> blobs = new ArrayList<>();
             if (blob.result() != null) {

@@ -13,7 +13,9 @@ public final class Listings {
     /**
      * A metadata record: {@code chunks} and {@code contentSha256}/{@code model} describe its vectors;
      * {@code attention} is the reason a repair left it to a person (null: none); {@code
-     * embeddingFailure} is why its text could not be extracted at ingest (null: none).
+     * embeddingFailure} is why its text could not be extracted at ingest (null: none); {@code
+     * indexing} is {@link #PENDING} while its vectors wait in the index queue, {@link #LOST} when the
+     * record says they are pending but no queue entry makes them, null otherwise.
      */
     public record Meta(
             String fileId,
@@ -25,7 +27,25 @@ public final class Listings {
             String contentSha256,
             String model,
             String attention,
-            String embeddingFailure) {
+            String embeddingFailure,
+            String indexing) {
+
+        public static final String PENDING = "pending";
+        public static final String LOST = "lost";
+
+        public Meta(
+                String fileId,
+                String name,
+                boolean deleted,
+                long size,
+                String sha256,
+                int chunks,
+                String contentSha256,
+                String model,
+                String attention,
+                String embeddingFailure) {
+            this(fileId, name, deleted, size, sha256, chunks, contentSha256, model, attention, embeddingFailure, null);
+        }
 
         public Meta(
                 String fileId,
@@ -36,7 +56,7 @@ public final class Listings {
                 int chunks,
                 String contentSha256,
                 String model) {
-            this(fileId, name, deleted, size, sha256, chunks, contentSha256, model, null, null);
+            this(fileId, name, deleted, size, sha256, chunks, contentSha256, model, null, null, null);
         }
     }
 

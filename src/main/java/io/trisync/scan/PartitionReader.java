@@ -37,13 +37,15 @@ final class PartitionReader {
 
     Future<Listings.Partition> read(String tenant, int partition, boolean deep) {
         Map<String, String> etags = new HashMap<>();
-        Future<List<Listings.Meta>> metas =
-                all(after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> {
-                    if (r.status() == FileRecord.Status.ACTIVE) {
-                        etags.put(r.id(), r.blobEtag() == null ? "" : r.blobEtag());
-                    }
-                    return meta(r);
-                });
+        Future<List<Listings.Meta>> metas = stores.indexQueue()
+                .filesIn(tenant, partition)
+                .compose(queued -> all(
+                        after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> {
+                            if (r.status() == FileRecord.Status.ACTIVE) {
+                                etags.put(r.id(), r.blobEtag() == null ? "" : r.blobEtag());
+                            }
+                            return meta(r, queued);
+                        }));
         Future<List<BlobInfo>> listed = all(
                 token -> stores.blobs().list(StoreKeys.blobPrefix(tenant, partition), token, pageSize, false),
                 info -> info);
@@ -67,13 +69,14 @@ final class PartitionReader {
     Future<Quick> readQuick(String tenant, int partition, Sample sample) {
         Future<List<FileRecord>> records =
                 all(after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> r);
+        Future<java.util.Set<String>> queued = stores.indexQueue().filesIn(tenant, partition);
         Future<List<BlobInfo>> listed = all(
                 token -> stores.blobs().list(StoreKeys.blobPrefix(tenant, partition), token, pageSize, false),
                 info -> info);
         Future<List<Listings.Point>> points = all(
                 offset -> stores.vectors().scroll(tenant, partition, offset, pageSize),
                 p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()));
-        return Future.all(records, listed, points).compose(v -> {
+        return Future.all(records, listed, points, queued).compose(v -> {
             java.util.Set<String> active = new java.util.HashSet<>();
             java.util.Set<String> sampled = new java.util.HashSet<>();
             List<Listings.Meta> metas = new ArrayList<>();
@@ -86,7 +89,7 @@ final class PartitionReader {
                     sampled.add(r.id());
                 }
                 if (!live || sampled.contains(r.id())) {
-                    metas.add(meta(r));
+                    metas.add(meta(r, queued.result()));
                 }
             }
             java.util.function.Predicate<String> shown = id -> !active.contains(id) || sampled.contains(id);
@@ -150,8 +153,11 @@ final class PartitionReader {
                 : etag;
     }
 
-    static Listings.Meta meta(FileRecord r) {
+    /** {@code queued}: the partition's files that have a job in the index queue. */
+    static Listings.Meta meta(FileRecord r, java.util.Set<String> queued) {
         FileRecord.Embedding e = r.embedding();
+        String indexing =
+                e == null || !e.pending() ? null : queued.contains(r.id()) ? Listings.Meta.PENDING : Listings.Meta.LOST;
         return new Listings.Meta(
                 r.id(),
                 r.name(),
@@ -162,7 +168,8 @@ final class PartitionReader {
                 e == null ? null : e.contentSha256(),
                 e == null ? null : e.model(),
                 attention(r),
-                e == null ? null : e.failure());
+                e == null ? null : e.failure(),
+                indexing);
     }
 
     /** The reason a repair left the file to a person, from its {@code sync.attention}; null when none. */

@@ -132,6 +132,19 @@ public final class Reconciler {
     }
 
     private void vectors(Meta meta, List<Point> points, List<Issue> issues) {
+        if (Meta.PENDING.equals(meta.indexing())) {
+            // Its vectors wait in the index queue (the embedding service was down at upload).
+            return;
+        }
+        if (Meta.LOST.equals(meta.indexing())) {
+            issues.add(new Issue(
+                    IssueType.MISSING_VECTORS,
+                    meta.fileId(),
+                    meta.name(),
+                    new JsonObject()
+                            .put("reason", "its vectors were left pending and no index-queue entry makes them")));
+            return;
+        }
         TreeSet<Integer> present = new TreeSet<>();
         boolean stale = !Objects.equals(meta.contentSha256(), meta.sha256()) && meta.chunks() > 0;
         // The model changed since the file was embedded (EMBEDDING_MODEL, EMBEDDING_PROVIDER): re-index it.

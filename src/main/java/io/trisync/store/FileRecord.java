@@ -56,11 +56,26 @@ public record FileRecord(
      * {@code failure} is why its text could not be extracted (then it has zero chunks and is not
      * searchable), null when extraction succeeded or the file has no text to extract.
      */
-    public record Embedding(String model, int dims, int chunks, String contentSha256, String failure) {
+    public record Embedding(String model, int dims, int chunks, String contentSha256, String failure, boolean pending) {
 
         /** Vectors made without an extraction failure. */
         public Embedding(String model, int dims, int chunks, String contentSha256) {
-            this(model, dims, chunks, contentSha256, null);
+            this(model, dims, chunks, contentSha256, null, false);
+        }
+
+        /** Vectors made, or (with {@code failure}) none because the text could not be extracted. */
+        public Embedding(String model, int dims, int chunks, String contentSha256, String failure) {
+            this(model, dims, chunks, contentSha256, failure, false);
+        }
+
+        /** No vectors yet: the embedding service was unavailable; a queued job makes them later. */
+        public static Embedding pending(String model, int dims) {
+            return new Embedding(model, dims, 0, null, null, true);
+        }
+
+        /** {@code pending}, {@code failed} or {@code indexed}. */
+        public String state() {
+            return pending ? "pending" : failure != null ? "failed" : "indexed";
         }
 
         JsonObject toJson() {
@@ -71,6 +86,9 @@ public record FileRecord(
                     .put("contentSha256", contentSha256);
             if (failure != null) {
                 json.put("failure", failure);
+            }
+            if (pending) {
+                json.put("pending", true);
             }
             return json;
         }
@@ -83,7 +101,8 @@ public record FileRecord(
                             json.getInteger("dims", 0),
                             json.getInteger("chunks", 0),
                             json.getString("contentSha256"),
-                            json.getString("failure"));
+                            json.getString("failure"),
+                            json.getBoolean("pending", false));
         }
     }
 

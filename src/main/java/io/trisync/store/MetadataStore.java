@@ -71,6 +71,9 @@ public interface MetadataStore {
     /** How many records match {@code query}. */
     Future<Long> count(FileQuery query);
 
+    /** How many of the tenant's active files are kept without vectors because their indexing failed. */
+    Future<Long> countIndexingFailed(String tenantId);
+
     /** Removes the record for good; completes with whether one existed. */
     Future<Boolean> remove(String fileId);
 

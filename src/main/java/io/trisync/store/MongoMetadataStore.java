@@ -201,6 +201,17 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
+    public Future<Long> countIndexingFailed(String tenantId) {
+        return client.count(
+                        FILES,
+                        new JsonObject()
+                                .put("tenantId", tenantId)
+                                .put("status", FileRecord.Status.ACTIVE.wire())
+                                .put("embedding.failure", new JsonObject().put("$ne", null)))
+                .recover(this::mapped);
+    }
+
+    @Override
     public Future<Boolean> remove(String fileId) {
         return client.removeDocument(FILES, new JsonObject().put("_id", fileId))
                 .map(r -> r != null && r.getRemovedCount() > 0)

@@ -15,7 +15,8 @@ import java.util.List;
  * The store adapters of one node, created together, readied together and closed together: the three
  * stores trisync keeps in agreement, and the operation and event logs that live in MongoDB beside
  * the metadata (on the same client): operations, events, open issues, quarantine and repair audit,
- * and this node's incarnation among the others recorded there.
+ * the queue of files whose vectors are still to be made, and this node's incarnation among the
+ * others recorded there.
  */
 public record Stores(
         MetadataStore metadata,
@@ -26,6 +27,7 @@ public record Stores(
         SyncOperationStore syncOperations,
         IssueStore issues,
         RepairStore repairs,
+        IndexQueue indexQueue,
         Incarnations incarnations) {
 
     /** How long a readiness check may take before its store counts as down. */
@@ -44,6 +46,7 @@ public record Stores(
                 new MongoSyncOperationStore(mongo),
                 new MongoIssueStore(mongo),
                 new MongoRepairStore(mongo),
+                new MongoIndexQueue(mongo),
                 incarnations(vertx, config, mongo));
     }
 
@@ -70,7 +73,8 @@ public record Stores(
                         events.init(),
                         syncOperations.init(),
                         issues.init(),
-                        repairs.init()))
+                        repairs.init(),
+                        indexQueue.init()))
                 .mapEmpty();
     }
 

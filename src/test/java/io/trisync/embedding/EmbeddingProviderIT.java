@@ -3,9 +3,9 @@ package io.trisync.embedding;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
-import io.trisync.failure.Failure;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
+import io.trisync.store.IndexJob;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
@@ -102,44 +102,93 @@ class EmbeddingProviderIT {
     }
 
     @Test
-    @DisplayName("A provider that stays down: 503 with Retry-After, then refused at once, nothing left behind")
-    void providerDown() {
+    @DisplayName(
+            "While the provider is down uploads are kept as pending (202); when it answers again each file gets its vectors and one embedding.created")
+    void pendingWhileProviderDown() {
         server.refuse(503);
-        HttpResponse<Buffer> first = upload(Fixtures.prose(100));
-        assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(Failure.UNAVAILABLE);
-        assertThat(first.getHeader("Retry-After")).isNotNull();
-        assertThat(first.bodyAsJsonObject().getString("message")).contains("embedding");
-        int refusedAfterFirst = server.refused();
-        long t = System.nanoTime();
-        HttpResponse<Buffer> second = upload(Fixtures.prose(100));
-        assertThat(second.statusCode()).isEqualTo(Failure.UNAVAILABLE);
-        assertThat((System.nanoTime() - t) / 1_000_000)
-                .as("ms to refuse while the breaker is open")
-                .isLessThan(1500);
-        assertThat(server.refused())
-                .as("requests the provider saw for the second upload")
-                .isLessThanOrEqualTo(refusedAfterFirst + 1);
+        List<String> ids = new java.util.ArrayList<>();
+        long quick = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            long t = System.nanoTime();
+            HttpResponse<Buffer> r = upload(Fixtures.prose(300) + " " + i);
+            if (i > 0) {
+                quick = Math.min(quick, (System.nanoTime() - t) / 1_000_000);
+            }
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
+            assertThat(r.bodyAsJsonObject().getString("indexing")).isEqualTo("pending");
+            ids.add(r.bodyAsJsonObject().getString("id"));
+        }
+        assertThat(quick)
+                .as("ms for an upload while the provider counts as down (its breaker open)")
+                .isLessThan(3000);
+        JsonObject status = fileStatus();
+        assertThat(status.getLong("pending") + status.getLong("processing"))
+                .as("file_status while the provider is down: %s", status)
+                .isEqualTo(3);
+        assertThat(analyze().getJsonArray("issues"))
+                .as("a scan while the vectors are pending")
+                .isEmpty();
+        for (String id : ids) {
+            assertThat(node.stores().vectors().count(tenant, id).await()).isZero();
+        }
+
+        server.refuse(0);
         Await.until(
-                "no unfinished upload",
-                30_000,
-                () -> node.stores().operations().countOpen(tenant).await() == 0);
-        assertThat(files()).as("the tenant's files").isEmpty();
+                "every pending file to be indexed", 60_000, () -> ids.stream().allMatch(id -> "indexed"
+                        .equals(Http.json(http.get("/api/files/" + id + "?user_id=" + tenant))
+                                .getString("indexing"))));
+        for (String id : ids) {
+            FileRecord file = node.stores().metadata().get(id).await();
+            assertThat(file.embedding().chunks()).isPositive();
+            assertThat(node.stores().vectors().count(tenant, id).await())
+                    .isEqualTo(file.embedding().chunks());
+            assertThat(node.stores().indexQueue().get(id).await())
+                    .as("the job of %s", id)
+                    .isNull();
+        }
+        Map<String, Integer> created = new HashMap<>();
+        for (JsonObject e : node.stores().events().since(tenant, 0, 1000).await()) {
+            if ("embedding.created".equals(e.getString("type"))) {
+                created.merge(e.getString("fileId"), 1, Integer::sum);
+            }
+        }
+        assertThat(created).as("embedding.created per file").containsOnlyKeys(ids);
+        assertThat(created.values()).as("embedding.created per file").containsOnly(1);
+        JsonObject after = fileStatus();
+        assertThat(after.getLong("pending")).isZero();
+        assertThat(after.getLong("total")).isEqualTo(3);
+        assertThat(analyze().getJsonArray("issues")).isEmpty();
     }
 
     @Test
-    @DisplayName("Vectors of the wrong dimension are refused with that reason and never written")
+    @DisplayName("A pending file whose queue entry is gone is reported MISSING_VECTORS")
+    void pendingWithoutJobIsMissing() {
+        server.refuse(503);
+        HttpResponse<Buffer> r = upload(Fixtures.prose(100));
+        assertThat(r.statusCode()).isEqualTo(202);
+        String id = r.bodyAsJsonObject().getString("id");
+        node.stores().indexQueue().remove(id).await();
+        JsonObject report = analyze();
+        assertThat(report.getJsonArray("issues")).hasSize(1);
+        assertThat(report.getJsonArray("issues").getJsonObject(0).getString("type"))
+                .isEqualTo("MISSING_VECTORS");
+    }
+
+    @Test
+    @DisplayName("Vectors of the wrong dimension are never written: the file waits as pending with that reason")
     void wrongDimensionRefused() {
         server.wrongDimension(true);
         HttpResponse<Buffer> r = upload(Fixtures.prose(100));
-        assertThat(r.statusCode()).isEqualTo(Failure.UNAVAILABLE);
-        assertThat(r.bodyAsJsonObject().getString("message"))
+        assertThat(r.statusCode()).isEqualTo(202);
+        String id = r.bodyAsJsonObject().getString("id");
+        Await.until("the index queue to try the file again", 30_000, () -> {
+            IndexJob job = node.stores().indexQueue().get(id).await();
+            return job != null && job.attempts() > 0;
+        });
+        assertThat(node.stores().indexQueue().get(id).await().lastError())
                 .contains("385 dimensions")
                 .contains("EMBEDDING_DIMENSIONS");
-        Await.until(
-                "no unfinished upload",
-                30_000,
-                () -> node.stores().operations().countOpen(tenant).await() == 0);
-        assertThat(files()).isEmpty();
+        assertThat(node.stores().vectors().count(tenant, id).await()).isZero();
     }
 
     @Test
@@ -193,6 +242,10 @@ class EmbeddingProviderIT {
                 new JsonObject().put("user_id", tenant).put("mode", "full").toBuffer());
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
         return r.bodyAsJsonObject();
+    }
+
+    private JsonObject fileStatus() {
+        return Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant)).getJsonObject("file_status");
     }
 
     private List<Object> files() {

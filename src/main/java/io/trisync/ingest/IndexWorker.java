@@ -1,0 +1,194 @@
+package io.trisync.ingest;
+
+import io.trisync.embedding.ContentIndexer;
+import io.trisync.events.EventTypes;
+import io.trisync.failure.Failure;
+import io.trisync.store.ChunkPoint;
+import io.trisync.store.FileRecord;
+import io.trisync.store.IndexJob;
+import io.trisync.store.StoreKeys;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes the vectors of files stored while the embedding service was unavailable ({@link IndexJob}s
+ * in the index queue). Every ingest node runs one: each tick it takes due jobs one at a time under a
+ * lease, embeds the file's content from S3, writes the points, records the embedding on the file
+ * (only if the record still holds that content) and publishes {@code embedding.created}; text that
+ * cannot be extracted, or content the service refuses, marks the file failed ({@code
+ * embedding.failed}). A job that fails again is due again after a backoff with jitter (1 s doubling
+ * up to a minute). A job whose file is gone or no longer pending is dropped.
+ */
+final class IndexWorker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IndexWorker.class);
+
+    /** Jobs taken per tick at most, so one tick does not hold the queue for long. */
+    private static final int PER_TICK = 32;
+
+    private static final long MAX_BACKOFF_MS = 60_000;
+
+    private final Steps steps;
+    private final String holder;
+    private boolean running;
+
+    IndexWorker(Steps steps) {
+        this.steps = steps;
+        this.holder = "index:" + steps.stores.incarnations().id();
+    }
+
+    /** Works through the due jobs (one tick); a tick while the last one runs does nothing. */
+    void tick() {
+        if (running) {
+            return;
+        }
+        running = true;
+        Promise<Integer> done = Promise.promise();
+        next(0, done);
+        done.future()
+                .onComplete(r -> running = false)
+                .onSuccess(n -> {
+                    if (n > 0) {
+                        LOG.debug("Index queue: {} jobs taken", n);
+                    }
+                })
+                .onFailure(e -> LOG.warn("Index queue could not be read: {}", e.getMessage()));
+    }
+
+    private void next(int taken, Promise<Integer> done) {
+        if (taken >= PER_TICK) {
+            done.complete(taken);
+            return;
+        }
+        Instant now = Instant.now();
+        steps.stores
+                .indexQueue()
+                .claimDue(holder, now, now.plus(steps.grace))
+                .onFailure(done::fail)
+                .onSuccess(job -> {
+                    if (job == null) {
+                        done.complete(taken);
+                        return;
+                    }
+                    process(job).recover(error -> later(job, error)).onComplete(r -> next(taken + 1, done));
+                });
+    }
+
+    private Future<Void> process(IndexJob job) {
+        return steps.stores
+                .metadata()
+                .get(job.fileId())
+                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(null) : Future.failedFuture(e))
+                .compose(record -> {
+                    if (record == null
+                            || record.status() != FileRecord.Status.ACTIVE
+                            || record.embedding() == null
+                            || !record.embedding().pending()) {
+                        return steps.stores.indexQueue().remove(job.fileId());
+                    }
+                    return embed(record).compose(v -> steps.stores.indexQueue().remove(job.fileId()));
+                });
+    }
+
+    private Future<Void> embed(FileRecord record) {
+        String key = StoreKeys.blobKey(record.tenantId(), record.partition(), record.id());
+        return steps.retry
+                .run(() -> steps.stores.blobs().read(key))
+                .compose(content -> steps.embeddingPool.executeBlocking(() -> steps.indexer.index(
+                        content.bytes().getBytes(),
+                        new ContentIndexer.Target(
+                                record.tenantId(),
+                                record.id(),
+                                record.partition(),
+                                record.sha256(),
+                                record.contentType(),
+                                record.name()))))
+                .compose(indexed ->
+                        indexed.failed() ? failed(record, indexed.failure()) : write(record, indexed.points()));
+    }
+
+    private Future<Void> write(FileRecord record, List<ChunkPoint> points) {
+        JsonObject set = new JsonObject()
+                .put("embedding.model", steps.indexer.modelName())
+                .put("embedding.dims", steps.indexer.dimension())
+                .put("embedding.chunks", points.size())
+                .put("embedding.contentSha256", record.sha256())
+                .put("embedding.pending", false)
+                .putNull("embedding.failure");
+        return steps.upsertPoints(points)
+                .compose(v -> steps.stores.metadata().patch(record.id(), stillPending(record), set))
+                .compose(matched -> {
+                    if (!matched) {
+                        // Deleted (or changed) while it was embedded: the points just written must go.
+                        LOG.info("File {} changed while its vectors were made; they are removed", record.id());
+                        return steps.stores.vectors().deleteFile(record.tenantId(), record.id());
+                    }
+                    return steps.events
+                            .publish(
+                                    record.tenantId(),
+                                    EventTypes.EMBEDDING_CREATED,
+                                    record.id(),
+                                    null,
+                                    new JsonObject()
+                                            .put("chunks", points.size())
+                                            .put("model", steps.indexer.modelName()))
+                            .mapEmpty();
+                });
+    }
+
+    private Future<Void> failed(FileRecord record, String reason) {
+        JsonObject set = new JsonObject().put("embedding.pending", false).put("embedding.failure", reason);
+        LOG.warn("File {} of tenant {} is kept without search: {}", record.id(), record.tenantId(), reason);
+        return steps.stores
+                .metadata()
+                .patch(record.id(), stillPending(record), set)
+                .compose(matched -> matched
+                        ? steps.events
+                                .publish(
+                                        record.tenantId(),
+                                        EventTypes.EMBEDDING_FAILED,
+                                        record.id(),
+                                        null,
+                                        new JsonObject().put("reason", reason).put("model", steps.indexer.modelName()))
+                                .mapEmpty()
+                        : Future.succeededFuture());
+    }
+
+    private static JsonObject stillPending(FileRecord record) {
+        return new JsonObject()
+                .put("sha256", record.sha256())
+                .put("status", FileRecord.Status.ACTIVE.wire())
+                .put("embedding.pending", true);
+    }
+
+    private Future<Void> later(IndexJob job, Throwable error) {
+        long wait = backoffMs(job.attempts());
+        LOG.info(
+                "Vectors of file {} not made yet (attempt {}: {}); next try in {} ms",
+                job.fileId(),
+                job.attempts() + 1,
+                error.getMessage(),
+                wait);
+        return steps.stores
+                .indexQueue()
+                .retryLater(job.fileId(), holder, Instant.now().plus(Duration.ofMillis(wait)), error.getMessage())
+                .recover(e -> {
+                    // Its lease runs out and another tick takes it again.
+                    LOG.warn("Index job of file {} could not be put back: {}", job.fileId(), e.getMessage());
+                    return Future.succeededFuture();
+                });
+    }
+
+    /** 1 s doubling per attempt up to a minute, each wait drawn between half and all of it. */
+    static long backoffMs(int attempts) {
+        long cap = Math.min(MAX_BACKOFF_MS, 1000L << Math.min(16, attempts));
+        return ThreadLocalRandom.current().nextLong(cap / 2, cap + 1);
+    }
+}

@@ -1,0 +1,34 @@
+package io.trisync.store;
+
+import io.vertx.core.Future;
+import java.time.Instant;
+import java.util.Set;
+
+/** The durable queue of files whose vectors are still to be made ({@link IndexJob}). */
+public interface IndexQueue {
+
+    Future<Void> init();
+
+    /** Adds (or replaces) the job of its file. */
+    Future<Void> enqueue(IndexJob job);
+
+    /** Takes one job that is due at {@code now} and held by nobody, for {@code holder} until {@code until}; null when none. */
+    Future<IndexJob> claimDue(String holder, Instant now, Instant until);
+
+    /** Gives a job back after a failed attempt: one more attempt counted, due again at {@code next}. */
+    Future<Void> retryLater(String fileId, String holder, Instant next, String error);
+
+    /** The file's job, or null when it has none. */
+    Future<IndexJob> get(String fileId);
+
+    /** Removes the file's job (its vectors are written, its indexing failed for good, or the file is gone). */
+    Future<Void> remove(String fileId);
+
+    /** The files of one (tenant, partition) that have a job. */
+    Future<Set<String>> filesIn(String tenantId, int partition);
+
+    /** How many of the tenant's files wait for their vectors, and how many of those are being made now. */
+    Future<Counts> count(String tenantId, Instant now);
+
+    record Counts(long pending, long processing) {}
+}
