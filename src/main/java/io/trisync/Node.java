@@ -16,6 +16,7 @@ import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
 import io.trisync.ops.HeartbeatMonitorVerticle;
 import io.trisync.ops.OpsVerticle;
+import io.trisync.repair.ReindexVerticle;
 import io.trisync.repair.RepairVerticle;
 import io.trisync.scan.PartitionVerticle;
 import io.trisync.scan.ScanVerticle;
@@ -155,7 +156,8 @@ public final class Node {
                                 "PartitionVerticle",
                                 () -> new PartitionVerticle(config, stores, model.name()),
                                 config.verticleInstances()))))
-                .compose(v -> when("repair", () -> deploy(new RepairVerticle(config, stores, model))))
+                .compose(v -> when("repair", () -> deploy(new RepairVerticle(config, stores, model))
+                        .compose(w -> deploy(new ReindexVerticle(config, stores, model)))))
                 .compose(v -> when("http", () -> deploy(new EventsVerticle(stores.events()))
                         .compose(w -> {
                             Supplier<HttpVerticle> instances = HttpVerticle.instances(

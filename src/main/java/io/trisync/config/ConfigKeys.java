@@ -83,6 +83,11 @@ public final class ConfigKeys {
                     POSITIVE_INT,
                     "a request to the provider that takes longer is retried"),
             new ConfigKey(
+                    "REINDEX_TARGET_BATCH_MS",
+                    "embedding.reindexTargetBatchMs",
+                    POSITIVE_INT,
+                    "a re-index sizes its batches of files so that one takes about this long"),
+            new ConfigKey(
                     "EMBEDDING_MAX_CONCURRENCY",
                     "embedding.maxConcurrency",
                     POSITIVE_INT,

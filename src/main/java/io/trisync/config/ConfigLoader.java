@@ -216,7 +216,8 @@ public final class ConfigLoader {
                 integer(j, "EMBEDDING_DIMENSIONS"),
                 integer(j, "EMBEDDING_BATCH_SIZE"),
                 integer(j, "EMBEDDING_TIMEOUT_SECONDS"),
-                integer(j, "EMBEDDING_MAX_CONCURRENCY"));
+                integer(j, "EMBEDDING_MAX_CONCURRENCY"),
+                integer(j, "REINDEX_TARGET_BATCH_MS"));
         switch (e.provider()) {
             case TrisyncConfig.EmbeddingConfig.LOCAL -> {
                 if (e.dimensions() != LOCAL_DIMENSION) {

@@ -84,7 +84,8 @@ public record TrisyncConfig(
             int dimensions,
             int batchSize,
             int timeoutSeconds,
-            int maxConcurrency) {
+            int maxConcurrency,
+            int reindexTargetBatchMs) {
         public static final String LOCAL = "local";
         public static final String OPENAI = "openai";
 

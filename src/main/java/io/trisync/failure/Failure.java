@@ -216,14 +216,20 @@ public abstract sealed class Failure extends RuntimeException
     /**
      * {@code failure} of a request to {@code address}, with "no handlers" named for what it means: no
      * node of the cluster runs the role that serves the address ({@code trisync.<role>.…}; the
-     * operation requests are the {@code monitor} role's).
+     * operation requests are the {@code monitor} role's, re-index requests the {@code repair} role's).
      */
     public static Throwable naming(String address, Throwable failure) {
         if (!noHandlers(failure)) {
             return failure;
         }
         String[] parts = address.split("\\.");
-        String role = parts.length < 2 ? address : "ops".equals(parts[1]) ? "monitor" : parts[1];
+        String role = parts.length < 2
+                ? address
+                : switch (parts[1]) {
+                    case "ops" -> "monitor";
+                    case "reindex" -> "repair";
+                    default -> parts[1];
+                };
         return new Unavailable("no node runs the " + role + " role (NODE_ROLES) that answers " + address);
     }
 

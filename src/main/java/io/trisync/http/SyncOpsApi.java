@@ -6,6 +6,7 @@ import io.trisync.ops.OpsAddresses;
 import io.trisync.ops.OpsMessages.CancelRequest;
 import io.trisync.ops.OpsMessages.HistoryQuery;
 import io.trisync.ops.OpsMessages.TenantRef;
+import io.trisync.repair.RepairMessages.ReindexRequest;
 import io.trisync.store.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -23,7 +24,7 @@ import java.util.Set;
  */
 public final class SyncOpsApi {
 
-    private static final Set<String> KINDS = Set.of("scan", "repair");
+    private static final Set<String> KINDS = Set.of("scan", "repair", "reindex");
 
     private final BusClient bus;
 
@@ -49,10 +50,14 @@ public final class SyncOpsApi {
         String tenant = Ids.require("tenant_id", Access.caller(ctx).tenantFor(Bodies.string(body, "tenant_id")));
         String kind = Bodies.string(body, "kind");
         if (kind == null || !KINDS.contains(kind)) {
-            throw new Failure.BadRequest("kind must be \"scan\" or \"repair\"");
+            throw new Failure.BadRequest("kind must be \"scan\", \"repair\" or \"reindex\"");
         }
-        bus.request(OpsAddresses.start(kind), new TenantRef(tenant).toJson())
-                .onSuccess(op -> FilesApi.json(ctx, 202, op))
+        boolean dryRun = "reindex".equals(kind) && Bodies.bool(body, "dry_run", false);
+        JsonObject request = "reindex".equals(kind)
+                ? new ReindexRequest(tenant, dryRun, Bodies.bool(body, "all", false)).toJson()
+                : new TenantRef(tenant).toJson();
+        bus.request(OpsAddresses.start(kind), request)
+                .onSuccess(op -> FilesApi.json(ctx, dryRun ? 200 : 202, op))
                 .onFailure(error -> conflictOrFail(ctx, error));
     }
 

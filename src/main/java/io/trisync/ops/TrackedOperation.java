@@ -57,8 +57,14 @@ public final class TrackedOperation {
 
     /** Notes progress; it is written with the next heartbeat and published at most twice a second. */
     public void progress(String stage, long currentFile, long totalFiles, long processed) {
+        progress(stage, currentFile, totalFiles, processed, null, null);
+    }
+
+    /** Notes progress with the rate of work (items a second) and the estimated seconds left. */
+    public void progress(
+            String stage, long currentFile, long totalFiles, long processed, Double rate, Long etaSeconds) {
         double pct = totalFiles <= 0 ? 0 : Math.min(100.0, Math.round(1000.0 * currentFile / totalFiles) / 10.0);
-        progress = new Progress(stage, pct, currentFile, totalFiles);
+        progress = new Progress(stage, pct, currentFile, totalFiles, rate, etaSeconds);
         filesProcessed = processed;
         long now = System.currentTimeMillis();
         if (!stopped && now - lastProgressEvent >= PROGRESS_EVENT_MIN_GAP_MS) {

@@ -14,6 +14,17 @@ public final class RepairAddresses {
      */
     public static final String FIX = "trisync.repair.fix";
 
+    /** Starts (or, dry run, estimates) a re-index of a tenant: the {@code reindex} operation kind. */
+    public static final String REINDEX_START = OpsAddresses.start("reindex");
+
+    /** One partition of a re-index, sent by the node that runs the operation to any repair node. */
+    public static final String REINDEX_PARTITION = "trisync.reindex.partition";
+
+    /** One-way, to the node running re-index {@code opId}: files and chunks a batch just did. */
+    public static String reindexProgress(String opId) {
+        return "trisync.reindex.progress." + opId;
+    }
+
     /** {@code {opId}}: a fix operation, its result and its audit trail. */
     public static final String RESULT = "trisync.repair.result";
 

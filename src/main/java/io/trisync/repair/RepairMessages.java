@@ -32,6 +32,62 @@ public final class RepairMessages {
         }
     }
 
+    /**
+     * Re-embed the tenant's files made by another model than the one in use ({@code all}: every
+     * file); {@code dryRun}: only count them and estimate the time.
+     */
+    public record ReindexRequest(String tenantId, boolean dryRun, boolean all) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put(TENANT_ID, tenantId)
+                    .put("dryRun", dryRun)
+                    .put("all", all);
+        }
+
+        public static ReindexRequest fromJson(JsonObject json) {
+            return new ReindexRequest(
+                    json.getString(TENANT_ID), json.getBoolean("dryRun", false), json.getBoolean("all", false));
+        }
+    }
+
+    /** One partition of re-index operation {@code opId}, resumed from its checkpoint when it has one. */
+    public record ReindexPartition(String tenantId, int partition, String opId, boolean all) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put(TENANT_ID, tenantId)
+                    .put("partition", partition)
+                    .put("opId", opId)
+                    .put("all", all);
+        }
+
+        public static ReindexPartition fromJson(JsonObject json) {
+            return new ReindexPartition(
+                    json.getString(TENANT_ID),
+                    json.getInteger("partition"),
+                    json.getString("opId"),
+                    json.getBoolean("all", false));
+        }
+    }
+
+    /** What one partition's re-index did: files and chunks embedded, files left as they were, the last batch size. */
+    public record ReindexDone(long files, long chunks, long skipped, int batchSize) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("files", files)
+                    .put("chunks", chunks)
+                    .put("skipped", skipped)
+                    .put("batchSize", batchSize);
+        }
+
+        public static ReindexDone fromJson(JsonObject json) {
+            return new ReindexDone(
+                    json.getLong("files", 0L),
+                    json.getLong("chunks", 0L),
+                    json.getLong("skipped", 0L),
+                    json.getInteger("batchSize", 0));
+        }
+    }
+
     /** A fix operation's result and audit; {@code tenantId} set: only if it is that tenant's. */
     public record ResultQuery(String opId, String tenantId) {
         public JsonObject toJson() {

@@ -28,6 +28,7 @@ public record Stores(
         IssueStore issues,
         RepairStore repairs,
         IndexQueue indexQueue,
+        ReindexCheckpoints checkpoints,
         Incarnations incarnations) {
 
     /** How long a readiness check may take before its store counts as down. */
@@ -47,6 +48,7 @@ public record Stores(
                 new MongoIssueStore(mongo),
                 new MongoRepairStore(mongo),
                 new MongoIndexQueue(mongo),
+                new MongoReindexCheckpoints(mongo),
                 incarnations(vertx, config, mongo));
     }
 

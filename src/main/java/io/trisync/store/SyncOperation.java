@@ -45,16 +45,29 @@ public record SyncOperation(
     }
 
     /** Where the operation is: stage, percentage, the file it is on and how many there are. */
-    public record Progress(String stage, double percentage, long currentFile, long totalFiles) {
+    public record Progress(
+            String stage, double percentage, long currentFile, long totalFiles, Double rate, Long etaSeconds) {
 
         public static final Progress INITIAL = new Progress("initializing", 0, 0, 0);
 
+        /** Progress without a rate or an estimate of the time left. */
+        public Progress(String stage, double percentage, long currentFile, long totalFiles) {
+            this(stage, percentage, currentFile, totalFiles, null, null);
+        }
+
         public JsonObject toJson() {
-            return new JsonObject()
+            JsonObject json = new JsonObject()
                     .put("stage", stage)
                     .put("percentage", percentage)
                     .put("currentFile", currentFile)
                     .put("totalFiles", totalFiles);
+            if (rate != null) {
+                json.put("rate", rate);
+            }
+            if (etaSeconds != null) {
+                json.put("etaSeconds", etaSeconds);
+            }
+            return json;
         }
 
         static Progress fromJson(JsonObject json) {
@@ -64,7 +77,9 @@ public record SyncOperation(
                             json.getString("stage", "initializing"),
                             json.getDouble("percentage", 0.0),
                             json.getLong("currentFile", 0L),
-                            json.getLong("totalFiles", 0L));
+                            json.getLong("totalFiles", 0L),
+                            json.getDouble("rate"),
+                            json.getLong("etaSeconds"));
         }
     }
 
@@ -132,7 +147,9 @@ public record SyncOperation(
                                 .put("stage", progress.stage())
                                 .put("percentage", progress.percentage())
                                 .put("current_file", progress.currentFile())
-                                .put("total_files", progress.totalFiles()))
+                                .put("total_files", progress.totalFiles())
+                                .put("rate", progress.rate())
+                                .put("eta_seconds", progress.etaSeconds()))
                 .put("result", result);
     }
 }

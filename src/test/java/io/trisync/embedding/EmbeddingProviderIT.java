@@ -231,6 +231,63 @@ class EmbeddingProviderIT {
         }
     }
 
+    @Test
+    @DisplayName(
+            "After a model change a reindex (dry run first) re-embeds every stale file, verifies, and leaves nothing stale")
+    void reindexAfterModelChange() {
+        Set<String> ids = new TreeSet<>();
+        for (int i = 0; i < 6; i++) {
+            HttpResponse<Buffer> r = upload(Fixtures.prose(200) + " " + i);
+            assertThat(r.statusCode()).isEqualTo(201);
+            ids.add(r.bodyAsJsonObject().getString("id"));
+        }
+        node.stop().await();
+        node = start("test-embed-2");
+        JsonObject dry = Http.json(http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject()
+                        .put("tenant_id", tenant)
+                        .put("kind", "reindex")
+                        .put("dry_run", true)
+                        .toBuffer()));
+        assertThat(dry.getLong("files")).as("dry run: %s", dry).isEqualTo(6);
+        assertThat(dry.getLong("chunks")).isGreaterThanOrEqualTo(6);
+        assertThat(dry.getLong("estimated_seconds")).isNotNull();
+        int before = server.inputs().size();
+        HttpResponse<Buffer> started = http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
+        assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+        JsonObject done = awaitEnd();
+        assertThat(done.getString("status")).as("the re-index: %s", done).isEqualTo("completed");
+        JsonObject result = done.getJsonObject("result");
+        assertThat(result.getLong("files")).isEqualTo(6);
+        assertThat(result.getLong("stale_after")).isZero();
+        assertThat(result.getLong("issues_after")).isZero();
+        assertThat(server.inputs().size() - before)
+                .as("texts embedded by the re-index: one per chunk")
+                .isEqualTo(result.getLong("chunks").intValue());
+        for (String id : ids) {
+            assertThat(node.stores().vectors().pointsOf(tenant, id).await())
+                    .isNotEmpty()
+                    .allMatch(p -> p.model().equals("test-embed-2@384"));
+        }
+        assertThat(analyze().getJsonArray("issues")).isEmpty();
+    }
+
+    /** The tenant's latest operation once it has ended. */
+    private JsonObject awaitEnd() {
+        JsonObject[] latest = {null};
+        Await.until("the operation to end", 60_000, () -> {
+            latest[0] = Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant))
+                    .getJsonObject("latest_sync");
+            return latest[0] != null && !"running".equals(latest[0].getString("status"));
+        });
+        return latest[0];
+    }
+
     private HttpResponse<Buffer> upload(String text) {
         return http.upload(tenant, "doc.txt", "text/plain", Fixtures.utf8(text), null);
     }

@@ -3,6 +3,7 @@ package io.trisync.scan;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
@@ -61,11 +62,11 @@ class QuickScanIT {
                         FileRecord.Status.ACTIVE,
                         1,
                         partition,
-                        new FileRecord.Embedding("m", 384, 1, sha),
+                        new FileRecord.Embedding(MiniLmEmbeddingModel.NAME, 384, 1, sha),
                         now,
                         now,
                         null));
-                points.add(ChunkPoint.of(tenant, id, 0, partition, sha, "m", v));
+                points.add(ChunkPoint.of(tenant, id, 0, partition, sha, MiniLmEmbeddingModel.NAME, v));
                 boolean lose = i % 10 == 3; // 10% of files lose their blob
                 if (lose) {
                     damaged.add(id);

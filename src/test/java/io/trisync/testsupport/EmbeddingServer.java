@@ -28,6 +28,7 @@ public final class EmbeddingServer implements AutoCloseable {
     private volatile int dimension;
     private volatile int refuseWith;
     private volatile boolean wrongDimension;
+    private volatile long delayMs;
     private final List<Integer> batches = new CopyOnWriteArrayList<>();
     private final List<String> inputs = new CopyOnWriteArrayList<>();
     private final AtomicInteger refused = new AtomicInteger();
@@ -47,6 +48,14 @@ public final class EmbeddingServer implements AutoCloseable {
                                 .encode());
                 return;
             }
+            long wait = delayMs;
+            if (wait > 0) {
+                vertx.setTimer(wait, id -> ctx.next());
+            } else {
+                ctx.next();
+            }
+        });
+        router.post("/v1/embeddings").handler(ctx -> {
             JsonObject body = ctx.body().asJsonObject();
             JsonArray input = body.getJsonArray("input");
             batches.add(input.size());
@@ -82,6 +91,11 @@ public final class EmbeddingServer implements AutoCloseable {
     /** Answers every request with {@code status} (and {@code Retry-After: 1}) from now on; 0: answers again. */
     public void refuse(int status) {
         this.refuseWith = status;
+    }
+
+    /** Answers each request this long after it arrives (a slow service); 0: at once. */
+    public void delay(long millis) {
+        this.delayMs = millis;
     }
 
     public void wrongDimension(boolean wrong) {

@@ -1,0 +1,383 @@
+package io.trisync.repair;
+
+import io.trisync.bus.ClusterBus;
+import io.trisync.bus.Membership;
+import io.trisync.bus.RequestVerticle;
+import io.trisync.concurrent.Lanes;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.embedding.ContentIndexer;
+import io.trisync.embedding.EmbeddingModel;
+import io.trisync.events.EventPublisher;
+import io.trisync.failure.Failure;
+import io.trisync.ops.OperationTracker;
+import io.trisync.ops.TimeoutPolicy;
+import io.trisync.ops.TrackedOperation;
+import io.trisync.repair.RepairMessages.ReindexDone;
+import io.trisync.repair.RepairMessages.ReindexPartition;
+import io.trisync.repair.RepairMessages.ReindexRequest;
+import io.trisync.scan.ScanAddresses;
+import io.trisync.scan.ScanMessages.PartitionRequest;
+import io.trisync.scan.ScanReport;
+import io.trisync.store.FileRecord;
+import io.trisync.store.Ids;
+import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.store.Page;
+import io.trisync.store.StoreKeys;
+import io.trisync.store.Stores;
+import io.trisync.store.SyncOperation;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code reindex} operation kind: re-embeds every file of a tenant that another model made (or
+ * every file, {@code all}) with the model in use, partitions in parallel across the cluster's repair
+ * nodes ({@code SYNC_SCAN_PARALLELISM} at once). Each partition goes in batches of files in id order
+ * whose size adapts to {@code REINDEX_TARGET_BATCH_MS} ({@link BatchSizer}), with a checkpoint in
+ * MongoDB after every batch, so a re-index that was cancelled, timed out or killed resumes where it
+ * stopped when started again (a completed one removes its checkpoints). Progress carries files done,
+ * chunks a second and the estimated time left. At the end a scan of the tenant's partitions verifies
+ * it; the result says what is left ({@code stale_after}, {@code issues_after}). A dry run counts the
+ * files and chunks and estimates the time from a measured embedding of sample chunks.
+ */
+public final class ReindexVerticle extends RequestVerticle {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReindexVerticle.class);
+    /** Files re-embedded at once within a batch. */
+    private static final int PARALLEL_FILES = 4;
+
+    private static final int FIRST_BATCH = 8;
+    private static final int MAX_BATCH = 512;
+
+    private final TrisyncConfig config;
+    private final Stores stores;
+    private final EmbeddingModel model;
+    private OperationTracker tracker;
+    private EventPublisher events;
+    private ContentIndexer indexer;
+    private WorkerExecutor embeddingPool;
+
+    public ReindexVerticle(TrisyncConfig config, Stores stores, EmbeddingModel model) {
+        this.config = config;
+        this.stores = stores;
+        this.model = model;
+    }
+
+    @Override
+    public Future<?> start() {
+        events = new EventPublisher(vertx.eventBus(), stores.events());
+        tracker = new OperationTracker(
+                vertx,
+                stores.syncOperations(),
+                events,
+                TimeoutPolicy.of(config.sync()),
+                Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
+                Membership.of(vertx, config.nodeId()),
+                stores.incarnations());
+        indexer = new ContentIndexer(model);
+        embeddingPool = vertx.createSharedWorkerExecutor(
+                "trisync-embedding", Runtime.getRuntime().availableProcessors());
+        consume(RepairAddresses.REINDEX_START, body -> start(ReindexRequest.fromJson(body)));
+        consume(RepairAddresses.REINDEX_PARTITION, body -> partition(ReindexPartition.fromJson(body)));
+        return consumersReady();
+    }
+
+    @Override
+    public Future<?> stop() {
+        return super.stop().eventually(() -> embeddingPool.close());
+    }
+
+    /** The files to re-embed and their recorded chunks. */
+    private record Scope(long files, long chunks) {}
+
+    private Future<JsonObject> start(ReindexRequest request) {
+        String tenant = Ids.require("tenant_id", request.tenantId());
+        return scope(tenant, request.all(), null, 0, 0).compose(scope -> {
+            if (request.dryRun()) {
+                return estimate(scope).map(seconds -> new JsonObject()
+                        .put("dry_run", true)
+                        .put("tenant_id", tenant)
+                        .put("model", model.name())
+                        .put("files", scope.files())
+                        .put("chunks", scope.chunks())
+                        .put("estimated_seconds", seconds));
+            }
+            return tracker.start(tenant, "reindex", scope.files()).map(op -> {
+                run(op, tenant, request.all(), scope);
+                return op.record().toPublicJson();
+            });
+        });
+    }
+
+    /** Counts the files to re-embed by walking the tenant's active records in id order. */
+    private Future<Scope> scope(String tenant, boolean all, String after, long files, long chunks) {
+        return stores.metadata()
+                .list(new FileQuery(tenant, null, FileRecord.Status.ACTIVE), after, 1000)
+                .compose(page -> {
+                    long f = files;
+                    long c = chunks;
+                    for (FileRecord r : page.items()) {
+                        if (due(r, all)) {
+                            f++;
+                            c += Math.max(
+                                    1, r.embedding() == null ? 1 : r.embedding().chunks());
+                        }
+                    }
+                    return page.next() == null
+                            ? Future.succeededFuture(new Scope(f, c))
+                            : scope(tenant, all, page.next(), f, c);
+                });
+    }
+
+    /** Seconds the re-index should take: its chunks at the rate measured now on sample chunks. */
+    private Future<Long> estimate(Scope scope) {
+        if (scope.chunks() == 0) {
+            return Future.succeededFuture(0L);
+        }
+        int sample = (int) Math.min(8, scope.chunks());
+        String text = String.join(" ", Collections.nCopies(150, "sample"));
+        return embeddingPool.executeBlocking(() -> {
+            long t = System.nanoTime();
+            model.embed(Collections.nCopies(sample, text));
+            double perChunk = (System.nanoTime() - t) / 1e9 / sample;
+            return (long) Math.ceil(perChunk * scope.chunks());
+        });
+    }
+
+    /** Whether {@code r} is re-embedded: active, indexed (not pending, not failed) and by another model unless {@code all}. */
+    private boolean due(FileRecord r, boolean all) {
+        FileRecord.Embedding e = r.embedding();
+        return r.status() == FileRecord.Status.ACTIVE
+                && e != null
+                && !e.pending()
+                && e.failure() == null
+                && (all || !model.name().equals(e.model()));
+    }
+
+    private void run(TrackedOperation op, String tenant, boolean all, Scope scope) {
+        AtomicLong files = new AtomicLong();
+        AtomicLong chunks = new AtomicLong();
+        long started = System.nanoTime();
+        MessageConsumer<JsonObject> progress = vertx.eventBus()
+                .consumer(RepairAddresses.reindexProgress(op.record().id()), m -> {
+                    ReindexDone batch = ReindexDone.fromJson(m.body());
+                    long done = files.addAndGet(batch.files());
+                    long made = chunks.addAndGet(batch.chunks());
+                    double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
+                    double rate = made / seconds;
+                    long left = Math.max(0, scope.chunks() - made);
+                    op.progress(
+                            "updating_embeddings",
+                            done,
+                            scope.files(),
+                            done,
+                            Math.round(rate * 10) / 10.0,
+                            rate > 0 ? (long) Math.ceil(left / rate) : null);
+                });
+        int partitions = config.sync().partitions();
+        List<ReindexDone> parts = Collections.synchronizedList(new ArrayList<>());
+        progress.completion()
+                .compose(v ->
+                        Lanes.forEach(Lanes.range(partitions), config.sync().scanParallelism(), p -> {
+                            if (op.stopped()) {
+                                return Future.failedFuture(
+                                        "re-index " + op.record().id() + " was ended");
+                            }
+                            return ClusterBus.of(vertx)
+                                    .request(
+                                            RepairAddresses.REINDEX_PARTITION,
+                                            new ReindexPartition(
+                                                            tenant,
+                                                            p,
+                                                            op.record().id(),
+                                                            all)
+                                                    .toJson(),
+                                            config.sync().maxTimeoutSeconds() * 1000L,
+                                            ClusterBus.Target.SPREAD,
+                                            true)
+                                    .map(reply -> {
+                                        parts.add(ReindexDone.fromJson(reply));
+                                        return null;
+                                    });
+                        }))
+                .compose(v -> verify(op, tenant))
+                .compose(report ->
+                        stores.checkpoints().clear(tenant).compose(v -> op.complete(result(parts, report, started))))
+                .onComplete(done -> progress.unregister())
+                .onFailure(error -> {
+                    if (!op.stopped()) {
+                        op.fail("re-index stopped: " + error.getMessage()
+                                        + " (started again, it resumes from its checkpoints)")
+                                .onFailure(e -> LOG.warn(
+                                        "Re-index {} could not be failed: {}",
+                                        op.record().id(),
+                                        e.getMessage()));
+                    }
+                });
+    }
+
+    /** A scan of every partition of the tenant under the re-index's operation. */
+    private Future<ScanReport> verify(TrackedOperation op, String tenant) {
+        op.progress("verifying", 0, config.sync().partitions(), op.record().filesProcessed());
+        ScanReport report = new ScanReport("tenant:" + tenant, "full");
+        return Lanes.forEach(
+                        Lanes.range(config.sync().partitions()), config.sync().scanParallelism(), p -> ClusterBus.of(
+                                        vertx)
+                                .request(
+                                        ScanAddresses.PARTITION,
+                                        new PartitionRequest(
+                                                        tenant,
+                                                        p,
+                                                        "full",
+                                                        op.record().id(),
+                                                        null,
+                                                        null)
+                                                .toJson(),
+                                        config.sync().maxTimeoutSeconds() * 1000L,
+                                        ClusterBus.Target.SPREAD,
+                                        true)
+                                .map(reply -> {
+                                    report.add(reply);
+                                    return null;
+                                }))
+                .map(report);
+    }
+
+    private JsonObject result(List<ReindexDone> parts, ScanReport report, long started) {
+        long files = parts.stream().mapToLong(ReindexDone::files).sum();
+        long chunks = parts.stream().mapToLong(ReindexDone::chunks).sum();
+        double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
+        JsonObject summary = report.toJson().getJsonObject("summary", new JsonObject());
+        JsonObject byType = summary.getJsonObject("issues_by_type", new JsonObject());
+        return new JsonObject()
+                .put("model", model.name())
+                .put("files", files)
+                .put("chunks", chunks)
+                .put("skipped", parts.stream().mapToLong(ReindexDone::skipped).sum())
+                .put("files_per_second", Math.round(files / seconds * 10) / 10.0)
+                .put("chunks_per_second", Math.round(chunks / seconds * 10) / 10.0)
+                .put(
+                        "batch_size",
+                        parts.stream().mapToInt(ReindexDone::batchSize).max().orElse(0))
+                .put("stale_after", byType.getLong("STALE_VECTORS", 0L))
+                .put("issues_after", report.issueCount());
+    }
+
+    /** One partition, from its checkpoint if one was left for this model and scope. */
+    private Future<JsonObject> partition(ReindexPartition job) {
+        return stores.checkpoints().get(job.tenantId(), job.partition()).compose(cp -> {
+            boolean valid = cp != null && model.name().equals(cp.model()) && cp.all() == job.all();
+            if (valid && cp.done()) {
+                return Future.succeededFuture(new ReindexDone(0, 0, 0, 0).toJson());
+            }
+            String after = valid ? cp.lastFileId() : null;
+            if (valid) {
+                LOG.info("Re-index of {} partition {} resumes after file {}", job.tenantId(), job.partition(), after);
+            }
+            BatchSizer sizer = new BatchSizer(config.embedding().reindexTargetBatchMs(), 1, MAX_BATCH, FIRST_BATCH);
+            Promise<ReindexDone> done = Promise.promise();
+            batches(job, after, sizer, new ReindexDone(0, 0, 0, sizer.size()), done);
+            return done.future().map(ReindexDone::toJson);
+        });
+    }
+
+    private void batches(
+            ReindexPartition job, String after, BatchSizer sizer, ReindexDone sofar, Promise<ReindexDone> done) {
+        long t = System.nanoTime();
+        int size = sizer.size();
+        stores.syncOperations()
+                .get(job.opId())
+                .compose(op -> op == null || op.status() != SyncOperation.Status.RUNNING
+                        ? Future.failedFuture(new Failure.Conflict("re-index " + job.opId() + " is no longer running"))
+                        : stores.metadata().list(FileQuery.partition(job.tenantId(), job.partition()), after, size))
+                .compose(page -> batch(job, page).compose(b -> {
+                    String last = page.items().isEmpty()
+                            ? after
+                            : page.items().get(page.items().size() - 1).id();
+                    boolean end = page.next() == null;
+                    return stores.checkpoints()
+                            .save(new io.trisync.store.ReindexCheckpoints.Checkpoint(
+                                    job.tenantId(), job.partition(), model.name(), job.all(), last, end))
+                            .map(v -> {
+                                vertx.eventBus().send(RepairAddresses.reindexProgress(job.opId()), b.toJson());
+                                int next = sizer.took(page.items().size(), (System.nanoTime() - t) / 1_000_000);
+                                ReindexDone total = new ReindexDone(
+                                        sofar.files() + b.files(),
+                                        sofar.chunks() + b.chunks(),
+                                        sofar.skipped() + b.skipped(),
+                                        next);
+                                if (end) {
+                                    done.complete(total);
+                                } else {
+                                    batches(job, last, sizer, total, done);
+                                }
+                                return null;
+                            });
+                }))
+                .onFailure(done::fail);
+    }
+
+    /** Re-embeds the due files of one page, a few at a time. */
+    private Future<ReindexDone> batch(ReindexPartition job, Page<FileRecord> page) {
+        List<FileRecord> due =
+                page.items().stream().filter(r -> due(r, job.all())).toList();
+        AtomicLong chunks = new AtomicLong();
+        return Lanes.forEach(due, PARALLEL_FILES, r -> reembed(r).map(n -> {
+                    chunks.addAndGet(n);
+                    return null;
+                }))
+                .map(v -> new ReindexDone(due.size(), chunks.get(), page.items().size() - due.size(), 0));
+    }
+
+    /** One file: its content from S3, new points, the old model's extra points removed, the record updated. */
+    private Future<Integer> reembed(FileRecord r) {
+        String key = StoreKeys.blobKey(r.tenantId(), r.partition(), r.id());
+        return stores.blobs()
+                .read(key)
+                .compose(content -> embeddingPool.executeBlocking(() -> indexer.index(
+                        content.bytes().getBytes(),
+                        new ContentIndexer.Target(
+                                r.tenantId(), r.id(), r.partition(), r.sha256(), r.contentType(), r.name()))))
+                .compose(indexed -> {
+                    if (indexed.failed()) {
+                        return Future.succeededFuture(0);
+                    }
+                    List<io.trisync.store.ChunkPoint> points = indexed.points();
+                    return stores.vectors()
+                            .upsert(points)
+                            .compose(v -> stores.vectors().pointsOf(r.tenantId(), r.id()))
+                            .compose(now -> {
+                                List<java.util.UUID> extra = now.stream()
+                                        .filter(p -> p.chunk() >= points.size())
+                                        .map(io.trisync.store.ChunkPoint::id)
+                                        .toList();
+                                return extra.isEmpty()
+                                        ? Future.succeededFuture()
+                                        : stores.vectors().delete(extra);
+                            })
+                            .compose(v -> stores.metadata()
+                                    .patch(
+                                            r.id(),
+                                            new JsonObject()
+                                                    .put("sha256", r.sha256())
+                                                    .put("status", FileRecord.Status.ACTIVE.wire()),
+                                            new JsonObject()
+                                                    .put("embedding.model", model.name())
+                                                    .put("embedding.dims", model.dimension())
+                                                    .put("embedding.chunks", points.size())
+                                                    .put("embedding.contentSha256", r.sha256())
+                                                    .put("embedding.pending", false)
+                                                    .putNull("embedding.failure")))
+                            .map(matched -> points.size());
+                });
+    }
+}

@@ -1,0 +1,155 @@
+package io.trisync.repair;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.testsupport.Await;
+import io.trisync.testsupport.ChildNode;
+import io.trisync.testsupport.EmbeddingServer;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A re-index killed half way (SIGKILL of the node's JVM) and started again resumes from its
+ * checkpoints: the embedding service (on loopback, in the test's JVM) sees each file's text once,
+ * except the files of the batch that was in flight at the kill.
+ */
+@Timeout(300)
+class ReindexKillIT {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReindexKillIT.class);
+    static final int FILES = 40;
+    /** Files a batch in flight can hold at most when the kill comes (the first batch size). */
+    static final int IN_FLIGHT = 8;
+
+    private static final Pattern MARKER = Pattern.compile("marker-(\\d+)");
+
+    private final EmbeddingServer server = new EmbeddingServer(384);
+    private final Vertx vertx = Vertx.vertx();
+    private final Path dir = TestStack.tempDir("trisync-reindex-kill");
+    private final String tenant = TestStack.unique("reindex");
+    private ChildNode node;
+
+    @AfterEach
+    void stop() {
+        if (node != null) {
+            node.close();
+        }
+        server.close();
+        vertx.close().await();
+    }
+
+    private ChildNode node(String model) {
+        Map<String, String> env = new HashMap<>();
+        env.put("EMBEDDING_PROVIDER", "openai");
+        env.put("EMBEDDING_URL", server.url());
+        env.put("EMBEDDING_MODEL", model);
+        env.put("SYNC_PARTITIONS", "4");
+        env.put("SYNC_SCAN_PARALLELISM", "1");
+        env.put("SYNC_HEARTBEAT_INTERVAL_SECONDS", "1");
+        return new ChildNode(dir, env);
+    }
+
+    @Test
+    @DisplayName("A re-index killed half way resumes from its checkpoints: no finished file is embedded again")
+    void resumesAfterKill() {
+        node = node("model-a");
+        node.start(120);
+        try (Http http = new Http(vertx, node.httpPort())) {
+            for (int i = 0; i < FILES; i++) {
+                HttpResponse<Buffer> r = http.upload(
+                        tenant, "doc.txt", "text/plain", Fixtures.utf8(Fixtures.prose(60) + " marker-" + i), null);
+                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+            }
+        }
+        node.kill();
+        // The same stores, now embedding with another model, each request answered after 150 ms.
+        ChildNode first = node("model-b");
+        node = first;
+        first.start(120);
+        server.delay(150);
+        int mark = server.inputs().size();
+        try (Http http = new Http(vertx, first.httpPort())) {
+            assertThat(reindex(http).statusCode()).isEqualTo(202);
+        }
+        Await.until(
+                "a third of the files re-embedded",
+                60_000,
+                () -> markers(server.inputs(), mark).size() >= FILES / 3);
+        first.kill();
+        List<String> afterKill = server.inputs();
+        Set<Integer> beforeKill = markers(afterKill, mark);
+        assertThat(beforeKill.size()).as("files re-embedded before the kill").isLessThan(FILES);
+
+        ChildNode second = node("model-b");
+        node = second;
+        second.start(120);
+        int mark2 = afterKill.size();
+        try (Http http = new Http(vertx, second.httpPort())) {
+            Await.until("the killed re-index to be failed", 30_000, () -> !"running"
+                    .equals(latest(http).getString("status")));
+            HttpResponse<Buffer> again = reindex(http);
+            assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(202);
+            Await.until("the resumed re-index to complete", 120_000, () -> "completed"
+                    .equals(latest(http).getString("status")));
+            JsonObject result = latest(http).getJsonObject("result");
+            assertThat(result.getLong("stale_after")).as("result %s", result).isZero();
+        }
+        Set<Integer> resumed = markers(server.inputs(), mark2);
+        Set<Integer> twice = new HashSet<>(beforeKill);
+        twice.retainAll(resumed);
+        LOG.info(
+                "Re-index: {} files before the kill, {} after the restart, {} embedded in both",
+                beforeKill.size(),
+                resumed.size(),
+                twice.size());
+        Set<Integer> all = new HashSet<>(beforeKill);
+        all.addAll(resumed);
+        assertThat(all).as("files re-embedded in the two runs").hasSize(FILES);
+        assertThat(twice.size())
+                .as("files embedded by both runs (the batch in flight at the kill)")
+                .isLessThanOrEqualTo(IN_FLIGHT);
+        assertThat(resumed.size()).as("files the resumed run embedded").isLessThan(FILES);
+    }
+
+    private HttpResponse<Buffer> reindex(Http http) {
+        return http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
+    }
+
+    private JsonObject latest(Http http) {
+        return Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant)).getJsonObject("latest_sync");
+    }
+
+    /** The files whose text the server embedded from position {@code from} on. */
+    private static Set<Integer> markers(List<String> inputs, int from) {
+        Set<Integer> out = new HashSet<>();
+        for (String text : inputs.subList(from, inputs.size())) {
+            Matcher m = MARKER.matcher(text);
+            if (m.find()) {
+                out.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        return out;
+    }
+}
