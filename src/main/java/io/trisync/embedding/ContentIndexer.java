@@ -44,34 +44,64 @@ public final class ContentIndexer {
         return model.dimension();
     }
 
+    /** A file's text split into chunks, or why its text could not be extracted. */
+    public record Prepared(Target target, List<String> chunks, String failure) {}
+
+    /** Extracts and chunks the file's text (no embedding yet). */
+    public Prepared prepare(byte[] content, Target target) {
+        TextExtractor.Extraction extraction = extractor.extract(content, target.contentType(), target.name());
+        return extraction.failed()
+                ? new Prepared(target, List.of(), extraction.failure())
+                : new Prepared(target, chunker.chunk(extraction.text()), null);
+    }
+
     /**
      * One point per chunk of the file's text (none when it has no text to extract), or no points and
      * the reason when its extraction failed.
      */
     public Indexed index(byte[] content, Target target) {
-        TextExtractor.Extraction extraction = extractor.extract(content, target.contentType(), target.name());
-        if (extraction.failed()) {
-            return new Indexed(List.of(), extraction.failure());
+        return indexAll(List.of(prepare(content, target))).get(0);
+    }
+
+    /**
+     * The points of several prepared files, their chunks embedded together (the model batches them
+     * as it can: fewer round trips to a remote service). If the service refuses the combined input,
+     * each file is embedded alone, so only the file it refuses is kept without search.
+     */
+    public List<Indexed> indexAll(List<Prepared> files) {
+        List<String> texts = new ArrayList<>();
+        for (Prepared f : files) {
+            texts.addAll(f.chunks());
         }
-        List<String> chunks = chunker.chunk(extraction.text());
         List<float[]> vectors;
         try {
-            vectors = model.embed(chunks);
+            vectors = texts.isEmpty() ? List.of() : model.embed(texts);
         } catch (Failure.BadRequest refused) {
-            // The provider refused this content for good: kept without search, like unreadable text.
-            return new Indexed(List.of(), refused.getMessage());
+            if (files.size() == 1) {
+                // The provider refused this content for good: kept without search, like unreadable text.
+                return List.of(new Indexed(List.of(), refused.getMessage()));
+            }
+            List<Indexed> one = new ArrayList<>(files.size());
+            for (Prepared f : files) {
+                one.addAll(indexAll(List.of(f)));
+            }
+            return one;
         }
-        List<ChunkPoint> points = new ArrayList<>(chunks.size());
-        for (int i = 0; i < chunks.size(); i++) {
-            points.add(ChunkPoint.of(
-                    target.tenantId(),
-                    target.fileId(),
-                    i,
-                    target.partition(),
-                    target.sha256(),
-                    model.name(),
-                    vectors.get(i)));
+        List<Indexed> out = new ArrayList<>(files.size());
+        int next = 0;
+        for (Prepared f : files) {
+            if (f.failure() != null) {
+                out.add(new Indexed(List.of(), f.failure()));
+                continue;
+            }
+            List<ChunkPoint> points = new ArrayList<>(f.chunks().size());
+            for (int i = 0; i < f.chunks().size(); i++) {
+                Target t = f.target();
+                points.add(ChunkPoint.of(
+                        t.tenantId(), t.fileId(), i, t.partition(), t.sha256(), model.name(), vectors.get(next++)));
+            }
+            out.add(new Indexed(points, null));
         }
-        return new Indexed(points, null);
+        return out;
     }
 }

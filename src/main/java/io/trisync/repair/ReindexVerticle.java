@@ -18,8 +18,10 @@ import io.trisync.repair.RepairMessages.ReindexRequest;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.scan.ScanMessages.PartitionRequest;
 import io.trisync.scan.ScanReport;
+import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
+import io.trisync.store.MetadataStore;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Page;
 import io.trisync.store.StoreKeys;
@@ -52,8 +54,12 @@ import org.slf4j.LoggerFactory;
 public final class ReindexVerticle extends RequestVerticle {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReindexVerticle.class);
-    /** Files re-embedded at once within a batch. */
-    private static final int PARALLEL_FILES = 4;
+    /** Blobs of a batch read (and chunked) at once. */
+    private static final int PARALLEL_READS = 8;
+    /** Points to a Qdrant upsert, and upserts of a batch in flight at once. */
+    private static final int UPSERT_BATCH = 256;
+
+    private static final int PARALLEL_UPSERTS = 4;
 
     private static final int FIRST_BATCH = 8;
     private static final int MAX_BATCH = 512;
@@ -209,9 +215,12 @@ public final class ReindexVerticle extends RequestVerticle {
                                         return null;
                                     });
                         }))
-                .compose(v -> verify(op, tenant))
-                .compose(report ->
-                        stores.checkpoints().clear(tenant).compose(v -> op.complete(result(parts, report, started))))
+                .compose(v -> {
+                    long embedded = System.nanoTime();
+                    return verify(op, tenant).compose(report -> stores.checkpoints()
+                            .clear(tenant)
+                            .compose(w -> op.complete(result(parts, report, started, embedded))));
+                })
                 .onComplete(done -> progress.unregister())
                 .onFailure(error -> {
                     if (!op.stopped()) {
@@ -252,10 +261,12 @@ public final class ReindexVerticle extends RequestVerticle {
                 .map(report);
     }
 
-    private JsonObject result(List<ReindexDone> parts, ScanReport report, long started) {
+    /** {@code started}, {@code embedded}: when the re-index began and when its last partition was done (nanos). */
+    private JsonObject result(List<ReindexDone> parts, ScanReport report, long started, long embedded) {
         long files = parts.stream().mapToLong(ReindexDone::files).sum();
         long chunks = parts.stream().mapToLong(ReindexDone::chunks).sum();
-        double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
+        double seconds = Math.max(0.001, (embedded - started) / 1e9);
+        double verifying = (System.nanoTime() - embedded) / 1e9;
         JsonObject summary = report.toJson().getJsonObject("summary", new JsonObject());
         JsonObject byType = summary.getJsonObject("issues_by_type", new JsonObject());
         return new JsonObject()
@@ -268,6 +279,8 @@ public final class ReindexVerticle extends RequestVerticle {
                 .put(
                         "batch_size",
                         parts.stream().mapToInt(ReindexDone::batchSize).max().orElse(0))
+                .put("reembed_seconds", Math.round(seconds * 10) / 10.0)
+                .put("verify_seconds", Math.round(verifying * 10) / 10.0)
                 .put("stale_after", byType.getLong("STALE_VECTORS", 0L))
                 .put("issues_after", report.issueCount());
     }
@@ -326,58 +339,107 @@ public final class ReindexVerticle extends RequestVerticle {
                 .onFailure(done::fail);
     }
 
-    /** Re-embeds the due files of one page, a few at a time. */
+    /**
+     * Re-embeds the due files of one page together: their contents read from S3 a few at a time and
+     * chunked, every chunk embedded in one call (the provider sends {@code EMBEDDING_BATCH_SIZE} to a
+     * request), the points upserted 256 to a request, the old model's extra chunks deleted by id, and
+     * the records patched in one bulk write, each only if it still holds the content that was embedded.
+     */
     private Future<ReindexDone> batch(ReindexPartition job, Page<FileRecord> page) {
         List<FileRecord> due =
                 page.items().stream().filter(r -> due(r, job.all())).toList();
-        AtomicLong chunks = new AtomicLong();
-        return Lanes.forEach(due, PARALLEL_FILES, r -> reembed(r).map(n -> {
-                    chunks.addAndGet(n);
-                    return null;
-                }))
-                .map(v -> new ReindexDone(due.size(), chunks.get(), page.items().size() - due.size(), 0));
+        long skipped = page.items().size() - due.size();
+        if (due.isEmpty()) {
+            return Future.succeededFuture(new ReindexDone(0, 0, skipped, 0));
+        }
+        ContentIndexer.Prepared[] prepared = new ContentIndexer.Prepared[due.size()];
+        return Lanes.forEach(Lanes.range(due.size()), PARALLEL_READS, i -> {
+                    FileRecord r = due.get(i);
+                    return stores.blobs()
+                            .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
+                            .compose(content -> embeddingPool.executeBlocking(() -> indexer.prepare(
+                                    content.bytes().getBytes(),
+                                    new ContentIndexer.Target(
+                                            r.tenantId(),
+                                            r.id(),
+                                            r.partition(),
+                                            r.sha256(),
+                                            r.contentType(),
+                                            r.name()))))
+                            .map(p -> {
+                                prepared[i] = p;
+                                return null;
+                            });
+                })
+                .compose(v -> embeddingPool.executeBlocking(() -> indexer.indexAll(List.of(prepared))))
+                .compose(indexed -> write(due, indexed, skipped));
     }
 
-    /** One file: its content from S3, new points, the old model's extra points removed, the record updated. */
-    private Future<Integer> reembed(FileRecord r) {
-        String key = StoreKeys.blobKey(r.tenantId(), r.partition(), r.id());
-        return stores.blobs()
-                .read(key)
-                .compose(content -> embeddingPool.executeBlocking(() -> indexer.index(
-                        content.bytes().getBytes(),
-                        new ContentIndexer.Target(
-                                r.tenantId(), r.id(), r.partition(), r.sha256(), r.contentType(), r.name()))))
-                .compose(indexed -> {
-                    if (indexed.failed()) {
-                        return Future.succeededFuture(0);
+    /**
+     * Writes a batch's points, then checks the records: a file deleted or changed meanwhile loses the
+     * points just written; the others are patched in one bulk write by id (an update filtered by id
+     * alone, which the embedded MongoDB answers from its index; a filter with more fields would scan
+     * the collection once per file there). A delete landing after the check removes the file's points
+     * itself (the new ones included); it leaves only the embedding fields on its record.
+     */
+    private Future<ReindexDone> write(List<FileRecord> due, List<ContentIndexer.Indexed> indexed, long skipped) {
+        List<ChunkPoint> points = new ArrayList<>();
+        List<java.util.UUID> extra = new ArrayList<>();
+        java.util.Map<String, Integer> chunksOf = new java.util.HashMap<>();
+        for (int i = 0; i < due.size(); i++) {
+            FileRecord r = due.get(i);
+            ContentIndexer.Indexed one = indexed.get(i);
+            if (one.failed()) {
+                continue;
+            }
+            chunksOf.put(r.id(), one.points().size());
+            points.addAll(one.points());
+            // Point ids derive from (file, chunk): new points replace old ones in place; only chunks
+            // past the new count (the old text made more) are deleted, by id.
+            for (int c = one.points().size(); c < r.embedding().chunks(); c++) {
+                extra.add(StoreKeys.chunkPointId(r.id(), c));
+            }
+        }
+        java.util.Map<String, String> embedded = new java.util.HashMap<>();
+        due.forEach(r -> embedded.put(r.id(), r.sha256()));
+        int batches = (points.size() + UPSERT_BATCH - 1) / UPSERT_BATCH;
+        return Lanes.forEach(Lanes.range(batches), PARALLEL_UPSERTS, b -> stores.vectors()
+                        .upsert(points.subList(b * UPSERT_BATCH, Math.min(points.size(), (b + 1) * UPSERT_BATCH))))
+                .compose(v -> extra.isEmpty()
+                        ? Future.succeededFuture()
+                        : stores.vectors().delete(extra))
+                .compose(v -> stores.metadata().getAll(List.copyOf(chunksOf.keySet())))
+                .compose(now -> {
+                    List<MetadataStore.Patch> patches = new ArrayList<>();
+                    java.util.Set<String> kept = new java.util.HashSet<>();
+                    for (FileRecord r : now) {
+                        if (r.status() == FileRecord.Status.ACTIVE && r.sha256().equals(embedded.get(r.id()))) {
+                            kept.add(r.id());
+                            patches.add(new MetadataStore.Patch(
+                                    r.id(), new JsonObject(), embeddingSet(chunksOf.get(r.id()), r.sha256())));
+                        }
                     }
-                    List<io.trisync.store.ChunkPoint> points = indexed.points();
-                    return stores.vectors()
-                            .upsert(points)
-                            .compose(v -> stores.vectors().pointsOf(r.tenantId(), r.id()))
-                            .compose(now -> {
-                                List<java.util.UUID> extra = now.stream()
-                                        .filter(p -> p.chunk() >= points.size())
-                                        .map(io.trisync.store.ChunkPoint::id)
-                                        .toList();
-                                return extra.isEmpty()
-                                        ? Future.succeededFuture()
-                                        : stores.vectors().delete(extra);
-                            })
-                            .compose(v -> stores.metadata()
-                                    .patch(
-                                            r.id(),
-                                            new JsonObject()
-                                                    .put("sha256", r.sha256())
-                                                    .put("status", FileRecord.Status.ACTIVE.wire()),
-                                            new JsonObject()
-                                                    .put("embedding.model", model.name())
-                                                    .put("embedding.dims", model.dimension())
-                                                    .put("embedding.chunks", points.size())
-                                                    .put("embedding.contentSha256", r.sha256())
-                                                    .put("embedding.pending", false)
-                                                    .putNull("embedding.failure")))
-                            .map(matched -> points.size());
+                    List<Future<Void>> gone = new ArrayList<>();
+                    for (FileRecord r : due) {
+                        if (chunksOf.containsKey(r.id()) && !kept.contains(r.id())) {
+                            LOG.info("File {} changed while it was re-embedded; its new points are removed", r.id());
+                            gone.add(stores.vectors().deleteFile(r.tenantId(), r.id()));
+                        }
+                    }
+                    return Future.all(gone)
+                            .compose(v -> stores.metadata().patchAll(patches))
+                            .map(matched -> new ReindexDone(
+                                    patches.size(), points.size(), skipped + due.size() - patches.size(), 0));
                 });
+    }
+
+    private JsonObject embeddingSet(int chunks, String sha256) {
+        return new JsonObject()
+                .put("embedding.model", model.name())
+                .put("embedding.dims", model.dimension())
+                .put("embedding.chunks", chunks)
+                .put("embedding.contentSha256", sha256)
+                .put("embedding.pending", false)
+                .putNull("embedding.failure");
     }
 }

@@ -68,6 +68,15 @@ public interface MetadataStore {
     /** Every tenant that has at least one record, sorted. */
     Future<List<String>> tenants();
 
+    /** The records of {@code fileIds} that exist (one read, by id). */
+    Future<List<FileRecord>> getAll(List<String> fileIds);
+
+    /** One conditional update of {@link #patchAll}: {@code set} applied to {@code fileId} if it matches {@code expected}. */
+    record Patch(String fileId, io.vertx.core.json.JsonObject expected, io.vertx.core.json.JsonObject set) {}
+
+    /** {@link #patch} of many records in one bulk write; completes with how many matched. */
+    Future<Long> patchAll(List<Patch> patches);
+
     /** How many records match {@code query}. */
     Future<Long> count(FileQuery query);
 

@@ -108,6 +108,16 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
+    public Future<List<FileRecord>> getAll(List<String> fileIds) {
+        return client.find(
+                        FILES,
+                        new JsonObject()
+                                .put("_id", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(fileIds))))
+                .recover(this::mapped)
+                .map(docs -> docs.stream().map(FileRecord::fromDocument).toList());
+    }
+
+    @Override
     public Future<Page<FileRecord>> list(FileQuery query, String afterId, int limit) {
         return keysetPage(filter(query), afterId, 1, limit);
     }
@@ -179,6 +189,25 @@ public final class MongoMetadataStore implements MetadataStore {
         return client.updateCollection(FILES, query, update)
                 .recover(this::mapped)
                 .map(r -> r != null && r.getDocMatched() > 0);
+    }
+
+    @Override
+    public Future<Long> patchAll(List<Patch> patches) {
+        if (patches.isEmpty()) {
+            return Future.succeededFuture(0L);
+        }
+        JsonObject now = Dates.toBson(java.time.Instant.now());
+        List<BulkOperation> ops = new ArrayList<>(patches.size());
+        for (Patch p : patches) {
+            ops.add(BulkOperation.createUpdate(
+                    p.expected().copy().put("_id", p.fileId()),
+                    new JsonObject()
+                            .put("$set", p.set().copy().put("updatedAt", now))
+                            .put("$inc", new JsonObject().put("version", 1))));
+        }
+        return client.bulkWrite(FILES, ops)
+                .map(r -> r == null ? 0L : r.getMatchedCount())
+                .recover(this::mapped);
     }
 
     @Override
