@@ -20,6 +20,7 @@ import io.trisync.repair.ReindexVerticle;
 import io.trisync.repair.RepairVerticle;
 import io.trisync.scan.PartitionVerticle;
 import io.trisync.scan.ScanVerticle;
+import io.trisync.search.SearchVerticle;
 import io.trisync.store.Stores;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
@@ -149,6 +150,7 @@ public final class Node {
                                 "IngestVerticle",
                                 IngestVerticle.instances(config, stores, model, hooks),
                                 config.verticleInstances())))
+                .compose(v -> when("ingest", () -> deploy(new SearchVerticle(stores, model))))
                 .compose(v -> when("monitor", () -> deploy(new HeartbeatMonitorVerticle(config, stores))
                         .compose(w -> deploy(new OpsVerticle(config, stores)))))
                 .compose(v -> when("scan", () -> deploy(new ScanVerticle(config, stores))

@@ -98,7 +98,14 @@ public final class ContentIndexer {
             for (int i = 0; i < f.chunks().size(); i++) {
                 Target t = f.target();
                 points.add(ChunkPoint.of(
-                        t.tenantId(), t.fileId(), i, t.partition(), t.sha256(), model.name(), vectors.get(next++)));
+                        t.tenantId(),
+                        t.fileId(),
+                        i,
+                        t.partition(),
+                        t.sha256(),
+                        model.name(),
+                        vectors.get(next++),
+                        f.chunks().get(i)));
             }
             out.add(new Indexed(points, null));
         }

@@ -228,6 +228,7 @@ public abstract sealed class Failure extends RuntimeException
                 : switch (parts[1]) {
                     case "ops" -> "monitor";
                     case "reindex" -> "repair";
+                    case "search" -> "ingest";
                     default -> parts[1];
                 };
         return new Unavailable("no node runs the " + role + " role (NODE_ROLES) that answers " + address);

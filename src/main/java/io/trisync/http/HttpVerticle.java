@@ -104,6 +104,7 @@ public final class HttpVerticle extends RequestVerticle {
                         stores.incarnations().id())
                 .mount(router);
         new EventsApi(vertx, timeoutMs).mount(router);
+        new SearchApi(vertx, timeoutMs).mount(router);
         new SyncOpsApi(vertx, timeoutMs).mount(router);
         new ScanApi(vertx, config.sync().maxTimeoutSeconds() * 1000L).mount(router);
         new RepairApi(vertx, timeoutMs).mount(router);

@@ -52,6 +52,22 @@ public final class OperationTracker {
         this.heartbeatInterval = heartbeatInterval;
     }
 
+    /** The tracker of a verticle that runs operations on this node: timeouts and heartbeats from {@code config}. */
+    public static OperationTracker of(
+            Vertx vertx,
+            io.trisync.config.TrisyncConfig config,
+            io.trisync.store.Stores stores,
+            EventPublisher events) {
+        return new OperationTracker(
+                vertx,
+                stores.syncOperations(),
+                events,
+                TimeoutPolicy.of(config.sync()),
+                Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
+                Membership.of(vertx, config.nodeId()),
+                stores.incarnations());
+    }
+
     /** Starts an operation of {@code kind} over {@code totalFiles} files for a tenant. */
     public Future<TrackedOperation> start(String tenantId, String kind, long totalFiles) {
         return attempt(tenantId, kind, totalFiles, true);

@@ -1,7 +1,6 @@
 package io.trisync.repair;
 
 import io.trisync.bus.ClusterBus;
-import io.trisync.bus.Membership;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.concurrent.Lanes;
 import io.trisync.config.TrisyncConfig;
@@ -10,7 +9,6 @@ import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
 import io.trisync.ops.OperationTracker;
-import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.repair.RepairMessages.ReindexDone;
 import io.trisync.repair.RepairMessages.ReindexPartition;
@@ -32,7 +30,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -81,14 +78,7 @@ public final class ReindexVerticle extends RequestVerticle {
     @Override
     public Future<?> start() {
         events = new EventPublisher(vertx.eventBus(), stores.events());
-        tracker = new OperationTracker(
-                vertx,
-                stores.syncOperations(),
-                events,
-                TimeoutPolicy.of(config.sync()),
-                Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
-                Membership.of(vertx, config.nodeId()),
-                stores.incarnations());
+        tracker = OperationTracker.of(vertx, config, stores, events);
         indexer = new ContentIndexer(model);
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());

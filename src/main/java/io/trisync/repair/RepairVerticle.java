@@ -1,6 +1,5 @@
 package io.trisync.repair;
 
-import io.trisync.bus.Membership;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.concurrent.Lanes;
 import io.trisync.config.TrisyncConfig;
@@ -10,7 +9,6 @@ import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.OpsMessages.TenantRef;
-import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.repair.RepairMessages.FixRequest;
 import io.trisync.repair.RepairMessages.PurgeRequest;
@@ -75,14 +73,7 @@ public final class RepairVerticle extends RequestVerticle {
     @Override
     public Future<?> start() {
         EventPublisher events = new EventPublisher(vertx.eventBus(), stores.events());
-        tracker = new OperationTracker(
-                vertx,
-                stores.syncOperations(),
-                events,
-                TimeoutPolicy.of(config.sync()),
-                Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
-                Membership.of(vertx, config.nodeId()),
-                stores.incarnations());
+        tracker = OperationTracker.of(vertx, config, stores, events);
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
         quarantine = new Quarantine(stores);

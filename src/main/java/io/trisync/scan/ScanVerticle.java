@@ -1,7 +1,6 @@
 package io.trisync.scan;
 
 import io.trisync.bus.ClusterBus;
-import io.trisync.bus.Membership;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.concurrent.Lanes;
 import io.trisync.config.TrisyncConfig;
@@ -9,7 +8,6 @@ import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.OpsMessages.TenantRef;
-import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.scan.ScanMessages.AnalyzeRequest;
 import io.trisync.scan.ScanMessages.ConsistencyCheck;
@@ -22,7 +20,6 @@ import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,14 +53,7 @@ public final class ScanVerticle extends RequestVerticle {
     @Override
     public Future<?> start() {
         EventPublisher events = new EventPublisher(vertx.eventBus(), stores.events());
-        tracker = new OperationTracker(
-                vertx,
-                stores.syncOperations(),
-                events,
-                TimeoutPolicy.of(config.sync()),
-                Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
-                Membership.of(vertx, config.nodeId()),
-                stores.incarnations());
+        tracker = OperationTracker.of(vertx, config, stores, events);
         consume(ScanAddresses.START, body -> begin(
                         Ids.require("tenant_id", TenantRef.fromJson(body).tenantId()), "full")
                 .map(run -> run.op().record().toPublicJson()));

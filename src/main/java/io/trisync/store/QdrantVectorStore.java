@@ -40,6 +40,11 @@ public final class QdrantVectorStore implements VectorStore {
     private static final int FILE_PAGE = 1000;
     private static final List<String> LISTED_FIELDS =
             List.of("tenant_id", "file_id", "chunk", "partition", "content_sha256", "model");
+    /** The chunk's text: read by search only, never by the scans' listings. */
+    private static final String TEXT = "text";
+
+    private static final List<String> SEARCHED_FIELDS =
+            List.of("tenant_id", "file_id", "chunk", "partition", "content_sha256", "model", TEXT);
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final Vertx vertx;
@@ -183,7 +188,7 @@ public final class QdrantVectorStore implements VectorStore {
                 .setCollectionName(collection)
                 .setFilter(tenantFilter(tenantId, null))
                 .setLimit(k)
-                .setWithPayload(WithPayloadSelectorFactory.include(LISTED_FIELDS));
+                .setWithPayload(WithPayloadSelectorFactory.include(SEARCHED_FIELDS));
         for (float x : vector) {
             request.addVector(x);
         }
@@ -231,13 +236,17 @@ public final class QdrantVectorStore implements VectorStore {
     }
 
     private static Map<String, Value> payload(ChunkPoint p) {
-        return Map.of(
+        Map<String, Value> payload = new java.util.HashMap<>(Map.of(
                 "tenant_id", value(p.tenantId()),
                 "file_id", value(p.fileId()),
                 "chunk", value(p.chunk()),
                 "partition", value(p.partition()),
                 "content_sha256", value(p.contentSha256()),
-                "model", value(p.model()));
+                "model", value(p.model())));
+        if (p.text() != null) {
+            payload.put(TEXT, value(p.text()));
+        }
+        return payload;
     }
 
     private static ChunkPoint fromRetrieved(RetrievedPoint p, boolean withVector) {
@@ -261,7 +270,8 @@ public final class QdrantVectorStore implements VectorStore {
                 (int) number(payload, "partition"),
                 text(payload, "content_sha256"),
                 text(payload, "model"),
-                vector);
+                vector,
+                text(payload, TEXT));
     }
 
     private static String text(Map<String, Value> payload, String key) {

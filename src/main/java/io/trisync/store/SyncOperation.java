@@ -141,15 +141,23 @@ public record SyncOperation(
                 .put("files_processed", filesProcessed)
                 .put("error_message", errorMessage)
                 .put("node_id", nodeId)
-                .put(
-                        "progress",
-                        new JsonObject()
-                                .put("stage", progress.stage())
-                                .put("percentage", progress.percentage())
-                                .put("current_file", progress.currentFile())
-                                .put("total_files", progress.totalFiles())
-                                .put("rate", progress.rate())
-                                .put("eta_seconds", progress.etaSeconds()))
+                .put("progress", publicProgress())
                 .put("result", result);
+    }
+
+    /** The progress; {@code rate} and {@code eta_seconds} only for the kinds that measure them (re-index). */
+    private JsonObject publicProgress() {
+        JsonObject json = new JsonObject()
+                .put("stage", progress.stage())
+                .put("percentage", progress.percentage())
+                .put("current_file", progress.currentFile())
+                .put("total_files", progress.totalFiles());
+        if (progress.rate() != null) {
+            json.put("rate", progress.rate());
+        }
+        if (progress.etaSeconds() != null) {
+            json.put("eta_seconds", progress.etaSeconds());
+        }
+        return json;
     }
 }

@@ -38,6 +38,26 @@ public final class ChildJvm {
         }
     }
 
+    /** Whether a node answers {@code GET /health} on {@code port} with 200 (1 s to connect, 3 s to answer). */
+    public static boolean healthy(int port) {
+        try {
+            java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net
+                    .URI
+                    .create("http://127.0.0.1:" + port + "/health")
+                    .toURL()
+                    .openConnection();
+            c.setConnectTimeout(1000);
+            c.setReadTimeout(3000);
+            try {
+                return c.getResponseCode() == 200;
+            } finally {
+                c.disconnect();
+            }
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** A port free now (another process may still take it before it is bound). */
     public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {

@@ -3,8 +3,6 @@ package io.trisync.testsupport;
 import io.trisync.config.TrisyncConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.HttpURLConnection;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -88,15 +86,7 @@ public final class ChildNode implements AutoCloseable {
      * with the real clients from the test.
      */
     public TrisyncConfig storesConfig() {
-        return TestStack.config(Map.of(
-                "MONGO_URI",
-                "mongodb://127.0.0.1:" + mongoPort,
-                "S3_ENDPOINT",
-                "http://127.0.0.1:" + s3Port,
-                "QDRANT_HOST",
-                "127.0.0.1",
-                "QDRANT_PORT",
-                String.valueOf(qdrantPort)));
+        return ClusterProcess.storesConfig(new ClusterProcess.StorePorts(mongoPort, s3Port, qdrantPort));
     }
 
     @Override
@@ -107,19 +97,6 @@ public final class ChildNode implements AutoCloseable {
     }
 
     private boolean healthy() {
-        try {
-            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + httpPort + "/health")
-                    .toURL()
-                    .openConnection();
-            c.setConnectTimeout(1000);
-            c.setReadTimeout(3000);
-            try {
-                return c.getResponseCode() == 200;
-            } finally {
-                c.disconnect();
-            }
-        } catch (IOException e) {
-            return false;
-        }
+        return ChildJvm.healthy(httpPort);
     }
 }

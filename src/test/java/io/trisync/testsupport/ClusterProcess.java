@@ -3,10 +3,8 @@ package io.trisync.testsupport;
 import io.trisync.config.TrisyncConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.HttpURLConnection;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -147,18 +145,6 @@ public final class ClusterProcess implements AutoCloseable {
     }
 
     private boolean healthy() {
-        try {
-            HttpURLConnection c =
-                    (HttpURLConnection) URI.create(url() + "/health").toURL().openConnection();
-            c.setConnectTimeout(1000);
-            c.setReadTimeout(3000);
-            try {
-                return c.getResponseCode() == 200;
-            } finally {
-                c.disconnect();
-            }
-        } catch (IOException e) {
-            return false;
-        }
+        return ChildJvm.healthy(httpPort);
     }
 }

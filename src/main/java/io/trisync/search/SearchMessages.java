@@ -1,0 +1,96 @@
+package io.trisync.search;
+
+import io.trisync.failure.Failure;
+import io.trisync.store.Ids;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** The request of {@link SearchAddresses#QUERY}, with its wire form and its checks in one place. */
+public final class SearchMessages {
+
+    static final int MAX_QUERY_CHARS = 2000;
+    static final int MAX_LIMIT = 100;
+    private static final Pattern MIME =
+            Pattern.compile("[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}");
+
+    private SearchMessages() {}
+
+    /**
+     * A tenant's semantic search: {@code query} text, at most {@code limit} files (one result each),
+     * narrowed to {@code fileIds} and {@code contentTypes} when given (null: all). The constructor
+     * refuses a bad value naming its field (400).
+     */
+    public record SearchRequest(
+            String tenantId, String query, int limit, List<String> fileIds, List<String> contentTypes) {
+
+        public SearchRequest {
+            Ids.require("user_id", tenantId);
+            if (query == null || query.isBlank()) {
+                throw new Failure.BadRequest("query is required and must not be blank");
+            }
+            if (query.length() > MAX_QUERY_CHARS) {
+                throw new Failure.BadRequest("query is longer than " + MAX_QUERY_CHARS + " characters");
+            }
+            if (limit < 1 || limit > MAX_LIMIT) {
+                throw new Failure.BadRequest("limit must be between 1 and " + MAX_LIMIT);
+            }
+            if (fileIds != null) {
+                if (fileIds.isEmpty() || fileIds.size() > 1000) {
+                    throw new Failure.BadRequest("file_ids must list between 1 and 1000 ids");
+                }
+                for (int i = 0; i < fileIds.size(); i++) {
+                    Ids.require("file_ids[" + i + "]", fileIds.get(i));
+                }
+                fileIds = List.copyOf(fileIds);
+            }
+            if (contentTypes != null) {
+                if (contentTypes.isEmpty() || contentTypes.size() > 100) {
+                    throw new Failure.BadRequest("content_types must list between 1 and 100 types");
+                }
+                for (int i = 0; i < contentTypes.size(); i++) {
+                    String type = contentTypes.get(i);
+                    if (type == null || !MIME.matcher(type).matches()) {
+                        throw new Failure.BadRequest("content_types[" + i + "] is not a content type (type/subtype)");
+                    }
+                }
+                contentTypes = List.copyOf(contentTypes);
+            }
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("tenantId", tenantId)
+                    .put("query", query)
+                    .put("limit", limit)
+                    .put("fileIds", fileIds == null ? null : new JsonArray(fileIds))
+                    .put("contentTypes", contentTypes == null ? null : new JsonArray(contentTypes));
+        }
+
+        public static SearchRequest fromJson(JsonObject json) {
+            return new SearchRequest(
+                    json.getString("tenantId"),
+                    json.getString("query"),
+                    json.getInteger("limit", 10),
+                    strings(json.getJsonArray("fileIds"), "file_ids"),
+                    strings(json.getJsonArray("contentTypes"), "content_types"));
+        }
+
+        /** The strings of {@code array} (null stays null); another element is a 400 naming {@code field}. */
+        public static List<String> strings(JsonArray array, String field) {
+            if (array == null) {
+                return null;
+            }
+            List<String> out = new ArrayList<>(array.size());
+            for (int i = 0; i < array.size(); i++) {
+                if (!(array.getValue(i) instanceof String s)) {
+                    throw new Failure.BadRequest(field + "[" + i + "] must be a string");
+                }
+                out.add(s);
+            }
+            return out;
+        }
+    }
+}

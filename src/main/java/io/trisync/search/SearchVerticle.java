@@ -1,0 +1,294 @@
+package io.trisync.search;
+
+import io.trisync.bus.RequestVerticle;
+import io.trisync.embedding.EmbeddingModel;
+import io.trisync.events.EventPublisher;
+import io.trisync.events.EventPublisher.Draft;
+import io.trisync.events.EventTypes;
+import io.trisync.failure.Failure;
+import io.trisync.search.SearchMessages.SearchRequest;
+import io.trisync.store.BlobInfo;
+import io.trisync.store.ChunkPoint;
+import io.trisync.store.FileRecord;
+import io.trisync.store.IssueRecord;
+import io.trisync.store.StoreKeys;
+import io.trisync.store.Stores;
+import io.trisync.store.VectorStore.Scored;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Semantic search that returns only what the three stores agree on. The query is embedded with the
+ * model in use; the tenant's nearest points are fetched (several times the page, more if hits are
+ * excluded and there may be others), reduced to each file's best chunk, and every candidate file is
+ * checked before it is returned: its record exists, is active and the tenant's, the point was made
+ * from the record's content ({@code content_sha256}) by the model in use, and its blob still has the
+ * ETag recorded at ingest. A candidate that fails is left out, counted in {@code excluded}, and
+ * recorded as the issue it is ({@code ORPHAN_VECTORS}, {@code DELETE_INCOMPLETE}, {@code
+ * STALE_VECTORS}) in the scanner's issue store with its {@code sync.issue_detected} event, once per
+ * appearance: read repair's detection, as Cassandra does on reads; repairs fix them.
+ */
+public final class SearchVerticle extends RequestVerticle {
+
+    /** Candidates fetched per result wanted, and the most ever fetched for one search. */
+    private static final int OVERFETCH = 4;
+
+    private static final int MAX_CANDIDATES = 2000;
+
+    private final Stores stores;
+    private final EmbeddingModel model;
+    private EventPublisher events;
+    private WorkerExecutor embeddingPool;
+
+    public SearchVerticle(Stores stores, EmbeddingModel model) {
+        this.stores = stores;
+        this.model = model;
+    }
+
+    @Override
+    public Future<?> start() {
+        events = new EventPublisher(vertx.eventBus(), stores.events());
+        embeddingPool = vertx.createSharedWorkerExecutor(
+                "trisync-embedding", Runtime.getRuntime().availableProcessors());
+        consume(SearchAddresses.QUERY, body -> search(SearchRequest.fromJson(body)));
+        return consumersReady();
+    }
+
+    @Override
+    public Future<?> stop() {
+        return super.stop().eventually(() -> embeddingPool.close());
+    }
+
+    /** Why a candidate is left out: the issue it is, and what was found. */
+    private record Excluded(ChunkPoint point, String type, JsonObject details) {}
+
+    private Future<JsonObject> search(SearchRequest request) {
+        long started = System.nanoTime();
+        return embeddingPool
+                .executeBlocking(() -> model.embed(List.of(request.query())).get(0))
+                .compose(vector -> {
+                    long embedded = System.nanoTime();
+                    int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));
+                    return round(request, vector, k).map(found -> found.answer(started, embedded));
+                });
+    }
+
+    /** What a search found: the consistent hits in score order and the excluded ones. */
+    private static final class Found {
+        final List<JsonObject> results = new ArrayList<>();
+        final List<Excluded> excluded = new ArrayList<>();
+        long searchedAt;
+        long checkedAt;
+
+        JsonObject answer(long started, long embedded) {
+            long done = System.nanoTime();
+            return new JsonObject()
+                    .put("results", new JsonArray(results))
+                    .put("excluded", excluded.size())
+                    .put("took_ms", (done - started) / 1_000_000)
+                    .put(
+                            "timings_ms",
+                            new JsonObject()
+                                    .put("embed", ms(embedded - started))
+                                    .put("vector_search", ms(searchedAt - embedded))
+                                    .put("consistency_check", ms(checkedAt - searchedAt)));
+        }
+
+        private static double ms(long nanos) {
+            return Math.round(Math.max(0, nanos) / 10_000.0) / 100.0;
+        }
+    }
+
+    /** One fetch of {@code k} candidates; fetches four times more while too few consistent files were found among a full page. */
+    private Future<Found> round(SearchRequest request, float[] vector, int k) {
+        Found found = new Found();
+        return stores.vectors().search(request.tenantId(), vector, k).compose(hits -> {
+            found.searchedAt = System.nanoTime();
+            // Each file's best chunk, in score order (hits come best first).
+            Map<String, Scored> best = new LinkedHashMap<>();
+            for (Scored hit : hits) {
+                best.putIfAbsent(hit.point().fileId(), hit);
+            }
+            return check(request, best, found).compose(v -> {
+                found.checkedAt = System.nanoTime();
+                boolean more = found.results.size() < request.limit() && hits.size() == k && k < MAX_CANDIDATES;
+                return more ? round(request, vector, Math.min(MAX_CANDIDATES, k * 4)) : Future.succeededFuture(found);
+            });
+        });
+    }
+
+    private Future<Void> check(SearchRequest request, Map<String, Scored> best, Found found) {
+        if (best.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        return stores.metadata().getAll(List.copyOf(best.keySet())).compose(records -> {
+            Map<String, FileRecord> byId = new HashMap<>();
+            records.forEach(r -> byId.put(r.id(), r));
+            List<Scored> agreeing = new ArrayList<>();
+            for (Scored hit : best.values()) {
+                Excluded why = judge(
+                        request.tenantId(), hit.point(), byId.get(hit.point().fileId()));
+                if (why != null) {
+                    found.excluded.add(why);
+                } else {
+                    agreeing.add(hit);
+                }
+            }
+            List<Scored> wanted = agreeing.stream()
+                    .filter(h -> wanted(request, byId.get(h.point().fileId())))
+                    .limit(request.limit())
+                    .toList();
+            return blobsAgree(wanted, byId, found).compose(kept -> {
+                for (Scored hit : kept) {
+                    found.results.add(result(hit, byId.get(hit.point().fileId())));
+                }
+                return report(request.tenantId(), found.excluded, byId);
+            });
+        });
+    }
+
+    /** Why {@code point} must not be returned for {@code tenant}, or null when its stores agree. */
+    private Excluded judge(String tenant, ChunkPoint point, FileRecord record) {
+        if (record == null || !tenant.equals(record.tenantId())) {
+            return new Excluded(point, "ORPHAN_VECTORS", new JsonObject().put("found_by", "search"));
+        }
+        if (record.status() == FileRecord.Status.DELETED) {
+            return new Excluded(
+                    point,
+                    "DELETE_INCOMPLETE",
+                    new JsonObject().put("points", true).put("found_by", "search"));
+        }
+        FileRecord.Embedding e = record.embedding();
+        boolean sameContent = record.sha256().equals(point.contentSha256());
+        boolean sameModel =
+                e != null && model.name().equals(point.model()) && model.name().equals(e.model());
+        if (!sameContent || !sameModel) {
+            return new Excluded(
+                    point,
+                    "STALE_VECTORS",
+                    new JsonObject()
+                            .put("contentSha256", record.sha256())
+                            .put("pointContentSha256", point.contentSha256())
+                            .put("model", e == null ? null : e.model())
+                            .put("pointModel", point.model())
+                            .put("currentModel", model.name())
+                            .put("found_by", "search"));
+        }
+        return null;
+    }
+
+    private static boolean wanted(SearchRequest request, FileRecord record) {
+        return (request.fileIds() == null || request.fileIds().contains(record.id()))
+                && (request.contentTypes() == null || request.contentTypes().contains(record.contentType()));
+    }
+
+    /**
+     * The hits whose blob still has the ETag recorded at ingest: content replaced behind trisync's
+     * back makes the vectors stale (a HEAD per returned file, in parallel). A record without an ETag
+     * is not checked; a blob that cannot be read now fails the search (503).
+     */
+    private Future<List<Scored>> blobsAgree(List<Scored> hits, Map<String, FileRecord> byId, Found found) {
+        List<Future<BlobInfo>> heads = new ArrayList<>();
+        for (Scored hit : hits) {
+            FileRecord r = byId.get(hit.point().fileId());
+            heads.add(
+                    r.blobEtag() == null
+                            ? Future.succeededFuture(null)
+                            : stores.blobs()
+                                    .head(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
+                                    .recover(e -> e instanceof Failure.NotFound
+                                            ? Future.succeededFuture(null)
+                                            : Future.failedFuture(e)));
+        }
+        return Future.all(heads).map(v -> {
+            List<Scored> kept = new ArrayList<>();
+            for (int i = 0; i < hits.size(); i++) {
+                Scored hit = hits.get(i);
+                FileRecord r = byId.get(hit.point().fileId());
+                BlobInfo blob = heads.get(i).result();
+                if (r.blobEtag() != null && (blob == null || !r.blobEtag().equals(blob.etag()))) {
+                    found.excluded.add(new Excluded(
+                            hit.point(),
+                            blob == null ? "MISSING_BLOB" : "STALE_VECTORS",
+                            new JsonObject()
+                                    .put("recordedEtag", r.blobEtag())
+                                    .put("etag", blob == null ? null : blob.etag())
+                                    .put("found_by", "search")));
+                } else {
+                    kept.add(hit);
+                }
+            }
+            return kept;
+        });
+    }
+
+    private static JsonObject result(Scored hit, FileRecord record) {
+        return new JsonObject()
+                .put("file_id", record.id())
+                .put("file_name", record.name())
+                .put("score", Math.round(hit.score() * 10_000) / 10_000.0)
+                .put("chunk", hit.point().chunk())
+                .put("text", hit.point().text())
+                .put("content_type", record.contentType())
+                .put(
+                        "updated_at",
+                        record.updatedAt() == null ? null : record.updatedAt().toString());
+    }
+
+    /** Records the excluded hits as open issues, each new one with its {@code sync.issue_detected} event. */
+    private Future<Void> report(String tenant, List<Excluded> excluded, Map<String, FileRecord> byId) {
+        if (excluded.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        Set<Integer> partitions = new HashSet<>();
+        excluded.forEach(x -> partitions.add(x.point().partition()));
+        List<Future<List<IssueRecord>>> open = new ArrayList<>();
+        partitions.forEach(p -> open.add(stores.issues().open(tenant, p)));
+        return Future.all(open).compose(v -> {
+            Set<String> known = new HashSet<>();
+            open.forEach(f -> f.result().forEach(i -> known.add(i.id())));
+            List<IssueRecord> added = new ArrayList<>();
+            List<Draft> drafts = new ArrayList<>();
+            String now = Instant.now().toString();
+            for (Excluded x : excluded) {
+                FileRecord r = byId.get(x.point().fileId());
+                IssueRecord issue = new IssueRecord(
+                        tenant,
+                        x.point().partition(),
+                        x.point().fileId(),
+                        r == null ? null : r.name(),
+                        x.type(),
+                        x.details(),
+                        now,
+                        null);
+                if (known.add(issue.id())) {
+                    added.add(issue);
+                    drafts.add(new Draft(
+                            EventTypes.ISSUE_DETECTED,
+                            issue.fileId(),
+                            null,
+                            new JsonObject()
+                                    .put("type", issue.type())
+                                    .put("fileName", issue.fileName())
+                                    .put("details", issue.details())));
+                }
+            }
+            return added.isEmpty()
+                    ? Future.succeededFuture()
+                    : stores.issues()
+                            .apply(added, List.of())
+                            .compose(w -> events.publishAll(tenant, drafts))
+                            .mapEmpty();
+        });
+    }
+}
