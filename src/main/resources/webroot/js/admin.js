@@ -281,6 +281,36 @@
 
   // ---- tenant ----------------------------------------------------------------------------------
 
+  /** The tenant's files that best match {@code query}: name (opening its content), score and the matching text. */
+  function search(query) {
+    var list = $('search-results');
+    list.textContent = '';
+    return api('POST', '/api/search', { user_id: state.tenant, query: query, limit: 10 }).then(function (answer) {
+      $('search-info').textContent = answer.results.length + ' files in ' + answer.took_ms + ' ms'
+        + (answer.excluded ? ' · ' + answer.excluded + ' left out (the stores disagree on them; see the issues)' : '');
+      answer.results.forEach(function (r) {
+        var item = el('li', null, 'search-result');
+        var name = el('a', r.file_name);
+        name.href = '#';
+        name.dataset.fileId = r.file_id;
+        name.addEventListener('click', function (e) { e.preventDefault(); openContent(r.file_id).catch(fail); });
+        item.appendChild(name);
+        item.appendChild(el('span', ' ' + r.score.toFixed(3), 'score'));
+        item.appendChild(el('p', r.text || '', 'snippet'));
+        list.appendChild(item);
+      });
+    });
+  }
+
+  /** Opens a file's content in a new tab (fetched with the token, which a plain link cannot send). */
+  function openContent(fileId) {
+    var path = '/api/files/' + encodeURIComponent(fileId) + '/content?user_id=' + encodeURIComponent(state.tenant);
+    return fetch(path, { headers: { Authorization: 'Bearer ' + state.token } }).then(function (r) {
+      if (!r.ok) { throw new Error('the file could not be read (status ' + r.status + ')'); }
+      return r.blob();
+    }).then(function (blob) { window.open(URL.createObjectURL(blob), '_blank'); });
+  }
+
   function openTenant(tenant) {
     state.view = 'tenant';
     state.tenant = tenant;
@@ -457,6 +487,10 @@
     });
     $('signout').addEventListener('click', function () { signOut(); });
     $('analyze').addEventListener('click', function () { analyze([state.tenant]).catch(fail); });
+    $('search-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      search($('search-query').value).catch(fail);
+    });
     $('fix').addEventListener('click', function () { preview([state.tenant]).catch(fail); });
     $('cancel').addEventListener('click', function () {
       if (!state.running || !confirm('Cancel the running ' + state.running.kind + '?')) { return; }

@@ -251,6 +251,33 @@ class AdminUiIT {
     }
 
     @Test
+    @DisplayName("The tenant page's search box shows the best matching file first, with its score and snippet")
+    void searchBox() {
+        String t = TestStack.unique("ui-search");
+        String token = tokens.issue(t, false, Duration.ofMinutes(10));
+        upload(
+                token,
+                t,
+                "bread.txt",
+                "Sourdough bread: flour, water, salt and a starter, kneaded and baked in a hot oven.");
+        upload(token, t, "whales.txt", "Humpback whales migrate across the Pacific ocean to their calving lagoons.");
+        try (BrowserContext context = chromium.browser().newContext()) {
+            List<String> errors = new ArrayList<>();
+            Page page = signedIn(context, token, errors);
+            page.waitForSelector("#tenant:not([hidden])");
+            page.fill("#search-query", "marine mammals in the ocean");
+            page.click("#search-form button[type=submit]");
+            page.waitForSelector("#search-results li");
+            assertThat(page.textContent("#search-results li:first-child a")).isEqualTo("whales.txt");
+            assertThat(page.textContent("#search-results li:first-child .snippet"))
+                    .contains("Humpback whales");
+            assertThat(page.locator("#search-results li").count()).isEqualTo(2);
+            assertThat(page.textContent("#search-info")).contains("2 files");
+            assertThat(errors).isEmpty();
+        }
+    }
+
+    @Test
     @DisplayName("A tenant token sees only its tenant; admin controls are absent; another tenant is a readable error")
     void tenantTokenIsConfined() {
         String mine = TestStack.unique("ui-mine");
