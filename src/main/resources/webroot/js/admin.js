@@ -134,7 +134,7 @@
     if (e.type === 'sync.op_progress' && state.view === 'tenant') {
       // The event carries the progress; the stored record catches up at the next heartbeat.
       if (state.running && state.running.id === e.opId && e.data) {
-        showProgress(e.data.stage, e.data.percentage, e.data.currentFile, e.data.totalFiles);
+        showProgress(e.data.stage, e.data.percentage, e.data.currentFile, e.data.totalFiles, e.data.rate, e.data.etaSeconds);
       } else {
         refreshOperation().catch(fail);
       }
@@ -429,7 +429,8 @@
         $('op-heartbeat').textContent = ago(op.heartbeat_at);
         $('op-expected').textContent = op.expected_duration_seconds + ' s';
         if (!state.shown || state.shown.id !== op.id || op.progress.percentage >= state.shown.percentage) {
-          showProgress(op.progress.stage, op.progress.percentage, op.progress.current_file, op.progress.total_files);
+          showProgress(op.progress.stage, op.progress.percentage, op.progress.current_file, op.progress.total_files,
+            op.progress.rate, op.progress.eta_seconds);
         }
         state.shown.id = op.id;
       } else {
@@ -443,10 +444,13 @@
     });
   }
 
-  function showProgress(stage, percentage, current, total) {
+  /** {@code rate} (chunks a second) and {@code eta} (seconds left): given by a re-index, absent otherwise. */
+  function showProgress(stage, percentage, current, total, rate, eta) {
     state.shown = { id: state.running ? state.running.id : null, percentage: percentage };
     $('op-stage').textContent = stage + ' ' + Math.round(percentage) + '%';
-    $('op-files').textContent = current + ' of ' + total + ' files';
+    $('op-files').textContent = current + ' of ' + total + ' files'
+      + (typeof rate === 'number' ? ' · ' + rate.toFixed(1) + ' chunks/s' : '')
+      + (typeof eta === 'number' ? ' · about ' + eta + ' s left' : '');
     $('op-progress').value = percentage;
   }
 

@@ -15,6 +15,8 @@ public final class EventTypes {
     public static final String EMBEDDING_DELETED = "embedding.deleted";
     /** An upload was stored while the embedding service was unavailable: its vectors follow from the index queue. */
     public static final String EMBEDDING_PENDING = "embedding.pending";
+    /** A search left out hits the stores disagree on (how many, of which issue types): drift a user would have hit. */
+    public static final String SEARCH_EXCLUDED = "search.excluded";
 
     public static final String ISSUE_DETECTED = "sync.issue_detected";
     public static final String ISSUE_RESOLVED = "sync.issue_resolved";

@@ -79,7 +79,8 @@ public final class SearchVerticle extends RequestVerticle {
                 .compose(vector -> {
                     long embedded = System.nanoTime();
                     int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));
-                    return round(request, vector, k).map(found -> found.answer(started, embedded));
+                    return round(request, vector, k)
+                            .compose(found -> excludedEvent(request, found).map(found.answer(started, embedded)));
                 });
     }
 
@@ -243,6 +244,22 @@ public final class SearchVerticle extends RequestVerticle {
                 .put(
                         "updated_at",
                         record.updatedAt() == null ? null : record.updatedAt().toString());
+    }
+
+    /** One {@code search.excluded} event for a search that left hits out: how many, by issue type. */
+    private Future<Void> excludedEvent(SearchRequest request, Found found) {
+        if (found.excluded.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        JsonObject byType = new JsonObject();
+        found.excluded.forEach(x -> byType.put(x.type(), byType.getInteger(x.type(), 0) + 1));
+        return events.publish(
+                        request.tenantId(),
+                        EventTypes.SEARCH_EXCLUDED,
+                        null,
+                        null,
+                        new JsonObject().put("excluded", found.excluded.size()).put("byType", byType))
+                .mapEmpty();
     }
 
     /** Records the excluded hits as open issues, each new one with its {@code sync.issue_detected} event. */

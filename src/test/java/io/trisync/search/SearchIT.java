@@ -168,6 +168,20 @@ class SearchIT {
                 .as("issue events after a second search (each issue once)")
                 .isEqualTo(detected)
                 .isEqualTo(3);
+        List<JsonObject> excludedEvents = node.stores().events().since(tenant, 0, 1000).await().stream()
+                .filter(e -> "search.excluded".equals(e.getString("type")))
+                .toList();
+        assertThat(excludedEvents)
+                .as("one search.excluded per search that left hits out")
+                .hasSize(2);
+        assertThat(excludedEvents.get(0).getJsonObject("data").getInteger("excluded"))
+                .isEqualTo(3);
+        assertThat(excludedEvents
+                        .get(0)
+                        .getJsonObject("data")
+                        .getJsonObject("byType")
+                        .getInteger("STALE_VECTORS"))
+                .isEqualTo(1);
     }
 
     @Test
