@@ -4,8 +4,6 @@ import io.trisync.Node;
 import io.trisync.config.ConfigLoader;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.store.ChunkPoint;
-import io.trisync.store.FileRecord;
-import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
@@ -15,7 +13,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -134,47 +131,17 @@ class ReindexBench {
         }
     }
 
-    /** Files of four chunks with their blobs and records (with the blobs' ETags), the records naming an older model. */
+    /** Files of four chunks with their blobs and records, the records naming an older model. */
     private static void seed(Stores stores, String tenant, int files, int partitions) {
-        Instant now = Instant.now();
-        List<FileRecord> records = new ArrayList<>();
-        StoreFloorsBench.lanes(64, files, i -> {
-                    String id = String.format("r-%07d", i);
-                    byte[] bytes = Fixtures.utf8(Fixtures.prose(WORDS) + " " + id);
-                    String sha = Fixtures.sha256(bytes);
-                    int p = StoreKeys.partition(id, partitions);
-                    return stores.blobs()
-                            .putBytes(
-                                    StoreKeys.blobKey(tenant, p, id),
-                                    Buffer.buffer(bytes),
-                                    "text/plain",
-                                    Map.of("sha256", sha))
-                            .onSuccess(blob -> {
-                                synchronized (records) {
-                                    records.add(new FileRecord(
-                                            id,
-                                            tenant,
-                                            id + ".txt",
-                                            "text/plain",
-                                            bytes.length,
-                                            sha,
-                                            FileRecord.Status.ACTIVE,
-                                            1,
-                                            p,
-                                            new FileRecord.Embedding("bench-old@384", 384, 4, sha),
-                                            now,
-                                            now,
-                                            null,
-                                            blob.etag()));
-                                }
-                            });
-                })
-                .await();
-        for (int from = 0; from < records.size(); from += 1000) {
-            stores.metadata()
-                    .upsertAll(records.subList(from, Math.min(records.size(), from + 1000)))
-                    .await();
-        }
+        SeededFiles.write(
+                stores,
+                tenant,
+                "r",
+                files,
+                partitions,
+                "bench-old@384",
+                4,
+                i -> Fixtures.utf8(Fixtures.prose(WORDS) + " " + String.format("r-%07d", i)));
     }
 
     /** The raw Qdrant upsert rate: {@code n} points of 384 dimensions, 256 to a request, 4 requests at once. */

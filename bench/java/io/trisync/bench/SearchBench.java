@@ -6,7 +6,6 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
-import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -14,7 +13,6 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -148,46 +146,10 @@ class SearchBench {
 
     /** Files of four chunks: blobs (their ETags on the records), records and points with random unit vectors. */
     private static void seed(Stores stores, String tenant, int files, int partitions) {
-        Instant now = Instant.now();
-        List<FileRecord> records = new ArrayList<>();
         String model = MiniLmEmbeddingModel.NAME;
-        StoreFloorsBench.lanes(64, files, i -> {
-                    String id = String.format("s-%07d", i);
-                    byte[] bytes = ("text of " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                    String sha = io.trisync.testsupport.Fixtures.sha256(bytes);
-                    int p = StoreKeys.partition(id, partitions);
-                    return stores.blobs()
-                            .putBytes(
-                                    StoreKeys.blobKey(tenant, p, id),
-                                    Buffer.buffer(bytes),
-                                    "text/plain",
-                                    Map.of("sha256", sha))
-                            .onSuccess(blob -> {
-                                synchronized (records) {
-                                    records.add(new FileRecord(
-                                            id,
-                                            tenant,
-                                            id + ".txt",
-                                            "text/plain",
-                                            bytes.length,
-                                            sha,
-                                            FileRecord.Status.ACTIVE,
-                                            1,
-                                            p,
-                                            new FileRecord.Embedding(model, 384, 4, sha),
-                                            now,
-                                            now,
-                                            null,
-                                            blob.etag()));
-                                }
-                            });
-                })
-                .await();
-        for (int from = 0; from < records.size(); from += 1000) {
-            stores.metadata()
-                    .upsertAll(records.subList(from, Math.min(records.size(), from + 1000)))
-                    .await();
-        }
+        List<FileRecord> records = SeededFiles.write(
+                stores, tenant, "s", files, partitions, model, 4, i -> ("text of " + String.format("s-%07d", i))
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         Random random = new Random(11);
         List<ChunkPoint> points = new ArrayList<>();
         for (FileRecord r : records) {

@@ -1,5 +1,6 @@
 package io.trisync.embedding;
 
+import io.trisync.concurrent.Backoff;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Breaker;
 import io.trisync.failure.Failure;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -204,9 +204,8 @@ public final class OpenAiEmbeddingModel implements EmbeddingModel {
     }
 
     /** Exponential backoff with full jitter: a random wait up to 200 ms × 2^(attempt-1), at most 5 s. */
-    static long backoffMs(int attempt) {
-        long cap = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(10, attempt - 1));
-        return ThreadLocalRandom.current().nextLong(cap / 2, cap + 1);
+    private static long backoffMs(int attempt) {
+        return Backoff.delayMs(FIRST_BACKOFF_MS, MAX_BACKOFF_MS, attempt);
     }
 
     private static String snippet(HttpResponse<Buffer> answer) {

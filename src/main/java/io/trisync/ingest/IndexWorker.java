@@ -1,5 +1,6 @@
 package io.trisync.ingest;
 
+import io.trisync.concurrent.Backoff;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
@@ -13,7 +14,6 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,13 +115,8 @@ final class IndexWorker {
     }
 
     private Future<Void> write(FileRecord record, List<ChunkPoint> points) {
-        JsonObject set = new JsonObject()
-                .put("embedding.model", steps.indexer.modelName())
-                .put("embedding.dims", steps.indexer.dimension())
-                .put("embedding.chunks", points.size())
-                .put("embedding.contentSha256", record.sha256())
-                .put("embedding.pending", false)
-                .putNull("embedding.failure");
+        JsonObject set = FileRecord.Embedding.indexedFields(
+                steps.indexer.modelName(), steps.indexer.dimension(), points.size(), record.sha256());
         return steps.upsertPoints(points)
                 .compose(v -> steps.stores.metadata().patch(record.id(), stillPending(record), set))
                 .compose(matched -> {
@@ -186,9 +181,8 @@ final class IndexWorker {
                 });
     }
 
-    /** 1 s doubling per attempt up to a minute, each wait drawn between half and all of it. */
-    static long backoffMs(int attempts) {
-        long cap = Math.min(MAX_BACKOFF_MS, 1000L << Math.min(16, attempts));
-        return ThreadLocalRandom.current().nextLong(cap / 2, cap + 1);
+    /** 1 s doubling per attempt up to a minute, with full jitter. */
+    private static long backoffMs(int attempts) {
+        return Backoff.delayMs(1000, MAX_BACKOFF_MS, attempts + 1);
     }
 }

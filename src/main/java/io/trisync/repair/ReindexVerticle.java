@@ -406,7 +406,10 @@ public final class ReindexVerticle extends RequestVerticle {
                         if (r.status() == FileRecord.Status.ACTIVE && r.sha256().equals(embedded.get(r.id()))) {
                             kept.add(r.id());
                             patches.add(new MetadataStore.Patch(
-                                    r.id(), new JsonObject(), embeddingSet(chunksOf.get(r.id()), r.sha256())));
+                                    r.id(),
+                                    new JsonObject(),
+                                    FileRecord.Embedding.indexedFields(
+                                            model.name(), model.dimension(), chunksOf.get(r.id()), r.sha256())));
                         }
                     }
                     List<Future<Void>> gone = new ArrayList<>();
@@ -421,15 +424,5 @@ public final class ReindexVerticle extends RequestVerticle {
                             .map(matched -> new ReindexDone(
                                     patches.size(), points.size(), skipped + due.size() - patches.size(), 0));
                 });
-    }
-
-    private JsonObject embeddingSet(int chunks, String sha256) {
-        return new JsonObject()
-                .put("embedding.model", model.name())
-                .put("embedding.dims", model.dimension())
-                .put("embedding.chunks", chunks)
-                .put("embedding.contentSha256", sha256)
-                .put("embedding.pending", false)
-                .putNull("embedding.failure");
     }
 }

@@ -172,13 +172,8 @@ final class RepairExecutor {
                 .patch(
                         record.id(),
                         new JsonObject().put("sha256", record.sha256()).put("status", "active"),
-                        new JsonObject()
-                                .put("embedding.model", indexer.modelName())
-                                .put("embedding.dims", indexer.dimension())
-                                .put("embedding.chunks", points.size())
-                                .put("embedding.contentSha256", sha)
-                                .put("embedding.pending", false)
-                                .putNull("embedding.failure"))
+                        FileRecord.Embedding.indexedFields(
+                                indexer.modelName(), indexer.dimension(), points.size(), sha))
                 .map(matched -> matched
                         ? done(
                                 action,

@@ -73,6 +73,21 @@ public record FileRecord(
             return new Embedding(model, dims, 0, null, null, true);
         }
 
+        /**
+         * The {@code $set} that records vectors just made ({@code chunks} of {@code contentSha256} by
+         * {@code model}) on a stored record: no longer pending, no failure.
+         */
+        public static io.vertx.core.json.JsonObject indexedFields(
+                String model, int dims, int chunks, String contentSha256) {
+            return new io.vertx.core.json.JsonObject()
+                    .put("embedding.model", model)
+                    .put("embedding.dims", dims)
+                    .put("embedding.chunks", chunks)
+                    .put("embedding.contentSha256", contentSha256)
+                    .put("embedding.pending", false)
+                    .putNull("embedding.failure");
+        }
+
         /** {@code pending}, {@code failed} or {@code indexed}. */
         public String state() {
             return pending ? "pending" : failure != null ? "failed" : "indexed";

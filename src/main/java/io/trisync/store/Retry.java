@@ -1,10 +1,10 @@
 package io.trisync.store;
 
+import io.trisync.concurrent.Backoff;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /**
@@ -36,8 +36,7 @@ public final class Retry {
 
     /** The delay before attempt {@code next} (2, 3, …): uniform in [0, min(max, base·2^(next-2))]. */
     long delayBefore(int next) {
-        long cap = Math.min(maxDelayMs, baseDelayMs << Math.min(20, next - 2));
-        return 1 + ThreadLocalRandom.current().nextLong(cap);
+        return Backoff.delayMs(baseDelayMs, maxDelayMs, next - 1);
     }
 
     private <T> Future<T> attempt(Supplier<Future<T>> call, int n) {
