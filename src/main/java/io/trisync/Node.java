@@ -10,10 +10,12 @@ import io.trisync.embedded.EmbeddedStack;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.embedding.OpenAiEmbeddingModel;
+import io.trisync.embedding.TimedEmbeddingModel;
 import io.trisync.events.EventsVerticle;
 import io.trisync.http.HttpVerticle;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
+import io.trisync.metrics.Metrics;
 import io.trisync.ops.HeartbeatMonitorVerticle;
 import io.trisync.ops.OpsVerticle;
 import io.trisync.repair.ReindexVerticle;
@@ -133,7 +135,9 @@ public final class Node {
                     return Future.failedFuture(e);
                 })
                 .compose(v -> {
-                    EmbeddingModel embedding = local != null ? local : new OpenAiEmbeddingModel(v, config.embedding());
+                    EmbeddingModel embedding = new TimedEmbeddingModel(
+                            local != null ? local : new OpenAiEmbeddingModel(v, config.embedding()),
+                            Metrics.of(config));
                     Node node = new Node(config, stack, v, Stores.create(v, config), hooks, embedding, keys);
                     return node.deployAll().map(node).recover(e -> node.stop()
                             .transform(ignored -> Future.failedFuture(e)));
@@ -150,7 +154,7 @@ public final class Node {
                                 "IngestVerticle",
                                 IngestVerticle.instances(config, stores, model, hooks),
                                 config.verticleInstances())))
-                .compose(v -> when("ingest", () -> deploy(new SearchVerticle(stores, model))))
+                .compose(v -> when("ingest", () -> deploy(new SearchVerticle(config, stores, model))))
                 .compose(v -> when("monitor", () -> deploy(new HeartbeatMonitorVerticle(config, stores))
                         .compose(w -> deploy(new OpsVerticle(config, stores)))))
                 .compose(v -> when("scan", () -> deploy(new ScanVerticle(config, stores))
@@ -284,7 +288,7 @@ public final class Node {
     }
 
     private static String metricsRegistry(TrisyncConfig config) {
-        return "trisync-" + config.nodeId();
+        return Metrics.registryName(config);
     }
 
     /** {@code cluster.xml} from the working directory, else the copy in the jar; the cluster name from config. */

@@ -2,6 +2,7 @@ package io.trisync.bridge;
 
 import io.trisync.auth.Tokens;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.metrics.Metrics;
 import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.scan.ScanMessages.StatusQuery;
@@ -25,7 +26,7 @@ public final class Bridge {
     private Bridge() {}
 
     /** The bridge's routes, to mount at {@code /eventbus/*}; {@code tokens} null: authentication off. */
-    public static Router router(Vertx vertx, TrisyncConfig.EventsConfig config, Tokens tokens) {
+    public static Router router(Vertx vertx, TrisyncConfig.EventsConfig config, Tokens tokens, Metrics metrics) {
         long ping = config.websocketPingIntervalSeconds() * 1000L;
         SockJSBridgeOptions options = new SockJSBridgeOptions()
                 .addOutboundPermitted(
@@ -37,7 +38,7 @@ public final class Bridge {
                 .setPingTimeout(Math.max(10_000, 3 * ping));
         BridgeAddresses.INBOUND.forEach(a -> options.addInboundPermitted(new PermittedOptions().setAddress(a)));
         return SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(ping))
-                .bridge(options, new BridgeGuard(tokens, config));
+                .bridge(options, new BridgeGuard(tokens, config, metrics));
     }
 
     /** Answers {@link BridgeAddresses#STATUS}: the socket's tenant's status, as the scan verticles report it. */

@@ -4,6 +4,7 @@ import io.trisync.auth.Caller;
 import io.trisync.auth.Tokens;
 import io.trisync.config.TrisyncConfig.EventsConfig;
 import io.trisync.events.EventAddresses;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.Ids;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
@@ -45,9 +46,11 @@ final class BridgeGuard implements Handler<BridgeEvent> {
     private final Tokens tokens;
     private final EventsConfig limits;
     private final Map<SockJSSocket, Socket> sockets = new HashMap<>();
+    private final Metrics metrics;
 
     /** {@code tokens} null: authentication off, every socket acts as an admin. */
-    BridgeGuard(Tokens tokens, EventsConfig limits) {
+    BridgeGuard(Tokens tokens, EventsConfig limits, Metrics metrics) {
+        this.metrics = metrics;
         this.tokens = tokens;
         this.limits = limits;
     }
@@ -59,10 +62,13 @@ final class BridgeGuard implements Handler<BridgeEvent> {
         switch (type) {
             case SOCKET_CREATED -> {
                 sockets.put(socket, new Socket());
+                metrics.bridgeSocketOpened();
                 event.complete(true);
             }
             case SOCKET_CLOSED -> {
-                sockets.remove(socket);
+                if (sockets.remove(socket) != null) {
+                    metrics.bridgeSocketClosed();
+                }
                 event.complete(true);
             }
             case SOCKET_IDLE, SOCKET_PING -> event.complete(true);

@@ -123,6 +123,36 @@ public final class ConfigKeys {
                     POSITIVE_INT,
                     "an unfinished operation untouched this long is recovered by any node"),
             new ConfigKey(
+                    "METRICS_STORE_REFRESH_SECONDS",
+                    "metrics.storeRefreshSeconds",
+                    NON_NEGATIVE_INT,
+                    "`/metrics` reads the stores' state (files, open issues, drift, scan ages) again at most this often (0: on every scrape)"),
+            new ConfigKey(
+                    "RETENTION_INGEST_OPERATIONS_DAYS",
+                    "retention.ingestOperationsDays",
+                    NON_NEGATIVE_INT,
+                    "days an ended upload or delete operation, and the idempotency key that names it, are kept (0: for ever)"),
+            new ConfigKey(
+                    "RETENTION_SYNC_OPERATIONS_DAYS",
+                    "retention.syncOperationsDays",
+                    NON_NEGATIVE_INT,
+                    "days an ended tracked operation is kept with its repair actions and re-index checkpoints (0: for ever)"),
+            new ConfigKey(
+                    "RETENTION_EVENTS_DAYS",
+                    "retention.eventsDays",
+                    NON_NEGATIVE_INT,
+                    "days an event stays in the event log that browsers replay from (0: for ever)"),
+            new ConfigKey(
+                    "RETENTION_TOMBSTONES_DAYS",
+                    "retention.tombstonesDays",
+                    NON_NEGATIVE_INT,
+                    "days the record of a deleted file (its tombstone) is kept (0: for ever)"),
+            new ConfigKey(
+                    "RETENTION_SWEEP_INTERVAL_SECONDS",
+                    "retention.sweepIntervalSeconds",
+                    POSITIVE_INT,
+                    "seconds between retention sweeps"),
+            new ConfigKey(
                     "SYNC_PARTITIONS",
                     "sync.partitions",
                     POSITIVE_INT,

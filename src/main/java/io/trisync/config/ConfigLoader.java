@@ -199,6 +199,13 @@ public final class ConfigLoader {
                                 .map(String::trim)
                                 .filter(o -> !o.isEmpty())
                                 .toList()),
+                new TrisyncConfig.MetricsConfig(integer(j, "METRICS_STORE_REFRESH_SECONDS")),
+                new TrisyncConfig.RetentionConfig(
+                        integer(j, "RETENTION_INGEST_OPERATIONS_DAYS"),
+                        integer(j, "RETENTION_SYNC_OPERATIONS_DAYS"),
+                        integer(j, "RETENTION_EVENTS_DAYS"),
+                        integer(j, "RETENTION_TOMBSTONES_DAYS"),
+                        integer(j, "RETENTION_SWEEP_INTERVAL_SECONDS")),
                 nonBlank(j, "CLUSTER_HOST"),
                 nonBlank(j, "CLUSTER_NAME"));
     }

@@ -25,6 +25,8 @@ public record TrisyncConfig(
         EventsConfig events,
         RepairConfig repair,
         AuthConfig auth,
+        MetricsConfig metrics,
+        RetentionConfig retention,
         String clusterHost,
         String clusterName) {
 
@@ -124,6 +126,22 @@ public record TrisyncConfig(
             return !backupPrefix.isBlank();
         }
     }
+
+    /** {@code /metrics}: the stores' state (files, issues, drift) is read again at most this often. */
+    public record MetricsConfig(int storeRefreshSeconds) {}
+
+    /**
+     * How long ended records are kept before the retention sweep removes them (0: kept for ever):
+     * ended ingest operations and their idempotency keys, ended tracked operations with their repair
+     * actions and re-index checkpoints, events, and the records of deleted files (tombstones). Nothing
+     * an unfinished operation or a quarantined object still needs is removed.
+     */
+    public record RetentionConfig(
+            int ingestOperationsDays,
+            int syncOperationsDays,
+            int eventsDays,
+            int tombstonesDays,
+            int sweepIntervalSeconds) {}
 
     /** Browser events and the limits of the event-bus bridge. */
     public record EventsConfig(

@@ -88,6 +88,8 @@ public final class EmbeddedStack implements AutoCloseable {
                 c.events(),
                 c.repair(),
                 c.auth(),
+                c.metrics(),
+                c.retention(),
                 c.clusterHost(),
                 c.clusterName());
     }

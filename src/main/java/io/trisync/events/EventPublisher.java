@@ -1,7 +1,11 @@
 package io.trisync.events;
 
+import io.trisync.config.TrisyncConfig;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.EventStore;
+import io.trisync.store.Stores;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -16,10 +20,21 @@ public final class EventPublisher {
 
     private final EventBus bus;
     private final EventStore store;
+    private final Metrics metrics;
 
     public EventPublisher(EventBus bus, EventStore store) {
+        this(bus, store, Metrics.none());
+    }
+
+    public EventPublisher(EventBus bus, EventStore store, Metrics metrics) {
         this.bus = bus;
         this.store = store;
+        this.metrics = metrics;
+    }
+
+    /** The publisher of a node's verticles: its event log, its bus, its meters. */
+    public static EventPublisher of(Vertx vertx, TrisyncConfig config, Stores stores) {
+        return new EventPublisher(vertx.eventBus(), stores.events(), Metrics.of(config));
     }
 
     /** One event to log and publish: {@code fileId} and {@code opId} may be null. */
@@ -55,6 +70,7 @@ public final class EventPublisher {
                 .toList();
         return store.appendAll(tenantId, events)
                 .onSuccess(stored -> stored.forEach(event -> {
+                    metrics.eventPublished(event.getString("type"));
                     bus.publish(EventAddresses.tenant(tenantId), event);
                     bus.publish(EventAddresses.ALL, event);
                 }));

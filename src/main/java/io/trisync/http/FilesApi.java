@@ -7,6 +7,7 @@ import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.ingest.IngestMessages.ListFiles;
 import io.trisync.ingest.Receiver;
 import io.trisync.ingest.Receiver.Received;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.BlobStore;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
@@ -41,10 +42,11 @@ public final class FilesApi {
             long maxFileBytes,
             Path uploadsDir,
             long requestTimeoutMs,
-            String incarnation) {
+            String incarnation,
+            Metrics metrics) {
         this.bus = new BusClient(ClusterBus.of(vertx), requestTimeoutMs);
         this.blobs = blobs;
-        this.receiver = new Receiver(vertx, blobs, requestTimeoutMs, incarnation);
+        this.receiver = new Receiver(vertx, blobs, requestTimeoutMs, incarnation, metrics);
         this.maxFileBytes = maxFileBytes;
         this.uploadsDir = uploadsDir;
     }

@@ -6,6 +6,7 @@ import io.trisync.bridge.Bridge;
 import io.trisync.bridge.BridgeAddresses;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,7 +15,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -85,7 +85,7 @@ public final class HttpVerticle extends RequestVerticle {
         Router router = Router.router(vertx);
         router.route().handler(limits::request);
         router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
-        router.route("/eventbus/*").subRouter(Bridge.router(vertx, config.events(), tokens));
+        router.route("/eventbus/*").subRouter(Bridge.router(vertx, config.events(), tokens, Metrics.of(config)));
         if (!config.auth().corsAllowedOrigins().isEmpty()) {
             router.route("/api/*")
                     .handler(CorsHandler.create()
@@ -101,7 +101,8 @@ public final class HttpVerticle extends RequestVerticle {
                         config.ingest().maxFileBytes(),
                         uploads,
                         timeoutMs,
-                        stores.incarnations().id())
+                        stores.incarnations().id(),
+                        Metrics.of(config))
                 .mount(router);
         new EventsApi(vertx, timeoutMs).mount(router);
         new SearchApi(vertx, timeoutMs).mount(router);
@@ -109,7 +110,12 @@ public final class HttpVerticle extends RequestVerticle {
         new ScanApi(vertx, config.sync().maxTimeoutSeconds() * 1000L).mount(router);
         new RepairApi(vertx, timeoutMs).mount(router);
         if (metricsRegistry != null) {
-            router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
+            router.get("/metrics")
+                    .handler(new MetricsEndpoint(
+                            stores,
+                            Metrics.of(config),
+                            metricsRegistry,
+                            config.metrics().storeRefreshSeconds()));
         }
         router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
         router.route("/*").handler(StaticHandler.create("webroot"));

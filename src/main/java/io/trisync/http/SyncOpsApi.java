@@ -24,7 +24,8 @@ import java.util.Set;
  */
 public final class SyncOpsApi {
 
-    private static final Set<String> KINDS = Set.of("scan", "repair", "reindex");
+    /** The kinds of tracked operation a caller may start. */
+    static final Set<String> KINDS = Set.of("scan", "repair", "reindex");
 
     private final BusClient bus;
 

@@ -12,6 +12,7 @@ import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.ingest.IngestMessages.ListFiles;
 import io.trisync.ingest.IngestMessages.OperationRef;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.Retry;
@@ -94,7 +95,7 @@ public final class IngestVerticle extends RequestVerticle {
         Steps steps = new Steps(
                 vertx,
                 stores,
-                new EventPublisher(vertx.eventBus(), stores.events()),
+                EventPublisher.of(vertx, config, stores),
                 new Retry(vertx, 4, 100, 2000),
                 breaker,
                 hooks,
@@ -102,7 +103,8 @@ public final class IngestVerticle extends RequestVerticle {
                 embeddingPool,
                 config.nodeId(),
                 config.sync().partitions(),
-                grace);
+                grace,
+                Metrics.of(config));
         uploads = new UploadFlow(steps);
         deletes = new DeleteFlow(steps);
         recovery = new Recovery(steps, uploads, deletes, grace, grace.multipliedBy(2));
@@ -111,7 +113,13 @@ public final class IngestVerticle extends RequestVerticle {
         consume(IngestAddresses.COMPLETE_UPLOAD, m -> completeUpload(OperationRef.fromJson(m)));
         consume(IngestAddresses.ABORT_UPLOAD, m -> abortUpload(OperationRef.fromJson(m)));
         consume(IngestAddresses.SETTLE_UPLOAD, m -> settleUpload(OperationRef.fromJson(m)));
-        consume(IngestAddresses.DELETE, m -> deletes.delete(FileRef.fromJson(m)).map(DeleteFlow.Outcome::toJson));
+        consume(IngestAddresses.DELETE, m -> {
+            long started = System.nanoTime();
+            return deletes.delete(FileRef.fromJson(m))
+                    .andThen(done ->
+                            steps.metrics.ingest("delete", done.failed() ? "error" : "ok", System.nanoTime() - started))
+                    .map(DeleteFlow.Outcome::toJson);
+        });
         consume(IngestAddresses.GET_FILE, m -> getFile(FileRef.fromJson(m)));
         consume(IngestAddresses.LIST_FILES, m -> listFiles(ListFiles.fromJson(m)));
         consume(IngestAddresses.RECOVER, m -> recovery.sweep().map(n -> new JsonObject().put("ended", n)));

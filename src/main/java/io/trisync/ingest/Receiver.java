@@ -4,6 +4,7 @@ import io.trisync.bus.ClusterBus;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.OperationRef;
 import io.trisync.ingest.IngestMessages.UploadTicket;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.BlobStore;
 import io.trisync.store.Retry;
 import io.vertx.core.Future;
@@ -35,8 +36,11 @@ public final class Receiver {
     /** This node process: it holds an upload's operation while it streams the bytes to S3. */
     private final String incarnation;
 
-    public Receiver(Vertx vertx, BlobStore blobs, long requestTimeoutMs, String incarnation) {
+    private final Metrics metrics;
+
+    public Receiver(Vertx vertx, BlobStore blobs, long requestTimeoutMs, String incarnation, Metrics metrics) {
         this.vertx = vertx;
+        this.metrics = metrics;
         this.blobs = blobs;
         this.retry = new Retry(vertx, 4, 100, 2000);
         this.requestTimeoutMs = requestTimeoutMs;
@@ -49,22 +53,30 @@ public final class Receiver {
 
     /** Stores {@code upload} in the three stores; completes with the file's record (an earlier one for a repeated key). */
     public Future<JsonObject> receive(Received upload) {
-        return vertx.executeBlocking(() -> sha256(upload.path()), false).compose(sha -> request(
-                        IngestAddresses.BEGIN_UPLOAD,
-                        new BeginUpload(
-                                        upload.tenantId(),
-                                        upload.name(),
-                                        upload.contentType(),
-                                        upload.size(),
-                                        sha,
-                                        upload.idempotencyKey(),
-                                        incarnation)
-                                .toJson(),
-                        requestTimeoutMs)
-                .map(UploadTicket::fromJson)
-                .compose(ticket -> ticket.existing() != null
-                        ? Future.succeededFuture(ticket.existing())
-                        : store(ticket, upload, sha)));
+        long started = System.nanoTime();
+        boolean[] replayed = {false};
+        return vertx.executeBlocking(() -> sha256(upload.path()), false)
+                .compose(sha -> request(
+                                IngestAddresses.BEGIN_UPLOAD,
+                                new BeginUpload(
+                                                upload.tenantId(),
+                                                upload.name(),
+                                                upload.contentType(),
+                                                upload.size(),
+                                                sha,
+                                                upload.idempotencyKey(),
+                                                incarnation)
+                                        .toJson(),
+                                requestTimeoutMs)
+                        .map(UploadTicket::fromJson)
+                        .compose(ticket -> {
+                            replayed[0] = ticket.existing() != null;
+                            return replayed[0] ? Future.succeededFuture(ticket.existing()) : store(ticket, upload, sha);
+                        }))
+                .andThen(done -> metrics.ingest(
+                        "upload",
+                        done.failed() ? "error" : replayed[0] ? "replayed" : "ok",
+                        System.nanoTime() - started));
     }
 
     private Future<JsonObject> store(UploadTicket ticket, Received upload, String sha) {

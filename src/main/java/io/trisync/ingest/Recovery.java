@@ -110,14 +110,19 @@ final class Recovery {
                 op.step());
         if (op.kind() == Kind.UPLOAD) {
             return op.step() == Step.COMMITTED
-                    ? steps.stores.metadata().get(op.fileId()).compose(file -> uploads.publish(op, file))
-                    : uploads.undo(op);
+                    ? steps.stores
+                            .metadata()
+                            .get(op.fileId())
+                            .compose(file -> uploads.publish(op, file))
+                            .onSuccess(v -> steps.metrics.recovered("published"))
+                    : uploads.undo(op).onSuccess(v -> steps.metrics.recovered("undone"));
         }
         return steps.stores
                 .metadata()
                 .get(op.fileId())
                 .compose(file -> deletes.rollForward(op, file))
                 .<Void>mapEmpty()
+                .onSuccess(v -> steps.metrics.recovered("rolled_forward"))
                 .recover(error -> error instanceof Failure.NotFound
                         ? steps.stores.operations().advance(op.id(), Step.DONE, "record gone")
                         : Future.failedFuture(error));

@@ -3,6 +3,7 @@ package io.trisync.ingest;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Breaker;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
@@ -39,6 +40,8 @@ final class Steps {
     /** How long an operation may go untouched before recovery may claim it. */
     final Duration grace;
 
+    final Metrics metrics;
+
     Steps(
             Vertx vertx,
             Stores stores,
@@ -50,7 +53,9 @@ final class Steps {
             WorkerExecutor embeddingPool,
             String nodeId,
             int partitions,
-            Duration grace) {
+            Duration grace,
+            Metrics metrics) {
+        this.metrics = metrics;
         this.vertx = vertx;
         this.stores = stores;
         this.events = events;

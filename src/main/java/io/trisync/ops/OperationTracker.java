@@ -4,6 +4,7 @@ import io.trisync.bus.Membership;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.Incarnations;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperationStore;
@@ -33,6 +34,7 @@ public final class OperationTracker {
     private final Membership membership;
     private final Incarnations incarnations;
     private final Duration heartbeatInterval;
+    private final Metrics metrics;
 
     public OperationTracker(
             Vertx vertx,
@@ -42,7 +44,20 @@ public final class OperationTracker {
             Duration heartbeatInterval,
             Membership membership,
             Incarnations incarnations) {
+        this(vertx, store, events, timeouts, heartbeatInterval, membership, incarnations, Metrics.none());
+    }
+
+    public OperationTracker(
+            Vertx vertx,
+            SyncOperationStore store,
+            EventPublisher events,
+            TimeoutPolicy timeouts,
+            Duration heartbeatInterval,
+            Membership membership,
+            Incarnations incarnations,
+            Metrics metrics) {
         this.vertx = vertx;
+        this.metrics = metrics;
         this.store = store;
         this.events = events;
         this.timeouts = timeouts;
@@ -65,7 +80,8 @@ public final class OperationTracker {
                 TimeoutPolicy.of(config.sync()),
                 Duration.ofSeconds(config.sync().heartbeatIntervalSeconds()),
                 Membership.of(vertx, config.nodeId()),
-                stores.incarnations());
+                stores.incarnations(),
+                Metrics.of(config));
     }
 
     /** Starts an operation of {@code kind} over {@code totalFiles} files for a tenant. */
@@ -100,7 +116,7 @@ public final class OperationTracker {
                             null,
                             op.id(),
                             new JsonObject().put("kind", kind).put("expectedDurationSeconds", expected));
-                    return new TrackedOperation(vertx, store, events, op, heartbeatInterval.toMillis());
+                    return new TrackedOperation(vertx, store, events, metrics, op, heartbeatInterval.toMillis());
                 })
                 .recover(error -> error instanceof Failure.Conflict
                         ? occupied(tenantId, kind, totalFiles, mayReplace)
@@ -119,7 +135,7 @@ public final class OperationTracker {
                         if (verdict == null || !mayReplace) {
                             return busy(running);
                         }
-                        return endStuck(store, events, running, verdict)
+                        return endStuck(store, events, metrics, running, verdict)
                                 .compose(v -> attempt(tenantId, kind, totalFiles, false));
                     });
         });
@@ -143,9 +159,15 @@ public final class OperationTracker {
 
     /** Fails a stuck operation (fenced) and publishes {@code sync.op_failed}; completes with whether it ended it. */
     static Future<Boolean> endStuck(
-            SyncOperationStore store, EventPublisher events, SyncOperation op, StuckRule.Verdict verdict) {
+            SyncOperationStore store,
+            EventPublisher events,
+            Metrics metrics,
+            SyncOperation op,
+            StuckRule.Verdict verdict) {
         return store.finish(op, verdict.status(), verdict.reason(), null).onSuccess(ended -> {
             if (ended) {
+                metrics.stuckCleaned(verdict.layer());
+                ended(metrics, op, verdict.status());
                 LOG.warn(
                         "Sync {} of tenant {} ended as {}: {}",
                         op.id(),
@@ -163,6 +185,11 @@ public final class OperationTracker {
                                 .put("reason", verdict.reason()));
             }
         });
+    }
+
+    /** Counts an operation that has just ended with {@code status}. */
+    static void ended(Metrics metrics, SyncOperation op, SyncOperation.Status status) {
+        metrics.operationEnded(op.kind(), status.wire(), Duration.between(op.startedAt(), Instant.now()));
     }
 
     private static <T> Future<T> busy(SyncOperation running) {

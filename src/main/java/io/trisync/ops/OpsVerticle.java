@@ -4,6 +4,7 @@ import io.trisync.bus.Membership;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
+import io.trisync.metrics.Metrics;
 import io.trisync.ops.OpsMessages.CancelRequest;
 import io.trisync.ops.OpsMessages.HistoryQuery;
 import io.trisync.ops.OpsMessages.TenantRef;
@@ -129,9 +130,14 @@ public final class OpsVerticle extends RequestVerticle {
                         : stores.syncOperations()
                                 .finish(op, SyncOperation.Status.CANCELLED, "cancelled on request", null)
                                 .compose(ended -> ended
-                                        ? stores.syncOperations().get(id).map(SyncOperation::toPublicJson)
+                                        ? cancelled(op)
                                         : Future.failedFuture(new Failure.Conflict("sync " + id + " is not running ("
                                                 + op.status().wire() + ")"))));
+    }
+
+    private Future<JsonObject> cancelled(SyncOperation op) {
+        OperationTracker.ended(Metrics.of(config), op, SyncOperation.Status.CANCELLED);
+        return stores.syncOperations().get(op.id()).map(SyncOperation::toPublicJson);
     }
 
     private static SyncOperation.Status parseStatus(String value) {

@@ -13,8 +13,11 @@ import java.util.Set;
  */
 public final class StuckRule {
 
-    /** The verdict for a stuck operation: its final status and the reason recorded on it. */
-    public record Verdict(SyncOperation.Status status, String reason) {}
+    /**
+     * The verdict for a stuck operation: its final status, the reason recorded on it, and the check
+     * that caught it ({@code process}, {@code cluster}, {@code deadline} or {@code heartbeat}).
+     */
+    public record Verdict(SyncOperation.Status status, String reason, String layer) {}
 
     private final Duration heartbeatInterval;
 
@@ -33,21 +36,24 @@ public final class StuckRule {
         }
         String gone = op.incarnation() == null ? null : goneIncarnations.get(op.incarnation());
         if (gone != null) {
-            return new Verdict(SyncOperation.Status.FAILED, "the node process that ran it is gone (" + gone + ")");
+            return new Verdict(
+                    SyncOperation.Status.FAILED, "the node process that ran it is gone (" + gone + ")", "process");
         }
         if (liveNodes != null && op.nodeId() != null && !liveNodes.contains(op.nodeId())) {
-            return new Verdict(SyncOperation.Status.FAILED, "node " + op.nodeId() + " left the cluster");
+            return new Verdict(SyncOperation.Status.FAILED, "node " + op.nodeId() + " left the cluster", "cluster");
         }
         Instant deadline = op.startedAt().plusSeconds(op.expectedDurationSeconds());
         if (now.isAfter(deadline)) {
             return new Verdict(
                     SyncOperation.Status.TIMED_OUT,
-                    "expected duration of " + op.expectedDurationSeconds() + "s passed");
+                    "expected duration of " + op.expectedDurationSeconds() + "s passed",
+                    "deadline");
         }
         Instant lastSign = op.heartbeatAt() == null ? op.startedAt() : op.heartbeatAt();
         Duration silence = Duration.between(lastSign, now);
         if (silence.compareTo(heartbeatInterval.multipliedBy(3)) > 0) {
-            return new Verdict(SyncOperation.Status.FAILED, "no heartbeat for " + silence.toSeconds() + "s");
+            return new Verdict(
+                    SyncOperation.Status.FAILED, "no heartbeat for " + silence.toSeconds() + "s", "heartbeat");
         }
         return null;
     }

@@ -3,6 +3,7 @@ package io.trisync.ops;
 import io.trisync.bus.Membership;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;
@@ -29,8 +30,10 @@ final class StuckSweep {
     private final EventPublisher events;
     private final StuckRule rule;
     private final Membership membership;
+    private final Metrics metrics;
 
-    StuckSweep(Stores stores, EventPublisher events, StuckRule rule, Membership membership) {
+    StuckSweep(Stores stores, EventPublisher events, StuckRule rule, Membership membership, Metrics metrics) {
+        this.metrics = metrics;
         this.stores = stores;
         this.events = events;
         this.rule = rule;
@@ -41,9 +44,10 @@ final class StuckSweep {
     static StuckSweep of(Vertx vertx, TrisyncConfig config, Stores stores, Membership membership) {
         return new StuckSweep(
                 stores,
-                new EventPublisher(vertx.eventBus(), stores.events()),
+                EventPublisher.of(vertx, config, stores),
                 new StuckRule(Duration.ofSeconds(config.sync().heartbeatIntervalSeconds())),
-                membership);
+                membership,
+                Metrics.of(config));
     }
 
     /** Ends every stuck running operation; completes with how many this node ended. */
@@ -60,7 +64,7 @@ final class StuckSweep {
         for (SyncOperation op : running) {
             StuckRule.Verdict verdict = rule.judge(op, now, live, gone);
             if (verdict != null) {
-                ended.add(OperationTracker.endStuck(stores.syncOperations(), events, op, verdict));
+                ended.add(OperationTracker.endStuck(stores.syncOperations(), events, metrics, op, verdict));
             }
         }
         return Future.join(ended).map(all -> {

@@ -3,6 +3,7 @@ package io.trisync.ops;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperation.Progress;
 import io.trisync.store.SyncOperationStore;
@@ -27,6 +28,7 @@ public final class TrackedOperation {
     private final Vertx vertx;
     private final SyncOperationStore store;
     private final EventPublisher events;
+    private final Metrics metrics;
     private final SyncOperation record;
     private Progress progress = Progress.INITIAL;
     private long filesProcessed;
@@ -36,10 +38,16 @@ public final class TrackedOperation {
     private final long deadlineTimer;
 
     TrackedOperation(
-            Vertx vertx, SyncOperationStore store, EventPublisher events, SyncOperation record, long heartbeatMillis) {
+            Vertx vertx,
+            SyncOperationStore store,
+            EventPublisher events,
+            Metrics metrics,
+            SyncOperation record,
+            long heartbeatMillis) {
         this.vertx = vertx;
         this.store = store;
         this.events = events;
+        this.metrics = metrics;
         this.record = record;
         this.heartbeatTimer = vertx.setPeriodic(heartbeatMillis, id -> heartbeat());
         this.deadlineTimer = vertx.setTimer(record.expectedDurationSeconds() * 1000, id -> timeOut());
@@ -118,7 +126,13 @@ public final class TrackedOperation {
         }
         return store.heartbeat(record.id(), progress, filesProcessed)
                 .compose(alive -> alive ? store.finish(record, status, message, result) : Future.succeededFuture(false))
-                .compose(ended -> ended ? Future.<Void>succeededFuture() : refused());
+                .compose(ended -> {
+                    if (!ended) {
+                        return refused();
+                    }
+                    OperationTracker.ended(metrics, record, status);
+                    return Future.<Void>succeededFuture();
+                });
     }
 
     private Future<Void> refused() {
@@ -148,6 +162,7 @@ public final class TrackedOperation {
         String reason = "expected duration of " + record.expectedDurationSeconds() + "s passed";
         store.finish(record, SyncOperation.Status.TIMED_OUT, reason, null).onSuccess(ended -> {
             if (ended) {
+                OperationTracker.ended(metrics, record, SyncOperation.Status.TIMED_OUT);
                 LOG.warn("Sync {} timed out", record.id());
                 events.publish(
                         record.tenantId(),

@@ -77,7 +77,7 @@ public final class ReindexVerticle extends RequestVerticle {
 
     @Override
     public Future<?> start() {
-        events = new EventPublisher(vertx.eventBus(), stores.events());
+        events = EventPublisher.of(vertx, config, stores);
         tracker = OperationTracker.of(vertx, config, stores, events);
         indexer = new ContentIndexer(model);
         embeddingPool = vertx.createSharedWorkerExecutor(

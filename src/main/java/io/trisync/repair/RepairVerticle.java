@@ -72,7 +72,7 @@ public final class RepairVerticle extends RequestVerticle {
 
     @Override
     public Future<?> start() {
-        EventPublisher events = new EventPublisher(vertx.eventBus(), stores.events());
+        EventPublisher events = EventPublisher.of(vertx, config, stores);
         tracker = OperationTracker.of(vertx, config, stores, events);
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());

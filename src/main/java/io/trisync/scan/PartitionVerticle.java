@@ -35,7 +35,7 @@ public final class PartitionVerticle extends RequestVerticle {
     @Override
     public Future<?> start() {
         reader = new PartitionReader(vertx, stores, config.sync().batchSize());
-        keeper = new ResultKeeper(stores, new EventPublisher(vertx.eventBus(), stores.events()));
+        keeper = new ResultKeeper(stores, EventPublisher.of(vertx, config, stores));
         consume(ScanAddresses.PARTITION, this::partition);
         return consumersReady();
     }

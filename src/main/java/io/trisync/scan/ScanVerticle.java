@@ -52,7 +52,7 @@ public final class ScanVerticle extends RequestVerticle {
 
     @Override
     public Future<?> start() {
-        EventPublisher events = new EventPublisher(vertx.eventBus(), stores.events());
+        EventPublisher events = EventPublisher.of(vertx, config, stores);
         tracker = OperationTracker.of(vertx, config, stores, events);
         consume(ScanAddresses.START, body -> begin(
                         Ids.require("tenant_id", TenantRef.fromJson(body).tenantId()), "full")

@@ -1,11 +1,13 @@
 package io.trisync.search;
 
 import io.trisync.bus.RequestVerticle;
+import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
+import io.trisync.metrics.Metrics;
 import io.trisync.search.SearchMessages.SearchRequest;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
@@ -47,17 +49,21 @@ public final class SearchVerticle extends RequestVerticle {
 
     private final Stores stores;
     private final EmbeddingModel model;
+    private final TrisyncConfig config;
     private EventPublisher events;
+    private Metrics metrics;
     private WorkerExecutor embeddingPool;
 
-    public SearchVerticle(Stores stores, EmbeddingModel model) {
+    public SearchVerticle(TrisyncConfig config, Stores stores, EmbeddingModel model) {
+        this.config = config;
         this.stores = stores;
         this.model = model;
     }
 
     @Override
     public Future<?> start() {
-        events = new EventPublisher(vertx.eventBus(), stores.events());
+        events = EventPublisher.of(vertx, config, stores);
+        metrics = Metrics.of(config);
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
         consume(SearchAddresses.QUERY, body -> search(SearchRequest.fromJson(body)));
@@ -253,6 +259,7 @@ public final class SearchVerticle extends RequestVerticle {
         }
         JsonObject byType = new JsonObject();
         found.excluded.forEach(x -> byType.put(x.type(), byType.getInteger(x.type(), 0) + 1));
+        byType.forEach(e -> metrics.searchExcluded(e.getKey(), ((Number) e.getValue()).longValue()));
         return events.publish(
                         request.tenantId(),
                         EventTypes.SEARCH_EXCLUDED,

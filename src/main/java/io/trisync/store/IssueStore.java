@@ -25,6 +25,9 @@ public interface IssueStore {
     /** Every tenant with at least one open issue, sorted. */
     Future<List<String>> tenants();
 
+    /** Open issues of every tenant by type. */
+    Future<java.util.Map<String, Long>> countByType();
+
     /** The id of an issue document: tenant, file and type. */
     static String id(String tenantId, String fileId, String type) {
         return tenantId + "\u0000" + fileId + "\u0000" + type;

@@ -83,6 +83,9 @@ public interface MetadataStore {
     /** How many of the tenant's active files are kept without vectors because their indexing failed. */
     Future<Long> countIndexingFailed(String tenantId);
 
+    /** Active files of every tenant by their latest scan verdict ({@code sync.verdict}; null: never checked). */
+    Future<java.util.Map<String, Long>> countByVerdict();
+
     /** Removes the record for good; completes with whether one existed. */
     Future<Boolean> remove(String fileId);
 

@@ -1,6 +1,7 @@
 package io.trisync.store;
 
 import io.trisync.failure.Failure;
+import io.trisync.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.ext.mongo.MongoClient;
 import java.lang.reflect.InvocationTargetException;
@@ -13,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * finds MongoDB unreachable marks it down, and then every call fails at once with {@link
  * Failure.Unavailable} except one every {@link Failure#RETRY_AFTER_SECONDS} seconds, which goes
  * through as a probe: when it succeeds, MongoDB is up again for everyone. {@code /health} answers from
- * the same state, so it is fast during an outage too.
+ * the same state, so it is fast during an outage too. Every call is timed on the way
+ * ({@code trisync_store_request_duration_seconds{store="mongodb"}}, by the client's method).
  */
 final class MongoGate {
 
@@ -25,7 +27,7 @@ final class MongoGate {
     private MongoGate() {}
 
     /** {@code client}, with every call that returns a {@code Future} passed through the gate. */
-    static MongoClient around(MongoClient client) {
+    static MongoClient around(MongoClient client, Metrics metrics) {
         MongoGate gate = new MongoGate();
         return (MongoClient) Proxy.newProxyInstance(
                 MongoClient.class.getClassLoader(), new Class<?>[] {MongoClient.class}, (proxy, method, args) -> {
@@ -37,14 +39,19 @@ final class MongoGate {
                         return Future.failedFuture(new Failure.Unavailable(
                                 "mongodb", "unreachable (retry in " + Failure.RETRY_AFTER_SECONDS + "s)", null));
                     }
+                    long start = System.nanoTime();
                     Future<?> result;
                     try {
                         result = (Future<?>) invoke(client, method, args);
                     } catch (RuntimeException e) {
                         return Future.failedFuture(e);
                     }
-                    return result.andThen(done -> gate.saw(done.failed()
-                            && MongoMetadataStore.translate(done.cause()) instanceof Failure.Unavailable));
+                    return result.andThen(done -> {
+                        boolean unreachable = done.failed()
+                                && MongoMetadataStore.translate(done.cause()) instanceof Failure.Unavailable;
+                        gate.saw(unreachable);
+                        metrics.storeRequest("mongodb", method.getName(), System.nanoTime() - start, unreachable);
+                    });
                 });
     }
 

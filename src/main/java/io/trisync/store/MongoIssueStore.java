@@ -53,6 +53,11 @@ public final class MongoIssueStore implements IssueStore {
     }
 
     @Override
+    public Future<java.util.Map<String, Long>> countByType() {
+        return MongoGroups.count(client, ISSUES, new JsonObject(), "type");
+    }
+
+    @Override
     public Future<List<IssueRecord>> openFor(String tenantId, int limit) {
         return client.findWithOptions(
                         ISSUES,

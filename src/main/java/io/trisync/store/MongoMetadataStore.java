@@ -230,6 +230,12 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
+    public Future<java.util.Map<String, Long>> countByVerdict() {
+        return MongoGroups.count(
+                client, FILES, new JsonObject().put("status", FileRecord.Status.ACTIVE.wire()), "sync.verdict");
+    }
+
+    @Override
     public Future<Long> countIndexingFailed(String tenantId) {
         return client.count(
                         FILES,

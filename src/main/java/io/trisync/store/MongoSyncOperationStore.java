@@ -72,6 +72,17 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     }
 
     @Override
+    public Future<java.util.Map<String, Instant>> lastCompleted(String kind) {
+        JsonObject match = new JsonObject().put("kind", kind).put("status", SyncOperation.Status.COMPLETED.wire());
+        return MongoGroups.group(client, OPS, match, "tenantId", new JsonObject().put("$max", "$completedAt"))
+                .map(groups -> {
+                    java.util.Map<String, Instant> out = new java.util.HashMap<>();
+                    groups.forEach((tenant, at) -> out.put(tenant, Dates.fromBson(at)));
+                    return out;
+                });
+    }
+
+    @Override
     public Future<Boolean> heartbeat(String opId, SyncOperation.Progress progress, long filesProcessed) {
         JsonObject set = new JsonObject()
                 .put("heartbeatAt", Dates.toBson(Instant.now()))

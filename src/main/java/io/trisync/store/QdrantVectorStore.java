@@ -6,6 +6,7 @@ import static io.qdrant.client.PointIdFactory.id;
 import static io.qdrant.client.ValueFactory.value;
 import static io.qdrant.client.VectorsFactory.vectors;
 
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.qdrant.client.QdrantClient;
@@ -25,6 +26,7 @@ import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.qdrant.client.grpc.Points.WithVectorsSelector;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
+import io.trisync.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -53,12 +55,23 @@ public final class QdrantVectorStore implements VectorStore {
     private final int vectorSize;
 
     public QdrantVectorStore(Vertx vertx, TrisyncConfig.QdrantConfig config) {
+        this(vertx, config, Metrics.none());
+    }
+
+    /** The store, every gRPC call timed on {@code metrics}. */
+    public QdrantVectorStore(Vertx vertx, TrisyncConfig.QdrantConfig config, Metrics metrics) {
         this.vertx = vertx;
         this.collection = config.collection();
         this.vectorSize = config.vectorSize();
-        QdrantGrpcClient.Builder grpc = QdrantGrpcClient.newBuilder(
-                        config.host(), config.port(), config.useTls(), false)
-                .withTimeout(TIMEOUT);
+        ManagedChannelBuilder<?> channel =
+                ManagedChannelBuilder.forAddress(config.host(), config.port()).intercept(new QdrantTiming(metrics));
+        if (config.useTls()) {
+            channel.useTransportSecurity();
+        } else {
+            channel.usePlaintext();
+        }
+        QdrantGrpcClient.Builder grpc =
+                QdrantGrpcClient.newBuilder(channel.build(), true, false).withTimeout(TIMEOUT);
         if (!config.apiKey().isBlank()) {
             grpc.withApiKey(config.apiKey());
         }

@@ -5,6 +5,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
+import io.trisync.metrics.Metrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -61,6 +62,11 @@ public final class S3BlobStore implements BlobStore {
     private final long partSize;
 
     public S3BlobStore(Vertx vertx, TrisyncConfig.S3Config config) {
+        this(vertx, config, Metrics.none());
+    }
+
+    /** The store, every S3 call timed on {@code metrics}. */
+    public S3BlobStore(Vertx vertx, TrisyncConfig.S3Config config, Metrics metrics) {
         this.vertx = vertx;
         this.bucket = config.bucket();
         this.partSize = config.multipartThresholdBytes();
@@ -78,7 +84,8 @@ public final class S3BlobStore implements BlobStore {
                         .maxConcurrency(128)
                         .connectionTimeout(Duration.ofSeconds(5))
                         .connectionAcquisitionTimeout(Duration.ofSeconds(7)))
-                .overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMinutes(5)))
+                .overrideConfiguration(
+                        o -> o.apiCallTimeout(Duration.ofMinutes(5)).addExecutionInterceptor(new S3Timing(metrics)))
                 .build();
     }
 

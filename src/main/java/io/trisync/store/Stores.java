@@ -1,6 +1,7 @@
 package io.trisync.store;
 
 import io.trisync.config.TrisyncConfig;
+import io.trisync.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
@@ -36,12 +37,13 @@ public record Stores(
 
     /** Adapters for the addresses in {@code config} (embedded ones already filled in). */
     public static Stores create(Vertx vertx, TrisyncConfig config) {
+        Metrics metrics = Metrics.of(config);
         MongoClient mongo =
-                MongoGate.around(MongoClient.create(vertx, MongoMetadataStore.clientConfig(config.mongo())));
+                MongoGate.around(MongoClient.create(vertx, MongoMetadataStore.clientConfig(config.mongo())), metrics);
         return new Stores(
                 new MongoMetadataStore(mongo),
-                new S3BlobStore(vertx, config.s3()),
-                new QdrantVectorStore(vertx, config.qdrant()),
+                new S3BlobStore(vertx, config.s3(), metrics),
+                new QdrantVectorStore(vertx, config.qdrant(), metrics),
                 new MongoOperationLog(mongo),
                 new MongoEventStore(mongo, config.events().queueSize()),
                 new MongoSyncOperationStore(mongo),

@@ -29,6 +29,9 @@ public interface SyncOperationStore {
     /** Every running operation (for the monitor). */
     Future<List<SyncOperation>> allRunning();
 
+    /** Each tenant's latest completed operation of {@code kind}: when it ended. */
+    Future<java.util.Map<String, java.time.Instant>> lastCompleted(String kind);
+
     /** Records a heartbeat with progress; completes false when the operation is no longer running (fenced). */
     Future<Boolean> heartbeat(String opId, SyncOperation.Progress progress, long filesProcessed);
 
