@@ -27,8 +27,14 @@ public final class Main {
     public static void main(String[] args) {
         List<String> argv = List.of(args);
         if (argv.contains("--help") || argv.contains("-h")) {
-            System.out.println("usage: java -jar target/trisync.jar [run] [--cluster]\n"
-                    + "       java -jar target/trisync.jar token (--tenant T | --admin [--tenant T]) [--ttl 1h]");
+            System.out.println(
+                    "usage: java -jar target/trisync.jar [run] [--cluster]\n"
+                            + "       java -jar target/trisync.jar token (--tenant T | --admin [--tenant T]) [--ttl 1h]\n"
+                            + "       java -jar target/trisync.jar health   (exit 0 when this machine's node answers /health with 200)");
+            return;
+        }
+        if (!argv.isEmpty() && argv.get(0).equals("health")) {
+            System.exit(health());
             return;
         }
         if (!argv.isEmpty() && argv.get(0).equals("token")) {
@@ -55,6 +61,40 @@ public final class Main {
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(node), "trisync-shutdown"));
+    }
+
+    /**
+     * Asks the node on this machine ({@code HTTP_PORT} of the configuration) for {@code /health}, for
+     * container health checks in images without curl: 0 when it answers 200, 1 otherwise, 2 for bad
+     * configuration.
+     */
+    static int health() {
+        int port;
+        try {
+            port = ConfigLoader.load().httpPort();
+        } catch (ConfigException e) {
+            System.err.println(e.getMessage());
+            return 2;
+        }
+        try {
+            java.net.http.HttpResponse<String> answer = java.net.http.HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(3))
+                    .build()
+                    .send(
+                            java.net.http.HttpRequest.newBuilder(
+                                            java.net.URI.create("http://127.0.0.1:" + port + "/health"))
+                                    .timeout(Duration.ofSeconds(5))
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+            System.out.println(answer.statusCode() + " " + answer.body());
+            return answer.statusCode() == 200 ? 0 : 1;
+        } catch (java.io.IOException e) {
+            System.out.println("no answer on port " + port + ": " + e);
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
     }
 
     /** Prints a token; returns the exit status (2 for bad arguments or configuration). */
