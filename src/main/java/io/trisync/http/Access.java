@@ -2,6 +2,7 @@ package io.trisync.http;
 
 import io.trisync.auth.Caller;
 import io.trisync.auth.Tokens;
+import io.trisync.store.Actor;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
@@ -31,6 +32,14 @@ public final class Access implements Handler<RoutingContext> {
     public static Caller caller(RoutingContext ctx) {
         Caller caller = ctx.get(KEY);
         return caller == null ? Caller.UNAUTHENTICATED : caller;
+    }
+
+    /** Who is asking for a change, to record on what it makes: the caller and the client's address. */
+    public static Actor actor(RoutingContext ctx) {
+        Caller caller = caller(ctx);
+        var remote = ctx.request().remoteAddress();
+        return new Actor(
+                caller.subject(), caller.tenant(), caller.admin(), remote == null ? null : remote.hostAddress());
     }
 
     @Override

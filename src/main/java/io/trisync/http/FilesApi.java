@@ -87,7 +87,8 @@ public final class FilesApi {
                         contentType,
                         file.size(),
                         Path.of(file.uploadedFileName()),
-                        ctx.request().getHeader("Idempotency-Key")))
+                        ctx.request().getHeader("Idempotency-Key"),
+                        Access.actor(ctx)))
                 .onSuccess(doc -> {
                     JsonObject stored = FileJson.publicView(doc);
                     // Stored in S3 and MongoDB; its vectors follow once the embedding service answers.
@@ -154,7 +155,10 @@ public final class FilesApi {
     }
 
     private static FileRef fileRef(RoutingContext ctx) {
-        return new FileRef(Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id")), ctx.pathParam("fileId"));
+        return new FileRef(
+                Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id")),
+                ctx.pathParam("fileId"),
+                Access.actor(ctx));
     }
 
     static int intParam(RoutingContext ctx, String name, int fallback) {

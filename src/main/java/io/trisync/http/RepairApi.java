@@ -59,7 +59,8 @@ public final class RepairApi {
                         new RestoreRequest(
                                         ctx.pathParam("id"),
                                         Access.caller(ctx)
-                                                .tenantFor(ctx.queryParams().get("user_id")))
+                                                .tenantFor(ctx.queryParams().get("user_id")),
+                                        Access.actor(ctx))
                                 .toJson(),
                         200));
     }
@@ -70,7 +71,8 @@ public final class RepairApi {
                 Access.caller(ctx).tenantFor(Bodies.string(body, "user_id")),
                 Bodies.bool(body, "dry_run", true),
                 Bodies.list(body, "issue_types"),
-                Bodies.list(body, "file_ids"));
+                Bodies.list(body, "file_ids"),
+                Access.actor(ctx));
         forward(ctx, RepairAddresses.FIX, request.toJson(), request.dryRun() ? 200 : 202);
     }
 
@@ -80,7 +82,8 @@ public final class RepairApi {
         forward(
                 ctx,
                 RepairAddresses.QUARANTINE_PURGE,
-                new PurgeRequest(Access.caller(ctx).tenantFor(Bodies.string(body, "user_id")), days).toJson(),
+                new PurgeRequest(Access.caller(ctx).tenantFor(Bodies.string(body, "user_id")), days, Access.actor(ctx))
+                        .toJson(),
                 200);
     }
 

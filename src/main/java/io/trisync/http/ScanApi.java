@@ -42,7 +42,9 @@ public final class ScanApi {
                     Access.caller(ctx).requireAdmin("a global consistency check");
                     ctx.next();
                 })
-                .handler(ctx -> bus.read(ScanAddresses.CONSISTENCY_CHECK, new ConsistencyCheck(false).toJson())
+                .handler(ctx -> bus.read(
+                                ScanAddresses.CONSISTENCY_CHECK,
+                                new ConsistencyCheck(false, Access.actor(ctx)).toJson())
                         .onSuccess(started -> FilesApi.json(ctx, 202, started))
                         .onFailure(ctx::fail));
     }
@@ -75,7 +77,8 @@ public final class ScanApi {
                         (String) mode,
                         wait,
                         sample,
-                        seed == null ? null : ((Number) seed).longValue())
+                        seed == null ? null : ((Number) seed).longValue(),
+                        Access.actor(ctx))
                 .toJson();
         bus.request(ScanAddresses.ANALYZE, request, scanTimeoutMs)
                 .onSuccess(report -> FilesApi.json(ctx, wait ? 200 : 202, report))

@@ -5,6 +5,7 @@ import io.trisync.failure.Failure;
 import io.trisync.ops.OpsAddresses;
 import io.trisync.ops.OpsMessages.CancelRequest;
 import io.trisync.ops.OpsMessages.HistoryQuery;
+import io.trisync.ops.OpsMessages.StartRequest;
 import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.repair.RepairMessages.ReindexRequest;
 import io.trisync.store.Ids;
@@ -55,8 +56,8 @@ public final class SyncOpsApi {
         }
         boolean dryRun = "reindex".equals(kind) && Bodies.bool(body, "dry_run", false);
         JsonObject request = "reindex".equals(kind)
-                ? new ReindexRequest(tenant, dryRun, Bodies.bool(body, "all", false)).toJson()
-                : new TenantRef(tenant).toJson();
+                ? new ReindexRequest(tenant, dryRun, Bodies.bool(body, "all", false), Access.actor(ctx)).toJson()
+                : new StartRequest(tenant, Access.actor(ctx)).toJson();
         bus.request(OpsAddresses.start(kind), request)
                 .onSuccess(op -> FilesApi.json(ctx, dryRun ? 200 : 202, op))
                 .onFailure(error -> conflictOrFail(ctx, error));
@@ -98,7 +99,11 @@ public final class SyncOpsApi {
                 ctx,
                 bus.request(
                         OpsAddresses.CANCEL,
-                        new CancelRequest(ctx.pathParam("opId"), caller.admin() ? null : caller.tenant()).toJson()));
+                        new CancelRequest(
+                                        ctx.pathParam("opId"),
+                                        caller.admin() ? null : caller.tenant(),
+                                        Access.actor(ctx))
+                                .toJson()));
     }
 
     private static void reply(RoutingContext ctx, Future<JsonObject> result) {

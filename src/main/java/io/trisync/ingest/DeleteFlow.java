@@ -4,6 +4,7 @@ import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.FileRef;
+import io.trisync.store.Actor;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
@@ -49,18 +50,15 @@ final class DeleteFlow {
                 .metadata()
                 .get(ref.fileId())
                 .recover(error -> error instanceof Failure.NotFound ? notFound(ref) : Future.failedFuture(error))
-                .compose(file -> file.tenantId().equals(ref.tenantId()) ? start(file) : notFound(ref));
-    }
-
-    private Future<Outcome> start(FileRecord file) {
-        return start(file, true);
+                .compose(file ->
+                        file.tenantId().equals(ref.tenantId()) ? start(file, ref.actor(), true) : notFound(ref));
     }
 
     /**
      * Finishes the file's unfinished delete if there is one, else records a new one. Two deletes of
      * one file racing: the second's record conflicts with the first's, and it joins the first.
      */
-    private Future<Outcome> start(FileRecord file, boolean mayJoin) {
+    private Future<Outcome> start(FileRecord file, Actor actor, boolean mayJoin) {
         return steps.stores.operations().openFor(file.id()).compose(open -> {
             if (open != null && open.kind() == Kind.UPLOAD) {
                 return Future.failedFuture(new Failure.Conflict("file " + file.id() + " is still being uploaded"));
@@ -83,14 +81,15 @@ final class DeleteFlow {
                     file.sha256(),
                     null,
                     steps.nodeId,
-                    steps.stores.incarnations().id());
+                    steps.stores.incarnations().id(),
+                    actor);
             return steps.stores
                     .operations()
                     .begin(op)
                     .compose(
                             v -> steps.hooks.after(op, Step.BEGUN).compose(ignored -> finishOrDefer(op, file)),
                             error -> error instanceof Failure.Conflict && mayJoin
-                                    ? steps.stores.metadata().get(file.id()).compose(now -> start(now, false))
+                                    ? steps.stores.metadata().get(file.id()).compose(now -> start(now, actor, false))
                                     : Future.failedFuture(error));
         });
     }

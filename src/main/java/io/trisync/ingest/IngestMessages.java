@@ -1,6 +1,7 @@
 package io.trisync.ingest;
 
 import io.trisync.failure.Failure;
+import io.trisync.store.Actor;
 import io.trisync.store.Ids;
 import io.vertx.core.json.JsonObject;
 
@@ -23,9 +24,11 @@ public final class IngestMessages {
             long size,
             String sha256,
             String idempotencyKey,
-            String incarnation) {
+            String incarnation,
+            Actor actor) {
 
         public BeginUpload {
+            actor = actor == null ? Actor.SYSTEM : actor;
             Ids.require("user_id", tenantId);
             if (name == null || name.isBlank() || name.length() > 1024) {
                 throw new Failure.BadRequest("file name is required (at most 1024 characters)");
@@ -49,7 +52,8 @@ public final class IngestMessages {
                     .put("size", size)
                     .put("sha256", sha256)
                     .put("idempotencyKey", idempotencyKey)
-                    .put("incarnation", incarnation);
+                    .put("incarnation", incarnation)
+                    .put("actor", actor.toJson());
         }
 
         public static BeginUpload fromJson(JsonObject json) {
@@ -60,7 +64,8 @@ public final class IngestMessages {
                     json.getLong("size", 0L),
                     json.getString("sha256"),
                     json.getString("idempotencyKey"),
-                    json.getString("incarnation"));
+                    json.getString("incarnation"),
+                    Actor.fromJson(json.getJsonObject("actor")));
         }
     }
 
@@ -115,20 +120,28 @@ public final class IngestMessages {
         }
     }
 
-    /** {@link IngestAddresses#DELETE} and {@link IngestAddresses#GET_FILE}: one file of one tenant. */
-    public record FileRef(String tenantId, String fileId) {
+    /**
+     * {@link IngestAddresses#DELETE} and {@link IngestAddresses#GET_FILE}: one file of one tenant;
+     * {@code actor}: who asked for the delete (recorded on its operation).
+     */
+    public record FileRef(String tenantId, String fileId, Actor actor) {
 
         public FileRef {
             Ids.require("user_id", tenantId);
             Ids.require("file_id", fileId);
+            actor = actor == null ? Actor.SYSTEM : actor;
         }
 
         public JsonObject toJson() {
-            return new JsonObject().put("tenantId", tenantId).put("fileId", fileId);
+            return new JsonObject()
+                    .put("tenantId", tenantId)
+                    .put("fileId", fileId)
+                    .put("actor", actor.toJson());
         }
 
         public static FileRef fromJson(JsonObject json) {
-            return new FileRef(json.getString("tenantId"), json.getString("fileId"));
+            return new FileRef(
+                    json.getString("tenantId"), json.getString("fileId"), Actor.fromJson(json.getJsonObject("actor")));
         }
     }
 

@@ -5,6 +5,7 @@ import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.OperationRef;
 import io.trisync.ingest.IngestMessages.UploadTicket;
 import io.trisync.metrics.Metrics;
+import io.trisync.store.Actor;
 import io.trisync.store.BlobStore;
 import io.trisync.store.Retry;
 import io.vertx.core.Future;
@@ -49,7 +50,13 @@ public final class Receiver {
 
     /** One upload the HTTP server has received in full: its content spooled at {@code path}. */
     public record Received(
-            String tenantId, String name, String contentType, long size, Path path, String idempotencyKey) {}
+            String tenantId,
+            String name,
+            String contentType,
+            long size,
+            Path path,
+            String idempotencyKey,
+            Actor actor) {}
 
     /** Stores {@code upload} in the three stores; completes with the file's record (an earlier one for a repeated key). */
     public Future<JsonObject> receive(Received upload) {
@@ -65,7 +72,8 @@ public final class Receiver {
                                                 upload.size(),
                                                 sha,
                                                 upload.idempotencyKey(),
-                                                incarnation)
+                                                incarnation,
+                                                upload.actor())
                                         .toJson(),
                                 requestTimeoutMs)
                         .map(UploadTicket::fromJson)

@@ -113,7 +113,8 @@ final class UploadFlow {
                 steps.nodeId,
                 request.incarnation() != null
                         ? request.incarnation()
-                        : steps.stores.incarnations().id());
+                        : steps.stores.incarnations().id(),
+                request.actor());
         IngestOperation op =
                 begun.withLease(Steps.uploadHolder(begun), Instant.now().plus(steps.grace));
         return steps.stores

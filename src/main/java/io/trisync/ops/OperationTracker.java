@@ -5,6 +5,7 @@ import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
+import io.trisync.store.Actor;
 import io.trisync.store.Incarnations;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperationStore;
@@ -84,12 +85,18 @@ public final class OperationTracker {
                 Metrics.of(config));
     }
 
-    /** Starts an operation of {@code kind} over {@code totalFiles} files for a tenant. */
+    /** Starts an operation of trisync's own ({@link Actor#SYSTEM}), as a periodic check does. */
     public Future<TrackedOperation> start(String tenantId, String kind, long totalFiles) {
-        return attempt(tenantId, kind, totalFiles, true);
+        return start(tenantId, kind, totalFiles, Actor.SYSTEM);
     }
 
-    private Future<TrackedOperation> attempt(String tenantId, String kind, long totalFiles, boolean mayReplace) {
+    /** Starts an operation of {@code kind} over {@code totalFiles} files for a tenant, as {@code actor} asked. */
+    public Future<TrackedOperation> start(String tenantId, String kind, long totalFiles, Actor actor) {
+        return attempt(tenantId, kind, totalFiles, actor, true);
+    }
+
+    private Future<TrackedOperation> attempt(
+            String tenantId, String kind, long totalFiles, Actor actor, boolean mayReplace) {
         Instant now = Instant.now();
         long expected = timeouts.expectedSeconds(totalFiles);
         SyncOperation op = new SyncOperation(
@@ -106,7 +113,8 @@ public final class OperationTracker {
                 null,
                 membership.nodeId(),
                 incarnations.id(),
-                null);
+                null,
+                actor);
         return store.start(op)
                 .map(v -> {
                     LOG.info("Started sync {} for tenant {} (timeout: {}s)", op.id(), tenantId, expected);
@@ -119,14 +127,15 @@ public final class OperationTracker {
                     return new TrackedOperation(vertx, store, events, metrics, op, heartbeatInterval.toMillis());
                 })
                 .recover(error -> error instanceof Failure.Conflict
-                        ? occupied(tenantId, kind, totalFiles, mayReplace)
+                        ? occupied(tenantId, kind, totalFiles, actor, mayReplace)
                         : Future.failedFuture(error));
     }
 
-    private Future<TrackedOperation> occupied(String tenantId, String kind, long totalFiles, boolean mayReplace) {
+    private Future<TrackedOperation> occupied(
+            String tenantId, String kind, long totalFiles, Actor actor, boolean mayReplace) {
         return running(tenantId, 10).compose(running -> {
             if (running == null) {
-                return mayReplace ? attempt(tenantId, kind, totalFiles, false) : busy(null);
+                return mayReplace ? attempt(tenantId, kind, totalFiles, actor, false) : busy(null);
             }
             return incarnations
                     .goneAmong(java.util.Collections.singleton(running.incarnation()))
@@ -136,7 +145,7 @@ public final class OperationTracker {
                             return busy(running);
                         }
                         return endStuck(store, events, metrics, running, verdict)
-                                .compose(v -> attempt(tenantId, kind, totalFiles, false));
+                                .compose(v -> attempt(tenantId, kind, totalFiles, actor, false));
                     });
         });
     }

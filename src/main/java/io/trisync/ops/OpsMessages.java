@@ -1,5 +1,6 @@
 package io.trisync.ops;
 
+import io.trisync.store.Actor;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -9,6 +10,7 @@ import io.vertx.core.json.JsonObject;
  */
 public final class OpsMessages {
 
+    private static final String ACTOR = "actor";
     private static final String TENANT_ID = "tenantId";
     private static final String OP_ID = "opId";
     private static final String STATUS = "status";
@@ -39,13 +41,33 @@ public final class OpsMessages {
     }
 
     /** Cancel one operation; {@code tenantId} set: only if it is that tenant's. */
-    public record CancelRequest(String opId, String tenantId) {
+    public record CancelRequest(String opId, String tenantId, Actor actor) {
+        public CancelRequest {
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
         public JsonObject toJson() {
-            return new JsonObject().put(OP_ID, opId).put(TENANT_ID, tenantId);
+            return new JsonObject().put(OP_ID, opId).put(TENANT_ID, tenantId).put(ACTOR, actor.toJson());
         }
 
         public static CancelRequest fromJson(JsonObject json) {
-            return new CancelRequest(json.getString(OP_ID), json.getString(TENANT_ID));
+            return new CancelRequest(
+                    json.getString(OP_ID), json.getString(TENANT_ID), Actor.fromJson(json.getJsonObject(ACTOR)));
+        }
+    }
+
+    /** Start a scan or repair of one tenant, as {@code actor} asked. */
+    public record StartRequest(String tenantId, Actor actor) {
+        public StartRequest {
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject().put(TENANT_ID, tenantId).put(ACTOR, actor.toJson());
+        }
+
+        public static StartRequest fromJson(JsonObject json) {
+            return new StartRequest(json.getString(TENANT_ID), Actor.fromJson(json.getJsonObject(ACTOR)));
         }
     }
 }

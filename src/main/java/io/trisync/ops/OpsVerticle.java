@@ -128,7 +128,15 @@ public final class OpsVerticle extends RequestVerticle {
                 .compose(op -> tenant != null && !tenant.equals(op.tenantId())
                         ? Future.failedFuture(new Failure.NotFound("no operation " + id))
                         : stores.syncOperations()
-                                .finish(op, SyncOperation.Status.CANCELLED, "cancelled on request", null)
+                                .finish(
+                                        op,
+                                        SyncOperation.Status.CANCELLED,
+                                        "cancelled on request by "
+                                                + request.actor().subject(),
+                                        new JsonObject()
+                                                .put(
+                                                        "cancelled_by",
+                                                        request.actor().toJson()))
                                 .compose(ended -> ended
                                         ? cancelled(op)
                                         : Future.failedFuture(new Failure.Conflict("sync " + id + " is not running ("

@@ -2,6 +2,7 @@ package io.trisync.repair;
 
 import io.trisync.concurrent.Lanes;
 import io.trisync.failure.Failure;
+import io.trisync.store.Actor;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.Dates;
 import io.trisync.store.RepairStore;
@@ -134,7 +135,7 @@ final class Quarantine {
     }
 
     /** Puts a quarantined object back at its original key, byte for byte, with its original metadata. */
-    Future<JsonObject> restore(String id, String tenantId) {
+    Future<JsonObject> restore(String id, String tenantId, Actor actor) {
         return stores.repairs().quarantineEntry(id).compose(entry -> {
             if (entry == null || (tenantId != null && !tenantId.equals(entry.getString("tenantId")))) {
                 return Future.failedFuture(new Failure.NotFound("no quarantined object " + id));
@@ -166,17 +167,19 @@ final class Quarantine {
                                     id,
                                     RepairStore.QUARANTINED,
                                     RepairStore.RESTORED,
-                                    new JsonObject().put("restoredAt", Dates.toBson(Instant.now()))))
+                                    new JsonObject()
+                                            .put("restoredAt", Dates.toBson(Instant.now()))
+                                            .put("restoredBy", actor.toJson())))
                     .compose(won -> won
                             ? stores.blobs().delete(held)
                             : Future.failedFuture(new Failure.Conflict(
                                     "quarantined object " + id + " was restored or purged meanwhile")))
-                    .map(v -> entry.put("state", RepairStore.RESTORED));
+                    .map(v -> entry.put("state", RepairStore.RESTORED).put("restoredBy", actor.toJson()));
         });
     }
 
     /** Deletes quarantined objects moved before {@code before}: the only way a blob is ever deleted by a repair. */
-    Future<JsonObject> purge(String tenantId, Instant before) {
+    Future<JsonObject> purge(String tenantId, Instant before, Actor actor) {
         return stores.repairs().quarantinedBefore(before, tenantId, 1000).compose(entries -> {
             JsonArray purged = new JsonArray();
             Future<Void> chain = Lanes.inOrder(entries, entry -> {
@@ -186,7 +189,9 @@ final class Quarantine {
                                 id,
                                 RepairStore.QUARANTINED,
                                 RepairStore.PURGED,
-                                new JsonObject().put("purgedAt", Dates.toBson(Instant.now())))
+                                new JsonObject()
+                                        .put("purgedAt", Dates.toBson(Instant.now()))
+                                        .put("purgedBy", actor.toJson()))
                         .compose(won -> won
                                 ? stores.blobs()
                                         .delete(entry.getString("quarantineKey"))
@@ -213,7 +218,9 @@ final class Quarantine {
                 .put("reason", entry.getString("reason"))
                 .put("operation_id", entry.getString("opId"))
                 .put("quarantined_at", String.valueOf(Dates.fromBson(entry.getValue("quarantinedAt"))))
-                .put("state", entry.getString("state"));
+                .put("state", entry.getString("state"))
+                .put("restored_by", entry.getJsonObject("restoredBy"))
+                .put("purged_by", entry.getJsonObject("purgedBy"));
     }
 
     private static String contentType(BlobInfo blob) {

@@ -107,10 +107,11 @@ public final class ReindexVerticle extends RequestVerticle {
                         .put("chunks", scope.chunks())
                         .put("estimated_seconds", seconds));
             }
-            return tracker.start(tenant, "reindex", scope.files()).map(op -> {
-                run(op, tenant, request.all(), scope);
-                return op.record().toPublicJson();
-            });
+            return tracker.start(tenant, "reindex", scope.files(), request.actor())
+                    .map(op -> {
+                        run(op, tenant, request.all(), scope);
+                        return op.record().toPublicJson();
+                    });
         });
     }
 

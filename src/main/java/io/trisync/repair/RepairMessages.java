@@ -1,11 +1,13 @@
 package io.trisync.repair;
 
+import io.trisync.store.Actor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /** The requests of the repair addresses ({@link RepairAddresses}), each with its wire form in one place. */
 public final class RepairMessages {
 
+    private static final String ACTOR = "actor";
     private static final String TENANT_ID = "tenantId";
 
     private RepairMessages() {}
@@ -14,13 +16,18 @@ public final class RepairMessages {
      * Plan ({@code dryRun}) or apply the repairs of a tenant (null: every tenant with open issues),
      * narrowed to {@code issueTypes} and {@code fileIds} when given (null: all).
      */
-    public record FixRequest(String tenantId, boolean dryRun, JsonArray issueTypes, JsonArray fileIds) {
+    public record FixRequest(String tenantId, boolean dryRun, JsonArray issueTypes, JsonArray fileIds, Actor actor) {
+        public FixRequest {
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
         public JsonObject toJson() {
             return new JsonObject()
                     .put(TENANT_ID, tenantId)
                     .put("dryRun", dryRun)
                     .put("issueTypes", issueTypes)
-                    .put("fileIds", fileIds);
+                    .put("fileIds", fileIds)
+                    .put(ACTOR, actor.toJson());
         }
 
         public static FixRequest fromJson(JsonObject json) {
@@ -28,7 +35,8 @@ public final class RepairMessages {
                     json.getString(TENANT_ID),
                     json.getBoolean("dryRun", true),
                     json.getJsonArray("issueTypes"),
-                    json.getJsonArray("fileIds"));
+                    json.getJsonArray("fileIds"),
+                    Actor.fromJson(json.getJsonObject(ACTOR)));
         }
     }
 
@@ -36,17 +44,25 @@ public final class RepairMessages {
      * Re-embed the tenant's files made by another model than the one in use ({@code all}: every
      * file); {@code dryRun}: only count them and estimate the time.
      */
-    public record ReindexRequest(String tenantId, boolean dryRun, boolean all) {
+    public record ReindexRequest(String tenantId, boolean dryRun, boolean all, Actor actor) {
+        public ReindexRequest {
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
         public JsonObject toJson() {
             return new JsonObject()
                     .put(TENANT_ID, tenantId)
                     .put("dryRun", dryRun)
-                    .put("all", all);
+                    .put("all", all)
+                    .put(ACTOR, actor.toJson());
         }
 
         public static ReindexRequest fromJson(JsonObject json) {
             return new ReindexRequest(
-                    json.getString(TENANT_ID), json.getBoolean("dryRun", false), json.getBoolean("all", false));
+                    json.getString(TENANT_ID),
+                    json.getBoolean("dryRun", false),
+                    json.getBoolean("all", false),
+                    Actor.fromJson(json.getJsonObject(ACTOR)));
         }
     }
 
@@ -111,24 +127,39 @@ public final class RepairMessages {
     }
 
     /** Put quarantined object {@code id} back; {@code tenantId} set: only if it is that tenant's. */
-    public record RestoreRequest(String id, String tenantId) {
+    public record RestoreRequest(String id, String tenantId, Actor actor) {
+        public RestoreRequest {
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
         public JsonObject toJson() {
-            return new JsonObject().put("id", id).put(TENANT_ID, tenantId);
+            return new JsonObject().put("id", id).put(TENANT_ID, tenantId).put(ACTOR, actor.toJson());
         }
 
         public static RestoreRequest fromJson(JsonObject json) {
-            return new RestoreRequest(json.getString("id"), json.getString(TENANT_ID));
+            return new RestoreRequest(
+                    json.getString("id"), json.getString(TENANT_ID), Actor.fromJson(json.getJsonObject(ACTOR)));
         }
     }
 
     /** Delete for good what was quarantined more than {@code olderThanDays} ago (null: the retention). */
-    public record PurgeRequest(String tenantId, Integer olderThanDays) {
+    public record PurgeRequest(String tenantId, Integer olderThanDays, Actor actor) {
+        public PurgeRequest {
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
         public JsonObject toJson() {
-            return new JsonObject().put(TENANT_ID, tenantId).put("olderThanDays", olderThanDays);
+            return new JsonObject()
+                    .put(TENANT_ID, tenantId)
+                    .put("olderThanDays", olderThanDays)
+                    .put(ACTOR, actor.toJson());
         }
 
         public static PurgeRequest fromJson(JsonObject json) {
-            return new PurgeRequest(json.getString(TENANT_ID), json.getInteger("olderThanDays"));
+            return new PurgeRequest(
+                    json.getString(TENANT_ID),
+                    json.getInteger("olderThanDays"),
+                    Actor.fromJson(json.getJsonObject(ACTOR)));
         }
     }
 }

@@ -8,6 +8,7 @@ import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
 import io.trisync.ops.OperationTracker;
+import io.trisync.ops.OpsMessages.StartRequest;
 import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.repair.RepairMessages.FixRequest;
@@ -19,6 +20,7 @@ import io.trisync.repair.RepairPlanner.OpenIssue;
 import io.trisync.repair.RepairPlanner.Selection;
 import io.trisync.scan.IssueType;
 import io.trisync.scan.ScanAddresses;
+import io.trisync.store.Actor;
 import io.trisync.store.Ids;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -80,7 +82,9 @@ public final class RepairVerticle extends RequestVerticle {
         executor = new RepairExecutor(
                 stores, events, new ContentIndexer(model), embeddingPool, config.repair(), quarantine);
         consume(RepairAddresses.START, body -> begin(
-                        Ids.require("tenant_id", TenantRef.fromJson(body).tenantId()), Selection.ALL)
+                        Ids.require("tenant_id", StartRequest.fromJson(body).tenantId()),
+                        Selection.ALL,
+                        StartRequest.fromJson(body).actor())
                 .map(run -> run.op().record().toPublicJson()));
         consume(RepairAddresses.FIX, this::fix);
         consume(RepairAddresses.AUTO, body -> autoRepair(body).map(run -> new JsonObject()
@@ -97,7 +101,8 @@ public final class RepairVerticle extends RequestVerticle {
         consume(RepairAddresses.QUARANTINE_RESTORE, body -> quarantine
                 .restore(
                         Ids.require("id", RestoreRequest.fromJson(body).id()),
-                        optionalTenant(RestoreRequest.fromJson(body).tenantId()))
+                        optionalTenant(RestoreRequest.fromJson(body).tenantId()),
+                        RestoreRequest.fromJson(body).actor())
                 .map(Quarantine::toPublicJson));
         consume(RepairAddresses.QUARANTINE_PURGE, this::purge);
         return consumersReady();
@@ -110,7 +115,10 @@ public final class RepairVerticle extends RequestVerticle {
 
     /** Applies the repairs of {@code body}'s tenant that need no person. */
     private Future<Run> autoRepair(JsonObject body) {
-        return begin(Ids.require("tenant_id", TenantRef.fromJson(body).tenantId()), new Selection(null, null, true));
+        return begin(
+                Ids.require("tenant_id", TenantRef.fromJson(body).tenantId()),
+                new Selection(null, null, true),
+                Actor.SYSTEM);
     }
 
     private Future<JsonObject> fix(JsonObject body) {
@@ -125,7 +133,7 @@ public final class RepairVerticle extends RequestVerticle {
         }
         return tenants.compose(list -> {
             JsonArray started = new JsonArray();
-            Future<Void> chain = Lanes.inOrder(list, t -> begin(t, selection)
+            Future<Void> chain = Lanes.inOrder(list, t -> begin(t, selection, request.actor())
                     .map(run -> started.add(run.op().record().id())));
             JsonObject reply = new JsonObject().put("dry_run", false).put("operation_ids", started);
             if (tenant != null) {
@@ -168,8 +176,8 @@ public final class RepairVerticle extends RequestVerticle {
     /** A fix that has started: its tracked operation, and the future of its end. */
     private record Run(TrackedOperation op, Future<Void> done) {}
 
-    private Future<Run> begin(String tenant, Selection selection) {
-        return countFiles(tenant, selection).compose(files -> tracker.start(tenant, "repair", files)
+    private Future<Run> begin(String tenant, Selection selection, Actor actor) {
+        return countFiles(tenant, selection).compose(files -> tracker.start(tenant, "repair", files, actor)
                 .map(op -> new Run(
                         op, settleInterrupted(tenant).compose(settled -> execute(op, tenant, selection, files)))));
     }
@@ -363,7 +371,7 @@ public final class RepairVerticle extends RequestVerticle {
             throw new Failure.BadRequest("older_than_days must be 0 or more");
         }
         return quarantine.purge(
-                optionalTenant(request.tenantId()), Instant.now().minus(Duration.ofDays(days)));
+                optionalTenant(request.tenantId()), Instant.now().minus(Duration.ofDays(days)), request.actor());
     }
 
     private static String optionalTenant(String tenant) {

@@ -1,10 +1,12 @@
 package io.trisync.scan;
 
+import io.trisync.store.Actor;
 import io.vertx.core.json.JsonObject;
 
 /** The requests of the scan addresses ({@link ScanAddresses}), each with its wire form in one place. */
 public final class ScanMessages {
 
+    private static final String ACTOR = "actor";
     private static final String TENANT_ID = "tenantId";
     private static final String MODE = "mode";
     private static final String LIMIT = "limit";
@@ -16,14 +18,20 @@ public final class ScanMessages {
      * {@code waitForReport} false answers with the operation ids at once; {@code sampleSize} and {@code seed}
      * for quick checks (null: the defaults).
      */
-    public record AnalyzeRequest(String tenantId, String mode, boolean waitForReport, Integer sampleSize, Long seed) {
+    public record AnalyzeRequest(
+            String tenantId, String mode, boolean waitForReport, Integer sampleSize, Long seed, Actor actor) {
+        public AnalyzeRequest {
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
         public JsonObject toJson() {
             return new JsonObject()
                     .put(TENANT_ID, tenantId)
                     .put(MODE, mode)
                     .put("wait", waitForReport)
                     .put("sampleSize", sampleSize)
-                    .put("seed", seed);
+                    .put("seed", seed)
+                    .put(ACTOR, actor.toJson());
         }
 
         public static AnalyzeRequest fromJson(JsonObject json) {
@@ -32,7 +40,8 @@ public final class ScanMessages {
                     json.getString(MODE, "full"),
                     json.getBoolean("wait", true),
                     json.getInteger("sampleSize"),
-                    json.getLong("seed"));
+                    json.getLong("seed"),
+                    Actor.fromJson(json.getJsonObject(ACTOR)));
         }
     }
 
@@ -48,13 +57,17 @@ public final class ScanMessages {
     }
 
     /** Start a scan of every tenant; {@code onlyDue}: only those not scanned within the check interval. */
-    public record ConsistencyCheck(boolean onlyDue) {
+    public record ConsistencyCheck(boolean onlyDue, Actor actor) {
+        public ConsistencyCheck {
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
         public JsonObject toJson() {
-            return new JsonObject().put("onlyDue", onlyDue);
+            return new JsonObject().put("onlyDue", onlyDue).put(ACTOR, actor.toJson());
         }
 
         public static ConsistencyCheck fromJson(JsonObject json) {
-            return new ConsistencyCheck(json.getBoolean("onlyDue", false));
+            return new ConsistencyCheck(json.getBoolean("onlyDue", false), Actor.fromJson(json.getJsonObject(ACTOR)));
         }
     }
 

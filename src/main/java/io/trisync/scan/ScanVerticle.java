@@ -7,11 +7,13 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
 import io.trisync.ops.OperationTracker;
+import io.trisync.ops.OpsMessages.StartRequest;
 import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.scan.ScanMessages.AnalyzeRequest;
 import io.trisync.scan.ScanMessages.ConsistencyCheck;
 import io.trisync.scan.ScanMessages.PartitionRequest;
+import io.trisync.store.Actor;
 import io.trisync.store.Ids;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
@@ -55,7 +57,9 @@ public final class ScanVerticle extends RequestVerticle {
         EventPublisher events = EventPublisher.of(vertx, config, stores);
         tracker = OperationTracker.of(vertx, config, stores, events);
         consume(ScanAddresses.START, body -> begin(
-                        Ids.require("tenant_id", TenantRef.fromJson(body).tenantId()), "full")
+                        Ids.require("tenant_id", StartRequest.fromJson(body).tenantId()),
+                        "full",
+                        StartRequest.fromJson(body).actor())
                 .map(run -> run.op().record().toPublicJson()));
         consume(ScanAddresses.ANALYZE, this::analyze);
         TenantStatus status = new TenantStatus(stores);
@@ -63,7 +67,9 @@ public final class ScanVerticle extends RequestVerticle {
         consume(ScanAddresses.OVERVIEW, status::overview);
         consume(
                 ScanAddresses.CONSISTENCY_CHECK,
-                body -> consistencyCheck(ConsistencyCheck.fromJson(body).onlyDue()));
+                body -> consistencyCheck(
+                        ConsistencyCheck.fromJson(body).onlyDue(),
+                        ConsistencyCheck.fromJson(body).actor()));
         long interval = config.sync().checkIntervalMinutes() * 60_000L;
         periodic = vertx.setPeriodic(interval, interval, id -> spreadChecks(interval));
         return consumersReady();
@@ -97,8 +103,8 @@ public final class ScanVerticle extends RequestVerticle {
         return tenants.compose(list -> {
             ScanReport report = new ScanReport(tenant == null ? "all" : "tenant:" + tenant, mode);
             List<String> opIds = new ArrayList<>();
-            Future<Void> chain = Lanes.inOrder(
-                    list, t -> begin(t, mode, sampleSize, seed, report).compose(run -> {
+            Future<Void> chain = Lanes.inOrder(list, t -> begin(t, mode, sampleSize, seed, report, request.actor())
+                    .compose(run -> {
                         opIds.add(run.op().record().id());
                         return wait ? run.done() : Future.succeededFuture();
                     }));
@@ -112,7 +118,7 @@ public final class ScanVerticle extends RequestVerticle {
      * not start for another reason (a store down) is listed under {@code failed} with the reason, and
      * when no scan started at all the request fails with the first such reason.
      */
-    private Future<JsonObject> consistencyCheck(boolean onlyDue) {
+    private Future<JsonObject> consistencyCheck(boolean onlyDue, Actor actor) {
         return stores.metadata().tenants().compose(tenants -> {
             JsonArray started = new JsonArray();
             JsonArray skipped = new JsonArray();
@@ -121,7 +127,7 @@ public final class ScanVerticle extends RequestVerticle {
             Future<Void> chain = Lanes.inOrder(tenants, tenant -> due(tenant, onlyDue)
                     .compose(due -> !due
                             ? Future.succeededFuture(skipped.add(tenant))
-                            : begin(tenant, "full")
+                            : begin(tenant, "full", actor)
                                     .map(run -> started.add(run.op().record().id()))
                                     .recover(error -> {
                                         if (busy(error)) {
@@ -174,7 +180,7 @@ public final class ScanVerticle extends RequestVerticle {
                 String tenant = tenants.get(i);
                 vertx.setTimer(1 + i * gap, id -> due(tenant, true).onSuccess(due -> {
                     if (due) {
-                        begin(tenant, "full")
+                        begin(tenant, "full", Actor.SYSTEM)
                                 .onSuccess(run -> run.done().onSuccess(v -> completed(tenant)))
                                 .onFailure(e -> {
                                     if (busy(e)) {
@@ -197,11 +203,11 @@ public final class ScanVerticle extends RequestVerticle {
     /** A scan that has started: its tracked operation, and the future of its end. */
     private record Run(TrackedOperation op, Future<Void> done) {}
 
-    private Future<Run> begin(String tenant, String mode) {
-        return begin(tenant, mode, DEFAULT_SAMPLE, null, new ScanReport("tenant:" + tenant, mode));
+    private Future<Run> begin(String tenant, String mode, Actor actor) {
+        return begin(tenant, mode, DEFAULT_SAMPLE, null, new ScanReport("tenant:" + tenant, mode), actor);
     }
 
-    private Future<Run> begin(String tenant, String mode, int sampleSize, Long seed, ScanReport report) {
+    private Future<Run> begin(String tenant, String mode, int sampleSize, Long seed, ScanReport report, Actor actor) {
         Future<Long> files = stores.metadata().count(new FileQuery(tenant, null, null));
         Future<Long> active =
                 stores.metadata().count(new FileQuery(tenant, null, io.trisync.store.FileRecord.Status.ACTIVE));
@@ -218,7 +224,8 @@ public final class ScanVerticle extends RequestVerticle {
             return tracker.start(
                             tenant,
                             "scan",
-                            "quick".equals(mode) ? Math.min(files.result(), sampleSize) : files.result())
+                            "quick".equals(mode) ? Math.min(files.result(), sampleSize) : files.result(),
+                            actor)
                     .map(op -> new Run(op, scan(op, tenant, mode, quick, report)));
         });
     }

@@ -29,7 +29,8 @@ public record IngestOperation(
         Instant updatedAt,
         String leaseOwner,
         Instant leaseUntil,
-        String lastError) {
+        String lastError,
+        Actor actor) {
 
     /** What the operation does. */
     public enum Kind {
@@ -66,6 +67,7 @@ public record IngestOperation(
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(step, "step");
+        actor = actor == null ? Actor.SYSTEM : actor;
     }
 
     /** A new operation at {@link Step#BEGUN}, not yet leased, created now by {@code nodeId} in {@code incarnation}. */
@@ -81,7 +83,8 @@ public record IngestOperation(
             String sha256,
             String idempotencyKey,
             String nodeId,
-            String incarnation) {
+            String incarnation,
+            Actor actor) {
         Instant now = Instant.now();
         return new IngestOperation(
                 id,
@@ -101,7 +104,8 @@ public record IngestOperation(
                 now,
                 null,
                 null,
-                null);
+                null,
+                actor);
     }
 
     /** The S3 key of the operation's file. */
@@ -137,7 +141,8 @@ public record IngestOperation(
                 touched,
                 owner,
                 until,
-                lastError);
+                lastError,
+                actor);
     }
 
     public JsonObject toDocument() {
@@ -160,7 +165,8 @@ public record IngestOperation(
                 .put("updatedAt", Dates.toBson(updatedAt))
                 .put("leaseOwner", leaseOwner)
                 .put("leaseUntil", Dates.toBson(leaseUntil))
-                .put("lastError", lastError);
+                .put("lastError", lastError)
+                .put("actor", actor.toJson());
         if (!step.terminal()) {
             doc.put(OPEN_FILE, fileId);
             if (leaseOwner != null) {
@@ -212,6 +218,7 @@ public record IngestOperation(
                 Dates.fromBson(d.getValue("updatedAt")),
                 d.getString("leaseOwner"),
                 Dates.fromBson(d.getValue("leaseUntil")),
-                d.getString("lastError"));
+                d.getString("lastError"),
+                Actor.fromJson(d.getJsonObject("actor")));
     }
 }

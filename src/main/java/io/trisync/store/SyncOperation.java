@@ -25,7 +25,8 @@ public record SyncOperation(
         String errorMessage,
         String nodeId,
         String incarnation,
-        JsonObject result) {
+        JsonObject result,
+        Actor startedBy) {
 
     /** Lifecycle; only RUNNING is not final. */
     public enum Status {
@@ -89,6 +90,7 @@ public record SyncOperation(
         Objects.requireNonNull(status, "status");
         Objects.requireNonNull(startedAt, "startedAt");
         progress = progress == null ? Progress.INITIAL : progress;
+        startedBy = startedBy == null ? Actor.SYSTEM : startedBy;
     }
 
     public JsonObject toDocument() {
@@ -106,7 +108,8 @@ public record SyncOperation(
                 .put("errorMessage", errorMessage)
                 .put("nodeId", nodeId)
                 .put("incarnation", incarnation)
-                .put("result", result);
+                .put("result", result)
+                .put("startedBy", startedBy.toJson());
     }
 
     public static SyncOperation fromDocument(JsonObject d) {
@@ -124,7 +127,8 @@ public record SyncOperation(
                 d.getString("errorMessage"),
                 d.getString("nodeId"),
                 d.getString("incarnation"),
-                d.getJsonObject("result"));
+                d.getJsonObject("result"),
+                Actor.fromJson(d.getJsonObject("startedBy")));
     }
 
     /** The snake_case view for the REST API. */
@@ -137,6 +141,7 @@ public record SyncOperation(
                 .put("started_at", String.valueOf(startedAt))
                 .put("completed_at", completedAt == null ? null : completedAt.toString())
                 .put("heartbeat_at", heartbeatAt == null ? null : heartbeatAt.toString())
+                .put("started_by", startedBy.toJson())
                 .put("expected_duration_seconds", expectedDurationSeconds)
                 .put("files_processed", filesProcessed)
                 .put("error_message", errorMessage)

@@ -234,6 +234,7 @@ class AdminUiIT {
                             null,
                             "gone-node",
                             null,
+                            null,
                             null))
                     .await();
             page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/");

@@ -487,6 +487,7 @@ class IngestFaultIT {
                         old,
                         null,
                         null,
+                        null,
                         null);
                 a.stores().operations().begin(op).await();
                 a.stores()
@@ -629,7 +630,7 @@ class IngestFaultIT {
                     .<JsonObject>request(
                             IngestAddresses.BEGIN_UPLOAD,
                             new IngestMessages.BeginUpload(
-                                            tenant, "doc.txt", "text/plain", bytes.length, sha, null, null)
+                                            tenant, "doc.txt", "text/plain", bytes.length, sha, null, null, null)
                                     .toJson())
                     .await()
                     .body());

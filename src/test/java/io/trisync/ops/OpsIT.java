@@ -78,6 +78,7 @@ class OpsIT {
                 null,
                 nodeId,
                 null,
+                null,
                 null);
     }
 

@@ -18,7 +18,7 @@ class StuckRuleTest {
 
     private static SyncOperation op(Status status, Instant heartbeat, long expected, String node) {
         return new SyncOperation(
-                "op", "t", "scan", status, T0, null, heartbeat, expected, null, 0, null, node, null, null);
+                "op", "t", "scan", status, T0, null, heartbeat, expected, null, 0, null, node, null, null, null);
     }
 
     @Test

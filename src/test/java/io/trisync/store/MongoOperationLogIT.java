@@ -59,7 +59,19 @@ class MongoOperationLogIT {
 
     private static IngestOperation operation(Kind kind, String tenant, String fileId, String nodeId) {
         return IngestOperation.begin(
-                TestStack.unique("op"), kind, tenant, fileId, 0, "a.txt", "text/plain", 1, "00", null, nodeId, null);
+                TestStack.unique("op"),
+                kind,
+                tenant,
+                fileId,
+                0,
+                "a.txt",
+                "text/plain",
+                1,
+                "00",
+                null,
+                nodeId,
+                null,
+                null);
     }
 
     /** Backdates an operation as if its node had gone quiet long ago. */
