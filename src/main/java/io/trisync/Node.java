@@ -18,6 +18,7 @@ import io.trisync.ingest.IngestVerticle;
 import io.trisync.metrics.Metrics;
 import io.trisync.ops.HeartbeatMonitorVerticle;
 import io.trisync.ops.OpsVerticle;
+import io.trisync.ops.RetentionVerticle;
 import io.trisync.repair.ReindexVerticle;
 import io.trisync.repair.RepairVerticle;
 import io.trisync.scan.PartitionVerticle;
@@ -156,7 +157,8 @@ public final class Node {
                                 config.verticleInstances())))
                 .compose(v -> when("ingest", () -> deploy(new SearchVerticle(config, stores, model))))
                 .compose(v -> when("monitor", () -> deploy(new HeartbeatMonitorVerticle(config, stores))
-                        .compose(w -> deploy(new OpsVerticle(config, stores)))))
+                        .compose(w -> deploy(new OpsVerticle(config, stores)))
+                        .compose(w -> deploy(new RetentionVerticle(config, stores)))))
                 .compose(v -> when("scan", () -> deploy(new ScanVerticle(config, stores))
                         .compose(w -> deploy(
                                 "PartitionVerticle",

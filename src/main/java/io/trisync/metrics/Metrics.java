@@ -203,6 +203,24 @@ public final class Metrics {
                 .increment();
     }
 
+    /** A retention pass removed {@code n} expired records of one kind. */
+    public void retentionRemoved(String record, long n) {
+        Counter.builder("trisync.retention.removed")
+                .description("Expired records removed by the retention sweep, by kind of record")
+                .tag("record", record)
+                .register(registry)
+                .increment(n);
+    }
+
+    /** A retention pass ended: {@code outcome} ok or error. */
+    public void retentionSwept(String outcome) {
+        Counter.builder("trisync.retention.sweeps")
+                .description("Retention sweeps run on this node")
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
+    }
+
     /** A search left out {@code hits} for {@code reason} (the issue type they showed). */
     public void searchExcluded(String reason, long hits) {
         Counter.builder("trisync.search.excluded")

@@ -36,4 +36,7 @@ public interface EventStore {
 
     /** The smallest {@code seq} a tenant's log still holds, or 0 when it holds none. */
     Future<Long> oldestSeq(String tenantId);
+
+    /** Retention: removes events logged before {@code before}; how many. */
+    Future<Long> removeBefore(java.time.Instant before);
 }

@@ -28,6 +28,9 @@ public interface IssueStore {
     /** Open issues of every tenant by type. */
     Future<java.util.Map<String, Long>> countByType();
 
+    /** Of {@code fileIds}, those with an open issue. */
+    Future<java.util.Set<String>> filesAmong(List<String> fileIds);
+
     /** The id of an issue document: tenant, file and type. */
     static String id(String tenantId, String fileId, String type) {
         return tenantId + "\u0000" + fileId + "\u0000" + type;

@@ -86,6 +86,12 @@ public interface MetadataStore {
     /** Active files of every tenant by their latest scan verdict ({@code sync.verdict}; null: never checked). */
     Future<java.util.Map<String, Long>> countByVerdict();
 
+    /** Up to {@code limit} records of deleted files (tombstones) last changed before {@code before}. */
+    Future<List<FileRecord>> tombstonesBefore(java.time.Instant before, int limit);
+
+    /** Removes the records {@code fileIds} that are still tombstones; how many. */
+    Future<Long> removeTombstones(List<String> fileIds);
+
     /** Removes the record for good; completes with whether one existed. */
     Future<Boolean> remove(String fileId);
 

@@ -110,4 +110,13 @@ public final class MongoEventStore implements EventStore {
                                 .put("seq", new JsonObject().put("$lte", seq - retain)))
                 .mapEmpty();
     }
+
+    @Override
+    public Future<Long> removeBefore(java.time.Instant before) {
+        // "at" is the ISO-8601 instant as published: its text orders like the time it names (to the second).
+        return client.removeDocuments(
+                        EVENTS, new JsonObject().put("at", new JsonObject().put("$lt", before.toString())))
+                .recover(MongoMetadataStore::failed)
+                .map(r -> r.getRemovedCount());
+    }
 }

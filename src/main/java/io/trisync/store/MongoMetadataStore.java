@@ -11,12 +11,14 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -308,5 +310,30 @@ public final class MongoMetadataStore implements MetadataStore {
             return new Failure.Conflict(STORE, "duplicate key", error);
         }
         return error;
+    }
+
+    @Override
+    public Future<List<FileRecord>> tombstonesBefore(Instant before, int limit) {
+        return client.findWithOptions(
+                        FILES,
+                        new JsonObject()
+                                .put("status", FileRecord.Status.DELETED.wire())
+                                .put("updatedAt", new JsonObject().put("$lt", Dates.toBson(before))),
+                        new FindOptions().setLimit(limit))
+                .recover(this::mapped)
+                .map(docs -> docs.stream().map(FileRecord::fromDocument).toList());
+    }
+
+    @Override
+    public Future<Long> removeTombstones(List<String> fileIds) {
+        return fileIds.isEmpty()
+                ? Future.succeededFuture(0L)
+                : client.removeDocuments(
+                                FILES,
+                                new JsonObject()
+                                        .put("_id", new JsonObject().put("$in", new JsonArray(fileIds)))
+                                        .put("status", FileRecord.Status.DELETED.wire()))
+                        .recover(this::mapped)
+                        .map(r -> r.getRemovedCount());
     }
 }

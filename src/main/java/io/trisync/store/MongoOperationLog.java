@@ -18,6 +18,8 @@ public final class MongoOperationLog implements OperationLog {
 
     static final String OPS = "ingest_ops";
     static final String KEYS = "idempotency_keys";
+    /** How many records a retention pass looks at per collection. */
+    static final int RETENTION_BATCH = 10_000;
     /** How many claimable operations one claim tries when other nodes take them first. */
     private static final int CLAIM_ATTEMPTS = 5;
 
@@ -260,5 +262,63 @@ public final class MongoOperationLog implements OperationLog {
 
     private static String keyId(String tenantId, String key) {
         return tenantId + "\u0000" + key;
+    }
+
+    @Override
+    public Future<Long> removeEnded(Instant before) {
+        JsonObject old = new JsonObject().put("$lt", Dates.toBson(before));
+        return client.removeDocuments(
+                        OPS, new JsonObject().put("terminal", true).put("updatedAt", old))
+                .recover(MongoMetadataStore::failed)
+                .compose(ops -> client.findWithOptions(
+                                KEYS,
+                                new JsonObject().put("createdAt", old),
+                                new io.vertx.ext.mongo.FindOptions().setLimit(RETENTION_BATCH))
+                        .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                        .compose(this::removeKeysOfEnded)
+                        .map(keys -> ops.getRemovedCount() + keys));
+    }
+
+    /** Removes the keys among {@code keys} whose operation is gone or ended. */
+    private Future<Long> removeKeysOfEnded(List<JsonObject> keys) {
+        if (keys.isEmpty()) {
+            return Future.succeededFuture(0L);
+        }
+        JsonArray opIds =
+                new JsonArray(keys.stream().map(k -> k.getString("opId")).toList());
+        return client.find(
+                        OPS,
+                        new JsonObject()
+                                .put("_id", new JsonObject().put("$in", opIds))
+                                .put("terminal", false))
+                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .compose(open -> {
+                    java.util.Set<String> unfinished = new java.util.HashSet<>();
+                    open.forEach(o -> unfinished.add(o.getString("_id")));
+                    JsonArray removable = new JsonArray(keys.stream()
+                            .filter(k -> !unfinished.contains(k.getString("opId")))
+                            .map(k -> k.getString("_id"))
+                            .toList());
+                    return removable.isEmpty()
+                            ? Future.succeededFuture(0L)
+                            : client.removeDocuments(
+                                            KEYS, new JsonObject().put("_id", new JsonObject().put("$in", removable)))
+                                    .recover(MongoMetadataStore::failed)
+                                    .map(r -> r.getRemovedCount());
+                });
+    }
+
+    @Override
+    public Future<java.util.Set<String>> openAmong(List<String> fileIds) {
+        return client.find(
+                        OPS,
+                        new JsonObject()
+                                .put(IngestOperation.OPEN_FILE, new JsonObject().put("$in", new JsonArray(fileIds))))
+                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .map(docs -> {
+                    java.util.Set<String> out = new java.util.HashSet<>();
+                    docs.forEach(d -> out.add(d.getString(IngestOperation.OPEN_FILE)));
+                    return out;
+                });
     }
 }

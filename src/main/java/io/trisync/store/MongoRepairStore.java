@@ -102,4 +102,40 @@ public final class MongoRepairStore implements RepairStore {
         return client.findWithOptions(ACTIONS, new JsonObject().put("opId", opId), options)
                 .recover(MongoMetadataStore::failed);
     }
+
+    @Override
+    public Future<Long> removeAudits(List<String> opIds) {
+        return opIds.isEmpty()
+                ? Future.succeededFuture(0L)
+                : client.removeDocuments(
+                                ACTIONS,
+                                new JsonObject()
+                                        .put(
+                                                "opId",
+                                                new JsonObject().put("$in", new io.vertx.core.json.JsonArray(opIds))))
+                        .recover(MongoMetadataStore::failed)
+                        .map(r -> r.getRemovedCount());
+    }
+
+    @Override
+    public Future<java.util.Set<String>> heldAmong(List<String> fileIds) {
+        return client.find(
+                        QUARANTINE,
+                        new JsonObject()
+                                .put("fileId", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(fileIds)))
+                                .put(
+                                        "state",
+                                        new JsonObject()
+                                                .put(
+                                                        "$in",
+                                                        new io.vertx.core.json.JsonArray()
+                                                                .add(QUARANTINED)
+                                                                .add(MOVING))))
+                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .map(docs -> {
+                    java.util.Set<String> out = new java.util.HashSet<>();
+                    docs.forEach(d -> out.add(d.getString("fileId")));
+                    return out;
+                });
+    }
 }

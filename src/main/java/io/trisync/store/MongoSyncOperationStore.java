@@ -147,4 +147,34 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
                 .recover(MongoMetadataStore::failed)
                 .mapEmpty();
     }
+
+    @Override
+    public Future<List<String>> removeEnded(Instant before) {
+        JsonObject ended = new JsonObject()
+                .put("status", new JsonObject().put("$ne", RUNNING))
+                .put("completedAt", new JsonObject().put("$lt", Dates.toBson(before)));
+        return client.findWithOptions(
+                        OPS,
+                        ended,
+                        new io.vertx.ext.mongo.FindOptions()
+                                .setFields(new JsonObject().put("_id", 1))
+                                .setLimit(MongoOperationLog.RETENTION_BATCH))
+                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .compose(docs -> {
+                    List<String> ids =
+                            docs.stream().map(d -> d.getString("_id")).toList();
+                    return ids.isEmpty()
+                            ? Future.succeededFuture(ids)
+                            : client.removeDocuments(
+                                            OPS,
+                                            new JsonObject()
+                                                    .put(
+                                                            "_id",
+                                                            new JsonObject()
+                                                                    .put("$in", new io.vertx.core.json.JsonArray(ids)))
+                                                    .put("status", new JsonObject().put("$ne", RUNNING)))
+                                    .recover(MongoMetadataStore::failed)
+                                    .map(r -> ids);
+                });
+    }
 }

@@ -74,4 +74,13 @@ public interface OperationLog {
 
     /** How many operations have not ended: of one tenant, or of all when {@code tenantId} is null. */
     Future<Long> countOpen(String tenantId);
+
+    /**
+     * Retention: removes operations that ended before {@code before}, and the idempotency keys made
+     * before it whose operation is not unfinished; completes with how many operations and keys.
+     */
+    Future<Long> removeEnded(java.time.Instant before);
+
+    /** Of {@code fileIds}, those with an unfinished operation. */
+    Future<java.util.Set<String>> openAmong(List<String> fileIds);
 }

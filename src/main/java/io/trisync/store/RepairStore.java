@@ -47,4 +47,10 @@ public interface RepairStore {
 
     /** The actions recorded under one operation, in the order they were taken, at most {@code limit}. */
     Future<List<JsonObject>> audits(String opId, int limit);
+
+    /** Retention: removes the audit entries of operations {@code opIds}; how many. */
+    Future<Long> removeAudits(List<String> opIds);
+
+    /** Of {@code fileIds}, those with an object still held in quarantine (quarantined, or being moved there). */
+    Future<java.util.Set<String>> heldAmong(List<String> fileIds);
 }

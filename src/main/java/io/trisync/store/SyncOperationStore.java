@@ -32,6 +32,9 @@ public interface SyncOperationStore {
     /** Each tenant's latest completed operation of {@code kind}: when it ended. */
     Future<java.util.Map<String, java.time.Instant>> lastCompleted(String kind);
 
+    /** Retention: removes up to a batch of operations that ended before {@code before}; their ids. */
+    Future<List<String>> removeEnded(java.time.Instant before);
+
     /** Records a heartbeat with progress; completes false when the operation is no longer running (fenced). */
     Future<Boolean> heartbeat(String opId, SyncOperation.Progress progress, long filesProcessed);
 
