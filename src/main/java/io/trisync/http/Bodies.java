@@ -38,7 +38,7 @@ final class Bodies {
 
     private static void read(RoutingContext ctx) {
         ctx.remove(READING);
-        ctx.next();
+        Contract.afterBody(ctx);
     }
 
     /** Whether {@code ctx} failed while its body was being parsed (before any handler of ours saw it). */

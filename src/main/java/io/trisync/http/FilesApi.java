@@ -61,9 +61,9 @@ public final class FilesApi {
                                 .setMergeFormAttributes(true))
                 .handler(this::upload);
         router.get("/api/files").handler(this::list);
-        router.get("/api/files/:fileId").handler(this::get);
-        router.get("/api/files/:fileId/content").handler(this::content);
-        router.delete("/api/files/:fileId").handler(this::delete);
+        router.get("/api/files/:file_id").handler(this::get);
+        router.get("/api/files/:file_id/content").handler(this::content);
+        router.delete("/api/files/:file_id").handler(this::delete);
     }
 
     private void upload(RoutingContext ctx) {
@@ -157,7 +157,7 @@ public final class FilesApi {
     private static FileRef fileRef(RoutingContext ctx) {
         return new FileRef(
                 Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id")),
-                ctx.pathParam("fileId"),
+                ctx.pathParam("file_id"),
                 Access.actor(ctx));
     }
 

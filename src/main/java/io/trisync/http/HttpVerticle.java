@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -74,6 +75,10 @@ public final class HttpVerticle extends RequestVerticle {
 
     @Override
     public Future<?> start() {
+        return Contract.load(vertx).compose(this::start);
+    }
+
+    private Future<?> start(Contract contract) {
         long idleMs = config.httpIdleTimeoutSeconds() * 1000L;
         TimeLimits limits = new TimeLimits(vertx, idleMs);
         java.nio.file.Path uploads = uploadsDir();
@@ -94,6 +99,8 @@ public final class HttpVerticle extends RequestVerticle {
                             .allowedHeaders(Set.of("Authorization", "Content-Type", "Idempotency-Key")));
         }
         router.route("/api/*").handler(access);
+        router.route("/api/*").handler(contract::beforeBody);
+        contract.serve(router);
         long timeoutMs = config.sync().requestTimeoutSeconds() * 1000L;
         new FilesApi(
                         vertx,
@@ -122,6 +129,11 @@ public final class HttpVerticle extends RequestVerticle {
         router.route().last().handler(ctx -> ctx.fail(404));
         consume(BridgeAddresses.STATUS, body -> Bridge.status(vertx, body));
         router.route().failureHandler(new FailureHandler());
+        List<String> mismatches = contract.mismatches(router);
+        if (!mismatches.isEmpty()) {
+            return Future.failedFuture(new IllegalStateException(
+                    "the routes served and " + Contract.FILE + " disagree: " + String.join("; ", mismatches)));
+        }
         return vertx.createHttpServer()
                 .invalidRequestHandler(limits::invalid)
                 .requestHandler(router)

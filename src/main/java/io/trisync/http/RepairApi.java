@@ -30,12 +30,12 @@ public final class RepairApi {
     public void mount(Router router) {
         BodyHandler body = BodyHandler.create().setBodyLimit(1024 * 1024);
         Bodies.post(router, "/api/sync/fix", body).handler(this::fix);
-        router.get("/api/sync/fix/:operationId")
+        router.get("/api/sync/fix/:operation_id")
                 .handler(ctx -> forward(
                         ctx,
                         RepairAddresses.RESULT,
                         new ResultQuery(
-                                        ctx.pathParam("operationId"),
+                                        ctx.pathParam("operation_id"),
                                         Access.caller(ctx)
                                                 .tenantFor(ctx.queryParams().get("user_id")))
                                 .toJson(),

@@ -30,7 +30,7 @@ public final class ScanApi {
     public void mount(Router router) {
         Bodies.post(router, "/api/sync/analyze", BodyHandler.create().setBodyLimit(64 * 1024))
                 .handler(this::analyze);
-        router.get("/api/sync/status/:userId").handler(this::tenantStatus);
+        router.get("/api/sync/status/:user_id").handler(this::tenantStatus);
         router.get("/api/sync/tenants").handler(ctx -> {
             Access.caller(ctx).requireAdmin("the overview of every tenant");
             bus.read(ScanAddresses.OVERVIEW, new JsonObject())
@@ -51,7 +51,7 @@ public final class ScanApi {
 
     private void tenantStatus(RoutingContext ctx) {
         StatusQuery query = new StatusQuery(
-                Access.caller(ctx).tenantFor(ctx.pathParam("userId")),
+                Access.caller(ctx).tenantFor(ctx.pathParam("user_id")),
                 FilesApi.intParam(ctx, "limit", 50),
                 ctx.queryParams().get("cursor"));
         bus.read(ScanAddresses.TENANT_STATUS, query.toJson())

@@ -40,7 +40,7 @@ public final class SyncOpsApi {
         router.get("/api/v1/sync/status").handler(this::status);
         router.post("/api/v1/sync/cleanup").handler(this::cleanup);
         router.get("/api/v1/sync/operations").handler(this::history);
-        router.post("/api/v1/sync/:opId/cancel").handler(this::cancel);
+        router.post("/api/v1/sync/:id/cancel").handler(this::cancel);
         router.get("/api/sync/status").handler(ctx -> {
             Access.caller(ctx).requireAdmin("the service status");
             reply(ctx, bus.read(OpsAddresses.SERVICE_STATUS, new JsonObject()));
@@ -100,9 +100,7 @@ public final class SyncOpsApi {
                 bus.request(
                         OpsAddresses.CANCEL,
                         new CancelRequest(
-                                        ctx.pathParam("opId"),
-                                        caller.admin() ? null : caller.tenant(),
-                                        Access.actor(ctx))
+                                        ctx.pathParam("id"), caller.admin() ? null : caller.tenant(), Access.actor(ctx))
                                 .toJson()));
     }
 

@@ -1,0 +1,167 @@
+package io.trisync.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.Node;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The OpenAPI contract: a node starts only when its routes and the contract are the same set (so
+ * this node starting proves it, and every operation answers here with something other than the
+ * router's 404); the served document passes {@code @apidevtools/swagger-parser} (installed from npm
+ * into {@code src/test/js/openapi-check}); requests that break it are 400 naming the field.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(300)
+class ContractIT {
+
+    private Node node;
+    private Http http;
+    private WebClient web;
+
+    @BeforeAll
+    void start() {
+        node = Node.start(TestStack.nodeConfig(Map.of()), false).await();
+        http = new Http(node.vertx(), node.httpPort());
+        web = WebClient.create(node.vertx());
+    }
+
+    @AfterAll
+    void stop() {
+        web.close();
+        http.close();
+        node.stop().await();
+    }
+
+    @Test
+    @DisplayName(
+            "Every operation of the served contract is routed (no router 404), and the served routes are the contract's")
+    void everyOperationIsServed() {
+        JsonObject contract = http.get("/openapi.json").bodyAsJsonObject();
+        assertThat(contract.getString("openapi")).isEqualTo("3.1.0");
+        List<String> unrouted = new ArrayList<>();
+        int operations = 0;
+        for (String path : contract.getJsonObject("paths").fieldNames()) {
+            for (String method :
+                    contract.getJsonObject("paths").getJsonObject(path).fieldNames()) {
+                if (method.equals("parameters")) {
+                    continue;
+                }
+                operations++;
+                String concrete = path.replaceAll("\\{[^}]+}", "x-missing");
+                var r = web.request(HttpMethod.valueOf(method.toUpperCase()), node.httpPort(), "127.0.0.1", concrete)
+                        .send()
+                        .await();
+                if (r.statusCode() == 404 && "no such resource".equals(message(r.bodyAsString()))) {
+                    unrouted.add(method + " " + path);
+                }
+            }
+        }
+        assertThat(operations).isGreaterThanOrEqualTo(26);
+        assertThat(unrouted).isEmpty();
+        assertThat(http.get("/openapi.yaml").bodyAsString()).startsWith("openapi: 3.1.0");
+    }
+
+    @Test
+    @DisplayName("The contract passes @apidevtools/swagger-parser's validation (OpenAPI 3.1 schema and $refs)")
+    void externalValidatorAccepts() throws Exception {
+        Path dir = Path.of("src/test/js/openapi-check");
+        if (!Files.isDirectory(dir.resolve("node_modules/@apidevtools/swagger-parser"))) {
+            String install = run(dir, 300, "npm", "ci", "--no-audit", "--no-fund");
+            assertThat(install).isNotNull();
+        }
+        Path served = Files.createTempFile("openapi", ".json");
+        Files.writeString(served, http.get("/openapi.json").bodyAsString());
+        String out = run(dir, 60, "node", "validate.mjs", served.toString());
+        assertThat(out).contains("valid: trisync", "OpenAPI 3.1.0");
+        // The validator is not a rubber stamp: a broken copy is refused.
+        Path broken = Files.createTempFile("openapi-broken", ".json");
+        JsonObject bad = new JsonObject(Files.readString(served));
+        bad.getJsonObject("components")
+                .getJsonObject("securitySchemes")
+                .getJsonObject("bearer")
+                .put("type", "bogus");
+        Files.writeString(broken, bad.encode());
+        Process p = new ProcessBuilder("node", "validate.mjs", broken.toString())
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("Requests that break the contract are 400 naming the field, before any handler")
+    void breakingRequestsNameTheField() {
+        assertBad(post("/api/sync/fix", new JsonObject().put("dry_run", "no")), "dry_run");
+        assertBad(post("/api/sync/fix", new JsonObject().put("issue_types", List.of("NOT_A_TYPE"))), "issue_types");
+        assertBad(post("/api/sync/analyze", new JsonObject().put("mode", "sideways")), "mode");
+        assertBad(post("/api/sync/analyze", new JsonObject().put("sample_size", 0)), "sample_size");
+        assertBad(post("/api/search", new JsonObject().put("query", "q").put("limit", 500)), "limit");
+        assertBad(post("/api/search", new JsonObject().put("query", 7)), "query");
+        assertBad(post("/api/v1/sync", new JsonObject().put("kind", "rebuild")), "kind");
+        assertBad(post("/api/sync/quarantine/purge", new JsonObject().put("older_than_days", -1)), "older_than_days");
+        assertBad(http.get("/api/files?user_id=t&limit=abc"), "limit");
+        assertBad(http.get("/api/files?user_id=bad%20id!"), "user_id");
+        assertBad(http.get("/api/sync/quarantine?state=lost"), "state");
+        assertBad(http.get("/api/v1/sync/operations?status=sleeping"), "status");
+        // What the contract allows still reaches the handlers: an empty body is every field defaulted.
+        assertThat(http.post("/api/sync/fix", "application/json", Buffer.buffer())
+                        .statusCode())
+                .isEqualTo(200);
+        assertThat(http.post("/api/sync/fix", "application/json", Buffer.buffer("null"))
+                        .statusCode())
+                .isEqualTo(200);
+    }
+
+    private io.vertx.ext.web.client.HttpResponse<Buffer> post(String path, JsonObject body) {
+        return http.post(path, "application/json", Buffer.buffer(body.encode()));
+    }
+
+    private static void assertBad(io.vertx.ext.web.client.HttpResponse<Buffer> r, String field) {
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(400);
+        JsonObject body = r.bodyAsJsonObject();
+        assertThat(body.getString("error")).isEqualTo("bad_request");
+        assertThat(body.getString("message")).as("names %s", field).contains(field);
+    }
+
+    private static String message(String body) {
+        try {
+            return new JsonObject(body).getString("message");
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String run(Path dir, int seconds, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
+        assertThat(p.waitFor(seconds, TimeUnit.SECONDS))
+                .as(String.join(" ", command))
+                .isTrue();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(String.join(" ", command) + ":\n" + out).isZero();
+        return out;
+    }
+}
