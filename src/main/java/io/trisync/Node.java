@@ -200,6 +200,9 @@ public final class Node {
                                 "Authentication is on with the secret generated under {}; an admin token:"
                                         + " java -jar target/trisync.jar token --admin",
                                 config.dataDir());
+                        if (bridge != null) {
+                            LOG.info("Sign in (an admin token valid for {} h): {}", SIGN_IN_HOURS, signInLink());
+                        }
                     }
                 });
     }
@@ -272,6 +275,22 @@ public final class Node {
     /** The configuration in force, embedded stores' addresses filled in. */
     public TrisyncConfig config() {
         return config;
+    }
+
+    /** How long the admin token of the sign-in address logged at start is valid. */
+    static final int SIGN_IN_HOURS = 12;
+
+    /**
+     * The admin UI's address with an admin token in its fragment ({@code http://localhost:8080/#token=…},
+     * as notebook servers log one), on a node whose signing secret was generated here (the embedded
+     * default); null otherwise: a configured secret's tokens come from whoever holds it.
+     */
+    public String signInLink() {
+        if (keys == null || keys.secret() == null || !config.auth().jwtSecret().isBlank() || bridge == null) {
+            return null;
+        }
+        String token = Tokens.of(vertx, keys.secret()).issue(null, true, java.time.Duration.ofHours(SIGN_IN_HOURS));
+        return "http://localhost:" + bridge.port() + "/#token=" + token;
     }
 
     /** The HTTP port actually bound. */

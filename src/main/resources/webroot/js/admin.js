@@ -44,7 +44,8 @@
   function isAdmin() { return state.claims && (state.claims.roles || []).indexOf('admin') >= 0; }
 
   function api(method, path, body) {
-    var init = { method: method, headers: { Authorization: 'Bearer ' + state.token } };
+    // With authentication off (state.token ''), requests carry no token.
+    var init = { method: method, headers: state.token ? { Authorization: 'Bearer ' + state.token } : {} };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
@@ -95,6 +96,19 @@
     $('who').textContent = isAdmin() ? 'admin' + (state.claims.tenant ? ' (' + state.claims.tenant + ')' : '')
       : 'tenant ' + state.claims.tenant;
     $('signout').hidden = false;
+    signedIn();
+  }
+
+  /** Authentication is off on this node: every caller is an admin, no token to ask for. */
+  function openAccess() {
+    state.claims = { sub: 'anonymous', roles: ['admin'] };
+    state.token = '';
+    $('who').textContent = 'authentication is off: every caller is an admin';
+    $('signout').hidden = true;
+    signedIn();
+  }
+
+  function signedIn() {
     document.querySelectorAll('.admin-only').forEach(function (e) { e.hidden = !isAdmin(); });
     startLive();
     route();
@@ -134,7 +148,8 @@
     if (e.type === 'sync.op_progress' && state.view === 'tenant') {
       // The event carries the progress; the stored record catches up at the next heartbeat.
       if (state.running && state.running.id === e.opId && e.data) {
-        showProgress(e.data.stage, e.data.percentage, e.data.currentFile, e.data.totalFiles, e.data.rate, e.data.etaSeconds);
+        showProgress(e.data.stage, e.data.percentage, e.data.currentFile, e.data.totalFiles, e.data.rate,
+          e.data.etaSeconds, e.data.partitionsDone, e.data.partitions);
       } else {
         refreshOperation().catch(fail);
       }
@@ -159,7 +174,7 @@
   }
 
   function renderEvents() {
-    var t = $('event-tenant').value.trim();
+    var t = state.view === 'tenant' ? state.tenant : $('event-tenant').value.trim();
     var k = $('event-type').value.trim();
     var list = $('events');
     list.textContent = '';
@@ -172,7 +187,9 @@
   }
 
   function loadEvents() {
-    var path = '/api/sync/events/recent?limit=50' + (isAdmin() ? '' : '&user_id=' + encodeURIComponent(state.claims.tenant));
+    // A tenant page shows that tenant's events only; the overview every tenant's (for an admin).
+    var tenant = state.view === 'tenant' ? state.tenant : isAdmin() ? null : state.claims.tenant;
+    var path = '/api/sync/events/recent?limit=50' + (tenant ? '&user_id=' + encodeURIComponent(tenant) : '');
     return api('GET', path).then(function (body) {
       feed = (body.events || []).slice();
       renderEvents();
@@ -182,7 +199,7 @@
   // ---- routing ---------------------------------------------------------------------------------
 
   function route() {
-    if (!state.token) { signOut(); return; }
+    if (state.token === null) { signOut(); return; }
     $('signin').hidden = true;
     $('events-panel').hidden = false;
     var m = location.hash.match(/^#\/tenant\/(.+)$/);
@@ -201,7 +218,7 @@
   }
 
   function refresh() {
-    if (!state.token) { return; }
+    if (state.token === null) { return; }
     if (state.view === 'overview') { loadOverview().catch(fail); }
     if (state.view === 'tenant') { loadTenant().catch(fail); }
   }
@@ -430,7 +447,7 @@
         $('op-expected').textContent = op.expected_duration_seconds + ' s';
         if (!state.shown || state.shown.id !== op.id || op.progress.percentage >= state.shown.percentage) {
           showProgress(op.progress.stage, op.progress.percentage, op.progress.current_file, op.progress.total_files,
-            op.progress.rate, op.progress.eta_seconds);
+            op.progress.rate, op.progress.eta_seconds, op.progress.current_partition, op.progress.total_partitions);
         }
         state.shown.id = op.id;
       } else {
@@ -445,10 +462,11 @@
   }
 
   /** {@code rate} (chunks a second) and {@code eta} (seconds left): given by a re-index, absent otherwise. */
-  function showProgress(stage, percentage, current, total, rate, eta) {
+  function showProgress(stage, percentage, current, total, rate, eta, partitionsDone, partitions) {
     state.shown = { id: state.running ? state.running.id : null, percentage: percentage };
     $('op-stage').textContent = stage + ' ' + Math.round(percentage) + '%';
     $('op-files').textContent = current + ' of ' + total + ' files'
+      + (typeof partitions === 'number' ? ' · partition ' + partitionsDone + ' of ' + partitions : '')
       + (typeof rate === 'number' ? ' · ' + rate.toFixed(1) + ' chunks/s' : '')
       + (typeof eta === 'number' ? ' · about ' + eta + ' s left' : '');
     $('op-progress').value = percentage;
@@ -528,7 +546,20 @@
   }
 
   wire();
+  // A sign-in address (the node logs one at start on the embedded default) carries the token in its
+  // fragment: take it, then drop it from the address bar and the history.
+  var given = location.hash.match(/^#token=([^&]+)/);
+  if (given) {
+    history.replaceState(null, '', location.pathname + location.search);
+    sessionStorage.setItem('trisync.token', decodeURIComponent(given[1]));
+  }
   var saved = sessionStorage.getItem('trisync.token');
-  if (saved) { signIn(saved); } else { signOut(); }
+  if (saved) {
+    signIn(saved);
+  } else {
+    fetch('/health').then(function (r) { return r.json(); }).then(function (h) {
+      if (h.auth === 'off') { openAccess(); } else { signOut(); }
+    }).catch(function () { signOut(); });
+  }
   window.trisyncAdmin = state;
 })();

@@ -8,16 +8,20 @@ import java.time.Instant;
 
 /**
  * {@code GET /health}: 200 {@code {"status": "UP", "node": …, "stores": {…}}} when all three stores
- * answer, 503 with {@code "status": "DOWN"} and each store's state when any does not.
+ * answer, 503 with {@code "status": "DOWN"} and each store's state when any does not; {@code auth}
+ * says whether the API needs a token.
  */
 public final class HealthHandler implements Handler<RoutingContext> {
 
     private final Stores stores;
     private final String nodeId;
+    private final boolean authOn;
 
-    public HealthHandler(Stores stores, String nodeId) {
+    /** {@code authOn}: whether the API needs tokens ({@code "auth": "on"}), so the admin UI knows to ask for one. */
+    public HealthHandler(Stores stores, String nodeId, boolean authOn) {
         this.stores = stores;
         this.nodeId = nodeId;
+        this.authOn = authOn;
     }
 
     @Override
@@ -32,6 +36,7 @@ public final class HealthHandler implements Handler<RoutingContext> {
                     .end(new JsonObject()
                             .put("status", up ? "UP" : "DOWN")
                             .put("node", nodeId)
+                            .put("auth", authOn ? "on" : "off")
                             .put("stores", states)
                             .put("timestamp", Instant.now().toString())
                             .encode());

@@ -89,7 +89,7 @@ public final class HttpVerticle extends RequestVerticle {
         }
         Router router = Router.router(vertx);
         router.route().handler(limits::request);
-        router.get("/health").handler(new HealthHandler(stores, config.nodeId()));
+        router.get("/health").handler(new HealthHandler(stores, config.nodeId(), tokens != null));
         router.route("/eventbus/*").subRouter(Bridge.router(vertx, config.events(), tokens, Metrics.of(config)));
         if (!config.auth().corsAllowedOrigins().isEmpty()) {
             router.route("/api/*")

@@ -50,8 +50,9 @@ final class DeleteFlow {
                 .metadata()
                 .get(ref.fileId())
                 .recover(error -> error instanceof Failure.NotFound ? notFound(ref) : Future.failedFuture(error))
-                .compose(file ->
-                        file.tenantId().equals(ref.tenantId()) ? start(file, ref.actor(), true) : notFound(ref));
+                .compose(file -> ref.tenantId() == null || file.tenantId().equals(ref.tenantId())
+                        ? start(file, ref.actor(), true)
+                        : notFound(ref));
     }
 
     /**

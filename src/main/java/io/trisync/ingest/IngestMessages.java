@@ -121,13 +121,16 @@ public final class IngestMessages {
     }
 
     /**
-     * {@link IngestAddresses#DELETE} and {@link IngestAddresses#GET_FILE}: one file of one tenant;
-     * {@code actor}: who asked for the delete (recorded on its operation).
+     * {@link IngestAddresses#DELETE} and {@link IngestAddresses#GET_FILE}: one file of one tenant, or
+     * ({@code tenantId} null, an admin's request) of whichever tenant holds it; {@code actor}: who asked
+     * for the delete (recorded on its operation).
      */
     public record FileRef(String tenantId, String fileId, Actor actor) {
 
         public FileRef {
-            Ids.require("user_id", tenantId);
+            if (tenantId != null) {
+                Ids.require("user_id", tenantId);
+            }
             Ids.require("file_id", fileId);
             actor = actor == null ? Actor.SYSTEM : actor;
         }

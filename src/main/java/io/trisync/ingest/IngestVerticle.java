@@ -198,7 +198,7 @@ public final class IngestVerticle extends RequestVerticle {
     private Future<JsonObject> getFile(FileRef ref) {
         return stores.metadata()
                 .get(ref.fileId())
-                .compose(f -> f.tenantId().equals(ref.tenantId())
+                .compose(f -> ref.tenantId() == null || f.tenantId().equals(ref.tenantId())
                         ? Future.succeededFuture(f.toDocument())
                         : Future.failedFuture(new Failure.NotFound("mongodb", "no file " + ref.fileId())));
     }

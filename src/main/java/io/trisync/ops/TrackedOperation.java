@@ -72,7 +72,32 @@ public final class TrackedOperation {
     public void progress(
             String stage, long currentFile, long totalFiles, long processed, Double rate, Long etaSeconds) {
         double pct = totalFiles <= 0 ? 0 : Math.min(100.0, Math.round(1000.0 * currentFile / totalFiles) / 10.0);
-        progress = new Progress(stage, pct, currentFile, totalFiles, rate, etaSeconds);
+        note(new Progress(stage, pct, currentFile, totalFiles, rate, etaSeconds, null, null), processed);
+    }
+
+    /**
+     * Notes the progress of work done in partitions: {@code currentFile} of {@code totalFiles} files
+     * checked so far, and the share done measured in partitions ({@code partitionsDone} of {@code
+     * partitions}), since a partition's files are known only once it is read.
+     */
+    public void progressByPartition(
+            String stage, long currentFile, long totalFiles, int partitionsDone, int partitions) {
+        double pct = partitions <= 0 ? 0 : Math.min(100.0, Math.round(1000.0 * partitionsDone / partitions) / 10.0);
+        note(
+                new Progress(
+                        stage,
+                        pct,
+                        currentFile,
+                        Math.max(currentFile, totalFiles),
+                        null,
+                        null,
+                        partitionsDone,
+                        partitions),
+                currentFile);
+    }
+
+    private void note(Progress next, long processed) {
+        progress = next;
         filesProcessed = processed;
         long now = System.currentTimeMillis();
         if (!stopped && now - lastProgressEvent >= PROGRESS_EVENT_MIN_GAP_MS) {

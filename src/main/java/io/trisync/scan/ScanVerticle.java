@@ -239,6 +239,8 @@ public final class ScanVerticle extends RequestVerticle {
     private Future<Void> scan(TrackedOperation op, String tenant, String mode, Sample quick, ScanReport report) {
         int partitions = config.sync().partitions();
         int[] done = {0};
+        long[] files = {0};
+        long known = op.record().progress().totalFiles();
         return Lanes.forEach(Lanes.range(partitions), config.sync().scanParallelism(), partition -> {
                     if (op.stopped()) {
                         return Future.failedFuture(
@@ -263,7 +265,8 @@ public final class ScanVerticle extends RequestVerticle {
                             .map(reply -> {
                                 report.add(reply);
                                 done[0]++;
-                                op.progress("detecting_changes", done[0], partitions, done[0]);
+                                files[0] += reply.getLong("total", 0L);
+                                op.progressByPartition("detecting_changes", files[0], known, done[0], partitions);
                                 return null;
                             });
                 })

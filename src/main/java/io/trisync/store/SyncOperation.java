@@ -47,13 +47,20 @@ public record SyncOperation(
 
     /** Where the operation is: stage, percentage, the file it is on and how many there are. */
     public record Progress(
-            String stage, double percentage, long currentFile, long totalFiles, Double rate, Long etaSeconds) {
+            String stage,
+            double percentage,
+            long currentFile,
+            long totalFiles,
+            Double rate,
+            Long etaSeconds,
+            Integer partitionsDone,
+            Integer partitions) {
 
         public static final Progress INITIAL = new Progress("initializing", 0, 0, 0);
 
         /** Progress without a rate or an estimate of the time left. */
         public Progress(String stage, double percentage, long currentFile, long totalFiles) {
-            this(stage, percentage, currentFile, totalFiles, null, null);
+            this(stage, percentage, currentFile, totalFiles, null, null, null, null);
         }
 
         public JsonObject toJson() {
@@ -68,6 +75,9 @@ public record SyncOperation(
             if (etaSeconds != null) {
                 json.put("etaSeconds", etaSeconds);
             }
+            if (partitions != null) {
+                json.put("partitionsDone", partitionsDone).put("partitions", partitions);
+            }
             return json;
         }
 
@@ -80,7 +90,9 @@ public record SyncOperation(
                             json.getLong("currentFile", 0L),
                             json.getLong("totalFiles", 0L),
                             json.getDouble("rate"),
-                            json.getLong("etaSeconds"));
+                            json.getLong("etaSeconds"),
+                            json.getInteger("partitionsDone"),
+                            json.getInteger("partitions"));
         }
     }
 
@@ -159,6 +171,9 @@ public record SyncOperation(
                 .put("total_files", progress.totalFiles());
         if (progress.rate() != null) {
             json.put("rate", progress.rate());
+        }
+        if (progress.partitions() != null) {
+            json.put("current_partition", progress.partitionsDone()).put("total_partitions", progress.partitions());
         }
         if (progress.etaSeconds() != null) {
             json.put("eta_seconds", progress.etaSeconds());
