@@ -49,7 +49,13 @@ import org.slf4j.LoggerFactory;
 class IngestCrashIT {
 
     private static final Logger LOG = LoggerFactory.getLogger(IngestCrashIT.class);
-    private static final long[] KILL_AFTER_MS = {500, 1100, 1700, 2400, 3200};
+    /**
+     * Each round kills the node once it has acknowledged this many more uploads, while the other
+     * clients' requests are in flight: the moment varies with the count, not with a clock, so a slow
+     * machine shifts it without emptying a round.
+     */
+    private static final int[] KILL_AFTER_ACKS = {3, 5, 7, 9, 11};
+
     private static final int CONCURRENCY = 8;
 
     private static Vertx vertx;
@@ -84,14 +90,14 @@ class IngestCrashIT {
     @DisplayName("Five kill -9 rounds during concurrent uploads and deletes lose nothing acknowledged")
     void killDuringUploadsAndDeletes() {
         int acknowledgedUploads = 0;
-        for (long killAfter : KILL_AFTER_MS) {
+        for (int killAfter : KILL_AFTER_ACKS) {
             node.start(120);
             verifyAfterRestart();
             int before = uploaded.size();
             runLoadAndKill(killAfter);
             acknowledgedUploads += uploaded.size() - before;
             LOG.info(
-                    "Round killed after {} ms: {} uploads and {} deletes acknowledged so far",
+                    "Round killed after {} acknowledged uploads: {} uploads and {} deletes acknowledged so far",
                     killAfter,
                     uploaded.size(),
                     deleted.size());
@@ -109,7 +115,8 @@ class IngestCrashIT {
     }
 
     /** Load from {@link #CONCURRENCY} clients until the node is killed {@code killAfterMs} into it. */
-    private void runLoadAndKill(long killAfterMs) {
+    private void runLoadAndKill(int killAfterAcks) {
+        int before = uploaded.size();
         AtomicBoolean stopped = new AtomicBoolean();
         AtomicInteger running = new AtomicInteger(CONCURRENCY);
         Promise<Void> drained = Promise.promise();
@@ -118,13 +125,7 @@ class IngestCrashIT {
                 client(stopped, running, drained);
             }
         });
-        // The moment of the kill is what each round varies; nothing is decided by this wait.
-        try {
-            Thread.sleep(killAfterMs);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        Await.until(killAfterAcks + " acknowledged uploads", 120_000, () -> uploaded.size() - before >= killAfterAcks);
         node.kill();
         stopped.set(true);
         drained.future().await();
