@@ -5,6 +5,9 @@ public final class EventTypes {
 
     public static final String FILE_UPLOADED = "file.uploaded";
     public static final String FILE_DELETED = "file.deleted";
+    /** A file's name or labels were edited: {@code data} {@code name}, {@code labels}, {@code version}, {@code by}. */
+    public static final String FILE_UPDATED = "file.updated";
+
     public static final String EMBEDDING_CREATED = "embedding.created";
     /**
      * An upload was stored but its text could not be extracted, so it has no vectors (it is not

@@ -18,6 +18,7 @@ public abstract sealed class Failure extends RuntimeException
                 Failure.Forbidden,
                 Failure.NotFound,
                 Failure.Conflict,
+                Failure.StaleVersion,
                 Failure.TooLarge,
                 Failure.Unavailable,
                 Failure.Internal {
@@ -28,6 +29,7 @@ public abstract sealed class Failure extends RuntimeException
     public static final int NOT_FOUND = 404;
     public static final int METHOD_NOT_ALLOWED = 405;
     public static final int CONFLICT = 409;
+    public static final int PRECONDITION_FAILED = 412;
     public static final int PAYLOAD_TOO_LARGE = 413;
     public static final int TOO_MANY_REQUESTS = 429;
     public static final int INTERNAL = 500;
@@ -113,6 +115,36 @@ public abstract sealed class Failure extends RuntimeException
         @Override
         public int status() {
             return CONFLICT;
+        }
+    }
+
+    /**
+     * A write conditioned on a version ({@code If-Match}) found another one (412); the message is
+     * {@code "version N is stale; the file is at version M"}, {@link #current} the version found.
+     */
+    public static final class StaleVersion extends Failure {
+        private final long current;
+
+        public StaleVersion(long expected, long current) {
+            super(null, "version " + expected + " is stale; the file is at version " + current, null);
+            this.current = current;
+        }
+
+        /** Rebuilt from its message on the other side of the bus. */
+        public StaleVersion(String message) {
+            super(null, message, null);
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("at version (\\d+)").matcher(message);
+            this.current = m.find() ? Long.parseLong(m.group(1)) : -1;
+        }
+
+        public long current() {
+            return current;
+        }
+
+        @Override
+        public int status() {
+            return PRECONDITION_FAILED;
         }
     }
 
@@ -202,6 +234,7 @@ public abstract sealed class Failure extends RuntimeException
             case FORBIDDEN -> new Forbidden(message);
             case NOT_FOUND -> new NotFound(message);
             case CONFLICT -> new Conflict(message);
+            case PRECONDITION_FAILED -> new StaleVersion(message);
             case PAYLOAD_TOO_LARGE -> new TooLarge(message);
             case UNAVAILABLE -> new Unavailable(message);
             default -> new Internal(status(failure), message);
@@ -243,6 +276,7 @@ public abstract sealed class Failure extends RuntimeException
             case NOT_FOUND -> "not_found";
             case METHOD_NOT_ALLOWED -> "method_not_allowed";
             case CONFLICT -> "conflict";
+            case PRECONDITION_FAILED -> "stale_version";
             case PAYLOAD_TOO_LARGE -> "payload_too_large";
             case TOO_MANY_REQUESTS -> "too_many_requests";
             case UNAVAILABLE -> "unavailable";

@@ -27,8 +27,13 @@ final class Bodies {
      * of its own, matched just before.)
      */
     static Route post(Router router, String path, BodyHandler body) {
-        router.post(path).handler(Bodies::reading);
-        return router.post(path).handler(body).handler(Bodies::read);
+        return route(router, io.vertx.core.http.HttpMethod.POST, path, body);
+    }
+
+    /** A {@code method path} route that reads its body as {@link #post} does. */
+    static Route route(Router router, io.vertx.core.http.HttpMethod method, String path, BodyHandler body) {
+        router.route(method, path).handler(Bodies::reading);
+        return router.route(method, path).handler(body).handler(Bodies::read);
     }
 
     private static void reading(RoutingContext ctx) {

@@ -38,6 +38,7 @@ final class FileJson {
         if (f.sync() != null) {
             out.put("sync", f.sync());
         }
+        out.put("labels", f.labels() == null ? new JsonObject() : f.labels());
         return out;
     }
 }

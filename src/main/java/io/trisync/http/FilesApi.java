@@ -3,6 +3,7 @@ package io.trisync.http;
 import io.trisync.bus.ClusterBus;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestAddresses;
+import io.trisync.ingest.IngestMessages.EditFile;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.ingest.IngestMessages.ListFiles;
 import io.trisync.ingest.Receiver;
@@ -64,6 +65,72 @@ public final class FilesApi {
         router.get("/api/files/:file_id").handler(this::get);
         router.get("/api/files/:file_id/content").handler(this::content);
         router.delete("/api/files/:file_id").handler(this::delete);
+        Bodies.route(
+                        router,
+                        io.vertx.core.http.HttpMethod.PATCH,
+                        "/api/files/:file_id",
+                        BodyHandler.create().setBodyLimit(64 * 1024))
+                .handler(this::edit);
+    }
+
+    /**
+     * {@code PATCH /api/files/{id}}: a new {@code name} and/or {@code labels}, with {@code If-Match:
+     * "<version>"} (from the file's {@code ETag}) to write only over the version the caller saw; 412
+     * {@code stale_version} with {@code current_version} when another write came first.
+     */
+    private void edit(RoutingContext ctx) {
+        JsonObject body = Bodies.object(ctx);
+        Object labels = body.getValue("labels");
+        if (labels != null && !(labels instanceof JsonObject)) {
+            throw new Failure.BadRequest("labels must be an object of string values");
+        }
+        FileRef ref = fileRef(ctx);
+        EditFile request = new EditFile(
+                ref.tenantId(),
+                ref.fileId(),
+                ifMatch(ctx.request().getHeader("If-Match")),
+                Bodies.string(body, "name"),
+                (JsonObject) labels,
+                Access.actor(ctx));
+        bus.request(IngestAddresses.EDIT, request.toJson())
+                .onSuccess(doc -> withEtag(ctx, doc)
+                        .setStatusCode(200)
+                        .putHeader("Content-Type", "application/json")
+                        .end(FileJson.publicView(doc).encode()))
+                .onFailure(error -> {
+                    if (Failure.of(error) instanceof Failure.StaleVersion stale) {
+                        json(
+                                ctx,
+                                Failure.PRECONDITION_FAILED,
+                                new JsonObject()
+                                        .put("error", "stale_version")
+                                        .put("message", stale.getMessage())
+                                        .put("current_version", stale.current()));
+                    } else {
+                        ctx.fail(error);
+                    }
+                });
+    }
+
+    /** The version an {@code If-Match} names ({@code "3"}, {@code W/"3"} or {@code 3}); null when absent. */
+    static Long ifMatch(String header) {
+        if (header == null) {
+            return null;
+        }
+        String v = header.strip().replaceFirst("^W/", "");
+        if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
+            v = v.substring(1, v.length() - 1);
+        }
+        if (!v.matches("[0-9]{1,18}")) {
+            throw new Failure.BadRequest("If-Match must be the file's ETag, a quoted version such as \"3\"");
+        }
+        return Long.parseLong(v);
+    }
+
+    /** The response with the file's {@code ETag}: its version, quoted. */
+    private static io.vertx.core.http.HttpServerResponse withEtag(RoutingContext ctx, JsonObject doc) {
+        return ctx.response()
+                .putHeader("ETag", "\"" + FileRecord.fromDocument(doc).version() + "\"");
     }
 
     private void upload(RoutingContext ctx) {
@@ -118,7 +185,10 @@ public final class FilesApi {
 
     private void get(RoutingContext ctx) {
         bus.read(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
-                .onSuccess(doc -> json(ctx, 200, FileJson.publicView(doc)))
+                .onSuccess(doc -> {
+                    withEtag(ctx, doc);
+                    json(ctx, 200, FileJson.publicView(doc));
+                })
                 .onFailure(ctx::fail);
     }
 

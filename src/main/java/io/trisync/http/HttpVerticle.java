@@ -95,8 +95,10 @@ public final class HttpVerticle extends RequestVerticle {
             router.route("/api/*")
                     .handler(CorsHandler.create()
                             .addOrigins(config.auth().corsAllowedOrigins())
-                            .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE))
-                            .allowedHeaders(Set.of("Authorization", "Content-Type", "Idempotency-Key")));
+                            .allowedMethods(
+                                    Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.PATCH))
+                            .allowedHeaders(Set.of("Authorization", "Content-Type", "Idempotency-Key", "If-Match"))
+                            .exposedHeaders(Set.of("ETag")));
         }
         router.route("/api/*").handler(access);
         router.route("/api/*").handler(contract::beforeBody);

@@ -21,6 +21,8 @@ public final class IngestAddresses {
 
     /** Sent by the HTTP API; deletes a file from the three stores, replies deleted or still deleting. */
     public static final String DELETE = "trisync.ingest.delete";
+    /** Edit a file's name or labels, conditioned on its version: {@link IngestMessages.EditFile}. */
+    public static final String EDIT = "trisync.ingest.edit";
 
     /** Sent by the HTTP API; replies with one file's record. */
     public static final String GET_FILE = "trisync.ingest.file.get";

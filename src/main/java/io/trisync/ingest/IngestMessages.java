@@ -148,6 +148,68 @@ public final class IngestMessages {
         }
     }
 
+    /**
+     * {@link IngestAddresses#EDIT}: a new {@code name} and/or {@code labels} (replacing the old ones)
+     * for one file, written only while the file is at {@code expectedVersion} (null: whatever version
+     * it is at now, still one write after another, never a lost update). Labels are a small object of
+     * string values.
+     */
+    public record EditFile(
+            String tenantId, String fileId, Long expectedVersion, String name, JsonObject labels, Actor actor) {
+
+        public static final int MAX_LABELS = 32;
+        public static final int MAX_LABEL_KEY = 64;
+        public static final int MAX_LABEL_VALUE = 256;
+
+        public EditFile {
+            if (tenantId != null) {
+                Ids.require("user_id", tenantId);
+            }
+            Ids.require("file_id", fileId);
+            if (name == null && labels == null) {
+                throw new Failure.BadRequest("name or labels is required");
+            }
+            if (name != null && (name.isBlank() || name.length() > 1024)) {
+                throw new Failure.BadRequest("name must be 1 to 1024 characters, not blank");
+            }
+            if (labels != null) {
+                if (labels.size() > MAX_LABELS) {
+                    throw new Failure.BadRequest("labels may hold at most " + MAX_LABELS + " entries");
+                }
+                labels.forEach(e -> {
+                    if (e.getKey().isEmpty() || e.getKey().length() > MAX_LABEL_KEY) {
+                        throw new Failure.BadRequest("labels: a key must be 1 to " + MAX_LABEL_KEY + " characters");
+                    }
+                    if (!(e.getValue() instanceof String v) || v.length() > MAX_LABEL_VALUE) {
+                        throw new Failure.BadRequest("labels." + e.getKey() + " must be a string of at most "
+                                + MAX_LABEL_VALUE + " characters");
+                    }
+                });
+            }
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("tenantId", tenantId)
+                    .put("fileId", fileId)
+                    .put("expectedVersion", expectedVersion)
+                    .put("name", name)
+                    .put("labels", labels)
+                    .put("actor", actor.toJson());
+        }
+
+        public static EditFile fromJson(JsonObject json) {
+            return new EditFile(
+                    json.getString("tenantId"),
+                    json.getString("fileId"),
+                    json.getLong("expectedVersion"),
+                    json.getString("name"),
+                    json.getJsonObject("labels"),
+                    Actor.fromJson(json.getJsonObject("actor")));
+        }
+    }
+
     /** {@link IngestAddresses#LIST_FILES}: a page of a tenant's active files, newest first, before {@code cursor}. */
     public record ListFiles(String tenantId, int limit, String cursor) {
 

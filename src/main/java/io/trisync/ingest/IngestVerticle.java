@@ -6,9 +6,11 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
+import io.trisync.events.EventTypes;
 import io.trisync.failure.Breaker;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginUpload;
+import io.trisync.ingest.IngestMessages.EditFile;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.ingest.IngestMessages.ListFiles;
 import io.trisync.ingest.IngestMessages.OperationRef;
@@ -121,6 +123,7 @@ public final class IngestVerticle extends RequestVerticle {
                     .map(DeleteFlow.Outcome::toJson);
         });
         consume(IngestAddresses.GET_FILE, m -> getFile(FileRef.fromJson(m)));
+        consume(IngestAddresses.EDIT, m -> edit(EditFile.fromJson(m)));
         consume(IngestAddresses.LIST_FILES, m -> listFiles(ListFiles.fromJson(m)));
         consume(IngestAddresses.RECOVER, m -> recovery.sweep().map(n -> new JsonObject().put("ended", n)));
         if (sweeps) {
@@ -201,6 +204,52 @@ public final class IngestVerticle extends RequestVerticle {
                 .compose(f -> ref.tenantId() == null || f.tenantId().equals(ref.tenantId())
                         ? Future.succeededFuture(f.toDocument())
                         : Future.failedFuture(new Failure.NotFound("mongodb", "no file " + ref.fileId())));
+    }
+
+    /**
+     * Writes a file's new name or labels if it is still at the version the caller saw (and, when it
+     * names none, at the version read here): a write that finds another version fails 412 with the
+     * current one, so two edits racing never lose one silently. Publishes {@code file.updated}.
+     */
+    private Future<JsonObject> edit(EditFile request) {
+        return stores.metadata().get(request.fileId()).compose(f -> {
+            if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())
+                    || f.status() != FileRecord.Status.ACTIVE) {
+                return Future.failedFuture(new Failure.NotFound("no file " + request.fileId()));
+            }
+            if (request.expectedVersion() != null && request.expectedVersion() != f.version()) {
+                return Future.failedFuture(new Failure.StaleVersion(request.expectedVersion(), f.version()));
+            }
+            JsonObject set = new JsonObject();
+            if (request.name() != null) {
+                set.put("name", request.name());
+            }
+            if (request.labels() != null) {
+                set.put("labels", request.labels());
+            }
+            JsonObject expected =
+                    new JsonObject().put("version", f.version()).put("status", FileRecord.Status.ACTIVE.wire());
+            return stores.metadata().patch(f.id(), expected, set).compose(won -> stores.metadata()
+                    .get(f.id())
+                    .compose(now -> won
+                            ? updated(now, request).map(now.toDocument())
+                            : Future.failedFuture(new Failure.StaleVersion(f.version(), now.version()))));
+        });
+    }
+
+    private Future<Void> updated(FileRecord file, EditFile request) {
+        return EventPublisher.of(vertx, config, stores)
+                .publish(
+                        file.tenantId(),
+                        EventTypes.FILE_UPDATED,
+                        file.id(),
+                        null,
+                        new JsonObject()
+                                .put("name", file.name())
+                                .put("labels", file.labels())
+                                .put("version", file.version())
+                                .put("by", request.actor().subject()))
+                .mapEmpty();
     }
 
     private Future<JsonObject> listFiles(ListFiles request) {

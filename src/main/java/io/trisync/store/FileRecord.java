@@ -24,7 +24,42 @@ public record FileRecord(
         Instant createdAt,
         Instant updatedAt,
         JsonObject sync,
-        String blobEtag) {
+        String blobEtag,
+        JsonObject labels) {
+
+    /** A record without labels. */
+    public FileRecord(
+            String id,
+            String tenantId,
+            String name,
+            String contentType,
+            long size,
+            String sha256,
+            Status status,
+            long version,
+            int partition,
+            Embedding embedding,
+            Instant createdAt,
+            Instant updatedAt,
+            JsonObject sync,
+            String blobEtag) {
+        this(
+                id,
+                tenantId,
+                name,
+                contentType,
+                size,
+                sha256,
+                status,
+                version,
+                partition,
+                embedding,
+                createdAt,
+                updatedAt,
+                sync,
+                blobEtag,
+                null);
+    }
 
     /** Lifecycle of a file's metadata. */
     public enum Status {
@@ -182,6 +217,9 @@ public record FileRecord(
         if (blobEtag != null) {
             doc.put("blobEtag", blobEtag);
         }
+        if (labels != null) {
+            doc.put("labels", labels);
+        }
         return doc;
     }
 
@@ -201,6 +239,7 @@ public record FileRecord(
                 Dates.fromBson(doc.getValue("createdAt")),
                 Dates.fromBson(doc.getValue("updatedAt")),
                 doc.getJsonObject("sync"),
-                doc.getString("blobEtag"));
+                doc.getString("blobEtag"),
+                doc.getJsonObject("labels"));
     }
 }
