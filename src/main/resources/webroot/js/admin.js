@@ -144,7 +144,7 @@
 
   function onEvent(e) {
     addEvent(e);
-    if (state.view === 'tenant' && e.tenantId !== state.tenant) { return; }
+    if ((state.view === 'tenant' || state.view === 'file') && e.tenantId !== state.tenant) { return; }
     if (e.type === 'sync.op_progress' && state.view === 'tenant') {
       // The event carries the progress; the stored record catches up at the next heartbeat.
       if (state.running && state.running.id === e.opId && e.data) {
@@ -174,7 +174,7 @@
   }
 
   function renderEvents() {
-    var t = state.view === 'tenant' ? state.tenant : $('event-tenant').value.trim();
+    var t = state.view === 'tenant' || state.view === 'file' ? state.tenant : $('event-tenant').value.trim();
     var k = $('event-type').value.trim();
     var list = $('events');
     list.textContent = '';
@@ -188,7 +188,7 @@
 
   function loadEvents() {
     // A tenant page shows that tenant's events only; the overview every tenant's (for an admin).
-    var tenant = state.view === 'tenant' ? state.tenant : isAdmin() ? null : state.claims.tenant;
+    var tenant = state.view === 'tenant' || state.view === 'file' ? state.tenant : isAdmin() ? null : state.claims.tenant;
     var path = '/api/sync/events/recent?limit=50' + (tenant ? '&user_id=' + encodeURIComponent(tenant) : '');
     return api('GET', path).then(function (body) {
       feed = (body.events || []).slice();
@@ -202,8 +202,12 @@
     if (state.token === null) { signOut(); return; }
     $('signin').hidden = true;
     $('events-panel').hidden = false;
-    var m = location.hash.match(/^#\/tenant\/(.+)$/);
-    if (m) {
+    var f = location.hash.match(/^#\/tenant\/([^/]+)\/file\/(.+)$/);
+    var m = location.hash.match(/^#\/tenant\/([^/]+)$/);
+    $('file').hidden = true;
+    if (f) {
+      openFile(decodeURIComponent(f[1]), decodeURIComponent(f[2]));
+    } else if (m) {
       openTenant(decodeURIComponent(m[1]));
     } else if (isAdmin()) {
       state.view = 'overview';
@@ -221,6 +225,7 @@
     if (state.token === null) { return; }
     if (state.view === 'overview') { loadOverview().catch(fail); }
     if (state.view === 'tenant') { loadTenant().catch(fail); }
+    if (state.view === 'file') { loadFile().catch(fail); }
   }
 
   // ---- overview --------------------------------------------------------------------------------
@@ -322,7 +327,7 @@
   /** Opens a file's content in a new tab (fetched with the token, which a plain link cannot send). */
   function openContent(fileId) {
     var path = '/api/files/' + encodeURIComponent(fileId) + '/content?user_id=' + encodeURIComponent(state.tenant);
-    return fetch(path, { headers: { Authorization: 'Bearer ' + state.token } }).then(function (r) {
+    return fetch(path, { headers: state.token ? { Authorization: 'Bearer ' + state.token } : {} }).then(function (r) {
       if (!r.ok) { throw new Error('the file could not be read (status ' + r.status + ')'); }
       return r.blob();
     }).then(function (blob) { window.open(URL.createObjectURL(blob), '_blank'); });
@@ -330,6 +335,7 @@
 
   function openTenant(tenant) {
     state.view = 'tenant';
+    $('file').hidden = true;
     state.tenant = tenant;
     state.files = [];
     state.cursor = null;
@@ -398,7 +404,9 @@
         badge.title = store[1] + ': ' + seen;
         stores.appendChild(badge);
       });
-      var tr = row([x.name, el('span', x.status, x.status), stores, x.size, x.chunks, x.checked_at ? ago(x.checked_at) + ' ago' : '—']);
+      var link = el('a', x.name);
+      link.href = '#/tenant/' + encodeURIComponent(state.tenant) + '/file/' + encodeURIComponent(x.id);
+      var tr = row([link, el('span', x.status, x.status), stores, x.size, x.chunks, x.checked_at ? ago(x.checked_at) + ' ago' : '—']);
       tr.dataset.file = x.id;
       return tr;
     }));
@@ -480,8 +488,52 @@
     })).then(function () { show('Analysis started.'); scheduleRefresh(); });
   }
 
-  function preview(tenants) {
-    return Promise.all(tenants.map(function (t) { return api('POST', '/api/sync/fix', { user_id: t }); }))
+  // ---- file page -------------------------------------------------------------------------------
+
+  function openFile(tenant, id) {
+    state.view = 'file';
+    state.tenant = tenant;
+    state.file = id;
+    $('overview').hidden = true;
+    $('tenant').hidden = true;
+    $('file').hidden = false;
+    $('file-tenant').textContent = tenant;
+    $('file-tenant').href = '#/tenant/' + encodeURIComponent(tenant);
+    refresh();
+  }
+
+  function loadFile() {
+    return api('GET', '/api/files/' + encodeURIComponent(state.file) + '/story?user_id=' + encodeURIComponent(state.tenant))
+      .then(renderFile);
+  }
+
+  function renderFile(story) {
+    var f = story.file, s = story.stores;
+    $('file-name').textContent = f.name;
+    $('file-summary').textContent = 'version ' + f.version + ' · ' + f.size + ' bytes · ' + f.content_type
+      + ' · indexing ' + f.indexing + ' · last verdict ' + (s.mongodb.verdict || 'unchecked');
+    var holds = function (yes) { return el('span', yes ? 'present' : 'missing', 'badge store ' + (yes ? 'yes' : 'no')); };
+    fill($('file-stores').tBodies[0], [
+      row(['MongoDB', holds(s.mongodb.present), 'record ' + s.mongodb.status + ', version ' + s.mongodb.version
+        + ', ' + s.mongodb.size + ' bytes, sha256 ' + s.mongodb.sha256]),
+      row(['S3', holds(s.s3.present), s.s3.present ? s.s3.size + ' bytes, sha256 ' + s.s3.sha256 + ', ETag ' + s.s3.etag
+        + (s.s3.matches_record ? '' : ' (differs from the record)') : 'no object at its key']),
+      row(['Qdrant', holds(s.qdrant.present || s.qdrant.expected_points === 0), s.qdrant.points + ' of '
+        + s.qdrant.expected_points + ' points, model ' + (s.qdrant.models.join(', ') || '—')])
+    ]);
+    fill($('file-issues').tBodies[0], story.issues.map(function (i) {
+      return row([i.type, i.description, i.suggested_action, i.first_seen ? ago(i.first_seen) + ' ago' : '']);
+    }));
+    fill($('file-timeline').tBodies[0], story.timeline.map(function (t) {
+      return row([t.at, t.source, t.type + (t.by ? ' by ' + t.by : '') + (t.reason ? ' (' + t.reason + ')' : ''),
+        t.operation_id || '']);
+    }));
+    $('file-repair').disabled = story.issues.length === 0;
+  }
+
+  function preview(tenants, fileIds) {
+    var narrowed = function (body) { if (fileIds) { body.file_ids = fileIds; } return body; };
+    return Promise.all(tenants.map(function (t) { return api('POST', '/api/sync/fix', narrowed({ user_id: t })); }))
       .then(function (plans) {
         var actions = [];
         plans.forEach(function (p) { actions = actions.concat(p.actions); });
@@ -494,7 +546,7 @@
         var dialog = $('plan');
         dialog.onclose = function () {
           if (dialog.returnValue !== 'apply') { return; }
-          Promise.all(tenants.map(function (t) { return api('POST', '/api/sync/fix', { user_id: t, dry_run: false }); }))
+          Promise.all(tenants.map(function (t) { return api('POST', '/api/sync/fix', narrowed({ user_id: t, dry_run: false })); }))
             .then(function () { show('Repair started.'); scheduleRefresh(); }).catch(fail);
         };
         dialog.returnValue = '';
@@ -514,6 +566,8 @@
       search($('search-query').value).catch(fail);
     });
     $('fix').addEventListener('click', function () { preview([state.tenant]).catch(fail); });
+    $('file-repair').addEventListener('click', function () { preview([state.tenant], [state.file]).catch(fail); });
+    $('file-open').addEventListener('click', function () { openContent(state.file); });
     $('cancel').addEventListener('click', function () {
       if (!state.running || !confirm('Cancel the running ' + state.running.kind + '?')) { return; }
       api('POST', '/api/v1/sync/' + encodeURIComponent(state.running.id) + '/cancel')

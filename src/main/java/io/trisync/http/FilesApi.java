@@ -64,6 +64,7 @@ public final class FilesApi {
         router.get("/api/files").handler(this::list);
         router.get("/api/files/:file_id").handler(this::get);
         router.get("/api/files/:file_id/content").handler(this::content);
+        router.get("/api/files/:file_id/story").handler(this::story);
         router.delete("/api/files/:file_id").handler(this::delete);
         Bodies.route(
                         router,
@@ -189,6 +190,16 @@ public final class FilesApi {
                     withEtag(ctx, doc);
                     json(ctx, 200, FileJson.publicView(doc));
                 })
+                .onFailure(ctx::fail);
+    }
+
+    /** {@code GET /api/files/{id}/story}: what each store holds for the file, its issues and its timeline. */
+    private void story(RoutingContext ctx) {
+        FileRef ref = fileRef(ctx);
+        bus.read(
+                        io.trisync.scan.ScanAddresses.FILE_STORY,
+                        new io.trisync.scan.ScanMessages.StoryQuery(ref.tenantId(), ref.fileId()).toJson())
+                .onSuccess(story -> json(ctx, 200, story.put("file", FileJson.publicView(story.getJsonObject("file")))))
                 .onFailure(ctx::fail);
     }
 

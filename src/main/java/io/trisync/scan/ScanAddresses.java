@@ -16,6 +16,8 @@ public final class ScanAddresses {
 
     /** Sent by the HTTP API ({@code GET /api/sync/status/{user_id}}); replies with the tenant's summary and files. */
     public static final String TENANT_STATUS = "trisync.scan.tenant-status";
+    /** One file's story: its stores, issues and timeline ({@link ScanMessages.StoryQuery}). */
+    public static final String FILE_STORY = "trisync.scan.file-story";
 
     /**
      * Sent by the HTTP API ({@code POST /api/sync/consistency-check}) and by each node's periodic timer;

@@ -56,6 +56,17 @@ public final class ScanMessages {
         }
     }
 
+    /** One file's story; {@code tenantId} null: whichever tenant holds it (an admin's request). */
+    public record StoryQuery(String tenantId, String fileId) {
+        public JsonObject toJson() {
+            return new JsonObject().put(TENANT_ID, tenantId).put("fileId", fileId);
+        }
+
+        public static StoryQuery fromJson(JsonObject json) {
+            return new StoryQuery(json.getString(TENANT_ID), json.getString("fileId"));
+        }
+    }
+
     /** Start a scan of every tenant; {@code onlyDue}: only those not scanned within the check interval. */
     public record ConsistencyCheck(boolean onlyDue, Actor actor) {
         public ConsistencyCheck {

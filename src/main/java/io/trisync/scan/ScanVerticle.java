@@ -64,6 +64,11 @@ public final class ScanVerticle extends RequestVerticle {
         consume(ScanAddresses.ANALYZE, this::analyze);
         TenantStatus status = new TenantStatus(stores);
         consume(ScanAddresses.TENANT_STATUS, status::of);
+        FileStory story = new FileStory(stores);
+        consume(ScanAddresses.FILE_STORY, body -> {
+            ScanMessages.StoryQuery query = ScanMessages.StoryQuery.fromJson(body);
+            return story.of(query.tenantId(), Ids.require("file_id", query.fileId()));
+        });
         consume(ScanAddresses.OVERVIEW, status::overview);
         consume(
                 ScanAddresses.CONSISTENCY_CHECK,

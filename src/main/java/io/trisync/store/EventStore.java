@@ -39,4 +39,7 @@ public interface EventStore {
 
     /** Retention: removes events logged before {@code before}; how many. */
     Future<Long> removeBefore(java.time.Instant before);
+
+    /** The newest {@code limit} events of one file of a tenant, newest first. */
+    Future<List<JsonObject>> ofFile(String tenantId, String fileId, int limit);
 }

@@ -31,6 +31,9 @@ public interface IssueStore {
     /** Of {@code fileIds}, those with an open issue. */
     Future<java.util.Set<String>> filesAmong(List<String> fileIds);
 
+    /** The open issues of one file of a tenant. */
+    Future<List<IssueRecord>> ofFile(String tenantId, String fileId);
+
     /** The id of an issue document: tenant, file and type. */
     static String id(String tenantId, String fileId, String type) {
         return tenantId + "\u0000" + fileId + "\u0000" + type;

@@ -119,4 +119,11 @@ public final class MongoEventStore implements EventStore {
                 .recover(MongoMetadataStore::failed)
                 .map(r -> r.getRemovedCount());
     }
+
+    @Override
+    public Future<List<JsonObject>> ofFile(String tenantId, String fileId, int limit) {
+        return find(
+                new JsonObject().put("tenantId", tenantId).put("fileId", fileId),
+                new FindOptions().setSort(new JsonObject().put("seq", -1)).setLimit(limit));
+    }
 }

@@ -86,4 +86,11 @@ public final class MongoIssueStore implements IssueStore {
                     return out;
                 });
     }
+
+    @Override
+    public Future<List<IssueRecord>> ofFile(String tenantId, String fileId) {
+        return client.find(ISSUES, new JsonObject().put("tenantId", tenantId).put("fileId", fileId))
+                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
+    }
 }

@@ -321,4 +321,14 @@ public final class MongoOperationLog implements OperationLog {
                     return out;
                 });
     }
+
+    @Override
+    public Future<List<IngestOperation>> ofFile(String fileId) {
+        return client.find(OPS, new JsonObject().put("fileId", fileId))
+                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .map(docs -> docs.stream()
+                        .map(IngestOperation::fromDocument)
+                        .sorted(java.util.Comparator.comparing(IngestOperation::createdAt))
+                        .toList());
+    }
 }

@@ -138,4 +138,13 @@ public final class MongoRepairStore implements RepairStore {
                     return out;
                 });
     }
+
+    @Override
+    public Future<List<JsonObject>> auditsOfFile(String fileId, int limit) {
+        return client.findWithOptions(
+                        ACTIONS,
+                        new JsonObject().put("file_id", fileId),
+                        new FindOptions().setSort(new JsonObject().put("at", 1)).setLimit(limit))
+                .recover(MongoMetadataStore::failed);
+    }
 }

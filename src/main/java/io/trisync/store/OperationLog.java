@@ -83,4 +83,7 @@ public interface OperationLog {
 
     /** Of {@code fileIds}, those with an unfinished operation. */
     Future<java.util.Set<String>> openAmong(List<String> fileIds);
+
+    /** Every upload and delete operation of one file still kept, oldest first. */
+    Future<List<IngestOperation>> ofFile(String fileId);
 }

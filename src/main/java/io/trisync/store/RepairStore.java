@@ -51,6 +51,9 @@ public interface RepairStore {
     /** Retention: removes the audit entries of operations {@code opIds}; how many. */
     Future<Long> removeAudits(List<String> opIds);
 
+    /** The repair audit entries that acted on one file, oldest first. */
+    Future<List<JsonObject>> auditsOfFile(String fileId, int limit);
+
     /** Of {@code fileIds}, those with an object still held in quarantine (quarantined, or being moved there). */
     Future<java.util.Set<String>> heldAmong(List<String> fileIds);
 }

@@ -108,6 +108,60 @@ class AdminUiIT {
     }
 
     @Test
+    @DisplayName("A damaged file's page shows the store that lacks it, its issue and its timeline; repairing just"
+            + " that file from its page clears the issue; screenshots at 1280 and 400 px")
+    void filePage() {
+        String t = TestStack.unique("ui-file");
+        String damaged = upload(admin, t, "story.txt", Fixtures.prose(120) + " story");
+        String other = upload(admin, t, "other.txt", Fixtures.prose(90) + " other");
+        node.stores().vectors().deleteFile(t, damaged).await();
+        node.stores().vectors().deleteFile(t, other).await();
+        post("/api/sync/analyze", new JsonObject().put("user_id", t));
+        try (BrowserContext context = chromium.browser().newContext()) {
+            List<String> errors = new ArrayList<>();
+            Page page = signedIn(context, admin, errors);
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/tenant/" + t + "/file/" + damaged);
+            page.waitForSelector("#file:not([hidden])");
+            page.waitForFunction("() => document.querySelectorAll('#file-timeline tr').length > 2");
+            assertThat(page.textContent("#file-name")).isEqualTo("story.txt");
+            String stores = page.textContent("#file-stores");
+            assertThat(page.locator("#file-stores tr:has-text('Qdrant') .no").count())
+                    .isEqualTo(1);
+            assertThat(page.locator("#file-stores tr:has-text('S3') .yes").count())
+                    .isEqualTo(1);
+            assertThat(stores).contains("0 of 1 points");
+            assertThat(page.textContent("#file-issues")).contains("MISSING_VECTORS");
+            String timeline = page.textContent("#file-timeline");
+            assertThat(timeline).contains("file.uploaded", "sync.issue_detected", "upload done");
+            assertThat(timeline.indexOf("sync.issue_detected")).isLessThan(timeline.indexOf("file.uploaded"));
+            for (int width : new int[] {1280, 400}) {
+                page.setViewportSize(width, 900);
+                page.screenshot(new Page.ScreenshotOptions()
+                        .setPath(java.nio.file.Path.of("target", "screenshots", "file-page-" + width + ".png"))
+                        .setFullPage(true));
+            }
+            page.setViewportSize(1280, 900);
+
+            page.click("#file-repair");
+            page.waitForSelector("#plan[open]");
+            assertThat(page.textContent("#plan-actions"))
+                    .contains("REEMBED")
+                    .contains("story.txt")
+                    .doesNotContain("other.txt");
+            page.click("#apply");
+            page.waitForFunction(
+                    "() => document.querySelectorAll('#file-issues tbody tr').length === 0",
+                    null,
+                    new Page.WaitForFunctionOptions().setTimeout(60_000));
+            assertThat(node.stores().vectors().count(t, damaged).await()).isPositive();
+            assertThat(node.stores().vectors().count(t, other).await())
+                    .as("only this file repaired")
+                    .isZero();
+            assertThat(errors).isEmpty();
+        }
+    }
+
+    @Test
     @DisplayName("Overview counts match the API; a damaged file's issue appears on Analyze, the Fix preview lists"
             + " the action and changes nothing, applying it clears the issue live; an upload shows up live")
     void overviewAnalyzeFix() {

@@ -1,0 +1,148 @@
+package io.trisync.scan;
+
+import io.trisync.failure.Failure;
+import io.trisync.store.BlobInfo;
+import io.trisync.store.ChunkPoint;
+import io.trisync.store.Dates;
+import io.trisync.store.FileRecord;
+import io.trisync.store.IngestOperation;
+import io.trisync.store.IssueRecord;
+import io.trisync.store.StoreKeys;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * A file's whole story, read from the stores now: what each store holds for it (the record, the
+ * blob's size, sha256 and ETag, the points' count, chunks and models), its open issues, and a
+ * timeline of every event, upload or delete operation and repair action that touched it, newest
+ * first. For the admin UI's file page and for "what happened to this document?".
+ */
+final class FileStory {
+
+    private static final int EVENTS = 200;
+
+    private final Stores stores;
+
+    FileStory(Stores stores) {
+        this.stores = stores;
+    }
+
+    /** The story of {@code fileId}; {@code tenantId} null: whichever tenant holds it (an admin's request). */
+    Future<JsonObject> of(String tenantId, String fileId) {
+        return stores.metadata().get(fileId).compose(record -> {
+            if (tenantId != null && !tenantId.equals(record.tenantId())) {
+                return Future.failedFuture(new Failure.NotFound("no file " + fileId));
+            }
+            String tenant = record.tenantId();
+            Future<JsonObject> blob = blob(record);
+            Future<List<ChunkPoint>> points = stores.vectors().pointsOf(tenant, fileId);
+            Future<List<IssueRecord>> issues = stores.issues().ofFile(tenant, fileId);
+            Future<List<JsonObject>> events = stores.events().ofFile(tenant, fileId, EVENTS);
+            Future<List<IngestOperation>> ops = stores.operations().ofFile(fileId);
+            Future<List<JsonObject>> repairs = stores.repairs().auditsOfFile(fileId, EVENTS);
+            return Future.all(blob, points, issues, events, ops, repairs).map(all -> new JsonObject()
+                    .put("file", record.toDocument())
+                    .put(
+                            "stores",
+                            new JsonObject()
+                                    .put("mongodb", mongo(record))
+                                    .put("s3", blob.result())
+                                    .put("qdrant", qdrant(record, points.result())))
+                    .put(
+                            "issues",
+                            new JsonArray(issues.result().stream()
+                                    .map(i -> new JsonObject()
+                                            .put("type", i.type())
+                                            .put(
+                                                    "description",
+                                                    IssueType.valueOf(i.type()).description())
+                                            .put(
+                                                    "suggested_action",
+                                                    IssueType.valueOf(i.type()).suggestedAction())
+                                            .put("details", i.details())
+                                            .put("first_seen", i.firstSeen()))
+                                    .toList()))
+                    .put("timeline", timeline(events.result(), ops.result(), repairs.result())));
+        });
+    }
+
+    private static JsonObject mongo(FileRecord r) {
+        return new JsonObject()
+                .put("present", true)
+                .put("status", r.status().wire())
+                .put("version", r.version())
+                .put("size", r.size())
+                .put("sha256", r.sha256())
+                .put("verdict", r.sync() == null ? null : r.sync().getString("verdict"));
+    }
+
+    private Future<JsonObject> blob(FileRecord r) {
+        return stores.blobs()
+                .head(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
+                .map((BlobInfo b) -> new JsonObject()
+                        .put("present", true)
+                        .put("key", b.key())
+                        .put("size", b.size())
+                        .put("sha256", b.sha256())
+                        .put("etag", b.etag())
+                        .put(
+                                "matches_record",
+                                r.size() == b.size() && r.sha256().equals(b.sha256())))
+                .recover(e -> e instanceof Failure.NotFound
+                        ? Future.succeededFuture(new JsonObject().put("present", false))
+                        : Future.failedFuture(e));
+    }
+
+    private static JsonObject qdrant(FileRecord r, List<ChunkPoint> points) {
+        TreeSet<Integer> chunks = new TreeSet<>();
+        TreeSet<String> models = new TreeSet<>();
+        points.forEach(p -> {
+            chunks.add(p.chunk());
+            models.add(p.model());
+        });
+        int expected = r.embedding() == null ? 0 : r.embedding().chunks();
+        return new JsonObject()
+                .put("present", !points.isEmpty())
+                .put("points", points.size())
+                .put("expected_points", expected)
+                .put("chunks", new JsonArray(new ArrayList<>(chunks)))
+                .put("models", new JsonArray(new ArrayList<>(models)))
+                .put(
+                        "indexing",
+                        r.embedding() == null ? "indexed" : r.embedding().state());
+    }
+
+    /** Events, ingest operations and repair actions of the file in one list, newest first. */
+    private static JsonArray timeline(List<JsonObject> events, List<IngestOperation> ops, List<JsonObject> repairs) {
+        List<JsonObject> all = new ArrayList<>();
+        events.forEach(e -> all.add(new JsonObject()
+                .put("at", e.getString("at"))
+                .put("source", "event")
+                .put("type", e.getString("type"))
+                .put("operation_id", e.getString("opId"))
+                .put("data", e.getJsonObject("data"))));
+        ops.forEach(op -> all.add(new JsonObject()
+                .put("at", String.valueOf(op.createdAt()))
+                .put("source", "ingest")
+                .put(
+                        "type",
+                        op.kind().name().toLowerCase() + " " + op.step().name().toLowerCase())
+                .put("operation_id", op.id())
+                .put("by", op.actor().subject())));
+        repairs.forEach(a -> all.add(new JsonObject()
+                .put("at", String.valueOf(Dates.fromBson(a.getValue("at"))))
+                .put("source", "repair")
+                .put("type", a.getString("action") + " " + a.getString("status"))
+                .put("operation_id", a.getString("opId"))
+                .put("reason", a.getString("reason"))));
+        all.sort(Comparator.comparing((JsonObject j) -> String.valueOf(j.getString("at")))
+                .reversed());
+        return new JsonArray(all);
+    }
+}
