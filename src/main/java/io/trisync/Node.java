@@ -13,6 +13,7 @@ import io.trisync.embedding.OpenAiEmbeddingModel;
 import io.trisync.embedding.TimedEmbeddingModel;
 import io.trisync.events.EventsVerticle;
 import io.trisync.http.HttpVerticle;
+import io.trisync.ingest.EraseVerticle;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
 import io.trisync.metrics.Metrics;
@@ -156,6 +157,7 @@ public final class Node {
                                 IngestVerticle.instances(config, stores, model, hooks),
                                 config.verticleInstances())))
                 .compose(v -> when("ingest", () -> deploy(new SearchVerticle(config, stores, model))))
+                .compose(v -> when("ingest", () -> deploy(new EraseVerticle(config, stores))))
                 .compose(v -> when("monitor", () -> deploy(new HeartbeatMonitorVerticle(config, stores))
                         .compose(w -> deploy(new OpsVerticle(config, stores)))
                         .compose(w -> deploy(new RetentionVerticle(config, stores)))))

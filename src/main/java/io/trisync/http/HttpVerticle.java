@@ -118,6 +118,7 @@ public final class HttpVerticle extends RequestVerticle {
         new SyncOpsApi(vertx, timeoutMs).mount(router);
         new ScanApi(vertx, config.sync().maxTimeoutSeconds() * 1000L).mount(router);
         new RepairApi(vertx, timeoutMs).mount(router);
+        new TenantsApi(vertx, timeoutMs).mount(router);
         if (metricsRegistry != null) {
             router.get("/metrics")
                     .handler(new MetricsEndpoint(

@@ -23,6 +23,10 @@ public final class IngestAddresses {
     public static final String DELETE = "trisync.ingest.delete";
     /** Edit a file's name or labels, conditioned on its version: {@link IngestMessages.EditFile}. */
     public static final String EDIT = "trisync.ingest.edit";
+    /** Erase a tenant from the three stores: {@link IngestMessages.EraseTenant}; answers with the operation. */
+    public static final String ERASE = "trisync.ingest.erase";
+    /** A tenant's erasure: its state, operation and result ({@link IngestMessages.EraseTenant}, actor unused). */
+    public static final String ERASURE = "trisync.ingest.erasure";
 
     /** Sent by the HTTP API; replies with one file's record. */
     public static final String GET_FILE = "trisync.ingest.file.get";

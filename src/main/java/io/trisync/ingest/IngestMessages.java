@@ -210,6 +210,22 @@ public final class IngestMessages {
         }
     }
 
+    /** {@link IngestAddresses#ERASE} and {@link IngestAddresses#ERASURE}: one tenant, and who asks. */
+    public record EraseTenant(String tenantId, Actor actor) {
+        public EraseTenant {
+            Ids.require("tenant_id", tenantId);
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject().put("tenantId", tenantId).put("actor", actor.toJson());
+        }
+
+        public static EraseTenant fromJson(JsonObject json) {
+            return new EraseTenant(json.getString("tenantId"), Actor.fromJson(json.getJsonObject("actor")));
+        }
+    }
+
     /** {@link IngestAddresses#LIST_FILES}: a page of a tenant's active files, newest first, before {@code cursor}. */
     public record ListFiles(String tenantId, int limit, String cursor) {
 

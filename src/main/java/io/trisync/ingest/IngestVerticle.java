@@ -212,29 +212,32 @@ public final class IngestVerticle extends RequestVerticle {
      * current one, so two edits racing never lose one silently. Publishes {@code file.updated}.
      */
     private Future<JsonObject> edit(EditFile request) {
-        return stores.metadata().get(request.fileId()).compose(f -> {
-            if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())
-                    || f.status() != FileRecord.Status.ACTIVE) {
-                return Future.failedFuture(new Failure.NotFound("no file " + request.fileId()));
-            }
-            if (request.expectedVersion() != null && request.expectedVersion() != f.version()) {
-                return Future.failedFuture(new Failure.StaleVersion(request.expectedVersion(), f.version()));
-            }
-            JsonObject set = new JsonObject();
-            if (request.name() != null) {
-                set.put("name", request.name());
-            }
-            if (request.labels() != null) {
-                set.put("labels", request.labels());
-            }
-            JsonObject expected =
-                    new JsonObject().put("version", f.version()).put("status", FileRecord.Status.ACTIVE.wire());
-            return stores.metadata().patch(f.id(), expected, set).compose(won -> stores.metadata()
-                    .get(f.id())
-                    .compose(now -> won
-                            ? updated(now, request).map(now.toDocument())
-                            : Future.failedFuture(new Failure.StaleVersion(f.version(), now.version()))));
-        });
+        return stores.metadata()
+                .get(request.fileId())
+                .compose(f -> Steps.notErasing(stores, f.tenantId()).map(f))
+                .compose(f -> {
+                    if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())
+                            || f.status() != FileRecord.Status.ACTIVE) {
+                        return Future.failedFuture(new Failure.NotFound("no file " + request.fileId()));
+                    }
+                    if (request.expectedVersion() != null && request.expectedVersion() != f.version()) {
+                        return Future.failedFuture(new Failure.StaleVersion(request.expectedVersion(), f.version()));
+                    }
+                    JsonObject set = new JsonObject();
+                    if (request.name() != null) {
+                        set.put("name", request.name());
+                    }
+                    if (request.labels() != null) {
+                        set.put("labels", request.labels());
+                    }
+                    JsonObject expected =
+                            new JsonObject().put("version", f.version()).put("status", FileRecord.Status.ACTIVE.wire());
+                    return stores.metadata().patch(f.id(), expected, set).compose(won -> stores.metadata()
+                            .get(f.id())
+                            .compose(now -> won
+                                    ? updated(now, request).map(now.toDocument())
+                                    : Future.failedFuture(new Failure.StaleVersion(f.version(), now.version()))));
+                });
     }
 
     private Future<Void> updated(FileRecord file, EditFile request) {

@@ -42,6 +42,16 @@ final class Steps {
 
     final Metrics metrics;
 
+    /** Fails 409 {@code tenant_erasing} while the tenant is being erased: it takes no new writes then. */
+    static Future<Void> notErasing(io.trisync.store.Stores stores, String tenantId) {
+        return stores.erasures()
+                .get(tenantId)
+                .compose(erasure -> erasure != null && erasure.erasing()
+                        ? Future.failedFuture(new io.trisync.failure.Failure.Conflict(
+                                "tenant_erasing: tenant " + tenantId + " is being erased"))
+                        : Future.succeededFuture());
+    }
+
     Steps(
             Vertx vertx,
             Stores stores,

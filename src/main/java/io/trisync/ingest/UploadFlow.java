@@ -45,6 +45,10 @@ final class UploadFlow {
     }
 
     Future<UploadTicket> begin(BeginUpload request) {
+        return Steps.notErasing(steps.stores, request.tenantId()).compose(v -> admit(request));
+    }
+
+    private Future<UploadTicket> admit(BeginUpload request) {
         Breaker.Decision breaker = steps.breaker.check();
         if (breaker.store() == null) {
             return recordOrReplay(request);

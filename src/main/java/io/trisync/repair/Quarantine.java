@@ -6,6 +6,7 @@ import io.trisync.store.Actor;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.Dates;
 import io.trisync.store.RepairStore;
+import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -28,7 +29,7 @@ import java.util.Map;
  */
 final class Quarantine {
 
-    static final String PREFIX = "quarantine~/";
+    static final String PREFIX = StoreKeys.QUARANTINE_PREFIX;
     private static final String META_PREFIX = "quarantine-";
 
     private final Stores stores;

@@ -136,6 +136,12 @@ public final class QdrantVectorStore implements VectorStore {
         });
     }
 
+    @Override
+    public Future<Void> deleteTenant(String tenantId) {
+        return call(client.deleteAsync(collection, tenantFilter(tenantId, null), TIMEOUT))
+                .mapEmpty();
+    }
+
     private static Filter fileFilter(String tenantId, String fileId) {
         return Filter.newBuilder()
                 .addMust(matchKeyword("tenant_id", tenantId))

@@ -14,6 +14,14 @@ public final class StoreKeys {
     private StoreKeys() {}
 
     /** The partition of {@code fileId}: the first 4 bytes of its SHA-256, unsigned, modulo {@code partitions}. */
+    /** Where quarantined objects are held: {@code quarantine~/{tenant}/{id}} (a prefix no tenant id can take). */
+    public static final String QUARANTINE_PREFIX = "quarantine~/";
+
+    /** The prefix of a tenant's quarantined objects. */
+    public static String quarantinePrefix(String tenantId) {
+        return QUARANTINE_PREFIX + tenantId + "/";
+    }
+
     public static int partition(String fileId, int partitions) {
         byte[] digest = sha256(fileId.getBytes(StandardCharsets.UTF_8));
         long prefix = ((digest[0] & 0xFFL) << 24)

@@ -30,6 +30,7 @@ public record Stores(
         RepairStore repairs,
         IndexQueue indexQueue,
         ReindexCheckpoints checkpoints,
+        TenantErasures erasures,
         Incarnations incarnations) {
 
     /** How long a readiness check may take before its store counts as down. */
@@ -51,6 +52,7 @@ public record Stores(
                 new MongoRepairStore(mongo),
                 new MongoIndexQueue(mongo),
                 new MongoReindexCheckpoints(mongo),
+                new MongoTenantErasures(mongo),
                 incarnations(vertx, config, mongo));
     }
 

@@ -23,6 +23,9 @@ public interface VectorStore {
     /** Deletes every point of one file, found by payload filter (never by guessing ids). */
     Future<Void> deleteFile(String tenantId, String fileId);
 
+    /** Deletes every point of the tenant (an erasure). */
+    Future<Void> deleteTenant(String tenantId);
+
     /** Deletes points by id; absent ids are ignored. */
     Future<Void> delete(List<UUID> ids);
 

@@ -1,0 +1,69 @@
+package io.trisync.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * Erasing a tenant: the marker that stops its writes while the erasure runs (and says how it ended),
+ * and the removal of everything trisync keeps about it in MongoDB. The blobs and points are removed
+ * through {@link BlobStore} and {@link VectorStore}.
+ */
+public interface TenantErasures {
+
+    /** An erasure: {@code state} erasing or erased, the operation that runs or ran it, its result. */
+    record Erasure(String tenantId, String state, String opId, String startedAt, String endedAt, JsonObject result) {
+
+        public static final String ERASING = "erasing";
+        public static final String ERASED = "erased";
+
+        public boolean erasing() {
+            return ERASING.equals(state);
+        }
+
+        public JsonObject toPublicJson() {
+            return new JsonObject()
+                    .put("tenant_id", tenantId)
+                    .put("state", state)
+                    .put("operation_id", opId)
+                    .put("started_at", startedAt)
+                    .put("ended_at", endedAt)
+                    .put("result", result);
+        }
+
+        static Erasure fromDocument(JsonObject d) {
+            return new Erasure(
+                    d.getString("_id"),
+                    d.getString("state"),
+                    d.getString("opId"),
+                    d.getString("startedAt"),
+                    d.getString("endedAt"),
+                    d.getJsonObject("result"));
+        }
+    }
+
+    Future<Void> init();
+
+    /** Marks the tenant as being erased by operation {@code opId} (again, when an earlier one was cut off). */
+    Future<Void> begin(String tenantId, String opId);
+
+    /** The tenant's erasure, or null when it was never erased. */
+    Future<Erasure> get(String tenantId);
+
+    /** Erasures that have not finished: a node died while it ran them. */
+    Future<List<Erasure>> unfinished();
+
+    /** Marks the erasure as done, with its result; the tenant's name may then be used again. */
+    Future<Void> finish(String tenantId, JsonObject result);
+
+    /**
+     * Removes every record of the tenant from MongoDB but the tracked operation {@code keepOpId} (the
+     * erasure's own) and the erasure marker: files, ingest operations and idempotency keys, tracked
+     * operations, events and their counter, issues, quarantine ledger, repair audit, index jobs and
+     * re-index checkpoints. Completes with how many of each it removed.
+     */
+    Future<JsonObject> removeRecords(String tenantId, String keepOpId);
+
+    /** How many records of each kind {@link #removeRecords} would find now: all 0 once it has run. */
+    Future<JsonObject> remaining(String tenantId, String keepOpId);
+}
