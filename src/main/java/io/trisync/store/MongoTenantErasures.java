@@ -115,8 +115,8 @@ public final class MongoTenantErasures implements TenantErasures {
                 MongoOperationLog.KEYS + "#1",
                 new JsonObject().put("_id", new JsonObject().put("$regex", "^" + Pattern.quote(tenantId) + "\\x00")));
         q.put(MongoSyncOperationStore.OPS + "#1", byTenant.copy().put("_id", new JsonObject().put("$ne", keepOpId)));
-        q.put(MongoEventStore.EVENTS + "#1", byTenant);
-        q.put(MongoEventStore.COUNTERS + "#1", new JsonObject().put("_id", tenantId));
+        // The erasure's own events stay, and so does the tenant's event counter: event numbers never repeat.
+        q.put(MongoEventStore.EVENTS + "#1", byTenant.copy().put("opId", new JsonObject().put("$ne", keepOpId)));
         q.put(MongoIssueStore.ISSUES + "#1", byTenant);
         q.put(MongoRepairStore.QUARANTINE + "#1", byTenant);
         q.put(MongoRepairStore.ACTIONS + "#1", new JsonObject().put("user_id", tenantId));

@@ -60,7 +60,8 @@ public interface TenantErasures {
      * Removes every record of the tenant from MongoDB but the tracked operation {@code keepOpId} (the
      * erasure's own) and the erasure marker: files, ingest operations and idempotency keys, tracked
      * operations, events and their counter, issues, quarantine ledger, repair audit, index jobs and
-     * re-index checkpoints. Completes with how many of each it removed.
+     * re-index checkpoints; the erasure's own events and the tenant's event counter (so event numbers
+     * never repeat) stay. Completes with how many of each it removed.
      */
     Future<JsonObject> removeRecords(String tenantId, String keepOpId);
 
