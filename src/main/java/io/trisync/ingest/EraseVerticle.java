@@ -27,12 +27,12 @@ import org.slf4j.LoggerFactory;
  * operation it has running, removes its blobs (files, quarantine, backups), its points and every
  * record trisync keeps of it, and verifies that nothing of it remains in any store before it marks the
  * erasure done. Every step is idempotent: an erasure cut off by a crash is found by the sweep here
- * (every 30 s and at start) and run again from the start.
+ * (at start and every {@code SYNC_CLEANUP_INTERVAL_SECONDS}, once the monitor has failed its
+ * operation) and run again from the start.
  */
 public final class EraseVerticle extends RequestVerticle {
 
     private static final Logger LOG = LoggerFactory.getLogger(EraseVerticle.class);
-    private static final long RESUME_EVERY_MS = 30_000;
     private static final int PAGE = 1000;
 
     private final TrisyncConfig config;
@@ -53,7 +53,7 @@ public final class EraseVerticle extends RequestVerticle {
                 IngestAddresses.ERASURE,
                 body -> status(EraseTenant.fromJson(body).tenantId()));
         vertx.setTimer(2_000, id -> resume());
-        resumer = vertx.setPeriodic(RESUME_EVERY_MS, id -> resume());
+        resumer = vertx.setPeriodic(config.sync().cleanupIntervalSeconds() * 1000L, id -> resume());
         return consumersReady();
     }
 

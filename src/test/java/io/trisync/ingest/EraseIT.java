@@ -33,7 +33,9 @@ class EraseIT {
     @DisplayName("A tenant with files, a quarantined object and a running operation is erased from every store;"
             + " another tenant keeps everything; writes during an erasure are 409; a cut-off erasure resumes")
     void erase() {
-        Node node = Node.start(TestStack.config(Map.of()), false).await();
+        // The monitor and the erasure sweep every 2 s: a cut-off erasure is resumed within seconds.
+        Node node = Node.start(TestStack.config(Map.of("SYNC_CLEANUP_INTERVAL_SECONDS", "2")), false)
+                .await();
         MongoClient raw = MongoClient.create(
                 node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
         try (Http http = new Http(node.vertx(), node.httpPort())) {
