@@ -49,4 +49,15 @@ final class MongoGroups {
                     return out;
                 });
     }
+
+    /** The distinct values of {@code field} among the documents of {@code collection} matching {@code query}. */
+    static Future<java.util.Set<String>> values(MongoClient client, String collection, JsonObject query, String field) {
+        return client.find(collection, query)
+                .recover(MongoMetadataStore::<java.util.List<JsonObject>>failed)
+                .map(docs -> {
+                    java.util.Set<String> out = new java.util.HashSet<>();
+                    docs.forEach(d -> out.add(d.getString(field)));
+                    return out;
+                });
+    }
 }

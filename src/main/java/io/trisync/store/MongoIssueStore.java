@@ -78,13 +78,11 @@ public final class MongoIssueStore implements IssueStore {
 
     @Override
     public Future<java.util.Set<String>> filesAmong(List<String> fileIds) {
-        return client.find(ISSUES, new JsonObject().put("fileId", new JsonObject().put("$in", new JsonArray(fileIds))))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
-                .map(docs -> {
-                    java.util.Set<String> out = new java.util.HashSet<>();
-                    docs.forEach(d -> out.add(d.getString("fileId")));
-                    return out;
-                });
+        return MongoGroups.values(
+                client,
+                ISSUES,
+                new JsonObject().put("fileId", new JsonObject().put("$in", new JsonArray(fileIds))),
+                "fileId");
     }
 
     @Override

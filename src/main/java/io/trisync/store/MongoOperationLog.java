@@ -310,16 +310,11 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<java.util.Set<String>> openAmong(List<String> fileIds) {
-        return client.find(
-                        OPS,
-                        new JsonObject()
-                                .put(IngestOperation.OPEN_FILE, new JsonObject().put("$in", new JsonArray(fileIds))))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
-                .map(docs -> {
-                    java.util.Set<String> out = new java.util.HashSet<>();
-                    docs.forEach(d -> out.add(d.getString(IngestOperation.OPEN_FILE)));
-                    return out;
-                });
+        return MongoGroups.values(
+                client,
+                OPS,
+                new JsonObject().put(IngestOperation.OPEN_FILE, new JsonObject().put("$in", new JsonArray(fileIds))),
+                IngestOperation.OPEN_FILE);
     }
 
     @Override

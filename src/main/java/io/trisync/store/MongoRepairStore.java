@@ -119,24 +119,17 @@ public final class MongoRepairStore implements RepairStore {
 
     @Override
     public Future<java.util.Set<String>> heldAmong(List<String> fileIds) {
-        return client.find(
-                        QUARANTINE,
+        JsonObject held = new JsonObject()
+                .put("fileId", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(fileIds)))
+                .put(
+                        "state",
                         new JsonObject()
-                                .put("fileId", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(fileIds)))
                                 .put(
-                                        "state",
-                                        new JsonObject()
-                                                .put(
-                                                        "$in",
-                                                        new io.vertx.core.json.JsonArray()
-                                                                .add(QUARANTINED)
-                                                                .add(MOVING))))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
-                .map(docs -> {
-                    java.util.Set<String> out = new java.util.HashSet<>();
-                    docs.forEach(d -> out.add(d.getString("fileId")));
-                    return out;
-                });
+                                        "$in",
+                                        new io.vertx.core.json.JsonArray()
+                                                .add(QUARANTINED)
+                                                .add(MOVING)));
+        return MongoGroups.values(client, QUARANTINE, held, "fileId");
     }
 
     @Override
