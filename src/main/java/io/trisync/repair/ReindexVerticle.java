@@ -208,9 +208,16 @@ public final class ReindexVerticle extends RequestVerticle {
                         }))
                 .compose(v -> {
                     long embedded = System.nanoTime();
-                    return verify(op, tenant).compose(report -> stores.checkpoints()
-                            .clear(tenant)
-                            .compose(w -> op.complete(result(parts, report, started, embedded))));
+                    return verify(op, tenant)
+                            .compose(
+                                    report -> stores.checkpoints().clear(tenant).compose(w -> {
+                                        op.progress(
+                                                "finalizing",
+                                                op.record().progress().totalFiles(),
+                                                op.record().progress().totalFiles(),
+                                                op.record().filesProcessed());
+                                        return op.complete(result(parts, report, started, embedded));
+                                    }));
                 })
                 .onComplete(done -> progress.unregister())
                 .onFailure(error -> {

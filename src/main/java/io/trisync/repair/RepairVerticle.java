@@ -269,7 +269,10 @@ public final class RepairVerticle extends RequestVerticle {
                         ? Future.failedFuture("repair " + op.record().id() + " was ended before partition " + partition)
                         : planPartition(tenant, partition, selection)
                                 .compose(plan -> executePartition(op, plan, tally, totalFiles)));
-        return chain.compose(v -> op.complete(tally.toJson()))
+        return chain.compose(v -> {
+                    op.progress("finalizing", tally.files, totalFiles, tally.files);
+                    return op.complete(tally.toJson());
+                })
                 .onSuccess(v -> LOG.info(
                         "Repair {} of tenant {}: {} actions, {} successful, {} left to a person, {} failed",
                         op.record().id(),

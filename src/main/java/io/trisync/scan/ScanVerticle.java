@@ -275,7 +275,10 @@ public final class ScanVerticle extends RequestVerticle {
                                 return null;
                             });
                 })
-                .compose(v -> op.complete(new JsonObject().put("issues", report.issueCount())))
+                .compose(v -> {
+                    op.progressByPartition("finalizing", files[0], known, partitions, partitions);
+                    return op.complete(new JsonObject().put("issues", report.issueCount()));
+                })
                 .recover(error -> op.stopped()
                         ? Future.failedFuture(error)
                         : op.fail("scan stopped at a store failure: " + error.getMessage())
