@@ -82,7 +82,11 @@ public final class SyncOpsApi {
 
     private void cleanup(RoutingContext ctx) {
         Access.caller(ctx).requireAdmin("cleaning up stuck operations");
-        reply(ctx, bus.request(OpsAddresses.CLEANUP, new JsonObject()));
+        reply(
+                ctx,
+                bus.request(
+                        OpsAddresses.CLEANUP,
+                        new io.trisync.ops.OpsMessages.CleanupRequest(Access.actor(ctx)).toJson()));
     }
 
     private void history(RoutingContext ctx) {

@@ -144,7 +144,7 @@ public final class OperationTracker {
                         if (verdict == null || !mayReplace) {
                             return busy(running);
                         }
-                        return endStuck(store, events, metrics, running, verdict)
+                        return endStuck(store, events, metrics, running, verdict, null)
                                 .compose(v -> attempt(tenantId, kind, totalFiles, actor, false));
                     });
         });
@@ -172,8 +172,10 @@ public final class OperationTracker {
             EventPublisher events,
             Metrics metrics,
             SyncOperation op,
-            StuckRule.Verdict verdict) {
-        return store.finish(op, verdict.status(), verdict.reason(), null).onSuccess(ended -> {
+            StuckRule.Verdict verdict,
+            Actor by) {
+        JsonObject result = by == null ? null : new JsonObject().put("cleaned_by", by.toJson());
+        return store.finish(op, verdict.status(), verdict.reason(), result).onSuccess(ended -> {
             if (ended) {
                 metrics.stuckCleaned(verdict.layer());
                 ended(metrics, op, verdict.status());

@@ -56,6 +56,21 @@ public final class OpsMessages {
         }
     }
 
+    /** End every stuck operation now, as {@code actor} asked. */
+    public record CleanupRequest(Actor actor) {
+        public CleanupRequest {
+            actor = actor == null ? Actor.SYSTEM : actor;
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject().put(ACTOR, actor.toJson());
+        }
+
+        public static CleanupRequest fromJson(JsonObject json) {
+            return new CleanupRequest(Actor.fromJson(json.getJsonObject(ACTOR)));
+        }
+    }
+
     /** Start a scan or repair of one tenant, as {@code actor} asked. */
     public record StartRequest(String tenantId, Actor actor) {
         public StartRequest {

@@ -42,7 +42,9 @@ public final class OpsVerticle extends RequestVerticle {
         membership = Membership.of(vertx, config.nodeId());
         stuck = StuckSweep.of(vertx, config, stores, membership);
         consume(OpsAddresses.STATUS, this::status);
-        consume(OpsAddresses.CLEANUP, body -> stuck.run().map(n -> new JsonObject().put("cleaned", n)));
+        consume(OpsAddresses.CLEANUP, body -> stuck.run(
+                        OpsMessages.CleanupRequest.fromJson(body).actor())
+                .map(n -> new JsonObject().put("cleaned", n)));
         consume(OpsAddresses.HISTORY, this::history);
         consume(OpsAddresses.CANCEL, this::cancel);
         consume(OpsAddresses.SERVICE_STATUS, body -> serviceStatus());

@@ -4,6 +4,7 @@ import io.trisync.bus.Membership;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
 import io.trisync.metrics.Metrics;
+import io.trisync.store.Actor;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;
@@ -52,19 +53,24 @@ final class StuckSweep {
 
     /** Ends every stuck running operation; completes with how many this node ended. */
     Future<Integer> run() {
-        return stores.syncOperations().allRunning().compose(running -> stores.incarnations()
-                .goneAmong(running.stream().map(SyncOperation::incarnation).toList())
-                .compose(gone -> endStuck(running, gone)));
+        return run(null);
     }
 
-    private Future<Integer> endStuck(List<SyncOperation> running, Map<String, String> gone) {
+    /** A sweep someone asked for ({@code POST /api/v1/sync/cleanup}): each operation it ends records {@code by}. */
+    Future<Integer> run(Actor by) {
+        return stores.syncOperations().allRunning().compose(running -> stores.incarnations()
+                .goneAmong(running.stream().map(SyncOperation::incarnation).toList())
+                .compose(gone -> endStuck(running, gone, by)));
+    }
+
+    private Future<Integer> endStuck(List<SyncOperation> running, Map<String, String> gone, Actor by) {
         Instant now = Instant.now();
         Set<String> live = membership.liveNodes();
         List<Future<Boolean>> ended = new ArrayList<>();
         for (SyncOperation op : running) {
             StuckRule.Verdict verdict = rule.judge(op, now, live, gone);
             if (verdict != null) {
-                ended.add(OperationTracker.endStuck(stores.syncOperations(), events, metrics, op, verdict));
+                ended.add(OperationTracker.endStuck(stores.syncOperations(), events, metrics, op, verdict, by));
             }
         }
         return Future.join(ended).map(all -> {
