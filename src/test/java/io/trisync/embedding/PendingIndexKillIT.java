@@ -43,7 +43,9 @@ class PendingIndexKillIT {
                         "EMBEDDING_URL", provider.url(),
                         "EMBEDDING_MODEL", "kill-test",
                         "EMBEDDING_DIMENSIONS", "384",
-                        "EMBEDDING_TIMEOUT_SECONDS", "2"));
+                        "EMBEDDING_TIMEOUT_SECONDS", "2",
+                        // A job the killed node held is taken again once its lease (this grace) runs out.
+                        "INGEST_RECOVERY_GRACE_SECONDS", "10"));
         String tenant = TestStack.unique("pending-kill");
         try {
             provider.refuse(503);
