@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class IngestVerticle extends RequestVerticle {
 
+    /** The node's event publisher, made once at start (uploads, deletes, edits share it). */
+    private EventPublisher events;
+
     private static final Logger LOG = LoggerFactory.getLogger(IngestVerticle.class);
 
     private final TrisyncConfig config;
@@ -94,10 +97,11 @@ public final class IngestVerticle extends RequestVerticle {
         Duration grace = Duration.ofSeconds(config.ingest().recoveryGraceSeconds());
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
+        events = EventPublisher.of(vertx, config, stores);
         Steps steps = new Steps(
                 vertx,
                 stores,
-                EventPublisher.of(vertx, config, stores),
+                events,
                 new Retry(vertx, 4, 100, 2000),
                 breaker,
                 hooks,
@@ -241,8 +245,7 @@ public final class IngestVerticle extends RequestVerticle {
     }
 
     private Future<Void> updated(FileRecord file, EditFile request) {
-        return EventPublisher.of(vertx, config, stores)
-                .publish(
+        return events.publish(
                         file.tenantId(),
                         EventTypes.FILE_UPDATED,
                         file.id(),
