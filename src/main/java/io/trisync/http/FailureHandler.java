@@ -63,6 +63,9 @@ public final class FailureHandler implements Handler<RoutingContext> {
                         .put("error", Failure.word(status))
                         .put("message", message)
                         .encode());
+        if (Bodies.failedReading(ctx)) {
+            TimeLimits.flushNow(ctx.request());
+        }
     }
 
     /** What was wrong with a body the parser refused, in words the client can act on. */

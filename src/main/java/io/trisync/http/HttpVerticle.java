@@ -12,6 +12,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -38,6 +39,7 @@ public final class HttpVerticle extends RequestVerticle {
     private final Access access;
     private HttpServer server;
     private long sweeper = -1;
+    private TimeLimits limits;
 
     /** Whether this instance sweeps stale upload files (one instance of a node does). */
     private final boolean sweeps;
@@ -137,8 +139,12 @@ public final class HttpVerticle extends RequestVerticle {
             return Future.failedFuture(new IllegalStateException(
                     "the routes served and " + Contract.FILE + " disagree: " + String.join("; ", mismatches)));
         }
-        return vertx.createHttpServer()
+        this.limits = limits;
+        // HTTP/1.x only: with HTTP/2 cleartext on, Vert.x would make the connection (and call the
+        // connection handler that times it) only once the first bytes had arrived.
+        return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
                 .invalidRequestHandler(limits::invalid)
+                .connectionHandler(connection -> limits.connection(connection, router))
                 .requestHandler(router)
                 // A negative port is Vert.x's "any free port, shared by the instances that ask for it".
                 .listen(config.httpPort() == 0 ? -1 : config.httpPort(), "0.0.0.0")
@@ -152,6 +158,9 @@ public final class HttpVerticle extends RequestVerticle {
     public Future<?> stop() {
         if (sweeper >= 0) {
             vertx.cancelTimer(sweeper);
+        }
+        if (limits != null) {
+            limits.stop();
         }
         Future<?> unregistered = super.stop();
         return server == null ? unregistered : unregistered.compose(v -> server.close());

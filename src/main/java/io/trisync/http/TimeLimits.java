@@ -1,7 +1,9 @@
 package io.trisync.http;
 
 import io.trisync.failure.Failure;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
@@ -11,6 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,11 +30,19 @@ import org.slf4j.LoggerFactory;
  *       HTTP_IDLE_TIMEOUT_SECONDS} (an unterminated
  *       multipart) is answered 408 and its connection closed; its temporary upload file goes with the
  *       response, and {@link #sweep} removes any the process left behind;
+ *   <li>a connection on which no request begins for {@code HTTP_IDLE_TIMEOUT_SECONDS} (a client that
+ *       connects and says nothing, a TLS hello or binary garbage the codec keeps waiting on, a
+ *       request line or headers that stop half way, a keep-alive connection left idle) is closed;
  *   <li>a request the HTTP codec refused (line or headers too long, not HTTP) is answered 414, 431
- *       or 400; an HTTP/1.1 request without {@code Host} 400.
+ *       or 400; an HTTP version other than 1.0 and 1.1 505; a body the codec cannot decode (a chunk
+ *       size that is not hexadecimal) 400 before the codec closes the connection; an HTTP/1.1
+ *       request without {@code Host} 400.
  * </ul>
  *
- * A request that has been received in full is never timed here: an analysis may rightly take minutes.
+ * A request that has been received in full is never timed here: an analysis may rightly take
+ * minutes, and a connection with a request in flight (a SockJS stream or WebSocket too) is left
+ * alone. One instance per HTTP verticle instance; its connections and requests all run on that
+ * instance's event loop, so its state needs no locks.
  */
 final class TimeLimits {
 
@@ -37,19 +51,95 @@ final class TimeLimits {
     private final Vertx vertx;
     private final long idleMs;
 
+    /** Each open connection: requests begun and not yet answered, and when it last changed. */
+    private final Map<HttpConnection, Activity> connections = new HashMap<>();
+
+    private static final class Activity {
+        int inFlight;
+        long since = System.nanoTime();
+    }
+
+    private long idleSweeper = -1;
+
     TimeLimits(Vertx vertx, long idleMs) {
         this.vertx = vertx;
         this.idleMs = idleMs;
     }
 
-    /** The router's first handler: refuses a request without {@code Host}, watches a body that stalls. */
+    /**
+     * For {@code HttpServer.connectionHandler} (with HTTP/2 cleartext off, so it runs as the client
+     * connects, before any byte arrives): watches the connection until a request begins on it, and
+     * hands its requests to {@code requests} itself, answering an HTTP version the server does not
+     * speak with 505 and the JSON body (Vert.x would answer a bare 501 before any handler of ours).
+     */
+    void connection(HttpConnection connection, Handler<HttpServerRequest> requests) {
+        connections.put(connection, new Activity());
+        connection.closeHandler(v -> connections.remove(connection));
+        if (connection instanceof io.vertx.core.http.impl.HttpServerConnection server) {
+            server.handler(request -> {
+                if (request.version() == null) {
+                    answer(request, 505, "only HTTP/1.0 and HTTP/1.1 are served");
+                } else {
+                    requests.handle(request);
+                }
+            });
+        }
+        if (idleSweeper < 0) {
+            long period = Math.max(100, Math.min(1000, idleMs / 4));
+            idleSweeper = vertx.setPeriodic(period, period, id -> closeIdle());
+        }
+    }
+
+    private void closeIdle() {
+        long now = System.nanoTime();
+        List<HttpConnection> idle = new ArrayList<>();
+        connections.forEach((connection, activity) -> {
+            if (activity.inFlight == 0 && now - activity.since >= idleMs * 1_000_000) {
+                idle.add(connection);
+            }
+        });
+        for (HttpConnection connection : idle) {
+            connections.remove(connection);
+            LOG.debug(
+                    "Closing connection from {}: no request began on it for {} ms", connection.remoteAddress(), idleMs);
+            connection.close();
+        }
+    }
+
+    /** Stops watching connections (the verticle stops). */
+    void stop() {
+        if (idleSweeper >= 0) {
+            vertx.cancelTimer(idleSweeper);
+        }
+    }
+
+    /**
+     * The router's first handler: counts the request on its connection, refuses a request without
+     * {@code Host}, watches a body that stalls, and answers a body the codec cannot decode.
+     */
     void request(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
+        Activity activity = connections.get(request.connection());
+        if (activity != null) {
+            activity.inFlight++;
+            activity.since = System.nanoTime();
+            ctx.addEndHandler(v -> {
+                activity.inFlight--;
+                activity.since = System.nanoTime();
+            });
+        }
         if (request.version() != HttpVersion.HTTP_2 && request.headers().get("Host") == null) {
             answer(request, Failure.BAD_REQUEST, "an HTTP/1.1 request needs a Host header");
             return;
         }
         if (!request.isEnded()) {
+            // Until a body handler takes the request over: the codec reports an undecodable body here
+            // and closes the connection right after, so the answer must be written now.
+            request.exceptionHandler(failure -> {
+                if (!request.response().headWritten() && request.decoderResult().isSuccess()) {
+                    answer(request, Failure.BAD_REQUEST, "malformed request body: " + failure.getMessage());
+                }
+            });
             watch(ctx);
         }
         ctx.next();
@@ -107,6 +197,19 @@ final class TimeLimits {
                         .put("message", message)
                         .encode())
                 .onComplete(v -> request.connection().close());
+        flushNow(request);
+    }
+
+    /**
+     * Sends what has been written on {@code request}'s connection now. Vert.x holds writes made while
+     * it is reading until the read is done; when the codec fails on what it read (a chunk size that
+     * is not hexadecimal) it closes the connection right after telling the request, and an answer
+     * still held is lost. Vert.x has no public flush, hence its connection class here.
+     */
+    static void flushNow(HttpServerRequest request) {
+        if (request.connection() instanceof io.vertx.core.net.impl.ConnectionBase connection) {
+            connection.channelHandlerContext().flush();
+        }
     }
 
     /**
