@@ -11,7 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * is counted as down, one upload every {@link Failure#RETRY_AFTER_SECONDS} seconds is let through to
  * probe it ({@link #check}); a probe that reaches the store closes the breaker at once, so uploads
  * succeed again within that interval of the store's return rather than after a fixed open period.
- * Pure: the clock is given, the probe is the caller's.
+ * The holder may also ping the {@link #open} stores itself and close the breaker when one answers,
+ * so the first upload after a store's return need not wait for its probe. Pure: the clock is given,
+ * the probe is the caller's.
  */
 public final class Breaker {
 
@@ -34,6 +36,11 @@ public final class Breaker {
         if (failure instanceof Failure.Unavailable u && u.source() != null) {
             nextProbe.put(u.source(), clock.millis() + probeMillis);
         }
+    }
+
+    /** The stores counted as down now. */
+    public java.util.Set<String> open() {
+        return java.util.Set.copyOf(nextProbe.keySet());
     }
 
     /** The store answered: it is no longer counted as down. */

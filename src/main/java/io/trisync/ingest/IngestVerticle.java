@@ -53,6 +53,12 @@ public final class IngestVerticle extends RequestVerticle {
     static final long INDEX_POLL_MS = 1000;
 
     private long indexTimer = -1;
+    private long probeTimer = -1;
+    private boolean probing;
+
+    /** How often the stores the upload breaker counts as down are pinged. */
+    private static final long PROBE_MS = 250;
+
     private WorkerExecutor embeddingPool;
     private UploadFlow uploads;
     private DeleteFlow deletes;
@@ -138,6 +144,7 @@ public final class IngestVerticle extends RequestVerticle {
             stores.incarnations().onGone(goneListener);
             IndexWorker indexer = new IndexWorker(steps);
             indexTimer = vertx.setPeriodic(INDEX_POLL_MS, id -> indexer.tick());
+            probeTimer = vertx.setPeriodic(PROBE_MS, id -> probeOpenStores());
         }
         return consumersReady();
     }
@@ -147,9 +154,29 @@ public final class IngestVerticle extends RequestVerticle {
         if (recoveryTimer >= 0) {
             vertx.cancelTimer(recoveryTimer);
             vertx.cancelTimer(indexTimer);
+            vertx.cancelTimer(probeTimer);
             stores.incarnations().removeGoneListener(goneListener);
         }
         return super.stop().onComplete(v -> embeddingPool.close());
+    }
+
+    /**
+     * Pings each store the upload breaker counts as down (one ping at a time), closing the breaker
+     * when it answers: uploads succeed again within about this period of a store's return.
+     */
+    private void probeOpenStores() {
+        if (probing) {
+            return;
+        }
+        java.util.Set<String> open = breaker.open();
+        if (open.isEmpty()) {
+            return;
+        }
+        probing = true;
+        Future.join(open.stream()
+                        .map(store -> stores.ping(store).onSuccess(v -> breaker.closed(store)))
+                        .toList())
+                .onComplete(v -> probing = false);
     }
 
     private void sweep(String why) {

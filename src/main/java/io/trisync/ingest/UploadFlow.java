@@ -149,14 +149,17 @@ final class UploadFlow {
                     if (error instanceof Steps.LeaseLost) {
                         removeOwnWrites(op);
                     } else {
-                        undo(op).onFailure(e -> LOG.warn(
-                                "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
-                                        + " recovery will undo it",
-                                op.id(),
-                                op.fileId(),
-                                op.tenantId(),
-                                error.getMessage(),
-                                e.getMessage()));
+                        undo(op).onFailure(e -> {
+                            LOG.warn(
+                                    "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
+                                            + " trying again as the store returns",
+                                    op.id(),
+                                    op.fileId(),
+                                    op.tenantId(),
+                                    error.getMessage(),
+                                    e.getMessage());
+                            undoLater(op.id(), UNDO_FIRST_MS, System.currentTimeMillis() + UNDO_FOR_MS);
+                        });
                     }
                 });
     }
@@ -335,13 +338,42 @@ final class UploadFlow {
      * Undoes an uncommitted upload: its points, its record, its blob, then frees its idempotency key
      * and marks it ABORTED. Each removal is idempotent, so recovery can repeat a half-done undo.
      */
+    /**
+     * An upload that failed and could not be undone at once (the store it needs was down) is undone
+     * again here, with a backoff doubling up to {@link #UNDO_MAX_MS}, until it has ended or {@link
+     * #UNDO_FOR_MS} has passed; so it is gone within seconds of the store's return instead of after
+     * the recovery grace. Recovery may take it too: every step of an undo can be done twice.
+     */
+    private void undoLater(String opId, long delayMs, long deadline) {
+        steps.vertx.setTimer(delayMs, id -> steps.stores
+                .operations()
+                .get(opId)
+                .compose(op -> op.step().terminal() ? Future.<Void>succeededFuture() : undo(op))
+                .onFailure(error -> {
+                    if (error instanceof Failure f && f.retriable() && System.currentTimeMillis() < deadline) {
+                        undoLater(opId, Math.min(UNDO_MAX_MS, delayMs * 2), deadline);
+                    } else {
+                        LOG.warn("Undo of upload {} is left to recovery: {}", opId, error.getMessage());
+                    }
+                }));
+    }
+
+    private static final long UNDO_FIRST_MS = 500;
+    private static final long UNDO_MAX_MS = 4_000;
+    private static final long UNDO_FOR_MS = 600_000;
+
+    /**
+     * Removes what an upload that did not commit wrote, the metadata record first: while the other
+     * stores are still being cleaned (or down), no listing shows a file its client was told failed;
+     * the operation log, not the record, names what is left to remove.
+     */
     Future<Void> undo(IngestOperation op) {
         if (op.step() == Step.COMMITTED || op.step().terminal()) {
             return Future.succeededFuture();
         }
         return steps.retry
-                .run(() -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId()))
-                .compose(v -> steps.retry.run(() -> steps.stores.metadata().remove(op.fileId())))
+                .run(() -> steps.stores.metadata().remove(op.fileId()))
+                .compose(v -> steps.retry.run(() -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId())))
                 .compose(v -> steps.retry.run(() -> steps.stores.blobs().delete(op.blobKey())))
                 .compose(v -> op.idempotencyKey() == null
                         ? Future.<Void>succeededFuture()

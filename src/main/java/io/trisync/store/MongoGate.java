@@ -3,39 +3,56 @@ package io.trisync.store;
 import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A breaker in front of the one MongoDB client every adapter shares. Without it, a MongoDB outage
  * costs every call the driver's server-selection timeout (seconds); with it, the first call that
  * finds MongoDB unreachable marks it down, and then every call fails at once with {@link
- * Failure.Unavailable} except one every {@link Failure#RETRY_AFTER_SECONDS} seconds, which goes
- * through as a probe: when it succeeds, MongoDB is up again for everyone. {@code /health} answers from
- * the same state, so it is fast during an outage too. Every call is timed on the way
+ * Failure.Unavailable} while the gate itself pings MongoDB, one ping after another {@link
+ * #PROBE_PAUSE_MILLIS} apart. The ping that gets an answer opens the gate for everyone, so requests
+ * succeed again within about a second of MongoDB's return (a ping waiting in server selection when
+ * MongoDB comes back is answered as soon as the driver reconnects). {@code /health} answers from the
+ * same state, so it is fast during an outage too. Every call is timed on the way
  * ({@code trisync_store_request_duration_seconds{store="mongodb"}}, by the client's method).
  */
 final class MongoGate {
 
-    private static final long PROBE_MILLIS = Failure.RETRY_AFTER_SECONDS * 1000L;
+    /** The pause between one failed ping and the next while MongoDB is down. */
+    static final long PROBE_PAUSE_MILLIS = 250;
 
-    /** 0 while MongoDB is believed up; else when the next probe may go. */
-    private final AtomicLong nextProbe = new AtomicLong();
+    private final Vertx vertx;
+    private final MongoClient client;
 
-    private MongoGate() {}
+    /** Whether MongoDB is believed down (and the gate is pinging it). */
+    private final AtomicBoolean down = new AtomicBoolean();
+
+    /** Set when the client is closed: the pings stop. */
+    private volatile boolean closed;
+
+    private MongoGate(Vertx vertx, MongoClient client) {
+        this.vertx = vertx;
+        this.client = client;
+    }
 
     /** {@code client}, with every call that returns a {@code Future} passed through the gate. */
-    static MongoClient around(MongoClient client, Metrics metrics) {
-        MongoGate gate = new MongoGate();
+    static MongoClient around(Vertx vertx, MongoClient client, Metrics metrics) {
+        MongoGate gate = new MongoGate(vertx, client);
         return (MongoClient) Proxy.newProxyInstance(
                 MongoClient.class.getClassLoader(), new Class<?>[] {MongoClient.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("close")) {
+                        gate.closed = true;
+                    }
                     if (method.getReturnType() != Future.class
                             || method.getName().equals("close")) {
                         return invoke(client, method, args);
                     }
-                    if (!gate.mayPass()) {
+                    if (gate.down.get()) {
                         return Future.failedFuture(new Failure.Unavailable(
                                 "mongodb", "unreachable (retry in " + Failure.RETRY_AFTER_SECONDS + "s)", null));
                     }
@@ -49,10 +66,32 @@ final class MongoGate {
                     return result.andThen(done -> {
                         boolean unreachable = done.failed()
                                 && MongoMetadataStore.translate(done.cause()) instanceof Failure.Unavailable;
-                        gate.saw(unreachable);
+                        if (unreachable) {
+                            gate.markDown();
+                        }
                         metrics.storeRequest("mongodb", method.getName(), System.nanoTime() - start, unreachable);
                     });
                 });
+    }
+
+    /** The first call to find MongoDB unreachable closes the gate and starts the pings. */
+    private void markDown() {
+        if (down.compareAndSet(false, true)) {
+            probe();
+        }
+    }
+
+    private void probe() {
+        if (closed) {
+            return;
+        }
+        client.runCommand("ping", new JsonObject().put("ping", 1)).onComplete(ping -> {
+            if (ping.succeeded() || !(MongoMetadataStore.translate(ping.cause()) instanceof Failure.Unavailable)) {
+                down.set(false);
+            } else {
+                vertx.setTimer(PROBE_PAUSE_MILLIS, id -> probe());
+            }
+        });
     }
 
     private static Object invoke(MongoClient client, java.lang.reflect.Method method, Object[] args) throws Throwable {
@@ -60,26 +99,6 @@ final class MongoGate {
             return method.invoke(client, args);
         } catch (InvocationTargetException e) {
             throw e.getCause();
-        }
-    }
-
-    /** Whether a call may go to MongoDB now: it is up, or this call is the due probe. */
-    boolean mayPass() {
-        long next = nextProbe.get();
-        if (next == 0) {
-            return true;
-        }
-        long now = System.currentTimeMillis();
-        return now >= next && nextProbe.compareAndSet(next, now + PROBE_MILLIS);
-    }
-
-    /** What a call that went through found: MongoDB unreachable, or answering. */
-    void saw(boolean unreachable) {
-        if (unreachable) {
-            nextProbe.accumulateAndGet(
-                    System.currentTimeMillis() + PROBE_MILLIS, (old, fresh) -> old == 0 ? fresh : old);
-        } else {
-            nextProbe.set(0);
         }
     }
 }

@@ -39,8 +39,8 @@ public record Stores(
     /** Adapters for the addresses in {@code config} (embedded ones already filled in). */
     public static Stores create(Vertx vertx, TrisyncConfig config) {
         Metrics metrics = Metrics.of(config);
-        MongoClient mongo =
-                MongoGate.around(MongoClient.create(vertx, MongoMetadataStore.clientConfig(config.mongo())), metrics);
+        MongoClient mongo = MongoGate.around(
+                vertx, MongoClient.create(vertx, MongoMetadataStore.clientConfig(config.mongo())), metrics);
         return new Stores(
                 new MongoMetadataStore(mongo),
                 new S3BlobStore(vertx, config.s3(), metrics),

@@ -320,6 +320,8 @@ class BridgeSecurityIT {
                     .put("address", EventAddresses.tenant(a))
                     .put("headers", "abc"));
             await(() -> s.errors().size() >= 2, "a second error frame, got " + s.received);
+            // Vert.x's bridge casts the address before any hook of ours runs: no answer, but the socket lives on.
+            s.send(new JsonObject().put("type", "register").put("address", 5));
             subscribed(s, a, token(a));
         }
     }

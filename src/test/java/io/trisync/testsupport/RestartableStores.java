@@ -24,19 +24,42 @@ public final class RestartableStores implements AutoCloseable {
     private EmbeddedS3 s3;
     private EmbeddedQdrant qdrant;
 
+    /** Set when the node reaches the stores through TCP proxies ({@link #proxied}). */
+    private Map<String, TcpProxy> proxies = Map.of();
+
     public RestartableStores() throws Exception {
         startMongo();
         startS3();
         startQdrant();
     }
 
+    /** These stores with a {@link TcpProxy} in front of each: a node configured here goes through them. */
+    public static RestartableStores proxied() throws Exception {
+        RestartableStores stores = new RestartableStores();
+        stores.proxies = Map.of(
+                "mongodb", TcpProxy.start(stores.mongoPort),
+                "s3", TcpProxy.start(stores.s3Port),
+                "qdrant", TcpProxy.start(stores.qdrantPort));
+        return stores;
+    }
+
+    /** The proxy in front of {@code store} ({@code mongodb}, {@code s3}, {@code qdrant}). */
+    public TcpProxy proxy(String store) {
+        return proxies.get(store);
+    }
+
+    private int port(String store, int direct) {
+        TcpProxy proxy = proxies.get(store);
+        return proxy == null ? direct : proxy.port();
+    }
+
     /** A node configuration using these stores, then {@code overrides}. */
     public TrisyncConfig nodeConfig(Map<String, String> overrides) {
         Map<String, String> env = new java.util.HashMap<>(Map.of(
                 "MONGO_URI",
-                "mongodb://127.0.0.1:" + mongoPort,
+                "mongodb://127.0.0.1:" + port("mongodb", mongoPort),
                 "S3_ENDPOINT",
-                "http://127.0.0.1:" + s3Port,
+                "http://127.0.0.1:" + port("s3", s3Port),
                 "S3_ACCESS_KEY",
                 ACCESS,
                 "S3_SECRET_KEY",
@@ -44,7 +67,7 @@ public final class RestartableStores implements AutoCloseable {
                 "QDRANT_HOST",
                 "127.0.0.1",
                 "QDRANT_PORT",
-                String.valueOf(qdrantPort)));
+                String.valueOf(port("qdrant", qdrantPort))));
         env.putAll(overrides);
         return TestStack.config(env);
     }
@@ -78,6 +101,9 @@ public final class RestartableStores implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        for (TcpProxy proxy : proxies.values()) {
+            proxy.close();
+        }
         if (qdrant != null) {
             stopQdrant();
         }

@@ -1,0 +1,137 @@
+package io.trisync.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.Node;
+import io.trisync.failure.Failure;
+import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.testsupport.Await;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.RestartableStores;
+import io.trisync.testsupport.TcpProxy;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Each store cut off by stopping a real TCP proxy in front of it (the node's connections are reset
+ * and new ones refused), then brought back: uploads are refused fast while it is away, succeed within
+ * 2 s of its return, and a delete answered 202 during the outage completes within 10 s of it, with no
+ * recovery sweep (the node runs with the default 120 s recovery grace).
+ */
+@Timeout(300)
+class ProxiedOutageIT {
+
+    private static RestartableStores stores;
+    private static Node node;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stores = RestartableStores.proxied();
+        node = Node.start(stores.nodeConfig(Map.of()), false).await();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        node.stop().await();
+        stores.close();
+    }
+
+    private static byte[] text(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"s3", "qdrant", "mongodb"})
+    @DisplayName("A store behind a stopped proxy: uploads 503 fast, back within 2 s of its return; deletes finish")
+    void outage(String store) throws Exception {
+        String tenant = TestStack.unique("o");
+        TcpProxy proxy = stores.proxy(store);
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            HttpResponse<Buffer> kept = http.upload(tenant, "kept.txt", "text/plain", text(Fixtures.prose(40)), null);
+            assertThat(kept.statusCode()).as(kept.bodyAsString()).isEqualTo(201);
+            String keptId = kept.bodyAsJsonObject().getString("id");
+
+            proxy.cut();
+            HttpResponse<Buffer> first = http.upload(tenant, "a.txt", "text/plain", text(Fixtures.prose(30)), null);
+            assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(503);
+            long slowest = 0;
+            for (int i = 0; i < 3; i++) {
+                long started = System.nanoTime();
+                HttpResponse<Buffer> refused =
+                        http.upload(tenant, "b" + i + ".txt", "text/plain", text(Fixtures.prose(30)), null);
+                long tookMs = (System.nanoTime() - started) / 1_000_000;
+                assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(503);
+                assertThat(refused.getHeader("Retry-After")).isEqualTo(String.valueOf(Failure.RETRY_AFTER_SECONDS));
+                assertThat(tookMs)
+                        .as("ms for a 503 while " + store + " is known down")
+                        .isLessThan(1_000);
+                slowest = Math.max(slowest, tookMs);
+            }
+            HttpResponse<Buffer> deleted = http.delete("/api/files/" + keptId + "?user_id=" + tenant);
+            boolean deferred = deleted.statusCode() == 202;
+            if (store.equals("mongodb")) {
+                // Without MongoDB nothing can be recorded, so nothing is promised.
+                assertThat(deleted.statusCode()).as(deleted.bodyAsString()).isEqualTo(503);
+            } else {
+                assertThat(deleted.statusCode()).as(deleted.bodyAsString()).isEqualTo(202);
+            }
+
+            proxy.restore();
+            long back = System.nanoTime();
+            Await.until(
+                    "an upload to succeed after " + store + " returned",
+                    10_000,
+                    () -> http.upload(tenant, "c.txt", "text/plain", text(Fixtures.prose(30)), null)
+                                    .statusCode()
+                            == 201);
+            long uploadMs = (System.nanoTime() - back) / 1_000_000;
+            System.out.printf(
+                    "outage of %s: slowest known-down 503 %d ms, first stored upload %d ms after its return%n",
+                    store, slowest, uploadMs);
+            assertThat(uploadMs)
+                    .as("ms from " + store + "'s return to a stored upload")
+                    .isLessThan(2_000);
+            if (deferred) {
+                String deleteOp = deleted.bodyAsJsonObject().getString("operation_id");
+                Await.until(
+                        "the delete answered 202 to complete",
+                        10_000,
+                        () -> node.stores().operations().get(deleteOp).await().step() == Step.DONE);
+                long deleteMs = (System.nanoTime() - back) / 1_000_000;
+                System.out.printf("outage of %s: the 202 delete ended %d ms after its return%n", store, deleteMs);
+                assertThat(deleteMs)
+                        .as("ms from " + store + "'s return to the delete's end")
+                        .isLessThan(10_000);
+                assertThat(node.stores().vectors().count(tenant, keptId).await())
+                        .isZero();
+                assertThat(node.stores()
+                                .blobs()
+                                .list(tenant + "/" + keptId, null, 10, false)
+                                .await()
+                                .items())
+                        .isEmpty();
+            }
+            // The uploads refused during the outage left no active record (recovery undoes what an
+            // upload wrote before it was refused, after its grace): the kept file unless deleted, and
+            // the upload made after the return.
+            assertThat(node.stores()
+                            .metadata()
+                            .count(new FileQuery(tenant, null, io.trisync.store.FileRecord.Status.ACTIVE))
+                            .await())
+                    .isEqualTo(deferred ? 1 : 2);
+        } finally {
+            proxy.restore();
+        }
+    }
+}
