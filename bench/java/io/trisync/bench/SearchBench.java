@@ -68,6 +68,9 @@ class SearchBench {
             double[] embed = new double[queries];
             double[] vector = new double[queries];
             double[] check = new double[queries];
+            long headed = 0;
+            double[] records = new double[queries];
+            double[] blobs = new double[queries];
             for (int i = 0; i < queries; i++) {
                 String q = words[random.nextInt(words.length)] + " " + words[random.nextInt(words.length)];
                 long t = System.nanoTime();
@@ -77,6 +80,9 @@ class SearchBench {
                 embed[i] = timings.getDouble("embed");
                 vector[i] = timings.getDouble("vector_search");
                 check[i] = timings.getDouble("consistency_check");
+                headed += answer.getInteger("blobs_checked");
+                records[i] = timings.getDouble("records");
+                blobs[i] = timings.getDouble("blobs");
             }
             float[] probe = MiniLmEmbeddingModel.shared()
                     .embed(List.of("contract payment"))
@@ -87,13 +93,35 @@ class SearchBench {
                 node.stores().vectors().search(tenant, probe, 40).await();
                 raw[i] = System.nanoTime() - t;
             }
+            // What every search paid before blobs verified recently were trusted: ten HEADs in parallel.
+            List<String> keys = node.stores().blobs().list(tenant + "/", null, 10, false).await().items().stream()
+                    .map(b -> b.key())
+                    .toList();
+            long[] heads = new long[queries];
+            for (int i = 0; i < queries; i++) {
+                long t = System.nanoTime();
+                io.vertx.core.Future.all(keys.stream()
+                                .map(k -> node.stores().blobs().head(k))
+                                .toList())
+                        .await();
+                heads[i] = System.nanoTime() - t;
+            }
+            // The floor of a check that reads records fresh: one read of ten records by id, alone.
+            List<String> ids =
+                    keys.stream().map(k -> k.substring(k.lastIndexOf('/') + 1)).toList();
+            long[] reads = new long[queries];
+            for (int i = 0; i < queries; i++) {
+                long t = System.nanoTime();
+                node.stores().metadata().getAll(ids).await();
+                reads[i] = System.nanoTime() - t;
+            }
             double rawP50 = BenchSupport.percentileMs(raw, 50);
             double checkP50 = percentile(check, 50);
             return List.of(
                     String.format(Locale.ROOT, "%,d chunks (%,d files) seeded in %.1f s", chunks, chunks / 4, seeded),
                     String.format(
                             Locale.ROOT,
-                            "| %,8d chunks | search p50 %6.1f ms, p99 %6.1f ms | embed p50 %5.1f / p99 %5.1f | vector search p50 %6.1f / p99 %6.1f | consistency check p50 %5.1f / p99 %5.1f | raw Qdrant search (40) p50 %6.1f / p99 %6.1f | check / raw search at p50: %.0f %% |",
+                            "| %,8d chunks | search p50 %6.1f ms, p99 %6.1f ms | embed p50 %5.1f / p99 %5.1f | vector search p50 %6.1f / p99 %6.1f | consistency check p50 %5.1f / p99 %5.1f (records p50 %5.1f, blobs p50 %5.1f) | raw Qdrant search (40) p50 %6.1f / p99 %6.1f | check / raw search at p50: %.0f %% | blobs HEADed per search %.2f (10 HEADs in parallel p50 %.1f ms) | 10 records by id alone p50 %.1f ms |",
                             chunks,
                             BenchSupport.percentileMs(total, 50),
                             BenchSupport.percentileMs(total, 99),
@@ -103,9 +131,14 @@ class SearchBench {
                             percentile(vector, 99),
                             checkP50,
                             percentile(check, 99),
+                            percentile(records, 50),
+                            percentile(blobs, 50),
                             rawP50,
                             BenchSupport.percentileMs(raw, 99),
-                            100 * checkP50 / rawP50));
+                            100 * checkP50 / rawP50,
+                            (double) headed / queries,
+                            BenchSupport.percentileMs(heads, 50),
+                            BenchSupport.percentileMs(reads, 50)));
         } finally {
             web.close();
             node.stop().await();

@@ -128,6 +128,11 @@ public final class ConfigKeys {
                     NON_NEGATIVE_INT,
                     "`/metrics` reads the stores' state (files, open issues, drift, scan ages) again at most this often (0: on every scrape)"),
             new ConfigKey(
+                    "SEARCH_BLOB_RECHECK_SECONDS",
+                    "search.blobRecheckSeconds",
+                    NON_NEGATIVE_INT,
+                    "a search HEADs a result's blob again once its last matching check is this old (0: on every search)"),
+            new ConfigKey(
                     "RETENTION_INGEST_OPERATIONS_DAYS",
                     "retention.ingestOperationsDays",
                     NON_NEGATIVE_INT,

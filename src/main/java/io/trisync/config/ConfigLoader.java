@@ -200,6 +200,7 @@ public final class ConfigLoader {
                                 .filter(o -> !o.isEmpty())
                                 .toList()),
                 new TrisyncConfig.MetricsConfig(integer(j, "METRICS_STORE_REFRESH_SECONDS")),
+                new TrisyncConfig.SearchConfig(integer(j, "SEARCH_BLOB_RECHECK_SECONDS")),
                 new TrisyncConfig.RetentionConfig(
                         integer(j, "RETENTION_INGEST_OPERATIONS_DAYS"),
                         integer(j, "RETENTION_SYNC_OPERATIONS_DAYS"),

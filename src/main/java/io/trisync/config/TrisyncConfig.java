@@ -26,6 +26,7 @@ public record TrisyncConfig(
         RepairConfig repair,
         AuthConfig auth,
         MetricsConfig metrics,
+        SearchConfig search,
         RetentionConfig retention,
         String clusterHost,
         String clusterName) {
@@ -129,6 +130,12 @@ public record TrisyncConfig(
 
     /** {@code /metrics}: the stores' state (files, issues, drift) is read again at most this often. */
     public record MetricsConfig(int storeRefreshSeconds) {}
+
+    /**
+     * Search: a result's blob is HEADed again (to catch content replaced behind trisync's back) once
+     * its last matching check is {@code blobRecheckSeconds} old; 0: on every search.
+     */
+    public record SearchConfig(int blobRecheckSeconds) {}
 
     /**
      * How long ended records are kept before the retention sweep removes them (0: kept for ever):

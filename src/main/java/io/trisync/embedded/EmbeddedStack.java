@@ -89,6 +89,7 @@ public final class EmbeddedStack implements AutoCloseable {
                 c.repair(),
                 c.auth(),
                 c.metrics(),
+                c.search(),
                 c.retention(),
                 c.clusterHost(),
                 c.clusterName());

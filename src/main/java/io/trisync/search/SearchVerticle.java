@@ -52,6 +52,7 @@ public final class SearchVerticle extends RequestVerticle {
     private final TrisyncConfig config;
     private EventPublisher events;
     private Metrics metrics;
+    private VerifiedBlobs verified;
     private WorkerExecutor embeddingPool;
 
     public SearchVerticle(TrisyncConfig config, Stores stores, EmbeddingModel model) {
@@ -64,6 +65,7 @@ public final class SearchVerticle extends RequestVerticle {
     public Future<?> start() {
         events = EventPublisher.of(vertx, config, stores);
         metrics = Metrics.of(config);
+        verified = new VerifiedBlobs(config.search().blobRecheckSeconds() * 1000L, 100_000);
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
         consume(SearchAddresses.QUERY, body -> search(SearchRequest.fromJson(body)));
@@ -96,6 +98,12 @@ public final class SearchVerticle extends RequestVerticle {
         final List<Excluded> excluded = new ArrayList<>();
         long searchedAt;
         long checkedAt;
+        /** Nanos spent reading the candidates' records and checking their blobs, over every round. */
+        long recordsNanos;
+
+        long blobsNanos;
+        /** Blobs HEADed (the others were verified recently or have no recorded ETag). */
+        int blobsHeaded;
 
         JsonObject answer(long started, long embedded) {
             long done = System.nanoTime();
@@ -108,7 +116,10 @@ public final class SearchVerticle extends RequestVerticle {
                             new JsonObject()
                                     .put("embed", ms(embedded - started))
                                     .put("vector_search", ms(searchedAt - embedded))
-                                    .put("consistency_check", ms(checkedAt - searchedAt)));
+                                    .put("consistency_check", ms(checkedAt - searchedAt))
+                                    .put("records", ms(recordsNanos))
+                                    .put("blobs", ms(blobsNanos)))
+                    .put("blobs_checked", blobsHeaded);
         }
 
         private static double ms(long nanos) {
@@ -134,34 +145,60 @@ public final class SearchVerticle extends RequestVerticle {
         });
     }
 
+    /**
+     * Checks the candidates (each file's best hit, in score order) a slice at a time until {@code
+     * limit} consistent files are found: the first slice is {@code limit} files, so a search whose
+     * best files all agree reads only their records; each later slice is larger. The excluded hits
+     * are recorded as issues once, at the end.
+     */
     private Future<Void> check(SearchRequest request, Map<String, Scored> best, Found found) {
         if (best.isEmpty()) {
             return Future.succeededFuture();
         }
-        return stores.metadata().getAll(List.copyOf(best.keySet())).compose(records -> {
-            Map<String, FileRecord> byId = new HashMap<>();
-            records.forEach(r -> byId.put(r.id(), r));
-            List<Scored> agreeing = new ArrayList<>();
-            for (Scored hit : best.values()) {
-                Excluded why = judge(
-                        request.tenantId(), hit.point(), byId.get(hit.point().fileId()));
-                if (why != null) {
-                    found.excluded.add(why);
-                } else {
-                    agreeing.add(hit);
-                }
-            }
-            List<Scored> wanted = agreeing.stream()
-                    .filter(h -> wanted(request, byId.get(h.point().fileId())))
-                    .limit(request.limit())
-                    .toList();
-            return blobsAgree(wanted, byId, found).compose(kept -> {
-                for (Scored hit : kept) {
-                    found.results.add(result(hit, byId.get(hit.point().fileId())));
-                }
-                return report(request.tenantId(), found.excluded, byId);
-            });
-        });
+        List<Scored> candidates = List.copyOf(best.values());
+        Map<String, FileRecord> byId = new HashMap<>();
+        return slice(request, candidates, 0, request.limit(), byId, found)
+                .compose(v -> report(request.tenantId(), found.excluded, byId));
+    }
+
+    private Future<Void> slice(
+            SearchRequest request,
+            List<Scored> candidates,
+            int from,
+            int size,
+            Map<String, FileRecord> byId,
+            Found found) {
+        List<Scored> slice = candidates.subList(from, Math.min(candidates.size(), from + size));
+        long reading = System.nanoTime();
+        return stores.metadata()
+                .getAll(slice.stream().map(h -> h.point().fileId()).toList())
+                .compose(records -> {
+                    found.recordsNanos += System.nanoTime() - reading;
+                    records.forEach(r -> byId.put(r.id(), r));
+                    List<Scored> wanted = new ArrayList<>();
+                    for (Scored hit : slice) {
+                        FileRecord record = byId.get(hit.point().fileId());
+                        Excluded why = judge(request.tenantId(), hit.point(), record);
+                        if (why != null) {
+                            found.excluded.add(why);
+                        } else if (wanted(request, record)) {
+                            wanted.add(hit);
+                        }
+                    }
+                    List<Scored> room =
+                            wanted.subList(0, Math.min(wanted.size(), request.limit() - found.results.size()));
+                    long heading = System.nanoTime();
+                    return blobsAgree(room, byId, found).compose(kept -> {
+                        found.blobsNanos += System.nanoTime() - heading;
+                        for (Scored hit : kept) {
+                            found.results.add(result(hit, byId.get(hit.point().fileId())));
+                        }
+                        int next = from + slice.size();
+                        return found.results.size() < request.limit() && next < candidates.size()
+                                ? slice(request, candidates, next, Math.max(size * 3, 3 * request.limit()), byId, found)
+                                : Future.succeededFuture();
+                    });
+                });
     }
 
     /** Why {@code point} must not be returned for {@code tenant}, or null when its stores agree. */
@@ -201,18 +238,25 @@ public final class SearchVerticle extends RequestVerticle {
 
     /**
      * The hits whose blob still has the ETag recorded at ingest: content replaced behind trisync's
-     * back makes the vectors stale (a HEAD per returned file, in parallel). A record without an ETag
-     * is not checked; a blob that cannot be read now fails the search (503).
+     * back makes the vectors stale (a HEAD per returned file, in parallel, unless {@link
+     * VerifiedBlobs} saw that blob match its record less than {@code SEARCH_BLOB_RECHECK_SECONDS}
+     * ago). A record without an ETag is not checked; a blob that cannot be read now fails the search
+     * (503).
      */
     private Future<List<Scored>> blobsAgree(List<Scored> hits, Map<String, FileRecord> byId, Found found) {
+        long now = System.currentTimeMillis();
+        List<String> keys = new ArrayList<>();
         List<Future<BlobInfo>> heads = new ArrayList<>();
         for (Scored hit : hits) {
             FileRecord r = byId.get(hit.point().fileId());
+            String key = StoreKeys.blobKey(r.tenantId(), r.partition(), r.id());
+            boolean unchecked = r.blobEtag() == null || verified.fresh(key, r.blobEtag(), now);
+            keys.add(unchecked ? null : key);
             heads.add(
-                    r.blobEtag() == null
+                    unchecked
                             ? Future.succeededFuture(null)
                             : stores.blobs()
-                                    .head(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
+                                    .head(key)
                                     .recover(e -> e instanceof Failure.NotFound
                                             ? Future.succeededFuture(null)
                                             : Future.failedFuture(e)));
@@ -221,9 +265,19 @@ public final class SearchVerticle extends RequestVerticle {
             List<Scored> kept = new ArrayList<>();
             for (int i = 0; i < hits.size(); i++) {
                 Scored hit = hits.get(i);
+                String key = keys.get(i);
+                if (key == null) {
+                    kept.add(hit);
+                    continue;
+                }
+                found.blobsHeaded++;
                 FileRecord r = byId.get(hit.point().fileId());
                 BlobInfo blob = heads.get(i).result();
-                if (r.blobEtag() != null && (blob == null || !r.blobEtag().equals(blob.etag()))) {
+                if (blob != null && r.blobEtag().equals(blob.etag())) {
+                    verified.matched(key, blob.etag(), now);
+                    kept.add(hit);
+                } else {
+                    verified.differed(key);
                     found.excluded.add(new Excluded(
                             hit.point(),
                             blob == null ? "MISSING_BLOB" : "STALE_VECTORS",
@@ -231,8 +285,6 @@ public final class SearchVerticle extends RequestVerticle {
                                     .put("recordedEtag", r.blobEtag())
                                     .put("etag", blob == null ? null : blob.etag())
                                     .put("found_by", "search")));
-                } else {
-                    kept.add(hit);
                 }
             }
             return kept;

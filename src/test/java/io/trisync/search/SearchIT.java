@@ -49,6 +49,9 @@ class SearchIT {
             "Humpback whales and dolphins migrate across the Pacific ocean; marine biologists track"
                     + " their songs, feeding grounds and calving lagoons from research vessels.");
 
+    /** Long enough that a search right after another finds its blobs verified, short for the wait below. */
+    static final int RECHECK_SECONDS = 5;
+
     private Node node;
     private WebClient web;
     private Tokens tokens;
@@ -57,7 +60,15 @@ class SearchIT {
 
     @BeforeAll
     void start() {
-        node = Node.start(TestStack.nodeConfig(Map.of("AUTH_ENABLED", "true", "AUTH_JWT_SECRET", SECRET)), false)
+        node = Node.start(
+                        TestStack.nodeConfig(Map.of(
+                                "AUTH_ENABLED",
+                                "true",
+                                "AUTH_JWT_SECRET",
+                                SECRET,
+                                "SEARCH_BLOB_RECHECK_SECONDS",
+                                String.valueOf(RECHECK_SECONDS))),
+                        false)
                 .await();
         web = WebClient.create(node.vertx());
         tokens = Tokens.of(node.vertx(), SECRET);
@@ -108,6 +119,46 @@ class SearchIT {
                         .bodyAsJsonObject()
                         .getJsonArray("results"))
                 .isEmpty();
+    }
+
+    @Test
+    @DisplayName("A blob verified by a search is not HEADed again for SEARCH_BLOB_RECHECK_SECONDS; replaced after"
+            + " that check, it is excluded as stale within the period")
+    void blobsRecheckedWithinThePeriod() {
+        String t = TestStack.unique("recheck");
+        String token = token(t);
+        String id = upload(token, t, "whales.txt", TOPICS.get("whales"));
+        JsonObject query = new JsonObject().put("query", "whales in the ocean");
+        JsonObject first = search(token, query).bodyAsJsonObject();
+        assertThat(first.getJsonArray("results").getJsonObject(0).getString("file_id"))
+                .isEqualTo(id);
+        assertThat(first.getInteger("blobs_checked")).isEqualTo(1);
+        JsonObject second = search(token, query).bodyAsJsonObject();
+        assertThat(second.getJsonArray("results")).hasSize(1);
+        assertThat(second.getInteger("blobs_checked"))
+                .as("verified %d s ago at most", RECHECK_SECONDS)
+                .isZero();
+        FileRecord record = node.stores().metadata().get(id).await();
+        node.stores()
+                .blobs()
+                .putBytes(
+                        StoreKeys.blobKey(t, record.partition(), id),
+                        Buffer.buffer(Fixtures.utf8("replaced by hand")),
+                        "text/plain",
+                        Map.of())
+                .await();
+        long replaced = System.nanoTime();
+        io.trisync.testsupport.Await.until(
+                "the replaced blob's file to be left out", (RECHECK_SECONDS + 5) * 1000L, () -> search(token, query)
+                        .bodyAsJsonObject()
+                        .getJsonArray("results")
+                        .isEmpty());
+        assertThat((System.nanoTime() - replaced) / 1_000_000)
+                .as("ms until a search left the replaced file out")
+                .isLessThan((RECHECK_SECONDS + 2) * 1000L);
+        assertThat(node.stores().issues().openFor(t, 10).await())
+                .extracting(IssueRecord::type)
+                .containsExactly("STALE_VECTORS");
     }
 
     @Test
