@@ -132,7 +132,14 @@
     state.live = new TrisyncEvents({
       token: state.token,
       tenant: isAdmin() ? null : state.claims.tenant,
-      onstate: function (s) { var b = $('live'); b.textContent = s === 'open' ? 'live' : s; b.className = 'badge ' + s; },
+      onstate: function (s) {
+        var b = $('live');
+        b.textContent = s === 'open' ? 'live' : s;
+        b.className = 'badge ' + s;
+        // Data shown while the connection is down may be stale: say so, with when it was last refreshed.
+        $('stale').hidden = s === 'open';
+        $('stale-since').textContent = state.refreshedAt ? state.refreshedAt.toLocaleTimeString() : 'never';
+      },
       onevent: onEvent,
       onreload: function () { refresh(); },
       onerror: function (m) { show('Live events: ' + m); }
@@ -203,12 +210,12 @@
     $('signin').hidden = true;
     $('events-panel').hidden = false;
     var f = location.hash.match(/^#\/tenant\/([^/]+)\/file\/(.+)$/);
-    var m = location.hash.match(/^#\/tenant\/([^/]+)$/);
+    var m = location.hash.match(/^#\/tenant\/([^/?]+)(?:\?(.*))?$/);
     $('file').hidden = true;
     if (f) {
       openFile(decodeURIComponent(f[1]), decodeURIComponent(f[2]));
     } else if (m) {
-      openTenant(decodeURIComponent(m[1]));
+      openTenant(decodeURIComponent(m[1]), new URLSearchParams(m[2] || ''));
     } else if (isAdmin()) {
       state.view = 'overview';
       state.tenant = null;
@@ -231,12 +238,54 @@
   // ---- overview --------------------------------------------------------------------------------
 
   function loadOverview() {
-    return Promise.all([api('GET', '/api/sync/tenants'), api('GET', '/api/sync/status')]).then(function (r) {
+    return Promise.all([api('GET', '/api/sync/tenants'), api('GET', '/api/sync/status'),
+      api('GET', '/api/sync/trends?limit=100')]).then(function (r) {
       state.overview = r[0];
       renderOverview(r[0]);
       renderService(r[1]);
-      show(null);
+      renderTrend('trend-overview', r[2]);
+      refreshed();
     });
+  }
+
+  function refreshed() {
+    state.refreshedAt = new Date();
+    show(null);
+  }
+
+  // ---- trends ----------------------------------------------------------------------------------
+
+  /** Draws (or redraws) the scan samples of {@code body} on the canvas {@code id}: drift ratio and open issues. */
+  function renderTrend(id, body) {
+    var canvas = $(id);
+    var samples = body.samples || [];
+    canvas.dataset.points = samples.length;
+    if (typeof Chart === 'undefined') { return; }
+    var labels = samples.map(function (x) { return new Date(x.at).toLocaleString(); });
+    var drift = samples.map(function (x) { return Math.round(x.drift_ratio * 1000) / 10; });
+    var issues = samples.map(function (x) {
+      return Object.keys(x.issues_by_type).reduce(function (n, k) { return n + x.issues_by_type[k]; }, 0);
+    });
+    state.charts = state.charts || {};
+    var chart = state.charts[id];
+    if (!chart) {
+      chart = state.charts[id] = new Chart(canvas, {
+        type: 'line',
+        data: { labels: [], datasets: [
+          { label: 'drift %', data: [], yAxisID: 'y', borderColor: '#b4481d', tension: 0.2 },
+          { label: 'open issues', data: [], yAxisID: 'issues', borderColor: '#1d5fb4', tension: 0.2 }] },
+        options: {
+          animation: false, responsive: true, maintainAspectRatio: false,
+          scales: { y: { beginAtZero: true, title: { display: true, text: 'drift %' } },
+            issues: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false },
+              title: { display: true, text: 'open issues' } } }
+        }
+      });
+    }
+    chart.data.labels = labels;
+    chart.data.datasets[0].data = drift;
+    chart.data.datasets[1].data = issues;
+    chart.update('none');
   }
 
   function renderOverview(body) {
@@ -333,7 +382,11 @@
     }).then(function (blob) { window.open(URL.createObjectURL(blob), '_blank'); });
   }
 
-  function openTenant(tenant) {
+  /** {@code params}: the filters the address carries ({@code status}, {@code issue}), so they survive a refresh. */
+  function openTenant(tenant, params) {
+    state.statusFilter = (params && params.get('status')) || '';
+    state.issueFilter = (params && params.get('issue')) || '';
+    $('status-filter').value = state.statusFilter;
     state.view = 'tenant';
     $('file').hidden = true;
     state.tenant = tenant;
@@ -350,7 +403,8 @@
     return Promise.all([
       api('GET', '/api/sync/status/' + t + '?limit=50'),
       api('GET', '/api/v1/sync/operations?tenant_id=' + t + '&limit=10'),
-      api('GET', '/api/sync/quarantine?user_id=' + t)
+      api('GET', '/api/sync/quarantine?user_id=' + t),
+      api('GET', '/api/sync/trends?limit=100&user_id=' + t)
     ]).then(function (r) {
       var status = r[0];
       state.files = status.files;
@@ -361,7 +415,8 @@
       renderFiles();
       renderHistory(r[1]);
       renderQuarantine(r[2]);
-      show(null);
+      renderTrend('trend-tenant', r[3]);
+      refreshed();
       return refreshOperation();
     });
   }
@@ -379,7 +434,8 @@
     var filter = $('issue-filter');
     var types = {};
     state.issues.forEach(function (i) { types[i.type] = true; });
-    var current = filter.value;
+    var current = state.issueFilter || '';
+    if (current) { types[current] = true; }
     filter.textContent = '';
     filter.appendChild(el('option', 'all')).value = '';
     Object.keys(types).sort().forEach(function (t) { filter.appendChild(el('option', t)).value = t; });
@@ -391,6 +447,15 @@
         tr.dataset.type = i.type;
         return tr;
       }));
+  }
+
+  /** Puts the tenant page's filters in the address (without a new history entry or a reload). */
+  function saveFilters() {
+    var q = new URLSearchParams();
+    if (state.statusFilter) { q.set('status', state.statusFilter); }
+    if (state.issueFilter) { q.set('issue', state.issueFilter); }
+    var query = q.toString();
+    history.replaceState(null, '', '#/tenant/' + encodeURIComponent(state.tenant) + (query ? '?' + query : ''));
   }
 
   function renderFiles() {
@@ -592,8 +657,16 @@
       }).catch(fail);
     });
     $('more-files').addEventListener('click', moreFiles);
-    $('status-filter').addEventListener('change', renderFiles);
-    $('issue-filter').addEventListener('change', renderIssues);
+    $('status-filter').addEventListener('change', function () {
+      state.statusFilter = $('status-filter').value;
+      saveFilters();
+      renderFiles();
+    });
+    $('issue-filter').addEventListener('change', function () {
+      state.issueFilter = $('issue-filter').value;
+      saveFilters();
+      renderIssues();
+    });
     $('event-tenant').addEventListener('input', renderEvents);
     $('event-type').addEventListener('input', renderEvents);
     window.addEventListener('hashchange', route);

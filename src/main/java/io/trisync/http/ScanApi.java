@@ -6,6 +6,7 @@ import io.trisync.scan.ScanAddresses;
 import io.trisync.scan.ScanMessages.AnalyzeRequest;
 import io.trisync.scan.ScanMessages.ConsistencyCheck;
 import io.trisync.scan.ScanMessages.StatusQuery;
+import io.trisync.scan.ScanMessages.TrendsQuery;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -35,6 +36,16 @@ public final class ScanApi {
             Access.caller(ctx).requireAdmin("the overview of every tenant");
             bus.read(ScanAddresses.OVERVIEW, new JsonObject())
                     .onSuccess(all -> FilesApi.json(ctx, 200, all))
+                    .onFailure(ctx::fail);
+        });
+        router.get("/api/sync/trends").handler(ctx -> {
+            int limit = FilesApi.intParam(ctx, "limit", 100);
+            if (limit < 1 || limit > io.trisync.store.TrendStore.KEPT) {
+                throw new Failure.BadRequest("limit must be from 1 to " + io.trisync.store.TrendStore.KEPT);
+            }
+            String tenant = Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id"));
+            bus.read(ScanAddresses.TRENDS, new TrendsQuery(tenant, limit).toJson())
+                    .onSuccess(trends -> FilesApi.json(ctx, 200, trends))
                     .onFailure(ctx::fail);
         });
         router.post("/api/sync/consistency-check")

@@ -37,6 +37,9 @@ public final class ScanAddresses {
     /** Sent by the HTTP API ({@code GET /api/sync/tenants}): every tenant's summary and running operation. */
     public static final String OVERVIEW = "trisync.scan.overview";
 
+    /** The trend samples of a tenant or of all tenants: {@link ScanMessages.TrendsQuery}. */
+    public static final String TRENDS = "trisync.scan.trends";
+
     /**
      * Sent (one way, no reply) by the node that ran a periodic scan once it completed: {@code
      * {tenantId}}. With {@code SYNC_AUTO_REPAIR} a repair verticle takes it and applies the repairs

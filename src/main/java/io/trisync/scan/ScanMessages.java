@@ -107,4 +107,15 @@ public final class ScanMessages {
                     json.getDouble("rate"));
         }
     }
+
+    /** {@link ScanAddresses#TRENDS}: the latest {@code limit} samples of {@code tenantId}, null: of all tenants. */
+    public record TrendsQuery(String tenantId, int limit) {
+        public JsonObject toJson() {
+            return new JsonObject().put("tenantId", tenantId).put("limit", limit);
+        }
+
+        public static TrendsQuery fromJson(JsonObject j) {
+            return new TrendsQuery(j.getString("tenantId"), j.getInteger("limit", 100));
+        }
+    }
 }

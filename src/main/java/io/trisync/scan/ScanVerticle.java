@@ -18,6 +18,7 @@ import io.trisync.store.Ids;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
+import io.trisync.store.TrendStore;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -70,6 +71,17 @@ public final class ScanVerticle extends RequestVerticle {
             return story.of(query.tenantId(), Ids.require("file_id", query.fileId()));
         });
         consume(ScanAddresses.OVERVIEW, status::overview);
+        consume(ScanAddresses.TRENDS, body -> {
+            ScanMessages.TrendsQuery query = ScanMessages.TrendsQuery.fromJson(body);
+            String scope = query.tenantId() == null ? TrendStore.ALL : query.tenantId();
+            return stores.trends().recent(scope, query.limit()).map(samples -> new JsonObject()
+                    .put("scope", scope)
+                    .put(
+                            "samples",
+                            new io.vertx.core.json.JsonArray(samples.stream()
+                                    .map(TrendStore.Sample::toDocument)
+                                    .toList())));
+        });
         consume(
                 ScanAddresses.CONSISTENCY_CHECK,
                 body -> consistencyCheck(
@@ -240,6 +252,21 @@ public final class ScanVerticle extends RequestVerticle {
      * at a time (any node may take each), adds each summary to the report and notes progress; stops
      * sending when the operation is ended elsewhere. A partition that fails fails the scan.
      */
+    /**
+     * Appends the finished scan's counts to the tenant's trend (and the sum over all tenants) before
+     * the operation completes, so a client that saw it complete finds the sample. A trend that cannot
+     * be written does not fail the scan; it is logged.
+     */
+    private Future<Void> trend(String tenant, ScanReport report) {
+        JsonObject summary = report.toJson().getJsonObject("summary");
+        return stores.trends()
+                .append(TrendStore.Sample.ofSummary(tenant, java.time.Instant.now(), summary))
+                .recover(e -> {
+                    LOG.warn("The trend sample of the scan of {} could not be written: {}", tenant, e.getMessage());
+                    return Future.succeededFuture();
+                });
+    }
+
     /** {@code quick}: the sample of a quick check, null for full and deep scans. */
     private Future<Void> scan(TrackedOperation op, String tenant, String mode, Sample quick, ScanReport report) {
         int partitions = config.sync().partitions();
@@ -277,8 +304,9 @@ public final class ScanVerticle extends RequestVerticle {
                 })
                 .compose(v -> {
                     op.progressByPartition("finalizing", files[0], known, partitions, partitions);
-                    return op.complete(new JsonObject().put("issues", report.issueCount()));
+                    return quick == null ? trend(tenant, report) : Future.succeededFuture();
                 })
+                .compose(v -> op.complete(new JsonObject().put("issues", report.issueCount())))
                 .recover(error -> op.stopped()
                         ? Future.failedFuture(error)
                         : op.fail("scan stopped at a store failure: " + error.getMessage())

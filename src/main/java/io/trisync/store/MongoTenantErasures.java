@@ -124,6 +124,8 @@ public final class MongoTenantErasures implements TenantErasures {
         q.put(
                 MongoReindexCheckpoints.CHECKPOINTS + "#1",
                 new JsonObject().put("_id", new JsonObject().put("$regex", "^" + Pattern.quote(tenantId) + " ")));
+        q.put(MongoTrendStore.SAMPLES + "#1", new JsonObject().put("scope", tenantId));
+        q.put(MongoTrendStore.LATEST + "#1", new JsonObject().put("_id", tenantId));
         return q;
     }
 }

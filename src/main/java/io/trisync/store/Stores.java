@@ -31,6 +31,7 @@ public record Stores(
         IndexQueue indexQueue,
         ReindexCheckpoints checkpoints,
         TenantErasures erasures,
+        TrendStore trends,
         Incarnations incarnations) {
 
     /** How long a readiness check may take before its store counts as down. */
@@ -53,6 +54,7 @@ public record Stores(
                 new MongoIndexQueue(mongo),
                 new MongoReindexCheckpoints(mongo),
                 new MongoTenantErasures(mongo),
+                new MongoTrendStore(mongo),
                 incarnations(vertx, config, mongo));
     }
 
@@ -80,7 +82,8 @@ public record Stores(
                         syncOperations.init(),
                         issues.init(),
                         repairs.init(),
-                        indexQueue.init()))
+                        indexQueue.init(),
+                        trends.init()))
                 .mapEmpty();
     }
 

@@ -162,6 +162,85 @@ class AdminUiIT {
     }
 
     @Test
+    @DisplayName("The trend charts gain a point per scan, the tenant page's filters survive a reload, and a dropped"
+            + " live connection shows the stale-data hint; screenshots at 1280 and 400 px")
+    void trendsFiltersAndStaleHint() {
+        String t = TestStack.unique("ui-trend");
+        String damaged = upload(admin, t, "a.txt", Fixtures.prose(60) + " alpha");
+        upload(admin, t, "b.txt", Fixtures.prose(60) + " beta");
+        node.stores().vectors().deleteFile(t, damaged).await();
+        post("/api/sync/analyze", new JsonObject().put("user_id", t));
+        try (BrowserContext context = chromium.browser().newContext()) {
+            List<String> errors = new ArrayList<>();
+            Page page = signedIn(context, admin, errors);
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/");
+            page.waitForSelector("#overview:not([hidden])");
+            page.waitForFunction("() => Number(document.getElementById('trend-overview').dataset.points) >= 1");
+            int before = Integer.parseInt(page.getAttribute("#trend-overview", "data-points"));
+            post("/api/sync/analyze", new JsonObject().put("user_id", t));
+            page.waitForFunction(
+                    "n => Number(document.getElementById('trend-overview').dataset.points) === n + 1", before);
+            assertThat(page.evaluate("() => Chart.getChart('trend-overview').data.datasets[0].data.length"))
+                    .isEqualTo(before + 1);
+
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/tenant/" + t);
+            page.waitForFunction("() => Number(document.getElementById('trend-tenant').dataset.points) === 2");
+            page.click("#analyze");
+            page.waitForFunction("() => Number(document.getElementById('trend-tenant').dataset.points) === 3");
+            // The last sample: one of two files out of sync, one MISSING_VECTORS issue.
+            assertThat(page.evaluate("() => Chart.getChart('trend-tenant').data.datasets[0].data.at(-1)"))
+                    .isEqualTo(50);
+            assertThat(page.evaluate("() => Chart.getChart('trend-tenant').data.datasets[1].data.at(-1)"))
+                    .isEqualTo(1);
+
+            page.waitForSelector(
+                    "#issue-filter option[value='MISSING_VECTORS']",
+                    new Page.WaitForSelectorOptions().setState(WaitForSelectorState.ATTACHED));
+            page.waitForSelector("#files tr[data-file='" + damaged + "']");
+            String status = page.textContent("#files tr[data-file='" + damaged + "'] td:nth-child(2)");
+            assertThat(status).isNotEqualTo("synced");
+            page.selectOption("#issue-filter", "MISSING_VECTORS");
+            page.selectOption("#status-filter", status);
+            assertThat(page.url()).contains("issue=MISSING_VECTORS").contains("status=" + status);
+            page.reload();
+            page.waitForSelector("#tenant:not([hidden])");
+            page.waitForFunction("() => document.querySelectorAll('#issues tbody tr').length === 1");
+            assertThat(page.inputValue("#issue-filter")).isEqualTo("MISSING_VECTORS");
+            assertThat(page.inputValue("#status-filter")).isEqualTo(status);
+            page.waitForSelector("#files tr[data-file='" + damaged + "']");
+            assertThat(page.locator("#files tbody tr").count())
+                    .as("only the damaged file listed")
+                    .isEqualTo(1);
+
+            for (String view : new String[] {"overview", "tenant"}) {
+                page.navigate(
+                        "http://127.0.0.1:" + node.httpPort() + (view.equals("overview") ? "/#/" : "/#/tenant/" + t));
+                page.waitForSelector("#" + view + ":not([hidden])");
+                for (int width : new int[] {1280, 400}) {
+                    page.setViewportSize(width, 900);
+                    page.screenshot(new Page.ScreenshotOptions()
+                            .setPath(java.nio.file.Path.of("target", "screenshots", view + "-" + width + ".png"))
+                            .setFullPage(true));
+                }
+            }
+            page.setViewportSize(1280, 900);
+
+            page.waitForFunction("() => document.getElementById('live').textContent === 'live'");
+            assertThat(page.isHidden("#stale")).isTrue();
+            // The connection drops (as a proxy or a node restart would drop it): the hint shows until it is back.
+            page.evaluate("() => window.trisyncAdmin.live.eb.sockJSConn.close()");
+            page.waitForSelector("#stale:not([hidden])");
+            assertThat(page.textContent("#stale")).contains("out of date");
+            page.waitForFunction(
+                    "() => document.getElementById('live').textContent === 'live'",
+                    null,
+                    new Page.WaitForFunctionOptions().setTimeout(30_000));
+            assertThat(page.isHidden("#stale")).isTrue();
+            assertThat(errors).isEmpty();
+        }
+    }
+
+    @Test
     @DisplayName("Overview counts match the API; a damaged file's issue appears on Analyze, the Fix preview lists"
             + " the action and changes nothing, applying it clears the issue live; an upload shows up live")
     void overviewAnalyzeFix() {

@@ -1,0 +1,98 @@
+package io.trisync.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.IndexOptions;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.UpdateOptions;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@link TrendStore} in MongoDB: samples in {@code trend_samples} ({@code at} as ISO text, which
+ * sorts in time order), each tenant's latest in {@code trend_latest} ({@code _id} = tenant), from
+ * which the sum over all tenants is made.
+ */
+public final class MongoTrendStore implements TrendStore {
+
+    static final String SAMPLES = "trend_samples";
+    static final String LATEST = "trend_latest";
+
+    private final MongoClient client;
+
+    public MongoTrendStore(MongoClient client) {
+        this.client = client;
+    }
+
+    @Override
+    public Future<Void> init() {
+        return client.createIndexWithOptions(
+                        SAMPLES, new JsonObject().put("scope", 1).put("at", 1), new IndexOptions())
+                .recover(MongoMetadataStore::failed)
+                .mapEmpty();
+    }
+
+    @Override
+    public Future<Void> append(Sample sample) {
+        return client.insert(SAMPLES, sample.toDocument())
+                .compose(id -> client.replaceDocumentsWithOptions(
+                        LATEST,
+                        new JsonObject().put("_id", sample.scope()),
+                        sample.toDocument().put("_id", sample.scope()),
+                        new UpdateOptions().setUpsert(true)))
+                .compose(r -> client.find(LATEST, new JsonObject()))
+                .compose(latest -> {
+                    List<Sample> each = new ArrayList<>();
+                    latest.forEach(d -> each.add(Sample.fromDocument(d)));
+                    return client.insert(
+                            SAMPLES, Sample.sum(ALL, sample.at(), each).toDocument());
+                })
+                .compose(id -> trim(sample.scope()))
+                .compose(v -> trim(ALL))
+                .recover(MongoMetadataStore::failed);
+    }
+
+    /** Removes the samples of {@code scope} older than its {@link #KEPT} newest. */
+    private Future<Void> trim(String scope) {
+        JsonObject ofScope = new JsonObject().put("scope", scope);
+        return client.findWithOptions(
+                        SAMPLES,
+                        ofScope,
+                        new FindOptions()
+                                .setSort(new JsonObject().put("at", -1))
+                                .setSkip(KEPT)
+                                .setLimit(1))
+                .compose(beyond -> beyond.isEmpty()
+                        ? Future.succeededFuture()
+                        : client.removeDocuments(
+                                        SAMPLES,
+                                        ofScope.copy()
+                                                .put(
+                                                        "at",
+                                                        new JsonObject()
+                                                                .put(
+                                                                        "$lte",
+                                                                        beyond.get(0)
+                                                                                .getString("at"))))
+                                .mapEmpty());
+    }
+
+    @Override
+    public Future<List<Sample>> recent(String scope, int limit) {
+        return client.findWithOptions(
+                        SAMPLES,
+                        new JsonObject().put("scope", scope),
+                        new FindOptions()
+                                .setSort(new JsonObject().put("at", -1))
+                                .setLimit(limit))
+                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .map(docs -> {
+                    List<Sample> out = new ArrayList<>();
+                    for (int i = docs.size() - 1; i >= 0; i--) {
+                        out.add(Sample.fromDocument(docs.get(i)));
+                    }
+                    return out;
+                });
+    }
+}

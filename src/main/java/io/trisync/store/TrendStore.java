@@ -1,0 +1,100 @@
+package io.trisync.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The bounded time series of scan results that the admin UI charts: each completed full or deep scan
+ * of a tenant appends one sample for it and one for all tenants together (the sum of every tenant's
+ * latest sample). At most {@link #KEPT} samples per scope are kept, the oldest removed first.
+ */
+public interface TrendStore {
+
+    /** Samples kept per scope (a tenant, or {@link #ALL}). */
+    int KEPT = 500;
+
+    /** The scope of the samples summed over every tenant. */
+    String ALL = "all";
+
+    /** One scan's counts: files by verdict and open issues by type, at {@code at}. */
+    record Sample(
+            String scope,
+            Instant at,
+            long totalFiles,
+            long synced,
+            long outOfSync,
+            long missing,
+            long error,
+            Map<String, Long> issuesByType) {
+
+        public Sample {
+            issuesByType = Map.copyOf(issuesByType);
+        }
+
+        /** The share of files not in sync (out of sync, missing or in error); 0 without files. */
+        public double driftRatio() {
+            return totalFiles == 0 ? 0 : (double) (outOfSync + missing + error) / totalFiles;
+        }
+
+        /** The scan report's {@code summary} as a sample of {@code scope}. */
+        public static Sample ofSummary(String scope, Instant at, JsonObject summary) {
+            Map<String, Long> byType = new TreeMap<>();
+            summary.getJsonObject("issues_by_type", new JsonObject())
+                    .forEach(e -> byType.put(e.getKey(), ((Number) e.getValue()).longValue()));
+            return new Sample(
+                    scope,
+                    at,
+                    summary.getLong("total_files", 0L),
+                    summary.getLong("synced", 0L),
+                    summary.getLong("out_of_sync", 0L),
+                    summary.getLong("missing", 0L),
+                    summary.getLong("error", 0L),
+                    byType);
+        }
+
+        /** {@code samples} added up as one sample of {@code scope} at {@code at}. */
+        public static Sample sum(String scope, Instant at, List<Sample> samples) {
+            long[] n = new long[5];
+            Map<String, Long> byType = new TreeMap<>();
+            for (Sample s : samples) {
+                n[0] += s.totalFiles();
+                n[1] += s.synced();
+                n[2] += s.outOfSync();
+                n[3] += s.missing();
+                n[4] += s.error();
+                s.issuesByType().forEach((type, count) -> byType.merge(type, count, Long::sum));
+            }
+            return new Sample(scope, at, n[0], n[1], n[2], n[3], n[4], byType);
+        }
+
+        /** The stored document (also the API's shape). */
+        public JsonObject toDocument() {
+            return new JsonObject()
+                    .put("scope", scope)
+                    .put("at", at.toString())
+                    .put("total_files", totalFiles)
+                    .put("synced", synced)
+                    .put("out_of_sync", outOfSync)
+                    .put("missing", missing)
+                    .put("error", error)
+                    .put("issues_by_type", new JsonObject(new TreeMap<>(issuesByType)))
+                    .put("drift_ratio", Math.round(driftRatio() * 10_000) / 10_000.0);
+        }
+
+        public static Sample fromDocument(JsonObject d) {
+            return ofSummary(d.getString("scope"), Instant.parse(d.getString("at")), d);
+        }
+    }
+
+    Future<Void> init();
+
+    /** Appends {@code sample} (a tenant's) and the new sum over every tenant's latest sample. */
+    Future<Void> append(Sample sample);
+
+    /** The latest {@code limit} samples of {@code scope}, oldest first. */
+    Future<List<Sample>> recent(String scope, int limit);
+}
