@@ -154,10 +154,14 @@
     if ((state.view === 'tenant' || state.view === 'file') && e.tenantId !== state.tenant) { return; }
     if (e.type === 'sync.op_progress' && state.view === 'tenant') {
       // The event carries the progress; the stored record catches up at the next heartbeat.
-      if (state.running && state.running.id === e.opId && e.data) {
+      if (e.data) {
+        // Shown at once, also before the operation's record has been read: a short operation may
+        // end before that read answers, and its last count would never be seen.
+        $('operation').hidden = false;
         showProgress(e.data.stage, e.data.percentage, e.data.currentFile, e.data.totalFiles, e.data.rate,
           e.data.etaSeconds, e.data.partitionsDone, e.data.partitions);
-      } else {
+      }
+      if (!state.running || state.running.id !== e.opId) {
         refreshOperation().catch(fail);
       }
       return;

@@ -15,6 +15,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl;
 
 /**
  * The SockJS event-bus bridge: outbound only event addresses (the {@link BridgeGuard} narrows each
@@ -37,8 +38,11 @@ public final class Bridge {
                 .setMaxHandlersPerSocket(config.bridgeMaxHandlers() + 10_000)
                 .setPingTimeout(Math.max(10_000, 3 * ping));
         BridgeAddresses.INBOUND.forEach(a -> options.addInboundPermitted(new PermittedOptions().setAddress(a)));
+        // The bridge Vert.x's bridge(...) would make, given each socket through FrameCheck.
+        EventBusBridgeImpl bridge =
+                new EventBusBridgeImpl(vertx, null, options, new BridgeGuard(tokens, config, metrics));
         return SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(ping))
-                .bridge(options, new BridgeGuard(tokens, config, metrics));
+                .socketHandler(socket -> bridge.handle(new FrameCheck(vertx, socket)));
     }
 
     /** Answers {@link BridgeAddresses#STATUS}: the socket's tenant's status, as the scan verticles report it. */

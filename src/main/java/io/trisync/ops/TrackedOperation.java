@@ -96,11 +96,17 @@ public final class TrackedOperation {
                 currentFile);
     }
 
+    /**
+     * Keeps {@code next} and publishes it, at most one event every {@link #PROGRESS_EVENT_MIN_GAP_MS}
+     * unless the stage changed: a new stage (the last one, {@code finalizing}, included) is always
+     * told, so a watcher sees the final count even of an operation that ends within the gap.
+     */
     private void note(Progress next, long processed) {
+        boolean newStage = progress == null || !progress.stage().equals(next.stage());
         progress = next;
         filesProcessed = processed;
         long now = System.currentTimeMillis();
-        if (!stopped && now - lastProgressEvent >= PROGRESS_EVENT_MIN_GAP_MS) {
+        if (!stopped && (newStage || now - lastProgressEvent >= PROGRESS_EVENT_MIN_GAP_MS)) {
             lastProgressEvent = now;
             events.publish(
                     record.tenantId(),

@@ -320,8 +320,11 @@ class BridgeSecurityIT {
                     .put("address", EventAddresses.tenant(a))
                     .put("headers", "abc"));
             await(() -> s.errors().size() >= 2, "a second error frame, got " + s.received);
-            // Vert.x's bridge casts the address before any hook of ours runs: no answer, but the socket lives on.
             s.send(new JsonObject().put("type", "register").put("address", 5));
+            await(() -> s.errors().size() >= 3, "an error frame for a numeric address, got " + s.received);
+            s.send(new JsonObject().put("type", 7).put("address", EventAddresses.tenant(a)));
+            await(() -> s.errors().size() >= 4, "an error frame for a numeric type, got " + s.received);
+            assertThat(s.errors().get(3).getString("body")).isEqualTo("invalid_frame");
             subscribed(s, a, token(a));
         }
     }

@@ -241,6 +241,44 @@ class AdminUiIT {
     }
 
     @Test
+    @DisplayName("A scan of a 200-file tenant, watched on its page: the progress counts files up to 200 of 200")
+    void scanProgressCountsFiles() {
+        String t = TestStack.unique("ui-200");
+        for (int i = 0; i < 200; i++) {
+            upload(admin, t, "f" + i + ".txt", "file number " + i + " of the progress test");
+        }
+        try (BrowserContext context = chromium.browser().newContext()) {
+            List<String> errors = new ArrayList<>();
+            Page page = signedIn(context, admin, errors);
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/tenant/" + t);
+            page.waitForSelector("#tenant:not([hidden])");
+            page.waitForFunction("() => document.querySelectorAll('#files tbody tr').length > 0");
+            // Every text the progress line shows, as it shows it.
+            page.evaluate("() => { window.seenProgress = []; new MutationObserver(() =>"
+                    + " window.seenProgress.push(document.getElementById('op-files').textContent))"
+                    + ".observe(document.getElementById('op-files'), {childList: true, characterData: true,"
+                    + " subtree: true}); }");
+            page.click("#analyze");
+            page.waitForFunction(
+                    "() => window.seenProgress.some(s => s.startsWith('200 of 200 files'))",
+                    null,
+                    new Page.WaitForFunctionOptions().setTimeout(60_000));
+            @SuppressWarnings("unchecked")
+            List<String> seen = (List<String>) page.evaluate("() => window.seenProgress");
+            for (String line : seen) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+) of (\\d+) files")
+                        .matcher(line);
+                assertThat(m.find()).as(line).isTrue();
+                assertThat(Integer.parseInt(m.group(1))).as(line).isBetween(0, 200);
+                assertThat(Integer.parseInt(m.group(2)))
+                        .as("files, not partitions: " + line)
+                        .isEqualTo(200);
+            }
+            assertThat(errors).isEmpty();
+        }
+    }
+
+    @Test
     @DisplayName("Overview counts match the API; a damaged file's issue appears on Analyze, the Fix preview lists"
             + " the action and changes nothing, applying it clears the issue live; an upload shows up live")
     void overviewAnalyzeFix() {

@@ -1,0 +1,193 @@
+package io.trisync.bridge;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.Session;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import io.vertx.ext.web.handler.sockjs.impl.SockJSSocketBase;
+
+/**
+ * A SockJS socket as the event-bus bridge sees it, with one check before each frame reaches the
+ * bridge: a frame whose {@code type} or {@code address} is not a string gets an error frame and goes
+ * no further. Vert.x's bridge casts both before any hook of ours runs, so such a frame would
+ * otherwise get no answer at all. Everything else is the socket's own. It extends Vert.x's socket
+ * base because the bridge casts its sockets to it to close an idle one.
+ */
+final class FrameCheck extends SockJSSocketBase {
+
+    private final SockJSSocket socket;
+
+    FrameCheck(Vertx vertx, SockJSSocket socket) {
+        super(vertx, socket.routingContext(), new SockJSHandlerOptions().setRegisterWriteHandler(false));
+        this.socket = socket;
+    }
+
+    /** Why {@code frame} cannot go to the bridge, or null when it can (including text that is not JSON). */
+    static String refusal(Buffer frame) {
+        JsonObject json;
+        try {
+            json = frame.toJsonObject();
+        } catch (RuntimeException notAnObject) {
+            return null;
+        }
+        Object type = json.getValue("type");
+        if (type != null && !(type instanceof String)) {
+            return "type must be a string";
+        }
+        Object address = json.getValue("address");
+        if (address != null && !(address instanceof String)) {
+            return "address must be a string";
+        }
+        return null;
+    }
+
+    @Override
+    public SockJSSocket handler(Handler<Buffer> handler) {
+        socket.handler(
+                handler == null
+                        ? null
+                        : frame -> {
+                            String refused = refusal(frame);
+                            if (refused == null) {
+                                handler.handle(frame);
+                            } else {
+                                socket.write(new JsonObject()
+                                        .put("type", "err")
+                                        .put("body", "invalid_frame")
+                                        .put("message", refused)
+                                        .toBuffer());
+                            }
+                        });
+        return this;
+    }
+
+    @Override
+    public SockJSSocket exceptionHandler(Handler<Throwable> handler) {
+        socket.exceptionHandler(handler);
+        return this;
+    }
+
+    @Override
+    public SockJSSocket pause() {
+        socket.pause();
+        return this;
+    }
+
+    @Override
+    public SockJSSocket resume() {
+        socket.resume();
+        return this;
+    }
+
+    @Override
+    public SockJSSocket fetch(long amount) {
+        socket.fetch(amount);
+        return this;
+    }
+
+    @Override
+    public SockJSSocket endHandler(Handler<Void> endHandler) {
+        socket.endHandler(endHandler);
+        return this;
+    }
+
+    @Override
+    public SockJSSocket closeHandler(Handler<Void> closeHandler) {
+        socket.closeHandler(closeHandler);
+        return this;
+    }
+
+    @Override
+    public Future<Void> write(Buffer data) {
+        return socket.write(data);
+    }
+
+    @Override
+    public SockJSSocket setWriteQueueMaxSize(int maxSize) {
+        socket.setWriteQueueMaxSize(maxSize);
+        return this;
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+        return socket.writeQueueFull();
+    }
+
+    @Override
+    public SockJSSocket drainHandler(Handler<Void> handler) {
+        socket.drainHandler(handler);
+        return this;
+    }
+
+    @Override
+    public String writeHandlerID() {
+        return socket.writeHandlerID();
+    }
+
+    @Override
+    public Future<Void> end() {
+        return socket.end();
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+
+    @Override
+    public void close(int statusCode, String reason) {
+        socket.close(statusCode, reason);
+    }
+
+    @Override
+    public void closeAfterSessionExpired() {
+        if (socket instanceof SockJSSocketBase base) {
+            base.closeAfterSessionExpired();
+        } else {
+            socket.close();
+        }
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return socket.remoteAddress();
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return socket.localAddress();
+    }
+
+    @Override
+    public MultiMap headers() {
+        return socket.headers();
+    }
+
+    @Override
+    public String uri() {
+        return socket.uri();
+    }
+
+    @Override
+    public RoutingContext routingContext() {
+        return socket.routingContext();
+    }
+
+    @Override
+    public Session webSession() {
+        return socket.webSession();
+    }
+
+    @Override
+    public User webUser() {
+        return socket.webUser();
+    }
+}
