@@ -67,7 +67,16 @@
     });
   }
 
-  function fail(error) { show(error.message || String(error)); }
+  /** A failed request: its message, and a Retry that loads the page's data again. */
+  function fail(error) {
+    show(error.message || String(error));
+    var retry = el('button', 'Retry');
+    retry.type = 'button';
+    retry.id = 'retry';
+    retry.addEventListener('click', function () { show(null); refresh(); });
+    $('message').appendChild(document.createTextNode(' '));
+    $('message').appendChild(retry);
+  }
 
   function decode(token) {
     var part = token.split('.')[1] || '';

@@ -225,6 +225,27 @@ class AdminUiIT {
             }
             page.setViewportSize(1280, 900);
 
+            // A request that fails (the node answers 503 for a moment): a readable message and a Retry that works.
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/");
+            page.waitForSelector("#overview:not([hidden])");
+            page.route(
+                    "**/api/sync/tenants",
+                    route -> route.fulfill(
+                            new com.microsoft.playwright.Route.FulfillOptions()
+                                    .setStatus(503)
+                                    .setContentType("application/json")
+                                    .setBody(
+                                            "{\"error\":\"unavailable\",\"message\":\"mongodb is unavailable; retry in 2s\"}")));
+            page.reload();
+            page.waitForSelector("#message:not([hidden]) #retry");
+            assertThat(page.textContent("#message")).contains("mongodb is unavailable");
+            page.unroute("**/api/sync/tenants");
+            page.click("#retry");
+            page.waitForSelector("#message", new Page.WaitForSelectorOptions().setState(WaitForSelectorState.HIDDEN));
+            page.waitForSelector("#tenants tr[data-tenant='" + t + "']");
+            // Chromium logs the refused request itself; nothing else may have gone wrong.
+            errors.removeIf(e -> e.contains("status of 503") && e.contains("/api/sync/tenants"));
+
             page.waitForFunction("() => document.getElementById('live').textContent === 'live'");
             assertThat(page.isHidden("#stale")).isTrue();
             // The connection drops (as a proxy or a node restart would drop it): the hint shows until it is back.
