@@ -35,13 +35,17 @@ final class IndexWorker {
 
     private static final long MAX_BACKOFF_MS = 60_000;
 
+    private static final String HOLDER_PREFIX = "index:";
+    private static final long RECLAIM_EVERY_MS = 2_000;
+
     private final Steps steps;
     private final String holder;
+    private long lastReclaim;
     private boolean running;
 
     IndexWorker(Steps steps) {
         this.steps = steps;
-        this.holder = "index:" + steps.stores.incarnations().id();
+        this.holder = HOLDER_PREFIX + steps.stores.incarnations().id();
     }
 
     /** Works through the due jobs (one tick); a tick while the last one runs does nothing. */
@@ -51,7 +55,7 @@ final class IndexWorker {
         }
         running = true;
         Promise<Integer> done = Promise.promise();
-        next(0, done);
+        reclaim().onComplete(v -> next(0, done));
         done.future()
                 .onComplete(r -> running = false)
                 .onSuccess(n -> {
@@ -60,6 +64,51 @@ final class IndexWorker {
                     }
                 })
                 .onFailure(e -> LOG.warn("Index queue could not be read: {}", e.getMessage()));
+    }
+
+    /**
+     * At most every {@link #RECLAIM_EVERY_MS}: ends the leases of jobs whose holder's process is gone
+     * (killed, or no longer a cluster member), as ingest recovery does for operations, so a killed
+     * node's jobs are taken again within seconds instead of after their lease. Never fails the tick.
+     */
+    private Future<Void> reclaim() {
+        long now = System.currentTimeMillis();
+        if (now - lastReclaim < RECLAIM_EVERY_MS) {
+            return Future.succeededFuture();
+        }
+        lastReclaim = now;
+        return steps.stores
+                .indexQueue()
+                .holders(Instant.now())
+                .compose(holders -> {
+                    java.util.Map<String, String> byIncarnation = new java.util.HashMap<>();
+                    holders.stream()
+                            .filter(h -> h != null && h.startsWith(HOLDER_PREFIX) && !h.equals(holder))
+                            .forEach(h -> byIncarnation.put(h.substring(HOLDER_PREFIX.length()), h));
+                    return steps.stores
+                            .incarnations()
+                            .goneAmong(byIncarnation.keySet())
+                            .compose(gone -> {
+                                List<Future<Long>> released = new java.util.ArrayList<>();
+                                gone.forEach((incarnation, why) -> released.add(steps.stores
+                                        .indexQueue()
+                                        .release(byIncarnation.get(incarnation))
+                                        .onSuccess(n -> {
+                                            if (n > 0) {
+                                                LOG.info(
+                                                        "Took back {} index jobs of incarnation {}: {}",
+                                                        n,
+                                                        incarnation,
+                                                        why);
+                                            }
+                                        })));
+                                return Future.join(released).<Void>mapEmpty();
+                            });
+                })
+                .recover(e -> {
+                    LOG.warn("Index jobs of gone nodes could not be taken back now: {}", e.getMessage());
+                    return Future.succeededFuture();
+                });
     }
 
     private void next(int taken, Promise<Integer> done) {

@@ -18,6 +18,12 @@ public interface IndexQueue {
     /** Gives a job back after a failed attempt: one more attempt counted, due again at {@code next}. */
     Future<Void> retryLater(String fileId, String holder, Instant next, String error);
 
+    /** The holders of the jobs leased now (their leases not run out at {@code now}). */
+    Future<Set<String>> holders(Instant now);
+
+    /** Ends every lease {@code holder} has, so any worker may take its jobs at once; how many. */
+    Future<Long> release(String holder);
+
     /** The file's job, or null when it has none. */
     Future<IndexJob> get(String fileId);
 

@@ -61,6 +61,29 @@ public final class MongoIndexQueue implements IndexQueue {
     }
 
     @Override
+    public Future<Set<String>> holders(Instant now) {
+        return MongoGroups.values(
+                client,
+                JOBS,
+                new JsonObject().put("leaseUntil", new JsonObject().put("$gte", Dates.toBson(now))),
+                "leaseOwner");
+    }
+
+    @Override
+    public Future<Long> release(String holder) {
+        return client.updateCollectionWithOptions(
+                        JOBS,
+                        new JsonObject().put("leaseOwner", holder),
+                        new JsonObject()
+                                .put(
+                                        "$set",
+                                        new JsonObject().putNull("leaseOwner").putNull("leaseUntil")),
+                        new UpdateOptions().setMulti(true))
+                .recover(MongoMetadataStore::failed)
+                .map(r -> r == null ? 0L : r.getDocModified());
+    }
+
+    @Override
     public Future<Void> retryLater(String fileId, String holder, Instant next, String error) {
         return client.updateCollection(
                         JOBS,
