@@ -36,7 +36,7 @@ final class FileJson {
             out.put("embedding_error", embedding.failure());
         }
         if (f.sync() != null) {
-            out.put("sync", f.sync());
+            out.put("sync", f.sync().toDocument());
         }
         out.put("labels", f.labels() == null ? new JsonObject() : f.labels());
         return out;

@@ -16,10 +16,10 @@ import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -391,16 +391,13 @@ final class RepairExecutor {
         if (record == null) {
             return failed(action, before, reason);
         }
-        JsonObject attention = new JsonObject()
-                .put("reason", reason)
-                .put(
-                        "issues",
-                        new JsonArray(action.fixes().stream().map(Enum::name).toList()))
-                .put("at", Instant.now().toString())
-                .put("opId", opId);
+        SyncVerdict.Attention attention = new SyncVerdict.Attention(
+                reason,
+                action.fixes().stream().map(Enum::name).toList(),
+                Instant.now().toString(),
+                opId);
         return stores.metadata()
-                .recordVerdicts(Map.of(
-                        record.id(), new JsonObject().put("verdict", "error").put("attention", attention)))
+                .recordVerdicts(Map.of(record.id(), SyncVerdict.Change.leftToPerson(attention)))
                 .map(v -> new Outcome(
                         action, Status.LEFT_TO_PERSON, reason, before, new JsonObject().put("verdict", "error")));
     }

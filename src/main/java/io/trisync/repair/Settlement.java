@@ -11,8 +11,8 @@ import io.trisync.scan.IssueType;
 import io.trisync.store.Dates;
 import io.trisync.store.IssueStore;
 import io.trisync.store.Stores;
+import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -80,19 +80,13 @@ final class Settlement {
                 .map(v -> new FileOutcome(outcomes, resolved, remaining));
     }
 
-    private static JsonObject verdictOf(State after, String opId) {
-        JsonObject sync = new JsonObject()
-                .put("verdict", after.report().verdict().wire())
-                .put(
-                        "issues",
-                        new JsonArray(
-                                after.issues().stream().map(Enum::name).sorted().toList()))
-                .put("checkedAt", Instant.now().toString())
-                .put("opId", opId);
-        if (after.issues().isEmpty()) {
-            sync.putNull("attention");
-        }
-        return sync;
+    private static SyncVerdict.Change verdictOf(State after, String opId) {
+        return SyncVerdict.Change.checked(
+                after.report().verdict().wire(),
+                after.issues().stream().map(Enum::name).sorted().toList(),
+                Instant.now().toString(),
+                opId,
+                after.issues().isEmpty());
     }
 
     Future<Void> audit(String id, Outcome o, String opId) {

@@ -79,7 +79,7 @@ final class FileStory {
                 .put("version", r.version())
                 .put("size", r.size())
                 .put("sha256", r.sha256())
-                .put("verdict", r.sync() == null ? null : r.sync().getString("verdict"));
+                .put("verdict", r.sync() == null ? null : r.sync().verdict());
     }
 
     private Future<JsonObject> blob(FileRecord r) {

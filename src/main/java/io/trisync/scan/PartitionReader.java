@@ -9,7 +9,6 @@ import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -174,8 +173,7 @@ final class PartitionReader {
 
     /** The reason a repair left the file to a person, from its {@code sync.attention}; null when none. */
     static String attention(FileRecord r) {
-        JsonObject a = r.sync() == null ? null : r.sync().getJsonObject("attention");
-        return a == null ? null : a.getString("reason");
+        return r.sync() == null ? null : r.sync().attentionReason();
     }
 
     private static String fileIdOf(String key) {

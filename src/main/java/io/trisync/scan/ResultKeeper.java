@@ -5,8 +5,8 @@ import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.store.IssueRecord;
 import io.trisync.store.Stores;
+import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -34,10 +34,10 @@ final class ResultKeeper {
 
     Future<Void> keep(String tenant, int partition, List<FileReport> reports, String opId) {
         String now = Instant.now().toString();
-        Map<String, JsonObject> verdicts = new HashMap<>();
+        Map<String, SyncVerdict.Change> verdicts = new HashMap<>();
         Map<String, IssueRecord> current = new LinkedHashMap<>();
         for (FileReport r : reports) {
-            JsonArray types = new JsonArray();
+            List<String> types = new java.util.ArrayList<>();
             for (FileReport.Issue issue : r.issues()) {
                 types.add(issue.type().name());
                 IssueRecord record = new IssueRecord(
@@ -45,17 +45,11 @@ final class ResultKeeper {
                 current.put(record.id(), record);
             }
             if (r.inMongo()) {
+                // A file left to a person that is whole again needs nobody any more.
                 verdicts.put(
                         r.fileId(),
-                        new JsonObject()
-                                .put("verdict", r.verdict().wire())
-                                .put("issues", types)
-                                .put("checkedAt", now)
-                                .put("opId", opId));
-                if (r.verdict() == Verdict.SYNCED) {
-                    // A file left to a person that is whole again needs nobody any more.
-                    verdicts.get(r.fileId()).putNull("attention");
-                }
+                        SyncVerdict.Change.checked(
+                                r.verdict().wire(), types, now, opId, r.verdict() == Verdict.SYNCED));
             }
         }
         return stores.issues().open(tenant, partition).compose(previous -> {

@@ -7,6 +7,7 @@ import io.trisync.store.Ids;
 import io.trisync.store.IssueRecord;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
+import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -134,10 +135,8 @@ final class TenantStatus {
      * when the file has no chunks to hold. MongoDB's is {@code present}: the record was just read there.
      */
     private static JsonObject file(FileRecord f) {
-        JsonObject sync = f.sync();
-        List<?> types = sync == null
-                ? List.of()
-                : sync.getJsonArray("issues", new JsonArray()).getList();
+        SyncVerdict sync = f.sync();
+        List<String> types = sync == null ? List.of() : sync.issues();
         int chunks = f.embedding() == null ? 0 : f.embedding().chunks();
         String s3 = sync == null ? UNCHECKED : types.contains(IssueType.MISSING_BLOB.name()) ? MISSING : PRESENT;
         String qdrant = chunks == 0
@@ -148,9 +147,9 @@ final class TenantStatus {
                 .put("name", f.name())
                 .put("size", f.size())
                 .put("chunks", chunks)
-                .put("status", sync == null ? UNCHECKED : sync.getString("verdict"))
+                .put("status", sync == null ? UNCHECKED : sync.verdict())
                 .put("issues", new JsonArray(types))
-                .put("checked_at", sync == null ? null : sync.getString("checkedAt"))
+                .put("checked_at", sync == null ? null : sync.checkedAt())
                 .put(
                         "stores",
                         new JsonObject().put("mongodb", PRESENT).put("s3", s3).put("qdrant", qdrant));

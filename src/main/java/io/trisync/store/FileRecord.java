@@ -23,7 +23,7 @@ public record FileRecord(
         Embedding embedding,
         Instant createdAt,
         Instant updatedAt,
-        JsonObject sync,
+        SyncVerdict sync,
         String blobEtag,
         JsonObject labels) {
 
@@ -41,7 +41,7 @@ public record FileRecord(
             Embedding embedding,
             Instant createdAt,
             Instant updatedAt,
-            JsonObject sync,
+            SyncVerdict sync,
             String blobEtag) {
         this(
                 id,
@@ -170,7 +170,7 @@ public record FileRecord(
             Embedding embedding,
             Instant createdAt,
             Instant updatedAt,
-            JsonObject sync) {
+            SyncVerdict sync) {
         this(
                 id,
                 tenantId,
@@ -212,7 +212,7 @@ public record FileRecord(
             doc.put("embedding", embedding.toJson());
         }
         if (sync != null) {
-            doc.put("sync", sync);
+            doc.put("sync", sync.toDocument());
         }
         if (blobEtag != null) {
             doc.put("blobEtag", blobEtag);
@@ -238,7 +238,7 @@ public record FileRecord(
                 Embedding.fromJson(doc.getJsonObject("embedding")),
                 Dates.fromBson(doc.getValue("createdAt")),
                 Dates.fromBson(doc.getValue("updatedAt")),
-                doc.getJsonObject("sync"),
+                SyncVerdict.fromDocument(doc.getJsonObject("sync")),
                 doc.getString("blobEtag"),
                 doc.getJsonObject("labels"));
     }

@@ -53,7 +53,7 @@ public interface MetadataStore {
      * Sets fields of the {@code sync} sub-document (the last scan's verdict) of each record named in
      * {@code verdicts}, in one bulk write; a field given as null is removed. Fields not given are kept.
      */
-    Future<Void> recordVerdicts(java.util.Map<String, io.vertx.core.json.JsonObject> verdicts);
+    Future<Void> recordVerdicts(java.util.Map<String, SyncVerdict.Change> verdicts);
 
     /**
      * Sets {@code set} (dotted paths allowed) on the record when it still matches {@code expected}

@@ -150,20 +150,20 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
-    public Future<Void> recordVerdicts(java.util.Map<String, JsonObject> verdicts) {
+    public Future<Void> recordVerdicts(java.util.Map<String, SyncVerdict.Change> verdicts) {
         if (verdicts.isEmpty()) {
             return Future.succeededFuture();
         }
         // Files with the same verdict share one update ($in on _id): a partition of synced files is one
         // operation, not one per file.
-        java.util.Map<JsonObject, List<String>> groups = new java.util.LinkedHashMap<>();
-        verdicts.forEach((id, sync) ->
-                groups.computeIfAbsent(sync, k -> new ArrayList<>()).add(id));
+        java.util.Map<java.util.Map<String, Object>, List<String>> groups = new java.util.LinkedHashMap<>();
+        verdicts.forEach((id, change) ->
+                groups.computeIfAbsent(change.fields(), k -> new ArrayList<>()).add(id));
         List<BulkOperation> ops = new ArrayList<>(groups.size());
         groups.forEach((sync, ids) -> {
             JsonObject set = new JsonObject();
             JsonObject unset = new JsonObject();
-            sync.forEach(e -> {
+            sync.entrySet().forEach(e -> {
                 if (e.getValue() == null) {
                     unset.put("sync." + e.getKey(), "");
                 } else {

@@ -191,8 +191,7 @@ class IngestIT {
         assertThat(issue.getString("file_id")).isEqualTo(id);
         assertThat(issue.getJsonObject("details").getString("reason")).isEqualTo(reason);
         assertThat(issue.getString("suggested_action")).contains("re-upload a readable version");
-        assertThat(stores.metadata().get(id).await().sync().getString("verdict"))
-                .isEqualTo("error");
+        assertThat(stores.metadata().get(id).await().sync().verdict()).isEqualTo("error");
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Page;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.trisync.store.SyncVerdict;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
@@ -188,12 +189,12 @@ class RepairIT {
             assertThat(after.getJsonObject("summary").getLong("error")).isEqualTo(2);
             assertThat(after.getJsonObject("summary").getLong("synced"))
                     .isEqualTo(after.getJsonObject("summary").getLong("total_files") - 2);
-            JsonObject lost = s.metadata().get(f.get(1).id()).await().sync();
-            assertThat(lost.getString("verdict")).isEqualTo("error");
-            assertThat(lost.getJsonObject("attention").getString("reason")).contains("content lost");
-            JsonObject corrupt = s.metadata().get(f.get(7).id()).await().sync();
-            assertThat(corrupt.getString("verdict")).isEqualTo("error");
-            assertThat(corrupt.getJsonObject("attention").getString("reason")).contains("matches no known version");
+            SyncVerdict lost = s.metadata().get(f.get(1).id()).await().sync();
+            assertThat(lost.verdict()).isEqualTo("error");
+            assertThat(lost.attentionReason()).contains("content lost");
+            SyncVerdict corrupt = s.metadata().get(f.get(7).id()).await().sync();
+            assertThat(corrupt.verdict()).isEqualTo("error");
+            assertThat(corrupt.attentionReason()).contains("matches no known version");
             assertThat(s.metadata().get(f.get(1).id()).await().size())
                     .as("metadata untouched")
                     .isEqualTo(f.get(1).size());
@@ -293,7 +294,7 @@ class RepairIT {
             assertThat(s.blobs().getBytes(key(rb)).await().getBytes()).isEqualTo(bytes);
             assertThat(s.vectors().count(tenant, b).await())
                     .isEqualTo(rb.embedding().chunks());
-            assertThat(s.metadata().get(a).await().sync().getString("verdict")).isEqualTo("synced");
+            assertThat(s.metadata().get(a).await().sync().verdict()).isEqualTo("synced");
             assertThat(http.get("/api/sync/quarantine?user_id=" + tenant)
                             .bodyAsJsonObject()
                             .getJsonArray("items"))
@@ -433,7 +434,7 @@ class RepairIT {
             assertThat(taken).containsExactly("DELETE_POINTS", "QUARANTINE_BLOB", "REEMBED");
             assertThat(issues(analyze(http, tenant)))
                     .containsExactly("MISSING_BLOB:" + f.get(0).id());
-            assertThat(s.metadata().get(f.get(0).id()).await().sync().getJsonObject("attention"))
+            assertThat(s.metadata().get(f.get(0).id()).await().sync().attention())
                     .as("not flagged by auto-repair")
                     .isNull();
         } finally {
@@ -486,10 +487,9 @@ class RepairIT {
                     .as("no re-embed recorded")
                     .isEqualTo(before.embedding().chunks());
             assertThat(s.vectors().count(tenant, text).await()).isZero();
-            JsonObject flagged = s.metadata().get(broken).await().sync();
-            assertThat(flagged.getString("verdict")).isEqualTo("error");
-            assertThat(flagged.getJsonObject("attention").getString("reason"))
-                    .startsWith("text extraction failed (PDFBox cannot read the PDF");
+            SyncVerdict flagged = s.metadata().get(broken).await().sync();
+            assertThat(flagged.verdict()).isEqualTo("error");
+            assertThat(flagged.attentionReason()).startsWith("text extraction failed (PDFBox cannot read the PDF");
             assertThat(events(s, tenant, "sync.issue_failed")).isEqualTo(2);
             assertThat(issues(analyze(http, tenant)))
                     .containsExactlyInAnyOrder("MISSING_VECTORS:" + text, "EMBEDDING_FAILED:" + broken);

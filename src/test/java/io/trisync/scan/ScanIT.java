@@ -152,19 +152,12 @@ class ScanIT {
             assertThat(count(s, tenant, "sync.issue_detected"))
                     .as("no new event for a known issue")
                     .isEqualTo(8);
-            assertThat(s.metadata().get(lostBlob.id()).await().sync().getString("verdict"))
-                    .isEqualTo("missing");
-            assertThat(s.metadata().get(wrongSize.id()).await().sync().getString("verdict"))
+            assertThat(s.metadata().get(lostBlob.id()).await().sync().verdict()).isEqualTo("missing");
+            assertThat(s.metadata().get(wrongSize.id()).await().sync().verdict())
                     .isEqualTo("out_of_sync");
-            assertThat(s.metadata().get(files.get(6).id()).await().sync().getString("verdict"))
+            assertThat(s.metadata().get(files.get(6).id()).await().sync().verdict())
                     .isEqualTo("synced");
-            assertThat(s.metadata()
-                            .get(lostBlob.id())
-                            .await()
-                            .sync()
-                            .getJsonArray("issues")
-                            .getList())
-                    .containsExactly("MISSING_BLOB");
+            assertThat(s.metadata().get(lostBlob.id()).await().sync().issues()).containsExactly("MISSING_BLOB");
 
             var statusResponse = http.get("/api/sync/status/" + tenant + "?limit=100");
             assertThat(statusResponse.statusCode())

@@ -8,7 +8,6 @@ import io.trisync.failure.Failure;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -79,7 +78,7 @@ class MongoMetadataStoreIT {
                 r.embedding(),
                 r.createdAt(),
                 r.updatedAt(),
-                new JsonObject().put("verdict", "synced"));
+                new SyncVerdict("synced", java.util.List.of(), null, null, null));
         store.upsert(changed).await();
         assertThat(store.get(r.id()).await()).isEqualTo(changed);
         assertThat(store.remove(r.id()).await()).isTrue();
