@@ -146,7 +146,8 @@
         b.textContent = s === 'open' ? 'live' : s;
         b.className = 'badge ' + s;
         // Data shown while the connection is down may be stale: say so, with when it was last refreshed.
-        $('stale').hidden = s === 'open';
+        // (Not while it first connects: nothing shown yet is stale then.)
+        $('stale').hidden = s !== 'reconnecting' && s !== 'closed';
         $('stale-since').textContent = state.refreshedAt ? state.refreshedAt.toLocaleTimeString() : 'never';
       },
       onevent: onEvent,
@@ -263,6 +264,7 @@
 
   function refreshed() {
     state.refreshedAt = new Date();
+    $('stale-since').textContent = state.refreshedAt.toLocaleTimeString();
     show(null);
   }
 
@@ -273,6 +275,7 @@
     var canvas = $(id);
     var samples = body.samples || [];
     canvas.dataset.points = samples.length;
+    canvas.dataset.last = samples.length ? samples[samples.length - 1].at : '';
     if (typeof Chart === 'undefined') { return; }
     var labels = samples.map(function (x) { return new Date(x.at).toLocaleString(); });
     var drift = samples.map(function (x) { return Math.round(x.drift_ratio * 1000) / 10; });

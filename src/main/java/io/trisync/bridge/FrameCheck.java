@@ -16,8 +16,9 @@ import io.vertx.ext.web.handler.sockjs.impl.SockJSSocketBase;
 
 /**
  * A SockJS socket as the event-bus bridge sees it, with one check before each frame reaches the
- * bridge: a frame whose {@code type} or {@code address} is not a string gets an error frame and goes
- * no further. Vert.x's bridge casts both before any hook of ours runs, so such a frame would
+ * bridge: a frame whose {@code type}, {@code address} or {@code replyAddress} is not a string, or
+ * whose {@code headers} is not an object, gets an error frame and goes no further. Vert.x's bridge
+ * casts them before (or while building) the event any hook of ours sees, so such a frame would
  * otherwise get no answer at all. Everything else is the socket's own. It extends Vert.x's socket
  * base because the bridge casts its sockets to it to close an idle one.
  */
@@ -42,9 +43,15 @@ final class FrameCheck extends SockJSSocketBase {
         if (type != null && !(type instanceof String)) {
             return "type must be a string";
         }
-        Object address = json.getValue("address");
-        if (address != null && !(address instanceof String)) {
-            return "address must be a string";
+        for (String field : new String[] {"address", "replyAddress"}) {
+            Object value = json.getValue(field);
+            if (value != null && !(value instanceof String)) {
+                return field + " must be a string";
+            }
+        }
+        Object headers = json.getValue("headers");
+        if (headers != null && !(headers instanceof JsonObject)) {
+            return "headers must be an object";
         }
         return null;
     }

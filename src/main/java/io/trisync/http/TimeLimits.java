@@ -119,6 +119,18 @@ final class TimeLimits {
      */
     void request(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
+        if (request.version() != HttpVersion.HTTP_2 && request.headers().get("Host") == null) {
+            answer(request, Failure.BAD_REQUEST, "an HTTP/1.1 request needs a Host header");
+            return;
+        }
+        if ("websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+            // Upgraded, the connection is Vert.x's WebSocket and never closes as an HTTP one (its close
+            // handler here would never run): it is no longer watched. SockJS heartbeats and the
+            // bridge's ping timeout reap a WebSocket that goes quiet.
+            connections.remove(request.connection());
+            ctx.next();
+            return;
+        }
         Activity activity = connections.get(request.connection());
         if (activity != null) {
             activity.inFlight++;
@@ -127,10 +139,6 @@ final class TimeLimits {
                 activity.inFlight--;
                 activity.since = System.nanoTime();
             });
-        }
-        if (request.version() != HttpVersion.HTTP_2 && request.headers().get("Host") == null) {
-            answer(request, Failure.BAD_REQUEST, "an HTTP/1.1 request needs a Host header");
-            return;
         }
         if (!request.isEnded()) {
             // Until a body handler takes the request over: the codec reports an undecodable body here

@@ -335,10 +335,6 @@ final class UploadFlow {
     }
 
     /**
-     * Undoes an uncommitted upload: its points, its record, its blob, then frees its idempotency key
-     * and marks it ABORTED. Each removal is idempotent, so recovery can repeat a half-done undo.
-     */
-    /**
      * An upload that failed and could not be undone at once (the store it needs was down) is undone
      * again here, with a backoff doubling up to {@link #UNDO_MAX_MS}, until it has ended or {@link
      * #UNDO_FOR_MS} has passed; so it is gone within seconds of the store's return instead of after
@@ -363,9 +359,10 @@ final class UploadFlow {
     private static final long UNDO_FOR_MS = 600_000;
 
     /**
-     * Removes what an upload that did not commit wrote, the metadata record first: while the other
-     * stores are still being cleaned (or down), no listing shows a file its client was told failed;
-     * the operation log, not the record, names what is left to remove.
+     * Undoes an uncommitted upload: its record first (while the other stores are still being cleaned,
+     * or down, no listing shows a file its client was told failed; the operation log, not the record,
+     * names what is left to remove), then its points and its blob, then frees its idempotency key and
+     * marks it ABORTED. Each removal is idempotent, so recovery can repeat a half-done undo.
      */
     Future<Void> undo(IngestOperation op) {
         if (op.step() == Step.COMMITTED || op.step().terminal()) {

@@ -248,11 +248,6 @@ public final class ScanVerticle extends RequestVerticle {
     }
 
     /**
-     * Sends the tenant's partitions to {@link ScanAddresses#PARTITION}, {@code SYNC_SCAN_PARALLELISM}
-     * at a time (any node may take each), adds each summary to the report and notes progress; stops
-     * sending when the operation is ended elsewhere. A partition that fails fails the scan.
-     */
-    /**
      * Appends the finished scan's counts to the tenant's trend (and the sum over all tenants) before
      * the operation completes, so a client that saw it complete finds the sample. A trend that cannot
      * be written does not fail the scan; it is logged.
@@ -267,12 +262,19 @@ public final class ScanVerticle extends RequestVerticle {
                 });
     }
 
-    /** {@code quick}: the sample of a quick check, null for full and deep scans. */
+    /**
+     * Sends the tenant's partitions to {@link ScanAddresses#PARTITION}, {@code SYNC_SCAN_PARALLELISM}
+     * at a time (any node may take each), adds each summary to the report and notes progress; stops
+     * sending when the operation is ended elsewhere. A partition that fails fails the scan. {@code
+     * quick}: the sample of a quick check, null for full and deep scans.
+     */
     private Future<Void> scan(TrackedOperation op, String tenant, String mode, Sample quick, ScanReport report) {
         int partitions = config.sync().partitions();
         int[] done = {0};
         long[] files = {0};
         long known = op.record().progress().totalFiles();
+        // This tenant's own counts, for its trend (report may be shared by the scans of several tenants).
+        ScanReport own = new ScanReport("tenant:" + tenant, mode);
         return Lanes.forEach(Lanes.range(partitions), config.sync().scanParallelism(), partition -> {
                     if (op.stopped()) {
                         return Future.failedFuture(
@@ -296,6 +298,7 @@ public final class ScanVerticle extends RequestVerticle {
                                     true)
                             .map(reply -> {
                                 report.add(reply);
+                                own.add(reply);
                                 done[0]++;
                                 files[0] += reply.getLong("total", 0L);
                                 op.progressByPartition("detecting_changes", files[0], known, done[0], partitions);
@@ -304,7 +307,7 @@ public final class ScanVerticle extends RequestVerticle {
                 })
                 .compose(v -> {
                     op.progressByPartition("finalizing", files[0], known, partitions, partitions);
-                    return quick == null ? trend(tenant, report) : Future.succeededFuture();
+                    return quick == null ? trend(tenant, own) : Future.succeededFuture();
                 })
                 .compose(v -> op.complete(new JsonObject().put("issues", report.issueCount())))
                 .recover(error -> op.stopped()

@@ -146,10 +146,12 @@ public final class SearchVerticle extends RequestVerticle {
     }
 
     /**
-     * Checks the candidates (each file's best hit, in score order) a slice at a time until {@code
-     * limit} consistent files are found: the first slice is {@code limit} files, so a search whose
-     * best files all agree reads only their records; each later slice is larger. The excluded hits
-     * are recorded as issues once, at the end.
+     * Checks the candidates (each file's best hit, in score order) until {@code limit} consistent
+     * files are found: their records are read a slice at a time (the first slice is {@code limit}
+     * files, so a search whose best files all agree reads only their records; each later slice is
+     * three times larger), and the blobs of the best agreeing ones are checked as places are left, so
+     * a file is never passed over for a lower one. The excluded hits are recorded as issues once, at
+     * the end.
      */
     private Future<Void> check(SearchRequest request, Map<String, Scored> best, Found found) {
         if (best.isEmpty()) {
@@ -157,47 +159,67 @@ public final class SearchVerticle extends RequestVerticle {
         }
         List<Scored> candidates = List.copyOf(best.values());
         Map<String, FileRecord> byId = new HashMap<>();
-        return slice(request, candidates, 0, request.limit(), byId, found)
+        return fill(request, candidates, 0, request.limit(), new java.util.ArrayDeque<>(), byId, found)
                 .compose(v -> report(request.tenantId(), found.excluded, byId));
     }
 
-    private Future<Void> slice(
+    /**
+     * One step: blob-checks the best {@code agreeing} hits not yet checked, as many as places are
+     * left; or, with none waiting, reads the records of the next slice from {@code next}.
+     */
+    private Future<Void> fill(
             SearchRequest request,
             List<Scored> candidates,
-            int from,
+            int next,
             int size,
+            java.util.Deque<Scored> agreeing,
             Map<String, FileRecord> byId,
             Found found) {
-        List<Scored> slice = candidates.subList(from, Math.min(candidates.size(), from + size));
+        int places = request.limit() - found.results.size();
+        if (places <= 0) {
+            return Future.succeededFuture();
+        }
+        if (!agreeing.isEmpty()) {
+            List<Scored> room = new ArrayList<>();
+            while (room.size() < places && !agreeing.isEmpty()) {
+                room.add(agreeing.poll());
+            }
+            long heading = System.nanoTime();
+            return blobsAgree(room, byId, found).compose(kept -> {
+                found.blobsNanos += System.nanoTime() - heading;
+                for (Scored hit : kept) {
+                    found.results.add(result(hit, byId.get(hit.point().fileId())));
+                }
+                return fill(request, candidates, next, size, agreeing, byId, found);
+            });
+        }
+        if (next >= candidates.size()) {
+            return Future.succeededFuture();
+        }
+        List<Scored> slice = candidates.subList(next, Math.min(candidates.size(), next + size));
         long reading = System.nanoTime();
         return stores.metadata()
                 .getAll(slice.stream().map(h -> h.point().fileId()).toList())
                 .compose(records -> {
                     found.recordsNanos += System.nanoTime() - reading;
                     records.forEach(r -> byId.put(r.id(), r));
-                    List<Scored> wanted = new ArrayList<>();
                     for (Scored hit : slice) {
                         FileRecord record = byId.get(hit.point().fileId());
                         Excluded why = judge(request.tenantId(), hit.point(), record);
                         if (why != null) {
                             found.excluded.add(why);
                         } else if (wanted(request, record)) {
-                            wanted.add(hit);
+                            agreeing.add(hit);
                         }
                     }
-                    List<Scored> room =
-                            wanted.subList(0, Math.min(wanted.size(), request.limit() - found.results.size()));
-                    long heading = System.nanoTime();
-                    return blobsAgree(room, byId, found).compose(kept -> {
-                        found.blobsNanos += System.nanoTime() - heading;
-                        for (Scored hit : kept) {
-                            found.results.add(result(hit, byId.get(hit.point().fileId())));
-                        }
-                        int next = from + slice.size();
-                        return found.results.size() < request.limit() && next < candidates.size()
-                                ? slice(request, candidates, next, Math.max(size * 3, 3 * request.limit()), byId, found)
-                                : Future.succeededFuture();
-                    });
+                    return fill(
+                            request,
+                            candidates,
+                            next + slice.size(),
+                            Math.max(size * 3, 3 * request.limit()),
+                            agreeing,
+                            byId,
+                            found);
                 });
     }
 

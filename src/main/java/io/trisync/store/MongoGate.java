@@ -35,9 +35,17 @@ final class MongoGate {
     /** Set when the client is closed: the pings stop. */
     private volatile boolean closed;
 
+    /**
+     * Where the pings run: a context of the gate's own, so that they do not belong to the verticle
+     * whose call first found MongoDB down (undeploying it would cancel their timer and leave the gate
+     * shut for good).
+     */
+    private final io.vertx.core.Context context;
+
     private MongoGate(Vertx vertx, MongoClient client) {
         this.vertx = vertx;
         this.client = client;
+        this.context = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
     }
 
     /** {@code client}, with every call that returns a {@code Future} passed through the gate. */
@@ -77,7 +85,7 @@ final class MongoGate {
     /** The first call to find MongoDB unreachable closes the gate and starts the pings. */
     private void markDown() {
         if (down.compareAndSet(false, true)) {
-            probe();
+            context.runOnContext(v -> probe());
         }
     }
 

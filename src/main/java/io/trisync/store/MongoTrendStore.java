@@ -10,9 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@link TrendStore} in MongoDB: samples in {@code trend_samples} ({@code at} as ISO text, which
- * sorts in time order), each tenant's latest in {@code trend_latest} ({@code _id} = tenant), from
- * which the sum over all tenants is made.
+ * {@link TrendStore} in MongoDB: samples in {@code trend_samples} ({@code at} a BSON date), each
+ * tenant's latest in {@code trend_latest} ({@code _id} = tenant), from which the sum over all
+ * tenants is made, stamped with the time it was made.
  */
 public final class MongoTrendStore implements TrendStore {
 
@@ -35,22 +35,31 @@ public final class MongoTrendStore implements TrendStore {
 
     @Override
     public Future<Void> append(Sample sample) {
-        return client.insert(SAMPLES, sample.toDocument())
+        return client.insert(SAMPLES, stored(sample))
                 .compose(id -> client.replaceDocumentsWithOptions(
                         LATEST,
                         new JsonObject().put("_id", sample.scope()),
-                        sample.toDocument().put("_id", sample.scope()),
+                        stored(sample).put("_id", sample.scope()),
                         new UpdateOptions().setUpsert(true)))
                 .compose(r -> client.find(LATEST, new JsonObject()))
                 .compose(latest -> {
                     List<Sample> each = new ArrayList<>();
-                    latest.forEach(d -> each.add(Sample.fromDocument(d)));
-                    return client.insert(
-                            SAMPLES, Sample.sum(ALL, sample.at(), each).toDocument());
+                    latest.forEach(d -> each.add(read(d)));
+                    return client.insert(SAMPLES, stored(Sample.sum(ALL, java.time.Instant.now(), each)));
                 })
                 .compose(id -> trim(sample.scope()))
                 .compose(v -> trim(ALL))
                 .recover(MongoMetadataStore::failed);
+    }
+
+    private static JsonObject stored(Sample sample) {
+        return sample.toDocument().put("at", Dates.toBson(sample.at()));
+    }
+
+    private static Sample read(JsonObject doc) {
+        JsonObject d = doc.copy();
+        d.put("at", Dates.fromBson(doc.getValue("at")).toString());
+        return Sample.fromDocument(d);
     }
 
     /** Removes the samples of {@code scope} older than its {@link #KEPT} newest. */
@@ -74,7 +83,7 @@ public final class MongoTrendStore implements TrendStore {
                                                                 .put(
                                                                         "$lte",
                                                                         beyond.get(0)
-                                                                                .getString("at"))))
+                                                                                .getValue("at"))))
                                 .mapEmpty());
     }
 
@@ -90,7 +99,7 @@ public final class MongoTrendStore implements TrendStore {
                 .map(docs -> {
                     List<Sample> out = new ArrayList<>();
                     for (int i = docs.size() - 1; i >= 0; i--) {
-                        out.add(Sample.fromDocument(docs.get(i)));
+                        out.add(read(docs.get(i)));
                     }
                     return out;
                 });

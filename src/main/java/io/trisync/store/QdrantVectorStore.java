@@ -52,6 +52,7 @@ public final class QdrantVectorStore implements VectorStore {
     private final Vertx vertx;
     private final QdrantClient client;
     private final String collection;
+    private final io.grpc.ManagedChannel channel;
     private final int vectorSize;
 
     public QdrantVectorStore(Vertx vertx, TrisyncConfig.QdrantConfig config) {
@@ -70,8 +71,9 @@ public final class QdrantVectorStore implements VectorStore {
         } else {
             channel.usePlaintext();
         }
+        this.channel = channel.build();
         QdrantGrpcClient.Builder grpc =
-                QdrantGrpcClient.newBuilder(channel.build(), true, false).withTimeout(TIMEOUT);
+                QdrantGrpcClient.newBuilder(this.channel, true, false).withTimeout(TIMEOUT);
         if (!config.apiKey().isBlank()) {
             grpc.withApiKey(config.apiKey());
         }
@@ -219,7 +221,11 @@ public final class QdrantVectorStore implements VectorStore {
 
     @Override
     public Future<Void> ping() {
-        return call(client.healthCheckAsync(Duration.ofSeconds(5))).mapEmpty();
+        // A failed ping also ends gRPC's wait between reconnects (1 s growing to 2 min while Qdrant
+        // is away), so the next call tries at once: Qdrant is found back as soon as it answers.
+        return call(client.healthCheckAsync(Duration.ofSeconds(5)))
+                .onFailure(e -> channel.resetConnectBackoff())
+                .mapEmpty();
     }
 
     @Override

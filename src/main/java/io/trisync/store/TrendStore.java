@@ -33,6 +33,7 @@ public interface TrendStore {
 
         public Sample {
             issuesByType = Map.copyOf(issuesByType);
+            at = at.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         }
 
         /** The share of files not in sync (out of sync, missing or in error); 0 without files. */

@@ -325,6 +325,11 @@ class BridgeSecurityIT {
             s.send(new JsonObject().put("type", 7).put("address", EventAddresses.tenant(a)));
             await(() -> s.errors().size() >= 4, "an error frame for a numeric type, got " + s.received);
             assertThat(s.errors().get(3).getString("body")).isEqualTo("invalid_frame");
+            s.send(new JsonObject()
+                    .put("type", "send")
+                    .put("address", BridgeAddresses.REPLAY)
+                    .put("replyAddress", 9));
+            await(() -> s.errors().size() >= 5, "an error frame for a numeric replyAddress, got " + s.received);
             subscribed(s, a, token(a));
         }
     }
