@@ -383,6 +383,11 @@
         name.addEventListener('click', function (e) { e.preventDefault(); openContent(r.file_id).catch(fail); });
         item.appendChild(name);
         item.appendChild(el('span', ' ' + r.score.toFixed(3), 'score'));
+        var page = el('a', 'file page');
+        page.className = 'file-page';
+        page.href = '#/tenant/' + encodeURIComponent(state.tenant) + '/file/' + encodeURIComponent(r.file_id);
+        item.appendChild(document.createTextNode(' · '));
+        item.appendChild(page);
         item.appendChild(el('p', r.text || '', 'snippet'));
         list.appendChild(item);
       });

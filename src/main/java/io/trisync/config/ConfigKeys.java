@@ -213,7 +213,7 @@ public final class ConfigKeys {
                     "SYNC_AUTO_REPAIR",
                     "repair.autoRepair",
                     BOOLEAN,
-                    "after a periodic scan, apply the repairs that need no person"),
+                    "after a periodic scan, and after a search that recorded issues for hits it left out, apply the repairs that need no person"),
             new ConfigKey(
                     "SYNC_QUARANTINE_RETENTION_DAYS",
                     "repair.quarantineRetentionDays",

@@ -20,6 +20,7 @@ import io.trisync.repair.RepairPlanner.OpenIssue;
 import io.trisync.repair.RepairPlanner.Selection;
 import io.trisync.scan.IssueType;
 import io.trisync.scan.ScanAddresses;
+import io.trisync.search.SearchAddresses;
 import io.trisync.store.Actor;
 import io.trisync.store.Ids;
 import io.trisync.store.Stores;
@@ -93,6 +94,12 @@ public final class RepairVerticle extends RequestVerticle {
             listen(ScanAddresses.PERIODIC_SCAN_COMPLETED, body -> autoRepair(body)
                     .onFailure(e -> LOG.warn(
                             "Auto-repair of {} not started: {}",
+                            TenantRef.fromJson(body).tenantId(),
+                            e.getMessage())));
+            // Read repair's second half: what a search left out and recorded is fixed like a scan's findings.
+            listen(SearchAddresses.ISSUES_FOUND, body -> autoRepair(body)
+                    .onFailure(e -> LOG.info(
+                            "Auto-repair of {} after a search not started: {}",
                             TenantRef.fromJson(body).tenantId(),
                             e.getMessage())));
         }

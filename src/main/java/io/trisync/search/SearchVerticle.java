@@ -386,6 +386,8 @@ public final class SearchVerticle extends RequestVerticle {
                     : stores.issues()
                             .apply(added, List.of())
                             .compose(w -> events.publishAll(tenant, drafts))
+                            .onSuccess(w -> vertx.eventBus()
+                                    .send(SearchAddresses.ISSUES_FOUND, new JsonObject().put("tenantId", tenant)))
                             .mapEmpty();
         });
     }

@@ -464,11 +464,16 @@ class AdminUiIT {
             page.fill("#search-query", "marine mammals in the ocean");
             page.click("#search-form button[type=submit]");
             page.waitForSelector("#search-results li");
-            assertThat(page.textContent("#search-results li:first-child a")).isEqualTo("whales.txt");
+            assertThat(page.textContent("#search-results li:first-child a:first-child"))
+                    .isEqualTo("whales.txt");
             assertThat(page.textContent("#search-results li:first-child .snippet"))
                     .contains("Humpback whales");
             assertThat(page.locator("#search-results li").count()).isEqualTo(2);
             assertThat(page.textContent("#search-info")).contains("2 files");
+            // Each result links to its file's page.
+            page.click("#search-results li:first-child a.file-page");
+            page.waitForSelector("#file:not([hidden])");
+            page.waitForFunction("() => document.getElementById('file-name').textContent === 'whales.txt'");
             assertThat(errors).isEmpty();
         }
     }

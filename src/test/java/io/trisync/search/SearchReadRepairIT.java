@@ -1,0 +1,70 @@
+package io.trisync.search;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.Node;
+import io.trisync.store.MongoMetadataStore;
+import io.trisync.testsupport.Await;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Read repair, both halves: with {@code SYNC_AUTO_REPAIR} on, the vectors of a file whose record was
+ * removed behind trisync's back are left out of a search, recorded as {@code ORPHAN_VECTORS}, and
+ * then removed by an automatic repair, with no scan run.
+ */
+@Timeout(120)
+class SearchReadRepairIT {
+
+    @Test
+    @DisplayName("A search that leaves orphan vectors out has them repaired away when auto-repair is on")
+    void excludedHitsAreRepaired() {
+        Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_AUTO_REPAIR", "true")), false)
+                .await();
+        String tenant = TestStack.unique("read-repair");
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String orphan = http.upload(
+                            tenant, "whales.txt", "text/plain", Fixtures.utf8(SearchIT.TOPICS.get("whales")), null)
+                    .bodyAsJsonObject()
+                    .getString("id");
+            MongoClient mongo = MongoClient.create(
+                    node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+            try {
+                mongo.removeDocument("files", new JsonObject().put("_id", orphan))
+                        .await();
+            } finally {
+                mongo.close().await();
+            }
+            assertThat(node.stores().vectors().count(tenant, orphan).await()).isPositive();
+            JsonObject answer = http.post(
+                            "/api/search",
+                            "application/json",
+                            new JsonObject()
+                                    .put("user_id", tenant)
+                                    .put("query", "whales in the ocean")
+                                    .toBuffer())
+                    .bodyAsJsonObject();
+            assertThat(answer.getJsonArray("results")).isEmpty();
+            assertThat(answer.getInteger("excluded")).isEqualTo(1);
+            Await.until(
+                    "the automatic repair to remove the orphan vectors",
+                    30_000,
+                    () -> node.stores().vectors().count(tenant, orphan).await() == 0);
+            // The repair re-checks the file and settles its issues: the orphan vectors are no longer one.
+            Await.until(
+                    "the ORPHAN_VECTORS issue to be resolved",
+                    30_000,
+                    () -> node.stores().issues().openFor(tenant, 10).await().stream()
+                            .noneMatch(i -> i.type().equals("ORPHAN_VECTORS")));
+        } finally {
+            node.stop().await();
+        }
+    }
+}
