@@ -574,6 +574,32 @@
     })).then(function () { show('Analysis started.'); scheduleRefresh(); });
   }
 
+  /**
+   * Erases the tenant from the three stores (DELETE /api/tenants/{t}) once its name is typed back,
+   * then follows the erasure until it is done and shows what was removed.
+   */
+  function eraseTenant(tenant) {
+    var typed = prompt('This removes every file, blob, vector and record of ' + tenant
+      + ' for good. Type the tenant\'s name to erase it:');
+    if (typed === null) { return Promise.resolve(); }
+    if (typed !== tenant) { show('Not erased: the name typed was not ' + tenant + '.'); return Promise.resolve(); }
+    var path = '/api/tenants/' + encodeURIComponent(tenant);
+    return api('DELETE', path).then(function () {
+      show('Erasing ' + tenant + '…');
+      return new Promise(function (resolve, reject) {
+        (function poll() {
+          api('GET', path).then(function (e) {
+            if (e.state !== 'erased') { setTimeout(poll, 500); return; }
+            var records = Object.keys(e.result.records || {}).reduce(function (n, k) { return n + e.result.records[k]; }, 0);
+            show('Erased ' + tenant + ': ' + e.result.blobs + ' blobs and ' + records + ' records removed'
+              + (e.result.verified ? ', nothing left in any store.' : '.'));
+            resolve();
+          }).catch(reject);
+        })();
+      });
+    });
+  }
+
   // ---- file page -------------------------------------------------------------------------------
 
   function openFile(tenant, id) {
@@ -678,6 +704,7 @@
       }).catch(fail);
     });
     $('more-files').addEventListener('click', moreFiles);
+    $('erase').addEventListener('click', function () { eraseTenant(state.tenant).catch(fail); });
     $('status-filter').addEventListener('change', function () {
       state.statusFilter = $('status-filter').value;
       saveFilters();

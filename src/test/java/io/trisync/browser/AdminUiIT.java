@@ -45,6 +45,10 @@ class AdminUiIT {
     static Chromium chromium;
     static String admin;
 
+    /** What the page's prompt dialogs are answered (confirmations are accepted). */
+    static final java.util.concurrent.atomic.AtomicReference<String> PROMPT_ANSWER =
+            new java.util.concurrent.atomic.AtomicReference<>("");
+
     @BeforeAll
     static void start() {
         node = Node.start(
@@ -78,7 +82,13 @@ class AdminUiIT {
                 errors.add(m.text() + " at " + m.location());
             }
         });
-        page.onDialog(d -> d.accept());
+        page.onDialog(d -> {
+            if ("prompt".equals(d.type())) {
+                d.accept(PROMPT_ANSWER.get());
+            } else {
+                d.accept();
+            }
+        });
         page.navigate("http://127.0.0.1:" + node.httpPort() + "/");
         page.fill("#token", token);
         page.click("#signin-form button[type=submit]");
@@ -299,6 +309,39 @@ class AdminUiIT {
                         .isEqualTo(200);
             }
             assertThat(errors).isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("Erase tenant… on the tenant page, confirmed by typing the name, erases it and says what went")
+    void eraseFromTenantPage() {
+        String t = TestStack.unique("ui-erase");
+        String a = upload(admin, t, "a.txt", Fixtures.prose(40) + " a");
+        upload(admin, t, "b.txt", Fixtures.prose(40) + " b");
+        try (BrowserContext context = chromium.browser().newContext()) {
+            List<String> errors = new ArrayList<>();
+            Page page = signedIn(context, admin, errors);
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/tenant/" + t);
+            page.waitForSelector("#tenant:not([hidden])");
+            page.waitForFunction("() => document.querySelectorAll('#files tbody tr').length === 2");
+            PROMPT_ANSWER.set("not-" + t);
+            page.click("#erase");
+            page.waitForSelector("#message:has-text('Not erased')");
+            assertThat(node.stores().metadata().get(a).await()).isNotNull();
+            PROMPT_ANSWER.set(t);
+            page.click("#erase");
+            page.waitForSelector(
+                    "#message:has-text('Erased " + t + "')", new Page.WaitForSelectorOptions().setTimeout(60_000));
+            assertThat(page.textContent("#message")).contains("2 blobs").contains("nothing left in any store");
+            assertThat(node.stores()
+                            .metadata()
+                            .count(io.trisync.store.MetadataStore.FileQuery.tenant(t))
+                            .await())
+                    .isZero();
+            assertThat(node.stores().vectors().count(t, a).await()).isZero();
+            assertThat(errors).isEmpty();
+        } finally {
+            PROMPT_ANSWER.set("");
         }
     }
 
