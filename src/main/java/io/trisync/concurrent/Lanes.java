@@ -42,21 +42,40 @@ public final class Lanes {
         return IntStream.range(0, n).boxed().toList();
     }
 
+    /**
+     * Runs the lane's items until one is still in flight (its completion resumes the lane) or none is
+     * left. Work that completes at once (a skipped item, a cached answer) is taken in this loop, not
+     * by recursion, so a long list of such items cannot overflow the stack.
+     */
     private static <T> void drain(Deque<T> queue, Function<T, Future<?>> work, Promise<Void> lane, boolean[] failed) {
-        T next = failed[0] ? null : queue.poll();
-        if (next == null) {
-            lane.complete();
-            return;
+        while (true) {
+            T next = failed[0] ? null : queue.poll();
+            if (next == null) {
+                lane.complete();
+                return;
+            }
+            Future<?> result;
+            try {
+                result = work.apply(next);
+            } catch (RuntimeException e) {
+                result = Future.failedFuture(e);
+            }
+            if (!result.isComplete()) {
+                result.onComplete(done -> {
+                    if (done.succeeded()) {
+                        drain(queue, work, lane, failed);
+                    } else {
+                        failed[0] = true;
+                        lane.fail(done.cause());
+                    }
+                });
+                return;
+            }
+            if (result.failed()) {
+                failed[0] = true;
+                lane.fail(result.cause());
+                return;
+            }
         }
-        Future<?> result;
-        try {
-            result = work.apply(next);
-        } catch (RuntimeException e) {
-            result = Future.failedFuture(e);
-        }
-        result.onSuccess(v -> drain(queue, work, lane, failed)).onFailure(e -> {
-            failed[0] = true;
-            lane.fail(e);
-        });
     }
 }

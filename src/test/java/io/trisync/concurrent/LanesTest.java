@@ -50,6 +50,19 @@ class LanesTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName(
+            "A long list whose work completes at once (a skipped item, a cached answer) does not overflow the stack")
+    void manyItemsDoneAtOnce() {
+        int[] ran = {0};
+        Future<Void> all = Lanes.inOrder(Lanes.range(200_000), i -> {
+            ran[0]++;
+            return Future.succeededFuture();
+        });
+        assertThat(all.succeeded()).as(String.valueOf(all.cause())).isTrue();
+        assertThat(ran[0]).isEqualTo(200_000);
+    }
+
+    @Test
     void noItemsIsDoneAtOnce() {
         assertThat(Lanes.forEach(List.of(), 4, i -> Future.succeededFuture()).succeeded())
                 .isTrue();
