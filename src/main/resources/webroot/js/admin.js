@@ -405,6 +405,7 @@
 
   /** {@code params}: the filters the address carries ({@code status}, {@code issue}), so they survive a refresh. */
   function openTenant(tenant, params) {
+    $('erase-result').hidden = true;
     state.statusFilter = (params && params.get('status')) || '';
     state.issueFilter = (params && params.get('issue')) || '';
     $('status-filter').value = state.statusFilter;
@@ -582,16 +583,19 @@
     var typed = prompt('This removes every file, blob, vector and record of ' + tenant
       + ' for good. Type the tenant\'s name to erase it:');
     if (typed === null) { return Promise.resolve(); }
-    if (typed !== tenant) { show('Not erased: the name typed was not ' + tenant + '.'); return Promise.resolve(); }
+    // Said in a line of its own: the page's refreshes (the erasure's events cause some) clear #message.
+    var said = $('erase-result');
+    function say(text) { said.textContent = text; said.hidden = false; }
+    if (typed !== tenant) { say('Not erased: the name typed was not ' + tenant + '.'); return Promise.resolve(); }
     var path = '/api/tenants/' + encodeURIComponent(tenant);
     return api('DELETE', path).then(function () {
-      show('Erasing ' + tenant + '…');
+      say('Erasing ' + tenant + '…');
       return new Promise(function (resolve, reject) {
         (function poll() {
           api('GET', path).then(function (e) {
             if (e.state !== 'erased') { setTimeout(poll, 500); return; }
             var records = Object.keys(e.result.records || {}).reduce(function (n, k) { return n + e.result.records[k]; }, 0);
-            show('Erased ' + tenant + ': ' + e.result.blobs + ' blobs and ' + records + ' records removed'
+            say('Erased ' + tenant + ': ' + e.result.blobs + ' blobs and ' + records + ' records removed'
               + (e.result.verified ? ', nothing left in any store.' : '.'));
             resolve();
           }).catch(reject);

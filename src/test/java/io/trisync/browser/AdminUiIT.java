@@ -326,13 +326,13 @@ class AdminUiIT {
             page.waitForFunction("() => document.querySelectorAll('#files tbody tr').length === 2");
             PROMPT_ANSWER.set("not-" + t);
             page.click("#erase");
-            page.waitForSelector("#message:has-text('Not erased')");
+            page.waitForSelector("#erase-result:has-text('Not erased')");
             assertThat(node.stores().metadata().get(a).await()).isNotNull();
             PROMPT_ANSWER.set(t);
             page.click("#erase");
             page.waitForSelector(
-                    "#message:has-text('Erased " + t + "')", new Page.WaitForSelectorOptions().setTimeout(60_000));
-            assertThat(page.textContent("#message")).contains("2 blobs").contains("nothing left in any store");
+                    "#erase-result:has-text('Erased " + t + "')", new Page.WaitForSelectorOptions().setTimeout(60_000));
+            assertThat(page.textContent("#erase-result")).contains("2 blobs").contains("nothing left in any store");
             assertThat(node.stores()
                             .metadata()
                             .count(io.trisync.store.MetadataStore.FileQuery.tenant(t))
