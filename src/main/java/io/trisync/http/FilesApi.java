@@ -10,6 +10,7 @@ import io.trisync.ingest.Receiver;
 import io.trisync.ingest.Receiver.Received;
 import io.trisync.metrics.Metrics;
 import io.trisync.store.BlobStore;
+import io.trisync.store.ContentVersion;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.trisync.store.StoreKeys;
@@ -53,17 +54,14 @@ public final class FilesApi {
     }
 
     public void mount(Router router) {
-        Bodies.post(
-                        router,
-                        "/api/files",
-                        BodyHandler.create(uploadsDir.toString())
-                                .setBodyLimit(maxFileBytes + 1024 * 1024)
-                                .setDeleteUploadedFilesOnEnd(true)
-                                .setMergeFormAttributes(true))
-                .handler(this::upload);
+        Bodies.post(router, "/api/files", uploadBody()).handler(this::upload);
         router.get("/api/files").handler(this::list);
         router.get("/api/files/:file_id").handler(this::get);
         router.get("/api/files/:file_id/content").handler(this::content);
+        Bodies.route(router, io.vertx.core.http.HttpMethod.PUT, "/api/files/:file_id/content", uploadBody())
+                .handler(this::replace);
+        router.get("/api/files/:file_id/versions").handler(this::versions);
+        router.get("/api/files/:file_id/versions/:version/content").handler(this::versionContent);
         router.get("/api/files/:file_id/story").handler(this::story);
         router.delete("/api/files/:file_id").handler(this::delete);
         Bodies.route(
@@ -72,6 +70,129 @@ public final class FilesApi {
                         "/api/files/:file_id",
                         BodyHandler.create().setBodyLimit(64 * 1024))
                 .handler(this::edit);
+    }
+
+    /** A multipart body spooled to the uploads folder, removed when the request ends. */
+    private BodyHandler uploadBody() {
+        return BodyHandler.create(uploadsDir.toString())
+                .setBodyLimit(maxFileBytes + 1024 * 1024)
+                .setDeleteUploadedFilesOnEnd(true)
+                .setMergeFormAttributes(true);
+    }
+
+    /**
+     * {@code PUT /api/files/{id}/content}: a new version of the file's content (multipart {@code
+     * file}, as an upload), with {@code If-Match} to write only over the version the caller saw. 200
+     * with the file at its new version (202 when its vectors are pending); 200 with the file as it is
+     * when it already holds these bytes.
+     */
+    private void replace(RoutingContext ctx) {
+        String requested = ctx.queryParams().get("user_id");
+        if (requested == null) {
+            requested = ctx.request().getFormAttribute("user_id");
+        }
+        String tenant = Ids.require("user_id", Access.caller(ctx).tenantFor(requested));
+        Long expected = ifMatch(ctx.request().getHeader("If-Match"));
+        FileUpload file = singleFile(ctx);
+        receiver.receive(new Received(
+                        tenant,
+                        baseName(file.fileName()),
+                        file.contentType() == null ? "application/octet-stream" : file.contentType(),
+                        file.size(),
+                        Path.of(file.uploadedFileName()),
+                        null,
+                        Access.actor(ctx),
+                        Ids.require("file_id", ctx.pathParam("file_id")),
+                        expected))
+                .onSuccess(doc -> {
+                    JsonObject stored = FileJson.publicView(doc);
+                    withEtag(ctx, doc);
+                    json(ctx, "pending".equals(stored.getString("indexing")) ? 202 : 200, stored);
+                })
+                .onFailure(error -> staleOr(ctx, error));
+    }
+
+    /** Answers 412 {@code stale_version} with the current version, or passes the failure on. */
+    private static void staleOr(RoutingContext ctx, Throwable error) {
+        if (Failure.of(error) instanceof Failure.StaleVersion stale) {
+            json(
+                    ctx,
+                    Failure.PRECONDITION_FAILED,
+                    new JsonObject()
+                            .put("error", "stale_version")
+                            .put("message", stale.getMessage())
+                            .put("current_version", stale.current()));
+        } else {
+            ctx.fail(error);
+        }
+    }
+
+    /** {@code GET /api/files/{id}/versions}: the versions of the file's content, newest (the current one) first. */
+    private void versions(RoutingContext ctx) {
+        bus.read(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
+                .map(FileRecord::fromDocument)
+                .onSuccess(f -> {
+                    JsonArray list = new JsonArray();
+                    List<ContentVersion> all = f.contentVersions();
+                    for (int i = 0; i < all.size(); i++) {
+                        ContentVersion v = all.get(i);
+                        list.add(new JsonObject()
+                                .put("version", v.version())
+                                .put("sha256", v.sha256())
+                                .put("size", v.size())
+                                .put("content_type", v.contentType())
+                                .put("created_at", v.at() == null ? null : v.at().toString())
+                                .put("by", v.by())
+                                .put("current", i == 0)
+                                .put("content_available", i == 0 || v.retained()));
+                    }
+                    json(ctx, 200, new JsonObject().put("file_id", f.id()).put("versions", list));
+                })
+                .onFailure(ctx::fail);
+    }
+
+    /** {@code GET /api/files/{id}/versions/{version}/content}: the bytes of one version while they are retained. */
+    private void versionContent(RoutingContext ctx) {
+        long wanted = versionParam(ctx.pathParam("version"));
+        bus.read(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
+                .map(FileRecord::fromDocument)
+                .compose(f -> {
+                    if (f.status() != FileRecord.Status.ACTIVE) {
+                        return Future.failedFuture(new Failure.NotFound("file " + f.id() + " is deleted"));
+                    }
+                    List<ContentVersion> all = f.contentVersions();
+                    for (int i = 0; i < all.size(); i++) {
+                        ContentVersion v = all.get(i);
+                        if (v.version() != wanted) {
+                            continue;
+                        }
+                        if (i == 0) {
+                            return blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()));
+                        }
+                        return v.retained()
+                                ? blobs.open(StoreKeys.versionKey(f.tenantId(), f.id(), wanted))
+                                : Future.failedFuture(new Failure.NotFound(
+                                        "version: the content of version " + wanted + " is no longer retained"));
+                    }
+                    return Future.failedFuture(
+                            new Failure.NotFound("version: file " + f.id() + " has no content version " + wanted));
+                })
+                .onSuccess(download -> stream(ctx, download))
+                .onFailure(ctx::fail);
+    }
+
+    static long versionParam(String raw) {
+        if (raw == null || !raw.matches("[0-9]{1,18}") || Long.parseLong(raw) < 1) {
+            throw new Failure.BadRequest("version must be a positive whole number");
+        }
+        return Long.parseLong(raw);
+    }
+
+    private static void stream(RoutingContext ctx, BlobStore.Download download) {
+        ctx.response()
+                .putHeader("Content-Type", download.info().contentType())
+                .putHeader("Content-Length", String.valueOf(download.info().size()));
+        download.content().pipeTo(ctx.response());
     }
 
     /**
@@ -98,19 +219,7 @@ public final class FilesApi {
                         .setStatusCode(200)
                         .putHeader("Content-Type", "application/json")
                         .end(FileJson.publicView(doc).encode()))
-                .onFailure(error -> {
-                    if (Failure.of(error) instanceof Failure.StaleVersion stale) {
-                        json(
-                                ctx,
-                                Failure.PRECONDITION_FAILED,
-                                new JsonObject()
-                                        .put("error", "stale_version")
-                                        .put("message", stale.getMessage())
-                                        .put("current_version", stale.current()));
-                    } else {
-                        ctx.fail(error);
-                    }
-                });
+                .onFailure(error -> staleOr(ctx, error));
     }
 
     /** The version an {@code If-Match} names ({@code "3"}, {@code W/"3"} or {@code 3}); null when absent. */
@@ -137,17 +246,7 @@ public final class FilesApi {
     private void upload(RoutingContext ctx) {
         String tenant = Ids.require(
                 "user_id", Access.caller(ctx).tenantFor(ctx.request().getFormAttribute("user_id")));
-        List<FileUpload> files = ctx.fileUploads();
-        if (files.size() != 1 || !"file".equals(files.get(0).name())) {
-            throw new Failure.BadRequest("exactly one multipart field 'file' holding the content is required");
-        }
-        FileUpload file = files.get(0);
-        if (file.size() == 0) {
-            throw new Failure.BadRequest("file is empty");
-        }
-        if (file.size() > maxFileBytes) {
-            throw new Failure.TooLarge("file is larger than " + maxFileBytes + " bytes");
-        }
+        FileUpload file = singleFile(ctx);
         String contentType = file.contentType() == null ? "application/octet-stream" : file.contentType();
         receiver.receive(new Received(
                         tenant,
@@ -163,6 +262,22 @@ public final class FilesApi {
                     json(ctx, "pending".equals(stored.getString("indexing")) ? 202 : 201, stored);
                 })
                 .onFailure(ctx::fail);
+    }
+
+    /** The request's one multipart field {@code file}, not empty and within the size limit. */
+    private FileUpload singleFile(RoutingContext ctx) {
+        List<FileUpload> files = ctx.fileUploads();
+        if (files.size() != 1 || !"file".equals(files.get(0).name())) {
+            throw new Failure.BadRequest("exactly one multipart field 'file' holding the content is required");
+        }
+        FileUpload file = files.get(0);
+        if (file.size() == 0) {
+            throw new Failure.BadRequest("file is empty");
+        }
+        if (file.size() > maxFileBytes) {
+            throw new Failure.TooLarge("file is larger than " + maxFileBytes + " bytes");
+        }
+        return file;
     }
 
     private void list(RoutingContext ctx) {
@@ -209,14 +324,7 @@ public final class FilesApi {
                 .compose(f -> f.status() == FileRecord.Status.ACTIVE
                         ? blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()))
                         : Future.failedFuture(new Failure.NotFound("file " + f.id() + " is deleted")))
-                .onSuccess(download -> {
-                    ctx.response()
-                            .putHeader("Content-Type", download.info().contentType())
-                            .putHeader(
-                                    "Content-Length",
-                                    String.valueOf(download.info().size()));
-                    download.content().pipeTo(ctx.response());
-                })
+                .onSuccess(download -> stream(ctx, download))
                 .onFailure(ctx::fail);
     }
 

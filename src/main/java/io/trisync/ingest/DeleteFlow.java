@@ -9,17 +9,16 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A delete as a coordinated write: metadata marked deleted first (so no reader serves the file),
- * then the blob removed, then every point of the file removed by filter, then commit and events.
+ * then the blob removed (with the retained previous versions), then every point of the file removed by filter, then commit and events.
  * Every step is idempotent; an interrupted delete is rolled forward by {@link #rollForward}.
  */
 final class DeleteFlow {
@@ -33,11 +32,6 @@ final class DeleteFlow {
                     .put("done", done);
         }
     }
-
-    private static final Logger LOG = LoggerFactory.getLogger(DeleteFlow.class);
-    private static final long RESUME_FIRST_MS = 500;
-    private static final long RESUME_MAX_MS = 4_000;
-    private static final long RESUME_FOR_MS = 600_000;
 
     private final Steps steps;
 
@@ -61,8 +55,9 @@ final class DeleteFlow {
      */
     private Future<Outcome> start(FileRecord file, Actor actor, boolean mayJoin) {
         return steps.stores.operations().openFor(file.id()).compose(open -> {
-            if (open != null && open.kind() == Kind.UPLOAD) {
-                return Future.failedFuture(new Failure.Conflict("file " + file.id() + " is still being uploaded"));
+            if (open != null && open.kind() != Kind.DELETE) {
+                return Future.failedFuture(
+                        new Failure.Conflict("file " + file.id() + " is still being uploaded or updated"));
             }
             if (open != null) {
                 return finishOrDefer(open, file);
@@ -100,32 +95,11 @@ final class DeleteFlow {
                 .map(deleted -> new Outcome(deleted, op.id(), true))
                 .recover(error -> {
                     if (error instanceof Failure s && s.retriable()) {
-                        resumeLater(op.id(), file, RESUME_FIRST_MS, System.currentTimeMillis() + RESUME_FOR_MS);
+                        steps.later(op.id(), "Delete", later -> rollForward(later, file));
                         return Future.succeededFuture(new Outcome(file, op.id(), false));
                     }
                     return Future.failedFuture(error);
                 });
-    }
-
-    /**
-     * A delete answered 202 (a store was down) is tried again here, with a backoff doubling up to
-     * {@link #RESUME_MAX_MS}, from the step it reached, until it ends or {@link #RESUME_FOR_MS} has
-     * passed; so it completes within seconds of the store's return instead of waiting for recovery.
-     * Each failed try records itself on the operation, which keeps recovery from taking it meanwhile;
-     * after the last one, recovery finishes it.
-     */
-    private void resumeLater(String opId, FileRecord file, long delayMs, long deadline) {
-        steps.vertx.setTimer(delayMs, id -> steps.stores
-                .operations()
-                .get(opId)
-                .compose(op -> op.step().terminal() ? Future.succeededFuture() : rollForward(op, file))
-                .onFailure(error -> {
-                    if (error instanceof Failure f && f.retriable() && System.currentTimeMillis() < deadline) {
-                        resumeLater(opId, file, Math.min(RESUME_MAX_MS, delayMs * 2), deadline);
-                    } else {
-                        LOG.warn("Delete {} of file {} is left to recovery: {}", opId, file.id(), error.getMessage());
-                    }
-                }));
     }
 
     /** Takes a delete from its recorded step to DONE. Completes with the record as marked deleted. */
@@ -152,8 +126,10 @@ final class DeleteFlow {
                     o, Step.METADATA_DELETED, () -> steps.stores.metadata().upsert(deleted)));
         }
         if (op.step().ordinal() < Step.BLOB_DELETED.ordinal()) {
-            at = at.compose(o ->
-                    steps.take(o, Step.BLOB_DELETED, () -> steps.stores.blobs().delete(op.blobKey())));
+            at = at.compose(o -> steps.take(o, Step.BLOB_DELETED, () -> steps.stores
+                    .blobs()
+                    .delete(op.blobKey())
+                    .compose(v -> steps.removeBlobs(StoreKeys.fileVersionsPrefix(op.tenantId(), op.fileId())))));
         }
         if (op.step().ordinal() < Step.VECTORS_DELETED.ordinal()) {
             at = at.compose(o -> steps.take(

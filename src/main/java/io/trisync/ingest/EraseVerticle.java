@@ -121,7 +121,11 @@ public final class EraseVerticle extends RequestVerticle {
     }
 
     private void run(TrackedOperation op, String tenant) {
-        List<String> prefixes = new ArrayList<>(List.of(tenant + "/", StoreKeys.quarantinePrefix(tenant)));
+        List<String> prefixes = new ArrayList<>(List.of(
+                tenant + "/",
+                StoreKeys.quarantinePrefix(tenant),
+                StoreKeys.versionsPrefix(tenant),
+                StoreKeys.stagingPrefix(tenant)));
         if (config.repair().hasBackup()) {
             prefixes.add(config.repair().backupPrefix() + tenant + "/");
         }

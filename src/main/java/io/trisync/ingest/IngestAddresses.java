@@ -6,6 +6,13 @@ public final class IngestAddresses {
     /** Sent by the HTTP node receiving an upload; records the operation and allots the file id and blob key. */
     public static final String BEGIN_UPLOAD = "trisync.ingest.upload.begin";
 
+    /**
+     * Sent by the HTTP node receiving a new version of a file's content ({@link
+     * IngestMessages.BeginReplace}); records the operation and allots the staging key. Completed,
+     * aborted and settled like an upload.
+     */
+    public static final String BEGIN_REPLACE = "trisync.ingest.replace.begin";
+
     /** Sent by the HTTP node once the blob is in S3; writes metadata and vectors, commits, replies with the file. */
     public static final String COMPLETE_UPLOAD = "trisync.ingest.upload.complete";
 

@@ -70,7 +70,59 @@ public final class IngestMessages {
     }
 
     /**
-     * Reply to {@link BeginUpload}: where to write the blob under which operation; or, for a retried
+     * {@link IngestAddresses#BEGIN_REPLACE}: new content for file {@code fileId} of the tenant, written
+     * only while the file is at {@code expectedVersion} (null: at whatever version it is now), and the
+     * receiving node's incarnation (as {@link BeginUpload}).
+     */
+    public record BeginReplace(
+            String tenantId,
+            String fileId,
+            Long expectedVersion,
+            String contentType,
+            long size,
+            String sha256,
+            String incarnation,
+            Actor actor) {
+
+        public BeginReplace {
+            actor = actor == null ? Actor.SYSTEM : actor;
+            Ids.require("user_id", tenantId);
+            Ids.require("file_id", fileId);
+            if (size < 1) {
+                throw new Failure.BadRequest("file is empty");
+            }
+            if (sha256 == null || !sha256.matches("[0-9a-f]{64}")) {
+                throw new Failure.BadRequest("sha256 must be 64 lowercase hex digits");
+            }
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("tenantId", tenantId)
+                    .put("fileId", fileId)
+                    .put("expectedVersion", expectedVersion)
+                    .put("contentType", contentType)
+                    .put("size", size)
+                    .put("sha256", sha256)
+                    .put("incarnation", incarnation)
+                    .put("actor", actor.toJson());
+        }
+
+        public static BeginReplace fromJson(JsonObject json) {
+            return new BeginReplace(
+                    json.getString("tenantId"),
+                    json.getString("fileId"),
+                    json.getLong("expectedVersion"),
+                    json.getString("contentType", "application/octet-stream"),
+                    json.getLong("size", 0L),
+                    json.getString("sha256"),
+                    json.getString("incarnation"),
+                    Actor.fromJson(json.getJsonObject("actor")));
+        }
+    }
+
+    /**
+     * Reply to {@link BeginUpload} and {@link BeginReplace}: where to write the blob under which operation; or, for a retried
      * idempotent upload that already finished, the existing file ({@code existing} not null). {@code
      * operation} is the recorded operation, handed back with the completion so it is not read again.
      */

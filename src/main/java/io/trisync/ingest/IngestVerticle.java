@@ -9,6 +9,7 @@ import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Breaker;
 import io.trisync.failure.Failure;
+import io.trisync.ingest.IngestMessages.BeginReplace;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.EditFile;
 import io.trisync.ingest.IngestMessages.FileRef;
@@ -62,6 +63,7 @@ public final class IngestVerticle extends RequestVerticle {
     private WorkerExecutor embeddingPool;
     private UploadFlow uploads;
     private DeleteFlow deletes;
+    private ReplaceFlow replaces;
     private Recovery recovery;
     private long recoveryTimer = -1;
     private Runnable goneListener;
@@ -119,8 +121,11 @@ public final class IngestVerticle extends RequestVerticle {
                 Metrics.of(config));
         uploads = new UploadFlow(steps);
         deletes = new DeleteFlow(steps);
-        recovery = new Recovery(steps, uploads, deletes, grace, grace.multipliedBy(2));
+        replaces = new ReplaceFlow(steps);
+        recovery = new Recovery(steps, uploads, deletes, replaces, grace, grace.multipliedBy(2));
         consume(IngestAddresses.BEGIN_UPLOAD, m -> uploads.begin(BeginUpload.fromJson(m))
+                .map(t -> t.toJson()));
+        consume(IngestAddresses.BEGIN_REPLACE, m -> replaces.begin(BeginReplace.fromJson(m))
                 .map(t -> t.toJson()));
         consume(IngestAddresses.COMPLETE_UPLOAD, m -> completeUpload(OperationRef.fromJson(m)));
         consume(IngestAddresses.ABORT_UPLOAD, m -> abortUpload(OperationRef.fromJson(m)));
@@ -188,7 +193,7 @@ public final class IngestVerticle extends RequestVerticle {
                 ref.operation() != null && ref.opId().equals(ref.operation().getString("_id"))
                         ? Future.succeededFuture(IngestOperation.fromDocument(ref.operation()))
                         : stores.operations().get(ref.opId());
-        return op.compose(uploads::complete)
+        return op.compose(o -> o.kind() == IngestOperation.Kind.REPLACE ? replaces.complete(o) : uploads.complete(o))
                 .onSuccess(f -> LOG.debug(
                         "Uploaded file {} ({} bytes, {} chunks) for tenant {}",
                         f.id(),
@@ -202,7 +207,7 @@ public final class IngestVerticle extends RequestVerticle {
         LOG.warn("Upload operation {} aborted by its receiving node: {}", ref.opId(), ref.reason());
         return stores.operations()
                 .get(ref.opId())
-                .compose(op -> uploads.undo(op))
+                .compose(op -> op.kind() == IngestOperation.Kind.REPLACE ? replaces.undo(op) : uploads.undo(op))
                 .map(v -> new JsonObject().put("aborted", ref.opId()));
     }
 

@@ -20,7 +20,8 @@ import java.util.Map;
 
 /**
  * The receiving node's part of the upload saga: hashes the body the HTTP server spooled to disk,
- * asks an ingest verticle to record the operation ({@link IngestAddresses#BEGIN_UPLOAD}), streams the
+ * asks an ingest verticle to record the operation ({@link IngestAddresses#BEGIN_UPLOAD}, or {@link
+ * IngestAddresses#BEGIN_REPLACE} for a new version of a file), streams the
  * bytes from this node straight to S3 (they never travel on the event bus), then has the operation
  * completed ({@link IngestAddresses#COMPLETE_UPLOAD}) or, when the blob could not be written, undone
  * ({@link IngestAddresses#ABORT_UPLOAD}).
@@ -48,7 +49,11 @@ public final class Receiver {
         this.incarnation = incarnation;
     }
 
-    /** One upload the HTTP server has received in full: its content spooled at {@code path}. */
+    /**
+     * One upload the HTTP server has received in full: its content spooled at {@code path}. With a
+     * {@code fileId} it is a new version of that file (at {@code expectedVersion} when not null),
+     * else a new file.
+     */
     public record Received(
             String tenantId,
             String name,
@@ -56,7 +61,31 @@ public final class Receiver {
             long size,
             Path path,
             String idempotencyKey,
-            Actor actor) {}
+            Actor actor,
+            String fileId,
+            Long expectedVersion) {
+
+        /** A new file. */
+        public Received(
+                String tenantId,
+                String name,
+                String contentType,
+                long size,
+                Path path,
+                String idempotencyKey,
+                Actor actor) {
+            this(tenantId, name, contentType, size, path, idempotencyKey, actor, null, null);
+        }
+
+        JsonObject begin(String sha256, String incarnation) {
+            return fileId == null
+                    ? new BeginUpload(tenantId, name, contentType, size, sha256, idempotencyKey, incarnation, actor)
+                            .toJson()
+                    : new IngestMessages.BeginReplace(
+                                    tenantId, fileId, expectedVersion, contentType, size, sha256, incarnation, actor)
+                            .toJson();
+        }
+    }
 
     /** Stores {@code upload} in the three stores; completes with the file's record (an earlier one for a repeated key). */
     public Future<JsonObject> receive(Received upload) {
@@ -64,17 +93,8 @@ public final class Receiver {
         boolean[] replayed = {false};
         return vertx.executeBlocking(() -> sha256(upload.path()), false)
                 .compose(sha -> request(
-                                IngestAddresses.BEGIN_UPLOAD,
-                                new BeginUpload(
-                                                upload.tenantId(),
-                                                upload.name(),
-                                                upload.contentType(),
-                                                upload.size(),
-                                                sha,
-                                                upload.idempotencyKey(),
-                                                incarnation,
-                                                upload.actor())
-                                        .toJson(),
+                                upload.fileId() == null ? IngestAddresses.BEGIN_UPLOAD : IngestAddresses.BEGIN_REPLACE,
+                                upload.begin(sha, incarnation),
                                 requestTimeoutMs)
                         .map(UploadTicket::fromJson)
                         .compose(ticket -> {
@@ -82,7 +102,7 @@ public final class Receiver {
                             return replayed[0] ? Future.succeededFuture(ticket.existing()) : store(ticket, upload, sha);
                         }))
                 .andThen(done -> metrics.ingest(
-                        "upload",
+                        upload.fileId() == null ? "upload" : "replace",
                         done.failed() ? "error" : replayed[0] ? "replayed" : "ok",
                         System.nanoTime() - started));
     }

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * Finishes or undoes operations a node left unfinished. Each sweep claims, one at a time, every
  * operation untouched for the grace period whose lease has run out (an atomic find-and-modify in
  * MongoDB, so two nodes never work the same one), then: an upload that committed gets its events and
- * ends; an upload that did not is undone (it was never acknowledged); a delete is rolled forward.
+ * ends; an upload that did not is undone (it was never acknowledged); a delete is rolled forward; a
+ * new version is rolled forward once it committed and undone before (the file stays the old version).
  */
 final class Recovery {
 
@@ -26,10 +27,13 @@ final class Recovery {
     private final Steps steps;
     private final UploadFlow uploads;
     private final DeleteFlow deletes;
+    private final ReplaceFlow replaces;
     private final Duration grace;
     private final Duration lease;
 
-    Recovery(Steps steps, UploadFlow uploads, DeleteFlow deletes, Duration grace, Duration lease) {
+    Recovery(
+            Steps steps, UploadFlow uploads, DeleteFlow deletes, ReplaceFlow replaces, Duration grace, Duration lease) {
+        this.replaces = replaces;
         this.steps = steps;
         this.uploads = uploads;
         this.deletes = deletes;
@@ -108,6 +112,13 @@ final class Recovery {
                 op.fileId(),
                 op.tenantId(),
                 op.step());
+        if (op.kind() == Kind.REPLACE) {
+            return op.step() == Step.COMMITTED
+                    ? replaces.rollForward(op)
+                            .<Void>mapEmpty()
+                            .onSuccess(v -> steps.metrics.recovered("rolled_forward"))
+                    : replaces.undo(op).onSuccess(v -> steps.metrics.recovered("undone"));
+        }
         if (op.kind() == Kind.UPLOAD) {
             return op.step() == Step.COMMITTED
                     ? steps.stores

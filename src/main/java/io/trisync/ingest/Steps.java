@@ -2,9 +2,11 @@ package io.trisync.ingest;
 
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
+import io.trisync.events.EventTypes;
 import io.trisync.failure.Breaker;
 import io.trisync.metrics.Metrics;
 import io.trisync.store.ChunkPoint;
+import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
 import io.trisync.store.Retry;
@@ -14,6 +16,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -77,6 +80,121 @@ final class Steps {
         this.nodeId = nodeId;
         this.partitions = partitions;
         this.grace = grace;
+    }
+
+    /**
+     * The embedding event of a file just written: {@code embedding.created}, or {@code
+     * embedding.failed} when its record holds an extraction failure, {@code embedding.pending} when its
+     * vectors wait in the index queue.
+     */
+    EventPublisher.Draft embeddingEvent(IngestOperation op, FileRecord record) {
+        FileRecord.Embedding embedding = record.embedding();
+        String model = indexer.modelName();
+        if (embedding != null && embedding.pending()) {
+            return new EventPublisher.Draft(
+                    EventTypes.EMBEDDING_PENDING,
+                    op.fileId(),
+                    op.id(),
+                    new JsonObject()
+                            .put("reason", "the embedding service is unavailable")
+                            .put("model", model));
+        }
+        if (embedding != null && embedding.failure() != null) {
+            return new EventPublisher.Draft(
+                    EventTypes.EMBEDDING_FAILED,
+                    op.fileId(),
+                    op.id(),
+                    new JsonObject().put("reason", embedding.failure()).put("model", model));
+        }
+        int chunks = embedding == null ? 0 : embedding.chunks();
+        return new EventPublisher.Draft(
+                EventTypes.EMBEDDING_CREATED,
+                op.fileId(),
+                op.id(),
+                new JsonObject().put("chunks", chunks).put("model", model));
+    }
+
+    /**
+     * Lets a write in while the upload breaker counts every store up; when it counts one down, this
+     * write probes it (one at a time): if it answers, the breaker closes and the write goes on, else it
+     * fails 503 at once.
+     */
+    Future<Void> admit() {
+        Breaker.Decision decision = breaker.check();
+        if (decision.store() == null) {
+            return Future.succeededFuture();
+        }
+        if (!decision.probe()) {
+            return unavailable(decision.store());
+        }
+        return stores.ping(decision.store()).transform(ping -> {
+            if (ping.failed()) {
+                return unavailable(decision.store());
+            }
+            breaker.closed(decision.store());
+            return Future.succeededFuture();
+        });
+    }
+
+    private static <T> Future<T> unavailable(String store) {
+        return Future.failedFuture(new io.trisync.failure.Failure.Unavailable(
+                store + " is unavailable; retry in " + io.trisync.failure.Failure.RETRY_AFTER_SECONDS + "s"));
+    }
+
+    private static final long LATER_FIRST_MS = 500;
+    private static final long LATER_MAX_MS = 4_000;
+    private static final long LATER_FOR_MS = 600_000;
+
+    /**
+     * An operation that could not be finished (or undone) now because a store was down is tried again
+     * here, with a backoff doubling from {@value #LATER_FIRST_MS} ms up to {@value #LATER_MAX_MS} ms,
+     * until it has ended or ten minutes have passed: so it ends within seconds of the store's return
+     * instead of after the recovery grace. Each try reads the operation afresh ({@code work} gets it
+     * unless it has ended); every step of {@code work} can be done twice, since recovery may take it too.
+     */
+    void later(String opId, String what, java.util.function.Function<IngestOperation, Future<?>> work) {
+        later(opId, what, work, LATER_FIRST_MS, System.currentTimeMillis() + LATER_FOR_MS);
+    }
+
+    private void later(
+            String opId,
+            String what,
+            java.util.function.Function<IngestOperation, Future<?>> work,
+            long delayMs,
+            long deadline) {
+        vertx.setTimer(delayMs, id -> stores.operations()
+                .get(opId)
+                .compose(op -> op.step().terminal() ? Future.succeededFuture() : work.apply(op))
+                .onFailure(error -> {
+                    if (error instanceof io.trisync.failure.Failure f
+                            && f.retriable()
+                            && System.currentTimeMillis() < deadline) {
+                        later(opId, what, work, Math.min(LATER_MAX_MS, delayMs * 2), deadline);
+                    } else {
+                        org.slf4j.LoggerFactory.getLogger(Steps.class)
+                                .warn("{} {} is left to recovery: {}", what, opId, error.getMessage());
+                    }
+                }));
+    }
+
+    /** Deletes {@code keys} in one request; fails when S3 kept any of them. */
+    Future<Void> deleteBlobs(List<String> keys) {
+        return retry.run(() -> stores.blobs().deleteAll(keys))
+                .compose(done -> done.failed().isEmpty()
+                        ? Future.succeededFuture()
+                        : Future.failedFuture(new io.trisync.failure.Failure.Unavailable(
+                                "s3", "objects not deleted: " + done.failed(), null)));
+    }
+
+    /** Deletes every object under {@code prefix}, a page at a time, until none is listed. */
+    Future<Void> removeBlobs(String prefix) {
+        return retry.run(() -> stores.blobs().list(prefix, null, io.trisync.store.BlobStore.MAX_BATCH_DELETE, false))
+                .compose(page -> page.items().isEmpty()
+                        ? Future.succeededFuture()
+                        : deleteBlobs(page.items().stream()
+                                        .map(io.trisync.store.BlobInfo::key)
+                                        .toList())
+                                .compose(v -> removeBlobs(prefix)));
     }
 
     /** Points go to Qdrant this many to an upsert. */

@@ -4,7 +4,6 @@ import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.OpenAiEmbeddingModel;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
-import io.trisync.failure.Breaker;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.UploadTicket;
@@ -45,30 +44,9 @@ final class UploadFlow {
     }
 
     Future<UploadTicket> begin(BeginUpload request) {
-        return Steps.notErasing(steps.stores, request.tenantId()).compose(v -> admit(request));
-    }
-
-    private Future<UploadTicket> admit(BeginUpload request) {
-        Breaker.Decision breaker = steps.breaker.check();
-        if (breaker.store() == null) {
-            return recordOrReplay(request);
-        }
-        if (!breaker.probe()) {
-            return unavailable(breaker.store());
-        }
-        // This upload probes the store that was down: if it answers, the breaker closes and uploads go on.
-        return steps.stores.ping(breaker.store()).transform(ping -> {
-            if (ping.failed()) {
-                return unavailable(breaker.store());
-            }
-            steps.breaker.closed(breaker.store());
-            return recordOrReplay(request);
-        });
-    }
-
-    private static <T> Future<T> unavailable(String store) {
-        return Future.failedFuture(
-                new Failure.Unavailable(store + " is unavailable; retry in " + Failure.RETRY_AFTER_SECONDS + "s"));
+        return Steps.notErasing(steps.stores, request.tenantId())
+                .compose(v -> steps.admit())
+                .compose(v -> recordOrReplay(request));
     }
 
     /** Records a new upload, or answers with the one an earlier request with the same key made. */
@@ -158,7 +136,7 @@ final class UploadFlow {
                                     op.tenantId(),
                                     error.getMessage(),
                                     e.getMessage());
-                            undoLater(op.id(), UNDO_FIRST_MS, System.currentTimeMillis() + UNDO_FOR_MS);
+                            steps.later(op.id(), "Undo of upload", UploadFlow.this::undo);
                         });
                     }
                 });
@@ -273,40 +251,15 @@ final class UploadFlow {
                 .put("contentType", record.contentType());
         return steps.publishAndEnd(
                 op,
-                List.of(new Draft(EventTypes.FILE_UPLOADED, op.fileId(), op.id(), file), embeddingEvent(op, record)));
+                List.of(
+                        new Draft(EventTypes.FILE_UPLOADED, op.fileId(), op.id(), file),
+                        steps.embeddingEvent(op, record)));
     }
 
-    private Draft embeddingEvent(IngestOperation op, FileRecord record) {
-        FileRecord.Embedding embedding = record.embedding();
-        String model = steps.indexer.modelName();
-        if (embedding != null && embedding.pending()) {
-            return new Draft(
-                    EventTypes.EMBEDDING_PENDING,
-                    op.fileId(),
-                    op.id(),
-                    new JsonObject()
-                            .put("reason", "the embedding service is unavailable")
-                            .put("model", model));
-        }
-        if (embedding != null && embedding.failure() != null) {
-            return new Draft(
-                    EventTypes.EMBEDDING_FAILED,
-                    op.fileId(),
-                    op.id(),
-                    new JsonObject().put("reason", embedding.failure()).put("model", model));
-        }
-        int chunks = embedding == null ? 0 : embedding.chunks();
-        return new Draft(
-                EventTypes.EMBEDDING_CREATED,
-                op.fileId(),
-                op.id(),
-                new JsonObject().put("chunks", chunks).put("model", model));
-    }
-
-    private static Future<Void> verify(IngestOperation op, BlobInfo blob) {
+    static Future<Void> verify(IngestOperation op, BlobInfo blob) {
         if (blob.size() != op.size() || !op.sha256().equals(blob.sha256())) {
-            return Future.failedFuture(new Failure.Conflict("blob " + op.blobKey() + " does not match the upload (size "
-                    + blob.size() + ", expected " + op.size() + ")"));
+            return Future.failedFuture(new Failure.Conflict("blob " + op.writeKey()
+                    + " does not match the upload (size " + blob.size() + ", expected " + op.size() + ")"));
         }
         return Future.succeededFuture();
     }
@@ -333,30 +286,6 @@ final class UploadFlow {
                         op.fileId(),
                         e.getMessage()));
     }
-
-    /**
-     * An upload that failed and could not be undone at once (the store it needs was down) is undone
-     * again here, with a backoff doubling up to {@link #UNDO_MAX_MS}, until it has ended or {@link
-     * #UNDO_FOR_MS} has passed; so it is gone within seconds of the store's return instead of after
-     * the recovery grace. Recovery may take it too: every step of an undo can be done twice.
-     */
-    private void undoLater(String opId, long delayMs, long deadline) {
-        steps.vertx.setTimer(delayMs, id -> steps.stores
-                .operations()
-                .get(opId)
-                .compose(op -> op.step().terminal() ? Future.<Void>succeededFuture() : undo(op))
-                .onFailure(error -> {
-                    if (error instanceof Failure f && f.retriable() && System.currentTimeMillis() < deadline) {
-                        undoLater(opId, Math.min(UNDO_MAX_MS, delayMs * 2), deadline);
-                    } else {
-                        LOG.warn("Undo of upload {} is left to recovery: {}", opId, error.getMessage());
-                    }
-                }));
-    }
-
-    private static final long UNDO_FIRST_MS = 500;
-    private static final long UNDO_MAX_MS = 4_000;
-    private static final long UNDO_FOR_MS = 600_000;
 
     /**
      * Undoes an uncommitted upload: its record first (while the other stores are still being cleaned,

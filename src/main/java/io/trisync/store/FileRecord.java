@@ -2,13 +2,16 @@ package io.trisync.store;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * One file's metadata document in MongoDB {@code files} (docs/design.md, "Keys and partitions"). {@code sync} is the last
  * scan verdict, or null before the first scan. {@code blobEtag} is the ETag S3 gave the blob when it
  * was written (null when unknown): a scan compares it with the listing's ETag, so it reads an
- * object's metadata only when its content may have changed.
+ * object's metadata only when its content may have changed. {@code history} lists the content
+ * versions, newest first, once the file was given a new version (empty before: see {@link
+ * #contentVersions}).
  */
 public record FileRecord(
         String id,
@@ -25,7 +28,60 @@ public record FileRecord(
         Instant updatedAt,
         SyncVerdict sync,
         String blobEtag,
-        JsonObject labels) {
+        JsonObject labels,
+        List<ContentVersion> history) {
+
+    /** A record without a content history (never given a new version). */
+    public FileRecord(
+            String id,
+            String tenantId,
+            String name,
+            String contentType,
+            long size,
+            String sha256,
+            Status status,
+            long version,
+            int partition,
+            Embedding embedding,
+            Instant createdAt,
+            Instant updatedAt,
+            SyncVerdict sync,
+            String blobEtag,
+            JsonObject labels) {
+        this(
+                id,
+                tenantId,
+                name,
+                contentType,
+                size,
+                sha256,
+                status,
+                version,
+                partition,
+                embedding,
+                createdAt,
+                updatedAt,
+                sync,
+                blobEtag,
+                labels,
+                List.of());
+    }
+
+    /**
+     * The versions of the file's content, newest (the current one) first. A file never given a new
+     * version has one: its upload, version 1 (the record's version counts metadata edits too).
+     */
+    public List<ContentVersion> contentVersions() {
+        if (!history.isEmpty()) {
+            return history;
+        }
+        return List.of(new ContentVersion(1, sha256, size, contentType, createdAt, null, true));
+    }
+
+    /** The version number of the current content. */
+    public long contentVersion() {
+        return contentVersions().get(0).version();
+    }
 
     /** A record without labels. */
     public FileRecord(
@@ -189,6 +245,7 @@ public record FileRecord(
     }
 
     public FileRecord {
+        history = history == null ? List.of() : List.copyOf(history);
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(tenantId, "tenantId");
         Objects.requireNonNull(status, "status");
@@ -220,6 +277,9 @@ public record FileRecord(
         if (labels != null) {
             doc.put("labels", labels);
         }
+        if (!history.isEmpty()) {
+            doc.put(HISTORY, ContentVersion.toDocuments(history));
+        }
         return doc;
     }
 
@@ -240,6 +300,10 @@ public record FileRecord(
                 Dates.fromBson(doc.getValue("updatedAt")),
                 SyncVerdict.fromDocument(doc.getJsonObject("sync")),
                 doc.getString("blobEtag"),
-                doc.getJsonObject("labels"));
+                doc.getJsonObject("labels"),
+                ContentVersion.fromDocuments(doc.getJsonArray(HISTORY)));
     }
+
+    /** The document field holding {@link #history}. */
+    public static final String HISTORY = "history";
 }

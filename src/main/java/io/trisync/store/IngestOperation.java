@@ -35,7 +35,9 @@ public record IngestOperation(
     /** What the operation does. */
     public enum Kind {
         UPLOAD,
-        DELETE
+        DELETE,
+        /** A new version of an existing file's content ({@code PUT /api/files/{id}/content}). */
+        REPLACE
     }
 
     /**
@@ -43,7 +45,11 @@ public record IngestOperation(
      * COMMITTED → DONE, or ABORTED when undone; only BEGUN, COMMITTED and the ends are written to the
      * log, since recovery undoes an uncommitted upload the same way whichever step it reached (the
      * steps between are what {@code IngestHooks} see). Deletes: BEGUN → METADATA_DELETED → BLOB_DELETED →
-     * VECTORS_DELETED → COMMITTED → DONE.
+     * VECTORS_DELETED → COMMITTED → DONE. New versions: BEGUN → BLOB_WRITTEN (staged content checked,
+     * the current content copied to the retention path) → COMMITTED, then rolled forward: VECTORS_WRITTEN
+     * (content and points moved to the new version) → METADATA_WRITTEN → DONE; only BEGUN, COMMITTED and
+     * the ends are written to the log, recovery undoing an uncommitted one and rolling a committed one
+     * forward from what the stores hold.
      */
     public enum Step {
         BEGUN,
@@ -111,6 +117,14 @@ public record IngestOperation(
     /** The S3 key of the operation's file. */
     public String blobKey() {
         return StoreKeys.blobKey(tenantId, partition, fileId);
+    }
+
+    /**
+     * Where the receiving node writes the operation's bytes: the file's key for an upload, the staging
+     * key of the new version for a replacement (the file's key keeps the current version until it commits).
+     */
+    public String writeKey() {
+        return kind == Kind.REPLACE ? StoreKeys.stagingKey(tenantId, id) : blobKey();
     }
 
     public IngestOperation withStep(Step next) {

@@ -13,7 +13,6 @@ public final class StoreKeys {
 
     private StoreKeys() {}
 
-    /** The partition of {@code fileId}: the first 4 bytes of its SHA-256, unsigned, modulo {@code partitions}. */
     /** Where quarantined objects are held: {@code quarantine~/{tenant}/{id}} (a prefix no tenant id can take). */
     public static final String QUARANTINE_PREFIX = "quarantine~/";
 
@@ -22,6 +21,41 @@ public final class StoreKeys {
         return QUARANTINE_PREFIX + tenantId + "/";
     }
 
+    /**
+     * Where the content of a file's new version waits until the version commits: {@code
+     * staging~/{tenant}/{opId}} (outside the tenant's prefix, so no scan takes it for a file).
+     */
+    public static final String STAGING_PREFIX = "staging~/";
+
+    /** Where a file's previous versions are retained: {@code versions~/{tenant}/{fileId}/{version}}. */
+    public static final String VERSIONS_PREFIX = "versions~/";
+
+    /** The prefix of a tenant's staged new versions. */
+    public static String stagingPrefix(String tenantId) {
+        return STAGING_PREFIX + tenantId + "/";
+    }
+
+    /** The key the content of new version operation {@code opId} is staged under. */
+    public static String stagingKey(String tenantId, String opId) {
+        return stagingPrefix(tenantId) + opId;
+    }
+
+    /** The prefix of a tenant's retained previous versions. */
+    public static String versionsPrefix(String tenantId) {
+        return VERSIONS_PREFIX + tenantId + "/";
+    }
+
+    /** The prefix of one file's retained previous versions. */
+    public static String fileVersionsPrefix(String tenantId, String fileId) {
+        return versionsPrefix(tenantId) + fileId + "/";
+    }
+
+    /** The key of content version {@code version} of a file once a newer version replaced it. */
+    public static String versionKey(String tenantId, String fileId, long version) {
+        return fileVersionsPrefix(tenantId, fileId) + version;
+    }
+
+    /** The partition of {@code fileId}: the first 4 bytes of its SHA-256, unsigned, modulo {@code partitions}. */
     public static int partition(String fileId, int partitions) {
         byte[] digest = sha256(fileId.getBytes(StandardCharsets.UTF_8));
         long prefix = ((digest[0] & 0xFFL) << 24)

@@ -33,7 +33,16 @@ public final class ChildNode implements AutoCloseable {
 
     /** Starts the node and waits until {@code /health} answers 200 (at most {@code timeoutSeconds}). */
     public void start(int timeoutSeconds) {
+        start(timeoutSeconds, "io.trisync.Main", Map.of());
+    }
+
+    /**
+     * Starts {@code mainClass} (a main that starts a node as {@code io.trisync.Main} does, such as
+     * {@link PausingNodeMain}) with {@code moreEnv} for this start only, and waits for {@code /health}.
+     */
+    public void start(int timeoutSeconds, String mainClass, Map<String, String> moreEnv) {
         Map<String, String> env = new HashMap<>(extraEnv);
+        env.putAll(moreEnv);
         env.put("DATA_DIR", dataDir.toString());
         env.put("EMBEDDED_PERSIST", "true");
         env.put("HTTP_PORT", String.valueOf(httpPort));
@@ -43,7 +52,7 @@ public final class ChildNode implements AutoCloseable {
         env.putIfAbsent("AUTH_ENABLED", "false");
         env.putIfAbsent("HTTP_INSTANCES", "1");
         ProcessBuilder builder = ChildJvm.java(
-                        List.of("-Xmx512m", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1"), "io.trisync.Main")
+                        List.of("-Xmx512m", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1"), mainClass)
                 .redirectOutput(dataDir.resolve("node-" + (++starts) + ".log").toFile());
         builder.environment().putAll(env);
         try {

@@ -35,6 +35,19 @@ public final class Http implements AutoCloseable {
         return request.sendMultipartForm(form).await();
     }
 
+    /** PUT {@code path} (a file's content) with one file part and, when not null, {@code If-Match}. */
+    public HttpResponse<Buffer> replace(String path, String name, String contentType, byte[] bytes, String ifMatch) {
+        MultipartForm form = MultipartForm.create();
+        if (name != null) {
+            form.binaryFileUpload("file", name, Buffer.buffer(bytes), contentType);
+        }
+        var request = client.put(port, "127.0.0.1", path);
+        if (ifMatch != null) {
+            request.putHeader("If-Match", ifMatch);
+        }
+        return request.sendMultipartForm(form).await();
+    }
+
     public HttpResponse<Buffer> get(String path) {
         return client.get(port, "127.0.0.1", path).send().await();
     }
