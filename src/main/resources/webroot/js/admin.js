@@ -619,8 +619,34 @@
   }
 
   function loadFile() {
-    return api('GET', '/api/files/' + encodeURIComponent(state.file) + '/story?user_id=' + encodeURIComponent(state.tenant))
-      .then(renderFile);
+    var base = '/api/files/' + encodeURIComponent(state.file);
+    var tenant = '?user_id=' + encodeURIComponent(state.tenant);
+    return Promise.all([api('GET', base + '/story' + tenant), api('GET', base + '/versions' + tenant)])
+      .then(function (r) { renderFile(r[0]); renderVersions(r[1], base, tenant); });
+  }
+
+  /** The content versions, newest first; a kept version's bytes download with the page's token. */
+  function renderVersions(body, base, tenant) {
+    fill($('file-versions').tBodies[0], body.versions.map(function (v) {
+      var get = el('button', 'Download', 'small');
+      get.disabled = !v.content_available;
+      get.title = v.content_available ? 'the bytes of version ' + v.version : 'no longer kept';
+      get.addEventListener('click', function () {
+        var init = { headers: state.token ? { Authorization: 'Bearer ' + state.token } : {} };
+        fetch(base + '/versions/' + v.version + '/content' + tenant, init)
+          .then(function (r) { if (!r.ok) { throw new Error('HTTP ' + r.status); } return r.blob(); })
+          .then(function (blob) {
+            var a = el('a');
+            a.href = URL.createObjectURL(blob);
+            a.download = 'v' + v.version + '-' + $('file-name').textContent;
+            a.click();
+            URL.revokeObjectURL(a.href);
+          })
+          .catch(function (e) { show('Download failed: ' + e.message); });
+      });
+      return row([v.version + (v.current ? ' (current)' : ''), v.size + ' bytes', v.sha256.substring(0, 12),
+        v.created_at || '', v.by || '', get]);
+    }));
   }
 
   function renderFile(story) {

@@ -294,7 +294,13 @@ final class RepairExecutor {
                     if (sha.equals(record.sha256())) {
                         return fixFromContent(action, state, before, sha, size);
                     }
-                    return stores.operations().uploadOf(record.id()).compose(upload -> {
+                    // A file given new versions has its latest content on the record; the upload's
+                    // sha256 is a superseded version's, not a known good one for the record.
+                    Future<io.trisync.store.IngestOperation> known =
+                            record.history().isEmpty()
+                                    ? stores.operations().uploadOf(record.id())
+                                    : Future.succeededFuture(null);
+                    return known.compose(upload -> {
                         if (upload != null && sha.equals(upload.sha256()) && size == upload.size()) {
                             return patchRecord(action, record, before, sha, size, "the upload's sha256 and size");
                         }

@@ -3,6 +3,7 @@ package io.trisync.browser;
 import static io.trisync.testsupport.Fixtures.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
@@ -167,6 +168,40 @@ class AdminUiIT {
             assertThat(node.stores().vectors().count(t, other).await())
                     .as("only this file repaired")
                     .isZero();
+            assertThat(errors).isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("A file's page lists its content versions, and a previous version downloads with its bytes")
+    void fileVersions() throws Exception {
+        String t = TestStack.unique("ui-versions");
+        String first = Fixtures.prose(60) + " first";
+        String id = upload(admin, t, "versioned.txt", first);
+        var put = web.put(node.httpPort(), "127.0.0.1", "/api/files/" + id + "/content?user_id=" + t)
+                .bearerTokenAuthentication(admin)
+                .sendMultipartForm(MultipartForm.create()
+                        .textFileUpload(
+                                "file",
+                                "versioned.txt",
+                                Buffer.buffer(utf8(Fixtures.prose(40) + " second")),
+                                "text/plain"))
+                .await();
+        assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+        try (BrowserContext context =
+                chromium.browser().newContext(new Browser.NewContextOptions().setAcceptDownloads(true))) {
+            List<String> errors = new ArrayList<>();
+            Page page = signedIn(context, admin, errors);
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/tenant/" + t + "/file/" + id);
+            page.waitForFunction("() => document.querySelectorAll('#file-versions tbody tr').length === 2");
+            String versions = page.textContent("#file-versions");
+            assertThat(versions).contains("(current)");
+            var download = page.waitForDownload(() -> page.locator("#file-versions tbody tr")
+                    .nth(1)
+                    .locator("button")
+                    .click());
+            assertThat(java.nio.file.Files.readString(download.path())).isEqualTo(first);
+            assertThat(download.suggestedFilename()).isEqualTo("v1-versioned.txt");
             assertThat(errors).isEmpty();
         }
     }

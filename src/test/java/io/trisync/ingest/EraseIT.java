@@ -48,6 +48,25 @@ class EraseIT {
             for (int i = 0; i < 2; i++) {
                 assertThat(upload(http, kept, "k" + i + ".txt", null)).isEqualTo(201);
             }
+            // A file given a new version: its previous version is retained under versions~/.
+            String versioned = http.get("/api/files?user_id=" + gone)
+                    .bodyAsJsonObject()
+                    .getJsonArray("files")
+                    .getJsonObject(0)
+                    .getString("id");
+            var replaced = http.replace(
+                    "/api/files/" + versioned + "/content?user_id=" + gone,
+                    "v2.txt",
+                    "text/plain",
+                    Fixtures.utf8(Fixtures.prose(20) + " second version"),
+                    null);
+            assertThat(replaced.statusCode()).as(replaced.bodyAsString()).isEqualTo(200);
+            assertThat(node.stores()
+                            .blobs()
+                            .list(StoreKeys.versionsPrefix(gone), null, 10, false)
+                            .await()
+                            .items())
+                    .hasSize(1);
             // An orphan object quarantined by a repair, and so a quarantine entry, audit and events.
             node.stores()
                     .blobs()
@@ -95,7 +114,8 @@ class EraseIT {
                     .equals(http.get("/api/tenants/" + gone).bodyAsJsonObject().getString("state")));
             JsonObject erasure = http.get("/api/tenants/" + gone).bodyAsJsonObject();
             assertThat(erasure.getJsonObject("result").getBoolean("verified")).isTrue();
-            assertThat(erasure.getJsonObject("result").getLong("blobs")).isEqualTo(6);
+            // Five files, the quarantined orphan and the retained previous version.
+            assertThat(erasure.getJsonObject("result").getLong("blobs")).isEqualTo(7);
 
             // Nothing of it is left, read with the raw clients; the other tenant keeps everything.
             assertThat(node.stores()
@@ -109,6 +129,13 @@ class EraseIT {
                             .list(StoreKeys.quarantinePrefix(gone), null, 10, false)
                             .await()
                             .items())
+                    .isEmpty();
+            assertThat(node.stores()
+                            .blobs()
+                            .list(StoreKeys.versionsPrefix(gone), null, 10, false)
+                            .await()
+                            .items())
+                    .as("retained versions")
                     .isEmpty();
             assertThat(node.stores()
                             .vectors()

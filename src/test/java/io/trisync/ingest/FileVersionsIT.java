@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -56,13 +57,19 @@ class FileVersionsIT {
     void start() {
         node = Node.start(TestStack.nodeConfig(Map.of()), false, (op, step) -> {
                     if (op.kind() == IngestOperation.Kind.REPLACE && failOnce.compareAndSet(step, null)) {
-                        return Future.failedFuture(new Failure.Unavailable("s3", "failed after " + step, null));
+                        // Not a store's failure: the upload breaker stays closed for the next request.
+                        return Future.failedFuture(new Failure.Conflict("injected failure after " + step));
                     }
                     return Future.succeededFuture();
                 })
                 .await();
         http = new Http(node.vertx(), node.httpPort());
         web = WebClient.create(node.vertx());
+    }
+
+    @AfterEach
+    void noInjectedFailureLeft() {
+        failOnce.set(null);
     }
 
     @AfterAll
@@ -227,7 +234,8 @@ class FileVersionsIT {
 
         failOnce.set(Step.BLOB_WRITTEN);
         HttpResponse<Buffer> failed = http.replace(contentPath(id), "fault.txt", "text/plain", after, null);
-        assertThat(failed.statusCode()).as(failed.bodyAsString()).isEqualTo(503);
+        assertThat(failed.statusCode()).as(failed.bodyAsString()).isEqualTo(409);
+        assertThat(failed.bodyAsJsonObject().getString("message")).contains("injected");
         Await.until(
                 "the failed update to be undone",
                 20_000,
