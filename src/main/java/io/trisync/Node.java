@@ -213,7 +213,17 @@ public final class Node {
     private void watchMembers() {
         membership = Membership.of(vertx, config.nodeId());
         membershipListener = membership.onMemberLeft(stores.incarnations()::memberLeft);
+        if (stores.vectors() instanceof io.trisync.store.SpacedVectorStore spaced) {
+            // Another node's re-index may switch collections: it says so on the bus, and every node
+            // reads the pointer again every few seconds in case it missed that.
+            vectorSpacesTimer = vertx.setPeriodic(VECTOR_SPACES_REFRESH_MS, id -> spaced.refresh()
+                    .onFailure(e -> LOG.debug("Vector collections not read again: {}", e.getMessage())));
+            vertx.eventBus().consumer(io.trisync.repair.RepairAddresses.VECTORS_SWITCHED, m -> spaced.refresh());
+        }
     }
+
+    private static final long VECTOR_SPACES_REFRESH_MS = 5000;
+    private long vectorSpacesTimer = -1;
 
     /** The cluster's Hazelcast member of a clustered node; null for a standalone one. */
     private com.hazelcast.core.HazelcastInstance hazelcast() {
@@ -251,6 +261,9 @@ public final class Node {
             undeploys.add(vertx.undeploy(deployments.get(i)));
         }
         deployments.clear();
+        if (vectorSpacesTimer >= 0) {
+            vertx.cancelTimer(vectorSpacesTimer);
+        }
         if (membership != null) {
             membership.removeListener(membershipListener);
         }

@@ -92,8 +92,16 @@ public record TrisyncConfig(
         public static final String LOCAL = "local";
         public static final String OPENAI = "openai";
 
+        /** The name the local model (all-MiniLM-L6-v2, quantised) records on files and points. */
+        public static final String LOCAL_MODEL = "all-minilm-l6-v2-q";
+
         public boolean local() {
             return LOCAL.equals(provider);
+        }
+
+        /** The model identity recorded on files and points: the local model's name, or {@code model@dimensions}. */
+        public String modelName() {
+            return local() ? LOCAL_MODEL : model + "@" + dimensions;
         }
     }
 

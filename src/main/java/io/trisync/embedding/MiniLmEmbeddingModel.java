@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class MiniLmEmbeddingModel implements EmbeddingModel {
 
-    public static final String NAME = "all-minilm-l6-v2-q";
+    public static final String NAME = io.trisync.config.TrisyncConfig.EmbeddingConfig.LOCAL_MODEL;
     public static final int DIMENSION = 384;
 
     private static volatile MiniLmEmbeddingModel shared;

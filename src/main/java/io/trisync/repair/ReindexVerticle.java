@@ -208,16 +208,18 @@ public final class ReindexVerticle extends RequestVerticle {
                         }))
                 .compose(v -> {
                     long embedded = System.nanoTime();
-                    return verify(op, tenant)
-                            .compose(
-                                    report -> stores.checkpoints().clear(tenant).compose(w -> {
-                                        op.progress(
-                                                "finalizing",
-                                                op.record().progress().totalFiles(),
-                                                op.record().progress().totalFiles(),
-                                                op.record().filesProcessed());
-                                        return op.complete(result(parts, report, started, embedded));
-                                    }));
+                    return verify(op, tenant).compose(report -> stores.checkpoints()
+                            .clear(tenant)
+                            .compose(w -> switchIfDone(report))
+                            .compose(switched -> {
+                                op.progress(
+                                        "finalizing",
+                                        op.record().progress().totalFiles(),
+                                        op.record().progress().totalFiles(),
+                                        op.record().filesProcessed());
+                                return op.complete(
+                                        result(parts, report, started, embedded).mergeIn(switched));
+                            }));
                 })
                 .onComplete(done -> progress.unregister())
                 .onFailure(error -> {
@@ -230,6 +232,40 @@ public final class ReindexVerticle extends RequestVerticle {
                                         e.getMessage()));
                     }
                 });
+    }
+
+    /**
+     * While the embedding dimension changes: once no active file of any tenant has vectors of another
+     * model than this node's and this tenant's verification found no stale or missing vectors, the new collection
+     * takes over search ({@code switched_to}); else what it waits for ({@code switch_waits_for}, files).
+     */
+    private Future<JsonObject> switchIfDone(ScanReport report) {
+        io.trisync.store.VectorSpaces.Space retiring = stores.vectors().retiring();
+        if (retiring == null || !(stores.vectors() instanceof io.trisync.store.SpacedVectorStore spaced)) {
+            return Future.succeededFuture(new JsonObject());
+        }
+        return stores.metadata().countEmbeddedByOther(model.name()).compose(left -> {
+            JsonObject byType = report.toJson()
+                    .getJsonObject("summary", new JsonObject())
+                    .getJsonObject("issues_by_type", new JsonObject());
+            long vectorIssues = byType.getLong("STALE_VECTORS", 0L)
+                    + byType.getLong("MISSING_VECTORS", 0L)
+                    + byType.getLong("MISSING_CHUNKS", 0L);
+            if (left > 0 || vectorIssues > 0) {
+                return Future.succeededFuture(new JsonObject()
+                        .put("switch_waits_for", left)
+                        .put("serving_collection", retiring.collection()));
+            }
+            return spaced.switchToTarget().map(spaces -> {
+                vertx.eventBus()
+                        .publish(
+                                RepairAddresses.VECTORS_SWITCHED,
+                                spaces.serving().collection());
+                return new JsonObject()
+                        .put("switched_to", spaces.serving().collection())
+                        .put("retired_collection", retiring.collection());
+            });
+        });
     }
 
     /** A scan of every partition of the tenant under the re-index's operation. */
@@ -383,6 +419,7 @@ public final class ReindexVerticle extends RequestVerticle {
     private Future<ReindexDone> write(List<FileRecord> due, List<ContentIndexer.Indexed> indexed, long skipped) {
         List<ChunkPoint> points = new ArrayList<>();
         List<java.util.UUID> extra = new ArrayList<>();
+        io.trisync.store.VectorSpaces.Space migrating = stores.vectors().retiring();
         java.util.Map<String, Integer> chunksOf = new java.util.HashMap<>();
         for (int i = 0; i < due.size(); i++) {
             FileRecord r = due.get(i);
@@ -393,8 +430,11 @@ public final class ReindexVerticle extends RequestVerticle {
             chunksOf.put(r.id(), one.points().size());
             points.addAll(one.points());
             // Point ids derive from (file, chunk): new points replace old ones in place; only chunks
-            // past the new count (the old text made more) are deleted, by id.
-            for (int c = one.points().size(); c < r.embedding().chunks(); c++) {
+            // past the new count (the old text made more) are deleted, by id. While the dimension
+            // changes the new points go to a collection of their own, and the old ones stay serving.
+            for (int c = one.points().size();
+                    migrating == null && c < r.embedding().chunks();
+                    c++) {
                 extra.add(StoreKeys.chunkPointId(r.id(), c));
             }
         }

@@ -41,4 +41,10 @@ public final class RepairAddresses {
     public static final String QUARANTINE_PURGE = "trisync.repair.quarantine.purge";
 
     private RepairAddresses() {}
+
+    /**
+     * Published when a re-index made the new collection of a change of embedding dimension serve
+     * search (body: its name): every node reads the collection pointer again at once.
+     */
+    public static final String VECTORS_SWITCHED = "trisync.vectors.switched";
 }

@@ -71,7 +71,8 @@ public final class FileInspector {
             List<Listings.Point> listed = points.result().stream()
                     .map(p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()))
                     .toList();
-            List<FileReport> reports = reconciler.reconcile(new Listings.Partition(metas, blobs, listed));
+            List<FileReport> reports = reconciler.reconcile(
+                    new Listings.Partition(metas, blobs, listed), PartitionVerticle.retiringModel(stores));
             FileReport report = reports.isEmpty()
                     ? new FileReport(fileId, null, Verdict.SYNCED, false, false, false, List.of())
                     : reports.get(0);

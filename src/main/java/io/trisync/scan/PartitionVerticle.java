@@ -49,7 +49,7 @@ public final class PartitionVerticle extends RequestVerticle {
         if ("quick".equals(request.mode())) {
             Sample sample = new Sample(request.seed(), request.rate());
             return reader.readQuick(tenant, partition, sample).map(quick -> {
-                List<FileReport> files = reconciler.reconcile(quick.listings());
+                List<FileReport> files = reconciler.reconcile(quick.listings(), retiringModel(stores));
                 long inconsistent = files.stream()
                         .filter(f -> quick.sampled().contains(f.fileId())
                                 && !f.issues().isEmpty())
@@ -61,9 +61,15 @@ public final class PartitionVerticle extends RequestVerticle {
             });
         }
         return reader.read(tenant, partition, "deep".equals(request.mode())).compose(listings -> {
-            List<FileReport> files = reconciler.reconcile(listings);
+            List<FileReport> files = reconciler.reconcile(listings, retiringModel(stores));
             return keeper.keep(tenant, partition, files, opId)
                     .map(v -> ScanReport.Part.of(files).put("node", config.nodeId()));
         });
+    }
+
+    /** The model whose collection is being retired by a change of dimension, or null. */
+    static String retiringModel(Stores stores) {
+        io.trisync.store.VectorSpaces.Space retiring = stores.vectors().retiring();
+        return retiring == null ? null : retiring.model();
     }
 }

@@ -42,6 +42,16 @@ public final class Reconciler {
     }
 
     public List<FileReport> reconcile(Listings.Partition partition) {
+        return reconcile(partition, null);
+    }
+
+    /**
+     * As {@link #reconcile(Listings.Partition)}, while the embedding dimension changes from {@code
+     * retiringModel}'s collection to the current model's: a file's points of the one model its record
+     * does not name are the other collection's copy and are left out of its judgement (a file without
+     * a record keeps every point, all orphans).
+     */
+    public List<FileReport> reconcile(Listings.Partition partition, String retiringModel) {
         Map<String, Meta> metas = new HashMap<>(capacity(partition.metadata().size()));
         partition.metadata().forEach(m -> metas.put(m.fileId(), m));
         Map<String, Blob> blobs = new HashMap<>(capacity(partition.blobs().size()));
@@ -63,9 +73,26 @@ public final class Reconciler {
                 continue;
             }
             previous = id;
-            reports.add(file(id, metas.get(id), blobs.get(id), points.getOrDefault(id, List.of())));
+            Meta meta = metas.get(id);
+            reports.add(
+                    file(id, meta, blobs.get(id), ownCopy(meta, points.getOrDefault(id, List.of()), retiringModel)));
         }
         return reports;
+    }
+
+    /** The points a file is judged by while a change of dimension runs (see {@link #reconcile(Listings.Partition, String)}). */
+    private static List<Point> ownCopy(Meta meta, List<Point> points, String retiringModel) {
+        if (retiringModel == null || meta == null || meta.deleted() || points.isEmpty()) {
+            return points;
+        }
+        boolean retiring = retiringModel.equals(meta.model());
+        List<Point> own = new ArrayList<>(points.size());
+        for (Point p : points) {
+            if (retiringModel.equals(p.model()) == retiring) {
+                own.add(p);
+            }
+        }
+        return own;
     }
 
     private static int capacity(int entries) {

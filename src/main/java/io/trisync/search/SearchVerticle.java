@@ -54,6 +54,7 @@ public final class SearchVerticle extends RequestVerticle {
     private Metrics metrics;
     private VerifiedBlobs verified;
     private WorkerExecutor embeddingPool;
+    private io.trisync.embedding.QueryModel queries;
 
     public SearchVerticle(TrisyncConfig config, Stores stores, EmbeddingModel model) {
         this.config = config;
@@ -68,6 +69,7 @@ public final class SearchVerticle extends RequestVerticle {
         verified = new VerifiedBlobs(config.search().blobRecheckSeconds() * 1000L, 100_000);
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
+        queries = new io.trisync.embedding.QueryModel(vertx, config.embedding(), model);
         consume(SearchAddresses.QUERY, body -> search(SearchRequest.fromJson(body)));
         return consumersReady();
     }
@@ -83,7 +85,9 @@ public final class SearchVerticle extends RequestVerticle {
     private Future<JsonObject> search(SearchRequest request) {
         long started = System.nanoTime();
         return embeddingPool
-                .executeBlocking(() -> model.embed(List.of(request.query())).get(0))
+                .executeBlocking(() -> queries.forSpace(stores.vectors().retiring())
+                        .embed(List.of(request.query()))
+                        .get(0))
                 .compose(vector -> {
                     long embedded = System.nanoTime();
                     int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));
@@ -236,8 +240,13 @@ public final class SearchVerticle extends RequestVerticle {
         }
         FileRecord.Embedding e = record.embedding();
         boolean sameContent = record.sha256().equals(point.contentSha256());
-        boolean sameModel =
-                e != null && model.name().equals(point.model()) && model.name().equals(e.model());
+        // While the embedding dimension changes, the hits are the serving collection's copies, made by its
+        // model; the record names that model, or the new one once the file is re-embedded.
+        io.trisync.store.VectorSpaces.Space retiring = stores.vectors().retiring();
+        String served = retiring == null ? model.name() : retiring.model();
+        boolean sameModel = e != null
+                && served.equals(point.model())
+                && (served.equals(e.model()) || model.name().equals(e.model()));
         if (!sameContent || !sameModel) {
             return new Excluded(
                     point,

@@ -83,6 +83,9 @@ public interface MetadataStore {
     /** How many of the tenant's active files are kept without vectors because their indexing failed. */
     Future<Long> countIndexingFailed(String tenantId);
 
+    /** Active files of every tenant whose vectors (one chunk or more) another model than {@code model} made. */
+    Future<Long> countEmbeddedByOther(String model);
+
     /** Active files of every tenant by their latest scan verdict ({@code sync.verdict}; null: never checked). */
     Future<java.util.Map<String, Long>> countByVerdict();
 

@@ -249,6 +249,17 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
+    public Future<Long> countEmbeddedByOther(String model) {
+        return client.count(
+                        FILES,
+                        new JsonObject()
+                                .put("status", FileRecord.Status.ACTIVE.wire())
+                                .put("embedding.chunks", new JsonObject().put("$gt", 0))
+                                .put("embedding.model", new JsonObject().put("$ne", model)))
+                .recover(this::mapped);
+    }
+
+    @Override
     public Future<Boolean> remove(String fileId) {
         return client.removeDocument(FILES, new JsonObject().put("_id", fileId))
                 .map(r -> r != null && r.getRemovedCount() > 0)

@@ -54,6 +54,8 @@ public final class QdrantVectorStore implements VectorStore {
     private final String collection;
     private final io.grpc.ManagedChannel channel;
     private final int vectorSize;
+    /** Whether this instance made the client (and closes it); a {@link #sibling} shares it. */
+    private final boolean owner;
 
     public QdrantVectorStore(Vertx vertx, TrisyncConfig.QdrantConfig config) {
         this(vertx, config, Metrics.none());
@@ -78,6 +80,55 @@ public final class QdrantVectorStore implements VectorStore {
             grpc.withApiKey(config.apiKey());
         }
         this.client = new QdrantClient(grpc.build());
+        this.owner = true;
+    }
+
+    private QdrantVectorStore(QdrantVectorStore of, String collection, int vectorSize) {
+        this.vertx = of.vertx;
+        this.client = of.client;
+        this.channel = of.channel;
+        this.collection = collection;
+        this.vectorSize = vectorSize;
+        this.owner = false;
+    }
+
+    /** The same Qdrant (one client) for another collection, of {@code vectorSize}-dimension vectors. */
+    public QdrantVectorStore sibling(String otherCollection, int otherVectorSize) {
+        return new QdrantVectorStore(this, otherCollection, otherVectorSize);
+    }
+
+    /** The collection's name. */
+    public String collection() {
+        return collection;
+    }
+
+    /** The vector size of the collection as Qdrant holds it, or null when it does not exist. */
+    public Future<Integer> existingSize() {
+        return call(client.collectionExistsAsync(collection, TIMEOUT))
+                .compose(exists -> !exists
+                        ? Future.succeededFuture(null)
+                        : call(client.getCollectionInfoAsync(collection, TIMEOUT))
+                                .map(info -> (int) info.getConfig()
+                                        .getParams()
+                                        .getVectorsConfig()
+                                        .getParams()
+                                        .getSize()));
+    }
+
+    /** The model named on one point of the collection, or null when it holds none. */
+    public Future<String> anyModel() {
+        ScrollPoints request = ScrollPoints.newBuilder()
+                .setCollectionName(collection)
+                .setLimit(1)
+                .setWithPayload(WithPayloadSelectorFactory.include(List.of("model")))
+                .build();
+        return call(client.scrollAsync(request, TIMEOUT))
+                .map(r -> r.getResultCount() == 0 ? null : text(r.getResult(0).getPayloadMap(), "model"));
+    }
+
+    /** Deletes the collection and every point in it. */
+    public Future<Void> drop() {
+        return call(client.deleteCollectionAsync(collection, TIMEOUT)).mapEmpty();
     }
 
     @Override
@@ -230,6 +281,9 @@ public final class QdrantVectorStore implements VectorStore {
 
     @Override
     public Future<Void> close() {
+        if (!owner) {
+            return Future.succeededFuture();
+        }
         return vertx.executeBlocking(() -> {
             client.close();
             return null;

@@ -45,7 +45,7 @@ public record Stores(
         return new Stores(
                 new MongoMetadataStore(mongo),
                 new S3BlobStore(vertx, config.s3(), metrics),
-                new QdrantVectorStore(vertx, config.qdrant(), metrics),
+                new SpacedVectorStore(new QdrantVectorStore(vertx, config.qdrant(), metrics), mongo, config),
                 new MongoOperationLog(mongo),
                 new MongoEventStore(mongo, config.events().queueSize()),
                 new MongoSyncOperationStore(mongo),

@@ -48,6 +48,14 @@ public interface VectorStore {
     /** The {@code k} points of a tenant most similar (cosine) to {@code vector}, best first. */
     Future<List<Scored>> search(String tenantId, float[] vector, int k);
 
+    /**
+     * While the embedding dimension changes, the collection that still serves search and its model
+     * (its points are a retiring copy for files already re-embedded); null otherwise.
+     */
+    default VectorSpaces.Space retiring() {
+        return null;
+    }
+
     /** Completes when Qdrant answers its health check. */
     Future<Void> ping();
 

@@ -1,0 +1,191 @@
+package io.trisync.embedding;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.Node;
+import io.trisync.config.TrisyncConfig;
+import io.trisync.store.ChunkPoint;
+import io.trisync.store.QdrantVectorStore;
+import io.trisync.store.VectorSpaces;
+import io.trisync.testsupport.Await;
+import io.trisync.testsupport.EmbeddingServer;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A change of embedding dimension (the local 384-dimension model to an OpenAI-compatible one of 768,
+ * served by the test on loopback): the node starts instead of failing on Qdrant's dimension check,
+ * makes a new collection beside the old one, keeps serving search from the old one (queries embedded
+ * by the old model) while re-index operations fill the new one, switches only when every tenant's
+ * files are re-embedded, and then searches the new one; nothing is left stale and the old collection
+ * stays until purged. Its own MongoDB database and collection name, so no other test sees the change.
+ */
+@Timeout(300)
+class DimensionChangeIT {
+
+    private static final String MODEL = "dim-test";
+    private static final String NEW_MODEL = MODEL + "@768";
+
+    @Test
+    @DisplayName("384 → 768 dimensions: old collection serves until every tenant is re-indexed, then the new one")
+    void dimensionChange() {
+        String collection = TestStack.unique("dims").replace('-', '_');
+        Map<String, String> shared = Map.of("MONGO_DB", TestStack.unique("dims"), "QDRANT_COLLECTION", collection);
+        String alpha = TestStack.unique("alpha");
+        String beta = TestStack.unique("beta");
+        Map<String, List<String>> files = new HashMap<>();
+        Node node = Node.start(TestStack.nodeConfig(shared), false).await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            for (String tenant : List.of(alpha, beta)) {
+                for (int i = 0; i < 3; i++) {
+                    files.computeIfAbsent(tenant, t -> new ArrayList<>())
+                            .add(upload(http, tenant, Fixtures.prose(150) + " whales and krill " + i));
+                }
+            }
+        } finally {
+            node.stop().await();
+        }
+
+        try (EmbeddingServer server = new EmbeddingServer(768)) {
+            Map<String, String> env = new HashMap<>(shared);
+            env.put("EMBEDDING_PROVIDER", "openai");
+            env.put("EMBEDDING_URL", server.url());
+            env.put("EMBEDDING_MODEL", MODEL);
+            env.put("EMBEDDING_DIMENSIONS", "768");
+            env.put("QDRANT_VECTOR_SIZE", "768");
+            node = Node.start(TestStack.nodeConfig(env), false).await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                VectorSpaces.Space retiring = node.stores().vectors().retiring();
+                assertThat(retiring).as("a change of dimension under way").isNotNull();
+                assertThat(retiring.collection()).isEqualTo(collection);
+                assertThat(retiring.dims()).isEqualTo(384);
+                String fresh = collection + "__768d";
+                assertThat(sizeOf(node, fresh))
+                        .as("the new collection, made beside")
+                        .isEqualTo(768);
+
+                // Before any re-index: search is served from the old collection, the query embedded locally.
+                int embedded = server.inputs().size();
+                assertThat(hits(http, alpha, "whales and krill")).isNotEmpty();
+                assertThat(server.inputs().size())
+                        .as("texts sent to the new model by a search")
+                        .isEqualTo(embedded);
+                // An upload now gets the new model's vectors (in the new collection).
+                String late = upload(http, alpha, Fixtures.prose(80) + " a late file about volcanoes");
+                assertThat(node.stores()
+                                .metadata()
+                                .get(late)
+                                .await()
+                                .embedding()
+                                .model())
+                        .isEqualTo(NEW_MODEL);
+                JsonArray stale = analyze(http, alpha).getJsonArray("issues");
+                assertThat(stale.stream().map(i -> ((JsonObject) i).getString("type")))
+                        .as("issues before the re-index: %s", stale)
+                        .hasSize(3)
+                        .allMatch("STALE_VECTORS"::equals);
+
+                JsonObject first = reindex(http, alpha);
+                assertThat(first.getLong("stale_after")).isZero();
+                assertThat(first.getLong("switch_waits_for"))
+                        .as("beta's files: %s", first)
+                        .isEqualTo(3);
+                assertThat(node.stores().vectors().retiring())
+                        .as("no switch before every tenant")
+                        .isNotNull();
+                embedded = server.inputs().size();
+                assertThat(hits(http, alpha, "whales and krill")).isNotEmpty();
+                assertThat(server.inputs().size()).isEqualTo(embedded);
+                assertThat(analyze(http, alpha).getJsonArray("issues")).isEmpty();
+
+                JsonObject second = reindex(http, beta);
+                assertThat(second.getString("switched_to")).as("%s", second).isEqualTo(fresh);
+                assertThat(second.getString("retired_collection")).isEqualTo(collection);
+                assertThat(node.stores().vectors().retiring()).isNull();
+
+                // After the switch: the new collection serves, queries go to the new model.
+                embedded = server.inputs().size();
+                JsonArray after = hits(http, alpha, "whales and krill");
+                assertThat(server.inputs().size()).isEqualTo(embedded + 1);
+                assertThat(after.stream().map(h -> ((JsonObject) h).getString("file_id")))
+                        .containsAnyElementsOf(files.get(alpha));
+                for (String tenant : List.of(alpha, beta)) {
+                    assertThat(analyze(http, tenant).getJsonArray("issues"))
+                            .as("issues of %s after the switch", tenant)
+                            .isEmpty();
+                    for (String id : files.get(tenant)) {
+                        List<ChunkPoint> points =
+                                node.stores().vectors().pointsOf(tenant, id).await();
+                        assertThat(points).isNotEmpty().allMatch(p -> p.model().equals(NEW_MODEL));
+                    }
+                }
+                assertThat(sizeOf(node, collection))
+                        .as("the old collection, until purged")
+                        .isEqualTo(384);
+            } finally {
+                node.stop().await();
+            }
+        }
+    }
+
+    private static Integer sizeOf(Node node, String collection) {
+        TrisyncConfig.QdrantConfig q = node.config().qdrant();
+        QdrantVectorStore raw = new QdrantVectorStore(node.vertx(), q).sibling(collection, 1);
+        return raw.existingSize().await();
+    }
+
+    private static String upload(Http http, String tenant, String text) {
+        HttpResponse<Buffer> r = http.upload(tenant, "doc.txt", "text/plain", Fixtures.utf8(text), null);
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+        return r.bodyAsJsonObject().getString("id");
+    }
+
+    private static JsonArray hits(Http http, String tenant, String query) {
+        HttpResponse<Buffer> r = http.post(
+                "/api/search",
+                "application/json",
+                new JsonObject().put("user_id", tenant).put("query", query).toBuffer());
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        return r.bodyAsJsonObject().getJsonArray("results");
+    }
+
+    private static JsonObject analyze(Http http, String tenant) {
+        HttpResponse<Buffer> r = http.post(
+                "/api/sync/analyze",
+                "application/json",
+                new JsonObject().put("user_id", tenant).put("mode", "full").toBuffer());
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        return r.bodyAsJsonObject();
+    }
+
+    /** Runs a re-index of {@code tenant} to its end; its result. */
+    private static JsonObject reindex(Http http, String tenant) {
+        HttpResponse<Buffer> started = http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
+        assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+        JsonObject[] latest = {null};
+        Await.until("the re-index of " + tenant + " to end", 120_000, () -> {
+            latest[0] = Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant))
+                    .getJsonObject("latest_sync");
+            return latest[0] != null && !"running".equals(latest[0].getString("status"));
+        });
+        assertThat(latest[0].getString("status"))
+                .as("the re-index: %s", latest[0])
+                .isEqualTo("completed");
+        return latest[0].getJsonObject("result");
+    }
+}
