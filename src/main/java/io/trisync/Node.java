@@ -213,13 +213,13 @@ public final class Node {
     private void watchMembers() {
         membership = Membership.of(vertx, config.nodeId());
         membershipListener = membership.onMemberLeft(stores.incarnations()::memberLeft);
-        if (stores.vectors() instanceof io.trisync.store.SpacedVectorStore spaced) {
-            // Another node's re-index may switch collections: it says so on the bus, and every node
-            // reads the pointer again every few seconds in case it missed that.
-            vectorSpacesTimer = vertx.setPeriodic(VECTOR_SPACES_REFRESH_MS, id -> spaced.refresh()
-                    .onFailure(e -> LOG.debug("Vector collections not read again: {}", e.getMessage())));
-            vertx.eventBus().consumer(io.trisync.repair.RepairAddresses.VECTORS_SWITCHED, m -> spaced.refresh());
-        }
+        // Another node's re-index may switch collections: it says so on the bus, and every node reads
+        // the pointer again every few seconds in case it missed that.
+        vectorSpacesTimer = vertx.setPeriodic(VECTOR_SPACES_REFRESH_MS, id -> stores.vectors()
+                .refresh()
+                .onFailure(e -> LOG.debug("Vector collections not read again: {}", e.getMessage())));
+        vertx.eventBus().consumer(io.trisync.repair.RepairAddresses.VECTORS_SWITCHED, m -> stores.vectors()
+                .refresh());
     }
 
     private static final long VECTOR_SPACES_REFRESH_MS = 5000;

@@ -639,8 +639,11 @@
             var a = el('a');
             a.href = URL.createObjectURL(blob);
             a.download = 'v' + v.version + '-' + $('file-name').textContent;
+            a.hidden = true;
+            document.body.appendChild(a);
             a.click();
-            URL.revokeObjectURL(a.href);
+            // Revoked once the browser has taken the download (some revoke too early otherwise).
+            setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 10000);
           })
           .catch(function (e) { show('Download failed: ' + e.message); });
       });

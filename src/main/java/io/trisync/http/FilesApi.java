@@ -131,6 +131,9 @@ public final class FilesApi {
     private void versions(RoutingContext ctx) {
         bus.read(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
                 .map(FileRecord::fromDocument)
+                .compose(f -> f.status() == FileRecord.Status.ACTIVE
+                        ? Future.succeededFuture(f)
+                        : Future.failedFuture(new Failure.NotFound("file " + f.id() + " is deleted")))
                 .onSuccess(f -> {
                     JsonArray list = new JsonArray();
                     List<ContentVersion> all = f.contentVersions();

@@ -97,8 +97,12 @@ public final class HttpVerticle extends RequestVerticle {
             router.route("/api/*")
                     .handler(CorsHandler.create()
                             .addOrigins(config.auth().corsAllowedOrigins())
-                            .allowedMethods(
-                                    Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.PATCH))
+                            .allowedMethods(Set.of(
+                                    HttpMethod.GET,
+                                    HttpMethod.POST,
+                                    HttpMethod.PUT,
+                                    HttpMethod.DELETE,
+                                    HttpMethod.PATCH))
                             .allowedHeaders(Set.of("Authorization", "Content-Type", "Idempotency-Key", "If-Match"))
                             .exposedHeaders(Set.of("ETag")));
         }
@@ -121,6 +125,7 @@ public final class HttpVerticle extends RequestVerticle {
         new ScanApi(vertx, config.sync().maxTimeoutSeconds() * 1000L).mount(router);
         new RepairApi(vertx, timeoutMs).mount(router);
         new TenantsApi(vertx, timeoutMs).mount(router);
+        new VectorsApi(stores.vectors()).mount(router);
         if (metricsRegistry != null) {
             router.get("/metrics")
                     .handler(new MetricsEndpoint(

@@ -295,7 +295,7 @@ final class Steps {
     /** A failed step: the breaker notes it, and it is recorded on the operation (best effort). */
     private void noteFailure(IngestOperation op, Throwable error) {
         breaker.record(error);
-        stores.operations().advance(op.id(), op.step(), String.valueOf(error.getMessage()));
+        stores.operations().noteError(op.id(), String.valueOf(error.getMessage()));
     }
 
     /**

@@ -241,7 +241,7 @@ public final class ReindexVerticle extends RequestVerticle {
      */
     private Future<JsonObject> switchIfDone(ScanReport report) {
         io.trisync.store.VectorSpaces.Space retiring = stores.vectors().retiring();
-        if (retiring == null || !(stores.vectors() instanceof io.trisync.store.SpacedVectorStore spaced)) {
+        if (retiring == null) {
             return Future.succeededFuture(new JsonObject());
         }
         return stores.metadata().countEmbeddedByOther(model.name()).compose(left -> {
@@ -256,7 +256,7 @@ public final class ReindexVerticle extends RequestVerticle {
                         .put("switch_waits_for", left)
                         .put("serving_collection", retiring.collection()));
             }
-            return spaced.switchToTarget().map(spaces -> {
+            return stores.vectors().switchToTarget().map(spaces -> {
                 vertx.eventBus()
                         .publish(
                                 RepairAddresses.VECTORS_SWITCHED,

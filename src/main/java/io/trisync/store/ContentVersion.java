@@ -11,14 +11,21 @@ import java.util.List;
  * which the content became current, its sha256, size and content type, when and by whom ({@code by},
  * a token subject; null when not known) it was written, and whether its bytes are still held. The
  * current version's bytes are the file's blob; a previous one's are at {@link StoreKeys#versionKey}
- * while {@code retained}.
+ * while {@code retained}. {@code opId}: the replacement that wrote it (null for an upload).
  */
 public record ContentVersion(
-        long version, String sha256, long size, String contentType, Instant at, String by, boolean retained) {
+        long version,
+        String sha256,
+        long size,
+        String contentType,
+        Instant at,
+        String by,
+        boolean retained,
+        String opId) {
 
     /** This version once a newer one replaced it: its bytes retained, or (false) removed. */
     public ContentVersion superseded(boolean keep) {
-        return new ContentVersion(version, sha256, size, contentType, at, by, keep);
+        return new ContentVersion(version, sha256, size, contentType, at, by, keep, opId);
     }
 
     public JsonObject toDocument() {
@@ -29,7 +36,8 @@ public record ContentVersion(
                 .put("contentType", contentType)
                 .put("at", Dates.toBson(at))
                 .put("by", by)
-                .put("retained", retained);
+                .put("retained", retained)
+                .put("opId", opId);
     }
 
     public static ContentVersion fromDocument(JsonObject d) {
@@ -40,7 +48,8 @@ public record ContentVersion(
                 d.getString("contentType"),
                 Dates.fromBson(d.getValue("at")),
                 d.getString("by"),
-                d.getBoolean("retained", false));
+                d.getBoolean("retained", false),
+                d.getString("opId"));
     }
 
     /** A history as stored: newest first. */

@@ -75,7 +75,7 @@ public record FileRecord(
         if (!history.isEmpty()) {
             return history;
         }
-        return List.of(new ContentVersion(1, sha256, size, contentType, createdAt, null, true));
+        return List.of(new ContentVersion(1, sha256, size, contentType, createdAt, null, true, null));
     }
 
     /** The version number of the current content. */

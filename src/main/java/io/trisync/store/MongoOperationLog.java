@@ -117,6 +117,21 @@ public final class MongoOperationLog implements OperationLog {
         return updateHeld(opId, holder, stepUpdate(step, null));
     }
 
+    @Override
+    public Future<Void> noteError(String opId, String lastError) {
+        return client.updateCollection(
+                        OPS,
+                        new JsonObject().put("_id", opId),
+                        new JsonObject()
+                                .put(
+                                        "$set",
+                                        new JsonObject()
+                                                .put("lastError", lastError)
+                                                .put("updatedAt", Dates.toBson(Instant.now()))))
+                .<Void>mapEmpty()
+                .recover(MongoMetadataStore::failed);
+    }
+
     /** The update recording {@code step}: an operation that ended is held by nobody any more. */
     private static JsonObject stepUpdate(IngestOperation.Step step, String lastError) {
         JsonObject update = new JsonObject().put("$set", stepSet(step, lastError));

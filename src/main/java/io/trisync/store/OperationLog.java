@@ -44,6 +44,12 @@ public interface OperationLog {
     Future<Void> advance(String opId, IngestOperation.Step step, String lastError);
 
     /**
+     * Records the error that stopped the operation's next step, touching it (so recovery leaves it to
+     * the node still trying), without changing its step: an operation that ended meanwhile stays ended.
+     */
+    Future<Void> noteError(String opId, String lastError);
+
+    /**
      * Records {@code step} only while {@code holder} still holds the operation's lease and it has not
      * ended: completes with false, writing nothing, when recovery has claimed it in the meantime.
      */

@@ -56,6 +56,7 @@ public final class SpacedVectorStore implements VectorStore {
     }
 
     /** The spaces as this node last read them. */
+    @Override
     public VectorSpaces spaces() {
         return view.spaces();
     }
@@ -167,6 +168,7 @@ public final class SpacedVectorStore implements VectorStore {
     }
 
     /** Reads the pointer again (another node may have switched); the view follows it. */
+    @Override
     public Future<VectorSpaces> refresh() {
         return read().map(spaces -> {
             if (spaces != null && !spaces.equals(view.spaces())) {
@@ -184,6 +186,7 @@ public final class SpacedVectorStore implements VectorStore {
      * Makes the target collection serve, if this is still the change under way (one conditional write,
      * so of nodes switching at once one does it). Completes with the spaces after it.
      */
+    @Override
     public Future<VectorSpaces> switchToTarget() {
         VectorSpaces now = view.spaces();
         if (!now.migrating()) {
@@ -205,6 +208,7 @@ public final class SpacedVectorStore implements VectorStore {
      * Deletes a collection that neither serves nor is being filled (the one a change of dimension left);
      * fails with {@link Failure.Conflict} for those two.
      */
+    @Override
     public Future<Void> purge(String collection) {
         VectorSpaces now = view.spaces();
         if (collection.equals(now.serving().collection())

@@ -56,6 +56,29 @@ public interface VectorStore {
         return null;
     }
 
+    /** The collections and their models (the pointer); null for a store of one fixed collection. */
+    default VectorSpaces spaces() {
+        return null;
+    }
+
+    /** Reads the pointer again (another node may have switched collections); the spaces after it. */
+    default Future<VectorSpaces> refresh() {
+        return Future.succeededFuture(spaces());
+    }
+
+    /** Makes the collection being filled by a change of dimension serve; the spaces after it. */
+    default Future<VectorSpaces> switchToTarget() {
+        return Future.succeededFuture(spaces());
+    }
+
+    /**
+     * Deletes a collection that neither serves nor is being filled; {@link Failure.Conflict} for
+     * those, {@link Failure.NotFound} when there is none of that name.
+     */
+    default Future<Void> purge(String collection) {
+        return Future.failedFuture(new Failure.Conflict("this store keeps one collection"));
+    }
+
     /** Completes when Qdrant answers its health check. */
     Future<Void> ping();
 

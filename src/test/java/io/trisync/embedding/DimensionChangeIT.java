@@ -134,6 +134,18 @@ class DimensionChangeIT {
                 assertThat(sizeOf(node, collection))
                         .as("the old collection, until purged")
                         .isEqualTo(384);
+                JsonObject spaces = Http.json(http.get("/api/vector-collections"));
+                assertThat(spaces.getJsonObject("serving").getString("collection"))
+                        .isEqualTo(fresh);
+                assertThat(spaces.getValue("target")).isNull();
+                assertThat(http.delete("/api/vector-collections/" + fresh).statusCode())
+                        .as("the serving collection is not purged")
+                        .isEqualTo(409);
+                assertThat(http.delete("/api/vector-collections/" + collection).statusCode())
+                        .isEqualTo(200);
+                assertThat(sizeOf(node, collection)).as("purged").isNull();
+                assertThat(http.delete("/api/vector-collections/" + collection).statusCode())
+                        .isEqualTo(404);
             } finally {
                 node.stop().await();
             }
