@@ -43,9 +43,16 @@ class ScanBench {
     @Test
     void scan() throws Exception {
         List<String> out = new ArrayList<>();
+        // "on,off": each size with the embedded MongoDB's non-unique indexes kept, then ignored (stock).
+        String[] indexes = System.getProperty("bench.scan.indexes", "on").split(",");
         for (String n : System.getProperty("bench.scan.sizes", "10000,100000").split(",")) {
-            out.addAll(run(Integer.parseInt(n.trim())));
+            for (String variant : indexes) {
+                System.setProperty("trisync.mongoSecondaryIndexes", String.valueOf(!"off".equals(variant.trim())));
+                out.add("secondary indexes " + variant.trim() + ":");
+                out.addAll(run(Integer.parseInt(n.trim())));
+            }
         }
+        System.clearProperty("trisync.mongoSecondaryIndexes");
         out.add(engine(Long.getLong("bench.engine.entries", 10_000_000L)));
         String report = String.join("\n", out);
         System.out.println("\n=== Scan ===\n" + report + "\n");

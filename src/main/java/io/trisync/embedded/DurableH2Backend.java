@@ -102,6 +102,22 @@ final class DurableH2Backend extends H2Backend {
         committer.start();
     }
 
+    /** Databases whose non-unique indexes are kept ({@link SecondaryIndex}) instead of ignored. */
+    @Override
+    protected de.bwaldvogel.mongo.MongoDatabase openOrCreateDatabase(String databaseName) {
+        // Called from the super constructor too (databases found in the file): only inherited state here.
+        return new de.bwaldvogel.mongo.backend.h2.H2Database(databaseName, getMvStore(), getCursorRegistry()) {
+            @Override
+            protected de.bwaldvogel.mongo.backend.Index<Object> openOrCreateSecondaryIndex(
+                    String collectionName,
+                    String indexName,
+                    java.util.List<de.bwaldvogel.mongo.backend.IndexKey> keys,
+                    boolean sparse) {
+                return new SecondaryIndex<>(indexName, keys, sparse);
+            }
+        };
+    }
+
     /**
      * Opens the file with MVStore's background writer off: with it on, a commit could find the
      * changes already handed to the writer's threads and return before they were in the file.

@@ -40,7 +40,10 @@ public final class EmbeddedMongo implements AutoCloseable {
     public static EmbeddedMongo start(int port, Path dataDir, boolean fsync) throws IOException {
         MongoBackend backend;
         if (dataDir == null) {
-            backend = new MemoryBackend();
+            // -Dtrisync.mongoSecondaryIndexes=false: the stock backend (benchmarks compare the two).
+            backend = Boolean.parseBoolean(System.getProperty("trisync.mongoSecondaryIndexes", "true"))
+                    ? new IndexedMemoryBackend()
+                    : new MemoryBackend();
         } else {
             Files.createDirectories(dataDir);
             backend = DurableH2Backend.open(dataDir.resolve("trisync.mv").toString(), fsync);
@@ -71,5 +74,22 @@ public final class EmbeddedMongo implements AutoCloseable {
     @Override
     public void close() {
         server.shutdown();
+    }
+
+    /** The in-memory backend with its non-unique indexes kept ({@link SecondaryIndex}) instead of ignored. */
+    private static final class IndexedMemoryBackend extends MemoryBackend {
+        @Override
+        public de.bwaldvogel.mongo.backend.memory.MemoryDatabase openOrCreateDatabase(String databaseName) {
+            return new de.bwaldvogel.mongo.backend.memory.MemoryDatabase(databaseName, getCursorRegistry()) {
+                @Override
+                protected de.bwaldvogel.mongo.backend.Index<Integer> openOrCreateSecondaryIndex(
+                        String collectionName,
+                        String indexName,
+                        java.util.List<de.bwaldvogel.mongo.backend.IndexKey> keys,
+                        boolean sparse) {
+                    return new SecondaryIndex<>(indexName, keys, sparse);
+                }
+            };
+        }
     }
 }

@@ -161,6 +161,38 @@ class EmbeddingProviderIT {
     }
 
     @Test
+    @DisplayName(
+            "A new version while the provider is down commits as pending (202); its vectors follow from the queue, made from the new bytes")
+    void newVersionWhileProviderDown() {
+        HttpResponse<Buffer> r = upload(Fixtures.prose(200) + " first version");
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+        String id = r.bodyAsJsonObject().getString("id");
+        byte[] next = Fixtures.utf8(Fixtures.prose(120) + " second version");
+        server.refuse(503);
+        HttpResponse<Buffer> put =
+                http.replace("/api/files/" + id + "/content?user_id=" + tenant, "doc.txt", "text/plain", next, null);
+        assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(202);
+        assertThat(put.bodyAsJsonObject().getString("indexing")).isEqualTo("pending");
+        assertThat(put.bodyAsJsonObject().getString("sha256")).isEqualTo(Fixtures.sha256(next));
+        assertThat(node.stores().vectors().count(tenant, id).await())
+                .as("the old version's points are gone")
+                .isZero();
+        assertThat(node.stores().indexQueue().get(id).await()).as("the job").isNotNull();
+        assertThat(analyze().getJsonArray("issues")).as("a scan while pending").isEmpty();
+
+        server.refuse(0);
+        Await.until("the new version to be indexed", 60_000, () -> "indexed"
+                .equals(Http.json(http.get("/api/files/" + id + "?user_id=" + tenant))
+                        .getString("indexing")));
+        FileRecord file = node.stores().metadata().get(id).await();
+        assertThat(file.sha256()).isEqualTo(Fixtures.sha256(next));
+        assertThat(node.stores().vectors().pointsOf(tenant, id).await())
+                .hasSize(file.embedding().chunks())
+                .allMatch(p -> p.contentSha256().equals(Fixtures.sha256(next)));
+        assertThat(analyze().getJsonArray("issues")).isEmpty();
+    }
+
+    @Test
     @DisplayName("A pending file whose queue entry is gone is reported MISSING_VECTORS")
     void pendingWithoutJobIsMissing() {
         server.refuse(503);
