@@ -86,6 +86,12 @@ class ScanBench {
                         perSecond(n, System.nanoTime() - w0)));
             }
 
+            boolean floors = n <= Integer.getInteger("bench.scan.floorsUpTo", 100_000);
+            if (!floors) {
+                rows.add("  floors and the in-JVM scan skipped above bench.scan.floorsUpTo");
+                rows.add(childScan(node, tenant, n, seeded));
+                return rows;
+            }
             double mongo = mongoFloor(s, tenant);
             double s3 = s3Floor(s, tenant);
             double qdrant = qdrantFloor(s, tenant);
@@ -142,6 +148,9 @@ class ScanBench {
             if (n <= 10_000 && Boolean.parseBoolean(System.getProperty("bench.scan.naive", "true"))) {
                 rows.add(naive(s, tenant, 1, rate));
                 rows.add(naive(s, tenant, 16, rate));
+            }
+            if (Boolean.parseBoolean(System.getProperty("bench.scan.child", "true"))) {
+                rows.add(childScan(node, tenant, n, seeded));
             }
         } finally {
             node.stop().await();
@@ -254,6 +263,67 @@ class ScanBench {
                 rate,
                 scanRate / rate,
                 problems.get());
+    }
+
+    /**
+     * A full scan by a scan-only node in a child JVM with {@code -Xmx512m} on this JVM's stores: its
+     * time and the peak heap in use in that JVM (the scan's own memory, the stores' not included).
+     */
+    private static String childScan(Node node, String tenant, int n, SeededTenant seeded) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder child = new ProcessBuilder(
+                        java,
+                        "-Xmx512m",
+                        "-XX:-UsePerfData",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        io.trisync.scan.ScanInSmallHeap.class.getName(),
+                        tenant)
+                .redirectErrorStream(true);
+        var c = node.config();
+        child.environment().put("MONGO_URI", c.mongo().uri());
+        child.environment().put("S3_ENDPOINT", c.s3().endpoint());
+        child.environment().put("S3_ACCESS_KEY", c.s3().accessKey());
+        child.environment().put("S3_SECRET_KEY", c.s3().secretKey());
+        child.environment().put("QDRANT_HOST", c.qdrant().host());
+        child.environment().put("QDRANT_PORT", String.valueOf(c.qdrant().port()));
+        child.environment().put("HTTP_PORT", "0");
+        child.environment()
+                .put("DATA_DIR", Files.createTempDirectory("trisync-scan-child").toString());
+        Process p = child.start();
+        JsonObject result = null;
+        List<String> tail = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.startsWith("RESULT ")) {
+                    result = new JsonObject(line.substring(7));
+                }
+                tail.add(line);
+                if (tail.size() > 20) {
+                    tail.remove(0);
+                }
+            }
+        }
+        int exit = p.waitFor();
+        if (result == null) {
+            return "  child-JVM scan (-Xmx512m) failed, exit " + exit + ": " + String.join(" | ", tail);
+        }
+        JsonObject summary = result.getJsonObject("summary");
+        long files = summary.getLong("total_files");
+        double seconds = result.getDouble("seconds");
+        return String.format(
+                Locale.ROOT,
+                "  full scan in a child JVM (-Xmx512m, scan and partition verticles only): %,d files in %.1f s = %,.0f files/s; peak heap in use %,d MiB of %,d; issues %,d (%,d faults injected)",
+                files,
+                seconds,
+                files / seconds,
+                result.getLong("peakHeapBytes") >> 20,
+                result.getLong("maxHeapBytes") >> 20,
+                summary.getJsonObject("issues_by_type").stream()
+                        .mapToLong(e -> ((Number) e.getValue()).longValue())
+                        .sum(),
+                seeded.faults.size());
     }
 
     private static String engine(long entries) throws Exception {
