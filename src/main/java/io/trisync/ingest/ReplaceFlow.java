@@ -1,27 +1,17 @@
 package io.trisync.ingest;
 
 import io.trisync.embedding.ContentIndexer;
-import io.trisync.events.EventPublisher.Draft;
-import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginReplace;
 import io.trisync.ingest.IngestMessages.UploadTicket;
-import io.trisync.store.ChunkPoint;
-import io.trisync.store.ContentVersion;
 import io.trisync.store.FileRecord;
-import io.trisync.store.IndexJob;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
-import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,16 +32,12 @@ final class ReplaceFlow {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReplaceFlow.class);
 
-    /** Previous versions whose bytes are kept; older ones stay listed in the history without content. */
-    static final int RETAINED_VERSIONS = 10;
-
-    /** At most this many versions are listed in a file's history. */
-    static final int LISTED_VERSIONS = 100;
-
     private final Steps steps;
+    private final VersionMove versions;
 
     ReplaceFlow(Steps steps) {
         this.steps = steps;
+        this.versions = new VersionMove(steps);
     }
 
     /**
@@ -134,13 +120,6 @@ final class ReplaceFlow {
         });
     }
 
-    /** The new content's points, or (null) none yet: the embedding service is down, they are queued. */
-    private record Made(ContentIndexer.Indexed indexed) {
-        boolean pending() {
-            return indexed == null;
-        }
-    }
-
     /** Checks the staged bytes, makes their vectors, commits, rolls forward. */
     Future<FileRecord> complete(IngestOperation op) {
         if (op.step() == Step.DONE) {
@@ -163,7 +142,7 @@ final class ReplaceFlow {
                                 .compose(at -> steps.stores
                                         .metadata()
                                         .get(op.fileId())
-                                        .compose(file -> forward(at, file, made)))))
+                                        .compose(file -> versions.forward(at, file, made)))))
                 .onComplete(done -> steps.vertx.cancelTimer(lease))
                 .recover(error -> afterFailure(op, error, committing[0]));
     }
@@ -220,238 +199,30 @@ final class ReplaceFlow {
     }
 
     /** Extracts, chunks and embeds the new content (no store is written). */
-    private Future<Made> make(IngestOperation op, Buffer bytes) {
+    private Future<VersionMove.Made> make(IngestOperation op, Buffer bytes) {
         return steps.embeddingPool
                 .executeBlocking(() -> steps.indexer.index(
                         bytes.getBytes(),
                         new ContentIndexer.Target(
                                 op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name())))
-                .map(Made::new)
+                .map(VersionMove.Made::new)
                 .recover(error -> UploadFlow.embedderDown(error)
-                        ? Future.succeededFuture(new Made(null))
+                        ? Future.succeededFuture(new VersionMove.Made(null))
                         : Future.failedFuture(error));
     }
 
     /** Takes a committed replacement to DONE from whatever the stores hold (recovery, or a retry). */
     Future<FileRecord> rollForward(IngestOperation op) {
         return steps.stores.metadata().get(op.fileId()).compose(file -> {
-            if (moved(op, file)) {
-                return finish(op, file);
+            if (VersionMove.moved(op, file)) {
+                return versions.finish(op, file);
             }
             return steps.retry
                     .run(() -> steps.stores.blobs().read(op.writeKey()))
                     .compose(staged -> UploadFlow.verify(op, staged.info())
                             .compose(v -> make(op, staged.bytes()))
-                            .compose(made -> forward(op, file, made)));
+                            .compose(made -> versions.forward(op, file, made)));
         });
-    }
-
-    /** The record already describes this replacement's content (its newest version is this operation's). */
-    private static boolean moved(IngestOperation op, FileRecord file) {
-        return !file.history().isEmpty() && op.id().equals(file.history().get(0).opId());
-    }
-
-    /** The committed part: content, points, record, in that order; then {@link #finish}. */
-    private Future<FileRecord> forward(IngestOperation op, FileRecord before, Made made) {
-        return moveContent(op, before)
-                .compose(etag -> steps.pass(op, Step.VECTORS_WRITTEN, () -> points(op, made))
-                        .compose(at -> history(before))
-                        .compose(history -> move(op, before, made, etag, history)))
-                .compose(after -> steps.hooks
-                        .after(op.withStep(Step.METADATA_WRITTEN), Step.METADATA_WRITTEN)
-                        .compose(v -> finish(op, after)));
-    }
-
-    /**
-     * Moves the file's key to the new bytes, keeping the current ones: while the key still holds the
-     * content the record names, it is copied to the retention path of its version, then the staged
-     * bytes are copied over it. Either copy can be made again; once the key holds the new bytes both
-     * are skipped. Completes with the new object's ETag, checked to be the new content's.
-     */
-    private Future<String> moveContent(IngestOperation op, FileRecord before) {
-        String key = op.blobKey();
-        return steps.retry
-                .run(() -> steps.stores.blobs().head(key))
-                .recover(error ->
-                        error instanceof Failure.NotFound ? Future.succeededFuture(null) : Future.failedFuture(error))
-                .compose(current -> {
-                    if (current != null && op.sha256().equals(current.sha256())) {
-                        return Future.succeededFuture(current.etag());
-                    }
-                    boolean keep = current != null && before.sha256().equals(current.sha256());
-                    if (!keep) {
-                        LOG.warn(
-                                "File {} did not hold its version {} when replaced; that version is not retained",
-                                op.fileId(),
-                                before.contentVersion());
-                    }
-                    Future<Void> kept = keep
-                            ? steps.retry.run(() -> steps.stores
-                                    .blobs()
-                                    .copy(
-                                            key,
-                                            StoreKeys.versionKey(op.tenantId(), op.fileId(), before.contentVersion())))
-                            : Future.succeededFuture();
-                    return kept.compose(v ->
-                                    steps.retry.run(() -> steps.stores.blobs().copy(op.writeKey(), key)))
-                            .compose(v ->
-                                    steps.retry.run(() -> steps.stores.blobs().head(key)))
-                            .compose(written -> op.sha256().equals(written.sha256())
-                                    ? Future.succeededFuture(written.etag())
-                                    : Future.failedFuture(new Failure.Unavailable(
-                                            "s3",
-                                            "file " + op.fileId() + " changed while its new version was copied",
-                                            null)));
-                });
-    }
-
-    /**
-     * The new content's points written over the old ones (ids derive from the file and chunk number),
-     * then every point of the file that is not one of them removed. With the vectors pending: every
-     * point removed (the job that makes them is queued once the record says pending, in {@link #finish}).
-     */
-    private Future<Void> points(IngestOperation op, Made made) {
-        if (made.pending()) {
-            return steps.stores.vectors().deleteFile(op.tenantId(), op.fileId());
-        }
-        List<ChunkPoint> fresh = made.indexed().points();
-        return steps.upsertPoints(fresh)
-                .compose(v -> steps.stores.vectors().pointsOf(op.tenantId(), op.fileId()))
-                .compose(all -> {
-                    List<UUID> stale = new ArrayList<>();
-                    for (ChunkPoint p : all) {
-                        if (p.chunk() >= fresh.size() || !op.sha256().equals(p.contentSha256())) {
-                            stale.add(p.id());
-                        }
-                    }
-                    return stale.isEmpty()
-                            ? Future.succeededFuture()
-                            : steps.stores.vectors().delete(stale);
-                });
-    }
-
-    /** The file's history as it stands, with who uploaded its first version when the log still says. */
-    private Future<List<ContentVersion>> history(FileRecord file) {
-        if (!file.history().isEmpty()) {
-            return Future.succeededFuture(file.history());
-        }
-        return steps.stores.operations().uploadOf(file.id()).map(upload -> {
-            ContentVersion first = file.contentVersions().get(0);
-            return List.of(new ContentVersion(
-                    first.version(),
-                    first.sha256(),
-                    first.size(),
-                    first.contentType(),
-                    first.at(),
-                    upload == null ? null : upload.actor().subject(),
-                    true,
-                    null));
-        });
-    }
-
-    /**
-     * Moves the record to the new content in one write conditioned on its old sha256 and version: a
-     * metadata edit that lands in between makes it read the record again and write over the version
-     * the edit made. Completes with the record as written.
-     */
-    private Future<FileRecord> move(
-            IngestOperation op, FileRecord file, Made made, String etag, List<ContentVersion> history) {
-        long version = file.version() + 1;
-        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        List<ContentVersion> versions = new ArrayList<>();
-        versions.add(new ContentVersion(
-                version,
-                op.sha256(),
-                op.size(),
-                op.contentType(),
-                now,
-                op.actor().subject(),
-                true,
-                op.id()));
-        for (int i = 0; i < history.size() && versions.size() < LISTED_VERSIONS; i++) {
-            versions.add(history.get(i)
-                    .superseded(i < RETAINED_VERSIONS && history.get(i).retained()));
-        }
-        FileRecord.Embedding embedding = made.pending()
-                ? FileRecord.Embedding.pending(steps.indexer.modelName(), steps.indexer.dimension())
-                : new FileRecord.Embedding(
-                        steps.indexer.modelName(),
-                        steps.indexer.dimension(),
-                        made.indexed().points().size(),
-                        op.sha256(),
-                        made.indexed().failure());
-        FileRecord moved = new FileRecord(
-                file.id(),
-                file.tenantId(),
-                file.name(),
-                op.contentType(),
-                op.size(),
-                op.sha256(),
-                FileRecord.Status.ACTIVE,
-                version,
-                file.partition(),
-                embedding,
-                file.createdAt(),
-                now,
-                null,
-                etag,
-                file.labels(),
-                versions);
-        JsonObject doc = moved.toDocument();
-        JsonObject set = new JsonObject();
-        for (String field : List.of("contentType", "size", "sha256", "embedding", "blobEtag", FileRecord.HISTORY)) {
-            set.put(field, doc.getValue(field));
-        }
-        JsonObject expected = new JsonObject().put("sha256", file.sha256()).put("version", file.version());
-        return steps.retry
-                .run(() -> steps.stores.metadata().patch(file.id(), expected, set))
-                .compose(won -> steps.stores.metadata().get(file.id()).compose(after -> {
-                    if (moved(op, after)) {
-                        return Future.succeededFuture(after);
-                    }
-                    if (won || !after.sha256().equals(file.sha256())) {
-                        return Future.failedFuture(new Failure.Conflict(
-                                "file " + file.id() + " changed while its new version was written"));
-                    }
-                    // A metadata edit came first: write over the version it made.
-                    return move(op, after, made, etag, history);
-                }));
-    }
-
-    /**
-     * The end of a replacement whose record is moved: its vectors queued when they are pending, the
-     * staged copy and the bytes of versions no longer retained removed, events published, DONE.
-     */
-    private Future<FileRecord> finish(IngestOperation op, FileRecord file) {
-        List<String> dropped = new ArrayList<>();
-        dropped.add(op.writeKey());
-        for (ContentVersion v : file.history()
-                .subList(Math.min(1, file.history().size()), file.history().size())) {
-            if (!v.retained()) {
-                dropped.add(StoreKeys.versionKey(file.tenantId(), file.id(), v.version()));
-            }
-        }
-        ContentVersion previous = file.history().size() > 1 ? file.history().get(1) : null;
-        JsonObject data = new JsonObject()
-                .put("name", file.name())
-                .put("version", file.version())
-                .put("previous_version", previous == null ? null : previous.version())
-                .put("sha256", file.sha256())
-                .put("size", file.size())
-                .put("contentType", file.contentType())
-                .put("by", op.actor().subject());
-        Future<Void> queued = file.embedding() != null && file.embedding().pending()
-                ? steps.stores
-                        .indexQueue()
-                        .enqueue(IndexJob.of(op.fileId(), op.tenantId(), op.partition(), Instant.now()))
-                : Future.succeededFuture();
-        return queued.compose(v -> steps.deleteBlobs(dropped))
-                .compose(v -> steps.publishAndEnd(
-                        op,
-                        List.of(
-                                new Draft(EventTypes.FILE_UPDATED, op.fileId(), op.id(), data),
-                                steps.embeddingEvent(op, file))))
-                .map(file);
     }
 
     /**
