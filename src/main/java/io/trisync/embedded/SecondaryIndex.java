@@ -54,10 +54,11 @@ final class SecondaryIndex<P> extends Index<P> {
     private final Map<List<Object>, ConcurrentSkipListMap<Place, P>> entries = new ConcurrentHashMap<>();
     private final AtomicLong count = new AtomicLong();
     /**
-     * Set once a document holds an array under a key of the index: a query on an element of it must
-     * find the document, which entries by whole value cannot do, so the index answers nothing then.
+     * Set once a document holds an array under (or on the way to) a key of the index, or a value the
+     * order cannot place: a query on an element of it must find the document, which entries by whole
+     * value cannot do, so the index answers nothing from then on, and such documents are not entered.
      */
-    private volatile boolean multikey;
+    private volatile boolean disabled;
 
     SecondaryIndex(String name, List<IndexKey> keys, boolean sparse) {
         super(name, keys, sparse);
@@ -111,9 +112,28 @@ final class SecondaryIndex<P> extends Index<P> {
         return new Place(normal(Utils.getSubdocumentValue(document, last)), normal(document.get(ID)));
     }
 
+    /**
+     * Once the index is disabled it counts as sparse for the server: a document it holds no entry for
+     * is then skipped when removed, instead of failing the remove.
+     */
+    @Override
+    protected boolean isSparse() {
+        return disabled || super.isSparse();
+    }
+
+    /** Whether a document has an array under or on the path to one of the index's keys. */
+    private boolean arrays(Document document) {
+        for (String key : keys()) {
+            if (Utils.getSubdocumentValueCollectionAware(document, key) instanceof java.util.Collection) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A sparse index leaves out documents that have none of its keys. */
     private boolean indexed(Document document) {
-        if (!isSparse()) {
+        if (!super.isSparse()) {
             return true;
         }
         for (String key : keys()) {
@@ -126,6 +146,9 @@ final class SecondaryIndex<P> extends Index<P> {
 
     @Override
     public P getPosition(Document document) {
+        if (disabled) {
+            return null;
+        }
         NavigableMap<Place, P> at = entries.get(prefix(document));
         return at == null ? null : at.get(place(document));
     }
@@ -138,22 +161,32 @@ final class SecondaryIndex<P> extends Index<P> {
         if (!indexed(document)) {
             return;
         }
-        for (String key : keys()) {
-            if (Utils.getSubdocumentValue(document, key) instanceof java.util.Collection) {
-                multikey = true;
-            }
+        if (arrays(document)) {
+            disabled = true;
+            return;
         }
-        P before = entries.computeIfAbsent(prefix(document), k -> new ConcurrentSkipListMap<>(ORDER))
-                .put(place(document), position);
-        if (before == null) {
-            count.incrementAndGet();
+        try {
+            P before = entries.computeIfAbsent(prefix(document), k -> new ConcurrentSkipListMap<>(ORDER))
+                    .put(place(document), position);
+            if (before == null) {
+                count.incrementAndGet();
+            }
+        } catch (RuntimeException unordered) {
+            // A value the comparator cannot order (a regular expression, code): answer nothing from here on.
+            disabled = true;
         }
     }
 
     @Override
     public P remove(Document document) {
-        NavigableMap<Place, P> at = entries.get(prefix(document));
-        P removed = at == null ? null : at.remove(place(document));
+        P removed;
+        try {
+            NavigableMap<Place, P> at = entries.get(prefix(document));
+            removed = at == null ? null : at.remove(place(document));
+        } catch (RuntimeException unordered) {
+            disabled = true;
+            return null;
+        }
         if (removed != null) {
             count.decrementAndGet();
         }
@@ -166,7 +199,7 @@ final class SecondaryIndex<P> extends Index<P> {
      */
     @Override
     public boolean canHandle(Document query) {
-        if (multikey || equal.isEmpty() && !query.containsKey(last)) {
+        if (disabled || equal.isEmpty() && !query.containsKey(last)) {
             return false;
         }
         for (String key : equal) {
@@ -177,15 +210,17 @@ final class SecondaryIndex<P> extends Index<P> {
             if (value instanceof Document
                     || value instanceof java.util.Collection
                     || BsonRegularExpression.isRegularExpression(value)
-                    || value == null && isSparse()) {
+                    || Missing.isNullOrMissing(value) && super.isSparse()) {
                 return false;
             }
         }
         Object condition = query.get(last);
-        if (isSparse()) {
+        if (super.isSparse()) {
             // Documents without the keys are not in a sparse index: only a condition that needs a value
             // (equality or a range) can be answered from it.
-            return condition != null
+            return !Missing.isNullOrMissing(condition)
+                    && !(condition instanceof Document d0
+                            && d0.values().stream().anyMatch(Missing::isNullOrMissing))
                     && !BsonRegularExpression.isRegularExpression(condition)
                     && (!(condition instanceof Document d) || RANGE.containsAll(d.keySet()));
         }
@@ -248,7 +283,13 @@ final class SecondaryIndex<P> extends Index<P> {
 
     @Override
     public void updateInPlace(Document oldDocument, Document newDocument, P position, MongoCollection<P> collection) {
+        if (disabled) {
+            remove(oldDocument);
+            return;
+        }
         if (indexed(oldDocument)
+                && !arrays(oldDocument)
+                && !arrays(newDocument)
                 && indexed(newDocument)
                 && prefix(oldDocument).equals(prefix(newDocument))
                 && Objects.equals(place(oldDocument), place(newDocument))) {
