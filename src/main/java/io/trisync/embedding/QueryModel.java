@@ -49,7 +49,8 @@ public final class QueryModel {
                             TrisyncConfig.EmbeddingConfig.OPENAI,
                             serving.url(),
                             at < 0 ? name : name.substring(0, at),
-                            config.apiKey(),
+                            // The node's key only goes to the URL it was configured for.
+                            serving.url().equals(config.url()) ? config.apiKey() : "",
                             serving.dims(),
                             config.batchSize(),
                             config.timeoutSeconds(),

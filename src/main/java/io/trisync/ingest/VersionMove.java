@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,15 +122,17 @@ final class VersionMove {
         return steps.upsertPoints(fresh)
                 .compose(v -> steps.stores.vectors().pointsOf(op.tenantId(), op.fileId()))
                 .compose(all -> {
-                    List<UUID> stale = new ArrayList<>();
+                    // Each from the collection of its copy (while the dimension changes, the serving
+                    // collection's copy of a chunk has the same id as the new one).
+                    List<ChunkPoint> stale = new ArrayList<>();
                     for (ChunkPoint p : all) {
                         if (p.chunk() >= fresh.size() || !op.sha256().equals(p.contentSha256())) {
-                            stale.add(p.id());
+                            stale.add(p);
                         }
                     }
                     return stale.isEmpty()
                             ? Future.succeededFuture()
-                            : steps.stores.vectors().delete(stale);
+                            : steps.stores.vectors().deletePoints(stale);
                 });
     }
 

@@ -196,7 +196,8 @@ public final class ReindexVerticle extends RequestVerticle {
                                                             tenant,
                                                             p,
                                                             op.record().id(),
-                                                            all)
+                                                            all,
+                                                            model.name())
                                                     .toJson(),
                                             config.sync().maxTimeoutSeconds() * 1000L,
                                             ClusterBus.Target.SPREAD,
@@ -241,8 +242,20 @@ public final class ReindexVerticle extends RequestVerticle {
      */
     private Future<JsonObject> switchIfDone(ScanReport report) {
         io.trisync.store.VectorSpaces.Space retiring = stores.vectors().retiring();
+        io.trisync.store.VectorSpaces spaces = stores.vectors().spaces();
         if (retiring == null) {
             return Future.succeededFuture(new JsonObject());
+        }
+        if (!model.name().equals(spaces.target().model())
+                || model.dimension() != spaces.target().dims()) {
+            // Only a node embedding with the new collection's model may judge it complete.
+            return Future.succeededFuture(new JsonObject()
+                    .put("switch_waits_for", -1)
+                    .put("serving_collection", retiring.collection())
+                    .put(
+                            "note",
+                            "this node embeds with " + model.name() + ", not the new collection's "
+                                    + spaces.target().model()));
         }
         return stores.metadata().countEmbeddedByOther(model.name()).compose(left -> {
             JsonObject byType = report.toJson()
@@ -256,13 +269,13 @@ public final class ReindexVerticle extends RequestVerticle {
                         .put("switch_waits_for", left)
                         .put("serving_collection", retiring.collection()));
             }
-            return stores.vectors().switchToTarget().map(spaces -> {
+            return stores.vectors().switchToTarget().map(after -> {
                 vertx.eventBus()
                         .publish(
                                 RepairAddresses.VECTORS_SWITCHED,
-                                spaces.serving().collection());
+                                after.serving().collection());
                 return new JsonObject()
-                        .put("switched_to", spaces.serving().collection())
+                        .put("switched_to", after.serving().collection())
                         .put("retired_collection", retiring.collection());
             });
         });
@@ -321,6 +334,11 @@ public final class ReindexVerticle extends RequestVerticle {
 
     /** One partition, from its checkpoint if one was left for this model and scope. */
     private Future<JsonObject> partition(ReindexPartition job) {
+        if (job.model() != null && !job.model().equals(model.name())) {
+            // A node configured for another model (a rolling restart) would re-embed the files back.
+            return Future.failedFuture(new Failure.Conflict("node " + config.nodeId() + " embeds with " + model.name()
+                    + ", not " + job.model() + ": restart it with the new embedding configuration"));
+        }
         return stores.checkpoints().get(job.tenantId(), job.partition()).compose(cp -> {
             boolean valid = cp != null && model.name().equals(cp.model()) && cp.all() == job.all();
             if (valid && cp.done()) {

@@ -191,13 +191,13 @@ final class RepairExecutor {
     private Future<List<ChunkPoint>> writePoints(State state, List<ChunkPoint> points) {
         Set<UUID> kept = new java.util.HashSet<>();
         points.forEach(p -> kept.add(p.id()));
-        List<UUID> stale = state.points().stream()
-                .map(ChunkPoint::id)
-                .filter(id -> !kept.contains(id))
-                .toList();
+        // Each deleted from the collection of its own copy (while the dimension changes both
+        // collections hold a copy under the same ids), never by id alone.
+        List<ChunkPoint> stale =
+                state.points().stream().filter(p -> !kept.contains(p.id())).toList();
         Future<Void> upsert =
                 points.isEmpty() ? Future.succeededFuture() : stores.vectors().upsert(points);
-        return upsert.compose(v -> stores.vectors().delete(stale)).map(points);
+        return upsert.compose(v -> stores.vectors().deletePoints(stale)).map(points);
     }
 
     private Future<Outcome> deletePoints(PlannedAction action, State state, JsonObject before) {
@@ -214,12 +214,13 @@ final class RepairExecutor {
         int chunks = record == null || record.embedding() == null
                 ? 0
                 : record.embedding().chunks();
-        List<UUID> extra = state.points().stream()
+        // Each from the collection of its copy: while the dimension changes a delete by id alone would
+        // also remove the other collection's copy of the same chunk.
+        List<ChunkPoint> extra = state.points().stream()
                 .filter(p -> p.chunk() < 0 || p.chunk() >= chunks)
-                .map(ChunkPoint::id)
                 .toList();
         return stores.vectors()
-                .delete(extra)
+                .deletePoints(extra)
                 .map(v -> done(action, before, new JsonObject().put("deleted_points", extra.size())));
     }
 

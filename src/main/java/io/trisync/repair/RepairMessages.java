@@ -67,13 +67,14 @@ public final class RepairMessages {
     }
 
     /** One partition of re-index operation {@code opId}, resumed from its checkpoint when it has one. */
-    public record ReindexPartition(String tenantId, int partition, String opId, boolean all) {
+    public record ReindexPartition(String tenantId, int partition, String opId, boolean all, String model) {
         public JsonObject toJson() {
             return new JsonObject()
                     .put(TENANT_ID, tenantId)
                     .put("partition", partition)
                     .put("opId", opId)
-                    .put("all", all);
+                    .put("all", all)
+                    .put("model", model);
         }
 
         public static ReindexPartition fromJson(JsonObject json) {
@@ -81,7 +82,8 @@ public final class RepairMessages {
                     json.getString(TENANT_ID),
                     json.getInteger("partition"),
                     json.getString("opId"),
-                    json.getBoolean("all", false));
+                    json.getBoolean("all", false),
+                    json.getString("model"));
         }
     }
 

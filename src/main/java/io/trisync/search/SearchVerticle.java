@@ -84,20 +84,26 @@ public final class SearchVerticle extends RequestVerticle {
 
     private Future<JsonObject> search(SearchRequest request) {
         long started = System.nanoTime();
+        // One view of the collections for the whole search: the query is embedded by the model of the
+        // collection it searches, and hits are judged against that model, even if a switch lands meanwhile.
+        io.trisync.store.VectorSpaces spaces = stores.vectors().spaces();
+        io.trisync.store.VectorSpaces.Space searched = spaces == null ? null : spaces.serving();
+        EmbeddingModel by = spaces != null && spaces.migrating() ? queries.forSpace(spaces.serving()) : model;
         return embeddingPool
-                .executeBlocking(() -> queries.forSpace(stores.vectors().retiring())
-                        .embed(List.of(request.query()))
-                        .get(0))
+                .executeBlocking(() -> by.embed(List.of(request.query())).get(0))
                 .compose(vector -> {
                     long embedded = System.nanoTime();
                     int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));
-                    return round(request, vector, k)
+                    return round(request, vector, k, searched, by.name())
                             .compose(found -> excludedEvent(request, found).map(found.answer(started, embedded)));
                 });
     }
 
     /** What a search found: the consistent hits in score order and the excluded ones. */
     private static final class Found {
+        /** The model the searched collection's vectors (and the query's) were made by. */
+        String served;
+
         final List<JsonObject> results = new ArrayList<>();
         final List<Excluded> excluded = new ArrayList<>();
         long searchedAt;
@@ -132,9 +138,11 @@ public final class SearchVerticle extends RequestVerticle {
     }
 
     /** One fetch of {@code k} candidates; fetches four times more while too few consistent files were found among a full page. */
-    private Future<Found> round(SearchRequest request, float[] vector, int k) {
+    private Future<Found> round(
+            SearchRequest request, float[] vector, int k, io.trisync.store.VectorSpaces.Space searched, String served) {
         Found found = new Found();
-        return stores.vectors().search(request.tenantId(), vector, k).compose(hits -> {
+        found.served = served;
+        return stores.vectors().search(searched, request.tenantId(), vector, k).compose(hits -> {
             found.searchedAt = System.nanoTime();
             // Each file's best chunk, in score order (hits come best first).
             Map<String, Scored> best = new LinkedHashMap<>();
@@ -144,7 +152,9 @@ public final class SearchVerticle extends RequestVerticle {
             return check(request, best, found).compose(v -> {
                 found.checkedAt = System.nanoTime();
                 boolean more = found.results.size() < request.limit() && hits.size() == k && k < MAX_CANDIDATES;
-                return more ? round(request, vector, Math.min(MAX_CANDIDATES, k * 4)) : Future.succeededFuture(found);
+                return more
+                        ? round(request, vector, Math.min(MAX_CANDIDATES, k * 4), searched, served)
+                        : Future.succeededFuture(found);
             });
         });
     }
@@ -209,7 +219,7 @@ public final class SearchVerticle extends RequestVerticle {
                     records.forEach(r -> byId.put(r.id(), r));
                     for (Scored hit : slice) {
                         FileRecord record = byId.get(hit.point().fileId());
-                        Excluded why = judge(request.tenantId(), hit.point(), record);
+                        Excluded why = judge(request.tenantId(), hit.point(), record, found.served);
                         if (why != null) {
                             found.excluded.add(why);
                         } else if (wanted(request, record)) {
@@ -228,7 +238,7 @@ public final class SearchVerticle extends RequestVerticle {
     }
 
     /** Why {@code point} must not be returned for {@code tenant}, or null when its stores agree. */
-    private Excluded judge(String tenant, ChunkPoint point, FileRecord record) {
+    private Excluded judge(String tenant, ChunkPoint point, FileRecord record, String served) {
         if (record == null || !tenant.equals(record.tenantId())) {
             return new Excluded(point, "ORPHAN_VECTORS", new JsonObject().put("found_by", "search"));
         }
@@ -241,9 +251,7 @@ public final class SearchVerticle extends RequestVerticle {
         FileRecord.Embedding e = record.embedding();
         boolean sameContent = record.sha256().equals(point.contentSha256());
         // While the embedding dimension changes, the hits are the serving collection's copies, made by its
-        // model; the record names that model, or the new one once the file is re-embedded.
-        io.trisync.store.VectorSpaces.Space retiring = stores.vectors().retiring();
-        String served = retiring == null ? model.name() : retiring.model();
+        // model ({@code served}); the record names that model, or the new one once the file is re-embedded.
         boolean sameModel = e != null
                 && served.equals(point.model())
                 && (served.equals(e.model()) || model.name().equals(e.model()));

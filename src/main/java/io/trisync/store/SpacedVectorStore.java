@@ -30,15 +30,19 @@ public final class SpacedVectorStore implements VectorStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpacedVectorStore.class);
     static final String SPACES = "vector_spaces";
-    /** A listing page's offset in the target collection (serving ones carry no prefix). */
-    private static final String TARGET_OFFSET = "target:";
+    /** Between a listing offset's collection and its point id. */
+    private static final String CURSOR = "|";
 
     private final QdrantVectorStore client;
     private final MongoClient mongo;
     private final VectorSpaces.Space configured;
 
-    /** The collections now: serving, and target (null when no change of dimension runs). */
-    private record View(VectorSpaces spaces, QdrantVectorStore serving, QdrantVectorStore target) {}
+    /** The collections now: serving, target (null when no change of dimension runs), retired ones. */
+    private record View(
+            VectorSpaces spaces,
+            QdrantVectorStore serving,
+            QdrantVectorStore target,
+            List<QdrantVectorStore> retired) {}
 
     private volatile View view;
 
@@ -52,10 +56,9 @@ public final class SpacedVectorStore implements VectorStore {
                 config.qdrant().vectorSize(),
                 e.provider(),
                 e.local() ? null : e.url());
-        this.view = new View(new VectorSpaces(configured, null), client, null);
+        this.view = new View(new VectorSpaces(configured, null, List.of(), 0), client, null, List.of());
     }
 
-    /** The spaces as this node last read them. */
     @Override
     public VectorSpaces spaces() {
         return view.spaces();
@@ -63,44 +66,60 @@ public final class SpacedVectorStore implements VectorStore {
 
     /**
      * Reads the pointer (making it on first start from the collection Qdrant holds), starts a change
-     * of dimension when the configured one differs from the serving collection's, and makes the
-     * collections and their payload indexes where missing.
+     * of dimension when the configured one is neither the serving nor the target collection's, and
+     * makes the collections and their payload indexes where missing. It writes the pointer only when
+     * that changes it, conditioned on the generation it read (another node's start or switch in
+     * between makes it read and plan again), so a start never undoes another node's change.
      */
     @Override
     public Future<Void> init() {
-        return read().compose(found -> found != null ? Future.succeededFuture(found) : first())
-                .compose(this::plan)
-                .compose(spaces -> save(spaces).map(spaces))
-                .compose(spaces -> {
-                    View next = viewOf(spaces);
-                    return next.serving()
-                            .init()
-                            .compose(v -> next.target() == null
-                                    ? Future.succeededFuture()
-                                    : next.target().init())
-                            .onSuccess(v -> {
-                                view = next;
-                                if (spaces.migrating()) {
-                                    LOG.warn(
-                                            "Embedding dimension change under way: collection {} ({} dims, {}) serves"
-                                                    + " search; {} ({} dims, {}) is filled by re-index operations and"
-                                                    + " takes over once every file is re-embedded",
-                                            spaces.serving().collection(),
-                                            spaces.serving().dims(),
-                                            spaces.serving().model(),
-                                            spaces.target().collection(),
-                                            spaces.target().dims(),
-                                            spaces.target().model());
-                                }
-                            });
-                });
+        return settle(5).compose(spaces -> {
+            View next = viewOf(spaces);
+            return next.serving()
+                    .init()
+                    .compose(v -> next.target() == null
+                            ? Future.succeededFuture()
+                            : next.target().init())
+                    .onSuccess(v -> {
+                        adopt(next);
+                        if (spaces.migrating()) {
+                            LOG.warn(
+                                    "Embedding dimension change under way: collection {} ({} dims, {}) serves"
+                                            + " search; {} ({} dims, {}) is filled by re-index operations and"
+                                            + " takes over once every file is re-embedded",
+                                    spaces.serving().collection(),
+                                    spaces.serving().dims(),
+                                    spaces.serving().model(),
+                                    spaces.target().collection(),
+                                    spaces.target().dims(),
+                                    spaces.target().model());
+                        }
+                    });
+        });
+    }
+
+    private Future<VectorSpaces> settle(int tries) {
+        return read().compose(found -> found == null
+                ? first().compose(spaces -> insert(spaces)
+                        .compose(won -> won || tries <= 0 ? Future.succeededFuture(spaces) : settle(tries - 1)))
+                : plan(found)
+                        .compose(planned -> planned.equals(found)
+                                ? Future.succeededFuture(found)
+                                : replace(found, planned)
+                                        .compose(won -> won
+                                                ? Future.succeededFuture(planned)
+                                                : tries <= 0
+                                                        ? Future.failedFuture(
+                                                                new Failure.Conflict(
+                                                                        "the vector collection pointer kept changing under this node's start"))
+                                                        : settle(tries - 1))));
     }
 
     /** The spaces of a store that has no pointer yet: the configured collection, as Qdrant holds it. */
     private Future<VectorSpaces> first() {
         return client.existingSize().compose(size -> {
             if (size == null || size == configured.dims()) {
-                return Future.succeededFuture(new VectorSpaces(configured, null));
+                return Future.succeededFuture(VectorSpaces.of(configured));
             }
             // A collection made before the pointer existed, of another dimension: name its model from a point.
             return client.anyModel().map(model -> {
@@ -108,54 +127,65 @@ public final class SpacedVectorStore implements VectorStore {
                 String provider = TrisyncConfig.EmbeddingConfig.LOCAL_MODEL.equals(name)
                         ? TrisyncConfig.EmbeddingConfig.LOCAL
                         : TrisyncConfig.EmbeddingConfig.OPENAI;
-                return new VectorSpaces(
-                        new VectorSpaces.Space(configured.collection(), name, size, provider, null), null);
+                return VectorSpaces.of(new VectorSpaces.Space(configured.collection(), name, size, provider, null));
             });
         });
     }
 
-    /** The spaces for the configured dimension: a change of it starts (or goes on), or is given up. */
+    /** The spaces for the configured dimension (the same spaces when nothing is to change). */
     private Future<VectorSpaces> plan(VectorSpaces spaces) {
-        if (spaces.serving().dims() == configured.dims() && !spaces.migrating()) {
+        VectorSpaces.Space serving = spaces.serving();
+        if (serving.dims() == configured.dims()) {
+            if (spaces.migrating()) {
+                // A node still configured for the serving model (a rolling restart): it leaves the change
+                // to the others; what it writes is the serving model's, which the re-index takes up.
+                LOG.warn(
+                        "A change of embedding dimension to {} ({}) is under way; this node embeds with the serving"
+                                + " model {} and leaves the change to nodes configured for the new one",
+                        spaces.target().collection(),
+                        spaces.target().model(),
+                        serving.model());
+                return Future.succeededFuture(spaces);
+            }
             // Same dimension: a model change re-embeds in place (STALE_VECTORS, then a re-index).
-            return Future.succeededFuture(new VectorSpaces(
-                    new VectorSpaces.Space(
-                            spaces.serving().collection(),
-                            configured.model(),
-                            configured.dims(),
-                            configured.provider(),
-                            configured.url()),
-                    null));
+            VectorSpaces.Space now = new VectorSpaces.Space(
+                    serving.collection(),
+                    configured.model(),
+                    configured.dims(),
+                    configured.provider(),
+                    configured.url());
+            return Future.succeededFuture(now.equals(serving) ? spaces : spaces.serving(now));
         }
-        if (spaces.serving().dims() == configured.dims()) {
-            // A node still configured for the serving model (a rolling restart): it leaves the change
-            // to the others; what it writes is the serving model's, which the re-index takes up.
-            LOG.warn(
-                    "A change of embedding dimension to {} ({}) is under way; this node embeds with the serving"
-                            + " model {} and leaves the change to nodes configured for the new one",
-                    spaces.target().collection(),
-                    spaces.target().model(),
-                    spaces.serving().model());
-            return Future.succeededFuture(spaces);
+        if (spaces.migrating()) {
+            if (spaces.target().dims() == configured.dims()) {
+                return Future.succeededFuture(spaces);
+            }
+            return Future.failedFuture(new Failure.Conflict("a change of embedding dimension to "
+                    + spaces.target().dims() + " (collection " + spaces.target().collection() + ") is under way; this"
+                    + " node is configured for " + configured.dims() + ": configure "
+                    + spaces.serving().dims() + " or "
+                    + spaces.target().dims()));
         }
-        if (spaces.migrating() && spaces.target().dims() == configured.dims()) {
-            return Future.succeededFuture(new VectorSpaces(
-                    spaces.serving(),
-                    new VectorSpaces.Space(
-                            spaces.target().collection(),
-                            configured.model(),
-                            configured.dims(),
-                            configured.provider(),
-                            configured.url())));
+        for (VectorSpaces.Space old : spaces.retired()) {
+            if (old.dims() == configured.dims()) {
+                return Future.failedFuture(new Failure.Conflict("this deployment switched from collection "
+                        + old.collection() + " (" + old.dims() + " dims) to " + serving.collection() + " ("
+                        + serving.dims() + " dims); configure " + serving.dims() + " dimensions, or purge "
+                        + old.collection() + " (DELETE /api/vector-collections/" + old.collection()
+                        + ") before changing back"));
+            }
         }
         String collection = configured.collection() + "__" + configured.dims() + "d";
-        if (collection.equals(spaces.serving().collection())) {
-            return Future.failedFuture(new Failure.Conflict("collection " + collection + " already serves"));
-        }
-        return Future.succeededFuture(new VectorSpaces(
-                spaces.serving(),
-                new VectorSpaces.Space(
-                        collection, configured.model(), configured.dims(), configured.provider(), configured.url())));
+        VectorSpaces.Space target = new VectorSpaces.Space(
+                collection, configured.model(), configured.dims(), configured.provider(), configured.url());
+        return client.sibling(collection, configured.dims())
+                .existingSize()
+                .compose(size -> size == null
+                        ? Future.succeededFuture(spaces.filling(target))
+                        : Future.failedFuture(new Failure.Conflict("collection " + collection
+                                + " exists and is not in use; delete it in Qdrant before changing to "
+                                + configured.dims()
+                                + " dimensions")));
     }
 
     private View viewOf(VectorSpaces spaces) {
@@ -164,62 +194,82 @@ public final class SpacedVectorStore implements VectorStore {
         QdrantVectorStore target = spaces.migrating()
                 ? client.sibling(spaces.target().collection(), spaces.target().dims())
                 : null;
-        return new View(spaces, serving, target);
+        List<QdrantVectorStore> retired = spaces.retired().stream()
+                .map(r -> client.sibling(r.collection(), r.dims()))
+                .toList();
+        return new View(spaces, serving, target, retired);
+    }
+
+    /** Takes {@code next} unless the view already holds a later generation (refreshes may answer out of order). */
+    private synchronized void adopt(View next) {
+        if (next.spaces().generation() >= view.spaces().generation() || view.serving() == client) {
+            view = next;
+        }
     }
 
     /** Reads the pointer again (another node may have switched); the view follows it. */
     @Override
     public Future<VectorSpaces> refresh() {
         return read().map(spaces -> {
-            if (spaces != null && !spaces.equals(view.spaces())) {
+            if (spaces != null && spaces.generation() > view.spaces().generation()) {
                 LOG.info(
                         "Vector collections now: {} serving, {} filling",
                         spaces.serving().collection(),
                         spaces.migrating() ? spaces.target().collection() : "none");
-                view = viewOf(spaces);
+                adopt(viewOf(spaces));
             }
             return view.spaces();
         });
     }
 
     /**
-     * Makes the target collection serve, if this is still the change under way (one conditional write,
-     * so of nodes switching at once one does it). Completes with the spaces after it.
+     * Makes the target collection serve, if this is still the change under way (a write conditioned
+     * on the generation read, so of nodes switching at once one does it). Completes with the spaces
+     * after it.
      */
     @Override
     public Future<VectorSpaces> switchToTarget() {
-        VectorSpaces now = view.spaces();
-        if (!now.migrating()) {
-            return Future.succeededFuture(now);
-        }
-        JsonObject query = new JsonObject()
-                .put("_id", configured.collection())
-                .put("target.collection", now.target().collection());
-        JsonObject update = new JsonObject()
-                .put("$set", now.switched().toDocument().put("switchedAt", Dates.toBson(java.time.Instant.now())));
-        return mongo.updateCollection(SPACES, query, update)
-                .recover(MongoMetadataStore::failed)
-                .compose(done -> refresh())
-                .onSuccess(spaces -> LOG.info(
-                        "Collection {} serves search now", spaces.serving().collection()));
+        return read().compose(now -> {
+            if (now == null || !now.migrating()) {
+                return Future.succeededFuture(now);
+            }
+            VectorSpaces next = now.switched();
+            return replace(now, next)
+                    .compose(won -> refresh())
+                    .onSuccess(spaces -> LOG.info(
+                            "Collection {} serves search now", spaces.serving().collection()));
+        });
     }
 
     /**
-     * Deletes a collection that neither serves nor is being filled (the one a change of dimension left);
-     * fails with {@link Failure.Conflict} for those two.
+     * Deletes a retired collection (one a change of dimension left) and forgets it; {@link
+     * Failure.Conflict} for the serving or filling one, {@link Failure.NotFound} for any other name.
      */
     @Override
     public Future<Void> purge(String collection) {
-        VectorSpaces now = view.spaces();
-        if (collection.equals(now.serving().collection())
-                || now.migrating() && collection.equals(now.target().collection())) {
-            return Future.failedFuture(new Failure.Conflict("collection " + collection + " is in use"));
-        }
-        QdrantVectorStore old = client.sibling(collection, 1);
-        return old.existingSize()
-                .compose(size -> size == null
-                        ? Future.failedFuture(new Failure.NotFound("qdrant", "no collection " + collection))
-                        : old.drop());
+        return read().compose(now -> {
+            if (now == null || now.retiredCollection(collection) == null) {
+                boolean inUse = now != null
+                        && (collection.equals(now.serving().collection())
+                                || now.migrating()
+                                        && collection.equals(now.target().collection()));
+                return Future.failedFuture(
+                        inUse
+                                ? new Failure.Conflict("collection " + collection + " is in use")
+                                : new Failure.NotFound("qdrant", "no retired collection " + collection));
+            }
+            return replace(now, now.purged(collection))
+                    .compose(won -> won
+                            ? client.sibling(collection, 1)
+                                    .drop()
+                                    .recover(e -> e instanceof Failure.NotFound
+                                            ? Future.succeededFuture()
+                                            : Future.failedFuture(e))
+                                    .compose(v -> refresh())
+                                    .<Void>mapEmpty()
+                            : Future.failedFuture(
+                                    new Failure.Conflict("the collection pointer changed meanwhile; try again")));
+        });
     }
 
     @Override
@@ -234,22 +284,36 @@ public final class SpacedVectorStore implements VectorStore {
                 .map(VectorSpaces::fromDocument);
     }
 
-    private Future<Void> save(VectorSpaces spaces) {
-        return mongo.save(SPACES, spaces.toDocument().put("_id", configured.collection()))
-                .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+    /** Inserts the first pointer; false when another node did first. */
+    private Future<Boolean> insert(VectorSpaces spaces) {
+        return mongo.insert(SPACES, spaces.toDocument().put("_id", configured.collection()))
+                .map(id -> true)
+                .recover(e -> MongoMetadataStore.<Boolean>failed(e)
+                        .recover(f -> f instanceof Failure.Conflict
+                                ? Future.succeededFuture(false)
+                                : Future.failedFuture(f)));
     }
 
+    /** Replaces {@code read} by {@code next} if the pointer is still at {@code read}'s generation. */
+    private Future<Boolean> replace(VectorSpaces read, VectorSpaces next) {
+        JsonObject query = new JsonObject().put("_id", configured.collection()).put("generation", read.generation());
+        return mongo.findOneAndReplace(SPACES, query, next.toDocument().put("_id", configured.collection()))
+                .recover(MongoMetadataStore::failed)
+                .map(before -> before != null);
+    }
+
+    /** Points of the target's dimension go to the target while a change runs; all others to the serving collection. */
     @Override
     public Future<Void> upsert(List<ChunkPoint> points) {
         View v = view;
         if (v.target() == null) {
             return v.serving().upsert(points);
         }
+        int dims = v.spaces().target().dims();
         List<ChunkPoint> target = new ArrayList<>();
         List<ChunkPoint> serving = new ArrayList<>();
         for (ChunkPoint p : points) {
-            (v.spaces().target().model().equals(p.model()) ? target : serving).add(p);
+            (p.vector() != null && p.vector().length == dims ? target : serving).add(p);
         }
         return Future.all(v.target().upsert(target), v.serving().upsert(serving))
                 .mapEmpty();
@@ -257,53 +321,96 @@ public final class SpacedVectorStore implements VectorStore {
 
     @Override
     public Future<Void> deleteFile(String tenantId, String fileId) {
-        return both(s -> s.deleteFile(tenantId, fileId));
+        return everywhere(s -> s.deleteFile(tenantId, fileId));
     }
 
     @Override
     public Future<Void> deleteTenant(String tenantId) {
-        return both(s -> s.deleteTenant(tenantId));
+        return everywhere(s -> s.deleteTenant(tenantId));
     }
 
+    /** Deletes by id in every collection; see {@link #deletePoints} for points of one copy. */
     @Override
     public Future<Void> delete(List<UUID> ids) {
-        return both(s -> s.delete(ids));
+        return everywhere(s -> s.delete(ids));
     }
 
-    private Future<Void> both(java.util.function.Function<QdrantVectorStore, Future<Void>> write) {
+    /**
+     * Deletes {@code points} each from the collection of its own copy (while a change runs, a point of
+     * the serving model from the serving collection, of the new one from the target): point ids derive
+     * from file and chunk, so a delete by id alone would remove both copies.
+     */
+    @Override
+    public Future<Void> deletePoints(List<ChunkPoint> points) {
         View v = view;
-        return v.target() == null
-                ? write.apply(v.serving())
-                : Future.all(write.apply(v.serving()), write.apply(v.target())).mapEmpty();
+        if (v.target() == null) {
+            return everywhere(s -> s.delete(points.stream().map(ChunkPoint::id).toList()));
+        }
+        String retiring = v.spaces().serving().model();
+        List<UUID> old = new ArrayList<>();
+        List<UUID> fresh = new ArrayList<>();
+        for (ChunkPoint p : points) {
+            (retiring.equals(p.model()) ? old : fresh).add(p.id());
+        }
+        return Future.all(
+                        old.isEmpty() ? Future.succeededFuture() : v.serving().delete(old),
+                        fresh.isEmpty() ? Future.succeededFuture() : v.target().delete(fresh))
+                .mapEmpty();
     }
 
-    /** While a change runs, the serving collection's pages, then the target's (offsets marked {@value #TARGET_OFFSET}). */
+    /** A write to the serving, target and retired collections (deletes and erasures leave nothing in any). */
+    private Future<Void> everywhere(java.util.function.Function<QdrantVectorStore, Future<Void>> write) {
+        View v = view;
+        List<Future<Void>> all = new ArrayList<>();
+        all.add(write.apply(v.serving()));
+        if (v.target() != null) {
+            all.add(write.apply(v.target()));
+        }
+        for (QdrantVectorStore old : v.retired()) {
+            all.add(write.apply(old)
+                    .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture() : Future.failedFuture(e)));
+        }
+        return Future.all(all).mapEmpty();
+    }
+
+    /**
+     * A page of the serving collection's points, then (while a change runs) of the target's. The
+     * offset names its collection ({@code collection|point}), so a listing started before a switch
+     * goes on in the collections it began with.
+     */
     @Override
     public Future<Page<ChunkPoint>> scroll(String tenantId, Integer partition, String offset, int limit) {
         View v = view;
-        if (v.target() == null) {
-            return v.serving().scroll(tenantId, partition, offset, limit);
+        String collection = v.spaces().serving().collection();
+        String from = null;
+        if (offset != null) {
+            int bar = offset.indexOf(CURSOR);
+            collection = bar < 0 ? collection : offset.substring(0, bar);
+            from = bar < 0 ? offset : offset.substring(bar + 1);
+            from = from.isEmpty() ? null : from;
         }
-        if (offset != null && offset.startsWith(TARGET_OFFSET)) {
-            String inTarget = offset.substring(TARGET_OFFSET.length());
-            return v.target()
-                    .scroll(tenantId, partition, inTarget.isEmpty() ? null : inTarget, limit)
-                    .map(page -> new Page<>(page.items(), page.next() == null ? null : TARGET_OFFSET + page.next()));
-        }
-        return v.serving().scroll(tenantId, partition, offset, limit).compose(page -> {
+        String next =
+                v.target() != null && collection.equals(v.spaces().serving().collection())
+                        ? v.spaces().target().collection()
+                        : null;
+        String in = collection;
+        return client.sibling(in, 1).scroll(tenantId, partition, from, limit).compose(page -> {
             if (page.next() != null) {
-                return Future.succeededFuture(page);
+                return Future.succeededFuture(new Page<>(page.items(), in + CURSOR + page.next()));
+            }
+            if (next == null) {
+                return Future.succeededFuture(new Page<>(page.items(), null));
             }
             if (page.items().size() >= limit) {
-                return Future.succeededFuture(new Page<>(page.items(), TARGET_OFFSET));
+                return Future.succeededFuture(new Page<>(page.items(), next + CURSOR));
             }
             // The serving collection is done: the rest of the page from the target's first points.
-            return v.target()
+            return client.sibling(next, 1)
                     .scroll(tenantId, partition, null, limit - page.items().size())
                     .map(first -> {
                         List<ChunkPoint> items = new ArrayList<>(page.items());
                         items.addAll(first.items());
-                        return new Page<>(items, first.next() == null ? null : TARGET_OFFSET + first.next());
+                        return new Page<>(items, first.next() == null ? null : next + CURSOR + first.next());
                     });
         });
     }
@@ -349,6 +456,14 @@ public final class SpacedVectorStore implements VectorStore {
     @Override
     public Future<List<Scored>> search(String tenantId, float[] vector, int k) {
         return view.serving().search(tenantId, vector, k);
+    }
+
+    /** Searches {@code space}'s collection (the serving one when the search began). */
+    @Override
+    public Future<List<Scored>> search(VectorSpaces.Space space, String tenantId, float[] vector, int k) {
+        return space == null
+                ? search(tenantId, vector, k)
+                : client.sibling(space.collection(), space.dims()).search(tenantId, vector, k);
     }
 
     @Override

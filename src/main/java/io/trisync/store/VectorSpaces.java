@@ -6,9 +6,19 @@ import io.vertx.core.json.JsonObject;
  * Where the vectors live (MongoDB {@code vector_spaces}, one document): the collection that search and
  * scans use ({@code serving}) and, while the embedding dimension changes, the collection a re-index
  * fills beside it ({@code target}). The switch from one to the other is one conditional write, made
- * once every file is re-embedded; the old collection stays until purged.
+ * once every file is re-embedded; the old collection is then {@code retired} (still emptied by
+ * deletes and erasures) until purged. Every change is a write conditioned on {@code generation}.
  */
-public record VectorSpaces(Space serving, Space target) {
+public record VectorSpaces(Space serving, Space target, java.util.List<Space> retired, long generation) {
+
+    public VectorSpaces {
+        retired = retired == null ? java.util.List.of() : java.util.List.copyOf(retired);
+    }
+
+    /** The first spaces of a deployment: one collection serving, nothing retired. */
+    public static VectorSpaces of(Space serving) {
+        return new VectorSpaces(serving, null, java.util.List.of(), 1);
+    }
 
     /**
      * One collection and the model whose vectors it holds: its identity ({@code name} or
@@ -43,21 +53,65 @@ public record VectorSpaces(Space serving, Space target) {
         return target != null;
     }
 
-    /** The spaces once the target has taken over: it serves, nothing is being filled. */
+    /** The spaces once the target has taken over: it serves, nothing is being filled, the old one is retired. */
     public VectorSpaces switched() {
-        return new VectorSpaces(target, null);
+        java.util.List<Space> old = new java.util.ArrayList<>(retired);
+        old.add(serving);
+        return new VectorSpaces(target, null, old, generation + 1);
+    }
+
+    /** These spaces with {@code next} being filled (or, null, none), one generation on. */
+    public VectorSpaces filling(Space next) {
+        return new VectorSpaces(serving, next, retired, generation + 1);
+    }
+
+    /** These spaces with {@code now} serving instead (same collection, another model name), one generation on. */
+    public VectorSpaces serving(Space now) {
+        return new VectorSpaces(now, target, retired, generation + 1);
+    }
+
+    /** These spaces without the retired collection {@code collection}, one generation on. */
+    public VectorSpaces purged(String collection) {
+        return new VectorSpaces(
+                serving,
+                target,
+                retired.stream().filter(r -> !r.collection().equals(collection)).toList(),
+                generation + 1);
+    }
+
+    /** The retired space of {@code collection}, or null. */
+    public Space retiredCollection(String collection) {
+        return retired.stream()
+                .filter(r -> r.collection().equals(collection))
+                .findFirst()
+                .orElse(null);
     }
 
     JsonObject toDocument() {
+        io.vertx.core.json.JsonArray old = new io.vertx.core.json.JsonArray();
+        retired.forEach(r -> old.add(r.toDocument()));
         return new JsonObject()
                 .put("serving", serving.toDocument())
-                .put("target", target == null ? null : target.toDocument());
+                .put("target", target == null ? null : target.toDocument())
+                .put("retired", old)
+                .put("generation", generation);
     }
 
     static VectorSpaces fromDocument(JsonObject d) {
-        return d == null
-                ? null
-                : new VectorSpaces(
-                        Space.fromDocument(d.getJsonObject("serving")), Space.fromDocument(d.getJsonObject("target")));
+        if (d == null) {
+            return null;
+        }
+        java.util.List<Space> old = new java.util.ArrayList<>();
+        io.vertx.core.json.JsonArray array = d.getJsonArray("retired");
+        if (array != null) {
+            for (int i = 0; i < array.size(); i++) {
+                old.add(Space.fromDocument(array.getJsonObject(i)));
+            }
+        }
+        return new VectorSpaces(
+                Space.fromDocument(d.getJsonObject("serving")),
+                Space.fromDocument(d.getJsonObject("target")),
+                old,
+                d.getLong("generation", 1L));
     }
 }

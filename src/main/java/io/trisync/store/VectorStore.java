@@ -45,6 +45,16 @@ public interface VectorStore {
     /** Exact count of a tenant's points, of one file when {@code fileId} is not null. */
     Future<Long> count(String tenantId, String fileId);
 
+    /** As {@link #search(String, float[], int)} in {@code space}'s collection (null: the serving one). */
+    default Future<List<Scored>> search(VectorSpaces.Space space, String tenantId, float[] vector, int k) {
+        return search(tenantId, vector, k);
+    }
+
+    /** Deletes these points by id (each from the collection of its copy, where there are several). */
+    default Future<Void> deletePoints(List<ChunkPoint> points) {
+        return delete(points.stream().map(ChunkPoint::id).toList());
+    }
+
     /** The {@code k} points of a tenant most similar (cosine) to {@code vector}, best first. */
     Future<List<Scored>> search(String tenantId, float[] vector, int k);
 

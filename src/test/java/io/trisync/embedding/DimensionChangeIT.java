@@ -66,6 +66,11 @@ class DimensionChangeIT {
             env.put("EMBEDDING_DIMENSIONS", "768");
             env.put("QDRANT_VECTOR_SIZE", "768");
             node = Node.start(TestStack.nodeConfig(env), false).await();
+            // A restart during the change leaves the pointer as it was.
+            long generation = node.stores().vectors().spaces().generation();
+            node.stop().await();
+            node = Node.start(TestStack.nodeConfig(env), false).await();
+            assertThat(node.stores().vectors().spaces().generation()).isEqualTo(generation);
             try (Http http = new Http(node.vertx(), node.httpPort())) {
                 VectorSpaces.Space retiring = node.stores().vectors().retiring();
                 assertThat(retiring).as("a change of dimension under way").isNotNull();
@@ -91,17 +96,46 @@ class DimensionChangeIT {
                                 .embedding()
                                 .model())
                         .isEqualTo(NEW_MODEL);
+                // A new version of a file during the change: its new vectors (the new model's, in the new
+                // collection) survive the removal of the old version's points.
+                String replaced = files.get(alpha).get(0);
+                HttpResponse<Buffer> put = http.replace(
+                        "/api/files/" + replaced + "/content?user_id=" + alpha,
+                        "doc.txt",
+                        "text/plain",
+                        Fixtures.utf8(Fixtures.prose(90) + " whales again, second version"),
+                        null);
+                assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+                int chunks = node.stores()
+                        .metadata()
+                        .get(replaced)
+                        .await()
+                        .embedding()
+                        .chunks();
+                assertThat(count(node, fresh, 768, alpha, replaced))
+                        .as("the new version's points in the new collection")
+                        .isEqualTo(chunks);
+                assertThat(count(node, collection, 384, alpha, replaced))
+                        .as("the old version's points in the old collection")
+                        .isZero();
+                // A delete during the change removes the file from both collections.
+                String gone = files.get(beta).remove(2);
+                assertThat(http.delete("/api/files/" + gone + "?user_id=" + beta)
+                                .statusCode())
+                        .isEqualTo(200);
+                assertThat(count(node, collection, 384, beta, gone) + count(node, fresh, 768, beta, gone))
+                        .isZero();
                 JsonArray stale = analyze(http, alpha).getJsonArray("issues");
                 assertThat(stale.stream().map(i -> ((JsonObject) i).getString("type")))
                         .as("issues before the re-index: %s", stale)
-                        .hasSize(3)
+                        .hasSize(2)
                         .allMatch("STALE_VECTORS"::equals);
 
                 JsonObject first = reindex(http, alpha);
                 assertThat(first.getLong("stale_after")).isZero();
                 assertThat(first.getLong("switch_waits_for"))
                         .as("beta's files: %s", first)
-                        .isEqualTo(3);
+                        .isEqualTo(2);
                 assertThat(node.stores().vectors().retiring())
                         .as("no switch before every tenant")
                         .isNotNull();
@@ -121,16 +155,44 @@ class DimensionChangeIT {
                 assertThat(server.inputs().size()).isEqualTo(embedded + 1);
                 assertThat(after.stream().map(h -> ((JsonObject) h).getString("file_id")))
                         .containsAnyElementsOf(files.get(alpha));
+                assertThat(hits(http, alpha, "a late file about volcanoes").stream()
+                                .map(h -> ((JsonObject) h).getString("file_id")))
+                        .as("the file uploaded during the change, after the switch")
+                        .contains(late);
                 for (String tenant : List.of(alpha, beta)) {
                     assertThat(analyze(http, tenant).getJsonArray("issues"))
                             .as("issues of %s after the switch", tenant)
                             .isEmpty();
                     for (String id : files.get(tenant)) {
+                        assertThat(count(node, fresh, 768, tenant, id))
+                                .as("points of %s", id)
+                                .isPositive();
                         List<ChunkPoint> points =
                                 node.stores().vectors().pointsOf(tenant, id).await();
                         assertThat(points).isNotEmpty().allMatch(p -> p.model().equals(NEW_MODEL));
                     }
                 }
+                // A node still configured for the old dimension refuses to start a change back.
+                Throwable refused = Node.start(TestStack.nodeConfig(shared), false)
+                        .map(n -> (Throwable) null)
+                        .otherwise(e -> e)
+                        .await();
+                assertThat(refused).as("an old-dimension node after the switch").isNotNull();
+                assertThat(refused.getMessage()).contains("purge", collection);
+                assertThat(node.stores().vectors().refresh().await().generation())
+                        .as("the refused node wrote nothing")
+                        .isEqualTo(node.stores().vectors().spaces().generation());
+
+                // An erasure after the switch leaves nothing of the tenant in the retired collection either.
+                assertThat(count(node, collection, 384, beta, null)).isPositive();
+                HttpResponse<Buffer> erase = http.delete("/api/tenants/" + beta);
+                assertThat(erase.statusCode()).as(erase.bodyAsString()).isEqualTo(202);
+                Await.until("the erasure of beta", 60_000, () -> "erased"
+                        .equals(Http.json(http.get("/api/tenants/" + beta)).getString("state")));
+                assertThat(count(node, collection, 384, beta, null))
+                        .as("beta in the retired collection")
+                        .isZero();
+
                 assertThat(sizeOf(node, collection))
                         .as("the old collection, until purged")
                         .isEqualTo(384);
@@ -150,6 +212,14 @@ class DimensionChangeIT {
                 node.stop().await();
             }
         }
+    }
+
+    /** Points of a tenant (of one file when not null) in one collection, read with the raw client. */
+    private static long count(Node node, String collection, int dims, String tenant, String fileId) {
+        return new QdrantVectorStore(node.vertx(), node.config().qdrant())
+                .sibling(collection, dims)
+                .count(tenant, fileId)
+                .await();
     }
 
     private static Integer sizeOf(Node node, String collection) {
