@@ -81,6 +81,23 @@ final class RepairExecutor {
     }
 
     private Future<Outcome> run(PlannedAction action, String opId) {
+        // A file an upload, new version or delete is writing now is that operation's: what the stores
+        // hold is in motion, and its own roll-forward or undo ends it (a repair in between could put
+        // old bytes back under a record about to name the new ones).
+        return stores.operations()
+                .openFor(action.fileId())
+                .compose(open -> open != null
+                        ? Future.succeededFuture(new Outcome(
+                                action,
+                                Status.FAILED,
+                                "an ingest operation (" + open.kind().name().toLowerCase(java.util.Locale.ROOT) + " "
+                                        + open.id() + ") is writing the file; scan again once it has ended",
+                                null,
+                                null))
+                        : inspectAndAct(action, opId));
+    }
+
+    private Future<Outcome> inspectAndAct(PlannedAction action, String opId) {
         return inspector
                 .inspect(action.tenantId(), action.partition(), action.fileId())
                 .compose(state -> {

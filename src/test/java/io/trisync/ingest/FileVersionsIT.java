@@ -52,10 +52,20 @@ class FileVersionsIT {
     private final String tenant = TestStack.unique("versions");
     /** Fails the next replacement once after this step, then clears itself. */
     private final AtomicReference<Step> failOnce = new AtomicReference<>();
+    /** Holds the next replacement after VECTORS_WRITTEN until this promise completes. */
+    private final AtomicReference<io.vertx.core.Promise<Void>> hold = new AtomicReference<>();
+
+    private final java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
 
     @BeforeAll
     void start() {
         node = Node.start(TestStack.nodeConfig(Map.of()), false, (op, step) -> {
+                    if (op.kind() == IngestOperation.Kind.REPLACE
+                            && step == Step.VECTORS_WRITTEN
+                            && hold.get() != null) {
+                        held.set(true);
+                        return hold.getAndSet(null).future();
+                    }
                     if (op.kind() == IngestOperation.Kind.REPLACE && failOnce.compareAndSet(step, null)) {
                         // Not a store's failure: the upload breaker stays closed for the next request.
                         return Future.failedFuture(new Failure.Conflict("injected failure after " + step));
@@ -258,6 +268,56 @@ class FileVersionsIT {
         assertCleanScan();
     }
 
+    @Test
+    @DisplayName("A repair leaves a file alone while a new version of it is being written")
+    void repairWaitsForTheUpdate() {
+        byte[] before = Fixtures.utf8(WHALES.repeat(4));
+        byte[] after = Fixtures.utf8(VOLCANO.repeat(3));
+        String id = upload("held.txt", before);
+        io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+        hold.set(release);
+        Future<HttpResponse<Buffer>> put = replaceAsync(id, after, null);
+        Await.until("the update to stop after moving the bytes and points", 20_000, held::get);
+        // The key holds the new bytes while the record still names the old ones: a scan sees it.
+        JsonArray issues = http.post(
+                        "/api/sync/analyze",
+                        "application/json",
+                        new JsonObject()
+                                .put("user_id", tenant)
+                                .put("mode", "full")
+                                .toBuffer())
+                .bodyAsJsonObject()
+                .getJsonArray("issues");
+        assertThat(issues.stream().map(i -> ((JsonObject) i).getString("file_id")))
+                .contains(id);
+        HttpResponse<Buffer> started = http.post(
+                "/api/sync/fix",
+                "application/json",
+                new JsonObject().put("user_id", tenant).put("dry_run", false).toBuffer());
+        assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+        String fix = started.bodyAsJsonObject().getString("operation_id");
+        JsonObject[] done = {null};
+        Await.until("the repair to end", 60_000, () -> {
+            done[0] = http.get("/api/sync/fix/" + fix).bodyAsJsonObject();
+            return !"running".equals(done[0].getJsonObject("operation").getString("status"));
+        });
+        List<JsonObject> mine = done[0].getJsonArray("actions").stream()
+                .map(a -> (JsonObject) a)
+                .filter(a -> id.equals(a.getString("file_id")))
+                .toList();
+        assertThat(mine).as("repair actions on the file: %s", done[0]).isNotEmpty();
+        assertThat(mine).allSatisfy(a -> {
+            assertThat(a.getString("status")).isEqualTo("failed");
+            assertThat(a.getString("reason")).contains("ingest operation");
+        });
+        release.complete();
+        HttpResponse<Buffer> answer = put.await();
+        assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(200);
+        assertOnlyVersion(id, after);
+        assertThat(retained(id)).hasSize(1);
+        assertCleanScan();
+    }
+
     /** The file's record, blob and every point describe {@code bytes} and nothing else. */
     private void assertOnlyVersion(String id, byte[] bytes) {
         String sha = Fixtures.sha256(bytes);
@@ -325,10 +385,12 @@ class FileVersionsIT {
     }
 
     private Future<HttpResponse<Buffer>> replaceAsync(String id, byte[] bytes, String ifMatch) {
-        return web.put(node.httpPort(), "127.0.0.1", contentPath(id))
-                .putHeader("If-Match", ifMatch)
-                .sendMultipartForm(MultipartForm.create()
-                        .binaryFileUpload("file", "race.txt", Buffer.buffer(bytes), "text/plain"));
+        var request = web.put(node.httpPort(), "127.0.0.1", contentPath(id));
+        if (ifMatch != null) {
+            request.putHeader("If-Match", ifMatch);
+        }
+        return request.sendMultipartForm(
+                MultipartForm.create().binaryFileUpload("file", "race.txt", Buffer.buffer(bytes), "text/plain"));
     }
 
     private String filePath(String id) {
