@@ -3,7 +3,6 @@ package io.trisync.store;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,12 +28,11 @@ import org.slf4j.LoggerFactory;
 public final class SpacedVectorStore implements VectorStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpacedVectorStore.class);
-    static final String SPACES = "vector_spaces";
     /** Between a listing offset's collection and its point id. */
     private static final String CURSOR = "|";
 
     private final QdrantVectorStore client;
-    private final MongoClient mongo;
+    private final VectorSpacesPointer pointer;
     private final VectorSpaces.Space configured;
 
     /** The collections now: serving, target (null when no change of dimension runs), retired ones. */
@@ -48,7 +46,6 @@ public final class SpacedVectorStore implements VectorStore {
 
     public SpacedVectorStore(QdrantVectorStore client, MongoClient mongo, TrisyncConfig config) {
         this.client = client;
-        this.mongo = mongo;
         TrisyncConfig.EmbeddingConfig e = config.embedding();
         this.configured = new VectorSpaces.Space(
                 config.qdrant().collection(),
@@ -57,6 +54,7 @@ public final class SpacedVectorStore implements VectorStore {
                 e.provider(),
                 e.local() ? null : e.url());
         this.view = new View(new VectorSpaces(configured, null, List.of(), 0), client, null, List.of());
+        this.pointer = new VectorSpacesPointer(mongo, client, configured);
     }
 
     @Override
@@ -73,7 +71,7 @@ public final class SpacedVectorStore implements VectorStore {
      */
     @Override
     public Future<Void> init() {
-        return settle(5).compose(spaces -> {
+        return pointer.settle(5).compose(spaces -> {
             View next = viewOf(spaces);
             return next.serving()
                     .init()
@@ -98,96 +96,6 @@ public final class SpacedVectorStore implements VectorStore {
         });
     }
 
-    private Future<VectorSpaces> settle(int tries) {
-        return read().compose(found -> found == null
-                ? first().compose(spaces -> insert(spaces)
-                        .compose(won -> won || tries <= 0 ? Future.succeededFuture(spaces) : settle(tries - 1)))
-                : plan(found)
-                        .compose(planned -> planned.equals(found)
-                                ? Future.succeededFuture(found)
-                                : replace(found, planned)
-                                        .compose(won -> won
-                                                ? Future.succeededFuture(planned)
-                                                : tries <= 0
-                                                        ? Future.failedFuture(
-                                                                new Failure.Conflict(
-                                                                        "the vector collection pointer kept changing under this node's start"))
-                                                        : settle(tries - 1))));
-    }
-
-    /** The spaces of a store that has no pointer yet: the configured collection, as Qdrant holds it. */
-    private Future<VectorSpaces> first() {
-        return client.existingSize().compose(size -> {
-            if (size == null || size == configured.dims()) {
-                return Future.succeededFuture(VectorSpaces.of(configured));
-            }
-            // A collection made before the pointer existed, of another dimension: name its model from a point.
-            return client.anyModel().map(model -> {
-                String name = model == null ? "unknown" : model;
-                String provider = TrisyncConfig.EmbeddingConfig.LOCAL_MODEL.equals(name)
-                        ? TrisyncConfig.EmbeddingConfig.LOCAL
-                        : TrisyncConfig.EmbeddingConfig.OPENAI;
-                return VectorSpaces.of(new VectorSpaces.Space(configured.collection(), name, size, provider, null));
-            });
-        });
-    }
-
-    /** The spaces for the configured dimension (the same spaces when nothing is to change). */
-    private Future<VectorSpaces> plan(VectorSpaces spaces) {
-        VectorSpaces.Space serving = spaces.serving();
-        if (serving.dims() == configured.dims()) {
-            if (spaces.migrating()) {
-                // A node still configured for the serving model (a rolling restart): it leaves the change
-                // to the others; what it writes is the serving model's, which the re-index takes up.
-                LOG.warn(
-                        "A change of embedding dimension to {} ({}) is under way; this node embeds with the serving"
-                                + " model {} and leaves the change to nodes configured for the new one",
-                        spaces.target().collection(),
-                        spaces.target().model(),
-                        serving.model());
-                return Future.succeededFuture(spaces);
-            }
-            // Same dimension: a model change re-embeds in place (STALE_VECTORS, then a re-index).
-            VectorSpaces.Space now = new VectorSpaces.Space(
-                    serving.collection(),
-                    configured.model(),
-                    configured.dims(),
-                    configured.provider(),
-                    configured.url());
-            return Future.succeededFuture(now.equals(serving) ? spaces : spaces.serving(now));
-        }
-        if (spaces.migrating()) {
-            if (spaces.target().dims() == configured.dims()) {
-                return Future.succeededFuture(spaces);
-            }
-            return Future.failedFuture(new Failure.Conflict("a change of embedding dimension to "
-                    + spaces.target().dims() + " (collection " + spaces.target().collection() + ") is under way; this"
-                    + " node is configured for " + configured.dims() + ": configure "
-                    + spaces.serving().dims() + " or "
-                    + spaces.target().dims()));
-        }
-        for (VectorSpaces.Space old : spaces.retired()) {
-            if (old.dims() == configured.dims()) {
-                return Future.failedFuture(new Failure.Conflict("this deployment switched from collection "
-                        + old.collection() + " (" + old.dims() + " dims) to " + serving.collection() + " ("
-                        + serving.dims() + " dims); configure " + serving.dims() + " dimensions, or purge "
-                        + old.collection() + " (DELETE /api/vector-collections/" + old.collection()
-                        + ") before changing back"));
-            }
-        }
-        String collection = configured.collection() + "__" + configured.dims() + "d";
-        VectorSpaces.Space target = new VectorSpaces.Space(
-                collection, configured.model(), configured.dims(), configured.provider(), configured.url());
-        return client.sibling(collection, configured.dims())
-                .existingSize()
-                .compose(size -> size == null
-                        ? Future.succeededFuture(spaces.filling(target))
-                        : Future.failedFuture(new Failure.Conflict("collection " + collection
-                                + " exists and is not in use; delete it in Qdrant before changing to "
-                                + configured.dims()
-                                + " dimensions")));
-    }
-
     private View viewOf(VectorSpaces spaces) {
         QdrantVectorStore serving =
                 client.sibling(spaces.serving().collection(), spaces.serving().dims());
@@ -210,7 +118,7 @@ public final class SpacedVectorStore implements VectorStore {
     /** Reads the pointer again (another node may have switched); the view follows it. */
     @Override
     public Future<VectorSpaces> refresh() {
-        return read().map(spaces -> {
+        return pointer.read().map(spaces -> {
             if (spaces != null && spaces.generation() > view.spaces().generation()) {
                 LOG.info(
                         "Vector collections now: {} serving, {} filling",
@@ -229,12 +137,12 @@ public final class SpacedVectorStore implements VectorStore {
      */
     @Override
     public Future<VectorSpaces> switchToTarget() {
-        return read().compose(now -> {
+        return pointer.read().compose(now -> {
             if (now == null || !now.migrating()) {
                 return Future.succeededFuture(now);
             }
             VectorSpaces next = now.switched();
-            return replace(now, next)
+            return pointer.replace(now, next)
                     .compose(won -> refresh())
                     .onSuccess(spaces -> LOG.info(
                             "Collection {} serves search now", spaces.serving().collection()));
@@ -247,7 +155,7 @@ public final class SpacedVectorStore implements VectorStore {
      */
     @Override
     public Future<Void> purge(String collection) {
-        return read().compose(now -> {
+        return pointer.read().compose(now -> {
             if (now == null || now.retiredCollection(collection) == null) {
                 boolean inUse = now != null
                         && (collection.equals(now.serving().collection())
@@ -258,7 +166,7 @@ public final class SpacedVectorStore implements VectorStore {
                                 ? new Failure.Conflict("collection " + collection + " is in use")
                                 : new Failure.NotFound("qdrant", "no retired collection " + collection));
             }
-            return replace(now, now.purged(collection))
+            return pointer.replace(now, now.purged(collection))
                     .compose(won -> won
                             ? client.sibling(collection, 1)
                                     .drop()
@@ -276,30 +184,6 @@ public final class SpacedVectorStore implements VectorStore {
     public VectorSpaces.Space retiring() {
         VectorSpaces spaces = view.spaces();
         return spaces.migrating() ? spaces.serving() : null;
-    }
-
-    private Future<VectorSpaces> read() {
-        return mongo.findOne(SPACES, new JsonObject().put("_id", configured.collection()), null)
-                .recover(MongoMetadataStore::failed)
-                .map(VectorSpaces::fromDocument);
-    }
-
-    /** Inserts the first pointer; false when another node did first. */
-    private Future<Boolean> insert(VectorSpaces spaces) {
-        return mongo.insert(SPACES, spaces.toDocument().put("_id", configured.collection()))
-                .map(id -> true)
-                .recover(e -> MongoMetadataStore.<Boolean>failed(e)
-                        .recover(f -> f instanceof Failure.Conflict
-                                ? Future.succeededFuture(false)
-                                : Future.failedFuture(f)));
-    }
-
-    /** Replaces {@code read} by {@code next} if the pointer is still at {@code read}'s generation. */
-    private Future<Boolean> replace(VectorSpaces read, VectorSpaces next) {
-        JsonObject query = new JsonObject().put("_id", configured.collection()).put("generation", read.generation());
-        return mongo.findOneAndReplace(SPACES, query, next.toDocument().put("_id", configured.collection()))
-                .recover(MongoMetadataStore::failed)
-                .map(before -> before != null);
     }
 
     /** Points of the target's dimension go to the target while a change runs; all others to the serving collection. */
