@@ -3,6 +3,7 @@ package io.trisync.repair;
 import io.trisync.scan.FileInspector.State;
 import io.trisync.scan.IssueType;
 import io.trisync.store.FileRecord;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -59,5 +60,14 @@ final class Outcomes {
                 "issues",
                 new JsonArray(s.issues().stream().map(Enum::name).sorted().toList()));
         return out;
+    }
+
+    /** An action done: what it found and what it left. */
+    static Outcome done(PlannedAction action, JsonObject before, JsonObject after) {
+        return new Outcome(action, Status.DONE, null, before, after);
+    }
+
+    static Future<Outcome> failed(PlannedAction action, JsonObject before, String reason) {
+        return Future.succeededFuture(new Outcome(action, Status.FAILED, reason, before, null));
     }
 }

@@ -7,7 +7,6 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
-import io.trisync.failure.Failure;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.repair.RepairMessages.ReindexDone;
@@ -16,17 +15,11 @@ import io.trisync.repair.RepairMessages.ReindexRequest;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.scan.ScanMessages.PartitionRequest;
 import io.trisync.scan.ScanReport;
-import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
-import io.trisync.store.MetadataStore;
 import io.trisync.store.MetadataStore.FileQuery;
-import io.trisync.store.Page;
-import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
-import io.trisync.store.SyncOperation;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -51,15 +44,6 @@ import org.slf4j.LoggerFactory;
 public final class ReindexVerticle extends RequestVerticle {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReindexVerticle.class);
-    /** Blobs of a batch read (and chunked) at once. */
-    private static final int PARALLEL_READS = 8;
-    /** Points to a Qdrant upsert, and upserts of a batch in flight at once. */
-    private static final int UPSERT_BATCH = 256;
-
-    private static final int PARALLEL_UPSERTS = 4;
-
-    private static final int FIRST_BATCH = 8;
-    private static final int MAX_BATCH = 512;
 
     private final TrisyncConfig config;
     private final Stores stores;
@@ -83,7 +67,8 @@ public final class ReindexVerticle extends RequestVerticle {
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
         consume(RepairAddresses.REINDEX_START, body -> start(ReindexRequest.fromJson(body)));
-        consume(RepairAddresses.REINDEX_PARTITION, body -> partition(ReindexPartition.fromJson(body)));
+        ReindexBatches batches = new ReindexBatches(vertx, config, stores, model, indexer, embeddingPool);
+        consume(RepairAddresses.REINDEX_PARTITION, body -> batches.partition(ReindexPartition.fromJson(body)));
         return consumersReady();
     }
 
@@ -123,7 +108,7 @@ public final class ReindexVerticle extends RequestVerticle {
                     long f = files;
                     long c = chunks;
                     for (FileRecord r : page.items()) {
-                        if (due(r, all)) {
+                        if (ReindexBatches.due(r, all, model.name())) {
                             f++;
                             c += Math.max(
                                     1, r.embedding() == null ? 1 : r.embedding().chunks());
@@ -148,16 +133,6 @@ public final class ReindexVerticle extends RequestVerticle {
             double perChunk = (System.nanoTime() - t) / 1e9 / sample;
             return (long) Math.ceil(perChunk * scope.chunks());
         });
-    }
-
-    /** Whether {@code r} is re-embedded: active, indexed (not pending, not failed) and by another model unless {@code all}. */
-    private boolean due(FileRecord r, boolean all) {
-        FileRecord.Embedding e = r.embedding();
-        return r.status() == FileRecord.Status.ACTIVE
-                && e != null
-                && !e.pending()
-                && e.failure() == null
-                && (all || !model.name().equals(e.model()));
     }
 
     private void run(TrackedOperation op, String tenant, boolean all, Scope scope) {
@@ -330,165 +305,5 @@ public final class ReindexVerticle extends RequestVerticle {
                 .put("verify_seconds", Math.round(verifying * 10) / 10.0)
                 .put("stale_after", byType.getLong("STALE_VECTORS", 0L))
                 .put("issues_after", report.issueCount());
-    }
-
-    /** One partition, from its checkpoint if one was left for this model and scope. */
-    private Future<JsonObject> partition(ReindexPartition job) {
-        if (job.model() != null && !job.model().equals(model.name())) {
-            // A node configured for another model (a rolling restart) would re-embed the files back.
-            return Future.failedFuture(new Failure.Conflict("node " + config.nodeId() + " embeds with " + model.name()
-                    + ", not " + job.model() + ": restart it with the new embedding configuration"));
-        }
-        return stores.checkpoints().get(job.tenantId(), job.partition()).compose(cp -> {
-            boolean valid = cp != null && model.name().equals(cp.model()) && cp.all() == job.all();
-            if (valid && cp.done()) {
-                return Future.succeededFuture(new ReindexDone(0, 0, 0, 0).toJson());
-            }
-            String after = valid ? cp.lastFileId() : null;
-            if (valid) {
-                LOG.info("Re-index of {} partition {} resumes after file {}", job.tenantId(), job.partition(), after);
-            }
-            BatchSizer sizer = new BatchSizer(config.embedding().reindexTargetBatchMs(), 1, MAX_BATCH, FIRST_BATCH);
-            Promise<ReindexDone> done = Promise.promise();
-            batches(job, after, sizer, new ReindexDone(0, 0, 0, sizer.size()), done);
-            return done.future().map(ReindexDone::toJson);
-        });
-    }
-
-    private void batches(
-            ReindexPartition job, String after, BatchSizer sizer, ReindexDone sofar, Promise<ReindexDone> done) {
-        long t = System.nanoTime();
-        int size = sizer.size();
-        stores.syncOperations()
-                .get(job.opId())
-                .compose(op -> op == null || op.status() != SyncOperation.Status.RUNNING
-                        ? Future.failedFuture(new Failure.Conflict("re-index " + job.opId() + " is no longer running"))
-                        : stores.metadata().list(FileQuery.partition(job.tenantId(), job.partition()), after, size))
-                .compose(page -> batch(job, page).compose(b -> {
-                    String last = page.items().isEmpty()
-                            ? after
-                            : page.items().get(page.items().size() - 1).id();
-                    boolean end = page.next() == null;
-                    return stores.checkpoints()
-                            .save(new io.trisync.store.ReindexCheckpoints.Checkpoint(
-                                    job.tenantId(), job.partition(), model.name(), job.all(), last, end))
-                            .map(v -> {
-                                vertx.eventBus().send(RepairAddresses.reindexProgress(job.opId()), b.toJson());
-                                int next = sizer.took(page.items().size(), (System.nanoTime() - t) / 1_000_000);
-                                ReindexDone total = new ReindexDone(
-                                        sofar.files() + b.files(),
-                                        sofar.chunks() + b.chunks(),
-                                        sofar.skipped() + b.skipped(),
-                                        next);
-                                if (end) {
-                                    done.complete(total);
-                                } else {
-                                    batches(job, last, sizer, total, done);
-                                }
-                                return null;
-                            });
-                }))
-                .onFailure(done::fail);
-    }
-
-    /**
-     * Re-embeds the due files of one page together: their contents read from S3 a few at a time and
-     * chunked, every chunk embedded in one call (the provider sends {@code EMBEDDING_BATCH_SIZE} to a
-     * request), the points upserted 256 to a request, the old model's extra chunks deleted by id, and
-     * the records patched in one bulk write, each only if it still holds the content that was embedded.
-     */
-    private Future<ReindexDone> batch(ReindexPartition job, Page<FileRecord> page) {
-        List<FileRecord> due =
-                page.items().stream().filter(r -> due(r, job.all())).toList();
-        long skipped = page.items().size() - due.size();
-        if (due.isEmpty()) {
-            return Future.succeededFuture(new ReindexDone(0, 0, skipped, 0));
-        }
-        ContentIndexer.Prepared[] prepared = new ContentIndexer.Prepared[due.size()];
-        return Lanes.forEach(Lanes.range(due.size()), PARALLEL_READS, i -> {
-                    FileRecord r = due.get(i);
-                    return stores.blobs()
-                            .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
-                            .compose(content -> embeddingPool.executeBlocking(() -> indexer.prepare(
-                                    content.bytes().getBytes(),
-                                    new ContentIndexer.Target(
-                                            r.tenantId(),
-                                            r.id(),
-                                            r.partition(),
-                                            r.sha256(),
-                                            r.contentType(),
-                                            r.name()))))
-                            .map(p -> {
-                                prepared[i] = p;
-                                return null;
-                            });
-                })
-                .compose(v -> embeddingPool.executeBlocking(() -> indexer.indexAll(List.of(prepared))))
-                .compose(indexed -> write(due, indexed, skipped));
-    }
-
-    /**
-     * Writes a batch's points, then checks the records: a file deleted or changed meanwhile loses the
-     * points just written; the others are patched in one bulk write by id (an update filtered by id
-     * alone, which the embedded MongoDB answers from its index; a filter with more fields would scan
-     * the collection once per file there). A delete landing after the check removes the file's points
-     * itself (the new ones included); it leaves only the embedding fields on its record.
-     */
-    private Future<ReindexDone> write(List<FileRecord> due, List<ContentIndexer.Indexed> indexed, long skipped) {
-        List<ChunkPoint> points = new ArrayList<>();
-        List<java.util.UUID> extra = new ArrayList<>();
-        io.trisync.store.VectorSpaces.Space migrating = stores.vectors().retiring();
-        java.util.Map<String, Integer> chunksOf = new java.util.HashMap<>();
-        for (int i = 0; i < due.size(); i++) {
-            FileRecord r = due.get(i);
-            ContentIndexer.Indexed one = indexed.get(i);
-            if (one.failed()) {
-                continue;
-            }
-            chunksOf.put(r.id(), one.points().size());
-            points.addAll(one.points());
-            // Point ids derive from (file, chunk): new points replace old ones in place; only chunks
-            // past the new count (the old text made more) are deleted, by id. While the dimension
-            // changes the new points go to a collection of their own, and the old ones stay serving.
-            for (int c = one.points().size();
-                    migrating == null && c < r.embedding().chunks();
-                    c++) {
-                extra.add(StoreKeys.chunkPointId(r.id(), c));
-            }
-        }
-        java.util.Map<String, String> embedded = new java.util.HashMap<>();
-        due.forEach(r -> embedded.put(r.id(), r.sha256()));
-        int batches = (points.size() + UPSERT_BATCH - 1) / UPSERT_BATCH;
-        return Lanes.forEach(Lanes.range(batches), PARALLEL_UPSERTS, b -> stores.vectors()
-                        .upsert(points.subList(b * UPSERT_BATCH, Math.min(points.size(), (b + 1) * UPSERT_BATCH))))
-                .compose(v -> extra.isEmpty()
-                        ? Future.succeededFuture()
-                        : stores.vectors().delete(extra))
-                .compose(v -> stores.metadata().getAll(List.copyOf(chunksOf.keySet())))
-                .compose(now -> {
-                    List<MetadataStore.Patch> patches = new ArrayList<>();
-                    java.util.Set<String> kept = new java.util.HashSet<>();
-                    for (FileRecord r : now) {
-                        if (r.status() == FileRecord.Status.ACTIVE && r.sha256().equals(embedded.get(r.id()))) {
-                            kept.add(r.id());
-                            patches.add(new MetadataStore.Patch(
-                                    r.id(),
-                                    new JsonObject(),
-                                    FileRecord.Embedding.indexedFields(
-                                            model.name(), model.dimension(), chunksOf.get(r.id()), r.sha256())));
-                        }
-                    }
-                    List<Future<Void>> gone = new ArrayList<>();
-                    for (FileRecord r : due) {
-                        if (chunksOf.containsKey(r.id()) && !kept.contains(r.id())) {
-                            LOG.info("File {} changed while it was re-embedded; its new points are removed", r.id());
-                            gone.add(stores.vectors().deleteFile(r.tenantId(), r.id()));
-                        }
-                    }
-                    return Future.all(gone)
-                            .compose(v -> stores.metadata().patchAll(patches))
-                            .map(matched -> new ReindexDone(
-                                    patches.size(), points.size(), skipped + due.size() - patches.size(), 0));
-                });
     }
 }

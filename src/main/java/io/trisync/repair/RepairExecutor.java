@@ -11,21 +11,16 @@ import io.trisync.repair.Outcomes.Status;
 import io.trisync.scan.FileInspector;
 import io.trisync.scan.FileInspector.State;
 import io.trisync.scan.IssueType;
-import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
-import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -48,6 +43,7 @@ final class RepairExecutor {
     private final Quarantine quarantine;
     private final FileInspector inspector;
     private final Settlement settlement;
+    private final BlobRepairs blobs;
 
     RepairExecutor(
             Stores stores,
@@ -64,6 +60,7 @@ final class RepairExecutor {
         this.quarantine = quarantine;
         this.inspector = new FileInspector(stores, indexer.modelName());
         this.settlement = new Settlement(stores, events);
+        this.blobs = new BlobRepairs(stores, config, quarantine, embeddingPool);
     }
 
     /** Runs the actions of one file (all with the same tenant and file id) in order, under operation {@code opId}. */
@@ -124,10 +121,10 @@ final class RepairExecutor {
             case REEMBED -> reembed(action, state, before);
             case DELETE_POINTS -> deletePoints(action, state, before);
             case DELETE_EXTRA_POINTS -> deleteExtraPoints(action, state, before);
-            case QUARANTINE_BLOB -> quarantineBlob(action, state, before, opId);
-            case RESTORE_BLOB -> restoreBlob(action, state, before, opId);
-            case VERIFY_CONTENT -> verifyContent(action, state, before, opId);
-            case FLAG_FOR_PERSON -> flag(action, state, before, forPerson(action, state), opId);
+            case QUARANTINE_BLOB -> blobs.quarantineBlob(action, state, before, opId);
+            case RESTORE_BLOB -> blobs.restoreBlob(action, state, before, opId);
+            case VERIFY_CONTENT -> blobs.verifyContent(action, state, before, opId);
+            case FLAG_FOR_PERSON -> blobs.flag(action, state, before, forPerson(action, state), opId);
         };
     }
 
@@ -151,12 +148,12 @@ final class RepairExecutor {
     private Future<Outcome> reembed(PlannedAction action, State state, JsonObject before) {
         FileRecord record = state.record();
         if (record == null || record.status() != FileRecord.Status.ACTIVE || state.blob() == null) {
-            return failed(action, before, "no active record with content to embed");
+            return Outcomes.failed(action, before, "no active record with content to embed");
         }
         return stores.blobs().read(state.blobKey()).compose(content -> hash(content.bytes())
                 .compose(sha -> {
                     if (!sha.equals(record.sha256())) {
-                        return failed(
+                        return Outcomes.failed(
                                 action,
                                 before,
                                 "the content's sha256 " + sha + " differs from the recorded " + record.sha256()
@@ -172,7 +169,7 @@ final class RepairExecutor {
                     return embeddingPool
                             .executeBlocking(() -> indexer.index(content.bytes().getBytes(), target))
                             .compose(indexed -> indexed.failed()
-                                    ? failed(
+                                    ? Outcomes.failed(
                                             action,
                                             before,
                                             "text extraction failed: " + indexed.failure()
@@ -192,7 +189,7 @@ final class RepairExecutor {
                         FileRecord.Embedding.indexedFields(
                                 indexer.modelName(), indexer.dimension(), points.size(), sha))
                 .map(matched -> matched
-                        ? done(
+                        ? Outcomes.done(
                                 action,
                                 before,
                                 new JsonObject().put("chunks", points.size()).put("model", indexer.modelName()))
@@ -219,11 +216,11 @@ final class RepairExecutor {
 
     private Future<Outcome> deletePoints(PlannedAction action, State state, JsonObject before) {
         if (state.record() != null && state.record().status() == FileRecord.Status.ACTIVE) {
-            return failed(action, before, "the file is active again; its points are not orphans");
+            return Outcomes.failed(action, before, "the file is active again; its points are not orphans");
         }
         return stores.vectors()
                 .deleteFile(action.tenantId(), action.fileId())
-                .map(v -> done(action, before, new JsonObject().put("points", 0)));
+                .map(v -> Outcomes.done(action, before, new JsonObject().put("points", 0)));
     }
 
     private Future<Outcome> deleteExtraPoints(PlannedAction action, State state, JsonObject before) {
@@ -238,200 +235,7 @@ final class RepairExecutor {
                 .toList();
         return stores.vectors()
                 .deletePoints(extra)
-                .map(v -> done(action, before, new JsonObject().put("deleted_points", extra.size())));
-    }
-
-    private Future<Outcome> quarantineBlob(PlannedAction action, State state, JsonObject before, String opId) {
-        if (state.blob() == null) {
-            return Future.succeededFuture(
-                    new Outcome(action, Status.ALREADY_RESOLVED, "the object is gone", before, null));
-        }
-        if (state.record() != null && state.record().status() == FileRecord.Status.ACTIVE) {
-            return failed(action, before, "the file is active again; its object is not an orphan");
-        }
-        String reason = action.fixes().get(0).name();
-        return quarantine
-                .move(action.tenantId(), action.fileId(), state.blob(), reason, opId)
-                .map(entry -> done(
-                        action,
-                        before,
-                        new JsonObject()
-                                .put("quarantine_id", entry.getString("_id"))
-                                .put("quarantine_key", entry.getString("quarantineKey"))));
-    }
-
-    private Future<Outcome> restoreBlob(PlannedAction action, State state, JsonObject before, String opId) {
-        FileRecord record = state.record();
-        if (state.blob() != null || record == null) {
-            return failed(action, before, "the content is present, or the record is gone");
-        }
-        return fromBackup(record, state.blobKey())
-                .compose(restored -> restored
-                        ? Future.succeededFuture(done(
-                                action,
-                                before,
-                                new JsonObject().put("restored_from", config.backupPrefix() + state.blobKey())))
-                        : flag(
-                                action,
-                                state,
-                                before,
-                                "content lost; no matching copy in the backup; re-upload or delete",
-                                opId));
-    }
-
-    /** Copies the backup of {@code key} back when its size and sha256 match the record; completes with whether it did. */
-    private Future<Boolean> fromBackup(FileRecord record, String key) {
-        if (!config.hasBackup()) {
-            return Future.succeededFuture(false);
-        }
-        String backup = config.backupPrefix() + key;
-        return stores.blobs()
-                .head(backup)
-                .compose(info -> info.size() == record.size() && record.sha256().equals(info.sha256())
-                        ? stores.blobs().copy(backup, key).map(true)
-                        : Future.succeededFuture(false))
-                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
-    }
-
-    /**
-     * Hashes the content and compares it with the known versions: the record's and the committed
-     * upload's (as the receiving node computed it). Content matching the record: the size in the
-     * record or the object's sha256 metadata is what is wrong, and is fixed. Content matching the
-     * upload but not the record: the record is fixed. Otherwise a backup matching the record is put
-     * in place (the current object quarantined first), or the file is left to a person.
-     */
-    private Future<Outcome> verifyContent(PlannedAction action, State state, JsonObject before, String opId) {
-        FileRecord record = state.record();
-        BlobInfo blob = state.blob();
-        if (record == null || blob == null || record.status() != FileRecord.Status.ACTIVE) {
-            return failed(action, before, "no active record with content to verify");
-        }
-        return stores.blobs().read(state.blobKey()).compose(content -> hash(content.bytes())
-                .compose(sha -> {
-                    long size = content.bytes().length();
-                    if (sha.equals(record.sha256())) {
-                        return fixFromContent(action, state, before, sha, size);
-                    }
-                    // A file given new versions has its latest content on the record; the upload's
-                    // sha256 is a superseded version's, not a known good one for the record.
-                    Future<io.trisync.store.IngestOperation> known =
-                            record.history().isEmpty()
-                                    ? stores.operations().uploadOf(record.id())
-                                    : Future.succeededFuture(null);
-                    return known.compose(upload -> {
-                        if (upload != null && sha.equals(upload.sha256()) && size == upload.size()) {
-                            return patchRecord(action, record, before, sha, size, "the upload's sha256 and size");
-                        }
-                        return fromBackupReplacing(record, state, opId)
-                                .compose(restored -> restored
-                                        ? Future.succeededFuture(done(
-                                                action,
-                                                before,
-                                                new JsonObject()
-                                                        .put("restored_from", config.backupPrefix() + state.blobKey())
-                                                        .put("previous_content", "quarantined")))
-                                        : flag(
-                                                action,
-                                                state,
-                                                before,
-                                                "content (sha256 " + sha + ", " + size
-                                                        + " bytes) matches no known version; "
-                                                        + "restore the content or re-upload",
-                                                opId));
-                    });
-                }));
-    }
-
-    private Future<Outcome> fixFromContent(
-            PlannedAction action, State state, JsonObject before, String sha, long size) {
-        FileRecord record = state.record();
-        Future<Boolean> fixed = Future.succeededFuture(true);
-        JsonObject after = new JsonObject();
-        if (!sha.equals(state.blob().sha256())) {
-            Map<String, String> metadata = new HashMap<>(state.blob().metadata());
-            metadata.put("sha256", sha);
-            String type = state.blob().contentType() == null
-                    ? record.contentType()
-                    : state.blob().contentType();
-            fixed = stores.blobs()
-                    .copy(state.blobKey(), state.blobKey(), type, metadata)
-                    .map(true);
-            after.put("object_sha256", sha);
-        }
-        if (size != record.size()) {
-            fixed = fixed.compose(ok -> stores.metadata()
-                    .patch(
-                            record.id(),
-                            new JsonObject().put("size", record.size()).put("sha256", record.sha256()),
-                            new JsonObject().put("size", size)));
-            after.put("size", size);
-        }
-        return fixed.map(ok -> ok
-                ? done(action, before, after)
-                : new Outcome(action, Status.FAILED, "the record changed meanwhile; scan again", before, null));
-    }
-
-    private Future<Outcome> patchRecord(
-            PlannedAction action, FileRecord record, JsonObject before, String sha, long size, String source) {
-        return stores.metadata()
-                .patch(
-                        record.id(),
-                        new JsonObject().put("size", record.size()).put("sha256", record.sha256()),
-                        new JsonObject().put("size", size).put("sha256", sha))
-                .map(ok -> ok
-                        ? done(
-                                action,
-                                before,
-                                new JsonObject()
-                                        .put("size", size)
-                                        .put("sha256", sha)
-                                        .put("from", source))
-                        : new Outcome(action, Status.FAILED, "the record changed meanwhile; scan again", before, null));
-    }
-
-    /** Quarantines the current object and restores the backup when the backup matches the record. */
-    private Future<Boolean> fromBackupReplacing(FileRecord record, State state, String opId) {
-        if (!config.hasBackup()) {
-            return Future.succeededFuture(false);
-        }
-        String backup = config.backupPrefix() + state.blobKey();
-        return stores.blobs()
-                .head(backup)
-                .compose(info -> {
-                    if (info.size() != record.size() || !record.sha256().equals(info.sha256())) {
-                        return Future.succeededFuture(false);
-                    }
-                    return quarantine
-                            .move(record.tenantId(), record.id(), state.blob(), "REPLACED_BY_BACKUP", opId)
-                            .compose(entry -> stores.blobs().copy(backup, state.blobKey()))
-                            .map(true);
-                })
-                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
-    }
-
-    /** Marks the file error with the reason, for a person; the rest of its metadata is not touched. */
-    private Future<Outcome> flag(PlannedAction action, State state, JsonObject before, String reason, String opId) {
-        FileRecord record = state.record();
-        if (record == null) {
-            return failed(action, before, reason);
-        }
-        SyncVerdict.Attention attention = new SyncVerdict.Attention(
-                reason,
-                action.fixes().stream().map(Enum::name).toList(),
-                Instant.now().toString(),
-                opId);
-        return stores.metadata()
-                .recordVerdicts(Map.of(record.id(), SyncVerdict.Change.leftToPerson(attention)))
-                .map(v -> new Outcome(
-                        action, Status.LEFT_TO_PERSON, reason, before, new JsonObject().put("verdict", "error")));
-    }
-
-    private static Outcome done(PlannedAction action, JsonObject before, JsonObject after) {
-        return new Outcome(action, Status.DONE, null, before, after);
-    }
-
-    private static Future<Outcome> failed(PlannedAction action, JsonObject before, String reason) {
-        return Future.succeededFuture(new Outcome(action, Status.FAILED, reason, before, null));
+                .map(v -> Outcomes.done(action, before, new JsonObject().put("deleted_points", extra.size())));
     }
 
     /** The sha256 of {@code bytes}, hashed on a worker (never on the event loop: blobs may be large). */

@@ -12,10 +12,6 @@ import io.trisync.ops.OpsMessages.StartRequest;
 import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.repair.RepairMessages.FixRequest;
-import io.trisync.repair.RepairMessages.PurgeRequest;
-import io.trisync.repair.RepairMessages.QuarantineQuery;
-import io.trisync.repair.RepairMessages.RestoreRequest;
-import io.trisync.repair.RepairMessages.ResultQuery;
 import io.trisync.repair.RepairPlanner.OpenIssue;
 import io.trisync.repair.RepairPlanner.Selection;
 import io.trisync.scan.IssueType;
@@ -28,8 +24,6 @@ import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -55,7 +49,7 @@ public final class RepairVerticle extends RequestVerticle {
     /** Failures listed in a result (all are in the audit trail). */
     private static final int LISTED_FAILURES = 100;
     /** Actions listed in a dry run's reply (the counts cover all). */
-    private static final int LISTED_ACTIONS = 1000;
+    static final int LISTED_ACTIONS = 1000;
 
     private final TrisyncConfig config;
     private final Stores stores;
@@ -103,15 +97,11 @@ public final class RepairVerticle extends RequestVerticle {
                             TenantRef.fromJson(body).tenantId(),
                             e.getMessage())));
         }
-        consume(RepairAddresses.RESULT, this::result);
-        consume(RepairAddresses.QUARANTINE_LIST, this::listQuarantine);
-        consume(RepairAddresses.QUARANTINE_RESTORE, body -> quarantine
-                .restore(
-                        Ids.require("id", RestoreRequest.fromJson(body).id()),
-                        optionalTenant(RestoreRequest.fromJson(body).tenantId()),
-                        RestoreRequest.fromJson(body).actor())
-                .map(Quarantine::toPublicJson));
-        consume(RepairAddresses.QUARANTINE_PURGE, this::purge);
+        RepairRecords records = new RepairRecords(config, stores, quarantine);
+        consume(RepairAddresses.RESULT, records::result);
+        consume(RepairAddresses.QUARANTINE_LIST, records::listQuarantine);
+        consume(RepairAddresses.QUARANTINE_RESTORE, records::restore);
+        consume(RepairAddresses.QUARANTINE_PURGE, records::purge);
         return consumersReady();
     }
 
@@ -318,73 +308,7 @@ public final class RepairVerticle extends RequestVerticle {
                                 })));
     }
 
-    private Future<JsonObject> result(JsonObject body) {
-        ResultQuery query = ResultQuery.fromJson(body);
-        String opId = query.opId();
-        if (opId == null || opId.isBlank() || opId.length() > 64) {
-            throw new Failure.BadRequest("operation_id is malformed");
-        }
-        return stores.syncOperations().get(opId).compose(op -> {
-            if (op == null || !"repair".equals(op.kind())) {
-                return Future.failedFuture(new Failure.NotFound("no repair operation " + opId));
-            }
-            String tenant = optionalTenant(query.tenantId());
-            if (tenant != null && !tenant.equals(op.tenantId())) {
-                return Future.failedFuture(new Failure.NotFound("no repair operation " + opId));
-            }
-            return stores.repairs().audits(opId, LISTED_ACTIONS).map(actions -> new JsonObject()
-                    .put("operation", op.toPublicJson())
-                    .put("result", op.result())
-                    .put(
-                            "actions",
-                            new JsonArray(actions.stream()
-                                    .map(RepairVerticle::auditJson)
-                                    .toList())));
-        });
-    }
-
-    private static JsonObject auditJson(JsonObject doc) {
-        JsonObject out = doc.copy();
-        out.remove("_id");
-        out.remove("opId");
-        out.put("at", String.valueOf(io.trisync.store.Dates.fromBson(doc.getValue("at"))));
-        return out;
-    }
-
-    private Future<JsonObject> listQuarantine(JsonObject body) {
-        QuarantineQuery query = QuarantineQuery.fromJson(body);
-        String state = query.state();
-        state = state == null ? io.trisync.store.RepairStore.QUARANTINED : state;
-        if (!Quarantine.isState(state)) {
-            throw new Failure.BadRequest("state must be moving, quarantined, restored or purged");
-        }
-        Integer requested = query.limit();
-        int limit = requested == null ? 100 : requested;
-        if (limit < 1 || limit > 1000) {
-            throw new Failure.BadRequest("limit must be between 1 and 1000");
-        }
-        return stores.repairs()
-                .quarantine(optionalTenant(query.tenantId()), state, limit)
-                .map(entries -> new JsonObject()
-                        .put(
-                                "items",
-                                new JsonArray(entries.stream()
-                                        .map(Quarantine::toPublicJson)
-                                        .toList())));
-    }
-
-    private Future<JsonObject> purge(JsonObject body) {
-        PurgeRequest request = PurgeRequest.fromJson(body);
-        Integer requested = request.olderThanDays();
-        int days = requested == null ? config.repair().quarantineRetentionDays() : requested;
-        if (days < 0) {
-            throw new Failure.BadRequest("older_than_days must be 0 or more");
-        }
-        return quarantine.purge(
-                optionalTenant(request.tenantId()), Instant.now().minus(Duration.ofDays(days)), request.actor());
-    }
-
-    private static String optionalTenant(String tenant) {
+    static String optionalTenant(String tenant) {
         return tenant == null ? null : Ids.require("user_id", tenant);
     }
 

@@ -4,7 +4,6 @@ import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.events.EventPublisher;
-import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
@@ -12,7 +11,6 @@ import io.trisync.search.SearchMessages.SearchRequest;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
-import io.trisync.store.IssueRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.store.VectorStore.Scored;
@@ -20,14 +18,11 @@ import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Semantic search that returns only what the three stores agree on. The query is embedded with the
@@ -55,6 +50,7 @@ public final class SearchVerticle extends RequestVerticle {
     private VerifiedBlobs verified;
     private WorkerExecutor embeddingPool;
     private io.trisync.embedding.QueryModel queries;
+    private ReadRepair readRepair;
 
     public SearchVerticle(TrisyncConfig config, Stores stores, EmbeddingModel model) {
         this.config = config;
@@ -66,6 +62,7 @@ public final class SearchVerticle extends RequestVerticle {
     public Future<?> start() {
         events = EventPublisher.of(vertx, config, stores);
         metrics = Metrics.of(config);
+        readRepair = new ReadRepair(vertx, stores, events);
         verified = new VerifiedBlobs(config.search().blobRecheckSeconds() * 1000L, 100_000);
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
@@ -78,9 +75,6 @@ public final class SearchVerticle extends RequestVerticle {
     public Future<?> stop() {
         return super.stop().eventually(() -> embeddingPool.close());
     }
-
-    /** Why a candidate is left out: the issue it is, and what was found. */
-    private record Excluded(ChunkPoint point, String type, JsonObject details) {}
 
     private Future<JsonObject> search(SearchRequest request) {
         long started = System.nanoTime();
@@ -174,7 +168,7 @@ public final class SearchVerticle extends RequestVerticle {
         List<Scored> candidates = List.copyOf(best.values());
         Map<String, FileRecord> byId = new HashMap<>();
         return fill(request, candidates, 0, request.limit(), new java.util.ArrayDeque<>(), byId, found)
-                .compose(v -> report(request.tenantId(), found.excluded, byId));
+                .compose(v -> readRepair.report(request.tenantId(), found.excluded, byId));
     }
 
     /**
@@ -358,54 +352,5 @@ public final class SearchVerticle extends RequestVerticle {
                         null,
                         new JsonObject().put("excluded", found.excluded.size()).put("byType", byType))
                 .mapEmpty();
-    }
-
-    /** Records the excluded hits as open issues, each new one with its {@code sync.issue_detected} event. */
-    private Future<Void> report(String tenant, List<Excluded> excluded, Map<String, FileRecord> byId) {
-        if (excluded.isEmpty()) {
-            return Future.succeededFuture();
-        }
-        Set<Integer> partitions = new HashSet<>();
-        excluded.forEach(x -> partitions.add(x.point().partition()));
-        List<Future<List<IssueRecord>>> open = new ArrayList<>();
-        partitions.forEach(p -> open.add(stores.issues().open(tenant, p)));
-        return Future.all(open).compose(v -> {
-            Set<String> known = new HashSet<>();
-            open.forEach(f -> f.result().forEach(i -> known.add(i.id())));
-            List<IssueRecord> added = new ArrayList<>();
-            List<Draft> drafts = new ArrayList<>();
-            String now = Instant.now().toString();
-            for (Excluded x : excluded) {
-                FileRecord r = byId.get(x.point().fileId());
-                IssueRecord issue = new IssueRecord(
-                        tenant,
-                        x.point().partition(),
-                        x.point().fileId(),
-                        r == null ? null : r.name(),
-                        x.type(),
-                        x.details(),
-                        now,
-                        null);
-                if (known.add(issue.id())) {
-                    added.add(issue);
-                    drafts.add(new Draft(
-                            EventTypes.ISSUE_DETECTED,
-                            issue.fileId(),
-                            null,
-                            new JsonObject()
-                                    .put("type", issue.type())
-                                    .put("fileName", issue.fileName())
-                                    .put("details", issue.details())));
-                }
-            }
-            return added.isEmpty()
-                    ? Future.succeededFuture()
-                    : stores.issues()
-                            .apply(added, List.of())
-                            .compose(w -> events.publishAll(tenant, drafts))
-                            .onSuccess(w -> vertx.eventBus()
-                                    .send(SearchAddresses.ISSUES_FOUND, new JsonObject().put("tenantId", tenant)))
-                            .mapEmpty();
-        });
     }
 }

@@ -1,0 +1,82 @@
+package io.trisync.search;
+
+import io.trisync.events.EventPublisher;
+import io.trisync.events.EventPublisher.Draft;
+import io.trisync.events.EventTypes;
+import io.trisync.store.FileRecord;
+import io.trisync.store.IssueRecord;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Read repair's detection: the hits a search left out become open issues of the scanner's issue
+ * store, each new one with its {@code sync.issue_detected} event, and the repairs are told.
+ */
+final class ReadRepair {
+
+    private final io.vertx.core.Vertx vertx;
+    private final Stores stores;
+    private final EventPublisher events;
+
+    ReadRepair(io.vertx.core.Vertx vertx, Stores stores, EventPublisher events) {
+        this.vertx = vertx;
+        this.stores = stores;
+        this.events = events;
+    }
+
+    /** Records the excluded hits as open issues, each new one with its {@code sync.issue_detected} event. */
+    Future<Void> report(String tenant, List<Excluded> excluded, Map<String, FileRecord> byId) {
+        if (excluded.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        Set<Integer> partitions = new HashSet<>();
+        excluded.forEach(x -> partitions.add(x.point().partition()));
+        List<Future<List<IssueRecord>>> open = new ArrayList<>();
+        partitions.forEach(p -> open.add(stores.issues().open(tenant, p)));
+        return Future.all(open).compose(v -> {
+            Set<String> known = new HashSet<>();
+            open.forEach(f -> f.result().forEach(i -> known.add(i.id())));
+            List<IssueRecord> added = new ArrayList<>();
+            List<Draft> drafts = new ArrayList<>();
+            String now = Instant.now().toString();
+            for (Excluded x : excluded) {
+                FileRecord r = byId.get(x.point().fileId());
+                IssueRecord issue = new IssueRecord(
+                        tenant,
+                        x.point().partition(),
+                        x.point().fileId(),
+                        r == null ? null : r.name(),
+                        x.type(),
+                        x.details(),
+                        now,
+                        null);
+                if (known.add(issue.id())) {
+                    added.add(issue);
+                    drafts.add(new Draft(
+                            EventTypes.ISSUE_DETECTED,
+                            issue.fileId(),
+                            null,
+                            new JsonObject()
+                                    .put("type", issue.type())
+                                    .put("fileName", issue.fileName())
+                                    .put("details", issue.details())));
+                }
+            }
+            return added.isEmpty()
+                    ? Future.succeededFuture()
+                    : stores.issues()
+                            .apply(added, List.of())
+                            .compose(w -> events.publishAll(tenant, drafts))
+                            .onSuccess(w -> vertx.eventBus()
+                                    .send(SearchAddresses.ISSUES_FOUND, new JsonObject().put("tenantId", tenant)))
+                            .mapEmpty();
+        });
+    }
+}
