@@ -52,8 +52,8 @@ final class BlobRepairs {
                         action,
                         before,
                         new JsonObject()
-                                .put("quarantine_id", entry.getString("_id"))
-                                .put("quarantine_key", entry.getString("quarantineKey"))));
+                                .put("quarantine_id", entry.id())
+                                .put("quarantine_key", entry.quarantineKey())));
     }
 
     Future<Outcome> restoreBlob(PlannedAction action, State state, JsonObject before, String opId) {

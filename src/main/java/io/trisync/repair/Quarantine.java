@@ -4,7 +4,7 @@ import io.trisync.concurrent.Lanes;
 import io.trisync.failure.Failure;
 import io.trisync.store.Actor;
 import io.trisync.store.BlobInfo;
-import io.trisync.store.Dates;
+import io.trisync.store.QuarantineEntry;
 import io.trisync.store.RepairStore;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
@@ -49,32 +49,32 @@ final class Quarantine {
     }
 
     /** Moves {@code blob} (as a HEAD described it) to quarantine; completes with its ledger entry. */
-    Future<JsonObject> move(String tenantId, String fileId, BlobInfo blob, String reason, String opId) {
+    Future<QuarantineEntry> move(String tenantId, String fileId, BlobInfo blob, String reason, String opId) {
         String id = id(tenantId, blob.key(), blob.etag());
         String target = PREFIX + tenantId + "/" + id;
-        Instant now = Instant.now();
-        JsonObject entry = new JsonObject()
-                .put("_id", id)
-                .put("tenantId", tenantId)
-                .put("fileId", fileId)
-                .put("originalKey", blob.key())
-                .put("quarantineKey", target)
-                .put("size", blob.size())
-                .put("sha256", blob.sha256())
-                .put("etag", blob.etag())
-                .put("contentType", blob.contentType())
-                .put("metadata", new JsonObject(new HashMap<>(blob.metadata())))
-                .put("reason", reason)
-                .put("opId", opId)
-                .put("quarantinedAt", Dates.toBson(now))
-                .put("state", RepairStore.MOVING);
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        QuarantineEntry entry = new QuarantineEntry(
+                id,
+                tenantId,
+                fileId,
+                blob.key(),
+                target,
+                blob.size(),
+                blob.sha256(),
+                blob.etag(),
+                blob.contentType(),
+                blob.metadata(),
+                reason,
+                opId,
+                now,
+                RepairStore.MOVING,
+                null,
+                null);
         Map<String, String> metadata = new HashMap<>(blob.metadata());
         metadata.put(META_PREFIX + "reason", reason);
         metadata.put(META_PREFIX + "at", now.toString());
         metadata.put(META_PREFIX + "original-key", blob.key());
-        JsonObject fields = entry.copy();
-        fields.remove("_id");
-        fields.remove("state");
+        JsonObject fields = entry.moveFields();
         // An entry left by an earlier move of the same bytes (restored, purged, or quarantined and put back
         // by hand) is moved again with fresh fields.
         Future<Boolean> reset = stores.repairs().recordQuarantine(entry).map(true);
@@ -89,7 +89,7 @@ final class Quarantine {
                                 + " bytes, the original " + blob.size() + "; the original was kept"))
                 .compose(v ->
                         stores.repairs().transition(id, RepairStore.MOVING, RepairStore.QUARANTINED, new JsonObject()))
-                .map(v -> entry.put("state", RepairStore.QUARANTINED));
+                .map(v -> entry.withState(RepairStore.QUARANTINED));
     }
 
     /**
@@ -101,27 +101,24 @@ final class Quarantine {
     Future<Integer> settleInterrupted(String tenantId) {
         return stores.repairs().quarantine(tenantId, RepairStore.MOVING, 1000).compose(entries -> {
             Future<Integer> settled = Future.succeededFuture(0);
-            for (JsonObject entry : entries) {
+            for (QuarantineEntry entry : entries) {
                 settled = settled.compose(n -> settle(entry).map(done -> done ? n + 1 : n));
             }
             return settled;
         });
     }
 
-    private Future<Boolean> settle(JsonObject entry) {
-        return present(entry.getString("originalKey")).compose(original -> {
+    private Future<Boolean> settle(QuarantineEntry entry) {
+        return present(entry.originalKey()).compose(original -> {
             if (original) {
                 return Future.succeededFuture(false);
             }
             return stores.blobs()
-                    .head(entry.getString("quarantineKey"))
-                    .compose(copy -> copy.size() == entry.getLong("size", -1L)
+                    .head(entry.quarantineKey())
+                    .compose(copy -> copy.size() == entry.size()
                             ? stores.repairs()
                                     .transition(
-                                            entry.getString("_id"),
-                                            RepairStore.MOVING,
-                                            RepairStore.QUARANTINED,
-                                            new JsonObject())
+                                            entry.id(), RepairStore.MOVING, RepairStore.QUARANTINED, new JsonObject())
                             : Future.succeededFuture(false))
                     .recover(e ->
                             e instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(e));
@@ -136,20 +133,17 @@ final class Quarantine {
     }
 
     /** Puts a quarantined object back at its original key, byte for byte, with its original metadata. */
-    Future<JsonObject> restore(String id, String tenantId, Actor actor) {
+    Future<QuarantineEntry> restore(String id, String tenantId, Actor actor) {
         return stores.repairs().quarantineEntry(id).compose(entry -> {
-            if (entry == null || (tenantId != null && !tenantId.equals(entry.getString("tenantId")))) {
+            if (entry == null || (tenantId != null && !tenantId.equals(entry.tenantId()))) {
                 return Future.failedFuture(new Failure.NotFound("no quarantined object " + id));
             }
-            if (!RepairStore.QUARANTINED.equals(entry.getString("state"))) {
-                return Future.failedFuture(
-                        new Failure.Conflict("quarantined object " + id + " is " + entry.getString("state")));
+            if (!RepairStore.QUARANTINED.equals(entry.state())) {
+                return Future.failedFuture(new Failure.Conflict("quarantined object " + id + " is " + entry.state()));
             }
-            String original = entry.getString("originalKey");
-            String held = entry.getString("quarantineKey");
-            Map<String, String> metadata = new HashMap<>();
-            entry.getJsonObject("metadata", new JsonObject())
-                    .forEach(e -> metadata.put(e.getKey(), String.valueOf(e.getValue())));
+            String original = entry.originalKey();
+            String held = entry.quarantineKey();
+            Map<String, String> metadata = entry.metadata();
             return stores.blobs()
                     .head(original)
                     .transform(ar -> {
@@ -162,20 +156,22 @@ final class Quarantine {
                                 : Future.failedFuture(ar.cause());
                     })
                     .compose(v -> stores.blobs()
-                            .copy(held, original, entry.getString("contentType", "application/octet-stream"), metadata))
+                            .copy(
+                                    held,
+                                    original,
+                                    entry.contentType() == null ? "application/octet-stream" : entry.contentType(),
+                                    metadata))
                     .compose(v -> stores.repairs()
                             .transition(
                                     id,
                                     RepairStore.QUARANTINED,
                                     RepairStore.RESTORED,
-                                    new JsonObject()
-                                            .put("restoredAt", Dates.toBson(Instant.now()))
-                                            .put("restoredBy", actor.toJson())))
+                                    QuarantineEntry.restoreFields(actor, Instant.now())))
                     .compose(won -> won
                             ? stores.blobs().delete(held)
                             : Future.failedFuture(new Failure.Conflict(
                                     "quarantined object " + id + " was restored or purged meanwhile")))
-                    .map(v -> entry.put("state", RepairStore.RESTORED).put("restoredBy", actor.toJson()));
+                    .map(v -> entry.restoredBy(actor));
         });
     }
 
@@ -184,19 +180,15 @@ final class Quarantine {
         return stores.repairs().quarantinedBefore(before, tenantId, 1000).compose(entries -> {
             JsonArray purged = new JsonArray();
             Future<Void> chain = Lanes.inOrder(entries, entry -> {
-                String id = entry.getString("_id");
+                String id = entry.id();
                 return stores.repairs()
                         .transition(
                                 id,
                                 RepairStore.QUARANTINED,
                                 RepairStore.PURGED,
-                                new JsonObject()
-                                        .put("purgedAt", Dates.toBson(Instant.now()))
-                                        .put("purgedBy", actor.toJson()))
+                                QuarantineEntry.purgeFields(actor, Instant.now()))
                         .compose(won -> won
-                                ? stores.blobs()
-                                        .delete(entry.getString("quarantineKey"))
-                                        .map(x -> purged.add(id))
+                                ? stores.blobs().delete(entry.quarantineKey()).map(x -> purged.add(id))
                                 : Future.succeededFuture());
             });
             return chain.map(v -> new JsonObject()
@@ -204,24 +196,6 @@ final class Quarantine {
                     .put("ids", purged)
                     .put("more", entries.size() == 1000));
         });
-    }
-
-    /** A ledger entry as the API shows it. */
-    static JsonObject toPublicJson(JsonObject entry) {
-        return new JsonObject()
-                .put("id", entry.getString("_id"))
-                .put("user_id", entry.getString("tenantId"))
-                .put("file_id", entry.getString("fileId"))
-                .put("original_key", entry.getString("originalKey"))
-                .put("quarantine_key", entry.getString("quarantineKey"))
-                .put("size", entry.getLong("size"))
-                .put("sha256", entry.getString("sha256"))
-                .put("reason", entry.getString("reason"))
-                .put("operation_id", entry.getString("opId"))
-                .put("quarantined_at", String.valueOf(Dates.fromBson(entry.getValue("quarantinedAt"))))
-                .put("state", entry.getString("state"))
-                .put("restored_by", entry.getJsonObject("restoredBy"))
-                .put("purged_by", entry.getJsonObject("purgedBy"));
     }
 
     private static String contentType(BlobInfo blob) {

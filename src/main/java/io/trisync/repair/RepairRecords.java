@@ -47,17 +47,9 @@ final class RepairRecords {
                     .put(
                             "actions",
                             new JsonArray(actions.stream()
-                                    .map(RepairRecords::auditJson)
+                                    .map(io.trisync.store.AuditEntry::toPublicJson)
                                     .toList())));
         });
-    }
-
-    private static JsonObject auditJson(JsonObject doc) {
-        JsonObject out = doc.copy();
-        out.remove("_id");
-        out.remove("opId");
-        out.put("at", String.valueOf(io.trisync.store.Dates.fromBson(doc.getValue("at"))));
-        return out;
     }
 
     Future<JsonObject> listQuarantine(JsonObject body) {
@@ -78,7 +70,7 @@ final class RepairRecords {
                         .put(
                                 "items",
                                 new JsonArray(entries.stream()
-                                        .map(Quarantine::toPublicJson)
+                                        .map(io.trisync.store.QuarantineEntry::toPublicJson)
                                         .toList())));
     }
 
@@ -102,6 +94,6 @@ final class RepairRecords {
                         Ids.require("id", request.id()),
                         RepairVerticle.optionalTenant(request.tenantId()),
                         request.actor())
-                .map(Quarantine::toPublicJson);
+                .map(io.trisync.store.QuarantineEntry::toPublicJson);
     }
 }

@@ -8,7 +8,6 @@ import io.trisync.repair.Outcomes.Outcome;
 import io.trisync.repair.Outcomes.Status;
 import io.trisync.scan.FileInspector.State;
 import io.trisync.scan.IssueType;
-import io.trisync.store.Dates;
 import io.trisync.store.IssueStore;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncVerdict;
@@ -90,15 +89,15 @@ final class Settlement {
     }
 
     Future<Void> audit(String id, Outcome o, String opId) {
-        PlannedAction a = o.action();
-        JsonObject doc = a.toJson()
-                .put("_id", id)
-                .put("opId", opId)
-                .put("status", o.status().wire())
-                .put("reason", o.reason())
-                .put("before", o.before())
-                .put("after", o.after())
-                .put("at", Dates.toBson(Instant.now()));
-        return stores.repairs().audit(doc);
+        return stores.repairs()
+                .audit(new io.trisync.store.AuditEntry(
+                        id,
+                        opId,
+                        o.action().toJson(),
+                        o.status().wire(),
+                        o.reason(),
+                        o.before(),
+                        o.after(),
+                        Instant.now()));
     }
 }

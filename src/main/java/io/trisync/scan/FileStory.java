@@ -3,7 +3,6 @@ package io.trisync.scan;
 import io.trisync.failure.Failure;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
-import io.trisync.store.Dates;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IssueRecord;
@@ -45,7 +44,7 @@ final class FileStory {
             Future<List<IssueRecord>> issues = stores.issues().ofFile(tenant, fileId);
             Future<List<JsonObject>> events = stores.events().ofFile(tenant, fileId, EVENTS);
             Future<List<IngestOperation>> ops = stores.operations().ofFile(fileId);
-            Future<List<JsonObject>> repairs = stores.repairs().auditsOfFile(fileId, EVENTS);
+            Future<List<io.trisync.store.AuditEntry>> repairs = stores.repairs().auditsOfFile(fileId, EVENTS);
             return Future.all(blob, points, issues, events, ops, repairs).map(all -> new JsonObject()
                     .put("file", record.toDocument())
                     .put(
@@ -119,7 +118,8 @@ final class FileStory {
     }
 
     /** Events, ingest operations and repair actions of the file in one list, newest first. */
-    private static JsonArray timeline(List<JsonObject> events, List<IngestOperation> ops, List<JsonObject> repairs) {
+    private static JsonArray timeline(
+            List<JsonObject> events, List<IngestOperation> ops, List<io.trisync.store.AuditEntry> repairs) {
         List<JsonObject> all = new ArrayList<>();
         events.forEach(e -> all.add(new JsonObject()
                 .put("at", e.getString("at"))
@@ -136,11 +136,11 @@ final class FileStory {
                 .put("operation_id", op.id())
                 .put("by", op.actor().subject())));
         repairs.forEach(a -> all.add(new JsonObject()
-                .put("at", String.valueOf(Dates.fromBson(a.getValue("at"))))
+                .put("at", String.valueOf(a.at()))
                 .put("source", "repair")
-                .put("type", a.getString("action") + " " + a.getString("status"))
-                .put("operation_id", a.getString("opId"))
-                .put("reason", a.getString("reason"))));
+                .put("type", a.actionName() + " " + a.status())
+                .put("operation_id", a.opId())
+                .put("reason", a.reason())));
         all.sort(Comparator.comparing((JsonObject j) -> String.valueOf(j.getString("at")))
                 .reversed());
         return new JsonArray(all);

@@ -37,70 +37,75 @@ public final class MongoRepairStore implements RepairStore {
     }
 
     @Override
-    public Future<Void> recordQuarantine(JsonObject entry) {
-        JsonObject query = new JsonObject().put("_id", entry.getString("_id"));
-        JsonObject update = new JsonObject().put("$setOnInsert", entry);
+    public Future<Void> recordQuarantine(QuarantineEntry entry) {
+        JsonObject query = new JsonObject().put(QuarantineEntry.ID, entry.id());
+        JsonObject update = new JsonObject().put("$setOnInsert", entry.toDocument());
         return client.updateCollectionWithOptions(QUARANTINE, query, update, new UpdateOptions().setUpsert(true))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
     }
 
     @Override
-    public Future<JsonObject> quarantineEntry(String id) {
-        return client.findOne(QUARANTINE, new JsonObject().put("_id", id), null).recover(MongoMetadataStore::failed);
+    public Future<QuarantineEntry> quarantineEntry(String id) {
+        return client.findOne(QUARANTINE, new JsonObject().put(QuarantineEntry.ID, id), null)
+                .recover(MongoMetadataStore::failed)
+                .map(doc -> doc == null ? null : QuarantineEntry.fromDocument(doc));
     }
 
     @Override
-    public Future<List<JsonObject>> quarantine(String tenantId, String state, int limit) {
+    public Future<List<QuarantineEntry>> quarantine(String tenantId, String state, int limit) {
         JsonObject query = new JsonObject();
         if (tenantId != null) {
-            query.put("tenantId", tenantId);
+            query.put(QuarantineEntry.TENANT_ID, tenantId);
         }
         if (state != null) {
-            query.put("state", state);
+            query.put(QuarantineEntry.STATE, state);
         }
         return find(query, limit);
     }
 
     @Override
-    public Future<List<JsonObject>> quarantinedBefore(Instant before, String tenantId, int limit) {
+    public Future<List<QuarantineEntry>> quarantinedBefore(Instant before, String tenantId, int limit) {
         JsonObject query = new JsonObject()
-                .put("state", QUARANTINED)
-                .put("quarantinedAt", new JsonObject().put("$lt", Dates.toBson(before)));
+                .put(QuarantineEntry.STATE, QUARANTINED)
+                .put(QuarantineEntry.QUARANTINED_AT, new JsonObject().put("$lt", Dates.toBson(before)));
         if (tenantId != null) {
-            query.put("tenantId", tenantId);
+            query.put(QuarantineEntry.TENANT_ID, tenantId);
         }
         return find(query, limit);
     }
 
-    private Future<List<JsonObject>> find(JsonObject query, int limit) {
+    private Future<List<QuarantineEntry>> find(JsonObject query, int limit) {
         FindOptions options = new FindOptions()
-                .setSort(new JsonObject().put("quarantinedAt", 1).put("_id", 1))
+                .setSort(new JsonObject().put(QuarantineEntry.QUARANTINED_AT, 1).put(QuarantineEntry.ID, 1))
                 .setLimit(limit);
-        return client.findWithOptions(QUARANTINE, query, options).recover(MongoMetadataStore::failed);
+        return client.findWithOptions(QUARANTINE, query, options)
+                .recover(MongoMetadataStore::failed)
+                .map(docs -> docs.stream().map(QuarantineEntry::fromDocument).toList());
     }
 
     @Override
     public Future<Boolean> transition(String id, String from, String to, JsonObject fields) {
-        JsonObject query = new JsonObject().put("_id", id).put("state", from);
-        JsonObject update = new JsonObject().put("$set", fields.copy().put("state", to));
+        JsonObject query = new JsonObject().put(QuarantineEntry.ID, id).put(QuarantineEntry.STATE, from);
+        JsonObject update = new JsonObject().put("$set", fields.copy().put(QuarantineEntry.STATE, to));
         return client.updateCollection(QUARANTINE, query, update)
                 .recover(MongoMetadataStore::failed)
                 .map(r -> r != null && r.getDocMatched() > 0);
     }
 
     @Override
-    public Future<Void> audit(JsonObject action) {
-        return client.save(ACTIONS, action).<Void>mapEmpty().recover(MongoMetadataStore::failed);
+    public Future<Void> audit(AuditEntry entry) {
+        return client.save(ACTIONS, entry.toDocument()).<Void>mapEmpty().recover(MongoMetadataStore::failed);
     }
 
     @Override
-    public Future<List<JsonObject>> audits(String opId, int limit) {
+    public Future<List<AuditEntry>> audits(String opId, int limit) {
         FindOptions options = new FindOptions()
-                .setSort(new JsonObject().put("at", 1).put("_id", 1))
+                .setSort(new JsonObject().put(AuditEntry.AT, 1).put(AuditEntry.ID, 1))
                 .setLimit(limit);
-        return client.findWithOptions(ACTIONS, new JsonObject().put("opId", opId), options)
-                .recover(MongoMetadataStore::failed);
+        return client.findWithOptions(ACTIONS, new JsonObject().put(AuditEntry.OP_ID, opId), options)
+                .recover(MongoMetadataStore::failed)
+                .map(docs -> docs.stream().map(AuditEntry::fromDocument).toList());
     }
 
     @Override
@@ -111,7 +116,7 @@ public final class MongoRepairStore implements RepairStore {
                                 ACTIONS,
                                 new JsonObject()
                                         .put(
-                                                "opId",
+                                                AuditEntry.OP_ID,
                                                 new JsonObject().put("$in", new io.vertx.core.json.JsonArray(opIds))))
                         .recover(MongoMetadataStore::failed)
                         .map(r -> r.getRemovedCount());
@@ -120,24 +125,27 @@ public final class MongoRepairStore implements RepairStore {
     @Override
     public Future<java.util.Set<String>> heldAmong(List<String> fileIds) {
         JsonObject held = new JsonObject()
-                .put("fileId", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(fileIds)))
+                .put(QuarantineEntry.FILE_ID, new JsonObject().put("$in", new io.vertx.core.json.JsonArray(fileIds)))
                 .put(
-                        "state",
+                        QuarantineEntry.STATE,
                         new JsonObject()
                                 .put(
                                         "$in",
                                         new io.vertx.core.json.JsonArray()
                                                 .add(QUARANTINED)
                                                 .add(MOVING)));
-        return MongoGroups.values(client, QUARANTINE, held, "fileId");
+        return MongoGroups.values(client, QUARANTINE, held, QuarantineEntry.FILE_ID);
     }
 
     @Override
-    public Future<List<JsonObject>> auditsOfFile(String fileId, int limit) {
+    public Future<List<AuditEntry>> auditsOfFile(String fileId, int limit) {
         return client.findWithOptions(
                         ACTIONS,
-                        new JsonObject().put("file_id", fileId),
-                        new FindOptions().setSort(new JsonObject().put("at", 1)).setLimit(limit))
-                .recover(MongoMetadataStore::failed);
+                        new JsonObject().put(AuditEntry.FILE_ID, fileId),
+                        new FindOptions()
+                                .setSort(new JsonObject().put(AuditEntry.AT, 1))
+                                .setLimit(limit))
+                .recover(MongoMetadataStore::failed)
+                .map(docs -> docs.stream().map(AuditEntry::fromDocument).toList());
     }
 }

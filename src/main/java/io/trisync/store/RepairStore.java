@@ -25,16 +25,16 @@ public interface RepairStore {
     Future<Void> init();
 
     /** Inserts the entry, or leaves an existing one with the same {@code _id} as it is. */
-    Future<Void> recordQuarantine(JsonObject entry);
+    Future<Void> recordQuarantine(QuarantineEntry entry);
 
     /** The entry, or null. */
-    Future<JsonObject> quarantineEntry(String id);
+    Future<QuarantineEntry> quarantineEntry(String id);
 
     /** Entries in state {@code state} (null: any), of one tenant (null: all), oldest first, at most {@code limit}. */
-    Future<List<JsonObject>> quarantine(String tenantId, String state, int limit);
+    Future<List<QuarantineEntry>> quarantine(String tenantId, String state, int limit);
 
     /** Quarantined entries moved before {@code before}, of one tenant (null: all), at most {@code limit}. */
-    Future<List<JsonObject>> quarantinedBefore(Instant before, String tenantId, int limit);
+    Future<List<QuarantineEntry>> quarantinedBefore(Instant before, String tenantId, int limit);
 
     /**
      * Moves an entry from state {@code from} to {@code to}, setting {@code fields}; completes with
@@ -43,16 +43,16 @@ public interface RepairStore {
     Future<Boolean> transition(String id, String from, String to, JsonObject fields);
 
     /** Records (or replaces, by {@code _id}) one executed action. */
-    Future<Void> audit(JsonObject action);
+    Future<Void> audit(AuditEntry entry);
 
     /** The actions recorded under one operation, in the order they were taken, at most {@code limit}. */
-    Future<List<JsonObject>> audits(String opId, int limit);
+    Future<List<AuditEntry>> audits(String opId, int limit);
 
     /** Retention: removes the audit entries of operations {@code opIds}; how many. */
     Future<Long> removeAudits(List<String> opIds);
 
     /** The repair audit entries that acted on one file, oldest first. */
-    Future<List<JsonObject>> auditsOfFile(String fileId, int limit);
+    Future<List<AuditEntry>> auditsOfFile(String fileId, int limit);
 
     /** Of {@code fileIds}, those with an object still held in quarantine (quarantined, or being moved there). */
     Future<java.util.Set<String>> heldAmong(List<String> fileIds);
