@@ -84,13 +84,9 @@ public final class ReindexVerticle extends RequestVerticle {
         String tenant = Ids.require("tenant_id", request.tenantId());
         return scope(tenant, request.all(), null, 0, 0).compose(scope -> {
             if (request.dryRun()) {
-                return estimate(scope).map(seconds -> new JsonObject()
-                        .put("dry_run", true)
-                        .put("tenant_id", tenant)
-                        .put("model", model.name())
-                        .put("files", scope.files())
-                        .put("chunks", scope.chunks())
-                        .put("estimated_seconds", seconds));
+                return estimate(scope).map(seconds -> new RepairMessages.ReindexEstimate(
+                                tenant, model.name(), scope.files(), scope.chunks(), seconds)
+                        .toJson());
             }
             return tracker.start(tenant, "reindex", scope.files(), request.actor())
                     .map(op -> {
@@ -193,8 +189,8 @@ public final class ReindexVerticle extends RequestVerticle {
                                         op.record().progress().totalFiles(),
                                         op.record().progress().totalFiles(),
                                         op.record().filesProcessed());
-                                return op.complete(
-                                        result(parts, report, started, embedded).mergeIn(switched));
+                                return op.complete(result(parts, report, started, embedded, switched)
+                                        .toJson());
                             }));
                 })
                 .onComplete(done -> progress.unregister())
@@ -215,22 +211,20 @@ public final class ReindexVerticle extends RequestVerticle {
      * model than this node's and this tenant's verification found no stale or missing vectors, the new collection
      * takes over search ({@code switched_to}); else what it waits for ({@code switch_waits_for}, files).
      */
-    private Future<JsonObject> switchIfDone(ScanReport report) {
+    private Future<RepairMessages.VectorSwitch> switchIfDone(ScanReport report) {
         io.trisync.store.VectorSpaces.Space retiring = stores.vectors().retiring();
         io.trisync.store.VectorSpaces spaces = stores.vectors().spaces();
         if (retiring == null) {
-            return Future.succeededFuture(new JsonObject());
+            return Future.succeededFuture(null);
         }
         if (!model.name().equals(spaces.target().model())
                 || model.dimension() != spaces.target().dims()) {
             // Only a node embedding with the new collection's model may judge it complete.
-            return Future.succeededFuture(new JsonObject()
-                    .put("switch_waits_for", -1)
-                    .put("serving_collection", retiring.collection())
-                    .put(
-                            "note",
-                            "this node embeds with " + model.name() + ", not the new collection's "
-                                    + spaces.target().model()));
+            return Future.succeededFuture(RepairMessages.VectorSwitch.waiting(
+                    -1,
+                    retiring.collection(),
+                    "this node embeds with " + model.name() + ", not the new collection's "
+                            + spaces.target().model()));
         }
         return stores.metadata().countEmbeddedByOther(model.name()).compose(left -> {
             JsonObject byType = report.toJson()
@@ -240,18 +234,14 @@ public final class ReindexVerticle extends RequestVerticle {
                     + byType.getLong("MISSING_VECTORS", 0L)
                     + byType.getLong("MISSING_CHUNKS", 0L);
             if (left > 0 || vectorIssues > 0) {
-                return Future.succeededFuture(new JsonObject()
-                        .put("switch_waits_for", left)
-                        .put("serving_collection", retiring.collection()));
+                return Future.succeededFuture(RepairMessages.VectorSwitch.waiting(left, retiring.collection(), null));
             }
             return stores.vectors().switchToTarget().map(after -> {
                 vertx.eventBus()
                         .publish(
                                 RepairAddresses.VECTORS_SWITCHED,
                                 after.serving().collection());
-                return new JsonObject()
-                        .put("switched_to", after.serving().collection())
-                        .put("retired_collection", retiring.collection());
+                return RepairMessages.VectorSwitch.switched(after.serving().collection(), retiring.collection());
             });
         });
     }
@@ -284,26 +274,30 @@ public final class ReindexVerticle extends RequestVerticle {
     }
 
     /** {@code started}, {@code embedded}: when the re-index began and when its last partition was done (nanos). */
-    private JsonObject result(List<ReindexDone> parts, ScanReport report, long started, long embedded) {
+    private RepairMessages.ReindexResult result(
+            List<ReindexDone> parts,
+            ScanReport report,
+            long started,
+            long embedded,
+            RepairMessages.VectorSwitch switched) {
         long files = parts.stream().mapToLong(ReindexDone::files).sum();
         long chunks = parts.stream().mapToLong(ReindexDone::chunks).sum();
         double seconds = Math.max(0.001, (embedded - started) / 1e9);
         double verifying = (System.nanoTime() - embedded) / 1e9;
         JsonObject summary = report.toJson().getJsonObject("summary", new JsonObject());
         JsonObject byType = summary.getJsonObject("issues_by_type", new JsonObject());
-        return new JsonObject()
-                .put("model", model.name())
-                .put("files", files)
-                .put("chunks", chunks)
-                .put("skipped", parts.stream().mapToLong(ReindexDone::skipped).sum())
-                .put("files_per_second", Math.round(files / seconds * 10) / 10.0)
-                .put("chunks_per_second", Math.round(chunks / seconds * 10) / 10.0)
-                .put(
-                        "batch_size",
-                        parts.stream().mapToInt(ReindexDone::batchSize).max().orElse(0))
-                .put("reembed_seconds", Math.round(seconds * 10) / 10.0)
-                .put("verify_seconds", Math.round(verifying * 10) / 10.0)
-                .put("stale_after", byType.getLong("STALE_VECTORS", 0L))
-                .put("issues_after", report.issueCount());
+        return new RepairMessages.ReindexResult(
+                model.name(),
+                files,
+                chunks,
+                parts.stream().mapToLong(ReindexDone::skipped).sum(),
+                Math.round(files / seconds * 10) / 10.0,
+                Math.round(chunks / seconds * 10) / 10.0,
+                parts.stream().mapToInt(ReindexDone::batchSize).max().orElse(0),
+                Math.round(seconds * 10) / 10.0,
+                Math.round(verifying * 10) / 10.0,
+                byType.getLong("STALE_VECTORS", 0L),
+                report.issueCount(),
+                switched);
     }
 }

@@ -4,7 +4,7 @@ import io.trisync.store.Actor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-/** The requests of the repair addresses ({@link RepairAddresses}), each with its wire form in one place. */
+/** The requests and replies of the repair addresses ({@link RepairAddresses}), each with its wire form in one place. */
 public final class RepairMessages {
 
     private static final String ACTOR = "actor";
@@ -103,6 +103,84 @@ public final class RepairMessages {
                     json.getLong("chunks", 0L),
                     json.getLong("skipped", 0L),
                     json.getInteger("batchSize", 0));
+        }
+    }
+
+    /** A re-index's dry run: the files and chunks it would re-embed and the time it should take. */
+    public record ReindexEstimate(String tenantId, String model, long files, long chunks, long estimatedSeconds) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("dry_run", true)
+                    .put("tenant_id", tenantId)
+                    .put("model", model)
+                    .put("files", files)
+                    .put("chunks", chunks)
+                    .put("estimated_seconds", estimatedSeconds);
+        }
+    }
+
+    /**
+     * A completed re-index's result (its tracked operation's {@code result}): what it embedded, how
+     * fast, and what the verifying scan left ({@code staleAfter}, {@code issuesAfter}); with the
+     * state of a dimension change when one is under way ({@link VectorSwitch}).
+     */
+    public record ReindexResult(
+            String model,
+            long files,
+            long chunks,
+            long skipped,
+            double filesPerSecond,
+            double chunksPerSecond,
+            int batchSize,
+            double reembedSeconds,
+            double verifySeconds,
+            long staleAfter,
+            long issuesAfter,
+            VectorSwitch vectorSwitch) {
+        public JsonObject toJson() {
+            JsonObject json = new JsonObject()
+                    .put("model", model)
+                    .put("files", files)
+                    .put("chunks", chunks)
+                    .put("skipped", skipped)
+                    .put("files_per_second", filesPerSecond)
+                    .put("chunks_per_second", chunksPerSecond)
+                    .put("batch_size", batchSize)
+                    .put("reembed_seconds", reembedSeconds)
+                    .put("verify_seconds", verifySeconds)
+                    .put("stale_after", staleAfter)
+                    .put("issues_after", issuesAfter);
+            return vectorSwitch == null ? json : json.mergeIn(vectorSwitch.toJson());
+        }
+    }
+
+    /**
+     * Where a dimension change stands after a re-index: switched ({@code switchedTo}, {@code
+     * retiredCollection}), or still waiting for {@code waitsFor} files (-1: this node cannot judge,
+     * {@code note} says why) while {@code servingCollection} serves.
+     */
+    public record VectorSwitch(
+            Long waitsFor, String servingCollection, String note, String switchedTo, String retiredCollection) {
+        static VectorSwitch waiting(long files, String serving, String note) {
+            return new VectorSwitch(files, serving, note, null, null);
+        }
+
+        static VectorSwitch switched(String to, String retired) {
+            return new VectorSwitch(null, null, null, to, retired);
+        }
+
+        public JsonObject toJson() {
+            JsonObject json = new JsonObject();
+            if (waitsFor != null) {
+                json.put("switch_waits_for", waitsFor).put("serving_collection", servingCollection);
+            }
+            if (note != null) {
+                json.put("note", note);
+            }
+            if (switchedTo != null) {
+                json.put("switched_to", switchedTo).put("retired_collection", retiredCollection);
+            }
+            return json;
         }
     }
 
