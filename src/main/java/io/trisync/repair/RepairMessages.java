@@ -3,6 +3,7 @@ package io.trisync.repair;
 import io.trisync.store.Actor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 
 /** The requests and replies of the repair addresses ({@link RepairAddresses}), each with its wire form in one place. */
 public final class RepairMessages {
@@ -181,6 +182,62 @@ public final class RepairMessages {
                 json.put("switched_to", switchedTo).put("retired_collection", retiredCollection);
             }
             return json;
+        }
+    }
+
+    /** The repairs a dry run would take: counts over all, the first ones listed ({@code truncated} when not all). */
+    public record RepairPlan(JsonObject counts, JsonArray actions, boolean truncated) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("dry_run", true)
+                    .put("counts", counts)
+                    .put("actions", actions)
+                    .put("truncated", truncated);
+        }
+    }
+
+    /** Repairs started: one operation per tenant ({@code operationId} set when one tenant was asked for). */
+    public record RepairsStarted(List<String> operationIds, String operationId) {
+        public JsonObject toJson() {
+            JsonObject json = new JsonObject().put("dry_run", false).put("operation_ids", new JsonArray(operationIds));
+            return operationId == null ? json : json.put("operation_id", operationId);
+        }
+    }
+
+    /** An action of a repair that failed or was left to a person, as its result lists it. */
+    public record RepairFailure(String fileId, String action, String status, String reason) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("file_id", fileId)
+                    .put("action", action)
+                    .put("status", status)
+                    .put("reason", reason);
+        }
+    }
+
+    /** A repair's result (its tracked operation's {@code result}): what it attempted and what came of it. */
+    public record RepairResult(
+            long files,
+            long attempted,
+            long successful,
+            long alreadyResolved,
+            long leftToPerson,
+            long failed,
+            long issuesResolved,
+            List<RepairFailure> failures) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("files", files)
+                    .put("attempted", attempted)
+                    .put("successful", successful)
+                    .put("already_resolved", alreadyResolved)
+                    .put("left_to_person", leftToPerson)
+                    .put("failed", failed)
+                    .put("issues_resolved", issuesResolved)
+                    .put(
+                            "failures",
+                            new JsonArray(
+                                    failures.stream().map(RepairFailure::toJson).toList()));
         }
     }
 

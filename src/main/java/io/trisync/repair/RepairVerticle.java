@@ -129,14 +129,11 @@ public final class RepairVerticle extends RequestVerticle {
             return tenants.compose(list -> dryRun(list, selection));
         }
         return tenants.compose(list -> {
-            JsonArray started = new JsonArray();
-            Future<Void> chain = Lanes.inOrder(list, t -> begin(t, selection, request.actor())
-                    .map(run -> started.add(run.op().record().id())));
-            JsonObject reply = new JsonObject().put("dry_run", false).put("operation_ids", started);
-            if (tenant != null) {
-                return chain.map(v -> reply.put("operation_id", started.getString(0)));
-            }
-            return chain.map(reply);
+            List<String> started = new ArrayList<>();
+            return Lanes.inOrder(list, t -> begin(t, selection, request.actor())
+                            .map(run -> started.add(run.op().record().id())))
+                    .map(v -> new RepairMessages.RepairsStarted(started, tenant == null ? null : started.get(0))
+                            .toJson());
         });
     }
 
@@ -157,11 +154,8 @@ public final class RepairVerticle extends RequestVerticle {
                             }
                             return null;
                         })));
-        return chain.map(v -> new JsonObject()
-                .put("dry_run", true)
-                .put("counts", RepairPlanner.counts(all))
-                .put("actions", listed)
-                .put("truncated", all.size() > listed.size()));
+        return chain.map(v ->
+                new RepairMessages.RepairPlan(RepairPlanner.counts(all), listed, all.size() > listed.size()).toJson());
     }
 
     private Future<List<PlannedAction>> planPartition(String tenant, int partition, Selection selection) {
@@ -218,7 +212,7 @@ public final class RepairVerticle extends RequestVerticle {
         long leftToPerson;
         long failed;
         final Set<String> resolvedIssues = new HashSet<>();
-        final JsonArray failures = new JsonArray();
+        final List<RepairMessages.RepairFailure> failures = new ArrayList<>();
 
         void add(String fileId, Outcomes.FileOutcome outcome) {
             files++;
@@ -235,26 +229,24 @@ public final class RepairVerticle extends RequestVerticle {
                 }
                 if ((o.status() == Outcomes.Status.FAILED || o.status() == Outcomes.Status.LEFT_TO_PERSON)
                         && failures.size() < LISTED_FAILURES) {
-                    failures.add(new JsonObject()
-                            .put("file_id", fileId)
-                            .put("action", o.action().action().name())
-                            .put("status", o.status().wire())
-                            .put("reason", o.reason()));
+                    failures.add(new RepairMessages.RepairFailure(
+                            fileId, o.action().action().name(), o.status().wire(), o.reason()));
                 }
             }
             outcome.resolved().forEach(t -> resolvedIssues.add(fileId + "/" + t));
         }
 
         JsonObject toJson() {
-            return new JsonObject()
-                    .put("files", files)
-                    .put("attempted", attempted)
-                    .put("successful", successful)
-                    .put("already_resolved", alreadyResolved)
-                    .put("left_to_person", leftToPerson)
-                    .put("failed", failed)
-                    .put("issues_resolved", resolvedIssues.size())
-                    .put("failures", failures);
+            return new RepairMessages.RepairResult(
+                            files,
+                            attempted,
+                            successful,
+                            alreadyResolved,
+                            leftToPerson,
+                            failed,
+                            resolvedIssues.size(),
+                            List.copyOf(failures))
+                    .toJson();
         }
     }
 

@@ -93,4 +93,54 @@ public final class SearchMessages {
             return out;
         }
     }
+
+    /** One hit a search returns: a chunk of a file whose three stores agree. */
+    public record SearchHit(
+            String fileId,
+            String fileName,
+            double score,
+            int chunk,
+            String text,
+            String contentType,
+            String updatedAt) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("file_id", fileId)
+                    .put("file_name", fileName)
+                    .put("score", score)
+                    .put("chunk", chunk)
+                    .put("text", text)
+                    .put("content_type", contentType)
+                    .put("updated_at", updatedAt);
+        }
+    }
+
+    /** Where a search's time went, in milliseconds. */
+    public record SearchTimings(
+            double embed, double vectorSearch, double consistencyCheck, double records, double blobs) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("embed", embed)
+                    .put("vector_search", vectorSearch)
+                    .put("consistency_check", consistencyCheck)
+                    .put("records", records)
+                    .put("blobs", blobs);
+        }
+    }
+
+    /** A search's answer: the consistent hits in score order, how many were left out, and its timings. */
+    public record SearchReply(
+            List<SearchHit> results, int excluded, long tookMs, SearchTimings timings, int blobsChecked) {
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put(
+                            "results",
+                            new JsonArray(
+                                    results.stream().map(SearchHit::toJson).toList()))
+                    .put("excluded", excluded)
+                    .put("took_ms", tookMs)
+                    .put("timings_ms", timings.toJson())
+                    .put("blobs_checked", blobsChecked);
+        }
+    }
 }

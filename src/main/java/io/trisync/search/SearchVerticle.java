@@ -16,7 +16,6 @@ import io.trisync.store.Stores;
 import io.trisync.store.VectorStore.Scored;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -98,7 +97,7 @@ public final class SearchVerticle extends RequestVerticle {
         /** The model the searched collection's vectors (and the query's) were made by. */
         String served;
 
-        final List<JsonObject> results = new ArrayList<>();
+        final List<SearchMessages.SearchHit> results = new ArrayList<>();
         final List<Excluded> excluded = new ArrayList<>();
         long searchedAt;
         long checkedAt;
@@ -111,19 +110,18 @@ public final class SearchVerticle extends RequestVerticle {
 
         JsonObject answer(long started, long embedded) {
             long done = System.nanoTime();
-            return new JsonObject()
-                    .put("results", new JsonArray(results))
-                    .put("excluded", excluded.size())
-                    .put("took_ms", (done - started) / 1_000_000)
-                    .put(
-                            "timings_ms",
-                            new JsonObject()
-                                    .put("embed", ms(embedded - started))
-                                    .put("vector_search", ms(searchedAt - embedded))
-                                    .put("consistency_check", ms(checkedAt - searchedAt))
-                                    .put("records", ms(recordsNanos))
-                                    .put("blobs", ms(blobsNanos)))
-                    .put("blobs_checked", blobsHeaded);
+            return new SearchMessages.SearchReply(
+                            results,
+                            excluded.size(),
+                            (done - started) / 1_000_000,
+                            new SearchMessages.SearchTimings(
+                                    ms(embedded - started),
+                                    ms(searchedAt - embedded),
+                                    ms(checkedAt - searchedAt),
+                                    ms(recordsNanos),
+                                    ms(blobsNanos)),
+                            blobsHeaded)
+                    .toJson();
         }
 
         private static double ms(long nanos) {
@@ -324,17 +322,15 @@ public final class SearchVerticle extends RequestVerticle {
         });
     }
 
-    private static JsonObject result(Scored hit, FileRecord record) {
-        return new JsonObject()
-                .put("file_id", record.id())
-                .put("file_name", record.name())
-                .put("score", Math.round(hit.score() * 10_000) / 10_000.0)
-                .put("chunk", hit.point().chunk())
-                .put("text", hit.point().text())
-                .put("content_type", record.contentType())
-                .put(
-                        "updated_at",
-                        record.updatedAt() == null ? null : record.updatedAt().toString());
+    private static SearchMessages.SearchHit result(Scored hit, FileRecord record) {
+        return new SearchMessages.SearchHit(
+                record.id(),
+                record.name(),
+                Math.round(hit.score() * 10_000) / 10_000.0,
+                hit.point().chunk(),
+                hit.point().text(),
+                record.contentType(),
+                record.updatedAt() == null ? null : record.updatedAt().toString());
     }
 
     /** One {@code search.excluded} event for a search that left hits out: how many, by issue type. */
