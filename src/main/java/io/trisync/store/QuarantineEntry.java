@@ -54,6 +54,15 @@ public record QuarantineEntry(
     }
 
     public QuarantineEntry withState(String to) {
+        return with(to, restoredBy);
+    }
+
+    /** The entry once {@code actor} restored it. */
+    public QuarantineEntry restoredBy(Actor actor) {
+        return with(RepairStore.RESTORED, actor);
+    }
+
+    private QuarantineEntry with(String to, Actor restorer) {
         return new QuarantineEntry(
                 id,
                 tenantId,
@@ -69,27 +78,7 @@ public record QuarantineEntry(
                 opId,
                 quarantinedAt,
                 to,
-                restoredBy,
-                purgedBy);
-    }
-
-    public QuarantineEntry restoredBy(Actor actor) {
-        return new QuarantineEntry(
-                id,
-                tenantId,
-                fileId,
-                originalKey,
-                quarantineKey,
-                size,
-                sha256,
-                etag,
-                contentType,
-                metadata,
-                reason,
-                opId,
-                quarantinedAt,
-                RepairStore.RESTORED,
-                actor,
+                restorer,
                 purgedBy);
     }
 
