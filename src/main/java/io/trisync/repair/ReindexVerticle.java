@@ -50,7 +50,6 @@ public final class ReindexVerticle extends RequestVerticle {
     private final EmbeddingModel model;
     private OperationTracker tracker;
     private EventPublisher events;
-    private ContentIndexer indexer;
     private WorkerExecutor embeddingPool;
 
     public ReindexVerticle(TrisyncConfig config, Stores stores, EmbeddingModel model) {
@@ -63,11 +62,11 @@ public final class ReindexVerticle extends RequestVerticle {
     public Future<?> start() {
         events = EventPublisher.of(vertx, config, stores);
         tracker = OperationTracker.of(vertx, config, stores, events);
-        indexer = new ContentIndexer(model);
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
         consume(RepairAddresses.REINDEX_START, body -> start(ReindexRequest.fromJson(body)));
-        ReindexBatches batches = new ReindexBatches(vertx, config, stores, model, indexer, embeddingPool);
+        ReindexBatches batches =
+                new ReindexBatches(vertx, config, stores, model, new ContentIndexer(model), embeddingPool);
         consume(RepairAddresses.REINDEX_PARTITION, body -> batches.partition(ReindexPartition.fromJson(body)));
         return consumersReady();
     }
