@@ -168,7 +168,7 @@
         // Shown at once, also before the operation's record has been read: a short operation may
         // end before that read answers, and its last count would never be seen.
         $('operation').hidden = false;
-        showProgress(e.data.stage, e.data.percentage, e.data.currentFile, e.data.totalFiles, e.data.rate,
+        showProgress(e.opId, e.data.stage, e.data.percentage, e.data.currentFile, e.data.totalFiles, e.data.rate,
           e.data.etaSeconds, e.data.partitionsDone, e.data.partitions);
       }
       if (!state.running || state.running.id !== e.opId) {
@@ -540,11 +540,12 @@
         $('op-kind').textContent = op.kind;
         $('op-heartbeat').textContent = ago(op.heartbeat_at);
         $('op-expected').textContent = op.expected_duration_seconds + ' s';
+        // The stored record lags the progress events by up to a heartbeat: never step back to it.
         if (!state.shown || state.shown.id !== op.id || op.progress.percentage >= state.shown.percentage) {
-          showProgress(op.progress.stage, op.progress.percentage, op.progress.current_file, op.progress.total_files,
-            op.progress.rate, op.progress.eta_seconds, op.progress.current_partition, op.progress.total_partitions);
+          showProgress(op.id, op.progress.stage, op.progress.percentage, op.progress.current_file,
+            op.progress.total_files, op.progress.rate, op.progress.eta_seconds, op.progress.current_partition,
+            op.progress.total_partitions);
         }
-        state.shown.id = op.id;
       } else {
         state.shown = null;
       }
@@ -557,8 +558,8 @@
   }
 
   /** {@code rate} (chunks a second) and {@code eta} (seconds left): given by a re-index, absent otherwise. */
-  function showProgress(stage, percentage, current, total, rate, eta, partitionsDone, partitions) {
-    state.shown = { id: state.running ? state.running.id : null, percentage: percentage };
+  function showProgress(opId, stage, percentage, current, total, rate, eta, partitionsDone, partitions) {
+    state.shown = { id: opId, percentage: percentage };
     $('op-stage').textContent = stage + ' ' + Math.round(percentage) + '%';
     $('op-files').textContent = current + ' of ' + total + ' files'
       + (typeof partitions === 'number' ? ' · partition ' + partitionsDone + ' of ' + partitions : '')
