@@ -1,6 +1,8 @@
 package io.trisync.bridge;
 
 import io.trisync.events.EventAddresses;
+import io.trisync.events.EventMessages.ReplayRequest;
+import io.trisync.ops.OpsMessages.TenantRef;
 import java.util.Set;
 
 /**
@@ -13,6 +15,12 @@ public final class BridgeAddresses {
 
     /** {@code {tenantId}}: the tenant's sync status, as {@code GET /api/sync/status/{user_id}}. */
     public static final String STATUS = "trisync.bridge.status";
+
+    /**
+     * The field of every inbound body that the bridge sets to the socket's own tenant: the {@code
+     * tenantId} of an {@link ReplayRequest} and of the {@link TenantRef} a status request is read as.
+     */
+    public static final String TENANT_ID = ReplayRequest.TENANT_ID;
 
     /** Addresses a browser may send to. */
     public static final Set<String> INBOUND = Set.of(REPLAY, STATUS);

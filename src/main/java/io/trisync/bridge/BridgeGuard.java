@@ -148,13 +148,14 @@ final class BridgeGuard implements Handler<BridgeEvent> {
                     return;
                 }
                 JsonObject body = raw.getValue("body") instanceof JsonObject b ? b.copy() : new JsonObject();
-                String tenant =
-                        caller.admin() ? (body.getValue("tenantId") instanceof String t ? t : null) : caller.tenant();
+                String tenant = caller.admin()
+                        ? (body.getValue(BridgeAddresses.TENANT_ID) instanceof String t ? t : null)
+                        : caller.tenant();
                 if (tenant == null || !Ids.valid(tenant)) {
                     event.complete(false);
                     return;
                 }
-                body.put("tenantId", tenant);
+                body.put(BridgeAddresses.TENANT_ID, tenant);
                 event.setRawMessage(raw.copy().put("body", body));
                 event.complete(true);
             }

@@ -1,8 +1,11 @@
 package io.trisync.events;
 
 import io.trisync.failure.Failure;
+import io.trisync.store.Event;
 import io.trisync.store.Ids;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 
 /** The requests {@link EventsVerticle} answers, each with its wire form in one place. */
 public final class EventMessages {
@@ -29,6 +32,86 @@ public final class EventMessages {
 
         public static RecentEvents fromJson(JsonObject json) {
             return new RecentEvents(json.getString("tenantId"), json.getInteger("limit", 50));
+        }
+    }
+
+    /** The answer to {@link RecentEvents}: {@code {events: [...]}}, newest first. */
+    public record EventList(List<Event> events) {
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put(
+                            "events",
+                            new JsonArray(events.stream().map(Event::toJson).toList()));
+        }
+    }
+
+    /**
+     * What a reconnecting browser asks over the bridge ({@link EventAddresses#REPLAY}): the tenant's
+     * events after {@code afterSeq}, at most {@code limit} of them (a page of {@link #MAX_PAGE} when
+     * absent or out of range). The bridge sets {@code tenantId} to the caller's own tenant.
+     */
+    public record ReplayRequest(String tenantId, long afterSeq, int limit) {
+
+        public static final String TENANT_ID = "tenantId";
+        public static final String AFTER_SEQ = "afterSeq";
+        public static final String LIMIT = "limit";
+        public static final int MAX_PAGE = 1000;
+
+        public ReplayRequest {
+            Ids.require(TENANT_ID, tenantId);
+            if (afterSeq < 0) {
+                throw new Failure.BadRequest(AFTER_SEQ + " must be 0 or more");
+            }
+            limit = Math.max(1, Math.min(MAX_PAGE, limit));
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put(TENANT_ID, tenantId)
+                    .put(AFTER_SEQ, afterSeq)
+                    .put(LIMIT, limit);
+        }
+
+        public static ReplayRequest fromJson(JsonObject json) {
+            if (!(json.getValue(AFTER_SEQ) instanceof Number after)) {
+                throw new Failure.BadRequest(AFTER_SEQ + " must be 0 or more");
+            }
+            int limit = json.getValue(LIMIT) instanceof Number n
+                    ? (int) Math.min(Integer.MAX_VALUE, n.longValue())
+                    : MAX_PAGE;
+            return new ReplayRequest(json.getString(TENANT_ID), after.longValue(), limit);
+        }
+    }
+
+    /**
+     * The answer to a {@link ReplayRequest}: the events ({@code reload: false}, {@code more} when a
+     * full page came back), or, when the log no longer reaches back that far, {@code reload: true}
+     * with the oldest {@code seq} it holds so the client reloads its state instead.
+     */
+    public record ReplayPage(boolean reload, List<Event> events, boolean more, long oldestSeq, long afterSeq) {
+
+        public static ReplayPage of(List<Event> events, int limit) {
+            return new ReplayPage(false, events, events.size() == limit, 0, 0);
+        }
+
+        public static ReplayPage reload(long oldestSeq, long afterSeq) {
+            return new ReplayPage(true, List.of(), false, oldestSeq, afterSeq);
+        }
+
+        public JsonObject toJson() {
+            if (reload) {
+                return new JsonObject()
+                        .put("reload", true)
+                        .put("oldest_seq", oldestSeq)
+                        .put("message", "events after " + afterSeq + " are no longer in the log; reload the state");
+            }
+            return new JsonObject()
+                    .put("reload", false)
+                    .put(
+                            "events",
+                            new JsonArray(events.stream().map(Event::toJson).toList()))
+                    .put("more", more);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.trisync.events;
 
 import io.trisync.config.TrisyncConfig;
 import io.trisync.metrics.Metrics;
+import io.trisync.store.Event;
 import io.trisync.store.EventStore;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -40,39 +41,24 @@ public final class EventPublisher {
     /** One event to log and publish: {@code fileId} and {@code opId} may be null. */
     public record Draft(String type, String fileId, String opId, JsonObject data) {}
 
-    /**
-     * Logs and publishes one event: {@code {seq, type, tenantId, fileId?, opId?, at, data}}.
-     * Completes with the event as published.
-     */
-    public Future<JsonObject> publish(String tenantId, String type, String fileId, String opId, JsonObject data) {
+    /** Logs and publishes one event. Completes with the event as published. */
+    public Future<Event> publish(String tenantId, String type, String fileId, String opId, JsonObject data) {
         return publishAll(tenantId, List.of(new Draft(type, fileId, opId, data)))
                 .map(all -> all.get(0));
     }
 
     /** Logs several events of one tenant in one write (consecutive seqs), then publishes each in order. */
-    public Future<List<JsonObject>> publishAll(String tenantId, List<Draft> drafts) {
+    public Future<List<Event>> publishAll(String tenantId, List<Draft> drafts) {
         String at = Instant.now().toString();
-        List<JsonObject> events = drafts.stream()
-                .map(d -> {
-                    JsonObject event = new JsonObject()
-                            .put("type", d.type())
-                            .put("tenantId", tenantId)
-                            .put("at", at)
-                            .put("data", d.data() == null ? new JsonObject() : d.data());
-                    if (d.fileId() != null) {
-                        event.put("fileId", d.fileId());
-                    }
-                    if (d.opId() != null) {
-                        event.put("opId", d.opId());
-                    }
-                    return event;
-                })
+        List<Event> events = drafts.stream()
+                .map(d -> Event.draft(d.type(), tenantId, d.fileId(), d.opId(), at, d.data()))
                 .toList();
         return store.appendAll(tenantId, events)
                 .onSuccess(stored -> stored.forEach(event -> {
-                    metrics.eventPublished(event.getString("type"));
-                    bus.publish(EventAddresses.tenant(tenantId), event);
-                    bus.publish(EventAddresses.ALL, event);
+                    metrics.eventPublished(event.type());
+                    JsonObject wire = event.toJson();
+                    bus.publish(EventAddresses.tenant(tenantId), wire);
+                    bus.publish(EventAddresses.ALL, wire);
                 }));
     }
 }

@@ -1,10 +1,12 @@
 package io.trisync.events;
 
 import io.trisync.bus.RequestVerticle;
+import io.trisync.events.EventMessages.EventList;
 import io.trisync.events.EventMessages.RecentEvents;
+import io.trisync.events.EventMessages.ReplayPage;
+import io.trisync.events.EventMessages.ReplayRequest;
 import io.trisync.store.EventStore;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -24,12 +26,12 @@ public final class EventsVerticle extends RequestVerticle {
     public Future<?> start() {
         Replay replay = new Replay(events);
         consume(EventAddresses.RECENT, body -> recent(RecentEvents.fromJson(body)));
-        consume(EventAddresses.REPLAY, replay::since);
+        consume(EventAddresses.REPLAY, body -> replay.since(ReplayRequest.fromJson(body))
+                .map(ReplayPage::toJson));
         return consumersReady();
     }
 
     private Future<JsonObject> recent(RecentEvents request) {
-        return events.recent(request.tenantId(), request.limit())
-                .map(list -> new JsonObject().put("events", new JsonArray(list)));
+        return events.recent(request.tenantId(), request.limit()).map(list -> new EventList(list).toJson());
     }
 }

@@ -1,8 +1,10 @@
 package io.trisync.scan;
 
 import io.trisync.failure.Failure;
+import io.trisync.store.AuditEntry;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
+import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IssueRecord;
@@ -42,9 +44,9 @@ final class FileStory {
             Future<JsonObject> blob = blob(record);
             Future<List<ChunkPoint>> points = stores.vectors().pointsOf(tenant, fileId);
             Future<List<IssueRecord>> issues = stores.issues().ofFile(tenant, fileId);
-            Future<List<JsonObject>> events = stores.events().ofFile(tenant, fileId, EVENTS);
+            Future<List<Event>> events = stores.events().ofFile(tenant, fileId, EVENTS);
             Future<List<IngestOperation>> ops = stores.operations().ofFile(fileId);
-            Future<List<io.trisync.store.AuditEntry>> repairs = stores.repairs().auditsOfFile(fileId, EVENTS);
+            Future<List<AuditEntry>> repairs = stores.repairs().auditsOfFile(fileId, EVENTS);
             return Future.all(blob, points, issues, events, ops, repairs).map(all -> new JsonObject()
                     .put("file", record.toDocument())
                     .put(
@@ -118,15 +120,14 @@ final class FileStory {
     }
 
     /** Events, ingest operations and repair actions of the file in one list, newest first. */
-    private static JsonArray timeline(
-            List<JsonObject> events, List<IngestOperation> ops, List<io.trisync.store.AuditEntry> repairs) {
+    private static JsonArray timeline(List<Event> events, List<IngestOperation> ops, List<AuditEntry> repairs) {
         List<JsonObject> all = new ArrayList<>();
         events.forEach(e -> all.add(new JsonObject()
-                .put("at", e.getString("at"))
+                .put("at", e.at())
                 .put("source", "event")
-                .put("type", e.getString("type"))
-                .put("operation_id", e.getString("opId"))
-                .put("data", e.getJsonObject("data"))));
+                .put("type", e.type())
+                .put("operation_id", e.opId())
+                .put("data", e.data())));
         ops.forEach(op -> all.add(new JsonObject()
                 .put("at", String.valueOf(op.createdAt()))
                 .put("source", "ingest")

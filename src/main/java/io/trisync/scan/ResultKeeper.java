@@ -2,12 +2,10 @@ package io.trisync.scan;
 
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventPublisher.Draft;
-import io.trisync.events.EventTypes;
 import io.trisync.store.IssueRecord;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -69,23 +67,8 @@ final class ResultKeeper {
 
     private Future<Void> publish(String tenant, List<IssueRecord> added, List<IssueRecord> gone, String opId) {
         List<Draft> drafts = new ArrayList<>(added.size() + gone.size());
-        for (IssueRecord issue : added) {
-            IssueType type = IssueType.valueOf(issue.type());
-            drafts.add(new Draft(
-                    EventTypes.ISSUE_DETECTED,
-                    issue.fileId(),
-                    opId,
-                    new JsonObject()
-                            .put("type", type.name())
-                            .put("fileName", issue.fileName())
-                            .put("description", type.description())
-                            .put("suggestedAction", type.suggestedAction())
-                            .put("details", issue.details())));
-        }
-        for (IssueRecord issue : gone) {
-            drafts.add(new Draft(
-                    EventTypes.ISSUE_RESOLVED, issue.fileId(), opId, new JsonObject().put("type", issue.type())));
-        }
+        added.forEach(issue -> drafts.add(IssueEvents.detected(issue, opId)));
+        gone.forEach(issue -> drafts.add(IssueEvents.resolved(issue, opId)));
         return drafts.isEmpty()
                 ? Future.succeededFuture()
                 : events.publishAll(tenant, drafts).mapEmpty();

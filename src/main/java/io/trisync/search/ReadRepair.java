@@ -2,12 +2,12 @@ package io.trisync.search;
 
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventPublisher.Draft;
-import io.trisync.events.EventTypes;
+import io.trisync.ops.OpsMessages.TenantRef;
+import io.trisync.scan.IssueEvents;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IssueRecord;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -53,20 +53,13 @@ final class ReadRepair {
                         x.point().partition(),
                         x.point().fileId(),
                         r == null ? null : r.name(),
-                        x.type(),
+                        x.type().name(),
                         x.details(),
                         now,
                         null);
                 if (known.add(issue.id())) {
                     added.add(issue);
-                    drafts.add(new Draft(
-                            EventTypes.ISSUE_DETECTED,
-                            issue.fileId(),
-                            null,
-                            new JsonObject()
-                                    .put("type", issue.type())
-                                    .put("fileName", issue.fileName())
-                                    .put("details", issue.details())));
+                    drafts.add(IssueEvents.detected(issue, null));
                 }
             }
             return added.isEmpty()
@@ -74,8 +67,8 @@ final class ReadRepair {
                     : stores.issues()
                             .apply(added, List.of())
                             .compose(w -> events.publishAll(tenant, drafts))
-                            .onSuccess(w -> vertx.eventBus()
-                                    .send(SearchAddresses.ISSUES_FOUND, new JsonObject().put("tenantId", tenant)))
+                            .onSuccess(w ->
+                                    vertx.eventBus().send(SearchAddresses.ISSUES_FOUND, new TenantRef(tenant).toJson()))
                             .mapEmpty();
         });
     }

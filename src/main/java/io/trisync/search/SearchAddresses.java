@@ -7,8 +7,8 @@ public final class SearchAddresses {
     public static final String QUERY = "trisync.search.query";
 
     /**
-     * Sent (one way, no reply) by a search that recorded new issues for the hits it left out: {@code
-     * {tenantId}}. With {@code SYNC_AUTO_REPAIR} a repair verticle takes it and applies the repairs
+     * Sent (one way, no reply) by a search that recorded new issues for the hits it left out: a
+     * {@code TenantRef}. With {@code SYNC_AUTO_REPAIR} a repair verticle takes it and applies the repairs
      * that need no person, as after a periodic scan; searches do not know who listens.
      */
     public static final String ISSUES_FOUND = "trisync.search.issues-found";

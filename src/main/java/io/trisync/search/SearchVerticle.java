@@ -7,6 +7,7 @@ import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
+import io.trisync.scan.IssueType;
 import io.trisync.search.SearchMessages.SearchRequest;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
@@ -232,12 +233,12 @@ public final class SearchVerticle extends RequestVerticle {
     /** Why {@code point} must not be returned for {@code tenant}, or null when its stores agree. */
     private Excluded judge(String tenant, ChunkPoint point, FileRecord record, String served) {
         if (record == null || !tenant.equals(record.tenantId())) {
-            return new Excluded(point, "ORPHAN_VECTORS", new JsonObject().put("found_by", "search"));
+            return new Excluded(point, IssueType.ORPHAN_VECTORS, new JsonObject().put("found_by", "search"));
         }
         if (record.status() == FileRecord.Status.DELETED) {
             return new Excluded(
                     point,
-                    "DELETE_INCOMPLETE",
+                    IssueType.DELETE_INCOMPLETE,
                     new JsonObject().put("points", true).put("found_by", "search"));
         }
         FileRecord.Embedding e = record.embedding();
@@ -250,7 +251,7 @@ public final class SearchVerticle extends RequestVerticle {
         if (!sameContent || !sameModel) {
             return new Excluded(
                     point,
-                    "STALE_VECTORS",
+                    IssueType.STALE_VECTORS,
                     new JsonObject()
                             .put("contentSha256", record.sha256())
                             .put("pointContentSha256", point.contentSha256())
@@ -311,7 +312,7 @@ public final class SearchVerticle extends RequestVerticle {
                     verified.differed(key);
                     found.excluded.add(new Excluded(
                             hit.point(),
-                            blob == null ? "MISSING_BLOB" : "STALE_VECTORS",
+                            blob == null ? IssueType.MISSING_BLOB : IssueType.STALE_VECTORS,
                             new JsonObject()
                                     .put("recordedEtag", r.blobEtag())
                                     .put("etag", blob == null ? null : blob.etag())
@@ -339,7 +340,8 @@ public final class SearchVerticle extends RequestVerticle {
             return Future.succeededFuture();
         }
         JsonObject byType = new JsonObject();
-        found.excluded.forEach(x -> byType.put(x.type(), byType.getInteger(x.type(), 0) + 1));
+        found.excluded.forEach(
+                x -> byType.put(x.type().name(), byType.getInteger(x.type().name(), 0) + 1));
         byType.forEach(e -> metrics.searchExcluded(e.getKey(), ((Number) e.getValue()).longValue()));
         return events.publish(
                         request.tenantId(),

@@ -2,7 +2,6 @@ package io.trisync.store;
 
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
@@ -18,21 +17,21 @@ public interface EventStore {
     /**
      * Gives {@code event} the tenant's next sequence number (an atomic counter increment), stores it
      * and trims the tenant's log to its newest {@code retain} events now and then. Completes with the
-     * event as stored (with {@code seq}).
+     * event as stored (numbered, of {@code tenantId}).
      */
-    Future<JsonObject> append(String tenantId, JsonObject event);
+    Future<Event> append(String tenantId, Event event);
 
     /**
      * Appends several events of one tenant at once: one counter increment reserves their sequence
      * numbers (consecutive, in list order) and one bulk insert stores them. Completes with them as stored.
      */
-    Future<List<JsonObject>> appendAll(String tenantId, List<JsonObject> events);
+    Future<List<Event>> appendAll(String tenantId, List<Event> events);
 
     /** The newest {@code limit} events, newest first; of one tenant, or of all when {@code tenantId} is null. */
-    Future<List<JsonObject>> recent(String tenantId, int limit);
+    Future<List<Event>> recent(String tenantId, int limit);
 
     /** A tenant's events with {@code seq > afterSeq}, oldest first, at most {@code limit}. */
-    Future<List<JsonObject>> since(String tenantId, long afterSeq, int limit);
+    Future<List<Event>> since(String tenantId, long afterSeq, int limit);
 
     /** The smallest {@code seq} a tenant's log still holds, or 0 when it holds none. */
     Future<Long> oldestSeq(String tenantId);
@@ -41,5 +40,5 @@ public interface EventStore {
     Future<Long> removeBefore(java.time.Instant before);
 
     /** The newest {@code limit} events of one file of a tenant, newest first. */
-    Future<List<JsonObject>> ofFile(String tenantId, String fileId, int limit);
+    Future<List<Event>> ofFile(String tenantId, String fileId, int limit);
 }

@@ -30,20 +30,20 @@ public final class MongoEventStore implements EventStore {
     public Future<Void> init() {
         return client.createIndexWithOptions(
                         EVENTS,
-                        new JsonObject().put("tenantId", 1).put("seq", 1),
+                        new JsonObject().put(Event.TENANT_ID, 1).put(Event.SEQ, 1),
                         new IndexOptions().name("tenant_seq"))
                 .compose(v -> client.createIndexWithOptions(
-                        EVENTS, new JsonObject().put("at", -1), new IndexOptions().name("by_time")))
+                        EVENTS, new JsonObject().put(Event.AT, -1), new IndexOptions().name("by_time")))
                 .recover(MongoMetadataStore::failed);
     }
 
     @Override
-    public Future<JsonObject> append(String tenantId, JsonObject event) {
+    public Future<Event> append(String tenantId, Event event) {
         return appendAll(tenantId, List.of(event)).map(stored -> stored.get(0));
     }
 
     @Override
-    public Future<List<JsonObject>> appendAll(String tenantId, List<JsonObject> events) {
+    public Future<List<Event>> appendAll(String tenantId, List<Event> events) {
         int n = events.size();
         return client.findOneAndUpdateWithOptions(
                         COUNTERS,
@@ -53,13 +53,13 @@ public final class MongoEventStore implements EventStore {
                         new UpdateOptions().setUpsert(true).setReturningNewDocument(true))
                 .compose(counter -> {
                     long last = counter.getLong("seq");
-                    List<JsonObject> stored = new ArrayList<>(n);
+                    List<Event> stored = new ArrayList<>(n);
                     List<BulkOperation> inserts = new ArrayList<>(n);
                     for (int i = 0; i < n; i++) {
                         long seq = last - n + 1 + i;
-                        JsonObject event = events.get(i).copy().put("seq", seq).put("tenantId", tenantId);
+                        Event event = events.get(i).numbered(tenantId, seq);
                         stored.add(event);
-                        inserts.add(BulkOperation.createInsert(event.copy().put("_id", tenantId + ":" + seq)));
+                        inserts.add(BulkOperation.createInsert(event.toJson().put("_id", tenantId + ":" + seq)));
                     }
                     return client.bulkWrite(EVENTS, inserts)
                             .compose(r -> trim(tenantId, last - n, last))
@@ -69,33 +69,38 @@ public final class MongoEventStore implements EventStore {
     }
 
     @Override
-    public Future<List<JsonObject>> recent(String tenantId, int limit) {
-        JsonObject query = tenantId == null ? new JsonObject() : new JsonObject().put("tenantId", tenantId);
-        JsonObject sort =
-                tenantId == null ? new JsonObject().put("at", -1).put("seq", -1) : new JsonObject().put("seq", -1);
+    public Future<List<Event>> recent(String tenantId, int limit) {
+        JsonObject query = tenantId == null ? new JsonObject() : new JsonObject().put(Event.TENANT_ID, tenantId);
+        JsonObject sort = tenantId == null
+                ? new JsonObject().put(Event.AT, -1).put(Event.SEQ, -1)
+                : new JsonObject().put(Event.SEQ, -1);
         return find(query, new FindOptions().setSort(sort).setLimit(limit));
     }
 
     @Override
-    public Future<List<JsonObject>> since(String tenantId, long afterSeq, int limit) {
-        JsonObject query = new JsonObject().put("tenantId", tenantId).put("seq", new JsonObject().put("$gt", afterSeq));
+    public Future<List<Event>> since(String tenantId, long afterSeq, int limit) {
+        JsonObject query =
+                new JsonObject().put(Event.TENANT_ID, tenantId).put(Event.SEQ, new JsonObject().put("$gt", afterSeq));
         return find(
-                query, new FindOptions().setSort(new JsonObject().put("seq", 1)).setLimit(limit));
+                query,
+                new FindOptions().setSort(new JsonObject().put(Event.SEQ, 1)).setLimit(limit));
     }
 
     @Override
     public Future<Long> oldestSeq(String tenantId) {
         return find(
-                        new JsonObject().put("tenantId", tenantId),
+                        new JsonObject().put(Event.TENANT_ID, tenantId),
                         new FindOptions()
-                                .setSort(new JsonObject().put("seq", 1))
+                                .setSort(new JsonObject().put(Event.SEQ, 1))
                                 .setLimit(1))
-                .map(docs -> docs.isEmpty() ? 0L : docs.get(0).getLong("seq"));
+                .map(docs -> docs.isEmpty() ? 0L : docs.get(0).seq());
     }
 
-    private Future<List<JsonObject>> find(JsonObject query, FindOptions options) {
+    private Future<List<Event>> find(JsonObject query, FindOptions options) {
         options.setFields(new JsonObject().put("_id", 0));
-        return client.findWithOptions(EVENTS, query, options).recover(MongoMetadataStore::failed);
+        return client.findWithOptions(EVENTS, query, options)
+                .recover(MongoMetadataStore::failed)
+                .map(docs -> docs.stream().map(Event::fromJson).toList());
     }
 
     /** Trims when the appended range ({@code from}, {@code seq}] crossed a multiple of {@link #TRIM_EVERY}. */
@@ -106,8 +111,8 @@ public final class MongoEventStore implements EventStore {
         return client.removeDocuments(
                         EVENTS,
                         new JsonObject()
-                                .put("tenantId", tenantId)
-                                .put("seq", new JsonObject().put("$lte", seq - retain)))
+                                .put(Event.TENANT_ID, tenantId)
+                                .put(Event.SEQ, new JsonObject().put("$lte", seq - retain)))
                 .mapEmpty();
     }
 
@@ -115,15 +120,15 @@ public final class MongoEventStore implements EventStore {
     public Future<Long> removeBefore(java.time.Instant before) {
         // "at" is the ISO-8601 instant as published: its text orders like the time it names (to the second).
         return client.removeDocuments(
-                        EVENTS, new JsonObject().put("at", new JsonObject().put("$lt", before.toString())))
+                        EVENTS, new JsonObject().put(Event.AT, new JsonObject().put("$lt", before.toString())))
                 .recover(MongoMetadataStore::failed)
                 .map(r -> r.getRemovedCount());
     }
 
     @Override
-    public Future<List<JsonObject>> ofFile(String tenantId, String fileId, int limit) {
+    public Future<List<Event>> ofFile(String tenantId, String fileId, int limit) {
         return find(
-                new JsonObject().put("tenantId", tenantId).put("fileId", fileId),
-                new FindOptions().setSort(new JsonObject().put("seq", -1)).setLimit(limit));
+                new JsonObject().put(Event.TENANT_ID, tenantId).put(Event.FILE_ID, fileId),
+                new FindOptions().setSort(new JsonObject().put(Event.SEQ, -1)).setLimit(limit));
     }
 }

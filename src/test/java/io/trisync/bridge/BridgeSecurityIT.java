@@ -64,7 +64,8 @@ class BridgeSecurityIT {
 
     private static JsonObject publish(String tenant) {
         return events.publish(tenant, "file.uploaded", "f-" + System.nanoTime(), null, new JsonObject())
-                .await();
+                .await()
+                .toJson();
     }
 
     /** Waits for {@code condition}, up to 5 s. */

@@ -7,6 +7,7 @@ import io.trisync.auth.Tokens;
 import io.trisync.browser.Chromium;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
+import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.StoreKeys;
@@ -15,6 +16,7 @@ import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ClusterProcess;
 import io.trisync.testsupport.ClusterProcess.StorePorts;
 import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.TcpProxy;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -99,6 +101,9 @@ class ClusterKillIT {
     private static final Map<String, String> WORKER = Map.of("NODE_ROLES", "scan,ingest");
 
     private final String scanned = TestStack.unique("scanned");
+    /** Node 1's S3, answering 150 ms late: node 3's way to it in the scan test. */
+    private final TcpProxy slowS3 = TcpProxy.slow(ports.s3(), 150);
+
     private Vertx vertx;
     private WebClient web;
     private Tokens tokens;
@@ -124,6 +129,7 @@ class ClusterKillIT {
             stores.close().await();
         }
         n1.close();
+        slowS3.close();
         web.close();
         vertx.close().await();
     }
@@ -214,7 +220,11 @@ class ClusterKillIT {
         assertThat(report.getJsonArray("issues"))
                 .as("a full scan after recovery")
                 .isEmpty();
-        n3.start(WORKER, START_SECONDS);
+        // Node 3 comes back behind a slow link to S3 (each answer 150 ms late): its partitions of the
+        // next test's scan take long enough for a kill to land in the middle of one.
+        Map<String, String> slowWorker = new HashMap<>(WORKER);
+        slowWorker.put("S3_ENDPOINT", "http://127.0.0.1:" + slowS3.port());
+        n3.start(slowWorker, START_SECONDS);
         awaitMembers(n1, 3);
     }
 
@@ -243,10 +253,9 @@ class ClusterKillIT {
         // The scan's progress events (two a second at most) say how far it is: kill in its first part.
         long[] doneAtKill = {-1};
         Await.until("the scan to be part way", 60_000, () -> {
-            for (JsonObject e : stores.events().since(scanned, seq, 1000).await()) {
-                if (EventTypes.OP_PROGRESS.equals(e.getString("type"))) {
-                    doneAtKill[0] =
-                            Math.max(doneAtKill[0], e.getJsonObject("data").getLong("currentFile"));
+            for (Event e : stores.events().since(scanned, seq, 1000).await()) {
+                if (EventTypes.OP_PROGRESS.equals(e.type())) {
+                    doneAtKill[0] = Math.max(doneAtKill[0], e.data().getLong("currentFile"));
                 }
             }
             return doneAtKill[0] >= 4;
@@ -552,14 +561,14 @@ class ClusterKillIT {
     }
 
     private long maxSeq(String tenant) {
-        List<JsonObject> recent = stores.events().recent(tenant, 1).await();
-        return recent.isEmpty() ? 0 : recent.get(0).getLong("seq");
+        List<Event> recent = stores.events().recent(tenant, 1).await();
+        return recent.isEmpty() ? 0 : recent.get(0).seq();
     }
 
     private List<Long> seqsAfter(String tenant, long after) {
         List<Long> seqs = new ArrayList<>();
-        for (JsonObject e : stores.events().since(tenant, after, 100_000).await()) {
-            seqs.add(e.getLong("seq"));
+        for (Event e : stores.events().since(tenant, after, 100_000).await()) {
+            seqs.add(e.seq());
         }
         return seqs;
     }

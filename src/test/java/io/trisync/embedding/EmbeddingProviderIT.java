@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
 import io.trisync.store.ChunkPoint;
+import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IndexJob;
 import io.trisync.testsupport.Await;
@@ -147,9 +148,9 @@ class EmbeddingProviderIT {
                     .isNull();
         }
         Map<String, Integer> created = new HashMap<>();
-        for (JsonObject e : node.stores().events().since(tenant, 0, 1000).await()) {
-            if ("embedding.created".equals(e.getString("type"))) {
-                created.merge(e.getString("fileId"), 1, Integer::sum);
+        for (Event e : node.stores().events().since(tenant, 0, 1000).await()) {
+            if ("embedding.created".equals(e.type())) {
+                created.merge(e.fileId(), 1, Integer::sum);
             }
         }
         assertThat(created).as("embedding.created per file").containsOnlyKeys(ids);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.trisync.Node;
 import io.trisync.failure.Failure;
 import io.trisync.store.ChunkPoint;
+import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
@@ -144,7 +145,7 @@ class FileVersionsIT {
                         .getBytes())
                 .isEqualTo(after);
         List<String> types = node.stores().events().ofFile(tenant, id, 50).await().stream()
-                .map(e -> e.getString("type"))
+                .map(Event::type)
                 .toList();
         assertThat(types).contains("file.updated");
         assertCleanScan();

@@ -11,6 +11,7 @@ import ch.qos.logback.core.read.ListAppender;
 import io.trisync.Node;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
+import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
@@ -172,9 +173,7 @@ class IngestFaultIT {
     }
 
     private static List<String> eventTypes(Stores s, String tenant) {
-        return s.events().recent(tenant, 100).await().stream()
-                .map(e -> e.getString("type"))
-                .toList();
+        return s.events().recent(tenant, 100).await().stream().map(Event::type).toList();
     }
 
     @ParameterizedTest(name = "crash after {0}")

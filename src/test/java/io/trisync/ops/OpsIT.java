@@ -7,6 +7,7 @@ import io.trisync.Node;
 import io.trisync.bus.Membership;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
+import io.trisync.store.Event;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperation.Status;
 import io.trisync.testsupport.Http;
@@ -151,7 +152,7 @@ class OpsIT {
         op.complete(new JsonObject().put("issues", 0)).await();
         assertThat(stored(op.record().id()).status()).isEqualTo(Status.COMPLETED);
         List<String> types = node.stores().events().recent(tenant, 20).await().stream()
-                .map(e -> e.getString("type"))
+                .map(Event::type)
                 .toList();
         assertThat(types).contains("sync.op_started", "sync.op_progress", "sync.op_completed");
     }
@@ -208,7 +209,7 @@ class OpsIT {
         assertThat(stored(healthy.record().id()).status()).isEqualTo(Status.RUNNING);
         assertThat(stored(stuck.id()).errorMessage()).contains("no heartbeat");
         assertThat(node.stores().events().recent(stuckTenant, 10).await().stream()
-                        .filter(e -> "sync.op_failed".equals(e.getString("type")))
+                        .filter(e -> "sync.op_failed".equals(e.type()))
                         .count())
                 .isEqualTo(1);
         assertThat(http.post("/api/v1/sync/cleanup", "application/json", Buffer.buffer("{}"))

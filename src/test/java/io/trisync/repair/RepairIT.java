@@ -627,7 +627,7 @@ class RepairIT {
 
     static long events(Stores s, String tenant, String type) {
         return s.events().recent(tenant, 1000).await().stream()
-                .filter(e -> type.equals(e.getString("type")))
+                .filter(e -> type.equals(e.type()))
                 .count();
     }
 

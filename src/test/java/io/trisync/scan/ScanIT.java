@@ -336,7 +336,7 @@ class ScanIT {
 
     private static long count(Stores s, String tenant, String type) {
         return s.events().recent(tenant, 1000).await().stream()
-                .filter(e -> type.equals(e.getString("type")))
+                .filter(e -> type.equals(e.type()))
                 .count();
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
 import io.trisync.auth.Tokens;
+import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IssueRecord;
 import io.trisync.store.MongoMetadataStore;
@@ -209,18 +210,19 @@ class SearchIT {
                 .containsEntry(deleted, "DELETE_INCOMPLETE")
                 .containsEntry(replaced, "STALE_VECTORS");
         long detected = node.stores().events().since(tenant, 0, 1000).await().stream()
-                .filter(e -> "sync.issue_detected".equals(e.getString("type")))
+                .filter(e -> "sync.issue_detected".equals(e.type()))
                 .count();
         search(token, new JsonObject().put("query", "bread taxes whales ocean"));
         long again = node.stores().events().since(tenant, 0, 1000).await().stream()
-                .filter(e -> "sync.issue_detected".equals(e.getString("type")))
+                .filter(e -> "sync.issue_detected".equals(e.type()))
                 .count();
         assertThat(again)
                 .as("issue events after a second search (each issue once)")
                 .isEqualTo(detected)
                 .isEqualTo(3);
         List<JsonObject> excludedEvents = node.stores().events().since(tenant, 0, 1000).await().stream()
-                .filter(e -> "search.excluded".equals(e.getString("type")))
+                .filter(e -> "search.excluded".equals(e.type()))
+                .map(Event::toJson)
                 .toList();
         assertThat(excludedEvents)
                 .as("one search.excluded per search that left hits out")

@@ -11,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A TCP proxy on loopback in front of one store, the way an outage looks from a node: {@link #cut}
  * closes the listening port and every connection through it (clients get refused connections and
- * resets), {@link #restore} listens on the same port again. Bytes are piped both ways unchanged.
+ * resets), {@link #restore} listens on the same port again. Bytes are piped both ways unchanged;
+ * a {@link #slow} proxy holds back what the store answers, as a distant store would.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -19,17 +20,29 @@ public final class TcpProxy implements AutoCloseable {
     private final NetClient client = vertx.createNetClient();
     private final int port;
     private final int targetPort;
+    /** How long each piece of the store's answer is held back; 0: not at all. */
+    private final long delayMillis;
+
     private final Set<NetSocket> sockets = ConcurrentHashMap.newKeySet();
     private NetServer server;
 
-    private TcpProxy(int port, int targetPort) {
+    private TcpProxy(int port, int targetPort, long delayMillis) {
         this.port = port;
         this.targetPort = targetPort;
+        this.delayMillis = delayMillis;
     }
 
     /** A proxy on a free port that forwards to {@code 127.0.0.1:targetPort}. */
     public static TcpProxy start(int targetPort) {
-        TcpProxy proxy = new TcpProxy(ChildJvm.freePort(), targetPort);
+        return slow(targetPort, 0);
+    }
+
+    /**
+     * A proxy that forwards every piece of the store's answer {@code delayMillis} after it came (in
+     * order), so each request through it takes at least that much longer.
+     */
+    public static TcpProxy slow(int targetPort, long delayMillis) {
+        TcpProxy proxy = new TcpProxy(ChildJvm.freePort(), targetPort, delayMillis);
         proxy.restore();
         return proxy;
     }
@@ -70,7 +83,13 @@ public final class TcpProxy implements AutoCloseable {
                     sockets.add(back);
                     back.closeHandler(v -> sockets.remove(back));
                     front.pipeTo(back);
-                    back.pipeTo(front);
+                    if (delayMillis > 0) {
+                        // Timers of one delay set on one event loop fire in the order they were set.
+                        back.handler(bytes -> vertx.setTimer(delayMillis, t -> front.write(bytes)));
+                        back.endHandler(v -> vertx.setTimer(delayMillis, t -> front.close()));
+                    } else {
+                        back.pipeTo(front);
+                    }
                     front.resume();
                 })
                 .onFailure(e -> front.close());
