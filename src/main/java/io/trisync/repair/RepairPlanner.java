@@ -12,6 +12,7 @@ import static io.trisync.scan.IssueType.ORPHAN_VECTORS;
 import static io.trisync.scan.IssueType.SIZE_MISMATCH;
 import static io.trisync.scan.IssueType.STALE_VECTORS;
 
+import io.trisync.scan.DeleteLeftovers;
 import io.trisync.scan.IssueType;
 import io.trisync.store.IssueRecord;
 import io.vertx.core.json.JsonObject;
@@ -121,11 +122,12 @@ public final class RepairPlanner {
             add.to(RepairAction.QUARANTINE_BLOB, List.of(ORPHAN_BLOB));
         }
         if (types.contains(DELETE_INCOMPLETE)) {
-            JsonObject details = byType.get(DELETE_INCOMPLETE).details();
-            if (details.getBoolean("blob", true)) {
+            DeleteLeftovers left =
+                    DeleteLeftovers.fromJson(byType.get(DELETE_INCOMPLETE).details());
+            if (left.blobMayRemain()) {
                 add.to(RepairAction.QUARANTINE_BLOB, List.of(DELETE_INCOMPLETE));
             }
-            if (details.getInteger("points", 1) > 0) {
+            if (left.points() > 0) {
                 add.to(RepairAction.DELETE_POINTS, List.of(DELETE_INCOMPLETE));
             }
         }

@@ -116,7 +116,7 @@ public final class Reconciler {
                         IssueType.DELETE_INCOMPLETE,
                         id,
                         name,
-                        new JsonObject().put("blob", blob != null).put("points", points.size())));
+                        new DeleteLeftovers(blob != null, points.size()).toJson()));
             }
         } else {
             embedding(meta, issues);

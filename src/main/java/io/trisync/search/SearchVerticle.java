@@ -7,6 +7,7 @@ import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
+import io.trisync.scan.DeleteLeftovers;
 import io.trisync.scan.IssueType;
 import io.trisync.search.SearchMessages.SearchRequest;
 import io.trisync.store.BlobInfo;
@@ -239,7 +240,7 @@ public final class SearchVerticle extends RequestVerticle {
             return new Excluded(
                     point,
                     IssueType.DELETE_INCOMPLETE,
-                    new JsonObject().put("points", true).put("found_by", "search"));
+                    new DeleteLeftovers(null, 1).toJson().put("found_by", "search"));
         }
         FileRecord.Embedding e = record.embedding();
         boolean sameContent = record.sha256().equals(point.contentSha256());

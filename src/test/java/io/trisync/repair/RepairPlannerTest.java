@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.repair.RepairPlanner.OpenIssue;
 import io.trisync.repair.RepairPlanner.Selection;
+import io.trisync.scan.DeleteLeftovers;
 import io.trisync.scan.IssueType;
 import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
@@ -72,7 +73,19 @@ class RepairPlannerTest {
                         DELETE_INCOMPLETE,
                         new JsonObject().put("blob", true).put("points", 0),
                         false,
-                        List.of("f:QUARANTINE_BLOB[DELETE_INCOMPLETE]")));
+                        List.of("f:QUARANTINE_BLOB[DELETE_INCOMPLETE]")),
+                // A search's finding: points seen, the blob not looked at.
+                Arguments.of(
+                        DELETE_INCOMPLETE,
+                        new DeleteLeftovers(null, 1).toJson().put("found_by", "search"),
+                        false,
+                        List.of("f:QUARANTINE_BLOB[DELETE_INCOMPLETE]", "f:DELETE_POINTS[DELETE_INCOMPLETE]")),
+                // As earlier versions recorded a search's finding (points: true), still read.
+                Arguments.of(
+                        DELETE_INCOMPLETE,
+                        new JsonObject().put("points", true).put("found_by", "search"),
+                        false,
+                        List.of("f:QUARANTINE_BLOB[DELETE_INCOMPLETE]", "f:DELETE_POINTS[DELETE_INCOMPLETE]")));
     }
 
     @ParameterizedTest(name = "{0} (backup {2}) -> {3}")
