@@ -3,7 +3,9 @@ package io.trisync.http;
 import io.trisync.bus.ClusterBus;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestAddresses;
+import io.trisync.ingest.IngestMessages.DeleteOutcome;
 import io.trisync.ingest.IngestMessages.EditFile;
+import io.trisync.ingest.IngestMessages.FilePage;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.ingest.IngestMessages.ListFiles;
 import io.trisync.ingest.Receiver;
@@ -289,16 +291,17 @@ public final class FilesApi {
         bus.read(
                         IngestAddresses.LIST_FILES,
                         new ListFiles(tenant, limit, ctx.queryParams().get("cursor")).toJson())
+                .map(FilePage::fromJson)
                 .onSuccess(page -> json(
                         ctx,
                         200,
                         new JsonObject()
                                 .put(
                                         "files",
-                                        new JsonArray(page.getJsonArray("files").stream()
-                                                .map(f -> FileJson.publicView((JsonObject) f))
+                                        new JsonArray(page.files().stream()
+                                                .map(f -> FileJson.publicView(f.toDocument()))
                                                 .toList()))
-                                .put("next_cursor", page.getString("next"))))
+                                .put("next_cursor", page.next())))
                 .onFailure(ctx::fail);
     }
 
@@ -333,16 +336,14 @@ public final class FilesApi {
 
     private void delete(RoutingContext ctx) {
         bus.request(IngestAddresses.DELETE, fileRef(ctx).toJson())
-                .onSuccess(outcome -> {
-                    boolean done = outcome.getBoolean("done");
-                    json(
-                            ctx,
-                            done ? 200 : 202,
-                            new JsonObject()
-                                    .put("status", done ? "deleted" : "deleting")
-                                    .put("operation_id", outcome.getString("opId"))
-                                    .put("file", FileJson.publicView(outcome.getJsonObject("file"))));
-                })
+                .map(DeleteOutcome::fromJson)
+                .onSuccess(outcome -> json(
+                        ctx,
+                        outcome.done() ? 200 : 202,
+                        new JsonObject()
+                                .put("status", outcome.done() ? "deleted" : "deleting")
+                                .put("operation_id", outcome.opId())
+                                .put("file", FileJson.publicView(outcome.file().toDocument()))))
                 .onFailure(ctx::fail);
     }
 

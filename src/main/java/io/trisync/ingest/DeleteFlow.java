@@ -3,6 +3,7 @@ package io.trisync.ingest;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
+import io.trisync.ingest.IngestMessages.DeleteOutcome;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.store.Actor;
 import io.trisync.store.FileRecord;
@@ -23,23 +24,13 @@ import java.util.List;
  */
 final class DeleteFlow {
 
-    /** The reply: {@code done} false means the delete is recorded and will finish when the stores allow. */
-    record Outcome(FileRecord file, String opId, boolean done) {
-        JsonObject toJson() {
-            return new JsonObject()
-                    .put("file", file.toDocument())
-                    .put("opId", opId)
-                    .put("done", done);
-        }
-    }
-
     private final Steps steps;
 
     DeleteFlow(Steps steps) {
         this.steps = steps;
     }
 
-    Future<Outcome> delete(FileRef ref) {
+    Future<DeleteOutcome> delete(FileRef ref) {
         return steps.stores
                 .metadata()
                 .get(ref.fileId())
@@ -53,7 +44,7 @@ final class DeleteFlow {
      * Finishes the file's unfinished delete if there is one, else records a new one. Two deletes of
      * one file racing: the second's record conflicts with the first's, and it joins the first.
      */
-    private Future<Outcome> start(FileRecord file, Actor actor, boolean mayJoin) {
+    private Future<DeleteOutcome> start(FileRecord file, Actor actor, boolean mayJoin) {
         return steps.stores.operations().openFor(file.id()).compose(open -> {
             if (open != null && open.kind() != Kind.DELETE) {
                 return Future.failedFuture(
@@ -63,7 +54,7 @@ final class DeleteFlow {
                 return finishOrDefer(open, file);
             }
             if (file.status() == FileRecord.Status.DELETED) {
-                return Future.succeededFuture(new Outcome(file, null, true));
+                return Future.succeededFuture(new DeleteOutcome(file, null, true));
             }
             IngestOperation op = IngestOperation.begin(
                     FileIds.next(),
@@ -90,13 +81,13 @@ final class DeleteFlow {
         });
     }
 
-    private Future<Outcome> finishOrDefer(IngestOperation op, FileRecord file) {
+    private Future<DeleteOutcome> finishOrDefer(IngestOperation op, FileRecord file) {
         return rollForward(op, file)
-                .map(deleted -> new Outcome(deleted, op.id(), true))
+                .map(deleted -> new DeleteOutcome(deleted, op.id(), true))
                 .recover(error -> {
                     if (error instanceof Failure s && s.retriable()) {
                         steps.later(op.id(), "Delete", later -> rollForward(later, file));
-                        return Future.succeededFuture(new Outcome(file, op.id(), false));
+                        return Future.succeededFuture(new DeleteOutcome(file, op.id(), false));
                     }
                     return Future.failedFuture(error);
                 });

@@ -2,8 +2,11 @@ package io.trisync.ingest;
 
 import io.trisync.failure.Failure;
 import io.trisync.store.Actor;
+import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 
 /**
  * The messages of {@link IngestAddresses}, one record each. JSON on the wire (camelCase); {@code
@@ -302,6 +305,49 @@ public final class IngestMessages {
 
         public static ListFiles fromJson(JsonObject json) {
             return new ListFiles(json.getString("tenantId"), json.getInteger("limit", 50), json.getString("cursor"));
+        }
+    }
+
+    /** The answer to {@link ListFiles}: the page's files, and the cursor of the next page (null: none). */
+    public record FilePage(List<FileRecord> files, String next) {
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put(
+                            "files",
+                            new JsonArray(
+                                    files.stream().map(FileRecord::toDocument).toList()))
+                    .put("next", next);
+        }
+
+        public static FilePage fromJson(JsonObject json) {
+            return new FilePage(
+                    json.getJsonArray("files").stream()
+                            .map(f -> FileRecord.fromDocument((JsonObject) f))
+                            .toList(),
+                    json.getString("next"));
+        }
+    }
+
+    /**
+     * The answer to a delete ({@link IngestAddresses#DELETE}): the file as the delete left it, its
+     * operation (null when the file was already deleted), and {@code done} false when the delete is
+     * recorded and will finish when the stores allow.
+     */
+    public record DeleteOutcome(FileRecord file, String opId, boolean done) {
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("file", file.toDocument())
+                    .put("opId", opId)
+                    .put("done", done);
+        }
+
+        public static DeleteOutcome fromJson(JsonObject json) {
+            return new DeleteOutcome(
+                    FileRecord.fromDocument(json.getJsonObject("file")),
+                    json.getString("opId"),
+                    json.getBoolean("done"));
         }
     }
 }

@@ -11,7 +11,9 @@ import io.trisync.failure.Breaker;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginReplace;
 import io.trisync.ingest.IngestMessages.BeginUpload;
+import io.trisync.ingest.IngestMessages.DeleteOutcome;
 import io.trisync.ingest.IngestMessages.EditFile;
+import io.trisync.ingest.IngestMessages.FilePage;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.ingest.IngestMessages.ListFiles;
 import io.trisync.ingest.IngestMessages.OperationRef;
@@ -22,7 +24,6 @@ import io.trisync.store.Retry;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
@@ -135,7 +136,7 @@ public final class IngestVerticle extends RequestVerticle {
             return deletes.delete(FileRef.fromJson(m))
                     .andThen(done ->
                             steps.metrics.ingest("delete", done.failed() ? "error" : "ok", System.nanoTime() - started))
-                    .map(DeleteFlow.Outcome::toJson);
+                    .map(DeleteOutcome::toJson);
         });
         consume(IngestAddresses.GET_FILE, m -> getFile(FileRef.fromJson(m)));
         consume(IngestAddresses.EDIT, m -> edit(EditFile.fromJson(m)));
@@ -293,12 +294,6 @@ public final class IngestVerticle extends RequestVerticle {
     private Future<JsonObject> listFiles(ListFiles request) {
         return stores.metadata()
                 .listNewest(request.tenantId(), request.cursor(), request.limit())
-                .map(page -> new JsonObject()
-                        .put(
-                                "files",
-                                new JsonArray(page.items().stream()
-                                        .map(FileRecord::toDocument)
-                                        .toList()))
-                        .put("next", page.next()));
+                .map(page -> new FilePage(page.items(), page.next()).toJson());
     }
 }

@@ -12,6 +12,7 @@ import io.trisync.ops.TrackedOperation;
 import io.trisync.repair.RepairMessages.ReindexDone;
 import io.trisync.repair.RepairMessages.ReindexPartition;
 import io.trisync.repair.RepairMessages.ReindexRequest;
+import io.trisync.scan.IssueType;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.scan.ScanMessages.PartitionRequest;
 import io.trisync.scan.ScanReport;
@@ -226,12 +227,8 @@ public final class ReindexVerticle extends RequestVerticle {
                             + spaces.target().model()));
         }
         return stores.metadata().countEmbeddedByOther(model.name()).compose(left -> {
-            JsonObject byType = report.toJson()
-                    .getJsonObject("summary", new JsonObject())
-                    .getJsonObject("issues_by_type", new JsonObject());
-            long vectorIssues = byType.getLong("STALE_VECTORS", 0L)
-                    + byType.getLong("MISSING_VECTORS", 0L)
-                    + byType.getLong("MISSING_CHUNKS", 0L);
+            long vectorIssues =
+                    report.issuesOf(IssueType.STALE_VECTORS, IssueType.MISSING_VECTORS, IssueType.MISSING_CHUNKS);
             if (left > 0 || vectorIssues > 0) {
                 return Future.succeededFuture(RepairMessages.VectorSwitch.waiting(left, retiring.collection(), null));
             }
@@ -283,8 +280,6 @@ public final class ReindexVerticle extends RequestVerticle {
         long chunks = parts.stream().mapToLong(ReindexDone::chunks).sum();
         double seconds = Math.max(0.001, (embedded - started) / 1e9);
         double verifying = (System.nanoTime() - embedded) / 1e9;
-        JsonObject summary = report.toJson().getJsonObject("summary", new JsonObject());
-        JsonObject byType = summary.getJsonObject("issues_by_type", new JsonObject());
         return new RepairMessages.ReindexResult(
                 model.name(),
                 files,
@@ -295,7 +290,7 @@ public final class ReindexVerticle extends RequestVerticle {
                 parts.stream().mapToInt(ReindexDone::batchSize).max().orElse(0),
                 Math.round(seconds * 10) / 10.0,
                 Math.round(verifying * 10) / 10.0,
-                byType.getLong("STALE_VECTORS", 0L),
+                report.issuesOf(IssueType.STALE_VECTORS),
                 report.issueCount(),
                 switched);
     }

@@ -118,6 +118,15 @@ public final class ScanReport {
         return issueCount;
     }
 
+    /** How many issues of these types the scan found. */
+    public long issuesOf(IssueType... types) {
+        long n = 0;
+        for (IssueType type : types) {
+            n += issuesByType.getOrDefault(type, 0L);
+        }
+        return n;
+    }
+
     /** The report as the API answers it (snake_case). */
     public JsonObject toJson() {
         JsonObject byType = new JsonObject();
