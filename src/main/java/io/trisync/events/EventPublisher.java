@@ -5,23 +5,41 @@ import io.trisync.metrics.Metrics;
 import io.trisync.store.Event;
 import io.trisync.store.EventStore;
 import io.trisync.store.Stores;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Appends an event to the event log (which numbers it per tenant) and then publishes it on the
  * tenant's address and the admin address. Logged first, published second: a browser that missed
  * the publish finds the event in the log when it replays.
+ *
+ * <p>Appends of one tenant are grouped, as a database groups commits: while one append of the tenant
+ * is in flight, the events of every other publish of that tenant wait, and go to the log together
+ * in one append (one counter increment, one bulk insert) when it returns. So concurrent uploads share
+ * the event log's writes instead of making two each, and a tenant's events keep the order they were
+ * published in. A publish completes (on the context it was made on) once its events are logged; an
+ * append that fails fails every publish it carried, and nothing of theirs is published.
  */
 public final class EventPublisher {
+
+    /** Most events in one append: a group larger than this waits for the next. */
+    static final int MAX_GROUP = 500;
 
     private final EventBus bus;
     private final EventStore store;
     private final Metrics metrics;
+    /** Per tenant with an append in flight: the publishes waiting for the next one. Guarded by {@code this}. */
+    private final Map<String, List<Waiting>> waiting = new HashMap<>();
 
     public EventPublisher(EventBus bus, EventStore store) {
         this(bus, store, Metrics.none());
@@ -41,6 +59,9 @@ public final class EventPublisher {
     /** One event to log and publish: {@code fileId} and {@code opId} may be null. */
     public record Draft(String type, String fileId, String opId, JsonObject data) {}
 
+    /** One publish waiting for its append: its events (not yet numbered) and whom to tell. */
+    private record Waiting(List<Event> events, Promise<List<Event>> done, Context context) {}
+
     /** Logs and publishes one event. Completes with the event as published. */
     public Future<Event> publish(String tenantId, String type, String fileId, String opId, JsonObject data) {
         return publishAll(tenantId, List.of(new Draft(type, fileId, opId, data)))
@@ -53,12 +74,82 @@ public final class EventPublisher {
         List<Event> events = drafts.stream()
                 .map(d -> Event.draft(d.type(), tenantId, d.fileId(), d.opId(), at, d.data()))
                 .toList();
-        return store.appendAll(tenantId, events)
-                .onSuccess(stored -> stored.forEach(event -> {
+        Waiting publish = new Waiting(events, Promise.promise(), Vertx.currentContext());
+        boolean first;
+        synchronized (this) {
+            List<Waiting> queue = waiting.get(tenantId);
+            first = queue == null;
+            if (first) {
+                waiting.put(tenantId, new ArrayList<>());
+            } else {
+                queue.add(publish);
+            }
+        }
+        if (first) {
+            append(tenantId, List.of(publish));
+        }
+        return publish.done().future();
+    }
+
+    /** Appends {@code group}'s events in one write, publishes them, tells each, then appends whatever waited. */
+    private void append(String tenantId, List<Waiting> group) {
+        List<Event> events = new ArrayList<>();
+        group.forEach(w -> events.addAll(w.events()));
+        Future<List<Event>> appended;
+        try {
+            appended = store.appendAll(tenantId, events);
+        } catch (RuntimeException e) {
+            appended = Future.failedFuture(e);
+        }
+        appended.onComplete(result -> {
+            if (result.succeeded()) {
+                result.result().forEach(event -> {
                     metrics.eventPublished(event.type());
                     JsonObject wire = event.toJson();
                     bus.publish(EventAddresses.tenant(tenantId), wire);
                     bus.publish(EventAddresses.ALL, wire);
-                }));
+                });
+            }
+            int from = 0;
+            for (Waiting w : group) {
+                int to = from + w.events().size();
+                tell(w, result, from, to);
+                from = to;
+            }
+            List<Waiting> next = next(tenantId);
+            if (!next.isEmpty()) {
+                append(tenantId, next);
+            }
+        });
+    }
+
+    /** Takes the next group of {@code tenantId}'s waiting publishes; none left ends its appends in flight. */
+    private synchronized List<Waiting> next(String tenantId) {
+        List<Waiting> queue = waiting.get(tenantId);
+        if (queue.isEmpty()) {
+            waiting.remove(tenantId);
+            return List.of();
+        }
+        List<Waiting> group = new ArrayList<>();
+        int events = 0;
+        while (!queue.isEmpty()
+                && (group.isEmpty() || events + queue.get(0).events().size() <= MAX_GROUP)) {
+            Waiting w = queue.remove(0);
+            group.add(w);
+            events += w.events().size();
+        }
+        return group;
+    }
+
+    /** Completes {@code w} with its events ({@code from} to {@code to} of the append), on its own context. */
+    private static void tell(Waiting w, AsyncResult<List<Event>> result, int from, int to) {
+        Runnable complete = result.succeeded()
+                ? () -> w.done().complete(List.copyOf(result.result().subList(from, to)))
+                : () -> w.done().fail(result.cause());
+        if (w.context() == null || w.context() == Vertx.currentContext()) {
+            complete.run();
+        } else {
+            w.context().runOnContext(v -> complete.run());
+        }
     }
 }

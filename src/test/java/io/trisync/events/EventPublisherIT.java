@@ -1,0 +1,203 @@
+package io.trisync.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.events.EventPublisher.Draft;
+import io.trisync.store.Event;
+import io.trisync.store.EventStore;
+import io.trisync.store.MongoEventStore;
+import io.trisync.store.MongoMetadataStore;
+import io.trisync.testsupport.Await;
+import io.trisync.testsupport.RestartableStores;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The event log's group append: concurrent publishes of a tenant share appends, keep their order and
+ * each get their own events; an append that fails fails every publish it carried and leaves none of
+ * their events in the log or on the bus. Against the embedded MongoDB, through a TCP proxy that can
+ * cut it.
+ */
+@Timeout(120)
+class EventPublisherIT {
+
+    private RestartableStores stores;
+    private Vertx vertx;
+    private MongoClient client;
+    private CountingStore log;
+    private EventPublisher publisher;
+
+    @BeforeEach
+    void start() throws Exception {
+        stores = RestartableStores.proxied();
+        vertx = Vertx.vertx();
+        client = MongoClient.create(
+                vertx,
+                MongoMetadataStore.clientConfig(stores.nodeConfig(Map.of()).mongo()));
+        log = new CountingStore(new MongoEventStore(client, 10_000));
+        log.init().await();
+        publisher = new EventPublisher(vertx.eventBus(), log);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close().await();
+        vertx.close().await();
+        stores.close();
+    }
+
+    @Test
+    @DisplayName("64 concurrent publishes of a tenant share a few appends, in order, each answered with its own events")
+    void concurrentPublishesShareAppends() {
+        String tenant = TestStack.unique("grouped");
+        List<Event> onBus = new CopyOnWriteArrayList<>();
+        vertx.eventBus()
+                .<JsonObject>consumer(EventAddresses.tenant(tenant), m -> onBus.add(Event.fromJson(m.body())))
+                .completion()
+                .await();
+        int publishes = 64;
+        List<Future<List<Event>>> answers = onContext(() -> {
+            List<Future<List<Event>>> all = new ArrayList<>();
+            for (int i = 0; i < publishes; i++) {
+                all.add(publisher.publishAll(tenant, List.of(draft("first", i), draft("second", i))));
+            }
+            return all;
+        });
+        Future.all(answers).await();
+
+        for (int i = 0; i < publishes; i++) {
+            List<Event> mine = answers.get(i).result();
+            assertThat(mine).extracting(e -> e.data().getInteger("i")).containsExactly(i, i);
+            assertThat(mine).extracting(Event::type).containsExactly("first", "second");
+            assertThat(mine.get(1).seq())
+                    .as("a publish's events are consecutive")
+                    .isEqualTo(mine.get(0).seq() + 1);
+        }
+        List<Event> logged = log.since(tenant, 0, 1000).await();
+        assertThat(logged)
+                .extracting(Event::seq)
+                .containsExactlyElementsOf(
+                        LongStream.rangeClosed(1, 2L * publishes).boxed().toList());
+        assertThat(logged)
+                .as("the log holds the publishes in the order they were made")
+                .extracting(e -> e.data().getInteger("i"))
+                .isSorted();
+        assertThat(log.appends.get()).as("appends for %s publishes", publishes).isBetween(2, publishes / 4);
+        Await.until("every event on the bus", 5000, () -> onBus.size() == 2 * publishes);
+        assertThat(onBus).extracting(Event::seq).isSorted();
+    }
+
+    @Test
+    @DisplayName(
+            "An append that fails fails every publish it carried; none of their events is logged or published; the next succeeds")
+    void failedAppendFailsItsGroup() {
+        String tenant = TestStack.unique("cut");
+        List<Event> onBus = new CopyOnWriteArrayList<>();
+        vertx.eventBus()
+                .<JsonObject>consumer(EventAddresses.tenant(tenant), m -> onBus.add(Event.fromJson(m.body())))
+                .completion()
+                .await();
+        Event before = publisher.publish(tenant, "before", null, null, null).await();
+
+        stores.proxy("mongodb").cut();
+        List<Future<List<Event>>> answers = onContext(() -> {
+            List<Future<List<Event>>> all = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                all.add(publisher.publishAll(tenant, List.of(draft("lost", i))));
+            }
+            return all;
+        });
+        Future.join(answers).otherwiseEmpty().await();
+        assertThat(answers).allMatch(Future::failed);
+        stores.proxy("mongodb").restore();
+
+        Event after = publisher.publish(tenant, "after", null, null, null).await();
+        assertThat(log.since(tenant, 0, 1000).await())
+                .as("the log: the events before and after the outage, none of the failed publishes")
+                .extracting(Event::type)
+                .containsExactly("before", "after");
+        assertThat(after.seq()).isGreaterThan(before.seq());
+        Await.until("both events on the bus", 5000, () -> onBus.size() == 2);
+        assertThat(onBus).extracting(Event::type).containsExactly("before", "after");
+    }
+
+    private static Draft draft(String type, int i) {
+        return new Draft(type, "f-" + i, null, new JsonObject().put("i", i));
+    }
+
+    /** Runs {@code work} on one event-loop context (as a verticle publishes) and returns what it made. */
+    private <T> T onContext(java.util.function.Supplier<T> work) {
+        Promise<T> made = Promise.promise();
+        vertx.runOnContext(v -> made.complete(work.get()));
+        return made.future().await();
+    }
+
+    /** The real event log, counting the appends made to it. */
+    private static final class CountingStore implements EventStore {
+
+        private final EventStore log;
+        final AtomicInteger appends = new AtomicInteger();
+
+        CountingStore(EventStore log) {
+            this.log = log;
+        }
+
+        @Override
+        public Future<Void> init() {
+            return log.init();
+        }
+
+        @Override
+        public Future<Event> append(String tenantId, Event event) {
+            appends.incrementAndGet();
+            return log.append(tenantId, event);
+        }
+
+        @Override
+        public Future<List<Event>> appendAll(String tenantId, List<Event> events) {
+            appends.incrementAndGet();
+            return log.appendAll(tenantId, events);
+        }
+
+        @Override
+        public Future<List<Event>> recent(String tenantId, int limit) {
+            return log.recent(tenantId, limit);
+        }
+
+        @Override
+        public Future<List<Event>> since(String tenantId, long afterSeq, int limit) {
+            return log.since(tenantId, afterSeq, limit);
+        }
+
+        @Override
+        public Future<Long> oldestSeq(String tenantId) {
+            return log.oldestSeq(tenantId);
+        }
+
+        @Override
+        public Future<Long> removeBefore(Instant before) {
+            return log.removeBefore(before);
+        }
+
+        @Override
+        public Future<List<Event>> ofFile(String tenantId, String fileId, int limit) {
+            return log.ofFile(tenantId, fileId, limit);
+        }
+    }
+}
