@@ -1,6 +1,7 @@
 package io.trisync.bench;
 
 import io.trisync.events.EventTypes;
+import io.trisync.store.Event;
 import io.trisync.store.Stores;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ClusterProcess;
@@ -158,8 +159,8 @@ class ClusterScanBench {
     }
 
     private static long maxSeq(Stores stores, String tenant) {
-        List<JsonObject> recent = stores.events().recent(tenant, 1).await();
-        return recent.isEmpty() ? 0 : recent.get(0).getLong("seq");
+        List<Event> recent = stores.events().recent(tenant, 1).await();
+        return recent.isEmpty() ? 0 : recent.get(0).seq();
     }
 
     /** Until the running scan has reported a fifth of its partitions done. */
@@ -168,7 +169,7 @@ class ClusterScanBench {
                 "the scan to be a fifth done",
                 120_000,
                 () -> stores.events().since(tenant, afterSeq, 1000).await().stream()
-                        .filter(e -> EventTypes.OP_PROGRESS.equals(e.getString("type")))
-                        .anyMatch(e -> e.getJsonObject("data").getLong("currentFile") >= P / 5));
+                        .filter(e -> EventTypes.OP_PROGRESS.equals(e.type()))
+                        .anyMatch(e -> e.data().getLong("currentFile") >= P / 5));
     }
 }
