@@ -66,11 +66,7 @@ class EventPublisherIT {
     @DisplayName("64 concurrent publishes of a tenant share a few appends, in order, each answered with its own events")
     void concurrentPublishesShareAppends() {
         String tenant = TestStack.unique("grouped");
-        List<Event> onBus = new CopyOnWriteArrayList<>();
-        vertx.eventBus()
-                .<JsonObject>consumer(EventAddresses.tenant(tenant), m -> onBus.add(Event.fromJson(m.body())))
-                .completion()
-                .await();
+        List<Event> onBus = published(tenant);
         int publishes = 64;
         List<Future<List<Event>>> answers = onContext(() -> {
             List<Future<List<Event>>> all = new ArrayList<>();
@@ -108,11 +104,7 @@ class EventPublisherIT {
             "An append that fails fails every publish it carried; none of their events is logged or published; the next succeeds")
     void failedAppendFailsItsGroup() {
         String tenant = TestStack.unique("cut");
-        List<Event> onBus = new CopyOnWriteArrayList<>();
-        vertx.eventBus()
-                .<JsonObject>consumer(EventAddresses.tenant(tenant), m -> onBus.add(Event.fromJson(m.body())))
-                .completion()
-                .await();
+        List<Event> onBus = published(tenant);
         Event before = publisher.publish(tenant, "before", null, null, null).await();
 
         stores.proxy("mongodb").cut();
@@ -135,6 +127,16 @@ class EventPublisherIT {
         assertThat(after.seq()).isGreaterThan(before.seq());
         Await.until("both events on the bus", 5000, () -> onBus.size() == 2);
         assertThat(onBus).extracting(Event::type).containsExactly("before", "after");
+    }
+
+    /** What the bus delivers on {@code tenant}'s address from now on. */
+    private List<Event> published(String tenant) {
+        List<Event> onBus = new CopyOnWriteArrayList<>();
+        vertx.eventBus()
+                .<JsonObject>consumer(EventAddresses.tenant(tenant), m -> onBus.add(Event.fromJson(m.body())))
+                .completion()
+                .await();
+        return onBus;
     }
 
     private static Draft draft(String type, int i) {
