@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Appends an event to the event log (which numbers it per tenant) and then publishes it on the
@@ -31,6 +33,8 @@ import java.util.Map;
  * append that fails fails every publish it carried, and nothing of theirs is published.
  */
 public final class EventPublisher {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EventPublisher.class);
 
     /** Most events in one append: a group larger than this waits for the next. */
     static final int MAX_GROUP = 500;
@@ -98,27 +102,45 @@ public final class EventPublisher {
         Future<List<Event>> appended;
         try {
             appended = store.appendAll(tenantId, events);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             appended = Future.failedFuture(e);
         }
         appended.onComplete(result -> {
-            if (result.succeeded()) {
-                result.result().forEach(event -> {
-                    metrics.eventPublished(event.type());
-                    JsonObject wire = event.toJson();
-                    bus.publish(EventAddresses.tenant(tenantId), wire);
-                    bus.publish(EventAddresses.ALL, wire);
-                });
-            }
-            int from = 0;
-            for (Waiting w : group) {
-                int to = from + w.events().size();
-                tell(w, result, from, to);
-                from = to;
-            }
-            List<Waiting> next = next(tenantId);
-            if (!next.isEmpty()) {
-                append(tenantId, next);
+            // Whatever fails here, the tenant's next group still goes: a stuck queue would hold every
+            // later event of the tenant for good.
+            try {
+                AsyncResult<List<Event>> told =
+                        result.succeeded() && result.result().size() != events.size()
+                                ? Future.failedFuture(new IllegalStateException("the event log stored "
+                                        + result.result().size() + " of " + events.size() + " events"))
+                                : result;
+                if (told.succeeded()) {
+                    told.result().forEach(event -> {
+                        try {
+                            metrics.eventPublished(event.type());
+                            JsonObject wire = event.toJson();
+                            bus.publish(EventAddresses.tenant(tenantId), wire);
+                            bus.publish(EventAddresses.ALL, wire);
+                        } catch (RuntimeException e) {
+                            LOG.warn(
+                                    "Event {} of tenant {} logged but not published: {}",
+                                    event.seq(),
+                                    tenantId,
+                                    e.toString());
+                        }
+                    });
+                }
+                int from = 0;
+                for (Waiting w : group) {
+                    int to = from + w.events().size();
+                    tell(w, told, from, to);
+                    from = to;
+                }
+            } finally {
+                List<Waiting> next = next(tenantId);
+                if (!next.isEmpty()) {
+                    append(tenantId, next);
+                }
             }
         });
     }
@@ -141,15 +163,22 @@ public final class EventPublisher {
         return group;
     }
 
-    /** Completes {@code w} with its events ({@code from} to {@code to} of the append), on its own context. */
+    /**
+     * Completes {@code w} with its events ({@code from} to {@code to} of the append) on its own
+     * context, always as a task of its own: its listeners never run inside this publisher's loop.
+     */
     private static void tell(Waiting w, AsyncResult<List<Event>> result, int from, int to) {
         Runnable complete = result.succeeded()
                 ? () -> w.done().complete(List.copyOf(result.result().subList(from, to)))
                 : () -> w.done().fail(result.cause());
-        if (w.context() == null || w.context() == Vertx.currentContext()) {
-            complete.run();
-        } else {
+        if (w.context() != null) {
             w.context().runOnContext(v -> complete.run());
+            return;
+        }
+        try {
+            complete.run();
+        } catch (RuntimeException e) {
+            LOG.warn("A listener of a publish of events failed: {}", e.toString());
         }
     }
 }

@@ -9,9 +9,13 @@ import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@link EventStore} on vertx-mongo-client. */
 public final class MongoEventStore implements EventStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MongoEventStore.class);
 
     static final String EVENTS = "events";
     static final String COUNTERS = "event_counters";
@@ -61,8 +65,12 @@ public final class MongoEventStore implements EventStore {
                         stored.add(event);
                         inserts.add(BulkOperation.createInsert(event.toJson().put("_id", tenantId + ":" + seq)));
                     }
+                    // The events are logged once the insert succeeds: a trim that fails is retried at a later append.
                     return client.bulkWrite(EVENTS, inserts)
-                            .compose(r -> trim(tenantId, last - n, last))
+                            .compose(r -> trim(tenantId, last - n, last).recover(e -> {
+                                LOG.warn("Trimming the event log of {} failed: {}", tenantId, e.toString());
+                                return Future.succeededFuture();
+                            }))
                             .map(stored);
                 })
                 .recover(MongoMetadataStore::failed);

@@ -129,6 +129,23 @@ class EventPublisherIT {
         assertThat(onBus).extracting(Event::type).containsExactly("before", "after");
     }
 
+    @Test
+    @DisplayName("A publish whose listener throws does not hold up the tenant's later publishes")
+    void throwingListenerDoesNotStopTheLog() {
+        String tenant = TestStack.unique("thrown");
+        List<Future<Event>> later = onContext(() -> {
+            publisher.publish(tenant, "first", null, null, null).onSuccess(e -> {
+                throw new IllegalStateException("a listener that fails");
+            });
+            return List.of(
+                    publisher.publish(tenant, "second", null, null, null),
+                    publisher.publish(tenant, "third", null, null, null));
+        });
+        Future.all(later).await();
+        assertThat(publisher.publish(tenant, "after", null, null, null).await().seq())
+                .isEqualTo(4);
+    }
+
     /** What the bus delivers on {@code tenant}'s address from now on. */
     private List<Event> published(String tenant) {
         List<Event> onBus = new CopyOnWriteArrayList<>();
