@@ -43,7 +43,7 @@ class PendingIndexKillIT {
                         "EMBEDDING_URL", provider.url(),
                         "EMBEDDING_MODEL", "kill-test",
                         "EMBEDDING_DIMENSIONS", "384",
-                        "EMBEDDING_TIMEOUT_SECONDS", "2"));
+                        "EMBEDDING_TIMEOUT_SECONDS", "60"));
         String tenant = TestStack.unique("pending-kill");
         try {
             provider.refuse(503);
@@ -55,19 +55,22 @@ class PendingIndexKillIT {
                 assertThat(r.bodyAsJsonObject().getString("indexing")).isEqualTo("pending");
                 ids.add(r.bodyAsJsonObject().getString("id"));
             }
-            // Killed while it holds a job's lease (an attempt in flight against the refusing provider).
+            // Killed while it holds a job's lease: the provider now holds every request unanswered, so
+            // an attempt it has received keeps its job leased (for the 60 s timeout) until the kill.
+            provider.delay(600_000);
+            provider.refuse(0);
             Stores live = Stores.create(vertx, node.storesConfig());
             try {
-                Await.until("a job to be leased", 30_000, () -> !live.indexQueue()
-                        .holders(java.time.Instant.now())
-                        .await()
-                        .isEmpty());
+                Await.until("an index attempt to be in flight", 30_000, () -> provider.held() > 0);
+                assertThat(live.indexQueue().holders(java.time.Instant.now()).await())
+                        .as("holders of leased jobs while an attempt is in flight")
+                        .isNotEmpty();
                 node.kill();
             } finally {
                 live.close().await();
             }
 
-            provider.refuse(0);
+            provider.delay(0);
             node.start(120);
             // The lease (INGEST_RECOVERY_GRACE_SECONDS, 120 s) is not waited out: the new node finds the
             // killed process gone and takes its jobs back.

@@ -32,6 +32,7 @@ public final class EmbeddingServer implements AutoCloseable {
     private final List<Integer> batches = new CopyOnWriteArrayList<>();
     private final List<String> inputs = new CopyOnWriteArrayList<>();
     private final AtomicInteger refused = new AtomicInteger();
+    private final AtomicInteger held = new AtomicInteger();
 
     public EmbeddingServer(int dimension) {
         this.dimension = dimension;
@@ -50,7 +51,11 @@ public final class EmbeddingServer implements AutoCloseable {
             }
             long wait = delayMs;
             if (wait > 0) {
-                vertx.setTimer(wait, id -> ctx.next());
+                held.incrementAndGet();
+                vertx.setTimer(wait, id -> {
+                    held.decrementAndGet();
+                    ctx.next();
+                });
             } else {
                 ctx.next();
             }
@@ -114,6 +119,11 @@ public final class EmbeddingServer implements AutoCloseable {
 
     public int refused() {
         return refused.get();
+    }
+
+    /** The requests received and not yet answered because of {@link #delay(long)}. */
+    public int held() {
+        return held.get();
     }
 
     /** The vector this server gives {@code text}. */
