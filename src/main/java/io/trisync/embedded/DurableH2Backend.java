@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,7 +107,21 @@ final class DurableH2Backend extends H2Backend {
     @Override
     protected de.bwaldvogel.mongo.MongoDatabase openOrCreateDatabase(String databaseName) {
         // Called from the super constructor too (databases found in the file): only inherited state here.
-        return new de.bwaldvogel.mongo.backend.h2.H2Database(databaseName, getMvStore(), getCursorRegistry()) {
+        MVStore file = getMvStore();
+        return new de.bwaldvogel.mongo.backend.h2.H2Database(databaseName, file, getCursorRegistry()) {
+            /** As the stock database opens a collection's maps (same names), its documents kept as BSON. */
+            @Override
+            protected de.bwaldvogel.mongo.MongoCollection<Object> openOrCreateCollection(
+                    String collectionName, de.bwaldvogel.mongo.backend.CollectionOptions options) {
+                String namespace = getFullCollectionNamespace(collectionName);
+                MVMap<Object, Document> documents = file.openMap(
+                        "databases." + namespace,
+                        new MVMap.Builder<Object, Document>().valueType(BsonDocumentType.INSTANCE));
+                MVMap<String, Object> meta = file.openMap("meta." + namespace);
+                return new de.bwaldvogel.mongo.backend.h2.H2Collection(
+                        this, collectionName, options, documents, meta, cursorRegistry);
+            }
+
             @Override
             protected de.bwaldvogel.mongo.backend.Index<Object> openOrCreateSecondaryIndex(
                     String collectionName,
