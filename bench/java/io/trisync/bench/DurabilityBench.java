@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
  * The price of durability, side by side in one run: the embedded MongoDB's single-document insert
  * rate at concurrency 16 and the ingest store pipeline (HTTP uploads with a precomputed vector, the
  * persistent embedded stack), each with the old background commit (the stock H2 backend, a kill
- * loses about the last second), with commit before reply (the default), and with fsync. Each round
+ * loses about the last second), with every write journaled before its reply (the default: the H2
+ * file itself committed about once a second), and with the journal forced to the device. Each round
  * runs every variant, starting with a different one, so that drift of this machine's speed (the JIT
  * still compiling, for one) falls on every variant alike.
  *
@@ -46,8 +47,8 @@ class DurabilityBench {
     /** How the embedded MongoDB commits. */
     enum Commit {
         BACKGROUND("background commit (old)"),
-        BEFORE_REPLY("commit before reply"),
-        FSYNC("commit + fsync before reply");
+        BEFORE_REPLY("journaled before reply"),
+        FSYNC("journaled + fsync before reply");
 
         final String label;
 

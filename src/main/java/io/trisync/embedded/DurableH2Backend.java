@@ -7,14 +7,17 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.h2.mvstore.MVMap;
@@ -23,19 +26,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The H2 MVStore backend of {@code mongo-java-server}, made to answer only what is in the file. The
- * stock backend leaves commits to MVStore's background writer (about once a second) and answers
- * before that, so a kill -9 lost the last second of acknowledged writes.
+ * The H2 MVStore backend of {@code mongo-java-server}, made to answer only what is on disk. The stock
+ * backend leaves commits to MVStore's background writer (about once a second) and answers before
+ * that, so a kill -9 lost the last second of acknowledged writes.
  *
- * <p>Here every reply waits for a commit: a write's reply until a commit that began after the write
- * was applied, a read's reply until every write applied before it is committed (so nothing read can
- * vanish in a crash). The wait does not block the server's threads: the reply is parked in an
- * outbound handler of its connection, and one committer thread commits whatever has been written
- * since its last commit, then releases every parked reply that commit covers. That is a group commit:
- * while one commit runs, the writes of every connection gather for the next.
+ * <p>Here every write command is appended to a journal ({@link WriteJournal}) in the order it was
+ * applied, and its reply waits until the journal holds it in its file; a read's reply waits until
+ * every write applied before it is there too (so nothing read can vanish in a crash). The H2 file is
+ * committed about once a second, recording the last journaled command it holds; at start the
+ * commands after that are applied again. The wait does not block the server's threads: the reply is
+ * parked in an outbound handler of its connection, and one writer thread appends whatever was
+ * journaled since its last write, then releases every parked reply that write covers. That is a
+ * group commit: while one write runs, the commands of every connection gather for the next. A
+ * commit of the H2 file, by contrast, rewrites every B-tree page the commands touched, which is why
+ * it is not made before each reply.
  *
- * <p>A commit reaches the operating system's page cache, which survives the death of this process;
- * with {@code fsync} it is also forced to the device, which survives a machine's power loss.
+ * <p>A journal write reaches the operating system's page cache, which survives the death of this
+ * process; with {@code fsync} it is also forced to the device, which survives a machine's power loss.
  */
 final class DurableH2Backend extends H2Backend {
 
@@ -69,38 +76,93 @@ final class DurableH2Backend extends H2Backend {
             "saslstart",
             "saslcontinue");
 
-    /** The commit a connection's next reply must wait for, set while its command is handled. */
-    private static final AttributeKey<Long> AWAITS = AttributeKey.valueOf("trisync.awaitsCommit");
+    /** The journal write a connection's next reply must wait for, set while its command is handled. */
+    private static final AttributeKey<Long> AWAITS = AttributeKey.valueOf("trisync.awaitsJournal");
+
+    /** Where the H2 file records the ticket of the last journaled command it holds. */
+    private static final String MARKS = "trisync.journal";
+
+    private static final String COMMITTED_UP_TO = "committedUpTo";
+    /** How often the H2 file is committed, and the journal size that commits it sooner. */
+    static final long STORE_COMMIT_MS = 1_000;
+
+    private static final long SEGMENT_BYTES = 32L << 20;
+    /** Commits of the H2 file between two compactions of it. */
+    private static final int COMPACT_EVERY = 60;
 
     private final MVStore store;
     private final boolean fsync;
+    private final MVMap<String, Long> marks;
+    private final WriteJournal journal;
+    /** Held while a write command is applied and journaled, and while the H2 file is committed. */
+    private final Object applying = new Object();
     /** Tickets handed to writes as they begin, in order. */
     private final AtomicLong written = new AtomicLong();
-    /** Tickets of writes still being applied: a commit covers only the tickets below the lowest. */
-    private final ConcurrentSkipListSet<Long> applying = new ConcurrentSkipListSet<>();
-    /** The highest ticket whose write is in the file. */
-    private volatile long committed;
-    /** Set once a commit failed: nothing is answered any more (the file is in doubt). */
+    /** The highest ticket whose command is in the journal's file. */
+    private volatile long durable;
+    /** Set once a journal write or commit failed: nothing is answered any more (the file is in doubt). */
     private volatile boolean failed;
 
-    private long commits;
-    /** Connections with replies parked until a commit. */
+    private long storeCommits;
+    private long lastStoreCommit = System.currentTimeMillis();
+    /** Connections with replies parked until a journal write. */
     private final Set<ParkedReplies> parked = ConcurrentHashMap.newKeySet();
 
     private final Object wake = new Object();
-    /** Commits between two compactions of the file. */
-    private static final int COMPACT_EVERY = 2_000;
-
-    private final Thread committer;
+    private final Thread writer;
     private volatile boolean closing;
 
-    DurableH2Backend(MVStore store, boolean fsync) {
+    private DurableH2Backend(MVStore store, boolean fsync, Path journalDir) throws IOException {
         super(store);
         this.store = store;
         this.fsync = fsync;
-        this.committer = new Thread(this::commitLoop, "trisync-mongo-committer");
-        committer.setDaemon(true);
-        committer.start();
+        this.marks = store.openMap(MARKS);
+        long upTo = replay(journalDir);
+        written.set(upTo);
+        durable = upTo;
+        this.journal = WriteJournal.open(journalDir, upTo + 1, fsync);
+        this.writer = new Thread(this::writeLoop, "trisync-mongo-journal");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    /**
+     * Applies the journaled commands the H2 file does not hold yet (those after its last commit),
+     * in order, and commits the file; the ticket of the last command it now holds.
+     */
+    private long replay(Path journalDir) {
+        long upTo = marks.getOrDefault(COMMITTED_UP_TO, 0L);
+        List<WriteJournal.Entry> entries = WriteJournal.read(journalDir);
+        EmbeddedChannel replaying = new EmbeddedChannel();
+        int applied = 0;
+        int refused = 0;
+        for (WriteJournal.Entry entry : entries) {
+            if (entry.ticket() <= upTo) {
+                continue;
+            }
+            try {
+                super.handleCommand(replaying, entry.database(), entry.command(), entry.query());
+            } catch (RuntimeException sameAsTheFirstTime) {
+                // A command that failed when first run (a duplicate key, say) fails again alike.
+                refused++;
+            }
+            upTo = entry.ticket();
+            applied++;
+        }
+        handleClose(replaying);
+        replaying.close();
+        if (applied > 0) {
+            marks.put(COMMITTED_UP_TO, upTo);
+            store.commit();
+            if (fsync) {
+                store.sync();
+            }
+            LOG.info(
+                    "Embedded MongoDB applied {} journaled writes the file did not hold yet ({} refused again as when first run)",
+                    applied,
+                    refused);
+        }
+        return upTo;
     }
 
     /** Databases whose non-unique indexes are kept ({@link SecondaryIndex}) instead of ignored. */
@@ -134,12 +196,20 @@ final class DurableH2Backend extends H2Backend {
     }
 
     /**
-     * Opens the file with MVStore's background writer off: with it on, a commit could find the
-     * changes already handed to the writer's threads and return before they were in the file.
+     * Opens the file, its journal in {@code fileName + ".journal"}, with MVStore's own commits off
+     * (its background writer, and the commit a writing thread makes when a megabyte is unsaved): the
+     * file is committed only with the journal's position, by the journal's writer, so it holds
+     * exactly the commands up to that position and replay applies none of them twice.
      */
-    static DurableH2Backend open(String fileName, boolean fsync) {
+    static DurableH2Backend open(String fileName, boolean fsync) throws IOException {
         return new DurableH2Backend(
-                new MVStore.Builder().fileName(fileName).autoCommitDisabled().open(), fsync);
+                new MVStore.Builder()
+                        .fileName(fileName)
+                        .autoCommitDisabled()
+                        .autoCommitBufferSize(0)
+                        .open(),
+                fsync,
+                Path.of(fileName + ".journal"));
     }
 
     @Override
@@ -147,37 +217,53 @@ final class DurableH2Backend extends H2Backend {
         if (failed) {
             throw new MongoServerException("the embedded MongoDB can no longer write to its file; restart the node");
         }
-        boolean read = READS.contains(command.toLowerCase(Locale.ROOT));
-        // A write's ticket is taken before it is applied, so that a read on another connection that
-        // already sees it also waits for its commit.
-        long ticket = read ? written.get() : begin();
-        try {
-            return super.handleCommand(channel, database, command, query);
-        } finally {
-            if (!read) {
-                synchronized (applying) {
-                    applying.remove(ticket);
+        long ticket;
+        if (isRead(command, query)) {
+            // Every write begun before this read may be seen by it: the reply waits for them all.
+            ticket = written.get();
+            try {
+                return super.handleCommand(channel, database, command, query);
+            } finally {
+                if (ticket > durable) {
+                    parkReplyOf(channel, ticket);
                 }
             }
-            if (ticket > committed) {
-                parkReplyOf(channel, ticket);
+        }
+        ticket = 0;
+        try {
+            synchronized (applying) {
+                // The ticket is taken before the write is applied, so that a read on another
+                // connection that already sees it also waits for it to be journaled.
+                ticket = written.incrementAndGet();
+                try {
+                    return super.handleCommand(channel, database, command, query);
+                } finally {
+                    // Journaled failed or not: a command that failed half way (an insert of many)
+                    // has changed what it changed, and fails at the same point when applied again.
+                    try {
+                        journal.append(ticket, database, command, query);
+                    } catch (RuntimeException e) {
+                        fail(e);
+                    }
+                }
             }
+        } finally {
+            // Outside the lock (a reply parks, it never waits here); an error reply waits alike.
+            parkReplyOf(channel, ticket);
         }
     }
 
-    private long begin() {
-        synchronized (applying) {
-            long ticket = written.incrementAndGet();
-            applying.add(ticket);
-            return ticket;
+    /** Commands that change nothing: every command except these is journaled. */
+    private static boolean isRead(String command, Document query) {
+        String name = command.toLowerCase(Locale.ROOT);
+        if (name.equals("aggregate")) {
+            Object pipeline = query.get("pipeline");
+            return pipeline instanceof List<?> stages
+                    && stages.stream()
+                            .noneMatch(stage ->
+                                    stage instanceof Document d && (d.containsKey("$out") || d.containsKey("$merge")));
         }
-    }
-
-    /** The highest ticket all of whose writes, and all before them, are applied. */
-    private long applied() {
-        synchronized (applying) {
-            return applying.isEmpty() ? written.get() : applying.first() - 1;
-        }
+        return READS.contains(name);
     }
 
     @Override
@@ -187,7 +273,7 @@ final class DurableH2Backend extends H2Backend {
             wake.notifyAll();
         }
         try {
-            committer.join(10_000);
+            writer.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -209,34 +295,39 @@ final class DurableH2Backend extends H2Backend {
         }
     }
 
-    /** For a command with no connection (none in practice): commit on the caller's thread. */
+    /** For a command with no connection (none in practice): waits on the caller's thread. */
     private void commitNow(long ticket) {
-        synchronized (this) {
-            if (committed < ticket) {
-                commit(applied());
+        synchronized (wake) {
+            wake.notifyAll();
+            while (durable < ticket && !failed) {
+                try {
+                    wake.wait(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
     }
 
-    private void commitLoop() {
+    /**
+     * The journal's writer: writes what was journaled since its last write and releases the replies
+     * it covers; about once a second, and last at close, commits the H2 file.
+     */
+    private void writeLoop() {
         try {
             while (true) {
-                long upTo;
                 synchronized (wake) {
-                    while (applied() <= committed && !closing) {
-                        wake.wait();
+                    while (journal.appended() <= durable && !closing && !storeCommitDue()) {
+                        wake.wait(STORE_COMMIT_MS);
                     }
-                    upTo = applied();
                 }
-                if (upTo > committed) {
-                    synchronized (this) {
-                        if (!commit(upTo)) {
-                            return;
-                        }
-                    }
-                    parked.forEach(ParkedReplies::releaseLater);
+                release(journal.flush());
+                if (closing || storeCommitDue()) {
+                    commitStore();
                 }
-                if (closing && applied() <= committed) {
+                if (closing && journal.appended() <= durable) {
+                    journal.close();
                     return;
                 }
             }
@@ -247,28 +338,49 @@ final class DurableH2Backend extends H2Backend {
         }
     }
 
-    /** Commits everything applied so far (covering tickets up to {@code upTo}); false when the store failed. */
-    private boolean commit(long upTo) {
-        try {
+    private boolean storeCommitDue() {
+        return System.currentTimeMillis() - lastStoreCommit >= STORE_COMMIT_MS
+                        && journal.appended() > marks.getOrDefault(COMMITTED_UP_TO, 0L)
+                || journal.segmentBytes() > SEGMENT_BYTES;
+    }
+
+    private void release(long upTo) {
+        if (upTo > durable) {
+            durable = upTo;
+            parked.forEach(ParkedReplies::releaseLater);
+            synchronized (wake) {
+                wake.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Commits the H2 file with every command applied so far, records the last one's ticket in it,
+     * and starts a new journal segment (the older ones are no longer needed). No command is applied
+     * meanwhile, so the file holds exactly the commands up to that ticket.
+     */
+    private void commitStore() throws java.io.IOException {
+        synchronized (applying) {
+            release(journal.flush());
+            long upTo = written.get();
+            marks.put(COMMITTED_UP_TO, upTo);
+            if (++storeCommits % COMPACT_EVERY == 0) {
+                // With the background writer off, nobody else rewrites sparse chunks; here, with the
+                // mark set and no command applied, any commit the compaction makes is exact too.
+                store.compact(50, 1 << 20);
+            }
             store.commit();
             if (fsync) {
                 store.sync();
             }
-            committed = upTo;
-            if (++commits % COMPACT_EVERY == 0) {
-                // With the background writer off, nobody else rewrites sparse chunks.
-                store.compact(50, 1 << 20);
-            }
-            return true;
-        } catch (RuntimeException e) {
-            fail(e);
-            return false;
+            journal.rotate(upTo + 1);
         }
+        lastStoreCommit = System.currentTimeMillis();
     }
 
     /** Nothing more is answered: the connections with parked replies are closed, later commands fail. */
     private void fail(Throwable e) {
-        LOG.error("The embedded MongoDB could not commit to its file; closing its connections", e);
+        LOG.error("The embedded MongoDB could not write its journal or file; closing its connections", e);
         failed = true;
         parked.forEach(ParkedReplies::fail);
     }
@@ -293,7 +405,7 @@ final class DurableH2Backend extends H2Backend {
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
             Long ticket = ctx.channel().attr(AWAITS).getAndSet(null);
             long awaits = ticket == null ? 0 : ticket;
-            if (queue.isEmpty() && awaits <= committed) {
+            if (queue.isEmpty() && awaits <= durable) {
                 ctx.write(msg, promise);
                 return;
             }
@@ -340,7 +452,7 @@ final class DurableH2Backend extends H2Backend {
 
         private void release() {
             boolean wrote = false;
-            while (!queue.isEmpty() && queue.peek().ticket() <= committed) {
+            while (!queue.isEmpty() && queue.peek().ticket() <= durable) {
                 Reply reply = queue.poll();
                 context.write(reply.message(), reply.promise());
                 wrote = true;

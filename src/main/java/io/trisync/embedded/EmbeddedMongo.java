@@ -57,7 +57,7 @@ public final class EmbeddedMongo implements AutoCloseable {
                 bound,
                 dataDir == null
                         ? "in memory"
-                        : "persisting under " + dataDir + (fsync ? ", fsync on commit" : ", commit before reply"));
+                        : "persisting under " + dataDir + (fsync ? ", fsync on commit" : ", journaled before reply"));
         return new EmbeddedMongo(server, bound);
     }
 

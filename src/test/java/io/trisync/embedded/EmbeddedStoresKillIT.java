@@ -28,6 +28,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -45,6 +46,8 @@ import org.junit.jupiter.api.Timeout;
 class EmbeddedStoresKillIT {
 
     private static final int CONCURRENCY = 16;
+    /** Makes a second of increments outgrow the megabyte after which MVStore would commit on its own. */
+    private static final String PAD = "x".repeat(2_000);
 
     private final Path dir = TestStack.tempDir("trisync-store-kill");
     private Vertx vertx;
@@ -101,6 +104,66 @@ class EmbeddedStoresKillIT {
                         .await())
                 .isNull();
         reader.close().await();
+    }
+
+    @Test
+    @DisplayName(
+            "MongoDB: increments acknowledged across several commits of the file are applied exactly once after kills")
+    void mongoReplaysIncrementsExactlyOnce() {
+        server = new ServerJvm("mongo", dir);
+        server.start();
+        long acknowledged = 0;
+        long recordsAcknowledged = 0;
+        for (int round = 0; round < 3; round++) {
+            MongoClient client = mongo();
+            String prefix = "r" + round + "-";
+            AtomicLong acked = new AtomicLong();
+            AtomicLong sent = new AtomicLong();
+            AtomicBoolean stop = new AtomicBoolean();
+            // 16 lanes of $inc on one counter, each also inserting a 2 KB document per increment,
+            // while the file is committed about once a second: the kill comes with increments in
+            // flight, and a commit of the file that held increments beyond its journal mark would
+            // have them applied twice.
+            Future<Void> running = lanes(CONCURRENCY, () -> {
+                if (stop.get()) {
+                    return null;
+                }
+                long i = sent.incrementAndGet();
+                return client.updateCollectionWithOptions(
+                                "counters",
+                                new JsonObject().put("_id", "c"),
+                                new JsonObject().put("$inc", new JsonObject().put("n", 1)),
+                                new io.vertx.ext.mongo.UpdateOptions().setUpsert(true))
+                        .compose(r -> client.insert(
+                                "increments",
+                                new JsonObject().put("_id", prefix + i).put("pad", PAD)))
+                        .onSuccess(r -> acked.incrementAndGet());
+            });
+            long until = acked.get() + 1_500 + 700L * round;
+            waitUntil(() -> acked.get() >= until);
+            long ackedAtKill = acked.get();
+            server.kill();
+            stop.set(true);
+            running.otherwise(e -> null).await();
+            client.close().await();
+            long inFlight = sent.get() - ackedAtKill;
+
+            server.start();
+            MongoClient reader = mongo();
+            long counter = reader.findOne("counters", new JsonObject().put("_id", "c"), null)
+                    .await()
+                    .getLong("n");
+            long records = reader.count("increments", new JsonObject()).await();
+            reader.close().await();
+            assertThat(counter)
+                    .as("counter after round %d (%d acknowledged before, %d in flight)", round, ackedAtKill, inFlight)
+                    .isBetween(acknowledged + ackedAtKill, acknowledged + ackedAtKill + inFlight);
+            assertThat(records)
+                    .as("documents inserted after acknowledged increments, round %d", round)
+                    .isBetween(recordsAcknowledged + ackedAtKill, counter);
+            acknowledged = counter;
+            recordsAcknowledged += ackedAtKill;
+        }
     }
 
     @Test
