@@ -200,13 +200,16 @@ final class Steps {
     /** Points go to Qdrant this many to an upsert. */
     static final int UPSERT_BATCH = 256;
 
-    /** Upserts {@code points}, {@link #UPSERT_BATCH} to a request, all at once. */
+    /**
+     * Upserts {@code points}, {@link #UPSERT_BATCH} to a request, all at once; ends when every
+     * request has ended, so that nothing lands after a failure was reported (and undone).
+     */
     Future<Void> upsertPoints(List<ChunkPoint> points) {
         List<Future<Void>> batches = new ArrayList<>();
         for (int i = 0; i < points.size(); i += UPSERT_BATCH) {
             batches.add(stores.vectors().upsert(points.subList(i, Math.min(points.size(), i + UPSERT_BATCH))));
         }
-        return Future.all(batches).mapEmpty();
+        return Future.join(batches).mapEmpty();
     }
 
     /**

@@ -198,10 +198,12 @@ final class UploadFlow {
                 etag);
         // The record and the points go out together: before the commit, recovery undoes both alike,
         // so their order does not matter, and the upload waits for the slower of the two, not the sum.
+        // Both are waited for even when one fails (join, not all): an undo that began while the other
+        // was in flight could remove it first and then have it land, a record or points left behind.
         return steps.pass(
                         op,
                         Step.METADATA_WRITTEN,
-                        () -> Future.all(steps.stores.metadata().upsert(record), steps.upsertPoints(points)))
+                        () -> Future.join(steps.stores.metadata().upsert(record), steps.upsertPoints(points)))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
                 .compose(at -> steps.takeHeld(at, Step.COMMITTED))
                 .compose(at -> publish(at, record))

@@ -63,6 +63,11 @@ class IngestFaultIT {
         stores = new RestartableStores();
     }
 
+    @org.junit.jupiter.api.AfterEach
+    void storesBack() throws Exception {
+        stores.startStopped();
+    }
+
     @AfterAll
     static void stopStores() throws Exception {
         stores.close();

@@ -99,6 +99,19 @@ public final class RestartableStores implements AutoCloseable {
         qdrant = null;
     }
 
+    /** Starts again any store a test stopped (and left stopped by failing), so the next test finds all three. */
+    public void startStopped() throws Exception {
+        if (mongo == null) {
+            startMongo();
+        }
+        if (s3 == null) {
+            startS3();
+        }
+        if (qdrant == null) {
+            startQdrant();
+        }
+    }
+
     @Override
     public void close() throws Exception {
         for (TcpProxy proxy : proxies.values()) {
