@@ -15,8 +15,7 @@ import org.h2.mvstore.type.ObjectDataType;
  * How the embedded MongoDB's documents are written into MVStore pages: as BSON, the encoding they
  * arrive in. The stock backend leaves them to MVStore's {@link ObjectDataType}, which writes a
  * {@link Document} with Java serialization, class descriptors and all, every time a page holding it
- * is written; with a commit before every reply that is every few milliseconds for each page a write
- * touches, and it was most of the committer's work.
+ * is written (at every commit of the file, for every page a write touched since the last).
  *
  * <p>A BSON value starts with a tag byte no {@link ObjectDataType} value starts with, so files written
  * before hold values this type still reads (they are rewritten as BSON when their page is next
