@@ -49,7 +49,10 @@ class ScanBench {
             for (String variant : indexes) {
                 System.setProperty("trisync.mongoSecondaryIndexes", String.valueOf(!"off".equals(variant.trim())));
                 out.add("secondary indexes " + variant.trim() + ":");
-                out.addAll(run(Integer.parseInt(n.trim())));
+                List<String> rows = run(Integer.parseInt(n.trim()));
+                // Printed as each size ends too: a later size that fails (memory) keeps these.
+                System.out.println("\n=== Scan, N=" + n.trim() + " ===\n" + String.join("\n", rows) + "\n");
+                out.addAll(rows);
             }
         }
         System.clearProperty("trisync.mongoSecondaryIndexes");

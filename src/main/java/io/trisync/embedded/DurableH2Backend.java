@@ -229,6 +229,11 @@ final class DurableH2Backend extends H2Backend {
                 }
             }
         }
+        String unsafe = ReplaySafety.unsafe(command, query);
+        if (unsafe != null) {
+            throw new MongoServerException(
+                    "the embedded MongoDB journals writes to apply them again after a crash: " + unsafe);
+        }
         ticket = 0;
         try {
             synchronized (applying) {
