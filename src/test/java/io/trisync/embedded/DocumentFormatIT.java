@@ -74,6 +74,30 @@ class DocumentFormatIT {
         }
     }
 
+    @Test
+    @DisplayName(
+            "A write its journal could not replay exactly ($currentDate) is refused with the reason, and changes nothing")
+    void refusesWritesReplayWouldChange() throws Exception {
+        Path dir = TestStack.tempDir("trisync-format");
+        Vertx vertx = Vertx.vertx();
+        try (EmbeddedMongo mongo = EmbeddedMongo.start(0, dir)) {
+            MongoClient client = client(vertx, mongo.port());
+            client.insert("files", document(1)).await();
+            Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> client.updateCollection(
+                            "files",
+                            new JsonObject().put("_id", id(1)),
+                            new JsonObject()
+                                    .put("$currentDate", new JsonObject().put("touched", true))
+                                    .put("$set", new JsonObject().put("state", "touched")))
+                    .await());
+            assertThat(refused).hasMessageContaining("$currentDate");
+            assertThat(all(client)).containsExactly(document(1));
+            client.close().await();
+        } finally {
+            vertx.close().await();
+        }
+    }
+
     private static String id(int i) {
         return String.format("file-%05d", i);
     }
