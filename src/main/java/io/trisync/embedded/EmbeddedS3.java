@@ -1,5 +1,6 @@
 package io.trisync.embedded;
 
+import io.trisync.embedded.nio2blob.MemoryBlobStore;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -15,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded S3-API server (s3proxy) on 127.0.0.1, checking AWS signature v4 (or v2) against the
  * configured access and secret key. Filesystem blob store under {@code dataDir/s3} when persisting,
- * the transient (in-memory) store otherwise. An object is listed only once its PUT completed: the
+ * an in-memory store ({@link MemoryBlobStore}) otherwise. An object is listed only once its PUT completed: the
  * filesystem store's temporary files are hidden from listings and removed at start ({@link
  * PartialWrites}). A completed PUT is renamed into place before it is answered, so a kill -9 of
  * this process keeps every acknowledged object.
@@ -33,7 +34,6 @@ public final class EmbeddedS3 implements AutoCloseable {
     /** Starts on 127.0.0.1:{@code port} (0 picks a free port); {@code dataDir} null keeps data in memory. */
     public static EmbeddedS3 start(int port, Path dataDir, String accessKey, String secretKey) throws Exception {
         Properties props = new Properties();
-        String provider = "transient";
         if (dataDir != null) {
             Files.createDirectories(dataDir);
             int removed = PartialWrites.clean(dataDir);
@@ -42,11 +42,11 @@ public final class EmbeddedS3 implements AutoCloseable {
             }
             props.setProperty(
                     "jclouds.filesystem.basedir", dataDir.toAbsolutePath().toString());
-            provider = "filesystem";
         }
         props.setProperty("jclouds.identity", accessKey);
         props.setProperty("jclouds.credential", secretKey);
-        BlobStore store = PartialWrites.hiddenFrom(BlobStores.create(provider, props));
+        BlobStore store = PartialWrites.hiddenFrom(
+                dataDir == null ? new MemoryBlobStore() : BlobStores.create("filesystem", props));
         S3Proxy proxy = S3Proxy.builder()
                 .blobStore(store)
                 .endpoint(URI.create("http://127.0.0.1:" + port))
