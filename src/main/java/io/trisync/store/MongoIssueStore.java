@@ -42,9 +42,9 @@ public final class MongoIssueStore implements IssueStore {
         List<BulkOperation> ops = new ArrayList<>();
         added.forEach(issue -> ops.add(
                 BulkOperation.createReplace(new JsonObject().put("_id", issue.id()), issue.toDocument(), true)));
-        if (!resolved.isEmpty()) {
+        for (List<String> chunk : InChunks.of(resolved)) {
             ops.add(BulkOperation.createDelete(
-                            new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(resolved))))
+                            new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(chunk))))
                     .setMulti(true));
         }
         return ops.isEmpty()
@@ -78,11 +78,19 @@ public final class MongoIssueStore implements IssueStore {
 
     @Override
     public Future<java.util.Set<String>> filesAmong(List<String> fileIds) {
-        return MongoGroups.values(
-                client,
-                ISSUES,
-                new JsonObject().put("fileId", new JsonObject().put("$in", new JsonArray(fileIds))),
-                "fileId");
+        List<Future<java.util.Set<String>>> parts = new ArrayList<>();
+        for (List<String> chunk : InChunks.of(fileIds)) {
+            parts.add(MongoGroups.values(
+                    client,
+                    ISSUES,
+                    new JsonObject().put("fileId", new JsonObject().put("$in", new JsonArray(chunk))),
+                    "fileId"));
+        }
+        return Future.all(parts).map(v -> {
+            java.util.Set<String> all = new java.util.HashSet<>();
+            parts.forEach(p -> all.addAll(p.result()));
+            return all;
+        });
     }
 
     @Override

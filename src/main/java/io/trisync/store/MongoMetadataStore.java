@@ -111,12 +111,18 @@ public final class MongoMetadataStore implements MetadataStore {
 
     @Override
     public Future<List<FileRecord>> getAll(List<String> fileIds) {
-        return client.find(
-                        FILES,
-                        new JsonObject()
-                                .put("_id", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(fileIds))))
-                .recover(this::mapped)
-                .map(docs -> docs.stream().map(FileRecord::fromDocument).toList());
+        List<Future<List<JsonObject>>> finds = new ArrayList<>();
+        for (List<String> chunk : InChunks.of(fileIds)) {
+            finds.add(client.find(
+                            FILES,
+                            new JsonObject()
+                                    .put("_id", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(chunk))))
+                    .recover(this::mapped));
+        }
+        return Future.all(finds).map(v -> finds.stream()
+                .flatMap(f -> f.result().stream())
+                .map(FileRecord::fromDocument)
+                .toList());
     }
 
     @Override
@@ -174,10 +180,13 @@ public final class MongoMetadataStore implements MetadataStore {
             if (!unset.isEmpty()) {
                 update.put("$unset", unset);
             }
-            JsonObject filter = ids.size() == 1
-                    ? new JsonObject().put("_id", ids.get(0))
-                    : new JsonObject().put("_id", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(ids)));
-            ops.add(BulkOperation.createUpdate(filter, update).setMulti(ids.size() > 1));
+            for (List<String> chunk : InChunks.of(ids)) {
+                JsonObject filter = chunk.size() == 1
+                        ? new JsonObject().put("_id", chunk.get(0))
+                        : new JsonObject()
+                                .put("_id", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(chunk)));
+                ops.add(BulkOperation.createUpdate(filter, update).setMulti(chunk.size() > 1));
+            }
         });
         return client.bulkWrite(FILES, ops).<Void>mapEmpty().recover(this::mapped);
     }
@@ -337,14 +346,16 @@ public final class MongoMetadataStore implements MetadataStore {
 
     @Override
     public Future<Long> removeTombstones(List<String> fileIds) {
-        return fileIds.isEmpty()
-                ? Future.succeededFuture(0L)
-                : client.removeDocuments(
-                                FILES,
-                                new JsonObject()
-                                        .put("_id", new JsonObject().put("$in", new JsonArray(fileIds)))
-                                        .put("status", FileRecord.Status.DELETED.wire()))
-                        .recover(this::mapped)
-                        .map(r -> r.getRemovedCount());
+        if (fileIds.isEmpty()) {
+            return Future.succeededFuture(0L);
+        }
+        List<BulkOperation> ops = new ArrayList<>();
+        for (List<String> chunk : InChunks.of(fileIds)) {
+            ops.add(BulkOperation.createDelete(new JsonObject()
+                            .put("_id", new JsonObject().put("$in", new JsonArray(chunk)))
+                            .put("status", FileRecord.Status.DELETED.wire()))
+                    .setMulti(true));
+        }
+        return client.bulkWrite(FILES, ops).recover(this::mapped).map(r -> r == null ? 0L : r.getDeletedCount());
     }
 }
