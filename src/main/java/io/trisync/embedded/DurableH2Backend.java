@@ -4,21 +4,13 @@ import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.exception.MongoServerException;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.util.AttributeKey;
-import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -75,9 +67,6 @@ final class DurableH2Backend extends H2Backend {
             "getfreemonitoringstatus",
             "saslstart",
             "saslcontinue");
-
-    /** The journal write a connection's next reply must wait for, set while its command is handled. */
-    private static final AttributeKey<Long> AWAITS = AttributeKey.valueOf("trisync.awaitsJournal");
 
     /** Where the H2 file records the ticket of the last journaled command it holds. */
     private static final String MARKS = "trisync.journal";
@@ -292,9 +281,9 @@ final class DurableH2Backend extends H2Backend {
             return;
         }
         if (channel.pipeline().get(ParkedReplies.class) == null) {
-            channel.pipeline().addFirst(new ParkedReplies());
+            channel.pipeline().addFirst(new ParkedReplies(() -> durable, parked));
         }
-        channel.attr(AWAITS).set(ticket);
+        channel.attr(ParkedReplies.AWAITS).set(ticket);
         synchronized (wake) {
             wake.notifyAll();
         }
@@ -388,86 +377,5 @@ final class DurableH2Backend extends H2Backend {
         LOG.error("The embedded MongoDB could not write its journal or file; closing its connections", e);
         failed = true;
         parked.forEach(ParkedReplies::fail);
-    }
-
-    /**
-     * One connection's replies held back until the commit they wait for. Runs on the connection's
-     * event loop; replies leave in the order they were written.
-     */
-    private final class ParkedReplies extends ChannelDuplexHandler {
-
-        private record Reply(long ticket, Object message, ChannelPromise promise) {}
-
-        private final ArrayDeque<Reply> queue = new ArrayDeque<>();
-        private ChannelHandlerContext context;
-
-        @Override
-        public void handlerAdded(ChannelHandlerContext ctx) {
-            context = ctx;
-        }
-
-        @Override
-        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-            Long ticket = ctx.channel().attr(AWAITS).getAndSet(null);
-            long awaits = ticket == null ? 0 : ticket;
-            if (queue.isEmpty() && awaits <= durable) {
-                ctx.write(msg, promise);
-                return;
-            }
-            queue.add(new Reply(awaits, msg, promise));
-            parked.add(this);
-            // A commit that ended between the check above and joining the parked set released nobody.
-            release();
-        }
-
-        @Override
-        public void flush(ChannelHandlerContext ctx) {
-            if (queue.isEmpty()) {
-                ctx.flush();
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            parked.remove(this);
-            for (Reply reply : queue) {
-                ReferenceCountUtil.release(reply.message());
-                reply.promise().tryFailure(new ClosedChannelException());
-            }
-            queue.clear();
-            super.channelInactive(ctx);
-        }
-
-        void releaseLater() {
-            try {
-                context.executor().execute(this::release);
-            } catch (RejectedExecutionException e) {
-                // The server is shutting down: the connection goes, its replies with it.
-                parked.remove(this);
-            }
-        }
-
-        void fail() {
-            try {
-                context.executor().execute(() -> context.channel().close());
-            } catch (RejectedExecutionException e) {
-                parked.remove(this);
-            }
-        }
-
-        private void release() {
-            boolean wrote = false;
-            while (!queue.isEmpty() && queue.peek().ticket() <= durable) {
-                Reply reply = queue.poll();
-                context.write(reply.message(), reply.promise());
-                wrote = true;
-            }
-            if (queue.isEmpty()) {
-                parked.remove(this);
-            }
-            if (wrote) {
-                context.flush();
-            }
-        }
     }
 }
