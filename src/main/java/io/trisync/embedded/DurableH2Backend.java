@@ -142,16 +142,21 @@ final class DurableH2Backend extends H2Backend {
         replaying.close();
         if (applied > 0) {
             marks.put(COMMITTED_UP_TO, upTo);
-            store.commit();
-            if (fsync) {
-                store.sync();
-            }
+            commitFile();
             LOG.info(
                     "Embedded MongoDB applied {} journaled writes the file did not hold yet ({} refused again as when first run)",
                     applied,
                     refused);
         }
         return upTo;
+    }
+
+    /** Commits the H2 file (and forces it to the device with fsync). */
+    private void commitFile() {
+        store.commit();
+        if (fsync) {
+            store.sync();
+        }
     }
 
     /** Databases whose non-unique indexes are kept ({@link SecondaryIndex}) instead of ignored. */
@@ -363,10 +368,7 @@ final class DurableH2Backend extends H2Backend {
                 // mark set and no command applied, any commit the compaction makes is exact too.
                 store.compact(50, 1 << 20);
             }
-            store.commit();
-            if (fsync) {
-                store.sync();
-            }
+            commitFile();
             journal.rotate(upTo + 1);
         }
         lastStoreCommit = System.currentTimeMillis();

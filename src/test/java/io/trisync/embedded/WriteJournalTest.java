@@ -23,6 +23,13 @@ class WriteJournalTest {
                 .append("documents", List.of(new Document("_id", "doc-" + i).append("n", i)));
     }
 
+    /** Appends inserts with tickets 1 to {@code n}. */
+    private static void appendInserts(WriteJournal journal, int n) {
+        for (int i = 1; i <= n; i++) {
+            journal.append(i, "trisync", "insert", insert(i));
+        }
+    }
+
     private List<Path> segments() throws IOException {
         try (Stream<Path> files = Files.list(dir)) {
             return files.sorted().toList();
@@ -33,9 +40,7 @@ class WriteJournalTest {
     @DisplayName("Records written read back in order, with ticket, database, command and document")
     void readsWhatWasWritten() throws IOException {
         WriteJournal journal = WriteJournal.open(dir, 1, false);
-        for (int i = 1; i <= 3; i++) {
-            journal.append(i, "trisync", "insert", insert(i));
-        }
+        appendInserts(journal, 3);
         assertThat(journal.appended()).isEqualTo(3);
         assertThat(journal.flush()).isEqualTo(3);
         journal.append(4, "other", "delete", new Document("delete", "docs"));
@@ -66,9 +71,7 @@ class WriteJournalTest {
     @DisplayName("A record cut short or damaged by a kill ends the journal; the records before it stand")
     void tornTailEndsTheJournal() throws IOException {
         WriteJournal journal = WriteJournal.open(dir, 1, false);
-        for (int i = 1; i <= 3; i++) {
-            journal.append(i, "trisync", "insert", insert(i));
-        }
+        appendInserts(journal, 3);
         journal.close();
         Path segment = segments().get(0);
         long whole = Files.size(segment);
