@@ -31,6 +31,41 @@ public record FileRecord(
         JsonObject labels,
         List<ContentVersion> history) {
 
+    /** The document's field names (its {@code _id} is the file id). */
+    public static final String ID = "_id";
+
+    public static final String TENANT_ID = "tenantId";
+    public static final String NAME = "name";
+    public static final String CONTENT_TYPE = "contentType";
+    public static final String SIZE = "size";
+    public static final String SHA256 = "sha256";
+    public static final String STATUS = "status";
+    public static final String VERSION = "version";
+    public static final String PARTITION = "partition";
+    public static final String EMBEDDING = "embedding";
+    public static final String CREATED_AT = "createdAt";
+    public static final String UPDATED_AT = "updatedAt";
+    public static final String SYNC = "sync";
+    public static final String BLOB_ETAG = "blobEtag";
+    public static final String LABELS = "labels";
+    /** The document field holding {@link #history}. */
+    public static final String HISTORY = "history";
+
+    /** Dotted paths into {@link #EMBEDDING} and {@link #SYNC}, for queries and updates. */
+    public static final String EMBEDDING_MODEL = EMBEDDING + "." + Embedding.MODEL;
+
+    public static final String EMBEDDING_DIMS = EMBEDDING + "." + Embedding.DIMS;
+    public static final String EMBEDDING_CHUNKS = EMBEDDING + "." + Embedding.CHUNKS;
+    public static final String EMBEDDING_CONTENT_SHA256 = EMBEDDING + "." + Embedding.CONTENT_SHA256;
+    public static final String EMBEDDING_FAILURE = EMBEDDING + "." + Embedding.FAILURE;
+    public static final String EMBEDDING_PENDING = EMBEDDING + "." + Embedding.PENDING;
+    public static final String SYNC_VERDICT = SYNC + "." + SyncVerdict.VERDICT;
+
+    /** The dotted path of field {@code field} of the {@link #SYNC} document ({@link SyncVerdict}'s names). */
+    public static String syncField(String field) {
+        return SYNC + "." + field;
+    }
+
     /** A record without a content history (never given a new version). */
     public FileRecord(
             String id,
@@ -149,6 +184,13 @@ public record FileRecord(
      */
     public record Embedding(String model, int dims, int chunks, String contentSha256, String failure, boolean pending) {
 
+        public static final String MODEL = "model";
+        public static final String DIMS = "dims";
+        public static final String CHUNKS = "chunks";
+        public static final String CONTENT_SHA256 = "contentSha256";
+        public static final String FAILURE = "failure";
+        public static final String PENDING = "pending";
+
         /** Vectors made without an extraction failure. */
         public Embedding(String model, int dims, int chunks, String contentSha256) {
             this(model, dims, chunks, contentSha256, null, false);
@@ -171,12 +213,12 @@ public record FileRecord(
         public static io.vertx.core.json.JsonObject indexedFields(
                 String model, int dims, int chunks, String contentSha256) {
             return new io.vertx.core.json.JsonObject()
-                    .put("embedding.model", model)
-                    .put("embedding.dims", dims)
-                    .put("embedding.chunks", chunks)
-                    .put("embedding.contentSha256", contentSha256)
-                    .put("embedding.pending", false)
-                    .putNull("embedding.failure");
+                    .put(EMBEDDING_MODEL, model)
+                    .put(EMBEDDING_DIMS, dims)
+                    .put(EMBEDDING_CHUNKS, chunks)
+                    .put(EMBEDDING_CONTENT_SHA256, contentSha256)
+                    .put(EMBEDDING_PENDING, false)
+                    .putNull(EMBEDDING_FAILURE);
         }
 
         /** {@code pending}, {@code failed} or {@code indexed}. */
@@ -186,15 +228,15 @@ public record FileRecord(
 
         JsonObject toJson() {
             JsonObject json = new JsonObject()
-                    .put("model", model)
-                    .put("dims", dims)
-                    .put("chunks", chunks)
-                    .put("contentSha256", contentSha256);
+                    .put(MODEL, model)
+                    .put(DIMS, dims)
+                    .put(CHUNKS, chunks)
+                    .put(CONTENT_SHA256, contentSha256);
             if (failure != null) {
-                json.put("failure", failure);
+                json.put(FAILURE, failure);
             }
             if (pending) {
-                json.put("pending", true);
+                json.put(PENDING, true);
             }
             return json;
         }
@@ -203,12 +245,12 @@ public record FileRecord(
             return json == null
                     ? null
                     : new Embedding(
-                            json.getString("model"),
-                            json.getInteger("dims", 0),
-                            json.getInteger("chunks", 0),
-                            json.getString("contentSha256"),
-                            json.getString("failure"),
-                            json.getBoolean("pending", false));
+                            json.getString(MODEL),
+                            json.getInteger(DIMS, 0),
+                            json.getInteger(CHUNKS, 0),
+                            json.getString(CONTENT_SHA256),
+                            json.getString(FAILURE),
+                            json.getBoolean(PENDING, false));
         }
     }
 
@@ -254,28 +296,28 @@ public record FileRecord(
     /** The MongoDB document ({@code _id} is the file id; dates as BSON dates). */
     public JsonObject toDocument() {
         JsonObject doc = new JsonObject()
-                .put("_id", id)
-                .put("tenantId", tenantId)
-                .put("name", name)
-                .put("contentType", contentType)
-                .put("size", size)
-                .put("sha256", sha256)
-                .put("status", status.wire())
-                .put("version", version)
-                .put("partition", partition)
-                .put("createdAt", Dates.toBson(createdAt))
-                .put("updatedAt", Dates.toBson(updatedAt));
+                .put(ID, id)
+                .put(TENANT_ID, tenantId)
+                .put(NAME, name)
+                .put(CONTENT_TYPE, contentType)
+                .put(SIZE, size)
+                .put(SHA256, sha256)
+                .put(STATUS, status.wire())
+                .put(VERSION, version)
+                .put(PARTITION, partition)
+                .put(CREATED_AT, Dates.toBson(createdAt))
+                .put(UPDATED_AT, Dates.toBson(updatedAt));
         if (embedding != null) {
-            doc.put("embedding", embedding.toJson());
+            doc.put(EMBEDDING, embedding.toJson());
         }
         if (sync != null) {
-            doc.put("sync", sync.toDocument());
+            doc.put(SYNC, sync.toDocument());
         }
         if (blobEtag != null) {
-            doc.put("blobEtag", blobEtag);
+            doc.put(BLOB_ETAG, blobEtag);
         }
         if (labels != null) {
-            doc.put("labels", labels);
+            doc.put(LABELS, labels);
         }
         if (!history.isEmpty()) {
             doc.put(HISTORY, ContentVersion.toDocuments(history));
@@ -286,24 +328,21 @@ public record FileRecord(
     /** Reads a document written by {@link #toDocument()}. */
     public static FileRecord fromDocument(JsonObject doc) {
         return new FileRecord(
-                doc.getString("_id"),
-                doc.getString("tenantId"),
-                doc.getString("name"),
-                doc.getString("contentType"),
-                doc.getLong("size", 0L),
-                doc.getString("sha256"),
-                Status.fromWire(doc.getString("status", "active")),
-                doc.getLong("version", 0L),
-                doc.getInteger("partition", 0),
-                Embedding.fromJson(doc.getJsonObject("embedding")),
-                Dates.fromBson(doc.getValue("createdAt")),
-                Dates.fromBson(doc.getValue("updatedAt")),
-                SyncVerdict.fromDocument(doc.getJsonObject("sync")),
-                doc.getString("blobEtag"),
-                doc.getJsonObject("labels"),
+                doc.getString(ID),
+                doc.getString(TENANT_ID),
+                doc.getString(NAME),
+                doc.getString(CONTENT_TYPE),
+                doc.getLong(SIZE, 0L),
+                doc.getString(SHA256),
+                Status.fromWire(doc.getString(STATUS, "active")),
+                doc.getLong(VERSION, 0L),
+                doc.getInteger(PARTITION, 0),
+                Embedding.fromJson(doc.getJsonObject(EMBEDDING)),
+                Dates.fromBson(doc.getValue(CREATED_AT)),
+                Dates.fromBson(doc.getValue(UPDATED_AT)),
+                SyncVerdict.fromDocument(doc.getJsonObject(SYNC)),
+                doc.getString(BLOB_ETAG),
+                doc.getJsonObject(LABELS),
                 ContentVersion.fromDocuments(doc.getJsonArray(HISTORY)));
     }
-
-    /** The document field holding {@link #history}. */
-    public static final String HISTORY = "history";
 }

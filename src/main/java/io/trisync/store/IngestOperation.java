@@ -32,6 +32,30 @@ public record IngestOperation(
         String lastError,
         Actor actor) {
 
+    /** The document's field names ({@link #INCARNATION}, {@link #OPEN_FILE} and {@link #LEASE_KEY} below). */
+    public static final String ID = "_id";
+
+    public static final String KIND = "kind";
+    public static final String TENANT_ID = "tenantId";
+    public static final String FILE_ID = "fileId";
+    public static final String PARTITION = "partition";
+    public static final String STEP = "step";
+    public static final String TERMINAL = "terminal";
+    public static final String NAME = "name";
+    public static final String CONTENT_TYPE = "contentType";
+    public static final String SIZE = "size";
+    public static final String SHA256 = "sha256";
+    public static final String IDEMPOTENCY_KEY = "idempotencyKey";
+    public static final String NODE_ID = "nodeId";
+    public static final String CREATED_AT = "createdAt";
+    public static final String UPDATED_AT = "updatedAt";
+    public static final String LEASE_OWNER = "leaseOwner";
+    public static final String LEASE_UNTIL = "leaseUntil";
+    public static final String LAST_ERROR = "lastError";
+    public static final String ACTOR = "actor";
+    /** How many times a recovering node claimed the operation (kept by the log, never read back). */
+    public static final String CLAIMS = "claims";
+
     /** What the operation does. */
     public enum Kind {
         UPLOAD,
@@ -161,26 +185,26 @@ public record IngestOperation(
 
     public JsonObject toDocument() {
         JsonObject doc = new JsonObject()
-                .put("_id", id)
-                .put("kind", kind.name())
-                .put("tenantId", tenantId)
-                .put("fileId", fileId)
-                .put("partition", partition)
-                .put("step", step.name())
-                .put("terminal", step.terminal())
-                .put("name", name)
-                .put("contentType", contentType)
-                .put("size", size)
-                .put("sha256", sha256)
-                .put("idempotencyKey", idempotencyKey)
-                .put("nodeId", nodeId)
+                .put(ID, id)
+                .put(KIND, kind.name())
+                .put(TENANT_ID, tenantId)
+                .put(FILE_ID, fileId)
+                .put(PARTITION, partition)
+                .put(STEP, step.name())
+                .put(TERMINAL, step.terminal())
+                .put(NAME, name)
+                .put(CONTENT_TYPE, contentType)
+                .put(SIZE, size)
+                .put(SHA256, sha256)
+                .put(IDEMPOTENCY_KEY, idempotencyKey)
+                .put(NODE_ID, nodeId)
                 .put(INCARNATION, incarnation)
-                .put("createdAt", Dates.toBson(createdAt))
-                .put("updatedAt", Dates.toBson(updatedAt))
-                .put("leaseOwner", leaseOwner)
-                .put("leaseUntil", Dates.toBson(leaseUntil))
-                .put("lastError", lastError)
-                .put("actor", actor.toJson());
+                .put(CREATED_AT, Dates.toBson(createdAt))
+                .put(UPDATED_AT, Dates.toBson(updatedAt))
+                .put(LEASE_OWNER, leaseOwner)
+                .put(LEASE_UNTIL, Dates.toBson(leaseUntil))
+                .put(LAST_ERROR, lastError)
+                .put(ACTOR, actor.toJson());
         if (!step.terminal()) {
             doc.put(OPEN_FILE, fileId);
             if (leaseOwner != null) {
@@ -215,24 +239,24 @@ public record IngestOperation(
 
     public static IngestOperation fromDocument(JsonObject d) {
         return new IngestOperation(
-                d.getString("_id"),
-                Kind.valueOf(d.getString("kind")),
-                d.getString("tenantId"),
-                d.getString("fileId"),
-                d.getInteger("partition", 0),
-                Step.valueOf(d.getString("step")),
-                d.getString("name"),
-                d.getString("contentType"),
-                d.getLong("size", 0L),
-                d.getString("sha256"),
-                d.getString("idempotencyKey"),
-                d.getString("nodeId"),
+                d.getString(ID),
+                Kind.valueOf(d.getString(KIND)),
+                d.getString(TENANT_ID),
+                d.getString(FILE_ID),
+                d.getInteger(PARTITION, 0),
+                Step.valueOf(d.getString(STEP)),
+                d.getString(NAME),
+                d.getString(CONTENT_TYPE),
+                d.getLong(SIZE, 0L),
+                d.getString(SHA256),
+                d.getString(IDEMPOTENCY_KEY),
+                d.getString(NODE_ID),
                 d.getString(INCARNATION),
-                Dates.fromBson(d.getValue("createdAt")),
-                Dates.fromBson(d.getValue("updatedAt")),
-                d.getString("leaseOwner"),
-                Dates.fromBson(d.getValue("leaseUntil")),
-                d.getString("lastError"),
-                Actor.fromJson(d.getJsonObject("actor")));
+                Dates.fromBson(d.getValue(CREATED_AT)),
+                Dates.fromBson(d.getValue(UPDATED_AT)),
+                d.getString(LEASE_OWNER),
+                Dates.fromBson(d.getValue(LEASE_UNTIL)),
+                d.getString(LAST_ERROR),
+                Actor.fromJson(d.getJsonObject(ACTOR)));
     }
 }

@@ -63,11 +63,17 @@ public final class MongoMetadataStore implements MetadataStore {
     public Future<Void> init() {
         return client.createIndexWithOptions(
                         FILES,
-                        new JsonObject().put("tenantId", 1).put("partition", 1).put("_id", 1),
+                        new JsonObject()
+                                .put(FileRecord.TENANT_ID, 1)
+                                .put(FileRecord.PARTITION, 1)
+                                .put(FileRecord.ID, 1),
                         new IndexOptions().name("tenant_partition_id"))
                 .compose(v -> client.createIndexWithOptions(
                         FILES,
-                        new JsonObject().put("tenantId", 1).put("status", 1).put("_id", 1),
+                        new JsonObject()
+                                .put(FileRecord.TENANT_ID, 1)
+                                .put(FileRecord.STATUS, 1)
+                                .put(FileRecord.ID, 1),
                         new IndexOptions().name("tenant_status_id")))
                 .recover(this::mapped);
     }
@@ -76,7 +82,7 @@ public final class MongoMetadataStore implements MetadataStore {
     public Future<Void> upsert(FileRecord record) {
         return client.replaceDocumentsWithOptions(
                         FILES,
-                        new JsonObject().put("_id", record.id()),
+                        new JsonObject().put(FileRecord.ID, record.id()),
                         record.toDocument(),
                         new UpdateOptions().setUpsert(true))
                 .<Void>mapEmpty()
@@ -90,7 +96,7 @@ public final class MongoMetadataStore implements MetadataStore {
         }
         List<BulkOperation> ops = new ArrayList<>(records.size());
         for (FileRecord r : records) {
-            ops.add(BulkOperation.createReplace(new JsonObject().put("_id", r.id()), r.toDocument(), true));
+            ops.add(BulkOperation.createReplace(new JsonObject().put(FileRecord.ID, r.id()), r.toDocument(), true));
         }
         return client.bulkWrite(FILES, ops).map(r -> records.size()).recover(this::mapped);
     }
@@ -102,7 +108,7 @@ public final class MongoMetadataStore implements MetadataStore {
 
     @Override
     public Future<FileRecord> get(String fileId) {
-        return client.findOne(FILES, new JsonObject().put("_id", fileId), null)
+        return client.findOne(FILES, new JsonObject().put(FileRecord.ID, fileId), null)
                 .recover(this::mapped)
                 .compose(doc -> doc == null
                         ? Future.failedFuture(new Failure.NotFound(STORE, "no file " + fileId))
@@ -116,7 +122,9 @@ public final class MongoMetadataStore implements MetadataStore {
             finds.add(client.find(
                             FILES,
                             new JsonObject()
-                                    .put("_id", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(chunk))))
+                                    .put(
+                                            FileRecord.ID,
+                                            new JsonObject().put("$in", new io.vertx.core.json.JsonArray(chunk))))
                     .recover(this::mapped));
         }
         return Future.all(finds).map(v -> finds.stream()
@@ -138,10 +146,10 @@ public final class MongoMetadataStore implements MetadataStore {
     /** One page in {@code _id} order ({@code direction} 1 or -1) after the cursor; {@code next} is the last id of a full page. */
     private Future<Page<FileRecord>> keysetPage(JsonObject filter, String cursor, int direction, int limit) {
         if (cursor != null) {
-            filter.put("_id", new JsonObject().put(direction > 0 ? "$gt" : "$lt", cursor));
+            filter.put(FileRecord.ID, new JsonObject().put(direction > 0 ? "$gt" : "$lt", cursor));
         }
         FindOptions options = new FindOptions()
-                .setSort(new JsonObject().put("_id", direction))
+                .setSort(new JsonObject().put(FileRecord.ID, direction))
                 .setLimit(limit);
         return client.findWithOptions(FILES, filter, options)
                 .recover(this::mapped)
@@ -171,9 +179,9 @@ public final class MongoMetadataStore implements MetadataStore {
             JsonObject unset = new JsonObject();
             sync.entrySet().forEach(e -> {
                 if (e.getValue() == null) {
-                    unset.put("sync." + e.getKey(), "");
+                    unset.put(FileRecord.syncField(e.getKey()), "");
                 } else {
-                    set.put("sync." + e.getKey(), e.getValue());
+                    set.put(FileRecord.syncField(e.getKey()), e.getValue());
                 }
             });
             JsonObject update = new JsonObject().put("$set", set);
@@ -182,9 +190,11 @@ public final class MongoMetadataStore implements MetadataStore {
             }
             for (List<String> chunk : InChunks.of(ids)) {
                 JsonObject filter = chunk.size() == 1
-                        ? new JsonObject().put("_id", chunk.get(0))
+                        ? new JsonObject().put(FileRecord.ID, chunk.get(0))
                         : new JsonObject()
-                                .put("_id", new JsonObject().put("$in", new io.vertx.core.json.JsonArray(chunk)));
+                                .put(
+                                        FileRecord.ID,
+                                        new JsonObject().put("$in", new io.vertx.core.json.JsonArray(chunk)));
                 ops.add(BulkOperation.createUpdate(filter, update).setMulti(chunk.size() > 1));
             }
         });
@@ -193,10 +203,10 @@ public final class MongoMetadataStore implements MetadataStore {
 
     @Override
     public Future<Boolean> patch(String fileId, JsonObject expected, JsonObject set) {
-        JsonObject query = expected.copy().put("_id", fileId);
+        JsonObject query = expected.copy().put(FileRecord.ID, fileId);
         JsonObject update = new JsonObject()
-                .put("$set", set.copy().put("updatedAt", Dates.toBson(java.time.Instant.now())))
-                .put("$inc", new JsonObject().put("version", 1));
+                .put("$set", set.copy().put(FileRecord.UPDATED_AT, Dates.toBson(java.time.Instant.now())))
+                .put("$inc", new JsonObject().put(FileRecord.VERSION, 1));
         return client.updateCollection(FILES, query, update)
                 .recover(this::mapped)
                 .map(r -> r != null && r.getDocMatched() > 0);
@@ -211,10 +221,10 @@ public final class MongoMetadataStore implements MetadataStore {
         List<BulkOperation> ops = new ArrayList<>(patches.size());
         for (Patch p : patches) {
             ops.add(BulkOperation.createUpdate(
-                    p.expected().copy().put("_id", p.fileId()),
+                    p.expected().copy().put(FileRecord.ID, p.fileId()),
                     new JsonObject()
-                            .put("$set", p.set().copy().put("updatedAt", now))
-                            .put("$inc", new JsonObject().put("version", 1))));
+                            .put("$set", p.set().copy().put(FileRecord.UPDATED_AT, now))
+                            .put("$inc", new JsonObject().put(FileRecord.VERSION, 1))));
         }
         return client.bulkWrite(FILES, ops)
                 .map(r -> r == null ? 0L : r.getMatchedCount())
@@ -224,13 +234,13 @@ public final class MongoMetadataStore implements MetadataStore {
     @Override
     public Future<Long> countVerdict(String tenantId, String verdict) {
         JsonObject filter = filter(new FileQuery(tenantId, null, FileRecord.Status.ACTIVE));
-        filter.put("sync.verdict", verdict == null ? new JsonObject().put("$exists", false) : verdict);
+        filter.put(FileRecord.SYNC_VERDICT, verdict == null ? new JsonObject().put("$exists", false) : verdict);
         return client.count(FILES, filter).recover(this::mapped);
     }
 
     @Override
     public Future<List<String>> tenants() {
-        return client.distinct(FILES, "tenantId", String.class.getName())
+        return client.distinct(FILES, FileRecord.TENANT_ID, String.class.getName())
                 .recover(this::mapped)
                 .map(values -> values.stream().map(String::valueOf).sorted().toList());
     }
@@ -243,7 +253,10 @@ public final class MongoMetadataStore implements MetadataStore {
     @Override
     public Future<java.util.Map<String, Long>> countByVerdict() {
         return MongoGroups.count(
-                client, FILES, new JsonObject().put("status", FileRecord.Status.ACTIVE.wire()), "sync.verdict");
+                client,
+                FILES,
+                new JsonObject().put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire()),
+                FileRecord.SYNC_VERDICT);
     }
 
     @Override
@@ -251,9 +264,9 @@ public final class MongoMetadataStore implements MetadataStore {
         return client.count(
                         FILES,
                         new JsonObject()
-                                .put("tenantId", tenantId)
-                                .put("status", FileRecord.Status.ACTIVE.wire())
-                                .put("embedding.failure", new JsonObject().put("$ne", null)))
+                                .put(FileRecord.TENANT_ID, tenantId)
+                                .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire())
+                                .put(FileRecord.EMBEDDING_FAILURE, new JsonObject().put("$ne", null)))
                 .recover(this::mapped);
     }
 
@@ -262,15 +275,15 @@ public final class MongoMetadataStore implements MetadataStore {
         return client.count(
                         FILES,
                         new JsonObject()
-                                .put("status", FileRecord.Status.ACTIVE.wire())
-                                .put("embedding.chunks", new JsonObject().put("$gt", 0))
-                                .put("embedding.model", new JsonObject().put("$ne", model)))
+                                .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire())
+                                .put(FileRecord.EMBEDDING_CHUNKS, new JsonObject().put("$gt", 0))
+                                .put(FileRecord.EMBEDDING_MODEL, new JsonObject().put("$ne", model)))
                 .recover(this::mapped);
     }
 
     @Override
     public Future<Boolean> remove(String fileId) {
-        return client.removeDocument(FILES, new JsonObject().put("_id", fileId))
+        return client.removeDocument(FILES, new JsonObject().put(FileRecord.ID, fileId))
                 .map(r -> r != null && r.getRemovedCount() > 0)
                 .recover(this::mapped);
     }
@@ -288,12 +301,12 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     private static JsonObject filter(FileQuery query) {
-        JsonObject filter = new JsonObject().put("tenantId", query.tenantId());
+        JsonObject filter = new JsonObject().put(FileRecord.TENANT_ID, query.tenantId());
         if (query.partition() != null) {
-            filter.put("partition", query.partition());
+            filter.put(FileRecord.PARTITION, query.partition());
         }
         if (query.status() != null) {
-            filter.put("status", query.status().wire());
+            filter.put(FileRecord.STATUS, query.status().wire());
         }
         return filter;
     }
@@ -337,8 +350,8 @@ public final class MongoMetadataStore implements MetadataStore {
         return client.findWithOptions(
                         FILES,
                         new JsonObject()
-                                .put("status", FileRecord.Status.DELETED.wire())
-                                .put("updatedAt", new JsonObject().put("$lt", Dates.toBson(before))),
+                                .put(FileRecord.STATUS, FileRecord.Status.DELETED.wire())
+                                .put(FileRecord.UPDATED_AT, new JsonObject().put("$lt", Dates.toBson(before))),
                         new FindOptions().setLimit(limit))
                 .recover(this::mapped)
                 .map(docs -> docs.stream().map(FileRecord::fromDocument).toList());
@@ -352,8 +365,8 @@ public final class MongoMetadataStore implements MetadataStore {
         List<BulkOperation> ops = new ArrayList<>();
         for (List<String> chunk : InChunks.of(fileIds)) {
             ops.add(BulkOperation.createDelete(new JsonObject()
-                            .put("_id", new JsonObject().put("$in", new JsonArray(chunk)))
-                            .put("status", FileRecord.Status.DELETED.wire()))
+                            .put(FileRecord.ID, new JsonObject().put("$in", new JsonArray(chunk)))
+                            .put(FileRecord.STATUS, FileRecord.Status.DELETED.wire()))
                     .setMulti(true));
         }
         return client.bulkWrite(FILES, ops).recover(this::mapped).map(r -> r == null ? 0L : r.getDeletedCount());

@@ -18,6 +18,11 @@ public final class MongoOperationLog implements OperationLog {
 
     static final String OPS = "ingest_ops";
     static final String KEYS = "idempotency_keys";
+    /** The fields of an idempotency key's document: tenant and key ({@link #keyId}), its operation, when made. */
+    static final String KEY_ID = "_id";
+
+    static final String KEY_OP_ID = "opId";
+    static final String KEY_CREATED_AT = "createdAt";
     /** How many records a retention pass looks at per collection. */
     static final int RETENTION_BATCH = 10_000;
     /** How many claimable operations one claim tries when other nodes take them first. */
@@ -33,10 +38,10 @@ public final class MongoOperationLog implements OperationLog {
     public Future<Void> init() {
         return client.createIndexWithOptions(
                         OPS,
-                        new JsonObject().put("terminal", 1).put("updatedAt", 1),
+                        new JsonObject().put(IngestOperation.TERMINAL, 1).put(IngestOperation.UPDATED_AT, 1),
                         new IndexOptions().name("open_by_age"))
                 .compose(v -> client.createIndexWithOptions(
-                        OPS, new JsonObject().put("fileId", 1), new IndexOptions().name("by_file")))
+                        OPS, new JsonObject().put(IngestOperation.FILE_ID, 1), new IndexOptions().name("by_file")))
                 .compose(v -> client.createIndexWithOptions(
                         OPS,
                         new JsonObject().put(IngestOperation.LEASE_KEY, 1),
@@ -55,9 +60,9 @@ public final class MongoOperationLog implements OperationLog {
                 : client.insert(
                                 KEYS,
                                 new JsonObject()
-                                        .put("_id", keyId(op.tenantId(), op.idempotencyKey()))
-                                        .put("opId", op.id())
-                                        .put("createdAt", Dates.toBson(op.createdAt())))
+                                        .put(KEY_ID, keyId(op.tenantId(), op.idempotencyKey()))
+                                        .put(KEY_OP_ID, op.id())
+                                        .put(KEY_CREATED_AT, Dates.toBson(op.createdAt())))
                         .<Void>mapEmpty()
                         .recover(MongoMetadataStore::failed);
         return key.compose(
@@ -66,14 +71,14 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<IngestOperation> byIdempotencyKey(String tenantId, String key) {
-        return client.findOne(KEYS, new JsonObject().put("_id", keyId(tenantId, key)), null)
+        return client.findOne(KEYS, new JsonObject().put(KEY_ID, keyId(tenantId, key)), null)
                 .recover(MongoMetadataStore::failed)
-                .compose(doc -> doc == null ? Future.succeededFuture() : get(doc.getString("opId")));
+                .compose(doc -> doc == null ? Future.succeededFuture() : get(doc.getString(KEY_OP_ID)));
     }
 
     @Override
     public Future<IngestOperation> get(String opId) {
-        return client.findOne(OPS, new JsonObject().put("_id", opId), null)
+        return client.findOne(OPS, new JsonObject().put(IngestOperation.ID, opId), null)
                 .recover(MongoMetadataStore::failed)
                 .compose(doc -> doc == null
                         ? Future.failedFuture(new Failure.NotFound("mongodb", "no operation " + opId))
@@ -90,10 +95,10 @@ public final class MongoOperationLog implements OperationLog {
     @Override
     public Future<IngestOperation> uploadOf(String fileId) {
         JsonObject query = new JsonObject()
-                .put("fileId", fileId)
-                .put("kind", IngestOperation.Kind.UPLOAD.name())
+                .put(IngestOperation.FILE_ID, fileId)
+                .put(IngestOperation.KIND, IngestOperation.Kind.UPLOAD.name())
                 .put(
-                        "step",
+                        IngestOperation.STEP,
                         new JsonObject()
                                 .put(
                                         "$in",
@@ -107,7 +112,7 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<Void> advance(String opId, IngestOperation.Step step, String lastError) {
-        return client.updateCollection(OPS, new JsonObject().put("_id", opId), stepUpdate(step, lastError))
+        return client.updateCollection(OPS, new JsonObject().put(IngestOperation.ID, opId), stepUpdate(step, lastError))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
     }
@@ -121,13 +126,13 @@ public final class MongoOperationLog implements OperationLog {
     public Future<Void> noteError(String opId, String lastError) {
         return client.updateCollection(
                         OPS,
-                        new JsonObject().put("_id", opId),
+                        new JsonObject().put(IngestOperation.ID, opId),
                         new JsonObject()
                                 .put(
                                         "$set",
                                         new JsonObject()
-                                                .put("lastError", lastError)
-                                                .put("updatedAt", Dates.toBson(Instant.now()))))
+                                                .put(IngestOperation.LAST_ERROR, lastError)
+                                                .put(IngestOperation.UPDATED_AT, Dates.toBson(Instant.now()))))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
     }
@@ -136,7 +141,7 @@ public final class MongoOperationLog implements OperationLog {
     private static JsonObject stepUpdate(IngestOperation.Step step, String lastError) {
         JsonObject update = new JsonObject().put("$set", stepSet(step, lastError));
         if (step.terminal()) {
-            update.getJsonObject("$set").putNull("leaseOwner").putNull("leaseUntil");
+            update.getJsonObject("$set").putNull(IngestOperation.LEASE_OWNER).putNull(IngestOperation.LEASE_UNTIL);
             update.put(
                     "$unset",
                     new JsonObject().put(IngestOperation.LEASE_KEY, "").put(IngestOperation.OPEN_FILE, ""));
@@ -147,10 +152,10 @@ public final class MongoOperationLog implements OperationLog {
     /** The {@code $set} that records {@code step} (and the error that stopped it, or none) now. */
     private static JsonObject stepSet(IngestOperation.Step step, String lastError) {
         return new JsonObject()
-                .put("step", step.name())
-                .put("terminal", step.terminal())
-                .put("updatedAt", Dates.toBson(Instant.now()))
-                .put("lastError", lastError);
+                .put(IngestOperation.STEP, step.name())
+                .put(IngestOperation.TERMINAL, step.terminal())
+                .put(IngestOperation.UPDATED_AT, Dates.toBson(Instant.now()))
+                .put(IngestOperation.LAST_ERROR, lastError);
     }
 
     @Override
@@ -162,8 +167,8 @@ public final class MongoOperationLog implements OperationLog {
                         .put(
                                 "$set",
                                 new JsonObject()
-                                        .put("leaseUntil", Dates.toBson(until))
-                                        .put("updatedAt", Dates.toBson(Instant.now()))
+                                        .put(IngestOperation.LEASE_UNTIL, Dates.toBson(until))
+                                        .put(IngestOperation.UPDATED_AT, Dates.toBson(Instant.now()))
                                         .put(IngestOperation.INCARNATION, incarnation)));
     }
 
@@ -195,28 +200,28 @@ public final class MongoOperationLog implements OperationLog {
         Duration lease = claim.lease();
         Instant now = Instant.now();
         FindOptions stalest = new FindOptions()
-                .setSort(new JsonObject().put("updatedAt", 1))
+                .setSort(new JsonObject().put(IngestOperation.UPDATED_AT, 1))
                 .setLimit(1)
-                .setFields(new JsonObject().put("_id", 1));
+                .setFields(new JsonObject().put(IngestOperation.ID, 1));
         return client.findWithOptions(OPS, claimable(claim, now), stalest)
                 .recover(MongoMetadataStore::failed)
                 .compose(found -> {
                     if (found.isEmpty()) {
                         return Future.succeededFuture(null);
                     }
-                    String id = found.get(0).getString("_id");
+                    String id = found.get(0).getString(IngestOperation.ID);
                     JsonObject update = new JsonObject()
                             .put(
                                     "$set",
                                     new JsonObject()
-                                            .put("leaseOwner", owner)
-                                            .put("leaseUntil", Dates.toBson(now.plus(lease)))
+                                            .put(IngestOperation.LEASE_OWNER, owner)
+                                            .put(IngestOperation.LEASE_UNTIL, Dates.toBson(now.plus(lease)))
                                             .put(IngestOperation.INCARNATION, claim.incarnation())
                                             .put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(id, owner)))
-                            .put("$inc", new JsonObject().put("claims", 1));
+                            .put("$inc", new JsonObject().put(IngestOperation.CLAIMS, 1));
                     return client.findOneAndUpdateWithOptions(
                                     OPS,
-                                    claimable(claim, now).put("_id", id),
+                                    claimable(claim, now).put(IngestOperation.ID, id),
                                     update,
                                     new FindOptions(),
                                     new UpdateOptions().setReturningNewDocument(true))
@@ -234,15 +239,17 @@ public final class MongoOperationLog implements OperationLog {
     private static JsonObject claimable(Claim claim, Instant now) {
         JsonObject untouched = new JsonObject().put("$lt", Dates.toBson(claim.olderThan()));
         JsonArray either = new JsonArray()
-                .add(new JsonObject().put("updatedAt", untouched).put("leaseUntil", (Object) null))
                 .add(new JsonObject()
-                        .put("updatedAt", untouched)
-                        .put("leaseUntil", new JsonObject().put("$lt", Dates.toBson(now))));
+                        .put(IngestOperation.UPDATED_AT, untouched)
+                        .put(IngestOperation.LEASE_UNTIL, (Object) null))
+                .add(new JsonObject()
+                        .put(IngestOperation.UPDATED_AT, untouched)
+                        .put(IngestOperation.LEASE_UNTIL, new JsonObject().put("$lt", Dates.toBson(now))));
         if (!claim.gone().isEmpty()) {
             either.add(new JsonObject()
                     .put(IngestOperation.INCARNATION, new JsonObject().put("$in", new JsonArray(claim.gone()))));
         }
-        return new JsonObject().put("terminal", false).put("$or", either);
+        return new JsonObject().put(IngestOperation.TERMINAL, false).put("$or", either);
     }
 
     @Override
@@ -251,7 +258,7 @@ public final class MongoOperationLog implements OperationLog {
                         OPS,
                         IngestOperation.INCARNATION,
                         String.class.getName(),
-                        new JsonObject().put("terminal", false))
+                        new JsonObject().put(IngestOperation.TERMINAL, false))
                 .recover(MongoMetadataStore::failed)
                 .map(values -> values.stream()
                         .filter(String.class::isInstance)
@@ -261,16 +268,16 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<Void> releaseKey(String tenantId, String key) {
-        return client.removeDocument(KEYS, new JsonObject().put("_id", keyId(tenantId, key)))
+        return client.removeDocument(KEYS, new JsonObject().put(KEY_ID, keyId(tenantId, key)))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
     }
 
     @Override
     public Future<Long> countOpen(String tenantId) {
-        JsonObject query = new JsonObject().put("terminal", false);
+        JsonObject query = new JsonObject().put(IngestOperation.TERMINAL, false);
         if (tenantId != null) {
-            query.put("tenantId", tenantId);
+            query.put(IngestOperation.TENANT_ID, tenantId);
         }
         return client.count(OPS, query).recover(MongoMetadataStore::failed);
     }
@@ -283,11 +290,12 @@ public final class MongoOperationLog implements OperationLog {
     public Future<Long> removeEnded(Instant before) {
         JsonObject old = new JsonObject().put("$lt", Dates.toBson(before));
         return client.removeDocuments(
-                        OPS, new JsonObject().put("terminal", true).put("updatedAt", old))
+                        OPS,
+                        new JsonObject().put(IngestOperation.TERMINAL, true).put(IngestOperation.UPDATED_AT, old))
                 .recover(MongoMetadataStore::failed)
                 .compose(ops -> client.findWithOptions(
                                 KEYS,
-                                new JsonObject().put("createdAt", old),
+                                new JsonObject().put(KEY_CREATED_AT, old),
                                 new io.vertx.ext.mongo.FindOptions().setLimit(RETENTION_BATCH))
                         .recover(MongoMetadataStore::<List<JsonObject>>failed)
                         .compose(this::removeKeysOfEnded)
@@ -300,24 +308,24 @@ public final class MongoOperationLog implements OperationLog {
             return Future.succeededFuture(0L);
         }
         JsonArray opIds =
-                new JsonArray(keys.stream().map(k -> k.getString("opId")).toList());
+                new JsonArray(keys.stream().map(k -> k.getString(KEY_OP_ID)).toList());
         return client.find(
                         OPS,
                         new JsonObject()
-                                .put("_id", new JsonObject().put("$in", opIds))
-                                .put("terminal", false))
+                                .put(IngestOperation.ID, new JsonObject().put("$in", opIds))
+                                .put(IngestOperation.TERMINAL, false))
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .compose(open -> {
                     java.util.Set<String> unfinished = new java.util.HashSet<>();
-                    open.forEach(o -> unfinished.add(o.getString("_id")));
+                    open.forEach(o -> unfinished.add(o.getString(IngestOperation.ID)));
                     JsonArray removable = new JsonArray(keys.stream()
-                            .filter(k -> !unfinished.contains(k.getString("opId")))
-                            .map(k -> k.getString("_id"))
+                            .filter(k -> !unfinished.contains(k.getString(KEY_OP_ID)))
+                            .map(k -> k.getString(KEY_ID))
                             .toList());
                     return removable.isEmpty()
                             ? Future.succeededFuture(0L)
                             : client.removeDocuments(
-                                            KEYS, new JsonObject().put("_id", new JsonObject().put("$in", removable)))
+                                            KEYS, new JsonObject().put(KEY_ID, new JsonObject().put("$in", removable)))
                                     .recover(MongoMetadataStore::failed)
                                     .map(r -> r.getRemovedCount());
                 });
@@ -334,7 +342,7 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<List<IngestOperation>> ofFile(String fileId) {
-        return client.find(OPS, new JsonObject().put("fileId", fileId))
+        return client.find(OPS, new JsonObject().put(IngestOperation.FILE_ID, fileId))
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .map(docs -> docs.stream()
                         .map(IngestOperation::fromDocument)

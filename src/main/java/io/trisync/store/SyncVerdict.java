@@ -14,6 +14,14 @@ import java.util.Map;
  */
 public record SyncVerdict(String verdict, List<String> issues, String checkedAt, String opId, Attention attention) {
 
+    /** The {@code sync} document's field names. */
+    public static final String VERDICT = "verdict";
+
+    public static final String ISSUES = "issues";
+    public static final String CHECKED_AT = "checkedAt";
+    public static final String OP_ID = "opId";
+    public static final String ATTENTION = "attention";
+
     public SyncVerdict {
         issues = issues == null ? List.of() : List.copyOf(issues);
     }
@@ -21,26 +29,31 @@ public record SyncVerdict(String verdict, List<String> issues, String checkedAt,
     /** Why a repair left the file to a person: the reason, the issues it could not fix, when, in which operation. */
     public record Attention(String reason, List<String> issues, String at, String opId) {
 
+        /** The attention document's field names ({@link SyncVerdict#ISSUES} and {@link SyncVerdict#OP_ID} too). */
+        public static final String REASON = "reason";
+
+        public static final String AT = "at";
+
         public Attention {
             issues = issues == null ? List.of() : List.copyOf(issues);
         }
 
         JsonObject toDocument() {
             return new JsonObject()
-                    .put("reason", reason)
-                    .put("issues", new JsonArray(issues))
-                    .put("at", at)
-                    .put("opId", opId);
+                    .put(Attention.REASON, reason)
+                    .put(ISSUES, new JsonArray(issues))
+                    .put(Attention.AT, at)
+                    .put(OP_ID, opId);
         }
 
         static Attention fromDocument(JsonObject d) {
             return d == null
                     ? null
                     : new Attention(
-                            d.getString("reason"),
-                            strings(d.getJsonArray("issues")),
-                            d.getString("at"),
-                            d.getString("opId"));
+                            d.getString(Attention.REASON),
+                            strings(d.getJsonArray(ISSUES)),
+                            d.getString(Attention.AT),
+                            d.getString(OP_ID));
         }
     }
 
@@ -49,21 +62,21 @@ public record SyncVerdict(String verdict, List<String> issues, String checkedAt,
         return d == null
                 ? null
                 : new SyncVerdict(
-                        d.getString("verdict"),
-                        strings(d.getJsonArray("issues")),
-                        d.getString("checkedAt"),
-                        d.getString("opId"),
-                        Attention.fromDocument(d.getJsonObject("attention")));
+                        d.getString(VERDICT),
+                        strings(d.getJsonArray(ISSUES)),
+                        d.getString(CHECKED_AT),
+                        d.getString(OP_ID),
+                        Attention.fromDocument(d.getJsonObject(ATTENTION)));
     }
 
     public JsonObject toDocument() {
         JsonObject d = new JsonObject()
-                .put("verdict", verdict)
-                .put("issues", new JsonArray(issues))
-                .put("checkedAt", checkedAt)
-                .put("opId", opId);
+                .put(VERDICT, verdict)
+                .put(ISSUES, new JsonArray(issues))
+                .put(CHECKED_AT, checkedAt)
+                .put(OP_ID, opId);
         if (attention != null) {
-            d.put("attention", attention.toDocument());
+            d.put(ATTENTION, attention.toDocument());
         }
         return d;
     }
@@ -103,20 +116,20 @@ public record SyncVerdict(String verdict, List<String> issues, String checkedAt,
         /** The fields of {@code sync} to set (a null value: to remove), in a stable order. */
         public Map<String, Object> fields() {
             Map<String, Object> f = new LinkedHashMap<>();
-            f.put("verdict", verdict);
+            f.put(VERDICT, verdict);
             if (issues != null) {
-                f.put("issues", new JsonArray(issues));
+                f.put(ISSUES, new JsonArray(issues));
             }
             if (checkedAt != null) {
-                f.put("checkedAt", checkedAt);
+                f.put(CHECKED_AT, checkedAt);
             }
             if (opId != null) {
-                f.put("opId", opId);
+                f.put(OP_ID, opId);
             }
             if (attention != null) {
-                f.put("attention", attention.toDocument());
+                f.put(ATTENTION, attention.toDocument());
             } else if (clearAttention) {
-                f.put("attention", null);
+                f.put(ATTENTION, null);
             }
             return f;
         }
