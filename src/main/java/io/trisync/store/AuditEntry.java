@@ -31,6 +31,7 @@ public record AuditEntry(
     public static final String ACTION = "action";
 
     public static final String FILE_ID = "file_id";
+    public static final String USER_ID = "user_id";
 
     public AuditEntry {
         action = action == null ? new JsonObject() : action.copy();

@@ -23,6 +23,17 @@ public record ContentVersion(
         boolean retained,
         String opId) {
 
+    /** The document's field names. */
+    public static final String VERSION = "version";
+
+    public static final String SHA256 = "sha256";
+    public static final String SIZE = "size";
+    public static final String CONTENT_TYPE = "contentType";
+    public static final String AT = "at";
+    public static final String BY = "by";
+    public static final String RETAINED = "retained";
+    public static final String OP_ID = "opId";
+
     /** This version once a newer one replaced it: its bytes retained, or (false) removed. */
     public ContentVersion superseded(boolean keep) {
         return new ContentVersion(version, sha256, size, contentType, at, by, keep, opId);
@@ -30,26 +41,26 @@ public record ContentVersion(
 
     public JsonObject toDocument() {
         return new JsonObject()
-                .put("version", version)
-                .put("sha256", sha256)
-                .put("size", size)
-                .put("contentType", contentType)
-                .put("at", Dates.toBson(at))
-                .put("by", by)
-                .put("retained", retained)
-                .put("opId", opId);
+                .put(VERSION, version)
+                .put(SHA256, sha256)
+                .put(SIZE, size)
+                .put(CONTENT_TYPE, contentType)
+                .put(AT, Dates.toBson(at))
+                .put(BY, by)
+                .put(RETAINED, retained)
+                .put(OP_ID, opId);
     }
 
     public static ContentVersion fromDocument(JsonObject d) {
         return new ContentVersion(
-                d.getLong("version", 1L),
-                d.getString("sha256"),
-                d.getLong("size", 0L),
-                d.getString("contentType"),
-                Dates.fromBson(d.getValue("at")),
-                d.getString("by"),
-                d.getBoolean("retained", false),
-                d.getString("opId"));
+                d.getLong(VERSION, 1L),
+                d.getString(SHA256),
+                d.getLong(SIZE, 0L),
+                d.getString(CONTENT_TYPE),
+                Dates.fromBson(d.getValue(AT)),
+                d.getString(BY),
+                d.getBoolean(RETAINED, false),
+                d.getString(OP_ID));
     }
 
     /** A history as stored: newest first. */

@@ -29,6 +29,21 @@ public record Incarnation(
         Instant heartbeatAt,
         Instant endedAt) {
 
+    /** The document's field names. */
+    public static final String ID = "_id";
+
+    public static final String NODE_ID = "nodeId";
+    public static final String CLUSTER_NAME = "clusterName";
+    public static final String CLUSTER_NODE_ID = "clusterNodeId";
+    public static final String HOST = "host";
+    public static final String BOOT_ID = "bootId";
+    public static final String PID_NAMESPACE = "pidNamespace";
+    public static final String PID = "pid";
+    public static final String PROCESS_START_MILLIS = "processStartMillis";
+    public static final String STARTED_AT = "startedAt";
+    public static final String HEARTBEAT_AT = "heartbeatAt";
+    public static final String ENDED_AT = "endedAt";
+
     public Incarnation {
         Objects.requireNonNull(id, "id");
     }
@@ -64,34 +79,34 @@ public record Incarnation(
 
     public JsonObject toDocument() {
         return new JsonObject()
-                .put("_id", id)
-                .put("nodeId", nodeId)
-                .put("clusterName", clusterName)
-                .put("clusterNodeId", clusterNodeId)
-                .put("host", host)
-                .put("bootId", bootId)
-                .put("pidNamespace", pidNamespace)
-                .put("pid", pid)
-                .put("processStartMillis", processStartMillis)
-                .put("startedAt", Dates.toBson(startedAt))
-                .put("heartbeatAt", Dates.toBson(heartbeatAt))
-                .put("endedAt", Dates.toBson(endedAt));
+                .put(ID, id)
+                .put(NODE_ID, nodeId)
+                .put(CLUSTER_NAME, clusterName)
+                .put(CLUSTER_NODE_ID, clusterNodeId)
+                .put(HOST, host)
+                .put(BOOT_ID, bootId)
+                .put(PID_NAMESPACE, pidNamespace)
+                .put(PID, pid)
+                .put(PROCESS_START_MILLIS, processStartMillis)
+                .put(STARTED_AT, Dates.toBson(startedAt))
+                .put(HEARTBEAT_AT, Dates.toBson(heartbeatAt))
+                .put(ENDED_AT, Dates.toBson(endedAt));
     }
 
     public static Incarnation fromDocument(JsonObject d) {
         return new Incarnation(
-                d.getString("_id"),
-                d.getString("nodeId"),
-                d.getString("clusterName"),
-                d.getString("clusterNodeId"),
-                d.getString("host"),
-                d.getString("bootId"),
-                d.getString("pidNamespace"),
-                d.getLong("pid", 0L),
-                d.getLong("processStartMillis", 0L),
-                Dates.fromBson(d.getValue("startedAt")),
-                Dates.fromBson(d.getValue("heartbeatAt")),
-                Dates.fromBson(d.getValue("endedAt")));
+                d.getString(ID),
+                d.getString(NODE_ID),
+                d.getString(CLUSTER_NAME),
+                d.getString(CLUSTER_NODE_ID),
+                d.getString(HOST),
+                d.getString(BOOT_ID),
+                d.getString(PID_NAMESPACE),
+                d.getLong(PID, 0L),
+                d.getLong(PROCESS_START_MILLIS, 0L),
+                Dates.fromBson(d.getValue(STARTED_AT)),
+                Dates.fromBson(d.getValue(HEARTBEAT_AT)),
+                Dates.fromBson(d.getValue(ENDED_AT)));
     }
 
     private static String hostName() {

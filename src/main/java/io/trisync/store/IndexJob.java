@@ -20,6 +20,18 @@ public record IndexJob(
         String lastError,
         Instant createdAt) {
 
+    /** The document's field names ({@code _id} is the file id). */
+    public static final String ID = "_id";
+
+    public static final String TENANT_ID = "tenantId";
+    public static final String PARTITION = "partition";
+    public static final String ATTEMPTS = "attempts";
+    public static final String NEXT_ATTEMPT_AT = "nextAttemptAt";
+    public static final String LEASE_OWNER = "leaseOwner";
+    public static final String LEASE_UNTIL = "leaseUntil";
+    public static final String LAST_ERROR = "lastError";
+    public static final String CREATED_AT = "createdAt";
+
     /** A new job, due at once. */
     public static IndexJob of(String fileId, String tenantId, int partition, Instant now) {
         return new IndexJob(fileId, tenantId, partition, 0, now, null, null, null, now);
@@ -27,27 +39,27 @@ public record IndexJob(
 
     public JsonObject toDocument() {
         return new JsonObject()
-                .put("_id", fileId)
-                .put("tenantId", tenantId)
-                .put("partition", partition)
-                .put("attempts", attempts)
-                .put("nextAttemptAt", Dates.toBson(nextAttemptAt))
-                .put("leaseOwner", leaseOwner)
-                .put("leaseUntil", Dates.toBson(leaseUntil))
-                .put("lastError", lastError)
-                .put("createdAt", Dates.toBson(createdAt));
+                .put(ID, fileId)
+                .put(TENANT_ID, tenantId)
+                .put(PARTITION, partition)
+                .put(ATTEMPTS, attempts)
+                .put(NEXT_ATTEMPT_AT, Dates.toBson(nextAttemptAt))
+                .put(LEASE_OWNER, leaseOwner)
+                .put(LEASE_UNTIL, Dates.toBson(leaseUntil))
+                .put(LAST_ERROR, lastError)
+                .put(CREATED_AT, Dates.toBson(createdAt));
     }
 
     public static IndexJob fromDocument(JsonObject d) {
         return new IndexJob(
-                d.getString("_id"),
-                d.getString("tenantId"),
-                d.getInteger("partition", 0),
-                d.getInteger("attempts", 0),
-                Dates.fromBson(d.getValue("nextAttemptAt")),
-                d.getString("leaseOwner"),
-                Dates.fromBson(d.getValue("leaseUntil")),
-                d.getString("lastError"),
-                Dates.fromBson(d.getValue("createdAt")));
+                d.getString(ID),
+                d.getString(TENANT_ID),
+                d.getInteger(PARTITION, 0),
+                d.getInteger(ATTEMPTS, 0),
+                Dates.fromBson(d.getValue(NEXT_ATTEMPT_AT)),
+                d.getString(LEASE_OWNER),
+                Dates.fromBson(d.getValue(LEASE_UNTIL)),
+                d.getString(LAST_ERROR),
+                Dates.fromBson(d.getValue(CREATED_AT)));
     }
 }

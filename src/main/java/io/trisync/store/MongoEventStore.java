@@ -19,6 +19,12 @@ public final class MongoEventStore implements EventStore {
 
     static final String EVENTS = "events";
     static final String COUNTERS = "event_counters";
+    /** A stored event's own {@code _id} ({@code tenant:seq}), besides the {@link Event}'s fields. */
+    static final String LOG_ID = "_id";
+    /** The fields of a tenant's counter: the tenant ({@code _id}) and the last number given. */
+    static final String COUNTER_TENANT = "_id";
+
+    static final String COUNTER_SEQ = "seq";
     /** Trim a tenant's log once every this many appends. */
     static final int TRIM_EVERY = 50;
 
@@ -51,19 +57,19 @@ public final class MongoEventStore implements EventStore {
         int n = events.size();
         return client.findOneAndUpdateWithOptions(
                         COUNTERS,
-                        new JsonObject().put("_id", tenantId),
-                        new JsonObject().put("$inc", new JsonObject().put("seq", (long) n)),
+                        new JsonObject().put(COUNTER_TENANT, tenantId),
+                        new JsonObject().put("$inc", new JsonObject().put(COUNTER_SEQ, (long) n)),
                         new FindOptions(),
                         new UpdateOptions().setUpsert(true).setReturningNewDocument(true))
                 .compose(counter -> {
-                    long last = counter.getLong("seq");
+                    long last = counter.getLong(COUNTER_SEQ);
                     List<Event> stored = new ArrayList<>(n);
                     List<BulkOperation> inserts = new ArrayList<>(n);
                     for (int i = 0; i < n; i++) {
                         long seq = last - n + 1 + i;
                         Event event = events.get(i).numbered(tenantId, seq);
                         stored.add(event);
-                        inserts.add(BulkOperation.createInsert(event.toJson().put("_id", tenantId + ":" + seq)));
+                        inserts.add(BulkOperation.createInsert(event.toJson().put(LOG_ID, tenantId + ":" + seq)));
                     }
                     // The events are logged once the insert succeeds: a trim that fails is retried at a later append.
                     return client.bulkWrite(EVENTS, inserts)
@@ -105,7 +111,7 @@ public final class MongoEventStore implements EventStore {
     }
 
     private Future<List<Event>> find(JsonObject query, FindOptions options) {
-        options.setFields(new JsonObject().put("_id", 0));
+        options.setFields(new JsonObject().put(LOG_ID, 0));
         return client.findWithOptions(EVENTS, query, options)
                 .recover(MongoMetadataStore::failed)
                 .map(docs -> docs.stream().map(Event::fromJson).toList());

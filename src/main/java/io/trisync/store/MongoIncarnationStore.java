@@ -28,12 +28,16 @@ public final class MongoIncarnationStore implements IncarnationStore {
 
     @Override
     public Future<Void> heartbeat(String id, Instant at) {
-        return set(id, new JsonObject().put("heartbeatAt", Dates.toBson(at)));
+        return set(id, new JsonObject().put(Incarnation.HEARTBEAT_AT, Dates.toBson(at)));
     }
 
     @Override
     public Future<Void> end(String id, Instant at) {
-        return set(id, new JsonObject().put("endedAt", Dates.toBson(at)).put("heartbeatAt", Dates.toBson(at)));
+        return set(
+                id,
+                new JsonObject()
+                        .put(Incarnation.ENDED_AT, Dates.toBson(at))
+                        .put(Incarnation.HEARTBEAT_AT, Dates.toBson(at)));
     }
 
     @Override
@@ -41,7 +45,8 @@ public final class MongoIncarnationStore implements IncarnationStore {
         if (ids.isEmpty()) {
             return Future.succeededFuture(List.of());
         }
-        JsonObject query = new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(List.copyOf(ids))));
+        JsonObject query =
+                new JsonObject().put(Incarnation.ID, new JsonObject().put("$in", new JsonArray(List.copyOf(ids))));
         return client.find(INCARNATIONS, query)
                 .recover(MongoMetadataStore::failed)
                 .map(docs -> docs.stream().map(Incarnation::fromDocument).toList());
@@ -49,7 +54,8 @@ public final class MongoIncarnationStore implements IncarnationStore {
 
     @Override
     public Future<Long> prune(Instant before) {
-        JsonObject query = new JsonObject().put("heartbeatAt", new JsonObject().put("$lt", Dates.toBson(before)));
+        JsonObject query =
+                new JsonObject().put(Incarnation.HEARTBEAT_AT, new JsonObject().put("$lt", Dates.toBson(before)));
         return client.removeDocuments(INCARNATIONS, query)
                 .recover(MongoMetadataStore::failed)
                 .map(r -> r == null ? 0L : r.getRemovedCount());
@@ -57,7 +63,7 @@ public final class MongoIncarnationStore implements IncarnationStore {
 
     private Future<Void> set(String id, JsonObject fields) {
         return client.updateCollection(
-                        INCARNATIONS, new JsonObject().put("_id", id), new JsonObject().put("$set", fields))
+                        INCARNATIONS, new JsonObject().put(Incarnation.ID, id), new JsonObject().put("$set", fields))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
     }

@@ -25,10 +25,10 @@ public final class MongoIndexQueue implements IndexQueue {
     @Override
     public Future<Void> init() {
         return client.createIndexWithOptions(
-                        JOBS, new JsonObject().put("nextAttemptAt", 1), new IndexOptions().name("due"))
+                        JOBS, new JsonObject().put(IndexJob.NEXT_ATTEMPT_AT, 1), new IndexOptions().name("due"))
                 .compose(v -> client.createIndexWithOptions(
                         JOBS,
-                        new JsonObject().put("tenantId", 1).put("partition", 1),
+                        new JsonObject().put(IndexJob.TENANT_ID, 1).put(IndexJob.PARTITION, 1),
                         new IndexOptions().name("by_partition")))
                 .recover(MongoMetadataStore::failed);
     }
@@ -41,20 +41,24 @@ public final class MongoIndexQueue implements IndexQueue {
     @Override
     public Future<IndexJob> claimDue(String holder, Instant now, Instant until) {
         JsonObject free = new JsonObject()
-                .put("nextAttemptAt", new JsonObject().put("$lte", Dates.toBson(now)))
+                .put(IndexJob.NEXT_ATTEMPT_AT, new JsonObject().put("$lte", Dates.toBson(now)))
                 .put(
                         "$or",
                         new JsonArray()
-                                .add(new JsonObject().put("leaseUntil", (Object) null))
+                                .add(new JsonObject().put(IndexJob.LEASE_UNTIL, (Object) null))
                                 .add(new JsonObject()
-                                        .put("leaseUntil", new JsonObject().put("$lt", Dates.toBson(now)))));
+                                        .put(IndexJob.LEASE_UNTIL, new JsonObject().put("$lt", Dates.toBson(now)))));
         JsonObject take = new JsonObject()
-                .put("$set", new JsonObject().put("leaseOwner", holder).put("leaseUntil", Dates.toBson(until)));
+                .put(
+                        "$set",
+                        new JsonObject()
+                                .put(IndexJob.LEASE_OWNER, holder)
+                                .put(IndexJob.LEASE_UNTIL, Dates.toBson(until)));
         return client.findOneAndUpdateWithOptions(
                         JOBS,
                         free,
                         take,
-                        new FindOptions().setSort(new JsonObject().put("nextAttemptAt", 1)),
+                        new FindOptions().setSort(new JsonObject().put(IndexJob.NEXT_ATTEMPT_AT, 1)),
                         new UpdateOptions().setReturningNewDocument(true))
                 .recover(MongoMetadataStore::failed)
                 .map(doc -> doc == null ? null : IndexJob.fromDocument(doc));
@@ -65,19 +69,21 @@ public final class MongoIndexQueue implements IndexQueue {
         return MongoGroups.values(
                 client,
                 JOBS,
-                new JsonObject().put("leaseUntil", new JsonObject().put("$gte", Dates.toBson(now))),
-                "leaseOwner");
+                new JsonObject().put(IndexJob.LEASE_UNTIL, new JsonObject().put("$gte", Dates.toBson(now))),
+                IndexJob.LEASE_OWNER);
     }
 
     @Override
     public Future<Long> release(String holder) {
         return client.updateCollectionWithOptions(
                         JOBS,
-                        new JsonObject().put("leaseOwner", holder),
+                        new JsonObject().put(IndexJob.LEASE_OWNER, holder),
                         new JsonObject()
                                 .put(
                                         "$set",
-                                        new JsonObject().putNull("leaseOwner").putNull("leaseUntil")),
+                                        new JsonObject()
+                                                .putNull(IndexJob.LEASE_OWNER)
+                                                .putNull(IndexJob.LEASE_UNTIL)),
                         new UpdateOptions().setMulti(true))
                 .recover(MongoMetadataStore::failed)
                 .map(r -> r == null ? 0L : r.getDocModified());
@@ -87,30 +93,30 @@ public final class MongoIndexQueue implements IndexQueue {
     public Future<Void> retryLater(String fileId, String holder, Instant next, String error) {
         return client.updateCollection(
                         JOBS,
-                        new JsonObject().put("_id", fileId).put("leaseOwner", holder),
+                        new JsonObject().put(IndexJob.ID, fileId).put(IndexJob.LEASE_OWNER, holder),
                         new JsonObject()
                                 .put(
                                         "$set",
                                         new JsonObject()
-                                                .put("nextAttemptAt", Dates.toBson(next))
-                                                .put("lastError", error)
-                                                .putNull("leaseOwner")
-                                                .putNull("leaseUntil"))
-                                .put("$inc", new JsonObject().put("attempts", 1)))
+                                                .put(IndexJob.NEXT_ATTEMPT_AT, Dates.toBson(next))
+                                                .put(IndexJob.LAST_ERROR, error)
+                                                .putNull(IndexJob.LEASE_OWNER)
+                                                .putNull(IndexJob.LEASE_UNTIL))
+                                .put("$inc", new JsonObject().put(IndexJob.ATTEMPTS, 1)))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
     }
 
     @Override
     public Future<IndexJob> get(String fileId) {
-        return client.findOne(JOBS, new JsonObject().put("_id", fileId), null)
+        return client.findOne(JOBS, new JsonObject().put(IndexJob.ID, fileId), null)
                 .recover(MongoMetadataStore::failed)
                 .map(doc -> doc == null ? null : IndexJob.fromDocument(doc));
     }
 
     @Override
     public Future<Void> remove(String fileId) {
-        return client.removeDocument(JOBS, new JsonObject().put("_id", fileId))
+        return client.removeDocument(JOBS, new JsonObject().put(IndexJob.ID, fileId))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
     }
@@ -119,23 +125,25 @@ public final class MongoIndexQueue implements IndexQueue {
     public Future<Set<String>> filesIn(String tenantId, int partition) {
         return client.findWithOptions(
                         JOBS,
-                        new JsonObject().put("tenantId", tenantId).put("partition", partition),
-                        new FindOptions().setFields(new JsonObject().put("_id", 1)))
+                        new JsonObject().put(IndexJob.TENANT_ID, tenantId).put(IndexJob.PARTITION, partition),
+                        new FindOptions().setFields(new JsonObject().put(IndexJob.ID, 1)))
                 .recover(MongoMetadataStore::failed)
                 .map(docs -> {
                     Set<String> ids = new HashSet<>();
-                    docs.forEach(d -> ids.add(d.getString("_id")));
+                    docs.forEach(d -> ids.add(d.getString(IndexJob.ID)));
                     return ids;
                 });
     }
 
     @Override
     public Future<Counts> count(String tenantId, Instant now) {
-        JsonObject tenant = new JsonObject().put("tenantId", tenantId);
+        JsonObject tenant = new JsonObject().put(IndexJob.TENANT_ID, tenantId);
         return Future.all(
                         client.count(JOBS, tenant),
                         client.count(
-                                JOBS, tenant.copy().put("leaseUntil", new JsonObject().put("$gte", Dates.toBson(now)))))
+                                JOBS,
+                                tenant.copy()
+                                        .put(IndexJob.LEASE_UNTIL, new JsonObject().put("$gte", Dates.toBson(now)))))
                 .recover(MongoMetadataStore::failed)
                 .map(all -> new Counts(all.<Long>resultAt(0), all.<Long>resultAt(1)));
     }

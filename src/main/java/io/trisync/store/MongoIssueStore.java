@@ -25,14 +25,16 @@ public final class MongoIssueStore implements IssueStore {
     public Future<Void> init() {
         return client.createIndexWithOptions(
                         ISSUES,
-                        new JsonObject().put("tenantId", 1).put("partition", 1),
+                        new JsonObject().put(IssueRecord.TENANT_ID, 1).put(IssueRecord.PARTITION, 1),
                         new IndexOptions().name("tenant_partition"))
                 .recover(MongoMetadataStore::failed);
     }
 
     @Override
     public Future<List<IssueRecord>> open(String tenantId, int partition) {
-        return client.find(ISSUES, new JsonObject().put("tenantId", tenantId).put("partition", partition))
+        return client.find(
+                        ISSUES,
+                        new JsonObject().put(IssueRecord.TENANT_ID, tenantId).put(IssueRecord.PARTITION, partition))
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
     }
@@ -40,11 +42,11 @@ public final class MongoIssueStore implements IssueStore {
     @Override
     public Future<Void> apply(List<IssueRecord> added, List<String> resolved) {
         List<BulkOperation> ops = new ArrayList<>();
-        added.forEach(issue -> ops.add(
-                BulkOperation.createReplace(new JsonObject().put("_id", issue.id()), issue.toDocument(), true)));
+        added.forEach(issue -> ops.add(BulkOperation.createReplace(
+                new JsonObject().put(IssueRecord.ID, issue.id()), issue.toDocument(), true)));
         for (List<String> chunk : InChunks.of(resolved)) {
             ops.add(BulkOperation.createDelete(
-                            new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(chunk))))
+                            new JsonObject().put(IssueRecord.ID, new JsonObject().put("$in", new JsonArray(chunk))))
                     .setMulti(true));
         }
         return ops.isEmpty()
@@ -54,16 +56,16 @@ public final class MongoIssueStore implements IssueStore {
 
     @Override
     public Future<java.util.Map<String, Long>> countByType() {
-        return MongoGroups.count(client, ISSUES, new JsonObject(), "type");
+        return MongoGroups.count(client, ISSUES, new JsonObject(), IssueRecord.TYPE);
     }
 
     @Override
     public Future<List<IssueRecord>> openFor(String tenantId, int limit) {
         return client.findWithOptions(
                         ISSUES,
-                        new JsonObject().put("tenantId", tenantId),
+                        new JsonObject().put(IssueRecord.TENANT_ID, tenantId),
                         new FindOptions()
-                                .setSort(new JsonObject().put("fileId", 1))
+                                .setSort(new JsonObject().put(IssueRecord.FILE_ID, 1))
                                 .setLimit(limit))
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
@@ -71,7 +73,7 @@ public final class MongoIssueStore implements IssueStore {
 
     @Override
     public Future<List<String>> tenants() {
-        return client.distinct(ISSUES, "tenantId", String.class.getName())
+        return client.distinct(ISSUES, IssueRecord.TENANT_ID, String.class.getName())
                 .recover(MongoMetadataStore::failed)
                 .map(values -> values.stream().map(String::valueOf).sorted().toList());
     }
@@ -83,8 +85,8 @@ public final class MongoIssueStore implements IssueStore {
             parts.add(MongoGroups.values(
                     client,
                     ISSUES,
-                    new JsonObject().put("fileId", new JsonObject().put("$in", new JsonArray(chunk))),
-                    "fileId"));
+                    new JsonObject().put(IssueRecord.FILE_ID, new JsonObject().put("$in", new JsonArray(chunk))),
+                    IssueRecord.FILE_ID));
         }
         return Future.all(parts).map(v -> {
             java.util.Set<String> all = new java.util.HashSet<>();
@@ -95,7 +97,9 @@ public final class MongoIssueStore implements IssueStore {
 
     @Override
     public Future<List<IssueRecord>> ofFile(String tenantId, String fileId) {
-        return client.find(ISSUES, new JsonObject().put("tenantId", tenantId).put("fileId", fileId))
+        return client.find(
+                        ISSUES,
+                        new JsonObject().put(IssueRecord.TENANT_ID, tenantId).put(IssueRecord.FILE_ID, fileId))
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
     }

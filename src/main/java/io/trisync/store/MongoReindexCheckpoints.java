@@ -22,17 +22,17 @@ public final class MongoReindexCheckpoints implements ReindexCheckpoints {
 
     @Override
     public Future<Checkpoint> get(String tenantId, int partition) {
-        return client.findOne(CHECKPOINTS, new JsonObject().put("_id", id(tenantId, partition)), null)
+        return client.findOne(CHECKPOINTS, new JsonObject().put(Checkpoint.ID, id(tenantId, partition)), null)
                 .recover(MongoMetadataStore::failed)
                 .map(d -> d == null
                         ? null
                         : new Checkpoint(
                                 tenantId,
                                 partition,
-                                d.getString("model"),
-                                d.getBoolean("all", false),
-                                d.getString("lastFileId"),
-                                d.getBoolean("done", false)));
+                                d.getString(Checkpoint.MODEL),
+                                d.getBoolean(Checkpoint.ALL, false),
+                                d.getString(Checkpoint.LAST_FILE_ID),
+                                d.getBoolean(Checkpoint.DONE, false)));
     }
 
     @Override
@@ -40,20 +40,20 @@ public final class MongoReindexCheckpoints implements ReindexCheckpoints {
         return client.save(
                         CHECKPOINTS,
                         new JsonObject()
-                                .put("_id", id(c.tenantId(), c.partition()))
-                                .put("tenantId", c.tenantId())
-                                .put("partition", c.partition())
-                                .put("model", c.model())
-                                .put("all", c.all())
-                                .put("lastFileId", c.lastFileId())
-                                .put("done", c.done()))
+                                .put(Checkpoint.ID, id(c.tenantId(), c.partition()))
+                                .put(Checkpoint.TENANT_ID, c.tenantId())
+                                .put(Checkpoint.PARTITION, c.partition())
+                                .put(Checkpoint.MODEL, c.model())
+                                .put(Checkpoint.ALL, c.all())
+                                .put(Checkpoint.LAST_FILE_ID, c.lastFileId())
+                                .put(Checkpoint.DONE, c.done()))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
     }
 
     @Override
     public Future<Void> clear(String tenantId) {
-        return client.removeDocuments(CHECKPOINTS, new JsonObject().put("tenantId", tenantId))
+        return client.removeDocuments(CHECKPOINTS, new JsonObject().put(Checkpoint.TENANT_ID, tenantId))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
     }

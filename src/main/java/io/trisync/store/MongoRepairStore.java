@@ -26,11 +26,13 @@ public final class MongoRepairStore implements RepairStore {
         return Future.all(
                         client.createIndexWithOptions(
                                 QUARANTINE,
-                                new JsonObject().put("tenantId", 1).put("quarantinedAt", 1),
+                                new JsonObject()
+                                        .put(QuarantineEntry.TENANT_ID, 1)
+                                        .put(QuarantineEntry.QUARANTINED_AT, 1),
                                 new IndexOptions().name("tenant_time")),
                         client.createIndexWithOptions(
                                 ACTIONS,
-                                new JsonObject().put("opId", 1).put("at", 1),
+                                new JsonObject().put(AuditEntry.OP_ID, 1).put(AuditEntry.AT, 1),
                                 new IndexOptions().name("op_time")))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);

@@ -14,6 +14,11 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
 
     static final String OPS = "sync_operations";
     static final String SLOTS = "sync_tenant_slots";
+    /** The fields of a tenant's slot: the tenant ({@code _id}), the operation holding it, since when. */
+    private static final String SLOT_TENANT = "_id";
+
+    private static final String SLOT_OP_ID = "opId";
+    private static final String SLOT_SINCE = "since";
     private static final String RUNNING = SyncOperation.Status.RUNNING.wire();
 
     private final MongoClient client;
@@ -26,19 +31,19 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     public Future<Void> init() {
         return client.createIndexWithOptions(
                         OPS,
-                        new JsonObject().put("tenantId", 1).put("startedAt", -1),
+                        new JsonObject().put(SyncOperation.TENANT_ID, 1).put(SyncOperation.STARTED_AT, -1),
                         new IndexOptions().name("tenant_newest"))
                 .compose(v -> client.createIndexWithOptions(
-                        OPS, new JsonObject().put("status", 1), new IndexOptions().name("by_status")))
+                        OPS, new JsonObject().put(SyncOperation.STATUS, 1), new IndexOptions().name("by_status")))
                 .recover(MongoMetadataStore::failed);
     }
 
     @Override
     public Future<Void> start(SyncOperation op) {
         JsonObject slot = new JsonObject()
-                .put("_id", op.tenantId())
-                .put("opId", op.id())
-                .put("since", Dates.toBson(op.startedAt()));
+                .put(SLOT_TENANT, op.tenantId())
+                .put(SLOT_OP_ID, op.id())
+                .put(SLOT_SINCE, Dates.toBson(op.startedAt()));
         return client.insert(SLOTS, slot)
                 .recover(MongoMetadataStore::failed)
                 .compose(id -> client.insert(OPS, op.toDocument())
@@ -48,9 +53,9 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
 
     @Override
     public Future<SyncOperation> running(String tenantId) {
-        return client.findOne(SLOTS, new JsonObject().put("_id", tenantId), null)
+        return client.findOne(SLOTS, new JsonObject().put(SLOT_TENANT, tenantId), null)
                 .recover(MongoMetadataStore::failed)
-                .compose(slot -> slot == null ? Future.succeededFuture() : slotHolder(slot.getString("opId")));
+                .compose(slot -> slot == null ? Future.succeededFuture() : slotHolder(slot.getString(SLOT_OP_ID)));
     }
 
     /**
@@ -66,15 +71,22 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
 
     @Override
     public Future<List<SyncOperation>> allRunning() {
-        return client.find(OPS, new JsonObject().put("status", RUNNING))
+        return client.find(OPS, new JsonObject().put(SyncOperation.STATUS, RUNNING))
                 .recover(MongoMetadataStore::failed)
                 .map(docs -> docs.stream().map(SyncOperation::fromDocument).toList());
     }
 
     @Override
     public Future<java.util.Map<String, Instant>> lastCompleted(String kind) {
-        JsonObject match = new JsonObject().put("kind", kind).put("status", SyncOperation.Status.COMPLETED.wire());
-        return MongoGroups.group(client, OPS, match, "tenantId", new JsonObject().put("$max", "$completedAt"))
+        JsonObject match = new JsonObject()
+                .put(SyncOperation.KIND, kind)
+                .put(SyncOperation.STATUS, SyncOperation.Status.COMPLETED.wire());
+        return MongoGroups.group(
+                        client,
+                        OPS,
+                        match,
+                        SyncOperation.TENANT_ID,
+                        new JsonObject().put("$max", "$" + SyncOperation.COMPLETED_AT))
                 .map(groups -> {
                     java.util.Map<String, Instant> out = new java.util.HashMap<>();
                     groups.forEach((tenant, at) -> out.put(tenant, Dates.fromBson(at)));
@@ -85,12 +97,12 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     @Override
     public Future<Boolean> heartbeat(String opId, SyncOperation.Progress progress, long filesProcessed) {
         JsonObject set = new JsonObject()
-                .put("heartbeatAt", Dates.toBson(Instant.now()))
-                .put("progress", progress.toJson())
-                .put("filesProcessed", filesProcessed);
+                .put(SyncOperation.HEARTBEAT_AT, Dates.toBson(Instant.now()))
+                .put(SyncOperation.PROGRESS, progress.toJson())
+                .put(SyncOperation.FILES_PROCESSED, filesProcessed);
         return client.updateCollection(
                         OPS,
-                        new JsonObject().put("_id", opId).put("status", RUNNING),
+                        new JsonObject().put(SyncOperation.ID, opId).put(SyncOperation.STATUS, RUNNING),
                         new JsonObject().put("$set", set))
                 .recover(MongoMetadataStore::failed)
                 .map(r -> r != null && r.getDocMatched() > 0);
@@ -100,13 +112,13 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     public Future<Boolean> finish(
             SyncOperation op, SyncOperation.Status status, String errorMessage, JsonObject result) {
         JsonObject set = new JsonObject()
-                .put("status", status.wire())
-                .put("completedAt", Dates.toBson(Instant.now()))
-                .put("errorMessage", errorMessage)
-                .put("result", result);
+                .put(SyncOperation.STATUS, status.wire())
+                .put(SyncOperation.COMPLETED_AT, Dates.toBson(Instant.now()))
+                .put(SyncOperation.ERROR_MESSAGE, errorMessage)
+                .put(SyncOperation.RESULT, result);
         return client.updateCollection(
                         OPS,
-                        new JsonObject().put("_id", op.id()).put("status", RUNNING),
+                        new JsonObject().put(SyncOperation.ID, op.id()).put(SyncOperation.STATUS, RUNNING),
                         new JsonObject().put("$set", set))
                 .recover(MongoMetadataStore::failed)
                 .compose(r -> {
@@ -118,7 +130,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
 
     @Override
     public Future<SyncOperation> get(String opId) {
-        return client.findOne(OPS, new JsonObject().put("_id", opId), null)
+        return client.findOne(OPS, new JsonObject().put(SyncOperation.ID, opId), null)
                 .recover(MongoMetadataStore::failed)
                 .compose(doc -> doc == null
                         ? Future.failedFuture(new Failure.NotFound("mongodb", "no sync operation " + opId))
@@ -129,13 +141,14 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     public Future<List<SyncOperation>> history(String tenantId, SyncOperation.Status status, int limit) {
         JsonObject query = new JsonObject();
         if (tenantId != null) {
-            query.put("tenantId", tenantId);
+            query.put(SyncOperation.TENANT_ID, tenantId);
         }
         if (status != null) {
-            query.put("status", status.wire());
+            query.put(SyncOperation.STATUS, status.wire());
         }
-        FindOptions options =
-                new FindOptions().setSort(new JsonObject().put("startedAt", -1)).setLimit(limit);
+        FindOptions options = new FindOptions()
+                .setSort(new JsonObject().put(SyncOperation.STARTED_AT, -1))
+                .setLimit(limit);
         return client.findWithOptions(OPS, query, options)
                 .recover(MongoMetadataStore::failed)
                 .map(docs -> docs.stream().map(SyncOperation::fromDocument).toList());
@@ -143,7 +156,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
 
     private Future<Void> releaseSlot(SyncOperation op) {
         return client.removeDocument(
-                        SLOTS, new JsonObject().put("_id", op.tenantId()).put("opId", op.id()))
+                        SLOTS, new JsonObject().put(SLOT_TENANT, op.tenantId()).put(SLOT_OP_ID, op.id()))
                 .recover(MongoMetadataStore::failed)
                 .mapEmpty();
     }
@@ -151,28 +164,29 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     @Override
     public Future<List<String>> removeEnded(Instant before) {
         JsonObject ended = new JsonObject()
-                .put("status", new JsonObject().put("$ne", RUNNING))
-                .put("completedAt", new JsonObject().put("$lt", Dates.toBson(before)));
+                .put(SyncOperation.STATUS, new JsonObject().put("$ne", RUNNING))
+                .put(SyncOperation.COMPLETED_AT, new JsonObject().put("$lt", Dates.toBson(before)));
         return client.findWithOptions(
                         OPS,
                         ended,
                         new io.vertx.ext.mongo.FindOptions()
-                                .setFields(new JsonObject().put("_id", 1))
+                                .setFields(new JsonObject().put(SyncOperation.ID, 1))
                                 .setLimit(MongoOperationLog.RETENTION_BATCH))
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .compose(docs -> {
-                    List<String> ids =
-                            docs.stream().map(d -> d.getString("_id")).toList();
+                    List<String> ids = docs.stream()
+                            .map(d -> d.getString(SyncOperation.ID))
+                            .toList();
                     return ids.isEmpty()
                             ? Future.succeededFuture(ids)
                             : client.removeDocuments(
                                             OPS,
                                             new JsonObject()
                                                     .put(
-                                                            "_id",
+                                                            SyncOperation.ID,
                                                             new JsonObject()
                                                                     .put("$in", new io.vertx.core.json.JsonArray(ids)))
-                                                    .put("status", new JsonObject().put("$ne", RUNNING)))
+                                                    .put(SyncOperation.STATUS, new JsonObject().put("$ne", RUNNING)))
                                     .recover(MongoMetadataStore::failed)
                                     .map(r -> ids);
                 });

@@ -30,14 +30,14 @@ public final class MongoTenantErasures implements TenantErasures {
     @Override
     public Future<Void> begin(String tenantId, String opId) {
         JsonObject set = new JsonObject()
-                .put("state", Erasure.ERASING)
-                .put("opId", opId)
-                .put("startedAt", Instant.now().toString())
-                .putNull("endedAt")
-                .putNull("result");
+                .put(Erasure.STATE, Erasure.ERASING)
+                .put(Erasure.OP_ID, opId)
+                .put(Erasure.STARTED_AT, Instant.now().toString())
+                .putNull(Erasure.ENDED_AT)
+                .putNull(Erasure.RESULT);
         return client.updateCollectionWithOptions(
                         ERASURES,
-                        new JsonObject().put("_id", tenantId),
+                        new JsonObject().put(Erasure.ID, tenantId),
                         new JsonObject().put("$set", set),
                         new UpdateOptions().setUpsert(true))
                 .recover(MongoMetadataStore::failed)
@@ -46,14 +46,14 @@ public final class MongoTenantErasures implements TenantErasures {
 
     @Override
     public Future<Erasure> get(String tenantId) {
-        return client.findOne(ERASURES, new JsonObject().put("_id", tenantId), null)
+        return client.findOne(ERASURES, new JsonObject().put(Erasure.ID, tenantId), null)
                 .recover(MongoMetadataStore::failed)
                 .map(d -> d == null ? null : Erasure.fromDocument(d));
     }
 
     @Override
     public Future<List<Erasure>> unfinished() {
-        return client.find(ERASURES, new JsonObject().put("state", Erasure.ERASING))
+        return client.find(ERASURES, new JsonObject().put(Erasure.STATE, Erasure.ERASING))
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .map(docs -> docs.stream().map(Erasure::fromDocument).toList());
     }
@@ -61,11 +61,11 @@ public final class MongoTenantErasures implements TenantErasures {
     @Override
     public Future<Void> finish(String tenantId, JsonObject result) {
         JsonObject set = new JsonObject()
-                .put("state", Erasure.ERASED)
-                .put("endedAt", Instant.now().toString())
-                .put("result", result);
+                .put(Erasure.STATE, Erasure.ERASED)
+                .put(Erasure.ENDED_AT, Instant.now().toString())
+                .put(Erasure.RESULT, result);
         return client.updateCollection(
-                        ERASURES, new JsonObject().put("_id", tenantId), new JsonObject().put("$set", set))
+                        ERASURES, new JsonObject().put(Erasure.ID, tenantId), new JsonObject().put("$set", set))
                 .recover(MongoMetadataStore::failed)
                 .mapEmpty();
     }
@@ -108,24 +108,37 @@ public final class MongoTenantErasures implements TenantErasures {
     /** Every query that finds a record of the tenant, keyed by {@code collection#n}. */
     private static Map<String, JsonObject> queries(String tenantId, String keepOpId) {
         Map<String, JsonObject> q = new LinkedHashMap<>();
-        JsonObject byTenant = new JsonObject().put("tenantId", tenantId);
-        q.put(MongoMetadataStore.FILES + "#1", byTenant);
-        q.put(MongoOperationLog.OPS + "#1", byTenant);
+        q.put(MongoMetadataStore.FILES + "#1", new JsonObject().put(FileRecord.TENANT_ID, tenantId));
+        q.put(MongoOperationLog.OPS + "#1", new JsonObject().put(IngestOperation.TENANT_ID, tenantId));
         q.put(
                 MongoOperationLog.KEYS + "#1",
-                new JsonObject().put("_id", new JsonObject().put("$regex", "^" + Pattern.quote(tenantId) + "\\x00")));
-        q.put(MongoSyncOperationStore.OPS + "#1", byTenant.copy().put("_id", new JsonObject().put("$ne", keepOpId)));
+                new JsonObject()
+                        .put(
+                                MongoOperationLog.KEY_ID,
+                                new JsonObject().put("$regex", "^" + Pattern.quote(tenantId) + "\\x00")));
+        q.put(
+                MongoSyncOperationStore.OPS + "#1",
+                new JsonObject()
+                        .put(SyncOperation.TENANT_ID, tenantId)
+                        .put(SyncOperation.ID, new JsonObject().put("$ne", keepOpId)));
         // The erasure's own events stay, and so does the tenant's event counter: event numbers never repeat.
-        q.put(MongoEventStore.EVENTS + "#1", byTenant.copy().put("opId", new JsonObject().put("$ne", keepOpId)));
-        q.put(MongoIssueStore.ISSUES + "#1", byTenant);
-        q.put(MongoRepairStore.QUARANTINE + "#1", byTenant);
-        q.put(MongoRepairStore.ACTIONS + "#1", new JsonObject().put("user_id", tenantId));
-        q.put(MongoIndexQueue.JOBS + "#1", byTenant);
+        q.put(
+                MongoEventStore.EVENTS + "#1",
+                new JsonObject()
+                        .put(Event.TENANT_ID, tenantId)
+                        .put(Event.OP_ID, new JsonObject().put("$ne", keepOpId)));
+        q.put(MongoIssueStore.ISSUES + "#1", new JsonObject().put(IssueRecord.TENANT_ID, tenantId));
+        q.put(MongoRepairStore.QUARANTINE + "#1", new JsonObject().put(QuarantineEntry.TENANT_ID, tenantId));
+        q.put(MongoRepairStore.ACTIONS + "#1", new JsonObject().put(AuditEntry.USER_ID, tenantId));
+        q.put(MongoIndexQueue.JOBS + "#1", new JsonObject().put(IndexJob.TENANT_ID, tenantId));
         q.put(
                 MongoReindexCheckpoints.CHECKPOINTS + "#1",
-                new JsonObject().put("_id", new JsonObject().put("$regex", "^" + Pattern.quote(tenantId) + " ")));
-        q.put(MongoTrendStore.SAMPLES + "#1", new JsonObject().put("scope", tenantId));
-        q.put(MongoTrendStore.LATEST + "#1", new JsonObject().put("_id", tenantId));
+                new JsonObject()
+                        .put(
+                                ReindexCheckpoints.Checkpoint.ID,
+                                new JsonObject().put("$regex", "^" + Pattern.quote(tenantId) + " ")));
+        q.put(MongoTrendStore.SAMPLES + "#1", new JsonObject().put(TrendStore.Sample.SCOPE, tenantId));
+        q.put(MongoTrendStore.LATEST + "#1", new JsonObject().put(MongoTrendStore.LATEST_SCOPE, tenantId));
         return q;
     }
 }

@@ -18,6 +18,8 @@ public final class MongoTrendStore implements TrendStore {
 
     static final String SAMPLES = "trend_samples";
     static final String LATEST = "trend_latest";
+    /** A latest sample's {@code _id}: its scope (the sample's own fields besides). */
+    static final String LATEST_SCOPE = "_id";
 
     private final MongoClient client;
 
@@ -28,7 +30,7 @@ public final class MongoTrendStore implements TrendStore {
     @Override
     public Future<Void> init() {
         return client.createIndexWithOptions(
-                        SAMPLES, new JsonObject().put("scope", 1).put("at", 1), new IndexOptions())
+                        SAMPLES, new JsonObject().put(Sample.SCOPE, 1).put(Sample.AT, 1), new IndexOptions())
                 .recover(MongoMetadataStore::failed)
                 .mapEmpty();
     }
@@ -38,8 +40,8 @@ public final class MongoTrendStore implements TrendStore {
         return client.insert(SAMPLES, stored(sample))
                 .compose(id -> client.replaceDocumentsWithOptions(
                         LATEST,
-                        new JsonObject().put("_id", sample.scope()),
-                        stored(sample).put("_id", sample.scope()),
+                        new JsonObject().put(LATEST_SCOPE, sample.scope()),
+                        stored(sample).put(LATEST_SCOPE, sample.scope()),
                         new UpdateOptions().setUpsert(true)))
                 .compose(r -> client.find(LATEST, new JsonObject()))
                 .compose(latest -> {
@@ -53,23 +55,23 @@ public final class MongoTrendStore implements TrendStore {
     }
 
     private static JsonObject stored(Sample sample) {
-        return sample.toDocument().put("at", Dates.toBson(sample.at()));
+        return sample.toDocument().put(Sample.AT, Dates.toBson(sample.at()));
     }
 
     private static Sample read(JsonObject doc) {
         JsonObject d = doc.copy();
-        d.put("at", Dates.fromBson(doc.getValue("at")).toString());
+        d.put(Sample.AT, Dates.fromBson(doc.getValue(Sample.AT)).toString());
         return Sample.fromDocument(d);
     }
 
     /** Removes the samples of {@code scope} older than its {@link #KEPT} newest. */
     private Future<Void> trim(String scope) {
-        JsonObject ofScope = new JsonObject().put("scope", scope);
+        JsonObject ofScope = new JsonObject().put(Sample.SCOPE, scope);
         return client.findWithOptions(
                         SAMPLES,
                         ofScope,
                         new FindOptions()
-                                .setSort(new JsonObject().put("at", -1))
+                                .setSort(new JsonObject().put(Sample.AT, -1))
                                 .setSkip(KEPT)
                                 .setLimit(1))
                 .compose(beyond -> beyond.isEmpty()
@@ -78,12 +80,12 @@ public final class MongoTrendStore implements TrendStore {
                                         SAMPLES,
                                         ofScope.copy()
                                                 .put(
-                                                        "at",
+                                                        Sample.AT,
                                                         new JsonObject()
                                                                 .put(
                                                                         "$lte",
                                                                         beyond.get(0)
-                                                                                .getValue("at"))))
+                                                                                .getValue(Sample.AT))))
                                 .mapEmpty());
     }
 
@@ -91,9 +93,9 @@ public final class MongoTrendStore implements TrendStore {
     public Future<List<Sample>> recent(String scope, int limit) {
         return client.findWithOptions(
                         SAMPLES,
-                        new JsonObject().put("scope", scope),
+                        new JsonObject().put(Sample.SCOPE, scope),
                         new FindOptions()
-                                .setSort(new JsonObject().put("at", -1))
+                                .setSort(new JsonObject().put(Sample.AT, -1))
                                 .setLimit(limit))
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .map(docs -> {

@@ -10,7 +10,18 @@ import io.vertx.core.Future;
 public interface ReindexCheckpoints {
 
     /** {@code lastFileId}: every file up to it (in id order) is done; {@code done}: the whole partition. */
-    record Checkpoint(String tenantId, int partition, String model, boolean all, String lastFileId, boolean done) {}
+    record Checkpoint(String tenantId, int partition, String model, boolean all, String lastFileId, boolean done) {
+
+        /** The stored document's field names ({@code _id}: tenant and partition). */
+        public static final String ID = "_id";
+
+        public static final String TENANT_ID = "tenantId";
+        public static final String PARTITION = "partition";
+        public static final String MODEL = "model";
+        public static final String ALL = "all";
+        public static final String LAST_FILE_ID = "lastFileId";
+        public static final String DONE = "done";
+    }
 
     Future<Void> init();
 

@@ -28,6 +28,24 @@ public record SyncOperation(
         JsonObject result,
         Actor startedBy) {
 
+    /** The document's field names. */
+    public static final String ID = "_id";
+
+    public static final String TENANT_ID = "tenantId";
+    public static final String KIND = "kind";
+    public static final String STATUS = "status";
+    public static final String STARTED_AT = "startedAt";
+    public static final String COMPLETED_AT = "completedAt";
+    public static final String HEARTBEAT_AT = "heartbeatAt";
+    public static final String EXPECTED_DURATION_SECONDS = "expectedDurationSeconds";
+    public static final String PROGRESS = "progress";
+    public static final String FILES_PROCESSED = "filesProcessed";
+    public static final String ERROR_MESSAGE = "errorMessage";
+    public static final String NODE_ID = "nodeId";
+    public static final String INCARNATION = "incarnation";
+    public static final String RESULT = "result";
+    public static final String STARTED_BY = "startedBy";
+
     /** Lifecycle; only RUNNING is not final. */
     public enum Status {
         RUNNING,
@@ -56,6 +74,17 @@ public record SyncOperation(
             Integer partitionsDone,
             Integer partitions) {
 
+        /** The progress document's field names. */
+        public static final String STAGE = "stage";
+
+        public static final String PERCENTAGE = "percentage";
+        public static final String CURRENT_FILE = "currentFile";
+        public static final String TOTAL_FILES = "totalFiles";
+        public static final String RATE = "rate";
+        public static final String ETA_SECONDS = "etaSeconds";
+        public static final String PARTITIONS_DONE = "partitionsDone";
+        public static final String PARTITIONS = "partitions";
+
         public static final Progress INITIAL = new Progress("initializing", 0, 0, 0);
 
         /** Progress without a rate or an estimate of the time left. */
@@ -65,18 +94,18 @@ public record SyncOperation(
 
         public JsonObject toJson() {
             JsonObject json = new JsonObject()
-                    .put("stage", stage)
-                    .put("percentage", percentage)
-                    .put("currentFile", currentFile)
-                    .put("totalFiles", totalFiles);
+                    .put(STAGE, stage)
+                    .put(PERCENTAGE, percentage)
+                    .put(CURRENT_FILE, currentFile)
+                    .put(TOTAL_FILES, totalFiles);
             if (rate != null) {
-                json.put("rate", rate);
+                json.put(RATE, rate);
             }
             if (etaSeconds != null) {
-                json.put("etaSeconds", etaSeconds);
+                json.put(ETA_SECONDS, etaSeconds);
             }
             if (partitions != null) {
-                json.put("partitionsDone", partitionsDone).put("partitions", partitions);
+                json.put(PARTITIONS_DONE, partitionsDone).put(PARTITIONS, partitions);
             }
             return json;
         }
@@ -85,14 +114,14 @@ public record SyncOperation(
             return json == null
                     ? INITIAL
                     : new Progress(
-                            json.getString("stage", "initializing"),
-                            json.getDouble("percentage", 0.0),
-                            json.getLong("currentFile", 0L),
-                            json.getLong("totalFiles", 0L),
-                            json.getDouble("rate"),
-                            json.getLong("etaSeconds"),
-                            json.getInteger("partitionsDone"),
-                            json.getInteger("partitions"));
+                            json.getString(STAGE, "initializing"),
+                            json.getDouble(PERCENTAGE, 0.0),
+                            json.getLong(CURRENT_FILE, 0L),
+                            json.getLong(TOTAL_FILES, 0L),
+                            json.getDouble(RATE),
+                            json.getLong(ETA_SECONDS),
+                            json.getInteger(PARTITIONS_DONE),
+                            json.getInteger(PARTITIONS));
         }
     }
 
@@ -107,40 +136,40 @@ public record SyncOperation(
 
     public JsonObject toDocument() {
         return new JsonObject()
-                .put("_id", id)
-                .put("tenantId", tenantId)
-                .put("kind", kind)
-                .put("status", status.wire())
-                .put("startedAt", Dates.toBson(startedAt))
-                .put("completedAt", Dates.toBson(completedAt))
-                .put("heartbeatAt", Dates.toBson(heartbeatAt))
-                .put("expectedDurationSeconds", expectedDurationSeconds)
-                .put("progress", progress.toJson())
-                .put("filesProcessed", filesProcessed)
-                .put("errorMessage", errorMessage)
-                .put("nodeId", nodeId)
-                .put("incarnation", incarnation)
-                .put("result", result)
-                .put("startedBy", startedBy.toJson());
+                .put(ID, id)
+                .put(TENANT_ID, tenantId)
+                .put(KIND, kind)
+                .put(STATUS, status.wire())
+                .put(STARTED_AT, Dates.toBson(startedAt))
+                .put(COMPLETED_AT, Dates.toBson(completedAt))
+                .put(HEARTBEAT_AT, Dates.toBson(heartbeatAt))
+                .put(EXPECTED_DURATION_SECONDS, expectedDurationSeconds)
+                .put(PROGRESS, progress.toJson())
+                .put(FILES_PROCESSED, filesProcessed)
+                .put(ERROR_MESSAGE, errorMessage)
+                .put(NODE_ID, nodeId)
+                .put(INCARNATION, incarnation)
+                .put(RESULT, result)
+                .put(STARTED_BY, startedBy.toJson());
     }
 
     public static SyncOperation fromDocument(JsonObject d) {
         return new SyncOperation(
-                d.getString("_id"),
-                d.getString("tenantId"),
-                d.getString("kind"),
-                Status.fromWire(d.getString("status")),
-                Dates.fromBson(d.getValue("startedAt")),
-                Dates.fromBson(d.getValue("completedAt")),
-                Dates.fromBson(d.getValue("heartbeatAt")),
-                d.getLong("expectedDurationSeconds", 0L),
-                Progress.fromJson(d.getJsonObject("progress")),
-                d.getLong("filesProcessed", 0L),
-                d.getString("errorMessage"),
-                d.getString("nodeId"),
-                d.getString("incarnation"),
-                d.getJsonObject("result"),
-                Actor.fromJson(d.getJsonObject("startedBy")));
+                d.getString(ID),
+                d.getString(TENANT_ID),
+                d.getString(KIND),
+                Status.fromWire(d.getString(STATUS)),
+                Dates.fromBson(d.getValue(STARTED_AT)),
+                Dates.fromBson(d.getValue(COMPLETED_AT)),
+                Dates.fromBson(d.getValue(HEARTBEAT_AT)),
+                d.getLong(EXPECTED_DURATION_SECONDS, 0L),
+                Progress.fromJson(d.getJsonObject(PROGRESS)),
+                d.getLong(FILES_PROCESSED, 0L),
+                d.getString(ERROR_MESSAGE),
+                d.getString(NODE_ID),
+                d.getString(INCARNATION),
+                d.getJsonObject(RESULT),
+                Actor.fromJson(d.getJsonObject(STARTED_BY)));
     }
 
     /** The snake_case view for the REST API. */

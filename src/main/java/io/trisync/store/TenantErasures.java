@@ -17,6 +17,15 @@ public interface TenantErasures {
         public static final String ERASING = "erasing";
         public static final String ERASED = "erased";
 
+        /** The document's field names ({@code _id} is the tenant). */
+        public static final String ID = "_id";
+
+        public static final String STATE = "state";
+        public static final String OP_ID = "opId";
+        public static final String STARTED_AT = "startedAt";
+        public static final String ENDED_AT = "endedAt";
+        public static final String RESULT = "result";
+
         public boolean erasing() {
             return ERASING.equals(state);
         }
@@ -33,12 +42,12 @@ public interface TenantErasures {
 
         static Erasure fromDocument(JsonObject d) {
             return new Erasure(
-                    d.getString("_id"),
-                    d.getString("state"),
-                    d.getString("opId"),
-                    d.getString("startedAt"),
-                    d.getString("endedAt"),
-                    d.getJsonObject("result"));
+                    d.getString(ID),
+                    d.getString(STATE),
+                    d.getString(OP_ID),
+                    d.getString(STARTED_AT),
+                    d.getString(ENDED_AT),
+                    d.getJsonObject(RESULT));
         }
     }
 

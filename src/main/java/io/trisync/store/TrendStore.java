@@ -31,6 +31,21 @@ public interface TrendStore {
             long error,
             Map<String, Long> issuesByType) {
 
+        /**
+         * The stored document's field names, also those of a scan report's {@code summary} that
+         * {@link #ofSummary} reads.
+         */
+        public static final String SCOPE = "scope";
+
+        public static final String AT = "at";
+        public static final String TOTAL_FILES = "total_files";
+        public static final String SYNCED = "synced";
+        public static final String OUT_OF_SYNC = "out_of_sync";
+        public static final String MISSING = "missing";
+        public static final String ERROR = "error";
+        public static final String ISSUES_BY_TYPE = "issues_by_type";
+        public static final String DRIFT_RATIO = "drift_ratio";
+
         public Sample {
             issuesByType = Map.copyOf(issuesByType);
             at = at.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
@@ -44,16 +59,16 @@ public interface TrendStore {
         /** The scan report's {@code summary} as a sample of {@code scope}. */
         public static Sample ofSummary(String scope, Instant at, JsonObject summary) {
             Map<String, Long> byType = new TreeMap<>();
-            summary.getJsonObject("issues_by_type", new JsonObject())
+            summary.getJsonObject(ISSUES_BY_TYPE, new JsonObject())
                     .forEach(e -> byType.put(e.getKey(), ((Number) e.getValue()).longValue()));
             return new Sample(
                     scope,
                     at,
-                    summary.getLong("total_files", 0L),
-                    summary.getLong("synced", 0L),
-                    summary.getLong("out_of_sync", 0L),
-                    summary.getLong("missing", 0L),
-                    summary.getLong("error", 0L),
+                    summary.getLong(TOTAL_FILES, 0L),
+                    summary.getLong(SYNCED, 0L),
+                    summary.getLong(OUT_OF_SYNC, 0L),
+                    summary.getLong(MISSING, 0L),
+                    summary.getLong(ERROR, 0L),
                     byType);
         }
 
@@ -75,19 +90,19 @@ public interface TrendStore {
         /** The stored document (also the API's shape). */
         public JsonObject toDocument() {
             return new JsonObject()
-                    .put("scope", scope)
-                    .put("at", at.toString())
-                    .put("total_files", totalFiles)
-                    .put("synced", synced)
-                    .put("out_of_sync", outOfSync)
-                    .put("missing", missing)
-                    .put("error", error)
-                    .put("issues_by_type", new JsonObject(new TreeMap<>(issuesByType)))
-                    .put("drift_ratio", Math.round(driftRatio() * 10_000) / 10_000.0);
+                    .put(SCOPE, scope)
+                    .put(AT, at.toString())
+                    .put(TOTAL_FILES, totalFiles)
+                    .put(SYNCED, synced)
+                    .put(OUT_OF_SYNC, outOfSync)
+                    .put(MISSING, missing)
+                    .put(ERROR, error)
+                    .put(ISSUES_BY_TYPE, new JsonObject(new TreeMap<>(issuesByType)))
+                    .put(DRIFT_RATIO, Math.round(driftRatio() * 10_000) / 10_000.0);
         }
 
         public static Sample fromDocument(JsonObject d) {
-            return ofSummary(d.getString("scope"), Instant.parse(d.getString("at")), d);
+            return ofSummary(d.getString(SCOPE), Instant.parse(d.getString(AT)), d);
         }
     }
 

@@ -11,6 +11,14 @@ import io.vertx.core.json.JsonObject;
  */
 public record VectorSpaces(Space serving, Space target, java.util.List<Space> retired, long generation) {
 
+    /** The document's field names ({@code _id}: the configured collection name, see {@link VectorSpacesPointer}). */
+    public static final String ID = "_id";
+
+    public static final String SERVING = "serving";
+    public static final String TARGET = "target";
+    public static final String RETIRED = "retired";
+    public static final String GENERATION = "generation";
+
     public VectorSpaces {
         retired = retired == null ? java.util.List.of() : java.util.List.copyOf(retired);
     }
@@ -27,24 +35,32 @@ public record VectorSpaces(Space serving, Space target, java.util.List<Space> re
      */
     public record Space(String collection, String model, int dims, String provider, String url) {
 
+        /** The space document's field names. */
+        public static final String COLLECTION = "collection";
+
+        public static final String MODEL = "model";
+        public static final String DIMS = "dims";
+        public static final String PROVIDER = "provider";
+        public static final String URL = "url";
+
         JsonObject toDocument() {
             return new JsonObject()
-                    .put("collection", collection)
-                    .put("model", model)
-                    .put("dims", dims)
-                    .put("provider", provider)
-                    .put("url", url);
+                    .put(COLLECTION, collection)
+                    .put(MODEL, model)
+                    .put(DIMS, dims)
+                    .put(PROVIDER, provider)
+                    .put(URL, url);
         }
 
         static Space fromDocument(JsonObject d) {
             return d == null
                     ? null
                     : new Space(
-                            d.getString("collection"),
-                            d.getString("model"),
-                            d.getInteger("dims", 0),
-                            d.getString("provider"),
-                            d.getString("url"));
+                            d.getString(COLLECTION),
+                            d.getString(MODEL),
+                            d.getInteger(DIMS, 0),
+                            d.getString(PROVIDER),
+                            d.getString(URL));
         }
     }
 
@@ -91,10 +107,10 @@ public record VectorSpaces(Space serving, Space target, java.util.List<Space> re
         io.vertx.core.json.JsonArray old = new io.vertx.core.json.JsonArray();
         retired.forEach(r -> old.add(r.toDocument()));
         return new JsonObject()
-                .put("serving", serving.toDocument())
-                .put("target", target == null ? null : target.toDocument())
-                .put("retired", old)
-                .put("generation", generation);
+                .put(SERVING, serving.toDocument())
+                .put(TARGET, target == null ? null : target.toDocument())
+                .put(RETIRED, old)
+                .put(GENERATION, generation);
     }
 
     static VectorSpaces fromDocument(JsonObject d) {
@@ -102,16 +118,16 @@ public record VectorSpaces(Space serving, Space target, java.util.List<Space> re
             return null;
         }
         java.util.List<Space> old = new java.util.ArrayList<>();
-        io.vertx.core.json.JsonArray array = d.getJsonArray("retired");
+        io.vertx.core.json.JsonArray array = d.getJsonArray(RETIRED);
         if (array != null) {
             for (int i = 0; i < array.size(); i++) {
                 old.add(Space.fromDocument(array.getJsonObject(i)));
             }
         }
         return new VectorSpaces(
-                Space.fromDocument(d.getJsonObject("serving")),
-                Space.fromDocument(d.getJsonObject("target")),
+                Space.fromDocument(d.getJsonObject(SERVING)),
+                Space.fromDocument(d.getJsonObject(TARGET)),
                 old,
-                d.getLong("generation", 1L));
+                d.getLong(GENERATION, 1L));
     }
 }

@@ -125,14 +125,14 @@ final class VectorSpacesPointer {
     }
 
     Future<VectorSpaces> read() {
-        return mongo.findOne(SPACES, new JsonObject().put("_id", configured.collection()), null)
+        return mongo.findOne(SPACES, new JsonObject().put(VectorSpaces.ID, configured.collection()), null)
                 .recover(MongoMetadataStore::failed)
                 .map(VectorSpaces::fromDocument);
     }
 
     /** Inserts the first pointer; false when another node did first. */
     private Future<Boolean> insert(VectorSpaces spaces) {
-        return mongo.insert(SPACES, spaces.toDocument().put("_id", configured.collection()))
+        return mongo.insert(SPACES, spaces.toDocument().put(VectorSpaces.ID, configured.collection()))
                 .map(id -> true)
                 .recover(e -> MongoMetadataStore.<Boolean>failed(e)
                         .recover(f -> f instanceof Failure.Conflict
@@ -142,8 +142,10 @@ final class VectorSpacesPointer {
 
     /** Replaces {@code read} by {@code next} if the pointer is still at {@code read}'s generation. */
     Future<Boolean> replace(VectorSpaces read, VectorSpaces next) {
-        JsonObject query = new JsonObject().put("_id", configured.collection()).put("generation", read.generation());
-        return mongo.findOneAndReplace(SPACES, query, next.toDocument().put("_id", configured.collection()))
+        JsonObject query = new JsonObject()
+                .put(VectorSpaces.ID, configured.collection())
+                .put(VectorSpaces.GENERATION, read.generation());
+        return mongo.findOneAndReplace(SPACES, query, next.toDocument().put(VectorSpaces.ID, configured.collection()))
                 .recover(MongoMetadataStore::failed)
                 .map(before -> before != null);
     }
