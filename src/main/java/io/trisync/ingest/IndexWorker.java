@@ -188,7 +188,8 @@ final class IndexWorker {
     }
 
     private Future<Void> failed(FileRecord record, String reason) {
-        JsonObject set = new JsonObject().put("embedding.pending", false).put("embedding.failure", reason);
+        JsonObject set =
+                new JsonObject().put(FileRecord.EMBEDDING_PENDING, false).put(FileRecord.EMBEDDING_FAILURE, reason);
         LOG.warn("File {} of tenant {} is kept without search: {}", record.id(), record.tenantId(), reason);
         return steps.stores
                 .metadata()
@@ -208,8 +209,8 @@ final class IndexWorker {
     private static JsonObject stillPending(FileRecord record) {
         return new JsonObject()
                 .put("sha256", record.sha256())
-                .put("status", FileRecord.Status.ACTIVE.wire())
-                .put("embedding.pending", true);
+                .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire())
+                .put(FileRecord.EMBEDDING_PENDING, true);
     }
 
     private Future<Void> later(IndexJob job, Throwable error) {

@@ -191,7 +191,7 @@ public final class IngestVerticle extends RequestVerticle {
 
     private Future<JsonObject> completeUpload(OperationRef ref) {
         Future<IngestOperation> op =
-                ref.operation() != null && ref.opId().equals(ref.operation().getString("_id"))
+                ref.operation() != null && ref.opId().equals(ref.operation().getString(IngestOperation.ID))
                         ? Future.succeededFuture(IngestOperation.fromDocument(ref.operation()))
                         : stores.operations().get(ref.opId());
         return op.compose(o -> o.kind() == IngestOperation.Kind.REPLACE ? replaces.complete(o) : uploads.complete(o))
@@ -262,13 +262,14 @@ public final class IngestVerticle extends RequestVerticle {
                     }
                     JsonObject set = new JsonObject();
                     if (request.name() != null) {
-                        set.put("name", request.name());
+                        set.put(FileRecord.NAME, request.name());
                     }
                     if (request.labels() != null) {
-                        set.put("labels", request.labels());
+                        set.put(FileRecord.LABELS, request.labels());
                     }
-                    JsonObject expected =
-                            new JsonObject().put("version", f.version()).put("status", FileRecord.Status.ACTIVE.wire());
+                    JsonObject expected = new JsonObject()
+                            .put(FileRecord.VERSION, f.version())
+                            .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire());
                     return stores.metadata().patch(f.id(), expected, set).compose(won -> stores.metadata()
                             .get(f.id())
                             .compose(now -> won

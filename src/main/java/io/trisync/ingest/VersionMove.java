@@ -205,10 +205,17 @@ final class VersionMove {
                 versions);
         JsonObject doc = moved.toDocument();
         JsonObject set = new JsonObject();
-        for (String field : List.of("contentType", "size", "sha256", "embedding", "blobEtag", FileRecord.HISTORY)) {
+        for (String field : List.of(
+                FileRecord.CONTENT_TYPE,
+                FileRecord.SIZE,
+                FileRecord.SHA256,
+                FileRecord.EMBEDDING,
+                FileRecord.BLOB_ETAG,
+                FileRecord.HISTORY)) {
             set.put(field, doc.getValue(field));
         }
-        JsonObject expected = new JsonObject().put("sha256", file.sha256()).put("version", file.version());
+        JsonObject expected =
+                new JsonObject().put(FileRecord.SHA256, file.sha256()).put(FileRecord.VERSION, file.version());
         return steps.retry
                 .run(() -> steps.stores.metadata().patch(file.id(), expected, set))
                 .compose(won -> steps.stores.metadata().get(file.id()).compose(after -> {

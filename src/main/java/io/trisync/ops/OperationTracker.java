@@ -123,7 +123,9 @@ public final class OperationTracker {
                             EventTypes.OP_STARTED,
                             null,
                             op.id(),
-                            new JsonObject().put("kind", kind).put("expectedDurationSeconds", expected));
+                            new JsonObject()
+                                    .put(SyncOperation.KIND, kind)
+                                    .put(SyncOperation.EXPECTED_DURATION_SECONDS, expected));
                     return new TrackedOperation(vertx, store, events, metrics, op, heartbeatInterval.toMillis());
                 })
                 .recover(error -> error instanceof Failure.Conflict
@@ -191,8 +193,8 @@ public final class OperationTracker {
                         null,
                         op.id(),
                         new JsonObject()
-                                .put("kind", op.kind())
-                                .put("status", verdict.status().wire())
+                                .put(SyncOperation.KIND, op.kind())
+                                .put(SyncOperation.STATUS, verdict.status().wire())
                                 .put("reason", verdict.reason()));
             }
         });

@@ -113,7 +113,7 @@ public final class TrackedOperation {
                     EventTypes.OP_PROGRESS,
                     null,
                     record.id(),
-                    progress.toJson().put("filesProcessed", processed));
+                    progress.toJson().put(SyncOperation.FILES_PROCESSED, processed));
         }
     }
 
@@ -126,7 +126,9 @@ public final class TrackedOperation {
                             EventTypes.OP_COMPLETED,
                             null,
                             record.id(),
-                            new JsonObject().put("kind", record.kind()).put("result", result))
+                            new JsonObject()
+                                    .put(SyncOperation.KIND, record.kind())
+                                    .put(SyncOperation.RESULT, result))
                     .mapEmpty();
         });
     }
@@ -141,8 +143,8 @@ public final class TrackedOperation {
                             null,
                             record.id(),
                             new JsonObject()
-                                    .put("kind", record.kind())
-                                    .put("status", "failed")
+                                    .put(SyncOperation.KIND, record.kind())
+                                    .put(SyncOperation.STATUS, "failed")
                                     .put("reason", message))
                     .mapEmpty();
         });
@@ -201,8 +203,8 @@ public final class TrackedOperation {
                         null,
                         record.id(),
                         new JsonObject()
-                                .put("kind", record.kind())
-                                .put("status", "timed_out")
+                                .put(SyncOperation.KIND, record.kind())
+                                .put(SyncOperation.STATUS, "timed_out")
                                 .put("reason", reason));
             }
         });

@@ -158,8 +158,10 @@ final class BlobRepairs {
             fixed = fixed.compose(ok -> stores.metadata()
                     .patch(
                             record.id(),
-                            new JsonObject().put("size", record.size()).put("sha256", record.sha256()),
-                            new JsonObject().put("size", size)));
+                            new JsonObject()
+                                    .put(FileRecord.SIZE, record.size())
+                                    .put(FileRecord.SHA256, record.sha256()),
+                            new JsonObject().put(FileRecord.SIZE, size)));
             after.put("size", size);
         }
         return fixed.map(ok -> ok
@@ -172,8 +174,8 @@ final class BlobRepairs {
         return stores.metadata()
                 .patch(
                         record.id(),
-                        new JsonObject().put("size", record.size()).put("sha256", record.sha256()),
-                        new JsonObject().put("size", size).put("sha256", sha))
+                        new JsonObject().put(FileRecord.SIZE, record.size()).put(FileRecord.SHA256, record.sha256()),
+                        new JsonObject().put(FileRecord.SIZE, size).put(FileRecord.SHA256, sha))
                 .map(ok -> ok
                         ? Outcomes.done(
                                 action,

@@ -185,7 +185,9 @@ final class RepairExecutor {
         return stores.metadata()
                 .patch(
                         record.id(),
-                        new JsonObject().put("sha256", record.sha256()).put("status", "active"),
+                        new JsonObject()
+                                .put(FileRecord.SHA256, record.sha256())
+                                .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire()),
                         FileRecord.Embedding.indexedFields(
                                 indexer.modelName(), indexer.dimension(), points.size(), sha))
                 .map(matched -> matched

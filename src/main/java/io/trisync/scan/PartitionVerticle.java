@@ -55,15 +55,15 @@ public final class PartitionVerticle extends RequestVerticle {
                                 && !f.issues().isEmpty())
                         .count();
                 return ScanReport.Part.of(files)
-                        .put("node", config.nodeId())
-                        .put("sampled", quick.sampled().size())
-                        .put("sampledInconsistent", inconsistent);
+                        .put(ScanReport.Part.NODE, config.nodeId())
+                        .put(ScanReport.Part.SAMPLED, quick.sampled().size())
+                        .put(ScanReport.Part.SAMPLED_INCONSISTENT, inconsistent);
             });
         }
         return reader.read(tenant, partition, "deep".equals(request.mode())).compose(listings -> {
             List<FileReport> files = reconciler.reconcile(listings, retiringModel(stores));
             return keeper.keep(tenant, partition, files, opId)
-                    .map(v -> ScanReport.Part.of(files).put("node", config.nodeId()));
+                    .map(v -> ScanReport.Part.of(files).put(ScanReport.Part.NODE, config.nodeId()));
         });
     }
 

@@ -1,5 +1,6 @@
 package io.trisync.scan;
 
+import io.trisync.store.TrendStore;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -55,34 +56,53 @@ public final class ScanReport {
 
     /** Adds a partition summarised where it was scanned (possibly on another node). */
     public void add(JsonObject part) {
-        total += part.getLong("total");
-        part.getJsonObject("verdicts")
+        total += part.getLong(Part.TOTAL);
+        part.getJsonObject(Part.VERDICTS)
                 .forEach(e ->
                         verdicts.merge(Verdict.valueOf(e.getKey()), ((Number) e.getValue()).longValue(), Long::sum));
-        inMongo += part.getLong("mongodb");
-        inS3 += part.getLong("s3");
-        inQdrant += part.getLong("qdrant");
-        part.getJsonObject("issuesByType")
+        inMongo += part.getLong(Part.MONGODB);
+        inS3 += part.getLong(Part.S3);
+        inQdrant += part.getLong(Part.QDRANT);
+        part.getJsonObject(Part.ISSUES_BY_TYPE)
                 .forEach(e -> issuesByType.merge(
                         IssueType.valueOf(e.getKey()), ((Number) e.getValue()).longValue(), Long::sum));
-        issueCount += part.getLong("issueCount");
-        sampled += part.getLong("sampled", 0L);
-        sampledInconsistent += part.getLong("sampledInconsistent", 0L);
-        if (part.getString("node") != null) {
-            scannedBy.merge(part.getString("node"), 1L, Long::sum);
+        issueCount += part.getLong(Part.ISSUE_COUNT);
+        sampled += part.getLong(Part.SAMPLED, 0L);
+        sampledInconsistent += part.getLong(Part.SAMPLED_INCONSISTENT, 0L);
+        if (part.getString(Part.NODE) != null) {
+            scannedBy.merge(part.getString(Part.NODE), 1L, Long::sum);
         }
-        for (Object issue : part.getJsonArray("issues")) {
+        for (Object issue : part.getJsonArray(Part.ISSUES)) {
             if (issues.size() < LISTED_ISSUES) {
                 issues.add(issue);
             }
         }
     }
 
+    /** The field of {@link #toJson()} holding the counts (a trend {@link TrendStore.Sample}'s fields among them). */
+    public static final String SUMMARY = "summary";
+
     /**
      * A partition's summary as it travels back to the scan's coordinator: counts, and its issues up to
      * {@link #LISTED_ISSUES} (a report never lists more).
      */
     public static final class Part {
+        /** The summary's field names. */
+        public static final String TOTAL = "total";
+
+        public static final String VERDICTS = "verdicts";
+        public static final String MONGODB = "mongodb";
+        public static final String S3 = "s3";
+        public static final String QDRANT = "qdrant";
+        public static final String ISSUES_BY_TYPE = "issuesByType";
+        public static final String ISSUE_COUNT = "issueCount";
+        public static final String ISSUES = "issues";
+        /** Added by the node that scanned the partition: its id, and a quick check's sample. */
+        public static final String NODE = "node";
+
+        public static final String SAMPLED = "sampled";
+        public static final String SAMPLED_INCONSISTENT = "sampledInconsistent";
+
         private Part() {}
 
         public static JsonObject of(java.util.List<FileReport> files) {
@@ -93,14 +113,14 @@ public final class ScanReport {
             JsonObject t = new JsonObject();
             one.issuesByType.forEach((k, n) -> t.put(k.name(), n));
             return new JsonObject()
-                    .put("total", one.total)
-                    .put("verdicts", v)
-                    .put("mongodb", one.inMongo)
-                    .put("s3", one.inS3)
-                    .put("qdrant", one.inQdrant)
-                    .put("issuesByType", t)
-                    .put("issueCount", one.issueCount)
-                    .put("issues", one.issues);
+                    .put(Part.TOTAL, one.total)
+                    .put(Part.VERDICTS, v)
+                    .put(Part.MONGODB, one.inMongo)
+                    .put(Part.S3, one.inS3)
+                    .put(Part.QDRANT, one.inQdrant)
+                    .put(Part.ISSUES_BY_TYPE, t)
+                    .put(Part.ISSUE_COUNT, one.issueCount)
+                    .put(Part.ISSUES, one.issues);
         }
     }
 
@@ -153,20 +173,20 @@ public final class ScanReport {
                 .put("generated_at", Instant.now().toString())
                 .put("duration_ms", Instant.now().toEpochMilli() - started.toEpochMilli())
                 .put(
-                        "summary",
+                        SUMMARY,
                         new JsonObject()
-                                .put("total_files", total)
-                                .put("synced", verdicts.getOrDefault(Verdict.SYNCED, 0L))
-                                .put("out_of_sync", verdicts.getOrDefault(Verdict.OUT_OF_SYNC, 0L))
-                                .put("missing", verdicts.getOrDefault(Verdict.MISSING, 0L))
-                                .put("error", verdicts.getOrDefault(Verdict.ERROR, 0L))
+                                .put(TrendStore.Sample.TOTAL_FILES, total)
+                                .put(TrendStore.Sample.SYNCED, verdicts.getOrDefault(Verdict.SYNCED, 0L))
+                                .put(TrendStore.Sample.OUT_OF_SYNC, verdicts.getOrDefault(Verdict.OUT_OF_SYNC, 0L))
+                                .put(TrendStore.Sample.MISSING, verdicts.getOrDefault(Verdict.MISSING, 0L))
+                                .put(TrendStore.Sample.ERROR, verdicts.getOrDefault(Verdict.ERROR, 0L))
                                 .put(
                                         "by_store",
                                         new JsonObject()
                                                 .put("mongodb", inMongo)
                                                 .put("s3", inS3)
                                                 .put("qdrant", inQdrant))
-                                .put("issues_by_type", byType))
+                                .put(TrendStore.Sample.ISSUES_BY_TYPE, byType))
                 .put("issues", issues)
                 .put("issues_truncated", issueCount > issues.size())
                 .put("scanned_by", new JsonObject(new java.util.LinkedHashMap<>(scannedBy)));

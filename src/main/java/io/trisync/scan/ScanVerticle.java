@@ -253,7 +253,7 @@ public final class ScanVerticle extends RequestVerticle {
      * be written does not fail the scan; it is logged.
      */
     private Future<Void> trend(String tenant, ScanReport report) {
-        JsonObject summary = report.toJson().getJsonObject("summary");
+        JsonObject summary = report.toJson().getJsonObject(ScanReport.SUMMARY);
         return stores.trends()
                 .append(TrendStore.Sample.ofSummary(tenant, java.time.Instant.now(), summary))
                 .recover(e -> {
@@ -300,7 +300,7 @@ public final class ScanVerticle extends RequestVerticle {
                                 report.add(reply);
                                 own.add(reply);
                                 done[0]++;
-                                files[0] += reply.getLong("total", 0L);
+                                files[0] += reply.getLong(ScanReport.Part.TOTAL, 0L);
                                 op.progressByPartition("detecting_changes", files[0], known, done[0], partitions);
                                 return null;
                             });
