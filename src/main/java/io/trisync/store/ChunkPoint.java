@@ -18,6 +18,21 @@ public record ChunkPoint(
         float[] vector,
         String text) {
 
+    /** Payload field: the tenant that owns the file. */
+    public static final String TENANT_ID = "tenant_id";
+    /** Payload field: the file the chunk belongs to. */
+    public static final String FILE_ID = "file_id";
+    /** Payload field: the chunk's index within the file. */
+    public static final String CHUNK = "chunk";
+    /** Payload field: the file's partition. */
+    public static final String PARTITION = "partition";
+    /** Payload field: the sha256 of the content the vector was made from. */
+    public static final String CONTENT_SHA256 = "content_sha256";
+    /** Payload field: the model ({@code name@dims}) that made the vector. */
+    public static final String MODEL = "model";
+    /** Payload field: the chunk's text, read by search only, never by the scans' listings. */
+    public static final String TEXT = "text";
+
     /** A point without its text (listings, and points written before texts were kept). */
     public ChunkPoint(
             UUID id,

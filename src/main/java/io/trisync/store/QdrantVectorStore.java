@@ -40,13 +40,21 @@ public final class QdrantVectorStore implements VectorStore {
 
     private static final String STORE = "qdrant";
     private static final int FILE_PAGE = 1000;
-    private static final List<String> LISTED_FIELDS =
-            List.of("tenant_id", "file_id", "chunk", "partition", "content_sha256", "model");
-    /** The chunk's text: read by search only, never by the scans' listings. */
-    private static final String TEXT = "text";
-
-    private static final List<String> SEARCHED_FIELDS =
-            List.of("tenant_id", "file_id", "chunk", "partition", "content_sha256", "model", TEXT);
+    private static final List<String> LISTED_FIELDS = List.of(
+            ChunkPoint.TENANT_ID,
+            ChunkPoint.FILE_ID,
+            ChunkPoint.CHUNK,
+            ChunkPoint.PARTITION,
+            ChunkPoint.CONTENT_SHA256,
+            ChunkPoint.MODEL);
+    private static final List<String> SEARCHED_FIELDS = List.of(
+            ChunkPoint.TENANT_ID,
+            ChunkPoint.FILE_ID,
+            ChunkPoint.CHUNK,
+            ChunkPoint.PARTITION,
+            ChunkPoint.CONTENT_SHA256,
+            ChunkPoint.MODEL,
+            ChunkPoint.TEXT);
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final Vertx vertx;
@@ -120,10 +128,10 @@ public final class QdrantVectorStore implements VectorStore {
         ScrollPoints request = ScrollPoints.newBuilder()
                 .setCollectionName(collection)
                 .setLimit(1)
-                .setWithPayload(WithPayloadSelectorFactory.include(List.of("model")))
+                .setWithPayload(WithPayloadSelectorFactory.include(List.of(ChunkPoint.MODEL)))
                 .build();
         return call(client.scrollAsync(request, TIMEOUT))
-                .map(r -> r.getResultCount() == 0 ? null : text(r.getResult(0).getPayloadMap(), "model"));
+                .map(r -> r.getResultCount() == 0 ? null : text(r.getResult(0).getPayloadMap(), ChunkPoint.MODEL));
     }
 
     /** Deletes the collection and every point in it. */
@@ -135,9 +143,9 @@ public final class QdrantVectorStore implements VectorStore {
     public Future<Void> init() {
         return call(client.collectionExistsAsync(collection, TIMEOUT))
                 .compose(exists -> exists ? Future.succeededFuture() : createCollection())
-                .compose(v -> index("tenant_id", PayloadSchemaType.Keyword))
-                .compose(v -> index("file_id", PayloadSchemaType.Keyword))
-                .compose(v -> index("partition", PayloadSchemaType.Integer));
+                .compose(v -> index(ChunkPoint.TENANT_ID, PayloadSchemaType.Keyword))
+                .compose(v -> index(ChunkPoint.FILE_ID, PayloadSchemaType.Keyword))
+                .compose(v -> index(ChunkPoint.PARTITION, PayloadSchemaType.Integer));
     }
 
     @Override
@@ -197,8 +205,8 @@ public final class QdrantVectorStore implements VectorStore {
 
     private static Filter fileFilter(String tenantId, String fileId) {
         return Filter.newBuilder()
-                .addMust(matchKeyword("tenant_id", tenantId))
-                .addMust(matchKeyword("file_id", fileId))
+                .addMust(matchKeyword(ChunkPoint.TENANT_ID, tenantId))
+                .addMust(matchKeyword(ChunkPoint.FILE_ID, fileId))
                 .build();
     }
 
@@ -247,9 +255,9 @@ public final class QdrantVectorStore implements VectorStore {
 
     @Override
     public Future<Long> count(String tenantId, String fileId) {
-        Filter.Builder filter = Filter.newBuilder().addMust(matchKeyword("tenant_id", tenantId));
+        Filter.Builder filter = Filter.newBuilder().addMust(matchKeyword(ChunkPoint.TENANT_ID, tenantId));
         if (fileId != null) {
-            filter.addMust(matchKeyword("file_id", fileId));
+            filter.addMust(matchKeyword(ChunkPoint.FILE_ID, fileId));
         }
         return call(client.countAsync(collection, filter.build(), true, TIMEOUT));
     }
@@ -307,23 +315,23 @@ public final class QdrantVectorStore implements VectorStore {
     }
 
     private static Filter tenantFilter(String tenantId, Integer partition) {
-        Filter.Builder filter = Filter.newBuilder().addMust(matchKeyword("tenant_id", tenantId));
+        Filter.Builder filter = Filter.newBuilder().addMust(matchKeyword(ChunkPoint.TENANT_ID, tenantId));
         if (partition != null) {
-            filter.addMust(match("partition", partition));
+            filter.addMust(match(ChunkPoint.PARTITION, partition));
         }
         return filter.build();
     }
 
     private static Map<String, Value> payload(ChunkPoint p) {
         Map<String, Value> payload = new java.util.HashMap<>(Map.of(
-                "tenant_id", value(p.tenantId()),
-                "file_id", value(p.fileId()),
-                "chunk", value(p.chunk()),
-                "partition", value(p.partition()),
-                "content_sha256", value(p.contentSha256()),
-                "model", value(p.model())));
+                ChunkPoint.TENANT_ID, value(p.tenantId()),
+                ChunkPoint.FILE_ID, value(p.fileId()),
+                ChunkPoint.CHUNK, value(p.chunk()),
+                ChunkPoint.PARTITION, value(p.partition()),
+                ChunkPoint.CONTENT_SHA256, value(p.contentSha256()),
+                ChunkPoint.MODEL, value(p.model())));
         if (p.text() != null) {
-            payload.put(TEXT, value(p.text()));
+            payload.put(ChunkPoint.TEXT, value(p.text()));
         }
         return payload;
     }
@@ -343,14 +351,14 @@ public final class QdrantVectorStore implements VectorStore {
     private static ChunkPoint fromPayload(UUID id, Map<String, Value> payload, float[] vector) {
         return new ChunkPoint(
                 id,
-                text(payload, "tenant_id"),
-                text(payload, "file_id"),
-                (int) number(payload, "chunk"),
-                (int) number(payload, "partition"),
-                text(payload, "content_sha256"),
-                text(payload, "model"),
+                text(payload, ChunkPoint.TENANT_ID),
+                text(payload, ChunkPoint.FILE_ID),
+                (int) number(payload, ChunkPoint.CHUNK),
+                (int) number(payload, ChunkPoint.PARTITION),
+                text(payload, ChunkPoint.CONTENT_SHA256),
+                text(payload, ChunkPoint.MODEL),
                 vector,
-                text(payload, TEXT));
+                text(payload, ChunkPoint.TEXT));
     }
 
     private static String text(Map<String, Value> payload, String key) {
