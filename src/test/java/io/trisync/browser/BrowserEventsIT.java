@@ -62,8 +62,10 @@ class BrowserEventsIT {
             String fileB = upload(web, node, tokenB, b, "b.txt");
             page.waitForFunction(
                     "id => window.trisyncReceived.some(e => e.type === 'file.uploaded' && e.fileId === id)", fileA);
-            // B's upload finished before A's events were awaited; give a stray one time to arrive anyway.
-            page.waitForTimeout(500);
+            // A stray event of B's upload would come before that of an upload to A made after it: wait for that one.
+            String afterB = upload(web, node, tokenA, a, "after-b.txt");
+            page.waitForFunction(
+                    "id => window.trisyncReceived.some(e => e.type === 'file.uploaded' && e.fileId === id)", afterB);
             JsonArray received = new JsonArray(page.evaluate("() => JSON.stringify(window.trisyncReceived)")
                     .toString());
             assertThat(received).isNotEmpty();

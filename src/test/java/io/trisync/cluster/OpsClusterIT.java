@@ -10,6 +10,7 @@ import io.trisync.ops.OperationTracker;
 import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.store.SyncOperation;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
@@ -76,19 +77,14 @@ class OpsClusterIT {
                 .getLifecycleService()
                 .terminate();
         b.vertx().close();
-        long failedAt = -1;
-        while (System.currentTimeMillis() - exit < 30_000) {
-            SyncOperation seen =
-                    a.stores().syncOperations().get(op.record().id()).await();
-            if (seen.status() != SyncOperation.Status.RUNNING
-                    && a.stores().syncOperations().running(tenant).await() == null) {
-                failedAt = System.currentTimeMillis();
-                assertThat(seen.status()).isEqualTo(SyncOperation.Status.FAILED);
-                break;
-            }
-            Thread.sleep(50);
-        }
-        assertThat(failedAt).as("operation failed by the survivor").isPositive();
+        SyncOperation ended = Await.value(
+                "the survivor to fail the operation of the node that left",
+                30_000,
+                () -> a.stores().syncOperations().get(op.record().id()).await(),
+                seen -> seen.status() != SyncOperation.Status.RUNNING
+                        && a.stores().syncOperations().running(tenant).await() == null);
+        long failedAt = System.currentTimeMillis();
+        assertThat(ended.status()).isEqualTo(SyncOperation.Status.FAILED);
         OperationTracker onA = tracker(a, "survivor");
         onA.start(tenant, "scan", 1).await().complete(new JsonObject()).await();
         return failedAt - exit;

@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
 import io.trisync.failure.Failure;
-import io.trisync.store.ChunkPoint;
 import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
-import io.trisync.store.StoreKeys;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
@@ -321,34 +319,15 @@ class FileVersionsIT {
 
     /** The file's record, blob and every point describe {@code bytes} and nothing else. */
     private void assertOnlyVersion(String id, byte[] bytes) {
-        String sha = Fixtures.sha256(bytes);
-        FileRecord record = node.stores().metadata().get(id).await();
-        assertThat(record.sha256()).isEqualTo(sha);
-        assertThat(record.size()).isEqualTo(bytes.length);
-        String key = StoreKeys.blobKey(tenant, record.partition(), id);
-        assertThat(node.stores().blobs().getBytes(key).await().getBytes()).isEqualTo(bytes);
-        List<ChunkPoint> points = node.stores().vectors().pointsOf(tenant, id).await();
-        assertThat(record.embedding().chunks()).isPositive();
-        assertThat(points).hasSize(record.embedding().chunks());
-        assertThat(points).allSatisfy(p -> assertThat(p.contentSha256()).isEqualTo(sha));
+        TenantFiles.assertOnlyVersion(node.stores(), tenant, id, bytes);
     }
 
     private List<String> retained(String id) {
-        return node
-                .stores()
-                .blobs()
-                .list(StoreKeys.fileVersionsPrefix(tenant, id), null, 100, false)
-                .await()
-                .items()
-                .stream()
-                .map(b -> b.key())
-                .toList();
+        return TenantFiles.retained(node.stores(), tenant, id);
     }
 
     private List<String> staged() {
-        return node.stores().blobs().list(StoreKeys.stagingPrefix(tenant), null, 100, false).await().items().stream()
-                .map(b -> b.key())
-                .toList();
+        return TenantFiles.staged(node.stores(), tenant);
     }
 
     private void assertCleanScan() {

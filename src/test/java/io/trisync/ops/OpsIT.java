@@ -10,6 +10,7 @@ import io.trisync.failure.Failure;
 import io.trisync.store.Event;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperation.Status;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
@@ -87,16 +88,6 @@ class OpsIT {
         return node.stores().syncOperations().get(opId).await();
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier condition, long millis) throws Exception {
-        long deadline = System.currentTimeMillis() + millis;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("condition not met within " + millis + " ms");
-            }
-            Thread.sleep(50);
-        }
-    }
-
     @Test
     @DisplayName("Two concurrent starts for one tenant: exactly one runs, the other gets 409 with its progress")
     void oneRunningPerTenant() {
@@ -129,7 +120,10 @@ class OpsIT {
         TrackedOperation op = tracker().start(tenant, "scan", 20).await();
         Instant first = stored(op.record().id()).heartbeatAt();
         op.progress("processing_files", 5, 20, 5);
-        waitFor(() -> stored(op.record().id()).progress().currentFile() == 5, 5000);
+        Await.until(
+                "the operation's progress at file 5",
+                5000,
+                () -> stored(op.record().id()).progress().currentFile() == 5);
         SyncOperation now = stored(op.record().id());
         assertThat(now.heartbeatAt()).isAfter(first);
         assertThat(now.progress().percentage()).isEqualTo(25.0);
@@ -166,7 +160,10 @@ class OpsIT {
                 .start(tenant, "scan", 1)
                 .await();
         long started = System.currentTimeMillis();
-        waitFor(() -> stored(hung.record().id()).status() != Status.RUNNING, 10_000);
+        Await.until(
+                "the hung operation to end",
+                10_000,
+                () -> stored(hung.record().id()).status() != Status.RUNNING);
         long took = System.currentTimeMillis() - started;
         SyncOperation failed = stored(hung.record().id());
         assertThat(failed.status()).isEqualTo(Status.FAILED);
@@ -187,8 +184,11 @@ class OpsIT {
                 .start(tenant, "scan", 1000)
                 .await();
         assertThat(op.record().expectedDurationSeconds()).isEqualTo(1);
-        waitFor(op::stopped, 5000);
-        waitFor(() -> stored(op.record().id()).status() == Status.TIMED_OUT, 5000);
+        Await.until("the operation to stop", 5000, op::stopped);
+        Await.until(
+                "the operation to time out",
+                5000,
+                () -> stored(op.record().id()).status() == Status.TIMED_OUT);
         assertThat(node.stores().syncOperations().running(tenant).await()).isNull();
     }
 
@@ -205,7 +205,8 @@ class OpsIT {
         assertThat(response.statusCode()).isEqualTo(200);
         // The 1 s monitor may have swept it first: either way it is ended exactly once.
         assertThat(response.bodyAsJsonObject().getInteger("cleaned")).isIn(0, 1);
-        waitFor(() -> stored(stuck.id()).status() == Status.FAILED, 3000);
+        Await.until(
+                "the stuck operation to fail", 3000, () -> stored(stuck.id()).status() == Status.FAILED);
         assertThat(stored(healthy.record().id()).status()).isEqualTo(Status.RUNNING);
         assertThat(stored(stuck.id()).errorMessage()).contains("no heartbeat");
         assertThat(node.stores().events().recent(stuckTenant, 10).await().stream()
@@ -228,7 +229,7 @@ class OpsIT {
                 http.post("/api/v1/sync/" + op.record().id() + "/cancel", "application/json", Buffer.buffer(""));
         assertThat(cancelled.statusCode()).as(cancelled.bodyAsString()).isEqualTo(200);
         assertThat(cancelled.bodyAsJsonObject().getString("status")).isEqualTo("cancelled");
-        waitFor(op::stopped, 5000);
+        Await.until("the operation to stop", 5000, op::stopped);
         assertThat(http.post("/api/v1/sync/" + op.record().id() + "/cancel", "application/json", Buffer.buffer(""))
                         .statusCode())
                 .isEqualTo(409);

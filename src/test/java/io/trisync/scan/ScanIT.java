@@ -9,6 +9,7 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.RestartableStores;
@@ -228,13 +229,10 @@ class ScanIT {
             String opId = started.bodyAsJsonObject().getString("id");
             var second = http.post("/api/v1/sync", "application/json", Buffer.buffer(body));
             assertThat(List.of(202, 409)).contains(second.statusCode());
-            for (int i = 0;
-                    i < 200
-                            && node.stores().syncOperations().get(opId).await().status()
-                                    == SyncOperation.Status.RUNNING;
-                    i++) {
-                Thread.sleep(50);
-            }
+            Await.until(
+                    "the sync operation to end",
+                    10_000,
+                    () -> node.stores().syncOperations().get(opId).await().status() != SyncOperation.Status.RUNNING);
             assertThat(node.stores().syncOperations().get(opId).await().status())
                     .isEqualTo(SyncOperation.Status.COMPLETED);
             var unknownTenant = analyze(http, TestStack.unique("nobody"), "full");
@@ -268,17 +266,15 @@ class ScanIT {
                         r.bodyAsJsonObject().getJsonArray("operation_ids").getList();
                 assertThat(ids).hasSize(2);
                 for (Object id : ids) {
-                    for (int i = 0;
-                            i < 200
-                                    && node.stores()
-                                                    .syncOperations()
-                                                    .get((String) id)
-                                                    .await()
-                                                    .status()
-                                            == SyncOperation.Status.RUNNING;
-                            i++) {
-                        Thread.sleep(50);
-                    }
+                    Await.until(
+                            "consistency-check operation " + id + " to end",
+                            10_000,
+                            () -> node.stores()
+                                            .syncOperations()
+                                            .get((String) id)
+                                            .await()
+                                            .status()
+                                    != SyncOperation.Status.RUNNING);
                     assertThat(node.stores()
                                     .syncOperations()
                                     .get((String) id)

@@ -24,6 +24,8 @@ public final class RestartableStores implements AutoCloseable {
     private EmbeddedS3 s3;
     private EmbeddedQdrant qdrant;
 
+    private static RestartableStores shared;
+
     /** Set when the node reaches the stores through TCP proxies ({@link #proxied}). */
     private Map<String, TcpProxy> proxies = Map.of();
 
@@ -31,6 +33,30 @@ public final class RestartableStores implements AutoCloseable {
         startMongo();
         startS3();
         startQdrant();
+    }
+
+    /**
+     * Stores started once per JVM and closed when it exits, for the fault-test classes that take turns
+     * with them (each test starts again, after it, whatever it stopped: {@link #startStopped}).
+     */
+    public static synchronized RestartableStores shared() {
+        if (shared == null) {
+            RestartableStores stores;
+            try {
+                stores = new RestartableStores();
+            } catch (Exception e) {
+                throw new IllegalStateException("the fault tests' stores did not start", e);
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    stores.close();
+                } catch (Exception e) {
+                    // The JVM is exiting: what did not close in time ends with it.
+                }
+            }));
+            shared = stores;
+        }
+        return shared;
     }
 
     /** These stores with a {@link TcpProxy} in front of each: a node configured here goes through them. */

@@ -1,0 +1,329 @@
+package io.trisync.ingest;
+
+import static io.trisync.ingest.IngestFaultFixture.*;
+import static io.trisync.testsupport.Fixtures.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.trisync.Node;
+import io.trisync.failure.Failure;
+import io.trisync.store.FileRecord;
+import io.trisync.store.IngestOperation;
+import io.trisync.store.IngestOperation.Kind;
+import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.MongoMetadataStore;
+import io.trisync.store.StoreKeys;
+import io.trisync.store.Stores;
+import io.trisync.testsupport.Await;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Ingest operations cut short (a node stopped after a step, a lease lost, a step run on another node)
+ * and what recovery makes of them: the three stores agree afterwards, nothing acknowledged is lost and
+ * nothing unacknowledged is left behind.
+ */
+@Timeout(600)
+class IngestRecoveryIT {
+
+    @ParameterizedTest(name = "crash after {0}")
+    @EnumSource(
+            value = Step.class,
+            names = {"BLOB_WRITTEN", "METADATA_WRITTEN", "VECTORS_WRITTEN", "COMMITTED"})
+    @DisplayName("An upload whose node stops after a step is undone by recovery, unless it had committed")
+    void uploadInterruptedAfterStep(Step step) throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        CountDownLatch reached = new CountDownLatch(1);
+        AtomicReference<String> stopped = new AtomicReference<>();
+        Node crashing = Node.start(config(), false, crashAfter(Kind.UPLOAD, step, reached, stopped))
+                .await();
+        uploadAsync(crashing, tenant, bytes);
+        assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(crashing.stores()
+                        .operations()
+                        .get(stopped.get())
+                        .await()
+                        .step()
+                        .terminal())
+                .as("left unfinished by the stopped node")
+                .isFalse();
+        crashing.stop().await();
+
+        Node survivor = Node.start(config(), false).await();
+        try {
+            // Recovery (the survivor's start-up sweep or a later one) finishes a committed upload and undoes the rest.
+            assertThat(recovered(survivor, stopped.get()).step())
+                    .isEqualTo(step == Step.COMMITTED ? Step.DONE : Step.ABORTED);
+            assertThat(survivor.stores().operations().countOpen(tenant).await()).isZero();
+            if (step == Step.COMMITTED) {
+                assertComplete(survivor.stores(), tenant, bytes);
+                assertThat(eventTypes(survivor.stores(), tenant)).containsExactly("embedding.created", "file.uploaded");
+            } else {
+                assertNothingLeft(survivor.stores(), tenant);
+                assertThat(eventTypes(survivor.stores(), tenant)).isEmpty();
+            }
+        } finally {
+            survivor.stop().await();
+        }
+    }
+
+    @ParameterizedTest(name = "crash after {0}")
+    @EnumSource(
+            value = Step.class,
+            names = {"BEGUN", "METADATA_DELETED", "BLOB_DELETED", "VECTORS_DELETED", "COMMITTED"})
+    @DisplayName("A delete whose node stops after a step is finished by recovery")
+    void deleteInterruptedAfterStep(Step step) throws Exception {
+        String tenant = TestStack.unique("t");
+        CountDownLatch reached = new CountDownLatch(1);
+        AtomicReference<String> stopped = new AtomicReference<>();
+        Node crashing = Node.start(config(), false, crashAfter(Kind.DELETE, step, reached, stopped))
+                .await();
+        String fileId;
+        int partition;
+        try (Http http = new Http(crashing.vertx(), crashing.httpPort())) {
+            JsonObject file = http.upload(tenant, "doc.txt", "text/plain", utf8(Fixtures.prose(200)), null)
+                    .bodyAsJsonObject();
+            fileId = file.getString("id");
+            partition = crashing.stores().metadata().get(fileId).await().partition();
+            WebClient.create(crashing.vertx())
+                    .delete(crashing.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
+                    .send();
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(crashing.stores().operations().get(stopped.get()).await().step())
+                    .as("the delete was stopped, unfinished, right after " + step)
+                    .isEqualTo(step);
+        }
+        crashing.stop().await();
+
+        Node survivor = Node.start(config(), false).await();
+        try {
+            assertThat(recovered(survivor, stopped.get()).step()).isEqualTo(Step.DONE);
+            Stores s = survivor.stores();
+            assertThat(s.metadata().get(fileId).await().status()).isEqualTo(FileRecord.Status.DELETED);
+            assertThatThrownBy(() -> s.blobs()
+                            .head(StoreKeys.blobKey(tenant, partition, fileId))
+                            .await())
+                    .isInstanceOf(Failure.NotFound.class);
+            assertThat(s.vectors().count(tenant, fileId).await()).isZero();
+            assertThat(s.operations().countOpen(tenant).await()).isZero();
+            assertThat(eventTypes(s, tenant)).contains("file.deleted", "embedding.deleted");
+        } finally {
+            survivor.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("Two nodes recovering at once never process the same operation twice")
+    void twoNodesRecoverDisjointly() throws Exception {
+        String tenant = TestStack.unique("t");
+        Node a = Node.start(config(), false).await();
+        Node b = Node.start(config(), false).await();
+        MongoClient raw = MongoClient.create(
+                a.vertx(), MongoMetadataStore.clientConfig(a.config().mongo()));
+        try {
+            List<String> opIds = new ArrayList<>();
+            Instant old = Instant.now().minusSeconds(600);
+            for (int i = 0; i < 30; i++) {
+                String fileId = tenant + "-file-" + i;
+                IngestOperation op = new IngestOperation(
+                        tenant + "-op-" + i,
+                        Kind.UPLOAD,
+                        tenant,
+                        fileId,
+                        StoreKeys.partition(fileId, 64),
+                        Step.BEGUN,
+                        "f.txt",
+                        "text/plain",
+                        1,
+                        "0".repeat(64),
+                        null,
+                        "gone-node",
+                        null,
+                        old,
+                        old,
+                        null,
+                        null,
+                        null,
+                        null);
+                a.stores().operations().begin(op).await();
+                a.stores()
+                        .blobs()
+                        .putBytes(op.blobKey(), Buffer.buffer("x"), "text/plain", Map.of())
+                        .await();
+                opIds.add(op.id());
+            }
+            Future<JsonObject> fromA = a.vertx()
+                    .eventBus()
+                    .<JsonObject>request(IngestAddresses.RECOVER, new JsonObject())
+                    .map(m -> m.body());
+            Future<JsonObject> fromB = b.vertx()
+                    .eventBus()
+                    .<JsonObject>request(IngestAddresses.RECOVER, new JsonObject())
+                    .map(m -> m.body());
+            Future.all(fromA, fromB).await();
+            assertNothingLeft(a.stores(), tenant);
+            for (String id : opIds) {
+                JsonObject doc = raw.findOne("ingest_ops", new JsonObject().put("_id", id), null)
+                        .await();
+                assertThat(doc.getString("step")).isEqualTo("ABORTED");
+                assertThat(doc.getInteger("claims")).as("claims of " + id).isEqualTo(1);
+            }
+        } finally {
+            raw.close().await();
+            b.stop().await();
+            a.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("An upload that outlives the grace period keeps its lease while its node lives: recovery leaves it")
+    void slowUploadKeepsItsLease() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        Node slow = Node.start(config(), false, pauseAfter(Step.METADATA_WRITTEN, reached, release, held))
+                .await();
+        Node other = Node.start(config(), false).await();
+        try {
+            Future<HttpResponse<Buffer>> upload = uploadAsync(slow, tenant, bytes);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            // Both nodes sweep again and again, and must not touch the upload, until its node has renewed
+            // its lease 3.5 grace periods after the operation began (what is under test is that time passes
+            // with the lease held: the renewal is the signal that it did, each sweep after it the check).
+            IngestOperation paused = slow.stores().operations().get(held.get()).await();
+            Instant renewedPast = paused.createdAt().plusMillis(4_500);
+            Await.until("the paused upload's lease renewed 3.5 grace periods after it began", 30_000, () -> {
+                sweep(other);
+                sweep(slow);
+                assertThat(slow.stores().operations().countOpen(tenant).await()).isEqualTo(1);
+                IngestOperation op = slow.stores().operations().get(held.get()).await();
+                assertThat(op.step().terminal())
+                        .as("the paused upload ended by recovery")
+                        .isFalse();
+                return op.leaseUntil() != null && op.leaseUntil().isAfter(renewedPast);
+            });
+            sweep(other);
+            sweep(slow);
+            slow.vertx().runOnContext(v -> release.complete());
+            HttpResponse<Buffer> response = upload.await();
+            assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
+            assertComplete(slow.stores(), tenant, bytes);
+        } finally {
+            other.stop().await();
+            slow.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("An upload whose operation was taken over by recovery does not commit, and is undone by its claimant")
+    void uploadThatLostItsLeaseDoesNotCommit() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        Node node = Node.start(config(), false, pauseAfter(Step.VECTORS_WRITTEN, reached, release))
+                .await();
+        MongoClient raw = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        try {
+            Future<HttpResponse<Buffer>> upload = uploadAsync(node, tenant, bytes);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            // What a claim by another node's recovery leaves on the operation (its lease since run out).
+            JsonObject open = new JsonObject().put("tenantId", tenant).put("terminal", false);
+            String opId = raw.findOne("ingest_ops", open, null).await().getString("_id");
+            long claimed = raw.updateCollection(
+                            "ingest_ops",
+                            open,
+                            new JsonObject()
+                                    .put(
+                                            "$set",
+                                            new JsonObject()
+                                                    .put("leaseOwner", "another-node")
+                                                    .put(
+                                                            IngestOperation.LEASE_KEY,
+                                                            IngestOperation.leaseKey(opId, "another-node"))
+                                                    .put(
+                                                            "leaseUntil",
+                                                            new JsonObject().put("$date", "2000-01-01T00:00:00Z"))
+                                                    .put(
+                                                            "updatedAt",
+                                                            new JsonObject().put("$date", "2000-01-01T00:00:00Z"))))
+                    .await()
+                    .getDocModified();
+            assertThat(claimed).isEqualTo(1);
+            node.vertx().runOnContext(v -> release.complete());
+            HttpResponse<Buffer> response = upload.await();
+            assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(503);
+            JsonObject op = raw.findOne("ingest_ops", open, null).await();
+            assertThat(op.getString("step"))
+                    .as("not committed by the node that lost it")
+                    .isEqualTo("BEGUN");
+            assertThat(recovered(node, opId).step()).isEqualTo(Step.ABORTED);
+            assertNothingLeft(node.stores(), tenant);
+        } finally {
+            raw.close().await();
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName(
+            "An upload recorded by one node's ingest verticle is completed by another's (the bus may route it there)")
+    void uploadCompletedByAnotherNode() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        String sha = StoreKeys.sha256Hex(bytes);
+        Node a = Node.start(config(), false).await();
+        Node b = Node.start(config(), false).await();
+        try {
+            IngestMessages.UploadTicket ticket = IngestMessages.UploadTicket.fromJson(a.vertx()
+                    .eventBus()
+                    .<JsonObject>request(
+                            IngestAddresses.BEGIN_UPLOAD,
+                            new IngestMessages.BeginUpload(
+                                            tenant, "doc.txt", "text/plain", bytes.length, sha, null, null, null)
+                                    .toJson())
+                    .await()
+                    .body());
+            a.stores()
+                    .blobs()
+                    .putBytes(ticket.blobKey(), Buffer.buffer(bytes), "text/plain", Map.of("sha256", sha))
+                    .await();
+            JsonObject file = b.vertx()
+                    .eventBus()
+                    .<JsonObject>request(
+                            IngestAddresses.COMPLETE_UPLOAD,
+                            new IngestMessages.OperationRef(ticket.opId(), null, ticket.operation()).toJson())
+                    .await()
+                    .body();
+            assertThat(file.getString("_id")).isEqualTo(ticket.fileId());
+            assertComplete(b.stores(), tenant, bytes);
+        } finally {
+            b.stop().await();
+            a.stop().await();
+        }
+    }
+}
