@@ -260,6 +260,9 @@ class ClusterKillIT {
             assertThat(page.evaluate("() => window.trisyncUrl")).isEqualTo(cluster.n2.url() + "/eventbus");
             long before = cluster.maxSeq(tenant);
 
+            // Each embedding request answered 1 s late: the repair's 60 files (8 at a time) take several
+            // heartbeats, so its progress is seen before it ends and the kill lands part way.
+            cluster.embedder.delay(1000);
             HttpResponse<Buffer> started =
                     cluster.fix(cluster.n2, token, tenant).await();
             assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
@@ -270,6 +273,7 @@ class ClusterKillIT {
             });
             long killedAt = System.currentTimeMillis();
             cluster.n2.kill();
+            cluster.embedder.delay(0);
             Await.until(
                     "the killed node's repair to fail",
                     (KillCluster.MEMBER_TIMEOUT_SECONDS + 3L * KillCluster.HEARTBEAT_SECONDS) * 1000,

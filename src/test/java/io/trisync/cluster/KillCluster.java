@@ -12,6 +12,7 @@ import io.trisync.store.Stores;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ClusterProcess;
 import io.trisync.testsupport.ClusterProcess.StorePorts;
+import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.TcpProxy;
 import io.trisync.testsupport.TestStack;
@@ -58,24 +59,28 @@ final class KillCluster implements AutoCloseable {
 
     final Path dir = TestStack.tempDir("trisync-cluster-kill");
     final StorePorts ports = StorePorts.free();
-    final Map<String, String> env = Map.of(
-            "CLUSTER_NAME",
-            TestStack.unique("kill"),
-            "AUTH_ENABLED",
-            "true",
-            "AUTH_JWT_SECRET",
-            SECRET,
-            "API_RATE_LIMIT_PER_MINUTE",
-            String.valueOf(RATE_LIMIT),
-            "SYNC_HEARTBEAT_INTERVAL_SECONDS",
-            String.valueOf(HEARTBEAT_SECONDS),
-            "INGEST_RECOVERY_GRACE_SECONDS",
-            "5",
-            "INGEST_RECOVERY_INTERVAL_SECONDS",
-            "2",
+    /**
+     * The nodes' embedding provider, an OpenAI-compatible server on loopback: node loss is what these
+     * tests are about, so each node does not load and run the local model (three processes of it
+     * shared two cores and made most of the class's time); the repair test slows it to kill a repair
+     * part way.
+     */
+    final EmbeddingServer embedder = new EmbeddingServer(384);
+
+    final Map<String, String> env = Map.ofEntries(
+            Map.entry("EMBEDDING_PROVIDER", "openai"),
+            Map.entry("EMBEDDING_URL", embedder.url()),
+            Map.entry("EMBEDDING_MODEL", "cluster-embed"),
+            Map.entry("EMBEDDING_DIMENSIONS", "384"),
+            Map.entry("CLUSTER_NAME", TestStack.unique("kill")),
+            Map.entry("AUTH_ENABLED", "true"),
+            Map.entry("AUTH_JWT_SECRET", SECRET),
+            Map.entry("API_RATE_LIMIT_PER_MINUTE", String.valueOf(RATE_LIMIT)),
+            Map.entry("SYNC_HEARTBEAT_INTERVAL_SECONDS", String.valueOf(HEARTBEAT_SECONDS)),
+            Map.entry("INGEST_RECOVERY_GRACE_SECONDS", "5"),
+            Map.entry("INGEST_RECOVERY_INTERVAL_SECONDS", "2"),
             // Partitions one at a time, so a scan lasts long enough to lose a node half way.
-            "SYNC_SCAN_PARALLELISM",
-            "1");
+            Map.entry("SYNC_SCAN_PARALLELISM", "1"));
     final ClusterProcess n1 = new ClusterProcess(1, dir, ports, env);
     final ClusterProcess n2 = new ClusterProcess(2, dir, ports, env);
     final ClusterProcess n3 = new ClusterProcess(3, dir, ports, env);
@@ -112,6 +117,7 @@ final class KillCluster implements AutoCloseable {
         }
         n1.close();
         slowS3.close();
+        embedder.close();
         web.close();
         vertx.close().await();
     }

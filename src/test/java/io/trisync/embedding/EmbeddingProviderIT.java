@@ -37,6 +37,13 @@ class EmbeddingProviderIT {
 
     private final EmbeddingServer server = new EmbeddingServer(384);
     private final String tenant = TestStack.unique("embed");
+    /**
+     * A database of this test's own: every ingest node works the index queue of its database, and a
+     * node of another class on the shared stack (one kept for the whole JVM) would otherwise take this
+     * test's pending jobs and embed them with its own model.
+     */
+    private final String database = TestStack.unique("embedding-provider");
+
     private Node node;
     private Http http;
 
@@ -58,6 +65,7 @@ class EmbeddingProviderIT {
 
     private Node start(String model) {
         Map<String, String> env = new HashMap<>();
+        env.put("MONGO_DB", database);
         env.put("EMBEDDING_PROVIDER", "openai");
         env.put("EMBEDDING_URL", server.url());
         env.put("EMBEDDING_MODEL", model);

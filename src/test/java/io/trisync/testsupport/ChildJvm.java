@@ -1,7 +1,6 @@
 package io.trisync.testsupport;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,13 +57,46 @@ public final class ChildJvm {
         }
     }
 
-    /** A port free now (another process may still take it before it is bound). */
-    public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
+    /**
+     * A port free now, below the system's ephemeral range, and never handed out before in this JVM. A
+     * child restarted after a kill binds its ports again; a port of the ephemeral range could meanwhile
+     * have become the local end of any outgoing connection (seen: a restarted node failing with
+     * "Address already in use"). Another process may still take it before it is bound.
+     */
+    public static synchronized int freePort() {
+        int below = ephemeralLow();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = PORTS_FROM + RANDOM.nextInt(Math.max(1, below - PORTS_FROM));
+            if (handedOut.add(port) && bindable(port)) {
+                return port;
+            }
+        }
+        throw new IllegalStateException("no free port found below " + below);
+    }
+
+    private static final int PORTS_FROM = 10_000;
+    private static final java.util.Random RANDOM = new java.util.Random();
+    private static final java.util.Set<Integer> handedOut = new java.util.HashSet<>();
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(true);
-            return socket.getLocalPort();
+            socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+            return true;
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return false;
+        }
+    }
+
+    /** The first port of the system's ephemeral range (Linux), or 32768 where it cannot be read. */
+    private static int ephemeralLow() {
+        try {
+            String range =
+                    java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+            int low = Integer.parseInt(range.trim().split("\\s+")[0]);
+            return low > PORTS_FROM + 1000 ? low : 32_768;
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
         }
     }
 }
