@@ -44,7 +44,11 @@ final class AdminUi {
             return;
         }
         node = Node.start(
+                        // A database of its own: the node lives as long as the JVM, and its monitor (1 s
+                        // heartbeats), recovery and index worker would otherwise act on other classes'
+                        // operations and jobs in the shared one.
                         TestStack.nodeConfig(Map.of(
+                                "MONGO_DB", TestStack.unique("admin-ui"),
                                 "AUTH_ENABLED", "true",
                                 "AUTH_JWT_SECRET", SECRET,
                                 "SYNC_PARTITIONS", "8",

@@ -227,6 +227,10 @@ class IngestRecoveryIT {
             });
             sweep(other);
             sweep(slow);
+            assertThat(slow.stores().operations().countOpen(tenant).await()).isEqualTo(1);
+            assertThat(slow.stores().operations().get(held.get()).await().step().terminal())
+                    .as("the paused upload ended by the last sweeps")
+                    .isFalse();
             slow.vertx().runOnContext(v -> release.complete());
             HttpResponse<Buffer> response = upload.await();
             assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
