@@ -267,9 +267,13 @@ class ClusterKillIT {
                     cluster.fix(cluster.n2, token, tenant).await();
             assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
             String first = started.bodyAsJsonObject().getString("operation_id");
-            Await.until("the repair on node 2 to be part way", 60_000, () -> {
+            // The page must have shown an event of its own before the kill: the module replays after the
+            // last seq it delivered, and one that delivered none cannot tell where it opened.
+            Await.until("the repair on node 2 to be part way, and the page to show its first events", 60_000, () -> {
                 JsonObject op = cluster.operation(cluster.n1, token, first);
-                return "running".equals(op.getString("status")) && op.getLong("files_processed", 0L) > 0;
+                return "running".equals(op.getString("status"))
+                        && op.getLong("files_processed", 0L) > 0
+                        && !cluster.shownSeqs(page).isEmpty();
             });
             long killedAt = System.currentTimeMillis();
             cluster.n2.kill();
