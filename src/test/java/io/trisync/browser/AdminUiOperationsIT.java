@@ -14,6 +14,7 @@ import io.trisync.ops.TimeoutPolicy;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.store.SyncOperation;
 import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.StuckOperations;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -285,25 +286,9 @@ class AdminUiOperationsIT {
             page.waitForSelector("#operation", new Page.WaitForSelectorOptions().setState(WaitForSelectorState.HIDDEN));
 
             // A stuck one: its worker died ten minutes ago.
-            Instant old = Instant.now().minusSeconds(600);
             node.stores()
                     .syncOperations()
-                    .start(new SyncOperation(
-                            "stuck-" + t,
-                            t,
-                            "scan",
-                            SyncOperation.Status.RUNNING,
-                            old,
-                            null,
-                            old,
-                            7200,
-                            null,
-                            0,
-                            null,
-                            "gone-node",
-                            null,
-                            null,
-                            null))
+                    .start(StuckOperations.scanOfGoneNode(t))
                     .await();
             page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/");
             page.waitForSelector("#overview:not([hidden])");

@@ -149,23 +149,7 @@ class AuditIT {
 
             // An admin's cleanup records the admin on each stuck operation it ends.
             String stuckTenant = TestStack.unique("audit-stuck");
-            java.time.Instant old = java.time.Instant.now().minusSeconds(600);
-            var stuck = new io.trisync.store.SyncOperation(
-                    "stuck-" + stuckTenant,
-                    stuckTenant,
-                    "scan",
-                    io.trisync.store.SyncOperation.Status.RUNNING,
-                    old,
-                    null,
-                    old,
-                    7200,
-                    null,
-                    0,
-                    null,
-                    "gone-node",
-                    null,
-                    null,
-                    null);
+            var stuck = io.trisync.testsupport.StuckOperations.scanOfGoneNode(stuckTenant);
             node.stores().syncOperations().start(stuck).await();
             var cleaned = send(web, node, adminToken, "POST", "/api/v1/sync/cleanup", null);
             assertThat(cleaned.statusCode()).as(cleaned.bodyAsString()).isEqualTo(200);
