@@ -17,8 +17,11 @@
  * server for the events after the last seq it delivered (trisync.bridge.replay), delivers them in
  * order, then the live ones, each once (de-duplicated by seq). A live event that skips a seq (events
  * published by two nodes can cross) triggers a replay of the gap. If the server's log no longer
- * reaches back far enough, onreload is called so the page can reload its state. Replay is per tenant:
- * an admin's all-tenant stream is told to reload after a reconnect.
+ * reaches back far enough, onreload is called so the page can reload its state. A tenant stream that
+ * opens with no lastSeq first asks where the log stands (its head seq), so a reconnect before any
+ * event has arrived replays from there, never the events from before the page opened; one that
+ * opens with a lastSeq replays from it at once. Replay is per tenant: an admin's all-tenant stream is
+ * told to reload after a reconnect.
  * States: connecting, open, reconnecting, closed.
  */
 (function (global) {
@@ -34,6 +37,7 @@
     this.tenant = options.tenant || null;
     this.address = this.tenant ? 'trisync.events.' + this.tenant : 'trisync.events.all';
     this.lastSeq = typeof options.lastSeq === 'number' ? options.lastSeq : null;
+    this.headSeq = null;
     this.onevent = options.onevent || function () {};
     this.onstate = options.onstate || function () {};
     this.onreload = options.onreload || function () {};
@@ -85,7 +89,8 @@
       var resumed = self.connectedOnce;
       self.connectedOnce = true;
       self.attempts = 0;
-      self.replaying = self.lastSeq !== null && resumed;
+      var from = self._from();
+      self.replaying = self.tenant !== null && from !== null;
       self.buffer = [];
       eb.registerHandler(self.address, function (err, message) {
         if (err) {
@@ -95,12 +100,14 @@
         self._live(message.body);
       });
       self._state('open');
-      if (resumed) {
-        if (self.tenant) {
+      if (self.tenant) {
+        if (from !== null) {
           self._replay();
         } else {
-          self.onreload({ reason: 'reconnected; the all-tenant stream cannot be replayed' });
+          self._head(resumed);
         }
+      } else if (resumed) {
+        self.onreload({ reason: 'reconnected; the all-tenant stream cannot be replayed' });
       }
     };
     eb.onclose = function () {
@@ -116,12 +123,38 @@
     };
   };
 
+  // Where a replay starts: after the last event delivered or, before any, the log's head at opening.
+  TrisyncEvents.prototype._from = function () {
+    return this.lastSeq !== null ? this.lastSeq : this.headSeq;
+  };
+
+  // Learns the tenant log's head seq. After a reconnect that came before it was known, what happened
+  // in between cannot be told apart from the log before the page opened: the page is told to reload.
+  TrisyncEvents.prototype._head = function (resumed) {
+    var self = this;
+    var eb = self.eb;
+    eb.send(REPLAY, { head: true }, function (err, reply) {
+      if (self.eb !== eb) {
+        return;
+      }
+      if (err) {
+        self.onerror('replay position failed: ' + (err.body || err.message));
+        return;
+      }
+      self.headSeq = reply.body.head_seq;
+      if (resumed) {
+        self.onreload({ reason: 'reconnected before the stream position was known' });
+      }
+    });
+  };
+
   TrisyncEvents.prototype._live = function (event) {
     if (this.replaying) {
       this.buffer.push(event);
       return;
     }
-    if (this.tenant && this.lastSeq !== null && event.seq > this.lastSeq + 1) {
+    var from = this._from();
+    if (this.tenant && from !== null && event.seq > from + 1) {
       // A gap: fetch it, and hold live events until it is filled.
       this.buffer.push(event);
       this._replay();
@@ -148,7 +181,7 @@
     var self = this;
     var eb = self.eb;
     self.replaying = true;
-    eb.send(REPLAY, { afterSeq: self.lastSeq === null ? 0 : self.lastSeq }, function (err, reply) {
+    eb.send(REPLAY, { afterSeq: self._from() }, function (err, reply) {
       if (self.eb !== eb) {
         return;
       }
@@ -159,10 +192,13 @@
       }
       var body = reply.body;
       if (body.reload) {
+        // The page reloads its state: from here on only what comes after the log's head counts.
         self.lastSeq = null;
+        self.headSeq = null;
         self.buffer = [];
         self.replaying = false;
         self.onreload(body);
+        self._head(false);
         return;
       }
       body.events.forEach(function (e) { self._deliver(e); });

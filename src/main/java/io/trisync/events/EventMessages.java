@@ -49,13 +49,17 @@ public final class EventMessages {
     /**
      * What a reconnecting browser asks over the bridge ({@link EventAddresses#REPLAY}): the tenant's
      * events after {@code afterSeq}, at most {@code limit} of them (a page of {@link #MAX_PAGE} when
-     * absent or out of range). The bridge sets {@code tenantId} to the caller's own tenant.
+     * absent or out of range). The bridge sets {@code tenantId} to the caller's own tenant. With
+     * {@code head: true} it asks only where the log stands now (its newest {@code seq}), which a page
+     * learns when it first opens so that a reconnect before any event replays from there, not from
+     * the start of the log.
      */
-    public record ReplayRequest(String tenantId, long afterSeq, int limit) {
+    public record ReplayRequest(String tenantId, long afterSeq, int limit, boolean head) {
 
         public static final String TENANT_ID = "tenantId";
         public static final String AFTER_SEQ = "afterSeq";
         public static final String LIMIT = "limit";
+        public static final String HEAD = "head";
         public static final int MAX_PAGE = 1000;
 
         public ReplayRequest {
@@ -70,33 +74,47 @@ public final class EventMessages {
             return new JsonObject()
                     .put(TENANT_ID, tenantId)
                     .put(AFTER_SEQ, afterSeq)
-                    .put(LIMIT, limit);
+                    .put(LIMIT, limit)
+                    .put(HEAD, head);
         }
 
         public static ReplayRequest fromJson(JsonObject json) {
+            Object head = json.getValue(HEAD);
+            if (head != null && !(head instanceof Boolean)) {
+                throw new Failure.BadRequest(HEAD + " must be true or false");
+            }
+            if (Boolean.TRUE.equals(head)) {
+                return new ReplayRequest(json.getString(TENANT_ID), 0, 1, true);
+            }
             if (!(json.getValue(AFTER_SEQ) instanceof Number after)) {
                 throw new Failure.BadRequest(AFTER_SEQ + " must be 0 or more");
             }
             int limit = json.getValue(LIMIT) instanceof Number n
                     ? (int) Math.min(Integer.MAX_VALUE, n.longValue())
                     : MAX_PAGE;
-            return new ReplayRequest(json.getString(TENANT_ID), after.longValue(), limit);
+            return new ReplayRequest(json.getString(TENANT_ID), after.longValue(), limit, false);
         }
     }
 
     /**
      * The answer to a {@link ReplayRequest}: the events ({@code reload: false}, {@code more} when a
      * full page came back), or, when the log no longer reaches back that far, {@code reload: true}
-     * with the oldest {@code seq} it holds so the client reloads its state instead.
+     * with the oldest {@code seq} it holds so the client reloads its state instead. A head request is
+     * answered with no events and {@code head_seq}, the newest {@code seq} in the log (0 when empty).
      */
-    public record ReplayPage(boolean reload, List<Event> events, boolean more, long oldestSeq, long afterSeq) {
+    public record ReplayPage(
+            boolean reload, List<Event> events, boolean more, long oldestSeq, long afterSeq, Long headSeq) {
 
         public static ReplayPage of(List<Event> events, int limit) {
-            return new ReplayPage(false, events, events.size() == limit, 0, 0);
+            return new ReplayPage(false, events, events.size() == limit, 0, 0, null);
         }
 
         public static ReplayPage reload(long oldestSeq, long afterSeq) {
-            return new ReplayPage(true, List.of(), false, oldestSeq, afterSeq);
+            return new ReplayPage(true, List.of(), false, oldestSeq, afterSeq, null);
+        }
+
+        public static ReplayPage head(long headSeq) {
+            return new ReplayPage(false, List.of(), false, 0, 0, headSeq);
         }
 
         public JsonObject toJson() {
@@ -106,12 +124,13 @@ public final class EventMessages {
                         .put("oldest_seq", oldestSeq)
                         .put("message", "events after " + afterSeq + " are no longer in the log; reload the state");
             }
-            return new JsonObject()
+            JsonObject page = new JsonObject()
                     .put("reload", false)
                     .put(
                             "events",
                             new JsonArray(events.stream().map(Event::toJson).toList()))
                     .put("more", more);
+            return headSeq == null ? page : page.put("head_seq", headSeq);
         }
     }
 }

@@ -8,7 +8,8 @@ import io.vertx.core.Future;
 /**
  * What a reconnecting browser missed: the tenant's events after the last {@code seq} it saw, in
  * order, from the event log; or, when the log no longer reaches back that far, an explicit {@code
- * reload} so the client reloads its state instead of silently missing events.
+ * reload} so the client reloads its state instead of silently missing events; or where the log
+ * stands now, for a page that has just opened.
  */
 final class Replay {
 
@@ -20,6 +21,11 @@ final class Replay {
 
     Future<ReplayPage> since(ReplayRequest request) {
         String tenant = request.tenantId();
+        if (request.head()) {
+            return events.recent(tenant, 1)
+                    .map(list ->
+                            ReplayPage.head(list.isEmpty() ? 0 : list.get(0).seq()));
+        }
         long after = request.afterSeq();
         return events.oldestSeq(tenant)
                 .compose(oldest -> oldest > after + 1

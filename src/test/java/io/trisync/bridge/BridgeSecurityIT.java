@@ -241,6 +241,11 @@ class BridgeSecurityIT {
         }
         try (BridgeSocket s = socket()) {
             s.register(EventAddresses.tenant(a), t);
+            s.send(BridgeAddresses.REPLAY, new JsonObject().put("head", true), "r-head", t);
+            await(() -> !s.on("r-head").isEmpty(), "the log's head");
+            JsonObject head = s.on("r-head").get(0).getJsonObject("body");
+            assertThat(head.getLong("head_seq")).as(head.encode()).isEqualTo(last + 100);
+            assertThat(head.getJsonArray("events")).isEmpty();
             s.send(BridgeAddresses.REPLAY, new JsonObject().put("afterSeq", last), "r-replay", t);
             await(() -> !s.on("r-replay").isEmpty(), "the replay");
             JsonObject body = s.on("r-replay").get(0).getJsonObject("body");

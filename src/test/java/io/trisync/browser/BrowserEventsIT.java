@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The official Vert.x event-bus client in a real headless Chromium, through trisync's browser module
  * ({@code /events.html}): a page subscribed as tenant A receives A's upload events, never B's; after
- * the network drops and comes back it reconnects and replays what it missed, each event once.
+ * the network drops and comes back it reconnects and replays what it missed, each event once; a drop
+ * before it has received any event replays from where the log stood when it opened, not from the start.
  */
 @Timeout(240)
 class BrowserEventsIT {
@@ -34,7 +35,8 @@ class BrowserEventsIT {
 
     @Test
     @DisplayName(
-            "A page subscribed as tenant A gets A's upload events and never B's; it replays what it missed offline")
+            "A page subscribed as tenant A gets A's upload events and never B's; it replays what it missed offline,"
+                    + " and never what came before it opened")
     void tenantPageReceivesOwnEvents() {
         Node node = Node.start(TestStack.nodeConfig(Map.of("AUTH_ENABLED", "true", "AUTH_JWT_SECRET", SECRET)), false)
                 .await();
@@ -55,8 +57,19 @@ class BrowserEventsIT {
                 }
             });
             String base = "http://127.0.0.1:" + node.httpPort();
+            String beforeOpen = upload(web, node, tokenA, a, "before-open.txt");
             page.navigate(base + "/events.html#token=" + tokenA + "&tenant=" + a);
-            page.waitForFunction("() => window.trisyncState === 'open'");
+            page.waitForFunction("() => window.trisyncState === 'open' && window.trisyncEvents.headSeq !== null");
+
+            // Offline before any event arrived: back online, the page gets what it missed and nothing older.
+            dropSocket(context, page);
+            String missedFirst = upload(web, node, tokenA, a, "missed-first.txt");
+            reconnect(context, page, List.of(missedFirst));
+            String early = page.evaluate("() => JSON.stringify(window.trisyncReceived)")
+                    .toString();
+            assertThat(early).contains(missedFirst).doesNotContain(beforeOpen);
+            assertThat(page.evaluate("() => window.trisyncReload === undefined"))
+                    .isEqualTo(true);
 
             String fileA = upload(web, node, tokenA, a, "a.txt");
             String fileB = upload(web, node, tokenB, b, "b.txt");
@@ -77,18 +90,10 @@ class BrowserEventsIT {
             // Offline: the socket drops; two uploads happen; back online, the page reconnects and replays them.
             int before = received.size();
             assertThat(consoleErrors).as("no console errors while online").isEmpty();
-            context.setOffline(true);
-            page.evaluate("() => window.trisyncEvents.eb.sockJSConn.close()");
-            page.waitForFunction("() => window.trisyncState === 'reconnecting'");
+            dropSocket(context, page);
             String missed1 = upload(web, node, tokenA, a, "c.txt");
             String missed2 = upload(web, node, tokenA, a, "d.txt");
-            context.setOffline(false);
-            page.waitForFunction(
-                    "() => window.trisyncState === 'open'", null, new Page.WaitForFunctionOptions().setTimeout(30_000));
-            page.waitForFunction(
-                    "ids => ids.every(id => window.trisyncReceived.some(e => e.fileId === id && e.type === 'file.uploaded'))",
-                    List.of(missed1, missed2),
-                    new Page.WaitForFunctionOptions().setTimeout(30_000));
+            reconnect(context, page, List.of(missed1, missed2));
             JsonArray all = new JsonArray(page.evaluate("() => JSON.stringify(window.trisyncReceived)")
                     .toString());
             List<Long> seqs =
@@ -104,6 +109,22 @@ class BrowserEventsIT {
             vertx.close().await();
             node.stop().await();
         }
+    }
+
+    private static void dropSocket(BrowserContext context, Page page) {
+        context.setOffline(true);
+        page.evaluate("() => window.trisyncEvents.eb.sockJSConn.close()");
+        page.waitForFunction("() => window.trisyncState === 'reconnecting'");
+    }
+
+    private static void reconnect(BrowserContext context, Page page, List<String> missed) {
+        context.setOffline(false);
+        page.waitForFunction(
+                "() => window.trisyncState === 'open'", null, new Page.WaitForFunctionOptions().setTimeout(30_000));
+        page.waitForFunction(
+                "ids => ids.every(id => window.trisyncReceived.some(e => e.fileId === id && e.type === 'file.uploaded'))",
+                missed,
+                new Page.WaitForFunctionOptions().setTimeout(30_000));
     }
 
     private static String upload(WebClient web, Node node, String token, String tenant, String name) {
