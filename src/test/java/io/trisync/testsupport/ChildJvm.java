@@ -12,13 +12,15 @@ public final class ChildJvm {
 
     private ChildJvm() {}
 
-    /** {@code java [jvmOptions] -cp <the test class path> mainClass args…}. */
+    /**
+     * {@code java [jvmOptions] -cp <the packaged jar and the test class path> mainClass args…}, with
+     * the node classes' archive ({@link NodeArchive}) where there is one.
+     */
     public static ProcessBuilder java(List<String> jvmOptions, String mainClass, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.addAll(NodeArchive.classPathOptions());
         command.add(mainClass);
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true);

@@ -52,7 +52,7 @@ public final class ClusterProcess implements AutoCloseable {
         all.put("EMBEDDED_S3_PORT", String.valueOf(stores.s3()));
         all.put("EMBEDDED_QDRANT_PORT", String.valueOf(stores.qdrant()));
         all.put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        all.putIfAbsent("JAVA_OPTS", "-Xmx512m -XX:-UsePerfData -XX:TieredStopAtLevel=1");
+        all.putIfAbsent("JAVA_OPTS", NodeArchive.clusterNodeOptions());
         all.putIfAbsent("HTTP_INSTANCES", "1");
         ProcessBuilder builder = new ProcessBuilder(List.of("bin/cluster-node", String.valueOf(number)))
                 .directory(Path.of("").toAbsolutePath().toFile())
