@@ -7,6 +7,7 @@ import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.trisync.testsupport.ChildJvm;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,7 +16,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,15 +53,7 @@ class ScanMemoryIT {
             vertx.close().await();
         }
 
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder child = new ProcessBuilder(
-                        java,
-                        HEAP,
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        ScanInSmallHeap.class.getName(),
-                        tenant)
-                .redirectErrorStream(true);
+        ProcessBuilder child = ChildJvm.java(List.of(HEAP), ScanInSmallHeap.class.getName(), tenant);
         child.environment().put("MONGO_URI", shared.mongo().uri());
         child.environment().put("S3_ENDPOINT", shared.s3().endpoint());
         child.environment().put("QDRANT_HOST", shared.qdrant().host());

@@ -14,6 +14,11 @@ import java.util.Map;
  * default with persistent stores under one data folder and fixed ports, so that it can be killed
  * with SIGKILL ({@link #kill()}) and started again on the same data. Its output goes to a log file
  * in the data folder, one per start.
+ *
+ * <p>Unless the test names an embedding provider, the node embeds with an OpenAI-compatible server on
+ * loopback shared by the test JVM ({@link EmbeddingServer}): what these tests examine is what a kill
+ * leaves in the stores, and loading and running the local model in every child took much of their
+ * time on two cores.
  */
 public final class ChildNode implements AutoCloseable {
 
@@ -25,6 +30,14 @@ public final class ChildNode implements AutoCloseable {
     private final Map<String, String> extraEnv;
     private Process process;
     private int starts;
+    private static EmbeddingServer embedder;
+
+    private static synchronized EmbeddingServer embedder() {
+        if (embedder == null) {
+            embedder = new EmbeddingServer(384);
+        }
+        return embedder;
+    }
 
     public ChildNode(Path dataDir, Map<String, String> extraEnv) {
         this.dataDir = dataDir;
@@ -43,6 +56,12 @@ public final class ChildNode implements AutoCloseable {
     public void start(int timeoutSeconds, String mainClass, Map<String, String> moreEnv) {
         Map<String, String> env = new HashMap<>(extraEnv);
         env.putAll(moreEnv);
+        if (!env.containsKey("EMBEDDING_PROVIDER")) {
+            env.put("EMBEDDING_PROVIDER", "openai");
+            env.put("EMBEDDING_URL", embedder().url());
+            env.put("EMBEDDING_MODEL", "child-embed");
+            env.put("EMBEDDING_DIMENSIONS", "384");
+        }
         env.put("DATA_DIR", dataDir.toString());
         env.put("EMBEDDED_PERSIST", "true");
         env.put("HTTP_PORT", String.valueOf(httpPort));
