@@ -62,6 +62,9 @@ class BrowserEventsIT {
             page.waitForFunction("() => window.trisyncState === 'open' && window.trisyncEvents.headSeq !== null");
 
             // Offline before any event arrived: back online, the page gets what it missed and nothing older.
+            assertThat(consoleErrors)
+                    .as("no console errors before going offline")
+                    .isEmpty();
             dropSocket(context, page);
             String missedFirst = upload(web, node, tokenA, a, "missed-first.txt");
             reconnect(context, page, List.of(missedFirst));
@@ -70,6 +73,10 @@ class BrowserEventsIT {
             assertThat(early).contains(missedFirst).doesNotContain(beforeOpen);
             assertThat(page.evaluate("() => window.trisyncReload === undefined"))
                     .isEqualTo(true);
+            assertThat(consoleErrors)
+                    .as("offline, only the browser's own failed reconnect attempts")
+                    .allMatch(m -> m.contains("ERR_INTERNET_DISCONNECTED"));
+            consoleErrors.clear();
 
             String fileA = upload(web, node, tokenA, a, "a.txt");
             String fileB = upload(web, node, tokenB, b, "b.txt");

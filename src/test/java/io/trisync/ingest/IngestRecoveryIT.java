@@ -182,13 +182,18 @@ class IngestRecoveryIT {
                     .<JsonObject>request(IngestAddresses.RECOVER, new JsonObject())
                     .map(m -> m.body());
             Future.all(fromA, fromB).await();
-            assertNothingLeft(a.stores(), tenant);
+            // A node's start-up sweep may hold some of the operations while the two requested sweeps
+            // answer: wait until each is ABORTED (an undo's last write) before reading the stores.
             for (String id : opIds) {
-                JsonObject doc = raw.findOne("ingest_ops", new JsonObject().put("_id", id), null)
-                        .await();
-                assertThat(doc.getString("step")).isEqualTo("ABORTED");
+                JsonObject doc = Await.value(
+                        "operation " + id + " to be ABORTED",
+                        30_000,
+                        () -> raw.findOne("ingest_ops", new JsonObject().put("_id", id), null)
+                                .await(),
+                        d -> "ABORTED".equals(d.getString("step")));
                 assertThat(doc.getInteger("claims")).as("claims of " + id).isEqualTo(1);
             }
+            assertNothingLeft(a.stores(), tenant);
         } finally {
             raw.close().await();
             b.stop().await();
