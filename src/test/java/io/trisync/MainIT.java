@@ -2,7 +2,7 @@ package io.trisync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
+import io.trisync.testsupport.ChildJvm;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
@@ -14,9 +14,7 @@ import org.junit.jupiter.api.Timeout;
 class MainIT {
 
     private static Process run(String key, String value) throws Exception {
-        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        ProcessBuilder pb = new ProcessBuilder(
-                java, "-XX:-UsePerfData", "-cp", System.getProperty("java.class.path"), Main.class.getName());
+        ProcessBuilder pb = ChildJvm.java(java.util.List.of("-XX:-UsePerfData"), Main.class.getName());
         pb.environment().put(key, value);
         pb.redirectErrorStream(false);
         return pb.start();

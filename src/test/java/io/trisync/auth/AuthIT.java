@@ -4,6 +4,7 @@ import static io.trisync.testsupport.Fixtures.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.testsupport.ChildJvm;
 import io.trisync.testsupport.TestStack;
 import io.trisync.testsupport.TestTokens;
 import io.vertx.core.Vertx;
@@ -13,7 +14,6 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -204,17 +204,8 @@ class AuthIT {
     @Test
     @DisplayName("The token command prints a token the node accepts; a blank secret is refused with external stores")
     void tokenCommand() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(
-                        java,
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        "io.trisync.Main",
-                        "token",
-                        "--tenant",
-                        "cli-tenant",
-                        "--ttl",
-                        "5m")
+        ProcessBuilder pb = ChildJvm.java(
+                        List.of(), "io.trisync.Main", "token", "--tenant", "cli-tenant", "--ttl", "5m")
                 .redirectErrorStream(false);
         pb.environment().put("AUTH_JWT_SECRET", SECRET);
         Process p = pb.start();
@@ -226,8 +217,8 @@ class AuthIT {
         assertThat(caller.admin()).isFalse();
         assertThat(get("/api/files", token).send().await().statusCode()).isEqualTo(200);
 
-        ProcessBuilder external = new ProcessBuilder(
-                java, "-cp", System.getProperty("java.class.path"), "io.trisync.Main", "token", "--admin");
+        ProcessBuilder external =
+                ChildJvm.java(List.of(), "io.trisync.Main", "token", "--admin").redirectErrorStream(false);
         external.environment().put("AUTH_JWT_SECRET", "");
         external.environment().put("MONGO_URI", "mongodb://db.example.com:27017");
         Process q = external.start();

@@ -41,6 +41,9 @@ public final class NodeArchive {
     private static final Path JAR = TARGET.resolve("trisync.jar");
     private static final List<String> NODE_OPTIONS = List.of("-Xmx512m", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1");
 
+    /** An archive the JVM cannot use is only slower: no warning on the child's standard output. */
+    private static final String QUIET = "-Xlog:cds=off,cds+dynamic=off";
+
     private static Optional<Path> archive;
 
     private NodeArchive() {}
@@ -56,13 +59,16 @@ public final class NodeArchive {
         if (shared.isEmpty()) {
             return List.of("-cp", testPath);
         }
-        return List.of("-XX:SharedArchiveFile=" + shared.get(), "-cp", JAR + java.io.File.pathSeparator + testPath);
+        return List.of(
+                "-XX:SharedArchiveFile=" + shared.get(), QUIET, "-cp", JAR + java.io.File.pathSeparator + testPath);
     }
 
     /** {@code JAVA_OPTS} for {@code bin/cluster-node}, which runs {@code -jar target/trisync.jar}. */
     public static String clusterNodeOptions() {
         return String.join(" ", NODE_OPTIONS)
-                + archive().map(a -> " -XX:SharedArchiveFile=" + a).orElse("");
+                + archive()
+                        .map(a -> " -XX:SharedArchiveFile=" + a + " " + QUIET)
+                        .orElse("");
     }
 
     /** The archive, made now if this build has none yet; empty where there is no fresh jar or making it failed. */
