@@ -133,12 +133,15 @@
   TrisyncEvents.prototype._head = function (resumed) {
     var self = this;
     var eb = self.eb;
-    eb.send(REPLAY, { head: true }, function (err, reply) {
-      if (self.eb !== eb) {
+    eb.send(REPLAY, { tenantId: self.tenant, head: true }, function (err, reply) {
+      if (self.eb !== eb || self.stopped) {
         return;
       }
       if (err) {
         self.onerror('replay position failed: ' + (err.body || err.message));
+        if (resumed) {
+          self.onreload({ reason: 'reconnected, and the stream position could not be read' });
+        }
         return;
       }
       self.headSeq = reply.body.head_seq;
@@ -181,8 +184,8 @@
     var self = this;
     var eb = self.eb;
     self.replaying = true;
-    eb.send(REPLAY, { afterSeq: self._from() }, function (err, reply) {
-      if (self.eb !== eb) {
+    eb.send(REPLAY, { tenantId: self.tenant, afterSeq: self._from() }, function (err, reply) {
+      if (self.eb !== eb || self.stopped) {
         return;
       }
       if (err) {
@@ -198,7 +201,9 @@
         self.buffer = [];
         self.replaying = false;
         self.onreload(body);
-        self._head(false);
+        if (!self.stopped && self.eb === eb) {
+          self._head(false);
+        }
         return;
       }
       body.events.forEach(function (e) { self._deliver(e); });

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The real command line in a child JVM. */
-@Timeout(120)
+@Timeout(240)
 class MainIT {
 
     private static Process run(String key, String value) throws Exception {

@@ -100,7 +100,8 @@ public final class EventMessages {
      * The answer to a {@link ReplayRequest}: the events ({@code reload: false}, {@code more} when a
      * full page came back), or, when the log no longer reaches back that far, {@code reload: true}
      * with the oldest {@code seq} it holds so the client reloads its state instead. A head request is
-     * answered with no events and {@code head_seq}, the newest {@code seq} in the log (0 when empty).
+     * answered with no events and {@code head_seq}, the last {@code seq} given to the tenant's events
+     * (0 when none was; retention may have removed that event from the log, the number stays).
      */
     public record ReplayPage(
             boolean reload, List<Event> events, boolean more, long oldestSeq, long afterSeq, Long headSeq) {

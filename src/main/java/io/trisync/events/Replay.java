@@ -22,9 +22,7 @@ final class Replay {
     Future<ReplayPage> since(ReplayRequest request) {
         String tenant = request.tenantId();
         if (request.head()) {
-            return events.recent(tenant, 1)
-                    .map(list ->
-                            ReplayPage.head(list.isEmpty() ? 0 : list.get(0).seq()));
+            return events.lastSeq(tenant).map(ReplayPage::head);
         }
         long after = request.afterSeq();
         return events.oldestSeq(tenant)

@@ -33,6 +33,12 @@ public interface EventStore {
     /** A tenant's events with {@code seq > afterSeq}, oldest first, at most {@code limit}. */
     Future<List<Event>> since(String tenantId, long afterSeq, int limit);
 
+    /**
+     * The last {@code seq} given to a tenant's events (its counter, which outlives events removed by
+     * retention), or 0 when it has none.
+     */
+    Future<Long> lastSeq(String tenantId);
+
     /** The smallest {@code seq} a tenant's log still holds, or 0 when it holds none. */
     Future<Long> oldestSeq(String tenantId);
 

@@ -101,6 +101,14 @@ public final class MongoEventStore implements EventStore {
     }
 
     @Override
+    public Future<Long> lastSeq(String tenantId) {
+        return client.findOne(COUNTERS, new JsonObject().put(COUNTER_TENANT, tenantId), null)
+                .recover(MongoMetadataStore::failed)
+                .map(counter ->
+                        counter == null || counter.getLong(COUNTER_SEQ) == null ? 0L : counter.getLong(COUNTER_SEQ));
+    }
+
+    @Override
     public Future<Long> oldestSeq(String tenantId) {
         return find(
                         new JsonObject().put(Event.TENANT_ID, tenantId),

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Authentication of the REST API: tokens, tenants, admin routes, rate limit, CORS, the token command. */
-@Timeout(120)
+@Timeout(240)
 class AuthIT {
 
     static final String SECRET = "rest-test-secret-0123456789abcdef-0123";

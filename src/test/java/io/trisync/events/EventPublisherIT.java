@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Timeout;
  * their events in the log or on the bus. Against the embedded MongoDB, through a TCP proxy that can
  * cut it.
  */
-@Timeout(120)
+@Timeout(240)
 class EventPublisherIT {
 
     private RestartableStores stores;
@@ -202,6 +202,11 @@ class EventPublisherIT {
         @Override
         public Future<List<Event>> since(String tenantId, long afterSeq, int limit) {
             return log.since(tenantId, afterSeq, limit);
+        }
+
+        @Override
+        public Future<Long> lastSeq(String tenantId) {
+            return log.lastSeq(tenantId);
         }
 
         @Override

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class MongoEventStoreIT {
 
     @Test
-    @DisplayName("Events get per-tenant gapless seqs, read back in both orders, and the log keeps the newest N")
+    @DisplayName(
+            "Events get per-tenant gapless seqs, read back in both orders, and the log keeps the newest N; the last seq is the counter's")
     void seqReplayAndRetention(Vertx vertx) {
         MongoClient client = MongoClient.create(
                 vertx, MongoMetadataStore.clientConfig(TestStack.config().mongo()));
@@ -38,6 +39,9 @@ class MongoEventStoreIT {
                 }
             }
             assertThat(store.oldestSeq(a).await()).isEqualTo(201);
+            assertThat(store.lastSeq(a).await()).isEqualTo(300);
+            assertThat(store.lastSeq(b).await()).isEqualTo(100);
+            assertThat(store.lastSeq(TestStack.unique("none")).await()).isZero();
             List<Event> recent = store.recent(a, 5).await();
             assertThat(recent).extracting(Event::seq).containsExactly(300L, 299L, 298L, 297L, 296L);
             List<Event> since = store.since(a, 290, 100).await();

@@ -33,7 +33,9 @@ import java.util.stream.Stream;
  * checks an archive against its class path and ignores it when they differ, so the archive only
  * ever makes a start faster. Where the jar is missing or older than {@code target/classes} (a test
  * run from an IDE without {@code mvn package}), children run from the test class path without an
- * archive, as before.
+ * archive, as before. The first test that starts a child in each test JVM waits for the archive (about
+ * 20 to 35 s on two busy cores), so the classes that may come first (MainIT, AuthIT,
+ * EventPublisherIT) allow 240 s per test.
  */
 public final class NodeArchive {
 
@@ -42,7 +44,7 @@ public final class NodeArchive {
     private static final List<String> NODE_OPTIONS = List.of("-Xmx512m", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1");
 
     /** An archive the JVM cannot use is only slower: no warning on the child's standard output. */
-    private static final String QUIET = "-Xlog:cds=off,cds+dynamic=off";
+    private static final String QUIET = "-Xlog:cds*=off";
 
     private static Optional<Path> archive;
 
@@ -106,11 +108,21 @@ public final class NodeArchive {
             Files.createDirectories(dir);
             Path file = dir.resolve("node-" + Files.size(JAR) + "-"
                     + Files.getLastModifiedTime(JAR).toMillis() + ".jsa");
+            Path failed = dir.resolve(file.getFileName() + ".failed");
             try (FileChannel lockFile =
                             FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock lock = lockFile.lock()) {
+                if (Files.exists(failed)) {
+                    // Another test JVM of this build tried and failed: do not pay for a second attempt.
+                    return Optional.empty();
+                }
                 if (!Files.exists(file)) {
-                    dump(dir, file);
+                    try {
+                        dump(dir, file);
+                    } catch (IOException | RuntimeException e) {
+                        Files.writeString(failed, e.toString());
+                        throw e;
+                    }
                 }
             }
             return Optional.of(file);
@@ -126,6 +138,7 @@ public final class NodeArchive {
      */
     private static void dump(Path dir, Path file) throws IOException {
         Path partial = dir.resolve(file.getFileName() + ".partial");
+        Files.deleteIfExists(partial);
         Path data = Files.createTempDirectory("trisync-cds");
         int http = ChildJvm.freePort();
         ProcessBuilder builder = new ProcessBuilder(List.of("bin/cluster-node", "1"))
@@ -149,7 +162,7 @@ public final class NodeArchive {
         builder.environment().put("HTTP_INSTANCES", "1");
         Process node = builder.start();
         try {
-            Await.until("the archive's node to answer /health (see " + dir.resolve("dump.log") + ")", 120_000, () -> {
+            Await.until("the archive's node to answer /health (see " + dir.resolve("dump.log") + ")", 60_000, () -> {
                 if (!node.isAlive()) {
                     throw new IllegalStateException("the archive's node exited with " + node.exitValue());
                 }
@@ -157,7 +170,7 @@ public final class NodeArchive {
             });
             upload(http);
             node.destroy();
-            if (!node.waitFor(120, TimeUnit.SECONDS) || !Files.isRegularFile(partial)) {
+            if (!node.waitFor(60, TimeUnit.SECONDS) || !Files.isRegularFile(partial)) {
                 throw new IllegalStateException(
                         "the archive's node wrote no archive (see " + dir.resolve("dump.log") + ")");
             }
