@@ -67,11 +67,7 @@ final class KillCluster implements AutoCloseable {
      */
     final EmbeddingServer embedder = new EmbeddingServer(384);
 
-    final Map<String, String> env = Map.ofEntries(
-            Map.entry("EMBEDDING_PROVIDER", "openai"),
-            Map.entry("EMBEDDING_URL", embedder.url()),
-            Map.entry("EMBEDDING_MODEL", "cluster-embed"),
-            Map.entry("EMBEDDING_DIMENSIONS", "384"),
+    final Map<String, String> env = withEmbedder(Map.ofEntries(
             Map.entry("CLUSTER_NAME", TestStack.unique("kill")),
             Map.entry("AUTH_ENABLED", "true"),
             Map.entry("AUTH_JWT_SECRET", SECRET),
@@ -80,7 +76,7 @@ final class KillCluster implements AutoCloseable {
             Map.entry("INGEST_RECOVERY_GRACE_SECONDS", "5"),
             Map.entry("INGEST_RECOVERY_INTERVAL_SECONDS", "2"),
             // Partitions one at a time, so a scan lasts long enough to lose a node half way.
-            Map.entry("SYNC_SCAN_PARALLELISM", "1"));
+            Map.entry("SYNC_SCAN_PARALLELISM", "1")));
     final ClusterProcess n1 = new ClusterProcess(1, dir, ports, env);
     final ClusterProcess n2 = new ClusterProcess(2, dir, ports, env);
     final ClusterProcess n3 = new ClusterProcess(3, dir, ports, env);
@@ -305,5 +301,11 @@ final class KillCluster implements AutoCloseable {
                 vertx,
                 MongoMetadataStore.clientConfig(
                         ClusterProcess.storesConfig(ports).mongo()));
+    }
+
+    private Map<String, String> withEmbedder(Map<String, String> settings) {
+        Map<String, String> all = new java.util.HashMap<>(embedder.nodeEnv("cluster-embed"));
+        all.putAll(settings);
+        return Map.copyOf(all);
     }
 }

@@ -60,10 +60,7 @@ class DimensionChangeIT {
 
         try (EmbeddingServer server = new EmbeddingServer(768)) {
             Map<String, String> env = new HashMap<>(shared);
-            env.put("EMBEDDING_PROVIDER", "openai");
-            env.put("EMBEDDING_URL", server.url());
-            env.put("EMBEDDING_MODEL", MODEL);
-            env.put("EMBEDDING_DIMENSIONS", "768");
+            env.putAll(server.nodeEnv(MODEL));
             env.put("QDRANT_VECTOR_SIZE", "768");
             node = Node.start(TestStack.nodeConfig(env), false).await();
             // A restart during the change leaves the pointer as it was.

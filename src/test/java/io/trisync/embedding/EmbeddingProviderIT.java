@@ -66,10 +66,7 @@ class EmbeddingProviderIT {
     private Node start(String model) {
         Map<String, String> env = new HashMap<>();
         env.put("MONGO_DB", database);
-        env.put("EMBEDDING_PROVIDER", "openai");
-        env.put("EMBEDDING_URL", server.url());
-        env.put("EMBEDDING_MODEL", model);
-        env.put("EMBEDDING_DIMENSIONS", "384");
+        env.putAll(server.nodeEnv(model));
         env.put("EMBEDDING_BATCH_SIZE", "3");
         Node started = Node.start(TestStack.nodeConfig(env), false).await();
         if (http != null) {

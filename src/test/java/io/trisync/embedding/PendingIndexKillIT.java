@@ -36,14 +36,9 @@ class PendingIndexKillIT {
         Vertx vertx = Vertx.vertx();
         WebClient web = WebClient.create(vertx);
         EmbeddingServer provider = new EmbeddingServer(384);
-        ChildNode node = new ChildNode(
-                TestStack.tempDir("trisync-pending-kill"),
-                Map.of(
-                        "EMBEDDING_PROVIDER", "openai",
-                        "EMBEDDING_URL", provider.url(),
-                        "EMBEDDING_MODEL", "kill-test",
-                        "EMBEDDING_DIMENSIONS", "384",
-                        "EMBEDDING_TIMEOUT_SECONDS", "60"));
+        Map<String, String> env = new java.util.HashMap<>(provider.nodeEnv("kill-test"));
+        env.put("EMBEDDING_TIMEOUT_SECONDS", "60");
+        ChildNode node = new ChildNode(TestStack.tempDir("trisync-pending-kill"), env);
         String tenant = TestStack.unique("pending-kill");
         try {
             provider.refuse(503);

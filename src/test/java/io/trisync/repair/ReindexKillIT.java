@@ -59,9 +59,7 @@ class ReindexKillIT {
 
     private ChildNode node(String model) {
         Map<String, String> env = new HashMap<>();
-        env.put("EMBEDDING_PROVIDER", "openai");
-        env.put("EMBEDDING_URL", server.url());
-        env.put("EMBEDDING_MODEL", model);
+        env.putAll(server.nodeEnv(model));
         env.put("SYNC_PARTITIONS", "4");
         env.put("SYNC_SCAN_PARALLELISM", "1");
         env.put("SYNC_HEARTBEAT_INTERVAL_SECONDS", "1");

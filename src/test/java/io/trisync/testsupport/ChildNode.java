@@ -57,10 +57,7 @@ public final class ChildNode implements AutoCloseable {
         Map<String, String> env = new HashMap<>(extraEnv);
         env.putAll(moreEnv);
         if (!env.containsKey("EMBEDDING_PROVIDER")) {
-            env.put("EMBEDDING_PROVIDER", "openai");
-            env.put("EMBEDDING_URL", embedder().url());
-            env.put("EMBEDDING_MODEL", "child-embed");
-            env.put("EMBEDDING_DIMENSIONS", "384");
+            env.putAll(embedder().nodeEnv("child-embed"));
         }
         env.put("DATA_DIR", dataDir.toString());
         env.put("EMBEDDED_PERSIST", "true");

@@ -88,6 +88,22 @@ public final class EmbeddingServer implements AutoCloseable {
                 .await();
     }
 
+    /**
+     * A node's settings to embed with this server as {@code model}: provider {@code openai}, its URL,
+     * the model and the server's dimension.
+     */
+    public java.util.Map<String, String> nodeEnv(String model) {
+        return java.util.Map.of(
+                "EMBEDDING_PROVIDER",
+                "openai",
+                "EMBEDDING_URL",
+                url(),
+                "EMBEDDING_MODEL",
+                model,
+                "EMBEDDING_DIMENSIONS",
+                String.valueOf(dimension));
+    }
+
     /** The base URL for {@code EMBEDDING_URL}. */
     public String url() {
         return "http://127.0.0.1:" + server.actualPort() + "/v1";
