@@ -246,6 +246,17 @@ class BridgeSecurityIT {
             JsonObject head = s.on("r-head").get(0).getJsonObject("body");
             assertThat(head.getLong("head_seq")).as(head.encode()).isEqualTo(last + 100);
             assertThat(head.getJsonArray("events")).isEmpty();
+            s.send(BridgeAddresses.REPLAY, new JsonObject().put("head", "yes"), "r-bad-head", t);
+            JsonObject refused = Await.value(
+                    "the refusal of a head that is not a boolean",
+                    10_000,
+                    () -> s.errors().stream()
+                            .filter(f -> "r-bad-head".equals(f.getString("address")))
+                            .findFirst()
+                            .orElse(null),
+                    java.util.Objects::nonNull);
+            assertThat(refused.getInteger("failureCode")).as(refused.encode()).isEqualTo(400);
+            assertThat(refused.getString("message")).contains("head must be true or false");
             s.send(BridgeAddresses.REPLAY, new JsonObject().put("afterSeq", last), "r-replay", t);
             await(() -> !s.on("r-replay").isEmpty(), "the replay");
             JsonObject body = s.on("r-replay").get(0).getJsonObject("body");
