@@ -134,6 +134,11 @@ class AdminUiOperationsIT {
                     null,
                     new Page.WaitForFunctionOptions().setTimeout(30_000));
             assertThat(page.isHidden("#stale")).isTrue();
+            // Tearing a SockJS session down (the reload above, the close here) can cut a frame the
+            // client was posting; Vert.x's SockJS transport answers such an empty or cut body with 500
+            // ("Payload expected." / "Broken JSON encoding."), and Chromium logs it. Seen once in six
+            // full runs; nothing of trisync's answered it. Any other error still fails the test.
+            errors.removeIf(e -> e.contains("status of 500") && e.contains("/eventbus/") && e.contains("/xhr_send"));
             assertThat(errors).isEmpty();
         }
     }
