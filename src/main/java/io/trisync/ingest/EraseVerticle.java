@@ -74,31 +74,28 @@ public final class EraseVerticle extends RequestVerticle {
     /** Starts the erasure (after cancelling the tenant's running operation); answers with its operation. */
     private Future<JsonObject> erase(EraseTenant request) {
         String tenant = request.tenantId();
-        return stores.syncOperations()
-                .running(tenant)
-                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(null) : Future.failedFuture(e))
-                .compose(running -> {
-                    if (running != null && "erase".equals(running.kind())) {
-                        return Future.succeededFuture(running.toPublicJson());
-                    }
-                    Future<Boolean> cancelled = running == null
-                            ? Future.succeededFuture(false)
-                            : stores.syncOperations()
-                                    .finish(
-                                            running,
-                                            SyncOperation.Status.CANCELLED,
-                                            "cancelled: the tenant is being erased",
-                                            null);
-                    return cancelled
-                            .compose(v -> stores.metadata().count(new FileQuery(tenant, null, null)))
-                            .compose(files -> tracker.start(tenant, "erase", files, request.actor()))
-                            .compose(op -> stores.erasures()
-                                    .begin(tenant, op.record().id())
-                                    .map(v -> {
-                                        run(op, tenant);
-                                        return op.record().toPublicJson();
-                                    }));
-                });
+        return stores.syncOperations().running(tenant).compose(running -> {
+            if (running != null && "erase".equals(running.kind())) {
+                return Future.succeededFuture(running.toPublicJson());
+            }
+            Future<Boolean> cancelled = running == null
+                    ? Future.succeededFuture(false)
+                    : stores.syncOperations()
+                            .finish(
+                                    running,
+                                    SyncOperation.Status.CANCELLED,
+                                    "cancelled: the tenant is being erased",
+                                    null);
+            return cancelled
+                    .compose(v -> stores.metadata().count(new FileQuery(tenant, null, null)))
+                    .compose(files -> tracker.start(tenant, "erase", files, request.actor()))
+                    .compose(op -> stores.erasures()
+                            .begin(tenant, op.record().id())
+                            .map(v -> {
+                                run(op, tenant);
+                                return op.record().toPublicJson();
+                            }));
+        });
     }
 
     /** Erasures a dead node left unfinished: run again (every step is idempotent). */

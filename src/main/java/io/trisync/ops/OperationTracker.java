@@ -135,7 +135,9 @@ public final class OperationTracker {
 
     private Future<TrackedOperation> occupied(
             String tenantId, String kind, long totalFiles, Actor actor, boolean mayReplace) {
-        return running(tenantId, 10).compose(running -> {
+        // A start that lost to one whose operation is not written yet reads no holder: it tries once
+        // more, and the second time waits for the holder to show, to name it in the conflict.
+        return running(tenantId, mayReplace ? 0 : 10).compose(running -> {
             if (running == null) {
                 return mayReplace ? attempt(tenantId, kind, totalFiles, actor, false) : busy(null);
             }
@@ -154,13 +156,13 @@ public final class OperationTracker {
 
     /**
      * The tenant's running operation. A start takes the tenant's slot, then writes its operation: a
-     * conflicting start that reads in between finds a slot whose operation is not written yet, and
-     * reads again shortly ({@code tries} times, 20 ms apart).
+     * conflicting start that reads in between finds no running operation yet, and reads again
+     * shortly ({@code tries} times, 20 ms apart).
      */
     private Future<SyncOperation> running(String tenantId, int tries) {
-        return store.running(tenantId).recover(error -> {
-            if (!(error instanceof Failure.NotFound) || tries <= 0) {
-                return Future.failedFuture(error);
+        return store.running(tenantId).compose(running -> {
+            if (running != null || tries <= 0) {
+                return Future.succeededFuture(running);
             }
             io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
             vertx.setTimer(20, id -> later.complete());

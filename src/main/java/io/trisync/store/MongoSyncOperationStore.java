@@ -55,18 +55,32 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     public Future<SyncOperation> running(String tenantId) {
         return client.findOne(SLOTS, new JsonObject().put(SLOT_TENANT, tenantId), null)
                 .recover(MongoMetadataStore::failed)
-                .compose(slot -> slot == null ? Future.succeededFuture() : slotHolder(slot.getString(SLOT_OP_ID)));
+                .compose(slot -> slot == null ? Future.succeededFuture() : slotHolder(tenantId, slot));
     }
 
     /**
      * The operation named by a slot when it is running. A slot naming an operation that ended (its
-     * node died between ending it and freeing the slot) is freed here, so it cannot block the tenant.
+     * node died between ending it and freeing the slot) is freed here, so it cannot block the tenant;
+     * so is one whose operation is still unwritten past {@link #UNWRITTEN_GRACE}.
      */
-    private Future<SyncOperation> slotHolder(String opId) {
-        return get(opId)
-                .compose(op -> op.status() == SyncOperation.Status.RUNNING
-                        ? Future.succeededFuture(op)
-                        : releaseSlot(op).map((SyncOperation) null));
+    private Future<SyncOperation> slotHolder(String tenantId, JsonObject slot) {
+        String opId = slot.getString(SLOT_OP_ID);
+        return client.findOne(OPS, new JsonObject().put(SyncOperation.ID, opId), null)
+                .recover(MongoMetadataStore::failed)
+                .compose(doc -> {
+                    if (doc != null) {
+                        SyncOperation op = SyncOperation.fromDocument(doc);
+                        return op.status() == SyncOperation.Status.RUNNING
+                                ? Future.succeededFuture(op)
+                                : releaseSlot(tenantId, opId).map((SyncOperation) null);
+                    }
+                    Instant since = Dates.fromBson(slot.getValue(SLOT_SINCE));
+                    boolean leftBehind =
+                            since == null || since.plus(UNWRITTEN_GRACE).isBefore(Instant.now());
+                    return leftBehind
+                            ? releaseSlot(tenantId, opId).map((SyncOperation) null)
+                            : Future.succeededFuture(null);
+                });
     }
 
     @Override
@@ -155,8 +169,12 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     }
 
     private Future<Void> releaseSlot(SyncOperation op) {
+        return releaseSlot(op.tenantId(), op.id());
+    }
+
+    private Future<Void> releaseSlot(String tenantId, String opId) {
         return client.removeDocument(
-                        SLOTS, new JsonObject().put(SLOT_TENANT, op.tenantId()).put(SLOT_OP_ID, op.id()))
+                        SLOTS, new JsonObject().put(SLOT_TENANT, tenantId).put(SLOT_OP_ID, opId))
                 .recover(MongoMetadataStore::failed)
                 .mapEmpty();
     }

@@ -23,8 +23,16 @@ public interface SyncOperationStore {
      */
     Future<Void> start(SyncOperation op);
 
-    /** The running operation holding the tenant's slot, or null (a slot left by an ended operation is freed). */
+    /**
+     * The running operation holding the tenant's slot, or null. A start takes the slot before it
+     * writes its operation, so a slot whose operation is not written yet reads as null too. A slot
+     * left behind is freed: one naming an operation that ended, and one whose operation was still
+     * unwritten {@link #UNWRITTEN_GRACE} after the slot was taken (its node died between the two writes).
+     */
     Future<SyncOperation> running(String tenantId);
+
+    /** How long a slot may name an operation that is not written yet before it counts as left behind. */
+    java.time.Duration UNWRITTEN_GRACE = java.time.Duration.ofMinutes(1);
 
     /** Every running operation (for the monitor). */
     Future<List<SyncOperation>> allRunning();

@@ -8,14 +8,17 @@ import io.trisync.bus.Membership;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
 import io.trisync.store.Event;
+import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperation.Status;
 import io.trisync.testsupport.Await;
+import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -238,6 +241,43 @@ class OpsIT {
         assertThat(history.getJsonArray("operations")).hasSize(1);
         assertThat(history.getJsonArray("operations").getJsonObject(0).getString("status"))
                 .isEqualTo("cancelled");
+    }
+
+    @Test
+    @DisplayName("The overview answers, showing nothing running, while a start has taken the tenant's slot and not"
+            + " yet written its operation")
+    void overviewDuringAStart() {
+        String tenant = TestStack.unique("t");
+        var uploaded = http.upload(tenant, "a.txt", "text/plain", Fixtures.utf8(Fixtures.prose(20)), null);
+        assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isEqualTo(201);
+        MongoClient raw = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        try {
+            // What a start leaves between its two writes (the admin page once got a 404 here).
+            raw.insert(
+                            "sync_tenant_slots",
+                            new JsonObject()
+                                    .put("_id", tenant)
+                                    .put("opId", "being-written")
+                                    .put(
+                                            "since",
+                                            new JsonObject()
+                                                    .put("$date", Instant.now().toString())))
+                    .await();
+            var overview = http.get("/api/sync/tenants");
+            assertThat(overview.statusCode()).as(overview.bodyAsString()).isEqualTo(200);
+            JsonObject row = overview.bodyAsJsonObject().getJsonArray("tenants").stream()
+                    .map(JsonObject.class::cast)
+                    .filter(t -> t.getString("user_id").equals(tenant))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(row.containsKey("running")).isTrue();
+            assertThat(row.getValue("running")).isNull();
+        } finally {
+            raw.removeDocument("sync_tenant_slots", new JsonObject().put("_id", tenant))
+                    .await();
+            raw.close();
+        }
     }
 
     @Test
