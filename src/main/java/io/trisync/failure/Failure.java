@@ -62,6 +62,11 @@ public abstract sealed class Failure extends RuntimeException
         return false;
     }
 
+    /** Whether {@code error} refused the call (the same call would fail again), rather than found its store away. */
+    public static boolean refused(Throwable error) {
+        return !(error instanceof Failure f && f.retriable());
+    }
+
     /** Input the caller must change (400). */
     public static final class BadRequest extends Failure {
         public BadRequest(String message) {

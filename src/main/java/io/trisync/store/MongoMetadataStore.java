@@ -17,7 +17,6 @@ import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
-import io.vertx.ext.mongo.UpdateOptions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,14 +79,19 @@ public final class MongoMetadataStore implements MetadataStore {
 
     @Override
     public Future<Void> upsert(FileRecord record) {
-        return client.replaceDocumentsWithOptions(
-                        FILES,
-                        new JsonObject().put(FileRecord.ID, record.id()),
-                        record.toDocument(),
-                        new UpdateOptions().setUpsert(true))
-                .<Void>mapEmpty()
-                .recover(this::mapped);
+        return upserts.submit(record).mapEmpty();
     }
+
+    /** At most this many records go out in one bulk write. */
+    static final int UPSERT_BATCH = 256;
+
+    /**
+     * Upserts of records in flight at the same moment share one ordered bulk write (group commit);
+     * a failed one fails them all, each caller retries its own.
+     */
+    private final io.trisync.concurrent.GroupCommit<FileRecord, Integer> upserts =
+            io.trisync.concurrent.GroupCommit.whole(UPSERT_BATCH, 1, Failure::refused, records -> upsertAll(records)
+                    .map(n -> java.util.Collections.nCopies(records.size(), 1)));
 
     @Override
     public Future<Integer> upsertAll(List<FileRecord> records) {

@@ -1,9 +1,13 @@
 package io.trisync.store;
 
+import com.mongodb.MongoBulkWriteException;
+import com.mongodb.MongoWriteException;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
@@ -65,8 +69,82 @@ public final class MongoOperationLog implements OperationLog {
                                         .put(KEY_CREATED_AT, Dates.toBson(op.createdAt())))
                         .<Void>mapEmpty()
                         .recover(MongoMetadataStore::failed);
-        return key.compose(
-                v -> client.insert(OPS, op.toDocument()).<Void>mapEmpty().recover(MongoMetadataStore::failed));
+        return key.compose(v -> writes.submit(new Write(BulkOperation.createInsert(op.toDocument()), false))
+                .mapEmpty());
+    }
+
+    /**
+     * A write to the log: an operation recorded, or a step of one; {@code fenced} when it must match
+     * (a held lease) and its caller learns whether it did.
+     */
+    private record Write(BulkOperation op, boolean fenced) {}
+
+    /** At most this many log writes go out in one bulk write. */
+    static final int WRITE_BATCH = 256;
+
+    /**
+     * The log writes of concurrent operations share a round trip (group commit): one unordered bulk
+     * write. A write it refused fails alone, with its own error (a duplicate: {@link Failure.Conflict});
+     * when fewer fenced updates matched than were sent, each is asked again alone (setting a step twice
+     * is harmless) to learn which.
+     */
+    private final io.trisync.concurrent.GroupCommit<Write, Boolean> writes =
+            new io.trisync.concurrent.GroupCommit<>(WRITE_BATCH, 1, this::writeBatch);
+
+    /** How many bulk writes the log has sent, holding how many writes. */
+    long[] writesSent() {
+        return writes.sent();
+    }
+
+    private Future<List<Future<Boolean>>> writeBatch(List<Write> batch) {
+        List<BulkOperation> ops = batch.stream().map(Write::op).toList();
+        return client.bulkWriteWithOptions(OPS, ops, new BulkWriteOptions(false))
+                .compose(
+                        result -> {
+                            long updates = batch.stream()
+                                    .filter(w -> w.op().getType() == io.vertx.ext.mongo.BulkOperationType.UPDATE)
+                                    .count();
+                            if (result.getMatchedCount() >= updates) {
+                                return Future.succeededFuture(batch.stream()
+                                        .map(w -> Future.succeededFuture(true))
+                                        .toList());
+                            }
+                            return Future.succeededFuture(batch.stream()
+                                    .map(w -> w.fenced() ? alone(w) : Future.succeededFuture(true))
+                                    .toList());
+                        },
+                        error -> error instanceof MongoBulkWriteException refused
+                                ? Future.succeededFuture(outcomes(batch, refused))
+                                : MongoMetadataStore.failed(error));
+    }
+
+    /** A fenced update sent again by itself: whether it matched. */
+    private Future<Boolean> alone(Write w) {
+        return client.updateCollection(OPS, w.op().getFilter(), w.op().getDocument())
+                .recover(MongoMetadataStore::failed)
+                .map(r -> r.getDocMatched() == 1);
+    }
+
+    /**
+     * Each write's outcome when the bulk write refused some: those refused fail with their own error,
+     * fenced updates are asked again alone (the refusal hides which of them matched).
+     */
+    private List<Future<Boolean>> outcomes(List<Write> batch, MongoBulkWriteException refused) {
+        java.util.Map<Integer, com.mongodb.bulk.BulkWriteError> errors = new java.util.HashMap<>();
+        refused.getWriteErrors().forEach(e -> errors.put(e.getIndex(), e));
+        List<Future<Boolean>> out = new java.util.ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            com.mongodb.bulk.BulkWriteError e = errors.get(i);
+            if (e != null) {
+                out.add(MongoMetadataStore.failed(new MongoWriteException(
+                        new com.mongodb.WriteError(e.getCode(), e.getMessage(), e.getDetails()),
+                        refused.getServerAddress(),
+                        java.util.Set.of())));
+            } else {
+                out.add(batch.get(i).fenced() ? alone(batch.get(i)) : Future.succeededFuture(true));
+            }
+        }
+        return out;
     }
 
     @Override
@@ -112,14 +190,17 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<Void> advance(String opId, IngestOperation.Step step, String lastError) {
-        return client.updateCollection(OPS, new JsonObject().put(IngestOperation.ID, opId), stepUpdate(step, lastError))
-                .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+        return writes.submit(new Write(
+                        BulkOperation.createUpdate(
+                                new JsonObject().put(IngestOperation.ID, opId), stepUpdate(step, lastError)),
+                        false))
+                .mapEmpty();
     }
 
     @Override
     public Future<Boolean> advanceIfHeld(String opId, IngestOperation.Step step, String holder) {
-        return updateHeld(opId, holder, stepUpdate(step, null));
+        JsonObject held = new JsonObject().put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, holder));
+        return writes.submit(new Write(BulkOperation.createUpdate(held, stepUpdate(step, null)), true));
     }
 
     @Override

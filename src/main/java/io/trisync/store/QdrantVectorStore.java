@@ -153,20 +153,36 @@ public final class QdrantVectorStore implements VectorStore {
         if (points.isEmpty()) {
             return Future.succeededFuture();
         }
-        List<PointStruct> structs = new ArrayList<>(points.size());
-        for (ChunkPoint p : points) {
-            structs.add(PointStruct.newBuilder()
-                    .setId(id(p.id()))
-                    .setVectors(vectors(p.vector()))
-                    .putAllPayload(payload(p))
-                    .build());
+        return upserts.submit(points).mapEmpty();
+    }
+
+    /** At most this many upserts (each a file's points, up to a few hundred) go out in one request. */
+    static final int UPSERT_GROUP = 16;
+
+    /**
+     * Upserts in flight at the same moment share one request (group commit), acknowledged once
+     * Qdrant has applied it ({@code wait}); a failed one fails them all, each caller retries its own.
+     */
+    private final io.trisync.concurrent.GroupCommit<List<ChunkPoint>, Integer> upserts =
+            io.trisync.concurrent.GroupCommit.whole(UPSERT_GROUP, 1, Failure::refused, this::upsertTogether);
+
+    private Future<List<Integer>> upsertTogether(List<List<ChunkPoint>> lists) {
+        List<PointStruct> structs = new ArrayList<>();
+        for (List<ChunkPoint> points : lists) {
+            for (ChunkPoint p : points) {
+                structs.add(PointStruct.newBuilder()
+                        .setId(id(p.id()))
+                        .setVectors(vectors(p.vector()))
+                        .putAllPayload(payload(p))
+                        .build());
+            }
         }
         UpsertPoints request = UpsertPoints.newBuilder()
                 .setCollectionName(collection)
                 .setWait(true)
                 .addAllPoints(structs)
                 .build();
-        return call(client.upsertAsync(request, TIMEOUT)).mapEmpty();
+        return call(client.upsertAsync(request, TIMEOUT)).map(r -> java.util.Collections.nCopies(lists.size(), 1));
     }
 
     @Override
