@@ -36,6 +36,7 @@
 
   function show(message) {
     var box = $('message');
+    delete box.dataset.error;
     if (!message) { box.hidden = true; box.textContent = ''; return; }
     box.textContent = message;
     box.hidden = false;
@@ -70,6 +71,7 @@
   /** A failed request: its message, and a Retry that loads the page's data again. */
   function fail(error) {
     show(error.message || String(error));
+    $('message').dataset.error = 'true';
     var retry = el('button', 'Retry');
     retry.type = 'button';
     retry.id = 'retry';
@@ -265,7 +267,9 @@
   function refreshed() {
     state.refreshedAt = new Date();
     $('stale-since').textContent = state.refreshedAt.toLocaleTimeString();
-    show(null);
+    // A load that worked clears an error it may have followed, not what an action just reported
+    // (the refresh after "Cleaned up 2 …" erased it before anyone could read it).
+    if ($('message').dataset.error) { show(null); }
   }
 
   // ---- trends ----------------------------------------------------------------------------------

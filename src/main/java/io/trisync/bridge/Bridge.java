@@ -26,6 +26,13 @@ public final class Bridge {
 
     private Bridge() {}
 
+    /**
+     * The most a SockJS XHR transport may post at once (its frames, JSON-encoded): as much as one
+     * WebSocket frame may carry (Vert.x's default maximum frame size); the guard's per-message limit
+     * applies to each frame after it.
+     */
+    public static final int MAX_POSTED_BYTES = 65_536;
+
     /** The bridge's routes, to mount at {@code /eventbus/*}; {@code tokens} null: authentication off. */
     public static Router router(Vertx vertx, TrisyncConfig.EventsConfig config, Tokens tokens, Metrics metrics) {
         long ping = config.websocketPingIntervalSeconds() * 1000L;

@@ -14,6 +14,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.List;
@@ -92,6 +93,9 @@ public final class HttpVerticle extends RequestVerticle {
         Router router = Router.router(vertx);
         router.route().handler(limits::request);
         router.get("/health").handler(new HealthHandler(stores, config.nodeId(), tokens != null));
+        // SockJS's XHR transports post their frames; Vert.x's transport reads them from a body handler
+        // (without one, every xhr_send of a browser that fell back from WebSockets failed 500).
+        router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(Bridge.MAX_POSTED_BYTES));
         router.route("/eventbus/*").subRouter(Bridge.router(vertx, config.events(), tokens, Metrics.of(config)));
         if (!config.auth().corsAllowedOrigins().isEmpty()) {
             router.route("/api/*")

@@ -8,10 +8,7 @@ import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,74 +52,34 @@ public final class MongoEventStore implements EventStore {
         return appendAll(tenantId, List.of(event)).map(stored -> stored.get(0));
     }
 
-    /**
-     * Appends of events in flight at the same moment share their round trips (group commit): one
-     * counter increment per tenant, one insert of every event, one trim per tenant.
-     */
     @Override
     public Future<List<Event>> appendAll(String tenantId, List<Event> events) {
-        if (events.isEmpty()) {
-            return Future.succeededFuture(List.of());
-        }
-        return appends.submit(new Append(tenantId, events));
-    }
-
-    private record Append(String tenantId, List<Event> events) {}
-
-    /** At most this many appends go out in one batch. */
-    static final int APPEND_BATCH = 256;
-
-    private final io.trisync.concurrent.GroupCommit<Append, List<Event>> appends =
-            io.trisync.concurrent.GroupCommit.whole(APPEND_BATCH, 1, e -> false, this::appendBatch);
-
-    private Future<List<List<Event>>> appendBatch(List<Append> batch) {
-        Map<String, Long> counts = new LinkedHashMap<>();
-        batch.forEach(a -> counts.merge(a.tenantId(), (long) a.events().size(), Long::sum));
-        Map<String, Future<Long>> lasts = new LinkedHashMap<>();
-        counts.forEach((tenant, n) -> lasts.put(tenant, increment(tenant, n)));
-        return Future.all(List.copyOf(lasts.values()))
-                .compose(all -> {
-                    Map<String, Long> next = new HashMap<>();
-                    lasts.forEach((tenant, last) -> next.put(tenant, last.result() - counts.get(tenant) + 1));
-                    List<List<Event>> stored = new ArrayList<>(batch.size());
-                    List<BulkOperation> inserts = new ArrayList<>();
-                    for (Append a : batch) {
-                        List<Event> numbered = new ArrayList<>(a.events().size());
-                        for (Event e : a.events()) {
-                            long seq = next.merge(a.tenantId(), 1L, Long::sum) - 1;
-                            Event event = e.numbered(a.tenantId(), seq);
-                            numbered.add(event);
-                            inserts.add(
-                                    BulkOperation.createInsert(event.toJson().put(LOG_ID, a.tenantId() + ":" + seq)));
-                        }
-                        stored.add(numbered);
-                    }
-                    // The events are logged once the insert succeeds: a trim that fails is retried at a later append.
-                    return client.bulkWrite(EVENTS, inserts)
-                            .compose(r -> Future.join(lasts.entrySet().stream()
-                                            .map(l -> trim(
-                                                    l.getKey(),
-                                                    l.getValue().result() - counts.get(l.getKey()),
-                                                    l.getValue().result()))
-                                            .toList())
-                                    .recover(e -> {
-                                        LOG.warn("Trimming the event log failed: {}", e.toString());
-                                        return Future.succeededFuture();
-                                    }))
-                            .map(stored);
-                })
-                .recover(MongoMetadataStore::failed);
-    }
-
-    /** Takes {@code n} numbers from the tenant's counter; completes with the last one taken. */
-    private Future<Long> increment(String tenantId, long n) {
+        int n = events.size();
         return client.findOneAndUpdateWithOptions(
                         COUNTERS,
                         new JsonObject().put(COUNTER_TENANT, tenantId),
-                        new JsonObject().put("$inc", new JsonObject().put(COUNTER_SEQ, n)),
+                        new JsonObject().put("$inc", new JsonObject().put(COUNTER_SEQ, (long) n)),
                         new FindOptions(),
                         new UpdateOptions().setUpsert(true).setReturningNewDocument(true))
-                .map(counter -> counter.getLong(COUNTER_SEQ));
+                .compose(counter -> {
+                    long last = counter.getLong(COUNTER_SEQ);
+                    List<Event> stored = new ArrayList<>(n);
+                    List<BulkOperation> inserts = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        long seq = last - n + 1 + i;
+                        Event event = events.get(i).numbered(tenantId, seq);
+                        stored.add(event);
+                        inserts.add(BulkOperation.createInsert(event.toJson().put(LOG_ID, tenantId + ":" + seq)));
+                    }
+                    // The events are logged once the insert succeeds: a trim that fails is retried at a later append.
+                    return client.bulkWrite(EVENTS, inserts)
+                            .compose(r -> trim(tenantId, last - n, last).recover(e -> {
+                                LOG.warn("Trimming the event log of {} failed: {}", tenantId, e.toString());
+                                return Future.succeededFuture();
+                            }))
+                            .map(stored);
+                })
+                .recover(MongoMetadataStore::failed);
     }
 
     @Override

@@ -101,6 +101,41 @@ class BridgeSecurityIT {
     }
 
     @Test
+    @DisplayName("SockJS's XHR fallback (a browser that cannot open a WebSocket): frames posted to xhr_send are"
+            + " taken (204), and the tenant's events arrive by XHR polling")
+    void xhrTransport() {
+        String t = TestStack.unique("x");
+        io.vertx.ext.web.client.WebClient web = io.vertx.ext.web.client.WebClient.create(client);
+        try {
+            String session = "/eventbus/123/" + TestStack.unique("s");
+            var open = web.post(node.httpPort(), "127.0.0.1", session + "/xhr")
+                    .send()
+                    .await();
+            assertThat(open.bodyAsString()).startsWith("o");
+            JsonObject frame = new JsonObject()
+                    .put("type", "register")
+                    .put("address", EventAddresses.tenant(t))
+                    .put("headers", new JsonObject().put("token", token(t)));
+            var sent = web.post(node.httpPort(), "127.0.0.1", session + "/xhr_send")
+                    .putHeader("Content-Type", "text/plain")
+                    .sendBuffer(io.vertx.core.buffer.Buffer.buffer(
+                            new JsonArray().add(frame.encode()).encode()))
+                    .await();
+            assertThat(sent.statusCode()).as(sent.bodyAsString()).isEqualTo(204);
+            Await.until("the tenant's event by XHR polling", 10_000, () -> {
+                publish(t);
+                String body = web.post(node.httpPort(), "127.0.0.1", session + "/xhr")
+                        .send()
+                        .await()
+                        .bodyAsString();
+                return body.startsWith("a") && body.contains("\\\"address\\\":\\\"" + EventAddresses.tenant(t));
+            });
+        } finally {
+            web.close();
+        }
+    }
+
+    @Test
     @DisplayName("No token: the registration is refused and nothing is delivered")
     void noToken() {
         String a = TestStack.unique("a");
