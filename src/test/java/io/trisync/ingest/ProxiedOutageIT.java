@@ -134,4 +134,103 @@ class ProxiedOutageIT {
             proxy.restore();
         }
     }
+
+    @org.junit.jupiter.api.Test
+    @DisplayName("Sixteen clients uploading while Qdrant is cut and restored under them (writes of concurrent uploads"
+            + " share round trips): every 201 is whole in all three stores, every refused upload leaves nothing")
+    void concurrentUploadsAcrossACut() throws Exception {
+        String tenant = TestStack.unique("g");
+        TcpProxy proxy = stores.proxy("qdrant");
+        java.util.Set<String> acknowledged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(16);
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            java.util.List<java.util.concurrent.Future<?>> running = new java.util.ArrayList<>();
+            for (int c = 0; c < 16; c++) {
+                int client = c;
+                running.add(clients.submit(() -> {
+                    for (int i = 0; !stop.get(); i++) {
+                        HttpResponse<Buffer> r = http.upload(
+                                tenant,
+                                "c" + client + "-" + i + ".txt",
+                                "text/plain",
+                                text(Fixtures.prose(25) + " client " + client + " file " + i),
+                                null);
+                        if (r.statusCode() == 201) {
+                            acknowledged.add(r.bodyAsJsonObject().getString("id"));
+                        } else {
+                            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
+                            refused.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            Await.until("32 uploads acknowledged", 60_000, () -> acknowledged.size() >= 32);
+            proxy.cut();
+            Await.until("uploads refused while Qdrant is away", 60_000, () -> refused.get() >= 16);
+            proxy.restore();
+            int atReturn = acknowledged.size();
+            Await.until(
+                    "32 more uploads acknowledged after Qdrant's return",
+                    60_000,
+                    () -> acknowledged.size() >= atReturn + 32);
+            stop.set(true);
+            for (var f : running) {
+                f.get();
+            }
+            // Refused uploads are undone as Qdrant answers again (each retries its undo within seconds).
+            Await.until(
+                    "every refused upload undone",
+                    30_000,
+                    () -> node.stores().operations().countOpen(tenant).await() == 0);
+
+            java.util.Set<String> active = new java.util.HashSet<>();
+            String after = null;
+            do {
+                var page = node.stores()
+                        .metadata()
+                        .list(new FileQuery(tenant, null, io.trisync.store.FileRecord.Status.ACTIVE), after, 500)
+                        .await();
+                page.items().forEach(f -> active.add(f.id()));
+                after = page.next();
+            } while (after != null);
+            java.util.Set<String> blobs = new java.util.HashSet<>(); // file ids
+            String marker = null;
+            do {
+                var page = node.stores()
+                        .blobs()
+                        .list(tenant + "/", marker, 1000, false)
+                        .await();
+                page.items().forEach(b -> blobs.add(b.key().substring(b.key().lastIndexOf('/') + 1)));
+                marker = page.next();
+            } while (marker != null);
+            java.util.Set<String> embedded = new java.util.HashSet<>();
+            String offset = null;
+            do {
+                var page = node.stores()
+                        .vectors()
+                        .scroll(tenant, null, offset, 1000)
+                        .await();
+                page.items().forEach(p -> embedded.add(p.fileId()));
+                offset = page.next();
+            } while (offset != null);
+
+            System.out.printf(
+                    "across a Qdrant cut: %d uploads acknowledged, %d refused%n", acknowledged.size(), refused.get());
+            assertThat(refused.get()).isPositive();
+            assertThat(active)
+                    .as("active records: exactly the acknowledged uploads")
+                    .isEqualTo(acknowledged);
+            assertThat(embedded)
+                    .as("files with points: exactly the acknowledged uploads")
+                    .isEqualTo(acknowledged);
+            assertThat(blobs).as("blobs: exactly the acknowledged uploads'").isEqualTo(acknowledged);
+        } finally {
+            stop.set(true);
+            clients.shutdownNow();
+            proxy.restore();
+        }
+    }
 }
