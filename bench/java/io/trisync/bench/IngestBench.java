@@ -148,6 +148,7 @@ class IngestBench {
                     client,
                     node,
                     model instanceof PrecomputedModel ? Integer.getInteger("bench.ingest.warmup", 3000) : 100);
+            Map<String, Double> requestsBefore = storeRequests(node);
             long start = System.nanoTime();
             StoreFloorsBench.lanes(CONCURRENCY, files.size(), i -> {
                         long t0 = System.nanoTime();
@@ -167,6 +168,16 @@ class IngestBench {
                     })
                     .await();
             long elapsed = System.nanoTime() - start;
+            Map<String, Double> requestsAfter = storeRequests(node);
+            StringBuilder perUpload = new StringBuilder();
+            requestsAfter.forEach((store, n) -> perUpload
+                    .append(perUpload.length() == 0 ? "" : ", ")
+                    .append(String.format(
+                            Locale.ROOT,
+                            "%s %.2f",
+                            store,
+                            (n - requestsBefore.getOrDefault(store, 0.0)) / files.size())));
+            System.out.println("Store requests per upload (" + mode + ", " + what + "): " + perUpload);
             List<String> rows = new ArrayList<>();
             rows.add(String.format(
                     Locale.ROOT,
@@ -185,6 +196,17 @@ class IngestBench {
             client.close();
             node.stop().await();
         }
+    }
+
+    /** Requests the node's store clients have made so far, by store (from its request timers). */
+    private static Map<String, Double> storeRequests(Node node) {
+        Map<String, Double> out = new java.util.TreeMap<>();
+        io.trisync.metrics.Metrics.of(node.config())
+                .registry()
+                .find("trisync.store.request.duration")
+                .timers()
+                .forEach(t -> out.merge(t.getId().getTag("store"), (double) t.count(), Double::sum));
+        return out;
     }
 
     /** Deletes the uploaded files over HTTP at the bench's concurrency (the operation log holds every upload). */

@@ -154,7 +154,7 @@ public final class IngestMessages {
      * {@link IngestAddresses#COMPLETE_UPLOAD} and {@link IngestAddresses#ABORT_UPLOAD}: one operation,
      * with its document as {@link UploadTicket} carried it when the sender has it (else it is read).
      */
-    public record OperationRef(String opId, String reason, JsonObject operation) {
+    public record OperationRef(String opId, String reason, JsonObject operation, Staged staged) {
 
         public OperationRef {
             if (opId == null || opId.isBlank()) {
@@ -163,15 +163,47 @@ public final class IngestMessages {
         }
 
         public OperationRef(String opId, String reason) {
-            this(opId, reason, null);
+            this(opId, reason, null, null);
+        }
+
+        public OperationRef(String opId, String reason, JsonObject operation) {
+            this(opId, reason, operation, null);
         }
 
         public JsonObject toJson() {
-            return new JsonObject().put("opId", opId).put("reason", reason).put("operation", operation);
+            return new JsonObject()
+                    .put("opId", opId)
+                    .put("reason", reason)
+                    .put("operation", operation)
+                    .put("staged", staged == null ? null : staged.toJson());
         }
 
         public static OperationRef fromJson(JsonObject json) {
-            return new OperationRef(json.getString("opId"), json.getString("reason"), json.getJsonObject("operation"));
+            JsonObject staged = json.getJsonObject("staged");
+            return new OperationRef(
+                    json.getString("opId"),
+                    json.getString("reason"),
+                    json.getJsonObject("operation"),
+                    staged == null ? null : Staged.fromJson(staged));
+        }
+    }
+
+    /**
+     * Where the receiving node still holds an upload's bytes it has just written to S3 (the S3 PUT
+     * acknowledged with {@code etag}): its spool file, on the node process {@code incarnation}. A
+     * completion on that same process reads them there instead of reading the blob back from S3.
+     */
+    public record Staged(String path, String incarnation, String etag) {
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put("path", path)
+                    .put("incarnation", incarnation)
+                    .put("etag", etag);
+        }
+
+        public static Staged fromJson(JsonObject json) {
+            return new Staged(json.getString("path"), json.getString("incarnation"), json.getString("etag"));
         }
     }
 

@@ -194,7 +194,9 @@ public final class IngestVerticle extends RequestVerticle {
                 ref.operation() != null && ref.opId().equals(ref.operation().getString(IngestOperation.ID))
                         ? Future.succeededFuture(IngestOperation.fromDocument(ref.operation()))
                         : stores.operations().get(ref.opId());
-        return op.compose(o -> o.kind() == IngestOperation.Kind.REPLACE ? replaces.complete(o) : uploads.complete(o))
+        return op.compose(o -> o.kind() == IngestOperation.Kind.REPLACE
+                        ? replaces.complete(o, ref.staged())
+                        : uploads.complete(o, ref.staged()))
                 .onSuccess(f -> LOG.debug(
                         "Uploaded file {} ({} bytes, {} chunks) for tenant {}",
                         f.id(),

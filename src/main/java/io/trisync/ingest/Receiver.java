@@ -108,8 +108,11 @@ public final class Receiver {
     }
 
     private Future<JsonObject> store(UploadTicket ticket, Received upload, String sha) {
-        return retry.run(() ->
-                        blobs.putFile(ticket.blobKey(), upload.path(), upload.contentType(), Map.of("sha256", sha)))
+        return retry.run(() -> blobs.putFile(
+                        ticket.blobKey(),
+                        upload.path(),
+                        upload.contentType(),
+                        Map.of(io.trisync.store.BlobInfo.SHA256, sha)))
                 .recover(error -> request(
                                 IngestAddresses.ABORT_UPLOAD,
                                 new OperationRef(ticket.opId(), "blob not written: " + error.getMessage()).toJson(),
@@ -117,7 +120,13 @@ public final class Receiver {
                         .transform(ignored -> Future.failedFuture(error)))
                 .compose(blob -> request(
                                 IngestAddresses.COMPLETE_UPLOAD,
-                                new OperationRef(ticket.opId(), null, ticket.operation()).toJson(),
+                                new OperationRef(
+                                                ticket.opId(),
+                                                null,
+                                                ticket.operation(),
+                                                new IngestMessages.Staged(
+                                                        upload.path().toString(), incarnation, blob.etag()))
+                                        .toJson(),
                                 COMPLETE_TIMEOUT_MS)
                         .recover(error -> ClusterBus.departed(error)
                                 ? request(

@@ -121,7 +121,7 @@ final class ReplaceFlow {
     }
 
     /** Checks the staged bytes, makes their vectors, commits, rolls forward. */
-    Future<FileRecord> complete(IngestOperation op) {
+    Future<FileRecord> complete(IngestOperation op, IngestMessages.Staged spooled) {
         if (op.step() == Step.DONE) {
             return steps.stores.metadata().get(op.fileId());
         }
@@ -131,7 +131,7 @@ final class ReplaceFlow {
         long lease = steps.holdLease(op);
         boolean[] committing = {false};
         return steps.retry
-                .run(() -> steps.stores.blobs().read(op.writeKey()))
+                .run(() -> steps.written(op, op.writeKey(), spooled))
                 .compose(staged -> UploadFlow.verify(op, staged.info())
                         .compose(v -> make(op, staged.bytes()))
                         .compose(made -> steps.pass(op, Step.BLOB_WRITTEN, Future::succeededFuture)

@@ -177,6 +177,37 @@ final class Steps {
                 }));
     }
 
+    /**
+     * The blob an upload wrote at {@code key}, to verify and index: read from the receiving node's
+     * spool file when that node is this process and the file is still there (S3 acknowledged the PUT
+     * of those very bytes, whose hash the verification checks again), else read back from S3.
+     */
+    Future<io.trisync.store.BlobStore.Content> written(IngestOperation op, String key, IngestMessages.Staged staged) {
+        if (staged == null
+                || staged.etag() == null
+                || !stores.incarnations().id().equals(staged.incarnation())) {
+            return stores.blobs().read(key);
+        }
+        return vertx.executeBlocking(
+                        () -> {
+                            byte[] bytes = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(staged.path()));
+                            String sha = java.util.HexFormat.of()
+                                    .formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                            .digest(bytes));
+                            return new io.trisync.store.BlobStore.Content(
+                                    new io.trisync.store.BlobInfo(
+                                            key,
+                                            bytes.length,
+                                            staged.etag(),
+                                            null,
+                                            op.contentType(),
+                                            java.util.Map.of(io.trisync.store.BlobInfo.SHA256, sha)),
+                                    io.vertx.core.buffer.Buffer.buffer(bytes));
+                        },
+                        false)
+                .recover(gone -> stores.blobs().read(key));
+    }
+
     /** Deletes {@code keys} in one request; fails when S3 kept any of them. */
     Future<Void> deleteBlobs(List<String> keys) {
         return retry.run(() -> stores.blobs().deleteAll(keys))

@@ -108,8 +108,11 @@ final class UploadFlow {
                         : Future.failedFuture(error));
     }
 
-    /** Verifies the blob, then writes metadata and vectors together, commits, publishes. Completes with the file record. */
-    Future<FileRecord> complete(IngestOperation op) {
+    /**
+     * Verifies the blob, then writes metadata and vectors together, commits, publishes. Completes with
+     * the file record. {@code staged}: where the receiving node still holds the bytes, or null.
+     */
+    Future<FileRecord> complete(IngestOperation op, IngestMessages.Staged staged) {
         if (op.step() == Step.DONE) {
             return steps.stores.metadata().get(op.fileId());
         }
@@ -118,7 +121,7 @@ final class UploadFlow {
         }
         long lease = steps.holdLease(op);
         return steps.retry
-                .run(() -> steps.stores.blobs().read(op.blobKey()))
+                .run(() -> steps.written(op, op.blobKey(), staged))
                 .compose(content -> verify(op, content.info())
                         .compose(v -> steps.pass(op, Step.BLOB_WRITTEN, Future::succeededFuture))
                         .compose(at -> index(at, content.bytes(), content.info().etag())))

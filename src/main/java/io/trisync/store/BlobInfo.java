@@ -10,8 +10,11 @@ import java.util.Map;
 public record BlobInfo(
         String key, long size, String etag, Instant lastModified, String contentType, Map<String, String> metadata) {
 
+    /** The user metadata field holding the SHA-256 of the content, which trisync writes on every blob. */
+    public static final String SHA256 = "sha256";
+
     /** The {@code sha256} user metadata trisync writes on every blob, or null. */
     public String sha256() {
-        return metadata.get("sha256");
+        return metadata.get(SHA256);
     }
 }

@@ -54,6 +54,13 @@ class MetricsIT {
                 assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
                 files.add(s.metadata().get(r.bodyAsJsonObject().getString("id")).await());
             }
+            // The node that received each upload completed it too: it indexed the bytes it had spooled
+            // and S3 acknowledged, without reading the blob back.
+            Map<String, Double> uploaded = scrape(http);
+            assertThat(sum(uploaded, "trisync_store_request_duration_seconds_count", "operation=\"PutObject\""))
+                    .isEqualTo(6.0);
+            assertThat(sum(uploaded, "trisync_store_request_duration_seconds_count", "operation=\"GetObject\""))
+                    .isZero();
             // One blob gone, two files' vectors gone, one object no record names.
             s.blobs().delete(key(files.get(0))).await();
             s.vectors().deleteFile(tenant, files.get(1).id()).await();
