@@ -3,7 +3,6 @@ package io.trisync.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
@@ -38,11 +37,7 @@ class MongoOperationLogIT {
     /** A database of the shared server for each test alone: claims are not scoped to a tenant. */
     @BeforeEach
     void ownDatabase(Vertx vertx) {
-        TrisyncConfig.MongoConfig shared = TestStack.config().mongo();
-        client = MongoClient.create(
-                vertx,
-                MongoMetadataStore.clientConfig(new TrisyncConfig.MongoConfig(
-                        shared.uri(), TestStack.unique("oplog").replace('-', '_'), "majority")));
+        client = TestStack.ownDatabase(vertx, "oplog");
         log = new MongoOperationLog(client);
         log.init().await();
     }

@@ -3,7 +3,6 @@ package io.trisync.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
 import io.trisync.testsupport.StuckOperations;
 import io.trisync.testsupport.TestStack;
@@ -29,11 +28,7 @@ class MongoSyncOperationStoreIT {
 
     @BeforeEach
     void ownDatabase(Vertx vertx) {
-        TrisyncConfig.MongoConfig shared = TestStack.config().mongo();
-        client = MongoClient.create(
-                vertx,
-                MongoMetadataStore.clientConfig(new TrisyncConfig.MongoConfig(
-                        shared.uri(), TestStack.unique("syncops").replace('-', '_'), "majority")));
+        client = TestStack.ownDatabase(vertx, "syncops");
         store = new MongoSyncOperationStore(client);
         store.init().await();
     }

@@ -101,6 +101,18 @@ public final class TestStack {
         }
     }
 
+    /**
+     * A MongoDB client on a database of the shared embedded server that no one else uses (named from
+     * {@code prefix}): for store tests whose writes are not scoped to a tenant.
+     */
+    public static io.vertx.ext.mongo.MongoClient ownDatabase(io.vertx.core.Vertx vertx, String prefix) {
+        TrisyncConfig.MongoConfig shared = config().mongo();
+        return io.vertx.ext.mongo.MongoClient.create(
+                vertx,
+                io.trisync.store.MongoMetadataStore.clientConfig(new TrisyncConfig.MongoConfig(
+                        shared.uri(), unique(prefix).replace('-', '_'), "majority")));
+    }
+
     /** A name no other test uses, for tenants, prefixes and collections. */
     public static String unique(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
