@@ -276,8 +276,9 @@ class IngestBench {
     /**
      * What any crash-safe upload must at least write, done with the raw clients and no logic at
      * concurrency 16: an intent record, the 4 KiB blob, the metadata document, the chunks' points
-     * (4, as a 4 KiB text makes), the commit and one event (6 calls; trisync makes 9 including the
-     * S3 read-back, the event counter and the operation's end). Also single-document MongoDB
+     * (4, as a 4 KiB text makes), the commit and one event (6 calls; trisync also reads the tenant's
+     * erasure state, takes the event counter and ends the operation, and shares writes of concurrent
+     * uploads; the pipeline row prints its requests per upload). Also single-document MongoDB
      * inserts at the same concurrency, the write an upload makes, unlike the floor's batches of 1,000.
      */
     private static List<String> minimalUploadWrites(Node node, int n, String mode) {
