@@ -34,14 +34,21 @@ final class PartitionReader {
         this.pageSize = Math.max(1, Math.min(1000, pageSize));
     }
 
-    Future<Listings.Partition> read(String tenant, int partition, boolean deep) {
+    /** A partition as read for a full scan: the listings, and each record's last verdict (when it has one). */
+    record Read(Listings.Partition listings, Map<String, io.trisync.store.SyncVerdict> verdicts) {}
+
+    Future<Read> read(String tenant, int partition, boolean deep) {
         Map<String, String> etags = new HashMap<>();
+        Map<String, io.trisync.store.SyncVerdict> verdicts = new HashMap<>();
         Future<List<Listings.Meta>> metas = stores.indexQueue()
                 .filesIn(tenant, partition)
                 .compose(queued -> all(
                         after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> {
                             if (r.status() == FileRecord.Status.ACTIVE) {
                                 etags.put(r.id(), r.blobEtag() == null ? "" : r.blobEtag());
+                            }
+                            if (r.sync() != null) {
+                                verdicts.put(r.id(), r.sync());
                             }
                             return meta(r, queued);
                         }));
@@ -54,7 +61,7 @@ final class PartitionReader {
         Future<List<Listings.Blob>> blobs = Future.all(metas, listed)
                 .compose(v -> deep ? rehash(listed.result()) : checksums(listed.result(), etags));
         return Future.all(metas, blobs, points)
-                .map(v -> new Listings.Partition(metas.result(), blobs.result(), points.result()));
+                .map(v -> new Read(new Listings.Partition(metas.result(), blobs.result(), points.result()), verdicts));
     }
 
     /** A quick check's view of a partition: the sampled files in full, everything else only for orphans. */

@@ -60,9 +60,9 @@ public final class PartitionVerticle extends RequestVerticle {
                         .put(ScanReport.Part.SAMPLED_INCONSISTENT, inconsistent);
             });
         }
-        return reader.read(tenant, partition, "deep".equals(request.mode())).compose(listings -> {
-            List<FileReport> files = reconciler.reconcile(listings, retiringModel(stores));
-            return keeper.keep(tenant, partition, files, opId)
+        return reader.read(tenant, partition, "deep".equals(request.mode())).compose(read -> {
+            List<FileReport> files = reconciler.reconcile(read.listings(), retiringModel(stores));
+            return keeper.keep(tenant, partition, files, read.verdicts(), opId)
                     .map(v -> ScanReport.Part.of(files).put(ScanReport.Part.NODE, config.nodeId()));
         });
     }

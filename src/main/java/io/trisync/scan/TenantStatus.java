@@ -52,7 +52,8 @@ final class TenantStatus {
         var unchecked = stores.metadata().countVerdict(tenant, null);
         var issues = stores.issues().openFor(tenant, MAX_ISSUES_COUNTED);
         var history = stores.syncOperations().history(tenant, SyncOperation.Status.COMPLETED, 20);
-        return Future.all(List.of(page, synced, outOfSync, missing, error, unchecked, issues, history))
+        var checks = stores.metadata().partitionChecks(tenant);
+        return Future.all(List.of(page, synced, outOfSync, missing, error, unchecked, issues, history, checks))
                 .map(all -> {
                     Map<String, Long> byType = new TreeMap<>();
                     issues.result().forEach(i -> byType.merge(i.type(), 1L, Long::sum));
@@ -80,7 +81,7 @@ final class TenantStatus {
                             .put(
                                     "files",
                                     new JsonArray(page.result().items().stream()
-                                            .map(TenantStatus::file)
+                                            .map(f -> file(f, checks.result().get(f.partition())))
                                             .toList()))
                             .put("next_cursor", page.result().next())
                             .put(
@@ -133,8 +134,9 @@ final class TenantStatus {
      * One file: its verdict and, per store, what the last check found: {@code present} or {@code
      * missing}; {@code unchecked} when no scan has looked at the file yet; {@code none} for Qdrant
      * when the file has no chunks to hold. MongoDB's is {@code present}: the record was just read there.
+     * It was last checked at its own verdict's time or at its partition's last check, the later.
      */
-    private static JsonObject file(FileRecord f) {
+    private static JsonObject file(FileRecord f, io.trisync.store.PartitionCheck check) {
         SyncVerdict sync = f.sync();
         List<String> types = sync == null ? List.of() : sync.issues();
         int chunks = f.embedding() == null ? 0 : f.embedding().chunks();
@@ -149,10 +151,23 @@ final class TenantStatus {
                 .put("chunks", chunks)
                 .put("status", sync == null ? UNCHECKED : sync.verdict())
                 .put("issues", new JsonArray(types))
-                .put("checked_at", sync == null ? null : sync.checkedAt())
+                .put("checked_at", sync == null ? null : later(sync.checkedAt(), check))
                 .put(
                         "stores",
                         new JsonObject().put("mongodb", PRESENT).put("s3", s3).put("qdrant", qdrant));
+    }
+
+    /** The later of a verdict's check time and its partition's last check (ISO-8601 instants). */
+    static String later(String checkedAt, io.trisync.store.PartitionCheck check) {
+        if (check == null || check.checkedAt() == null) {
+            return checkedAt;
+        }
+        if (checkedAt == null) {
+            return check.checkedAt();
+        }
+        return java.time.Instant.parse(check.checkedAt()).isAfter(java.time.Instant.parse(checkedAt))
+                ? check.checkedAt()
+                : checkedAt;
     }
 
     private static final String PRESENT = "present";

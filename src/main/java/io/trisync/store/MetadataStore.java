@@ -55,6 +55,12 @@ public interface MetadataStore {
      */
     Future<Void> recordVerdicts(java.util.Map<String, SyncVerdict.Change> verdicts);
 
+    /** Records that a scan checked every file of the check's partition (replacing the partition's last check). */
+    Future<Void> partitionChecked(PartitionCheck check);
+
+    /** The last check of each of the tenant's partitions that a scan has checked, by partition. */
+    Future<java.util.Map<Integer, PartitionCheck>> partitionChecks(String tenantId);
+
     /**
      * Sets {@code set} (dotted paths allowed) on the record when it still matches {@code expected}
      * (field values, as read before deciding), and bumps its version and update time. Completes with

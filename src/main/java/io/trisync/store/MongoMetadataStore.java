@@ -25,6 +25,7 @@ import java.util.List;
 public final class MongoMetadataStore implements MetadataStore {
 
     static final String FILES = "files";
+    static final String PARTITION_CHECKS = "partition_checks";
     private static final String STORE = "mongodb";
 
     private final MongoClient client;
@@ -74,7 +75,37 @@ public final class MongoMetadataStore implements MetadataStore {
                                 .put(FileRecord.STATUS, 1)
                                 .put(FileRecord.ID, 1),
                         new IndexOptions().name("tenant_status_id")))
+                .compose(v -> client.createIndexWithOptions(
+                        PARTITION_CHECKS,
+                        new JsonObject().put(PartitionCheck.TENANT_ID, 1),
+                        new IndexOptions().name("by_tenant")))
                 .recover(this::mapped);
+    }
+
+    @Override
+    public Future<Void> partitionChecked(PartitionCheck check) {
+        JsonObject doc = check.toDocument();
+        return client.replaceDocumentsWithOptions(
+                        PARTITION_CHECKS,
+                        new JsonObject().put(PartitionCheck.ID, doc.getString(PartitionCheck.ID)),
+                        doc,
+                        new io.vertx.ext.mongo.UpdateOptions().setUpsert(true))
+                .<Void>mapEmpty()
+                .recover(this::mapped);
+    }
+
+    @Override
+    public Future<java.util.Map<Integer, PartitionCheck>> partitionChecks(String tenantId) {
+        return client.find(PARTITION_CHECKS, new JsonObject().put(PartitionCheck.TENANT_ID, tenantId))
+                .recover(this::mapped)
+                .map(docs -> {
+                    java.util.Map<Integer, PartitionCheck> out = new java.util.HashMap<>();
+                    docs.forEach(d -> {
+                        PartitionCheck c = PartitionCheck.fromDocument(d);
+                        out.put(c.partition(), c);
+                    });
+                    return out;
+                });
     }
 
     @Override

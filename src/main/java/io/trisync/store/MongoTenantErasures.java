@@ -109,6 +109,7 @@ public final class MongoTenantErasures implements TenantErasures {
     private static Map<String, JsonObject> queries(String tenantId, String keepOpId) {
         Map<String, JsonObject> q = new LinkedHashMap<>();
         q.put(MongoMetadataStore.FILES + "#1", new JsonObject().put(FileRecord.TENANT_ID, tenantId));
+        q.put(MongoMetadataStore.PARTITION_CHECKS + "#1", new JsonObject().put(PartitionCheck.TENANT_ID, tenantId));
         q.put(MongoOperationLog.OPS + "#1", new JsonObject().put(IngestOperation.TENANT_ID, tenantId));
         q.put(
                 MongoOperationLog.KEYS + "#1",

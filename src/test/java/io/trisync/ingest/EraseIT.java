@@ -27,7 +27,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(180)
 class EraseIT {
 
-    private static final String[] COLLECTIONS = {"files", "ingest_ops", "sync_issues", "sync_quarantine", "index_jobs"};
+    private static final String[] COLLECTIONS = {
+        "files", "ingest_ops", "sync_issues", "sync_quarantine", "index_jobs", "partition_checks"
+    };
 
     @Test
     @DisplayName("A tenant with files, a quarantined object and a running operation is erased from every store;"

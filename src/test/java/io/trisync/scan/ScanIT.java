@@ -16,7 +16,9 @@ import io.trisync.testsupport.RestartableStores;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -208,6 +210,53 @@ class ScanIT {
                             .getJsonObject("result")
                             .getLong("issues"))
                     .isEqualTo(8);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("A rescan writes only the verdicts that changed; every file's checked_at still shows the latest scan")
+    void rescanWritesOnlyChanges() throws Exception {
+        Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "4")), false)
+                .await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Stores s = node.stores();
+            String tenant = TestStack.unique("t");
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                ids.add(http.upload(tenant, "r" + i + ".txt", "text/plain", utf8(Fixtures.prose(60) + " " + i), null)
+                        .bodyAsJsonObject()
+                        .getString("id"));
+            }
+            analyze(http, tenant, "full");
+            Map<String, String> firstOps = new HashMap<>();
+            for (String id : ids) {
+                firstOps.put(id, s.metadata().get(id).await().sync().opId());
+            }
+            String damaged = ids.get(0);
+            s.vectors().deleteFile(tenant, damaged).await();
+            Instant beforeSecond = Instant.now();
+            JsonObject second = analyze(http, tenant, "full");
+            assertThat(issues(second)).containsExactly("MISSING_VECTORS:" + damaged);
+
+            FileRecord changed = s.metadata().get(damaged).await();
+            assertThat(changed.sync().verdict()).isNotEqualTo("synced");
+            assertThat(changed.sync().opId()).isNotEqualTo(firstOps.get(damaged));
+            for (String id : ids.subList(1, ids.size())) {
+                assertThat(s.metadata().get(id).await().sync().opId())
+                        .as("the unchanged verdict of " + id + " is not rewritten")
+                        .isEqualTo(firstOps.get(id));
+            }
+            JsonObject status =
+                    http.get("/api/sync/status/" + tenant + "?limit=50").bodyAsJsonObject();
+            assertThat(status.getJsonArray("files")).hasSize(ids.size());
+            status.getJsonArray("files").forEach(f -> {
+                JsonObject file = (JsonObject) f;
+                assertThat(Instant.parse(file.getString("checked_at")))
+                        .as("checked_at of " + file.getString("id"))
+                        .isAfterOrEqualTo(beforeSecond.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+            });
         } finally {
             node.stop().await();
         }
