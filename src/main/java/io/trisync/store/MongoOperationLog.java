@@ -69,15 +69,32 @@ public final class MongoOperationLog implements OperationLog {
                                         .put(KEY_CREATED_AT, Dates.toBson(op.createdAt())))
                         .<Void>mapEmpty()
                         .recover(MongoMetadataStore::failed);
-        return key.compose(v -> writes.submit(new Write(BulkOperation.createInsert(op.toDocument()), false))
-                .mapEmpty());
+        return key.compose(v -> writes.submit(recorded(op)).mapEmpty());
     }
 
     /**
      * A write to the log: an operation recorded, or a step of one; {@code fenced} when it must match
      * (a held lease) and its caller learns whether it did.
      */
-    private record Write(BulkOperation op, boolean fenced) {}
+    record Write(BulkOperation op, boolean fenced) {}
+
+    /** The write recording {@code op}. */
+    static Write recorded(IngestOperation op) {
+        return new Write(BulkOperation.createInsert(op.toDocument()), false);
+    }
+
+    /** The write recording {@code step} of operation {@code opId}, whoever holds it. */
+    static Write advanced(String opId, IngestOperation.Step step, String lastError) {
+        return new Write(
+                BulkOperation.createUpdate(new JsonObject().put(IngestOperation.ID, opId), stepUpdate(step, lastError)),
+                false);
+    }
+
+    /** The write recording {@code step} of operation {@code opId} only while {@code holder} holds it. */
+    static Write advancedIfHeld(String opId, IngestOperation.Step step, String holder) {
+        JsonObject held = new JsonObject().put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, holder));
+        return new Write(BulkOperation.createUpdate(held, stepUpdate(step, null)), true);
+    }
 
     /** At most this many log writes go out in one bulk write. */
     static final int WRITE_BATCH = 256;
@@ -91,12 +108,8 @@ public final class MongoOperationLog implements OperationLog {
     private final io.trisync.concurrent.GroupCommit<Write, Boolean> writes =
             new io.trisync.concurrent.GroupCommit<>(WRITE_BATCH, 1, this::writeBatch);
 
-    /** How many bulk writes the log has sent, holding how many writes. */
-    long[] writesSent() {
-        return writes.sent();
-    }
-
-    private Future<List<Future<Boolean>>> writeBatch(List<Write> batch) {
+    /** Sends {@code batch} as one bulk write (what a group commit sends); each write's outcome. */
+    Future<List<Future<Boolean>>> writeBatch(List<Write> batch) {
         List<BulkOperation> ops = batch.stream().map(Write::op).toList();
         return client.bulkWriteWithOptions(OPS, ops, new BulkWriteOptions(false))
                 .compose(
@@ -190,17 +203,12 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<Void> advance(String opId, IngestOperation.Step step, String lastError) {
-        return writes.submit(new Write(
-                        BulkOperation.createUpdate(
-                                new JsonObject().put(IngestOperation.ID, opId), stepUpdate(step, lastError)),
-                        false))
-                .mapEmpty();
+        return writes.submit(advanced(opId, step, lastError)).mapEmpty();
     }
 
     @Override
     public Future<Boolean> advanceIfHeld(String opId, IngestOperation.Step step, String holder) {
-        JsonObject held = new JsonObject().put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, holder));
-        return writes.submit(new Write(BulkOperation.createUpdate(held, stepUpdate(step, null)), true));
+        return writes.submit(advancedIfHeld(opId, step, holder));
     }
 
     @Override
