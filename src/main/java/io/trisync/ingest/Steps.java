@@ -191,9 +191,7 @@ final class Steps {
         return vertx.executeBlocking(
                         () -> {
                             byte[] bytes = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(staged.path()));
-                            String sha = java.util.HexFormat.of()
-                                    .formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                                            .digest(bytes));
+                            String sha = io.trisync.store.StoreKeys.sha256Hex(bytes);
                             return new io.trisync.store.BlobStore.Content(
                                     new io.trisync.store.BlobInfo(
                                             key,
