@@ -50,9 +50,11 @@ class IngestCrashIT {
 
     private static final Logger LOG = LoggerFactory.getLogger(IngestCrashIT.class);
     /**
-     * Each round kills the node once it has acknowledged this many more uploads, while the other
-     * clients' requests are in flight: the moment varies with the count, not with a clock, so a slow
-     * machine shifts it without emptying a round.
+     * Each round kills the node once it has acknowledged this many more uploads and at least one
+     * delete, while the other clients' requests are in flight: the moment varies with the count, not
+     * with a clock, so a slow machine shifts it without emptying a round. (Counting uploads alone left
+     * a CI run with no delete acknowledged in any round: batched uploads reached the count before a
+     * delete was answered.)
      */
     private static final int[] KILL_AFTER_ACKS = {3, 5, 7, 9, 11};
 
@@ -114,9 +116,13 @@ class IngestCrashIT {
         node.kill();
     }
 
-    /** Load from {@link #CONCURRENCY} clients until the node is killed {@code killAfterMs} into it. */
+    /**
+     * Load from {@link #CONCURRENCY} clients until the node has acknowledged {@code killAfterAcks}
+     * more uploads and one more delete, then kill it.
+     */
     private void runLoadAndKill(int killAfterAcks) {
         int before = uploaded.size();
+        int deletedBefore = deleted.size();
         AtomicBoolean stopped = new AtomicBoolean();
         AtomicInteger running = new AtomicInteger(CONCURRENCY);
         Promise<Void> drained = Promise.promise();
@@ -125,7 +131,10 @@ class IngestCrashIT {
                 client(stopped, running, drained);
             }
         });
-        Await.until(killAfterAcks + " acknowledged uploads", 120_000, () -> uploaded.size() - before >= killAfterAcks);
+        Await.until(
+                killAfterAcks + " acknowledged uploads and one acknowledged delete",
+                120_000,
+                () -> uploaded.size() - before >= killAfterAcks && deleted.size() > deletedBefore);
         node.kill();
         stopped.set(true);
         drained.future().await();
