@@ -1,13 +1,9 @@
 package io.trisync.store;
 
-import com.mongodb.MongoBulkWriteException;
-import com.mongodb.MongoWriteException;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mongo.BulkOperation;
-import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
@@ -33,9 +29,12 @@ public final class MongoOperationLog implements OperationLog {
     private static final int CLAIM_ATTEMPTS = 5;
 
     private final MongoClient client;
+    /** Recording operations and their steps: concurrent ones share bulk writes. */
+    private final LogWrites writes;
 
     public MongoOperationLog(MongoClient client) {
         this.client = client;
+        this.writes = new LogWrites(client, OPS);
     }
 
     @Override
@@ -69,95 +68,7 @@ public final class MongoOperationLog implements OperationLog {
                                         .put(KEY_CREATED_AT, Dates.toBson(op.createdAt())))
                         .<Void>mapEmpty()
                         .recover(MongoMetadataStore::failed);
-        return key.compose(v -> writes.submit(recorded(op)).mapEmpty());
-    }
-
-    /**
-     * A write to the log: an operation recorded, or a step of one; {@code fenced} when it must match
-     * (a held lease) and its caller learns whether it did.
-     */
-    record Write(BulkOperation op, boolean fenced) {}
-
-    /** The write recording {@code op}. */
-    static Write recorded(IngestOperation op) {
-        return new Write(BulkOperation.createInsert(op.toDocument()), false);
-    }
-
-    /** The write recording {@code step} of operation {@code opId}, whoever holds it. */
-    static Write advanced(String opId, IngestOperation.Step step, String lastError) {
-        return new Write(
-                BulkOperation.createUpdate(new JsonObject().put(IngestOperation.ID, opId), stepUpdate(step, lastError)),
-                false);
-    }
-
-    /** The write recording {@code step} of operation {@code opId} only while {@code holder} holds it. */
-    static Write advancedIfHeld(String opId, IngestOperation.Step step, String holder) {
-        JsonObject held = new JsonObject().put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, holder));
-        return new Write(BulkOperation.createUpdate(held, stepUpdate(step, null)), true);
-    }
-
-    /** At most this many log writes go out in one bulk write. */
-    static final int WRITE_BATCH = 256;
-
-    /**
-     * The log writes of concurrent operations share a round trip (group commit): one unordered bulk
-     * write. A write it refused fails alone, with its own error (a duplicate: {@link Failure.Conflict});
-     * when fewer fenced updates matched than were sent, each is asked again alone (setting a step twice
-     * is harmless) to learn which.
-     */
-    private final io.trisync.concurrent.GroupCommit<Write, Boolean> writes =
-            new io.trisync.concurrent.GroupCommit<>(WRITE_BATCH, 1, this::writeBatch);
-
-    /** Sends {@code batch} as one bulk write (what a group commit sends); each write's outcome. */
-    Future<List<Future<Boolean>>> writeBatch(List<Write> batch) {
-        List<BulkOperation> ops = batch.stream().map(Write::op).toList();
-        return client.bulkWriteWithOptions(OPS, ops, new BulkWriteOptions(false))
-                .compose(
-                        result -> {
-                            long updates = batch.stream()
-                                    .filter(w -> w.op().getType() == io.vertx.ext.mongo.BulkOperationType.UPDATE)
-                                    .count();
-                            if (result.getMatchedCount() >= updates) {
-                                return Future.succeededFuture(batch.stream()
-                                        .map(w -> Future.succeededFuture(true))
-                                        .toList());
-                            }
-                            return Future.succeededFuture(batch.stream()
-                                    .map(w -> w.fenced() ? alone(w) : Future.succeededFuture(true))
-                                    .toList());
-                        },
-                        error -> error instanceof MongoBulkWriteException refused
-                                ? Future.succeededFuture(outcomes(batch, refused))
-                                : MongoMetadataStore.failed(error));
-    }
-
-    /** A fenced update sent again by itself: whether it matched. */
-    private Future<Boolean> alone(Write w) {
-        return client.updateCollection(OPS, w.op().getFilter(), w.op().getDocument())
-                .recover(MongoMetadataStore::failed)
-                .map(r -> r.getDocMatched() == 1);
-    }
-
-    /**
-     * Each write's outcome when the bulk write refused some: those refused fail with their own error,
-     * fenced updates are asked again alone (the refusal hides which of them matched).
-     */
-    private List<Future<Boolean>> outcomes(List<Write> batch, MongoBulkWriteException refused) {
-        java.util.Map<Integer, com.mongodb.bulk.BulkWriteError> errors = new java.util.HashMap<>();
-        refused.getWriteErrors().forEach(e -> errors.put(e.getIndex(), e));
-        List<Future<Boolean>> out = new java.util.ArrayList<>(batch.size());
-        for (int i = 0; i < batch.size(); i++) {
-            com.mongodb.bulk.BulkWriteError e = errors.get(i);
-            if (e != null) {
-                out.add(MongoMetadataStore.failed(new MongoWriteException(
-                        new com.mongodb.WriteError(e.getCode(), e.getMessage(), e.getDetails()),
-                        refused.getServerAddress(),
-                        java.util.Set.of())));
-            } else {
-                out.add(batch.get(i).fenced() ? alone(batch.get(i)) : Future.succeededFuture(true));
-            }
-        }
-        return out;
+        return key.compose(v -> writes.submit(LogWrites.recorded(op)).mapEmpty());
     }
 
     @Override
@@ -203,12 +114,12 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<Void> advance(String opId, IngestOperation.Step step, String lastError) {
-        return writes.submit(advanced(opId, step, lastError)).mapEmpty();
+        return writes.submit(LogWrites.advanced(opId, step, lastError)).mapEmpty();
     }
 
     @Override
     public Future<Boolean> advanceIfHeld(String opId, IngestOperation.Step step, String holder) {
-        return writes.submit(advancedIfHeld(opId, step, holder));
+        return writes.submit(LogWrites.advancedIfHeld(opId, step, holder));
     }
 
     @Override
@@ -224,27 +135,6 @@ public final class MongoOperationLog implements OperationLog {
                                                 .put(IngestOperation.UPDATED_AT, Dates.toBson(Instant.now()))))
                 .<Void>mapEmpty()
                 .recover(MongoMetadataStore::failed);
-    }
-
-    /** The update recording {@code step}: an operation that ended is held by nobody any more. */
-    private static JsonObject stepUpdate(IngestOperation.Step step, String lastError) {
-        JsonObject update = new JsonObject().put("$set", stepSet(step, lastError));
-        if (step.terminal()) {
-            update.getJsonObject("$set").putNull(IngestOperation.LEASE_OWNER).putNull(IngestOperation.LEASE_UNTIL);
-            update.put(
-                    "$unset",
-                    new JsonObject().put(IngestOperation.LEASE_KEY, "").put(IngestOperation.OPEN_FILE, ""));
-        }
-        return update;
-    }
-
-    /** The {@code $set} that records {@code step} (and the error that stopped it, or none) now. */
-    private static JsonObject stepSet(IngestOperation.Step step, String lastError) {
-        return new JsonObject()
-                .put(IngestOperation.STEP, step.name())
-                .put(IngestOperation.TERMINAL, step.terminal())
-                .put(IngestOperation.UPDATED_AT, Dates.toBson(Instant.now()))
-                .put(IngestOperation.LAST_ERROR, lastError);
     }
 
     @Override

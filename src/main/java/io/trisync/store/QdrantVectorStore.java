@@ -391,10 +391,18 @@ public final class QdrantVectorStore implements VectorStore {
         return VertxFutures.fromListenable(vertx.getOrCreateContext(), future, QdrantVectorStore::translate);
     }
 
-    /** gRPC statuses as typed store errors. */
+    /**
+     * gRPC statuses as typed store errors. A connection that closes under a call can come back as
+     * {@code UNKNOWN: channel closed} (grpc-java reports a write to a closed channel that way), with
+     * an I/O error as its cause: the store is away, as with {@code UNAVAILABLE}.
+     */
     static Throwable translate(Throwable error) {
         if (error instanceof StatusRuntimeException e) {
             Status.Code code = e.getStatus().getCode();
+            if (code == Status.Code.UNKNOWN && e.getCause() instanceof java.io.IOException) {
+                return new Failure.Unavailable(
+                        STORE, code + ": " + e.getStatus().getDescription(), e);
+            }
             return switch (code) {
                 case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED -> new Failure.Unavailable(
                         STORE, code + ": " + e.getStatus().getDescription(), e);

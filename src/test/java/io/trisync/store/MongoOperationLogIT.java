@@ -162,12 +162,13 @@ class MongoOperationLogIT {
         IngestOperation upload = upload(tenant, null, null);
         IngestOperation deleteOfIt = operation(Kind.DELETE, tenant, upload.fileId(), "node-b");
 
-        List<Future<Boolean>> f = log.writeBatch(List.of(
-                        MongoOperationLog.recorded(first),
-                        MongoOperationLog.recorded(upload),
-                        MongoOperationLog.recorded(deleteOfIt),
-                        MongoOperationLog.advancedIfHeld(held.id(), Step.COMMITTED, "upload:h"),
-                        MongoOperationLog.advancedIfHeld(other.id(), Step.COMMITTED, "someone-else")))
+        List<Future<Boolean>> f = new LogWrites(client, MongoOperationLog.OPS)
+                .writeBatch(List.of(
+                        LogWrites.recorded(first),
+                        LogWrites.recorded(upload),
+                        LogWrites.recorded(deleteOfIt),
+                        LogWrites.advancedIfHeld(held.id(), Step.COMMITTED, "upload:h"),
+                        LogWrites.advancedIfHeld(other.id(), Step.COMMITTED, "someone-else")))
                 .await();
         Future.join(f).otherwiseEmpty().await();
 
