@@ -43,6 +43,9 @@ class IngestBench {
 
     static final int CONCURRENCY = Integer.getInteger("bench.ingest.concurrency", 16);
 
+    /** CPU milliseconds per file of each measured row (process CPU, every thread: the stores run in this JVM). */
+    private static final Map<String, UploadFloors.Reading> READINGS = new java.util.LinkedHashMap<>();
+
     /** Returns one precomputed unit vector for every chunk: the store pipeline without embedding cost. */
     static final class PrecomputedModel implements EmbeddingModel {
         private final float[] vector = new float[MiniLmEmbeddingModel.DIMENSION];
@@ -108,8 +111,18 @@ class IngestBench {
             }
             if (parts.contains("floors")) {
                 rows.addAll(floors(n, persist, mode));
+                UploadFloors.Reading receive = UploadFloors.httpReceiveAlone(files, CONCURRENCY);
+                READINGS.put(mode + ", HTTP receive alone", receive);
+                rows.add(String.format(
+                        Locale.ROOT,
+                        "| %-10s | floor: %-31s | %6d | %,9.0f files/s  |        |        |",
+                        mode,
+                        "HTTP receive, no store",
+                        files.size(),
+                        receive.perSecond()));
             }
         }
+        rows.addAll(cpuRows());
         String report = String.join("\n", rows);
         System.out.println(
                 "\n=== Ingest, N=" + n + " files of 4 KiB, concurrency " + CONCURRENCY + " ===\n" + report + "\n");
@@ -149,6 +162,7 @@ class IngestBench {
                     node,
                     model instanceof PrecomputedModel ? Integer.getInteger("bench.ingest.warmup", 3000) : 100);
             Map<String, Double> requestsBefore = storeRequests(node);
+            long cpu0 = UploadFloors.cpuNanos();
             long start = System.nanoTime();
             StoreFloorsBench.lanes(CONCURRENCY, files.size(), i -> {
                         long t0 = System.nanoTime();
@@ -168,6 +182,10 @@ class IngestBench {
                     })
                     .await();
             long elapsed = System.nanoTime() - start;
+            READINGS.put(
+                    mode + ", " + what,
+                    new UploadFloors.Reading(
+                            perSecond(files.size(), elapsed), (UploadFloors.cpuNanos() - cpu0) / 1e6 / files.size()));
             Map<String, Double> requestsAfter = storeRequests(node);
             StringBuilder perUpload = new StringBuilder();
             requestsAfter.forEach((store, n) -> perUpload
@@ -329,10 +347,12 @@ class IngestBench {
             // Warm-up at the same concurrency, as for the pipeline (ids far above the measured ones).
             StoreFloorsBench.lanes(CONCURRENCY, Math.min(n, 1000), i -> upload.apply(10_000_000 + i))
                     .await();
+            UploadFloors.Reading oneAtATime = UploadFloors.measure(n, n, CONCURRENCY, upload);
+            double minimal = oneAtATime.perSecond();
+            READINGS.put(mode + ", minimal upload writes, one at a time", oneAtATime);
+            UploadFloors.Reading batched = UploadFloors.batchedUploadWrites(stores, mongo, n, "batched");
+            READINGS.put(mode + ", minimal upload writes, " + UploadFloors.BATCH + " uploads a round trip", batched);
             long start = System.nanoTime();
-            StoreFloorsBench.lanes(CONCURRENCY, n, upload).await();
-            double minimal = perSecond(n, System.nanoTime() - start);
-            start = System.nanoTime();
             StoreFloorsBench.lanes(
                             CONCURRENCY,
                             n,
@@ -351,6 +371,13 @@ class IngestBench {
                             minimal),
                     String.format(
                             Locale.ROOT,
+                            "| %-10s | floor: %-31s | %6d | %,9.0f files/s  |        |        |",
+                            mode,
+                            "same, " + UploadFloors.BATCH + " uploads per round trip",
+                            n,
+                            batched.perSecond()),
+                    String.format(
+                            Locale.ROOT,
                             "| %-10s | floor: %-31s | %6d | %,9.0f docs/s   |        |        |",
                             mode,
                             "mongodb single inserts (conc. " + CONCURRENCY + ")",
@@ -359,6 +386,48 @@ class IngestBench {
         } finally {
             mongo.close().await();
         }
+    }
+
+    /**
+     * CPU per file of each measured row, and what that allows: with every server and client in this
+     * JVM, an upload cannot go faster than the cores divided by the CPU it needs, so receiving an
+     * upload (no store) plus its writes batched as well as group commit could batch them is a ceiling
+     * for the pipeline on this machine.
+     */
+    private static List<String> cpuRows() {
+        List<String> out = new ArrayList<>();
+        if (READINGS.isEmpty()) {
+            return out;
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        out.add("");
+        out.add("CPU per file (process CPU time of the measured window, all threads; " + cores + " cores):");
+        READINGS.forEach((what, r) -> out.add(String.format(
+                Locale.ROOT,
+                "  %-62s %6.2f ms CPU/file  %,7.0f files/s  (cores ÷ CPU: %,7.0f files/s)",
+                what,
+                r.cpuMsPerItem(),
+                r.perSecond(),
+                cores * 1000 / r.cpuMsPerItem())));
+        for (String mode : List.of("in-memory", "persistent")) {
+            UploadFloors.Reading receive = READINGS.get(mode + ", HTTP receive alone");
+            UploadFloors.Reading batched =
+                    READINGS.get(mode + ", minimal upload writes, " + UploadFloors.BATCH + " uploads a round trip");
+            UploadFloors.Reading floor = READINGS.get(mode + ", minimal upload writes, one at a time");
+            if (receive != null && batched != null && floor != null) {
+                double ceiling = cores * 1000 / (receive.cpuMsPerItem() + batched.cpuMsPerItem());
+                out.add(String.format(
+                        Locale.ROOT,
+                        "  %s: HTTP receive + batched minimal writes need %.2f ms CPU per upload, a ceiling of %,.0f"
+                                + " files/s = %.2f× the one-at-a-time floor measured (%,.0f files/s)",
+                        mode,
+                        receive.cpuMsPerItem() + batched.cpuMsPerItem(),
+                        ceiling,
+                        ceiling / floor.perSecond(),
+                        floor.perSecond()));
+            }
+        }
+        return out;
     }
 
     private static String floorRow(String mode, String floorRow) {
