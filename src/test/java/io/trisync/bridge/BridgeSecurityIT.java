@@ -125,6 +125,12 @@ class BridgeSecurityIT {
                             new JsonArray().add(frame.encode()).encode()))
                     .await();
             assertThat(sent.statusCode()).as(sent.bodyAsString()).isEqualTo(204);
+            // A posted body over the bridge's limit is refused before it is parsed; the session lives on.
+            var oversized = web.post(node.httpPort(), "127.0.0.1", session + "/xhr_send")
+                    .putHeader("Content-Type", "text/plain")
+                    .sendBuffer(io.vertx.core.buffer.Buffer.buffer("x".repeat(Bridge.MAX_POSTED_BYTES + 1)))
+                    .await();
+            assertThat(oversized.statusCode()).isEqualTo(413);
             Await.until("the tenant's event by XHR polling", 10_000, () -> {
                 publish(t);
                 String body = web.post(node.httpPort(), "127.0.0.1", session + "/xhr")
