@@ -310,16 +310,8 @@ class IngestBench {
             IntFunction<Future<?>> upload = i -> {
                 String id = String.format("minimal-%08d", i);
                 int partition = StoreKeys.partition(id, StoreFloorsBench.PARTITIONS);
-                JsonObject intent = new JsonObject()
-                        .put("_id", id)
-                        .put("tenantId", "floor")
-                        .put("step", "BEGUN")
-                        .put("size", 4096)
-                        .put("sha256", sha);
-                List<ChunkPoint> points = new ArrayList<>();
-                for (int c = 0; c < 4; c++) {
-                    points.add(ChunkPoint.of("floor", id, c, partition, sha, "precomputed", vector));
-                }
+                JsonObject intent = UploadFloors.intent(id, sha);
+                List<ChunkPoint> points = UploadFloors.points(id, partition, sha, vector);
                 return mongo.insert("floor_ops", intent)
                         .compose(v -> stores.blobs()
                                 .putBytes(

@@ -280,6 +280,13 @@ class ScanBench {
      * A full scan by a scan-only node in a child JVM with {@code -Xmx512m} on this JVM's stores: its
      * time and the peak heap in use in that JVM (the scan's own memory, the stores' not included).
      */
+    /**
+     * Full scans each child JVM runs one after the other ({@code bench.scan.childScans}, default 1):
+     * its later scans are the warm steady state of a scan node within {@code -Xmx512m}, comparable
+     * across sizes (JVM start and first-scan compilation left out).
+     */
+    static final int CHILD_SCANS = Integer.getInteger("bench.scan.childScans", 1);
+
     private static String childScan(Node node, String tenant, int n, SeededTenant seeded) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder child = new ProcessBuilder(
@@ -289,7 +296,8 @@ class ScanBench {
                         "-cp",
                         System.getProperty("java.class.path"),
                         io.trisync.scan.ScanInSmallHeap.class.getName(),
-                        tenant)
+                        tenant,
+                        String.valueOf(CHILD_SCANS))
                 .redirectErrorStream(true);
         var c = node.config();
         child.environment().put("MONGO_URI", c.mongo().uri());
@@ -323,18 +331,30 @@ class ScanBench {
         JsonObject summary = result.getJsonObject("summary");
         long files = summary.getLong("total_files");
         double seconds = result.getDouble("seconds");
+        StringBuilder scans = new StringBuilder();
+        var each = result.getJsonArray("scanSeconds");
+        for (int i = 0; i < each.size(); i++) {
+            scans.append(String.format(
+                    Locale.ROOT,
+                    "%n    scan %d of %d in that JVM, the scan alone: %.1f s = %,.0f files/s",
+                    i + 1,
+                    each.size(),
+                    each.getDouble(i),
+                    files / each.getDouble(i)));
+        }
         return String.format(
-                Locale.ROOT,
-                "  full scan in a child JVM (-Xmx512m, scan and partition verticles only): %,d files in %.1f s = %,.0f files/s; peak heap in use %,d MiB of %,d; issues %,d (%,d faults injected)",
-                files,
-                seconds,
-                files / seconds,
-                result.getLong("peakHeapBytes") >> 20,
-                result.getLong("maxHeapBytes") >> 20,
-                summary.getJsonObject("issues_by_type").stream()
-                        .mapToLong(e -> ((Number) e.getValue()).longValue())
-                        .sum(),
-                seeded.faults.size());
+                        Locale.ROOT,
+                        "  full scan in a child JVM (-Xmx512m, scan and partition verticles only): %,d files in %.1f s = %,.0f files/s; peak heap in use %,d MiB of %,d; issues %,d (%,d faults injected)",
+                        files,
+                        seconds,
+                        files / seconds,
+                        result.getLong("peakHeapBytes") >> 20,
+                        result.getLong("maxHeapBytes") >> 20,
+                        summary.getJsonObject("issues_by_type").stream()
+                                .mapToLong(e -> ((Number) e.getValue()).longValue())
+                                .sum(),
+                        seeded.faults.size())
+                + scans;
     }
 
     private static String engine(long entries) throws Exception {

@@ -17,13 +17,10 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.multipart.MultipartForm;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -42,6 +39,25 @@ final class UploadFloors {
     static final int BATCH = 8;
 
     private UploadFloors() {}
+
+    /** The intent record of the minimal upload writes: the operation, before anything else is written. */
+    static JsonObject intent(String id, String sha) {
+        return new JsonObject()
+                .put("_id", id)
+                .put("tenantId", "floor")
+                .put("step", "BEGUN")
+                .put("size", 4096)
+                .put("sha256", sha);
+    }
+
+    /** The points of a 4 KiB text (4 chunks), all with {@code vector}. */
+    static List<ChunkPoint> points(String id, int partition, String sha, float[] vector) {
+        List<ChunkPoint> points = new ArrayList<>();
+        for (int c = 0; c < 4; c++) {
+            points.add(ChunkPoint.of("floor", id, c, partition, sha, "precomputed", vector));
+        }
+        return points;
+    }
 
     /** Process CPU time so far, in nanoseconds (every thread of this JVM: the stores run here too). */
     static long cpuNanos() {
@@ -75,7 +91,8 @@ final class UploadFloors {
                     .handler(BodyHandler.create(spool.toString()).setDeleteUploadedFilesOnEnd(true))
                     .handler(ctx -> {
                         FileUpload file = ctx.fileUploads().get(0);
-                        vertx.executeBlocking(() -> sha256(Path.of(file.uploadedFileName())))
+                        vertx.executeBlocking(
+                                        () -> StoreKeys.sha256Hex(Files.readAllBytes(Path.of(file.uploadedFileName()))))
                                 .onSuccess(sha -> ctx.response()
                                         .setStatusCode(201)
                                         .putHeader("content-type", "application/json")
@@ -133,12 +150,7 @@ final class UploadFloors {
                 int i = b * BATCH + k;
                 String id = String.format("%s-%08d", tag, i);
                 int partition = StoreKeys.partition(id, StoreFloorsBench.PARTITIONS);
-                JsonObject intent = new JsonObject()
-                        .put("_id", id)
-                        .put("tenantId", "floor")
-                        .put("step", "BEGUN")
-                        .put("size", 4096)
-                        .put("sha256", sha);
+                JsonObject intent = intent(id, sha);
                 intents.add(BulkOperation.createInsert(intent));
                 records.add(BulkOperation.createReplace(
                         new JsonObject().put("_id", id),
@@ -151,9 +163,7 @@ final class UploadFloors {
                         .put("_id", tag + ":" + i)
                         .put("type", "file.uploaded")
                         .put("fileId", id)));
-                for (int c = 0; c < 4; c++) {
-                    points.add(ChunkPoint.of("floor", id, c, partition, sha, "precomputed", vector));
-                }
+                points.addAll(points(id, partition, sha, vector));
                 blobs.add(() -> stores.blobs()
                         .putBytes(
                                 StoreKeys.blobKey("floor", partition, id),
@@ -174,16 +184,5 @@ final class UploadFloors {
         StoreFloorsBench.lanes(2, Math.min(batches, 1000 / BATCH), b -> batch.apply(1_000_000 / BATCH + b))
                 .await();
         return measure(batches, batches * BATCH, 2, batch);
-    }
-
-    private static String sha256(Path path) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(path)) {
-            byte[] buffer = new byte[64 * 1024];
-            for (int r; (r = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, r);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }
