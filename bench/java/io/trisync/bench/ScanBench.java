@@ -109,16 +109,14 @@ class ScanBench {
                     mongo,
                     s3,
                     qdrant));
-            double mongoParts = partitionFloor(p -> s.metadata()
-                    .list(FileQuery.partition(tenant, p), null, 1000)
-                    .map(page -> (long) page.items().size()));
+            double mongoParts = partitionFloor(p -> listPartition(s, tenant, p, null));
             double qdrantParts = partitionFloor(p -> scrollPartition(s, tenant, p, null));
             double slowestParts = Math.min(mongoParts, Math.min(s3, qdrantParts));
             double together = partitionFloor(p -> Future.all(
-                            s.metadata().list(FileQuery.partition(tenant, p), null, 1000),
+                            listPartition(s, tenant, p, null),
                             listAll(s, StoreKeys.blobPrefix(tenant, p), null, new AtomicLong()),
                             scrollPartition(s, tenant, p, null))
-                    .map(all -> (long) ((Page<?>) all.resultAt(0)).items().size()));
+                    .map(all -> all.<Long>resultAt(0)));
             rows.add(String.format(
                     Locale.ROOT,
                     "  floors, by partition (4 at once, as the scan reads them): mongodb %,.0f docs/s; qdrant %,.0f points/s; all three listings of each partition together, nothing else: %,.0f files/s",
@@ -200,6 +198,16 @@ class ScanBench {
         StoreFloorsBench.lanes(4, P, p -> read.apply(p).onSuccess(total::addAndGet))
                 .await();
         return perSecond(total.get(), System.nanoTime() - start);
+    }
+
+    /** Every metadata record of partition {@code p}, page after page: how many. */
+    private static Future<Long> listPartition(Stores s, String tenant, int p, String after) {
+        return s.metadata()
+                .list(FileQuery.partition(tenant, p), after, 1000)
+                .compose(page -> page.next() == null
+                        ? Future.succeededFuture((long) page.items().size())
+                        : listPartition(s, tenant, p, page.next())
+                                .map(more -> more + page.items().size()));
     }
 
     private static Future<Long> scrollPartition(Stores s, String tenant, int p, String offset) {
