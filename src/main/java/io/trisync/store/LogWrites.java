@@ -2,15 +2,22 @@ package io.trisync.store;
 
 import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoWriteException;
+import com.mongodb.WriteError;
+import com.mongodb.bulk.BulkWriteError;
 import io.trisync.concurrent.GroupCommit;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.BulkOperation;
+import io.vertx.ext.mongo.BulkOperationType;
 import io.vertx.ext.mongo.BulkWriteOptions;
 import io.vertx.ext.mongo.MongoClient;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The operation log's writes (an operation recorded, a step of one), sent as group commits: the
@@ -73,7 +80,7 @@ final class LogWrites {
                 .compose(
                         result -> {
                             long updates = batch.stream()
-                                    .filter(w -> w.op().getType() == io.vertx.ext.mongo.BulkOperationType.UPDATE)
+                                    .filter(w -> w.op().getType() == BulkOperationType.UPDATE)
                                     .count();
                             if (result.getMatchedCount() >= updates) {
                                 return Future.succeededFuture(batch.stream()
@@ -101,16 +108,16 @@ final class LogWrites {
      * fenced updates are asked again alone (the refusal hides which of them matched).
      */
     private List<Future<Boolean>> outcomes(List<Write> batch, MongoBulkWriteException refused) {
-        java.util.Map<Integer, com.mongodb.bulk.BulkWriteError> errors = new java.util.HashMap<>();
+        Map<Integer, BulkWriteError> errors = new HashMap<>();
         refused.getWriteErrors().forEach(e -> errors.put(e.getIndex(), e));
-        List<Future<Boolean>> out = new java.util.ArrayList<>(batch.size());
+        List<Future<Boolean>> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
-            com.mongodb.bulk.BulkWriteError e = errors.get(i);
+            BulkWriteError e = errors.get(i);
             if (e != null) {
                 out.add(MongoMetadataStore.failed(new MongoWriteException(
-                        new com.mongodb.WriteError(e.getCode(), e.getMessage(), e.getDetails()),
+                        new WriteError(e.getCode(), e.getMessage(), e.getDetails()),
                         refused.getServerAddress(),
-                        java.util.Set.of())));
+                        Set.of())));
             } else {
                 out.add(batch.get(i).fenced() ? alone(batch.get(i)) : Future.succeededFuture(true));
             }
