@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * configured access and secret key. Filesystem blob store under {@code dataDir/s3} when persisting,
  * an in-memory store ({@link MemoryBlobStore}) otherwise. An object is listed only once its PUT completed: the
  * filesystem store's temporary files are hidden from listings and removed at start ({@link
- * PartialWrites}). A completed PUT is renamed into place before it is answered, so a kill -9 of
+ * PartialWrites}), and a listing page costs what its objects cost ({@link NamedPages}). A completed PUT is renamed into place before it is answered, so a kill -9 of
  * this process keeps every acknowledged object.
  */
 public final class EmbeddedS3 implements AutoCloseable {
@@ -45,8 +45,7 @@ public final class EmbeddedS3 implements AutoCloseable {
         }
         props.setProperty("jclouds.identity", accessKey);
         props.setProperty("jclouds.credential", secretKey);
-        BlobStore store = PartialWrites.hiddenFrom(
-                dataDir == null ? new MemoryBlobStore() : BlobStores.create("filesystem", props));
+        BlobStore store = PartialWrites.hiddenFrom(dataDir == null ? inMemory() : onDisk(props, dataDir));
         S3Proxy proxy = S3Proxy.builder()
                 .blobStore(store)
                 .endpoint(URI.create("http://127.0.0.1:" + port))
@@ -60,6 +59,15 @@ public final class EmbeddedS3 implements AutoCloseable {
                 proxy.getPort(),
                 dataDir == null ? "in memory" : "persisting under " + dataDir);
         return new EmbeddedS3(proxy);
+    }
+
+    private static BlobStore inMemory() {
+        MemoryBlobStore store = new MemoryBlobStore();
+        return NamedPages.over(store, store.root());
+    }
+
+    private static BlobStore onDisk(Properties props, Path dataDir) {
+        return NamedPages.over(BlobStores.create("filesystem", props), dataDir.toAbsolutePath());
     }
 
     public int port() {

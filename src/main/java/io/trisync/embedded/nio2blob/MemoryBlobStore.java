@@ -3,6 +3,7 @@ package io.trisync.embedded.nio2blob;
 import com.google.common.jimfs.Configuration;
 import com.google.common.jimfs.Jimfs;
 import java.nio.file.FileSystem;
+import java.nio.file.Path;
 import org.gaul.s3proxy.nio2blob.AbstractNio2BlobStore;
 
 /**
@@ -31,6 +32,11 @@ public final class MemoryBlobStore extends AbstractNio2BlobStore {
                 .setBlockSize(BLOCK_BYTES)
                 .setMaxSize(Runtime.getRuntime().maxMemory())
                 .build());
+    }
+
+    /** The directory whose subdirectories are the buckets. */
+    public Path root() {
+        return getRoot();
     }
 
     @Override
