@@ -20,6 +20,7 @@ import io.vertx.ext.web.multipart.MultipartForm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -93,7 +94,7 @@ class DurabilityBench {
     /** The variants in a rotated order: each round starts with the next one, so none always runs first. */
     private static List<Commit> order(int round) {
         List<Commit> all = new ArrayList<>(List.of(Commit.values()));
-        java.util.Collections.rotate(all, -(round - 1));
+        Collections.rotate(all, -(round - 1));
         return all;
     }
 

@@ -6,6 +6,7 @@ import io.trisync.scan.Reconciler;
 import io.trisync.testsupport.HeapSampler;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The reconciliation engine alone, run by {@link ScanBench} in a child JVM with a 256 MiB heap:
@@ -60,7 +61,7 @@ public final class EngineBenchMain {
         double seconds = (System.nanoTime() - start) / 1e9;
         double engineSeconds = engineNanos / 1e9;
         System.out.printf(
-                java.util.Locale.ROOT,
+                Locale.ROOT,
                 "ENGINE entries=%d files=%d issues=%d total=%.2fs (listings built + reconciled) engine=%.2fs entriesPerSecond(engine)=%.0f entriesPerSecond(with listing construction)=%.0f peakHeapMiB=%.1f maxHeapMiB=%.0f%n",
                 entries,
                 file,

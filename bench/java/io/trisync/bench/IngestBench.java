@@ -10,6 +10,7 @@ import io.trisync.embedding.Chunker;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.ingest.IngestHooks;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.StoreKeys;
@@ -21,13 +22,16 @@ import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -44,7 +48,7 @@ class IngestBench {
     static final int CONCURRENCY = Integer.getInteger("bench.ingest.concurrency", 16);
 
     /** CPU milliseconds per file of each measured row (process CPU, every thread: the stores run in this JVM). */
-    private static final Map<String, UploadFloors.Reading> READINGS = new java.util.LinkedHashMap<>();
+    private static final Map<String, UploadFloors.Reading> READINGS = new LinkedHashMap<>();
 
     /** Returns one precomputed unit vector for every chunk: the store pipeline without embedding cost. */
     static final class PrecomputedModel implements EmbeddingModel {
@@ -75,7 +79,7 @@ class IngestBench {
         int n = Integer.getInteger("bench.ingest.n", 2000);
         List<byte[]> files = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            files.add(text4k(i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            files.add(text4k(i).getBytes(StandardCharsets.UTF_8));
         }
         List<String> rows = new ArrayList<>();
         rows.add(
@@ -134,7 +138,7 @@ class IngestBench {
         Chunker chunker = new Chunker();
         List<String> chunks = new ArrayList<>();
         for (int i = 0; i < Math.min(200, files.size()); i++) {
-            chunks.addAll(chunker.chunk(new String(files.get(i), java.nio.charset.StandardCharsets.UTF_8)));
+            chunks.addAll(chunker.chunk(new String(files.get(i), StandardCharsets.UTF_8)));
         }
         EmbeddingModel model = MiniLmEmbeddingModel.shared();
         model.embed(chunks.subList(0, 16));
@@ -218,8 +222,8 @@ class IngestBench {
 
     /** Requests the node's store clients have made so far, by store (from its request timers). */
     private static Map<String, Double> storeRequests(Node node) {
-        Map<String, Double> out = new java.util.TreeMap<>();
-        io.trisync.metrics.Metrics.of(node.config())
+        Map<String, Double> out = new TreeMap<>();
+        Metrics.of(node.config())
                 .registry()
                 .find("trisync.store.request.duration")
                 .timers()

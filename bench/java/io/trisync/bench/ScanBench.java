@@ -7,6 +7,7 @@ import static io.trisync.bench.BenchSupport.resetPeakHeap;
 import io.trisync.Node;
 import io.trisync.failure.Failure;
 import io.trisync.scan.ScanAddresses;
+import io.trisync.scan.ScanInSmallHeap;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Page;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -192,7 +194,7 @@ class ScanBench {
     }
 
     /** Reads every partition (4 at once) with {@code read}; items per second. Pages above 1,000 are not followed (partitions here hold fewer). */
-    private static double partitionFloor(java.util.function.IntFunction<Future<Long>> read) {
+    private static double partitionFloor(IntFunction<Future<Long>> read) {
         AtomicLong total = new AtomicLong();
         long start = System.nanoTime();
         StoreFloorsBench.lanes(4, P, p -> read.apply(p).onSuccess(total::addAndGet))
@@ -303,7 +305,7 @@ class ScanBench {
                         "-XX:-UsePerfData",
                         "-cp",
                         System.getProperty("java.class.path"),
-                        io.trisync.scan.ScanInSmallHeap.class.getName(),
+                        ScanInSmallHeap.class.getName(),
                         tenant,
                         String.valueOf(CHILD_SCANS))
                 .redirectErrorStream(true);

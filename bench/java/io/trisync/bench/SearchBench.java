@@ -7,13 +7,16 @@ import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Stores;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -100,9 +103,7 @@ class SearchBench {
             long[] heads = new long[queries];
             for (int i = 0; i < queries; i++) {
                 long t = System.nanoTime();
-                io.vertx.core.Future.all(keys.stream()
-                                .map(k -> node.stores().blobs().head(k))
-                                .toList())
+                Future.all(keys.stream().map(k -> node.stores().blobs().head(k)).toList())
                         .await();
                 heads[i] = System.nanoTime() - t;
             }
@@ -158,7 +159,7 @@ class SearchBench {
 
     private static double percentile(double[] values, double p) {
         double[] sorted = values.clone();
-        java.util.Arrays.sort(sorted);
+        Arrays.sort(sorted);
         int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
     }
@@ -182,7 +183,7 @@ class SearchBench {
         String model = MiniLmEmbeddingModel.NAME;
         List<FileRecord> records = SeededFiles.write(
                 stores, tenant, "s", files, partitions, model, 4, i -> ("text of " + String.format("s-%07d", i))
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        .getBytes(StandardCharsets.UTF_8));
         Random random = new Random(11);
         List<ChunkPoint> points = new ArrayList<>();
         for (FileRecord r : records) {

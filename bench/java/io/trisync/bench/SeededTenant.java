@@ -5,6 +5,7 @@ import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,7 +47,7 @@ final class SeededTenant {
         StoreFloorsBench.lanes(64, files, i -> {
                     if (i % 100 == 1) {
                         faults.add("MISSING_BLOB:" + id(i));
-                        return io.vertx.core.Future.succeededFuture();
+                        return Future.succeededFuture();
                     }
                     return stores.blobs()
                             .putBytes(key(i), body, "text/plain", Map.of("sha256", SHA))

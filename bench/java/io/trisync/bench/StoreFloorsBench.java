@@ -5,6 +5,7 @@ import static io.trisync.bench.BenchSupport.perSecond;
 import static io.trisync.bench.BenchSupport.resetPeakHeap;
 import static io.trisync.bench.BenchSupport.row;
 
+import io.trisync.concurrent.Lanes;
 import io.trisync.config.ConfigLoader;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedStack;
@@ -25,6 +26,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
@@ -185,7 +187,7 @@ class StoreFloorsBench {
                         "puts/s",
                         peakHeapMb()),
                 String.format(
-                        java.util.Locale.ROOT,
+                        Locale.ROOT,
                         "|          |   put latency p50 %.1f ms, p99 %.1f ms |            |           |                       |           |",
                         BenchSupport.percentileMs(latencies, 50),
                         BenchSupport.percentileMs(latencies, 99)));
@@ -339,7 +341,7 @@ class StoreFloorsBench {
             latencies[q] = System.nanoTime() - t0;
         }
         return String.format(
-                java.util.Locale.ROOT,
+                Locale.ROOT,
                 "| qdrant   | search top-10, tenant filter       | %-10s | %,9d | p50 %6.1f ms p99 %6.1f ms | %,6d MiB |",
                 mode,
                 n,
@@ -355,7 +357,7 @@ class StoreFloorsBench {
      * event loop's stack inside a listener, so the whole never completed: the "naive check hang".)
      */
     static Future<Void> lanes(int concurrency, int total, IntFunction<Future<?>> op) {
-        return io.trisync.concurrent.Lanes.forEach(io.trisync.concurrent.Lanes.range(total), concurrency, op::apply);
+        return Lanes.forEach(Lanes.range(total), concurrency, op::apply);
     }
 
     private static void check(boolean ok, String what) {

@@ -2,6 +2,7 @@ package io.trisync.bench;
 
 import static io.trisync.bench.BenchSupport.perSecond;
 
+import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
@@ -24,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
 /**
  * Two more floors for the ingest comparison, to show where an upload's time goes on a machine whose
@@ -69,7 +72,7 @@ final class UploadFloors {
     record Reading(double perSecond, double cpuMsPerItem) {}
 
     /** Runs {@code op} over {@code n} items at {@code concurrency} and reads its rate and CPU per item. */
-    static Reading measure(int n, int items, int concurrency, java.util.function.IntFunction<Future<?>> op) {
+    static Reading measure(int n, int items, int concurrency, IntFunction<Future<?>> op) {
         long cpu0 = cpuNanos();
         long start = System.nanoTime();
         StoreFloorsBench.lanes(concurrency, n, op).await();
@@ -108,7 +111,7 @@ final class UploadFloors {
                     .await();
             WebClient client = WebClient.create(vertx);
             try {
-                java.util.function.IntFunction<Future<?>> upload = i -> {
+                IntFunction<Future<?>> upload = i -> {
                     MultipartForm form = MultipartForm.create()
                             .attribute("user_id", "bench")
                             .binaryFileUpload(
@@ -136,16 +139,16 @@ final class UploadFloors {
      * one Qdrant upsert of all their points; two batches in flight, so 16 uploads as in the pipeline.
      */
     static Reading batchedUploadWrites(Stores stores, MongoClient mongo, int n, String tag) {
-        float[] vector = new float[io.trisync.embedding.MiniLmEmbeddingModel.DIMENSION];
+        float[] vector = new float[MiniLmEmbeddingModel.DIMENSION];
         vector[0] = 1;
         String sha = "0".repeat(64);
-        java.util.function.IntFunction<Future<?>> batch = b -> {
+        IntFunction<Future<?>> batch = b -> {
             List<BulkOperation> intents = new ArrayList<>();
             List<BulkOperation> records = new ArrayList<>();
             List<BulkOperation> commits = new ArrayList<>();
             List<BulkOperation> events = new ArrayList<>();
             List<ChunkPoint> points = new ArrayList<>();
-            List<java.util.function.Supplier<Future<?>>> blobs = new ArrayList<>();
+            List<Supplier<Future<?>>> blobs = new ArrayList<>();
             for (int k = 0; k < BATCH; k++) {
                 int i = b * BATCH + k;
                 String id = String.format("%s-%08d", tag, i);
@@ -172,8 +175,7 @@ final class UploadFloors {
                                 Map.of("sha256", sha)));
             }
             return mongo.bulkWrite(tag + "_ops", intents)
-                    .compose(v -> Future.all(
-                            blobs.stream().map(java.util.function.Supplier::get).toList()))
+                    .compose(v -> Future.all(blobs.stream().map(Supplier::get).toList()))
                     .compose(v -> mongo.bulkWrite(tag + "_files", records))
                     .compose(v -> stores.vectors().upsert(points))
                     .compose(v -> mongo.bulkWrite(tag + "_ops", commits))

@@ -6,6 +6,7 @@ import io.trisync.config.ConfigLoader;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
 import io.vertx.core.Vertx;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -88,7 +89,7 @@ public final class Main {
                             java.net.http.HttpResponse.BodyHandlers.ofString());
             System.out.println(answer.statusCode() + " " + answer.body());
             return answer.statusCode() == 200 ? 0 : 1;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             System.out.println("no answer on port " + port + ": " + e);
             return 1;
         } catch (InterruptedException e) {

@@ -21,6 +21,7 @@ import io.trisync.ops.HeartbeatMonitorVerticle;
 import io.trisync.ops.OpsVerticle;
 import io.trisync.ops.RetentionVerticle;
 import io.trisync.repair.ReindexVerticle;
+import io.trisync.repair.RepairAddresses;
 import io.trisync.repair.RepairVerticle;
 import io.trisync.scan.PartitionVerticle;
 import io.trisync.scan.ScanVerticle;
@@ -33,6 +34,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -40,6 +42,7 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.FileNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -218,7 +221,7 @@ public final class Node {
         vectorSpacesTimer = vertx.setPeriodic(VECTOR_SPACES_REFRESH_MS, id -> stores.vectors()
                 .refresh()
                 .onFailure(e -> LOG.debug("Vector collections not read again: {}", e.getMessage())));
-        vertx.eventBus().consumer(io.trisync.repair.RepairAddresses.VECTORS_SWITCHED, m -> stores.vectors()
+        vertx.eventBus().consumer(RepairAddresses.VECTORS_SWITCHED, m -> stores.vectors()
                 .refresh());
     }
 
@@ -227,9 +230,7 @@ public final class Node {
 
     /** The cluster's Hazelcast member of a clustered node; null for a standalone one. */
     private com.hazelcast.core.HazelcastInstance hazelcast() {
-        return vertx.isClustered()
-                        && ((io.vertx.core.internal.VertxInternal) vertx).clusterManager()
-                                instanceof HazelcastClusterManager hz
+        return vertx.isClustered() && ((VertxInternal) vertx).clusterManager() instanceof HazelcastClusterManager hz
                 ? hz.getHazelcastInstance()
                 : null;
     }
@@ -304,7 +305,7 @@ public final class Node {
         if (keys == null || keys.secret() == null || !config.auth().jwtSecret().isBlank() || bridge == null) {
             return null;
         }
-        String token = Tokens.of(vertx, keys.secret()).issue(null, true, java.time.Duration.ofHours(SIGN_IN_HOURS));
+        String token = Tokens.of(vertx, keys.secret()).issue(null, true, Duration.ofHours(SIGN_IN_HOURS));
         return "http://localhost:" + bridge.port() + "/#token=" + token;
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.testsupport.ChildJvm;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Timeout;
 class MainIT {
 
     private static Process run(String key, String value) throws Exception {
-        ProcessBuilder pb = ChildJvm.java(java.util.List.of("-XX:-UsePerfData"), Main.class.getName());
+        ProcessBuilder pb = ChildJvm.java(List.of("-XX:-UsePerfData"), Main.class.getName());
         pb.environment().put(key, value);
         pb.redirectErrorStream(false);
         return pb.start();

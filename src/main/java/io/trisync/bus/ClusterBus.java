@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -311,7 +312,7 @@ public final class ClusterBus implements Shareable {
     }
 
     private static Set<String> with(Set<String> set, String node) {
-        Set<String> more = new java.util.HashSet<>(set);
+        Set<String> more = new HashSet<>(set);
         more.add(node);
         return Set.copyOf(more);
     }

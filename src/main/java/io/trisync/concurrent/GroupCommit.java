@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Group commit, as databases do it for their log: writes submitted while an earlier batch is in
@@ -53,10 +54,7 @@ public final class GroupCommit<I, O> {
      * fails only that caller.
      */
     public static <I, O> GroupCommit<I, O> whole(
-            int maxBatch,
-            int maxInFlight,
-            java.util.function.Predicate<Throwable> split,
-            Function<List<I>, Future<List<O>>> flush) {
+            int maxBatch, int maxInFlight, Predicate<Throwable> split, Function<List<I>, Future<List<O>>> flush) {
         Function<List<I>, Future<List<Future<O>>>> each = items -> flush.apply(items)
                 .map(outcomes -> outcomes.stream().map(Future::succeededFuture).toList());
         return new GroupCommit<>(maxBatch, maxInFlight, items -> each.apply(items)

@@ -7,8 +7,11 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -194,8 +197,7 @@ public final class ConfigLoader {
                         string(j, "AUTH_JWT_SECRET"),
                         string(j, "AUTH_JWKS_FILE"),
                         integer(j, "API_RATE_LIMIT_PER_MINUTE"),
-                        java.util.Arrays.stream(
-                                        string(j, "CORS_ALLOWED_ORIGINS").split(","))
+                        Arrays.stream(string(j, "CORS_ALLOWED_ORIGINS").split(","))
                                 .map(String::trim)
                                 .filter(o -> !o.isEmpty())
                                 .toList()),
@@ -265,9 +267,9 @@ public final class ConfigLoader {
 
     /** {@code MONGO_WRITE_CONCERN}: {@code majority} or a positive number of members. */
     /** {@code NODE_ROLES}: a non-empty comma-separated subset of {@link TrisyncConfig#ROLES}. */
-    private static java.util.Set<String> roles(JsonObject j) {
+    private static Set<String> roles(JsonObject j) {
         String raw = string(j, "NODE_ROLES");
-        java.util.Set<String> roles = new java.util.LinkedHashSet<>();
+        Set<String> roles = new LinkedHashSet<>();
         for (String role : raw.split(",")) {
             String r = role.strip();
             if (r.isEmpty()) {
@@ -282,7 +284,7 @@ public final class ConfigLoader {
         if (roles.isEmpty()) {
             throw new ConfigException("NODE_ROLES", raw, "name at least one of " + TrisyncConfig.ROLES);
         }
-        return java.util.Set.copyOf(roles);
+        return Set.copyOf(roles);
     }
 
     private static String writeConcern(JsonObject j) {

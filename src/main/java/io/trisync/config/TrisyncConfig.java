@@ -172,7 +172,7 @@ public record TrisyncConfig(
             String jwtSecret,
             String jwksFile,
             int rateLimitPerMinute,
-            java.util.List<String> corsAllowedOrigins) {}
+            List<String> corsAllowedOrigins) {}
 
     /** True when at least one store runs embedded in this process. */
     public boolean needsEmbeddedStack() {

@@ -182,7 +182,7 @@ final class DurableH2Backend extends H2Backend {
             protected de.bwaldvogel.mongo.backend.Index<Object> openOrCreateSecondaryIndex(
                     String collectionName,
                     String indexName,
-                    java.util.List<de.bwaldvogel.mongo.backend.IndexKey> keys,
+                    List<de.bwaldvogel.mongo.backend.IndexKey> keys,
                     boolean sparse) {
                 return new SecondaryIndex<>(indexName, keys, sparse);
             }
@@ -358,7 +358,7 @@ final class DurableH2Backend extends H2Backend {
      * and starts a new journal segment (the older ones are no longer needed). No command is applied
      * meanwhile, so the file holds exactly the commands up to that ticket.
      */
-    private void commitStore() throws java.io.IOException {
+    private void commitStore() throws IOException {
         synchronized (applying) {
             release(journal.flush());
             long upTo = written.get();

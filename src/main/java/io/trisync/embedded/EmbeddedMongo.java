@@ -6,6 +6,7 @@ import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,7 +86,7 @@ public final class EmbeddedMongo implements AutoCloseable {
                 protected de.bwaldvogel.mongo.backend.Index<Integer> openOrCreateSecondaryIndex(
                         String collectionName,
                         String indexName,
-                        java.util.List<de.bwaldvogel.mongo.backend.IndexKey> keys,
+                        List<de.bwaldvogel.mongo.backend.IndexKey> keys,
                         boolean sparse) {
                     return new SecondaryIndex<>(indexName, keys, sparse);
                 }

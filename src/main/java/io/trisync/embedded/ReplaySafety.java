@@ -3,6 +3,7 @@ package io.trisync.embedded;
 import de.bwaldvogel.mongo.bson.Document;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Which write commands the embedded MongoDB's journal could not replay exactly: those whose effect
@@ -71,7 +72,7 @@ final class ReplaySafety {
         Object id = f.get("_id");
         if (id instanceof Document d) {
             return d.keySet().stream().noneMatch(k -> k.startsWith("$"))
-                    || d.keySet().equals(java.util.Set.of("$eq"));
+                    || d.keySet().equals(Set.of("$eq"));
         }
         return id != null;
     }

@@ -9,6 +9,7 @@ import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.bson.BsonRegularExpression;
 import de.bwaldvogel.mongo.bson.Document;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -124,7 +125,7 @@ final class SecondaryIndex<P> extends Index<P> {
     /** Whether a document has an array under or on the path to one of the index's keys. */
     private boolean arrays(Document document) {
         for (String key : keys()) {
-            if (Utils.getSubdocumentValueCollectionAware(document, key) instanceof java.util.Collection) {
+            if (Utils.getSubdocumentValueCollectionAware(document, key) instanceof Collection) {
                 return true;
             }
         }
@@ -208,7 +209,7 @@ final class SecondaryIndex<P> extends Index<P> {
             }
             Object value = query.get(key);
             if (value instanceof Document
-                    || value instanceof java.util.Collection
+                    || value instanceof Collection
                     || BsonRegularExpression.isRegularExpression(value)
                     || Missing.isNullOrMissing(value) && super.isSparse()) {
                 return false;

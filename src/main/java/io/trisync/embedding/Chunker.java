@@ -1,6 +1,7 @@
 package io.trisync.embedding;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -38,7 +39,7 @@ public final class Chunker {
         int step = words - overlap;
         for (int start = 0; start < tokens.length; start += step) {
             int end = Math.min(tokens.length, start + words);
-            chunks.add(String.join(" ", java.util.Arrays.asList(tokens).subList(start, end)));
+            chunks.add(String.join(" ", Arrays.asList(tokens).subList(start, end)));
             if (end == tokens.length) {
                 break;
             }

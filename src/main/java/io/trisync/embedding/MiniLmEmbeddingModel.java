@@ -8,6 +8,7 @@ import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
 import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
+import io.trisync.config.TrisyncConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -29,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class MiniLmEmbeddingModel implements EmbeddingModel {
 
-    public static final String NAME = io.trisync.config.TrisyncConfig.EmbeddingConfig.LOCAL_MODEL;
+    public static final String NAME = TrisyncConfig.EmbeddingConfig.LOCAL_MODEL;
     public static final int DIMENSION = 384;
 
     private static volatile MiniLmEmbeddingModel shared;

@@ -3,6 +3,7 @@ package io.trisync.failure;
 import java.time.Clock;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -39,8 +40,8 @@ public final class Breaker {
     }
 
     /** The stores counted as down now. */
-    public java.util.Set<String> open() {
-        return java.util.Set.copyOf(nextProbe.keySet());
+    public Set<String> open() {
+        return Set.copyOf(nextProbe.keySet());
     }
 
     /** The store answered: it is no longer counted as down. */

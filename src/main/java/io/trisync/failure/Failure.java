@@ -3,6 +3,8 @@ package io.trisync.failure;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.DecodeException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The one failure vocabulary of the service. Every refusal and every store error is one of these
@@ -138,8 +140,7 @@ public abstract sealed class Failure extends RuntimeException
         /** Rebuilt from its message on the other side of the bus. */
         public StaleVersion(String message) {
             super(null, message, null);
-            java.util.regex.Matcher m =
-                    java.util.regex.Pattern.compile("at version (\\d+)").matcher(message);
+            Matcher m = Pattern.compile("at version (\\d+)").matcher(message);
             this.current = m.find() ? Long.parseLong(m.group(1)) : -1;
         }
 

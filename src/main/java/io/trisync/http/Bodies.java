@@ -1,6 +1,7 @@
 package io.trisync.http;
 
 import io.trisync.failure.Failure;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -27,11 +28,11 @@ final class Bodies {
      * of its own, matched just before.)
      */
     static Route post(Router router, String path, BodyHandler body) {
-        return route(router, io.vertx.core.http.HttpMethod.POST, path, body);
+        return route(router, HttpMethod.POST, path, body);
     }
 
     /** A {@code method path} route that reads its body as {@link #post} does. */
-    static Route route(Router router, io.vertx.core.http.HttpMethod method, String path, BodyHandler body) {
+    static Route route(Router router, HttpMethod method, String path, BodyHandler body) {
         router.route(method, path).handler(Bodies::reading);
         return router.route(method, path).handler(body).handler(Bodies::read);
     }

@@ -22,6 +22,7 @@ import io.vertx.openapi.validation.impl.RequestParameterImpl;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -214,7 +215,7 @@ final class Contract {
         }
         Set<String> declared = new TreeSet<>();
         contract.operations().forEach(op -> declared.add(op.getHttpMethod().name() + " " + op.getOpenAPIPath()));
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         served.stream().filter(s -> !declared.contains(s)).forEach(s -> out.add(s + ": served, not in the contract"));
         declared.stream().filter(d -> !served.contains(d)).forEach(d -> out.add(d + ": in the contract, not served"));
         return out;

@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,7 +77,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
             case "TooManyFormFieldsException" -> "too many form fields";
             case "ErrorDataDecoderException", "NotEnoughDataDecoderException" -> "malformed multipart data"
                     + (failure.getMessage() == null ? "" : " (" + failure.getMessage() + ")");
-            default -> failure instanceof java.io.IOException && failure.getMessage() != null
+            default -> failure instanceof IOException && failure.getMessage() != null
                     ? failure.getMessage()
                     : "malformed multipart or form data";
         };

@@ -11,6 +11,8 @@ import io.trisync.ingest.IngestMessages.ListFiles;
 import io.trisync.ingest.Receiver;
 import io.trisync.ingest.Receiver.Received;
 import io.trisync.metrics.Metrics;
+import io.trisync.scan.ScanAddresses;
+import io.trisync.scan.ScanMessages;
 import io.trisync.store.BlobStore;
 import io.trisync.store.ContentVersion;
 import io.trisync.store.FileRecord;
@@ -18,6 +20,8 @@ import io.trisync.store.Ids;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.FileUpload;
@@ -60,7 +64,7 @@ public final class FilesApi {
         router.get("/api/files").handler(this::list);
         router.get("/api/files/:file_id").handler(this::get);
         router.get("/api/files/:file_id/content").handler(this::content);
-        Bodies.route(router, io.vertx.core.http.HttpMethod.PUT, "/api/files/:file_id/content", uploadBody())
+        Bodies.route(router, HttpMethod.PUT, "/api/files/:file_id/content", uploadBody())
                 .handler(this::replace);
         router.get("/api/files/:file_id/versions").handler(this::versions);
         router.get("/api/files/:file_id/versions/:version/content").handler(this::versionContent);
@@ -68,7 +72,7 @@ public final class FilesApi {
         router.delete("/api/files/:file_id").handler(this::delete);
         Bodies.route(
                         router,
-                        io.vertx.core.http.HttpMethod.PATCH,
+                        HttpMethod.PATCH,
                         "/api/files/:file_id",
                         BodyHandler.create().setBodyLimit(64 * 1024))
                 .handler(this::edit);
@@ -243,7 +247,7 @@ public final class FilesApi {
     }
 
     /** The response with the file's {@code ETag}: its version, quoted. */
-    private static io.vertx.core.http.HttpServerResponse withEtag(RoutingContext ctx, JsonObject doc) {
+    private static HttpServerResponse withEtag(RoutingContext ctx, JsonObject doc) {
         return ctx.response()
                 .putHeader("ETag", "\"" + FileRecord.fromDocument(doc).version() + "\"");
     }
@@ -317,9 +321,7 @@ public final class FilesApi {
     /** {@code GET /api/files/{id}/story}: what each store holds for the file, its issues and its timeline. */
     private void story(RoutingContext ctx) {
         FileRef ref = fileRef(ctx);
-        bus.read(
-                        io.trisync.scan.ScanAddresses.FILE_STORY,
-                        new io.trisync.scan.ScanMessages.StoryQuery(ref.tenantId(), ref.fileId()).toJson())
+        bus.read(ScanAddresses.FILE_STORY, new ScanMessages.StoryQuery(ref.tenantId(), ref.fileId()).toJson())
                 .onSuccess(story -> json(ctx, 200, story.put("file", FileJson.publicView(story.getJsonObject("file")))))
                 .onFailure(ctx::fail);
     }

@@ -17,8 +17,10 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,7 +74,7 @@ public final class HttpVerticle extends RequestVerticle {
         Tokens tokens = keys == null ? null : Tokens.of(vertx, keys);
         int perMinute = config.auth().rateLimitPerMinute();
         Access access = new Access(tokens, perMinute, RateLimit.of(vertx, hazelcast, perMinute));
-        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger made = new AtomicInteger();
         return () -> new HttpVerticle(config, stores, metricsRegistry, tokens, access, made.getAndIncrement() == 0);
     }
 
@@ -84,7 +86,7 @@ public final class HttpVerticle extends RequestVerticle {
     private Future<?> start(Contract contract) {
         long idleMs = config.httpIdleTimeoutSeconds() * 1000L;
         TimeLimits limits = new TimeLimits(vertx, idleMs);
-        java.nio.file.Path uploads = uploadsDir();
+        Path uploads = uploadsDir();
         if (sweeps) {
             vertx.executeBlocking(() -> limits.sweep(uploads), false);
             sweeper =
@@ -175,8 +177,8 @@ public final class HttpVerticle extends RequestVerticle {
         return server == null ? unregistered : unregistered.compose(v -> server.close());
     }
 
-    private java.nio.file.Path uploadsDir() {
-        java.nio.file.Path dir = config.dataDir().toAbsolutePath().resolve("uploads");
+    private Path uploadsDir() {
+        Path dir = config.dataDir().toAbsolutePath().resolve("uploads");
         vertx.fileSystem().mkdirsBlocking(dir.toString());
         return dir;
     }

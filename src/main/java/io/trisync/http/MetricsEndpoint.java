@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -29,7 +30,7 @@ final class MetricsEndpoint implements Handler<RoutingContext> {
 
     private static final Logger LOG = LoggerFactory.getLogger(MetricsEndpoint.class);
     /** One reading in flight or fresh per node, shared by the HTTP verticle instances. */
-    private static final Map<Metrics, AtomicReference<Reading>> READINGS = new java.util.WeakHashMap<>();
+    private static final Map<Metrics, AtomicReference<Reading>> READINGS = new WeakHashMap<>();
 
     private record Reading(long at, Future<Void> done) {}
 

@@ -7,6 +7,7 @@ import io.trisync.scan.ScanMessages.AnalyzeRequest;
 import io.trisync.scan.ScanMessages.ConsistencyCheck;
 import io.trisync.scan.ScanMessages.StatusQuery;
 import io.trisync.scan.ScanMessages.TrendsQuery;
+import io.trisync.store.TrendStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -40,8 +41,8 @@ public final class ScanApi {
         });
         router.get("/api/sync/trends").handler(ctx -> {
             int limit = FilesApi.intParam(ctx, "limit", 100);
-            if (limit < 1 || limit > io.trisync.store.TrendStore.KEPT) {
-                throw new Failure.BadRequest("limit must be from 1 to " + io.trisync.store.TrendStore.KEPT);
+            if (limit < 1 || limit > TrendStore.KEPT) {
+                throw new Failure.BadRequest("limit must be from 1 to " + TrendStore.KEPT);
             }
             String tenant = Access.caller(ctx).tenantFor(ctx.queryParams().get("user_id"));
             bus.read(ScanAddresses.TRENDS, new TrendsQuery(tenant, limit).toJson())

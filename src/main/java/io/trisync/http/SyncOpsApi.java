@@ -3,6 +3,7 @@ package io.trisync.http;
 import io.trisync.bus.ClusterBus;
 import io.trisync.failure.Failure;
 import io.trisync.ops.OpsAddresses;
+import io.trisync.ops.OpsMessages;
 import io.trisync.ops.OpsMessages.CancelRequest;
 import io.trisync.ops.OpsMessages.HistoryQuery;
 import io.trisync.ops.OpsMessages.StartRequest;
@@ -82,11 +83,7 @@ public final class SyncOpsApi {
 
     private void cleanup(RoutingContext ctx) {
         Access.caller(ctx).requireAdmin("cleaning up stuck operations");
-        reply(
-                ctx,
-                bus.request(
-                        OpsAddresses.CLEANUP,
-                        new io.trisync.ops.OpsMessages.CleanupRequest(Access.actor(ctx)).toJson()));
+        reply(ctx, bus.request(OpsAddresses.CLEANUP, new OpsMessages.CleanupRequest(Access.actor(ctx)).toJson()));
     }
 
     private void history(RoutingContext ctx) {

@@ -6,7 +6,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.impl.HttpServerConnection;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -75,7 +77,7 @@ final class TimeLimits {
     void connection(HttpConnection connection, Handler<HttpServerRequest> requests) {
         connections.put(connection, new Activity());
         connection.closeHandler(v -> connections.remove(connection));
-        if (connection instanceof io.vertx.core.http.impl.HttpServerConnection server) {
+        if (connection instanceof HttpServerConnection server) {
             server.handler(request -> {
                 if (request.version() == null) {
                     answer(request, 505, "only HTTP/1.0 and HTTP/1.1 are served");
@@ -215,7 +217,7 @@ final class TimeLimits {
      * still held is lost. Vert.x has no public flush, hence its connection class here.
      */
     static void flushNow(HttpServerRequest request) {
-        if (request.connection() instanceof io.vertx.core.net.impl.ConnectionBase connection) {
+        if (request.connection() instanceof ConnectionBase connection) {
             connection.channelHandlerContext().flush();
         }
     }

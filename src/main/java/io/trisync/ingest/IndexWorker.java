@@ -13,7 +13,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,7 +84,7 @@ final class IndexWorker {
                 .indexQueue()
                 .holders(Instant.now())
                 .compose(holders -> {
-                    java.util.Map<String, String> byIncarnation = new java.util.HashMap<>();
+                    Map<String, String> byIncarnation = new HashMap<>();
                     holders.stream()
                             .filter(h -> h != null && h.startsWith(HOLDER_PREFIX) && !h.equals(holder))
                             .forEach(h -> byIncarnation.put(h.substring(HOLDER_PREFIX.length()), h));
@@ -89,7 +92,7 @@ final class IndexWorker {
                             .incarnations()
                             .goneAmong(byIncarnation.keySet())
                             .compose(gone -> {
-                                List<Future<Long>> released = new java.util.ArrayList<>();
+                                List<Future<Long>> released = new ArrayList<>();
                                 gone.forEach((incarnation, why) -> released.add(steps.stores
                                         .indexQueue()
                                         .release(byIncarnation.get(incarnation))

@@ -27,6 +27,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -174,7 +175,7 @@ public final class IngestVerticle extends RequestVerticle {
         if (probing) {
             return;
         }
-        java.util.Set<String> open = breaker.open();
+        Set<String> open = breaker.open();
         if (open.isEmpty()) {
             return;
         }

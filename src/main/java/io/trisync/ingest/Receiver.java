@@ -6,6 +6,7 @@ import io.trisync.ingest.IngestMessages.OperationRef;
 import io.trisync.ingest.IngestMessages.UploadTicket;
 import io.trisync.metrics.Metrics;
 import io.trisync.store.Actor;
+import io.trisync.store.BlobInfo;
 import io.trisync.store.BlobStore;
 import io.trisync.store.Retry;
 import io.vertx.core.Future;
@@ -109,10 +110,7 @@ public final class Receiver {
 
     private Future<JsonObject> store(UploadTicket ticket, Received upload, String sha) {
         return retry.run(() -> blobs.putFile(
-                        ticket.blobKey(),
-                        upload.path(),
-                        upload.contentType(),
-                        Map.of(io.trisync.store.BlobInfo.SHA256, sha)))
+                        ticket.blobKey(), upload.path(), upload.contentType(), Map.of(BlobInfo.SHA256, sha)))
                 .recover(error -> request(
                                 IngestAddresses.ABORT_UPLOAD,
                                 new OperationRef(ticket.opId(), "blob not written: " + error.getMessage()).toJson(),

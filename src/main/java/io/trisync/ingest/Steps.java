@@ -4,24 +4,35 @@ import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Breaker;
+import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
+import io.trisync.store.BlobInfo;
+import io.trisync.store.BlobStore;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
 import io.trisync.store.Retry;
+import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the upload, delete and recovery flows share: the stores, retries, the breaker, event
@@ -29,6 +40,8 @@ import java.util.function.Supplier;
  * step and records it in the operation log before the next step may start.
  */
 final class Steps {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Steps.class);
 
     final Vertx vertx;
     final Stores stores;
@@ -46,12 +59,12 @@ final class Steps {
     final Metrics metrics;
 
     /** Fails 409 {@code tenant_erasing} while the tenant is being erased: it takes no new writes then. */
-    static Future<Void> notErasing(io.trisync.store.Stores stores, String tenantId) {
+    static Future<Void> notErasing(Stores stores, String tenantId) {
         return stores.erasures()
                 .get(tenantId)
                 .compose(erasure -> erasure != null && erasure.erasing()
-                        ? Future.failedFuture(new io.trisync.failure.Failure.Conflict(
-                                "tenant_erasing: tenant " + tenantId + " is being erased"))
+                        ? Future.failedFuture(
+                                new Failure.Conflict("tenant_erasing: tenant " + tenantId + " is being erased"))
                         : Future.succeededFuture());
     }
 
@@ -137,8 +150,8 @@ final class Steps {
     }
 
     private static <T> Future<T> unavailable(String store) {
-        return Future.failedFuture(new io.trisync.failure.Failure.Unavailable(
-                store + " is unavailable; retry in " + io.trisync.failure.Failure.RETRY_AFTER_SECONDS + "s"));
+        return Future.failedFuture(
+                new Failure.Unavailable(store + " is unavailable; retry in " + Failure.RETRY_AFTER_SECONDS + "s"));
     }
 
     private static final long LATER_FIRST_MS = 500;
@@ -152,27 +165,20 @@ final class Steps {
      * instead of after the recovery grace. Each try reads the operation afresh ({@code work} gets it
      * unless it has ended); every step of {@code work} can be done twice, since recovery may take it too.
      */
-    void later(String opId, String what, java.util.function.Function<IngestOperation, Future<?>> work) {
+    void later(String opId, String what, Function<IngestOperation, Future<?>> work) {
         later(opId, what, work, LATER_FIRST_MS, System.currentTimeMillis() + LATER_FOR_MS);
     }
 
     private void later(
-            String opId,
-            String what,
-            java.util.function.Function<IngestOperation, Future<?>> work,
-            long delayMs,
-            long deadline) {
+            String opId, String what, Function<IngestOperation, Future<?>> work, long delayMs, long deadline) {
         vertx.setTimer(delayMs, id -> stores.operations()
                 .get(opId)
                 .compose(op -> op.step().terminal() ? Future.succeededFuture() : work.apply(op))
                 .onFailure(error -> {
-                    if (error instanceof io.trisync.failure.Failure f
-                            && f.retriable()
-                            && System.currentTimeMillis() < deadline) {
+                    if (error instanceof Failure f && f.retriable() && System.currentTimeMillis() < deadline) {
                         later(opId, what, work, Math.min(LATER_MAX_MS, delayMs * 2), deadline);
                     } else {
-                        org.slf4j.LoggerFactory.getLogger(Steps.class)
-                                .warn("{} {} is left to recovery: {}", what, opId, error.getMessage());
+                        LOG.warn("{} {} is left to recovery: {}", what, opId, error.getMessage());
                     }
                 }));
     }
@@ -182,7 +188,7 @@ final class Steps {
      * spool file when that node is this process and the file is still there (S3 acknowledged the PUT
      * of those very bytes, whose hash the verification checks again), else read back from S3.
      */
-    Future<io.trisync.store.BlobStore.Content> written(IngestOperation op, String key, IngestMessages.Staged staged) {
+    Future<BlobStore.Content> written(IngestOperation op, String key, IngestMessages.Staged staged) {
         if (staged == null
                 || staged.etag() == null
                 || !stores.incarnations().id().equals(staged.incarnation())) {
@@ -190,17 +196,17 @@ final class Steps {
         }
         return vertx.executeBlocking(
                         () -> {
-                            byte[] bytes = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(staged.path()));
-                            String sha = io.trisync.store.StoreKeys.sha256Hex(bytes);
-                            return new io.trisync.store.BlobStore.Content(
-                                    new io.trisync.store.BlobInfo(
+                            byte[] bytes = Files.readAllBytes(Path.of(staged.path()));
+                            String sha = StoreKeys.sha256Hex(bytes);
+                            return new BlobStore.Content(
+                                    new BlobInfo(
                                             key,
                                             bytes.length,
                                             staged.etag(),
                                             null,
                                             op.contentType(),
-                                            java.util.Map.of(io.trisync.store.BlobInfo.SHA256, sha)),
-                                    io.vertx.core.buffer.Buffer.buffer(bytes));
+                                            Map.of(BlobInfo.SHA256, sha)),
+                                    Buffer.buffer(bytes));
                         },
                         false)
                 .recover(gone -> stores.blobs().read(key));
@@ -211,18 +217,16 @@ final class Steps {
         return retry.run(() -> stores.blobs().deleteAll(keys))
                 .compose(done -> done.failed().isEmpty()
                         ? Future.succeededFuture()
-                        : Future.failedFuture(new io.trisync.failure.Failure.Unavailable(
-                                "s3", "objects not deleted: " + done.failed(), null)));
+                        : Future.failedFuture(
+                                new Failure.Unavailable("s3", "objects not deleted: " + done.failed(), null)));
     }
 
     /** Deletes every object under {@code prefix}, a page at a time, until none is listed. */
     Future<Void> removeBlobs(String prefix) {
-        return retry.run(() -> stores.blobs().list(prefix, null, io.trisync.store.BlobStore.MAX_BATCH_DELETE, false))
+        return retry.run(() -> stores.blobs().list(prefix, null, BlobStore.MAX_BATCH_DELETE, false))
                 .compose(page -> page.items().isEmpty()
                         ? Future.succeededFuture()
-                        : deleteBlobs(page.items().stream()
-                                        .map(io.trisync.store.BlobInfo::key)
-                                        .toList())
+                        : deleteBlobs(page.items().stream().map(BlobInfo::key).toList())
                                 .compose(v -> removeBlobs(prefix)));
     }
 

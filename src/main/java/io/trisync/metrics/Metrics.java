@@ -12,6 +12,7 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -90,7 +91,7 @@ public final class Metrics {
                 registry, r -> new Metrics(r, config.sync().checkIntervalMinutes() * 60L));
     }
 
-    private static final Map<MeterRegistry, Metrics> SHARED = new java.util.WeakHashMap<>();
+    private static final Map<MeterRegistry, Metrics> SHARED = new WeakHashMap<>();
 
     /** Meters that go nowhere a scrape sees, for components built outside a node. */
     public static Metrics none() {

@@ -1,19 +1,23 @@
 package io.trisync.ops;
 
 import io.trisync.bus.Membership;
+import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
 import io.trisync.store.Actor;
 import io.trisync.store.Incarnations;
+import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperationStore;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,11 +73,7 @@ public final class OperationTracker {
     }
 
     /** The tracker of a verticle that runs operations on this node: timeouts and heartbeats from {@code config}. */
-    public static OperationTracker of(
-            Vertx vertx,
-            io.trisync.config.TrisyncConfig config,
-            io.trisync.store.Stores stores,
-            EventPublisher events) {
+    public static OperationTracker of(Vertx vertx, TrisyncConfig config, Stores stores, EventPublisher events) {
         return new OperationTracker(
                 vertx,
                 stores.syncOperations(),
@@ -142,7 +142,7 @@ public final class OperationTracker {
                 return mayReplace ? attempt(tenantId, kind, totalFiles, actor, false) : busy(null);
             }
             return incarnations
-                    .goneAmong(java.util.Collections.singleton(running.incarnation()))
+                    .goneAmong(Collections.singleton(running.incarnation()))
                     .compose(gone -> {
                         StuckRule.Verdict verdict = stuck.judge(running, Instant.now(), membership.liveNodes(), gone);
                         if (verdict == null || !mayReplace) {
@@ -164,7 +164,7 @@ public final class OperationTracker {
             if (running != null || tries <= 0) {
                 return Future.succeededFuture(running);
             }
-            io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+            Promise<Void> later = Promise.promise();
             vertx.setTimer(20, id -> later.complete());
             return later.future().compose(v -> running(tenantId, tries - 1));
         });

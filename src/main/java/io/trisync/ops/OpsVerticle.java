@@ -56,7 +56,7 @@ public final class OpsVerticle extends RequestVerticle {
         Future<List<SyncOperation>> latest = stores.syncOperations().history(tenant, null, 1);
         Future<Long> total = stores.metadata().count(new FileQuery(tenant, null, FileRecord.Status.ACTIVE));
         Future<Long> ingesting = stores.operations().countOpen(tenant);
-        Future<IndexQueue.Counts> queued = stores.indexQueue().count(tenant, java.time.Instant.now());
+        Future<IndexQueue.Counts> queued = stores.indexQueue().count(tenant, Instant.now());
         Future<Long> failed = stores.metadata().countIndexingFailed(tenant);
         return Future.all(latest, total, ingesting, queued, failed).map(all -> new JsonObject()
                 .put(

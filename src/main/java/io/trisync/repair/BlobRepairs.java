@@ -7,6 +7,7 @@ import io.trisync.repair.Outcomes.Status;
 import io.trisync.scan.FileInspector.State;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.FileRecord;
+import io.trisync.store.IngestOperation;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncVerdict;
@@ -110,10 +111,9 @@ final class BlobRepairs {
                     }
                     // A file given new versions has its latest content on the record; the upload's
                     // sha256 is a superseded version's, not a known good one for the record.
-                    Future<io.trisync.store.IngestOperation> known =
-                            record.history().isEmpty()
-                                    ? stores.operations().uploadOf(record.id())
-                                    : Future.succeededFuture(null);
+                    Future<IngestOperation> known = record.history().isEmpty()
+                            ? stores.operations().uploadOf(record.id())
+                            : Future.succeededFuture(null);
                     return known.compose(upload -> {
                         if (upload != null && sha.equals(upload.sha256()) && size == upload.size()) {
                             return patchRecord(action, record, before, sha, size, "the upload's sha256 and size");

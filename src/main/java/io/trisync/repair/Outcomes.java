@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Locale;
 
 /** How the repair of a file ended: each action's outcome, and what the stores held when it was decided. */
 final class Outcomes {
@@ -21,7 +22,7 @@ final class Outcomes {
         FAILED;
 
         String wire() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -52,7 +53,7 @@ final class Quarantine {
     Future<QuarantineEntry> move(String tenantId, String fileId, BlobInfo blob, String reason, String opId) {
         String id = id(tenantId, blob.key(), blob.etag());
         String target = PREFIX + tenantId + "/" + id;
-        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         QuarantineEntry entry = new QuarantineEntry(
                 id,
                 tenantId,

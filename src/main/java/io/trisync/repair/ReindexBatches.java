@@ -12,15 +12,23 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.MetadataStore;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Page;
+import io.trisync.store.ReindexCheckpoints;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
+import io.trisync.store.VectorSpaces;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +50,7 @@ final class ReindexBatches {
     private static final int FIRST_BATCH = 8;
     private static final int MAX_BATCH = 512;
 
-    private final io.vertx.core.Vertx vertx;
+    private final Vertx vertx;
     private final TrisyncConfig config;
     private final Stores stores;
     private final EmbeddingModel model;
@@ -50,7 +58,7 @@ final class ReindexBatches {
     private final WorkerExecutor embeddingPool;
 
     ReindexBatches(
-            io.vertx.core.Vertx vertx,
+            Vertx vertx,
             TrisyncConfig config,
             Stores stores,
             EmbeddingModel model,
@@ -112,7 +120,7 @@ final class ReindexBatches {
                             : page.items().get(page.items().size() - 1).id();
                     boolean end = page.next() == null;
                     return stores.checkpoints()
-                            .save(new io.trisync.store.ReindexCheckpoints.Checkpoint(
+                            .save(new ReindexCheckpoints.Checkpoint(
                                     job.tenantId(), job.partition(), model.name(), job.all(), last, end))
                             .map(v -> {
                                 vertx.eventBus().send(RepairAddresses.reindexProgress(job.opId()), b.toJson());
@@ -179,9 +187,9 @@ final class ReindexBatches {
      */
     private Future<ReindexDone> write(List<FileRecord> due, List<ContentIndexer.Indexed> indexed, long skipped) {
         List<ChunkPoint> points = new ArrayList<>();
-        List<java.util.UUID> extra = new ArrayList<>();
-        io.trisync.store.VectorSpaces.Space migrating = stores.vectors().retiring();
-        java.util.Map<String, Integer> chunksOf = new java.util.HashMap<>();
+        List<UUID> extra = new ArrayList<>();
+        VectorSpaces.Space migrating = stores.vectors().retiring();
+        Map<String, Integer> chunksOf = new HashMap<>();
         for (int i = 0; i < due.size(); i++) {
             FileRecord r = due.get(i);
             ContentIndexer.Indexed one = indexed.get(i);
@@ -199,7 +207,7 @@ final class ReindexBatches {
                 extra.add(StoreKeys.chunkPointId(r.id(), c));
             }
         }
-        java.util.Map<String, String> embedded = new java.util.HashMap<>();
+        Map<String, String> embedded = new HashMap<>();
         due.forEach(r -> embedded.put(r.id(), r.sha256()));
         int batches = (points.size() + UPSERT_BATCH - 1) / UPSERT_BATCH;
         return Lanes.forEach(Lanes.range(batches), PARALLEL_UPSERTS, b -> stores.vectors()
@@ -210,7 +218,7 @@ final class ReindexBatches {
                 .compose(v -> stores.metadata().getAll(List.copyOf(chunksOf.keySet())))
                 .compose(now -> {
                     List<MetadataStore.Patch> patches = new ArrayList<>();
-                    java.util.Set<String> kept = new java.util.HashSet<>();
+                    Set<String> kept = new HashSet<>();
                     for (FileRecord r : now) {
                         if (r.status() == FileRecord.Status.ACTIVE && r.sha256().equals(embedded.get(r.id()))) {
                             kept.add(r.id());

@@ -20,6 +20,7 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
+import io.trisync.store.VectorSpaces;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -212,8 +213,8 @@ public final class ReindexVerticle extends RequestVerticle {
      * takes over search ({@code switched_to}); else what it waits for ({@code switch_waits_for}, files).
      */
     private Future<RepairMessages.VectorSwitch> switchIfDone(ScanReport report) {
-        io.trisync.store.VectorSpaces.Space retiring = stores.vectors().retiring();
-        io.trisync.store.VectorSpaces spaces = stores.vectors().spaces();
+        VectorSpaces.Space retiring = stores.vectors().retiring();
+        VectorSpaces spaces = stores.vectors().spaces();
         if (retiring == null) {
             return Future.succeededFuture(null);
         }

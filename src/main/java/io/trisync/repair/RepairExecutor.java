@@ -20,7 +20,9 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
 
@@ -87,8 +89,8 @@ final class RepairExecutor {
                         ? Future.succeededFuture(new Outcome(
                                 action,
                                 Status.FAILED,
-                                "an ingest operation (" + open.kind().name().toLowerCase(java.util.Locale.ROOT) + " "
-                                        + open.id() + ") is writing the file; scan again once it has ended",
+                                "an ingest operation (" + open.kind().name().toLowerCase(Locale.ROOT) + " " + open.id()
+                                        + ") is writing the file; scan again once it has ended",
                                 null,
                                 null))
                         : inspectAndAct(action, opId));
@@ -205,7 +207,7 @@ final class RepairExecutor {
 
     /** Upserts the new points, then deletes the file's points that are not among them. */
     private Future<List<ChunkPoint>> writePoints(State state, List<ChunkPoint> points) {
-        Set<UUID> kept = new java.util.HashSet<>();
+        Set<UUID> kept = new HashSet<>();
         points.forEach(p -> kept.add(p.id()));
         // Each deleted from the collection of its own copy (while the dimension changes both
         // collections hold a copy under the same ids), never by id alone.

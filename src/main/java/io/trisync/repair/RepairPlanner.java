@@ -19,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -156,7 +157,7 @@ public final class RepairPlanner {
     public static JsonObject counts(List<PlannedAction> plan) {
         JsonObject byAction = new JsonObject();
         JsonObject byStore = new JsonObject();
-        Set<String> files = new java.util.HashSet<>();
+        Set<String> files = new HashSet<>();
         for (PlannedAction a : plan) {
             byAction.put(a.action().name(), byAction.getInteger(a.action().name(), 0) + 1);
             byStore.put(a.action().store(), byStore.getInteger(a.action().store(), 0) + 1);

@@ -6,7 +6,10 @@ import io.trisync.repair.RepairMessages.PurgeRequest;
 import io.trisync.repair.RepairMessages.QuarantineQuery;
 import io.trisync.repair.RepairMessages.RestoreRequest;
 import io.trisync.repair.RepairMessages.ResultQuery;
+import io.trisync.store.AuditEntry;
 import io.trisync.store.Ids;
+import io.trisync.store.QuarantineEntry;
+import io.trisync.store.RepairStore;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -47,7 +50,7 @@ final class RepairRecords {
                     .put(
                             "actions",
                             new JsonArray(actions.stream()
-                                    .map(io.trisync.store.AuditEntry::toPublicJson)
+                                    .map(AuditEntry::toPublicJson)
                                     .toList())));
         });
     }
@@ -55,7 +58,7 @@ final class RepairRecords {
     Future<JsonObject> listQuarantine(JsonObject body) {
         QuarantineQuery query = QuarantineQuery.fromJson(body);
         String state = query.state();
-        state = state == null ? io.trisync.store.RepairStore.QUARANTINED : state;
+        state = state == null ? RepairStore.QUARANTINED : state;
         if (!Quarantine.isState(state)) {
             throw new Failure.BadRequest("state must be moving, quarantined, restored or purged");
         }
@@ -70,7 +73,7 @@ final class RepairRecords {
                         .put(
                                 "items",
                                 new JsonArray(entries.stream()
-                                        .map(io.trisync.store.QuarantineEntry::toPublicJson)
+                                        .map(QuarantineEntry::toPublicJson)
                                         .toList())));
     }
 
@@ -94,6 +97,6 @@ final class RepairRecords {
                         Ids.require("id", request.id()),
                         RepairVerticle.optionalTenant(request.tenantId()),
                         request.actor())
-                .map(io.trisync.store.QuarantineEntry::toPublicJson);
+                .map(QuarantineEntry::toPublicJson);
     }
 }

@@ -8,6 +8,7 @@ import io.trisync.repair.Outcomes.Outcome;
 import io.trisync.repair.Outcomes.Status;
 import io.trisync.scan.FileInspector.State;
 import io.trisync.scan.IssueType;
+import io.trisync.store.AuditEntry;
 import io.trisync.store.IssueStore;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncVerdict;
@@ -90,7 +91,7 @@ final class Settlement {
 
     Future<Void> audit(String id, Outcome o, String opId) {
         return stores.repairs()
-                .audit(new io.trisync.store.AuditEntry(
+                .audit(new AuditEntry(
                         id,
                         opId,
                         o.action().toJson(),

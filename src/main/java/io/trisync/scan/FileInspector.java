@@ -57,7 +57,7 @@ public final class FileInspector {
                 .head(StoreKeys.blobKey(tenantId, partition, fileId))
                 .recover(FileInspector::absent);
         Future<List<ChunkPoint>> points = stores.vectors().pointsOf(tenantId, fileId);
-        Future<java.util.Set<String>> queued = stores.indexQueue().filesIn(tenantId, partition);
+        Future<Set<String>> queued = stores.indexQueue().filesIn(tenantId, partition);
         return Future.all(record, blob, points, queued).map(v -> {
             List<Listings.Meta> metas = new ArrayList<>();
             if (record.result() != null) {

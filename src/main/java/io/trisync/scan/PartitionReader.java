@@ -1,19 +1,25 @@
 package io.trisync.scan;
 
 import io.trisync.concurrent.Lanes;
+import io.trisync.failure.Failure;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Page;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Reads what each store holds for one (tenant, partition), page by page through the adapters:
@@ -35,11 +41,11 @@ final class PartitionReader {
     }
 
     /** A partition as read for a full scan: the listings, and each record's last verdict (when it has one). */
-    record Read(Listings.Partition listings, Map<String, io.trisync.store.SyncVerdict> verdicts) {}
+    record Read(Listings.Partition listings, Map<String, SyncVerdict> verdicts) {}
 
     Future<Read> read(String tenant, int partition, boolean deep) {
         Map<String, String> etags = new HashMap<>();
-        Map<String, io.trisync.store.SyncVerdict> verdicts = new HashMap<>();
+        Map<String, SyncVerdict> verdicts = new HashMap<>();
         Future<List<Listings.Meta>> metas = stores.indexQueue()
                 .filesIn(tenant, partition)
                 .compose(queued -> all(
@@ -65,7 +71,7 @@ final class PartitionReader {
     }
 
     /** A quick check's view of a partition: the sampled files in full, everything else only for orphans. */
-    record Quick(Listings.Partition listings, java.util.Set<String> sampled) {}
+    record Quick(Listings.Partition listings, Set<String> sampled) {}
 
     /**
      * A quick check of one partition: every listing is read (orphans and leftovers of deleted files
@@ -75,7 +81,7 @@ final class PartitionReader {
     Future<Quick> readQuick(String tenant, int partition, Sample sample) {
         Future<List<FileRecord>> records =
                 all(after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> r);
-        Future<java.util.Set<String>> queued = stores.indexQueue().filesIn(tenant, partition);
+        Future<Set<String>> queued = stores.indexQueue().filesIn(tenant, partition);
         Future<List<BlobInfo>> listed = all(
                 token -> stores.blobs().list(StoreKeys.blobPrefix(tenant, partition), token, pageSize, false),
                 info -> info);
@@ -83,8 +89,8 @@ final class PartitionReader {
                 offset -> stores.vectors().scroll(tenant, partition, offset, pageSize),
                 p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()));
         return Future.all(records, listed, points, queued).compose(v -> {
-            java.util.Set<String> active = new java.util.HashSet<>();
-            java.util.Set<String> sampled = new java.util.HashSet<>();
+            Set<String> active = new HashSet<>();
+            Set<String> sampled = new HashSet<>();
             List<Listings.Meta> metas = new ArrayList<>();
             for (FileRecord r : records.result()) {
                 boolean live = r.status() == FileRecord.Status.ACTIVE;
@@ -98,7 +104,7 @@ final class PartitionReader {
                     metas.add(meta(r, queued.result()));
                 }
             }
-            java.util.function.Predicate<String> shown = id -> !active.contains(id) || sampled.contains(id);
+            Predicate<String> shown = id -> !active.contains(id) || sampled.contains(id);
             List<BlobInfo> toHash = new ArrayList<>();
             List<Listings.Blob> others = new ArrayList<>();
             for (BlobInfo info : listed.result()) {
@@ -137,16 +143,13 @@ final class PartitionReader {
                 heads.add(stores.blobs()
                         .head(info.key())
                         .map(h -> out.set(index, new Listings.Blob(fileId, h.size(), h.sha256())))
-                        .recover(e -> e instanceof io.trisync.failure.Failure.NotFound
-                                ? Future.succeededFuture()
-                                : Future.failedFuture(e))
+                        .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture() : Future.failedFuture(e))
                         .mapEmpty());
             } else {
                 out.add(new Listings.Blob(fileId, info.size(), null));
             }
         }
-        return Future.all(heads)
-                .map(v -> out.stream().filter(java.util.Objects::nonNull).toList());
+        return Future.all(heads).map(v -> out.stream().filter(Objects::nonNull).toList());
     }
 
     static boolean sameEtag(String a, String b) {
@@ -160,7 +163,7 @@ final class PartitionReader {
     }
 
     /** {@code queued}: the partition's files that have a job in the index queue. */
-    static Listings.Meta meta(FileRecord r, java.util.Set<String> queued) {
+    static Listings.Meta meta(FileRecord r, Set<String> queued) {
         FileRecord.Embedding e = r.embedding();
         String indexing =
                 e == null || !e.pending() ? null : queued.contains(r.id()) ? Listings.Meta.PENDING : Listings.Meta.LOST;

@@ -6,6 +6,7 @@ import io.trisync.events.EventPublisher;
 import io.trisync.scan.ScanMessages.PartitionRequest;
 import io.trisync.store.Ids;
 import io.trisync.store.Stores;
+import io.trisync.store.VectorSpaces;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -69,7 +70,7 @@ public final class PartitionVerticle extends RequestVerticle {
 
     /** The model whose collection is being retired by a change of dimension, or null. */
     static String retiringModel(Stores stores) {
-        io.trisync.store.VectorSpaces.Space retiring = stores.vectors().retiring();
+        VectorSpaces.Space retiring = stores.vectors().retiring();
         return retiring == null ? null : retiring.model();
     }
 }

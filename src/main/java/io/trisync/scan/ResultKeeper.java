@@ -41,7 +41,7 @@ final class ResultKeeper {
         Map<String, SyncVerdict.Change> verdicts = new HashMap<>();
         Map<String, IssueRecord> current = new LinkedHashMap<>();
         for (FileReport r : reports) {
-            List<String> types = new java.util.ArrayList<>();
+            List<String> types = new ArrayList<>();
             for (FileReport.Issue issue : r.issues()) {
                 types.add(issue.type().name());
                 IssueRecord record = new IssueRecord(

@@ -5,7 +5,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The summary of a scan as partitions are reconciled: counts by verdict and by store, issues by type,
@@ -27,7 +30,7 @@ public final class ScanReport {
     private long inS3;
     private long inQdrant;
     private long issueCount;
-    private final Map<String, Long> scannedBy = new java.util.TreeMap<>();
+    private final Map<String, Long> scannedBy = new TreeMap<>();
     private long population = -1;
     private long sampled;
     private long sampledInconsistent;
@@ -105,7 +108,7 @@ public final class ScanReport {
 
         private Part() {}
 
-        public static JsonObject of(java.util.List<FileReport> files) {
+        public static JsonObject of(List<FileReport> files) {
             ScanReport one = new ScanReport("partition", "");
             files.forEach(one::add);
             JsonObject v = new JsonObject();
@@ -189,6 +192,6 @@ public final class ScanReport {
                                 .put(TrendStore.Sample.ISSUES_BY_TYPE, byType))
                 .put("issues", issues)
                 .put("issues_truncated", issueCount > issues.size())
-                .put("scanned_by", new JsonObject(new java.util.LinkedHashMap<>(scannedBy)));
+                .put("scanned_by", new JsonObject(new LinkedHashMap<>(scannedBy)));
     }
 }

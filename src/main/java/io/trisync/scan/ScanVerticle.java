@@ -14,6 +14,7 @@ import io.trisync.scan.ScanMessages.AnalyzeRequest;
 import io.trisync.scan.ScanMessages.ConsistencyCheck;
 import io.trisync.scan.ScanMessages.PartitionRequest;
 import io.trisync.store.Actor;
+import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Stores;
@@ -78,7 +79,7 @@ public final class ScanVerticle extends RequestVerticle {
                     .put("scope", scope)
                     .put(
                             "samples",
-                            new io.vertx.core.json.JsonArray(samples.stream()
+                            new JsonArray(samples.stream()
                                     .map(TrendStore.Sample::toDocument)
                                     .toList())));
         });
@@ -226,8 +227,7 @@ public final class ScanVerticle extends RequestVerticle {
 
     private Future<Run> begin(String tenant, String mode, int sampleSize, Long seed, ScanReport report, Actor actor) {
         Future<Long> files = stores.metadata().count(new FileQuery(tenant, null, null));
-        Future<Long> active =
-                stores.metadata().count(new FileQuery(tenant, null, io.trisync.store.FileRecord.Status.ACTIVE));
+        Future<Long> active = stores.metadata().count(new FileQuery(tenant, null, FileRecord.Status.ACTIVE));
         return Future.all(files, active).compose(v -> {
             Sample drawn = null;
             if ("quick".equals(mode)) {
@@ -255,7 +255,7 @@ public final class ScanVerticle extends RequestVerticle {
     private Future<Void> trend(String tenant, ScanReport report) {
         JsonObject summary = report.toJson().getJsonObject(ScanReport.SUMMARY);
         return stores.trends()
-                .append(TrendStore.Sample.ofSummary(tenant, java.time.Instant.now(), summary))
+                .append(TrendStore.Sample.ofSummary(tenant, Instant.now(), summary))
                 .recover(e -> {
                     LOG.warn("The trend sample of the scan of {} could not be written: {}", tenant, e.getMessage());
                     return Future.succeededFuture();

@@ -5,15 +5,18 @@ import io.trisync.scan.ScanMessages.StatusQuery;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.trisync.store.IssueRecord;
+import io.trisync.store.PartitionCheck;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * A tenant's sync state as the last scans left it: counts by verdict, open issues by type, the last
@@ -97,7 +100,7 @@ final class TenantStatus {
     Future<JsonObject> overview(JsonObject request) {
         return Future.all(stores.metadata().tenants(), stores.issues().tenants())
                 .compose(all -> {
-                    java.util.TreeSet<String> tenants = new java.util.TreeSet<>(all.<List<String>>resultAt(0));
+                    TreeSet<String> tenants = new TreeSet<>(all.<List<String>>resultAt(0));
                     tenants.addAll(all.<List<String>>resultAt(1));
                     List<Future<JsonObject>> each = tenants.stream()
                             .limit(MAX_TENANTS)
@@ -136,7 +139,7 @@ final class TenantStatus {
      * when the file has no chunks to hold. MongoDB's is {@code present}: the record was just read there.
      * It was last checked at its own verdict's time or at its partition's last check, the later.
      */
-    private static JsonObject file(FileRecord f, io.trisync.store.PartitionCheck check) {
+    private static JsonObject file(FileRecord f, PartitionCheck check) {
         SyncVerdict sync = f.sync();
         List<String> types = sync == null ? List.of() : sync.issues();
         int chunks = f.embedding() == null ? 0 : f.embedding().chunks();
@@ -158,16 +161,14 @@ final class TenantStatus {
     }
 
     /** The later of a verdict's check time and its partition's last check (ISO-8601 instants). */
-    static String later(String checkedAt, io.trisync.store.PartitionCheck check) {
+    static String later(String checkedAt, PartitionCheck check) {
         if (check == null || check.checkedAt() == null) {
             return checkedAt;
         }
         if (checkedAt == null) {
             return check.checkedAt();
         }
-        return java.time.Instant.parse(check.checkedAt()).isAfter(java.time.Instant.parse(checkedAt))
-                ? check.checkedAt()
-                : checkedAt;
+        return Instant.parse(check.checkedAt()).isAfter(Instant.parse(checkedAt)) ? check.checkedAt() : checkedAt;
     }
 
     private static final String PRESENT = "present";

@@ -8,6 +8,7 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.IssueRecord;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,11 +22,11 @@ import java.util.Set;
  */
 final class ReadRepair {
 
-    private final io.vertx.core.Vertx vertx;
+    private final Vertx vertx;
     private final Stores stores;
     private final EventPublisher events;
 
-    ReadRepair(io.vertx.core.Vertx vertx, Stores stores, EventPublisher events) {
+    ReadRepair(Vertx vertx, Stores stores, EventPublisher events) {
         this.vertx = vertx;
         this.stores = stores;
         this.events = events;

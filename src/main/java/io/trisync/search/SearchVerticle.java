@@ -3,6 +3,7 @@ package io.trisync.search;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.EmbeddingModel;
+import io.trisync.embedding.QueryModel;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
@@ -15,11 +16,14 @@ import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.trisync.store.VectorSpaces;
 import io.trisync.store.VectorStore.Scored;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,7 +54,7 @@ public final class SearchVerticle extends RequestVerticle {
     private Metrics metrics;
     private VerifiedBlobs verified;
     private WorkerExecutor embeddingPool;
-    private io.trisync.embedding.QueryModel queries;
+    private QueryModel queries;
     private ReadRepair readRepair;
 
     public SearchVerticle(TrisyncConfig config, Stores stores, EmbeddingModel model) {
@@ -67,7 +71,7 @@ public final class SearchVerticle extends RequestVerticle {
         verified = new VerifiedBlobs(config.search().blobRecheckSeconds() * 1000L, 100_000);
         embeddingPool = vertx.createSharedWorkerExecutor(
                 "trisync-embedding", Runtime.getRuntime().availableProcessors());
-        queries = new io.trisync.embedding.QueryModel(vertx, config.embedding(), model);
+        queries = new QueryModel(vertx, config.embedding(), model);
         consume(SearchAddresses.QUERY, body -> search(SearchRequest.fromJson(body)));
         return consumersReady();
     }
@@ -81,8 +85,8 @@ public final class SearchVerticle extends RequestVerticle {
         long started = System.nanoTime();
         // One view of the collections for the whole search: the query is embedded by the model of the
         // collection it searches, and hits are judged against that model, even if a switch lands meanwhile.
-        io.trisync.store.VectorSpaces spaces = stores.vectors().spaces();
-        io.trisync.store.VectorSpaces.Space searched = spaces == null ? null : spaces.serving();
+        VectorSpaces spaces = stores.vectors().spaces();
+        VectorSpaces.Space searched = spaces == null ? null : spaces.serving();
         EmbeddingModel by = spaces != null && spaces.migrating() ? queries.forSpace(spaces.serving()) : model;
         return embeddingPool
                 .executeBlocking(() -> by.embed(List.of(request.query())).get(0))
@@ -133,7 +137,7 @@ public final class SearchVerticle extends RequestVerticle {
 
     /** One fetch of {@code k} candidates; fetches four times more while too few consistent files were found among a full page. */
     private Future<Found> round(
-            SearchRequest request, float[] vector, int k, io.trisync.store.VectorSpaces.Space searched, String served) {
+            SearchRequest request, float[] vector, int k, VectorSpaces.Space searched, String served) {
         Found found = new Found();
         found.served = served;
         return stores.vectors().search(searched, request.tenantId(), vector, k).compose(hits -> {
@@ -167,7 +171,7 @@ public final class SearchVerticle extends RequestVerticle {
         }
         List<Scored> candidates = List.copyOf(best.values());
         Map<String, FileRecord> byId = new HashMap<>();
-        return fill(request, candidates, 0, request.limit(), new java.util.ArrayDeque<>(), byId, found)
+        return fill(request, candidates, 0, request.limit(), new ArrayDeque<>(), byId, found)
                 .compose(v -> readRepair.report(request.tenantId(), found.excluded, byId));
     }
 
@@ -180,7 +184,7 @@ public final class SearchVerticle extends RequestVerticle {
             List<Scored> candidates,
             int next,
             int size,
-            java.util.Deque<Scored> agreeing,
+            Deque<Scored> agreeing,
             Map<String, FileRecord> byId,
             Found found) {
         int places = request.limit() - found.results.size();

@@ -2,6 +2,7 @@ package io.trisync.store;
 
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -43,7 +44,7 @@ public interface EventStore {
     Future<Long> oldestSeq(String tenantId);
 
     /** Retention: removes events logged before {@code before}; how many. */
-    Future<Long> removeBefore(java.time.Instant before);
+    Future<Long> removeBefore(Instant before);
 
     /** The newest {@code limit} events of one file of a tenant, newest first. */
     Future<List<Event>> ofFile(String tenantId, String fileId, int limit);

@@ -210,9 +210,8 @@ public record FileRecord(
          * The {@code $set} that records vectors just made ({@code chunks} of {@code contentSha256} by
          * {@code model}) on a stored record: no longer pending, no failure.
          */
-        public static io.vertx.core.json.JsonObject indexedFields(
-                String model, int dims, int chunks, String contentSha256) {
-            return new io.vertx.core.json.JsonObject()
+        public static JsonObject indexedFields(String model, int dims, int chunks, String contentSha256) {
+            return new JsonObject()
                     .put(EMBEDDING_MODEL, model)
                     .put(EMBEDDING_DIMS, dims)
                     .put(EMBEDDING_CHUNKS, chunks)

@@ -3,6 +3,8 @@ package io.trisync.store;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The open inconsistencies found by scans (MongoDB {@code sync_issues}), one document per (tenant,
@@ -26,10 +28,10 @@ public interface IssueStore {
     Future<List<String>> tenants();
 
     /** Open issues of every tenant by type. */
-    Future<java.util.Map<String, Long>> countByType();
+    Future<Map<String, Long>> countByType();
 
     /** Of {@code fileIds}, those with an open issue. */
-    Future<java.util.Set<String>> filesAmong(List<String> fileIds);
+    Future<Set<String>> filesAmong(List<String> fileIds);
 
     /** The open issues of one file of a tenant. */
     Future<List<IssueRecord>> ofFile(String tenantId, String fileId);

@@ -2,7 +2,10 @@ package io.trisync.store;
 
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * File metadata (MongoDB {@code files}). Every method's future fails with {@link
@@ -53,20 +56,20 @@ public interface MetadataStore {
      * Sets fields of the {@code sync} sub-document (the last scan's verdict) of each record named in
      * {@code verdicts}, in one bulk write; a field given as null is removed. Fields not given are kept.
      */
-    Future<Void> recordVerdicts(java.util.Map<String, SyncVerdict.Change> verdicts);
+    Future<Void> recordVerdicts(Map<String, SyncVerdict.Change> verdicts);
 
     /** Records that a scan checked every file of the check's partition (replacing the partition's last check). */
     Future<Void> partitionChecked(PartitionCheck check);
 
     /** The last check of each of the tenant's partitions that a scan has checked, by partition. */
-    Future<java.util.Map<Integer, PartitionCheck>> partitionChecks(String tenantId);
+    Future<Map<Integer, PartitionCheck>> partitionChecks(String tenantId);
 
     /**
      * Sets {@code set} (dotted paths allowed) on the record when it still matches {@code expected}
      * (field values, as read before deciding), and bumps its version and update time. Completes with
      * whether it matched: false means the record changed (or went) in between.
      */
-    Future<Boolean> patch(String fileId, io.vertx.core.json.JsonObject expected, io.vertx.core.json.JsonObject set);
+    Future<Boolean> patch(String fileId, JsonObject expected, JsonObject set);
 
     /** How many active records of a tenant carry the last-scan verdict {@code verdict} (null: never scanned). */
     Future<Long> countVerdict(String tenantId, String verdict);
@@ -78,7 +81,7 @@ public interface MetadataStore {
     Future<List<FileRecord>> getAll(List<String> fileIds);
 
     /** One conditional update of {@link #patchAll}: {@code set} applied to {@code fileId} if it matches {@code expected}. */
-    record Patch(String fileId, io.vertx.core.json.JsonObject expected, io.vertx.core.json.JsonObject set) {}
+    record Patch(String fileId, JsonObject expected, JsonObject set) {}
 
     /** {@link #patch} of many records in one bulk write; completes with how many matched. */
     Future<Long> patchAll(List<Patch> patches);
@@ -93,10 +96,10 @@ public interface MetadataStore {
     Future<Long> countEmbeddedByOther(String model);
 
     /** Active files of every tenant by their latest scan verdict ({@code sync.verdict}; null: never checked). */
-    Future<java.util.Map<String, Long>> countByVerdict();
+    Future<Map<String, Long>> countByVerdict();
 
     /** Up to {@code limit} records of deleted files (tombstones) last changed before {@code before}. */
-    Future<List<FileRecord>> tombstonesBefore(java.time.Instant before, int limit);
+    Future<List<FileRecord>> tombstonesBefore(Instant before, int limit);
 
     /** Removes the records {@code fileIds} that are still tombstones; how many. */
     Future<Long> removeTombstones(List<String> fileIds);

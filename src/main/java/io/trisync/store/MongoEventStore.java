@@ -7,6 +7,7 @@ import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -139,7 +140,7 @@ public final class MongoEventStore implements EventStore {
     }
 
     @Override
-    public Future<Long> removeBefore(java.time.Instant before) {
+    public Future<Long> removeBefore(Instant before) {
         // "at" is the ISO-8601 instant as published: its text orders like the time it names (to the second).
         return client.removeDocuments(
                         EVENTS, new JsonObject().put(Event.AT, new JsonObject().put("$lt", before.toString())))

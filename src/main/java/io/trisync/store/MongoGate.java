@@ -2,8 +2,10 @@ package io.trisync.store;
 
 import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import java.lang.reflect.InvocationTargetException;
@@ -40,12 +42,12 @@ final class MongoGate {
      * whose call first found MongoDB down (undeploying it would cancel their timer and leave the gate
      * shut for good).
      */
-    private final io.vertx.core.Context context;
+    private final Context context;
 
     private MongoGate(Vertx vertx, MongoClient client) {
         this.vertx = vertx;
         this.client = client;
-        this.context = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
+        this.context = ((VertxInternal) vertx).createEventLoopContext();
     }
 
     /** {@code client}, with every call that returns a {@code Future} passed through the gate. */

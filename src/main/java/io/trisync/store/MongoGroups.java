@@ -5,7 +5,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Small {@code $group} aggregations (a few dozen groups at most, answered in the command's first batch). */
 final class MongoGroups {
@@ -51,11 +54,11 @@ final class MongoGroups {
     }
 
     /** The distinct values of {@code field} among the documents of {@code collection} matching {@code query}. */
-    static Future<java.util.Set<String>> values(MongoClient client, String collection, JsonObject query, String field) {
+    static Future<Set<String>> values(MongoClient client, String collection, JsonObject query, String field) {
         return client.find(collection, query)
-                .recover(MongoMetadataStore::<java.util.List<JsonObject>>failed)
+                .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .map(docs -> {
-                    java.util.Set<String> out = new java.util.HashSet<>();
+                    Set<String> out = new HashSet<>();
                     docs.forEach(d -> out.add(d.getString(field)));
                     return out;
                 });

@@ -8,7 +8,10 @@ import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /** {@link IssueStore} on vertx-mongo-client. */
 public final class MongoIssueStore implements IssueStore {
@@ -55,7 +58,7 @@ public final class MongoIssueStore implements IssueStore {
     }
 
     @Override
-    public Future<java.util.Map<String, Long>> countByType() {
+    public Future<Map<String, Long>> countByType() {
         return MongoGroups.count(client, ISSUES, new JsonObject(), IssueRecord.TYPE);
     }
 
@@ -79,8 +82,8 @@ public final class MongoIssueStore implements IssueStore {
     }
 
     @Override
-    public Future<java.util.Set<String>> filesAmong(List<String> fileIds) {
-        List<Future<java.util.Set<String>>> parts = new ArrayList<>();
+    public Future<Set<String>> filesAmong(List<String> fileIds) {
+        List<Future<Set<String>>> parts = new ArrayList<>();
         for (List<String> chunk : InChunks.of(fileIds)) {
             parts.add(MongoGroups.values(
                     client,
@@ -89,7 +92,7 @@ public final class MongoIssueStore implements IssueStore {
                     IssueRecord.FILE_ID));
         }
         return Future.all(parts).map(v -> {
-            java.util.Set<String> all = new java.util.HashSet<>();
+            Set<String> all = new HashSet<>();
             parts.forEach(p -> all.addAll(p.result()));
             return all;
         });

@@ -7,6 +7,7 @@ import com.mongodb.MongoExecutionTimeoutException;
 import com.mongodb.MongoSocketException;
 import com.mongodb.MongoTimeoutException;
 import com.mongodb.MongoWriteException;
+import io.trisync.concurrent.GroupCommit;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
@@ -17,9 +18,14 @@ import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.UpdateOptions;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** {@link MetadataStore} on vertx-mongo-client. */
 public final class MongoMetadataStore implements MetadataStore {
@@ -89,17 +95,17 @@ public final class MongoMetadataStore implements MetadataStore {
                         PARTITION_CHECKS,
                         new JsonObject().put(PartitionCheck.ID, doc.getString(PartitionCheck.ID)),
                         doc,
-                        new io.vertx.ext.mongo.UpdateOptions().setUpsert(true))
+                        new UpdateOptions().setUpsert(true))
                 .<Void>mapEmpty()
                 .recover(this::mapped);
     }
 
     @Override
-    public Future<java.util.Map<Integer, PartitionCheck>> partitionChecks(String tenantId) {
+    public Future<Map<Integer, PartitionCheck>> partitionChecks(String tenantId) {
         return client.find(PARTITION_CHECKS, new JsonObject().put(PartitionCheck.TENANT_ID, tenantId))
                 .recover(this::mapped)
                 .map(docs -> {
-                    java.util.Map<Integer, PartitionCheck> out = new java.util.HashMap<>();
+                    Map<Integer, PartitionCheck> out = new HashMap<>();
                     docs.forEach(d -> {
                         PartitionCheck c = PartitionCheck.fromDocument(d);
                         out.put(c.partition(), c);
@@ -120,9 +126,9 @@ public final class MongoMetadataStore implements MetadataStore {
      * Upserts of records in flight at the same moment share one ordered bulk write (group commit);
      * a failed one fails them all, each caller retries its own.
      */
-    private final io.trisync.concurrent.GroupCommit<FileRecord, Integer> upserts =
-            io.trisync.concurrent.GroupCommit.whole(UPSERT_BATCH, 1, Failure::refused, records -> upsertAll(records)
-                    .map(n -> java.util.Collections.nCopies(records.size(), 1)));
+    private final GroupCommit<FileRecord, Integer> upserts =
+            GroupCommit.whole(UPSERT_BATCH, 1, Failure::refused, records -> upsertAll(records)
+                    .map(n -> Collections.nCopies(records.size(), 1)));
 
     @Override
     public Future<Integer> upsertAll(List<FileRecord> records) {
@@ -156,10 +162,7 @@ public final class MongoMetadataStore implements MetadataStore {
         for (List<String> chunk : InChunks.of(fileIds)) {
             finds.add(client.find(
                             FILES,
-                            new JsonObject()
-                                    .put(
-                                            FileRecord.ID,
-                                            new JsonObject().put("$in", new io.vertx.core.json.JsonArray(chunk))))
+                            new JsonObject().put(FileRecord.ID, new JsonObject().put("$in", new JsonArray(chunk))))
                     .recover(this::mapped));
         }
         return Future.all(finds).map(v -> finds.stream()
@@ -199,13 +202,13 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
-    public Future<Void> recordVerdicts(java.util.Map<String, SyncVerdict.Change> verdicts) {
+    public Future<Void> recordVerdicts(Map<String, SyncVerdict.Change> verdicts) {
         if (verdicts.isEmpty()) {
             return Future.succeededFuture();
         }
         // Files with the same verdict share one update ($in on _id): a partition of synced files is one
         // operation, not one per file.
-        java.util.Map<java.util.Map<String, Object>, List<String>> groups = new java.util.LinkedHashMap<>();
+        Map<Map<String, Object>, List<String>> groups = new LinkedHashMap<>();
         verdicts.forEach((id, change) ->
                 groups.computeIfAbsent(change.fields(), k -> new ArrayList<>()).add(id));
         List<BulkOperation> ops = new ArrayList<>(groups.size());
@@ -226,10 +229,7 @@ public final class MongoMetadataStore implements MetadataStore {
             for (List<String> chunk : InChunks.of(ids)) {
                 JsonObject filter = chunk.size() == 1
                         ? new JsonObject().put(FileRecord.ID, chunk.get(0))
-                        : new JsonObject()
-                                .put(
-                                        FileRecord.ID,
-                                        new JsonObject().put("$in", new io.vertx.core.json.JsonArray(chunk)));
+                        : new JsonObject().put(FileRecord.ID, new JsonObject().put("$in", new JsonArray(chunk)));
                 ops.add(BulkOperation.createUpdate(filter, update).setMulti(chunk.size() > 1));
             }
         });
@@ -240,7 +240,7 @@ public final class MongoMetadataStore implements MetadataStore {
     public Future<Boolean> patch(String fileId, JsonObject expected, JsonObject set) {
         JsonObject query = expected.copy().put(FileRecord.ID, fileId);
         JsonObject update = new JsonObject()
-                .put("$set", set.copy().put(FileRecord.UPDATED_AT, Dates.toBson(java.time.Instant.now())))
+                .put("$set", set.copy().put(FileRecord.UPDATED_AT, Dates.toBson(Instant.now())))
                 .put("$inc", new JsonObject().put(FileRecord.VERSION, 1));
         return client.updateCollection(FILES, query, update)
                 .recover(this::mapped)
@@ -252,7 +252,7 @@ public final class MongoMetadataStore implements MetadataStore {
         if (patches.isEmpty()) {
             return Future.succeededFuture(0L);
         }
-        JsonObject now = Dates.toBson(java.time.Instant.now());
+        JsonObject now = Dates.toBson(Instant.now());
         List<BulkOperation> ops = new ArrayList<>(patches.size());
         for (Patch p : patches) {
             ops.add(BulkOperation.createUpdate(
@@ -286,7 +286,7 @@ public final class MongoMetadataStore implements MetadataStore {
     }
 
     @Override
-    public Future<java.util.Map<String, Long>> countByVerdict() {
+    public Future<Map<String, Long>> countByVerdict() {
         return MongoGroups.count(
                 client,
                 FILES,

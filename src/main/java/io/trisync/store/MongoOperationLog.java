@@ -11,7 +11,10 @@ import io.vertx.ext.mongo.UpdateOptions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /** {@link OperationLog} on vertx-mongo-client. */
 public final class MongoOperationLog implements OperationLog {
@@ -104,7 +107,7 @@ public final class MongoOperationLog implements OperationLog {
                         new JsonObject()
                                 .put(
                                         "$in",
-                                        new io.vertx.core.json.JsonArray()
+                                        new JsonArray()
                                                 .add(IngestOperation.Step.COMMITTED.name())
                                                 .add(IngestOperation.Step.DONE.name())));
         return client.findOne(OPS, query, null)
@@ -275,7 +278,7 @@ public final class MongoOperationLog implements OperationLog {
                 .compose(ops -> client.findWithOptions(
                                 KEYS,
                                 new JsonObject().put(KEY_CREATED_AT, old),
-                                new io.vertx.ext.mongo.FindOptions().setLimit(RETENTION_BATCH))
+                                new FindOptions().setLimit(RETENTION_BATCH))
                         .recover(MongoMetadataStore::<List<JsonObject>>failed)
                         .compose(this::removeKeysOfEnded)
                         .map(keys -> ops.getRemovedCount() + keys));
@@ -295,7 +298,7 @@ public final class MongoOperationLog implements OperationLog {
                                 .put(IngestOperation.TERMINAL, false))
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .compose(open -> {
-                    java.util.Set<String> unfinished = new java.util.HashSet<>();
+                    Set<String> unfinished = new HashSet<>();
                     open.forEach(o -> unfinished.add(o.getString(IngestOperation.ID)));
                     JsonArray removable = new JsonArray(keys.stream()
                             .filter(k -> !unfinished.contains(k.getString(KEY_OP_ID)))
@@ -311,7 +314,7 @@ public final class MongoOperationLog implements OperationLog {
     }
 
     @Override
-    public Future<java.util.Set<String>> openAmong(List<String> fileIds) {
+    public Future<Set<String>> openAmong(List<String> fileIds) {
         return MongoGroups.values(
                 client,
                 OPS,
@@ -325,7 +328,7 @@ public final class MongoOperationLog implements OperationLog {
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
                 .map(docs -> docs.stream()
                         .map(IngestOperation::fromDocument)
-                        .sorted(java.util.Comparator.comparing(IngestOperation::createdAt))
+                        .sorted(Comparator.comparing(IngestOperation::createdAt))
                         .toList());
     }
 }

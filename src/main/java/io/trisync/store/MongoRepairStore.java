@@ -1,6 +1,7 @@
 package io.trisync.store;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
@@ -8,6 +9,7 @@ import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 
 /** {@link RepairStore} on vertx-mongo-client. */
 public final class MongoRepairStore implements RepairStore {
@@ -117,25 +119,19 @@ public final class MongoRepairStore implements RepairStore {
                 : client.removeDocuments(
                                 ACTIONS,
                                 new JsonObject()
-                                        .put(
-                                                AuditEntry.OP_ID,
-                                                new JsonObject().put("$in", new io.vertx.core.json.JsonArray(opIds))))
+                                        .put(AuditEntry.OP_ID, new JsonObject().put("$in", new JsonArray(opIds))))
                         .recover(MongoMetadataStore::failed)
                         .map(r -> r.getRemovedCount());
     }
 
     @Override
-    public Future<java.util.Set<String>> heldAmong(List<String> fileIds) {
+    public Future<Set<String>> heldAmong(List<String> fileIds) {
         JsonObject held = new JsonObject()
-                .put(QuarantineEntry.FILE_ID, new JsonObject().put("$in", new io.vertx.core.json.JsonArray(fileIds)))
+                .put(QuarantineEntry.FILE_ID, new JsonObject().put("$in", new JsonArray(fileIds)))
                 .put(
                         QuarantineEntry.STATE,
                         new JsonObject()
-                                .put(
-                                        "$in",
-                                        new io.vertx.core.json.JsonArray()
-                                                .add(QUARANTINED)
-                                                .add(MOVING)));
+                                .put("$in", new JsonArray().add(QUARANTINED).add(MOVING)));
         return MongoGroups.values(client, QUARANTINE, held, QuarantineEntry.FILE_ID);
     }
 

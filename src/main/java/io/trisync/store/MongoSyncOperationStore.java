@@ -2,12 +2,15 @@ package io.trisync.store;
 
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** {@link SyncOperationStore} on vertx-mongo-client. */
 public final class MongoSyncOperationStore implements SyncOperationStore {
@@ -91,7 +94,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     }
 
     @Override
-    public Future<java.util.Map<String, Instant>> lastCompleted(String kind) {
+    public Future<Map<String, Instant>> lastCompleted(String kind) {
         JsonObject match = new JsonObject()
                 .put(SyncOperation.KIND, kind)
                 .put(SyncOperation.STATUS, SyncOperation.Status.COMPLETED.wire());
@@ -102,7 +105,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
                         SyncOperation.TENANT_ID,
                         new JsonObject().put("$max", "$" + SyncOperation.COMPLETED_AT))
                 .map(groups -> {
-                    java.util.Map<String, Instant> out = new java.util.HashMap<>();
+                    Map<String, Instant> out = new HashMap<>();
                     groups.forEach((tenant, at) -> out.put(tenant, Dates.fromBson(at)));
                     return out;
                 });
@@ -187,7 +190,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
         return client.findWithOptions(
                         OPS,
                         ended,
-                        new io.vertx.ext.mongo.FindOptions()
+                        new FindOptions()
                                 .setFields(new JsonObject().put(SyncOperation.ID, 1))
                                 .setLimit(MongoOperationLog.RETENTION_BATCH))
                 .recover(MongoMetadataStore::<List<JsonObject>>failed)
@@ -202,8 +205,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
                                             new JsonObject()
                                                     .put(
                                                             SyncOperation.ID,
-                                                            new JsonObject()
-                                                                    .put("$in", new io.vertx.core.json.JsonArray(ids)))
+                                                            new JsonObject().put("$in", new JsonArray(ids)))
                                                     .put(SyncOperation.STATUS, new JsonObject().put("$ne", RUNNING)))
                                     .recover(MongoMetadataStore::failed)
                                     .map(r -> ids);

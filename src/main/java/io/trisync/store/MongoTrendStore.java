@@ -6,6 +6,7 @@ import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -47,7 +48,7 @@ public final class MongoTrendStore implements TrendStore {
                 .compose(latest -> {
                     List<Sample> each = new ArrayList<>();
                     latest.forEach(d -> each.add(read(d)));
-                    return client.insert(SAMPLES, stored(Sample.sum(ALL, java.time.Instant.now(), each)));
+                    return client.insert(SAMPLES, stored(Sample.sum(ALL, Instant.now(), each)));
                 })
                 .compose(id -> trim(sample.scope()))
                 .compose(v -> trim(ALL))

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The ingest operation log (MongoDB {@code ingest_ops} and {@code idempotency_keys}). It needs no
@@ -85,10 +86,10 @@ public interface OperationLog {
      * Retention: removes operations that ended before {@code before}, and the idempotency keys made
      * before it whose operation is not unfinished; completes with how many operations and keys.
      */
-    Future<Long> removeEnded(java.time.Instant before);
+    Future<Long> removeEnded(Instant before);
 
     /** Of {@code fileIds}, those with an unfinished operation. */
-    Future<java.util.Set<String>> openAmong(List<String> fileIds);
+    Future<Set<String>> openAmong(List<String> fileIds);
 
     /** Every upload and delete operation of one file still kept, oldest first. */
     Future<List<IngestOperation>> ofFile(String fileId);

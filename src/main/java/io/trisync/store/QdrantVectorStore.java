@@ -24,13 +24,17 @@ import io.qdrant.client.grpc.Points.ScrollPoints;
 import io.qdrant.client.grpc.Points.SearchPoints;
 import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.qdrant.client.grpc.Points.WithVectorsSelector;
+import io.trisync.concurrent.GroupCommit;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -163,8 +167,8 @@ public final class QdrantVectorStore implements VectorStore {
      * Upserts in flight at the same moment share one request (group commit), acknowledged once
      * Qdrant has applied it ({@code wait}); a failed one fails them all, each caller retries its own.
      */
-    private final io.trisync.concurrent.GroupCommit<List<ChunkPoint>, Integer> upserts =
-            io.trisync.concurrent.GroupCommit.whole(UPSERT_GROUP, 1, Failure::refused, this::upsertTogether);
+    private final GroupCommit<List<ChunkPoint>, Integer> upserts =
+            GroupCommit.whole(UPSERT_GROUP, 1, Failure::refused, this::upsertTogether);
 
     private Future<List<Integer>> upsertTogether(List<List<ChunkPoint>> lists) {
         List<PointStruct> structs = new ArrayList<>();
@@ -182,7 +186,7 @@ public final class QdrantVectorStore implements VectorStore {
                 .setWait(true)
                 .addAllPoints(structs)
                 .build();
-        return call(client.upsertAsync(request, TIMEOUT)).map(r -> java.util.Collections.nCopies(lists.size(), 1));
+        return call(client.upsertAsync(request, TIMEOUT)).map(r -> Collections.nCopies(lists.size(), 1));
     }
 
     @Override
@@ -339,7 +343,7 @@ public final class QdrantVectorStore implements VectorStore {
     }
 
     private static Map<String, Value> payload(ChunkPoint p) {
-        Map<String, Value> payload = new java.util.HashMap<>(Map.of(
+        Map<String, Value> payload = new HashMap<>(Map.of(
                 ChunkPoint.TENANT_ID, value(p.tenantId()),
                 ChunkPoint.FILE_ID, value(p.fileId()),
                 ChunkPoint.CHUNK, value(p.chunk()),
@@ -399,7 +403,7 @@ public final class QdrantVectorStore implements VectorStore {
     static Throwable translate(Throwable error) {
         if (error instanceof StatusRuntimeException e) {
             Status.Code code = e.getStatus().getCode();
-            if (code == Status.Code.UNKNOWN && e.getCause() instanceof java.io.IOException) {
+            if (code == Status.Code.UNKNOWN && e.getCause() instanceof IOException) {
                 return new Failure.Unavailable(
                         STORE, code + ": " + e.getStatus().getDescription(), e);
             }

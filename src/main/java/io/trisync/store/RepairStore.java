@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What repairs leave behind in MongoDB: the quarantine ledger ({@code sync_quarantine}, one
@@ -55,5 +56,5 @@ public interface RepairStore {
     Future<List<AuditEntry>> auditsOfFile(String fileId, int limit);
 
     /** Of {@code fileIds}, those with an object still held in quarantine (quarantined, or being moved there). */
-    Future<java.util.Set<String>> heldAmong(List<String> fileIds);
+    Future<Set<String>> heldAmong(List<String> fileIds);
 }

@@ -7,6 +7,7 @@ import io.vertx.ext.mongo.MongoClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -243,7 +244,7 @@ public final class SpacedVectorStore implements VectorStore {
     }
 
     /** A write to the serving, target and retired collections (deletes and erasures leave nothing in any). */
-    private Future<Void> everywhere(java.util.function.Function<QdrantVectorStore, Future<Void>> write) {
+    private Future<Void> everywhere(Function<QdrantVectorStore, Future<Void>> write) {
         View v = view;
         List<Future<Void>> all = new ArrayList<>();
         all.add(write.apply(v.serving()));

@@ -3,6 +3,7 @@ package io.trisync.store;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.UUID;
 
 /**
@@ -96,7 +97,7 @@ public final class StoreKeys {
 
     /** The lowercase hex SHA-256 of {@code bytes}, as blobs' {@code sha256} metadata and records carry it. */
     public static String sha256Hex(byte[] bytes) {
-        return java.util.HexFormat.of().formatHex(sha256(bytes));
+        return HexFormat.of().formatHex(sha256(bytes));
     }
 
     private static byte[] sha256(byte[] input) {

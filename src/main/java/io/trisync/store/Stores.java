@@ -11,6 +11,7 @@ import io.vertx.ext.mongo.MongoClient;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The store adapters of one node, created together, readied together and closed together: the three
@@ -113,7 +114,7 @@ public record Stores(
                     case "qdrant" -> vectors.ping();
                     default -> Future.failedFuture(new IllegalArgumentException("no store " + store));
                 };
-        return ping.timeout(READINESS_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        return ping.timeout(READINESS_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     }
 
     /** Closes the three clients (the logs share MongoDB's); completes when all are closed, whatever each reported. */
@@ -122,7 +123,7 @@ public record Stores(
     }
 
     private static Future<JsonObject> state(Future<Void> ping) {
-        return ping.timeout(READINESS_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        return ping.timeout(READINESS_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 .map(v -> new JsonObject().put("status", "UP"))
                 .otherwise(e -> new JsonObject().put("status", "DOWN").put("error", String.valueOf(e.getMessage())));
     }

@@ -3,7 +3,10 @@ package io.trisync.store;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Tracked sync operations (MongoDB {@code sync_operations}) and the one-running-per-tenant rule,
@@ -32,16 +35,16 @@ public interface SyncOperationStore {
     Future<SyncOperation> running(String tenantId);
 
     /** How long a slot may name an operation that is not written yet before it counts as left behind. */
-    java.time.Duration UNWRITTEN_GRACE = java.time.Duration.ofMinutes(1);
+    Duration UNWRITTEN_GRACE = Duration.ofMinutes(1);
 
     /** Every running operation (for the monitor). */
     Future<List<SyncOperation>> allRunning();
 
     /** Each tenant's latest completed operation of {@code kind}: when it ended. */
-    Future<java.util.Map<String, java.time.Instant>> lastCompleted(String kind);
+    Future<Map<String, Instant>> lastCompleted(String kind);
 
     /** Retention: removes up to a batch of operations that ended before {@code before}; their ids. */
-    Future<List<String>> removeEnded(java.time.Instant before);
+    Future<List<String>> removeEnded(Instant before);
 
     /** Records a heartbeat with progress; completes false when the operation is no longer running (fenced). */
     Future<Boolean> heartbeat(String opId, SyncOperation.Progress progress, long filesProcessed);

@@ -3,6 +3,7 @@ package io.trisync.store;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -48,7 +49,7 @@ public interface TrendStore {
 
         public Sample {
             issuesByType = Map.copyOf(issuesByType);
-            at = at.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+            at = at.truncatedTo(ChronoUnit.MILLIS);
         }
 
         /** The share of files not in sync (out of sync, missing or in error); 0 without files. */

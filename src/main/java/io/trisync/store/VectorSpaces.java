@@ -1,6 +1,9 @@
 package io.trisync.store;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Where the vectors live (MongoDB {@code vector_spaces}, one document): the collection that search and
@@ -9,7 +12,7 @@ import io.vertx.core.json.JsonObject;
  * once every file is re-embedded; the old collection is then {@code retired} (still emptied by
  * deletes and erasures) until purged. Every change is a write conditioned on {@code generation}.
  */
-public record VectorSpaces(Space serving, Space target, java.util.List<Space> retired, long generation) {
+public record VectorSpaces(Space serving, Space target, List<Space> retired, long generation) {
 
     /** The document's field names ({@code _id}: the configured collection name, see {@link VectorSpacesPointer}). */
     public static final String ID = "_id";
@@ -20,12 +23,12 @@ public record VectorSpaces(Space serving, Space target, java.util.List<Space> re
     public static final String GENERATION = "generation";
 
     public VectorSpaces {
-        retired = retired == null ? java.util.List.of() : java.util.List.copyOf(retired);
+        retired = retired == null ? List.of() : List.copyOf(retired);
     }
 
     /** The first spaces of a deployment: one collection serving, nothing retired. */
     public static VectorSpaces of(Space serving) {
-        return new VectorSpaces(serving, null, java.util.List.of(), 1);
+        return new VectorSpaces(serving, null, List.of(), 1);
     }
 
     /**
@@ -71,7 +74,7 @@ public record VectorSpaces(Space serving, Space target, java.util.List<Space> re
 
     /** The spaces once the target has taken over: it serves, nothing is being filled, the old one is retired. */
     public VectorSpaces switched() {
-        java.util.List<Space> old = new java.util.ArrayList<>(retired);
+        List<Space> old = new ArrayList<>(retired);
         old.add(serving);
         return new VectorSpaces(target, null, old, generation + 1);
     }
@@ -104,7 +107,7 @@ public record VectorSpaces(Space serving, Space target, java.util.List<Space> re
     }
 
     JsonObject toDocument() {
-        io.vertx.core.json.JsonArray old = new io.vertx.core.json.JsonArray();
+        JsonArray old = new JsonArray();
         retired.forEach(r -> old.add(r.toDocument()));
         return new JsonObject()
                 .put(SERVING, serving.toDocument())
@@ -117,8 +120,8 @@ public record VectorSpaces(Space serving, Space target, java.util.List<Space> re
         if (d == null) {
             return null;
         }
-        java.util.List<Space> old = new java.util.ArrayList<>();
-        io.vertx.core.json.JsonArray array = d.getJsonArray(RETIRED);
+        List<Space> old = new ArrayList<>();
+        JsonArray array = d.getJsonArray(RETIRED);
         if (array != null) {
             for (int i = 0; i < array.size(); i++) {
                 old.add(Space.fromDocument(array.getJsonObject(i)));

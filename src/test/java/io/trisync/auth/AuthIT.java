@@ -9,6 +9,7 @@ import io.trisync.testsupport.TestStack;
 import io.trisync.testsupport.TestTokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
@@ -185,15 +186,13 @@ class AuthIT {
     @Test
     @DisplayName("CORS: the configured origin is allowed, another is not")
     void cors() {
-        HttpResponse<Buffer> allowed = web.request(
-                        io.vertx.core.http.HttpMethod.OPTIONS, node.httpPort(), "127.0.0.1", "/api/files")
+        HttpResponse<Buffer> allowed = web.request(HttpMethod.OPTIONS, node.httpPort(), "127.0.0.1", "/api/files")
                 .putHeader("Origin", "https://admin.example.com")
                 .putHeader("Access-Control-Request-Method", "GET")
                 .send()
                 .await();
         assertThat(allowed.getHeader("Access-Control-Allow-Origin")).isEqualTo("https://admin.example.com");
-        HttpResponse<Buffer> refused = web.request(
-                        io.vertx.core.http.HttpMethod.OPTIONS, node.httpPort(), "127.0.0.1", "/api/files")
+        HttpResponse<Buffer> refused = web.request(HttpMethod.OPTIONS, node.httpPort(), "127.0.0.1", "/api/files")
                 .putHeader("Origin", "https://evil.example.com")
                 .putHeader("Access-Control-Request-Method", "GET")
                 .send()

@@ -21,7 +21,9 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -113,7 +115,7 @@ class JwksIT {
         }
         Path garbage = Files.writeString(dir.resolve("garbage.json"), "not json");
         assertThatThrownBy(() -> Tokens.jwks(garbage)).hasMessageContaining("not a readable JSON Web Key Set");
-        Tokens verifyOnly = Tokens.of(vertx, new Tokens.Keys(null, java.util.List.of(publicJwk(provider))));
+        Tokens verifyOnly = Tokens.of(vertx, new Tokens.Keys(null, List.of(publicJwk(provider))));
         assertThatThrownBy(() -> verifyOnly.issue("a", false, Duration.ofMinutes(1)))
                 .hasMessageContaining("only verifies tokens");
     }
@@ -162,7 +164,7 @@ class JwksIT {
 
     private static byte[] unsigned(byte[] twosComplement) {
         return twosComplement.length > 1 && twosComplement[0] == 0
-                ? java.util.Arrays.copyOfRange(twosComplement, 1, twosComplement.length)
+                ? Arrays.copyOfRange(twosComplement, 1, twosComplement.length)
                 : twosComplement;
     }
 }

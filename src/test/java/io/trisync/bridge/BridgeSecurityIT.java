@@ -10,11 +10,15 @@ import io.trisync.testsupport.Await;
 import io.trisync.testsupport.TestStack;
 import io.trisync.testsupport.TestTokens;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -107,8 +111,7 @@ class BridgeSecurityIT {
         String t = TestStack.unique("x");
         // Vert.x's XHR polling transport closes the connection after each poll's answer: a pooled
         // connection reused for the next request could be closed under it.
-        io.vertx.ext.web.client.WebClient web = io.vertx.ext.web.client.WebClient.create(
-                client, new io.vertx.ext.web.client.WebClientOptions().setKeepAlive(false));
+        WebClient web = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
         try {
             String session = "/eventbus/123/" + TestStack.unique("s");
             var open = web.post(node.httpPort(), "127.0.0.1", session + "/xhr")
@@ -121,14 +124,14 @@ class BridgeSecurityIT {
                     .put("headers", new JsonObject().put("token", token(t)));
             var sent = web.post(node.httpPort(), "127.0.0.1", session + "/xhr_send")
                     .putHeader("Content-Type", "text/plain")
-                    .sendBuffer(io.vertx.core.buffer.Buffer.buffer(
-                            new JsonArray().add(frame.encode()).encode()))
+                    .sendBuffer(
+                            Buffer.buffer(new JsonArray().add(frame.encode()).encode()))
                     .await();
             assertThat(sent.statusCode()).as(sent.bodyAsString()).isEqualTo(204);
             // A posted body over the bridge's limit is refused before it is parsed; the session lives on.
             var oversized = web.post(node.httpPort(), "127.0.0.1", session + "/xhr_send")
                     .putHeader("Content-Type", "text/plain")
-                    .sendBuffer(io.vertx.core.buffer.Buffer.buffer("x".repeat(Bridge.MAX_POSTED_BYTES + 1)))
+                    .sendBuffer(Buffer.buffer("x".repeat(Bridge.MAX_POSTED_BYTES + 1)))
                     .await();
             assertThat(oversized.statusCode()).isEqualTo(413);
             Await.until("the tenant's event by XHR polling", 10_000, () -> {
@@ -298,7 +301,7 @@ class BridgeSecurityIT {
                             .filter(f -> "r-bad-head".equals(f.getString("address")))
                             .findFirst()
                             .orElse(null),
-                    java.util.Objects::nonNull);
+                    Objects::nonNull);
             assertThat(refused.getInteger("failureCode")).as(refused.encode()).isEqualTo(400);
             assertThat(refused.getString("message")).contains("head must be true or false");
             s.send(BridgeAddresses.REPLAY, new JsonObject().put("afterSeq", last), "r-replay", t);

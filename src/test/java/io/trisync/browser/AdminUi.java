@@ -16,6 +16,8 @@ import io.vertx.ext.web.multipart.MultipartForm;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * What the admin UI tests share, started once per JVM by {@link #start()} and stopped when it exits: a
@@ -33,8 +35,7 @@ final class AdminUi {
     static String admin;
 
     /** What the page's prompt dialogs are answered (confirmations are accepted). */
-    static final java.util.concurrent.atomic.AtomicReference<String> PROMPT_ANSWER =
-            new java.util.concurrent.atomic.AtomicReference<>("");
+    static final AtomicReference<String> PROMPT_ANSWER = new AtomicReference<>("");
 
     private AdminUi() {}
 
@@ -67,8 +68,8 @@ final class AdminUi {
         try {
             chromium.close();
             web.close();
-            vertx.close().await(10, java.util.concurrent.TimeUnit.SECONDS);
-            node.stop().await(10, java.util.concurrent.TimeUnit.SECONDS);
+            vertx.close().await(10, TimeUnit.SECONDS);
+            node.stop().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             // The JVM is exiting: what did not stop in time ends with it.
         }

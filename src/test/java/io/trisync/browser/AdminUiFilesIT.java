@@ -7,11 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
+import io.trisync.store.MetadataStore;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.multipart.MultipartForm;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +62,7 @@ class AdminUiFilesIT {
             for (int width : new int[] {1280, 400}) {
                 page.setViewportSize(width, 900);
                 page.screenshot(new Page.ScreenshotOptions()
-                        .setPath(java.nio.file.Path.of("target", "screenshots", "file-page-" + width + ".png"))
+                        .setPath(Path.of("target", "screenshots", "file-page-" + width + ".png"))
                         .setFullPage(true));
             }
             page.setViewportSize(1280, 900);
@@ -111,7 +114,7 @@ class AdminUiFilesIT {
                     .nth(1)
                     .locator("button")
                     .click());
-            assertThat(java.nio.file.Files.readString(download.path())).isEqualTo(first);
+            assertThat(Files.readString(download.path())).isEqualTo(first);
             assertThat(download.suggestedFilename()).isEqualTo("v1-versioned.txt");
             assertThat(errors).isEmpty();
         }
@@ -140,7 +143,7 @@ class AdminUiFilesIT {
             assertThat(page.textContent("#erase-result")).contains("2 blobs").contains("nothing left in any store");
             assertThat(node.stores()
                             .metadata()
-                            .count(io.trisync.store.MetadataStore.FileQuery.tenant(t))
+                            .count(MetadataStore.FileQuery.tenant(t))
                             .await())
                     .isZero();
             assertThat(node.stores().vectors().count(t, a).await()).isZero();

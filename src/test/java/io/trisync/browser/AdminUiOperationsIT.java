@@ -17,10 +17,13 @@ import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.StuckOperations;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -96,7 +99,7 @@ class AdminUiOperationsIT {
                 for (int width : new int[] {1280, 400}) {
                     page.setViewportSize(width, 900);
                     page.screenshot(new Page.ScreenshotOptions()
-                            .setPath(java.nio.file.Path.of("target", "screenshots", view + "-" + width + ".png"))
+                            .setPath(Path.of("target", "screenshots", view + "-" + width + ".png"))
                             .setFullPage(true));
                 }
             }
@@ -164,8 +167,7 @@ class AdminUiOperationsIT {
             @SuppressWarnings("unchecked")
             List<String> seen = (List<String>) page.evaluate("() => window.seenProgress");
             for (String line : seen) {
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+) of (\\d+) files")
-                        .matcher(line);
+                Matcher m = Pattern.compile("^(\\d+) of (\\d+) files").matcher(line);
                 assertThat(m.find()).as(line).isTrue();
                 assertThat(Integer.parseInt(m.group(1))).as(line).isBetween(0, 200);
                 assertThat(Integer.parseInt(m.group(2)))

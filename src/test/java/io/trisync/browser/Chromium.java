@@ -6,6 +6,7 @@ import com.microsoft.playwright.Playwright;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Debian's Chromium driven by Playwright, headless, with the flags this machine's closed network
@@ -25,7 +26,7 @@ public final class Chromium implements AutoCloseable {
                     EXECUTABLE + " is missing: run `apt-get install -y chromium` (.ci/run does)");
         }
         playwright = Playwright.create(
-                new Playwright.CreateOptions().setEnv(java.util.Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
+                new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
         browser = playwright
                 .chromium()
                 .launch(new BrowserType.LaunchOptions()

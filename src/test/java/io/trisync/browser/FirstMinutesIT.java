@@ -10,10 +10,12 @@ import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -112,8 +114,7 @@ class FirstMinutesIT {
             // An admin reads and deletes a file by its id alone; another tenant's token still cannot.
             String other = Tokens.of(
                             vertx,
-                            java.nio.file.Files.readString(
-                                            node.config().dataDir().resolve(Tokens.SECRET_FILE))
+                            Files.readString(node.config().dataDir().resolve(Tokens.SECRET_FILE))
                                     .strip())
                     .issue(b, false, Duration.ofMinutes(5));
             assertThat(send(node, other, "GET", "/api/files/" + ids.get(0), null)
@@ -172,7 +173,7 @@ class FirstMinutesIT {
     }
 
     private static HttpResponse<Buffer> send(Node node, String token, String method, String path, JsonObject body) {
-        var request = web.request(io.vertx.core.http.HttpMethod.valueOf(method), node.httpPort(), "127.0.0.1", path)
+        var request = web.request(HttpMethod.valueOf(method), node.httpPort(), "127.0.0.1", path)
                 .bearerTokenAuthentication(token);
         return (body == null ? request.send() : request.sendJsonObject(body)).await();
     }

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.scan.ScanAddresses;
+import io.trisync.store.StoreKeys;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -83,9 +86,8 @@ class ClusterIT {
                 a.stores()
                         .blobs()
                         .putBytes(
-                                io.trisync.store.StoreKeys.blobKey(
-                                        tenant, io.trisync.store.StoreKeys.partition(id, 16), id),
-                                io.vertx.core.buffer.Buffer.buffer("x"),
+                                StoreKeys.blobKey(tenant, StoreKeys.partition(id, 16), id),
+                                Buffer.buffer("x"),
                                 "text/plain",
                                 Map.of())
                         .await();
@@ -96,7 +98,7 @@ class ClusterIT {
                 report = a.vertx()
                         .eventBus()
                         .<JsonObject>request(
-                                io.trisync.scan.ScanAddresses.ANALYZE,
+                                ScanAddresses.ANALYZE,
                                 new JsonObject().put("tenantId", tenant).put("mode", "full"))
                         .await()
                         .body();

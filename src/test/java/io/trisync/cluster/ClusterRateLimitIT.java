@@ -11,6 +11,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -64,7 +65,7 @@ class ClusterRateLimitIT {
     }
 
     private static Map<String, String> merge(Map<String, String> x, Map<String, String> y) {
-        Map<String, String> out = new java.util.HashMap<>(x);
+        Map<String, String> out = new HashMap<>(x);
         out.putAll(y);
         return out;
     }

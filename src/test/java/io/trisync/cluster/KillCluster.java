@@ -17,6 +17,7 @@ import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.TcpProxy;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -29,11 +30,13 @@ import io.vertx.ext.web.multipart.MultipartForm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -142,7 +145,7 @@ final class KillCluster implements AutoCloseable {
             AtomicInteger sent,
             Map<String, String> acknowledged,
             List<long[]> refusals) {
-        io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+        Promise<Void> done = Promise.promise();
         running.incrementAndGet();
         vertx.runOnContext(v -> next(via, token, tenant, stop, sent, acknowledged, refusals, done));
         return done.future();
@@ -156,12 +159,12 @@ final class KillCluster implements AutoCloseable {
             AtomicInteger sent,
             Map<String, String> acknowledged,
             List<long[]> refusals,
-            io.vertx.core.Promise<Void> done) {
+            Promise<Void> done) {
         if (stop.get()) {
             done.complete();
             return;
         }
-        String text = Fixtures.prose(40) + " " + sent.incrementAndGet() + " " + java.util.UUID.randomUUID();
+        String text = Fixtures.prose(40) + " " + sent.incrementAndGet() + " " + UUID.randomUUID();
         upload(via, token, tenant, text).onComplete(r -> {
             if (r.succeeded() && r.result().statusCode() == 201) {
                 acknowledged.put(r.result().bodyAsJsonObject().getString("id"), Fixtures.sha256(Fixtures.utf8(text)));
@@ -304,7 +307,7 @@ final class KillCluster implements AutoCloseable {
     }
 
     private Map<String, String> withEmbedder(Map<String, String> settings) {
-        Map<String, String> all = new java.util.HashMap<>(embedder.nodeEnv("cluster-embed"));
+        Map<String, String> all = new HashMap<>(embedder.nodeEnv("cluster-embed"));
         all.putAll(settings);
         return Map.copyOf(all);
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.store.MetadataStore;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
@@ -51,7 +53,7 @@ class NodeRolesIT {
                     .await();
             assertThat(b.httpPort()).as("the worker serves no HTTP").isEqualTo(-1);
             Node worker = b;
-            io.trisync.testsupport.Await.until(
+            Await.until(
                     "the worker's ingest handlers to reach the front node",
                     30_000,
                     () -> http.get("/api/files?user_id=" + tenant).statusCode() == 200);
@@ -76,7 +78,7 @@ class NodeRolesIT {
             assertThat(report.getJsonObject("scanned_by").fieldNames()).containsExactly("worker");
             assertThat(worker.stores()
                             .metadata()
-                            .count(io.trisync.store.MetadataStore.FileQuery.tenant(tenant))
+                            .count(MetadataStore.FileQuery.tenant(tenant))
                             .await())
                     .isEqualTo(3);
         } finally {

@@ -12,12 +12,14 @@ import io.trisync.ops.TrackedOperation;
 import io.trisync.store.SyncOperation;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -60,7 +62,7 @@ class OpsClusterIT {
         // Both nodes start an operation for the tenant at once: the database lets exactly one run.
         var fromA = onA0.start(tenant, "scan", 100);
         var fromB = onB.start(tenant, "scan", 100);
-        io.vertx.core.Future.join(fromA, fromB).otherwiseEmpty().await();
+        Future.join(fromA, fromB).otherwiseEmpty().await();
         assertThat(List.of(fromA.succeeded(), fromB.succeeded())).containsExactlyInAnyOrder(true, false);
         if (fromA.succeeded()) {
             fromA.result().complete(new JsonObject()).await();
@@ -103,7 +105,7 @@ class OpsClusterIT {
     }
 
     private static Map<String, String> with(Map<String, String> more) {
-        Map<String, String> all = new java.util.HashMap<>(FAST);
+        Map<String, String> all = new HashMap<>(FAST);
         all.putAll(more);
         return all;
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.testsupport.TestStack;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -132,7 +133,7 @@ class ConfigLoaderTest {
     }
 
     private static Map<String, String> with(Map<String, String> env, String key, String value) {
-        Map<String, String> out = new java.util.HashMap<>(env);
+        Map<String, String> out = new HashMap<>(env);
         out.put(key, value);
         return out;
     }

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.h2.mvstore.WriteBuffer;
 import org.h2.mvstore.type.ObjectDataType;
 import org.junit.jupiter.api.DisplayName;
@@ -35,7 +36,7 @@ class BsonDocumentTypeTest {
                 .append("bytes", new BinData(new byte[] {1, 2, 3}));
     }
 
-    private static ByteBuffer written(java.util.function.Consumer<WriteBuffer> write) {
+    private static ByteBuffer written(Consumer<WriteBuffer> write) {
         WriteBuffer buffer = new WriteBuffer();
         write.accept(buffer);
         return buffer.getBuffer().flip();

@@ -13,6 +13,7 @@ import io.vertx.ext.mongo.MongoClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -116,9 +117,7 @@ class DocumentFormatIT {
     }
 
     private static List<JsonObject> expected(int from, int to) {
-        return java.util.stream.IntStream.range(from, to)
-                .mapToObj(DocumentFormatIT::document)
-                .toList();
+        return IntStream.range(from, to).mapToObj(DocumentFormatIT::document).toList();
     }
 
     private static List<JsonObject> all(MongoClient client) {

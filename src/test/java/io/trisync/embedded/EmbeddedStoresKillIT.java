@@ -7,6 +7,7 @@ import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.QdrantVectorStore;
 import io.trisync.store.S3BlobStore;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.EmbeddedServerMain;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.ServerJvm;
@@ -16,6 +17,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.UpdateOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -133,7 +136,7 @@ class EmbeddedStoresKillIT {
                                 "counters",
                                 new JsonObject().put("_id", "c"),
                                 new JsonObject().put("$inc", new JsonObject().put("n", 1)),
-                                new io.vertx.ext.mongo.UpdateOptions().setUpsert(true))
+                                new UpdateOptions().setUpsert(true))
                         .compose(r -> client.insert(
                                 "increments",
                                 new JsonObject().put("_id", prefix + i).put("pad", PAD)))
@@ -278,8 +281,8 @@ class EmbeddedStoresKillIT {
         return step == null ? Future.succeededFuture() : step.compose(v -> chain(next));
     }
 
-    private static void waitUntil(java.util.function.BooleanSupplier condition) {
-        io.trisync.testsupport.Await.until("enough acknowledged writes", 60_000, condition);
+    private static void waitUntil(BooleanSupplier condition) {
+        Await.until("enough acknowledged writes", 60_000, condition);
     }
 
     private long temporaryFiles() throws IOException {

@@ -3,9 +3,11 @@ package io.trisync.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.FindOptions;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
@@ -71,7 +73,7 @@ class SecondaryIndexIT {
     }
 
     /** How many documents a find returns (a count would run as an aggregation, which reads every document). */
-    private static io.vertx.core.Future<Long> countByFind(MongoClient client, String collection, JsonObject query) {
+    private static Future<Long> countByFind(MongoClient client, String collection, JsonObject query) {
         return client.find(collection, query).map(list -> (long) list.size());
     }
 
@@ -138,7 +140,7 @@ class SecondaryIndexIT {
                 .await();
         Map<String, JsonObject> docs = new TreeMap<>();
         Random random = new Random(3);
-        List<io.vertx.ext.mongo.BulkOperation> inserts = new ArrayList<>();
+        List<BulkOperation> inserts = new ArrayList<>();
         for (int i = 0; i < 3000; i++) {
             String id = String.format("f%05d", random.nextInt(100_000)) + "-" + i;
             JsonObject doc = new JsonObject()
@@ -147,7 +149,7 @@ class SecondaryIndexIT {
                     .put("partition", random.nextInt(8))
                     .put("seq", (long) i);
             docs.put(id, doc);
-            inserts.add(io.vertx.ext.mongo.BulkOperation.createInsert(doc));
+            inserts.add(BulkOperation.createInsert(doc));
         }
         client.bulkWrite("files", inserts).await();
         return docs;

@@ -15,6 +15,7 @@ import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,7 +113,7 @@ class EmbeddingProviderIT {
             "While the provider is down uploads are kept as pending (202); when it answers again each file gets its vectors and one embedding.created")
     void pendingWhileProviderDown() {
         server.refuse(503);
-        List<String> ids = new java.util.ArrayList<>();
+        List<String> ids = new ArrayList<>();
         long quick = Long.MAX_VALUE;
         for (int i = 0; i < 3; i++) {
             long t = System.nanoTime();

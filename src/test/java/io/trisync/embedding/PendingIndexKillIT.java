@@ -12,9 +12,13 @@ import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
+import java.nio.file.Files;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -36,7 +40,7 @@ class PendingIndexKillIT {
         Vertx vertx = Vertx.vertx();
         WebClient web = WebClient.create(vertx);
         EmbeddingServer provider = new EmbeddingServer(384);
-        Map<String, String> env = new java.util.HashMap<>(provider.nodeEnv("kill-test"));
+        Map<String, String> env = new HashMap<>(provider.nodeEnv("kill-test"));
         env.put("EMBEDDING_TIMEOUT_SECONDS", "60");
         ChildNode node = new ChildNode(TestStack.tempDir("trisync-pending-kill"), env);
         String tenant = TestStack.unique("pending-kill");
@@ -57,7 +61,7 @@ class PendingIndexKillIT {
             Stores live = Stores.create(vertx, node.storesConfig());
             try {
                 Await.until("an index attempt to be in flight", 30_000, () -> provider.held() > 0);
-                assertThat(live.indexQueue().holders(java.time.Instant.now()).await())
+                assertThat(live.indexQueue().holders(Instant.now()).await())
                         .as("holders of leased jobs while an attempt is in flight")
                         .isNotEmpty();
                 node.kill();
@@ -82,7 +86,7 @@ class PendingIndexKillIT {
             assertThat(tookMs)
                     .as("ms from restart to every file indexed, under the 120 s lease")
                     .isLessThan(60_000);
-            assertThat(java.nio.file.Files.readString(node.log())).contains("Took back");
+            assertThat(Files.readString(node.log())).contains("Took back");
             Stores stores = Stores.create(vertx, node.storesConfig());
             try {
                 for (String id : ids) {
@@ -113,8 +117,7 @@ class PendingIndexKillIT {
         }
     }
 
-    private static io.vertx.ext.web.client.HttpResponse<Buffer> upload(
-            WebClient web, ChildNode node, String tenant, String name, String text) {
+    private static HttpResponse<Buffer> upload(WebClient web, ChildNode node, String tenant, String name, String text) {
         MultipartForm form = MultipartForm.create()
                 .attribute("user_id", tenant)
                 .binaryFileUpload("file", name, Buffer.buffer(Fixtures.utf8(text)), "text/plain");

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -161,7 +162,7 @@ class EventPublisherIT {
     }
 
     /** Runs {@code work} on one event-loop context (as a verticle publishes) and returns what it made. */
-    private <T> T onContext(java.util.function.Supplier<T> work) {
+    private <T> T onContext(Supplier<T> work) {
         Promise<T> made = Promise.promise();
         vertx.runOnContext(v -> made.complete(work.get()));
         return made.future().await();

@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
 import io.trisync.auth.Tokens;
+import io.trisync.events.EventPublisher;
+import io.trisync.ops.OperationTracker;
 import io.trisync.store.Actor;
 import io.trisync.store.StoreKeys;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.StuckOperations;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -121,11 +125,11 @@ class AuditIT {
 
             // A cancel by the admin is recorded on the cancelled operation (one held running here).
             String busy = TestStack.unique("audit-busy");
-            var held = io.trisync.ops.OperationTracker.of(
+            var held = OperationTracker.of(
                             node.vertx(),
                             node.config(),
                             node.stores(),
-                            io.trisync.events.EventPublisher.of(node.vertx(), node.config(), node.stores()))
+                            EventPublisher.of(node.vertx(), node.config(), node.stores()))
                     .start(busy, "scan", 1)
                     .await();
             var cancelled = send(
@@ -149,7 +153,7 @@ class AuditIT {
 
             // An admin's cleanup records the admin on each stuck operation it ends.
             String stuckTenant = TestStack.unique("audit-stuck");
-            var stuck = io.trisync.testsupport.StuckOperations.scanOfGoneNode(stuckTenant);
+            var stuck = StuckOperations.scanOfGoneNode(stuckTenant);
             node.stores().syncOperations().start(stuck).await();
             var cleaned = send(web, node, adminToken, "POST", "/api/v1/sync/cleanup", null);
             assertThat(cleaned.statusCode()).as(cleaned.bodyAsString()).isEqualTo(200);
@@ -194,7 +198,7 @@ class AuditIT {
 
     private static HttpResponse<Buffer> send(
             WebClient web, Node node, String token, String method, String path, JsonObject body) {
-        var request = web.request(io.vertx.core.http.HttpMethod.valueOf(method), node.httpPort(), "127.0.0.1", path)
+        var request = web.request(HttpMethod.valueOf(method), node.httpPort(), "127.0.0.1", path)
                 .putHeader("Authorization", "Bearer " + token);
         return (body == null ? request.send() : request.sendJsonObject(body)).await();
     }

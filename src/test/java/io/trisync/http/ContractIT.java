@@ -8,6 +8,7 @@ import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -133,11 +134,11 @@ class ContractIT {
                 .isEqualTo(200);
     }
 
-    private io.vertx.ext.web.client.HttpResponse<Buffer> post(String path, JsonObject body) {
+    private HttpResponse<Buffer> post(String path, JsonObject body) {
         return http.post(path, "application/json", Buffer.buffer(body.encode()));
     }
 
-    private static void assertBad(io.vertx.ext.web.client.HttpResponse<Buffer> r, String field) {
+    private static void assertBad(HttpResponse<Buffer> r, String field) {
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(400);
         JsonObject body = r.bodyAsJsonObject();
         assertThat(body.getString("error")).isEqualTo("bad_request");

@@ -5,17 +5,27 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.trisync.Node;
 import io.trisync.auth.Tokens;
 import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.RawHttp;
 import io.trisync.testsupport.RawHttp.Reply;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,7 +81,7 @@ class MalformedRequestsIT {
         List<MalformedCorpus.Case> corpus = new MalformedCorpus(tokens, tenant, tenantToken, adminToken).cases();
         for (MalformedCorpus.Case c : corpus) {
             Reply reply = RawHttp.exchange(node.httpPort(), c.request(), 15_000);
-            boolean allowed = java.util.Arrays.stream(c.allowed()).anyMatch(s -> s == reply.status());
+            boolean allowed = Arrays.stream(c.allowed()).anyMatch(s -> s == reply.status());
             boolean jsonBody = isJsonError(reply);
             if (!allowed || (reply.status() >= 400 && !jsonBody)) {
                 wrong.add(c.name().substring(0, Math.min(120, c.name().length())) + " -> " + reply.status() + " "
@@ -119,7 +129,7 @@ class MalformedRequestsIT {
         assertThat(tookMs)
                 .as("answered after the 3 s idle timeout, within a few seconds")
                 .isBetween(2500L, 10_000L);
-        io.trisync.testsupport.Await.until("the temporary upload file to go", 10_000, () -> {
+        Await.until("the temporary upload file to go", 10_000, () -> {
             try {
                 return uploads().isEmpty();
             } catch (Exception e) {
@@ -132,11 +142,11 @@ class MalformedRequestsIT {
     @DisplayName("A connection on which no request begins (silent, a TLS hello, binary garbage, a request line or"
             + " headers that stop) is closed within the idle timeout")
     void silentConnectionsClosed() throws Exception {
-        Map<String, byte[]> openings = new java.util.LinkedHashMap<>();
+        Map<String, byte[]> openings = new LinkedHashMap<>();
         openings.put("silent", new byte[0]);
         openings.put("TLS ClientHello", tlsClientHello());
         byte[] garbage = new byte[512];
-        new java.util.Random(7).nextBytes(garbage);
+        new Random(7).nextBytes(garbage);
         for (int i = 0; i < garbage.length; i++) {
             if (garbage[i] == '\n' || garbage[i] == '\r') {
                 garbage[i] = 'x';
@@ -145,9 +155,9 @@ class MalformedRequestsIT {
         openings.put("binary garbage", garbage);
         openings.put("half a request line", "GET /health HT".getBytes(StandardCharsets.US_ASCII));
         openings.put("headers that stop", "GET /health HTTP/1.1\r\nHost: h\r\n".getBytes(StandardCharsets.US_ASCII));
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(openings.size());
+        var pool = Executors.newFixedThreadPool(openings.size());
         try {
-            Map<String, java.util.concurrent.Future<Long>> closedAfter = new java.util.LinkedHashMap<>();
+            Map<String, Future<Long>> closedAfter = new LinkedHashMap<>();
             openings.forEach((name, bytes) -> closedAfter.put(name, pool.submit(() -> closedAfterMs(bytes))));
             for (var e : closedAfter.entrySet()) {
                 // The codec may refuse a TLS hello or garbage at once (a stray line end makes a bad
@@ -177,10 +187,10 @@ class MalformedRequestsIT {
                     .as("ms until the idle keep-alive connection was closed")
                     .isBetween(2_500L, 8_000L);
         }
-        var client = io.vertx.core.Vertx.vertx();
+        var client = Vertx.vertx();
         try {
-            var frames = new java.util.concurrent.LinkedBlockingQueue<String>();
-            var closed = new java.util.concurrent.atomic.AtomicBoolean();
+            var frames = new LinkedBlockingQueue<String>();
+            var closed = new AtomicBoolean();
             var ws = client.createWebSocketClient()
                     .connect(node.httpPort(), "127.0.0.1", "/eventbus/websocket")
                     .await();
@@ -195,7 +205,7 @@ class MalformedRequestsIT {
             }
             ws.writeTextMessage("{\"type\":\"register\",\"address\":\"trisync.events.x\",\"headers\":\"abc\"}")
                     .await();
-            String reply = frames.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+            String reply = frames.poll(5, TimeUnit.SECONDS);
             assertThat(closed).as("the bridge socket was closed").isFalse();
             assertThat(reply).as("the bridge still answers").contains("\"type\":\"err\"");
             ws.close().await();

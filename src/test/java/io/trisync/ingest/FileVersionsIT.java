@@ -13,6 +13,7 @@ import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -21,6 +22,7 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -52,9 +54,9 @@ class FileVersionsIT {
     /** Fails the next replacement once after this step, then clears itself. */
     private final AtomicReference<Step> failOnce = new AtomicReference<>();
     /** Holds the next replacement after VECTORS_WRITTEN until this promise completes. */
-    private final AtomicReference<io.vertx.core.Promise<Void>> hold = new AtomicReference<>();
+    private final AtomicReference<Promise<Void>> hold = new AtomicReference<>();
 
-    private final java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean held = new AtomicBoolean();
 
     @BeforeAll
     void start() {
@@ -273,7 +275,7 @@ class FileVersionsIT {
         byte[] before = Fixtures.utf8(WHALES.repeat(4));
         byte[] after = Fixtures.utf8(VOLCANO.repeat(3));
         String id = upload("held.txt", before);
-        io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+        Promise<Void> release = Promise.promise();
         hold.set(release);
         Future<HttpResponse<Buffer>> put = replaceAsync(id, after, null);
         Await.until("the update to stop after moving the bytes and points", 20_000, held::get);

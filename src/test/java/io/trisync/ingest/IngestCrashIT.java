@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -157,7 +158,7 @@ class IngestCrashIT {
     }
 
     private Future<?> upload() {
-        byte[] bytes = Fixtures.utf8(Fixtures.prose(40 + random.nextInt(200)) + " " + java.util.UUID.randomUUID());
+        byte[] bytes = Fixtures.utf8(Fixtures.prose(40 + random.nextInt(200)) + " " + UUID.randomUUID());
         MultipartForm form = MultipartForm.create()
                 .attribute("user_id", tenant)
                 .binaryFileUpload("file", "doc.txt", Buffer.buffer(bytes), "text/plain");

@@ -64,7 +64,7 @@ final class IngestFaultFixture {
     static void awaitMongo(Node node) {
         Await.until("MongoDB to answer again", 20_000, () -> node.stores()
                 .ping("mongodb")
-                .transform(ar -> io.vertx.core.Future.succeededFuture(ar.succeeded()))
+                .transform(ar -> Future.succeededFuture(ar.succeeded()))
                 .await());
     }
 

@@ -29,6 +29,8 @@ import io.vertx.ext.web.client.WebClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -77,7 +79,7 @@ class IngestIT {
         int chunks = record.embedding().chunks();
         assertThat(file.getInteger("chunks")).isEqualTo(chunks);
         assertThat(stores.vectors().count(record.tenantId(), id).await()).isEqualTo(chunks);
-        List<java.util.UUID> ids = new ArrayList<>();
+        List<UUID> ids = new ArrayList<>();
         for (int c = 0; c < chunks; c++) {
             ids.add(StoreKeys.chunkPointId(id, c));
         }
@@ -287,7 +289,7 @@ class IngestIT {
     }
 
     /** One call on a raw client of the node's database. */
-    private static <T> T raw(java.util.function.Function<MongoClient, Future<T>> call) {
+    private static <T> T raw(Function<MongoClient, Future<T>> call) {
         MongoClient client = MongoClient.create(
                 node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
         try {

@@ -11,11 +11,14 @@ import ch.qos.logback.core.read.ListAppender;
 import io.trisync.Node;
 import io.trisync.failure.Failure;
 import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.RestartableStores;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import org.junit.jupiter.api.AfterEach;
@@ -57,7 +60,7 @@ class IngestOutageIT {
             stores.startS3();
             // The breaker probes S3 once every Retry-After: an upload succeeds within that of S3's return.
             long back = System.nanoTime();
-            io.trisync.testsupport.Await.until(
+            Await.until(
                     "an upload to succeed after S3's return",
                     10_000,
                     () -> http.upload(tenant, "c.txt", "text/plain", utf8("hello again"), null)
@@ -90,7 +93,7 @@ class IngestOutageIT {
             HttpResponse<Buffer> r = http.upload(tenant, "a.txt", "text/plain", utf8(Fixtures.prose(50)), null);
             assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(503);
             // The undo needs Qdrant too: it fails, and says so.
-            io.trisync.testsupport.Await.until("the failed undo to be logged", 30_000, () -> log.list.stream()
+            Await.until("the failed undo to be logged", 30_000, () -> log.list.stream()
                     .anyMatch(e -> e.getLevel() == Level.WARN
                             && e.getFormattedMessage().contains("could not be undone now")
                             && e.getFormattedMessage().contains(tenant)));
@@ -100,7 +103,7 @@ class IngestOutageIT {
                     .isZero();
             stores.startQdrant();
             // No recovery sweep: the node undoes the upload itself once Qdrant answers again.
-            io.trisync.testsupport.Await.until(
+            Await.until(
                     "the upload to be undone",
                     15_000,
                     () -> node.stores().operations().countOpen(tenant).await() == 0);
@@ -128,7 +131,7 @@ class IngestOutageIT {
                     .isEqualTo(404);
             stores.startQdrant();
             // No recovery sweep: the deferred delete resumes by itself once Qdrant answers again.
-            io.trisync.testsupport.Await.until(
+            Await.until(
                     "the deferred delete to complete",
                     10_000,
                     () -> node.stores().operations().countOpen(tenant).await() == 0);
@@ -197,7 +200,7 @@ class IngestOutageIT {
             assertThat(healthMs).as("/health while MongoDB is known down, ms").isLessThan(2_500);
             stores.startMongo();
             long back = System.nanoTime();
-            io.trisync.testsupport.Await.until(
+            Await.until(
                     "a request to succeed after MongoDB's return",
                     20_000,
                     () -> http.get("/api/files?user_id=" + tenant).statusCode() == 200);
@@ -218,16 +221,13 @@ class IngestOutageIT {
             Throwable failure = node.vertx()
                     .eventBus()
                     .<JsonObject>request(
-                            IngestAddresses.RECOVER,
-                            new JsonObject(),
-                            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(30_000))
+                            IngestAddresses.RECOVER, new JsonObject(), new DeliveryOptions().setSendTimeout(30_000))
                     .map(m -> (Throwable) null)
                     .otherwise(e -> e)
                     .await();
             stores.startMongo();
-            assertThat(failure).isInstanceOf(io.vertx.core.eventbus.ReplyException.class);
-            assertThat(((io.vertx.core.eventbus.ReplyException) failure).failureCode())
-                    .isEqualTo(503);
+            assertThat(failure).isInstanceOf(ReplyException.class);
+            assertThat(((ReplyException) failure).failureCode()).isEqualTo(503);
         } finally {
             node.stop().await();
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
 import io.trisync.failure.Failure;
+import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation.Step;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.testsupport.Await;
@@ -15,7 +16,17 @@ import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -127,7 +138,7 @@ class ProxiedOutageIT {
             // the upload made after the return.
             assertThat(node.stores()
                             .metadata()
-                            .count(new FileQuery(tenant, null, io.trisync.store.FileRecord.Status.ACTIVE))
+                            .count(new FileQuery(tenant, null, FileRecord.Status.ACTIVE))
                             .await())
                     .isEqualTo(deferred ? 1 : 2);
         } finally {
@@ -141,12 +152,12 @@ class ProxiedOutageIT {
     void concurrentUploadsAcrossACut() throws Exception {
         String tenant = TestStack.unique("g");
         TcpProxy proxy = stores.proxy("qdrant");
-        java.util.Set<String> acknowledged = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(16);
+        Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+        AtomicInteger refused = new AtomicInteger();
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService clients = Executors.newFixedThreadPool(16);
         try (Http http = new Http(node.vertx(), node.httpPort())) {
-            java.util.List<java.util.concurrent.Future<?>> running = new java.util.ArrayList<>();
+            List<Future<?>> running = new ArrayList<>();
             for (int c = 0; c < 16; c++) {
                 int client = c;
                 running.add(clients.submit(() -> {
@@ -186,17 +197,17 @@ class ProxiedOutageIT {
                     30_000,
                     () -> node.stores().operations().countOpen(tenant).await() == 0);
 
-            java.util.Set<String> active = new java.util.HashSet<>();
+            Set<String> active = new HashSet<>();
             String after = null;
             do {
                 var page = node.stores()
                         .metadata()
-                        .list(new FileQuery(tenant, null, io.trisync.store.FileRecord.Status.ACTIVE), after, 500)
+                        .list(new FileQuery(tenant, null, FileRecord.Status.ACTIVE), after, 500)
                         .await();
                 page.items().forEach(f -> active.add(f.id()));
                 after = page.next();
             } while (after != null);
-            java.util.Set<String> blobs = new java.util.HashSet<>(); // file ids
+            Set<String> blobs = new HashSet<>(); // file ids
             String marker = null;
             do {
                 var page = node.stores()
@@ -206,7 +217,7 @@ class ProxiedOutageIT {
                 page.items().forEach(b -> blobs.add(b.key().substring(b.key().lastIndexOf('/') + 1)));
                 marker = page.next();
             } while (marker != null);
-            java.util.Set<String> embedded = new java.util.HashSet<>();
+            Set<String> embedded = new HashSet<>();
             String offset = null;
             do {
                 var page = node.stores()

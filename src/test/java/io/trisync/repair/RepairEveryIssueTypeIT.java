@@ -13,6 +13,7 @@ import io.trisync.store.SyncVerdict;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -215,7 +216,7 @@ class RepairEveryIssueTypeIT {
                     .containsExactlyInAnyOrder(f.get(9).id(), f.get(10).id(), "orphan-object");
             assertThat(s.blobs()
                             .head(orphanKey)
-                            .transform(ar -> io.vertx.core.Future.succeededFuture(ar.succeeded()))
+                            .transform(ar -> Future.succeededFuture(ar.succeeded()))
                             .await())
                     .isFalse();
 

@@ -5,6 +5,10 @@ import static io.trisync.testsupport.Fixtures.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.bus.Membership;
+import io.trisync.events.EventPublisher;
+import io.trisync.ops.OperationTracker;
+import io.trisync.ops.TimeoutPolicy;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncVerdict;
@@ -14,6 +18,7 @@ import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -190,15 +195,14 @@ class RepairSafetyIT {
 
             String tenant = TestStack.unique("busy");
             // An operation held running by the test (a real scan of an empty tenant ends too soon to race).
-            var op = new io.trisync.ops.OperationTracker(
+            var op = new OperationTracker(
                             node.vertx(),
                             node.stores().syncOperations(),
-                            new io.trisync.events.EventPublisher(
+                            new EventPublisher(
                                     node.vertx().eventBus(), node.stores().events()),
-                            new io.trisync.ops.TimeoutPolicy(300, 10, 300, 7200),
-                            java.time.Duration.ofSeconds(30),
-                            io.trisync.bus.Membership.of(
-                                    node.vertx(), node.config().nodeId()),
+                            new TimeoutPolicy(300, 10, 300, 7200),
+                            Duration.ofSeconds(30),
+                            Membership.of(node.vertx(), node.config().nodeId()),
                             node.stores().incarnations())
                     .start(tenant, "scan", 1)
                     .await();

@@ -17,6 +17,7 @@ import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -255,7 +256,7 @@ class ScanIT {
                 JsonObject file = (JsonObject) f;
                 assertThat(Instant.parse(file.getString("checked_at")))
                         .as("checked_at of " + file.getString("id"))
-                        .isAfterOrEqualTo(beforeSecond.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+                        .isAfterOrEqualTo(beforeSecond.truncatedTo(ChronoUnit.MILLIS));
             });
         } finally {
             node.stop().await();

@@ -7,6 +7,7 @@ import io.trisync.testsupport.HeapSampler;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -41,7 +42,7 @@ public final class ScanInSmallHeap {
         vertx.deployVerticle(new ScanVerticle(config, stores)).await();
         vertx.deployVerticle(new PartitionVerticle(config, stores, null)).await();
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 1;
-        io.vertx.core.json.JsonArray scans = new io.vertx.core.json.JsonArray();
+        JsonArray scans = new JsonArray();
         JsonObject report = null;
         for (int round = 0; round < rounds; round++) {
             long scanStart = System.nanoTime();

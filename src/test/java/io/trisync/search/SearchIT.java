@@ -9,6 +9,7 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.IssueRecord;
 import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.StoreKeys;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
@@ -19,6 +20,8 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -87,7 +90,7 @@ class SearchIT {
     void topicsFindTheirFiles() {
         String t = TestStack.unique("topics");
         String token = token(t);
-        Map<String, String> ids = new java.util.HashMap<>();
+        Map<String, String> ids = new HashMap<>();
         TOPICS.forEach((topic, text) -> ids.put(topic, upload(token, t, topic + ".txt", text)));
         Map<String, String> queries = Map.of(
                 "bread", "how do I bake a loaf of bread",
@@ -149,11 +152,10 @@ class SearchIT {
                         Map.of())
                 .await();
         long replaced = System.nanoTime();
-        io.trisync.testsupport.Await.until(
-                "the replaced blob's file to be left out", (RECHECK_SECONDS + 5) * 1000L, () -> search(token, query)
-                        .bodyAsJsonObject()
-                        .getJsonArray("results")
-                        .isEmpty());
+        Await.until("the replaced blob's file to be left out", (RECHECK_SECONDS + 5) * 1000L, () -> search(token, query)
+                .bodyAsJsonObject()
+                .getJsonArray("results")
+                .isEmpty());
         assertThat((System.nanoTime() - replaced) / 1_000_000)
                 .as("ms until a search left the replaced file out")
                 .isLessThan((RECHECK_SECONDS + 2) * 1000L);
@@ -201,7 +203,7 @@ class SearchIT {
                 .toList();
         assertThat(returned).as("results: %s", answer.encode()).containsExactly(kept);
         assertThat(answer.getInteger("excluded")).isEqualTo(3);
-        Map<String, String> types = new java.util.HashMap<>();
+        Map<String, String> types = new HashMap<>();
         for (IssueRecord issue : node.stores().issues().openFor(tenant, 100).await()) {
             types.put(issue.fileId(), issue.type());
         }
@@ -264,7 +266,7 @@ class SearchIT {
     @DisplayName("Bad input is a 400 naming the field")
     void badInput() {
         String token = token(other);
-        Map<JsonObject, String> cases = new java.util.LinkedHashMap<>();
+        Map<JsonObject, String> cases = new LinkedHashMap<>();
         cases.put(new JsonObject(), "query");
         cases.put(new JsonObject().put("query", "   "), "query");
         cases.put(new JsonObject().put("query", 7), "query");

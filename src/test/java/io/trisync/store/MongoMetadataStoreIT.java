@@ -78,7 +78,7 @@ class MongoMetadataStoreIT {
                 r.embedding(),
                 r.createdAt(),
                 r.updatedAt(),
-                new SyncVerdict("synced", java.util.List.of(), null, null, null));
+                new SyncVerdict("synced", List.of(), null, null, null));
         store.upsert(changed).await();
         assertThat(store.get(r.id()).await()).isEqualTo(changed);
         assertThat(store.remove(r.id()).await()).isTrue();

@@ -2,9 +2,13 @@ package io.trisync.testsupport;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** What the tests that run part of trisync in a child JVM and kill it share. */
@@ -77,8 +81,8 @@ public final class ChildJvm {
     }
 
     private static final int PORTS_FROM = 10_000;
-    private static final java.util.Random RANDOM = new java.util.Random();
-    private static final java.util.Set<Integer> handedOut = new java.util.HashSet<>();
+    private static final Random RANDOM = new Random();
+    private static final Set<Integer> handedOut = new HashSet<>();
 
     private static boolean bindable(int port) {
         try (ServerSocket socket = new ServerSocket()) {
@@ -93,8 +97,7 @@ public final class ChildJvm {
     /** The first port of the system's ephemeral range (Linux), or 32768 where it cannot be read. */
     private static int ephemeralLow() {
         try {
-            String range =
-                    java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
             int low = Integer.parseInt(range.trim().split("\\s+")[0]);
             return low > PORTS_FROM + 1000 ? low : 32_768;
         } catch (IOException | RuntimeException e) {

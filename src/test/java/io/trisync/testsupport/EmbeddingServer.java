@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -92,8 +93,8 @@ public final class EmbeddingServer implements AutoCloseable {
      * A node's settings to embed with this server as {@code model}: provider {@code openai}, its URL,
      * the model and the server's dimension.
      */
-    public java.util.Map<String, String> nodeEnv(String model) {
-        return java.util.Map.of(
+    public Map<String, String> nodeEnv(String model) {
+        return Map.of(
                 "EMBEDDING_PROVIDER",
                 "openai",
                 "EMBEDDING_URL",

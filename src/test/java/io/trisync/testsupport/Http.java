@@ -5,6 +5,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.multipart.MultipartForm;
 
 /** A small blocking HTTP client for tests of one node. */
@@ -15,7 +16,7 @@ public final class Http implements AutoCloseable {
 
     public Http(Vertx vertx, int port) {
         // A request that gets no answer fails its test after two idle minutes instead of hanging it.
-        this.client = WebClient.create(vertx, new io.vertx.ext.web.client.WebClientOptions().setIdleTimeout(120));
+        this.client = WebClient.create(vertx, new WebClientOptions().setIdleTimeout(120));
         this.port = port;
     }
 

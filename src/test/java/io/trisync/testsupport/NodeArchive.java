@@ -1,5 +1,6 @@
 package io.trisync.testsupport;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -15,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -61,8 +63,7 @@ public final class NodeArchive {
         if (shared.isEmpty()) {
             return List.of("-cp", testPath);
         }
-        return List.of(
-                "-XX:SharedArchiveFile=" + shared.get(), QUIET, "-cp", JAR + java.io.File.pathSeparator + testPath);
+        return List.of("-XX:SharedArchiveFile=" + shared.get(), QUIET, "-cp", JAR + File.pathSeparator + testPath);
     }
 
     /** {@code JAVA_OPTS} for {@code bin/cluster-node}, which runs {@code -jar target/trisync.jar}. */
@@ -186,7 +187,7 @@ public final class NodeArchive {
 
     private static void delete(Path tree) throws IOException {
         try (Stream<Path> paths = Files.walk(tree)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }

@@ -5,6 +5,7 @@ import io.trisync.embedded.EmbeddedMongo;
 import io.trisync.embedded.EmbeddedS3;
 import io.trisync.embedded.qdrant.EmbeddedQdrant;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -81,7 +82,7 @@ public final class RestartableStores implements AutoCloseable {
 
     /** A node configuration using these stores, then {@code overrides}. */
     public TrisyncConfig nodeConfig(Map<String, String> overrides) {
-        Map<String, String> env = new java.util.HashMap<>(Map.of(
+        Map<String, String> env = new HashMap<>(Map.of(
                 "MONGO_URI",
                 "mongodb://127.0.0.1:" + port("mongodb", mongoPort),
                 "S3_ENDPOINT",

@@ -3,7 +3,10 @@ package io.trisync.testsupport;
 import io.trisync.config.ConfigLoader;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedStack;
+import io.trisync.store.MongoMetadataStore;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -105,11 +108,11 @@ public final class TestStack {
      * A MongoDB client on a database of the shared embedded server that no one else uses (named from
      * {@code prefix}): for store tests whose writes are not scoped to a tenant.
      */
-    public static io.vertx.ext.mongo.MongoClient ownDatabase(io.vertx.core.Vertx vertx, String prefix) {
+    public static MongoClient ownDatabase(Vertx vertx, String prefix) {
         TrisyncConfig.MongoConfig shared = config().mongo();
-        return io.vertx.ext.mongo.MongoClient.create(
+        return MongoClient.create(
                 vertx,
-                io.trisync.store.MongoMetadataStore.clientConfig(new TrisyncConfig.MongoConfig(
+                MongoMetadataStore.clientConfig(new TrisyncConfig.MongoConfig(
                         shared.uri(), unique(prefix).replace('-', '_'), "majority")));
     }
 

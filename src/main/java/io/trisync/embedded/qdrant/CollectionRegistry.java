@@ -3,6 +3,7 @@ package io.trisync.embedded.qdrant;
 import io.grpc.Status;
 import io.qdrant.client.grpc.Collections.CreateCollection;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -88,7 +89,7 @@ final class CollectionRegistry implements AutoCloseable {
     /** A folder name that is safe on any file system: hex of the UTF-8 name. */
     private static String folder(String name) {
         StringBuilder sb = new StringBuilder("c-");
-        for (byte b : name.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+        for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
             sb.append(String.format("%02x", b));
         }
         return sb.toString();

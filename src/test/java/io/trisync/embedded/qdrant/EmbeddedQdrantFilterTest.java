@@ -25,8 +25,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -121,7 +123,7 @@ class EmbeddedQdrantFilterTest {
                 .containsExactly(0L, 1L, 3L, 4L);
     }
 
-    private static List<Long> idsWhere(int from, int to, java.util.function.IntPredicate keep) {
+    private static List<Long> idsWhere(int from, int to, IntPredicate keep) {
         List<Long> out = new ArrayList<>();
         for (int i = from; i < to; i++) {
             if (keep.test(i)) {
@@ -194,7 +196,7 @@ class EmbeddedQdrantFilterTest {
         String indexed = collection(2, Distance.Dot);
         get(client.createPayloadIndexAsync(indexed, "tenant", PayloadSchemaType.Keyword, null, true, null, null));
         get(client.createPayloadIndexAsync(indexed, "part", PayloadSchemaType.Integer, null, true, null, null));
-        java.util.Random random = new java.util.Random(7);
+        Random random = new Random(7);
         for (int round = 0; round < 3; round++) {
             List<PointStruct> batch = new ArrayList<>();
             for (int i = 0; i < 600; i++) {

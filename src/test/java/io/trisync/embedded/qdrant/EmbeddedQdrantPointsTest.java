@@ -28,7 +28,9 @@ import io.qdrant.client.grpc.Points.ScrollResponse;
 import io.qdrant.client.grpc.Points.SearchPoints;
 import io.qdrant.client.grpc.PointsGrpc;
 import io.trisync.testsupport.TestStack;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -279,7 +281,7 @@ class EmbeddedQdrantPointsTest {
             c.close();
         }
         Path log = findLog(dir);
-        java.nio.file.Files.write(log, new byte[] {1, 120, 3}, java.nio.file.StandardOpenOption.APPEND);
+        Files.write(log, new byte[] {1, 120, 3}, StandardOpenOption.APPEND);
         try (EmbeddedQdrant second = EmbeddedQdrant.start(0, dir, "")) {
             QdrantClient c = new QdrantClient(QdrantGrpcClient.newBuilder("127.0.0.1", second.port(), false)
                     .build());
@@ -291,7 +293,7 @@ class EmbeddedQdrantPointsTest {
     }
 
     private static Path findLog(Path dir) throws Exception {
-        try (var files = java.nio.file.Files.walk(dir)) {
+        try (var files = Files.walk(dir)) {
             return files.filter(f -> f.getFileName().toString().equals("points.log"))
                     .findFirst()
                     .orElseThrow();
