@@ -40,7 +40,9 @@ public final class EmbeddedStack implements AutoCloseable {
 
     private TrisyncConfig startAll(TrisyncConfig c) throws Exception {
         TrisyncConfig.EmbeddedConfig e = c.embedded();
-        Path data = e.persist() ? c.dataDir().toAbsolutePath() : null;
+        // Normalized: the default "./data" made "/cwd/./data/s3", under which s3proxy refused every
+        // bucket as a path traversal, so the README's first command could not start a node.
+        Path data = e.persist() ? c.dataDir().toAbsolutePath().normalize() : null;
         TrisyncConfig.MongoConfig mongo = c.mongo();
         TrisyncConfig.S3Config s3 = c.s3();
         TrisyncConfig.QdrantConfig qdrant = c.qdrant();

@@ -1,12 +1,14 @@
 package io.trisync.embedded;
 
 import java.io.IOException;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -28,9 +30,10 @@ import software.amazon.awssdk.services.s3.model.StorageClass;
  * the scan spent its time there. This answers a page from the directory's names alone, reading the
  * attributes of the page's objects only.
  *
- * <p>It answers only the listings whose answer the names alone decide: no delimiter, a prefix that
- * names a directory (ends with {@code /}), a page size, and a directory whose names hold no dot-name
- * (s3proxy's own bookkeeping) and no subdirectory a key of the page could come from. It leaves a
+ * <p>It answers only the listings whose answer the names alone decide: no delimiter, a prefix of
+ * plain segments that names a directory (ends with {@code /}) and is no object itself (a directory
+ * marker), a page size, and a directory whose names hold no dot-name (s3proxy's own bookkeeping) and
+ * no subdirectory a key of the page could come from. It leaves a
  * directory that fits in one page to s3proxy too, whose single walk reads no more. Every other
  * request goes to s3proxy unchanged. The continuation token is the page's last key, as s3proxy's own,
  * so pages of either kind follow one another.
@@ -64,17 +67,45 @@ final class NamedPages {
         if (marker != null && !marker.startsWith(prefix)) {
             return Optional.empty();
         }
-        Path bucket = root.resolve(request.bucket()).normalize();
+        if (!plain(prefix)) {
+            return Optional.empty();
+        }
+        Path base = root.normalize();
+        Path bucket = base.resolve(request.bucket()).normalize();
         Path dir = bucket.resolve(prefix).normalize();
-        if (!bucket.startsWith(root) || !dir.startsWith(bucket) || dir.equals(bucket)) {
+        if (!bucket.startsWith(base) || !dir.startsWith(bucket) || dir.equals(bucket)) {
             return Optional.empty();
         }
         try {
+            if (marked(dir)) {
+                // The prefix is itself an object (a directory marker), which s3proxy lists first.
+                return Optional.empty();
+            }
             String after = marker == null ? null : marker.substring(prefix.length());
             Optional<Chosen> chosen = chosen(dir, after, request.maxKeys());
             return chosen.isEmpty() ? Optional.empty() : read(store, request.bucket(), prefix, dir, chosen.get());
-        } catch (IOException e) {
+        } catch (IOException | DirectoryIteratorException e) {
             return Optional.empty();
+        }
+    }
+
+    /** A prefix of plain segments: no empty, {@code .} or {@code ..} one, which s3proxy resolves as a path. */
+    private static boolean plain(String prefix) {
+        for (String segment : prefix.substring(0, prefix.length() - 1).split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether {@code dir} carries user attributes, as a stored directory-marker object does. */
+    private static boolean marked(Path dir) throws IOException {
+        UserDefinedFileAttributeView view = Files.getFileAttributeView(dir, UserDefinedFileAttributeView.class);
+        try {
+            return view != null && !view.list().isEmpty();
+        } catch (NoSuchFileException e) {
+            return false;
         }
     }
 
@@ -91,6 +122,9 @@ final class NamedPages {
                 }
                 if (!PartialWrites.isTemporary(name)) {
                     names.add(name);
+                } else if (isDirectory(entry)) {
+                    // Named like an unfinished PUT, but it holds keys: s3proxy lists them.
+                    return Optional.empty();
                 }
             }
         } catch (NoSuchFileException e) {

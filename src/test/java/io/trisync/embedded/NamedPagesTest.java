@@ -93,6 +93,27 @@ class NamedPagesTest {
                 .isEmpty();
     }
 
+    @ParameterizedTest(name = "on disk: {0}")
+    @ValueSource(booleans = {false, true})
+    @DisplayName(
+            "A prefix that is an object itself, a directory named like an unfinished PUT and a dotted prefix go to s3proxy")
+    void oddDirectoriesGoToTheStore(boolean onDisk) throws Exception {
+        store(onDisk);
+        for (int i = 0; i < 3; i++) {
+            put("t/5/" + i, "under a marker");
+            put("t/6/" + i, "beside a directory named like a temporary file");
+        }
+        put("t/5/", "the marker");
+        put("t/6/" + UUID.randomUUID() + "-" + UUID.randomUUID() + "/inside", "in that directory");
+
+        assertThat(NamedPages.page(raw, root, request("t/5/", 2, null))).isEmpty();
+        assertThat(keys(pages(paged, "t/5/", 2))).hasSize(4).contains("t/5/");
+        assertThat(NamedPages.page(raw, root, request("t/6/", 2, null))).isEmpty();
+        assertThat(keys(pages(paged, "t/6/", 2))).hasSize(4);
+        assertThat(NamedPages.page(raw, root, request("t/./6/", 2, null))).isEmpty();
+        assertThat(NamedPages.page(raw, root, request("t//6/", 2, null))).isEmpty();
+    }
+
     private void put(String key, String content) {
         byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
         raw.putBlob(
