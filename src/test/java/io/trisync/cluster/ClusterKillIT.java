@@ -319,24 +319,36 @@ class ClusterKillIT {
     @Order(5)
     @DisplayName("A token calling all three nodes by turns gets one budget across them")
     void rateLimitAcrossThreeNodes() {
-        cluster.n2.start(Map.of(), KillCluster.START_SECONDS);
-        cluster.n3.start(Map.of(), KillCluster.START_SECONDS);
+        cluster.n2.launch(Map.of());
+        cluster.n3.launch(Map.of());
+        cluster.n2.awaitUp(KillCluster.START_SECONDS);
+        cluster.n3.awaitUp(KillCluster.START_SECONDS);
         cluster.awaitMembers(cluster.n1, 3);
         String tenant = TestStack.unique("limited");
         String token = cluster.token(tenant);
         List<ClusterProcess> nodes = List.of(cluster.n1, cluster.n2, cluster.n3);
         Map<String, Integer> ok = new HashMap<>();
         Map<String, Integer> limited = new HashMap<>();
-        for (int i = 0; i < KillCluster.RATE_LIMIT + 60; i++) {
-            ClusterProcess node = nodes.get(i % 3);
-            int status = cluster.web
-                    .get(node.httpPort(), "127.0.0.1", "/api/files?limit=1&user_id=" + tenant)
-                    .putHeader("Authorization", "Bearer " + token)
-                    .send()
-                    .await()
-                    .statusCode();
-            (status == 200 ? ok : limited).merge(node.id(), 1, Integer::sum);
-            assertThat(status).isIn(200, Failure.TOO_MANY_REQUESTS);
+        // Twelve calls in flight at a time, four to each node: the budget is one bucket in the
+        // cluster, updated atomically, whichever node a call reaches and in whatever order.
+        int inFlight = 12;
+        for (int first = 0; first < KillCluster.RATE_LIMIT + 60; first += inFlight) {
+            List<ClusterProcess> called = new ArrayList<>();
+            List<Future<HttpResponse<Buffer>>> calls = new ArrayList<>();
+            for (int i = first; i < Math.min(first + inFlight, KillCluster.RATE_LIMIT + 60); i++) {
+                ClusterProcess node = nodes.get(i % 3);
+                called.add(node);
+                calls.add(cluster.web
+                        .get(node.httpPort(), "127.0.0.1", "/api/files?limit=1&user_id=" + tenant)
+                        .putHeader("Authorization", "Bearer " + token)
+                        .send());
+            }
+            Future.all(calls).await();
+            for (int i = 0; i < calls.size(); i++) {
+                int status = calls.get(i).result().statusCode();
+                (status == 200 ? ok : limited).merge(called.get(i).id(), 1, Integer::sum);
+                assertThat(status).isIn(200, Failure.TOO_MANY_REQUESTS);
+            }
         }
         assertThat(ok.values().stream().mapToInt(Integer::intValue).sum())
                 .as("calls admitted across the three nodes: %s", ok)

@@ -101,8 +101,10 @@ final class KillCluster implements AutoCloseable {
         web = WebClient.create(vertx, new WebClientOptions().setIdleTimeout(120));
         tokens = Tokens.of(vertx, SECRET);
         n1.start(Map.of(), START_SECONDS);
-        n2.start(Map.of(), START_SECONDS);
-        n3.start(WORKER, START_SECONDS);
+        n2.launch(Map.of());
+        n3.launch(WORKER);
+        n2.awaitUp(START_SECONDS);
+        n3.awaitUp(START_SECONDS);
         stores = Stores.create(vertx, ClusterProcess.storesConfig(ports));
         awaitMembers(n1, 3);
     }

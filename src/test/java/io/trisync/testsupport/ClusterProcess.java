@@ -35,6 +35,9 @@ public final class ClusterProcess implements AutoCloseable {
     private int starts;
 
     /** Node {@code number} of the cluster kept under {@code clusterDir}; {@code env}: settings of every start. */
+    /** Whether the node last launched serves HTTP (its readiness is then its health). */
+    private boolean http;
+
     public ClusterProcess(int number, Path clusterDir, StorePorts stores, Map<String, String> env) {
         this.number = number;
         this.clusterDir = clusterDir;
@@ -44,6 +47,15 @@ public final class ClusterProcess implements AutoCloseable {
 
     /** Starts the node with {@code extraEnv} added for this start, and waits until it is up. */
     public void start(Map<String, String> extraEnv, int timeoutSeconds) {
+        launch(extraEnv);
+        awaitUp(timeoutSeconds);
+    }
+
+    /**
+     * Starts the node with {@code extraEnv} added for this start, without waiting: several nodes
+     * launched before any is awaited start side by side.
+     */
+    public void launch(Map<String, String> extraEnv) {
         Map<String, String> all = new HashMap<>(env);
         all.putAll(extraEnv);
         all.put("CLUSTER_DIR", clusterDir.toString());
@@ -65,7 +77,11 @@ public final class ClusterProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        boolean http = !all.containsKey("NODE_ROLES") || all.get("NODE_ROLES").contains("http");
+        http = !all.containsKey("NODE_ROLES") || all.get("NODE_ROLES").contains("http");
+    }
+
+    /** Waits until the node last launched is up (healthy, or started when it serves no HTTP). */
+    public void awaitUp(int timeoutSeconds) {
         Await.until("node " + number + " to start (see " + log() + ")", timeoutSeconds * 1000L, () -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException(
