@@ -3,12 +3,9 @@ package io.trisync.store;
 import static io.qdrant.client.ConditionFactory.match;
 import static io.qdrant.client.ConditionFactory.matchKeyword;
 import static io.qdrant.client.PointIdFactory.id;
-import static io.qdrant.client.ValueFactory.value;
 import static io.qdrant.client.VectorsFactory.vectors;
 
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.qdrant.client.QdrantClient;
 import io.qdrant.client.QdrantGrpcClient;
 import io.qdrant.client.WithPayloadSelectorFactory;
@@ -17,9 +14,7 @@ import io.qdrant.client.grpc.Collections.PayloadSchemaType;
 import io.qdrant.client.grpc.Collections.VectorParams;
 import io.qdrant.client.grpc.Common.Filter;
 import io.qdrant.client.grpc.Common.PointId;
-import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.PointStruct;
-import io.qdrant.client.grpc.Points.RetrievedPoint;
 import io.qdrant.client.grpc.Points.ScrollPoints;
 import io.qdrant.client.grpc.Points.SearchPoints;
 import io.qdrant.client.grpc.Points.UpsertPoints;
@@ -30,13 +25,10 @@ import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /** {@link VectorStore} on the official Qdrant Java client (gRPC). */
@@ -135,7 +127,9 @@ public final class QdrantVectorStore implements VectorStore {
                 .setWithPayload(WithPayloadSelectorFactory.include(List.of(ChunkPoint.MODEL)))
                 .build();
         return call(client.scrollAsync(request, TIMEOUT))
-                .map(r -> r.getResultCount() == 0 ? null : text(r.getResult(0).getPayloadMap(), ChunkPoint.MODEL));
+                .map(r -> r.getResultCount() == 0
+                        ? null
+                        : QdrantPayloads.text(r.getResult(0).getPayloadMap(), ChunkPoint.MODEL));
     }
 
     /** Deletes the collection and every point in it. */
@@ -177,7 +171,7 @@ public final class QdrantVectorStore implements VectorStore {
                 structs.add(PointStruct.newBuilder()
                         .setId(id(p.id()))
                         .setVectors(vectors(p.vector()))
-                        .putAllPayload(payload(p))
+                        .putAllPayload(QdrantPayloads.of(p))
                         .build());
             }
         }
@@ -212,7 +206,7 @@ public final class QdrantVectorStore implements VectorStore {
             request.setOffset(offset);
         }
         return call(client.scrollAsync(request.build(), TIMEOUT)).compose(r -> {
-            r.getResultList().forEach(p -> out.add(fromRetrieved(p, false)));
+            r.getResultList().forEach(p -> out.add(QdrantPayloads.point(p, false)));
             return r.hasNextPageOffset() ? pointsOf(filter, r.getNextPageOffset(), out) : Future.succeededFuture();
         });
     }
@@ -253,7 +247,7 @@ public final class QdrantVectorStore implements VectorStore {
         return call(client.scrollAsync(request.build(), TIMEOUT))
                 .map(r -> new Page<>(
                         r.getResultList().stream()
-                                .map(p -> fromRetrieved(p, false))
+                                .map(p -> QdrantPayloads.point(p, false))
                                 .toList(),
                         r.hasNextPageOffset() ? r.getNextPageOffset().getUuid() : null));
     }
@@ -270,7 +264,8 @@ public final class QdrantVectorStore implements VectorStore {
                         WithVectorsSelector.newBuilder().setEnable(true).build(),
                         null,
                         TIMEOUT))
-                .map(points -> points.stream().map(p -> fromRetrieved(p, true)).toList());
+                .map(points ->
+                        points.stream().map(p -> QdrantPayloads.point(p, true)).toList());
     }
 
     @Override
@@ -294,7 +289,8 @@ public final class QdrantVectorStore implements VectorStore {
         }
         return call(client.searchAsync(request.build(), TIMEOUT)).map(hits -> hits.stream()
                 .map(h -> new Scored(
-                        fromPayload(UUID.fromString(h.getId().getUuid()), h.getPayloadMap(), null), h.getScore()))
+                        QdrantPayloads.point(UUID.fromString(h.getId().getUuid()), h.getPayloadMap(), null),
+                        h.getScore()))
                 .toList());
     }
 
@@ -342,81 +338,7 @@ public final class QdrantVectorStore implements VectorStore {
         return filter.build();
     }
 
-    private static Map<String, Value> payload(ChunkPoint p) {
-        Map<String, Value> payload = new HashMap<>(Map.of(
-                ChunkPoint.TENANT_ID, value(p.tenantId()),
-                ChunkPoint.FILE_ID, value(p.fileId()),
-                ChunkPoint.CHUNK, value(p.chunk()),
-                ChunkPoint.PARTITION, value(p.partition()),
-                ChunkPoint.CONTENT_SHA256, value(p.contentSha256()),
-                ChunkPoint.MODEL, value(p.model())));
-        if (p.text() != null) {
-            payload.put(ChunkPoint.TEXT, value(p.text()));
-        }
-        return payload;
-    }
-
-    private static ChunkPoint fromRetrieved(RetrievedPoint p, boolean withVector) {
-        float[] vector = null;
-        if (withVector && p.hasVectors()) {
-            List<Float> data = p.getVectors().getVector().getDense().getDataList();
-            vector = new float[data.size()];
-            for (int i = 0; i < vector.length; i++) {
-                vector[i] = data.get(i);
-            }
-        }
-        return fromPayload(UUID.fromString(p.getId().getUuid()), p.getPayloadMap(), vector);
-    }
-
-    private static ChunkPoint fromPayload(UUID id, Map<String, Value> payload, float[] vector) {
-        return new ChunkPoint(
-                id,
-                text(payload, ChunkPoint.TENANT_ID),
-                text(payload, ChunkPoint.FILE_ID),
-                (int) number(payload, ChunkPoint.CHUNK),
-                (int) number(payload, ChunkPoint.PARTITION),
-                text(payload, ChunkPoint.CONTENT_SHA256),
-                text(payload, ChunkPoint.MODEL),
-                vector,
-                text(payload, ChunkPoint.TEXT));
-    }
-
-    private static String text(Map<String, Value> payload, String key) {
-        Value v = payload.get(key);
-        return v == null || !v.hasStringValue() ? null : v.getStringValue();
-    }
-
-    private static long number(Map<String, Value> payload, String key) {
-        Value v = payload.get(key);
-        return v == null ? -1 : v.hasIntegerValue() ? v.getIntegerValue() : (long) v.getDoubleValue();
-    }
-
     private <T> Future<T> call(com.google.common.util.concurrent.ListenableFuture<T> future) {
-        return VertxFutures.fromListenable(vertx.getOrCreateContext(), future, QdrantVectorStore::translate);
-    }
-
-    /**
-     * gRPC statuses as typed store errors. A connection that closes under a call can come back as
-     * {@code UNKNOWN: channel closed} (grpc-java reports a write to a closed channel that way), with
-     * an I/O error as its cause: the store is away, as with {@code UNAVAILABLE}.
-     */
-    static Throwable translate(Throwable error) {
-        if (error instanceof StatusRuntimeException e) {
-            Status.Code code = e.getStatus().getCode();
-            if (code == Status.Code.UNKNOWN && e.getCause() instanceof IOException) {
-                return new Failure.Unavailable(
-                        STORE, code + ": " + e.getStatus().getDescription(), e);
-            }
-            return switch (code) {
-                case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED -> new Failure.Unavailable(
-                        STORE, code + ": " + e.getStatus().getDescription(), e);
-                case NOT_FOUND -> new Failure.NotFound(
-                        STORE, String.valueOf(e.getStatus().getDescription()));
-                case ALREADY_EXISTS -> new Failure.Conflict(
-                        STORE, String.valueOf(e.getStatus().getDescription()), e);
-                default -> e;
-            };
-        }
-        return error;
+        return VertxFutures.fromListenable(vertx.getOrCreateContext(), future, QdrantErrors::translate);
     }
 }

@@ -17,8 +17,8 @@ class QdrantErrorsTest {
                 .withDescription("channel closed")
                 .withCause(new ClosedChannelException())
                 .asRuntimeException();
-        assertThat(QdrantVectorStore.translate(closed)).isInstanceOf(Failure.Unavailable.class);
-        assertThat(QdrantVectorStore.translate(Status.UNAVAILABLE.asRuntimeException()))
+        assertThat(QdrantErrors.translate(closed)).isInstanceOf(Failure.Unavailable.class);
+        assertThat(QdrantErrors.translate(Status.UNAVAILABLE.asRuntimeException()))
                 .isInstanceOf(Failure.Unavailable.class);
     }
 
@@ -26,10 +26,10 @@ class QdrantErrorsTest {
     @DisplayName("An UNKNOWN status without an I/O cause stays what it is; NOT_FOUND and ALREADY_EXISTS are typed")
     void otherStatuses() {
         Throwable unknown = Status.UNKNOWN.withDescription("bad vector").asRuntimeException();
-        assertThat(QdrantVectorStore.translate(unknown)).isSameAs(unknown);
-        assertThat(QdrantVectorStore.translate(Status.NOT_FOUND.asRuntimeException()))
+        assertThat(QdrantErrors.translate(unknown)).isSameAs(unknown);
+        assertThat(QdrantErrors.translate(Status.NOT_FOUND.asRuntimeException()))
                 .isInstanceOf(Failure.NotFound.class);
-        assertThat(QdrantVectorStore.translate(Status.ALREADY_EXISTS.asRuntimeException()))
+        assertThat(QdrantErrors.translate(Status.ALREADY_EXISTS.asRuntimeException()))
                 .isInstanceOf(Failure.Conflict.class);
     }
 }
