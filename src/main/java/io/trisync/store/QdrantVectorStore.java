@@ -34,7 +34,6 @@ import java.util.UUID;
 /** {@link VectorStore} on the official Qdrant Java client (gRPC). */
 public final class QdrantVectorStore implements VectorStore {
 
-    private static final String STORE = "qdrant";
     private static final int FILE_PAGE = 1000;
     private static final List<String> LISTED_FIELDS = List.of(
             ChunkPoint.TENANT_ID,
