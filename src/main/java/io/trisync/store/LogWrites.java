@@ -93,13 +93,13 @@ final class LogWrites {
                         },
                         error -> error instanceof MongoBulkWriteException refused
                                 ? Future.succeededFuture(outcomes(batch, refused))
-                                : MongoMetadataStore.failed(error));
+                                : MongoErrors.failed(error));
     }
 
     /** A fenced update sent again by itself: whether it matched. */
     private Future<Boolean> alone(Write w) {
         return client.updateCollection(collection, w.op().getFilter(), w.op().getDocument())
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(r -> r.getDocMatched() == 1);
     }
 
@@ -114,7 +114,7 @@ final class LogWrites {
         for (int i = 0; i < batch.size(); i++) {
             BulkWriteError e = errors.get(i);
             if (e != null) {
-                out.add(MongoMetadataStore.failed(new MongoWriteException(
+                out.add(MongoErrors.failed(new MongoWriteException(
                         new WriteError(e.getCode(), e.getMessage(), e.getDetails()),
                         refused.getServerAddress(),
                         Set.of())));

@@ -45,7 +45,7 @@ public final class MongoEventStore implements EventStore {
                         new IndexOptions().name("tenant_seq"))
                 .compose(v -> client.createIndexWithOptions(
                         EVENTS, new JsonObject().put(Event.AT, -1), new IndexOptions().name("by_time")))
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
@@ -80,7 +80,7 @@ public final class MongoEventStore implements EventStore {
                             }))
                             .map(stored);
                 })
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
@@ -104,7 +104,7 @@ public final class MongoEventStore implements EventStore {
     @Override
     public Future<Long> lastSeq(String tenantId) {
         return client.findOne(COUNTERS, new JsonObject().put(COUNTER_TENANT, tenantId), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(counter ->
                         counter == null || counter.getLong(COUNTER_SEQ) == null ? 0L : counter.getLong(COUNTER_SEQ));
     }
@@ -122,7 +122,7 @@ public final class MongoEventStore implements EventStore {
     private Future<List<Event>> find(JsonObject query, FindOptions options) {
         options.setFields(new JsonObject().put(LOG_ID, 0));
         return client.findWithOptions(EVENTS, query, options)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(docs -> docs.stream().map(Event::fromJson).toList());
     }
 
@@ -144,7 +144,7 @@ public final class MongoEventStore implements EventStore {
         // "at" is the ISO-8601 instant as published: its text orders like the time it names (to the second).
         return client.removeDocuments(
                         EVENTS, new JsonObject().put(Event.AT, new JsonObject().put("$lt", before.toString())))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(r -> r.getRemovedCount());
     }
 

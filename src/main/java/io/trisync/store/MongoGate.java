@@ -74,8 +74,8 @@ final class MongoGate {
                         return Future.failedFuture(e);
                     }
                     return result.andThen(done -> {
-                        boolean unreachable = done.failed()
-                                && MongoMetadataStore.translate(done.cause()) instanceof Failure.Unavailable;
+                        boolean unreachable =
+                                done.failed() && MongoErrors.translate(done.cause()) instanceof Failure.Unavailable;
                         if (unreachable) {
                             gate.markDown();
                         }
@@ -96,7 +96,7 @@ final class MongoGate {
             return;
         }
         client.runCommand("ping", new JsonObject().put("ping", 1)).onComplete(ping -> {
-            if (ping.succeeded() || !(MongoMetadataStore.translate(ping.cause()) instanceof Failure.Unavailable)) {
+            if (ping.succeeded() || !(MongoErrors.translate(ping.cause()) instanceof Failure.Unavailable)) {
                 down.set(false);
             } else {
                 vertx.setTimer(PROBE_PAUSE_MILLIS, id -> probe());

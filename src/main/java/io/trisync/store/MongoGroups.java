@@ -31,7 +31,7 @@ final class MongoGroups {
                 .put("pipeline", pipeline)
                 .put("cursor", new JsonObject().put("batchSize", 1000));
         return client.runCommand("aggregate", command)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(answer -> {
                     Map<String, Object> out = new HashMap<>();
                     for (Object o : answer.getJsonObject("cursor").getJsonArray("firstBatch")) {
@@ -56,7 +56,7 @@ final class MongoGroups {
     /** The distinct values of {@code field} among the documents of {@code collection} matching {@code query}. */
     static Future<Set<String>> values(MongoClient client, String collection, JsonObject query, String field) {
         return client.find(collection, query)
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .recover(MongoErrors::<List<JsonObject>>failed)
                 .map(docs -> {
                     Set<String> out = new HashSet<>();
                     docs.forEach(d -> out.add(d.getString(field)));

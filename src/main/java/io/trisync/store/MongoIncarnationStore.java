@@ -23,7 +23,7 @@ public final class MongoIncarnationStore implements IncarnationStore {
     public Future<Void> register(Incarnation incarnation) {
         return client.insert(INCARNATIONS, incarnation.toDocument())
                 .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
@@ -48,7 +48,7 @@ public final class MongoIncarnationStore implements IncarnationStore {
         JsonObject query =
                 new JsonObject().put(Incarnation.ID, new JsonObject().put("$in", new JsonArray(List.copyOf(ids))));
         return client.find(INCARNATIONS, query)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(docs -> docs.stream().map(Incarnation::fromDocument).toList());
     }
 
@@ -57,7 +57,7 @@ public final class MongoIncarnationStore implements IncarnationStore {
         JsonObject query =
                 new JsonObject().put(Incarnation.HEARTBEAT_AT, new JsonObject().put("$lt", Dates.toBson(before)));
         return client.removeDocuments(INCARNATIONS, query)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(r -> r == null ? 0L : r.getRemovedCount());
     }
 
@@ -65,6 +65,6 @@ public final class MongoIncarnationStore implements IncarnationStore {
         return client.updateCollection(
                         INCARNATIONS, new JsonObject().put(Incarnation.ID, id), new JsonObject().put("$set", fields))
                 .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 }

@@ -30,12 +30,12 @@ public final class MongoIndexQueue implements IndexQueue {
                         JOBS,
                         new JsonObject().put(IndexJob.TENANT_ID, 1).put(IndexJob.PARTITION, 1),
                         new IndexOptions().name("by_partition")))
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
     public Future<Void> enqueue(IndexJob job) {
-        return client.save(JOBS, job.toDocument()).<Void>mapEmpty().recover(MongoMetadataStore::failed);
+        return client.save(JOBS, job.toDocument()).<Void>mapEmpty().recover(MongoErrors::failed);
     }
 
     @Override
@@ -60,7 +60,7 @@ public final class MongoIndexQueue implements IndexQueue {
                         take,
                         new FindOptions().setSort(new JsonObject().put(IndexJob.NEXT_ATTEMPT_AT, 1)),
                         new UpdateOptions().setReturningNewDocument(true))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(doc -> doc == null ? null : IndexJob.fromDocument(doc));
     }
 
@@ -85,7 +85,7 @@ public final class MongoIndexQueue implements IndexQueue {
                                                 .putNull(IndexJob.LEASE_OWNER)
                                                 .putNull(IndexJob.LEASE_UNTIL)),
                         new UpdateOptions().setMulti(true))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(r -> r == null ? 0L : r.getDocModified());
     }
 
@@ -104,13 +104,13 @@ public final class MongoIndexQueue implements IndexQueue {
                                                 .putNull(IndexJob.LEASE_UNTIL))
                                 .put("$inc", new JsonObject().put(IndexJob.ATTEMPTS, 1)))
                 .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
     public Future<IndexJob> get(String fileId) {
         return client.findOne(JOBS, new JsonObject().put(IndexJob.ID, fileId), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(doc -> doc == null ? null : IndexJob.fromDocument(doc));
     }
 
@@ -118,7 +118,7 @@ public final class MongoIndexQueue implements IndexQueue {
     public Future<Void> remove(String fileId) {
         return client.removeDocument(JOBS, new JsonObject().put(IndexJob.ID, fileId))
                 .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
@@ -127,7 +127,7 @@ public final class MongoIndexQueue implements IndexQueue {
                         JOBS,
                         new JsonObject().put(IndexJob.TENANT_ID, tenantId).put(IndexJob.PARTITION, partition),
                         new FindOptions().setFields(new JsonObject().put(IndexJob.ID, 1)))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(docs -> {
                     Set<String> ids = new HashSet<>();
                     docs.forEach(d -> ids.add(d.getString(IndexJob.ID)));
@@ -144,7 +144,7 @@ public final class MongoIndexQueue implements IndexQueue {
                                 JOBS,
                                 tenant.copy()
                                         .put(IndexJob.LEASE_UNTIL, new JsonObject().put("$gte", Dates.toBson(now)))))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(all -> new Counts(all.<Long>resultAt(0), all.<Long>resultAt(1)));
     }
 }

@@ -30,7 +30,7 @@ public final class MongoIssueStore implements IssueStore {
                         ISSUES,
                         new JsonObject().put(IssueRecord.TENANT_ID, 1).put(IssueRecord.PARTITION, 1),
                         new IndexOptions().name("tenant_partition"))
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
@@ -38,7 +38,7 @@ public final class MongoIssueStore implements IssueStore {
         return client.find(
                         ISSUES,
                         new JsonObject().put(IssueRecord.TENANT_ID, tenantId).put(IssueRecord.PARTITION, partition))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .recover(MongoErrors::<List<JsonObject>>failed)
                 .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
     }
 
@@ -54,7 +54,7 @@ public final class MongoIssueStore implements IssueStore {
         }
         return ops.isEmpty()
                 ? Future.succeededFuture()
-                : client.bulkWrite(ISSUES, ops).<Void>mapEmpty().recover(MongoMetadataStore::failed);
+                : client.bulkWrite(ISSUES, ops).<Void>mapEmpty().recover(MongoErrors::failed);
     }
 
     @Override
@@ -70,14 +70,14 @@ public final class MongoIssueStore implements IssueStore {
                         new FindOptions()
                                 .setSort(new JsonObject().put(IssueRecord.FILE_ID, 1))
                                 .setLimit(limit))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .recover(MongoErrors::<List<JsonObject>>failed)
                 .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
     }
 
     @Override
     public Future<List<String>> tenants() {
         return client.distinct(ISSUES, IssueRecord.TENANT_ID, String.class.getName())
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(values -> values.stream().map(String::valueOf).sorted().toList());
     }
 
@@ -103,7 +103,7 @@ public final class MongoIssueStore implements IssueStore {
         return client.find(
                         ISSUES,
                         new JsonObject().put(IssueRecord.TENANT_ID, tenantId).put(IssueRecord.FILE_ID, fileId))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .recover(MongoErrors::<List<JsonObject>>failed)
                 .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
     }
 }

@@ -56,7 +56,7 @@ public final class MongoOperationLog implements OperationLog {
                         OPS,
                         new JsonObject().put(IngestOperation.OPEN_FILE, 1),
                         new IndexOptions().name("open_file").unique(true).sparse(true)))
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
@@ -70,21 +70,21 @@ public final class MongoOperationLog implements OperationLog {
                                         .put(KEY_OP_ID, op.id())
                                         .put(KEY_CREATED_AT, Dates.toBson(op.createdAt())))
                         .<Void>mapEmpty()
-                        .recover(MongoMetadataStore::failed);
+                        .recover(MongoErrors::failed);
         return key.compose(v -> writes.submit(LogWrites.recorded(op)).mapEmpty());
     }
 
     @Override
     public Future<IngestOperation> byIdempotencyKey(String tenantId, String key) {
         return client.findOne(KEYS, new JsonObject().put(KEY_ID, keyId(tenantId, key)), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .compose(doc -> doc == null ? Future.succeededFuture() : get(doc.getString(KEY_OP_ID)));
     }
 
     @Override
     public Future<IngestOperation> get(String opId) {
         return client.findOne(OPS, new JsonObject().put(IngestOperation.ID, opId), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .compose(doc -> doc == null
                         ? Future.failedFuture(new Failure.NotFound("mongodb", "no operation " + opId))
                         : Future.succeededFuture(IngestOperation.fromDocument(doc)));
@@ -93,7 +93,7 @@ public final class MongoOperationLog implements OperationLog {
     @Override
     public Future<IngestOperation> openFor(String fileId) {
         return client.findOne(OPS, new JsonObject().put(IngestOperation.OPEN_FILE, fileId), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(doc -> doc == null ? null : IngestOperation.fromDocument(doc));
     }
 
@@ -111,7 +111,7 @@ public final class MongoOperationLog implements OperationLog {
                                                 .add(IngestOperation.Step.COMMITTED.name())
                                                 .add(IngestOperation.Step.DONE.name())));
         return client.findOne(OPS, query, null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(doc -> doc == null ? null : IngestOperation.fromDocument(doc));
     }
 
@@ -137,7 +137,7 @@ public final class MongoOperationLog implements OperationLog {
                                                 .put(IngestOperation.LAST_ERROR, lastError)
                                                 .put(IngestOperation.UPDATED_AT, Dates.toBson(Instant.now()))))
                 .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
@@ -158,7 +158,7 @@ public final class MongoOperationLog implements OperationLog {
     private Future<Boolean> updateHeld(String opId, String holder, JsonObject update) {
         JsonObject held = new JsonObject().put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, holder));
         return client.updateCollection(OPS, held, update)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(result -> result.getDocMatched() == 1);
     }
 
@@ -186,7 +186,7 @@ public final class MongoOperationLog implements OperationLog {
                 .setLimit(1)
                 .setFields(new JsonObject().put(IngestOperation.ID, 1));
         return client.findWithOptions(OPS, claimable(claim, now), stalest)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .compose(found -> {
                     if (found.isEmpty()) {
                         return Future.succeededFuture(null);
@@ -207,7 +207,7 @@ public final class MongoOperationLog implements OperationLog {
                                     update,
                                     new FindOptions(),
                                     new UpdateOptions().setReturningNewDocument(true))
-                            .recover(MongoMetadataStore::failed)
+                            .recover(MongoErrors::failed)
                             .compose(doc -> doc != null
                                     ? Future.succeededFuture(IngestOperation.fromDocument(doc))
                                     : attempts > 1 ? claimStale(claim, attempts - 1) : Future.succeededFuture(null));
@@ -241,7 +241,7 @@ public final class MongoOperationLog implements OperationLog {
                         IngestOperation.INCARNATION,
                         String.class.getName(),
                         new JsonObject().put(IngestOperation.TERMINAL, false))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(values -> values.stream()
                         .filter(String.class::isInstance)
                         .map(String.class::cast)
@@ -252,7 +252,7 @@ public final class MongoOperationLog implements OperationLog {
     public Future<Void> releaseKey(String tenantId, String key) {
         return client.removeDocument(KEYS, new JsonObject().put(KEY_ID, keyId(tenantId, key)))
                 .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
@@ -261,7 +261,7 @@ public final class MongoOperationLog implements OperationLog {
         if (tenantId != null) {
             query.put(IngestOperation.TENANT_ID, tenantId);
         }
-        return client.count(OPS, query).recover(MongoMetadataStore::failed);
+        return client.count(OPS, query).recover(MongoErrors::failed);
     }
 
     private static String keyId(String tenantId, String key) {
@@ -274,12 +274,12 @@ public final class MongoOperationLog implements OperationLog {
         return client.removeDocuments(
                         OPS,
                         new JsonObject().put(IngestOperation.TERMINAL, true).put(IngestOperation.UPDATED_AT, old))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .compose(ops -> client.findWithOptions(
                                 KEYS,
                                 new JsonObject().put(KEY_CREATED_AT, old),
                                 new FindOptions().setLimit(RETENTION_BATCH))
-                        .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                        .recover(MongoErrors::<List<JsonObject>>failed)
                         .compose(this::removeKeysOfEnded)
                         .map(keys -> ops.getRemovedCount() + keys));
     }
@@ -296,7 +296,7 @@ public final class MongoOperationLog implements OperationLog {
                         new JsonObject()
                                 .put(IngestOperation.ID, new JsonObject().put("$in", opIds))
                                 .put(IngestOperation.TERMINAL, false))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .recover(MongoErrors::<List<JsonObject>>failed)
                 .compose(open -> {
                     Set<String> unfinished = new HashSet<>();
                     open.forEach(o -> unfinished.add(o.getString(IngestOperation.ID)));
@@ -308,7 +308,7 @@ public final class MongoOperationLog implements OperationLog {
                             ? Future.succeededFuture(0L)
                             : client.removeDocuments(
                                             KEYS, new JsonObject().put(KEY_ID, new JsonObject().put("$in", removable)))
-                                    .recover(MongoMetadataStore::failed)
+                                    .recover(MongoErrors::failed)
                                     .map(r -> r.getRemovedCount());
                 });
     }
@@ -325,7 +325,7 @@ public final class MongoOperationLog implements OperationLog {
     @Override
     public Future<List<IngestOperation>> ofFile(String fileId) {
         return client.find(OPS, new JsonObject().put(IngestOperation.FILE_ID, fileId))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .recover(MongoErrors::<List<JsonObject>>failed)
                 .map(docs -> docs.stream()
                         .map(IngestOperation::fromDocument)
                         .sorted(Comparator.comparing(IngestOperation::createdAt))

@@ -23,7 +23,7 @@ public final class MongoReindexCheckpoints implements ReindexCheckpoints {
     @Override
     public Future<Checkpoint> get(String tenantId, int partition) {
         return client.findOne(CHECKPOINTS, new JsonObject().put(Checkpoint.ID, id(tenantId, partition)), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(d -> d == null
                         ? null
                         : new Checkpoint(
@@ -48,14 +48,14 @@ public final class MongoReindexCheckpoints implements ReindexCheckpoints {
                                 .put(Checkpoint.LAST_FILE_ID, c.lastFileId())
                                 .put(Checkpoint.DONE, c.done()))
                 .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
     public Future<Void> clear(String tenantId) {
         return client.removeDocuments(CHECKPOINTS, new JsonObject().put(Checkpoint.TENANT_ID, tenantId))
                 .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     /** Tenant ids never hold a space ({@link Ids}), so the pair is unambiguous. */

@@ -37,7 +37,7 @@ public final class MongoRepairStore implements RepairStore {
                                 new JsonObject().put(AuditEntry.OP_ID, 1).put(AuditEntry.AT, 1),
                                 new IndexOptions().name("op_time")))
                 .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
@@ -46,13 +46,13 @@ public final class MongoRepairStore implements RepairStore {
         JsonObject update = new JsonObject().put("$setOnInsert", entry.toDocument());
         return client.updateCollectionWithOptions(QUARANTINE, query, update, new UpdateOptions().setUpsert(true))
                 .<Void>mapEmpty()
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
     public Future<QuarantineEntry> quarantineEntry(String id) {
         return client.findOne(QUARANTINE, new JsonObject().put(QuarantineEntry.ID, id), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(doc -> doc == null ? null : QuarantineEntry.fromDocument(doc));
     }
 
@@ -84,7 +84,7 @@ public final class MongoRepairStore implements RepairStore {
                 .setSort(new JsonObject().put(QuarantineEntry.QUARANTINED_AT, 1).put(QuarantineEntry.ID, 1))
                 .setLimit(limit);
         return client.findWithOptions(QUARANTINE, query, options)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(docs -> docs.stream().map(QuarantineEntry::fromDocument).toList());
     }
 
@@ -93,13 +93,13 @@ public final class MongoRepairStore implements RepairStore {
         JsonObject query = new JsonObject().put(QuarantineEntry.ID, id).put(QuarantineEntry.STATE, from);
         JsonObject update = new JsonObject().put("$set", fields.copy().put(QuarantineEntry.STATE, to));
         return client.updateCollection(QUARANTINE, query, update)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(r -> r != null && r.getDocMatched() > 0);
     }
 
     @Override
     public Future<Void> audit(AuditEntry entry) {
-        return client.save(ACTIONS, entry.toDocument()).<Void>mapEmpty().recover(MongoMetadataStore::failed);
+        return client.save(ACTIONS, entry.toDocument()).<Void>mapEmpty().recover(MongoErrors::failed);
     }
 
     @Override
@@ -108,7 +108,7 @@ public final class MongoRepairStore implements RepairStore {
                 .setSort(new JsonObject().put(AuditEntry.AT, 1).put(AuditEntry.ID, 1))
                 .setLimit(limit);
         return client.findWithOptions(ACTIONS, new JsonObject().put(AuditEntry.OP_ID, opId), options)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(docs -> docs.stream().map(AuditEntry::fromDocument).toList());
     }
 
@@ -120,7 +120,7 @@ public final class MongoRepairStore implements RepairStore {
                                 ACTIONS,
                                 new JsonObject()
                                         .put(AuditEntry.OP_ID, new JsonObject().put("$in", new JsonArray(opIds))))
-                        .recover(MongoMetadataStore::failed)
+                        .recover(MongoErrors::failed)
                         .map(r -> r.getRemovedCount());
     }
 
@@ -143,7 +143,7 @@ public final class MongoRepairStore implements RepairStore {
                         new FindOptions()
                                 .setSort(new JsonObject().put(AuditEntry.AT, 1))
                                 .setLimit(limit))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(docs -> docs.stream().map(AuditEntry::fromDocument).toList());
     }
 }

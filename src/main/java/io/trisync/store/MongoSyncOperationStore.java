@@ -38,7 +38,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
                         new IndexOptions().name("tenant_newest"))
                 .compose(v -> client.createIndexWithOptions(
                         OPS, new JsonObject().put(SyncOperation.STATUS, 1), new IndexOptions().name("by_status")))
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     @Override
@@ -48,16 +48,16 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
                 .put(SLOT_OP_ID, op.id())
                 .put(SLOT_SINCE, Dates.toBson(op.startedAt()));
         return client.insert(SLOTS, slot)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .compose(id -> client.insert(OPS, op.toDocument())
-                        .recover(error -> releaseSlot(op).transform(ignored -> MongoMetadataStore.failed(error))))
+                        .recover(error -> releaseSlot(op).transform(ignored -> MongoErrors.failed(error))))
                 .mapEmpty();
     }
 
     @Override
     public Future<SyncOperation> running(String tenantId) {
         return client.findOne(SLOTS, new JsonObject().put(SLOT_TENANT, tenantId), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .compose(slot -> slot == null ? Future.succeededFuture() : slotHolder(tenantId, slot));
     }
 
@@ -69,7 +69,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     private Future<SyncOperation> slotHolder(String tenantId, JsonObject slot) {
         String opId = slot.getString(SLOT_OP_ID);
         return client.findOne(OPS, new JsonObject().put(SyncOperation.ID, opId), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .compose(doc -> {
                     if (doc != null) {
                         SyncOperation op = SyncOperation.fromDocument(doc);
@@ -89,7 +89,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     @Override
     public Future<List<SyncOperation>> allRunning() {
         return client.find(OPS, new JsonObject().put(SyncOperation.STATUS, RUNNING))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(docs -> docs.stream().map(SyncOperation::fromDocument).toList());
     }
 
@@ -121,7 +121,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
                         OPS,
                         new JsonObject().put(SyncOperation.ID, opId).put(SyncOperation.STATUS, RUNNING),
                         new JsonObject().put("$set", set))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(r -> r != null && r.getDocMatched() > 0);
     }
 
@@ -137,7 +137,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
                         OPS,
                         new JsonObject().put(SyncOperation.ID, op.id()).put(SyncOperation.STATUS, RUNNING),
                         new JsonObject().put("$set", set))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .compose(r -> {
                     boolean ended = r != null && r.getDocMatched() > 0;
                     // Free the slot in either case: an operation that is not running must not hold it.
@@ -148,7 +148,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     @Override
     public Future<SyncOperation> get(String opId) {
         return client.findOne(OPS, new JsonObject().put(SyncOperation.ID, opId), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .compose(doc -> doc == null
                         ? Future.failedFuture(new Failure.NotFound("mongodb", "no sync operation " + opId))
                         : Future.succeededFuture(SyncOperation.fromDocument(doc)));
@@ -167,7 +167,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
                 .setSort(new JsonObject().put(SyncOperation.STARTED_AT, -1))
                 .setLimit(limit);
         return client.findWithOptions(OPS, query, options)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(docs -> docs.stream().map(SyncOperation::fromDocument).toList());
     }
 
@@ -178,7 +178,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     private Future<Void> releaseSlot(String tenantId, String opId) {
         return client.removeDocument(
                         SLOTS, new JsonObject().put(SLOT_TENANT, tenantId).put(SLOT_OP_ID, opId))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .mapEmpty();
     }
 
@@ -193,7 +193,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
                         new FindOptions()
                                 .setFields(new JsonObject().put(SyncOperation.ID, 1))
                                 .setLimit(MongoOperationLog.RETENTION_BATCH))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .recover(MongoErrors::<List<JsonObject>>failed)
                 .compose(docs -> {
                     List<String> ids = docs.stream()
                             .map(d -> d.getString(SyncOperation.ID))
@@ -207,7 +207,7 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
                                                             SyncOperation.ID,
                                                             new JsonObject().put("$in", new JsonArray(ids)))
                                                     .put(SyncOperation.STATUS, new JsonObject().put("$ne", RUNNING)))
-                                    .recover(MongoMetadataStore::failed)
+                                    .recover(MongoErrors::failed)
                                     .map(r -> ids);
                 });
     }

@@ -40,21 +40,21 @@ public final class MongoTenantErasures implements TenantErasures {
                         new JsonObject().put(Erasure.ID, tenantId),
                         new JsonObject().put("$set", set),
                         new UpdateOptions().setUpsert(true))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .mapEmpty();
     }
 
     @Override
     public Future<Erasure> get(String tenantId) {
         return client.findOne(ERASURES, new JsonObject().put(Erasure.ID, tenantId), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(d -> d == null ? null : Erasure.fromDocument(d));
     }
 
     @Override
     public Future<List<Erasure>> unfinished() {
         return client.find(ERASURES, new JsonObject().put(Erasure.STATE, Erasure.ERASING))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .recover(MongoErrors::<List<JsonObject>>failed)
                 .map(docs -> docs.stream().map(Erasure::fromDocument).toList());
     }
 
@@ -66,7 +66,7 @@ public final class MongoTenantErasures implements TenantErasures {
                 .put(Erasure.RESULT, result);
         return client.updateCollection(
                         ERASURES, new JsonObject().put(Erasure.ID, tenantId), new JsonObject().put("$set", set))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .mapEmpty();
     }
 
@@ -78,7 +78,7 @@ public final class MongoTenantErasures implements TenantErasures {
         for (Map.Entry<String, JsonObject> q : queries.entrySet()) {
             String collection = q.getKey().substring(0, q.getKey().indexOf('#'));
             chain = chain.compose(v -> client.removeDocuments(collection, q.getValue())
-                    .recover(MongoMetadataStore::failed)
+                    .recover(MongoErrors::failed)
                     .map(r -> {
                         removed.put(collection, removed.getLong(collection, 0L) + r.getRemovedCount());
                         return null;
@@ -95,7 +95,7 @@ public final class MongoTenantErasures implements TenantErasures {
         for (Map.Entry<String, JsonObject> q : queries.entrySet()) {
             String collection = q.getKey().substring(0, q.getKey().indexOf('#'));
             counts.add(client.count(collection, q.getValue())
-                    .recover(MongoMetadataStore::failed)
+                    .recover(MongoErrors::failed)
                     .onSuccess(n -> {
                         synchronized (left) {
                             left.put(collection, left.getLong(collection, 0L) + n);

@@ -32,7 +32,7 @@ public final class MongoTrendStore implements TrendStore {
     public Future<Void> init() {
         return client.createIndexWithOptions(
                         SAMPLES, new JsonObject().put(Sample.SCOPE, 1).put(Sample.AT, 1), new IndexOptions())
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .mapEmpty();
     }
 
@@ -52,7 +52,7 @@ public final class MongoTrendStore implements TrendStore {
                 })
                 .compose(id -> trim(sample.scope()))
                 .compose(v -> trim(ALL))
-                .recover(MongoMetadataStore::failed);
+                .recover(MongoErrors::failed);
     }
 
     private static JsonObject stored(Sample sample) {
@@ -98,7 +98,7 @@ public final class MongoTrendStore implements TrendStore {
                         new FindOptions()
                                 .setSort(new JsonObject().put(Sample.AT, -1))
                                 .setLimit(limit))
-                .recover(MongoMetadataStore::<List<JsonObject>>failed)
+                .recover(MongoErrors::<List<JsonObject>>failed)
                 .map(docs -> {
                     List<Sample> out = new ArrayList<>();
                     for (int i = docs.size() - 1; i >= 0; i--) {

@@ -126,7 +126,7 @@ final class VectorSpacesPointer {
 
     Future<VectorSpaces> read() {
         return mongo.findOne(SPACES, new JsonObject().put(VectorSpaces.ID, configured.collection()), null)
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(VectorSpaces::fromDocument);
     }
 
@@ -134,7 +134,7 @@ final class VectorSpacesPointer {
     private Future<Boolean> insert(VectorSpaces spaces) {
         return mongo.insert(SPACES, spaces.toDocument().put(VectorSpaces.ID, configured.collection()))
                 .map(id -> true)
-                .recover(e -> MongoMetadataStore.<Boolean>failed(e)
+                .recover(e -> MongoErrors.<Boolean>failed(e)
                         .recover(f -> f instanceof Failure.Conflict
                                 ? Future.succeededFuture(false)
                                 : Future.failedFuture(f)));
@@ -146,7 +146,7 @@ final class VectorSpacesPointer {
                 .put(VectorSpaces.ID, configured.collection())
                 .put(VectorSpaces.GENERATION, read.generation());
         return mongo.findOneAndReplace(SPACES, query, next.toDocument().put(VectorSpaces.ID, configured.collection()))
-                .recover(MongoMetadataStore::failed)
+                .recover(MongoErrors::failed)
                 .map(before -> before != null);
     }
 }
