@@ -34,10 +34,10 @@ public final class ClusterProcess implements AutoCloseable {
     private Process process;
     private int starts;
 
-    /** Node {@code number} of the cluster kept under {@code clusterDir}; {@code env}: settings of every start. */
     /** Whether the node last launched serves HTTP (its readiness is then its health). */
     private boolean http;
 
+    /** Node {@code number} of the cluster kept under {@code clusterDir}; {@code env}: settings of every start. */
     public ClusterProcess(int number, Path clusterDir, StorePorts stores, Map<String, String> env) {
         this.number = number;
         this.clusterDir = clusterDir;
