@@ -11,15 +11,12 @@ import io.trisync.embedding.EmbeddingModel;
 import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.metrics.Metrics;
-import io.trisync.store.ChunkPoint;
 import io.trisync.store.MongoMetadataStore;
-import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
-import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
 import java.nio.charset.StandardCharsets;
@@ -126,7 +123,7 @@ class IngestBench {
                         receive.perSecond()));
             }
         }
-        rows.addAll(cpuRows());
+        rows.addAll(UploadFloors.cpuRows(READINGS));
         String report = String.join("\n", rows);
         System.out.println(
                 "\n=== Ingest, N=" + n + " files of 4 KiB, concurrency " + CONCURRENCY + " ===\n" + report + "\n");
@@ -308,38 +305,7 @@ class IngestBench {
                 node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
         try {
             Stores stores = node.stores();
-            float[] vector = new float[MiniLmEmbeddingModel.DIMENSION];
-            vector[0] = 1;
-            String sha = "0".repeat(64);
-            IntFunction<Future<?>> upload = i -> {
-                String id = String.format("minimal-%08d", i);
-                int partition = StoreKeys.partition(id, StoreFloorsBench.PARTITIONS);
-                JsonObject intent = UploadFloors.intent(id, sha);
-                List<ChunkPoint> points = UploadFloors.points(id, partition, sha, vector);
-                return mongo.insert("floor_ops", intent)
-                        .compose(v -> stores.blobs()
-                                .putBytes(
-                                        StoreKeys.blobKey("floor", partition, id),
-                                        Buffer.buffer(text4k(i)),
-                                        "text/plain",
-                                        Map.of("sha256", sha)))
-                        .compose(v -> mongo.replaceDocumentsWithOptions(
-                                "floor_files",
-                                new JsonObject().put("_id", id),
-                                intent.copy().put("status", "ACTIVE").put("name", id + ".txt"),
-                                new UpdateOptions().setUpsert(true)))
-                        .compose(v -> stores.vectors().upsert(points))
-                        .compose(v -> mongo.updateCollection(
-                                "floor_ops",
-                                new JsonObject().put("_id", id),
-                                new JsonObject().put("$set", new JsonObject().put("step", "COMMITTED"))))
-                        .compose(v -> mongo.insert(
-                                "floor_events",
-                                new JsonObject()
-                                        .put("_id", "floor:" + i)
-                                        .put("type", "file.uploaded")
-                                        .put("fileId", id)));
-            };
+            IntFunction<Future<?>> upload = UploadFloors.oneAtATime(stores, mongo);
             // Warm-up at the same concurrency, as for the pipeline (ids far above the measured ones).
             StoreFloorsBench.lanes(CONCURRENCY, Math.min(n, 1000), i -> upload.apply(10_000_000 + i))
                     .await();
@@ -382,48 +348,6 @@ class IngestBench {
         } finally {
             mongo.close().await();
         }
-    }
-
-    /**
-     * CPU per file of each measured row, and what that allows: with every server and client in this
-     * JVM, an upload cannot go faster than the cores divided by the CPU it needs, so receiving an
-     * upload (no store) plus its writes batched as well as group commit could batch them is a ceiling
-     * for the pipeline on this machine.
-     */
-    private static List<String> cpuRows() {
-        List<String> out = new ArrayList<>();
-        if (READINGS.isEmpty()) {
-            return out;
-        }
-        int cores = Runtime.getRuntime().availableProcessors();
-        out.add("");
-        out.add("CPU per file (process CPU time of the measured window, all threads; " + cores + " cores):");
-        READINGS.forEach((what, r) -> out.add(String.format(
-                Locale.ROOT,
-                "  %-62s %6.2f ms CPU/file  %,7.0f files/s  (cores ÷ CPU: %,7.0f files/s)",
-                what,
-                r.cpuMsPerItem(),
-                r.perSecond(),
-                cores * 1000 / r.cpuMsPerItem())));
-        for (String mode : List.of("in-memory", "persistent")) {
-            UploadFloors.Reading receive = READINGS.get(mode + ", HTTP receive alone");
-            UploadFloors.Reading batched =
-                    READINGS.get(mode + ", minimal upload writes, " + UploadFloors.BATCH + " uploads a round trip");
-            UploadFloors.Reading floor = READINGS.get(mode + ", minimal upload writes, one at a time");
-            if (receive != null && batched != null && floor != null) {
-                double ceiling = cores * 1000 / (receive.cpuMsPerItem() + batched.cpuMsPerItem());
-                out.add(String.format(
-                        Locale.ROOT,
-                        "  %s: HTTP receive + batched minimal writes need %.2f ms CPU per upload, a ceiling of %,.0f"
-                                + " files/s = %.2f× the one-at-a-time floor measured (%,.0f files/s)",
-                        mode,
-                        receive.cpuMsPerItem() + batched.cpuMsPerItem(),
-                        ceiling,
-                        ceiling / floor.perSecond(),
-                        floor.perSecond()));
-            }
-        }
-        return out;
     }
 
     private static String floorRow(String mode, String floorRow) {

@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.BulkOperation;
 import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.WebClient;
@@ -23,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.IntFunction;
@@ -186,5 +188,85 @@ final class UploadFloors {
         StoreFloorsBench.lanes(2, Math.min(batches, 1000 / BATCH), b -> batch.apply(1_000_000 / BATCH + b))
                 .await();
         return measure(batches, batches * BATCH, 2, batch);
+    }
+
+    /**
+     * Upload {@code i}'s minimal writes one after the other with the raw clients: an intent record,
+     * the 4 KiB blob, the metadata document, the chunks' points, the commit and one event.
+     */
+    static IntFunction<Future<?>> oneAtATime(Stores stores, MongoClient mongo) {
+        float[] vector = new float[MiniLmEmbeddingModel.DIMENSION];
+        vector[0] = 1;
+        String sha = "0".repeat(64);
+        return i -> {
+            String id = String.format("minimal-%08d", i);
+            int partition = StoreKeys.partition(id, StoreFloorsBench.PARTITIONS);
+            JsonObject intent = intent(id, sha);
+            List<ChunkPoint> points = points(id, partition, sha, vector);
+            return mongo.insert("floor_ops", intent)
+                    .compose(v -> stores.blobs()
+                            .putBytes(
+                                    StoreKeys.blobKey("floor", partition, id),
+                                    Buffer.buffer(IngestBench.text4k(i)),
+                                    "text/plain",
+                                    Map.of("sha256", sha)))
+                    .compose(v -> mongo.replaceDocumentsWithOptions(
+                            "floor_files",
+                            new JsonObject().put("_id", id),
+                            intent.copy().put("status", "ACTIVE").put("name", id + ".txt"),
+                            new UpdateOptions().setUpsert(true)))
+                    .compose(v -> stores.vectors().upsert(points))
+                    .compose(v -> mongo.updateCollection(
+                            "floor_ops",
+                            new JsonObject().put("_id", id),
+                            new JsonObject().put("$set", new JsonObject().put("step", "COMMITTED"))))
+                    .compose(v -> mongo.insert(
+                            "floor_events",
+                            new JsonObject()
+                                    .put("_id", "floor:" + i)
+                                    .put("type", "file.uploaded")
+                                    .put("fileId", id)));
+        };
+    }
+
+    /**
+     * CPU per file of each measured row, and what that allows: with every server and client in this
+     * JVM, an upload cannot go faster than the cores divided by the CPU it needs, so receiving an
+     * upload (no store) plus its writes batched as well as group commit could batch them is a ceiling
+     * for the pipeline on this machine.
+     */
+    static List<String> cpuRows(Map<String, Reading> readings) {
+        List<String> out = new ArrayList<>();
+        if (readings.isEmpty()) {
+            return out;
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        out.add("");
+        out.add("CPU per file (process CPU time of the measured window, all threads; " + cores + " cores):");
+        readings.forEach((what, r) -> out.add(String.format(
+                Locale.ROOT,
+                "  %-62s %6.2f ms CPU/file  %,7.0f files/s  (cores ÷ CPU: %,7.0f files/s)",
+                what,
+                r.cpuMsPerItem(),
+                r.perSecond(),
+                cores * 1000 / r.cpuMsPerItem())));
+        for (String mode : List.of("in-memory", "persistent")) {
+            Reading receive = readings.get(mode + ", HTTP receive alone");
+            Reading batched = readings.get(mode + ", minimal upload writes, " + BATCH + " uploads a round trip");
+            Reading floor = readings.get(mode + ", minimal upload writes, one at a time");
+            if (receive != null && batched != null && floor != null) {
+                double ceiling = cores * 1000 / (receive.cpuMsPerItem() + batched.cpuMsPerItem());
+                out.add(String.format(
+                        Locale.ROOT,
+                        "  %s: HTTP receive + batched minimal writes need %.2f ms CPU per upload, a ceiling of %,.0f"
+                                + " files/s = %.2f× the one-at-a-time floor measured (%,.0f files/s)",
+                        mode,
+                        receive.cpuMsPerItem() + batched.cpuMsPerItem(),
+                        ceiling,
+                        ceiling / floor.perSecond(),
+                        floor.perSecond()));
+            }
+        }
+        return out;
     }
 }
