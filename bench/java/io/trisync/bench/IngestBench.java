@@ -113,7 +113,7 @@ class IngestBench {
             if (parts.contains("floors")) {
                 rows.addAll(floors(n, persist, mode));
                 UploadFloors.Reading receive = UploadFloors.httpReceiveAlone(files, CONCURRENCY);
-                READINGS.put(mode + ", HTTP receive alone", receive);
+                READINGS.put(mode + ", " + UploadFloors.RECEIVE, receive);
                 rows.add(String.format(
                         Locale.ROOT,
                         "| %-10s | floor: %-31s | %6d | %,9.0f files/s  |        |        |",
@@ -311,9 +311,9 @@ class IngestBench {
                     .await();
             UploadFloors.Reading oneAtATime = UploadFloors.measure(n, n, CONCURRENCY, upload);
             double minimal = oneAtATime.perSecond();
-            READINGS.put(mode + ", minimal upload writes, one at a time", oneAtATime);
+            READINGS.put(mode + ", " + UploadFloors.ONE_AT_A_TIME, oneAtATime);
             UploadFloors.Reading batched = UploadFloors.batchedUploadWrites(stores, mongo, n, "batched");
-            READINGS.put(mode + ", minimal upload writes, " + UploadFloors.BATCH + " uploads a round trip", batched);
+            READINGS.put(mode + ", " + UploadFloors.BATCHED, batched);
             long start = System.nanoTime();
             StoreFloorsBench.lanes(
                             CONCURRENCY,

@@ -43,25 +43,68 @@ final class UploadFloors {
     /** Uploads whose writes share one round trip in the batched floor (two batches in flight: 16 uploads). */
     static final int BATCH = 8;
 
+    /** The labels of the CPU readings (each after its mode, as {@code "persistent, " + label}). */
+    static final String RECEIVE = "HTTP receive alone";
+
+    static final String ONE_AT_A_TIME = "minimal upload writes, one at a time";
+    static final String BATCHED = "minimal upload writes, " + BATCH + " uploads a round trip";
+
+    /** The floors' content hash and the one unit vector every point carries. */
+    private static final String SHA = "0".repeat(64);
+
+    private static final float[] VECTOR = new float[MiniLmEmbeddingModel.DIMENSION];
+
+    static {
+        VECTOR[0] = 1;
+    }
+
     private UploadFloors() {}
 
     /** The intent record of the minimal upload writes: the operation, before anything else is written. */
-    static JsonObject intent(String id, String sha) {
+    private static JsonObject intent(String id) {
         return new JsonObject()
                 .put("_id", id)
                 .put("tenantId", "floor")
                 .put("step", "BEGUN")
                 .put("size", 4096)
-                .put("sha256", sha);
+                .put("sha256", SHA);
     }
 
-    /** The points of a 4 KiB text (4 chunks), all with {@code vector}. */
-    static List<ChunkPoint> points(String id, int partition, String sha, float[] vector) {
+    /** The points of a 4 KiB text (4 chunks), all with the one unit vector. */
+    private static List<ChunkPoint> points(String id, int partition) {
         List<ChunkPoint> points = new ArrayList<>();
         for (int c = 0; c < 4; c++) {
-            points.add(ChunkPoint.of("floor", id, c, partition, sha, "precomputed", vector));
+            points.add(ChunkPoint.of("floor", id, c, partition, SHA, "precomputed", VECTOR));
         }
         return points;
+    }
+
+    /** The metadata document the floors write for upload {@code id}. */
+    private static JsonObject record(JsonObject intent, String id) {
+        return intent.copy().put("status", "ACTIVE").put("name", id + ".txt");
+    }
+
+    /** The update that commits an upload. */
+    private static JsonObject commit() {
+        return new JsonObject().put("$set", new JsonObject().put("step", "COMMITTED"));
+    }
+
+    /** The event of upload {@code i} ({@code id}), under the floor's {@code tag}. */
+    private static JsonObject event(String tag, int i, String id) {
+        return new JsonObject()
+                .put("_id", tag + ":" + i)
+                .put("type", "file.uploaded")
+                .put("fileId", id);
+    }
+
+    /** Upload {@code id}'s blob put, the 4 KiB text {@code i}. */
+    private static Future<?> blob(Stores stores, int partition, String id, int i) {
+        return stores.blobs()
+                .putBytes(
+                        StoreKeys.blobKey("floor", partition, id),
+                        Buffer.buffer(IngestBench.text4k(i)),
+                        "text/plain",
+                        Map.of("sha256", SHA));
     }
 
     /** Process CPU time so far, in nanoseconds (every thread of this JVM: the stores run here too). */
@@ -141,9 +184,6 @@ final class UploadFloors {
      * one Qdrant upsert of all their points; two batches in flight, so 16 uploads as in the pipeline.
      */
     static Reading batchedUploadWrites(Stores stores, MongoClient mongo, int n, String tag) {
-        float[] vector = new float[MiniLmEmbeddingModel.DIMENSION];
-        vector[0] = 1;
-        String sha = "0".repeat(64);
         IntFunction<Future<?>> batch = b -> {
             List<BulkOperation> intents = new ArrayList<>();
             List<BulkOperation> records = new ArrayList<>();
@@ -155,26 +195,13 @@ final class UploadFloors {
                 int i = b * BATCH + k;
                 String id = String.format("%s-%08d", tag, i);
                 int partition = StoreKeys.partition(id, StoreFloorsBench.PARTITIONS);
-                JsonObject intent = intent(id, sha);
+                JsonObject intent = intent(id);
                 intents.add(BulkOperation.createInsert(intent));
-                records.add(BulkOperation.createReplace(
-                        new JsonObject().put("_id", id),
-                        intent.copy().put("status", "ACTIVE").put("name", id + ".txt"),
-                        true));
-                commits.add(BulkOperation.createUpdate(
-                        new JsonObject().put("_id", id),
-                        new JsonObject().put("$set", new JsonObject().put("step", "COMMITTED"))));
-                events.add(BulkOperation.createInsert(new JsonObject()
-                        .put("_id", tag + ":" + i)
-                        .put("type", "file.uploaded")
-                        .put("fileId", id)));
-                points.addAll(points(id, partition, sha, vector));
-                blobs.add(() -> stores.blobs()
-                        .putBytes(
-                                StoreKeys.blobKey("floor", partition, id),
-                                Buffer.buffer(IngestBench.text4k(i)),
-                                "text/plain",
-                                Map.of("sha256", sha)));
+                records.add(BulkOperation.createReplace(new JsonObject().put("_id", id), record(intent, id), true));
+                commits.add(BulkOperation.createUpdate(new JsonObject().put("_id", id), commit()));
+                events.add(BulkOperation.createInsert(event(tag, i, id)));
+                points.addAll(points(id, partition));
+                blobs.add(() -> blob(stores, partition, id, i));
             }
             return mongo.bulkWrite(tag + "_ops", intents)
                     .compose(v -> Future.all(blobs.stream().map(Supplier::get).toList()))
@@ -195,37 +222,20 @@ final class UploadFloors {
      * the 4 KiB blob, the metadata document, the chunks' points, the commit and one event.
      */
     static IntFunction<Future<?>> oneAtATime(Stores stores, MongoClient mongo) {
-        float[] vector = new float[MiniLmEmbeddingModel.DIMENSION];
-        vector[0] = 1;
-        String sha = "0".repeat(64);
         return i -> {
             String id = String.format("minimal-%08d", i);
             int partition = StoreKeys.partition(id, StoreFloorsBench.PARTITIONS);
-            JsonObject intent = intent(id, sha);
-            List<ChunkPoint> points = points(id, partition, sha, vector);
+            JsonObject intent = intent(id);
             return mongo.insert("floor_ops", intent)
-                    .compose(v -> stores.blobs()
-                            .putBytes(
-                                    StoreKeys.blobKey("floor", partition, id),
-                                    Buffer.buffer(IngestBench.text4k(i)),
-                                    "text/plain",
-                                    Map.of("sha256", sha)))
+                    .compose(v -> blob(stores, partition, id, i))
                     .compose(v -> mongo.replaceDocumentsWithOptions(
                             "floor_files",
                             new JsonObject().put("_id", id),
-                            intent.copy().put("status", "ACTIVE").put("name", id + ".txt"),
+                            record(intent, id),
                             new UpdateOptions().setUpsert(true)))
-                    .compose(v -> stores.vectors().upsert(points))
-                    .compose(v -> mongo.updateCollection(
-                            "floor_ops",
-                            new JsonObject().put("_id", id),
-                            new JsonObject().put("$set", new JsonObject().put("step", "COMMITTED"))))
-                    .compose(v -> mongo.insert(
-                            "floor_events",
-                            new JsonObject()
-                                    .put("_id", "floor:" + i)
-                                    .put("type", "file.uploaded")
-                                    .put("fileId", id)));
+                    .compose(v -> stores.vectors().upsert(points(id, partition)))
+                    .compose(v -> mongo.updateCollection("floor_ops", new JsonObject().put("_id", id), commit()))
+                    .compose(v -> mongo.insert("floor_events", event("floor", i, id)));
         };
     }
 
@@ -251,9 +261,9 @@ final class UploadFloors {
                 r.perSecond(),
                 cores * 1000 / r.cpuMsPerItem())));
         for (String mode : List.of("in-memory", "persistent")) {
-            Reading receive = readings.get(mode + ", HTTP receive alone");
-            Reading batched = readings.get(mode + ", minimal upload writes, " + BATCH + " uploads a round trip");
-            Reading floor = readings.get(mode + ", minimal upload writes, one at a time");
+            Reading receive = readings.get(mode + ", " + RECEIVE);
+            Reading batched = readings.get(mode + ", " + BATCHED);
+            Reading floor = readings.get(mode + ", " + ONE_AT_A_TIME);
             if (receive != null && batched != null && floor != null) {
                 double ceiling = cores * 1000 / (receive.cpuMsPerItem() + batched.cpuMsPerItem());
                 out.add(String.format(
