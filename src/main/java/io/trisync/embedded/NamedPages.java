@@ -44,33 +44,31 @@ final class NamedPages {
 
     /** {@code store}, whose buckets are the directories under {@code root}, with pages read by name. */
     static BlobStore over(BlobStore store, Path root) {
+        Path base = root.normalize();
         return new ForwardingBlobStore(store) {
             @Override
             public ListObjectsV2Response list(ListObjectsV2Request request) {
-                return page(delegate(), root, request).orElseGet(() -> super.list(request));
+                return page(delegate(), base, request).orElseGet(() -> super.list(request));
             }
         };
     }
 
-    /** The page read by name, or empty when only s3proxy's own listing can answer {@code request}. */
-    static Optional<ListObjectsV2Response> page(BlobStore store, Path root, ListObjectsV2Request request) {
+    /**
+     * The page read by name, or empty when only s3proxy's own listing can answer {@code request};
+     * {@code base}: the normalized directory of the buckets.
+     */
+    static Optional<ListObjectsV2Response> page(BlobStore store, Path base, ListObjectsV2Request request) {
         String prefix = request.prefix();
+        String marker = request.continuationToken() != null ? request.continuationToken() : request.startAfter();
         if ((request.delimiter() != null && !request.delimiter().isEmpty())
                 || prefix == null
                 || !prefix.endsWith("/")
-                || prefix.startsWith("/")
+                || !plain(prefix)
                 || request.maxKeys() == null
-                || request.maxKeys() < 1) {
+                || request.maxKeys() < 1
+                || (marker != null && !marker.startsWith(prefix))) {
             return Optional.empty();
         }
-        String marker = request.continuationToken() != null ? request.continuationToken() : request.startAfter();
-        if (marker != null && !marker.startsWith(prefix)) {
-            return Optional.empty();
-        }
-        if (!plain(prefix)) {
-            return Optional.empty();
-        }
-        Path base = root.normalize();
         Path bucket = base.resolve(request.bucket()).normalize();
         Path dir = bucket.resolve(prefix).normalize();
         if (!bucket.startsWith(base) || !dir.startsWith(bucket) || dir.equals(bucket)) {
