@@ -193,7 +193,7 @@ class ScanBench {
         return perSecond(read, System.nanoTime() - start);
     }
 
-    /** Reads every partition (4 at once) with {@code read}; items per second. Pages above 1,000 are not followed (partitions here hold fewer). */
+    /** Reads every partition (4 at once) with {@code read}, which follows the partition's pages; items per second. */
     private static double partitionFloor(IntFunction<Future<Long>> read) {
         AtomicLong total = new AtomicLong();
         long start = System.nanoTime();
@@ -287,16 +287,16 @@ class ScanBench {
     }
 
     /**
-     * A full scan by a scan-only node in a child JVM with {@code -Xmx512m} on this JVM's stores: its
-     * time and the peak heap in use in that JVM (the scan's own memory, the stores' not included).
-     */
-    /**
      * Full scans each child JVM runs one after the other ({@code bench.scan.childScans}, default 1):
      * its later scans are the warm steady state of a scan node within {@code -Xmx512m}, comparable
      * across sizes (JVM start and first-scan compilation left out).
      */
     static final int CHILD_SCANS = Integer.getInteger("bench.scan.childScans", 1);
 
+    /**
+     * A full scan by a scan-only node in a child JVM with {@code -Xmx512m} on this JVM's stores: its
+     * time and the peak heap in use in that JVM (the scan's own memory, the stores' not included).
+     */
     private static String childScan(Node node, String tenant, int n, SeededTenant seeded) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder child = new ProcessBuilder(
