@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Timeout;
 class MainIT {
 
     private static Process run(String key, String value) throws Exception {
-        ProcessBuilder pb = ChildJvm.java(List.of("-XX:-UsePerfData"), Main.class.getName());
+        ProcessBuilder pb = ChildJvm.java(List.of(), Main.class.getName());
         pb.environment().put(key, value);
         pb.redirectErrorStream(false);
         return pb.start();

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -48,6 +49,8 @@ public final class Metrics {
     private final MultiGauge files;
     private final MultiGauge openIssues;
     private final MultiGauge running;
+    private final Map<String, Map<String, Timer>> requestTimers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> storeErrors = new ConcurrentHashMap<>();
 
     public Metrics(MeterRegistry registry, long syncCheckIntervalSeconds) {
         this.registry = registry;
@@ -109,17 +112,22 @@ public final class Metrics {
 
     /** One request to a store's client: {@code store} mongodb, s3 or qdrant; {@code operation} the client's name for it. */
     public void storeRequest(String store, String operation, long nanos, boolean failed) {
-        Timer.builder("trisync.store.request.duration")
-                .description("Requests to the stores' clients")
-                .tags("store", store, "operation", operation)
-                .serviceLevelObjectives(REQUEST_BUCKETS)
-                .register(registry)
+        // Every store call lands here: the meters are looked up in maps of our own rather than built
+        // and registered anew each time (the names come from the adapters' code, so the maps stay small).
+        requestTimers
+                .computeIfAbsent(store, s -> new ConcurrentHashMap<>())
+                .computeIfAbsent(operation, op -> Timer.builder("trisync.store.request.duration")
+                        .description("Requests to the stores' clients")
+                        .tags("store", store, "operation", op)
+                        .serviceLevelObjectives(REQUEST_BUCKETS)
+                        .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
         if (failed) {
-            Counter.builder("trisync.store.errors")
-                    .description("Store requests that failed")
-                    .tag("store", store)
-                    .register(registry)
+            storeErrors
+                    .computeIfAbsent(store, s -> Counter.builder("trisync.store.errors")
+                            .description("Store requests that failed")
+                            .tag("store", s)
+                            .register(registry))
                     .increment();
         }
     }

@@ -86,8 +86,13 @@ class ScanMemoryIT {
                 .isEqualTo(FILES - BLOBS);
         assertThat(result.getInteger("listed")).isEqualTo(ScanReport.LISTED_ISSUES);
         System.out.printf(
-                "Scan of %,d files in a %s child JVM: peak heap %.1f MiB of %.1f MiB%n",
-                FILES, HEAP, result.getLong("peakHeapBytes") / 1048576.0, result.getLong("maxHeapBytes") / 1048576.0);
+                "Scan of %,d files in a %s child JVM: peak heap %.1f MiB of %.1f MiB; scan %.1f s, child %.1f s%n",
+                FILES,
+                HEAP,
+                result.getLong("peakHeapBytes") / 1048576.0,
+                result.getLong("maxHeapBytes") / 1048576.0,
+                result.getJsonArray("scanSeconds").getDouble(0),
+                result.getDouble("seconds"));
     }
 
     /** Records and points for every file (one chunk each), blobs for the first {@link #BLOBS}. */

@@ -17,12 +17,20 @@ public final class ChildJvm {
     private ChildJvm() {}
 
     /**
-     * {@code java [jvmOptions] -cp <the packaged jar and the test class path> mainClass args…}, with
-     * the node classes' archive ({@link NodeArchive}) where there is one.
+     * What every child JVM runs with. The suite is bound by the CPU of two cores, and a child lives for
+     * seconds to a minute: the C1 compiler alone ({@code TieredStopAtLevel=1}) costs a fraction of what
+     * C2 would spend compiling code the child never runs long enough to profit from.
+     */
+    public static final List<String> OPTIONS = List.of("-XX:-UsePerfData", "-XX:TieredStopAtLevel=1");
+
+    /**
+     * {@code java [OPTIONS] [jvmOptions] -cp <the packaged jar and the test class path> mainClass args…},
+     * with the node classes' archive ({@link NodeArchive}) where there is one.
      */
     public static ProcessBuilder java(List<String> jvmOptions, String mainClass, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(OPTIONS);
         command.addAll(jvmOptions);
         command.addAll(NodeArchive.classPathOptions());
         command.add(mainClass);

@@ -67,8 +67,7 @@ public final class ChildNode implements AutoCloseable {
         env.put("EMBEDDED_QDRANT_PORT", String.valueOf(qdrantPort));
         env.putIfAbsent("AUTH_ENABLED", "false");
         env.putIfAbsent("HTTP_INSTANCES", "1");
-        ProcessBuilder builder = ChildJvm.java(
-                        List.of("-Xmx512m", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1"), mainClass)
+        ProcessBuilder builder = ChildJvm.java(List.of("-Xmx512m"), mainClass)
                 .redirectOutput(dataDir.resolve("node-" + (++starts) + ".log").toFile());
         builder.environment().putAll(env);
         try {

@@ -43,7 +43,8 @@ public final class NodeArchive {
 
     private static final Path TARGET = Path.of("target").toAbsolutePath();
     private static final Path JAR = TARGET.resolve("trisync.jar");
-    private static final List<String> NODE_OPTIONS = List.of("-Xmx512m", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1");
+    private static final List<String> NODE_OPTIONS =
+            Stream.concat(Stream.of("-Xmx512m"), ChildJvm.OPTIONS.stream()).toList();
 
     /** An archive the JVM cannot use is only slower: no warning on the child's standard output. */
     private static final String QUIET = "-Xlog:cds*=off";

@@ -33,11 +33,7 @@ public final class ServerJvm implements AutoCloseable {
     public void start() {
         try {
             process = ChildJvm.java(
-                            List.of("-XX:-UsePerfData"),
-                            EmbeddedServerMain.class.getName(),
-                            store,
-                            String.valueOf(port),
-                            dir.toString())
+                            List.of(), EmbeddedServerMain.class.getName(), store, String.valueOf(port), dir.toString())
                     .start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
