@@ -340,6 +340,8 @@ public final class Node {
             throw new IllegalStateException("cluster.xml disappeared while being read", e);
         }
         hz.setClusterName(config.clusterName());
+        // Every member shows the others its NODE_ID, so the status can name the nodes alive as the logs do.
+        hz.getMemberAttributeConfig().setAttribute(Membership.NAME_ATTRIBUTE, config.nodeId());
         // The entry processors of the cluster-wide rate limit travel between members in Bucket4j's own form.
         io.github.bucket4j.grid.hazelcast.HazelcastProxyManager.addCustomSerializers(hz.getSerializationConfig(), 1000);
         return hz;

@@ -76,7 +76,7 @@ public final class ClusterBus implements Shareable {
     private ClusterBus(Vertx vertx) {
         this.vertx = vertx;
         this.membership = Membership.of(vertx, "standalone");
-        this.self = membership.nodeId();
+        this.self = membership.memberId();
         this.routes =
                 vertx.isClustered() && ((VertxInternal) vertx).clusterManager() instanceof HazelcastClusterManager hz
                         ? hz.getHazelcastInstance().getReplicatedMap(ROUTES)
@@ -200,7 +200,7 @@ public final class ClusterBus implements Shareable {
         }
         Attempt attempt = new Attempt(call, node, number, excluded);
         inFlight.computeIfAbsent(node, n -> ConcurrentHashMap.newKeySet()).add(attempt);
-        if (!membership.liveNodes().contains(node)) {
+        if (!membership.liveMembers().contains(node)) {
             // It left between the pick and now: its departure may have been handled already.
             departed(node);
         }
@@ -251,7 +251,7 @@ public final class ClusterBus implements Shareable {
         if (known != null && now - known.readAt() < HOSTS_TTL_MS) {
             return known.nodes();
         }
-        Set<String> live = membership.liveNodes();
+        Set<String> live = membership.liveMembers();
         String prefix = address + ALIAS;
         List<String> nodes = new ArrayList<>();
         for (String key : routes.keySet()) {

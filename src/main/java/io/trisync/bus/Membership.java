@@ -7,31 +7,40 @@ import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
- * Which node this is and which nodes are alive. Clustered: the cluster manager's node ids, and
- * Hazelcast membership events for departures (a listener of our own; Vert.x keeps the cluster
- * manager's single node listener for itself). Standalone: a fixed id and no membership.
+ * Which node this is and which nodes are alive, by two names. The <em>member id</em> is the cluster
+ * manager's id of one node process (a restarted node gets a new one), used wherever liveness is
+ * decided; Hazelcast membership events report departures (a listener of our own; Vert.x keeps the
+ * cluster manager's single node listener for itself). The <em>name</em> is the node's {@code NODE_ID},
+ * what logs, records and the status show a user; each member carries it as a Hazelcast member
+ * attribute ({@link #NAME_ATTRIBUTE}). Standalone: the name is the member id, and no membership.
  */
 public final class Membership {
 
     /** The member attribute where the Vert.x Hazelcast cluster manager keeps a member's node id. */
     private static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
 
-    private final ClusterManager cluster;
-    private final String standaloneId;
+    /** The member attribute where a node keeps its {@code NODE_ID} (set in its Hazelcast config). */
+    public static final String NAME_ATTRIBUTE = "trisync.nodeName";
 
-    private Membership(ClusterManager cluster, String standaloneId) {
+    private final ClusterManager cluster;
+    private final String name;
+
+    private Membership(ClusterManager cluster, String name) {
         this.cluster = cluster;
-        this.standaloneId = standaloneId;
+        this.name = name;
     }
 
-    public static Membership of(Vertx vertx, String configuredNodeId) {
+    /** The membership of the node that runs {@code vertx}, named {@code name} (its {@code NODE_ID}). */
+    public static Membership of(Vertx vertx, String name) {
         ClusterManager cluster = vertx.isClustered() ? ((VertxInternal) vertx).clusterManager() : null;
-        return new Membership(cluster, configuredNodeId);
+        return new Membership(cluster, name);
     }
 
     /** Whether this node is a member of a cluster. */
@@ -39,14 +48,36 @@ public final class Membership {
         return cluster != null;
     }
 
-    /** This node's id as recorded on the operations it runs. */
-    public String nodeId() {
-        return cluster == null ? standaloneId : cluster.getNodeId();
+    /** This node's {@code NODE_ID}. */
+    public String name() {
+        return name;
     }
 
-    /** The ids of the nodes alive now, or null when standalone (membership not checked). */
-    public Set<String> liveNodes() {
+    /** This node process's member id: the cluster manager's, or the name when standalone. */
+    public String memberId() {
+        return cluster == null ? name : cluster.getNodeId();
+    }
+
+    /** The member ids of the nodes alive now, or null when standalone (membership not checked). */
+    public Set<String> liveMembers() {
         return cluster == null ? null : new HashSet<>(cluster.getNodes());
+    }
+
+    /**
+     * The names of the nodes alive now, sorted (a member that carries no name: its member id); this
+     * node's alone when standalone.
+     */
+    public List<String> liveNames() {
+        if (!(cluster instanceof HazelcastClusterManager hz) || hz.getHazelcastInstance() == null) {
+            return cluster == null
+                    ? List.of(name)
+                    : cluster.getNodes().stream().sorted().toList();
+        }
+        return hz.getHazelcastInstance().getCluster().getMembers().stream()
+                .map(member -> Objects.requireNonNullElse(
+                        member.getAttribute(NAME_ATTRIBUTE), String.valueOf(member.getAttribute(NODE_ID_ATTRIBUTE))))
+                .sorted()
+                .toList();
     }
 
     /** Calls {@code onLeave} (on a Hazelcast thread) whenever a member leaves; returns a handle to remove it. */

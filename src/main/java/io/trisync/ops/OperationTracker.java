@@ -111,7 +111,8 @@ public final class OperationTracker {
                 new SyncOperation.Progress("initializing", 0, 0, totalFiles),
                 0,
                 null,
-                membership.nodeId(),
+                membership.name(),
+                membership.clustered() ? membership.memberId() : null,
                 incarnations.id(),
                 null,
                 actor);
@@ -144,7 +145,7 @@ public final class OperationTracker {
             return incarnations
                     .goneAmong(Collections.singleton(running.incarnation()))
                     .compose(gone -> {
-                        StuckRule.Verdict verdict = stuck.judge(running, Instant.now(), membership.liveNodes(), gone);
+                        StuckRule.Verdict verdict = stuck.judge(running, Instant.now(), membership.liveMembers(), gone);
                         if (verdict == null || !mayReplace) {
                             return busy(running);
                         }

@@ -19,7 +19,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Answers the tracked-operation requests of the HTTP API ({@link OpsAddresses}): a tenant's status,
@@ -83,11 +82,12 @@ public final class OpsVerticle extends RequestVerticle {
         Future<List<SyncOperation>> running = stores.syncOperations().allRunning();
         Future<Long> openIngest = stores.operations().countOpen(null);
         Future<JsonObject> health = stores.health();
-        Set<String> live = membership.liveNodes();
+        // Nodes by their NODE_ID, the name the logs and the operations' node_id use.
+        List<String> live = membership.liveNames();
         return Future.all(running, openIngest, health).map(all -> new JsonObject()
                 .put("service_running", allUp(health.result()))
-                .put("node_id", membership.nodeId())
-                .put("nodes", new JsonArray(live == null ? List.of(membership.nodeId()) : List.copyOf(live)))
+                .put("node_id", membership.name())
+                .put("nodes", new JsonArray(live))
                 .put("running_operations", running.result().size())
                 .put("open_ingest_operations", openIngest.result())
                 .put("stores", health.result())

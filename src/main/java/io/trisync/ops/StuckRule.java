@@ -26,8 +26,8 @@ public final class StuckRule {
     }
 
     /**
-     * The verdict, or null when {@code op} is healthy. {@code liveNodes} null means membership is
-     * unknown (a standalone node) and is not checked. {@code goneIncarnations}: node processes known
+     * The verdict, or null when {@code op} is healthy. {@code liveNodes}: the member ids alive now;
+     * null means membership is unknown (a standalone node) and is not checked. {@code goneIncarnations}: node processes known
      * to be gone, each with the reason; an operation run by one of them fails at once.
      */
     public Verdict judge(SyncOperation op, Instant now, Set<String> liveNodes, Map<String, String> goneIncarnations) {
@@ -39,7 +39,9 @@ public final class StuckRule {
             return new Verdict(
                     SyncOperation.Status.FAILED, "the node process that ran it is gone (" + gone + ")", "process");
         }
-        if (liveNodes != null && op.nodeId() != null && !liveNodes.contains(op.nodeId())) {
+        // Operations recorded before they carried a member id held it in nodeId.
+        String member = op.member() != null ? op.member() : op.nodeId();
+        if (liveNodes != null && member != null && !liveNodes.contains(member)) {
             return new Verdict(SyncOperation.Status.FAILED, "node " + op.nodeId() + " left the cluster", "cluster");
         }
         Instant deadline = op.startedAt().plusSeconds(op.expectedDurationSeconds());

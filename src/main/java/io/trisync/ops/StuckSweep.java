@@ -65,7 +65,7 @@ final class StuckSweep {
 
     private Future<Integer> endStuck(List<SyncOperation> running, Map<String, String> gone, Actor by) {
         Instant now = Instant.now();
-        Set<String> live = membership.liveNodes();
+        Set<String> live = membership.liveMembers();
         List<Future<Boolean>> ended = new ArrayList<>();
         for (SyncOperation op : running) {
             StuckRule.Verdict verdict = rule.judge(op, now, live, gone);

@@ -9,7 +9,9 @@ import java.util.Objects;
  * A tracked sync operation (MongoDB {@code sync_operations}, docs/design.md "Tracked operations"): a scan, repair or
  * re-index of one tenant, with its heartbeat, progress and outcome. {@code incarnation} is the
  * node process that runs it: once that is gone the operation is stuck at once ({@code
- * IncarnationRule}).
+ * IncarnationRule}). {@code nodeId} is that node's {@code NODE_ID}, its name for users; {@code member}
+ * its process's cluster member id, by which a departure from the cluster is judged (null on a
+ * standalone node).
  */
 public record SyncOperation(
         String id,
@@ -24,6 +26,7 @@ public record SyncOperation(
         long filesProcessed,
         String errorMessage,
         String nodeId,
+        String member,
         String incarnation,
         JsonObject result,
         Actor startedBy) {
@@ -42,6 +45,7 @@ public record SyncOperation(
     public static final String FILES_PROCESSED = "filesProcessed";
     public static final String ERROR_MESSAGE = "errorMessage";
     public static final String NODE_ID = "nodeId";
+    public static final String MEMBER = "member";
     public static final String INCARNATION = "incarnation";
     public static final String RESULT = "result";
     public static final String STARTED_BY = "startedBy";
@@ -148,6 +152,7 @@ public record SyncOperation(
                 .put(FILES_PROCESSED, filesProcessed)
                 .put(ERROR_MESSAGE, errorMessage)
                 .put(NODE_ID, nodeId)
+                .put(MEMBER, member)
                 .put(INCARNATION, incarnation)
                 .put(RESULT, result)
                 .put(STARTED_BY, startedBy.toJson());
@@ -167,6 +172,7 @@ public record SyncOperation(
                 d.getLong(FILES_PROCESSED, 0L),
                 d.getString(ERROR_MESSAGE),
                 d.getString(NODE_ID),
+                d.getString(MEMBER),
                 d.getString(INCARNATION),
                 d.getJsonObject(RESULT),
                 Actor.fromJson(d.getJsonObject(STARTED_BY)));

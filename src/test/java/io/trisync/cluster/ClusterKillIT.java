@@ -156,7 +156,7 @@ class ClusterKillIT {
         Map<String, String> slowWorker = new HashMap<>(KillCluster.WORKER);
         slowWorker.put("S3_ENDPOINT", "http://127.0.0.1:" + cluster.slowS3.port());
         cluster.n3.start(slowWorker, KillCluster.START_SECONDS);
-        cluster.awaitMembers(cluster.n1, 3);
+        cluster.awaitMembers(cluster.n1);
     }
 
     @Test
@@ -323,7 +323,7 @@ class ClusterKillIT {
         cluster.n3.launch(Map.of());
         cluster.n2.awaitUp(KillCluster.START_SECONDS);
         cluster.n3.awaitUp(KillCluster.START_SECONDS);
-        cluster.awaitMembers(cluster.n1, 3);
+        cluster.awaitMembers(cluster.n1);
         String tenant = TestStack.unique("limited");
         String token = cluster.token(tenant);
         List<ClusterProcess> nodes = List.of(cluster.n1, cluster.n2, cluster.n3);

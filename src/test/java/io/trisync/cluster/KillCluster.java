@@ -106,7 +106,7 @@ final class KillCluster implements AutoCloseable {
         n2.awaitUp(START_SECONDS);
         n3.awaitUp(START_SECONDS);
         stores = Stores.create(vertx, ClusterProcess.storesConfig(ports));
-        awaitMembers(n1, 3);
+        awaitMembers(n1);
     }
 
     @Override
@@ -211,17 +211,22 @@ final class KillCluster implements AutoCloseable {
         return r.bodyAsJsonObject().getJsonObject("operation");
     }
 
-    void awaitMembers(ClusterProcess node, int members) {
+    /**
+     * Waits until the three nodes form one cluster as {@code node}'s status tells it: its {@code nodes}
+     * are the three nodes' names (their {@code NODE_ID}s, as the logs say them) and its {@code node_id}
+     * is its own.
+     */
+    void awaitMembers(ClusterProcess node) {
         String admin = tokens.issue(null, true, Duration.ofMinutes(5));
-        Await.until(members + " members in node " + node.id() + "'s cluster", 60_000, () -> {
-            HttpResponse<Buffer> r = web.get(node.httpPort(), "127.0.0.1", "/api/sync/status")
+        List<String> names = List.of(n1.id(), n2.id(), n3.id());
+        Await.until("nodes " + names + " in node " + node.id() + "'s status", 60_000, () -> {
+            JsonObject body = web.get(node.httpPort(), "127.0.0.1", "/api/sync/status")
                     .putHeader("Authorization", "Bearer " + admin)
                     .send()
-                    .await();
-            JsonObject body = r.bodyAsJsonObject();
-            Object nodes = body.getValue("nodes");
-            int count = nodes instanceof JsonArray a ? a.size() : nodes instanceof Number n ? n.intValue() : -1;
-            return count == members;
+                    .await()
+                    .bodyAsJsonObject();
+            return node.id().equals(body.getString("node_id"))
+                    && names.equals(body.getJsonArray("nodes").getList());
         });
     }
 

@@ -71,7 +71,10 @@ class OpsClusterIT {
         }
         TrackedOperation op = onB.start(tenant, "scan", 100).await();
         String bNode = ((VertxInternal) b.vertx()).clusterManager().getNodeId();
-        assertThat(op.record().nodeId()).isEqualTo(bNode);
+        assertThat(op.record().nodeId())
+                .as("the operation names its node as the logs do")
+                .isEqualTo("doomed");
+        assertThat(op.record().member()).isEqualTo(bNode);
 
         long exit = System.currentTimeMillis();
         ((HazelcastClusterManager) ((VertxInternal) b.vertx()).clusterManager())

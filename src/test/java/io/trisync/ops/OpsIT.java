@@ -84,6 +84,7 @@ class OpsIT {
                 nodeId,
                 null,
                 null,
+                null,
                 null);
     }
 

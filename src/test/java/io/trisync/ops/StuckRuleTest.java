@@ -16,9 +16,15 @@ class StuckRuleTest {
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
     private final StuckRule rule = new StuckRule(Duration.ofSeconds(30));
 
-    private static SyncOperation op(Status status, Instant heartbeat, long expected, String node) {
+    /** An operation run by the node named {@code "node-" + member} whose member id is {@code member}. */
+    private static SyncOperation op(Status status, Instant heartbeat, long expected, String member) {
+        return op(status, heartbeat, expected, "node-" + member, member);
+    }
+
+    private static SyncOperation op(Status status, Instant heartbeat, long expected, String name, String member) {
         return new SyncOperation(
-                "op", "t", "scan", status, T0, null, heartbeat, expected, null, 0, null, node, null, null, null);
+                "op", "t", "scan", status, T0, null, heartbeat, expected, null, 0, null, name, member, null, null,
+                null);
     }
 
     @Test
@@ -51,8 +57,21 @@ class StuckRuleTest {
     void nodeGone() {
         StuckRule.Verdict v = rule.judge(op(Status.RUNNING, T0, 600, "b"), T0.plusSeconds(1), Set.of("a"), Map.of());
         assertThat(v.status()).isEqualTo(Status.FAILED);
-        assertThat(v.reason()).contains("node b left the cluster");
+        assertThat(v.reason()).contains("node node-b left the cluster");
         assertThat(rule.judge(op(Status.RUNNING, T0, 600, "b"), T0.plusSeconds(1), null, Map.of()))
+                .isNull();
+        assertThat(rule.judge(op(Status.RUNNING, T0, 600, "a"), T0.plusSeconds(1), Set.of("a"), Map.of()))
+                .as("a live member whose name is not a member id")
+                .isNull();
+    }
+
+    @Test
+    @DisplayName("An operation recorded before operations carried a member id held it in its node id")
+    void recordedWithoutMember() {
+        StuckRule.Verdict v =
+                rule.judge(op(Status.RUNNING, T0, 600, "b", null), T0.plusSeconds(1), Set.of("a"), Map.of());
+        assertThat(v.reason()).contains("node b left the cluster");
+        assertThat(rule.judge(op(Status.RUNNING, T0, 600, "a", null), T0.plusSeconds(1), Set.of("a"), Map.of()))
                 .isNull();
     }
 

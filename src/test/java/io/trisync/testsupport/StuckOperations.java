@@ -24,6 +24,7 @@ public final class StuckOperations {
                 0,
                 null,
                 "gone-node",
+                "gone-member",
                 null,
                 null,
                 null);
