@@ -63,7 +63,7 @@ class BridgeSecurityIT {
     }
 
     private static BridgeSocket socket() {
-        return new BridgeSocket(client, node.httpPort());
+        return new BridgeSocket(client, node.httpPort(), BridgeSecurityIT::publish);
     }
 
     private static JsonObject publish(String tenant) {
@@ -75,33 +75,6 @@ class BridgeSecurityIT {
     /** Waits for {@code condition}, up to 5 s. */
     private static void await(BooleanSupplier condition, String what) {
         Await.until(what, 5000, condition);
-    }
-
-    /**
-     * Publishes a marker on {@code tenant}'s address, which {@code s} is subscribed to, and waits for
-     * it: the bridge writes a socket's frames in the order the bus delivered them, so anything
-     * published before the marker that was going to reach {@code s} has reached it by then. Absence
-     * is proven by that barrier, not by waiting a while.
-     */
-    private static void barrier(BridgeSocket s, String tenant) {
-        JsonObject marker = publish(tenant);
-        await(
-                () -> s.on(EventAddresses.tenant(tenant)).stream()
-                        .anyMatch(f -> f.getJsonObject("body").getLong("seq").equals(marker.getLong("seq"))),
-                "the barrier event on " + tenant);
-    }
-
-    /** Registers on the tenant's own address and proves it live (an event arrives), so later silence means refusal. */
-    private static void subscribed(BridgeSocket s, String tenant, String token) {
-        s.register(EventAddresses.tenant(tenant), token);
-        String address = EventAddresses.tenant(tenant);
-        Await.until("subscribed to " + address, 5000, () -> {
-            if (!s.on(address).isEmpty()) {
-                return true;
-            }
-            publish(tenant);
-            return false;
-        });
     }
 
     @Test
@@ -156,9 +129,9 @@ class BridgeSecurityIT {
             await(() -> !s.errors().isEmpty(), "an error frame");
             assertThat(s.errors().get(0).getString("body")).isIn("access_denied", "rejected");
             String c = TestStack.unique("c");
-            subscribed(s, c, token(c));
+            s.subscribe(c, token(c));
             publish(a);
-            barrier(s, c);
+            s.barrier(c);
             assertThat(s.on(EventAddresses.tenant(a))).isEmpty();
         }
     }
@@ -175,9 +148,9 @@ class BridgeSecurityIT {
                 s.register(EventAddresses.tenant(a), token);
                 await(() -> !s.errors().isEmpty(), "refused " + token);
                 String c = TestStack.unique("c");
-                subscribed(s, c, token(c));
+                s.subscribe(c, token(c));
                 publish(a);
-                barrier(s, c);
+                s.barrier(c);
                 assertThat(s.on(EventAddresses.tenant(a))).isEmpty();
             }
         }
@@ -189,7 +162,7 @@ class BridgeSecurityIT {
         String a = TestStack.unique("a");
         String b = TestStack.unique("b");
         try (BridgeSocket s = socket()) {
-            subscribed(s, a, token(a));
+            s.subscribe(a, token(a));
             publish(b);
             JsonObject mine = publish(a);
             await(
@@ -215,7 +188,7 @@ class BridgeSecurityIT {
                 "trisync.events." + a + "|" + b,
                 "x".repeat(300));
         try (BridgeSocket s = socket()) {
-            subscribed(s, a, token(a));
+            s.subscribe(a, token(a));
             for (String address : refused) {
                 s.register(address, token(a));
             }
@@ -226,7 +199,7 @@ class BridgeSecurityIT {
             node.vertx().eventBus().publish(EventAddresses.ALL, new JsonObject().put("leak", true));
             node.vertx().eventBus().publish("trisync.ingest.upload.begin", new JsonObject().put("leak", true));
             node.vertx().eventBus().publish(EventAddresses.tenant(a) + ".x", new JsonObject().put("leak", true));
-            barrier(s, a);
+            s.barrier(a);
             assertThat(s.received.toString()).doesNotContain("leak").doesNotContain(b);
         }
     }
@@ -236,7 +209,7 @@ class BridgeSecurityIT {
     void inboundRefused() {
         String a = TestStack.unique("a");
         try (BridgeSocket s = socket()) {
-            subscribed(s, a, token(a));
+            s.subscribe(a, token(a));
             s.send("trisync.scan.analyze", new JsonObject().put("tenantId", a), "r-1", token(a));
             s.send("trisync.ingest.delete", new JsonObject(), "r-2", token(a));
             s.send(new JsonObject()
@@ -279,7 +252,7 @@ class BridgeSecurityIT {
         String t = token(a);
         long last;
         try (BridgeSocket s = socket()) {
-            subscribed(s, a, t);
+            s.subscribe(a, t);
             List<JsonObject> seen = s.on(EventAddresses.tenant(a));
             last = seen.get(seen.size() - 1).getJsonObject("body").getLong("seq");
         }
@@ -342,7 +315,7 @@ class BridgeSecurityIT {
         try (BridgeSocket bystander = socket();
                 BridgeSocket big = socket();
                 BridgeSocket flood = socket()) {
-            subscribed(bystander, a, token(a));
+            bystander.subscribe(a, token(a));
             big.send(BridgeAddresses.REPLAY, new JsonObject().put("pad", "x".repeat(10_000)), "r", token(a));
             assertThat(big.closed.future().await()).contains("larger than");
             for (int i = 0; i < 200; i++) {
@@ -393,7 +366,7 @@ class BridgeSecurityIT {
                     .put("address", BridgeAddresses.REPLAY)
                     .put("replyAddress", 9));
             await(() -> s.errors().size() >= 5, "an error frame for a numeric replyAddress, got " + s.received);
-            subscribed(s, a, token(a));
+            s.subscribe(a, token(a));
         }
     }
 
@@ -403,7 +376,7 @@ class BridgeSecurityIT {
         String admin = tokens.issue(null, true, Duration.ofMinutes(5));
         String a = TestStack.unique("a");
         try (BridgeSocket s = socket()) {
-            subscribed(s, a, admin);
+            s.subscribe(a, admin);
             for (int i = 0; i < 10; i++) {
                 s.send(
                         BridgeAddresses.REPLAY,
@@ -416,7 +389,7 @@ class BridgeSecurityIT {
             for (int i = 1; i < 16; i++) {
                 s.register(EventAddresses.tenant(a + "-" + i), admin);
             }
-            barrier(s, a);
+            s.barrier(a);
             assertThat(s.closed.future().isComplete())
                     .as("16 registrations are within the limit")
                     .isFalse();

@@ -1,5 +1,7 @@
 package io.trisync.bridge;
 
+import io.trisync.events.EventAddresses;
+import io.trisync.testsupport.Await;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
@@ -7,11 +9,13 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 
 /**
  * A test client of the event-bus bridge over SockJS's raw WebSocket transport ({@code
  * /eventbus/websocket}): the same JSON frames the official browser client sends, without the SockJS
- * framing. Records every frame received and whether (and why) the server closed the socket.
+ * framing. Records every frame received and whether (and why) the server closed the socket. {@code
+ * publish} publishes an event to a tenant's address on the node and gives it back, with its {@code seq}.
  */
 final class BridgeSocket implements AutoCloseable {
 
@@ -19,8 +23,10 @@ final class BridgeSocket implements AutoCloseable {
     final Promise<String> closed = Promise.promise();
     private final WebSocketClient client;
     private final WebSocket socket;
+    private final Function<String, JsonObject> publish;
 
-    BridgeSocket(Vertx vertx, int port) {
+    BridgeSocket(Vertx vertx, int port, Function<String, JsonObject> publish) {
+        this.publish = publish;
         client = vertx.createWebSocketClient();
         socket = client.connect(port, "127.0.0.1", "/eventbus/websocket").await();
         // The raw transport may send text or binary frames: take the data of both.
@@ -58,6 +64,31 @@ final class BridgeSocket implements AutoCloseable {
     /** Error frames ("err"), e.g. access_denied. */
     List<JsonObject> errors() {
         return received.stream().filter(f -> "err".equals(f.getString("type"))).toList();
+    }
+
+    /**
+     * Publishes a marker on {@code tenant}'s address, which this socket is subscribed to, and waits for
+     * it: the bridge writes a socket's frames in the order the bus delivered them, so anything
+     * published before the marker that was going to reach this socket has reached it by then. Absence
+     * is proven by that barrier, not by waiting a while.
+     */
+    void barrier(String tenant) {
+        JsonObject marker = publish.apply(tenant);
+        Await.until("the barrier event on " + tenant, 5000, () -> on(EventAddresses.tenant(tenant)).stream()
+                .anyMatch(f -> f.getJsonObject("body").getLong("seq").equals(marker.getLong("seq"))));
+    }
+
+    /** Registers on the tenant's own address and proves it live (an event arrives), so later silence means refusal. */
+    void subscribe(String tenant, String token) {
+        String address = EventAddresses.tenant(tenant);
+        register(address, token);
+        Await.until("subscribed to " + address, 5000, () -> {
+            if (!on(address).isEmpty()) {
+                return true;
+            }
+            publish.apply(tenant);
+            return false;
+        });
     }
 
     private static JsonObject headers(String token) {
