@@ -74,8 +74,10 @@ public final class Membership {
                     : cluster.getNodes().stream().sorted().toList();
         }
         return hz.getHazelcastInstance().getCluster().getMembers().stream()
-                .map(member -> Objects.requireNonNullElse(
-                        member.getAttribute(NAME_ATTRIBUTE), String.valueOf(member.getAttribute(NODE_ID_ATTRIBUTE))))
+                .map(member -> member.getAttribute(NAME_ATTRIBUTE) != null
+                        ? member.getAttribute(NAME_ATTRIBUTE)
+                        : member.getAttribute(NODE_ID_ATTRIBUTE))
+                .filter(Objects::nonNull)
                 .sorted()
                 .toList();
     }
@@ -85,7 +87,7 @@ public final class Membership {
         return onMemberLeft(nodeId -> onLeave.run());
     }
 
-    /** Calls {@code onLeave} with the departed node's id (on a Hazelcast thread); returns a handle to remove it. */
+    /** Calls {@code onLeave} with the departed node's member id (on a Hazelcast thread); returns a handle to remove it. */
     public UUID onMemberLeft(Consumer<String> onLeave) {
         if (!(cluster instanceof HazelcastClusterManager hz) || hz.getHazelcastInstance() == null) {
             return null;

@@ -111,8 +111,8 @@ public final class OperationTracker {
                 new SyncOperation.Progress("initializing", 0, 0, totalFiles),
                 0,
                 null,
+                membership.memberId(),
                 membership.name(),
-                membership.clustered() ? membership.memberId() : null,
                 incarnations.id(),
                 null,
                 actor);

@@ -26,11 +26,11 @@ public final class StuckRule {
     }
 
     /**
-     * The verdict, or null when {@code op} is healthy. {@code liveNodes}: the member ids alive now;
+     * The verdict, or null when {@code op} is healthy. {@code liveMembers}: the member ids alive now;
      * null means membership is unknown (a standalone node) and is not checked. {@code goneIncarnations}: node processes known
      * to be gone, each with the reason; an operation run by one of them fails at once.
      */
-    public Verdict judge(SyncOperation op, Instant now, Set<String> liveNodes, Map<String, String> goneIncarnations) {
+    public Verdict judge(SyncOperation op, Instant now, Set<String> liveMembers, Map<String, String> goneIncarnations) {
         if (op.status() != SyncOperation.Status.RUNNING) {
             return null;
         }
@@ -39,10 +39,8 @@ public final class StuckRule {
             return new Verdict(
                     SyncOperation.Status.FAILED, "the node process that ran it is gone (" + gone + ")", "process");
         }
-        // Operations recorded before they carried a member id held it in nodeId.
-        String member = op.member() != null ? op.member() : op.nodeId();
-        if (liveNodes != null && member != null && !liveNodes.contains(member)) {
-            return new Verdict(SyncOperation.Status.FAILED, "node " + op.nodeId() + " left the cluster", "cluster");
+        if (liveMembers != null && op.nodeId() != null && !liveMembers.contains(op.nodeId())) {
+            return new Verdict(SyncOperation.Status.FAILED, "node " + op.name() + " left the cluster", "cluster");
         }
         Instant deadline = op.startedAt().plusSeconds(op.expectedDurationSeconds());
         if (now.isAfter(deadline)) {

@@ -60,7 +60,7 @@ public final class IncarnationRule {
                 && other.clusterName() != null
                 && other.clusterName().equals(observer.clusterName())
                 && !members.contains(other.clusterNodeId())) {
-            return "its cluster member " + other.clusterNodeId() + " left";
+            return "its node " + other.nodeId() + " left the cluster (member " + other.clusterNodeId() + ")";
         }
         if (observer.sharesProcessSpaceWith(other) && !probe.alive(other.pid(), other.processStartMillis())) {
             return "its process " + other.pid() + " on " + other.host() + " is gone";

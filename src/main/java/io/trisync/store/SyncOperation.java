@@ -9,9 +9,9 @@ import java.util.Objects;
  * A tracked sync operation (MongoDB {@code sync_operations}, docs/design.md "Tracked operations"): a scan, repair or
  * re-index of one tenant, with its heartbeat, progress and outcome. {@code incarnation} is the
  * node process that runs it: once that is gone the operation is stuck at once ({@code
- * IncarnationRule}). {@code nodeId} is that node's {@code NODE_ID}, its name for users; {@code member}
- * its process's cluster member id, by which a departure from the cluster is judged (null on a
- * standalone node).
+ * IncarnationRule}). {@code nodeId} is the id by which that node is judged to have left the cluster:
+ * its process's cluster member id (its {@code NODE_ID} when standalone); {@code nodeName} its {@code
+ * NODE_ID}, the name users see (null on operations recorded before it was kept).
  */
 public record SyncOperation(
         String id,
@@ -26,7 +26,7 @@ public record SyncOperation(
         long filesProcessed,
         String errorMessage,
         String nodeId,
-        String member,
+        String nodeName,
         String incarnation,
         JsonObject result,
         Actor startedBy) {
@@ -45,7 +45,7 @@ public record SyncOperation(
     public static final String FILES_PROCESSED = "filesProcessed";
     public static final String ERROR_MESSAGE = "errorMessage";
     public static final String NODE_ID = "nodeId";
-    public static final String MEMBER = "member";
+    public static final String NODE_NAME = "nodeName";
     public static final String INCARNATION = "incarnation";
     public static final String RESULT = "result";
     public static final String STARTED_BY = "startedBy";
@@ -152,7 +152,7 @@ public record SyncOperation(
                 .put(FILES_PROCESSED, filesProcessed)
                 .put(ERROR_MESSAGE, errorMessage)
                 .put(NODE_ID, nodeId)
-                .put(MEMBER, member)
+                .put(NODE_NAME, nodeName)
                 .put(INCARNATION, incarnation)
                 .put(RESULT, result)
                 .put(STARTED_BY, startedBy.toJson());
@@ -172,10 +172,15 @@ public record SyncOperation(
                 d.getLong(FILES_PROCESSED, 0L),
                 d.getString(ERROR_MESSAGE),
                 d.getString(NODE_ID),
-                d.getString(MEMBER),
+                d.getString(NODE_NAME),
                 d.getString(INCARNATION),
                 d.getJsonObject(RESULT),
                 Actor.fromJson(d.getJsonObject(STARTED_BY)));
+    }
+
+    /** The node's name for users: its {@code NODE_ID}, or its id on operations recorded before names were kept. */
+    public String name() {
+        return nodeName != null ? nodeName : nodeId;
     }
 
     /** The snake_case view for the REST API. */
@@ -192,7 +197,7 @@ public record SyncOperation(
                 .put("expected_duration_seconds", expectedDurationSeconds)
                 .put("files_processed", filesProcessed)
                 .put("error_message", errorMessage)
-                .put("node_id", nodeId)
+                .put("node_id", name())
                 .put("progress", publicProgress())
                 .put("result", result);
     }

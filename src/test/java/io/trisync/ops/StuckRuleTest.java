@@ -18,12 +18,12 @@ class StuckRuleTest {
 
     /** An operation run by the node named {@code "node-" + member} whose member id is {@code member}. */
     private static SyncOperation op(Status status, Instant heartbeat, long expected, String member) {
-        return op(status, heartbeat, expected, "node-" + member, member);
+        return op(status, heartbeat, expected, member, "node-" + member);
     }
 
-    private static SyncOperation op(Status status, Instant heartbeat, long expected, String name, String member) {
+    private static SyncOperation op(Status status, Instant heartbeat, long expected, String member, String name) {
         return new SyncOperation(
-                "op", "t", "scan", status, T0, null, heartbeat, expected, null, 0, null, name, member, null, null,
+                "op", "t", "scan", status, T0, null, heartbeat, expected, null, 0, null, member, name, null, null,
                 null);
     }
 
@@ -61,13 +61,13 @@ class StuckRuleTest {
         assertThat(rule.judge(op(Status.RUNNING, T0, 600, "b"), T0.plusSeconds(1), null, Map.of()))
                 .isNull();
         assertThat(rule.judge(op(Status.RUNNING, T0, 600, "a"), T0.plusSeconds(1), Set.of("a"), Map.of()))
-                .as("a live member whose name is not a member id")
+                .as("a live member, whose name is not a member id")
                 .isNull();
     }
 
     @Test
-    @DisplayName("An operation recorded before operations carried a member id held it in its node id")
-    void recordedWithoutMember() {
+    @DisplayName("An operation recorded before node names were kept is judged alike and named by its member id")
+    void recordedWithoutName() {
         StuckRule.Verdict v =
                 rule.judge(op(Status.RUNNING, T0, 600, "b", null), T0.plusSeconds(1), Set.of("a"), Map.of());
         assertThat(v.reason()).contains("node b left the cluster");

@@ -50,7 +50,8 @@ class IncarnationRuleTest {
     void memberLeft() {
         Incarnation sameCluster = incarnation("o", "c", "m-o", "host-b", 11, NOW);
         Incarnation otherCluster = incarnation("x", "other", "m-x", "host-b", 12, NOW);
-        assertThat(rule(me, true).goneBecause(sameCluster, NOW, Set.of("m-me"))).contains("left");
+        assertThat(rule(me, true).goneBecause(sameCluster, NOW, Set.of("m-me")))
+                .isEqualTo("its node node-o left the cluster (member m-o)");
         assertThat(rule(me, true).goneBecause(otherCluster, NOW, Set.of("m-me")))
                 .isNull();
         assertThat(rule(me, true).goneBecause(sameCluster, NOW, null))

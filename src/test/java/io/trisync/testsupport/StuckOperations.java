@@ -23,8 +23,8 @@ public final class StuckOperations {
                 null,
                 0,
                 null,
-                "gone-node",
                 "gone-member",
+                "gone-node",
                 null,
                 null,
                 null);

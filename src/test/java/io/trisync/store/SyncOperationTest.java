@@ -1,0 +1,53 @@
+package io.trisync.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class SyncOperationTest {
+
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00.123Z");
+
+    private static SyncOperation op(String nodeId, String nodeName) {
+        return new SyncOperation(
+                "op-1",
+                "t",
+                "scan",
+                SyncOperation.Status.RUNNING,
+                T0,
+                null,
+                T0.plusSeconds(5),
+                600,
+                new SyncOperation.Progress("scanning", 50, 5, 10),
+                5,
+                null,
+                nodeId,
+                nodeName,
+                "inc-1",
+                new JsonObject().put("k", 1),
+                Actor.SYSTEM);
+    }
+
+    @Test
+    @DisplayName("The stored document gives back the same operation, its member id and node name both")
+    void documentRoundTrip() {
+        SyncOperation op = op("member-7", "node-a");
+        SyncOperation read = SyncOperation.fromDocument(op.toDocument());
+        assertThat(read).isEqualTo(op);
+        assertThat(read.nodeId()).isEqualTo("member-7");
+        assertThat(read.nodeName()).isEqualTo("node-a");
+    }
+
+    @Test
+    @DisplayName("The API names the node by its NODE_ID; an operation recorded before names were kept, by its id")
+    void publicNodeId() {
+        assertThat(op("member-7", "node-a").toPublicJson().getString("node_id")).isEqualTo("node-a");
+        JsonObject old = op("member-7", "node-a").toDocument();
+        old.remove(SyncOperation.NODE_NAME);
+        assertThat(SyncOperation.fromDocument(old).toPublicJson().getString("node_id"))
+                .isEqualTo("member-7");
+    }
+}
