@@ -1,5 +1,6 @@
 package io.trisync.bus;
 
+import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import io.vertx.core.Vertx;
@@ -74,12 +75,16 @@ public final class Membership {
                     : cluster.getNodes().stream().sorted().toList();
         }
         return hz.getHazelcastInstance().getCluster().getMembers().stream()
-                .map(member -> member.getAttribute(NAME_ATTRIBUTE) != null
-                        ? member.getAttribute(NAME_ATTRIBUTE)
-                        : member.getAttribute(NODE_ID_ATTRIBUTE))
+                .map(Membership::nameOf)
                 .filter(Objects::nonNull)
                 .sorted()
                 .toList();
+    }
+
+    /** A member's NODE_ID, or its member id when it carries none (null when it carries neither). */
+    private static String nameOf(Member member) {
+        String name = member.getAttribute(NAME_ATTRIBUTE);
+        return name != null ? name : member.getAttribute(NODE_ID_ATTRIBUTE);
     }
 
     /** Calls {@code onLeave} (on a Hazelcast thread) whenever a member leaves; returns a handle to remove it. */

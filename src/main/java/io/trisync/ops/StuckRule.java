@@ -27,8 +27,9 @@ public final class StuckRule {
 
     /**
      * The verdict, or null when {@code op} is healthy. {@code liveMembers}: the member ids alive now;
-     * null means membership is unknown (a standalone node) and is not checked. {@code goneIncarnations}: node processes known
-     * to be gone, each with the reason; an operation run by one of them fails at once.
+     * null means membership is unknown (a standalone node) and is not checked. {@code
+     * goneIncarnations}: node processes known to be gone, each with the reason; an operation run by
+     * one of them fails at once.
      */
     public Verdict judge(SyncOperation op, Instant now, Set<String> liveMembers, Map<String, String> goneIncarnations) {
         if (op.status() != SyncOperation.Status.RUNNING) {
