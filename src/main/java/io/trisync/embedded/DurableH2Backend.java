@@ -159,7 +159,10 @@ final class DurableH2Backend extends H2Backend {
         }
     }
 
-    /** Databases whose non-unique indexes are kept ({@link SecondaryIndex}) instead of ignored. */
+    /**
+     * Databases whose non-unique indexes are kept ({@link SecondaryIndex}) instead of ignored, and
+     * whose unique ones are ordered by value ({@link UniqueIndex}).
+     */
     @Override
     protected de.bwaldvogel.mongo.MongoDatabase openOrCreateDatabase(String databaseName) {
         // Called from the super constructor too (databases found in the file): only inherited state here.
@@ -176,6 +179,17 @@ final class DurableH2Backend extends H2Backend {
                 MVMap<String, Object> meta = file.openMap("meta." + namespace);
                 return new de.bwaldvogel.mongo.backend.h2.H2Collection(
                         this, collectionName, options, documents, meta, cursorRegistry);
+            }
+
+            /** As the stock database opens a unique index's map (same name), ordered without serializing. */
+            @Override
+            protected de.bwaldvogel.mongo.backend.Index<Object> openOrCreateUniqueIndex(
+                    String collectionName,
+                    String indexName,
+                    List<de.bwaldvogel.mongo.backend.IndexKey> keys,
+                    boolean sparse) {
+                String mapName = getFullCollectionNamespace(collectionName) + "._index_" + indexName;
+                return UniqueIndex.open(file, mapName, indexName, keys, sparse);
             }
 
             @Override

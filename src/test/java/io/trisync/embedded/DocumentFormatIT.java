@@ -1,6 +1,7 @@
 package io.trisync.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
@@ -9,6 +10,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +24,9 @@ import org.junit.jupiter.api.Timeout;
  * A data directory written before the embedded MongoDB kept its documents as BSON (by the stock H2
  * backend, documents Java-serialized) opens with the current server: every document reads back as
  * it was written, and after updates and new inserts, which write pages in the new format, a second
- * restart still reads all of them, old and new.
+ * restart still reads all of them, old and new. Its unique indexes, which the stock backend ordered by
+ * their keys' Java serialization, are rebuilt in value order on the first open and find every
+ * document and refuse every duplicate.
  */
 @Timeout(120)
 class DocumentFormatIT {
@@ -41,6 +45,8 @@ class DocumentFormatIT {
             stock.bind("127.0.0.1", 0);
             try {
                 MongoClient client = client(vertx, stock.getLocalAddress().getPort());
+                client.createIndexWithOptions("files", new JsonObject().put("name", 1), new IndexOptions().unique(true))
+                        .await();
                 for (int i = 0; i < OLD; i++) {
                     client.insert("files", document(i)).await();
                 }
@@ -52,6 +58,21 @@ class DocumentFormatIT {
             try (EmbeddedMongo mongo = EmbeddedMongo.start(0, dir)) {
                 MongoClient client = client(vertx, mongo.port());
                 assertThat(all(client)).isEqualTo(expected(0, OLD));
+                // The unique indexes the stock backend wrote (_id, name) answer point lookups and refuse
+                // duplicates: they were rebuilt in value order when opened.
+                for (int i = 0; i < OLD; i++) {
+                    assertThat(client.findOne("files", new JsonObject().put("_id", id(i)), null)
+                                    .await())
+                            .isEqualTo(document(i));
+                    assertThat(client.find("files", new JsonObject().put("name", name(i)))
+                                    .await())
+                            .containsExactly(document(i));
+                }
+                assertThatThrownBy(() -> client.insert("files", document(3)).await())
+                        .hasMessageContaining("duplicate key");
+                assertThatThrownBy(() -> client.insert("files", document(4).put("_id", "another"))
+                                .await())
+                        .hasMessageContaining("duplicate key");
                 client.updateCollection(
                                 "files",
                                 new JsonObject().put("_id", id(7)),
@@ -103,9 +124,15 @@ class DocumentFormatIT {
         return String.format("file-%05d", i);
     }
 
+    private static String name(int i) {
+        // Names of differing lengths: the stock order (serialized, length first) is not the value order.
+        return "report-" + (i * 37 % 1000) + ".pdf";
+    }
+
     private static JsonObject document(int i) {
         return new JsonObject()
                 .put("_id", id(i))
+                .put("name", name(i))
                 .put("tenantId", "tenant-" + (i % 3))
                 .put("partition", i % 64)
                 .put("size", 5_000_000_000L + i)

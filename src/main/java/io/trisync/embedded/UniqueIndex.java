@@ -1,0 +1,119 @@
+package io.trisync.embedded;
+
+import de.bwaldvogel.mongo.backend.AbstractUniqueIndex;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.KeyValue;
+import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.backend.ValueComparator;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.h2.mvstore.type.ObjectDataType;
+
+/**
+ * A unique index of the embedded MongoDB ({@code _id} and every index declared unique), kept in an
+ * MVStore map as the stock H2 backend keeps it, but ordered by BSON value order. The stock map leaves
+ * its keys to {@link ObjectDataType}, which orders a key that is not {@link Comparable} (as the
+ * server's {@link KeyValue} is not) by Java-serializing both sides of every comparison: each lookup by
+ * {@code _id} serialized a key a dozen times or more, and was the largest single cost of the server's
+ * writes (see docs/benchmarks.md, 2026-12-06).
+ *
+ * <p>Keys are still written to pages as {@link ObjectDataType} writes them, so a file keeps its
+ * format; only the order differs. A map built in the old order is rebuilt in the new one when it is
+ * first opened ({@link #open}), and {@link #ORDERED} records that it was, in the same commit. (A
+ * name stays recorded after its index is dropped: an index made again under it starts empty.)
+ */
+final class UniqueIndex extends AbstractUniqueIndex<Object> {
+
+    /** Names of the index maps already in BSON value order. */
+    static final String ORDERED = "trisync.uniqueIndexOrder";
+
+    private static final Comparator<Object> VALUES = ValueComparator.asc();
+
+    private final MVMap<KeyValue, Object> map;
+
+    private UniqueIndex(MVMap<KeyValue, Object> map, String name, List<IndexKey> keys, boolean sparse) {
+        super(name, keys, sparse);
+        this.map = map;
+    }
+
+    /**
+     * Opens the index kept in {@code mapName} (the stock backend's name for it), rebuilding it in
+     * value order if it was written in the old one.
+     */
+    static UniqueIndex open(MVStore file, String mapName, String name, List<IndexKey> keys, boolean sparse) {
+        MVMap<KeyValue, Object> map =
+                file.openMap(mapName, new MVMap.Builder<KeyValue, Object>().keyType(new KeyOrder()));
+        MVMap<String, Boolean> ordered = file.openMap(ORDERED);
+        if (!ordered.containsKey(mapName)) {
+            if (!map.isEmpty()) {
+                // Iterating reads pages left to right, never comparing: it works in any order.
+                List<Map.Entry<KeyValue, Object>> entries = new ArrayList<>(map.entrySet());
+                map.clear();
+                entries.forEach(e -> map.put(e.getKey(), e.getValue()));
+            }
+            ordered.put(mapName, true);
+        }
+        return new UniqueIndex(map, name, keys, sparse);
+    }
+
+    /**
+     * Orders two index keys value by value as MongoDB orders BSON values (so 1 and 1.0 are one key, as
+     * MongoDB's unique indexes hold them); anything else as {@link ObjectDataType} does.
+     */
+    static final class KeyOrder extends ObjectDataType {
+
+        @Override
+        public int compare(Object a, Object b) {
+            if (a instanceof KeyValue x && b instanceof KeyValue y) {
+                int n = Math.min(x.size(), y.size());
+                for (int i = 0; i < n; i++) {
+                    int c = VALUES.compare(x.get(i), y.get(i));
+                    if (c != 0) {
+                        return c;
+                    }
+                }
+                return Integer.compare(x.size(), y.size());
+            }
+            return super.compare(a, b);
+        }
+    }
+
+    @Override
+    protected Object removeDocument(KeyValue key) {
+        return map.remove(key);
+    }
+
+    @Override
+    protected boolean putKeyPosition(KeyValue key, Object position) {
+        return map.putIfAbsent(key, Missing.ofNullable(position)) == null;
+    }
+
+    @Override
+    protected Iterable<Map.Entry<KeyValue, Object>> getIterable() {
+        return map.entrySet();
+    }
+
+    @Override
+    protected Object getPosition(KeyValue key) {
+        return map.get(key);
+    }
+
+    @Override
+    public long getCount() {
+        return map.sizeAsLong();
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return map.isEmpty();
+    }
+
+    @Override
+    public long getDataSize() {
+        return getCount();
+    }
+}
