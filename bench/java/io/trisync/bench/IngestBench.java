@@ -9,6 +9,7 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.Chunker;
 import io.trisync.embedding.EmbeddingModel;
 import io.trisync.embedding.MiniLmEmbeddingModel;
+import io.trisync.events.EventPublisher;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.metrics.Metrics;
 import io.trisync.store.MongoMetadataStore;
@@ -314,6 +315,11 @@ class IngestBench {
             READINGS.put(mode + ", " + UploadFloors.ONE_AT_A_TIME, oneAtATime);
             UploadFloors.Reading batched = UploadFloors.batchedUploadWrites(stores, mongo, n, "batched");
             READINGS.put(mode + ", " + UploadFloors.BATCHED, batched);
+            IntFunction<Future<?>> product = UploadFloors.productWrites(
+                    stores, new EventPublisher(node.vertx().eventBus(), stores.events()));
+            StoreFloorsBench.lanes(CONCURRENCY, Math.min(n, 1000), i -> product.apply(10_000_000 + i))
+                    .await();
+            READINGS.put(mode + ", " + UploadFloors.PRODUCT, UploadFloors.measure(n, n, CONCURRENCY, product));
             long start = System.nanoTime();
             StoreFloorsBench.lanes(
                             CONCURRENCY,

@@ -3,7 +3,10 @@ package io.trisync.bench;
 import static io.trisync.bench.BenchSupport.perSecond;
 
 import io.trisync.embedding.MiniLmEmbeddingModel;
+import io.trisync.events.EventPublisher;
 import io.trisync.store.ChunkPoint;
+import io.trisync.store.FileRecord;
+import io.trisync.store.IngestOperation;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -20,8 +23,12 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.multipart.MultipartForm;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -47,6 +54,7 @@ final class UploadFloors {
     static final String RECEIVE = "HTTP receive alone";
 
     static final String ONE_AT_A_TIME = "minimal upload writes, one at a time";
+    static final String PRODUCT = "trisync's own upload writes, one at a time (no HTTP)";
     static final String BATCHED = "minimal upload writes, " + BATCH + " uploads a round trip";
 
     /** The floors' content hash and the one unit vector every point carries. */
@@ -236,6 +244,94 @@ final class UploadFloors {
                     .compose(v -> stores.vectors().upsert(points(id, partition)))
                     .compose(v -> mongo.updateCollection("floor_ops", new JsonObject().put("_id", id), commit()))
                     .compose(v -> mongo.insert("floor_events", event("floor", i, id)));
+        };
+    }
+
+    /**
+     * Upload {@code i}'s writes as trisync makes them, through its own adapters and in its own
+     * documents, one upload after the other, with no HTTP request, no event-bus hop and no saga around
+     * them: the erasure-state read, the operation recorded (with its lease), the blob, the metadata
+     * record and the chunks' points (with their text) together, the commit (if still held), the two
+     * events, the operation ended. Beside the pipeline it splits an upload's cost between these writes
+     * and everything else; beside the minimal floor, between trisync's writes and the least any
+     * crash-safe upload must write.
+     */
+    static IntFunction<Future<?>> productWrites(Stores stores, EventPublisher events) {
+        return i -> {
+            String tenant = "product";
+            String fileId = String.format("product-%08d", i);
+            int partition = StoreKeys.partition(fileId, StoreFloorsBench.PARTITIONS);
+            String body = IngestBench.text4k(i);
+            byte[] text = body.getBytes(StandardCharsets.UTF_8);
+            IngestOperation begun = IngestOperation.begin(
+                    "op-" + fileId,
+                    IngestOperation.Kind.UPLOAD,
+                    tenant,
+                    fileId,
+                    partition,
+                    fileId + ".txt",
+                    "text/plain",
+                    text.length,
+                    SHA,
+                    null,
+                    "bench",
+                    stores.incarnations().id(),
+                    null);
+            String holder = "upload:" + begun.id();
+            IngestOperation op = begun.withLease(holder, Instant.now().plus(Duration.ofSeconds(30)));
+            Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+            List<ChunkPoint> points = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                points.add(ChunkPoint.of(
+                        tenant,
+                        fileId,
+                        c,
+                        partition,
+                        SHA,
+                        "precomputed",
+                        VECTOR,
+                        body.substring(c * 1024, (c + 1) * 1024)));
+            }
+            return stores.erasures()
+                    .get(tenant)
+                    .compose(erasure -> stores.operations().begin(op))
+                    .compose(v -> stores.blobs()
+                            .putBytes(op.blobKey(), Buffer.buffer(text), "text/plain", Map.of("sha256", SHA)))
+                    .compose(blob -> Future.join(
+                            stores.metadata()
+                                    .upsert(new FileRecord(
+                                            fileId,
+                                            tenant,
+                                            op.name(),
+                                            "text/plain",
+                                            text.length,
+                                            SHA,
+                                            FileRecord.Status.ACTIVE,
+                                            1,
+                                            partition,
+                                            new FileRecord.Embedding("precomputed", VECTOR.length, 4, SHA, null),
+                                            now,
+                                            now,
+                                            null,
+                                            blob.etag())),
+                            stores.vectors().upsert(points)))
+                    .compose(v -> stores.operations().advanceIfHeld(op.id(), IngestOperation.Step.COMMITTED, holder))
+                    .compose(held -> events.publishAll(
+                            tenant,
+                            List.of(
+                                    new EventPublisher.Draft(
+                                            "file.uploaded",
+                                            fileId,
+                                            op.id(),
+                                            new JsonObject()
+                                                    .put("name", op.name())
+                                                    .put("size", text.length)),
+                                    new EventPublisher.Draft(
+                                            "embedding.created",
+                                            fileId,
+                                            op.id(),
+                                            new JsonObject().put("chunks", 4).put("model", "precomputed")))))
+                    .compose(published -> stores.operations().advance(op.id(), IngestOperation.Step.DONE, null));
         };
     }
 

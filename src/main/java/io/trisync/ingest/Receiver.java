@@ -9,8 +9,10 @@ import io.trisync.store.Actor;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.BlobStore;
 import io.trisync.store.Retry;
+import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -22,10 +24,11 @@ import java.util.Map;
 /**
  * The receiving node's part of the upload saga: hashes the body the HTTP server spooled to disk,
  * asks an ingest verticle to record the operation ({@link IngestAddresses#BEGIN_UPLOAD}, or {@link
- * IngestAddresses#BEGIN_REPLACE} for a new version of a file), streams the
- * bytes from this node straight to S3 (they never travel on the event bus), then has the operation
- * completed ({@link IngestAddresses#COMPLETE_UPLOAD}) or, when the blob could not be written, undone
- * ({@link IngestAddresses#ABORT_UPLOAD}).
+ * IngestAddresses#BEGIN_REPLACE} for a new version of a file), sends the bytes from this node
+ * straight to S3 (a small body from memory, a larger one streamed from the spool file; they never
+ * travel on the event bus), then has the operation completed ({@link
+ * IngestAddresses#COMPLETE_UPLOAD}) or, when the blob could not be written, undone ({@link
+ * IngestAddresses#ABORT_UPLOAD}).
  */
 public final class Receiver {
 
@@ -92,15 +95,17 @@ public final class Receiver {
     public Future<JsonObject> receive(Received upload) {
         long started = System.nanoTime();
         boolean[] replayed = {false};
-        return vertx.executeBlocking(() -> sha256(upload.path()), false)
-                .compose(sha -> request(
+        return vertx.executeBlocking(() -> spooled(upload), false)
+                .compose(spooled -> request(
                                 upload.fileId() == null ? IngestAddresses.BEGIN_UPLOAD : IngestAddresses.BEGIN_REPLACE,
-                                upload.begin(sha, incarnation),
+                                upload.begin(spooled.sha256(), incarnation),
                                 requestTimeoutMs)
                         .map(UploadTicket::fromJson)
                         .compose(ticket -> {
                             replayed[0] = ticket.existing() != null;
-                            return replayed[0] ? Future.succeededFuture(ticket.existing()) : store(ticket, upload, sha);
+                            return replayed[0]
+                                    ? Future.succeededFuture(ticket.existing())
+                                    : store(ticket, upload, spooled);
                         }))
                 .andThen(done -> metrics.ingest(
                         upload.fileId() == null ? "upload" : "replace",
@@ -108,9 +113,11 @@ public final class Receiver {
                         System.nanoTime() - started));
     }
 
-    private Future<JsonObject> store(UploadTicket ticket, Received upload, String sha) {
-        return retry.run(() -> blobs.putFile(
-                        ticket.blobKey(), upload.path(), upload.contentType(), Map.of(BlobInfo.SHA256, sha)))
+    private Future<JsonObject> store(UploadTicket ticket, Received upload, Spooled spooled) {
+        Map<String, String> metadata = Map.of(BlobInfo.SHA256, spooled.sha256());
+        return retry.run(() -> spooled.bytes() != null
+                        ? blobs.putBytes(ticket.blobKey(), spooled.bytes(), upload.contentType(), metadata)
+                        : blobs.putFile(ticket.blobKey(), upload.path(), upload.contentType(), metadata))
                 .recover(error -> request(
                                 IngestAddresses.ABORT_UPLOAD,
                                 new OperationRef(ticket.opId(), "blob not written: " + error.getMessage()).toJson(),
@@ -138,6 +145,26 @@ public final class Receiver {
         // Spread over the ingest nodes (the embedding work is the expensive part); a node that leaves
         // while it holds a step fails the upload at once with a retriable 503.
         return ClusterBus.of(vertx).request(address, body, timeoutMs, ClusterBus.Target.SPREAD, false);
+    }
+
+    /**
+     * Bodies up to this size are read into memory once, hashed and put to S3 from there; larger ones
+     * are hashed and put from the spool file in pieces. For a small file the file-backed put costs
+     * more than the bytes it holds (the SDK's file reader thread, a read per request).
+     */
+    static final int IN_MEMORY_PUT_BYTES = 256 * 1024;
+
+    /** A spooled body's hash, and its bytes when it is small enough to put from memory. */
+    private record Spooled(String sha256, Buffer bytes) {}
+
+    private static Spooled spooled(Received upload) throws Exception {
+        if (upload.size() <= IN_MEMORY_PUT_BYTES) {
+            byte[] bytes = Files.readAllBytes(upload.path());
+            if (bytes.length <= IN_MEMORY_PUT_BYTES) {
+                return new Spooled(StoreKeys.sha256Hex(bytes), Buffer.buffer(bytes));
+            }
+        }
+        return new Spooled(sha256(upload.path()), null);
     }
 
     private static String sha256(Path path) throws Exception {

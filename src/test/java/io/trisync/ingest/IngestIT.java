@@ -29,6 +29,7 @@ import io.vertx.ext.web.client.WebClient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.UUID;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
@@ -48,7 +49,7 @@ class IngestIT {
 
     @BeforeAll
     static void start() {
-        node = Node.start(TestStack.nodeConfig(Map.of("INGEST_MAX_FILE_BYTES", "200000")), false)
+        node = Node.start(TestStack.nodeConfig(Map.of("INGEST_MAX_FILE_BYTES", "1000000")), false)
                 .await();
         stores = node.stores();
         http = new Http(node.vertx(), node.httpPort());
@@ -115,6 +116,12 @@ class IngestIT {
         byte[] binary = new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2, (byte) 0x80};
         FileRecord b = assertStored(uploadOk(tenant, "blob.bin", "application/octet-stream", binary), binary);
         assertThat(b.embedding().chunks()).isZero();
+        // Put from memory up to the limit, streamed from the spool file above it: both whole.
+        for (int size : new int[] {Receiver.IN_MEMORY_PUT_BYTES, Receiver.IN_MEMORY_PUT_BYTES + 1}) {
+            byte[] large = new byte[size];
+            new Random(size).nextBytes(large);
+            assertStored(uploadOk(tenant, "large-" + size + ".bin", "application/octet-stream", large), large);
+        }
     }
 
     @Test
