@@ -202,7 +202,7 @@ public final class ClusterBus implements Shareable {
         inFlight.computeIfAbsent(node, n -> ConcurrentHashMap.newKeySet()).add(attempt);
         if (!membership.liveMembers().contains(node)) {
             // It left between the pick and now: its departure may have been handled already.
-            departed(node);
+            departed(node, node);
         }
         vertx.eventBus()
                 .<JsonObject>request(call.address() + ALIAS + node, call.body(), options)
@@ -271,8 +271,11 @@ public final class ClusterBus implements Shareable {
         return nodes;
     }
 
-    /** A member left: forget its routes and end (or send again) what it held. Runs on a Hazelcast thread. */
-    private void departed(String node) {
+    /**
+     * A member left ({@code name}: its {@code NODE_ID}): forget its routes and end (or send again) what
+     * it held. Runs on a Hazelcast thread.
+     */
+    private void departed(String node, String name) {
         hosts.clear();
         for (String key : List.copyOf(routes.keySet())) {
             if (key.endsWith(ALIAS + node)) {
@@ -284,7 +287,9 @@ public final class ClusterBus implements Shareable {
             return;
         }
         LOG.info(
-                "Node {} left the cluster with {} requests of this node in flight: reads are sent again, changes fail",
+                "Node {} (member {}) left the cluster with {} requests of this node in flight: reads are sent again,"
+                        + " changes fail",
+                name,
                 node,
                 pending.size());
         for (Attempt attempt : pending) {

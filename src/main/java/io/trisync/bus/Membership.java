@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * Which node this is and which nodes are alive, by two names. The <em>member id</em> is the cluster
@@ -89,11 +89,14 @@ public final class Membership {
 
     /** Calls {@code onLeave} (on a Hazelcast thread) whenever a member leaves; returns a handle to remove it. */
     public UUID onMemberLeft(Runnable onLeave) {
-        return onMemberLeft(nodeId -> onLeave.run());
+        return onMemberLeft((memberId, name) -> onLeave.run());
     }
 
-    /** Calls {@code onLeave} with the departed node's member id (on a Hazelcast thread); returns a handle to remove it. */
-    public UUID onMemberLeft(Consumer<String> onLeave) {
+    /**
+     * Calls {@code onLeave} with the departed node's member id and its name (its {@code NODE_ID}, or
+     * the member id for a member that carries none), on a Hazelcast thread; returns a handle to remove it.
+     */
+    public UUID onMemberLeft(BiConsumer<String, String> onLeave) {
         if (!(cluster instanceof HazelcastClusterManager hz) || hz.getHazelcastInstance() == null) {
             return null;
         }
@@ -105,7 +108,7 @@ public final class Membership {
             public void memberRemoved(MembershipEvent event) {
                 String nodeId = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
                 if (nodeId != null) {
-                    onLeave.accept(nodeId);
+                    onLeave.accept(nodeId, nameOf(event.getMember()));
                 }
             }
         });
