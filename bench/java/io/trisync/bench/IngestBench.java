@@ -11,7 +11,9 @@ import io.trisync.embedding.EmbeddingModel;
 import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.events.EventPublisher;
 import io.trisync.ingest.IngestHooks;
+import io.trisync.ingest.Receiver;
 import io.trisync.metrics.Metrics;
+import io.trisync.store.Actor;
 import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -208,6 +210,9 @@ class IngestBench {
                     perSecond(files.size(), elapsed),
                     percentileMs(latencies, 50),
                     percentileMs(latencies, 99)));
+            if (model instanceof PrecomputedModel) {
+                rows.add(receiverDirect(node, files, mode));
+            }
             if (deletes) {
                 rows.add(deleteAll(client, node, ids, mode));
             }
@@ -217,6 +222,44 @@ class IngestBench {
             node.stop().await();
         }
     }
+
+    /**
+     * The same uploads handed to the node's {@link Receiver} as the upload route hands them, from
+     * files spooled before the window: the pipeline without its HTTP request (hash, event-bus requests,
+     * the saga, indexing and every store write). Beside the HTTP pipeline and trisync's own writes
+     * (floors), it splits an upload's CPU between the HTTP request, the node's work around the writes,
+     * and the writes.
+     */
+    private static String receiverDirect(Node node, List<byte[]> files, String mode) throws Exception {
+        Path spool = Files.createTempDirectory("bench-spool");
+        List<Path> paths = new ArrayList<>();
+        for (int i = 0; i < files.size(); i++) {
+            paths.add(Files.write(spool.resolve("upload-" + i), files.get(i)));
+        }
+        Receiver receiver = new Receiver(
+                node.vertx(),
+                node.stores().blobs(),
+                30_000,
+                node.stores().incarnations().id(),
+                Metrics.of(node.config()));
+        IntFunction<Future<?>> upload = i -> receiver.receive(new Receiver.Received(
+                "bench", "d" + i + ".txt", "text/plain", files.get(i).length, paths.get(i), null, Actor.SYSTEM));
+        // Warm-up on the first half, measured on the second (distinct files, each uploaded once).
+        int half = files.size() / 2;
+        StoreFloorsBench.lanes(CONCURRENCY, half, upload).await();
+        UploadFloors.Reading direct = UploadFloors.measure(
+                files.size() - half, files.size() - half, CONCURRENCY, i -> upload.apply(half + i));
+        READINGS.put(mode + ", " + RECEIVER_DIRECT, direct);
+        return String.format(
+                Locale.ROOT,
+                "| %-10s | %-38s | %6d | %,9.0f files/s  |        |        |",
+                mode,
+                RECEIVER_DIRECT,
+                files.size() - half,
+                direct.perSecond());
+    }
+
+    static final String RECEIVER_DIRECT = "same, handed to the Receiver (no HTTP)";
 
     /** Requests the node's store clients have made so far, by store (from its request timers). */
     private static Map<String, Double> storeRequests(Node node) {
