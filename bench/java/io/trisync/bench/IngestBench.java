@@ -190,16 +190,7 @@ class IngestBench {
                     mode + ", " + what,
                     new UploadFloors.Reading(
                             perSecond(files.size(), elapsed), (UploadFloors.cpuNanos() - cpu0) / 1e6 / files.size()));
-            Map<String, Double> requestsAfter = storeRequests(node);
-            StringBuilder perUpload = new StringBuilder();
-            requestsAfter.forEach((store, n) -> perUpload
-                    .append(perUpload.length() == 0 ? "" : ", ")
-                    .append(String.format(
-                            Locale.ROOT,
-                            "%s %.2f",
-                            store,
-                            (n - requestsBefore.getOrDefault(store, 0.0)) / files.size())));
-            System.out.println("Store requests per upload (" + mode + ", " + what + "): " + perUpload);
+            printRequestsPerUpload(mode, what, requestsBefore, storeRequests(node), files.size());
             List<String> rows = new ArrayList<>();
             rows.add(String.format(
                     Locale.ROOT,
@@ -247,9 +238,11 @@ class IngestBench {
         // Warm-up on the first half, measured on the second (distinct files, each uploaded once).
         int half = files.size() / 2;
         StoreFloorsBench.lanes(CONCURRENCY, half, upload).await();
+        Map<String, Double> before = storeRequests(node);
         UploadFloors.Reading direct = UploadFloors.measure(
                 files.size() - half, files.size() - half, CONCURRENCY, i -> upload.apply(half + i));
         READINGS.put(mode + ", " + RECEIVER_DIRECT, direct);
+        printRequestsPerUpload(mode, RECEIVER_DIRECT, before, storeRequests(node), files.size() - half);
         return String.format(
                 Locale.ROOT,
                 "| %-10s | %-38s | %6d | %,9.0f files/s  |        |        |",
@@ -260,6 +253,16 @@ class IngestBench {
     }
 
     static final String RECEIVER_DIRECT = "same, handed to the Receiver (no HTTP)";
+
+    /** The node's store requests per upload between two readings of its request timers. */
+    private static void printRequestsPerUpload(
+            String mode, String what, Map<String, Double> before, Map<String, Double> after, int uploads) {
+        StringBuilder perUpload = new StringBuilder();
+        after.forEach((store, n) -> perUpload
+                .append(perUpload.length() == 0 ? "" : ", ")
+                .append(String.format(Locale.ROOT, "%s %.2f", store, (n - before.getOrDefault(store, 0.0)) / uploads)));
+        System.out.println("Store requests per upload (" + mode + ", " + what + "): " + perUpload);
+    }
 
     /** Requests the node's store clients have made so far, by store (from its request timers). */
     private static Map<String, Double> storeRequests(Node node) {
