@@ -157,7 +157,7 @@ class IngestBench {
             List<byte[]> files, boolean persist, EmbeddingModel model, String mode, String what, boolean deletes)
             throws Exception {
         Node node = Node.start(config(persist), false, IngestHooks.NONE, model).await();
-        WebClient client = WebClient.create(node.vertx());
+        WebClient client = BenchSupport.webClient(node.vertx(), CONCURRENCY);
         long[] latencies = new long[files.size()];
         String[] ids = new String[files.size()];
         try {

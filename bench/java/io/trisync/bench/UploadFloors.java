@@ -162,7 +162,7 @@ final class UploadFloors {
                     .requestHandler(router)
                     .listen(0, "127.0.0.1")
                     .await();
-            WebClient client = WebClient.create(vertx);
+            WebClient client = BenchSupport.webClient(vertx, concurrency);
             try {
                 IntFunction<Future<?>> upload = i -> {
                     MultipartForm form = MultipartForm.create()
