@@ -144,7 +144,7 @@ class DurabilityBench {
         try (Server server = Server.start(commit)) {
             Node node = Node.start(config(server.uri()), false, IngestHooks.NONE, new IngestBench.PrecomputedModel())
                     .await();
-            WebClient client = WebClient.create(node.vertx());
+            WebClient client = BenchSupport.webClient(node.vertx(), CONCURRENCY);
             try {
                 upload(client, node, "warmup", 2_000, new long[2_000]);
                 long[] latencies = new long[n];

@@ -37,7 +37,7 @@ class StepTimesProbe {
             counts.clear();
             Node node = Node.start(IngestBench.config(false), false, hooks, new IngestBench.PrecomputedModel())
                     .await();
-            WebClient client = WebClient.create(node.vertx());
+            WebClient client = BenchSupport.webClient(node.vertx(), c);
             int n = 400;
             long start = System.nanoTime();
             StoreFloorsBench.lanes(c, n, i -> client.post(node.httpPort(), "127.0.0.1", "/api/files")
