@@ -53,6 +53,9 @@ public final class BridgeClients {
         this.tokens = Tokens.of(vertx, secret);
     }
 
+    /** Uploads a round keeps in flight at most (the web client holds as many connections). */
+    private static final int UPLOADS_IN_FLIGHT = 8;
+
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
         int clients = Integer.parseInt(args[1]);
@@ -61,7 +64,7 @@ public final class BridgeClients {
         self.connect(clients);
         System.out.println("ready");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        WebClient web = WebClient.create(self.vertx);
+        WebClient web = BenchSupport.webClient(self.vertx, UPLOADS_IN_FLIGHT);
         for (String line = in.readLine(); line != null; line = in.readLine()) {
             String[] c = line.trim().split(" ");
             long started = System.currentTimeMillis();
@@ -137,7 +140,7 @@ public final class BridgeClients {
                     .bearerTokenAuthentication(token(tenant))
                     .sendMultipartForm(form));
             inFlight.removeIf(Future::isComplete);
-            while (inFlight.size() >= 8) {
+            while (inFlight.size() >= UPLOADS_IN_FLIGHT) {
                 Future.any(inFlight).await();
                 inFlight.removeIf(Future::isComplete);
             }
