@@ -5,10 +5,10 @@ import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.ValueComparator;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.type.ObjectDataType;
@@ -23,8 +23,8 @@ import org.h2.mvstore.type.ObjectDataType;
  *
  * <p>Keys are still written to pages as {@link ObjectDataType} writes them, so a file keeps its
  * format; only the order differs. A map built in the old order is rebuilt in the new one when it is
- * first opened ({@link #open}), and {@link #ORDERED} records that it was, in the same commit. (A
- * name stays recorded after its index is dropped: an index made again under it starts empty.)
+ * first opened ({@link #ordered}), and {@link #ORDERED} records that it was. (A name stays recorded
+ * after its index is dropped: an index made again under it starts empty.)
  */
 final class UniqueIndex extends AbstractUniqueIndex<Object> {
 
@@ -40,24 +40,56 @@ final class UniqueIndex extends AbstractUniqueIndex<Object> {
         this.map = map;
     }
 
+    /** Entries copied between two commits of the file while an index is rebuilt in value order. */
+    static final int REORDER_CHUNK = 50_000;
+
     /**
      * Opens the index kept in {@code mapName} (the stock backend's name for it), rebuilding it in
      * value order if it was written in the old one.
      */
     static UniqueIndex open(MVStore file, String mapName, String name, List<IndexKey> keys, boolean sparse) {
-        MVMap<KeyValue, Object> map =
-                file.openMap(mapName, new MVMap.Builder<KeyValue, Object>().keyType(new KeyOrder()));
+        return new UniqueIndex(ordered(file, mapName, REORDER_CHUNK), name, keys, sparse);
+    }
+
+    /**
+     * The map {@code mapName} in value order. One written in the old order is copied entry by entry
+     * into a fresh map ({@code mapName + ".reordering"}), committing the file every {@code chunk}
+     * entries so that memory holds one chunk's pages, not the whole index; then the old map is
+     * removed, the fresh one takes its name and {@link #ORDERED} records it, in one commit. Until
+     * then the old map is untouched, so a rebuild cut off by a crash starts again on the next open.
+     */
+    static MVMap<KeyValue, Object> ordered(MVStore file, String mapName, int chunk) {
         MVMap<String, Boolean> ordered = file.openMap(ORDERED);
-        if (!ordered.containsKey(mapName)) {
-            if (!map.isEmpty()) {
-                // Iterating reads pages left to right, never comparing: it works in any order.
-                List<Map.Entry<KeyValue, Object>> entries = new ArrayList<>(map.entrySet());
-                map.clear();
-                entries.forEach(e -> map.put(e.getKey(), e.getValue()));
-            }
-            ordered.put(mapName, true);
+        MVMap<KeyValue, Object> map = file.openMap(mapName, keyOrder());
+        if (ordered.containsKey(mapName)) {
+            return map;
         }
-        return new UniqueIndex(map, name, keys, sparse);
+        if (!map.isEmpty()) {
+            String rebuilding = mapName + ".reordering";
+            if (file.hasMap(rebuilding)) {
+                file.removeMap(rebuilding);
+            }
+            MVMap<KeyValue, Object> fresh = file.openMap(rebuilding, keyOrder());
+            // A cursor from the start walks pages left to right and never compares: any order reads.
+            Cursor<KeyValue, Object> entries = map.cursor(null);
+            long copied = 0;
+            while (entries.hasNext()) {
+                KeyValue key = entries.next();
+                fresh.put(key, entries.getValue());
+                if (++copied % chunk == 0) {
+                    file.commit();
+                }
+            }
+            file.removeMap(map);
+            file.renameMap(fresh, mapName);
+            map = fresh;
+        }
+        ordered.put(mapName, true);
+        return map;
+    }
+
+    private static MVMap.Builder<KeyValue, Object> keyOrder() {
+        return new MVMap.Builder<KeyValue, Object>().keyType(new KeyOrder());
     }
 
     /**
