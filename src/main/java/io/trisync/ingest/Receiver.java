@@ -149,8 +149,8 @@ public final class Receiver {
 
     /**
      * Bodies up to this size are read into memory once, hashed and put to S3 from there; larger ones
-     * are hashed and put from the spool file in pieces. For a small file the file-backed put costs
-     * more than the bytes it holds (the SDK's file reader thread, a read per request).
+     * are hashed and put from the spool file in pieces. A small file is then read once instead of
+     * twice (for the hash, then again by the SDK's file-backed request body).
      */
     static final int IN_MEMORY_PUT_BYTES = 256 * 1024;
 
