@@ -223,6 +223,19 @@ class IngestBench {
      */
     private static String receiverDirect(Node node, List<byte[]> files, String mode) throws Exception {
         Path spool = Files.createTempDirectory("bench-spool");
+        try {
+            return receiverDirect(node, files, mode, spool);
+        } finally {
+            try (var spooled = Files.list(spool)) {
+                for (Path p : spooled.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(spool);
+        }
+    }
+
+    private static String receiverDirect(Node node, List<byte[]> files, String mode, Path spool) throws Exception {
         List<Path> paths = new ArrayList<>();
         for (int i = 0; i < files.size(); i++) {
             paths.add(Files.write(spool.resolve("upload-" + i), files.get(i)));
