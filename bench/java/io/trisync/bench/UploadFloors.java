@@ -30,9 +30,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
@@ -121,16 +123,23 @@ final class UploadFloors {
                 .getProcessCpuTime();
     }
 
-    /** A measured rate and the CPU milliseconds spent per item while it ran. */
-    record Reading(double perSecond, double cpuMsPerItem) {}
+    /**
+     * A measured rate, the CPU milliseconds spent per item while it ran (every thread of the process),
+     * and how many of those the JIT compiler threads spent.
+     */
+    record Reading(double perSecond, double cpuMsPerItem, double jitMsPerItem) {}
 
     /** Runs {@code op} over {@code n} items at {@code concurrency} and reads its rate and CPU per item. */
     static Reading measure(int n, int items, int concurrency, IntFunction<Future<?>> op) {
         long cpu0 = cpuNanos();
+        long jit0 = BenchSupport.jitCpuNanos();
         long start = System.nanoTime();
         StoreFloorsBench.lanes(concurrency, n, op).await();
         long elapsed = System.nanoTime() - start;
-        return new Reading(perSecond(items, elapsed), (cpuNanos() - cpu0) / 1e6 / items);
+        return new Reading(
+                perSecond(items, elapsed),
+                (cpuNanos() - cpu0) / 1e6 / items,
+                (BenchSupport.jitCpuNanos() - jit0) / 1e6 / items);
     }
 
     /**
@@ -348,15 +357,21 @@ final class UploadFloors {
         }
         int cores = Runtime.getRuntime().availableProcessors();
         out.add("");
-        out.add("CPU per file (process CPU time of the measured window, all threads; " + cores + " cores):");
+        out.add("CPU per file (process CPU time of the measured window, all threads; in parentheses the JIT"
+                + " compiler threads' part of it; " + cores + " cores):");
         readings.forEach((what, r) -> out.add(String.format(
                 Locale.ROOT,
-                "  %-62s %6.2f ms CPU/file  %,7.0f files/s  (cores ÷ CPU: %,7.0f files/s)",
+                "  %-62s %6.2f ms CPU/file (JIT %5.2f)  %,7.0f files/s  (cores ÷ CPU: %,7.0f files/s)",
                 what,
                 r.cpuMsPerItem(),
+                r.jitMsPerItem(),
                 r.perSecond(),
                 cores * 1000 / r.cpuMsPerItem())));
-        for (String mode : List.of("in-memory", "persistent")) {
+        Set<String> modes = new LinkedHashSet<>();
+        readings.keySet().stream()
+                .filter(key -> key.endsWith(", " + RECEIVE))
+                .forEach(key -> modes.add(key.substring(0, key.length() - RECEIVE.length() - 2)));
+        for (String mode : modes) {
             Reading receive = readings.get(mode + ", " + RECEIVE);
             Reading batched = readings.get(mode + ", " + BATCHED);
             Reading floor = readings.get(mode + ", " + ONE_AT_A_TIME);
