@@ -86,7 +86,8 @@ class IngestBench {
                 "| mode       | what                                   |  files | throughput        | p50 ms | p99 ms |");
         rows.add(
                 "|------------|----------------------------------------|--------|-------------------|--------|--------|");
-        // bench.ingest.parts: any of model, real, store, delete (after store), floors (default: all);
+        // bench.ingest.parts: any of model, real, store, delete (after store), floors, interleaved
+        // (the store pipeline and the floor taking turns on one node) (default: all but interleaved);
         // bench.ingest.modes: memory, persistent
         List<String> parts = List.of(System.getProperty("bench.ingest.parts", "model,real,store,delete,floors")
                 .split(","));
@@ -128,6 +129,9 @@ class IngestBench {
                 rows.addAll(httpIngest(
                         files, persist, new PrecomputedModel(), mode, STORE_PIPELINE, parts.contains("delete")));
             }
+            if (parts.contains("interleaved")) {
+                rows.addAll(interleaved(files, persist, mode));
+            }
             if (parts.contains("floors")) {
                 rows.addAll(floors(n, persist, mode));
                 UploadFloors.Reading receive = UploadFloors.httpReceiveAlone(files, CONCURRENCY);
@@ -142,6 +146,84 @@ class IngestBench {
             }
         }
         return rows;
+    }
+
+    /** Slices each row of {@link #interleaved} is measured in, taking turns. */
+    static final int SLICES = 8;
+
+    /**
+     * The store pipeline over HTTP and the one-at-a-time minimal upload writes on one node, measured
+     * in {@link #SLICES} slices that take turns (pipeline, floor, pipeline, ...), each row's slices
+     * summed. Rows measured one after the other see a JIT that has compiled more by the later one (on 2
+     * cores it is still compiling minutes into a run), which favours whichever comes last; taking
+     * turns gives both the same compiled code on average. Each slice's ratio is printed too, so a
+     * trend across the run shows.
+     */
+    private static List<String> interleaved(List<byte[]> files, boolean persist, String mode) throws Exception {
+        Node node = Node.start(config(persist), false, IngestHooks.NONE, new PrecomputedModel())
+                .await();
+        WebClient client = BenchSupport.webClient(node.vertx(), CONCURRENCY);
+        MongoClient mongo = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        try {
+            IntFunction<Future<?>> pipeline = i -> {
+                MultipartForm form = MultipartForm.create()
+                        .attribute("user_id", "bench")
+                        .binaryFileUpload(
+                                "file", "i" + i + ".txt", Buffer.buffer(files.get(i % files.size())), "text/plain");
+                return client.post(node.httpPort(), "127.0.0.1", "/api/files")
+                        .sendMultipartForm(form)
+                        .compose(r -> r.statusCode() == 201
+                                ? Future.succeededFuture(r)
+                                : Future.failedFuture("upload " + i + ": " + r.statusCode() + " " + r.bodyAsString()));
+            };
+            IntFunction<Future<?>> floor = UploadFloors.oneAtATime(node.stores(), mongo);
+            warmUp(client, node, Integer.getInteger("bench.ingest.warmup", 3000));
+            StoreFloorsBench.lanes(CONCURRENCY, 1000, i -> floor.apply(20_000_000 + i))
+                    .await();
+            int slice = files.size() / SLICES;
+            List<UploadFloors.Reading> pipelineSlices = new ArrayList<>();
+            List<UploadFloors.Reading> floorSlices = new ArrayList<>();
+            List<String> ratios = new ArrayList<>();
+            for (int k = 0; k < SLICES; k++) {
+                int base = k * slice;
+                pipelineSlices.add(UploadFloors.measure(slice, slice, CONCURRENCY, i -> pipeline.apply(base + i)));
+                floorSlices.add(UploadFloors.measure(slice, slice, CONCURRENCY, i -> floor.apply(base + i)));
+                ratios.add(String.format(
+                        Locale.ROOT,
+                        "%.2f",
+                        pipelineSlices.get(k).perSecond() / floorSlices.get(k).perSecond()));
+            }
+            UploadFloors.Reading pipelineSum = UploadFloors.Reading.sum(pipelineSlices);
+            UploadFloors.Reading floorSum = UploadFloors.Reading.sum(floorSlices);
+            READINGS.put(mode + ", " + STORE_PIPELINE + " (interleaved)", pipelineSum);
+            READINGS.put(mode + ", " + UploadFloors.ONE_AT_A_TIME + " (interleaved)", floorSum);
+            return List.of(
+                    String.format(
+                            Locale.ROOT,
+                            "| %-10s | %-38s | %6d | %,9.0f files/s  |        |        |",
+                            mode,
+                            "interleaved: store pipeline",
+                            slice * SLICES,
+                            pipelineSum.perSecond()),
+                    String.format(
+                            Locale.ROOT,
+                            "| %-10s | %-38s | %6d | %,9.0f files/s  |        |        |",
+                            mode,
+                            "interleaved: minimal writes, 1 at a time",
+                            slice * SLICES,
+                            floorSum.perSecond()),
+                    String.format(
+                            Locale.ROOT,
+                            "| %-10s | interleaved: pipeline ÷ floor %.2f× (slice by slice: %s) |  |  |  |  |",
+                            mode,
+                            pipelineSum.perSecond() / floorSum.perSecond(),
+                            String.join(", ", ratios)));
+        } finally {
+            mongo.close();
+            client.close();
+            node.stop().await();
+        }
     }
 
     /**

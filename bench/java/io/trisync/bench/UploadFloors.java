@@ -127,7 +127,22 @@ final class UploadFloors {
      * A measured rate, the CPU milliseconds spent per item while it ran (every thread of the process),
      * and how many of those the JIT compiler threads spent.
      */
-    record Reading(double perSecond, double cpuMsPerItem, double jitMsPerItem) {}
+    record Reading(double perSecond, double cpuMsPerItem, double jitMsPerItem) {
+
+        /** Readings of equal item counts taken one after another, as one: rate over their summed time. */
+        static Reading sum(List<Reading> slices) {
+            double seconds = 0;
+            double cpu = 0;
+            double jit = 0;
+            for (Reading r : slices) {
+                seconds += 1 / r.perSecond();
+                cpu += r.cpuMsPerItem();
+                jit += r.jitMsPerItem();
+            }
+            int n = slices.size();
+            return new Reading(n / seconds, cpu / n, jit / n);
+        }
+    }
 
     /** Runs {@code op} over {@code n} items at {@code concurrency} and reads its rate and CPU per item. */
     static Reading measure(int n, int items, int concurrency, IntFunction<Future<?>> op) {
