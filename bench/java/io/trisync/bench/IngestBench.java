@@ -18,10 +18,12 @@ import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,12 +154,14 @@ class IngestBench {
     static final int SLICES = 8;
 
     /**
-     * The store pipeline over HTTP and the one-at-a-time minimal upload writes on one node, measured
-     * in {@link #SLICES} slices that take turns (pipeline, floor, pipeline, ...), each row's slices
-     * summed. Rows measured one after the other see a JIT that has compiled more by the later one (on 2
-     * cores it is still compiling minutes into a run), which favours whichever comes last; taking
-     * turns gives both the same compiled code on average. Each slice's ratio is printed too, so a
-     * trend across the run shows.
+     * On one node, in {@link #SLICES} slices that take turns, each row's slices summed: the store
+     * pipeline over HTTP; the same uploads to a bare Vert.x server on the node that hands them to the
+     * node's {@link Receiver} (the node's HTTP handlers left out); the same uploads handed to the
+     * {@code Receiver} from spooled files (no HTTP); and the one-at-a-time minimal upload writes (the
+     * floor). Rows measured one after the other see a JIT that has compiled more by the later one (on
+     * 2 cores it is still compiling minutes into a run), which favours whichever comes last; taking
+     * turns gives every row the same compiled code on average. The pipeline's ratio to the floor is
+     * printed slice by slice too, so a trend across the run shows.
      */
     private static List<String> interleaved(List<byte[]> files, boolean persist, String mode) throws Exception {
         Node node = Node.start(config(persist), false, IngestHooks.NONE, new PrecomputedModel())
@@ -165,65 +169,87 @@ class IngestBench {
         WebClient client = BenchSupport.webClient(node.vertx(), CONCURRENCY);
         MongoClient mongo = MongoClient.create(
                 node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        Path spool = Files.createTempDirectory("bench-interleaved");
+        Receiver receiver = receiverOf(node);
+        HttpServer bare = UploadFloors.bareServer(node.vertx(), spool, receiver);
         try {
-            IntFunction<Future<?>> pipeline = i -> {
-                MultipartForm form = MultipartForm.create()
-                        .attribute("user_id", "bench")
-                        .binaryFileUpload(
-                                "file", "i" + i + ".txt", Buffer.buffer(files.get(i % files.size())), "text/plain");
-                return client.post(node.httpPort(), "127.0.0.1", "/api/files")
-                        .sendMultipartForm(form)
-                        .compose(r -> r.statusCode() == 201
-                                ? Future.succeededFuture(r)
-                                : Future.failedFuture("upload " + i + ": " + r.statusCode() + " " + r.bodyAsString()));
-            };
+            List<Path> spooled = new ArrayList<>();
+            for (int i = 0; i < files.size(); i++) {
+                spooled.add(Files.write(spool.resolve("direct-" + i), files.get(i)));
+            }
+            Map<String, IntFunction<Future<?>>> rows = new LinkedHashMap<>();
+            rows.put(STORE_PIPELINE, UploadFloors.uploads(client, node.httpPort(), files, "i"));
+            rows.put(
+                    "same, to a bare server handing them to the Receiver",
+                    UploadFloors.uploads(client, bare.actualPort(), files, "b"));
+            rows.put(
+                    RECEIVER_DIRECT,
+                    i -> receiver.receive(new Receiver.Received(
+                            "bench",
+                            "d" + i + ".txt",
+                            "text/plain",
+                            files.get(i % files.size()).length,
+                            spooled.get(i % files.size()),
+                            null,
+                            Actor.SYSTEM)));
             IntFunction<Future<?>> floor = UploadFloors.oneAtATime(node.stores(), mongo);
+            rows.put(UploadFloors.ONE_AT_A_TIME, floor);
             warmUp(client, node, Integer.getInteger("bench.ingest.warmup", 3000));
-            StoreFloorsBench.lanes(CONCURRENCY, 1000, i -> floor.apply(20_000_000 + i))
-                    .await();
+            for (IntFunction<Future<?>> row : rows.values()) {
+                StoreFloorsBench.lanes(CONCURRENCY, 1000, i -> row.apply(20_000_000 + i))
+                        .await();
+            }
             int slice = files.size() / SLICES;
-            List<UploadFloors.Reading> pipelineSlices = new ArrayList<>();
-            List<UploadFloors.Reading> floorSlices = new ArrayList<>();
+            Map<String, List<UploadFloors.Reading>> slices = new LinkedHashMap<>();
             List<String> ratios = new ArrayList<>();
             for (int k = 0; k < SLICES; k++) {
                 int base = k * slice;
-                pipelineSlices.add(UploadFloors.measure(slice, slice, CONCURRENCY, i -> pipeline.apply(base + i)));
-                floorSlices.add(UploadFloors.measure(slice, slice, CONCURRENCY, i -> floor.apply(base + i)));
+                rows.forEach((what, row) -> slices.computeIfAbsent(what, w -> new ArrayList<>())
+                        .add(UploadFloors.measure(slice, slice, CONCURRENCY, i -> row.apply(base + i))));
                 ratios.add(String.format(
                         Locale.ROOT,
                         "%.2f",
-                        pipelineSlices.get(k).perSecond() / floorSlices.get(k).perSecond()));
+                        slices.get(STORE_PIPELINE).get(k).perSecond()
+                                / slices.get(UploadFloors.ONE_AT_A_TIME).get(k).perSecond()));
             }
-            UploadFloors.Reading pipelineSum = UploadFloors.Reading.sum(pipelineSlices);
-            UploadFloors.Reading floorSum = UploadFloors.Reading.sum(floorSlices);
-            READINGS.put(mode + ", " + STORE_PIPELINE + " (interleaved)", pipelineSum);
-            READINGS.put(mode + ", " + UploadFloors.ONE_AT_A_TIME + " (interleaved)", floorSum);
-            return List.of(
-                    String.format(
-                            Locale.ROOT,
-                            "| %-10s | %-38s | %6d | %,9.0f files/s  |        |        |",
-                            mode,
-                            "interleaved: store pipeline",
-                            slice * SLICES,
-                            pipelineSum.perSecond()),
-                    String.format(
-                            Locale.ROOT,
-                            "| %-10s | %-38s | %6d | %,9.0f files/s  |        |        |",
-                            mode,
-                            "interleaved: minimal writes, 1 at a time",
-                            slice * SLICES,
-                            floorSum.perSecond()),
-                    String.format(
-                            Locale.ROOT,
-                            "| %-10s | interleaved: pipeline ÷ floor %.2f× (slice by slice: %s) |  |  |  |  |",
-                            mode,
-                            pipelineSum.perSecond() / floorSum.perSecond(),
-                            String.join(", ", ratios)));
+            List<String> out = new ArrayList<>();
+            slices.forEach((what, readings) -> {
+                UploadFloors.Reading sum = UploadFloors.Reading.sum(readings);
+                READINGS.put(mode + ", interleaved: " + what, sum);
+                out.add(String.format(
+                        Locale.ROOT,
+                        "| %-10s | interleaved: %-25s | %6d | %,9.0f files/s  |        |        |",
+                        mode,
+                        what,
+                        slice * SLICES,
+                        sum.perSecond()));
+            });
+            out.add(String.format(
+                    Locale.ROOT,
+                    "| %-10s | interleaved: pipeline ÷ floor %.2f× (slice by slice: %s) |  |  |  |  |",
+                    mode,
+                    UploadFloors.Reading.sum(slices.get(STORE_PIPELINE)).perSecond()
+                            / UploadFloors.Reading.sum(slices.get(UploadFloors.ONE_AT_A_TIME))
+                                    .perSecond(),
+                    String.join(", ", ratios)));
+            return out;
         } finally {
+            bare.close().await();
             mongo.close();
             client.close();
             node.stop().await();
+            removeSpool(spool);
         }
+    }
+
+    /** A {@link Receiver} of {@code node}'s, as its upload route makes one. */
+    private static Receiver receiverOf(Node node) {
+        return new Receiver(
+                node.vertx(),
+                node.stores().blobs(),
+                30_000,
+                node.stores().incarnations().id(),
+                Metrics.of(node.config()));
     }
 
     /**
@@ -350,13 +376,18 @@ class IngestBench {
         try {
             return receiverDirect(node, files, mode, spool);
         } finally {
-            try (var spooled = Files.list(spool)) {
-                for (Path p : spooled.toList()) {
-                    Files.delete(p);
-                }
-            }
-            Files.delete(spool);
+            removeSpool(spool);
         }
+    }
+
+    /** Deletes {@code spool} and the files in it. */
+    private static void removeSpool(Path spool) throws IOException {
+        try (var spooled = Files.list(spool)) {
+            for (Path p : spooled.toList()) {
+                Files.delete(p);
+            }
+        }
+        Files.delete(spool);
     }
 
     private static String receiverDirect(Node node, List<byte[]> files, String mode, Path spool) throws Exception {
@@ -364,12 +395,7 @@ class IngestBench {
         for (int i = 0; i < files.size(); i++) {
             paths.add(Files.write(spool.resolve("upload-" + i), files.get(i)));
         }
-        Receiver receiver = new Receiver(
-                node.vertx(),
-                node.stores().blobs(),
-                30_000,
-                node.stores().incarnations().id(),
-                Metrics.of(node.config()));
+        Receiver receiver = receiverOf(node);
         IntFunction<Future<?>> upload = i -> receiver.receive(new Receiver.Received(
                 "bench", "d" + i + ".txt", "text/plain", files.get(i).length, paths.get(i), null, Actor.SYSTEM));
         // Warm-up on the first half, measured on the second (distinct files, each uploaded once).

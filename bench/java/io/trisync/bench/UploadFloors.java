@@ -4,6 +4,8 @@ import static io.trisync.bench.BenchSupport.perSecond;
 
 import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.events.EventPublisher;
+import io.trisync.ingest.Receiver;
+import io.trisync.store.Actor;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
@@ -166,39 +168,10 @@ final class UploadFloors {
         Vertx vertx = Vertx.vertx();
         Path spool = Files.createTempDirectory("bench-receive");
         try {
-            Router router = Router.router(vertx);
-            router.post("/api/files")
-                    .handler(BodyHandler.create(spool.toString()).setDeleteUploadedFilesOnEnd(true))
-                    .handler(ctx -> {
-                        FileUpload file = ctx.fileUploads().get(0);
-                        vertx.executeBlocking(
-                                        () -> StoreKeys.sha256Hex(Files.readAllBytes(Path.of(file.uploadedFileName()))))
-                                .onSuccess(sha -> ctx.response()
-                                        .setStatusCode(201)
-                                        .putHeader("content-type", "application/json")
-                                        .end(new JsonObject()
-                                                .put("id", UUID.randomUUID().toString())
-                                                .put("sha256", sha)
-                                                .encode()))
-                                .onFailure(ctx::fail);
-                    });
-            HttpServer server = vertx.createHttpServer()
-                    .requestHandler(router)
-                    .listen(0, "127.0.0.1")
-                    .await();
+            HttpServer server = bareServer(vertx, spool, null);
             WebClient client = BenchSupport.webClient(vertx, concurrency);
             try {
-                IntFunction<Future<?>> upload = i -> {
-                    MultipartForm form = MultipartForm.create()
-                            .attribute("user_id", "bench")
-                            .binaryFileUpload(
-                                    "file", "f" + i + ".txt", Buffer.buffer(files.get(i % files.size())), "text/plain");
-                    return client.post(server.actualPort(), "127.0.0.1", "/api/files")
-                            .sendMultipartForm(form)
-                            .compose(r -> r.statusCode() == 201
-                                    ? Future.succeededFuture(r)
-                                    : Future.failedFuture("receive " + i + ": " + r.statusCode()));
-                };
+                IntFunction<Future<?>> upload = uploads(client, server.actualPort(), files, "f");
                 // Warm-up as long as the measured run: the JIT compiles the HTTP and multipart paths.
                 StoreFloorsBench.lanes(concurrency, files.size(), upload).await();
                 return measure(files.size(), files.size(), concurrency, upload);
@@ -208,6 +181,60 @@ final class UploadFloors {
         } finally {
             vertx.close().await();
         }
+    }
+
+    /**
+     * A bare Vert.x server on {@code vertx} (any free port) that takes the pipeline's multipart uploads
+     * at {@code POST /api/files} into {@code spool} with a BodyHandler, as the node's upload route does.
+     * With {@code receiver} null it hashes each body on a worker thread and answers 201 with a JSON id;
+     * else it hands each upload to {@code receiver} as the node's route does, with none of the node's
+     * other handlers (time limits, access, contract, error bodies).
+     */
+    static HttpServer bareServer(Vertx vertx, Path spool, Receiver receiver) {
+        Router router = Router.router(vertx);
+        router.post("/api/files")
+                .handler(BodyHandler.create(spool.toString()).setDeleteUploadedFilesOnEnd(true))
+                .handler(ctx -> {
+                    FileUpload file = ctx.fileUploads().get(0);
+                    Future<JsonObject> answer = receiver != null
+                            ? receiver.receive(new Receiver.Received(
+                                    "bench",
+                                    file.fileName(),
+                                    "text/plain",
+                                    file.size(),
+                                    Path.of(file.uploadedFileName()),
+                                    null,
+                                    Actor.SYSTEM))
+                            : vertx.executeBlocking(() ->
+                                            StoreKeys.sha256Hex(Files.readAllBytes(Path.of(file.uploadedFileName()))))
+                                    .map(sha -> new JsonObject()
+                                            .put("id", UUID.randomUUID().toString())
+                                            .put("sha256", sha));
+                    answer.onSuccess(body -> ctx.response()
+                                    .setStatusCode(201)
+                                    .putHeader("content-type", "application/json")
+                                    .end(body.encode()))
+                            .onFailure(ctx::fail);
+                });
+        return vertx.createHttpServer()
+                .requestHandler(router)
+                .listen(0, "127.0.0.1")
+                .await();
+    }
+
+    /** Upload {@code i} as the pipeline sends it (file {@code i} of {@code files}, named {@code prefix + i}) to {@code port}. */
+    static IntFunction<Future<?>> uploads(WebClient client, int port, List<byte[]> files, String prefix) {
+        return i -> {
+            MultipartForm form = MultipartForm.create()
+                    .attribute("user_id", "bench")
+                    .binaryFileUpload(
+                            "file", prefix + i + ".txt", Buffer.buffer(files.get(i % files.size())), "text/plain");
+            return client.post(port, "127.0.0.1", "/api/files")
+                    .sendMultipartForm(form)
+                    .compose(r -> r.statusCode() == 201
+                            ? Future.succeededFuture(r)
+                            : Future.failedFuture("upload " + i + " to port " + port + ": " + r.statusCode()));
+        };
     }
 
     /**
