@@ -21,6 +21,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
 import java.io.IOException;
@@ -173,25 +174,12 @@ class IngestBench {
         Receiver receiver = receiverOf(node);
         HttpServer bare = UploadFloors.bareServer(node.vertx(), spool, receiver);
         try {
-            List<Path> spooled = new ArrayList<>();
-            for (int i = 0; i < files.size(); i++) {
-                spooled.add(Files.write(spool.resolve("direct-" + i), files.get(i)));
-            }
             Map<String, IntFunction<Future<?>>> rows = new LinkedHashMap<>();
-            rows.put(STORE_PIPELINE, UploadFloors.uploads(client, node.httpPort(), files, "i"));
+            rows.put(STORE_PIPELINE, UploadFloors.uploads(client, node.httpPort(), files, "i")::apply);
             rows.put(
                     "same, to a bare server handing them to the Receiver",
-                    UploadFloors.uploads(client, bare.actualPort(), files, "b"));
-            rows.put(
-                    RECEIVER_DIRECT,
-                    i -> receiver.receive(new Receiver.Received(
-                            "bench",
-                            "d" + i + ".txt",
-                            "text/plain",
-                            files.get(i % files.size()).length,
-                            spooled.get(i % files.size()),
-                            null,
-                            Actor.SYSTEM)));
+                    UploadFloors.uploads(client, bare.actualPort(), files, "b")::apply);
+            rows.put(RECEIVER_DIRECT, spooledUploads(receiver, files, spool));
             IntFunction<Future<?>> floor = UploadFloors.oneAtATime(node.stores(), mongo);
             rows.put(UploadFloors.ONE_AT_A_TIME, floor);
             warmUp(client, node, Integer.getInteger("bench.ingest.warmup", 3000));
@@ -240,6 +228,26 @@ class IngestBench {
             node.stop().await();
             removeSpool(spool);
         }
+    }
+
+    /**
+     * Writes {@code files} into {@code spool} now and answers upload {@code i} of file {@code i} (modulo
+     * their number) handed to {@code receiver} as the node's upload route hands a spooled body over.
+     */
+    private static IntFunction<Future<?>> spooledUploads(Receiver receiver, List<byte[]> files, Path spool)
+            throws IOException {
+        List<Path> paths = new ArrayList<>();
+        for (int i = 0; i < files.size(); i++) {
+            paths.add(Files.write(spool.resolve("upload-" + i), files.get(i)));
+        }
+        return i -> receiver.receive(new Receiver.Received(
+                "bench",
+                "d" + i + ".txt",
+                "text/plain",
+                files.get(i % files.size()).length,
+                paths.get(i % files.size()),
+                null,
+                Actor.SYSTEM));
     }
 
     /** A {@link Receiver} of {@code node}'s, as its upload route makes one. */
@@ -316,21 +324,14 @@ class IngestBench {
             long cpu0 = UploadFloors.cpuNanos();
             long jit0 = BenchSupport.jitCpuNanos();
             long start = System.nanoTime();
+            IntFunction<Future<HttpResponse<Buffer>>> upload =
+                    UploadFloors.uploads(client, node.httpPort(), files, "f");
             StoreFloorsBench.lanes(CONCURRENCY, files.size(), i -> {
                         long t0 = System.nanoTime();
-                        MultipartForm form = MultipartForm.create()
-                                .attribute("user_id", "bench")
-                                .binaryFileUpload("file", "f" + i + ".txt", Buffer.buffer(files.get(i)), "text/plain");
-                        return client.post(node.httpPort(), "127.0.0.1", "/api/files")
-                                .sendMultipartForm(form)
-                                .compose(r -> r.statusCode() == 201
-                                        ? Future.succeededFuture(r)
-                                        : Future.failedFuture(
-                                                "upload " + i + ": " + r.statusCode() + " " + r.bodyAsString()))
-                                .onSuccess(r -> {
-                                    latencies[i] = System.nanoTime() - t0;
-                                    ids[i] = r.bodyAsJsonObject().getString("id");
-                                });
+                        return upload.apply(i).onSuccess(r -> {
+                            latencies[i] = System.nanoTime() - t0;
+                            ids[i] = r.bodyAsJsonObject().getString("id");
+                        });
                     })
                     .await();
             long elapsed = System.nanoTime() - start;
@@ -391,13 +392,7 @@ class IngestBench {
     }
 
     private static String receiverDirect(Node node, List<byte[]> files, String mode, Path spool) throws Exception {
-        List<Path> paths = new ArrayList<>();
-        for (int i = 0; i < files.size(); i++) {
-            paths.add(Files.write(spool.resolve("upload-" + i), files.get(i)));
-        }
-        Receiver receiver = receiverOf(node);
-        IntFunction<Future<?>> upload = i -> receiver.receive(new Receiver.Received(
-                "bench", "d" + i + ".txt", "text/plain", files.get(i).length, paths.get(i), null, Actor.SYSTEM));
+        IntFunction<Future<?>> upload = spooledUploads(receiverOf(node), files, spool);
         // Warm-up on the first half, measured on the second (distinct files, each uploaded once).
         int half = files.size() / 2;
         StoreFloorsBench.lanes(CONCURRENCY, half, upload).await();

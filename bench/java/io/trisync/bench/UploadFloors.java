@@ -21,6 +21,7 @@ import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.multipart.MultipartForm;
@@ -171,7 +172,7 @@ final class UploadFloors {
             HttpServer server = bareServer(vertx, spool, null);
             WebClient client = BenchSupport.webClient(vertx, concurrency);
             try {
-                IntFunction<Future<?>> upload = uploads(client, server.actualPort(), files, "f");
+                IntFunction<Future<?>> upload = uploads(client, server.actualPort(), files, "f")::apply;
                 // Warm-up as long as the measured run: the JIT compiles the HTTP and multipart paths.
                 StoreFloorsBench.lanes(concurrency, files.size(), upload).await();
                 return measure(files.size(), files.size(), concurrency, upload);
@@ -223,7 +224,8 @@ final class UploadFloors {
     }
 
     /** Upload {@code i} as the pipeline sends it (file {@code i} of {@code files}, named {@code prefix + i}) to {@code port}. */
-    static IntFunction<Future<?>> uploads(WebClient client, int port, List<byte[]> files, String prefix) {
+    static IntFunction<Future<HttpResponse<Buffer>>> uploads(
+            WebClient client, int port, List<byte[]> files, String prefix) {
         return i -> {
             MultipartForm form = MultipartForm.create()
                     .attribute("user_id", "bench")
@@ -233,7 +235,8 @@ final class UploadFloors {
                     .sendMultipartForm(form)
                     .compose(r -> r.statusCode() == 201
                             ? Future.succeededFuture(r)
-                            : Future.failedFuture("upload " + i + " to port " + port + ": " + r.statusCode()));
+                            : Future.failedFuture("upload " + i + " to port " + port + ": " + r.statusCode() + " "
+                                    + r.bodyAsString()));
         };
     }
 
