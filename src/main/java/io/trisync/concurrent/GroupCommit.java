@@ -13,11 +13,15 @@ import java.util.function.Predicate;
 /**
  * Group commit, as databases do it for their log: writes submitted while an earlier batch is in
  * flight wait and go out together in the next one, a single round trip for all of them. With nothing
- * in flight a write goes out at once, alone, so an idle system adds no latency; under load the
- * batches grow by themselves (up to {@code maxBatch}) to as many writes as arrived during one round
- * trip. Each caller's future completes only when the batch holding its write has been acknowledged,
- * with its own outcome, on the caller's own context (a verticle's continuation stays on its thread).
- * A caller outside any Vert.x context is completed on whatever thread the flush completes on.
+ * in flight a write goes out at the end of the caller's event-loop turn (at once for a caller outside
+ * any Vert.x context): the writes that one earlier step released together (a batch acknowledged
+ * completes all its callers in one turn, and each goes on to its next write) share one round trip
+ * instead of the first going alone, as Netty's flush consolidation joins the writes of one read
+ * loop. An idle system adds no wait beyond that turn; under load the batches grow by themselves (up
+ * to {@code maxBatch}) to as many writes as arrived during one round trip. Each caller's future
+ * completes only when the batch holding its write has been acknowledged, with its own outcome, on
+ * the caller's own context (a verticle's continuation stays on its thread). A caller outside any
+ * Vert.x context is completed on whatever thread the flush completes on.
  *
  * <p>{@code flush} gets the waiting items in submission order and answers one outcome per item, in
  * the same order (a bulk write that refused some of its items fails only theirs); a failed flush
@@ -77,17 +81,35 @@ public final class GroupCommit<I, O> {
     public Future<O> submit(I item) {
         ContextInternal context = (ContextInternal) Vertx.currentContext();
         Promise<O> promise = context == null ? Promise.promise() : context.promise();
-        List<Waiting<I, O>> batch;
         synchronized (this) {
             queue.add(new Waiting<>(item, promise));
             if (inFlight >= maxInFlight) {
                 return promise.future();
             }
             inFlight++;
+        }
+        if (context == null) {
+            sendNext();
+        } else {
+            context.runOnContext(v -> sendNext());
+        }
+        return promise.future();
+    }
+
+    /**
+     * Sends the next batch from the queue in a flush slot already counted as in flight; frees the slot
+     * when another slot's batch took every waiting write meanwhile.
+     */
+    private void sendNext() {
+        List<Waiting<I, O>> batch;
+        synchronized (this) {
+            if (queue.isEmpty()) {
+                inFlight--;
+                return;
+            }
             batch = take();
         }
         send(batch);
-        return promise.future();
     }
 
     /** The next batch from the queue; the caller holds the lock. */

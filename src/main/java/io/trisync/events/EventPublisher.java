@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Appends of one tenant are grouped, as a database groups commits: while one append of the tenant
  * is in flight, the events of every other publish of that tenant wait, and go to the log together
- * in one append (one counter increment, one bulk insert) when it returns. So concurrent uploads share
+ * in one append (one counter increment, one bulk insert) when it returns; with none in flight, the
+ * append goes at the end of the publisher's event-loop turn, with the publishes made in that turn. So concurrent uploads share
  * the event log's writes instead of making two each, and a tenant's events keep the order they were
  * published in. A publish completes (on the context it was made on) once its events are logged; an
  * append that fails fails every publish it carried, and nothing of theirs is published.
@@ -42,7 +43,7 @@ public final class EventPublisher {
     private final EventBus bus;
     private final EventStore store;
     private final Metrics metrics;
-    /** Per tenant with an append in flight: the publishes waiting for the next one. Guarded by {@code this}. */
+    /** Per tenant with an append in flight or about to go: the publishes waiting for it. Guarded by {@code this}. */
     private final Map<String, List<Waiting>> waiting = new HashMap<>();
 
     public EventPublisher(EventBus bus, EventStore store) {
@@ -78,19 +79,21 @@ public final class EventPublisher {
         List<Event> events = drafts.stream()
                 .map(d -> Event.draft(d.type(), tenantId, d.fileId(), d.opId(), at, d.data()))
                 .toList();
-        Waiting publish = new Waiting(events, Promise.promise(), Vertx.currentContext());
+        Context context = Vertx.currentContext();
+        Waiting publish = new Waiting(events, Promise.promise(), context);
         boolean first;
         synchronized (this) {
-            List<Waiting> queue = waiting.get(tenantId);
-            first = queue == null;
-            if (first) {
-                waiting.put(tenantId, new ArrayList<>());
-            } else {
-                queue.add(publish);
-            }
+            first = !waiting.containsKey(tenantId);
+            waiting.computeIfAbsent(tenantId, t -> new ArrayList<>()).add(publish);
         }
         if (first) {
-            append(tenantId, List.of(publish));
+            // At the end of this event-loop turn: the publishes of the tenant that one write released
+            // together (a group commit acknowledged) join this one's append.
+            if (context == null) {
+                append(tenantId, next(tenantId));
+            } else {
+                context.runOnContext(v -> append(tenantId, next(tenantId)));
+            }
         }
         return publish.done().future();
     }

@@ -13,6 +13,7 @@ import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
+import io.trisync.store.TenantErasures;
 import io.trisync.store.TenantErasures.Erasure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Erases a tenant ({@code DELETE /api/tenants/{id}}) as a tracked operation of kind {@code erase}:
- * marks it (its uploads and edits are then refused with 409 {@code tenant_erasing}), cancels the
+ * marks it (its uploads and edits are then refused with 409 {@code tenant_erasing}, on every node
+ * within {@link TenantErasures#LEASE}, which the erasure waits before it removes anything), cancels the
  * operation it has running, removes its blobs (files, quarantine, backups), its points and every
  * record trisync keeps of it, and verifies that nothing of it remains in any store before it marks the
  * erasure done. Every step is idempotent: an erasure cut off by a crash is found by the sweep here
@@ -92,7 +94,9 @@ public final class EraseVerticle extends RequestVerticle {
                     .compose(op -> stores.erasures()
                             .begin(tenant, op.record().id())
                             .map(v -> {
-                                run(op, tenant);
+                                // Writes that checked the mark before it was stored may still be
+                                // admitted for a lease: remove only once every check sees it.
+                                vertx.setTimer(TenantErasures.LEASE.toMillis(), id -> run(op, tenant));
                                 return op.record().toPublicJson();
                             }));
         });

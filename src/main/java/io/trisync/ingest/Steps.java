@@ -58,11 +58,15 @@ final class Steps {
 
     final Metrics metrics;
 
-    /** Fails 409 {@code tenant_erasing} while the tenant is being erased: it takes no new writes then. */
+    /**
+     * Fails 409 {@code tenant_erasing} while the tenant is being erased: it takes no new writes then
+     * (from at most {@link io.trisync.store.TenantErasures#LEASE} after the erasure began, before which
+     * it removes nothing).
+     */
     static Future<Void> notErasing(Stores stores, String tenantId) {
         return stores.erasures()
-                .get(tenantId)
-                .compose(erasure -> erasure != null && erasure.erasing()
+                .erasing(tenantId)
+                .compose(erasing -> erasing
                         ? Future.failedFuture(
                                 new Failure.Conflict("tenant_erasing: tenant " + tenantId + " is being erased"))
                         : Future.succeededFuture());

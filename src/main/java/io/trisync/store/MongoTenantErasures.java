@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.concurrent.ReadLease;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
@@ -17,9 +18,12 @@ public final class MongoTenantErasures implements TenantErasures {
     static final String ERASURES = "tenant_erasures";
 
     private final MongoClient client;
+    private final ReadLease<String> erasing;
 
     public MongoTenantErasures(MongoClient client) {
         this.client = client;
+        this.erasing =
+                new ReadLease<>(LEASE, System::nanoTime, tenant -> get(tenant).map(e -> e != null && e.erasing()));
     }
 
     @Override
@@ -41,7 +45,13 @@ public final class MongoTenantErasures implements TenantErasures {
                         new JsonObject().put("$set", set),
                         new UpdateOptions().setUpsert(true))
                 .recover(MongoErrors::failed)
-                .mapEmpty();
+                .<Void>mapEmpty()
+                .onSuccess(v -> erasing.forget(tenantId));
+    }
+
+    @Override
+    public Future<Boolean> erasing(String tenantId) {
+        return erasing.blocked(tenantId);
     }
 
     @Override

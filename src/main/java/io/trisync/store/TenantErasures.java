@@ -2,6 +2,7 @@ package io.trisync.store;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -58,6 +59,18 @@ public interface TenantErasures {
 
     /** The tenant's erasure, or null when it was never erased. */
     Future<Erasure> get(String tenantId);
+
+    /**
+     * How old the "not being erased" answer of {@link #erasing} may be. An erasure waits this long
+     * after {@link #begin} before it removes anything: by then every node's writes check the mark.
+     */
+    Duration LEASE = Duration.ofSeconds(1);
+
+    /**
+     * Whether the tenant is being erased, as a write checks before it starts: a "no" may be up to
+     * {@link #LEASE} old (one read serves every write of the tenant in that time), a "yes" is read now.
+     */
+    Future<Boolean> erasing(String tenantId);
 
     /** Erasures that have not finished: a node died while it ran them. */
     Future<List<Erasure>> unfinished();

@@ -2,8 +2,10 @@ package io.trisync.concurrent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -124,5 +126,38 @@ class GroupCommitTest {
                         10, 1, e -> false, items -> Future.failedFuture("store away"))
                 .submit("z");
         assertThat(away.cause()).hasMessage("store away");
+    }
+
+    @Test
+    void writesSubmittedInOneEventLoopTurnWhileIdleShareTheFirstBatch() {
+        Vertx vertx = Vertx.vertx();
+        try {
+            Context context = vertx.getOrCreateContext();
+            Store store = new Store();
+            GroupCommit<String, String> commit = new GroupCommit<>(10, 1, store::write);
+            List<Future<String>> submitted = new ArrayList<>();
+            Promise<Integer> sentDuringTheTurn = Promise.promise();
+            context.runOnContext(v -> {
+                for (String s : List.of("a", "b", "c")) {
+                    submitted.add(commit.submit(s));
+                }
+                sentDuringTheTurn.complete(store.batches.size());
+            });
+            assertThat(sentDuringTheTurn.future().await())
+                    .as("nothing goes out before the turn that submitted ends")
+                    .isZero();
+            // Tasks of one context run in order: this one runs after the batch went out.
+            Promise<List<List<String>>> sent = Promise.promise();
+            context.runOnContext(v -> {
+                sent.complete(List.copyOf(store.batches));
+                store.acknowledge(0);
+            });
+            assertThat(sent.future().await())
+                    .as("the three writes of one turn went out in one round trip")
+                    .containsExactly(List.of("a", "b", "c"));
+            assertThat(Future.all(submitted).await().list()).containsExactly("A", "B", "C");
+        } finally {
+            vertx.close().await();
+        }
     }
 }
