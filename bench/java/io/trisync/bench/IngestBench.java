@@ -189,17 +189,26 @@ class IngestBench {
             }
             int slice = files.size() / SLICES;
             Map<String, List<UploadFloors.Reading>> slices = new LinkedHashMap<>();
+            Map<String, Map<String, Double>> requests = new LinkedHashMap<>();
             List<String> ratios = new ArrayList<>();
             for (int k = 0; k < SLICES; k++) {
                 int base = k * slice;
-                rows.forEach((what, row) -> slices.computeIfAbsent(what, w -> new ArrayList<>())
-                        .add(UploadFloors.measure(slice, slice, CONCURRENCY, i -> row.apply(base + i))));
+                rows.forEach((what, row) -> {
+                    Map<String, Double> before = storeRequests(node);
+                    slices.computeIfAbsent(what, w -> new ArrayList<>())
+                            .add(UploadFloors.measure(slice, slice, CONCURRENCY, i -> row.apply(base + i)));
+                    Map<String, Double> made = requests.computeIfAbsent(what, w -> new TreeMap<>());
+                    storeRequests(node)
+                            .forEach((key, n) -> made.merge(key, n - before.getOrDefault(key, 0.0), Double::sum));
+                });
                 ratios.add(String.format(
                         Locale.ROOT,
                         "%.2f",
                         slices.get(STORE_PIPELINE).get(k).perSecond()
                                 / slices.get(UploadFloors.ONE_AT_A_TIME).get(k).perSecond()));
             }
+            requests.forEach((what, made) -> System.out.println("Store requests per upload (" + mode + ", interleaved: "
+                    + what + "): " + requestsPerUpload(Map.of(), made, slice * SLICES)));
             List<String> out = new ArrayList<>();
             slices.forEach((what, readings) -> {
                 UploadFloors.Reading sum = UploadFloors.Reading.sum(readings);
@@ -417,21 +426,50 @@ class IngestBench {
     /** The node's store requests per upload between two readings of its request timers. */
     private static void printRequestsPerUpload(
             String mode, String what, Map<String, Double> before, Map<String, Double> after, int uploads) {
-        StringBuilder perUpload = new StringBuilder();
-        after.forEach((store, n) -> perUpload
-                .append(perUpload.length() == 0 ? "" : ", ")
-                .append(String.format(Locale.ROOT, "%s %.2f", store, (n - before.getOrDefault(store, 0.0)) / uploads)));
-        System.out.println("Store requests per upload (" + mode + ", " + what + "): " + perUpload);
+        System.out.println(
+                "Store requests per upload (" + mode + ", " + what + "): " + requestsPerUpload(before, after, uploads));
     }
 
-    /** Requests the node's store clients have made so far, by store (from its request timers). */
+    /**
+     * The requests made between two readings of {@link #storeRequests}, per upload: by store, each
+     * with its calls in parentheses ({@code mongodb 2.61 (bulkWrite 0.70, findOne 0.02, …)}).
+     */
+    private static String requestsPerUpload(Map<String, Double> before, Map<String, Double> after, int uploads) {
+        StringBuilder out = new StringBuilder();
+        after.forEach((key, n) -> {
+            if (key.contains(" ")) {
+                return;
+            }
+            StringBuilder calls = new StringBuilder();
+            after.forEach((call, m) -> {
+                double per = (m - before.getOrDefault(call, 0.0)) / uploads;
+                if (call.startsWith(key + " ") && per >= 0.005) {
+                    calls.append(calls.length() == 0 ? "" : ", ")
+                            .append(String.format(Locale.ROOT, "%s %.2f", call.substring(key.length() + 1), per));
+                }
+            });
+            out.append(out.length() == 0 ? "" : "; ")
+                    .append(String.format(Locale.ROOT, "%s %.2f", key, (n - before.getOrDefault(key, 0.0)) / uploads))
+                    .append(calls.length() == 0 ? "" : " (" + calls + ")");
+        });
+        return out.toString();
+    }
+
+    /**
+     * Requests the node's store clients have made so far (from its request timers): by store
+     * ({@code mongodb}) and by store and call ({@code mongodb findOne}).
+     */
     private static Map<String, Double> storeRequests(Node node) {
         Map<String, Double> out = new TreeMap<>();
         Metrics.of(node.config())
                 .registry()
                 .find("trisync.store.request.duration")
                 .timers()
-                .forEach(t -> out.merge(t.getId().getTag("store"), (double) t.count(), Double::sum));
+                .forEach(t -> {
+                    String store = t.getId().getTag("store");
+                    out.merge(store, (double) t.count(), Double::sum);
+                    out.merge(store + " " + t.getId().getTag("operation"), (double) t.count(), Double::sum);
+                });
         return out;
     }
 
