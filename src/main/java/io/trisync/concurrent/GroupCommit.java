@@ -88,10 +88,8 @@ public final class GroupCommit<I, O> {
             }
             inFlight++;
         }
-        if (context == null) {
+        if (!Later.inTurn(context, this::sendNext)) {
             sendNext();
-        } else {
-            context.runOnContext(v -> sendNext());
         }
         return promise.future();
     }

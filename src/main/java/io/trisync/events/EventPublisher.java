@@ -1,5 +1,6 @@
 package io.trisync.events;
 
+import io.trisync.concurrent.Later;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.metrics.Metrics;
 import io.trisync.store.Event;
@@ -89,10 +90,8 @@ public final class EventPublisher {
         if (first) {
             // At the end of this event-loop turn: the publishes of the tenant that one write released
             // together (a group commit acknowledged) join this one's append.
-            if (context == null) {
+            if (!Later.inTurn(context, () -> append(tenantId, next(tenantId)))) {
                 append(tenantId, next(tenantId));
-            } else {
-                context.runOnContext(v -> append(tenantId, next(tenantId)));
             }
         }
         return publish.done().future();
