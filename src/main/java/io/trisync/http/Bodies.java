@@ -1,6 +1,7 @@
 package io.trisync.http;
 
 import io.trisync.failure.Failure;
+import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -8,7 +9,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * Reading request bodies: a route that takes one reads it with {@link #reading}, its {@code
@@ -27,12 +27,12 @@ final class Bodies {
      * handler follows. (Vert.x wants a body handler first on its route, so the first mark is a route
      * of its own, matched just before.)
      */
-    static Route post(Router router, String path, BodyHandler body) {
+    static Route post(Router router, String path, Handler<RoutingContext> body) {
         return route(router, HttpMethod.POST, path, body);
     }
 
     /** A {@code method path} route that reads its body as {@link #post} does. */
-    static Route route(Router router, HttpMethod method, String path, BodyHandler body) {
+    static Route route(Router router, HttpMethod method, String path, Handler<RoutingContext> body) {
         router.route(method, path).handler(Bodies::reading);
         return router.route(method, path).handler(body).handler(Bodies::read);
     }

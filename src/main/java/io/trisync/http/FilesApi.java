@@ -13,6 +13,7 @@ import io.trisync.ingest.Receiver.Received;
 import io.trisync.metrics.Metrics;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.scan.ScanMessages;
+import io.trisync.store.Actor;
 import io.trisync.store.BlobStore;
 import io.trisync.store.ContentVersion;
 import io.trisync.store.FileRecord;
@@ -24,7 +25,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -78,12 +78,15 @@ public final class FilesApi {
                 .handler(this::edit);
     }
 
-    /** A multipart body spooled to the uploads folder, removed when the request ends. */
-    private BodyHandler uploadBody() {
-        return BodyHandler.create(uploadsDir.toString())
+    /**
+     * A multipart body: held in memory when small, else spooled to the uploads folder and removed
+     * when the request ends.
+     */
+    private UploadBodies uploadBody() {
+        return new UploadBodies(BodyHandler.create(uploadsDir.toString())
                 .setBodyLimit(maxFileBytes + 1024 * 1024)
                 .setDeleteUploadedFilesOnEnd(true)
-                .setMergeFormAttributes(true);
+                .setMergeFormAttributes(true));
     }
 
     /**
@@ -99,17 +102,9 @@ public final class FilesApi {
         }
         String tenant = Ids.require("user_id", Access.caller(ctx).tenantFor(requested));
         Long expected = ifMatch(ctx.request().getHeader("If-Match"));
-        FileUpload file = singleFile(ctx);
-        receiver.receive(new Received(
-                        tenant,
-                        baseName(file.fileName()),
-                        file.contentType() == null ? "application/octet-stream" : file.contentType(),
-                        file.size(),
-                        Path.of(file.uploadedFileName()),
-                        null,
-                        Access.actor(ctx),
-                        Ids.require("file_id", ctx.pathParam("file_id")),
-                        expected))
+        UploadBodies.Part file = singleFile(ctx);
+        receiver.receive(received(file, tenant, null, Access.actor(ctx))
+                        .replacing(Ids.require("file_id", ctx.pathParam("file_id")), expected))
                 .onSuccess(doc -> {
                     JsonObject stored = FileJson.publicView(doc);
                     withEtag(ctx, doc);
@@ -255,16 +250,8 @@ public final class FilesApi {
     private void upload(RoutingContext ctx) {
         String tenant = Ids.require(
                 "user_id", Access.caller(ctx).tenantFor(ctx.request().getFormAttribute("user_id")));
-        FileUpload file = singleFile(ctx);
-        String contentType = file.contentType() == null ? "application/octet-stream" : file.contentType();
-        receiver.receive(new Received(
-                        tenant,
-                        baseName(file.fileName()),
-                        contentType,
-                        file.size(),
-                        Path.of(file.uploadedFileName()),
-                        ctx.request().getHeader("Idempotency-Key"),
-                        Access.actor(ctx)))
+        UploadBodies.Part file = singleFile(ctx);
+        receiver.receive(received(file, tenant, ctx.request().getHeader("Idempotency-Key"), Access.actor(ctx)))
                 .onSuccess(doc -> {
                     JsonObject stored = FileJson.publicView(doc);
                     // Stored in S3 and MongoDB; its vectors follow once the embedding service answers.
@@ -273,13 +260,26 @@ public final class FilesApi {
                 .onFailure(ctx::fail);
     }
 
+    /** A new file of {@code tenant} holding the content of {@code file}, spooled or in memory. */
+    private static Received received(UploadBodies.Part file, String tenant, String idempotencyKey, Actor actor) {
+        Received received = new Received(
+                tenant,
+                baseName(file.fileName()),
+                file.contentType() == null ? "application/octet-stream" : file.contentType(),
+                file.size(),
+                file.spooled(),
+                idempotencyKey,
+                actor);
+        return file.bytes() == null ? received : received.inMemory(file.bytes());
+    }
+
     /** The request's one multipart field {@code file}, not empty and within the size limit. */
-    private FileUpload singleFile(RoutingContext ctx) {
-        List<FileUpload> files = ctx.fileUploads();
+    private UploadBodies.Part singleFile(RoutingContext ctx) {
+        List<UploadBodies.Part> files = UploadBodies.parts(ctx);
         if (files.size() != 1 || !"file".equals(files.get(0).name())) {
             throw new Failure.BadRequest("exactly one multipart field 'file' holding the content is required");
         }
-        FileUpload file = files.get(0);
+        UploadBodies.Part file = files.get(0);
         if (file.size() == 0) {
             throw new Failure.BadRequest("file is empty");
         }

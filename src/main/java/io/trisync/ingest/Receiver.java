@@ -54,7 +54,8 @@ public final class Receiver {
     }
 
     /**
-     * One upload the HTTP server has received in full: its content spooled at {@code path}. With a
+     * One upload the HTTP server has received in full: its content spooled at {@code path}, or held
+     * in memory as {@code content} (a small body, which then touches no disk on this node). With a
      * {@code fileId} it is a new version of that file (at {@code expectedVersion} when not null),
      * else a new file.
      */
@@ -64,12 +65,13 @@ public final class Receiver {
             String contentType,
             long size,
             Path path,
+            Buffer content,
             String idempotencyKey,
             Actor actor,
             String fileId,
             Long expectedVersion) {
 
-        /** A new file. */
+        /** A new file, spooled at {@code path}. */
         public Received(
                 String tenantId,
                 String name,
@@ -78,7 +80,18 @@ public final class Receiver {
                 Path path,
                 String idempotencyKey,
                 Actor actor) {
-            this(tenantId, name, contentType, size, path, idempotencyKey, actor, null, null);
+            this(tenantId, name, contentType, size, path, null, idempotencyKey, actor, null, null);
+        }
+
+        /** The same upload with its content held in memory instead of spooled. */
+        public Received inMemory(Buffer bytes) {
+            return new Received(
+                    tenantId, name, contentType, size, null, bytes, idempotencyKey, actor, fileId, expectedVersion);
+        }
+
+        /** The same upload as a new version of {@code file}, over {@code version} when not null. */
+        public Received replacing(String file, Long version) {
+            return new Received(tenantId, name, contentType, size, path, content, idempotencyKey, actor, file, version);
         }
 
         JsonObject begin(String sha256, String incarnation) {
@@ -95,8 +108,11 @@ public final class Receiver {
     public Future<JsonObject> receive(Received upload) {
         long started = System.nanoTime();
         boolean[] replayed = {false};
-        return vertx.executeBlocking(() -> spooled(upload), false)
-                .compose(spooled -> request(
+        Future<Spooled> body = upload.content() != null
+                ? Future.succeededFuture(
+                        new Spooled(StoreKeys.sha256Hex(upload.content().getBytes()), upload.content()))
+                : vertx.executeBlocking(() -> spooled(upload), false);
+        return body.compose(spooled -> request(
                                 upload.fileId() == null ? IngestAddresses.BEGIN_UPLOAD : IngestAddresses.BEGIN_REPLACE,
                                 upload.begin(spooled.sha256(), incarnation),
                                 requestTimeoutMs)
@@ -123,22 +139,39 @@ public final class Receiver {
                                 new OperationRef(ticket.opId(), "blob not written: " + error.getMessage()).toJson(),
                                 requestTimeoutMs)
                         .transform(ignored -> Future.failedFuture(error)))
-                .compose(blob -> request(
-                                IngestAddresses.COMPLETE_UPLOAD,
-                                new OperationRef(
-                                                ticket.opId(),
-                                                null,
-                                                ticket.operation(),
-                                                new IngestMessages.Staged(
-                                                        upload.path().toString(), incarnation, blob.etag()))
-                                        .toJson(),
-                                COMPLETE_TIMEOUT_MS)
+                .compose(blob -> complete(ticket, upload, spooled, blob)
                         .recover(error -> ClusterBus.departed(error)
                                 ? request(
                                         IngestAddresses.SETTLE_UPLOAD,
                                         new OperationRef(ticket.opId(), "its completing node left").toJson(),
                                         requestTimeoutMs)
                                 : Future.failedFuture(error)));
+    }
+
+    /**
+     * Has the operation completed. A body held in memory is lent to the completing step while it runs
+     * ({@link HeldBodies}): in this process it reads the bytes from there, with no spool file to read
+     * back and no download.
+     */
+    private Future<JsonObject> complete(UploadTicket ticket, Received upload, Spooled spooled, BlobInfo blob) {
+        if (spooled.bytes() != null) {
+            HeldBodies.lend(ticket.opId(), new HeldBodies.Body(spooled.bytes(), spooled.sha256()));
+        }
+        return request(
+                        IngestAddresses.COMPLETE_UPLOAD,
+                        new OperationRef(
+                                        ticket.opId(),
+                                        null,
+                                        ticket.operation(),
+                                        new IngestMessages.Staged(
+                                                upload.path() == null
+                                                        ? null
+                                                        : upload.path().toString(),
+                                                incarnation,
+                                                blob.etag()))
+                                .toJson(),
+                        COMPLETE_TIMEOUT_MS)
+                .andThen(done -> HeldBodies.takeBack(ticket.opId()));
     }
 
     private Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {

@@ -188,14 +188,30 @@ final class Steps {
     }
 
     /**
-     * The blob an upload wrote at {@code key}, to verify and index: read from the receiving node's
-     * spool file when that node is this process and the file is still there (S3 acknowledged the PUT
-     * of those very bytes, whose hash the verification checks again), else read back from S3.
+     * The blob an upload wrote at {@code key}, to verify and index: when the receiving node is this
+     * process, the bytes it holds in memory for the operation ({@link HeldBodies}, hashed as it put
+     * them) or its spool file while that is still there (S3 acknowledged the PUT of those very bytes,
+     * whose hash the verification checks again); else read back from S3.
      */
     Future<BlobStore.Content> written(IngestOperation op, String key, IngestMessages.Staged staged) {
         if (staged == null
                 || staged.etag() == null
                 || !stores.incarnations().id().equals(staged.incarnation())) {
+            return stores.blobs().read(key);
+        }
+        HeldBodies.Body held = HeldBodies.borrow(op.id());
+        if (held != null) {
+            return Future.succeededFuture(new BlobStore.Content(
+                    new BlobInfo(
+                            key,
+                            held.bytes().length(),
+                            staged.etag(),
+                            null,
+                            op.contentType(),
+                            Map.of(BlobInfo.SHA256, held.sha256())),
+                    held.bytes()));
+        }
+        if (staged.path() == null) {
             return stores.blobs().read(key);
         }
         return vertx.executeBlocking(

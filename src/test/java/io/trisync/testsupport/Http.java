@@ -7,6 +7,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.ext.web.multipart.MultipartForm;
+import java.util.Map;
 
 /** A small blocking HTTP client for tests of one node. */
 public final class Http implements AutoCloseable {
@@ -34,6 +35,15 @@ public final class Http implements AutoCloseable {
             request.putHeader("Idempotency-Key", key);
         }
         return request.sendMultipartForm(form).await();
+    }
+
+    /** POST /api/files as curl sends it: the multipart body whole, with its {@code Content-Length}. */
+    public HttpResponse<Buffer> uploadWithLength(String userId, String name, String contentType, byte[] bytes) {
+        MultipartBody body = MultipartBody.of(Map.of("user_id", userId), "file", name, contentType, bytes);
+        return client.post(port, "127.0.0.1", "/api/files")
+                .putHeader("Content-Type", body.contentType())
+                .sendBuffer(body.buffer())
+                .await();
     }
 
     /** PUT {@code path} (a file's content) with one file part and, when not null, {@code If-Match}. */
