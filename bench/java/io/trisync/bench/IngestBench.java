@@ -156,7 +156,9 @@ class IngestBench {
 
     /**
      * On one node, in {@link #SLICES} slices that take turns, each row's slices summed: the store
-     * pipeline over HTTP; the same uploads to a bare Vert.x server on the node that hands them to the
+     * pipeline over HTTP (Vert.x's client, which sends multipart chunked: the node spools it); the same
+     * uploads sent whole with their length, as curl sends them (the node holds them in memory); the same
+     * uploads to a bare Vert.x server on the node that hands them to the
      * node's {@link Receiver} (the node's HTTP handlers left out); the same uploads handed to the
      * {@code Receiver} from spooled files (no HTTP); and the one-at-a-time minimal upload writes (the
      * floor). Rows measured one after the other see a JIT that has compiled more by the later one (on
@@ -176,6 +178,7 @@ class IngestBench {
         try {
             Map<String, IntFunction<Future<?>>> rows = new LinkedHashMap<>();
             rows.put(STORE_PIPELINE, UploadFloors.uploads(client, node.httpPort(), files, "i")::apply);
+            rows.put(WHOLE_PIPELINE, UploadFloors.wholeUploads(client, node.httpPort(), files, "w")::apply);
             rows.put(
                     "same, to a bare server handing them to the Receiver",
                     UploadFloors.uploads(client, bare.actualPort(), files, "b")::apply);
@@ -229,6 +232,13 @@ class IngestBench {
                             / UploadFloors.Reading.sum(slices.get(UploadFloors.ONE_AT_A_TIME))
                                     .perSecond(),
                     String.join(", ", ratios)));
+            out.add(String.format(
+                    Locale.ROOT,
+                    "| %-10s | interleaved: pipeline sent whole (as curl) ÷ floor %.2f× |  |  |  |  |",
+                    mode,
+                    UploadFloors.Reading.sum(slices.get(WHOLE_PIPELINE)).perSecond()
+                            / UploadFloors.Reading.sum(slices.get(UploadFloors.ONE_AT_A_TIME))
+                                    .perSecond()));
             return out;
         } finally {
             bare.close().await();
@@ -420,6 +430,8 @@ class IngestBench {
     }
 
     static final String STORE_PIPELINE = "HTTP upload, store pipeline only";
+    /** The store pipeline's uploads sent whole with their length, as curl sends them (the node holds them in memory). */
+    static final String WHOLE_PIPELINE = "same, sent whole with its length (as curl)";
 
     static final String RECEIVER_DIRECT = "same, handed to the Receiver (no HTTP)";
 

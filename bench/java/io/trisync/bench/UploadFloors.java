@@ -11,6 +11,7 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.trisync.testsupport.MultipartBody;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -223,7 +224,10 @@ final class UploadFloors {
                 .await();
     }
 
-    /** Upload {@code i} as the pipeline sends it (file {@code i} of {@code files}, named {@code prefix + i}) to {@code port}. */
+    /**
+     * Upload {@code i} as the pipeline sends it (file {@code i} of {@code files}, named {@code prefix + i}) to
+     * {@code port}: a multipart form from Vert.x's web client, which sends it chunked (so the node spools it).
+     */
     static IntFunction<Future<HttpResponse<Buffer>>> uploads(
             WebClient client, int port, List<byte[]> files, String prefix) {
         return i -> {
@@ -231,13 +235,33 @@ final class UploadFloors {
                     .attribute("user_id", "bench")
                     .binaryFileUpload(
                             "file", prefix + i + ".txt", Buffer.buffer(files.get(i % files.size())), "text/plain");
-            return client.post(port, "127.0.0.1", "/api/files")
-                    .sendMultipartForm(form)
-                    .compose(r -> r.statusCode() == 201
-                            ? Future.succeededFuture(r)
-                            : Future.failedFuture("upload " + i + " to port " + port + ": " + r.statusCode() + " "
-                                    + r.bodyAsString()));
+            return created(client.post(port, "127.0.0.1", "/api/files").sendMultipartForm(form), i, port);
         };
+    }
+
+    /**
+     * The same uploads sent whole with their {@code Content-Length}, as curl and browsers send a
+     * multipart form (a 4 KiB file is then read into memory by the node, not spooled).
+     */
+    static IntFunction<Future<HttpResponse<Buffer>>> wholeUploads(
+            WebClient client, int port, List<byte[]> files, String prefix) {
+        return i -> {
+            MultipartBody body = MultipartBody.of(
+                    Map.of("user_id", "bench"), "file", prefix + i + ".txt", "text/plain", files.get(i % files.size()));
+            return created(
+                    client.post(port, "127.0.0.1", "/api/files")
+                            .putHeader("Content-Type", body.contentType())
+                            .sendBuffer(body.buffer()),
+                    i,
+                    port);
+        };
+    }
+
+    private static Future<HttpResponse<Buffer>> created(Future<HttpResponse<Buffer>> sent, int i, int port) {
+        return sent.compose(r -> r.statusCode() == 201
+                ? Future.succeededFuture(r)
+                : Future.failedFuture(
+                        "upload " + i + " to port " + port + ": " + r.statusCode() + " " + r.bodyAsString()));
     }
 
     /**
