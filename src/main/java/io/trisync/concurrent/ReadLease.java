@@ -1,6 +1,9 @@
 package io.trisync.concurrent;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -25,6 +28,13 @@ public final class ReadLease<K> {
     private final Function<K, Future<Boolean>> read;
     private final ConcurrentHashMap<K, Entry> entries = new ConcurrentHashMap<>();
 
+    /** Twice in a row, a read answered "clear" only after its lease had run out. */
+    public static final class TooSlow extends RuntimeException {
+        TooSlow(Duration lease) {
+            super("a read took longer than its lease of " + lease.toMillis() + " ms, twice");
+        }
+    }
+
     /** A read and when it started. */
     private record Entry(long startedNanos, Future<Boolean> blocked) {}
 
@@ -39,15 +49,39 @@ public final class ReadLease<K> {
         this.read = read;
     }
 
-    /** Whether {@code key} is blocked: read now, or a read that started less than a lease ago. */
+    /**
+     * Whether {@code key} is blocked: read now, or a read that started less than a lease ago. A
+     * "clear" that arrives a lease or more after its read started is stale by then: the key is read
+     * once more, and a second stale answer fails the check with {@link TooSlow} (the store answers
+     * too slowly to vouch for anything). Completes on the caller's own context (a shared
+     * read's future belongs to whoever started it).
+     */
     public Future<Boolean> blocked(K key) {
+        ContextInternal context = (ContextInternal) Vertx.currentContext();
+        Promise<Boolean> mine = context == null ? Promise.promise() : context.promise();
+        check(key, true).onComplete(mine);
+        return mine.future();
+    }
+
+    private Future<Boolean> check(K key, boolean again) {
+        Entry entry = entry(key);
+        return entry.blocked().compose(blocked -> {
+            if (blocked || nanoClock.getAsLong() - entry.startedNanos() < leaseNanos) {
+                return Future.succeededFuture(blocked);
+            }
+            return again ? check(key, false) : Future.failedFuture(new TooSlow(Duration.ofNanos(leaseNanos)));
+        });
+    }
+
+    /** The read a check of {@code key} relies on: one that started less than a lease ago, or a new one. */
+    private Entry entry(K key) {
         long now = nanoClock.getAsLong();
         Entry kept = entries.get(key);
         if (kept != null
                 && now - kept.startedNanos() < leaseNanos
                 && !kept.blocked().failed()) {
             if (!kept.blocked().isComplete() || !kept.blocked().result()) {
-                return kept.blocked();
+                return kept;
             }
         }
         if (entries.size() > SWEEP_ABOVE) {
@@ -61,7 +95,7 @@ public final class ReadLease<K> {
                 entries.remove(key, fresh);
             }
         });
-        return blocked;
+        return fresh;
     }
 
     /** Drops what is kept of {@code key}: the next check reads. */

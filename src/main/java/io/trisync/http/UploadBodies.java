@@ -1,5 +1,6 @@
 package io.trisync.http;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -7,6 +8,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.HttpException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +66,11 @@ final class UploadBodies implements Handler<RoutingContext> {
             return;
         }
         List<Part> parts = new ArrayList<>();
+        // Parts being read (counted, as BodyHandler does, rather than trusting every part to end
+        // before the request does), bytes held, whether the request has ended, whether it failed.
+        int[] open = {0};
+        long[] held = {0};
+        boolean[] ended = {false};
         boolean[] failed = {false};
         Handler<Throwable> fail = error -> {
             if (!failed[0]) {
@@ -71,29 +78,51 @@ final class UploadBodies implements Handler<RoutingContext> {
                 ctx.fail(error);
             }
         };
-        request.setExpectMultipart(true);
-        request.uploadHandler(upload -> {
-            Buffer bytes = Buffer.buffer();
-            upload.handler(bytes::appendBuffer);
-            upload.exceptionHandler(fail);
-            upload.endHandler(v -> parts.add(
-                    new Part(upload.name(), upload.filename(), upload.contentType(), bytes.length(), null, bytes)));
-        });
-        request.exceptionHandler(fail);
-        request.endHandler(v -> {
-            if (!failed[0]) {
+        Runnable done = () -> {
+            if (ended[0] && open[0] == 0 && !failed[0]) {
                 ctx.put(PARTS, List.copyOf(parts));
                 ctx.next();
             }
+        };
+        request.setExpectMultipart(true);
+        request.uploadHandler(upload -> {
+            open[0]++;
+            Buffer bytes = Buffer.buffer();
+            upload.handler(chunk -> {
+                held[0] += chunk.length();
+                if (held[0] > IN_MEMORY_BYTES) {
+                    fail.handle(new HttpException(Failure.BAD_REQUEST, "the body is longer than its Content-Length"));
+                } else {
+                    bytes.appendBuffer(chunk);
+                }
+            });
+            upload.exceptionHandler(fail);
+            upload.endHandler(v -> {
+                parts.add(
+                        new Part(upload.name(), upload.filename(), upload.contentType(), bytes.length(), null, bytes));
+                open[0]--;
+                done.run();
+            });
+        });
+        request.exceptionHandler(fail);
+        request.endHandler(v -> {
+            ended[0] = true;
+            done.run();
         });
         request.resume();
     }
 
-    /** A multipart request that says its length, and that length is small enough to hold. */
+    /**
+     * A multipart request that says its length, and that length is small enough to hold. One that
+     * expects an interim answer ({@code Expect: 100-continue}) is left to the BodyHandler, which gives it.
+     */
     private static boolean small(HttpServerRequest request) {
         String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-        if (type == null || length == null || !type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+        if (type == null
+                || length == null
+                || request.headers().contains(HttpHeaders.EXPECT)
+                || !type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
             return false;
         }
         try {

@@ -1,6 +1,7 @@
 package io.trisync.store;
 
 import io.trisync.concurrent.ReadLease;
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
@@ -51,7 +52,12 @@ public final class MongoTenantErasures implements TenantErasures {
 
     @Override
     public Future<Boolean> erasing(String tenantId) {
-        return erasing.blocked(tenantId);
+        return erasing.blocked(tenantId)
+                .recover(error -> Future.failedFuture(
+                        error instanceof ReadLease.TooSlow slow
+                                ? new Failure.Unavailable(
+                                        "mongodb", "the tenant's erasure state: " + slow.getMessage(), slow)
+                                : error));
     }
 
     @Override

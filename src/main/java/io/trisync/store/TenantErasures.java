@@ -62,7 +62,10 @@ public interface TenantErasures {
 
     /**
      * How old the "not being erased" answer of {@link #erasing} may be. An erasure waits this long
-     * after {@link #begin} before it removes anything: by then every node's writes check the mark.
+     * after {@link #begin} before it removes anything: by then no node admits a new write of the
+     * tenant. A write admitted earlier may still be in flight, as one that checked just before the
+     * mark always could be; the erasure's verification finds what it leaves, and the erasure runs
+     * again.
      */
     Duration LEASE = Duration.ofSeconds(1);
 

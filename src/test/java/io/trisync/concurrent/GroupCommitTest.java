@@ -160,4 +160,40 @@ class GroupCommitTest {
             vertx.close().await();
         }
     }
+
+    @Test
+    void withTwoFlushesAllowedAWriteThatFindsItsBatchGoneFreesItsSlotAndSendsNothing() {
+        Vertx vertx = Vertx.vertx();
+        try {
+            Context context = vertx.getOrCreateContext();
+            Store store = new Store();
+            GroupCommit<String, String> commit = new GroupCommit<>(10, 2, store::write);
+            List<Future<String>> submitted = new ArrayList<>();
+            Promise<List<List<String>>> sent = Promise.promise();
+            context.runOnContext(v -> {
+                for (String s : List.of("a", "b", "c")) {
+                    submitted.add(commit.submit(s));
+                }
+                // Two flush slots were taken in this turn; the first send takes all three writes.
+                context.runOnContext(w -> {
+                    sent.complete(List.copyOf(store.batches));
+                    store.acknowledge(0);
+                });
+            });
+            assertThat(sent.future().await())
+                    .as("one batch, and no empty one from the second slot")
+                    .containsExactly(List.of("a", "b", "c"));
+            assertThat(Future.all(submitted).await().list()).containsExactly("A", "B", "C");
+            Promise<Integer> next = Promise.promise();
+            context.runOnContext(v -> {
+                commit.submit("d");
+                context.runOnContext(w -> next.complete(store.batches.size()));
+            });
+            assertThat(next.future().await())
+                    .as("both slots free again: d goes out")
+                    .isEqualTo(2);
+        } finally {
+            vertx.close().await();
+        }
+    }
 }

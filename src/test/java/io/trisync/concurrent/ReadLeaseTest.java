@@ -2,8 +2,10 @@ package io.trisync.concurrent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -97,5 +99,52 @@ class ReadLeaseTest {
                 .isTrue();
         assertThat(lease.blocked("b").result()).isFalse();
         assertThat(store.reads).hasSize(3);
+    }
+
+    @Test
+    void aClearAnswerThatArrivesALeaseAfterItsReadStartedIsReadAgainAndTwiceFailsTheCheck() {
+        Future<Boolean> slow = lease.blocked("t");
+        now += 1_000_000_000L;
+        store.answer(0);
+        assertThat(slow.isComplete())
+                .as("stale: read again rather than trusted")
+                .isFalse();
+        assertThat(store.reads).hasSize(2);
+        store.answer(1);
+        assertThat(slow.result())
+                .as("the second read answered within its lease")
+                .isFalse();
+
+        Future<Boolean> slower = lease.blocked("u");
+        now += 1_000_000_000L;
+        store.answer(2);
+        now += 1_000_000_000L;
+        store.answer(3);
+        assertThat(slower.cause()).isInstanceOf(ReadLease.TooSlow.class);
+    }
+
+    @Test
+    void callersOnTwoContextsSharingOneReadAreEachAnsweredOnTheirOwn() {
+        Vertx vertx = Vertx.vertx();
+        try {
+            Context a = vertx.getOrCreateContext();
+            Context b = vertx.getOrCreateContext();
+            Promise<Boolean> read = Promise.promise();
+            ReadLease<String> shared = new ReadLease<>(Duration.ofSeconds(60), System::nanoTime, key -> read.future());
+            List<Promise<Boolean>> answeredOnOwn = List.of(Promise.promise(), Promise.promise());
+            Promise<Void> asked = Promise.promise();
+            a.runOnContext(v ->
+                    shared.blocked("t").onComplete(r -> answeredOnOwn.get(0).complete(Vertx.currentContext() == a)));
+            b.runOnContext(v -> {
+                shared.blocked("t").onComplete(r -> answeredOnOwn.get(1).complete(Vertx.currentContext() == b));
+                asked.complete();
+            });
+            asked.future().await();
+            read.complete(false);
+            assertThat(answeredOnOwn.get(0).future().await()).isTrue();
+            assertThat(answeredOnOwn.get(1).future().await()).isTrue();
+        } finally {
+            vertx.close().await();
+        }
     }
 }

@@ -19,6 +19,8 @@ import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
+import io.trisync.testsupport.MultipartBody;
+import io.trisync.testsupport.RawHttp;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -27,12 +29,20 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,26 +110,69 @@ class IngestIT {
     @Test
     @DisplayName("Uploads sent whole with their length (held in memory up to 64 KiB, spooled above) or chunked"
             + " (always spooled) are stored byte for byte, and the completing step reads none back from S3")
-    void smallBodiesInMemoryLargerOnesSpooled() {
+    void smallBodiesInMemoryLargerOnesSpooled() throws Exception {
         String tenant = TestStack.unique("bodies");
         Random random = new Random(7);
         double downloads = s3Downloads();
+        Path spool = node.config().dataDir().toAbsolutePath().resolve("uploads");
         // With a length: 1 B and 60 KiB are read into memory; 100 KiB is spooled and put from memory, 300 KiB
         // spooled and put from the file. Vert.x's client sends multipart chunked: always spooled.
         Map<JsonObject, byte[]> uploaded = new LinkedHashMap<>();
-        for (int size : new int[] {1, 60 * 1024, 100 * 1024, 300 * 1024}) {
-            byte[] bytes = new byte[size];
-            random.nextBytes(bytes);
-            HttpResponse<Buffer> whole =
-                    http.uploadWithLength(tenant, "w" + size + ".bin", "application/octet-stream", bytes);
-            assertThat(whole.statusCode()).as(whole.bodyAsString()).isEqualTo(201);
-            uploaded.put(whole.bodyAsJsonObject(), bytes);
-            uploaded.put(uploadOk(tenant, "c" + size + ".bin", "application/octet-stream", bytes), bytes);
+        try (WatchService watch = spool.getFileSystem().newWatchService()) {
+            spool.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+            for (int size : new int[] {1, 60 * 1024, 100 * 1024, 300 * 1024}) {
+                byte[] bytes = new byte[size];
+                random.nextBytes(bytes);
+                HttpResponse<Buffer> whole =
+                        http.uploadWithLength(tenant, "w" + size + ".bin", "application/octet-stream", bytes);
+                assertThat(whole.statusCode()).as(whole.bodyAsString()).isEqualTo(201);
+                uploaded.put(whole.bodyAsJsonObject(), bytes);
+                assertThat(createdIn(spool, watch))
+                        .as("spool files of %s bytes sent whole", size)
+                        .hasSize(size <= 60 * 1024 ? 0 : 1);
+                uploaded.put(uploadOk(tenant, "c" + size + ".bin", "application/octet-stream", bytes), bytes);
+                assertThat(createdIn(spool, watch))
+                        .as("spool files of %s bytes sent chunked", size)
+                        .hasSize(1);
+            }
         }
         assertThat(s3Downloads() - downloads)
                 .as("each completing step had the bytes its node received")
                 .isZero();
         uploaded.forEach(IngestIT::assertStored);
+    }
+
+    @Test
+    @DisplayName("A small upload that asks for 100-continue gets it before it sends its body")
+    void expectContinueIsAnswered() {
+        MultipartBody body = MultipartBody.of(
+                Map.of("user_id", TestStack.unique("expect")), "file", "e.txt", "text/plain", Fixtures.utf8("hello"));
+        String head = "POST /api/files HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: " + body.contentType()
+                + "\r\nContent-Length: " + body.buffer().length() + "\r\nExpect: 100-continue\r\n\r\n";
+        RawHttp.Reply interim = RawHttp.exchange(node.httpPort(), head.getBytes(StandardCharsets.US_ASCII), 5_000);
+        assertThat(interim.status()).as("the answer to the headers alone").isEqualTo(100);
+    }
+
+    /**
+     * The files created in {@code dir} since the last call: everything {@code watch} saw before a
+     * marker file this creates (the watch service reports a directory's events in order).
+     */
+    private static List<String> createdIn(Path dir, WatchService watch) throws Exception {
+        Path marker = Files.createFile(dir.resolve("marker-" + UUID.randomUUID()));
+        List<String> created = new ArrayList<>();
+        while (true) {
+            WatchKey key = watch.poll(30, TimeUnit.SECONDS);
+            assertThat(key).as("the marker's event").isNotNull();
+            for (WatchEvent<?> event : key.pollEvents()) {
+                if (marker.getFileName().equals(event.context())) {
+                    key.reset();
+                    Files.delete(marker);
+                    return created;
+                }
+                created.add(String.valueOf(event.context()));
+            }
+            key.reset();
+        }
     }
 
     /** Blob downloads the node has made so far. */
