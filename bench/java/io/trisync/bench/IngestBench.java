@@ -224,19 +224,19 @@ class IngestBench {
                         slice * SLICES,
                         sum.perSecond()));
             });
-            double floor = UploadFloors.Reading.sum(slices.get(UploadFloors.ONE_AT_A_TIME))
+            double floorRate = UploadFloors.Reading.sum(slices.get(UploadFloors.ONE_AT_A_TIME))
                     .perSecond();
             out.add(String.format(
                     Locale.ROOT,
                     "| %-10s | interleaved: pipeline ÷ floor %.2f× (slice by slice: %s) |  |  |  |  |",
                     mode,
-                    UploadFloors.Reading.sum(slices.get(STORE_PIPELINE)).perSecond() / floor,
+                    UploadFloors.Reading.sum(slices.get(STORE_PIPELINE)).perSecond() / floorRate,
                     String.join(", ", ratios)));
             out.add(String.format(
                     Locale.ROOT,
                     "| %-10s | interleaved: pipeline sent whole (as curl) ÷ floor %.2f× |  |  |  |  |",
                     mode,
-                    UploadFloors.Reading.sum(slices.get(WHOLE_PIPELINE)).perSecond() / floor));
+                    UploadFloors.Reading.sum(slices.get(WHOLE_PIPELINE)).perSecond() / floorRate));
             return out;
         } finally {
             bare.close().await();
