@@ -38,6 +38,7 @@ import java.util.List;
  */
 public final class FilesApi {
 
+    private final Vertx vertx;
     private final BusClient bus;
     private final BlobStore blobs;
     private final Receiver receiver;
@@ -52,6 +53,7 @@ public final class FilesApi {
             long requestTimeoutMs,
             String incarnation,
             Metrics metrics) {
+        this.vertx = vertx;
         this.bus = new BusClient(ClusterBus.of(vertx), requestTimeoutMs);
         this.blobs = blobs;
         this.receiver = new Receiver(vertx, blobs, requestTimeoutMs, incarnation, metrics);
@@ -83,10 +85,7 @@ public final class FilesApi {
      * when the request ends.
      */
     private UploadBodies uploadBody() {
-        return new UploadBodies(BodyHandler.create(uploadsDir.toString())
-                .setBodyLimit(maxFileBytes + 1024 * 1024)
-                .setDeleteUploadedFilesOnEnd(true)
-                .setMergeFormAttributes(true));
+        return new UploadBodies(vertx, uploadsDir, maxFileBytes + 1024 * 1024);
     }
 
     /**
