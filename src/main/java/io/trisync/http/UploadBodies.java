@@ -24,14 +24,15 @@ import java.util.Locale;
  * The body reader of the upload routes. A multipart body that says a {@code Content-Length} of at
  * most {@link #IN_MEMORY_BYTES}, or none (sent chunked, as Vert.x's web client sends every form), is
  * read here: its file parts are held in memory while the request holds no more than {@link
- * #IN_MEMORY_BYTES} in all, and a part that would go beyond is spooled to the uploads folder from
- * there on (removed when the request ends), up to {@code bodyLimit} bytes of files (413 beyond).
- * Any other body, a longer one and one that expects {@code 100-continue}, goes to the {@link
+ * #IN_MEMORY_BYTES} in all (up to twice that for a moment, while a part's bytes so far are moved to
+ * its spool file), and a part that would go beyond is spooled to the uploads folder from there on,
+ * up to {@code bodyLimit} bytes of files (413 beyond); spool files are removed when the request ends.
+ * Any other body, a longer one or one that expects {@code 100-continue}, goes to the {@link
  * BodyHandler}, which spools every file. A small upload so touches no disk on the receiving node: no
  * spool file created, written, read back and removed, four trips to a blocking thread and a fifth to
- * read it. A body the multipart decoder refuses fails the request, which {@link FailureHandler}
- * answers 400 as for a spooled one; form fields are decoded and limited by the HTTP server in both
- * cases.
+ * read it. A body the multipart decoder refuses, or one that ends inside a part, fails the request,
+ * which {@link FailureHandler} answers 400; form fields are decoded and limited by the HTTP server
+ * in both cases.
  */
 final class UploadBodies implements Handler<RoutingContext> {
 
@@ -107,17 +108,23 @@ final class UploadBodies implements Handler<RoutingContext> {
         }
     }
 
+    /** How long a spooled part may take to end once the request's body has ended. */
+    static final long SPOOL_DRAIN_MS = 10_000;
+
     /** One request's body being read: its parts, the files it spooled, what it holds and has read. */
     private final class Reading {
 
         private final RoutingContext ctx;
-        private final List<Future<Part>> parts = new ArrayList<>();
+        private final List<Promise<Part>> parts = new ArrayList<>();
+        /** Parts being written to a spool file: the last of their bytes may still wait in their queue. */
+        private final List<Promise<Part>> spooling = new ArrayList<>();
+
         private final List<AsyncFile> files = new ArrayList<>();
         private final List<String> spooled = new ArrayList<>();
         private long held;
         private long read;
         private boolean failed;
-        /** The request has ended: a spool file opened from now on is removed at once. */
+        /** The request has ended (answered, or its connection gone): nothing more is read or kept. */
         private boolean finished;
 
         Reading(RoutingContext ctx) {
@@ -133,18 +140,39 @@ final class UploadBodies implements Handler<RoutingContext> {
             request.setExpectMultipart(true);
             request.uploadHandler(this::part);
             request.exceptionHandler(this::fail);
-            request.endHandler(v -> Future.all(parts).onComplete(all -> {
-                if (failed) {
-                    return;
-                }
-                if (all.failed()) {
-                    fail(all.cause());
-                    return;
-                }
-                ctx.put(PARTS, parts.stream().map(Future::result).toList());
-                ctx.next();
-            }));
+            request.endHandler(v -> ended());
             request.resume();
+        }
+
+        /**
+         * The body has ended. The decoder hands a part's end over before the request's, so a part
+         * that is neither ended nor spooling was cut off by the end of the body (400); a spooling
+         * part's last bytes and end wait in its queue until its file is open, and it gets {@link
+         * #SPOOL_DRAIN_MS} to end. Then the route goes on with the parts.
+         */
+        private void ended() {
+            if (failed) {
+                return;
+            }
+            if (parts.stream().anyMatch(p -> !p.future().isComplete() && !spooling.contains(p))) {
+                fail(new Failure.BadRequest("the multipart body ended inside a part"));
+                return;
+            }
+            Future<?> all = Future.all(parts.stream().map(Promise::future).toList());
+            long drain = vertx.setTimer(
+                    SPOOL_DRAIN_MS, id -> fail(new Failure.BadRequest("the multipart body ended inside a part")));
+            all.onComplete(done -> {
+                vertx.cancelTimer(drain);
+                if (failed || finished) {
+                    return;
+                }
+                if (done.failed()) {
+                    fail(done.cause());
+                    return;
+                }
+                ctx.put(PARTS, parts.stream().map(p -> p.future().result()).toList());
+                ctx.next();
+            });
         }
 
         private void fail(Throwable error) {
@@ -160,19 +188,18 @@ final class UploadBodies implements Handler<RoutingContext> {
             if (read > bodyLimit) {
                 fail(new HttpException(Failure.PAYLOAD_TOO_LARGE));
             }
-            return !failed;
+            return !failed && !finished;
         }
 
         /**
          * A file part: held in memory while the request's parts fit, else spooled from the chunk that
-         * does not. Chunks the decoder hands over while the spool file is being opened are held with
-         * the rest; a part that ends meanwhile is kept in memory whole (its file is then removed unused).
+         * does not. (A paused upload hands over neither bytes nor its end until it is resumed, so none
+         * arrives while its spool file is being opened.)
          */
         private void part(HttpServerFileUpload upload) {
             Promise<Part> done = Promise.promise();
-            parts.add(done.future());
+            parts.add(done);
             Buffer bytes = Buffer.buffer();
-            boolean[] spooling = {false};
             upload.exceptionHandler(error -> {
                 fail(error);
                 done.tryFail(error);
@@ -180,17 +207,13 @@ final class UploadBodies implements Handler<RoutingContext> {
             upload.endHandler(v -> done.tryComplete(
                     new Part(upload.name(), upload.filename(), upload.contentType(), bytes.length(), null, bytes)));
             upload.handler(chunk -> {
-                if (!take(chunk)) {
+                if (!take(chunk) || spooling.contains(done)) {
                     return;
                 }
                 bytes.appendBuffer(chunk);
-                if (spooling[0]) {
-                    return;
-                }
                 held += chunk.length();
                 if (held > IN_MEMORY_BYTES) {
                     held -= bytes.length();
-                    spooling[0] = true;
                     spool(upload, bytes, done);
                 }
             });
@@ -198,22 +221,25 @@ final class UploadBodies implements Handler<RoutingContext> {
 
         /** Writes what {@code upload} sent so far ({@code first}) and the rest to a spool file. */
         private void spool(HttpServerFileUpload upload, Buffer first, Promise<Part> done) {
+            spooling.add(done);
             upload.pause();
             vertx.fileSystem()
                     .createTempFile(spoolDir.toString(), "upload-", "", (String) null)
                     .compose(path -> {
+                        if (finished) {
+                            vertx.fileSystem().delete(path);
+                            return Future.failedFuture("the request ended");
+                        }
                         spooled.add(path);
                         return vertx.fileSystem()
                                 .open(path, new OpenOptions().setWrite(true))
                                 .onSuccess(file -> {
-                                    if (finished || done.future().isComplete()) {
-                                        spooled.remove(path);
-                                        file.close().onComplete(closed -> vertx.fileSystem()
-                                                .delete(path));
-                                        return;
-                                    }
                                     files.add(file);
-                                    write(upload, file, first, Path.of(path), done);
+                                    if (finished || failed) {
+                                        removeSpooled();
+                                    } else {
+                                        write(upload, file, first, Path.of(path), done);
+                                    }
                                 });
                     })
                     .onFailure(error -> {
@@ -225,43 +251,44 @@ final class UploadBodies implements Handler<RoutingContext> {
         /** Streams the rest of {@code upload} into {@code file}, after {@code first}; the part is the file. */
         private void write(HttpServerFileUpload upload, AsyncFile file, Buffer first, Path path, Promise<Part> done) {
             long[] size = {first.length()};
-            file.write(first);
+            Handler<Throwable> broken = error -> {
+                fail(error);
+                done.tryFail(error);
+            };
+            file.write(first).onFailure(broken);
             upload.handler(chunk -> {
-                if (!take(chunk)) {
+                if (!take(chunk) || !files.contains(file)) {
                     return;
                 }
                 size[0] += chunk.length();
-                file.write(chunk);
+                file.write(chunk).onFailure(broken);
                 if (file.writeQueueFull()) {
                     upload.pause();
                     file.drainHandler(v -> upload.resume());
                 }
             });
-            upload.endHandler(v -> close(file)
-                    .map(closed ->
-                            new Part(upload.name(), upload.filename(), upload.contentType(), size[0], path, null))
-                    .onComplete(part -> {
-                        if (part.succeeded()) {
-                            done.tryComplete(part.result());
-                        } else {
-                            fail(part.cause());
-                            done.tryFail(part.cause());
-                        }
-                    }));
+            upload.endHandler(v -> {
+                if (files.contains(file)) {
+                    close(file)
+                            .map(closed -> new Part(
+                                    upload.name(), upload.filename(), upload.contentType(), size[0], path, null))
+                            .onSuccess(done::tryComplete)
+                            .onFailure(broken);
+                }
+            });
             upload.resume();
         }
 
-        /** Closes and removes the spool files once the request has ended. */
+        /** Closes and removes the spool files: once the request has ended, or failed while one opened. */
         private void removeSpooled() {
             List.copyOf(files).forEach(this::close);
             spooled.forEach(path -> vertx.fileSystem().delete(path));
             spooled.clear();
         }
 
-        /** Closes a spool file this request still has open (a closed one refuses a second close). */
+        /** Closes a spool file this request has open (Vert.x refuses to close a file twice). */
         private Future<Void> close(AsyncFile file) {
-            files.remove(file);
-            return file.close();
+            return files.remove(file) ? file.close() : Future.succeededFuture();
         }
     }
 }

@@ -98,6 +98,16 @@ class IngestBadInputIT {
                         + "\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"));
         assertThat(garbled.statusCode()).isBetween(400, 499);
         assertThat(garbled.bodyAsJsonObject().getString("error")).isNotBlank();
+        // A body that ends inside the file's bytes (no closing boundary) is refused, not waited on.
+        HttpResponse<Buffer> cut = http.post(
+                "/api/files",
+                "multipart/form-data; boundary=XYZ",
+                Buffer.buffer("--XYZ\r\nContent-Disposition: form-data; name=\"user_id\"\r\n\r\n" + tenant
+                        + "\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+                        + "Content-Type: text/plain\r\n\r\nhello"));
+        assertThat(cut.statusCode()).as(cut.bodyAsString()).isEqualTo(400);
+        assertThat(cut.bodyAsJsonObject().getString("message")).contains("ended inside a part");
+        assertUntouched(tenant);
         assertUntouched(tenant);
     }
 
