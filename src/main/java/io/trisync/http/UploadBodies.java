@@ -11,6 +11,7 @@ import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerFileUpload;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -21,18 +22,18 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The body reader of the upload routes. A multipart body that says a {@code Content-Length} of at
- * most {@link #IN_MEMORY_BYTES}, or none (sent chunked, as Vert.x's web client sends every form), is
- * read here: its file parts are held in memory while the request holds no more than {@link
- * #IN_MEMORY_BYTES} in all (up to twice that for a moment, while a part's bytes so far are moved to
- * its spool file), and a part that would go beyond is spooled to the uploads folder from there on,
- * up to {@code bodyLimit} bytes of files (413 beyond); spool files are removed when the request ends.
- * Any other body, a longer one or one that expects {@code 100-continue}, goes to the {@link
- * BodyHandler}, which spools every file. A small upload so touches no disk on the receiving node: no
- * spool file created, written, read back and removed, four trips to a blocking thread and a fifth to
- * read it. A body the multipart decoder refuses, or one that ends inside a part, fails the request,
- * which {@link FailureHandler} answers 400; form fields are decoded and limited by the HTTP server
- * in both cases.
+ * The body reader of the upload routes. A multipart body is read here, whatever its length (a
+ * {@code Content-Length} above {@code bodyLimit} is 413 before anything is read; {@code Expect:
+ * 100-continue} is answered first, as the BodyHandler answers it): its file parts are held in memory
+ * while the request holds no more than {@link #IN_MEMORY_BYTES} in all (up to twice that for a
+ * moment, while a part's bytes so far are moved to its spool file), and a part that would go beyond
+ * is spooled to the uploads folder from there on, up to {@code bodyLimit} bytes of files (413
+ * beyond); spool files are removed when the request ends. Any other body goes to the {@link
+ * BodyHandler}. A small upload so touches no disk on the receiving node: no spool file created,
+ * written, read back and removed, four trips to a blocking thread and a fifth to read it. A body the
+ * multipart decoder refuses, or one that ends inside a part, fails the request, which {@link
+ * FailureHandler} answers 400 (the BodyHandler waited for the end of a part cut off that way until
+ * the client went away); form fields are decoded and limited by the HTTP server.
  */
 final class UploadBodies implements Handler<RoutingContext> {
 
@@ -78,33 +79,40 @@ final class UploadBodies implements Handler<RoutingContext> {
 
     @Override
     public void handle(RoutingContext ctx) {
-        if (readHere(ctx.request()) && !ctx.request().isEnded()) {
-            new Reading(ctx).start();
-        } else {
+        HttpServerRequest request = ctx.request();
+        if (!multipart(request) || request.isEnded()) {
             spooling.handle(ctx);
+            return;
         }
+        long length = length(request);
+        if (length > bodyLimit) {
+            ctx.fail(new HttpException(Failure.PAYLOAD_TOO_LARGE));
+            return;
+        }
+        String expect = request.getHeader(HttpHeaders.EXPECT);
+        if (expect != null) {
+            // As the BodyHandler does: the client waits for this before it sends the body.
+            if (!"100-continue".equalsIgnoreCase(expect.trim()) || request.version() == HttpVersion.HTTP_1_0) {
+                ctx.fail(new HttpException(417));
+                return;
+            }
+            request.response().writeContinue();
+        }
+        new Reading(ctx).start();
     }
 
-    /**
-     * A multipart request with no {@code Content-Length} or one of at most {@link #IN_MEMORY_BYTES},
-     * that expects no interim answer ({@code Expect: 100-continue} is the BodyHandler's to give).
-     */
-    private static boolean readHere(HttpServerRequest request) {
+    private static boolean multipart(HttpServerRequest request) {
         String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
-        if (type == null
-                || request.headers().contains(HttpHeaders.EXPECT)
-                || !type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
-            return false;
-        }
+        return type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data");
+    }
+
+    /** The request's {@code Content-Length}, or -1 when it has none (chunked) or an unreadable one. */
+    private static long length(HttpServerRequest request) {
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-        if (length == null) {
-            return true;
-        }
         try {
-            long n = Long.parseLong(length.trim());
-            return n >= 0 && n <= IN_MEMORY_BYTES;
+            return length == null ? -1 : Long.parseLong(length.trim());
         } catch (NumberFormatException e) {
-            return false;
+            return -1;
         }
     }
 

@@ -107,6 +107,15 @@ class IngestBadInputIT {
                         + "Content-Type: text/plain\r\n\r\nhello"));
         assertThat(cut.statusCode()).as(cut.bodyAsString()).isEqualTo(400);
         assertThat(cut.bodyAsJsonObject().getString("message")).contains("ended inside a part");
+        // The same beyond 64 KiB, where the part is being spooled when the body ends.
+        HttpResponse<Buffer> cutLong = http.post(
+                "/api/files",
+                "multipart/form-data; boundary=XYZ",
+                Buffer.buffer("--XYZ\r\nContent-Disposition: form-data; name=\"user_id\"\r\n\r\n" + tenant
+                        + "\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+                        + "Content-Type: text/plain\r\n\r\n" + "x".repeat(100 * 1024)));
+        assertThat(cutLong.statusCode()).as(cutLong.bodyAsString()).isEqualTo(400);
+        assertThat(cutLong.bodyAsJsonObject().getString("message")).contains("ended inside a part");
         assertUntouched(tenant);
         assertUntouched(tenant);
     }

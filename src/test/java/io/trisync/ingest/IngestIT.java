@@ -119,8 +119,7 @@ class IngestIT {
         double downloads = s3Downloads();
         Path spool = node.config().dataDir().toAbsolutePath().resolve("uploads");
         // 1 B and 60 KiB are read into memory, sent whole or chunked (as Vert.x's client sends forms); 100 KiB
-        // is spooled (by the BodyHandler when sent whole, from its 64th KiB when chunked) and put from memory,
-        // 300 KiB spooled and put from the file.
+        // is spooled from its 64th KiB and put from memory, 300 KiB spooled and put from the file.
         Map<JsonObject, byte[]> uploaded = new LinkedHashMap<>();
         try (WatchService watch = spool.getFileSystem().newWatchService()) {
             spool.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
