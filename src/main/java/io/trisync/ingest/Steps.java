@@ -201,15 +201,7 @@ final class Steps {
         }
         HeldBodies.Body held = HeldBodies.borrow(op.id());
         if (held != null) {
-            return Future.succeededFuture(new BlobStore.Content(
-                    new BlobInfo(
-                            key,
-                            held.bytes().length(),
-                            staged.etag(),
-                            null,
-                            op.contentType(),
-                            Map.of(BlobInfo.SHA256, held.sha256())),
-                    held.bytes()));
+            return Future.succeededFuture(acknowledged(op, key, staged, held.bytes(), held.sha256()));
         }
         if (staged.path() == null) {
             return stores.blobs().read(key);
@@ -217,19 +209,19 @@ final class Steps {
         return vertx.executeBlocking(
                         () -> {
                             byte[] bytes = Files.readAllBytes(Path.of(staged.path()));
-                            String sha = StoreKeys.sha256Hex(bytes);
-                            return new BlobStore.Content(
-                                    new BlobInfo(
-                                            key,
-                                            bytes.length,
-                                            staged.etag(),
-                                            null,
-                                            op.contentType(),
-                                            Map.of(BlobInfo.SHA256, sha)),
-                                    Buffer.buffer(bytes));
+                            return acknowledged(op, key, staged, Buffer.buffer(bytes), StoreKeys.sha256Hex(bytes));
                         },
                         false)
                 .recover(gone -> stores.blobs().read(key));
+    }
+
+    /** {@code bytes} as the blob S3 acknowledged at {@code key}, with the ETag of that PUT. */
+    private static BlobStore.Content acknowledged(
+            IngestOperation op, String key, IngestMessages.Staged staged, Buffer bytes, String sha256) {
+        return new BlobStore.Content(
+                new BlobInfo(
+                        key, bytes.length(), staged.etag(), null, op.contentType(), Map.of(BlobInfo.SHA256, sha256)),
+                bytes);
     }
 
     /** Deletes {@code keys} in one request; fails when S3 kept any of them. */
