@@ -38,12 +38,19 @@ public final class Requests {
             // A bug must still answer (500, logged below) rather than leave the caller to time out.
             result = Future.failedFuture(e);
         }
-        result.onSuccess(message::reply).onFailure(error -> {
-            int code = Failure.status(error);
-            if (code >= 500 && !(error instanceof Failure)) {
-                LOG.error("Request to {} failed", message.address(), error);
-            }
-            message.fail(code, String.valueOf(error.getMessage()));
-        });
+        result.onSuccess(message::reply)
+                .onFailure(error -> message.fail(code(message.address(), error), String.valueOf(error.getMessage())));
+    }
+
+    /**
+     * The code a request to {@code address} that failed with {@code error} is answered with, under
+     * this policy: a bug (500, not a {@link Failure}) is logged with its stack trace here.
+     */
+    public static int code(String address, Throwable error) {
+        int code = Failure.status(error);
+        if (code >= 500 && !(error instanceof Failure)) {
+            LOG.error("Request to {} failed", address, error);
+        }
+        return code;
     }
 }

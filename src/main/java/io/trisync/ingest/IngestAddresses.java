@@ -16,6 +16,14 @@ public final class IngestAddresses {
     /** Sent by the HTTP node once the blob is in S3; writes metadata and vectors, commits, replies with the file. */
     public static final String COMPLETE_UPLOAD = "trisync.ingest.upload.complete";
 
+    /**
+     * Sent by the HTTP node with the uploads whose blobs it wrote at about the same moment ({@link
+     * IngestMessages.CompleteUploads}, a cohort): completes each as {@link #COMPLETE_UPLOAD} does,
+     * together, so their writes share round trips; replies with each one's outcome ({@link
+     * IngestMessages.Completions}).
+     */
+    public static final String COMPLETE_UPLOADS = "trisync.ingest.upload.complete-all";
+
     /** Sent by the HTTP node when it could not write the blob; undoes the operation. */
     public static final String ABORT_UPLOAD = "trisync.ingest.upload.abort";
 

@@ -4,9 +4,13 @@ import io.trisync.failure.Failure;
 import io.trisync.store.Actor;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The messages of {@link IngestAddresses}, one record each. JSON on the wire (camelCase); {@code
@@ -185,6 +189,84 @@ public final class IngestMessages {
                     json.getString("reason"),
                     json.getJsonObject("operation"),
                     staged == null ? null : Staged.fromJson(staged));
+        }
+    }
+
+    /** {@link IngestAddresses#COMPLETE_UPLOADS}: uploads a receiving node completes together, in the order given. */
+    public record CompleteUploads(List<OperationRef> uploads) {
+
+        public CompleteUploads {
+            if (uploads == null || uploads.isEmpty()) {
+                throw new Failure.BadRequest("uploads is required");
+            }
+            uploads = List.copyOf(uploads);
+        }
+
+        public JsonObject toJson() {
+            JsonArray all = new JsonArray();
+            uploads.forEach(ref -> all.add(ref.toJson()));
+            return new JsonObject().put("uploads", all);
+        }
+
+        public static CompleteUploads fromJson(JsonObject json) {
+            JsonArray all = json.getJsonArray("uploads");
+            if (all == null) {
+                throw new Failure.BadRequest("uploads is required");
+            }
+            return new CompleteUploads(IntStream.range(0, all.size())
+                    .mapToObj(i -> OperationRef.fromJson(all.getJsonObject(i)))
+                    .toList());
+        }
+    }
+
+    /**
+     * One upload's outcome in a {@link CompleteUploads} reply: its file record, or the status and
+     * message its own request would have failed with.
+     */
+    public record Completion(JsonObject file, int status, String message) {
+
+        public static Completion done(JsonObject file) {
+            return new Completion(file, 200, null);
+        }
+
+        public static Completion failed(int status, String message) {
+            return new Completion(null, status, message);
+        }
+
+        /** The outcome as the reply to a request of its own would have given it. */
+        public Future<JsonObject> outcome() {
+            return file != null
+                    ? Future.succeededFuture(file)
+                    : Future.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status, message));
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject().put("file", file).put("status", status).put("message", message);
+        }
+
+        public static Completion fromJson(JsonObject json) {
+            return new Completion(json.getJsonObject("file"), json.getInteger("status"), json.getString("message"));
+        }
+    }
+
+    /** The reply to {@link CompleteUploads}: one {@link Completion} per upload, in the order sent. */
+    public record Completions(List<Completion> outcomes) {
+
+        public Completions {
+            outcomes = List.copyOf(outcomes);
+        }
+
+        public JsonObject toJson() {
+            JsonArray all = new JsonArray();
+            outcomes.forEach(c -> all.add(c.toJson()));
+            return new JsonObject().put("outcomes", all);
+        }
+
+        public static Completions fromJson(JsonObject json) {
+            JsonArray all = json.getJsonArray("outcomes");
+            return new Completions(IntStream.range(0, all.size())
+                    .mapToObj(i -> Completion.fromJson(all.getJsonObject(i)))
+                    .toList());
         }
     }
 

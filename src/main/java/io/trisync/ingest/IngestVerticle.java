@@ -2,6 +2,7 @@ package io.trisync.ingest;
 
 import io.trisync.bus.ClusterBus;
 import io.trisync.bus.RequestVerticle;
+import io.trisync.bus.Requests;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
@@ -11,6 +12,9 @@ import io.trisync.failure.Breaker;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginReplace;
 import io.trisync.ingest.IngestMessages.BeginUpload;
+import io.trisync.ingest.IngestMessages.CompleteUploads;
+import io.trisync.ingest.IngestMessages.Completion;
+import io.trisync.ingest.IngestMessages.Completions;
 import io.trisync.ingest.IngestMessages.DeleteOutcome;
 import io.trisync.ingest.IngestMessages.EditFile;
 import io.trisync.ingest.IngestMessages.FilePage;
@@ -27,6 +31,8 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -130,6 +136,7 @@ public final class IngestVerticle extends RequestVerticle {
         consume(IngestAddresses.BEGIN_REPLACE, m -> replaces.begin(BeginReplace.fromJson(m))
                 .map(t -> t.toJson()));
         consume(IngestAddresses.COMPLETE_UPLOAD, m -> completeUpload(OperationRef.fromJson(m)));
+        consume(IngestAddresses.COMPLETE_UPLOADS, m -> completeAll(CompleteUploads.fromJson(m)));
         consume(IngestAddresses.ABORT_UPLOAD, m -> abortUpload(OperationRef.fromJson(m)));
         consume(IngestAddresses.SETTLE_UPLOAD, m -> settleUpload(OperationRef.fromJson(m)));
         consume(IngestAddresses.DELETE, m -> {
@@ -205,6 +212,34 @@ public final class IngestVerticle extends RequestVerticle {
                         f.embedding() == null ? 0 : f.embedding().chunks(),
                         f.tenantId()))
                 .map(FileRecord::toDocument);
+    }
+
+    /**
+     * Completes a cohort: every upload starts in this turn, so each of their steps meets the others'
+     * in the stores' group commits (one bulk write for their records, one upsert for their points,
+     * one for their commits, one event append, one for their ends) instead of meeting by chance.
+     * Replies once all have ended, with each one's outcome; one's failure is its own.
+     */
+    private Future<JsonObject> completeAll(CompleteUploads cohort) {
+        List<Future<JsonObject>> each = new ArrayList<>(cohort.uploads().size());
+        for (OperationRef ref : cohort.uploads()) {
+            Future<JsonObject> one;
+            try {
+                one = completeUpload(ref);
+            } catch (RuntimeException e) {
+                one = Future.failedFuture(e);
+            }
+            each.add(one);
+        }
+        return Future.join(each)
+                .transform(all -> Future.succeededFuture(new Completions(each.stream()
+                                .map(one -> one.succeeded()
+                                        ? Completion.done(one.result())
+                                        : Completion.failed(
+                                                Requests.code(IngestAddresses.COMPLETE_UPLOADS, one.cause()),
+                                                String.valueOf(one.cause().getMessage())))
+                                .toList())
+                        .toJson()));
     }
 
     private Future<JsonObject> abortUpload(OperationRef ref) {

@@ -26,14 +26,15 @@ import java.util.Map;
  * asks an ingest verticle to record the operation ({@link IngestAddresses#BEGIN_UPLOAD}, or {@link
  * IngestAddresses#BEGIN_REPLACE} for a new version of a file), sends the bytes from this node
  * straight to S3 (a small body from memory, a larger one streamed from the spool file; they never
- * travel on the event bus), then has the operation completed ({@link
- * IngestAddresses#COMPLETE_UPLOAD}) or, when the blob could not be written, undone ({@link
+ * travel on the event bus), then has the operation completed with the uploads whose blobs this node
+ * wrote at about the same moment ({@link Cohorts}, {@link IngestAddresses#COMPLETE_UPLOADS}) or,
+ * when the blob could not be written, undone ({@link
  * IngestAddresses#ABORT_UPLOAD}).
  */
 public final class Receiver {
 
     /** How long completing an upload (download, extract, embed, write) may take. */
-    private static final long COMPLETE_TIMEOUT_MS = 300_000;
+    static final long COMPLETE_TIMEOUT_MS = 300_000;
 
     private final Vertx vertx;
     private final BlobStore blobs;
@@ -43,6 +44,7 @@ public final class Receiver {
     private final String incarnation;
 
     private final Metrics metrics;
+    private final Cohorts cohorts;
 
     public Receiver(Vertx vertx, BlobStore blobs, long requestTimeoutMs, String incarnation, Metrics metrics) {
         this.vertx = vertx;
@@ -51,6 +53,7 @@ public final class Receiver {
         this.retry = new Retry(vertx, 4, 100, 2000);
         this.requestTimeoutMs = requestTimeoutMs;
         this.incarnation = incarnation;
+        this.cohorts = Cohorts.of(vertx);
     }
 
     /**
@@ -131,9 +134,11 @@ public final class Receiver {
 
     private Future<JsonObject> store(UploadTicket ticket, Received upload, Spooled spooled) {
         Map<String, String> metadata = Map.of(BlobInfo.SHA256, spooled.sha256());
+        cohorts.writing(upload.size());
         return retry.run(() -> spooled.bytes() != null
                         ? blobs.putBytes(ticket.blobKey(), spooled.bytes(), upload.contentType(), metadata)
                         : blobs.putFile(ticket.blobKey(), upload.path(), upload.contentType(), metadata))
+                .onFailure(error -> cohorts.left(upload.size()))
                 .recover(error -> request(
                                 IngestAddresses.ABORT_UPLOAD,
                                 new OperationRef(ticket.opId(), "blob not written: " + error.getMessage()).toJson(),
@@ -149,7 +154,7 @@ public final class Receiver {
     }
 
     /**
-     * Has the operation completed. A body held in memory is lent to the completing step while it runs
+     * Has the operation completed, with the others of its cohort ({@link Cohorts}). A body held in memory is lent to the completing step while it runs
      * ({@link HeldBodies}): in this process it reads the bytes from there, with no spool file to read
      * back and no download.
      */
@@ -157,20 +162,18 @@ public final class Receiver {
         if (spooled.bytes() != null) {
             HeldBodies.lend(ticket.opId(), new HeldBodies.Body(spooled.bytes(), spooled.sha256()));
         }
-        return request(
-                        IngestAddresses.COMPLETE_UPLOAD,
+        return cohorts.complete(
                         new OperationRef(
-                                        ticket.opId(),
-                                        null,
-                                        ticket.operation(),
-                                        new IngestMessages.Staged(
-                                                upload.path() == null
-                                                        ? null
-                                                        : upload.path().toString(),
-                                                incarnation,
-                                                blob.etag()))
-                                .toJson(),
-                        COMPLETE_TIMEOUT_MS)
+                                ticket.opId(),
+                                null,
+                                ticket.operation(),
+                                new IngestMessages.Staged(
+                                        upload.path() == null
+                                                ? null
+                                                : upload.path().toString(),
+                                        incarnation,
+                                        blob.etag())),
+                        upload.size())
                 .andThen(done -> HeldBodies.takeBack(ticket.opId()));
     }
 

@@ -200,11 +200,10 @@ final class ReplaceFlow {
 
     /** Extracts, chunks and embeds the new content (no store is written). */
     private Future<VersionMove.Made> make(IngestOperation op, Buffer bytes) {
-        return steps.embeddingPool
-                .executeBlocking(() -> steps.indexer.index(
-                        bytes.getBytes(),
+        return steps.index(
+                        bytes,
                         new ContentIndexer.Target(
-                                op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name())))
+                                op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name()))
                 .map(VersionMove.Made::new)
                 .recover(error -> UploadFlow.embedderDown(error)
                         ? Future.succeededFuture(new VersionMove.Made(null))

@@ -1,5 +1,6 @@
 package io.trisync.ingest;
 
+import io.trisync.concurrent.GroupCommit;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
@@ -58,6 +59,20 @@ final class Steps {
 
     final Metrics metrics;
 
+    /** Most files indexed in one call: a cohort larger than this waits for the next. */
+    static final int INDEX_COHORT = 16;
+
+    /**
+     * Indexing as a group commit: the files that reach it while a call is on the embedding pool are
+     * indexed together in the next one (their chunks embedded as one input), and their uploads go on
+     * from it in one event-loop turn, so their next writes (record and points, commit, events, end)
+     * share round trips instead of meeting by chance. One file's failure to prepare fails it alone.
+     */
+    private final GroupCommit<ToIndex, ContentIndexer.Indexed> indexing;
+
+    /** A file waiting to be indexed: its content and where its points go. */
+    private record ToIndex(Buffer content, ContentIndexer.Target target) {}
+
     /**
      * Fails 409 {@code tenant_erasing} while the tenant is being erased: it takes no new writes then
      * (from at most {@link io.trisync.store.TenantErasures#LEASE} after the erasure began, before which
@@ -97,6 +112,38 @@ final class Steps {
         this.nodeId = nodeId;
         this.partitions = partitions;
         this.grace = grace;
+        this.indexing = new GroupCommit<>(INDEX_COHORT, 1, this::indexTogether);
+    }
+
+    /**
+     * The points of {@code content} (or why its text could not be extracted), made on the embedding
+     * pool together with those of the other files that reach this meanwhile. Fails as the model
+     * fails (an embedding service that is down fails every file of the call).
+     */
+    Future<ContentIndexer.Indexed> index(Buffer content, ContentIndexer.Target target) {
+        return indexing.submit(new ToIndex(content, target));
+    }
+
+    private Future<List<Future<ContentIndexer.Indexed>>> indexTogether(List<ToIndex> files) {
+        return embeddingPool.executeBlocking(() -> {
+            List<Future<ContentIndexer.Indexed>> outcomes = new ArrayList<>(files.size());
+            List<ContentIndexer.Prepared> prepared = new ArrayList<>(files.size());
+            for (ToIndex file : files) {
+                try {
+                    prepared.add(indexer.prepare(file.content().getBytes(), file.target()));
+                    outcomes.add(null);
+                } catch (RuntimeException e) {
+                    outcomes.add(Future.failedFuture(e));
+                }
+            }
+            List<ContentIndexer.Indexed> indexed = indexer.indexAll(prepared);
+            for (int i = 0, next = 0; i < outcomes.size(); i++) {
+                if (outcomes.get(i) == null) {
+                    outcomes.set(i, Future.succeededFuture(indexed.get(next++)));
+                }
+            }
+            return outcomes;
+        });
     }
 
     /**

@@ -146,11 +146,10 @@ final class UploadFlow {
     }
 
     private Future<FileRecord> index(IngestOperation op, Buffer bytes, String etag) {
-        return steps.embeddingPool
-                .executeBlocking(() -> steps.indexer.index(
-                        bytes.getBytes(),
+        return steps.index(
+                        bytes,
                         new ContentIndexer.Target(
-                                op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name())))
+                                op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name()))
                 .compose(
                         indexed -> writeAll(op, indexed, etag),
                         error -> embedderDown(error)

@@ -3,15 +3,18 @@ package io.trisync.embedding;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.ingest.IngestHooks;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IndexJob;
+import io.trisync.store.IngestOperation;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -22,6 +25,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -65,11 +71,16 @@ class EmbeddingProviderIT {
     }
 
     private Node start(String model) {
+        return start(model, Map.of(), IngestHooks.NONE);
+    }
+
+    private Node start(String model, Map<String, String> settings, IngestHooks hooks) {
         Map<String, String> env = new HashMap<>();
         env.put("MONGO_DB", database);
         env.putAll(server.nodeEnv(model));
         env.put("EMBEDDING_BATCH_SIZE", "3");
-        Node started = Node.start(TestStack.nodeConfig(env), false).await();
+        env.putAll(settings);
+        Node started = Node.start(TestStack.nodeConfig(env), false, hooks).await();
         if (http != null) {
             http.close();
         }
@@ -94,6 +105,78 @@ class EmbeddingProviderIT {
         List<ChunkPoint> points = node.stores().vectors().pointsOf(tenant, id).await();
         assertThat(points).hasSize(chunks).allMatch(p -> p.model().equals("test-embed-1@384"));
         assertThat(analyze().getJsonArray("issues")).isEmpty();
+    }
+
+    @Test
+    @DisplayName(
+            "Uploads that reach indexing together are embedded in one call; a file the provider refuses is kept without search, alone, and the others get their vectors")
+    void uploadsIndexedTogether() {
+        node.stop().await();
+        AtomicInteger verified = new AtomicInteger();
+        // One ingest verticle: every upload meets the same indexing queue.
+        node = start("test-embed-1", Map.of("HTTP_INSTANCES", "1", "EMBEDDING_BATCH_SIZE", "16"), (op, step) -> {
+            if (step == IngestOperation.Step.BLOB_WRITTEN) {
+                verified.incrementAndGet();
+            }
+            return Future.succeededFuture();
+        });
+        server.hold();
+        // A thread for each upload: the common pool may have a single one on two cores.
+        ExecutorService clients = Executors.newFixedThreadPool(5);
+        CompletableFuture<HttpResponse<Buffer>> lead =
+                CompletableFuture.supplyAsync(() -> upload("the lead upload, indexed alone"), clients);
+        Await.until("the lead upload's embedding request", 30_000, () -> server.held() == 1);
+        server.refuseTextsWith("REFUSED");
+        List<String> texts = new ArrayList<>();
+        // Four members and the lead: the test's client holds five connections.
+        for (int i = 0; i < 4; i++) {
+            texts.add("cohort member " + i + (i == 2 ? " REFUSED by the provider" : " with its own words"));
+        }
+        List<CompletableFuture<HttpResponse<Buffer>>> members = texts.stream()
+                .map(text -> CompletableFuture.supplyAsync(() -> upload(text), clients))
+                .toList();
+        // Every member has its blob verified, the step before indexing, while the lead's call is held.
+        Await.until("the members to wait for indexing", 30_000, () -> verified.get() == 1 + texts.size());
+        server.release();
+
+        assertThat(lead.join().statusCode()).isEqualTo(201);
+        Map<String, String> ids = new HashMap<>();
+        for (int i = 0; i < texts.size(); i++) {
+            HttpResponse<Buffer> r = members.get(i).join();
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+            ids.put(texts.get(i), r.bodyAsJsonObject().getString("id"));
+        }
+        clients.shutdown();
+        assertThat(server.requests())
+                .as("the members' texts in one request (refused for the one text), then each alone")
+                .anyMatch(request -> Set.copyOf(request).equals(Set.copyOf(texts)))
+                .hasSize(1 + 1 + texts.size());
+        for (String text : texts) {
+            String id = ids.get(text);
+            FileRecord file = node.stores().metadata().get(id).await();
+            long points = node.stores().vectors().count(tenant, id).await();
+            if (text.contains("REFUSED")) {
+                assertThat(file.embedding().failure())
+                        .as("the refused member's record")
+                        .contains("refused");
+                assertThat(points).as("points of the refused member").isZero();
+            } else {
+                assertThat(file.embedding().failure()).as("%s", text).isNull();
+                assertThat(points)
+                        .as("points of %s", text)
+                        .isEqualTo(file.embedding().chunks())
+                        .isPositive();
+            }
+        }
+        String refused = ids.get(texts.get(2));
+        assertThat(analyze().getJsonArray("issues"))
+                .as("the scan's issues: the refused file kept without search, and nothing else")
+                .singleElement()
+                .satisfies(issue -> {
+                    JsonObject found = (JsonObject) issue;
+                    assertThat(found.getString("type")).isEqualTo("EMBEDDING_FAILED");
+                    assertThat(found.getString("file_id")).isEqualTo(refused);
+                });
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.trisync.testsupport;
 
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -30,8 +32,11 @@ public final class EmbeddingServer implements AutoCloseable {
     private volatile int refuseWith;
     private volatile boolean wrongDimension;
     private volatile long delayMs;
+    private volatile Promise<Void> gate;
+    private volatile String refusedMarker;
     private final List<Integer> batches = new CopyOnWriteArrayList<>();
     private final List<String> inputs = new CopyOnWriteArrayList<>();
+    private final List<List<String>> requests = new CopyOnWriteArrayList<>();
     private final AtomicInteger refused = new AtomicInteger();
     private final AtomicInteger held = new AtomicInteger();
 
@@ -50,6 +55,17 @@ public final class EmbeddingServer implements AutoCloseable {
                                 .encode());
                 return;
             }
+            Promise<Void> closed = gate;
+            if (closed != null) {
+                held.incrementAndGet();
+                Context context = Vertx.currentContext();
+                closed.future()
+                        .onComplete(v -> context.runOnContext(x -> {
+                            held.decrementAndGet();
+                            ctx.next();
+                        }));
+                return;
+            }
             long wait = delayMs;
             if (wait > 0) {
                 held.incrementAndGet();
@@ -64,6 +80,18 @@ public final class EmbeddingServer implements AutoCloseable {
         router.post("/v1/embeddings").handler(ctx -> {
             JsonObject body = ctx.body().asJsonObject();
             JsonArray input = body.getJsonArray("input");
+            requests.add(input.stream().map(String::valueOf).toList());
+            String marker = refusedMarker;
+            if (marker != null
+                    && input.stream().anyMatch(text -> String.valueOf(text).contains(marker))) {
+                refused.incrementAndGet();
+                ctx.response()
+                        .setStatusCode(400)
+                        .end(new JsonObject()
+                                .put("error", "this input is refused by the test")
+                                .encode());
+                return;
+            }
             batches.add(input.size());
             JsonArray data = new JsonArray();
             for (int i = input.size() - 1; i >= 0; i--) {
@@ -118,6 +146,30 @@ public final class EmbeddingServer implements AutoCloseable {
     /** Answers each request this long after it arrives (a slow service); 0: at once. */
     public void delay(long millis) {
         this.delayMs = millis;
+    }
+
+    /** Holds every request from now on until {@link #release()}. */
+    public void hold() {
+        gate = Promise.promise();
+    }
+
+    /** Answers the requests held since {@link #hold()}, and those that come later at once. */
+    public void release() {
+        Promise<Void> held = gate;
+        gate = null;
+        if (held != null) {
+            held.complete();
+        }
+    }
+
+    /** Refuses (400, as a provider refuses content) every request with a text containing {@code marker}; null: none. */
+    public void refuseTextsWith(String marker) {
+        this.refusedMarker = marker;
+    }
+
+    /** The texts of each request that reached the embedding handler (answered or refused for its content), in order. */
+    public List<List<String>> requests() {
+        return List.copyOf(requests);
     }
 
     public void wrongDimension(boolean wrong) {
