@@ -22,7 +22,8 @@ import java.util.List;
  * points, commits, events and ends share round trips by design rather than by chance (concurrent
  * uploads met in group commits 1.5 to a round trip; see docs/benchmarks.md). An upload with no other
  * of this node on its way goes at once: a lone upload waits for nothing. Only small bodies count as on
- * their way (a large one's PUT takes long enough that waiting for it would cost more than it saves).
+ * their way, and only they wait: a large one's PUT takes long enough that waiting for it would cost
+ * more than it saves, and the small ones of its cohort would wait for its embedding, so it goes alone.
  * Each upload's outcome is its own; a request that fails as a whole (its node left, it timed out)
  * fails each of its uploads with that error. One per Vert.x instance ({@link #of}).
  */
@@ -86,11 +87,18 @@ final class Cohorts implements Shareable {
     Future<JsonObject> complete(OperationRef ref, long size) {
         ContextInternal context = (ContextInternal) vertx.getOrCreateContext();
         Promise<JsonObject> done = context.promise();
+        if (size > AWAITED_BYTES) {
+            // A large file goes alone: the small ones would wait for its embedding.
+            synchronized (this) {
+                sent++;
+                members++;
+            }
+            send(List.of(new Member(ref, done)));
+            return done.future();
+        }
         List<Member> cohort = null;
         synchronized (this) {
-            if (size <= AWAITED_BYTES) {
-                coming--;
-            }
+            coming--;
             waiting.add(new Member(ref, done));
             if (waiting.size() >= MAX_COHORT || coming <= 0) {
                 cohort = take();
