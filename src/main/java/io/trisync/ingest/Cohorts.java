@@ -49,15 +49,23 @@ final class Cohorts implements Shareable {
 
     private record Member(OperationRef ref, Promise<JsonObject> done) {}
 
-    private Cohorts(Vertx vertx) {
+    private final long lingerMs;
+
+    private Cohorts(Vertx vertx, long lingerMs) {
         this.vertx = vertx;
+        this.lingerMs = lingerMs;
     }
 
     /** The one instance of {@code vertx}, made on first use. */
     static Cohorts of(Vertx vertx) {
         return vertx.sharedData()
                 .<String, Cohorts>getLocalMap("trisync.ingest.cohorts")
-                .computeIfAbsent("cohorts", k -> new Cohorts(vertx));
+                .computeIfAbsent("cohorts", k -> new Cohorts(vertx, LINGER_MS));
+    }
+
+    /** An instance of its own with another linger: for the tests, which must not race the timer. */
+    static Cohorts lingering(Vertx vertx, long lingerMs) {
+        return new Cohorts(vertx, lingerMs);
     }
 
     /** An upload of {@code size} bytes starts writing its blob: it will {@link #complete} or {@link #left}. */
@@ -103,11 +111,13 @@ final class Cohorts implements Shareable {
             if (waiting.size() >= MAX_COHORT || coming <= 0) {
                 cohort = take();
             } else if (timer < 0) {
-                timer = vertx.setTimer(LINGER_MS, id -> {
-                    List<Member> due;
+                timer = vertx.setTimer(lingerMs, id -> {
+                    List<Member> due = null;
                     synchronized (this) {
-                        timer = -1;
-                        due = waiting.isEmpty() ? null : take();
+                        if (timer == id) {
+                            timer = -1;
+                            due = waiting.isEmpty() ? null : take();
+                        }
                     }
                     send(due);
                 });
@@ -140,28 +150,31 @@ final class Cohorts implements Shareable {
         if (cohort == null || cohort.isEmpty()) {
             return;
         }
-        CompleteUploads request =
-                new CompleteUploads(cohort.stream().map(Member::ref).toList());
-        ClusterBus.of(vertx)
-                .request(
-                        IngestAddresses.COMPLETE_UPLOADS,
-                        request.toJson(),
-                        Receiver.COMPLETE_TIMEOUT_MS,
-                        ClusterBus.Target.SPREAD,
-                        false)
-                .map(Completions::fromJson)
-                .onComplete(reply -> {
-                    for (int i = 0; i < cohort.size(); i++) {
-                        Promise<JsonObject> done = cohort.get(i).done();
-                        if (reply.failed()) {
-                            done.fail(reply.cause());
-                        } else if (i >= reply.result().outcomes().size()) {
-                            done.fail(new IllegalStateException("the cohort's reply lacks upload " + i));
-                        } else {
-                            Completion outcome = reply.result().outcomes().get(i);
-                            outcome.outcome().onComplete(done);
-                        }
-                    }
-                });
+        Future<JsonObject> sent;
+        try {
+            sent = ClusterBus.of(vertx)
+                    .request(
+                            IngestAddresses.COMPLETE_UPLOADS,
+                            new CompleteUploads(cohort.stream().map(Member::ref).toList()).toJson(),
+                            Receiver.COMPLETE_TIMEOUT_MS,
+                            ClusterBus.Target.SPREAD,
+                            false);
+        } catch (RuntimeException e) {
+            // Sent from a timer or another upload's turn: the failure must reach each member here.
+            sent = Future.failedFuture(e);
+        }
+        sent.map(Completions::fromJson).onComplete(reply -> {
+            for (int i = 0; i < cohort.size(); i++) {
+                Promise<JsonObject> done = cohort.get(i).done();
+                if (reply.failed()) {
+                    done.fail(reply.cause());
+                } else if (i >= reply.result().outcomes().size()) {
+                    done.fail(new IllegalStateException("the cohort's reply lacks upload " + i));
+                } else {
+                    Completion outcome = reply.result().outcomes().get(i);
+                    outcome.outcome().onComplete(done);
+                }
+            }
+        });
     }
 }

@@ -27,6 +27,7 @@ import io.trisync.store.IngestOperation;
 import io.trisync.store.Retry;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
@@ -64,6 +65,9 @@ public final class IngestVerticle extends RequestVerticle {
     private long indexTimer = -1;
     private long probeTimer = -1;
     private boolean probing;
+
+    /** A cohort's member is answered for itself this long before its request would time out. */
+    private static final long MEMBER_MARGIN_MS = 15_000;
 
     /** How often the stores the upload breaker counts as down are pinged. */
     private static final long PROBE_MS = 250;
@@ -221,18 +225,30 @@ public final class IngestVerticle extends RequestVerticle {
      * Replies once all have ended, with each one's outcome; one's failure is its own.
      */
     private Future<JsonObject> completeAll(CompleteUploads cohort) {
-        List<Future<JsonObject>> each = new ArrayList<>(cohort.uploads().size());
+        List<Promise<JsonObject>> each = new ArrayList<>(cohort.uploads().size());
         for (OperationRef ref : cohort.uploads()) {
-            Future<JsonObject> one;
+            Promise<JsonObject> answer = Promise.promise();
             try {
-                one = completeUpload(ref);
+                completeUpload(ref).onComplete(answer::tryComplete, answer::tryFail);
             } catch (RuntimeException e) {
-                one = Future.failedFuture(e);
+                answer.tryFail(e);
             }
-            each.add(one);
+            each.add(answer);
         }
-        return Future.join(each)
-                .transform(all -> Future.succeededFuture(new Completions(each.stream()
+        // A member still running near the request's timeout is answered for itself, as its own
+        // request would have timed out, so the others' outcomes reach their clients.
+        long deadline = vertx.setTimer(
+                Receiver.COMPLETE_TIMEOUT_MS - MEMBER_MARGIN_MS,
+                id -> each.forEach(
+                        answer -> answer.tryFail(
+                                new Failure.Unavailable(
+                                        "the upload is still completing after "
+                                                + (Receiver.COMPLETE_TIMEOUT_MS - MEMBER_MARGIN_MS) / 1000
+                                                + " s; its operation will end it (GET the file later, or send it again with its Idempotency-Key)"))));
+        List<Future<JsonObject>> answers = each.stream().map(Promise::future).toList();
+        return Future.join(answers)
+                .andThen(all -> vertx.cancelTimer(deadline))
+                .transform(all -> Future.succeededFuture(new Completions(answers.stream()
                                 .map(one -> one.succeeded()
                                         ? Completion.done(one.result())
                                         : Completion.failed(

@@ -135,9 +135,11 @@ public final class Receiver {
     private Future<JsonObject> store(UploadTicket ticket, Received upload, Spooled spooled) {
         Map<String, String> metadata = Map.of(BlobInfo.SHA256, spooled.sha256());
         cohorts.writing(upload.size());
-        return retry.run(() -> spooled.bytes() != null
+        // Started inside a future, so that a put that throws at once still fails it and is left.
+        return Future.<Void>succeededFuture()
+                .compose(v -> retry.run(() -> spooled.bytes() != null
                         ? blobs.putBytes(ticket.blobKey(), spooled.bytes(), upload.contentType(), metadata)
-                        : blobs.putFile(ticket.blobKey(), upload.path(), upload.contentType(), metadata))
+                        : blobs.putFile(ticket.blobKey(), upload.path(), upload.contentType(), metadata)))
                 .onFailure(error -> cohorts.left(upload.size()))
                 .recover(error -> request(
                                 IngestAddresses.ABORT_UPLOAD,

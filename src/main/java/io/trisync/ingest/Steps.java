@@ -59,14 +59,16 @@ final class Steps {
 
     final Metrics metrics;
 
-    /** Most files indexed in one call: a cohort larger than this waits for the next. */
-    static final int INDEX_COHORT = 16;
+    /** Most files indexed in one call: as many as a cohort holds, so that one comes out in one turn. */
+    static final int INDEX_COHORT = Cohorts.MAX_COHORT;
 
     /**
      * Indexing as a group commit: the files that reach it while a call is on the embedding pool are
      * indexed together in the next one (their chunks embedded as one input), and their uploads go on
      * from it in one event-loop turn, so their next writes (record and points, commit, events, end)
-     * share round trips instead of meeting by chance. One file's failure to prepare fails it alone.
+     * share round trips instead of meeting by chance. One file's failure to prepare fails it alone;
+     * a model that fails fails the call's files (a provider that refuses the combined input is asked
+     * file by file). A file over 256 KiB is indexed alone.
      */
     private final GroupCommit<ToIndex, ContentIndexer.Indexed> indexing;
 
@@ -121,6 +123,10 @@ final class Steps {
      * fails (an embedding service that is down fails every file of the call).
      */
     Future<ContentIndexer.Indexed> index(Buffer content, ContentIndexer.Target target) {
+        if (content.length() > Receiver.IN_MEMORY_PUT_BYTES) {
+            // A large file alone: the small ones would wait for its embedding.
+            return embeddingPool.executeBlocking(() -> indexer.index(content.getBytes(), target));
+        }
         return indexing.submit(new ToIndex(content, target));
     }
 
@@ -132,7 +138,8 @@ final class Steps {
                 try {
                     prepared.add(indexer.prepare(file.content().getBytes(), file.target()));
                     outcomes.add(null);
-                } catch (RuntimeException e) {
+                } catch (Exception | StackOverflowError e) {
+                    // As the pool answered one file's call that threw: that file fails, not the others.
                     outcomes.add(Future.failedFuture(e));
                 }
             }

@@ -41,6 +41,9 @@ class CohortsIT {
     /** A member whose name starts so fails after its record and points are written. */
     private static final String FAILING = "fails-part-way-";
 
+    /** Rounds of four uploads sent at once, until the failing one shares a cohort (most rounds it does). */
+    private static final int ROUNDS = 50;
+
     private final String tenant = TestStack.unique("cohort");
     /** Each cohort request's members: name → operation document. */
     private final List<Map<String, JsonObject>> cohorts = new CopyOnWriteArrayList<>();
@@ -88,7 +91,7 @@ class CohortsIT {
         try {
             // Uploads sent together meet in a cohort when their blobs are written at about the same
             // moment; a round where the failing one went alone is tried again.
-            for (int round = 0; round < 20; round++) {
+            for (int round = 0; round < ROUNDS; round++) {
                 Map<String, HttpResponse<Buffer>> answers = round(clients, round);
                 String failing = FAILING + round + ".txt";
                 Map<String, JsonObject> cohort = cohorts.stream()
@@ -103,7 +106,7 @@ class CohortsIT {
                 }
                 return;
             }
-            throw new AssertionError("in 20 rounds the failing upload never shared a cohort: " + cohorts);
+            throw new AssertionError("in " + ROUNDS + " rounds the failing upload never shared a cohort: " + cohorts);
         } finally {
             clients.shutdownNow();
         }
@@ -134,7 +137,7 @@ class CohortsIT {
                     .as("%s: %s", name, answer.bodyAsString())
                     .isEqualTo(409);
             assertThat(answer.bodyAsString()).contains("refused by the test");
-            // The refusal is answered at once; the undo that follows ends the operation ABORTED.
+            // The refusal is answered with the cohort; the undo that follows ends the operation ABORTED.
             Await.until(
                     "the failed member to be undone",
                     30_000,
