@@ -218,11 +218,13 @@ class IngestBench {
                 READINGS.put(mode + ", interleaved: " + what, sum);
                 out.add(String.format(
                         Locale.ROOT,
-                        "| %-10s | interleaved: %-25s | %6d | %,9.0f files/s  |        |        |",
+                        "| %-10s | interleaved: %-25s | %6d | %,9.0f files/s  | %6.1f | %6.1f |",
                         mode,
                         what,
                         slice * SLICES,
-                        sum.perSecond()));
+                        sum.perSecond(),
+                        sum.latencyMs(0.5),
+                        sum.latencyMs(0.99)));
             });
             double floorRate = UploadFloors.Reading.sum(slices.get(UploadFloors.ONE_AT_A_TIME))
                     .perSecond();

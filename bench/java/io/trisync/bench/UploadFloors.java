@@ -34,6 +34,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -131,34 +132,66 @@ final class UploadFloors {
      * A measured rate, the CPU milliseconds spent per item while it ran (every thread of the process),
      * and how many of those the JIT compiler threads spent.
      */
-    record Reading(double perSecond, double cpuMsPerItem, double jitMsPerItem) {
+    /**
+     * A measured run: its rate, CPU per item (all threads; the JIT compiler's part apart) and each
+     * item's latency in nanoseconds (empty where none was taken).
+     */
+    record Reading(double perSecond, double cpuMsPerItem, double jitMsPerItem, long[] latencies) {
+
+        Reading(double perSecond, double cpuMsPerItem, double jitMsPerItem) {
+            this(perSecond, cpuMsPerItem, jitMsPerItem, new long[0]);
+        }
 
         /** Readings of equal item counts taken one after another, as one: rate over their summed time. */
         static Reading sum(List<Reading> slices) {
             double seconds = 0;
             double cpu = 0;
             double jit = 0;
+            long[] all =
+                    new long[slices.stream().mapToInt(r -> r.latencies().length).sum()];
+            int at = 0;
             for (Reading r : slices) {
                 seconds += 1 / r.perSecond();
                 cpu += r.cpuMsPerItem();
                 jit += r.jitMsPerItem();
+                System.arraycopy(r.latencies(), 0, all, at, r.latencies().length);
+                at += r.latencies().length;
             }
             int n = slices.size();
-            return new Reading(n / seconds, cpu / n, jit / n);
+            return new Reading(n / seconds, cpu / n, jit / n, all);
+        }
+
+        /** The latency at {@code quantile} (0..1) in milliseconds; NaN when none was taken. */
+        double latencyMs(double quantile) {
+            if (latencies.length == 0) {
+                return Double.NaN;
+            }
+            long[] sorted = latencies.clone();
+            Arrays.sort(sorted);
+            return sorted[Math.min(sorted.length - 1, (int) Math.ceil(quantile * sorted.length) - 1)] / 1e6;
         }
     }
 
-    /** Runs {@code op} over {@code n} items at {@code concurrency} and reads its rate and CPU per item. */
+    /**
+     * Runs {@code op} over {@code n} items at {@code concurrency} and reads its rate, CPU per item and
+     * each item's latency.
+     */
     static Reading measure(int n, int items, int concurrency, IntFunction<Future<?>> op) {
+        long[] latencies = new long[n];
         long cpu0 = cpuNanos();
         long jit0 = BenchSupport.jitCpuNanos();
         long start = System.nanoTime();
-        StoreFloorsBench.lanes(concurrency, n, op).await();
+        StoreFloorsBench.lanes(concurrency, n, i -> {
+                    long sent = System.nanoTime();
+                    return op.apply(i).andThen(done -> latencies[i] = System.nanoTime() - sent);
+                })
+                .await();
         long elapsed = System.nanoTime() - start;
         return new Reading(
                 perSecond(items, elapsed),
                 (cpuNanos() - cpu0) / 1e6 / items,
-                (BenchSupport.jitCpuNanos() - jit0) / 1e6 / items);
+                (BenchSupport.jitCpuNanos() - jit0) / 1e6 / items,
+                latencies);
     }
 
     /**
