@@ -97,11 +97,7 @@ final class Cohorts implements Shareable {
         Promise<JsonObject> done = context.promise();
         if (size > AWAITED_BYTES) {
             // A large file goes alone: the small ones would wait for its embedding.
-            synchronized (this) {
-                sent++;
-                members++;
-            }
-            send(List.of(new Member(ref, done)));
+            send(counted(List.of(new Member(ref, done))));
             return done.future();
         }
         List<Member> cohort = null;
@@ -141,8 +137,13 @@ final class Cohorts implements Shareable {
         int n = Math.min(MAX_COHORT, waiting.size());
         List<Member> cohort = new ArrayList<>(waiting.subList(0, n));
         waiting.subList(0, n).clear();
+        return counted(cohort);
+    }
+
+    /** {@code cohort}, counted as sent. */
+    private synchronized List<Member> counted(List<Member> cohort) {
         sent++;
-        members += n;
+        members += cohort.size();
         return cohort;
     }
 

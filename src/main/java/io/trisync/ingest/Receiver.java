@@ -156,9 +156,9 @@ public final class Receiver {
     }
 
     /**
-     * Has the operation completed, with the others of its cohort ({@link Cohorts}). A body held in memory is lent to the completing step while it runs
-     * ({@link HeldBodies}): in this process it reads the bytes from there, with no spool file to read
-     * back and no download.
+     * Has the operation completed, with the others of its cohort ({@link Cohorts}). A body held in
+     * memory is lent to the completing step while it runs ({@link HeldBodies}): in this process it
+     * reads the bytes from there, with no spool file to read back and no download.
      */
     private Future<JsonObject> complete(UploadTicket ticket, Received upload, Spooled spooled, BlobInfo blob) {
         if (spooled.bytes() != null) {

@@ -1,6 +1,5 @@
 package io.trisync.ingest;
 
-import io.trisync.embedding.ContentIndexer;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginReplace;
 import io.trisync.ingest.IngestMessages.UploadTicket;
@@ -200,10 +199,7 @@ final class ReplaceFlow {
 
     /** Extracts, chunks and embeds the new content (no store is written). */
     private Future<VersionMove.Made> make(IngestOperation op, Buffer bytes) {
-        return steps.index(
-                        bytes,
-                        new ContentIndexer.Target(
-                                op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name()))
+        return steps.index(op, bytes)
                 .map(VersionMove.Made::new)
                 .recover(error -> UploadFlow.embedderDown(error)
                         ? Future.succeededFuture(new VersionMove.Made(null))

@@ -118,12 +118,14 @@ final class Steps {
     }
 
     /**
-     * The points of {@code content} (or why its text could not be extracted), made on the embedding
-     * pool together with those of the other files that reach this meanwhile. Fails as the model
-     * fails (an embedding service that is down fails every file of the call).
+     * The points of {@code op}'s new content (or why its text could not be extracted), made on the
+     * embedding pool together with those of the other files that reach this meanwhile. Fails as the
+     * model fails (an embedding service that is down fails every file of the call).
      */
-    Future<ContentIndexer.Indexed> index(Buffer content, ContentIndexer.Target target) {
-        if (content.length() > Receiver.IN_MEMORY_PUT_BYTES) {
+    Future<ContentIndexer.Indexed> index(IngestOperation op, Buffer content) {
+        ContentIndexer.Target target = new ContentIndexer.Target(
+                op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name());
+        if (content.length() > Cohorts.AWAITED_BYTES) {
             // A large file alone: the small ones would wait for its embedding.
             return embeddingPool.executeBlocking(() -> indexer.index(content.getBytes(), target));
         }

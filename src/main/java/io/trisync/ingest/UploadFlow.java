@@ -146,10 +146,7 @@ final class UploadFlow {
     }
 
     private Future<FileRecord> index(IngestOperation op, Buffer bytes, String etag) {
-        return steps.index(
-                        bytes,
-                        new ContentIndexer.Target(
-                                op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name()))
+        return steps.index(op, bytes)
                 .compose(
                         indexed -> writeAll(op, indexed, etag),
                         error -> embedderDown(error)
