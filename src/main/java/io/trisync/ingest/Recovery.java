@@ -121,11 +121,7 @@ final class Recovery {
         }
         if (op.kind() == Kind.UPLOAD) {
             return op.step() == Step.COMMITTED
-                    ? steps.stores
-                            .metadata()
-                            .get(op.fileId())
-                            .compose(file -> uploads.publish(op, file))
-                            .onSuccess(v -> steps.metrics.recovered("published"))
+                    ? uploads.finish(op).onSuccess(v -> steps.metrics.recovered("published"))
                     : uploads.undo(op).onSuccess(v -> steps.metrics.recovered("undone"));
         }
         return steps.stores

@@ -358,11 +358,54 @@ final class Steps {
     }
 
     /**
+     * Logs and publishes a committed upload's events in one write; completes then, and records the
+     * upload DONE without being waited for: its client is answered once the events are logged, a round
+     * trip sooner. The upload freed its file at its commit ({@link #commitUpload}), so a delete sent
+     * on the answer is not refused while the end is on its way. An end that fails is tried again as
+     * the store returns, and else recovery ends it, finding its events logged ({@link #eventsLogged}).
+     */
+    Future<Void> publishThenEnd(IngestOperation op, List<EventPublisher.Draft> drafts) {
+        return events.publishAll(op.tenantId(), drafts)
+                .onSuccess(published -> end(op).onFailure(error -> later(op.id(), "End of upload", this::end)))
+                .mapEmpty();
+    }
+
+    private Future<IngestOperation> end(IngestOperation op) {
+        return take(op, Step.DONE, Future::succeededFuture);
+    }
+
+    /** Most events of a file read to learn whether an operation's events are logged. */
+    private static final int LOGGED_LOOKUP = 20;
+
+    /**
+     * Whether the events of committed operation {@code op} are in the event log already: its node
+     * logged them and fell before recording the end, so recovery only ends it.
+     */
+    Future<Boolean> eventsLogged(IngestOperation op) {
+        return stores.events().ofFile(op.tenantId(), op.fileId(), LOGGED_LOOKUP).map(logged -> logged.stream()
+                .anyMatch(event -> op.id().equals(event.opId())));
+    }
+
+    /**
+     * Records an upload's commit on an operation this node holds the lease of, and frees its file in
+     * the same write: after the commit the upload only logs its events and ends. Fails (503) without
+     * writing when recovery claimed it.
+     */
+    Future<IngestOperation> commitUpload(IngestOperation op) {
+        return held(op, Step.COMMITTED, () -> stores.operations()
+                .advanceIfHeldReleasingFile(op.id(), Step.COMMITTED, uploadHolder(op)));
+    }
+
+    /**
      * Records {@code step} on an operation this node holds the lease of, then lets the hook see it.
      * Fails (503) without writing when recovery claimed the operation after the lease ran out.
      */
     Future<IngestOperation> takeHeld(IngestOperation op, Step step) {
-        return retry.run(() -> stores.operations().advanceIfHeld(op.id(), step, uploadHolder(op)))
+        return held(op, step, () -> stores.operations().advanceIfHeld(op.id(), step, uploadHolder(op)));
+    }
+
+    private Future<IngestOperation> held(IngestOperation op, Step step, Supplier<Future<Boolean>> write) {
+        return retry.run(write::get)
                 .compose(held -> held
                         ? hooks.after(op, step).map(op.withStep(step))
                         : Future.<IngestOperation>failedFuture(new LeaseLost(op)))

@@ -61,7 +61,8 @@ final class UploadFlow {
     }
 
     private Future<UploadTicket> replay(BeginUpload request, IngestOperation existing) {
-        if (existing.step() == Step.DONE) {
+        if (existing.step() == Step.COMMITTED || existing.step() == Step.DONE) {
+            // Committed: the three stores hold the file (its end may still be on its way).
             return steps.stores
                     .metadata()
                     .get(existing.fileId())
@@ -130,17 +131,23 @@ final class UploadFlow {
                     if (error instanceof Steps.LeaseLost) {
                         removeOwnWrites(op);
                     } else {
-                        undo(op).onFailure(e -> {
-                            LOG.warn(
-                                    "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
-                                            + " trying again as the store returns",
-                                    op.id(),
-                                    op.fileId(),
-                                    op.tenantId(),
-                                    error.getMessage(),
-                                    e.getMessage());
-                            steps.later(op.id(), "Undo of upload", UploadFlow.this::undo);
-                        });
+                        // Read afresh: a failure after the commit (its events not logged) is not undone,
+                        // recovery finishes it instead.
+                        steps.stores
+                                .operations()
+                                .get(op.id())
+                                .compose(this::undo)
+                                .onFailure(e -> {
+                                    LOG.warn(
+                                            "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
+                                                    + " trying again as the store returns",
+                                            op.id(),
+                                            op.fileId(),
+                                            op.tenantId(),
+                                            error.getMessage(),
+                                            e.getMessage());
+                                    steps.later(op.id(), "Undo of upload", UploadFlow.this::undo);
+                                });
                     }
                 });
     }
@@ -174,8 +181,8 @@ final class UploadFlow {
                                 .indexQueue()
                                 .enqueue(IndexJob.of(op.fileId(), op.tenantId(), op.partition(), Instant.now()))))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
-                .compose(at -> steps.takeHeld(at, Step.COMMITTED))
-                .compose(at -> publish(at, record))
+                .compose(steps::commitUpload)
+                .compose(at -> announce(at, record))
                 .onSuccess(v -> LOG.warn(
                         "File {} of tenant {} is stored; its vectors are pending (the embedding service is unavailable: {})",
                         op.fileId(),
@@ -204,8 +211,8 @@ final class UploadFlow {
                         Step.METADATA_WRITTEN,
                         () -> Future.join(steps.stores.metadata().upsert(record), steps.upsertPoints(points)))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
-                .compose(at -> steps.takeHeld(at, Step.COMMITTED))
-                .compose(at -> publish(at, record))
+                .compose(steps::commitUpload)
+                .compose(at -> announce(at, record))
                 .onSuccess(v -> {
                     if (indexed.failed()) {
                         LOG.warn(
@@ -240,21 +247,40 @@ final class UploadFlow {
     }
 
     /**
-     * Publishes {@code file.uploaded} and {@code embedding.created} (or {@code embedding.failed} when
-     * the record holds an extraction failure, {@code embedding.pending} when its vectors wait in the
-     * index queue), then ends the operation.
+     * Logs and publishes {@code file.uploaded} and {@code embedding.created} (or {@code
+     * embedding.failed} when the record holds an extraction failure, {@code embedding.pending} when its
+     * vectors wait in the index queue); the upload's end is recorded after, not waited for.
      */
-    Future<Void> publish(IngestOperation op, FileRecord record) {
+    private Future<Void> announce(IngestOperation op, FileRecord record) {
+        return steps.publishThenEnd(op, events(op, record));
+    }
+
+    /**
+     * Recovery's end of an upload that committed: its events, unless its node logged them before it
+     * fell, then DONE. A record gone meanwhile (the upload freed its file at the commit, so a delete
+     * may have followed) ends it without them.
+     */
+    Future<Void> finish(IngestOperation op) {
+        return steps.eventsLogged(op)
+                .compose(logged -> logged
+                        ? steps.take(op, Step.DONE, Future::succeededFuture).<Void>mapEmpty()
+                        : steps.stores
+                                .metadata()
+                                .get(op.fileId())
+                                .compose(file -> steps.publishAndEnd(op, events(op, file)))
+                                .recover(error -> error instanceof Failure.NotFound
+                                        ? steps.stores.operations().advance(op.id(), Step.DONE, "record gone")
+                                        : Future.failedFuture(error)));
+    }
+
+    private List<Draft> events(IngestOperation op, FileRecord record) {
         JsonObject file = new JsonObject()
                 .put("name", record.name())
                 .put("size", record.size())
                 .put("sha256", record.sha256())
                 .put("contentType", record.contentType());
-        return steps.publishAndEnd(
-                op,
-                List.of(
-                        new Draft(EventTypes.FILE_UPLOADED, op.fileId(), op.id(), file),
-                        steps.embeddingEvent(op, record)));
+        return List.of(
+                new Draft(EventTypes.FILE_UPLOADED, op.fileId(), op.id(), file), steps.embeddingEvent(op, record));
     }
 
     static Future<Void> verify(IngestOperation op, BlobInfo blob) {

@@ -43,10 +43,17 @@ final class LogWrites {
                 false);
     }
 
-    /** The write recording {@code step} of operation {@code opId} only while {@code holder} holds it. */
-    static Write advancedIfHeld(String opId, IngestOperation.Step step, String holder) {
+    /**
+     * The write recording {@code step} of operation {@code opId} only while {@code holder} holds it;
+     * {@code releaseFile}: and freeing its file for the next operation on it.
+     */
+    static Write advancedIfHeld(String opId, IngestOperation.Step step, String holder, boolean releaseFile) {
         JsonObject held = new JsonObject().put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, holder));
-        return new Write(BulkOperation.createUpdate(held, stepUpdate(step, null)), true);
+        JsonObject update = stepUpdate(step, null);
+        if (releaseFile && !step.terminal()) {
+            update.put("$unset", new JsonObject().put(IngestOperation.OPEN_FILE, ""));
+        }
+        return new Write(BulkOperation.createUpdate(held, update), true);
     }
 
     /** At most this many log writes go out in one bulk write. */

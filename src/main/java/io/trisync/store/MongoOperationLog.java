@@ -122,7 +122,12 @@ public final class MongoOperationLog implements OperationLog {
 
     @Override
     public Future<Boolean> advanceIfHeld(String opId, IngestOperation.Step step, String holder) {
-        return writes.submit(LogWrites.advancedIfHeld(opId, step, holder));
+        return writes.submit(LogWrites.advancedIfHeld(opId, step, holder, false));
+    }
+
+    @Override
+    public Future<Boolean> advanceIfHeldReleasingFile(String opId, IngestOperation.Step step, String holder) {
+        return writes.submit(LogWrites.advancedIfHeld(opId, step, holder, true));
     }
 
     @Override

@@ -57,6 +57,13 @@ public interface OperationLog {
     Future<Boolean> advanceIfHeld(String opId, IngestOperation.Step step, String holder);
 
     /**
+     * As {@link #advanceIfHeld}, and frees the operation's file in the same write: another operation
+     * on the file (a delete, a new version) may begin from then on, while this one only ends. For an
+     * upload's commit, after which it writes to no store but the event log and this one.
+     */
+    Future<Boolean> advanceIfHeldReleasingFile(String opId, IngestOperation.Step step, String holder);
+
+    /**
      * Extends the lease {@code holder} holds on an unfinished operation to {@code until} (a
      * heartbeat) and records {@code incarnation} as the node process working on it; completes with
      * false when it no longer holds it.

@@ -156,7 +156,10 @@ class CohortsIT {
                     .as("%s: %s", name, answer.bodyAsString())
                     .isEqualTo(201);
             assertThat(answer.bodyAsJsonObject().getString("id")).isEqualTo(op.fileId());
-            assertThat(stores.operations().get(op.id()).await().step()).isEqualTo(IngestOperation.Step.DONE);
+            Await.until(
+                    name + "'s operation to end",
+                    10_000,
+                    () -> stores.operations().get(op.id()).await().step() == IngestOperation.Step.DONE);
             assertThat(stores.metadata().get(op.fileId()).await().name()).isEqualTo(name);
             assertThat(stores.vectors().count(tenant, op.fileId()).await()).isPositive();
             assertThat(stores.blobs().head(op.blobKey()).await().size()).isEqualTo(op.size());

@@ -139,7 +139,11 @@ final class IngestFaultFixture {
         assertThat(s.vectors().count(tenant, f.id()).await())
                 .isEqualTo(f.embedding().chunks())
                 .isPositive();
-        assertThat(s.operations().countOpen(tenant).await()).isZero();
+        // An upload is answered once committed and its events logged; its end follows.
+        Await.until(
+                "the upload's operation to end",
+                10_000,
+                () -> s.operations().countOpen(tenant).await() == 0);
         return f;
     }
 

@@ -134,6 +134,77 @@ class IngestRecoveryIT {
     }
 
     @Test
+    @DisplayName("An upload answered before its end frees its file at the commit: a delete is taken at once, and"
+            + " recovery ends the upload without logging its events twice")
+    void uploadEndedAfterItsAnswer() throws Exception {
+        String tenant = TestStack.unique("t");
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        Node node = Node.start(config(), false, pauseAfter(Step.COMMITTED, reached, release, held))
+                .await();
+        MongoClient raw = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Future<HttpResponse<Buffer>> upload = uploadAsync(node, tenant, utf8(Fixtures.prose(200)));
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            String opId = held.get();
+            IngestOperation committed = node.stores().operations().get(opId).await();
+            assertThat(committed.step()).isEqualTo(Step.COMMITTED);
+            assertThat(node.stores().operations().openFor(committed.fileId()).await())
+                    .as("the file is freed by the commit")
+                    .isNull();
+            assertThat(node.stores().operations().countOpen(tenant).await())
+                    .as("the upload is still to end")
+                    .isEqualTo(1);
+            node.vertx().runOnContext(v -> release.complete());
+            HttpResponse<Buffer> uploaded = upload.await();
+            assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isEqualTo(201);
+            String fileId = uploaded.bodyAsJsonObject().getString("id");
+            assertThat(fileId).isEqualTo(committed.fileId());
+            Await.until(
+                    "the upload's end",
+                    10_000,
+                    () -> node.stores().operations().get(opId).await().step() == Step.DONE);
+            // What a node that fell after logging the events, before its end landed, leaves: the
+            // operation committed, its file freed, its lease run out.
+            JsonObject longAgo = new JsonObject().put("$date", "2000-01-01T00:00:00Z");
+            long fell = raw.updateCollection(
+                            "ingest_ops",
+                            new JsonObject().put("_id", opId),
+                            new JsonObject()
+                                    .put(
+                                            "$set",
+                                            new JsonObject()
+                                                    .put("step", "COMMITTED")
+                                                    .put("terminal", false)
+                                                    .put("leaseOwner", "upload:" + opId)
+                                                    .put(
+                                                            IngestOperation.LEASE_KEY,
+                                                            IngestOperation.leaseKey(opId, "upload:" + opId))
+                                                    .put("leaseUntil", longAgo)
+                                                    .put("updatedAt", longAgo)))
+                    .await()
+                    .getDocModified();
+            assertThat(fell).isEqualTo(1);
+
+            HttpResponse<Buffer> deleted = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
+            assertThat(deleted.statusCode())
+                    .as("a delete while the upload is still to end: %s", deleted.bodyAsString())
+                    .isEqualTo(200);
+            assertThat(recovered(node, opId).step()).isEqualTo(Step.DONE);
+            assertThat(node.stores().metadata().get(fileId).await().status()).isEqualTo(FileRecord.Status.DELETED);
+            assertThat(eventTypes(node.stores(), tenant))
+                    .as("the upload's events once, and the delete's")
+                    .containsExactlyInAnyOrder(
+                            "embedding.deleted", "file.deleted", "embedding.created", "file.uploaded");
+        } finally {
+            raw.close().await();
+            node.stop().await();
+        }
+    }
+
+    @Test
     @DisplayName("Two nodes recovering at once never process the same operation twice")
     void twoNodesRecoverDisjointly() throws Exception {
         String tenant = TestStack.unique("t");

@@ -150,6 +150,33 @@ class MongoOperationLogIT {
     }
 
     @Test
+    @DisplayName("An upload's commit can free its file: the next operation on the file begins while the upload,"
+            + " held by nobody else, is still to end; only its holder can commit it so")
+    void commitReleasingFile() {
+        IngestOperation upload =
+                upload(TestStack.unique("t"), "upload:r", Instant.now().plusSeconds(60));
+        log.begin(upload).await();
+        assertThat(log.advanceIfHeldReleasingFile(upload.id(), Step.COMMITTED, "someone-else")
+                        .await())
+                .isFalse();
+        assertThat(log.openFor(upload.fileId()).await().id()).isEqualTo(upload.id());
+
+        assertThat(log.advanceIfHeldReleasingFile(upload.id(), Step.COMMITTED, "upload:r")
+                        .await())
+                .isTrue();
+        assertThat(log.openFor(upload.fileId()).await()).isNull();
+        assertThat(log.get(upload.id()).await().step()).isEqualTo(Step.COMMITTED);
+        IngestOperation delete = operation(Kind.DELETE, upload.tenantId(), upload.fileId(), "node-b");
+        log.begin(delete).await();
+        assertThat(log.openFor(upload.fileId()).await().id()).isEqualTo(delete.id());
+        assertThat(log.countOpen(upload.tenantId()).await())
+                .as("the committed upload is still to end, beside the delete")
+                .isEqualTo(2);
+        log.advance(upload.id(), Step.DONE, null).await();
+        assertThat(log.openFor(upload.fileId()).await().id()).isEqualTo(delete.id());
+    }
+
+    @Test
     @DisplayName("Log writes sent as one bulk write (as a group commit sends them): a begin it refuses (the file has an"
             + " open operation) fails alone with 409, a fenced step that does not match answers false, the rest land")
     void groupCommit() {
@@ -167,8 +194,8 @@ class MongoOperationLogIT {
                         LogWrites.recorded(first),
                         LogWrites.recorded(upload),
                         LogWrites.recorded(deleteOfIt),
-                        LogWrites.advancedIfHeld(held.id(), Step.COMMITTED, "upload:h"),
-                        LogWrites.advancedIfHeld(other.id(), Step.COMMITTED, "someone-else")))
+                        LogWrites.advancedIfHeld(held.id(), Step.COMMITTED, "upload:h", false),
+                        LogWrites.advancedIfHeld(other.id(), Step.COMMITTED, "someone-else", false)))
                 .await();
         Future.join(f).otherwiseEmpty().await();
 
