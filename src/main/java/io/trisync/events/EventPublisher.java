@@ -6,7 +6,6 @@ import io.trisync.metrics.Metrics;
 import io.trisync.store.Event;
 import io.trisync.store.EventStore;
 import io.trisync.store.Stores;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -14,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,26 +26,33 @@ import org.slf4j.LoggerFactory;
  * tenant's address and the admin address. Logged first, published second: a browser that missed
  * the publish finds the event in the log when it replays.
  *
- * <p>Appends of one tenant are grouped, as a database groups commits: while one append of the tenant
- * is in flight, the events of every other publish of that tenant wait, and go to the log together
- * in one append (one counter increment, one bulk insert) when it returns; with none in flight, the
- * append goes at the end of the publisher's event-loop turn, with the publishes made in that turn. So concurrent uploads share
- * the event log's writes instead of making two each, and a tenant's events keep the order they were
- * published in. A publish completes (on the context it was made on) once its events are logged; an
- * append that fails fails every publish it carried, and nothing of theirs is published.
+ * <p>Appends of one tenant are grouped, as a database groups commits, in two stages. Numbering: while
+ * one counter increment of the tenant is in flight, the publishes that come wait and are numbered
+ * together by the next (one increment); with none in flight, it goes at the end of the publisher's
+ * event-loop turn, with the publishes made in that turn. Logging: numbered publishes are inserted in
+ * the order of their numbers, those ready at the head of the tenant's queue together in one bulk
+ * insert, one insert in flight. So concurrent uploads share the event log's writes instead of making
+ * two each, and a tenant's log never holds an event while an earlier-numbered one of this publisher is
+ * still to come (a browser that replays after the last seq it saw misses nothing this publisher logs).
+ *
+ * <p>{@link #publishAll} logs its events as soon as they are numbered. {@link #reserve} numbers them
+ * and waits to be told: {@link Reservation#log} or {@link Reservation#skip} (a gap in the numbers),
+ * so that an upload numbers its events beside its commit and logs them once that succeeded. A
+ * publish completes (on the context it was made on) once its events are logged; a write that fails
+ * fails every publish it carried, and nothing of theirs is published.
  */
 public final class EventPublisher {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventPublisher.class);
 
-    /** Most events in one append: a group larger than this waits for the next. */
+    /** Most events numbered or inserted in one write: a group larger than this waits for the next. */
     static final int MAX_GROUP = 500;
 
     private final EventBus bus;
     private final EventStore store;
     private final Metrics metrics;
-    /** Per tenant with an append in flight or about to go: the publishes waiting for it. Guarded by {@code this}. */
-    private final Map<String, List<Waiting>> waiting = new HashMap<>();
+    /** Per tenant with publishes in flight: its queues. Guarded by {@code this}. */
+    private final Map<String, TenantLog> tenants = new HashMap<>();
 
     public EventPublisher(EventBus bus, EventStore store) {
         this(bus, store, Metrics.none());
@@ -65,8 +72,70 @@ public final class EventPublisher {
     /** One event to log and publish: {@code fileId} and {@code opId} may be null. */
     public record Draft(String type, String fileId, String opId, JsonObject data) {}
 
-    /** One publish waiting for its append: its events (not yet numbered) and whom to tell. */
-    private record Waiting(List<Event> events, Promise<List<Event>> done, Context context) {}
+    /** Where a publish stands: numbered or not, and whether it is to be logged. */
+    private enum State {
+        UNNUMBERED,
+        HELD,
+        READY,
+        SKIPPED
+    }
+
+    /** One publish: its events (numbered once its group's increment returns) and whom to tell. */
+    private static final class Publish {
+        List<Event> events;
+        State state;
+        final Promise<Reservation> numbered = Promise.promise();
+        final Promise<List<Event>> logged = Promise.promise();
+        final Context context;
+
+        Publish(List<Event> drafts, boolean ready, Context context) {
+            this.events = drafts;
+            this.state = ready ? State.READY : State.UNNUMBERED;
+            this.context = context;
+        }
+    }
+
+    /** A tenant's publishes: those waiting for numbers, and those numbered, in number order. */
+    private static final class TenantLog {
+        final List<Publish> unnumbered = new ArrayList<>();
+        final ArrayDeque<Publish> numbered = new ArrayDeque<>();
+        boolean numbering;
+        boolean inserting;
+
+        boolean idle() {
+            return unnumbered.isEmpty() && numbered.isEmpty() && !numbering && !inserting;
+        }
+    }
+
+    /**
+     * Numbers taken for a publish, to be logged or given up once its caller knows whether its events
+     * happened. Until then, the tenant's later-numbered events of this publisher wait.
+     */
+    public final class Reservation {
+        private final String tenantId;
+        private final Publish publish;
+
+        private Reservation(String tenantId, Publish publish) {
+            this.tenantId = tenantId;
+            this.publish = publish;
+        }
+
+        /** The events as numbered. */
+        public List<Event> events() {
+            return publish.events;
+        }
+
+        /** Logs and publishes the events; completes once they are logged. */
+        public Future<List<Event>> log() {
+            decide(tenantId, publish, State.READY);
+            return publish.logged.future();
+        }
+
+        /** Gives the numbers up: they are a gap in the tenant's log. */
+        public void skip() {
+            decide(tenantId, publish, State.SKIPPED);
+        }
+    }
 
     /** Logs and publishes one event. Completes with the event as published. */
     public Future<Event> publish(String tenantId, String type, String fileId, String opId, JsonObject data) {
@@ -76,48 +145,153 @@ public final class EventPublisher {
 
     /** Logs several events of one tenant in one write (consecutive seqs), then publishes each in order. */
     public Future<List<Event>> publishAll(String tenantId, List<Draft> drafts) {
+        return enqueue(tenantId, drafts, true).logged.future();
+    }
+
+    /**
+     * Numbers {@code drafts} (consecutive seqs, shared with the other publishes of the tenant being
+     * numbered) without logging them: the caller then {@link Reservation#log}s or {@link
+     * Reservation#skip}s them, and must do one or the other soon.
+     */
+    public Future<Reservation> reserve(String tenantId, List<Draft> drafts) {
+        return enqueue(tenantId, drafts, false).numbered.future();
+    }
+
+    private Publish enqueue(String tenantId, List<Draft> drafts, boolean ready) {
         String at = Instant.now().toString();
         List<Event> events = drafts.stream()
                 .map(d -> Event.draft(d.type(), tenantId, d.fileId(), d.opId(), at, d.data()))
                 .toList();
         Context context = Vertx.currentContext();
-        Waiting publish = new Waiting(events, Promise.promise(), context);
+        Publish publish = new Publish(events, ready, context);
         boolean first;
         synchronized (this) {
-            first = !waiting.containsKey(tenantId);
-            waiting.computeIfAbsent(tenantId, t -> new ArrayList<>()).add(publish);
+            TenantLog log = tenants.computeIfAbsent(tenantId, t -> new TenantLog());
+            log.unnumbered.add(publish);
+            first = !log.numbering;
+            log.numbering = true;
         }
         if (first) {
             // At the end of this event-loop turn: the publishes of the tenant that one write released
-            // together (a group commit acknowledged) join this one's append.
-            if (!Later.inTurn(context, () -> append(tenantId, next(tenantId)))) {
-                append(tenantId, next(tenantId));
+            // together (a group commit acknowledged) join this one's numbers.
+            if (!Later.inTurn(context, () -> number(tenantId))) {
+                number(tenantId);
             }
         }
-        return publish.done().future();
+        return publish;
     }
 
-    /** Appends {@code group}'s events in one write, publishes them, tells each, then appends whatever waited. */
-    private void append(String tenantId, List<Waiting> group) {
-        List<Event> events = new ArrayList<>();
-        group.forEach(w -> events.addAll(w.events()));
-        Future<List<Event>> appended;
-        try {
-            appended = store.appendAll(tenantId, events);
-        } catch (Throwable e) {
-            appended = Future.failedFuture(e);
+    /** Numbers the tenant's waiting publishes with one counter increment, then numbers whatever came meanwhile. */
+    private void number(String tenantId) {
+        List<Publish> group = new ArrayList<>();
+        int count = 0;
+        synchronized (this) {
+            TenantLog log = tenants.get(tenantId);
+            while (!log.unnumbered.isEmpty()
+                    && (group.isEmpty() || count + log.unnumbered.get(0).events.size() <= MAX_GROUP)) {
+                Publish p = log.unnumbered.remove(0);
+                group.add(p);
+                count += p.events.size();
+            }
         }
-        appended.onComplete(result -> {
-            // Whatever fails here, the tenant's next group still goes: a stuck queue would hold every
-            // later event of the tenant for good.
+        Future<Long> reserved;
+        try {
+            reserved = store.reserve(tenantId, count);
+        } catch (Throwable e) {
+            reserved = Future.failedFuture(e);
+        }
+        int n = count;
+        reserved.onComplete(result -> {
+            boolean again;
+            synchronized (this) {
+                TenantLog log = tenants.get(tenantId);
+                if (result.succeeded()) {
+                    long seq = result.result() - n + 1;
+                    for (Publish p : group) {
+                        List<Event> numbered = new ArrayList<>(p.events.size());
+                        for (Event e : p.events) {
+                            numbered.add(e.numbered(tenantId, seq++));
+                        }
+                        p.events = List.copyOf(numbered);
+                        if (p.state == State.UNNUMBERED) {
+                            p.state = State.HELD;
+                        }
+                        log.numbered.add(p);
+                    }
+                }
+                again = !log.unnumbered.isEmpty();
+                log.numbering = again;
+            }
+            for (Publish p : group) {
+                if (result.failed()) {
+                    tell(p.context, () -> p.numbered.fail(result.cause()));
+                    tell(p.context, () -> p.logged.fail(result.cause()));
+                } else if (p.state != State.READY) {
+                    Reservation reservation = new Reservation(tenantId, p);
+                    tell(p.context, () -> p.numbered.complete(reservation));
+                }
+            }
+            // Whatever failed here, the tenant's next publishes still go: a stuck queue would hold
+            // every later event of the tenant for good.
+            if (again) {
+                number(tenantId);
+            }
+            insertReady(tenantId);
+        });
+    }
+
+    private void decide(String tenantId, Publish publish, State state) {
+        synchronized (this) {
+            if (publish.state != State.HELD) {
+                throw new IllegalStateException("the reservation was already " + publish.state);
+            }
+            publish.state = state;
+        }
+        insertReady(tenantId);
+    }
+
+    /**
+     * Inserts the publishes ready at the head of the tenant's numbered queue in one write (unless one
+     * is in flight), dropping the skipped ones; then publishes and tells them, and goes on.
+     */
+    private void insertReady(String tenantId) {
+        List<Publish> group = new ArrayList<>();
+        List<Event> events = new ArrayList<>();
+        synchronized (this) {
+            TenantLog log = tenants.get(tenantId);
+            if (log == null || log.inserting) {
+                return;
+            }
+            while (!log.numbered.isEmpty()) {
+                Publish head = log.numbered.peekFirst();
+                if (head.state == State.SKIPPED) {
+                    log.numbered.removeFirst();
+                } else if (head.state == State.READY
+                        && (group.isEmpty() || events.size() + head.events.size() <= MAX_GROUP)) {
+                    group.add(log.numbered.removeFirst());
+                    events.addAll(head.events);
+                } else {
+                    break;
+                }
+            }
+            if (group.isEmpty()) {
+                if (log.idle()) {
+                    tenants.remove(tenantId);
+                }
+                return;
+            }
+            log.inserting = true;
+        }
+        Future<Void> inserted;
+        try {
+            inserted = store.insert(tenantId, events);
+        } catch (Throwable e) {
+            inserted = Future.failedFuture(e);
+        }
+        inserted.onComplete(result -> {
             try {
-                AsyncResult<List<Event>> told =
-                        result.succeeded() && result.result().size() != events.size()
-                                ? Future.failedFuture(new IllegalStateException("the event log stored "
-                                        + result.result().size() + " of " + events.size() + " events"))
-                                : result;
-                if (told.succeeded()) {
-                    told.result().forEach(event -> {
+                if (result.succeeded()) {
+                    events.forEach(event -> {
                         try {
                             metrics.eventPublished(event.type());
                             JsonObject wire = event.toJson();
@@ -132,49 +306,29 @@ public final class EventPublisher {
                         }
                     });
                 }
-                int from = 0;
-                for (Waiting w : group) {
-                    int to = from + w.events().size();
-                    tell(w, told, from, to);
-                    from = to;
+                for (Publish p : group) {
+                    tell(
+                            p.context,
+                            result.succeeded()
+                                    ? () -> p.logged.complete(p.events)
+                                    : () -> p.logged.fail(result.cause()));
                 }
             } finally {
-                List<Waiting> next = next(tenantId);
-                if (!next.isEmpty()) {
-                    append(tenantId, next);
+                synchronized (this) {
+                    tenants.get(tenantId).inserting = false;
                 }
+                insertReady(tenantId);
             }
         });
     }
 
-    /** Takes the next group of {@code tenantId}'s waiting publishes; none left ends its appends in flight. */
-    private synchronized List<Waiting> next(String tenantId) {
-        List<Waiting> queue = waiting.get(tenantId);
-        if (queue.isEmpty()) {
-            waiting.remove(tenantId);
-            return List.of();
-        }
-        List<Waiting> group = new ArrayList<>();
-        int events = 0;
-        while (!queue.isEmpty()
-                && (group.isEmpty() || events + queue.get(0).events().size() <= MAX_GROUP)) {
-            Waiting w = queue.remove(0);
-            group.add(w);
-            events += w.events().size();
-        }
-        return group;
-    }
-
     /**
-     * Completes {@code w} with its events ({@code from} to {@code to} of the append) on its own
-     * context, always as a task of its own: its listeners never run inside this publisher's loop.
+     * Runs {@code complete} on {@code context}, always as a task of its own: its listeners never run
+     * inside this publisher's loop.
      */
-    private static void tell(Waiting w, AsyncResult<List<Event>> result, int from, int to) {
-        Runnable complete = result.succeeded()
-                ? () -> w.done().complete(List.copyOf(result.result().subList(from, to)))
-                : () -> w.done().fail(result.cause());
-        if (w.context() != null) {
-            w.context().runOnContext(v -> complete.run());
+    private static void tell(Context context, Runnable complete) {
+        if (context != null) {
+            context.runOnContext(v -> complete.run());
             return;
         }
         try {

@@ -274,7 +274,8 @@ public final class IngestVerticle extends RequestVerticle {
                 .otherwiseEmpty()
                 .compose(n -> stores.operations().get(ref.opId()))
                 .compose(op -> switch (op.step()) {
-                    case DONE -> stores.metadata().get(op.fileId()).map(FileRecord::toDocument);
+                        // Committed: stored in the three stores (its end may still be on its way).
+                    case COMMITTED, DONE -> stores.metadata().get(op.fileId()).map(FileRecord::toDocument);
                     case ABORTED -> Future.failedFuture(new Failure.Unavailable(
                             ClusterBus.DEPARTED,
                             "the node completing this upload left the cluster and the upload was undone;"

@@ -114,7 +114,7 @@ final class UploadFlow {
      * the file record. {@code staged}: where the receiving node still holds the bytes, or null.
      */
     Future<FileRecord> complete(IngestOperation op, IngestMessages.Staged staged) {
-        if (op.step() == Step.DONE) {
+        if (op.step() == Step.COMMITTED || op.step() == Step.DONE) {
             return steps.stores.metadata().get(op.fileId());
         }
         if (op.step() != Step.BEGUN) {
@@ -181,8 +181,7 @@ final class UploadFlow {
                                 .indexQueue()
                                 .enqueue(IndexJob.of(op.fileId(), op.tenantId(), op.partition(), Instant.now()))))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
-                .compose(steps::commitUpload)
-                .compose(at -> announce(at, record))
+                .compose(at -> steps.commitAndPublish(at, events(at, record)))
                 .onSuccess(v -> LOG.warn(
                         "File {} of tenant {} is stored; its vectors are pending (the embedding service is unavailable: {})",
                         op.fileId(),
@@ -211,8 +210,7 @@ final class UploadFlow {
                         Step.METADATA_WRITTEN,
                         () -> Future.join(steps.stores.metadata().upsert(record), steps.upsertPoints(points)))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
-                .compose(steps::commitUpload)
-                .compose(at -> announce(at, record))
+                .compose(at -> steps.commitAndPublish(at, events(at, record)))
                 .onSuccess(v -> {
                     if (indexed.failed()) {
                         LOG.warn(
@@ -247,15 +245,6 @@ final class UploadFlow {
     }
 
     /**
-     * Logs and publishes {@code file.uploaded} and {@code embedding.created} (or {@code
-     * embedding.failed} when the record holds an extraction failure, {@code embedding.pending} when its
-     * vectors wait in the index queue); the upload's end is recorded after, not waited for.
-     */
-    private Future<Void> announce(IngestOperation op, FileRecord record) {
-        return steps.publishThenEnd(op, events(op, record));
-    }
-
-    /**
      * Recovery's end of an upload that committed: its events, unless its node logged them before it
      * fell, then DONE. A record gone meanwhile (the upload freed its file at the commit, so a delete
      * may have followed) ends it without them.
@@ -273,6 +262,10 @@ final class UploadFlow {
                                         : Future.failedFuture(error)));
     }
 
+    /**
+     * {@code file.uploaded} and {@code embedding.created} (or {@code embedding.failed} when the record
+     * holds an extraction failure, {@code embedding.pending} when its vectors wait in the index queue).
+     */
     private List<Draft> events(IngestOperation op, FileRecord record) {
         JsonObject file = new JsonObject()
                 .put("name", record.name())

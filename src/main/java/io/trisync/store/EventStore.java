@@ -26,7 +26,27 @@ public interface EventStore {
      * Appends several events of one tenant at once: one counter increment reserves their sequence
      * numbers (consecutive, in list order) and one bulk insert stores them. Completes with them as stored.
      */
-    Future<List<Event>> appendAll(String tenantId, List<Event> events);
+    default Future<List<Event>> appendAll(String tenantId, List<Event> events) {
+        return reserve(tenantId, events.size()).compose(last -> {
+            List<Event> numbered = new java.util.ArrayList<>(events.size());
+            for (int i = 0; i < events.size(); i++) {
+                numbered.add(events.get(i).numbered(tenantId, last - events.size() + 1 + i));
+            }
+            return insert(tenantId, numbered).map(numbered);
+        });
+    }
+
+    /**
+     * Reserves the tenant's next {@code count} sequence numbers (one atomic counter increment);
+     * completes with the last of them. Numbers reserved and never inserted are a gap in the log.
+     */
+    Future<Long> reserve(String tenantId, int count);
+
+    /**
+     * Stores events numbered from a {@link #reserve} (one bulk insert), and trims the tenant's log to
+     * its newest {@code retain} events now and then.
+     */
+    Future<Void> insert(String tenantId, List<Event> numbered);
 
     /** The newest {@code limit} events, newest first; of one tenant, or of all when {@code tenantId} is null. */
     Future<List<Event>> recent(String tenantId, int limit);

@@ -54,33 +54,35 @@ public final class MongoEventStore implements EventStore {
     }
 
     @Override
-    public Future<List<Event>> appendAll(String tenantId, List<Event> events) {
-        int n = events.size();
+    public Future<Long> reserve(String tenantId, int count) {
         return client.findOneAndUpdateWithOptions(
                         COUNTERS,
                         new JsonObject().put(COUNTER_TENANT, tenantId),
-                        new JsonObject().put("$inc", new JsonObject().put(COUNTER_SEQ, (long) n)),
+                        new JsonObject().put("$inc", new JsonObject().put(COUNTER_SEQ, (long) count)),
                         new FindOptions(),
                         new UpdateOptions().setUpsert(true).setReturningNewDocument(true))
-                .compose(counter -> {
-                    long last = counter.getLong(COUNTER_SEQ);
-                    List<Event> stored = new ArrayList<>(n);
-                    List<BulkOperation> inserts = new ArrayList<>(n);
-                    for (int i = 0; i < n; i++) {
-                        long seq = last - n + 1 + i;
-                        Event event = events.get(i).numbered(tenantId, seq);
-                        stored.add(event);
-                        inserts.add(BulkOperation.createInsert(event.toJson().put(LOG_ID, tenantId + ":" + seq)));
-                    }
-                    // The events are logged once the insert succeeds: a trim that fails is retried at a later append.
-                    return client.bulkWrite(EVENTS, inserts)
-                            .compose(r -> trim(tenantId, last - n, last).recover(e -> {
-                                LOG.warn("Trimming the event log of {} failed: {}", tenantId, e.toString());
-                                return Future.succeededFuture();
-                            }))
-                            .map(stored);
-                })
-                .recover(MongoErrors::failed);
+                .recover(MongoErrors::failed)
+                .map(counter -> counter.getLong(COUNTER_SEQ));
+    }
+
+    @Override
+    public Future<Void> insert(String tenantId, List<Event> numbered) {
+        if (numbered.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        List<BulkOperation> inserts = new ArrayList<>(numbered.size());
+        for (Event event : numbered) {
+            inserts.add(BulkOperation.createInsert(event.toJson().put(LOG_ID, tenantId + ":" + event.seq())));
+        }
+        long first = numbered.get(0).seq();
+        long last = numbered.get(numbered.size() - 1).seq();
+        // The events are logged once the insert succeeds: a trim that fails is retried at a later append.
+        return client.bulkWrite(EVENTS, inserts)
+                .recover(MongoErrors::failed)
+                .compose(r -> trim(tenantId, first - 1, last).recover(e -> {
+                    LOG.warn("Trimming the event log of {} failed: {}", tenantId, e.toString());
+                    return Future.succeededFuture();
+                }));
     }
 
     @Override

@@ -96,11 +96,54 @@ class EventPublisherIT {
                 .as("the log holds the publishes in the order they were made")
                 .extracting(e -> e.data().getInteger("i"))
                 .isSorted();
-        assertThat(log.appends.get())
-                .as("publishes made in one event-loop turn share one append")
+        assertThat(log.increments.get())
+                .as("publishes made in one event-loop turn share one counter increment")
                 .isEqualTo(1);
+        assertThat(log.inserts).as("and one insert").hasSize(1);
         Await.until("every event on the bus", 5000, () -> onBus.size() == 2 * publishes);
         assertThat(onBus).extracting(Event::seq).isSorted();
+    }
+
+    @Test
+    @DisplayName("Events numbered and held are logged in number order: a later publish waits for the held ones;"
+            + " a skipped reservation is a gap, a logged one shares the insert")
+    void reservationsKeepTheLogInOrder() {
+        String tenant = TestStack.unique("reserved");
+        List<Event> onBus = published(tenant);
+        List<Future<?>> made = onContext(() -> List.of(
+                publisher.reserve(tenant, List.of(draft("skipped", 1), draft("skipped", 2))),
+                publisher.publishAll(tenant, List.of(draft("ready", 3))),
+                publisher.reserve(tenant, List.of(draft("held", 4)))));
+        EventPublisher.Reservation skipped =
+                (EventPublisher.Reservation) made.get(0).await();
+        @SuppressWarnings("unchecked")
+        Future<List<Event>> ready = (Future<List<Event>>) made.get(1);
+        EventPublisher.Reservation held =
+                (EventPublisher.Reservation) made.get(2).await();
+        // Both reservations are told their numbers after the increment's answer was handled: a
+        // publisher that logged out of order would have sent the ready publish's insert by now.
+        assertThat(skipped.events()).extracting(Event::seq).containsExactly(1L, 2L);
+        assertThat(held.events()).extracting(Event::seq).containsExactly(4L);
+        assertThat(log.increments.get()).as("one increment numbered all three").isEqualTo(1);
+        assertThat(log.inserts)
+                .as("nothing logged while the first numbers are held")
+                .isEmpty();
+        assertThat(ready.isComplete()).isFalse();
+
+        Future<List<Event>> heldLogged = onContext(held::log);
+        assertThat(log.inserts).as("still held by the first reservation").isEmpty();
+        onContext(() -> {
+            skipped.skip();
+            return null;
+        });
+        assertThat(ready.await()).extracting(Event::seq).containsExactly(3L);
+        assertThat(heldLogged.await()).extracting(Event::seq).containsExactly(4L);
+        assertThat(log.inserts).as("the ready and the held one in one insert").containsExactly(List.of(3L, 4L));
+        assertThat(log.since(tenant, 0, 100).await()).extracting(Event::type).containsExactly("ready", "held");
+        Event after = publisher.publish(tenant, "after", null, null, null).await();
+        assertThat(after.seq()).isEqualTo(5);
+        Await.until("the logged events on the bus", 5000, () -> onBus.size() == 3);
+        assertThat(onBus).extracting(Event::seq).containsExactly(3L, 4L, 5L);
     }
 
     @Test
@@ -171,11 +214,13 @@ class EventPublisherIT {
         return made.future().await();
     }
 
-    /** The real event log, counting the appends made to it. */
+    /** The real event log, counting the counter increments and noting the inserts made to it. */
     private static final class CountingStore implements EventStore {
 
         private final EventStore log;
-        final AtomicInteger appends = new AtomicInteger();
+        final AtomicInteger increments = new AtomicInteger();
+        /** The seqs of each insert made, in the order made. */
+        final List<List<Long>> inserts = new CopyOnWriteArrayList<>();
 
         CountingStore(EventStore log) {
             this.log = log;
@@ -188,14 +233,19 @@ class EventPublisherIT {
 
         @Override
         public Future<Event> append(String tenantId, Event event) {
-            appends.incrementAndGet();
             return log.append(tenantId, event);
         }
 
         @Override
-        public Future<List<Event>> appendAll(String tenantId, List<Event> events) {
-            appends.incrementAndGet();
-            return log.appendAll(tenantId, events);
+        public Future<Long> reserve(String tenantId, int count) {
+            increments.incrementAndGet();
+            return log.reserve(tenantId, count);
+        }
+
+        @Override
+        public Future<Void> insert(String tenantId, List<Event> numbered) {
+            inserts.add(numbered.stream().map(Event::seq).toList());
+            return log.insert(tenantId, numbered);
         }
 
         @Override
