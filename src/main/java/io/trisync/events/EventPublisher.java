@@ -6,6 +6,7 @@ import io.trisync.metrics.Metrics;
 import io.trisync.store.Event;
 import io.trisync.store.EventStore;
 import io.trisync.store.Stores;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -48,9 +49,17 @@ public final class EventPublisher {
     /** Most events numbered or inserted in one write: a group larger than this waits for the next. */
     static final int MAX_GROUP = 500;
 
+    /**
+     * Longest a reservation holds the tenant's later events: then its numbers are given up (a gap),
+     * and a late {@link Reservation#log} logs its events under new ones. A commit stuck that long
+     * must not stop every other event of its tenant.
+     */
+    static final long HOLD_LIMIT_MS = 5_000;
+
     private final EventBus bus;
     private final EventStore store;
     private final Metrics metrics;
+    private final long holdLimitMs;
     /** Per tenant with publishes in flight: its queues. Guarded by {@code this}. */
     private final Map<String, TenantLog> tenants = new HashMap<>();
 
@@ -59,9 +68,14 @@ public final class EventPublisher {
     }
 
     public EventPublisher(EventBus bus, EventStore store, Metrics metrics) {
+        this(bus, store, metrics, HOLD_LIMIT_MS);
+    }
+
+    EventPublisher(EventBus bus, EventStore store, Metrics metrics, long holdLimitMs) {
         this.bus = bus;
         this.store = store;
         this.metrics = metrics;
+        this.holdLimitMs = holdLimitMs;
     }
 
     /** The publisher of a node's verticles: its event log, its bus, its meters. */
@@ -82,13 +96,21 @@ public final class EventPublisher {
 
     /** One publish: its events (numbered once its group's increment returns) and whom to tell. */
     private static final class Publish {
+        /** Its events as drafted, not numbered. */
+        final List<Event> drafts;
+
         List<Event> events;
         State state;
+        /** Given up by the hold limit, not by its caller: a late log takes new numbers. */
+        boolean expired;
+
+        long holdTimer = -1;
         final Promise<Reservation> numbered = Promise.promise();
         final Promise<List<Event>> logged = Promise.promise();
         final Context context;
 
         Publish(List<Event> drafts, boolean ready, Context context) {
+            this.drafts = drafts;
             this.events = drafts;
             this.state = ready ? State.READY : State.UNNUMBERED;
             this.context = context;
@@ -125,9 +147,14 @@ public final class EventPublisher {
             return publish.events;
         }
 
-        /** Logs and publishes the events; completes once they are logged. */
+        /**
+         * Logs and publishes the events; completes once they are logged (under new numbers when the
+         * hold limit gave these up).
+         */
         public Future<List<Event>> log() {
-            decide(tenantId, publish, State.READY);
+            if (!decide(tenantId, publish, State.READY)) {
+                return enqueue(tenantId, publish.drafts, true).logged.future();
+            }
             return publish.logged.future();
         }
 
@@ -145,7 +172,7 @@ public final class EventPublisher {
 
     /** Logs several events of one tenant in one write (consecutive seqs), then publishes each in order. */
     public Future<List<Event>> publishAll(String tenantId, List<Draft> drafts) {
-        return enqueue(tenantId, drafts, true).logged.future();
+        return enqueue(tenantId, drafted(tenantId, drafts), true).logged.future();
     }
 
     /**
@@ -154,14 +181,17 @@ public final class EventPublisher {
      * Reservation#skip}s them, and must do one or the other soon.
      */
     public Future<Reservation> reserve(String tenantId, List<Draft> drafts) {
-        return enqueue(tenantId, drafts, false).numbered.future();
+        return enqueue(tenantId, drafted(tenantId, drafts), false).numbered.future();
     }
 
-    private Publish enqueue(String tenantId, List<Draft> drafts, boolean ready) {
+    private static List<Event> drafted(String tenantId, List<Draft> drafts) {
         String at = Instant.now().toString();
-        List<Event> events = drafts.stream()
+        return drafts.stream()
                 .map(d -> Event.draft(d.type(), tenantId, d.fileId(), d.opId(), at, d.data()))
                 .toList();
+    }
+
+    private Publish enqueue(String tenantId, List<Event> events, boolean ready) {
         Context context = Vertx.currentContext();
         Publish publish = new Publish(events, ready, context);
         boolean first;
@@ -202,52 +232,104 @@ public final class EventPublisher {
         }
         int n = count;
         reserved.onComplete(result -> {
-            boolean again;
-            synchronized (this) {
-                TenantLog log = tenants.get(tenantId);
-                if (result.succeeded()) {
-                    long seq = result.result() - n + 1;
-                    for (Publish p : group) {
-                        List<Event> numbered = new ArrayList<>(p.events.size());
-                        for (Event e : p.events) {
-                            numbered.add(e.numbered(tenantId, seq++));
-                        }
-                        p.events = List.copyOf(numbered);
-                        if (p.state == State.UNNUMBERED) {
-                            p.state = State.HELD;
-                        }
-                        log.numbered.add(p);
-                    }
+            try {
+                numbered(
+                        tenantId,
+                        group,
+                        n,
+                        result.succeeded() && result.result() == null
+                                ? Future.failedFuture(new IllegalStateException("the event counter gave no number"))
+                                : result);
+            } finally {
+                // Whatever failed here, the tenant's next publishes still go: a stuck queue would hold
+                // every later event of the tenant for good.
+                boolean again;
+                synchronized (this) {
+                    TenantLog log = tenants.get(tenantId);
+                    again = !log.unnumbered.isEmpty();
+                    log.numbering = again;
                 }
-                again = !log.unnumbered.isEmpty();
-                log.numbering = again;
-            }
-            for (Publish p : group) {
-                if (result.failed()) {
-                    tell(p.context, () -> p.numbered.fail(result.cause()));
-                    tell(p.context, () -> p.logged.fail(result.cause()));
-                } else if (p.state != State.READY) {
-                    Reservation reservation = new Reservation(tenantId, p);
-                    tell(p.context, () -> p.numbered.complete(reservation));
+                if (again) {
+                    number(tenantId);
                 }
+                insertReady(tenantId);
             }
-            // Whatever failed here, the tenant's next publishes still go: a stuck queue would hold
-            // every later event of the tenant for good.
-            if (again) {
-                number(tenantId);
-            }
-            insertReady(tenantId);
         });
     }
 
-    private void decide(String tenantId, Publish publish, State state) {
+    /** Numbers {@code group} from the increment's {@code result} (or fails it), and tells the reservations. */
+    private void numbered(String tenantId, List<Publish> group, int n, AsyncResult<Long> result) {
         synchronized (this) {
+            TenantLog log = tenants.get(tenantId);
+            if (result.succeeded()) {
+                long seq = result.result() - n + 1;
+                for (Publish p : group) {
+                    List<Event> numbered = new ArrayList<>(p.events.size());
+                    for (Event e : p.events) {
+                        numbered.add(e.numbered(tenantId, seq++));
+                    }
+                    p.events = List.copyOf(numbered);
+                    if (p.state == State.UNNUMBERED) {
+                        p.state = State.HELD;
+                    }
+                    log.numbered.add(p);
+                }
+            }
+        }
+        for (Publish p : group) {
+            if (result.failed()) {
+                tell(p.context, () -> p.numbered.fail(result.cause()));
+                tell(p.context, () -> p.logged.fail(result.cause()));
+            } else if (p.state != State.READY) {
+                Reservation reservation = new Reservation(tenantId, p);
+                if (p.context != null) {
+                    p.holdTimer = p.context.owner().setTimer(holdLimitMs, id -> expire(tenantId, p));
+                }
+                tell(p.context, () -> p.numbered.complete(reservation));
+            }
+        }
+    }
+
+    /** The hold limit of a reservation not yet logged or skipped: its numbers are given up. */
+    private void expire(String tenantId, Publish publish) {
+        synchronized (this) {
+            if (publish.state != State.HELD) {
+                return;
+            }
+            publish.state = State.SKIPPED;
+            publish.expired = true;
+        }
+        LOG.warn(
+                "Event numbers {} of tenant {} held for {} ms without being logged; given up",
+                publish.events.isEmpty() ? "(none)" : publish.events.get(0).seq(),
+                tenantId,
+                holdLimitMs);
+        insertReady(tenantId);
+    }
+
+    /**
+     * Logs or skips a held reservation; false when the hold limit gave it up first. Its insert goes at
+     * the end of this event-loop turn, so the reservations one commit released together (a cohort's)
+     * share it.
+     */
+    private boolean decide(String tenantId, Publish publish, State state) {
+        synchronized (this) {
+            if (publish.expired) {
+                return false;
+            }
             if (publish.state != State.HELD) {
                 throw new IllegalStateException("the reservation was already " + publish.state);
             }
             publish.state = state;
         }
-        insertReady(tenantId);
+        if (publish.holdTimer >= 0) {
+            publish.context.owner().cancelTimer(publish.holdTimer);
+        }
+        Context context = Vertx.currentContext();
+        if (!Later.inTurn(context, () -> insertReady(tenantId))) {
+            insertReady(tenantId);
+        }
+        return true;
     }
 
     /**
@@ -328,8 +410,12 @@ public final class EventPublisher {
      */
     private static void tell(Context context, Runnable complete) {
         if (context != null) {
-            context.runOnContext(v -> complete.run());
-            return;
+            try {
+                context.runOnContext(v -> complete.run());
+                return;
+            } catch (RuntimeException closed) {
+                // Its Vert.x instance is closing: told here instead, or it would wait for good.
+            }
         }
         try {
             complete.run();

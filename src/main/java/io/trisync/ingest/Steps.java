@@ -388,16 +388,12 @@ final class Steps {
         return take(op, Step.DONE, Future::succeededFuture);
     }
 
-    /** Most events of a file read to learn whether an operation's events are logged. */
-    private static final int LOGGED_LOOKUP = 20;
-
     /**
      * Whether the events of committed operation {@code op} are in the event log already: its node
      * logged them and fell before recording the end, so recovery only ends it.
      */
     Future<Boolean> eventsLogged(IngestOperation op) {
-        return stores.events().ofFile(op.tenantId(), op.fileId(), LOGGED_LOOKUP).map(logged -> logged.stream()
-                .anyMatch(event -> op.id().equals(event.opId())));
+        return stores.events().logged(op.tenantId(), op.id());
     }
 
     /**

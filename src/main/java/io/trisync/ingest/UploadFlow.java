@@ -131,12 +131,12 @@ final class UploadFlow {
                     if (error instanceof Steps.LeaseLost) {
                         removeOwnWrites(op);
                     } else {
-                        // Read afresh: a failure after the commit (its events not logged) is not undone,
-                        // recovery finishes it instead.
+                        // Read afresh: a failure after the commit (its events not logged) is not undone
+                        // but finished, as the store returns.
                         steps.stores
                                 .operations()
                                 .get(op.id())
-                                .compose(this::undo)
+                                .compose(this::undoOrFinish)
                                 .onFailure(e -> {
                                     LOG.warn(
                                             "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
@@ -245,21 +245,34 @@ final class UploadFlow {
     }
 
     /**
-     * Recovery's end of an upload that committed: its events, unless its node logged them before it
-     * fell, then DONE. A record gone meanwhile (the upload freed its file at the commit, so a delete
-     * may have followed) ends it without them.
+     * The end of an upload that committed but was not ended by its flow (its node fell, or its
+     * events could not be logged): its events, unless they are logged already, then DONE. The upload
+     * freed its file at the commit, so a delete or a new version may have followed: a record that is
+     * gone, deleted or no longer the uploaded content ends it without them (they would announce a
+     * file that is not there any more, after its deletion's events).
      */
     Future<Void> finish(IngestOperation op) {
-        return steps.eventsLogged(op)
-                .compose(logged -> logged
-                        ? steps.take(op, Step.DONE, Future::succeededFuture).<Void>mapEmpty()
-                        : steps.stores
-                                .metadata()
-                                .get(op.fileId())
-                                .compose(file -> steps.publishAndEnd(op, events(op, file)))
-                                .recover(error -> error instanceof Failure.NotFound
-                                        ? steps.stores.operations().advance(op.id(), Step.DONE, "record gone")
-                                        : Future.failedFuture(error)));
+        return steps.eventsLogged(op).compose(logged -> {
+            if (logged) {
+                return steps.take(op, Step.DONE, Future::succeededFuture).<Void>mapEmpty();
+            }
+            return steps.stores
+                    .metadata()
+                    .get(op.fileId())
+                    .compose(file -> superseded(op, file)
+                            ? steps.stores.operations().advance(op.id(), Step.DONE, "superseded before its events")
+                            : steps.publishAndEnd(op, events(op, file)))
+                    .recover(error -> error instanceof Failure.NotFound
+                            ? steps.stores.operations().advance(op.id(), Step.DONE, "record gone")
+                            : Future.failedFuture(error));
+        });
+    }
+
+    /** Whether {@code file} is no longer what upload {@code op} committed: deleted, or a later version. */
+    private static boolean superseded(IngestOperation op, FileRecord file) {
+        return file.status() == FileRecord.Status.DELETED
+                || file.version() != 1
+                || !op.sha256().equals(file.sha256());
     }
 
     /**
@@ -305,6 +318,20 @@ final class UploadFlow {
                         op.id(),
                         op.fileId(),
                         e.getMessage()));
+    }
+
+    private Future<Void> undoOrFinish(IngestOperation op) {
+        if (op.step() == Step.COMMITTED) {
+            LOG.warn(
+                    "Upload {} of file {} for tenant {} committed but its events could not be logged now;"
+                            + " logging them as the store returns",
+                    op.id(),
+                    op.fileId(),
+                    op.tenantId());
+            steps.later(op.id(), "End of upload", this::finish);
+            return Future.succeededFuture();
+        }
+        return undo(op);
     }
 
     /**

@@ -66,6 +66,12 @@ public interface EventStore {
     /** Retention: removes events logged before {@code before}; how many. */
     Future<Long> removeBefore(Instant before);
 
+    /**
+     * Whether the log holds an event of operation {@code opId} (read by recovery only: the log has
+     * no index on it). False too once retention removed them.
+     */
+    Future<Boolean> logged(String tenantId, String opId);
+
     /** The newest {@code limit} events of one file of a tenant, newest first. */
     Future<List<Event>> ofFile(String tenantId, String fileId, int limit);
 }

@@ -151,6 +151,16 @@ public final class MongoEventStore implements EventStore {
     }
 
     @Override
+    public Future<Boolean> logged(String tenantId, String opId) {
+        return client.findOne(
+                        EVENTS,
+                        new JsonObject().put(Event.TENANT_ID, tenantId).put(Event.OP_ID, opId),
+                        new JsonObject().put(LOG_ID, 1))
+                .recover(MongoErrors::failed)
+                .map(found -> found != null);
+    }
+
+    @Override
     public Future<List<Event>> ofFile(String tenantId, String fileId, int limit) {
         return find(
                 new JsonObject().put(Event.TENANT_ID, tenantId).put(Event.FILE_ID, fileId),

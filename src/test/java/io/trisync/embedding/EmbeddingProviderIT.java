@@ -211,6 +211,11 @@ class EmbeddingProviderIT {
         assertThat(quick)
                 .as("ms for an upload while the provider counts as down (its breaker open)")
                 .isLessThan(3000);
+        // Each upload is answered before its operation's end is recorded; file_status counts it until then.
+        Await.until(
+                "the uploads' operations to end",
+                10_000,
+                () -> node.stores().operations().countOpen(tenant).await() == 0);
         JsonObject status = fileStatus();
         assertThat(status.getLong("pending") + status.getLong("processing"))
                 .as("file_status while the provider is down: %s", status)

@@ -3,6 +3,7 @@ package io.trisync.events;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.events.EventPublisher.Draft;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.Event;
 import io.trisync.store.EventStore;
 import io.trisync.store.MongoEventStore;
@@ -147,6 +148,27 @@ class EventPublisherIT {
     }
 
     @Test
+    @DisplayName("A reservation neither logged nor skipped holds the tenant's later events only until the hold"
+            + " limit; logged after it, its events take new numbers")
+    void heldReservationIsGivenUp() {
+        EventPublisher limited = new EventPublisher(vertx.eventBus(), log, Metrics.none(), 300);
+        String tenant = TestStack.unique("expired");
+        EventPublisher.Reservation held = onContext(() -> limited.reserve(tenant, List.of(draft("late", 1))))
+                .await();
+        long numbered = System.nanoTime();
+        Future<List<Event>> after = onContext(() -> limited.publishAll(tenant, List.of(draft("after", 2))));
+        assertThat(after.await()).extracting(Event::seq).containsExactly(2L);
+        assertThat((System.nanoTime() - numbered) / 1_000_000)
+                .as("ms the later publish waited for the held reservation")
+                .isGreaterThanOrEqualTo(250);
+        assertThat(onContext(held::log).await()).extracting(Event::seq).containsExactly(3L);
+        assertThat(log.since(tenant, 0, 10).await())
+                .as("seq 1 given up, a gap")
+                .extracting(Event::type)
+                .containsExactly("after", "late");
+    }
+
+    @Test
     @DisplayName(
             "An append that fails fails every publish it carried; none of their events is logged or published; the next succeeds")
     void failedAppendFailsItsGroup() {
@@ -271,6 +293,11 @@ class EventPublisherIT {
         @Override
         public Future<Long> removeBefore(Instant before) {
             return log.removeBefore(before);
+        }
+
+        @Override
+        public Future<Boolean> logged(String tenantId, String opId) {
+            return log.logged(tenantId, opId);
         }
 
         @Override

@@ -166,27 +166,8 @@ class IngestRecoveryIT {
                     "the upload's end",
                     10_000,
                     () -> node.stores().operations().get(opId).await().step() == Step.DONE);
-            // What a node that fell after logging the events, before its end landed, leaves: the
-            // operation committed, its file freed, its lease run out.
-            JsonObject longAgo = new JsonObject().put("$date", "2000-01-01T00:00:00Z");
-            long fell = raw.updateCollection(
-                            "ingest_ops",
-                            new JsonObject().put("_id", opId),
-                            new JsonObject()
-                                    .put(
-                                            "$set",
-                                            new JsonObject()
-                                                    .put("step", "COMMITTED")
-                                                    .put("terminal", false)
-                                                    .put("leaseOwner", "upload:" + opId)
-                                                    .put(
-                                                            IngestOperation.LEASE_KEY,
-                                                            IngestOperation.leaseKey(opId, "upload:" + opId))
-                                                    .put("leaseUntil", longAgo)
-                                                    .put("updatedAt", longAgo)))
-                    .await()
-                    .getDocModified();
-            assertThat(fell).isEqualTo(1);
+            // What a node that fell after logging the events, before its end landed, leaves.
+            fellAfterCommit(raw, opId);
 
             HttpResponse<Buffer> deleted = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
             assertThat(deleted.statusCode())
@@ -202,6 +183,68 @@ class IngestRecoveryIT {
             raw.close().await();
             node.stop().await();
         }
+    }
+
+    @Test
+    @DisplayName("An upload that fell after its commit, before its events, and whose file was deleted meanwhile"
+            + " is ended by recovery without announcing the file again")
+    void uploadSupersededBeforeItsEvents() {
+        String tenant = TestStack.unique("t");
+        Node node = Node.start(config(), false).await();
+        MongoClient raw = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            HttpResponse<Buffer> uploaded =
+                    http.upload(tenant, "doc.txt", "text/plain", utf8(Fixtures.prose(200)), null);
+            assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isEqualTo(201);
+            String fileId = uploaded.bodyAsJsonObject().getString("id");
+            String opId = node.stores().operations().uploadOf(fileId).await().id();
+            Await.until(
+                    "the upload's end",
+                    10_000,
+                    () -> node.stores().operations().get(opId).await().step() == Step.DONE);
+            // A node that fell between the commit and the events' insert: no events, the file freed.
+            assertThat(raw.removeDocuments("events", new JsonObject().put("opId", opId))
+                            .await()
+                            .getRemovedCount())
+                    .isEqualTo(2);
+            fellAfterCommit(raw, opId);
+            HttpResponse<Buffer> deleted = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
+            assertThat(deleted.statusCode()).as(deleted.bodyAsString()).isEqualTo(200);
+
+            IngestOperation ended = recovered(node, opId);
+            assertThat(ended.step()).isEqualTo(Step.DONE);
+            assertThat(ended.lastError()).contains("superseded");
+            assertThat(eventTypes(node.stores(), tenant))
+                    .as("the delete's events only: the deleted file is not announced as uploaded")
+                    .containsExactlyInAnyOrder("embedding.deleted", "file.deleted");
+        } finally {
+            raw.close().await();
+            node.stop().await();
+        }
+    }
+
+    /** Sets upload {@code opId} back to what its node leaves when it falls after the commit: its lease run out. */
+    private static void fellAfterCommit(MongoClient raw, String opId) {
+        JsonObject longAgo = new JsonObject().put("$date", "2000-01-01T00:00:00Z");
+        long fell = raw.updateCollection(
+                        "ingest_ops",
+                        new JsonObject().put("_id", opId),
+                        new JsonObject()
+                                .put(
+                                        "$set",
+                                        new JsonObject()
+                                                .put("step", "COMMITTED")
+                                                .put("terminal", false)
+                                                .put("leaseOwner", "upload:" + opId)
+                                                .put(
+                                                        IngestOperation.LEASE_KEY,
+                                                        IngestOperation.leaseKey(opId, "upload:" + opId))
+                                                .put("leaseUntil", longAgo)
+                                                .put("updatedAt", longAgo)))
+                .await()
+                .getDocModified();
+        assertThat(fell).isEqualTo(1);
     }
 
     @Test
