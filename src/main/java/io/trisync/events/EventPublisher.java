@@ -13,6 +13,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.Shareable;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * publish completes (on the context it was made on) once its events are logged; a write that fails
  * fails every publish it carried, and nothing of theirs is published.
  */
-public final class EventPublisher {
+public final class EventPublisher implements Shareable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventPublisher.class);
 
@@ -78,9 +79,20 @@ public final class EventPublisher {
         this.holdLimitMs = holdLimitMs;
     }
 
-    /** The publisher of a node's verticles: its event log, its bus, its meters. */
+    /**
+     * The publisher of a node's verticles (its event log, its bus, its meters), one for all of them:
+     * a tenant's events logged by the node then keep their number order across its verticles (and
+     * share their writes).
+     */
     public static EventPublisher of(Vertx vertx, TrisyncConfig config, Stores stores) {
-        return new EventPublisher(vertx.eventBus(), stores.events(), Metrics.of(config));
+        EventPublisher shared = vertx.sharedData()
+                .<String, EventPublisher>getLocalMap("trisync.events.publisher")
+                .computeIfAbsent(
+                        "publisher", k -> new EventPublisher(vertx.eventBus(), stores.events(), Metrics.of(config)));
+        // A Vert.x instance runs one node; should it hold another's stores, that one gets its own.
+        return shared.store == stores.events()
+                ? shared
+                : new EventPublisher(vertx.eventBus(), stores.events(), Metrics.of(config));
     }
 
     /** One event to log and publish: {@code fileId} and {@code opId} may be null. */
