@@ -294,10 +294,18 @@ public final class EventPublisher implements Shareable {
                 tell(p.context, () -> p.logged.fail(result.cause()));
             } else if (p.state != State.READY) {
                 Reservation reservation = new Reservation(tenantId, p);
-                if (p.context != null) {
-                    p.holdTimer = p.context.owner().setTimer(holdLimitMs, id -> expire(tenantId, p));
-                }
-                tell(p.context, () -> p.numbered.complete(reservation));
+                tell(p.context, () -> {
+                    // On the reserving caller's context, so the timer is its (this callback's may be
+                    // another verticle's, whose timers go when it is undeployed).
+                    if (p.context != null) {
+                        try {
+                            p.holdTimer = p.context.owner().setTimer(holdLimitMs, id -> expire(tenantId, p));
+                        } catch (RuntimeException closing) {
+                            LOG.debug("No hold limit for a reservation of {}: {}", tenantId, closing.toString());
+                        }
+                    }
+                    p.numbered.complete(reservation);
+                });
             }
         }
     }

@@ -146,7 +146,10 @@ final class UploadFlow {
                                             op.tenantId(),
                                             error.getMessage(),
                                             e.getMessage());
-                                    steps.later(op.id(), "Undo of upload", UploadFlow.this::undo);
+                                    steps.later(
+                                            op.id(),
+                                            "Undo of upload",
+                                            later -> later.step() == Step.COMMITTED ? finish(later) : undo(later));
                                 });
                     }
                 });
@@ -268,10 +271,14 @@ final class UploadFlow {
         });
     }
 
-    /** Whether {@code file} is no longer what upload {@code op} committed: deleted, or a later version. */
+    /**
+     * Whether {@code file} is no longer what upload {@code op} committed: deleted, or a later content
+     * version (the record's own version counts metadata edits, such as the vectors of a pending
+     * upload being made, and does not tell).
+     */
     private static boolean superseded(IngestOperation op, FileRecord file) {
         return file.status() == FileRecord.Status.DELETED
-                || file.version() != 1
+                || file.contentVersion() != 1
                 || !op.sha256().equals(file.sha256());
     }
 

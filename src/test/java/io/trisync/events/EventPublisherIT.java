@@ -160,7 +160,7 @@ class EventPublisherIT {
         assertThat(after.await()).extracting(Event::seq).containsExactly(2L);
         assertThat((System.nanoTime() - numbered) / 1_000_000)
                 .as("ms the later publish waited for the held reservation")
-                .isGreaterThanOrEqualTo(250);
+                .isGreaterThanOrEqualTo(100);
         assertThat(onContext(held::log).await()).extracting(Event::seq).containsExactly(3L);
         assertThat(log.since(tenant, 0, 10).await())
                 .as("seq 1 given up, a gap")

@@ -186,8 +186,8 @@ class IngestRecoveryIT {
     }
 
     @Test
-    @DisplayName("An upload that fell after its commit, before its events, and whose file was deleted meanwhile"
-            + " is ended by recovery without announcing the file again")
+    @DisplayName("An upload that fell after its commit, before its events, is announced by recovery after a metadata"
+            + " edit, and ended without announcing the file when it was deleted meanwhile")
     void uploadSupersededBeforeItsEvents() {
         String tenant = TestStack.unique("t");
         Node node = Node.start(config(), false).await();
@@ -204,6 +204,26 @@ class IngestRecoveryIT {
                     10_000,
                     () -> node.stores().operations().get(opId).await().step() == Step.DONE);
             // A node that fell between the commit and the events' insert: no events, the file freed.
+            assertThat(raw.removeDocuments("events", new JsonObject().put("opId", opId))
+                            .await()
+                            .getRemovedCount())
+                    .isEqualTo(2);
+            fellAfterCommit(raw, opId);
+            // A metadata edit meanwhile (a rename, the vectors of a pending upload made) is not a new
+            // content version: the upload is still announced.
+            assertThat(raw.updateCollection(
+                                    "files",
+                                    new JsonObject().put("_id", fileId),
+                                    new JsonObject().put("$inc", new JsonObject().put("version", 1)))
+                            .await()
+                            .getDocModified())
+                    .isEqualTo(1);
+            assertThat(recovered(node, opId).step()).isEqualTo(Step.DONE);
+            assertThat(eventTypes(node.stores(), tenant))
+                    .as("the upload's events, logged by recovery")
+                    .containsExactlyInAnyOrder("embedding.created", "file.uploaded");
+
+            // The same once more, with the file deleted before recovery runs.
             assertThat(raw.removeDocuments("events", new JsonObject().put("opId", opId))
                             .await()
                             .getRemovedCount())
