@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
 import io.trisync.failure.Failure;
+import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
+import io.trisync.store.IngestOperation;
+import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.testsupport.Await;
@@ -21,15 +24,18 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -60,6 +66,54 @@ class ProxiedOutageIT {
 
     private static byte[] text(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    @DisplayName("MongoDB lost right after an upload's commit, before its events: the client is told it failed,"
+            + " the upload is not undone, and its events are logged once MongoDB is back, without a sweep")
+    void outageAfterTheCommit() throws Exception {
+        String tenant = TestStack.unique("c");
+        TcpProxy mongo = stores.proxy("mongodb");
+        AtomicReference<String> committed = new AtomicReference<>();
+        IngestHooks cutAfterCommit = (op, step) -> {
+            if (op.tenantId().equals(tenant) && op.kind() == Kind.UPLOAD && step == Step.COMMITTED) {
+                committed.set(op.id());
+                // Cut off the event loop (the proxy's cut waits for its sockets to close).
+                return io.vertx.core.Future.<Void>fromCompletionStage(
+                        CompletableFuture.runAsync(mongo::cut), io.vertx.core.Vertx.currentContext());
+            }
+            return io.vertx.core.Future.succeededFuture();
+        };
+        Node cutting =
+                Node.start(stores.nodeConfig(Map.of()), false, cutAfterCommit).await();
+        try (Http http = new Http(cutting.vertx(), cutting.httpPort())) {
+            byte[] bytes = text(Fixtures.prose(40));
+            HttpResponse<Buffer> failed = http.upload(tenant, "late.txt", "text/plain", bytes, null);
+            assertThat(failed.statusCode())
+                    .as("events not logged: %s", failed.bodyAsString())
+                    .isEqualTo(503);
+            mongo.restore();
+            IngestFaultFixture.awaitMongo(cutting);
+            String opId = committed.get();
+            Await.until(
+                    "the committed upload to end once MongoDB is back",
+                    30_000,
+                    () -> cutting.stores().operations().get(opId).await().step() == Step.DONE);
+            IngestOperation op = cutting.stores().operations().get(opId).await();
+            FileRecord file = cutting.stores().metadata().get(op.fileId()).await();
+            assertThat(file.status()).as("kept, not undone").isEqualTo(FileRecord.Status.ACTIVE);
+            assertThat(cutting.stores().vectors().count(tenant, op.fileId()).await())
+                    .isPositive();
+            assertThat(cutting.stores().blobs().getBytes(op.blobKey()).await().getBytes())
+                    .isEqualTo(bytes);
+            assertThat(cutting.stores().events().recent(tenant, 10).await())
+                    .as("its events, once")
+                    .extracting(Event::type)
+                    .containsExactlyInAnyOrder("file.uploaded", "embedding.created");
+        } finally {
+            mongo.restore();
+            cutting.stop().await();
+        }
     }
 
     @ParameterizedTest(name = "{0}")
