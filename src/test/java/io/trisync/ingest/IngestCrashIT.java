@@ -237,6 +237,12 @@ class IngestCrashIT {
         assertThat(stores.vectors().count(tenant, id).await())
                 .as("points of acknowledged upload %s", id)
                 .isEqualTo(chunks);
+        // Answered once its events were logged, its end recorded after: a kill in between leaves the
+        // end to recovery, which must not log them again.
+        assertThat(stores.events().ofFile(tenant, id, 50).await())
+                .as("file.uploaded events of acknowledged upload %s", id)
+                .filteredOn(event -> "file.uploaded".equals(event.type()))
+                .hasSize(1);
     }
 
     private void assertGone(Stores stores, String id) {
