@@ -354,7 +354,7 @@ final class Steps {
     /** Logs and publishes a committed operation's events in one write, then records it DONE. */
     Future<Void> publishAndEnd(IngestOperation op, List<EventPublisher.Draft> drafts) {
         return events.publishAll(op.tenantId(), drafts)
-                .compose(published -> take(op, Step.DONE, Future::succeededFuture))
+                .compose(published -> end(op))
                 .mapEmpty();
     }
 
@@ -384,7 +384,8 @@ final class Steps {
                 }));
     }
 
-    private Future<IngestOperation> end(IngestOperation op) {
+    /** Records a committed operation DONE (its events logged). */
+    Future<IngestOperation> end(IngestOperation op) {
         return take(op, Step.DONE, Future::succeededFuture);
     }
 

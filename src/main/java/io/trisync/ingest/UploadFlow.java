@@ -257,7 +257,7 @@ final class UploadFlow {
     Future<Void> finish(IngestOperation op) {
         return steps.eventsLogged(op).compose(logged -> {
             if (logged) {
-                return steps.take(op, Step.DONE, Future::succeededFuture).<Void>mapEmpty();
+                return steps.end(op).<Void>mapEmpty();
             }
             return steps.stores
                     .metadata()

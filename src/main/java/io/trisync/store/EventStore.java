@@ -3,6 +3,7 @@ package io.trisync.store;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,7 +29,7 @@ public interface EventStore {
      */
     default Future<List<Event>> appendAll(String tenantId, List<Event> events) {
         return reserve(tenantId, events.size()).compose(last -> {
-            List<Event> numbered = new java.util.ArrayList<>(events.size());
+            List<Event> numbered = new ArrayList<>(events.size());
             for (int i = 0; i < events.size(); i++) {
                 numbered.add(events.get(i).numbered(tenantId, last - events.size() + 1 + i));
             }
