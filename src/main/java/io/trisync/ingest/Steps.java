@@ -223,8 +223,10 @@ final class Steps {
      * An operation that could not be finished (or undone) now because a store was down is tried again
      * here, with a backoff doubling from {@value #LATER_FIRST_MS} ms up to {@value #LATER_MAX_MS} ms,
      * until it has ended or ten minutes have passed: so it ends within seconds of the store's return
-     * instead of after the recovery grace. Each try reads the operation afresh ({@code work} gets it
-     * unless it has ended); every step of {@code work} can be done twice, since recovery may take it too.
+     * instead of after the recovery grace. Each try takes the operation first ({@link #flowHolder},
+     * for a grace period), reading it afresh: {@code work} gets it unless it has ended or recovery
+     * holds it (then recovery ends it, and the retries stop). So the retry and a recovery sweep never
+     * work one operation at once: an upload's events are not logged twice under different numbers.
      */
     void later(String opId, String what, Function<IngestOperation, Future<?>> work) {
         later(opId, what, work, LATER_FIRST_MS, System.currentTimeMillis() + LATER_FOR_MS);
@@ -234,7 +236,21 @@ final class Steps {
             String opId, String what, Function<IngestOperation, Future<?>> work, long delayMs, long deadline) {
         vertx.setTimer(delayMs, id -> stores.operations()
                 .get(opId)
-                .compose(op -> op.step().terminal() ? Future.succeededFuture() : work.apply(op))
+                .compose(op -> op.step().terminal()
+                        ? Future.succeededFuture()
+                        : stores.operations()
+                                .take(
+                                        opId,
+                                        flowHolder(op),
+                                        Instant.now().plus(grace),
+                                        stores.incarnations().id())
+                                .compose(taken -> {
+                                    if (taken == null) {
+                                        LOG.info("{} {} is held by recovery now; it is left to it", what, opId);
+                                        return Future.succeededFuture();
+                                    }
+                                    return work.apply(taken);
+                                }))
                 .onFailure(error -> {
                     if (error instanceof Failure f && f.retriable() && System.currentTimeMillis() < deadline) {
                         later(opId, what, work, Math.min(LATER_MAX_MS, delayMs * 2), deadline);
@@ -336,6 +352,15 @@ final class Steps {
      */
     static String uploadHolder(IngestOperation op) {
         return "upload:" + op.id();
+    }
+
+    /**
+     * The holder under which a flow's own retries ({@link #later}) take its operation: an upload's or
+     * new version's own lease holder (so a retry goes on under a lease the flow still holds), and one
+     * of the same form for a delete, which holds none while it runs.
+     */
+    static String flowHolder(IngestOperation op) {
+        return op.kind() == IngestOperation.Kind.DELETE ? "delete:" + op.id() : uploadHolder(op);
     }
 
     /**

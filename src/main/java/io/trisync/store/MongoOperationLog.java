@@ -159,6 +159,37 @@ public final class MongoOperationLog implements OperationLog {
                                         .put(IngestOperation.INCARNATION, incarnation)));
     }
 
+    @Override
+    public Future<IngestOperation> take(String opId, String holder, Instant until, String incarnation) {
+        Instant now = Instant.now();
+        JsonObject takeable = new JsonObject()
+                .put(IngestOperation.ID, opId)
+                .put(IngestOperation.TERMINAL, false)
+                .put(
+                        "$or",
+                        new JsonArray()
+                                .add(new JsonObject()
+                                        .put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, holder)))
+                                .add(new JsonObject().put(IngestOperation.LEASE_UNTIL, (Object) null))
+                                .add(new JsonObject()
+                                        .put(
+                                                IngestOperation.LEASE_UNTIL,
+                                                new JsonObject().put("$lt", Dates.toBson(now)))));
+        JsonObject update = new JsonObject()
+                .put(
+                        "$set",
+                        new JsonObject()
+                                .put(IngestOperation.LEASE_OWNER, holder)
+                                .put(IngestOperation.LEASE_UNTIL, Dates.toBson(until))
+                                .put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, holder))
+                                .put(IngestOperation.INCARNATION, incarnation)
+                                .put(IngestOperation.UPDATED_AT, Dates.toBson(now)));
+        return client.findOneAndUpdateWithOptions(
+                        OPS, takeable, update, new FindOptions(), new UpdateOptions().setReturningNewDocument(true))
+                .recover(MongoErrors::failed)
+                .map(doc -> doc == null ? null : IngestOperation.fromDocument(doc));
+    }
+
     /** Applies {@code update} when {@code holder} holds the unfinished operation: by its lease key. */
     private Future<Boolean> updateHeld(String opId, String holder, JsonObject update) {
         JsonObject held = new JsonObject().put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, holder));

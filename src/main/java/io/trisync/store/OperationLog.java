@@ -71,6 +71,15 @@ public interface OperationLog {
     Future<Boolean> renewLease(String opId, String holder, Instant until, String incarnation);
 
     /**
+     * Takes unfinished operation {@code opId} for {@code holder} until {@code until}, with {@code
+     * incarnation} as the node process working on it: when {@code holder} holds it already, or nobody's
+     * lease runs now. One atomic find-and-modify, like {@link #claimStale}: a flow's own retry and
+     * recovery never work the same operation at once. Completes with the operation as taken, or null
+     * when another holds it (recovery claimed it) or it has ended.
+     */
+    Future<IngestOperation> take(String opId, String holder, Instant until, String incarnation);
+
+    /**
      * Claims one unfinished operation that is either held by one of the {@code goneIncarnations}
      * (whatever its lease) or last touched before {@code olderThan} with its lease (if any) run out:
      * sets its lease to {@code owner} for {@code lease} and its incarnation to {@code incarnation}.

@@ -131,6 +131,61 @@ class MongoOperationLogIT {
     }
 
     @Test
+    @DisplayName("A flow's retry takes its operation under the lease it holds or when no lease runs, never from"
+            + " recovery's running claim; once taken, recovery leaves it; an ended operation is taken by nobody")
+    void retryTakesItsOperation() {
+        String tenant = TestStack.unique("t");
+        IngestOperation op = upload(tenant, "upload:y", Instant.now().plusSeconds(60));
+        log.begin(op).await();
+
+        IngestOperation taken = log.take(op.id(), "upload:y", Instant.now().plusSeconds(60), "inc-y")
+                .await();
+        assertThat(taken.leaseOwner()).as("its own running lease").isEqualTo("upload:y");
+        assertThat(taken.incarnation()).isEqualTo("inc-y");
+        assertThat(log.take(op.id(), "delete:" + op.id(), Instant.now().plusSeconds(60), "inc-z")
+                        .await())
+                .as("another's running lease")
+                .isNull();
+
+        backdate(op.id());
+        IngestOperation claimed = log.claimStale(
+                        "node-b", "inc-node-b", Instant.now(), Duration.ofMinutes(10), List.of())
+                .await();
+        assertThat(claimed.id()).isEqualTo(op.id());
+        assertThat(log.take(op.id(), "upload:y", Instant.now().plusSeconds(60), "inc-y")
+                        .await())
+                .as("recovery's running claim")
+                .isNull();
+        assertThat(log.get(op.id()).await().leaseOwner()).isEqualTo("node-b");
+
+        backdate(op.id());
+        assertThat(log.take(op.id(), "upload:y", Instant.now().plusSeconds(60), "inc-y")
+                        .await()
+                        .leaseOwner())
+                .as("a claim that ran out")
+                .isEqualTo("upload:y");
+        assertThat(log.claimStale("node-c", "inc-node-c", Instant.now(), Duration.ofMinutes(10), List.of())
+                        .await())
+                .as("recovery leaves what the retry took")
+                .isNull();
+
+        IngestOperation delete = operation(Kind.DELETE, tenant, TestStack.unique("f"), "node-a");
+        log.begin(delete).await();
+        assertThat(log.take(delete.id(), "delete:" + delete.id(), Instant.now().plusSeconds(60), "inc-y")
+                        .await()
+                        .leaseOwner())
+                .as("an operation with no lease")
+                .isEqualTo("delete:" + delete.id());
+
+        log.advance(op.id(), Step.DONE, null).await();
+        assertThat(log.take(op.id(), "upload:y", Instant.now().plusSeconds(60), "inc-y")
+                        .await())
+                .as("an ended operation")
+                .isNull();
+        assertThat(log.get(op.id()).await().step()).isEqualTo(Step.DONE);
+    }
+
+    @Test
     @DisplayName(
             "A file has at most one unfinished operation, found by the file; it is released when the operation ends")
     void oneOpenOperationPerFile() {
