@@ -16,7 +16,10 @@
  * of the urls when several are given: any node of a cluster serves every tenant's events), asks the
  * server for the events after the last seq it delivered (trisync.bridge.replay), delivers them in
  * order, then the live ones, each once (de-duplicated by seq). A live event that skips a seq (events
- * published by two nodes can cross) triggers a replay of the gap. If the server's log no longer
+ * published by two nodes can cross) triggers a replay of the gap; events after a gap are held, and
+ * the replay asked again every gapPoll ms, until the gap is filled or has been open for gapWait ms
+ * (6 s: a node logs or gives up the numbers it took within 5 s, EventPublisher.HOLD_LIMIT_MS, so a
+ * gap open that long is a failed write's, and never fills). If the server's log no longer
  * reaches back far enough, onreload is called so the page can reload its state. A tenant stream that
  * opens with no lastSeq first asks where the log stands (its head seq), so a reconnect before any
  * event has arrived replays from there, never the events from before the page opened; one that
@@ -44,6 +47,9 @@
     this.onerror = options.onerror || function () {};
     this.minDelay = options.minDelay || 500;
     this.maxDelay = options.maxDelay || 10000;
+    this.gapWait = options.gapWait || 6000;
+    this.gapPoll = options.gapPoll || 250;
+    this.gap = null;
     this.attempts = 0;
     this.state = 'closed';
     this.replaying = false;
@@ -92,6 +98,7 @@
       var from = self._from();
       self.replaying = self.tenant !== null && from !== null;
       self.buffer = [];
+      self.gap = null;
       eb.registerHandler(self.address, function (err, message) {
         if (err) {
           self.onerror('subscription refused: ' + (err.body || err.message || 'access denied'));
@@ -156,14 +163,45 @@
       this.buffer.push(event);
       return;
     }
-    var from = this._from();
-    if (this.tenant && from !== null && event.seq > from + 1) {
+    if (this._skips(event)) {
       // A gap: fetch it, and hold live events until it is filled.
       this.buffer.push(event);
       this._replay();
       return;
     }
     this._deliver(event);
+  };
+
+  // Whether a tenant event comes after a seq not yet delivered.
+  TrisyncEvents.prototype._skips = function (event) {
+    var from = this._from();
+    return this.tenant !== null && from !== null && event.seq > from + 1;
+  };
+
+  // Delivers the held events and those given, in seq order, up to the first gap, unless that gap
+  // has been open for gapWait (or when forced: the gap cannot be fetched now). Keeps the rest held;
+  // true when none is left.
+  TrisyncEvents.prototype._release = function (events, force) {
+    var held = this.buffer.concat(events).sort(function (a, b) { return a.seq - b.seq; });
+    this.buffer = [];
+    for (var i = 0; i < held.length; i++) {
+      if (!force && this._skips(held[i]) && !this._waited(this._from() + 1)) {
+        this.buffer = held.slice(i);
+        return false;
+      }
+      this._deliver(held[i]);
+    }
+    this.gap = null;
+    return true;
+  };
+
+  // Whether the gap at seq has been open for gapWait since it was first seen.
+  TrisyncEvents.prototype._waited = function (seq) {
+    var now = Date.now();
+    if (this.gap === null || this.gap.seq !== seq) {
+      this.gap = { seq: seq, since: now };
+    }
+    return now - this.gap.since >= this.gapWait;
   };
 
   TrisyncEvents.prototype._deliver = function (event) {
@@ -190,7 +228,8 @@
       }
       if (err) {
         self.onerror('replay failed: ' + (err.body || err.message));
-        self._drain();
+        self._release([], true);
+        self.replaying = false;
         return;
       }
       var body = reply.body;
@@ -206,21 +245,19 @@
         }
         return;
       }
-      body.events.forEach(function (e) { self._deliver(e); });
-      if (body.more) {
+      if (!self._release(body.events, false)) {
+        // Held at a gap (another node's events still on their way): ask again shortly.
+        setTimeout(function () {
+          if (self.eb === eb && !self.stopped) {
+            self._replay();
+          }
+        }, self.gapPoll);
+      } else if (body.more) {
         self._replay();
       } else {
-        self._drain();
+        self.replaying = false;
       }
     });
-  };
-
-  TrisyncEvents.prototype._drain = function () {
-    var self = this;
-    var held = self.buffer.sort(function (a, b) { return a.seq - b.seq; });
-    self.buffer = [];
-    self.replaying = false;
-    held.forEach(function (e) { self._deliver(e); });
   };
 
   global.TrisyncEvents = TrisyncEvents;

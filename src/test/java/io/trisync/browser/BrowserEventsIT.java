@@ -7,7 +7,11 @@ import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import io.trisync.Node;
 import io.trisync.auth.Tokens;
+import io.trisync.events.EventPublisher;
+import io.trisync.events.EventTypes;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -18,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -116,6 +121,87 @@ class BrowserEventsIT {
             vertx.close().await();
             node.stop().await();
         }
+    }
+
+    @Test
+    @DisplayName("A tenant's events logged out of seq order (by two publishers, as by two nodes) reach the page in seq"
+            + " order, each once: the later one is held until the gap fills; a gap that never fills (its numbers"
+            + " given up) is passed after the wait")
+    void crossingEventsArriveInOrder() {
+        Node node = Node.start(TestStack.nodeConfig(Map.of("AUTH_ENABLED", "true", "AUTH_JWT_SECRET", SECRET)), false)
+                .await();
+        Vertx vertx = Vertx.vertx();
+        try (Chromium chromium = new Chromium()) {
+            String a = TestStack.unique("a");
+            String token = Tokens.of(vertx, SECRET).issue(a, false, Duration.ofMinutes(10));
+            BrowserContext context = chromium.browser().newContext();
+            Page page = context.newPage();
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/events.html#token=" + token + "&tenant=" + a);
+            page.waitForFunction("() => window.trisyncState === 'open' && window.trisyncEvents.headSeq !== null");
+            EventPublisher first =
+                    new EventPublisher(node.vertx().eventBus(), node.stores().events());
+            EventPublisher second =
+                    new EventPublisher(node.vertx().eventBus(), node.stores().events());
+
+            // An event the page receives first (a gap before a tenant's first logged event would read as a
+            // log trimmed past the page: it would be told to reload).
+            long opening = onContext(node, () -> second.publishAll(a, List.of(draft("opening"))))
+                    .get(0)
+                    .seq();
+            page.waitForFunction("seq => window.trisyncReceived.some(e => e.seq === seq)", (int) opening);
+
+            // The first publisher's numbers are taken, the second's later ones logged first.
+            EventPublisher.Reservation early = onContext(node, () -> first.reserve(a, List.of(draft("early"))));
+            long late = onContext(node, () -> second.publishAll(a, List.of(draft("late"))))
+                    .get(0)
+                    .seq();
+            assertThat(late).isEqualTo(early.events().get(0).seq() + 1);
+            page.waitForFunction(
+                    "seq => window.trisyncReceived.some(e => e.seq === seq) || window.trisyncEvents.gap !== null",
+                    (int) late);
+            assertThat(received(page)).as("the later event is held at the gap").doesNotContain(late);
+            onContext(node, early::log);
+            page.waitForFunction("seq => window.trisyncReceived.some(e => e.seq === seq)", (int) late);
+            assertThat(received(page)).as("each once, in seq order").containsExactly(opening, late - 1, late);
+
+            // Numbers given up (the write they were taken for failed): the later event comes after the wait.
+            EventPublisher.Reservation failed = onContext(node, () -> first.reserve(a, List.of(draft("failed"))));
+            long after = onContext(node, () -> second.publishAll(a, List.of(draft("after"))))
+                    .get(0)
+                    .seq();
+            page.waitForFunction("() => window.trisyncEvents.gap !== null");
+            onContext(node, () -> {
+                failed.skip();
+                return Future.succeededFuture();
+            });
+            page.waitForFunction(
+                    "seq => window.trisyncReceived.some(e => e.seq === seq)",
+                    (int) after,
+                    new Page.WaitForFunctionOptions().setTimeout(30_000));
+            assertThat(received(page)).containsExactly(opening, late - 1, late, after);
+            context.close();
+        } finally {
+            vertx.close().await();
+            node.stop().await();
+        }
+    }
+
+    private static EventPublisher.Draft draft(String name) {
+        return new EventPublisher.Draft(EventTypes.FILE_UPLOADED, name, null, new JsonObject());
+    }
+
+    /** The seqs the page delivered, in the order it delivered them. */
+    private static List<Long> received(Page page) {
+        return new JsonArray(page.evaluate("() => JSON.stringify(window.trisyncReceived)")
+                        .toString())
+                .stream().map(e -> ((JsonObject) e).getLong("seq")).toList();
+    }
+
+    /** Runs {@code work} on a context of the node's Vert.x (as its verticles publish) and waits for it. */
+    private static <T> T onContext(Node node, Supplier<Future<T>> work) {
+        Promise<T> done = Promise.promise();
+        node.vertx().getOrCreateContext().runOnContext(v -> work.get().onComplete(done));
+        return done.future().await();
     }
 
     private static void dropSocket(BrowserContext context, Page page) {
