@@ -194,6 +194,7 @@ class IngestBench {
             Map<String, List<UploadFloors.Reading>> slices = new LinkedHashMap<>();
             Map<String, Map<String, Double>> requests = new LinkedHashMap<>();
             List<String> ratios = new ArrayList<>();
+            List<Double> sliceRatios = new ArrayList<>();
             for (int k = 0; k < SLICES; k++) {
                 int base = k * slice;
                 rows.forEach((what, row) -> {
@@ -204,11 +205,10 @@ class IngestBench {
                     storeRequests(node)
                             .forEach((key, n) -> made.merge(key, n - before.getOrDefault(key, 0.0), Double::sum));
                 });
-                ratios.add(String.format(
-                        Locale.ROOT,
-                        "%.2f",
-                        slices.get(STORE_PIPELINE).get(k).perSecond()
-                                / slices.get(UploadFloors.ONE_AT_A_TIME).get(k).perSecond()));
+                double ratio = slices.get(STORE_PIPELINE).get(k).perSecond()
+                        / slices.get(UploadFloors.ONE_AT_A_TIME).get(k).perSecond();
+                sliceRatios.add(ratio);
+                ratios.add(String.format(Locale.ROOT, "%.2f", ratio));
             }
             requests.forEach((what, made) -> System.out.println("Store requests per upload (" + mode + ", interleaved: "
                     + what + "): " + requestsPerUpload(Map.of(), made, slice * SLICES)));
@@ -230,10 +230,11 @@ class IngestBench {
                     .perSecond();
             out.add(String.format(
                     Locale.ROOT,
-                    "| %-10s | interleaved: pipeline ÷ floor %.2f× (slice by slice: %s) |  |  |  |  |",
+                    "| %-10s | interleaved: pipeline ÷ floor %.2f× (slice by slice: %s; %s) |  |  |  |  |",
                     mode,
                     UploadFloors.Reading.sum(slices.get(STORE_PIPELINE)).perSecond() / floorRate,
-                    String.join(", ", ratios)));
+                    String.join(", ", ratios),
+                    interval(sliceRatios)));
             out.add(String.format(
                     Locale.ROOT,
                     "| %-10s | interleaved: pipeline sent whole (as curl) ÷ floor %.2f× |  |  |  |  |",
@@ -248,6 +249,29 @@ class IngestBench {
             removeSpool(spool);
         }
     }
+
+    /**
+     * The 95 % confidence interval of the geometric mean of {@code ratios} (Student's t over the
+     * logarithms of the slices' ratios, which are taken in turns and so see the same machine on
+     * average): whether 1.0× lies inside it says whether a run tells the pipeline and the floor apart.
+     */
+    static String interval(List<Double> ratios) {
+        int n = ratios.size();
+        double[] logs = ratios.stream().mapToDouble(Math::log).toArray();
+        double mean = java.util.Arrays.stream(logs).average().orElse(0);
+        double variance =
+                java.util.Arrays.stream(logs).map(x -> (x - mean) * (x - mean)).sum() / Math.max(1, n - 1);
+        double half = T_975[Math.min(n - 1, T_975.length - 1)] * Math.sqrt(variance / n);
+        return String.format(
+                Locale.ROOT,
+                "geometric mean %.2f×, 95%% interval %.2f–%.2f×",
+                Math.exp(mean),
+                Math.exp(mean - half),
+                Math.exp(mean + half));
+    }
+
+    /** Student's t, two-sided 95 %, for 1 to 10 degrees of freedom; more are given 10's (conservative). */
+    private static final double[] T_975 = {Double.NaN, 12.71, 4.30, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23};
 
     /**
      * Writes {@code files} into {@code spool} now and answers upload {@code i} of file {@code i} (modulo
