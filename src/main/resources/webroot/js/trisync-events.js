@@ -183,6 +183,8 @@
   // true when none is left.
   TrisyncEvents.prototype._release = function (events, force) {
     var held = this.buffer.concat(events).sort(function (a, b) { return a.seq - b.seq; });
+    // A replay asked again returns what is held already: keep one of each seq.
+    held = held.filter(function (e, i) { return i === 0 || e.seq !== held[i - 1].seq; });
     this.buffer = [];
     for (var i = 0; i < held.length; i++) {
       if (!force && this._skips(held[i]) && !this._waited(this._from() + 1)) {
