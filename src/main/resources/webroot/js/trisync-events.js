@@ -17,9 +17,11 @@
  * server for the events after the last seq it delivered (trisync.bridge.replay), delivers them in
  * order, then the live ones, each once (de-duplicated by seq). A live event that skips a seq (events
  * published by two nodes can cross) triggers a replay of the gap; events after a gap are held, and
- * the replay asked again every gapPoll ms, until the gap is filled or has been open for gapWait ms
- * (6 s: a node logs or gives up the numbers it took within 5 s, EventPublisher.HOLD_LIMIT_MS, so a
- * gap open that long is a failed write's, and never fills). If the server's log no longer
+ * the replay asked again every gapPoll ms, until the gap is filled or the first event after it has
+ * been held for gapWait ms (6 s: a node gives up numbers it took and did not log within 5 s,
+ * EventPublisher.HOLD_LIMIT_MS, so a gap open that long is nearly always a failed write's, which
+ * never fills). Should an event of a seq passed over come after all, it is delivered then, late and
+ * once. If the server's log no longer
  * reaches back far enough, onreload is called so the page can reload its state. A tenant stream that
  * opens with no lastSeq first asks where the log stands (its head seq), so a reconnect before any
  * event has arrived replays from there, never the events from before the page opened; one that
@@ -49,7 +51,9 @@
     this.maxDelay = options.maxDelay || 10000;
     this.gapWait = options.gapWait || 6000;
     this.gapPoll = options.gapPoll || 250;
-    this.gap = null;
+    this.seenAt = {};
+    this.passed = {};
+    this.holding = false;
     this.attempts = 0;
     this.state = 'closed';
     this.replaying = false;
@@ -98,7 +102,8 @@
       var from = self._from();
       self.replaying = self.tenant !== null && from !== null;
       self.buffer = [];
-      self.gap = null;
+      self.seenAt = {};
+      self.holding = false;
       eb.registerHandler(self.address, function (err, message) {
         if (err) {
           self.onerror('subscription refused: ' + (err.body || err.message || 'access denied'));
@@ -160,12 +165,12 @@
 
   TrisyncEvents.prototype._live = function (event) {
     if (this.replaying) {
-      this.buffer.push(event);
+      this._hold(event);
       return;
     }
     if (this._skips(event)) {
       // A gap: fetch it, and hold live events until it is filled.
-      this.buffer.push(event);
+      this._hold(event);
       this._replay();
       return;
     }
@@ -178,40 +183,55 @@
     return this.tenant !== null && from !== null && event.seq > from + 1;
   };
 
-  // Delivers the held events and those given, in seq order, up to the first gap, unless that gap
-  // has been open for gapWait (or when forced: the gap cannot be fetched now). Keeps the rest held;
-  // true when none is left.
+  // Holds an event, noting when it was first seen.
+  TrisyncEvents.prototype._hold = function (event) {
+    if (this.tenant !== null && !(event.seq in this.seenAt)) {
+      this.seenAt[event.seq] = Date.now();
+    }
+    this.buffer.push(event);
+  };
+
+  // Delivers the held events and those given, in seq order, up to the first gap, unless the event
+  // after it has been held for gapWait (or when forced). Keeps the rest held; true when none is left.
   TrisyncEvents.prototype._release = function (events, force) {
+    var now = Date.now();
     var held = this.buffer.concat(events).sort(function (a, b) { return a.seq - b.seq; });
     // A replay asked again returns what is held already: keep one of each seq.
     held = held.filter(function (e, i) { return i === 0 || e.seq !== held[i - 1].seq; });
     this.buffer = [];
     for (var i = 0; i < held.length; i++) {
-      if (!force && this._skips(held[i]) && !this._waited(this._from() + 1)) {
-        this.buffer = held.slice(i);
-        return false;
+      var e = held[i];
+      if (this._skips(e)) {
+        if (!(e.seq in this.seenAt)) {
+          this.seenAt[e.seq] = now;
+        }
+        if (!force && now - this.seenAt[e.seq] < this.gapWait) {
+          this.buffer = held.slice(i);
+          this.holding = true;
+          return false;
+        }
+        // Passed over: an event of these seqs that comes after all is still delivered, once.
+        for (var seq = this._from() + 1; seq < e.seq && seq < this._from() + 1000; seq++) {
+          this.passed[seq] = true;
+        }
       }
-      this._deliver(held[i]);
+      delete this.seenAt[e.seq];
+      this._deliver(e);
     }
-    this.gap = null;
+    this.holding = false;
     return true;
-  };
-
-  // Whether the gap at seq has been open for gapWait since it was first seen.
-  TrisyncEvents.prototype._waited = function (seq) {
-    var now = Date.now();
-    if (this.gap === null || this.gap.seq !== seq) {
-      this.gap = { seq: seq, since: now };
-    }
-    return now - this.gap.since >= this.gapWait;
   };
 
   TrisyncEvents.prototype._deliver = function (event) {
     if (this.tenant) {
       if (this.lastSeq !== null && event.seq <= this.lastSeq) {
-        return;
+        if (!this.passed[event.seq]) {
+          return;
+        }
+        delete this.passed[event.seq];
+      } else {
+        this.lastSeq = event.seq;
       }
-      this.lastSeq = event.seq;
     }
     try {
       this.onevent(event);
@@ -230,8 +250,7 @@
       }
       if (err) {
         self.onerror('replay failed: ' + (err.body || err.message));
-        self._release([], true);
-        self.replaying = false;
+        self._answered(eb, [], false);
         return;
       }
       var body = reply.body;
@@ -240,6 +259,9 @@
         self.lastSeq = null;
         self.headSeq = null;
         self.buffer = [];
+        self.seenAt = {};
+        self.passed = {};
+        self.holding = false;
         self.replaying = false;
         self.onreload(body);
         if (!self.stopped && self.eb === eb) {
@@ -247,19 +269,26 @@
         }
         return;
       }
-      if (!self._release(body.events, false)) {
-        // Held at a gap (another node's events still on their way): ask again shortly.
-        setTimeout(function () {
-          if (self.eb === eb && !self.stopped) {
-            self._replay();
-          }
-        }, self.gapPoll);
-      } else if (body.more) {
-        self._replay();
-      } else {
-        self.replaying = false;
-      }
+      self._answered(eb, body.events, body.more);
     });
+  };
+
+  // After a replay's answer (or its failure): delivers what follows on, then asks for the next page,
+  // or asks again shortly while held at a gap (another node's events still on their way), or ends
+  // the replay.
+  TrisyncEvents.prototype._answered = function (eb, events, more) {
+    var self = this;
+    if (!self._release(events, false)) {
+      setTimeout(function () {
+        if (self.eb === eb && !self.stopped && eb.state === EventBus.OPEN) {
+          self._replay();
+        }
+      }, self.gapPoll);
+    } else if (more) {
+      self._replay();
+    } else {
+      self.replaying = false;
+    }
   };
 
   global.TrisyncEvents = TrisyncEvents;

@@ -93,7 +93,11 @@ final class DeleteFlow {
                 });
     }
 
-    /** Takes a delete from its recorded step to DONE. Completes with the record as marked deleted. */
+    /**
+     * Takes a delete from its recorded step to DONE. Completes with the record as marked deleted. One
+     * that had committed already (a retry, recovery) logs its events only if they are not logged yet:
+     * its node may have fallen, or its end failed, after logging them.
+     */
     Future<FileRecord> rollForward(IngestOperation op, FileRecord file) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         FileRecord deleted = new FileRecord(
@@ -111,6 +115,11 @@ final class DeleteFlow {
                 now,
                 file.sync(),
                 file.blobEtag());
+        if (op.step() == Step.COMMITTED) {
+            return steps.eventsLogged(op)
+                    .compose(logged -> logged ? steps.end(op).<Void>mapEmpty() : publish(op))
+                    .map(deleted);
+        }
         Future<IngestOperation> at = Future.succeededFuture(op);
         if (op.step() == Step.BEGUN) {
             at = at.compose(o -> steps.take(

@@ -206,11 +206,16 @@ final class ReplaceFlow {
                         : Future.failedFuture(error));
     }
 
-    /** Takes a committed replacement to DONE from whatever the stores hold (recovery, or a retry). */
+    /**
+     * Takes a committed replacement to DONE from whatever the stores hold (recovery, or a retry). Once
+     * the version has moved, its events may be logged already (its node fell, or its end failed, after
+     * logging them): then it only ends.
+     */
     Future<FileRecord> rollForward(IngestOperation op) {
         return steps.stores.metadata().get(op.fileId()).compose(file -> {
             if (VersionMove.moved(op, file)) {
-                return versions.finish(op, file);
+                return steps.eventsLogged(op)
+                        .compose(logged -> logged ? steps.end(op).map(file) : versions.finish(op, file));
             }
             return steps.retry
                     .run(() -> steps.stores.blobs().read(op.writeKey()))

@@ -14,6 +14,7 @@ import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.OperationLog;
 import io.trisync.store.Retry;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
@@ -223,10 +224,12 @@ final class Steps {
      * An operation that could not be finished (or undone) now because a store was down is tried again
      * here, with a backoff doubling from {@value #LATER_FIRST_MS} ms up to {@value #LATER_MAX_MS} ms,
      * until it has ended or ten minutes have passed: so it ends within seconds of the store's return
-     * instead of after the recovery grace. Each try takes the operation first ({@link #flowHolder},
-     * for a grace period), reading it afresh: {@code work} gets it unless it has ended or recovery
-     * holds it (then recovery ends it, and the retries stop). So the retry and a recovery sweep never
-     * work one operation at once: an upload's events are not logged twice under different numbers.
+     * instead of after the recovery grace. Each try reads the operation afresh and takes it ({@link
+     * OperationLog#take} under {@link #flowHolder}), and keeps its lease running while {@code work}
+     * runs (a heartbeat, as the flow's own): while recovery holds it, the try does nothing and the
+     * next one looks again (recovery may end it, or give it up). So a retry and a recovery sweep never
+     * work one operation at once, and an operation's events are not logged twice under different
+     * numbers by the two of them.
      */
     void later(String opId, String what, Function<IngestOperation, Future<?>> work) {
         later(opId, what, work, LATER_FIRST_MS, System.currentTimeMillis() + LATER_FOR_MS);
@@ -236,28 +239,44 @@ final class Steps {
             String opId, String what, Function<IngestOperation, Future<?>> work, long delayMs, long deadline) {
         vertx.setTimer(delayMs, id -> stores.operations()
                 .get(opId)
-                .compose(op -> op.step().terminal()
-                        ? Future.succeededFuture()
-                        : stores.operations()
-                                .take(
-                                        opId,
-                                        flowHolder(op),
-                                        Instant.now().plus(grace),
-                                        stores.incarnations().id())
-                                .compose(taken -> {
-                                    if (taken == null) {
-                                        LOG.info("{} {} is held by recovery now; it is left to it", what, opId);
-                                        return Future.succeededFuture();
-                                    }
-                                    return work.apply(taken);
-                                }))
-                .onFailure(error -> {
-                    if (error instanceof Failure f && f.retriable() && System.currentTimeMillis() < deadline) {
+                .compose(op -> op.step().terminal() ? Future.succeededFuture(true) : tryOnce(op, work))
+                .onComplete(tried -> {
+                    if (tried.succeeded() && tried.result()) {
+                        return;
+                    }
+                    boolean again = tried.succeeded() || (tried.cause() instanceof Failure f && f.retriable());
+                    if (again && System.currentTimeMillis() < deadline) {
                         later(opId, what, work, Math.min(LATER_MAX_MS, delayMs * 2), deadline);
                     } else {
-                        LOG.warn("{} {} is left to recovery: {}", what, opId, error.getMessage());
+                        LOG.warn(
+                                "{} {} is left to recovery: {}",
+                                what,
+                                opId,
+                                tried.succeeded()
+                                        ? "another holds it"
+                                        : tried.cause().getMessage());
                     }
                 }));
+    }
+
+    /**
+     * Takes unfinished {@code op} and runs {@code work} on it under a heartbeat; completes with false,
+     * doing nothing, while another (recovery) holds it.
+     */
+    private Future<Boolean> tryOnce(IngestOperation op, Function<IngestOperation, Future<?>> work) {
+        String holder = flowHolder(op);
+        String incarnation = stores.incarnations().id();
+        return stores.operations()
+                .take(op.id(), holder, Instant.now().plus(grace), incarnation)
+                .compose(taken -> {
+                    if (taken == null) {
+                        return Future.succeededFuture(false);
+                    }
+                    long heartbeat = holdLease(taken, holder, incarnation);
+                    return work.apply(taken)
+                            .onComplete(done -> vertx.cancelTimer(heartbeat))
+                            .map(true);
+                });
     }
 
     /**
@@ -454,25 +473,30 @@ final class Steps {
      * long upload (a large PDF being embedded) alone while its node is alive.
      */
     long holdLease(IngestOperation op) {
-        long period = Math.max(250, grace.toMillis() / 3);
         String incarnation = stores.incarnations().id();
         if (!incarnation.equals(op.incarnation())) {
             // Completed by another node process than the one that recorded it: that process may go
             // away now without its departure making recovery take this upload.
-            renewLease(op, incarnation);
+            renewLease(op, uploadHolder(op), incarnation);
         }
-        return vertx.setPeriodic(period, id -> renewLease(op, incarnation).onSuccess(held -> {
-            // A failed renewal (MongoDB briefly away) is tried again next period; only a
-            // lost lease ends the heartbeat.
-            if (!held) {
-                vertx.cancelTimer(id);
-            }
-        }));
+        return holdLease(op, uploadHolder(op), incarnation);
     }
 
-    private Future<Boolean> renewLease(IngestOperation op, String incarnation) {
-        return stores.operations()
-                .renewLease(op.id(), uploadHolder(op), Instant.now().plus(grace), incarnation);
+    /** The heartbeat of {@link #holdLease(IngestOperation)}, for the lease {@code holder} holds. */
+    private long holdLease(IngestOperation op, String holder, String incarnation) {
+        long period = Math.max(250, grace.toMillis() / 3);
+        return vertx.setPeriodic(
+                period, id -> renewLease(op, holder, incarnation).onSuccess(held -> {
+                    // A failed renewal (MongoDB briefly away) is tried again next period; only a
+                    // lost lease ends the heartbeat.
+                    if (!held) {
+                        vertx.cancelTimer(id);
+                    }
+                }));
+    }
+
+    private Future<Boolean> renewLease(IngestOperation op, String holder, String incarnation) {
+        return stores.operations().renewLease(op.id(), holder, Instant.now().plus(grace), incarnation);
     }
 
     /** A failed step: the breaker notes it, and it is recorded on the operation (best effort). */

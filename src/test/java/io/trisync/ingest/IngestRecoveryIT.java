@@ -245,6 +245,61 @@ class IngestRecoveryIT {
     }
 
     /** Sets upload {@code opId} back to what its node leaves when it falls after the commit: its lease run out. */
+    @Test
+    @DisplayName("A new version and a delete whose node fell after logging their events, before recording their"
+            + " end, are ended by recovery without logging their events again")
+    void versionAndDeleteEndedOnce() {
+        String tenant = TestStack.unique("t");
+        Node node = Node.start(config(), false).await();
+        MongoClient raw = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            HttpResponse<Buffer> uploaded =
+                    http.upload(tenant, "doc.txt", "text/plain", utf8(Fixtures.prose(200)), null);
+            assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isEqualTo(201);
+            String fileId = uploaded.bodyAsJsonObject().getString("id");
+            HttpResponse<Buffer> replaced = http.replace(
+                    "/api/files/" + fileId + "/content?user_id=" + tenant,
+                    "doc.txt",
+                    "text/plain",
+                    utf8(Fixtures.prose(150) + " second version"),
+                    null);
+            assertThat(replaced.statusCode()).as(replaced.bodyAsString()).isEqualTo(200);
+            String replaceOp = ended(node, fileId, Kind.REPLACE);
+            fellAfterCommit(raw, replaceOp);
+            assertThat(recovered(node, replaceOp).step()).isEqualTo(Step.DONE);
+            assertThat(eventTypes(node.stores(), tenant))
+                    .as("the new version announced once")
+                    .containsOnlyOnce("file.updated");
+
+            HttpResponse<Buffer> deleted = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
+            assertThat(deleted.statusCode()).as(deleted.bodyAsString()).isEqualTo(200);
+            String deleteOp = ended(node, fileId, Kind.DELETE);
+            fellAfterCommit(raw, deleteOp);
+            assertThat(recovered(node, deleteOp).step()).isEqualTo(Step.DONE);
+            assertThat(eventTypes(node.stores(), tenant))
+                    .as("the deletion announced once")
+                    .containsOnlyOnce("file.deleted", "embedding.deleted", "file.updated", "file.uploaded");
+        } finally {
+            raw.close().await();
+            node.stop().await();
+        }
+    }
+
+    /** The id of the operation of {@code kind} on {@code fileId}, once it has ended. */
+    private static String ended(Node node, String fileId, Kind kind) {
+        String[] id = {null};
+        Await.until(
+                kind + " of " + fileId + " to end",
+                10_000,
+                () -> node.stores().operations().ofFile(fileId).await().stream()
+                        .filter(op -> op.kind() == kind && op.step() == Step.DONE)
+                        .peek(op -> id[0] = op.id())
+                        .findFirst()
+                        .isPresent());
+        return id[0];
+    }
+
     private static void fellAfterCommit(MongoClient raw, String opId) {
         JsonObject longAgo = new JsonObject().put("$date", "2000-01-01T00:00:00Z");
         long fell = raw.updateCollection(
