@@ -210,9 +210,15 @@
           this.holding = true;
           return false;
         }
-        // Passed over: an event of these seqs that comes after all is still delivered, once.
+        // Passed over: an event of these seqs that comes after all is still delivered, once (the
+        // seqs of the last 1,000 are remembered).
         for (var seq = this._from() + 1; seq < e.seq && seq < this._from() + 1000; seq++) {
           this.passed[seq] = true;
+        }
+        for (var old in this.passed) {
+          if (Number(old) < e.seq - 1000) {
+            delete this.passed[old];
+          }
         }
       }
       delete this.seenAt[e.seq];

@@ -239,7 +239,7 @@ final class Steps {
             String opId, String what, Function<IngestOperation, Future<?>> work, long delayMs, long deadline) {
         vertx.setTimer(delayMs, id -> stores.operations()
                 .get(opId)
-                .compose(op -> op.step().terminal() ? Future.succeededFuture(true) : tryOnce(op, work))
+                .compose(op -> op.step().terminal() ? Future.succeededFuture(true) : tryOnce(op, work, deadline))
                 .onComplete(tried -> {
                     if (tried.succeeded() && tried.result()) {
                         return;
@@ -260,10 +260,11 @@ final class Steps {
     }
 
     /**
-     * Takes unfinished {@code op} and runs {@code work} on it under a heartbeat; completes with false,
-     * doing nothing, while another (recovery) holds it.
+     * Takes unfinished {@code op} and runs {@code work} on it under a heartbeat (until {@code deadline}
+     * at most: work that never ends does not keep the operation from recovery for good); completes
+     * with false, doing nothing, while another (recovery) holds it.
      */
-    private Future<Boolean> tryOnce(IngestOperation op, Function<IngestOperation, Future<?>> work) {
+    private Future<Boolean> tryOnce(IngestOperation op, Function<IngestOperation, Future<?>> work, long deadline) {
         String holder = flowHolder(op);
         String incarnation = stores.incarnations().id();
         return stores.operations()
@@ -273,8 +274,15 @@ final class Steps {
                         return Future.succeededFuture(false);
                     }
                     long heartbeat = holdLease(taken, holder, incarnation);
-                    return work.apply(taken)
-                            .onComplete(done -> vertx.cancelTimer(heartbeat))
+                    long stop = vertx.setTimer(
+                            Math.max(1, deadline - System.currentTimeMillis()), id -> vertx.cancelTimer(heartbeat));
+                    // Started inside a future, so that work that throws at once still stops the heartbeat.
+                    return Future.succeededFuture(taken)
+                            .compose(work::apply)
+                            .onComplete(done -> {
+                                vertx.cancelTimer(heartbeat);
+                                vertx.cancelTimer(stop);
+                            })
                             .map(true);
                 });
     }

@@ -244,7 +244,6 @@ class IngestRecoveryIT {
         }
     }
 
-    /** Sets upload {@code opId} back to what its node leaves when it falls after the commit: its lease run out. */
     @Test
     @DisplayName("A new version and a delete whose node fell after logging their events, before recording their"
             + " end, are ended by recovery without logging their events again")
@@ -300,6 +299,7 @@ class IngestRecoveryIT {
         return id[0];
     }
 
+    /** Sets operation {@code opId} back to what its node leaves when it falls after the commit: its lease run out. */
     private static void fellAfterCommit(MongoClient raw, String opId) {
         JsonObject longAgo = new JsonObject().put("$date", "2000-01-01T00:00:00Z");
         long fell = raw.updateCollection(
