@@ -194,10 +194,7 @@ class IngestRecoveryIT {
         MongoClient raw = MongoClient.create(
                 node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
         try (Http http = new Http(node.vertx(), node.httpPort())) {
-            HttpResponse<Buffer> uploaded =
-                    http.upload(tenant, "doc.txt", "text/plain", utf8(Fixtures.prose(200)), null);
-            assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isEqualTo(201);
-            String fileId = uploaded.bodyAsJsonObject().getString("id");
+            String fileId = uploadedDoc(http, tenant);
             String opId = node.stores().operations().uploadOf(fileId).await().id();
             Await.until(
                     "the upload's end",
@@ -253,10 +250,7 @@ class IngestRecoveryIT {
         MongoClient raw = MongoClient.create(
                 node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
         try (Http http = new Http(node.vertx(), node.httpPort())) {
-            HttpResponse<Buffer> uploaded =
-                    http.upload(tenant, "doc.txt", "text/plain", utf8(Fixtures.prose(200)), null);
-            assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isEqualTo(201);
-            String fileId = uploaded.bodyAsJsonObject().getString("id");
+            String fileId = uploadedDoc(http, tenant);
             HttpResponse<Buffer> replaced = http.replace(
                     "/api/files/" + fileId + "/content?user_id=" + tenant,
                     "doc.txt",
@@ -283,6 +277,13 @@ class IngestRecoveryIT {
             raw.close().await();
             node.stop().await();
         }
+    }
+
+    /** Uploads a text document to {@code tenant}; its file id, once answered 201. */
+    private static String uploadedDoc(Http http, String tenant) {
+        HttpResponse<Buffer> uploaded = http.upload(tenant, "doc.txt", "text/plain", utf8(Fixtures.prose(200)), null);
+        assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isEqualTo(201);
+        return uploaded.bodyAsJsonObject().getString("id");
     }
 
     /** The id of the operation of {@code kind} on {@code fileId}, once it has ended. */
