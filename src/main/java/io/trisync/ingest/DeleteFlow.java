@@ -100,21 +100,24 @@ final class DeleteFlow {
      */
     Future<FileRecord> rollForward(IngestOperation op, FileRecord file) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        FileRecord deleted = new FileRecord(
-                file.id(),
-                file.tenantId(),
-                file.name(),
-                file.contentType(),
-                file.size(),
-                file.sha256(),
-                FileRecord.Status.DELETED,
-                file.version() + 1,
-                file.partition(),
-                file.embedding(),
-                file.createdAt(),
-                now,
-                file.sync(),
-                file.blobEtag());
+        // Taken up again (a joining delete, a retry, recovery), it may find the file marked already.
+        FileRecord deleted = file.status() == FileRecord.Status.DELETED
+                ? file
+                : new FileRecord(
+                        file.id(),
+                        file.tenantId(),
+                        file.name(),
+                        file.contentType(),
+                        file.size(),
+                        file.sha256(),
+                        FileRecord.Status.DELETED,
+                        file.version() + 1,
+                        file.partition(),
+                        file.embedding(),
+                        file.createdAt(),
+                        now,
+                        file.sync(),
+                        file.blobEtag());
         if (op.step() == Step.COMMITTED) {
             return steps.eventsLogged(op)
                     .compose(logged -> logged ? steps.end(op).<Void>mapEmpty() : publish(op))

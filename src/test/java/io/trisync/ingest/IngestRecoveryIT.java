@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -275,6 +276,48 @@ class IngestRecoveryIT {
                     .containsOnlyOnce("file.deleted", "embedding.deleted", "file.updated", "file.uploaded");
         } finally {
             raw.close().await();
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("A delete that joins another of the same file after the file was marked deleted answers with the"
+            + " record as marked, not one version past it")
+    void joiningDeleteAnswersTheMarkedRecord() throws Exception {
+        String tenant = TestStack.unique("t");
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicBoolean paused = new AtomicBoolean();
+        Node node = Node.start(config(), false, (op, done) -> {
+                    if (op.kind() == Kind.DELETE
+                            && done == Step.METADATA_DELETED
+                            && paused.compareAndSet(false, true)) {
+                        reached.countDown();
+                        return release.future();
+                    }
+                    return Future.succeededFuture();
+                })
+                .await();
+        WebClient web = WebClient.create(node.vertx());
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String fileId = uploadedDoc(http, tenant);
+            Future<HttpResponse<Buffer>> first = web.delete(
+                            node.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
+                    .send();
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            FileRecord marked = node.stores().metadata().get(fileId).await();
+            assertThat(marked.status()).isEqualTo(FileRecord.Status.DELETED);
+
+            HttpResponse<Buffer> joined = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
+            assertThat(joined.statusCode()).as(joined.bodyAsString()).isEqualTo(200);
+            assertThat(joined.bodyAsJsonObject().getJsonObject("file").getLong("version"))
+                    .as("the record as marked deleted")
+                    .isEqualTo(marked.version())
+                    .isEqualTo(node.stores().metadata().get(fileId).await().version());
+            node.vertx().runOnContext(v -> release.complete());
+            first.await();
+        } finally {
+            web.close();
             node.stop().await();
         }
     }
