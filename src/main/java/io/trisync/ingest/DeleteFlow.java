@@ -119,9 +119,7 @@ final class DeleteFlow {
                         file.sync(),
                         file.blobEtag());
         if (op.step() == Step.COMMITTED) {
-            return steps.eventsLogged(op)
-                    .compose(logged -> logged ? steps.end(op).<Void>mapEmpty() : publish(op))
-                    .map(deleted);
+            return steps.endUnlessLogged(op, () -> publish(op)).map(deleted);
         }
         Future<IngestOperation> at = Future.succeededFuture(op);
         if (op.step() == Step.BEGUN) {

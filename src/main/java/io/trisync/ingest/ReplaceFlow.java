@@ -214,8 +214,8 @@ final class ReplaceFlow {
     Future<FileRecord> rollForward(IngestOperation op) {
         return steps.stores.metadata().get(op.fileId()).compose(file -> {
             if (VersionMove.moved(op, file)) {
-                return steps.eventsLogged(op)
-                        .compose(logged -> logged ? steps.end(op).map(file) : versions.finish(op, file));
+                return steps.endUnlessLogged(op, () -> versions.finish(op, file))
+                        .map(file);
             }
             return steps.retry
                     .run(() -> steps.stores.blobs().read(op.writeKey()))

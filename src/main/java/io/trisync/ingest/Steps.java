@@ -416,7 +416,7 @@ final class Steps {
      * the events are logged, and records the upload DONE without being waited for: its client is
      * answered a round trip sooner. The commit freed the file, so a delete sent on the answer is not
      * refused while the end is on its way. An end that fails is tried again as the store returns, and
-     * else recovery ends it, finding its events logged ({@link #eventsLogged}).
+     * else recovery ends it, finding its events logged ({@link #endUnlessLogged}).
      */
     Future<Void> commitAndPublish(IngestOperation op, List<EventPublisher.Draft> drafts) {
         Future<EventPublisher.Reservation> numbers = events.reserve(op.tenantId(), drafts);
@@ -442,11 +442,15 @@ final class Steps {
     }
 
     /**
-     * Whether the events of committed operation {@code op} are in the event log already: its node
-     * logged them and fell before recording the end, so recovery only ends it.
+     * Ends committed operation {@code op} taken up again (recovery, a retry): only records it DONE
+     * when its events are in the event log already (its node logged them and fell, or its end failed,
+     * before recording the end), else runs {@code publish}, which logs them and ends it.
      */
-    Future<Boolean> eventsLogged(IngestOperation op) {
-        return stores.events().logged(op.tenantId(), op.id());
+    Future<Void> endUnlessLogged(IngestOperation op, Supplier<Future<?>> publish) {
+        return stores.events()
+                .logged(op.tenantId(), op.id())
+                .compose(logged ->
+                        logged ? end(op).<Void>mapEmpty() : publish.get().<Void>mapEmpty());
     }
 
     /**

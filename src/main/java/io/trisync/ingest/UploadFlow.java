@@ -255,20 +255,15 @@ final class UploadFlow {
      * file that is not there any more, after its deletion's events).
      */
     Future<Void> finish(IngestOperation op) {
-        return steps.eventsLogged(op).compose(logged -> {
-            if (logged) {
-                return steps.end(op).<Void>mapEmpty();
-            }
-            return steps.stores
-                    .metadata()
-                    .get(op.fileId())
-                    .compose(file -> superseded(op, file)
-                            ? steps.stores.operations().advance(op.id(), Step.DONE, "superseded before its events")
-                            : steps.publishAndEnd(op, events(op, file)))
-                    .recover(error -> error instanceof Failure.NotFound
-                            ? steps.stores.operations().advance(op.id(), Step.DONE, "record gone")
-                            : Future.failedFuture(error));
-        });
+        return steps.endUnlessLogged(op, () -> steps.stores
+                .metadata()
+                .get(op.fileId())
+                .compose(file -> superseded(op, file)
+                        ? steps.stores.operations().advance(op.id(), Step.DONE, "superseded before its events")
+                        : steps.publishAndEnd(op, events(op, file)))
+                .recover(error -> error instanceof Failure.NotFound
+                        ? steps.stores.operations().advance(op.id(), Step.DONE, "record gone")
+                        : Future.failedFuture(error)));
     }
 
     /**

@@ -144,8 +144,7 @@ class IngestRecoveryIT {
         AtomicReference<String> held = new AtomicReference<>();
         Node node = Node.start(config(), false, pauseAfter(Step.COMMITTED, reached, release, held))
                 .await();
-        MongoClient raw = MongoClient.create(
-                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        MongoClient raw = rawClient(node);
         try (Http http = new Http(node.vertx(), node.httpPort())) {
             Future<HttpResponse<Buffer>> upload = uploadAsync(node, tenant, utf8(Fixtures.prose(200)));
             assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
@@ -192,8 +191,7 @@ class IngestRecoveryIT {
     void uploadSupersededBeforeItsEvents() {
         String tenant = TestStack.unique("t");
         Node node = Node.start(config(), false).await();
-        MongoClient raw = MongoClient.create(
-                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        MongoClient raw = rawClient(node);
         try (Http http = new Http(node.vertx(), node.httpPort())) {
             String fileId = uploadedDoc(http, tenant);
             String opId = node.stores().operations().uploadOf(fileId).await().id();
@@ -248,8 +246,7 @@ class IngestRecoveryIT {
     void versionAndDeleteEndedOnce() {
         String tenant = TestStack.unique("t");
         Node node = Node.start(config(), false).await();
-        MongoClient raw = MongoClient.create(
-                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        MongoClient raw = rawClient(node);
         try (Http http = new Http(node.vertx(), node.httpPort())) {
             String fileId = uploadedDoc(http, tenant);
             HttpResponse<Buffer> replaced = http.replace(
@@ -322,6 +319,12 @@ class IngestRecoveryIT {
         }
     }
 
+    /** A MongoDB client of its own on {@code node}'s database, to read and set what the node stores. */
+    private static MongoClient rawClient(Node node) {
+        return MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+    }
+
     /** Uploads a text document to {@code tenant}; its file id, once answered 201. */
     private static String uploadedDoc(Http http, String tenant) {
         HttpResponse<Buffer> uploaded = http.upload(tenant, "doc.txt", "text/plain", utf8(Fixtures.prose(200)), null);
@@ -372,8 +375,7 @@ class IngestRecoveryIT {
         String tenant = TestStack.unique("t");
         Node a = Node.start(config(), false).await();
         Node b = Node.start(config(), false).await();
-        MongoClient raw = MongoClient.create(
-                a.vertx(), MongoMetadataStore.clientConfig(a.config().mongo()));
+        MongoClient raw = rawClient(a);
         try {
             List<String> opIds = new ArrayList<>();
             Instant old = Instant.now().minusSeconds(600);
@@ -488,8 +490,7 @@ class IngestRecoveryIT {
         Promise<Void> release = Promise.promise();
         Node node = Node.start(config(), false, pauseAfter(Step.VECTORS_WRITTEN, reached, release))
                 .await();
-        MongoClient raw = MongoClient.create(
-                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        MongoClient raw = rawClient(node);
         try {
             Future<HttpResponse<Buffer>> upload = uploadAsync(node, tenant, bytes);
             assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
