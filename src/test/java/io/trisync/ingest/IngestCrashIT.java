@@ -266,6 +266,12 @@ class IngestCrashIT {
         assertThat(stores.vectors().count(tenant, id).await())
                 .as("points of deleted %s", id)
                 .isZero();
+        // A kill between a delete's events and its end leaves the end to recovery, which must not log
+        // them again.
+        assertThat(stores.events().ofFile(tenant, id, 50).await())
+                .as("file.deleted events of acknowledged delete %s", id)
+                .filteredOn(event -> "file.deleted".equals(event.type()))
+                .hasSize(1);
     }
 
     /** Ingest operations of the tenant that recovery claimed (each claim counts on the operation). */
