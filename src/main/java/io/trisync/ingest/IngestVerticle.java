@@ -79,6 +79,8 @@ public final class IngestVerticle extends RequestVerticle {
     private Recovery recovery;
     private long recoveryTimer = -1;
     private Runnable goneListener;
+    /** The first instance writes this node's uploads ahead ({@link WrittenAhead}). */
+    private WrittenAhead.Writer aheadWriter;
 
     private IngestVerticle(
             TrisyncConfig config,
@@ -132,6 +134,10 @@ public final class IngestVerticle extends RequestVerticle {
                 grace,
                 Metrics.of(config));
         uploads = new UploadFlow(steps);
+        if (sweeps) {
+            aheadWriter = uploads::writeAhead;
+            steps.writtenAhead.serve(aheadWriter);
+        }
         deletes = new DeleteFlow(steps);
         replaces = new ReplaceFlow(steps);
         recovery = new Recovery(steps, uploads, deletes, replaces, grace, grace.multipliedBy(2));
@@ -174,6 +180,7 @@ public final class IngestVerticle extends RequestVerticle {
             vertx.cancelTimer(indexTimer);
             vertx.cancelTimer(probeTimer);
             stores.incarnations().removeGoneListener(goneListener);
+            WrittenAhead.of(vertx).stop(aheadWriter);
         }
         return super.stop().onComplete(v -> embeddingPool.close());
     }
@@ -261,7 +268,7 @@ public final class IngestVerticle extends RequestVerticle {
         LOG.warn("Upload operation {} aborted by its receiving node: {}", ref.opId(), ref.reason());
         return stores.operations()
                 .get(ref.opId())
-                .compose(op -> op.kind() == IngestOperation.Kind.REPLACE ? replaces.undo(op) : uploads.undo(op))
+                .compose(op -> op.kind() == IngestOperation.Kind.REPLACE ? replaces.undo(op) : uploads.abort(op))
                 .map(v -> new JsonObject().put("aborted", ref.opId()));
     }
 

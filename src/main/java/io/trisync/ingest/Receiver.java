@@ -8,6 +8,7 @@ import io.trisync.metrics.Metrics;
 import io.trisync.store.Actor;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.BlobStore;
+import io.trisync.store.IngestOperation;
 import io.trisync.store.Retry;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
@@ -26,7 +27,8 @@ import java.util.Map;
  * asks an ingest verticle to record the operation ({@link IngestAddresses#BEGIN_UPLOAD}, or {@link
  * IngestAddresses#BEGIN_REPLACE} for a new version of a file), sends the bytes from this node
  * straight to S3 (a small body from memory, a larger one streamed from the spool file; they never
- * travel on the event bus), then has the operation completed with the uploads whose blobs this node
+ * travel on the event bus; a new file's points and record are written meanwhile when this node
+ * runs an ingest verticle, {@link WrittenAhead}), then has the operation completed with the uploads whose blobs this node
  * wrote at about the same moment ({@link Cohorts}, {@link IngestAddresses#COMPLETE_UPLOADS}) or,
  * when the blob could not be written, undone ({@link
  * IngestAddresses#ABORT_UPLOAD}).
@@ -45,6 +47,7 @@ public final class Receiver {
 
     private final Metrics metrics;
     private final Cohorts cohorts;
+    private final WrittenAhead writtenAhead;
 
     public Receiver(Vertx vertx, BlobStore blobs, long requestTimeoutMs, String incarnation, Metrics metrics) {
         this.vertx = vertx;
@@ -54,6 +57,7 @@ public final class Receiver {
         this.requestTimeoutMs = requestTimeoutMs;
         this.incarnation = incarnation;
         this.cohorts = Cohorts.of(vertx);
+        this.writtenAhead = WrittenAhead.of(vertx);
     }
 
     /**
@@ -135,11 +139,17 @@ public final class Receiver {
     private Future<JsonObject> store(UploadTicket ticket, Received upload, Spooled spooled) {
         Map<String, String> metadata = Map.of(BlobInfo.SHA256, spooled.sha256());
         cohorts.writing(upload.size());
+        // A new file held in memory: its points and record are written while S3 takes the blob.
+        Future<Void> ahead = upload.fileId() == null && spooled.bytes() != null && ticket.operation() != null
+                ? writtenAhead.start(IngestOperation.fromDocument(ticket.operation()), spooled.bytes())
+                : Future.succeededFuture();
         // Started inside a future, so that a put that throws at once still fails it and is left.
         return Future.<Void>succeededFuture()
                 .compose(v -> retry.run(() -> spooled.bytes() != null
                         ? blobs.putBytes(ticket.blobKey(), spooled.bytes(), upload.contentType(), metadata)
                         : blobs.putFile(ticket.blobKey(), upload.path(), upload.contentType(), metadata)))
+                // Neither the completion nor the undo is asked for while a write ahead may still land.
+                .eventually(() -> ahead)
                 .onFailure(error -> cohorts.left(upload.size()))
                 .recover(error -> request(
                                 IngestAddresses.ABORT_UPLOAD,
@@ -152,7 +162,8 @@ public final class Receiver {
                                         IngestAddresses.SETTLE_UPLOAD,
                                         new OperationRef(ticket.opId(), "its completing node left").toJson(),
                                         requestTimeoutMs)
-                                : Future.failedFuture(error)));
+                                : Future.failedFuture(error)))
+                .andThen(done -> writtenAhead.forget(ticket.opId()));
     }
 
     /**
