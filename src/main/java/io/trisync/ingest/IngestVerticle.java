@@ -79,8 +79,6 @@ public final class IngestVerticle extends RequestVerticle {
     private Recovery recovery;
     private long recoveryTimer = -1;
     private Runnable goneListener;
-    /** The first instance writes this node's uploads ahead ({@link WrittenAhead}). */
-    private WrittenAhead.Writer aheadWriter;
 
     private IngestVerticle(
             TrisyncConfig config,
@@ -134,10 +132,6 @@ public final class IngestVerticle extends RequestVerticle {
                 grace,
                 Metrics.of(config));
         uploads = new UploadFlow(steps);
-        if (sweeps) {
-            aheadWriter = uploads::writeAhead;
-            steps.writtenAhead.serve(aheadWriter);
-        }
         deletes = new DeleteFlow(steps);
         replaces = new ReplaceFlow(steps);
         recovery = new Recovery(steps, uploads, deletes, replaces, grace, grace.multipliedBy(2));
@@ -180,7 +174,6 @@ public final class IngestVerticle extends RequestVerticle {
             vertx.cancelTimer(indexTimer);
             vertx.cancelTimer(probeTimer);
             stores.incarnations().removeGoneListener(goneListener);
-            WrittenAhead.of(vertx).stop(aheadWriter);
         }
         return super.stop().onComplete(v -> embeddingPool.close());
     }

@@ -103,7 +103,13 @@ final class UploadFlow {
         return steps.stores
                 .operations()
                 .begin(op)
-                .map(v -> new UploadTicket(op.id(), fileId, op.blobKey(), null, op.toDocument()))
+                .map(v -> {
+                    HeldBodies.Body held = request.heldBody() == null ? null : HeldBodies.borrow(request.heldBody());
+                    if (held != null) {
+                        steps.writtenAhead.started(op.id(), writeAhead(op, held.bytes()));
+                    }
+                    return new UploadTicket(op.id(), fileId, op.blobKey(), null, op.toDocument());
+                })
                 .recover(error -> error instanceof Failure.Conflict && request.idempotencyKey() != null
                         ? begin(request)
                         : Future.failedFuture(error));
@@ -196,15 +202,17 @@ final class UploadFlow {
      * Writes the points and the record of new file {@code op} from its bytes while its blob is on
      * its way to S3 ({@link WrittenAhead}); the record names the ETag S3 is expected to give it.
      */
-    Future<WrittenAhead.Ahead> writeAhead(IngestOperation op, Buffer bytes) {
+    private Future<WrittenAhead.Ahead> writeAhead(IngestOperation op, Buffer bytes) {
         String etag = StoreKeys.expectedEtag(bytes.getBytes());
-        return steps.index(op, bytes).compose(indexed -> {
-            FileRecord record = record(op, embedding(op, indexed), etag);
-            return steps.retry
-                    .run(() ->
-                            Future.join(steps.stores.metadata().upsert(record), steps.upsertPoints(indexed.points())))
-                    .map(v -> new WrittenAhead.Ahead(indexed, record));
-        });
+        return Future.<Void>succeededFuture()
+                .compose(v -> steps.index(op, bytes))
+                .compose(indexed -> {
+                    FileRecord record = record(op, embedding(op, indexed), etag);
+                    return steps.retry
+                            .run(() -> Future.join(
+                                    steps.stores.metadata().upsert(record), steps.upsertPoints(indexed.points())))
+                            .map(v -> new WrittenAhead.Ahead(indexed, record));
+                });
     }
 
     /** The embedding of upload {@code op}'s file, indexed as {@code indexed}. */

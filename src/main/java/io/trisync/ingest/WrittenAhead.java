@@ -2,10 +2,8 @@ package io.trisync.ingest;
 
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.store.FileRecord;
-import io.trisync.store.IngestOperation;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.shareddata.Shareable;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,10 +11,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An upload's chunk points and file record, written while its blob is on its way to S3 (issue 24),
- * so that once S3 has the blob only the commit and the events are left. The receiving node starts
- * it when it holds the body in memory and runs an ingest verticle itself (which {@link #serve}s the
- * writes); the completing step of the same node then {@link #take}s what was written instead of
- * indexing and writing again. A completing step on another node writes them again (the same point
+ * so that once S3 has the blob only the commit and the events are left. The recording step starts
+ * them when the receiving node lent it the body in memory (the same process, {@link HeldBodies}),
+ * as soon as the operation is recorded: the uploads one begin batch recorded start in one turn, so
+ * they are indexed together and their points and records share round trips, as a cohort's would.
+ * The completing step of the same process then {@link #take}s what was written instead of indexing
+ * and writing again. A completing step on another node writes them again (the same point
  * ids, the same record): the same outcome, only later.
  *
  * <p>What is written ahead is an uncommitted upload's, as the completing step's own writes were: an
@@ -31,12 +31,6 @@ final class WrittenAhead implements Shareable {
     /** What was written ahead for one upload: its content as indexed, and its record as written. */
     record Ahead(ContentIndexer.Indexed indexed, FileRecord record) {}
 
-    /** Writes an upload's points and record from its bytes. */
-    interface Writer {
-        Future<Ahead> write(IngestOperation op, Buffer bytes);
-    }
-
-    private volatile Writer writer;
     private final Map<String, Future<Ahead>> started = new ConcurrentHashMap<>();
     private final AtomicLong taken = new AtomicLong();
 
@@ -49,36 +43,20 @@ final class WrittenAhead implements Shareable {
                 .computeIfAbsent("written-ahead", k -> new WrittenAhead());
     }
 
-    /** This node's ingest verticle writes ahead with {@code writer} from now on. */
-    void serve(Writer writer) {
-        this.writer = writer;
-    }
-
-    /** {@code writer} stops: nothing is written ahead until another serves. */
-    void stop(Writer writer) {
-        if (this.writer == writer) {
-            this.writer = null;
-        }
+    /** Operation {@code opId}'s points and record are being written ahead: {@code writing}. */
+    void started(String opId, Future<Ahead> writing) {
+        started.put(opId, writing);
     }
 
     /**
-     * Writes upload {@code op}'s points and record ahead from {@code bytes}, when an ingest verticle
-     * of this node serves; completes (never fails) once they are written or failed, at once when
-     * nothing is written.
+     * Completes (never fails) once what is written ahead for operation {@code opId} is written or
+     * failed; at once when nothing was started in this process.
      */
-    Future<Void> start(IngestOperation op, Buffer bytes) {
-        Writer serving = writer;
-        if (serving == null) {
-            return Future.succeededFuture();
-        }
-        Future<Ahead> writing;
-        try {
-            writing = serving.write(op, bytes);
-        } catch (RuntimeException e) {
-            writing = Future.failedFuture(e);
-        }
-        started.put(op.id(), writing);
-        return writing.<Void>mapEmpty().otherwiseEmpty();
+    Future<Void> settled(String opId) {
+        Future<Ahead> writing = started.get(opId);
+        return writing == null
+                ? Future.succeededFuture()
+                : writing.<Void>mapEmpty().otherwiseEmpty();
     }
 
     /** What was written ahead for operation {@code opId} (null when nothing was started here), taken. */
