@@ -22,10 +22,7 @@ public final class IngestMessages {
 
     /**
      * {@link IngestAddresses#BEGIN_UPLOAD}: what the receiving node knows about the bytes it holds, and
-     * its incarnation, which holds the operation while it writes the blob (null: the recording node's);
-     * {@code heldBody}, when not null, the key under which its process holds the bytes in memory ({@link
-     * HeldBodies}): a recording step in the same process writes the file's points and record from them
-     * while the blob is put ({@link WrittenAhead}).
+     * its incarnation, which holds the operation while it writes the blob (null: the recording node's).
      */
     public record BeginUpload(
             String tenantId,
@@ -35,8 +32,7 @@ public final class IngestMessages {
             String sha256,
             String idempotencyKey,
             String incarnation,
-            Actor actor,
-            String heldBody) {
+            Actor actor) {
 
         public BeginUpload {
             actor = actor == null ? Actor.SYSTEM : actor;
@@ -64,8 +60,7 @@ public final class IngestMessages {
                     .put("sha256", sha256)
                     .put("idempotencyKey", idempotencyKey)
                     .put("incarnation", incarnation)
-                    .put("actor", actor.toJson())
-                    .put("heldBody", heldBody);
+                    .put("actor", actor.toJson());
         }
 
         public static BeginUpload fromJson(JsonObject json) {
@@ -77,8 +72,7 @@ public final class IngestMessages {
                     json.getString("sha256"),
                     json.getString("idempotencyKey"),
                     json.getString("incarnation"),
-                    Actor.fromJson(json.getJsonObject("actor")),
-                    json.getString("heldBody"));
+                    Actor.fromJson(json.getJsonObject("actor")));
         }
     }
 

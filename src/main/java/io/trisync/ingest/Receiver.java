@@ -26,8 +26,7 @@ import java.util.Map;
  * asks an ingest verticle to record the operation ({@link IngestAddresses#BEGIN_UPLOAD}, or {@link
  * IngestAddresses#BEGIN_REPLACE} for a new version of a file), sends the bytes from this node
  * straight to S3 (a small body from memory, a larger one streamed from the spool file; they never
- * travel on the event bus; a new file's points and record are written meanwhile when its operation
- * was recorded in this process, {@link WrittenAhead}), then has the operation completed with the uploads whose blobs this node
+ * travel on the event bus), then has the operation completed with the uploads whose blobs this node
  * wrote at about the same moment ({@link Cohorts}, {@link IngestAddresses#COMPLETE_UPLOADS}) or,
  * when the blob could not be written, undone ({@link
  * IngestAddresses#ABORT_UPLOAD}).
@@ -46,7 +45,6 @@ public final class Receiver {
 
     private final Metrics metrics;
     private final Cohorts cohorts;
-    private final WrittenAhead writtenAhead;
 
     public Receiver(Vertx vertx, BlobStore blobs, long requestTimeoutMs, String incarnation, Metrics metrics) {
         this.vertx = vertx;
@@ -56,7 +54,6 @@ public final class Receiver {
         this.requestTimeoutMs = requestTimeoutMs;
         this.incarnation = incarnation;
         this.cohorts = Cohorts.of(vertx);
-        this.writtenAhead = WrittenAhead.of(vertx);
     }
 
     /**
@@ -100,18 +97,9 @@ public final class Receiver {
             return new Received(tenantId, name, contentType, size, path, content, idempotencyKey, actor, file, version);
         }
 
-        JsonObject begin(String sha256, String incarnation, String heldBody) {
+        JsonObject begin(String sha256, String incarnation) {
             return fileId == null
-                    ? new BeginUpload(
-                                    tenantId,
-                                    name,
-                                    contentType,
-                                    size,
-                                    sha256,
-                                    idempotencyKey,
-                                    incarnation,
-                                    actor,
-                                    heldBody)
+                    ? new BeginUpload(tenantId, name, contentType, size, sha256, idempotencyKey, incarnation, actor)
                             .toJson()
                     : new IngestMessages.BeginReplace(
                                     tenantId, fileId, expectedVersion, contentType, size, sha256, incarnation, actor)
@@ -127,32 +115,17 @@ public final class Receiver {
                 ? Future.succeededFuture(
                         new Spooled(StoreKeys.sha256Hex(upload.content().getBytes()), upload.content()))
                 : vertx.executeBlocking(() -> spooled(upload), false);
-        return body.compose(spooled -> {
-                    // A new file's bytes are lent to the recording step, which writes its points and
-                    // record from them while this node puts the blob, when it runs in this process.
-                    String held = upload.fileId() == null && spooled.bytes() != null ? FileIds.next() : null;
-                    if (held != null) {
-                        HeldBodies.lend(held, new HeldBodies.Body(spooled.bytes(), spooled.sha256()));
-                    }
-                    return request(
-                                    upload.fileId() == null
-                                            ? IngestAddresses.BEGIN_UPLOAD
-                                            : IngestAddresses.BEGIN_REPLACE,
-                                    upload.begin(spooled.sha256(), incarnation, held),
-                                    requestTimeoutMs)
-                            .andThen(begun -> {
-                                if (held != null) {
-                                    HeldBodies.takeBack(held);
-                                }
-                            })
-                            .map(UploadTicket::fromJson)
-                            .compose(ticket -> {
-                                replayed[0] = ticket.existing() != null;
-                                return replayed[0]
-                                        ? Future.succeededFuture(ticket.existing())
-                                        : store(ticket, upload, spooled);
-                            });
-                })
+        return body.compose(spooled -> request(
+                                upload.fileId() == null ? IngestAddresses.BEGIN_UPLOAD : IngestAddresses.BEGIN_REPLACE,
+                                upload.begin(spooled.sha256(), incarnation),
+                                requestTimeoutMs)
+                        .map(UploadTicket::fromJson)
+                        .compose(ticket -> {
+                            replayed[0] = ticket.existing() != null;
+                            return replayed[0]
+                                    ? Future.succeededFuture(ticket.existing())
+                                    : store(ticket, upload, spooled);
+                        }))
                 .andThen(done -> metrics.ingest(
                         upload.fileId() == null ? "upload" : "replace",
                         done.failed() ? "error" : replayed[0] ? "replayed" : "ok",
@@ -162,15 +135,11 @@ public final class Receiver {
     private Future<JsonObject> store(UploadTicket ticket, Received upload, Spooled spooled) {
         Map<String, String> metadata = Map.of(BlobInfo.SHA256, spooled.sha256());
         cohorts.writing(upload.size());
-        // The points and record the recording step may be writing meanwhile.
-        Future<Void> ahead = writtenAhead.settled(ticket.opId());
         // Started inside a future, so that a put that throws at once still fails it and is left.
         return Future.<Void>succeededFuture()
                 .compose(v -> retry.run(() -> spooled.bytes() != null
                         ? blobs.putBytes(ticket.blobKey(), spooled.bytes(), upload.contentType(), metadata)
                         : blobs.putFile(ticket.blobKey(), upload.path(), upload.contentType(), metadata)))
-                // Neither the completion nor the undo is asked for while a write ahead may still land.
-                .eventually(() -> ahead)
                 .onFailure(error -> cohorts.left(upload.size()))
                 .recover(error -> request(
                                 IngestAddresses.ABORT_UPLOAD,
@@ -183,8 +152,7 @@ public final class Receiver {
                                         IngestAddresses.SETTLE_UPLOAD,
                                         new OperationRef(ticket.opId(), "its completing node left").toJson(),
                                         requestTimeoutMs)
-                                : Future.failedFuture(error)))
-                .andThen(done -> writtenAhead.forget(ticket.opId()));
+                                : Future.failedFuture(error)));
     }
 
     /**

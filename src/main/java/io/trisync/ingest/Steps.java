@@ -61,9 +61,6 @@ final class Steps {
 
     final Metrics metrics;
 
-    /** This node's uploads whose points and record were written while their blob was put. */
-    final WrittenAhead writtenAhead;
-
     /** Most files indexed in one call: as many as a cohort holds, so that one comes out in one turn. */
     static final int INDEX_COHORT = Cohorts.MAX_COHORT;
 
@@ -120,7 +117,6 @@ final class Steps {
         this.partitions = partitions;
         this.grace = grace;
         this.indexing = new GroupCommit<>(INDEX_COHORT, 1, this::indexTogether);
-        this.writtenAhead = WrittenAhead.of(vertx);
     }
 
     /**

@@ -8,6 +8,7 @@ import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestMessages.BeginUpload;
 import io.trisync.ingest.IngestMessages.UploadTicket;
 import io.trisync.store.BlobInfo;
+import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IndexJob;
 import io.trisync.store.IngestOperation;
@@ -20,7 +21,6 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,13 +103,7 @@ final class UploadFlow {
         return steps.stores
                 .operations()
                 .begin(op)
-                .map(v -> {
-                    HeldBodies.Body held = request.heldBody() == null ? null : HeldBodies.borrow(request.heldBody());
-                    if (held != null) {
-                        steps.writtenAhead.started(op.id(), writeAhead(op, held.bytes()));
-                    }
-                    return new UploadTicket(op.id(), fileId, op.blobKey(), null, op.toDocument());
-                })
+                .map(v -> new UploadTicket(op.id(), fileId, op.blobKey(), null, op.toDocument()))
                 .recover(error -> error instanceof Failure.Conflict && request.idempotencyKey() != null
                         ? begin(request)
                         : Future.failedFuture(error));
@@ -162,67 +156,12 @@ final class UploadFlow {
     }
 
     private Future<FileRecord> index(IngestOperation op, Buffer bytes, String etag) {
-        Future<WrittenAhead.Ahead> ahead = steps.writtenAhead.take(op.id());
-        if (ahead != null && ahead.succeeded()) {
-            WrittenAhead.Ahead written = ahead.result();
-            // The record as written ahead, unless S3 gave the blob another ETag than its MD5.
-            FileRecord record = written.record().blobEtag().equals(etag)
-                    ? written.record()
-                    : record(op, written.record().embedding(), etag);
-            return writeAll(
-                    op,
-                    written.indexed(),
-                    record,
-                    () -> record == written.record()
-                            ? Future.succeededFuture()
-                            : steps.stores.metadata().upsert(record));
-        }
-        if (ahead != null && embedderDown(ahead.cause())) {
-            return writePending(op, etag, ahead.cause().getMessage());
-        }
-        // Nothing written ahead here, or its writes failed (they are written again, or undone).
         return steps.index(op, bytes)
                 .compose(
-                        indexed -> {
-                            FileRecord record = record(op, embedding(op, indexed), etag);
-                            return writeAll(
-                                    op,
-                                    indexed,
-                                    record,
-                                    () -> Future.join(
-                                            steps.stores.metadata().upsert(record),
-                                            steps.upsertPoints(indexed.points())));
-                        },
+                        indexed -> writeAll(op, indexed, etag),
                         error -> embedderDown(error)
                                 ? writePending(op, etag, error.getMessage())
                                 : Future.failedFuture(error));
-    }
-
-    /**
-     * Writes the points and the record of new file {@code op} from its bytes while its blob is on
-     * its way to S3 ({@link WrittenAhead}); the record names the ETag S3 is expected to give it.
-     */
-    private Future<WrittenAhead.Ahead> writeAhead(IngestOperation op, Buffer bytes) {
-        String etag = StoreKeys.expectedEtag(bytes.getBytes());
-        return Future.<Void>succeededFuture()
-                .compose(v -> steps.index(op, bytes))
-                .compose(indexed -> {
-                    FileRecord record = record(op, embedding(op, indexed), etag);
-                    return steps.retry
-                            .run(() -> Future.join(
-                                    steps.stores.metadata().upsert(record), steps.upsertPoints(indexed.points())))
-                            .map(v -> new WrittenAhead.Ahead(indexed, record));
-                });
-    }
-
-    /** The embedding of upload {@code op}'s file, indexed as {@code indexed}. */
-    private FileRecord.Embedding embedding(IngestOperation op, ContentIndexer.Indexed indexed) {
-        return new FileRecord.Embedding(
-                steps.indexer.modelName(),
-                steps.indexer.dimension(),
-                indexed.points().size(),
-                op.sha256(),
-                indexed.failure());
     }
 
     /** The embedding service could not make the vectors now (the content itself was not refused). */
@@ -254,17 +193,25 @@ final class UploadFlow {
                 .map(record);
     }
 
-    /**
-     * The rest of an upload indexed as {@code indexed}: {@code writes} (of its record and points, or
-     * what is left of them), then the commit and the events.
-     */
-    private Future<FileRecord> writeAll(
-            IngestOperation op, ContentIndexer.Indexed indexed, FileRecord record, Supplier<Future<?>> writes) {
+    private Future<FileRecord> writeAll(IngestOperation op, ContentIndexer.Indexed indexed, String etag) {
+        List<ChunkPoint> points = indexed.points();
+        FileRecord record = record(
+                op,
+                new FileRecord.Embedding(
+                        steps.indexer.modelName(),
+                        steps.indexer.dimension(),
+                        points.size(),
+                        op.sha256(),
+                        indexed.failure()),
+                etag);
         // The record and the points go out together: before the commit, recovery undoes both alike,
         // so their order does not matter, and the upload waits for the slower of the two, not the sum.
         // Both are waited for even when one fails (join, not all): an undo that began while the other
         // was in flight could remove it first and then have it land, a record or points left behind.
-        return steps.pass(op, Step.METADATA_WRITTEN, writes)
+        return steps.pass(
+                        op,
+                        Step.METADATA_WRITTEN,
+                        () -> Future.join(steps.stores.metadata().upsert(record), steps.upsertPoints(points)))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
                 .compose(at -> steps.commitAndPublish(at, events(at, record)))
                 .onSuccess(v -> {

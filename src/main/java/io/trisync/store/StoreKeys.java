@@ -96,14 +96,6 @@ public final class StoreKeys {
     }
 
     /** The lowercase hex SHA-256 of {@code bytes}, as blobs' {@code sha256} metadata and records carry it. */
-    /**
-     * The ETag S3 gives an object of {@code bytes} put in one piece without customer or KMS keys:
-     * their MD5 in hex, in quotes (other S3-API servers, MinIO and s3proxy among them, do the same).
-     */
-    public static String expectedEtag(byte[] bytes) {
-        return '"' + HexFormat.of().formatHex(digest("MD5", bytes)) + '"';
-    }
-
     public static String sha256Hex(byte[] bytes) {
         return HexFormat.of().formatHex(sha256(bytes));
     }

@@ -547,7 +547,7 @@ class IngestRecoveryIT {
                     .<JsonObject>request(
                             IngestAddresses.BEGIN_UPLOAD,
                             new IngestMessages.BeginUpload(
-                                            tenant, "doc.txt", "text/plain", bytes.length, sha, null, null, null, null)
+                                            tenant, "doc.txt", "text/plain", bytes.length, sha, null, null, null)
                                     .toJson())
                     .await()
                     .body());

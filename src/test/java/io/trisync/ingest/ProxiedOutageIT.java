@@ -55,7 +55,10 @@ class ProxiedOutageIT {
     @BeforeAll
     static void start() throws Exception {
         stores = RestartableStores.proxied();
-        node = Node.start(stores.nodeConfig(Map.of()), false).await();
+        // Refused uploads come back fast and are sent again at once: hundreds a second across the
+        // cuts, which the default per-caller limit (1,200 a minute) would answer 429.
+        node = Node.start(stores.nodeConfig(Map.of("API_RATE_LIMIT_PER_MINUTE", "1000000")), false)
+                .await();
     }
 
     @AfterAll
@@ -203,12 +206,11 @@ class ProxiedOutageIT {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"qdrant", "s3"})
     @DisplayName("Sixteen clients uploading while a store is cut and restored under them (writes of concurrent"
-            + " uploads share round trips, points and records are written while the blobs are put): every 201 is"
-            + " whole in all three stores, every refused upload leaves nothing")
+            + " uploads share round trips): every 201 is whole in all three stores, every refused upload leaves"
+            + " nothing")
     void concurrentUploadsAcrossACut(String store) throws Exception {
         String tenant = TestStack.unique("g");
         TcpProxy proxy = stores.proxy(store);
-        long aheadBefore = WrittenAhead.of(node.vertx()).taken();
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();
         AtomicInteger refused = new AtomicInteger();
         AtomicBoolean stop = new AtomicBoolean();
@@ -237,11 +239,11 @@ class ProxiedOutageIT {
             }
             Await.until("32 uploads acknowledged", 60_000, () -> acknowledged.size() >= 32);
             proxy.cut();
-            Await.until("uploads refused while Qdrant is away", 60_000, () -> refused.get() >= 16);
+            Await.until("uploads refused while " + store + " is away", 60_000, () -> refused.get() >= 16);
             proxy.restore();
             int atReturn = acknowledged.size();
             Await.until(
-                    "32 more uploads acknowledged after Qdrant's return",
+                    "32 more uploads acknowledged after " + store + "'s return",
                     60_000,
                     () -> acknowledged.size() >= atReturn + 32);
             stop.set(true);
@@ -285,14 +287,10 @@ class ProxiedOutageIT {
                 offset = page.next();
             } while (offset != null);
 
-            long ahead = WrittenAhead.of(node.vertx()).taken() - aheadBefore;
             System.out.printf(
-                    "across a cut of %s: %d uploads acknowledged, %d refused, %d completed from writes ahead%n",
-                    store, acknowledged.size(), refused.get(), ahead);
+                    "across a cut of %s: %d uploads acknowledged, %d refused%n",
+                    store, acknowledged.size(), refused.get());
             assertThat(refused.get()).isPositive();
-            assertThat(ahead)
-                    .as("completions that found their points and record written while the blob was put")
-                    .isPositive();
             assertThat(active)
                     .as("active records: exactly the acknowledged uploads")
                     .isEqualTo(acknowledged);
