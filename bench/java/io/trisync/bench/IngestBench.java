@@ -193,23 +193,43 @@ class IngestBench {
             int slice = files.size() / SLICES;
             Map<String, List<UploadFloors.Reading>> slices = new LinkedHashMap<>();
             Map<String, Map<String, Double>> requests = new LinkedHashMap<>();
+            Map<String, double[]> stages = new LinkedHashMap<>();
             List<String> ratios = new ArrayList<>();
             List<Double> sliceRatios = new ArrayList<>();
             for (int k = 0; k < SLICES; k++) {
                 int base = k * slice;
                 rows.forEach((what, row) -> {
                     Map<String, Double> before = storeRequests(node);
+                    Map<String, double[]> stagesBefore = stageTimes(node);
                     slices.computeIfAbsent(what, w -> new ArrayList<>())
                             .add(UploadFloors.measure(slice, slice, CONCURRENCY, i -> row.apply(base + i)));
                     Map<String, Double> made = requests.computeIfAbsent(what, w -> new TreeMap<>());
                     storeRequests(node)
                             .forEach((key, n) -> made.merge(key, n - before.getOrDefault(key, 0.0), Double::sum));
+                    if (what.equals(STORE_PIPELINE)) {
+                        stageTimes(node).forEach((stage, now) -> {
+                            double[] then = stagesBefore.getOrDefault(stage, new double[2]);
+                            double[] sum = stages.computeIfAbsent(stage, s -> new double[2]);
+                            sum[0] += now[0] - then[0];
+                            sum[1] += now[1] - then[1];
+                        });
+                    }
                 });
                 double ratio = slices.get(STORE_PIPELINE).get(k).perSecond()
                         / slices.get(UploadFloors.ONE_AT_A_TIME).get(k).perSecond();
                 sliceRatios.add(ratio);
                 ratios.add(String.format(Locale.ROOT, "%.2f", ratio));
             }
+            System.out.println("Upload stages, mean ms (" + mode + ", interleaved: " + STORE_PIPELINE + "): "
+                    + String.join(
+                            ", ",
+                            stages.entrySet().stream()
+                                    .map(e -> String.format(
+                                            Locale.ROOT,
+                                            "%s %.2f",
+                                            e.getKey(),
+                                            e.getValue()[0] == 0 ? 0 : e.getValue()[1] / e.getValue()[0]))
+                                    .toList()));
             requests.forEach((what, made) -> System.out.println("Store requests per upload (" + mode + ", interleaved: "
                     + what + "): " + requestsPerUpload(Map.of(), made, slice * SLICES)));
             List<String> out = new ArrayList<>();
@@ -495,6 +515,19 @@ class IngestBench {
      * Requests the node's store clients have made so far (from its request timers): by store
      * ({@code mongodb}) and by store and call ({@code mongodb findOne}).
      */
+    /** Per upload stage ({@code trisync.upload.stage.duration}): how many were timed, and their total ms. */
+    private static Map<String, double[]> stageTimes(Node node) {
+        Map<String, double[]> out = new TreeMap<>();
+        Metrics.of(node.config())
+                .registry()
+                .find("trisync.upload.stage.duration")
+                .timers()
+                .forEach(t -> out.put(
+                        t.getId().getTag("stage"),
+                        new double[] {t.count(), t.totalTime(java.util.concurrent.TimeUnit.MILLISECONDS)}));
+        return out;
+    }
+
     private static Map<String, Double> storeRequests(Node node) {
         Map<String, Double> out = new TreeMap<>();
         Metrics.of(node.config())

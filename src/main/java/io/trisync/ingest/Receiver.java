@@ -120,6 +120,7 @@ public final class Receiver {
                                 upload.begin(spooled.sha256(), incarnation),
                                 requestTimeoutMs)
                         .map(UploadTicket::fromJson)
+                        .andThen(begun -> metrics.uploadStage("begin", System.nanoTime() - started))
                         .compose(ticket -> {
                             replayed[0] = ticket.existing() != null;
                             return replayed[0]
@@ -135,11 +136,13 @@ public final class Receiver {
     private Future<JsonObject> store(UploadTicket ticket, Received upload, Spooled spooled) {
         Map<String, String> metadata = Map.of(BlobInfo.SHA256, spooled.sha256());
         cohorts.writing(upload.size());
+        long putting = System.nanoTime();
         // Started inside a future, so that a put that throws at once still fails it and is left.
         return Future.<Void>succeededFuture()
                 .compose(v -> retry.run(() -> spooled.bytes() != null
                         ? blobs.putBytes(ticket.blobKey(), spooled.bytes(), upload.contentType(), metadata)
                         : blobs.putFile(ticket.blobKey(), upload.path(), upload.contentType(), metadata)))
+                .andThen(put -> metrics.uploadStage("blob_put", System.nanoTime() - putting))
                 .onFailure(error -> cohorts.left(upload.size()))
                 .recover(error -> request(
                                 IngestAddresses.ABORT_UPLOAD,
@@ -164,6 +167,7 @@ public final class Receiver {
         if (spooled.bytes() != null) {
             HeldBodies.lend(ticket.opId(), new HeldBodies.Body(spooled.bytes(), spooled.sha256()));
         }
+        long asked = System.nanoTime();
         return cohorts.complete(
                         new OperationRef(
                                 ticket.opId(),
@@ -176,7 +180,10 @@ public final class Receiver {
                                         incarnation,
                                         blob.etag())),
                         upload.size())
-                .andThen(done -> HeldBodies.takeBack(ticket.opId()));
+                .andThen(done -> {
+                    metrics.uploadStage("completion", System.nanoTime() - asked);
+                    HeldBodies.takeBack(ticket.opId());
+                });
     }
 
     private Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {

@@ -419,17 +419,22 @@ final class Steps {
      * else recovery ends it, finding its events logged ({@link #endUnlessLogged}).
      */
     Future<Void> commitAndPublish(IngestOperation op, List<EventPublisher.Draft> drafts) {
+        long committing = System.nanoTime();
         Future<EventPublisher.Reservation> numbers = events.reserve(op.tenantId(), drafts);
         return commitUpload(op)
                 .transform(committed -> numbers.transform(reserved -> {
+                    long logging = System.nanoTime();
+                    metrics.uploadStage("commit", logging - committing);
                     if (committed.failed()) {
                         if (reserved.succeeded()) {
                             reserved.result().skip();
                         }
                         return Future.failedFuture(committed.cause());
                     }
-                    Future<List<Event>> logged =
-                            reserved.succeeded() ? reserved.result().log() : events.publishAll(op.tenantId(), drafts);
+                    Future<List<Event>> logged = (reserved.succeeded()
+                                    ? reserved.result().log()
+                                    : events.publishAll(op.tenantId(), drafts))
+                            .andThen(done -> metrics.uploadStage("events", System.nanoTime() - logging));
                     return logged.onSuccess(published -> end(committed.result())
                                     .onFailure(error -> later(op.id(), "End of upload", this::end)))
                             .<Void>mapEmpty();

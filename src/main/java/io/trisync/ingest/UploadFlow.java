@@ -156,7 +156,9 @@ final class UploadFlow {
     }
 
     private Future<FileRecord> index(IngestOperation op, Buffer bytes, String etag) {
+        long indexing = System.nanoTime();
         return steps.index(op, bytes)
+                .andThen(indexed -> steps.metrics.uploadStage("index", System.nanoTime() - indexing))
                 .compose(
                         indexed -> writeAll(op, indexed, etag),
                         error -> embedderDown(error)
@@ -208,10 +210,12 @@ final class UploadFlow {
         // so their order does not matter, and the upload waits for the slower of the two, not the sum.
         // Both are waited for even when one fails (join, not all): an undo that began while the other
         // was in flight could remove it first and then have it land, a record or points left behind.
+        long writing = System.nanoTime();
         return steps.pass(
                         op,
                         Step.METADATA_WRITTEN,
                         () -> Future.join(steps.stores.metadata().upsert(record), steps.upsertPoints(points)))
+                .andThen(written -> steps.metrics.uploadStage("writes", System.nanoTime() - writing))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
                 .compose(at -> steps.commitAndPublish(at, events(at, record)))
                 .onSuccess(v -> {

@@ -171,6 +171,22 @@ public final class Metrics {
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * One stage of an upload took {@code nanos}: on the receiving node {@code begin} (the operation
+     * recorded), {@code blob_put} (S3, retries included) and {@code completion} (asked for until
+     * answered, the wait for the rest of its cohort included); on the completing node {@code index}
+     * (text extraction and embedding), {@code writes} (record and points), {@code commit} (beside the
+     * event numbers) and {@code events} (logged). Failed stages count too.
+     */
+    public void uploadStage(String stage, long nanos) {
+        Timer.builder("trisync.upload.stage.duration")
+                .description("How long each stage of an upload took")
+                .tag("stage", stage)
+                .serviceLevelObjectives(REQUEST_BUCKETS)
+                .register(registry)
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
     /** Recovery ended an unfinished ingest operation: {@code action} undone, published or rolled_forward. */
     public void recovered(String action) {
         Counter.builder("trisync.recovered.operations")

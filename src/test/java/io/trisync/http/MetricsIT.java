@@ -94,6 +94,11 @@ class MetricsIT {
             assertThat(m.get("trisync_oldest_scan_age_seconds")).isBetween(0.0, 120.0);
             assertThat(m.get("trisync_ingest_total{kind=\"upload\",outcome=\"ok\"}"))
                     .isEqualTo(6.0);
+            for (String stage : List.of("begin", "blob_put", "completion", "index", "writes", "commit", "events")) {
+                assertThat(m.get("trisync_upload_stage_duration_seconds_count{stage=\"" + stage + "\"}"))
+                        .as("uploads timed at stage " + stage)
+                        .isEqualTo(6.0);
+            }
             assertThat(m.get("trisync_operations_total{kind=\"scan\",outcome=\"completed\"}"))
                     .isGreaterThanOrEqualTo(1.0);
             assertThat(m.get("trisync_operation_duration_seconds_count{kind=\"scan\"}"))
