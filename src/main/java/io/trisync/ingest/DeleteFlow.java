@@ -51,7 +51,7 @@ final class DeleteFlow {
                         new Failure.Conflict("file " + file.id() + " is still being uploaded or updated"));
             }
             if (open != null) {
-                return finishOrDefer(open, file);
+                return finishOrDefer(open, file, false);
             }
             if (file.status() == FileRecord.Status.DELETED) {
                 return Future.succeededFuture(new DeleteOutcome(file, null, true));
@@ -74,19 +74,25 @@ final class DeleteFlow {
                     .operations()
                     .begin(op)
                     .compose(
-                            v -> steps.hooks.after(op, Step.BEGUN).compose(ignored -> finishOrDefer(op, file)),
+                            v -> steps.hooks.after(op, Step.BEGUN).compose(ignored -> finishOrDefer(op, file, true)),
                             error -> error instanceof Failure.Conflict && mayJoin
                                     ? steps.stores.metadata().get(file.id()).compose(now -> start(now, actor, false))
                                     : Future.failedFuture(error));
         });
     }
 
-    private Future<DeleteOutcome> finishOrDefer(IngestOperation op, FileRecord file) {
-        return rollForward(op, file)
+    /**
+     * Rolls delete {@code op} forward now, or later when a store is away (answered 202). Only the
+     * delete's own request ({@code publishing}) logs its events: one that joined it (another DELETE of
+     * the file while it runs) completes its steps but leaves the events to it, or to recovery if its
+     * node fell, since two that both found them missing would log them twice.
+     */
+    private Future<DeleteOutcome> finishOrDefer(IngestOperation op, FileRecord file, boolean publishing) {
+        return rollForward(op, file, publishing)
                 .map(deleted -> new DeleteOutcome(deleted, op.id(), true))
                 .recover(error -> {
                     if (error instanceof Failure s && s.retriable()) {
-                        steps.later(op.id(), "Delete", later -> rollForward(later, file));
+                        steps.later(op.id(), "Delete", later -> rollForward(later, file, publishing));
                         return Future.succeededFuture(new DeleteOutcome(file, op.id(), false));
                     }
                     return Future.failedFuture(error);
@@ -99,6 +105,11 @@ final class DeleteFlow {
      * its node may have fallen, or its end failed, after logging them.
      */
     Future<FileRecord> rollForward(IngestOperation op, FileRecord file) {
+        return rollForward(op, file, true);
+    }
+
+    /** {@link #rollForward(IngestOperation, FileRecord)}, without the events unless {@code publishing}. */
+    private Future<FileRecord> rollForward(IngestOperation op, FileRecord file, boolean publishing) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         // Taken up again (a joining delete, a retry, recovery), it may find the file marked already.
         FileRecord deleted = file.status() == FileRecord.Status.DELETED
@@ -119,7 +130,9 @@ final class DeleteFlow {
                         file.sync(),
                         file.blobEtag());
         if (op.step() == Step.COMMITTED) {
-            return steps.endUnlessLogged(op, () -> publish(op)).map(deleted);
+            return publishing
+                    ? steps.endUnlessLogged(op, () -> publish(op)).map(deleted)
+                    : Future.succeededFuture(deleted);
         }
         Future<IngestOperation> at = Future.succeededFuture(op);
         if (op.step() == Step.BEGUN) {
@@ -139,7 +152,7 @@ final class DeleteFlow {
         if (op.step().ordinal() < Step.COMMITTED.ordinal()) {
             at = at.compose(o -> steps.take(o, Step.COMMITTED, Future::succeededFuture));
         }
-        return at.compose(this::publish).map(deleted);
+        return (publishing ? at.compose(this::publish) : at.<Void>mapEmpty()).map(deleted);
     }
 
     /** Publishes {@code file.deleted} and {@code embedding.deleted}, then ends the operation. */

@@ -319,6 +319,48 @@ class IngestRecoveryIT {
         }
     }
 
+    @Test
+    @DisplayName("A delete that joins another between its commit and its events answers the deleted record and logs"
+            + " nothing: the delete's own flow logs file.deleted, once")
+    void joiningDeleteLeavesTheEventsToTheDelete() throws Exception {
+        String tenant = TestStack.unique("t");
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicBoolean paused = new AtomicBoolean();
+        Node node = Node.start(config(), false, (op, done) -> {
+                    if (op.kind() == Kind.DELETE && done == Step.COMMITTED && paused.compareAndSet(false, true)) {
+                        reached.countDown();
+                        return release.future();
+                    }
+                    return Future.succeededFuture();
+                })
+                .await();
+        WebClient web = WebClient.create(node.vertx());
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String fileId = uploadedDoc(http, tenant);
+            Future<HttpResponse<Buffer>> first = web.delete(
+                            node.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
+                    .send();
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+
+            HttpResponse<Buffer> joined = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
+            assertThat(joined.statusCode()).as(joined.bodyAsString()).isEqualTo(200);
+            assertThat(joined.bodyAsJsonObject().getJsonObject("file").getString("status"))
+                    .isEqualTo("deleted");
+            node.vertx().runOnContext(v -> release.complete());
+            assertThat(first.await().statusCode()).isEqualTo(200);
+            ended(node, fileId, Kind.DELETE);
+            assertThat(node.stores().events().ofFile(tenant, fileId, 100).await().stream()
+                            .filter(e -> e.type().equals("file.deleted"))
+                            .count())
+                    .as("file.deleted events")
+                    .isEqualTo(1);
+        } finally {
+            web.close();
+            node.stop().await();
+        }
+    }
+
     /** A MongoDB client of its own on {@code node}'s database, to read and set what the node stores. */
     private static MongoClient rawClient(Node node) {
         return MongoClient.create(
