@@ -3,6 +3,7 @@ package io.trisync.bench;
 import static io.trisync.bench.BenchSupport.perSecond;
 import static io.trisync.bench.BenchSupport.percentileMs;
 
+import io.micrometer.core.instrument.Timer;
 import io.trisync.Node;
 import io.trisync.config.ConfigLoader;
 import io.trisync.config.TrisyncConfig;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -511,23 +513,26 @@ class IngestBench {
         return out.toString();
     }
 
+    /** Per upload stage ({@code trisync.upload.stage.duration}), in pipeline order: how many were timed, and their total ms. */
+    private static Map<String, double[]> stageTimes(Node node) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (String stage : List.of("begin", "blob_put", "completion", "index", "writes", "commit", "events")) {
+            Timer timer = Metrics.of(node.config())
+                    .registry()
+                    .find("trisync.upload.stage.duration")
+                    .tag("stage", stage)
+                    .timer();
+            if (timer != null) {
+                out.put(stage, new double[] {timer.count(), timer.totalTime(TimeUnit.MILLISECONDS)});
+            }
+        }
+        return out;
+    }
+
     /**
      * Requests the node's store clients have made so far (from its request timers): by store
      * ({@code mongodb}) and by store and call ({@code mongodb findOne}).
      */
-    /** Per upload stage ({@code trisync.upload.stage.duration}): how many were timed, and their total ms. */
-    private static Map<String, double[]> stageTimes(Node node) {
-        Map<String, double[]> out = new TreeMap<>();
-        Metrics.of(node.config())
-                .registry()
-                .find("trisync.upload.stage.duration")
-                .timers()
-                .forEach(t -> out.put(
-                        t.getId().getTag("stage"),
-                        new double[] {t.count(), t.totalTime(java.util.concurrent.TimeUnit.MILLISECONDS)}));
-        return out;
-    }
-
     private static Map<String, Double> storeRequests(Node node) {
         Map<String, Double> out = new TreeMap<>();
         Metrics.of(node.config())

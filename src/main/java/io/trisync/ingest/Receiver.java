@@ -115,18 +115,27 @@ public final class Receiver {
                 ? Future.succeededFuture(
                         new Spooled(StoreKeys.sha256Hex(upload.content().getBytes()), upload.content()))
                 : vertx.executeBlocking(() -> spooled(upload), false);
-        return body.compose(spooled -> request(
-                                upload.fileId() == null ? IngestAddresses.BEGIN_UPLOAD : IngestAddresses.BEGIN_REPLACE,
-                                upload.begin(spooled.sha256(), incarnation),
-                                requestTimeoutMs)
-                        .map(UploadTicket::fromJson)
-                        .andThen(begun -> metrics.uploadStage("begin", System.nanoTime() - started))
-                        .compose(ticket -> {
-                            replayed[0] = ticket.existing() != null;
-                            return replayed[0]
-                                    ? Future.succeededFuture(ticket.existing())
-                                    : store(ticket, upload, spooled);
-                        }))
+        return body.compose(spooled -> {
+                    long asked = System.nanoTime();
+                    return request(
+                                    upload.fileId() == null
+                                            ? IngestAddresses.BEGIN_UPLOAD
+                                            : IngestAddresses.BEGIN_REPLACE,
+                                    upload.begin(spooled.sha256(), incarnation),
+                                    requestTimeoutMs)
+                            .map(UploadTicket::fromJson)
+                            .andThen(begun -> {
+                                if (begun.failed() || begun.result().existing() == null) {
+                                    stage(upload, "begin", asked);
+                                }
+                            })
+                            .compose(ticket -> {
+                                replayed[0] = ticket.existing() != null;
+                                return replayed[0]
+                                        ? Future.succeededFuture(ticket.existing())
+                                        : store(ticket, upload, spooled);
+                            });
+                })
                 .andThen(done -> metrics.ingest(
                         upload.fileId() == null ? "upload" : "replace",
                         done.failed() ? "error" : replayed[0] ? "replayed" : "ok",
@@ -142,7 +151,7 @@ public final class Receiver {
                 .compose(v -> retry.run(() -> spooled.bytes() != null
                         ? blobs.putBytes(ticket.blobKey(), spooled.bytes(), upload.contentType(), metadata)
                         : blobs.putFile(ticket.blobKey(), upload.path(), upload.contentType(), metadata)))
-                .andThen(put -> metrics.uploadStage("blob_put", System.nanoTime() - putting))
+                .andThen(put -> stage(upload, "blob_put", putting))
                 .onFailure(error -> cohorts.left(upload.size()))
                 .recover(error -> request(
                                 IngestAddresses.ABORT_UPLOAD,
@@ -181,9 +190,19 @@ public final class Receiver {
                                         blob.etag())),
                         upload.size())
                 .andThen(done -> {
-                    metrics.uploadStage("completion", System.nanoTime() - asked);
+                    stage(upload, "completion", asked);
                     HeldBodies.takeBack(ticket.opId());
                 });
+    }
+
+    /**
+     * Times {@code stage} of a new file's upload, begun at {@code since} ({@link System#nanoTime}). A
+     * new version's stages are not timed: another flow completes it, which times none of its own.
+     */
+    private void stage(Received upload, String stage, long since) {
+        if (upload.fileId() == null) {
+            metrics.uploadStage(stage, System.nanoTime() - since);
+        }
     }
 
     private Future<JsonObject> request(String address, JsonObject body, long timeoutMs) {

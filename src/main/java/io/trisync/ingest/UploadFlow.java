@@ -179,12 +179,14 @@ final class UploadFlow {
     private Future<FileRecord> writePending(IngestOperation op, String etag, String why) {
         FileRecord record =
                 record(op, FileRecord.Embedding.pending(steps.indexer.modelName(), steps.indexer.dimension()), etag);
+        long writing = System.nanoTime();
         return steps.pass(
                         op,
                         Step.METADATA_WRITTEN,
                         () -> steps.stores.metadata().upsert(record).compose(v -> steps.stores
                                 .indexQueue()
                                 .enqueue(IndexJob.of(op.fileId(), op.tenantId(), op.partition(), Instant.now()))))
+                .andThen(written -> steps.metrics.uploadStage("writes", System.nanoTime() - writing))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
                 .compose(at -> steps.commitAndPublish(at, events(at, record)))
                 .onSuccess(v -> LOG.warn(

@@ -172,11 +172,13 @@ public final class Metrics {
     }
 
     /**
-     * One stage of an upload took {@code nanos}: on the receiving node {@code begin} (the operation
-     * recorded), {@code blob_put} (S3, retries included) and {@code completion} (asked for until
-     * answered, the wait for the rest of its cohort included); on the completing node {@code index}
-     * (text extraction and embedding), {@code writes} (record and points), {@code commit} (beside the
-     * event numbers) and {@code events} (logged). Failed stages count too.
+     * One stage of a new file's upload took {@code nanos}: on the receiving node {@code begin} (the
+     * request that records the operation), {@code blob_put} (S3, retries included) and {@code
+     * completion} (asked for until answered, the wait for the rest of its cohort included); on the
+     * completing node {@code index} (text extraction and embedding), {@code writes} (record and
+     * points, or record and index job when the vectors wait), {@code commit} (beside the event
+     * numbers) and {@code events} (logged). Failed stages count too; a repeated Idempotency-Key
+     * (answered from the first upload) and new versions of a file are not timed.
      */
     public void uploadStage(String stage, long nanos) {
         Timer.builder("trisync.upload.stage.duration")

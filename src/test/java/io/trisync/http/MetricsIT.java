@@ -144,6 +144,27 @@ class MetricsIT {
             assertThat(m2.get("trisync_operations_total{kind=\"repair\",outcome=\"completed\"}"))
                     .isEqualTo(1.0);
 
+            // One more upload is timed at every stage; an upload answered from the first with its
+            // Idempotency-Key, and a new version of a file, are not timed as an upload's stages.
+            byte[] keyed = Fixtures.utf8(Fixtures.prose(60) + " keyed");
+            for (int i = 0; i < 2; i++) {
+                var r = http.upload(tenant, "keyed.txt", "text/plain", keyed, "metrics-key");
+                assertThat(r.statusCode()).as(r.bodyAsString()).isIn(200, 201);
+            }
+            var replaced = http.replace(
+                    "/api/files/" + files.get(4).id() + "/content?user_id=" + tenant,
+                    "m4.txt",
+                    "text/plain",
+                    Fixtures.utf8(Fixtures.prose(70) + " second version"),
+                    null);
+            assertThat(replaced.statusCode()).as(replaced.bodyAsString()).isEqualTo(200);
+            Map<String, Double> m3 = scrape(http);
+            for (String stage : List.of("begin", "blob_put", "completion", "index", "writes", "commit", "events")) {
+                assertThat(m3.get("trisync_upload_stage_duration_seconds_count{stage=\"" + stage + "\"}"))
+                        .as("uploads timed at stage " + stage)
+                        .isEqualTo(7.0);
+            }
+
             promtoolAccepts(http.get("/metrics").bodyAsString());
         } finally {
             node.stop().await();

@@ -250,7 +250,8 @@ class ProxiedOutageIT {
             for (var f : running) {
                 f.get();
             }
-            // Refused uploads are undone as Qdrant answers again (each retries its undo within seconds).
+            // Refused uploads are undone as the cut store answers again (each retries its undo within
+            // seconds; an S3 put refused is undone by its abort, retried while S3 was away).
             Await.until(
                     "every refused upload undone",
                     30_000,
