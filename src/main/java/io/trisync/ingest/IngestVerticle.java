@@ -261,7 +261,7 @@ public final class IngestVerticle extends RequestVerticle {
         LOG.warn("Upload operation {} aborted by its receiving node: {}", ref.opId(), ref.reason());
         return stores.operations()
                 .get(ref.opId())
-                .compose(op -> op.kind() == IngestOperation.Kind.REPLACE ? replaces.undo(op) : uploads.abort(op))
+                .compose(op -> op.kind() == IngestOperation.Kind.REPLACE ? replaces.abort(op) : uploads.abort(op))
                 .map(v -> new JsonObject().put("aborted", ref.opId()));
     }
 

@@ -225,6 +225,11 @@ final class ReplaceFlow {
         });
     }
 
+    /** Undoes a new version whose receiving node could not write its blob, now or as the stores return. */
+    Future<Void> abort(IngestOperation op) {
+        return steps.undoNowOrLater(op, "Undo of new version", this::undo);
+    }
+
     /**
      * Undoes a replacement that did not commit: the file is still wholly its old version (nothing of
      * it is written before the commit); the staged bytes are removed, then, if the log still says it

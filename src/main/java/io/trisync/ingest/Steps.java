@@ -14,7 +14,6 @@ import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
-import io.trisync.store.OperationLog;
 import io.trisync.store.Retry;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
@@ -231,6 +230,14 @@ final class Steps {
      * work one operation at once, and an operation's events are not logged twice under different
      * numbers by the two of them.
      */
+    /**
+     * Undoes {@code op} with {@code undo} now; what cannot be undone now (a store is away) is undone
+     * as the stores return ({@link #later}), not only once recovery's grace is over.
+     */
+    Future<Void> undoNowOrLater(IngestOperation op, String what, Function<IngestOperation, Future<Void>> undo) {
+        return undo.apply(op).onFailure(error -> later(op.id(), what, undo::apply));
+    }
+
     void later(String opId, String what, Function<IngestOperation, Future<?>> work) {
         later(opId, what, work, LATER_FIRST_MS, System.currentTimeMillis() + LATER_FOR_MS);
     }

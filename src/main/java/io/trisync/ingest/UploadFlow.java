@@ -342,12 +342,9 @@ final class UploadFlow {
         return undo(op);
     }
 
-    /**
-     * Undoes an upload whose receiving node could not write its blob; what cannot be undone now (the
-     * blob's store is away) is undone as the stores return, not only once recovery's grace is over.
-     */
+    /** Undoes an upload whose receiving node could not write its blob, now or as the stores return. */
     Future<Void> abort(IngestOperation op) {
-        return undo(op).onFailure(error -> steps.later(op.id(), "Undo of upload", this::undo));
+        return steps.undoNowOrLater(op, "Undo of upload", this::undo);
     }
 
     /**

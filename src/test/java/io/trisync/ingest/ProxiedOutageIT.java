@@ -129,8 +129,25 @@ class ProxiedOutageIT {
             HttpResponse<Buffer> kept = http.upload(tenant, "kept.txt", "text/plain", text(Fixtures.prose(40)), null);
             assertThat(kept.statusCode()).as(kept.bodyAsString()).isEqualTo(201);
             String keptId = kept.bodyAsJsonObject().getString("id");
+            // Without S3 a new version's bytes cannot be put either: its receiving node aborts it.
+            String versionedId = null;
+            if (store.equals("s3")) {
+                HttpResponse<Buffer> versioned =
+                        http.upload(tenant, "versioned.txt", "text/plain", text(Fixtures.prose(35)), null);
+                assertThat(versioned.statusCode()).as(versioned.bodyAsString()).isEqualTo(201);
+                versionedId = versioned.bodyAsJsonObject().getString("id");
+            }
 
             proxy.cut();
+            if (versionedId != null) {
+                HttpResponse<Buffer> replaced = http.replace(
+                        "/api/files/" + versionedId + "/content?user_id=" + tenant,
+                        "versioned.txt",
+                        "text/plain",
+                        text(Fixtures.prose(45)),
+                        null);
+                assertThat(replaced.statusCode()).as(replaced.bodyAsString()).isEqualTo(503);
+            }
             HttpResponse<Buffer> first = http.upload(tenant, "a.txt", "text/plain", text(Fixtures.prose(30)), null);
             assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(503);
             long slowest = 0;
@@ -190,14 +207,25 @@ class ProxiedOutageIT {
                                 .items())
                         .isEmpty();
             }
+            if (versionedId != null) {
+                // The upload and the new version S3 refused were aborted; their undo, which needs S3
+                // too, is tried again as it returns rather than after recovery's grace (120 s).
+                Await.until(
+                        "every operation S3 refused undone",
+                        10_000,
+                        () -> node.stores().operations().countOpen(tenant).await() == 0);
+                assertThat(node.stores().metadata().get(versionedId).await().contentVersion())
+                        .as("the refused new version left the file as it was")
+                        .isEqualTo(1);
+            }
             // The uploads refused during the outage left no active record (recovery undoes what an
-            // upload wrote before it was refused, after its grace): the kept file unless deleted, and
-            // the upload made after the return.
+            // upload wrote before it was refused, after its grace): the kept file unless deleted, the
+            // versioned file, and the upload made after the return.
             assertThat(node.stores()
                             .metadata()
                             .count(new FileQuery(tenant, null, FileRecord.Status.ACTIVE))
                             .await())
-                    .isEqualTo(deferred ? 1 : 2);
+                    .isEqualTo((deferred ? 1 : 2) + (versionedId != null ? 1 : 0));
         } finally {
             proxy.restore();
         }
