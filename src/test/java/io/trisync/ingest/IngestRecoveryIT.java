@@ -281,54 +281,61 @@ class IngestRecoveryIT {
     @DisplayName("A delete that joins another of the same file after the file was marked deleted answers with the"
             + " record as marked, not one version past it")
     void joiningDeleteAnswersTheMarkedRecord() throws Exception {
-        String tenant = TestStack.unique("t");
-        CountDownLatch reached = new CountDownLatch(1);
-        Promise<Void> release = Promise.promise();
-        AtomicBoolean paused = new AtomicBoolean();
-        Node node = Node.start(config(), false, (op, done) -> {
-                    if (op.kind() == Kind.DELETE
-                            && done == Step.METADATA_DELETED
-                            && paused.compareAndSet(false, true)) {
-                        reached.countDown();
-                        return release.future();
-                    }
-                    return Future.succeededFuture();
-                })
-                .await();
-        WebClient web = WebClient.create(node.vertx());
-        try (Http http = new Http(node.vertx(), node.httpPort())) {
-            String fileId = uploadedDoc(http, tenant);
-            Future<HttpResponse<Buffer>> first = web.delete(
-                            node.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
-                    .send();
-            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
-            FileRecord marked = node.stores().metadata().get(fileId).await();
-            assertThat(marked.status()).isEqualTo(FileRecord.Status.DELETED);
-
-            HttpResponse<Buffer> joined = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
-            assertThat(joined.statusCode()).as(joined.bodyAsString()).isEqualTo(200);
-            assertThat(joined.bodyAsJsonObject().getJsonObject("file").getLong("version"))
+        deleteJoinedAfter(Step.METADATA_DELETED, (node, j) -> {
+            assertThat(j.atPause().status()).isEqualTo(FileRecord.Status.DELETED);
+            assertThat(j.joined().statusCode()).as(j.joined().bodyAsString()).isEqualTo(200);
+            assertThat(j.joined().bodyAsJsonObject().getJsonObject("file").getLong("version"))
                     .as("the record as marked deleted")
-                    .isEqualTo(marked.version())
-                    .isEqualTo(node.stores().metadata().get(fileId).await().version());
-            node.vertx().runOnContext(v -> release.complete());
-            first.await();
-        } finally {
-            web.close();
-            node.stop().await();
-        }
+                    .isEqualTo(j.atPause().version())
+                    .isEqualTo(j.afterJoin().version());
+        });
     }
 
     @Test
     @DisplayName("A delete that joins another between its commit and its events answers the deleted record and logs"
             + " nothing: the delete's own flow logs file.deleted, once")
     void joiningDeleteLeavesTheEventsToTheDelete() throws Exception {
+        deleteJoinedAfter(Step.COMMITTED, (node, j) -> {
+            assertThat(j.joined().statusCode()).as(j.joined().bodyAsString()).isEqualTo(200);
+            assertThat(j.joined().bodyAsJsonObject().getJsonObject("file").getString("status"))
+                    .isEqualTo("deleted");
+            assertThat(j.first().statusCode()).isEqualTo(200);
+            ended(node, j.fileId(), Kind.DELETE);
+            assertThat(node.stores().events().ofFile(j.tenant(), j.fileId(), 100).await().stream()
+                            .filter(e -> e.type().equals("file.deleted"))
+                            .count())
+                    .as("file.deleted events")
+                    .isEqualTo(1);
+        });
+    }
+
+    /**
+     * Two DELETEs of one file: the record as the first left it while held after {@code step}, the
+     * second's answer and the record right after it, and the first's answer once released.
+     */
+    private record Joined(
+            String tenant,
+            String fileId,
+            FileRecord atPause,
+            HttpResponse<Buffer> joined,
+            FileRecord afterJoin,
+            HttpResponse<Buffer> first) {}
+
+    private interface JoinedCheck {
+        void check(Node node, Joined joined) throws Exception;
+    }
+
+    /**
+     * Uploads a file and deletes it twice on a node whose first delete is held after {@code step}
+     * until the second is answered; then {@code check}s what happened, with the node still running.
+     */
+    private static void deleteJoinedAfter(Step step, JoinedCheck check) throws Exception {
         String tenant = TestStack.unique("t");
         CountDownLatch reached = new CountDownLatch(1);
         Promise<Void> release = Promise.promise();
         AtomicBoolean paused = new AtomicBoolean();
         Node node = Node.start(config(), false, (op, done) -> {
-                    if (op.kind() == Kind.DELETE && done == Step.COMMITTED && paused.compareAndSet(false, true)) {
+                    if (op.kind() == Kind.DELETE && done == step && paused.compareAndSet(false, true)) {
                         reached.countDown();
                         return release.future();
                     }
@@ -338,23 +345,15 @@ class IngestRecoveryIT {
         WebClient web = WebClient.create(node.vertx());
         try (Http http = new Http(node.vertx(), node.httpPort())) {
             String fileId = uploadedDoc(http, tenant);
-            Future<HttpResponse<Buffer>> first = web.delete(
-                            node.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
-                    .send();
+            String path = "/api/files/" + fileId + "?user_id=" + tenant;
+            Future<HttpResponse<Buffer>> first =
+                    web.delete(node.httpPort(), "127.0.0.1", path).send();
             assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
-
-            HttpResponse<Buffer> joined = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
-            assertThat(joined.statusCode()).as(joined.bodyAsString()).isEqualTo(200);
-            assertThat(joined.bodyAsJsonObject().getJsonObject("file").getString("status"))
-                    .isEqualTo("deleted");
+            FileRecord atPause = node.stores().metadata().get(fileId).await();
+            HttpResponse<Buffer> joined = http.delete(path);
+            FileRecord afterJoin = node.stores().metadata().get(fileId).await();
             node.vertx().runOnContext(v -> release.complete());
-            assertThat(first.await().statusCode()).isEqualTo(200);
-            ended(node, fileId, Kind.DELETE);
-            assertThat(node.stores().events().ofFile(tenant, fileId, 100).await().stream()
-                            .filter(e -> e.type().equals("file.deleted"))
-                            .count())
-                    .as("file.deleted events")
-                    .isEqualTo(1);
+            check.check(node, new Joined(tenant, fileId, atPause, joined, afterJoin, first.await()));
         } finally {
             web.close();
             node.stop().await();
