@@ -384,7 +384,7 @@
         var name = el('a', r.file_name);
         name.href = '#';
         name.dataset.fileId = r.file_id;
-        name.addEventListener('click', function (e) { e.preventDefault(); openContent(r.file_id).catch(fail); });
+        name.addEventListener('click', function (e) { e.preventDefault(); openContent(r.file_id, r.file_name).catch(fail); });
         item.appendChild(name);
         item.appendChild(el('span', ' ' + r.score.toFixed(3), 'score'));
         var page = el('a', 'file page');
@@ -398,13 +398,53 @@
     });
   }
 
-  /** Opens a file's content in a new tab (fetched with the token, which a plain link cannot send). */
-  function openContent(fileId) {
+  /**
+   * Shows a file's content (fetched with the token, which a plain link cannot send). A blob URL has
+   * this page's origin, so a tenant's HTML or SVG opened from it could read the admin's token: only
+   * inert types are shown (text other than markup always as plain text) in a tab without a way back
+   * to this one (noopener); anything else is downloaded.
+   */
+  function openContent(fileId, fileName) {
     var path = '/api/files/' + encodeURIComponent(fileId) + '/content?user_id=' + encodeURIComponent(state.tenant);
     return fetch(path, { headers: state.token ? { Authorization: 'Bearer ' + state.token } : {} }).then(function (r) {
       if (!r.ok) { throw new Error('the file could not be read (status ' + r.status + ')'); }
       return r.blob();
-    }).then(function (blob) { window.open(URL.createObjectURL(blob), '_blank'); });
+    }).then(function (blob) {
+      var shown = inertType(blob.type);
+      if (!shown) {
+        saveBlob(blob, fileName || fileId);
+        return;
+      }
+      var url = URL.createObjectURL(new Blob([blob], { type: shown }));
+      window.open(url, '_blank', 'noopener');
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+    });
+  }
+
+  /** The type to show {@code type} as in a tab of this origin, or null when it must be downloaded. */
+  function inertType(type) {
+    var base = (type || '').split(';')[0].trim().toLowerCase();
+    var charset = /;\s*charset="?([A-Za-z0-9._-]+)"?/i.exec(type || '');
+    var markup = ['text/html', 'text/xml', 'text/xsl', 'text/xhtml'].indexOf(base) >= 0;
+    if ((base.indexOf('text/') === 0 && !markup) || base === 'application/json' || base === 'application/x-ndjson') {
+      return 'text/plain' + (charset ? '; charset=' + charset[1] : '');
+    }
+    if (['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'application/pdf'].indexOf(base) >= 0) {
+      return base;
+    }
+    return null;
+  }
+
+  /** Saves {@code blob} as a download called {@code name}. */
+  function saveBlob(blob, name) {
+    var a = el('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    // Revoked once the browser has taken the download (some revoke too early otherwise).
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 10000);
   }
 
   /** {@code params}: the filters the address carries ({@code status}, {@code issue}), so they survive a refresh. */
@@ -640,16 +680,7 @@
         var init = { headers: state.token ? { Authorization: 'Bearer ' + state.token } : {} };
         fetch(base + '/versions/' + v.version + '/content' + tenant, init)
           .then(function (r) { if (!r.ok) { throw new Error('HTTP ' + r.status); } return r.blob(); })
-          .then(function (blob) {
-            var a = el('a');
-            a.href = URL.createObjectURL(blob);
-            a.download = 'v' + v.version + '-' + $('file-name').textContent;
-            a.hidden = true;
-            document.body.appendChild(a);
-            a.click();
-            // Revoked once the browser has taken the download (some revoke too early otherwise).
-            setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 10000);
-          })
+          .then(function (blob) { saveBlob(blob, 'v' + v.version + '-' + $('file-name').textContent); })
           .catch(function (e) { show('Download failed: ' + e.message); });
       });
       return row([v.version + (v.current ? ' (current)' : ''), v.size + ' bytes', v.sha256.substring(0, 12),
@@ -717,7 +748,9 @@
     });
     $('fix').addEventListener('click', function () { preview([state.tenant]).catch(fail); });
     $('file-repair').addEventListener('click', function () { preview([state.tenant], [state.file]).catch(fail); });
-    $('file-open').addEventListener('click', function () { openContent(state.file); });
+    $('file-open').addEventListener('click', function () {
+      openContent(state.file, $('file-name').textContent).catch(fail);
+    });
     $('cancel').addEventListener('click', function () {
       if (!state.running || !confirm('Cancel the running ' + state.running.kind + '?')) { return; }
       api('POST', '/api/v1/sync/' + encodeURIComponent(state.running.id) + '/cancel')

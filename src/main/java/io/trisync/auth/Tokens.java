@@ -203,6 +203,10 @@ public final class Tokens {
                 || e instanceof NumberFormatException) {
             return new IllegalStateException("a claim has the wrong type (exp, nbf and iat must be numbers)");
         }
+        if (e.getMessage() != null && e.getMessage().startsWith("Failed to decode")) {
+            // The JSON parser's own words (byte offsets, its feature names) say nothing to a caller.
+            return new IllegalStateException("it is not a JWT (three base64url parts: header, claims, signature)");
+        }
         return e;
     }
 

@@ -7,6 +7,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import java.io.IOException;
+import java.nio.charset.IllegalCharsetNameException;
+import java.nio.charset.UnsupportedCharsetException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,11 +78,28 @@ public final class FailureHandler implements Handler<RoutingContext> {
             case "TooLongFormFieldException" -> "a form field is too long";
             case "TooManyFormFieldsException" -> "too many form fields";
             case "ErrorDataDecoderException", "NotEnoughDataDecoderException" -> "malformed multipart data"
-                    + (failure.getMessage() == null ? "" : " (" + failure.getMessage() + ")");
+                    + decoderDetail(failure);
             default -> failure instanceof IOException && failure.getMessage() != null
                     ? failure.getMessage()
                     : "malformed multipart or form data";
         };
+    }
+
+    /** What the multipart decoder found, in a caller's words: its messages quote Java exceptions. */
+    private static String decoderDetail(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof IllegalCharsetNameException || root instanceof UnsupportedCharsetException) {
+            return " (a part names a charset this server does not know)";
+        }
+        String detail = root.getMessage() == null
+                ? ""
+                : root.getMessage()
+                        .replaceAll("(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_]*(?:Exception|Error):?\\s*", "")
+                        .strip();
+        return detail.isEmpty() ? "" : " (" + detail + ")";
     }
 
     private static String defaultMessage(int status) {

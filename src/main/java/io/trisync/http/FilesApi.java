@@ -16,6 +16,7 @@ import io.trisync.scan.ScanMessages;
 import io.trisync.store.Actor;
 import io.trisync.store.BlobStore;
 import io.trisync.store.ContentVersion;
+import io.trisync.store.FileFields;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.trisync.store.StoreKeys;
@@ -28,6 +29,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -170,17 +173,18 @@ public final class FilesApi {
                             continue;
                         }
                         if (i == 0) {
-                            return blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()));
+                            return blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()))
+                                    .onSuccess(download -> stream(ctx, f.name(), download));
                         }
                         return v.retained()
                                 ? blobs.open(StoreKeys.versionKey(f.tenantId(), f.id(), wanted))
+                                        .onSuccess(download -> stream(ctx, f.name(), download))
                                 : Future.failedFuture(new Failure.NotFound(
                                         "version: the content of version " + wanted + " is no longer retained"));
                     }
                     return Future.failedFuture(
                             new Failure.NotFound("version: file " + f.id() + " has no content version " + wanted));
                 })
-                .onSuccess(download -> stream(ctx, download))
                 .onFailure(ctx::fail);
     }
 
@@ -191,11 +195,31 @@ public final class FilesApi {
         return Long.parseLong(raw);
     }
 
-    private static void stream(RoutingContext ctx, BlobStore.Download download) {
+    /**
+     * Sends a file's bytes as a download of {@code name}: stored content is the tenant's, never a page
+     * of this origin, so a browser is told not to render it here ({@code Content-Disposition:
+     * attachment}), not to guess its type ({@code nosniff}) and to run nothing in it should it render
+     * it anyway ({@code Content-Security-Policy: sandbox}). A stored type that is no media type (kept
+     * from before types were checked) is sent as {@code application/octet-stream}.
+     */
+    private static void stream(RoutingContext ctx, String name, BlobStore.Download download) {
+        String type = download.info().contentType();
         ctx.response()
-                .putHeader("Content-Type", download.info().contentType())
-                .putHeader("Content-Length", String.valueOf(download.info().size()));
+                .putHeader("Content-Type", FileFields.isContentType(type) ? type : "application/octet-stream")
+                .putHeader("Content-Length", String.valueOf(download.info().size()))
+                .putHeader("Content-Disposition", attachment(name))
+                .putHeader("X-Content-Type-Options", "nosniff")
+                .putHeader("Content-Security-Policy", "sandbox; default-src 'none'");
         download.content().pipeTo(ctx.response());
+    }
+
+    /** {@code attachment} with {@code name} as RFC 6266 gives it: an ASCII fallback and the UTF-8 name. */
+    static String attachment(String name) {
+        String ascii = name.replaceAll("[^\\x20-\\x7E]|[\"\\\\]", "_");
+        String encoded = URLEncoder.encode(name, StandardCharsets.UTF_8)
+                .replace("+", "%20")
+                .replace("*", "%2A");
+        return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
     }
 
     /**
@@ -330,8 +354,8 @@ public final class FilesApi {
                 .map(FileRecord::fromDocument)
                 .compose(f -> f.status() == FileRecord.Status.ACTIVE
                         ? blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()))
+                                .onSuccess(download -> stream(ctx, f.name(), download))
                         : Future.failedFuture(new Failure.NotFound("file " + f.id() + " is deleted")))
-                .onSuccess(download -> stream(ctx, download))
                 .onFailure(ctx::fail);
     }
 

@@ -2,6 +2,7 @@ package io.trisync.ingest;
 
 import io.trisync.failure.Failure;
 import io.trisync.store.Actor;
+import io.trisync.store.FileFields;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.vertx.core.Future;
@@ -37,9 +38,8 @@ public final class IngestMessages {
         public BeginUpload {
             actor = actor == null ? Actor.SYSTEM : actor;
             Ids.require("user_id", tenantId);
-            if (name == null || name.isBlank() || name.length() > 1024) {
-                throw new Failure.BadRequest("file name is required (at most 1024 characters)");
-            }
+            FileFields.name("file name", name);
+            FileFields.contentType("the file's content type", contentType);
             if (size < 1) {
                 throw new Failure.BadRequest("file is empty");
             }
@@ -95,6 +95,7 @@ public final class IngestMessages {
             actor = actor == null ? Actor.SYSTEM : actor;
             Ids.require("user_id", tenantId);
             Ids.require("file_id", fileId);
+            FileFields.contentType("the file's content type", contentType);
             if (size < 1) {
                 throw new Failure.BadRequest("file is empty");
             }
@@ -338,20 +339,24 @@ public final class IngestMessages {
             if (name == null && labels == null) {
                 throw new Failure.BadRequest("name or labels is required");
             }
-            if (name != null && (name.isBlank() || name.length() > 1024)) {
-                throw new Failure.BadRequest("name must be 1 to 1024 characters, not blank");
+            if (name != null) {
+                FileFields.name("name", name);
             }
             if (labels != null) {
                 if (labels.size() > MAX_LABELS) {
                     throw new Failure.BadRequest("labels may hold at most " + MAX_LABELS + " entries");
                 }
                 labels.forEach(e -> {
-                    if (e.getKey().isEmpty() || e.getKey().length() > MAX_LABEL_KEY) {
-                        throw new Failure.BadRequest("labels: a key must be 1 to " + MAX_LABEL_KEY + " characters");
+                    if (e.getKey().length() > MAX_LABEL_KEY || !FileFields.isLabelKey(e.getKey())) {
+                        throw new Failure.BadRequest("labels: a key must be 1 to " + MAX_LABEL_KEY
+                                + " characters of letters, digits, '_', '/', ':' or '-', starting with a letter,"
+                                + " a digit or '_'");
                     }
-                    if (!(e.getValue() instanceof String v) || v.length() > MAX_LABEL_VALUE) {
+                    if (!(e.getValue() instanceof String v)
+                            || v.length() > MAX_LABEL_VALUE
+                            || FileFields.hasControl(v)) {
                         throw new Failure.BadRequest("labels." + e.getKey() + " must be a string of at most "
-                                + MAX_LABEL_VALUE + " characters");
+                                + MAX_LABEL_VALUE + " characters, without control characters");
                     }
                 });
             }

@@ -98,9 +98,13 @@ final class AdminUi {
     }
 
     static String upload(String token, String tenant, String name, String text) {
+        return upload(token, tenant, name, text, "text/plain");
+    }
+
+    static String upload(String token, String tenant, String name, String text, String contentType) {
         MultipartForm form = MultipartForm.create()
                 .attribute("user_id", tenant)
-                .textFileUpload("file", name, Buffer.buffer(utf8(text)), "text/plain");
+                .textFileUpload("file", name, Buffer.buffer(utf8(text)), contentType);
         var r = web.post(node.httpPort(), "127.0.0.1", "/api/files")
                 .bearerTokenAuthentication(token)
                 .sendMultipartForm(form)

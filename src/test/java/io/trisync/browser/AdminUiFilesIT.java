@@ -87,6 +87,52 @@ class AdminUiFilesIT {
     }
 
     @Test
+    @DisplayName("A tenant's HTML file opened from the admin UI is downloaded, never run in the admin's origin,"
+            + " and its content is served as an attachment that runs nothing; a text file opens as plain text in a"
+            + " tab that cannot reach the admin's page")
+    void tenantContentNeverRunsInTheAdminsOrigin() throws Exception {
+        String t = TestStack.unique("ui-html");
+        String html = "<html><body><script>document.title = 'RAN';"
+                + " if (window.opener) { window.opener.document.title = 'STOLEN:'"
+                + " + window.opener.sessionStorage.getItem('trisync.token'); }</script>html</body></html>";
+        String page1 = upload(admin, t, "evil.html", html, "text/html");
+        String text = Fixtures.prose(30) + " <script>document.title = 'RAN'</script>";
+        String page2 = upload(admin, t, "plain.txt", text, "text/plain");
+
+        var served = web.get(node.httpPort(), "127.0.0.1", "/api/files/" + page1 + "/content?user_id=" + t)
+                .bearerTokenAuthentication(admin)
+                .send()
+                .await();
+        assertThat(served.statusCode()).isEqualTo(200);
+        assertThat(served.getHeader("Content-Disposition")).startsWith("attachment; filename=\"evil.html\"");
+        assertThat(served.getHeader("X-Content-Type-Options")).isEqualTo("nosniff");
+        assertThat(served.getHeader("Content-Security-Policy")).contains("sandbox");
+
+        try (BrowserContext context =
+                chromium.browser().newContext(new Browser.NewContextOptions().setAcceptDownloads(true))) {
+            List<String> errors = new ArrayList<>();
+            Page page = signedIn(context, admin, errors);
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/tenant/" + t + "/file/" + page1);
+            page.waitForFunction("() => document.getElementById('file-name').textContent === 'evil.html'");
+            var download = page.waitForDownload(() -> page.click("#file-open"));
+            assertThat(download.suggestedFilename()).isEqualTo("evil.html");
+            assertThat(Files.readString(download.path())).isEqualTo(html);
+            assertThat(context.pages()).as("no tab opened").hasSize(1);
+            assertThat(page.title()).doesNotContain("STOLEN");
+
+            page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/tenant/" + t + "/file/" + page2);
+            page.waitForFunction("() => document.getElementById('file-name').textContent === 'plain.txt'");
+            Page tab = context.waitForPage(() -> page.click("#file-open"));
+            tab.waitForLoadState();
+            assertThat(tab.evaluate("() => document.contentType")).isEqualTo("text/plain");
+            assertThat(tab.evaluate("() => window.opener === null")).isEqualTo(true);
+            assertThat(tab.textContent("body")).contains("<script>");
+            assertThat(tab.title()).isNotEqualTo("RAN");
+            assertThat(errors).isEmpty();
+        }
+    }
+
+    @Test
     @DisplayName("A file's page lists its content versions, and a previous version downloads with its bytes")
     void fileVersions() throws Exception {
         String t = TestStack.unique("ui-versions");

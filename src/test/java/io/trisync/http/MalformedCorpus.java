@@ -228,6 +228,50 @@ final class MalformedCorpus {
                 400));
         cases.add(multipart("not multipart at all", "multipart/form-data; boundary=B", "garbage", 400));
         cases.add(multipart("JSON to the upload", "application/json", "{}", 400));
+        // A part's content type and file name go to S3 as headers and back to browsers: only a media
+        // type of printable ASCII, only a name without control characters or a path of its own.
+        for (String type : List.of(
+                "text/plain\u007f",
+                "text/pl\u0001ain",
+                "text/plain\u00e9",
+                "application/x-evil<script>",
+                "../../etc",
+                "text/plain; charset=bogus-cs; x")) {
+            cases.add(multipart(
+                    "part content type " + type.replaceAll("\\p{Cntrl}", "?"),
+                    "multipart/form-data; boundary=B",
+                    user + part("form-data; name=\"file\"; filename=\"a.txt\"", type, "hi") + "--B--\r\n",
+                    400));
+        }
+        for (String name : List.of("a\u0007b.txt", "a\u0000b.txt", "..", ".")) {
+            cases.add(multipart(
+                    "file name " + name.replaceAll("\\p{Cntrl}", "?"),
+                    "multipart/form-data; boundary=B",
+                    user + part("form-data; name=\"file\"; filename=\"" + name + "\"", "text/plain", "hi")
+                            + "--B--\r\n",
+                    400));
+        }
+        cases.add(multipart(
+                "part charset unknown to the server",
+                "multipart/form-data; boundary=B",
+                user + part("form-data; name=\"file\"; filename=\"a.txt\"", "text/plain; charset=bogus-cs", "hi")
+                        + "--B--\r\n",
+                400));
+        // Renames and labels: the same rules for a name; label keys MongoDB could read as operators or
+        // paths, and control characters, are refused.
+        String edit = "/api/files/f-1?user_id=" + tenant;
+        for (String body : List.of(
+                "{\"name\":\"a\\u0000b\"}",
+                "{\"name\":\"a\\nb\"}",
+                "{\"name\":\"../../x\"}",
+                "{\"name\":\"..\"}",
+                "{\"labels\":{\"\\u0000\":\"x\"}}",
+                "{\"labels\":{\"$set\":\"x\"}}",
+                "{\"labels\":{\"a.b\":\"x\"}}",
+                "{\"labels\":{\"_id\":\"x\\u0000\"}}")) {
+            cases.add(json("PATCH " + body, "PATCH", edit, body, adminToken, 400));
+        }
+        cases.add(get("token whose header is not UTF-8", "/api/files", "t7e3.e30.x", 401));
         // Request-line and header abuse.
         cases.add(new Case(
                 "no Host header",

@@ -1,0 +1,74 @@
+package io.trisync.store;
+
+import io.trisync.failure.Failure;
+import java.util.regex.Pattern;
+
+/**
+ * What a file's name, content type and labels may hold. They are stored in MongoDB, sent to S3 as
+ * headers and served back to browsers, so each is checked once where it enters: a name is text
+ * without control characters (NUL, line breaks, DEL…); a content type is a media type as HTTP
+ * defines it ({@code type/subtype} with {@code ; key=value} parameters, printable ASCII only); a label
+ * key is a plain word that MongoDB cannot read as an operator or a path ({@code $…}, {@code a.b}).
+ */
+public final class FileFields {
+
+    public static final int MAX_NAME = 1024;
+    public static final int MAX_CONTENT_TYPE = 255;
+
+    private static final String TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+    private static final String QUOTED = "\"(?:[\\t \\x21\\x23-\\x5B\\x5D-\\x7E]|\\\\[\\t \\x21-\\x7E])*\"";
+    /** RFC 9110's media-type: type "/" subtype *( OWS ";" OWS [ name "=" ( token / quoted-string ) ] ). */
+    private static final Pattern MEDIA_TYPE = Pattern.compile(
+            TOKEN + "/" + TOKEN + "(?:[ \\t]*;[ \\t]*(?:" + TOKEN + "=(?:" + TOKEN + "|" + QUOTED + "))?)*");
+
+    private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_/:-]*");
+
+    private FileFields() {}
+
+    /**
+     * A file's name, as an upload's file name or a rename gives it: 1 to {@link #MAX_NAME}
+     * characters, not blank, no control character, no path ({@code /} or {@code \}) and not {@code .}
+     * or {@code ..}; otherwise {@link Failure.BadRequest} naming {@code field}.
+     */
+    public static String name(String field, String value) {
+        if (value == null || value.isBlank() || value.length() > MAX_NAME) {
+            throw new Failure.BadRequest(field + " must be 1 to " + MAX_NAME + " characters, not blank");
+        }
+        if (hasControl(value)) {
+            throw new Failure.BadRequest(field + " must not contain control characters (NUL, line breaks, tabs…)");
+        }
+        if (value.indexOf('/') >= 0 || value.indexOf('\\') >= 0) {
+            throw new Failure.BadRequest(field + " must be a file name, without '/' or '\\'");
+        }
+        if (value.equals(".") || value.equals("..")) {
+            throw new Failure.BadRequest(field + " must not be '.' or '..'");
+        }
+        return value;
+    }
+
+    /** Whether {@code value} is a media type ({@code text/plain; charset=utf-8}) of printable ASCII. */
+    public static boolean isContentType(String value) {
+        return value != null
+                && value.length() <= MAX_CONTENT_TYPE
+                && MEDIA_TYPE.matcher(value).matches();
+    }
+
+    /** {@code value} when {@link #isContentType}; otherwise {@link Failure.BadRequest} naming {@code field}. */
+    public static String contentType(String field, String value) {
+        if (!isContentType(value)) {
+            throw new Failure.BadRequest(field + " must be a media type such as text/plain or"
+                    + " application/pdf (printable ASCII, at most " + MAX_CONTENT_TYPE + " characters)");
+        }
+        return value;
+    }
+
+    /** Whether {@code key} may name a label: letters, digits and {@code _ / : -}, not starting with a sign. */
+    public static boolean isLabelKey(String key) {
+        return key != null && LABEL_KEY.matcher(key).matches();
+    }
+
+    /** Whether {@code value} holds a control character (C0, DEL or C1). */
+    public static boolean hasControl(String value) {
+        return value.chars().anyMatch(Character::isISOControl);
+    }
+}
