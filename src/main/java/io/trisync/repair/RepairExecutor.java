@@ -31,9 +31,11 @@ import java.util.UUID;
  * action is taken only if an issue it fixes is still there (the world may have changed since the
  * scan); afterwards the file is inspected once more, its verdict recorded, the issues it no longer has
  * closed with {@code sync.issue_resolved}, and those it still has reported with {@code
- * sync.issue_failed}. Every action is recorded in the audit trail. Running the same actions twice
- * changes nothing the second time. A store that is down fails the file (and so the operation) rather
- * than recording a failure per file.
+ * sync.issue_failed}. Both inspections read and hash the content when an issue they must see gone
+ * needs it (a checksum mismatch: {@link Resolution}), as the deep scan that found it did. Every
+ * action is recorded in the audit trail. Running the same actions twice changes nothing the second
+ * time. A store that is down fails the file (and so the operation) rather than recording a failure per
+ * file.
  */
 final class RepairExecutor {
 
@@ -60,7 +62,7 @@ final class RepairExecutor {
         this.embeddingPool = embeddingPool;
         this.config = config;
         this.quarantine = quarantine;
-        this.inspector = new FileInspector(stores, indexer.modelName());
+        this.inspector = new FileInspector(stores, indexer.modelName(), embeddingPool);
         this.settlement = new Settlement(stores, events);
         this.blobs = new BlobRepairs(stores, config, quarantine, embeddingPool);
     }
@@ -75,7 +77,9 @@ final class RepairExecutor {
                     .compose(outcome -> settlement.audit(auditId, outcome, opId).map(outcomes.add(outcome)));
         });
         PlannedAction first = actions.get(0);
-        return chain.compose(v -> inspector.inspect(first.tenantId(), first.partition(), first.fileId()))
+        boolean readContent = Resolution.needsContent(
+                actions.stream().flatMap(a -> a.fixes().stream()).toList());
+        return chain.compose(v -> inspector.inspect(first.tenantId(), first.partition(), first.fileId(), readContent))
                 .compose(after -> settlement.settle(actions, outcomes, after, opId));
     }
 
@@ -98,10 +102,10 @@ final class RepairExecutor {
 
     private Future<Outcome> inspectAndAct(PlannedAction action, String opId) {
         return inspector
-                .inspect(action.tenantId(), action.partition(), action.fileId())
+                .inspect(
+                        action.tenantId(), action.partition(), action.fileId(), Resolution.needsContent(action.fixes()))
                 .compose(state -> {
-                    Set<IssueType> present = state.issues();
-                    if (action.fixes().stream().noneMatch(present::contains)) {
+                    if (!Resolution.stillNeeded(action.fixes(), state.issues(), state::sees)) {
                         return Future.succeededFuture(new Outcome(
                                 action,
                                 Status.ALREADY_RESOLVED,

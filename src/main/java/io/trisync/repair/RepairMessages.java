@@ -215,7 +215,13 @@ public final class RepairMessages {
         }
     }
 
-    /** A repair's result (its tracked operation's {@code result}): what it attempted and what came of it. */
+    /**
+     * A repair's result (its tracked operation's {@code result}): what it attempted and what came of it.
+     * Each attempted action is counted once: {@code attempted} = {@code successful} (taken and done) +
+     * {@code alreadyResolved} (not taken: its issues were gone) + {@code leftToPerson} + {@code failed}.
+     * {@code issuesResolved}: the issues closed, each one the check after its file's actions could see
+     * was gone.
+     */
     public record RepairResult(
             long files,
             long attempted,

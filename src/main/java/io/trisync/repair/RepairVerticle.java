@@ -220,10 +220,7 @@ public final class RepairVerticle extends RequestVerticle {
                 attempted++;
                 switch (o.status()) {
                     case DONE -> successful++;
-                    case ALREADY_RESOLVED -> {
-                        successful++;
-                        alreadyResolved++;
-                    }
+                    case ALREADY_RESOLVED -> alreadyResolved++;
                     case LEFT_TO_PERSON -> leftToPerson++;
                     case FAILED -> failed++;
                 }
@@ -263,13 +260,16 @@ public final class RepairVerticle extends RequestVerticle {
                     return op.complete(tally.toJson());
                 })
                 .onSuccess(v -> LOG.info(
-                        "Repair {} of tenant {}: {} actions, {} successful, {} left to a person, {} failed",
+                        "Repair {} of tenant {}: {} actions, {} done, {} already resolved, {} left to a person,"
+                                + " {} failed; {} issues resolved",
                         op.record().id(),
                         tenant,
                         tally.attempted,
                         tally.successful,
+                        tally.alreadyResolved,
                         tally.leftToPerson,
-                        tally.failed))
+                        tally.failed,
+                        tally.resolvedIssues.size()))
                 .recover(error -> op.stopped()
                         ? Future.failedFuture(error)
                         : op.fail("repair stopped: " + error.getMessage() + "; run the fix again to resume")

@@ -5,7 +5,6 @@ import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.repair.Outcomes.FileOutcome;
 import io.trisync.repair.Outcomes.Outcome;
-import io.trisync.repair.Outcomes.Status;
 import io.trisync.scan.FileInspector.State;
 import io.trisync.scan.IssueType;
 import io.trisync.store.AuditEntry;
@@ -16,16 +15,13 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * What a file's repair leaves on record: every action in the audit trail, then the file's verdict,
- * the issues it no longer has closed, and {@code sync.issue_resolved} / {@code sync.issue_failed}
- * for each issue the actions were for.
+ * the issues the check after the actions can see it no longer has closed, and {@code
+ * sync.issue_resolved} / {@code sync.issue_failed} for each issue the actions were for.
  */
 final class Settlement {
 
@@ -37,21 +33,15 @@ final class Settlement {
         this.events = events;
     }
 
-    /** After the actions: records the file's verdict, closes the issues it no longer has, reports the rest. */
+    /**
+     * After the actions: records the file's verdict, closes the issues {@code after} can see are gone
+     * ({@link Resolution}), reports the rest.
+     */
     Future<FileOutcome> settle(List<PlannedAction> actions, List<Outcome> outcomes, State after, String opId) {
         PlannedAction first = actions.get(0);
-        Set<IssueType> planned = EnumSet.noneOf(IssueType.class);
-        actions.forEach(a -> planned.addAll(a.fixes()));
-        Set<IssueType> present = after.issues();
-        List<IssueType> resolved =
-                planned.stream().filter(t -> !present.contains(t)).toList();
-        List<IssueType> remaining = planned.stream().filter(present::contains).toList();
-        Map<IssueType, String> reasons = new LinkedHashMap<>();
-        for (Outcome o : outcomes) {
-            if (o.status() == Status.FAILED || o.status() == Status.LEFT_TO_PERSON) {
-                o.action().fixes().forEach(t -> reasons.putIfAbsent(t, o.reason()));
-            }
-        }
+        Resolution decided = Resolution.decide(actions, outcomes, after.issues(), after::sees);
+        List<IssueType> resolved = decided.resolved();
+        List<IssueType> remaining = decided.remaining();
         List<Draft> drafts = new ArrayList<>();
         resolved.forEach(t -> drafts.add(new Draft(
                 EventTypes.ISSUE_RESOLVED,
@@ -64,7 +54,7 @@ final class Settlement {
                 opId,
                 new JsonObject()
                         .put("type", t.name())
-                        .put("reason", reasons.getOrDefault(t, "still present after the repair")))));
+                        .put("reason", decided.reasons().get(t)))));
         List<String> closed = resolved.stream()
                 .map(t -> IssueStore.id(first.tenantId(), first.fileId(), t.name()))
                 .toList();

@@ -46,4 +46,13 @@ public enum IssueType {
     public String suggestedAction() {
         return suggestedAction;
     }
+
+    /**
+     * Whether only the content's bytes can show this issue gone: a checksum mismatch may lie in bytes
+     * changed under intact {@code sha256} metadata, which a HEAD cannot tell (a deep scan finds it by
+     * hashing). Every other issue is seen, present or absent, from the listings and the metadata.
+     */
+    public boolean needsContent() {
+        return this == CHECKSUM_MISMATCH;
+    }
 }

@@ -162,7 +162,9 @@ class RepairEveryIssueTypeIT {
             assertThat(totals.getLong("attempted")).isEqualTo(16);
             assertThat(totals.getLong("left_to_person")).isEqualTo(2);
             assertThat(totals.getLong("failed")).as(totals.encodePrettily()).isZero();
-            assertThat(totals.getLong("successful")).isEqualTo(14);
+            // f8's re-embed is not taken: putting its record's sha256 back made its vectors current again.
+            assertThat(totals.getLong("successful")).isEqualTo(13);
+            assertThat(totals.getLong("already_resolved")).isEqualTo(1);
             JsonArray audit = result.getJsonArray("actions");
             assertThat(audit).hasSize(16);
             audit.forEach(a -> {
