@@ -21,6 +21,7 @@ public abstract sealed class Failure extends RuntimeException
                 Failure.NotFound,
                 Failure.Conflict,
                 Failure.StaleVersion,
+                Failure.Unprocessable,
                 Failure.TooLarge,
                 Failure.Unavailable,
                 Failure.Internal {
@@ -33,6 +34,7 @@ public abstract sealed class Failure extends RuntimeException
     public static final int CONFLICT = 409;
     public static final int PRECONDITION_FAILED = 412;
     public static final int PAYLOAD_TOO_LARGE = 413;
+    public static final int UNPROCESSABLE = 422;
     public static final int TOO_MANY_REQUESTS = 429;
     public static final int INTERNAL = 500;
     public static final int UNAVAILABLE = 503;
@@ -154,6 +156,21 @@ public abstract sealed class Failure extends RuntimeException
         }
     }
 
+    /**
+     * A well-formed request that contradicts an earlier one the caller tied it to: an {@code
+     * Idempotency-Key} sent again with another file (422, as the IETF Idempotency-Key draft answers).
+     */
+    public static final class Unprocessable extends Failure {
+        public Unprocessable(String message) {
+            super(null, message, null);
+        }
+
+        @Override
+        public int status() {
+            return UNPROCESSABLE;
+        }
+    }
+
     /** The request body is larger than allowed (413). */
     public static final class TooLarge extends Failure {
         public TooLarge(String message) {
@@ -242,6 +259,7 @@ public abstract sealed class Failure extends RuntimeException
             case CONFLICT -> new Conflict(message);
             case PRECONDITION_FAILED -> new StaleVersion(message);
             case PAYLOAD_TOO_LARGE -> new TooLarge(message);
+            case UNPROCESSABLE -> new Unprocessable(message);
             case UNAVAILABLE -> new Unavailable(message);
             default -> new Internal(status(failure), message);
         };
@@ -284,6 +302,7 @@ public abstract sealed class Failure extends RuntimeException
             case CONFLICT -> "conflict";
             case PRECONDITION_FAILED -> "stale_version";
             case PAYLOAD_TOO_LARGE -> "payload_too_large";
+            case UNPROCESSABLE -> "idempotency_key_reused";
             case TOO_MANY_REQUESTS -> "too_many_requests";
             case UNAVAILABLE -> "unavailable";
             default -> status >= 500 ? "internal_error" : "error";

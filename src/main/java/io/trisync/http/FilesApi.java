@@ -3,6 +3,7 @@ package io.trisync.http;
 import io.trisync.bus.ClusterBus;
 import io.trisync.failure.Failure;
 import io.trisync.ingest.IngestAddresses;
+import io.trisync.ingest.IngestMessages.DeleteFile;
 import io.trisync.ingest.IngestMessages.DeleteOutcome;
 import io.trisync.ingest.IngestMessages.EditFile;
 import io.trisync.ingest.IngestMessages.FilePage;
@@ -360,7 +361,8 @@ public final class FilesApi {
     }
 
     private void delete(RoutingContext ctx) {
-        bus.request(IngestAddresses.DELETE, fileRef(ctx).toJson())
+        Long expected = ifMatch(ctx.request().getHeader("If-Match"));
+        bus.request(IngestAddresses.DELETE, new DeleteFile(fileRef(ctx), expected).toJson())
                 .map(DeleteOutcome::fromJson)
                 .onSuccess(outcome -> json(
                         ctx,
@@ -369,7 +371,7 @@ public final class FilesApi {
                                 .put("status", outcome.done() ? "deleted" : "deleting")
                                 .put("operation_id", outcome.opId())
                                 .put("file", FileJson.publicView(outcome.file().toDocument()))))
-                .onFailure(ctx::fail);
+                .onFailure(error -> staleOr(ctx, error));
     }
 
     private static FileRef fileRef(RoutingContext ctx) {

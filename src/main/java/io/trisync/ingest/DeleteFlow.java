@@ -3,6 +3,7 @@ package io.trisync.ingest;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
+import io.trisync.ingest.IngestMessages.DeleteFile;
 import io.trisync.ingest.IngestMessages.DeleteOutcome;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.store.Actor;
@@ -30,14 +31,27 @@ final class DeleteFlow {
         this.steps = steps;
     }
 
-    Future<DeleteOutcome> delete(FileRef ref) {
+    /**
+     * Deletes the file {@code request} names. With an expected version ({@code If-Match}), a file
+     * still active at another version is refused 412 and left as it is; a file deleted already, or
+     * whose delete runs, is answered as without it (a repeated DELETE gets the same answer).
+     */
+    Future<DeleteOutcome> delete(DeleteFile request) {
+        FileRef ref = request.file();
+        Long expected = request.expectedVersion();
         return steps.stores
                 .metadata()
                 .get(ref.fileId())
                 .recover(error -> error instanceof Failure.NotFound ? notFound(ref) : Future.failedFuture(error))
-                .compose(file -> ref.tenantId() == null || file.tenantId().equals(ref.tenantId())
-                        ? start(file, ref.actor(), true)
-                        : notFound(ref));
+                .compose(file -> {
+                    if (ref.tenantId() != null && !file.tenantId().equals(ref.tenantId())) {
+                        return notFound(ref);
+                    }
+                    if (expected != null && file.status() == FileRecord.Status.ACTIVE && file.version() != expected) {
+                        return Future.failedFuture(new Failure.StaleVersion(expected, file.version()));
+                    }
+                    return start(file, ref.actor(), true);
+                });
     }
 
     /**

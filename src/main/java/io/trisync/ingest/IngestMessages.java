@@ -291,7 +291,7 @@ public final class IngestMessages {
     }
 
     /**
-     * {@link IngestAddresses#DELETE} and {@link IngestAddresses#GET_FILE}: one file of one tenant, or
+     * {@link IngestAddresses#GET_FILE} (and, in a {@link DeleteFile}, the delete): one file of one tenant, or
      * ({@code tenantId} null, an admin's request) of whichever tenant holds it; {@code actor}: who asked
      * for the delete (recorded on its operation).
      */
@@ -315,6 +315,21 @@ public final class IngestMessages {
         public static FileRef fromJson(JsonObject json) {
             return new FileRef(
                     json.getString("tenantId"), json.getString("fileId"), Actor.fromJson(json.getJsonObject("actor")));
+        }
+    }
+
+    /**
+     * {@link IngestAddresses#DELETE}: delete {@code file}, only while it is at {@code expectedVersion}
+     * (its {@code If-Match}) when that is not null.
+     */
+    public record DeleteFile(FileRef file, Long expectedVersion) {
+
+        public JsonObject toJson() {
+            return file.toJson().put("expectedVersion", expectedVersion);
+        }
+
+        public static DeleteFile fromJson(JsonObject json) {
+            return new DeleteFile(FileRef.fromJson(json), json.getLong("expectedVersion"));
         }
     }
 

@@ -145,7 +145,7 @@ public final class IngestVerticle extends RequestVerticle {
         consume(IngestAddresses.SETTLE_UPLOAD, m -> settleUpload(OperationRef.fromJson(m)));
         consume(IngestAddresses.DELETE, m -> {
             long started = System.nanoTime();
-            return deletes.delete(FileRef.fromJson(m))
+            return deletes.delete(IngestMessages.DeleteFile.fromJson(m))
                     .andThen(done ->
                             steps.metrics.ingest("delete", done.failed() ? "error" : "ok", System.nanoTime() - started))
                     .map(DeleteOutcome::toJson);
@@ -298,11 +298,23 @@ public final class IngestVerticle extends RequestVerticle {
     }
 
     /**
-     * Writes a file's new name or labels if it is still at the version the caller saw (and, when it
-     * names none, at the version read here): a write that finds another version fails 412 with the
-     * current one, so two edits racing never lose one silently. Publishes {@code file.updated}.
+     * Writes a file's new name or labels if it is still at the version the caller saw: a write that
+     * finds another version fails 412 with the current one, so two edits racing never lose one
+     * silently. One that names no version is written over the version read here, read again while
+     * other writes come first. An edit that changes nothing writes nothing. Publishes {@code
+     * file.updated}.
      */
     private Future<JsonObject> edit(EditFile request) {
+        return edit(request, EDIT_TRIES);
+    }
+
+    /**
+     * How often an edit that names no version is tried when other writes keep coming first: it asked
+     * for no condition, so it is written over whichever version it reads, never refused for one.
+     */
+    private static final int EDIT_TRIES = 8;
+
+    private Future<JsonObject> edit(EditFile request, int tries) {
         return stores.metadata()
                 .get(request.fileId())
                 .compose(f -> Steps.notErasing(stores, f.tenantId()).map(f))
@@ -314,6 +326,12 @@ public final class IngestVerticle extends RequestVerticle {
                     if (request.expectedVersion() != null && request.expectedVersion() != f.version()) {
                         return Future.failedFuture(new Failure.StaleVersion(request.expectedVersion(), f.version()));
                     }
+                    JsonObject labels = f.labels() == null ? new JsonObject() : f.labels();
+                    if ((request.name() == null || request.name().equals(f.name()))
+                            && (request.labels() == null || request.labels().equals(labels))) {
+                        // Nothing changes: no new version, no event.
+                        return Future.succeededFuture(f.toDocument());
+                    }
                     JsonObject set = new JsonObject();
                     if (request.name() != null) {
                         set.put(FileRecord.NAME, request.name());
@@ -324,11 +342,16 @@ public final class IngestVerticle extends RequestVerticle {
                     JsonObject expected = new JsonObject()
                             .put(FileRecord.VERSION, f.version())
                             .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire());
-                    return stores.metadata().patch(f.id(), expected, set).compose(won -> stores.metadata()
-                            .get(f.id())
-                            .compose(now -> won
-                                    ? updated(now, request).map(now.toDocument())
-                                    : Future.failedFuture(new Failure.StaleVersion(f.version(), now.version()))));
+                    return stores.metadata()
+                            .patch(f.id(), expected, set)
+                            .compose(won -> stores.metadata().get(f.id()).compose(now -> {
+                                if (won) {
+                                    return updated(now, request).map(now.toDocument());
+                                }
+                                return request.expectedVersion() == null && tries > 1
+                                        ? edit(request, tries - 1)
+                                        : Future.failedFuture(new Failure.StaleVersion(f.version(), now.version()));
+                            }));
                 });
     }
 

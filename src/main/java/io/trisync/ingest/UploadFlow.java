@@ -61,6 +61,14 @@ final class UploadFlow {
     }
 
     private Future<UploadTicket> replay(BeginUpload request, IngestOperation existing) {
+        if (existing.step() != Step.ABORTED
+                && !(request.sha256().equals(existing.sha256())
+                        && request.name().equals(existing.name()))) {
+            // The key stands for one request: another file under it is a client's mistake, not a retry.
+            return Future.failedFuture(new Failure.Unprocessable("Idempotency-Key " + request.idempotencyKey()
+                    + " was sent with another file (name " + existing.name() + ", sha256 " + existing.sha256()
+                    + "); a new upload needs a new key"));
+        }
         if (existing.step() == Step.COMMITTED || existing.step() == Step.DONE) {
             // Committed: the three stores hold the file (its end may still be on its way).
             return steps.stores

@@ -98,6 +98,57 @@ class FileEditIT {
     }
 
     @Test
+    @DisplayName("Edits that name no version are all applied, one after another, never refused 412; an edit that"
+            + " changes nothing writes no version")
+    void unconditionalEditsAllApply() {
+        String id = upload("free.txt");
+        long before = node.stores().metadata().get(id).await().version();
+        int n = 8;
+        List<Future<HttpResponse<Buffer>>> edits = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            edits.add(patch(id, null, new JsonObject().put("labels", labels("writer", "w" + i))));
+        }
+        Future.join(edits).await();
+        for (Future<HttpResponse<Buffer>> edit : edits) {
+            assertThat(edit.result().statusCode())
+                    .as(edit.result().bodyAsString())
+                    .isEqualTo(200);
+        }
+        long after = node.stores().metadata().get(id).await().version();
+        assertThat(after).isEqualTo(before + n);
+
+        var same = patch(id, null, new JsonObject().put("name", "free.txt")).await();
+        assertThat(same.statusCode()).as(same.bodyAsString()).isEqualTo(200);
+        assertThat(same.getHeader("ETag")).isEqualTo("\"" + after + "\"");
+        assertThat(node.stores().metadata().get(id).await().version()).isEqualTo(after);
+    }
+
+    @Test
+    @DisplayName("A DELETE with a stale If-Match is 412 with the current version and deletes nothing; with the"
+            + " current one it deletes")
+    void conditionalDelete() {
+        String id = upload("doomed.txt");
+        String etag = http.get("/api/files/" + id + "?user_id=" + tenant).getHeader("ETag");
+        assertThat(patch(id, etag, new JsonObject().put("name", "doomed-2.txt"))
+                        .await()
+                        .statusCode())
+                .isEqualTo(200);
+        var stale = delete(id, etag).await();
+        assertThat(stale.statusCode()).as(stale.bodyAsString()).isEqualTo(412);
+        assertThat(stale.bodyAsJsonObject().getString("error")).isEqualTo("stale_version");
+        long current = stale.bodyAsJsonObject().getLong("current_version");
+        assertThat(node.stores().metadata().get(id).await().status().wire()).isEqualTo("active");
+        assertThat(node.stores().vectors().count(tenant, id).await()).isPositive();
+
+        var done = delete(id, "\"" + current + "\"").await();
+        assertThat(done.statusCode()).as(done.bodyAsString()).isEqualTo(200);
+        assertThat(node.stores().metadata().get(id).await().status().wire()).isEqualTo("deleted");
+        assertThat(delete(id, "\"" + current + "\"").await().statusCode())
+                .as("a repeated DELETE gets the same answer")
+                .isEqualTo(200);
+    }
+
+    @Test
     @DisplayName("Bad input is 400 naming the field and changes nothing")
     void badInput() {
         String id = upload("bad.txt");
@@ -143,6 +194,12 @@ class FileEditIT {
         var r = http.upload(tenant, name, "text/plain", Fixtures.utf8(Fixtures.prose(30) + name), null);
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
         return r.bodyAsJsonObject().getString("id");
+    }
+
+    private Future<HttpResponse<Buffer>> delete(String id, String ifMatch) {
+        return web.request(HttpMethod.DELETE, node.httpPort(), "127.0.0.1", "/api/files/" + id + "?user_id=" + tenant)
+                .putHeader("If-Match", ifMatch)
+                .send();
     }
 
     private Future<HttpResponse<Buffer>> patch(String id, String ifMatch, JsonObject body) {

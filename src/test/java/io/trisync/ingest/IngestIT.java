@@ -409,7 +409,8 @@ class IngestIT {
     }
 
     @Test
-    @DisplayName("Retrying an upload with the same Idempotency-Key returns the same file and creates one")
+    @DisplayName("Retrying an upload with the same Idempotency-Key returns the same file and creates one; the key"
+            + " sent with another file is refused 422")
     void idempotentRetry() {
         String tenant = TestStack.unique("t");
         byte[] bytes = utf8("same content, sent twice");
@@ -424,6 +425,19 @@ class IngestIT {
         assertThat(other.bodyAsJsonObject().getString("id"))
                 .isNotEqualTo(first.bodyAsJsonObject().getString("id"));
         assertThat(stores.metadata().count(FileQuery.tenant(tenant)).await()).isEqualTo(2);
+
+        // The key stands for one request: another file (other bytes, or another name) under it is
+        // refused 422 and stores nothing, rather than answered with the first file.
+        HttpResponse<Buffer> otherBytes = http.upload(tenant, "x.txt", "text/plain", utf8("other content"), "key-1");
+        HttpResponse<Buffer> otherName = http.upload(tenant, "y.txt", "text/plain", bytes, "key-1");
+        for (HttpResponse<Buffer> reused : List.of(otherBytes, otherName)) {
+            assertThat(reused.statusCode()).as(reused.bodyAsString()).isEqualTo(422);
+            assertThat(reused.bodyAsJsonObject().getString("error")).isEqualTo("idempotency_key_reused");
+            assertThat(reused.bodyAsJsonObject().getString("message")).contains("Idempotency-Key key-1");
+        }
+        assertThat(stores.metadata().count(FileQuery.tenant(tenant)).await()).isEqualTo(2);
+        assertThat(stores.blobs().list(tenant + "/", null, 10, false).await().items())
+                .hasSize(2);
     }
 
     @Test
