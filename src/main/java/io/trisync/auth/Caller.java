@@ -1,6 +1,7 @@
 package io.trisync.auth;
 
 import io.trisync.failure.Failure;
+import io.trisync.store.Ids;
 
 /**
  * Who is calling, from a verified token: an admin may act on any tenant (and on all at once); a
@@ -21,6 +22,10 @@ public record Caller(String subject, String tenant, boolean admin) {
         }
         if (requested == null || requested.equals(tenant)) {
             return tenant;
+        }
+        if (!Ids.valid(requested)) {
+            // A malformed id is the caller's mistake whoever asks: 400 naming it, as for an admin.
+            Ids.require("user_id", requested);
         }
         throw new Failure.Forbidden("user_id " + requested + " is not this token's tenant");
     }

@@ -26,7 +26,7 @@ final class Replay {
         }
         long after = request.afterSeq();
         return events.oldestSeq(tenant)
-                .compose(oldest -> oldest > after + 1
+                .compose(oldest -> oldest - 1 > after
                         ? Future.succeededFuture(ReplayPage.reload(oldest, after))
                         : events.since(tenant, after, request.limit())
                                 .map(list -> ReplayPage.of(list, request.limit())));

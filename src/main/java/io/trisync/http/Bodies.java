@@ -91,9 +91,24 @@ final class Bodies {
     static Integer integer(JsonObject body, String field) {
         Object value = body.getValue(field);
         if (value != null && !(value instanceof Integer)) {
-            throw new Failure.BadRequest(field + " must be a whole number");
+            throw new Failure.BadRequest(field
+                    + (wholeNumber(value) && Math.abs(((Number) value).doubleValue()) > Integer.MAX_VALUE
+                            ? " is too large (at most " + Integer.MAX_VALUE + ")"
+                            : " must be a whole number"));
         }
         return (Integer) value;
+    }
+
+    /** Whether {@code value} is a whole number, however large ({@code 1e12} is one). */
+    static boolean wholeNumber(Object value) {
+        if (value instanceof Long || value instanceof java.math.BigInteger) {
+            return true;
+        }
+        if (value instanceof Number n) {
+            double d = n.doubleValue();
+            return Double.isFinite(d) && d == Math.rint(d);
+        }
+        return false;
     }
 
     static JsonArray list(JsonObject body, String field) {

@@ -389,7 +389,8 @@ public final class FilesApi {
         try {
             return Integer.parseInt(raw);
         } catch (NumberFormatException e) {
-            throw new Failure.BadRequest(name + " must be a whole number");
+            throw new Failure.BadRequest(
+                    name + (raw.matches("[+-]?[0-9]+") ? " is too large" : " must be a whole number"));
         }
     }
 

@@ -76,8 +76,14 @@ public final class ScanApi {
         boolean wait = Bodies.bool(body, "wait", true);
         Integer sample = Bodies.integer(body, "sample_size");
         Object seed = body.getValue("seed");
-        if (seed != null && !(seed instanceof Number n && n.doubleValue() == n.longValue())) {
-            throw new Failure.BadRequest("seed must be a whole number");
+        if (seed != null
+                && !(seed instanceof Integer
+                        || seed instanceof Long
+                        || (Bodies.wholeNumber(seed) && Math.abs(((Number) seed).doubleValue()) < 0x1p63))) {
+            throw new Failure.BadRequest(
+                    Bodies.wholeNumber(seed)
+                            ? "seed is too large (at most " + Long.MAX_VALUE + ")"
+                            : "seed must be a whole number");
         }
         String tenant = Bodies.string(body, "user_id");
         Object mode = body.getValue("mode", "full");

@@ -31,7 +31,7 @@ public final class SearchMessages {
             if (query == null || query.isBlank()) {
                 throw new Failure.BadRequest("query is required and must not be blank");
             }
-            if (query.length() > MAX_QUERY_CHARS) {
+            if (query.codePointCount(0, query.length()) > MAX_QUERY_CHARS) {
                 throw new Failure.BadRequest("query is longer than " + MAX_QUERY_CHARS + " characters");
             }
             if (limit < 1 || limit > MAX_LIMIT) {

@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -79,8 +80,21 @@ class AuthIT {
         assertThat(get("/api/files?user_id=a", forged).send().await().statusCode())
                 .isEqualTo(401);
         String expired = TestTokens.expired(tokens, "a");
-        assertThat(get("/api/files?user_id=a", expired).send().await().statusCode())
-                .isEqualTo(401);
+        HttpResponse<Buffer> late = get("/api/files?user_id=a", expired).send().await();
+        assertThat(late.statusCode()).isEqualTo(401);
+        assertThat(late.bodyAsJsonObject().getString("message")).contains("expired");
+        long now = System.currentTimeMillis() / 1000;
+        String early = tokens.provider()
+                .generateToken(
+                        new JsonObject()
+                                .put("sub", "tenant-a")
+                                .put("tenant", "a")
+                                .put("nbf", now + 3600)
+                                .put("exp", now + 7200),
+                        new JWTOptions().setAlgorithm("HS256"));
+        HttpResponse<Buffer> notYet = get("/api/files?user_id=a", early).send().await();
+        assertThat(notYet.statusCode()).isEqualTo(401);
+        assertThat(notYet.bodyAsJsonObject().getString("message")).contains("not valid yet");
         assertThat(get("/health", null).send().await().statusCode()).isEqualTo(200);
     }
 

@@ -305,6 +305,12 @@ class BridgeSecurityIT {
             JsonObject body = s.on("r-gap").get(0).getJsonObject("body");
             assertThat(body.getBoolean("reload")).isTrue();
             assertThat(body.getLong("oldest_seq")).isGreaterThan(11);
+            // After the log's head, even the largest seq: nothing yet, not "no longer in the log".
+            s.send(BridgeAddresses.REPLAY, new JsonObject().put("afterSeq", Long.MAX_VALUE), "r-ahead", token(old));
+            await(() -> !s.on("r-ahead").isEmpty(), "the answer after the head");
+            JsonObject ahead = s.on("r-ahead").get(0).getJsonObject("body");
+            assertThat(ahead.getBoolean("reload")).as(ahead.encode()).isFalse();
+            assertThat(ahead.getJsonArray("events")).isEmpty();
         }
     }
 
