@@ -100,7 +100,7 @@ public final class FileInspector {
             List<FileReport> reports = reconciler.reconcile(
                     new Listings.Partition(metas, blobs, listed), PartitionVerticle.retiringModel(stores));
             FileReport report = reports.isEmpty()
-                    ? new FileReport(fileId, null, Verdict.SYNCED, false, false, false, List.of())
+                    ? new FileReport(fileId, null, Verdict.SYNCED, false, false, false, false, List.of())
                     : reports.get(0);
             BlobInfo info = blob.result() == null ? null : head.result();
             return new State(

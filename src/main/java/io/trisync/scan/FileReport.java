@@ -5,12 +5,14 @@ import java.util.List;
 
 /**
  * One file's reconciliation: its verdict, which stores hold it, and its issues. Files known only
- * to S3 or Qdrant (orphans) have no name and no metadata.
+ * to S3 or Qdrant (orphans) have no name and no metadata. {@code active}: its record is an active
+ * file's (not a deleted file's tombstone): the files a tenant's status and the metrics count.
  */
 public record FileReport(
         String fileId,
         String name,
         Verdict verdict,
+        boolean active,
         boolean inMongo,
         boolean inS3,
         boolean inQdrant,

@@ -6,17 +6,20 @@ import io.trisync.events.EventPublisher;
 import io.trisync.scan.ScanMessages.PartitionRequest;
 import io.trisync.store.Ids;
 import io.trisync.store.Stores;
+import io.trisync.store.SyncVerdict;
 import io.trisync.store.VectorSpaces;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The scan's unit of work: owns {@link ScanAddresses#PARTITION}. For one (tenant, partition) it reads
- * the three stores ({@link PartitionReader}), reconciles ({@link Reconciler}), keeps the results
- * ({@link ResultKeeper}) and replies with the partition's summary. A node deploys several instances,
- * each on its own event loop, so the partitions one scan sends at once are read and reconciled in
- * parallel on this node as well as across the cluster.
+ * the three stores ({@link PartitionReader}), reconciles ({@link Reconciler}), confirms each issue
+ * against a fresh look at its file and leaves out files an ingest operation is writing ({@link
+ * Confirmation}), keeps the results ({@link ResultKeeper}) and replies with the partition's summary.
+ * A node deploys several instances, each on its own event loop, so the partitions one scan sends at
+ * once are read and reconciled in parallel on this node as well as across the cluster.
  */
 public final class PartitionVerticle extends RequestVerticle {
 
@@ -24,6 +27,7 @@ public final class PartitionVerticle extends RequestVerticle {
     private final Stores stores;
     private final Reconciler reconciler;
     private PartitionReader reader;
+    private Confirmation confirmation;
     private ResultKeeper keeper;
 
     /** {@code model}: the model this node embeds with; files embedded by another are {@code STALE_VECTORS}. */
@@ -36,12 +40,13 @@ public final class PartitionVerticle extends RequestVerticle {
     @Override
     public Future<?> start() {
         reader = new PartitionReader(vertx, stores, config.sync().batchSize());
+        confirmation = new Confirmation(vertx, stores, reconciler, reader);
         keeper = new ResultKeeper(stores, EventPublisher.of(vertx, config, stores));
         consume(ScanAddresses.PARTITION, this::partition);
         return consumersReady();
     }
 
-    /** Scans one partition here: read, reconcile, keep; replies with its summary. */
+    /** Scans one partition here: read, reconcile, confirm, keep; replies with its summary. */
     private Future<JsonObject> partition(JsonObject body) {
         PartitionRequest request = PartitionRequest.fromJson(body);
         String tenant = Ids.require("tenant_id", request.tenantId());
@@ -49,23 +54,40 @@ public final class PartitionVerticle extends RequestVerticle {
         String opId = request.opId();
         if ("quick".equals(request.mode())) {
             Sample sample = new Sample(request.seed(), request.rate());
-            return reader.readQuick(tenant, partition, sample).map(quick -> {
-                List<FileReport> files = reconciler.reconcile(quick.listings(), retiringModel(stores));
-                long inconsistent = files.stream()
-                        .filter(f -> quick.sampled().contains(f.fileId())
-                                && !f.issues().isEmpty())
-                        .count();
-                return ScanReport.Part.of(files)
-                        .put(ScanReport.Part.NODE, config.nodeId())
-                        .put(ScanReport.Part.SAMPLED, quick.sampled().size())
-                        .put(ScanReport.Part.SAMPLED_INCONSISTENT, inconsistent);
+            return reader.readQuick(tenant, partition, sample).compose(quick -> {
+                List<FileReport> listed = reconciler.reconcile(quick.listings(), retiringModel(stores));
+                return confirmation
+                        .confirm(tenant, partition, listed, request.mode())
+                        .map(judged -> quick(quick, judged));
             });
         }
         return reader.read(tenant, partition, "deep".equals(request.mode())).compose(read -> {
-            List<FileReport> files = reconciler.reconcile(read.listings(), retiringModel(stores));
-            return keeper.keep(tenant, partition, files, read.verdicts(), opId)
-                    .map(v -> ScanReport.Part.of(files).put(ScanReport.Part.NODE, config.nodeId()));
+            List<FileReport> listed = reconciler.reconcile(read.listings(), retiringModel(stores));
+            // Only the verdicts are kept from here on: the listings are not held while candidates are looked at.
+            Map<String, SyncVerdict> held = read.verdicts();
+            return confirmation
+                    .confirm(tenant, partition, listed, request.mode())
+                    .compose(judged -> keeper.keep(tenant, partition, judged, held, opId)
+                            .map(v -> ScanReport.Part.of(judged.files(), judged.inFlight())
+                                    .put(ScanReport.Part.NODE, config.nodeId())));
         });
+    }
+
+    /**
+     * A quick check's summary of a partition. A file whose record appeared between the listings (an
+     * upload that completed) is confirmed whole but is not in the sample: left out.
+     */
+    private JsonObject quick(PartitionReader.Quick quick, Confirmation.Judged judged) {
+        List<FileReport> files = judged.files().stream()
+                .filter(f -> !f.active() || quick.sampled().contains(f.fileId()))
+                .toList();
+        long inconsistent = files.stream()
+                .filter(f -> quick.sampled().contains(f.fileId()) && !f.issues().isEmpty())
+                .count();
+        return ScanReport.Part.of(files, judged.inFlight())
+                .put(ScanReport.Part.NODE, config.nodeId())
+                .put(ScanReport.Part.SAMPLED, quick.sampled().size())
+                .put(ScanReport.Part.SAMPLED_INCONSISTENT, inconsistent);
     }
 
     /** The model whose collection is being retired by a change of dimension, or null. */

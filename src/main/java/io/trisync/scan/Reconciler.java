@@ -124,7 +124,14 @@ public final class Reconciler {
             vectors(meta, points, issues);
         }
         return new FileReport(
-                id, name, verdict(meta, issues), meta != null, blob != null, !points.isEmpty(), List.copyOf(issues));
+                id,
+                name,
+                verdict(meta, issues),
+                meta != null && !meta.deleted(),
+                meta != null,
+                blob != null,
+                !points.isEmpty(),
+                List.copyOf(issues));
     }
 
     private static void embedding(Meta meta, List<Issue> issues) {

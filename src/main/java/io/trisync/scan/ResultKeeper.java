@@ -22,7 +22,8 @@ import java.util.Set;
  * appears and {@code sync.issue_resolved} once when it is gone, not on every scan. A verdict is
  * written only when it changed (verdict, issue types, or an attention to clear); the partition's
  * check ({@link PartitionCheck}) records when all the others were checked again. Rewriting every
- * file's verdict on every scan was three quarters of a scan's CPU on the embedded MongoDB.
+ * file's verdict on every scan was three quarters of a scan's CPU on the embedded MongoDB. A file
+ * left unjudged because an ingest operation was writing it keeps its verdict and its open issues.
  */
 final class ResultKeeper {
 
@@ -36,8 +37,11 @@ final class ResultKeeper {
 
     /** {@code held}: the partition's records' verdicts as the scan read them (files never checked have none). */
     Future<Void> keep(
-            String tenant, int partition, List<FileReport> reports, Map<String, SyncVerdict> held, String opId) {
+            String tenant, int partition, Confirmation.Judged judged, Map<String, SyncVerdict> held, String opId) {
         String now = Instant.now().toString();
+        List<FileReport> reports = judged.files();
+        Set<String> unjudged = new HashSet<>();
+        judged.inFlight().forEach(f -> unjudged.add(f.fileId()));
         Map<String, SyncVerdict.Change> verdicts = new HashMap<>();
         Map<String, IssueRecord> current = new LinkedHashMap<>();
         for (FileReport r : reports) {
@@ -60,8 +64,9 @@ final class ResultKeeper {
             List<IssueRecord> added = current.values().stream()
                     .filter(i -> !before.contains(i.id()))
                     .toList();
-            List<IssueRecord> gone =
-                    previous.stream().filter(i -> !current.containsKey(i.id())).toList();
+            List<IssueRecord> gone = previous.stream()
+                    .filter(i -> !current.containsKey(i.id()) && !unjudged.contains(i.fileId()))
+                    .toList();
             return stores.issues()
                     .apply(added, gone.stream().map(IssueRecord::id).toList())
                     .compose(v -> stores.metadata().recordVerdicts(verdicts))

@@ -13,6 +13,12 @@ import java.util.TreeMap;
 /**
  * The summary of a scan as partitions are reconciled: counts by verdict and by store, issues by type,
  * and the issues themselves up to a cap (the counts always cover everything). Pure.
+ *
+ * <p>{@code total_files} and the verdict counts are of active files (records that are not a deleted
+ * file's tombstone), the files a tenant's status and the {@code trisync_files} metric count; a
+ * tombstone's leftovers and orphans show as issues only. Files left unjudged because an ingest
+ * operation was writing them are counted apart ({@code in_flight}); the active ones among them are
+ * in {@code total_files} too, under no verdict.
  */
 public final class ScanReport {
 
@@ -26,6 +32,8 @@ public final class ScanReport {
     private final Map<IssueType, Long> issuesByType = new EnumMap<>(IssueType.class);
     private final JsonArray issues = new JsonArray();
     private long total;
+    private long seen;
+    private long inFlight;
     private long inMongo;
     private long inS3;
     private long inQdrant;
@@ -43,11 +51,10 @@ public final class ScanReport {
 
     /** Adds one file's reconciliation. */
     public void add(FileReport file) {
-        total++;
-        verdicts.merge(file.verdict(), 1L, Long::sum);
-        inMongo += file.inMongo() ? 1 : 0;
-        inS3 += file.inS3() ? 1 : 0;
-        inQdrant += file.inQdrant() ? 1 : 0;
+        seen(file);
+        if (file.active()) {
+            verdicts.merge(file.verdict(), 1L, Long::sum);
+        }
         for (FileReport.Issue issue : file.issues()) {
             issueCount++;
             issuesByType.merge(issue.type(), 1L, Long::sum);
@@ -57,9 +64,25 @@ public final class ScanReport {
         }
     }
 
+    /** Adds a file left unjudged because an ingest operation was writing it, as the listings showed it. */
+    public void addInFlight(FileReport file) {
+        seen(file);
+        inFlight++;
+    }
+
+    private void seen(FileReport file) {
+        seen++;
+        total += file.active() ? 1 : 0;
+        inMongo += file.inMongo() ? 1 : 0;
+        inS3 += file.inS3() ? 1 : 0;
+        inQdrant += file.inQdrant() ? 1 : 0;
+    }
+
     /** Adds a partition summarised where it was scanned (possibly on another node). */
     public void add(JsonObject part) {
         total += part.getLong(Part.TOTAL);
+        seen += part.getLong(Part.SEEN, part.getLong(Part.TOTAL));
+        inFlight += part.getLong(Part.IN_FLIGHT, 0L);
         part.getJsonObject(Part.VERDICTS)
                 .forEach(e ->
                         verdicts.merge(Verdict.valueOf(e.getKey()), ((Number) e.getValue()).longValue(), Long::sum));
@@ -90,8 +113,11 @@ public final class ScanReport {
      * {@link #LISTED_ISSUES} (a report never lists more).
      */
     public static final class Part {
-        /** The summary's field names. */
+        /** The summary's field names: {@code total} counts active files, {@code seen} every file reported. */
         public static final String TOTAL = "total";
+
+        public static final String SEEN = "seen";
+        public static final String IN_FLIGHT = "inFlight";
 
         public static final String VERDICTS = "verdicts";
         public static final String MONGODB = "mongodb";
@@ -109,14 +135,22 @@ public final class ScanReport {
         private Part() {}
 
         public static JsonObject of(List<FileReport> files) {
+            return of(files, List.of());
+        }
+
+        /** {@code inFlight}: the files left unjudged because an ingest operation was writing them. */
+        public static JsonObject of(List<FileReport> files, List<FileReport> inFlight) {
             ScanReport one = new ScanReport("partition", "");
             files.forEach(one::add);
+            inFlight.forEach(one::addInFlight);
             JsonObject v = new JsonObject();
             one.verdicts.forEach((k, n) -> v.put(k.name(), n));
             JsonObject t = new JsonObject();
             one.issuesByType.forEach((k, n) -> t.put(k.name(), n));
             return new JsonObject()
                     .put(Part.TOTAL, one.total)
+                    .put(Part.SEEN, one.seen)
+                    .put(Part.IN_FLIGHT, one.inFlight)
                     .put(Part.VERDICTS, v)
                     .put(Part.MONGODB, one.inMongo)
                     .put(Part.S3, one.inS3)
@@ -183,6 +217,7 @@ public final class ScanReport {
                                 .put(TrendStore.Sample.OUT_OF_SYNC, verdicts.getOrDefault(Verdict.OUT_OF_SYNC, 0L))
                                 .put(TrendStore.Sample.MISSING, verdicts.getOrDefault(Verdict.MISSING, 0L))
                                 .put(TrendStore.Sample.ERROR, verdicts.getOrDefault(Verdict.ERROR, 0L))
+                                .put("in_flight", inFlight)
                                 .put(
                                         "by_store",
                                         new JsonObject()

@@ -300,7 +300,8 @@ public final class ScanVerticle extends RequestVerticle {
                                 report.add(reply);
                                 own.add(reply);
                                 done[0]++;
-                                files[0] += reply.getLong(ScanReport.Part.TOTAL, 0L);
+                                files[0] +=
+                                        reply.getLong(ScanReport.Part.SEEN, reply.getLong(ScanReport.Part.TOTAL, 0L));
                                 op.progressByPartition("detecting_changes", files[0], known, done[0], partitions);
                                 return null;
                             });

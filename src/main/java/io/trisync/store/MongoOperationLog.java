@@ -350,6 +350,31 @@ public final class MongoOperationLog implements OperationLog {
     }
 
     @Override
+    public Future<Set<String>> filesInFlight(String tenantId, int partition, Instant since) {
+        // Each query names `terminal` by value first: the embedded server answers it from the
+        // open_by_age index's entries (a range on updatedAt), as a real MongoDB's planner does; an
+        // $or of the two would read the whole log there.
+        JsonObject unfinished = new JsonObject()
+                .put(IngestOperation.TERMINAL, false)
+                .put(IngestOperation.TENANT_ID, tenantId)
+                .put(IngestOperation.PARTITION, partition);
+        JsonObject endedSince = new JsonObject()
+                .put(IngestOperation.TERMINAL, true)
+                .put(IngestOperation.UPDATED_AT, new JsonObject().put("$gte", Dates.toBson(since)))
+                .put(IngestOperation.TENANT_ID, tenantId)
+                .put(IngestOperation.PARTITION, partition);
+        FindOptions fileOnly = new FindOptions().setFields(new JsonObject().put(IngestOperation.FILE_ID, 1));
+        Future<List<JsonObject>> open = client.findWithOptions(OPS, unfinished, fileOnly);
+        Future<List<JsonObject>> ended = client.findWithOptions(OPS, endedSince, fileOnly);
+        return Future.all(open, ended).recover(MongoErrors::failed).map(v -> {
+            Set<String> files = new HashSet<>();
+            open.result().forEach(d -> files.add(d.getString(IngestOperation.FILE_ID)));
+            ended.result().forEach(d -> files.add(d.getString(IngestOperation.FILE_ID)));
+            return files;
+        });
+    }
+
+    @Override
     public Future<Set<String>> openAmong(List<String> fileIds) {
         return MongoGroups.values(
                 client,

@@ -104,6 +104,16 @@ public interface OperationLog {
      */
     Future<Long> removeEnded(Instant before);
 
+    /**
+     * The files of one (tenant, partition) an upload, delete or new version is writing, or was writing
+     * at or after {@code since}: those with an unfinished operation (committed uploads whose end is
+     * not recorded yet among them), and those whose operation ended at or after {@code since}. What a
+     * scan must not judge from a look taken since then. Two queries, both on the index of unfinished
+     * operations by age ({@code terminal}, {@code updatedAt}): they read the unfinished operations and
+     * those that ended since {@code since}, not the whole log.
+     */
+    Future<Set<String>> filesInFlight(String tenantId, int partition, Instant since);
+
     /** Of {@code fileIds}, those with an unfinished operation. */
     Future<Set<String>> openAmong(List<String> fileIds);
 

@@ -1,0 +1,163 @@
+package io.trisync.scan;
+
+import io.trisync.concurrent.Lanes;
+import io.trisync.failure.Failure;
+import io.trisync.store.BlobInfo;
+import io.trisync.store.ChunkPoint;
+import io.trisync.store.FileRecord;
+import io.trisync.store.StoreKeys;
+import io.trisync.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Confirms the issues the listings of one (tenant, partition) suggest before a scan reports them,
+ * as a careful reconciler does. The three listings are read at different moments, so an upload,
+ * delete or new version running meanwhile shows in them half done (a blob without its record, a
+ * tombstone beside its blob, a record naming the old content). Each file the engine found an issue
+ * with (a candidate) is looked at again alone: its record, a HEAD of its blob (in a deep scan its
+ * bytes hashed), its points; then the partition's ingest operations are read once. A candidate
+ * with an unfinished operation, or one whose operation ended after the fresh look began, is in
+ * flight: not judged now (its operation finishes or undoes it; the next scan judges it). Any other
+ * candidate is judged by its fresh look, so an upload that completed between the listings and the
+ * verdict is reported whole. Healthy files cost nothing more; a partition with candidates costs one
+ * look per candidate (up to {@link #ONE_BY_ONE} of them; with more, as when a store lost a whole
+ * partition, the partition's listings are read again instead, so the scan's cost stays at most
+ * twice its listings) and two queries of the operation log.
+ */
+final class Confirmation {
+
+    /** Candidates looked at once; one at a time when their bytes are hashed (each is held whole meanwhile). */
+    private static final int LOOKS = 16;
+
+    /** Above this many candidates a full or deep scan reads the partition's listings again instead. */
+    static final int ONE_BY_ONE = 64;
+
+    /** A partition's files as judged ({@code files}), and those left unjudged, as listed ({@code inFlight}). */
+    record Judged(List<FileReport> files, List<FileReport> inFlight) {}
+
+    private final Vertx vertx;
+    private final Stores stores;
+    private final Reconciler reconciler;
+    private final PartitionReader reader;
+
+    Confirmation(Vertx vertx, Stores stores, Reconciler reconciler, PartitionReader reader) {
+        this.vertx = vertx;
+        this.stores = stores;
+        this.reconciler = reconciler;
+        this.reader = reader;
+    }
+
+    /**
+     * Confirms the candidates among {@code listed} (the engine's reports on the partition's listings
+     * in scan mode {@code mode}): a deep scan or a quick check hashes an active candidate's bytes, a
+     * full scan reads its sha256 metadata when its ETag differs from the recorded one.
+     */
+    Future<Judged> confirm(String tenant, int partition, List<FileReport> listed, String mode) {
+        List<String> candidates = listed.stream()
+                .filter(f -> !f.issues().isEmpty())
+                .map(FileReport::fileId)
+                .toList();
+        if (candidates.isEmpty()) {
+            return Future.succeededFuture(new Judged(listed, List.of()));
+        }
+        Instant since = Instant.now();
+        boolean quick = "quick".equals(mode);
+        Future<Map<String, FileReport>> looked = candidates.size() > ONE_BY_ONE && !quick
+                ? reread(tenant, partition, "deep".equals(mode), Set.copyOf(candidates))
+                : look(tenant, partition, candidates, !"full".equals(mode));
+        return looked.compose(fresh -> stores.operations()
+                .filesInFlight(tenant, partition, since)
+                .map(inFlight -> judged(listed, fresh, inFlight)));
+    }
+
+    private static Judged judged(List<FileReport> listed, Map<String, FileReport> fresh, Set<String> inFlight) {
+        List<FileReport> files = new ArrayList<>(listed.size());
+        List<FileReport> unjudged = new ArrayList<>();
+        for (FileReport file : listed) {
+            if (file.issues().isEmpty()) {
+                files.add(file);
+            } else if (inFlight.contains(file.fileId())) {
+                unjudged.add(file);
+            } else if (fresh.containsKey(file.fileId())) {
+                // Absent when no store holds the file any more: nothing to report.
+                files.add(fresh.get(file.fileId()));
+            }
+        }
+        return new Judged(files, unjudged);
+    }
+
+    /** The candidates' reports from the partition's listings read again. */
+    private Future<Map<String, FileReport>> reread(String tenant, int partition, boolean deep, Set<String> ids) {
+        return reader.read(tenant, partition, deep).map(read -> {
+            Map<String, FileReport> out = new HashMap<>();
+            reconciler.reconcile(read.listings(), PartitionVerticle.retiringModel(stores)).stream()
+                    .filter(r -> ids.contains(r.fileId()))
+                    .forEach(r -> out.put(r.fileId(), r));
+            return out;
+        });
+    }
+
+    /** The engine's report on each candidate as the stores hold it now (none for a file no store holds). */
+    private Future<Map<String, FileReport>> look(String tenant, int partition, List<String> ids, boolean rehash) {
+        Future<Set<String>> queued = stores.indexQueue().filesIn(tenant, partition);
+        Future<List<FileRecord>> records = stores.metadata().getAll(ids);
+        return Future.all(queued, records).compose(v -> {
+            Map<String, FileRecord> byId = new HashMap<>();
+            records.result().stream().filter(r -> tenant.equals(r.tenantId())).forEach(r -> byId.put(r.id(), r));
+            List<Listings.Meta> metas = new ArrayList<>();
+            byId.values().forEach(r -> metas.add(PartitionReader.meta(r, queued.result())));
+            List<Listings.Blob> blobs = new ArrayList<>();
+            List<Listings.Point> points = new ArrayList<>();
+            return Lanes.forEach(ids, rehash ? 1 : LOOKS, id -> blobOf(tenant, partition, byId.get(id), id, rehash)
+                            .map(b -> b == null ? null : blobs.add(b))
+                            .compose(x -> stores.vectors().pointsOf(tenant, id))
+                            .map(found -> points.addAll(
+                                    found.stream().map(Confirmation::listed).toList())))
+                    .map(done -> {
+                        Map<String, FileReport> out = new HashMap<>();
+                        reconciler
+                                .reconcile(
+                                        new Listings.Partition(metas, blobs, points),
+                                        PartitionVerticle.retiringModel(stores))
+                                .forEach(r -> out.put(r.fileId(), r));
+                        return out;
+                    });
+        });
+    }
+
+    private static Listings.Point listed(ChunkPoint p) {
+        return new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model());
+    }
+
+    /**
+     * The file's object as a listing would give it, or null when there is none: its sha256 as the
+     * scan's mode reads it (see {@link PartitionReader}); only an active file's content is compared.
+     */
+    private Future<Listings.Blob> blobOf(String tenant, int partition, FileRecord record, String id, boolean rehash) {
+        String key = StoreKeys.blobKey(tenant, partition, id);
+        Future<BlobInfo> head = stores.blobs().head(key);
+        boolean active = record != null && record.status() == FileRecord.Status.ACTIVE;
+        return absentIfNotFound(head.compose(info -> {
+            if (rehash && active) {
+                return stores.blobs()
+                        .getBytes(key)
+                        .compose(bytes -> vertx.executeBlocking(() -> StoreKeys.sha256Hex(bytes.getBytes()), false))
+                        .map(sha -> new Listings.Blob(id, info.size(), sha));
+            }
+            String recordedEtag = record == null || record.blobEtag() == null ? "" : record.blobEtag();
+            String sha = active && !PartitionReader.sameEtag(recordedEtag, info.etag()) ? info.sha256() : null;
+            return Future.succeededFuture(new Listings.Blob(id, info.size(), sha));
+        }));
+    }
+
+    private static <T> Future<T> absentIfNotFound(Future<T> read) {
+        return read.recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture() : Future.failedFuture(e));
+    }
+}
