@@ -142,7 +142,7 @@ final class TimeLimits {
                 activity.since = System.nanoTime();
             });
         }
-        if (!request.isEnded()) {
+        if (!request.isEnded() && declaresBody(request)) {
             // Until a body handler takes the request over: the codec reports an undecodable body here
             // and closes the connection right after, so the answer must be written now.
             request.exceptionHandler(failure -> {
@@ -153,6 +153,20 @@ final class TimeLimits {
             watch(ctx);
         }
         ctx.next();
+    }
+
+    /**
+     * Whether {@code request} has a body to wait for: HTTP/1.1 sends one only with a {@code
+     * Content-Length} above 0 or a {@code Transfer-Encoding}. A request without one (a GET, a DELETE)
+     * stays "not ended" while the router holds it paused, so watching it would answer a slow answer
+     * 408 as if a body had stalled.
+     */
+    static boolean declaresBody(HttpServerRequest request) {
+        if (request.version() == HttpVersion.HTTP_2 || request.getHeader("Transfer-Encoding") != null) {
+            return true;
+        }
+        String length = request.getHeader("Content-Length");
+        return length != null && !length.strip().equals("0");
     }
 
     private void watch(RoutingContext ctx) {
