@@ -305,6 +305,11 @@ public abstract sealed class Failure extends RuntimeException
             case UNPROCESSABLE -> "idempotency_key_reused";
             case TOO_MANY_REQUESTS -> "too_many_requests";
             case UNAVAILABLE -> "unavailable";
+            case 408 -> "request_timeout";
+            case 414 -> "uri_too_long";
+            case 417 -> "expectation_failed";
+            case 431 -> "request_header_fields_too_large";
+            case 505 -> "http_version_not_supported";
             default -> status >= 500 ? "internal_error" : "error";
         };
     }

@@ -355,9 +355,23 @@ public final class FilesApi {
                 .map(FileRecord::fromDocument)
                 .compose(f -> f.status() == FileRecord.Status.ACTIVE
                         ? blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()))
+                                .recover(error -> Future.failedFuture(contentMissing(f, error)))
                                 .onSuccess(download -> stream(ctx, f.name(), download))
                         : Future.failedFuture(new Failure.NotFound("file " + f.id() + " is deleted")))
                 .onFailure(ctx::fail);
+    }
+
+    /**
+     * An active file whose object S3 does not hold: the stores disagree (a scan reports it {@code
+     * MISSING_BLOB}), which a bare "NoSuchKey" would tell as "no such file".
+     */
+    private static Throwable contentMissing(FileRecord f, Throwable error) {
+        return error instanceof Failure.NotFound
+                ? new Failure.NotFound(
+                        "s3",
+                        "the content of file " + f.id() + " is missing from S3 although its"
+                                + " record is active (MISSING_BLOB): a scan reports it and a repair restores or removes it")
+                : error;
     }
 
     private void delete(RoutingContext ctx) {

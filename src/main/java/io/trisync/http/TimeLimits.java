@@ -217,7 +217,7 @@ final class TimeLimits {
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Connection", "close")
                 .end(new JsonObject()
-                        .put("error", status == 408 ? "request_timeout" : Failure.word(status))
+                        .put("error", Failure.word(status))
                         .put("message", message)
                         .encode())
                 .onComplete(v -> request.connection().close());

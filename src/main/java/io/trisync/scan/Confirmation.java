@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -60,11 +61,23 @@ final class Confirmation {
      * full scan reads its sha256 metadata when its ETag differs from the recorded one.
      */
     Future<Judged> confirm(String tenant, int partition, List<FileReport> listed, String mode) {
+        return confirm(tenant, partition, listed, mode, Set.of());
+    }
+
+    /**
+     * {@link #confirm(String, int, List, String)}, with the files of {@code rehash} (those with an
+     * open issue only their bytes show, in a scan that does not read bytes) looked at again with
+     * their bytes hashed, whatever the listings say of them: an issue the listings cannot see is
+     * judged by a look that can.
+     */
+    Future<Judged> confirm(String tenant, int partition, List<FileReport> listed, String mode, Set<String> rehash) {
         List<String> candidates = listed.stream()
-                .filter(f -> !f.issues().isEmpty())
+                .filter(f -> !f.issues().isEmpty() && !rehash.contains(f.fileId()))
                 .map(FileReport::fileId)
                 .toList();
-        if (candidates.isEmpty()) {
+        List<String> hashed =
+                listed.stream().map(FileReport::fileId).filter(rehash::contains).toList();
+        if (candidates.isEmpty() && hashed.isEmpty()) {
             return Future.succeededFuture(new Judged(listed, List.of()));
         }
         Instant since = Instant.now();
@@ -72,16 +85,26 @@ final class Confirmation {
         Future<Map<String, FileReport>> looked = candidates.size() > ONE_BY_ONE && !quick
                 ? reread(tenant, partition, "deep".equals(mode), Set.copyOf(candidates))
                 : look(tenant, partition, candidates, !"full".equals(mode));
-        return looked.compose(fresh -> stores.operations()
-                .filesInFlight(tenant, partition, since)
-                .map(inFlight -> judged(listed, fresh, inFlight)));
+        Set<String> confirmed = new HashSet<>(hashed);
+        return looked.compose(fresh -> (hashed.isEmpty()
+                        ? Future.succeededFuture(fresh)
+                        : look(tenant, partition, hashed, true).map(more -> {
+                            Map<String, FileReport> all = new HashMap<>(fresh);
+                            all.putAll(more);
+                            return all;
+                        }))
+                .compose(all -> stores.operations()
+                        .filesInFlight(tenant, partition, since)
+                        .map(inFlight -> judged(listed, all, inFlight, confirmed))));
     }
 
-    private static Judged judged(List<FileReport> listed, Map<String, FileReport> fresh, Set<String> inFlight) {
+    /** {@code confirmed}: files looked at again whatever their listing showed. */
+    private static Judged judged(
+            List<FileReport> listed, Map<String, FileReport> fresh, Set<String> inFlight, Set<String> confirmed) {
         List<FileReport> files = new ArrayList<>(listed.size());
         List<FileReport> unjudged = new ArrayList<>();
         for (FileReport file : listed) {
-            if (file.issues().isEmpty()) {
+            if (file.issues().isEmpty() && !confirmed.contains(file.fileId())) {
                 files.add(file);
             } else if (inFlight.contains(file.fileId())) {
                 unjudged.add(file);
