@@ -23,10 +23,12 @@ import io.trisync.store.Ids;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.streams.ReadStream;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -34,6 +36,8 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code /api/files}: upload (multipart {@code file} + {@code user_id}), list, get, content, delete.
@@ -41,6 +45,8 @@ import java.util.List;
  * ingest verticles'.
  */
 public final class FilesApi {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FilesApi.class);
 
     private final Vertx vertx;
     private final BusClient bus;
@@ -175,11 +181,11 @@ public final class FilesApi {
                         }
                         if (i == 0) {
                             return blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()))
-                                    .onSuccess(download -> stream(ctx, f.name(), download));
+                                    .onSuccess(download -> stream(ctx, f.name(), f.sha256(), download));
                         }
                         return v.retained()
                                 ? blobs.open(StoreKeys.versionKey(f.tenantId(), f.id(), wanted))
-                                        .onSuccess(download -> stream(ctx, f.name(), download))
+                                        .onSuccess(download -> stream(ctx, f.name(), v.sha256(), download))
                                 : Future.failedFuture(new Failure.NotFound(
                                         "version: the content of version " + wanted + " is no longer retained"));
                     }
@@ -203,7 +209,7 @@ public final class FilesApi {
      * it anyway ({@code Content-Security-Policy: sandbox}). A stored type that is no media type (kept
      * from before types were checked) is sent as {@code application/octet-stream}.
      */
-    private static void stream(RoutingContext ctx, String name, BlobStore.Download download) {
+    private static void stream(RoutingContext ctx, String name, String sha256, BlobStore.Download download) {
         String type = download.info().contentType();
         ctx.response()
                 .putHeader("Content-Type", FileFields.isContentType(type) ? type : "application/octet-stream")
@@ -211,7 +217,14 @@ public final class FilesApi {
                 .putHeader("Content-Disposition", attachment(name))
                 .putHeader("X-Content-Type-Options", "nosniff")
                 .putHeader("Content-Security-Policy", "sandbox; default-src 'none'");
-        download.content().pipeTo(ctx.response());
+        String what = "file " + ctx.pathParam("file_id") + " (" + name + ")";
+        ReadStream<Buffer> content = VerifiedContent.checkable(sha256)
+                ? new VerifiedContent(download.content(), sha256, what)
+                : download.content();
+        content.pipe().endOnFailure(false).to(ctx.response()).onFailure(error -> {
+            LOG.warn("Download of {} cut short: {}", what, error.getMessage());
+            ctx.response().reset();
+        });
     }
 
     /** {@code attachment} with {@code name} as RFC 6266 gives it: an ASCII fallback and the UTF-8 name. */
@@ -356,7 +369,7 @@ public final class FilesApi {
                 .compose(f -> f.status() == FileRecord.Status.ACTIVE
                         ? blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()))
                                 .recover(error -> Future.failedFuture(contentMissing(f, error)))
-                                .onSuccess(download -> stream(ctx, f.name(), download))
+                                .onSuccess(download -> stream(ctx, f.name(), f.sha256(), download))
                         : Future.failedFuture(new Failure.NotFound("file " + f.id() + " is deleted")))
                 .onFailure(ctx::fail);
     }

@@ -3,6 +3,7 @@ package io.trisync.repair;
 import static io.trisync.repair.RepairFixture.*;
 import static io.trisync.testsupport.Fixtures.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.Node;
 import io.trisync.store.Event;
@@ -12,6 +13,7 @@ import io.trisync.store.Stores;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -62,6 +64,12 @@ class RepairCorruptContentIT {
                 int first = file.read();
                 file.seek(0);
                 file.write(first ^ 0x20);
+            }
+
+            // A download of the corrupted bytes is cut short, never answered as the file.
+            for (String corrupted : List.of(grown, flipped)) {
+                assertThatThrownBy(() -> http.get("/api/files/" + corrupted + "/content?user_id=" + tenant))
+                        .isInstanceOf(HttpClosedException.class);
             }
 
             Set<String> found =
@@ -127,6 +135,9 @@ class RepairCorruptContentIT {
             assertThat(typesOf(s.events().recent(tenant, 1000).await(), "sync.issue_resolved"))
                     .isEqualTo(Set.of("CHECKSUM_MISMATCH:" + flipped));
             assertThat(s.issues().ofFile(tenant, flipped).await()).isEmpty();
+            var whole = http.get("/api/files/" + flipped + "/content?user_id=" + tenant);
+            assertThat(whole.statusCode()).isEqualTo(200);
+            assertThat(whole.bodyAsString()).isEqualTo(Fixtures.prose(120) + " flipped.txt");
         } finally {
             node.stop().await();
         }
