@@ -429,7 +429,7 @@
     if ((base.indexOf('text/') === 0 && !markup) || base === 'application/json' || base === 'application/x-ndjson') {
       return 'text/plain' + (charset ? '; charset=' + charset[1] : '');
     }
-    if (['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'application/pdf'].indexOf(base) >= 0) {
+    if (['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif'].indexOf(base) >= 0) {
       return base;
     }
     return null;

@@ -94,6 +94,12 @@ public final class HttpVerticle extends RequestVerticle {
         }
         Router router = Router.router(vertx);
         router.route().handler(limits::request);
+        // No page of this origin may be framed by another (the admin UI's buttons act; SockJS's iframe
+        // transport frames the bridge from this origin), and no answer's type is guessed.
+        router.route().handler(ctx -> {
+            ctx.response().putHeader("X-Frame-Options", "SAMEORIGIN").putHeader("X-Content-Type-Options", "nosniff");
+            ctx.next();
+        });
         router.get("/health").handler(new HealthHandler(stores, config.nodeId(), tokens != null));
         // SockJS's XHR transports post their frames; Vert.x's transport reads them from a body handler
         // (without one, every xhr_send of a browser that fell back from WebSockets failed 500).

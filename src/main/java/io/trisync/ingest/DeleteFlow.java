@@ -50,7 +50,7 @@ final class DeleteFlow {
                     if (expected != null && file.status() == FileRecord.Status.ACTIVE && file.version() != expected) {
                         return Future.failedFuture(new Failure.StaleVersion(expected, file.version()));
                     }
-                    return start(file, ref.actor(), true);
+                    return start(file, ref.actor(), true, expected);
                 });
     }
 
@@ -58,14 +58,14 @@ final class DeleteFlow {
      * Finishes the file's unfinished delete if there is one, else records a new one. Two deletes of
      * one file racing: the second's record conflicts with the first's, and it joins the first.
      */
-    private Future<DeleteOutcome> start(FileRecord file, Actor actor, boolean mayJoin) {
+    private Future<DeleteOutcome> start(FileRecord file, Actor actor, boolean mayJoin, Long ifMatch) {
         return steps.stores.operations().openFor(file.id()).compose(open -> {
             if (open != null && open.kind() != Kind.DELETE) {
                 return Future.failedFuture(
                         new Failure.Conflict("file " + file.id() + " is still being uploaded or updated"));
             }
             if (open != null) {
-                return finishOrDefer(open, file, false);
+                return finishOrDefer(open, file, false, null);
             }
             if (file.status() == FileRecord.Status.DELETED) {
                 return Future.succeededFuture(new DeleteOutcome(file, null, true));
@@ -88,9 +88,14 @@ final class DeleteFlow {
                     .operations()
                     .begin(op)
                     .compose(
-                            v -> steps.hooks.after(op, Step.BEGUN).compose(ignored -> finishOrDefer(op, file, true)),
+                            v -> steps.hooks
+                                    .after(op, Step.BEGUN)
+                                    .compose(ignored -> finishOrDefer(op, file, true, ifMatch)),
                             error -> error instanceof Failure.Conflict && mayJoin
-                                    ? steps.stores.metadata().get(file.id()).compose(now -> start(now, actor, false))
+                                    ? steps.stores
+                                            .metadata()
+                                            .get(file.id())
+                                            .compose(now -> start(now, actor, false, null))
                                     : Future.failedFuture(error));
         });
     }
@@ -101,12 +106,20 @@ final class DeleteFlow {
      * the file while it runs) completes its steps but leaves the events to it, or to recovery if its
      * node fell, since two that both found them missing would log them twice.
      */
-    private Future<DeleteOutcome> finishOrDefer(IngestOperation op, FileRecord file, boolean publishing) {
-        return rollForward(op, file, publishing)
+    private Future<DeleteOutcome> finishOrDefer(IngestOperation op, FileRecord file, boolean publishing, Long ifMatch) {
+        return rollForward(op, file, publishing, ifMatch)
                 .map(deleted -> new DeleteOutcome(deleted, op.id(), true))
                 .recover(error -> {
+                    if (error instanceof Failure.StaleVersion) {
+                        // Another write came first and the caller named the version it saw: nothing was
+                        // removed, and the delete ends here (recovery would roll it forward).
+                        return steps.stores
+                                .operations()
+                                .advance(op.id(), Step.ABORTED, error.getMessage())
+                                .transform(ended -> Future.failedFuture(error));
+                    }
                     if (error instanceof Failure s && s.retriable()) {
-                        steps.later(op.id(), "Delete", later -> rollForward(later, file, publishing));
+                        steps.later(op.id(), "Delete", later -> rollForward(later, file, publishing, null));
                         return Future.succeededFuture(new DeleteOutcome(file, op.id(), false));
                     }
                     return Future.failedFuture(error);
@@ -119,11 +132,11 @@ final class DeleteFlow {
      * its node may have fallen, or its end failed, after logging them.
      */
     Future<FileRecord> rollForward(IngestOperation op, FileRecord file) {
-        return rollForward(op, file, true);
+        return rollForward(op, file, true, null);
     }
 
     /** {@link #rollForward(IngestOperation, FileRecord)}, without the events unless {@code publishing}. */
-    private Future<FileRecord> rollForward(IngestOperation op, FileRecord file, boolean publishing) {
+    private Future<FileRecord> rollForward(IngestOperation op, FileRecord file, boolean publishing, Long ifMatch) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         // Taken up again (a joining delete, a retry, recovery), it may find the file marked already.
         FileRecord deleted = file.status() == FileRecord.Status.DELETED
@@ -150,8 +163,7 @@ final class DeleteFlow {
         }
         Future<IngestOperation> at = Future.succeededFuture(op);
         if (op.step() == Step.BEGUN) {
-            at = at.compose(o -> steps.take(
-                    o, Step.METADATA_DELETED, () -> steps.stores.metadata().upsert(deleted)));
+            at = at.compose(o -> steps.take(o, Step.METADATA_DELETED, () -> mark(file, deleted, ifMatch, MARK_TRIES)));
         }
         if (op.step().ordinal() < Step.BLOB_DELETED.ordinal()) {
             at = at.compose(o -> steps.take(o, Step.BLOB_DELETED, () -> steps.stores
@@ -167,6 +179,50 @@ final class DeleteFlow {
             at = at.compose(o -> steps.take(o, Step.COMMITTED, Future::succeededFuture));
         }
         return (publishing ? at.compose(this::publish) : at.<Void>mapEmpty()).map(deleted);
+    }
+
+    /** How often marking a record is tried while renames keep coming first. */
+    private static final int MARK_TRIES = 8;
+
+    /**
+     * Marks the record deleted only while it is still as read ({@code file}: its version, active), so
+     * a rename that came first is neither overwritten nor deleted unseen by a delete conditioned on
+     * the version before it ({@code ifMatch}: refused 412 then). Without a condition the record is
+     * marked as it is now. A record marked already (a retry, another delete) is left as it is; one
+     * gone altogether gets the tombstone {@code deleted}.
+     */
+    private Future<Void> mark(FileRecord file, FileRecord deleted, Long ifMatch, int tries) {
+        if (file.status() == FileRecord.Status.DELETED) {
+            return steps.stores.metadata().upsert(deleted);
+        }
+        JsonObject as = new JsonObject()
+                .put(FileRecord.VERSION, file.version())
+                .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire());
+        return steps.stores
+                .metadata()
+                .patch(file.id(), as, new JsonObject().put(FileRecord.STATUS, FileRecord.Status.DELETED.wire()))
+                .compose(won -> won
+                        ? Future.<Void>succeededFuture()
+                        : steps.stores
+                                .metadata()
+                                .get(file.id())
+                                .compose(
+                                        now -> {
+                                            if (now.status() == FileRecord.Status.DELETED) {
+                                                return Future.<Void>succeededFuture();
+                                            }
+                                            if (ifMatch != null) {
+                                                return Future.failedFuture(
+                                                        new Failure.StaleVersion(ifMatch, now.version()));
+                                            }
+                                            return tries > 1
+                                                    ? mark(now, deleted, null, tries - 1)
+                                                    : Future.failedFuture(new Failure.Conflict("file " + file.id()
+                                                            + " kept changing while it was deleted"));
+                                        },
+                                        error -> error instanceof Failure.NotFound
+                                                ? steps.stores.metadata().upsert(deleted)
+                                                : Future.failedFuture(error)));
     }
 
     /** Publishes {@code file.deleted} and {@code embedding.deleted}, then ends the operation. */

@@ -364,14 +364,14 @@ public final class IngestMessages {
                 labels.forEach(e -> {
                     if (e.getKey().length() > MAX_LABEL_KEY || !FileFields.isLabelKey(e.getKey())) {
                         throw new Failure.BadRequest("labels: a key must be 1 to " + MAX_LABEL_KEY
-                                + " characters of letters, digits, '_', '/', ':' or '-', starting with a letter,"
-                                + " a digit or '_'");
+                                + " characters, not blank, without control characters, not starting with '$'");
                     }
                     if (!(e.getValue() instanceof String v)
                             || v.length() > MAX_LABEL_VALUE
-                            || FileFields.hasControl(v)) {
+                            || !FileFields.isLabelValue(v)) {
                         throw new Failure.BadRequest("labels." + e.getKey() + " must be a string of at most "
-                                + MAX_LABEL_VALUE + " characters, without control characters");
+                                + MAX_LABEL_VALUE + " characters, without control characters but tabs and line"
+                                + " breaks");
                     }
                 });
             }

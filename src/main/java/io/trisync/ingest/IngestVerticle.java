@@ -300,21 +300,10 @@ public final class IngestVerticle extends RequestVerticle {
     /**
      * Writes a file's new name or labels if it is still at the version the caller saw: a write that
      * finds another version fails 412 with the current one, so two edits racing never lose one
-     * silently. One that names no version is written over the version read here, read again while
-     * other writes come first. An edit that changes nothing writes nothing. Publishes {@code
-     * file.updated}.
+     * silently. One that names no version is one atomic update of the active record, whichever its
+     * version. An edit that changes nothing writes nothing. Publishes {@code file.updated}.
      */
     private Future<JsonObject> edit(EditFile request) {
-        return edit(request, EDIT_TRIES);
-    }
-
-    /**
-     * How often an edit that names no version is tried when other writes keep coming first: it asked
-     * for no condition, so it is written over whichever version it reads, never refused for one.
-     */
-    private static final int EDIT_TRIES = 8;
-
-    private Future<JsonObject> edit(EditFile request, int tries) {
         return stores.metadata()
                 .get(request.fileId())
                 .compose(f -> Steps.notErasing(stores, f.tenantId()).map(f))
@@ -339,17 +328,20 @@ public final class IngestVerticle extends RequestVerticle {
                     if (request.labels() != null) {
                         set.put(FileRecord.LABELS, request.labels());
                     }
-                    JsonObject expected = new JsonObject()
-                            .put(FileRecord.VERSION, f.version())
-                            .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire());
+                    // Without If-Match the write is one atomic update of the active record, whatever
+                    // its version: it asked for no condition, so it is never refused for one.
+                    JsonObject expected = new JsonObject().put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire());
+                    if (request.expectedVersion() != null) {
+                        expected.put(FileRecord.VERSION, f.version());
+                    }
                     return stores.metadata()
                             .patch(f.id(), expected, set)
                             .compose(won -> stores.metadata().get(f.id()).compose(now -> {
                                 if (won) {
                                     return updated(now, request).map(now.toDocument());
                                 }
-                                return request.expectedVersion() == null && tries > 1
-                                        ? edit(request, tries - 1)
+                                return request.expectedVersion() == null || now.status() != FileRecord.Status.ACTIVE
+                                        ? Future.failedFuture(new Failure.NotFound("no file " + request.fileId()))
                                         : Future.failedFuture(new Failure.StaleVersion(f.version(), now.version()));
                             }));
                 });

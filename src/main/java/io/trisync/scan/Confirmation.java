@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Confirms the issues the listings of one (tenant, partition) suggest before a scan reports them,
@@ -138,11 +139,21 @@ final class Confirmation {
             byId.values().forEach(r -> metas.add(PartitionReader.meta(r, queued.result())));
             List<Listings.Blob> blobs = new ArrayList<>();
             List<Listings.Point> points = new ArrayList<>();
-            return Lanes.forEach(ids, rehash ? 1 : LOOKS, id -> blobOf(tenant, partition, byId.get(id), id, rehash)
-                            .map(b -> b == null ? null : blobs.add(b))
-                            .compose(x -> stores.vectors().pointsOf(tenant, id))
-                            .map(found -> points.addAll(
-                                    found.stream().map(Confirmation::listed).toList())))
+            // Only an active file's bytes are hashed, one file at a time (each is held whole meanwhile);
+            // the others (orphans, tombstones) are looked at as many at once as without hashing.
+            List<String> hashed = ids.stream()
+                    .filter(id -> rehash && byId.containsKey(id) && byId.get(id).status() == FileRecord.Status.ACTIVE)
+                    .toList();
+            Set<String> hashing = new HashSet<>(hashed);
+            List<String> others =
+                    ids.stream().filter(id -> !hashing.contains(id)).toList();
+            Function<String, Future<?>> lookAt = id -> blobOf(tenant, partition, byId.get(id), id, rehash)
+                    .map(b -> b == null ? null : blobs.add(b))
+                    .compose(x -> stores.vectors().pointsOf(tenant, id))
+                    .map(found -> points.addAll(
+                            found.stream().map(Confirmation::listed).toList()));
+            return Lanes.forEach(others, LOOKS, lookAt)
+                    .compose(looked -> Lanes.forEach(hashed, 1, lookAt))
                     .map(done -> {
                         Map<String, FileReport> out = new HashMap<>();
                         reconciler

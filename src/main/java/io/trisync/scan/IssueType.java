@@ -1,5 +1,8 @@
 package io.trisync.scan;
 
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * What can be wrong with one file across the three stores (docs/design.md, "Keys and partitions"), each with the action a
  * person or the repair planner should take.
@@ -54,5 +57,13 @@ public enum IssueType {
      */
     public boolean needsContent() {
         return this == CHECKSUM_MISMATCH;
+    }
+
+    /** The names of the types only a file's bytes show: those a scan that reads no bytes cannot see. */
+    public static List<String> contentOnly() {
+        return Arrays.stream(values())
+                .filter(IssueType::needsContent)
+                .map(Enum::name)
+                .toList();
     }
 }

@@ -5,7 +5,6 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
 import io.trisync.scan.ScanMessages.PartitionRequest;
 import io.trisync.store.Ids;
-import io.trisync.store.IssueRecord;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncVerdict;
 import io.trisync.store.VectorSpaces;
@@ -64,21 +63,21 @@ public final class PartitionVerticle extends RequestVerticle {
             });
         }
         boolean deep = "deep".equals(request.mode());
-        Future<List<IssueRecord>> open = stores.issues().open(tenant, partition);
-        return Future.all(open, reader.read(tenant, partition, deep)).compose(both -> {
-            PartitionReader.Read read = both.resultAt(1);
+        // An issue only the bytes show (a checksum a deep scan found) is invisible to a full scan's
+        // listings: its file's bytes are hashed again, so it is closed only when it is gone.
+        Future<Set<String>> rehash = deep
+                ? Future.succeededFuture(Set.of())
+                : stores.issues().filesWith(tenant, partition, IssueType.contentOnly());
+        return rehash.compose(hashed -> reader.read(tenant, partition, deep).compose(read -> {
             List<FileReport> listed = reconciler.reconcile(read.listings(), retiringModel(stores));
             // Only the verdicts are kept from here on: the listings are not held while candidates are looked at.
             Map<String, SyncVerdict> held = read.verdicts();
-            // An issue only the bytes show (a checksum a deep scan found) is invisible to a full scan's
-            // listings: its file's bytes are hashed again, so it is closed only when it is gone.
-            Set<String> rehash = deep ? Set.of() : ResultKeeper.contentIssueFiles(open.result());
             return confirmation
-                    .confirm(tenant, partition, listed, request.mode(), rehash)
-                    .compose(judged -> keeper.keep(tenant, partition, judged, held, open.result(), opId)
+                    .confirm(tenant, partition, listed, request.mode(), hashed)
+                    .compose(judged -> keeper.keep(tenant, partition, judged, held, opId)
                             .map(v -> ScanReport.Part.of(judged.files(), judged.inFlight())
                                     .put(ScanReport.Part.NODE, config.nodeId())));
-        });
+        }));
     }
 
     /**

@@ -9,7 +9,6 @@ import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -36,17 +35,9 @@ final class ResultKeeper {
         this.events = events;
     }
 
-    /**
-     * {@code held}: the partition's records' verdicts as the scan read them (files never checked have
-     * none); {@code previous}: its open issues, read before the listings.
-     */
+    /** {@code held}: the partition's records' verdicts as the scan read them (files never checked have none). */
     Future<Void> keep(
-            String tenant,
-            int partition,
-            Confirmation.Judged judged,
-            Map<String, SyncVerdict> held,
-            List<IssueRecord> previous,
-            String opId) {
+            String tenant, int partition, Confirmation.Judged judged, Map<String, SyncVerdict> held, String opId) {
         String now = Instant.now().toString();
         List<FileReport> reports = judged.files();
         Set<String> unjudged = new HashSet<>();
@@ -67,7 +58,7 @@ final class ResultKeeper {
                 verdicts.put(r.fileId(), SyncVerdict.Change.checked(r.verdict().wire(), types, now, opId, clear));
             }
         }
-        {
+        return stores.issues().open(tenant, partition).compose(previous -> {
             Set<String> before = new HashSet<>();
             previous.forEach(issue -> before.add(issue.id()));
             List<IssueRecord> added = current.values().stream()
@@ -81,19 +72,7 @@ final class ResultKeeper {
                     .compose(v -> stores.metadata().recordVerdicts(verdicts))
                     .compose(v -> stores.metadata().partitionChecked(new PartitionCheck(tenant, partition, now, opId)))
                     .compose(v -> publish(tenant, added, gone, opId));
-        }
-    }
-
-    /** The files among {@code open} issues with one only their bytes can show ({@link IssueType#needsContent}). */
-    static Set<String> contentIssueFiles(List<IssueRecord> open) {
-        Set<String> files = new HashSet<>();
-        for (IssueRecord issue : open) {
-            if (Arrays.stream(IssueType.values())
-                    .anyMatch(t -> t.needsContent() && t.name().equals(issue.type()))) {
-                files.add(issue.fileId());
-            }
-        }
-        return files;
+        });
     }
 
     /** Whether a check's finding differs from the verdict the record holds. */

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  * headers and served back to browsers, so each is checked once where it enters: a name is text
  * without control characters (NUL, line breaks, DEL…); a content type is a media type as HTTP
  * defines it ({@code type/subtype} with {@code ; key=value} parameters, printable ASCII only); a label
- * key is a plain word that MongoDB cannot read as an operator or a path ({@code $…}, {@code a.b}).
+ * key is text MongoDB cannot read as an operator ({@code $…}).
  */
 public final class FileFields {
 
@@ -21,8 +21,6 @@ public final class FileFields {
     private static final Pattern MEDIA_TYPE = Pattern.compile(
             TOKEN + "/" + TOKEN + "(?:[ \\t]*;[ \\t]*(?:" + TOKEN + "=(?:" + TOKEN + "|" + QUOTED + "))?)*");
 
-    private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_/:-]*");
-
     private FileFields() {}
 
     /**
@@ -34,8 +32,9 @@ public final class FileFields {
         if (value == null || value.isBlank() || value.length() > MAX_NAME) {
             throw new Failure.BadRequest(field + " must be 1 to " + MAX_NAME + " characters, not blank");
         }
-        if (hasControl(value)) {
-            throw new Failure.BadRequest(field + " must not contain control characters (NUL, line breaks, tabs…)");
+        if (hasControl(value) || hasBidiControl(value)) {
+            throw new Failure.BadRequest(
+                    field + " must not contain control characters (NUL, line breaks, tabs, bidirectional overrides…)");
         }
         if (value.indexOf('/') >= 0 || value.indexOf('\\') >= 0) {
             throw new Failure.BadRequest(field + " must be a file name, without '/' or '\\'");
@@ -62,13 +61,31 @@ public final class FileFields {
         return value;
     }
 
-    /** Whether {@code key} may name a label: letters, digits and {@code _ / : -}, not starting with a sign. */
+    /**
+     * Whether {@code key} may name a label: any text ({@code app.kubernetes.io/name}, {@code cost
+     * center}, {@code 作者}) not blank, without control characters, not starting with {@code $} (an
+     * operator to MongoDB).
+     */
     public static boolean isLabelKey(String key) {
-        return key != null && LABEL_KEY.matcher(key).matches();
+        return key != null && !key.isBlank() && !hasControl(key) && !key.startsWith("$");
+    }
+
+    /** Whether {@code value} may be a label's value: any text without control characters but tab and line breaks. */
+    public static boolean isLabelValue(String value) {
+        return value.chars().noneMatch(c -> Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r');
     }
 
     /** Whether {@code value} holds a control character (C0, DEL or C1). */
     public static boolean hasControl(String value) {
         return value.chars().anyMatch(Character::isISOControl);
+    }
+
+    /**
+     * Whether {@code value} holds a bidirectional override or isolate (U+202A to U+202E, U+2066 to
+     * U+2069), which makes a name display as another ({@code invoice\u202Efdp.exe} shows as
+     * "invoiceexe.pdf").
+     */
+    static boolean hasBidiControl(String value) {
+        return value.chars().anyMatch(c -> (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069));
     }
 }

@@ -43,6 +43,23 @@ public final class MongoIssueStore implements IssueStore {
     }
 
     @Override
+    public Future<Set<String>> filesWith(String tenantId, int partition, List<String> types) {
+        return client.findWithOptions(
+                        ISSUES,
+                        new JsonObject()
+                                .put(IssueRecord.TENANT_ID, tenantId)
+                                .put(IssueRecord.PARTITION, partition)
+                                .put(IssueRecord.TYPE, new JsonObject().put("$in", new JsonArray(types))),
+                        new FindOptions().setFields(new JsonObject().put(IssueRecord.FILE_ID, 1)))
+                .recover(MongoErrors::<List<JsonObject>>failed)
+                .map(docs -> {
+                    Set<String> files = new HashSet<>();
+                    docs.forEach(d -> files.add(d.getString(IssueRecord.FILE_ID)));
+                    return files;
+                });
+    }
+
+    @Override
     public Future<Void> apply(List<IssueRecord> added, List<String> resolved) {
         List<BulkOperation> ops = new ArrayList<>();
         added.forEach(issue -> ops.add(BulkOperation.createReplace(

@@ -107,6 +107,10 @@ class AdminUiFilesIT {
         assertThat(served.getHeader("Content-Disposition")).startsWith("attachment; filename=\"evil.html\"");
         assertThat(served.getHeader("X-Content-Type-Options")).isEqualTo("nosniff");
         assertThat(served.getHeader("Content-Security-Policy")).contains("sandbox");
+        var ui = web.get(node.httpPort(), "127.0.0.1", "/").send().await();
+        assertThat(ui.getHeader("X-Frame-Options"))
+                .as("no other origin frames the admin UI")
+                .isEqualTo("SAMEORIGIN");
 
         try (BrowserContext context =
                 chromium.browser().newContext(new Browser.NewContextOptions().setAcceptDownloads(true))) {

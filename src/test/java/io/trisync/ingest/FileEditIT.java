@@ -3,10 +3,12 @@ package io.trisync.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.store.IngestOperation;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +16,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -34,10 +37,25 @@ class FileEditIT {
     private Http http;
     private WebClient web;
     private final String tenant = TestStack.unique("edit");
+    /** A delete that records its operation waits for this promise (once), after completing {@link #reachedDelete}. */
+    private final AtomicReference<Promise<Void>> holdDelete = new AtomicReference<>();
+
+    private final AtomicReference<Promise<Void>> reachedDelete = new AtomicReference<>();
 
     @BeforeAll
     void start() {
-        node = Node.start(TestStack.nodeConfig(Map.of()), false).await();
+        node = Node.start(TestStack.nodeConfig(Map.of()), false, (op, step) -> {
+                    Promise<Void> held = holdDelete.get();
+                    if (op.kind() == IngestOperation.Kind.DELETE
+                            && step == IngestOperation.Step.BEGUN
+                            && held != null
+                            && holdDelete.compareAndSet(held, null)) {
+                        reachedDelete.get().complete();
+                        return held.future();
+                    }
+                    return Future.succeededFuture();
+                })
+                .await();
         http = new Http(node.vertx(), node.httpPort());
         web = WebClient.create(node.vertx());
     }
@@ -103,7 +121,7 @@ class FileEditIT {
     void unconditionalEditsAllApply() {
         String id = upload("free.txt");
         long before = node.stores().metadata().get(id).await().version();
-        int n = 8;
+        int n = 24;
         List<Future<HttpResponse<Buffer>>> edits = new java.util.ArrayList<>();
         for (int i = 0; i < n; i++) {
             edits.add(patch(id, null, new JsonObject().put("labels", labels("writer", "w" + i))));
@@ -146,6 +164,45 @@ class FileEditIT {
         assertThat(delete(id, "\"" + current + "\"").await().statusCode())
                 .as("a repeated DELETE gets the same answer")
                 .isEqualTo(200);
+    }
+
+    @Test
+    @DisplayName("A rename that lands while a DELETE with the older If-Match runs wins: the delete is 412 and"
+            + " removes nothing; a DELETE without If-Match in the same race deletes the renamed record")
+    void renameDuringConditionalDelete() {
+        for (boolean conditional : new boolean[] {true, false}) {
+            String id = upload("raced-" + conditional + ".txt");
+            String etag = http.get("/api/files/" + id + "?user_id=" + tenant).getHeader("ETag");
+            Promise<Void> release = Promise.promise();
+            reachedDelete.set(Promise.promise());
+            holdDelete.set(release);
+            var deleting = conditional
+                    ? delete(id, etag)
+                    : web.request(
+                                    HttpMethod.DELETE,
+                                    node.httpPort(),
+                                    "127.0.0.1",
+                                    "/api/files/" + id + "?user_id=" + tenant)
+                            .send();
+            reachedDelete.get().future().await();
+            var renamed = patch(id, etag, new JsonObject().put("name", "renamed-" + conditional + ".txt"))
+                    .await();
+            assertThat(renamed.statusCode()).as(renamed.bodyAsString()).isEqualTo(200);
+            release.complete();
+            var answer = deleting.await();
+            if (conditional) {
+                assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(412);
+                assertThat(node.stores().metadata().get(id).await().status().wire())
+                        .isEqualTo("active");
+                assertThat(node.stores().vectors().count(tenant, id).await()).isPositive();
+                assertThat(node.stores().operations().countOpen(tenant).await()).isZero();
+            } else {
+                assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(200);
+                var tombstone = node.stores().metadata().get(id).await();
+                assertThat(tombstone.status().wire()).isEqualTo("deleted");
+                assertThat(tombstone.name()).isEqualTo("renamed-false.txt");
+            }
+        }
     }
 
     @Test

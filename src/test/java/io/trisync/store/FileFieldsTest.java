@@ -41,7 +41,9 @@ class FileFieldsTest {
     void names() {
         assertThat(FileFields.name("name", "Quarterly report (final) é.pdf"))
                 .isEqualTo("Quarterly report (final) é.pdf");
-        for (String bad : new String[] {"a\u0000b", "a\nb", "a\tb", "a\u0085b", "../x", "a\\b", ".", "..", " ", ""}) {
+        for (String bad : new String[] {
+            "a\u0000b", "a\nb", "a\tb", "a\u0085b", "invoice\u202Efdp.exe", "../x", "a\\b", ".", "..", " ", ""
+        }) {
             assertThatThrownBy(() -> FileFields.name("name", bad))
                     .as(bad)
                     .isInstanceOf(Failure.BadRequest.class)
@@ -52,12 +54,14 @@ class FileFieldsTest {
     }
 
     @Test
-    @DisplayName("Label keys are plain words: no operator, path, control character or empty key")
+    @DisplayName("Label keys are any text but blank, control characters or an operator; values may hold line breaks")
     void labelKeys() {
-        assertThat(FileFields.isLabelKey("team")).isTrue();
-        assertThat(FileFields.isLabelKey("app/name")).isTrue();
-        assertThat(FileFields.isLabelKey("_kind:v-2")).isTrue();
-        for (String bad : new String[] {"$set", "a.b", "\u0000", "", "-x", "a b"}) {
+        for (String good : new String[] {"team", "app.kubernetes.io/name", "cost center", "größe", "作者", "_id"}) {
+            assertThat(FileFields.isLabelKey(good)).as(good).isTrue();
+        }
+        assertThat(FileFields.isLabelValue("line one\nline two\twith a tab")).isTrue();
+        assertThat(FileFields.isLabelValue("nul\u0000")).isFalse();
+        for (String bad : new String[] {"$set", "\u0000", "", " ", "a\nb"}) {
             assertThat(FileFields.isLabelKey(bad)).as(bad).isFalse();
         }
     }
