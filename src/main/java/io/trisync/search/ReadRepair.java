@@ -32,22 +32,37 @@ final class ReadRepair {
         this.events = events;
     }
 
-    /** Records the excluded hits as open issues, each new one with its {@code sync.issue_detected} event. */
-    Future<Void> report(String tenant, List<Excluded> excluded, Map<String, FileRecord> byId) {
+    /**
+     * Records the excluded hits as open issues, each new one with its {@code sync.issue_detected}
+     * event. A hit whose file an ingest operation was writing while the search read the stores
+     * (unfinished, or ended since {@code began}: a delete halfway, a new version moving its points)
+     * was left out of the answer but is not an inconsistency: it is not recorded, as a scan leaves
+     * such a file unjudged.
+     */
+    Future<Void> report(String tenant, List<Excluded> excluded, Map<String, FileRecord> byId, Instant began) {
         if (excluded.isEmpty()) {
             return Future.succeededFuture();
         }
         Set<Integer> partitions = new HashSet<>();
         excluded.forEach(x -> partitions.add(x.point().partition()));
         List<Future<List<IssueRecord>>> open = new ArrayList<>();
-        partitions.forEach(p -> open.add(stores.issues().open(tenant, p)));
-        return Future.all(open).compose(v -> {
+        List<Future<Set<String>>> writing = new ArrayList<>();
+        partitions.forEach(p -> {
+            open.add(stores.issues().open(tenant, p));
+            writing.add(stores.operations().filesInFlight(tenant, p, began));
+        });
+        return Future.all(Future.all(open), Future.all(writing)).compose(v -> {
             Set<String> known = new HashSet<>();
             open.forEach(f -> f.result().forEach(i -> known.add(i.id())));
+            Set<String> inFlight = new HashSet<>();
+            writing.forEach(f -> inFlight.addAll(f.result()));
+            List<Excluded> settled = excluded.stream()
+                    .filter(x -> !inFlight.contains(x.point().fileId()))
+                    .toList();
             List<IssueRecord> added = new ArrayList<>();
             List<Draft> drafts = new ArrayList<>();
             String now = Instant.now().toString();
-            for (Excluded x : excluded) {
+            for (Excluded x : settled) {
                 FileRecord r = byId.get(x.point().fileId());
                 IssueRecord issue = new IssueRecord(
                         tenant,

@@ -21,6 +21,7 @@ import io.trisync.store.VectorStore.Scored;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -171,8 +172,9 @@ public final class SearchVerticle extends RequestVerticle {
         }
         List<Scored> candidates = List.copyOf(best.values());
         Map<String, FileRecord> byId = new HashMap<>();
+        Instant began = Instant.now();
         return fill(request, candidates, 0, request.limit(), new ArrayDeque<>(), byId, found)
-                .compose(v -> readRepair.report(request.tenantId(), found.excluded, byId));
+                .compose(v -> readRepair.report(request.tenantId(), found.excluded, byId, began));
     }
 
     /**

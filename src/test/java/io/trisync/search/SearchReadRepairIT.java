@@ -3,13 +3,18 @@ package io.trisync.search;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.ingest.IngestHooks;
+import io.trisync.store.IngestOperation;
 import io.trisync.store.MongoMetadataStore;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.web.client.WebClient;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -64,6 +69,55 @@ class SearchReadRepairIT {
                     () -> node.stores().issues().openFor(tenant, 10).await().stream()
                             .noneMatch(i -> i.type().equals("ORPHAN_VECTORS")));
         } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("A search during a delete leaves the file out but records no issue: a delete halfway is not an"
+            + " inconsistency")
+    void searchDuringADeleteRecordsNothing() {
+        String tenant = TestStack.unique("mid-delete");
+        Promise<Void> reached = Promise.promise();
+        Promise<Void> release = Promise.promise();
+        IngestHooks hold = (op, step) -> op.kind() == IngestOperation.Kind.DELETE
+                        && step == IngestOperation.Step.METADATA_DELETED
+                        && op.tenantId().equals(tenant)
+                ? Future.<Void>succeededFuture().compose(v -> {
+                    reached.tryComplete();
+                    return release.future();
+                })
+                : Future.succeededFuture();
+        Node node = Node.start(TestStack.nodeConfig(Map.of()), false, hold).await();
+        WebClient web = WebClient.create(node.vertx());
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String id = http.upload(
+                            tenant, "whales.txt", "text/plain", Fixtures.utf8(SearchIT.TOPICS.get("whales")), null)
+                    .bodyAsJsonObject()
+                    .getString("id");
+            var deleting = web.delete(node.httpPort(), "127.0.0.1", "/api/files/" + id + "?user_id=" + tenant)
+                    .send();
+            reached.future().await();
+            // The record is marked deleted, the points are still there.
+            assertThat(node.stores().vectors().count(tenant, id).await()).isPositive();
+            JsonObject answer = http.post(
+                            "/api/search",
+                            "application/json",
+                            new JsonObject()
+                                    .put("user_id", tenant)
+                                    .put("query", "whales in the ocean")
+                                    .toBuffer())
+                    .bodyAsJsonObject();
+            assertThat(answer.getJsonArray("results")).isEmpty();
+            assertThat(answer.getInteger("excluded")).isEqualTo(1);
+            release.complete();
+            assertThat(deleting.await().statusCode()).isEqualTo(200);
+            assertThat(node.stores().issues().openFor(tenant, 10).await()).isEmpty();
+            assertThat(node.stores().events().recent(tenant, 100).await().stream()
+                            .filter(e -> e.type().equals("sync.issue_detected")))
+                    .isEmpty();
+        } finally {
+            web.close();
             node.stop().await();
         }
     }
