@@ -59,15 +59,34 @@ public final class FailureHandler implements Handler<RoutingContext> {
         if (status == Failure.UNAVAILABLE) {
             ctx.response().putHeader("Retry-After", String.valueOf(Failure.RETRY_AFTER_SECONDS));
         }
+        JsonObject body = new JsonObject().put("error", Failure.word(status)).put("message", message);
+        JsonObject running = status == Failure.CONFLICT ? runningOperation(message) : null;
+        if (running != null) {
+            // The operation tracker's refusal names the tenant's running operation as JSON: the body
+            // carries it as POST /api/v1/sync does, not as a JSON string inside the message.
+            body = running.copy()
+                    .put("error", Failure.word(status))
+                    .put("message", "an operation is already running for this tenant");
+        }
         ctx.response()
                 .setStatusCode(status)
                 .putHeader("Content-Type", "application/json")
-                .end(new JsonObject()
-                        .put("error", Failure.word(status))
-                        .put("message", message)
-                        .encode());
+                .end(body.encode());
         if (Bodies.failedReading(ctx)) {
             TimeLimits.flushNow(ctx.request());
+        }
+    }
+
+    /** The running operation a conflict's message carries ({@code {"conflict": true, "latest_sync": …}}), or null. */
+    private static JsonObject runningOperation(String message) {
+        if (message == null || !message.startsWith("{")) {
+            return null;
+        }
+        try {
+            JsonObject parsed = new JsonObject(message);
+            return parsed.getBoolean("conflict", false) ? parsed : null;
+        } catch (RuntimeException notJson) {
+            return null;
         }
     }
 

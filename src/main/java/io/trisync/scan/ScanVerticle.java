@@ -21,7 +21,6 @@ import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.TrendStore;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -173,7 +172,8 @@ public final class ScanVerticle extends RequestVerticle {
 
     /** True for the tracker's answer that the tenant already has an operation running (409). */
     private static boolean busy(Throwable error) {
-        return error instanceof ReplyException reply && reply.failureCode() == 409;
+        // Refused across the bus (a ReplyException with the code) or by this node's tracker (the failure itself).
+        return Failure.status(error) == Failure.CONFLICT;
     }
 
     /** Whether a tenant's last completed scan is older than the check interval (always, unless {@code onlyDue}). */

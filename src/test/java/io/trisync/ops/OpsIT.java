@@ -118,6 +118,26 @@ class OpsIT {
     }
 
     @Test
+    @DisplayName("An analyze refused because the tenant's operation runs answers 409 with that operation as JSON,"
+            + " not as a JSON string inside the message")
+    void analyzeConflictCarriesTheRunningOperation() {
+        String tenant = TestStack.unique("t");
+        TrackedOperation running = tracker().start(tenant, "repair", 3).await();
+        var refused = http.post(
+                "/api/sync/analyze",
+                "application/json",
+                new JsonObject().put("user_id", tenant).put("wait", false).toBuffer());
+        assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(409);
+        JsonObject body = refused.bodyAsJsonObject();
+        assertThat(body.getString("error")).isEqualTo("conflict");
+        assertThat(body.getBoolean("conflict")).isTrue();
+        assertThat(body.getJsonObject("latest_sync").getString("id"))
+                .isEqualTo(running.record().id());
+        assertThat(body.getString("message")).doesNotStartWith("{");
+        running.complete(new JsonObject()).await();
+    }
+
+    @Test
     @DisplayName("Heartbeats go out on their own with the latest progress; status shows it while running")
     void heartbeatsAndStatus() throws Exception {
         String tenant = TestStack.unique("t");
