@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  */
 final class MetricsEndpoint implements Handler<RoutingContext> {
 
+    /** The kinds of tracked operation counted running (0 when none): those started by kind, and erasures. */
+    private static final List<String> RUNNING_KINDS = java.util.stream.Stream.concat(
+                    SyncOpsApi.KINDS.stream().sorted(), java.util.stream.Stream.of("erase"))
+            .toList();
+
     private static final Logger LOG = LoggerFactory.getLogger(MetricsEndpoint.class);
     /** One reading in flight or fresh per node, shared by the HTTP verticle instances. */
     private static final Map<Metrics, AtomicReference<Reading>> READINGS = new WeakHashMap<>();
@@ -91,7 +96,7 @@ final class MetricsEndpoint implements Handler<RoutingContext> {
                             issues.result(),
                             Arrays.stream(IssueType.values()).map(Enum::name).toList(),
                             byKind,
-                            SyncOpsApi.KINDS,
+                            RUNNING_KINDS,
                             lastScans,
                             Instant.now()));
                 })

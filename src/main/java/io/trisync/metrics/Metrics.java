@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.trisync.config.TrisyncConfig;
 import io.vertx.micrometer.backends.BackendRegistries;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -43,9 +44,13 @@ public final class Metrics {
 
     private final MeterRegistry registry;
     private final AtomicInteger bridgeSockets = new AtomicInteger();
-    private final AtomicReference<Double> driftRatio = new AtomicReference<>(0.0);
-    private final AtomicReference<Double> oldestScanAge = new AtomicReference<>(0.0);
-    private final AtomicReference<Double> neverScanned = new AtomicReference<>(0.0);
+    // NaN until the stores' state is first read: no reading is not a healthy reading.
+    private final AtomicReference<Double> driftRatio = new AtomicReference<>(Double.NaN);
+    private final AtomicReference<Double> oldestScanAge = new AtomicReference<>(Double.NaN);
+    private final AtomicReference<Double> neverScanned = new AtomicReference<>(Double.NaN);
+    /** When the stores' state was last read (null: never); the ages above grow from it between readings. */
+    private final AtomicReference<Instant> readAt = new AtomicReference<>();
+
     private final MultiGauge files;
     private final MultiGauge openIssues;
     private final MultiGauge running;
@@ -60,9 +65,14 @@ public final class Metrics {
         Gauge.builder("trisync.drift.ratio", driftRatio, AtomicReference::get)
                 .description("Files whose latest scan found them not synced, over the files scans checked")
                 .register(registry);
-        Gauge.builder("trisync.oldest.scan.age", oldestScanAge, AtomicReference::get)
+        Gauge.builder("trisync.oldest.scan.age", oldestScanAge, age -> age.get() + sinceReading())
                 .baseUnit("seconds")
                 .description("Age of the oldest latest completed scan among tenants that have files")
+                .register(registry);
+        Gauge.builder("trisync.store.state.age", readAt, at -> sinceReading())
+                .baseUnit("seconds")
+                .description("Time since this node last read the stores' state for the gauges (NaN: not yet);"
+                        + " it grows while a store is away and the gauges hold their last reading")
                 .register(registry);
         Gauge.builder("trisync.tenants.never.scanned", neverScanned, AtomicReference::get)
                 .description("Tenants that have files and no completed scan")
@@ -265,6 +275,15 @@ public final class Metrics {
         driftRatio.set(reading.driftRatio());
         oldestScanAge.set(reading.oldestScanAgeSeconds());
         neverScanned.set((double) reading.tenantsNeverScanned());
+        readAt.set(reading.at());
+    }
+
+    /** Seconds since the last reading of the stores' state; NaN before the first. */
+    private double sinceReading() {
+        Instant at = readAt.get();
+        return at == null
+                ? Double.NaN
+                : Math.max(0, Duration.between(at, Instant.now()).toMillis() / 1000.0);
     }
 
     private static List<MultiGauge.Row<?>> rows(String label, Map<String, Long> counts) {

@@ -7,7 +7,8 @@ import java.util.TreeMap;
 
 /**
  * The cluster's state as the stores hold it, for the gauges: files by their latest verdict, open
- * issues by type, running operations by kind, and how long ago each tenant was last scanned.
+ * issues by type, running operations by kind, and how long ago each tenant was last scanned, as
+ * read {@code at}.
  */
 public record StoreState(
         Map<String, Long> filesByVerdict,
@@ -15,7 +16,8 @@ public record StoreState(
         Map<String, Long> runningByKind,
         double driftRatio,
         double oldestScanAgeSeconds,
-        long tenantsNeverScanned) {
+        long tenantsNeverScanned,
+        Instant at) {
 
     /** The verdict of files no scan has checked yet. */
     public static final String UNCHECKED = "unchecked";
@@ -63,7 +65,8 @@ public record StoreState(
                 filled(runningByKind, kinds),
                 checked == 0 ? 0 : (double) notSynced / checked,
                 oldest,
-                never);
+                never,
+                now);
     }
 
     private static Map<String, Long> filled(Map<String, Long> counts, Iterable<String> names) {

@@ -92,6 +92,7 @@ class MetricsIT {
             assertThat(m.get("trisync_drift_ratio")).isEqualTo(0.5);
             assertThat(m.get("trisync_tenants_never_scanned")).isZero();
             assertThat(m.get("trisync_oldest_scan_age_seconds")).isBetween(0.0, 120.0);
+            assertThat(m.get("trisync_store_state_age_seconds")).isBetween(0.0, 60.0);
             assertThat(m.get("trisync_ingest_total{kind=\"upload\",outcome=\"ok\"}"))
                     .isEqualTo(6.0);
             for (String stage : List.of("begin", "blob_put", "completion", "index", "writes", "commit", "events")) {
