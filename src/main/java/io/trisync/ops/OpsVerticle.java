@@ -141,8 +141,12 @@ public final class OpsVerticle extends RequestVerticle {
                                                         request.actor().toJson()))
                                 .compose(ended -> ended
                                         ? cancelled(op)
-                                        : Future.failedFuture(new Failure.Conflict("sync " + id + " is not running ("
-                                                + op.status().wire() + ")"))));
+                                        // Ended meanwhile (another cancel, its own end): name the status it has now.
+                                        : stores.syncOperations()
+                                                .get(id)
+                                                .compose(now -> Future.failedFuture(
+                                                        new Failure.Conflict("sync " + id + " is not running ("
+                                                                + now.status().wire() + ")")))));
     }
 
     private Future<JsonObject> cancelled(SyncOperation op) {

@@ -54,6 +54,11 @@ public final class TrackedOperation {
     }
 
     /** The operation as started. */
+    /** The files processed so far, as last reported by {@link #progress} (the record holds the count at start). */
+    public long filesProcessed() {
+        return filesProcessed;
+    }
+
     public SyncOperation record() {
         return record;
     }

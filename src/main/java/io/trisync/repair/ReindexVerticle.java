@@ -189,7 +189,7 @@ public final class ReindexVerticle extends RequestVerticle {
                                         "finalizing",
                                         op.record().progress().totalFiles(),
                                         op.record().progress().totalFiles(),
-                                        op.record().filesProcessed());
+                                        op.filesProcessed());
                                 return op.complete(result(parts, report, started, embedded, switched)
                                         .toJson());
                             }));
@@ -245,7 +245,7 @@ public final class ReindexVerticle extends RequestVerticle {
 
     /** A scan of every partition of the tenant under the re-index's operation. */
     private Future<ScanReport> verify(TrackedOperation op, String tenant) {
-        op.progress("verifying", 0, config.sync().partitions(), op.record().filesProcessed());
+        op.progress("verifying", 0, config.sync().partitions(), op.filesProcessed());
         ScanReport report = new ScanReport("tenant:" + tenant, "full");
         return Lanes.forEach(
                         Lanes.range(config.sync().partitions()), config.sync().scanParallelism(), p -> ClusterBus.of(

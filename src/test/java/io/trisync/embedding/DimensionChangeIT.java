@@ -265,6 +265,11 @@ class DimensionChangeIT {
         assertThat(latest[0].getString("status"))
                 .as("the re-index: %s", latest[0])
                 .isEqualTo("completed");
+        // The operation's count is the live one, not the count it started with (0).
+        assertThat(latest[0].getLong("files_processed"))
+                .as("the re-index: %s", latest[0])
+                .isPositive()
+                .isEqualTo(latest[0].getJsonObject("result").getLong("files"));
         return latest[0].getJsonObject("result");
     }
 }
