@@ -263,6 +263,28 @@ public final class FilesApi {
                 .onFailure(error -> staleOr(ctx, error));
     }
 
+    /**
+     * {@code body} without the client address of any actor it names ({@code started_by}, {@code
+     * cancelled_by}, {@code restored_by}…: objects with a {@code subject}): who acted is a tenant's to
+     * see, where an admin connected from is not.
+     */
+    static JsonObject withoutAddresses(JsonObject body) {
+        JsonObject copy = body.copy();
+        strip(copy);
+        return copy;
+    }
+
+    private static void strip(Object value) {
+        if (value instanceof JsonObject o) {
+            if (o.containsKey("subject") && o.containsKey("address")) {
+                o.remove("address");
+            }
+            o.forEach(e -> strip(e.getValue()));
+        } else if (value instanceof JsonArray a) {
+            a.forEach(FilesApi::strip);
+        }
+    }
+
     /** The version an {@code If-Match} names ({@code "3"}, {@code W/"3"} or {@code 3}); null when absent. */
     static Long ifMatch(String header) {
         if (header == null) {
@@ -422,6 +444,9 @@ public final class FilesApi {
     }
 
     static void json(RoutingContext ctx, int status, JsonObject body) {
+        if (!Access.caller(ctx).admin()) {
+            body = withoutAddresses(body);
+        }
         ctx.response()
                 .setStatusCode(status)
                 .putHeader("Content-Type", "application/json")
