@@ -146,11 +146,23 @@ public final class HttpVerticle extends RequestVerticle {
                             metricsRegistry,
                             config.metrics().storeRefreshSeconds()));
         }
-        router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars"));
-        router.route("/*").handler(StaticHandler.create("webroot"));
-        router.route().last().handler(ctx -> ctx.fail(404));
+        // Files are read (GET, HEAD) and never under /api: another method on an API path is the API's
+        // to refuse, 405 when the path is served with other methods.
+        router.route("/webjars/*")
+                .method(HttpMethod.GET)
+                .method(HttpMethod.HEAD)
+                .handler(StaticHandler.create("META-INF/resources/webjars"));
+        router.routeWithRegex("^/(?!api/).*")
+                .method(HttpMethod.GET)
+                .method(HttpMethod.HEAD)
+                .handler(StaticHandler.create("webroot"));
         consume(BridgeAddresses.STATUS, body -> Bridge.status(vertx, body));
-        router.route().failureHandler(new FailureHandler());
+        FailureHandler failures = new FailureHandler();
+        router.route().failureHandler(failures);
+        // No route took the request: 405 when its path is served with other methods (PUT /api/search),
+        // else 404; both with the JSON error body.
+        router.errorHandler(404, failures);
+        router.errorHandler(405, failures);
         List<String> mismatches = contract.mismatches(router);
         if (!mismatches.isEmpty()) {
             return Future.failedFuture(new IllegalStateException(

@@ -271,6 +271,11 @@ final class MalformedCorpus {
             cases.add(json("PATCH " + body, "PATCH", edit, body, adminToken, 400));
         }
         cases.add(get("token whose header is not UTF-8", "/api/files", "t7e3.e30.x", 401));
+        // A path served with other methods is 405; a path not served at all is 404; both JSON.
+        cases.add(json("PUT on the search", "PUT", "/api/search", "{}", adminToken, 405));
+        cases.add(json("DELETE on analyze", "DELETE", "/api/sync/analyze", "{}", adminToken, 405));
+        cases.add(get("a path not served", "/api/no-such-resource", adminToken, 404));
+        cases.add(get("a page not served", "/no-such-page.html", null, 404));
         // Request-line and header abuse.
         cases.add(new Case(
                 "no Host header",
