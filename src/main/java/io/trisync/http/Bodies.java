@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.math.BigInteger;
 
 /**
  * Reading request bodies: a route that takes one reads it with {@link #reading}, its {@code
@@ -101,7 +102,7 @@ final class Bodies {
 
     /** Whether {@code value} is a whole number, however large ({@code 1e12} is one). */
     static boolean wholeNumber(Object value) {
-        if (value instanceof Long || value instanceof java.math.BigInteger) {
+        if (value instanceof Long || value instanceof BigInteger) {
             return true;
         }
         if (value instanceof Number n) {

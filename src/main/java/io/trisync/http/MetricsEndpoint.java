@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +30,8 @@ import org.slf4j.LoggerFactory;
 final class MetricsEndpoint implements Handler<RoutingContext> {
 
     /** The kinds of tracked operation counted running (0 when none): those started by kind, and erasures. */
-    private static final List<String> RUNNING_KINDS = java.util.stream.Stream.concat(
-                    SyncOpsApi.KINDS.stream().sorted(), java.util.stream.Stream.of("erase"))
+    private static final List<String> RUNNING_KINDS = Stream.concat(
+                    SyncOpsApi.KINDS.stream().sorted(), Stream.of("erase"))
             .toList();
 
     private static final Logger LOG = LoggerFactory.getLogger(MetricsEndpoint.class);

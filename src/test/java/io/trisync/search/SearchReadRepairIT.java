@@ -48,14 +48,7 @@ class SearchReadRepairIT {
                 mongo.close().await();
             }
             assertThat(node.stores().vectors().count(tenant, orphan).await()).isPositive();
-            JsonObject answer = http.post(
-                            "/api/search",
-                            "application/json",
-                            new JsonObject()
-                                    .put("user_id", tenant)
-                                    .put("query", "whales in the ocean")
-                                    .toBuffer())
-                    .bodyAsJsonObject();
+            JsonObject answer = searchWhales(http, tenant);
             assertThat(answer.getJsonArray("results")).isEmpty();
             assertThat(answer.getInteger("excluded")).isEqualTo(1);
             Await.until(
@@ -100,14 +93,7 @@ class SearchReadRepairIT {
             reached.future().await();
             // The record is marked deleted, the points are still there.
             assertThat(node.stores().vectors().count(tenant, id).await()).isPositive();
-            JsonObject answer = http.post(
-                            "/api/search",
-                            "application/json",
-                            new JsonObject()
-                                    .put("user_id", tenant)
-                                    .put("query", "whales in the ocean")
-                                    .toBuffer())
-                    .bodyAsJsonObject();
+            JsonObject answer = searchWhales(http, tenant);
             assertThat(answer.getJsonArray("results")).isEmpty();
             assertThat(answer.getInteger("excluded")).isEqualTo(1);
             release.complete();
@@ -120,5 +106,16 @@ class SearchReadRepairIT {
             web.close();
             node.stop().await();
         }
+    }
+
+    private static JsonObject searchWhales(Http http, String tenant) {
+        return http.post(
+                        "/api/search",
+                        "application/json",
+                        new JsonObject()
+                                .put("user_id", tenant)
+                                .put("query", "whales in the ocean")
+                                .toBuffer())
+                .bodyAsJsonObject();
     }
 }
