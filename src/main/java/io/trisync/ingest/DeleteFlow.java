@@ -21,7 +21,8 @@ import java.util.List;
 /**
  * A delete as a coordinated write: metadata marked deleted first (so no reader serves the file),
  * then the blob removed (with the retained previous versions), then every point of the file removed by filter, then commit and events.
- * Every step is idempotent; an interrupted delete is rolled forward by {@link #rollForward}.
+ * Every step is idempotent; an interrupted delete is rolled forward by {@link #recover}, or ends ABORTED
+ * when it was sent for a version the file is no longer at.
  */
 final class DeleteFlow {
 
@@ -55,8 +56,10 @@ final class DeleteFlow {
     }
 
     /**
-     * Finishes the file's unfinished delete if there is one, else records a new one. Two deletes of
-     * one file racing: the second's record conflicts with the first's, and it joins the first.
+     * Finishes the file's unfinished delete if there is one, else records a new one (conditioned on
+     * {@code ifMatch} when not null: the version is kept with the operation, so a retry or recovery
+     * that takes the delete up again honours it too). Two deletes of one file racing: the second's
+     * record conflicts with the first's, and it joins the first.
      */
     private Future<DeleteOutcome> start(FileRecord file, Actor actor, boolean mayJoin, Long ifMatch) {
         return steps.stores.operations().openFor(file.id()).compose(open -> {
@@ -65,37 +68,43 @@ final class DeleteFlow {
                         new Failure.Conflict("file " + file.id() + " is still being uploaded or updated"));
             }
             if (open != null) {
-                return finishOrDefer(open, file, false, null);
+                return finishOrDefer(open, file, false)
+                        .recover(error -> error instanceof Failure.StaleVersion && mayJoin
+                                // The delete it joined was sent for another version and ended: this one runs alone.
+                                ? steps.stores
+                                        .metadata()
+                                        .get(file.id())
+                                        .compose(now -> start(now, actor, false, ifMatch))
+                                : Future.failedFuture(error));
             }
             if (file.status() == FileRecord.Status.DELETED) {
                 return Future.succeededFuture(new DeleteOutcome(file, null, true));
             }
             IngestOperation op = IngestOperation.begin(
-                    FileIds.next(),
-                    Kind.DELETE,
-                    file.tenantId(),
-                    file.id(),
-                    file.partition(),
-                    file.name(),
-                    file.contentType(),
-                    file.size(),
-                    file.sha256(),
-                    null,
-                    steps.nodeId,
-                    steps.stores.incarnations().id(),
-                    actor);
+                            FileIds.next(),
+                            Kind.DELETE,
+                            file.tenantId(),
+                            file.id(),
+                            file.partition(),
+                            file.name(),
+                            file.contentType(),
+                            file.size(),
+                            file.sha256(),
+                            null,
+                            steps.nodeId,
+                            steps.stores.incarnations().id(),
+                            actor)
+                    .expecting(ifMatch);
             return steps.stores
                     .operations()
                     .begin(op)
                     .compose(
-                            v -> steps.hooks
-                                    .after(op, Step.BEGUN)
-                                    .compose(ignored -> finishOrDefer(op, file, true, ifMatch)),
+                            v -> steps.hooks.after(op, Step.BEGUN).compose(ignored -> finishOrDefer(op, file, true)),
                             error -> error instanceof Failure.Conflict && mayJoin
                                     ? steps.stores
                                             .metadata()
                                             .get(file.id())
-                                            .compose(now -> start(now, actor, false, null))
+                                            .compose(now -> start(now, actor, false, ifMatch))
                                     : Future.failedFuture(error));
         });
     }
@@ -106,20 +115,12 @@ final class DeleteFlow {
      * the file while it runs) completes its steps but leaves the events to it, or to recovery if its
      * node fell, since two that both found them missing would log them twice.
      */
-    private Future<DeleteOutcome> finishOrDefer(IngestOperation op, FileRecord file, boolean publishing, Long ifMatch) {
-        return rollForward(op, file, publishing, ifMatch)
+    private Future<DeleteOutcome> finishOrDefer(IngestOperation op, FileRecord file, boolean publishing) {
+        return settle(op, file, publishing)
                 .map(deleted -> new DeleteOutcome(deleted, op.id(), true))
                 .recover(error -> {
-                    if (error instanceof Failure.StaleVersion) {
-                        // Another write came first and the caller named the version it saw: nothing was
-                        // removed, and the delete ends here (recovery would roll it forward).
-                        return steps.stores
-                                .operations()
-                                .advance(op.id(), Step.ABORTED, error.getMessage())
-                                .transform(ended -> Future.failedFuture(error));
-                    }
                     if (error instanceof Failure s && s.retriable()) {
-                        steps.later(op.id(), "Delete", later -> rollForward(later, file, publishing, null));
+                        steps.later(op.id(), "Delete", later -> settle(later, file, publishing));
                         return Future.succeededFuture(new DeleteOutcome(file, op.id(), false));
                     }
                     return Future.failedFuture(error);
@@ -127,16 +128,38 @@ final class DeleteFlow {
     }
 
     /**
-     * Takes a delete from its recorded step to DONE. Completes with the record as marked deleted. One
-     * that had committed already (a retry, recovery) logs its events only if they are not logged yet:
-     * its node may have fallen, or its end failed, after logging them.
+     * {@link #rollForward}, except that a delete sent for a version the file is no longer at
+     * ({@link IngestOperation#expectedVersion}: another write came first) ends ABORTED, having removed
+     * nothing, and fails 412. The request that sent it, a retry and recovery all end it this way.
      */
-    Future<FileRecord> rollForward(IngestOperation op, FileRecord file) {
-        return rollForward(op, file, true, null);
+    private Future<FileRecord> settle(IngestOperation op, FileRecord file, boolean publishing) {
+        return rollForward(op, file, publishing)
+                .recover(error -> error instanceof Failure.StaleVersion
+                        ? steps.stores
+                                .operations()
+                                .advance(op.id(), Step.ABORTED, error.getMessage())
+                                .transform(ended -> Future.failedFuture(error))
+                        : Future.failedFuture(error));
     }
 
-    /** {@link #rollForward(IngestOperation, FileRecord)}, without the events unless {@code publishing}. */
-    private Future<FileRecord> rollForward(IngestOperation op, FileRecord file, boolean publishing, Long ifMatch) {
+    /**
+     * Recovery's part: rolls a delete its node left forward ({@link #settle}); one whose condition
+     * no longer holds ends ABORTED, which recovery counts as ended.
+     */
+    Future<Void> recover(IngestOperation op, FileRecord file) {
+        return settle(op, file, true)
+                .<Void>mapEmpty()
+                .recover(error ->
+                        error instanceof Failure.StaleVersion ? Future.succeededFuture() : Future.failedFuture(error));
+    }
+
+    /**
+     * Takes a delete from its recorded step to DONE. Completes with the record as marked deleted. One
+     * that had committed already (a retry, recovery) logs its events only if they are not logged yet:
+     * its node may have fallen, or its end failed, after logging them. Only the {@code publishing}
+     * one logs the events.
+     */
+    private Future<FileRecord> rollForward(IngestOperation op, FileRecord file, boolean publishing) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         // Taken up again (a joining delete, a retry, recovery), it may find the file marked already.
         FileRecord deleted = file.status() == FileRecord.Status.DELETED
@@ -163,7 +186,8 @@ final class DeleteFlow {
         }
         Future<IngestOperation> at = Future.succeededFuture(op);
         if (op.step() == Step.BEGUN) {
-            at = at.compose(o -> steps.take(o, Step.METADATA_DELETED, () -> mark(file, deleted, ifMatch, MARK_TRIES)));
+            at = at.compose(o ->
+                    steps.take(o, Step.METADATA_DELETED, () -> mark(file, deleted, op.expectedVersion(), MARK_TRIES)));
         }
         if (op.step().ordinal() < Step.BLOB_DELETED.ordinal()) {
             at = at.compose(o -> steps.take(o, Step.BLOB_DELETED, () -> steps.stores
@@ -185,18 +209,18 @@ final class DeleteFlow {
     private static final int MARK_TRIES = 8;
 
     /**
-     * Marks the record deleted only while it is still as read ({@code file}: its version, active), so
-     * a rename that came first is neither overwritten nor deleted unseen by a delete conditioned on
-     * the version before it ({@code ifMatch}: refused 412 then). Without a condition the record is
-     * marked as it is now. A record marked already (a retry, another delete) is left as it is; one
-     * gone altogether gets the tombstone {@code deleted}.
+     * Marks the record deleted only while it is still at the version the delete was sent for
+     * ({@code ifMatch}: refused 412 otherwise, so a rename that came first is neither overwritten nor
+     * deleted unseen) or, without a condition, at the version read ({@code file}), tried again as it is
+     * now when a write came between. A record marked already (a retry, another delete) is left as it
+     * is; one gone altogether gets the tombstone {@code deleted}.
      */
     private Future<Void> mark(FileRecord file, FileRecord deleted, Long ifMatch, int tries) {
         if (file.status() == FileRecord.Status.DELETED) {
             return steps.stores.metadata().upsert(deleted);
         }
         JsonObject as = new JsonObject()
-                .put(FileRecord.VERSION, file.version())
+                .put(FileRecord.VERSION, ifMatch != null ? ifMatch : file.version())
                 .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire());
         return steps.stores
                 .metadata()

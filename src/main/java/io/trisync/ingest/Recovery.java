@@ -127,8 +127,7 @@ final class Recovery {
         return steps.stores
                 .metadata()
                 .get(op.fileId())
-                .compose(file -> deletes.rollForward(op, file))
-                .<Void>mapEmpty()
+                .compose(file -> deletes.recover(op, file))
                 .onSuccess(v -> steps.metrics.recovered("rolled_forward"))
                 .recover(error -> error instanceof Failure.NotFound
                         ? steps.stores.operations().advance(op.id(), Step.DONE, "record gone")

@@ -30,7 +30,8 @@ public record IngestOperation(
         String leaseOwner,
         Instant leaseUntil,
         String lastError,
-        Actor actor) {
+        Actor actor,
+        Long expectedVersion) {
 
     /** The document's field names ({@link #INCARNATION}, {@link #OPEN_FILE} and {@link #LEASE_KEY} below). */
     public static final String ID = "_id";
@@ -53,6 +54,11 @@ public record IngestOperation(
     public static final String LEASE_UNTIL = "leaseUntil";
     public static final String LAST_ERROR = "lastError";
     public static final String ACTOR = "actor";
+    /**
+     * The file version a conditional delete was sent for ({@code If-Match}): whoever takes the
+     * delete up again (a retry, recovery) marks the record only while it is still at that version.
+     */
+    public static final String EXPECTED_VERSION = "expectedVersion";
     /** How many times a recovering node claimed the operation (kept by the log, never read back). */
     public static final String CLAIMS = "claims";
 
@@ -135,7 +141,33 @@ public record IngestOperation(
                 null,
                 null,
                 null,
-                actor);
+                actor,
+                null);
+    }
+
+    /** This operation, conditioned on the file being at {@code version} (null: unconditional). */
+    public IngestOperation expecting(Long version) {
+        return new IngestOperation(
+                id,
+                kind,
+                tenantId,
+                fileId,
+                partition,
+                step,
+                name,
+                contentType,
+                size,
+                sha256,
+                idempotencyKey,
+                nodeId,
+                incarnation,
+                createdAt,
+                updatedAt,
+                leaseOwner,
+                leaseUntil,
+                lastError,
+                actor,
+                version);
     }
 
     /** The S3 key of the operation's file. */
@@ -180,7 +212,8 @@ public record IngestOperation(
                 owner,
                 until,
                 lastError,
-                actor);
+                actor,
+                expectedVersion);
     }
 
     public JsonObject toDocument() {
@@ -205,6 +238,9 @@ public record IngestOperation(
                 .put(LEASE_UNTIL, Dates.toBson(leaseUntil))
                 .put(LAST_ERROR, lastError)
                 .put(ACTOR, actor.toJson());
+        if (expectedVersion != null) {
+            doc.put(EXPECTED_VERSION, expectedVersion);
+        }
         if (!step.terminal()) {
             doc.put(OPEN_FILE, fileId);
             if (leaseOwner != null) {
@@ -257,6 +293,7 @@ public record IngestOperation(
                 d.getString(LEASE_OWNER),
                 Dates.fromBson(d.getValue(LEASE_UNTIL)),
                 d.getString(LAST_ERROR),
-                Actor.fromJson(d.getJsonObject(ACTOR)));
+                Actor.fromJson(d.getJsonObject(ACTOR)),
+                d.getLong(EXPECTED_VERSION));
     }
 }

@@ -441,6 +441,7 @@ class IngestRecoveryIT {
                         null,
                         null,
                         null,
+                        null,
                         null);
                 a.stores().operations().begin(op).await();
                 a.stores()
