@@ -8,12 +8,9 @@ import io.trisync.scan.FileInspector.State;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
-import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
-import io.vertx.core.WorkerExecutor;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.HashMap;
@@ -29,13 +26,11 @@ final class BlobRepairs {
     private final Stores stores;
     private final RepairConfig config;
     private final Quarantine quarantine;
-    private final WorkerExecutor embeddingPool;
 
-    BlobRepairs(Stores stores, RepairConfig config, Quarantine quarantine, WorkerExecutor embeddingPool) {
+    BlobRepairs(Stores stores, RepairConfig config, Quarantine quarantine) {
         this.stores = stores;
         this.config = config;
         this.quarantine = quarantine;
-        this.embeddingPool = embeddingPool;
     }
 
     Future<Outcome> quarantineBlob(PlannedAction action, State state, JsonObject before, String opId) {
@@ -103,39 +98,39 @@ final class BlobRepairs {
         if (record == null || blob == null || record.status() != FileRecord.Status.ACTIVE) {
             return Outcomes.failed(action, before, "no active record with content to verify");
         }
-        return stores.blobs().read(state.blobKey()).compose(content -> hash(content.bytes())
-                .compose(sha -> {
-                    long size = content.bytes().length();
-                    if (sha.equals(record.sha256())) {
-                        return fixFromContent(action, state, before, sha, size);
-                    }
-                    // A file given new versions has its latest content on the record; the upload's
-                    // sha256 is a superseded version's, not a known good one for the record.
-                    Future<IngestOperation> known = record.history().isEmpty()
-                            ? stores.operations().uploadOf(record.id())
-                            : Future.succeededFuture(null);
-                    return known.compose(upload -> {
-                        if (upload != null && sha.equals(upload.sha256()) && size == upload.size()) {
-                            return patchRecord(action, record, before, sha, size, "the upload's sha256 and size");
-                        }
-                        return fromBackupReplacing(record, state, opId)
-                                .compose(restored -> restored
-                                        ? Future.succeededFuture(Outcomes.done(
-                                                action,
-                                                before,
-                                                new JsonObject()
-                                                        .put("restored_from", config.backupPrefix() + state.blobKey())
-                                                        .put("previous_content", "quarantined")))
-                                        : flag(
-                                                action,
-                                                state,
-                                                before,
-                                                "content (sha256 " + sha + ", " + size
-                                                        + " bytes) matches no known version; "
-                                                        + "restore the content or re-upload",
-                                                opId));
-                    });
-                }));
+        return stores.blobs().hash(state.blobKey()).compose(hashed -> {
+            String sha = hashed.sha256();
+            long size = hashed.size();
+            if (sha.equals(record.sha256())) {
+                return fixFromContent(action, state, before, sha, size);
+            }
+            // A file given new versions has its latest content on the record; the upload's
+            // sha256 is a superseded version's, not a known good one for the record.
+            Future<IngestOperation> known = record.history().isEmpty()
+                    ? stores.operations().uploadOf(record.id())
+                    : Future.succeededFuture(null);
+            return known.compose(upload -> {
+                if (upload != null && sha.equals(upload.sha256()) && size == upload.size()) {
+                    return patchRecord(action, record, before, sha, size, "the upload's sha256 and size");
+                }
+                return fromBackupReplacing(record, state, opId)
+                        .compose(restored -> restored
+                                ? Future.succeededFuture(Outcomes.done(
+                                        action,
+                                        before,
+                                        new JsonObject()
+                                                .put("restored_from", config.backupPrefix() + state.blobKey())
+                                                .put("previous_content", "quarantined")))
+                                : flag(
+                                        action,
+                                        state,
+                                        before,
+                                        "content (sha256 " + sha + ", " + size
+                                                + " bytes) matches no known version; "
+                                                + "restore the content or re-upload",
+                                        opId));
+            });
+        });
     }
 
     private Future<Outcome> fixFromContent(
@@ -222,10 +217,5 @@ final class BlobRepairs {
                 .recordVerdicts(Map.of(record.id(), SyncVerdict.Change.leftToPerson(attention)))
                 .map(v -> new Outcome(
                         action, Status.LEFT_TO_PERSON, reason, before, new JsonObject().put("verdict", "error")));
-    }
-
-    /** The sha256 of {@code bytes}, hashed on a worker (never on the event loop: blobs may be large). */
-    private Future<String> hash(Buffer bytes) {
-        return embeddingPool.executeBlocking(() -> StoreKeys.sha256Hex(bytes.getBytes()), false);
     }
 }

@@ -62,9 +62,9 @@ final class RepairExecutor {
         this.embeddingPool = embeddingPool;
         this.config = config;
         this.quarantine = quarantine;
-        this.inspector = new FileInspector(stores, indexer.modelName(), embeddingPool);
+        this.inspector = new FileInspector(stores, indexer.modelName());
         this.settlement = new Settlement(stores, events);
-        this.blobs = new BlobRepairs(stores, config, quarantine, embeddingPool);
+        this.blobs = new BlobRepairs(stores, config, quarantine);
     }
 
     /** Runs the actions of one file (all with the same tenant and file id) in order, under operation {@code opId}. */

@@ -8,7 +8,6 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,13 +43,11 @@ final class Confirmation {
     /** A partition's files as judged ({@code files}), and those left unjudged, as listed ({@code inFlight}). */
     record Judged(List<FileReport> files, List<FileReport> inFlight) {}
 
-    private final Vertx vertx;
     private final Stores stores;
     private final Reconciler reconciler;
     private final PartitionReader reader;
 
-    Confirmation(Vertx vertx, Stores stores, Reconciler reconciler, PartitionReader reader) {
-        this.vertx = vertx;
+    Confirmation(Stores stores, Reconciler reconciler, PartitionReader reader) {
         this.stores = stores;
         this.reconciler = reconciler;
         this.reader = reader;
@@ -139,7 +136,7 @@ final class Confirmation {
             byId.values().forEach(r -> metas.add(PartitionReader.meta(r, queued.result())));
             List<Listings.Blob> blobs = new ArrayList<>();
             List<Listings.Point> points = new ArrayList<>();
-            // Only an active file's bytes are hashed, one file at a time (each is held whole meanwhile);
+            // Only an active file's bytes are hashed (as they stream), one file at a time;
             // the others (orphans, tombstones) are looked at as many at once as without hashing.
             List<String> hashed = ids.stream()
                     .filter(id -> rehash && byId.containsKey(id) && byId.get(id).status() == FileRecord.Status.ACTIVE)
@@ -180,10 +177,7 @@ final class Confirmation {
         boolean active = record != null && record.status() == FileRecord.Status.ACTIVE;
         return absentIfNotFound(head.compose(info -> {
             if (rehash && active) {
-                return stores.blobs()
-                        .getBytes(key)
-                        .compose(bytes -> vertx.executeBlocking(() -> StoreKeys.sha256Hex(bytes.getBytes()), false))
-                        .map(sha -> new Listings.Blob(id, info.size(), sha));
+                return stores.blobs().hash(key).map(hashed -> new Listings.Blob(id, info.size(), hashed.sha256()));
             }
             String recordedEtag = record == null || record.blobEtag() == null ? "" : record.blobEtag();
             String sha = active && !PartitionReader.sameEtag(recordedEtag, info.etag()) ? info.sha256() : null;

@@ -7,7 +7,6 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
-import io.vertx.core.WorkerExecutor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -54,16 +53,14 @@ public final class FileInspector {
 
     private final Stores stores;
     private final Reconciler reconciler;
-    private final WorkerExecutor hashing;
 
     /**
-     * {@code model}: the model files are embedded with now (another one's vectors are stale);
-     * {@code hashing}: where content is hashed when it is read (never on the event loop: blobs may be large).
+     * {@code model}: the model files are embedded with now (another one's vectors are stale). Content
+     * read is hashed as it streams ({@link io.trisync.store.BlobStore#hash}).
      */
-    public FileInspector(Stores stores, String model, WorkerExecutor hashing) {
+    public FileInspector(Stores stores, String model) {
         this.stores = stores;
         this.reconciler = new Reconciler(model);
-        this.hashing = hashing;
     }
 
     /**
@@ -118,9 +115,8 @@ public final class FileInspector {
     /** The object's size and sha256 from its bytes; null when it went between the HEAD and the read. */
     private Future<Listings.Blob> hashed(String key, String fileId) {
         return stores.blobs()
-                .getBytes(key)
-                .compose(bytes -> hashing.executeBlocking(
-                        () -> new Listings.Blob(fileId, bytes.length(), StoreKeys.sha256Hex(bytes.getBytes())), false))
+                .hash(key)
+                .map(hashed -> new Listings.Blob(fileId, hashed.size(), hashed.sha256()))
                 .recover(FileInspector::absent);
     }
 

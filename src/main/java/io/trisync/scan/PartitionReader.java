@@ -10,7 +10,6 @@ import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -30,12 +29,10 @@ import java.util.function.Predicate;
  */
 final class PartitionReader {
 
-    private final Vertx vertx;
     private final Stores stores;
     private final int pageSize;
 
-    PartitionReader(Vertx vertx, Stores stores, int pageSize) {
-        this.vertx = vertx;
+    PartitionReader(Stores stores, int pageSize) {
         this.stores = stores;
         this.pageSize = Math.max(1, Math.min(1000, pageSize));
     }
@@ -190,13 +187,12 @@ final class PartitionReader {
         return key.substring(key.lastIndexOf('/') + 1);
     }
 
-    /** Deep scan: the sha256 of each object's bytes, one object at a time (a throttle on S3 and memory). */
+    /** Deep scan: the sha256 of each object's bytes, one object at a time, hashed as they stream. */
     private Future<List<Listings.Blob>> rehash(List<BlobInfo> objects) {
         List<Listings.Blob> done = new ArrayList<>();
         return Lanes.inOrder(objects, b -> stores.blobs()
-                        .getBytes(b.key())
-                        .compose(bytes -> vertx.executeBlocking(() -> StoreKeys.sha256Hex(bytes.getBytes()), false))
-                        .map(sha -> done.add(new Listings.Blob(fileIdOf(b.key()), b.size(), sha))))
+                        .hash(b.key())
+                        .map(hashed -> done.add(new Listings.Blob(fileIdOf(b.key()), b.size(), hashed.sha256()))))
                 .map(v -> done);
     }
 

@@ -40,8 +40,8 @@ public final class PartitionVerticle extends RequestVerticle {
 
     @Override
     public Future<?> start() {
-        reader = new PartitionReader(vertx, stores, config.sync().batchSize());
-        confirmation = new Confirmation(vertx, stores, reconciler, reader);
+        reader = new PartitionReader(stores, config.sync().batchSize());
+        confirmation = new Confirmation(stores, reconciler, reader);
         keeper = new ResultKeeper(stores, EventPublisher.of(vertx, config, stores));
         consume(ScanAddresses.PARTITION, this::partition);
         return consumersReady();

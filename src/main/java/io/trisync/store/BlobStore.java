@@ -2,9 +2,12 @@ package io.trisync.store;
 
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -23,6 +26,9 @@ public interface BlobStore {
     /** An object read whole: its description (size, content type, metadata) and its bytes. */
     record Content(BlobInfo info, Buffer bytes) {}
 
+    /** An object's description, and the size and sha256 of its bytes as they were read. */
+    record Hashed(BlobInfo info, long size, String sha256) {}
+
     /** Outcome of a batch delete: keys deleted and keys that failed, with S3's error code. */
     record DeleteResult(List<String> deleted, Map<String, String> failed) {}
 
@@ -40,6 +46,28 @@ public interface BlobStore {
 
     /** Opens the object for streaming; fails with {@link Failure.NotFound} when absent. */
     Future<Download> open(String key);
+
+    /**
+     * The size and sha256 of the object's bytes, hashed piece by piece as they stream ({@link #open}),
+     * so a file of any size is checked in the memory of one piece; fails with {@link
+     * Failure.NotFound} when absent.
+     */
+    default Future<Hashed> hash(String key) {
+        return open(key).compose(download -> {
+            MessageDigest digest = StoreKeys.sha256Digest();
+            long[] size = {0};
+            Promise<Hashed> hashed = Promise.promise();
+            ReadStream<Buffer> content = download.content();
+            content.exceptionHandler(hashed::tryFail);
+            content.endHandler(v -> hashed.tryComplete(
+                    new Hashed(download.info(), size[0], HexFormat.of().formatHex(digest.digest()))));
+            content.handler(piece -> {
+                digest.update(piece.getBytes());
+                size[0] += piece.length();
+            });
+            return hashed.future();
+        });
+    }
 
     /** The whole object in memory (small objects only); fails with {@link Failure.NotFound} when absent. */
     Future<Buffer> getBytes(String key);

@@ -101,7 +101,16 @@ public final class StoreKeys {
     }
 
     private static byte[] sha256(byte[] input) {
-        return digest("SHA-256", input);
+        return sha256Digest().digest(input);
+    }
+
+    /** A new SHA-256 digest, to hash content that arrives in pieces. */
+    public static MessageDigest sha256Digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by the JVM specification", e);
+        }
     }
 
     private static byte[] sha1(byte[] input) {

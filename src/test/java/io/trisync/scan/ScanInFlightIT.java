@@ -160,8 +160,8 @@ class ScanInFlightIT {
             String fileId = holds.files.iterator().next();
             int partition = StoreKeys.partition(fileId, node.config().sync().partitions());
             Reconciler reconciler = new Reconciler();
-            PartitionReader reader = new PartitionReader(node.vertx(), s, 100);
-            Confirmation confirmation = new Confirmation(node.vertx(), s, reconciler, reader);
+            PartitionReader reader = new PartitionReader(s, 100);
+            Confirmation confirmation = new Confirmation(s, reconciler, reader);
 
             List<FileReport> listed = onContext(node.vertx(), () -> reader.read(tenant, partition, false)
                     .map(read -> reconciler.reconcile(read.listings())));

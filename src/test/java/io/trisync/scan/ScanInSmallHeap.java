@@ -15,7 +15,8 @@ import io.vertx.core.json.JsonObject;
  * verticle) on the stores named
  * by the environment scans the tenant given as argument, then prints the summary and the peak heap
  * in use (sampled every 20 ms). An optional second argument scans that many times in this JVM (the
- * later scans run compiled code: the periodic steady state); each scan's own time is printed too.
+ * later scans run compiled code: the periodic steady state); each scan's own time is printed too. An
+ * optional third names the scan's mode (full by default).
  */
 public final class ScanInSmallHeap {
 
@@ -42,6 +43,7 @@ public final class ScanInSmallHeap {
         vertx.deployVerticle(new ScanVerticle(config, stores)).await();
         vertx.deployVerticle(new PartitionVerticle(config, stores, null)).await();
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+        String mode = args.length > 2 ? args[2] : "full";
         JsonArray scans = new JsonArray();
         JsonObject report = null;
         for (int round = 0; round < rounds; round++) {
@@ -49,7 +51,7 @@ public final class ScanInSmallHeap {
             report = vertx.eventBus()
                     .<JsonObject>request(
                             ScanAddresses.ANALYZE,
-                            new JsonObject().put("tenantId", args[0]).put("mode", "full"),
+                            new JsonObject().put("tenantId", args[0]).put("mode", mode),
                             new DeliveryOptions().setSendTimeout(900_000))
                     .await()
                     .body();

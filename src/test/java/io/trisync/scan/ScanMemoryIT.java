@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Memory is bounded by one partition, not by the tenant: a tenant of 16,000 files over 64 partitions
- * (250 per partition) is scanned by a scan verticle in a child JVM limited to a 48 MiB heap.
+ * (250 per partition) is scanned by a scan verticle in a child JVM limited to a 48 MiB heap; a deep
+ * scan there hashes files too large to hold in that heap.
  */
 @Timeout(600)
 class ScanMemoryIT {
@@ -53,7 +54,96 @@ class ScanMemoryIT {
             vertx.close().await();
         }
 
-        ProcessBuilder child = ChildJvm.java(List.of(HEAP), ScanInSmallHeap.class.getName(), tenant);
+        JsonObject result = scanInChild(shared, tenant, "full");
+        JsonObject summary = result.getJsonObject("summary");
+        assertThat(summary.getLong("total_files")).isEqualTo(FILES);
+        assertThat(summary.getLong("synced")).isEqualTo(BLOBS);
+        assertThat(summary.getJsonObject("issues_by_type").getLong("MISSING_BLOB"))
+                .isEqualTo(FILES - BLOBS);
+        assertThat(result.getInteger("listed")).isEqualTo(ScanReport.LISTED_ISSUES);
+        System.out.printf(
+                "Scan of %,d files in a %s child JVM: peak heap %.1f MiB of %.1f MiB; scan %.1f s, child %.1f s%n",
+                FILES,
+                HEAP,
+                result.getLong("peakHeapBytes") / 1048576.0,
+                result.getLong("maxHeapBytes") / 1048576.0,
+                result.getJsonArray("scanSeconds").getDouble(0),
+                result.getDouble("seconds"));
+    }
+
+    /** The size of each large file: with the whole object held, a deep scan's 48 MiB heap could not hash it. */
+    static final int LARGE = 32 * 1024 * 1024;
+
+    @Test
+    @DisplayName("A deep scan in a 48 MiB heap hashes files of 32 MiB as they stream, and finds the corrupted one")
+    void deepScanHashesFilesLargerThanItCouldHold() throws Exception {
+        TrisyncConfig shared = TestStack.config();
+        String tenant = TestStack.unique("large");
+        Vertx vertx = Vertx.vertx();
+        Stores stores = Stores.create(vertx, TestStack.nodeConfig(Map.of()));
+        List<String> keys = new ArrayList<>();
+        try {
+            stores.init().await();
+            Instant now = Instant.now();
+            float[] v = new float[384];
+            v[0] = 1;
+            for (String id : List.of("large-intact", "large-corrupt")) {
+                byte[] bytes = new byte[LARGE];
+                new java.util.Random(id.hashCode()).nextBytes(bytes);
+                String sha = StoreKeys.sha256Hex(bytes);
+                // The corrupted file's bytes changed after its record was written: one byte flipped.
+                if (id.endsWith("corrupt")) {
+                    bytes[LARGE / 2] ^= 1;
+                }
+                int p = StoreKeys.partition(id, 64);
+                String key = StoreKeys.blobKey(tenant, p, id);
+                keys.add(key);
+                stores.blobs()
+                        .putBytes(key, Buffer.buffer(bytes), "application/octet-stream", Map.of("sha256", sha))
+                        .await();
+                stores.metadata()
+                        .upsertAll(List.of(new FileRecord(
+                                id,
+                                tenant,
+                                id + ".bin",
+                                "application/octet-stream",
+                                LARGE,
+                                sha,
+                                FileRecord.Status.ACTIVE,
+                                1,
+                                p,
+                                new FileRecord.Embedding("m", 384, 1, sha),
+                                now,
+                                now,
+                                null)))
+                        .await();
+                stores.vectors()
+                        .upsert(List.of(ChunkPoint.of(tenant, id, 0, p, sha, "m", v)))
+                        .await();
+            }
+
+            JsonObject result = scanInChild(shared, tenant, "deep");
+            JsonObject summary = result.getJsonObject("summary");
+            assertThat(summary.getLong("total_files")).isEqualTo(2);
+            assertThat(summary.getLong("synced")).as(summary.encode()).isEqualTo(1);
+            assertThat(summary.getJsonObject("issues_by_type").getLong("CHECKSUM_MISMATCH"))
+                    .as(summary.encode())
+                    .isEqualTo(1);
+            System.out.printf(
+                    "Deep scan of two %d MiB files in a %s child JVM: peak heap %.1f MiB%n",
+                    LARGE >> 20, HEAP, result.getLong("peakHeapBytes") / 1048576.0);
+        } finally {
+            for (String key : keys) {
+                stores.blobs().delete(key).await();
+            }
+            stores.close().await();
+            vertx.close().await();
+        }
+    }
+
+    /** Scans {@code tenant} in mode {@code mode} in a child JVM with a {@link #HEAP} heap; its result line. */
+    private static JsonObject scanInChild(TrisyncConfig shared, String tenant, String mode) throws Exception {
+        ProcessBuilder child = ChildJvm.java(List.of(HEAP), ScanInSmallHeap.class.getName(), tenant, "1", mode);
         child.environment().put("MONGO_URI", shared.mongo().uri());
         child.environment().put("S3_ENDPOINT", shared.s3().endpoint());
         child.environment().put("QDRANT_HOST", shared.qdrant().host());
@@ -79,20 +169,7 @@ class ScanMemoryIT {
         assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as(String.join("\n", tail)).isZero();
         assertThat(result).as(String.join("\n", tail)).isNotNull();
-        JsonObject summary = result.getJsonObject("summary");
-        assertThat(summary.getLong("total_files")).isEqualTo(FILES);
-        assertThat(summary.getLong("synced")).isEqualTo(BLOBS);
-        assertThat(summary.getJsonObject("issues_by_type").getLong("MISSING_BLOB"))
-                .isEqualTo(FILES - BLOBS);
-        assertThat(result.getInteger("listed")).isEqualTo(ScanReport.LISTED_ISSUES);
-        System.out.printf(
-                "Scan of %,d files in a %s child JVM: peak heap %.1f MiB of %.1f MiB; scan %.1f s, child %.1f s%n",
-                FILES,
-                HEAP,
-                result.getLong("peakHeapBytes") / 1048576.0,
-                result.getLong("maxHeapBytes") / 1048576.0,
-                result.getJsonArray("scanSeconds").getDouble(0),
-                result.getDouble("seconds"));
+        return result;
     }
 
     /** Records and points for every file (one chunk each), blobs for the first {@link #BLOBS}. */
