@@ -107,9 +107,11 @@ final class IngestFaultFixture {
         MultipartForm form = MultipartForm.create()
                 .attribute("user_id", tenant)
                 .binaryFileUpload("file", "doc.txt", Buffer.buffer(bytes), "text/plain");
-        return WebClient.create(node.vertx())
-                .post(node.httpPort(), "127.0.0.1", "/api/files")
-                .sendMultipartForm(form);
+        // The client is held until the answer came: Vert.x closes a client the collector found unreachable.
+        WebClient web = WebClient.create(node.vertx());
+        return web.post(node.httpPort(), "127.0.0.1", "/api/files")
+                .sendMultipartForm(form)
+                .andThen(answered -> web.close());
     }
 
     static void assertNothingLeft(Stores s, String tenant) {

@@ -107,10 +107,12 @@ class IngestRecoveryIT {
                     .bodyAsJsonObject();
             fileId = file.getString("id");
             partition = crashing.stores().metadata().get(fileId).await().partition();
-            WebClient.create(crashing.vertx())
-                    .delete(crashing.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
+            // Held until the delete was reached: Vert.x closes a client the collector found unreachable.
+            WebClient deleter = WebClient.create(crashing.vertx());
+            deleter.delete(crashing.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
                     .send();
             assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            deleter.close();
             assertThat(crashing.stores().operations().get(stopped.get()).await().step())
                     .as("the delete was stopped, unfinished, right after " + step)
                     .isEqualTo(step);
