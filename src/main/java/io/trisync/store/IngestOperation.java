@@ -145,31 +145,6 @@ public record IngestOperation(
                 null);
     }
 
-    /** This operation, conditioned on the file being at {@code version} (null: unconditional). */
-    public IngestOperation expecting(Long version) {
-        return new IngestOperation(
-                id,
-                kind,
-                tenantId,
-                fileId,
-                partition,
-                step,
-                name,
-                contentType,
-                size,
-                sha256,
-                idempotencyKey,
-                nodeId,
-                incarnation,
-                createdAt,
-                updatedAt,
-                leaseOwner,
-                leaseUntil,
-                lastError,
-                actor,
-                version);
-    }
-
     /** The S3 key of the operation's file. */
     public String blobKey() {
         return StoreKeys.blobKey(tenantId, partition, fileId);
@@ -184,15 +159,20 @@ public record IngestOperation(
     }
 
     public IngestOperation withStep(Step next) {
-        return with(next, Instant.now(), leaseOwner, leaseUntil);
+        return with(next, Instant.now(), leaseOwner, leaseUntil, expectedVersion);
     }
 
     /** This operation leased to {@code owner} until {@code until}. */
     public IngestOperation withLease(String owner, Instant until) {
-        return with(step, updatedAt, owner, until);
+        return with(step, updatedAt, owner, until, expectedVersion);
     }
 
-    private IngestOperation with(Step nextStep, Instant touched, String owner, Instant until) {
+    /** This operation, conditioned on the file being at {@code version} (null: unconditional). */
+    public IngestOperation expecting(Long version) {
+        return with(step, updatedAt, leaseOwner, leaseUntil, version);
+    }
+
+    private IngestOperation with(Step nextStep, Instant touched, String owner, Instant until, Long expected) {
         return new IngestOperation(
                 id,
                 kind,
@@ -213,7 +193,7 @@ public record IngestOperation(
                 until,
                 lastError,
                 actor,
-                expectedVersion);
+                expected);
     }
 
     public JsonObject toDocument() {
