@@ -171,23 +171,50 @@ public final class OpenAiEmbeddingModel implements EmbeddingModel {
         }
         float[][] ordered = new float[expected][];
         for (int i = 0; i < expected; i++) {
-            JsonObject item = data.getJsonObject(i);
-            Integer index = item.getInteger("index", i);
+            float[] vector;
+            int index;
+            try {
+                JsonObject item = data.getJsonObject(i);
+                index = item.getInteger("index", i);
+                JsonArray values = item.getJsonArray("embedding");
+                if (values == null || values.size() != config.dimensions()) {
+                    throw bad("the service answered vectors of " + (values == null ? 0 : values.size())
+                            + " dimensions; EMBEDDING_DIMENSIONS is " + config.dimensions());
+                }
+                vector = new float[values.size()];
+                for (int d = 0; d < vector.length; d++) {
+                    vector[d] = values.getNumber(d).floatValue();
+                }
+            } catch (ClassCastException | NullPointerException e) {
+                // A value of another type where the answer holds objects, numbers and arrays of numbers.
+                throw bad("item " + i + " of the answer's data is not {\"index\": number, \"embedding\": [numbers]}");
+            }
             if (index < 0 || index >= expected || ordered[index] != null) {
                 throw bad("the answer's indexes are not 0.." + (expected - 1) + " once each");
             }
-            JsonArray values = item.getJsonArray("embedding");
-            if (values == null || values.size() != config.dimensions()) {
-                throw bad("the service answered vectors of " + (values == null ? 0 : values.size())
-                        + " dimensions; EMBEDDING_DIMENSIONS is " + config.dimensions());
-            }
-            float[] vector = new float[values.size()];
-            for (int d = 0; d < vector.length; d++) {
-                vector[d] = values.getNumber(d).floatValue();
+            String unusable = unusable(vector);
+            if (unusable != null) {
+                throw bad("the vector of text " + index + " " + unusable);
             }
             ordered[index] = vector;
         }
         return List.of(ordered);
+    }
+
+    /**
+     * Why {@code vector} cannot be searched by cosine, or null: a value that is not finite (a number
+     * too large for a float, which the answer's JSON allows) or no direction at all (every value 0).
+     * Stored, such a vector scores NaN and sorts first in every search.
+     */
+    static String unusable(float[] vector) {
+        double norm = 0;
+        for (float v : vector) {
+            if (!Float.isFinite(v)) {
+                return "holds a value that is not a finite float (" + v + ")";
+            }
+            norm += (double) v * v;
+        }
+        return norm > 0 ? null : "is all zeros";
     }
 
     /** An answer that cannot be used: nothing of it is written. */

@@ -319,6 +319,46 @@ class EmbeddingProviderIT {
     }
 
     @Test
+    @DisplayName("Answers of the right shape that cannot be used (wrong types, infinite or zero vectors) are never"
+            + " written: the file waits as pending, and search says the service answered wrongly")
+    void unusableAnswersRefused() {
+        for (EmbeddingServer.WrongAnswer wrong : EmbeddingServer.WrongAnswer.values()) {
+            server.answerWrongly(wrong);
+            try {
+                HttpResponse<Buffer> r = upload("The " + wrong + " case. " + Fixtures.prose(60));
+                assertThat(r.statusCode()).as("%s: %s", wrong, r.bodyAsString()).isEqualTo(202);
+                String id = r.bodyAsJsonObject().getString("id");
+                assertThat(node.stores().vectors().count(tenant, id).await())
+                        .as("points of %s", wrong)
+                        .isZero();
+                Await.until("the index queue to try " + wrong + " again", 30_000, () -> {
+                    IndexJob job = node.stores().indexQueue().get(id).await();
+                    return job != null && job.attempts() > 0;
+                });
+                assertThat(node.stores().indexQueue().get(id).await().lastError())
+                        .as("the pending file's reason, %s", wrong)
+                        .contains("answered wrongly");
+                HttpResponse<Buffer> search = http.post(
+                        "/api/search",
+                        "application/json",
+                        new JsonObject()
+                                .put("user_id", tenant)
+                                .put("query", "anything")
+                                .toBuffer());
+                assertThat(search.statusCode())
+                        .as("search, %s: %s", wrong, search.bodyAsString())
+                        .isEqualTo(503);
+                assertThat(search.bodyAsJsonObject().getString("message"))
+                        .as("search, %s", wrong)
+                        .contains("answered wrongly")
+                        .doesNotContain("java.");
+            } finally {
+                server.answerWrongly(null);
+            }
+        }
+    }
+
+    @Test
     @DisplayName(
             "After EMBEDDING_MODEL changes, a scan reports STALE_VECTORS for every file; a repair re-embeds them with the new model")
     void modelChangeIsStale() {

@@ -31,6 +31,7 @@ public final class EmbeddingServer implements AutoCloseable {
     private volatile int dimension;
     private volatile int refuseWith;
     private volatile boolean wrongDimension;
+    private volatile WrongAnswer wrongAnswer;
     private volatile long delayMs;
     private volatile Promise<Void> gate;
     private volatile String refusedMarker;
@@ -93,6 +94,11 @@ public final class EmbeddingServer implements AutoCloseable {
                 return;
             }
             batches.add(input.size());
+            WrongAnswer wrong = wrongAnswer;
+            if (wrong != null) {
+                ctx.response().putHeader("Content-Type", "application/json").end(wrong.body(input.size(), dimension));
+                return;
+            }
             JsonArray data = new JsonArray();
             for (int i = input.size() - 1; i >= 0; i--) {
                 // Answered in reverse order: the client must sort by index.
@@ -174,6 +180,53 @@ public final class EmbeddingServer implements AutoCloseable {
 
     public void wrongDimension(boolean wrong) {
         this.wrongDimension = wrong;
+    }
+
+    /**
+     * Answers that have the shape of an embeddings response (one item per text) and cannot be used,
+     * as a broken or misconfigured service gives them.
+     */
+    public enum WrongAnswer {
+        /** {@code "data": [1, 2, …]}. */
+        ITEMS_NOT_OBJECTS,
+        /** An index given as a string. */
+        STRING_INDEX,
+        /** Vectors of strings. */
+        STRING_VALUES,
+        /** Vectors of nulls. */
+        NULL_VALUES,
+        /** Values beyond a float's range ({@code 1e400}): valid JSON, infinite as a float. */
+        INFINITE_VALUES,
+        /** Vectors of zeros: no direction to compare by cosine. */
+        ZERO_VECTORS;
+
+        /** The raw answer for {@code texts} texts of {@code dimension}. */
+        String body(int texts, int dimension) {
+            StringBuilder data = new StringBuilder();
+            for (int i = 0; i < texts; i++) {
+                String value =
+                        switch (this) {
+                            case STRING_VALUES -> "\"0.5\"";
+                            case NULL_VALUES -> "null";
+                            case INFINITE_VALUES -> "1e400";
+                            default -> "0";
+                        };
+                String vector = "[" + String.join(",", java.util.Collections.nCopies(dimension, value)) + "]";
+                String index = this == STRING_INDEX ? "\"" + i + "\"" : String.valueOf(i);
+                data.append(i == 0 ? "" : ",")
+                        .append(
+                                this == ITEMS_NOT_OBJECTS
+                                        ? String.valueOf(i + 1)
+                                        : "{\"object\":\"embedding\",\"index\":" + index + ",\"embedding\":" + vector
+                                                + "}");
+            }
+            return "{\"object\":\"list\",\"data\":[" + data + "]}";
+        }
+    }
+
+    /** Answers every request with {@code wrong} from now on; null: answers rightly again. */
+    public void answerWrongly(WrongAnswer wrong) {
+        this.wrongAnswer = wrong;
     }
 
     /** The number of texts in each request answered, in order. */
