@@ -321,6 +321,7 @@ class IngestBench {
                 node.vertx(),
                 node.stores().blobs(),
                 30_000,
+                node.config().ingest().answerWithinSeconds() * 1000L,
                 node.stores().incarnations().id(),
                 Metrics.of(node.config()));
     }

@@ -8,6 +8,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
@@ -228,8 +230,21 @@ public final class ClusterBus implements Shareable {
         if (error == null) {
             call.result().tryComplete(body);
         } else {
-            call.result().tryFail(Failure.naming(call.address(), error));
+            call.result().tryFail(timedOut(error) ? timeout(call) : Failure.naming(call.address(), error));
         }
+    }
+
+    private static boolean timedOut(Throwable error) {
+        return error instanceof ReplyException reply && reply.failureType() == ReplyFailure.TIMEOUT;
+    }
+
+    /**
+     * A call that got no answer in its time, said as a client can act on it (Vert.x's own message
+     * names an internal reply address): 503, the work it asked for may still be going on.
+     */
+    private static Failure timeout(Call call) {
+        return new Failure.Unavailable("no answer from " + call.address() + " within " + (call.timeoutMs() / 1000.0)
+                + " s (SYNC_TIMEOUT); what it was asked may still complete: look before asking again");
     }
 
     /** A live node that serves {@code address}, or null when none is known (then the plain address decides). */

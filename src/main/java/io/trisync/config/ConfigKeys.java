@@ -113,6 +113,11 @@ public final class ConfigKeys {
                     POSITIVE_INT,
                     "largest upload accepted (413 above)"),
             new ConfigKey(
+                    "INGEST_ANSWER_WITHIN_SECONDS",
+                    "ingest.answerWithinSeconds",
+                    POSITIVE_INT,
+                    "seconds an upload or new version may take before its request is answered 202 `completing` with the file's id (its operation finishes it)"),
+            new ConfigKey(
                     "INGEST_RECOVERY_INTERVAL_SECONDS",
                     "ingest.recoveryIntervalSeconds",
                     POSITIVE_INT,

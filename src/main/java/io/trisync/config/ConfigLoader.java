@@ -180,7 +180,8 @@ public final class ConfigLoader {
                 new TrisyncConfig.IngestConfig(
                         integer(j, "INGEST_MAX_FILE_BYTES"),
                         integer(j, "INGEST_RECOVERY_INTERVAL_SECONDS"),
-                        integer(j, "INGEST_RECOVERY_GRACE_SECONDS")),
+                        integer(j, "INGEST_RECOVERY_GRACE_SECONDS"),
+                        integer(j, "INGEST_ANSWER_WITHIN_SECONDS")),
                 sync,
                 new TrisyncConfig.EventsConfig(
                         integer(j, "EVENT_QUEUE_SIZE"),

@@ -109,7 +109,8 @@ public record TrisyncConfig(
     public record EmbeddedConfig(boolean persist, int mongoPort, int s3Port, int qdrantPort, boolean mongoFsync) {}
 
     /** Uploads, deletes and their recovery. */
-    public record IngestConfig(long maxFileBytes, int recoveryIntervalSeconds, int recoveryGraceSeconds) {}
+    public record IngestConfig(
+            long maxFileBytes, int recoveryIntervalSeconds, int recoveryGraceSeconds, int answerWithinSeconds) {}
 
     /** Tracked sync operations and scans. */
     public record SyncConfig(

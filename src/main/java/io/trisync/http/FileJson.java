@@ -16,6 +16,27 @@ final class FileJson {
         return publicView(FileRecord.fromDocument(doc));
     }
 
+    /**
+     * An upload accepted and still completing when its request's time ran out ({@code
+     * Receiver.accepted}): 202 with its id, to be fetched later ({@code GET /api/files/{id}} shows a
+     * new file once it commits, 404 until then, and a new version once it commits; the operation
+     * undoes it if it cannot).
+     */
+    static JsonObject completingView(JsonObject doc) {
+        return new JsonObject()
+                .put("id", doc.getString("fileId"))
+                .put("user_id", doc.getString("tenantId"))
+                .put("name", doc.getString("name"))
+                .put("size", doc.getLong("size"))
+                .put("sha256", doc.getString("sha256"))
+                .put("status", "completing")
+                .put("operation_id", doc.getString("completing"))
+                .put(
+                        "message",
+                        "the content is still being stored and embedded; GET /api/files/" + doc.getString("fileId")
+                                + " shows it once committed");
+    }
+
     static JsonObject publicView(FileRecord f) {
         FileRecord.Embedding embedding = f.embedding();
         JsonObject out = new JsonObject()

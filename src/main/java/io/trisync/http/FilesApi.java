@@ -61,12 +61,13 @@ public final class FilesApi {
             long maxFileBytes,
             Path uploadsDir,
             long requestTimeoutMs,
+            long answerWithinMs,
             String incarnation,
             Metrics metrics) {
         this.vertx = vertx;
         this.bus = new BusClient(ClusterBus.of(vertx), requestTimeoutMs);
         this.blobs = blobs;
-        this.receiver = new Receiver(vertx, blobs, requestTimeoutMs, incarnation, metrics);
+        this.receiver = new Receiver(vertx, blobs, requestTimeoutMs, answerWithinMs, incarnation, metrics);
         this.maxFileBytes = maxFileBytes;
         this.uploadsDir = uploadsDir;
     }
@@ -115,6 +116,10 @@ public final class FilesApi {
         receiver.receive(received(file, tenant, null, Access.actor(ctx))
                         .replacing(Ids.require("file_id", ctx.pathParam("file_id")), expected))
                 .onSuccess(doc -> {
+                    if (Receiver.accepted(doc)) {
+                        json(ctx, 202, FileJson.completingView(doc));
+                        return;
+                    }
                     JsonObject stored = FileJson.publicView(doc);
                     withEtag(ctx, doc);
                     json(ctx, "pending".equals(stored.getString("indexing")) ? 202 : 200, stored);
@@ -312,6 +317,10 @@ public final class FilesApi {
         UploadBodies.Part file = singleFile(ctx);
         receiver.receive(received(file, tenant, ctx.request().getHeader("Idempotency-Key"), Access.actor(ctx)))
                 .onSuccess(doc -> {
+                    if (Receiver.accepted(doc)) {
+                        json(ctx, 202, FileJson.completingView(doc));
+                        return;
+                    }
                     JsonObject stored = FileJson.publicView(doc);
                     // Stored in S3 and MongoDB; its vectors follow once the embedding service answers.
                     json(ctx, "pending".equals(stored.getString("indexing")) ? 202 : 201, stored);

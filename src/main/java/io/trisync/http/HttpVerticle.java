@@ -128,6 +128,7 @@ public final class HttpVerticle extends RequestVerticle {
                         config.ingest().maxFileBytes(),
                         uploads,
                         timeoutMs,
+                        config.ingest().answerWithinSeconds() * 1000L,
                         stores.incarnations().id(),
                         Metrics.of(config))
                 .mount(router);

@@ -50,22 +50,27 @@ final class Cohorts implements Shareable {
     private record Member(OperationRef ref, Promise<JsonObject> done) {}
 
     private final long lingerMs;
+    private final long timeoutMs;
 
-    private Cohorts(Vertx vertx, long lingerMs) {
+    private Cohorts(Vertx vertx, long lingerMs, long timeoutMs) {
         this.vertx = vertx;
         this.lingerMs = lingerMs;
+        this.timeoutMs = timeoutMs;
     }
 
-    /** The one instance of {@code vertx}, made on first use. */
-    static Cohorts of(Vertx vertx) {
+    /**
+     * The one instance of {@code vertx}, made on first use, whose completion requests may take
+     * {@code timeoutMs} (the node's configuration, the same for every receiver of the node).
+     */
+    static Cohorts of(Vertx vertx, long timeoutMs) {
         return vertx.sharedData()
                 .<String, Cohorts>getLocalMap("trisync.ingest.cohorts")
-                .computeIfAbsent("cohorts", k -> new Cohorts(vertx, LINGER_MS));
+                .computeIfAbsent("cohorts", k -> new Cohorts(vertx, LINGER_MS, timeoutMs));
     }
 
     /** An instance of its own with another linger: for the tests, which must not race the timer. */
     static Cohorts lingering(Vertx vertx, long lingerMs) {
-        return new Cohorts(vertx, lingerMs);
+        return new Cohorts(vertx, lingerMs, 300_000);
     }
 
     /** An upload of {@code size} bytes starts writing its blob: it will {@link #complete} or {@link #left}. */
@@ -157,7 +162,7 @@ final class Cohorts implements Shareable {
                     .request(
                             IngestAddresses.COMPLETE_UPLOADS,
                             new CompleteUploads(cohort.stream().map(Member::ref).toList()).toJson(),
-                            Receiver.COMPLETE_TIMEOUT_MS,
+                            timeoutMs,
                             ClusterBus.Target.SPREAD,
                             false);
         } catch (RuntimeException e) {

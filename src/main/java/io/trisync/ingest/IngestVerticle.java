@@ -66,9 +66,6 @@ public final class IngestVerticle extends RequestVerticle {
     private long probeTimer = -1;
     private boolean probing;
 
-    /** A cohort's member still running this long is answered for itself, 15 s before its request would time out. */
-    private static final long MEMBER_DEADLINE_MS = Receiver.COMPLETE_TIMEOUT_MS - 15_000;
-
     /** How often the stores the upload breaker counts as down are pinged. */
     private static final long PROBE_MS = 250;
 
@@ -235,15 +232,14 @@ public final class IngestVerticle extends RequestVerticle {
             }
             each.add(answer);
         }
-        // A member still running near the request's timeout is answered for itself, as its own
-        // request would have timed out, so the others' outcomes reach their clients.
-        long deadline = vertx.setTimer(
-                MEMBER_DEADLINE_MS,
-                id -> each.forEach(
-                        answer -> answer.tryFail(
-                                new Failure.Unavailable(
-                                        "the upload is still completing after " + MEMBER_DEADLINE_MS / 1000
-                                                + " s; its operation will end it (GET the file later, or send it again with its Idempotency-Key)"))));
+        // A member still running near the request's timeout is answered for itself (accepted, still
+        // completing: its operation ends it), so the others' outcomes reach their clients.
+        long deadline = vertx.setTimer(config.ingest().answerWithinSeconds() * 1000L, id -> {
+            for (int i = 0; i < each.size(); i++) {
+                each.get(i)
+                        .tryComplete(Receiver.completing(cohort.uploads().get(i).opId()));
+            }
+        });
         List<Future<JsonObject>> answers = each.stream().map(Promise::future).toList();
         return Future.join(answers)
                 .andThen(all -> vertx.cancelTimer(deadline))

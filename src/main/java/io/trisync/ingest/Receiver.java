@@ -33,8 +33,8 @@ import java.util.Map;
  */
 public final class Receiver {
 
-    /** How long completing an upload (download, extract, embed, write) may take. */
-    static final long COMPLETE_TIMEOUT_MS = 300_000;
+    /** How much longer than the answer's deadline a cohort's completion request may take. */
+    static final long COMPLETE_MARGIN_MS = 15_000;
 
     private final Vertx vertx;
     private final BlobStore blobs;
@@ -46,14 +46,24 @@ public final class Receiver {
     private final Metrics metrics;
     private final Cohorts cohorts;
 
-    public Receiver(Vertx vertx, BlobStore blobs, long requestTimeoutMs, String incarnation, Metrics metrics) {
+    /**
+     * {@code answerWithinMs}: how long an upload's completion may run before its request is answered
+     * as accepted and still completing ({@code INGEST_ANSWER_WITHIN_SECONDS}).
+     */
+    public Receiver(
+            Vertx vertx,
+            BlobStore blobs,
+            long requestTimeoutMs,
+            long answerWithinMs,
+            String incarnation,
+            Metrics metrics) {
         this.vertx = vertx;
         this.metrics = metrics;
         this.blobs = blobs;
         this.retry = new Retry(vertx, 4, 100, 2000);
         this.requestTimeoutMs = requestTimeoutMs;
         this.incarnation = incarnation;
-        this.cohorts = Cohorts.of(vertx);
+        this.cohorts = Cohorts.of(vertx, answerWithinMs + COMPLETE_MARGIN_MS);
     }
 
     /**
@@ -138,7 +148,9 @@ public final class Receiver {
                 })
                 .andThen(done -> metrics.ingest(
                         upload.fileId() == null ? "upload" : "replace",
-                        done.failed() ? "error" : replayed[0] ? "replayed" : "ok",
+                        done.failed()
+                                ? "error"
+                                : replayed[0] ? "replayed" : accepted(done.result()) ? "accepted" : "ok",
                         System.nanoTime() - started));
     }
 
@@ -159,12 +171,38 @@ public final class Receiver {
                                 requestTimeoutMs)
                         .transform(ignored -> Future.failedFuture(error)))
                 .compose(blob -> complete(ticket, upload, spooled, blob)
+                        .map(done -> done.containsKey(COMPLETING) ? accepted(done, ticket, upload, spooled) : done)
                         .recover(error -> ClusterBus.departed(error)
                                 ? request(
                                         IngestAddresses.SETTLE_UPLOAD,
                                         new OperationRef(ticket.opId(), "its completing node left").toJson(),
                                         requestTimeoutMs)
                                 : Future.failedFuture(error)));
+    }
+
+    /** The field of a completion's answer naming an operation still completing after the request's time. */
+    private static final String COMPLETING = "completing";
+
+    /** The answer for an upload whose operation {@code opId} was still completing when its request's time ran out. */
+    static JsonObject completing(String opId) {
+        return new JsonObject().put(COMPLETING, opId);
+    }
+
+    /**
+     * Whether {@code answer} is not a file record but an upload accepted and still completing
+     * (embedding a large file takes longer than a request may): its file id, operation id, name, size
+     * and sha256, to be fetched later by id; its operation commits or undoes it as for any upload.
+     */
+    public static boolean accepted(JsonObject answer) {
+        return answer.containsKey(COMPLETING);
+    }
+
+    private static JsonObject accepted(JsonObject answer, UploadTicket ticket, Received upload, Spooled spooled) {
+        return answer.put("fileId", ticket.fileId())
+                .put("tenantId", upload.tenantId())
+                .put("name", upload.name())
+                .put("size", upload.size())
+                .put("sha256", spooled.sha256());
     }
 
     /**

@@ -166,7 +166,10 @@ public final class Metrics {
                 .increment();
     }
 
-    /** An upload or delete ended: {@code outcome} ok, replayed (a repeated idempotency key) or error. */
+    /**
+     * An upload or delete ended: {@code outcome} ok, replayed (a repeated idempotency key), accepted
+     * (answered while still completing) or error.
+     */
     public void ingest(String kind, String outcome, long nanos) {
         Counter.builder("trisync.ingest")
                 .description("Uploads and deletes, by outcome")

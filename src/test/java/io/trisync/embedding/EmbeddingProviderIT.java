@@ -319,6 +319,43 @@ class EmbeddingProviderIT {
     }
 
     @Test
+    @DisplayName("An upload whose embedding outlasts INGEST_ANSWER_WITHIN_SECONDS is answered 202 `completing` with"
+            + " its id, and commits once embedded")
+    void slowUploadAnsweredWithItsId() {
+        node.stop().await();
+        node = start("test-embed-1", Map.of("INGEST_ANSWER_WITHIN_SECONDS", "2"), IngestHooks.NONE);
+        String text = "A slow one. " + Fixtures.prose(60);
+        String id;
+        server.hold();
+        try {
+            HttpResponse<Buffer> r = upload(text);
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
+            JsonObject accepted = r.bodyAsJsonObject();
+            assertThat(accepted.getString("status")).isEqualTo("completing");
+            assertThat(accepted.getString("operation_id")).isNotBlank();
+            assertThat(accepted.getString("sha256")).isEqualTo(Fixtures.sha256(Fixtures.utf8(text)));
+            id = accepted.getString("id");
+            assertThat(id).isNotBlank();
+            assertThat(http.get("/api/files/" + id + "?user_id=" + tenant).statusCode())
+                    .as("the file before it committed")
+                    .isEqualTo(404);
+        } finally {
+            server.release();
+        }
+        Await.until(
+                "the accepted upload to commit",
+                60_000,
+                () -> http.get("/api/files/" + id + "?user_id=" + tenant).statusCode() == 200);
+        FileRecord file = node.stores().metadata().get(id).await();
+        assertThat(node.stores().vectors().count(tenant, id).await())
+                .isEqualTo(file.embedding().chunks());
+        Await.until(
+                "its operation to end",
+                30_000,
+                () -> node.stores().operations().countOpen(tenant).await() == 0);
+    }
+
+    @Test
     @DisplayName("Answers of the right shape that cannot be used (wrong types, infinite or zero vectors) are never"
             + " written: the file waits as pending, and search says the service answered wrongly")
     void unusableAnswersRefused() {
