@@ -19,6 +19,7 @@ import io.trisync.store.Stores;
 import io.trisync.store.VectorSpaces;
 import io.trisync.store.VectorStore.Scored;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -77,6 +78,36 @@ public final class SearchVerticle extends RequestVerticle {
         return consumersReady();
     }
 
+    /**
+     * The query's vector, or a 503 naming the embedding model once the search's time is nearly spent
+     * (its request would otherwise time out with a message that names no cause). The embedding itself
+     * cannot be stopped; it ends on its own, its answer unused.
+     */
+    private Future<float[]> withinBudget(Future<float[]> embedding, EmbeddingModel by) {
+        long budgetMs = Math.max(1_000, config.sync().requestTimeoutSeconds() * 1000L - EMBED_MARGIN_MS);
+        Promise<float[]> vector = Promise.promise();
+        long timer = vertx.setTimer(
+                budgetMs,
+                id -> vector.tryFail(new Failure.Unavailable(
+                        "embedding",
+                        "the query was not embedded within " + budgetMs / 1000 + " s by " + by.name()
+                                + " (the embedding service is slow or busy); try again later",
+                        null)));
+        embedding.onComplete(
+                done -> {
+                    vertx.cancelTimer(timer);
+                    vector.tryComplete(done);
+                },
+                failed -> {
+                    vertx.cancelTimer(timer);
+                    vector.tryFail(failed);
+                });
+        return vector.future();
+    }
+
+    /** What of the search's request time is left for reading the stores once the query is embedded. */
+    private static final long EMBED_MARGIN_MS = 5_000;
+
     @Override
     public Future<?> stop() {
         return super.stop().eventually(() -> embeddingPool.close());
@@ -89,8 +120,10 @@ public final class SearchVerticle extends RequestVerticle {
         VectorSpaces spaces = stores.vectors().spaces();
         VectorSpaces.Space searched = spaces == null ? null : spaces.serving();
         EmbeddingModel by = spaces != null && spaces.migrating() ? queries.forSpace(spaces.serving()) : model;
-        return embeddingPool
-                .executeBlocking(() -> by.embed(List.of(request.query())).get(0))
+        return withinBudget(
+                        embeddingPool.executeBlocking(
+                                () -> by.embed(List.of(request.query())).get(0)),
+                        by)
                 .compose(vector -> {
                     long embedded = System.nanoTime();
                     int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));

@@ -356,6 +356,30 @@ class EmbeddingProviderIT {
     }
 
     @Test
+    @DisplayName(
+            "A search whose query the provider does not embed in time is 503 naming the embedding, not a bus timeout")
+    void slowQueryEmbeddingNamed() {
+        node.stop().await();
+        node = start("test-embed-1", Map.of("SYNC_TIMEOUT", "7"), IngestHooks.NONE);
+        server.hold();
+        try {
+            HttpResponse<Buffer> search = http.post(
+                    "/api/search",
+                    "application/json",
+                    new JsonObject()
+                            .put("user_id", tenant)
+                            .put("query", "whales")
+                            .toBuffer());
+            assertThat(search.statusCode()).as(search.bodyAsString()).isEqualTo(503);
+            assertThat(search.bodyAsJsonObject().getString("message"))
+                    .contains("not embedded within 2 s by test-embed-1@384")
+                    .doesNotContain("__vertx");
+        } finally {
+            server.release();
+        }
+    }
+
+    @Test
     @DisplayName("Answers of the right shape that cannot be used (wrong types, infinite or zero vectors) are never"
             + " written: the file waits as pending, and search says the service answered wrongly")
     void unusableAnswersRefused() {
