@@ -6,6 +6,7 @@ import io.trisync.bus.Requests;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
+import io.trisync.embedding.EmbeddingPool;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Breaker;
@@ -112,8 +113,7 @@ public final class IngestVerticle extends RequestVerticle {
                             + " makes " + model.dimension() + "-dimension vectors"));
         }
         Duration grace = Duration.ofSeconds(config.ingest().recoveryGraceSeconds());
-        embeddingPool = vertx.createSharedWorkerExecutor(
-                "trisync-embedding", Runtime.getRuntime().availableProcessors());
+        embeddingPool = EmbeddingPool.of(vertx);
         events = EventPublisher.of(vertx, config, stores);
         Steps steps = new Steps(
                 vertx,

@@ -6,6 +6,7 @@ import io.trisync.concurrent.Lanes;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
+import io.trisync.embedding.EmbeddingPool;
 import io.trisync.events.EventPublisher;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.TrackedOperation;
@@ -64,8 +65,7 @@ public final class ReindexVerticle extends RequestVerticle {
     public Future<?> start() {
         events = EventPublisher.of(vertx, config, stores);
         tracker = OperationTracker.of(vertx, config, stores, events);
-        embeddingPool = vertx.createSharedWorkerExecutor(
-                "trisync-embedding", Runtime.getRuntime().availableProcessors());
+        embeddingPool = EmbeddingPool.of(vertx);
         consume(RepairAddresses.REINDEX_START, body -> start(ReindexRequest.fromJson(body)));
         ReindexBatches batches =
                 new ReindexBatches(vertx, config, stores, model, new ContentIndexer(model), embeddingPool);

@@ -5,6 +5,7 @@ import io.trisync.concurrent.Lanes;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
+import io.trisync.embedding.EmbeddingPool;
 import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
 import io.trisync.ops.OperationTracker;
@@ -71,8 +72,7 @@ public final class RepairVerticle extends RequestVerticle {
     public Future<?> start() {
         EventPublisher events = EventPublisher.of(vertx, config, stores);
         tracker = OperationTracker.of(vertx, config, stores, events);
-        embeddingPool = vertx.createSharedWorkerExecutor(
-                "trisync-embedding", Runtime.getRuntime().availableProcessors());
+        embeddingPool = EmbeddingPool.of(vertx);
         quarantine = new Quarantine(stores);
         executor = new RepairExecutor(
                 stores, events, new ContentIndexer(model), embeddingPool, config.repair(), quarantine);

@@ -3,6 +3,7 @@ package io.trisync.search;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.EmbeddingModel;
+import io.trisync.embedding.EmbeddingPool;
 import io.trisync.embedding.QueryModel;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
@@ -71,8 +72,7 @@ public final class SearchVerticle extends RequestVerticle {
         metrics = Metrics.of(config);
         readRepair = new ReadRepair(vertx, stores, events);
         verified = new VerifiedBlobs(config.search().blobRecheckSeconds() * 1000L, 100_000);
-        embeddingPool = vertx.createSharedWorkerExecutor(
-                "trisync-embedding", Runtime.getRuntime().availableProcessors());
+        embeddingPool = EmbeddingPool.of(vertx);
         queries = new QueryModel(vertx, config.embedding(), model);
         consume(SearchAddresses.QUERY, body -> search(SearchRequest.fromJson(body)));
         return consumersReady();
