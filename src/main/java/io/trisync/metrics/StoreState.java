@@ -50,13 +50,15 @@ public record StoreState(
                 notSynced += e.getValue();
             }
         }
-        double oldest = 0;
+        // No tenant with a completed scan: no age to give (0 would read as "just scanned").
+        double oldest = Double.NaN;
         long never = 0;
         for (Instant last : lastScans.values()) {
             if (last == null) {
                 never++;
             } else {
-                oldest = Math.max(oldest, Duration.between(last, now).toMillis() / 1000.0);
+                double age = Duration.between(last, now).toMillis() / 1000.0;
+                oldest = Double.isNaN(oldest) ? age : Math.max(oldest, age);
             }
         }
         return new StoreState(
