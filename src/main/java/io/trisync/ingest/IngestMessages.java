@@ -93,7 +93,10 @@ public final class IngestMessages {
 
         public BeginReplace {
             actor = actor == null ? Actor.SYSTEM : actor;
-            Ids.require("user_id", tenantId);
+            // No tenant: an admin who named none; the file's own is used.
+            if (tenantId != null) {
+                Ids.require("user_id", tenantId);
+            }
             Ids.require("file_id", fileId);
             FileFields.contentType("the file's content type", contentType);
             if (size < 1) {

@@ -8,6 +8,7 @@ import io.trisync.metrics.Metrics;
 import io.trisync.store.Actor;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.BlobStore;
+import io.trisync.store.IngestOperation;
 import io.trisync.store.Retry;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
@@ -199,7 +200,11 @@ public final class Receiver {
 
     private static JsonObject accepted(JsonObject answer, UploadTicket ticket, Received upload, Spooled spooled) {
         return answer.put("fileId", ticket.fileId())
-                .put("tenantId", upload.tenantId())
+                .put(
+                        "tenantId",
+                        ticket.operation() == null
+                                ? upload.tenantId()
+                                : ticket.operation().getString(IngestOperation.TENANT_ID))
                 .put("name", upload.name())
                 .put("size", upload.size())
                 .put("sha256", spooled.sha256());

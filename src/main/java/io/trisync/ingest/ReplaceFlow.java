@@ -41,17 +41,24 @@ final class ReplaceFlow {
 
     /**
      * Records the replacement of a file of the tenant at {@code expectedVersion} (when given), or
-     * answers with the file as it is when it already holds these bytes (nothing to do).
+     * answers with the file as it is when it already holds these bytes (nothing to do). Without a
+     * tenant (an admin who named none, as for reading, editing or deleting a file) the file's own.
      */
     Future<UploadTicket> begin(BeginReplace request) {
-        return Steps.notErasing(steps.stores, request.tenantId())
-                .compose(v -> steps.admit())
-                .compose(v -> steps.stores.metadata().get(request.fileId()))
+        return steps.stores
+                .metadata()
+                .get(request.fileId())
                 .recover(error -> error instanceof Failure.NotFound ? notFound(request) : Future.failedFuture(error))
                 .compose(file -> {
-                    if (!file.tenantId().equals(request.tenantId()) || file.status() != FileRecord.Status.ACTIVE) {
+                    if (request.tenantId() != null && !file.tenantId().equals(request.tenantId())
+                            || file.status() != FileRecord.Status.ACTIVE) {
                         return notFound(request);
                     }
+                    return Steps.notErasing(steps.stores, file.tenantId())
+                            .compose(v -> steps.admit())
+                            .map(file);
+                })
+                .compose(file -> {
                     if (request.expectedVersion() != null && request.expectedVersion() != file.version()) {
                         return Future.failedFuture(new Failure.StaleVersion(request.expectedVersion(), file.version()));
                     }
@@ -248,7 +255,7 @@ final class ReplaceFlow {
     }
 
     private static <T> Future<T> notFound(BeginReplace request) {
-        return Future.failedFuture(
-                new Failure.NotFound("no file " + request.fileId() + " for user_id " + request.tenantId()));
+        return Future.failedFuture(new Failure.NotFound("no file " + request.fileId()
+                + (request.tenantId() == null ? "" : " for user_id " + request.tenantId())));
     }
 }

@@ -200,6 +200,13 @@ class FileVersionsIT {
                 http.replace(contentPath(id), "same.txt", "text/plain", Fixtures.utf8(VOLCANO), null);
         assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
         assertThat(retained(id)).hasSize(1);
+        // An admin (every caller here: authentication is off) may name no tenant, as for GET, PATCH and DELETE.
+        HttpResponse<Buffer> byAdmin =
+                http.replace("/api/files/" + id + "/content", "same.txt", "text/plain", before, null);
+        assertThat(byAdmin.statusCode()).as(byAdmin.bodyAsString()).isEqualTo(200);
+        assertThat(byAdmin.bodyAsJsonObject().getString("user_id")).isEqualTo(tenant);
+        assertThat(byAdmin.bodyAsJsonObject().getString("sha256")).isEqualTo(Fixtures.sha256(before));
+        assertThat(retained(id)).hasSize(2);
         assertThat(http.delete(filePath(id)).statusCode()).isEqualTo(200);
         assertThat(retained(id)).as("retained versions of a deleted file").isEmpty();
     }
