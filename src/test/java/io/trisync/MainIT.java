@@ -54,7 +54,11 @@ class MainIT {
     /** A node's command line on free ports and its own DATA_DIR, with {@code env} on top. */
     private static Process start(Map<String, String> env) throws Exception {
         ProcessBuilder pb = ChildJvm.java(List.of(), Main.class.getName());
-        pb.redirectErrorStream(false);
+        Outputs outputs =
+                new Outputs(Files.createTempFile("main-out", ".log"), Files.createTempFile("main-err", ".log"));
+        pb.redirectErrorStream(false)
+                .redirectOutput(outputs.out().toFile())
+                .redirectError(outputs.err().toFile());
         pb.environment().remove("CONFIG_FILE");
         pb.environment()
                 .put("DATA_DIR", Files.createTempDirectory("trisync-main").toString());
@@ -62,14 +66,28 @@ class MainIT {
             pb.environment().put(key, String.valueOf(ChildJvm.freePort()));
         }
         pb.environment().putAll(env);
-        return pb.start();
+        Process p = pb.start();
+        OUTPUTS.put(p, outputs);
+        return p;
     }
 
-    /** Waits for {@code p} to exit 2 with {@code line} as all of its standard error and no stack trace. */
+    /** Where a started child writes: files, so that a node that does not exit cannot block on a full pipe. */
+    private record Outputs(Path out, Path err) {}
+
+    private static final Map<Process, Outputs> OUTPUTS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Waits for {@code p} to exit 2 with {@code line} as all of its standard error and no stack trace;
+     * a node that starts instead is killed after two minutes and fails the test.
+     */
     private static void assertRefused(Process p, String line) throws Exception {
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        boolean ended = p.waitFor(120, TimeUnit.SECONDS);
+        if (!ended) {
+            ChildJvm.kill(p, "a node that should have refused to start");
+        }
+        String err = Files.readString(OUTPUTS.get(p).err()).trim();
+        String out = Files.readString(OUTPUTS.get(p).out());
+        assertThat(ended).as("the node exited; its output: %s", out).isTrue();
         assertThat(err).isEqualTo(line);
         assertThat(out).doesNotContain("\tat ").doesNotContain("Deployed");
         assertThat(p.exitValue()).isEqualTo(2);
