@@ -7,6 +7,8 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.failure.Failure;
 import io.vertx.core.Vertx;
 import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -15,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Command line: {@code java -jar target/trisync.jar [run] [--cluster]} loads the configuration (a
- * bad value stops here with one line naming the key), starts a {@link Node}, and stops it on SIGTERM
+ * bad value stops here with one line naming the key, exit 2, as does a value the machine cannot use
+ * when the node starts), starts a {@link Node}, and stops it on SIGTERM
  * or Ctrl-C. {@code java -jar target/trisync.jar token --tenant T [--admin] [--ttl 1h]} prints a token
  * signed with the configured secret (or the one generated under DATA_DIR).
  */
@@ -28,10 +31,11 @@ public final class Main {
     public static void main(String[] args) {
         List<String> argv = List.of(args);
         if (argv.contains("--help") || argv.contains("-h")) {
-            System.out.println(
-                    "usage: java -jar target/trisync.jar [run] [--cluster]\n"
-                            + "       java -jar target/trisync.jar token (--tenant T | --admin [--tenant T]) [--ttl 1h]\n"
-                            + "       java -jar target/trisync.jar health   (exit 0 when this machine's node answers /health with 200)");
+            String jar = jar();
+            System.out.println("usage: java -jar " + jar + " [run] [--cluster]\n"
+                    + "       java -jar " + jar + " token (--tenant T | --admin [--tenant T]) [--ttl 1h]\n"
+                    + "       java -jar " + jar
+                    + " health   (exit 0 when this machine's node answers /health with 200)");
             return;
         }
         if (!argv.isEmpty() && argv.get(0).equals("health")) {
@@ -57,6 +61,14 @@ public final class Main {
                     .toCompletableFuture()
                     .get(5, TimeUnit.MINUTES);
         } catch (Exception | LinkageError e) {
+            ConfigException mistake = configMistake(e);
+            if (mistake != null) {
+                // An expected mistake (a port taken, DATA_DIR a file): one line, the trace only at DEBUG.
+                LOG.debug("Node did not start", e);
+                System.err.println(mistake.getMessage());
+                System.exit(2);
+                return;
+            }
             LOG.error("Node did not start: {}", rootMessage(e), e);
             System.exit(1);
             return;
@@ -148,6 +160,44 @@ public final class Main {
         } catch (Exception e) {
             LOG.warn("Node did not stop cleanly: {}", rootMessage(e));
         }
+    }
+
+    /** The {@link ConfigException} among {@code e}'s causes, or null. */
+    private static ConfigException configMistake(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConfigException c) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** The jar this class runs from, as a user would type it in the working directory. */
+    static String jar() {
+        try {
+            return jar(
+                    Path.of(Main.class
+                            .getProtectionDomain()
+                            .getCodeSource()
+                            .getLocation()
+                            .toURI()),
+                    Path.of("").toAbsolutePath());
+        } catch (URISyntaxException | RuntimeException e) {
+            return "trisync.jar";
+        }
+    }
+
+    /**
+     * {@code location} relative to {@code workDir} when it lies under it, else absolute; {@code
+     * trisync.jar} when the classes are not in a jar (an IDE, the test class path). The start log and
+     * the usage named {@code target/trisync.jar}, wrong for a copy of the jar anywhere else.
+     */
+    static String jar(Path location, Path workDir) {
+        if (!location.getFileName().toString().endsWith(".jar")) {
+            return "trisync.jar";
+        }
+        Path jar = location.toAbsolutePath().normalize();
+        return jar.startsWith(workDir) ? workDir.relativize(jar).toString() : jar.toString();
     }
 
     private static String rootMessage(Throwable e) {

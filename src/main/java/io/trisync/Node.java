@@ -5,6 +5,7 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import io.trisync.auth.Tokens;
 import io.trisync.bus.Membership;
+import io.trisync.config.ConfigException;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedStack;
 import io.trisync.embedding.EmbeddingModel;
@@ -40,6 +41,7 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.FileNotFoundException;
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,6 +111,11 @@ public final class Node {
             TrisyncConfig configured, boolean clustered, IngestHooks hooks, EmbeddingModel model) {
         Tokens.Keys keys;
         try {
+            Preflight.check(configured);
+        } catch (ConfigException e) {
+            return Future.failedFuture(e);
+        }
+        try {
             // Decided on the configuration as given: a blank secret is allowed only when every store is
             // embedded, or when an identity provider's key set is configured.
             keys = configured.auth().enabled() ? Tokens.keys(configured) : null;
@@ -176,15 +183,21 @@ public final class Node {
                             Supplier<HttpVerticle> instances = HttpVerticle.instances(
                                     vertx, config, stores, metricsRegistry(config), keys, hazelcast());
                             return deploy(
-                                    "HttpVerticle",
-                                    () -> {
-                                        HttpVerticle made = instances.get();
-                                        if (bridge == null) {
-                                            bridge = made;
-                                        }
-                                        return made;
-                                    },
-                                    config.verticleInstances());
+                                            "HttpVerticle",
+                                            () -> {
+                                                HttpVerticle made = instances.get();
+                                                if (bridge == null) {
+                                                    bridge = made;
+                                                }
+                                                return made;
+                                            },
+                                            config.verticleInstances())
+                                    // Its port taken since Preflight looked: told as that, not as a bare
+                                    // "Address already in use".
+                                    .recover(e -> Future.failedFuture(
+                                            e instanceof BindException
+                                                    ? Preflight.inUse("HTTP_PORT", config.httpPort())
+                                                    : e));
                         })))
                 .onSuccess(v -> {
                     LOG.info(
@@ -203,8 +216,9 @@ public final class Node {
                     } else if (config.auth().jwtSecret().isBlank()) {
                         LOG.info(
                                 "Authentication is on with the secret generated under {}; an admin token:"
-                                        + " java -jar target/trisync.jar token --admin",
-                                config.dataDir());
+                                        + " java -jar {} token --admin",
+                                config.dataDir(),
+                                Main.jar());
                         if (bridge != null) {
                             LOG.info("Sign in (an admin token valid for {} h): {}", SIGN_IN_HOURS, signInLink());
                         }
@@ -251,7 +265,13 @@ public final class Node {
                     deployments.add(id);
                     LOG.info("Deployed {} × {} ({})", instances, name, id);
                 })
-                .onFailure(e -> LOG.error("Could not deploy {}", name, e))
+                .onFailure(e -> {
+                    if (e instanceof BindException) {
+                        LOG.debug("Could not deploy {}", name, e);
+                    } else {
+                        LOG.error("Could not deploy {}", name, e);
+                    }
+                })
                 .mapEmpty();
     }
 

@@ -6,8 +6,34 @@ public final class ConfigException extends RuntimeException {
     private final String key;
 
     public ConfigException(String key, Object value, String problem) {
-        super("Invalid configuration " + key + "=" + quote(value) + ": " + problem);
+        this(key, "Invalid configuration " + key + "=" + quote(value) + ": " + problem);
+    }
+
+    private ConfigException(String key, String message) {
+        super(message);
         this.key = key;
+    }
+
+    /**
+     * A value that is well formed but that this machine cannot use (a port another process holds, a
+     * DATA_DIR that is a file), found while the node starts: {@code HTTP_PORT 8080 is in use by another
+     * process}.
+     */
+    public static ConfigException unusable(String key, Object value, String problem) {
+        return new ConfigException(key, key + " " + value + " " + problem);
+    }
+
+    /**
+     * A value whose own text should not be echoed (a connection string may hold a password): {@code
+     * Invalid configuration MONGO_URI: <problem>}.
+     */
+    public static ConfigException unprintable(String key, String problem) {
+        return new ConfigException(key, "Invalid configuration " + key + ": " + problem);
+    }
+
+    /** Keys of a config file that trisync does not read, most likely misspelt. */
+    static ConfigException unknownKeys(String file, String keys) {
+        return new ConfigException("CONFIG_FILE", "Invalid configuration file " + file + ": unknown " + keys);
     }
 
     /** The environment variable (or JSON path) whose value was rejected. */

@@ -4,6 +4,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,8 +16,9 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Builds {@link TrisyncConfig} from {@code conf/config.json} (the working directory's, else the copy
- * inside the jar), then environment variables, then validation. Any bad value throws {@link
+ * Builds {@link TrisyncConfig} from the defaults inside the jar ({@code conf/config.json}), the config
+ * file merged over them ({@code CONFIG_FILE}, else the working directory's {@code conf/config.json}
+ * if there is one), then environment variables, then validation. Any bad value throws {@link
  * ConfigException} naming the key, so a node never starts half-configured.
  */
 public final class ConfigLoader {
@@ -26,14 +28,24 @@ public final class ConfigLoader {
 
     private ConfigLoader() {}
 
-    /** Loads defaults from the default file and overrides from the process environment. */
+    /** Loads the defaults, the config file and overrides from the process environment. */
     public static TrisyncConfig load() {
         return load(System.getenv());
     }
 
-    /** Loads defaults, then applies {@code env} ({@code CONFIG_FILE} may name another file). */
+    /**
+     * Loads the built-in defaults, merges the config file over them, then applies {@code env}. A file
+     * holds only the keys it changes; a {@code CONFIG_FILE} that cannot be read, or a key in the file
+     * that trisync does not know, is refused rather than silently falling back to the defaults.
+     */
     public static TrisyncConfig load(Map<String, String> env) {
-        JsonObject json = readDefaults(env.getOrDefault("CONFIG_FILE", DEFAULT_FILE));
+        JsonObject json = builtIn();
+        String named = env.get("CONFIG_FILE");
+        if (named != null && !named.isBlank()) {
+            json.mergeIn(file(Path.of(named.trim())), true);
+        } else if (Files.isRegularFile(Path.of(DEFAULT_FILE))) {
+            json.mergeIn(file(Path.of(DEFAULT_FILE)), true);
+        }
         return fromJson(json, env);
     }
 
@@ -52,21 +64,38 @@ public final class ConfigLoader {
         return build(json);
     }
 
-    private static JsonObject readDefaults(String file) {
-        Path path = Path.of(file);
-        try {
-            if (Files.isRegularFile(path)) {
-                return new JsonObject(Files.readString(path));
+    /** The copy of {@code conf/config.json} inside the jar: a value for every key. */
+    private static JsonObject builtIn() {
+        try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(DEFAULT_FILE)) {
+            if (in == null) {
+                throw new IllegalStateException(DEFAULT_FILE + " is missing from the class path");
             }
-            try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(DEFAULT_FILE)) {
-                if (in == null) {
-                    throw new ConfigException("CONFIG_FILE", file, "file not found");
-                }
-                return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            }
-        } catch (IOException | DecodeException e) {
-            throw new ConfigException("CONFIG_FILE", file, "cannot be read as JSON: " + e.getMessage());
+            return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
+    }
+
+    /** A config file: a JSON object whose every key trisync reads. */
+    private static JsonObject file(Path path) {
+        if (!Files.exists(path)) {
+            throw new ConfigException("CONFIG_FILE", path, "no such file");
+        }
+        if (!Files.isRegularFile(path)) {
+            throw new ConfigException("CONFIG_FILE", path, "not a regular file");
+        }
+        JsonObject json;
+        try {
+            json = new JsonObject(Files.readString(path));
+        } catch (IOException | DecodeException e) {
+            throw new ConfigException("CONFIG_FILE", path, "cannot be read as JSON: " + e.getMessage());
+        }
+        List<String> unknown = UnknownKeys.in(json);
+        if (!unknown.isEmpty()) {
+            throw ConfigException.unknownKeys(
+                    path.toString(), (unknown.size() == 1 ? "key " : "keys ") + String.join(", ", unknown));
+        }
+        return json;
     }
 
     private static Object parse(ConfigKey key, String raw) {
@@ -167,7 +196,7 @@ public final class ConfigLoader {
                 Path.of(nonBlank(j, "DATA_DIR")),
                 nodeId.isBlank() ? "node-" + UUID.randomUUID().toString().substring(0, 8) : nodeId,
                 roles(j),
-                new TrisyncConfig.MongoConfig(string(j, "MONGO_URI"), nonBlank(j, "MONGO_DB"), writeConcern(j)),
+                new TrisyncConfig.MongoConfig(mongoUri(j), nonBlank(j, "MONGO_DB"), writeConcern(j)),
                 s3,
                 qdrant,
                 embedding(j, qdrant),
@@ -266,7 +295,23 @@ public final class ConfigLoader {
         return e;
     }
 
-    /** {@code MONGO_WRITE_CONCERN}: {@code majority} or a positive number of members. */
+    /**
+     * {@code MONGO_URI}: blank (embedded) or a connection string the driver accepts. Checked here so a
+     * malformed one stops the node with the key named, not with the driver's message alone after the
+     * embedded stores started; the value itself is not echoed, as it may hold a password.
+     */
+    private static String mongoUri(JsonObject j) {
+        String uri = string(j, "MONGO_URI");
+        if (!uri.isEmpty()) {
+            try {
+                new com.mongodb.ConnectionString(uri);
+            } catch (IllegalArgumentException e) {
+                throw ConfigException.unprintable("MONGO_URI", e.getMessage());
+            }
+        }
+        return uri;
+    }
+
     /** {@code NODE_ROLES}: a non-empty comma-separated subset of {@link TrisyncConfig#ROLES}. */
     private static Set<String> roles(JsonObject j) {
         String raw = string(j, "NODE_ROLES");
@@ -288,6 +333,7 @@ public final class ConfigLoader {
         return Set.copyOf(roles);
     }
 
+    /** {@code MONGO_WRITE_CONCERN}: {@code majority} or a positive number of members. */
     private static String writeConcern(JsonObject j) {
         String w = nonBlank(j, "MONGO_WRITE_CONCERN").trim();
         if (!w.equals("majority") && !w.matches("[1-9][0-9]{0,2}")) {

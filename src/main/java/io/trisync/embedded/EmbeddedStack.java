@@ -1,10 +1,15 @@
 package io.trisync.embedded;
 
+import io.trisync.config.ConfigException;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.qdrant.EmbeddedQdrant;
+import java.net.BindException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.Callable;
+import org.h2.mvstore.DataUtils;
+import org.h2.mvstore.MVStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,11 +52,20 @@ public final class EmbeddedStack implements AutoCloseable {
         TrisyncConfig.S3Config s3 = c.s3();
         TrisyncConfig.QdrantConfig qdrant = c.qdrant();
         if (mongo.embedded()) {
-            EmbeddedMongo server = push(EmbeddedMongo.start(e.mongoPort(), sub(data, "mongo"), e.mongoFsync()));
+            EmbeddedMongo server = push(explained(
+                    "EMBEDDED_MONGO_PORT",
+                    e.mongoPort(),
+                    data,
+                    () -> EmbeddedMongo.start(e.mongoPort(), sub(data, "mongo"), e.mongoFsync())));
             mongo = new TrisyncConfig.MongoConfig(server.connectionString(), mongo.db(), mongo.writeConcern());
         }
         if (s3.embedded()) {
-            EmbeddedS3 server = push(EmbeddedS3.start(e.s3Port(), sub(data, "s3"), s3.accessKey(), s3.secretKey()));
+            TrisyncConfig.S3Config given = s3;
+            EmbeddedS3 server = push(explained(
+                    "EMBEDDED_S3_PORT",
+                    e.s3Port(),
+                    data,
+                    () -> EmbeddedS3.start(e.s3Port(), sub(data, "s3"), given.accessKey(), given.secretKey())));
             s3 = new TrisyncConfig.S3Config(
                     server.endpoint(),
                     s3.region(),
@@ -61,7 +75,12 @@ public final class EmbeddedStack implements AutoCloseable {
                     s3.multipartThresholdBytes());
         }
         if (qdrant.embedded()) {
-            EmbeddedQdrant server = push(EmbeddedQdrant.start(e.qdrantPort(), sub(data, "qdrant"), qdrant.apiKey()));
+            String apiKey = qdrant.apiKey();
+            EmbeddedQdrant server = push(explained(
+                    "EMBEDDED_QDRANT_PORT",
+                    e.qdrantPort(),
+                    data,
+                    () -> EmbeddedQdrant.start(e.qdrantPort(), sub(data, "qdrant"), apiKey)));
             qdrant = new TrisyncConfig.QdrantConfig(
                     "127.0.0.1", server.port(), qdrant.apiKey(), false, qdrant.collection(), qdrant.vectorSize());
         }
@@ -95,6 +114,31 @@ public final class EmbeddedStack implements AutoCloseable {
                 c.retention(),
                 c.clusterHost(),
                 c.clusterName());
+    }
+
+    /**
+     * Starts one server, turning the two failures a user causes into one line naming the key: its
+     * port held by another process, and {@code DATA_DIR} held by another node (H2 locks the embedded
+     * MongoDB's file, so a second node on the same directory failed with {@code The file is locked:
+     * …/trisync.mv [2.3.232/7]}). Anything else is thrown as it came.
+     */
+    private static <T> T explained(String portKey, int port, Path data, Callable<T> start) throws Exception {
+        try {
+            return start.call();
+        } catch (Exception e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof BindException) {
+                    throw ConfigException.unusable(portKey, port, "is in use by another process");
+                }
+                if (t instanceof MVStoreException m && m.getErrorCode() == DataUtils.ERROR_FILE_LOCKED) {
+                    throw ConfigException.unusable(
+                            "DATA_DIR",
+                            data,
+                            "is in use by another trisync node (its embedded MongoDB file is locked)");
+                }
+            }
+            throw e;
+        }
     }
 
     private <T extends AutoCloseable> T push(T server) {

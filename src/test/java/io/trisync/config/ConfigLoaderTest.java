@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.testsupport.TestStack;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -166,5 +169,55 @@ class ConfigLoaderTest {
         TrisyncConfig c = ConfigLoader.fromJson(TestStack.defaults(), Map.of());
         assertThat(c).isNotNull();
         assertThat(ConfigKeys.ALL).extracting(ConfigKey::env).doesNotHaveDuplicates();
+    }
+
+    @Test
+    @DisplayName("CONFIG_FILE naming a file that does not exist is refused, not replaced by the built-in defaults")
+    void missingConfigFileIsRefused(@TempDir Path dir) {
+        String missing = dir.resolve("nope.json").toString();
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("CONFIG_FILE", missing)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("Invalid configuration CONFIG_FILE=\"" + missing + "\": no such file");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("CONFIG_FILE", dir.toString())))
+                .hasMessageContaining("CONFIG_FILE")
+                .hasMessageContaining("not a regular file");
+    }
+
+    @Test
+    @DisplayName("Misspelt keys in the config file are refused, each named with the known key it is closest to")
+    void unknownKeysInTheFileAreRefused(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("c.json");
+        Files.writeString(
+                file, "{\"ingest\":{\"maxFileByte\":10},\"repair\":{\"autorepair\":true},\"colour\":\"blue\"}");
+        assertThatThrownBy(() -> ConfigLoader.load(Map.of("CONFIG_FILE", file.toString())))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("Invalid configuration file " + file + ": unknown keys"
+                        + " ingest.maxFileByte (did you mean ingest.maxFileBytes?),"
+                        + " repair.autorepair (did you mean repair.autoRepair?), colour");
+        assertThat(UnknownKeys.closest("HTTP_PORT")).isEqualTo("http.port");
+        assertThat(UnknownKeys.closest("htp.port")).isEqualTo("http.port");
+    }
+
+    @Test
+    @DisplayName("A partial config file is merged over the built-in defaults: it holds only the keys it changes")
+    void partialFileIsMergedOverTheDefaults(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("c.json");
+        Files.writeString(file, "{\"http\":{\"port\":8082},\"sync\":{\"partitions\":8}}");
+        TrisyncConfig c = ConfigLoader.load(Map.of("CONFIG_FILE", file.toString(), "NODE_ID", "n1"));
+        assertThat(c.httpPort()).isEqualTo(8082);
+        assertThat(c.httpInstances()).isZero();
+        assertThat(c.httpIdleTimeoutSeconds()).isEqualTo(30);
+        assertThat(c.sync().partitions()).isEqualTo(8);
+        assertThat(c.sync().batchSize()).isEqualTo(500);
+        assertThat(c.embedded().s3Port()).isEqualTo(9000);
+    }
+
+    @Test
+    @DisplayName("A malformed MONGO_URI is refused naming the key")
+    void malformedMongoUriNamesTheKey() {
+        assertThatThrownBy(() -> ConfigLoader.fromJson(TestStack.defaults(), Map.of("MONGO_URI", "garbage")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("Invalid configuration MONGO_URI: ")
+                .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("MONGO_URI"));
     }
 }
