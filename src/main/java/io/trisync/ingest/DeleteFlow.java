@@ -17,6 +17,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A delete as a coordinated write: metadata marked deleted first (so no reader serves the file),
@@ -59,7 +60,9 @@ final class DeleteFlow {
      * Finishes the file's unfinished delete if there is one, else records a new one (conditioned on
      * {@code ifMatch} when not null: the version is kept with the operation, so a retry or recovery
      * that takes the delete up again honours it too). Two deletes of one file racing: the second's
-     * record conflicts with the first's, and it joins the first.
+     * record conflicts with the first's, and it joins the first when both name the same version (or
+     * none); one sent on another condition than the running delete's is refused 409 (joined, its
+     * outcome would be decided by a version it did not name).
      */
     private Future<DeleteOutcome> start(FileRecord file, Actor actor, boolean mayJoin, Long ifMatch) {
         return steps.stores.operations().openFor(file.id()).compose(open -> {
@@ -67,15 +70,15 @@ final class DeleteFlow {
                 return Future.failedFuture(
                         new Failure.Conflict("file " + file.id() + " is still being uploaded or updated"));
             }
+            if (open != null && !Objects.equals(open.expectedVersion(), ifMatch)) {
+                return Future.failedFuture(new Failure.Conflict("file " + file.id() + " is being deleted"
+                        + (open.expectedVersion() == null
+                                ? ""
+                                : " on the condition that it is at version " + open.expectedVersion())
+                        + " by operation " + open.id() + "; try again once it ended"));
+            }
             if (open != null) {
-                return finishOrDefer(open, file, false)
-                        .recover(error -> error instanceof Failure.StaleVersion && mayJoin
-                                // The delete it joined was sent for another version and ended: this one runs alone.
-                                ? steps.stores
-                                        .metadata()
-                                        .get(file.id())
-                                        .compose(now -> start(now, actor, false, ifMatch))
-                                : Future.failedFuture(error));
+                return finishOrDefer(open, file, false);
             }
             if (file.status() == FileRecord.Status.DELETED) {
                 return Future.succeededFuture(new DeleteOutcome(file, null, true));
@@ -133,24 +136,27 @@ final class DeleteFlow {
      * nothing, and fails 412. The request that sent it, a retry and recovery all end it this way.
      */
     private Future<FileRecord> settle(IngestOperation op, FileRecord file, boolean publishing) {
+        // 412 only once the delete is recorded ABORTED: if that write fails, its failure (a store
+        // away) is the outcome, and the delete stays open for a retry or recovery to end.
         return rollForward(op, file, publishing)
                 .recover(error -> error instanceof Failure.StaleVersion
                         ? steps.stores
                                 .operations()
                                 .advance(op.id(), Step.ABORTED, error.getMessage())
-                                .transform(ended -> Future.failedFuture(error))
+                                .compose(ended -> Future.failedFuture(error))
                         : Future.failedFuture(error));
     }
 
     /**
-     * Recovery's part: rolls a delete its node left forward ({@link #settle}); one whose condition
-     * no longer holds ends ABORTED, which recovery counts as ended.
+     * Recovery's part: rolls a delete its node left forward ({@link #settle}); completes with whether
+     * it was (false: its condition no longer held and it ended ABORTED, having removed nothing).
      */
-    Future<Void> recover(IngestOperation op, FileRecord file) {
+    Future<Boolean> recover(IngestOperation op, FileRecord file) {
         return settle(op, file, true)
-                .<Void>mapEmpty()
-                .recover(error ->
-                        error instanceof Failure.StaleVersion ? Future.succeededFuture() : Future.failedFuture(error));
+                .map(true)
+                .recover(error -> error instanceof Failure.StaleVersion
+                        ? Future.succeededFuture(false)
+                        : Future.failedFuture(error));
     }
 
     /**

@@ -128,7 +128,10 @@ final class Recovery {
                 .metadata()
                 .get(op.fileId())
                 .compose(file -> deletes.recover(op, file))
-                .onSuccess(v -> steps.metrics.recovered("rolled_forward"))
+                .<Void>map(rolled -> {
+                    steps.metrics.recovered(rolled ? "rolled_forward" : "aborted");
+                    return null;
+                })
                 .recover(error -> error instanceof Failure.NotFound
                         ? steps.stores.operations().advance(op.id(), Step.DONE, "record gone")
                         : Future.failedFuture(error));

@@ -188,6 +188,18 @@ class FileEditIT {
             var renamed = patch(id, etag, new JsonObject().put("name", "renamed-" + conditional + ".txt"))
                     .await();
             assertThat(renamed.statusCode()).as(renamed.bodyAsString()).isEqualTo(200);
+            if (conditional) {
+                // A plain DELETE meanwhile does not join a delete sent on a condition it did not name.
+                var plain = web.request(
+                                HttpMethod.DELETE,
+                                node.httpPort(),
+                                "127.0.0.1",
+                                "/api/files/" + id + "?user_id=" + tenant)
+                        .send()
+                        .await();
+                assertThat(plain.statusCode()).as(plain.bodyAsString()).isEqualTo(409);
+                assertThat(plain.bodyAsJsonObject().getString("message")).contains("condition");
+            }
             release.complete();
             var answer = deleting.await();
             if (conditional) {
