@@ -244,7 +244,7 @@ public final class ClusterBus implements Shareable {
      */
     private static Failure timeout(Call call) {
         return new Failure.Unavailable("no answer from " + call.address() + " within " + (call.timeoutMs() / 1000.0)
-                + " s (SYNC_TIMEOUT); what it was asked may still complete: look before asking again");
+                + " s; what it was asked may still complete: look before asking again");
     }
 
     /** A live node that serves {@code address}, or null when none is known (then the plain address decides). */

@@ -116,7 +116,7 @@ public final class ConfigKeys {
                     "INGEST_ANSWER_WITHIN_SECONDS",
                     "ingest.answerWithinSeconds",
                     POSITIVE_INT,
-                    "seconds an upload or new version may take before its request is answered 202 `completing` with the file's id (its operation finishes it)"),
+                    "seconds an upload or new version may take before its request is answered 202 `completing` with the file's id (its operation finishes it); the same on every node"),
             new ConfigKey(
                     "INGEST_RECOVERY_INTERVAL_SECONDS",
                     "ingest.recoveryIntervalSeconds",

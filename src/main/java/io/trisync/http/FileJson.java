@@ -33,8 +33,12 @@ final class FileJson {
                 .put("operation_id", doc.getString("completing"))
                 .put(
                         "message",
-                        "the content is still being stored and embedded; GET /api/files/" + doc.getString("fileId")
-                                + " shows it once committed");
+                        doc.getBoolean("replacing", false)
+                                ? "the new version is still being stored and embedded; GET /api/files/"
+                                        + doc.getString("fileId")
+                                        + " shows the previous version until it commits"
+                                : "the file is still being stored and embedded; GET /api/files/"
+                                        + doc.getString("fileId") + " answers 404 until it commits");
     }
 
     static JsonObject publicView(FileRecord f) {

@@ -205,9 +205,15 @@ public final class Receiver {
                         ticket.operation() == null
                                 ? upload.tenantId()
                                 : ticket.operation().getString(IngestOperation.TENANT_ID))
-                .put("name", upload.name())
+                // A new version keeps the file's name, which its operation carries.
+                .put(
+                        "name",
+                        ticket.operation() == null
+                                ? upload.name()
+                                : ticket.operation().getString(IngestOperation.NAME))
                 .put("size", upload.size())
-                .put("sha256", spooled.sha256());
+                .put("sha256", spooled.sha256())
+                .put("replacing", upload.fileId() != null);
     }
 
     /**

@@ -45,18 +45,21 @@ final class ReplaceFlow {
      * tenant (an admin who named none, as for reading, editing or deleting a file) the file's own.
      */
     Future<UploadTicket> begin(BeginReplace request) {
-        return steps.stores
-                .metadata()
-                .get(request.fileId())
+        // With a tenant named, its erasure and the stores' breaker are checked before any read (a store
+        // counted down answers at once); without, the breaker first and the file's tenant once read.
+        boolean named = request.tenantId() != null;
+        return (named ? Steps.notErasing(steps.stores, request.tenantId()) : Future.<Void>succeededFuture())
+                .compose(v -> steps.admit())
+                .compose(v -> steps.stores.metadata().get(request.fileId()))
                 .recover(error -> error instanceof Failure.NotFound ? notFound(request) : Future.failedFuture(error))
                 .compose(file -> {
-                    if (request.tenantId() != null && !file.tenantId().equals(request.tenantId())
+                    if (named && !file.tenantId().equals(request.tenantId())
                             || file.status() != FileRecord.Status.ACTIVE) {
                         return notFound(request);
                     }
-                    return Steps.notErasing(steps.stores, file.tenantId())
-                            .compose(v -> steps.admit())
-                            .map(file);
+                    return named
+                            ? Future.succeededFuture(file)
+                            : Steps.notErasing(steps.stores, file.tenantId()).map(file);
                 })
                 .compose(file -> {
                     if (request.expectedVersion() != null && request.expectedVersion() != file.version()) {
@@ -109,7 +112,7 @@ final class ReplaceFlow {
         return steps.stores.metadata().get(op.fileId()).compose(now -> {
             Failure stop = null;
             if (now.status() != FileRecord.Status.ACTIVE) {
-                stop = new Failure.NotFound("no file " + request.fileId() + " for user_id " + request.tenantId());
+                stop = notFoundFailure(request);
             } else if (request.expectedVersion() != null && now.version() != request.expectedVersion()) {
                 stop = new Failure.StaleVersion(request.expectedVersion(), now.version());
             } else if (!now.sha256().equals(seen.sha256())) {
@@ -255,7 +258,11 @@ final class ReplaceFlow {
     }
 
     private static <T> Future<T> notFound(BeginReplace request) {
-        return Future.failedFuture(new Failure.NotFound("no file " + request.fileId()
-                + (request.tenantId() == null ? "" : " for user_id " + request.tenantId())));
+        return Future.failedFuture(notFoundFailure(request));
+    }
+
+    private static Failure notFoundFailure(BeginReplace request) {
+        return new Failure.NotFound("no file " + request.fileId()
+                + (request.tenantId() == null ? "" : " for user_id " + request.tenantId()));
     }
 }

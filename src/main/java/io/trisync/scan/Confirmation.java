@@ -177,7 +177,7 @@ final class Confirmation {
         boolean active = record != null && record.status() == FileRecord.Status.ACTIVE;
         return absentIfNotFound(head.compose(info -> {
             if (rehash && active) {
-                return stores.blobs().hash(key).map(hashed -> new Listings.Blob(id, info.size(), hashed.sha256()));
+                return stores.blobs().hash(key).map(hashed -> new Listings.Blob(id, hashed.size(), hashed.sha256()));
             }
             String recordedEtag = record == null || record.blobEtag() == null ? "" : record.blobEtag();
             String sha = active && !PartitionReader.sameEtag(recordedEtag, info.etag()) ? info.sha256() : null;

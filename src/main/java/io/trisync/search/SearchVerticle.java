@@ -80,10 +80,11 @@ public final class SearchVerticle extends RequestVerticle {
 
     /**
      * The query's vector, or a 503 naming the embedding model once the search's time is nearly spent
-     * (its request would otherwise time out with a message that names no cause). The embedding itself
-     * cannot be stopped; it ends on its own, its answer unused.
+     * (its request would otherwise time out with a message that names no cause). An embedding already
+     * running cannot be stopped and ends on its own, its answer unused; one still waiting for a
+     * thread when its search gave up is skipped, so abandoned queries do not hold up later ones.
      */
-    private Future<float[]> withinBudget(Future<float[]> embedding, EmbeddingModel by) {
+    private Future<float[]> embedQuery(EmbeddingModel by, String query) {
         long budgetMs = Math.max(1_000, config.sync().requestTimeoutSeconds() * 1000L - EMBED_MARGIN_MS);
         Promise<float[]> vector = Promise.promise();
         long timer = vertx.setTimer(
@@ -93,15 +94,23 @@ public final class SearchVerticle extends RequestVerticle {
                         "the query was not embedded within " + budgetMs / 1000 + " s by " + by.name()
                                 + " (the embedding service is slow or busy); try again later",
                         null)));
-        embedding.onComplete(
-                done -> {
-                    vertx.cancelTimer(timer);
-                    vector.tryComplete(done);
-                },
-                failed -> {
-                    vertx.cancelTimer(timer);
-                    vector.tryFail(failed);
-                });
+        embeddingPool
+                .executeBlocking(
+                        () -> vector.future().isComplete()
+                                ? null
+                                : by.embed(List.of(query)).get(0),
+                        false)
+                .onComplete(
+                        done -> {
+                            vertx.cancelTimer(timer);
+                            if (done != null) {
+                                vector.tryComplete(done);
+                            }
+                        },
+                        failed -> {
+                            vertx.cancelTimer(timer);
+                            vector.tryFail(failed);
+                        });
         return vector.future();
     }
 
@@ -120,16 +129,12 @@ public final class SearchVerticle extends RequestVerticle {
         VectorSpaces spaces = stores.vectors().spaces();
         VectorSpaces.Space searched = spaces == null ? null : spaces.serving();
         EmbeddingModel by = spaces != null && spaces.migrating() ? queries.forSpace(spaces.serving()) : model;
-        return withinBudget(
-                        embeddingPool.executeBlocking(
-                                () -> by.embed(List.of(request.query())).get(0)),
-                        by)
-                .compose(vector -> {
-                    long embedded = System.nanoTime();
-                    int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));
-                    return round(request, vector, k, searched, by.name())
-                            .compose(found -> excludedEvent(request, found).map(found.answer(started, embedded)));
-                });
+        return embedQuery(by, request.query()).compose(vector -> {
+            long embedded = System.nanoTime();
+            int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));
+            return round(request, vector, k, searched, by.name())
+                    .compose(found -> excludedEvent(request, found).map(found.answer(started, embedded)));
+        });
     }
 
     /** What a search found: the consistent hits in score order and the excluded ones. */

@@ -58,7 +58,12 @@ public interface BlobStore {
             long[] size = {0};
             Promise<Hashed> hashed = Promise.promise();
             ReadStream<Buffer> content = download.content();
-            content.exceptionHandler(hashed::tryFail);
+            // A read cut off part way is S3 away, as for any other call of this store (retriable).
+            content.exceptionHandler(error -> hashed.tryFail(
+                    error instanceof Failure
+                            ? error
+                            : new Failure.Unavailable(
+                                    "s3", "reading " + key + " stopped: " + error.getMessage(), error)));
             content.endHandler(v -> hashed.tryComplete(
                     new Hashed(download.info(), size[0], HexFormat.of().formatHex(digest.digest()))));
             content.handler(piece -> {

@@ -398,7 +398,8 @@ class EmbeddingProviderIT {
                 });
                 assertThat(node.stores().indexQueue().get(id).await().lastError())
                         .as("the pending file's reason, %s", wrong)
-                        .contains("answered wrongly");
+                        .contains("answered wrongly")
+                        .contains(wrong.reason);
                 HttpResponse<Buffer> search = http.post(
                         "/api/search",
                         "application/json",

@@ -188,17 +188,24 @@ public final class EmbeddingServer implements AutoCloseable {
      */
     public enum WrongAnswer {
         /** {@code "data": [1, 2, …]}. */
-        ITEMS_NOT_OBJECTS,
-        /** An index given as a string. */
-        STRING_INDEX,
+        ITEMS_NOT_OBJECTS("is not {\"index\""),
+        /** An index given as a string (the vectors themselves usable). */
+        STRING_INDEX("is not {\"index\""),
         /** Vectors of strings. */
-        STRING_VALUES,
+        STRING_VALUES("is not {\"index\""),
         /** Vectors of nulls. */
-        NULL_VALUES,
+        NULL_VALUES("is not {\"index\""),
         /** Values beyond a float's range ({@code 1e400}): valid JSON, infinite as a float. */
-        INFINITE_VALUES,
+        INFINITE_VALUES("not a finite float"),
         /** Vectors of zeros: no direction to compare by cosine. */
-        ZERO_VECTORS;
+        ZERO_VECTORS("is all zeros");
+
+        /** What the refusal of this answer says. */
+        public final String reason;
+
+        WrongAnswer(String reason) {
+            this.reason = reason;
+        }
 
         /** The raw answer for {@code texts} texts of {@code dimension}. */
         String body(int texts, int dimension) {
@@ -209,7 +216,8 @@ public final class EmbeddingServer implements AutoCloseable {
                             case STRING_VALUES -> "\"0.5\"";
                             case NULL_VALUES -> "null";
                             case INFINITE_VALUES -> "1e400";
-                            default -> "0";
+                            case ZERO_VECTORS -> "0";
+                            default -> "0.5";
                         };
                 String vector = "[" + String.join(",", java.util.Collections.nCopies(dimension, value)) + "]";
                 String index = this == STRING_INDEX ? "\"" + i + "\"" : String.valueOf(i);
