@@ -29,21 +29,82 @@ public final class Chunker {
         this.overlap = overlap;
     }
 
-    /** The chunks of {@code text} in order; none for blank text. */
+    /**
+     * The chunks of {@code text} in order; none for blank text. Words are as {@code
+     * text.trim().split("\\s+")} gives them, found by their offsets in {@code text} rather than
+     * copied out one string each (for a large file those strings took far more than the text).
+     */
     public List<String> chunk(String text) {
-        String[] tokens = text.trim().split("\\s+");
         List<String> chunks = new ArrayList<>();
         if (text.isBlank()) {
             return chunks;
         }
+        int[] bounds = wordBounds(text);
+        int count = bounds.length / 2;
+        if (count == 0) {
+            // Nothing but control characters, which trim() removes: split gives one empty word.
+            chunks.add("");
+            return chunks;
+        }
         int step = words - overlap;
-        for (int start = 0; start < tokens.length; start += step) {
-            int end = Math.min(tokens.length, start + words);
-            chunks.add(String.join(" ", Arrays.asList(tokens).subList(start, end)));
-            if (end == tokens.length) {
+        for (int start = 0; start < count; start += step) {
+            int end = Math.min(count, start + words);
+            chunks.add(joined(text, bounds, start, end));
+            if (end == count) {
                 break;
             }
         }
         return chunks;
+    }
+
+    /** Start and end offsets of each word of {@code text}, in pairs. */
+    private static int[] wordBounds(String text) {
+        int from = 0;
+        int to = text.length();
+        while (from < to && text.charAt(from) <= ' ') {
+            from++;
+        }
+        while (to > from && text.charAt(to - 1) <= ' ') {
+            to--;
+        }
+        int[] bounds = new int[64];
+        int n = 0;
+        int i = from;
+        while (i < to) {
+            int start = i;
+            while (i < to && !space(text.charAt(i))) {
+                i++;
+            }
+            if (n + 2 > bounds.length) {
+                bounds = Arrays.copyOf(bounds, bounds.length * 2);
+            }
+            bounds[n++] = start;
+            bounds[n++] = i;
+            while (i < to && space(text.charAt(i))) {
+                i++;
+            }
+        }
+        return Arrays.copyOf(bounds, n);
+    }
+
+    /** The characters regex {@code \s} matches. */
+    private static boolean space(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
+    }
+
+    /** Words {@code start} to {@code end} (exclusive) of {@code text}, joined by single spaces. */
+    private static String joined(String text, int[] bounds, int start, int end) {
+        int length = end - start - 1;
+        for (int w = start; w < end; w++) {
+            length += bounds[2 * w + 1] - bounds[2 * w];
+        }
+        StringBuilder chunk = new StringBuilder(length);
+        for (int w = start; w < end; w++) {
+            if (w > start) {
+                chunk.append(' ');
+            }
+            chunk.append(text, bounds[2 * w], bounds[2 * w + 1]);
+        }
+        return chunk.toString();
     }
 }

@@ -2,6 +2,7 @@ package io.trisync.embedding;
 
 import io.trisync.failure.Failure;
 import io.trisync.store.ChunkPoint;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -49,6 +50,11 @@ public final class ContentIndexer {
 
     /** Extracts and chunks the file's text (no embedding yet). */
     public Prepared prepare(byte[] content, Target target) {
+        return prepare(ByteBuffer.wrap(content), target);
+    }
+
+    /** {@link #prepare(byte[], Target)} of the bytes {@code content} views (read, never copied whole). */
+    public Prepared prepare(ByteBuffer content, Target target) {
         TextExtractor.Extraction extraction = extractor.extract(content, target.contentType(), target.name());
         return extraction.failed()
                 ? new Prepared(target, List.of(), extraction.failure())
@@ -60,6 +66,11 @@ public final class ContentIndexer {
      * the reason when its extraction failed.
      */
     public Indexed index(byte[] content, Target target) {
+        return index(ByteBuffer.wrap(content), target);
+    }
+
+    /** {@link #index(byte[], Target)} of the bytes {@code content} views (read, never copied whole). */
+    public Indexed index(ByteBuffer content, Target target) {
         return indexAll(List.of(prepare(content, target))).get(0);
     }
 

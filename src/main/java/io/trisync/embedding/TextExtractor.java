@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
 import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.io.RandomAccessReadBuffer;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
 import org.apache.pdfbox.text.PDFTextStripper;
@@ -53,6 +54,15 @@ public final class TextExtractor {
 
     /** Extracts the text of {@code bytes}; never throws for unreadable content, which is a failure with its reason. */
     public Extraction extract(byte[] bytes, String contentType, String fileName) {
+        return extract(ByteBuffer.wrap(bytes), contentType, fileName);
+    }
+
+    /**
+     * {@link #extract(byte[], String, String)} of the bytes {@code content} views, from its position
+     * to its limit: read in place, never copied whole (its position is left as it was).
+     */
+    public Extraction extract(ByteBuffer content, String contentType, String fileName) {
+        ByteBuffer bytes = content.slice();
         String kind = kind(contentType, fileName);
         try {
             return switch (kind) {
@@ -95,29 +105,45 @@ public final class TextExtractor {
         return "other";
     }
 
-    private static String pdf(byte[] bytes) throws IOException {
-        try (PDDocument document = Loader.loadPDF(bytes)) {
+    private static String pdf(ByteBuffer bytes) throws IOException {
+        try (PDDocument document = Loader.loadPDF(new RandomAccessReadBuffer(bytes))) {
             return new PDFTextStripper().getText(document);
         }
     }
 
     /** Strict UTF-8: bytes that are not text fail (with the offset of the first bad byte) rather than give replacement characters. */
-    private static String utf8(byte[] bytes) throws NotUtf8 {
+    private static String utf8(ByteBuffer bytes) throws NotUtf8 {
         CharsetDecoder decoder = StandardCharsets.UTF_8
                 .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length);
-        CoderResult result = decoder.decode(in, out, true);
+        ByteBuffer in = bytes.duplicate();
+        // Checked through a small window first, then decoded once into the string: a buffer of one
+        // char per byte would hold twice the file's size (chars are two bytes) beside the string.
+        CharBuffer out = CharBuffer.allocate(CHECK_WINDOW);
+        CoderResult result;
+        do {
+            out.clear();
+            result = decoder.decode(in, out, true);
+        } while (result.isOverflow());
         if (result.isUnderflow()) {
-            result = decoder.flush(out);
+            do {
+                out.clear();
+                result = decoder.flush(out);
+            } while (result.isOverflow());
         }
         if (result.isError()) {
             throw new NotUtf8(in.position());
         }
-        return out.flip().toString();
+        if (bytes.hasArray()) {
+            return new String(
+                    bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining(), StandardCharsets.UTF_8);
+        }
+        return StandardCharsets.UTF_8.decode(bytes.duplicate()).toString();
     }
+
+    /** The chars {@link #utf8} decodes at a time to check that bytes are UTF-8. */
+    private static final int CHECK_WINDOW = 8 * 1024;
 
     private static String detail(Throwable e) {
         String message = e.getMessage() == null || e.getMessage().isBlank()

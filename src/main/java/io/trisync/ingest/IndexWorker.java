@@ -4,6 +4,7 @@ import io.trisync.concurrent.Backoff;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
+import io.trisync.store.Buffers;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IndexJob;
@@ -154,7 +155,7 @@ final class IndexWorker {
         return steps.retry
                 .run(() -> steps.stores.blobs().read(key))
                 .compose(content -> steps.embeddingPool.executeBlocking(() -> steps.indexer.index(
-                        content.bytes().getBytes(),
+                        Buffers.view(content.bytes()),
                         new ContentIndexer.Target(
                                 record.tenantId(),
                                 record.id(),

@@ -9,6 +9,7 @@ import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.BlobStore;
+import io.trisync.store.Buffers;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
@@ -24,11 +25,14 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -128,7 +132,7 @@ final class Steps {
                 op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name());
         if (content.length() > Cohorts.AWAITED_BYTES) {
             // A large file alone: the small ones would wait for its embedding.
-            return embeddingPool.executeBlocking(() -> indexer.index(content.getBytes(), target));
+            return embeddingPool.executeBlocking(() -> indexer.index(Buffers.view(content), target));
         }
         return indexing.submit(new ToIndex(content, target));
     }
@@ -139,7 +143,7 @@ final class Steps {
             List<ContentIndexer.Prepared> prepared = new ArrayList<>(files.size());
             for (ToIndex file : files) {
                 try {
-                    prepared.add(indexer.prepare(file.content().getBytes(), file.target()));
+                    prepared.add(indexer.prepare(Buffers.view(file.content()), file.target()));
                     outcomes.add(null);
                 } catch (Exception | StackOverflowError e) {
                     // As the pool answered one file's call that threw: that file fails, not the others.
@@ -315,8 +319,20 @@ final class Steps {
         }
         return vertx.executeBlocking(
                         () -> {
-                            byte[] bytes = Files.readAllBytes(Path.of(staged.path()));
-                            return acknowledged(op, key, staged, Buffer.buffer(bytes), StoreKeys.sha256Hex(bytes));
+                            // Read into one array of the file's size and hashed as it is read: the
+                            // bytes are held once, by the buffer that wraps that array.
+                            Path path = Path.of(staged.path());
+                            MessageDigest digest = StoreKeys.sha256Digest();
+                            byte[] bytes;
+                            try (InputStream in = Files.newInputStream(path)) {
+                                bytes = Buffers.readAll(in, Files.size(path), digest);
+                            }
+                            return acknowledged(
+                                    op,
+                                    key,
+                                    staged,
+                                    Buffers.wrap(bytes),
+                                    HexFormat.of().formatHex(digest.digest()));
                         },
                         false)
                 .recover(gone -> stores.blobs().read(key));

@@ -7,6 +7,7 @@ import io.trisync.embedding.EmbeddingModel;
 import io.trisync.failure.Failure;
 import io.trisync.repair.RepairMessages.ReindexDone;
 import io.trisync.repair.RepairMessages.ReindexPartition;
+import io.trisync.store.Buffers;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MetadataStore;
@@ -161,7 +162,7 @@ final class ReindexBatches {
                     return stores.blobs()
                             .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
                             .compose(content -> embeddingPool.executeBlocking(() -> indexer.prepare(
-                                    content.bytes().getBytes(),
+                                    Buffers.view(content.bytes()),
                                     new ContentIndexer.Target(
                                             r.tenantId(),
                                             r.id(),

@@ -11,9 +11,9 @@ import io.trisync.repair.Outcomes.Status;
 import io.trisync.scan.FileInspector;
 import io.trisync.scan.FileInspector.State;
 import io.trisync.scan.IssueType;
+import io.trisync.store.Buffers;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
-import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -173,7 +173,7 @@ final class RepairExecutor {
                             record.contentType(),
                             record.name());
                     return embeddingPool
-                            .executeBlocking(() -> indexer.index(content.bytes().getBytes(), target))
+                            .executeBlocking(() -> indexer.index(Buffers.view(content.bytes()), target))
                             .compose(indexed -> indexed.failed()
                                     ? Outcomes.failed(
                                             action,
@@ -248,6 +248,6 @@ final class RepairExecutor {
 
     /** The sha256 of {@code bytes}, hashed on a worker (never on the event loop: blobs may be large). */
     private Future<String> hash(Buffer bytes) {
-        return embeddingPool.executeBlocking(() -> StoreKeys.sha256Hex(bytes.getBytes()), false);
+        return embeddingPool.executeBlocking(() -> Buffers.sha256Hex(bytes), false);
     }
 }

@@ -169,7 +169,7 @@ public final class S3BlobStore implements BlobStore {
 
     @Override
     public Future<Content> read(String key) {
-        return call(s3.getObject(b -> b.bucket(bucket).key(key), AsyncResponseTransformer.toBytes()))
+        return call(s3.getObject(b -> b.bucket(bucket).key(key), new WholeObject()))
                 .map(r -> {
                     var response = r.response();
                     BlobInfo info = new BlobInfo(
@@ -179,7 +179,7 @@ public final class S3BlobStore implements BlobStore {
                             response.lastModified(),
                             response.contentType(),
                             Map.copyOf(response.metadata()));
-                    return new Content(info, Buffer.buffer(r.asByteArrayUnsafe()));
+                    return new Content(info, Buffers.wrap(r.bytes()));
                 });
     }
 

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -53,5 +55,40 @@ class ChunkerTest {
     void invalidSizes() {
         assertThatThrownBy(() -> new Chunker(5, 5)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Chunker(0, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    @DisplayName(
+            "Words are those of trim() and split(\"\\\\s+\"), on random text of spaces, control and other characters")
+    void sameWordsAsSplit() {
+        String alphabet = " \t\n\u000B\f\r\u0001\u00A0\u2003ab";
+        Random random = new Random(11);
+        for (int round = 0; round < 5_000; round++) {
+            StringBuilder text = new StringBuilder();
+            for (int i = random.nextInt(40); i > 0; i--) {
+                text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            String t = text.toString();
+            assertThat(new Chunker(4, 1).chunk(t))
+                    .as("%s", t.chars().boxed().toList())
+                    .isEqualTo(bySplit(t, 4, 1));
+        }
+    }
+
+    /** What the chunker gave when it split the text into strings. */
+    private static List<String> bySplit(String text, int words, int overlap) {
+        String[] tokens = text.trim().split("\\s+");
+        List<String> chunks = new ArrayList<>();
+        if (text.isBlank()) {
+            return chunks;
+        }
+        for (int start = 0; start < tokens.length; start += words - overlap) {
+            int end = Math.min(tokens.length, start + words);
+            chunks.add(String.join(" ", Arrays.asList(tokens).subList(start, end)));
+            if (end == tokens.length) {
+                break;
+            }
+        }
+        return chunks;
     }
 }
