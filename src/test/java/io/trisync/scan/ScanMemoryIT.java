@@ -7,20 +7,16 @@ import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
-import io.trisync.testsupport.ChildJvm;
+import io.trisync.testsupport.SmallHeapChild;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -143,33 +139,7 @@ class ScanMemoryIT {
 
     /** Scans {@code tenant} in mode {@code mode} in a child JVM with a {@link #HEAP} heap; its result line. */
     private static JsonObject scanInChild(TrisyncConfig shared, String tenant, String mode) throws Exception {
-        ProcessBuilder child = ChildJvm.java(List.of(HEAP), ScanInSmallHeap.class.getName(), tenant, "1", mode);
-        child.environment().put("MONGO_URI", shared.mongo().uri());
-        child.environment().put("S3_ENDPOINT", shared.s3().endpoint());
-        child.environment().put("QDRANT_HOST", shared.qdrant().host());
-        child.environment().put("QDRANT_PORT", String.valueOf(shared.qdrant().port()));
-        child.environment().put("HTTP_PORT", "0");
-        child.environment().put("DATA_DIR", TestStack.tempDir("trisync-mem").toString());
-        Process process = child.start();
-        JsonObject result = null;
-        List<String> tail = new ArrayList<>();
-        try (BufferedReader out =
-                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = out.readLine()) != null) {
-                if (line.startsWith("RESULT ")) {
-                    result = new JsonObject(line.substring(7));
-                }
-                tail.add(line);
-                if (tail.size() > 40) {
-                    tail.remove(0);
-                }
-            }
-        }
-        assertThat(process.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(String.join("\n", tail)).isZero();
-        assertThat(result).as(String.join("\n", tail)).isNotNull();
-        return result;
+        return SmallHeapChild.run(HEAP, shared, 300, ScanInSmallHeap.class.getName(), tenant, "1", mode);
     }
 
     /** Records and points for every file (one chunk each), blobs for the first {@link #BLOBS}. */

@@ -3,19 +3,13 @@ package io.trisync.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.config.TrisyncConfig;
-import io.trisync.testsupport.ChildJvm;
+import io.trisync.testsupport.SmallHeapChild;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -69,32 +63,6 @@ class BlobMemoryIT {
 
     /** Reads {@code key} in a child JVM with a {@link #HEAP} heap; its result line. */
     private static JsonObject readInChild(TrisyncConfig shared, String key) throws Exception {
-        ProcessBuilder child = ChildJvm.java(List.of(HEAP), BlobReadInSmallHeap.class.getName(), key);
-        child.environment().put("MONGO_URI", shared.mongo().uri());
-        child.environment().put("S3_ENDPOINT", shared.s3().endpoint());
-        child.environment().put("QDRANT_HOST", shared.qdrant().host());
-        child.environment().put("QDRANT_PORT", String.valueOf(shared.qdrant().port()));
-        child.environment().put("HTTP_PORT", "0");
-        child.environment().put("DATA_DIR", TestStack.tempDir("trisync-mem").toString());
-        Process process = child.start();
-        JsonObject result = null;
-        List<String> tail = new ArrayList<>();
-        try (BufferedReader out =
-                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = out.readLine()) != null) {
-                if (line.startsWith("RESULT ")) {
-                    result = new JsonObject(line.substring(7));
-                }
-                tail.add(line);
-                if (tail.size() > 40) {
-                    tail.remove(0);
-                }
-            }
-        }
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(String.join("\n", tail)).isZero();
-        assertThat(result).as(String.join("\n", tail)).isNotNull();
-        return result;
+        return SmallHeapChild.run(HEAP, shared, 60, BlobReadInSmallHeap.class.getName(), key);
     }
 }
