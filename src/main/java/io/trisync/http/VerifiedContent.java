@@ -1,12 +1,12 @@
 package io.trisync.http;
 
 import io.trisync.failure.Failure;
+import io.trisync.store.Buffers;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
@@ -33,11 +33,7 @@ final class VerifiedContent implements ReadStream<Buffer> {
         this.source = source;
         this.expected = sha256;
         this.what = what;
-        try {
-            this.digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        this.digest = StoreKeys.sha256Digest();
     }
 
     /** Whether {@code sha256} is a hash this stream can check ({@link StoreKeys#sha256Hex}'s form). */
@@ -53,7 +49,7 @@ final class VerifiedContent implements ReadStream<Buffer> {
             return this;
         }
         source.handler(piece -> {
-            digest.update(piece.getBytes());
+            digest.update(Buffers.view(piece));
             Buffer previous = held;
             held = piece;
             if (previous != null) {

@@ -8,6 +8,7 @@ import io.trisync.metrics.Metrics;
 import io.trisync.store.Actor;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.BlobStore;
+import io.trisync.store.Buffers;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.Retry;
 import io.trisync.store.StoreKeys;
@@ -123,8 +124,7 @@ public final class Receiver {
         long started = System.nanoTime();
         boolean[] replayed = {false};
         Future<Spooled> body = upload.content() != null
-                ? Future.succeededFuture(
-                        new Spooled(StoreKeys.sha256Hex(upload.content().getBytes()), upload.content()))
+                ? Future.succeededFuture(new Spooled(Buffers.sha256Hex(upload.content()), upload.content()))
                 : vertx.executeBlocking(() -> spooled(upload), false);
         return body.compose(spooled -> {
                     long asked = System.nanoTime();
@@ -281,7 +281,7 @@ public final class Receiver {
     }
 
     private static String sha256(Path path) throws Exception {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        MessageDigest digest = StoreKeys.sha256Digest();
         try (InputStream in = Files.newInputStream(path)) {
             byte[] buffer = new byte[64 * 1024];
             for (int n; (n = in.read(buffer)) > 0; ) {

@@ -67,7 +67,7 @@ public interface BlobStore {
             content.endHandler(v -> hashed.tryComplete(
                     new Hashed(download.info(), size[0], HexFormat.of().formatHex(digest.digest()))));
             content.handler(piece -> {
-                digest.update(piece.getBytes());
+                digest.update(Buffers.view(piece));
                 size[0] += piece.length();
             });
             return hashed.future();

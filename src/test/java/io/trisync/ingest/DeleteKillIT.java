@@ -21,9 +21,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -84,9 +81,10 @@ class DeleteKillIT {
                     delete.putHeader("If-Match", etag);
                 }
                 delete.timeout(120_000).send();
-                Await.until("the delete of " + name + " to stop once recorded", 60_000, () -> PAUSED.matcher(log(node))
-                        .find());
-                Matcher paused = PAUSED.matcher(log(node));
+                Await.until(
+                        "the delete of " + name + " to stop once recorded", 60_000, () -> PAUSED.matcher(node.logText())
+                                .find());
+                Matcher paused = PAUSED.matcher(node.logText());
                 assertThat(paused.find()).isTrue();
                 if (round.renamed()) {
                     HttpResponse<Buffer> renamed = web.request(
@@ -165,13 +163,5 @@ class DeleteKillIT {
                 .await();
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
         return r.bodyAsJsonObject().getString("id");
-    }
-
-    private static String log(ChildNode node) {
-        try {
-            return Files.readString(node.log());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

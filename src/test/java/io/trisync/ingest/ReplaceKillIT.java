@@ -19,9 +19,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
@@ -80,7 +77,7 @@ class ReplaceKillIT {
                 String id = upload(web, node, name, before);
                 // The update stops after its step and never answers; the kill comes once it has stopped.
                 replace(web, node, id, name, after);
-                Await.until("the update of " + name + " to stop after " + round.step(), 60_000, () -> log(node)
+                Await.until("the update of " + name + " to stop after " + round.step(), 60_000, () -> node.logText()
                         .contains(PausingNodeMain.PAUSED));
                 node.kill();
                 previous = new Case(round, id, Fixtures.sha256(before), Fixtures.sha256(after));
@@ -172,13 +169,5 @@ class ReplaceKillIT {
         web.put(node.httpPort(), "127.0.0.1", "/api/files/" + id + "/content?user_id=" + tenant)
                 .timeout(120_000)
                 .sendMultipartForm(form);
-    }
-
-    private static String log(ChildNode node) {
-        try {
-            return Files.readString(node.log());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -105,6 +105,15 @@ public final class ChildNode implements AutoCloseable {
         return dataDir.resolve("node-" + starts + ".log");
     }
 
+    /** What the latest start has logged so far. */
+    public String logText() {
+        try {
+            return Files.readString(log());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /**
      * A configuration pointing at this node's embedded stores (while it runs), for reading them back
      * with the real clients from the test.
