@@ -62,6 +62,9 @@ final class MongoGate {
                             || method.getName().equals("close")) {
                         return invoke(client, method, args);
                     }
+                    if (gate.closed) {
+                        return Future.failedFuture(stopping());
+                    }
                     if (gate.down.get()) {
                         return Future.failedFuture(new Failure.Unavailable(
                                 "mongodb", "unreachable (retry in " + Failure.RETRY_AFTER_SECONDS + "s)", null));
@@ -71,17 +74,28 @@ final class MongoGate {
                     try {
                         result = (Future<?>) invoke(client, method, args);
                     } catch (RuntimeException e) {
-                        return Future.failedFuture(e);
+                        return Future.failedFuture(gate.closed ? stopping() : e);
                     }
-                    return result.andThen(done -> {
-                        boolean unreachable =
-                                done.failed() && MongoErrors.translate(done.cause()) instanceof Failure.Unavailable;
-                        if (unreachable) {
-                            gate.markDown();
-                        }
-                        metrics.storeRequest("mongodb", method.getName(), System.nanoTime() - start, unreachable);
-                    });
+                    return result.recover(error -> Future.failedFuture(gate.closed ? stopping() : error))
+                            .andThen(done -> {
+                                boolean unreachable = done.failed()
+                                        && MongoErrors.translate(done.cause()) instanceof Failure.Unavailable;
+                                if (unreachable) {
+                                    gate.markDown();
+                                }
+                                metrics.storeRequest(
+                                        "mongodb", method.getName(), System.nanoTime() - start, unreachable);
+                            });
                 });
+    }
+
+    /**
+     * What a call made on a closed client, or still in flight when it closed, fails with: the node is
+     * stopping (the driver itself answers such a call with an {@code IllegalStateException}, which
+     * would count as a bug and log a stack trace at every shutdown that finds work in flight).
+     */
+    private static Failure.Unavailable stopping() {
+        return new Failure.Unavailable("mongodb", "client closed: this node is stopping", null);
     }
 
     /** The first call to find MongoDB unreachable closes the gate and starts the pings. */
