@@ -150,6 +150,25 @@ final class Contract {
         });
     }
 
+    /**
+     * The methods served on {@code path}, as an {@code Allow} header lists them: the contract's for an
+     * API path it names, GET and HEAD for the static files (every path outside {@code /api}), none for
+     * an API path it does not name.
+     */
+    List<String> allowedMethods(String path) {
+        if (path == null) {
+            return List.of();
+        }
+        io.vertx.openapi.contract.Path served = contract.findPath(path);
+        if (served != null) {
+            return served.getOperations().stream()
+                    .map(op -> op.getHttpMethod().name())
+                    .sorted()
+                    .toList();
+        }
+        return path.startsWith("/api/") ? List.of() : List.of("GET", "HEAD");
+    }
+
     /** The values of {@code template}'s {@code {name}} segments in {@code path}. */
     private static Map<String, RequestParameter> pathValues(String template, String path) {
         Map<String, RequestParameter> out = new HashMap<>();

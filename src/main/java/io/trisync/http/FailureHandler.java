@@ -9,6 +9,8 @@ import io.vertx.ext.web.handler.HttpException;
 import java.io.IOException;
 import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.UnsupportedCharsetException;
+import java.util.List;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +22,13 @@ import org.slf4j.LoggerFactory;
 public final class FailureHandler implements Handler<RoutingContext> {
 
     private static final Logger LOG = LoggerFactory.getLogger(FailureHandler.class);
+
+    /** The methods a path is served with, for a 405's {@code Allow} header. */
+    private final Function<String, List<String>> allowedMethods;
+
+    public FailureHandler(Function<String, List<String>> allowedMethods) {
+        this.allowedMethods = allowedMethods;
+    }
 
     @Override
     public void handle(RoutingContext ctx) {
@@ -58,6 +67,14 @@ public final class FailureHandler implements Handler<RoutingContext> {
         }
         if (status == Failure.UNAVAILABLE) {
             ctx.response().putHeader("Retry-After", String.valueOf(Failure.RETRY_AFTER_SECONDS));
+        }
+        if (status == Failure.METHOD_NOT_ALLOWED) {
+            List<String> allowed = allowedMethods.apply(ctx.request().path());
+            if (!allowed.isEmpty()) {
+                ctx.response().putHeader("Allow", String.join(", ", allowed));
+                message = ctx.request().method().name() + " is not served on "
+                        + ctx.request().path() + "; it takes " + String.join(", ", allowed);
+            }
         }
         JsonObject body = new JsonObject().put("error", Failure.word(status)).put("message", message);
         JsonObject running = status == Failure.CONFLICT ? runningOperation(message) : null;

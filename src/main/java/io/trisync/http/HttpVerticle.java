@@ -158,7 +158,7 @@ public final class HttpVerticle extends RequestVerticle {
                 .method(HttpMethod.HEAD)
                 .handler(StaticHandler.create("webroot"));
         consume(BridgeAddresses.STATUS, body -> Bridge.status(vertx, body));
-        FailureHandler failures = new FailureHandler();
+        FailureHandler failures = new FailureHandler(contract::allowedMethods);
         router.route().failureHandler(failures);
         // No route took the request: 405 when its path is served with other methods (PUT /api/search),
         // else 404; both with the JSON error body.

@@ -145,6 +145,29 @@ class ContractIT {
         assertThat(body.getString("message")).as("names %s", field).contains(field);
     }
 
+    @Test
+    @DisplayName("A 405 lists the methods the path takes in its Allow header and its message (RFC 9110)")
+    void methodNotAllowedSaysWhatIs() {
+        var search = web.request(HttpMethod.GET, node.httpPort(), "127.0.0.1", "/api/search?q=cats")
+                .send()
+                .await();
+        assertThat(search.statusCode()).isEqualTo(405);
+        assertThat(search.getHeader("Allow")).isEqualTo("POST");
+        assertThat(message(search.bodyAsString())).isEqualTo("GET is not served on /api/search; it takes POST");
+
+        var file = web.request(HttpMethod.POST, node.httpPort(), "127.0.0.1", "/api/files/some-id")
+                .send()
+                .await();
+        assertThat(file.statusCode()).isEqualTo(405);
+        assertThat(file.getHeader("Allow")).isEqualTo("DELETE, GET, PATCH");
+
+        var page = web.request(HttpMethod.DELETE, node.httpPort(), "127.0.0.1", "/index.html")
+                .send()
+                .await();
+        assertThat(page.statusCode()).isEqualTo(405);
+        assertThat(page.getHeader("Allow")).isEqualTo("GET, HEAD");
+    }
+
     private static String message(String body) {
         try {
             return new JsonObject(body).getString("message");
