@@ -197,17 +197,29 @@ final class Contract {
         return invalid.getMessage();
     }
 
+    /**
+     * The finding about the deepest field; of findings about the same field, the most specific (the
+     * validator lists them flat: "labels.a: Instance type null is invalid. Expected string", at
+     * keyword {@code …/additionalProperties/type}, rather than "Property "a" does not match additional
+     * properties schema", at {@code …/additionalProperties}).
+     */
     private static OutputUnit deepest(OutputUnit unit) {
         OutputUnit best = unit;
         if (unit.getErrors() != null) {
             for (OutputUnit child : unit.getErrors()) {
                 OutputUnit candidate = deepest(child);
-                if (depth(candidate) > depth(best)) {
+                int deeper = Integer.compare(depth(candidate), depth(best));
+                if (deeper > 0 || (deeper == 0 && keywordDepth(candidate) > keywordDepth(best))) {
                     best = candidate;
                 }
             }
         }
         return best;
+    }
+
+    private static int keywordDepth(OutputUnit unit) {
+        String at = unit.getKeywordLocation();
+        return at == null || at.isEmpty() ? 0 : at.split("/").length;
     }
 
     private static int depth(OutputUnit unit) {

@@ -230,6 +230,11 @@ class FileEditIT {
                         .await(),
                 "labels");
         assertBad(patch(id, null, new JsonObject().put("labels", "flat")).await(), "labels");
+        // The finding about the value itself, not its parent's "does not match additional properties".
+        assertBad(
+                patch(id, null, new JsonObject().put("labels", new JsonObject().putNull("gone")))
+                        .await(),
+                "labels.gone: Instance type null is invalid. Expected string");
         JsonObject many = new JsonObject();
         for (int i = 0; i < 40; i++) {
             many.put("k" + i, "v");
