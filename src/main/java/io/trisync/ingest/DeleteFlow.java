@@ -7,6 +7,7 @@ import io.trisync.ingest.IngestMessages.DeleteFile;
 import io.trisync.ingest.IngestMessages.DeleteOutcome;
 import io.trisync.ingest.IngestMessages.FileRef;
 import io.trisync.store.Actor;
+import io.trisync.store.Dates;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
@@ -184,7 +185,9 @@ final class DeleteFlow {
                         file.createdAt(),
                         now,
                         file.sync(),
-                        file.blobEtag());
+                        file.blobEtag(),
+                        file.labels(),
+                        file.history());
         if (op.step() == Step.COMMITTED) {
             return publishing
                     ? steps.endUnlessLogged(op, () -> publish(op)).map(deleted)
@@ -230,7 +233,13 @@ final class DeleteFlow {
                 .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire());
         return steps.stores
                 .metadata()
-                .patch(file.id(), as, new JsonObject().put(FileRecord.STATUS, FileRecord.Status.DELETED.wire()))
+                .patch(
+                        file.id(),
+                        as,
+                        new JsonObject()
+                                .put(FileRecord.STATUS, FileRecord.Status.DELETED.wire())
+                                // The time the reply shows (deleted's), not the store's own a moment later.
+                                .put(FileRecord.UPDATED_AT, Dates.toBson(deleted.updatedAt())))
                 .compose(won -> won
                         ? Future.<Void>succeededFuture()
                         : steps.stores

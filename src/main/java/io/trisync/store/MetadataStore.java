@@ -66,7 +66,8 @@ public interface MetadataStore {
 
     /**
      * Sets {@code set} (dotted paths allowed) on the record when it still matches {@code expected}
-     * (field values, as read before deciding), and bumps its version and update time. Completes with
+     * (field values, as read before deciding), and bumps its version and update time (now, unless
+     * {@code set} names {@link FileRecord#UPDATED_AT}: the time a caller shows). Completes with
      * whether it matched: false means the record changed (or went) in between.
      */
     Future<Boolean> patch(String fileId, JsonObject expected, JsonObject set);

@@ -232,9 +232,11 @@ public final class MongoMetadataStore implements MetadataStore {
     @Override
     public Future<Boolean> patch(String fileId, JsonObject expected, JsonObject set) {
         JsonObject query = expected.copy().put(FileRecord.ID, fileId);
-        JsonObject update = new JsonObject()
-                .put("$set", set.copy().put(FileRecord.UPDATED_AT, Dates.toBson(Instant.now())))
-                .put("$inc", new JsonObject().put(FileRecord.VERSION, 1));
+        JsonObject stamped = set.containsKey(FileRecord.UPDATED_AT)
+                ? set
+                : set.copy().put(FileRecord.UPDATED_AT, Dates.toBson(Instant.now()));
+        JsonObject update =
+                new JsonObject().put("$set", stamped).put("$inc", new JsonObject().put(FileRecord.VERSION, 1));
         return client.updateCollection(FILES, query, update)
                 .recover(this::mapped)
                 .map(r -> r != null && r.getDocMatched() > 0);

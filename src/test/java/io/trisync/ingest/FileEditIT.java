@@ -147,7 +147,7 @@ class FileEditIT {
     void conditionalDelete() {
         String id = upload("doomed.txt");
         String etag = http.get("/api/files/" + id + "?user_id=" + tenant).getHeader("ETag");
-        assertThat(patch(id, etag, new JsonObject().put("name", "doomed-2.txt"))
+        assertThat(patch(id, etag, new JsonObject().put("name", "doomed-2.txt").put("labels", labels("team", "legal")))
                         .await()
                         .statusCode())
                 .isEqualTo(200);
@@ -161,9 +161,16 @@ class FileEditIT {
         var done = delete(id, "\"" + current + "\"").await();
         assertThat(done.statusCode()).as(done.bodyAsString()).isEqualTo(200);
         assertThat(node.stores().metadata().get(id).await().status().wire()).isEqualTo("deleted");
-        assertThat(delete(id, "\"" + current + "\"").await().statusCode())
+        JsonObject stored = http.get("/api/files/" + id + "?user_id=" + tenant).bodyAsJsonObject();
+        assertThat(done.bodyAsJsonObject().getJsonObject("file"))
+                .as("the reply shows the record as stored: its labels, its update time")
+                .isEqualTo(stored);
+        assertThat(stored.getJsonObject("labels")).isEqualTo(labels("team", "legal"));
+        var again = delete(id, "\"" + current + "\"").await();
+        assertThat(again.statusCode())
                 .as("a repeated DELETE gets the same answer")
                 .isEqualTo(200);
+        assertThat(again.bodyAsJsonObject().getJsonObject("file")).isEqualTo(stored);
     }
 
     @Test
