@@ -136,6 +136,8 @@ public final class ReindexVerticle extends RequestVerticle {
         AtomicLong files = new AtomicLong();
         AtomicLong chunks = new AtomicLong();
         long started = System.nanoTime();
+        // Told now: the first batch's files can take minutes to embed before any batch reports.
+        op.progress("updating_embeddings", 0, scope.files(), 0);
         MessageConsumer<JsonObject> progress = vertx.eventBus()
                 .consumer(RepairAddresses.reindexProgress(op.record().id()), m -> {
                     ReindexDone batch = ReindexDone.fromJson(m.body());

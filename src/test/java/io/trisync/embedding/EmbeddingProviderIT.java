@@ -506,6 +506,46 @@ class EmbeddingProviderIT {
         assertThat(analyze().getJsonArray("issues")).isEmpty();
     }
 
+    @Test
+    @DisplayName("A re-index reports its phase and its files to do while its first file is still being embedded")
+    void reindexProgressBeforeFirstBatch() {
+        // One partition: no empty partition reports a batch before the first file's (as in a tenant
+        // whose every partition holds files), so only the re-index's own start can tell the phase.
+        node.stop().await();
+        node = start("test-embed-1", Map.of("SYNC_PARTITIONS", "1"), IngestHooks.NONE);
+        for (int i = 0; i < 2; i++) {
+            assertThat(upload(Fixtures.prose(200) + " " + i).statusCode()).isEqualTo(201);
+        }
+        node.stop().await();
+        node = start(
+                "test-embed-2",
+                Map.of("SYNC_PARTITIONS", "1", "SYNC_HEARTBEAT_INTERVAL_SECONDS", "1"),
+                IngestHooks.NONE);
+        server.hold();
+        HttpResponse<Buffer> started = http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
+        assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+        Await.until("the first batch to reach the embedding service", 30_000, () -> server.held() > 0);
+        JsonObject[] progress = {null};
+        Await.until("the re-index's phase to be reported while its first batch embeds", 15_000, () -> {
+            JsonObject latest = Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant))
+                    .getJsonObject("latest_sync");
+            progress[0] = latest.getJsonObject("progress");
+            return "updating_embeddings".equals(progress[0].getString("stage"));
+        });
+        assertThat(server.held()).as("the first batch is still held").isPositive();
+        assertThat(progress[0].getLong("total_files"))
+                .as("progress: %s", progress[0])
+                .isEqualTo(2);
+        assertThat(progress[0].getLong("current_file")).isZero();
+        server.release();
+        JsonObject done = awaitEnd();
+        assertThat(done.getString("status")).as("the re-index: %s", done).isEqualTo("completed");
+        assertThat(done.getJsonObject("result").getLong("files")).isEqualTo(2);
+    }
+
     /** The tenant's latest operation once it has ended. */
     private JsonObject awaitEnd() {
         JsonObject[] latest = {null};
