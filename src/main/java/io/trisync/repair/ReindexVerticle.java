@@ -107,8 +107,8 @@ public final class ReindexVerticle extends RequestVerticle {
                     for (FileRecord r : page.items()) {
                         if (ReindexBatches.due(r, all, model.name())) {
                             f++;
-                            c += Math.max(
-                                    1, r.embedding() == null ? 1 : r.embedding().chunks());
+                            // As the run counts them: a file without text to extract has none.
+                            c += r.embedding().chunks();
                         }
                     }
                     return page.next() == null
