@@ -27,8 +27,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * JWT bearer tokens: claims {@code sub}, {@code tenant} (the API's {@code user_id}) and {@code roles}
- * ({@code admin}). Issues them with the HS256 secret (the {@code token} command, tests) and verifies
+ * JWT bearer tokens: claims {@code sub}, {@code tenant} (the API's {@code user_id}), {@code roles}
+ * ({@code admin}) and {@code exp}, which every token must carry. Issues them with the HS256 secret (the {@code token} command, tests) and verifies
  * them (REST and the event-bus bridge) into a {@link Caller}: signed with the secret, or with a
  * public key of the JSON Web Key Set in {@code AUTH_JWKS_FILE} (tokens of an identity provider,
  * RS256/ES256…, chosen by the token's {@code kid} and {@code alg}).
@@ -238,10 +238,17 @@ public final class Tokens {
 
     /**
      * The caller a verified user stands for; a token with neither a valid tenant nor the admin role
-     * is refused, and so is one whose {@code sub}, {@code tenant} or {@code roles} has the wrong type.
+     * is refused, and so is one without an {@code exp} (it would be valid forever: the {@code token}
+     * command always sets one) and one whose {@code sub}, {@code tenant} or {@code roles} has the
+     * wrong type.
      */
     public static Future<Caller> caller(User user) {
         JsonObject claims = user.principal();
+        // The library keeps the time claims among the user's attributes, not its principal.
+        if (!(user.attributes().getValue("exp") instanceof Number)) {
+            return Future.failedFuture(
+                    "the token has no exp (expiry) claim; tokens must expire (the token command's" + " --ttl sets it)");
+        }
         if (!(claims.getValue("sub") instanceof String)) {
             return Future.failedFuture("the token's sub must be a string");
         }

@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Request consumers with one failure policy: each reply fails with the code {@link Failure#status}
- * gives (a {@link Failure} its own, a forwarded bus failure its code, a field of the wrong type
- * 400); anything else is a bug: 500, logged with its stack trace and answered without it.
+ * gives (a {@link Failure} its own, a forwarded bus failure its code, a malformed value 400);
+ * anything else, a {@link ClassCastException} included, is a bug: 500, logged with its stack trace
+ * and answered without it.
  */
 public final class Requests {
 
@@ -31,8 +32,8 @@ public final class Requests {
         Future<JsonObject> result;
         try {
             result = handler.apply(message.body() == null ? new JsonObject() : message.body());
-        } catch (IllegalArgumentException | ClassCastException e) {
-            // A field of the wrong type or a malformed value read from the request.
+        } catch (IllegalArgumentException e) {
+            // A malformed value read from the request (a field of the wrong type is refused by its fromJson).
             result = Future.failedFuture(new Failure.BadRequest(String.valueOf(e.getMessage())));
         } catch (RuntimeException e) {
             // A bug must still answer (500, logged below) rather than leave the caller to time out.

@@ -222,8 +222,10 @@ public abstract sealed class Failure extends RuntimeException
     /**
      * The status for any failure: a {@link Failure} its own; an event-bus reply its code (a timeout or
      * a missing handler 503); malformed input found while reading a request ({@link
-     * IllegalArgumentException}, a JSON field of the wrong type, undecodable JSON) 400; anything
-     * else is a bug: 500.
+     * IllegalArgumentException}, undecodable JSON) 400; anything else is a bug: 500. A {@link
+     * ClassCastException} is one too: a client's field of the wrong type is refused where it is read
+     * ({@code http/Bodies}, the contract, each message's {@code fromJson}) as a {@link BadRequest}
+     * naming the field, so one that gets here came from the service's own code or data.
      */
     public static int status(Throwable failure) {
         if (failure instanceof Failure typed) {
@@ -238,9 +240,7 @@ public abstract sealed class Failure extends RuntimeException
                 default -> INTERNAL;
             };
         }
-        if (failure instanceof IllegalArgumentException
-                || failure instanceof ClassCastException
-                || failure instanceof DecodeException) {
+        if (failure instanceof IllegalArgumentException || failure instanceof DecodeException) {
             return BAD_REQUEST;
         }
         return INTERNAL;

@@ -17,6 +17,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -55,6 +56,9 @@ public final class SyncOpsApi {
         if (kind == null || !KINDS.contains(kind)) {
             throw new Failure.BadRequest("kind must be \"scan\", \"repair\" or \"reindex\"");
         }
+        if (!"reindex".equals(kind)) {
+            refuseReindexFields(body, kind);
+        }
         boolean dryRun = "reindex".equals(kind) && Bodies.bool(body, "dry_run", false);
         JsonObject request = "reindex".equals(kind)
                 ? new ReindexRequest(tenant, dryRun, Bodies.bool(body, "all", false), Access.actor(ctx)).toJson()
@@ -62,6 +66,21 @@ public final class SyncOpsApi {
         bus.request(OpsAddresses.start(kind), request)
                 .onSuccess(op -> FilesApi.json(ctx, dryRun ? 200 : 202, op))
                 .onFailure(error -> conflictOrFail(ctx, error));
+    }
+
+    /**
+     * {@code dry_run} and {@code all} are a re-index's: refused for another kind rather than ignored,
+     * since a caller asking a repair for a dry run would otherwise see it applied.
+     */
+    private static void refuseReindexFields(JsonObject body, String kind) {
+        for (String field : List.of("dry_run", "all")) {
+            if (body.containsKey(field)) {
+                throw new Failure.BadRequest(field + ": only kind \"reindex\" takes it; "
+                        + ("repair".equals(kind)
+                                ? "a repair started here applies its plan (POST /api/sync/fix plans it as a dry run)"
+                                : "a scan repairs nothing (it reads the three stores and records what it finds)"));
+            }
+        }
     }
 
     /** A 409 from the tracker carries the running operation as JSON: answer with it. */

@@ -107,8 +107,8 @@ public final class ReindexVerticle extends RequestVerticle {
                     for (FileRecord r : page.items()) {
                         if (ReindexBatches.due(r, all, model.name())) {
                             f++;
-                            c += Math.max(
-                                    1, r.embedding() == null ? 1 : r.embedding().chunks());
+                            // As the run counts them: a file without text to extract has none.
+                            c += r.embedding().chunks();
                         }
                     }
                     return page.next() == null
@@ -136,6 +136,8 @@ public final class ReindexVerticle extends RequestVerticle {
         AtomicLong files = new AtomicLong();
         AtomicLong chunks = new AtomicLong();
         long started = System.nanoTime();
+        // Told now: the first batch's files can take minutes to embed before any batch reports.
+        op.progress("updating_embeddings", 0, scope.files(), 0);
         MessageConsumer<JsonObject> progress = vertx.eventBus()
                 .consumer(RepairAddresses.reindexProgress(op.record().id()), m -> {
                     ReindexDone batch = ReindexDone.fromJson(m.body());

@@ -10,6 +10,7 @@ import io.trisync.testsupport.TestTokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.web.client.HttpRequest;
@@ -69,7 +70,8 @@ class AuthIT {
     }
 
     @Test
-    @DisplayName("No token or a bad token is 401 with a JSON body; /health needs none")
+    @DisplayName("No token or a bad token (forged, expired, without exp, not valid yet) is 401 with a JSON body;"
+            + " /health needs none")
     void unauthenticated() {
         HttpResponse<Buffer> none = get("/api/files?user_id=a", null).send().await();
         assertThat(none.statusCode()).isEqualTo(401);
@@ -83,6 +85,15 @@ class AuthIT {
         HttpResponse<Buffer> late = get("/api/files?user_id=a", expired).send().await();
         assertThat(late.statusCode()).isEqualTo(401);
         assertThat(late.bodyAsJsonObject().getString("message")).contains("expired");
+        String forever = tokens.provider()
+                .generateToken(
+                        new JsonObject().put("sub", "admin-x").put("roles", new JsonArray().add("admin")),
+                        new JWTOptions().setAlgorithm("HS256"));
+        HttpResponse<Buffer> noExpiry =
+                get("/api/files?user_id=a", forever).send().await();
+        assertThat(noExpiry.statusCode()).as(noExpiry.bodyAsString()).isEqualTo(401);
+        assertThat(noExpiry.bodyAsJsonObject().getString("error")).isEqualTo("unauthorized");
+        assertThat(noExpiry.bodyAsJsonObject().getString("message")).contains("no exp");
         long now = System.currentTimeMillis() / 1000;
         String early = tokens.provider()
                 .generateToken(

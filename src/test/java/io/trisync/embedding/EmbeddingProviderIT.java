@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -504,6 +505,97 @@ class EmbeddingProviderIT {
                     .allMatch(p -> p.model().equals("test-embed-2@384"));
         }
         assertThat(analyze().getJsonArray("issues")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("A re-index reports its phase and its files to do while its first file is still being embedded")
+    void reindexProgressBeforeFirstBatch() {
+        // One partition: no empty partition reports a batch before the first file's (as in a tenant
+        // whose every partition holds files), so only the re-index's own start can tell the phase.
+        node.stop().await();
+        node = start("test-embed-1", Map.of("SYNC_PARTITIONS", "1"), IngestHooks.NONE);
+        for (int i = 0; i < 2; i++) {
+            assertThat(upload(Fixtures.prose(200) + " " + i).statusCode()).isEqualTo(201);
+        }
+        node.stop().await();
+        node = start(
+                "test-embed-2",
+                Map.of("SYNC_PARTITIONS", "1", "SYNC_HEARTBEAT_INTERVAL_SECONDS", "1"),
+                IngestHooks.NONE);
+        server.hold();
+        HttpResponse<Buffer> started = http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
+        assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+        Await.until("the first batch to reach the embedding service", 30_000, () -> server.held() > 0);
+        JsonObject[] progress = {null};
+        Await.until("the re-index's phase to be reported while its first batch embeds", 15_000, () -> {
+            JsonObject latest = Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant))
+                    .getJsonObject("latest_sync");
+            progress[0] = latest.getJsonObject("progress");
+            return "updating_embeddings".equals(progress[0].getString("stage"));
+        });
+        assertThat(server.held()).as("the first batch is still held").isPositive();
+        assertThat(progress[0].getLong("total_files"))
+                .as("progress: %s", progress[0])
+                .isEqualTo(2);
+        assertThat(progress[0].getLong("current_file")).isZero();
+        server.release();
+        JsonObject done = awaitEnd();
+        assertThat(done.getString("status")).as("the re-index: %s", done).isEqualTo("completed");
+        assertThat(done.getJsonObject("result").getLong("files")).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("A re-index dry run counts the chunks the run embeds: none for a file without text to extract")
+    void reindexDryRunCountsWhatTheRunEmbeds() {
+        long textChunks = 0;
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<Buffer> r = upload(Fixtures.prose(200) + " " + i);
+            assertThat(r.statusCode()).isEqualTo(201);
+            textChunks += node.stores()
+                    .metadata()
+                    .get(r.bodyAsJsonObject().getString("id"))
+                    .await()
+                    .embedding()
+                    .chunks();
+        }
+        byte[] binary = new byte[4096];
+        new Random(5).nextBytes(binary);
+        HttpResponse<Buffer> image = http.upload(tenant, "photo.bin", "application/octet-stream", binary, null);
+        assertThat(image.statusCode()).as(image.bodyAsString()).isEqualTo(201);
+        assertThat(node.stores()
+                        .metadata()
+                        .get(image.bodyAsJsonObject().getString("id"))
+                        .await()
+                        .embedding()
+                        .chunks())
+                .as("a file without text has no chunks")
+                .isZero();
+        node.stop().await();
+        node = start("test-embed-2");
+        JsonObject dry = Http.json(http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject()
+                        .put("tenant_id", tenant)
+                        .put("kind", "reindex")
+                        .put("dry_run", true)
+                        .toBuffer()));
+        assertThat(dry.getLong("files")).as("dry run: %s", dry).isEqualTo(3);
+        assertThat(dry.getLong("chunks")).as("dry run: %s", dry).isEqualTo(textChunks);
+        HttpResponse<Buffer> started = http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
+        assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+        JsonObject done = awaitEnd();
+        assertThat(done.getString("status")).as("the re-index: %s", done).isEqualTo("completed");
+        assertThat(done.getJsonObject("result").getLong("files")).isEqualTo(3);
+        assertThat(done.getJsonObject("result").getLong("chunks"))
+                .as("chunks the run embedded, as the dry run counted them")
+                .isEqualTo(dry.getLong("chunks"));
     }
 
     /** The tenant's latest operation once it has ended. */

@@ -82,7 +82,9 @@ final class MalformedCorpus {
                 "[]",
                 "\"x\"",
                 "{",
-                "{\"tenant_id\":[1],\"kind\":{}}")) {
+                "{\"tenant_id\":[1],\"kind\":{}}",
+                "{\"tenant_id\":\"" + tenant + "\",\"kind\":\"scan\",\"dry_run\":true}",
+                "{\"tenant_id\":\"" + tenant + "\",\"kind\":\"repair\",\"dry_run\":true}")) {
             cases.add(json("v1/sync " + body, "POST", "/api/v1/sync", body, adminToken, 400));
         }
         // Every field optional: an empty body and the literal null mean the defaults.
@@ -128,6 +130,7 @@ final class MalformedCorpus {
                 "{\"sample_size\":\"x\"}",
                 "{\"sample_size\":0}",
                 "{\"seed\":1.5}",
+                "{\"dry_run\":true}",
                 "{\"user_id\":\"a b\"}")) {
             cases.add(json("analyze " + body, "POST", "/api/sync/analyze", body, adminToken, 400));
         }

@@ -233,15 +233,21 @@ class OpsIT {
                 "the stuck operation to fail", 3000, () -> stored(stuck.id()).status() == Status.FAILED);
         assertThat(stored(healthy.record().id()).status()).isEqualTo(Status.RUNNING);
         assertThat(stored(stuck.id()).errorMessage()).contains("no heartbeat");
-        assertThat(node.stores().events().recent(stuckTenant, 10).await().stream()
-                        .filter(e -> "sync.op_failed".equals(e.type()))
-                        .count())
-                .isEqualTo(1);
+        // The sweep publishes its event after the fenced write, without waiting for it: wait for it;
+        // after a second cleanup that ends nothing, it is still the only one.
+        Await.until("the stuck operation's failure event", 3000, () -> failedEvents(stuckTenant) > 0);
         assertThat(http.post("/api/v1/sync/cleanup", "application/json", Buffer.buffer("{}"))
                         .bodyAsJsonObject()
                         .getInteger("cleaned"))
                 .isZero();
+        assertThat(failedEvents(stuckTenant)).isEqualTo(1);
         healthy.complete(new JsonObject()).await();
+    }
+
+    private static long failedEvents(String tenant) {
+        return node.stores().events().recent(tenant, 10).await().stream()
+                .filter(e -> "sync.op_failed".equals(e.type()))
+                .count();
     }
 
     @Test

@@ -273,7 +273,8 @@ class ScanIT {
     }
 
     @Test
-    @DisplayName("POST /api/v1/sync starts a tracked scan (202), a second is 409; unknown mode and bad ids are 400")
+    @DisplayName("POST /api/v1/sync starts a tracked scan (202), a second is 409; unknown mode, bad ids and a dry run"
+            + " asked of a scan or of a repair by kind are 400")
     void trackedScanAndBadInput() throws Exception {
         Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "64")), false)
                 .await();
@@ -303,6 +304,30 @@ class ScanIT {
             assertThat(http.post("/api/sync/analyze", "application/json", Buffer.buffer("{\"user_id\":\"a/b\"}"))
                             .statusCode())
                     .isEqualTo(400);
+            // A scan repairs nothing: a dry run asked of it is refused naming the field, never ignored,
+            // and a dry run asked of a repair started by kind is refused rather than applied.
+            String untouched = TestStack.unique("dry");
+            for (var bad : List.of(
+                    Map.entry("/api/sync/analyze", new JsonObject().put("user_id", untouched)),
+                    Map.entry(
+                            "/api/v1/sync",
+                            new JsonObject().put("tenant_id", untouched).put("kind", "scan")),
+                    Map.entry(
+                            "/api/v1/sync",
+                            new JsonObject().put("tenant_id", untouched).put("kind", "repair")))) {
+                var refused = http.post(
+                        bad.getKey(),
+                        "application/json",
+                        bad.getValue().copy().put("dry_run", true).toBuffer());
+                assertThat(refused.statusCode())
+                        .as(bad + ": " + refused.bodyAsString())
+                        .isEqualTo(400);
+                assertThat(refused.bodyAsJsonObject().getString("message")).startsWith("dry_run: ");
+            }
+            assertThat(Http.json(http.get("/api/v1/sync/status?tenant_id=" + untouched))
+                            .getValue("latest_sync"))
+                    .as("no operation was started for the refused requests")
+                    .isNull();
         } finally {
             node.stop().await();
         }

@@ -1,0 +1,46 @@
+package io.trisync.bus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.failure.Failure;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(VertxExtension.class)
+@Timeout(30)
+class RequestsTest {
+
+    @Test
+    @DisplayName("A consumer that throws ClassCastException answers 500 (a bug), one that refuses a field 400")
+    void classCastAnswers500(Vertx vertx, VertxTestContext ctx) {
+        Requests.consume(vertx.eventBus(), "test.requests.cast", body -> {
+            Object wrong = body.getValue("n");
+            return Future.succeededFuture(new JsonObject().put("s", ((String) wrong).length()));
+        });
+        Requests.consume(vertx.eventBus(), "test.requests.refuse", body -> {
+            throw new Failure.BadRequest("n must be a string");
+        });
+        Checkpoint answered = ctx.checkpoint(2);
+        vertx.eventBus()
+                .request("test.requests.cast", new JsonObject().put("n", 5))
+                .onComplete(ctx.failing(cast -> ctx.verify(() -> {
+                    assertThat(((ReplyException) cast).failureCode()).isEqualTo(Failure.INTERNAL);
+                    answered.flag();
+                })));
+        vertx.eventBus()
+                .request("test.requests.refuse", new JsonObject())
+                .onComplete(ctx.failing(refused -> ctx.verify(() -> {
+                    assertThat(((ReplyException) refused).failureCode()).isEqualTo(Failure.BAD_REQUEST);
+                    answered.flag();
+                })));
+    }
+}
