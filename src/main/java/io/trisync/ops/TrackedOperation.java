@@ -30,7 +30,7 @@ public final class TrackedOperation {
     private final EventPublisher events;
     private final Metrics metrics;
     private final SyncOperation record;
-    private Progress progress = Progress.INITIAL;
+    private Progress progress;
     private long filesProcessed;
     private long lastProgressEvent;
     private volatile boolean stopped;
@@ -49,6 +49,8 @@ public final class TrackedOperation {
         this.events = events;
         this.metrics = metrics;
         this.record = record;
+        // As started (its total known), until the code reports progress: a heartbeat writes it back.
+        this.progress = record.progress();
         this.heartbeatTimer = vertx.setPeriodic(heartbeatMillis, id -> heartbeat());
         this.deadlineTimer = vertx.setTimer(record.expectedDurationSeconds() * 1000, id -> timeOut());
     }

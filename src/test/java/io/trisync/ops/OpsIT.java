@@ -143,6 +143,13 @@ class OpsIT {
         String tenant = TestStack.unique("t");
         TrackedOperation op = tracker().start(tenant, "scan", 20).await();
         Instant first = stored(op.record().id()).heartbeatAt();
+        Await.until(
+                "a heartbeat before any progress",
+                5000,
+                () -> stored(op.record().id()).heartbeatAt().isAfter(first));
+        assertThat(stored(op.record().id()).progress().totalFiles())
+                .as("a heartbeat before the first progress keeps the total the operation started with")
+                .isEqualTo(20);
         op.progress("processing_files", 5, 20, 5);
         Await.until(
                 "the operation's progress at file 5",
