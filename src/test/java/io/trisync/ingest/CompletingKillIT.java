@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * What a kill -9 leaves of an upload answered 202 {@code completing}: the node (a child JVM on
  * persistent embedded stores) embeds with a service on loopback that holds its answers, so the upload
  * outlives {@code INGEST_ANSWER_WITHIN_SECONDS} and is answered with its id; the node is killed before
- * the upload's operation ends and restarted on the same data. The file named in the 202 is then
+ * the upload's operation ends (while its embedding is held, as it is answered, once it committed)
+ * and restarted on the same data. The file named in the 202 is then
  * either whole in all three stores or gone from all three (no blob, staging object, point or record
  * left), its operation has ended, and {@code GET} of the id answers the same each time.
  */
@@ -56,8 +57,8 @@ class CompletingKillIT {
         int whole = 0;
         int undone = 0;
         try {
+            node.start(120);
             for (int round = 0; round < ROUNDS; round++) {
-                node.start(120);
                 embedder.hold();
                 String text = "Completing round " + round + ". " + Fixtures.prose(80);
                 JsonObject accepted = upload(web, node, tenant, "completing-" + round + ".txt", text);
@@ -65,15 +66,22 @@ class CompletingKillIT {
                 assertThat(accepted.getString("sha256")).isEqualTo(Fixtures.sha256(Fixtures.utf8(text)));
                 String id = accepted.getString("id");
                 String opId = accepted.getString("operation_id");
-                if (round % 2 == 1) {
-                    // Let the embedding answer go: the kill then races the upload's commit.
-                    embedder.release();
-                }
-                node.kill();
+                killAt(round, embedder, web, node, tenant, id);
                 embedder.release();
 
                 node.start(120);
-                if (settle(vertx, web, node, tenant, id, opId, accepted.getString("sha256"))) {
+                boolean isWhole = settle(vertx, web, node, tenant, id, opId, accepted.getString("sha256"));
+                if (round == 0) {
+                    assertThat(isWhole)
+                            .as("an upload killed while its embedding was held")
+                            .isFalse();
+                }
+                if (round == 2) {
+                    assertThat(isWhole)
+                            .as("an upload killed once GET showed it")
+                            .isTrue();
+                }
+                if (isWhole) {
                     whole++;
                 } else {
                     undone++;
@@ -91,6 +99,30 @@ class CompletingKillIT {
             web.close();
             vertx.close().await();
         }
+    }
+
+    /**
+     * Kills the node at round {@code round}'s moment: 0, while the embedding is held (nothing
+     * committed); 1, as soon as the embedding was answered (the kill races the commit); 2, once
+     * {@code GET} shows the file (committed, its end perhaps not recorded yet).
+     */
+    private static void killAt(
+            int round, EmbeddingServer embedder, WebClient web, ChildNode node, String tenant, String id) {
+        if (round > 0) {
+            int answered = embedder.requests().size();
+            embedder.release();
+            Await.until(
+                    "the held embedding to be answered",
+                    30_000,
+                    () -> embedder.requests().size() > answered);
+        }
+        if (round > 1) {
+            Await.until(
+                    "the upload to commit",
+                    30_000,
+                    () -> get(web, node, tenant, id).statusCode() == 200);
+        }
+        node.kill();
     }
 
     /**
