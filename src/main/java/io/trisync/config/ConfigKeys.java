@@ -173,7 +173,10 @@ public final class ConfigKeys {
                     POSITIVE_INT,
                     "minutes between periodic checks of each tenant"),
             new ConfigKey(
-                    "SYNC_BATCH_SIZE", "sync.batchSize", POSITIVE_INT, "items per store batch in scans and repairs"),
+                    "SYNC_BATCH_SIZE",
+                    "sync.batchSize",
+                    POSITIVE_INT,
+                    "items per store batch in scans, repairs and erasures"),
             new ConfigKey(
                     "SYNC_TIMEOUT",
                     "sync.requestTimeoutSeconds",

@@ -8,7 +8,6 @@ import io.trisync.ingest.IngestMessages.EraseTenant;
 import io.trisync.ops.OperationTracker;
 import io.trisync.ops.TrackedOperation;
 import io.trisync.store.Actor;
-import io.trisync.store.BlobInfo;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
@@ -30,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * record trisync keeps of it, and verifies that nothing of it remains in any store before it marks the
  * erasure done. Every step is idempotent: an erasure cut off by a crash is found by the sweep here
  * (at start and every {@code SYNC_CLEANUP_INTERVAL_SECONDS}, once the monitor has failed its
- * operation) and run again from the start.
+ * operation) and run again from the start. What it removes is counted on the erasure as it goes
+ * ({@link CountedRemovals}), so its report is of every run, however many a crash cut off.
  */
 public final class EraseVerticle extends RequestVerticle {
 
@@ -130,37 +130,10 @@ public final class EraseVerticle extends RequestVerticle {
         if (config.repair().hasBackup()) {
             prefixes.add(config.repair().backupPrefix() + tenant + "/");
         }
-        JsonObject result = new JsonObject();
-        long[] blobs = {0};
-        op.progress("removing_blobs", 0, 4, 0);
-        Future<Void> chain = Future.succeededFuture();
-        for (String prefix : prefixes) {
-            chain = chain.compose(v -> removeBlobs(prefix, blobs));
-        }
-        chain.compose(v -> {
-                    result.put("blobs", blobs[0]);
-                    op.progress("removing_points", 1, 4, blobs[0]);
-                    return stores.vectors().deleteTenant(tenant);
-                })
-                .compose(v -> {
-                    op.progress("removing_records", 2, 4, blobs[0]);
-                    return stores.erasures().removeRecords(tenant, op.record().id());
-                })
-                .compose(records -> {
-                    result.put("records", records);
-                    op.progress("verifying", 3, 4, blobs[0]);
-                    return verify(tenant, op.record().id(), prefixes);
-                })
-                .compose(left -> {
-                    if (!left.isEmpty()) {
-                        return Future.failedFuture(new Failure.Conflict("erasure left " + left.encode()));
-                    }
-                    result.put("verified", true);
-                    op.progress("finalizing", 4, 4, blobs[0]);
-                    return stores.erasures().finish(tenant, result);
-                })
-                .compose(v -> op.complete(result))
-                .onSuccess(v -> LOG.info("Tenant {} erased: {}", tenant, result.encode()))
+        stores.erasures()
+                .get(tenant)
+                .compose(erasure -> removeAll(op, erasure, prefixes))
+                .compose(erased -> complete(op, erased))
                 .onFailure(e -> {
                     LOG.warn("Erasure of tenant {} stopped: {}", tenant, e.getMessage());
                     if (!op.stopped()) {
@@ -169,22 +142,56 @@ public final class EraseVerticle extends RequestVerticle {
                 });
     }
 
-    /** Deletes every object under {@code prefix}, a page at a time, until none is listed. */
-    private Future<Void> removeBlobs(String prefix, long[] removed) {
-        return stores.blobs().list(prefix, null, PAGE, false).compose(page -> {
-            if (page.items().isEmpty()) {
-                return Future.succeededFuture();
-            }
-            List<String> keys = page.items().stream().map(BlobInfo::key).toList();
-            return stores.blobs().deleteAll(keys).compose(done -> {
-                if (!done.failed().isEmpty()) {
-                    return Future.failedFuture(
-                            new Failure.Unavailable("s3", "objects not deleted: " + done.failed(), null));
-                }
-                removed[0] += done.deleted().size();
-                return removeBlobs(prefix, removed);
-            });
-        });
+    /**
+     * Removes the tenant's blobs, points and records and verifies that none is left; completes with
+     * the erasure as it then is (what every run of it removed).
+     */
+    private Future<Erasure> removeAll(TrackedOperation op, Erasure erasure, List<String> prefixes) {
+        String tenant = erasure.tenantId();
+        String opId = op.record().id();
+        // Counted on the erasure, so the report is of every run, not only this one.
+        CountedRemovals removals = new CountedRemovals(stores, erasure, opId, page());
+        op.progress("removing_blobs", 0, 4, removals.blobs());
+        Future<Void> chain = removals.settle(erasure.pending());
+        for (String prefix : prefixes) {
+            chain = chain.compose(v -> removals.removeBlobs(prefix));
+        }
+        return chain.compose(v -> {
+                    op.progress("removing_points", 1, 4, removals.blobs());
+                    return stores.vectors().deleteTenant(tenant);
+                })
+                .compose(v -> {
+                    op.progress("removing_records", 2, 4, removals.blobs());
+                    return removals.removeRecords();
+                })
+                .compose(v -> {
+                    op.progress("verifying", 3, 4, removals.blobs());
+                    return verify(tenant, opId, prefixes);
+                })
+                .compose(left -> {
+                    if (!left.isEmpty()) {
+                        return Future.failedFuture(new Failure.Conflict("erasure left " + left.encode()));
+                    }
+                    op.progress("finalizing", 4, 4, removals.blobs());
+                    return stores.erasures().get(tenant);
+                });
+    }
+
+    /** Marks the erasure done and completes its operation, with what every run of it removed. */
+    private Future<Void> complete(TrackedOperation op, Erasure erased) {
+        JsonObject result = erased.removed()
+                .copy()
+                .put(Erasure.BLOBS, erased.blobsRemoved())
+                .put("verified", true);
+        return stores.erasures()
+                .finish(erased.tenantId(), result)
+                .compose(v -> op.complete(result))
+                .onSuccess(v -> LOG.info("Tenant {} erased: {}", erased.tenantId(), result.encode()));
+    }
+
+    /** Objects deleted at once: {@code SYNC_BATCH_SIZE}, at most the {@value #PAGE} one S3 request takes. */
+    private int page() {
+        return Math.max(1, Math.min(PAGE, config.sync().batchSize()));
     }
 
     /** What of the tenant is still in a store: empty when the erasure is complete. */

@@ -59,16 +59,23 @@ final class Confirmation {
      * full scan reads its sha256 metadata when its ETag differs from the recorded one.
      */
     Future<Judged> confirm(String tenant, int partition, List<FileReport> listed, String mode) {
-        return confirm(tenant, partition, listed, mode, Set.of());
+        return confirm(tenant, partition, listed, mode, Set.of(), KnownContent.NONE);
     }
 
     /**
      * {@link #confirm(String, int, List, String)}, with the files of {@code rehash} (those with an
      * open issue only their bytes show, in a scan that does not read bytes) looked at again with
      * their bytes hashed, whatever the listings say of them: an issue the listings cannot see is
-     * judged by a look that can.
+     * judged by a look that can. The others take the sha256 of an object {@code known} names as it is
+     * now from there, as the listings did.
      */
-    Future<Judged> confirm(String tenant, int partition, List<FileReport> listed, String mode, Set<String> rehash) {
+    Future<Judged> confirm(
+            String tenant,
+            int partition,
+            List<FileReport> listed,
+            String mode,
+            Set<String> rehash,
+            KnownContent known) {
         List<String> candidates = listed.stream()
                 .filter(f -> !f.issues().isEmpty() && !rehash.contains(f.fileId()))
                 .map(FileReport::fileId)
@@ -81,12 +88,12 @@ final class Confirmation {
         Instant since = Instant.now();
         boolean quick = "quick".equals(mode);
         Future<Map<String, FileReport>> looked = candidates.size() > ONE_BY_ONE && !quick
-                ? reread(tenant, partition, "deep".equals(mode), Set.copyOf(candidates))
-                : look(tenant, partition, candidates, !"full".equals(mode));
+                ? reread(tenant, partition, "deep".equals(mode), Set.copyOf(candidates), known)
+                : look(tenant, partition, candidates, !"full".equals(mode), known);
         Set<String> confirmed = new HashSet<>(hashed);
         return looked.compose(fresh -> (hashed.isEmpty()
                         ? Future.succeededFuture(fresh)
-                        : look(tenant, partition, hashed, true).map(more -> {
+                        : look(tenant, partition, hashed, true, known).map(more -> {
                             Map<String, FileReport> all = new HashMap<>(fresh);
                             all.putAll(more);
                             return all;
@@ -115,8 +122,9 @@ final class Confirmation {
     }
 
     /** The candidates' reports from the partition's listings read again. */
-    private Future<Map<String, FileReport>> reread(String tenant, int partition, boolean deep, Set<String> ids) {
-        return reader.read(tenant, partition, deep).map(read -> {
+    private Future<Map<String, FileReport>> reread(
+            String tenant, int partition, boolean deep, Set<String> ids, KnownContent known) {
+        return reader.read(tenant, partition, deep, known).map(read -> {
             Map<String, FileReport> out = new HashMap<>();
             reconciler.reconcile(read.listings(), PartitionVerticle.retiringModel(stores)).stream()
                     .filter(r -> ids.contains(r.fileId()))
@@ -126,7 +134,8 @@ final class Confirmation {
     }
 
     /** The engine's report on each candidate as the stores hold it now (none for a file no store holds). */
-    private Future<Map<String, FileReport>> look(String tenant, int partition, List<String> ids, boolean rehash) {
+    private Future<Map<String, FileReport>> look(
+            String tenant, int partition, List<String> ids, boolean rehash, KnownContent known) {
         Future<Set<String>> queued = stores.indexQueue().filesIn(tenant, partition);
         Future<List<FileRecord>> records = stores.metadata().getAll(ids);
         return Future.all(queued, records).compose(v -> {
@@ -144,7 +153,7 @@ final class Confirmation {
             Set<String> hashing = new HashSet<>(hashed);
             List<String> others =
                     ids.stream().filter(id -> !hashing.contains(id)).toList();
-            Function<String, Future<?>> lookAt = id -> blobOf(tenant, partition, byId.get(id), id, rehash)
+            Function<String, Future<?>> lookAt = id -> blobOf(tenant, partition, byId.get(id), id, rehash, known)
                     .map(b -> b == null ? null : blobs.add(b))
                     .compose(x -> stores.vectors().pointsOf(tenant, id))
                     .map(found -> points.addAll(
@@ -170,18 +179,27 @@ final class Confirmation {
     /**
      * The file's object as a listing would give it, or null when there is none: its sha256 as the
      * scan's mode reads it (see {@link PartitionReader}); only an active file's content is compared.
+     * The version is the HEAD's, read before the bytes: an object written in between is read again
+     * by the next scan.
      */
-    private Future<Listings.Blob> blobOf(String tenant, int partition, FileRecord record, String id, boolean rehash) {
+    private Future<Listings.Blob> blobOf(
+            String tenant, int partition, FileRecord record, String id, boolean rehash, KnownContent known) {
         String key = StoreKeys.blobKey(tenant, partition, id);
         Future<BlobInfo> head = stores.blobs().head(key);
         boolean active = record != null && record.status() == FileRecord.Status.ACTIVE;
         return absentIfNotFound(head.compose(info -> {
+            Listings.Version version = PartitionReader.version(info);
             if (rehash && active) {
-                return stores.blobs().hash(key).map(hashed -> new Listings.Blob(id, hashed.size(), hashed.sha256()));
+                return stores.blobs()
+                        .hash(key)
+                        .map(hashed -> new Listings.Blob(id, hashed.size(), hashed.sha256(), version));
             }
+            String knownSha = active ? known.sha256(id, version) : null;
             String recordedEtag = record == null || record.blobEtag() == null ? "" : record.blobEtag();
-            String sha = active && !PartitionReader.sameEtag(recordedEtag, info.etag()) ? info.sha256() : null;
-            return Future.succeededFuture(new Listings.Blob(id, info.size(), sha));
+            String sha = knownSha != null
+                    ? knownSha
+                    : active && !PartitionReader.sameEtag(recordedEtag, info.etag()) ? info.sha256() : null;
+            return Future.succeededFuture(new Listings.Blob(id, info.size(), sha, version));
         }));
     }
 

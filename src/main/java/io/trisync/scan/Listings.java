@@ -1,5 +1,8 @@
 package io.trisync.scan;
 
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 /**
@@ -60,8 +63,53 @@ public final class Listings {
         }
     }
 
-    /** An S3 object of the partition; {@code sha256} from its metadata (or recomputed in a deep scan), may be null. */
-    public record Blob(String fileId, long size, String sha256) {}
+    /**
+     * An S3 object of the partition; {@code sha256} from its metadata (or recomputed in a deep scan), may
+     * be null; {@code version}: which object it was (null when not known).
+     */
+    public record Blob(String fileId, long size, String sha256, Version version) {
+
+        public Blob(String fileId, long size, String sha256) {
+            this(fileId, size, sha256, null);
+        }
+    }
+
+    /**
+     * Which object a key held when it was read: its ETag (without quotes), size and last-modified time
+     * (to the second, as a HEAD gives it). A write of the key changes it; bytes decaying in place do not.
+     */
+    public record Version(String etag, long size, String lastModified) {
+
+        /** The JSON field names. */
+        public static final String ETAG = "etag";
+
+        public static final String SIZE = "size";
+        public static final String LAST_MODIFIED = "modified";
+
+        /** The version of an object listed or looked at with {@code etag}, {@code size}, {@code lastModified}. */
+        public static Version of(String etag, long size, Instant lastModified) {
+            if (etag == null || etag.isEmpty() || lastModified == null) {
+                return null;
+            }
+            String bare = etag.startsWith("\"") && etag.endsWith("\"") && etag.length() >= 2
+                    ? etag.substring(1, etag.length() - 1)
+                    : etag;
+            return new Version(
+                    bare, size, lastModified.truncatedTo(ChronoUnit.SECONDS).toString());
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject().put(ETAG, etag).put(SIZE, size).put(LAST_MODIFIED, lastModified);
+        }
+
+        /** The version in {@code json}, or null when it names none. */
+        public static Version fromJson(JsonObject json) {
+            if (json == null || json.getString(ETAG) == null || json.getString(LAST_MODIFIED) == null) {
+                return null;
+            }
+            return new Version(json.getString(ETAG), json.getLong(SIZE, -1L), json.getString(LAST_MODIFIED));
+        }
+    }
 
     /** A Qdrant point of the partition. */
     public record Point(String fileId, int chunk, String contentSha256, String model) {}

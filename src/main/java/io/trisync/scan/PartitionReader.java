@@ -37,10 +37,24 @@ final class PartitionReader {
         this.pageSize = Math.max(1, Math.min(1000, pageSize));
     }
 
-    /** A partition as read for a full scan: the listings, and each record's last verdict (when it has one). */
-    record Read(Listings.Partition listings, Map<String, SyncVerdict> verdicts) {}
+    /**
+     * A partition as read for a full scan: the listings, each record's last verdict (when it has one),
+     * and the files whose sha256 was taken from what an open issue knows of their unchanged object
+     * ({@code known}).
+     */
+    record Read(Listings.Partition listings, Map<String, SyncVerdict> verdicts, Set<String> known) {}
 
+    /** Reads the partition, every object's checksum as the scan's mode reads it. */
     Future<Read> read(String tenant, int partition, boolean deep) {
+        return read(tenant, partition, deep, KnownContent.NONE);
+    }
+
+    /**
+     * Reads the partition; a full scan takes the sha256 of an object {@code known} names as it is now
+     * from there (a deep scan hashes every object).
+     */
+    Future<Read> read(String tenant, int partition, boolean deep, KnownContent known) {
+        Set<String> reused = new HashSet<>();
         Map<String, String> etags = new HashMap<>();
         Map<String, SyncVerdict> verdicts = new HashMap<>();
         Future<List<Listings.Meta>> metas = stores.indexQueue()
@@ -62,9 +76,10 @@ final class PartitionReader {
                 offset -> stores.vectors().scroll(tenant, partition, offset, pageSize),
                 p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()));
         Future<List<Listings.Blob>> blobs = Future.all(metas, listed)
-                .compose(v -> deep ? rehash(listed.result()) : checksums(listed.result(), etags));
+                .compose(v -> deep ? rehash(listed.result()) : checksums(listed.result(), etags, known, reused));
         return Future.all(metas, blobs, points)
-                .map(v -> new Read(new Listings.Partition(metas.result(), blobs.result(), points.result()), verdicts));
+                .map(v -> new Read(
+                        new Listings.Partition(metas.result(), blobs.result(), points.result()), verdicts, reused));
     }
 
     /** A quick check's view of a partition: the sampled files in full, everything else only for orphans. */
@@ -126,27 +141,40 @@ final class PartitionReader {
      * The sha256 metadata of the objects whose content may have changed since it was written: those
      * of an active record whose ETag differs from (or was never recorded with) the listing's. An
      * object with the recorded ETag has the content ingest verified; an orphan needs no checksum.
-     * So a full scan of an unchanged tenant reads listings only.
+     * So a full scan of an unchanged tenant reads listings only. An object whose sha256 {@code known}
+     * holds (an open issue hashed it, and it is unchanged since) has that one; its file is added to
+     * {@code reused}.
      */
-    private Future<List<Listings.Blob>> checksums(List<BlobInfo> objects, Map<String, String> etags) {
+    private Future<List<Listings.Blob>> checksums(
+            List<BlobInfo> objects, Map<String, String> etags, KnownContent known, Set<String> reused) {
         List<Listings.Blob> out = new ArrayList<>(objects.size());
         List<Future<Void>> heads = new ArrayList<>();
         for (BlobInfo info : objects) {
             String fileId = fileIdOf(info.key());
             String recorded = etags.get(fileId);
-            if (recorded != null && !sameEtag(recorded, info.etag())) {
+            Listings.Version version = version(info);
+            String knownSha = recorded == null ? null : known.sha256(fileId, version);
+            if (knownSha != null) {
+                reused.add(fileId);
+                out.add(new Listings.Blob(fileId, info.size(), knownSha, version));
+            } else if (recorded != null && !sameEtag(recorded, info.etag())) {
                 int index = out.size();
                 out.add(null);
                 heads.add(stores.blobs()
                         .head(info.key())
-                        .map(h -> out.set(index, new Listings.Blob(fileId, h.size(), h.sha256())))
+                        .map(h -> out.set(index, new Listings.Blob(fileId, h.size(), h.sha256(), version(h))))
                         .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture() : Future.failedFuture(e))
                         .mapEmpty());
             } else {
-                out.add(new Listings.Blob(fileId, info.size(), null));
+                out.add(new Listings.Blob(fileId, info.size(), null, version));
             }
         }
         return Future.all(heads).map(v -> out.stream().filter(Objects::nonNull).toList());
+    }
+
+    /** Which object {@code info} describes. */
+    static Listings.Version version(BlobInfo info) {
+        return Listings.Version.of(info.etag(), info.size(), info.lastModified());
     }
 
     static boolean sameEtag(String a, String b) {
@@ -192,7 +220,8 @@ final class PartitionReader {
         List<Listings.Blob> done = new ArrayList<>();
         return Lanes.inOrder(objects, b -> stores.blobs()
                         .hash(b.key())
-                        .map(hashed -> done.add(new Listings.Blob(fileIdOf(b.key()), b.size(), hashed.sha256()))))
+                        .map(hashed ->
+                                done.add(new Listings.Blob(fileIdOf(b.key()), b.size(), hashed.sha256(), version(b)))))
                 .map(v -> done);
     }
 

@@ -5,11 +5,14 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.events.EventPublisher;
 import io.trisync.scan.ScanMessages.PartitionRequest;
 import io.trisync.store.Ids;
+import io.trisync.store.IssueRecord;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncVerdict;
 import io.trisync.store.VectorSpaces;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,7 +55,6 @@ public final class PartitionVerticle extends RequestVerticle {
         PartitionRequest request = PartitionRequest.fromJson(body);
         String tenant = Ids.require("tenant_id", request.tenantId());
         int partition = request.partition();
-        String opId = request.opId();
         if ("quick".equals(request.mode())) {
             Sample sample = new Sample(request.seed(), request.rate());
             return reader.readQuick(tenant, partition, sample).compose(quick -> {
@@ -64,20 +66,35 @@ public final class PartitionVerticle extends RequestVerticle {
         }
         boolean deep = "deep".equals(request.mode());
         // An issue only the bytes show (a checksum a deep scan found) is invisible to a full scan's
-        // listings: its file's bytes are hashed again, so it is closed only when it is gone.
-        Future<Set<String>> rehash = deep
-                ? Future.succeededFuture(Set.of())
-                : stores.issues().filesWith(tenant, partition, IssueType.contentOnly());
-        return rehash.compose(hashed -> reader.read(tenant, partition, deep).compose(read -> {
-            List<FileReport> listed = reconciler.reconcile(read.listings(), retiringModel(stores));
-            // Only the verdicts are kept from here on: the listings are not held while candidates are looked at.
-            Map<String, SyncVerdict> held = read.verdicts();
-            return confirmation
-                    .confirm(tenant, partition, listed, request.mode(), hashed)
-                    .compose(judged -> keeper.keep(tenant, partition, judged, held, opId)
-                            .map(v -> ScanReport.Part.of(judged.files(), judged.inFlight())
-                                    .put(ScanReport.Part.NODE, config.nodeId())));
-        }));
+        // listings: its file's bytes are hashed again, so it is closed only when it is gone, unless
+        // the issue names the very object listed now (its bytes were hashed, nothing wrote it since).
+        Future<List<IssueRecord>> contentIssues = deep
+                ? Future.succeededFuture(List.of())
+                : stores.issues().open(tenant, partition, IssueType.contentOnly());
+        return contentIssues.compose(issues -> scan(request, issues));
+    }
+
+    /** A full or deep scan of the partition, {@code contentIssues} its open content-only issues. */
+    private Future<JsonObject> scan(PartitionRequest request, List<IssueRecord> contentIssues) {
+        String tenant = request.tenantId();
+        int partition = request.partition();
+        Map<String, JsonObject> details = new HashMap<>();
+        contentIssues.forEach(issue -> details.put(issue.fileId(), issue.details()));
+        KnownContent known = KnownContent.of(details);
+        return reader.read(tenant, partition, "deep".equals(request.mode()), known)
+                .compose(read -> {
+                    List<FileReport> listed = reconciler.reconcile(read.listings(), retiringModel(stores));
+                    // Only the verdicts are kept from here on: the listings are not held while
+                    // candidates are looked at.
+                    Map<String, SyncVerdict> held = read.verdicts();
+                    Set<String> hashed = new HashSet<>(details.keySet());
+                    hashed.removeAll(read.known());
+                    return confirmation
+                            .confirm(tenant, partition, listed, request.mode(), hashed, known)
+                            .compose(judged -> keeper.keep(tenant, partition, judged, held, request.opId())
+                                    .map(v -> ScanReport.Part.of(judged.files(), judged.inFlight())
+                                            .put(ScanReport.Part.NODE, config.nodeId())));
+                });
     }
 
     /**

@@ -28,6 +28,15 @@ public final class Reconciler {
     /** At most this many chunk numbers are listed in an issue's details. */
     static final int LISTED_CHUNKS = 20;
 
+    /**
+     * The details of a {@code CHECKSUM_MISMATCH}: the recorded sha256, the one the object holds, and
+     * which object that was ({@link Listings.Version}, when known).
+     */
+    static final String RECORDED = "recorded";
+
+    static final String ACTUAL = "actual";
+    static final String OBJECT = "object";
+
     /** The model the node embeds with now ({@code name@dimension} or the local model's name); null: not compared. */
     private final String currentModel;
 
@@ -157,11 +166,12 @@ public final class Reconciler {
                     new JsonObject().put("recorded", meta.size()).put("actual", blob.size())));
         }
         if (blob.sha256() != null && meta.sha256() != null && !blob.sha256().equals(meta.sha256())) {
-            issues.add(new Issue(
-                    IssueType.CHECKSUM_MISMATCH,
-                    meta.fileId(),
-                    meta.name(),
-                    new JsonObject().put("recorded", meta.sha256()).put("actual", blob.sha256())));
+            JsonObject details = new JsonObject().put(RECORDED, meta.sha256()).put(ACTUAL, blob.sha256());
+            if (blob.version() != null) {
+                // Which object hashed so: a later full scan keeps the finding while the object is unchanged.
+                details.put(OBJECT, blob.version().toJson());
+            }
+            issues.add(new Issue(IssueType.CHECKSUM_MISMATCH, meta.fileId(), meta.name(), details));
         }
     }
 

@@ -59,20 +59,45 @@ final class ResultKeeper {
             }
         }
         return stores.issues().open(tenant, partition).compose(previous -> {
-            Set<String> before = new HashSet<>();
-            previous.forEach(issue -> before.add(issue.id()));
+            Map<String, IssueRecord> before = new HashMap<>();
+            previous.forEach(issue -> before.put(issue.id(), issue));
             List<IssueRecord> added = current.values().stream()
-                    .filter(i -> !before.contains(i.id()))
+                    .filter(i -> !before.containsKey(i.id()))
                     .toList();
             List<IssueRecord> gone = previous.stream()
                     .filter(i -> !current.containsKey(i.id()) && !unjudged.contains(i.fileId()))
                     .toList();
+            List<IssueRecord> written = new ArrayList<>(added);
+            written.addAll(restated(current, before));
             return stores.issues()
-                    .apply(added, gone.stream().map(IssueRecord::id).toList())
+                    .apply(written, gone.stream().map(IssueRecord::id).toList())
                     .compose(v -> stores.metadata().recordVerdicts(verdicts))
                     .compose(v -> stores.metadata().partitionChecked(new PartitionCheck(tenant, partition, now, opId)))
                     .compose(v -> publish(tenant, added, gone, opId));
         });
+    }
+
+    /**
+     * The known issues whose details changed (such as the object a checksum mismatch was hashed from),
+     * with their details brought up to date and their first sighting kept; nothing is published of them.
+     */
+    static List<IssueRecord> restated(Map<String, IssueRecord> current, Map<String, IssueRecord> before) {
+        List<IssueRecord> restated = new ArrayList<>();
+        current.values().forEach(now -> {
+            IssueRecord was = before.get(now.id());
+            if (was != null && !now.details().equals(was.details())) {
+                restated.add(new IssueRecord(
+                        was.tenantId(),
+                        was.partition(),
+                        was.fileId(),
+                        now.fileName(),
+                        was.type(),
+                        now.details(),
+                        was.firstSeen(),
+                        was.opId()));
+            }
+        });
+        return restated;
     }
 
     /** Whether a check's finding differs from the verdict the record holds. */

@@ -18,8 +18,8 @@ public interface IssueStore {
     /** The open issues of one (tenant, partition). */
     Future<List<IssueRecord>> open(String tenantId, int partition);
 
-    /** The files of one (tenant, partition) with an open issue of one of {@code types}. */
-    Future<Set<String>> filesWith(String tenantId, int partition, List<String> types);
+    /** The open issues of one (tenant, partition) of one of {@code types}. */
+    Future<List<IssueRecord>> open(String tenantId, int partition, List<String> types);
 
     /** Opens {@code added} and closes the issues with ids ({@link IssueRecord#id}) {@code resolved}. */
     Future<Void> apply(List<IssueRecord> added, List<String> resolved);

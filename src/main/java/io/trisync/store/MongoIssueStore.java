@@ -43,20 +43,15 @@ public final class MongoIssueStore implements IssueStore {
     }
 
     @Override
-    public Future<Set<String>> filesWith(String tenantId, int partition, List<String> types) {
-        return client.findWithOptions(
+    public Future<List<IssueRecord>> open(String tenantId, int partition, List<String> types) {
+        return client.find(
                         ISSUES,
                         new JsonObject()
                                 .put(IssueRecord.TENANT_ID, tenantId)
                                 .put(IssueRecord.PARTITION, partition)
-                                .put(IssueRecord.TYPE, new JsonObject().put("$in", new JsonArray(types))),
-                        new FindOptions().setFields(new JsonObject().put(IssueRecord.FILE_ID, 1)))
+                                .put(IssueRecord.TYPE, new JsonObject().put("$in", new JsonArray(types))))
                 .recover(MongoErrors::<List<JsonObject>>failed)
-                .map(docs -> {
-                    Set<String> files = new HashSet<>();
-                    docs.forEach(d -> files.add(d.getString(IssueRecord.FILE_ID)));
-                    return files;
-                });
+                .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
     }
 
     @Override

@@ -40,14 +40,51 @@ public final class MongoTenantErasures implements TenantErasures {
                 .put(Erasure.STARTED_AT, Instant.now().toString())
                 .putNull(Erasure.ENDED_AT)
                 .putNull(Erasure.RESULT);
-        return client.updateCollectionWithOptions(
+        // A tenant erased before and erased again counts from zero; a run cut off is counted on.
+        JsonObject restart = new JsonObject()
+                .put("$set", new JsonObject().put(Erasure.REMOVED, new JsonObject()))
+                .put("$unset", new JsonObject().put(Erasure.PENDING, ""));
+        return client.updateCollection(
+                        ERASURES,
+                        new JsonObject().put(Erasure.ID, tenantId).put(Erasure.STATE, Erasure.ERASED),
+                        restart)
+                .compose(v -> client.updateCollectionWithOptions(
                         ERASURES,
                         new JsonObject().put(Erasure.ID, tenantId),
                         new JsonObject().put("$set", set),
-                        new UpdateOptions().setUpsert(true))
+                        new UpdateOptions().setUpsert(true)))
                 .recover(MongoErrors::failed)
                 .<Void>mapEmpty()
                 .onSuccess(v -> erasing.forget(tenantId));
+    }
+
+    @Override
+    public Future<Boolean> pending(String tenantId, String opId, Pending step) {
+        return fenced(
+                tenantId, opId, new JsonObject().put("$set", new JsonObject().put(Erasure.PENDING, step.toJson())));
+    }
+
+    @Override
+    public Future<Boolean> counted(String tenantId, String opId, String what, long n) {
+        return fenced(
+                tenantId,
+                opId,
+                new JsonObject()
+                        .put("$inc", new JsonObject().put(Erasure.REMOVED + "." + what, n))
+                        .put("$unset", new JsonObject().put(Erasure.PENDING, "")));
+    }
+
+    /** Applies {@code update} while the erasure is still run by {@code opId}; completes with whether it was. */
+    private Future<Boolean> fenced(String tenantId, String opId, JsonObject update) {
+        return client.updateCollection(
+                        ERASURES,
+                        new JsonObject()
+                                .put(Erasure.ID, tenantId)
+                                .put(Erasure.STATE, Erasure.ERASING)
+                                .put(Erasure.OP_ID, opId),
+                        update)
+                .recover(MongoErrors::failed)
+                .map(r -> r.getDocMatched() == 1);
     }
 
     @Override
@@ -87,20 +124,28 @@ public final class MongoTenantErasures implements TenantErasures {
     }
 
     @Override
-    public Future<JsonObject> removeRecords(String tenantId, String keepOpId) {
-        Map<String, JsonObject> queries = queries(tenantId, keepOpId);
-        JsonObject removed = new JsonObject();
-        Future<Void> chain = Future.succeededFuture();
-        for (Map.Entry<String, JsonObject> q : queries.entrySet()) {
-            String collection = q.getKey().substring(0, q.getKey().indexOf('#'));
-            chain = chain.compose(v -> client.removeDocuments(collection, q.getValue())
-                    .recover(MongoErrors::failed)
-                    .map(r -> {
-                        removed.put(collection, removed.getLong(collection, 0L) + r.getRemovedCount());
-                        return null;
-                    }));
+    public List<String> recordKinds() {
+        return List.copyOf(queries("", "").keySet());
+    }
+
+    @Override
+    public Future<Long> countRecords(String tenantId, String kind, String keepOpId) {
+        return client.count(kind, query(tenantId, kind, keepOpId)).recover(MongoErrors::failed);
+    }
+
+    @Override
+    public Future<Long> removeRecords(String tenantId, String kind, String keepOpId) {
+        return client.removeDocuments(kind, query(tenantId, kind, keepOpId))
+                .recover(MongoErrors::failed)
+                .map(r -> r.getRemovedCount());
+    }
+
+    private static JsonObject query(String tenantId, String kind, String keepOpId) {
+        JsonObject query = queries(tenantId, keepOpId).get(kind);
+        if (query == null) {
+            throw new IllegalArgumentException("no records of kind " + kind);
         }
-        return chain.map(removed);
+        return query;
     }
 
     @Override
@@ -109,53 +154,52 @@ public final class MongoTenantErasures implements TenantErasures {
         JsonObject left = new JsonObject();
         List<Future<?>> counts = new ArrayList<>();
         for (Map.Entry<String, JsonObject> q : queries.entrySet()) {
-            String collection = q.getKey().substring(0, q.getKey().indexOf('#'));
-            counts.add(client.count(collection, q.getValue())
+            counts.add(client.count(q.getKey(), q.getValue())
                     .recover(MongoErrors::failed)
                     .onSuccess(n -> {
                         synchronized (left) {
-                            left.put(collection, left.getLong(collection, 0L) + n);
+                            left.put(q.getKey(), n);
                         }
                     }));
         }
         return Future.all(counts).map(left);
     }
 
-    /** Every query that finds a record of the tenant, keyed by {@code collection#n}. */
+    /** The query that finds the tenant's records in each collection, keyed by the collection (the kind). */
     private static Map<String, JsonObject> queries(String tenantId, String keepOpId) {
         Map<String, JsonObject> q = new LinkedHashMap<>();
-        q.put(MongoMetadataStore.FILES + "#1", new JsonObject().put(FileRecord.TENANT_ID, tenantId));
-        q.put(MongoMetadataStore.PARTITION_CHECKS + "#1", new JsonObject().put(PartitionCheck.TENANT_ID, tenantId));
-        q.put(MongoOperationLog.OPS + "#1", new JsonObject().put(IngestOperation.TENANT_ID, tenantId));
+        q.put(MongoMetadataStore.FILES, new JsonObject().put(FileRecord.TENANT_ID, tenantId));
+        q.put(MongoMetadataStore.PARTITION_CHECKS, new JsonObject().put(PartitionCheck.TENANT_ID, tenantId));
+        q.put(MongoOperationLog.OPS, new JsonObject().put(IngestOperation.TENANT_ID, tenantId));
         q.put(
-                MongoOperationLog.KEYS + "#1",
+                MongoOperationLog.KEYS,
                 new JsonObject()
                         .put(
                                 MongoOperationLog.KEY_ID,
                                 new JsonObject().put("$regex", "^" + Pattern.quote(tenantId) + "\\x00")));
         q.put(
-                MongoSyncOperationStore.OPS + "#1",
+                MongoSyncOperationStore.OPS,
                 new JsonObject()
                         .put(SyncOperation.TENANT_ID, tenantId)
                         .put(SyncOperation.ID, new JsonObject().put("$ne", keepOpId)));
         // The erasure's own events stay, and so does the tenant's event counter: event numbers never repeat.
         q.put(
-                MongoEventStore.EVENTS + "#1",
+                MongoEventStore.EVENTS,
                 new JsonObject()
                         .put(Event.TENANT_ID, tenantId)
                         .put(Event.OP_ID, new JsonObject().put("$ne", keepOpId)));
-        q.put(MongoIssueStore.ISSUES + "#1", new JsonObject().put(IssueRecord.TENANT_ID, tenantId));
-        q.put(MongoRepairStore.QUARANTINE + "#1", new JsonObject().put(QuarantineEntry.TENANT_ID, tenantId));
-        q.put(MongoRepairStore.ACTIONS + "#1", new JsonObject().put(AuditEntry.USER_ID, tenantId));
-        q.put(MongoIndexQueue.JOBS + "#1", new JsonObject().put(IndexJob.TENANT_ID, tenantId));
+        q.put(MongoIssueStore.ISSUES, new JsonObject().put(IssueRecord.TENANT_ID, tenantId));
+        q.put(MongoRepairStore.QUARANTINE, new JsonObject().put(QuarantineEntry.TENANT_ID, tenantId));
+        q.put(MongoRepairStore.ACTIONS, new JsonObject().put(AuditEntry.USER_ID, tenantId));
+        q.put(MongoIndexQueue.JOBS, new JsonObject().put(IndexJob.TENANT_ID, tenantId));
         q.put(
-                MongoReindexCheckpoints.CHECKPOINTS + "#1",
+                MongoReindexCheckpoints.CHECKPOINTS,
                 new JsonObject()
                         .put(
                                 ReindexCheckpoints.Checkpoint.ID,
                                 new JsonObject().put("$regex", "^" + Pattern.quote(tenantId) + " ")));
-        q.put(MongoTrendStore.SAMPLES + "#1", new JsonObject().put(TrendStore.Sample.SCOPE, tenantId));
-        q.put(MongoTrendStore.LATEST + "#1", new JsonObject().put(MongoTrendStore.LATEST_SCOPE, tenantId));
+        q.put(MongoTrendStore.SAMPLES, new JsonObject().put(TrendStore.Sample.SCOPE, tenantId));
+        q.put(MongoTrendStore.LATEST, new JsonObject().put(MongoTrendStore.LATEST_SCOPE, tenantId));
         return q;
     }
 }

@@ -1,6 +1,7 @@
 package io.trisync.store;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
@@ -12,8 +13,20 @@ import java.util.List;
  */
 public interface TenantErasures {
 
-    /** An erasure: {@code state} erasing or erased, the operation that runs or ran it, its result. */
-    record Erasure(String tenantId, String state, String opId, String startedAt, String endedAt, JsonObject result) {
+    /**
+     * An erasure: {@code state} erasing or erased, the operation that runs or ran it, its result;
+     * {@code removed}, what its runs have removed so far ({@code blobs}, {@code records} by kind), and
+     * {@code pending}, the removal step a run began and had not counted yet (null: none).
+     */
+    record Erasure(
+            String tenantId,
+            String state,
+            String opId,
+            String startedAt,
+            String endedAt,
+            JsonObject result,
+            JsonObject removed,
+            Pending pending) {
 
         public static final String ERASING = "erasing";
         public static final String ERASED = "erased";
@@ -26,9 +39,21 @@ public interface TenantErasures {
         public static final String STARTED_AT = "startedAt";
         public static final String ENDED_AT = "endedAt";
         public static final String RESULT = "result";
+        public static final String REMOVED = "removed";
+        public static final String PENDING = "pending";
+
+        /** The names of the counts in {@code removed}: blobs, and records by kind ({@code records.<kind>}). */
+        public static final String BLOBS = "blobs";
+
+        public static final String RECORDS = "records";
 
         public boolean erasing() {
             return ERASING.equals(state);
+        }
+
+        /** Blobs removed so far, by every run of this erasure. */
+        public long blobsRemoved() {
+            return removed.getLong(BLOBS, 0L);
         }
 
         public JsonObject toPublicJson() {
@@ -38,23 +63,73 @@ public interface TenantErasures {
                     .put("operation_id", opId)
                     .put("started_at", startedAt)
                     .put("ended_at", endedAt)
+                    .put("removed", removed)
                     .put("result", result);
         }
 
         static Erasure fromDocument(JsonObject d) {
+            JsonObject pending = d.getJsonObject(PENDING);
             return new Erasure(
                     d.getString(ID),
                     d.getString(STATE),
                     d.getString(OP_ID),
                     d.getString(STARTED_AT),
                     d.getString(ENDED_AT),
-                    d.getJsonObject(RESULT));
+                    d.getJsonObject(RESULT),
+                    d.getJsonObject(REMOVED, new JsonObject()),
+                    pending == null ? null : Pending.fromJson(pending));
+        }
+    }
+
+    /**
+     * A removal step an erasure's run is about to take, recorded before it so that the next run can
+     * count what a run cut off in it removed: the objects of {@code blobKeys} no longer there, or of
+     * the records of kind {@code records}, how many fewer there are than {@code before} (counted
+     * without the operation {@code keepOpId}, as the cut run counted them). One of the two is set.
+     */
+    record Pending(List<String> blobKeys, String records, long before, String keepOpId) {
+
+        /** The document's field names. */
+        public static final String BLOB_KEYS = "blobKeys";
+
+        public static final String KIND = "records";
+        public static final String BEFORE = "before";
+        public static final String KEEP_OP_ID = "keepOpId";
+
+        /** About to delete the objects {@code keys}. */
+        public static Pending blobs(List<String> keys) {
+            return new Pending(List.copyOf(keys), null, 0, null);
+        }
+
+        /** About to remove the {@code before} records of {@code kind} (all but {@code keepOpId}'s). */
+        public static Pending records(String kind, long before, String keepOpId) {
+            return new Pending(null, kind, before, keepOpId);
+        }
+
+        public JsonObject toJson() {
+            return new JsonObject()
+                    .put(BLOB_KEYS, blobKeys == null ? null : new JsonArray(blobKeys))
+                    .put(KIND, records)
+                    .put(BEFORE, before)
+                    .put(KEEP_OP_ID, keepOpId);
+        }
+
+        public static Pending fromJson(JsonObject json) {
+            JsonArray keys = json.getJsonArray(BLOB_KEYS);
+            return new Pending(
+                    keys == null ? null : keys.stream().map(String::valueOf).toList(),
+                    json.getString(KIND),
+                    json.getLong(BEFORE, 0L),
+                    json.getString(KEEP_OP_ID));
         }
     }
 
     Future<Void> init();
 
-    /** Marks the tenant as being erased by operation {@code opId} (again, when an earlier one was cut off). */
+    /**
+     * Marks the tenant as being erased by operation {@code opId} (again, when an earlier one was cut
+     * off: what it removed stays counted). An erasure of a tenant erased before counts from zero.
+     */
     Future<Void> begin(String tenantId, String opId);
 
     /** The tenant's erasure, or null when it was never erased. */
@@ -82,14 +157,36 @@ public interface TenantErasures {
     Future<Void> finish(String tenantId, JsonObject result);
 
     /**
-     * Removes every record of the tenant from MongoDB but the tracked operation {@code keepOpId} (the
-     * erasure's own) and the erasure marker: files, ingest operations and idempotency keys, tracked
-     * operations, events and their counter, issues, quarantine ledger, repair audit, index jobs and
-     * re-index checkpoints; the erasure's own events and the tenant's event counter (so event numbers
-     * never repeat) stay. Completes with how many of each it removed.
+     * Records the removal step operation {@code opId} is about to take ({@link Erasure#pending}).
+     * Completes false, writing nothing, when the erasure is no longer run by {@code opId} (another
+     * run took it over).
      */
-    Future<JsonObject> removeRecords(String tenantId, String keepOpId);
+    Future<Boolean> pending(String tenantId, String opId, Pending step);
 
-    /** How many records of each kind {@link #removeRecords} would find now: all 0 once it has run. */
+    /**
+     * Adds {@code n} to the count {@code what} of {@link Erasure#removed} ({@link Erasure#BLOBS}, or
+     * {@code records.<kind>}) and clears the pending step, in one write. Completes false, writing
+     * nothing, when the erasure is no longer run by {@code opId}.
+     */
+    Future<Boolean> counted(String tenantId, String opId, String what, long n);
+
+    /**
+     * The kinds of records trisync keeps of a tenant in MongoDB, one per collection: files, ingest
+     * operations and idempotency keys, tracked operations, events, issues, quarantine ledger, repair
+     * audit, index jobs, re-index checkpoints and trend samples.
+     */
+    List<String> recordKinds();
+
+    /**
+     * How many records of {@code kind} the tenant has, but the tracked operation {@code keepOpId} and
+     * its events (the erasure's own) and the erasure marker and the tenant's event counter (so event
+     * numbers never repeat), which an erasure keeps.
+     */
+    Future<Long> countRecords(String tenantId, String kind, String keepOpId);
+
+    /** Removes the records {@link #countRecords} counts; completes with how many it removed. */
+    Future<Long> removeRecords(String tenantId, String kind, String keepOpId);
+
+    /** How many records of each kind {@link #removeRecords} would find now: all 0 once they are removed. */
     Future<JsonObject> remaining(String tenantId, String keepOpId);
 }

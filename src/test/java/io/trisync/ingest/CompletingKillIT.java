@@ -1,0 +1,225 @@
+package io.trisync.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.failure.Failure;
+import io.trisync.store.FileRecord;
+import io.trisync.store.IngestOperation;
+import io.trisync.store.StoreKeys;
+import io.trisync.store.Stores;
+import io.trisync.testsupport.Await;
+import io.trisync.testsupport.ChildNode;
+import io.trisync.testsupport.EmbeddingServer;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.multipart.MultipartForm;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a kill -9 leaves of an upload answered 202 {@code completing}: the node (a child JVM on
+ * persistent embedded stores) embeds with a service on loopback that holds its answers, so the upload
+ * outlives {@code INGEST_ANSWER_WITHIN_SECONDS} and is answered with its id; the node is killed before
+ * the upload's operation ends (while its embedding is held, as it is answered, once it committed)
+ * and restarted on the same data. The file named in the 202 is then
+ * either whole in all three stores or gone from all three (no blob, staging object, point or record
+ * left), its operation has ended, and {@code GET} of the id answers the same each time.
+ */
+@Timeout(600)
+class CompletingKillIT {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CompletingKillIT.class);
+    private static final int ROUNDS = 3;
+
+    @Test
+    @DisplayName("kill -9 while an upload answered 202 completing is embedding: after the restart its id is"
+            + " whole in all three stores or gone from all three, and its operation has ended")
+    void completingUploadSurvivesKill() {
+        Vertx vertx = Vertx.vertx();
+        WebClient web = WebClient.create(vertx);
+        EmbeddingServer embedder = new EmbeddingServer(384);
+        Map<String, String> env = new HashMap<>(embedder.nodeEnv("completing-kill"));
+        env.put("INGEST_ANSWER_WITHIN_SECONDS", "1");
+        env.put("INGEST_RECOVERY_INTERVAL_SECONDS", "2");
+        env.put("INGEST_RECOVERY_GRACE_SECONDS", "2");
+        ChildNode node = new ChildNode(TestStack.tempDir("trisync-completing-kill"), env);
+        String tenant = TestStack.unique("completing");
+        int whole = 0;
+        int undone = 0;
+        try {
+            node.start(120);
+            for (int round = 0; round < ROUNDS; round++) {
+                embedder.hold();
+                String text = "Completing round " + round + ". " + Fixtures.prose(80);
+                JsonObject accepted = upload(web, node, tenant, "completing-" + round + ".txt", text);
+                assertThat(accepted.getString("status")).isEqualTo("completing");
+                assertThat(accepted.getString("sha256")).isEqualTo(Fixtures.sha256(Fixtures.utf8(text)));
+                String id = accepted.getString("id");
+                String opId = accepted.getString("operation_id");
+                killAt(round, embedder, web, node, tenant, id);
+                embedder.release();
+
+                node.start(120);
+                boolean isWhole = settle(vertx, web, node, tenant, id, opId, accepted.getString("sha256"));
+                if (round == 0) {
+                    assertThat(isWhole)
+                            .as("an upload killed while its embedding was held")
+                            .isFalse();
+                }
+                if (round == 2) {
+                    assertThat(isWhole)
+                            .as("an upload killed once GET showed it")
+                            .isTrue();
+                }
+                if (isWhole) {
+                    whole++;
+                } else {
+                    undone++;
+                }
+            }
+            LOG.info("{} rounds: {} uploads whole after the restart, {} undone", ROUNDS, whole, undone);
+            JsonObject report = analyze(web, node, tenant);
+            assertThat(report.getJsonArray("issues"))
+                    .as("issues a full scan finds after the rounds: %s", report.encode())
+                    .isEmpty();
+            assertThat(report.getJsonObject("summary").getLong("total_files")).isEqualTo(whole);
+        } finally {
+            node.close();
+            embedder.close();
+            web.close();
+            vertx.close().await();
+        }
+    }
+
+    /**
+     * Kills the node at round {@code round}'s moment: 0, while the embedding is held (nothing
+     * committed); 1, as soon as the embedding was answered (the kill races the commit); 2, once
+     * {@code GET} shows the file (committed, its end perhaps not recorded yet).
+     */
+    private static void killAt(
+            int round, EmbeddingServer embedder, WebClient web, ChildNode node, String tenant, String id) {
+        if (round > 0) {
+            int answered = embedder.requests().size();
+            embedder.release();
+            Await.until(
+                    "the held embedding to be answered",
+                    30_000,
+                    () -> embedder.requests().size() > answered);
+        }
+        if (round > 1) {
+            Await.until(
+                    "the upload to commit",
+                    30_000,
+                    () -> get(web, node, tenant, id).statusCode() == 200);
+        }
+        node.kill();
+    }
+
+    /**
+     * Waits for the upload's operation to end, then checks the file's state in every store against
+     * what {@code GET} answers; true when the file is whole, false when it was undone.
+     */
+    private static boolean settle(
+            Vertx vertx, WebClient web, ChildNode node, String tenant, String id, String opId, String sha256) {
+        Stores stores = Stores.create(vertx, node.storesConfig());
+        try {
+            Await.until(
+                    "the upload's operation " + opId + " to end after the restart",
+                    90_000,
+                    () -> stores.operations().get(opId).await().step().terminal());
+            IngestOperation op = stores.operations().get(opId).await();
+            int status = get(web, node, tenant, id).statusCode();
+            assertThat(status).as("GET of the id named in the 202").isIn(200, 404);
+            for (int i = 0; i < 3; i++) {
+                assertThat(get(web, node, tenant, id).statusCode())
+                        .as("GET of the id again")
+                        .isEqualTo(status);
+            }
+            if (status == 200) {
+                assertThat(op.step()).as("operation of a whole upload").isEqualTo(IngestOperation.Step.DONE);
+                assertWhole(stores, tenant, id, sha256);
+            } else {
+                assertGone(stores, tenant, id);
+            }
+            assertThat(stores.blobs()
+                            .list(StoreKeys.stagingPrefix(tenant), null, 10, false)
+                            .await()
+                            .items())
+                    .as("staging objects of the tenant")
+                    .isEmpty();
+            LOG.info("Upload {} after the restart: GET {}, operation {}", id, status, op.step());
+            return status == 200;
+        } finally {
+            stores.close().await();
+        }
+    }
+
+    private static void assertWhole(Stores stores, String tenant, String id, String sha256) {
+        FileRecord record = stores.metadata().get(id).await();
+        assertThat(record.status()).isEqualTo(FileRecord.Status.ACTIVE);
+        assertThat(record.sha256()).isEqualTo(sha256);
+        String key = StoreKeys.blobKey(tenant, record.partition(), id);
+        assertThat(stores.blobs().head(key).await().sha256()).isEqualTo(sha256);
+        assertThat(Fixtures.sha256(stores.blobs().getBytes(key).await().getBytes()))
+                .isEqualTo(sha256);
+        assertThat(record.embedding().chunks()).isPositive();
+        assertThat(stores.vectors().count(tenant, id).await())
+                .as("points of the whole upload %s", id)
+                .isEqualTo(record.embedding().chunks());
+    }
+
+    private static void assertGone(Stores stores, String tenant, String id) {
+        Throwable record = stores.metadata()
+                .get(id)
+                .map(r -> (Throwable) null)
+                .otherwise(e -> e)
+                .await();
+        assertThat(record).as("record of the undone upload %s", id).isInstanceOf(Failure.NotFound.class);
+        String key = StoreKeys.blobKey(tenant, StoreKeys.partition(id, 64), id);
+        Throwable head = stores.blobs()
+                .head(key)
+                .map(b -> (Throwable) null)
+                .otherwise(e -> e)
+                .await();
+        assertThat(head).as("blob of the undone upload %s", id).isInstanceOf(Failure.NotFound.class);
+        assertThat(stores.vectors().count(tenant, id).await())
+                .as("points of the undone upload %s", id)
+                .isZero();
+    }
+
+    private static JsonObject upload(WebClient web, ChildNode node, String tenant, String name, String text) {
+        MultipartForm form = MultipartForm.create()
+                .attribute("user_id", tenant)
+                .binaryFileUpload("file", name, Buffer.buffer(Fixtures.utf8(text)), "text/plain");
+        HttpResponse<Buffer> r = web.post(node.httpPort(), "127.0.0.1", "/api/files")
+                .sendMultipartForm(form)
+                .await();
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
+        return r.bodyAsJsonObject();
+    }
+
+    private static HttpResponse<Buffer> get(WebClient web, ChildNode node, String tenant, String id) {
+        return web.get(node.httpPort(), "127.0.0.1", "/api/files/" + id + "?user_id=" + tenant)
+                .send()
+                .await();
+    }
+
+    private static JsonObject analyze(WebClient web, ChildNode node, String tenant) {
+        HttpResponse<Buffer> r = web.post(node.httpPort(), "127.0.0.1", "/api/sync/analyze")
+                .timeout(120_000)
+                .sendJsonObject(new JsonObject().put("user_id", tenant).put("mode", "full"))
+                .await();
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        return r.bodyAsJsonObject();
+    }
+}
