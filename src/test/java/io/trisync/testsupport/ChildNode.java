@@ -54,6 +54,11 @@ public final class ChildNode implements AutoCloseable {
      * {@link PausingNodeMain}) with {@code moreEnv} for this start only, and waits for {@code /health}.
      */
     public void start(int timeoutSeconds, String mainClass, Map<String, String> moreEnv) {
+        if (alive()) {
+            // A second process would find the ports held and exit, and the first would answer /health
+            // for it: a test would then kill and check the wrong process.
+            throw new IllegalStateException("node on port " + httpPort + " is still running; kill it first");
+        }
         Map<String, String> env = new HashMap<>(extraEnv);
         env.putAll(moreEnv);
         if (!env.containsKey("EMBEDDING_PROVIDER")) {
