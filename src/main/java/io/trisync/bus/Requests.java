@@ -12,9 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Request consumers with one failure policy: each reply fails with the code {@link Failure#status}
- * gives (a {@link Failure} its own, a forwarded bus failure its code, a malformed value 400);
- * anything else, a {@link ClassCastException} included, is a bug: 500, logged with its stack trace
- * and answered without it.
+ * gives (a {@link Failure} its own, a forwarded bus failure its code); anything else, a {@link
+ * ClassCastException} or an {@link IllegalArgumentException} included, is a bug: 500, logged with
+ * its stack trace and answered without it (a malformed value is refused as a {@link
+ * Failure.BadRequest} by the message's {@code fromJson}).
  */
 public final class Requests {
 
@@ -32,9 +33,6 @@ public final class Requests {
         Future<JsonObject> result;
         try {
             result = handler.apply(message.body() == null ? new JsonObject() : message.body());
-        } catch (IllegalArgumentException e) {
-            // A malformed value read from the request (a field of the wrong type is refused by its fromJson).
-            result = Future.failedFuture(new Failure.BadRequest(String.valueOf(e.getMessage())));
         } catch (RuntimeException e) {
             // A bug must still answer (500, logged below) rather than leave the caller to time out.
             result = Future.failedFuture(e);

@@ -221,11 +221,12 @@ public abstract sealed class Failure extends RuntimeException
 
     /**
      * The status for any failure: a {@link Failure} its own; an event-bus reply its code (a timeout or
-     * a missing handler 503); malformed input found while reading a request ({@link
-     * IllegalArgumentException}, undecodable JSON) 400; anything else is a bug: 500. A {@link
-     * ClassCastException} is one too: a client's field of the wrong type is refused where it is read
-     * ({@code http/Bodies}, the contract, each message's {@code fromJson}) as a {@link BadRequest}
-     * naming the field, so one that gets here came from the service's own code or data.
+     * a missing handler 503); undecodable JSON 400; anything else is a bug: 500. A {@link
+     * ClassCastException} or an {@link IllegalArgumentException} is one too: a client's field of the
+     * wrong type or malformed value is refused where it is read ({@code http/Bodies}, the contract,
+     * each message's {@code fromJson}, the query and header readers) as a {@link BadRequest} naming the
+     * field, so one that gets here came from the service's own code or data (an enum or status stored
+     * by another version, a batch over a store's limit, a timer of no delay).
      */
     public static int status(Throwable failure) {
         if (failure instanceof Failure typed) {
@@ -240,7 +241,7 @@ public abstract sealed class Failure extends RuntimeException
                 default -> INTERNAL;
             };
         }
-        if (failure instanceof IllegalArgumentException || failure instanceof DecodeException) {
+        if (failure instanceof DecodeException) {
             return BAD_REQUEST;
         }
         return INTERNAL;

@@ -24,6 +24,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,7 +35,9 @@ import java.util.TreeSet;
  * OpenAPI module: served at {@code /openapi.yaml} and {@code /openapi.json}, and every {@code /api}
  * request is validated against its operation before the handler runs (query, path and header
  * parameters at once; a JSON body once it is read, in {@link Bodies}). A request that breaks it is
- * 400 naming the field. The multipart upload's body is left to its handler (the module does not
+ * 400 naming the field; every JSON body's schema says {@code additionalProperties: false}, so a field
+ * its operation does not define is refused too, rather than ignored (a typo'd {@code dry_rn} would
+ * otherwise apply the repairs it meant to plan). The multipart upload's body is left to its handler (the module does not
  * validate multipart bodies). {@link #mismatches} tells whether the routes served and the contract
  * are the same set; the HTTP verticle refuses to start when they are not.
  */
@@ -143,7 +146,7 @@ final class Contract {
             if (done.succeeded()) {
                 ctx.next();
             } else if (done.cause() instanceof ValidatorException invalid) {
-                ctx.fail(new Failure.BadRequest(message(invalid)));
+                ctx.fail(new Failure.BadRequest(message(invalid, op)));
             } else {
                 ctx.fail(done.cause());
             }
@@ -184,9 +187,16 @@ final class Contract {
         return out;
     }
 
-    /** The validator's finding, led by the field it concerns ({@code limit: …}, {@code dry_run: …}). */
-    static String message(ValidatorException invalid) {
+    /**
+     * The validator's finding, led by the field it concerns ({@code limit: …}, {@code dry_run: …}): a
+     * body field {@code op} does not define first ({@link #unknownFields}), else the deepest finding.
+     */
+    String message(ValidatorException invalid, Operation op) {
         if (invalid instanceof SchemaValidationException schema && schema.getOutputUnit() != null) {
+            List<String> unknown = unknownFields(schema.getOutputUnit(), bodyFields(op));
+            if (!unknown.isEmpty()) {
+                return unknownMessage(unknown, op);
+            }
             OutputUnit unit = deepest(schema.getOutputUnit());
             String field = unit.getInstanceLocation() == null
                     ? ""
@@ -195,6 +205,71 @@ final class Contract {
             return field.isEmpty() ? invalid.getMessage() : field + ": " + reason;
         }
         return invalid.getMessage();
+    }
+
+    /**
+     * The top-level body fields the validator found against {@code additionalProperties: false} that
+     * are not among {@code defined}, in the body's order. (It also lists there a defined field whose
+     * value it refused, next to the finding about that value: those are not unknown.)
+     */
+    private static List<String> unknownFields(OutputUnit unit, Set<String> defined) {
+        List<String> out = new ArrayList<>();
+        String at = unit.getInstanceLocation() == null
+                ? ""
+                : unit.getInstanceLocation().replaceFirst("^#?/", "");
+        if (unit.getKeywordLocation() != null
+                && unit.getKeywordLocation().endsWith("/additionalProperties")
+                && !at.isEmpty()
+                && !at.contains("/")) {
+            String field = at.replace("~1", "/").replace("~0", "~");
+            if (!defined.contains(field)) {
+                out.add(field);
+            }
+        }
+        if (unit.getErrors() != null) {
+            for (OutputUnit child : unit.getErrors()) {
+                unknownFields(child, defined).stream()
+                        .filter(f -> !out.contains(f))
+                        .forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * {@code dry_rn: unknown field (this endpoint takes: user_id, dry_run, …)}, and where a field is one
+     * another operation takes, which ({@code dry_run} sent to a scan belongs to the repairs).
+     */
+    private String unknownMessage(List<String> unknown, Operation op) {
+        StringBuilder out = new StringBuilder(String.join(", ", unknown))
+                .append(unknown.size() == 1 ? ": unknown field" : ": unknown fields")
+                .append(" (this endpoint takes: ")
+                .append(String.join(", ", bodyFields(op)))
+                .append(")");
+        for (String field : unknown) {
+            List<String> elsewhere = contract.operations().stream()
+                    .filter(other -> !other.getOperationId().equals(op.getOperationId())
+                            && bodyFields(other).contains(field))
+                    .map(other -> other.getHttpMethod().name() + " " + other.getOpenAPIPath())
+                    .toList();
+            if (!elsewhere.isEmpty()) {
+                out.append("; ").append(field).append(" is a field of ").append(String.join(" and ", elsewhere));
+            }
+        }
+        return out.toString();
+    }
+
+    /** The fields {@code op}'s JSON body defines, in the contract's order; none for an operation without one. */
+    private static Set<String> bodyFields(Operation op) {
+        if (op.getRequestBody() == null || op.getRequestBody().getContent().get("application/json") == null) {
+            return Set.of();
+        }
+        Object properties = op.getRequestBody()
+                .getContent()
+                .get("application/json")
+                .getSchema()
+                .get("properties");
+        return properties instanceof JsonObject fields ? new LinkedHashSet<>(fields.fieldNames()) : Set.of();
     }
 
     /**

@@ -73,12 +73,6 @@ public final class ScanApi {
 
     private void analyze(RoutingContext ctx) {
         JsonObject body = Bodies.object(ctx);
-        if (body.containsKey("dry_run")) {
-            // Refused, not ignored: a caller who sent it expected a plan of repairs it would not get.
-            throw new Failure.BadRequest("dry_run: a scan has no dry run, it repairs nothing (it reads the three"
-                    + " stores and records what it finds); POST /api/sync/fix plans the repairs, as a dry run"
-                    + " unless \"dry_run\": false");
-        }
         boolean wait = Bodies.bool(body, "wait", true);
         Integer sample = Bodies.integer(body, "sample_size");
         Object seed = body.getValue("seed");

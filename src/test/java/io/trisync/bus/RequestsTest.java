@@ -3,6 +3,7 @@ package io.trisync.bus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.failure.Failure;
+import io.trisync.scan.IssueType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -41,6 +42,23 @@ class RequestsTest {
                 .onComplete(ctx.failing(refused -> ctx.verify(() -> {
                     assertThat(((ReplyException) refused).failureCode()).isEqualTo(Failure.BAD_REQUEST);
                     answered.flag();
+                })));
+    }
+
+    @Test
+    @DisplayName("A consumer that throws IllegalArgumentException answers 500 (a bug), not 400")
+    void illegalArgumentAnswers500(Vertx vertx, VertxTestContext ctx) {
+        // As a consumer reading a stored issue type this version does not know would.
+        Requests.consume(
+                vertx.eventBus(),
+                "test.requests.illegal",
+                body -> Future.succeededFuture(new JsonObject()
+                        .put("type", IssueType.valueOf(body.getString("stored")).name())));
+        vertx.eventBus()
+                .request("test.requests.illegal", new JsonObject().put("stored", "ISSUE_OF_A_NEWER_VERSION"))
+                .onComplete(ctx.failing(bug -> ctx.verify(() -> {
+                    assertThat(((ReplyException) bug).failureCode()).isEqualTo(Failure.INTERNAL);
+                    ctx.completeNow();
                 })));
     }
 }

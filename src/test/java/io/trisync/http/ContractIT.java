@@ -134,6 +134,46 @@ class ContractIT {
                 .isEqualTo(200);
     }
 
+    @Test
+    @DisplayName("A JSON body field the operation does not define is 400 naming it and listing the fields it takes")
+    void unknownBodyFieldsAreRefused() {
+        assertThat(message(post(
+                        "/api/sync/fix", new JsonObject().put("user_id", "t").put("dry_rn", true))))
+                .isEqualTo("dry_rn: unknown field (this endpoint takes: user_id, dry_run, issue_types, file_ids)");
+        assertThat(message(post(
+                        "/api/search",
+                        new JsonObject().put("query", "q").put("limt", 5).put("x", 1))))
+                .isEqualTo("limt, x: unknown fields (this endpoint takes: user_id, query, limit, file_ids,"
+                        + " content_types)");
+        assertThat(message(post("/api/sync/quarantine/purge", new JsonObject().put("older_than", 3))))
+                .startsWith("older_than: unknown field (this endpoint takes: user_id, older_than_days)");
+        assertThat(message(web.request(HttpMethod.PATCH, node.httpPort(), "127.0.0.1", "/api/files/some-id?user_id=t")
+                        .putHeader("Content-Type", "application/json")
+                        .sendBuffer(Buffer.buffer("{\"name\":\"a.txt\",\"label\":{}}"))
+                        .await()))
+                .startsWith("label: unknown field (this endpoint takes: name, labels)");
+        // A field another operation takes says which: a scan has no dry run, the repairs have.
+        assertThat(message(post("/api/sync/analyze", new JsonObject().put("dry_run", true))))
+                .startsWith("dry_run: unknown field (this endpoint takes: user_id, mode, sample_size, seed, wait)")
+                .contains("dry_run is a field of POST /api/sync/fix and POST /api/v1/sync");
+        assertThat(message(post(
+                        "/api/v1/sync", new JsonObject().put("kind", "scan").put("user_id", "t"))))
+                .startsWith("user_id: unknown field (this endpoint takes: tenant_id, kind, all, dry_run)");
+        // A defined field of the wrong type next to an unknown one: the unknown one is named first; alone,
+        // the wrong type is named as before (not as unknown).
+        assertThat(message(post(
+                        "/api/sync/fix", new JsonObject().put("dry_run", "no").put("dry_rn", true))))
+                .startsWith("dry_rn: unknown field");
+        assertThat(message(post("/api/sync/fix", new JsonObject().put("dry_run", "no"))))
+                .isEqualTo("dry_run: Instance type string is invalid. Expected boolean");
+    }
+
+    private static String message(HttpResponse<Buffer> r) {
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(400);
+        assertThat(r.bodyAsJsonObject().getString("error")).isEqualTo("bad_request");
+        return r.bodyAsJsonObject().getString("message");
+    }
+
     private HttpResponse<Buffer> post(String path, JsonObject body) {
         return http.post(path, "application/json", Buffer.buffer(body.encode()));
     }

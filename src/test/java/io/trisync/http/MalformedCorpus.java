@@ -84,7 +84,11 @@ final class MalformedCorpus {
                 "{",
                 "{\"tenant_id\":[1],\"kind\":{}}",
                 "{\"tenant_id\":\"" + tenant + "\",\"kind\":\"scan\",\"dry_run\":true}",
-                "{\"tenant_id\":\"" + tenant + "\",\"kind\":\"repair\",\"dry_run\":true}")) {
+                "{\"tenant_id\":\"" + tenant + "\",\"kind\":\"repair\",\"dry_run\":true}",
+                // A field the operation does not define: refused, never ignored (a typo'd dry run would apply).
+                "{\"tenant_id\":\"" + tenant + "\",\"kind\":\"repair\",\"dry_rn\":true}",
+                "{\"tenant_id\":\"" + tenant + "\",\"kind\":\"reindex\",\"dryRun\":true}",
+                "{\"user_id\":\"" + tenant + "\",\"kind\":\"scan\"}")) {
             cases.add(json("v1/sync " + body, "POST", "/api/v1/sync", body, adminToken, 400));
         }
         // Every field optional: an empty body and the literal null mean the defaults.
@@ -99,7 +103,10 @@ final class MalformedCorpus {
                         "{\"issue_types\":\"x\"}",
                         "{\"issue_types\":[5]}",
                         "{\"file_ids\":[\"../x\"]}",
-                        "{\"user_id\":\"all\"}"),
+                        "{\"user_id\":\"all\"}",
+                        "{\"dry_rn\":true}",
+                        "{\"user_id\":\"" + tenant + "\",\"dry_run\":true,\"file_id\":\"f-1\"}",
+                        "{\"__proto__\":{\"dry_run\":false}}"),
                 "/api/sync/quarantine/purge",
                 List.of(
                         "[]",
@@ -108,6 +115,7 @@ final class MalformedCorpus {
                         "{\"user_id\":5}",
                         "{\"older_than_days\":\"x\"}",
                         "{\"older_than_days\":-1}",
+                        "{\"older_than\":0}",
                         "{\"user_id\":\"all\"}"));
         wrongBodies.forEach((path, bodies) -> {
             for (String body : List.of("", "null")) {
@@ -131,8 +139,13 @@ final class MalformedCorpus {
                 "{\"sample_size\":0}",
                 "{\"seed\":1.5}",
                 "{\"dry_run\":true}",
+                "{\"mod\":\"quick\"}",
                 "{\"user_id\":\"a b\"}")) {
             cases.add(json("analyze " + body, "POST", "/api/sync/analyze", body, adminToken, 400));
+        }
+        for (String body : List.of(
+                "{\"query\":\"q\",\"limt\":5}", "{\"user_id\":\"" + tenant + "\",\"query\":\"q\",\"fileIds\":[]}")) {
+            cases.add(json("search " + body, "POST", "/api/search", body, adminToken, 400));
         }
         // Tokens with claims of the wrong type, correctly signed: 401, never 500.
         long now = System.currentTimeMillis() / 1000;
@@ -270,7 +283,9 @@ final class MalformedCorpus {
                 "{\"name\":\"..\"}",
                 "{\"labels\":{\"\\u0000\":\"x\"}}",
                 "{\"labels\":{\"$set\":\"x\"}}",
-                "{\"labels\":{\"_id\":\"x\\u0000\"}}")) {
+                "{\"labels\":{\"_id\":\"x\\u0000\"}}",
+                "{\"nam\":\"x.txt\"}",
+                "{\"name\":\"x.txt\",\"version\":3}")) {
             cases.add(json("PATCH " + body, "PATCH", edit, body, adminToken, 400));
         }
         cases.add(get("token whose header is not UTF-8", "/api/files", "t7e3.e30.x", 401));

@@ -216,4 +216,48 @@ class RepairSafetyIT {
             op.complete(new JsonObject()).await();
         }
     }
+
+    @Test
+    @DisplayName("A typo'd dry-run field is refused naming it, and the file the repair would have changed is untouched")
+    void typoedDryRunChangesNothing() {
+        Node node = RepairFixture.node();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Stores s = node.stores();
+            String tenant = TestStack.unique("typo");
+            String orphan = http.upload(tenant, "o.txt", "text/plain", utf8(Fixtures.prose(200)), null)
+                    .bodyAsJsonObject()
+                    .getString("id");
+            s.metadata().remove(orphan).await();
+            assertThat(issues(analyze(http, tenant)))
+                    .containsExactlyInAnyOrder("ORPHAN_BLOB:" + orphan, "ORPHAN_VECTORS:" + orphan);
+            Set<String> before = snapshot(s, tenant);
+            int operations = operations(http, tenant);
+
+            // Without the check, the fix would ignore dry_rn (and plan, its default), the repair started
+            // by kind would ignore it too and quarantine the orphan's blob and delete its points.
+            for (var typo : List.of(
+                    Map.entry("/api/sync/fix", new JsonObject().put("user_id", tenant)),
+                    Map.entry(
+                            "/api/v1/sync",
+                            new JsonObject().put("tenant_id", tenant).put("kind", "repair")))) {
+                var refused = post(http, typo.getKey(), typo.getValue().copy().put("dry_rn", true));
+                assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(400);
+                assertThat(refused.bodyAsJsonObject().getString("message"))
+                        .startsWith("dry_rn: unknown field (this endpoint takes: ")
+                        .contains("dry_run");
+            }
+
+            assertThat(operations(http, tenant)).as("no operation started").isEqualTo(operations);
+            assertThat(snapshot(s, tenant))
+                    .as("the orphan's blob and points are where they were")
+                    .isEqualTo(before);
+            assertThat(quarantinedObjects(s, tenant)).isEmpty();
+        }
+    }
+
+    private static int operations(Http http, String tenant) {
+        var r = http.get("/api/v1/sync/operations?limit=100&tenant_id=" + tenant);
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        return r.bodyAsJsonObject().getJsonArray("operations").size();
+    }
 }
