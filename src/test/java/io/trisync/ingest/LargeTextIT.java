@@ -77,7 +77,7 @@ class LargeTextIT {
             "A 16 MB text is uploaded, then replaced by another, in a 112 MiB heap, every chunk's point written and counted")
     void largeTextInASmallHeap() throws Exception {
         Path first = text(LARGE_WORDS, 1);
-        Path second = text(LARGE_WORDS - 1_000_000, 2);
+        Path second = text(LARGE_WORDS, 2);
         Map<String, String> env = new HashMap<>(server.nodeEnv("large-text-embed"));
         env.put("MONGO_DB", database);
         env.put("AUTH_ENABLED", "false");
@@ -95,10 +95,11 @@ class LargeTextIT {
                 tenant);
 
         System.out.printf(
-                "Large text in a %s child JVM: upload %.1f s, new version %.1f s, peak heap %.1f MiB of %.1f MiB%n",
+                "Large text in a %s child JVM: upload %.1f s, new version %.1f s, re-index %.1f s, peak heap %.1f MiB of %.1f MiB%n",
                 HEAP,
                 result.getDouble("uploadSeconds"),
                 result.getDouble("replaceSeconds", -1.0),
+                result.getDouble("reindexSeconds", -1.0),
                 result.getLong("peakHeapBytes") / 1048576.0,
                 result.getLong("maxHeapBytes") / 1048576.0);
         assertThat(result.getInteger("uploadStatus"))
@@ -113,13 +114,19 @@ class LargeTextIT {
         try {
             stores.init().await();
             FileRecord file = stores.metadata().get(id).await();
-            int chunks = chunks(LARGE_WORDS - 1_000_000);
+            int chunks = chunks(LARGE_WORDS);
             assertThat(file.contentVersion()).isEqualTo(2);
             assertThat(file.embedding().pending()).isFalse();
             assertThat(file.embedding().chunks()).isEqualTo(chunks);
             assertThat(stores.vectors().count(tenant, id).await()).isEqualTo(chunks);
             assertThat(stores.vectors().pointsOf(tenant, id).await())
                     .allMatch(p -> p.contentSha256().equals(file.sha256()));
+            JsonObject reindex = result.getJsonObject("reindex");
+            assertThat(reindex.getString("status"))
+                    .as("the re-index: %s", reindex)
+                    .isEqualTo("completed");
+            assertThat(reindex.getJsonObject("result").getLong("files")).isEqualTo(1);
+            assertThat(reindex.getJsonObject("result").getLong("chunks")).isEqualTo(chunks);
         } finally {
             stores.vectors().deleteFile(tenant, id).await();
             removeBlobs(stores);

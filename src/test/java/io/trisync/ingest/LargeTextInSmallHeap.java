@@ -19,8 +19,8 @@ import java.util.UUID;
  * Run by {@link LargeTextIT} in a child JVM with a small heap: a node on the stores and embedding
  * service named by the environment is sent the text file of the first argument as an upload by
  * tenant {@code args[2]}, then the one of the second argument as the file's new version, each
- * streamed from disk (the client holds neither); prints both answers and the peak heap in use
- * (sampled every 10 ms).
+ * streamed from disk (the client holds neither), then every file of the tenant is re-indexed; prints
+ * both answers, the re-index and the peak heap in use (sampled every 10 ms).
  */
 public final class LargeTextInSmallHeap {
 
@@ -59,6 +59,9 @@ public final class LargeTextInSmallHeap {
             result.put("replaceStatus", replaced.statusCode())
                     .put("replace", replaced.body())
                     .put("replaceSeconds", (System.nanoTime() - start) / 1e9);
+            start = System.nanoTime();
+            result.put("reindex", reindex(client, node.httpPort(), tenant))
+                    .put("reindexSeconds", (System.nanoTime() - start) / 1e9);
         }
         System.out.println("RESULT "
                 + result.put("peakHeapBytes", heap.peakBytes())
@@ -66,6 +69,41 @@ public final class LargeTextInSmallHeap {
                         .encode());
         System.out.flush();
         Runtime.getRuntime().halt(0);
+    }
+
+    /**
+     * Re-indexes every file of the tenant ({@code all}: the model is the same) and waits for it to
+     * end (ten minutes at most); the operation as the status reports it then.
+     */
+    private static JsonObject reindex(HttpClient client, int port, String tenant) throws Exception {
+        String base = "http://127.0.0.1:" + port + "/api/v1/sync";
+        HttpResponse<String> started = client.send(
+                HttpRequest.newBuilder(URI.create(base))
+                        .header("Content-Type", "application/json")
+                        .POST(BodyPublishers.ofString(new JsonObject()
+                                .put("tenant_id", tenant)
+                                .put("kind", "reindex")
+                                .put("all", true)
+                                .encode()))
+                        .build(),
+                body());
+        if (started.statusCode() != 202) {
+            return new JsonObject().put("status", "not started").put("answer", started.body());
+        }
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonObject latest = new JsonObject(client.send(
+                                    HttpRequest.newBuilder(URI.create(base + "/status?tenant_id=" + tenant))
+                                            .build(),
+                                    body())
+                            .body())
+                    .getJsonObject("latest_sync");
+            if (latest != null && !"running".equals(latest.getString("status"))) {
+                return latest;
+            }
+            Thread.sleep(500);
+        }
+        return new JsonObject().put("status", "still running after ten minutes");
     }
 
     private static HttpResponse.BodyHandler<String> body() {
