@@ -202,6 +202,46 @@ class LargeTextIT {
                 .containsOnly(indexed.sha256());
     }
 
+    @Test
+    @DisplayName(
+            "A large file whose points were lost is re-embedded by a repair a batch at a time, every chunk counted")
+    void repairReembedsALargeFile() throws Exception {
+        start();
+        HttpResponse<Buffer> r =
+                http.upload(tenant, "large.txt", "text/plain", Files.readAllBytes(temporary(text(WORDS, 6))), null);
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+        String id = r.bodyAsJsonObject().getString("id");
+        node.stores().vectors().deleteFile(tenant, id).await();
+        int requests = server.batches().size();
+        HttpResponse<Buffer> scanned = http.post(
+                "/api/sync/analyze",
+                "application/json",
+                new JsonObject().put("user_id", tenant).toBuffer());
+        assertThat(scanned.bodyAsString()).contains("MISSING_VECTORS");
+
+        HttpResponse<Buffer> started = http.post(
+                "/api/sync/fix",
+                "application/json",
+                new JsonObject().put("user_id", tenant).put("dry_run", false).toBuffer());
+        assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+        String opId = started.bodyAsJsonObject().getString("operation_id");
+        JsonObject fix = Await.value(
+                "fix " + opId + " to end",
+                120_000,
+                () -> Http.json(http.get("/api/sync/fix/" + opId)),
+                body -> !"running".equals(body.getJsonObject("operation").getString("status")));
+
+        assertThat(fix.getJsonObject("operation").getString("status"))
+                .as("%s", fix)
+                .isEqualTo("completed");
+        assertThat(node.stores().vectors().count(tenant, id).await()).isEqualTo(chunks(WORDS));
+        assertThat(node.stores().metadata().get(id).await().embedding().chunks())
+                .isEqualTo(chunks(WORDS));
+        assertThat(server.batches().size() - requests)
+                .as("requests of 64 texts that re-embedded it")
+                .isEqualTo((chunks(WORDS) + 63) / 64);
+    }
+
     private void start() {
         start(IngestHooks.NONE);
     }
