@@ -1,8 +1,9 @@
 package io.trisync.embedding;
 
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 
 /**
  * Splits text into overlapping chunks of whole words. The defaults (150 words, 30 of overlap) stay
@@ -36,75 +37,86 @@ public final class Chunker {
      */
     public List<String> chunk(String text) {
         List<String> chunks = new ArrayList<>();
-        if (text.isBlank()) {
-            return chunks;
-        }
-        int[] bounds = wordBounds(text);
-        int count = bounds.length / 2;
-        if (count == 0) {
-            // Nothing but control characters, which trim() removes: split gives one empty word.
-            chunks.add("");
-            return chunks;
-        }
-        int step = words - overlap;
-        for (int start = 0; start < count; start += step) {
-            int end = Math.min(count, start + words);
-            chunks.add(joined(text, bounds, start, end));
-            if (end == count) {
-                break;
-            }
-        }
+        chunks(text).forEachRemaining(chunks::add);
         return chunks;
     }
 
-    /** Start and end offsets of each word of {@code text}, in pairs. */
-    private static int[] wordBounds(String text) {
-        int from = 0;
-        int to = text.length();
-        while (from < to && text.charAt(from) <= ' ') {
-            from++;
-        }
-        while (to > from && text.charAt(to - 1) <= ' ') {
-            to--;
-        }
-        int[] bounds = new int[64];
-        int n = 0;
-        int i = from;
-        while (i < to) {
-            int start = i;
-            while (i < to && !space(text.charAt(i))) {
-                i++;
+    /**
+     * The chunks of {@link #chunk}, each made when it is asked for: a large text's chunks are never
+     * all held at once (together they take more than the text, which they overlap).
+     */
+    public Iterator<String> chunks(String text) {
+        return new Chunks(text);
+    }
+
+    /** Walks the text once, a chunk at a time, remembering only where the next chunk starts. */
+    private final class Chunks implements Iterator<String> {
+
+        private final String text;
+        private final int to;
+        /** Where the next chunk's first word starts; -1 when there is no next chunk. */
+        private int next;
+        /** Nothing but control characters, which trim() removes: split gives one empty word. */
+        private boolean empty;
+
+        Chunks(String text) {
+            this.text = text;
+            int from = 0;
+            int end = text.length();
+            while (from < end && text.charAt(from) <= ' ') {
+                from++;
             }
-            if (n + 2 > bounds.length) {
-                bounds = Arrays.copyOf(bounds, bounds.length * 2);
+            while (end > from && text.charAt(end - 1) <= ' ') {
+                end--;
             }
-            bounds[n++] = start;
-            bounds[n++] = i;
-            while (i < to && space(text.charAt(i))) {
-                i++;
-            }
+            this.to = end;
+            boolean blank = text.isBlank();
+            this.empty = !blank && from == end;
+            this.next = blank || empty ? -1 : from;
         }
-        return Arrays.copyOf(bounds, n);
+
+        @Override
+        public boolean hasNext() {
+            return next >= 0 || empty;
+        }
+
+        @Override
+        public String next() {
+            if (empty) {
+                empty = false;
+                return "";
+            }
+            if (next < 0) {
+                throw new NoSuchElementException();
+            }
+            StringBuilder chunk = new StringBuilder();
+            int i = next;
+            int following = -1;
+            for (int w = 0; w < words && i < to; w++) {
+                if (w == words - overlap) {
+                    following = i;
+                }
+                int start = i;
+                while (i < to && !space(text.charAt(i))) {
+                    i++;
+                }
+                if (w > 0) {
+                    chunk.append(' ');
+                }
+                chunk.append(text, start, i);
+                while (i < to && space(text.charAt(i))) {
+                    i++;
+                }
+            }
+            // The last chunk ends at the last word; the next one starts (words - overlap) words on,
+            // which is right after this one when there is no overlap.
+            next = i >= to ? -1 : following >= 0 ? following : i;
+            return chunk.toString();
+        }
     }
 
     /** The characters regex {@code \s} matches. */
     private static boolean space(char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
-    }
-
-    /** Words {@code start} to {@code end} (exclusive) of {@code text}, joined by single spaces. */
-    private static String joined(String text, int[] bounds, int start, int end) {
-        int length = end - start - 1;
-        for (int w = start; w < end; w++) {
-            length += bounds[2 * w + 1] - bounds[2 * w];
-        }
-        StringBuilder chunk = new StringBuilder(length);
-        for (int w = start; w < end; w++) {
-            if (w > start) {
-                chunk.append(' ');
-            }
-            chunk.append(text, bounds[2 * w], bounds[2 * w + 1]);
-        }
-        return chunk.toString();
     }
 }

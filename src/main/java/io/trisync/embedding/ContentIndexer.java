@@ -2,14 +2,24 @@ package io.trisync.embedding;
 
 import io.trisync.failure.Failure;
 import io.trisync.store.ChunkPoint;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 
 /**
  * Bytes to chunk points: extract text, split into chunks, embed each. Used by uploads and by
  * repairs that re-embed a file. A file whose text extraction fails gets no points and the reason,
- * which the caller records instead of calling the file synced. Blocking: run on a worker.
+ * which the caller records instead of calling the file synced. A large file is indexed a batch at a
+ * time ({@link #stream}): its chunks, vectors and points are never all held at once. Blocking: run on
+ * a worker.
  */
 public final class ContentIndexer {
 
@@ -72,6 +82,106 @@ public final class ContentIndexer {
     /** {@link #index(byte[], Target)} of the bytes {@code content} views (read, never copied whole). */
     public Indexed index(ByteBuffer content, Target target) {
         return indexAll(List.of(prepare(content, target))).get(0);
+    }
+
+    /** Where a file's points go as they are made: the stage completes once the batch is written. */
+    @FunctionalInterface
+    public interface PointSink {
+        CompletionStage<Void> write(List<ChunkPoint> batch);
+
+        /**
+         * Writes each batch with {@code write} run on {@code context} (where store calls belong), while
+         * {@link #stream} waits for it on a worker.
+         */
+        static PointSink on(Context context, Function<List<ChunkPoint>, Future<Void>> write) {
+            return batch -> {
+                Promise<Void> written = Promise.promise();
+                context.runOnContext(v -> write.apply(batch).onComplete(written));
+                return written.future().toCompletionStage();
+            };
+        }
+    }
+
+    /**
+     * What {@link #stream} wrote: {@code chunks} points, the file's whole embedding; or ({@code
+     * failure} set, {@code chunks} 0) why its text could not be extracted or the model refused it, in
+     * which case the first {@code written} points had been written before the refusal.
+     */
+    public record Streamed(int chunks, String failure, int written) {
+
+        public boolean failed() {
+            return failure != null;
+        }
+    }
+
+    /**
+     * The points of one file made and handed to {@code sink} {@code batch} chunks at a time: the next
+     * batch is embedded while the previous one is written, and only these two are held besides the
+     * text. Ends once every batch handed to the sink is written, also when it fails (a model that
+     * fails part way, or a write that fails), so that nothing lands after the failure is reported:
+     * the caller then removes the points written so far. A model that refuses the content ({@link
+     * Failure.BadRequest}) ends it as an extraction failure does, without throwing.
+     */
+    public Streamed stream(ByteBuffer content, Target target, int batch, PointSink sink) {
+        TextExtractor.Extraction extraction = extractor.extract(content, target.contentType(), target.name());
+        if (extraction.failed()) {
+            return new Streamed(0, extraction.failure(), 0);
+        }
+        Iterator<String> chunks = chunker.chunks(extraction.text());
+        CompletableFuture<Void> writing = CompletableFuture.completedFuture(null);
+        int written = 0;
+        try {
+            while (chunks.hasNext()) {
+                List<String> texts = new ArrayList<>(batch);
+                while (texts.size() < batch && chunks.hasNext()) {
+                    texts.add(chunks.next());
+                }
+                List<float[]> vectors;
+                try {
+                    vectors = model.embed(texts);
+                } catch (Failure.BadRequest refused) {
+                    written(writing);
+                    return new Streamed(0, refused.getMessage(), written);
+                }
+                List<ChunkPoint> points = points(target, written, texts, vectors);
+                written(writing);
+                writing = sink.write(points).toCompletableFuture();
+                written += points.size();
+            }
+            written(writing);
+            return new Streamed(written, null, written);
+        } catch (RuntimeException | Error e) {
+            writing.handle((v, ignored) -> null).join();
+            throw e;
+        }
+    }
+
+    private List<ChunkPoint> points(Target t, int first, List<String> texts, List<float[]> vectors) {
+        List<ChunkPoint> points = new ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            points.add(ChunkPoint.of(
+                    t.tenantId(),
+                    t.fileId(),
+                    first + i,
+                    t.partition(),
+                    t.sha256(),
+                    model.name(),
+                    vectors.get(i),
+                    texts.get(i)));
+        }
+        return points;
+    }
+
+    /** Waits for {@code writing}; throws as it failed. */
+    private static void written(CompletableFuture<Void> writing) {
+        try {
+            writing.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
     }
 
     /**

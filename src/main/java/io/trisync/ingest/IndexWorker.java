@@ -4,8 +4,6 @@ import io.trisync.concurrent.Backoff;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
-import io.trisync.store.Buffers;
-import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IndexJob;
 import io.trisync.store.StoreKeys;
@@ -150,28 +148,44 @@ final class IndexWorker {
                 });
     }
 
+    /**
+     * Makes the file's points and upserts them a batch at a time as they are made ({@link
+     * Steps#indexInBatches}), then records them. A pending file has no points, so when the model fails
+     * part way, or refuses a chunk, every point of the file is removed before the job is tried again,
+     * or the file is kept without search.
+     */
     private Future<Void> embed(FileRecord record) {
         String key = StoreKeys.blobKey(record.tenantId(), record.partition(), record.id());
+        ContentIndexer.Target target = new ContentIndexer.Target(
+                record.tenantId(),
+                record.id(),
+                record.partition(),
+                record.sha256(),
+                record.contentType(),
+                record.name());
         return steps.retry
                 .run(() -> steps.stores.blobs().read(key))
-                .compose(content -> steps.embeddingPool.executeBlocking(() -> steps.indexer.index(
-                        Buffers.view(content.bytes()),
-                        new ContentIndexer.Target(
-                                record.tenantId(),
-                                record.id(),
-                                record.partition(),
-                                record.sha256(),
-                                record.contentType(),
-                                record.name()))))
-                .compose(indexed ->
-                        indexed.failed() ? failed(record, indexed.failure()) : write(record, indexed.points()));
+                .compose(content -> steps.indexInBatches(target, content.bytes()))
+                .transform(streamed -> {
+                    if (streamed.succeeded() && !streamed.result().failed()) {
+                        return write(record, streamed.result().chunks());
+                    }
+                    Future<Void> removed =
+                            streamed.succeeded() && streamed.result().written() == 0
+                                    ? Future.succeededFuture()
+                                    : steps.stores.vectors().deleteFile(record.tenantId(), record.id());
+                    return removed.compose(v -> streamed.failed()
+                            ? Future.failedFuture(streamed.cause())
+                            : failed(record, streamed.result().failure()));
+                });
     }
 
-    private Future<Void> write(FileRecord record, List<ChunkPoint> points) {
+    private Future<Void> write(FileRecord record, int chunks) {
         JsonObject set = FileRecord.Embedding.indexedFields(
-                steps.indexer.modelName(), steps.indexer.dimension(), points.size(), record.sha256());
-        return steps.upsertPoints(points)
-                .compose(v -> steps.stores.metadata().patch(record.id(), stillPending(record), set))
+                steps.indexer.modelName(), steps.indexer.dimension(), chunks, record.sha256());
+        return steps.stores
+                .metadata()
+                .patch(record.id(), stillPending(record), set)
                 .compose(matched -> {
                     if (!matched) {
                         // Deleted (or changed) while it was embedded: the points just written must go.
@@ -184,9 +198,7 @@ final class IndexWorker {
                                     EventTypes.EMBEDDING_CREATED,
                                     record.id(),
                                     null,
-                                    new JsonObject()
-                                            .put("chunks", points.size())
-                                            .put("model", steps.indexer.modelName()))
+                                    new JsonObject().put("chunks", chunks).put("model", steps.indexer.modelName()))
                             .mapEmpty();
                 });
     }

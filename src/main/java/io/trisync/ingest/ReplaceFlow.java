@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * A new version of a file's content as a coordinated write. {@link #begin} records the operation
  * (and checks the file again once it holds it); the receiving node writes the new bytes to a staging
  * key outside the tenant's prefix; {@link #complete} checks them, makes their vectors (nothing is
- * written yet) and commits. Until the commit nothing of the file has changed and an interrupted
- * replacement is undone ({@link #undo}: the staged bytes removed). From the commit on it is rolled
+ * written yet; a large file's are made after the commit, as they are written) and commits. Until
+ * the commit nothing of the file has changed and an interrupted replacement is undone ({@link #undo}: the staged bytes removed). From the commit on it is rolled
  * forward ({@link #rollForward}), now or by recovery, every step idempotent and guarded by what the
  * stores hold: the current bytes copied to the file's retention path and the new ones over its key,
  * the points replaced, then the record moved to the new sha256, size, version and history (naming
@@ -207,12 +207,18 @@ final class ReplaceFlow {
                         e.getMessage()));
     }
 
-    /** Extracts, chunks and embeds the new content (no store is written). */
+    /**
+     * Extracts, chunks and embeds the new content (no store is written); a large file's points are
+     * made later, as they are written after the commit ({@link VersionMove.Made#later}).
+     */
     private Future<VersionMove.Made> make(IngestOperation op, Buffer bytes) {
+        if (Steps.alone(bytes)) {
+            return Future.succeededFuture(VersionMove.Made.later(bytes));
+        }
         return steps.index(op, bytes)
-                .map(VersionMove.Made::new)
+                .map(VersionMove.Made::of)
                 .recover(error -> UploadFlow.embedderDown(error)
-                        ? Future.succeededFuture(new VersionMove.Made(null))
+                        ? Future.succeededFuture(VersionMove.Made.queued())
                         : Future.failedFuture(error));
     }
 

@@ -73,7 +73,7 @@ final class Steps {
      * from it in one event-loop turn, so their next writes (record and points, commit, events, end)
      * share round trips instead of meeting by chance. One file's failure to prepare fails it alone;
      * a model that fails fails the call's files (a provider that refuses the combined input is asked
-     * file by file). A file over 256 KiB is indexed alone.
+     * file by file). A file over 256 KiB is indexed {@link #alone}.
      */
     private final GroupCommit<ToIndex, ContentIndexer.Indexed> indexing;
 
@@ -125,16 +125,40 @@ final class Steps {
     /**
      * The points of {@code op}'s new content (or why its text could not be extracted), made on the
      * embedding pool together with those of the other files that reach this meanwhile. Fails as the
-     * model fails (an embedding service that is down fails every file of the call).
+     * model fails (an embedding service that is down fails every file of the call). For a file not
+     * indexed {@link #alone}.
      */
     Future<ContentIndexer.Indexed> index(IngestOperation op, Buffer content) {
-        ContentIndexer.Target target = new ContentIndexer.Target(
+        return indexing.submit(new ToIndex(content, target(op)));
+    }
+
+    /**
+     * Whether {@code content} is indexed alone, a batch at a time ({@link #indexInBatches}), rather
+     * than with the files that reach indexing meanwhile: a large file, which the small ones would
+     * wait for, and whose chunks, vectors and points together would take several times its size.
+     */
+    static boolean alone(Buffer content) {
+        return content.length() > Cohorts.AWAITED_BYTES;
+    }
+
+    /** Where the points of {@code op}'s new content go. */
+    static ContentIndexer.Target target(IngestOperation op) {
+        return new ContentIndexer.Target(
                 op.tenantId(), op.fileId(), op.partition(), op.sha256(), op.contentType(), op.name());
-        if (content.length() > Cohorts.AWAITED_BYTES) {
-            // A large file alone: the small ones would wait for its embedding.
-            return embeddingPool.executeBlocking(() -> indexer.index(Buffers.view(content), target));
-        }
-        return indexing.submit(new ToIndex(content, target));
+    }
+
+    /**
+     * Embeds {@code content} on the embedding pool and upserts its points as they are made, {@link
+     * #UPSERT_BATCH} at a time, each batch retried while it fails retriably ({@link
+     * ContentIndexer#stream}): memory holds the bytes, the text and two batches, whatever the file's
+     * size. Completes once every upsert has ended, also when it fails; the caller removes what was
+     * written when it fails or the content was refused part way.
+     */
+    Future<ContentIndexer.Streamed> indexInBatches(ContentIndexer.Target target, Buffer content) {
+        ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
+                vertx.getOrCreateContext(),
+                batch -> retry.run(() -> stores.vectors().upsert(batch)));
+        return embeddingPool.executeBlocking(() -> indexer.stream(Buffers.view(content), target, UPSERT_BATCH, upsert));
     }
 
     private Future<List<Future<ContentIndexer.Indexed>>> indexTogether(List<ToIndex> files) {

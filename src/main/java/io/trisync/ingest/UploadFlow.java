@@ -1,6 +1,5 @@
 package io.trisync.ingest;
 
-import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.OpenAiEmbeddingModel;
 import io.trisync.events.EventPublisher.Draft;
 import io.trisync.events.EventTypes;
@@ -164,14 +163,45 @@ final class UploadFlow {
     }
 
     private Future<FileRecord> index(IngestOperation op, Buffer bytes, String etag) {
+        if (Steps.alone(bytes)) {
+            return indexAlone(op, bytes, etag);
+        }
         long indexing = System.nanoTime();
         return steps.index(op, bytes)
                 .andThen(indexed -> steps.metrics.uploadStage("index", System.nanoTime() - indexing))
                 .compose(
-                        indexed -> writeAll(op, indexed, etag),
+                        indexed ->
+                                writeAll(op, indexed.points(), indexed.points().size(), indexed.failure(), etag),
                         error -> embedderDown(error)
                                 ? writePending(op, etag, error.getMessage())
                                 : Future.failedFuture(error));
+    }
+
+    /**
+     * A large file's points upserted a batch at a time as they are made ({@link Steps#indexInBatches}),
+     * then its record written with their count. Before the commit, like the points of a small file:
+     * an undo removes them all by the file's filter. When the embedding service goes down part way,
+     * or refuses a chunk, the points written so far are removed first, and the file is stored pending
+     * or without search, as when its points are made all at once.
+     */
+    private Future<FileRecord> indexAlone(IngestOperation op, Buffer bytes, String etag) {
+        long indexing = System.nanoTime();
+        return steps.indexInBatches(Steps.target(op), bytes)
+                .andThen(streamed -> steps.metrics.uploadStage("index", System.nanoTime() - indexing))
+                .transform(streamed -> {
+                    if (streamed.succeeded() && !streamed.result().failed()) {
+                        return writeAll(op, List.of(), streamed.result().chunks(), null, etag);
+                    }
+                    if (streamed.failed() && !embedderDown(streamed.cause())) {
+                        return Future.failedFuture(streamed.cause());
+                    }
+                    return steps.retry
+                            .run(() -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId()))
+                            .compose(v -> streamed.failed()
+                                    ? writePending(op, etag, streamed.cause().getMessage())
+                                    : writeAll(
+                                            op, List.of(), 0, streamed.result().failure(), etag));
+                });
     }
 
     /** The embedding service could not make the vectors now (the content itself was not refused). */
@@ -205,16 +235,16 @@ final class UploadFlow {
                 .map(record);
     }
 
-    private Future<FileRecord> writeAll(IngestOperation op, ContentIndexer.Indexed indexed, String etag) {
-        List<ChunkPoint> points = indexed.points();
+    /**
+     * The record (of {@code chunks} points, or of {@code failure}) and {@code points} (none when they
+     * were written as they were made), then the commit.
+     */
+    private Future<FileRecord> writeAll(
+            IngestOperation op, List<ChunkPoint> points, int chunks, String failure, String etag) {
         FileRecord record = record(
                 op,
                 new FileRecord.Embedding(
-                        steps.indexer.modelName(),
-                        steps.indexer.dimension(),
-                        points.size(),
-                        op.sha256(),
-                        indexed.failure()),
+                        steps.indexer.modelName(), steps.indexer.dimension(), chunks, op.sha256(), failure),
                 etag);
         // The record and the points go out together: before the commit, recovery undoes both alike,
         // so their order does not matter, and the upload waits for the slower of the two, not the sum.
@@ -229,13 +259,13 @@ final class UploadFlow {
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
                 .compose(at -> steps.commitAndPublish(at, events(at, record)))
                 .onSuccess(v -> {
-                    if (indexed.failed()) {
+                    if (failure != null) {
                         LOG.warn(
                                 "File {} ({}) of tenant {} is stored without search: text extraction failed: {}",
                                 record.id(),
                                 record.name(),
                                 record.tenantId(),
-                                indexed.failure());
+                                failure);
                     }
                 })
                 .map(record);

@@ -12,6 +12,7 @@ import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Step;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -43,10 +44,38 @@ final class VersionMove {
         this.steps = steps;
     }
 
-    /** The new content's points, or (null) none yet: the embedding service is down, they are queued. */
-    record Made(ContentIndexer.Indexed indexed) {
+    /**
+     * The new content's points: made already ({@code points}, {@code chunks} of them, or none and the
+     * {@code failure}); none yet ({@code points} null: the embedding service is down, they are queued);
+     * or made as they are written, once the replacement is committed ({@code content}: a large file,
+     * {@link Steps#alone}, whose old version's points must stay searchable until the commit and share
+     * the new ones' ids).
+     */
+    record Made(List<ChunkPoint> points, int chunks, String failure, Buffer content) {
+
+        static Made of(ContentIndexer.Indexed indexed) {
+            return new Made(indexed.points(), indexed.points().size(), indexed.failure(), null);
+        }
+
+        static Made queued() {
+            return new Made(null, 0, null, null);
+        }
+
+        static Made later(Buffer content) {
+            return new Made(List.of(), 0, null, content);
+        }
+
+        /** Points written as they were made: {@code chunks} of them, or none and the {@code failure}. */
+        static Made written(int chunks, String failure) {
+            return new Made(List.of(), chunks, failure, null);
+        }
+
         boolean pending() {
-            return indexed == null;
+            return points == null;
+        }
+
+        boolean madeLater() {
+            return content != null;
         }
     }
 
@@ -57,10 +86,12 @@ final class VersionMove {
 
     /** The committed part: content, points, record, in that order; then {@link #finish}. */
     Future<FileRecord> forward(IngestOperation op, FileRecord before, Made made) {
+        Made[] written = {made};
         return moveContent(op, before)
-                .compose(etag -> steps.pass(op, Step.VECTORS_WRITTEN, () -> points(op, made))
+                .compose(etag -> steps.pass(
+                                op, Step.VECTORS_WRITTEN, () -> points(op, made).onSuccess(w -> written[0] = w))
                         .compose(at -> history(before))
-                        .compose(history -> move(op, before, made, etag, history)))
+                        .compose(history -> move(op, before, written[0], etag, history)))
                 .compose(after -> steps.hooks
                         .after(op.withStep(Step.METADATA_WRITTEN), Step.METADATA_WRITTEN)
                         .compose(v -> finish(op, after)));
@@ -113,27 +144,56 @@ final class VersionMove {
      * The new content's points written over the old ones (ids derive from the file and chunk number),
      * then every point of the file that is not one of them removed. With the vectors pending: every
      * point removed (the job that makes them is queued once the record says pending, in {@link #finish}).
+     * Completes with the points made (those made as they were written counted).
      */
-    private Future<Void> points(IngestOperation op, Made made) {
+    private Future<Made> points(IngestOperation op, Made made) {
         if (made.pending()) {
-            return steps.stores.vectors().deleteFile(op.tenantId(), op.fileId());
+            return steps.stores.vectors().deleteFile(op.tenantId(), op.fileId()).map(made);
         }
-        List<ChunkPoint> fresh = made.indexed().points();
-        return steps.upsertPoints(fresh)
-                .compose(v -> steps.stores.vectors().pointsOf(op.tenantId(), op.fileId()))
-                .compose(all -> {
-                    // Each from the collection of its copy (while the dimension changes, the serving
-                    // collection's copy of a chunk has the same id as the new one).
-                    List<ChunkPoint> stale = new ArrayList<>();
-                    for (ChunkPoint p : all) {
-                        if (p.chunk() >= fresh.size() || !op.sha256().equals(p.contentSha256())) {
-                            stale.add(p);
-                        }
-                    }
-                    return stale.isEmpty()
-                            ? Future.succeededFuture()
-                            : steps.stores.vectors().deletePoints(stale);
-                });
+        if (made.madeLater()) {
+            return pointsInBatches(op, made.content());
+        }
+        return steps.upsertPoints(made.points())
+                .compose(v -> removeStale(op, made.chunks()))
+                .map(made);
+    }
+
+    /**
+     * A large file's points made and upserted a batch at a time, then the old ones past them removed.
+     * When the embedding service goes down part way, or refuses a chunk, every point of the file is
+     * removed and the version is pending, or kept without search, as when its points are made at once.
+     */
+    private Future<Made> pointsInBatches(IngestOperation op, Buffer content) {
+        return steps.indexInBatches(Steps.target(op), content).transform(streamed -> {
+            if (streamed.succeeded() && !streamed.result().failed()) {
+                int chunks = streamed.result().chunks();
+                return removeStale(op, chunks).map(Made.written(chunks, null));
+            }
+            if (streamed.failed() && !UploadFlow.embedderDown(streamed.cause())) {
+                return Future.failedFuture(streamed.cause());
+            }
+            Made left = streamed.failed()
+                    ? Made.queued()
+                    : Made.written(0, streamed.result().failure());
+            return steps.stores.vectors().deleteFile(op.tenantId(), op.fileId()).map(left);
+        });
+    }
+
+    /** Removes the file's points that are not one of the new content's {@code chunks}. */
+    private Future<Void> removeStale(IngestOperation op, int chunks) {
+        return steps.stores.vectors().pointsOf(op.tenantId(), op.fileId()).compose(all -> {
+            // Each from the collection of its copy (while the dimension changes, the serving
+            // collection's copy of a chunk has the same id as the new one).
+            List<ChunkPoint> stale = new ArrayList<>();
+            for (ChunkPoint p : all) {
+                if (p.chunk() >= chunks || !op.sha256().equals(p.contentSha256())) {
+                    stale.add(p);
+                }
+            }
+            return stale.isEmpty()
+                    ? Future.succeededFuture()
+                    : steps.stores.vectors().deletePoints(stale);
+        });
     }
 
     /** The file's history as it stands, with who uploaded its first version when the log still says. */
@@ -183,9 +243,9 @@ final class VersionMove {
                 : new FileRecord.Embedding(
                         steps.indexer.modelName(),
                         steps.indexer.dimension(),
-                        made.indexed().points().size(),
+                        made.chunks(),
                         op.sha256(),
-                        made.indexed().failure());
+                        made.failure());
         FileRecord moved = new FileRecord(
                 file.id(),
                 file.tenantId(),

@@ -48,6 +48,9 @@ final class ReindexBatches {
 
     private static final int PARALLEL_UPSERTS = 4;
 
+    /** Files larger than this are re-embedded alone, a batch of chunks at a time ({@link #alone}). */
+    static final long ALONE_BYTES = 256 * 1024;
+
     private static final int FIRST_BATCH = 8;
     private static final int MAX_BATCH = 512;
 
@@ -143,71 +146,122 @@ final class ReindexBatches {
     }
 
     /**
-     * Re-embeds the due files of one page together: their contents read from S3 a few at a time and
-     * chunked, every chunk embedded in one call (the provider sends {@code EMBEDDING_BATCH_SIZE} to a
-     * request), the points upserted 256 to a request, the old model's extra chunks deleted by id, and
-     * the records patched in one bulk write, each only if it still holds the content that was embedded.
+     * Re-embeds the due files of one page: the small ones together ({@link #together}), then each
+     * large one alone ({@link #alone}); the points upserted 256 to a request, the old model's extra
+     * chunks deleted by id, and the records patched, each only if it still holds the content that was
+     * embedded.
      */
     private Future<ReindexDone> batch(ReindexPartition job, Page<FileRecord> page) {
         List<FileRecord> due = page.items().stream()
                 .filter(r -> due(r, job.all(), model.name()))
                 .toList();
         long skipped = page.items().size() - due.size();
-        if (due.isEmpty()) {
-            return Future.succeededFuture(new ReindexDone(0, 0, skipped, 0));
-        }
+        List<FileRecord> small =
+                due.stream().filter(r -> r.size() <= ALONE_BYTES).toList();
+        List<FileRecord> large =
+                due.stream().filter(r -> r.size() > ALONE_BYTES).toList();
+        ReindexDone[] done = {new ReindexDone(0, 0, skipped, 0)};
+        Future<Void> together =
+                small.isEmpty() ? Future.succeededFuture() : together(small).map(d -> add(done, d));
+        // One large file after another: each is read, and its points made, while no other is held.
+        return together.compose(v -> Lanes.inOrder(large, r -> alone(r).map(d -> add(done, d))))
+                .map(v -> done[0]);
+    }
+
+    private static Void add(ReindexDone[] sum, ReindexDone more) {
+        ReindexDone s = sum[0];
+        sum[0] = new ReindexDone(s.files() + more.files(), s.chunks() + more.chunks(), s.skipped() + more.skipped(), 0);
+        return null;
+    }
+
+    /**
+     * Small files re-embedded together: their contents read from S3 a few at a time and chunked,
+     * every chunk embedded in one call (the provider sends {@code EMBEDDING_BATCH_SIZE} to a request).
+     */
+    private Future<ReindexDone> together(List<FileRecord> due) {
         ContentIndexer.Prepared[] prepared = new ContentIndexer.Prepared[due.size()];
         return Lanes.forEach(Lanes.range(due.size()), PARALLEL_READS, i -> {
                     FileRecord r = due.get(i);
                     return stores.blobs()
                             .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
-                            .compose(content -> embeddingPool.executeBlocking(() -> indexer.prepare(
-                                    Buffers.view(content.bytes()),
-                                    new ContentIndexer.Target(
-                                            r.tenantId(),
-                                            r.id(),
-                                            r.partition(),
-                                            r.sha256(),
-                                            r.contentType(),
-                                            r.name()))))
+                            .compose(content -> embeddingPool.executeBlocking(
+                                    () -> indexer.prepare(Buffers.view(content.bytes()), target(r))))
                             .map(p -> {
                                 prepared[i] = p;
                                 return null;
                             });
                 })
                 .compose(v -> embeddingPool.executeBlocking(() -> indexer.indexAll(List.of(prepared))))
-                .compose(indexed -> write(due, indexed, skipped));
+                .compose(indexed -> {
+                    List<ChunkPoint> points = new ArrayList<>();
+                    List<Integer> chunks = new ArrayList<>();
+                    for (ContentIndexer.Indexed one : indexed) {
+                        chunks.add(one.failed() ? null : one.points().size());
+                        points.addAll(one.points());
+                    }
+                    return write(due, chunks, points);
+                });
     }
 
     /**
-     * Writes a batch's points, then checks the records: a file deleted or changed meanwhile loses the
-     * points just written; the others are patched in one bulk write by id (an update filtered by id
-     * alone, which the embedded MongoDB answers from its index; a filter with more fields would scan
-     * the collection once per file there). A delete landing after the check removes the file's points
-     * itself (the new ones included); it leaves only the embedding fields on its record.
+     * A large file re-embedded alone, its points upserted {@value #UPSERT_BATCH} at a time as they
+     * are made ({@link ContentIndexer#stream}): its chunks, vectors and points are never all held.
      */
-    private Future<ReindexDone> write(List<FileRecord> due, List<ContentIndexer.Indexed> indexed, long skipped) {
-        List<ChunkPoint> points = new ArrayList<>();
+    private Future<ReindexDone> alone(FileRecord r) {
+        ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
+                vertx.getOrCreateContext(), batch -> stores.vectors().upsert(batch));
+        return stores.blobs()
+                .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
+                .compose(content -> embeddingPool.executeBlocking(
+                        () -> indexer.stream(Buffers.view(content.bytes()), target(r), UPSERT_BATCH, upsert)))
+                .compose(streamed -> {
+                    if (streamed.failed() && streamed.written() > 0) {
+                        LOG.warn(
+                                "File {} was refused by the embedding model after {} of its points were re-embedded: {}",
+                                r.id(),
+                                streamed.written(),
+                                streamed.failure());
+                    }
+                    List<Integer> chunks = new ArrayList<>();
+                    chunks.add(streamed.failed() ? null : streamed.chunks());
+                    return write(List.of(r), chunks, List.of());
+                });
+    }
+
+    private static ContentIndexer.Target target(FileRecord r) {
+        return new ContentIndexer.Target(r.tenantId(), r.id(), r.partition(), r.sha256(), r.contentType(), r.name());
+    }
+
+    /**
+     * Writes a batch's points (none when they were written as they were made), then checks the
+     * records: a file deleted or changed meanwhile loses the points just written; the others are
+     * patched in one bulk write by id (an update filtered by id alone, which the embedded MongoDB
+     * answers from its index; a filter with more fields would scan the collection once per file
+     * there). A delete landing after the check removes the file's points itself (the new ones
+     * included); it leaves only the embedding fields on its record. {@code chunks}: each due file's
+     * new chunk count, null when its text could not be extracted or was refused (it is left as it is).
+     */
+    private Future<ReindexDone> write(List<FileRecord> due, List<Integer> chunks, List<ChunkPoint> points) {
         List<UUID> extra = new ArrayList<>();
         VectorSpaces.Space migrating = stores.vectors().retiring();
         Map<String, Integer> chunksOf = new HashMap<>();
+        long made = 0;
         for (int i = 0; i < due.size(); i++) {
             FileRecord r = due.get(i);
-            ContentIndexer.Indexed one = indexed.get(i);
-            if (one.failed()) {
+            Integer count = chunks.get(i);
+            if (count == null) {
                 continue;
             }
-            chunksOf.put(r.id(), one.points().size());
-            points.addAll(one.points());
+            chunksOf.put(r.id(), count);
+            made += count;
             // Point ids derive from (file, chunk): new points replace old ones in place; only chunks
             // past the new count (the old text made more) are deleted, by id. While the dimension
             // changes the new points go to a collection of their own, and the old ones stay serving.
-            for (int c = one.points().size();
-                    migrating == null && c < r.embedding().chunks();
-                    c++) {
+            for (int c = count; migrating == null && c < r.embedding().chunks(); c++) {
                 extra.add(StoreKeys.chunkPointId(r.id(), c));
             }
         }
+        long chunksMade = made;
         Map<String, String> embedded = new HashMap<>();
         due.forEach(r -> embedded.put(r.id(), r.sha256()));
         int batches = (points.size() + UPSERT_BATCH - 1) / UPSERT_BATCH;
@@ -239,8 +293,8 @@ final class ReindexBatches {
                     }
                     return Future.all(gone)
                             .compose(v -> stores.metadata().patchAll(patches))
-                            .map(matched -> new ReindexDone(
-                                    patches.size(), points.size(), skipped + due.size() - patches.size(), 0));
+                            .map(matched ->
+                                    new ReindexDone(patches.size(), chunksMade, due.size() - patches.size(), 0));
                 });
     }
 }

@@ -14,17 +14,16 @@ import io.trisync.scan.IssueType;
 import io.trisync.store.Buffers;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
+import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.UUID;
 
 /**
  * Executes the actions planned for one file. Before each action the file is inspected again and the
@@ -38,6 +37,9 @@ import java.util.UUID;
  * file.
  */
 final class RepairExecutor {
+
+    /** Chunks embedded, and points upserted, at a time when a file is re-embedded. */
+    private static final int REEMBED_BATCH = 256;
 
     private final Stores stores;
     private final EventPublisher events;
@@ -172,35 +174,42 @@ final class RepairExecutor {
                             sha,
                             record.contentType(),
                             record.name());
+                    // Upserted a batch at a time as they are made: a large file's points are never all held.
+                    ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
+                            Vertx.currentContext(), batch -> stores.vectors().upsert(batch));
                     return embeddingPool
-                            .executeBlocking(() -> indexer.index(Buffers.view(content.bytes()), target))
-                            .compose(indexed -> indexed.failed()
+                            .executeBlocking(
+                                    () -> indexer.stream(Buffers.view(content.bytes()), target, REEMBED_BATCH, upsert))
+                            .compose(streamed -> streamed.failed()
                                     ? Outcomes.failed(
                                             action,
                                             before,
-                                            "text extraction failed: " + indexed.failure()
-                                                    + "; nothing was re-embedded")
-                                    : writePoints(state, indexed.points())
-                                            .compose(points -> recordEmbedding(action, record, before, points, sha)));
+                                            "text extraction failed: " + streamed.failure()
+                                                    + (streamed.written() == 0
+                                                            ? "; nothing was re-embedded"
+                                                            : "; its first " + streamed.written()
+                                                                    + " points were re-embedded"))
+                                    : removeStale(state, streamed.chunks())
+                                            .compose(v ->
+                                                    recordEmbedding(action, record, before, streamed.chunks(), sha)));
                 }));
     }
 
     /** Records the new embedding on the record, if it still holds the content that was embedded. */
     private Future<Outcome> recordEmbedding(
-            PlannedAction action, FileRecord record, JsonObject before, List<ChunkPoint> points, String sha) {
+            PlannedAction action, FileRecord record, JsonObject before, int chunks, String sha) {
         return stores.metadata()
                 .patch(
                         record.id(),
                         new JsonObject()
                                 .put(FileRecord.SHA256, record.sha256())
                                 .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire()),
-                        FileRecord.Embedding.indexedFields(
-                                indexer.modelName(), indexer.dimension(), points.size(), sha))
+                        FileRecord.Embedding.indexedFields(indexer.modelName(), indexer.dimension(), chunks, sha))
                 .map(matched -> matched
                         ? Outcomes.done(
                                 action,
                                 before,
-                                new JsonObject().put("chunks", points.size()).put("model", indexer.modelName()))
+                                new JsonObject().put("chunks", chunks).put("model", indexer.modelName()))
                         : new Outcome(
                                 action,
                                 Status.FAILED,
@@ -209,17 +218,16 @@ final class RepairExecutor {
                                 null));
     }
 
-    /** Upserts the new points, then deletes the file's points that are not among them. */
-    private Future<List<ChunkPoint>> writePoints(State state, List<ChunkPoint> points) {
-        Set<UUID> kept = new HashSet<>();
-        points.forEach(p -> kept.add(p.id()));
+    /** Deletes the file's points that are not one of its new {@code chunks} (each upserted under its derived id). */
+    private Future<Void> removeStale(State state, int chunks) {
         // Each deleted from the collection of its own copy (while the dimension changes both
         // collections hold a copy under the same ids), never by id alone.
-        List<ChunkPoint> stale =
-                state.points().stream().filter(p -> !kept.contains(p.id())).toList();
-        Future<Void> upsert =
-                points.isEmpty() ? Future.succeededFuture() : stores.vectors().upsert(points);
-        return upsert.compose(v -> stores.vectors().deletePoints(stale)).map(points);
+        List<ChunkPoint> stale = state.points().stream()
+                .filter(p -> p.chunk() < 0
+                        || p.chunk() >= chunks
+                        || !p.id().equals(StoreKeys.chunkPointId(p.fileId(), p.chunk())))
+                .toList();
+        return stores.vectors().deletePoints(stale);
     }
 
     private Future<Outcome> deletePoints(PlannedAction action, State state, JsonObject before) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.DisplayName;
@@ -72,6 +73,27 @@ class ChunkerTest {
             assertThat(new Chunker(4, 1).chunk(t))
                     .as("%s", t.chars().boxed().toList())
                     .isEqualTo(bySplit(t, 4, 1));
+        }
+    }
+
+    @Test
+    @DisplayName("Chunks made one at a time are those of the split text, for any chunk size and overlap")
+    void chunksOneAtATimeAsSplit() {
+        String alphabet = " \t\n\r\u0001\u00A0abc";
+        Random random = new Random(12);
+        int[][] sizes = {{1, 0}, {2, 1}, {3, 0}, {5, 4}, {7, 2}, {150, 30}};
+        for (int round = 0; round < 3_000; round++) {
+            StringBuilder text = new StringBuilder();
+            for (int i = random.nextInt(round % 10 == 0 ? 3_000 : 80); i > 0; i--) {
+                text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            String t = text.toString();
+            int[] size = sizes[round % sizes.length];
+            Iterator<String> chunks = new Chunker(size[0], size[1]).chunks(t);
+            List<String> made = new ArrayList<>();
+            chunks.forEachRemaining(made::add);
+            assertThat(made).as("%s", t.chars().boxed().toList()).isEqualTo(bySplit(t, size[0], size[1]));
+            assertThat(chunks.hasNext()).isFalse();
         }
     }
 

@@ -35,6 +35,7 @@ public final class EmbeddingServer implements AutoCloseable {
     private volatile long delayMs;
     private volatile Promise<Void> gate;
     private volatile String refusedMarker;
+    private volatile AtomicInteger answersLeft;
     private final List<Integer> batches = new CopyOnWriteArrayList<>();
     private final List<String> inputs = new CopyOnWriteArrayList<>();
     private final List<List<String>> requests = new CopyOnWriteArrayList<>();
@@ -46,10 +47,11 @@ public final class EmbeddingServer implements AutoCloseable {
         this.vertx = Vertx.vertx();
         Router router = Router.router(vertx);
         router.post("/v1/embeddings").handler(BodyHandler.create()).handler(ctx -> {
-            if (refuseWith > 0) {
+            AtomicInteger left = answersLeft;
+            if (refuseWith > 0 || left != null && left.getAndDecrement() <= 0) {
                 refused.incrementAndGet();
                 ctx.response()
-                        .setStatusCode(refuseWith)
+                        .setStatusCode(refuseWith > 0 ? refuseWith : 503)
                         .putHeader("Retry-After", "1")
                         .end(new JsonObject()
                                 .put("error", "refused by the test")
@@ -147,6 +149,20 @@ public final class EmbeddingServer implements AutoCloseable {
     /** Answers every request with {@code status} (and {@code Retry-After: 1}) from now on; 0: answers again. */
     public void refuse(int status) {
         this.refuseWith = status;
+    }
+
+    /**
+     * Answers the next {@code requests} requests, then every later one 503 (and {@code Retry-After:
+     * 1}): a service that goes down part way through a large file. {@link #refuse refuse(0)} does not
+     * end it; {@code answerAgain} does.
+     */
+    public void failAfter(int requests) {
+        answersLeft = new AtomicInteger(requests);
+    }
+
+    /** Ends {@link #failAfter}: every request is answered again. */
+    public void answerAgain() {
+        answersLeft = null;
     }
 
     /** Answers each request this long after it arrives (a slow service); 0: at once. */

@@ -9,6 +9,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,7 +24,23 @@ public final class SmallHeapChild {
     /** Runs {@code mainClass args…} with {@code heap} (e.g. {@code -Xmx48m}); its result line, or the test fails. */
     public static JsonObject run(
             String heap, TrisyncConfig shared, long timeoutSeconds, String mainClass, String... args) throws Exception {
-        ProcessBuilder child = ChildJvm.java(List.of(heap), mainClass, args);
+        return run(List.of(heap), Map.of(), shared, timeoutSeconds, mainClass, args);
+    }
+
+    /**
+     * {@link #run(String, TrisyncConfig, long, String, String...)} with {@code options} for the JVM
+     * (its heap among them) and {@code env} added to its environment.
+     */
+    public static JsonObject run(
+            List<String> options,
+            Map<String, String> env,
+            TrisyncConfig shared,
+            long timeoutSeconds,
+            String mainClass,
+            String... args)
+            throws Exception {
+        ProcessBuilder child = ChildJvm.java(options, mainClass, args);
+        child.environment().putAll(env);
         child.environment().put("MONGO_URI", shared.mongo().uri());
         child.environment().put("S3_ENDPOINT", shared.s3().endpoint());
         child.environment().put("QDRANT_HOST", shared.qdrant().host());
