@@ -128,8 +128,35 @@ final class IndexWorker {
                         done.complete(taken);
                         return;
                     }
-                    process(job).recover(error -> later(job, error)).onComplete(r -> next(taken + 1, done));
+                    // Renewed while its vectors are made (a large file's take minutes): a lease that ran
+                    // out would let another worker take the job and embed the file a second time, and
+                    // its removal of the file's points after a failure would undo this one's.
+                    long renewal = steps.vertx.setPeriodic(renewEveryMs(), id -> renew(job));
+                    process(job).recover(error -> later(job, error)).onComplete(r -> {
+                        steps.vertx.cancelTimer(renewal);
+                        next(taken + 1, done);
+                    });
                 });
+    }
+
+    /** A third of the lease: two renewals may fail (MongoDB briefly away) before it runs out. */
+    private long renewEveryMs() {
+        return Math.max(100, steps.grace.toMillis() / 3);
+    }
+
+    private void renew(IndexJob job) {
+        steps.stores
+                .indexQueue()
+                .renew(job.fileId(), holder, Instant.now().plus(steps.grace))
+                .onSuccess(held -> {
+                    if (!held) {
+                        LOG.warn(
+                                "Index job of file {} was taken by another worker while its vectors were made",
+                                job.fileId());
+                    }
+                })
+                .onFailure(e -> LOG.warn(
+                        "Lease of the index job of file {} not renewed now: {}", job.fileId(), e.getMessage()));
     }
 
     private Future<Void> process(IndexJob job) {

@@ -15,6 +15,12 @@ public interface IndexQueue {
     /** Takes one job that is due at {@code now} and held by nobody, for {@code holder} until {@code until}; null when none. */
     Future<IndexJob> claimDue(String holder, Instant now, Instant until);
 
+    /**
+     * Extends {@code holder}'s lease of the file's job to {@code until}, as a worker still making its
+     * vectors does; completes with whether it still held it (false: it ran out and another took it).
+     */
+    Future<Boolean> renew(String fileId, String holder, Instant until);
+
     /** Gives a job back after a failed attempt: one more attempt counted, due again at {@code next}. */
     Future<Void> retryLater(String fileId, String holder, Instant next, String error);
 

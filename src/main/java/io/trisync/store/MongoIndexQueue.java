@@ -65,6 +65,16 @@ public final class MongoIndexQueue implements IndexQueue {
     }
 
     @Override
+    public Future<Boolean> renew(String fileId, String holder, Instant until) {
+        return client.updateCollection(
+                        JOBS,
+                        new JsonObject().put(IndexJob.ID, fileId).put(IndexJob.LEASE_OWNER, holder),
+                        new JsonObject().put("$set", new JsonObject().put(IndexJob.LEASE_UNTIL, Dates.toBson(until))))
+                .recover(MongoErrors::failed)
+                .map(r -> r != null && r.getDocMatched() > 0);
+    }
+
+    @Override
     public Future<Set<String>> holders(Instant now) {
         return MongoGroups.values(
                 client,

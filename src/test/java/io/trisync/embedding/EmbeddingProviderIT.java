@@ -18,6 +18,7 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -254,6 +255,61 @@ class EmbeddingProviderIT {
         assertThat(after.getLong("pending")).isZero();
         assertThat(after.getLong("total")).isEqualTo(3);
         assertThat(analyze().getJsonArray("issues")).isEmpty();
+    }
+
+    @Test
+    @DisplayName(
+            "An index job keeps its lease while the file's vectors take longer than it: no other worker embeds the file again")
+    void indexLeaseRenewedWhileEmbedding() {
+        node.stop().await();
+        // Two nodes on the same stores, each with its index worker; a 2 s lease; a provider that takes 6 s.
+        Map<String, String> shortLease = Map.of("INGEST_RECOVERY_GRACE_SECONDS", "2");
+        node = start("test-embed-1", shortLease, IngestHooks.NONE);
+        Map<String, String> env = new HashMap<>(server.nodeEnv("test-embed-1"));
+        env.put("MONGO_DB", database);
+        env.put("EMBEDDING_BATCH_SIZE", "3");
+        env.putAll(shortLease);
+        Node other = Node.start(TestStack.nodeConfig(env), false).await();
+        try {
+            leaseRenewedWhileEmbedding();
+        } finally {
+            other.stop().await();
+        }
+    }
+
+    private void leaseRenewedWhileEmbedding() {
+        String marker = "leasemarker" + new Random().nextInt(1_000_000);
+        HttpResponse<Buffer> r = upload(Fixtures.prose(40) + " " + marker);
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+        String id = r.bodyAsJsonObject().getString("id");
+        FileRecord file = node.stores().metadata().get(id).await();
+        // Its vectors to be made again from the queue (as after a model change), by a provider that now
+        // takes 6 s; the breaker is closed, so every worker that takes the job reaches the provider.
+        node.stores().vectors().deleteFile(tenant, id).await();
+        node.stores()
+                .metadata()
+                .patch(id, new JsonObject(), new JsonObject().put(FileRecord.EMBEDDING_PENDING, true))
+                .await();
+        server.delay(6_000);
+        node.stores()
+                .indexQueue()
+                .enqueue(IndexJob.of(id, tenant, file.partition(), Instant.now()))
+                .await();
+        Set<String> holders = new TreeSet<>();
+        Await.until("the file to be indexed", 60_000, () -> {
+            IndexJob job = node.stores().indexQueue().get(id).await();
+            if (job != null && job.leaseOwner() != null) {
+                holders.add(job.leaseOwner());
+            }
+            return "indexed"
+                    .equals(Http.json(http.get("/api/files/" + id + "?user_id=" + tenant))
+                            .getString("indexing"));
+        });
+        assertThat(holders)
+                .as("workers that held the job while its 6 s embedding ran (a 2 s lease)")
+                .hasSize(1);
+        assertThat(node.stores().vectors().count(tenant, id).await())
+                .isEqualTo(node.stores().metadata().get(id).await().embedding().chunks());
     }
 
     @Test
