@@ -96,7 +96,14 @@ public final class ContentIndexer {
         static PointSink on(Context context, Function<List<ChunkPoint>, Future<Void>> write) {
             return batch -> {
                 Promise<Void> written = Promise.promise();
-                context.runOnContext(v -> write.apply(batch).onComplete(written));
+                context.runOnContext(v -> {
+                    try {
+                        write.apply(batch).onComplete(written);
+                    } catch (RuntimeException e) {
+                        // A write that throws at once fails the batch: the stream waits for it.
+                        written.tryFail(e);
+                    }
+                });
                 return written.future().toCompletionStage();
             };
         }

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.failure.Failure;
 import io.trisync.store.ChunkPoint;
+import io.vertx.core.Vertx;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -109,6 +111,30 @@ class ContentIndexerTest {
 
         assertThat(writes).hasSize(3).allSatisfy(w -> assertThat(w).isDone());
         assertThat(log).containsExactly("written 0", "written 16", "written 32", "failed");
+    }
+
+    @Test
+    @DisplayName("A write that throws at once on its event loop fails the batch: the stream ends with it, never waits")
+    void writeThrowingAtOnceFailsTheBatch() {
+        Vertx vertx = Vertx.vertx();
+        try {
+            IllegalStateException refused = new IllegalStateException("refused at once");
+            ContentIndexer.PointSink sink = ContentIndexer.PointSink.on(vertx.getOrCreateContext(), batch -> {
+                throw refused;
+            });
+            ContentIndexer indexer = new ContentIndexer(new CountingModel(Integer.MAX_VALUE, null));
+            CompletableFuture<Throwable> ended = CompletableFuture.supplyAsync(() -> {
+                try {
+                    indexer.stream(text(1_000), TARGET, 4, sink);
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            assertThat(ended).succeedsWithin(Duration.ofSeconds(10)).isSameAs(refused);
+        } finally {
+            vertx.close().await();
+        }
     }
 
     @Test
