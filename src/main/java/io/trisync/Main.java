@@ -140,18 +140,27 @@ public final class Main {
         return 2;
     }
 
-    /** {@code 90s}, {@code 30m}, {@code 1h}, {@code 7d}. */
+    /** The longest {@code --ttl}: ten years (a token's lifetime is written in whole seconds, as an int). */
+    static final Duration MAX_TTL = Duration.ofDays(3650);
+
+    /** {@code 90s}, {@code 30m}, {@code 1h}, {@code 7d}; at most {@link #MAX_TTL}. */
     static Duration duration(String text) {
         if (!text.matches("[1-9][0-9]{0,6}[smhd]")) {
             throw new IllegalArgumentException("--ttl must look like 90s, 30m, 1h or 7d");
         }
         long n = Long.parseLong(text.substring(0, text.length() - 1));
-        return switch (text.charAt(text.length() - 1)) {
-            case 's' -> Duration.ofSeconds(n);
-            case 'm' -> Duration.ofMinutes(n);
-            case 'h' -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
+        Duration ttl =
+                switch (text.charAt(text.length() - 1)) {
+                    case 's' -> Duration.ofSeconds(n);
+                    case 'm' -> Duration.ofMinutes(n);
+                    case 'h' -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+        if (ttl.compareTo(MAX_TTL) > 0) {
+            // Beyond an int of seconds the library wrote no exp at all, or a wrapped one.
+            throw new IllegalArgumentException("--ttl is at most 3650d");
+        }
+        return ttl;
     }
 
     private static void stop(Node node) {
