@@ -190,7 +190,7 @@ final class DeleteFlow {
                         file.history());
         if (op.step() == Step.COMMITTED) {
             return publishing
-                    ? steps.endUnlessLogged(op, () -> publish(op)).map(deleted)
+                    ? steps.endUnlessLogged(op, () -> publish(op)).compose(v -> asStored(deleted))
                     : Future.succeededFuture(deleted);
         }
         Future<IngestOperation> at = Future.succeededFuture(op);
@@ -211,7 +211,19 @@ final class DeleteFlow {
         if (op.step().ordinal() < Step.COMMITTED.ordinal()) {
             at = at.compose(o -> steps.take(o, Step.COMMITTED, Future::succeededFuture));
         }
-        return (publishing ? at.compose(this::publish) : at.<Void>mapEmpty()).map(deleted);
+        return (publishing ? at.compose(this::publish) : at.<Void>mapEmpty()).compose(v -> asStored(deleted));
+    }
+
+    /**
+     * The record as the delete left it, for the reply: read back, since a rename or an edit that came
+     * between the first read and the mark (tried again over it) is what was marked, not {@code
+     * deleted} as first built. {@code deleted} when the record is gone (a tombstone not written yet).
+     */
+    private Future<FileRecord> asStored(FileRecord deleted) {
+        return steps.stores
+                .metadata()
+                .get(deleted.id())
+                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(deleted) : Future.failedFuture(e));
     }
 
     /** How often marking a record is tried while renames keep coming first. */

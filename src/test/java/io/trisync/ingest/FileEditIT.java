@@ -220,6 +220,10 @@ class FileEditIT {
                 var tombstone = node.stores().metadata().get(id).await();
                 assertThat(tombstone.status().wire()).isEqualTo("deleted");
                 assertThat(tombstone.name()).isEqualTo("renamed-false.txt");
+                assertThat(answer.bodyAsJsonObject().getJsonObject("file"))
+                        .as("the reply shows the renamed record it marked")
+                        .isEqualTo(http.get("/api/files/" + id + "?user_id=" + tenant)
+                                .bodyAsJsonObject());
             }
         }
     }
