@@ -64,7 +64,8 @@ final class CountedRemovals {
                     .onSuccess(v -> blobs.addAndGet(gone.get()));
         }
         return stores.erasures()
-                .countRecords(tenant, pending.records(), pending.keepOpId())
+                // Neither the cut run's records nor this run's (its operation, its events) were removed.
+                .countRecords(tenant, pending.records(), List.of(pending.keepOpId(), opId))
                 .compose(now -> count(records(pending.records()), Math.max(0, pending.before() - now)));
     }
 

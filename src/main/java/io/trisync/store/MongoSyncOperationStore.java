@@ -15,7 +15,7 @@ import java.util.Map;
 /** {@link SyncOperationStore} on vertx-mongo-client. */
 public final class MongoSyncOperationStore implements SyncOperationStore {
 
-    static final String OPS = "sync_operations";
+    public static final String OPS = "sync_operations";
     static final String SLOTS = "sync_tenant_slots";
     /** The fields of a tenant's slot: the tenant ({@code _id}), the operation holding it, since when. */
     private static final String SLOT_TENANT = "_id";

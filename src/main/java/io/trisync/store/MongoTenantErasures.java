@@ -3,6 +3,7 @@ package io.trisync.store;
 import io.trisync.concurrent.ReadLease;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.mongo.UpdateOptions;
@@ -125,23 +126,23 @@ public final class MongoTenantErasures implements TenantErasures {
 
     @Override
     public List<String> recordKinds() {
-        return List.copyOf(queries("", "").keySet());
+        return List.copyOf(queries("", List.of()).keySet());
     }
 
     @Override
-    public Future<Long> countRecords(String tenantId, String kind, String keepOpId) {
-        return client.count(kind, query(tenantId, kind, keepOpId)).recover(MongoErrors::failed);
+    public Future<Long> countRecords(String tenantId, String kind, List<String> keepOpIds) {
+        return client.count(kind, query(tenantId, kind, keepOpIds)).recover(MongoErrors::failed);
     }
 
     @Override
     public Future<Long> removeRecords(String tenantId, String kind, String keepOpId) {
-        return client.removeDocuments(kind, query(tenantId, kind, keepOpId))
+        return client.removeDocuments(kind, query(tenantId, kind, List.of(keepOpId)))
                 .recover(MongoErrors::failed)
                 .map(r -> r.getRemovedCount());
     }
 
-    private static JsonObject query(String tenantId, String kind, String keepOpId) {
-        JsonObject query = queries(tenantId, keepOpId).get(kind);
+    private static JsonObject query(String tenantId, String kind, List<String> keepOpIds) {
+        JsonObject query = queries(tenantId, keepOpIds).get(kind);
         if (query == null) {
             throw new IllegalArgumentException("no records of kind " + kind);
         }
@@ -150,7 +151,7 @@ public final class MongoTenantErasures implements TenantErasures {
 
     @Override
     public Future<JsonObject> remaining(String tenantId, String keepOpId) {
-        Map<String, JsonObject> queries = queries(tenantId, keepOpId);
+        Map<String, JsonObject> queries = queries(tenantId, List.of(keepOpId));
         JsonObject left = new JsonObject();
         List<Future<?>> counts = new ArrayList<>();
         for (Map.Entry<String, JsonObject> q : queries.entrySet()) {
@@ -166,7 +167,8 @@ public final class MongoTenantErasures implements TenantErasures {
     }
 
     /** The query that finds the tenant's records in each collection, keyed by the collection (the kind). */
-    private static Map<String, JsonObject> queries(String tenantId, String keepOpId) {
+    private static Map<String, JsonObject> queries(String tenantId, List<String> keepOpIds) {
+        JsonObject notKept = new JsonObject().put("$nin", new JsonArray(List.copyOf(keepOpIds)));
         Map<String, JsonObject> q = new LinkedHashMap<>();
         q.put(MongoMetadataStore.FILES, new JsonObject().put(FileRecord.TENANT_ID, tenantId));
         q.put(MongoMetadataStore.PARTITION_CHECKS, new JsonObject().put(PartitionCheck.TENANT_ID, tenantId));
@@ -179,15 +181,11 @@ public final class MongoTenantErasures implements TenantErasures {
                                 new JsonObject().put("$regex", "^" + Pattern.quote(tenantId) + "\\x00")));
         q.put(
                 MongoSyncOperationStore.OPS,
-                new JsonObject()
-                        .put(SyncOperation.TENANT_ID, tenantId)
-                        .put(SyncOperation.ID, new JsonObject().put("$ne", keepOpId)));
+                new JsonObject().put(SyncOperation.TENANT_ID, tenantId).put(SyncOperation.ID, notKept.copy()));
         // The erasure's own events stay, and so does the tenant's event counter: event numbers never repeat.
         q.put(
                 MongoEventStore.EVENTS,
-                new JsonObject()
-                        .put(Event.TENANT_ID, tenantId)
-                        .put(Event.OP_ID, new JsonObject().put("$ne", keepOpId)));
+                new JsonObject().put(Event.TENANT_ID, tenantId).put(Event.OP_ID, notKept.copy()));
         q.put(MongoIssueStore.ISSUES, new JsonObject().put(IssueRecord.TENANT_ID, tenantId));
         q.put(MongoRepairStore.QUARANTINE, new JsonObject().put(QuarantineEntry.TENANT_ID, tenantId));
         q.put(MongoRepairStore.ACTIONS, new JsonObject().put(AuditEntry.USER_ID, tenantId));

@@ -182,7 +182,15 @@ public interface TenantErasures {
      * its events (the erasure's own) and the erasure marker and the tenant's event counter (so event
      * numbers never repeat), which an erasure keeps.
      */
-    Future<Long> countRecords(String tenantId, String kind, String keepOpId);
+    default Future<Long> countRecords(String tenantId, String kind, String keepOpId) {
+        return countRecords(tenantId, kind, List.of(keepOpId));
+    }
+
+    /**
+     * {@link #countRecords(String, String, String)} keeping several operations' records: a run that
+     * counts what a run cut off removed keeps both its own and that one's.
+     */
+    Future<Long> countRecords(String tenantId, String kind, List<String> keepOpIds);
 
     /** Removes the records {@link #countRecords} counts; completes with how many it removed. */
     Future<Long> removeRecords(String tenantId, String kind, String keepOpId);
