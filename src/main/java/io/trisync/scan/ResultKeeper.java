@@ -67,10 +67,11 @@ final class ResultKeeper {
             List<IssueRecord> gone = previous.stream()
                     .filter(i -> !current.containsKey(i.id()) && !unjudged.contains(i.fileId()))
                     .toList();
-            List<IssueRecord> written = new ArrayList<>(added);
-            written.addAll(restated(current, before));
             return stores.issues()
-                    .apply(written, gone.stream().map(IssueRecord::id).toList())
+                    .apply(
+                            added,
+                            restated(current, before),
+                            gone.stream().map(IssueRecord::id).toList())
                     .compose(v -> stores.metadata().recordVerdicts(verdicts))
                     .compose(v -> stores.metadata().partitionChecked(new PartitionCheck(tenant, partition, now, opId)))
                     .compose(v -> publish(tenant, added, gone, opId));

@@ -22,7 +22,15 @@ public interface IssueStore {
     Future<List<IssueRecord>> open(String tenantId, int partition, List<String> types);
 
     /** Opens {@code added} and closes the issues with ids ({@link IssueRecord#id}) {@code resolved}. */
-    Future<Void> apply(List<IssueRecord> added, List<String> resolved);
+    default Future<Void> apply(List<IssueRecord> added, List<String> resolved) {
+        return apply(added, List.of(), resolved);
+    }
+
+    /**
+     * {@link #apply(List, List)}, also rewriting {@code restated}: known issues whose details changed,
+     * each only while it is still open (a repair that closed it meanwhile is not undone).
+     */
+    Future<Void> apply(List<IssueRecord> added, List<IssueRecord> restated, List<String> resolved);
 
     /** The open issues of a tenant, at most {@code limit}, by file id. */
     Future<List<IssueRecord>> openFor(String tenantId, int limit);

@@ -55,10 +55,12 @@ public final class MongoIssueStore implements IssueStore {
     }
 
     @Override
-    public Future<Void> apply(List<IssueRecord> added, List<String> resolved) {
+    public Future<Void> apply(List<IssueRecord> added, List<IssueRecord> restated, List<String> resolved) {
         List<BulkOperation> ops = new ArrayList<>();
         added.forEach(issue -> ops.add(BulkOperation.createReplace(
                 new JsonObject().put(IssueRecord.ID, issue.id()), issue.toDocument(), true)));
+        restated.forEach(issue -> ops.add(BulkOperation.createReplace(
+                new JsonObject().put(IssueRecord.ID, issue.id()), issue.toDocument(), false)));
         for (List<String> chunk : InChunks.of(resolved)) {
             ops.add(BulkOperation.createDelete(
                             new JsonObject().put(IssueRecord.ID, new JsonObject().put("$in", new JsonArray(chunk))))
