@@ -215,9 +215,10 @@ final class IndexWorker {
                 .patch(record.id(), stillPending(record), set)
                 .compose(matched -> {
                     if (!matched) {
-                        // Deleted (or changed) while it was embedded: the points just written must go.
+                        // Deleted (or changed) while it was embedded: the points just written must go,
+                        // but not those a new version that came meanwhile wrote (they share the ids).
                         LOG.info("File {} changed while its vectors were made; they are removed", record.id());
-                        return steps.stores.vectors().deleteFile(record.tenantId(), record.id());
+                        return steps.stores.vectors().deleteContent(record.tenantId(), record.id(), record.sha256());
                     }
                     return steps.events
                             .publish(

@@ -288,7 +288,8 @@ final class ReindexBatches {
                     for (FileRecord r : due) {
                         if (chunksOf.containsKey(r.id()) && !kept.contains(r.id())) {
                             LOG.info("File {} changed while it was re-embedded; its new points are removed", r.id());
-                            gone.add(stores.vectors().deleteFile(r.tenantId(), r.id()));
+                            // Only the points made here: a new version's (the same ids) stay.
+                            gone.add(stores.vectors().deleteContent(r.tenantId(), r.id(), embedded.get(r.id())));
                         }
                     }
                     return Future.all(gone)

@@ -189,6 +189,14 @@ public final class QdrantVectorStore implements VectorStore {
     }
 
     @Override
+    public Future<Void> deleteContent(String tenantId, String fileId, String contentSha256) {
+        Filter content = fileFilter(tenantId, fileId).toBuilder()
+                .addMust(matchKeyword(ChunkPoint.CONTENT_SHA256, contentSha256))
+                .build();
+        return call(client.deleteAsync(collection, content, TIMEOUT)).mapEmpty();
+    }
+
+    @Override
     public Future<List<ChunkPoint>> pointsOf(String tenantId, String fileId) {
         List<ChunkPoint> out = new ArrayList<>();
         return pointsOf(fileFilter(tenantId, fileId), null, out).map(out);

@@ -210,6 +210,11 @@ public final class SpacedVectorStore implements VectorStore {
     }
 
     @Override
+    public Future<Void> deleteContent(String tenantId, String fileId, String contentSha256) {
+        return everywhere(s -> s.deleteContent(tenantId, fileId, contentSha256));
+    }
+
+    @Override
     public Future<Void> deleteTenant(String tenantId) {
         return everywhere(s -> s.deleteTenant(tenantId));
     }

@@ -23,6 +23,12 @@ public interface VectorStore {
     /** Deletes every point of one file, found by payload filter (never by guessing ids). */
     Future<Void> deleteFile(String tenantId, String fileId);
 
+    /**
+     * Deletes the points of one file made from the content {@code contentSha256} only (found by
+     * payload filter): those of another version, which share their ids, stay.
+     */
+    Future<Void> deleteContent(String tenantId, String fileId, String contentSha256);
+
     /** Deletes every point of the tenant (an erasure). */
     Future<Void> deleteTenant(String tenantId);
 

@@ -132,6 +132,28 @@ class QdrantVectorStoreIT {
     }
 
     @Test
+    @DisplayName("Deleting one content's points leaves those of another version of the file, which share their ids")
+    void deleteContentLeavesOtherVersions() {
+        String tenant = TestStack.unique("t");
+        Random random = new Random(3);
+        String fileA = TestStack.unique("a");
+        store.upsert(file(tenant, fileA, 7, random)).await();
+        // A new version over the first three chunks: the same point ids, another content.
+        List<ChunkPoint> newer = new ArrayList<>();
+        for (int c = 0; c < 3; c++) {
+            newer.add(ChunkPoint.of(
+                    tenant, fileA, c, StoreKeys.partition(fileA, 16), "sha-newer", "model-a", vector(random)));
+        }
+        store.upsert(newer).await();
+
+        store.deleteContent(tenant, fileA, "sha-" + fileA).await();
+
+        List<ChunkPoint> left = store.pointsOf(tenant, fileA).await();
+        assertThat(left).extracting(ChunkPoint::chunk).containsExactlyInAnyOrder(0, 1, 2);
+        assertThat(left).allMatch(p -> p.contentSha256().equals("sha-newer"));
+    }
+
+    @Test
     @DisplayName("Search returns the tenant's nearest points, best first, never another tenant's")
     void searchWithinTenant() {
         String tenant = TestStack.unique("t");
