@@ -185,6 +185,14 @@ final class UploadFlow {
      * embedding service answers. Acknowledged as pending.
      */
     private Future<FileRecord> writePending(IngestOperation op, String etag, String why) {
+        return writePending(op, Steps.uploadHolder(op), etag, "the embedding service is unavailable: " + why);
+    }
+
+    /**
+     * {@link #writePending(IngestOperation, String, String)} committed under the lease {@code holder}
+     * holds: recovery's, when it rolls forward an upload answered 202 ({@link PromisedUploads}).
+     */
+    Future<FileRecord> writePending(IngestOperation op, String holder, String etag, String why) {
         FileRecord record =
                 record(op, FileRecord.Embedding.pending(steps.indexer.modelName(), steps.indexer.dimension()), etag);
         long writing = System.nanoTime();
@@ -196,9 +204,9 @@ final class UploadFlow {
                                 .enqueue(IndexJob.of(op.fileId(), op.tenantId(), op.partition(), Instant.now()))))
                 .andThen(written -> steps.metrics.uploadStage("writes", System.nanoTime() - writing))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
-                .compose(at -> steps.commitAndPublish(at, events(at, record)))
+                .compose(at -> steps.commitAndPublish(at, holder, events(at, record)))
                 .onSuccess(v -> LOG.warn(
-                        "File {} of tenant {} is stored; its vectors are pending (the embedding service is unavailable: {})",
+                        "File {} of tenant {} is stored; its vectors are pending ({})",
                         op.fileId(),
                         op.tenantId(),
                         why))

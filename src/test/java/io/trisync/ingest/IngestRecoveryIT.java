@@ -89,6 +89,121 @@ class IngestRecoveryIT {
         }
     }
 
+    @Test
+    @DisplayName("GET of a file whose upload was undone answers 404 naming the undone operation and asking for the"
+            + " upload again; while the upload runs, 404 saying it is still completing; another tenant learns neither")
+    void undoneUploadSaysSoOnGet() throws Exception {
+        String tenant = TestStack.unique("t");
+        CountDownLatch reached = new CountDownLatch(1);
+        AtomicReference<String> stopped = new AtomicReference<>();
+        Node crashing = Node.start(config(), false, crashAfter(Kind.UPLOAD, Step.BLOB_WRITTEN, reached, stopped))
+                .await();
+        uploadAsync(crashing, tenant, utf8(Fixtures.prose(300)));
+        assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+        String opId = stopped.get();
+        String fileId = crashing.stores().operations().get(opId).await().fileId();
+        HttpResponse<Buffer> running = getFile(crashing, tenant, fileId);
+        assertThat(running.statusCode()).as(running.bodyAsString()).isEqualTo(404);
+        assertThat(running.bodyAsJsonObject().getString("message"))
+                .contains("its upload is still completing (operation " + opId + ")");
+        crashing.stop().await();
+
+        Node survivor = Node.start(config(), false).await();
+        try {
+            assertThat(recovered(survivor, opId).step()).isEqualTo(Step.ABORTED);
+            HttpResponse<Buffer> undone = getFile(survivor, tenant, fileId);
+            assertThat(undone.statusCode()).as(undone.bodyAsString()).isEqualTo(404);
+            assertThat(undone.bodyAsJsonObject().getString("error")).isEqualTo("not_found");
+            assertThat(undone.bodyAsJsonObject().getString("message"))
+                    .isEqualTo("no file " + fileId + ": its upload did not complete and was undone (operation " + opId
+                            + "); upload it again");
+            HttpResponse<Buffer> foreign = getFile(survivor, TestStack.unique("other"), fileId);
+            assertThat(foreign.statusCode()).isEqualTo(404);
+            assertThat(foreign.bodyAsJsonObject().getString("message")).doesNotContain(opId);
+        } finally {
+            survivor.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("An upload answered 202 completing whose node fell before the commit is rolled forward by recovery"
+            + " with its embedding pending, and the index queue makes its points")
+    void promisedUploadIsRolledForward() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        String opId = promisedAndStopped(tenant, bytes, Step.VECTORS_WRITTEN);
+        Node survivor = Node.start(config(), false).await();
+        try {
+            IngestOperation op = recovered(survivor, opId);
+            assertThat(op.step()).isEqualTo(Step.DONE);
+            Await.until("the index queue to make the points of " + op.fileId(), 60_000, () -> !survivor.stores()
+                    .metadata()
+                    .get(op.fileId())
+                    .await()
+                    .embedding()
+                    .pending());
+            FileRecord file = assertComplete(survivor.stores(), tenant, bytes);
+            assertThat(file.id()).isEqualTo(op.fileId());
+            assertThat(eventTypes(survivor.stores(), tenant))
+                    .containsOnlyOnce("file.uploaded", "embedding.pending", "embedding.created");
+            assertThat(getFile(survivor, tenant, file.id()).statusCode()).isEqualTo(200);
+        } finally {
+            survivor.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("An upload answered 202 completing whose blob is not in S3 is undone by recovery, as before")
+    void promisedUploadWithoutItsBlobIsUndone() throws Exception {
+        String tenant = TestStack.unique("t");
+        String opId = promisedAndStopped(tenant, utf8(Fixtures.prose(300)), Step.BLOB_WRITTEN);
+        Node survivor = Node.start(config(), false).await();
+        try {
+            IngestOperation op = survivor.stores().operations().get(opId).await();
+            survivor.stores().blobs().delete(op.blobKey()).await();
+            assertThat(recovered(survivor, opId).step()).isEqualTo(Step.ABORTED);
+            assertNothingLeft(survivor.stores(), tenant);
+            assertThat(eventTypes(survivor.stores(), tenant)).isEmpty();
+        } finally {
+            survivor.stop().await();
+        }
+    }
+
+    /**
+     * Uploads {@code bytes}, stops the upload after {@code step}, records the 202 on its operation as
+     * the completing node does, and stops the node; returns the operation's id.
+     */
+    private static String promisedAndStopped(String tenant, byte[] bytes, Step step) throws Exception {
+        CountDownLatch reached = new CountDownLatch(1);
+        AtomicReference<String> stopped = new AtomicReference<>();
+        Node crashing = Node.start(config(), false, crashAfter(Kind.UPLOAD, step, reached, stopped))
+                .await();
+        try {
+            uploadAsync(crashing, tenant, bytes);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(crashing.stores()
+                            .operations()
+                            .promise(stopped.get(), Steps.uploadHolder(stopped.get()))
+                            .await())
+                    .as("the 202 recorded while the upload's flow holds it")
+                    .isTrue();
+        } finally {
+            crashing.stop().await();
+        }
+        return stopped.get();
+    }
+
+    private static HttpResponse<Buffer> getFile(Node node, String tenant, String fileId) {
+        WebClient web = WebClient.create(node.vertx());
+        try {
+            return web.get(node.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
+                    .send()
+                    .await();
+        } finally {
+            web.close();
+        }
+    }
+
     @ParameterizedTest(name = "crash after {0}")
     @EnumSource(
             value = Step.class,
