@@ -132,7 +132,7 @@ public final class IngestVerticle extends RequestVerticle {
         uploads = new UploadFlow(steps);
         deletes = new DeleteFlow(steps);
         replaces = new ReplaceFlow(steps);
-        promised = new PromisedUploads(steps, uploads);
+        promised = uploads.promised();
         recovery = new Recovery(steps, uploads, deletes, replaces, promised, grace, grace.multipliedBy(2));
         consume(IngestAddresses.BEGIN_UPLOAD, m -> uploads.begin(BeginUpload.fromJson(m))
                 .map(t -> t.toJson()));

@@ -54,13 +54,14 @@ final class PromisedUploads {
     }
 
     /**
-     * Rolls forward promised upload {@code op}, claimed by recovery, that did not commit: when its
+     * Rolls forward promised upload {@code op} that did not commit, taken by {@code holder} (recovery's
+     * claim, or the flow's own lease when its node's completion failed after the 202): when its
      * blob is in S3 with the expected size and sha256, removes any points a cut-off embedding left,
      * then commits the file with its embedding pending as an upload does while the embedding service
-     * is down (record, index job, commit under recovery's claim, events, DONE); the index queue makes
+     * is down (record, index job, commit under {@code holder}'s lease, events, DONE); the index queue makes
      * its vectors. A blob that is missing or not the one received is undone as before.
      */
-    Future<Void> rollForward(IngestOperation op) {
+    Future<Void> rollForward(IngestOperation op, String holder) {
         return steps.retry.run(() -> steps.stores.blobs().head(op.blobKey())).transform(head -> {
             if (head.failed() && !(head.cause() instanceof Failure.NotFound)) {
                 return Future.failedFuture(head.cause());
@@ -74,16 +75,15 @@ final class PromisedUploads {
                         op.tenantId(),
                         op.blobKey(),
                         blob == null ? "missing" : "not the one received (sha256 " + blob.sha256() + ")");
-                return uploads.undo(op);
+                return uploads.remove(op);
             }
             return steps.retry
                     .run(() -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId()))
                     .compose(v -> uploads.writePending(
                             op,
-                            steps.nodeId,
+                            holder,
                             blob.etag(),
-                            "its node stopped before it committed, after its client was answered 202 completing;"
-                                    + " rolled forward by recovery"))
+                            "it was answered 202 completing and did not commit; rolled forward by " + holder))
                     .<Void>mapEmpty();
         });
     }

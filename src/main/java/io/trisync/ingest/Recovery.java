@@ -134,7 +134,7 @@ final class Recovery {
                 return uploads.finish(op).onSuccess(v -> steps.metrics.recovered("published"));
             }
             return op.promised()
-                    ? promised.rollForward(op).onSuccess(v -> steps.metrics.recovered("rolled_forward"))
+                    ? promised.rollForward(op, steps.nodeId).onSuccess(v -> steps.metrics.recovered("rolled_forward"))
                     : uploads.undo(op).onSuccess(v -> steps.metrics.recovered("undone"));
         }
         return steps.stores

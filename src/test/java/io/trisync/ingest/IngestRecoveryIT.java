@@ -169,6 +169,112 @@ class IngestRecoveryIT {
         }
     }
 
+    @Test
+    @DisplayName("An upload answered 202 completing whose own completion then fails is rolled forward by its node"
+            + " with its embedding pending, not undone")
+    void promisedUploadThatFailsIsRolledForward() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        Node node = Node.start(answeringWithinASecond(), false, pauseAfter(Step.BLOB_WRITTEN, reached, release, held))
+                .await();
+        try {
+            String opId = answeredCompleting(node, tenant, bytes, reached, held);
+            node.vertx().runOnContext(v -> release.fail(new Failure.Unavailable("qdrant", "cut by the test", null)));
+            Await.until(
+                    "the upload's node to end operation " + opId,
+                    30_000,
+                    () -> node.stores().operations().get(opId).await().step().terminal());
+            assertRolledForward(node, tenant, bytes, opId);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("An upload answered 202 completing that lost its lease before its commit keeps its writes: the"
+            + " claimant rolls it forward")
+    void promisedUploadThatLostItsLeaseKeepsItsWrites() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        Node node = Node.start(
+                        answeringWithinASecond(), false, pauseAfter(Step.VECTORS_WRITTEN, reached, release, held))
+                .await();
+        MongoClient raw = rawClient(node);
+        try {
+            String opId = answeredCompleting(node, tenant, bytes, reached, held);
+            // What a claim by another node's recovery leaves on the operation (its lease since run out).
+            JsonObject stale = new JsonObject().put("$date", "2000-01-01T00:00:00Z");
+            long claimed = raw.updateCollection(
+                            "ingest_ops",
+                            new JsonObject().put("_id", opId),
+                            new JsonObject()
+                                    .put(
+                                            "$set",
+                                            new JsonObject()
+                                                    .put("leaseOwner", "another-node")
+                                                    .put(
+                                                            IngestOperation.LEASE_KEY,
+                                                            IngestOperation.leaseKey(opId, "another-node"))
+                                                    .put("leaseUntil", stale)
+                                                    .put("updatedAt", stale)))
+                    .await()
+                    .getDocModified();
+            assertThat(claimed).isEqualTo(1);
+            node.vertx().runOnContext(v -> release.complete());
+            assertThat(recovered(node, opId).step()).isEqualTo(Step.DONE);
+            assertRolledForward(node, tenant, bytes, opId);
+        } finally {
+            raw.close().await();
+            node.stop().await();
+        }
+    }
+
+    /** {@link IngestFaultFixture#config()} with uploads answered 202 {@code completing} after a second. */
+    private static io.trisync.config.TrisyncConfig answeringWithinASecond() {
+        return stores().nodeConfig(Map.of(
+                "INGEST_RECOVERY_GRACE_SECONDS",
+                "1",
+                "INGEST_RECOVERY_INTERVAL_SECONDS",
+                "3600",
+                "INGEST_ANSWER_WITHIN_SECONDS",
+                "1"));
+    }
+
+    /** Uploads {@code bytes} to {@code node}, held by its hook, and checks that it is answered 202 completing. */
+    private static String answeredCompleting(
+            Node node, String tenant, byte[] bytes, CountDownLatch reached, AtomicReference<String> held)
+            throws Exception {
+        HttpResponse<Buffer> answer = uploadAsync(node, tenant, bytes).await();
+        assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(202);
+        assertThat(answer.bodyAsJsonObject().getString("operation_id")).isEqualTo(held.get());
+        assertThat(node.stores().operations().get(held.get()).await().promised())
+                .as("the 202 recorded on the operation")
+                .isTrue();
+        return held.get();
+    }
+
+    /** The upload of operation {@code opId} ended DONE, stored with its embedding pending, then indexed. */
+    private static void assertRolledForward(Node node, String tenant, byte[] bytes, String opId) {
+        IngestOperation op = node.stores().operations().get(opId).await();
+        assertThat(op.step()).as("operation %s", opId).isEqualTo(Step.DONE);
+        Await.until("the index queue to make the points of " + op.fileId(), 60_000, () -> !node.stores()
+                .metadata()
+                .get(op.fileId())
+                .await()
+                .embedding()
+                .pending());
+        assertThat(assertComplete(node.stores(), tenant, bytes).id()).isEqualTo(op.fileId());
+        assertThat(eventTypes(node.stores(), tenant)).containsOnlyOnce("file.uploaded", "embedding.pending");
+        assertThat(getFile(node, tenant, op.fileId()).statusCode()).isEqualTo(200);
+    }
+
     /**
      * Uploads {@code bytes}, stops the upload after {@code step}, records the 202 on its operation as
      * the completing node does, and stops the node; returns the operation's id.
