@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * ends; an upload that did not is undone (it was never acknowledged), unless its client was answered
  * 202 {@code completing}, which rolls it forward with its embedding pending ({@link PromisedUploads});
  * a delete is rolled forward; a
- * new version is rolled forward once it committed and undone before (the file stays the old version).
+ * new version is rolled forward once it committed or was answered 202 (its vectors pending then), and
+ * undone before (the file stays the old version).
  */
 final class Recovery {
 
@@ -123,11 +124,13 @@ final class Recovery {
                 op.tenantId(),
                 op.step());
         if (op.kind() == Kind.REPLACE) {
-            return op.step() == Step.COMMITTED
-                    ? replaces.rollForward(op)
-                            .<Void>mapEmpty()
-                            .onSuccess(v -> steps.metrics.recovered("rolled_forward"))
-                    : replaces.undo(op).onSuccess(v -> steps.metrics.recovered("undone"));
+            if (op.step() == Step.COMMITTED || op.promised()) {
+                return (op.step() == Step.COMMITTED
+                                ? replaces.rollForward(op).<Void>mapEmpty()
+                                : replaces.rollForwardPromised(op, steps.nodeId))
+                        .onSuccess(v -> steps.metrics.recovered("rolled_forward"));
+            }
+            return replaces.undo(op).onSuccess(v -> steps.metrics.recovered("undone"));
         }
         if (op.kind() == Kind.UPLOAD) {
             if (op.step() == Step.COMMITTED) {

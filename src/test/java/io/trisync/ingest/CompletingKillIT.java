@@ -106,6 +106,111 @@ class CompletingKillIT {
         }
     }
 
+    @Test
+    @DisplayName("kill -9 while a new version answered 202 completing is embedding: after the restart the file is"
+            + " at the new version in all three stores, its points made by the index queue")
+    void completingVersionSurvivesKill() {
+        Vertx vertx = Vertx.vertx();
+        WebClient web = WebClient.create(vertx);
+        EmbeddingServer embedder = new EmbeddingServer(384);
+        Map<String, String> env = new HashMap<>(embedder.nodeEnv("completing-kill"));
+        env.put("INGEST_ANSWER_WITHIN_SECONDS", "1");
+        env.put("INGEST_RECOVERY_INTERVAL_SECONDS", "2");
+        env.put("INGEST_RECOVERY_GRACE_SECONDS", "2");
+        ChildNode node = new ChildNode(TestStack.tempDir("trisync-completing-version-kill"), env);
+        String tenant = TestStack.unique("completing");
+        try {
+            node.start(120);
+            String first = "First version. " + Fixtures.prose(60);
+            HttpResponse<Buffer> uploaded = send(web, node, "/api/files", null, tenant, first);
+            assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isIn(201, 202);
+            String id = uploaded.bodyAsJsonObject().getString("id");
+            Await.until(
+                    "the first version to show",
+                    30_000,
+                    () -> get(web, node, tenant, id).statusCode() == 200);
+
+            embedder.hold();
+            String second = "Second version. " + Fixtures.prose(80);
+            String sha256 = Fixtures.sha256(Fixtures.utf8(second));
+            HttpResponse<Buffer> replaced = send(web, node, "/api/files/" + id + "/content", id, tenant, second);
+            assertThat(replaced.statusCode()).as(replaced.bodyAsString()).isEqualTo(202);
+            JsonObject accepted = replaced.bodyAsJsonObject();
+            assertThat(accepted.getString("status")).isEqualTo("completing");
+            String opId = accepted.getString("operation_id");
+            node.kill();
+            embedder.release();
+
+            node.start(120);
+            Stores stores = Stores.create(vertx, node.storesConfig());
+            try {
+                Await.until(
+                        "the new version's operation " + opId + " to end after the restart",
+                        90_000,
+                        () -> stores.operations().get(opId).await().step().terminal());
+                IngestOperation op = stores.operations().get(opId).await();
+                assertThat(op.step())
+                        .as("operation of the new version answered 202")
+                        .isEqualTo(IngestOperation.Step.DONE);
+                assertThat(op.promisedAt())
+                        .as("the 202 recorded on the operation")
+                        .isNotNull();
+                Await.until(
+                        "the points of the new version of " + id + " to be made",
+                        90_000,
+                        () -> !stores.metadata().get(id).await().embedding().pending());
+                FileRecord record = stores.metadata().get(id).await();
+                assertThat(record.contentVersion()).isEqualTo(2);
+                assertWhole(stores, tenant, id, sha256);
+                assertThat(stores.blobs()
+                                .head(StoreKeys.versionKey(tenant, id, 1))
+                                .await()
+                                .sha256())
+                        .as("the first version, retained")
+                        .isEqualTo(Fixtures.sha256(Fixtures.utf8(first)));
+                assertThat(stores.blobs()
+                                .list(StoreKeys.stagingPrefix(tenant), null, 10, false)
+                                .await()
+                                .items())
+                        .as("staging objects of the tenant")
+                        .isEmpty();
+                assertThat(stores.events().ofFile(tenant, id, 20).await().stream()
+                                .map(Event::type)
+                                .toList())
+                        .containsOnlyOnce(EventTypes.FILE_UPDATED, EventTypes.EMBEDDING_PENDING);
+            } finally {
+                stores.close().await();
+            }
+            HttpResponse<Buffer> shown = get(web, node, tenant, id);
+            assertThat(shown.statusCode()).isEqualTo(200);
+            assertThat(shown.bodyAsJsonObject().getString("sha256")).isEqualTo(sha256);
+            JsonObject report = analyze(web, node, tenant);
+            assertThat(report.getJsonArray("issues"))
+                    .as("issues a full scan finds: %s", report.encode())
+                    .isEmpty();
+        } finally {
+            node.close();
+            embedder.close();
+            web.close();
+            vertx.close().await();
+        }
+    }
+
+    /** POSTs a new file ({@code fileId} null) or PUTs a new version of {@code fileId}, with {@code text}. */
+    private static HttpResponse<Buffer> send(
+            WebClient web, ChildNode node, String path, String fileId, String tenant, String text) {
+        MultipartForm form = MultipartForm.create();
+        if (fileId == null) {
+            form.attribute("user_id", tenant);
+        }
+        form.binaryFileUpload("file", "version.txt", Buffer.buffer(Fixtures.utf8(text)), "text/plain");
+        return (fileId == null
+                        ? web.post(node.httpPort(), "127.0.0.1", path)
+                        : web.put(node.httpPort(), "127.0.0.1", path + "?user_id=" + tenant))
+                .sendMultipartForm(form)
+                .await();
+    }
+
     /**
      * Kills the node at round {@code round}'s moment: 0, while the embedding is held (nothing
      * committed); 1, as soon as the embedding was answered (the kill races the commit); 2, once
