@@ -75,6 +75,7 @@ public final class IngestVerticle extends RequestVerticle {
     private DeleteFlow deletes;
     private ReplaceFlow replaces;
     private Recovery recovery;
+    private PromisedUploads promised;
     private long recoveryTimer = -1;
     private Runnable goneListener;
 
@@ -131,7 +132,8 @@ public final class IngestVerticle extends RequestVerticle {
         uploads = new UploadFlow(steps);
         deletes = new DeleteFlow(steps);
         replaces = new ReplaceFlow(steps);
-        recovery = new Recovery(steps, uploads, deletes, replaces, grace, grace.multipliedBy(2));
+        promised = uploads.promised();
+        recovery = new Recovery(steps, uploads, deletes, replaces, promised, grace, grace.multipliedBy(2));
         consume(IngestAddresses.BEGIN_UPLOAD, m -> uploads.begin(BeginUpload.fromJson(m))
                 .map(t -> t.toJson()));
         consume(IngestAddresses.BEGIN_REPLACE, m -> replaces.begin(BeginReplace.fromJson(m))
@@ -233,11 +235,17 @@ public final class IngestVerticle extends RequestVerticle {
             each.add(answer);
         }
         // A member still running near the request's timeout is answered for itself (accepted, still
-        // completing: its operation ends it), so the others' outcomes reach their clients.
+        // completing: its operation ends it), so the others' outcomes reach their clients. The answer
+        // is a promise, recorded on the operation first (recovery then rolls it forward); a promise
+        // that could not be recorded is answered 503.
         long deadline = vertx.setTimer(config.ingest().answerWithinSeconds() * 1000L, id -> {
             for (int i = 0; i < each.size(); i++) {
-                each.get(i)
-                        .tryComplete(Receiver.completing(cohort.uploads().get(i).opId()));
+                Promise<JsonObject> answer = each.get(i);
+                String opId = cohort.uploads().get(i).opId();
+                if (!answer.future().isComplete()) {
+                    promised.promise(opId)
+                            .onComplete(recorded -> answer.tryComplete(Receiver.completing(opId)), answer::tryFail);
+                }
             }
         });
         List<Future<JsonObject>> answers = each.stream().map(Promise::future).toList();
@@ -290,7 +298,35 @@ public final class IngestVerticle extends RequestVerticle {
                 .get(ref.fileId())
                 .compose(f -> ref.tenantId() == null || f.tenantId().equals(ref.tenantId())
                         ? Future.succeededFuture(f.toDocument())
-                        : Future.failedFuture(new Failure.NotFound("mongodb", "no file " + ref.fileId())));
+                        : Future.failedFuture(new Failure.NotFound("mongodb", "no file " + ref.fileId())))
+                .recover(error ->
+                        error instanceof Failure.NotFound ? whyNoFile(ref, error) : Future.failedFuture(error));
+    }
+
+    /**
+     * Fails {@code notFound}, or, while the operation log keeps the upload that named this id ({@code
+     * RETENTION_INGEST_OPERATIONS_DAYS}), a not-found that says what became of it: undone (the client
+     * must upload it again) or still completing (it appears once it commits).
+     */
+    private Future<JsonObject> whyNoFile(FileRef ref, Throwable notFound) {
+        return stores.operations().ofFile(ref.fileId()).compose(ops -> {
+            IngestOperation upload = ops.stream()
+                    .filter(op -> op.kind() == IngestOperation.Kind.UPLOAD)
+                    .filter(op -> ref.tenantId() == null || ref.tenantId().equals(op.tenantId()))
+                    .reduce((first, last) -> last)
+                    .orElse(null);
+            if (upload != null && upload.step() == IngestOperation.Step.ABORTED) {
+                return Future.failedFuture(new Failure.NotFound("no file " + ref.fileId()
+                        + ": its upload did not complete and was undone (operation " + upload.id()
+                        + "); upload it again"));
+            }
+            if (upload != null && !upload.step().terminal() && upload.step() != IngestOperation.Step.COMMITTED) {
+                return Future.failedFuture(new Failure.NotFound("no file " + ref.fileId()
+                        + " yet: its upload is still completing (operation " + upload.id()
+                        + "); it is shown once it commits"));
+            }
+            return Future.failedFuture(notFound);
+        });
     }
 
     /**

@@ -16,8 +16,11 @@ import org.slf4j.LoggerFactory;
  * Finishes or undoes operations a node left unfinished. Each sweep claims, one at a time, every
  * operation untouched for the grace period whose lease has run out (an atomic find-and-modify in
  * MongoDB, so two nodes never work the same one), then: an upload that committed gets its events and
- * ends; an upload that did not is undone (it was never acknowledged); a delete is rolled forward; a
- * new version is rolled forward once it committed and undone before (the file stays the old version).
+ * ends; an upload that did not is undone (it was never acknowledged), unless its client was answered
+ * 202 {@code completing}, which rolls it forward with its embedding pending ({@link PromisedUploads});
+ * a delete is rolled forward; a
+ * new version is rolled forward once it committed or was answered 202 (its vectors pending then), and
+ * undone before (the file stays the old version).
  */
 final class Recovery {
 
@@ -28,12 +31,20 @@ final class Recovery {
     private final UploadFlow uploads;
     private final DeleteFlow deletes;
     private final ReplaceFlow replaces;
+    private final PromisedUploads promised;
     private final Duration grace;
     private final Duration lease;
 
     Recovery(
-            Steps steps, UploadFlow uploads, DeleteFlow deletes, ReplaceFlow replaces, Duration grace, Duration lease) {
+            Steps steps,
+            UploadFlow uploads,
+            DeleteFlow deletes,
+            ReplaceFlow replaces,
+            PromisedUploads promised,
+            Duration grace,
+            Duration lease) {
         this.replaces = replaces;
+        this.promised = promised;
         this.steps = steps;
         this.uploads = uploads;
         this.deletes = deletes;
@@ -113,15 +124,20 @@ final class Recovery {
                 op.tenantId(),
                 op.step());
         if (op.kind() == Kind.REPLACE) {
-            return op.step() == Step.COMMITTED
-                    ? replaces.rollForward(op)
-                            .<Void>mapEmpty()
-                            .onSuccess(v -> steps.metrics.recovered("rolled_forward"))
-                    : replaces.undo(op).onSuccess(v -> steps.metrics.recovered("undone"));
+            if (op.step() == Step.COMMITTED || op.promised()) {
+                return (op.step() == Step.COMMITTED
+                                ? replaces.rollForward(op).<Void>mapEmpty()
+                                : replaces.rollForwardPromised(op, steps.nodeId))
+                        .onSuccess(v -> steps.metrics.recovered("rolled_forward"));
+            }
+            return replaces.undo(op).onSuccess(v -> steps.metrics.recovered("undone"));
         }
         if (op.kind() == Kind.UPLOAD) {
-            return op.step() == Step.COMMITTED
-                    ? uploads.finish(op).onSuccess(v -> steps.metrics.recovered("published"))
+            if (op.step() == Step.COMMITTED) {
+                return uploads.finish(op).onSuccess(v -> steps.metrics.recovered("published"));
+            }
+            return op.promised()
+                    ? promised.rollForward(op, steps.nodeId).onSuccess(v -> steps.metrics.recovered("rolled_forward"))
                     : uploads.undo(op).onSuccess(v -> steps.metrics.recovered("undone"));
         }
         return steps.stores

@@ -241,6 +241,39 @@ final class ReplaceFlow {
         });
     }
 
+    /**
+     * Rolls forward a replacement answered 202 {@code completing} that did not commit, claimed by
+     * recovery under {@code holder}: when its staged bytes are in S3 as received, commits it under that
+     * claim and moves the version with its vectors pending (the index queue makes them); staged bytes
+     * that are missing or not the ones received undo it, as before ({@link #undo}).
+     */
+    Future<Void> rollForwardPromised(IngestOperation op, String holder) {
+        return steps.retry
+                .run(() -> steps.stores.blobs().head(op.writeKey()))
+                .map(staged -> UploadFlow.verify(op, staged).succeeded())
+                .recover(error ->
+                        error instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(error))
+                .compose(whole -> {
+                    if (!whole) {
+                        LOG.warn(
+                                "New version {} of file {} was answered 202 completing but its staged bytes {} are"
+                                        + " missing or not the ones received; undoing it",
+                                op.id(),
+                                op.fileId(),
+                                op.writeKey());
+                        return undo(op);
+                    }
+                    return steps.retry
+                            .run(() -> steps.stores.operations().advanceIfHeld(op.id(), Step.COMMITTED, holder))
+                            .compose(held -> held
+                                    ? steps.stores.metadata().get(op.fileId())
+                                    : Future.failedFuture(new Steps.LeaseLost(op)))
+                            .compose(file ->
+                                    versions.forward(op.withStep(Step.COMMITTED), file, new VersionMove.Made(null)))
+                            .<Void>mapEmpty();
+                });
+    }
+
     /** Undoes a new version whose receiving node could not write its blob, now or as the stores return. */
     Future<Void> abort(IngestOperation op) {
         return steps.undoNowOrLater(op, "Undo of new version", this::undo);

@@ -425,7 +425,12 @@ final class Steps {
      * never looks like this.
      */
     static String uploadHolder(IngestOperation op) {
-        return "upload:" + op.id();
+        return uploadHolder(op.id());
+    }
+
+    /** {@link #uploadHolder(IngestOperation)} of operation {@code opId}. */
+    static String uploadHolder(String opId) {
+        return "upload:" + opId;
     }
 
     /**
@@ -466,9 +471,14 @@ final class Steps {
      * else recovery ends it, finding its events logged ({@link #endUnlessLogged}).
      */
     Future<Void> commitAndPublish(IngestOperation op, List<EventPublisher.Draft> drafts) {
+        return commitAndPublish(op, uploadHolder(op), drafts);
+    }
+
+    /** {@link #commitAndPublish(IngestOperation, List)} under the lease {@code holder} holds (recovery's claim). */
+    Future<Void> commitAndPublish(IngestOperation op, String holder, List<EventPublisher.Draft> drafts) {
         long committing = System.nanoTime();
         Future<EventPublisher.Reservation> numbers = events.reserve(op.tenantId(), drafts);
-        return commitUpload(op)
+        return commitUpload(op, holder)
                 .transform(committed -> numbers.transform(reserved -> {
                     long logging = System.nanoTime();
                     metrics.uploadStage("commit", logging - committing);
@@ -511,8 +521,12 @@ final class Steps {
      * writing when recovery claimed it.
      */
     Future<IngestOperation> commitUpload(IngestOperation op) {
+        return commitUpload(op, uploadHolder(op));
+    }
+
+    private Future<IngestOperation> commitUpload(IngestOperation op, String holder) {
         return held(op, Step.COMMITTED, () -> stores.operations()
-                .advanceIfHeldReleasingFile(op.id(), Step.COMMITTED, uploadHolder(op)));
+                .advanceIfHeldReleasingFile(op.id(), Step.COMMITTED, holder));
     }
 
     /**

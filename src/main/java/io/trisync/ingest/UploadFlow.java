@@ -37,9 +37,16 @@ final class UploadFlow {
     private static final Logger LOG = LoggerFactory.getLogger(UploadFlow.class);
 
     private final Steps steps;
+    private final PromisedUploads promised;
 
     UploadFlow(Steps steps) {
         this.steps = steps;
+        this.promised = new PromisedUploads(steps, this);
+    }
+
+    /** The uploads answered 202 {@code completing}: rolled forward where others are undone. */
+    PromisedUploads promised() {
+        return promised;
     }
 
     Future<UploadTicket> begin(BeginUpload request) {
@@ -215,6 +222,14 @@ final class UploadFlow {
      * embedding service answers. Acknowledged as pending.
      */
     private Future<FileRecord> writePending(IngestOperation op, String etag, String why) {
+        return writePending(op, Steps.uploadHolder(op), etag, "the embedding service is unavailable: " + why);
+    }
+
+    /**
+     * {@link #writePending(IngestOperation, String, String)} committed under the lease {@code holder}
+     * holds: recovery's, when it rolls forward an upload answered 202 ({@link PromisedUploads}).
+     */
+    Future<FileRecord> writePending(IngestOperation op, String holder, String etag, String why) {
         FileRecord record =
                 record(op, FileRecord.Embedding.pending(steps.indexer.modelName(), steps.indexer.dimension()), etag);
         long writing = System.nanoTime();
@@ -226,9 +241,9 @@ final class UploadFlow {
                                 .enqueue(IndexJob.of(op.fileId(), op.tenantId(), op.partition(), Instant.now()))))
                 .andThen(written -> steps.metrics.uploadStage("writes", System.nanoTime() - writing))
                 .compose(at -> steps.pass(at, Step.VECTORS_WRITTEN, Future::succeededFuture))
-                .compose(at -> steps.commitAndPublish(at, events(at, record)))
+                .compose(at -> steps.commitAndPublish(at, holder, events(at, record)))
                 .onSuccess(v -> LOG.warn(
-                        "File {} of tenant {} is stored; its vectors are pending (the embedding service is unavailable: {})",
+                        "File {} of tenant {} is stored; its vectors are pending ({})",
                         op.fileId(),
                         op.tenantId(),
                         why))
@@ -347,9 +362,29 @@ final class UploadFlow {
      * After recovery took the operation (it judged this upload's node gone, or its lease ran out),
      * removes what this node wrote after the claimant may already have undone the upload: its points,
      * its record and its blob. The operation itself, and the idempotency key the claimant released
-     * (a retry may hold it now), are the claimant's.
+     * (a retry may hold it now), are the claimant's. An upload answered 202 {@code completing} keeps
+     * its writes: the claimant rolls it forward from its blob.
      */
     private void removeOwnWrites(IngestOperation op) {
+        steps.stores.operations().get(op.id()).onComplete(now -> {
+            if (now.succeeded() && !now.result().promised()) {
+                removeWrites(op);
+                return;
+            }
+            // Answered 202: the claimant rolls it forward from the blob, so nothing of it is removed.
+            LOG.warn(
+                    "Upload {} of file {} for tenant {} was taken over by recovery before it committed; its writes are"
+                            + " left to the claimant ({})",
+                    op.id(),
+                    op.fileId(),
+                    op.tenantId(),
+                    now.succeeded()
+                            ? "it was answered 202 completing and is rolled forward"
+                            : "the operation could not be read: " + now.cause().getMessage());
+        });
+    }
+
+    private void removeWrites(IngestOperation op) {
         LOG.warn(
                 "Upload {} of file {} for tenant {} was taken over by recovery before it committed; removing its writes",
                 op.id(),
@@ -395,6 +430,15 @@ final class UploadFlow {
         if (op.step() == Step.COMMITTED || op.step().terminal()) {
             return Future.succeededFuture();
         }
+        if (op.promised()) {
+            // Its client was answered 202 with the file's id: rolled forward by whoever holds it now.
+            return promised.rollForward(op, op.leaseOwner());
+        }
+        return remove(op);
+    }
+
+    /** {@link #undo} of an upload whatever its client was answered (its blob is not the one received). */
+    Future<Void> remove(IngestOperation op) {
         return steps.retry
                 .run(() -> steps.stores.metadata().remove(op.fileId()))
                 .compose(v -> steps.retry.run(() -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId())))

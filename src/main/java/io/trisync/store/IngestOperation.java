@@ -31,7 +31,8 @@ public record IngestOperation(
         Instant leaseUntil,
         String lastError,
         Actor actor,
-        Long expectedVersion) {
+        Long expectedVersion,
+        Instant promisedAt) {
 
     /** The document's field names ({@link #INCARNATION}, {@link #OPEN_FILE} and {@link #LEASE_KEY} below). */
     public static final String ID = "_id";
@@ -59,6 +60,11 @@ public record IngestOperation(
      * delete up again (a retry, recovery) marks the record only while it is still at that version.
      */
     public static final String EXPECTED_VERSION = "expectedVersion";
+    /**
+     * When the client of an upload was answered 202 {@code completing} with the file's id: from then
+     * on recovery rolls the upload forward (its blob is in S3) instead of undoing it. Absent before.
+     */
+    public static final String PROMISED_AT = "promisedAt";
     /** How many times a recovering node claimed the operation (kept by the log, never read back). */
     public static final String CLAIMS = "claims";
 
@@ -104,6 +110,57 @@ public record IngestOperation(
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(step, "step");
         actor = actor == null ? Actor.SYSTEM : actor;
+    }
+
+    /** An operation whose client was not (yet) answered 202 {@code completing}. */
+    public IngestOperation(
+            String id,
+            Kind kind,
+            String tenantId,
+            String fileId,
+            int partition,
+            Step step,
+            String name,
+            String contentType,
+            long size,
+            String sha256,
+            String idempotencyKey,
+            String nodeId,
+            String incarnation,
+            Instant createdAt,
+            Instant updatedAt,
+            String leaseOwner,
+            Instant leaseUntil,
+            String lastError,
+            Actor actor,
+            Long expectedVersion) {
+        this(
+                id,
+                kind,
+                tenantId,
+                fileId,
+                partition,
+                step,
+                name,
+                contentType,
+                size,
+                sha256,
+                idempotencyKey,
+                nodeId,
+                incarnation,
+                createdAt,
+                updatedAt,
+                leaseOwner,
+                leaseUntil,
+                lastError,
+                actor,
+                expectedVersion,
+                null);
+    }
+
+    /** Whether its client was answered 202 {@code completing} ({@link #PROMISED_AT}). */
+    public boolean promised() {
+        return promisedAt != null;
     }
 
     /** A new operation at {@link Step#BEGUN}, not yet leased, created now by {@code nodeId} in {@code incarnation}. */
@@ -193,7 +250,8 @@ public record IngestOperation(
                 until,
                 lastError,
                 actor,
-                expected);
+                expected,
+                promisedAt);
     }
 
     public JsonObject toDocument() {
@@ -220,6 +278,9 @@ public record IngestOperation(
                 .put(ACTOR, actor.toJson());
         if (expectedVersion != null) {
             doc.put(EXPECTED_VERSION, expectedVersion);
+        }
+        if (promisedAt != null) {
+            doc.put(PROMISED_AT, Dates.toBson(promisedAt));
         }
         if (!step.terminal()) {
             doc.put(OPEN_FILE, fileId);
@@ -274,6 +335,7 @@ public record IngestOperation(
                 Dates.fromBson(d.getValue(LEASE_UNTIL)),
                 d.getString(LAST_ERROR),
                 Actor.fromJson(d.getJsonObject(ACTOR)),
-                d.getLong(EXPECTED_VERSION));
+                d.getLong(EXPECTED_VERSION),
+                Dates.fromBson(d.getValue(PROMISED_AT)));
     }
 }

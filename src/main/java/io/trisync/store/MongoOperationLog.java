@@ -146,6 +146,20 @@ public final class MongoOperationLog implements OperationLog {
     }
 
     @Override
+    public Future<Boolean> promise(String opId, String holder) {
+        Instant now = Instant.now();
+        return updateHeld(
+                opId,
+                holder,
+                new JsonObject()
+                        .put(
+                                "$set",
+                                new JsonObject()
+                                        .put(IngestOperation.PROMISED_AT, Dates.toBson(now))
+                                        .put(IngestOperation.UPDATED_AT, Dates.toBson(now))));
+    }
+
+    @Override
     public Future<Boolean> renewLease(String opId, String holder, Instant until, String incarnation) {
         return updateHeld(
                 opId,

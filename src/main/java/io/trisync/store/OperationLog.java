@@ -64,6 +64,13 @@ public interface OperationLog {
     Future<Boolean> advanceIfHeldReleasingFile(String opId, IngestOperation.Step step, String holder);
 
     /**
+     * Records that the client of unfinished operation {@code opId} was answered 202 {@code completing}
+     * ({@link IngestOperation#PROMISED_AT}), only while {@code holder} holds it: completes with false,
+     * writing nothing, when it has ended or another holds it (recovery claimed it).
+     */
+    Future<Boolean> promise(String opId, String holder);
+
+    /**
      * Extends the lease {@code holder} holds on an unfinished operation to {@code until} (a
      * heartbeat) and records {@code incarnation} as the node process working on it; completes with
      * false when it no longer holds it.

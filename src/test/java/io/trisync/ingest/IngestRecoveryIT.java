@@ -89,6 +89,227 @@ class IngestRecoveryIT {
         }
     }
 
+    @Test
+    @DisplayName("GET of a file whose upload was undone answers 404 naming the undone operation and asking for the"
+            + " upload again; while the upload runs, 404 saying it is still completing; another tenant learns neither")
+    void undoneUploadSaysSoOnGet() throws Exception {
+        String tenant = TestStack.unique("t");
+        CountDownLatch reached = new CountDownLatch(1);
+        AtomicReference<String> stopped = new AtomicReference<>();
+        Node crashing = Node.start(config(), false, crashAfter(Kind.UPLOAD, Step.BLOB_WRITTEN, reached, stopped))
+                .await();
+        uploadAsync(crashing, tenant, utf8(Fixtures.prose(300)));
+        assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+        String opId = stopped.get();
+        String fileId = crashing.stores().operations().get(opId).await().fileId();
+        HttpResponse<Buffer> running = getFile(crashing, tenant, fileId);
+        assertThat(running.statusCode()).as(running.bodyAsString()).isEqualTo(404);
+        assertThat(running.bodyAsJsonObject().getString("message"))
+                .contains("its upload is still completing (operation " + opId + ")");
+        crashing.stop().await();
+
+        Node survivor = Node.start(config(), false).await();
+        try {
+            assertThat(recovered(survivor, opId).step()).isEqualTo(Step.ABORTED);
+            HttpResponse<Buffer> undone = getFile(survivor, tenant, fileId);
+            assertThat(undone.statusCode()).as(undone.bodyAsString()).isEqualTo(404);
+            assertThat(undone.bodyAsJsonObject().getString("error")).isEqualTo("not_found");
+            assertThat(undone.bodyAsJsonObject().getString("message"))
+                    .isEqualTo("no file " + fileId + ": its upload did not complete and was undone (operation " + opId
+                            + "); upload it again");
+            HttpResponse<Buffer> foreign = getFile(survivor, TestStack.unique("other"), fileId);
+            assertThat(foreign.statusCode()).isEqualTo(404);
+            assertThat(foreign.bodyAsJsonObject().getString("message")).doesNotContain(opId);
+        } finally {
+            survivor.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("An upload answered 202 completing whose node fell before the commit is rolled forward by recovery"
+            + " with its embedding pending, and the index queue makes its points")
+    void promisedUploadIsRolledForward() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        String opId = promisedAndStopped(tenant, bytes, Step.VECTORS_WRITTEN);
+        Node survivor = Node.start(config(), false).await();
+        try {
+            IngestOperation op = recovered(survivor, opId);
+            assertThat(op.step()).isEqualTo(Step.DONE);
+            Await.until("the index queue to make the points of " + op.fileId(), 60_000, () -> !survivor.stores()
+                    .metadata()
+                    .get(op.fileId())
+                    .await()
+                    .embedding()
+                    .pending());
+            FileRecord file = assertComplete(survivor.stores(), tenant, bytes);
+            assertThat(file.id()).isEqualTo(op.fileId());
+            assertThat(eventTypes(survivor.stores(), tenant))
+                    .containsOnlyOnce("file.uploaded", "embedding.pending", "embedding.created");
+            assertThat(getFile(survivor, tenant, file.id()).statusCode()).isEqualTo(200);
+        } finally {
+            survivor.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("An upload answered 202 completing whose blob is not in S3 is undone by recovery, as before")
+    void promisedUploadWithoutItsBlobIsUndone() throws Exception {
+        String tenant = TestStack.unique("t");
+        String opId = promisedAndStopped(tenant, utf8(Fixtures.prose(300)), Step.BLOB_WRITTEN);
+        Node survivor = Node.start(config(), false).await();
+        try {
+            IngestOperation op = survivor.stores().operations().get(opId).await();
+            survivor.stores().blobs().delete(op.blobKey()).await();
+            assertThat(recovered(survivor, opId).step()).isEqualTo(Step.ABORTED);
+            assertNothingLeft(survivor.stores(), tenant);
+            assertThat(eventTypes(survivor.stores(), tenant)).isEmpty();
+        } finally {
+            survivor.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("An upload answered 202 completing whose own completion then fails is rolled forward by its node"
+            + " with its embedding pending, not undone")
+    void promisedUploadThatFailsIsRolledForward() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        Node node = Node.start(answeringWithinASecond(), false, pauseAfter(Step.BLOB_WRITTEN, reached, release, held))
+                .await();
+        try {
+            String opId = answeredCompleting(node, tenant, bytes, reached, held);
+            node.vertx().runOnContext(v -> release.fail(new Failure.Unavailable("qdrant", "cut by the test", null)));
+            Await.until(
+                    "the upload's node to end operation " + opId,
+                    30_000,
+                    () -> node.stores().operations().get(opId).await().step().terminal());
+            assertRolledForward(node, tenant, bytes, opId);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("An upload answered 202 completing that lost its lease before its commit keeps its writes: the"
+            + " claimant rolls it forward")
+    void promisedUploadThatLostItsLeaseKeepsItsWrites() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(Fixtures.prose(300));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        Node node = Node.start(
+                        answeringWithinASecond(), false, pauseAfter(Step.VECTORS_WRITTEN, reached, release, held))
+                .await();
+        MongoClient raw = rawClient(node);
+        try {
+            String opId = answeredCompleting(node, tenant, bytes, reached, held);
+            // What a claim by another node's recovery leaves on the operation (its lease since run out).
+            JsonObject stale = new JsonObject().put("$date", "2000-01-01T00:00:00Z");
+            long claimed = raw.updateCollection(
+                            "ingest_ops",
+                            new JsonObject().put("_id", opId),
+                            new JsonObject()
+                                    .put(
+                                            "$set",
+                                            new JsonObject()
+                                                    .put("leaseOwner", "another-node")
+                                                    .put(
+                                                            IngestOperation.LEASE_KEY,
+                                                            IngestOperation.leaseKey(opId, "another-node"))
+                                                    .put("leaseUntil", stale)
+                                                    .put("updatedAt", stale)))
+                    .await()
+                    .getDocModified();
+            assertThat(claimed).isEqualTo(1);
+            node.vertx().runOnContext(v -> release.complete());
+            assertThat(recovered(node, opId).step()).isEqualTo(Step.DONE);
+            assertRolledForward(node, tenant, bytes, opId);
+        } finally {
+            raw.close().await();
+            node.stop().await();
+        }
+    }
+
+    /** {@link IngestFaultFixture#config()} with uploads answered 202 {@code completing} after a second. */
+    private static io.trisync.config.TrisyncConfig answeringWithinASecond() {
+        return stores().nodeConfig(Map.of(
+                "INGEST_RECOVERY_GRACE_SECONDS",
+                "1",
+                "INGEST_RECOVERY_INTERVAL_SECONDS",
+                "3600",
+                "INGEST_ANSWER_WITHIN_SECONDS",
+                "1"));
+    }
+
+    /** Uploads {@code bytes} to {@code node}, held by its hook, and checks that it is answered 202 completing. */
+    private static String answeredCompleting(
+            Node node, String tenant, byte[] bytes, CountDownLatch reached, AtomicReference<String> held)
+            throws Exception {
+        HttpResponse<Buffer> answer = uploadAsync(node, tenant, bytes).await();
+        assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(202);
+        assertThat(answer.bodyAsJsonObject().getString("operation_id")).isEqualTo(held.get());
+        assertThat(node.stores().operations().get(held.get()).await().promised())
+                .as("the 202 recorded on the operation")
+                .isTrue();
+        return held.get();
+    }
+
+    /** The upload of operation {@code opId} ended DONE, stored with its embedding pending, then indexed. */
+    private static void assertRolledForward(Node node, String tenant, byte[] bytes, String opId) {
+        IngestOperation op = node.stores().operations().get(opId).await();
+        assertThat(op.step()).as("operation %s", opId).isEqualTo(Step.DONE);
+        Await.until("the index queue to make the points of " + op.fileId(), 60_000, () -> !node.stores()
+                .metadata()
+                .get(op.fileId())
+                .await()
+                .embedding()
+                .pending());
+        assertThat(assertComplete(node.stores(), tenant, bytes).id()).isEqualTo(op.fileId());
+        assertThat(eventTypes(node.stores(), tenant)).containsOnlyOnce("file.uploaded", "embedding.pending");
+        assertThat(getFile(node, tenant, op.fileId()).statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * Uploads {@code bytes}, stops the upload after {@code step}, records the 202 on its operation as
+     * the completing node does, and stops the node; returns the operation's id.
+     */
+    private static String promisedAndStopped(String tenant, byte[] bytes, Step step) throws Exception {
+        CountDownLatch reached = new CountDownLatch(1);
+        AtomicReference<String> stopped = new AtomicReference<>();
+        Node crashing = Node.start(config(), false, crashAfter(Kind.UPLOAD, step, reached, stopped))
+                .await();
+        try {
+            uploadAsync(crashing, tenant, bytes);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(crashing.stores()
+                            .operations()
+                            .promise(stopped.get(), Steps.uploadHolder(stopped.get()))
+                            .await())
+                    .as("the 202 recorded while the upload's flow holds it")
+                    .isTrue();
+        } finally {
+            crashing.stop().await();
+        }
+        return stopped.get();
+    }
+
+    private static HttpResponse<Buffer> getFile(Node node, String tenant, String fileId) {
+        WebClient web = WebClient.create(node.vertx());
+        try {
+            return web.get(node.httpPort(), "127.0.0.1", "/api/files/" + fileId + "?user_id=" + tenant)
+                    .send()
+                    .await();
+        } finally {
+            web.close();
+        }
+    }
+
     @ParameterizedTest(name = "crash after {0}")
     @EnumSource(
             value = Step.class,
