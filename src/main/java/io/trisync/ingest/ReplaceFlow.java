@@ -269,7 +269,7 @@ final class ReplaceFlow {
                                     ? steps.stores.metadata().get(op.fileId())
                                     : Future.failedFuture(new Steps.LeaseLost(op)))
                             .compose(file ->
-                                    versions.forward(op.withStep(Step.COMMITTED), file, new VersionMove.Made(null)))
+                                    versions.forward(op.withStep(Step.COMMITTED), file, VersionMove.Made.queued()))
                             .<Void>mapEmpty();
                 });
     }
