@@ -412,6 +412,12 @@ final class UploadFlow {
             steps.later(op.id(), "End of upload", this::finish);
             return Future.succeededFuture();
         }
+        if (op.step() == Step.ABORTED) {
+            // Undone by recovery while this node still wrote (a large file's batches of points go on
+            // for minutes): what it wrote after the undo goes too.
+            removeWrites(op);
+            return Future.succeededFuture();
+        }
         return undo(op);
     }
 

@@ -235,6 +235,40 @@ class IngestRecoveryIT {
         }
     }
 
+    @Test
+    @DisplayName("An upload undone by recovery while its node still wrote: once that node's flow fails, what it"
+            + " wrote goes too (a large file's batches of points go on for minutes)")
+    void undoneWhileItsNodeWroteLeavesNoPoints() throws Exception {
+        String tenant = TestStack.unique("t");
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        Node node = Node.start(config(), false, pauseAfter(Step.VECTORS_WRITTEN, reached, release, held))
+                .await();
+        MongoClient raw = rawClient(node);
+        try {
+            uploadAsync(node, tenant, utf8(Fixtures.prose(300)));
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            String fileId = node.stores().operations().get(held.get()).await().fileId();
+            assertThat(node.stores().vectors().count(tenant, fileId).await()).isPositive();
+            // What another node's recovery leaves once it has undone the upload (it removed what it found).
+            raw.updateCollection(
+                            "ingest_ops",
+                            new JsonObject().put("_id", held.get()),
+                            new JsonObject()
+                                    .put("$set", new JsonObject().put(IngestOperation.STEP, Step.ABORTED.name())))
+                    .await();
+            node.vertx().runOnContext(v -> release.fail(new Failure.Unavailable("qdrant", "cut by the test", null)));
+            Await.until(
+                    "the points the node wrote after the undo to be removed",
+                    30_000,
+                    () -> node.stores().vectors().count(tenant, fileId).await() == 0);
+        } finally {
+            raw.close().await();
+            node.stop().await();
+        }
+    }
+
     /** {@link IngestFaultFixture#config()} with uploads answered 202 {@code completing} after a second. */
     private static io.trisync.config.TrisyncConfig answeringWithinASecond() {
         return stores().nodeConfig(Map.of(
