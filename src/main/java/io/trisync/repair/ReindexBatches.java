@@ -14,6 +14,7 @@ import io.trisync.store.MetadataStore;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Page;
 import io.trisync.store.ReindexCheckpoints;
+import io.trisync.store.Retry;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
@@ -60,6 +61,8 @@ final class ReindexBatches {
     private final EmbeddingModel model;
     private final ContentIndexer indexer;
     private final WorkerExecutor embeddingPool;
+    /** A batch's upsert is tried again while Qdrant fails retriably, as an upload's is. */
+    private final Retry retry;
 
     ReindexBatches(
             Vertx vertx,
@@ -74,6 +77,7 @@ final class ReindexBatches {
         this.model = model;
         this.indexer = indexer;
         this.embeddingPool = embeddingPool;
+        this.retry = new Retry(vertx, 4, 100, 2000);
     }
 
     /** Whether {@code r} is re-embedded: active, indexed (not pending, not failed) and by another model unless {@code all}. */
@@ -209,7 +213,8 @@ final class ReindexBatches {
      */
     private Future<ReindexDone> alone(FileRecord r) {
         ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
-                vertx.getOrCreateContext(), batch -> stores.vectors().upsert(batch));
+                vertx.getOrCreateContext(),
+                batch -> retry.run(() -> stores.vectors().upsert(batch)));
         return stores.blobs()
                 .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
                 .compose(content -> embeddingPool.executeBlocking(

@@ -14,6 +14,7 @@ import io.trisync.scan.IssueType;
 import io.trisync.store.Buffers;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
+import io.trisync.store.Retry;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
@@ -176,7 +177,10 @@ final class RepairExecutor {
                             record.name());
                     // Upserted a batch at a time as they are made: a large file's points are never all held.
                     ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
-                            Vertx.currentContext(), batch -> stores.vectors().upsert(batch));
+                            Vertx.currentContext(),
+                            // Tried again while Qdrant fails retriably, as an upload's batches are.
+                            batch -> new Retry(Vertx.currentContext().owner(), 4, 100, 2000)
+                                    .run(() -> stores.vectors().upsert(batch)));
                     return embeddingPool
                             .executeBlocking(
                                     () -> indexer.stream(Buffers.view(content.bytes()), target, REEMBED_BATCH, upsert))
