@@ -20,6 +20,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -123,13 +124,18 @@ class RepairCorruptContentIT {
             assertThat(issues(scan(http, tenant, "full"))).isEqualTo(found);
             assertThat(events(s, tenant, "sync.issue_resolved")).isZero();
             assertThat(s.issues().ofFile(tenant, flipped).await()).hasSize(1);
-            // ... and is closed once the bytes are right again.
-            try (RandomAccessFile file =
-                    new RandomAccessFile(objectFile(data, flippedRecord).toFile(), "rw")) {
+            // ... and is closed once the bytes are right again. A full scan reads them again only when
+            // the listing shows the object changed (its last-modified second, kept with the issue): the
+            // restore moves it two seconds on, as a write a second or more after the corruption would
+            // (a restore within the corruption's second would be read again only by a deep scan).
+            Path flippedFile = objectFile(data, flippedRecord);
+            FileTime corruptedAt = Files.getLastModifiedTime(flippedFile);
+            try (RandomAccessFile file = new RandomAccessFile(flippedFile.toFile(), "rw")) {
                 int first = file.read();
                 file.seek(0);
                 file.write(first ^ 0x20);
             }
+            Files.setLastModifiedTime(flippedFile, FileTime.fromMillis(corruptedAt.toMillis() + 2_000));
             assertThat(issues(scan(http, tenant, "full")))
                     .isEqualTo(Set.of("SIZE_MISMATCH:" + grown, "CHECKSUM_MISMATCH:" + grown));
             assertThat(typesOf(s.events().recent(tenant, 1000).await(), "sync.issue_resolved"))
