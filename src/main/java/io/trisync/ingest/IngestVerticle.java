@@ -120,7 +120,7 @@ public final class IngestVerticle extends RequestVerticle {
                 vertx,
                 stores,
                 events,
-                new Retry(vertx, 4, 100, 2000),
+                Retry.forWrites(vertx),
                 breaker,
                 hooks,
                 new ContentIndexer(model),

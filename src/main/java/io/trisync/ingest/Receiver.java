@@ -62,7 +62,7 @@ public final class Receiver {
         this.vertx = vertx;
         this.metrics = metrics;
         this.blobs = blobs;
-        this.retry = new Retry(vertx, 4, 100, 2000);
+        this.retry = Retry.forWrites(vertx);
         this.requestTimeoutMs = requestTimeoutMs;
         this.incarnation = incarnation;
         this.cohorts = Cohorts.of(vertx, answerWithinMs + COMPLETE_MARGIN_MS);

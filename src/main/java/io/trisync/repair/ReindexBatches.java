@@ -77,7 +77,7 @@ final class ReindexBatches {
         this.model = model;
         this.indexer = indexer;
         this.embeddingPool = embeddingPool;
-        this.retry = new Retry(vertx, 4, 100, 2000);
+        this.retry = Retry.forWrites(vertx);
     }
 
     /** Whether {@code r} is re-embedded: active, indexed (not pending, not failed) and by another model unless {@code all}. */

@@ -176,11 +176,11 @@ final class RepairExecutor {
                             record.contentType(),
                             record.name());
                     // Upserted a batch at a time as they are made: a large file's points are never all held.
+                    // Each batch tried again while Qdrant fails retriably, as an upload's batches are.
+                    Retry retry = Retry.forWrites(Vertx.currentContext().owner());
                     ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
                             Vertx.currentContext(),
-                            // Tried again while Qdrant fails retriably, as an upload's batches are.
-                            batch -> new Retry(Vertx.currentContext().owner(), 4, 100, 2000)
-                                    .run(() -> stores.vectors().upsert(batch)));
+                            batch -> retry.run(() -> stores.vectors().upsert(batch)));
                     return embeddingPool
                             .executeBlocking(
                                     () -> indexer.stream(Buffers.view(content.bytes()), target, REEMBED_BATCH, upsert))

@@ -29,6 +29,11 @@ public final class Retry {
         this.maxDelayMs = maxDelayMs;
     }
 
+    /** The retry of the service's store writes: four attempts, 100 ms doubling to at most 2 s. */
+    public static Retry forWrites(Vertx vertx) {
+        return new Retry(vertx, 4, 100, 2000);
+    }
+
     /** Runs {@code call}, again after a delay while it fails retriably and attempts remain. */
     public <T> Future<T> run(Supplier<Future<T>> call) {
         return attempt(call, 1);
