@@ -51,10 +51,7 @@ class CompletingKillIT {
         Vertx vertx = Vertx.vertx();
         WebClient web = WebClient.create(vertx);
         EmbeddingServer embedder = new EmbeddingServer(384);
-        Map<String, String> env = new HashMap<>(embedder.nodeEnv("completing-kill"));
-        env.put("INGEST_ANSWER_WITHIN_SECONDS", "1");
-        env.put("INGEST_RECOVERY_INTERVAL_SECONDS", "2");
-        env.put("INGEST_RECOVERY_GRACE_SECONDS", "2");
+        Map<String, String> env = nodeEnv(embedder);
         ChildNode node = new ChildNode(TestStack.tempDir("trisync-completing-kill"), env);
         String tenant = TestStack.unique("completing");
         int rolledForward = 0;
@@ -106,6 +103,15 @@ class CompletingKillIT {
         }
     }
 
+    /** A node that answers 202 completing after a second and recovers within a few seconds. */
+    private static Map<String, String> nodeEnv(EmbeddingServer embedder) {
+        Map<String, String> env = new HashMap<>(embedder.nodeEnv("completing-kill"));
+        env.put("INGEST_ANSWER_WITHIN_SECONDS", "1");
+        env.put("INGEST_RECOVERY_INTERVAL_SECONDS", "2");
+        env.put("INGEST_RECOVERY_GRACE_SECONDS", "2");
+        return env;
+    }
+
     @Test
     @DisplayName("kill -9 while a new version answered 202 completing is embedding: after the restart the file is"
             + " at the new version in all three stores, its points made by the index queue")
@@ -113,10 +119,7 @@ class CompletingKillIT {
         Vertx vertx = Vertx.vertx();
         WebClient web = WebClient.create(vertx);
         EmbeddingServer embedder = new EmbeddingServer(384);
-        Map<String, String> env = new HashMap<>(embedder.nodeEnv("completing-kill"));
-        env.put("INGEST_ANSWER_WITHIN_SECONDS", "1");
-        env.put("INGEST_RECOVERY_INTERVAL_SECONDS", "2");
-        env.put("INGEST_RECOVERY_GRACE_SECONDS", "2");
+        Map<String, String> env = nodeEnv(embedder);
         ChildNode node = new ChildNode(TestStack.tempDir("trisync-completing-version-kill"), env);
         String tenant = TestStack.unique("completing");
         try {
