@@ -294,13 +294,27 @@ public final class IngestVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> getFile(FileRef ref) {
-        return stores.metadata()
-                .get(ref.fileId())
+        return visible(ref.fileId())
                 .compose(f -> ref.tenantId() == null || f.tenantId().equals(ref.tenantId())
                         ? Future.succeededFuture(f.toDocument())
                         : Future.failedFuture(new Failure.NotFound("mongodb", "no file " + ref.fileId())))
                 .recover(error ->
                         error instanceof Failure.NotFound ? whyNoFile(ref, error) : Future.failedFuture(error));
+    }
+
+    /**
+     * The file's record as its readers may see it. An upload writes its record before it commits, and
+     * until the commit an undo (its own, or recovery's after a crash) can still remove it: such a
+     * record is not there yet for anyone but the upload, which answers its client only after the
+     * commit. Read beside the record, so a read waits for the slower of the two lookups, not both.
+     */
+    private Future<FileRecord> visible(String fileId) {
+        Future<FileRecord> record = stores.metadata().get(fileId);
+        Future<Set<String>> uploading = stores.operations().uploading(List.of(fileId));
+        return Future.all(record, uploading)
+                .compose(both -> uploading.result().contains(fileId)
+                        ? Future.failedFuture(new Failure.NotFound("no file " + fileId))
+                        : record);
     }
 
     /**
@@ -336,8 +350,7 @@ public final class IngestVerticle extends RequestVerticle {
      * version. An edit that changes nothing writes nothing. Publishes {@code file.updated}.
      */
     private Future<JsonObject> edit(EditFile request) {
-        return stores.metadata()
-                .get(request.fileId())
+        return visible(request.fileId())
                 .compose(f -> Steps.notErasing(stores, f.tenantId()).map(f))
                 .compose(f -> {
                     if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())
@@ -394,8 +407,17 @@ public final class IngestVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> listFiles(ListFiles request) {
+        // A page's files whose upload has not committed are left out (see visible); the cursor stays
+        // the page's own, so paging goes on past them.
         return stores.metadata()
                 .listNewest(request.tenantId(), request.cursor(), request.limit())
-                .map(page -> new FilePage(page.items(), page.next()).toJson());
+                .compose(page -> stores.operations()
+                        .uploading(page.items().stream().map(FileRecord::id).toList())
+                        .map(uploading -> new FilePage(
+                                        page.items().stream()
+                                                .filter(f -> !uploading.contains(f.id()))
+                                                .toList(),
+                                        page.next())
+                                .toJson()));
     }
 }

@@ -31,6 +31,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Semantic search that returns only what the three stores agree on. The query is embedded with the
@@ -250,29 +251,36 @@ public final class SearchVerticle extends RequestVerticle {
         }
         List<Scored> slice = candidates.subList(next, Math.min(candidates.size(), next + size));
         long reading = System.nanoTime();
-        return stores.metadata()
-                .getAll(slice.stream().map(h -> h.point().fileId()).toList())
-                .compose(records -> {
-                    found.recordsNanos += System.nanoTime() - reading;
-                    records.forEach(r -> byId.put(r.id(), r));
-                    for (Scored hit : slice) {
-                        FileRecord record = byId.get(hit.point().fileId());
-                        Excluded why = judge(request.tenantId(), hit.point(), record, found.served);
-                        if (why != null) {
-                            found.excluded.add(why);
-                        } else if (wanted(request, record)) {
-                            agreeing.add(hit);
-                        }
-                    }
-                    return fill(
-                            request,
-                            candidates,
-                            next + slice.size(),
-                            Math.max(size * 3, 3 * request.limit()),
-                            agreeing,
-                            byId,
-                            found);
-                });
+        List<String> ids =
+                slice.stream().map(h -> h.point().fileId()).distinct().toList();
+        Future<List<FileRecord>> read = stores.metadata().getAll(ids);
+        // A file whose upload has not committed is not there yet for readers (an undo may still remove
+        // it): its hits are left out, and, as the stores do not disagree, not reported.
+        Future<Set<String>> uploading = stores.operations().uploading(ids);
+        return Future.all(read, uploading).map(both -> read.result()).compose(records -> {
+            found.recordsNanos += System.nanoTime() - reading;
+            records.forEach(r -> byId.put(r.id(), r));
+            for (Scored hit : slice) {
+                if (uploading.result().contains(hit.point().fileId())) {
+                    continue;
+                }
+                FileRecord record = byId.get(hit.point().fileId());
+                Excluded why = judge(request.tenantId(), hit.point(), record, found.served);
+                if (why != null) {
+                    found.excluded.add(why);
+                } else if (wanted(request, record)) {
+                    agreeing.add(hit);
+                }
+            }
+            return fill(
+                    request,
+                    candidates,
+                    next + slice.size(),
+                    Math.max(size * 3, 3 * request.limit()),
+                    agreeing,
+                    byId,
+                    found);
+        });
     }
 
     /** Why {@code point} must not be returned for {@code tenant}, or null when its stores agree. */

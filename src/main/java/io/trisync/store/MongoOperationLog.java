@@ -398,6 +398,27 @@ public final class MongoOperationLog implements OperationLog {
     }
 
     @Override
+    public Future<Set<String>> uploading(List<String> fileIds) {
+        if (fileIds.isEmpty()) {
+            return Future.succeededFuture(Set.of());
+        }
+        // Named by openFile alone, so the embedded server answers it from that index too.
+        JsonObject open =
+                new JsonObject().put(IngestOperation.OPEN_FILE, new JsonObject().put("$in", new JsonArray(fileIds)));
+        FindOptions fields = new FindOptions()
+                .setFields(new JsonObject().put(IngestOperation.OPEN_FILE, 1).put(IngestOperation.KIND, 1));
+        return client.findWithOptions(OPS, open, fields)
+                .recover(MongoErrors::<List<JsonObject>>failed)
+                .map(docs -> {
+                    Set<String> files = new HashSet<>();
+                    docs.stream()
+                            .filter(d -> IngestOperation.Kind.UPLOAD.name().equals(d.getString(IngestOperation.KIND)))
+                            .forEach(d -> files.add(d.getString(IngestOperation.OPEN_FILE)));
+                    return files;
+                });
+    }
+
+    @Override
     public Future<List<IngestOperation>> ofFile(String fileId) {
         return client.find(OPS, new JsonObject().put(IngestOperation.FILE_ID, fileId))
                 .recover(MongoErrors::<List<JsonObject>>failed)

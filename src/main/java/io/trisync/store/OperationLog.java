@@ -124,6 +124,13 @@ public interface OperationLog {
     /** Of {@code fileIds}, those with an unfinished operation. */
     Future<Set<String>> openAmong(List<String> fileIds);
 
+    /**
+     * Of {@code fileIds}, those whose upload has not committed: their record (and points) may be
+     * written already, but an undo can still remove them, so no reader other than the upload may see
+     * the file yet. One lookup on the index of open files (a commit frees its file).
+     */
+    Future<Set<String>> uploading(List<String> fileIds);
+
     /** Every upload and delete operation of one file still kept, oldest first. */
     Future<List<IngestOperation>> ofFile(String fileId);
 }

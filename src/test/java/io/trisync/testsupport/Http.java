@@ -74,6 +74,11 @@ public final class Http implements AutoCloseable {
                 .await();
     }
 
+    /** PATCH {@code path} with a JSON body. */
+    public HttpResponse<Buffer> patch(String path, JsonObject body) {
+        return client.patch(port, "127.0.0.1", path).sendJsonObject(body).await();
+    }
+
     public static JsonObject json(HttpResponse<Buffer> response) {
         return response.bodyAsJsonObject();
     }

@@ -1,0 +1,105 @@
+package io.trisync.ingest;
+
+import static io.trisync.ingest.IngestFaultFixture.*;
+import static io.trisync.testsupport.Fixtures.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.Node;
+import io.trisync.store.IngestOperation.Step;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * An upload writes its record and its points before it commits, and until the commit an undo (its
+ * own, or recovery's after a kill) can still remove them. No reader may see such a file: not a GET,
+ * not its content, not the listing, not a search, and no edit may touch it. Once it commits, all do.
+ */
+@Timeout(300)
+class UncommittedReadsIT {
+
+    private static final String TEXT = "Glaciers carve fjords as they retreat, leaving moraines and hanging valleys. ";
+
+    @Test
+    @DisplayName("A file whose upload wrote its record and points but has not committed is seen by no reader until"
+            + " it commits")
+    void uncommittedUploadIsNotRead() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(TEXT.repeat(20) + Fixtures.prose(100));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        Node node = Node.start(config(), false, pauseAfter(Step.VECTORS_WRITTEN, reached, release, held))
+                .await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Future<HttpResponse<Buffer>> upload = uploadAsync(node, tenant, bytes);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            String fileId = node.stores().operations().get(held.get()).await().fileId();
+            // The window this test is about: the record and the points are in the stores.
+            assertThat(node.stores().metadata().get(fileId).await().id()).isEqualTo(fileId);
+            assertThat(node.stores().vectors().count(tenant, fileId).await()).isPositive();
+
+            HttpResponse<Buffer> get = http.get("/api/files/" + fileId);
+            assertThat(get.statusCode()).as(get.bodyAsString()).isEqualTo(404);
+            assertThat(get.bodyAsJsonObject().getString("message")).contains("still completing");
+            assertThat(http.get("/api/files/" + fileId + "/content").statusCode())
+                    .isEqualTo(404);
+            assertThat(listed(http, tenant)).doesNotContain(fileId);
+            assertThat(found(http, tenant)).doesNotContain(fileId);
+            HttpResponse<Buffer> edit = http.patch("/api/files/" + fileId, new JsonObject().put("name", "renamed.txt"));
+            assertThat(edit.statusCode()).as(edit.bodyAsString()).isEqualTo(404);
+
+            node.vertx().runOnContext(v -> release.complete());
+            HttpResponse<Buffer> answer = upload.await();
+            assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(201);
+            HttpResponse<Buffer> after = http.get("/api/files/" + fileId);
+            assertThat(after.statusCode()).as(after.bodyAsString()).isEqualTo(200);
+            assertThat(after.bodyAsJsonObject().getString("name"))
+                    .as("the edit refused while uploading changed nothing")
+                    .isEqualTo("doc.txt");
+            assertThat(http.get("/api/files/" + fileId + "/content")
+                            .bodyAsBuffer()
+                            .getBytes())
+                    .isEqualTo(bytes);
+            assertThat(listed(http, tenant)).containsExactly(fileId);
+            assertThat(found(http, tenant)).contains(fileId);
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    private static List<String> listed(Http http, String tenant) {
+        HttpResponse<Buffer> page = http.get("/api/files?user_id=" + tenant);
+        assertThat(page.statusCode()).as(page.bodyAsString()).isEqualTo(200);
+        return ids(page.bodyAsJsonObject().getJsonArray("files"), "id");
+    }
+
+    private static List<String> found(Http http, String tenant) {
+        HttpResponse<Buffer> answer = http.post(
+                "/api/search",
+                "application/json",
+                new JsonObject()
+                        .put("user_id", tenant)
+                        .put("query", "glaciers carving fjords")
+                        .toBuffer());
+        assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(200);
+        return ids(answer.bodyAsJsonObject().getJsonArray("results"), "file_id");
+    }
+
+    private static List<String> ids(JsonArray items, String field) {
+        return items.stream().map(o -> ((JsonObject) o).getString(field)).toList();
+    }
+}
