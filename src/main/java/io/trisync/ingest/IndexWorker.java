@@ -190,9 +190,9 @@ final class IndexWorker {
                 record.sha256(),
                 record.contentType(),
                 record.name());
-        return steps.retry
-                .run(() -> steps.stores.blobs().read(key))
-                .compose(content -> steps.indexInBatches(target, content.bytes()))
+        return Steps.whole(record.size(), () -> steps.retry
+                        .run(() -> steps.stores.blobs().read(key))
+                        .compose(content -> steps.indexInBatches(target, content.bytes())))
                 .transform(streamed -> {
                     if (streamed.succeeded() && !streamed.result().failed()) {
                         return write(record, streamed.result().chunks());

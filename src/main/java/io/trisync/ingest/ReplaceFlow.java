@@ -139,19 +139,19 @@ final class ReplaceFlow {
         }
         long lease = steps.holdLease(op);
         boolean[] committing = {false};
-        return steps.retry
-                .run(() -> steps.written(op, op.writeKey(), spooled))
-                .compose(staged -> UploadFlow.verify(op, staged.info())
-                        .compose(v -> make(op, staged.bytes()))
-                        .compose(made -> steps.pass(op, Step.BLOB_WRITTEN, Future::succeededFuture)
-                                .compose(at -> {
-                                    committing[0] = true;
-                                    return steps.takeHeld(at, Step.COMMITTED);
-                                })
-                                .compose(at -> steps.stores
-                                        .metadata()
-                                        .get(op.fileId())
-                                        .compose(file -> versions.forward(at, file, made)))))
+        return Steps.whole(op.size(), () -> steps.retry
+                        .run(() -> steps.written(op, op.writeKey(), spooled))
+                        .compose(staged -> UploadFlow.verify(op, staged.info())
+                                .compose(v -> make(op, staged.bytes()))
+                                .compose(made -> steps.pass(op, Step.BLOB_WRITTEN, Future::succeededFuture)
+                                        .compose(at -> {
+                                            committing[0] = true;
+                                            return steps.takeHeld(at, Step.COMMITTED);
+                                        })
+                                        .compose(at -> steps.stores
+                                                .metadata()
+                                                .get(op.fileId())
+                                                .compose(file -> versions.forward(at, file, made))))))
                 .onComplete(done -> steps.vertx.cancelTimer(lease))
                 .recover(error -> afterFailure(op, error, committing[0]));
     }
@@ -233,11 +233,11 @@ final class ReplaceFlow {
                 return steps.endUnlessLogged(op, () -> versions.finish(op, file))
                         .map(file);
             }
-            return steps.retry
+            return Steps.whole(op.size(), () -> steps.retry
                     .run(() -> steps.stores.blobs().read(op.writeKey()))
                     .compose(staged -> UploadFlow.verify(op, staged.info())
                             .compose(v -> make(op, staged.bytes()))
-                            .compose(made -> versions.forward(op, file, made)));
+                            .compose(made -> versions.forward(op, file, made))));
         });
     }
 

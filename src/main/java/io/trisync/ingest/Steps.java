@@ -1,6 +1,7 @@
 package io.trisync.ingest;
 
 import io.trisync.concurrent.GroupCommit;
+import io.trisync.concurrent.MemoryBudget;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
@@ -139,6 +140,15 @@ final class Steps {
      */
     static boolean alone(Buffer content) {
         return content.length() > Cohorts.AWAITED_BYTES;
+    }
+
+    /**
+     * Runs {@code work}, which holds a file of {@code size} bytes whole in memory while it embeds it,
+     * within the heap's budget when the file is large ({@link MemoryBudget}); small files, embedded
+     * together, are bounded by their cohorts.
+     */
+    static <T> Future<T> whole(long size, Supplier<Future<T>> work) {
+        return size > Cohorts.AWAITED_BYTES ? MemoryBudget.HEAP.holding(size, work) : work.get();
     }
 
     /** Where the points of {@code op}'s new content go. */

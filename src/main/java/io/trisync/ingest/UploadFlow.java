@@ -135,11 +135,12 @@ final class UploadFlow {
             return Future.failedFuture(new Failure.Conflict("operation " + op.id() + " is at step " + op.step()));
         }
         long lease = steps.holdLease(op);
-        return steps.retry
-                .run(() -> steps.written(op, op.blobKey(), staged))
-                .compose(content -> verify(op, content.info())
-                        .compose(v -> steps.pass(op, Step.BLOB_WRITTEN, Future::succeededFuture))
-                        .compose(at -> index(at, content.bytes(), content.info().etag())))
+        return Steps.whole(op.size(), () -> steps.retry
+                        .run(() -> steps.written(op, op.blobKey(), staged))
+                        .compose(content -> verify(op, content.info())
+                                .compose(v -> steps.pass(op, Step.BLOB_WRITTEN, Future::succeededFuture))
+                                .compose(at -> index(
+                                        at, content.bytes(), content.info().etag()))))
                 .onComplete(done -> steps.vertx.cancelTimer(lease))
                 .onFailure(error -> {
                     if (error instanceof Steps.LeaseLost) {

@@ -1,6 +1,7 @@
 package io.trisync.repair;
 
 import io.trisync.concurrent.Lanes;
+import io.trisync.concurrent.MemoryBudget;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.embedding.EmbeddingModel;
@@ -215,10 +216,11 @@ final class ReindexBatches {
         ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
                 vertx.getOrCreateContext(),
                 batch -> retry.run(() -> stores.vectors().upsert(batch)));
-        return stores.blobs()
-                .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
-                .compose(content -> embeddingPool.executeBlocking(
-                        () -> indexer.stream(Buffers.view(content.bytes()), target(r), UPSERT_BATCH, upsert)))
+        return MemoryBudget.HEAP
+                .holding(r.size(), () -> stores.blobs()
+                        .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
+                        .compose(content -> embeddingPool.executeBlocking(
+                                () -> indexer.stream(Buffers.view(content.bytes()), target(r), UPSERT_BATCH, upsert))))
                 .compose(streamed -> {
                     if (streamed.failed() && streamed.written() > 0) {
                         LOG.warn(

@@ -1,6 +1,7 @@
 package io.trisync.repair;
 
 import io.trisync.concurrent.Lanes;
+import io.trisync.concurrent.MemoryBudget;
 import io.trisync.config.TrisyncConfig.RepairConfig;
 import io.trisync.embedding.ContentIndexer;
 import io.trisync.events.EventPublisher;
@@ -159,6 +160,10 @@ final class RepairExecutor {
         if (record == null || record.status() != FileRecord.Status.ACTIVE || state.blob() == null) {
             return Outcomes.failed(action, before, "no active record with content to embed");
         }
+        return MemoryBudget.HEAP.holding(state.blob().size(), () -> reembed(action, state, before, record));
+    }
+
+    private Future<Outcome> reembed(PlannedAction action, State state, JsonObject before, FileRecord record) {
         return stores.blobs().read(state.blobKey()).compose(content -> hash(content.bytes())
                 .compose(sha -> {
                     if (!sha.equals(record.sha256())) {

@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,11 @@ class LargeTextIT {
 
     /** The small heap: the bytes and the text of such a file fit, not its chunks, vectors and points at once. */
     static final String HEAP = "-Xmx112m";
+
+    /** Files sent at once in the small heap, each of this many words (~12 MB, 20,000 chunks). */
+    static final int CONCURRENT = 4;
+
+    static final int CONCURRENT_WORDS = 2_400_000;
 
     /** Words of the files whose embedding fails part way: ~1.6 MB, 2,666 chunks, 11 upserts of 256. */
     static final int WORDS = 320_000;
@@ -134,6 +140,66 @@ class LargeTextIT {
             vertx.close().await();
             Files.delete(first);
             Files.delete(second);
+        }
+    }
+
+    @Test
+    @DisplayName("Four large texts uploaded at once in a small heap are all stored, their points all made")
+    void concurrentLargeTextsInASmallHeap() throws Exception {
+        List<Path> files = new ArrayList<>();
+        for (int i = 0; i < CONCURRENT; i++) {
+            files.add(temporary(text(CONCURRENT_WORDS, 10 + i)));
+        }
+        Map<String, String> env = new HashMap<>(server.nodeEnv("large-text-embed"));
+        env.put("MONGO_DB", database);
+        env.put("AUTH_ENABLED", "false");
+        env.put("EMBEDDING_BATCH_SIZE", "128");
+        List<String> args = new ArrayList<>();
+        args.add(tenant);
+        files.forEach(f -> args.add(f.toString()));
+
+        JsonObject result = SmallHeapChild.run(
+                List.of(HEAP, "-XX:+ExitOnOutOfMemoryError"),
+                env,
+                TestStack.config(),
+                600,
+                ConcurrentLargeTexts.class.getName(),
+                args.toArray(String[]::new));
+
+        System.out.printf(
+                "%d large texts at once in a %s child JVM: %.1f s, peak heap %.1f MiB of %.1f MiB%n",
+                CONCURRENT,
+                HEAP,
+                result.getDouble("seconds"),
+                result.getLong("peakHeapBytes") / 1048576.0,
+                result.getLong("maxHeapBytes") / 1048576.0);
+        Vertx vertx = Vertx.vertx();
+        Stores stores = Stores.create(vertx, TestStack.nodeConfig(Map.of("MONGO_DB", database)));
+        List<String> ids = new ArrayList<>();
+        try {
+            stores.init().await();
+            for (Object o : result.getJsonArray("uploads")) {
+                JsonObject upload = (JsonObject) o;
+                assertThat(upload.getInteger("status"))
+                        .as(upload.getString("body"))
+                        .isIn(201, 202);
+                String id = new JsonObject(upload.getString("body")).getString("id");
+                ids.add(id);
+                FileRecord file = Await.value(
+                        "file " + id + " to be committed with its points",
+                        240_000,
+                        () -> stores.metadata().get(id).await(),
+                        f -> !f.embedding().pending() && f.embedding().chunks() > 0);
+                assertThat(file.embedding().chunks()).isEqualTo(chunks(CONCURRENT_WORDS));
+                assertThat(stores.vectors().count(tenant, id).await()).isEqualTo(chunks(CONCURRENT_WORDS));
+            }
+        } finally {
+            for (String id : ids) {
+                stores.vectors().deleteFile(tenant, id).await();
+            }
+            removeBlobs(stores);
+            stores.close().await();
+            vertx.close().await();
         }
     }
 
