@@ -17,6 +17,7 @@ import io.trisync.testsupport.RestartableStores;
 import io.trisync.testsupport.TcpProxy;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -116,6 +117,82 @@ class ProxiedOutageIT {
         } finally {
             mongo.restore();
             cutting.stop().await();
+        }
+    }
+
+    @ParameterizedTest(name = "its completion then {0}")
+    @ValueSource(strings = {"commits", "fails"})
+    @DisplayName("MongoDB lost while an upload outlives its answer's deadline: its 202's promise cannot be recorded,"
+            + " so the client is answered 503 in JSON, and the upload then ends unpromised, whole or undone")
+    void promiseNotRecorded(String then) throws Exception {
+        String tenant = TestStack.unique("p");
+        TcpProxy mongo = stores.proxy("mongodb");
+        AtomicReference<String> held = new AtomicReference<>();
+        io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+        IngestHooks cutAndHold = (op, step) -> {
+            if (op.tenantId().equals(tenant) && op.kind() == Kind.UPLOAD && step == Step.BLOB_WRITTEN) {
+                held.set(op.id());
+                // At the start of its completion, a second before its answer is due: MongoDB is cut
+                // (off the event loop; the cut waits for its sockets to close) and the upload is held
+                // past the deadline, so the promise's write finds MongoDB away.
+                return io.vertx.core.Future.<Void>fromCompletionStage(
+                                CompletableFuture.runAsync(mongo::cut), io.vertx.core.Vertx.currentContext())
+                        .compose(v -> release.future());
+            }
+            return io.vertx.core.Future.succeededFuture();
+        };
+        Node holding = Node.start(stores.nodeConfig(Map.of("INGEST_ANSWER_WITHIN_SECONDS", "1")), false, cutAndHold)
+                .await();
+        try (Http http = new Http(holding.vertx(), holding.httpPort())) {
+            byte[] bytes = text(Fixtures.prose(40));
+            HttpResponse<Buffer> refused = http.upload(tenant, "unpromised.txt", "text/plain", bytes, null);
+            assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(503);
+            assertThat(refused.getHeader("Content-Type")).startsWith("application/json");
+            assertThat(refused.getHeader("Retry-After")).isNotNull();
+            JsonObject body = refused.bodyAsJsonObject();
+            assertThat(body.getString("error")).isEqualTo("unavailable");
+            assertThat(body.getString("message"))
+                    .contains("operation " + held.get())
+                    .contains("could not be recorded as accepted");
+            mongo.restore();
+            IngestFaultFixture.awaitMongo(holding);
+            String opId = held.get();
+            IngestOperation unpromised = holding.stores().operations().get(opId).await();
+            assertThat(unpromised.promised()).as("a promise recorded for a 503").isFalse();
+            assertThat(unpromised.step().terminal())
+                    .as("still held by its flow")
+                    .isFalse();
+            holding.vertx().runOnContext(v -> {
+                if (then.equals("commits")) {
+                    release.complete();
+                } else {
+                    release.fail(new Failure.Unavailable("qdrant", "cut by the test", null));
+                }
+            });
+            Await.until(
+                    "the upload's flow to end operation " + opId,
+                    30_000,
+                    () -> holding.stores().operations().get(opId).await().step().terminal());
+            IngestOperation ended = holding.stores().operations().get(opId).await();
+            assertThat(ended.promised()).isFalse();
+            if (then.equals("commits")) {
+                assertThat(ended.step()).isEqualTo(Step.DONE);
+                assertThat(IngestFaultFixture.assertComplete(holding.stores(), tenant, bytes)
+                                .id())
+                        .isEqualTo(ended.fileId());
+                assertThat(IngestFaultFixture.eventTypes(holding.stores(), tenant))
+                        .containsExactlyInAnyOrder("file.uploaded", "embedding.created");
+            } else {
+                // Not promised: undone, not rolled forward, although its blob is whole in S3.
+                assertThat(ended.step()).isEqualTo(Step.ABORTED);
+                IngestFaultFixture.assertNothingLeft(holding.stores(), tenant);
+                assertThat(IngestFaultFixture.eventTypes(holding.stores(), tenant))
+                        .isEmpty();
+            }
+        } finally {
+            mongo.restore();
+            release.tryFail("test over");
+            holding.stop().await();
         }
     }
 
