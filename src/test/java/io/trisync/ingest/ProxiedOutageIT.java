@@ -27,9 +27,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -191,6 +193,85 @@ class ProxiedOutageIT {
             }
         } finally {
             mongo.restore();
+            release.tryFail("test over");
+            holding.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("A new version answered 202 completing whose completion fails while S3 is away: its node's roll"
+            + " forward fails too, and its retry rolls it forward once S3 is back, not undoing it")
+    void promisedVersionRolledForwardAsS3Returns() throws Exception {
+        String tenant = TestStack.unique("v");
+        TcpProxy s3 = stores.proxy("s3");
+        CountDownLatch reached = new CountDownLatch(1);
+        AtomicReference<String> held = new AtomicReference<>();
+        io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+        Node holding = Node.start(
+                        stores.nodeConfig(Map.of("INGEST_ANSWER_WITHIN_SECONDS", "1")),
+                        false,
+                        IngestFaultFixture.pauseAfter(Kind.REPLACE, Step.BLOB_WRITTEN, reached, release, held))
+                .await();
+        try (Http http = new Http(holding.vertx(), holding.httpPort())) {
+            byte[] before = text("The old version. " + Fixtures.prose(60));
+            byte[] after = text("The new version. " + Fixtures.prose(40));
+            HttpResponse<Buffer> uploaded = http.upload(tenant, "doc.txt", "text/plain", before, null);
+            assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isIn(201, 202);
+            String id = uploaded.bodyAsJsonObject().getString("id");
+            Await.until(
+                    "the first version to be stored",
+                    60_000,
+                    () -> holding.stores().operations().countOpen(tenant).await() == 0);
+            HttpResponse<Buffer> answer = http.replace(
+                    "/api/files/" + id + "/content?user_id=" + tenant, "doc.txt", "text/plain", after, null);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(202);
+            String opId = held.get();
+            assertThat(holding.stores().operations().get(opId).await().promised())
+                    .isTrue();
+
+            s3.cut();
+            holding.vertx().runOnContext(v -> release.fail(new Failure.Unavailable("qdrant", "cut by the test", null)));
+            // The failure is noted on the operation; its node's roll forward then finds S3 away, and a
+            // retry takes the operation (a new lease: nothing else renews it now).
+            Await.until("the failure to be noted on operation " + opId, 30_000, () -> String.valueOf(
+                            holding.stores().operations().get(opId).await().lastError())
+                    .contains("cut by the test"));
+            java.time.Instant noted =
+                    holding.stores().operations().get(opId).await().leaseUntil();
+            Await.until("a retry to take operation " + opId + " while S3 is away", 60_000, () -> holding.stores()
+                    .operations()
+                    .get(opId)
+                    .await()
+                    .leaseUntil()
+                    .isAfter(noted));
+            assertThat(holding.stores().operations().get(opId).await().step().terminal())
+                    .isFalse();
+            s3.restore();
+
+            Await.until(
+                    "the retry to end operation " + opId + " once S3 is back",
+                    60_000,
+                    () -> holding.stores().operations().get(opId).await().step().terminal());
+            assertThat(holding.stores().operations().get(opId).await().step())
+                    .as("operation %s of the new version answered 202", opId)
+                    .isEqualTo(Step.DONE);
+            Await.until("the index queue to make the points of " + id, 60_000, () -> !holding.stores()
+                    .metadata()
+                    .get(id)
+                    .await()
+                    .embedding()
+                    .pending());
+            TenantFiles.assertOnlyVersion(holding.stores(), tenant, id, after);
+            assertThat(holding.stores().metadata().get(id).await().contentVersion())
+                    .isEqualTo(2);
+            assertThat(TenantFiles.staged(holding.stores(), tenant)).isEmpty();
+            assertThat(holding.stores().events().ofFile(tenant, id, 50).await().stream()
+                            .map(Event::type)
+                            .toList())
+                    .containsOnlyOnce("file.updated", "embedding.pending");
+        } finally {
+            s3.restore();
             release.tryFail("test over");
             holding.stop().await();
         }
