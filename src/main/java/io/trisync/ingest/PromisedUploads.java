@@ -12,8 +12,10 @@ import org.slf4j.LoggerFactory;
  * Uploads whose client was answered 202 {@code completing} with the file's id: such an upload is
  * promised, so it is never undone silently. {@link #promise} records the promise on the operation
  * before the 202 is sent (one write; a 202 that could not be recorded is a 503 instead), and
- * recovery rolls a promised upload that did not commit forward ({@link #rollForward}): its blob is
- * in S3, since the 202 is sent during the completion, which starts after the put.
+ * recovery, or the node itself when its completion fails, rolls a promised upload that did not
+ * commit forward ({@link #rollForward}): its blob is in S3, since the 202 is sent during the
+ * completion, which starts after the put. New versions are promised the same way and rolled forward
+ * by {@link ReplaceFlow#rollForwardPromised}, from bytes checked by the same {@link #received}.
  */
 final class PromisedUploads {
 
@@ -38,9 +40,17 @@ final class PromisedUploads {
                 .operations()
                 .promise(opId, Steps.uploadHolder(opId))
                 .compose(held -> held ? Future.<Void>succeededFuture() : committedOrFail(opId))
-                .recover(error -> Future.failedFuture(new Failure.Unavailable("the upload (operation " + opId
-                        + ") is still completing and could not be recorded as accepted (" + error.getMessage()
-                        + "); send it again")));
+                .recover(error -> {
+                    LOG.warn(
+                            "Operation {} outlived its answer's deadline but its 202 could not be recorded ({});"
+                                    + " answered 503, it ends unpromised (committed if its completion succeeds, else"
+                                    + " undone)",
+                            opId,
+                            error.getMessage());
+                    return Future.failedFuture(new Failure.Unavailable("the upload (operation " + opId
+                            + ") is still completing and could not be recorded as accepted (" + error.getMessage()
+                            + "); send it again"));
+                });
     }
 
     private Future<Void> committedOrFail(String opId) {
@@ -62,29 +72,45 @@ final class PromisedUploads {
      * its vectors. A blob that is missing or not the one received is undone as before.
      */
     Future<Void> rollForward(IngestOperation op, String holder) {
-        return steps.retry.run(() -> steps.stores.blobs().head(op.blobKey())).transform(head -> {
+        return received(steps, op)
+                .compose(blob -> blob == null
+                        ? uploads.remove(op)
+                        : steps.retry
+                                .run(() -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId()))
+                                .compose(v -> uploads.writePending(
+                                        op,
+                                        holder,
+                                        blob.etag(),
+                                        "it was answered 202 completing and did not commit; rolled forward by "
+                                                + holder))
+                                .<Void>mapEmpty());
+    }
+
+    /**
+     * The bytes promised operation {@code op} wrote ({@link IngestOperation#writeKey}: an upload's
+     * blob, a new version's staged copy) when S3 holds them with the expected size and sha256; null,
+     * logged, when they are missing or others. Only then is a promise broken: there is nothing to
+     * roll forward from, so the operation is undone as if it had not been promised. Shared by
+     * uploads ({@link #rollForward}) and new versions ({@link ReplaceFlow#rollForwardPromised}).
+     */
+    static Future<BlobInfo> received(Steps steps, IngestOperation op) {
+        return steps.retry.run(() -> steps.stores.blobs().head(op.writeKey())).transform(head -> {
             if (head.failed() && !(head.cause() instanceof Failure.NotFound)) {
                 return Future.failedFuture(head.cause());
             }
             BlobInfo blob = head.succeeded() ? head.result() : null;
-            if (blob == null || UploadFlow.verify(op, blob).failed()) {
-                LOG.warn(
-                        "Upload {} of file {} for tenant {} was answered 202 completing but its blob {} is {}; undoing it",
-                        op.id(),
-                        op.fileId(),
-                        op.tenantId(),
-                        op.blobKey(),
-                        blob == null ? "missing" : "not the one received (sha256 " + blob.sha256() + ")");
-                return uploads.remove(op);
+            if (blob != null && UploadFlow.verify(op, blob).succeeded()) {
+                return Future.succeededFuture(blob);
             }
-            return steps.retry
-                    .run(() -> steps.stores.vectors().deleteFile(op.tenantId(), op.fileId()))
-                    .compose(v -> uploads.writePending(
-                            op,
-                            holder,
-                            blob.etag(),
-                            "it was answered 202 completing and did not commit; rolled forward by " + holder))
-                    .<Void>mapEmpty();
+            LOG.warn(
+                    "{} {} of file {} for tenant {} was answered 202 completing but its bytes {} are {}; undoing it",
+                    op.kind(),
+                    op.id(),
+                    op.fileId(),
+                    op.tenantId(),
+                    op.writeKey(),
+                    blob == null ? "missing" : "not the ones received (sha256 " + blob.sha256() + ")");
+            return Future.succeededFuture(null);
         });
     }
 }

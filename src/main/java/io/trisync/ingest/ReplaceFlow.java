@@ -19,13 +19,15 @@ import org.slf4j.LoggerFactory;
  * (and checks the file again once it holds it); the receiving node writes the new bytes to a staging
  * key outside the tenant's prefix; {@link #complete} checks them, makes their vectors (nothing is
  * written yet; a large file's are made after the commit, as they are written) and commits. Until
- * the commit nothing of the file has changed and an interrupted replacement is undone ({@link #undo}: the staged bytes removed). From the commit on it is rolled
- * forward ({@link #rollForward}), now or by recovery, every step idempotent and guarded by what the
- * stores hold: the current bytes copied to the file's retention path and the new ones over its key,
- * the points replaced, then the record moved to the new sha256, size, version and history (naming
- * this operation) in one conditional write; then the staged copy is removed and {@code file.updated}
- * with the embedding event published. So after any crash the file is wholly the old version or
- * wholly the new one.
+ * the commit nothing of the file has changed and an interrupted replacement is undone ({@link
+ * #undo}: the staged bytes removed), unless its client was answered 202 {@code completing}: that one
+ * is committed from its staged bytes with its vectors pending ({@link #rollForwardPromised}). From
+ * the commit on it is rolled forward ({@link #rollForward}), now or by recovery, every step
+ * idempotent and guarded by what the stores hold: the current bytes copied to the file's retention
+ * path and the new ones over its key, the points replaced, then the record moved to the new sha256,
+ * size, version and history (naming this operation) in one conditional write; then the staged copy
+ * is removed and {@code file.updated} with the embedding event published. So after any crash the
+ * file is wholly the old version or wholly the new one.
  */
 final class ReplaceFlow {
 
@@ -158,15 +160,14 @@ final class ReplaceFlow {
 
     /**
      * A replacement that failed: undone when it had not committed (the file stays the old version),
+     * unless its client was answered 202 {@code completing}, which rolls it forward ({@link #undo});
      * else finished later, as the stores allow, and the client is told the version is committed.
      * Whether it committed is read from the log; when that read fails, or the commit was sent and its
      * answer lost, the decision is left to a later try ({@link #settle}), never guessed.
      */
     private Future<FileRecord> afterFailure(IngestOperation op, Throwable error, boolean committing) {
         if (error instanceof Steps.LeaseLost) {
-            // Recovery took it before the commit and undoes it; staged bytes this node wrote after that
-            // undo ran are removed here (the staging key is this operation's own).
-            removeStaged(op);
+            removeOwnStaged(op);
             return Future.failedFuture(error);
         }
         return steps.stores.operations().get(op.id()).transform(read -> {
@@ -196,6 +197,29 @@ final class ReplaceFlow {
     /** An unfinished replacement as the log says it is now: rolled forward once committed, else undone. */
     private Future<?> settle(IngestOperation op) {
         return op.step() == Step.COMMITTED ? rollForward(op) : undo(op);
+    }
+
+    /**
+     * After recovery took the operation before the commit: it undoes an unpromised one, and staged
+     * bytes this node wrote after that undo ran are removed here (the staging key is this operation's
+     * own). A new version answered 202 {@code completing} keeps them: the claimant rolls it forward
+     * from them (and removes them once the version has moved), as an upload keeps its writes.
+     */
+    private void removeOwnStaged(IngestOperation op) {
+        steps.stores.operations().get(op.id()).onComplete(now -> {
+            if (now.succeeded() && (!now.result().promised() || now.result().step() == Step.ABORTED)) {
+                removeStaged(op);
+                return;
+            }
+            LOG.warn(
+                    "New version {} of file {} was taken over by recovery before it committed; its staged bytes are"
+                            + " left to the claimant ({})",
+                    op.id(),
+                    op.fileId(),
+                    now.succeeded()
+                            ? "it was answered 202 completing and is rolled forward"
+                            : "the operation could not be read: " + now.cause().getMessage());
+        });
     }
 
     private void removeStaged(IngestOperation op) {
@@ -242,36 +266,32 @@ final class ReplaceFlow {
     }
 
     /**
-     * Rolls forward a replacement answered 202 {@code completing} that did not commit, claimed by
-     * recovery under {@code holder}: when its staged bytes are in S3 as received, commits it under that
-     * claim and moves the version with its vectors pending (the index queue makes them); staged bytes
-     * that are missing or not the ones received undo it, as before ({@link #undo}).
+     * Rolls forward a replacement answered 202 {@code completing} that did not commit, taken by {@code
+     * holder} (recovery's claim, or the flow's own lease when its node's completion failed after the
+     * 202): when its staged bytes are in S3 as received ({@link PromisedUploads#received}), commits it
+     * under that lease and moves the version with its vectors pending (the index queue makes them);
+     * staged bytes that are missing or not the ones received undo it, as before ({@link #remove}).
      */
     Future<Void> rollForwardPromised(IngestOperation op, String holder) {
-        return steps.retry
-                .run(() -> steps.stores.blobs().head(op.writeKey()))
-                .map(staged -> UploadFlow.verify(op, staged).succeeded())
-                .recover(error ->
-                        error instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(error))
-                .compose(whole -> {
-                    if (!whole) {
-                        LOG.warn(
-                                "New version {} of file {} was answered 202 completing but its staged bytes {} are"
-                                        + " missing or not the ones received; undoing it",
-                                op.id(),
-                                op.fileId(),
-                                op.writeKey());
-                        return undo(op);
-                    }
-                    return steps.retry
-                            .run(() -> steps.stores.operations().advanceIfHeld(op.id(), Step.COMMITTED, holder))
-                            .compose(held -> held
-                                    ? steps.stores.metadata().get(op.fileId())
-                                    : Future.failedFuture(new Steps.LeaseLost(op)))
-                            .compose(file ->
-                                    versions.forward(op.withStep(Step.COMMITTED), file, VersionMove.Made.queued()))
-                            .<Void>mapEmpty();
-                });
+        return PromisedUploads.received(steps, op).compose(staged -> {
+            if (staged == null) {
+                return remove(op);
+            }
+            return steps.retry
+                    .run(() -> steps.stores.operations().advanceIfHeld(op.id(), Step.COMMITTED, holder))
+                    .compose(held -> held
+                            ? steps.stores.metadata().get(op.fileId())
+                            : Future.failedFuture(new Steps.LeaseLost(op)))
+                    .compose(file -> versions.forward(op.withStep(Step.COMMITTED), file, VersionMove.Made.queued()))
+                    .onSuccess(file -> LOG.warn(
+                            "New version {} of file {} for tenant {} was answered 202 completing and did not commit;"
+                                    + " rolled forward by {} with its vectors pending",
+                            op.id(),
+                            op.fileId(),
+                            op.tenantId(),
+                            holder))
+                    .<Void>mapEmpty();
+        });
     }
 
     /** Undoes a new version whose receiving node could not write its blob, now or as the stores return. */
@@ -281,10 +301,27 @@ final class ReplaceFlow {
 
     /**
      * Undoes a replacement that did not commit: the file is still wholly its old version (nothing of
-     * it is written before the commit); the staged bytes are removed, then, if the log still says it
-     * did not commit, it is ABORTED. The removal is idempotent.
+     * it is written before the commit). One whose client was answered 202 {@code completing} is rolled
+     * forward instead, under the lease of whoever holds it now (the flow, its retry in {@link
+     * Steps#later}, or recovery), as an upload's is ({@link UploadFlow#undo}): every path that undoes
+     * a new version (its own failure, a retry's {@link #settle}, the receiving node's {@link #abort},
+     * recovery) comes through here.
      */
     Future<Void> undo(IngestOperation op) {
+        if (op.step() == Step.COMMITTED || op.step().terminal()) {
+            return Future.succeededFuture();
+        }
+        if (op.promised()) {
+            return rollForwardPromised(op, op.leaseOwner());
+        }
+        return remove(op);
+    }
+
+    /**
+     * {@link #undo} whatever the client was answered: the staged bytes are removed, then, if the log
+     * still says it did not commit, it is ABORTED. The removal is idempotent.
+     */
+    private Future<Void> remove(IngestOperation op) {
         if (op.step() == Step.COMMITTED || op.step().terminal()) {
             return Future.succeededFuture();
         }

@@ -161,8 +161,17 @@ final class IngestFaultFixture {
     /** {@link #pauseAfter(Step, CountDownLatch, Promise)}, noting the held operation's id in {@code held}. */
     static IngestHooks pauseAfter(
             Step step, CountDownLatch reached, Promise<Void> release, AtomicReference<String> held) {
+        return pauseAfter(Kind.UPLOAD, step, reached, release, held);
+    }
+
+    /**
+     * A hook that holds each operation of {@code kind} that reaches {@code step} until {@code release}
+     * completes (and completes as it does), noting its id in {@code held}.
+     */
+    static IngestHooks pauseAfter(
+            Kind kind, Step step, CountDownLatch reached, Promise<Void> release, AtomicReference<String> held) {
         return (op, done) -> {
-            if (op.kind() == Kind.UPLOAD && done == step) {
+            if (op.kind() == kind && done == step) {
                 held.set(op.id());
                 reached.countDown();
                 return release.future();

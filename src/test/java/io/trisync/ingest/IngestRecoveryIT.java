@@ -208,24 +208,7 @@ class IngestRecoveryIT {
         MongoClient raw = rawClient(node);
         try {
             String opId = answeredCompleting(node, tenant, bytes, reached, held);
-            // What a claim by another node's recovery leaves on the operation (its lease since run out).
-            JsonObject stale = new JsonObject().put("$date", "2000-01-01T00:00:00Z");
-            long claimed = raw.updateCollection(
-                            "ingest_ops",
-                            new JsonObject().put("_id", opId),
-                            new JsonObject()
-                                    .put(
-                                            "$set",
-                                            new JsonObject()
-                                                    .put("leaseOwner", "another-node")
-                                                    .put(
-                                                            IngestOperation.LEASE_KEY,
-                                                            IngestOperation.leaseKey(opId, "another-node"))
-                                                    .put("leaseUntil", stale)
-                                                    .put("updatedAt", stale)))
-                    .await()
-                    .getDocModified();
-            assertThat(claimed).isEqualTo(1);
+            claimedByAnotherNode(raw, opId);
             node.vertx().runOnContext(v -> release.complete());
             assertThat(recovered(node, opId).step()).isEqualTo(Step.DONE);
             assertRolledForward(node, tenant, bytes, opId);
@@ -233,6 +216,170 @@ class IngestRecoveryIT {
             raw.close().await();
             node.stop().await();
         }
+    }
+
+    @Test
+    @DisplayName("A new version answered 202 completing whose own completion then fails is rolled forward by its"
+            + " node: the file ends at the new version, its vectors pending, then made by the index queue")
+    void promisedVersionThatFailsIsRolledForward() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] before = utf8("The old version. " + Fixtures.prose(200));
+        byte[] after = utf8("The new version. " + Fixtures.prose(120));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        // Held after its bytes were checked and its vectors made, before its commit.
+        Node node = Node.start(
+                        answeringWithinASecond(),
+                        false,
+                        pauseAfter(Kind.REPLACE, Step.BLOB_WRITTEN, reached, release, held))
+                .await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String id = uploadedWhole(node, http, tenant, before);
+            HttpResponse<Buffer> answer = http.replace(contentPath(tenant, id), "doc.txt", "text/plain", after, null);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(202);
+            assertThat(answer.bodyAsJsonObject().getString("status")).isEqualTo("completing");
+            String opId = held.get();
+            assertThat(answer.bodyAsJsonObject().getString("operation_id")).isEqualTo(opId);
+            assertThat(node.stores().operations().get(opId).await().promised())
+                    .as("the 202 recorded on the operation")
+                    .isTrue();
+            node.vertx().runOnContext(v -> release.fail(new Failure.Unavailable("qdrant", "cut by the test", null)));
+            Await.until(
+                    "the new version's node to end operation " + opId,
+                    30_000,
+                    () -> node.stores().operations().get(opId).await().step().terminal());
+            assertThat(node.stores().operations().get(opId).await().step())
+                    .as("operation %s of the new version answered 202", opId)
+                    .isEqualTo(Step.DONE);
+            assertThat(node.stores().events().ofFile(tenant, id, 50).await().stream()
+                            .map(e -> e.type())
+                            .toList())
+                    .as("rolled forward with its vectors pending")
+                    .containsOnlyOnce("file.updated", "embedding.pending");
+            Await.until(
+                    "the index queue to make the points of " + id,
+                    60_000,
+                    () -> !node.stores().metadata().get(id).await().embedding().pending());
+            TenantFiles.assertOnlyVersion(node.stores(), tenant, id, after);
+            FileRecord file = node.stores().metadata().get(id).await();
+            assertThat(file.contentVersion()).isEqualTo(2);
+            assertThat(file.history().get(0).opId()).isEqualTo(opId);
+            assertThat(node.stores()
+                            .blobs()
+                            .getBytes(StoreKeys.versionKey(tenant, id, 1))
+                            .await()
+                            .getBytes())
+                    .as("the old version, retained")
+                    .isEqualTo(before);
+            assertThat(TenantFiles.staged(node.stores(), tenant))
+                    .as("staged copies")
+                    .isEmpty();
+            assertThat(http.get(contentPath(tenant, id)).bodyAsBuffer().getBytes())
+                    .as("the content the API serves")
+                    .isEqualTo(after);
+            JsonObject shown =
+                    http.get("/api/files/" + id + "?user_id=" + tenant).bodyAsJsonObject();
+            assertThat(shown.getString("sha256")).isEqualTo(Fixtures.sha256(after));
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("A new version answered 202 completing that lost its lease before its commit keeps its staged"
+            + " bytes: the claimant rolls it forward from them")
+    void promisedVersionThatLostItsLeaseKeepsItsStagedBytes() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] before = utf8("The old version. " + Fixtures.prose(200));
+        byte[] after = utf8("The new version. " + Fixtures.prose(120));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        Node node = Node.start(
+                        answeringWithinASecond(),
+                        false,
+                        pauseAfter(Kind.REPLACE, Step.BLOB_WRITTEN, reached, release, held))
+                .await();
+        MongoClient raw = rawClient(node);
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String id = uploadedWhole(node, http, tenant, before);
+            HttpResponse<Buffer> answer = http.replace(contentPath(tenant, id), "doc.txt", "text/plain", after, null);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(202);
+            String opId = held.get();
+            assertThat(node.stores().operations().get(opId).await().promised()).isTrue();
+            // Another node's recovery holds it for three seconds: the released flow finds at its commit
+            // that it lost the operation, and ends, before this node's sweeps may claim it in turn.
+            claimedByAnotherNode(raw, opId, Instant.now().plusSeconds(3));
+            node.vertx().runOnContext(v -> release.complete());
+            IngestOperation op = recovered(node, opId);
+            assertThat(op.step())
+                    .as("operation %s, rolled forward by the claimant", opId)
+                    .isEqualTo(Step.DONE);
+            Await.until(
+                    "the index queue to make the points of " + id,
+                    60_000,
+                    () -> !node.stores().metadata().get(id).await().embedding().pending());
+            TenantFiles.assertOnlyVersion(node.stores(), tenant, id, after);
+            assertThat(node.stores().metadata().get(id).await().contentVersion())
+                    .isEqualTo(2);
+            assertThat(TenantFiles.staged(node.stores(), tenant))
+                    .as("staged copies")
+                    .isEmpty();
+            assertThat(http.get(contentPath(tenant, id)).bodyAsBuffer().getBytes())
+                    .isEqualTo(after);
+        } finally {
+            raw.close().await();
+            node.stop().await();
+        }
+    }
+
+    /** Leaves on operation {@code opId} what a claim by another node's recovery does, its lease since run out. */
+    private static void claimedByAnotherNode(MongoClient raw, String opId) {
+        claimedByAnotherNode(raw, opId, Instant.parse("2000-01-01T00:00:00Z"));
+    }
+
+    /**
+     * Leaves on operation {@code opId} what a claim by another node's recovery does, touched at and
+     * leased until {@code until}: no sweep claims it again before then.
+     */
+    private static void claimedByAnotherNode(MongoClient raw, String opId, Instant until) {
+        JsonObject stale = new JsonObject().put("$date", until.toString());
+        long claimed = raw.updateCollection(
+                        "ingest_ops",
+                        new JsonObject().put("_id", opId),
+                        new JsonObject()
+                                .put(
+                                        "$set",
+                                        new JsonObject()
+                                                .put("leaseOwner", "another-node")
+                                                .put(
+                                                        IngestOperation.LEASE_KEY,
+                                                        IngestOperation.leaseKey(opId, "another-node"))
+                                                .put("leaseUntil", stale)
+                                                .put("updatedAt", stale)))
+                .await()
+                .getDocModified();
+        assertThat(claimed).isEqualTo(1);
+    }
+
+    /** Uploads {@code bytes} and waits until the file is whole (answered 201, or 202 and then committed). */
+    private static String uploadedWhole(Node node, Http http, String tenant, byte[] bytes) {
+        HttpResponse<Buffer> uploaded = http.upload(tenant, "doc.txt", "text/plain", bytes, null);
+        assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isIn(201, 202);
+        String id = uploaded.bodyAsJsonObject().getString("id");
+        Await.until(
+                "the first version of " + id + " to be stored",
+                60_000,
+                () -> node.stores().operations().countOpen(tenant).await() == 0);
+        assertThat(assertComplete(node.stores(), tenant, bytes).id()).isEqualTo(id);
+        return id;
+    }
+
+    private static String contentPath(String tenant, String id) {
+        return "/api/files/" + id + "/content?user_id=" + tenant;
     }
 
     @Test

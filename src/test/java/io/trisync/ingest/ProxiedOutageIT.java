@@ -17,6 +17,7 @@ import io.trisync.testsupport.RestartableStores;
 import io.trisync.testsupport.TcpProxy;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -26,9 +27,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -116,6 +119,161 @@ class ProxiedOutageIT {
         } finally {
             mongo.restore();
             cutting.stop().await();
+        }
+    }
+
+    @ParameterizedTest(name = "its completion then {0}")
+    @ValueSource(strings = {"commits", "fails"})
+    @DisplayName("MongoDB lost while an upload outlives its answer's deadline: its 202's promise cannot be recorded,"
+            + " so the client is answered 503 in JSON, and the upload then ends unpromised, whole or undone")
+    void promiseNotRecorded(String then) throws Exception {
+        String tenant = TestStack.unique("p");
+        TcpProxy mongo = stores.proxy("mongodb");
+        AtomicReference<String> held = new AtomicReference<>();
+        io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+        IngestHooks cutAndHold = (op, step) -> {
+            if (op.tenantId().equals(tenant) && op.kind() == Kind.UPLOAD && step == Step.BLOB_WRITTEN) {
+                held.set(op.id());
+                // At the start of its completion, a second before its answer is due: MongoDB is cut
+                // (off the event loop; the cut waits for its sockets to close) and the upload is held
+                // past the deadline, so the promise's write finds MongoDB away.
+                return io.vertx.core.Future.<Void>fromCompletionStage(
+                                CompletableFuture.runAsync(mongo::cut), io.vertx.core.Vertx.currentContext())
+                        .compose(v -> release.future());
+            }
+            return io.vertx.core.Future.succeededFuture();
+        };
+        Node holding = Node.start(stores.nodeConfig(Map.of("INGEST_ANSWER_WITHIN_SECONDS", "1")), false, cutAndHold)
+                .await();
+        try (Http http = new Http(holding.vertx(), holding.httpPort())) {
+            byte[] bytes = text(Fixtures.prose(40));
+            HttpResponse<Buffer> refused = http.upload(tenant, "unpromised.txt", "text/plain", bytes, null);
+            assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(503);
+            assertThat(refused.getHeader("Content-Type")).startsWith("application/json");
+            assertThat(refused.getHeader("Retry-After")).isNotNull();
+            JsonObject body = refused.bodyAsJsonObject();
+            assertThat(body.getString("error")).isEqualTo("unavailable");
+            assertThat(body.getString("message"))
+                    .contains("operation " + held.get())
+                    .contains("could not be recorded as accepted");
+            mongo.restore();
+            IngestFaultFixture.awaitMongo(holding);
+            String opId = held.get();
+            IngestOperation unpromised = holding.stores().operations().get(opId).await();
+            assertThat(unpromised.promised()).as("a promise recorded for a 503").isFalse();
+            assertThat(unpromised.step().terminal())
+                    .as("still held by its flow")
+                    .isFalse();
+            holding.vertx().runOnContext(v -> {
+                if (then.equals("commits")) {
+                    release.complete();
+                } else {
+                    release.fail(new Failure.Unavailable("qdrant", "cut by the test", null));
+                }
+            });
+            Await.until(
+                    "the upload's flow to end operation " + opId,
+                    30_000,
+                    () -> holding.stores().operations().get(opId).await().step().terminal());
+            IngestOperation ended = holding.stores().operations().get(opId).await();
+            assertThat(ended.promised()).isFalse();
+            if (then.equals("commits")) {
+                assertThat(ended.step()).isEqualTo(Step.DONE);
+                assertThat(IngestFaultFixture.assertComplete(holding.stores(), tenant, bytes)
+                                .id())
+                        .isEqualTo(ended.fileId());
+                assertThat(IngestFaultFixture.eventTypes(holding.stores(), tenant))
+                        .containsExactlyInAnyOrder("file.uploaded", "embedding.created");
+            } else {
+                // Not promised: undone, not rolled forward, although its blob is whole in S3.
+                assertThat(ended.step()).isEqualTo(Step.ABORTED);
+                IngestFaultFixture.assertNothingLeft(holding.stores(), tenant);
+                assertThat(IngestFaultFixture.eventTypes(holding.stores(), tenant))
+                        .isEmpty();
+            }
+        } finally {
+            mongo.restore();
+            release.tryFail("test over");
+            holding.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("A new version answered 202 completing whose completion fails while S3 is away: its node's roll"
+            + " forward fails too, and its retry rolls it forward once S3 is back, not undoing it")
+    void promisedVersionRolledForwardAsS3Returns() throws Exception {
+        String tenant = TestStack.unique("v");
+        TcpProxy s3 = stores.proxy("s3");
+        CountDownLatch reached = new CountDownLatch(1);
+        AtomicReference<String> held = new AtomicReference<>();
+        io.vertx.core.Promise<Void> release = io.vertx.core.Promise.promise();
+        Node holding = Node.start(
+                        stores.nodeConfig(Map.of("INGEST_ANSWER_WITHIN_SECONDS", "1")),
+                        false,
+                        IngestFaultFixture.pauseAfter(Kind.REPLACE, Step.BLOB_WRITTEN, reached, release, held))
+                .await();
+        try (Http http = new Http(holding.vertx(), holding.httpPort())) {
+            byte[] before = text("The old version. " + Fixtures.prose(60));
+            byte[] after = text("The new version. " + Fixtures.prose(40));
+            HttpResponse<Buffer> uploaded = http.upload(tenant, "doc.txt", "text/plain", before, null);
+            assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isIn(201, 202);
+            String id = uploaded.bodyAsJsonObject().getString("id");
+            Await.until(
+                    "the first version to be stored",
+                    60_000,
+                    () -> holding.stores().operations().countOpen(tenant).await() == 0);
+            HttpResponse<Buffer> answer = http.replace(
+                    "/api/files/" + id + "/content?user_id=" + tenant, "doc.txt", "text/plain", after, null);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(202);
+            String opId = held.get();
+            assertThat(holding.stores().operations().get(opId).await().promised())
+                    .isTrue();
+
+            s3.cut();
+            holding.vertx().runOnContext(v -> release.fail(new Failure.Unavailable("qdrant", "cut by the test", null)));
+            // The failure is noted on the operation; its node's roll forward then finds S3 away, and a
+            // retry takes the operation (a new lease: nothing else renews it now).
+            Await.until("the failure to be noted on operation " + opId, 30_000, () -> String.valueOf(
+                            holding.stores().operations().get(opId).await().lastError())
+                    .contains("cut by the test"));
+            java.time.Instant noted =
+                    holding.stores().operations().get(opId).await().leaseUntil();
+            Await.until("a retry to take operation " + opId + " while S3 is away", 60_000, () -> holding.stores()
+                    .operations()
+                    .get(opId)
+                    .await()
+                    .leaseUntil()
+                    .isAfter(noted));
+            assertThat(holding.stores().operations().get(opId).await().step().terminal())
+                    .isFalse();
+            s3.restore();
+
+            Await.until(
+                    "the retry to end operation " + opId + " once S3 is back",
+                    60_000,
+                    () -> holding.stores().operations().get(opId).await().step().terminal());
+            assertThat(holding.stores().operations().get(opId).await().step())
+                    .as("operation %s of the new version answered 202", opId)
+                    .isEqualTo(Step.DONE);
+            Await.until("the index queue to make the points of " + id, 60_000, () -> !holding.stores()
+                    .metadata()
+                    .get(id)
+                    .await()
+                    .embedding()
+                    .pending());
+            TenantFiles.assertOnlyVersion(holding.stores(), tenant, id, after);
+            assertThat(holding.stores().metadata().get(id).await().contentVersion())
+                    .isEqualTo(2);
+            assertThat(TenantFiles.staged(holding.stores(), tenant)).isEmpty();
+            assertThat(holding.stores().events().ofFile(tenant, id, 50).await().stream()
+                            .map(Event::type)
+                            .toList())
+                    .containsOnlyOnce("file.updated", "embedding.pending");
+        } finally {
+            s3.restore();
+            release.tryFail("test over");
+            holding.stop().await();
         }
     }
 
