@@ -228,7 +228,10 @@ public final class IngestVerticle extends RequestVerticle {
         for (OperationRef ref : cohort.uploads()) {
             Promise<JsonObject> answer = Promise.promise();
             try {
-                completeUpload(ref).onComplete(answer::tryComplete, answer::tryFail);
+                // A failure while its promise is being recorded waits for that write: once recorded,
+                // the upload is rolled forward, and its client is answered 202 as promised.
+                completeUpload(ref).onComplete(answer::tryComplete, error -> promised.settled(ref.opId())
+                        .onComplete(v -> answer.tryFail(error)));
             } catch (RuntimeException e) {
                 answer.tryFail(e);
             }

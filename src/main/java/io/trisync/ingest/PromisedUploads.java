@@ -36,10 +36,10 @@ final class PromisedUploads {
      * (recovery took it: it undoes an unpromised upload).
      */
     Future<Void> promise(String opId) {
-        return steps.stores
-                .operations()
-                .promise(opId, Steps.uploadHolder(opId))
-                .compose(held -> held ? Future.<Void>succeededFuture() : committedOrFail(opId))
+        return steps.promising(opId, () -> steps.stores
+                        .operations()
+                        .promise(opId, Steps.uploadHolder(opId))
+                        .compose(held -> held ? Future.<Void>succeededFuture() : committedOrFail(opId)))
                 .recover(error -> {
                     LOG.warn(
                             "Operation {} outlived its answer's deadline but its 202 could not be recorded ({});"
@@ -51,6 +51,11 @@ final class PromisedUploads {
                             + ") is still completing and could not be recorded as accepted (" + error.getMessage()
                             + "); send it again"));
                 });
+    }
+
+    /** Completes once no promise of operation {@code opId} is being recorded, however it ends. */
+    Future<Void> settled(String opId) {
+        return steps.promiseSettled(opId);
     }
 
     private Future<Void> committedOrFail(String opId) {

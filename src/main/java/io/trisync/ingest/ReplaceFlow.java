@@ -170,28 +170,30 @@ final class ReplaceFlow {
             removeOwnStaged(op);
             return Future.failedFuture(error);
         }
-        return steps.stores.operations().get(op.id()).transform(read -> {
-            if (read.failed()) {
-                steps.later(op.id(), "Replacement", this::settle);
-                return Future.failedFuture(error);
-            }
-            IngestOperation now = read.result();
-            if (now.step() == Step.COMMITTED) {
-                steps.later(op.id(), "Replacement", this::rollForward);
-                return Future.failedFuture(new Failure.Unavailable("the new version of file " + op.fileId()
-                        + " is committed and completes as the stores return (" + error.getMessage() + ")"));
-            }
-            if (now.step().terminal()) {
-                removeStaged(op);
-                return Future.failedFuture(error);
-            }
-            if (committing) {
-                steps.later(op.id(), "Replacement", this::settle);
-                return Future.failedFuture(error);
-            }
-            undo(now).onFailure(e -> steps.later(op.id(), "Undo of replacement", this::settle));
-            return Future.failedFuture(error);
-        });
+        return steps.promiseSettled(op.id())
+                .transform(v -> steps.stores.operations().get(op.id()))
+                .transform(read -> {
+                    if (read.failed()) {
+                        steps.later(op.id(), "Replacement", this::settle);
+                        return Future.failedFuture(error);
+                    }
+                    IngestOperation now = read.result();
+                    if (now.step() == Step.COMMITTED) {
+                        steps.later(op.id(), "Replacement", this::rollForward);
+                        return Future.failedFuture(new Failure.Unavailable("the new version of file " + op.fileId()
+                                + " is committed and completes as the stores return (" + error.getMessage() + ")"));
+                    }
+                    if (now.step().terminal()) {
+                        removeStaged(op);
+                        return Future.failedFuture(error);
+                    }
+                    if (committing) {
+                        steps.later(op.id(), "Replacement", this::settle);
+                        return Future.failedFuture(error);
+                    }
+                    undo(now).onFailure(e -> steps.later(op.id(), "Undo of replacement", this::settle));
+                    return Future.failedFuture(error);
+                });
     }
 
     /** An unfinished replacement as the log says it is now: rolled forward once committed, else undone. */

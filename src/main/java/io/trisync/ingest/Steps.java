@@ -36,6 +36,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -49,6 +50,13 @@ import org.slf4j.LoggerFactory;
 final class Steps {
 
     private static final Logger LOG = LoggerFactory.getLogger(Steps.class);
+
+    /**
+     * The promise writes in flight ({@link PromisedUploads#promise}), by operation id. A completion
+     * that fails waits for its own before it reads whether it was promised: read while the write is
+     * on its way, it would undo an upload whose client is then answered 202.
+     */
+    private final Map<String, Future<?>> promising = new ConcurrentHashMap<>();
 
     final Vertx vertx;
     final Stores stores;
@@ -149,6 +157,19 @@ final class Steps {
      */
     static <T> Future<T> whole(long size, Supplier<Future<T>> work) {
         return size > Cohorts.AWAITED_BYTES ? MemoryBudget.HEAP.holding(size, work) : work.get();
+    }
+
+    /** Runs {@code write}, the promise of operation {@code opId}, known as in flight until it ends. */
+    Future<Void> promising(String opId, Supplier<Future<Void>> write) {
+        Future<Void> written = write.get();
+        promising.put(opId, written);
+        return written.andThen(done -> promising.remove(opId, written));
+    }
+
+    /** Completes once no promise write of operation {@code opId} is in flight, however it ended. */
+    Future<Void> promiseSettled(String opId) {
+        Future<?> inFlight = promising.get(opId);
+        return inFlight == null ? Future.succeededFuture() : inFlight.transform(done -> Future.succeededFuture());
     }
 
     /** Where the points of {@code op}'s new content go. */

@@ -148,9 +148,8 @@ final class UploadFlow {
                     } else {
                         // Read afresh: a failure after the commit (its events not logged) is not undone
                         // but finished, as the store returns.
-                        steps.stores
-                                .operations()
-                                .get(op.id())
+                        steps.promiseSettled(op.id())
+                                .compose(v -> steps.stores.operations().get(op.id()))
                                 .compose(this::undoOrFinish)
                                 .onFailure(e -> {
                                     LOG.warn(
