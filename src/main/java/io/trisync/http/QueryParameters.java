@@ -35,9 +35,9 @@ final class QueryParameters {
      * queryParams()}, which fails on an undecodable string: asked only once {@code raw} decodes).
      */
     static String problem(String raw, Supplier<MultiMap> params, Operation op) {
-        String undecodable = undecodable(raw);
-        if (undecodable != null) {
-            return undecodable;
+        String malformed = malformed(raw);
+        if (malformed != null) {
+            return malformed;
         }
         MultiMap given = params.get();
         Set<String> declared = declared(op);
@@ -57,10 +57,10 @@ final class QueryParameters {
     }
 
     /**
-     * The first piece of {@code raw} that is not valid percent-encoding, as the 400's message (Vert.x
-     * would say only "Error while decoding query params"); null when it all decodes.
+     * The first piece of {@code raw} that is not valid percent-encoding (Vert.x would say only "Error
+     * while decoding query params") or has no name, as the 400's message; null when there is none.
      */
-    static String undecodable(String raw) {
+    static String malformed(String raw) {
         if (raw == null || raw.isEmpty()) {
             return null;
         }
