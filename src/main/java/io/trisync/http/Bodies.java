@@ -53,9 +53,14 @@ final class Bodies {
         return Boolean.TRUE.equals(ctx.get(READING));
     }
 
-    /** The body as a JSON object; an empty body and the literal {@code null} are {@code {}} (every field defaulted). */
+    /**
+     * The body as a JSON object; an empty body (whitespace only too, as {@link Contract#afterBody}
+     * takes it) and the literal {@code null} are {@code {}} (every field defaulted).
+     */
     static JsonObject object(RoutingContext ctx) {
-        if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() <= 0) {
+        if (ctx.body() == null
+                || ctx.body().buffer() == null
+                || ctx.body().buffer().toString().isBlank()) {
             return new JsonObject();
         }
         Object parsed;

@@ -5,11 +5,16 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.common.dsl.SchemaType;
 import io.vertx.openapi.contract.Location;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.contract.Operation;
@@ -37,7 +42,9 @@ import java.util.TreeSet;
  * parameters at once; a JSON body once it is read, in {@link Bodies}). A request that breaks it is
  * 400 naming the field; every JSON body's schema says {@code additionalProperties: false}, so a field
  * its operation does not define is refused too, rather than ignored (a typo'd {@code dry_rn} would
- * otherwise apply the repairs it meant to plan). The multipart upload's body is left to its handler (the module does not
+ * otherwise apply the repairs it meant to plan). Likewise a query parameter the operation does not
+ * declare, one given twice, and a body sent to an operation that takes none ({@link #beforeBody}).
+ * The multipart upload's body is left to its handler (the module does not
  * validate multipart bodies). {@link #mismatches} tells whether the routes served and the contract
  * are the same set; the HTTP verticle refuses to start when they are not.
  */
@@ -81,14 +88,31 @@ final class Contract {
 
     /**
      * Validates a request that has no body to read here against its operation; one with a JSON body
-     * is marked and validated by {@link #afterBody} once read. A path the contract does not name
-     * passes on (to its 404).
+     * is marked and validated by {@link #afterBody} once read. Before anything is read, a query
+     * parameter the operation does not take ({@link QueryParameters}) and a body sent to an
+     * operation that takes none are refused. A path the contract does not name passes on (to its
+     * 404). The path is the one routed ({@code /api//files} and {@code /api/x/../files} are {@code
+     * /api/files}).
      */
     void beforeBody(RoutingContext ctx) {
         Operation op =
-                contract.findOperation(ctx.request().path(), ctx.request().method());
+                contract.findOperation(ctx.normalizedPath(), ctx.request().method());
         if (op == null) {
             ctx.next();
+            return;
+        }
+        String query = QueryParameters.problem(ctx.request().query(), ctx::queryParams, op);
+        if (query != null) {
+            refuseUnread(ctx, query);
+            return;
+        }
+        if (op.getRequestBody() == null && sendsBody(ctx.request())) {
+            Set<String> params = QueryParameters.declared(op);
+            refuseUnread(
+                    ctx,
+                    "body: this endpoint takes no request body (send none, or an empty one"
+                            + (params.isEmpty() ? "" : "; it takes query parameters: " + String.join(", ", params))
+                            + ")");
             return;
         }
         if (op.getRequestBody() != null && op.getRequestBody().getContent().containsKey("multipart/form-data")) {
@@ -104,6 +128,26 @@ final class Contract {
             return;
         }
         validate(ctx, op, null);
+    }
+
+    /**
+     * Whether an HTTP/1.x request carries a body of at least one byte: a {@code Content-Length} above
+     * 0 or a {@code Transfer-Encoding} (a chunked body is refused unread, even one that turns out
+     * empty: no client of this API sends one to an operation without a body).
+     */
+    static boolean sendsBody(HttpServerRequest request) {
+        return request.version() != HttpVersion.HTTP_2 && TimeLimits.declaresBody(request);
+    }
+
+    /**
+     * Fails {@code ctx} 400 before its body (if any) is read; the connection closes after the answer,
+     * so the unread body is never taken for the next request.
+     */
+    private static void refuseUnread(RoutingContext ctx, String message) {
+        if (!ctx.request().isEnded() && TimeLimits.declaresBody(ctx.request())) {
+            ctx.response().putHeader("Connection", "close");
+        }
+        ctx.fail(new Failure.BadRequest(message));
     }
 
     /** Validates a request {@link #beforeBody} marked, its JSON body now read; any other passes on. */
@@ -125,15 +169,21 @@ final class Contract {
     private void validate(RoutingContext ctx, Operation op, Buffer body) {
         Map<String, RequestParameter> query = new HashMap<>();
         Map<String, RequestParameter> headers = new HashMap<>();
-        Map<String, RequestParameter> path =
-                pathValues(op.getOpenAPIPath(), ctx.request().path());
+        Map<String, RequestParameter> path = pathValues(op.getOpenAPIPath(), ctx.normalizedPath());
         for (Parameter p : op.getParameters()) {
             if (p.getIn() == Location.QUERY && ctx.queryParams().contains(p.getName())) {
-                query.put(
-                        p.getName(), new RequestParameterImpl(ctx.queryParams().get(p.getName())));
+                query.put(p.getName(), asGiven(p, ctx.queryParams().get(p.getName())));
             } else if (p.getIn() == Location.HEADER && ctx.request().getHeader(p.getName()) != null) {
-                headers.put(p.getName(), new RequestParameterImpl(ctx.request().getHeader(p.getName())));
+                headers.put(p.getName(), asGiven(p, ctx.request().getHeader(p.getName())));
+            } else if (p.getIn() == Location.PATH && path.containsKey(p.getName())) {
+                path.put(p.getName(), asGiven(p, path.get(p.getName()).getString()));
             }
+        }
+        if (body != null && !isJson(body)) {
+            // The validator would say only "The request body can't be decoded".
+            ctx.fail(new Failure.BadRequest(
+                    "body: not valid JSON (this endpoint takes a JSON object, Content-Type: application/json)"));
+            return;
         }
         var request = new ValidatableRequestImpl(
                 Map.of(),
@@ -151,6 +201,26 @@ final class Contract {
                 ctx.fail(done.cause());
             }
         });
+    }
+
+    /**
+     * A parameter's value for the validator. The module reads a value of a string parameter that is
+     * not all word characters as JSON first, so a valid id such as {@code 1.5} or {@code -1} became a
+     * number and was refused ("Instance type number is invalid. Expected string"): a string
+     * parameter's value is handed over as the JSON string it is.
+     */
+    private static RequestParameter asGiven(Parameter p, String value) {
+        return new RequestParameterImpl(
+                p.getSchemaType() == SchemaType.STRING && value != null ? Json.encode(value) : value);
+    }
+
+    private static boolean isJson(Buffer body) {
+        try {
+            body.toJsonValue();
+            return true;
+        } catch (DecodeException e) {
+            return false;
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.trisync.http;
 
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.trisync.failure.Failure;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpVersion;
@@ -8,6 +9,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import java.io.IOException;
 import java.nio.charset.IllegalCharsetNameException;
+import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
 import java.util.List;
 import java.util.function.Function;
@@ -92,6 +94,40 @@ public final class FailureHandler implements Handler<RoutingContext> {
         if (Bodies.failedReading(ctx)) {
             TimeLimits.flushNow(ctx.request());
         }
+    }
+
+    /**
+     * For the router's 400, which it answers itself (plain text) when it cannot route a request at
+     * all: a path that is not valid percent-encoding ({@code /api/files/%zz}) fails Vert.x's
+     * normalisation before any route, failure handler included, is matched. Answered with the JSON
+     * error body naming the path.
+     */
+    public void unroutable(RoutingContext ctx) {
+        String path = ctx.request().path();
+        String message;
+        try {
+            QueryStringDecoder.decodeComponent(path == null ? "" : path.replace("+", "%2B"), StandardCharsets.UTF_8);
+            message = "path: " + shortened(path) + " cannot be routed";
+        } catch (IllegalArgumentException e) {
+            message = "path: " + shortened(path)
+                    + " is not valid percent-encoding (each % must be followed by two hexadecimal digits)";
+        }
+        if (ctx.response().headWritten()) {
+            ctx.response().reset();
+            return;
+        }
+        ctx.response()
+                .setStatusCode(Failure.BAD_REQUEST)
+                .putHeader("Content-Type", "application/json")
+                .end(new JsonObject()
+                        .put("error", Failure.word(Failure.BAD_REQUEST))
+                        .put("message", message)
+                        .encode());
+    }
+
+    private static String shortened(String path) {
+        String p = String.valueOf(path);
+        return p.length() <= 200 ? p : p.substring(0, 200) + "…";
     }
 
     /** The running operation a conflict's message carries ({@code {"conflict": true, "latest_sync": …}}), or null. */

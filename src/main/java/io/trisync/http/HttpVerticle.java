@@ -164,6 +164,10 @@ public final class HttpVerticle extends RequestVerticle {
         // else 404; both with the JSON error body.
         router.errorHandler(404, failures);
         router.errorHandler(405, failures);
+        // A path Vert.x cannot normalise (an undecodable escape, /api/files/%zz) fails before any route
+        // matches: 400 from the router, plain text unless handled here.
+        router.errorHandler(400, failures::unroutable);
+        router.errorHandler(500, failures);
         List<String> mismatches = contract.mismatches(router);
         if (!mismatches.isEmpty()) {
             return Future.failedFuture(new IllegalStateException(

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
 import io.trisync.testsupport.Http;
+import io.trisync.testsupport.RawHttp;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -166,6 +167,158 @@ class ContractIT {
                 .startsWith("dry_rn: unknown field");
         assertThat(message(post("/api/sync/fix", new JsonObject().put("dry_run", "no"))))
                 .isEqualTo("dry_run: Instance type string is invalid. Expected boolean");
+    }
+
+    @Test
+    @DisplayName("A query parameter the operation does not take, or takes once and gets twice, is 400 naming it and"
+            + " what the operation takes")
+    void unknownQueryParametersAreRefused() {
+        assertThat(message(http.get("/api/files?user_id=t&limt=5")))
+                .isEqualTo("limt: unknown query parameter (this endpoint takes: user_id, limit, cursor)");
+        // A body field sent in the query: ignored, it would have run the re-index rather than estimate it.
+        assertThat(message(web.request(HttpMethod.POST, node.httpPort(), "127.0.0.1", "/api/v1/sync?dry_run=true")
+                        .putHeader("Content-Type", "application/json")
+                        .sendBuffer(Buffer.buffer("{\"kind\":\"reindex\",\"tenant_id\":\"t\"}"))
+                        .await()))
+                .isEqualTo("dry_run: unknown query parameter (this endpoint takes none);"
+                        + " dry_run is a field of its JSON body");
+        assertThat(message(web.request(
+                                HttpMethod.DELETE,
+                                node.httpPort(),
+                                "127.0.0.1",
+                                "/api/files/some-id?user_id=t&dry_run=true")
+                        .send()
+                        .await()))
+                .isEqualTo("dry_run: unknown query parameter (this endpoint takes: user_id)");
+        assertThat(message(http.get("/api/v1/sync/operations?user_id=t")))
+                .isEqualTo("user_id: unknown query parameter (this endpoint takes: tenant_id, status, limit)");
+        assertThat(message(http.get("/api/files?user_id=a&user_id=b")))
+                .isEqualTo("user_id: given 2 times (this endpoint takes it once)");
+        assertThat(message(http.get("/api/files?user_id=t&=5")))
+                .isEqualTo("query string: \"=5\" is a parameter without a name");
+        var upload = web.post(node.httpPort(), "127.0.0.1", "/api/files?user_id=t")
+                .sendMultipartForm(io.vertx.ext.web.multipart.MultipartForm.create()
+                        .attribute("user_id", "t")
+                        .binaryFileUpload("file", "a.txt", Buffer.buffer("hello"), "text/plain"))
+                .await();
+        assertThat(message(upload))
+                .isEqualTo("user_id: unknown query parameter (this endpoint takes none);"
+                        + " user_id is a field of its multipart form");
+    }
+
+    @Test
+    @DisplayName("Every query parameter the admin UI, the events page, the bridge and the probes send is still taken;"
+            + " ids that read as JSON numbers are ids")
+    void clientsParametersAreTaken() {
+        Map<String, Integer> expected = new java.util.LinkedHashMap<>();
+        // The admin UI's requests (src/main/resources/webroot/js/admin.js), as it builds them.
+        expected.put("/api/sync/events/recent?limit=50", 200);
+        expected.put("/api/sync/events/recent?limit=50&user_id=t", 200);
+        expected.put("/api/sync/trends?limit=100", 200);
+        expected.put("/api/sync/trends?limit=100&user_id=t", 200);
+        expected.put("/api/sync/status/t?limit=50", 200);
+        expected.put("/api/sync/status/t?limit=50&cursor=f-1", 200);
+        expected.put("/api/v1/sync/operations?tenant_id=t&limit=10", 200);
+        expected.put("/api/sync/quarantine?user_id=t", 200);
+        expected.put("/api/v1/sync/status?tenant_id=t", 200);
+        expected.put("/api/files/no-such-file/content?user_id=t", 404);
+        expected.put("/api/files/no-such-file/story?user_id=t", 404);
+        expected.put("/api/files/no-such-file/versions?user_id=t", 404);
+        expected.put("/api/files/no-such-file/versions/1/content?user_id=t", 404);
+        // The README's and the tests' own.
+        expected.put("/api/files?user_id=t&limit=3&cursor=f-1", 200);
+        expected.put("/api/v1/sync/operations?status=failed", 200);
+        expected.put("/api/sync/quarantine?user_id=t&state=restored&limit=5", 200);
+        // Outside the contract's /api operations, parameters are not checked: SockJS's cache-buster,
+        // a static file's version, probes and scrapers that add their own.
+        expected.put("/eventbus/info?t=1700000000000", 200);
+        expected.put("/index.html?v=2", 200);
+        expected.put("/js/admin.js?v=2", 200);
+        expected.put("/health?probe=lb", 200);
+        expected.put("/openapi.json?x=1", 200);
+        // Valid ids the OpenAPI module read as JSON numbers and refused ("Expected string").
+        expected.put("/api/files?user_id=1.5", 200);
+        expected.put("/api/sync/status/-1", 200);
+        Map<String, String> wrong = new java.util.LinkedHashMap<>();
+        expected.forEach((path, status) -> {
+            var r = http.get(path);
+            if (r.statusCode() != status) {
+                wrong.put(path, r.statusCode() + " " + r.bodyAsString());
+            }
+        });
+        var restore = web.post(node.httpPort(), "127.0.0.1", "/api/sync/quarantine/no-such-id/restore?user_id=t")
+                .send()
+                .await();
+        if (restore.statusCode() != 404) {
+            wrong.put("restore", restore.statusCode() + " " + restore.bodyAsString());
+        }
+        assertThat(wrong).isEmpty();
+    }
+
+    @Test
+    @DisplayName("A body sent to an operation that takes none is 400 naming the body; none, or an empty one, is fine")
+    void bodyWhereNoneIsTaken() {
+        assertThat(message(web.request(HttpMethod.DELETE, node.httpPort(), "127.0.0.1", "/api/files/some-id?user_id=t")
+                        .putHeader("Content-Type", "application/json")
+                        .sendBuffer(Buffer.buffer("{\"user_id\":\"t\"}"))
+                        .await()))
+                .isEqualTo("body: this endpoint takes no request body (send none, or an empty one;"
+                        + " it takes query parameters: user_id)");
+        assertThat(message(web.request(HttpMethod.GET, node.httpPort(), "127.0.0.1", "/api/files?user_id=t")
+                        .sendBuffer(Buffer.buffer("limit=5"))
+                        .await()))
+                .startsWith("body: this endpoint takes no request body");
+        assertThat(message(http.post("/api/v1/sync/some-op/cancel", "application/json", Buffer.buffer("{}"))))
+                .isEqualTo("body: this endpoint takes no request body (send none, or an empty one)");
+        var chunked = RawHttp.exchange(
+                node.httpPort(),
+                ("GET /api/files?user_id=t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + "5\r\nhello\r\n0\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII),
+                10_000);
+        assertThat(chunked.status()).isEqualTo(400);
+        assertThat(message(chunked.body())).startsWith("body: this endpoint takes no request body");
+        // None (Content-Length: 0, as browsers and Vert.x send for a POST without one) reaches the handler.
+        assertThat(http.post("/api/v1/sync/some-op/cancel", "application/json", Buffer.buffer())
+                        .statusCode())
+                .isEqualTo(404);
+        // A JSON operation's body that is not JSON names the body; whitespace only is an empty body.
+        assertThat(message(http.post("/api/sync/fix", "application/x-www-form-urlencoded", Buffer.buffer("a=b"))))
+                .isEqualTo("body: not valid JSON (this endpoint takes a JSON object, Content-Type: application/json)");
+        assertThat(http.post("/api/sync/fix", "application/json", Buffer.buffer(" \n"))
+                        .statusCode())
+                .isEqualTo(200);
+    }
+
+    @Test
+    @DisplayName("A path or query string that is not valid percent-encoding is 400 with the JSON error body naming it")
+    void undecodableUris() {
+        for (String path : List.of("/api/files/%zz", "/api/files/%", "/api/files/%2", "/%zz", "/api/%zz/x")) {
+            var r = RawHttp.exchange(
+                    node.httpPort(), RawHttp.request("GET", path, "", "Host: h", "Connection: close"), 10_000);
+            assertThat(r.status()).as(path).isEqualTo(400);
+            assertThat(r.header("content-type")).as(path).startsWith("application/json");
+            assertThat(message(r.body()))
+                    .as(path)
+                    .isEqualTo("path: " + path
+                            + " is not valid percent-encoding (each % must be followed by two hexadecimal digits)");
+        }
+        var query = RawHttp.exchange(
+                node.httpPort(),
+                RawHttp.request("GET", "/api/files?user_id=t&cursor=%zz", "", "Host: h", "Connection: close"),
+                10_000);
+        assertThat(query.status()).isEqualTo(400);
+        assertThat(message(query.body()))
+                .isEqualTo("cursor: \"cursor=%zz\" is not valid percent-encoding"
+                        + " (each % must be followed by two hexadecimal digits)");
+        // Dot segments are resolved as RFC 3986 says (browsers and curl resolve them before sending):
+        // the request is the resolved path's, checked as such.
+        var dots = RawHttp.exchange(
+                node.httpPort(),
+                RawHttp.request("GET", "/api/sync/../files?limt=1", "", "Host: h", "Connection: close"),
+                10_000);
+        assertThat(message(dots.body()))
+                .isEqualTo("limt: unknown query parameter (this endpoint takes: user_id, limit, cursor)");
     }
 
     private static String message(HttpResponse<Buffer> r) {

@@ -294,6 +294,106 @@ final class MalformedCorpus {
         cases.add(json("DELETE on analyze", "DELETE", "/api/sync/analyze", "{}", adminToken, 405));
         cases.add(get("a path not served", "/api/no-such-resource", adminToken, 404));
         cases.add(get("a page not served", "/no-such-page.html", null, 404));
+        // The contract's operations, each with a query string it takes: the URI, query string and body
+        // shapes of this session's campaign, sent to every one of them.
+        String owner = "user_id=" + tenant;
+        for (String[] op : List.of(
+                new String[] {"GET", "/api/files", owner},
+                new String[] {"POST", "/api/files", ""},
+                new String[] {"GET", "/api/files/f-1", owner},
+                new String[] {"PATCH", "/api/files/f-1", owner},
+                new String[] {"DELETE", "/api/files/f-1", owner},
+                new String[] {"GET", "/api/files/f-1/content", owner},
+                new String[] {"PUT", "/api/files/f-1/content", owner},
+                new String[] {"GET", "/api/files/f-1/versions", owner},
+                new String[] {"GET", "/api/files/f-1/versions/1/content", owner},
+                new String[] {"GET", "/api/files/f-1/story", owner},
+                new String[] {"POST", "/api/search", ""},
+                new String[] {"GET", "/api/sync/events/recent", owner},
+                new String[] {"POST", "/api/sync/analyze", ""},
+                new String[] {"GET", "/api/sync/status/" + tenant, "limit=5"},
+                new String[] {"GET", "/api/sync/tenants", ""},
+                new String[] {"GET", "/api/sync/trends", owner},
+                new String[] {"POST", "/api/sync/consistency-check", ""},
+                new String[] {"GET", "/api/sync/status", ""},
+                new String[] {"POST", "/api/sync/fix", ""},
+                new String[] {"GET", "/api/sync/fix/op-1", owner},
+                new String[] {"GET", "/api/sync/quarantine", owner},
+                new String[] {"POST", "/api/sync/quarantine/q-1/restore", owner},
+                new String[] {"POST", "/api/sync/quarantine/purge", ""},
+                new String[] {"POST", "/api/v1/sync", ""},
+                new String[] {"GET", "/api/v1/sync/status", "tenant_id=" + tenant},
+                new String[] {"POST", "/api/v1/sync/cleanup", ""},
+                new String[] {"GET", "/api/v1/sync/operations", "tenant_id=" + tenant},
+                new String[] {"POST", "/api/v1/sync/op-1/cancel", ""},
+                new String[] {"DELETE", "/api/tenants/" + tenant + "-never", ""},
+                new String[] {"GET", "/api/tenants/" + tenant + "-never", ""},
+                new String[] {"GET", "/api/vector-collections", ""},
+                new String[] {"DELETE", "/api/vector-collections/none-such", ""})) {
+            String method = op[0];
+            String path = op[1];
+            String taken = op[2].isEmpty() ? "" : op[2] + "&";
+            boolean multipart = path.equals("/api/files") && method.equals("POST") || method.equals("PUT");
+            boolean jsonBody = method.equals("PATCH")
+                    || List.of(
+                                    "/api/search",
+                                    "/api/sync/analyze",
+                                    "/api/sync/fix",
+                                    "/api/sync/quarantine/purge",
+                                    "/api/v1/sync")
+                            .contains(path);
+            String body = multipart ? user + file + "--B--\r\n" : "";
+            String type = multipart ? "multipart/form-data; boundary=B" : jsonBody ? "application/json" : null;
+            // Unknown, body-field, nameless, repeated and undecodable query parameters: 400 before any handler.
+            for (String query : List.of(
+                    "limt=5",
+                    "dry_run=true",
+                    "=5",
+                    "x=%zz",
+                    "%zz=1",
+                    op[2].isEmpty() ? "dry_rn=1" : op[2] + "&" + op[2])) {
+                cases.add(new Case(
+                        method + " " + path + "?" + taken + query,
+                        RawHttp.request(method, path + "?" + taken + query, body, headers(adminToken, type)),
+                        400));
+            }
+            // An undecodable escape in every path segment after /api.
+            String[] segments = path.split("/");
+            for (int i = 2; i < segments.length; i++) {
+                String[] broken = segments.clone();
+                broken[i] = segments[i] + "%z";
+                String target = String.join("/", broken) + (op[2].isEmpty() ? "" : "?" + op[2]);
+                cases.add(new Case(
+                        method + " " + target, RawHttp.request(method, target, body, headers(adminToken, type)), 400));
+            }
+            String target = path + (op[2].isEmpty() ? "" : "?" + op[2]);
+            if (!multipart && !jsonBody) {
+                // A body where the operation takes none: refused unread, not ignored.
+                for (String sent : List.of("{\"user_id\":\"" + tenant + "\"}", "{}", "x")) {
+                    cases.add(new Case(
+                            method + " " + target + " with body " + sent,
+                            RawHttp.request(method, target, sent, headers(adminToken, "application/json")),
+                            400));
+                }
+            }
+            if (jsonBody) {
+                // Whitespace is an empty body (Jackson's "No content to map" was quoted back); form data is not JSON.
+                cases.add(new Case(
+                        method + " " + target + " whitespace body",
+                        RawHttp.request(method, target, " \n", headers(tenantToken, "application/json")),
+                        200,
+                        400,
+                        403,
+                        404));
+                for (String contentType :
+                        List.of("application/x-www-form-urlencoded", "text/plain", "application/xml")) {
+                    cases.add(new Case(
+                            method + " " + target + " " + contentType,
+                            RawHttp.request(method, target, "a=b&<x/>", headers(adminToken, contentType)),
+                            400));
+                }
+            }
+        }
         // Request-line and header abuse.
         cases.add(new Case(
                 "no Host header",
