@@ -262,14 +262,19 @@ class ContractIT {
                         .putHeader("Content-Type", "application/json")
                         .sendBuffer(Buffer.buffer("{\"user_id\":\"t\"}"))
                         .await()))
-                .isEqualTo("body: this endpoint takes no request body (send none, or an empty one;"
+                .isEqualTo("body: this endpoint takes no request body (send none, an empty one or {};"
                         + " it takes query parameters: user_id)");
         assertThat(message(web.request(HttpMethod.GET, node.httpPort(), "127.0.0.1", "/api/files?user_id=t")
                         .sendBuffer(Buffer.buffer("limit=5"))
                         .await()))
                 .startsWith("body: this endpoint takes no request body");
-        assertThat(message(http.post("/api/v1/sync/some-op/cancel", "application/json", Buffer.buffer("{}"))))
-                .isEqualTo("body: this endpoint takes no request body (send none, or an empty one)");
+        assertThat(message(http.post("/api/v1/sync/some-op/cancel", "application/json", Buffer.buffer("{\"a\":1}"))))
+                .isEqualTo("body: this endpoint takes no request body (send none, an empty one or {})");
+        // {} (as requests.post(url, json={}) sends it), blanks around it or not, is taken as no body.
+        for (String empty : List.of("{}", " { }\n")) {
+            HttpResponse<Buffer> r = http.post("/api/v1/sync/some-op/cancel", "application/json", Buffer.buffer(empty));
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(404);
+        }
         var chunked = RawHttp.exchange(
                 node.httpPort(),
                 ("GET /api/files?user_id=t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
