@@ -24,11 +24,17 @@ final class StopSignals {
     static void record() {
         for (String name : STOPPING) {
             try {
+                Signal signal = new Signal(name);
                 SignalHandler[] previous = new SignalHandler[1];
-                previous[0] = Signal.handle(new Signal(name), signal -> {
-                    received = "SIG" + signal.getName();
-                    previous[0].handle(signal);
+                previous[0] = Signal.handle(signal, s -> {
+                    received = "SIG" + s.getName();
+                    previous[0].handle(s);
                 });
+                if (previous[0] == SignalHandler.SIG_IGN || previous[0] == SignalHandler.SIG_DFL) {
+                    // Ignored at start (nohup) or without the JVM's handler: left as it was, since
+                    // the native dispositions cannot be called from here.
+                    Signal.handle(signal, previous[0]);
+                }
             } catch (IllegalArgumentException | IllegalStateException e) {
                 LOG.debug("SIG{} is not recorded: {}", name, e.getMessage());
             }
