@@ -73,6 +73,7 @@ public final class Main {
             System.exit(1);
             return;
         }
+        StopSignals.record();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(node), "trisync-shutdown"));
     }
 
@@ -165,7 +166,10 @@ public final class Main {
 
     private static void stop(Node node) {
         try {
-            node.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            node.stop(StopSignals.received())
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("Node did not stop cleanly: {}", rootMessage(e));
         }

@@ -19,6 +19,8 @@ import io.trisync.ingest.IngestHooks;
 import io.trisync.ingest.IngestVerticle;
 import io.trisync.metrics.Metrics;
 import io.trisync.ops.HeartbeatMonitorVerticle;
+import io.trisync.ops.Interruption;
+import io.trisync.ops.LocalOperations;
 import io.trisync.ops.OpsVerticle;
 import io.trisync.ops.RetentionVerticle;
 import io.trisync.repair.ReindexVerticle;
@@ -48,14 +50,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One running trisync node: its embedded stores (if any), its Vert.x instance (clustered or not),
- * its store adapters and its verticles. {@link #stop()} closes them in the reverse order so nothing
- * acknowledged is lost: verticles, then clients, then Vert.x, then the embedded servers.
+ * its store adapters and its verticles. {@link #stop()} first ends the tracked operations it runs,
+ * then closes the rest in the reverse order so nothing acknowledged is lost: verticles, then
+ * clients, then Vert.x, then the embedded servers.
  */
 public final class Node {
 
@@ -275,8 +279,25 @@ public final class Node {
                 .mapEmpty();
     }
 
-    /** Undeploys verticles, closes store clients, closes Vert.x (leaving the cluster), stops embedded stores. */
+    /** {@link #stop(String)} without a signal: a stop the program asked for. */
     public Future<Void> stop() {
+        return stop(null);
+    }
+
+    /**
+     * Ends the tracked operations this node runs (failed, "node n stopped (SIGTERM) while it ran",
+     * their tenants' slots freed and their events published while the stores, the bus and the bridge
+     * are still up), then undeploys verticles, records the incarnation's end, closes store clients,
+     * closes Vert.x (leaving the cluster) and stops embedded stores. {@code signal}: the signal that
+     * stopped the process ({@code SIGTERM}), null when none.
+     */
+    public Future<Void> stop(String signal) {
+        return LocalOperations.of(vertx)
+                .interruptAll(new Interruption(config.nodeId(), signal), LocalOperations.STOP_WRITE_BOUND)
+                .transform(ended -> undeployAll());
+    }
+
+    private Future<Void> undeployAll() {
         List<Future<Void>> undeploys = new ArrayList<>();
         for (int i = deployments.size() - 1; i >= 0; i--) {
             undeploys.add(vertx.undeploy(deployments.get(i)));
@@ -289,7 +310,9 @@ public final class Node {
             membership.removeListener(membershipListener);
         }
         return Future.join(undeploys)
-                .eventually(() -> stores.incarnations().stop())
+                .eventually(() -> stores.incarnations()
+                        .stop()
+                        .timeout(LocalOperations.STOP_WRITE_BOUND.toMillis(), TimeUnit.MILLISECONDS))
                 .eventually(() -> stores.close())
                 .eventually(() -> vertx.close())
                 .eventually(() -> {

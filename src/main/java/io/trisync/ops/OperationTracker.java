@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
  * Starts tracked sync operations for any verticle. One running operation per tenant, cluster-wide:
  * a start while another runs fails with 409 carrying the running one (as JSON in the failure
  * message), unless that one is stuck ({@link StuckRule}), in which case it is failed and replaced.
+ * Once its node stops ({@link LocalOperations}) it starts nothing more: 503, the client tries another node.
  */
 public final class OperationTracker {
 
@@ -40,6 +41,7 @@ public final class OperationTracker {
     private final Incarnations incarnations;
     private final Duration heartbeatInterval;
     private final Metrics metrics;
+    private final LocalOperations local;
 
     public OperationTracker(
             Vertx vertx,
@@ -63,6 +65,7 @@ public final class OperationTracker {
             Metrics metrics) {
         this.vertx = vertx;
         this.metrics = metrics;
+        this.local = LocalOperations.of(vertx);
         this.store = store;
         this.events = events;
         this.timeouts = timeouts;
@@ -97,6 +100,9 @@ public final class OperationTracker {
 
     private Future<TrackedOperation> attempt(
             String tenantId, String kind, long totalFiles, Actor actor, boolean mayReplace) {
+        if (local.stopping() != null) {
+            return Future.failedFuture(stopping());
+        }
         Instant now = Instant.now();
         long expected = timeouts.expectedSeconds(totalFiles);
         SyncOperation op = new SyncOperation(
@@ -117,7 +123,14 @@ public final class OperationTracker {
                 null,
                 actor);
         return store.start(op)
-                .map(v -> {
+                .compose(v -> {
+                    TrackedOperation tracked = new TrackedOperation(
+                            vertx, store, events, metrics, local, op, heartbeatInterval.toMillis());
+                    if (!local.add(tracked)) {
+                        // The node began to stop while the start was being written: ended at once.
+                        return tracked.interrupt(local.stopping(), LocalOperations.STOP_WRITE_BOUND)
+                                .transform(ended -> Future.<TrackedOperation>failedFuture(stopping()));
+                    }
                     LOG.info("Started sync {} for tenant {} (timeout: {}s)", op.id(), tenantId, expected);
                     events.publish(
                             tenantId,
@@ -127,7 +140,7 @@ public final class OperationTracker {
                             new JsonObject()
                                     .put(SyncOperation.KIND, kind)
                                     .put(SyncOperation.EXPECTED_DURATION_SECONDS, expected));
-                    return new TrackedOperation(vertx, store, events, metrics, op, heartbeatInterval.toMillis());
+                    return Future.succeededFuture(tracked);
                 })
                 .recover(error -> error instanceof Failure.Conflict
                         ? occupied(tenantId, kind, totalFiles, actor, mayReplace)
@@ -201,6 +214,10 @@ public final class OperationTracker {
                                 .put("reason", verdict.reason()));
             }
         });
+    }
+
+    private Failure stopping() {
+        return new Failure.Unavailable("node " + membership.name() + " is stopping; start the operation again");
     }
 
     /** Counts an operation that has just ended with {@code status}. */

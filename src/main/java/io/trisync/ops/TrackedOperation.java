@@ -7,9 +7,13 @@ import io.trisync.metrics.Metrics;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperation.Progress;
 import io.trisync.store.SyncOperationStore;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * interval on their own; the operation ends itself as timed out when its expected duration passes
  * (layer 1). Every write is fenced: once the operation has ended anywhere (the monitor failed it,
  * someone cancelled it) {@link #stopped()} turns true, and {@link #complete} and {@link #fail} are
- * refused, so the code stops writing to the stores.
+ * refused, so the code stops writing to the stores. While it runs it is listed in its node's {@link
+ * LocalOperations}, so a graceful stop of the node ends it at once ({@link #interrupt}).
  */
 public final class TrackedOperation {
 
@@ -29,7 +34,11 @@ public final class TrackedOperation {
     private final SyncOperationStore store;
     private final EventPublisher events;
     private final Metrics metrics;
+    private final LocalOperations local;
     private final SyncOperation record;
+    /** Where the code that runs it lives: an interruption from the stopping thread runs here. */
+    private final Context context;
+
     private Progress progress;
     private long filesProcessed;
     private long lastProgressEvent;
@@ -42,13 +51,16 @@ public final class TrackedOperation {
             SyncOperationStore store,
             EventPublisher events,
             Metrics metrics,
+            LocalOperations local,
             SyncOperation record,
             long heartbeatMillis) {
         this.vertx = vertx;
         this.store = store;
         this.events = events;
         this.metrics = metrics;
+        this.local = local;
         this.record = record;
+        this.context = vertx.getOrCreateContext();
         // As started (its total known), until the code reports progress: a heartbeat writes it back.
         this.progress = record.progress();
         this.heartbeatTimer = vertx.setPeriodic(heartbeatMillis, id -> heartbeat());
@@ -158,9 +170,8 @@ public final class TrackedOperation {
     }
 
     private Future<Void> end(SyncOperation.Status status, String message, JsonObject result) {
-        stopTimers();
         boolean wasStopped = stopped;
-        stopped = true;
+        halt();
         if (wasStopped) {
             return refused();
         }
@@ -187,8 +198,7 @@ public final class TrackedOperation {
         store.heartbeat(record.id(), progress, filesProcessed).onSuccess(alive -> {
             if (!alive) {
                 LOG.warn("Sync {} was ended elsewhere (failed by a monitor or cancelled); stopping it", record.id());
-                stopped = true;
-                stopTimers();
+                halt();
             }
         });
     }
@@ -197,8 +207,7 @@ public final class TrackedOperation {
         if (stopped) {
             return;
         }
-        stopped = true;
-        stopTimers();
+        halt();
         String reason = "expected duration of " + record.expectedDurationSeconds() + "s passed";
         store.finish(record, SyncOperation.Status.TIMED_OUT, reason, null).onSuccess(ended -> {
             if (ended) {
@@ -215,6 +224,71 @@ public final class TrackedOperation {
                                 .put("reason", reason));
             }
         });
+    }
+
+    /**
+     * Ends the operation because its node stops ({@link LocalOperations#interruptAll}): as failed with
+     * {@code why}'s reason and result, its last progress written with it (a re-index's count matches
+     * its checkpoints), its tenant's slot freed, {@code sync.op_failed} published. Runs on the
+     * operation's own context; the two fenced writes together, and the event, may each take {@code
+     * bound}. Completes with whether it ended the operation (false: it had ended already).
+     */
+    Future<Boolean> interrupt(Interruption why, Duration bound) {
+        Promise<Boolean> done = Promise.promise();
+        context.runOnContext(v -> interruptHere(why, bound).onComplete(done));
+        return done.future();
+    }
+
+    private Future<Boolean> interruptHere(Interruption why, Duration bound) {
+        if (stopped) {
+            return Future.succeededFuture(false);
+        }
+        halt();
+        String reason = why.reason();
+        long ms = bound.toMillis();
+        return store.heartbeat(record.id(), progress, filesProcessed)
+                .compose(alive -> alive
+                        ? store.finish(record, SyncOperation.Status.FAILED, reason, why.result(record.kind()))
+                        : Future.succeededFuture(false))
+                .timeout(ms, TimeUnit.MILLISECONDS)
+                .compose(ended -> {
+                    if (!ended) {
+                        return Future.succeededFuture(false);
+                    }
+                    OperationTracker.ended(metrics, record, SyncOperation.Status.FAILED);
+                    LOG.warn("Sync {} of tenant {} ended as failed: {}", record.id(), record.tenantId(), reason);
+                    return events.publish(
+                                    record.tenantId(),
+                                    EventTypes.OP_FAILED,
+                                    null,
+                                    record.id(),
+                                    new JsonObject()
+                                            .put(SyncOperation.KIND, record.kind())
+                                            .put(SyncOperation.STATUS, SyncOperation.Status.FAILED.wire())
+                                            .put("reason", reason))
+                            .timeout(ms, TimeUnit.MILLISECONDS)
+                            .transform(published -> {
+                                if (published.failed()) {
+                                    LOG.warn(
+                                            "The end of sync {} was not published: {}",
+                                            record.id(),
+                                            published.cause().getMessage());
+                                }
+                                return Future.succeededFuture(true);
+                            });
+                })
+                .onFailure(e -> LOG.warn(
+                        "Sync {} could not be ended as its node stops (left to the monitor of another node or"
+                                + " to the next start): {}",
+                        record.id(),
+                        e.getMessage()));
+    }
+
+    /** Marks the operation stopped: no more heartbeats, no deadline, no longer listed on its node. */
+    private void halt() {
+        stopped = true;
+        stopTimers();
+        local.remove(this);
     }
 
     private void stopTimers() {

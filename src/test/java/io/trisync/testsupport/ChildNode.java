@@ -8,11 +8,13 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A trisync node in a child JVM ({@code io.trisync.Main} on the test class path) on the embedded
  * default with persistent stores under one data folder and fixed ports, so that it can be killed
- * with SIGKILL ({@link #kill()}) and started again on the same data. Its output goes to a log file
+ * with SIGKILL ({@link #kill()}), or stopped with SIGTERM ({@link #terminate}), and started again on
+ * the same data. Its output goes to a log file
  * in the data folder, one per start.
  *
  * <p>Unless the test names an embedding provider, the node embeds with an OpenAI-compatible server on
@@ -95,6 +97,29 @@ public final class ChildNode implements AutoCloseable {
     /** Ends the node's process with SIGKILL (no shutdown hook runs) and waits until it is gone. */
     public void kill() {
         ChildJvm.kill(process, "node on port " + httpPort);
+    }
+
+    /**
+     * Stops the node gracefully with SIGTERM (its shutdown hook runs, as under an orchestrator's stop)
+     * and waits up to {@code timeoutSeconds} for the process to exit; returns its exit status.
+     */
+    public int terminate(int timeoutSeconds) {
+        process.destroy();
+        try {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                throw new AssertionError(
+                        "node on port " + httpPort + " did not exit within " + timeoutSeconds + " s of SIGTERM");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        return process.exitValue();
+    }
+
+    /** The folder of the embedded MongoDB's file, to open it again once the node is gone. */
+    public Path mongoDir() {
+        return dataDir.resolve("mongo");
     }
 
     public boolean alive() {

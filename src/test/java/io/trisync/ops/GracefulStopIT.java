@@ -1,0 +1,206 @@
+package io.trisync.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trisync.embedded.EmbeddedMongo;
+import io.trisync.store.MongoMetadataStore;
+import io.trisync.testsupport.Await;
+import io.trisync.testsupport.ChildNode;
+import io.trisync.testsupport.EmbeddingServer;
+import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
+import io.trisync.testsupport.TestStack;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.web.client.HttpResponse;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A node stopped gracefully (SIGTERM of its JVM, as an orchestrator stops it) while it runs a
+ * re-index ends that operation itself before it exits: read from its stores with nothing else
+ * started, the operation has failed with the reason "node … stopped (SIGTERM) while it ran", its
+ * tenant's slot is free, its end is in the event log, and its checkpoints are left; started again,
+ * the node takes a new re-index of the tenant at once, and that one resumes from the checkpoints.
+ */
+@Timeout(300)
+class GracefulStopIT {
+
+    private static final int FILES = 40;
+    private static final String NODE = "graceful-1";
+    private static final Pattern MARKER = Pattern.compile("marker-(\\d+)");
+
+    private final EmbeddingServer server = new EmbeddingServer(384);
+    private final Vertx vertx = Vertx.vertx();
+    private final Path dir = TestStack.tempDir("trisync-graceful-stop");
+    private final String tenant = TestStack.unique("graceful");
+    private ChildNode node;
+
+    @AfterEach
+    void stop() {
+        if (node != null) {
+            node.close();
+        }
+        server.close();
+        vertx.close().await();
+    }
+
+    private ChildNode node(String model) {
+        Map<String, String> env = new HashMap<>(server.nodeEnv(model));
+        env.put("NODE_ID", NODE);
+        env.put("SYNC_PARTITIONS", "4");
+        env.put("SYNC_SCAN_PARALLELISM", "1");
+        env.put("SYNC_HEARTBEAT_INTERVAL_SECONDS", "1");
+        // Small batches (8 files, then fewer), each with its checkpoint, as in ReindexKillIT.
+        env.put("REINDEX_TARGET_BATCH_MS", "1");
+        return new ChildNode(dir, env);
+    }
+
+    @Test
+    @DisplayName("SIGTERM during a re-index: the operation is failed with the reason before the node exits, the"
+            + " tenant's slot is free, and a new re-index starts at once and resumes from the checkpoints")
+    void reindexEndedOnStop() {
+        node = node("model-a");
+        node.start(120);
+        try (Http http = new Http(vertx, node.httpPort())) {
+            for (int i = 0; i < FILES; i++) {
+                HttpResponse<Buffer> r = http.upload(
+                        tenant, "doc.txt", "text/plain", Fixtures.utf8(Fixtures.prose(60) + " marker-" + i), null);
+                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+            }
+        }
+        assertThat(node.terminate(60))
+                .as("exit status after SIGTERM with nothing running")
+                .isEqualTo(143);
+
+        // The same stores, now embedding with another model, each request answered after 150 ms.
+        ChildNode first = node("model-b");
+        node = first;
+        first.start(120);
+        server.delay(150);
+        int mark = server.inputs().size();
+        String opId;
+        try (Http http = new Http(vertx, first.httpPort())) {
+            HttpResponse<Buffer> started = reindex(http);
+            assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+            opId = latest(http).getString("id");
+            Await.until(
+                    "a third of the files re-embedded and the progress stored",
+                    60_000,
+                    () -> markers(server.inputs(), mark).size() >= FILES / 3
+                            && latest(http).getJsonObject("progress").getLong("current_file") > 0);
+        }
+        long before = System.nanoTime();
+        int exit = first.terminate(60);
+        long stopMillis = (System.nanoTime() - before) / 1_000_000;
+        assertThat(exit).as("exit status after SIGTERM (see %s)", first.log()).isEqualTo(143);
+        // Read now: the next start of a node on this folder writes the same log file again.
+        String stopLog = first.logText();
+        Set<Integer> beforeStop = markers(server.inputs(), mark);
+        assertThat(beforeStop.size()).as("files re-embedded before the stop").isLessThan(FILES);
+
+        // Nothing of trisync runs now: its MongoDB file read back as the stop left it.
+        EmbeddedMongo mongo;
+        try {
+            mongo = EmbeddedMongo.start(0, first.mongoDir());
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        MongoClient raw = MongoClient.create(
+                vertx,
+                MongoMetadataStore.clientConfig(new io.trisync.config.TrisyncConfig.MongoConfig(
+                        mongo.connectionString(), first.storesConfig().mongo().db(), "majority")));
+        try {
+            JsonObject op = raw.findOne("sync_operations", new JsonObject().put("_id", opId), null)
+                    .await();
+            assertThat(op.getString("status"))
+                    .as("operation %s after the stop", op)
+                    .isEqualTo("failed");
+            assertThat(op.getString("errorMessage")).isEqualTo("node " + NODE + " stopped (SIGTERM) while it ran");
+            assertThat(op.getValue("completedAt")).isNotNull();
+            assertThat(op.getJsonObject("result").getBoolean("resumable")).isTrue();
+            assertThat(op.getJsonObject("progress").getLong("currentFile"))
+                    .as("progress stored with the end")
+                    .isPositive();
+            assertThat(raw.findOne("sync_tenant_slots", new JsonObject().put("_id", tenant), null)
+                            .await())
+                    .as("the tenant's slot")
+                    .isNull();
+            List<JsonObject> events = raw.find(
+                            "events",
+                            new JsonObject()
+                                    .put("tenantId", tenant)
+                                    .put("opId", opId)
+                                    .put("type", "sync.op_failed"))
+                    .await();
+            assertThat(events)
+                    .as("sync.op_failed of the operation in the event log")
+                    .hasSize(1);
+            assertThat(events.get(0).getJsonObject("data").getString("reason")).contains("stopped (SIGTERM)");
+            List<JsonObject> checkpoints = raw.find("reindex_checkpoints", new JsonObject().put("tenantId", tenant))
+                    .await();
+            assertThat(checkpoints).as("the re-index's checkpoints").isNotEmpty();
+            assertThat(stopLog)
+                    .contains("Sync " + opId + " of tenant " + tenant + " ended as failed: node " + NODE
+                            + " stopped (SIGTERM) while it ran");
+        } finally {
+            raw.close().await();
+            mongo.close();
+        }
+
+        ChildNode second = node("model-b");
+        node = second;
+        second.start(120);
+        int mark2 = server.inputs().size();
+        try (Http http = new Http(vertx, second.httpPort())) {
+            // At once: no wait for a monitor to notice that the previous process is gone.
+            HttpResponse<Buffer> again = reindex(http);
+            assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(202);
+            Await.until("the new re-index to complete", 120_000, () -> "completed"
+                    .equals(latest(http).getString("status")));
+            assertThat(latest(http).getJsonObject("result").getLong("stale_after"))
+                    .isZero();
+        }
+        Set<Integer> resumed = markers(server.inputs(), mark2);
+        Set<Integer> all = new HashSet<>(beforeStop);
+        all.addAll(resumed);
+        assertThat(all).as("files re-embedded in the two runs").hasSize(FILES);
+        assertThat(resumed.size()).as("files the new run embedded (it resumed)").isLessThan(FILES);
+        assertThat(stopMillis).as("the stop's duration (ms)").isLessThan(30_000);
+    }
+
+    private HttpResponse<Buffer> reindex(Http http) {
+        return http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
+    }
+
+    private JsonObject latest(Http http) {
+        return Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant)).getJsonObject("latest_sync");
+    }
+
+    /** The files whose text the server embedded from position {@code from} on. */
+    private static Set<Integer> markers(List<String> inputs, int from) {
+        Set<Integer> out = new HashSet<>();
+        for (String text : inputs.subList(from, inputs.size())) {
+            Matcher m = MARKER.matcher(text);
+            if (m.find()) {
+                out.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        return out;
+    }
+}
