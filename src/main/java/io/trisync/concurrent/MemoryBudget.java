@@ -54,7 +54,8 @@ public final class MemoryBudget {
             Future<T> running;
             try {
                 running = work.get();
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
+                // An Error too (a stack overflow, the heap itself): the share comes back either way.
                 running = Future.failedFuture(e);
             }
             return running.andThen(done -> release.run());
@@ -113,8 +114,15 @@ public final class MemoryBudget {
                 Runnable handle = release(w.bytes());
                 if (w.context() == null) {
                     w.granted().complete(handle);
-                } else {
+                    continue;
+                }
+                try {
                     w.context().runOnContext(v -> w.granted().complete(handle));
+                } catch (RuntimeException closed) {
+                    // Its Vert.x was closed while it waited (a node stopped): its share comes back at
+                    // once, and the others admitted with it are still let in.
+                    handle.run();
+                    w.granted().tryFail(closed);
                 }
             }
         };

@@ -42,9 +42,7 @@ final class DeleteFlow {
     Future<DeleteOutcome> delete(DeleteFile request) {
         FileRef ref = request.file();
         Long expected = request.expectedVersion();
-        return steps.stores
-                .metadata()
-                .get(ref.fileId())
+        return Steps.visible(steps.stores, ref.fileId())
                 .recover(error -> error instanceof Failure.NotFound ? notFound(ref) : Future.failedFuture(error))
                 .compose(file -> {
                     if (ref.tenantId() != null && !file.tenantId().equals(ref.tenantId())) {

@@ -297,27 +297,12 @@ public final class IngestVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> getFile(FileRef ref) {
-        return visible(ref.fileId())
+        return Steps.visible(stores, ref.fileId())
                 .compose(f -> ref.tenantId() == null || f.tenantId().equals(ref.tenantId())
                         ? Future.succeededFuture(f.toDocument())
                         : Future.failedFuture(new Failure.NotFound("mongodb", "no file " + ref.fileId())))
                 .recover(error ->
                         error instanceof Failure.NotFound ? whyNoFile(ref, error) : Future.failedFuture(error));
-    }
-
-    /**
-     * The file's record as its readers may see it. An upload writes its record before it commits, and
-     * until the commit an undo (its own, or recovery's after a crash) can still remove it: such a
-     * record is not there yet for anyone but the upload, which answers its client only after the
-     * commit. Read beside the record, so a read waits for the slower of the two lookups, not both.
-     */
-    private Future<FileRecord> visible(String fileId) {
-        Future<FileRecord> record = stores.metadata().get(fileId);
-        Future<Set<String>> uploading = stores.operations().uploading(List.of(fileId));
-        return Future.all(record, uploading)
-                .compose(both -> uploading.result().contains(fileId)
-                        ? Future.failedFuture(new Failure.NotFound("no file " + fileId))
-                        : record);
     }
 
     /**
@@ -353,7 +338,7 @@ public final class IngestVerticle extends RequestVerticle {
      * version. An edit that changes nothing writes nothing. Publishes {@code file.updated}.
      */
     private Future<JsonObject> edit(EditFile request) {
-        return visible(request.fileId())
+        return Steps.visible(stores, request.fileId())
                 .compose(f -> Steps.notErasing(stores, f.tenantId()).map(f))
                 .compose(f -> {
                     if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())

@@ -52,7 +52,7 @@ final class ReplaceFlow {
         boolean named = request.tenantId() != null;
         return (named ? Steps.notErasing(steps.stores, request.tenantId()) : Future.<Void>succeededFuture())
                 .compose(v -> steps.admit())
-                .compose(v -> steps.stores.metadata().get(request.fileId()))
+                .compose(v -> Steps.visible(steps.stores, request.fileId()))
                 .recover(error -> error instanceof Failure.NotFound ? notFound(request) : Future.failedFuture(error))
                 .compose(file -> {
                     if (named && !file.tenantId().equals(request.tenantId())
@@ -259,11 +259,13 @@ final class ReplaceFlow {
                 return steps.endUnlessLogged(op, () -> versions.finish(op, file))
                         .map(file);
             }
-            return Steps.whole(op.size(), () -> steps.retry
+            // Not within the memory budget: recovery's claim is not renewed while it would wait its
+            // turn, and another sweep would then claim the same version again.
+            return steps.retry
                     .run(() -> steps.stores.blobs().read(op.writeKey()))
                     .compose(staged -> UploadFlow.verify(op, staged.info())
                             .compose(v -> make(op, staged.bytes()))
-                            .compose(made -> versions.forward(op, file, made))));
+                            .compose(made -> versions.forward(op, file, made)));
         });
     }
 

@@ -36,6 +36,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -157,6 +158,21 @@ final class Steps {
      */
     static <T> Future<T> whole(long size, Supplier<Future<T>> work) {
         return size > Cohorts.AWAITED_BYTES ? MemoryBudget.HEAP.holding(size, work) : work.get();
+    }
+
+    /**
+     * The file's record as its readers may see it. An upload writes its record before it commits, and
+     * until the commit an undo (its own, or recovery's after a crash) can still remove it: such a
+     * record is not there yet for anyone but the upload, which answers its client only after the
+     * commit. Read beside the record, so a read waits for the slower of the two lookups, not both.
+     */
+    static Future<FileRecord> visible(Stores stores, String fileId) {
+        Future<FileRecord> record = stores.metadata().get(fileId);
+        Future<Set<String>> uploading = stores.operations().uploading(List.of(fileId));
+        return Future.all(record, uploading)
+                .compose(both -> uploading.result().contains(fileId)
+                        ? Future.failedFuture(new Failure.NotFound("no file " + fileId))
+                        : record);
     }
 
     /** Runs {@code write}, the promise of operation {@code opId}, known as in flight until it ends. */

@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -36,9 +37,16 @@ final class FileStory {
 
     /** The story of {@code fileId}; {@code tenantId} null: whichever tenant holds it (an admin's request). */
     Future<JsonObject> of(String tenantId, String fileId) {
-        return stores.metadata().get(fileId).compose(record -> {
+        Future<FileRecord> read = stores.metadata().get(fileId);
+        Future<Set<String>> uploading = stores.operations().uploading(List.of(fileId));
+        return Future.all(read, uploading).map(both -> read.result()).compose(record -> {
             if (tenantId != null && !tenantId.equals(record.tenantId())) {
                 return Future.failedFuture(new Failure.NotFound("no file " + fileId));
+            }
+            if (uploading.result().contains(fileId)) {
+                // As GET answers: an undo may still remove what its upload wrote so far.
+                return Future.failedFuture(new Failure.NotFound(
+                        "no file " + fileId + " yet: its upload is still completing; it is shown once it commits"));
             }
             String tenant = record.tenantId();
             Future<JsonObject> blob = blob(record);

@@ -5,6 +5,7 @@ import io.trisync.scan.ScanMessages.StatusQuery;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.trisync.store.IssueRecord;
+import io.trisync.store.Page;
 import io.trisync.store.PartitionCheck;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
@@ -47,7 +48,14 @@ final class TenantStatus {
         if (cursor != null && !Ids.valid(cursor)) {
             throw new Failure.BadRequest("cursor is not one this API returned");
         }
-        var page = stores.metadata().listNewest(tenant, cursor, limit);
+        // A file whose upload has not committed is not listed (an undo may still remove it).
+        var page = stores.metadata().listNewest(tenant, cursor, limit).compose(listed -> stores.operations()
+                .uploading(listed.items().stream().map(FileRecord::id).toList())
+                .map(uploading -> new Page<>(
+                        listed.items().stream()
+                                .filter(f -> !uploading.contains(f.id()))
+                                .toList(),
+                        listed.next())));
         var synced = stores.metadata().countVerdict(tenant, Verdict.SYNCED.wire());
         var outOfSync = stores.metadata().countVerdict(tenant, Verdict.OUT_OF_SYNC.wire());
         var missing = stores.metadata().countVerdict(tenant, Verdict.MISSING.wire());

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class MemoryBudgetTest {
@@ -88,5 +91,37 @@ class MemoryBudgetTest {
         Future<String> answer = budget.holding(3, () -> Future.succeededFuture("done"));
         assertThat(answer.result()).isEqualTo("done");
         assertThat(budget.used()).isZero();
+    }
+
+    @Test
+    void anErrorThrownByTheWorkGivesItsShareBack() {
+        Future<Object> failed = budget.holding(10, () -> {
+            throw new StackOverflowError("deep extraction");
+        });
+        assertThat(failed.cause()).isInstanceOf(StackOverflowError.class);
+        assertThat(budget.used()).isZero();
+    }
+
+    @Test
+    void aWaiterWhoseVertxClosedGivesItsShareBackAndTheOthersAdmittedWithItRun() throws Exception {
+        Vertx gone = Vertx.vertx();
+        Promise<Void> first = hold(6, "first");
+        // A second node of the same JVM waits its turn from its own context, a third without one.
+        CompletableFuture<Future<Void>> queued = new CompletableFuture<>();
+        gone.getOrCreateContext()
+                .runOnContext(v -> queued.complete(budget.holding(6, () -> {
+                    started.add("closed node's");
+                    return Future.succeededFuture();
+                })));
+        Future<Void> closedNodes = queued.get(5, TimeUnit.SECONDS);
+        hold(1, "live");
+        assertThat(budget.waiting()).isEqualTo(2);
+        gone.close().await();
+
+        first.complete();
+
+        assertThat(started).containsExactly("first", "live");
+        assertThat(closedNodes.failed()).isTrue();
+        assertThat(budget.used()).as("only the live waiter's share").isEqualTo(3);
     }
 }

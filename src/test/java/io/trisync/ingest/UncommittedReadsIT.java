@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * An upload writes its record and its points before it commits, and until the commit an undo (its
  * own, or recovery's after a kill) can still remove them. No reader may see such a file: not a GET,
- * not its content, not the listing, not a search, and no edit may touch it. Once it commits, all do.
+ * its content, versions or story, not the listing or the tenant's status, not a search; no edit, new
+ * version or delete may touch it. Once it commits, all do.
  */
 @Timeout(300)
 class UncommittedReadsIT {
@@ -61,6 +62,19 @@ class UncommittedReadsIT {
             assertThat(found(http, tenant)).doesNotContain(fileId);
             HttpResponse<Buffer> edit = http.patch("/api/files/" + fileId, new JsonObject().put("name", "renamed.txt"));
             assertThat(edit.statusCode()).as(edit.bodyAsString()).isEqualTo(404);
+            assertThat(http.get("/api/files/" + fileId + "/versions").statusCode())
+                    .isEqualTo(404);
+            HttpResponse<Buffer> story = http.get("/api/files/" + fileId + "/story?user_id=" + tenant);
+            assertThat(story.statusCode()).as(story.bodyAsString()).isEqualTo(404);
+            HttpResponse<Buffer> status = http.get("/api/sync/status/" + tenant);
+            assertThat(status.statusCode()).isEqualTo(200);
+            assertThat(status.bodyAsString()).doesNotContain(fileId);
+            // The same bytes as a new version: not "already holds them" for a file not there yet.
+            HttpResponse<Buffer> same = http.replace(
+                    "/api/files/" + fileId + "/content?user_id=" + tenant, "doc.txt", "text/plain", bytes, null);
+            assertThat(same.statusCode()).as(same.bodyAsString()).isEqualTo(404);
+            HttpResponse<Buffer> delete = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
+            assertThat(delete.statusCode()).as(delete.bodyAsString()).isEqualTo(404);
 
             node.vertx().runOnContext(v -> release.complete());
             HttpResponse<Buffer> answer = upload.await();
@@ -76,6 +90,10 @@ class UncommittedReadsIT {
                     .isEqualTo(bytes);
             assertThat(listed(http, tenant)).containsExactly(fileId);
             assertThat(found(http, tenant)).contains(fileId);
+            assertThat(http.get("/api/files/" + fileId + "/story?user_id=" + tenant)
+                            .statusCode())
+                    .isEqualTo(200);
+            assertThat(http.get("/api/sync/status/" + tenant).bodyAsString()).contains(fileId);
         } finally {
             node.stop().await();
         }
