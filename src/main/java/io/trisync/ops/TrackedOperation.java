@@ -4,6 +4,7 @@ import io.trisync.events.EventPublisher;
 import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
+import io.trisync.store.Event;
 import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncOperation.Progress;
 import io.trisync.store.SyncOperationStore;
@@ -152,20 +153,24 @@ public final class TrackedOperation {
         });
     }
 
+    /** Logs and publishes {@code sync.op_failed} with {@code reason}. */
+    private Future<Event> publishFailed(String reason) {
+        return events.publish(
+                record.tenantId(),
+                EventTypes.OP_FAILED,
+                null,
+                record.id(),
+                new JsonObject()
+                        .put(SyncOperation.KIND, record.kind())
+                        .put(SyncOperation.STATUS, SyncOperation.Status.FAILED.wire())
+                        .put("reason", reason));
+    }
+
     /** Ends the operation as failed with {@code message} (event logged); refused (409) when it had already ended. */
     public Future<Void> fail(String message) {
         return end(SyncOperation.Status.FAILED, message, null).compose(v -> {
             LOG.warn("Sync {} failed: {}", record.id(), message);
-            return events.publish(
-                            record.tenantId(),
-                            EventTypes.OP_FAILED,
-                            null,
-                            record.id(),
-                            new JsonObject()
-                                    .put(SyncOperation.KIND, record.kind())
-                                    .put(SyncOperation.STATUS, "failed")
-                                    .put("reason", message))
-                    .mapEmpty();
+            return publishFailed(message).mapEmpty();
         });
     }
 
@@ -257,15 +262,7 @@ public final class TrackedOperation {
                     }
                     OperationTracker.ended(metrics, record, SyncOperation.Status.FAILED);
                     LOG.warn("Sync {} of tenant {} ended as failed: {}", record.id(), record.tenantId(), reason);
-                    return events.publish(
-                                    record.tenantId(),
-                                    EventTypes.OP_FAILED,
-                                    null,
-                                    record.id(),
-                                    new JsonObject()
-                                            .put(SyncOperation.KIND, record.kind())
-                                            .put(SyncOperation.STATUS, SyncOperation.Status.FAILED.wire())
-                                            .put("reason", reason))
+                    return publishFailed(reason)
                             .timeout(ms, TimeUnit.MILLISECONDS)
                             .transform(published -> {
                                 if (published.failed()) {
