@@ -368,8 +368,8 @@ final class MalformedCorpus {
             }
             String target = path + (op[2].isEmpty() ? "" : "?" + op[2]);
             if (!multipart && !jsonBody) {
-                // A body where the operation takes none: refused unread, not ignored.
-                for (String sent : List.of("{\"user_id\":\"" + tenant + "\"}", "{}", "x")) {
+                // A body where the operation takes none: refused, not ignored ({} alone is taken as none).
+                for (String sent : List.of("{\"user_id\":\"" + tenant + "\"}", "{\"x\":{}}", "x")) {
                     cases.add(new Case(
                             method + " " + target + " with body " + sent,
                             RawHttp.request(method, target, sent, headers(adminToken, "application/json")),

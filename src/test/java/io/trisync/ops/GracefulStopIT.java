@@ -7,8 +7,8 @@ import io.trisync.store.MongoMetadataStore;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ChildNode;
 import io.trisync.testsupport.EmbeddingServer;
-import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
+import io.trisync.testsupport.Reindexing;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -21,8 +21,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -40,8 +38,6 @@ class GracefulStopIT {
 
     private static final int FILES = 40;
     private static final String NODE = "graceful-1";
-    private static final Pattern MARKER = Pattern.compile("marker-(\\d+)");
-
     private final EmbeddingServer server = new EmbeddingServer(384);
     private final Vertx vertx = Vertx.vertx();
     private final Path dir = TestStack.tempDir("trisync-graceful-stop");
@@ -76,8 +72,7 @@ class GracefulStopIT {
         node.start(120);
         try (Http http = new Http(vertx, node.httpPort())) {
             for (int i = 0; i < FILES; i++) {
-                HttpResponse<Buffer> r = http.upload(
-                        tenant, "doc.txt", "text/plain", Fixtures.utf8(Fixtures.prose(60) + " marker-" + i), null);
+                HttpResponse<Buffer> r = http.upload(tenant, "doc.txt", "text/plain", Reindexing.marked(i), null);
                 assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
             }
         }
@@ -93,14 +88,17 @@ class GracefulStopIT {
         int mark = server.inputs().size();
         String opId;
         try (Http http = new Http(vertx, first.httpPort())) {
-            HttpResponse<Buffer> started = reindex(http);
+            HttpResponse<Buffer> started = Reindexing.start(http, tenant);
             assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
-            opId = latest(http).getString("id");
+            opId = Reindexing.latest(http, tenant).getString("id");
             Await.until(
                     "a third of the files re-embedded and the progress stored",
                     60_000,
-                    () -> markers(server.inputs(), mark).size() >= FILES / 3
-                            && latest(http).getJsonObject("progress").getLong("current_file") > 0);
+                    () -> Reindexing.markers(server.inputs(), mark).size() >= FILES / 3
+                            && Reindexing.latest(http, tenant)
+                                            .getJsonObject("progress")
+                                            .getLong("current_file")
+                                    > 0);
         }
         long before = System.nanoTime();
         int exit = first.terminate(60);
@@ -108,7 +106,7 @@ class GracefulStopIT {
         assertThat(exit).as("exit status after SIGTERM (see %s)", first.log()).isEqualTo(143);
         // Read now: the next start of a node on this folder writes the same log file again.
         String stopLog = first.logText();
-        Set<Integer> beforeStop = markers(server.inputs(), mark);
+        Set<Integer> beforeStop = Reindexing.markers(server.inputs(), mark);
         assertThat(beforeStop.size()).as("files re-embedded before the stop").isLessThan(FILES);
 
         // Nothing of trisync runs now: its MongoDB file read back as the stop left it.
@@ -166,41 +164,18 @@ class GracefulStopIT {
         int mark2 = server.inputs().size();
         try (Http http = new Http(vertx, second.httpPort())) {
             // At once: no wait for a monitor to notice that the previous process is gone.
-            HttpResponse<Buffer> again = reindex(http);
+            HttpResponse<Buffer> again = Reindexing.start(http, tenant);
             assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(202);
             Await.until("the new re-index to complete", 120_000, () -> "completed"
-                    .equals(latest(http).getString("status")));
-            assertThat(latest(http).getJsonObject("result").getLong("stale_after"))
+                    .equals(Reindexing.latest(http, tenant).getString("status")));
+            assertThat(Reindexing.latest(http, tenant).getJsonObject("result").getLong("stale_after"))
                     .isZero();
         }
-        Set<Integer> resumed = markers(server.inputs(), mark2);
+        Set<Integer> resumed = Reindexing.markers(server.inputs(), mark2);
         Set<Integer> all = new HashSet<>(beforeStop);
         all.addAll(resumed);
         assertThat(all).as("files re-embedded in the two runs").hasSize(FILES);
         assertThat(resumed.size()).as("files the new run embedded (it resumed)").isLessThan(FILES);
         assertThat(stopMillis).as("the stop's duration (ms)").isLessThan(30_000);
-    }
-
-    private HttpResponse<Buffer> reindex(Http http) {
-        return http.post(
-                "/api/v1/sync",
-                "application/json",
-                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
-    }
-
-    private JsonObject latest(Http http) {
-        return Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant)).getJsonObject("latest_sync");
-    }
-
-    /** The files whose text the server embedded from position {@code from} on. */
-    private static Set<Integer> markers(List<String> inputs, int from) {
-        Set<Integer> out = new HashSet<>();
-        for (String text : inputs.subList(from, inputs.size())) {
-            Matcher m = MARKER.matcher(text);
-            if (m.find()) {
-                out.add(Integer.parseInt(m.group(1)));
-            }
-        }
-        return out;
     }
 }

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ChildNode;
 import io.trisync.testsupport.EmbeddingServer;
-import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
+import io.trisync.testsupport.Reindexing;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -18,8 +18,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -39,8 +37,6 @@ class ReindexKillIT {
     static final int FILES = 40;
     /** Files a batch in flight can hold at most when the kill comes (the first batch size; later ones are smaller). */
     static final int IN_FLIGHT = 8;
-
-    private static final Pattern MARKER = Pattern.compile("marker-(\\d+)");
 
     private final EmbeddingServer server = new EmbeddingServer(384);
     private final Vertx vertx = Vertx.vertx();
@@ -76,8 +72,7 @@ class ReindexKillIT {
         node.start(120);
         try (Http http = new Http(vertx, node.httpPort())) {
             for (int i = 0; i < FILES; i++) {
-                HttpResponse<Buffer> r = http.upload(
-                        tenant, "doc.txt", "text/plain", Fixtures.utf8(Fixtures.prose(60) + " marker-" + i), null);
+                HttpResponse<Buffer> r = http.upload(tenant, "doc.txt", "text/plain", Reindexing.marked(i), null);
                 assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
             }
         }
@@ -89,15 +84,15 @@ class ReindexKillIT {
         server.delay(150);
         int mark = server.inputs().size();
         try (Http http = new Http(vertx, first.httpPort())) {
-            assertThat(reindex(http).statusCode()).isEqualTo(202);
+            assertThat(Reindexing.start(http, tenant).statusCode()).isEqualTo(202);
         }
         Await.until(
                 "a third of the files re-embedded",
                 60_000,
-                () -> markers(server.inputs(), mark).size() >= FILES / 3);
+                () -> Reindexing.markers(server.inputs(), mark).size() >= FILES / 3);
         first.kill();
         List<String> afterKill = server.inputs();
-        Set<Integer> beforeKill = markers(afterKill, mark);
+        Set<Integer> beforeKill = Reindexing.markers(afterKill, mark);
         assertThat(beforeKill.size()).as("files re-embedded before the kill").isLessThan(FILES);
 
         ChildNode second = node("model-b");
@@ -106,15 +101,15 @@ class ReindexKillIT {
         int mark2 = afterKill.size();
         try (Http http = new Http(vertx, second.httpPort())) {
             Await.until("the killed re-index to be failed", 30_000, () -> !"running"
-                    .equals(latest(http).getString("status")));
-            HttpResponse<Buffer> again = reindex(http);
+                    .equals(Reindexing.latest(http, tenant).getString("status")));
+            HttpResponse<Buffer> again = Reindexing.start(http, tenant);
             assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(202);
             Await.until("the resumed re-index to complete", 120_000, () -> "completed"
-                    .equals(latest(http).getString("status")));
-            JsonObject result = latest(http).getJsonObject("result");
+                    .equals(Reindexing.latest(http, tenant).getString("status")));
+            JsonObject result = Reindexing.latest(http, tenant).getJsonObject("result");
             assertThat(result.getLong("stale_after")).as("result %s", result).isZero();
         }
-        Set<Integer> resumed = markers(server.inputs(), mark2);
+        Set<Integer> resumed = Reindexing.markers(server.inputs(), mark2);
         Set<Integer> twice = new HashSet<>(beforeKill);
         twice.retainAll(resumed);
         LOG.info(
@@ -129,28 +124,5 @@ class ReindexKillIT {
                 .as("files embedded by both runs (the batch in flight at the kill)")
                 .isLessThanOrEqualTo(IN_FLIGHT);
         assertThat(resumed.size()).as("files the resumed run embedded").isLessThan(FILES);
-    }
-
-    private HttpResponse<Buffer> reindex(Http http) {
-        return http.post(
-                "/api/v1/sync",
-                "application/json",
-                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
-    }
-
-    private JsonObject latest(Http http) {
-        return Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant)).getJsonObject("latest_sync");
-    }
-
-    /** The files whose text the server embedded from position {@code from} on. */
-    private static Set<Integer> markers(List<String> inputs, int from) {
-        Set<Integer> out = new HashSet<>();
-        for (String text : inputs.subList(from, inputs.size())) {
-            Matcher m = MARKER.matcher(text);
-            if (m.find()) {
-                out.add(Integer.parseInt(m.group(1)));
-            }
-        }
-        return out;
     }
 }

@@ -1,0 +1,52 @@
+package io.trisync.testsupport;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What the re-index crash tests share: files whose text carries a marker, so the texts an {@link
+ * EmbeddingServer} received tell which files a run embedded; starting a re-index and reading its
+ * latest state over the API.
+ */
+public final class Reindexing {
+
+    private static final Pattern MARKER = Pattern.compile("marker-(\\d+)");
+
+    private Reindexing() {}
+
+    /** The text of file {@code i}: some prose and its marker. */
+    public static byte[] marked(int i) {
+        return Fixtures.utf8(Fixtures.prose(60) + " marker-" + i);
+    }
+
+    /** {@code POST /api/v1/sync} of a re-index of {@code tenant}'s files. */
+    public static HttpResponse<Buffer> start(Http http, String tenant) {
+        return http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
+    }
+
+    /** The tenant's latest tracked operation, as the status reports it. */
+    public static JsonObject latest(Http http, String tenant) {
+        return Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant)).getJsonObject("latest_sync");
+    }
+
+    /** The files whose text the server embedded from position {@code from} of its inputs on. */
+    public static Set<Integer> markers(List<String> inputs, int from) {
+        Set<Integer> out = new HashSet<>();
+        for (String text : inputs.subList(from, inputs.size())) {
+            Matcher m = MARKER.matcher(text);
+            if (m.find()) {
+                out.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        return out;
+    }
+}
