@@ -283,16 +283,25 @@ public final class IngestVerticle extends RequestVerticle {
                 .compose(op -> switch (op.step()) {
                         // Committed: stored in the three stores (its end may still be on its way).
                     case COMMITTED, DONE -> stores.metadata().get(op.fileId()).map(FileRecord::toDocument);
+
                     case ABORTED -> Future.failedFuture(new Failure.Unavailable(
                             ClusterBus.DEPARTED,
                             "the node completing this upload left the cluster and the upload was undone;"
                                     + " send it again",
                             null));
-                    default -> Future.failedFuture(new Failure.Unavailable(
-                            ClusterBus.DEPARTED,
-                            "the node completing this upload left the cluster; recovery undoes it within "
-                                    + config.ingest().recoveryGraceSeconds() + " s; send it again",
-                            null));
+                        // Answered 202 before its node left (the answer was lost with it): still a promise,
+                        // rolled forward by recovery, so its client is told so, not to send it again.
+                    default -> op.promised()
+                            ? Future.succeededFuture(Receiver.completing(op.id()))
+                            : Future.failedFuture(new Failure.Unavailable(
+                                    ClusterBus.DEPARTED,
+                                    "the node completing upload " + op.fileId() + " (operation " + op.id()
+                                            + ") left the cluster; recovery undoes it within "
+                                            + (config.ingest().recoveryGraceSeconds()
+                                                    + config.ingest().recoveryIntervalSeconds())
+                                            + " s; send it again (with the same Idempotency-Key, a retry"
+                                            + " returns the file if it was stored after all)",
+                                    null));
                 });
     }
 

@@ -172,13 +172,13 @@ public final class Receiver {
                                 requestTimeoutMs)
                         .transform(ignored -> Future.failedFuture(error)))
                 .compose(blob -> complete(ticket, upload, spooled, blob)
-                        .map(done -> done.containsKey(COMPLETING) ? accepted(done, ticket, upload, spooled) : done)
                         .recover(error -> ClusterBus.departed(error)
                                 ? request(
                                         IngestAddresses.SETTLE_UPLOAD,
                                         new OperationRef(ticket.opId(), "its completing node left").toJson(),
                                         requestTimeoutMs)
-                                : Future.failedFuture(error)));
+                                : Future.failedFuture(error))
+                        .map(done -> done.containsKey(COMPLETING) ? accepted(done, ticket, upload, spooled) : done));
     }
 
     /** The field of a completion's answer naming an operation still completing after the request's time. */

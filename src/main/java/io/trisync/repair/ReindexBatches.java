@@ -193,19 +193,54 @@ final class ReindexBatches {
                                     () -> indexer.prepare(Buffers.view(content.bytes()), target(r))))
                             .map(p -> {
                                 prepared[i] = p;
-                                return null;
-                            });
+                                return (Void) null;
+                            })
+                            .recover(error -> contentMissing(r, error));
                 })
-                .compose(v -> embeddingPool.executeBlocking(() -> indexer.indexAll(List.of(prepared))))
-                .compose(indexed -> {
-                    List<ChunkPoint> points = new ArrayList<>();
-                    List<Integer> chunks = new ArrayList<>();
-                    for (ContentIndexer.Indexed one : indexed) {
-                        chunks.add(one.failed() ? null : one.points().size());
-                        points.addAll(one.points());
+                .compose(v -> {
+                    List<FileRecord> read = new ArrayList<>();
+                    List<ContentIndexer.Prepared> ready = new ArrayList<>();
+                    for (int i = 0; i < due.size(); i++) {
+                        if (prepared[i] != null) {
+                            read.add(due.get(i));
+                            ready.add(prepared[i]);
+                        }
                     }
-                    return write(due, chunks, points);
+                    long missing = due.size() - read.size();
+                    if (read.isEmpty()) {
+                        return Future.succeededFuture(new ReindexDone(0, 0, missing, 0));
+                    }
+                    return embeddingPool
+                            .executeBlocking(() -> indexer.indexAll(ready))
+                            .compose(indexed -> {
+                                List<ChunkPoint> points = new ArrayList<>();
+                                List<Integer> chunks = new ArrayList<>();
+                                for (ContentIndexer.Indexed one : indexed) {
+                                    chunks.add(
+                                            one.failed() ? null : one.points().size());
+                                    points.addAll(one.points());
+                                }
+                                return write(read, chunks, points);
+                            })
+                            .map(d -> new ReindexDone(d.files(), d.chunks(), d.skipped() + missing, d.batchSize()));
                 });
+    }
+
+    /**
+     * A file whose content S3 does not hold (deleted behind trisync's back, or with the file since the
+     * page was read) is left out of the re-index, logged; a scan reports it ({@code MISSING_BLOB}) and
+     * a repair restores it. Before, one such file failed every run of the tenant's re-index.
+     */
+    private static Future<Void> contentMissing(FileRecord r, Throwable error) {
+        if (!(error instanceof Failure.NotFound)) {
+            return Future.failedFuture(error);
+        }
+        LOG.warn(
+                "Re-index leaves out file {} of tenant {}: its content is missing from S3 ({}); a scan reports it",
+                r.id(),
+                r.tenantId(),
+                error.getMessage());
+        return Future.succeededFuture();
     }
 
     /**
@@ -216,12 +251,15 @@ final class ReindexBatches {
         ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
                 vertx.getOrCreateContext(),
                 batch -> retry.run(() -> stores.vectors().upsert(batch)));
-        return MemoryBudget.HEAP
-                .holding(r.size(), () -> stores.blobs()
-                        .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
-                        .compose(content -> embeddingPool.executeBlocking(
-                                () -> indexer.stream(Buffers.view(content.bytes()), target(r), UPSERT_BATCH, upsert))))
+        Future<ContentIndexer.Streamed> embedded = MemoryBudget.HEAP.holding(r.size(), () -> stores.blobs()
+                .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
+                .compose(content -> embeddingPool.executeBlocking(
+                        () -> indexer.stream(Buffers.view(content.bytes()), target(r), UPSERT_BATCH, upsert))));
+        return embedded.recover(error -> contentMissing(r, error).map((ContentIndexer.Streamed) null))
                 .compose(streamed -> {
+                    if (streamed == null) {
+                        return Future.succeededFuture(new ReindexDone(0, 0, 1, 0));
+                    }
                     if (streamed.failed() && streamed.written() > 0) {
                         LOG.warn(
                                 "File {} was refused by the embedding model after {} of its points were re-embedded: {}",

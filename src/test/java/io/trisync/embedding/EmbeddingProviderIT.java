@@ -587,7 +587,7 @@ class EmbeddingProviderIT {
                 new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
         assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
         JsonObject done = awaitEnd();
-        // Found by the thirteenth-session tryout: the run fails at once with "re-index stopped: s3:
+        // Found by the twelfth session's tryout: the run failed at once with "re-index stopped: s3:
         // NoSuchKey (started again, it resumes from its checkpoints)", naming no file, and every run
         // started again fails the same way, so the tenant (and a dimension change) never finishes.
         assertThat(done.getString("status")).as("the re-index: %s", done).isEqualTo("completed");
