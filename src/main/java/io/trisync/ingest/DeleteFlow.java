@@ -42,8 +42,10 @@ final class DeleteFlow {
     Future<DeleteOutcome> delete(DeleteFile request) {
         FileRef ref = request.file();
         Long expected = request.expectedVersion();
-        return Steps.visible(steps.stores, ref.fileId())
-                .recover(error -> error instanceof Failure.NotFound ? notFound(ref) : Future.failedFuture(error))
+        return Steps.visible(steps.stores, ref.fileId(), ref.tenantId())
+                .recover(error -> error instanceof Failure.NotFound && !Steps.stillCompleting(error)
+                        ? notFound(ref)
+                        : Future.failedFuture(error))
                 .compose(file -> {
                     if (ref.tenantId() != null && !file.tenantId().equals(ref.tenantId())) {
                         return notFound(ref);

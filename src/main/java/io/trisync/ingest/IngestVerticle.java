@@ -306,7 +306,7 @@ public final class IngestVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> getFile(FileRef ref) {
-        return Steps.visible(stores, ref.fileId())
+        return Steps.visible(stores, ref.fileId(), ref.tenantId())
                 .compose(f -> ref.tenantId() == null || f.tenantId().equals(ref.tenantId())
                         ? Future.succeededFuture(f.toDocument())
                         : Future.failedFuture(new Failure.NotFound("mongodb", "no file " + ref.fileId())))
@@ -347,7 +347,7 @@ public final class IngestVerticle extends RequestVerticle {
      * version. An edit that changes nothing writes nothing. Publishes {@code file.updated}.
      */
     private Future<JsonObject> edit(EditFile request) {
-        return Steps.visible(stores, request.fileId())
+        return Steps.visible(stores, request.fileId(), request.tenantId())
                 .compose(f -> Steps.notErasing(stores, f.tenantId()).map(f))
                 .compose(f -> {
                     if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())

@@ -52,8 +52,10 @@ final class ReplaceFlow {
         boolean named = request.tenantId() != null;
         return (named ? Steps.notErasing(steps.stores, request.tenantId()) : Future.<Void>succeededFuture())
                 .compose(v -> steps.admit())
-                .compose(v -> Steps.visible(steps.stores, request.fileId()))
-                .recover(error -> error instanceof Failure.NotFound ? notFound(request) : Future.failedFuture(error))
+                .compose(v -> Steps.visible(steps.stores, request.fileId(), request.tenantId()))
+                .recover(error -> error instanceof Failure.NotFound && !Steps.stillCompleting(error)
+                        ? notFound(request)
+                        : Future.failedFuture(error))
                 .compose(file -> {
                     if (named && !file.tenantId().equals(request.tenantId())
                             || file.status() != FileRecord.Status.ACTIVE) {

@@ -166,13 +166,27 @@ final class Steps {
      * record is not there yet for anyone but the upload, which answers its client only after the
      * commit. Read beside the record, so a read waits for the slower of the two lookups, not both.
      */
-    static Future<FileRecord> visible(Stores stores, String fileId) {
+    static Future<FileRecord> visible(Stores stores, String fileId, String tenantId) {
         Future<FileRecord> record = stores.metadata().get(fileId);
         Future<Set<String>> uploading = stores.operations().uploading(List.of(fileId));
-        return Future.all(record, uploading)
-                .compose(both -> uploading.result().contains(fileId)
-                        ? Future.failedFuture(new Failure.NotFound("no file " + fileId))
-                        : record);
+        return Future.all(record, uploading).compose(both -> {
+            if (!uploading.result().contains(fileId)) {
+                return record;
+            }
+            // Said so only to its own tenant (or an admin): to another the file is just not there.
+            boolean own = tenantId == null || tenantId.equals(record.result().tenantId());
+            return Future.failedFuture(
+                    new Failure.NotFound(own ? "no file " + fileId + STILL_COMPLETING : "no file " + fileId));
+        });
+    }
+
+    /** How {@link #visible} ends its not-found for a file whose upload is still completing. */
+    static final String STILL_COMPLETING = " yet: its upload is still completing; it is shown once it commits";
+
+    /** Whether {@code error} is {@link #visible}'s not-found for a file still being uploaded. */
+    static boolean stillCompleting(Throwable error) {
+        return error instanceof Failure.NotFound
+                && String.valueOf(error.getMessage()).endsWith(STILL_COMPLETING);
     }
 
     /** Runs {@code write}, the promise of operation {@code opId}, known as in flight until it ends. */

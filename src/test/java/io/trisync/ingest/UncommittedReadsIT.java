@@ -62,10 +62,12 @@ class UncommittedReadsIT {
             assertThat(found(http, tenant)).doesNotContain(fileId);
             HttpResponse<Buffer> edit = http.patch("/api/files/" + fileId, new JsonObject().put("name", "renamed.txt"));
             assertThat(edit.statusCode()).as(edit.bodyAsString()).isEqualTo(404);
+            assertThat(edit.bodyAsString()).contains("still completing");
             assertThat(http.get("/api/files/" + fileId + "/versions").statusCode())
                     .isEqualTo(404);
             HttpResponse<Buffer> story = http.get("/api/files/" + fileId + "/story?user_id=" + tenant);
             assertThat(story.statusCode()).as(story.bodyAsString()).isEqualTo(404);
+            assertThat(story.bodyAsString()).contains("still completing");
             HttpResponse<Buffer> status = http.get("/api/sync/status/" + tenant);
             assertThat(status.statusCode()).isEqualTo(200);
             assertThat(status.bodyAsString()).doesNotContain(fileId);
@@ -73,8 +75,10 @@ class UncommittedReadsIT {
             HttpResponse<Buffer> same = http.replace(
                     "/api/files/" + fileId + "/content?user_id=" + tenant, "doc.txt", "text/plain", bytes, null);
             assertThat(same.statusCode()).as(same.bodyAsString()).isEqualTo(404);
+            assertThat(same.bodyAsString()).contains("still completing");
             HttpResponse<Buffer> delete = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
             assertThat(delete.statusCode()).as(delete.bodyAsString()).isEqualTo(404);
+            assertThat(delete.bodyAsString()).contains("still completing");
 
             node.vertx().runOnContext(v -> release.complete());
             HttpResponse<Buffer> answer = upload.await();
