@@ -78,12 +78,18 @@ final class Contract {
     /** {@code GET /openapi.yaml} and {@code GET /openapi.json}. */
     void serve(Router router) {
         String json = asJson().encodePrettily();
-        router.get("/openapi.yaml").handler(ctx -> ctx.response()
-                .putHeader("Content-Type", "text/plain; charset=utf-8")
-                .end(yaml));
-        router.get("/openapi.json").handler(ctx -> ctx.response()
-                .putHeader("Content-Type", "application/json")
-                .end(json));
+        router.route("/openapi.yaml")
+                .method(HttpMethod.GET)
+                .method(HttpMethod.HEAD)
+                .handler(ctx -> ctx.response()
+                        .putHeader("Content-Type", "text/plain; charset=utf-8")
+                        .end(yaml));
+        router.route("/openapi.json")
+                .method(HttpMethod.GET)
+                .method(HttpMethod.HEAD)
+                .handler(ctx -> ctx.response()
+                        .putHeader("Content-Type", "application/json")
+                        .end(json));
     }
 
     /**
@@ -430,7 +436,10 @@ final class Contract {
             }
             String template = path.replaceAll(":([A-Za-z0-9_]+)", "{$1}");
             for (HttpMethod method : route.methods()) {
-                served.add(method.name() + " " + template);
+                // HEAD beside GET is GET without its body (RFC 9110): the contract documents the GET.
+                if (!(method == HttpMethod.HEAD && route.methods().contains(HttpMethod.GET))) {
+                    served.add(method.name() + " " + template);
+                }
             }
         }
         Set<String> declared = new TreeSet<>();

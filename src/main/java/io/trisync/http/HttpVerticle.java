@@ -100,7 +100,11 @@ public final class HttpVerticle extends RequestVerticle {
             ctx.response().putHeader("X-Frame-Options", "SAMEORIGIN").putHeader("X-Content-Type-Options", "nosniff");
             ctx.next();
         });
-        router.get("/health").handler(new HealthHandler(stores, config.nodeId(), tokens != null));
+        // GET or HEAD: a load balancer's probe may ask with either.
+        router.route("/health")
+                .method(HttpMethod.GET)
+                .method(HttpMethod.HEAD)
+                .handler(new HealthHandler(stores, config.nodeId(), tokens != null));
         // SockJS's XHR transports post their frames; Vert.x's transport reads them from a body handler
         // (without one, every xhr_send of a browser that fell back from WebSockets failed 500).
         router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(Bridge.MAX_POSTED_BYTES));
@@ -140,7 +144,9 @@ public final class HttpVerticle extends RequestVerticle {
         new TenantsApi(vertx, timeoutMs).mount(router);
         new VectorsApi(stores.vectors()).mount(router);
         if (metricsRegistry != null) {
-            router.get("/metrics")
+            router.route("/metrics")
+                    .method(HttpMethod.GET)
+                    .method(HttpMethod.HEAD)
                     .handler(new MetricsEndpoint(
                             stores,
                             Metrics.of(config),

@@ -366,6 +366,22 @@ class ContractIT {
         assertThat(page.getHeader("Allow")).isEqualTo("GET, HEAD");
     }
 
+    @Test
+    @DisplayName(
+            "HEAD is answered where GET is outside /api: a probe may ask the health, metrics or contract either way")
+    void headWhereGetIs() {
+        for (String path : List.of("/health", "/metrics", "/openapi.json", "/openapi.yaml", "/index.html")) {
+            var get = web.request(HttpMethod.GET, node.httpPort(), "127.0.0.1", path)
+                    .send()
+                    .await();
+            var head = web.request(HttpMethod.HEAD, node.httpPort(), "127.0.0.1", path)
+                    .send()
+                    .await();
+            assertThat(head.statusCode()).as(path).isEqualTo(get.statusCode()).isLessThan(400);
+            assertThat(head.body()).as(path).isNull();
+        }
+    }
+
     private static String message(String body) {
         try {
             return new JsonObject(body).getString("message");
