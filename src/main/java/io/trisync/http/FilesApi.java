@@ -106,6 +106,7 @@ public final class FilesApi {
      * when it already holds these bytes.
      */
     private void replace(RoutingContext ctx) {
+        formFields(ctx);
         String requested = ctx.queryParams().get("user_id");
         if (requested == null) {
             requested = ctx.request().getFormAttribute("user_id");
@@ -316,6 +317,7 @@ public final class FilesApi {
     }
 
     private void upload(RoutingContext ctx) {
+        formFields(ctx);
         String tenant = Ids.require(
                 "user_id", Access.caller(ctx).tenantFor(ctx.request().getFormAttribute("user_id")));
         UploadBodies.Part file = singleFile(ctx);
@@ -330,6 +332,28 @@ public final class FilesApi {
                     json(ctx, "pending".equals(stored.getString("indexing")) ? 202 : 201, stored);
                 })
                 .onFailure(ctx::fail);
+    }
+
+    /**
+     * Refuses a multipart text field other than {@code user_id}, or {@code user_id} given twice, as a
+     * JSON body's unknown field is refused: {@code name} or {@code labels} sent with an upload were
+     * stored as if never sent, and of two {@code user_id}s the first was taken.
+     */
+    private static void formFields(RoutingContext ctx) {
+        var fields = ctx.request().formAttributes();
+        for (String name : fields.names()) {
+            if (!"user_id".equals(name)) {
+                throw new Failure.BadRequest(name + ": unknown form field (this endpoint takes: file, user_id"
+                        + ("name".equals(name) || "labels".equals(name)
+                                ? "; set a file's name or labels with PATCH /api/files/{id} once it is stored"
+                                : "")
+                        + ")");
+            }
+        }
+        int given = fields.getAll("user_id").size();
+        if (given > 1) {
+            throw new Failure.BadRequest("user_id: given " + given + " times (this endpoint takes it once)");
+        }
     }
 
     /** A new file of {@code tenant} holding the content of {@code file}, spooled or in memory. */

@@ -11,6 +11,8 @@ import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.multipart.MultipartForm;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -118,6 +120,26 @@ class IngestBadInputIT {
         assertThat(cutLong.bodyAsJsonObject().getString("message")).contains("ended inside a part");
         assertUntouched(tenant);
         assertUntouched(tenant);
+    }
+
+    @Test
+    @DisplayName("A form field other than file and user_id, or user_id twice, is 400 naming it, leaving nothing")
+    void rejectsUnknownOrRepeatedFormFields() {
+        String tenant = TestStack.unique("t");
+        String other = TestStack.unique("t");
+        for (Map.Entry<String, List<String>> fields : List.of(
+                Map.entry("name", List.of(tenant, "renamed.txt")),
+                Map.entry("labels", List.of(tenant, "{\"a\":\"b\"}")),
+                Map.entry("user_id", List.of(tenant, other)))) {
+            MultipartForm form = MultipartForm.create()
+                    .attribute("user_id", fields.getValue().get(0));
+            form.attribute(fields.getKey(), fields.getValue().get(1));
+            form.binaryFileUpload("file", "a.txt", Buffer.buffer(utf8("hello")), "text/plain");
+            HttpResponse<Buffer> r = http.postForm("/api/files", form);
+            assertRejected(r, 400, fields.getKey() + ":");
+        }
+        assertUntouched(tenant);
+        assertUntouched(other);
     }
 
     @Test
