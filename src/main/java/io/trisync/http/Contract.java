@@ -229,6 +229,14 @@ final class Contract {
                 path.put(p.getName(), asGiven(p, path.get(p.getName()).getString()));
             }
         }
+        if (body == null && op.getRequestBody() != null && op.getRequestBody().isRequired()) {
+            // The validator would say "The related request does not contain the required body".
+            Set<String> fields = bodyFields(op);
+            ctx.fail(new Failure.BadRequest("body: this endpoint takes a JSON object"
+                    + (fields.isEmpty() ? "" : " (fields: " + String.join(", ", fields) + ")")
+                    + " with Content-Type: application/json; none was sent"));
+            return;
+        }
         if (body != null && !isJson(body)) {
             // The validator would say only "The request body can't be decoded".
             ctx.fail(new Failure.BadRequest(

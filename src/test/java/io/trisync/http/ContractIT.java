@@ -126,6 +126,14 @@ class ContractIT {
         assertBad(http.get("/api/files?user_id=bad%20id!"), "user_id");
         assertBad(http.get("/api/sync/quarantine?state=lost"), "state");
         assertBad(http.get("/api/v1/sync/operations?status=sleeping"), "status");
+        // A body the operation requires, not sent: named, with the fields it takes.
+        HttpResponse<Buffer> noBody = web.request(HttpMethod.PATCH, node.httpPort(), "127.0.0.1", "/api/files/f-1")
+                .send()
+                .await();
+        assertThat(noBody.statusCode()).isEqualTo(400);
+        assertThat(message(noBody.bodyAsString()))
+                .isEqualTo("body: this endpoint takes a JSON object (fields: name, labels) with Content-Type:"
+                        + " application/json; none was sent");
         // What the contract allows still reaches the handlers: an empty body is every field defaulted.
         assertThat(http.post("/api/sync/fix", "application/json", Buffer.buffer())
                         .statusCode())
