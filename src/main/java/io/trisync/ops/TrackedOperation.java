@@ -126,6 +126,11 @@ public final class TrackedOperation {
         progress = next;
         filesProcessed = processed;
         long now = System.currentTimeMillis();
+        if (newStage) {
+            // Written now, not at the next heartbeat (SYNC_HEARTBEAT_INTERVAL_SECONDS): the status
+            // endpoint reads the stored record, and showed `initializing` for up to that long.
+            heartbeat();
+        }
         if (!stopped && (newStage || now - lastProgressEvent >= PROGRESS_EVENT_MIN_GAP_MS)) {
             lastProgressEvent = now;
             events.publish(
@@ -201,7 +206,7 @@ public final class TrackedOperation {
             return;
         }
         store.heartbeat(record.id(), progress, filesProcessed).onSuccess(alive -> {
-            if (!alive) {
+            if (!alive && !stopped) {
                 LOG.warn("Sync {} was ended elsewhere (failed by a monitor or cancelled); stopping it", record.id());
                 halt();
             }

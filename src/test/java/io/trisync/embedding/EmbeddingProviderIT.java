@@ -611,10 +611,8 @@ class EmbeddingProviderIT {
             assertThat(upload(Fixtures.prose(200) + " " + i).statusCode()).isEqualTo(201);
         }
         node.stop().await();
-        node = start(
-                "test-embed-2",
-                Map.of("SYNC_PARTITIONS", "1", "SYNC_HEARTBEAT_INTERVAL_SECONDS", "1"),
-                IngestHooks.NONE);
+        // The default heartbeat (30 s): a new stage is written at once, not with the next heartbeat.
+        node = start("test-embed-2", Map.of("SYNC_PARTITIONS", "1"), IngestHooks.NONE);
         server.hold();
         HttpResponse<Buffer> started = http.post(
                 "/api/v1/sync",
