@@ -47,9 +47,24 @@ public final class Requests {
      */
     public static int code(String address, Throwable error) {
         int code = Failure.status(error);
+        if (interrupted(error)) {
+            // Its worker thread was interrupted: the node is stopping (its operations were ended
+            // first), not a bug; the caller may try again elsewhere.
+            LOG.info("Request to {} cut short: the node is stopping", address);
+            return Failure.UNAVAILABLE;
+        }
         if (code >= 500 && !(error instanceof Failure)) {
             LOG.error("Request to {} failed", address, error);
         }
         return code;
+    }
+
+    private static boolean interrupted(Throwable error) {
+        for (Throwable e = error; e != null; e = e.getCause()) {
+            if (e instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return false;
     }
 }

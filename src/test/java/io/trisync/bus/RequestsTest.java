@@ -61,4 +61,13 @@ class RequestsTest {
                     ctx.completeNow();
                 })));
     }
+
+    @Test
+    @DisplayName("Work cut short by an interrupted thread (a node stopping) answers 503, not a bug's 500")
+    void interruptedAnswers503() {
+        assertThat(Requests.code("test.requests.stop", new RuntimeException(new InterruptedException())))
+                .isEqualTo(503);
+        assertThat(Requests.code("test.requests.bug", new RuntimeException("bug")))
+                .isEqualTo(500);
+    }
 }
