@@ -160,6 +160,11 @@ public final class TrackedOperation {
 
     /** Logs and publishes {@code sync.op_failed} with {@code reason}. */
     private Future<Event> publishFailed(String reason) {
+        return publishFailed(SyncOperation.Status.FAILED, reason);
+    }
+
+    /** Logs and publishes {@code sync.op_failed}: ended with {@code status} (failed or timed out) for {@code reason}. */
+    private Future<Event> publishFailed(SyncOperation.Status status, String reason) {
         return events.publish(
                 record.tenantId(),
                 EventTypes.OP_FAILED,
@@ -167,7 +172,7 @@ public final class TrackedOperation {
                 record.id(),
                 new JsonObject()
                         .put(SyncOperation.KIND, record.kind())
-                        .put(SyncOperation.STATUS, SyncOperation.Status.FAILED.wire())
+                        .put(SyncOperation.STATUS, status.wire())
                         .put("reason", reason));
     }
 
@@ -223,15 +228,7 @@ public final class TrackedOperation {
             if (ended) {
                 OperationTracker.ended(metrics, record, SyncOperation.Status.TIMED_OUT);
                 LOG.warn("Sync {} timed out", record.id());
-                events.publish(
-                        record.tenantId(),
-                        EventTypes.OP_FAILED,
-                        null,
-                        record.id(),
-                        new JsonObject()
-                                .put(SyncOperation.KIND, record.kind())
-                                .put(SyncOperation.STATUS, "timed_out")
-                                .put("reason", reason));
+                publishFailed(SyncOperation.Status.TIMED_OUT, reason);
             }
         });
     }
