@@ -352,7 +352,8 @@ public final class IngestVerticle extends RequestVerticle {
                 .compose(f -> {
                     if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())
                             || f.status() != FileRecord.Status.ACTIVE) {
-                        return Future.failedFuture(new Failure.NotFound("no file " + request.fileId()));
+                        // As for a file the store does not hold: another tenant's is not there for this one.
+                        return Future.failedFuture(new Failure.NotFound("mongodb", "no file " + request.fileId()));
                     }
                     if (request.expectedVersion() != null && request.expectedVersion() != f.version()) {
                         return Future.failedFuture(new Failure.StaleVersion(request.expectedVersion(), f.version()));

@@ -175,8 +175,11 @@ final class Steps {
             }
             // Said so only to its own tenant (or an admin): to another the file is just not there.
             boolean own = tenantId == null || tenantId.equals(record.result().tenantId());
+            // To another tenant the answer is the store's own for a file it does not hold.
             return Future.failedFuture(
-                    new Failure.NotFound(own ? "no file " + fileId + STILL_COMPLETING : "no file " + fileId));
+                    own
+                            ? new Failure.NotFound("no file " + fileId + STILL_COMPLETING)
+                            : new Failure.NotFound("mongodb", "no file " + fileId));
         });
     }
 

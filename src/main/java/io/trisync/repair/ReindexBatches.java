@@ -8,6 +8,7 @@ import io.trisync.embedding.EmbeddingModel;
 import io.trisync.failure.Failure;
 import io.trisync.repair.RepairMessages.ReindexDone;
 import io.trisync.repair.RepairMessages.ReindexPartition;
+import io.trisync.store.BlobStore;
 import io.trisync.store.Buffers;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
@@ -189,13 +190,17 @@ final class ReindexBatches {
                     FileRecord r = due.get(i);
                     return stores.blobs()
                             .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
-                            .compose(content -> embeddingPool.executeBlocking(
-                                    () -> indexer.prepare(Buffers.view(content.bytes()), target(r))))
-                            .map(p -> {
-                                prepared[i] = p;
-                                return (Void) null;
-                            })
-                            .recover(error -> contentMissing(r, error));
+                            .map(content -> content)
+                            .recover(error -> contentMissing(r, error).map((BlobStore.Content) null))
+                            .compose(content -> content == null
+                                    ? Future.succeededFuture()
+                                    : embeddingPool
+                                            .executeBlocking(
+                                                    () -> indexer.prepare(Buffers.view(content.bytes()), target(r)))
+                                            .map(p -> {
+                                                prepared[i] = p;
+                                                return (Void) null;
+                                            }));
                 })
                 .compose(v -> {
                     List<FileRecord> read = new ArrayList<>();
@@ -232,7 +237,9 @@ final class ReindexBatches {
      * a repair restores it. Before, one such file failed every run of the tenant's re-index.
      */
     private static Future<Void> contentMissing(FileRecord r, Throwable error) {
-        if (!(error instanceof Failure.NotFound)) {
+        // The object, not the bucket: a missing bucket (NoSuchBucket, a misconfiguration) fails the run.
+        if (!(error instanceof Failure.NotFound)
+                || !String.valueOf(error.getMessage()).contains("NoSuchKey")) {
             return Future.failedFuture(error);
         }
         LOG.warn(
@@ -253,24 +260,27 @@ final class ReindexBatches {
                 batch -> retry.run(() -> stores.vectors().upsert(batch)));
         Future<ContentIndexer.Streamed> embedded = MemoryBudget.HEAP.holding(r.size(), () -> stores.blobs()
                 .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
-                .compose(content -> embeddingPool.executeBlocking(
-                        () -> indexer.stream(Buffers.view(content.bytes()), target(r), UPSERT_BATCH, upsert))));
-        return embedded.recover(error -> contentMissing(r, error).map((ContentIndexer.Streamed) null))
-                .compose(streamed -> {
-                    if (streamed == null) {
-                        return Future.succeededFuture(new ReindexDone(0, 0, 1, 0));
-                    }
-                    if (streamed.failed() && streamed.written() > 0) {
-                        LOG.warn(
-                                "File {} was refused by the embedding model after {} of its points were re-embedded: {}",
-                                r.id(),
-                                streamed.written(),
-                                streamed.failure());
-                    }
-                    List<Integer> chunks = new ArrayList<>();
-                    chunks.add(streamed.failed() ? null : streamed.chunks());
-                    return write(List.of(r), chunks, List.of());
-                });
+                .map(content -> content)
+                .recover(error -> contentMissing(r, error).map((BlobStore.Content) null))
+                .compose(content -> content == null
+                        ? Future.succeededFuture()
+                        : embeddingPool.executeBlocking(
+                                () -> indexer.stream(Buffers.view(content.bytes()), target(r), UPSERT_BATCH, upsert))));
+        return embedded.compose(streamed -> {
+            if (streamed == null) {
+                return Future.succeededFuture(new ReindexDone(0, 0, 1, 0));
+            }
+            if (streamed.failed() && streamed.written() > 0) {
+                LOG.warn(
+                        "File {} was refused by the embedding model after {} of its points were re-embedded: {}",
+                        r.id(),
+                        streamed.written(),
+                        streamed.failure());
+            }
+            List<Integer> chunks = new ArrayList<>();
+            chunks.add(streamed.failed() ? null : streamed.chunks());
+            return write(List.of(r), chunks, List.of());
+        });
     }
 
     private static ContentIndexer.Target target(FileRecord r) {

@@ -41,7 +41,8 @@ final class FileStory {
         Future<Set<String>> uploading = stores.operations().uploading(List.of(fileId));
         return Future.all(read, uploading).map(both -> read.result()).compose(record -> {
             if (tenantId != null && !tenantId.equals(record.tenantId())) {
-                return Future.failedFuture(new Failure.NotFound("no file " + fileId));
+                // As for a file the store does not hold: another tenant's is not there for this one.
+                return Future.failedFuture(new Failure.NotFound("mongodb", "no file " + fileId));
             }
             if (uploading.result().contains(fileId)) {
                 // As GET answers: an undo may still remove what its upload wrote so far.

@@ -76,6 +76,15 @@ class UncommittedReadsIT {
                     "/api/files/" + fileId + "/content?user_id=" + tenant, "doc.txt", "text/plain", bytes, null);
             assertThat(same.statusCode()).as(same.bodyAsString()).isEqualTo(404);
             assertThat(same.bodyAsString()).contains("still completing");
+            // Another tenant learns nothing: its answers read as for an id that never existed.
+            String other = TestStack.unique("t");
+            for (String path : List.of("/api/files/%s?user_id=" + other, "/api/files/%s/story?user_id=" + other)) {
+                HttpResponse<Buffer> theirs = http.get(path.formatted(fileId));
+                HttpResponse<Buffer> none = http.get(path.formatted(FileIds.next()));
+                assertThat(theirs.statusCode()).isEqualTo(404);
+                assertThat(theirs.bodyAsJsonObject().getString("message"))
+                        .isEqualTo(none.bodyAsJsonObject().getString("message").replaceAll("[0-9a-f-]{36}", fileId));
+            }
             HttpResponse<Buffer> delete = http.delete("/api/files/" + fileId + "?user_id=" + tenant);
             assertThat(delete.statusCode()).as(delete.bodyAsString()).isEqualTo(404);
             assertThat(delete.bodyAsString()).contains("still completing");
