@@ -292,10 +292,13 @@ final class Contract {
         }
         io.vertx.openapi.contract.Path served = contract.findPath(path);
         if (served != null) {
-            return served.getOperations().stream()
-                    .map(op -> op.getHttpMethod().name())
-                    .sorted()
-                    .toList();
+            Set<String> methods = new TreeSet<>();
+            served.getOperations().forEach(op -> methods.add(op.getHttpMethod().name()));
+            if (!path.startsWith("/api/") && methods.contains("GET")) {
+                // Outside /api a GET is answered to HEAD too (/health, /metrics, /openapi.*).
+                methods.add("HEAD");
+            }
+            return List.copyOf(methods);
         }
         return path.startsWith("/api/") ? List.of() : List.of("GET", "HEAD");
     }

@@ -108,8 +108,13 @@ public final class FilesApi {
     private void replace(RoutingContext ctx) {
         formFields(ctx);
         String requested = ctx.queryParams().get("user_id");
+        String inForm = ctx.request().getFormAttribute("user_id");
+        if (requested != null && inForm != null && !requested.equals(inForm)) {
+            throw new Failure.BadRequest("user_id: given twice, " + requested + " in the query and " + inForm
+                    + " in the form (send it once)");
+        }
         if (requested == null) {
-            requested = ctx.request().getFormAttribute("user_id");
+            requested = inForm;
         }
         // An admin may name no tenant, as for reading, editing or deleting a file: the file's own then.
         String tenant = Access.caller(ctx).tenantFor(requested);
@@ -342,6 +347,11 @@ public final class FilesApi {
     private static void formFields(RoutingContext ctx) {
         var fields = ctx.request().formAttributes();
         for (String name : fields.names()) {
+            if ("file".equals(name)) {
+                // Sent without a file name, the part reads as a text field.
+                throw new Failure.BadRequest("file: send it as a file part (with filename=… in its"
+                        + " Content-Disposition), not as a text field");
+            }
             if (!"user_id".equals(name)) {
                 throw new Failure.BadRequest(name + ": unknown form field (this endpoint takes: file, user_id"
                         + ("name".equals(name) || "labels".equals(name)

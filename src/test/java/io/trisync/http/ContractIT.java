@@ -372,6 +372,12 @@ class ContractIT {
                 .await();
         assertThat(page.statusCode()).isEqualTo(405);
         assertThat(page.getHeader("Allow")).isEqualTo("GET, HEAD");
+
+        var health = web.request(HttpMethod.DELETE, node.httpPort(), "127.0.0.1", "/health")
+                .send()
+                .await();
+        assertThat(health.statusCode()).isEqualTo(405);
+        assertThat(health.getHeader("Allow")).isEqualTo("GET, HEAD");
     }
 
     @Test

@@ -138,6 +138,16 @@ class IngestBadInputIT {
             HttpResponse<Buffer> r = http.postForm("/api/files", form);
             assertRejected(r, 400, fields.getKey() + ":");
         }
+        // The content sent as a text field (no file name): named as such, not as an unknown field.
+        HttpResponse<Buffer> text = http.postForm(
+                "/api/files",
+                MultipartForm.create().attribute("user_id", tenant).attribute("file", "hello"));
+        assertRejected(text, 400, "file: send it as a file part");
+        // A new version naming one tenant in the query and another in the form.
+        MultipartForm form = MultipartForm.create().attribute("user_id", other);
+        form.binaryFileUpload("file", "a.txt", Buffer.buffer(utf8("hello")), "text/plain");
+        HttpResponse<Buffer> both = http.putForm("/api/files/f-1/content?user_id=" + tenant, form);
+        assertRejected(both, 400, "user_id: given twice");
         assertUntouched(tenant);
         assertUntouched(other);
     }

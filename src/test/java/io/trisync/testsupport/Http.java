@@ -79,6 +79,11 @@ public final class Http implements AutoCloseable {
         return client.post(port, "127.0.0.1", path).sendMultipartForm(form).await();
     }
 
+    /** PUT {@code path} with {@code form} as a multipart body. */
+    public HttpResponse<Buffer> putForm(String path, MultipartForm form) {
+        return client.put(port, "127.0.0.1", path).sendMultipartForm(form).await();
+    }
+
     /** PATCH {@code path} with a JSON body. */
     public HttpResponse<Buffer> patch(String path, JsonObject body) {
         return client.patch(port, "127.0.0.1", path).sendJsonObject(body).await();
