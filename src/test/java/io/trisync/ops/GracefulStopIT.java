@@ -16,7 +16,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -54,13 +53,8 @@ class GracefulStopIT {
     }
 
     private ChildNode node(String model) {
-        Map<String, String> env = new HashMap<>(server.nodeEnv(model));
+        Map<String, String> env = Reindexing.nodeEnv(server, model);
         env.put("NODE_ID", NODE);
-        env.put("SYNC_PARTITIONS", "4");
-        env.put("SYNC_SCAN_PARALLELISM", "1");
-        env.put("SYNC_HEARTBEAT_INTERVAL_SECONDS", "1");
-        // Small batches (8 files, then fewer), each with its checkpoint, as in ReindexKillIT.
-        env.put("REINDEX_TARGET_BATCH_MS", "1");
         return new ChildNode(dir, env);
     }
 

@@ -13,10 +13,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -54,15 +52,7 @@ class ReindexKillIT {
     }
 
     private ChildNode node(String model) {
-        Map<String, String> env = new HashMap<>();
-        env.putAll(server.nodeEnv(model));
-        env.put("SYNC_PARTITIONS", "4");
-        env.put("SYNC_SCAN_PARALLELISM", "1");
-        env.put("SYNC_HEARTBEAT_INTERVAL_SECONDS", "1");
-        // Every batch overshoots a 1 ms target, so batches only shrink after the first (8 files):
-        // a batch in flight at the kill holds at most 8.
-        env.put("REINDEX_TARGET_BATCH_MS", "1");
-        return new ChildNode(dir, env);
+        return new ChildNode(dir, Reindexing.nodeEnv(server, model));
     }
 
     @Test

@@ -3,8 +3,10 @@ package io.trisync.testsupport;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,6 +21,21 @@ public final class Reindexing {
     private static final Pattern MARKER = Pattern.compile("marker-(\\d+)");
 
     private Reindexing() {}
+
+    /**
+     * A child node's environment for the re-index crash tests: {@code server} embedding as {@code
+     * model}, 4 partitions scanned one at a time, a heartbeat a second, and batches that overshoot a 1
+     * ms target, so they only shrink after the first (8 files): a batch in flight holds at most 8,
+     * each with its checkpoint.
+     */
+    public static Map<String, String> nodeEnv(EmbeddingServer server, String model) {
+        Map<String, String> env = new HashMap<>(server.nodeEnv(model));
+        env.put("SYNC_PARTITIONS", "4");
+        env.put("SYNC_SCAN_PARALLELISM", "1");
+        env.put("SYNC_HEARTBEAT_INTERVAL_SECONDS", "1");
+        env.put("REINDEX_TARGET_BATCH_MS", "1");
+        return env;
+    }
 
     /** The text of file {@code i}: some prose and its marker. */
     public static byte[] marked(int i) {
