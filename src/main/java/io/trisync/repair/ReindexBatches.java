@@ -190,7 +190,6 @@ final class ReindexBatches {
                     FileRecord r = due.get(i);
                     return stores.blobs()
                             .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
-                            .map(content -> content)
                             .recover(error -> contentMissing(r, error).map((BlobStore.Content) null))
                             .compose(content -> content == null
                                     ? Future.succeededFuture()
@@ -260,7 +259,6 @@ final class ReindexBatches {
                 batch -> retry.run(() -> stores.vectors().upsert(batch)));
         Future<ContentIndexer.Streamed> embedded = MemoryBudget.HEAP.holding(r.size(), () -> stores.blobs()
                 .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
-                .map(content -> content)
                 .recover(error -> contentMissing(r, error).map((BlobStore.Content) null))
                 .compose(content -> content == null
                         ? Future.succeededFuture()
