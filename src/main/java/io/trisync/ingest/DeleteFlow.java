@@ -43,8 +43,8 @@ final class DeleteFlow {
         FileRef ref = request.file();
         Long expected = request.expectedVersion();
         return Steps.visible(steps.stores, ref.fileId(), ref.tenantId())
-                .recover(error -> error instanceof Failure.NotFound && !Steps.stillCompleting(error)
-                        ? notFound(ref)
+                .recover(error -> error instanceof Failure.NotFound
+                        ? Steps.whyNoFile(steps.stores, ref.fileId(), ref.tenantId(), notFoundFailure(ref, error))
                         : Future.failedFuture(error))
                 .compose(file -> {
                     if (ref.tenantId() != null && !file.tenantId().equals(ref.tenantId())) {
@@ -288,5 +288,12 @@ final class DeleteFlow {
 
     private static <T> Future<T> notFound(FileRef ref) {
         return Future.failedFuture(new Failure.NotFound("no file " + ref.fileId() + " for user_id " + ref.tenantId()));
+    }
+
+    /** The not-found for {@code ref}: {@code error} when it says the upload is still completing. */
+    private static Throwable notFoundFailure(FileRef ref, Throwable error) {
+        return Steps.stillCompleting(error)
+                ? error
+                : new Failure.NotFound("no file " + ref.fileId() + " for user_id " + ref.tenantId());
     }
 }

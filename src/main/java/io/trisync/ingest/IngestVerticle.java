@@ -310,34 +310,9 @@ public final class IngestVerticle extends RequestVerticle {
                 .compose(f -> ref.tenantId() == null || f.tenantId().equals(ref.tenantId())
                         ? Future.succeededFuture(f.toDocument())
                         : Future.failedFuture(new Failure.NotFound("mongodb", "no file " + ref.fileId())))
-                .recover(error ->
-                        error instanceof Failure.NotFound ? whyNoFile(ref, error) : Future.failedFuture(error));
-    }
-
-    /**
-     * Fails {@code notFound}, or, while the operation log keeps the upload that named this id ({@code
-     * RETENTION_INGEST_OPERATIONS_DAYS}), a not-found that says what became of it: undone (the client
-     * must upload it again) or still completing (it appears once it commits).
-     */
-    private Future<JsonObject> whyNoFile(FileRef ref, Throwable notFound) {
-        return stores.operations().ofFile(ref.fileId()).compose(ops -> {
-            IngestOperation upload = ops.stream()
-                    .filter(op -> op.kind() == IngestOperation.Kind.UPLOAD)
-                    .filter(op -> ref.tenantId() == null || ref.tenantId().equals(op.tenantId()))
-                    .reduce((first, last) -> last)
-                    .orElse(null);
-            if (upload != null && upload.step() == IngestOperation.Step.ABORTED) {
-                return Future.failedFuture(new Failure.NotFound("no file " + ref.fileId()
-                        + ": its upload did not complete and was undone (operation " + upload.id()
-                        + "); upload it again"));
-            }
-            if (upload != null && !upload.step().terminal() && upload.step() != IngestOperation.Step.COMMITTED) {
-                return Future.failedFuture(new Failure.NotFound("no file " + ref.fileId()
-                        + " yet: its upload is still completing (operation " + upload.id()
-                        + "); it is shown once it commits"));
-            }
-            return Future.failedFuture(notFound);
-        });
+                .recover(error -> error instanceof Failure.NotFound
+                        ? Steps.whyNoFile(stores, ref.fileId(), ref.tenantId(), error)
+                        : Future.failedFuture(error));
     }
 
     /**
@@ -348,6 +323,9 @@ public final class IngestVerticle extends RequestVerticle {
      */
     private Future<JsonObject> edit(EditFile request) {
         return Steps.visible(stores, request.fileId(), request.tenantId())
+                .recover(error -> error instanceof Failure.NotFound
+                        ? Steps.whyNoFile(stores, request.fileId(), request.tenantId(), error)
+                        : Future.failedFuture(error))
                 .compose(f -> Steps.notErasing(stores, f.tenantId()).map(f))
                 .compose(f -> {
                     if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())

@@ -53,8 +53,12 @@ final class ReplaceFlow {
         return (named ? Steps.notErasing(steps.stores, request.tenantId()) : Future.<Void>succeededFuture())
                 .compose(v -> steps.admit())
                 .compose(v -> Steps.visible(steps.stores, request.fileId(), request.tenantId()))
-                .recover(error -> error instanceof Failure.NotFound && !Steps.stillCompleting(error)
-                        ? notFound(request)
+                .recover(error -> error instanceof Failure.NotFound
+                        ? Steps.whyNoFile(
+                                steps.stores,
+                                request.fileId(),
+                                request.tenantId(),
+                                Steps.stillCompleting(error) ? error : notFoundFailure(request))
                         : Future.failedFuture(error))
                 .compose(file -> {
                     if (named && !file.tenantId().equals(request.tenantId())

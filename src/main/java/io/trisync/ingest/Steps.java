@@ -183,6 +183,34 @@ final class Steps {
         });
     }
 
+    /**
+     * Fails with {@code notFound}, or, while the operation log keeps the upload that named this id
+     * ({@code RETENTION_INGEST_OPERATIONS_DAYS}) and it is {@code tenantId}'s (any tenant's when null,
+     * an admin's request), a not-found that says what became of it: undone (the client must upload it
+     * again) or still completing (it appears once it commits; so from its begin, before its record
+     * is written, as after). Every reader and writer of one file answers its missing file so.
+     */
+    static <T> Future<T> whyNoFile(Stores stores, String fileId, String tenantId, Throwable notFound) {
+        return stores.operations().ofFile(fileId).compose(ops -> {
+            IngestOperation upload = ops.stream()
+                    .filter(op -> op.kind() == IngestOperation.Kind.UPLOAD)
+                    .filter(op -> tenantId == null || tenantId.equals(op.tenantId()))
+                    .reduce((first, last) -> last)
+                    .orElse(null);
+            if (upload != null && upload.step() == Step.ABORTED) {
+                return Future.failedFuture(new Failure.NotFound("no file " + fileId
+                        + ": its upload did not complete and was undone (operation " + upload.id()
+                        + "); upload it again"));
+            }
+            if (upload != null && !upload.step().terminal() && upload.step() != Step.COMMITTED) {
+                return Future.failedFuture(new Failure.NotFound("no file " + fileId
+                        + " yet: its upload is still completing (operation " + upload.id()
+                        + "); it is shown once it commits"));
+            }
+            return Future.failedFuture(notFound);
+        });
+    }
+
     /** How {@link #visible} ends its not-found for a file whose upload is still completing. */
     static final String STILL_COMPLETING = " yet: its upload is still completing; it is shown once it commits";
 

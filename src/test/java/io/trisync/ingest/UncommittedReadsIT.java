@@ -5,6 +5,7 @@ import static io.trisync.testsupport.Fixtures.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.failure.Failure;
 import io.trisync.store.IngestOperation.Step;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
@@ -110,6 +111,71 @@ class UncommittedReadsIT {
         } finally {
             node.stop().await();
         }
+    }
+
+    @Test
+    @DisplayName("Before its record is written, a file being uploaded is answered \"still completing\" by GET, PATCH,"
+            + " a new version and DELETE to its own tenant, and as an unknown id to another")
+    void fileNotWrittenYetIsStillCompleting() throws Exception {
+        String tenant = TestStack.unique("t");
+        byte[] bytes = utf8(TEXT + Fixtures.prose(40));
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        AtomicReference<String> held = new AtomicReference<>();
+        Node node = Node.start(config(), false, pauseAfter(Step.BLOB_WRITTEN, reached, release, held))
+                .await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Future<HttpResponse<Buffer>> upload = uploadAsync(node, tenant, bytes);
+            assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
+            String opId = held.get();
+            String fileId = node.stores().operations().get(opId).await().fileId();
+            // The window this test is about: the blob is in S3, no record yet.
+            assertThat(node.stores()
+                            .metadata()
+                            .get(fileId)
+                            .transform(read -> Future.succeededFuture(read.cause()))
+                            .await())
+                    .as("the record, not written yet")
+                    .isInstanceOf(Failure.NotFound.class);
+
+            String own = "?user_id=" + tenant;
+            List<HttpResponse<Buffer>> answers = List.of(
+                    http.get("/api/files/" + fileId + own),
+                    http.patch("/api/files/" + fileId + own, new JsonObject().put("name", "renamed.txt")),
+                    http.replace("/api/files/" + fileId + "/content" + own, "doc.txt", "text/plain", bytes, null),
+                    http.delete("/api/files/" + fileId + own));
+            for (HttpResponse<Buffer> answer : answers) {
+                assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(404);
+                assertThat(answer.bodyAsJsonObject().getString("message"))
+                        .isEqualTo("no file " + fileId + " yet: its upload is still completing (operation " + opId
+                                + "); it is shown once it commits");
+            }
+            String other = "?user_id=" + TestStack.unique("t");
+            String unknown = FileIds.next();
+            assertThat(message(http.delete("/api/files/" + fileId + other)))
+                    .isEqualTo(message(http.delete("/api/files/" + unknown + other))
+                            .replace(unknown, fileId));
+            assertThat(message(http.patch("/api/files/" + fileId + other, new JsonObject().put("name", "x.txt"))))
+                    .isEqualTo(
+                            message(http.patch("/api/files/" + unknown + other, new JsonObject().put("name", "x.txt")))
+                                    .replace(unknown, fileId));
+
+            node.vertx().runOnContext(v -> release.complete());
+            HttpResponse<Buffer> answer = upload.await();
+            assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(201);
+            HttpResponse<Buffer> after = http.get("/api/files/" + fileId + own);
+            assertThat(after.statusCode()).as(after.bodyAsString()).isEqualTo(200);
+            assertThat(after.bodyAsJsonObject().getString("name"))
+                    .as("the edit refused while uploading changed nothing")
+                    .isEqualTo("doc.txt");
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    private static String message(HttpResponse<Buffer> answer) {
+        assertThat(answer.statusCode()).as(answer.bodyAsString()).isEqualTo(404);
+        return answer.bodyAsJsonObject().getString("message");
     }
 
     private static List<String> listed(Http http, String tenant) {
