@@ -247,6 +247,7 @@ public final class IngestVerticle extends RequestVerticle {
                 String opId = cohort.uploads().get(i).opId();
                 if (!answer.future().isComplete()) {
                     promised.promise(opId)
+                            .compose(recorded -> hooks.promised(opId))
                             .onComplete(recorded -> answer.tryComplete(Receiver.completing(opId)), answer::tryFail);
                 }
             }
