@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,9 @@ final class IndexWorker {
     private static final int PER_TICK = 32;
 
     private static final long MAX_BACKOFF_MS = 60_000;
+
+    /** How long the job of a file whose upload has not committed is put off. */
+    private static final Duration UNCOMMITTED_WAIT = Duration.ofMillis(500);
 
     private static final String HOLDER_PREFIX = "index:";
     private static final long RECLAIM_EVERY_MS = 2_000;
@@ -160,19 +164,30 @@ final class IndexWorker {
     }
 
     private Future<Void> process(IndexJob job) {
-        return steps.stores
+        Future<FileRecord> read = steps.stores
                 .metadata()
                 .get(job.fileId())
-                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(null) : Future.failedFuture(e))
-                .compose(record -> {
-                    if (record == null
-                            || record.status() != FileRecord.Status.ACTIVE
-                            || record.embedding() == null
-                            || !record.embedding().pending()) {
-                        return steps.stores.indexQueue().remove(job.fileId());
-                    }
-                    return embed(record).compose(v -> steps.stores.indexQueue().remove(job.fileId()));
-                });
+                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(null) : Future.failedFuture(e));
+        Future<Set<String>> uploading = steps.stores.operations().uploading(List.of(job.fileId()));
+        return Future.all(read, uploading).compose(both -> {
+            FileRecord record = read.result();
+            if (uploading.result().contains(job.fileId())) {
+                // Its upload wrote the record and the job and has not committed: it may still be
+                // undone, and its own events come with the commit. Taken up once it committed,
+                // so embedding.created never precedes file.uploaded; not counted as an attempt.
+                LOG.debug("Index job of file {} put off: its upload has not committed", job.fileId());
+                return steps.stores
+                        .indexQueue()
+                        .putOff(job.fileId(), holder, Instant.now().plus(UNCOMMITTED_WAIT));
+            }
+            if (record == null
+                    || record.status() != FileRecord.Status.ACTIVE
+                    || record.embedding() == null
+                    || !record.embedding().pending()) {
+                return steps.stores.indexQueue().remove(job.fileId());
+            }
+            return embed(record).compose(v -> steps.stores.indexQueue().remove(job.fileId()));
+        });
     }
 
     /**

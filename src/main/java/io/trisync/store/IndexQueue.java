@@ -24,6 +24,9 @@ public interface IndexQueue {
     /** Gives a job back after a failed attempt: one more attempt counted, due again at {@code next}. */
     Future<Void> retryLater(String fileId, String holder, Instant next, String error);
 
+    /** Gives a job back untried, due again at {@code next}: no attempt is counted. */
+    Future<Void> putOff(String fileId, String holder, Instant next);
+
     /** The holders of the jobs leased now (their leases not run out at {@code now}). */
     Future<Set<String>> holders(Instant now);
 

@@ -118,6 +118,22 @@ public final class MongoIndexQueue implements IndexQueue {
     }
 
     @Override
+    public Future<Void> putOff(String fileId, String holder, Instant next) {
+        return client.updateCollection(
+                        JOBS,
+                        new JsonObject().put(IndexJob.ID, fileId).put(IndexJob.LEASE_OWNER, holder),
+                        new JsonObject()
+                                .put(
+                                        "$set",
+                                        new JsonObject()
+                                                .put(IndexJob.NEXT_ATTEMPT_AT, Dates.toBson(next))
+                                                .putNull(IndexJob.LEASE_OWNER)
+                                                .putNull(IndexJob.LEASE_UNTIL)))
+                .<Void>mapEmpty()
+                .recover(MongoErrors::failed);
+    }
+
+    @Override
     public Future<IndexJob> get(String fileId) {
         return client.findOne(JOBS, new JsonObject().put(IndexJob.ID, fileId), null)
                 .recover(MongoErrors::failed)

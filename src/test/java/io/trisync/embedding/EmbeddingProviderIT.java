@@ -3,23 +3,27 @@ package io.trisync.embedding;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.events.EventTypes;
 import io.trisync.ingest.IngestHooks;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IndexJob;
 import io.trisync.store.IngestOperation;
+import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +31,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -255,6 +260,68 @@ class EmbeddingProviderIT {
         assertThat(after.getLong("pending")).isZero();
         assertThat(after.getLong("total")).isEqualTo(3);
         assertThat(analyze().getJsonArray("issues")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("The index queue leaves a pending file alone until its upload commits: no vectors and no"
+            + " embedding.created before file.uploaded, and it is embedded once the upload committed")
+    void indexJobWaitsForItsUploadsCommit() {
+        node.stop().await();
+        CountDownLatch reached = new CountDownLatch(1);
+        Promise<Void> release = Promise.promise();
+        node = start("test-embed-1", Map.of(), (op, step) -> {
+            if (op.kind() == IngestOperation.Kind.UPLOAD && step == IngestOperation.Step.VECTORS_WRITTEN) {
+                reached.countDown();
+                return release.future();
+            }
+            return Future.succeededFuture();
+        });
+        server.refuse(503);
+        CompletableFuture<HttpResponse<Buffer>> answer =
+                CompletableFuture.supplyAsync(() -> upload(Fixtures.prose(200)));
+        Await.until("the pending upload to stop before its commit", 30_000, () -> reached.getCount() == 0);
+        String id = node.stores()
+                .metadata()
+                .list(FileQuery.tenant(tenant), null, 10)
+                .await()
+                .items()
+                .get(0)
+                .id();
+        IndexJob queued = node.stores().indexQueue().get(id).await();
+        assertThat(queued).as("the upload's index job").isNotNull();
+        // The provider answers again: only the commit not made yet keeps the worker from the file.
+        server.refuse(0);
+        Instant[] seen = {queued.nextAttemptAt()};
+        for (int i = 0; i < 2; i++) {
+            Await.until("the worker to put the job off (" + (i + 1) + ")", 30_000, () -> {
+                IndexJob job = node.stores().indexQueue().get(id).await();
+                assertThat(job)
+                        .as("the job of the uncommitted upload, still queued")
+                        .isNotNull();
+                assertThat(job.attempts()).as("put off, not tried").isZero();
+                boolean later = job.nextAttemptAt().isAfter(seen[0]);
+                seen[0] = job.nextAttemptAt();
+                return later;
+            });
+        }
+        assertThat(node.stores().vectors().count(tenant, id).await()).isZero();
+        assertThat(node.stores().events().ofFile(tenant, id, 20).await()).isEmpty();
+
+        node.vertx().runOnContext(v -> release.complete());
+        HttpResponse<Buffer> r = answer.join();
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
+        Await.until("the file to be indexed after its commit", 30_000, () -> "indexed"
+                .equals(Http.json(http.get("/api/files/" + id + "?user_id=" + tenant))
+                        .getString("indexing")));
+        // In the order they were logged (the store answers newest first).
+        List<String> events = new ArrayList<>(node.stores().events().ofFile(tenant, id, 20).await().stream()
+                .map(Event::type)
+                .toList());
+        Collections.reverse(events);
+        assertThat(events.indexOf(EventTypes.EMBEDDING_CREATED))
+                .as("embedding.created after file.uploaded: %s", events)
+                .isGreaterThan(events.indexOf(EventTypes.FILE_UPLOADED));
+        assertThat(events).containsOnlyOnce(EventTypes.EMBEDDING_CREATED);
     }
 
     @Test
