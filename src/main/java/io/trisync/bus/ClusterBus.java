@@ -71,7 +71,11 @@ public final class ClusterBus implements Shareable {
 
     private final Map<String, Set<Attempt>> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Hosts> hosts = new ConcurrentHashMap<>();
-    private final AtomicInteger turn = new AtomicInteger();
+    /**
+     * The round robin of each address: one shared turn would let two addresses asked in alternation
+     * (an upload's begin, then its completion) each fall on the same node every time.
+     */
+    private final Map<String, AtomicInteger> turns = new ConcurrentHashMap<>();
 
     private record Hosts(List<String> nodes, long readAt) {}
 
@@ -257,7 +261,8 @@ public final class ClusterBus implements Shareable {
         if (target == Target.LOCAL_FIRST && nodes.contains(self)) {
             return self;
         }
-        return nodes.get(Math.floorMod(turn.getAndIncrement(), nodes.size()));
+        int turn = turns.computeIfAbsent(address, a -> new AtomicInteger()).getAndIncrement();
+        return nodes.get(Math.floorMod(turn, nodes.size()));
     }
 
     private List<String> hostsOf(String address) {

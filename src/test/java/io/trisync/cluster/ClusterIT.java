@@ -3,13 +3,20 @@ package io.trisync.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.bus.ClusterBus;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.store.StoreKeys;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -114,6 +121,52 @@ class ClusterIT {
                             .getJsonObject("issues_by_type")
                             .getLong("ORPHAN_BLOB"))
                     .isEqualTo(40);
+        } finally {
+            if (b != null) {
+                b.stop().await();
+            }
+            a.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("Two addresses asked in turn (as an upload's begin and completion are) are each spread over both"
+            + " nodes that serve them")
+    void alternatingAddressesEachSpread() {
+        Node a = Node.start(TestStack.config(Map.of("NODE_ID", "turn-a")), true).await();
+        Node b = null;
+        try {
+            b = Node.start(TestStack.joining(a.config(), Map.of("NODE_ID", "turn-b")), true)
+                    .await();
+            List<String> addresses = List.of("trisync.test.first", "trisync.test.second");
+            for (Node node : List.of(a, b)) {
+                String name = node.config().nodeId();
+                for (String address : addresses) {
+                    ClusterBus.of(node.vertx())
+                            .serve(address, body -> Future.succeededFuture(new JsonObject().put("node", name)))
+                            .ready()
+                            .await();
+                }
+            }
+            ClusterBus bus = ClusterBus.of(a.vertx());
+            Map<String, Set<String>> answeredBy = new HashMap<>();
+            Await.until("each address to be known on both nodes", 30_000, () -> {
+                answeredBy.clear();
+                for (int i = 0; i < 4; i++) {
+                    for (String address : addresses) {
+                        String node = bus.request(address, new JsonObject(), 5_000, ClusterBus.Target.SPREAD, true)
+                                .await()
+                                .getString("node");
+                        answeredBy
+                                .computeIfAbsent(address, k -> new TreeSet<>())
+                                .add(node);
+                    }
+                }
+                return addresses.stream()
+                        .allMatch(address -> answeredBy.get(address).size() == 2);
+            });
+            assertThat(answeredBy).containsEntry("trisync.test.first", Set.of("turn-a", "turn-b"));
+            assertThat(answeredBy).containsEntry("trisync.test.second", Set.of("turn-a", "turn-b"));
         } finally {
             if (b != null) {
                 b.stop().await();
