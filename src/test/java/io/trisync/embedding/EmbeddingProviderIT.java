@@ -9,6 +9,7 @@ import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IndexJob;
 import io.trisync.store.IngestOperation;
+import io.trisync.store.SyncOperation;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
@@ -16,6 +17,7 @@ import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.time.Instant;
@@ -598,6 +600,65 @@ class EmbeddingProviderIT {
                         .allMatch(p -> p.model().equals("test-embed-2@384"));
             }
         }
+        // Found by the review of that fix: the file left out was counted as re-indexed (the final
+        // progress said 4 of 4 files, with no word of the one skipped). Each figure now tells them apart.
+        JsonObject skippedFile = new JsonObject().put("file_id", lost).put("reason", "content_missing");
+        JsonObject result = done.getJsonObject("result");
+        assertThat(result.getLong("files")).as("result %s", result).isEqualTo(3);
+        assertThat(result.getLong("skipped")).as("result %s", result).isEqualTo(1);
+        assertThat(result.getJsonArray("skipped_files"))
+                .as("result %s", result)
+                .isEqualTo(new JsonArray().add(skippedFile));
+        assertThat(result.getBoolean("skipped_files_truncated")).isFalse();
+        assertThat(result.getLong("files_this_run")).isEqualTo(3);
+        assertThat(result.getJsonArray("resumed_from"))
+                .as("a run that resumed nothing")
+                .isEmpty();
+        JsonObject progress = done.getJsonObject("progress");
+        assertThat(progress.getLong("files_reindexed"))
+                .as("progress %s", progress)
+                .isEqualTo(3);
+        assertThat(progress.getLong("files_skipped"))
+                .as("progress %s", progress)
+                .isEqualTo(1);
+        assertThat(progress.getLong("current_file")).as("progress %s", progress).isEqualTo(4);
+        assertThat(progress.getLong("total_files")).as("progress %s", progress).isEqualTo(4);
+        assertThat(done.getLong("files_processed")).isEqualTo(4);
+        // The operation as stored, and the events it published, say the same.
+        String opId = done.getString("id");
+        SyncOperation stored = node.stores().syncOperations().get(opId).await();
+        assertThat(stored.progress().filesReindexed()).isEqualTo(3);
+        assertThat(stored.progress().filesSkipped()).isEqualTo(1);
+        assertThat(stored.result().getLong("skipped")).isEqualTo(1);
+        Event[] completed = {null};
+        Await.until("the re-index's end to be logged", 10_000, () -> {
+            completed[0] = node.stores().events().since(tenant, 0, 1000).await().stream()
+                    .filter(e -> opId.equals(e.opId()) && "sync.op_completed".equals(e.type()))
+                    .findFirst()
+                    .orElse(null);
+            return completed[0] != null;
+        });
+        JsonObject published = completed[0].data().getJsonObject("result");
+        assertThat(published.getLong("files")).as("published %s", published).isEqualTo(3);
+        assertThat(published.getLong("skipped")).isEqualTo(1);
+        assertThat(published.getJsonArray("skipped_files")).isEqualTo(new JsonArray().add(skippedFile));
+        List<JsonObject> progressed = node.stores().events().since(tenant, 0, 1000).await().stream()
+                .filter(e -> opId.equals(e.opId()) && "sync.op_progress".equals(e.type()))
+                .map(Event::data)
+                .toList();
+        JsonObject last = progressed.get(progressed.size() - 1);
+        assertThat(last.getString("stage")).as("progress events %s", progressed).isEqualTo("finalizing");
+        assertThat(last.getLong("filesReindexed"))
+                .as("progress events %s", progressed)
+                .isEqualTo(3);
+        assertThat(last.getLong("filesSkipped")).isEqualTo(1);
+        assertThat(last.getLong("currentFile")).isEqualTo(4);
+        assertThat(last.getLong("totalFiles")).isEqualTo(4);
+        // Every batch's progress counted each file once: never past the total, never a skip as done.
+        assertThat(progressed)
+                .filteredOn(e -> "updating_embeddings".equals(e.getString("stage")))
+                .allMatch(e -> e.getLong("currentFile") <= e.getLong("totalFiles")
+                        && e.getLong("currentFile") == e.getLong("filesReindexed") + e.getLong("filesSkipped"));
     }
 
     @Test
