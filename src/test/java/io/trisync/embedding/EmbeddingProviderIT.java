@@ -9,6 +9,7 @@ import io.trisync.store.Event;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IndexJob;
 import io.trisync.store.IngestOperation;
+import io.trisync.store.ReindexCheckpoints;
 import io.trisync.store.SyncOperation;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.EmbeddingServer;
@@ -659,6 +660,95 @@ class EmbeddingProviderIT {
                 .filteredOn(e -> "updating_embeddings".equals(e.getString("stage")))
                 .allMatch(e -> e.getLong("currentFile") <= e.getLong("totalFiles")
                         && e.getLong("currentFile") == e.getLong("filesReindexed") + e.getLong("filesSkipped"));
+    }
+
+    @Test
+    @DisplayName("A re-index that resumes reports the whole tenant's figures: the files its checkpoint counts, those"
+            + " of the batch patched before a kill (pending), and its own, naming the run it went on from")
+    void resumedReindexCountsEarlierRuns() {
+        // One partition, so one checkpoint describes the killed run's state.
+        node.stop().await();
+        node = start("test-embed-1", Map.of("SYNC_PARTITIONS", "1"), IngestHooks.NONE);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<Buffer> r = upload(Fixtures.prose(200) + " " + i);
+            assertThat(r.statusCode()).isEqualTo(201);
+            ids.add(r.bodyAsJsonObject().getString("id"));
+        }
+        ids.sort(null);
+        node.stop().await();
+        node = start("test-embed-2", Map.of("SYNC_PARTITIONS", "1"), IngestHooks.NONE);
+        // What a run killed while it wrote its second batch leaves: the first file re-embedded and
+        // checkpointed, the second patched but its checkpoint not yet written (its id pending).
+        String model = "test-embed-2@384";
+        List<FileRecord> before =
+                node.stores().metadata().getAll(ids.subList(0, 2)).await();
+        List<io.trisync.store.MetadataStore.Patch> patches = new ArrayList<>();
+        for (FileRecord r : before) {
+            patches.add(new io.trisync.store.MetadataStore.Patch(
+                    r.id(),
+                    new JsonObject(),
+                    FileRecord.Embedding.indexedFields(model, 384, r.embedding().chunks(), r.sha256())));
+        }
+        assertThat(node.stores().metadata().patchAll(patches).await()).isEqualTo(2);
+        FileRecord first = before.stream()
+                .filter(r -> r.id().equals(ids.get(0)))
+                .findFirst()
+                .orElseThrow();
+        String killed = "op-killed-before";
+        node.stores()
+                .checkpoints()
+                .save(new ReindexCheckpoints.Checkpoint(
+                        tenant,
+                        0,
+                        model,
+                        false,
+                        ids.get(0),
+                        false,
+                        1,
+                        first.embedding().chunks(),
+                        0,
+                        List.of(),
+                        List.of(killed),
+                        List.of(ids.get(1))))
+                .await();
+        JsonObject dry = Http.json(http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject()
+                        .put("tenant_id", tenant)
+                        .put("kind", "reindex")
+                        .put("dry_run", true)
+                        .toBuffer()));
+        assertThat(dry.getLong("files")).as("the files still to do: %s", dry).isEqualTo(2);
+        int mark = server.inputs().size();
+        HttpResponse<Buffer> started = http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
+        assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+        assertThat(started.bodyAsJsonObject().getJsonObject("progress").getLong("total_files"))
+                .as("the whole re-index's files, told at the start: %s", started.bodyAsString())
+                .isEqualTo(4);
+        JsonObject done = awaitEnd();
+        assertThat(done.getString("status")).as("the re-index: %s", done).isEqualTo("completed");
+        JsonObject result = done.getJsonObject("result");
+        assertThat(result.getLong("files")).as("result %s", result).isEqualTo(4);
+        assertThat(result.getLong("files_this_run")).as("result %s", result).isEqualTo(2);
+        assertThat(result.getLong("chunks_this_run"))
+                .as("texts this run embedded: %s", result)
+                .isEqualTo(server.inputs().size() - mark);
+        assertThat(result.getLong("skipped")).isZero();
+        assertThat(result.getJsonArray("resumed_from")).isEqualTo(new JsonArray().add(killed));
+        JsonObject progress = done.getJsonObject("progress");
+        assertThat(progress.getLong("files_reindexed"))
+                .as("progress %s", progress)
+                .isEqualTo(4);
+        assertThat(progress.getLong("current_file")).as("progress %s", progress).isEqualTo(4);
+        assertThat(progress.getLong("total_files")).as("progress %s", progress).isEqualTo(4);
+        assertThat(node.stores().checkpoints().list(tenant).await())
+                .as("a completed re-index clears its checkpoints")
+                .isEmpty();
     }
 
     @Test
