@@ -144,6 +144,17 @@ class GracefulStopIT {
             List<JsonObject> checkpoints = raw.find("reindex_checkpoints", new JsonObject().put("tenantId", tenant))
                     .await();
             assertThat(checkpoints).as("the re-index's checkpoints").isNotEmpty();
+            // The stored progress tells re-embedded files apart, and counts no more than the
+            // checkpoints do (each batch reports after its checkpoint is written).
+            JsonObject progress = op.getJsonObject("progress");
+            assertThat(progress.getLong("filesReindexed"))
+                    .as("progress %s", progress)
+                    .isEqualTo(progress.getLong("currentFile"));
+            assertThat(checkpoints.stream()
+                            .mapToLong(c -> c.getLong("files", 0L))
+                            .sum())
+                    .as("files the checkpoints count: %s", checkpoints)
+                    .isGreaterThanOrEqualTo(progress.getLong("filesReindexed"));
             assertThat(stopLog)
                     .contains("Sync " + opId + " of tenant " + tenant + " ended as failed: node " + NODE
                             + " stopped (SIGTERM) while it ran");
