@@ -171,7 +171,7 @@
         // end before that read answers, and its last count would never be seen.
         $('operation').hidden = false;
         showProgress(e.opId, e.data.stage, e.data.percentage, e.data.currentFile, e.data.totalFiles, e.data.rate,
-          e.data.etaSeconds, e.data.partitionsDone, e.data.partitions);
+          e.data.etaSeconds, e.data.partitionsDone, e.data.partitions, e.data.filesSkipped);
       }
       if (!state.running || state.running.id !== e.opId) {
         refreshOperation().catch(fail);
@@ -588,7 +588,7 @@
         if (!state.shown || state.shown.id !== op.id || op.progress.percentage >= state.shown.percentage) {
           showProgress(op.id, op.progress.stage, op.progress.percentage, op.progress.current_file,
             op.progress.total_files, op.progress.rate, op.progress.eta_seconds, op.progress.current_partition,
-            op.progress.total_partitions);
+            op.progress.total_partitions, op.progress.files_skipped);
         }
       } else {
         state.shown = null;
@@ -602,10 +602,12 @@
   }
 
   /** {@code rate} (chunks a second) and {@code eta} (seconds left): given by a re-index, absent otherwise. */
-  function showProgress(opId, stage, percentage, current, total, rate, eta, partitionsDone, partitions) {
+  // skipped: of current, the files a re-index left as they were (its result names them).
+  function showProgress(opId, stage, percentage, current, total, rate, eta, partitionsDone, partitions, skipped) {
     state.shown = { id: opId, percentage: percentage };
     $('op-stage').textContent = stage + ' ' + Math.round(percentage) + '%';
     $('op-files').textContent = current + ' of ' + total + ' files'
+      + (typeof skipped === 'number' && skipped > 0 ? ' (' + skipped + ' skipped)' : '')
       + (typeof partitions === 'number' ? ' · partition ' + partitionsDone + ' of ' + partitions : '')
       + (typeof rate === 'number' ? ' · ' + rate.toFixed(1) + ' chunks/s' : '')
       + (typeof eta === 'number' ? ' · about ' + eta + ' s left' : '');

@@ -96,6 +96,32 @@ public final class TrackedOperation {
     }
 
     /**
+     * Notes progress that tells the files dealt with apart: {@code reindexed} files done and {@code
+     * skipped} left out of {@code totalFiles}, both counted as processed, with the rate of work and
+     * the estimated seconds left; while {@code partitions} is not null (verifying) the share done is
+     * measured in partitions, {@code partitionsDone} of them.
+     */
+    public void progressOfFiles(
+            String stage,
+            long reindexed,
+            long skipped,
+            long totalFiles,
+            Double rate,
+            Long etaSeconds,
+            Integer partitionsDone,
+            Integer partitions) {
+        long current = reindexed + skipped;
+        long total = Math.max(current, totalFiles);
+        double pct = partitions != null
+                ? (partitions <= 0 ? 0 : Math.min(100.0, Math.round(1000.0 * partitionsDone / partitions) / 10.0))
+                : (total <= 0 ? 0 : Math.min(100.0, Math.round(1000.0 * current / total) / 10.0));
+        note(
+                new Progress(
+                        stage, pct, current, total, rate, etaSeconds, partitionsDone, partitions, reindexed, skipped),
+                current);
+    }
+
+    /**
      * Notes the progress of work done in partitions: {@code currentFile} of {@code totalFiles} files
      * checked so far, and the share done measured in partitions ({@code partitionsDone} of {@code
      * partitions}), since a partition's files are known only once it is read.

@@ -16,6 +16,7 @@ import io.trisync.store.MetadataStore;
 import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.store.Page;
 import io.trisync.store.ReindexCheckpoints;
+import io.trisync.store.ReindexCheckpoints.Skipped;
 import io.trisync.store.Retry;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
@@ -99,24 +100,63 @@ final class ReindexBatches {
             return Future.failedFuture(new Failure.Conflict("node " + config.nodeId() + " embeds with " + model.name()
                     + ", not " + job.model() + ": restart it with the new embedding configuration"));
         }
-        return stores.checkpoints().get(job.tenantId(), job.partition()).compose(cp -> {
-            boolean valid = cp != null && model.name().equals(cp.model()) && cp.all() == job.all();
-            if (valid && cp.done()) {
-                return Future.succeededFuture(new ReindexDone(0, 0, 0, 0).toJson());
-            }
-            String after = valid ? cp.lastFileId() : null;
-            if (valid) {
-                LOG.info("Re-index of {} partition {} resumes after file {}", job.tenantId(), job.partition(), after);
-            }
-            BatchSizer sizer = new BatchSizer(config.embedding().reindexTargetBatchMs(), 1, MAX_BATCH, FIRST_BATCH);
-            Promise<ReindexDone> done = Promise.promise();
-            batches(job, after, sizer, new ReindexDone(0, 0, 0, sizer.size()), done);
-            return done.future().map(ReindexDone::toJson);
-        });
+        return stores.checkpoints()
+                .get(job.tenantId(), job.partition())
+                .compose(cp -> cp != null && cp.resumes(model.name(), job.all())
+                        ? settled(stores, cp, model.name())
+                        : Future.succeededFuture(cp))
+                .compose(cp -> {
+                    boolean valid = cp != null && cp.resumes(model.name(), job.all());
+                    if (valid && cp.done()) {
+                        return Future.succeededFuture(ReindexDone.NONE.toJson());
+                    }
+                    String after = valid ? cp.lastFileId() : null;
+                    if (valid) {
+                        LOG.info(
+                                "Re-index of {} partition {} resumes after file {}",
+                                job.tenantId(),
+                                job.partition(),
+                                after);
+                    }
+                    // The checkpoint goes on counting what the runs before this one did.
+                    ReindexDone before = valid ? ReindexDone.of(cp) : ReindexDone.NONE;
+                    List<String> runs = new ArrayList<>(valid ? cp.runs() : List.of());
+                    if (!runs.contains(job.opId())) {
+                        runs.add(job.opId());
+                    }
+                    BatchSizer sizer =
+                            new BatchSizer(config.embedding().reindexTargetBatchMs(), 1, MAX_BATCH, FIRST_BATCH);
+                    Promise<ReindexDone> done = Promise.promise();
+                    batches(job, new Resumed(before, List.copyOf(runs)), after, sizer, ReindexDone.NONE, done);
+                    return done.future().map(ReindexDone::toJson);
+                });
     }
 
+    /** {@code c} with its pending batch settled ({@link ReindexTally#settle}): its files read now. */
+    static Future<ReindexCheckpoints.Checkpoint> settled(
+            Stores stores, ReindexCheckpoints.Checkpoint c, String modelName) {
+        if (c.pending().isEmpty() || c.all()) {
+            return Future.succeededFuture(c);
+        }
+        return stores.metadata().getAll(c.pending()).map(now -> ReindexTally.settle(c, now, modelName));
+    }
+
+    /** What a partition's checkpoint held when this run took it up, and the runs that made it (this one last). */
+    private record Resumed(ReindexDone before, List<String> runs) {}
+
+    /**
+     * The partition's batches after {@code after}; {@code sofar}: what this run did in it. Each
+     * checkpoint counts the work of every run up to its file ({@code resumed} and {@code sofar}) in the
+     * same write as the file, so a run that goes on from it counts from there exactly; {@code done}
+     * completes with this run's own work.
+     */
     private void batches(
-            ReindexPartition job, String after, BatchSizer sizer, ReindexDone sofar, Promise<ReindexDone> done) {
+            ReindexPartition job,
+            Resumed resumed,
+            String after,
+            BatchSizer sizer,
+            ReindexDone sofar,
+            Promise<ReindexDone> done) {
         long t = System.nanoTime();
         int size = sizer.size();
         stores.syncOperations()
@@ -124,31 +164,72 @@ final class ReindexBatches {
                 .compose(op -> op == null || op.status() != SyncOperation.Status.RUNNING
                         ? Future.failedFuture(new Failure.Conflict("re-index " + job.opId() + " is no longer running"))
                         : stores.metadata().list(FileQuery.partition(job.tenantId(), job.partition()), after, size))
-                .compose(page -> batch(job, page).compose(b -> {
-                    String last = page.items().isEmpty()
-                            ? after
-                            : page.items().get(page.items().size() - 1).id();
-                    boolean end = page.next() == null;
-                    return stores.checkpoints()
-                            .save(new ReindexCheckpoints.Checkpoint(
-                                    job.tenantId(), job.partition(), model.name(), job.all(), last, end))
-                            .map(v -> {
-                                vertx.eventBus().send(RepairAddresses.reindexProgress(job.opId()), b.toJson());
-                                int next = sizer.took(page.items().size(), (System.nanoTime() - t) / 1_000_000);
-                                ReindexDone total = new ReindexDone(
-                                        sofar.files() + b.files(),
-                                        sofar.chunks() + b.chunks(),
-                                        sofar.skipped() + b.skipped(),
-                                        next);
-                                if (end) {
-                                    done.complete(total);
-                                } else {
-                                    batches(job, last, sizer, total, done);
-                                }
-                                return null;
-                            });
-                }))
+                .compose(page -> pending(job, resumed, after, sofar, page)
+                        .compose(v -> batch(job, page))
+                        .compose(b -> {
+                            String last = page.items().isEmpty()
+                                    ? after
+                                    : page.items().get(page.items().size() - 1).id();
+                            boolean end = page.next() == null;
+                            int next = sizer.took(page.items().size(), (System.nanoTime() - t) / 1_000_000);
+                            ReindexDone total = sofar.plus(b, next);
+                            ReindexDone counted = resumed.before().plus(total, 0);
+                            return stores.checkpoints()
+                                    .save(new ReindexCheckpoints.Checkpoint(
+                                            job.tenantId(),
+                                            job.partition(),
+                                            model.name(),
+                                            job.all(),
+                                            last,
+                                            end,
+                                            counted.files(),
+                                            counted.chunks(),
+                                            counted.skipped(),
+                                            counted.skippedFiles(),
+                                            resumed.runs(),
+                                            List.of()))
+                                    .map(v -> {
+                                        vertx.eventBus().send(RepairAddresses.reindexProgress(job.opId()), b.toJson());
+                                        if (end) {
+                                            done.complete(total);
+                                        } else {
+                                            batches(job, resumed, last, sizer, total, done);
+                                        }
+                                        return null;
+                                    });
+                        }))
                 .onFailure(done::fail);
+    }
+
+    /**
+     * Before a page's records are patched: the checkpoint where it stands, naming the page's due files
+     * as pending, so a run that goes on from it after a kill counts those the page patched.
+     */
+    private Future<Void> pending(
+            ReindexPartition job, Resumed resumed, String after, ReindexDone sofar, Page<FileRecord> page) {
+        List<String> due = page.items().stream()
+                .filter(r -> due(r, job.all(), model.name()))
+                .map(FileRecord::id)
+                .toList();
+        if (due.isEmpty() || job.all()) {
+            // Over all files a run that goes on re-embeds the page's again, and counts them then.
+            return Future.succeededFuture();
+        }
+        ReindexDone counted = resumed.before().plus(sofar, 0);
+        return stores.checkpoints()
+                .save(new ReindexCheckpoints.Checkpoint(
+                        job.tenantId(),
+                        job.partition(),
+                        model.name(),
+                        job.all(),
+                        after,
+                        false,
+                        counted.files(),
+                        counted.chunks(),
+                        counted.skipped(),
+                        counted.skippedFiles(),
+                        resumed.runs(),
+                        due));
     }
 
     /**
@@ -161,12 +242,12 @@ final class ReindexBatches {
         List<FileRecord> due = page.items().stream()
                 .filter(r -> due(r, job.all(), model.name()))
                 .toList();
-        long skipped = page.items().size() - due.size();
         List<FileRecord> small =
                 due.stream().filter(r -> r.size() <= ALONE_BYTES).toList();
         List<FileRecord> large =
                 due.stream().filter(r -> r.size() > ALONE_BYTES).toList();
-        ReindexDone[] done = {new ReindexDone(0, 0, skipped, 0)};
+        // Files not due (already made by the model, pending, failed) are outside the re-index's scope: not counted.
+        ReindexDone[] done = {ReindexDone.NONE};
         Future<Void> together =
                 small.isEmpty() ? Future.succeededFuture() : together(small).map(d -> add(done, d));
         // One large file after another: each is read, and its points made, while no other is held.
@@ -175,8 +256,7 @@ final class ReindexBatches {
     }
 
     private static Void add(ReindexDone[] sum, ReindexDone more) {
-        ReindexDone s = sum[0];
-        sum[0] = new ReindexDone(s.files() + more.files(), s.chunks() + more.chunks(), s.skipped() + more.skipped(), 0);
+        sum[0] = sum[0].plus(more, 0);
         return null;
     }
 
@@ -204,15 +284,17 @@ final class ReindexBatches {
                 .compose(v -> {
                     List<FileRecord> read = new ArrayList<>();
                     List<ContentIndexer.Prepared> ready = new ArrayList<>();
+                    List<Skipped> missing = new ArrayList<>();
                     for (int i = 0; i < due.size(); i++) {
                         if (prepared[i] != null) {
                             read.add(due.get(i));
                             ready.add(prepared[i]);
+                        } else {
+                            missing.add(new Skipped(due.get(i).id(), Skipped.CONTENT_MISSING));
                         }
                     }
-                    long missing = due.size() - read.size();
                     if (read.isEmpty()) {
-                        return Future.succeededFuture(new ReindexDone(0, 0, missing, 0));
+                        return Future.succeededFuture(ReindexDone.skipping(missing));
                     }
                     return embeddingPool
                             .executeBlocking(() -> indexer.indexAll(ready))
@@ -226,7 +308,7 @@ final class ReindexBatches {
                                 }
                                 return write(read, chunks, points);
                             })
-                            .map(d -> new ReindexDone(d.files(), d.chunks(), d.skipped() + missing, d.batchSize()));
+                            .map(d -> ReindexDone.skipping(missing).plus(d, 0));
                 });
     }
 
@@ -266,7 +348,8 @@ final class ReindexBatches {
                                 () -> indexer.stream(Buffers.view(content.bytes()), target(r), UPSERT_BATCH, upsert))));
         return embedded.compose(streamed -> {
             if (streamed == null) {
-                return Future.succeededFuture(new ReindexDone(0, 0, 1, 0));
+                return Future.succeededFuture(
+                        ReindexDone.skipping(List.of(new Skipped(r.id(), Skipped.CONTENT_MISSING))));
             }
             if (streamed.failed() && streamed.written() > 0) {
                 LOG.warn(
@@ -338,17 +421,21 @@ final class ReindexBatches {
                         }
                     }
                     List<Future<Void>> gone = new ArrayList<>();
+                    List<Skipped> left = new ArrayList<>();
                     for (FileRecord r : due) {
-                        if (chunksOf.containsKey(r.id()) && !kept.contains(r.id())) {
+                        if (!chunksOf.containsKey(r.id())) {
+                            left.add(new Skipped(r.id(), Skipped.REFUSED));
+                        } else if (!kept.contains(r.id())) {
                             LOG.info("File {} changed while it was re-embedded; its new points are removed", r.id());
+                            left.add(new Skipped(r.id(), Skipped.CHANGED));
                             // Only the points made here: a new version's (the same ids) stay.
                             gone.add(stores.vectors().deleteContent(r.tenantId(), r.id(), embedded.get(r.id())));
                         }
                     }
                     return Future.all(gone)
                             .compose(v -> stores.metadata().patchAll(patches))
-                            .map(matched ->
-                                    new ReindexDone(patches.size(), chunksMade, due.size() - patches.size(), 0));
+                            .map(matched -> new ReindexDone(patches.size(), chunksMade, 0, List.of(), 0)
+                                    .plus(ReindexDone.skipping(left), 0));
                 });
     }
 }

@@ -20,6 +20,7 @@ import io.trisync.scan.ScanReport;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.store.ReindexCheckpoints.Checkpoint;
 import io.trisync.store.Stores;
 import io.trisync.store.VectorSpaces;
 import io.vertx.core.Future;
@@ -28,8 +29,10 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,10 +42,12 @@ import org.slf4j.LoggerFactory;
  * nodes ({@code SYNC_SCAN_PARALLELISM} at once). Each partition goes in batches of files in id order
  * whose size adapts to {@code REINDEX_TARGET_BATCH_MS} ({@link BatchSizer}), with a checkpoint in
  * MongoDB after every batch, so a re-index that was cancelled, timed out or killed resumes where it
- * stopped when started again (a completed one removes its checkpoints). Progress carries files done,
- * chunks a second and the estimated time left. At the end a scan of the tenant's partitions verifies
- * it; the result says what is left ({@code stale_after}, {@code issues_after}). A dry run counts the
- * files and chunks and estimates the time from a measured embedding of sample chunks.
+ * stopped when started again (a completed one removes its checkpoints). Progress carries the files
+ * dealt with, re-embedded and skipped apart, chunks a second and the estimated time left; progress
+ * and result count the runs a resumed re-index went on from too ({@link ReindexTally}). At the end a
+ * scan of the tenant's partitions verifies it; the result says what is left ({@code stale_after},
+ * {@code issues_after}). A dry run counts the files and chunks and estimates the time from a measured
+ * embedding of sample chunks.
  */
 public final class ReindexVerticle extends RequestVerticle {
 
@@ -83,29 +88,47 @@ public final class ReindexVerticle extends RequestVerticle {
 
     private Future<JsonObject> start(ReindexRequest request) {
         String tenant = Ids.require("tenant_id", request.tenantId());
-        return scope(tenant, request.all(), null, 0, 0).compose(scope -> {
-            if (request.dryRun()) {
-                return estimate(scope).map(seconds -> new RepairMessages.ReindexEstimate(
-                                tenant, model.name(), scope.files(), scope.chunks(), seconds)
-                        .toJson());
-            }
-            return tracker.start(tenant, "reindex", scope.files(), request.actor())
-                    .map(op -> {
-                        run(op, tenant, request.all(), scope);
-                        return op.record().toPublicJson();
+        return stores.checkpoints()
+                .list(tenant)
+                .compose(checkpoints -> Future.all(checkpoints.stream()
+                                .filter(c -> c.resumes(model.name(), request.all()))
+                                .map(c -> ReindexBatches.settled(stores, c, model.name()))
+                                .toList())
+                        .map(all -> all.<Checkpoint>list()))
+                .compose(settled -> {
+                    // The checkpoints a run of this model and scope goes on from, by partition.
+                    Map<Integer, Checkpoint> resumed = new HashMap<>();
+                    settled.forEach(c -> resumed.put(c.partition(), c));
+                    return scope(tenant, request.all(), resumed, null, 0, 0).compose(scope -> {
+                        if (request.dryRun()) {
+                            return estimate(scope).map(seconds -> new RepairMessages.ReindexEstimate(
+                                            tenant, model.name(), scope.files(), scope.chunks(), seconds)
+                                    .toJson());
+                        }
+                        ReindexTally tally = ReindexTally.of(resumed.values(), scope.files());
+                        return tracker.start(tenant, "reindex", tally.total(), request.actor())
+                                .map(op -> {
+                                    run(op, tenant, request.all(), scope, tally);
+                                    return op.record().toPublicJson();
+                                });
                     });
-        });
+                });
     }
 
-    /** Counts the files to re-embed by walking the tenant's active records in id order. */
-    private Future<Scope> scope(String tenant, boolean all, String after, long files, long chunks) {
+    /**
+     * Counts the files to re-embed by walking the tenant's active records in id order: those due and
+     * ahead of their partition's checkpoint ({@code resumed}), as the run deals with them.
+     */
+    private Future<Scope> scope(
+            String tenant, boolean all, Map<Integer, Checkpoint> resumed, String after, long files, long chunks) {
         return stores.metadata()
                 .list(new FileQuery(tenant, null, FileRecord.Status.ACTIVE), after, 1000)
                 .compose(page -> {
                     long f = files;
                     long c = chunks;
                     for (FileRecord r : page.items()) {
-                        if (ReindexBatches.due(r, all, model.name())) {
+                        if (ReindexBatches.due(r, all, model.name())
+                                && ReindexTally.ahead(r, resumed.get(r.partition()))) {
                             f++;
                             // As the run counts them: a file without text to extract has none.
                             c += r.embedding().chunks();
@@ -113,7 +136,7 @@ public final class ReindexVerticle extends RequestVerticle {
                     }
                     return page.next() == null
                             ? Future.succeededFuture(new Scope(f, c))
-                            : scope(tenant, all, page.next(), f, c);
+                            : scope(tenant, all, resumed, page.next(), f, c);
                 });
     }
 
@@ -132,27 +155,52 @@ public final class ReindexVerticle extends RequestVerticle {
         });
     }
 
-    private void run(TrackedOperation op, String tenant, boolean all, Scope scope) {
-        AtomicLong files = new AtomicLong();
-        AtomicLong chunks = new AtomicLong();
+    /**
+     * Runs the re-index: {@code scope}, the files this run deals with; {@code tally}, what its progress
+     * and result count (the earlier runs' work included when it resumes).
+     */
+    private void run(TrackedOperation op, String tenant, boolean all, Scope scope, ReindexTally tally) {
         long started = System.nanoTime();
+        if (!tally.resumedFrom().isEmpty()) {
+            LOG.info(
+                    "Re-index {} of tenant {} goes on from {}: {} files re-embedded and {} left out before it,"
+                            + " {} to do",
+                    op.record().id(),
+                    tenant,
+                    tally.resumedFrom(),
+                    tally.before().files(),
+                    tally.before().skipped(),
+                    scope.files());
+        }
         // Told now: the first batch's files can take minutes to embed before any batch reports.
-        op.progress("updating_embeddings", 0, scope.files(), 0);
+        op.progressOfFiles(
+                "updating_embeddings",
+                tally.before().files(),
+                tally.before().skipped(),
+                tally.total(),
+                null,
+                null,
+                null,
+                null);
         MessageConsumer<JsonObject> progress = vertx.eventBus()
                 .consumer(RepairAddresses.reindexProgress(op.record().id()), m -> {
-                    ReindexDone batch = ReindexDone.fromJson(m.body());
-                    long done = files.addAndGet(batch.files());
-                    long made = chunks.addAndGet(batch.chunks());
+                    if (!tally.add(ReindexDone.fromJson(m.body()))) {
+                        return; // after the last partition answered: counted, and the stage is past
+                    }
+                    long made = tally.thisRun().chunks();
                     double seconds = Math.max(0.001, (System.nanoTime() - started) / 1e9);
                     double rate = made / seconds;
                     long left = Math.max(0, scope.chunks() - made);
-                    op.progress(
+                    ReindexDone sofar = tally.all();
+                    op.progressOfFiles(
                             "updating_embeddings",
-                            done,
-                            scope.files(),
-                            done,
+                            sofar.files(),
+                            sofar.skipped(),
+                            tally.total(),
                             Math.round(rate * 10) / 10.0,
-                            rate > 0 ? (long) Math.ceil(left / rate) : null);
+                            rate > 0 ? (long) Math.ceil(left / rate) : null,
+                            null,
+                            null);
                 });
         int partitions = config.sync().partitions();
         List<ReindexDone> parts = Collections.synchronizedList(new ArrayList<>());
@@ -183,16 +231,25 @@ public final class ReindexVerticle extends RequestVerticle {
                         }))
                 .compose(v -> {
                     long embedded = System.nanoTime();
-                    return verify(op, tenant).compose(report -> stores.checkpoints()
+                    // The partitions' answers are this run's work: a batch's report may come after them.
+                    tally.settle(parts.stream()
+                            .reduce(ReindexDone.NONE, (a, b) -> a.plus(b, Math.max(a.batchSize(), b.batchSize()))));
+                    return verify(op, tenant, tally).compose(report -> stores.checkpoints()
                             .clear(tenant)
                             .compose(w -> switchIfDone(report))
                             .compose(switched -> {
-                                op.progress(
+                                ReindexDone whole = tally.all();
+                                // Every file dealt with, each counted once: re-embedded or left out.
+                                op.progressOfFiles(
                                         "finalizing",
-                                        op.record().progress().totalFiles(),
-                                        op.record().progress().totalFiles(),
-                                        op.filesProcessed());
-                                return op.complete(result(parts, report, started, embedded, switched)
+                                        whole.files(),
+                                        whole.skipped(),
+                                        whole.dealtWith(),
+                                        null,
+                                        null,
+                                        null,
+                                        null);
+                                return op.complete(result(tally, report, started, embedded, switched)
                                         .toJson());
                             }));
                 })
@@ -245,9 +302,12 @@ public final class ReindexVerticle extends RequestVerticle {
         });
     }
 
-    /** A scan of every partition of the tenant under the re-index's operation. */
-    private Future<ScanReport> verify(TrackedOperation op, String tenant) {
-        op.progress("verifying", 0, config.sync().partitions(), op.filesProcessed());
+    /** A scan of every partition of the tenant under the re-index's operation; its progress counts partitions. */
+    private Future<ScanReport> verify(TrackedOperation op, String tenant, ReindexTally tally) {
+        int partitions = config.sync().partitions();
+        ReindexDone whole = tally.all();
+        AtomicInteger verified = new AtomicInteger();
+        op.progressOfFiles("verifying", whole.files(), whole.skipped(), tally.total(), null, null, 0, partitions);
         ScanReport report = new ScanReport("tenant:" + tenant, "full");
         return Lanes.forEach(
                         Lanes.range(config.sync().partitions()), config.sync().scanParallelism(), p -> ClusterBus.of(
@@ -267,30 +327,37 @@ public final class ReindexVerticle extends RequestVerticle {
                                         true)
                                 .map(reply -> {
                                     report.add(reply);
+                                    op.progressOfFiles(
+                                            "verifying",
+                                            whole.files(),
+                                            whole.skipped(),
+                                            tally.total(),
+                                            null,
+                                            null,
+                                            verified.incrementAndGet(),
+                                            partitions);
                                     return null;
                                 }))
                 .map(report);
     }
 
-    /** {@code started}, {@code embedded}: when the re-index began and when its last partition was done (nanos). */
+    /**
+     * {@code started}, {@code embedded}: when the re-index began and when its last partition was done
+     * (nanos); the rates are this run's.
+     */
     private RepairMessages.ReindexResult result(
-            List<ReindexDone> parts,
-            ScanReport report,
-            long started,
-            long embedded,
-            RepairMessages.VectorSwitch switched) {
-        long files = parts.stream().mapToLong(ReindexDone::files).sum();
-        long chunks = parts.stream().mapToLong(ReindexDone::chunks).sum();
+            ReindexTally tally, ScanReport report, long started, long embedded, RepairMessages.VectorSwitch switched) {
+        ReindexDone run = tally.thisRun();
         double seconds = Math.max(0.001, (embedded - started) / 1e9);
         double verifying = (System.nanoTime() - embedded) / 1e9;
         return new RepairMessages.ReindexResult(
                 model.name(),
-                files,
-                chunks,
-                parts.stream().mapToLong(ReindexDone::skipped).sum(),
-                Math.round(files / seconds * 10) / 10.0,
-                Math.round(chunks / seconds * 10) / 10.0,
-                parts.stream().mapToInt(ReindexDone::batchSize).max().orElse(0),
+                tally.all(),
+                run,
+                tally.resumedFrom(),
+                Math.round(run.files() / seconds * 10) / 10.0,
+                Math.round(run.chunks() / seconds * 10) / 10.0,
+                run.batchSize(),
                 Math.round(seconds * 10) / 10.0,
                 Math.round(verifying * 10) / 10.0,
                 report.issuesOf(IssueType.STALE_VECTORS),

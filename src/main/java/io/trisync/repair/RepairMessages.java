@@ -1,8 +1,11 @@
 package io.trisync.repair;
 
 import io.trisync.store.Actor;
+import io.trisync.store.ReindexCheckpoints;
+import io.trisync.store.ReindexCheckpoints.Skipped;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 
 /** The requests and replies of the repair addresses ({@link RepairAddresses}), each with its wire form in one place. */
@@ -88,23 +91,79 @@ public final class RepairMessages {
         }
     }
 
-    /** What one partition's re-index did: files and chunks embedded, files left as they were, the last batch size. */
-    public record ReindexDone(long files, long chunks, long skipped, int batchSize) {
+    /**
+     * What a re-index did (a batch, a partition, a run or all runs of one): files re-embedded and
+     * their chunks, files in its scope it left as they were ({@code skipped}), the first {@value
+     * ReindexCheckpoints#SKIPPED_KEPT} of those by id and reason, and the last batch size.
+     */
+    public record ReindexDone(long files, long chunks, long skipped, List<Skipped> skippedFiles, int batchSize) {
+
+        public static final ReindexDone NONE = new ReindexDone(0, 0, 0, List.of(), 0);
+
+        public ReindexDone {
+            skippedFiles = skippedFiles == null ? List.of() : List.copyOf(skippedFiles);
+        }
+
+        /** The files one batch left out, nothing else. */
+        static ReindexDone skipping(List<Skipped> left) {
+            return new ReindexDone(
+                    0, 0, left.size(), left.subList(0, Math.min(left.size(), ReindexCheckpoints.SKIPPED_KEPT)), 0);
+        }
+
+        /** What a run went on from: the counts a checkpoint holds. */
+        static ReindexDone of(ReindexCheckpoints.Checkpoint c) {
+            return new ReindexDone(c.files(), c.chunks(), c.skipped(), c.skippedFiles(), 0);
+        }
+
+        /** Both together (the skipped files' ids up to the cap); the batch size {@code batchSize}. */
+        public ReindexDone plus(ReindexDone more, int batchSize) {
+            List<Skipped> ids = new ArrayList<>(skippedFiles);
+            for (Skipped s : more.skippedFiles()) {
+                if (ids.size() >= ReindexCheckpoints.SKIPPED_KEPT) {
+                    break;
+                }
+                ids.add(s);
+            }
+            return new ReindexDone(
+                    files + more.files(), chunks + more.chunks(), skipped + more.skipped(), ids, batchSize);
+        }
+
+        /** Files dealt with: re-embedded or left out. */
+        public long dealtWith() {
+            return files + skipped;
+        }
+
         public JsonObject toJson() {
             return new JsonObject()
                     .put("files", files)
                     .put("chunks", chunks)
                     .put("skipped", skipped)
+                    .put("skippedFiles", skippedJson(skippedFiles))
                     .put("batchSize", batchSize);
         }
 
         public static ReindexDone fromJson(JsonObject json) {
+            List<Skipped> skipped = new ArrayList<>();
+            JsonArray ids = json.getJsonArray("skippedFiles", new JsonArray());
+            for (int i = 0; i < ids.size(); i++) {
+                JsonObject s = ids.getJsonObject(i);
+                skipped.add(new Skipped(s.getString(Skipped.FILE_ID), s.getString(Skipped.REASON)));
+            }
             return new ReindexDone(
                     json.getLong("files", 0L),
                     json.getLong("chunks", 0L),
                     json.getLong("skipped", 0L),
+                    skipped,
                     json.getInteger("batchSize", 0));
         }
+    }
+
+    /** Skipped files as {@code [{file_id, reason}]}. */
+    static JsonArray skippedJson(List<Skipped> skipped) {
+        JsonArray out = new JsonArray();
+        skipped.forEach(
+                s -> out.add(new JsonObject().put(Skipped.FILE_ID, s.fileId()).put(Skipped.REASON, s.reason())));
+        return out;
     }
 
     /** A re-index's dry run: the files and chunks it would re-embed and the time it should take. */
@@ -121,15 +180,17 @@ public final class RepairMessages {
     }
 
     /**
-     * A completed re-index's result (its tracked operation's {@code result}): what it embedded, how
-     * fast, and what the verifying scan left ({@code staleAfter}, {@code issuesAfter}); with the
-     * state of a dimension change when one is under way ({@link VectorSwitch}).
+     * A completed re-index's result (its tracked operation's {@code result}): what it re-embedded and
+     * left out over the whole tenant ({@code all}: this run and the runs it resumed from, {@code
+     * resumedFrom}, oldest first), of which this run ({@code thisRun}); how fast this run went; and
+     * what the verifying scan left ({@code staleAfter}, {@code issuesAfter}); with the state of a
+     * dimension change when one is under way ({@link VectorSwitch}).
      */
     public record ReindexResult(
             String model,
-            long files,
-            long chunks,
-            long skipped,
+            ReindexDone all,
+            ReindexDone thisRun,
+            List<String> resumedFrom,
             double filesPerSecond,
             double chunksPerSecond,
             int batchSize,
@@ -141,9 +202,17 @@ public final class RepairMessages {
         public JsonObject toJson() {
             JsonObject json = new JsonObject()
                     .put("model", model)
-                    .put("files", files)
-                    .put("chunks", chunks)
-                    .put("skipped", skipped)
+                    .put("files", all.files())
+                    .put("chunks", all.chunks())
+                    .put("skipped", all.skipped())
+                    .put("skipped_files", skippedJson(all.skippedFiles()))
+                    .put(
+                            "skipped_files_truncated",
+                            all.skipped() > all.skippedFiles().size())
+                    .put("files_this_run", thisRun.files())
+                    .put("chunks_this_run", thisRun.chunks())
+                    .put("skipped_this_run", thisRun.skipped())
+                    .put("resumed_from", new JsonArray(new ArrayList<>(resumedFrom)))
                     .put("files_per_second", filesPerSecond)
                     .put("chunks_per_second", chunksPerSecond)
                     .put("batch_size", batchSize)

@@ -67,7 +67,11 @@ public record SyncOperation(
         }
     }
 
-    /** Where the operation is: stage, percentage, the file it is on and how many there are. */
+    /**
+     * Where the operation is: stage, percentage, the file it is on and how many there are; for a
+     * re-index, of the files dealt with ({@code currentFile}) how many were re-embedded ({@code
+     * filesReindexed}) and how many left out ({@code filesSkipped}), null for the other kinds.
+     */
     public record Progress(
             String stage,
             double percentage,
@@ -76,7 +80,9 @@ public record SyncOperation(
             Double rate,
             Long etaSeconds,
             Integer partitionsDone,
-            Integer partitions) {
+            Integer partitions,
+            Long filesReindexed,
+            Long filesSkipped) {
 
         /** The progress document's field names. */
         public static final String STAGE = "stage";
@@ -88,12 +94,27 @@ public record SyncOperation(
         public static final String ETA_SECONDS = "etaSeconds";
         public static final String PARTITIONS_DONE = "partitionsDone";
         public static final String PARTITIONS = "partitions";
+        public static final String FILES_REINDEXED = "filesReindexed";
+        public static final String FILES_SKIPPED = "filesSkipped";
 
         public static final Progress INITIAL = new Progress("initializing", 0, 0, 0);
 
         /** Progress without a rate or an estimate of the time left. */
         public Progress(String stage, double percentage, long currentFile, long totalFiles) {
             this(stage, percentage, currentFile, totalFiles, null, null, null, null);
+        }
+
+        /** Progress that does not tell files re-embedded and left out apart. */
+        public Progress(
+                String stage,
+                double percentage,
+                long currentFile,
+                long totalFiles,
+                Double rate,
+                Long etaSeconds,
+                Integer partitionsDone,
+                Integer partitions) {
+            this(stage, percentage, currentFile, totalFiles, rate, etaSeconds, partitionsDone, partitions, null, null);
         }
 
         public JsonObject toJson() {
@@ -111,6 +132,9 @@ public record SyncOperation(
             if (partitions != null) {
                 json.put(PARTITIONS_DONE, partitionsDone).put(PARTITIONS, partitions);
             }
+            if (filesReindexed != null) {
+                json.put(FILES_REINDEXED, filesReindexed).put(FILES_SKIPPED, filesSkipped);
+            }
             return json;
         }
 
@@ -125,7 +149,9 @@ public record SyncOperation(
                             json.getDouble(RATE),
                             json.getLong(ETA_SECONDS),
                             json.getInteger(PARTITIONS_DONE),
-                            json.getInteger(PARTITIONS));
+                            json.getInteger(PARTITIONS),
+                            json.getLong(FILES_REINDEXED),
+                            json.getLong(FILES_SKIPPED));
         }
     }
 
@@ -202,7 +228,10 @@ public record SyncOperation(
                 .put("result", result);
     }
 
-    /** The progress; {@code rate} and {@code eta_seconds} only for the kinds that measure them (re-index). */
+    /**
+     * The progress; {@code rate}, {@code eta_seconds}, {@code files_reindexed} and {@code
+     * files_skipped} only for the kinds that measure them (re-index).
+     */
     private JsonObject publicProgress() {
         JsonObject json = new JsonObject()
                 .put("stage", progress.stage())
@@ -217,6 +246,9 @@ public record SyncOperation(
         }
         if (progress.etaSeconds() != null) {
             json.put("eta_seconds", progress.etaSeconds());
+        }
+        if (progress.filesReindexed() != null) {
+            json.put("files_reindexed", progress.filesReindexed()).put("files_skipped", progress.filesSkipped());
         }
         return json;
     }

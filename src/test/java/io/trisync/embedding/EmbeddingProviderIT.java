@@ -11,6 +11,8 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.IndexJob;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.MetadataStore.FileQuery;
+import io.trisync.store.ReindexCheckpoints;
+import io.trisync.store.SyncOperation;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
@@ -19,6 +21,7 @@ import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.time.Instant;
@@ -665,6 +668,154 @@ class EmbeddingProviderIT {
                         .allMatch(p -> p.model().equals("test-embed-2@384"));
             }
         }
+        // Found by the review of that fix: the file left out was counted as re-indexed (the final
+        // progress said 4 of 4 files, with no word of the one skipped). Each figure now tells them apart.
+        JsonObject skippedFile = new JsonObject().put("file_id", lost).put("reason", "content_missing");
+        JsonObject result = done.getJsonObject("result");
+        assertThat(result.getLong("files")).as("result %s", result).isEqualTo(3);
+        assertThat(result.getLong("skipped")).as("result %s", result).isEqualTo(1);
+        assertThat(result.getJsonArray("skipped_files"))
+                .as("result %s", result)
+                .isEqualTo(new JsonArray().add(skippedFile));
+        assertThat(result.getBoolean("skipped_files_truncated")).isFalse();
+        assertThat(result.getLong("files_this_run")).isEqualTo(3);
+        assertThat(result.getJsonArray("resumed_from"))
+                .as("a run that resumed nothing")
+                .isEmpty();
+        JsonObject progress = done.getJsonObject("progress");
+        assertThat(progress.getLong("files_reindexed"))
+                .as("progress %s", progress)
+                .isEqualTo(3);
+        assertThat(progress.getLong("files_skipped"))
+                .as("progress %s", progress)
+                .isEqualTo(1);
+        assertThat(progress.getLong("current_file")).as("progress %s", progress).isEqualTo(4);
+        assertThat(progress.getLong("total_files")).as("progress %s", progress).isEqualTo(4);
+        assertThat(done.getLong("files_processed")).isEqualTo(4);
+        // The operation as stored, and the events it published, say the same.
+        String opId = done.getString("id");
+        SyncOperation stored = node.stores().syncOperations().get(opId).await();
+        assertThat(stored.progress().filesReindexed()).isEqualTo(3);
+        assertThat(stored.progress().filesSkipped()).isEqualTo(1);
+        assertThat(stored.result().getLong("skipped")).isEqualTo(1);
+        Event[] completed = {null};
+        Await.until("the re-index's end to be logged", 10_000, () -> {
+            completed[0] = node.stores().events().since(tenant, 0, 1000).await().stream()
+                    .filter(e -> opId.equals(e.opId()) && "sync.op_completed".equals(e.type()))
+                    .findFirst()
+                    .orElse(null);
+            return completed[0] != null;
+        });
+        JsonObject published = completed[0].data().getJsonObject("result");
+        assertThat(published.getLong("files")).as("published %s", published).isEqualTo(3);
+        assertThat(published.getLong("skipped")).isEqualTo(1);
+        assertThat(published.getJsonArray("skipped_files")).isEqualTo(new JsonArray().add(skippedFile));
+        List<JsonObject> progressed = node.stores().events().since(tenant, 0, 1000).await().stream()
+                .filter(e -> opId.equals(e.opId()) && "sync.op_progress".equals(e.type()))
+                .map(Event::data)
+                .toList();
+        JsonObject last = progressed.get(progressed.size() - 1);
+        assertThat(last.getString("stage")).as("progress events %s", progressed).isEqualTo("finalizing");
+        assertThat(last.getLong("filesReindexed"))
+                .as("progress events %s", progressed)
+                .isEqualTo(3);
+        assertThat(last.getLong("filesSkipped")).isEqualTo(1);
+        assertThat(last.getLong("currentFile")).isEqualTo(4);
+        assertThat(last.getLong("totalFiles")).isEqualTo(4);
+        // Every batch's progress counted each file once: never past the total, never a skip as done.
+        assertThat(progressed)
+                .filteredOn(e -> "updating_embeddings".equals(e.getString("stage")))
+                .allMatch(e -> e.getLong("currentFile") <= e.getLong("totalFiles")
+                        && e.getLong("currentFile") == e.getLong("filesReindexed") + e.getLong("filesSkipped"));
+    }
+
+    @Test
+    @DisplayName("A re-index that resumes reports the whole tenant's figures: the files its checkpoint counts, those"
+            + " of the batch patched before a kill (pending), and its own, naming the run it went on from")
+    void resumedReindexCountsEarlierRuns() {
+        // One partition, so one checkpoint describes the killed run's state.
+        node.stop().await();
+        node = start("test-embed-1", Map.of("SYNC_PARTITIONS", "1"), IngestHooks.NONE);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<Buffer> r = upload(Fixtures.prose(200) + " " + i);
+            assertThat(r.statusCode()).isEqualTo(201);
+            ids.add(r.bodyAsJsonObject().getString("id"));
+        }
+        ids.sort(null);
+        node.stop().await();
+        node = start("test-embed-2", Map.of("SYNC_PARTITIONS", "1"), IngestHooks.NONE);
+        // What a run killed while it wrote its second batch leaves: the first file re-embedded and
+        // checkpointed, the second patched but its checkpoint not yet written (its id pending).
+        String model = "test-embed-2@384";
+        List<FileRecord> before =
+                node.stores().metadata().getAll(ids.subList(0, 2)).await();
+        List<io.trisync.store.MetadataStore.Patch> patches = new ArrayList<>();
+        for (FileRecord r : before) {
+            patches.add(new io.trisync.store.MetadataStore.Patch(
+                    r.id(),
+                    new JsonObject(),
+                    FileRecord.Embedding.indexedFields(model, 384, r.embedding().chunks(), r.sha256())));
+        }
+        assertThat(node.stores().metadata().patchAll(patches).await()).isEqualTo(2);
+        FileRecord first = before.stream()
+                .filter(r -> r.id().equals(ids.get(0)))
+                .findFirst()
+                .orElseThrow();
+        String killed = "op-killed-before";
+        node.stores()
+                .checkpoints()
+                .save(new ReindexCheckpoints.Checkpoint(
+                        tenant,
+                        0,
+                        model,
+                        false,
+                        ids.get(0),
+                        false,
+                        1,
+                        first.embedding().chunks(),
+                        0,
+                        List.of(),
+                        List.of(killed),
+                        List.of(ids.get(1))))
+                .await();
+        JsonObject dry = Http.json(http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject()
+                        .put("tenant_id", tenant)
+                        .put("kind", "reindex")
+                        .put("dry_run", true)
+                        .toBuffer()));
+        assertThat(dry.getLong("files")).as("the files still to do: %s", dry).isEqualTo(2);
+        int mark = server.inputs().size();
+        HttpResponse<Buffer> started = http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
+        assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+        assertThat(started.bodyAsJsonObject().getJsonObject("progress").getLong("total_files"))
+                .as("the whole re-index's files, told at the start: %s", started.bodyAsString())
+                .isEqualTo(4);
+        JsonObject done = awaitEnd();
+        assertThat(done.getString("status")).as("the re-index: %s", done).isEqualTo("completed");
+        JsonObject result = done.getJsonObject("result");
+        assertThat(result.getLong("files")).as("result %s", result).isEqualTo(4);
+        assertThat(result.getLong("files_this_run")).as("result %s", result).isEqualTo(2);
+        assertThat(result.getLong("chunks_this_run"))
+                .as("texts this run embedded: %s", result)
+                .isEqualTo(server.inputs().size() - mark);
+        assertThat(result.getLong("skipped")).isZero();
+        assertThat(result.getJsonArray("resumed_from")).isEqualTo(new JsonArray().add(killed));
+        JsonObject progress = done.getJsonObject("progress");
+        assertThat(progress.getLong("files_reindexed"))
+                .as("progress %s", progress)
+                .isEqualTo(4);
+        assertThat(progress.getLong("current_file")).as("progress %s", progress).isEqualTo(4);
+        assertThat(progress.getLong("total_files")).as("progress %s", progress).isEqualTo(4);
+        assertThat(node.stores().checkpoints().list(tenant).await())
+                .as("a completed re-index clears its checkpoints")
+                .isEmpty();
     }
 
     @Test

@@ -144,6 +144,17 @@ class GracefulStopIT {
             List<JsonObject> checkpoints = raw.find("reindex_checkpoints", new JsonObject().put("tenantId", tenant))
                     .await();
             assertThat(checkpoints).as("the re-index's checkpoints").isNotEmpty();
+            // The stored progress tells re-embedded files apart, and counts no more than the
+            // checkpoints do (each batch reports after its checkpoint is written).
+            JsonObject progress = op.getJsonObject("progress");
+            assertThat(progress.getLong("filesReindexed"))
+                    .as("progress %s", progress)
+                    .isEqualTo(progress.getLong("currentFile"));
+            assertThat(checkpoints.stream()
+                            .mapToLong(c -> c.getLong("files", 0L))
+                            .sum())
+                    .as("files the checkpoints count: %s", checkpoints)
+                    .isGreaterThanOrEqualTo(progress.getLong("filesReindexed"));
             assertThat(stopLog)
                     .contains("Sync " + opId + " of tenant " + tenant + " ended as failed: node " + NODE
                             + " stopped (SIGTERM) while it ran");
@@ -156,16 +167,27 @@ class GracefulStopIT {
         node = second;
         second.start(120);
         int mark2 = server.inputs().size();
+        JsonObject result;
         try (Http http = new Http(vertx, second.httpPort())) {
             // At once: no wait for a monitor to notice that the previous process is gone.
             HttpResponse<Buffer> again = Reindexing.start(http, tenant);
             assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(202);
+            JsonObject startedAgain = again.bodyAsJsonObject();
+            assertThat(startedAgain.getJsonObject("progress").getLong("total_files"))
+                    .as("the files the whole re-index deals with, told at its start: %s", startedAgain)
+                    .isEqualTo(FILES);
             Await.until("the new re-index to complete", 120_000, () -> "completed"
                     .equals(Reindexing.latest(http, tenant).getString("status")));
-            assertThat(Reindexing.latest(http, tenant).getJsonObject("result").getLong("stale_after"))
-                    .isZero();
+            result = Reindexing.latest(http, tenant).getJsonObject("result");
+            assertThat(result.getLong("stale_after")).isZero();
         }
         Set<Integer> resumed = Reindexing.markers(server.inputs(), mark2);
+        // The resumed run reports the whole tenant's figures, of which its own, and the run it went on from.
+        assertThat(result.getLong("files")).as("result %s", result).isEqualTo(FILES);
+        assertThat(result.getLong("files_this_run")).as("result %s", result).isEqualTo(resumed.size());
+        assertThat(result.getJsonArray("resumed_from").getList())
+                .as("result %s", result)
+                .containsExactly(opId);
         Set<Integer> all = new HashSet<>(beforeStop);
         all.addAll(resumed);
         assertThat(all).as("files re-embedded in the two runs").hasSize(FILES);

@@ -73,8 +73,11 @@ class ReindexKillIT {
         first.start(120);
         server.delay(150);
         int mark = server.inputs().size();
+        String firstOp;
         try (Http http = new Http(vertx, first.httpPort())) {
-            assertThat(Reindexing.start(http, tenant).statusCode()).isEqualTo(202);
+            HttpResponse<Buffer> started = Reindexing.start(http, tenant);
+            assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+            firstOp = started.bodyAsJsonObject().getString("id");
         }
         Await.until(
                 "a third of the files re-embedded",
@@ -89,6 +92,7 @@ class ReindexKillIT {
         node = second;
         second.start(120);
         int mark2 = afterKill.size();
+        JsonObject done;
         try (Http http = new Http(vertx, second.httpPort())) {
             Await.until("the killed re-index to be failed", 30_000, () -> !"running"
                     .equals(Reindexing.latest(http, tenant).getString("status")));
@@ -96,10 +100,31 @@ class ReindexKillIT {
             assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(202);
             Await.until("the resumed re-index to complete", 120_000, () -> "completed"
                     .equals(Reindexing.latest(http, tenant).getString("status")));
-            JsonObject result = Reindexing.latest(http, tenant).getJsonObject("result");
+            done = Reindexing.latest(http, tenant);
+            JsonObject result = done.getJsonObject("result");
             assertThat(result.getLong("stale_after")).as("result %s", result).isZero();
         }
         Set<Integer> resumed = Reindexing.markers(server.inputs(), mark2);
+        // Found by the twelfth session's tryout: the resumed run's result counted only the files it
+        // embedded itself. It counts the whole tenant's now, says which of them it did, and names the
+        // run it went on from; its final progress says the same.
+        JsonObject result = done.getJsonObject("result");
+        assertThat(result.getLong("files"))
+                .as("files re-indexed by both runs: %s", result)
+                .isEqualTo(FILES);
+        assertThat(result.getLong("skipped")).as("result %s", result).isZero();
+        assertThat(result.getLong("files_this_run"))
+                .as("files the resumed run embedded: %s", result)
+                .isEqualTo(resumed.size());
+        assertThat(result.getJsonArray("resumed_from").getList())
+                .as("result %s", result)
+                .containsExactly(firstOp);
+        JsonObject progress = done.getJsonObject("progress");
+        assertThat(progress.getLong("files_reindexed"))
+                .as("progress %s", progress)
+                .isEqualTo(FILES);
+        assertThat(progress.getLong("current_file")).as("progress %s", progress).isEqualTo(FILES);
+        assertThat(progress.getLong("total_files")).as("progress %s", progress).isEqualTo(FILES);
         Set<Integer> twice = new HashSet<>(beforeKill);
         twice.retainAll(resumed);
         LOG.info(

@@ -42,6 +42,25 @@ class SyncOperationTest {
     }
 
     @Test
+    @DisplayName("A re-index's progress keeps its files re-embedded and skipped through the store and shows them")
+    void reindexProgressRoundTrip() {
+        SyncOperation.Progress progress =
+                new SyncOperation.Progress("updating_embeddings", 50, 5, 10, 2.5, 3L, null, null, 4L, 1L);
+        JsonObject doc = op("member-7", "node-a").toDocument().put(SyncOperation.PROGRESS, progress.toJson());
+        SyncOperation read = SyncOperation.fromDocument(doc);
+        assertThat(read.progress()).isEqualTo(progress);
+        JsonObject shown = read.toPublicJson().getJsonObject("progress");
+        assertThat(shown.getLong("files_reindexed")).isEqualTo(4);
+        assertThat(shown.getLong("files_skipped")).isEqualTo(1);
+        assertThat(op("member-7", "node-a")
+                        .toPublicJson()
+                        .getJsonObject("progress")
+                        .containsKey("files_skipped"))
+                .as("other kinds do not tell them")
+                .isFalse();
+    }
+
+    @Test
     @DisplayName("The API names the node by its NODE_ID; an operation recorded before names were kept, by its id")
     void publicNodeId() {
         assertThat(op("member-7", "node-a").toPublicJson().getString("node_id")).isEqualTo("node-a");
