@@ -115,7 +115,11 @@ final class Contract {
         if (op.getRequestBody() == null && sendsBody(ctx.request())) {
             if (mayBeEmptyObject(ctx.request())) {
                 // Many clients send {} to an action that takes nothing (requests.post(url, json={})):
-                // read, it is taken as no body; anything else in it is refused.
+                // read, it is taken as no body; anything else in it is refused. A client that sent
+                // Expect: 100-continue sends it only once told to go on.
+                if (!Bodies.continueIfExpected(ctx)) {
+                    return;
+                }
                 ctx.request().body().onComplete(read -> {
                     if (read.succeeded() && emptyObject(read.result())) {
                         validate(ctx, op, null);
