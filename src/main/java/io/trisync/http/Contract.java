@@ -114,8 +114,9 @@ final class Contract {
         }
         if (op.getRequestBody() == null && sendsBody(ctx.request())) {
             if (mayBeEmptyObject(ctx.request())) {
-                // Many clients send {} to an action that takes nothing (requests.post(url, json={})):
-                // read, it is taken as no body; anything else in it is refused. A client that sent
+                // Many clients send {} to an action that takes nothing (requests.post(url, json={})),
+                // some null (a serialised "no value"): read, either is taken as no body, as a JSON
+                // operation takes both as every field defaulted; anything else in it is refused. A client that sent
                 // Expect: 100-continue sends it only once told to go on.
                 if (!Bodies.continueIfExpected(ctx)) {
                     return;
@@ -149,7 +150,7 @@ final class Contract {
         validate(ctx, op, null);
     }
 
-    /** The largest body read to see whether it is an empty JSON object ({@code {}} with some blanks). */
+    /** The largest body read to see whether it asks for nothing ({@code {}} or {@code null} with some blanks). */
     private static final int EMPTY_OBJECT_BYTES = 64;
 
     private static String noBody(Operation op) {
@@ -172,10 +173,13 @@ final class Contract {
         }
     }
 
-    /** Blank, or a JSON object without members. */
+    /**
+     * Blank, a JSON object without members, or the literal {@code null}: a body that asks for nothing
+     * ({@link #afterBody} takes the blank one and {@code null} as no body as well).
+     */
     static boolean emptyObject(Buffer body) {
         String text = body.toString(StandardCharsets.UTF_8).strip();
-        if (text.isEmpty()) {
+        if (text.isEmpty() || text.equals("null")) {
             return true;
         }
         if (!text.startsWith("{") || !text.endsWith("}")) {

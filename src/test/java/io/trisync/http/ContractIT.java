@@ -278,8 +278,9 @@ class ContractIT {
                 .startsWith("body: this endpoint takes no request body");
         assertThat(message(http.post("/api/v1/sync/some-op/cancel", "application/json", Buffer.buffer("{\"a\":1}"))))
                 .isEqualTo("body: this endpoint takes no request body (send none, an empty one or {})");
-        // {} (as requests.post(url, json={}) sends it), blanks around it or not, is taken as no body.
-        for (String empty : List.of("{}", " { }\n")) {
+        // {} (as requests.post(url, json={}) sends it) and null (a serialised "no value"), blanks
+        // around them or not, are taken as no body, as a JSON operation takes them.
+        for (String empty : List.of("{}", " { }\n", "null", " null\n")) {
             HttpResponse<Buffer> r = http.post("/api/v1/sync/some-op/cancel", "application/json", Buffer.buffer(empty));
             assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(404);
         }

@@ -368,7 +368,7 @@ final class MalformedCorpus {
             }
             String target = path + (op[2].isEmpty() ? "" : "?" + op[2]);
             if (!multipart && !jsonBody) {
-                // A body where the operation takes none: refused, not ignored ({} alone is taken as none).
+                // A body where the operation takes none: refused, not ignored ({} and null alone are taken as none).
                 for (String sent : List.of("{\"user_id\":\"" + tenant + "\"}", "{\"x\":{}}", "x")) {
                     cases.add(new Case(
                             method + " " + target + " with body " + sent,
