@@ -45,10 +45,10 @@ import java.util.TreeSet;
  * its operation does not define is refused too, rather than ignored (a typo'd {@code dry_rn} would
  * otherwise apply the repairs it meant to plan). Likewise a query parameter the operation does not
  * declare, one given twice, and a body sent to an operation that takes none ({@link #beforeBody}).
- * The multipart upload's body is left to its handler (the module does not
- * validate multipart bodies); a body of another type sent to it is 415 naming the type and parts it
- * takes. {@link #mismatches} tells whether the routes served and the contract
- * are the same set; the HTTP verticle refuses to start when they are not.
+ * The multipart upload's body is left to its handler (the module does not validate multipart
+ * bodies); a body of another type sent to it is 415 naming the type and parts it takes. {@link
+ * #mismatches} tells whether the routes served and the contract are the same set; the HTTP verticle
+ * refuses to start when they are not.
  */
 final class Contract {
 
@@ -99,9 +99,8 @@ final class Contract {
      * is marked and validated by {@link #afterBody} once read. Before anything is read, a query
      * parameter the operation does not take ({@link QueryParameters}), a body sent to an operation
      * that takes none and one not of {@code multipart/form-data} sent to a multipart operation are
-     * refused. A path the contract does not name passes on (to its
-     * 404). The path is the one routed ({@code /api//files} and {@code /api/x/../files} are {@code
-     * /api/files}).
+     * refused. A path the contract does not name passes on (to its 404). The path is the one routed
+     * ({@code /api//files} and {@code /api/x/../files} are {@code /api/files}).
      */
     void beforeBody(RoutingContext ctx) {
         Operation op =
@@ -119,8 +118,8 @@ final class Contract {
             if (mayBeEmptyObject(ctx.request())) {
                 // Many clients send {} to an action that takes nothing (requests.post(url, json={})),
                 // some null (a serialised "no value"): read, either is taken as no body, as a JSON
-                // operation takes both as every field defaulted; anything else in it is refused. A client that sent
-                // Expect: 100-continue sends it only once told to go on.
+                // operation takes both as every field defaulted; anything else in it is refused. A
+                // client that sent Expect: 100-continue sends it only once told to go on.
                 if (!Bodies.continueIfExpected(ctx)) {
                     return;
                 }
@@ -244,7 +243,7 @@ final class Contract {
         return request.version() != HttpVersion.HTTP_2 && TimeLimits.declaresBody(request);
     }
 
-    /** Fails {@code ctx} 400 with {@code message} before its body (if any) is read, as {@link #refuseUnread(RoutingContext, Failure)}. */
+    /** Fails {@code ctx} 400 with {@code message} before its body (if any) is read. */
     private static void refuseUnread(RoutingContext ctx, String message) {
         refuseUnread(ctx, new Failure.BadRequest(message));
     }
