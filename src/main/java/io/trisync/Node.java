@@ -4,6 +4,7 @@ import com.hazelcast.config.ClasspathXmlConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import io.trisync.auth.Tokens;
+import io.trisync.bus.ClusterBus;
 import io.trisync.bus.Membership;
 import io.trisync.config.ConfigException;
 import io.trisync.config.TrisyncConfig;
@@ -287,7 +288,8 @@ public final class Node {
     /**
      * Ends the tracked operations this node runs (failed, "node n stopped (SIGTERM) while it ran",
      * their tenants' slots freed and their events published while the stores, the bus and the bridge
-     * are still up), then undeploys verticles, records the incarnation's end, closes store clients,
+     * are still up), then undeploys verticles, tells the cluster it takes no more answers ({@link
+     * ClusterBus#leaving}), records the incarnation's end, closes store clients,
      * closes Vert.x (leaving the cluster) and stops embedded stores. {@code signal}: the signal that
      * stopped the process ({@code SIGTERM}), null when none.
      */
@@ -310,6 +312,11 @@ public final class Node {
             membership.removeListener(membershipListener);
         }
         return Future.join(undeploys)
+                .eventually(() -> {
+                    // Nothing here waits for an answer now: the other nodes send none after this one.
+                    ClusterBus.of(vertx).leaving();
+                    return Future.succeededFuture();
+                })
                 .eventually(() -> stores.incarnations()
                         .stop()
                         .timeout(LocalOperations.STOP_WRITE_BOUND.toMillis(), TimeUnit.MILLISECONDS))

@@ -38,6 +38,13 @@ import org.slf4j.LoggerFactory;
  * fail with a retriable 503 if they change something (the node may have done part of it; recovery
  * finishes or undoes that part). A standalone node, or an address no route is known for yet, uses
  * the plain address. One per Vert.x instance ({@link #of}).
+ *
+ * <p>Each request names the member that sent it ({@link Requests#FROM}), and a serving node answers
+ * it only while that member is alive and not stopping: a node marks itself stopping ({@link
+ * #leaving}) once its verticles are undeployed, before it closes its event bus and leaves the
+ * cluster, so the answers of work done for it elsewhere (its scan's or re-index's partitions) are
+ * not sent after it (Vert.x logged each such answer as a failed connection: {@code Not a member of
+ * the cluster}, or refused while it was closing).
  */
 public final class ClusterBus implements Shareable {
 
@@ -56,6 +63,8 @@ public final class ClusterBus implements Shareable {
 
     private static final String ROUTES = "trisync-routes";
     private static final String ALIAS = "@";
+    /** {@code LEAVING@member} in the routes: that member is stopping and takes no more answers. */
+    private static final String LEAVING = "trisync.leaving";
     /** How long a node's list of the nodes serving an address is reused before the replicated map is read again. */
     private static final long HOSTS_TTL_MS = 500;
     /** Sends of one request at most (departures and nodes that stopped serving the address in between). */
@@ -150,11 +159,31 @@ public final class ClusterBus implements Shareable {
     /** Answers JSON requests on {@code address} (and on this node's alias of it) under {@link Requests}' failure policy. */
     public Serving serve(String address, Function<JsonObject, Future<JsonObject>> handler) {
         List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
-        consumers.add(Requests.consume(vertx.eventBus(), address, handler));
+        consumers.add(Requests.consume(vertx.eventBus(), address, handler, this::answerable));
         if (routes != null) {
-            consumers.add(Requests.consume(vertx.eventBus(), address + ALIAS + self, handler));
+            consumers.add(Requests.consume(vertx.eventBus(), address + ALIAS + self, handler, this::answerable));
         }
         return new Serving(address, consumers);
+    }
+
+    /** Whether member {@code from} can still take an answer: alive, and not marked {@link #leaving}. */
+    private boolean answerable(String from) {
+        if (routes == null || from.equals(self)) {
+            return true;
+        }
+        Set<String> live = membership.liveMembers();
+        return live != null && live.contains(from) && !routes.containsKey(LEAVING + ALIAS + from);
+    }
+
+    /**
+     * Marks this node as stopping, for the rest of the cluster: from now on no answer is sent to it
+     * (the mark goes with its other routes when it has left). Called once its verticles are undeployed
+     * (nothing of this node waits for an answer any more) and before its event bus closes.
+     */
+    public void leaving() {
+        if (routes != null) {
+            routes.put(LEAVING + ALIAS + self, Boolean.TRUE);
+        }
     }
 
     /**
@@ -197,6 +226,9 @@ public final class ClusterBus implements Shareable {
     private void send(Call call, int number, Set<String> excluded) {
         String node = routes == null ? null : pick(call.address(), call.target(), excluded);
         DeliveryOptions options = new DeliveryOptions().setSendTimeout(call.timeoutMs());
+        if (routes != null) {
+            options.addHeader(Requests.FROM, self);
+        }
         if (node == null) {
             vertx.eventBus()
                     .<JsonObject>request(call.address(), call.body(), options)

@@ -7,6 +7,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,20 +17,45 @@ import org.slf4j.LoggerFactory;
  * ClassCastException} or an {@link IllegalArgumentException} included, is a bug: 500, logged with
  * its stack trace and answered without it (a malformed value is refused as a {@link
  * Failure.BadRequest} by the message's {@code fromJson}).
+ *
+ * <p>A request that names the member that sent it ({@link #FROM}) is answered only while that
+ * member can still take the answer: a node that stopped (or is stopping) while another worked for it,
+ * such as a scan's or re-index's coordinator whose partitions run elsewhere, would otherwise be
+ * answered after it left, which Vert.x logs as a failed connection to it ({@code VertxException: Not
+ * a member of the cluster}) with nobody left to read the answer.
  */
 public final class Requests {
 
     private static final Logger LOG = LoggerFactory.getLogger(Requests.class);
 
+    /** The header a request carries with the member id of the node that sent it ({@link ClusterBus}). */
+    public static final String FROM = "trisync-from";
+
     private Requests() {}
 
-    /** Registers {@code handler} for JSON requests on {@code address}. */
+    /** Registers {@code handler} for JSON requests on {@code address}; every request is answered. */
     public static MessageConsumer<JsonObject> consume(
             EventBus bus, String address, Function<JsonObject, Future<JsonObject>> handler) {
-        return bus.<JsonObject>consumer(address, message -> reply(message, handler));
+        return consume(bus, address, handler, from -> true);
     }
 
-    private static void reply(Message<JsonObject> message, Function<JsonObject, Future<JsonObject>> handler) {
+    /**
+     * Registers {@code handler} for JSON requests on {@code address}; a request whose sender ({@link
+     * #FROM}) {@code answerable} no longer accepts when its answer is ready is not answered (one line
+     * at INFO says so).
+     */
+    public static MessageConsumer<JsonObject> consume(
+            EventBus bus,
+            String address,
+            Function<JsonObject, Future<JsonObject>> handler,
+            Predicate<String> answerable) {
+        return bus.<JsonObject>consumer(address, message -> reply(message, handler, answerable));
+    }
+
+    private static void reply(
+            Message<JsonObject> message,
+            Function<JsonObject, Future<JsonObject>> handler,
+            Predicate<String> answerable) {
         Future<JsonObject> result;
         try {
             result = handler.apply(message.body() == null ? new JsonObject() : message.body());
@@ -37,8 +63,26 @@ public final class Requests {
             // A bug must still answer (500, logged below) rather than leave the caller to time out.
             result = Future.failedFuture(e);
         }
-        result.onSuccess(message::reply)
-                .onFailure(error -> message.fail(code(message.address(), error), String.valueOf(error.getMessage())));
+        result.onComplete(done -> {
+            // The code first: a bug is logged whether or not its answer can still be sent.
+            int code = done.failed() ? code(message.address(), done.cause()) : 0;
+            String from = message.headers().get(FROM);
+            if (from != null && !answerable.test(from)) {
+                LOG.info(
+                        "Answer to a request to {} not sent: member {} that sent it has left the cluster or is stopping ({})",
+                        message.address(),
+                        from,
+                        done.succeeded()
+                                ? "it succeeded"
+                                : "it failed " + code + ": " + done.cause().getMessage());
+                return;
+            }
+            if (done.succeeded()) {
+                message.reply(done.result());
+            } else {
+                message.fail(code, String.valueOf(done.cause().getMessage()));
+            }
+        });
     }
 
     /**

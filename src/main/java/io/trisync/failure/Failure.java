@@ -23,6 +23,7 @@ public abstract sealed class Failure extends RuntimeException
                 Failure.StaleVersion,
                 Failure.Unprocessable,
                 Failure.TooLarge,
+                Failure.UnsupportedMediaType,
                 Failure.Unavailable,
                 Failure.Internal {
 
@@ -34,6 +35,7 @@ public abstract sealed class Failure extends RuntimeException
     public static final int CONFLICT = 409;
     public static final int PRECONDITION_FAILED = 412;
     public static final int PAYLOAD_TOO_LARGE = 413;
+    public static final int UNSUPPORTED_MEDIA_TYPE = 415;
     public static final int UNPROCESSABLE = 422;
     public static final int TOO_MANY_REQUESTS = 429;
     public static final int INTERNAL = 500;
@@ -183,6 +185,21 @@ public abstract sealed class Failure extends RuntimeException
         }
     }
 
+    /**
+     * The request body is of a media type the operation does not take (415): a JSON body sent to an
+     * upload, which takes {@code multipart/form-data}. The message names the type it takes.
+     */
+    public static final class UnsupportedMediaType extends Failure {
+        public UnsupportedMediaType(String message) {
+            super(null, message, null);
+        }
+
+        @Override
+        public int status() {
+            return UNSUPPORTED_MEDIA_TYPE;
+        }
+    }
+
     /** A store or capability cannot be reached or timed out; the call may succeed later (503). */
     public static final class Unavailable extends Failure {
         public Unavailable(String message) {
@@ -260,6 +277,7 @@ public abstract sealed class Failure extends RuntimeException
             case CONFLICT -> new Conflict(message);
             case PRECONDITION_FAILED -> new StaleVersion(message);
             case PAYLOAD_TOO_LARGE -> new TooLarge(message);
+            case UNSUPPORTED_MEDIA_TYPE -> new UnsupportedMediaType(message);
             case UNPROCESSABLE -> new Unprocessable(message);
             case UNAVAILABLE -> new Unavailable(message);
             default -> new Internal(status(failure), message);
@@ -303,6 +321,7 @@ public abstract sealed class Failure extends RuntimeException
             case CONFLICT -> "conflict";
             case PRECONDITION_FAILED -> "stale_version";
             case PAYLOAD_TOO_LARGE -> "payload_too_large";
+            case UNSUPPORTED_MEDIA_TYPE -> "unsupported_media_type";
             case UNPROCESSABLE -> "idempotency_key_reused";
             case TOO_MANY_REQUESTS -> "too_many_requests";
             case UNAVAILABLE -> "unavailable";

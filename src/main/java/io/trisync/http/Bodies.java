@@ -2,13 +2,17 @@ package io.trisync.http;
 
 import io.trisync.failure.Failure;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
 import java.math.BigInteger;
 
 /**
@@ -46,6 +50,27 @@ final class Bodies {
     private static void read(RoutingContext ctx) {
         ctx.remove(READING);
         Contract.afterBody(ctx);
+    }
+
+    /**
+     * Answers {@code Expect: 100-continue} with {@code 100 Continue} before a body is read here, as the
+     * {@code BodyHandler} does for the routes it reads: a client that sent it (curl for a body over
+     * 1 KiB, others for every body) waits for that answer before it sends the body, so a reader that
+     * did not answer waited for the client's own timeout. Returns false when {@code ctx} has failed
+     * 417 instead: another expectation, or one sent over HTTP/1.0, which has no interim answers.
+     */
+    static boolean continueIfExpected(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        String expect = request.getHeader(HttpHeaders.EXPECT);
+        if (expect == null) {
+            return true;
+        }
+        if (!"100-continue".equalsIgnoreCase(expect.trim()) || request.version() == HttpVersion.HTTP_1_0) {
+            ctx.fail(new HttpException(417));
+            return false;
+        }
+        request.response().writeContinue();
+        return true;
     }
 
     /** Whether {@code ctx} failed while its body was being parsed (before any handler of ours saw it). */

@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -44,9 +45,10 @@ import java.util.TreeSet;
  * its operation does not define is refused too, rather than ignored (a typo'd {@code dry_rn} would
  * otherwise apply the repairs it meant to plan). Likewise a query parameter the operation does not
  * declare, one given twice, and a body sent to an operation that takes none ({@link #beforeBody}).
- * The multipart upload's body is left to its handler (the module does not
- * validate multipart bodies). {@link #mismatches} tells whether the routes served and the contract
- * are the same set; the HTTP verticle refuses to start when they are not.
+ * The multipart upload's body is left to its handler (the module does not validate multipart
+ * bodies); a body of another type sent to it is 415 naming the type and parts it takes. {@link
+ * #mismatches} tells whether the routes served and the contract are the same set; the HTTP verticle
+ * refuses to start when they are not.
  */
 final class Contract {
 
@@ -95,10 +97,10 @@ final class Contract {
     /**
      * Validates a request that has no body to read here against its operation; one with a JSON body
      * is marked and validated by {@link #afterBody} once read. Before anything is read, a query
-     * parameter the operation does not take ({@link QueryParameters}) and a body sent to an
-     * operation that takes none are refused. A path the contract does not name passes on (to its
-     * 404). The path is the one routed ({@code /api//files} and {@code /api/x/../files} are {@code
-     * /api/files}).
+     * parameter the operation does not take ({@link QueryParameters}), a body sent to an operation
+     * that takes none and one not of {@code multipart/form-data} sent to a multipart operation are
+     * refused. A path the contract does not name passes on (to its 404). The path is the one routed
+     * ({@code /api//files} and {@code /api/x/../files} are {@code /api/files}).
      */
     void beforeBody(RoutingContext ctx) {
         Operation op =
@@ -114,8 +116,13 @@ final class Contract {
         }
         if (op.getRequestBody() == null && sendsBody(ctx.request())) {
             if (mayBeEmptyObject(ctx.request())) {
-                // Many clients send {} to an action that takes nothing (requests.post(url, json={})):
-                // read, it is taken as no body; anything else in it is refused.
+                // Many clients send {} to an action that takes nothing (requests.post(url, json={})),
+                // some null (a serialised "no value"): read, either is taken as no body, as a JSON
+                // operation takes both as every field defaulted; anything else in it is refused. A
+                // client that sent Expect: 100-continue sends it only once told to go on.
+                if (!Bodies.continueIfExpected(ctx)) {
+                    return;
+                }
                 ctx.request().body().onComplete(read -> {
                     if (read.succeeded() && emptyObject(read.result())) {
                         validate(ctx, op, null);
@@ -130,7 +137,12 @@ final class Contract {
             refuseUnread(ctx, noBody(op));
             return;
         }
-        if (op.getRequestBody() != null && op.getRequestBody().getContent().containsKey("multipart/form-data")) {
+        if (op.getRequestBody() != null && op.getRequestBody().getContent().containsKey(MULTIPART)) {
+            Failure refused = notMultipart(ctx.request(), op);
+            if (refused != null) {
+                refuseUnread(ctx, refused);
+                return;
+            }
             // The module validates no multipart body, and a request without one fails its "required":
             // the upload handler checks its own parts and header.
             ctx.next();
@@ -145,7 +157,46 @@ final class Contract {
         validate(ctx, op, null);
     }
 
-    /** The largest body read to see whether it is an empty JSON object ({@code {}} with some blanks). */
+    private static final String MULTIPART = "multipart/form-data";
+
+    /**
+     * The refusal of a request to a multipart operation (an upload, a new version) whose body is not
+     * {@code multipart/form-data}: 415 naming the type and the parts it takes (a JSON body was
+     * answered "user_id is required", as a form without that part would be), 400 when no body was
+     * sent at all; null for a multipart body, which its handler reads and checks.
+     */
+    private static Failure notMultipart(HttpServerRequest request, Operation op) {
+        String type = request.getHeader("Content-Type");
+        String media = type == null ? null : type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        if (MULTIPART.equals(media)) {
+            return null;
+        }
+        Set<String> parts = bodyFields(op, MULTIPART);
+        List<String> files = parts.stream().filter(part -> fileField(op, part)).toList();
+        String takes = "body: this endpoint takes Content-Type: " + MULTIPART
+                + (parts.isEmpty() ? "" : " with the parts " + String.join(", ", parts))
+                + (files.isEmpty()
+                        ? ""
+                        : " (" + String.join(", ", files) + ": the content, as a file part with a file name)");
+        if (!TimeLimits.declaresBody(request)) {
+            return new Failure.BadRequest(takes + "; none was sent");
+        }
+        return new Failure.UnsupportedMediaType(takes + ", not "
+                + (media == null || media.isEmpty()
+                        ? "a body without a Content-Type"
+                        : media.length() <= 100 ? media : media.substring(0, 100) + "…"));
+    }
+
+    /** Whether {@code field} of {@code op}'s multipart body is a file ({@code contentMediaType} in the contract). */
+    private static boolean fileField(Operation op, String field) {
+        Object properties =
+                op.getRequestBody().getContent().get(MULTIPART).getSchema().get("properties");
+        return properties instanceof JsonObject fields
+                && fields.getValue(field) instanceof JsonObject schema
+                && schema.containsKey("contentMediaType");
+    }
+
+    /** The largest body read to see whether it asks for nothing ({@code {}} or {@code null} with some blanks). */
     private static final int EMPTY_OBJECT_BYTES = 64;
 
     private static String noBody(Operation op) {
@@ -168,10 +219,13 @@ final class Contract {
         }
     }
 
-    /** Blank, or a JSON object without members. */
+    /**
+     * Blank, a JSON object without members, or the literal {@code null}: a body that asks for nothing
+     * ({@link #afterBody} takes the blank one and {@code null} as no body as well).
+     */
     static boolean emptyObject(Buffer body) {
         String text = body.toString(StandardCharsets.UTF_8).strip();
-        if (text.isEmpty()) {
+        if (text.isEmpty() || text.equals("null")) {
             return true;
         }
         if (!text.startsWith("{") || !text.endsWith("}")) {
@@ -189,15 +243,20 @@ final class Contract {
         return request.version() != HttpVersion.HTTP_2 && TimeLimits.declaresBody(request);
     }
 
-    /**
-     * Fails {@code ctx} 400 before its body (if any) is read; the connection closes after the answer,
-     * so the unread body is never taken for the next request.
-     */
+    /** Fails {@code ctx} 400 with {@code message} before its body (if any) is read. */
     private static void refuseUnread(RoutingContext ctx, String message) {
+        refuseUnread(ctx, new Failure.BadRequest(message));
+    }
+
+    /**
+     * Fails {@code ctx} with {@code refusal} before its body (if any) is read; the connection closes
+     * after the answer, so the unread body is never taken for the next request.
+     */
+    private static void refuseUnread(RoutingContext ctx, Failure refusal) {
         if (!ctx.request().isEnded() && TimeLimits.declaresBody(ctx.request())) {
             ctx.response().putHeader("Connection", "close");
         }
-        ctx.fail(new Failure.BadRequest(message));
+        ctx.fail(refusal);
     }
 
     /** Validates a request {@link #beforeBody} marked, its JSON body now read; any other passes on. */
@@ -392,14 +451,16 @@ final class Contract {
 
     /** The fields {@code op}'s JSON body defines, in the contract's order; none for an operation without one. */
     private static Set<String> bodyFields(Operation op) {
-        if (op.getRequestBody() == null || op.getRequestBody().getContent().get("application/json") == null) {
+        return bodyFields(op, "application/json");
+    }
+
+    /** The fields {@code op}'s body of {@code mediaType} defines, in the contract's order; none when it takes no such body. */
+    private static Set<String> bodyFields(Operation op, String mediaType) {
+        if (op.getRequestBody() == null || op.getRequestBody().getContent().get(mediaType) == null) {
             return Set.of();
         }
-        Object properties = op.getRequestBody()
-                .getContent()
-                .get("application/json")
-                .getSchema()
-                .get("properties");
+        Object properties =
+                op.getRequestBody().getContent().get(mediaType).getSchema().get("properties");
         return properties instanceof JsonObject fields ? new LinkedHashSet<>(fields.fieldNames()) : Set.of();
     }
 

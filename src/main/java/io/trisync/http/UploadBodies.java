@@ -11,7 +11,6 @@ import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerFileUpload;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -89,16 +88,9 @@ final class UploadBodies implements Handler<RoutingContext> {
             ctx.fail(new HttpException(Failure.PAYLOAD_TOO_LARGE));
             return;
         }
-        String expect = request.getHeader(HttpHeaders.EXPECT);
-        if (expect != null) {
-            // As the BodyHandler does: the client waits for this before it sends the body.
-            if (!"100-continue".equalsIgnoreCase(expect.trim()) || request.version() == HttpVersion.HTTP_1_0) {
-                ctx.fail(new HttpException(417));
-                return;
-            }
-            request.response().writeContinue();
+        if (Bodies.continueIfExpected(ctx)) {
+            new Reading(ctx).start();
         }
-        new Reading(ctx).start();
     }
 
     private static boolean multipart(HttpServerRequest request) {

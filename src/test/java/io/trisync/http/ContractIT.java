@@ -278,8 +278,9 @@ class ContractIT {
                 .startsWith("body: this endpoint takes no request body");
         assertThat(message(http.post("/api/v1/sync/some-op/cancel", "application/json", Buffer.buffer("{\"a\":1}"))))
                 .isEqualTo("body: this endpoint takes no request body (send none, an empty one or {})");
-        // {} (as requests.post(url, json={}) sends it), blanks around it or not, is taken as no body.
-        for (String empty : List.of("{}", " { }\n")) {
+        // {} (as requests.post(url, json={}) sends it) and null (a serialised "no value"), blanks
+        // around them or not, are taken as no body, as a JSON operation takes them.
+        for (String empty : List.of("{}", " { }\n", "null", " null\n")) {
             HttpResponse<Buffer> r = http.post("/api/v1/sync/some-op/cancel", "application/json", Buffer.buffer(empty));
             assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(404);
         }
@@ -301,6 +302,31 @@ class ContractIT {
         assertThat(http.post("/api/sync/fix", "application/json", Buffer.buffer(" \n"))
                         .statusCode())
                 .isEqualTo(200);
+    }
+
+    @Test
+    @DisplayName("{} sent with Expect: 100-continue where no body is taken is told to go on, then taken as none")
+    void emptyObjectAfterContinue() {
+        // The body is sent only after 100 Continue; the server waited for it without answering, so
+        // each request waited for its client's own timeout. Each read here waits at most 5 s.
+        for (String path : List.of("/api/v1/sync/some-op/cancel", "/api/files/no-such-file?user_id=t")) {
+            String method = path.startsWith("/api/files") ? "DELETE" : "POST";
+            String head = method + " " + path + " HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+                    + "Expect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n";
+            RawHttp.Reply r = RawHttp.exchangeAfterContinue(
+                    node.httpPort(), head, "{}".getBytes(StandardCharsets.US_ASCII), 5_000);
+            assertThat(r.status()).as(method + " " + path + ": " + r.body()).isEqualTo(404);
+            assertThat(r.header("content-type")).startsWith("application/json");
+        }
+        // Anything else in the body is still refused once read.
+        RawHttp.Reply other = RawHttp.exchangeAfterContinue(
+                node.httpPort(),
+                "POST /api/v1/sync/some-op/cancel HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+                        + "Expect: 100-continue\r\nContent-Length: 7\r\nConnection: close\r\n\r\n",
+                "{\"a\":1}".getBytes(StandardCharsets.US_ASCII),
+                5_000);
+        assertThat(other.status()).isEqualTo(400);
+        assertThat(message(other.body())).startsWith("body: this endpoint takes no request body");
     }
 
     @Test

@@ -243,7 +243,8 @@ final class MalformedCorpus {
                 part("form-data; name=\"user_id\"", null, "all") + file + "--B--\r\n",
                 400));
         cases.add(multipart("not multipart at all", "multipart/form-data; boundary=B", "garbage", 400));
-        cases.add(multipart("JSON to the upload", "application/json", "{}", 400));
+        cases.add(multipart("JSON to the upload", "application/json", "{}", 415));
+        cases.add(multipart("no Content-Type to the upload", null, "user_id=x", 415));
         // A part's content type and file name go to S3 as headers and back to browsers: only a media
         // type of printable ASCII, only a name without control characters or a path of its own.
         for (String type : List.of(
@@ -368,7 +369,7 @@ final class MalformedCorpus {
             }
             String target = path + (op[2].isEmpty() ? "" : "?" + op[2]);
             if (!multipart && !jsonBody) {
-                // A body where the operation takes none: refused, not ignored ({} alone is taken as none).
+                // A body where the operation takes none: refused, not ignored ({} and null alone are taken as none).
                 for (String sent : List.of("{\"user_id\":\"" + tenant + "\"}", "{\"x\":{}}", "x")) {
                     cases.add(new Case(
                             method + " " + target + " with body " + sent,

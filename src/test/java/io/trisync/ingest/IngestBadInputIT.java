@@ -85,14 +85,10 @@ class IngestBadInputIT {
     }
 
     @Test
-    @DisplayName("No file part, or a body that is not multipart, is 400")
+    @DisplayName("No file part, or a multipart body that is broken or cut short, is 400")
     void rejectsMissingOrMalformedMultipart() {
         String tenant = TestStack.unique("t");
         assertRejected(http.upload(tenant, null, null, null, null), 400, "file");
-        assertRejected(
-                http.post("/api/files", "application/json", Buffer.buffer("{\"user_id\":\"" + tenant + "\"}")),
-                400,
-                "user_id");
         HttpResponse<Buffer> garbled = http.post(
                 "/api/files",
                 "multipart/form-data; boundary=XYZ",
@@ -119,6 +115,38 @@ class IngestBadInputIT {
         assertThat(cutLong.statusCode()).as(cutLong.bodyAsString()).isEqualTo(400);
         assertThat(cutLong.bodyAsJsonObject().getString("message")).contains("ended inside a part");
         assertUntouched(tenant);
+        assertUntouched(tenant);
+    }
+
+    @Test
+    @DisplayName("A body that is not multipart (JSON, a URL-encoded form) is 415 naming multipart/form-data and its"
+            + " parts; none at all is 400")
+    void rejectsBodiesThatAreNotMultipart() {
+        String tenant = TestStack.unique("t");
+        String takes = "body: this endpoint takes Content-Type: multipart/form-data with the parts user_id, file"
+                + " (file: the content, as a file part with a file name)";
+        // A JSON body was answered "user_id is required", as if it were a form without that part.
+        for (String json : List.of("{}", "{\"user_id\":\"" + tenant + "\"}")) {
+            HttpResponse<Buffer> r = http.post("/api/files", "application/json", Buffer.buffer(json));
+            assertRejected(r, 415, takes + ", not application/json");
+            assertThat(r.bodyAsJsonObject().getString("error")).isEqualTo("unsupported_media_type");
+        }
+        assertRejected(
+                http.post(
+                        "/api/files",
+                        "application/x-www-form-urlencoded",
+                        Buffer.buffer("user_id=" + tenant + "&file=hello")),
+                415,
+                takes + ", not application/x-www-form-urlencoded");
+        // A new version takes the same body.
+        assertRejected(
+                http.put(
+                        "/api/files/f-1/content?user_id=" + tenant,
+                        "application/json; charset=utf-8",
+                        Buffer.buffer("{}")),
+                415,
+                takes + ", not application/json");
+        assertRejected(http.post("/api/files", "application/json", Buffer.buffer()), 400, takes + "; none was sent");
         assertUntouched(tenant);
     }
 

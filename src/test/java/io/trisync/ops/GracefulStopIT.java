@@ -2,6 +2,12 @@ package io.trisync.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.trisync.Node;
+import io.trisync.bus.Membership;
+import io.trisync.config.TrisyncConfig;
 import io.trisync.embedded.EmbeddedMongo;
 import io.trisync.store.MongoMetadataStore;
 import io.trisync.testsupport.Await;
@@ -16,6 +22,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.web.client.HttpResponse;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +31,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
 /**
  * A node stopped gracefully (SIGTERM of its JVM, as an orchestrator stops it) while it runs a
@@ -193,5 +201,91 @@ class GracefulStopIT {
         assertThat(all).as("files re-embedded in the two runs").hasSize(FILES);
         assertThat(resumed.size()).as("files the new run embedded (it resumed)").isLessThan(FILES);
         assertThat(stopMillis).as("the stop's duration (ms)").isLessThan(30_000);
+    }
+
+    @Test
+    @DisplayName("SIGTERM of a clustered node while another node works for its re-index: that node's late answers"
+            + " are not sent after it left, and no log says \"Not a member of the cluster\"")
+    void clusteredStopGetsNoLateAnswers() {
+        Map<String, String> env = Reindexing.nodeEnv(server, "model-a");
+        env.put("CLUSTER_NAME", TestStack.unique("graceful-cluster"));
+        // All four partitions at once, spread over the two nodes.
+        env.put("SYNC_SCAN_PARALLELISM", "4");
+        // The other node runs in this JVM, on the shared test stores, its log read here.
+        Node other = Node.start(TestStack.nodeConfig(env), true).await();
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        log.start();
+        root.addAppender(log);
+        try {
+            TrisyncConfig stores = other.config();
+            Map<String, String> childEnv = new HashMap<>(env);
+            childEnv.put("NODE_ID", "graceful-coordinator");
+            childEnv.put("MONGO_URI", stores.mongo().uri());
+            childEnv.put("S3_ENDPOINT", stores.s3().endpoint());
+            childEnv.put("QDRANT_HOST", stores.qdrant().host());
+            childEnv.put("QDRANT_PORT", String.valueOf(stores.qdrant().port()));
+            node = new ChildNode(dir, childEnv);
+            node.start(120, "io.trisync.Main", Map.of(), "--cluster");
+            Membership members = Membership.of(other.vertx(), "test");
+            Await.until("the child node in the cluster", 60_000, () -> members.liveNames()
+                    .contains("graceful-coordinator"));
+            try (Http http = new Http(vertx, node.httpPort())) {
+                for (int i = 0; i < FILES; i++) {
+                    HttpResponse<Buffer> r = http.upload(tenant, "doc.txt", "text/plain", Reindexing.marked(i), null);
+                    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+                }
+                server.hold();
+                // Started on the child, which coordinates it (an operation runs where it is asked).
+                HttpResponse<Buffer> started = http.post(
+                        "/api/v1/sync",
+                        "application/json",
+                        new JsonObject()
+                                .put("tenant_id", tenant)
+                                .put("kind", "reindex")
+                                .put("all", true)
+                                .toBuffer());
+                assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+            }
+            // Each partition's first batch waits at the embedder, two of them on the other node.
+            Await.until("the four partitions' first batches at the embedder", 60_000, () -> server.held() >= 4);
+            assertThat(node.terminate(60))
+                    .as("exit status after SIGTERM (see %s)", node.log())
+                    .isEqualTo(143);
+            Await.until("the other node to see the child gone", 30_000, () -> !members.liveNames()
+                    .contains("graceful-coordinator"));
+            // The other node's partitions go on, find the re-index ended and have an answer for the child.
+            server.release();
+            Await.until("the other node's partitions to end (see its log)", 60_000, () -> lines(log).stream()
+                    .anyMatch(l -> l.contains("not sent: member") || l.contains("Connecting to server")));
+            // Vert.x logs an answer sent to a departed node as "Connecting to server … failed" with
+            // "VertxException: Not a member of the cluster" (or a refused connection while it closes).
+            assertThat(lines(log).stream()
+                            .filter(l ->
+                                    l.contains("Not a member of the cluster") || l.contains("Connecting to server"))
+                            .toList())
+                    .as("the other node's log")
+                    .isEmpty();
+            assertThat(node.logText()).doesNotContain("Not a member of the cluster");
+        } finally {
+            root.detachAppender(log);
+            other.stop().await();
+        }
+    }
+
+    /** What {@code log} caught, each event as its message and its exception's. */
+    private static List<String> lines(ListAppender<ILoggingEvent> log) {
+        List<ILoggingEvent> events;
+        synchronized (log) {
+            // The appender appends under its own lock.
+            events = List.copyOf(log.list);
+        }
+        return events.stream()
+                .map(e -> e.getFormattedMessage()
+                        + (e.getThrowableProxy() == null
+                                ? ""
+                                : " " + e.getThrowableProxy().getClassName() + ": "
+                                        + e.getThrowableProxy().getMessage()))
+                .toList();
     }
 }

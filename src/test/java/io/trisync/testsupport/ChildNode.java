@@ -56,6 +56,15 @@ public final class ChildNode implements AutoCloseable {
      * {@link PausingNodeMain}) with {@code moreEnv} for this start only, and waits for {@code /health}.
      */
     public void start(int timeoutSeconds, String mainClass, Map<String, String> moreEnv) {
+        start(timeoutSeconds, mainClass, moreEnv, new String[0]);
+    }
+
+    /**
+     * Starts {@code mainClass} as {@link #start(int, String, Map)} does, with {@code args} ({@code
+     * --cluster}: a clustered node, joining the cluster of {@code CLUSTER_NAME} over {@code
+     * cluster.xml} of the working directory).
+     */
+    public void start(int timeoutSeconds, String mainClass, Map<String, String> moreEnv, String... args) {
         if (alive()) {
             // A second process would find the ports held and exit, and the first would answer /health
             // for it: a test would then kill and check the wrong process.
@@ -74,7 +83,7 @@ public final class ChildNode implements AutoCloseable {
         env.put("EMBEDDED_QDRANT_PORT", String.valueOf(qdrantPort));
         env.putIfAbsent("AUTH_ENABLED", "false");
         env.putIfAbsent("HTTP_INSTANCES", "1");
-        ProcessBuilder builder = ChildJvm.java(List.of("-Xmx512m"), mainClass)
+        ProcessBuilder builder = ChildJvm.java(List.of("-Xmx512m"), mainClass, args)
                 .redirectOutput(dataDir.resolve("node-" + (++starts) + ".log").toFile());
         builder.environment().putAll(env);
         try {

@@ -74,6 +74,13 @@ public final class Http implements AutoCloseable {
                 .await();
     }
 
+    public HttpResponse<Buffer> put(String path, String contentType, Buffer body) {
+        return client.put(port, "127.0.0.1", path)
+                .putHeader("Content-Type", contentType)
+                .sendBuffer(body)
+                .await();
+    }
+
     /** POST {@code path} with {@code form} as a multipart body. */
     public HttpResponse<Buffer> postForm(String path, MultipartForm form) {
         return client.post(port, "127.0.0.1", path).sendMultipartForm(form).await();

@@ -45,6 +45,34 @@ public final class RawHttp {
         }
     }
 
+    /**
+     * Sends {@code head} (a request line and headers ending in a blank line, with {@code Expect:
+     * 100-continue}) alone, as curl and other clients do, and sends {@code body} only once the server
+     * has answered {@code 100 Continue}; returns the answer that follows. When the server answers
+     * otherwise first, that answer is returned and the body is never sent; when it answers nothing
+     * within {@code timeoutMs} (per read), the status is -1, as for {@link #exchange}.
+     */
+    public static Reply exchangeAfterContinue(int port, String head, byte[] body, long timeoutMs) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout((int) timeoutMs);
+            OutputStream out = socket.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            Reply interim = read(in);
+            if (interim.status() != 100) {
+                return interim;
+            }
+            out.write(body);
+            out.flush();
+            return read(in);
+        } catch (SocketTimeoutException e) {
+            return new Reply(-1, Map.of(), "");
+        } catch (IOException e) {
+            return new Reply(0, Map.of(), String.valueOf(e.getMessage()));
+        }
+    }
+
     /** A request with a Content-Length computed from {@code body}; {@code headers} are lines without CRLF. */
     public static byte[] request(String method, String target, String body, String... headers) {
         return request(method, target, body.getBytes(StandardCharsets.UTF_8), headers);
