@@ -312,11 +312,8 @@ public final class Node {
             membership.removeListener(membershipListener);
         }
         return Future.join(undeploys)
-                .eventually(() -> {
-                    // Nothing here waits for an answer now: the other nodes send none after this one.
-                    ClusterBus.of(vertx).leaving();
-                    return Future.succeededFuture();
-                })
+                // Nothing here waits for an answer now: the other nodes send none after this one.
+                .eventually(() -> ClusterBus.of(vertx).leaving())
                 .eventually(() -> stores.incarnations()
                         .stop()
                         .timeout(LocalOperations.STOP_WRITE_BOUND.toMillis(), TimeUnit.MILLISECONDS))

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -80,6 +81,8 @@ public final class ClusterBus implements Shareable {
 
     private final Map<String, Set<Attempt>> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Hosts> hosts = new ConcurrentHashMap<>();
+    /** Members seen leaving (ids are new at every join, so one that left never comes back as itself). */
+    private final Set<String> gone = ConcurrentHashMap.newKeySet();
     /**
      * The round robin of each address: one shared turn would let two addresses asked in alternation
      * (an upload's begin, then its completion) each fall on the same node every time.
@@ -166,13 +169,21 @@ public final class ClusterBus implements Shareable {
         return new Serving(address, consumers);
     }
 
-    /** Whether member {@code from} can still take an answer: alive, and not marked {@link #leaving}. */
+    /**
+     * Whether member {@code from} can still take an answer: refused only when it is known to have left
+     * or to be {@link #leaving}. A member this node has not heard of yet (one that just joined, its
+     * arrival still on its way here) is answered: a refusal would leave it waiting for its timeout.
+     */
     private boolean answerable(String from) {
         if (routes == null || from.equals(self)) {
             return true;
         }
-        Set<String> live = membership.liveMembers();
-        return live != null && live.contains(from) && !routes.containsKey(LEAVING + ALIAS + from);
+        try {
+            return !gone.contains(from) && !routes.containsKey(LEAVING + ALIAS + from);
+        } catch (RuntimeException e) {
+            // Hazelcast shutting down under this node: answer as Vert.x would.
+            return true;
+        }
     }
 
     /**
@@ -180,11 +191,27 @@ public final class ClusterBus implements Shareable {
      * (the mark goes with its other routes when it has left). Called once its verticles are undeployed
      * (nothing of this node waits for an answer any more) and before its event bus closes.
      */
-    public void leaving() {
-        if (routes != null) {
-            routes.put(LEAVING + ALIAS + self, Boolean.TRUE);
+    public Future<Void> leaving() {
+        if (routes == null) {
+            return Future.succeededFuture();
         }
+        // A blocking Hazelcast write, bounded: a degraded cluster must not hold a stop for its own
+        // invocation timeout; without the mark, an answer after this node left is only logged there.
+        return vertx.<Void>executeBlocking(
+                        () -> {
+                            routes.put(LEAVING + ALIAS + self, Boolean.TRUE);
+                            return null;
+                        },
+                        false)
+                .timeout(LEAVING_WRITE_BOUND_MS, TimeUnit.MILLISECONDS)
+                .recover(e -> {
+                    LOG.info("This node's stop could not be marked for the cluster ({})", e.getMessage());
+                    return Future.succeededFuture();
+                });
     }
+
+    /** How long a stopping node waits for its {@link #leaving} mark to be written. */
+    private static final long LEAVING_WRITE_BOUND_MS = 2_000;
 
     /**
      * Sends {@code body} to a node serving {@code address} and completes with its reply; fails with
@@ -328,6 +355,7 @@ public final class ClusterBus implements Shareable {
      * it held. Runs on a Hazelcast thread.
      */
     private void departed(String node, String name) {
+        gone.add(node);
         hosts.clear();
         for (String key : List.copyOf(routes.keySet())) {
             if (key.endsWith(ALIAS + node)) {

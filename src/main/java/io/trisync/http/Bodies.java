@@ -66,6 +66,8 @@ final class Bodies {
             return true;
         }
         if (!"100-continue".equalsIgnoreCase(expect.trim()) || request.version() == HttpVersion.HTTP_1_0) {
+            // The body is left unread: the connection cannot carry another request after it.
+            request.response().putHeader(HttpHeaders.CONNECTION, "close");
             ctx.fail(new HttpException(417));
             return false;
         }

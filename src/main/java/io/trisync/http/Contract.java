@@ -201,7 +201,7 @@ final class Contract {
 
     private static String noBody(Operation op) {
         Set<String> params = QueryParameters.declared(op);
-        return "body: this endpoint takes no request body (send none, an empty one or {}"
+        return "body: this endpoint takes no request body (send none, an empty one, {} or null"
                 + (params.isEmpty() ? "" : "; it takes query parameters: " + String.join(", ", params))
                 + ")";
     }

@@ -173,8 +173,9 @@ final class IndexWorker {
             FileRecord record = read.result();
             if (uploading.result().contains(job.fileId())) {
                 // Its upload wrote the record and the job and has not committed: it may still be
-                // undone, and its own events come with the commit. Taken up once it committed,
-                // so embedding.created never precedes file.uploaded; not counted as an attempt.
+                // undone, and its own events come with the commit. Taken up once it committed, so
+                // embedding.created follows file.uploaded (unless the upload's node died between its
+                // commit and its events, which recovery then logs); not counted as an attempt.
                 LOG.debug("Index job of file {} put off: its upload has not committed", job.fileId());
                 return steps.stores
                         .indexQueue()

@@ -2,6 +2,7 @@ package io.trisync.repair;
 
 import io.trisync.repair.RepairMessages.ReindexDone;
 import io.trisync.store.FileRecord;
+import io.trisync.store.ReindexCheckpoints;
 import io.trisync.store.ReindexCheckpoints.Checkpoint;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -110,6 +111,23 @@ final class ReindexTally {
     void settle(ReindexDone run) {
         thisRun = run;
         settled = true;
+    }
+
+    /**
+     * This run's work read from the tenant's checkpoints at its end ({@code counted}: their sum, each
+     * counting every run's work in its partition), less what the earlier runs did. So a partition a
+     * node began and another finished (the first left the cluster part way, and the second went on
+     * from its checkpoint) counts both nodes' batches, which the second's answer alone does not.
+     */
+    void settleFromCheckpoints(ReindexDone counted, int batchSize) {
+        List<ReindexCheckpoints.Skipped> mine = new ArrayList<>(counted.skippedFiles());
+        mine.removeAll(before.skippedFiles());
+        settle(new ReindexDone(
+                counted.files() - before.files(),
+                counted.chunks() - before.chunks(),
+                counted.skipped() - before.skipped(),
+                mine,
+                batchSize));
     }
 
     /** What the earlier runs did. */

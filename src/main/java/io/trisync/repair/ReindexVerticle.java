@@ -29,6 +29,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -229,11 +230,21 @@ public final class ReindexVerticle extends RequestVerticle {
                                         return null;
                                     });
                         }))
-                .compose(v -> {
+                .compose(v -> stores.checkpoints().list(tenant))
+                .compose(checkpoints -> {
                     long embedded = System.nanoTime();
-                    // The partitions' answers are this run's work: a batch's report may come after them.
-                    tally.settle(parts.stream()
-                            .reduce(ReindexDone.NONE, (a, b) -> a.plus(b, Math.max(a.batchSize(), b.batchSize()))));
+                    // Counted from the checkpoints, not from the partitions' answers: a partition whose
+                    // node left part way went on elsewhere from its checkpoint, and the answer of the node
+                    // that finished it holds only its own batches. A batch's report may come after them.
+                    tally.settleFromCheckpoints(
+                            checkpoints.stream()
+                                    .sorted(Comparator.comparingInt(Checkpoint::partition))
+                                    .map(ReindexDone::of)
+                                    .reduce(ReindexDone.NONE, (a, b) -> a.plus(b, 0)),
+                            parts.stream()
+                                    .mapToInt(ReindexDone::batchSize)
+                                    .max()
+                                    .orElse(0));
                     return verify(op, tenant, tally).compose(report -> stores.checkpoints()
                             .clear(tenant)
                             .compose(w -> switchIfDone(report))

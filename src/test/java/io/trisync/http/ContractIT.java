@@ -270,14 +270,14 @@ class ContractIT {
                         .putHeader("Content-Type", "application/json")
                         .sendBuffer(Buffer.buffer("{\"user_id\":\"t\"}"))
                         .await()))
-                .isEqualTo("body: this endpoint takes no request body (send none, an empty one or {};"
+                .isEqualTo("body: this endpoint takes no request body (send none, an empty one, {} or null;"
                         + " it takes query parameters: user_id)");
         assertThat(message(web.request(HttpMethod.GET, node.httpPort(), "127.0.0.1", "/api/files?user_id=t")
                         .sendBuffer(Buffer.buffer("limit=5"))
                         .await()))
                 .startsWith("body: this endpoint takes no request body");
         assertThat(message(http.post("/api/v1/sync/some-op/cancel", "application/json", Buffer.buffer("{\"a\":1}"))))
-                .isEqualTo("body: this endpoint takes no request body (send none, an empty one or {})");
+                .isEqualTo("body: this endpoint takes no request body (send none, an empty one, {} or null)");
         // {} (as requests.post(url, json={}) sends it) and null (a serialised "no value"), blanks
         // around them or not, are taken as no body, as a JSON operation takes them.
         for (String empty : List.of("{}", " { }\n", "null", " null\n")) {

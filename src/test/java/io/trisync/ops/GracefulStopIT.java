@@ -256,8 +256,13 @@ class GracefulStopIT {
                     .contains("graceful-coordinator"));
             // The other node's partitions go on, find the re-index ended and have an answer for the child.
             server.release();
-            Await.until("the other node's partitions to end (see its log)", 60_000, () -> lines(log).stream()
-                    .anyMatch(l -> l.contains("not sent: member") || l.contains("Connecting to server")));
+            Await.until(
+                    "both of the other node's partitions to end (see its log)",
+                    60_000,
+                    () -> lines(log).stream()
+                                    .filter(l -> l.contains("not sent: member") || l.contains("Connecting to server"))
+                                    .count()
+                            >= 2);
             // Vert.x logs an answer sent to a departed node as "Connecting to server … failed" with
             // "VertxException: Not a member of the cluster" (or a refused connection while it closes).
             assertThat(lines(log).stream()

@@ -111,4 +111,24 @@ class ReindexTallyTest {
                 .as("over all files they are re-embedded again, and counted then")
                 .isEqualTo(all);
     }
+
+    @Test
+    @DisplayName("At its end a run counts its work from the checkpoints: a partition begun by a node that left and"
+            + " finished by another counts both nodes' batches")
+    void thisRunFromCheckpoints() {
+        ReindexTally tally = ReindexTally.of(List.of(checkpoint(0, "f3", 3, 1, List.of("op-a"))), 10);
+        // Partition 0 went on from op-a's 3 files; partition 1: 4 files by a node that left, then 2
+        // more by the node that took it over from its checkpoint (whose answer says 2).
+        ReindexDone counted = ReindexDone.of(checkpoint(0, "f9", 7, 1, List.of("op-a", "op-b")))
+                .plus(ReindexDone.of(checkpoint(1, "g6", 6, 1, List.of("op-b"))), 0);
+        tally.settleFromCheckpoints(counted, 16);
+        assertThat(tally.thisRun().files()).as("4 + 6, not the answers' 4 + 2").isEqualTo(10);
+        assertThat(tally.thisRun().chunks()).isEqualTo(20);
+        assertThat(tally.thisRun().skipped()).isEqualTo(1);
+        assertThat(tally.thisRun().skippedFiles()).extracting(Skipped::fileId).containsExactly("gone-1-0");
+        assertThat(tally.thisRun().batchSize()).isEqualTo(16);
+        assertThat(tally.all().files()).isEqualTo(13);
+        assertThat(tally.all().dealtWith()).isEqualTo(15);
+        assertThat(tally.all().skippedFiles()).extracting(Skipped::fileId).containsExactly("gone-0-0", "gone-1-0");
+    }
 }
