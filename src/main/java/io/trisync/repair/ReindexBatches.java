@@ -175,19 +175,7 @@ final class ReindexBatches {
                             ReindexDone total = sofar.plus(b, next);
                             ReindexDone counted = resumed.before().plus(total, 0);
                             return stores.checkpoints()
-                                    .save(new ReindexCheckpoints.Checkpoint(
-                                            job.tenantId(),
-                                            job.partition(),
-                                            model.name(),
-                                            job.all(),
-                                            last,
-                                            end,
-                                            counted.files(),
-                                            counted.chunks(),
-                                            counted.skipped(),
-                                            counted.skippedFiles(),
-                                            resumed.runs(),
-                                            List.of()))
+                                    .save(checkpoint(job, resumed, last, end, counted, List.of()))
                                     .map(v -> {
                                         vertx.eventBus().send(RepairAddresses.reindexProgress(job.opId()), b.toJson());
                                         if (end) {
@@ -216,20 +204,30 @@ final class ReindexBatches {
             return Future.succeededFuture();
         }
         ReindexDone counted = resumed.before().plus(sofar, 0);
-        return stores.checkpoints()
-                .save(new ReindexCheckpoints.Checkpoint(
-                        job.tenantId(),
-                        job.partition(),
-                        model.name(),
-                        job.all(),
-                        after,
-                        false,
-                        counted.files(),
-                        counted.chunks(),
-                        counted.skipped(),
-                        counted.skippedFiles(),
-                        resumed.runs(),
-                        due));
+        return stores.checkpoints().save(checkpoint(job, resumed, after, false, counted, due));
+    }
+
+    /** The partition's checkpoint at file {@code last}, counting {@code counted} over every run. */
+    private ReindexCheckpoints.Checkpoint checkpoint(
+            ReindexPartition job,
+            Resumed resumed,
+            String last,
+            boolean end,
+            ReindexDone counted,
+            List<String> pending) {
+        return new ReindexCheckpoints.Checkpoint(
+                job.tenantId(),
+                job.partition(),
+                model.name(),
+                job.all(),
+                last,
+                end,
+                counted.files(),
+                counted.chunks(),
+                counted.skipped(),
+                counted.skippedFiles(),
+                resumed.runs(),
+                pending);
     }
 
     /**

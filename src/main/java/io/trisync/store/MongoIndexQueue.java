@@ -101,31 +101,28 @@ public final class MongoIndexQueue implements IndexQueue {
 
     @Override
     public Future<Void> retryLater(String fileId, String holder, Instant next, String error) {
-        return client.updateCollection(
-                        JOBS,
-                        new JsonObject().put(IndexJob.ID, fileId).put(IndexJob.LEASE_OWNER, holder),
-                        new JsonObject()
-                                .put(
-                                        "$set",
-                                        new JsonObject()
-                                                .put(IndexJob.NEXT_ATTEMPT_AT, Dates.toBson(next))
-                                                .put(IndexJob.LAST_ERROR, error)
-                                                .putNull(IndexJob.LEASE_OWNER)
-                                                .putNull(IndexJob.LEASE_UNTIL))
-                                .put("$inc", new JsonObject().put(IndexJob.ATTEMPTS, 1)))
-                .<Void>mapEmpty()
-                .recover(MongoErrors::failed);
+        return giveBack(
+                fileId,
+                holder,
+                new JsonObject().put(IndexJob.LAST_ERROR, error),
+                new JsonObject().put("$inc", new JsonObject().put(IndexJob.ATTEMPTS, 1)),
+                next);
     }
 
     @Override
     public Future<Void> putOff(String fileId, String holder, Instant next) {
+        return giveBack(fileId, holder, new JsonObject(), new JsonObject(), next);
+    }
+
+    /** Ends {@code holder}'s lease of the file's job, due again at {@code next}, with {@code set} and {@code update}. */
+    private Future<Void> giveBack(String fileId, String holder, JsonObject set, JsonObject update, Instant next) {
         return client.updateCollection(
                         JOBS,
                         new JsonObject().put(IndexJob.ID, fileId).put(IndexJob.LEASE_OWNER, holder),
-                        new JsonObject()
+                        update.copy()
                                 .put(
                                         "$set",
-                                        new JsonObject()
+                                        set.copy()
                                                 .put(IndexJob.NEXT_ATTEMPT_AT, Dates.toBson(next))
                                                 .putNull(IndexJob.LEASE_OWNER)
                                                 .putNull(IndexJob.LEASE_UNTIL)))
