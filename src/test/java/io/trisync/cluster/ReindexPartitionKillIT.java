@@ -165,14 +165,7 @@ class ReindexPartitionKillIT {
             // The re-index, asked on the coordinator; the child's embedding requests held.
             childServer.hold();
             int mark = server.inputs().size();
-            HttpResponse<Buffer> started = http.post(
-                    "/api/v1/sync",
-                    "application/json",
-                    new JsonObject()
-                            .put("tenant_id", tenant)
-                            .put("kind", "reindex")
-                            .put("all", true)
-                            .toBuffer());
+            HttpResponse<Buffer> started = Reindexing.startAll(http, tenant);
             assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
             String opId = started.bodyAsJsonObject().getString("id");
             Await.until("the child's first batch at its embedder", 60_000, () -> childServer.held() >= 1);

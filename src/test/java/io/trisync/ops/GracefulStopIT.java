@@ -237,14 +237,7 @@ class GracefulStopIT {
                 }
                 server.hold();
                 // Started on the child, which coordinates it (an operation runs where it is asked).
-                HttpResponse<Buffer> started = http.post(
-                        "/api/v1/sync",
-                        "application/json",
-                        new JsonObject()
-                                .put("tenant_id", tenant)
-                                .put("kind", "reindex")
-                                .put("all", true)
-                                .toBuffer());
+                HttpResponse<Buffer> started = Reindexing.startAll(http, tenant);
                 assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
             }
             // Each partition's first batch waits at the embedder, two of them on the other node.

@@ -50,6 +50,18 @@ public final class Reindexing {
                 new JsonObject().put("tenant_id", tenant).put("kind", "reindex").toBuffer());
     }
 
+    /** {@code POST /api/v1/sync} of a re-index of all of {@code tenant}'s files ({@code all}: true). */
+    public static HttpResponse<Buffer> startAll(Http http, String tenant) {
+        return http.post(
+                "/api/v1/sync",
+                "application/json",
+                new JsonObject()
+                        .put("tenant_id", tenant)
+                        .put("kind", "reindex")
+                        .put("all", true)
+                        .toBuffer());
+    }
+
     /** The tenant's latest tracked operation, as the status reports it. */
     public static JsonObject latest(Http http, String tenant) {
         return Http.json(http.get("/api/v1/sync/status?tenant_id=" + tenant)).getJsonObject("latest_sync");
