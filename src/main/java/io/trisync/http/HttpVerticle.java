@@ -184,7 +184,10 @@ public final class HttpVerticle extends RequestVerticle {
         // connection handler that times it) only once the first bytes had arrived.
         return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
                 .invalidRequestHandler(limits::invalid)
-                .connectionHandler(connection -> limits.connection(connection, router))
+                .connectionHandler(connection -> {
+                    CrHeldBack.install(connection);
+                    limits.connection(connection, router);
+                })
                 .requestHandler(router)
                 // A negative port is Vert.x's "any free port, shared by the instances that ask for it".
                 .listen(config.httpPort() == 0 ? -1 : config.httpPort(), "0.0.0.0")

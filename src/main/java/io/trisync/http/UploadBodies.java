@@ -17,12 +17,8 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * The body reader of the upload routes. A multipart body is read here, whatever its length (a
@@ -97,30 +93,6 @@ final class UploadBodies implements Handler<RoutingContext> {
         }
     }
 
-    /** The boundary named by the request's multipart {@code Content-Type} (quotes removed). */
-    private static String boundary(HttpServerRequest request) {
-        for (String param : request.getHeader(HttpHeaders.CONTENT_TYPE).split(";")) {
-            String p = param.trim();
-            if (p.toLowerCase(Locale.ROOT).startsWith("boundary=")) {
-                String b = p.substring("boundary=".length());
-                return b.length() > 1 && b.startsWith("\"") && b.endsWith("\"") ? b.substring(1, b.length() - 1) : b;
-            }
-        }
-        return "";
-    }
-
-    private static boolean startsWith(Buffer data, byte[] prefix) {
-        if (prefix.length <= 3 || data.length() < prefix.length) {
-            return false;
-        }
-        for (int i = 0; i < prefix.length; i++) {
-            if (data.getByte(i) != prefix[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private static boolean multipart(HttpServerRequest request) {
         String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
         return type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data");
@@ -155,26 +127,6 @@ final class UploadBodies implements Handler<RoutingContext> {
         /** The request has ended (answered, or its connection gone): nothing more is read or kept. */
         private boolean finished;
 
-        /*
-         * Netty's multipart decoder (netty/netty#17383, open in 4.2.21) keeps the CR of the CRLF before a
-         * delimiter in the part that ends there when a chunk of the body (an HTTP chunk, or what one read
-         * of the socket brought) ends just after that CR: the part gains one byte. The raw chunks are
-         * watched too (each reaches this reader after the decoder), the chunks that begin with the LF
-         * and delimiter after such a CR are noted, and a file part held in memory that ended while one
-         * of them was decoded loses that byte again before the route goes on (a form field too; a
-         * request with a spooled part is refused 503 instead, see ended()).
-         */
-        /** LF, "--" and the body's boundary: how a chunk that completes a split delimiter begins. */
-        private byte[] delimiter;
-        /** Chunks of the body seen so far; the one being decoded is the next. */
-        private int chunks;
-
-        private boolean lastEndedInCr;
-        /** The chunks that began with the rest of a delimiter whose CR ended the chunk before. */
-        private final Set<Integer> splitAfterCr = new HashSet<>();
-        /** The chunk during whose decoding each file part ended. */
-        private final Map<Promise<Part>, Integer> endedIn = new HashMap<>();
-
         Reading(RoutingContext ctx) {
             this.ctx = ctx;
         }
@@ -185,10 +137,8 @@ final class UploadBodies implements Handler<RoutingContext> {
                 finished = true;
                 removeSpooled();
             });
-            delimiter = ("\n--" + boundary(request)).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
             request.setExpectMultipart(true);
             request.uploadHandler(this::part);
-            request.handler(this::chunk);
             request.exceptionHandler(this::fail);
             request.endHandler(v -> ended());
             request.resume();
@@ -220,72 +170,9 @@ final class UploadBodies implements Handler<RoutingContext> {
                     fail(done.cause());
                     return;
                 }
-                if (!splitAfterCr.isEmpty()
-                        && parts.stream().anyMatch(p -> p.future().result().spooled() != null)) {
-                    // A spooled part's end reaches this reader later than the chunk it ended in, so
-                    // which part holds the CR is not known here: refused, retriable, not stored wrong.
-                    fail(new Failure.Unavailable("the multipart body was split just after the CR before a"
-                            + " delimiter, where the server's multipart decoder keeps a byte that was not sent"
-                            + " (netty/netty#17383); nothing was stored: send it again"));
-                    return;
-                }
-                if (!splitAfterCr.isEmpty()) {
-                    // A form field (user_id) the decoder gave a CR too: no field this API takes ends in one.
-                    var form = ctx.request().formAttributes();
-                    for (String name : List.copyOf(form.names())) {
-                        List<String> values = form.getAll(name).stream()
-                                .map(value -> value.endsWith("\r") ? value.substring(0, value.length() - 1) : value)
-                                .toList();
-                        form.set(name, values);
-                    }
-                }
-                Future.all(parts.stream().map(this::asSent).toList()).onComplete(sent -> {
-                    if (failed || finished) {
-                        return;
-                    }
-                    if (sent.failed()) {
-                        fail(sent.cause());
-                        return;
-                    }
-                    ctx.put(PARTS, sent.result().<Part>list());
-                    ctx.next();
-                });
+                ctx.put(PARTS, parts.stream().map(p -> p.future().result()).toList());
+                ctx.next();
             });
-        }
-
-        /** Notes a raw chunk of the body, after the decoder had it. */
-        private void chunk(Buffer data) {
-            chunks++;
-            if (lastEndedInCr && startsWith(data, delimiter)) {
-                splitAfterCr.add(chunks);
-            }
-            lastEndedInCr = data.length() > 0 && data.getByte(data.length() - 1) == '\r';
-        }
-
-        /** {@code part} as sent: without the CR the decoder added when its delimiter was split after it. */
-        private Future<Part> asSent(Promise<Part> promise) {
-            Part part = promise.future().result();
-            Integer chunk = endedIn.get(promise);
-            if (chunk == null || !splitAfterCr.contains(chunk) || part.size() == 0) {
-                return Future.succeededFuture(part);
-            }
-            if (part.bytes() != null) {
-                Buffer bytes = part.bytes();
-                return Future.succeededFuture(
-                        bytes.getByte(bytes.length() - 1) == '\r'
-                                ? new Part(
-                                        part.name(),
-                                        part.fileName(),
-                                        part.contentType(),
-                                        part.size() - 1,
-                                        null,
-                                        bytes.getBuffer(0, bytes.length() - 1))
-                                : part);
-            }
-            return vertx.fileSystem()
-                    .truncate(part.spooled().toString(), part.size() - 1)
-                    .map(v -> new Part(
-                            part.name(), part.fileName(), part.contentType(), part.size() - 1, part.spooled(), null));
         }
 
         private void fail(Throwable error) {
@@ -317,11 +204,8 @@ final class UploadBodies implements Handler<RoutingContext> {
                 fail(error);
                 done.tryFail(error);
             });
-            upload.endHandler(v -> {
-                endedIn.put(done, chunks + 1);
-                done.tryComplete(
-                        new Part(upload.name(), upload.filename(), upload.contentType(), bytes.length(), null, bytes));
-            });
+            upload.endHandler(v -> done.tryComplete(
+                    new Part(upload.name(), upload.filename(), upload.contentType(), bytes.length(), null, bytes)));
             upload.handler(chunk -> {
                 if (!take(chunk) || spooling.contains(done)) {
                     return;
@@ -384,7 +268,6 @@ final class UploadBodies implements Handler<RoutingContext> {
                 }
             });
             upload.endHandler(v -> {
-                endedIn.put(done, chunks + 1);
                 if (files.contains(file)) {
                     close(file)
                             .map(closed -> new Part(
