@@ -6,6 +6,7 @@ import io.trisync.events.EventTypes;
 import io.trisync.failure.Failure;
 import io.trisync.store.FileRecord;
 import io.trisync.store.IndexJob;
+import io.trisync.store.IngestOperation;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +38,8 @@ final class IndexWorker {
 
     private static final long MAX_BACKOFF_MS = 60_000;
 
-    /** How long the job of a file whose upload has not committed is put off. */
-    private static final Duration UNCOMMITTED_WAIT = Duration.ofMillis(500);
+    /** How long the job of a file with an operation not ended yet is put off. */
+    private static final Duration UNFINISHED_WAIT = Duration.ofMillis(500);
 
     private static final String HOLDER_PREFIX = "index:";
     private static final long RECLAIM_EVERY_MS = 2_000;
@@ -168,18 +168,28 @@ final class IndexWorker {
                 .metadata()
                 .get(job.fileId())
                 .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(null) : Future.failedFuture(e));
-        Future<Set<String>> uploading = steps.stores.operations().uploading(List.of(job.fileId()));
-        return Future.all(read, uploading).compose(both -> {
+        Future<List<IngestOperation>> ops = steps.stores.operations().ofFile(job.fileId());
+        return Future.all(read, ops).compose(both -> {
             FileRecord record = read.result();
-            if (uploading.result().contains(job.fileId())) {
-                // Its upload wrote the record and the job and has not committed: it may still be
-                // undone, and its own events come with the commit. Taken up once it committed, so
-                // embedding.created follows file.uploaded (unless the upload's node died between its
-                // commit and its events, which recovery then logs); not counted as an attempt.
-                LOG.debug("Index job of file {} put off: its upload has not committed", job.fileId());
+            IngestOperation open = ops.result().stream()
+                    .filter(op -> !op.step().terminal())
+                    .findFirst()
+                    .orElse(null);
+            if (open != null) {
+                // An operation of the file has not ended: an upload that has not committed (it may
+                // still be undone) or whose events are not logged yet (its node fell between its commit
+                // and them, and recovery logs them), a new version before its file.updated, a delete.
+                // Taken up once it ended, so embedding.created follows the event of the content it
+                // embeds; not counted as an attempt.
+                LOG.debug(
+                        "Index job of file {} put off: its {} operation {} is at {}",
+                        job.fileId(),
+                        open.kind(),
+                        open.id(),
+                        open.step());
                 return steps.stores
                         .indexQueue()
-                        .putOff(job.fileId(), holder, Instant.now().plus(UNCOMMITTED_WAIT));
+                        .putOff(job.fileId(), holder, Instant.now().plus(UNFINISHED_WAIT));
             }
             if (record == null
                     || record.status() != FileRecord.Status.ACTIVE

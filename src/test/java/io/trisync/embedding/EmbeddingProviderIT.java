@@ -269,11 +269,24 @@ class EmbeddingProviderIT {
     @DisplayName("The index queue leaves a pending file alone until its upload commits: no vectors and no"
             + " embedding.created before file.uploaded, and it is embedded once the upload committed")
     void indexJobWaitsForItsUploadsCommit() {
+        indexJobWaitsForItsUpload(IngestOperation.Step.VECTORS_WRITTEN);
+    }
+
+    @Test
+    @DisplayName("The index queue leaves a pending file alone while its upload has committed but not logged its"
+            + " events (as when its node falls there and recovery logs them): embedding.created still follows"
+            + " file.uploaded")
+    void indexJobWaitsForItsUploadsEvents() {
+        indexJobWaitsForItsUpload(IngestOperation.Step.COMMITTED);
+    }
+
+    /** A pending upload held just after {@code held}, its index job due and the provider answering. */
+    private void indexJobWaitsForItsUpload(IngestOperation.Step held) {
         node.stop().await();
         CountDownLatch reached = new CountDownLatch(1);
         Promise<Void> release = Promise.promise();
         node = start("test-embed-1", Map.of(), (op, step) -> {
-            if (op.kind() == IngestOperation.Kind.UPLOAD && step == IngestOperation.Step.VECTORS_WRITTEN) {
+            if (op.kind() == IngestOperation.Kind.UPLOAD && step == held) {
                 reached.countDown();
                 return release.future();
             }
@@ -282,7 +295,7 @@ class EmbeddingProviderIT {
         server.refuse(503);
         CompletableFuture<HttpResponse<Buffer>> answer =
                 CompletableFuture.supplyAsync(() -> upload(Fixtures.prose(200)));
-        Await.until("the pending upload to stop before its commit", 30_000, () -> reached.getCount() == 0);
+        Await.until("the pending upload to stop after " + held, 30_000, () -> reached.getCount() == 0);
         String id = node.stores()
                 .metadata()
                 .list(FileQuery.tenant(tenant), null, 10)
@@ -292,7 +305,7 @@ class EmbeddingProviderIT {
                 .id();
         IndexJob queued = node.stores().indexQueue().get(id).await();
         assertThat(queued).as("the upload's index job").isNotNull();
-        // The provider answers again: only the commit not made yet keeps the worker from the file.
+        // The provider answers again: only the upload not ended yet keeps the worker from the file.
         server.refuse(0);
         Instant[] seen = {queued.nextAttemptAt()};
         for (int i = 0; i < 2; i++) {
