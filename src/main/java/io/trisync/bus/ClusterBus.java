@@ -1,5 +1,6 @@
 package io.trisync.bus;
 
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import io.trisync.failure.Failure;
 import io.vertx.core.Context;
@@ -111,6 +112,26 @@ public final class ClusterBus implements Shareable {
                 .computeIfAbsent("bus", k -> new ClusterBus(vertx));
     }
 
+    /**
+     * Unregisters {@code consumers}. Once this node's cluster member has stopped (its Hazelcast instance
+     * terminated: the node lost the cluster, or is being stopped after it), their handlers are gone
+     * from this node but the cluster's map of them cannot be written: that is not a failure of the
+     * stop, the other members dropped this one's registrations with it.
+     */
+    public static Future<Void> unregistered(List<? extends MessageConsumer<?>> consumers) {
+        return Future.join(consumers.stream().map(MessageConsumer::unregister).toList())
+                .<Void>mapEmpty()
+                .recover(error -> {
+                    for (Throwable e = error; e != null; e = e.getCause()) {
+                        if (e instanceof HazelcastInstanceNotActiveException) {
+                            LOG.info("Handlers unregistered here only: this node's cluster member has stopped");
+                            return Future.succeededFuture();
+                        }
+                    }
+                    return Future.failedFuture(error);
+                });
+    }
+
     /** A request consumer on both of its addresses; {@link #close} removes it and its route. */
     public final class Serving {
         private final String address;
@@ -139,13 +160,15 @@ public final class ClusterBus implements Shareable {
                 if (routed) {
                     routed = false;
                     if (served.get(address).decrementAndGet() == 0 && routes != null) {
-                        routes.remove(address + ALIAS + self);
+                        try {
+                            routes.remove(address + ALIAS + self);
+                        } catch (HazelcastInstanceNotActiveException gone) {
+                            LOG.info("Route {} not removed: this node's cluster member has stopped", address);
+                        }
                     }
                 }
             }
-            return Future.join(
-                            consumers.stream().map(MessageConsumer::unregister).toList())
-                    .mapEmpty();
+            return unregistered(consumers);
         }
 
         private synchronized void route() {

@@ -3,6 +3,7 @@ package io.trisync.bus;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
@@ -13,6 +14,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Which node this is and which nodes are alive, by two names. The <em>member id</em> is the cluster
@@ -23,6 +26,8 @@ import java.util.function.BiConsumer;
  * attribute ({@link #NAME_ATTRIBUTE}). Standalone: the name is the member id, and no membership.
  */
 public final class Membership {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
 
     /** The member attribute where the Vert.x Hazelcast cluster manager keeps a member's node id. */
     private static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
@@ -118,7 +123,11 @@ public final class Membership {
         if (registration != null
                 && cluster instanceof HazelcastClusterManager hz
                 && hz.getHazelcastInstance() != null) {
-            hz.getHazelcastInstance().getCluster().removeMembershipListener(registration);
+            try {
+                hz.getHazelcastInstance().getCluster().removeMembershipListener(registration);
+            } catch (HazelcastInstanceNotActiveException gone) {
+                LOG.debug("Membership listener not removed: this node's cluster member has stopped, and it with it");
+            }
         }
     }
 }

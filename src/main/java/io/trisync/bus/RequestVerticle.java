@@ -42,7 +42,7 @@ public abstract class RequestVerticle extends VerticleBase {
     public Future<?> stop() {
         List<Future<Void>> all = new ArrayList<>();
         served.forEach(s -> all.add(s.close()));
-        consumers.forEach(c -> all.add(c.unregister()));
+        all.add(ClusterBus.unregistered(consumers));
         return Future.join(all);
     }
 }

@@ -2,6 +2,9 @@ package io.trisync.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.trisync.Node;
 import io.trisync.bus.Membership;
 import io.trisync.config.TrisyncConfig;
@@ -25,6 +28,7 @@ import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
 /** A node that dies while running an operation: a surviving node fails it and frees the tenant. */
 @Timeout(300)
@@ -82,7 +86,12 @@ class OpsClusterIT {
                 .getHazelcastInstance()
                 .getLifecycleService()
                 .terminate();
-        b.vertx().close();
+        // Its verticles are undeployed after its cluster member stopped: that is no failure of theirs.
+        ListAppender<ILoggingEvent> undeploys = new ListAppender<>();
+        Logger deployments = (Logger) LoggerFactory.getLogger("io.vertx.core.impl.deployment.DefaultDeploymentManager");
+        undeploys.start();
+        deployments.addAppender(undeploys);
+        Future<Void> closed = b.vertx().close();
         SyncOperation ended = Await.value(
                 "the survivor to fail the operation of the node that left",
                 30_000,
@@ -91,6 +100,18 @@ class OpsClusterIT {
                         && a.stores().syncOperations().running(tenant).await() == null);
         long failedAt = System.currentTimeMillis();
         assertThat(ended.status()).isEqualTo(SyncOperation.Status.FAILED);
+        closed.otherwiseEmpty().await();
+        deployments.detachAppender(undeploys);
+        List<String> failed;
+        synchronized (undeploys) {
+            failed = undeploys.list.stream()
+                    .map(e -> e.getFormattedMessage() + " "
+                            + (e.getThrowableProxy() == null
+                                    ? ""
+                                    : e.getThrowableProxy().getClassName()))
+                    .toList();
+        }
+        assertThat(failed).as("undeploys logged as failed").isEmpty();
         OperationTracker onA = tracker(a, "survivor");
         onA.start(tenant, "scan", 1).await().complete(new JsonObject()).await();
         return failedAt - exit;
