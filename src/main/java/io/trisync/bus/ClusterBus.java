@@ -145,8 +145,7 @@ public final class ClusterBus implements Shareable {
             this.consumers = consumers;
             this.ready = Future.all(
                             consumers.stream().map(MessageConsumer::completion).toList())
-                    .onSuccess(v -> route())
-                    .mapEmpty();
+                    .compose(v -> offTheLoop(this::route));
         }
 
         /** Completes when both registrations have reached the cluster and the route is written. */
@@ -155,20 +154,8 @@ public final class ClusterBus implements Shareable {
         }
 
         public Future<Void> close() {
-            synchronized (this) {
-                closed = true;
-                if (routed) {
-                    routed = false;
-                    if (served.get(address).decrementAndGet() == 0 && routes != null) {
-                        try {
-                            routes.remove(address + ALIAS + self);
-                        } catch (HazelcastInstanceNotActiveException gone) {
-                            LOG.info("Route {} not removed: this node's cluster member has stopped", address);
-                        }
-                    }
-                }
-            }
-            return unregistered(consumers);
+            return Future.join(offTheLoop(this::unroute), unregistered(consumers))
+                    .mapEmpty();
         }
 
         private synchronized void route() {
@@ -180,6 +167,38 @@ public final class ClusterBus implements Shareable {
                 routes.put(address + ALIAS + self, Boolean.TRUE);
             }
         }
+
+        private synchronized void unroute() {
+            closed = true;
+            if (routed) {
+                routed = false;
+                if (served.get(address).decrementAndGet() == 0 && routes != null) {
+                    try {
+                        routes.remove(address + ALIAS + self);
+                    } catch (HazelcastInstanceNotActiveException gone) {
+                        LOG.info("Route {} not removed: this node's cluster member has stopped", address);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Runs {@code change} of the routes on a worker thread: a write to a replicated map waits for the
+     * member that owns its partition, seconds while the cluster migrates partitions (an event loop
+     * of a joining node was seen blocked 5.5 s on a route's write). Inline when standalone.
+     */
+    private Future<Void> offTheLoop(Runnable change) {
+        if (routes == null) {
+            change.run();
+            return Future.succeededFuture();
+        }
+        return vertx.executeBlocking(
+                () -> {
+                    change.run();
+                    return null;
+                },
+                false);
     }
 
     /** Answers JSON requests on {@code address} (and on this node's alias of it) under {@link Requests}' failure policy. */
