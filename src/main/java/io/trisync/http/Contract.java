@@ -392,6 +392,11 @@ final class Contract {
                     ? ""
                     : unit.getInstanceLocation().replaceFirst("^#?/?", "").replace('/', '.');
             String reason = unit.getError() == null ? invalid.getMessage() : unit.getError();
+            if (unit.getKeywordLocation() != null && unit.getKeywordLocation().endsWith("/maxProperties")) {
+                // The validator says "Instance does not have at least 32 properties" of 33 labels, the
+                // words of minProperties.
+                reason = "has more than " + reason.replaceAll("\\D+", "") + " properties";
+            }
             return field.isEmpty() ? invalid.getMessage() : field + ": " + reason;
         }
         return invalid.getMessage();

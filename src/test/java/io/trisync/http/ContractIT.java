@@ -126,6 +126,14 @@ class ContractIT {
         assertBad(http.get("/api/files?user_id=bad%20id!"), "user_id");
         assertBad(http.get("/api/sync/quarantine?state=lost"), "state");
         assertBad(http.get("/api/v1/sync/operations?status=sleeping"), "status");
+        // 33 labels: the validator's own words were "Instance does not have at least 32 properties".
+        JsonObject labels = new JsonObject();
+        for (int i = 0; i < 33; i++) {
+            labels.put("k" + i, "v");
+        }
+        HttpResponse<Buffer> many = http.patch("/api/files/f-1?user_id=t", new JsonObject().put("labels", labels));
+        assertBad(many, "labels");
+        assertThat(message(many)).isEqualTo("labels: has more than 32 properties");
         // A body the operation requires, not sent: named, with the fields it takes.
         HttpResponse<Buffer> noBody = web.request(HttpMethod.PATCH, node.httpPort(), "127.0.0.1", "/api/files/f-1")
                 .send()
