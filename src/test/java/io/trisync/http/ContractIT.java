@@ -152,6 +152,28 @@ class ContractIT {
     }
 
     @Test
+    @DisplayName("A JSON body naming a field twice is 400 naming it: which one counts is not guessed")
+    void repeatedBodyFieldsAreRefused() {
+        // The last was taken: {"user_id": "a", …, "user_id": "b"} acted on b, while anything reading the
+        // first would see a.
+        HttpResponse<Buffer> twice = http.post(
+                "/api/search",
+                "application/json",
+                Buffer.buffer("{\"user_id\":\"t\",\"query\":\"q\",\"query\":\"r\"}"));
+        assertBad(twice, "query");
+        assertThat(message(twice)).startsWith("query: given more than once");
+        HttpResponse<Buffer> nested =
+                http.patch("/api/files/f-1?user_id=t", new JsonObject("{\"labels\":{\"a\":\"1\"}}"));
+        assertThat(nested.statusCode()).as("one label a: not repeated").isNotEqualTo(400);
+        HttpResponse<Buffer> nestedTwice = web.request(
+                        HttpMethod.PATCH, node.httpPort(), "127.0.0.1", "/api/files/f-1?user_id=t")
+                .putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer("{\"labels\":{\"a\":\"1\",\"a\":\"2\"}}"))
+                .await();
+        assertBad(nestedTwice, "labels.a");
+    }
+
+    @Test
     @DisplayName("A JSON body field the operation does not define is 400 naming it and listing the fields it takes")
     void unknownBodyFieldsAreRefused() {
         assertThat(message(post(
