@@ -122,6 +122,17 @@ final class Contract {
             refuseUnread(ctx, query);
             return;
         }
+        for (Parameter p : op.getParameters()) {
+            int given = p.getIn() == Location.HEADER
+                    ? ctx.request().headers().getAll(p.getName()).size()
+                    : 0;
+            if (given > 1) {
+                // Two If-Match lines were read as the first (the second ignored, so the order decided
+                // between 200 and 412), while the same two versions on one line are refused.
+                refuseUnread(ctx, p.getName() + ": given " + given + " times (this endpoint takes it once)");
+                return;
+            }
+        }
         if (op.getRequestBody() == null && sendsBody(ctx.request())) {
             if (mayBeEmptyObject(ctx.request())) {
                 // Many clients send {} to an action that takes nothing (requests.post(url, json={})),

@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.multipart.MultipartForm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -171,6 +172,25 @@ class ContractIT {
                 .sendBuffer(Buffer.buffer("{\"labels\":{\"a\":\"1\",\"a\":\"2\"}}"))
                 .await();
         assertBad(nestedTwice, "labels.a");
+    }
+
+    @Test
+    @DisplayName("A header parameter given twice (If-Match, Idempotency-Key) is 400 naming it: the first was taken")
+    void repeatedHeadersAreRefused() {
+        HttpResponse<Buffer> ifMatch = web.request(
+                        HttpMethod.PATCH, node.httpPort(), "127.0.0.1", "/api/files/f-1?user_id=t")
+                .putHeader("Content-Type", "application/json")
+                .putHeader("If-Match", List.of("\"1\"", "\"99\""))
+                .sendBuffer(Buffer.buffer("{\"name\":\"b.txt\"}"))
+                .await();
+        assertBad(ifMatch, "If-Match: given 2 times");
+        MultipartForm form = MultipartForm.create().attribute("user_id", "t");
+        form.binaryFileUpload("file", "a.txt", Buffer.buffer("hello"), "text/plain");
+        HttpResponse<Buffer> key = web.post(node.httpPort(), "127.0.0.1", "/api/files")
+                .putHeader("Idempotency-Key", List.of("k1", "k2"))
+                .sendMultipartForm(form)
+                .await();
+        assertBad(key, "Idempotency-Key: given 2 times");
     }
 
     @Test
