@@ -7,10 +7,12 @@ import io.trisync.events.EventAddresses;
 import io.trisync.metrics.Metrics;
 import io.trisync.store.Ids;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -20,8 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every frame of the SockJS bridge passes here before the bridge acts on it. A browser's first frame
- * must carry its token (header {@code token}); the socket's caller is verified once and kept. Until
- * then, and for a token refused, the socket can do nothing. Registrations: a tenant socket only its
+ * must carry its token (header {@code token}); the socket's caller is verified once and kept until
+ * the token expires, when the socket is closed. Until then, and for a token refused, the socket can
+ * do nothing. Registrations: a tenant socket only its
  * own {@code trisync.events.{tenant}}, an admin socket also {@code trisync.events.all} and any
  * tenant's. Sends: only {@link BridgeAddresses#INBOUND}, with the body's {@code tenantId} replaced by
  * the token's (an admin's is kept, and must be a valid id). Publishes are refused. Every message
@@ -47,6 +50,8 @@ final class BridgeGuard implements Handler<BridgeEvent> {
         final Set<String> registered = new HashSet<>();
         /** Set once the guard has decided to close the socket: later frames are refused without a word. */
         boolean closing;
+        /** When the token the caller was verified from expires (epoch ms); none with authentication off. */
+        long expiresAtMs = Long.MAX_VALUE;
     }
 
     private final Tokens tokens;
@@ -84,7 +89,15 @@ final class BridgeGuard implements Handler<BridgeEvent> {
                 event.complete(true);
                 close(socket, sockets.computeIfAbsent(socket, s -> new Socket()), "frame refused by the transport");
             }
-            case RECEIVE -> event.complete(mayReceive(sockets.get(socket), event.getRawMessage()));
+            case RECEIVE -> {
+                Socket state = sockets.get(socket);
+                if (state != null && expired(state)) {
+                    event.complete(false);
+                    close(socket, state, "the token expired; open a new socket with a new token");
+                } else {
+                    event.complete(mayReceive(state, event.getRawMessage()));
+                }
+            }
             case SEND, PUBLISH, REGISTER, UNREGISTER -> inbound(event, socket);
         }
     }
@@ -100,6 +113,11 @@ final class BridgeGuard implements Handler<BridgeEvent> {
         if (tooMuch != null) {
             event.complete(false);
             close(socket, state, tooMuch);
+            return;
+        }
+        if (state.caller != null && expired(state)) {
+            event.complete(false);
+            close(socket, state, "the token expired; open a new socket with a new token");
             return;
         }
         if (state.caller != null) {
@@ -120,9 +138,39 @@ final class BridgeGuard implements Handler<BridgeEvent> {
                 event.complete(false);
             } else {
                 state.caller = ar.result();
+                state.expiresAtMs = expiresAtMs(token);
                 decide(event, state);
             }
         });
+    }
+
+    /**
+     * Whether the token the socket's caller was verified from has expired. A socket keeps its caller
+     * from its first frame; it kept it past the token's expiry too, receiving the tenant's events and
+     * answering its requests for as long as it pinged (a leaked or revoked-by-expiry token lived on).
+     */
+    private static boolean expired(Socket state) {
+        return System.currentTimeMillis() >= state.expiresAtMs;
+    }
+
+    /**
+     * The {@code exp} of a token {@link Tokens#verify} accepted (so three base64url parts, its claims a
+     * JSON object with a numeric {@code exp}), in epoch ms; a token read otherwise counts as expired.
+     */
+    static long expiresAtMs(String token) {
+        try {
+            String[] parts = token.split("\\.");
+            JsonObject claims =
+                    new JsonObject(Buffer.buffer(Base64.getUrlDecoder().decode(parts[1])));
+            if (claims.getValue("exp") instanceof Number exp) {
+                long seconds = exp.longValue();
+                return seconds >= Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : seconds * 1000;
+            }
+            return 0;
+        } catch (RuntimeException unreadable) {
+            LOG.warn("Bridge token accepted but its exp unreadable ({}): taken as expired", unreadable.getMessage());
+            return 0;
+        }
     }
 
     private void decide(BridgeEvent event, Socket state) {

@@ -153,6 +153,25 @@ class BridgeSecurityIT {
     }
 
     @Test
+    @DisplayName("A socket is closed once the token it was opened with expires: it kept receiving the tenant's"
+            + " events and answering its requests for as long as it pinged")
+    void closedWhenItsTokenExpires() {
+        String a = TestStack.unique("a");
+        String shortLived = tokens.issue(a, false, Duration.ofSeconds(3));
+        try (BridgeSocket s = socket()) {
+            s.subscribe(a, shortLived);
+            // Events go on; the first delivered after the expiry closes the socket instead.
+            Await.until("the socket closed after its token expired", 15_000, () -> {
+                if (!s.closed.future().isComplete()) {
+                    publish(a);
+                }
+                return s.closed.future().isComplete();
+            });
+            assertThat(s.closed.future().result()).contains("token expired");
+        }
+    }
+
+    @Test
     @DisplayName("No token: the registration is refused and nothing is delivered")
     void noToken() {
         String a = TestStack.unique("a");
