@@ -2,6 +2,7 @@ package io.trisync.bridge;
 
 import io.trisync.auth.Tokens;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import io.trisync.metrics.Metrics;
 import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.scan.ScanAddresses;
@@ -12,6 +13,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
@@ -49,7 +51,28 @@ public final class Bridge {
         EventBusBridgeImpl bridge =
                 new EventBusBridgeImpl(vertx, null, options, new BridgeGuard(tokens, config, metrics));
         return SockJSHandler.create(vertx, new SockJSHandlerOptions().setHeartbeatInterval(ping))
-                .socketHandler(socket -> bridge.handle(new FrameCheck(vertx, socket)));
+                .socketHandler(
+                        socket -> bridge.handle(new FrameCheck(vertx, socket, config.bridgeMaxMessagesPerSecond())));
+    }
+
+    /**
+     * The callback SockJS's JSONP and htmlfile transports call ({@code c}, or {@code callback}), checked
+     * as Vert.x's transports check it (present; letters, digits, {@code -}, {@code _} and {@code .}
+     * only): they answered 500 {@code "callback" parameter required} in plain text.
+     */
+    public static void checkCallback(RoutingContext ctx) {
+        String callback = ctx.request().getParam("callback");
+        String name = "callback";
+        if (callback == null) {
+            callback = ctx.request().getParam("c");
+            name = "c";
+        }
+        if (callback == null || !callback.matches("[A-Za-z0-9_.-]*")) {
+            ctx.fail(new Failure.BadRequest(name + ": this SockJS transport needs the callback it calls, of letters,"
+                    + " digits, '-', '_' and '.' only" + (callback == null ? "; none was sent" : "")));
+            return;
+        }
+        ctx.next();
     }
 
     /** Answers {@link BridgeAddresses#STATUS}: the socket's tenant's status, as the scan verticles report it. */

@@ -7,25 +7,31 @@ import io.trisync.events.EventAddresses;
 import io.trisync.metrics.Metrics;
 import io.trisync.store.Ids;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Every frame of the SockJS bridge passes here before the bridge acts on it. A browser's first frame
- * must carry its token (header {@code token}); the socket's caller is verified once and kept. Until
- * then, and for a token refused, the socket can do nothing. Registrations: a tenant socket only its
+ * must carry its token (header {@code token}); the socket's caller is verified once and kept until
+ * the token expires, when the socket is closed. Until then, and for a token refused, the socket can
+ * do nothing. Registrations: a tenant socket only its
  * own {@code trisync.events.{tenant}}, an admin socket also {@code trisync.events.all} and any
  * tenant's. Sends: only {@link BridgeAddresses#INBOUND}, with the body's {@code tenantId} replaced by
  * the token's (an admin's is kept, and must be a valid id). Publishes are refused. Every message
  * about to be written to a socket is checked again against its caller, so nothing reaches a socket
- * that its token does not allow. A socket that sends a frame larger than the limit, or more frames
- * per second than the limit, or registers more addresses than the limit, is closed with the reason.
+ * that its token does not allow. A socket that sends a frame larger than the limit, or registers more
+ * addresses than the limit, is closed with the reason ({@link FrameCheck} closes one that sends more
+ * frames a second than the limit).
  */
 final class BridgeGuard implements Handler<BridgeEvent> {
 
@@ -35,12 +41,17 @@ final class BridgeGuard implements Handler<BridgeEvent> {
     /** What the guard knows of one socket. Only touched on the bridge's event loop. */
     private static final class Socket {
         Caller caller;
-        int handlers;
+        /**
+         * The addresses registered. A count drifted: a second registration of an address (which the
+         * bridge refuses, address_already_registered) counted, so a tenant socket registering its own
+         * address 17 times was closed for BRIDGE_MAX_HANDLERS; an unregistration of an address never
+         * registered uncounted one, so an admin socket could go past the limit.
+         */
+        final Set<String> registered = new HashSet<>();
         /** Set once the guard has decided to close the socket: later frames are refused without a word. */
         boolean closing;
-
-        long windowStart;
-        int frames;
+        /** When the token the caller was verified from expires (epoch ms); none with authentication off. */
+        long expiresAtMs = Long.MAX_VALUE;
     }
 
     private final Tokens tokens;
@@ -78,7 +89,15 @@ final class BridgeGuard implements Handler<BridgeEvent> {
                 event.complete(true);
                 close(socket, sockets.computeIfAbsent(socket, s -> new Socket()), "frame refused by the transport");
             }
-            case RECEIVE -> event.complete(mayReceive(sockets.get(socket), event.getRawMessage()));
+            case RECEIVE -> {
+                Socket state = sockets.get(socket);
+                if (state != null && expired(state)) {
+                    event.complete(false);
+                    close(socket, state, "the token expired; open a new socket with a new token");
+                } else {
+                    event.complete(mayReceive(state, event.getRawMessage()));
+                }
+            }
             case SEND, PUBLISH, REGISTER, UNREGISTER -> inbound(event, socket);
         }
     }
@@ -90,10 +109,15 @@ final class BridgeGuard implements Handler<BridgeEvent> {
             return;
         }
         JsonObject raw = event.getRawMessage();
-        String tooMuch = limits(state, raw);
+        String tooMuch = limits(raw);
         if (tooMuch != null) {
             event.complete(false);
             close(socket, state, tooMuch);
+            return;
+        }
+        if (state.caller != null && expired(state)) {
+            event.complete(false);
+            close(socket, state, "the token expired; open a new socket with a new token");
             return;
         }
         if (state.caller != null) {
@@ -114,9 +138,39 @@ final class BridgeGuard implements Handler<BridgeEvent> {
                 event.complete(false);
             } else {
                 state.caller = ar.result();
+                state.expiresAtMs = expiresAtMs(token);
                 decide(event, state);
             }
         });
+    }
+
+    /**
+     * Whether the token the socket's caller was verified from has expired. A socket keeps its caller
+     * from its first frame; it kept it past the token's expiry too, receiving the tenant's events and
+     * answering its requests for as long as it pinged (a leaked or revoked-by-expiry token lived on).
+     */
+    private static boolean expired(Socket state) {
+        return System.currentTimeMillis() >= state.expiresAtMs;
+    }
+
+    /**
+     * The {@code exp} of a token {@link Tokens#verify} accepted (so three base64url parts, its claims a
+     * JSON object with a numeric {@code exp}), in epoch ms; a token read otherwise counts as expired.
+     */
+    static long expiresAtMs(String token) {
+        try {
+            String[] parts = token.split("\\.");
+            JsonObject claims =
+                    new JsonObject(Buffer.buffer(Base64.getUrlDecoder().decode(parts[1])));
+            if (claims.getValue("exp") instanceof Number exp) {
+                long seconds = exp.longValue();
+                return seconds >= Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : seconds * 1000;
+            }
+            return 0;
+        } catch (RuntimeException unreadable) {
+            LOG.warn("Bridge token accepted but its exp unreadable ({}): taken as expired", unreadable.getMessage());
+            return 0;
+        }
     }
 
     private void decide(BridgeEvent event, Socket state) {
@@ -127,19 +181,22 @@ final class BridgeGuard implements Handler<BridgeEvent> {
             case REGISTER -> {
                 if (!mayListen(caller, address)) {
                     event.complete(false);
-                } else if (state.handlers >= limits.bridgeMaxHandlers()) {
+                } else if (state.registered.contains(address)) {
+                    // The bridge answers address_already_registered; nothing more is registered.
+                    event.complete(true);
+                } else if (state.registered.size() >= limits.bridgeMaxHandlers()) {
                     event.complete(false);
                     close(
                             event.socket(),
                             state,
                             "more than " + limits.bridgeMaxHandlers() + " registered addresses (BRIDGE_MAX_HANDLERS)");
                 } else {
-                    state.handlers++;
+                    state.registered.add(address);
                     event.complete(true);
                 }
             }
             case UNREGISTER -> {
-                state.handlers = Math.max(0, state.handlers - 1);
+                state.registered.remove(address);
                 event.complete(true);
             }
             case SEND -> {
@@ -204,18 +261,11 @@ final class BridgeGuard implements Handler<BridgeEvent> {
     }
 
     /** Null while the socket is within its limits, else the reason it is closed. */
-    private String limits(Socket state, JsonObject raw) {
+    private String limits(JsonObject raw) {
         if (raw != null && raw.encode().length() > limits.bridgeMaxMessageBytes()) {
             return "frame larger than " + limits.bridgeMaxMessageBytes() + " bytes";
         }
-        long now = System.currentTimeMillis();
-        if (now - state.windowStart >= 1000) {
-            state.windowStart = now;
-            state.frames = 0;
-        }
-        if (++state.frames > limits.bridgeMaxMessagesPerSecond()) {
-            return "more than " + limits.bridgeMaxMessagesPerSecond() + " frames a second";
-        }
+        // The rate of frames is counted by FrameCheck, which sees every frame before the bridge.
         return null;
     }
 }

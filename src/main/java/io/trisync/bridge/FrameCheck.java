@@ -13,6 +13,8 @@ import io.vertx.ext.web.Session;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import io.vertx.ext.web.handler.sockjs.impl.SockJSSocketBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A SockJS socket as the event-bus bridge sees it, with one check before each frame reaches the
@@ -21,14 +23,48 @@ import io.vertx.ext.web.handler.sockjs.impl.SockJSSocketBase;
  * casts them before (or while building) the event any hook of ours sees, so such a frame would
  * otherwise get no answer at all. Everything else is the socket's own. It extends Vert.x's socket
  * base because the bridge casts its sockets to it to close an idle one.
+ *
+ * <p>Every frame counts against {@code BRIDGE_MAX_MESSAGES_PER_SECOND} here, before anything reads
+ * it: a socket over the rate is closed with the reason (4008) and its later frames dropped. The
+ * count was the {@link BridgeGuard}'s, which sees only the frames the bridge hands it, so pings,
+ * text that is not JSON, frames without a type and frames refused here went uncounted, and each
+ * of the last three was answered with an error frame: 300 such frames a second got 300 answers,
+ * and the socket stayed open.
  */
 final class FrameCheck extends SockJSSocketBase {
 
-    private final SockJSSocket socket;
+    private static final Logger LOG = LoggerFactory.getLogger(FrameCheck.class);
 
-    FrameCheck(Vertx vertx, SockJSSocket socket) {
+    private final SockJSSocket socket;
+    private final int maxFramesPerSecond;
+    private long windowStart;
+    private int frames;
+    private boolean closing;
+
+    FrameCheck(Vertx vertx, SockJSSocket socket, int maxFramesPerSecond) {
         super(vertx, socket.routingContext(), new SockJSHandlerOptions().setRegisterWriteHandler(false));
         this.socket = socket;
+        this.maxFramesPerSecond = maxFramesPerSecond;
+    }
+
+    /** Counts a frame: false, having closed the socket, when it is over the rate (or closing already). */
+    private boolean withinRate() {
+        if (closing) {
+            return false;
+        }
+        long now = System.currentTimeMillis();
+        if (now - windowStart >= 1000) {
+            windowStart = now;
+            frames = 0;
+        }
+        if (++frames > maxFramesPerSecond) {
+            closing = true;
+            String reason = "more than " + maxFramesPerSecond + " frames a second";
+            LOG.info("Closing bridge socket {}: {}", socket.remoteAddress(), reason);
+            socket.close(4008, reason);
+            return false;
+        }
+        return true;
     }
 
     /** Why {@code frame} cannot go to the bridge, or null when it can (including text that is not JSON). */
@@ -62,6 +98,9 @@ final class FrameCheck extends SockJSSocketBase {
                 handler == null
                         ? null
                         : frame -> {
+                            if (!withinRate()) {
+                                return;
+                            }
                             String refused = refusal(frame);
                             if (refused == null) {
                                 handler.handle(frame);

@@ -115,6 +115,36 @@ public final class Chunker {
         }
     }
 
+    /**
+     * Whether {@code text} holds anything a model can read: a character other than white space (no-break
+     * spaces too), control, formatting (zero-width space, byte order mark, soft hyphen), surrogate,
+     * private-use or unassigned characters, lone combining marks and U+FFFD. all-MiniLM-L6-v2's
+     * tokenizer (BERT's normaliser: control, formatting and private-use characters and U+FFFD removed,
+     * accents stripped, white space split) makes no token of a text without one, and the library then
+     * refuses the text; a chunk or a query of such characters alone carries nothing to search for. Checked
+     * against the tokenizer over every code point: each one it makes no token of is unreadable here, and
+     * the few called unreadable that it does make a token of ({@code [UNK]}) are marks and unassigned
+     * code points its Unicode tables, older than Java's, do not know.
+     */
+    public static boolean readable(CharSequence text) {
+        return text.codePoints().anyMatch(Chunker::readable);
+    }
+
+    private static boolean readable(int cp) {
+        if (Character.isWhitespace(cp) || Character.isSpaceChar(cp) || cp == 0xFFFD) {
+            return false;
+        }
+        return switch (Character.getType(cp)) {
+            case Character.CONTROL,
+                    Character.FORMAT,
+                    Character.SURROGATE,
+                    Character.PRIVATE_USE,
+                    Character.UNASSIGNED,
+                    Character.NON_SPACING_MARK -> false;
+            default -> true;
+        };
+    }
+
     /** The characters regex {@code \s} matches. */
     private static boolean space(char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -68,7 +69,51 @@ public final class ContentIndexer {
         TextExtractor.Extraction extraction = extractor.extract(content, target.contentType(), target.name());
         return extraction.failed()
                 ? new Prepared(target, List.of(), extraction.failure())
-                : new Prepared(target, chunker.chunk(extraction.text()), null);
+                : new Prepared(target, readableChunks(extraction.text()), null);
+    }
+
+    /**
+     * The chunks of {@code text} that hold something to read ({@link Chunker#readable}): a chunk of
+     * no-break spaces, zero-width or control characters alone is left out, as white space is, so that
+     * the model is never handed a text it makes no token of (the local model refuses one, and its
+     * upload failed 500). Every path that embeds a file's content takes its chunks from here, so the
+     * chunks recorded and the points made agree.
+     */
+    private static Iterator<String> readableChunks(Iterator<String> chunks) {
+        return new Iterator<>() {
+            private String next = advance();
+
+            private String advance() {
+                while (chunks.hasNext()) {
+                    String chunk = chunks.next();
+                    if (Chunker.readable(chunk)) {
+                        return chunk;
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public String next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                String chunk = next;
+                next = advance();
+                return chunk;
+            }
+        };
+    }
+
+    private List<String> readableChunks(String text) {
+        List<String> chunks = new ArrayList<>();
+        readableChunks(chunker.chunks(text)).forEachRemaining(chunks::add);
+        return chunks;
     }
 
     /**
@@ -134,7 +179,7 @@ public final class ContentIndexer {
         if (extraction.failed()) {
             return new Streamed(0, extraction.failure(), 0);
         }
-        Iterator<String> chunks = chunker.chunks(extraction.text());
+        Iterator<String> chunks = readableChunks(chunker.chunks(extraction.text()));
         CompletableFuture<Void> writing = CompletableFuture.completedFuture(null);
         int written = 0;
         try {

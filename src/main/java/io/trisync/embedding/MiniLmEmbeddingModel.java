@@ -9,9 +9,11 @@ import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
 import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.failure.Failure;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -123,7 +125,16 @@ public final class MiniLmEmbeddingModel implements EmbeddingModel {
         if (texts.isEmpty()) {
             return List.of();
         }
-        List<TextSegment> segments = texts.stream().map(TextSegment::from).toList();
+        List<TextSegment> segments = new ArrayList<>(texts.size());
+        for (String text : texts) {
+            if (!Chunker.readable(text)) {
+                // The library refuses a text its tokenizer makes no token of (IllegalArgumentException,
+                // which reads as a bug); callers leave such texts out, this names it if one comes.
+                throw new Failure.BadRequest("the embedding model finds nothing to read in the text (only spaces,"
+                        + " control, formatting or combining characters)");
+            }
+            segments.add(TextSegment.from(text));
+        }
         return model.embedAll(segments).content().stream().map(e -> e.vector()).toList();
     }
 }

@@ -1,5 +1,9 @@
 package io.trisync.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -25,10 +29,14 @@ import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorException;
 import io.vertx.openapi.validation.impl.RequestParameterImpl;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
+import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -113,6 +121,17 @@ final class Contract {
         if (query != null) {
             refuseUnread(ctx, query);
             return;
+        }
+        for (Parameter p : op.getParameters()) {
+            int given = p.getIn() == Location.HEADER
+                    ? ctx.request().headers().getAll(p.getName()).size()
+                    : 0;
+            if (given > 1) {
+                // Two If-Match lines were read as the first (the second ignored, so the order decided
+                // between 200 and 412), while the same two versions on one line are refused.
+                refuseUnread(ctx, p.getName() + ": given " + given + " times (this endpoint takes it once)");
+                return;
+            }
         }
         if (op.getRequestBody() == null && sendsBody(ctx.request())) {
             if (mayBeEmptyObject(ctx.request())) {
@@ -302,6 +321,14 @@ final class Contract {
                     "body: not valid JSON (this endpoint takes a JSON object, Content-Type: application/json)"));
             return;
         }
+        String repeated = body == null ? null : repeatedField(body);
+        if (repeated != null) {
+            // Read, the last would count and the first be ignored (what a proxy or a log before this node
+            // reads as the field may be the other one): refused, as a query parameter given twice is.
+            ctx.fail(new Failure.BadRequest(
+                    repeated + ": given more than once (a JSON object names each of its fields once)"));
+            return;
+        }
         var request = new ValidatableRequestImpl(
                 Map.of(),
                 headers,
@@ -329,6 +356,40 @@ final class Contract {
     private static RequestParameter asGiven(Parameter p, String value) {
         return new RequestParameterImpl(
                 p.getSchemaType() == SchemaType.STRING && value != null ? Json.encode(value) : value);
+    }
+
+    /**
+     * The first field named twice in one object of {@code body} (JSON already), as a path ({@code
+     * user_id}, {@code labels.a}, {@code file_ids.0.x}), or null when there is none.
+     */
+    static String repeatedField(Buffer body) {
+        JsonFactory factory = JsonFactory.builder()
+                .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+                .build();
+        try (JsonParser parser = factory.createParser(body.getBytes())) {
+            Deque<Set<String>> objects = new ArrayDeque<>();
+            for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+                switch (token) {
+                    case START_OBJECT -> objects.push(new HashSet<>());
+                    case END_OBJECT -> objects.pop();
+                    case FIELD_NAME -> {
+                        if (!objects.peek().add(parser.currentName())) {
+                            String at =
+                                    parser.getParsingContext().pathAsPointer().toString();
+                            return at.replaceFirst("^/", "")
+                                    .replace('/', '.')
+                                    .replace("~1", "/")
+                                    .replace("~0", "~");
+                        }
+                    }
+                    default -> {}
+                }
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            // Vert.x's parser took it; a detail this one reads otherwise is not a repeated field.
+            return null;
+        }
     }
 
     private static boolean isJson(Buffer body) {
@@ -392,6 +453,11 @@ final class Contract {
                     ? ""
                     : unit.getInstanceLocation().replaceFirst("^#?/?", "").replace('/', '.');
             String reason = unit.getError() == null ? invalid.getMessage() : unit.getError();
+            if (unit.getKeywordLocation() != null && unit.getKeywordLocation().endsWith("/maxProperties")) {
+                // The validator says "Instance does not have at least 32 properties" of 33 labels, the
+                // words of minProperties.
+                reason = "has more than " + reason.replaceAll("\\D+", "") + " properties";
+            }
             return field.isEmpty() ? invalid.getMessage() : field + ": " + reason;
         }
         return invalid.getMessage();

@@ -166,6 +166,13 @@ public final class FailureHandler implements Handler<RoutingContext> {
         if (root instanceof IllegalCharsetNameException || root instanceof UnsupportedCharsetException) {
             return " (a part names a charset this server does not know)";
         }
+        if (root instanceof NullPointerException) {
+            // The decoder meets a part whose Content-Disposition names no field with an NPE, whose
+            // message quoted its code ("Cannot invoke …Attribute.getValue() because nameAttribute is null").
+            return String.valueOf(root.getMessage()).contains("nameAttribute")
+                    ? " (a part's Content-Disposition names no field: form-data; name=\"…\")"
+                    : "";
+        }
         String detail = root.getMessage() == null
                 ? ""
                 : root.getMessage()

@@ -345,6 +345,13 @@ public final class FilesApi {
      * stored as if never sent, and of two {@code user_id}s the first was taken.
      */
     private static void formFields(RoutingContext ctx) {
+        for (UploadBodies.Part part : UploadBodies.parts(ctx)) {
+            if (!"file".equals(part.name())) {
+                // Was "user_id is required", or "exactly one multipart field 'file'…" beside a file part.
+                throw new Failure.BadRequest(part.name() + ": sent as a file part (with a file name); this endpoint"
+                        + " takes one file part, file, and the text field user_id");
+            }
+        }
         var fields = ctx.request().formAttributes();
         for (String name : fields.names()) {
             if ("file".equals(name)) {
@@ -382,7 +389,13 @@ public final class FilesApi {
     /** The request's one multipart field {@code file}, not empty and within the size limit. */
     private UploadBodies.Part singleFile(RoutingContext ctx) {
         List<UploadBodies.Part> files = UploadBodies.parts(ctx);
-        if (files.size() != 1 || !"file".equals(files.get(0).name())) {
+        // Named by the field at fault: "exactly one multipart field 'file'…" was said of a body that
+        // held one beside a second (a file part of another name is refused by formFields).
+        if (files.size() > 1) {
+            throw new Failure.BadRequest(
+                    "file: given " + files.size() + " times (this endpoint takes one file part, file)");
+        }
+        if (files.isEmpty()) {
             throw new Failure.BadRequest("exactly one multipart field 'file' holding the content is required");
         }
         UploadBodies.Part file = files.get(0);

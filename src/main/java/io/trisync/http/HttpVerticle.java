@@ -108,6 +108,9 @@ public final class HttpVerticle extends RequestVerticle {
         // SockJS's XHR transports post their frames; Vert.x's transport reads them from a body handler
         // (without one, every xhr_send of a browser that fell back from WebSockets failed 500).
         router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(Bridge.MAX_POSTED_BYTES));
+        // SockJS's JSONP and htmlfile transports answer a missing or unsafe callback 500 with plain text
+        // (as the SockJS protocol's tests expect): the client's fault, so 400 naming it, with the JSON body.
+        router.getWithRegex("/eventbus/[^/.]+/[^/.]+/(?:jsonp|htmlfile)").handler(Bridge::checkCallback);
         router.route("/eventbus/*").subRouter(Bridge.router(vertx, config.events(), tokens, Metrics.of(config)));
         if (!config.auth().corsAllowedOrigins().isEmpty()) {
             router.route("/api/*")

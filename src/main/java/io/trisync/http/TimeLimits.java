@@ -95,6 +95,13 @@ final class TimeLimits {
     private void closeIdle() {
         long now = System.nanoTime();
         List<HttpConnection> idle = new ArrayList<>();
+        // A connection upgraded to a WebSocket never closes as an HTTP one (its close handler here does
+        // not run), and its request never ends: it stays in flight, so it is never cut here (SockJS
+        // heartbeats and the bridge's ping timeout reap one that goes quiet), and is forgotten once
+        // its channel is closed. A request that only asks for an upgrade (Upgrade: websocket on a
+        // route that answers it as any other, a handshake refused) is timed as any other: such a
+        // connection was once let go unwatched, and stayed open for good.
+        connections.entrySet().removeIf(e -> !open(e.getKey()));
         connections.forEach((connection, activity) -> {
             if (activity.inFlight == 0 && now - activity.since >= idleMs * 1_000_000) {
                 idle.add(connection);
@@ -106,6 +113,12 @@ final class TimeLimits {
                     "Closing connection from {}: no request began on it for {} ms", connection.remoteAddress(), idleMs);
             connection.close();
         }
+    }
+
+    /** Whether {@code connection}'s channel is still open (any other connection is taken as open). */
+    private static boolean open(HttpConnection connection) {
+        return !(connection instanceof ConnectionBase base)
+                || base.channelHandlerContext().channel().isOpen();
     }
 
     /** Stops watching connections (the verticle stops). */
@@ -123,14 +136,6 @@ final class TimeLimits {
         HttpServerRequest request = ctx.request();
         if (request.version() != HttpVersion.HTTP_2 && request.headers().get("Host") == null) {
             answer(request, Failure.BAD_REQUEST, "an HTTP/1.1 request needs a Host header");
-            return;
-        }
-        if ("websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
-            // Upgraded, the connection is Vert.x's WebSocket and never closes as an HTTP one (its close
-            // handler here would never run): it is no longer watched. SockJS heartbeats and the
-            // bridge's ping timeout reap a WebSocket that goes quiet.
-            connections.remove(request.connection());
-            ctx.next();
             return;
         }
         Activity activity = connections.get(request.connection());

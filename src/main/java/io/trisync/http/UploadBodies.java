@@ -83,6 +83,19 @@ final class UploadBodies implements Handler<RoutingContext> {
             spooling.handle(ctx);
             return;
         }
+        String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
+        if (!hasBoundary(type)) {
+            // Netty's decoder reads a multipart body without a boundary as a URL-encoded form: its first
+            // line was answered as an unknown form field ("--B Content-Disposition: form-data; name").
+            ctx.fail(new Failure.BadRequest("Content-Type: multipart/form-data needs its boundary parameter"
+                    + " (multipart/form-data; boundary=…), as the body's delimiters name it"));
+            return;
+        }
+        if (!type.startsWith(MULTIPART)) {
+            // Media types are case-insensitive (RFC 9110), Netty's check of this one is not: it read
+            // Multipart/Form-Data as a URL-encoded form.
+            request.headers().set(HttpHeaders.CONTENT_TYPE, MULTIPART + type.substring(MULTIPART.length()));
+        }
         long length = length(request);
         if (length > bodyLimit) {
             ctx.fail(new HttpException(Failure.PAYLOAD_TOO_LARGE));
@@ -93,9 +106,28 @@ final class UploadBodies implements Handler<RoutingContext> {
         }
     }
 
+    private static final String MULTIPART = "multipart/form-data";
+
     private static boolean multipart(HttpServerRequest request) {
         String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
-        return type != null && type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data");
+        return type != null && type.toLowerCase(Locale.ROOT).startsWith(MULTIPART);
+    }
+
+    /** Whether the multipart {@code type} has a {@code boundary} parameter with a value. */
+    static boolean hasBoundary(String type) {
+        String[] params = type.split(";");
+        for (int i = 1; i < params.length; i++) {
+            String param = params[i].strip();
+            int eq = param.indexOf('=');
+            if (eq > 0 && param.substring(0, eq).strip().equalsIgnoreCase("boundary")) {
+                String value = param.substring(eq + 1).strip();
+                if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+                    value = value.substring(1, value.length() - 1);
+                }
+                return !value.isEmpty();
+            }
+        }
+        return false;
     }
 
     /** The request's {@code Content-Length}, or -1 when it has none (chunked) or an unreadable one. */

@@ -1,5 +1,6 @@
 package io.trisync.search;
 
+import io.trisync.embedding.Chunker;
 import io.trisync.failure.Failure;
 import io.trisync.store.Ids;
 import io.vertx.core.json.JsonArray;
@@ -33,6 +34,11 @@ public final class SearchMessages {
             }
             if (query.codePointCount(0, query.length()) > MAX_QUERY_CHARS) {
                 throw new Failure.BadRequest("query is longer than " + MAX_QUERY_CHARS + " characters");
+            }
+            if (!Chunker.readable(query)) {
+                // The model makes no token of it (the local one refused it, answered 500).
+                throw new Failure.BadRequest("query has nothing to search for: only spaces, control, formatting"
+                        + " (zero-width) or combining characters");
             }
             if (limit < 1 || limit > MAX_LIMIT) {
                 throw new Failure.BadRequest("limit must be between 1 and " + MAX_LIMIT);

@@ -121,6 +121,57 @@ class BridgeSecurityIT {
     }
 
     @Test
+    @DisplayName("SockJS's JSONP and htmlfile transports without a callback, or with one that is not safe, are 400"
+            + " with the JSON error body naming it (Vert.x answered 500 in plain text); with one they open")
+    void callbackTransportsNameTheirParameter() {
+        WebClient web = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
+        try {
+            for (String transport : List.of("jsonp", "htmlfile")) {
+                for (String query : List.of("", "?c=%3Cscript%3E", "?callback=a%20b")) {
+                    var r = web.get(
+                                    node.httpPort(),
+                                    "127.0.0.1",
+                                    "/eventbus/123/" + TestStack.unique("s") + "/" + transport + query)
+                            .send()
+                            .await();
+                    assertThat(r.statusCode())
+                            .as(transport + query + " " + r.bodyAsString())
+                            .isEqualTo(400);
+                    assertThat(r.getHeader("Content-Type")).isEqualTo("application/json");
+                    assertThat(r.bodyAsJsonObject().getString("message"))
+                            .startsWith(query.startsWith("?callback") ? "callback: " : "c: ");
+                }
+            }
+            var opened = web.get(node.httpPort(), "127.0.0.1", "/eventbus/123/" + TestStack.unique("s") + "/jsonp?c=cb")
+                    .send()
+                    .await();
+            assertThat(opened.statusCode()).isEqualTo(200);
+            assertThat(opened.bodyAsString()).startsWith("/**/cb(\"o\")");
+        } finally {
+            web.close();
+        }
+    }
+
+    @Test
+    @DisplayName("A socket is closed once the token it was opened with expires: it kept receiving the tenant's"
+            + " events and answering its requests for as long as it pinged")
+    void closedWhenItsTokenExpires() {
+        String a = TestStack.unique("a");
+        String shortLived = tokens.issue(a, false, Duration.ofSeconds(3));
+        try (BridgeSocket s = socket()) {
+            s.subscribe(a, shortLived);
+            // Events go on; the first delivered after the expiry closes the socket instead.
+            Await.until("the socket closed after its token expired", 15_000, () -> {
+                if (!s.closed.future().isComplete()) {
+                    publish(a);
+                }
+                return s.closed.future().isComplete();
+            });
+            assertThat(s.closed.future().result()).contains("token expired");
+        }
+    }
+
+    @Test
     @DisplayName("No token: the registration is refused and nothing is delivered")
     void noToken() {
         String a = TestStack.unique("a");
@@ -334,6 +385,60 @@ class BridgeSecurityIT {
                             .anyMatch(
                                     f -> f.getJsonObject("body").getLong("seq").equals(after.getLong("seq"))),
                     "the bystander still served");
+        }
+    }
+
+    @Test
+    @DisplayName("Frames the bridge's hooks never see (pings, text that is not JSON, frames without a type or of the"
+            + " wrong shape) count against BRIDGE_MAX_MESSAGES_PER_SECOND too")
+    void everyFrameCountsAgainstTheRate() {
+        for (String frame : List.of("{\"type\":\"ping\"}", "not json", "{\"address\":\"a\"}", "{\"type\":5}")) {
+            try (BridgeSocket s = socket()) {
+                // Each but the ping was answered with an error frame, and the socket stayed open.
+                for (int i = 0; i < 200; i++) {
+                    s.sendText(frame);
+                }
+                Await.until(frame + ": the socket closed", 10_000, () -> s.closed
+                        .future()
+                        .isComplete());
+                assertThat(s.closed.future().result()).as(frame).contains("frames a second");
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("BRIDGE_MAX_HANDLERS counts addresses: registering one's own again (refused by the bridge) does not"
+            + " count, and unregistering an address never registered frees nothing")
+    void registrationsCountedByAddress() {
+        String a = TestStack.unique("a");
+        try (BridgeSocket s = socket()) {
+            s.subscribe(a, token(a));
+            for (int i = 0; i < 20; i++) {
+                s.register(EventAddresses.tenant(a), token(a));
+            }
+            await(() -> s.errors().size() >= 20, "20 refusals of the address registered already");
+            assertThat(s.errors())
+                    .allSatisfy(e -> assertThat(e.getString("body")).isEqualTo("address_already_registered"));
+            s.barrier(a);
+            assertThat(s.closed.future().isComplete())
+                    .as("one address registered: within the limit")
+                    .isFalse();
+        }
+        String admin = tokens.issue(null, true, Duration.ofMinutes(5));
+        try (BridgeSocket s = socket()) {
+            s.subscribe(a, admin);
+            for (int i = 1; i < 16; i++) {
+                s.register(EventAddresses.tenant(a + "-" + i), admin);
+            }
+            for (int i = 0; i < 10; i++) {
+                s.send(new JsonObject()
+                        .put("type", "unregister")
+                        .put("address", EventAddresses.tenant(a + "-never-" + i))
+                        .put("headers", new JsonObject().put("token", admin)));
+            }
+            s.register(EventAddresses.tenant(a + "-16"), admin);
+            Await.until("the socket closed", 10_000, () -> s.closed.future().isComplete());
+            assertThat(s.closed.future().result()).contains("BRIDGE_MAX_HANDLERS");
         }
     }
 

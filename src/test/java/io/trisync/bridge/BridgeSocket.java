@@ -54,6 +54,11 @@ final class BridgeSocket implements AutoCloseable {
         socket.writeTextMessage(frame.encode());
     }
 
+    /** Sends {@code text} as it is, JSON or not. */
+    void sendText(String text) {
+        socket.writeTextMessage(text);
+    }
+
     /** Frames received on {@code address} ("rec" frames). */
     List<JsonObject> on(String address) {
         return received.stream()

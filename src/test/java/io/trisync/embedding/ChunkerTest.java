@@ -97,6 +97,38 @@ class ChunkerTest {
         }
     }
 
+    @Test
+    @DisplayName("Readable: a text with a letter, digit, sign or mark the tokenizer knows; not one of no-break spaces,"
+            + " zero-width, control, private-use or lone combining characters, surrogates or U+FFFD alone")
+    void readable() {
+        for (String text : List.of("a", " x ", "\u200b1", "\u00e9", "e\u0301", "%", "\u4e2d", "\ud83d\ude00")) {
+            assertThat(Chunker.readable(text))
+                    .as("%s", text.codePoints().boxed().toList())
+                    .isTrue();
+        }
+        for (String text : List.of(
+                "",
+                " ",
+                "\u00a0\u00a0",
+                "\u200b",
+                "\ufeff",
+                "\u00ad",
+                "\u0000\u0001",
+                "\u0085",
+                "\u0301",
+                "\ud800",
+                "\udc00",
+                "\ue000",
+                "\ufffd",
+                "\u2028",
+                "\u3000",
+                "\u180e")) {
+            assertThat(Chunker.readable(text))
+                    .as("%s", text.codePoints().boxed().toList())
+                    .isFalse();
+        }
+    }
+
     /** What the chunker gave when it split the text into strings. */
     private static List<String> bySplit(String text, int words, int overlap) {
         String[] tokens = text.trim().split("\\s+");

@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.multipart.MultipartForm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -126,6 +127,14 @@ class ContractIT {
         assertBad(http.get("/api/files?user_id=bad%20id!"), "user_id");
         assertBad(http.get("/api/sync/quarantine?state=lost"), "state");
         assertBad(http.get("/api/v1/sync/operations?status=sleeping"), "status");
+        // 33 labels: the validator's own words were "Instance does not have at least 32 properties".
+        JsonObject labels = new JsonObject();
+        for (int i = 0; i < 33; i++) {
+            labels.put("k" + i, "v");
+        }
+        HttpResponse<Buffer> many = http.patch("/api/files/f-1?user_id=t", new JsonObject().put("labels", labels));
+        assertBad(many, "labels");
+        assertThat(message(many)).isEqualTo("labels: has more than 32 properties");
         // A body the operation requires, not sent: named, with the fields it takes.
         HttpResponse<Buffer> noBody = web.request(HttpMethod.PATCH, node.httpPort(), "127.0.0.1", "/api/files/f-1")
                 .send()
@@ -141,6 +150,47 @@ class ContractIT {
         assertThat(http.post("/api/sync/fix", "application/json", Buffer.buffer("null"))
                         .statusCode())
                 .isEqualTo(200);
+    }
+
+    @Test
+    @DisplayName("A JSON body naming a field twice is 400 naming it: which one counts is not guessed")
+    void repeatedBodyFieldsAreRefused() {
+        // The last was taken: {"user_id": "a", …, "user_id": "b"} acted on b, while anything reading the
+        // first would see a.
+        HttpResponse<Buffer> twice = http.post(
+                "/api/search",
+                "application/json",
+                Buffer.buffer("{\"user_id\":\"t\",\"query\":\"q\",\"query\":\"r\"}"));
+        assertBad(twice, "query");
+        assertThat(message(twice)).startsWith("query: given more than once");
+        HttpResponse<Buffer> nested =
+                http.patch("/api/files/f-1?user_id=t", new JsonObject("{\"labels\":{\"a\":\"1\"}}"));
+        assertThat(nested.statusCode()).as("one label a: not repeated").isNotEqualTo(400);
+        HttpResponse<Buffer> nestedTwice = web.request(
+                        HttpMethod.PATCH, node.httpPort(), "127.0.0.1", "/api/files/f-1?user_id=t")
+                .putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer("{\"labels\":{\"a\":\"1\",\"a\":\"2\"}}"))
+                .await();
+        assertBad(nestedTwice, "labels.a");
+    }
+
+    @Test
+    @DisplayName("A header parameter given twice (If-Match, Idempotency-Key) is 400 naming it: the first was taken")
+    void repeatedHeadersAreRefused() {
+        HttpResponse<Buffer> ifMatch = web.request(
+                        HttpMethod.PATCH, node.httpPort(), "127.0.0.1", "/api/files/f-1?user_id=t")
+                .putHeader("Content-Type", "application/json")
+                .putHeader("If-Match", List.of("\"1\"", "\"99\""))
+                .sendBuffer(Buffer.buffer("{\"name\":\"b.txt\"}"))
+                .await();
+        assertBad(ifMatch, "If-Match: given 2 times");
+        MultipartForm form = MultipartForm.create().attribute("user_id", "t");
+        form.binaryFileUpload("file", "a.txt", Buffer.buffer("hello"), "text/plain");
+        HttpResponse<Buffer> key = web.post(node.httpPort(), "127.0.0.1", "/api/files")
+                .putHeader("Idempotency-Key", List.of("k1", "k2"))
+                .sendMultipartForm(form)
+                .await();
+        assertBad(key, "Idempotency-Key: given 2 times");
     }
 
     @Test

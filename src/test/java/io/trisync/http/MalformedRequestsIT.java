@@ -182,6 +182,40 @@ class MalformedRequestsIT {
     }
 
     @Test
+    @DisplayName("A request that asks for a WebSocket where none is made (Upgrade: websocket on /health or an API"
+            + " route, a handshake the bridge refuses) is answered, and its connection closed once idle, as any other")
+    void upgradeNotMadeIsClosed() throws Exception {
+        String upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        Map<String, byte[]> openings = new LinkedHashMap<>();
+        openings.put(
+                "/health",
+                ("GET /health HTTP/1.1\r\nHost: h\r\n" + upgrade + "Sec-WebSocket-Version: 13\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+        openings.put(
+                "/api/files",
+                ("GET /api/files?user_id=" + tenant + " HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + adminToken
+                                + "\r\n" + upgrade + "Sec-WebSocket-Version: 13\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+        openings.put(
+                "a WebSocket version the bridge refuses",
+                ("GET /eventbus/websocket HTTP/1.1\r\nHost: h\r\n" + upgrade + "Sec-WebSocket-Version: 99\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+        var pool = Executors.newFixedThreadPool(openings.size());
+        try {
+            Map<String, Future<Long>> closedAfter = new LinkedHashMap<>();
+            openings.forEach((name, bytes) -> closedAfter.put(name, pool.submit(() -> closedAfterMs(bytes))));
+            for (var e : closedAfter.entrySet()) {
+                // Before, such a connection was no longer watched once the request named the upgrade: open for good.
+                assertThat(e.getValue().get())
+                        .as(e.getKey() + ": ms until the node closed the connection (idle timeout 3 s)")
+                        .isBetween(2_500L, 8_000L);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     @DisplayName("A keep-alive connection is closed once idle for the timeout; a bridge WebSocket is not")
     void keepAliveClosedBridgeKept() throws Exception {
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.httpPort())) {

@@ -181,6 +181,44 @@ class IngestBadInputIT {
     }
 
     @Test
+    @DisplayName("A multipart type without a boundary, a part naming no field, a text field or a second file sent as"
+            + " file parts are 400 naming what is wrong; a media type in capitals is multipart all the same")
+    void namesTheMultipartFault() {
+        String tenant = TestStack.unique("t");
+        String user = "--B\r\nContent-Disposition: form-data; name=\"user_id\"\r\n\r\n" + tenant + "\r\n";
+        String file = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+                + "Content-Type: text/plain\r\n\r\nhello\r\n";
+        // Read as a URL-encoded form, it was "--B Content-Disposition: form-data; name: unknown form field".
+        HttpResponse<Buffer> noBoundary =
+                http.post("/api/files", "multipart/form-data", Buffer.buffer(user + file + "--B--\r\n"));
+        assertRejected(noBoundary, 400, "boundary");
+        // The decoder's NullPointerException was quoted ("…Attribute.getValue() because nameAttribute is null").
+        HttpResponse<Buffer> noName = http.post(
+                "/api/files",
+                "multipart/form-data; boundary=B",
+                Buffer.buffer(user + "--B\r\nContent-Disposition: form-data; filename=\"a.txt\"\r\n\r\nhello\r\n"
+                        + "--B--\r\n"));
+        assertRejected(noName, 400, "names no field");
+        assertThat(noName.bodyAsString()).doesNotContain("nameAttribute").doesNotContain("io.netty");
+        // "exactly one multipart field 'file' holding the content is required" was said of both.
+        HttpResponse<Buffer> userAsFile = http.post(
+                "/api/files",
+                "multipart/form-data; boundary=B",
+                Buffer.buffer(
+                        user.replace("name=\"user_id\"", "name=\"user_id\"; filename=\"u\"") + file + "--B--\r\n"));
+        assertRejected(userAsFile, 400, "user_id: sent as a file part");
+        HttpResponse<Buffer> twoFiles = http.post(
+                "/api/files", "multipart/form-data; boundary=B", Buffer.buffer(user + file + file + "--B--\r\n"));
+        assertRejected(twoFiles, 400, "file: given 2 times");
+        assertUntouched(tenant);
+        // Media types are case-insensitive: this was read as a URL-encoded form (400).
+        HttpResponse<Buffer> capitals =
+                http.post("/api/files", "Multipart/Form-Data; Boundary=B", Buffer.buffer(user + file + "--B--\r\n"));
+        assertThat(capitals.statusCode()).as(capitals.bodyAsString()).isEqualTo(201);
+        assertThat(capitals.bodyAsJsonObject().getLong("size")).isEqualTo(5);
+    }
+
+    @Test
     @DisplayName("Unknown file ids are 404; malformed ids and limits are 400")
     void rejectsUnknownAndMalformedIds() {
         String tenant = TestStack.unique("t");
