@@ -126,7 +126,7 @@ final class Recovery {
         if (op.kind() == Kind.REPLACE) {
             if (op.step() == Step.COMMITTED || op.promised()) {
                 return (op.step() == Step.COMMITTED
-                                ? replaces.rollForward(op).<Void>mapEmpty()
+                                ? replaces.recover(op).<Void>mapEmpty()
                                 : replaces.rollForwardPromised(op, steps.nodeId))
                         .onSuccess(v -> steps.metrics.recovered("rolled_forward"));
             }

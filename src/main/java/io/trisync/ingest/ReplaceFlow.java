@@ -276,6 +276,27 @@ final class ReplaceFlow {
     }
 
     /**
+     * Recovery's roll forward of a committed replacement: as {@link #rollForward}, but a version that
+     * has not moved yet moves with its vectors queued (the index queue makes them, as for a promised
+     * one) instead of being embedded here. A sweep ends the operations it claims one after another,
+     * so embedding a large file inline (a minute and more for a few MiB of text) held up everything
+     * else the dead process left: its begun uploads stayed unfinished until the next sweep, their
+     * Idempotency-Keys answered 409 and their files "still completing" meanwhile.
+     */
+    Future<FileRecord> recover(IngestOperation op) {
+        return steps.stores.metadata().get(op.fileId()).compose(file -> {
+            if (VersionMove.moved(op, file)) {
+                return steps.endUnlessLogged(op, () -> versions.finish(op, file))
+                        .map(file);
+            }
+            return steps.retry
+                    .run(() -> steps.stores.blobs().head(op.writeKey()))
+                    .compose(staged -> UploadFlow.verify(op, staged))
+                    .compose(v -> versions.forward(op, file, VersionMove.Made.queued()));
+        });
+    }
+
+    /**
      * Rolls forward a replacement answered 202 {@code completing} that did not commit, taken by {@code
      * holder} (recovery's claim, or the flow's own lease when its node's completion failed after the
      * 202): when its staged bytes are in S3 as received ({@link PromisedUploads#received}), commits it

@@ -13,6 +13,7 @@ import io.trisync.store.IndexJob;
 import io.trisync.store.IngestOperation;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.OperationLog;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -62,8 +63,37 @@ final class UploadFlow {
         }
         return steps.stores
                 .operations()
-                .byIdempotencyKey(request.tenantId(), request.idempotencyKey())
-                .compose(existing -> existing == null ? record(request) : replay(request, existing));
+                .keyHolder(request.tenantId(), request.idempotencyKey())
+                .compose(holder -> holder == null
+                        ? record(request)
+                        : holder.operation() == null
+                                ? unrecorded(request, holder)
+                                : replay(request, holder.operation()));
+    }
+
+    /**
+     * The key names an operation that is not recorded: its begin is between its two writes (a request
+     * with the same key at the same moment), so this one is told it is in progress, as for a begun
+     * upload; or that begin was cut off there (its process is gone, or the key is older than the grace
+     * period, which no begin's writes take), so nothing was stored under the key: it is freed and this
+     * request recorded afresh.
+     */
+    private Future<UploadTicket> unrecorded(BeginUpload request, OperationLog.KeyHolder holder) {
+        Future<Boolean> cutOff = holder.claimedAt().isBefore(Instant.now().minus(steps.grace))
+                ? Future.succeededFuture(true)
+                : holder.incarnation() == null
+                        ? Future.succeededFuture(false)
+                        : steps.stores
+                                .incarnations()
+                                .goneAmong(List.of(holder.incarnation()))
+                                .map(gone -> gone.containsKey(holder.incarnation()));
+        return cutOff.compose(free -> free
+                ? steps.stores
+                        .operations()
+                        .releaseKey(request.tenantId(), request.idempotencyKey(), holder.opId())
+                        .compose(v -> record(request))
+                : Future.failedFuture(new Failure.Conflict("an upload with this Idempotency-Key is still in progress"
+                        + " (operation " + holder.opId() + ")")));
     }
 
     private Future<UploadTicket> replay(BeginUpload request, IngestOperation existing) {
@@ -86,7 +116,7 @@ final class UploadFlow {
         if (existing.step() == Step.ABORTED) {
             return steps.stores
                     .operations()
-                    .releaseKey(request.tenantId(), request.idempotencyKey())
+                    .releaseKey(request.tenantId(), request.idempotencyKey(), existing.id())
                     .compose(v -> record(request));
         }
         return Future.failedFuture(new Failure.Conflict(
@@ -451,7 +481,7 @@ final class UploadFlow {
                 .compose(v -> steps.retry.run(() -> steps.stores.blobs().delete(op.blobKey())))
                 .compose(v -> op.idempotencyKey() == null
                         ? Future.<Void>succeededFuture()
-                        : steps.stores.operations().releaseKey(op.tenantId(), op.idempotencyKey()))
+                        : steps.stores.operations().releaseKey(op.tenantId(), op.idempotencyKey(), op.id()))
                 .compose(v -> steps.stores.operations().advance(op.id(), Step.ABORTED, op.lastError()))
                 .onFailure(steps.breaker::record);
     }

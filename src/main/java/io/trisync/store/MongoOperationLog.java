@@ -26,6 +26,8 @@ public final class MongoOperationLog implements OperationLog {
 
     static final String KEY_OP_ID = "opId";
     static final String KEY_CREATED_AT = "createdAt";
+    /** The node process that claimed the key (a key cut off from its operation is free once it is gone). */
+    static final String KEY_INCARNATION = "incarnation";
     /** How many records a retention pass looks at per collection. */
     static final int RETENTION_BATCH = 10_000;
     /** How many claimable operations one claim tries when other nodes take them first. */
@@ -68,10 +70,41 @@ public final class MongoOperationLog implements OperationLog {
                                 new JsonObject()
                                         .put(KEY_ID, keyId(op.tenantId(), op.idempotencyKey()))
                                         .put(KEY_OP_ID, op.id())
-                                        .put(KEY_CREATED_AT, Dates.toBson(op.createdAt())))
+                                        .put(KEY_CREATED_AT, Dates.toBson(op.createdAt()))
+                                        .put(KEY_INCARNATION, op.incarnation()))
                         .<Void>mapEmpty()
                         .recover(MongoErrors::failed);
-        return key.compose(v -> writes.submit(LogWrites.recorded(op)).mapEmpty());
+        return key.compose(v -> writes.submit(LogWrites.recorded(op))
+                .<Void>mapEmpty()
+                .recover(error -> op.idempotencyKey() == null
+                        ? Future.failedFuture(error)
+                        // The operation was not recorded: free its key, else every retry with it would
+                        // find a key naming no operation. Should the write have landed after all, the
+                        // operation is undone by recovery (it holds no blob) and its release, being
+                        // conditional, leaves a newer claim alone.
+                        : releaseKey(op.tenantId(), op.idempotencyKey(), op.id())
+                                .transform(released -> Future.failedFuture(error))));
+    }
+
+    @Override
+    public Future<KeyHolder> keyHolder(String tenantId, String key) {
+        return client.findOne(KEYS, new JsonObject().put(KEY_ID, keyId(tenantId, key)), null)
+                .recover(MongoErrors::failed)
+                .compose(doc -> {
+                    if (doc == null) {
+                        return Future.succeededFuture();
+                    }
+                    String opId = doc.getString(KEY_OP_ID);
+                    Instant claimedAt = Dates.fromBson(doc.getValue(KEY_CREATED_AT));
+                    String incarnation = doc.getString(KEY_INCARNATION);
+                    return client.findOne(OPS, new JsonObject().put(IngestOperation.ID, opId), null)
+                            .recover(MongoErrors::failed)
+                            .map(op -> new KeyHolder(
+                                    opId,
+                                    claimedAt,
+                                    incarnation,
+                                    op == null ? null : IngestOperation.fromDocument(op)));
+                });
     }
 
     @Override
@@ -299,8 +332,9 @@ public final class MongoOperationLog implements OperationLog {
     }
 
     @Override
-    public Future<Void> releaseKey(String tenantId, String key) {
-        return client.removeDocument(KEYS, new JsonObject().put(KEY_ID, keyId(tenantId, key)))
+    public Future<Void> releaseKey(String tenantId, String key, String opId) {
+        return client.removeDocument(
+                        KEYS, new JsonObject().put(KEY_ID, keyId(tenantId, key)).put(KEY_OP_ID, opId))
                 .<Void>mapEmpty()
                 .recover(MongoErrors::failed);
     }

@@ -29,6 +29,21 @@ public interface OperationLog {
     /** The operation holding a tenant's idempotency key, or null. */
     Future<IngestOperation> byIdempotencyKey(String tenantId, String key);
 
+    /**
+     * What a tenant's idempotency key names, or null when no operation holds it. {@link #begin} claims
+     * the key before it records the operation, so a key may name an operation that is not recorded:
+     * its begin is on its way, or it was cut off between the two writes (its process killed, MongoDB
+     * lost). {@link KeyHolder#operation()} is null then.
+     */
+    Future<KeyHolder> keyHolder(String tenantId, String key);
+
+    /**
+     * An idempotency key's claim: the operation's id, when and by which node process ({@code
+     * incarnation}, null on keys claimed before it was recorded) the key was claimed, and the
+     * operation itself, or null when it is not recorded.
+     */
+    record KeyHolder(String opId, Instant claimedAt, String incarnation, IngestOperation operation) {}
+
     /** The operation; fails with {@link Failure.NotFound} when there is none. */
     Future<IngestOperation> get(String opId);
 
@@ -99,8 +114,12 @@ public interface OperationLog {
     /** The incarnations named on unfinished operations. */
     Future<List<String>> openIncarnations();
 
-    /** Frees a tenant's idempotency key (after an upload was undone) so a retry can start afresh. */
-    Future<Void> releaseKey(String tenantId, String key);
+    /**
+     * Frees a tenant's idempotency key (after an upload was undone, or its operation was never
+     * recorded) so a retry can start afresh; only while the key still names {@code opId}, so a key
+     * a retry has claimed since is never freed under it.
+     */
+    Future<Void> releaseKey(String tenantId, String key, String opId);
 
     /** How many operations have not ended: of one tenant, or of all when {@code tenantId} is null. */
     Future<Long> countOpen(String tenantId);

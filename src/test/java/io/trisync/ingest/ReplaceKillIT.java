@@ -99,6 +99,11 @@ class ReplaceKillIT {
                     "recovery to end the killed update",
                     60_000,
                     () -> stores.operations().countOpen(tenant).await() == 0);
+            // Recovery moves a committed version with its vectors queued: the index queue makes them.
+            Await.until(
+                    "the vectors of " + c.id() + " to be made",
+                    60_000,
+                    () -> !stores.metadata().get(c.id()).await().embedding().pending());
             String sha = c.round().committed() ? c.newSha() : c.oldSha();
             FileRecord record = stores.metadata().get(c.id()).await();
             String what = "after a kill at " + c.round().step();
