@@ -10,6 +10,8 @@ import io.trisync.scan.ScanMessages.StatusQuery;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
@@ -18,6 +20,7 @@ import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl;
+import java.util.Locale;
 
 /**
  * The SockJS event-bus bridge: outbound only event addresses (the {@link BridgeGuard} narrows each
@@ -70,6 +73,44 @@ public final class Bridge {
         if (callback == null || !callback.matches("[A-Za-z0-9_.-]*")) {
             ctx.fail(new Failure.BadRequest(name + ": this SockJS transport needs the callback it calls, of letters,"
                     + " digits, '-', '_' and '.' only" + (callback == null ? "; none was sent" : "")));
+            return;
+        }
+        ctx.next();
+    }
+
+    /**
+     * A request to the bridge's WebSocket transports ({@code /eventbus/websocket}, {@code
+     * /eventbus/{server}/{session}/websocket}) that cannot open one: another method is 405, a GET
+     * without {@code Upgrade: websocket}, {@code Connection: Upgrade}, a {@code Sec-WebSocket-Key} or
+     * version 13 is 400 naming the header, with the JSON body. Vert.x answered these in plain text
+     * ({@code Can "Upgrade" only to "WebSocket".}, a bare 400, 405 or 426).
+     */
+    public static void checkWebSocket(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        if (request.method() != HttpMethod.GET) {
+            ctx.fail(Failure.METHOD_NOT_ALLOWED);
+            return;
+        }
+        String problem = null;
+        if (!"websocket"
+                .equalsIgnoreCase(String.valueOf(request.getHeader("Upgrade")).strip())) {
+            problem = "Upgrade: this is the event bus bridge's WebSocket transport; it takes GET with Upgrade:"
+                    + " websocket";
+        } else if (!String.valueOf(request.getHeader("Connection"))
+                .toLowerCase(Locale.ROOT)
+                .contains("upgrade")) {
+            problem = "Connection: a WebSocket opens with Connection: Upgrade";
+        } else if (request.getHeader("Sec-WebSocket-Key") == null
+                || request.getHeader("Sec-WebSocket-Key").isBlank()) {
+            problem = "Sec-WebSocket-Key: required to open a WebSocket";
+        } else if (!"13"
+                .equals(String.valueOf(request.getHeader("Sec-WebSocket-Version"))
+                        .strip())) {
+            ctx.response().putHeader("Sec-WebSocket-Version", "13");
+            problem = "Sec-WebSocket-Version: this server speaks version 13 (RFC 6455)";
+        }
+        if (problem != null) {
+            ctx.fail(new Failure.BadRequest(problem));
             return;
         }
         ctx.next();

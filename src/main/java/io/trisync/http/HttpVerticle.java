@@ -111,6 +111,7 @@ public final class HttpVerticle extends RequestVerticle {
         // SockJS's JSONP and htmlfile transports answer a missing or unsafe callback 500 with plain text
         // (as the SockJS protocol's tests expect): the client's fault, so 400 naming it, with the JSON body.
         router.getWithRegex("/eventbus/[^/.]+/[^/.]+/(?:jsonp|htmlfile)").handler(Bridge::checkCallback);
+        router.routeWithRegex("/eventbus/(?:[^/.]+/[^/.]+/)?websocket").handler(Bridge::checkWebSocket);
         router.route("/eventbus/*").subRouter(Bridge.router(vertx, config.events(), tokens, Metrics.of(config)));
         if (!config.auth().corsAllowedOrigins().isEmpty()) {
             router.route("/api/*")

@@ -395,6 +395,34 @@ final class MalformedCorpus {
                 }
             }
         }
+        // The bridge's WebSocket transports asked for what cannot open one: Vert.x answered in plain text.
+        String key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        for (String[] ws : List.of(
+                new String[] {"GET", "/eventbus/websocket", "", "400"},
+                new String[] {"GET", "/eventbus/123/s1/websocket", "", "400"},
+                new String[] {"GET", "/eventbus/websocket", "Upgrade: websocket\r\n", "400"},
+                new String[] {"GET", "/eventbus/websocket", "Upgrade: websocket\r\nConnection: Upgrade\r\n", "400"},
+                new String[] {"GET", "/eventbus/websocket", "Upgrade: websocket\r\nConnection: Upgrade\r\n" + key, "400"
+                },
+                new String[] {
+                    "GET",
+                    "/eventbus/websocket",
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\n" + key + "Sec-WebSocket-Version: 99\r\n",
+                    "400"
+                },
+                new String[] {
+                    "POST",
+                    "/eventbus/websocket",
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\n" + key + "Sec-WebSocket-Version: 13\r\n"
+                            + "Content-Length: 0\r\n",
+                    "405"
+                })) {
+            cases.add(new Case(
+                    "bridge WebSocket " + ws[0] + " " + ws[1] + " " + ws[2].replace("\r\n", " | "),
+                    (ws[0] + " " + ws[1] + " HTTP/1.1\r\nHost: h\r\n" + ws[2] + "\r\n")
+                            .getBytes(StandardCharsets.US_ASCII),
+                    Integer.parseInt(ws[3])));
+        }
         // Request-line and header abuse.
         cases.add(new Case(
                 "no Host header",
