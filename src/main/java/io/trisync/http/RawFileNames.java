@@ -25,7 +25,7 @@ import java.util.Locale;
  * Report  final.txt}. This handler, one per HTTP/1 connection before Vert.x's own, reads the body's
  * part headers on their way: the boundary never occurs inside a part (RFC 2046), so each {@code
  * CRLF--boundary} is a delimiter and the lines after it up to a blank line are the part's headers.
- * {@link #of} gives the names of the request's file parts in order ({@code filename="…"} as sent,
+ * {@link #of} gives the name of the request's first file part ({@code filename="…"} as sent,
  * without its quotes; null for a part named by {@code filename*} or whose headers could not be read),
  * and {@link #pick} takes one only where the decoder's name is its cleaned form, so a name is never
  * taken from another part or request.
@@ -208,6 +208,9 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
                         synchronized (names) {
                             names.add(d.extended() ? null : d.fileName());
                         }
+                        // An upload takes one file part (a second is refused): the rest of the body,
+                        // up to 50 MB of it, is not scanned.
+                        done = true;
                     }
                     return;
                 }
