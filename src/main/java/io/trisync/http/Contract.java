@@ -43,6 +43,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The REST contract, {@code openapi.yaml} on the classpath (OpenAPI 3.1), loaded with Vert.x's
@@ -452,15 +454,27 @@ final class Contract {
             String field = unit.getInstanceLocation() == null
                     ? ""
                     : unit.getInstanceLocation().replaceFirst("^#?/?", "").replace('/', '.');
-            String reason = unit.getError() == null ? invalid.getMessage() : unit.getError();
-            if (unit.getKeywordLocation() != null && unit.getKeywordLocation().endsWith("/maxProperties")) {
-                // The validator says "Instance does not have at least 32 properties" of 33 labels, the
-                // words of minProperties.
-                reason = "has more than " + reason.replaceAll("\\D+", "") + " properties";
-            }
+            String reason = unit.getError() == null ? invalid.getMessage() : reason(unit);
             return field.isEmpty() ? invalid.getMessage() : field + ": " + reason;
         }
         return invalid.getMessage();
+    }
+
+    private static final Pattern AT_LEAST = Pattern.compile("Instance does not have at least (\\d+) properties");
+
+    /**
+     * The validator's reason, put right where it is wrong: it words a {@code maxProperties} finding as
+     * the {@code minProperties} one ("does not have at least 32 properties" for 40 labels).
+     */
+    static String reason(OutputUnit unit) {
+        String error = unit.getError();
+        if (unit.getKeywordLocation() != null && unit.getKeywordLocation().endsWith("/maxProperties")) {
+            Matcher at = AT_LEAST.matcher(error);
+            if (at.matches()) {
+                return "more than " + at.group(1) + " entries (at most " + at.group(1) + ")";
+            }
+        }
+        return error;
     }
 
     /**

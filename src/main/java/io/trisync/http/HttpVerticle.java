@@ -190,6 +190,7 @@ public final class HttpVerticle extends RequestVerticle {
                 .invalidRequestHandler(limits::invalid)
                 .connectionHandler(connection -> {
                     CrHeldBack.install(connection);
+                    RawFileNames.install(connection);
                     limits.connection(connection, router);
                 })
                 .requestHandler(router)

@@ -17,8 +17,10 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The body reader of the upload routes. A multipart body is read here, whatever its length (a
@@ -52,6 +54,10 @@ final class UploadBodies implements Handler<RoutingContext> {
                     upload.size(),
                     Path.of(upload.uploadedFileName()),
                     null);
+        }
+
+        Part withFileName(String fileName) {
+            return new Part(name, fileName, contentType, size, spooled, bytes);
         }
     }
 
@@ -150,6 +156,8 @@ final class UploadBodies implements Handler<RoutingContext> {
         private final List<Promise<Part>> parts = new ArrayList<>();
         /** Parts being written to a spool file: the last of their bytes may still wait in their queue. */
         private final List<Promise<Part>> spooling = new ArrayList<>();
+        /** Each file part's name as sent ({@link RawFileNames}), by its promise. */
+        private final Map<Promise<Part>, String> sentNames = new HashMap<>();
 
         private final List<AsyncFile> files = new ArrayList<>();
         private final List<String> spooled = new ArrayList<>();
@@ -202,7 +210,11 @@ final class UploadBodies implements Handler<RoutingContext> {
                     fail(done.cause());
                     return;
                 }
-                ctx.put(PARTS, parts.stream().map(p -> p.future().result()).toList());
+                ctx.put(
+                        PARTS,
+                        parts.stream()
+                                .map(p -> p.future().result().withFileName(sentNames.get(p)))
+                                .toList());
                 ctx.next();
             });
         }
@@ -230,6 +242,8 @@ final class UploadBodies implements Handler<RoutingContext> {
          */
         private void part(HttpServerFileUpload upload) {
             Promise<Part> done = Promise.promise();
+            // Netty's decoder cleaned the name; the one sent is read beside it (RawFileNames).
+            sentNames.put(done, RawFileNames.pick(RawFileNames.of(ctx.request()), parts.size(), upload.filename()));
             parts.add(done);
             Buffer bytes = Buffer.buffer();
             upload.exceptionHandler(error -> {

@@ -134,7 +134,7 @@ class ContractIT {
         }
         HttpResponse<Buffer> many = http.patch("/api/files/f-1?user_id=t", new JsonObject().put("labels", labels));
         assertBad(many, "labels");
-        assertThat(message(many)).isEqualTo("labels: has more than 32 properties");
+        assertThat(message(many)).isEqualTo("labels: more than 32 entries (at most 32)");
         // A body the operation requires, not sent: named, with the fields it takes.
         HttpResponse<Buffer> noBody = web.request(HttpMethod.PATCH, node.httpPort(), "127.0.0.1", "/api/files/f-1")
                 .send()

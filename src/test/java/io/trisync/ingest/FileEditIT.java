@@ -250,7 +250,10 @@ class FileEditIT {
         for (int i = 0; i < 40; i++) {
             many.put("k" + i, "v");
         }
-        assertBad(patch(id, null, new JsonObject().put("labels", many)).await(), "labels");
+        // The validator words a maxProperties finding as minProperties' ("does not have at least 32").
+        assertBad(
+                patch(id, null, new JsonObject().put("labels", many)).await(),
+                "labels: more than 32 entries (at most 32)");
         assertBad(
                 patch(id, null, new JsonObject().put("labels", labels("k", "v".repeat(300))))
                         .await(),

@@ -409,6 +409,29 @@ class IngestIT {
     }
 
     @Test
+    @DisplayName("A file name is stored as sent, with the characters Netty's multipart decoder cleans out of it"
+            + " (, : ; = \"); a tab in it is refused 400 as any control character")
+    void fileNamesAsSent() {
+        String tenant = TestStack.unique("names");
+        for (String name : List.of("Report, final: v1; a=b.txt", "x=1,y=2 (été).csv")) {
+            MultipartBody body =
+                    MultipartBody.of(Map.of("user_id", tenant), "file", name, "text/plain", utf8("named " + name));
+            HttpResponse<Buffer> r = http.post("/api/files", body.contentType(), body.buffer());
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+            assertThat(r.bodyAsJsonObject().getString("name")).isEqualTo(name);
+            assertThat(stores.metadata()
+                            .get(r.bodyAsJsonObject().getString("id"))
+                            .await()
+                            .name())
+                    .isEqualTo(name);
+        }
+        MultipartBody tab = MultipartBody.of(Map.of("user_id", tenant), "file", "a\tb.txt", "text/plain", utf8("x"));
+        HttpResponse<Buffer> refused = http.post("/api/files", tab.contentType(), tab.buffer());
+        assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(400);
+        assertThat(refused.bodyAsJsonObject().getString("message")).contains("file name");
+    }
+
+    @Test
     @DisplayName("Retrying an upload with the same Idempotency-Key returns the same file and creates one; the key"
             + " sent with another file is refused 422")
     void idempotentRetry() {

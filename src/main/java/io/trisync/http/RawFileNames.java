@@ -1,0 +1,271 @@
+package io.trisync.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.AttributeKey;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The file names of a multipart body's parts as they were sent. Netty's multipart decoder passes every
+ * part's file name through its {@code cleanString} ({@code , : ; =} and tab become a space, {@code "}
+ * is dropped, blanks at either end trimmed), so {@code Report, final.txt} reached trisync as {@code
+ * Report  final.txt}. This handler, one per HTTP/1 connection before Vert.x's own, reads the body's
+ * part headers on their way: the boundary never occurs inside a part (RFC 2046), so each {@code
+ * CRLF--boundary} is a delimiter and the lines after it up to a blank line are the part's headers.
+ * {@link #of} gives the name of the request's first file part ({@code filename="…"} as sent,
+ * without its quotes; null for a part named by {@code filename*} or whose headers could not be read),
+ * and {@link #pick} takes one only where the decoder's name is its cleaned form, so a name is never
+ * taken from another part or request.
+ */
+final class RawFileNames extends ChannelInboundHandlerAdapter {
+
+    static final String NAME = "trisync.raw-file-names";
+
+    private static final String VERTX_HANDLER = "handler";
+    private static final AttributeKey<List<String>> NAMES = AttributeKey.valueOf("trisync.raw-file-names");
+    /** Part headers longer than this are not read (the decoder's name is kept). */
+    static final int MAX_HEADERS = 16 * 1024;
+
+    private Scanner scanner;
+
+    static void install(HttpConnection connection) {
+        if (connection instanceof ConnectionBase base) {
+            ChannelPipeline pipeline = base.channel().pipeline();
+            if (pipeline.get(VERTX_HANDLER) != null && pipeline.get(NAME) == null) {
+                pipeline.addBefore(VERTX_HANDLER, NAME, new RawFileNames());
+            }
+        }
+    }
+
+    /** The names read from the current request's body on {@code request}'s connection, or an empty list. */
+    static List<String> of(HttpServerRequest request) {
+        if (request.connection() instanceof ConnectionBase base) {
+            List<String> names = base.channel().attr(NAMES).get();
+            if (names != null) {
+                synchronized (names) {
+                    return new ArrayList<>(names);
+                }
+            }
+        }
+        return List.of();
+    }
+
+    /**
+     * The name of the {@code index}-th file part: the one read from the body when the decoder's name
+     * ({@code decoded}) is its cleaned form, else {@code decoded}.
+     */
+    static String pick(List<String> raw, int index, String decoded) {
+        if (index < raw.size()) {
+            String name = raw.get(index);
+            if (name != null && decoded != null && cleaned(name).equals(decoded)) {
+                return name;
+            }
+        }
+        return decoded;
+    }
+
+    /** What Netty's decoder makes of a file name ({@code HttpPostMultipartRequestDecoder.cleanString}). */
+    static String cleaned(String name) {
+        StringBuilder out = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            switch (c) {
+                case ':', ',', '=', ';', '\t' -> out.append(' ');
+                case '"' -> {}
+                default -> out.append(c);
+            }
+        }
+        return out.toString().trim();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request) {
+            String boundary = boundary(request.headers().get(HttpHeaderNames.CONTENT_TYPE));
+            Channel channel = ctx.channel();
+            if (boundary == null) {
+                scanner = null;
+                channel.attr(NAMES).set(null);
+            } else {
+                scanner = new Scanner(boundary);
+                channel.attr(NAMES).set(scanner.names);
+            }
+        }
+        if (msg instanceof HttpContent content && scanner != null) {
+            scanner.feed(content.content());
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** The boundary of a {@code multipart/form-data} content type, or null. */
+    static String boundary(String contentType) {
+        if (contentType == null || !contentType.toLowerCase(Locale.ROOT).trim().startsWith("multipart/form-data")) {
+            return null;
+        }
+        for (String param : contentType.split(";")) {
+            String p = param.trim();
+            if (p.regionMatches(true, 0, "boundary=", 0, 9)) {
+                String b = p.substring(9).trim();
+                if (b.length() >= 2 && b.startsWith("\"") && b.endsWith("\"")) {
+                    b = b.substring(1, b.length() - 1);
+                }
+                return b.isEmpty() ? null : b;
+            }
+        }
+        return null;
+    }
+
+    /** Finds each delimiter in a body fed chunk by chunk and reads the part headers after it. */
+    static final class Scanner {
+
+        final List<String> names = new ArrayList<>();
+        private final byte[] delimiter;
+        private final int[] fallback;
+        private int matched;
+        private boolean inHeaders;
+        private boolean done;
+        /** The last four bytes of the headers read, one a byte. */
+        private int last4;
+
+        private final ByteArrayOutputStream headers = new ByteArrayOutputStream();
+
+        Scanner(String boundary) {
+            delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+            fallback = new int[delimiter.length];
+            for (int i = 1, k = 0; i < delimiter.length; i++) {
+                while (k > 0 && delimiter[i] != delimiter[k]) {
+                    k = fallback[k - 1];
+                }
+                if (delimiter[i] == delimiter[k]) {
+                    k++;
+                }
+                fallback[i] = k;
+            }
+            // The first delimiter has no CRLF before it.
+            matched = 2;
+        }
+
+        void feed(ByteBuf bytes) {
+            for (int i = bytes.readerIndex(); i < bytes.writerIndex() && !done; i++) {
+                feed(bytes.getByte(i));
+            }
+        }
+
+        void feed(byte b) {
+            if (inHeaders) {
+                headers.write(b);
+                last4 = (last4 << 8) | (b & 0xff);
+                int n = headers.size();
+                if (n == 2 && last4 == (('-' << 8) | '-')) {
+                    done = true;
+                    return;
+                }
+                if (n >= 4 && last4 == 0x0d0a0d0a) {
+                    part(headers.toString(StandardCharsets.UTF_8));
+                    headers.reset();
+                    last4 = 0;
+                    inHeaders = false;
+                } else if (n > MAX_HEADERS) {
+                    synchronized (names) {
+                        names.add(null);
+                    }
+                    done = true;
+                }
+                return;
+            }
+            while (matched > 0 && b != delimiter[matched]) {
+                matched = fallback[matched - 1];
+            }
+            if (b == delimiter[matched]) {
+                matched++;
+            }
+            if (matched == delimiter.length) {
+                matched = 0;
+                inHeaders = true;
+            }
+        }
+
+        /** Records the file name of a part with these header lines (after the delimiter's CRLF). */
+        private void part(String block) {
+            for (String line : block.split("\r\n")) {
+                int colon = line.indexOf(':');
+                if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("content-disposition")) {
+                    Disposition d = Disposition.parse(line.substring(colon + 1));
+                    if (d.hasFileName()) {
+                        synchronized (names) {
+                            names.add(d.extended() ? null : d.fileName());
+                        }
+                        // An upload takes one file part (a second is refused): the rest of the body,
+                        // up to 50 MB of it, is not scanned.
+                        done = true;
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /** A {@code Content-Disposition} value's file name: {@code filename} as sent, whether {@code filename*} is there. */
+    record Disposition(String fileName, boolean extended) {
+
+        boolean hasFileName() {
+            return fileName != null || extended;
+        }
+
+        static Disposition parse(String value) {
+            String fileName = null;
+            boolean extended = false;
+            int i = 0;
+            int n = value.length();
+            while (i < n) {
+                int semi = value.indexOf(';', i);
+                if (semi < 0) {
+                    break;
+                }
+                i = semi + 1;
+                int eq = value.indexOf('=', i);
+                if (eq < 0) {
+                    break;
+                }
+                String key = value.substring(i, eq).trim().toLowerCase(Locale.ROOT);
+                int j = eq + 1;
+                while (j < n && value.charAt(j) == ' ') {
+                    j++;
+                }
+                String v;
+                if (j < n && value.charAt(j) == '"') {
+                    int k = j + 1;
+                    while (k < n && value.charAt(k) != '"') {
+                        k += value.charAt(k) == '\\' && k + 1 < n ? 2 : 1;
+                    }
+                    v = value.substring(j + 1, Math.min(k, n));
+                    i = Math.min(k + 1, n);
+                } else {
+                    int end = value.indexOf(';', j);
+                    end = end < 0 ? n : end;
+                    v = value.substring(j, end).trim();
+                    i = end;
+                }
+                if (key.equals("filename")) {
+                    fileName = v;
+                } else if (key.equals("filename*")) {
+                    extended = true;
+                }
+            }
+            return new Disposition(fileName, extended);
+        }
+    }
+}
