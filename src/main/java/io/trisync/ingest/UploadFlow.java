@@ -75,8 +75,11 @@ final class UploadFlow {
      * The key names an operation that is not recorded: its begin is between its two writes (a request
      * with the same key at the same moment), so this one is told it is in progress, as for a begun
      * upload; or that begin was cut off there (its process is gone, or the key is older than the grace
-     * period, which no begin's writes take), so nothing was stored under the key: it is freed and this
-     * request recorded afresh.
+     * period), so nothing was stored under the key. Then this request records its upload under that
+     * operation's id ({@link OperationLog#recordClaimed}) rather than free the key: should the first
+     * begin's write still land (a process judged gone that was not, a write queued longer than the
+     * grace period), it fails as a duplicate instead of making a second file under the key; if it landed
+     * first, this one is refused as a duplicate, reads the key again and is answered from it.
      */
     private Future<UploadTicket> unrecorded(BeginUpload request, OperationLog.KeyHolder holder) {
         Future<Boolean> cutOff = holder.claimedAt().isBefore(Instant.now().minus(steps.grace))
@@ -88,10 +91,7 @@ final class UploadFlow {
                                 .goneAmong(List.of(holder.incarnation()))
                                 .map(gone -> gone.containsKey(holder.incarnation()));
         return cutOff.compose(free -> free
-                ? steps.stores
-                        .operations()
-                        .releaseKey(request.tenantId(), request.idempotencyKey(), holder.opId())
-                        .compose(v -> record(request))
+                ? record(request, holder.opId())
                 : Future.failedFuture(new Failure.Conflict("an upload with this Idempotency-Key is still in progress"
                         + " (operation " + holder.opId() + ")")));
     }
@@ -124,8 +124,13 @@ final class UploadFlow {
     }
 
     private Future<UploadTicket> record(BeginUpload request) {
+        return record(request, null);
+    }
+
+    /** Records a new upload; under {@code claimedId}, the id its key names already, when not null. */
+    private Future<UploadTicket> record(BeginUpload request, String claimedId) {
         String fileId = FileIds.next();
-        String opId = FileIds.next();
+        String opId = claimedId != null ? claimedId : FileIds.next();
         IngestOperation begun = IngestOperation.begin(
                 opId,
                 Kind.UPLOAD,
@@ -144,9 +149,9 @@ final class UploadFlow {
                 request.actor());
         IngestOperation op =
                 begun.withLease(Steps.uploadHolder(begun), Instant.now().plus(steps.grace));
-        return steps.stores
-                .operations()
-                .begin(op)
+        return (claimedId != null
+                        ? steps.stores.operations().recordClaimed(op)
+                        : steps.stores.operations().begin(op))
                 .map(v -> new UploadTicket(op.id(), fileId, op.blobKey(), null, op.toDocument()))
                 .recover(error -> error instanceof Failure.Conflict && request.idempotencyKey() != null
                         ? begin(request)

@@ -79,11 +79,22 @@ public final class MongoOperationLog implements OperationLog {
                 .recover(error -> op.idempotencyKey() == null
                         ? Future.failedFuture(error)
                         // The operation was not recorded: free its key, else every retry with it would
-                        // find a key naming no operation. Should the write have landed after all, the
-                        // operation is undone by recovery (it holds no blob) and its release, being
-                        // conditional, leaves a newer claim alone.
-                        : releaseKey(op.tenantId(), op.idempotencyKey(), op.id())
+                        // find a key naming no operation. Unless a retry recorded its own under this id
+                        // meanwhile (recordClaimed; this write then failed as its duplicate): the key is
+                        // that one's now. Should this write have landed after all, the operation is undone
+                        // by recovery (it holds no blob) and its release, being conditional, leaves a
+                        // newer claim alone.
+                        : client.findOne(OPS, new JsonObject().put(IngestOperation.ID, op.id()), null)
+                                .recover(MongoErrors::failed)
+                                .compose(recorded -> recorded != null
+                                        ? Future.<Void>succeededFuture()
+                                        : releaseKey(op.tenantId(), op.idempotencyKey(), op.id()))
                                 .transform(released -> Future.failedFuture(error))));
+    }
+
+    @Override
+    public Future<Void> recordClaimed(IngestOperation op) {
+        return writes.submit(LogWrites.recorded(op)).mapEmpty();
     }
 
     @Override

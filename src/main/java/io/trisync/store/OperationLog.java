@@ -26,6 +26,15 @@ public interface OperationLog {
      */
     Future<Void> begin(IngestOperation op);
 
+    /**
+     * Records {@code op} under the idempotency key that already names its id: a begin that claimed the
+     * key was cut off before it recorded its operation (its process gone, or the key older than the
+     * grace period), and this one takes that operation's id over instead of freeing the key. Should the
+     * first begin's write still land, it fails as a duplicate rather than record a second upload under
+     * the key; when it landed first, this fails with {@link Failure.Conflict} and writes nothing.
+     */
+    Future<Void> recordClaimed(IngestOperation op);
+
     /** The operation holding a tenant's idempotency key, or null. */
     Future<IngestOperation> byIdempotencyKey(String tenantId, String key);
 

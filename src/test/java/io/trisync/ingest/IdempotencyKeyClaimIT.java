@@ -109,6 +109,30 @@ class IdempotencyKeyClaimIT {
     }
 
     @Test
+    @DisplayName("The retry takes a cut-off begin's operation id over: that begin's late write of its operation"
+            + " fails as a duplicate, and the key still answers with the one file")
+    void lateWriteOfCutOffBeginIsRefused() {
+        String tenant = TestStack.unique("keys");
+        claim(tenant, "k4", "op-written-late", Instant.now().minusSeconds(3600), null);
+        byte[] content = bytes("taken over");
+        HttpResponse<Buffer> first = http.upload(tenant, "d.txt", "text/plain", content, "k4");
+        assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(201);
+        // The first begin's operation insert, arriving after all (a process judged gone that was not).
+        assertThat(raw.insert("ingest_ops", new JsonObject().put("_id", "op-written-late"))
+                        .otherwise(e -> "refused: " + e.getMessage())
+                        .await())
+                .as("the late write of the taken-over operation")
+                .contains("refused")
+                .containsIgnoringCase("duplicate");
+        HttpResponse<Buffer> again = http.upload(tenant, "d.txt", "text/plain", content, "k4");
+        assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(201);
+        assertThat(again.bodyAsJsonObject().getString("id"))
+                .isEqualTo(first.bodyAsJsonObject().getString("id"));
+        assertThat(http.get("/api/files?user_id=" + tenant).bodyAsJsonObject().getJsonArray("files"))
+                .hasSize(1);
+    }
+
+    @Test
     @DisplayName("A key older than the grace period naming no operation (no process recorded on it) is freed")
     void oldKeyWithoutOperationIsFreed() {
         String tenant = TestStack.unique("keys");
