@@ -163,30 +163,56 @@ final class IndexWorker {
                         "Lease of the index job of file {} not renewed now: {}", job.fileId(), e.getMessage()));
     }
 
+    /** When each file's put-off job was last said to wait long (one line a minute per file at most). */
+    private final Map<String, Instant> warned = new HashMap<>();
+
+    private boolean warnAgain(String fileId) {
+        Instant now = Instant.now();
+        Instant last = warned.get(fileId);
+        if (last != null && last.isAfter(now.minus(Duration.ofMinutes(1)))) {
+            return false;
+        }
+        if (warned.size() >= 1_000) {
+            warned.clear();
+        }
+        warned.put(fileId, now);
+        return true;
+    }
+
     private Future<Void> process(IndexJob job) {
         Future<FileRecord> read = steps.stores
                 .metadata()
                 .get(job.fileId())
                 .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture(null) : Future.failedFuture(e));
-        Future<List<IngestOperation>> ops = steps.stores.operations().ofFile(job.fileId());
-        return Future.all(read, ops).compose(both -> {
+        Future<IngestOperation> unfinished = steps.stores.operations().openOfFile(job.fileId());
+        return Future.all(read, unfinished).compose(both -> {
             FileRecord record = read.result();
-            IngestOperation open = ops.result().stream()
-                    .filter(op -> !op.step().terminal())
-                    .findFirst()
-                    .orElse(null);
+            IngestOperation open = unfinished.result();
             if (open != null) {
                 // An operation of the file has not ended: an upload that has not committed (it may
                 // still be undone) or whose events are not logged yet (its node fell between its commit
                 // and them, and recovery logs them), a new version before its file.updated, a delete.
                 // Taken up once it ended, so embedding.created follows the event of the content it
                 // embeds; not counted as an attempt.
-                LOG.debug(
-                        "Index job of file {} put off: its {} operation {} is at {}",
-                        job.fileId(),
-                        open.kind(),
-                        open.id(),
-                        open.step());
+                if (open.updatedAt().isBefore(Instant.now().minus(steps.grace)) && warnAgain(job.fileId())) {
+                    // Recovery ends it, or keeps failing to (a store away, a staged version lost): said.
+                    LOG.warn(
+                            "Index job of file {} put off for {} s and counting: its {} operation {} has been at {}"
+                                    + " since {}",
+                            job.fileId(),
+                            Duration.between(open.updatedAt(), Instant.now()).toSeconds(),
+                            open.kind(),
+                            open.id(),
+                            open.step(),
+                            open.updatedAt());
+                } else {
+                    LOG.debug(
+                            "Index job of file {} put off: its {} operation {} is at {}",
+                            job.fileId(),
+                            open.kind(),
+                            open.id(),
+                            open.step());
+                }
                 return steps.stores
                         .indexQueue()
                         .putOff(job.fileId(), holder, Instant.now().plus(UNFINISHED_WAIT));

@@ -464,6 +464,19 @@ public final class MongoOperationLog implements OperationLog {
     }
 
     @Override
+    public Future<IngestOperation> openOfFile(String fileId) {
+        // By the file's index, then the few operations of one file filtered.
+        return client.find(
+                        OPS,
+                        new JsonObject().put(IngestOperation.FILE_ID, fileId).put(IngestOperation.TERMINAL, false))
+                .recover(MongoErrors::<List<JsonObject>>failed)
+                .map(docs -> docs.stream()
+                        .map(IngestOperation::fromDocument)
+                        .min(Comparator.comparing(IngestOperation::createdAt))
+                        .orElse(null));
+    }
+
+    @Override
     public Future<List<IngestOperation>> ofFile(String fileId) {
         return client.find(OPS, new JsonObject().put(IngestOperation.FILE_ID, fileId))
                 .recover(MongoErrors::<List<JsonObject>>failed)

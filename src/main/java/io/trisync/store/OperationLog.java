@@ -159,6 +159,9 @@ public interface OperationLog {
      */
     Future<Set<String>> uploading(List<String> fileIds);
 
+    /** An operation of the file that has not ended (the oldest such), or null. */
+    Future<IngestOperation> openOfFile(String fileId);
+
     /** Every upload and delete operation of one file still kept, oldest first. */
     Future<List<IngestOperation>> ofFile(String fileId);
 }
