@@ -70,7 +70,7 @@ public final class Bridge {
             callback = ctx.request().getParam("c");
             name = "c";
         }
-        if (callback == null || !callback.matches("[A-Za-z0-9_.-]*")) {
+        if (callback == null || !callback.matches("[A-Za-z0-9_.-]+")) {
             ctx.fail(new Failure.BadRequest(name + ": this SockJS transport needs the callback it calls, of letters,"
                     + " digits, '-', '_' and '.' only" + (callback == null ? "; none was sent" : "")));
             return;

@@ -82,7 +82,15 @@ final class BridgeGuard implements Handler<BridgeEvent> {
                 }
                 event.complete(true);
             }
-            case SOCKET_IDLE, SOCKET_PING -> event.complete(true);
+            case SOCKET_IDLE -> event.complete(true);
+            case SOCKET_PING -> {
+                // A socket that only pings would otherwise keep an expired caller's registrations.
+                Socket state = sockets.get(socket);
+                event.complete(true);
+                if (state != null && state.caller != null && expired(state)) {
+                    close(socket, state, "the token expired; open a new socket with a new token");
+                }
+            }
             case SOCKET_ERROR -> {
                 // The transport could not take a frame (over the WebSocket message limit, undecodable):
                 // the socket would otherwise stay open and deaf.

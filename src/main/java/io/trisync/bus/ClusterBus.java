@@ -153,26 +153,45 @@ public final class ClusterBus implements Shareable {
             return ready;
         }
 
+        /** Removes the route first (no node picks this one for the address any more), then the consumers. */
         public Future<Void> close() {
-            return Future.join(offTheLoop(this::unroute), unregistered(consumers))
-                    .mapEmpty();
+            return offTheLoop(this::unroute).transform(unrouted -> unregistered(consumers)
+                    .compose(v -> unrouted.succeeded()
+                            ? Future.<Void>succeededFuture()
+                            : Future.<Void>failedFuture(unrouted.cause())));
         }
 
-        private synchronized void route() {
-            if (closed) {
-                return;
-            }
-            routed = true;
-            if (served.computeIfAbsent(address, a -> new AtomicInteger()).getAndIncrement() == 0 && routes != null) {
-                routes.put(address + ALIAS + self, Boolean.TRUE);
+        /*
+         * The consumers of one address on this node (a verticle deployed several times) share its route:
+         * the count and the route's write change together under the count's lock, so one instance's
+         * removal cannot land after another's newer write.
+         */
+        private void route() {
+            AtomicInteger count = served.computeIfAbsent(address, a -> new AtomicInteger());
+            synchronized (count) {
+                synchronized (this) {
+                    if (closed) {
+                        return;
+                    }
+                    routed = true;
+                }
+                if (count.getAndIncrement() == 0 && routes != null) {
+                    routes.put(address + ALIAS + self, Boolean.TRUE);
+                }
             }
         }
 
-        private synchronized void unroute() {
-            closed = true;
-            if (routed) {
-                routed = false;
-                if (served.get(address).decrementAndGet() == 0 && routes != null) {
+        private void unroute() {
+            AtomicInteger count = served.computeIfAbsent(address, a -> new AtomicInteger());
+            synchronized (count) {
+                synchronized (this) {
+                    closed = true;
+                    if (!routed) {
+                        return;
+                    }
+                    routed = false;
+                }
+                if (count.decrementAndGet() == 0 && routes != null) {
                     try {
                         routes.remove(address + ALIAS + self);
                     } catch (HazelcastInstanceNotActiveException gone) {

@@ -172,6 +172,23 @@ class BridgeSecurityIT {
     }
 
     @Test
+    @DisplayName("A socket that only pings after its token expired is closed at its next ping")
+    void pingingSocketClosedWhenItsTokenExpires() {
+        String a = TestStack.unique("a");
+        String shortLived = tokens.issue(a, false, Duration.ofSeconds(3));
+        try (BridgeSocket s = socket()) {
+            s.subscribe(a, shortLived);
+            Await.until("the pinging socket closed after its token expired", 15_000, () -> {
+                if (!s.closed.future().isComplete()) {
+                    s.send(new JsonObject().put("type", "ping"));
+                }
+                return s.closed.future().isComplete();
+            });
+            assertThat(s.closed.future().result()).contains("token expired");
+        }
+    }
+
+    @Test
     @DisplayName("No token: the registration is refused and nothing is delivered")
     void noToken() {
         String a = TestStack.unique("a");
