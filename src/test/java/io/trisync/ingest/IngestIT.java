@@ -410,7 +410,7 @@ class IngestIT {
 
     @Test
     @DisplayName("A file name is stored as sent, with the characters Netty's multipart decoder cleans out of it"
-            + " (, : ; = \"); a tab in it is refused 400 as any control character")
+            + " (, : ; =); a tab in it is refused 400 as any control character")
     void fileNamesAsSent() {
         String tenant = TestStack.unique("names");
         for (String name : List.of("Report, final: v1; a=b.txt", "x=1,y=2 (été).csv")) {
