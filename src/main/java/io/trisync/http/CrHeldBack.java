@@ -4,13 +4,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.vertx.core.http.HttpConnection;
-import io.vertx.core.net.impl.ConnectionBase;
 
 /**
  * Cuts a request body's chunks so that none but the last ends in CR, before Vert.x offers them to its
@@ -26,9 +24,6 @@ final class CrHeldBack extends ChannelInboundHandlerAdapter {
 
     static final String NAME = "trisync.cr-held-back";
 
-    /** Vert.x's handler of an HTTP/1 connection, which hands the body to the multipart decoder. */
-    private static final String VERTX_HANDLER = "handler";
-
     private static final byte CR = '\r';
 
     /** A CR was taken off the end of the chunk before: it goes at the head of the next. */
@@ -36,12 +31,7 @@ final class CrHeldBack extends ChannelInboundHandlerAdapter {
 
     /** Puts one in front of {@code connection}'s Vert.x handler (an HTTP/1 connection's; others are left alone). */
     static void install(HttpConnection connection) {
-        if (connection instanceof ConnectionBase base) {
-            ChannelPipeline pipeline = base.channel().pipeline();
-            if (pipeline.get(VERTX_HANDLER) != null && pipeline.get(NAME) == null) {
-                pipeline.addBefore(VERTX_HANDLER, NAME, new CrHeldBack());
-            }
-        }
+        BeforeVertx.install(connection, NAME, CrHeldBack::new);
     }
 
     @Override

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -34,7 +33,6 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
 
     static final String NAME = "trisync.raw-file-names";
 
-    private static final String VERTX_HANDLER = "handler";
     private static final AttributeKey<List<String>> NAMES = AttributeKey.valueOf("trisync.raw-file-names");
     /** Part headers longer than this are not read (the decoder's name is kept). */
     static final int MAX_HEADERS = 16 * 1024;
@@ -42,12 +40,7 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
     private Scanner scanner;
 
     static void install(HttpConnection connection) {
-        if (connection instanceof ConnectionBase base) {
-            ChannelPipeline pipeline = base.channel().pipeline();
-            if (pipeline.get(VERTX_HANDLER) != null && pipeline.get(NAME) == null) {
-                pipeline.addBefore(VERTX_HANDLER, NAME, new RawFileNames());
-            }
-        }
+        BeforeVertx.install(connection, NAME, RawFileNames::new);
     }
 
     /** The names read from the current request's body on {@code request}'s connection, or an empty list. */
