@@ -190,10 +190,14 @@ public final class Tokens {
         }
         try {
             return provider.authenticate(new TokenCredentials(token))
-                    .recover(e -> Future.failedFuture(
-                            notYetValid(e, token)
-                                    ? new IllegalStateException("the token is not valid yet (its nbf is in the future)")
-                                    : refusal(e)))
+                    .recover(e -> {
+                        String early = notYetValid(e, token);
+                        return Future.failedFuture(
+                                early != null
+                                        ? new IllegalStateException(
+                                                "the token is not valid yet (its " + early + " is in the future)")
+                                        : refusal(e));
+                    })
                     .compose(Tokens::caller);
         } catch (RuntimeException e) {
             // The library's time checks cast exp, nbf and iat without looking: a claim of another type throws.
@@ -202,23 +206,28 @@ public final class Tokens {
     }
 
     /**
-     * Whether the library's refusal of {@code token} as expired is for its {@code nbf}: the library
-     * says "token expired" for both. Reads the claims unverified, for the message only.
+     * The claim ({@code nbf} or {@code iat}) the library's refusal of {@code token} as expired is for, or
+     * null when it is expired indeed: the library says "token expired" for all three. Reads the claims
+     * unverified, for the message only.
      */
-    private static boolean notYetValid(Throwable e, String token) {
+    private static String notYetValid(Throwable e, String token) {
         if (e.getMessage() == null || !e.getMessage().contains("expired")) {
-            return false;
+            return null;
         }
         try {
             String[] parts = token.split("\\.");
             JsonObject claims =
                     new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
-            Object nbf = claims.getValue("nbf");
-            Object exp = claims.getValue("exp");
             long now = Instant.now().getEpochSecond();
-            return nbf instanceof Number n && n.longValue() > now && !(exp instanceof Number x && x.longValue() <= now);
+            if (claims.getValue("exp") instanceof Number x && x.longValue() <= now) {
+                return null;
+            }
+            if (claims.getValue("nbf") instanceof Number n && n.longValue() > now) {
+                return "nbf";
+            }
+            return claims.getValue("iat") instanceof Number i && i.longValue() > now ? "iat" : null;
         } catch (RuntimeException malformed) {
-            return false;
+            return null;
         }
     }
 

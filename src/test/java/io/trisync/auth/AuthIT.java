@@ -106,6 +106,21 @@ class AuthIT {
         HttpResponse<Buffer> notYet = get("/api/files?user_id=a", early).send().await();
         assertThat(notYet.statusCode()).isEqualTo(401);
         assertThat(notYet.bodyAsJsonObject().getString("message")).contains("not valid yet");
+        // Issued in the future (a clock ahead): refused as the library refuses it, named as such.
+        String ahead = tokens.provider()
+                .generateToken(
+                        new JsonObject()
+                                .put("sub", "tenant-a")
+                                .put("tenant", "a")
+                                .put("iat", now + 3600)
+                                .put("exp", now + 7200),
+                        new JWTOptions().setAlgorithm("HS256").setNoTimestamp(true));
+        HttpResponse<Buffer> issuedAhead =
+                get("/api/files?user_id=a", ahead).send().await();
+        assertThat(issuedAhead.statusCode()).isEqualTo(401);
+        assertThat(issuedAhead.bodyAsJsonObject().getString("message"))
+                .contains("not valid yet")
+                .contains("iat");
         assertThat(get("/health", null).send().await().statusCode()).isEqualTo(200);
     }
 
