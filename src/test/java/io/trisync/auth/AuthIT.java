@@ -95,26 +95,12 @@ class AuthIT {
         assertThat(noExpiry.bodyAsJsonObject().getString("error")).isEqualTo("unauthorized");
         assertThat(noExpiry.bodyAsJsonObject().getString("message")).contains("no exp");
         long now = System.currentTimeMillis() / 1000;
-        String early = tokens.provider()
-                .generateToken(
-                        new JsonObject()
-                                .put("sub", "tenant-a")
-                                .put("tenant", "a")
-                                .put("nbf", now + 3600)
-                                .put("exp", now + 7200),
-                        new JWTOptions().setAlgorithm("HS256"));
+        String early = tenantA(new JsonObject().put("nbf", now + 3600).put("exp", now + 7200), true);
         HttpResponse<Buffer> notYet = get("/api/files?user_id=a", early).send().await();
         assertThat(notYet.statusCode()).isEqualTo(401);
         assertThat(notYet.bodyAsJsonObject().getString("message")).contains("not valid yet");
         // Issued in the future (a clock ahead): refused as the library refuses it, named as such.
-        String ahead = tokens.provider()
-                .generateToken(
-                        new JsonObject()
-                                .put("sub", "tenant-a")
-                                .put("tenant", "a")
-                                .put("iat", now + 3600)
-                                .put("exp", now + 7200),
-                        new JWTOptions().setAlgorithm("HS256").setNoTimestamp(true));
+        String ahead = tenantA(new JsonObject().put("iat", now + 3600).put("exp", now + 7200), false);
         HttpResponse<Buffer> issuedAhead =
                 get("/api/files?user_id=a", ahead).send().await();
         assertThat(issuedAhead.statusCode()).isEqualTo(401);
@@ -265,5 +251,13 @@ class AuthIT {
         assertThat(q.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(q.exitValue()).isEqualTo(2);
         assertThat(err).contains("AUTH_JWT_SECRET");
+    }
+
+    /** A token of tenant a signed with the node's secret, with {@code times}; {@code stamped}: the library adds iat. */
+    private static String tenantA(JsonObject times, boolean stamped) {
+        return tokens.provider()
+                .generateToken(
+                        times.copy().put("sub", "tenant-a").put("tenant", "a"),
+                        new JWTOptions().setAlgorithm("HS256").setNoTimestamp(!stamped));
     }
 }

@@ -12,6 +12,7 @@ import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ChildNode;
 import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -90,7 +91,7 @@ class CompletingKillIT {
                     "{} rounds: every upload whole after the restart, {} rolled forward by recovery",
                     ROUNDS,
                     rolledForward);
-            JsonObject report = analyze(web, node, tenant);
+            JsonObject report = Http.fullScan(web, node.httpPort(), tenant);
             assertThat(report.getJsonArray("issues"))
                     .as("issues a full scan finds after the rounds: %s", report.encode())
                     .isEmpty();
@@ -187,7 +188,7 @@ class CompletingKillIT {
             HttpResponse<Buffer> shown = get(web, node, tenant, id);
             assertThat(shown.statusCode()).isEqualTo(200);
             assertThat(shown.bodyAsJsonObject().getString("sha256")).isEqualTo(sha256);
-            JsonObject report = analyze(web, node, tenant);
+            JsonObject report = Http.fullScan(web, node.httpPort(), tenant);
             assertThat(report.getJsonArray("issues"))
                     .as("issues a full scan finds: %s", report.encode())
                     .isEmpty();
@@ -332,14 +333,5 @@ class CompletingKillIT {
         return web.get(node.httpPort(), "127.0.0.1", "/api/files/" + id + "?user_id=" + tenant)
                 .send()
                 .await();
-    }
-
-    private static JsonObject analyze(WebClient web, ChildNode node, String tenant) {
-        HttpResponse<Buffer> r = web.post(node.httpPort(), "127.0.0.1", "/api/sync/analyze")
-                .timeout(120_000)
-                .sendJsonObject(new JsonObject().put("user_id", tenant).put("mode", "full"))
-                .await();
-        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
-        return r.bodyAsJsonObject();
     }
 }

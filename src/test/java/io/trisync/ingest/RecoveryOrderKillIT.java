@@ -13,6 +13,7 @@ import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ChildNode;
 import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
 import io.trisync.testsupport.PausingNodeMain;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
@@ -133,13 +134,9 @@ class RecoveryOrderKillIT {
             } finally {
                 stores.close().await();
             }
-            HttpResponse<Buffer> scan = web.post(node.httpPort(), "127.0.0.1", "/api/sync/analyze")
-                    .timeout(120_000)
-                    .sendJsonObject(new JsonObject().put("user_id", tenant).put("mode", "full"))
-                    .await();
-            assertThat(scan.statusCode()).as(scan.bodyAsString()).isEqualTo(200);
-            assertThat(scan.bodyAsJsonObject().getJsonArray("issues"))
-                    .as("issues of a full scan: %s", scan.bodyAsString())
+            JsonObject scan = Http.fullScan(web, node.httpPort(), tenant);
+            assertThat(scan.getJsonArray("issues"))
+                    .as("issues of a full scan: %s", scan.encode())
                     .isEmpty();
         } finally {
             node.close();

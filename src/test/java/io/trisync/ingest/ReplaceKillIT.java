@@ -11,6 +11,7 @@ import io.trisync.store.Stores;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ChildNode;
 import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
 import io.trisync.testsupport.PausingNodeMain;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Vertx;
@@ -138,13 +139,9 @@ class ReplaceKillIT {
                 assertThat(record.history()).as("history %s", what).isEmpty();
                 assertThat(retained).as("retained copies %s", what).isEmpty();
             }
-            HttpResponse<Buffer> scan = web.post(node.httpPort(), "127.0.0.1", "/api/sync/analyze")
-                    .timeout(120_000)
-                    .sendJsonObject(new JsonObject().put("user_id", tenant).put("mode", "full"))
-                    .await();
-            assertThat(scan.statusCode()).as(scan.bodyAsString()).isEqualTo(200);
-            assertThat(scan.bodyAsJsonObject().getJsonArray("issues"))
-                    .as("issues of a full scan %s: %s", what, scan.bodyAsString())
+            JsonObject scan = Http.fullScan(web, node.httpPort(), tenant);
+            assertThat(scan.getJsonArray("issues"))
+                    .as("issues of a full scan %s: %s", what, scan.encode())
                     .isEmpty();
             LOG.info(
                     "Kill at {}: file {} is wholly its {} version",

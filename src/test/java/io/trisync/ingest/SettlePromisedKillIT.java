@@ -16,6 +16,7 @@ import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ChildJvm;
 import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.Http;
 import io.trisync.testsupport.PausingNodeMain;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
@@ -203,7 +204,7 @@ class SettlePromisedKillIT {
                                         .pending());
                 assertWhole(stores, tenant, other, acceptedByA.get(other));
             }
-            JsonObject report = analyze(web, a, tenant);
+            JsonObject report = Http.fullScan(web, a.httpPort(), tenant);
             assertThat(report.getJsonArray("issues"))
                     .as("issues a full scan finds: %s", report.encode())
                     .isEmpty();
@@ -355,14 +356,5 @@ class SettlePromisedKillIT {
         return web.get(a.httpPort(), "127.0.0.1", "/api/files/" + id + "?user_id=" + tenant)
                 .send()
                 .await();
-    }
-
-    private static JsonObject analyze(WebClient web, Node a, String tenant) {
-        HttpResponse<Buffer> r = web.post(a.httpPort(), "127.0.0.1", "/api/sync/analyze")
-                .timeout(120_000)
-                .sendJsonObject(new JsonObject().put("user_id", tenant).put("mode", "full"))
-                .await();
-        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
-        return r.bodyAsJsonObject();
     }
 }

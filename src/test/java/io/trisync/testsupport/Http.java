@@ -96,6 +96,21 @@ public final class Http implements AutoCloseable {
         return client.patch(port, "127.0.0.1", path).sendJsonObject(body).await();
     }
 
+    /**
+     * A full scan of {@code tenant} by the node listening on {@code port} (a child JVM's too), its report;
+     * fails unless it answered 200.
+     */
+    public static JsonObject fullScan(WebClient web, int port, String tenant) {
+        HttpResponse<Buffer> r = web.post(port, "127.0.0.1", "/api/sync/analyze")
+                .timeout(120_000)
+                .sendJsonObject(new JsonObject().put("user_id", tenant).put("mode", "full"))
+                .await();
+        org.assertj.core.api.Assertions.assertThat(r.statusCode())
+                .as(r.bodyAsString())
+                .isEqualTo(200);
+        return r.bodyAsJsonObject();
+    }
+
     public static JsonObject json(HttpResponse<Buffer> response) {
         return response.bodyAsJsonObject();
     }
