@@ -11,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -260,19 +261,13 @@ final class ReplaceFlow {
      * logging them): then it only ends.
      */
     Future<FileRecord> rollForward(IngestOperation op) {
-        return steps.stores.metadata().get(op.fileId()).compose(file -> {
-            if (VersionMove.moved(op, file)) {
-                return steps.endUnlessLogged(op, () -> versions.finish(op, file))
-                        .map(file);
-            }
-            // Not within the memory budget: recovery's claim is not renewed while it would wait its
-            // turn, and another sweep would then claim the same version again.
-            return steps.retry
-                    .run(() -> steps.stores.blobs().read(op.writeKey()))
-                    .compose(staged -> UploadFlow.verify(op, staged.info())
-                            .compose(v -> make(op, staged.bytes()))
-                            .compose(made -> versions.forward(op, file, made)));
-        });
+        // Not within the memory budget: recovery's claim is not renewed while it would wait its
+        // turn, and another sweep would then claim the same version again.
+        return rollForward(op, file -> steps.retry
+                .run(() -> steps.stores.blobs().read(op.writeKey()))
+                .compose(staged -> UploadFlow.verify(op, staged.info())
+                        .compose(v -> make(op, staged.bytes()))
+                        .compose(made -> versions.forward(op, file, made))));
     }
 
     /**
@@ -284,16 +279,21 @@ final class ReplaceFlow {
      * Idempotency-Keys answered 409 and their files "still completing" meanwhile.
      */
     Future<FileRecord> recover(IngestOperation op) {
-        return steps.stores.metadata().get(op.fileId()).compose(file -> {
-            if (VersionMove.moved(op, file)) {
-                return steps.endUnlessLogged(op, () -> versions.finish(op, file))
-                        .map(file);
-            }
-            return steps.retry
-                    .run(() -> steps.stores.blobs().head(op.writeKey()))
-                    .compose(staged -> UploadFlow.verify(op, staged))
-                    .compose(v -> versions.forward(op, file, VersionMove.Made.queued()));
-        });
+        return rollForward(op, file -> steps.retry
+                .run(() -> steps.stores.blobs().head(op.writeKey()))
+                .compose(staged -> UploadFlow.verify(op, staged))
+                .compose(v -> versions.forward(op, file, VersionMove.Made.queued())));
+    }
+
+    /** Ends {@code op} when its version has moved, else moves it with {@code move} (given the record). */
+    private Future<FileRecord> rollForward(IngestOperation op, Function<FileRecord, Future<FileRecord>> move) {
+        return steps.stores
+                .metadata()
+                .get(op.fileId())
+                .compose(file -> VersionMove.moved(op, file)
+                        ? steps.endUnlessLogged(op, () -> versions.finish(op, file))
+                                .map(file)
+                        : move.apply(file));
     }
 
     /**
