@@ -1,8 +1,10 @@
 package io.trisync.embedding;
 
+import io.trisync.store.FileFields;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
+import java.nio.charset.Charset;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
@@ -17,12 +19,20 @@ import org.apache.pdfbox.text.PDFTextStripper;
 import org.jsoup.Jsoup;
 
 /**
- * Plain text out of a file's bytes: {@code text/*}, JSON and Markdown as strict UTF-8, HTML through
- * jsoup (visible text only), PDF through PDFBox. Three outcomes: the text; no text to extract (a kind
- * that carries none, such as images or octet-stream, or a readable PDF without a text layer), which
- * is the empty string and a valid synced state with zero chunks; or a failure with a short reason (a
- * PDF PDFBox cannot read, bytes of a text or HTML kind that are not valid UTF-8), which the caller
- * must record rather than call synced. Pure: no I/O besides the bytes given.
+ * Plain text out of a file's bytes: {@code text/*}, JSON and Markdown as strict text in the charset
+ * the type declares (UTF-8 when it declares none), HTML through jsoup (visible text only), PDF through
+ * PDFBox. Three outcomes: the text; no text to extract (a kind that carries none, such as images or
+ * octet-stream, or a readable PDF without a text layer), which is the empty string and a valid synced
+ * state with zero chunks; or a failure with a short reason (a PDF PDFBox cannot read, bytes of a text
+ * or HTML kind that are not valid in their charset), which the caller must record rather than call
+ * synced. Pure: no I/O besides the bytes given.
+ *
+ * <p>The kind is judged as file-type detectors do it (magic first, then the declared type, then the
+ * name): bytes that open with the PDF header are a PDF whatever they are called; a declared text or
+ * HTML type is believed over the name ({@code notes.pdf} sent as {@code text/plain} is text); a
+ * declared PDF is a PDF (one PDFBox cannot read is reported); and the name's extension decides only
+ * past those, so a CSV a browser sends as {@code application/vnd.ms-excel} or Markdown sent as {@code
+ * application/octet-stream} is still read as text.
  */
 public final class TextExtractor {
 
@@ -63,15 +73,16 @@ public final class TextExtractor {
      */
     public Extraction extract(ByteBuffer content, String contentType, String fileName) {
         ByteBuffer bytes = content.slice();
-        String kind = kind(contentType, fileName);
+        String kind = kind(contentType, fileName, bytes);
         try {
             return switch (kind) {
                 case "pdf" -> Extraction.of(pdf(bytes));
-                case "html" -> Extraction.of(Jsoup.parse(utf8(bytes)).text());
-                case "text" -> Extraction.of(utf8(bytes));
+                case "html" -> Extraction.of(
+                        Jsoup.parse(text(bytes, contentType)).text());
+                case "text" -> Extraction.of(text(bytes, contentType));
                 default -> Extraction.NONE;
             };
-        } catch (NotUtf8 e) {
+        } catch (NotText e) {
             return Extraction.failed(e.getMessage());
         } catch (InvalidPasswordException e) {
             return Extraction.failed("the PDF is encrypted and cannot be read without its password");
@@ -82,27 +93,74 @@ public final class TextExtractor {
         }
     }
 
-    static String kind(String contentType, String fileName) {
-        String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
-        String name = fileName == null ? "" : fileName.toLowerCase(Locale.ROOT);
-        if (type.startsWith("application/pdf") || name.endsWith(".pdf")) {
+    /** The PDF header, which readers look for within a file's first {@value #PDF_HEADER_WITHIN} bytes. */
+    private static final byte[] PDF_MAGIC = "%PDF-".getBytes(StandardCharsets.US_ASCII);
+
+    private static final int PDF_HEADER_WITHIN = 1024;
+
+    static String kind(String contentType, String fileName, ByteBuffer bytes) {
+        if (bytes != null && opensAsPdf(bytes)) {
             return "pdf";
         }
-        if (type.startsWith("text/html")
-                || type.startsWith("application/xhtml")
-                || name.endsWith(".html")
-                || name.endsWith(".htm")) {
+        String type = FileFields.mediaType(contentType);
+        if (type.equals("text/html") || type.startsWith("application/xhtml")) {
             return "html";
         }
-        if (type.startsWith("text/")
-                || type.startsWith("application/json")
-                || name.endsWith(".md")
+        if (type.startsWith("text/") || type.equals("application/json") || type.endsWith("+json")) {
+            return "text";
+        }
+        if (type.equals("application/pdf")) {
+            return "pdf";
+        }
+        String name = fileName == null ? "" : fileName.toLowerCase(Locale.ROOT);
+        if (name.endsWith(".pdf")) {
+            return "pdf";
+        }
+        if (name.endsWith(".html") || name.endsWith(".htm")) {
+            return "html";
+        }
+        if (name.endsWith(".md")
                 || name.endsWith(".markdown")
                 || name.endsWith(".txt")
-                || name.endsWith(".csv")) {
+                || name.endsWith(".csv")
+                || name.endsWith(".json")) {
             return "text";
         }
         return "other";
+    }
+
+    /** The value of {@code contentType}'s {@code charset} parameter, unquoted; null when it declares none. */
+    static String charsetParameter(String contentType) {
+        if (contentType == null) {
+            return null;
+        }
+        String[] parts = contentType.split(";");
+        for (int i = 1; i < parts.length; i++) {
+            String parameter = parts[i].strip();
+            int equals = parameter.indexOf('=');
+            if (equals > 0 && parameter.substring(0, equals).strip().equalsIgnoreCase("charset")) {
+                String value = parameter.substring(equals + 1).strip();
+                if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+                    value = value.substring(1, value.length() - 1);
+                }
+                return value.isEmpty() ? null : value;
+            }
+        }
+        return null;
+    }
+
+    private static boolean opensAsPdf(ByteBuffer bytes) {
+        int end = Math.min(bytes.limit(), bytes.position() + PDF_HEADER_WITHIN) - PDF_MAGIC.length;
+        for (int at = bytes.position(); at <= end; at++) {
+            int i = 0;
+            while (i < PDF_MAGIC.length && bytes.get(at + i) == PDF_MAGIC[i]) {
+                i++;
+            }
+            if (i == PDF_MAGIC.length) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String pdf(ByteBuffer bytes) throws IOException {
@@ -111,13 +169,27 @@ public final class TextExtractor {
         }
     }
 
-    /** Strict UTF-8: bytes that are not text fail (with the offset of the first bad byte) rather than give replacement characters. */
-    private static String utf8(ByteBuffer bytes) throws NotUtf8 {
-        CharsetDecoder decoder = StandardCharsets.UTF_8
-                .newDecoder()
+    /**
+     * The bytes as text in the charset {@code contentType} declares, UTF-8 when it declares none;
+     * strict: bytes that are not valid in it fail (with the offset of the first bad byte) rather than
+     * give replacement characters. A UTF-8 byte order mark is left out of the text.
+     */
+    private static String text(ByteBuffer bytes, String contentType) throws NotText {
+        String declared = charsetParameter(contentType);
+        Charset charset;
+        try {
+            charset = declared == null ? StandardCharsets.UTF_8 : Charset.forName(declared);
+        } catch (IllegalArgumentException e) {
+            throw new NotText("the content's declared charset '" + declared + "' is not one this server reads");
+        }
+        ByteBuffer in = bytes.duplicate();
+        if (charset.equals(StandardCharsets.UTF_8) && startsWith(in, UTF8_BOM)) {
+            in.position(in.position() + UTF8_BOM.length);
+        }
+        ByteBuffer text = in.slice();
+        CharsetDecoder decoder = charset.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = bytes.duplicate();
         // Checked through a small window first, then decoded once into the string: a buffer of one
         // char per byte would hold twice the file's size (chars are two bytes) beside the string.
         CharBuffer out = CharBuffer.allocate(CHECK_WINDOW);
@@ -133,16 +205,30 @@ public final class TextExtractor {
             } while (result.isOverflow());
         }
         if (result.isError()) {
-            throw new NotUtf8(in.position());
+            throw new NotText("the content is not valid " + charset.name() + " text (first invalid byte at offset "
+                    + (in.position() - bytes.position()) + ")");
         }
-        if (bytes.hasArray()) {
-            return new String(
-                    bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining(), StandardCharsets.UTF_8);
+        if (text.hasArray()) {
+            return new String(text.array(), text.arrayOffset() + text.position(), text.remaining(), charset);
         }
-        return StandardCharsets.UTF_8.decode(bytes.duplicate()).toString();
+        return charset.decode(text.duplicate()).toString();
     }
 
-    /** The chars {@link #utf8} decodes at a time to check that bytes are UTF-8. */
+    private static final byte[] UTF8_BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+
+    private static boolean startsWith(ByteBuffer bytes, byte[] prefix) {
+        if (bytes.remaining() < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (bytes.get(bytes.position() + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The chars {@link #text} decodes at a time to check that bytes are UTF-8. */
     private static final int CHECK_WINDOW = 8 * 1024;
 
     private static String detail(Throwable e) {
@@ -152,14 +238,10 @@ public final class TextExtractor {
         return message.length() <= MAX_DETAIL ? message : message.substring(0, MAX_DETAIL) + "…";
     }
 
-    /** Bytes of a text kind that are not valid UTF-8. */
-    private static final class NotUtf8 extends Exception {
-        NotUtf8(int offset) {
-            super(
-                    "the content is not valid UTF-8 text (first invalid byte at offset " + offset + ")",
-                    null,
-                    false,
-                    false);
+    /** Bytes of a text kind that are not valid in their charset, or a charset this JVM does not know. */
+    private static final class NotText extends Exception {
+        NotText(String message) {
+            super(message, null, false, false);
         }
     }
 }

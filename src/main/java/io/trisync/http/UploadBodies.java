@@ -50,7 +50,7 @@ final class UploadBodies implements Handler<RoutingContext> {
             return new Part(
                     upload.name(),
                     upload.fileName(),
-                    upload.contentType(),
+                    declaredType(upload.contentType(), upload.charSet()),
                     upload.size(),
                     Path.of(upload.uploadedFileName()),
                     null);
@@ -58,6 +58,18 @@ final class UploadBodies implements Handler<RoutingContext> {
 
         Part withFileName(String fileName) {
             return new Part(name, fileName, contentType, size, spooled, bytes);
+        }
+
+        /**
+         * The part's type as declared: Netty's decoder splits a part's {@code charset} parameter off
+         * its {@code Content-Type} (and names UTF-8 where none was given), so a charset other than
+         * UTF-8 is put back: a Latin-1 text is then read as Latin-1 and served with its charset.
+         */
+        static String declaredType(String contentType, String charset) {
+            if (contentType == null || charset == null || charset.equalsIgnoreCase("UTF-8")) {
+                return contentType;
+            }
+            return contentType + "; charset=" + charset;
         }
     }
 
@@ -250,8 +262,13 @@ final class UploadBodies implements Handler<RoutingContext> {
                 fail(error);
                 done.tryFail(error);
             });
-            upload.endHandler(v -> done.tryComplete(
-                    new Part(upload.name(), upload.filename(), upload.contentType(), bytes.length(), null, bytes)));
+            upload.endHandler(v -> done.tryComplete(new Part(
+                    upload.name(),
+                    upload.filename(),
+                    Part.declaredType(upload.contentType(), upload.charset()),
+                    bytes.length(),
+                    null,
+                    bytes)));
             upload.handler(chunk -> {
                 if (!take(chunk) || spooling.contains(done)) {
                     return;
@@ -317,7 +334,12 @@ final class UploadBodies implements Handler<RoutingContext> {
                 if (files.contains(file)) {
                     close(file)
                             .map(closed -> new Part(
-                                    upload.name(), upload.filename(), upload.contentType(), size[0], path, null))
+                                    upload.name(),
+                                    upload.filename(),
+                                    Part.declaredType(upload.contentType(), upload.charset()),
+                                    size[0],
+                                    path,
+                                    null))
                             .onSuccess(done::tryComplete)
                             .onFailure(broken);
                 }

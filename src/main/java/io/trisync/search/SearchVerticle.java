@@ -14,6 +14,7 @@ import io.trisync.scan.IssueType;
 import io.trisync.search.SearchMessages.SearchRequest;
 import io.trisync.store.BlobInfo;
 import io.trisync.store.ChunkPoint;
+import io.trisync.store.FileFields;
 import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
@@ -318,7 +319,9 @@ public final class SearchVerticle extends RequestVerticle {
 
     private static boolean wanted(SearchRequest request, FileRecord record) {
         return (request.fileIds() == null || request.fileIds().contains(record.id()))
-                && (request.contentTypes() == null || request.contentTypes().contains(record.contentType()));
+                && (request.contentTypes() == null
+                        || request.contentTypes().stream().anyMatch(type -> FileFields.mediaType(type)
+                                .equals(FileFields.mediaType(record.contentType()))));
     }
 
     /**

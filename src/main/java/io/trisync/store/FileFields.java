@@ -1,6 +1,7 @@
 package io.trisync.store;
 
 import io.trisync.failure.Failure;
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -50,6 +51,20 @@ public final class FileFields {
         return value != null
                 && value.length() <= MAX_CONTENT_TYPE
                 && MEDIA_TYPE.matcher(value).matches();
+    }
+
+    /**
+     * {@code contentType}'s media type, without its parameters and in lower case ({@code text/plain}
+     * of {@code Text/Plain; charset=ISO-8859-1}); "" for none.
+     */
+    public static String mediaType(String contentType) {
+        if (contentType == null) {
+            return "";
+        }
+        int semicolon = contentType.indexOf(';');
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon))
+                .strip()
+                .toLowerCase(Locale.ROOT);
     }
 
     /** {@code value} when {@link #isContentType}; otherwise {@link Failure.BadRequest} naming {@code field}. */

@@ -118,4 +118,50 @@ class TextExtractorTest {
                 .as("a sequence cut off at the end")
                 .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 3)");
     }
+
+    @Test
+    @DisplayName("Text is read in the charset its type declares, strictly; a charset the JVM does not know is a"
+            + " failure naming it; a UTF-8 byte order mark is left out")
+    void declaredCharset() {
+        byte[] latin1 = "caf\u00e9 au lait".getBytes(StandardCharsets.ISO_8859_1);
+        assertThat(extractor.extract(latin1, "text/plain; charset=iso-8859-1", "a.txt"))
+                .isEqualTo(Extraction.of("caf\u00e9 au lait"));
+        assertThat(extractor.extract(latin1, "text/csv;Charset=\"ISO-8859-1\"", "a.csv"))
+                .isEqualTo(Extraction.of("caf\u00e9 au lait"));
+        assertThat(extractor.extract(
+                        "<p>na\u00efve</p>".getBytes(StandardCharsets.ISO_8859_1), "text/html; charset=latin1", "x"))
+                .isEqualTo(Extraction.of("na\u00efve"));
+        // 0x81 has no character in windows-1252.
+        assertThat(extractor
+                        .extract(new byte[] {'a', 'b', (byte) 0x81}, "text/plain; charset=windows-1252", "w.txt")
+                        .failure())
+                .isEqualTo("the content is not valid windows-1252 text (first invalid byte at offset 2)");
+        assertThat(extractor
+                        .extract(latin1, "text/plain; charset=klingon-8", "k.txt")
+                        .failure())
+                .isEqualTo("the content's declared charset 'klingon-8' is not one this server reads");
+        byte[] withBom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, 'h', 'i'};
+        assertThat(extractor.extract(withBom, "text/plain", "b.txt")).isEqualTo(Extraction.of("hi"));
+        assertThat(TextExtractor.charsetParameter("text/plain; format=flowed; charset=utf-8"))
+                .isEqualTo("utf-8");
+        assertThat(TextExtractor.charsetParameter("text/plain")).isNull();
+    }
+
+    @Test
+    @DisplayName("The kind: PDF bytes are a PDF whatever their name or type, a declared text type beats the name,"
+            + " and the name decides past a generic or unrelated type")
+    void kindPrecedence() {
+        byte[] text = "plain words".getBytes(StandardCharsets.UTF_8);
+        assertThat(extractor.extract(text, "text/plain", "notes.pdf")).isEqualTo(Extraction.of("plain words"));
+        assertThat(extractor.extract(text, "application/vnd.ms-excel", "sheet.csv"))
+                .as("a CSV as Windows browsers type it")
+                .isEqualTo(Extraction.of("plain words"));
+        assertThat(extractor.extract("<b>bold</b>".getBytes(StandardCharsets.UTF_8), "text/html", "page.pdf"))
+                .isEqualTo(Extraction.of("bold"));
+        Extraction pdf = extractor.extract(Fixtures.pdf("Inside a PDF"), "text/plain", "report.txt");
+        assertThat(pdf.failed()).isFalse();
+        assertThat(pdf.text()).contains("Inside a PDF");
+        assertThat(extractor.extract(text, "application/ld+json", "x")).isEqualTo(Extraction.of("plain words"));
+        assertThat(extractor.extract(text, "image/png", "a.png")).isEqualTo(Extraction.NONE);
+    }
 }

@@ -12,6 +12,9 @@ class FileFieldsTest {
     @Test
     @DisplayName("Media types with parameters pass; control characters, non-ASCII, markup and paths do not")
     void contentTypes() {
+        assertThat(FileFields.mediaType("Text/Plain ; charset=ISO-8859-1")).isEqualTo("text/plain");
+        assertThat(FileFields.mediaType("application/pdf")).isEqualTo("application/pdf");
+        assertThat(FileFields.mediaType(null)).isEmpty();
         assertThat(FileFields.isContentType("text/plain")).isTrue();
         assertThat(FileFields.isContentType("text/plain; charset=utf-8")).isTrue();
         assertThat(FileFields.isContentType("application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
