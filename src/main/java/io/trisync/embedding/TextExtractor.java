@@ -11,6 +11,8 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.io.RandomAccessReadBuffer;
 import org.apache.pdfbox.pdmodel.PDDocument;
@@ -77,9 +79,9 @@ public final class TextExtractor {
         try {
             return switch (kind) {
                 case "pdf" -> Extraction.of(pdf(bytes));
-                case "html" -> Extraction.of(
-                        Jsoup.parse(text(bytes, contentType)).text());
-                case "text" -> Extraction.of(text(bytes, contentType));
+                case "html" -> Extraction.of(Jsoup.parse(text(bytes, htmlCharset(bytes, contentType)))
+                        .text());
+                case "text" -> Extraction.of(text(bytes, charsetParameter(contentType)));
                 default -> Extraction.NONE;
             };
         } catch (NotText e) {
@@ -170,12 +172,43 @@ public final class TextExtractor {
     }
 
     /**
-     * The bytes as text in the charset {@code contentType} declares, UTF-8 when it declares none;
-     * strict: bytes that are not valid in it fail (with the offset of the first bad byte) rather than
-     * give replacement characters. A UTF-8 byte order mark is left out of the text.
+     * An HTML file's charset as browsers settle it: a UTF-8 byte order mark, else the charset its type
+     * declares, else the one a {@code <meta>} in its first {@value #META_PRESCAN} bytes declares (a
+     * page saved as windows-1252 says so there and nowhere else); null for none (UTF-8). As the HTML
+     * standard says, a {@code <meta>} naming UTF-16 means UTF-8: bytes that were scanned as ASCII
+     * cannot be UTF-16.
      */
-    private static String text(ByteBuffer bytes, String contentType) throws NotText {
+    static String htmlCharset(ByteBuffer bytes, String contentType) {
+        if (startsWith(bytes, UTF8_BOM)) {
+            return null;
+        }
         String declared = charsetParameter(contentType);
+        if (declared != null) {
+            return declared;
+        }
+        ByteBuffer head = bytes.duplicate();
+        head.limit(Math.min(head.limit(), head.position() + META_PRESCAN));
+        Matcher meta = META_CHARSET.matcher(StandardCharsets.ISO_8859_1.decode(head));
+        if (!meta.find()) {
+            return null;
+        }
+        String named = meta.group(1);
+        return named.toLowerCase(Locale.ROOT).startsWith("utf-16") ? null : named;
+    }
+
+    /** How far browsers look for a {@code <meta>} charset. */
+    private static final int META_PRESCAN = 1024;
+
+    /** {@code <meta charset="x">} and {@code <meta http-equiv="Content-Type" content="text/html; charset=x">}. */
+    private static final Pattern META_CHARSET =
+            Pattern.compile("<meta\\b[^>]*?charset\\s*=\\s*[\"']?\\s*([A-Za-z0-9._:-]+)", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * The bytes as text in the charset named {@code declared}, UTF-8 when null; strict: bytes that
+     * are not valid in it fail (with the offset of the first bad byte) rather than give replacement
+     * characters. A UTF-8 byte order mark is left out of the text.
+     */
+    private static String text(ByteBuffer bytes, String declared) throws NotText {
         Charset charset;
         try {
             charset = declared == null ? StandardCharsets.UTF_8 : Charset.forName(declared);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.trisync.embedding.TextExtractor.Extraction;
 import io.trisync.testsupport.Fixtures;
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -140,6 +141,17 @@ class TextExtractorTest {
                         .extract(latin1, "text/plain; charset=klingon-8", "k.txt")
                         .failure())
                 .isEqualTo("the content's declared charset 'klingon-8' is not one this server reads");
+        // An HTML page says its charset in a <meta> (browsers look in the first 1,024 bytes).
+        byte[] page =
+                "<html><head><meta charset=\"windows-1252\"><title>x</title></head><body>\u201ccaf\u00e9\u201d</body>"
+                        .getBytes(Charset.forName("windows-1252"));
+        assertThat(extractor.extract(page, "text/html", "p.html")).isEqualTo(Extraction.of("x \u201ccaf\u00e9\u201d"));
+        byte[] equiv = ("<meta http-equiv=Content-Type content='text/html; charset=ISO-8859-1'><p>na\u00efve")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        assertThat(extractor.extract(equiv, "text/html", "q.htm")).isEqualTo(Extraction.of("na\u00efve"));
+        assertThat(extractor.extract(equiv, "text/html; charset=utf-8", "q.htm").failure())
+                .as("the type's charset comes before the page's")
+                .startsWith("the content is not valid UTF-8 text");
         byte[] withBom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, 'h', 'i'};
         assertThat(extractor.extract(withBom, "text/plain", "b.txt")).isEqualTo(Extraction.of("hi"));
         assertThat(TextExtractor.charsetParameter("text/plain; format=flowed; charset=utf-8"))
