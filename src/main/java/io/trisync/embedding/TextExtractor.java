@@ -9,8 +9,10 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pdfbox.Loader;
@@ -23,7 +25,8 @@ import org.jsoup.Jsoup;
 /**
  * Plain text out of a file's bytes: {@code text/*}, JSON and Markdown as strict text in the charset
  * the type declares (UTF-8 when it declares none), HTML through jsoup (visible text only), PDF through
- * PDFBox. Three outcomes: the text; no text to extract (a kind that carries none, such as images or
+ * PDFBox, Word, PowerPoint and Excel files (DOCX, PPTX, XLSX) and their OpenDocument kin through
+ * {@link OfficeText}. Three outcomes: the text; no text to extract (a kind that carries none, such as images or
  * octet-stream, or a readable PDF without a text layer), which is the empty string and a valid synced
  * state with zero chunks; or a failure with a short reason (a PDF PDFBox cannot read, bytes of a text
  * or HTML kind that are not valid in their charset), which the caller must record rather than call
@@ -79,12 +82,16 @@ public final class TextExtractor {
         try {
             return switch (kind) {
                 case "pdf" -> Extraction.of(pdf(bytes));
+                case "office" -> Extraction.of(OfficeText.read(
+                        bytes,
+                        Math.max(MIN_OFFICE_INFLATED, OFFICE_INFLATION * (long) bytes.remaining()),
+                        Math.max(MIN_OFFICE_TEXT, OFFICE_TEXT_PER_BYTE * (long) bytes.remaining())));
                 case "html" -> Extraction.of(Jsoup.parse(text(bytes, htmlCharset(bytes, contentType)))
                         .text());
                 case "text" -> Extraction.of(text(bytes, charsetParameter(contentType)));
                 default -> Extraction.NONE;
             };
-        } catch (NotText e) {
+        } catch (NotText | OfficeText.Unreadable e) {
             return Extraction.failed(e.getMessage());
         } catch (InvalidPasswordException e) {
             return Extraction.failed("the PDF is encrypted and cannot be read without its password");
@@ -95,10 +102,32 @@ public final class TextExtractor {
         }
     }
 
-    /** The PDF header, which readers look for within a file's first {@value #PDF_HEADER_WITHIN} bytes. */
-    private static final byte[] PDF_MAGIC = "%PDF-".getBytes(StandardCharsets.US_ASCII);
+    /** Office Open XML and OpenDocument files: their media types and file name extensions. */
+    private static final Set<String> OFFICE_TYPES = Set.of(
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.oasis.opendocument.text",
+            "application/vnd.oasis.opendocument.presentation",
+            "application/vnd.oasis.opendocument.spreadsheet");
 
-    private static final int PDF_HEADER_WITHIN = 1024;
+    private static final List<String> OFFICE_EXTENSIONS = List.of(".docx", ".pptx", ".xlsx", ".odt", ".odp", ".ods");
+
+    /**
+     * An Office file is read until its parts inflate past this many times its size (at least {@link
+     * #MIN_OFFICE_INFLATED} bytes): XML compresses 5 to 20 times, a ZIP bomb thousands.
+     */
+    static final long OFFICE_INFLATION = 100;
+
+    static final long MIN_OFFICE_INFLATED = 256L * 1024 * 1024;
+
+    /** An Office file gives at most this many characters of text per byte (at least {@link #MIN_OFFICE_TEXT}). */
+    static final long OFFICE_TEXT_PER_BYTE = 8;
+
+    static final long MIN_OFFICE_TEXT = 16L * 1024 * 1024;
+
+    /** The PDF header, with which a PDF opens. */
+    private static final byte[] PDF_MAGIC = "%PDF-".getBytes(StandardCharsets.US_ASCII);
 
     static String kind(String contentType, String fileName, ByteBuffer bytes) {
         if (bytes != null && opensAsPdf(bytes)) {
@@ -114,12 +143,18 @@ public final class TextExtractor {
         if (type.equals("application/pdf")) {
             return "pdf";
         }
+        if (OFFICE_TYPES.contains(type)) {
+            return "office";
+        }
         String name = fileName == null ? "" : fileName.toLowerCase(Locale.ROOT);
         if (name.endsWith(".pdf")) {
             return "pdf";
         }
         if (name.endsWith(".html") || name.endsWith(".htm")) {
             return "html";
+        }
+        if (OFFICE_EXTENSIONS.stream().anyMatch(name::endsWith)) {
+            return "office";
         }
         if (name.endsWith(".md")
                 || name.endsWith(".markdown")
@@ -151,18 +186,12 @@ public final class TextExtractor {
         return null;
     }
 
+    /**
+     * Whether the bytes open with the PDF header. Readers tolerate it a little later (Acrobat within
+     * the first 1,024 bytes), but a text that mentions {@code %PDF-} near its start is not a PDF.
+     */
     private static boolean opensAsPdf(ByteBuffer bytes) {
-        int end = Math.min(bytes.limit(), bytes.position() + PDF_HEADER_WITHIN) - PDF_MAGIC.length;
-        for (int at = bytes.position(); at <= end; at++) {
-            int i = 0;
-            while (i < PDF_MAGIC.length && bytes.get(at + i) == PDF_MAGIC[i]) {
-                i++;
-            }
-            if (i == PDF_MAGIC.length) {
-                return true;
-            }
-        }
-        return false;
+        return startsWith(bytes, PDF_MAGIC);
     }
 
     private static String pdf(ByteBuffer bytes) throws IOException {

@@ -470,6 +470,31 @@ class IngestIT {
     }
 
     @Test
+    @DisplayName("A Word document is read, chunked and found by search (it was stored with no text: a kind"
+            + " without any)")
+    void wordDocumentIsRead() {
+        String tenant = TestStack.unique("docx");
+        JsonObject file = uploadOk(
+                tenant,
+                "minutes.docx",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                Fixtures.docx("Board minutes", "The board approved the lighthouse restoration budget."));
+        assertThat(file.getString("indexing")).as(file.encode()).isEqualTo("indexed");
+        assertThat(file.getInteger("chunks")).isEqualTo(1);
+        HttpResponse<Buffer> found = http.post(
+                "/api/search",
+                "application/json",
+                Buffer.buffer(new JsonObject()
+                        .put("user_id", tenant)
+                        .put("query", "lighthouse restoration")
+                        .encode()));
+        assertThat(found.statusCode()).as(found.bodyAsString()).isEqualTo(200);
+        JsonArray results = found.bodyAsJsonObject().getJsonArray("results");
+        assertThat(results.size()).as(found.bodyAsString()).isEqualTo(1);
+        assertThat(results.getJsonObject(0).getString("text")).contains("lighthouse restoration budget");
+    }
+
+    @Test
     @DisplayName("Retrying an upload with the same Idempotency-Key returns the same file and creates one; the key"
             + " sent with another file is refused 422")
     void idempotentRetry() {

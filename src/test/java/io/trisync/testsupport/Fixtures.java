@@ -11,6 +11,7 @@ import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
 import org.apache.pdfbox.pdmodel.font.PDType1Font;
 import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
+import org.apache.poi.xwpf.usermodel.XWPFDocument;
 
 /** Test files made on the spot: prose of a given length, and a real PDF holding given lines. */
 public final class Fixtures {
@@ -47,6 +48,20 @@ public final class Fixtures {
                 content.endText();
             }
             doc.save(out);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A Word document (DOCX, written by Apache POI) with these paragraphs. */
+    public static byte[] docx(String... paragraphs) {
+        try (XWPFDocument doc = new XWPFDocument();
+                ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            for (String paragraph : paragraphs) {
+                doc.createParagraph().createRun().setText(paragraph);
+            }
+            doc.write(out);
             return out.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

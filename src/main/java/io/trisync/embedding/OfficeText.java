@@ -1,0 +1,475 @@
+package io.trisync.embedding;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import javax.xml.stream.XMLInputFactory;
+import javax.xml.stream.XMLStreamConstants;
+import javax.xml.stream.XMLStreamException;
+import javax.xml.stream.XMLStreamReader;
+
+/**
+ * The text of Office Open XML (DOCX, PPTX, XLSX) and OpenDocument (ODT, ODP, ODS) files: paragraphs
+ * as lines, sheet cells apart by tabs, slides and sheets in their order with a blank line between. Both formats are a
+ * ZIP of XML parts, and the text sits in a few elements of a few parts (a Word document's {@code
+ * w:t} in {@code word/document.xml}, a slide's {@code a:t}, a sheet's cells and shared strings, an
+ * OpenDocument's {@code text:p} and {@code text:h} in {@code content.xml}); they are read here as a
+ * stream (the JDK's ZIP and StAX readers), so what is held is the text, not the document. Apache
+ * POI's extractors, which the tests use to write these files, build each part's whole XML tree
+ * first, many times the file's size and beyond what {@code MemoryBudget} accounts a file at, with
+ * nothing to stop a part that expands without end.
+ *
+ * <p>So a file of a few kilobytes that inflates to gigabytes (a ZIP bomb) is refused once its parts
+ * have inflated past {@code maxInflated} bytes, text beyond {@code maxText} characters likewise, and
+ * the XML reader resolves no DTD and no external entity. Legacy binary Office files ({@code .doc},
+ * {@code .xls}, {@code .ppt}) are not read. Pure: no I/O besides the bytes given.
+ */
+final class OfficeText {
+
+    /** Why a file of an Office kind gives no text: its reason, for the file's record. */
+    static final class Unreadable extends Exception {
+        Unreadable(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    private static final String WORD = "word/document.xml";
+    private static final List<String> WORD_NOTES = List.of("word/footnotes.xml", "word/endnotes.xml");
+    private static final Pattern SLIDE = Pattern.compile("ppt/slides/slide(\\d+)\\.xml");
+    private static final Pattern SHEET = Pattern.compile("xl/worksheets/sheet(\\d+)\\.xml");
+    private static final String SHARED_STRINGS = "xl/sharedStrings.xml";
+    private static final String WORKBOOK = "xl/workbook.xml";
+    private static final String OPEN_DOCUMENT = "content.xml";
+
+    private static final XMLInputFactory XML = xmlFactory();
+
+    private final long maxInflated;
+    private final long maxText;
+    private long inflated;
+
+    private OfficeText(long maxInflated, long maxText) {
+        this.maxInflated = maxInflated;
+        this.maxText = maxText;
+    }
+
+    /**
+     * The text of the Office file {@code bytes} (from position to limit, left as they are), reading
+     * at most {@code maxInflated} bytes of its inflated parts and giving at most {@code maxText}
+     * characters.
+     */
+    static String read(ByteBuffer bytes, long maxInflated, long maxText) throws Unreadable {
+        return new OfficeText(maxInflated, maxText).read(bytes);
+    }
+
+    private String read(ByteBuffer bytes) throws Unreadable {
+        List<String> names = new ArrayList<>();
+        try {
+            each(bytes, (name, in) -> names.add(name));
+        } catch (Limit e) {
+            throw new Unreadable(e.getMessage());
+        } catch (IOException | XMLStreamException e) {
+            throw new Unreadable("the file is not a readable ZIP, as Office documents are: " + e.getMessage());
+        }
+        List<String> parts = parts(names);
+        if (parts.isEmpty()) {
+            throw new Unreadable("the file holds no document text part (none of " + WORD + ", ppt/slides/, " + WORKBOOK
+                    + " or an OpenDocument " + OPEN_DOCUMENT + ")");
+        }
+        try {
+            List<String> shared =
+                    names.contains(SHARED_STRINGS) && names.contains(WORKBOOK) ? sharedStrings(bytes) : List.of();
+            Map<String, StringBuilder> texts = new HashMap<>();
+            each(bytes, (name, in) -> {
+                if (parts.contains(name)) {
+                    StringBuilder text = new StringBuilder();
+                    texts.put(name, text);
+                    if (name.equals(OPEN_DOCUMENT)) {
+                        openDocument(in, text);
+                    } else if (SHEET.matcher(name).matches()) {
+                        sheet(in, shared, text);
+                    } else {
+                        paragraphs(in, text);
+                    }
+                }
+            });
+            StringBuilder all = new StringBuilder();
+            for (String part : parts) {
+                StringBuilder text = texts.get(part);
+                if (text != null && !text.isEmpty()) {
+                    all.append(text).append('\n');
+                }
+            }
+            return all.toString().strip();
+        } catch (IOException e) {
+            throw new Unreadable(
+                    e instanceof Limit ? e.getMessage() : "the document cannot be read: " + e.getMessage());
+        } catch (XMLStreamException e) {
+            throw new Unreadable("the document's XML cannot be read: " + e.getMessage());
+        }
+    }
+
+    /** The parts that hold the text, in reading order: none when the file is no document this reads. */
+    private static List<String> parts(List<String> names) {
+        if (names.contains(WORD)) {
+            List<String> parts = new ArrayList<>(List.of(WORD));
+            WORD_NOTES.stream().filter(names::contains).forEach(parts::add);
+            return parts;
+        }
+        List<String> slides = numbered(names, SLIDE);
+        if (!slides.isEmpty()) {
+            return slides;
+        }
+        if (names.contains(WORKBOOK)) {
+            return numbered(names, SHEET);
+        }
+        return names.contains(OPEN_DOCUMENT) ? List.of(OPEN_DOCUMENT) : List.of();
+    }
+
+    /** The names {@code pattern} matches, by the number it captures: slide 10 after slide 2. */
+    private static List<String> numbered(List<String> names, Pattern pattern) {
+        return names.stream()
+                .map(pattern::matcher)
+                .filter(Matcher::matches)
+                .sorted(Comparator.comparingLong(m -> Long.parseLong(m.group(1))))
+                .map(m -> m.group(0))
+                .toList();
+    }
+
+    /**
+     * A Word document, footnotes or a slide: the characters of every text run ({@code w:t}, {@code
+     * a:t}), a tab for a tab, a line for each paragraph and break. Deleted text of tracked changes
+     * ({@code w:delText}) and field codes ({@code w:instrText}) are not text runs and are left out, as
+     * is the fallback copy of a text box ({@code mc:Fallback}, the same text for older readers).
+     */
+    private void paragraphs(InputStream in, StringBuilder text) throws XMLStreamException, Limit {
+        XMLStreamReader xml = XML.createXMLStreamReader(in);
+        try {
+            int inRun = 0;
+            int fallback = 0;
+            while (xml.hasNext()) {
+                switch (xml.next()) {
+                    case XMLStreamConstants.START_ELEMENT -> {
+                        switch (xml.getLocalName()) {
+                            case "t" -> inRun++;
+                            case "tab" -> append(text, fallback == 0 ? "\t" : "");
+                            case "br", "cr" -> append(text, fallback == 0 ? "\n" : "");
+                            case "Fallback" -> fallback++;
+                            default -> {}
+                        }
+                    }
+                    case XMLStreamConstants.END_ELEMENT -> {
+                        switch (xml.getLocalName()) {
+                            case "t" -> inRun--;
+                            case "p" -> append(text, "\n");
+                            case "Fallback" -> fallback--;
+                            default -> {}
+                        }
+                    }
+                    case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA -> {
+                        if (inRun > 0 && fallback == 0) {
+                            append(text, xml.getText());
+                        }
+                    }
+                    default -> {}
+                }
+            }
+        } finally {
+            xml.close();
+        }
+    }
+
+    /** A workbook's shared strings, in order: each {@code si}'s runs, without phonetic guides ({@code rPh}). */
+    private List<String> sharedStrings(ByteBuffer bytes) throws IOException, XMLStreamException {
+        List<String> shared = new ArrayList<>();
+        each(bytes, (name, in) -> {
+            if (!name.equals(SHARED_STRINGS)) {
+                return;
+            }
+            XMLStreamReader xml = XML.createXMLStreamReader(in);
+            try {
+                StringBuilder item = null;
+                int phonetic = 0;
+                long held = 0;
+                while (xml.hasNext()) {
+                    int event = xml.next();
+                    if (event == XMLStreamConstants.START_ELEMENT) {
+                        if (xml.getLocalName().equals("si")) {
+                            item = new StringBuilder();
+                        } else if (xml.getLocalName().equals("rPh")) {
+                            phonetic++;
+                        }
+                    } else if (event == XMLStreamConstants.END_ELEMENT) {
+                        if (xml.getLocalName().equals("si") && item != null) {
+                            held += item.length();
+                            if (held > maxText) {
+                                throw new Limit("the workbook's text is longer than " + maxText + " characters");
+                            }
+                            shared.add(item.toString());
+                            item = null;
+                        } else if (xml.getLocalName().equals("rPh")) {
+                            phonetic--;
+                        }
+                    } else if ((event == XMLStreamConstants.CHARACTERS || event == XMLStreamConstants.CDATA)
+                            && item != null
+                            && phonetic == 0) {
+                        item.append(xml.getText());
+                    }
+                }
+            } finally {
+                xml.close();
+            }
+        });
+        return shared;
+    }
+
+    /**
+     * A worksheet: each row's cells, apart by tabs, a line a row. A cell's value ({@code v}) is the
+     * index of a shared string ({@code t="s"}), else the value as written (a number, a formula's
+     * result); an inline string's runs are its text.
+     */
+    private void sheet(InputStream in, List<String> shared, StringBuilder text) throws XMLStreamException, Limit {
+        XMLStreamReader xml = XML.createXMLStreamReader(in);
+        try {
+            String type = null;
+            StringBuilder value = null;
+            boolean firstCell = true;
+            while (xml.hasNext()) {
+                switch (xml.next()) {
+                    case XMLStreamConstants.START_ELEMENT -> {
+                        switch (xml.getLocalName()) {
+                            case "row" -> firstCell = true;
+                            case "c" -> {
+                                type = xml.getAttributeValue(null, "t");
+                                value = null;
+                            }
+                            case "v", "t" -> value = value == null ? new StringBuilder() : value;
+                            default -> {}
+                        }
+                    }
+                    case XMLStreamConstants.END_ELEMENT -> {
+                        switch (xml.getLocalName()) {
+                            case "c" -> {
+                                String cell = cell(type, value, shared);
+                                if (!cell.isEmpty()) {
+                                    append(text, firstCell ? cell : "\t" + cell);
+                                    firstCell = false;
+                                }
+                                value = null;
+                            }
+                            case "row" -> {
+                                if (!firstCell) {
+                                    append(text, "\n");
+                                }
+                            }
+                            default -> {}
+                        }
+                    }
+                    case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA -> {
+                        if (value != null) {
+                            value.append(xml.getText());
+                        }
+                    }
+                    default -> {}
+                }
+            }
+        } finally {
+            xml.close();
+        }
+    }
+
+    private static String cell(String type, StringBuilder value, List<String> shared) {
+        if (value == null || "e".equals(type)) {
+            return "";
+        }
+        String written = value.toString().strip();
+        if ("s".equals(type)) {
+            try {
+                int index = Integer.parseInt(written);
+                return index >= 0 && index < shared.size() ? shared.get(index) : "";
+            } catch (NumberFormatException e) {
+                return "";
+            }
+        }
+        if ("b".equals(type)) {
+            return "1".equals(written) ? "TRUE" : "FALSE";
+        }
+        return written;
+    }
+
+    /**
+     * An OpenDocument's body: the characters of its paragraphs and headings ({@code text:p}, {@code
+     * text:h}), a line each, with its spaces ({@code text:s}, {@code text:c} of them), tabs and line
+     * breaks; styles, settings and metadata carry no text of the document.
+     */
+    private void openDocument(InputStream in, StringBuilder text) throws XMLStreamException, Limit {
+        XMLStreamReader xml = XML.createXMLStreamReader(in);
+        try {
+            int inParagraph = 0;
+            while (xml.hasNext()) {
+                switch (xml.next()) {
+                    case XMLStreamConstants.START_ELEMENT -> {
+                        switch (xml.getLocalName()) {
+                            case "p", "h" -> inParagraph++;
+                            case "s" -> {
+                                if (inParagraph > 0) {
+                                    append(text, " ".repeat(spaces(xml)));
+                                }
+                            }
+                            case "tab" -> append(text, "\t");
+                            case "line-break" -> append(text, "\n");
+                            default -> {}
+                        }
+                    }
+                    case XMLStreamConstants.END_ELEMENT -> {
+                        switch (xml.getLocalName()) {
+                            case "p", "h" -> {
+                                inParagraph--;
+                                append(text, "\n");
+                            }
+                            case "table-cell" -> append(text, "\t");
+                            default -> {}
+                        }
+                    }
+                    case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA -> {
+                        if (inParagraph > 0) {
+                            append(text, xml.getText());
+                        }
+                    }
+                    default -> {}
+                }
+            }
+        } finally {
+            xml.close();
+        }
+    }
+
+    private static int spaces(XMLStreamReader xml) {
+        for (int i = 0; i < xml.getAttributeCount(); i++) {
+            if (xml.getAttributeLocalName(i).equals("c")) {
+                try {
+                    return Math.max(1, Math.min(Integer.parseInt(xml.getAttributeValue(i)), 1000));
+                } catch (NumberFormatException e) {
+                    return 1;
+                }
+            }
+        }
+        return 1;
+    }
+
+    private void append(StringBuilder text, String more) throws Limit {
+        if (text.length() + more.length() > maxText) {
+            throw new Limit("the document's text is longer than " + maxText + " characters");
+        }
+        text.append(more);
+    }
+
+    private interface EntryReader {
+        void read(String name, InputStream in) throws IOException, XMLStreamException;
+    }
+
+    /**
+     * Each entry of the ZIP {@code bytes}, all of its inflated bytes (also those its reader leaves)
+     * counted against {@code maxInflated}: one pass reads the document once.
+     */
+    private void each(ByteBuffer bytes, EntryReader reader) throws IOException, XMLStreamException {
+        inflated = 0;
+        byte[] rest = new byte[8192];
+        try (ZipInputStream zip = new ZipInputStream(new BufferInput(bytes.duplicate()))) {
+            ZipEntry entry;
+            while ((entry = zip.getNextEntry()) != null) {
+                Counted in = new Counted(zip);
+                reader.read(entry.getName(), in);
+                while (in.read(rest, 0, rest.length) >= 0) {
+                    // Drained here, counted, rather than inflated uncounted by the next getNextEntry.
+                }
+            }
+        }
+    }
+
+    /** A limit the document passed: its message is the reason. */
+    private static final class Limit extends IOException {
+        Limit(String message) {
+            super(message);
+        }
+    }
+
+    /** An entry's inflated bytes, counted against the document's limit; never closes the ZIP. */
+    private final class Counted extends FilterInputStream {
+        Counted(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = super.read(buffer, offset, length);
+            if (n > 0) {
+                count(n);
+            }
+            return n;
+        }
+
+        @Override
+        public void close() {
+            // The ZIP's next entry follows: only the ZIP is closed, by its reader.
+        }
+
+        private void count(int n) throws Limit {
+            inflated += n;
+            if (inflated > maxInflated) {
+                throw new Limit("the document inflates to more than " + maxInflated
+                        + " bytes (a ZIP bomb, or a document too large to read)");
+            }
+        }
+    }
+
+    /** The bytes of a buffer as a stream, read in place. */
+    private static final class BufferInput extends InputStream {
+        private final ByteBuffer bytes;
+
+        BufferInput(ByteBuffer bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public int read() {
+            return bytes.hasRemaining() ? bytes.get() & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) {
+            if (!bytes.hasRemaining()) {
+                return -1;
+            }
+            int n = Math.min(length, bytes.remaining());
+            bytes.get(buffer, offset, n);
+            return n;
+        }
+    }
+
+    private static XMLInputFactory xmlFactory() {
+        XMLInputFactory factory = XMLInputFactory.newDefaultFactory();
+        factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
+        factory.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+        factory.setProperty(XMLInputFactory.IS_COALESCING, false);
+        return factory;
+    }
+}

@@ -1,0 +1,197 @@
+package io.trisync.embedding;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.trisync.embedding.TextExtractor.Extraction;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.apache.poi.xslf.usermodel.XMLSlideShow;
+import org.apache.poi.xslf.usermodel.XSLFTextBox;
+import org.apache.poi.xssf.usermodel.XSSFRow;
+import org.apache.poi.xssf.usermodel.XSSFSheet;
+import org.apache.poi.xssf.usermodel.XSSFWorkbook;
+import org.apache.poi.xwpf.usermodel.XWPFDocument;
+import org.apache.poi.xwpf.usermodel.XWPFTable;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** Office files written by Apache POI (and an OpenDocument by hand, as its specification lays it out) read back as text. */
+class OfficeTextTest {
+
+    private final TextExtractor extractor = new TextExtractor();
+
+    /** A Word document: two paragraphs, a run with a tab and a line break, a table. */
+    static byte[] docx() {
+        try (XWPFDocument doc = new XWPFDocument();
+                ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            doc.createParagraph().createRun().setText("Quarterly report");
+            var run = doc.createParagraph().createRun();
+            run.setText("Revenue rose");
+            run.addTab();
+            run.setText("by 12 %");
+            run.addBreak();
+            run.setText("in the north");
+            XWPFTable table = doc.createTable(1, 2);
+            table.getRow(0).getCell(0).setText("Region");
+            table.getRow(0).getCell(1).setText("North");
+            doc.write(out);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    @DisplayName("A DOCX gives its paragraphs as lines, tabs and breaks kept, its table's cells")
+    void word() {
+        Extraction text = extractor.extract(
+                docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "report.docx");
+        assertThat(text.failed()).as(text.failure()).isFalse();
+        assertThat(text.text()).isEqualTo("Quarterly report\nRevenue rose\tby 12 %\nin the north\nRegion\nNorth");
+    }
+
+    @Test
+    @DisplayName("A PPTX gives its slides in their order (slide 10 after slide 2), a line a paragraph, a blank"
+            + " line between slides")
+    void slides() throws IOException {
+        byte[] bytes;
+        try (XMLSlideShow show = new XMLSlideShow();
+                ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            for (int i = 1; i <= 11; i++) {
+                XSLFTextBox box = show.createSlide().createTextBox();
+                box.setText("Slide " + i + " title");
+                box.addNewTextParagraph().addNewTextRun().setText("point " + i);
+            }
+            show.write(out);
+            bytes = out.toByteArray();
+        }
+        Extraction text = extractor.extract(bytes, "application/octet-stream", "deck.pptx");
+        assertThat(text.failed()).as(text.failure()).isFalse();
+        StringBuilder expected = new StringBuilder();
+        for (int i = 1; i <= 11; i++) {
+            expected.append("Slide ")
+                    .append(i)
+                    .append(" title\npoint ")
+                    .append(i)
+                    .append("\n\n");
+        }
+        assertThat(text.text()).isEqualTo(expected.toString().strip());
+    }
+
+    @Test
+    @DisplayName("An XLSX gives each sheet's rows, cells apart by tabs (shared strings, numbers and booleans), a"
+            + " blank line between sheets")
+    void workbook() throws IOException {
+        byte[] bytes;
+        try (XSSFWorkbook book = new XSSFWorkbook();
+                ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            XSSFSheet first = book.createSheet("Sales");
+            XSSFRow head = first.createRow(0);
+            head.createCell(0).setCellValue("Product");
+            head.createCell(1).setCellValue("Units");
+            XSSFRow row = first.createRow(1);
+            row.createCell(0).setCellValue("Widget");
+            row.createCell(1).setCellValue(42);
+            row.createCell(2).setCellValue(true);
+            book.createSheet("Notes").createRow(0).createCell(0).setCellValue("Widget is a trademark");
+            book.write(out);
+            bytes = out.toByteArray();
+        }
+        Extraction text = extractor.extract(
+                bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "sales.xlsx");
+        assertThat(text.failed()).as(text.failure()).isFalse();
+        assertThat(text.text()).isEqualTo("Product\tUnits\nWidget\t42.0\tTRUE\n\nWidget is a trademark");
+    }
+
+    @Test
+    @DisplayName("An ODT gives its headings and paragraphs, spaces (text:s) and tabs kept, styles left out")
+    void openDocument() {
+        String content = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                + "<office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\""
+                + " xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\""
+                + " xmlns:style=\"urn:oasis:names:tc:opendocument:xmlns:style:1.0\">"
+                + "<office:automatic-styles><style:style style:name=\"P1\">not text</style:style></office:automatic-styles>"
+                + "<office:body><office:text>"
+                + "<text:h text:outline-level=\"1\">Minutes</text:h>"
+                + "<text:p>Present:<text:s text:c=\"3\"/>Ann<text:tab/>Bob</text:p>"
+                + "<text:p>Next meeting <text:span>Friday</text:span></text:p>"
+                + "</office:text></office:body></office:document-content>";
+        byte[] odt = zip(Map.of(
+                "mimetype", "application/vnd.oasis.opendocument.text",
+                "content.xml", content,
+                "styles.xml", "<office:document-styles xmlns:office=\"urn:x\">styled</office:document-styles>"));
+        Extraction text = extractor.extract(odt, "application/vnd.oasis.opendocument.text", "minutes.odt");
+        assertThat(text.failed()).as(text.failure()).isFalse();
+        assertThat(text.text()).isEqualTo("Minutes\nPresent:   Ann\tBob\nNext meeting Friday");
+    }
+
+    @Test
+    @DisplayName("A ZIP that inflates past the limit, or text past its limit, fails with the reason; the reading"
+            + " stops there")
+    void limits() {
+        String words = "word ".repeat(200_000);
+        byte[] bomb = zip(Map.of(
+                "word/document.xml",
+                "<w:document xmlns:w=\"urn:w\"><w:body><w:p><w:t>" + words + "</w:t></w:p></w:body></w:document>"));
+        assertThat(bomb.length)
+                .as("a megabyte of words compresses to a few kilobytes")
+                .isLessThan(10_000);
+        assertThatThrownBy(() -> OfficeText.read(ByteBuffer.wrap(bomb), 100_000, Long.MAX_VALUE))
+                .isInstanceOf(OfficeText.Unreadable.class)
+                .hasMessage("the document inflates to more than 100000 bytes (a ZIP bomb, or a document too large"
+                        + " to read)");
+        assertThatThrownBy(() -> OfficeText.read(ByteBuffer.wrap(bomb), Long.MAX_VALUE, 50_000))
+                .isInstanceOf(OfficeText.Unreadable.class)
+                .hasMessage("the document's text is longer than 50000 characters");
+        // Every entry counts, also one no reader wants (inflated to be skipped).
+        byte[] padded = zip(Map.of(
+                "word/document.xml",
+                "<w:document xmlns:w=\"urn:w\"><w:p><w:t>hi</w:t></w:p></w:document>",
+                "word/media/filler.bin",
+                words));
+        assertThatThrownBy(() -> OfficeText.read(ByteBuffer.wrap(padded), 100_000, Long.MAX_VALUE))
+                .hasMessageStartingWith("the document inflates to more than 100000 bytes");
+    }
+
+    @Test
+    @DisplayName("A DTD's entities are not resolved (no external file read into the text); a file that is no"
+            + " Office document fails saying what it lacks")
+    void refusals() {
+        byte[] xxe = zip(Map.of(
+                "word/document.xml",
+                "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+                        + "<w:document xmlns:w=\"urn:w\"><w:p><w:t>a &x; b</w:t></w:p></w:document>"));
+        Extraction entity = extractor.extract(xxe, null, "x.docx");
+        assertThat(entity.text()).doesNotContain("root");
+        assertThat(entity.failure()).startsWith("the document's XML cannot be read");
+        Extraction notZip = extractor.extract("plain".getBytes(StandardCharsets.UTF_8), null, "fake.docx");
+        assertThat(notZip.failure())
+                .isEqualTo("the file holds no document text part (none of word/document.xml, ppt/slides/,"
+                        + " xl/workbook.xml or an OpenDocument content.xml)");
+        Extraction otherZip = extractor.extract(zip(Map.of("readme.txt", "hello")), null, "archive.xlsx");
+        assertThat(otherZip.failed()).isTrue();
+    }
+
+    private static byte[] zip(Map<String, String> entries) {
+        try (ByteArrayOutputStream out = new ByteArrayOutputStream();
+                ZipOutputStream zip = new ZipOutputStream(out)) {
+            for (Map.Entry<String, String> entry : new LinkedHashMap<>(entries).entrySet()) {
+                zip.putNextEntry(new ZipEntry(entry.getKey()));
+                zip.write(entry.getValue().getBytes(StandardCharsets.UTF_8));
+                zip.closeEntry();
+            }
+            zip.finish();
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
