@@ -450,18 +450,11 @@ class IngestIT {
         assertThat(download.getHeader("Content-Type").replace(" ", ""))
                 .isEqualToIgnoringCase("text/plain;charset=ISO-8859-1");
         assertThat(download.body().getBytes()).isEqualTo(latin1);
-        HttpResponse<Buffer> found = http.post(
-                "/api/search",
-                "application/json",
-                Buffer.buffer(new JsonObject()
-                        .put("user_id", tenant)
-                        .put("query", "cr\u00e8me br\u00fbl\u00e9e")
-                        .put("content_types", new JsonArray().add("text/plain"))
-                        .encode()));
-        assertThat(found.statusCode()).as(found.bodyAsString()).isEqualTo(200);
-        JsonArray results = found.bodyAsJsonObject().getJsonArray("results");
-        assertThat(results.size()).as(found.bodyAsString()).isEqualTo(1);
-        assertThat(results.getJsonObject(0).getString("text")).contains("cr\u00e8me br\u00fbl\u00e9e");
+        JsonObject hit = onlyHit(new JsonObject()
+                .put("user_id", tenant)
+                .put("query", "cr\u00e8me br\u00fbl\u00e9e")
+                .put("content_types", new JsonArray().add("text/plain")));
+        assertThat(hit.getString("text")).contains("cr\u00e8me br\u00fbl\u00e9e");
 
         // Sent as text under a .pdf name: read as the text it is (it was 'PDFBox cannot read the PDF').
         JsonObject named = uploadOk(tenant, "notes.pdf", "text/plain", utf8("plain notes, not a PDF"));
@@ -481,17 +474,17 @@ class IngestIT {
                 Fixtures.docx("Board minutes", "The board approved the lighthouse restoration budget."));
         assertThat(file.getString("indexing")).as(file.encode()).isEqualTo("indexed");
         assertThat(file.getInteger("chunks")).isEqualTo(1);
-        HttpResponse<Buffer> found = http.post(
-                "/api/search",
-                "application/json",
-                Buffer.buffer(new JsonObject()
-                        .put("user_id", tenant)
-                        .put("query", "lighthouse restoration")
-                        .encode()));
+        JsonObject hit = onlyHit(new JsonObject().put("user_id", tenant).put("query", "lighthouse restoration"));
+        assertThat(hit.getString("text")).contains("lighthouse restoration budget");
+    }
+
+    /** The one result of the search {@code request}. */
+    private static JsonObject onlyHit(JsonObject request) {
+        HttpResponse<Buffer> found = http.post("/api/search", "application/json", Buffer.buffer(request.encode()));
         assertThat(found.statusCode()).as(found.bodyAsString()).isEqualTo(200);
         JsonArray results = found.bodyAsJsonObject().getJsonArray("results");
         assertThat(results.size()).as(found.bodyAsString()).isEqualTo(1);
-        assertThat(results.getJsonObject(0).getString("text")).contains("lighthouse restoration budget");
+        return results.getJsonObject(0);
     }
 
     @Test
