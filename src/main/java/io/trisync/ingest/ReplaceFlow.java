@@ -167,7 +167,9 @@ final class ReplaceFlow {
 
     /**
      * A replacement that failed: undone when it had not committed (the file stays the old version),
-     * unless its client was answered 202 {@code completing}, which rolls it forward ({@link #undo});
+     * and answered once the undo ended, so that a retry sent on the answer is not refused 409 by the
+     * operation being undone; unless its client was answered 202 {@code completing}, which rolls it
+     * forward ({@link #undo});
      * else finished later, as the stores allow, and the client is told the version is committed.
      * Whether it committed is read from the log; when that read fails, or the commit was sent and its
      * answer lost, the decision is left to a later try ({@link #settle}), never guessed.
@@ -198,8 +200,10 @@ final class ReplaceFlow {
                         steps.later(op.id(), "Replacement", this::settle);
                         return Future.failedFuture(error);
                     }
-                    undo(now).onFailure(e -> steps.later(op.id(), "Undo of replacement", this::settle));
-                    return Future.failedFuture(error);
+                    // Answered once undone: a retry sent on the answer finds the file free, not 409.
+                    return undo(now)
+                            .onFailure(e -> steps.later(op.id(), "Undo of replacement", this::settle))
+                            .transform(undone -> Future.<FileRecord>failedFuture(error));
                 });
     }
 

@@ -177,30 +177,32 @@ final class UploadFlow {
                                 .compose(at -> index(
                                         at, content.bytes(), content.info().etag()))))
                 .onComplete(done -> steps.vertx.cancelTimer(lease))
-                .onFailure(error -> {
+                .recover(error -> {
                     if (error instanceof Steps.LeaseLost) {
                         removeOwnWrites(op);
-                    } else {
-                        // Read afresh: a failure after the commit (its events not logged) is not undone
-                        // but finished, as the store returns.
-                        steps.promiseSettled(op.id())
-                                .compose(v -> steps.stores.operations().get(op.id()))
-                                .compose(this::undoOrFinish)
-                                .onFailure(e -> {
-                                    LOG.warn(
-                                            "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
-                                                    + " trying again as the store returns",
-                                            op.id(),
-                                            op.fileId(),
-                                            op.tenantId(),
-                                            error.getMessage(),
-                                            e.getMessage());
-                                    steps.later(
-                                            op.id(),
-                                            "Undo of upload",
-                                            later -> later.step() == Step.COMMITTED ? finish(later) : undo(later));
-                                });
+                        return Future.failedFuture(error);
                     }
+                    // Read afresh: a failure after the commit (its events not logged) is not undone
+                    // but finished, as the store returns. Answered once undone: a retry sent on the
+                    // answer (its Idempotency-Key) finds the upload ended, not 409.
+                    return steps.promiseSettled(op.id())
+                            .compose(v -> steps.stores.operations().get(op.id()))
+                            .compose(this::undoOrFinish)
+                            .onFailure(e -> {
+                                LOG.warn(
+                                        "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
+                                                + " trying again as the store returns",
+                                        op.id(),
+                                        op.fileId(),
+                                        op.tenantId(),
+                                        error.getMessage(),
+                                        e.getMessage());
+                                steps.later(
+                                        op.id(),
+                                        "Undo of upload",
+                                        later -> later.step() == Step.COMMITTED ? finish(later) : undo(later));
+                            })
+                            .transform(settled -> Future.<FileRecord>failedFuture(error));
                 });
     }
 
