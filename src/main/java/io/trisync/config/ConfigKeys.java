@@ -255,6 +255,11 @@ public final class ConfigKeys {
                     STRING,
                     "JSON Web Key Set of an identity provider whose tokens (RS256, ES256…) are accepted too (blank: none)"),
             new ConfigKey(
+                    "AUTH_MAX_TOKEN_LIFETIME_SECONDS",
+                    "auth.maxTokenLifetimeSeconds",
+                    POSITIVE_INT,
+                    "longest lifetime a token may have (exp - iat, or exp - now without iat); a longer one is refused 401, and the token command issues none longer"),
+            new ConfigKey(
                     "API_RATE_LIMIT_PER_MINUTE",
                     "auth.rateLimitPerMinute",
                     POSITIVE_INT,

@@ -230,7 +230,8 @@ public final class ConfigLoader {
                         Arrays.stream(string(j, "CORS_ALLOWED_ORIGINS").split(","))
                                 .map(String::trim)
                                 .filter(o -> !o.isEmpty())
-                                .toList()),
+                                .toList(),
+                        integer(j, "AUTH_MAX_TOKEN_LIFETIME_SECONDS")),
                 new TrisyncConfig.MetricsConfig(integer(j, "METRICS_STORE_REFRESH_SECONDS")),
                 new TrisyncConfig.SearchConfig(integer(j, "SEARCH_BLOB_RECHECK_SECONDS")),
                 new TrisyncConfig.RetentionConfig(

@@ -173,7 +173,8 @@ public record TrisyncConfig(
             String jwtSecret,
             String jwksFile,
             int rateLimitPerMinute,
-            List<String> corsAllowedOrigins) {}
+            List<String> corsAllowedOrigins,
+            int maxTokenLifetimeSeconds) {}
 
     /** True when at least one store runs embedded in this process. */
     public boolean needsEmbeddedStack() {
