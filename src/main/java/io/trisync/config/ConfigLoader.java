@@ -193,6 +193,8 @@ public final class ConfigLoader {
                 integer(j, "HTTP_PORT"),
                 integer(j, "HTTP_INSTANCES"),
                 integer(j, "HTTP_IDLE_TIMEOUT_SECONDS"),
+                integer(j, "HTTP_MIN_BODY_BYTES_PER_SECOND"),
+                integer(j, "HTTP_MIN_BODY_RATE_WINDOW_SECONDS"),
                 Path.of(nonBlank(j, "DATA_DIR")),
                 nodeId.isBlank() ? "node-" + UUID.randomUUID().toString().substring(0, 8) : nodeId,
                 roles(j),

@@ -12,6 +12,8 @@ public record TrisyncConfig(
         int httpPort,
         int httpInstances,
         int httpIdleTimeoutSeconds,
+        int httpMinBodyBytesPerSecond,
+        int httpMinBodyRateWindowSeconds,
         Path dataDir,
         String nodeId,
         Set<String> nodeRoles,

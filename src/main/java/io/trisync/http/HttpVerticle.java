@@ -88,7 +88,8 @@ public final class HttpVerticle extends RequestVerticle {
 
     private Future<?> start(Contract contract) {
         long idleMs = config.httpIdleTimeoutSeconds() * 1000L;
-        TimeLimits limits = new TimeLimits(vertx, idleMs);
+        TimeLimits limits = new TimeLimits(
+                vertx, idleMs, config.httpMinBodyBytesPerSecond(), config.httpMinBodyRateWindowSeconds() * 1000L);
         Path uploads = uploadsDir();
         if (sweeps) {
             vertx.executeBlocking(() -> limits.sweep(uploads), false);
