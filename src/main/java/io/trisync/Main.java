@@ -128,7 +128,8 @@ public final class Main {
             TrisyncConfig config = ConfigLoader.load();
             Vertx vertx = Vertx.vertx();
             try {
-                System.out.println(Tokens.of(vertx, Tokens.secret(config)).issue(tenant, admin, ttl));
+                Duration max = Duration.ofSeconds(config.auth().maxTokenLifetimeSeconds());
+                System.out.println(Tokens.of(vertx, Tokens.secret(config), max).issue(tenant, admin, ttl));
             } finally {
                 vertx.close();
             }

@@ -225,7 +225,10 @@ public final class Node {
                                 config.dataDir(),
                                 Main.jar());
                         if (bridge != null) {
-                            LOG.info("Sign in (an admin token valid for {} h): {}", SIGN_IN_HOURS, signInLink());
+                            LOG.info(
+                                    "Sign in (an admin token valid for {}): {}",
+                                    Tokens.human(signInLifetime().toSeconds()),
+                                    signInLink());
                         }
                     }
                 });
@@ -343,6 +346,13 @@ public final class Node {
     /** How long the admin token of the sign-in address logged at start is valid. */
     static final int SIGN_IN_HOURS = 12;
 
+    /** {@link #SIGN_IN_HOURS}, or the longest lifetime the node accepts if that is less ({@code AUTH_MAX_TOKEN_LIFETIME_SECONDS}). */
+    private Duration signInLifetime() {
+        Duration max = Duration.ofSeconds(config.auth().maxTokenLifetimeSeconds());
+        Duration lifetime = Duration.ofHours(SIGN_IN_HOURS);
+        return lifetime.compareTo(max) > 0 ? max : lifetime;
+    }
+
     /**
      * The admin UI's address with an admin token in its fragment ({@code http://localhost:8080/#token=…},
      * as notebook servers log one), on a node whose signing secret was generated here (the embedded
@@ -352,7 +362,8 @@ public final class Node {
         if (keys == null || keys.secret() == null || !config.auth().jwtSecret().isBlank() || bridge == null) {
             return null;
         }
-        String token = Tokens.of(vertx, keys.secret()).issue(null, true, Duration.ofHours(SIGN_IN_HOURS));
+        Duration max = Duration.ofSeconds(config.auth().maxTokenLifetimeSeconds());
+        String token = Tokens.of(vertx, keys.secret(), max).issue(null, true, signInLifetime());
         return "http://localhost:" + bridge.port() + "/#token=" + token;
     }
 

@@ -32,6 +32,12 @@ import java.util.UUID;
  * them (REST and the event-bus bridge) into a {@link Caller}: signed with the secret, or with a
  * public key of the JSON Web Key Set in {@code AUTH_JWKS_FILE} (tokens of an identity provider,
  * RS256/ES256…, chosen by the token's {@code kid} and {@code alg}).
+ *
+ * <p>Two checks the library does not make: a token whose header lists {@code crit} extensions is
+ * refused (RFC 7515 §4.1.11: a verifier must refuse one naming an extension it does not understand,
+ * and this one understands none), and so is one whose lifetime ({@code exp} − {@code iat}, or {@code
+ * exp} − now without {@code iat}) exceeds {@code AUTH_MAX_TOKEN_LIFETIME_SECONDS}: an {@code exp}
+ * centuries ahead made a token that was never to expire, which a missing {@code exp} is refused for.
  */
 public final class Tokens {
 
@@ -41,12 +47,17 @@ public final class Tokens {
     /** Not a tenant: {@code trisync.events.all} is every tenant's events. */
     static final String RESERVED = Ids.RESERVED;
 
+    /** The longest lifetime of a token unless configured ({@code AUTH_MAX_TOKEN_LIFETIME_SECONDS}): 30 days. */
+    public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofDays(30);
+
     private final JWTAuth provider;
     private final boolean canIssue;
+    private final Duration maxLifetime;
 
-    private Tokens(JWTAuth provider, boolean canIssue) {
+    private Tokens(JWTAuth provider, boolean canIssue, Duration maxLifetime) {
         this.provider = provider;
         this.canIssue = canIssue;
+        this.maxLifetime = maxLifetime;
     }
 
     /**
@@ -55,20 +66,30 @@ public final class Tokens {
      */
     public record Keys(String secret, List<JsonObject> jwks) {}
 
-    /** Tokens signed with {@code secret}. */
+    /** Tokens signed with {@code secret}, living at most {@link #DEFAULT_MAX_LIFETIME}. */
     public static Tokens of(Vertx vertx, String secret) {
         return of(vertx, new Keys(secret, List.of()));
     }
 
-    /** Tokens signed with the secret of {@code keys} or one of its public keys. */
+    /** Tokens signed with {@code secret}, living at most {@code maxLifetime}. */
+    public static Tokens of(Vertx vertx, String secret, Duration maxLifetime) {
+        return of(vertx, new Keys(secret, List.of()), maxLifetime);
+    }
+
+    /** Tokens signed with the secret of {@code keys} or one of its public keys, living at most the default. */
     public static Tokens of(Vertx vertx, Keys keys) {
+        return of(vertx, keys, DEFAULT_MAX_LIFETIME);
+    }
+
+    /** Tokens signed with the secret of {@code keys} or one of its public keys, living at most {@code maxLifetime}. */
+    public static Tokens of(Vertx vertx, Keys keys, Duration maxLifetime) {
         JWTAuthOptions options = new JWTAuthOptions();
         if (keys.secret() != null) {
             options.addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(keys.secret()))
                     .setJWTOptions(new JWTOptions().setAlgorithm("HS256"));
         }
         keys.jwks().forEach(options::addJwk);
-        return new Tokens(JWTAuth.create(vertx, options), keys.secret() != null);
+        return new Tokens(JWTAuth.create(vertx, options), keys.secret() != null, maxLifetime);
     }
 
     /**
@@ -173,6 +194,10 @@ public final class Tokens {
         if (tenant == null && !admin) {
             throw new Failure.BadRequest("a tenant token needs a tenant");
         }
+        if (ttl.compareTo(maxLifetime) > 0) {
+            throw new Failure.BadRequest("a token lives at most " + human(maxLifetime.toSeconds())
+                    + " (AUTH_MAX_TOKEN_LIFETIME_SECONDS), not " + human(ttl.toSeconds()));
+        }
         JsonObject claims = new JsonObject()
                 .put("sub", admin ? "admin-" + UUID.randomUUID() : "tenant-" + tenant)
                 .put("roles", admin ? new JsonArray().add("admin") : new JsonArray());
@@ -188,6 +213,10 @@ public final class Tokens {
         if (token == null || token.isBlank()) {
             return Future.failedFuture("no token");
         }
+        String critical = critical(token);
+        if (critical != null) {
+            return Future.failedFuture(critical);
+        }
         try {
             return provider.authenticate(new TokenCredentials(token))
                     .recover(e -> {
@@ -198,7 +227,10 @@ public final class Tokens {
                                                 "the token is not valid yet (its " + early + " is in the future)")
                                         : refusal(e));
                     })
-                    .compose(Tokens::caller);
+                    .compose(user -> {
+                        String tooLong = tooLong(token);
+                        return tooLong == null ? caller(user) : Future.failedFuture(tooLong);
+                    });
         } catch (RuntimeException e) {
             // The library's time checks cast exp, nbf and iat without looking: a claim of another type throws.
             return Future.failedFuture(refusal(e));
@@ -214,10 +246,11 @@ public final class Tokens {
         if (e.getMessage() == null || !e.getMessage().contains("expired")) {
             return null;
         }
+        JsonObject claims = part(token, 1);
+        if (claims == null) {
+            return null;
+        }
         try {
-            String[] parts = token.split("\\.");
-            JsonObject claims =
-                    new JsonObject(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8));
             long now = Instant.now().getEpochSecond();
             if (claims.getValue("exp") instanceof Number x && x.longValue() <= now) {
                 return null;
@@ -229,6 +262,62 @@ public final class Tokens {
         } catch (RuntimeException malformed) {
             return null;
         }
+    }
+
+    /**
+     * Why {@code token}'s header must be refused for its {@code crit} parameter, or null when it has
+     * none (or no header to read: the library then refuses the token itself). Every extension it names
+     * is one this verifier does not understand (RFC 7515 §4.1.11), and the library ignored them.
+     */
+    private static String critical(String token) {
+        JsonObject header = part(token, 0);
+        if (header == null || !header.containsKey("crit")) {
+            return null;
+        }
+        return "its header's crit parameter lists " + header.getValue("crit")
+                + ": extensions this service does not understand, so it cannot accept the token (RFC 7515 §4.1.11)";
+    }
+
+    /**
+     * Why a verified {@code token} lives too long, or null: its {@code exp} is more than the maximum
+     * after its {@code iat} (after now without one).
+     */
+    private String tooLong(String token) {
+        JsonObject claims = part(token, 1);
+        if (claims == null || !(claims.getValue("exp") instanceof Number exp)) {
+            return null;
+        }
+        boolean issued = claims.getValue("iat") instanceof Number;
+        long from = issued
+                ? ((Number) claims.getValue("iat")).longValue()
+                : Instant.now().getEpochSecond();
+        long lifetime = exp.longValue() - from;
+        if (lifetime <= maxLifetime.toSeconds()) {
+            return null;
+        }
+        return "its lifetime (exp - " + (issued ? "iat" : "now") + ") is " + human(lifetime) + "; tokens live at most "
+                + human(maxLifetime.toSeconds()) + " (AUTH_MAX_TOKEN_LIFETIME_SECONDS): issue a shorter one";
+    }
+
+    /** The JSON of a token's {@code index}-th part (0: header, 1: claims), read unverified; null if it is not one. */
+    private static JsonObject part(String token, int index) {
+        try {
+            String[] parts = token.split("\\.");
+            return new JsonObject(new String(Base64.getUrlDecoder().decode(parts[index]), StandardCharsets.UTF_8));
+        } catch (RuntimeException malformed) {
+            return null;
+        }
+    }
+
+    /** {@code seconds} as a person reads it: {@code 90 s}, {@code 30 min}, {@code 12 h}, {@code 36500 d}. */
+    public static String human(long seconds) {
+        if (seconds >= 2 * 86_400 || (seconds > 0 && seconds % 86_400 == 0)) {
+            return seconds / 86_400 + " d";
+        }
+        if (seconds > 0 && seconds % 3600 == 0) {
+            return seconds / 3600 + " h";
+        }
+        return seconds > 0 && seconds % 60 == 0 ? seconds / 60 + " min" : seconds + " s";
     }
 
     /** Why a token was refused, without the library's internals: a claim of the wrong type is named as such. */

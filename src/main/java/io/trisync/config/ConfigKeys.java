@@ -23,6 +23,16 @@ public final class ConfigKeys {
                     "http.idleTimeoutSeconds",
                     POSITIVE_INT,
                     "a request that sends nothing for this long (headers or body) is answered 408 and its connection closed"),
+            new ConfigKey(
+                    "HTTP_MIN_BODY_BYTES_PER_SECOND",
+                    "http.minBodyBytesPerSecond",
+                    NON_NEGATIVE_INT,
+                    "a request body that arrives slower than this, over the last HTTP_MIN_BODY_RATE_WINDOW_SECONDS, is answered 408 and its connection closed (0: no minimum)"),
+            new ConfigKey(
+                    "HTTP_MIN_BODY_RATE_WINDOW_SECONDS",
+                    "http.minBodyRateWindowSeconds",
+                    POSITIVE_INT,
+                    "the window the body rate is averaged over, and the grace before it is first checked"),
             new ConfigKey("DATA_DIR", "dataDir", STRING, "where the embedded stores persist"),
             new ConfigKey("NODE_ID", "nodeId", STRING, "this node's name in logs and records (blank: random)"),
             new ConfigKey(
@@ -254,6 +264,11 @@ public final class ConfigKeys {
                     "auth.jwksFile",
                     STRING,
                     "JSON Web Key Set of an identity provider whose tokens (RS256, ES256…) are accepted too (blank: none)"),
+            new ConfigKey(
+                    "AUTH_MAX_TOKEN_LIFETIME_SECONDS",
+                    "auth.maxTokenLifetimeSeconds",
+                    POSITIVE_INT,
+                    "longest lifetime a token may have (exp - iat, or exp - now without iat); a longer one is refused 401, and the token command issues none longer"),
             new ConfigKey(
                     "API_RATE_LIMIT_PER_MINUTE",
                     "auth.rateLimitPerMinute",

@@ -193,6 +193,8 @@ public final class ConfigLoader {
                 integer(j, "HTTP_PORT"),
                 integer(j, "HTTP_INSTANCES"),
                 integer(j, "HTTP_IDLE_TIMEOUT_SECONDS"),
+                integer(j, "HTTP_MIN_BODY_BYTES_PER_SECOND"),
+                integer(j, "HTTP_MIN_BODY_RATE_WINDOW_SECONDS"),
                 Path.of(nonBlank(j, "DATA_DIR")),
                 nodeId.isBlank() ? "node-" + UUID.randomUUID().toString().substring(0, 8) : nodeId,
                 roles(j),
@@ -230,7 +232,8 @@ public final class ConfigLoader {
                         Arrays.stream(string(j, "CORS_ALLOWED_ORIGINS").split(","))
                                 .map(String::trim)
                                 .filter(o -> !o.isEmpty())
-                                .toList()),
+                                .toList(),
+                        integer(j, "AUTH_MAX_TOKEN_LIFETIME_SECONDS")),
                 new TrisyncConfig.MetricsConfig(integer(j, "METRICS_STORE_REFRESH_SECONDS")),
                 new TrisyncConfig.SearchConfig(integer(j, "SEARCH_BLOB_RECHECK_SECONDS")),
                 new TrisyncConfig.RetentionConfig(

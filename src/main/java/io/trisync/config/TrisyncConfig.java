@@ -12,6 +12,8 @@ public record TrisyncConfig(
         int httpPort,
         int httpInstances,
         int httpIdleTimeoutSeconds,
+        int httpMinBodyBytesPerSecond,
+        int httpMinBodyRateWindowSeconds,
         Path dataDir,
         String nodeId,
         Set<String> nodeRoles,
@@ -173,7 +175,8 @@ public record TrisyncConfig(
             String jwtSecret,
             String jwksFile,
             int rateLimitPerMinute,
-            List<String> corsAllowedOrigins) {}
+            List<String> corsAllowedOrigins,
+            int maxTokenLifetimeSeconds) {}
 
     /** True when at least one store runs embedded in this process. */
     public boolean needsEmbeddedStack() {

@@ -96,6 +96,8 @@ public final class EmbeddedStack implements AutoCloseable {
                 c.httpPort(),
                 c.httpInstances(),
                 c.httpIdleTimeoutSeconds(),
+                c.httpMinBodyBytesPerSecond(),
+                c.httpMinBodyRateWindowSeconds(),
                 c.dataDir(),
                 c.nodeId(),
                 c.nodeRoles(),

@@ -31,6 +31,11 @@ import io.vertx.openapi.validation.impl.RequestParameterImpl;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
 import java.io.IOException;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -317,6 +322,15 @@ final class Contract {
                     + " with Content-Type: application/json; none was sent"));
             return;
         }
+        int malformed = body == null ? -1 : notUtf8At(body);
+        if (malformed >= 0) {
+            // Jackson decodes an overlong sequence (C0 AF) as the character it spells ('/'), so what a
+            // check before this node read and what the handler reads could differ: refused, as RFC 8259
+            // says JSON exchanged between systems is UTF-8.
+            ctx.fail(new Failure.BadRequest("body: not valid UTF-8 (a malformed byte sequence at byte " + malformed
+                    + "; a JSON body is UTF-8: no overlong forms, surrogates or cut-off sequences)"));
+            return;
+        }
         if (body != null && !isJson(body)) {
             // The validator would say only "The request body can't be decoded".
             ctx.fail(new Failure.BadRequest(
@@ -393,6 +407,24 @@ final class Contract {
             // Vert.x's parser took it; a detail this one reads otherwise is not a repeated field.
             return null;
         }
+    }
+
+    /** The offset of the first byte of {@code body} that is not well-formed UTF-8, or -1 when it all is. */
+    static int notUtf8At(Buffer body) {
+        ByteBuffer bytes = ByteBuffer.wrap(body.getBytes());
+        CharBuffer chars = CharBuffer.allocate(Math.max(16, bytes.remaining()));
+        // Java's decoder refuses overlong forms, encoded surrogates and bytes above U+10FFFF (Unicode's
+        // definition of well-formed UTF-8), which Jackson reads without a word.
+        CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        CoderResult result = decoder.decode(bytes, chars, true);
+        if (result.isError()) {
+            return bytes.position();
+        }
+        result = decoder.flush(chars);
+        return result.isError() ? bytes.position() : -1;
     }
 
     private static boolean isJson(Buffer body) {

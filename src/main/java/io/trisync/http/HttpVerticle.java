@@ -18,6 +18,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -71,7 +72,9 @@ public final class HttpVerticle extends RequestVerticle {
             String metricsRegistry,
             Tokens.Keys keys,
             HazelcastInstance hazelcast) {
-        Tokens tokens = keys == null ? null : Tokens.of(vertx, keys);
+        Tokens tokens = keys == null
+                ? null
+                : Tokens.of(vertx, keys, Duration.ofSeconds(config.auth().maxTokenLifetimeSeconds()));
         int perMinute = config.auth().rateLimitPerMinute();
         Access access = new Access(tokens, perMinute, RateLimit.of(vertx, hazelcast, perMinute));
         AtomicInteger made = new AtomicInteger();
@@ -85,7 +88,8 @@ public final class HttpVerticle extends RequestVerticle {
 
     private Future<?> start(Contract contract) {
         long idleMs = config.httpIdleTimeoutSeconds() * 1000L;
-        TimeLimits limits = new TimeLimits(vertx, idleMs);
+        TimeLimits limits = new TimeLimits(
+                vertx, idleMs, config.httpMinBodyBytesPerSecond(), config.httpMinBodyRateWindowSeconds() * 1000L);
         Path uploads = uploadsDir();
         if (sweeps) {
             vertx.executeBlocking(() -> limits.sweep(uploads), false);

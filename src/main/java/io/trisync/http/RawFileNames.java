@@ -1,19 +1,20 @@
 package io.trisync.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.util.AttributeKey;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 
@@ -27,15 +28,29 @@ import java.util.Locale;
  * {@link #of} gives the name of the request's first file part ({@code filename="…"} as sent,
  * without its quotes; null for a part named by {@code filename*} or whose headers could not be read),
  * and {@link #pick} takes one only where the decoder's name is its cleaned form, so a name is never
- * taken from another part or request.
+ * taken from another part.
+ *
+ * <p>The names are kept per request, not per connection: with HTTP/1.1 pipelining the next request's
+ * head and body pass through here while the one before waits in Vert.x (an asynchronous handler
+ * before its body is read: the cluster's rate limit), so names kept for "the connection's current
+ * request" were the next one's by the time the first read them. Each request's names are found by
+ * its headers object, the one Netty's decoder made and Vert.x serves as the request's headers; a
+ * request this handler has no entry for keeps the decoder's names.
  */
 final class RawFileNames extends ChannelInboundHandlerAdapter {
 
     static final String NAME = "trisync.raw-file-names";
 
-    private static final AttributeKey<List<String>> NAMES = AttributeKey.valueOf("trisync.raw-file-names");
     /** Part headers longer than this are not read (the decoder's name is kept). */
     static final int MAX_HEADERS = 16 * 1024;
+    /** Multipart requests remembered per connection (pipelined ones wait in Vert.x); older ones keep the decoder's names. */
+    static final int MAX_REQUESTS = 16;
+
+    /** A multipart request's headers (by identity) and the names read from its body so far. */
+    private record Entry(HttpHeaders headers, List<String> names) {}
+
+    /** The connection's latest multipart requests, oldest first. */
+    private final Deque<Entry> requests = new ArrayDeque<>();
 
     private Scanner scanner;
 
@@ -43,13 +58,23 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
         BeforeVertx.install(connection, NAME, RawFileNames::new);
     }
 
-    /** The names read from the current request's body on {@code request}'s connection, or an empty list. */
+    /** The names read from {@code request}'s body, or an empty list when this handler did not see it. */
     static List<String> of(HttpServerRequest request) {
-        if (request.connection() instanceof ConnectionBase base) {
-            List<String> names = base.channel().attr(NAMES).get();
-            if (names != null) {
-                synchronized (names) {
-                    return new ArrayList<>(names);
+        if (request.connection() instanceof ConnectionBase base
+                && base.channel().pipeline().get(NAME) instanceof RawFileNames handler) {
+            return handler.names(request.headers());
+        }
+        return List.of();
+    }
+
+    /** The names read for the request whose headers are {@code headers} (the same object), or an empty list. */
+    private List<String> names(Object headers) {
+        synchronized (requests) {
+            for (Entry entry : requests) {
+                if (entry.headers() == headers) {
+                    synchronized (entry.names()) {
+                        return new ArrayList<>(entry.names());
+                    }
                 }
             }
         }
@@ -88,13 +113,14 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
             String boundary = boundary(request.headers().get(HttpHeaderNames.CONTENT_TYPE));
-            Channel channel = ctx.channel();
-            if (boundary == null) {
-                scanner = null;
-                channel.attr(NAMES).set(null);
-            } else {
-                scanner = new Scanner(boundary);
-                channel.attr(NAMES).set(scanner.names);
+            scanner = boundary == null ? null : new Scanner(boundary);
+            if (scanner != null) {
+                synchronized (requests) {
+                    requests.addLast(new Entry(request.headers(), scanner.names));
+                    if (requests.size() > MAX_REQUESTS) {
+                        requests.removeFirst();
+                    }
+                }
             }
         }
         if (msg instanceof HttpContent content && scanner != null) {

@@ -31,7 +31,10 @@ import org.slf4j.LoggerFactory;
  *   <li>a request whose headers are in but whose body stops arriving for {@code
  *       HTTP_IDLE_TIMEOUT_SECONDS} (an unterminated
  *       multipart) is answered 408 and its connection closed; its temporary upload file goes with the
- *       response, and {@link #sweep} removes any the process left behind;
+ *       response, and {@link #sweep} removes any the process left behind. So is a body that keeps
+ *       arriving, but slower than {@code HTTP_MIN_BODY_BYTES_PER_SECOND} over the last {@code
+ *       HTTP_MIN_BODY_RATE_WINDOW_SECONDS} ({@link BodyPace}): a byte every few seconds held its
+ *       connection and request for as long as it went on;
  *   <li>a connection on which no request begins for {@code HTTP_IDLE_TIMEOUT_SECONDS} (a client that
  *       connects and says nothing, a TLS hello or binary garbage the codec keeps waiting on, a
  *       request line or headers that stop half way, a keep-alive connection left idle) is closed;
@@ -52,6 +55,8 @@ final class TimeLimits {
 
     private final Vertx vertx;
     private final long idleMs;
+    private final long minBodyBytesPerSecond;
+    private final long bodyRateWindowMs;
 
     /** Each open connection: requests begun and not yet answered, and when it last changed. */
     private final Map<HttpConnection, Activity> connections = new HashMap<>();
@@ -63,9 +68,15 @@ final class TimeLimits {
 
     private long idleSweeper = -1;
 
-    TimeLimits(Vertx vertx, long idleMs) {
+    /**
+     * Limits of {@code idleMs} without a byte, and of {@code minBodyBytesPerSecond} (0: none) over the
+     * last {@code bodyRateWindowMs} of a body.
+     */
+    TimeLimits(Vertx vertx, long idleMs, long minBodyBytesPerSecond, long bodyRateWindowMs) {
         this.vertx = vertx;
         this.idleMs = idleMs;
+        this.minBodyBytesPerSecond = minBodyBytesPerSecond;
+        this.bodyRateWindowMs = bodyRateWindowMs;
     }
 
     /**
@@ -113,6 +124,15 @@ final class TimeLimits {
                     "Closing connection from {}: no request began on it for {} ms", connection.remoteAddress(), idleMs);
             connection.close();
         }
+    }
+
+    /**
+     * Whether the server reads {@code connection} (Vert.x stops reading it while a request's handler
+     * does not keep up: a spool file written slowly); any other connection is taken as read.
+     */
+    private static boolean reading(HttpConnection connection) {
+        return !(connection instanceof ConnectionBase base)
+                || base.channelHandlerContext().channel().config().isAutoRead();
     }
 
     /** Whether {@code connection}'s channel is still open (any other connection is taken as open). */
@@ -176,21 +196,17 @@ final class TimeLimits {
 
     private void watch(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        long[] lastBytes = {request.bytesRead()};
-        long[] lastMove = {System.nanoTime()};
-        long timer = vertx.setPeriodic(Math.min(1000, idleMs), id -> {
+        BodyPace pace =
+                new BodyPace(idleMs, minBodyBytesPerSecond, bodyRateWindowMs, System.nanoTime(), request.bytesRead());
+        long timer = vertx.setPeriodic(Math.min(1000, Math.min(idleMs, bodyRateWindowMs)), id -> {
             if (request.isEnded() || ctx.response().ended()) {
                 vertx.cancelTimer(id);
                 return;
             }
-            long read = request.bytesRead();
-            long now = System.nanoTime();
-            if (read != lastBytes[0]) {
-                lastBytes[0] = read;
-                lastMove[0] = now;
-            } else if (now - lastMove[0] >= idleMs * 1_000_000) {
+            String refusal = pace.check(System.nanoTime(), request.bytesRead(), reading(request.connection()));
+            if (refusal != null) {
                 vertx.cancelTimer(id);
-                answer(request, 408, "the request body stopped arriving (" + read + " bytes read)");
+                answer(request, 408, refusal);
             }
         });
         ctx.addEndHandler(v -> vertx.cancelTimer(timer));

@@ -2,6 +2,7 @@ package io.trisync.auth;
 
 import static io.trisync.testsupport.Fixtures.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.Node;
 import io.trisync.testsupport.ChildJvm;
@@ -17,11 +18,15 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.multipart.MultipartForm;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -108,6 +113,78 @@ class AuthIT {
                 .contains("not valid yet")
                 .contains("iat");
         assertThat(get("/health", null).send().await().statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @DisplayName("A token whose header lists crit extensions (none is understood here) is 401 naming crit")
+    void critHeaderRefused() throws Exception {
+        long now = System.currentTimeMillis() / 1000;
+        JsonObject claims = new JsonObject()
+                .put("sub", "tenant-crit")
+                .put("tenant", "crit")
+                .put("iat", now)
+                .put("exp", now + 600);
+        JsonObject header = new JsonObject().put("alg", "HS256").put("typ", "JWT");
+        assertThat(get("/api/files", signed(header, claims)).send().await().statusCode())
+                .as("the same token without crit")
+                .isEqualTo(200);
+        String critical =
+                signed(header.copy().put("crit", new JsonArray().add("exp-ext")).put("exp-ext", true), claims);
+        HttpResponse<Buffer> refused = get("/api/files", critical).send().await();
+        assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(401);
+        assertThat(refused.bodyAsJsonObject().getString("error")).isEqualTo("unauthorized");
+        assertThat(refused.bodyAsJsonObject().getString("message"))
+                .contains("crit")
+                .contains("exp-ext");
+    }
+
+    @Test
+    @DisplayName("A token living longer than AUTH_MAX_TOKEN_LIFETIME_SECONDS (default 30 d; exp centuries ahead) is"
+            + " 401 saying so, with iat or without; one within it is taken, and none longer is issued")
+    void tooLongLivedRefused() {
+        long now = System.currentTimeMillis() / 1000;
+        long centuries = 300L * 365 * 86_400;
+        HttpResponse<Buffer> stamped = get(
+                        "/api/files",
+                        lifetimeToken(new JsonObject().put("iat", now).put("exp", now + centuries)))
+                .send()
+                .await();
+        assertThat(stamped.statusCode()).as(stamped.bodyAsString()).isEqualTo(401);
+        assertThat(stamped.bodyAsJsonObject().getString("message"))
+                .contains("lifetime (exp - iat) is 109500 d")
+                .contains("at most 30 d (AUTH_MAX_TOKEN_LIFETIME_SECONDS)");
+        HttpResponse<Buffer> unstamped = get("/api/files", lifetimeToken(new JsonObject().put("exp", now + centuries)))
+                .send()
+                .await();
+        assertThat(unstamped.statusCode()).as(unstamped.bodyAsString()).isEqualTo(401);
+        assertThat(unstamped.bodyAsJsonObject().getString("message")).contains("lifetime (exp - now)");
+        // Issued a while ago for 29 days: within the limit, whatever is left of it.
+        HttpResponse<Buffer> within = get(
+                        "/api/files",
+                        lifetimeToken(new JsonObject().put("iat", now - 3600).put("exp", now - 3600 + 29L * 86_400)))
+                .send()
+                .await();
+        assertThat(within.statusCode()).as(within.bodyAsString()).isEqualTo(200);
+        assertThatThrownBy(() -> tokens.issue("a", false, Duration.ofDays(31)))
+                .hasMessageContaining("at most 30 d (AUTH_MAX_TOKEN_LIFETIME_SECONDS), not 31 d");
+    }
+
+    /** A token of tenant lifetime with {@code times} (no iat unless given), signed with the node's secret. */
+    private static String lifetimeToken(JsonObject times) {
+        return tokens.provider()
+                .generateToken(
+                        times.copy().put("sub", "tenant-lifetime").put("tenant", "lifetime"),
+                        new JWTOptions().setAlgorithm("HS256").setNoTimestamp(true));
+    }
+
+    /** {@code header} and {@code claims} signed HS256 with the node's secret, byte for byte as given. */
+    private static String signed(JsonObject header, JsonObject claims) throws Exception {
+        var base64 = Base64.getUrlEncoder().withoutPadding();
+        String input = base64.encodeToString(header.encode().getBytes(StandardCharsets.UTF_8)) + "."
+                + base64.encodeToString(claims.encode().getBytes(StandardCharsets.UTF_8));
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return input + "." + base64.encodeToString(mac.doFinal(input.getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Test

@@ -175,6 +175,29 @@ class ContractIT {
     }
 
     @Test
+    @DisplayName("A JSON body that is not well-formed UTF-8 (an overlong '/', an encoded surrogate, a cut-off"
+            + " sequence) is 400 naming the body as not UTF-8; the same text well encoded is taken")
+    void malformedUtf8BodiesAreRefused() {
+        // C0 AF is an overlong '/': Jackson read it as one and searched for "a/b".
+        byte[][] malformed = {
+            {(byte) 0xC0, (byte) 0xAF}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xE2, (byte) 0x82}
+        };
+        for (byte[] bad : malformed) {
+            Buffer body = Buffer.buffer("{\"user_id\":\"t\",\"query\":\"a")
+                    .appendBytes(bad)
+                    .appendString("b\"}");
+            HttpResponse<Buffer> r = http.post("/api/search", "application/json", body);
+            assertBad(r, "body: not valid UTF-8");
+            assertThat(message(r)).contains("at byte 25");
+        }
+        HttpResponse<Buffer> fine = http.post(
+                "/api/search",
+                "application/json",
+                Buffer.buffer("{\"user_id\":\"t\",\"query\":\"a/b \u00e9\"}".getBytes(StandardCharsets.UTF_8)));
+        assertThat(fine.statusCode()).as(fine.bodyAsString()).isEqualTo(200);
+    }
+
+    @Test
     @DisplayName("A header parameter given twice (If-Match, Idempotency-Key) is 400 naming it: the first was taken")
     void repeatedHeadersAreRefused() {
         HttpResponse<Buffer> ifMatch = web.request(

@@ -90,7 +90,8 @@ public final class RawHttp {
         return out.toByteArray();
     }
 
-    private static Reply read(InputStream in) throws IOException {
+    /** Reads one response from {@code in} (its status line, headers and a body of its Content-Length or chunks). */
+    public static Reply read(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         int b;
