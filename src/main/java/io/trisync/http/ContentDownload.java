@@ -77,9 +77,16 @@ final class ContentDownload {
         if (range == null || !VerifiedContent.checkable(served.sha256())) {
             return whole(ctx, served);
         }
-        if (served.size() <= VERIFIED_RANGE_MAX_BYTES) {
-            return missing(blobs.open(served.key()), served).onSuccess(d -> stream(ctx, served, d, range));
-        }
+        return served.size() <= VERIFIED_RANGE_MAX_BYTES
+                ? missing(blobs.open(served.key()), served).onSuccess(d -> stream(ctx, served, d, range))
+                : pinnedRange(ctx, served, range);
+    }
+
+    /**
+     * A range of a large file: S3's ranged GET of the object a HEAD finds carrying the file's size
+     * and sha256, conditioned on that object's ETag; the whole, verified, when S3 holds another.
+     */
+    private Future<?> pinnedRange(RoutingContext ctx, Served served, ByteRange range) {
         return missing(blobs.head(served.key()), served).compose(info -> {
             if (info.size() != served.size() || !served.sha256().equals(info.sha256())) {
                 LOG.warn(
