@@ -5,6 +5,7 @@ import io.trisync.store.Event;
 import io.trisync.store.Ids;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
 import java.util.List;
 
 /** The requests {@link EventsVerticle} answers, each with its wire form in one place. */
@@ -86,13 +87,36 @@ public final class EventMessages {
             if (Boolean.TRUE.equals(head)) {
                 return new ReplayRequest(json.getString(TENANT_ID), 0, 1, true);
             }
-            if (!(json.getValue(AFTER_SEQ) instanceof Number after)) {
-                throw new Failure.BadRequest(AFTER_SEQ + " must be 0 or more");
+            long after = whole(json.getValue(AFTER_SEQ), AFTER_SEQ);
+            Object limit = json.getValue(LIMIT);
+            return new ReplayRequest(
+                    json.getString(TENANT_ID),
+                    after,
+                    limit == null ? MAX_PAGE : (int) Math.max(0, Math.min(MAX_PAGE, whole(limit, LIMIT))),
+                    false);
+        }
+
+        /**
+         * {@code value} as the whole number {@code field} must be: a JSON integer. {@code 1.5} was read
+         * as 1 (a page replayed from the wrong event); a fraction, a number beyond a long or another
+         * type is refused naming the field.
+         */
+        private static long whole(Object value, String field) {
+            if (value instanceof Integer || value instanceof Long) {
+                return ((Number) value).longValue();
             }
-            int limit = json.getValue(LIMIT) instanceof Number n
-                    ? (int) Math.min(Integer.MAX_VALUE, n.longValue())
-                    : MAX_PAGE;
-            return new ReplayRequest(json.getString(TENANT_ID), after.longValue(), limit, false);
+            if (value instanceof BigInteger) {
+                throw new Failure.BadRequest(field + " is too large (at most " + Long.MAX_VALUE + ")");
+            }
+            if (value == null) {
+                throw new Failure.BadRequest(field + " is required: a whole number, 0 or more");
+            }
+            throw new Failure.BadRequest(field + " must be a whole number, not "
+                    + (value instanceof Number
+                            ? value
+                            : value instanceof String
+                                    ? "a string"
+                                    : value instanceof Boolean ? value : "an object or list"));
         }
     }
 

@@ -24,6 +24,7 @@ public abstract sealed class Failure extends RuntimeException
                 Failure.Unprocessable,
                 Failure.TooLarge,
                 Failure.UnsupportedMediaType,
+                Failure.RangeNotSatisfiable,
                 Failure.Unavailable,
                 Failure.Internal {
 
@@ -36,6 +37,7 @@ public abstract sealed class Failure extends RuntimeException
     public static final int PRECONDITION_FAILED = 412;
     public static final int PAYLOAD_TOO_LARGE = 413;
     public static final int UNSUPPORTED_MEDIA_TYPE = 415;
+    public static final int RANGE_NOT_SATISFIABLE = 416;
     public static final int UNPROCESSABLE = 422;
     public static final int TOO_MANY_REQUESTS = 429;
     public static final int INTERNAL = 500;
@@ -200,6 +202,29 @@ public abstract sealed class Failure extends RuntimeException
         }
     }
 
+    /**
+     * A download's {@code Range} selects no byte of the content (416): it starts at or past the end.
+     * {@link #size} is the content's length, which the answer's {@code Content-Range: bytes *}{@code
+     * /size} tells the client.
+     */
+    public static final class RangeNotSatisfiable extends Failure {
+        private final long size;
+
+        public RangeNotSatisfiable(String message, long size) {
+            super(null, message, null);
+            this.size = size;
+        }
+
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public int status() {
+            return RANGE_NOT_SATISFIABLE;
+        }
+    }
+
     /** A store or capability cannot be reached or timed out; the call may succeed later (503). */
     public static final class Unavailable extends Failure {
         public Unavailable(String message) {
@@ -322,6 +347,7 @@ public abstract sealed class Failure extends RuntimeException
             case PRECONDITION_FAILED -> "stale_version";
             case PAYLOAD_TOO_LARGE -> "payload_too_large";
             case UNSUPPORTED_MEDIA_TYPE -> "unsupported_media_type";
+            case RANGE_NOT_SATISFIABLE -> "range_not_satisfiable";
             case UNPROCESSABLE -> "idempotency_key_reused";
             case TOO_MANY_REQUESTS -> "too_many_requests";
             case UNAVAILABLE -> "unavailable";

@@ -118,8 +118,11 @@ final class Contract {
      * ({@code /api//files} and {@code /api/x/../files} are {@code /api/files}).
      */
     void beforeBody(RoutingContext ctx) {
-        Operation op =
-                contract.findOperation(ctx.normalizedPath(), ctx.request().method());
+        // A HEAD is the GET without its body (RFC 9110, 9.3.2): validated as the GET it stands for.
+        HttpMethod method = ctx.request().method() == HttpMethod.HEAD
+                ? HttpMethod.GET
+                : ctx.request().method();
+        Operation op = contract.findOperation(ctx.normalizedPath(), method);
         if (op == null) {
             ctx.next();
             return;
@@ -449,8 +452,8 @@ final class Contract {
         if (served != null) {
             Set<String> methods = new TreeSet<>();
             served.getOperations().forEach(op -> methods.add(op.getHttpMethod().name()));
-            if (!path.startsWith("/api/") && methods.contains("GET")) {
-                // Outside /api a GET is answered to HEAD too (/health, /metrics, /openapi.*).
+            if (methods.contains("GET")) {
+                // A GET is answered to HEAD too (HttpVerticle; /health, /metrics, /openapi.*).
                 methods.add("HEAD");
             }
             return List.copyOf(methods);

@@ -70,6 +70,10 @@ public final class FailureHandler implements Handler<RoutingContext> {
         if (status == Failure.UNAVAILABLE) {
             ctx.response().putHeader("Retry-After", String.valueOf(Failure.RETRY_AFTER_SECONDS));
         }
+        if (failure instanceof Failure.RangeNotSatisfiable range) {
+            // RFC 9110 (15.5.17): a 416 tells the content's size.
+            ctx.response().putHeader("Content-Range", "bytes */" + range.size());
+        }
         if (status == Failure.METHOD_NOT_ALLOWED) {
             List<String> allowed = allowedMethods.apply(ctx.request().path());
             if (!allowed.isEmpty()) {

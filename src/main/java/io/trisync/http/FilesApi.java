@@ -2,6 +2,7 @@ package io.trisync.http;
 
 import io.trisync.bus.ClusterBus;
 import io.trisync.failure.Failure;
+import io.trisync.http.ContentDownload.Served;
 import io.trisync.ingest.IngestAddresses;
 import io.trisync.ingest.IngestMessages.DeleteFile;
 import io.trisync.ingest.IngestMessages.DeleteOutcome;
@@ -17,18 +18,15 @@ import io.trisync.scan.ScanMessages;
 import io.trisync.store.Actor;
 import io.trisync.store.BlobStore;
 import io.trisync.store.ContentVersion;
-import io.trisync.store.FileFields;
 import io.trisync.store.FileRecord;
 import io.trisync.store.Ids;
 import io.trisync.store.StoreKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.streams.ReadStream;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -36,8 +34,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code /api/files}: upload (multipart {@code file} + {@code user_id}), list, get, content, delete.
@@ -46,11 +42,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class FilesApi {
 
-    private static final Logger LOG = LoggerFactory.getLogger(FilesApi.class);
-
     private final Vertx vertx;
     private final BusClient bus;
-    private final BlobStore blobs;
+    private final ContentDownload downloads;
     private final Receiver receiver;
     private final long maxFileBytes;
     private final Path uploadsDir;
@@ -66,7 +60,7 @@ public final class FilesApi {
             Metrics metrics) {
         this.vertx = vertx;
         this.bus = new BusClient(ClusterBus.of(vertx), requestTimeoutMs);
-        this.blobs = blobs;
+        this.downloads = new ContentDownload(blobs);
         this.receiver = new Receiver(vertx, blobs, requestTimeoutMs, answerWithinMs, incarnation, metrics);
         this.maxFileBytes = maxFileBytes;
         this.uploadsDir = uploadsDir;
@@ -194,15 +188,22 @@ public final class FilesApi {
                         if (v.version() != wanted) {
                             continue;
                         }
-                        if (i == 0) {
-                            return blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()))
-                                    .onSuccess(download -> stream(ctx, f.name(), f.sha256(), download));
+                        if (i == 0 || v.retained()) {
+                            // A version's bytes never change: its number is a strong validator of them.
+                            return downloads.send(
+                                    ctx,
+                                    new Served(
+                                            i == 0
+                                                    ? StoreKeys.blobKey(f.tenantId(), f.partition(), f.id())
+                                                    : StoreKeys.versionKey(f.tenantId(), f.id(), wanted),
+                                            f.name(),
+                                            v.sha256(),
+                                            v.size(),
+                                            wanted,
+                                            null));
                         }
-                        return v.retained()
-                                ? blobs.open(StoreKeys.versionKey(f.tenantId(), f.id(), wanted))
-                                        .onSuccess(download -> stream(ctx, f.name(), v.sha256(), download))
-                                : Future.failedFuture(new Failure.NotFound(
-                                        "version: the content of version " + wanted + " is no longer retained"));
+                        return Future.failedFuture(new Failure.NotFound(
+                                "version: the content of version " + wanted + " is no longer retained"));
                     }
                     return Future.failedFuture(
                             new Failure.NotFound("version: file " + f.id() + " has no content version " + wanted));
@@ -215,31 +216,6 @@ public final class FilesApi {
             throw new Failure.BadRequest("version must be a positive whole number");
         }
         return Long.parseLong(raw);
-    }
-
-    /**
-     * Sends a file's bytes as a download of {@code name}: stored content is the tenant's, never a page
-     * of this origin, so a browser is told not to render it here ({@code Content-Disposition:
-     * attachment}), not to guess its type ({@code nosniff}) and to run nothing in it should it render
-     * it anyway ({@code Content-Security-Policy: sandbox}). A stored type that is no media type (kept
-     * from before types were checked) is sent as {@code application/octet-stream}.
-     */
-    private static void stream(RoutingContext ctx, String name, String sha256, BlobStore.Download download) {
-        String type = download.info().contentType();
-        ctx.response()
-                .putHeader("Content-Type", FileFields.isContentType(type) ? type : "application/octet-stream")
-                .putHeader("Content-Length", String.valueOf(download.info().size()))
-                .putHeader("Content-Disposition", attachment(name))
-                .putHeader("X-Content-Type-Options", "nosniff")
-                .putHeader("Content-Security-Policy", "sandbox; default-src 'none'");
-        String what = "file " + ctx.pathParam("file_id") + " (" + name + ")";
-        ReadStream<Buffer> content = VerifiedContent.checkable(sha256)
-                ? new VerifiedContent(download.content(), sha256, what)
-                : download.content();
-        content.pipe().endOnFailure(false).to(ctx.response()).onFailure(error -> {
-            LOG.warn("Download of {} cut short: {}", what, error.getMessage());
-            ctx.response().reset();
-        });
     }
 
     /** {@code attachment} with {@code name} as RFC 6266 gives it: an ASCII fallback and the UTF-8 name. */
@@ -445,28 +421,35 @@ public final class FilesApi {
                 .onFailure(ctx::fail);
     }
 
+    /**
+     * {@code GET} (and {@code HEAD}) {@code /api/files/{id}/content}: the current content, its {@code
+     * ETag} the file's (its version, as {@code GET /api/files/{id}} and {@code If-Match} have it), so
+     * the tag a download gave is the one a new version's {@code If-Match} takes.
+     */
     private void content(RoutingContext ctx) {
         bus.read(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
                 .map(FileRecord::fromDocument)
                 .compose(f -> f.status() == FileRecord.Status.ACTIVE
-                        ? blobs.open(StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()))
-                                .recover(error -> Future.failedFuture(contentMissing(f, error)))
-                                .onSuccess(download -> stream(ctx, f.name(), f.sha256(), download))
+                        ? downloads.send(
+                                ctx,
+                                new Served(
+                                        StoreKeys.blobKey(f.tenantId(), f.partition(), f.id()),
+                                        f.name(),
+                                        f.sha256(),
+                                        f.size(),
+                                        f.version(),
+                                        contentMissing(f)))
                         : Future.failedFuture(new Failure.NotFound("file " + f.id() + " is deleted")))
                 .onFailure(ctx::fail);
     }
 
     /**
-     * An active file whose object S3 does not hold: the stores disagree (a scan reports it {@code
-     * MISSING_BLOB}), which a bare "NoSuchKey" would tell as "no such file".
+     * What a 404 says of an active file whose object S3 does not hold: the stores disagree (a scan
+     * reports it {@code MISSING_BLOB}), which a bare "NoSuchKey" would tell as "no such file".
      */
-    private static Throwable contentMissing(FileRecord f, Throwable error) {
-        return error instanceof Failure.NotFound
-                ? new Failure.NotFound(
-                        "s3",
-                        "the content of file " + f.id() + " is missing from S3 although its"
-                                + " record is active (MISSING_BLOB): a scan reports it and a repair restores or removes it")
-                : error;
+    private static String contentMissing(FileRecord f) {
+        return "the content of file " + f.id() + " is missing from S3 although its"
+                + " record is active (MISSING_BLOB): a scan reports it and a repair restores or removes it";
     }
 
     private void delete(RoutingContext ctx) {

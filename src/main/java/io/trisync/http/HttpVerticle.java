@@ -13,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
@@ -123,12 +124,20 @@ public final class HttpVerticle extends RequestVerticle {
                             .addOrigins(config.auth().corsAllowedOrigins())
                             .allowedMethods(Set.of(
                                     HttpMethod.GET,
+                                    HttpMethod.HEAD,
                                     HttpMethod.POST,
                                     HttpMethod.PUT,
                                     HttpMethod.DELETE,
                                     HttpMethod.PATCH))
-                            .allowedHeaders(Set.of("Authorization", "Content-Type", "Idempotency-Key", "If-Match"))
-                            .exposedHeaders(Set.of("ETag")));
+                            .allowedHeaders(Set.of(
+                                    "Authorization",
+                                    "Content-Type",
+                                    "Idempotency-Key",
+                                    "If-Match",
+                                    "If-None-Match",
+                                    "If-Range",
+                                    "Range"))
+                            .exposedHeaders(Set.of("ETag", "Content-Range", "Accept-Ranges")));
         }
         router.route("/api/*").handler(access);
         router.route("/api/*").handler(contract::beforeBody);
@@ -151,6 +160,7 @@ public final class HttpVerticle extends RequestVerticle {
         new RepairApi(vertx, timeoutMs).mount(router);
         new TenantsApi(vertx, timeoutMs).mount(router);
         new VectorsApi(stores.vectors()).mount(router);
+        headAsGet(router);
         if (metricsRegistry != null) {
             router.route("/metrics")
                     .method(HttpMethod.GET)
@@ -216,6 +226,23 @@ public final class HttpVerticle extends RequestVerticle {
         }
         Future<?> unregistered = super.stop();
         return server == null ? unregistered : unregistered.compose(v -> server.close());
+    }
+
+    /**
+     * Every {@code /api} operation served by {@code GET} answers {@code HEAD} too, as RFC 9110 (9.3.2)
+     * has a server do: the same handler, whose answer Vert.x sends without its body (the file
+     * download reads a HEAD of the object instead of its bytes, {@link ContentDownload}). A HEAD was
+     * 405 here, which a client probing a download's size or a file's {@code ETag} met.
+     */
+    private static void headAsGet(Router router) {
+        for (Route route : router.getRoutes()) {
+            String path = route.getPath();
+            if (path != null
+                    && path.startsWith("/api/")
+                    && Set.of(HttpMethod.GET).equals(route.methods())) {
+                route.method(HttpMethod.HEAD);
+            }
+        }
     }
 
     private Path uploadsDir() {

@@ -16,6 +16,10 @@ import java.util.HexFormat;
  * is not, the stream fails instead and the answer is cut short, so a client never takes corrupted
  * bytes for the file (a deep scan reports them as {@code CHECKSUM_MISMATCH}). Pausing, resuming and
  * fetching are the source's, so a pipe's back-pressure holds.
+ *
+ * <p>For a {@code Range} ({@link ByteRange}) the whole is read and hashed all the same and only the
+ * range's bytes are passed on, the last of them held until the hash is known: a range is answered
+ * only from content that is the file's (see {@link ContentDownload} for when it is read this way).
  */
 final class VerifiedContent implements ReadStream<Buffer> {
 
@@ -23,6 +27,8 @@ final class VerifiedContent implements ReadStream<Buffer> {
     private final String expected;
     private final String what;
     private final MessageDigest digest;
+    private final ByteRange range;
+    private long position;
     private Buffer held;
     private Handler<Buffer> handler;
     private Handler<Void> endHandler;
@@ -30,10 +36,16 @@ final class VerifiedContent implements ReadStream<Buffer> {
 
     /** {@code source} checked against {@code sha256} (hex); {@code what} names the content in the failure. */
     VerifiedContent(ReadStream<Buffer> source, String sha256, String what) {
+        this(source, sha256, what, null);
+    }
+
+    /** As above, passing on only the bytes of {@code range} (null: all of them). */
+    VerifiedContent(ReadStream<Buffer> source, String sha256, String what, ByteRange range) {
         this.source = source;
         this.expected = sha256;
         this.what = what;
         this.digest = StoreKeys.sha256Digest();
+        this.range = range;
     }
 
     /** Whether {@code sha256} is a hash this stream can check ({@link StoreKeys#sha256Hex}'s form). */
@@ -50,8 +62,12 @@ final class VerifiedContent implements ReadStream<Buffer> {
         }
         source.handler(piece -> {
             digest.update(Buffers.view(piece));
+            Buffer passed = inRange(piece);
+            if (passed == null) {
+                return;
+            }
             Buffer previous = held;
-            held = piece;
+            held = passed;
             if (previous != null) {
                 this.handler.handle(previous);
             }
@@ -71,6 +87,21 @@ final class VerifiedContent implements ReadStream<Buffer> {
         this.exceptionHandler = handler;
         source.exceptionHandler(handler);
         return this;
+    }
+
+    /** The part of {@code piece} within the range (all of it without one); null when none is. */
+    private Buffer inRange(Buffer piece) {
+        long start = position;
+        position += piece.length();
+        if (range == null) {
+            return piece;
+        }
+        long from = Math.max(range.first(), start);
+        long to = Math.min(range.last() + 1, position);
+        if (from >= to) {
+            return null;
+        }
+        return from == start && to == position ? piece : piece.getBuffer((int) (from - start), (int) (to - start));
     }
 
     private void end() {

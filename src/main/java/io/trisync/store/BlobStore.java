@@ -48,6 +48,14 @@ public interface BlobStore {
     Future<Download> open(String key);
 
     /**
+     * Opens bytes {@code first} to {@code last} (inclusive) of the object for streaming, only while it
+     * is still the object whose ETag is {@code etag} (S3's {@code If-Match}): the download's info is
+     * the object's, its size the whole object's. Fails with {@link Failure.NotFound} when absent and
+     * with {@link Failure.Conflict} when the object's ETag is another one (it was replaced).
+     */
+    Future<Download> openRange(String key, long first, long last, String etag);
+
+    /**
      * The size and sha256 of the object's bytes, hashed piece by piece as they stream ({@link #open}),
      * so a file of any size is checked in the memory of one piece; fails with {@link
      * Failure.NotFound} when absent.

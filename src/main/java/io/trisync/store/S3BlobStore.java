@@ -163,6 +163,36 @@ public final class S3BlobStore implements BlobStore {
     }
 
     @Override
+    public Future<Download> openRange(String key, long first, long last, String etag) {
+        Context context = vertx.getOrCreateContext();
+        return call(s3.getObject(
+                        b -> b.bucket(bucket)
+                                .key(key)
+                                .range("bytes=" + first + "-" + last)
+                                .ifMatch(etag),
+                        AsyncResponseTransformer.toPublisher()))
+                .map(publisher -> {
+                    var r = publisher.response();
+                    BlobInfo info = new BlobInfo(
+                            key,
+                            wholeSize(r.contentRange(), r.contentLength()),
+                            r.eTag(),
+                            r.lastModified(),
+                            r.contentType(),
+                            Map.copyOf(r.metadata()));
+                    return new Download(info, new PublisherReadStream(context, publisher));
+                });
+    }
+
+    /** The whole object's size from a ranged GET's {@code Content-Range} ({@code bytes a-b/size}). */
+    private static long wholeSize(String contentRange, Long rangeLength) {
+        int slash = contentRange == null ? -1 : contentRange.lastIndexOf('/');
+        return slash < 0 || contentRange.endsWith("*")
+                ? rangeLength
+                : Long.parseLong(contentRange.substring(slash + 1).strip());
+    }
+
+    @Override
     public Future<Buffer> getBytes(String key) {
         return read(key).map(Content::bytes);
     }

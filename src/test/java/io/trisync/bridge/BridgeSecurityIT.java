@@ -15,6 +15,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -375,6 +376,43 @@ class BridgeSecurityIT {
             JsonObject ahead = s.on("r-ahead").get(0).getJsonObject("body");
             assertThat(ahead.getBoolean("reload")).as(ahead.encode()).isFalse();
             assertThat(ahead.getJsonArray("events")).isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("Replay refuses an afterSeq (or limit) that is not a whole number of 0 or more, naming it:"
+            + " 1.5 was read as 1")
+    void replayRefusesAfterSeqThatIsNoWholeNumber() {
+        String a = TestStack.unique("a");
+        String t = token(a);
+        Map<String, JsonObject> bad = Map.of(
+                "fraction", new JsonObject().put("afterSeq", 1.5),
+                "negative", new JsonObject().put("afterSeq", -1),
+                "string", new JsonObject().put("afterSeq", "3"),
+                "boolean", new JsonObject().put("afterSeq", true),
+                "huge", new JsonObject().put("afterSeq", new BigInteger("99999999999999999999")),
+                "missing", new JsonObject(),
+                "limit", new JsonObject().put("afterSeq", 0).put("limit", 2.5));
+        try (BridgeSocket s = socket()) {
+            bad.forEach((name, body) -> s.send(BridgeAddresses.REPLAY, body, "r-" + name, t));
+            for (Map.Entry<String, JsonObject> e : bad.entrySet()) {
+                String address = "r-" + e.getKey();
+                JsonObject error = Await.value(
+                        "the refusal of " + e.getValue().encode(),
+                        10_000,
+                        () -> s.errors().stream()
+                                .filter(f -> address.equals(f.getString("address")))
+                                .findFirst()
+                                .orElse(null),
+                        Objects::nonNull);
+                assertThat(error.getInteger("failureCode")).as(error.encode()).isEqualTo(400);
+                assertThat(error.getString("message"))
+                        .as(error.encode())
+                        .startsWith(e.getKey().equals("limit") ? "limit " : "afterSeq ");
+                assertThat(s.on(address)).as(address).isEmpty();
+            }
+            s.send(BridgeAddresses.REPLAY, new JsonObject().put("afterSeq", 0).put("limit", 5), "r-good", t);
+            await(() -> !s.on("r-good").isEmpty(), "the replay of a whole afterSeq");
         }
     }
 

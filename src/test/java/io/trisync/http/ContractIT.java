@@ -464,7 +464,7 @@ class ContractIT {
                 .send()
                 .await();
         assertThat(file.statusCode()).isEqualTo(405);
-        assertThat(file.getHeader("Allow")).isEqualTo("DELETE, GET, PATCH");
+        assertThat(file.getHeader("Allow")).isEqualTo("DELETE, GET, HEAD, PATCH");
 
         var page = web.request(HttpMethod.DELETE, node.httpPort(), "127.0.0.1", "/index.html")
                 .send()
@@ -493,6 +493,39 @@ class ContractIT {
             assertThat(head.statusCode()).as(path).isEqualTo(get.statusCode()).isLessThan(400);
             assertThat(head.body()).as(path).isNull();
         }
+    }
+
+    @Test
+    @DisplayName("HEAD is answered on every /api operation served by GET, with the GET's status and no body"
+            + " (it was 405)")
+    void headWhereGetIsUnderApi() {
+        JsonObject paths = http.get("/openapi.json").bodyAsJsonObject().getJsonObject("paths");
+        int checked = 0;
+        for (String path : paths.fieldNames()) {
+            if (!path.startsWith("/api/") || !paths.getJsonObject(path).containsKey("get")) {
+                continue;
+            }
+            String concrete = path.replaceAll("\\{[^}]+}", "x-missing");
+            var get = web.request(HttpMethod.GET, node.httpPort(), "127.0.0.1", concrete)
+                    .send()
+                    .await();
+            var head = web.request(HttpMethod.HEAD, node.httpPort(), "127.0.0.1", concrete)
+                    .send()
+                    .await();
+            assertThat(head.statusCode())
+                    .as(concrete)
+                    .isEqualTo(get.statusCode())
+                    .isNotEqualTo(405);
+            assertThat(head.getHeader("Content-Type")).as(concrete).isEqualTo(get.getHeader("Content-Type"));
+            assertThat(head.body()).as(concrete).isNull();
+            checked++;
+        }
+        assertThat(checked).isGreaterThan(10);
+        // A HEAD is validated as its GET: a query parameter the GET does not take is refused alike.
+        var refused = web.request(HttpMethod.HEAD, node.httpPort(), "127.0.0.1", "/api/files?limit=0")
+                .send()
+                .await();
+        assertThat(refused.statusCode()).isEqualTo(400);
     }
 
     private static String message(String body) {

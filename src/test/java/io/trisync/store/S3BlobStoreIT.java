@@ -70,6 +70,27 @@ class S3BlobStoreIT {
     }
 
     @Test
+    @DisplayName("A ranged open streams exactly those bytes with the whole object's size, only while the object"
+            + " has the ETag given (Conflict once it was replaced)")
+    void rangedOpenPinnedToTheEtag() {
+        String key = TestStack.unique("t") + "/2/ranged";
+        byte[] content = "0123456789abcdefghij".getBytes();
+        BlobInfo put = store.putBytes(key, Buffer.buffer(content), "text/plain", Map.of())
+                .await();
+        BlobStore.Download part = store.openRange(key, 5, 9, put.etag()).await();
+        assertThat(part.info().size()).isEqualTo(content.length);
+        assertThat(part.info().etag()).isEqualTo(put.etag());
+        assertThat(collect(part).await()).isEqualTo(Buffer.buffer("56789"));
+
+        store.putBytes(key, Buffer.buffer("replaced behind the back"), "text/plain", Map.of())
+                .await();
+        assertThatThrownBy(() -> store.openRange(key, 5, 9, put.etag()).await()).isInstanceOf(Failure.Conflict.class);
+        assertThatThrownBy(
+                        () -> store.openRange(key + "-absent", 0, 1, put.etag()).await())
+                .isInstanceOf(Failure.NotFound.class);
+    }
+
+    @Test
     @DisplayName("A file above the threshold goes up as a multipart upload and streams back byte for byte")
     void multipartUploadAndStreamingGet() throws Exception {
         byte[] content = new byte[(int) (PART * 2 + 12345)];
