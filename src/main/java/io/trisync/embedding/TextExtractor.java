@@ -88,7 +88,7 @@ public final class TextExtractor {
                         Math.max(MIN_OFFICE_TEXT, OFFICE_TEXT_PER_BYTE * (long) bytes.remaining())));
                 case "html" -> Extraction.of(Jsoup.parse(text(bytes, htmlCharset(bytes, contentType)))
                         .text());
-                case "text" -> Extraction.of(text(bytes, charsetParameter(contentType)));
+                case "text" -> Extraction.of(text(bytes, FileFields.charset(contentType)));
                 default -> Extraction.NONE;
             };
         } catch (NotText | OfficeText.Unreadable e) {
@@ -166,26 +166,6 @@ public final class TextExtractor {
         return "other";
     }
 
-    /** The value of {@code contentType}'s {@code charset} parameter, unquoted; null when it declares none. */
-    static String charsetParameter(String contentType) {
-        if (contentType == null) {
-            return null;
-        }
-        String[] parts = contentType.split(";");
-        for (int i = 1; i < parts.length; i++) {
-            String parameter = parts[i].strip();
-            int equals = parameter.indexOf('=');
-            if (equals > 0 && parameter.substring(0, equals).strip().equalsIgnoreCase("charset")) {
-                String value = parameter.substring(equals + 1).strip();
-                if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
-                    value = value.substring(1, value.length() - 1);
-                }
-                return value.isEmpty() ? null : value;
-            }
-        }
-        return null;
-    }
-
     /**
      * Whether the bytes open with the PDF header. Readers tolerate it a little later (Acrobat within
      * the first 1,024 bytes), but a text that mentions {@code %PDF-} near its start is not a PDF.
@@ -211,7 +191,7 @@ public final class TextExtractor {
         if (startsWith(bytes, UTF8_BOM)) {
             return null;
         }
-        String declared = charsetParameter(contentType);
+        String declared = FileFields.charset(contentType);
         if (declared != null) {
             return declared;
         }

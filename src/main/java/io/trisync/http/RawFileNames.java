@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.trisync.store.FileFields;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
@@ -46,8 +47,8 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
     /** Multipart requests remembered per connection (pipelined ones wait in Vert.x); older ones keep the decoder's names. */
     static final int MAX_REQUESTS = 16;
 
-    /** A multipart request's headers (by identity) and the names read from its body so far. */
-    private record Entry(HttpHeaders headers, List<String> names) {}
+    /** A multipart request's headers (by identity) and what is read from its body so far. */
+    private record Entry(HttpHeaders headers, Scanner scanner) {}
 
     /** The connection's latest multipart requests, oldest first. */
     private final Deque<Entry> requests = new ArrayDeque<>();
@@ -60,25 +61,49 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
 
     /** The names read from {@code request}'s body, or an empty list when this handler did not see it. */
     static List<String> of(HttpServerRequest request) {
-        if (request.connection() instanceof ConnectionBase base
-                && base.channel().pipeline().get(NAME) instanceof RawFileNames handler) {
-            return handler.names(request.headers());
+        Scanner scanner = scanner(request);
+        if (scanner == null) {
+            return List.of();
         }
-        return List.of();
+        synchronized (scanner.names) {
+            return new ArrayList<>(scanner.names);
+        }
     }
 
-    /** The names read for the request whose headers are {@code headers} (the same object), or an empty list. */
-    private List<String> names(Object headers) {
+    /**
+     * The {@code charset} the {@code index}-th file part's own {@code Content-Type} declares, as sent;
+     * null when it declares none or its headers were not read. (Netty's decoder gives a part without
+     * one the request's charset, or one its {@code Content-Transfer-Encoding} implies, or UTF-8: none
+     * of them declared by the part.)
+     */
+    static String charset(HttpServerRequest request, int index) {
+        Scanner scanner = scanner(request);
+        if (scanner == null) {
+            return null;
+        }
+        synchronized (scanner.names) {
+            return index < scanner.charsets.size() ? scanner.charsets.get(index) : null;
+        }
+    }
+
+    private static Scanner scanner(HttpServerRequest request) {
+        if (request.connection() instanceof ConnectionBase base
+                && base.channel().pipeline().get(NAME) instanceof RawFileNames handler) {
+            return handler.scanner(request.headers());
+        }
+        return null;
+    }
+
+    /** The scanner of the request whose headers are {@code headers} (the same object), or null. */
+    private Scanner scanner(Object headers) {
         synchronized (requests) {
             for (Entry entry : requests) {
                 if (entry.headers() == headers) {
-                    synchronized (entry.names()) {
-                        return new ArrayList<>(entry.names());
-                    }
+                    return entry.scanner();
                 }
             }
         }
-        return List.of();
+        return null;
     }
 
     /**
@@ -116,7 +141,7 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
             scanner = boundary == null ? null : new Scanner(boundary);
             if (scanner != null) {
                 synchronized (requests) {
-                    requests.addLast(new Entry(request.headers(), scanner.names));
+                    requests.addLast(new Entry(request.headers(), scanner));
                     if (requests.size() > MAX_REQUESTS) {
                         requests.removeFirst();
                     }
@@ -150,7 +175,11 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
     /** Finds each delimiter in a body fed chunk by chunk and reads the part headers after it. */
     static final class Scanner {
 
+        /** Each file part's name as sent; guards {@link #charsets} too. */
         final List<String> names = new ArrayList<>();
+        /** Each file part's charset as its own {@code Content-Type} declares it, or null. */
+        final List<String> charsets = new ArrayList<>();
+
         private final byte[] delimiter;
         private final int[] fallback;
         private int matched;
@@ -200,6 +229,7 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
                 } else if (n > MAX_HEADERS) {
                     synchronized (names) {
                         names.add(null);
+                        charsets.add(null);
                     }
                     done = true;
                 }
@@ -217,22 +247,27 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
             }
         }
 
-        /** Records the file name of a part with these header lines (after the delimiter's CRLF). */
+        /** Records the file name and charset of a part with these header lines (after the delimiter's CRLF). */
         private void part(String block) {
+            Disposition disposition = null;
+            String type = null;
             for (String line : block.split("\r\n")) {
                 int colon = line.indexOf(':');
-                if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("content-disposition")) {
-                    Disposition d = Disposition.parse(line.substring(colon + 1));
-                    if (d.hasFileName()) {
-                        synchronized (names) {
-                            names.add(d.extended() ? null : d.fileName());
-                        }
-                        // An upload takes one file part (a second is refused): the rest of the body,
-                        // up to 50 MB of it, is not scanned.
-                        done = true;
-                    }
-                    return;
+                String header = colon > 0 ? line.substring(0, colon).trim() : "";
+                if (header.equalsIgnoreCase("content-disposition") && disposition == null) {
+                    disposition = Disposition.parse(line.substring(colon + 1));
+                } else if (header.equalsIgnoreCase("content-type") && type == null) {
+                    type = line.substring(colon + 1);
                 }
+            }
+            if (disposition != null && disposition.hasFileName()) {
+                synchronized (names) {
+                    names.add(disposition.extended() ? null : disposition.fileName());
+                    charsets.add(FileFields.charset(type));
+                }
+                // An upload takes one file part (a second is refused): the rest of the body, up to
+                // 50 MB of it, is not scanned.
+                done = true;
             }
         }
     }

@@ -46,24 +46,27 @@ final class UploadBodies implements Handler<RoutingContext> {
     /** A file part of an upload: its field, file name, type and bytes, spooled or in memory. */
     record Part(String name, String fileName, String contentType, long size, Path spooled, Buffer bytes) {
 
-        static Part of(FileUpload upload) {
+        static Part of(FileUpload upload, String charset) {
             return new Part(
                     upload.name(),
                     upload.fileName(),
-                    declaredType(upload.contentType(), upload.charSet()),
+                    declaredType(upload.contentType(), charset),
                     upload.size(),
                     Path.of(upload.uploadedFileName()),
                     null);
         }
 
-        Part withFileName(String fileName) {
-            return new Part(name, fileName, contentType, size, spooled, bytes);
+        /** The part as sent: its file name, and its type with the charset it declared ({@link #declaredType}). */
+        Part asSent(String fileName, String charset) {
+            return new Part(name, fileName, declaredType(contentType, charset), size, spooled, bytes);
         }
 
         /**
          * The part's type as declared: Netty's decoder splits a part's {@code charset} parameter off
-         * its {@code Content-Type} (and names UTF-8 where none was given), so a charset other than
-         * UTF-8 is put back: a Latin-1 text is then read as Latin-1 and served with its charset.
+         * its {@code Content-Type} and names one where the part gave none (the request's, one its
+         * transfer encoding implies, or UTF-8), so the charset the part's own header declared
+         * ({@link RawFileNames#charset}) is put back, unless it is UTF-8, which text is read as
+         * anyway: a Latin-1 text is then read as Latin-1 and served with its charset.
          */
         static String declaredType(String contentType, String charset) {
             if (contentType == null || charset == null || charset.equalsIgnoreCase("UTF-8")) {
@@ -91,7 +94,15 @@ final class UploadBodies implements Handler<RoutingContext> {
     /** The file parts of the request's body, read by this handler either way. */
     static List<Part> parts(RoutingContext ctx) {
         List<Part> read = ctx.get(PARTS);
-        return read != null ? read : ctx.fileUploads().stream().map(Part::of).toList();
+        if (read != null) {
+            return read;
+        }
+        List<FileUpload> uploads = List.copyOf(ctx.fileUploads());
+        List<Part> parts = new ArrayList<>(uploads.size());
+        for (int i = 0; i < uploads.size(); i++) {
+            parts.add(Part.of(uploads.get(i), RawFileNames.charset(ctx.request(), i)));
+        }
+        return parts;
     }
 
     @Override
@@ -162,14 +173,17 @@ final class UploadBodies implements Handler<RoutingContext> {
     static final long SPOOL_DRAIN_MS = 10_000;
 
     /** One request's body being read: its parts, the files it spooled, what it holds and has read. */
+    /** A file part's name and charset as its headers gave them. */
+    private record Sent(String fileName, String charset) {}
+
     private final class Reading {
 
         private final RoutingContext ctx;
         private final List<Promise<Part>> parts = new ArrayList<>();
         /** Parts being written to a spool file: the last of their bytes may still wait in their queue. */
         private final List<Promise<Part>> spooling = new ArrayList<>();
-        /** Each file part's name as sent ({@link RawFileNames}), by its promise. */
-        private final Map<Promise<Part>, String> sentNames = new HashMap<>();
+        /** Each file part's name and charset as sent ({@link RawFileNames}), by its promise. */
+        private final Map<Promise<Part>, Sent> sent = new HashMap<>();
 
         private final List<AsyncFile> files = new ArrayList<>();
         private final List<String> spooled = new ArrayList<>();
@@ -225,7 +239,11 @@ final class UploadBodies implements Handler<RoutingContext> {
                 ctx.put(
                         PARTS,
                         parts.stream()
-                                .map(p -> p.future().result().withFileName(sentNames.get(p)))
+                                .map(p -> p.future()
+                                        .result()
+                                        .asSent(
+                                                sent.get(p).fileName(),
+                                                sent.get(p).charset()))
                                 .toList());
                 ctx.next();
             });
@@ -255,20 +273,19 @@ final class UploadBodies implements Handler<RoutingContext> {
         private void part(HttpServerFileUpload upload) {
             Promise<Part> done = Promise.promise();
             // Netty's decoder cleaned the name; the one sent is read beside it (RawFileNames).
-            sentNames.put(done, RawFileNames.pick(RawFileNames.of(ctx.request()), parts.size(), upload.filename()));
+            sent.put(
+                    done,
+                    new Sent(
+                            RawFileNames.pick(RawFileNames.of(ctx.request()), parts.size(), upload.filename()),
+                            RawFileNames.charset(ctx.request(), parts.size())));
             parts.add(done);
             Buffer bytes = Buffer.buffer();
             upload.exceptionHandler(error -> {
                 fail(error);
                 done.tryFail(error);
             });
-            upload.endHandler(v -> done.tryComplete(new Part(
-                    upload.name(),
-                    upload.filename(),
-                    Part.declaredType(upload.contentType(), upload.charset()),
-                    bytes.length(),
-                    null,
-                    bytes)));
+            upload.endHandler(v -> done.tryComplete(
+                    new Part(upload.name(), upload.filename(), upload.contentType(), bytes.length(), null, bytes)));
             upload.handler(chunk -> {
                 if (!take(chunk) || spooling.contains(done)) {
                     return;
@@ -334,12 +351,7 @@ final class UploadBodies implements Handler<RoutingContext> {
                 if (files.contains(file)) {
                     close(file)
                             .map(closed -> new Part(
-                                    upload.name(),
-                                    upload.filename(),
-                                    Part.declaredType(upload.contentType(), upload.charset()),
-                                    size[0],
-                                    path,
-                                    null))
+                                    upload.name(), upload.filename(), upload.contentType(), size[0], path, null))
                             .onSuccess(done::tryComplete)
                             .onFailure(broken);
                 }

@@ -67,6 +67,26 @@ public final class FileFields {
                 .toLowerCase(Locale.ROOT);
     }
 
+    /** The value of {@code contentType}'s {@code charset} parameter, unquoted; null when it declares none. */
+    public static String charset(String contentType) {
+        if (contentType == null) {
+            return null;
+        }
+        String[] parts = contentType.split(";");
+        for (int i = 1; i < parts.length; i++) {
+            String parameter = parts[i].strip();
+            int equals = parameter.indexOf('=');
+            if (equals > 0 && parameter.substring(0, equals).strip().equalsIgnoreCase("charset")) {
+                String value = parameter.substring(equals + 1).strip();
+                if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+                    value = value.substring(1, value.length() - 1);
+                }
+                return value.isEmpty() ? null : value;
+            }
+        }
+        return null;
+    }
+
     /** {@code value} when {@link #isContentType}; otherwise {@link Failure.BadRequest} naming {@code field}. */
     public static String contentType(String field, String value) {
         if (!isContentType(value)) {

@@ -3,6 +3,7 @@ package io.trisync.embedding;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.embedding.TextExtractor.Extraction;
+import io.trisync.store.FileFields;
 import io.trisync.testsupport.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.Charset;
@@ -154,9 +155,9 @@ class TextExtractorTest {
                 .startsWith("the content is not valid UTF-8 text");
         byte[] withBom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, 'h', 'i'};
         assertThat(extractor.extract(withBom, "text/plain", "b.txt")).isEqualTo(Extraction.of("hi"));
-        assertThat(TextExtractor.charsetParameter("text/plain; format=flowed; charset=utf-8"))
+        assertThat(FileFields.charset("text/plain; format=flowed; charset=utf-8"))
                 .isEqualTo("utf-8");
-        assertThat(TextExtractor.charsetParameter("text/plain")).isNull();
+        assertThat(FileFields.charset("text/plain")).isNull();
     }
 
     @Test

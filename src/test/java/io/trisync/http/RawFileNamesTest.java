@@ -93,4 +93,20 @@ class RawFileNamesTest {
                 .isEqualTo(BOUNDARY);
         assertThat(RawFileNames.boundary("application/json")).isNull();
     }
+
+    @Test
+    @DisplayName("A file part's charset is read from its own Content-Type, before or after its disposition; none"
+            + " when it declares none")
+    void readsThePartsOwnCharset() {
+        String withType = "--" + BOUNDARY + "\r\nContent-Type: text/plain; charset=\"ISO-8859-1\"\r\n"
+                + "Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nx\r\n--" + BOUNDARY
+                + "--\r\n";
+        RawFileNames.Scanner scanner = new RawFileNames.Scanner(BOUNDARY);
+        scanner.feed(Unpooled.wrappedBuffer(withType.getBytes(StandardCharsets.UTF_8)));
+        assertThat(scanner.names).containsExactly("a.txt");
+        assertThat(scanner.charsets).containsExactly("ISO-8859-1");
+        RawFileNames.Scanner none = new RawFileNames.Scanner(BOUNDARY);
+        none.feed(Unpooled.wrappedBuffer(body(NAME, "")));
+        assertThat(none.charsets).containsExactly((String) null);
+    }
 }
