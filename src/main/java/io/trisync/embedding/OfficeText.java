@@ -7,8 +7,10 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
@@ -53,9 +55,23 @@ final class OfficeText {
 
     private static final XMLInputFactory XML = xmlFactory();
 
+    /** The most parts (slides, sheets) read: a crafted file of a hundred thousand empty slides is refused. */
+    static final int MAX_PARTS = 10_000;
+
+    /** The most entries a file may hold. */
+    static final int MAX_ENTRIES = 50_000;
+
+    /** The OLE2 compound file signature: an encrypted DOCX, XLSX or PPTX is such a file, not a ZIP. */
+    private static final byte[] OLE2 = {
+        (byte) 0xD0, (byte) 0xCF, 0x11, (byte) 0xE0, (byte) 0xA1, (byte) 0xB1, 0x1A, (byte) 0xE1
+    };
+
     private final long maxInflated;
     private final long maxText;
+    /** Bytes inflated so far, over every pass: the whole reading is bounded, not each pass. */
     private long inflated;
+    /** Characters of text held so far, over every part and the shared strings. */
+    private long chars;
 
     private OfficeText(long maxInflated, long maxText) {
         this.maxInflated = maxInflated;
@@ -72,15 +88,28 @@ final class OfficeText {
     }
 
     private String read(ByteBuffer bytes) throws Unreadable {
+        if (startsWith(bytes, OLE2)) {
+            throw new Unreadable("the document is encrypted (or a legacy binary Office file) and cannot be read"
+                    + " without its password");
+        }
         List<String> names = new ArrayList<>();
         try {
-            each(bytes, (name, in) -> names.add(name));
+            each(bytes, (name, in) -> {
+                if (names.size() >= MAX_ENTRIES) {
+                    throw new Limit("the file holds more than " + MAX_ENTRIES + " entries");
+                }
+                names.add(name);
+            });
         } catch (Limit e) {
             throw new Unreadable(e.getMessage());
         } catch (IOException | XMLStreamException e) {
             throw new Unreadable("the file is not a readable ZIP, as Office documents are: " + e.getMessage());
         }
         List<String> parts = parts(names);
+        if (parts.size() > MAX_PARTS) {
+            throw new Unreadable("the document has more than " + MAX_PARTS + " slides or sheets");
+        }
+        Set<String> wanted = new HashSet<>(parts);
         if (parts.isEmpty()) {
             throw new Unreadable("the file holds no document text part (none of " + WORD + ", ppt/slides/, " + WORKBOOK
                     + " or an OpenDocument " + OPEN_DOCUMENT + ")");
@@ -90,7 +119,7 @@ final class OfficeText {
                     names.contains(SHARED_STRINGS) && names.contains(WORKBOOK) ? sharedStrings(bytes) : List.of();
             Map<String, StringBuilder> texts = new HashMap<>();
             each(bytes, (name, in) -> {
-                if (parts.contains(name)) {
+                if (wanted.contains(name)) {
                     StringBuilder text = new StringBuilder();
                     texts.put(name, text);
                     if (name.equals(OPEN_DOCUMENT)) {
@@ -156,12 +185,15 @@ final class OfficeText {
         try {
             int inRun = 0;
             int fallback = 0;
+            // Tab stop definitions (w:tabs, a:tabLst) hold tab elements that are no text.
+            int tabStops = 0;
             while (xml.hasNext()) {
                 switch (xml.next()) {
                     case XMLStreamConstants.START_ELEMENT -> {
                         switch (xml.getLocalName()) {
                             case "t" -> inRun++;
-                            case "tab" -> append(text, fallback == 0 ? "\t" : "");
+                            case "tabs", "tabLst" -> tabStops++;
+                            case "tab" -> append(text, fallback == 0 && tabStops == 0 ? "\t" : "");
                             case "br", "cr" -> append(text, fallback == 0 ? "\n" : "");
                             case "Fallback" -> fallback++;
                             default -> {}
@@ -172,6 +204,7 @@ final class OfficeText {
                             case "t" -> inRun--;
                             case "p" -> append(text, "\n");
                             case "Fallback" -> fallback--;
+                            case "tabs", "tabLst" -> tabStops--;
                             default -> {}
                         }
                     }
@@ -199,7 +232,6 @@ final class OfficeText {
             try {
                 StringBuilder item = null;
                 int phonetic = 0;
-                long held = 0;
                 while (xml.hasNext()) {
                     int event = xml.next();
                     if (event == XMLStreamConstants.START_ELEMENT) {
@@ -210,10 +242,7 @@ final class OfficeText {
                         }
                     } else if (event == XMLStreamConstants.END_ELEMENT) {
                         if (xml.getLocalName().equals("si") && item != null) {
-                            held += item.length();
-                            if (held > maxText) {
-                                throw new Limit("the workbook's text is longer than " + maxText + " characters");
-                            }
+                            hold(item.length());
                             shared.add(item.toString());
                             item = null;
                         } else if (xml.getLocalName().equals("rPh")) {
@@ -367,10 +396,28 @@ final class OfficeText {
     }
 
     private void append(StringBuilder text, String more) throws Limit {
-        if (text.length() + more.length() > maxText) {
+        hold(more.length());
+        text.append(more);
+    }
+
+    /** Counts {@code n} more characters held against the document's limit. */
+    private void hold(long n) throws Limit {
+        chars += n;
+        if (chars > maxText) {
             throw new Limit("the document's text is longer than " + maxText + " characters");
         }
-        text.append(more);
+    }
+
+    private static boolean startsWith(ByteBuffer bytes, byte[] prefix) {
+        if (bytes.remaining() < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (bytes.get(bytes.position() + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private interface EntryReader {
@@ -379,10 +426,9 @@ final class OfficeText {
 
     /**
      * Each entry of the ZIP {@code bytes}, all of its inflated bytes (also those its reader leaves)
-     * counted against {@code maxInflated}: one pass reads the document once.
+     * counted against {@code maxInflated}, with those of the passes before.
      */
     private void each(ByteBuffer bytes, EntryReader reader) throws IOException, XMLStreamException {
-        inflated = 0;
         byte[] rest = new byte[8192];
         try (ZipInputStream zip = new ZipInputStream(new BufferInput(bytes.duplicate()))) {
             ZipEntry entry;

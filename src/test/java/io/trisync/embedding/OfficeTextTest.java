@@ -180,6 +180,46 @@ class OfficeTextTest {
         assertThat(otherZip.failed()).isTrue();
     }
 
+    @Test
+    @DisplayName("The text limit is the document's, not each part's: shared strings repeated over many sheets stop"
+            + " there (a 3 KB workbook gave 150 million characters)")
+    void textLimitIsTheDocuments() {
+        Map<String, String> entries = new LinkedHashMap<>();
+        entries.put("xl/workbook.xml", "<workbook/>");
+        entries.put("xl/sharedStrings.xml", "<sst><si><t>" + "x".repeat(100_000) + "</t></si></sst>");
+        String row = "<row>" + "<c t=\"s\"><v>0</v></c>".repeat(5) + "</row>";
+        for (int sheet = 1; sheet <= 10; sheet++) {
+            entries.put(
+                    "xl/worksheets/sheet" + sheet + ".xml",
+                    "<worksheet><sheetData>" + row + "</sheetData></worksheet>");
+        }
+        byte[] book = zip(entries);
+        assertThatThrownBy(() -> OfficeText.read(ByteBuffer.wrap(book), Long.MAX_VALUE, 1_000_000))
+                .as("each sheet holds 500,000 characters, all ten 5 million")
+                .hasMessage("the document's text is longer than 1000000 characters");
+    }
+
+    @Test
+    @DisplayName("A file of more slides than the limit is refused without reading them; an encrypted document says"
+            + " so; tab stop definitions are no tabs of the text")
+    void partsEncryptionAndTabStops() {
+        Map<String, String> slides = new LinkedHashMap<>();
+        for (int i = 1; i <= OfficeText.MAX_PARTS + 1; i++) {
+            slides.put("ppt/slides/slide" + i + ".xml", "<sld/>");
+        }
+        assertThat(extractor.extract(zip(slides), null, "many.pptx").failure())
+                .isEqualTo("the document has more than 10000 slides or sheets");
+        byte[] encrypted = {
+            (byte) 0xD0, (byte) 0xCF, 0x11, (byte) 0xE0, (byte) 0xA1, (byte) 0xB1, 0x1A, (byte) 0xE1, 0, 0
+        };
+        assertThat(extractor.extract(encrypted, null, "locked.docx").failure()).startsWith("the document is encrypted");
+        byte[] tabStops = zip(Map.of(
+                "word/document.xml",
+                "<w:document xmlns:w=\"urn:w\"><w:p><w:pPr><w:tabs><w:tab w:val=\"left\" w:pos=\"720\"/></w:tabs>"
+                        + "</w:pPr><w:r><w:t>a</w:t><w:tab/><w:t>b</w:t></w:r></w:p></w:document>"));
+        assertThat(extractor.extract(tabStops, null, "t.docx")).isEqualTo(Extraction.of("a\tb"));
+    }
+
     private static byte[] zip(Map<String, String> entries) {
         try (ByteArrayOutputStream out = new ByteArrayOutputStream();
                 ZipOutputStream zip = new ZipOutputStream(out)) {
