@@ -121,8 +121,12 @@ public final class TextExtractor {
 
     static final long MIN_OFFICE_INFLATED = 256L * 1024 * 1024;
 
-    /** An Office file gives at most this many characters of text per byte (at least {@link #MIN_OFFICE_TEXT}). */
-    static final long OFFICE_TEXT_PER_BYTE = 8;
+    /**
+     * An Office file gives at most this many characters of text per byte (at least {@link
+     * #MIN_OFFICE_TEXT}): two bytes of heap a character keep the text near what {@code MemoryBudget}
+     * accounts a file at; a text-only document holds two to three characters a byte, most hold fewer.
+     */
+    static final long OFFICE_TEXT_PER_BYTE = 2;
 
     static final long MIN_OFFICE_TEXT = 16L * 1024 * 1024;
 
