@@ -179,32 +179,33 @@ final class ReplaceFlow {
             removeOwnStaged(op);
             return Future.failedFuture(error);
         }
-        return steps.promiseSettled(op.id())
-                .transform(v -> steps.stores.operations().get(op.id()))
-                .transform(read -> {
-                    if (read.failed()) {
-                        steps.later(op.id(), "Replacement", this::settle);
-                        return Future.failedFuture(error);
-                    }
-                    IngestOperation now = read.result();
-                    if (now.step() == Step.COMMITTED) {
-                        steps.later(op.id(), "Replacement", this::rollForward);
-                        return Future.failedFuture(new Failure.Unavailable("the new version of file " + op.fileId()
-                                + " is committed and completes as the stores return (" + error.getMessage() + ")"));
-                    }
-                    if (now.step().terminal()) {
-                        removeStaged(op);
-                        return Future.failedFuture(error);
-                    }
-                    if (committing) {
-                        steps.later(op.id(), "Replacement", this::settle);
-                        return Future.failedFuture(error);
-                    }
-                    // Answered once undone: a retry sent on the answer finds the file free, not 409.
-                    return undo(now)
-                            .onFailure(e -> steps.later(op.id(), "Undo of replacement", this::settle))
-                            .transform(undone -> Future.<FileRecord>failedFuture(error));
-                });
+        Throwable[] answer = {error};
+        return steps.settleFailure(
+                        op.id(), () -> steps.stores.operations().get(op.id()).transform(read -> {
+                            if (read.failed()) {
+                                steps.later(op.id(), "Replacement", this::settle);
+                                return Future.succeededFuture();
+                            }
+                            IngestOperation now = read.result();
+                            if (now.step() == Step.COMMITTED) {
+                                steps.later(op.id(), "Replacement", this::rollForward);
+                                answer[0] = new Failure.Unavailable("the new version of file " + op.fileId()
+                                        + " is committed and completes as the stores return (" + error.getMessage()
+                                        + ")");
+                                return Future.succeededFuture();
+                            }
+                            if (now.step().terminal()) {
+                                removeStaged(op);
+                                return Future.succeededFuture();
+                            }
+                            if (committing) {
+                                steps.later(op.id(), "Replacement", this::settle);
+                                return Future.succeededFuture();
+                            }
+                            // Answered once undone: a retry sent on the answer finds the file free, not 409.
+                            return undo(now).onFailure(e -> steps.later(op.id(), "Undo of replacement", this::settle));
+                        }))
+                .transform(settled -> Future.<FileRecord>failedFuture(answer[0]));
     }
 
     /** An unfinished replacement as the log says it is now: rolled forward once committed, else undone. */

@@ -20,6 +20,7 @@ import io.trisync.store.Retry;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -58,6 +59,11 @@ final class Steps {
      * on its way, it would undo an upload whose client is then answered 202.
      */
     private final Map<String, Future<?>> promising = new ConcurrentHashMap<>();
+    /** Operations whose flow failed and is settling them (undo or finish): no 202 is promised for them. */
+    private final Set<String> failing = ConcurrentHashMap.newKeySet();
+
+    /** The longest a failure's answer waits for its operation to be settled (it goes on after). */
+    static final long SETTLE_ANSWER_WAIT_MS = 2_000;
 
     final Vertx vertx;
     final Stores stores;
@@ -222,9 +228,33 @@ final class Steps {
 
     /** Runs {@code write}, the promise of operation {@code opId}, known as in flight until it ends. */
     Future<Void> promising(String opId, Supplier<Future<Void>> write) {
+        if (failing.contains(opId)) {
+            // Its flow failed and is undoing it: a 202 now would be undone under its client.
+            return Future.failedFuture(new Failure.Unavailable("it failed and is being undone"));
+        }
         Future<Void> written = write.get();
         promising.put(opId, written);
         return written.andThen(done -> promising.remove(opId, written));
+    }
+
+    /**
+     * Settles an operation whose flow failed ({@code settle}: the log read afresh, then undone or
+     * finished) once any promise of it in flight has landed, refusing new promises meanwhile: a 202
+     * recorded after the undo began would be undone under its client. Completes when {@code settle}
+     * does, however it ends, or after {@link #SETTLE_ANSWER_WAIT_MS} if it takes longer (a store
+     * being retried): the failure is then answered, so that a retry sent on the answer finds the
+     * operation ended rather than 409, and the other uploads of its cohort are not held long.
+     */
+    Future<Void> settleFailure(String opId, Supplier<Future<?>> settle) {
+        failing.add(opId);
+        Future<?> settled = promiseSettled(opId).compose(v -> settle.get()).andThen(done -> failing.remove(opId));
+        Promise<Void> answered = Promise.promise();
+        long timer = vertx.setTimer(SETTLE_ANSWER_WAIT_MS, id -> answered.tryComplete());
+        settled.onComplete(done -> {
+            vertx.cancelTimer(timer);
+            answered.tryComplete();
+        });
+        return answered.future();
     }
 
     /** Completes once no promise write of operation {@code opId} is in flight, however it ended. */

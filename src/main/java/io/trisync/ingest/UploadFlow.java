@@ -185,23 +185,24 @@ final class UploadFlow {
                     // Read afresh: a failure after the commit (its events not logged) is not undone
                     // but finished, as the store returns. Answered once undone: a retry sent on the
                     // answer (its Idempotency-Key) finds the upload ended, not 409.
-                    return steps.promiseSettled(op.id())
-                            .compose(v -> steps.stores.operations().get(op.id()))
-                            .compose(this::undoOrFinish)
-                            .onFailure(e -> {
-                                LOG.warn(
-                                        "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
-                                                + " trying again as the store returns",
-                                        op.id(),
-                                        op.fileId(),
-                                        op.tenantId(),
-                                        error.getMessage(),
-                                        e.getMessage());
-                                steps.later(
-                                        op.id(),
-                                        "Undo of upload",
-                                        later -> later.step() == Step.COMMITTED ? finish(later) : undo(later));
-                            })
+                    return steps.settleFailure(op.id(), () -> steps.stores
+                                    .operations()
+                                    .get(op.id())
+                                    .compose(this::undoOrFinish)
+                                    .onFailure(e -> {
+                                        LOG.warn(
+                                                "Upload {} of file {} for tenant {} failed ({}) and could not be undone now: {};"
+                                                        + " trying again as the store returns",
+                                                op.id(),
+                                                op.fileId(),
+                                                op.tenantId(),
+                                                error.getMessage(),
+                                                e.getMessage());
+                                        steps.later(
+                                                op.id(),
+                                                "Undo of upload",
+                                                later -> later.step() == Step.COMMITTED ? finish(later) : undo(later));
+                                    }))
                             .transform(settled -> Future.<FileRecord>failedFuture(error));
                 });
     }

@@ -7,6 +7,7 @@ import io.trisync.Node;
 import io.trisync.failure.Failure;
 import io.trisync.store.IngestOperation.Kind;
 import io.trisync.store.IngestOperation.Step;
+import io.trisync.store.MetadataStore.FileQuery;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TcpProxy;
 import io.trisync.testsupport.TestStack;
@@ -86,6 +87,38 @@ class RetryOnFailureIT {
                 HttpResponse<Buffer> retried = http.replace(path, "plan.txt", "text/plain", utf8("second plan"), null);
                 assertThat(retried.statusCode()).as(retried.bodyAsString()).isEqualTo(200);
                 assertThat(retried.bodyAsJsonObject().getInteger("version")).isEqualTo(2);
+            } finally {
+                node.stop().await();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("A failed upload whose undo outlives the answer's deadline is not promised 202 meanwhile (a 202"
+            + " recorded after its undo began was undone under its client): answered 503, nothing left")
+    void noPromiseWhileUndoing() {
+        String tenant = TestStack.unique("undoing");
+        // Qdrant answers 1.5 s late: the undo's point removal outlives the 1 s deadline; nothing before
+        // the hook's failure asks Qdrant.
+        try (TcpProxy slowQdrant = TcpProxy.slow(TestStack.config().qdrant().port(), 1_500)) {
+            Node node = Node.start(
+                            TestStack.nodeConfig(Map.of(
+                                    "QDRANT_PORT",
+                                    String.valueOf(slowQdrant.port()),
+                                    "INGEST_ANSWER_WITHIN_SECONDS",
+                                    "1")),
+                            false,
+                            failFirst(tenant, Kind.UPLOAD))
+                    .await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                HttpResponse<Buffer> answered = http.upload(tenant, "lost.txt", "text/plain", utf8("a plan"), null);
+                // 202 `completing` before: recorded as promised while the undo ran, then undone.
+                assertThat(answered.statusCode()).as(answered.bodyAsString()).isEqualTo(503);
+                assertThat(node.stores()
+                                .metadata()
+                                .count(FileQuery.tenant(tenant))
+                                .await())
+                        .isZero();
             } finally {
                 node.stop().await();
             }
