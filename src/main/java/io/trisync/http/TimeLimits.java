@@ -194,12 +194,28 @@ final class TimeLimits {
         return length != null && !length.strip().equals("0");
     }
 
+    /** The body's {@code Content-Length}, or -1 when it declares none (chunked) or one that is not a number. */
+    private static long declaredLength(HttpServerRequest request) {
+        String length = request.getHeader("Content-Length");
+        if (length == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(length.strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     private void watch(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         BodyPace pace =
                 new BodyPace(idleMs, minBodyBytesPerSecond, bodyRateWindowMs, System.nanoTime(), request.bytesRead());
+        long declared = declaredLength(request);
         long timer = vertx.setPeriodic(Math.min(1000, Math.min(idleMs, bodyRateWindowMs)), id -> {
-            if (request.isEnded() || ctx.response().ended()) {
+            // A body received whole is the server's to read: one a handler holds paused (the
+            // cluster's rate limit answering) has not ended, but nothing more is owed by the client.
+            if (request.isEnded() || ctx.response().ended() || (declared >= 0 && request.bytesRead() >= declared)) {
                 vertx.cancelTimer(id);
                 return;
             }
