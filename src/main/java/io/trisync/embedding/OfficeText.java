@@ -408,7 +408,8 @@ final class OfficeText {
         }
     }
 
-    private static boolean startsWith(ByteBuffer bytes, byte[] prefix) {
+    /** Whether {@code bytes}, from their position, begin with {@code prefix}. */
+    static boolean startsWith(ByteBuffer bytes, byte[] prefix) {
         if (bytes.remaining() < prefix.length) {
             return false;
         }

@@ -175,7 +175,7 @@ public final class TextExtractor {
      * the first 1,024 bytes), but a text that mentions {@code %PDF-} near its start is not a PDF.
      */
     private static boolean opensAsPdf(ByteBuffer bytes) {
-        return startsWith(bytes, PDF_MAGIC);
+        return OfficeText.startsWith(bytes, PDF_MAGIC);
     }
 
     private static String pdf(ByteBuffer bytes) throws IOException {
@@ -192,7 +192,7 @@ public final class TextExtractor {
      * cannot be UTF-16.
      */
     static String htmlCharset(ByteBuffer bytes, String contentType) {
-        if (startsWith(bytes, UTF8_BOM)) {
+        if (OfficeText.startsWith(bytes, UTF8_BOM)) {
             return null;
         }
         String declared = FileFields.charset(contentType);
@@ -229,7 +229,7 @@ public final class TextExtractor {
             throw new NotText("the content's declared charset '" + declared + "' is not one this server reads");
         }
         ByteBuffer in = bytes.duplicate();
-        if (charset.equals(StandardCharsets.UTF_8) && startsWith(in, UTF8_BOM)) {
+        if (charset.equals(StandardCharsets.UTF_8) && OfficeText.startsWith(in, UTF8_BOM)) {
             in.position(in.position() + UTF8_BOM.length);
         }
         ByteBuffer text = in.slice();
@@ -261,18 +261,6 @@ public final class TextExtractor {
     }
 
     private static final byte[] UTF8_BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
-
-    private static boolean startsWith(ByteBuffer bytes, byte[] prefix) {
-        if (bytes.remaining() < prefix.length) {
-            return false;
-        }
-        for (int i = 0; i < prefix.length; i++) {
-            if (bytes.get(bytes.position() + i) != prefix[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
 
     /** The chars {@link #text} decodes at a time to check that bytes are UTF-8. */
     private static final int CHECK_WINDOW = 8 * 1024;
