@@ -2,6 +2,9 @@ package io.trisync.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -76,5 +79,24 @@ class BodyPaceTest {
         assertThat(pace.check(S, 200, true)).isNull();
         assertThat(pace.check(2 * S, 200, true)).isNull();
         assertThat(pace.check(4 * S, 200, true)).isEqualTo("the request body stopped arriving (200 bytes read)");
+    }
+
+    @Test
+    @DisplayName("With the default settings, curl's --limit-rate 3k (64 KiB at once, then 21 s of nothing, over and"
+            + " over) is not cut; it was with a 10 s window")
+    void burstyClientKeptByTheDefaults() throws Exception {
+        JsonObject http = new JsonObject(Files.readString(Path.of("conf/config.json"))).getJsonObject("http");
+        long idleMs = http.getLong("idleTimeoutSeconds") * 1000;
+        long minRate = http.getLong("minBodyBytesPerSecond");
+        long windowMs = http.getLong("minBodyRateWindowSeconds") * 1000;
+        BodyPace defaults = new BodyPace(idleMs, minRate, windowMs, 0, 0);
+        BodyPace shortWindow = new BodyPace(idleMs, minRate, 10_000, 0, 0);
+        String cut = null;
+        for (int t = 1; t <= 200; t++) {
+            long bytes = 65_536L * (1 + t / 21);
+            assertThat(defaults.check(t * S, bytes, true)).as("second %d", t).isNull();
+            cut = cut == null ? shortWindow.check(t * S, bytes, true) : cut;
+        }
+        assertThat(cut).as("a 10 s window cut it").isNotNull();
     }
 }
