@@ -16,10 +16,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers a download of a file's bytes as RFC 9110 has a client expect: the content's {@code ETag}
- * (the version, quoted: a strong validator, as a version's bytes never change), {@code
+ * (its sha256, quoted: a strong validator of the bytes, which a rename or a label leaves as it is, so
+ * a download resumed with {@code If-Range} after a metadata edit goes on; the file's own {@code ETag},
+ * its record's version, changes with every edit), {@code
  * If-None-Match} answered 304 without reading S3, {@code HEAD} answered with the headers of the
  * {@code GET} from a HEAD of the object, and one byte range ({@link ByteRange}) answered 206, with
- * {@code If-Range} sending the whole instead when the client's copy is of another version.
+ * {@code If-Range} sending the whole instead when the client's copy is of other bytes.
  *
  * <p>Every byte sent is normally checked against the file's recorded sha256 ({@link
  * VerifiedContent}), which needs the whole object. So a range of a file up to {@link
@@ -42,14 +44,13 @@ final class ContentDownload {
     static final long VERIFIED_RANGE_MAX_BYTES = 8L * 1024 * 1024;
 
     /**
-     * One content to send: its S3 key, the file's name (for the download), its recorded sha256 and
-     * size, the version its {@code ETag} carries, and what to say when S3 does not hold it (null: S3's
-     * own not-found).
+     * One content to send: its S3 key, the file's name (for the download), its recorded sha256 (its
+     * {@code ETag}) and size, and what to say when S3 does not hold it (null: S3's own not-found).
      */
-    record Served(String key, String name, String sha256, long size, long version, String missing) {
+    record Served(String key, String name, String sha256, long size, String missing) {
 
         String etag() {
-            return "\"" + version + "\"";
+            return "\"" + sha256 + "\"";
         }
     }
 
@@ -130,6 +131,18 @@ final class ContentDownload {
         }
         String what = "file " + ctx.pathParam("file_id") + " (" + served.name() + ")";
         bytes.pipe().endOnFailure(false).to(response).onFailure(error -> {
+            if (!response.headWritten() && !response.closed()) {
+                // Nothing sent yet (a range whose one piece was held for the hash): the error is
+                // answered whole, with the JSON body, instead of a connection closed without a word.
+                response.headers().clear();
+                ctx.fail(error);
+                return;
+            }
+            if (response.closed()) {
+                // The client went away (it had what it wanted, or gave up): nothing of trisync's failed.
+                LOG.debug("Download of {} ended by its client: {}", what, error.toString());
+                return;
+            }
             LOG.warn("Download of {} cut short: {}", what, error.getMessage());
             response.reset();
         });

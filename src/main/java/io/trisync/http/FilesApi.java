@@ -189,7 +189,6 @@ public final class FilesApi {
                             continue;
                         }
                         if (i == 0 || v.retained()) {
-                            // A version's bytes never change: its number is a strong validator of them.
                             return downloads.send(
                                     ctx,
                                     new Served(
@@ -199,7 +198,6 @@ public final class FilesApi {
                                             f.name(),
                                             v.sha256(),
                                             v.size(),
-                                            wanted,
                                             null));
                         }
                         return Future.failedFuture(new Failure.NotFound(
@@ -423,8 +421,7 @@ public final class FilesApi {
 
     /**
      * {@code GET} (and {@code HEAD}) {@code /api/files/{id}/content}: the current content, its {@code
-     * ETag} the file's (its version, as {@code GET /api/files/{id}} and {@code If-Match} have it), so
-     * the tag a download gave is the one a new version's {@code If-Match} takes.
+     * ETag} its sha256 ({@link ContentDownload}).
      */
     private void content(RoutingContext ctx) {
         bus.read(IngestAddresses.GET_FILE, fileRef(ctx).toJson())
@@ -437,7 +434,6 @@ public final class FilesApi {
                                         f.name(),
                                         f.sha256(),
                                         f.size(),
-                                        f.version(),
                                         contentMissing(f)))
                         : Future.failedFuture(new Failure.NotFound("file " + f.id() + " is deleted")))
                 .onFailure(ctx::fail);
