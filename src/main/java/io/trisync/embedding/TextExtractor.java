@@ -217,20 +217,28 @@ public final class TextExtractor {
             Pattern.compile("<meta\\b[^>]*?charset\\s*=\\s*[\"']?\\s*([A-Za-z0-9._:-]+)", Pattern.CASE_INSENSITIVE);
 
     /**
-     * The bytes as text in the charset named {@code declared}, UTF-8 when null; strict: bytes that
-     * are not valid in it fail (with the offset of the first bad byte) rather than give replacement
-     * characters. A UTF-8 byte order mark is left out of the text.
+     * The bytes as text in the charset named {@code declared}, UTF-8 when null (UTF-16 when the bytes
+     * open with its byte order mark); strict: bytes that are not valid in it fail (with the offset of
+     * the first bad byte) rather than give replacement characters. A byte order mark is left out of
+     * the text.
      */
     private static String text(ByteBuffer bytes, String declared) throws NotText {
         Charset charset;
         try {
-            charset = declared == null ? StandardCharsets.UTF_8 : Charset.forName(declared);
+            charset = declared != null ? Charset.forName(declared) : marked(bytes);
         } catch (IllegalArgumentException e) {
             throw new NotText("the content's declared charset '" + declared + "' is not one this server reads");
         }
         ByteBuffer in = bytes.duplicate();
         if (charset.equals(StandardCharsets.UTF_8) && OfficeText.startsWith(in, UTF8_BOM)) {
             in.position(in.position() + UTF8_BOM.length);
+        }
+        if (charset.equals(StandardCharsets.UTF_16)
+                && (OfficeText.startsWith(in, UTF16_BE_BOM) || OfficeText.startsWith(in, UTF16_LE_BOM))) {
+            // Java's UTF-16 reads the mark for the byte order; the text starts after it.
+            in.position(in.position() + UTF16_BE_BOM.length);
+            charset =
+                    OfficeText.startsWith(bytes, UTF16_BE_BOM) ? StandardCharsets.UTF_16BE : StandardCharsets.UTF_16LE;
         }
         ByteBuffer text = in.slice();
         CharsetDecoder decoder = charset.newDecoder()
@@ -261,6 +269,18 @@ public final class TextExtractor {
     }
 
     private static final byte[] UTF8_BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+    private static final byte[] UTF16_BE_BOM = {(byte) 0xFE, (byte) 0xFF};
+    private static final byte[] UTF16_LE_BOM = {(byte) 0xFF, (byte) 0xFE};
+
+    /**
+     * The charset of text that declares none: UTF-16 when it opens with a UTF-16 byte order mark
+     * (Windows' Notepad saves "Unicode" so), else UTF-8.
+     */
+    private static Charset marked(ByteBuffer bytes) {
+        return OfficeText.startsWith(bytes, UTF16_BE_BOM) || OfficeText.startsWith(bytes, UTF16_LE_BOM)
+                ? StandardCharsets.UTF_16
+                : StandardCharsets.UTF_8;
+    }
 
     /** The chars {@link #text} decodes at a time to check that bytes are UTF-8. */
     private static final int CHECK_WINDOW = 8 * 1024;

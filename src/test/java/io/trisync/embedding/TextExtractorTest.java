@@ -153,6 +153,18 @@ class TextExtractorTest {
         assertThat(extractor.extract(equiv, "text/html; charset=utf-8", "q.htm").failure())
                 .as("the type's charset comes before the page's")
                 .startsWith("the content is not valid UTF-8 text");
+        // Notepad's "Unicode": UTF-16 with its byte order mark, either order, and no charset declared.
+        for (Charset utf16 : new Charset[] {StandardCharsets.UTF_16BE, StandardCharsets.UTF_16LE}) {
+            byte[] mark = utf16.equals(StandardCharsets.UTF_16BE)
+                    ? new byte[] {(byte) 0xFE, (byte) 0xFF}
+                    : new byte[] {(byte) 0xFF, (byte) 0xFE};
+            byte[] text = "na\u00efve caf\u00e9".getBytes(utf16);
+            byte[] marked = Arrays.copyOf(mark, mark.length + text.length);
+            System.arraycopy(text, 0, marked, mark.length, text.length);
+            assertThat(extractor.extract(marked, "text/plain", "u.txt"))
+                    .as(utf16.name())
+                    .isEqualTo(Extraction.of("na\u00efve caf\u00e9"));
+        }
         byte[] withBom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, 'h', 'i'};
         assertThat(extractor.extract(withBom, "text/plain", "b.txt")).isEqualTo(Extraction.of("hi"));
         assertThat(FileFields.charset("text/plain; format=flowed; charset=utf-8"))
