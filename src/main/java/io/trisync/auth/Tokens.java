@@ -309,15 +309,27 @@ public final class Tokens {
         }
     }
 
-    /** {@code seconds} as a person reads it: {@code 90 s}, {@code 30 min}, {@code 12 h}, {@code 36500 d}. */
+    /**
+     * {@code seconds} as a person reads it, exactly: {@code 90 s}, {@code 30 min}, {@code 12 h},
+     * {@code 30 d}, {@code 30 d 1 h}, {@code 30 d 1 s} (a lifetime one second over a limit of 30 days
+     * must not read as 30 days).
+     */
     public static String human(long seconds) {
-        if (seconds >= 2 * 86_400 || (seconds > 0 && seconds % 86_400 == 0)) {
-            return seconds / 86_400 + " d";
+        if (seconds <= 0 || (seconds < 120 && seconds % 60 != 0)) {
+            return seconds + " s";
         }
-        if (seconds > 0 && seconds % 3600 == 0) {
-            return seconds / 3600 + " h";
+        StringBuilder out = new StringBuilder();
+        long[] sizes = {86_400, 3600, 60, 1};
+        String[] units = {"d", "h", "min", "s"};
+        long left = seconds;
+        for (int i = 0; i < sizes.length; i++) {
+            long n = left / sizes[i];
+            left %= sizes[i];
+            if (n > 0) {
+                out.append(out.isEmpty() ? "" : " ").append(n).append(' ').append(units[i]);
+            }
         }
-        return seconds > 0 && seconds % 60 == 0 ? seconds / 60 + " min" : seconds + " s";
+        return out.toString();
     }
 
     /** Why a token was refused, without the library's internals: a claim of the wrong type is named as such. */
