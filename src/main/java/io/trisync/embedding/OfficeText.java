@@ -143,7 +143,7 @@ final class OfficeText {
             throw new Unreadable(
                     e instanceof Limit ? e.getMessage() : "the document cannot be read: " + e.getMessage());
         } catch (XMLStreamException e) {
-            throw new Unreadable("the document's XML cannot be read: " + e.getMessage());
+            throw new Unreadable(xmlReason(e));
         }
     }
 
@@ -188,7 +188,7 @@ final class OfficeText {
             // Tab stop definitions (w:tabs, a:tabLst) hold tab elements that are no text.
             int tabStops = 0;
             while (xml.hasNext()) {
-                switch (xml.next()) {
+                switch (next(xml)) {
                     case XMLStreamConstants.START_ELEMENT -> {
                         switch (xml.getLocalName()) {
                             case "t" -> inRun++;
@@ -233,7 +233,7 @@ final class OfficeText {
                 StringBuilder item = null;
                 int phonetic = 0;
                 while (xml.hasNext()) {
-                    int event = xml.next();
+                    int event = next(xml);
                     if (event == XMLStreamConstants.START_ELEMENT) {
                         if (xml.getLocalName().equals("si")) {
                             item = new StringBuilder();
@@ -273,7 +273,7 @@ final class OfficeText {
             StringBuilder value = null;
             boolean firstCell = true;
             while (xml.hasNext()) {
-                switch (xml.next()) {
+                switch (next(xml)) {
                     case XMLStreamConstants.START_ELEMENT -> {
                         switch (xml.getLocalName()) {
                             case "row" -> firstCell = true;
@@ -345,7 +345,7 @@ final class OfficeText {
         try {
             int inParagraph = 0;
             while (xml.hasNext()) {
-                switch (xml.next()) {
+                switch (next(xml)) {
                     case XMLStreamConstants.START_ELEMENT -> {
                         switch (xml.getLocalName()) {
                             case "p", "h" -> inParagraph++;
@@ -393,6 +393,30 @@ final class OfficeText {
             }
         }
         return 1;
+    }
+
+    /** Why a part whose XML declares a DTD or refers to entities is not read. */
+    static final String DTD = "the document's XML declares a DTD or entities, which are not read";
+
+    /**
+     * The reader's next event: a DTD is refused here (Office parts declare none; its entities would not
+     * be resolved, and an entity used later would fail with the parser's message).
+     */
+    private static int next(XMLStreamReader xml) throws XMLStreamException, Limit {
+        int event = xml.next();
+        if (event == XMLStreamConstants.DTD) {
+            throw new Limit(DTD);
+        }
+        return event;
+    }
+
+    /** The reason for an XML error: an entity referred to (none is declared, as no DTD is read) says so. */
+    private static String xmlReason(XMLStreamException e) {
+        String message = String.valueOf(e.getMessage());
+        if (message.contains("was referenced, but not declared") || message.contains("DOCTYPE")) {
+            return DTD;
+        }
+        return "the document's XML cannot be read: " + message;
     }
 
     private void append(StringBuilder text, String more) throws Limit {

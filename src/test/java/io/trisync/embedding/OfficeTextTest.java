@@ -171,7 +171,7 @@ class OfficeTextTest {
                         + "<w:document xmlns:w=\"urn:w\"><w:p><w:t>a &x; b</w:t></w:p></w:document>"));
         Extraction entity = extractor.extract(xxe, null, "x.docx");
         assertThat(entity.text()).doesNotContain("root");
-        assertThat(entity.failure()).startsWith("the document's XML cannot be read");
+        assertThat(entity.failure()).isEqualTo(OfficeText.DTD);
         Extraction notZip = extractor.extract("plain".getBytes(StandardCharsets.UTF_8), null, "fake.docx");
         assertThat(notZip.failure())
                 .isEqualTo("the file holds no document text part (none of word/document.xml, ppt/slides/,"
@@ -218,6 +218,23 @@ class OfficeTextTest {
                 "<w:document xmlns:w=\"urn:w\"><w:p><w:pPr><w:tabs><w:tab w:val=\"left\" w:pos=\"720\"/></w:tabs>"
                         + "</w:pPr><w:r><w:t>a</w:t><w:tab/><w:t>b</w:t></w:r></w:p></w:document>"));
         assertThat(extractor.extract(tabStops, null, "t.docx")).isEqualTo(Extraction.of("a\tb"));
+    }
+
+    private static final String W = "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"";
+
+    @Test
+    @DisplayName("A part whose XML declares a DTD or uses entities is refused with a clear reason, not the parser's")
+    void dtdReason() {
+        byte[] entity = zip(Map.of(
+                "word/document.xml",
+                "<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY co \"Contoso\">]>" + "<w:document " + W
+                        + "><w:p><w:t>&co;</w:t></w:p></w:document>"));
+        assertThat(extractor.extract(entity, null, "e.docx").failure())
+                .isEqualTo("the document's XML declares a DTD or entities, which are not read");
+        byte[] undeclared =
+                zip(Map.of("word/document.xml", "<w:document " + W + "><w:p><w:t>a &co; b</w:t></w:p></w:document>"));
+        assertThat(extractor.extract(undeclared, null, "e.docx").failure())
+                .isEqualTo("the document's XML declares a DTD or entities, which are not read");
     }
 
     private static byte[] zip(Map<String, String> entries) {
