@@ -40,8 +40,24 @@ final class OfficeText {
 
     /** Why a file of an Office kind gives no text: its reason, for the file's record. */
     static final class Unreadable extends Exception {
+        private final boolean document;
+
         Unreadable(String reason) {
+            this(reason, true);
+        }
+
+        Unreadable(String reason, boolean document) {
             super(reason, null, false, false);
+            this.document = document;
+        }
+
+        /**
+         * Whether the file showed itself an Office document (a ZIP holding a document part was seen)
+         * before it was found unreadable: false for a file that is no readable ZIP, holds no document
+         * part, or passed a limit before one was seen.
+         */
+        boolean document() {
+            return document;
         }
     }
 
@@ -93,17 +109,20 @@ final class OfficeText {
                     + " without its password");
         }
         List<String> names = new ArrayList<>();
+        boolean[] document = {false};
         try {
             each(bytes, (name, in) -> {
                 if (names.size() >= MAX_ENTRIES) {
                     throw new Limit("the file holds more than " + MAX_ENTRIES + " entries");
                 }
                 names.add(name);
+                document[0] |= isDocumentPart(name);
             });
         } catch (Limit e) {
-            throw new Unreadable(e.getMessage());
+            throw new Unreadable(e.getMessage(), document[0]);
         } catch (IOException | XMLStreamException e) {
-            throw new Unreadable("the file is not a readable ZIP, as Office documents are: " + e.getMessage());
+            throw new Unreadable(
+                    "the file is not a readable ZIP, as Office documents are: " + e.getMessage(), document[0]);
         }
         List<String> parts = parts(names);
         if (parts.size() > MAX_PARTS) {
@@ -111,8 +130,10 @@ final class OfficeText {
         }
         Set<String> wanted = new HashSet<>(parts);
         if (parts.isEmpty()) {
-            throw new Unreadable("the file holds no document text part (none of " + WORD + ", ppt/slides/, " + WORKBOOK
-                    + " or an OpenDocument " + OPEN_DOCUMENT + ")");
+            throw new Unreadable(
+                    "the file holds no document text part (none of " + WORD + ", ppt/slides/, " + WORKBOOK
+                            + " or an OpenDocument " + OPEN_DOCUMENT + ")",
+                    false);
         }
         try {
             List<String> shared =
@@ -145,6 +166,14 @@ final class OfficeText {
         } catch (XMLStreamException e) {
             throw new Unreadable(xmlReason(e));
         }
+    }
+
+    /** Whether the entry {@code name} marks the file an Office document of a kind this reads. */
+    private static boolean isDocumentPart(String name) {
+        return name.equals(WORD)
+                || name.equals(WORKBOOK)
+                || name.equals(OPEN_DOCUMENT)
+                || SLIDE.matcher(name).matches();
     }
 
     /** The parts that hold the text, in reading order: none when the file is no document this reads. */

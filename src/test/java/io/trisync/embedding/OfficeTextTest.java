@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trisync.embedding.TextExtractor.Extraction;
+import io.trisync.testsupport.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -221,6 +223,64 @@ class OfficeTextTest {
     }
 
     private static final String W = "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"";
+
+    @Test
+    @DisplayName("Office variants (macro-enabled, templates, slideshows) are read by type or name; a ZIP of a generic"
+            + " type is tried as Office, and one holding no document is a kind without text")
+    void variantsAndSniffedZips() {
+        byte[] word = docx();
+        String expected = "Quarterly report\nRevenue rose\tby 12 %\nin the north\nRegion\nNorth";
+        for (String name : List.of("a.docm", "a.dotx", "a.dotm", "A.DOCM")) {
+            assertThat(extractor.extract(word, null, name)).as(name).isEqualTo(Extraction.of(expected));
+        }
+        for (String type : List.of(
+                "application/vnd.ms-word.document.macroEnabled.12",
+                "application/vnd.ms-word.template.macroEnabled.12",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.template")) {
+            assertThat(extractor.extract(word, type, "upload")).as(type).isEqualTo(Extraction.of(expected));
+        }
+        for (String name : List.of(
+                "a.pptm", "a.ppsx", "a.ppsm", "a.potx", "a.xlsm", "a.xltx", "a.xltm", "a.ott", "a.ots", "a.otp")) {
+            assertThat(TextExtractor.kind(null, name, null)).as(name).isEqualTo("office");
+        }
+        for (String type : List.of(
+                "application/vnd.ms-powerpoint.presentation.macroEnabled.12",
+                "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
+                "application/vnd.ms-powerpoint.slideshow.macroEnabled.12",
+                "application/vnd.openxmlformats-officedocument.presentationml.template",
+                "application/vnd.ms-excel.sheet.macroEnabled.12",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
+                "application/vnd.ms-excel.template.macroEnabled.12",
+                "application/vnd.oasis.opendocument.text-template",
+                "application/vnd.oasis.opendocument.spreadsheet-template",
+                "application/vnd.oasis.opendocument.presentation-template")) {
+            assertThat(TextExtractor.kind(type, "upload", null)).as(type).isEqualTo("office");
+        }
+        for (String type :
+                new String[] {null, "", "application/octet-stream", "application/zip", "binary/octet-stream"}) {
+            assertThat(extractor.extract(word, type, "upload")).as(type).isEqualTo(Extraction.of(expected));
+            assertThat(extractor.extract(zip(Map.of("readme.txt", "hello")), type, "archive.zip"))
+                    .as(type)
+                    .isEqualTo(Extraction.NONE);
+        }
+        assertThat(extractor.extract("PK\u0003\u0004 broken".getBytes(StandardCharsets.ISO_8859_1), null, "x"))
+                .isEqualTo(Extraction.NONE);
+        assertThat(extractor.extract(word, "image/jpeg", "photo")).isEqualTo(Extraction.NONE);
+    }
+
+    @Test
+    @DisplayName("A file declared an image, audio, video or font is not made a document by its name (PDF bytes"
+            + " still are a PDF)")
+    void declaredMediaIsNoDocument() {
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 0, 0};
+        for (String type : List.of("image/png", "audio/mpeg", "video/mp4", "font/woff2", "IMAGE/PNG; x=y")) {
+            assertThat(extractor.extract(png, type, "x.docx")).as(type).isEqualTo(Extraction.NONE);
+            assertThat(extractor.extract(png, type, "x.pdf")).as(type).isEqualTo(Extraction.NONE);
+        }
+        Extraction pdf = extractor.extract(Fixtures.pdf("Inside a PDF"), "image/png", "scan.png");
+        assertThat(pdf.failed()).isFalse();
+        assertThat(pdf.text()).contains("Inside a PDF");
+    }
 
     @Test
     @DisplayName("A part whose XML declares a DTD or uses entities is refused with a clear reason, not the parser's")
