@@ -63,6 +63,9 @@ final class OfficeText {
 
     private static final String WORD = "word/document.xml";
     private static final List<String> WORD_NOTES = List.of("word/footnotes.xml", "word/endnotes.xml");
+    private static final Pattern WORD_HEADER = Pattern.compile("word/header(\\d*)\\.xml");
+    private static final Pattern WORD_FOOTER = Pattern.compile("word/footer(\\d*)\\.xml");
+    private static final String WORD_COMMENTS = "word/comments.xml";
     private static final Pattern SLIDE = Pattern.compile("ppt/slides/slide(\\d+)\\.xml");
     private static final Pattern SHEET = Pattern.compile("xl/worksheets/sheet(\\d+)\\.xml");
     private static final String SHARED_STRINGS = "xl/sharedStrings.xml";
@@ -181,6 +184,12 @@ final class OfficeText {
         if (names.contains(WORD)) {
             List<String> parts = new ArrayList<>(List.of(WORD));
             WORD_NOTES.stream().filter(names::contains).forEach(parts::add);
+            // Each header and footer part once, however many sections show it.
+            parts.addAll(numbered(names, WORD_HEADER));
+            parts.addAll(numbered(names, WORD_FOOTER));
+            if (names.contains(WORD_COMMENTS)) {
+                parts.add(WORD_COMMENTS);
+            }
             return parts;
         }
         List<String> slides = numbered(names, SLIDE);
@@ -193,13 +202,19 @@ final class OfficeText {
         return names.contains(OPEN_DOCUMENT) ? List.of(OPEN_DOCUMENT) : List.of();
     }
 
-    /** The names {@code pattern} matches, by the number it captures: slide 10 after slide 2. */
+    /**
+     * The names {@code pattern} matches, by the number it captures: slide 10 after slide 2 (compared as
+     * digits, so a number past a long's is no error; none is 0).
+     */
     private static List<String> numbered(List<String> names, Pattern pattern) {
         return names.stream()
                 .map(pattern::matcher)
                 .filter(Matcher::matches)
-                .sorted(Comparator.comparingLong(m -> Long.parseLong(m.group(1))))
-                .map(m -> m.group(0))
+                .map(m -> m.group(1).replaceFirst("^0+", "") + "/" + m.group(0))
+                .sorted(Comparator.comparingInt((String key) -> key.indexOf('/'))
+                        .thenComparing(Comparator.naturalOrder()))
+                .map(key -> key.substring(key.indexOf('/') + 1))
+                .distinct()
                 .toList();
     }
 
@@ -207,7 +222,9 @@ final class OfficeText {
      * A Word document, footnotes or a slide: the characters of every text run ({@code w:t}, {@code
      * a:t}), a tab for a tab, a line for each paragraph and break. Deleted text of tracked changes
      * ({@code w:delText}) and field codes ({@code w:instrText}) are not text runs and are left out, as
-     * is the fallback copy of a text box ({@code mc:Fallback}, the same text for older readers).
+     * is the fallback copy of a text box ({@code mc:Fallback}, the same text for older readers), the
+     * old place of a tracked move ({@code w:moveFrom}; its new place, {@code w:moveTo}, is read) with
+     * the tabs and breaks of a tracked deletion.
      */
     private void paragraphs(InputStream in, StringBuilder text) throws XMLStreamException, Limit {
         XMLStreamReader xml = XML.createXMLStreamReader(in);
@@ -216,15 +233,18 @@ final class OfficeText {
             int fallback = 0;
             // Tab stop definitions (w:tabs, a:tabLst) hold tab elements that are no text.
             int tabStops = 0;
+            // Inside a tracked deletion or a move's old place (w:del, w:moveFrom): no text.
+            int gone = 0;
             while (xml.hasNext()) {
                 switch (next(xml)) {
                     case XMLStreamConstants.START_ELEMENT -> {
                         switch (xml.getLocalName()) {
                             case "t" -> inRun++;
                             case "tabs", "tabLst" -> tabStops++;
-                            case "tab" -> append(text, fallback == 0 && tabStops == 0 ? "\t" : "");
-                            case "br", "cr" -> append(text, fallback == 0 ? "\n" : "");
+                            case "tab" -> append(text, fallback == 0 && tabStops == 0 && gone == 0 ? "\t" : "");
+                            case "br", "cr" -> append(text, fallback == 0 && gone == 0 ? "\n" : "");
                             case "Fallback" -> fallback++;
+                            case "del", "moveFrom" -> gone++;
                             default -> {}
                         }
                     }
@@ -234,11 +254,12 @@ final class OfficeText {
                             case "p" -> append(text, "\n");
                             case "Fallback" -> fallback--;
                             case "tabs", "tabLst" -> tabStops--;
+                            case "del", "moveFrom" -> gone--;
                             default -> {}
                         }
                     }
                     case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA -> {
-                        if (inRun > 0 && fallback == 0) {
+                        if (inRun > 0 && fallback == 0 && gone == 0) {
                             append(text, xml.getText());
                         }
                     }

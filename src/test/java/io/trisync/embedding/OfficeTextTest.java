@@ -8,6 +8,7 @@ import io.trisync.testsupport.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -15,11 +16,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.apache.poi.wp.usermodel.HeaderFooterType;
 import org.apache.poi.xslf.usermodel.XMLSlideShow;
 import org.apache.poi.xslf.usermodel.XSLFTextBox;
 import org.apache.poi.xssf.usermodel.XSSFRow;
 import org.apache.poi.xssf.usermodel.XSSFSheet;
 import org.apache.poi.xssf.usermodel.XSSFWorkbook;
+import org.apache.poi.xwpf.usermodel.XWPFComment;
 import org.apache.poi.xwpf.usermodel.XWPFDocument;
 import org.apache.poi.xwpf.usermodel.XWPFTable;
 import org.junit.jupiter.api.DisplayName;
@@ -223,6 +226,45 @@ class OfficeTextTest {
     }
 
     private static final String W = "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"";
+
+    @Test
+    @DisplayName("A DOCX's headers, footers and comments are read after its body, once each")
+    void headersFootersAndComments() throws IOException {
+        byte[] bytes;
+        try (XWPFDocument doc = new XWPFDocument();
+                ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            doc.createParagraph().createRun().setText("Body text");
+            doc.createParagraph().createRun().setText("More body");
+            doc.createHeader(HeaderFooterType.DEFAULT)
+                    .createParagraph()
+                    .createRun()
+                    .setText("Confidential");
+            doc.createFooter(HeaderFooterType.DEFAULT)
+                    .createParagraph()
+                    .createRun()
+                    .setText("Acme Ltd");
+            XWPFComment comment = doc.createComments().createComment(BigInteger.ONE);
+            comment.setAuthor("Ann");
+            comment.createParagraph().createRun().setText("Check the figures");
+            doc.write(out);
+            bytes = out.toByteArray();
+        }
+        Extraction text = extractor.extract(bytes, null, "memo.docx");
+        assertThat(text)
+                .isEqualTo(Extraction.of("Body text\nMore body\n\nConfidential\n\nAcme Ltd\n\nCheck the figures"));
+    }
+
+    @Test
+    @DisplayName("A DOCX's tracked move is read once, at its new place (w:moveFrom left out)")
+    void trackedMove() {
+        byte[] moved = zip(Map.of(
+                "word/document.xml",
+                "<w:document " + W + "><w:body><w:p>"
+                        + "<w:moveFrom w:id=\"1\" w:author=\"A\"><w:r><w:t>Later</w:t></w:r><w:r><w:tab/></w:r>"
+                        + "</w:moveFrom><w:r><w:t>First</w:t></w:r></w:p><w:p><w:moveTo w:id=\"2\" w:author=\"A\">"
+                        + "<w:r><w:t>Later</w:t></w:r></w:moveTo></w:p></w:body></w:document>"));
+        assertThat(extractor.extract(moved, null, "m.docx")).isEqualTo(Extraction.of("First\nLater"));
+    }
 
     @Test
     @DisplayName("Office variants (macro-enabled, templates, slideshows) are read by type or name; a ZIP of a generic"
