@@ -388,24 +388,43 @@ final class OfficeText {
     /**
      * An OpenDocument's body: the characters of its paragraphs and headings ({@code text:p}, {@code
      * text:h}), a line each, with its spaces ({@code text:s}, {@code text:c} of them), tabs and line
-     * breaks; styles, settings and metadata carry no text of the document.
+     * breaks; styles, settings and metadata carry no text of the document. Footnotes and endnotes
+     * ({@code text:note-body}) and comments ({@code office:annotation}, its paragraphs, not its author
+     * and date) sit inside the sentence they annotate: they are taken out of it, each a line after the
+     * body, and a note's citation (its number, {@code text:note-citation}) is left out. So are tracked
+     * deletions, which a document keeps in {@code text:tracked-changes}.
      */
     private void openDocument(InputStream in, StringBuilder text) throws XMLStreamException, Limit {
         XMLStreamReader xml = XML.createXMLStreamReader(in);
+        StringBuilder asides = new StringBuilder();
         try {
             int inParagraph = 0;
+            int citation = 0;
+            int tracked = 0;
+            // Inside a note's body or a comment, and the paragraph depth at which it began.
+            int aside = 0;
+            int asideBase = 0;
             while (xml.hasNext()) {
+                StringBuilder to = aside > 0 ? asides : text;
+                boolean shown = tracked == 0 && citation == 0;
                 switch (next(xml)) {
                     case XMLStreamConstants.START_ELEMENT -> {
                         switch (xml.getLocalName()) {
                             case "p", "h" -> inParagraph++;
                             case "s" -> {
-                                if (inParagraph > 0) {
-                                    append(text, " ".repeat(spaces(xml)));
+                                if (inParagraph > 0 && shown) {
+                                    append(to, " ".repeat(spaces(xml)));
                                 }
                             }
-                            case "tab" -> append(text, "\t");
-                            case "line-break" -> append(text, "\n");
+                            case "tab" -> append(to, shown ? "\t" : "");
+                            case "line-break" -> append(to, shown ? "\n" : "");
+                            case "tracked-changes" -> tracked++;
+                            case "note-citation" -> citation++;
+                            case "note-body", "annotation" -> {
+                                if (aside++ == 0) {
+                                    asideBase = inParagraph;
+                                }
+                            }
                             default -> {}
                         }
                     }
@@ -413,15 +432,18 @@ final class OfficeText {
                         switch (xml.getLocalName()) {
                             case "p", "h" -> {
                                 inParagraph--;
-                                append(text, "\n");
+                                append(to, tracked == 0 ? "\n" : "");
                             }
-                            case "table-cell" -> append(text, "\t");
+                            case "table-cell" -> append(to, tracked == 0 ? "\t" : "");
+                            case "tracked-changes" -> tracked--;
+                            case "note-citation" -> citation--;
+                            case "note-body", "annotation" -> aside--;
                             default -> {}
                         }
                     }
                     case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA -> {
-                        if (inParagraph > 0) {
-                            append(text, xml.getText());
+                        if (inParagraph > (aside > 0 ? asideBase : 0) && shown) {
+                            append(to, xml.getText());
                         }
                     }
                     default -> {}
@@ -429,6 +451,10 @@ final class OfficeText {
             }
         } finally {
             xml.close();
+        }
+        if (!asides.isEmpty()) {
+            // Counted as they were read; a blank line apart from the body.
+            text.append(text.isEmpty() ? "" : "\n").append(asides);
         }
     }
 

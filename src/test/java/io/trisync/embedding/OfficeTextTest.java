@@ -267,6 +267,29 @@ class OfficeTextTest {
     }
 
     @Test
+    @DisplayName("An ODT's notes and comments are lines after its body, not spliced into the sentence; its note"
+            + " citations and tracked deletions are left out")
+    void openDocumentNotesCommentsAndDeletions() {
+        String content = "<office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\""
+                + " xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\""
+                + " xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><office:body><office:text>"
+                + "<text:tracked-changes><text:changed-region text:id=\"c1\"><text:deletion><office:change-info>"
+                + "<dc:creator>Bob</dc:creator></office:change-info><text:p>Removed words</text:p></text:deletion>"
+                + "</text:changed-region></text:tracked-changes>"
+                + "<text:p>The results<text:note text:note-class=\"footnote\"><text:note-citation>1</text:note-citation>"
+                + "<text:note-body><text:p>Measured in May.</text:p></text:note-body></text:note> were good."
+                + "<office:annotation><dc:creator>Ann</dc:creator><dc:date>2024-01-01</dc:date>"
+                + "<text:p>Which results?</text:p></office:annotation><text:change text:change-id=\"c1\"/></text:p>"
+                + "<text:p>Second paragraph<text:note text:note-class=\"endnote\"><text:note-citation>i</text:note-citation>"
+                + "<text:note-body><text:p>An endnote.</text:p></text:note-body></text:note></text:p>"
+                + "</office:text></office:body></office:document-content>";
+        byte[] odt = zip(Map.of("mimetype", "application/vnd.oasis.opendocument.text", "content.xml", content));
+        assertThat(extractor.extract(odt, null, "r.odt"))
+                .isEqualTo(Extraction.of(
+                        "The results were good.\nSecond paragraph\n\nMeasured in May.\nWhich results?\nAn endnote."));
+    }
+
+    @Test
     @DisplayName("Office variants (macro-enabled, templates, slideshows) are read by type or name; a ZIP of a generic"
             + " type is tried as Office, and one holding no document is a kind without text")
     void variantsAndSniffedZips() {
