@@ -4,6 +4,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -71,6 +72,21 @@ final class OfficeText {
     private static final String SHARED_STRINGS = "xl/sharedStrings.xml";
     private static final String WORKBOOK = "xl/workbook.xml";
     private static final String OPEN_DOCUMENT = "content.xml";
+    private static final String PRESENTATION = "ppt/presentation.xml";
+    private static final String PRESENTATION_RELS = "ppt/_rels/presentation.xml.rels";
+    private static final String WORKBOOK_RELS = "xl/_rels/workbook.xml.rels";
+    private static final Pattern SLIDE_RELS = Pattern.compile("ppt/slides/_rels/([^/]+)\\.rels");
+    private static final Pattern NOTES = Pattern.compile("ppt/notesSlides/notesSlide(\\d+)\\.xml");
+
+    /** How a part is read, and joined: speaker notes follow their slide without a blank line. */
+    private enum Kind {
+        TEXT,
+        SHEET,
+        OPEN_DOCUMENT,
+        NOTES
+    }
+
+    private record Part(String name, Kind kind) {}
 
     private static final XMLInputFactory XML = xmlFactory();
 
@@ -91,6 +107,18 @@ final class OfficeText {
     private long inflated;
     /** Characters of text held so far, over every part and the shared strings. */
     private long chars;
+    /**
+     * What the listing pass read of the order of slides and sheets: the relationship ids of the
+     * presentation's slides ({@code p:sldId}) and the workbook's sheets ({@code sheet}), in order, and
+     * the targets of the presentation's and workbook's relationships by id; null when absent.
+     */
+    private List<String> slideIds;
+
+    private List<String> sheetIds;
+    private Map<String, String> presentationRels;
+    private Map<String, String> workbookRels;
+    /** Each slide's notes part, from the slide's relationships. */
+    private final Map<String, String> slideNotes = new HashMap<>();
 
     private OfficeText(long maxInflated, long maxText) {
         this.maxInflated = maxInflated;
@@ -120,6 +148,7 @@ final class OfficeText {
                 }
                 names.add(name);
                 document[0] |= isDocumentPart(name);
+                order(name, in);
             });
         } catch (Limit e) {
             throw new Unreadable(e.getMessage(), document[0]);
@@ -127,11 +156,9 @@ final class OfficeText {
             throw new Unreadable(
                     "the file is not a readable ZIP, as Office documents are: " + e.getMessage(), document[0]);
         }
-        List<String> parts = parts(names);
-        if (parts.size() > MAX_PARTS) {
-            throw new Unreadable("the document has more than " + MAX_PARTS + " slides or sheets");
-        }
-        Set<String> wanted = new HashSet<>(parts);
+        List<Part> parts = parts(names);
+        Map<String, Kind> wanted = new HashMap<>();
+        parts.forEach(part -> wanted.put(part.name(), part.kind()));
         if (parts.isEmpty()) {
             throw new Unreadable(
                     "the file holds no document text part (none of " + WORD + ", ppt/slides/, " + WORKBOOK
@@ -143,23 +170,34 @@ final class OfficeText {
                     names.contains(SHARED_STRINGS) && names.contains(WORKBOOK) ? sharedStrings(bytes) : List.of();
             Map<String, StringBuilder> texts = new HashMap<>();
             each(bytes, (name, in) -> {
-                if (wanted.contains(name)) {
+                Kind kind = wanted.get(name);
+                if (kind != null) {
                     StringBuilder text = new StringBuilder();
                     texts.put(name, text);
-                    if (name.equals(OPEN_DOCUMENT)) {
-                        openDocument(in, text);
-                    } else if (SHEET.matcher(name).matches()) {
-                        sheet(in, shared, text);
-                    } else {
-                        paragraphs(in, text);
+                    switch (kind) {
+                        case OPEN_DOCUMENT -> openDocument(in, text);
+                        case SHEET -> sheet(in, shared, text);
+                        default -> paragraphs(in, text);
                     }
                 }
             });
             StringBuilder all = new StringBuilder();
-            for (String part : parts) {
-                StringBuilder text = texts.get(part);
-                if (text != null && !text.isEmpty()) {
-                    all.append(text).append('\n');
+            for (Part part : parts) {
+                StringBuilder text = texts.get(part.name());
+                int start = 0;
+                int end = text == null ? 0 : text.length();
+                while (start < end && Character.isWhitespace(text.charAt(start))) {
+                    start++;
+                }
+                while (end > start && Character.isWhitespace(text.charAt(end - 1))) {
+                    end--;
+                }
+                if (start < end) {
+                    // Its empty paragraphs (a notes page's empty placeholders) around it left out.
+                    if (!all.isEmpty() && part.kind() != Kind.NOTES) {
+                        all.append('\n');
+                    }
+                    all.append(text, start, end).append('\n');
                 }
             }
             return all.toString().strip();
@@ -179,27 +217,192 @@ final class OfficeText {
                 || SLIDE.matcher(name).matches();
     }
 
-    /** The parts that hold the text, in reading order: none when the file is no document this reads. */
-    private static List<String> parts(List<String> names) {
-        if (names.contains(WORD)) {
+    /**
+     * The parts that hold the text, in reading order: none when the file is no document this reads.
+     * Slides and sheets are in the presentation's and workbook's order where the listing pass read it,
+     * else (and for any part it leaves out) in their names' number order; a slide's notes follow it.
+     */
+    private List<Part> parts(List<String> names) throws Unreadable {
+        Set<String> present = new HashSet<>(names);
+        if (present.contains(WORD)) {
             List<String> parts = new ArrayList<>(List.of(WORD));
-            WORD_NOTES.stream().filter(names::contains).forEach(parts::add);
+            WORD_NOTES.stream().filter(present::contains).forEach(parts::add);
             // Each header and footer part once, however many sections show it.
             parts.addAll(numbered(names, WORD_HEADER));
             parts.addAll(numbered(names, WORD_FOOTER));
-            if (names.contains(WORD_COMMENTS)) {
+            if (present.contains(WORD_COMMENTS)) {
                 parts.add(WORD_COMMENTS);
             }
+            return parts.stream().map(name -> new Part(name, Kind.TEXT)).toList();
+        }
+        List<String> slides = ordered(slideIds, presentationRels, PRESENTATION, present, numbered(names, SLIDE));
+        if (!slides.isEmpty()) {
+            atMostMaxParts(slides);
+            List<Part> parts = new ArrayList<>();
+            Set<String> placed = new HashSet<>();
+            for (String slide : slides) {
+                parts.add(new Part(slide, Kind.TEXT));
+                String notes = slideNotes.get(slide);
+                if (notes != null && present.contains(notes) && placed.add(notes)) {
+                    parts.add(new Part(notes, Kind.NOTES));
+                }
+            }
+            // Notes no slide names (a slide's relationships missing): after the slides, in number order.
+            List<String> unplaced = numbered(names, NOTES).stream()
+                    .filter(notes -> !placed.contains(notes))
+                    .toList();
+            atMostMaxParts(unplaced);
+            unplaced.forEach(notes -> parts.add(new Part(notes, Kind.TEXT)));
             return parts;
         }
-        List<String> slides = numbered(names, SLIDE);
-        if (!slides.isEmpty()) {
-            return slides;
+        if (present.contains(WORKBOOK)) {
+            List<String> sheets = ordered(sheetIds, workbookRels, WORKBOOK, present, numbered(names, SHEET));
+            atMostMaxParts(sheets);
+            return sheets.stream().map(name -> new Part(name, Kind.SHEET)).toList();
         }
-        if (names.contains(WORKBOOK)) {
-            return numbered(names, SHEET);
+        return present.contains(OPEN_DOCUMENT) ? List.of(new Part(OPEN_DOCUMENT, Kind.OPEN_DOCUMENT)) : List.of();
+    }
+
+    private static void atMostMaxParts(List<String> parts) throws Unreadable {
+        if (parts.size() > MAX_PARTS) {
+            throw new Unreadable("the document has more than " + MAX_PARTS + " slides or sheets");
         }
-        return names.contains(OPEN_DOCUMENT) ? List.of(OPEN_DOCUMENT) : List.of();
+    }
+
+    /**
+     * The parts {@code ids} name through the relationships {@code rels} of {@code source}, in that
+     * order, those of them the file holds (XML parts beside or below {@code source}), then those of
+     * {@code byNumber} not among them; {@code byNumber} alone when the ids or relationships are absent.
+     */
+    private static List<String> ordered(
+            List<String> ids, Map<String, String> rels, String source, Set<String> present, List<String> byNumber) {
+        if (ids == null || rels == null) {
+            return byNumber;
+        }
+        String folder = source.substring(0, source.lastIndexOf('/') + 1);
+        List<String> ordered = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (String id : ids) {
+            String target = rels.get(id);
+            if (target != null) {
+                String name = resolve(source, target);
+                if (name.startsWith(folder) && name.endsWith(".xml") && present.contains(name) && seen.add(name)) {
+                    ordered.add(name);
+                }
+            }
+        }
+        for (String name : byNumber) {
+            if (seen.add(name)) {
+                ordered.add(name);
+            }
+        }
+        return ordered;
+    }
+
+    /**
+     * The entry a relationship of the part {@code source} targets: {@code target} is relative to the
+     * source's folder ({@code slides/slide1.xml}, {@code ../notesSlides/notesSlide1.xml}) or, opening
+     * with a slash, to the package's root ({@code /ppt/slides/slide1.xml}).
+     */
+    static String resolve(String source, String target) {
+        String path = target.startsWith("/") ? target : source.substring(0, source.lastIndexOf('/') + 1) + target;
+        ArrayDeque<String> segments = new ArrayDeque<>();
+        for (String segment : path.split("/")) {
+            if (segment.equals("..")) {
+                segments.pollLast();
+            } else if (!segment.isEmpty() && !segment.equals(".")) {
+                segments.addLast(segment);
+            }
+        }
+        return String.join("/", segments);
+    }
+
+    /**
+     * In the listing pass, the entry {@code name} if it tells the order of slides or sheets, or a
+     * slide's notes: the presentation's slide ids, the workbook's sheet ids, their relationships, a
+     * slide's relationships. What they hold counts against the text limit; one whose XML is broken is
+     * passed over (the number order stands), one that declares a DTD refuses the document.
+     */
+    private void order(String name, InputStream in) throws IOException {
+        try {
+            if (name.equals(PRESENTATION)) {
+                slideIds = ids(in, "sldId");
+            } else if (name.equals(WORKBOOK)) {
+                sheetIds = ids(in, "sheet");
+            } else if (name.equals(PRESENTATION_RELS)) {
+                presentationRels = relationships(in);
+            } else if (name.equals(WORKBOOK_RELS)) {
+                workbookRels = relationships(in);
+            } else {
+                Matcher rels = SLIDE_RELS.matcher(name);
+                if (rels.matches()) {
+                    String slide = "ppt/slides/" + rels.group(1);
+                    for (String target : relationships(in).values()) {
+                        String notes = resolve(slide, target);
+                        if (NOTES.matcher(notes).matches()) {
+                            hold(notes.length());
+                            slideNotes.put(slide, notes);
+                            break;
+                        }
+                    }
+                }
+            }
+        } catch (XMLStreamException e) {
+            if (e.getNestedException() instanceof IOException io) {
+                throw io;
+            }
+            // Broken: the number order stands.
+        }
+    }
+
+    /** The relationship ids ({@code r:id}) of the {@code element}s of a presentation or workbook, in order. */
+    private List<String> ids(InputStream in, String element) throws XMLStreamException, Limit {
+        List<String> ids = new ArrayList<>();
+        XMLStreamReader xml = XML.createXMLStreamReader(in);
+        try {
+            while (xml.hasNext()) {
+                if (next(xml) == XMLStreamConstants.START_ELEMENT
+                        && xml.getLocalName().equals(element)) {
+                    for (int i = 0; i < xml.getAttributeCount(); i++) {
+                        String namespace = xml.getAttributeNamespace(i);
+                        if (xml.getAttributeLocalName(i).equals("id") && namespace != null && !namespace.isEmpty()) {
+                            if (ids.size() >= MAX_PARTS) {
+                                throw new Limit("the document has more than " + MAX_PARTS + " slides or sheets");
+                            }
+                            hold(xml.getAttributeValue(i).length());
+                            ids.add(xml.getAttributeValue(i));
+                        }
+                    }
+                }
+            }
+        } finally {
+            xml.close();
+        }
+        return ids;
+    }
+
+    /** A relationships part's internal targets by id. */
+    private Map<String, String> relationships(InputStream in) throws XMLStreamException, Limit {
+        Map<String, String> targets = new HashMap<>();
+        XMLStreamReader xml = XML.createXMLStreamReader(in);
+        try {
+            while (xml.hasNext()) {
+                if (next(xml) == XMLStreamConstants.START_ELEMENT
+                        && xml.getLocalName().equals("Relationship")) {
+                    String id = xml.getAttributeValue(null, "Id");
+                    String target = xml.getAttributeValue(null, "Target");
+                    if (id != null
+                            && target != null
+                            && !"External".equalsIgnoreCase(xml.getAttributeValue(null, "TargetMode"))) {
+                        hold(id.length() + target.length());
+                        targets.put(id, target);
+                    }
+                }
+            }
+        } finally {
+            xml.close();
+        }
+        return targets;
     }
 
     /**
@@ -224,7 +427,8 @@ final class OfficeText {
      * ({@code w:delText}) and field codes ({@code w:instrText}) are not text runs and are left out, as
      * is the fallback copy of a text box ({@code mc:Fallback}, the same text for older readers), the
      * old place of a tracked move ({@code w:moveFrom}; its new place, {@code w:moveTo}, is read) with
-     * the tabs and breaks of a tracked deletion.
+     * the tabs and breaks of a tracked deletion, and a slide number field ({@code a:fld
+     * type="slidenum"}).
      */
     private void paragraphs(InputStream in, StringBuilder text) throws XMLStreamException, Limit {
         XMLStreamReader xml = XML.createXMLStreamReader(in);
@@ -235,6 +439,9 @@ final class OfficeText {
             int tabStops = 0;
             // Inside a tracked deletion or a move's old place (w:del, w:moveFrom): no text.
             int gone = 0;
+            // Inside a slide number or date field (a:fld type="slidenum", "datetime…"), as a notes page
+            // shows them: values the application fills in, not the author's text.
+            boolean field = false;
             while (xml.hasNext()) {
                 switch (next(xml)) {
                     case XMLStreamConstants.START_ELEMENT -> {
@@ -245,6 +452,7 @@ final class OfficeText {
                             case "br", "cr" -> append(text, fallback == 0 && gone == 0 ? "\n" : "");
                             case "Fallback" -> fallback++;
                             case "del", "moveFrom" -> gone++;
+                            case "fld", "r" -> field = generated(xml.getAttributeValue(null, "type"));
                             default -> {}
                         }
                     }
@@ -255,11 +463,12 @@ final class OfficeText {
                             case "Fallback" -> fallback--;
                             case "tabs", "tabLst" -> tabStops--;
                             case "del", "moveFrom" -> gone--;
+                            case "fld", "r" -> field = false;
                             default -> {}
                         }
                     }
                     case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA -> {
-                        if (inRun > 0 && fallback == 0 && gone == 0) {
+                        if (inRun > 0 && fallback == 0 && gone == 0 && !field) {
                             append(text, xml.getText());
                         }
                     }
@@ -269,6 +478,14 @@ final class OfficeText {
         } finally {
             xml.close();
         }
+    }
+
+    /**
+     * Whether a field's type ({@code a:fld}, or an {@code a:r} Apache POI writes with a field's type)
+     * is a slide number or a date, whose text the application fills in.
+     */
+    private static boolean generated(String type) {
+        return type != null && (type.equals("slidenum") || type.startsWith("datetime"));
     }
 
     /** A workbook's shared strings, in order: each {@code si}'s runs, without phonetic guides ({@code rPh}). */

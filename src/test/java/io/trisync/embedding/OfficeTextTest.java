@@ -16,9 +16,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.apache.poi.sl.usermodel.Placeholder;
 import org.apache.poi.wp.usermodel.HeaderFooterType;
 import org.apache.poi.xslf.usermodel.XMLSlideShow;
+import org.apache.poi.xslf.usermodel.XSLFNotes;
+import org.apache.poi.xslf.usermodel.XSLFSlide;
 import org.apache.poi.xslf.usermodel.XSLFTextBox;
+import org.apache.poi.xslf.usermodel.XSLFTextShape;
 import org.apache.poi.xssf.usermodel.XSSFRow;
 import org.apache.poi.xssf.usermodel.XSSFSheet;
 import org.apache.poi.xssf.usermodel.XSSFWorkbook;
@@ -226,6 +230,89 @@ class OfficeTextTest {
     }
 
     private static final String W = "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"";
+
+    @Test
+    @DisplayName("A PPTX's slides and an XLSX's sheets are read in the presentation's and workbook's order, not"
+            + " their files' numbers; absolute targets resolve; without the order parts, number order")
+    void presentationAndWorkbookOrder() throws IOException {
+        byte[] deck;
+        try (XMLSlideShow show = new XMLSlideShow();
+                ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            for (String title : List.of("first", "second", "third")) {
+                show.createSlide().createTextBox().setText(title);
+            }
+            show.setSlideOrder(show.getSlides().get(2), 0);
+            show.write(out);
+            deck = out.toByteArray();
+        }
+        assertThat(extractor.extract(deck, null, "deck.pptx")).isEqualTo(Extraction.of("third\n\nfirst\n\nsecond"));
+        byte[] book;
+        try (XSSFWorkbook workbook = new XSSFWorkbook();
+                ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            for (String name : List.of("A", "B", "C")) {
+                workbook.createSheet(name).createRow(0).createCell(0).setCellValue("sheet " + name);
+            }
+            workbook.setSheetOrder("C", 0);
+            workbook.write(out);
+            book = out.toByteArray();
+        }
+        assertThat(extractor.extract(book, null, "book.xlsx"))
+                .isEqualTo(Extraction.of("sheet C\n\nsheet A\n\nsheet B"));
+        String r = "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"";
+        Map<String, String> absolute = new LinkedHashMap<>();
+        absolute.put(
+                "ppt/slides/slide1.xml",
+                "<p:sld xmlns:p=\"urn:p\" xmlns:a=\"urn:a\"><a:p><a:t>one</a:t></a:p></p:sld>");
+        absolute.put(
+                "ppt/slides/slide2.xml",
+                "<p:sld xmlns:p=\"urn:p\" xmlns:a=\"urn:a\"><a:p><a:t>two</a:t></a:p></p:sld>");
+        absolute.put(
+                "ppt/presentation.xml",
+                "<p:presentation xmlns:p=\"urn:p\" " + r + "><p:sldIdLst><p:sldId id=\"256\" r:id=\"rId7\"/>"
+                        + "<p:sldId id=\"257\" r:id=\"rId3\"/></p:sldIdLst></p:presentation>");
+        absolute.put(
+                "ppt/_rels/presentation.xml.rels",
+                "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+                        + "<Relationship Id=\"rId3\" Type=\"t/slide\" Target=\"/ppt/slides/slide1.xml\"/>"
+                        + "<Relationship Id=\"rId7\" Type=\"t/slide\" Target=\"./slides/../slides/slide2.xml\"/>"
+                        + "</Relationships>");
+        assertThat(extractor.extract(zip(absolute), null, "a.pptx")).isEqualTo(Extraction.of("two\n\none"));
+        absolute.remove("ppt/_rels/presentation.xml.rels");
+        assertThat(extractor.extract(zip(absolute), null, "a.pptx")).isEqualTo(Extraction.of("one\n\ntwo"));
+    }
+
+    @Test
+    @DisplayName("A PPTX's speaker notes are read after their slide, without the slide number field")
+    void speakerNotes() throws IOException {
+        byte[] deck;
+        try (XMLSlideShow show = new XMLSlideShow();
+                ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            for (String title : List.of("first", "second")) {
+                XSLFSlide slide = show.createSlide();
+                slide.createTextBox().setText(title);
+                XSLFNotes notes = show.getNotesSlide(slide);
+                for (XSLFTextShape shape : notes.getPlaceholders()) {
+                    if (shape.getTextType() == Placeholder.BODY) {
+                        shape.setText("say " + title);
+                    }
+                }
+            }
+            show.setSlideOrder(show.getSlides().get(1), 0);
+            show.write(out);
+            deck = out.toByteArray();
+        }
+        assertThat(extractor.extract(deck, null, "deck.pptx"))
+                .isEqualTo(Extraction.of("second\nsay second\n\nfirst\nsay first"));
+        Map<String, String> handmade = new LinkedHashMap<>();
+        handmade.put(
+                "ppt/slides/slide1.xml",
+                "<p:sld xmlns:p=\"urn:p\" xmlns:a=\"urn:a\"><a:p><a:t>one</a:t></a:p></p:sld>");
+        handmade.put(
+                "ppt/notesSlides/notesSlide1.xml",
+                "<p:notes xmlns:p=\"urn:p\" xmlns:a=\"urn:a\"><a:p><a:r><a:t>remember</a:t></a:r></a:p>"
+                        + "<a:p><a:fld id=\"{1}\" type=\"slidenum\"><a:t>1</a:t></a:fld></a:p></p:notes>");
+        assertThat(extractor.extract(zip(handmade), null, "n.pptx")).isEqualTo(Extraction.of("one\n\nremember"));
+    }
 
     @Test
     @DisplayName("A DOCX's headers, footers and comments are read after its body, once each")
