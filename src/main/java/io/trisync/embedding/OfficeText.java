@@ -22,19 +22,31 @@ import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 
 /**
- * The text of Office Open XML (DOCX, PPTX, XLSX) and OpenDocument (ODT, ODP, ODS) files: paragraphs
- * as lines, sheet cells apart by tabs, slides and sheets in their order with a blank line between. Both formats are a
- * ZIP of XML parts, and the text sits in a few elements of a few parts (a Word document's {@code
- * w:t} in {@code word/document.xml}, a slide's {@code a:t}, a sheet's cells and shared strings, an
- * OpenDocument's {@code text:p} and {@code text:h} in {@code content.xml}); they are read here as a
- * stream (the JDK's ZIP and StAX readers), so what is held is the text, not the document. Apache
+ * The text of Office Open XML (DOCX, PPTX, XLSX and their macro-enabled, template and slideshow
+ * variants) and OpenDocument (ODT, ODP, ODS and templates) files: paragraphs as lines, sheet cells
+ * apart by tabs, slides and sheets in their order with a blank line between. Both formats are a ZIP
+ * of XML parts, and the text sits in a few elements of a few parts (a Word document's {@code w:t} in
+ * {@code word/document.xml}, then its footnotes, endnotes, headers, footers and comments; a slide's
+ * {@code a:t}, its speaker notes after it; a sheet's cells and shared strings; an OpenDocument's
+ * {@code text:p} and {@code text:h} in {@code content.xml}, its notes and comments after its body);
+ * they are read here as a stream (the JDK's ZIP and StAX readers), so what is held is the text, not
+ * the document.
+ *
+ * <p>A ZIP is read in passes, in its entries' order. The first lists the entries and reads the few
+ * small parts that give the order: the presentation's slide list ({@code ppt/presentation.xml}) and
+ * the workbook's sheet list ({@code xl/workbook.xml}) with their relationships (whose targets name
+ * the slide and sheet parts, relative to their folder or absolute), and each slide's relationships
+ * (its notes); slides and sheets are read in that order, or their names' number order where those
+ * parts are missing or broken. The next passes read the shared strings, then the text parts. Apache
  * POI's extractors, which the tests use to write these files, build each part's whole XML tree
  * first, many times the file's size and beyond what {@code MemoryBudget} accounts a file at, with
  * nothing to stop a part that expands without end.
  *
  * <p>So a file of a few kilobytes that inflates to gigabytes (a ZIP bomb) is refused once its parts
- * have inflated past {@code maxInflated} bytes, text beyond {@code maxText} characters likewise, and
- * the XML reader resolves no DTD and no external entity. Legacy binary Office files ({@code .doc},
+ * have inflated past {@code maxInflated} bytes (over all passes), text beyond {@code maxText}
+ * characters likewise (what the order parts hold counts too), more than {@value #MAX_PARTS} slides or
+ * sheets or {@value #MAX_ENTRIES} entries is refused, and a part whose XML declares a DTD is refused
+ * (no DTD and no external entity is resolved). Legacy binary Office files ({@code .doc},
  * {@code .xls}, {@code .ppt}) are not read. Pure: no I/O besides the bytes given.
  */
 final class OfficeText {
