@@ -449,6 +449,15 @@ class OfficeTextTest {
                 .isEqualTo("the document's XML declares a DTD or entities, which are not read");
     }
 
+    @Test
+    @DisplayName("Slides numbered past a long's range are ordered by their digits, not refused with a parse error")
+    void hugePartNumbers() {
+        Map<String, String> slides = new LinkedHashMap<>();
+        slides.put("ppt/slides/slide99999999999999999999.xml", "<sld><p><t>last</t></p></sld>");
+        slides.put("ppt/slides/slide2.xml", "<sld><p><t>first</t></p></sld>");
+        assertThat(extractor.extract(zip(slides), null, "big.pptx")).isEqualTo(Extraction.of("first\n\nlast"));
+    }
+
     private static byte[] zip(Map<String, String> entries) {
         try (ByteArrayOutputStream out = new ByteArrayOutputStream();
                 ZipOutputStream zip = new ZipOutputStream(out)) {
