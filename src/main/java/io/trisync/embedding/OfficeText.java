@@ -4,6 +4,8 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -219,6 +221,51 @@ final class OfficeText {
         } catch (XMLStreamException e) {
             throw new Unreadable(xmlReason(e));
         }
+    }
+
+    /**
+     * Whether the ZIP {@code bytes} may hold a document part, as its central directory (at its end,
+     * read in place, nothing inflated) names its entries: false only when that directory is read whole
+     * and names none; true when it does, or cannot be read so (a ZIP64, bytes before the ZIP, a
+     * damaged file), for {@link #read} to judge. A ZIP only tried as Office (an archive of a generic
+     * type) is thus not inflated to be found no document.
+     */
+    static boolean mayHoldDocument(ByteBuffer bytes) {
+        ByteBuffer zip = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
+        int end = -1;
+        for (int at = zip.limit() - 22; at >= Math.max(0, zip.limit() - 22 - 0xFFFF); at--) {
+            if (zip.getInt(at) == 0x06054b50) {
+                end = at;
+                break;
+            }
+        }
+        if (end < 0) {
+            return true;
+        }
+        int count = zip.getShort(end + 10) & 0xFFFF;
+        long offset = zip.getInt(end + 16) & 0xFFFFFFFFL;
+        if (count == 0xFFFF || offset == 0xFFFFFFFFL) {
+            return true;
+        }
+        long at = offset;
+        for (int i = 0; i < count; i++) {
+            if (at + 46 > end || zip.getInt((int) at) != 0x02014b50) {
+                return true;
+            }
+            int nameLength = zip.getShort((int) at + 28) & 0xFFFF;
+            int extraLength = zip.getShort((int) at + 30) & 0xFFFF;
+            int commentLength = zip.getShort((int) at + 32) & 0xFFFF;
+            if (at + 46 + nameLength > end) {
+                return true;
+            }
+            byte[] name = new byte[nameLength];
+            zip.get((int) at + 46, name);
+            if (isDocumentPart(new String(name, StandardCharsets.UTF_8))) {
+                return true;
+            }
+            at += 46L + nameLength + extraLength + commentLength;
+        }
+        return false;
     }
 
     /** Whether the entry {@code name} marks the file an Office document of a kind this reads. */

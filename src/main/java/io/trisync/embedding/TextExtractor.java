@@ -85,6 +85,9 @@ public final class TextExtractor {
         ByteBuffer bytes = content.slice();
         String kind = kind(contentType, fileName, bytes);
         try {
+            if (kind.equals("zip") && !OfficeText.mayHoldDocument(bytes)) {
+                return Extraction.NONE;
+            }
             return switch (kind) {
                 case "pdf" -> Extraction.of(pdf(bytes));
                 case "office", "zip" -> Extraction.of(OfficeText.read(

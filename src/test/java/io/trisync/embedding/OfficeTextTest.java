@@ -458,6 +458,26 @@ class OfficeTextTest {
         assertThat(extractor.extract(zip(slides), null, "big.pptx")).isEqualTo(Extraction.of("first\n\nlast"));
     }
 
+    @Test
+    @DisplayName("A ZIP's central directory tells, without inflating, whether it may hold a document part; one"
+            + " it cannot read so is left to the reading")
+    void centralDirectory() {
+        assertThat(OfficeText.mayHoldDocument(ByteBuffer.wrap(docx()))).isTrue();
+        byte[] archive = zip(Map.of("readme.txt", "hello", "data/content.xml.bak", "x"));
+        assertThat(OfficeText.mayHoldDocument(ByteBuffer.wrap(archive))).isFalse();
+        byte[] odt = zip(Map.of("mimetype", "application/vnd.oasis.opendocument.text", "content.xml", "<d/>"));
+        assertThat(OfficeText.mayHoldDocument(ByteBuffer.wrap(odt))).isTrue();
+        byte[] cut = java.util.Arrays.copyOf(archive, archive.length - 10);
+        assertThat(OfficeText.mayHoldDocument(ByteBuffer.wrap(cut))).isTrue();
+        byte[] prefixed = new byte[archive.length + 7];
+        System.arraycopy(archive, 0, prefixed, 7, archive.length);
+        assertThat(OfficeText.mayHoldDocument(ByteBuffer.wrap(prefixed, 7, archive.length)))
+                .as("read from the buffer's position")
+                .isFalse();
+        assertThat(OfficeText.mayHoldDocument(ByteBuffer.wrap(new byte[] {'P', 'K', 3, 4})))
+                .isTrue();
+    }
+
     private static byte[] zip(Map<String, String> entries) {
         try (ByteArrayOutputStream out = new ByteArrayOutputStream();
                 ZipOutputStream zip = new ZipOutputStream(out)) {
