@@ -25,8 +25,8 @@ import org.jsoup.Jsoup;
 /**
  * Plain text out of a file's bytes: {@code text/*}, JSON and Markdown as strict text in the charset
  * the type declares (UTF-8 when it declares none), HTML through jsoup (visible text only), PDF through
- * PDFBox, Word, PowerPoint and Excel files (DOCX, PPTX, XLSX) and their OpenDocument kin through
- * {@link OfficeText}. Three outcomes: the text; no text to extract (a kind that carries none, such as images or
+ * PDFBox, Word, PowerPoint and Excel files (DOCX, PPTX, XLSX, with their macro-enabled, template and
+ * slideshow variants) and their OpenDocument kin (and templates) through {@link OfficeText}. Three outcomes: the text; no text to extract (a kind that carries none, such as images or
  * octet-stream, or a readable PDF without a text layer), which is the empty string and a valid synced
  * state with zero chunks; or a failure with a short reason (a PDF PDFBox cannot read, bytes of a text
  * or HTML kind that are not valid in their charset), which the caller must record rather than call
@@ -35,9 +35,14 @@ import org.jsoup.Jsoup;
  * <p>The kind is judged as file-type detectors do it (magic first, then the declared type, then the
  * name): bytes that open with the PDF header are a PDF whatever they are called; a declared text or
  * HTML type is believed over the name ({@code notes.pdf} sent as {@code text/plain} is text); a
- * declared PDF is a PDF (one PDFBox cannot read is reported); and the name's extension decides only
- * past those, so a CSV a browser sends as {@code application/vnd.ms-excel} or Markdown sent as {@code
- * application/octet-stream} is still read as text.
+ * declared PDF is a PDF (one PDFBox cannot read is reported); a declared image, audio, video or font
+ * type has no text whatever its name ({@code x.docx} sent as {@code image/png} is an image); and the
+ * name's extension decides only past those, so a CSV a browser sends as {@code
+ * application/vnd.ms-excel} or Markdown sent as {@code application/octet-stream} is still read as
+ * text. Last, a file of a generic type (none, {@code application/octet-stream}, {@code
+ * application/zip}, {@code binary/octet-stream}) and no known name whose bytes open as a ZIP is tried
+ * as an Office document: one that holds no document part (any other ZIP) is a kind without text, not
+ * a failure.
  */
 public final class TextExtractor {
 
@@ -80,9 +85,12 @@ public final class TextExtractor {
         ByteBuffer bytes = content.slice();
         String kind = kind(contentType, fileName, bytes);
         try {
+            if (kind.equals("zip") && !OfficeText.mayHoldDocument(bytes)) {
+                return Extraction.NONE;
+            }
             return switch (kind) {
                 case "pdf" -> Extraction.of(pdf(bytes));
-                case "office" -> Extraction.of(OfficeText.read(
+                case "office", "zip" -> Extraction.of(OfficeText.read(
                         bytes,
                         Math.max(MIN_OFFICE_INFLATED, OFFICE_INFLATION * (long) bytes.remaining()),
                         Math.max(MIN_OFFICE_TEXT, OFFICE_TEXT_PER_BYTE * (long) bytes.remaining())));
@@ -91,7 +99,10 @@ public final class TextExtractor {
                 case "text" -> Extraction.of(text(bytes, FileFields.charset(contentType)));
                 default -> Extraction.NONE;
             };
-        } catch (NotText | OfficeText.Unreadable e) {
+        } catch (OfficeText.Unreadable e) {
+            // A ZIP only tried as Office (its type generic, its name none) that is no document has no text.
+            return "zip".equals(kind) && !e.document() ? Extraction.NONE : Extraction.failed(e.getMessage());
+        } catch (NotText e) {
             return Extraction.failed(e.getMessage());
         } catch (InvalidPasswordException e) {
             return Extraction.failed("the PDF is encrypted and cannot be read without its password");
@@ -102,16 +113,42 @@ public final class TextExtractor {
         }
     }
 
-    /** Office Open XML and OpenDocument files: their media types and file name extensions. */
+    /**
+     * Office Open XML and OpenDocument files, with their macro-enabled, template and slideshow variants
+     * (the same parts): their media types and file name extensions.
+     */
     private static final Set<String> OFFICE_TYPES = Set.of(
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+            "application/vnd.ms-word.document.macroenabled.12",
+            "application/vnd.ms-word.template.macroenabled.12",
             "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
+            "application/vnd.openxmlformats-officedocument.presentationml.template",
+            "application/vnd.ms-powerpoint.presentation.macroenabled.12",
+            "application/vnd.ms-powerpoint.slideshow.macroenabled.12",
+            "application/vnd.ms-powerpoint.template.macroenabled.12",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
+            "application/vnd.ms-excel.sheet.macroenabled.12",
+            "application/vnd.ms-excel.template.macroenabled.12",
             "application/vnd.oasis.opendocument.text",
+            "application/vnd.oasis.opendocument.text-template",
             "application/vnd.oasis.opendocument.presentation",
-            "application/vnd.oasis.opendocument.spreadsheet");
+            "application/vnd.oasis.opendocument.presentation-template",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            "application/vnd.oasis.opendocument.spreadsheet-template");
 
-    private static final List<String> OFFICE_EXTENSIONS = List.of(".docx", ".pptx", ".xlsx", ".odt", ".odp", ".ods");
+    private static final List<String> OFFICE_EXTENSIONS = List.of(
+            ".docx", ".docm", ".dotx", ".dotm", ".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm", ".xlsx", ".xlsm",
+            ".xltx", ".xltm", ".odt", ".ott", ".odp", ".otp", ".ods", ".ots");
+
+    /** Types that say nothing of a file's kind: one of them on a ZIP with no Office name is tried as Office. */
+    private static final Set<String> GENERIC_TYPES =
+            Set.of("", "application/octet-stream", "application/zip", "binary/octet-stream");
+
+    /** A ZIP's local file header signature, with which an Office Open XML or OpenDocument file opens. */
+    private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
 
     /**
      * An Office file is read until its parts inflate past this many times its size (at least {@link
@@ -138,6 +175,13 @@ public final class TextExtractor {
             return "pdf";
         }
         String type = FileFields.mediaType(contentType);
+        if (type.startsWith("image/")
+                || type.startsWith("audio/")
+                || type.startsWith("video/")
+                || type.startsWith("font/")) {
+            // A declared medium is believed over the name: a PNG named x.docx is an image.
+            return "other";
+        }
         if (type.equals("text/html") || type.startsWith("application/xhtml")) {
             return "html";
         }
@@ -166,6 +210,9 @@ public final class TextExtractor {
                 || name.endsWith(".csv")
                 || name.endsWith(".json")) {
             return "text";
+        }
+        if (bytes != null && GENERIC_TYPES.contains(type) && OfficeText.startsWith(bytes, ZIP_MAGIC)) {
+            return "zip";
         }
         return "other";
     }
