@@ -1,9 +1,9 @@
 package io.trisync.embedding;
 
-import static io.trisync.embedding.OfficeText.MAX_PARTS;
+import static io.trisync.embedding.OfficeLimits.MAX_PARTS;
 
-import io.trisync.embedding.OfficeText.Limit;
-import io.trisync.embedding.OfficeText.Unreadable;
+import io.trisync.embedding.OfficeLimits.Limit;
+import io.trisync.embedding.OfficeLimits.Unreadable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayDeque;

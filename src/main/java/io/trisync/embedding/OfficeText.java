@@ -1,5 +1,7 @@
 package io.trisync.embedding;
 
+import io.trisync.embedding.OfficeLimits.Limit;
+import io.trisync.embedding.OfficeLimits.Unreadable;
 import io.trisync.embedding.OfficeParts.Kind;
 import io.trisync.embedding.OfficeParts.Part;
 import java.io.FilterInputStream;
@@ -39,44 +41,15 @@ import javax.xml.stream.XMLStreamException;
  *
  * <p>So a file of a few kilobytes that inflates to gigabytes (a ZIP bomb) is refused once its parts
  * have inflated past {@code maxInflated} bytes (over all passes), text beyond {@code maxText}
- * characters likewise (what the order parts hold counts too), more than {@value #MAX_PARTS} slides or
- * sheets or {@value #MAX_ENTRIES} entries is refused, and a part whose XML declares a DTD is refused
- * (no DTD and no external entity is resolved). Legacy binary Office files ({@code .doc},
+ * characters likewise (what the order parts hold counts too), more than {@value #OfficeLimits.MAX_PARTS} slides or
+ * sheets or {@value #OfficeLimits.MAX_ENTRIES} entries is refused, and a part whose XML declares a OfficeLimits.DTD is refused
+ * (no OfficeLimits.DTD and no external entity is resolved). Legacy binary Office files ({@code .doc},
  * {@code .xls}, {@code .ppt}) are not read. Pure: no I/O besides the bytes given.
  *
  * <p>This class does the passes and the limits; {@link OfficeParts} picks the parts and their order,
  * {@link OfficeXml} reads each part's text, and {@link TextBudget} counts it.
  */
 final class OfficeText {
-
-    /** Why a file of an Office kind gives no text: its reason, for the file's record. */
-    static final class Unreadable extends Exception {
-        private final boolean document;
-
-        Unreadable(String reason) {
-            this(reason, true);
-        }
-
-        Unreadable(String reason, boolean document) {
-            super(reason, null, false, false);
-            this.document = document;
-        }
-
-        /**
-         * Whether the file showed itself an Office document (a ZIP holding a document part was seen)
-         * before it was found unreadable: false for a file that is no readable ZIP, holds no document
-         * part, or passed a limit before one was seen.
-         */
-        boolean document() {
-            return document;
-        }
-    }
-
-    /** The most parts (slides, sheets) read: a crafted file of a hundred thousand empty slides is refused. */
-    static final int MAX_PARTS = 10_000;
-
-    /** The most entries a file may hold. */
-    static final int MAX_ENTRIES = 50_000;
 
     /** The OLE2 compound file signature: an encrypted DOCX, XLSX or PPTX is such a file, not a ZIP. */
     private static final byte[] OLE2 = {
@@ -117,8 +90,8 @@ final class OfficeText {
         boolean[] document = {false};
         try {
             each(bytes, (name, in) -> {
-                if (names.size() >= MAX_ENTRIES) {
-                    throw new Limit("the file holds more than " + MAX_ENTRIES + " entries");
+                if (names.size() >= OfficeLimits.MAX_ENTRIES) {
+                    throw new Limit("the file holds more than " + OfficeLimits.MAX_ENTRIES + " entries");
                 }
                 names.add(name);
                 document[0] |= OfficeParts.isDocumentPart(name);
@@ -229,9 +202,6 @@ final class OfficeText {
         return false;
     }
 
-    /** Why a part whose XML declares a DTD or refers to entities is not read. */
-    static final String DTD = "the document's XML declares a DTD or entities, which are not read";
-
     /** A workbook's shared strings, in order: those of its shared strings part, read in a pass of their own. */
     private List<String> sharedStrings(ByteBuffer bytes) throws IOException, XMLStreamException {
         List<String> shared = new ArrayList<>();
@@ -275,13 +245,6 @@ final class OfficeText {
                     // Drained here, counted, rather than inflated uncounted by the next getNextEntry.
                 }
             }
-        }
-    }
-
-    /** A limit the document passed: its message is the reason. */
-    static final class Limit extends IOException {
-        Limit(String message) {
-            super(message);
         }
     }
 

@@ -1,6 +1,6 @@
 package io.trisync.embedding;
 
-import io.trisync.embedding.OfficeText.Limit;
+import io.trisync.embedding.OfficeLimits.Limit;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -296,7 +296,7 @@ final class OfficeXml {
     static int next(XMLStreamReader xml) throws XMLStreamException, Limit {
         int event = xml.next();
         if (event == XMLStreamConstants.DTD) {
-            throw new Limit(OfficeText.DTD);
+            throw new Limit(OfficeLimits.DTD);
         }
         return event;
     }
@@ -305,7 +305,7 @@ final class OfficeXml {
     static String xmlReason(XMLStreamException e) {
         String message = String.valueOf(e.getMessage());
         if (message.contains("was referenced, but not declared") || message.contains("DOCTYPE")) {
-            return OfficeText.DTD;
+            return OfficeLimits.DTD;
         }
         return "the document's XML cannot be read: " + message;
     }

@@ -1,6 +1,6 @@
 package io.trisync.embedding;
 
-import io.trisync.embedding.OfficeText.Limit;
+import io.trisync.embedding.OfficeLimits.Limit;
 
 /**
  * The characters of text one Office document holds so far, over every part, its shared strings and

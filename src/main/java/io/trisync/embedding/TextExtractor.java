@@ -99,7 +99,7 @@ public final class TextExtractor {
                 case "text" -> Extraction.of(text(bytes, FileFields.charset(contentType)));
                 default -> Extraction.NONE;
             };
-        } catch (OfficeText.Unreadable e) {
+        } catch (OfficeLimits.Unreadable e) {
             // A ZIP only tried as Office (its type generic, its name none) that is no document has no text.
             return "zip".equals(kind) && !e.document() ? Extraction.NONE : Extraction.failed(e.getMessage());
         } catch (NotText e) {

@@ -154,11 +154,11 @@ class OfficeTextTest {
                 .as("a megabyte of words compresses to a few kilobytes")
                 .isLessThan(10_000);
         assertThatThrownBy(() -> OfficeText.read(ByteBuffer.wrap(bomb), 100_000, Long.MAX_VALUE))
-                .isInstanceOf(OfficeText.Unreadable.class)
+                .isInstanceOf(OfficeLimits.Unreadable.class)
                 .hasMessage("the document inflates to more than 100000 bytes (a ZIP bomb, or a document too large"
                         + " to read)");
         assertThatThrownBy(() -> OfficeText.read(ByteBuffer.wrap(bomb), Long.MAX_VALUE, 50_000))
-                .isInstanceOf(OfficeText.Unreadable.class)
+                .isInstanceOf(OfficeLimits.Unreadable.class)
                 .hasMessage("the document's text is longer than 50000 characters");
         // Every entry counts, also one no reader wants (inflated to be skipped).
         byte[] padded = zip(Map.of(
@@ -180,7 +180,7 @@ class OfficeTextTest {
                         + "<w:document xmlns:w=\"urn:w\"><w:p><w:t>a &x; b</w:t></w:p></w:document>"));
         Extraction entity = extractor.extract(xxe, null, "x.docx");
         assertThat(entity.text()).doesNotContain("root");
-        assertThat(entity.failure()).isEqualTo(OfficeText.DTD);
+        assertThat(entity.failure()).isEqualTo(OfficeLimits.DTD);
         Extraction notZip = extractor.extract("plain".getBytes(StandardCharsets.UTF_8), null, "fake.docx");
         assertThat(notZip.failure())
                 .isEqualTo("the file holds no document text part (none of word/document.xml, ppt/slides/,"
@@ -213,7 +213,7 @@ class OfficeTextTest {
             + " so; tab stop definitions are no tabs of the text")
     void partsEncryptionAndTabStops() {
         Map<String, String> slides = new LinkedHashMap<>();
-        for (int i = 1; i <= OfficeText.MAX_PARTS + 1; i++) {
+        for (int i = 1; i <= OfficeLimits.MAX_PARTS + 1; i++) {
             slides.put("ppt/slides/slide" + i + ".xml", "<sld/>");
         }
         assertThat(extractor.extract(zip(slides), null, "many.pptx").failure())
