@@ -94,9 +94,10 @@ public final class TextExtractor {
                         bytes,
                         Math.max(MIN_OFFICE_INFLATED, OFFICE_INFLATION * (long) bytes.remaining()),
                         Math.max(MIN_OFFICE_TEXT, OFFICE_TEXT_PER_BYTE * (long) bytes.remaining())));
-                case "html" -> Extraction.of(Jsoup.parse(text(bytes, htmlCharset(bytes, contentType)))
+                case "html" -> Extraction.of(Jsoup.parse(text(bytes, htmlCharset(bytes, contentType), true))
                         .text());
-                case "text" -> Extraction.of(text(bytes, FileFields.charset(contentType)));
+                case "text" -> Extraction.of(
+                        text(bytes, FileFields.charset(contentType), !json(contentType, fileName)));
                 default -> Extraction.NONE;
             };
         } catch (OfficeLimits.Unreadable e) {
@@ -259,6 +260,14 @@ public final class TextExtractor {
     /** How far browsers look for a {@code <meta>} charset. */
     private static final int META_PRESCAN = 1024;
 
+    /** Whether the file is JSON, which is UTF-8 whatever it declares (RFC 8259): no legacy charset is guessed for it. */
+    private static boolean json(String contentType, String fileName) {
+        String type = FileFields.mediaType(contentType);
+        return type.equals("application/json")
+                || type.endsWith("+json")
+                || (fileName != null && fileName.toLowerCase(Locale.ROOT).endsWith(".json"));
+    }
+
     /** {@code <meta charset="x">} and {@code <meta http-equiv="Content-Type" content="text/html; charset=x">}. */
     private static final Pattern META_CHARSET =
             Pattern.compile("<meta\\b[^>]*?charset\\s*=\\s*[\"']?\\s*([A-Za-z0-9._:-]+)", Pattern.CASE_INSENSITIVE);
@@ -267,9 +276,12 @@ public final class TextExtractor {
      * The bytes as text in the charset named {@code declared}, UTF-8 when null (UTF-16 when the bytes
      * open with its byte order mark); strict: bytes that are not valid in it fail (with the offset of
      * the first bad byte) rather than give replacement characters. A byte order mark is left out of
-     * the text.
+     * the text. With {@code legacy}, undeclared bytes that are not UTF-8 but read as text in
+     * windows-1252 ({@link #legacyText}: no control bytes; the charset browsers read such text in) are
+     * read so: a CSV saved by Excel on Windows and sent by a browser, which never declares a charset
+     * for a file, was a failure.
      */
-    private static String text(ByteBuffer bytes, String declared) throws NotText {
+    private static String text(ByteBuffer bytes, String declared, boolean legacy) throws NotText {
         Charset charset;
         try {
             charset = declared != null ? Charset.forName(declared) : marked(bytes);
@@ -287,12 +299,35 @@ public final class TextExtractor {
             charset =
                     OfficeText.startsWith(bytes, UTF16_BE_BOM) ? StandardCharsets.UTF_16BE : StandardCharsets.UTF_16LE;
         }
-        ByteBuffer text = in.slice();
+        int invalidAt = invalidAt(in.slice(), charset);
+        if (invalidAt < 0) {
+            return decode(in.slice(), charset);
+        }
+        if (legacy
+                && declared == null
+                && charset.equals(StandardCharsets.UTF_8)
+                && ascii(in.slice(), invalidAt)
+                && legacyText(bytes)) {
+            // What browsers read text that declares nothing and is not UTF-8 as.
+            Charset windows1252 = Charset.forName("windows-1252");
+            if (invalidAt(bytes.duplicate(), windows1252) < 0) {
+                return decode(bytes.duplicate(), windows1252);
+            }
+        }
+        throw new NotText("the content is not valid " + charset.name() + " text (first invalid byte at offset "
+                + (in.position() - bytes.position() + invalidAt) + ")");
+    }
+
+    /**
+     * The offset in {@code text} of its first byte that is not valid in {@code charset}, or -1;
+     * checked through a small window: a buffer of one char per byte would hold twice the file's size
+     * (chars are two bytes) beside the string decoded after.
+     */
+    private static int invalidAt(ByteBuffer text, Charset charset) {
         CharsetDecoder decoder = charset.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        // Checked through a small window first, then decoded once into the string: a buffer of one
-        // char per byte would hold twice the file's size (chars are two bytes) beside the string.
+        ByteBuffer in = text.duplicate();
         CharBuffer out = CharBuffer.allocate(CHECK_WINDOW);
         CoderResult result;
         do {
@@ -305,14 +340,42 @@ public final class TextExtractor {
                 result = decoder.flush(out);
             } while (result.isOverflow());
         }
-        if (result.isError()) {
-            throw new NotText("the content is not valid " + charset.name() + " text (first invalid byte at offset "
-                    + (in.position() - bytes.position()) + ")");
+        return result.isError() ? in.position() - text.position() : -1;
+    }
+
+    /**
+     * Whether the first {@code n} bytes of {@code text} are ASCII: a valid UTF-8 sequence before the
+     * first invalid byte says the text is UTF-8 with a bad byte, not text of another charset.
+     */
+    private static boolean ascii(ByteBuffer text, int n) {
+        for (int i = 0; i < n; i++) {
+            if (text.get(text.position() + i) < 0) {
+                return false;
+            }
         }
+        return true;
+    }
+
+    private static String decode(ByteBuffer text, Charset charset) {
         if (text.hasArray()) {
             return new String(text.array(), text.arrayOffset() + text.position(), text.remaining(), charset);
         }
         return charset.decode(text.duplicate()).toString();
+    }
+
+    /**
+     * Whether bytes that are not UTF-8 look like text of a legacy single-byte charset: no NUL and no
+     * control byte but tab, line feed, form feed and carriage return (binary content has them; a
+     * Latin-1 or windows-1252 text saved by an older editor has none).
+     */
+    private static boolean legacyText(ByteBuffer bytes) {
+        for (int i = bytes.position(); i < bytes.limit(); i++) {
+            int b = bytes.get(i) & 0xff;
+            if (b < 0x20 && b != '\t' && b != '\n' && b != '\f' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static final byte[] UTF8_BOM = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};

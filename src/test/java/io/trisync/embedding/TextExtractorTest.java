@@ -103,20 +103,36 @@ class TextExtractorTest {
     }
 
     @Test
-    @DisplayName("Bytes that are not valid UTF-8 fail as text, Markdown, JSON or HTML, naming the first bad byte")
-    void invalidUtf8Fails() {
-        byte[] latin1 = "caf\u00e9 au lait".getBytes(StandardCharsets.ISO_8859_1);
-        for (String[] kind : new String[][] {
-            {"text/plain", "a.txt"}, {"text/markdown", "a.md"}, {"application/json", "a.json"}, {"text/html", "a.html"}
-        }) {
-            Extraction result = extractor.extract(latin1, kind[0], kind[1]);
-            assertThat(result.failure())
+    @DisplayName("Undeclared bytes that are not UTF-8 are read as windows-1252 when they look like text (browsers"
+            + " declare no charset for a file), except JSON; bytes with control bytes, or not windows-1252 either,"
+            + " fail naming the first bad byte")
+    void invalidUtf8() {
+        byte[] latin1 = "caf\u00e9 au lait\r\n\u201cquoted\u201d".getBytes(Charset.forName("windows-1252"));
+        for (String[] kind :
+                new String[][] {{"text/plain", "a.txt"}, {"text/markdown", "a.md"}, {"text/csv", "a.csv"}}) {
+            assertThat(extractor.extract(latin1, kind[0], kind[1]))
                     .as(kind[0])
-                    .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 3)");
-            assertThat(result.text()).isEmpty();
+                    .isEqualTo(Extraction.of("caf\u00e9 au lait\r\n\u201cquoted\u201d"));
         }
-        byte[] truncated = Arrays.copyOf("ok 🙂".getBytes(StandardCharsets.UTF_8), 5);
-        assertThat(extractor.extract(truncated, "text/plain", "t.txt").failure())
+        assertThat(extractor.extract(latin1, "text/html", "a.html"))
+                .isEqualTo(Extraction.of("caf\u00e9 au lait \u201cquoted\u201d"));
+        assertThat(extractor.extract(latin1, "application/json", "a.json").failure())
+                .as("JSON is UTF-8 (RFC 8259)")
+                .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 3)");
+        byte[] binary = {'a', 'b', (byte) 0xe9, 0, 1};
+        assertThat(extractor.extract(binary, "text/plain", "b.txt").failure())
+                .as("control bytes: not text")
+                .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 2)");
+        byte[] utf8ThenBad = {'a', (byte) 0xc3, (byte) 0xa9, ' ', (byte) 0xe9};
+        assertThat(extractor.extract(utf8ThenBad, "text/plain", "m.txt").failure())
+                .as("UTF-8 before the bad byte: UTF-8 with a bad byte, not windows-1252")
+                .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 4)");
+        byte[] undefined = {'a', 'b', (byte) 0x81};
+        assertThat(extractor.extract(undefined, "text/plain", "u.txt").failure())
+                .as("0x81 is no windows-1252 character either")
+                .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 2)");
+        byte[] truncated = Arrays.copyOf("ok \ud83d\ude42".getBytes(StandardCharsets.UTF_8), 5);
+        assertThat(extractor.extract(truncated, "application/json", "t.json").failure())
                 .as("a sequence cut off at the end")
                 .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 3)");
     }
