@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.xml.stream.XMLStreamException;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.io.RandomAccessReadBuffer;
 import org.apache.pdfbox.pdmodel.PDDocument;
@@ -94,6 +95,7 @@ public final class TextExtractor {
                         bytes,
                         Math.max(MIN_OFFICE_INFLATED, OFFICE_INFLATION * (long) bytes.remaining()),
                         Math.max(MIN_OFFICE_TEXT, OFFICE_TEXT_PER_BYTE * (long) bytes.remaining())));
+                case "xml" -> Extraction.of(xml(bytes, contentType));
                 case "html" -> Extraction.of(Jsoup.parse(text(bytes, htmlCharset(bytes, contentType), true))
                         .text());
                 case "text" -> Extraction.of(
@@ -186,6 +188,9 @@ public final class TextExtractor {
         if (type.equals("text/html") || type.startsWith("application/xhtml")) {
             return "html";
         }
+        if (type.equals("text/xml") || type.equals("application/xml") || type.endsWith("+xml")) {
+            return "xml";
+        }
         if (type.startsWith("text/") || type.equals("application/json") || type.endsWith("+json")) {
             return "text";
         }
@@ -204,6 +209,9 @@ public final class TextExtractor {
         }
         if (OFFICE_EXTENSIONS.stream().anyMatch(name::endsWith)) {
             return "office";
+        }
+        if (name.endsWith(".xml")) {
+            return "xml";
         }
         if (name.endsWith(".md")
                 || name.endsWith(".markdown")
@@ -259,6 +267,21 @@ public final class TextExtractor {
 
     /** How far browsers look for a {@code <meta>} charset. */
     private static final int META_PRESCAN = 1024;
+
+    /**
+     * An XML document's character data ({@link XmlText}); one the parser refuses (not well-formed, a
+     * DTD) is read as text instead, as every XML file was before, when its type is a text type.
+     */
+    private static String xml(ByteBuffer bytes, String contentType) throws NotText {
+        try {
+            return XmlText.read(bytes);
+        } catch (XMLStreamException e) {
+            if (FileFields.mediaType(contentType).startsWith("text/")) {
+                return text(bytes, FileFields.charset(contentType), true);
+            }
+            throw new NotText("the XML cannot be read: " + detail(e));
+        }
+    }
 
     /** Whether the file is JSON, which is UTF-8 whatever it declares (RFC 8259): no legacy charset is guessed for it. */
     private static boolean json(String contentType, String fileName) {

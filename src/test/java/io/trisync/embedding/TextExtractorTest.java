@@ -205,4 +205,24 @@ class TextExtractorTest {
         assertThat(extractor.extract(text, "application/ld+json", "x")).isEqualTo(Extraction.of("plain words"));
         assertThat(extractor.extract(text, "image/png", "a.png")).isEqualTo(Extraction.NONE);
     }
+
+    @Test
+    @DisplayName("XML gives its character data, a line an element, in the encoding it declares (it was indexed"
+            + " raw as text/xml, markup and all, and had no text as application/xml); a malformed text/xml is"
+            + " read as text, a malformed application/xml fails")
+    void xml() {
+        byte[] doc = ("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><book><title>Caf\u00e9 notes</title>"
+                        + "<chapter><para>First <b>bold</b> point.</para><para><![CDATA[a < b]]></para></chapter></book>")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        Extraction expected = Extraction.of("Caf\u00e9 notes\nFirst bold\n point.\na < b");
+        assertThat(extractor.extract(doc, "application/xml", "book.xml")).isEqualTo(expected);
+        assertThat(extractor.extract(doc, "text/xml", "book")).isEqualTo(expected);
+        assertThat(extractor.extract(doc, "application/octet-stream", "book.xml"))
+                .isEqualTo(expected);
+        assertThat(extractor.extract(doc, "application/docbook+xml", "b")).isEqualTo(expected);
+        byte[] broken = "<a><b>unclosed</a>".getBytes(StandardCharsets.UTF_8);
+        assertThat(extractor.extract(broken, "text/xml", "x.xml")).isEqualTo(Extraction.of("<a><b>unclosed</a>"));
+        assertThat(extractor.extract(broken, "application/xml", "x.xml").failure())
+                .startsWith("the XML cannot be read: ");
+    }
 }

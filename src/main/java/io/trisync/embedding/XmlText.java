@@ -1,0 +1,57 @@
+package io.trisync.embedding;
+
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import javax.xml.stream.XMLStreamConstants;
+import javax.xml.stream.XMLStreamException;
+import javax.xml.stream.XMLStreamReader;
+
+/**
+ * The text of an XML document (DocBook, a feed, a configuration file): its character data, a line for
+ * each element that held some, without the markup that indexing the file as raw text put in every
+ * chunk. The parser finds the encoding from the document's declaration or byte order mark, as XML
+ * says; it reads no DTD and resolves no external entity ({@link OfficeXml#XML}). Pure.
+ */
+final class XmlText {
+
+    private XmlText() {}
+
+    /** The character data of the XML document {@code bytes} (from position to limit, left as they are). */
+    static String read(ByteBuffer bytes) throws XMLStreamException {
+        InputStream in = bytes.hasArray()
+                ? new ByteArrayInputStream(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining())
+                : new ByteArrayInputStream(copy(bytes));
+        XMLStreamReader xml = OfficeXml.XML.createXMLStreamReader(in);
+        StringBuilder text = new StringBuilder();
+        boolean held = false;
+        try {
+            while (xml.hasNext()) {
+                switch (xml.next()) {
+                    case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA -> {
+                        if (!xml.isWhiteSpace()) {
+                            text.append(xml.getText());
+                            held = true;
+                        }
+                    }
+                    case XMLStreamConstants.END_ELEMENT -> {
+                        if (held) {
+                            text.append('\n');
+                            held = false;
+                        }
+                    }
+                    default -> {}
+                }
+            }
+        } finally {
+            xml.close();
+        }
+        return text.toString().strip();
+    }
+
+    private static byte[] copy(ByteBuffer bytes) {
+        byte[] copy = new byte[bytes.remaining()];
+        bytes.duplicate().get(copy);
+        return copy;
+    }
+}
