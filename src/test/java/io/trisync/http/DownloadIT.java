@@ -204,8 +204,8 @@ class DownloadIT {
 
     @Test
     @DisplayName("A range of a small file is verified as the whole is: bytes corrupted in place on S3's disk, after"
-            + " the range, fail it; nothing sent yet, it is answered 500 with the JSON body (the connection was"
-            + " closed without a word)")
+            + " the range, fail it: answered 500 with the JSON body when nothing was sent yet (the connection was"
+            + " closed without a word), else cut short")
     void rangeOfSmallFileIsVerified() throws Exception {
         String id = upload("corrupt.txt", "text/plain", TEXT);
         FileRecord record = node.stores().metadata().get(id).await();
@@ -215,9 +215,15 @@ class DownloadIT {
             file.seek(TEXT.length - 1);
             file.write(last ^ 0x20);
         }
-        HttpResponse<Buffer> refused = get(content(id), Map.of("Range", "bytes=0-9"));
-        assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(500);
-        assertThat(refused.bodyAsJsonObject().getString("error")).isNotBlank();
+        try {
+            HttpResponse<Buffer> refused = get(content(id), Map.of("Range", "bytes=0-9"));
+            // The range's one piece held for the hash was all: nothing sent, the failure answered.
+            assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(500);
+            assertThat(refused.bodyAsJsonObject().getString("error")).isNotBlank();
+        } catch (HttpClosedException cutShort) {
+            // S3 gave the object in more than one piece, so the range's was sent before the hash was
+            // known: cut short, never taken for the file's bytes.
+        }
     }
 
     @Test
