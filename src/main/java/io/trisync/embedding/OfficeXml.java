@@ -315,6 +315,9 @@ final class OfficeXml {
         factory.setProperty(XMLInputFactory.SUPPORT_DTD, false);
         factory.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
         factory.setProperty(XMLInputFactory.IS_COALESCING, false);
+        // Errors are thrown to the reader's caller, which gives the file's reason; the JDK's parser
+        // would also print each fatal one to stderr, outside the logs.
+        factory.setXMLReporter((message, type, related, location) -> {});
         return factory;
     }
 }

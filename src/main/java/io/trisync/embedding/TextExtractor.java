@@ -274,7 +274,7 @@ public final class TextExtractor {
      */
     private static String xml(ByteBuffer bytes, String contentType) throws NotText {
         try {
-            return XmlText.read(bytes);
+            return XmlText.read(bytes, FileFields.charset(contentType));
         } catch (XMLStreamException e) {
             if (FileFields.mediaType(contentType).startsWith("text/")) {
                 return text(bytes, FileFields.charset(contentType), true);
@@ -300,8 +300,9 @@ public final class TextExtractor {
      * open with its byte order mark); strict: bytes that are not valid in it fail (with the offset of
      * the first bad byte) rather than give replacement characters. A byte order mark is left out of
      * the text. With {@code legacy}, undeclared bytes that are not UTF-8 but read as text in
-     * windows-1252 ({@link #legacyText}: no control bytes; the charset browsers read such text in) are
-     * read so: a CSV saved by Excel on Windows and sent by a browser, which never declares a charset
+     * windows-1252 ({@link #legacyText}: no control bytes; no UTF-8 byte order mark or multi-byte
+     * sequence anywhere, which make them UTF-8 with a bad byte; the charset browsers read such text
+     * in) are read so: a CSV saved by Excel on Windows and sent by a browser, which never declares a charset
      * for a file, was a failure.
      */
     private static String text(ByteBuffer bytes, String declared, boolean legacy) throws NotText {
@@ -329,7 +330,8 @@ public final class TextExtractor {
         if (legacy
                 && declared == null
                 && charset.equals(StandardCharsets.UTF_8)
-                && ascii(in.slice(), invalidAt)
+                && !OfficeText.startsWith(bytes, UTF8_BOM)
+                && !hasUtf8Sequence(bytes)
                 && legacyText(bytes)) {
             // What browsers read text that declares nothing and is not UTF-8 as.
             Charset windows1252 = Charset.forName("windows-1252");
@@ -367,16 +369,26 @@ public final class TextExtractor {
     }
 
     /**
-     * Whether the first {@code n} bytes of {@code text} are ASCII: a valid UTF-8 sequence before the
-     * first invalid byte says the text is UTF-8 with a bad byte, not text of another charset.
+     * Whether {@code bytes} hold a well-formed UTF-8 sequence of more than one byte anywhere: then they
+     * are UTF-8 with a bad byte, not text of a single-byte charset (where such pairs are rare: "Ã©").
      */
-    private static boolean ascii(ByteBuffer text, int n) {
-        for (int i = 0; i < n; i++) {
-            if (text.get(text.position() + i) < 0) {
-                return false;
+    static boolean hasUtf8Sequence(ByteBuffer bytes) {
+        int end = bytes.limit();
+        for (int i = bytes.position(); i < end; i++) {
+            int b = bytes.get(i) & 0xff;
+            int more = b >= 0xC2 && b <= 0xDF ? 1 : b >= 0xE0 && b <= 0xEF ? 2 : b >= 0xF0 && b <= 0xF4 ? 3 : 0;
+            if (more == 0 || i + more >= end) {
+                continue;
+            }
+            boolean whole = true;
+            for (int k = 1; k <= more && whole; k++) {
+                whole = (bytes.get(i + k) & 0xC0) == 0x80;
+            }
+            if (whole) {
+                return true;
             }
         }
-        return true;
+        return false;
     }
 
     private static String decode(ByteBuffer text, Charset charset) {

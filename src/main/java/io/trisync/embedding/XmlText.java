@@ -17,12 +17,18 @@ final class XmlText {
 
     private XmlText() {}
 
-    /** The character data of the XML document {@code bytes} (from position to limit, left as they are). */
-    static String read(ByteBuffer bytes) throws XMLStreamException {
+    /**
+     * The character data of the XML document {@code bytes} (from position to limit, left as they
+     * are), in the charset its media type declares when it declares one (RFC 7303: it wins over the
+     * document's own declaration), else the one the document declares.
+     */
+    static String read(ByteBuffer bytes, String declared) throws XMLStreamException {
         InputStream in = bytes.hasArray()
                 ? new ByteArrayInputStream(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining())
                 : new ByteArrayInputStream(copy(bytes));
-        XMLStreamReader xml = OfficeXml.XML.createXMLStreamReader(in);
+        XMLStreamReader xml = declared == null
+                ? OfficeXml.XML.createXMLStreamReader(in)
+                : OfficeXml.XML.createXMLStreamReader(in, declared);
         StringBuilder text = new StringBuilder();
         boolean held = false;
         try {

@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Arrays;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,10 @@ final class ContentDownload {
             return "\"" + sha256 + "\"";
         }
     }
+
+    /** The headers an answer with the content carries, taken off again when its failure is answered instead. */
+    private static final List<String> DOWNLOAD_HEADERS =
+            List.of("Content-Length", "Content-Range", "Content-Type", "Content-Disposition", "ETag", "Accept-Ranges");
 
     private final BlobStore blobs;
 
@@ -134,7 +139,9 @@ final class ContentDownload {
             if (!response.headWritten() && !response.closed()) {
                 // Nothing sent yet (a range whose one piece was held for the hash): the error is
                 // answered whole, with the JSON body, instead of a connection closed without a word.
-                response.headers().clear();
+                for (String header : DOWNLOAD_HEADERS) {
+                    response.headers().remove(header);
+                }
                 ctx.fail(error);
                 return;
             }

@@ -127,6 +127,16 @@ class TextExtractorTest {
         assertThat(extractor.extract(utf8ThenBad, "text/plain", "m.txt").failure())
                 .as("UTF-8 before the bad byte: UTF-8 with a bad byte, not windows-1252")
                 .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 4)");
+        byte[] laterUtf8 = "abc \u00e9 then utf8 ".getBytes(StandardCharsets.ISO_8859_1);
+        byte[] mixed = Arrays.copyOf(laterUtf8, laterUtf8.length + 4);
+        System.arraycopy("\u00e9\u00e8".getBytes(StandardCharsets.UTF_8), 0, mixed, laterUtf8.length, 4);
+        assertThat(extractor.extract(mixed, "text/plain", "x.txt").failure())
+                .as("UTF-8 after the bad byte: UTF-8 with a bad byte, not windows-1252")
+                .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 4)");
+        byte[] bomThenBad = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, 'M', (byte) 0xFC, 'n'};
+        assertThat(extractor.extract(bomThenBad, "text/csv", "excel.csv").failure())
+                .as("a UTF-8 byte order mark: UTF-8")
+                .isEqualTo("the content is not valid UTF-8 text (first invalid byte at offset 4)");
         byte[] undefined = {'a', 'b', (byte) 0x81};
         assertThat(extractor.extract(undefined, "text/plain", "u.txt").failure())
                 .as("0x81 is no windows-1252 character either")
@@ -224,5 +234,14 @@ class TextExtractorTest {
         assertThat(extractor.extract(broken, "text/xml", "x.xml")).isEqualTo(Extraction.of("<a><b>unclosed</a>"));
         assertThat(extractor.extract(broken, "application/xml", "x.xml").failure())
                 .startsWith("the XML cannot be read: ");
+    }
+
+    @Test
+    @DisplayName("An XML document whose media type declares a charset is read in it (RFC 7303), over the UTF-8"
+            + " its missing declaration implies")
+    void xmlCharsetFromItsType() {
+        byte[] doc = "<note>Caf\u00e9</note>".getBytes(StandardCharsets.ISO_8859_1);
+        assertThat(extractor.extract(doc, "application/xml; charset=iso-8859-1", "n.xml"))
+                .isEqualTo(Extraction.of("Caf\u00e9"));
     }
 }
