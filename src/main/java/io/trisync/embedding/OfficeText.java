@@ -285,28 +285,4 @@ final class OfficeText {
             }
         }
     }
-
-    /** The bytes of a buffer as a stream, read in place. */
-    private static final class BufferInput extends InputStream {
-        private final ByteBuffer bytes;
-
-        BufferInput(ByteBuffer bytes) {
-            this.bytes = bytes;
-        }
-
-        @Override
-        public int read() {
-            return bytes.hasRemaining() ? bytes.get() & 0xff : -1;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) {
-            if (!bytes.hasRemaining()) {
-                return -1;
-            }
-            int n = Math.min(length, bytes.remaining());
-            bytes.get(buffer, offset, n);
-            return n;
-        }
-    }
 }

@@ -1,6 +1,5 @@
 package io.trisync.embedding;
 
-import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import javax.xml.stream.XMLStreamConstants;
@@ -23,9 +22,7 @@ final class XmlText {
      * document's own declaration), else the one the document declares.
      */
     static String read(ByteBuffer bytes, String declared) throws XMLStreamException {
-        InputStream in = bytes.hasArray()
-                ? new ByteArrayInputStream(bytes.array(), bytes.arrayOffset() + bytes.position(), bytes.remaining())
-                : new ByteArrayInputStream(copy(bytes));
+        InputStream in = new BufferInput(bytes.duplicate());
         XMLStreamReader xml = declared == null
                 ? OfficeXml.XML.createXMLStreamReader(in)
                 : OfficeXml.XML.createXMLStreamReader(in, declared);
@@ -53,11 +50,5 @@ final class XmlText {
             xml.close();
         }
         return text.toString().strip();
-    }
-
-    private static byte[] copy(ByteBuffer bytes) {
-        byte[] copy = new byte[bytes.remaining()];
-        bytes.duplicate().get(copy);
-        return copy;
     }
 }
