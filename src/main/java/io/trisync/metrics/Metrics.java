@@ -56,6 +56,11 @@ public final class Metrics {
     private final MultiGauge running;
     private final Map<String, Map<String, Timer>> requestTimers = new ConcurrentHashMap<>();
     private final Map<String, Counter> storeErrors = new ConcurrentHashMap<>();
+    /** Meters every upload records, several times each: looked up here, not built and registered per call. */
+    private final Map<String, Timer> stageTimers = new ConcurrentHashMap<>();
+
+    private final Map<String, Counter> ingestCounters = new ConcurrentHashMap<>();
+    private final Map<String, Timer> ingestTimers = new ConcurrentHashMap<>();
 
     public Metrics(MeterRegistry registry, long syncCheckIntervalSeconds) {
         this.registry = registry;
@@ -171,16 +176,18 @@ public final class Metrics {
      * (answered while still completing) or error.
      */
     public void ingest(String kind, String outcome, long nanos) {
-        Counter.builder("trisync.ingest")
-                .description("Uploads and deletes, by outcome")
-                .tags("kind", kind, "outcome", outcome)
-                .register(registry)
+        ingestCounters
+                .computeIfAbsent(kind + " " + outcome, k -> Counter.builder("trisync.ingest")
+                        .description("Uploads and deletes, by outcome")
+                        .tags("kind", kind, "outcome", outcome)
+                        .register(registry))
                 .increment();
-        Timer.builder("trisync.ingest.duration")
-                .description("How long uploads and deletes took, from the body received to the answer")
-                .tag("kind", kind)
-                .serviceLevelObjectives(REQUEST_BUCKETS)
-                .register(registry)
+        ingestTimers
+                .computeIfAbsent(kind, k -> Timer.builder("trisync.ingest.duration")
+                        .description("How long uploads and deletes took, from the body received to the answer")
+                        .tag("kind", kind)
+                        .serviceLevelObjectives(REQUEST_BUCKETS)
+                        .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
@@ -194,11 +201,12 @@ public final class Metrics {
      * (answered from the first upload) and new versions of a file are not timed.
      */
     public void uploadStage(String stage, long nanos) {
-        Timer.builder("trisync.upload.stage.duration")
-                .description("How long each stage of an upload took")
-                .tag("stage", stage)
-                .serviceLevelObjectives(REQUEST_BUCKETS)
-                .register(registry)
+        stageTimers
+                .computeIfAbsent(stage, s -> Timer.builder("trisync.upload.stage.duration")
+                        .description("How long each stage of an upload took")
+                        .tag("stage", s)
+                        .serviceLevelObjectives(REQUEST_BUCKETS)
+                        .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
