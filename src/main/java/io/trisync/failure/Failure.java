@@ -21,6 +21,7 @@ public abstract sealed class Failure extends RuntimeException
                 Failure.NotFound,
                 Failure.Conflict,
                 Failure.StaleVersion,
+                Failure.PreconditionFailed,
                 Failure.Unprocessable,
                 Failure.TooLarge,
                 Failure.UnsupportedMediaType,
@@ -152,6 +153,21 @@ public abstract sealed class Failure extends RuntimeException
 
         public long current() {
             return current;
+        }
+
+        @Override
+        public int status() {
+            return PRECONDITION_FAILED;
+        }
+    }
+
+    /**
+     * A read conditioned on what the client holds ({@code If-Match} on a download) found other content
+     * (412, RFC 9110 13.1.1).
+     */
+    public static final class PreconditionFailed extends Failure {
+        public PreconditionFailed(String message) {
+            super(null, message, null);
         }
 
         @Override

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * its record's version, changes with every edit), {@code
  * If-None-Match} answered 304 without reading S3, {@code HEAD} answered with the headers of the
  * {@code GET} from a HEAD of the object, and one byte range ({@link ByteRange}) answered 206, with
- * {@code If-Range} sending the whole instead when the client's copy is of other bytes.
+ * {@code If-Range} sending the whole instead when the client's copy is of other bytes, and {@code
+ * If-Match} naming other content 412 before anything is read.
  *
  * <p>Every byte sent is normally checked against the file's recorded sha256 ({@link
  * VerifiedContent}), which needs the whole object. So a range of a file up to {@link
@@ -67,6 +68,14 @@ final class ContentDownload {
 
     /** Answers {@code ctx} with {@code served}; fails (before anything is sent) with what the caller passes to {@code ctx.fail}. */
     Future<?> send(RoutingContext ctx, Served served) {
+        String ifMatch = ctx.request().getHeader("If-Match");
+        if (ifMatch != null && !match(ifMatch, served.etag())) {
+            // RFC 9110 13.2.2: If-Match is evaluated first; a client that asked for these bytes only
+            // (resuming a copy it checks) is told they changed instead of being sent others.
+            ctx.response().putHeader("ETag", served.etag());
+            return Future.failedFuture(new Failure.PreconditionFailed(
+                    "If-Match " + ifMatch.strip() + " does not name the content, whose ETag is " + served.etag()));
+        }
         if (noneMatch(ctx.request().getHeader("If-None-Match"), served.etag())) {
             ctx.response().setStatusCode(304).putHeader("ETag", served.etag()).end();
             return Future.succeededFuture();
@@ -191,6 +200,14 @@ final class ContentDownload {
         return Arrays.stream(header.split(","))
                 .map(String::strip)
                 .anyMatch(tag -> tag.equals("*") || tag.replaceFirst("^W/", "").equals(etag));
+    }
+
+    /**
+     * Whether {@code header} ({@code If-Match}: {@code *} or a list of entity tags) names {@code etag},
+     * compared strongly (RFC 9110, 13.1.1: a weak tag never matches).
+     */
+    static boolean match(String header, String etag) {
+        return Arrays.stream(header.split(",")).map(String::strip).anyMatch(tag -> tag.equals("*") || tag.equals(etag));
     }
 
     /**

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -108,6 +109,37 @@ class DownloadIT {
         assertThat(changed.statusCode()).isEqualTo(200);
         assertThat(changed.getHeader("ETag")).isNotEqualTo(etag);
         assertThat(changed.bodyAsString()).isEqualTo("Sea otters.");
+    }
+
+    @Test
+    @DisplayName("If-Match naming the content's ETag (or *) serves it; naming other content, or only weakly, is 412"
+            + " in JSON with the content's ETag before anything is read, for a range and a HEAD too")
+    void ifMatch() {
+        String id = upload("match.txt", "text/plain", TEXT);
+        String path = content(id);
+        String etag = get(path, Map.of()).getHeader("ETag");
+        for (String tag : new String[] {etag, "*", "\"7\", " + etag}) {
+            HttpResponse<Buffer> same = get(path, Map.of("If-Match", tag));
+            assertThat(same.statusCode()).as(tag).isEqualTo(200);
+            assertThat(same.body().getBytes()).as(tag).isEqualTo(TEXT);
+        }
+        assertThat(get(path, Map.of("If-Match", etag, "Range", "bytes=0-4")).statusCode())
+                .isEqualTo(206);
+        for (String tag : new String[] {"\"7\"", "W/" + etag}) {
+            for (HttpResponse<Buffer> refused : List.of(
+                    get(path, Map.of("If-Match", tag)), get(path, Map.of("If-Match", tag, "Range", "bytes=0-4")))) {
+                assertThat(refused.statusCode()).as(tag).isEqualTo(412);
+                assertThat(refused.getHeader("ETag")).as(tag).isEqualTo(etag);
+                assertThat(refused.getHeader("Content-Type")).as(tag).startsWith("application/json");
+                assertThat(refused.bodyAsJsonObject().getString("message"))
+                        .as(tag)
+                        .contains("If-Match")
+                        .contains(etag);
+            }
+            HttpResponse<Buffer> head = head(path, Map.of("If-Match", tag));
+            assertThat(head.statusCode()).as(tag).isEqualTo(412);
+            assertThat(head.body()).as(tag).isNull();
+        }
     }
 
     @Test
