@@ -98,15 +98,12 @@ final class Contract {
         router.route("/openapi.yaml")
                 .method(HttpMethod.GET)
                 .method(HttpMethod.HEAD)
-                .handler(ctx -> ctx.response()
-                        .putHeader("Content-Type", "text/plain; charset=utf-8")
-                        .end(yaml));
+                .handler(ctx ->
+                        Answers.end(ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8"), yaml));
         router.route("/openapi.json")
                 .method(HttpMethod.GET)
                 .method(HttpMethod.HEAD)
-                .handler(ctx -> ctx.response()
-                        .putHeader("Content-Type", "application/json")
-                        .end(json));
+                .handler(ctx -> Answers.end(ctx.response().putHeader("Content-Type", "application/json"), json));
     }
 
     /**

@@ -91,10 +91,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
                     .put("error", Failure.word(status))
                     .put("message", "an operation is already running for this tenant");
         }
-        ctx.response()
-                .setStatusCode(status)
-                .putHeader("Content-Type", "application/json")
-                .end(body.encode());
+        Answers.end(ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json"), body.encode());
         if (Bodies.failedReading(ctx)) {
             TimeLimits.flushNow(ctx.request());
         }
@@ -120,10 +117,9 @@ public final class FailureHandler implements Handler<RoutingContext> {
             ctx.response().reset();
             return;
         }
-        ctx.response()
-                .setStatusCode(Failure.BAD_REQUEST)
-                .putHeader("Content-Type", "application/json")
-                .end(new JsonObject()
+        Answers.end(
+                ctx.response().setStatusCode(Failure.BAD_REQUEST).putHeader("Content-Type", "application/json"),
+                new JsonObject()
                         .put("error", Failure.word(Failure.BAD_REQUEST))
                         .put("message", message)
                         .encode());

@@ -245,10 +245,9 @@ public final class FilesApi {
                 (JsonObject) labels,
                 Access.actor(ctx));
         bus.request(IngestAddresses.EDIT, request.toJson())
-                .onSuccess(doc -> withEtag(ctx, doc)
-                        .setStatusCode(200)
-                        .putHeader("Content-Type", "application/json")
-                        .end(FileJson.publicView(doc).encode()))
+                .onSuccess(doc -> Answers.end(
+                        withEtag(ctx, doc).setStatusCode(200).putHeader("Content-Type", "application/json"),
+                        FileJson.publicView(doc).encode()))
                 .onFailure(error -> staleOr(ctx, error));
     }
 
@@ -486,10 +485,7 @@ public final class FilesApi {
         if (!Access.caller(ctx).admin()) {
             body = withoutAddresses(body);
         }
-        ctx.response()
-                .setStatusCode(status)
-                .putHeader("Content-Type", "application/json")
-                .end(body.encode());
+        Answers.end(ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json"), body.encode());
     }
 
     private static String baseName(String fileName) {

@@ -29,11 +29,12 @@ public final class HealthHandler implements Handler<RoutingContext> {
         stores.health().onComplete(done -> {
             JsonObject states = done.result();
             boolean up = states.stream().allMatch(e -> "UP".equals(((JsonObject) e.getValue()).getString("status")));
-            ctx.response()
-                    .setStatusCode(up ? 200 : 503)
-                    .putHeader("Content-Type", "application/json")
-                    .putHeader("Cache-Control", "no-store")
-                    .end(new JsonObject()
+            Answers.end(
+                    ctx.response()
+                            .setStatusCode(up ? 200 : 503)
+                            .putHeader("Content-Type", "application/json")
+                            .putHeader("Cache-Control", "no-store"),
+                    new JsonObject()
                             .put("status", up ? "UP" : "DOWN")
                             .put("node", nodeId)
                             .put("auth", authOn ? "on" : "off")

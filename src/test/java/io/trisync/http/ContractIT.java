@@ -517,6 +517,12 @@ class ContractIT {
                     .isEqualTo(get.statusCode())
                     .isNotEqualTo(405);
             assertThat(head.getHeader("Content-Type")).as(concrete).isEqualTo(get.getHeader("Content-Type"));
+            // The length the GET's body has (RFC 9110, 8.6: a HEAD may say it, and a client sizing a
+            // download reads it).
+            assertThat(head.getHeader("Content-Length"))
+                    .as(concrete)
+                    .isEqualTo(get.getHeader("Content-Length"))
+                    .isNotNull();
             assertThat(head.body()).as(concrete).isNull();
             checked++;
         }
