@@ -4,6 +4,8 @@ import static io.trisync.bench.BenchSupport.perSecond;
 import static io.trisync.bench.BenchSupport.percentileMs;
 
 import io.micrometer.core.instrument.Timer;
+import io.qdrant.client.QdrantClient;
+import io.qdrant.client.QdrantGrpcClient;
 import io.trisync.Node;
 import io.trisync.config.ConfigLoader;
 import io.trisync.config.TrisyncConfig;
@@ -177,6 +179,9 @@ class IngestBench {
         Path spool = Files.createTempDirectory("bench-interleaved");
         Receiver receiver = receiverOf(node);
         HttpServer bare = UploadFloors.bareServer(node.vertx(), spool, receiver);
+        QdrantClient qdrant = new QdrantClient(QdrantGrpcClient.newBuilder(
+                        node.config().qdrant().host(), node.config().qdrant().port(), false)
+                .build());
         try {
             Map<String, IntFunction<Future<?>>> rows = new LinkedHashMap<>();
             rows.put(STORE_PIPELINE, UploadFloors.uploads(client, node.httpPort(), files, "i")::apply);
@@ -187,6 +192,10 @@ class IngestBench {
             rows.put(RECEIVER_DIRECT, spooledUploads(receiver, files, spool));
             IntFunction<Future<?>> floor = UploadFloors.oneAtATime(node.stores(), mongo);
             rows.put(UploadFloors.ONE_AT_A_TIME, floor);
+            rows.put(
+                    UploadFloors.ONE_AT_A_TIME_RAW,
+                    UploadFloors.oneAtATimeRaw(
+                            node.stores(), mongo, qdrant, node.config().qdrant().collection()));
             warmUp(client, node, Integer.getInteger("bench.ingest.warmup", 3000));
             for (IntFunction<Future<?>> row : rows.values()) {
                 StoreFloorsBench.lanes(CONCURRENCY, 1000, i -> row.apply(20_000_000 + i))
@@ -198,6 +207,8 @@ class IngestBench {
             Map<String, double[]> stages = new LinkedHashMap<>();
             List<String> ratios = new ArrayList<>();
             List<Double> sliceRatios = new ArrayList<>();
+            List<String> rawRatios = new ArrayList<>();
+            List<Double> rawSliceRatios = new ArrayList<>();
             for (int k = 0; k < SLICES; k++) {
                 int base = k * slice;
                 rows.forEach((what, row) -> {
@@ -221,6 +232,10 @@ class IngestBench {
                         / slices.get(UploadFloors.ONE_AT_A_TIME).get(k).perSecond();
                 sliceRatios.add(ratio);
                 ratios.add(String.format(Locale.ROOT, "%.2f", ratio));
+                double rawRatio = slices.get(STORE_PIPELINE).get(k).perSecond()
+                        / slices.get(UploadFloors.ONE_AT_A_TIME_RAW).get(k).perSecond();
+                rawSliceRatios.add(rawRatio);
+                rawRatios.add(String.format(Locale.ROOT, "%.2f", rawRatio));
             }
             System.out.println("Upload stages, mean ms (" + mode + ", interleaved: " + STORE_PIPELINE + "): "
                     + String.join(
@@ -262,8 +277,19 @@ class IngestBench {
                     "| %-10s | interleaved: pipeline sent whole (as curl) ÷ floor %.2f× |  |  |  |  |",
                     mode,
                     UploadFloors.Reading.sum(slices.get(WHOLE_PIPELINE)).perSecond() / floorRate));
+            out.add(String.format(
+                    Locale.ROOT,
+                    "| %-10s | interleaved: pipeline ÷ floor with its points one file a request %.2f× (slice by"
+                            + " slice: %s; %s) |  |  |  |  |",
+                    mode,
+                    UploadFloors.Reading.sum(slices.get(STORE_PIPELINE)).perSecond()
+                            / UploadFloors.Reading.sum(slices.get(UploadFloors.ONE_AT_A_TIME_RAW))
+                                    .perSecond(),
+                    String.join(", ", rawRatios),
+                    interval(rawSliceRatios)));
             return out;
         } finally {
+            qdrant.close();
             bare.close().await();
             mongo.close();
             client.close();

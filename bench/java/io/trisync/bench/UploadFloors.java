@@ -2,6 +2,16 @@ package io.trisync.bench;
 
 import static io.trisync.bench.BenchSupport.perSecond;
 
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.qdrant.client.PointIdFactory;
+import io.qdrant.client.QdrantClient;
+import io.qdrant.client.ValueFactory;
+import io.qdrant.client.VectorsFactory;
+import io.qdrant.client.grpc.Points;
+import io.qdrant.client.grpc.Points.PointStruct;
+import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.trisync.embedding.MiniLmEmbeddingModel;
 import io.trisync.events.EventPublisher;
 import io.trisync.ingest.Receiver;
@@ -12,7 +22,9 @@ import io.trisync.store.IngestOperation;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.testsupport.MultipartBody;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -41,6 +53,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
@@ -61,6 +74,7 @@ final class UploadFloors {
     static final String RECEIVE = "HTTP receive alone";
 
     static final String ONE_AT_A_TIME = "minimal upload writes, one at a time";
+    static final String ONE_AT_A_TIME_RAW = "same, each file's points in a request (raw Qdrant client)";
     static final String PRODUCT = "trisync's own upload writes, one at a time (no HTTP)";
     static final String BATCHED = "minimal upload writes, " + BATCH + " uploads a round trip";
 
@@ -337,12 +351,30 @@ final class UploadFloors {
     }
 
     /**
-     * Upload {@code i}'s minimal writes one after the other with the raw clients: an intent record,
-     * the 4 KiB blob, the metadata document, the chunks' points, the commit and one event.
+     * Upload {@code i}'s minimal writes one after the other: an intent record, the 4 KiB blob, the
+     * metadata document, the chunks' points, the commit and one event. The points go through
+     * trisync's Qdrant adapter, whose group commit shares one upsert among the floor's concurrent
+     * uploads (about three files a request at 16 clients): the floor every session before the
+     * sixteenth measured.
      */
     static IntFunction<Future<?>> oneAtATime(Stores stores, MongoClient mongo) {
+        return oneAtATime("minimal", stores, mongo, points -> stores.vectors().upsert(points));
+    }
+
+    /**
+     * {@link #oneAtATime(Stores, MongoClient)} with each upload's points in an upsert of their own,
+     * sent with the raw Qdrant client: every write one file at a time with the raw clients, as issue
+     * 24 defines the floor.
+     */
+    static IntFunction<Future<?>> oneAtATimeRaw(
+            Stores stores, MongoClient mongo, QdrantClient qdrant, String collection) {
+        return oneAtATime("rawfloor", stores, mongo, points -> rawUpsert(qdrant, collection, points));
+    }
+
+    private static IntFunction<Future<?>> oneAtATime(
+            String tag, Stores stores, MongoClient mongo, Function<List<ChunkPoint>, Future<?>> upsert) {
         return i -> {
-            String id = String.format("minimal-%08d", i);
+            String id = String.format("%s-%08d", tag, i);
             int partition = StoreKeys.partition(id, StoreFloorsBench.PARTITIONS);
             JsonObject intent = intent(id);
             return mongo.insert("floor_ops", intent)
@@ -352,10 +384,50 @@ final class UploadFloors {
                             new JsonObject().put("_id", id),
                             record(intent, id),
                             new UpdateOptions().setUpsert(true)))
-                    .compose(v -> stores.vectors().upsert(points(id, partition)))
+                    .compose(v -> upsert.apply(points(id, partition)))
                     .compose(v -> mongo.updateCollection("floor_ops", new JsonObject().put("_id", id), commit()))
-                    .compose(v -> mongo.insert("floor_events", event("floor", i, id)));
+                    .compose(v -> mongo.insert("floor_events", event(tag, i, id)));
         };
+    }
+
+    /** {@code points} upserted in one request of the raw Qdrant client ({@code wait}, as trisync's). */
+    private static Future<?> rawUpsert(QdrantClient qdrant, String collection, List<ChunkPoint> points) {
+        List<PointStruct> structs = points.stream()
+                .map(p -> {
+                    PointStruct.Builder b = PointStruct.newBuilder()
+                            .setId(PointIdFactory.id(p.id()))
+                            .setVectors(VectorsFactory.vectors(p.vector()))
+                            .putPayload(ChunkPoint.TENANT_ID, ValueFactory.value(p.tenantId()))
+                            .putPayload(ChunkPoint.FILE_ID, ValueFactory.value(p.fileId()))
+                            .putPayload(ChunkPoint.CHUNK, ValueFactory.value(p.chunk()))
+                            .putPayload(ChunkPoint.PARTITION, ValueFactory.value(p.partition()))
+                            .putPayload(ChunkPoint.CONTENT_SHA256, ValueFactory.value(p.contentSha256()))
+                            .putPayload(ChunkPoint.MODEL, ValueFactory.value(p.model()));
+                    return b.build();
+                })
+                .toList();
+        UpsertPoints request = UpsertPoints.newBuilder()
+                .setCollectionName(collection)
+                .setWait(true)
+                .addAllPoints(structs)
+                .build();
+        Context context = Vertx.currentContext();
+        Promise<Void> done = Promise.promise();
+        Futures.addCallback(
+                qdrant.upsertAsync(request, Duration.ofSeconds(30)),
+                new FutureCallback<>() {
+                    @Override
+                    public void onSuccess(Points.UpdateResult result) {
+                        context.runOnContext(v -> done.complete());
+                    }
+
+                    @Override
+                    public void onFailure(Throwable error) {
+                        context.runOnContext(v -> done.fail(error));
+                    }
+                },
+                MoreExecutors.directExecutor());
+        return done.future();
     }
 
     /**
