@@ -16,11 +16,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.xml.stream.XMLStreamException;
-import org.apache.pdfbox.Loader;
-import org.apache.pdfbox.io.RandomAccessReadBuffer;
-import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
-import org.apache.pdfbox.text.PDFTextStripper;
 import org.jsoup.Jsoup;
 
 /**
@@ -90,11 +86,14 @@ public final class TextExtractor {
                 return Extraction.NONE;
             }
             return switch (kind) {
-                case "pdf" -> Extraction.of(pdf(bytes));
+                case "pdf" -> Extraction.of(PdfText.read(
+                        bytes,
+                        Math.max(MIN_PDF_INFLATED, PDF_INFLATION * (long) bytes.remaining()),
+                        Math.max(MIN_TEXT, PDF_TEXT_PER_BYTE * (long) bytes.remaining())));
                 case "office", "zip" -> Extraction.of(OfficeText.read(
                         bytes,
                         Math.max(MIN_OFFICE_INFLATED, OFFICE_INFLATION * (long) bytes.remaining()),
-                        Math.max(MIN_OFFICE_TEXT, OFFICE_TEXT_PER_BYTE * (long) bytes.remaining())));
+                        Math.max(MIN_TEXT, OFFICE_TEXT_PER_BYTE * (long) bytes.remaining())));
                 case "xml" -> Extraction.of(xml(bytes, contentType));
                 case "html" -> Extraction.of(Jsoup.parse(text(bytes, htmlCharset(bytes, contentType), true))
                         .text());
@@ -105,7 +104,7 @@ public final class TextExtractor {
         } catch (OfficeLimits.Unreadable e) {
             // A ZIP only tried as Office (its type generic, its name none) that is no document has no text.
             return "zip".equals(kind) && !e.document() ? Extraction.NONE : Extraction.failed(e.getMessage());
-        } catch (NotText e) {
+        } catch (NotText | PdfText.Limit e) {
             return Extraction.failed(e.getMessage());
         } catch (InvalidPasswordException e) {
             return Extraction.failed("the PDF is encrypted and cannot be read without its password");
@@ -163,12 +162,32 @@ public final class TextExtractor {
 
     /**
      * An Office file gives at most this many characters of text per byte (at least {@link
-     * #MIN_OFFICE_TEXT}): two bytes of heap a character keep the text near what {@code MemoryBudget}
+     * #MIN_TEXT}): two bytes of heap a character keep the text near what {@code MemoryBudget}
      * accounts a file at; a text-only document holds two to three characters a byte, most hold fewer.
      */
     static final long OFFICE_TEXT_PER_BYTE = 2;
 
-    static final long MIN_OFFICE_TEXT = 16L * 1024 * 1024;
+    /**
+     * The text a PDF or an Office file may give whatever its size (4 Mi characters, about 2,000 pages):
+     * small files are embedded together, 32 at most, outside the memory budget, so a few kilobytes
+     * that unfold into text are bounded by this.
+     */
+    static final long MIN_TEXT = 4L * 1024 * 1024;
+
+    /**
+     * A PDF's page contents (each page's content streams and the forms they draw) may inflate to at
+     * most this many bytes per byte of the file (at least {@link #MIN_PDF_INFLATED}): text compresses
+     * a few times, an 820 KB file that inflated 350 times took a 512 MiB heap down.
+     */
+    static final long PDF_INFLATION = 50;
+
+    static final long MIN_PDF_INFLATED = 64L * 1024 * 1024;
+
+    /**
+     * A PDF gives at most this many characters of text per byte (at least {@link #MIN_TEXT}): a book's
+     * PDF, its fonts subset and its pages compressed, holds three to six.
+     */
+    static final long PDF_TEXT_PER_BYTE = 8;
 
     /** The PDF header, with which a PDF opens. */
     private static final byte[] PDF_MAGIC = "%PDF-".getBytes(StandardCharsets.US_ASCII);
@@ -232,12 +251,6 @@ public final class TextExtractor {
      */
     private static boolean opensAsPdf(ByteBuffer bytes) {
         return OfficeText.startsWith(bytes, PDF_MAGIC);
-    }
-
-    private static String pdf(ByteBuffer bytes) throws IOException {
-        try (PDDocument document = Loader.loadPDF(new RandomAccessReadBuffer(bytes))) {
-            return new PDFTextStripper().getText(document);
-        }
     }
 
     /**
