@@ -82,12 +82,7 @@ public final class EraseVerticle extends RequestVerticle {
             }
             Future<Boolean> cancelled = running == null
                     ? Future.succeededFuture(false)
-                    : stores.syncOperations()
-                            .finish(
-                                    running,
-                                    SyncOperation.Status.CANCELLED,
-                                    "cancelled: the tenant is being erased",
-                                    null);
+                    : tracker.cancel(running, "cancelled: the tenant is being erased", null);
             return cancelled
                     .compose(v -> stores.metadata().count(new FileQuery(tenant, null, null)))
                     .compose(files -> tracker.start(tenant, "erase", files, request.actor()))

@@ -2,6 +2,7 @@ package io.trisync.ops;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +43,23 @@ public final class LocalOperations implements Shareable {
     public static LocalOperations of(Vertx vertx) {
         return vertx.sharedData()
                 .<String, LocalOperations>getLocalMap("trisync.ops.local")
-                .computeIfAbsent("operations", k -> new LocalOperations());
+                .computeIfAbsent("operations", k -> {
+                    LocalOperations local = new LocalOperations();
+                    vertx.eventBus()
+                            .<JsonObject>consumer(
+                                    OpsAddresses.CANCELLED,
+                                    m -> local.cancelled(m.body().getString("opId")));
+                    return local;
+                });
+    }
+
+    /** Stops operation {@code opId} if it runs here: it was cancelled (its record ended already). */
+    private void cancelled(String opId) {
+        List<TrackedOperation> ops;
+        synchronized (this) {
+            ops = running.stream().filter(op -> op.record().id().equals(opId)).toList();
+        }
+        ops.forEach(TrackedOperation::cancelled);
     }
 
     /** Why the node stops, once it does; null while it runs. */

@@ -88,6 +88,31 @@ public final class OperationTracker {
                 Metrics.of(config));
     }
 
+    /**
+     * Cancels running operation {@code op}: its record ended as cancelled for {@code reason} (its tenant's
+     * slot freed), {@code sync.op_failed} published with that status, and the node running it told to
+     * stop it at once ({@link OpsAddresses#CANCELLED}). Completes with false when it had ended already.
+     */
+    public Future<Boolean> cancel(SyncOperation op, String reason, JsonObject result) {
+        return store.finish(op, SyncOperation.Status.CANCELLED, reason, result).compose(ended -> {
+            if (!ended) {
+                return Future.succeededFuture(false);
+            }
+            ended(metrics, op, SyncOperation.Status.CANCELLED);
+            vertx.eventBus().publish(OpsAddresses.CANCELLED, new JsonObject().put("opId", op.id()));
+            return TrackedOperation.publishFailed(events, op, SyncOperation.Status.CANCELLED, reason)
+                    .transform(published -> {
+                        if (published.failed()) {
+                            LOG.warn(
+                                    "The cancel of sync {} was not published: {}",
+                                    op.id(),
+                                    published.cause().getMessage());
+                        }
+                        return Future.succeededFuture(true);
+                    });
+        });
+    }
+
     /** Starts an operation of trisync's own ({@link Actor#SYSTEM}), as a periodic check does. */
     public Future<TrackedOperation> start(String tenantId, String kind, long totalFiles) {
         return start(tenantId, kind, totalFiles, Actor.SYSTEM);

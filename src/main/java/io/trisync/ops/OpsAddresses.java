@@ -12,8 +12,14 @@ public final class OpsAddresses {
     /** Sent by the HTTP API; replies with operations newest first. */
     public static final String HISTORY = "trisync.ops.history";
 
-    /** Sent by the HTTP API; cancels a running operation (its code stops at its next heartbeat). */
+    /** Sent by the HTTP API; cancels a running operation. */
     public static final String CANCEL = "trisync.ops.cancel";
+
+    /**
+     * Published to every node once an operation was cancelled ({@code {opId}}): the node running it
+     * stops it there and then, so its code stops before its next file rather than at its next heartbeat.
+     */
+    public static final String CANCELLED = "trisync.ops.cancelled";
 
     /** Sent by the HTTP API ({@code GET /api/sync/status}); replies with the service's state as this node sees it. */
     public static final String SERVICE_STATUS = "trisync.ops.service-status";

@@ -3,8 +3,8 @@ package io.trisync.ops;
 import io.trisync.bus.Membership;
 import io.trisync.bus.RequestVerticle;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.events.EventPublisher;
 import io.trisync.failure.Failure;
-import io.trisync.metrics.Metrics;
 import io.trisync.ops.OpsMessages.CancelRequest;
 import io.trisync.ops.OpsMessages.HistoryQuery;
 import io.trisync.ops.OpsMessages.TenantRef;
@@ -30,6 +30,7 @@ public final class OpsVerticle extends RequestVerticle {
     private final Stores stores;
     private Membership membership;
     private StuckSweep stuck;
+    private OperationTracker tracker;
 
     public OpsVerticle(TrisyncConfig config, Stores stores) {
         this.config = config;
@@ -40,6 +41,7 @@ public final class OpsVerticle extends RequestVerticle {
     public Future<?> start() {
         membership = Membership.of(vertx, config.nodeId());
         stuck = StuckSweep.of(vertx, config, stores, membership);
+        tracker = OperationTracker.of(vertx, config, stores, EventPublisher.of(vertx, config, stores));
         consume(OpsAddresses.STATUS, this::status);
         consume(OpsAddresses.CLEANUP, body -> stuck.run(
                         OpsMessages.CleanupRequest.fromJson(body).actor())
@@ -129,10 +131,8 @@ public final class OpsVerticle extends RequestVerticle {
                 .get(id)
                 .compose(op -> tenant != null && !tenant.equals(op.tenantId())
                         ? Future.failedFuture(new Failure.NotFound("no operation " + id))
-                        : stores.syncOperations()
-                                .finish(
+                        : tracker.cancel(
                                         op,
-                                        SyncOperation.Status.CANCELLED,
                                         "cancelled on request by "
                                                 + request.actor().subject(),
                                         new JsonObject()
@@ -150,7 +150,6 @@ public final class OpsVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> cancelled(SyncOperation op) {
-        OperationTracker.ended(Metrics.of(config), op, SyncOperation.Status.CANCELLED);
         return stores.syncOperations().get(op.id()).map(SyncOperation::toPublicJson);
     }
 

@@ -191,6 +191,12 @@ public final class TrackedOperation {
 
     /** Logs and publishes {@code sync.op_failed}: ended with {@code status} (failed or timed out) for {@code reason}. */
     private Future<Event> publishFailed(SyncOperation.Status status, String reason) {
+        return publishFailed(events, record, status, reason);
+    }
+
+    /** Logs and publishes {@code sync.op_failed} of {@code record}: ended with {@code status} for {@code reason}. */
+    static Future<Event> publishFailed(
+            EventPublisher events, SyncOperation record, SyncOperation.Status status, String reason) {
         return events.publish(
                 record.tenantId(),
                 EventTypes.OP_FAILED,
@@ -307,6 +313,22 @@ public final class TrackedOperation {
                                 + " to the next start): {}",
                         record.id(),
                         e.getMessage()));
+    }
+
+    /**
+     * Its record was ended as cancelled ({@link OperationTracker#cancel}): stops it here at once, on its
+     * own context, so its code writes nothing from its next step on instead of its next heartbeat.
+     */
+    void cancelled() {
+        context.runOnContext(v -> {
+            if (!stopped) {
+                LOG.info(
+                        "Sync {} of tenant {} was cancelled; it stops before its next step",
+                        record.id(),
+                        record.tenantId());
+                halt();
+            }
+        });
     }
 
     /** Marks the operation stopped: no more heartbeats, no deadline, no longer listed on its node. */

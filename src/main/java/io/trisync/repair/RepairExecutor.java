@@ -26,6 +26,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
 
 /**
  * Executes the actions planned for one file. Before each action the file is inspected again and the
@@ -71,13 +72,17 @@ final class RepairExecutor {
         this.blobs = new BlobRepairs(stores, config, quarantine);
     }
 
-    /** Runs the actions of one file (all with the same tenant and file id) in order, under operation {@code opId}. */
-    Future<FileOutcome> runFile(List<PlannedAction> actions, String opId) {
+    /**
+     * Runs the actions of one file (all with the same tenant and file id) in order, under operation
+     * {@code opId}; once {@code ended} says the operation ended (cancelled, failed elsewhere), a
+     * re-embedding writes no further batch.
+     */
+    Future<FileOutcome> runFile(List<PlannedAction> actions, String opId, BooleanSupplier ended) {
         List<Outcome> outcomes = new ArrayList<>();
         Future<Void> chain = Lanes.inOrder(Lanes.range(actions.size()), i -> {
             PlannedAction action = actions.get(i);
             String auditId = opId + ":" + action.tenantId() + ":" + action.fileId() + ":" + i;
-            return run(action, opId)
+            return run(action, opId, ended)
                     .compose(outcome -> settlement.audit(auditId, outcome, opId).map(outcomes.add(outcome)));
         });
         PlannedAction first = actions.get(0);
@@ -87,12 +92,15 @@ final class RepairExecutor {
                 .compose(after -> settlement.settle(actions, outcomes, after, opId));
     }
 
-    private Future<Outcome> run(PlannedAction action, String opId) {
+    private Future<Outcome> run(PlannedAction action, String opId, BooleanSupplier ended) {
+        // A tenant being erased takes no write, a repair's no more than an upload's: its erasure
+        // removes what the stores hold and verifies nothing is left (a repair it cancelled, still at
+        // work until it notices, had put 500 points back after a verified erasure).
         // A file an upload, new version or delete is writing now is that operation's: what the stores
         // hold is in motion, and its own roll-forward or undo ends it (a repair in between could put
         // old bytes back under a record about to name the new ones).
-        return stores.operations()
-                .openFor(action.fileId())
+        return notErasing(action.tenantId())
+                .compose(v -> stores.operations().openFor(action.fileId()))
                 .compose(open -> open != null
                         ? Future.succeededFuture(new Outcome(
                                 action,
@@ -101,10 +109,10 @@ final class RepairExecutor {
                                         + ") is writing the file; scan again once it has ended",
                                 null,
                                 null))
-                        : inspectAndAct(action, opId));
+                        : inspectAndAct(action, opId, ended));
     }
 
-    private Future<Outcome> inspectAndAct(PlannedAction action, String opId) {
+    private Future<Outcome> inspectAndAct(PlannedAction action, String opId, BooleanSupplier ended) {
         return inspector
                 .inspect(
                         action.tenantId(), action.partition(), action.fileId(), Resolution.needsContent(action.fixes()))
@@ -117,7 +125,7 @@ final class RepairExecutor {
                                 Outcomes.describe(state),
                                 null));
                     }
-                    return act(action, state, opId);
+                    return act(action, state, opId, ended);
                 })
                 .recover(error -> error instanceof Failure.Unavailable
                         ? Future.failedFuture(error)
@@ -125,10 +133,10 @@ final class RepairExecutor {
                                 new Outcome(action, Status.FAILED, String.valueOf(error.getMessage()), null, null)));
     }
 
-    private Future<Outcome> act(PlannedAction action, State state, String opId) {
+    private Future<Outcome> act(PlannedAction action, State state, String opId, BooleanSupplier ended) {
         JsonObject before = Outcomes.describe(state);
         return switch (action.action()) {
-            case REEMBED -> reembed(action, state, before);
+            case REEMBED -> reembed(action, state, before, ended);
             case DELETE_POINTS -> deletePoints(action, state, before);
             case DELETE_EXTRA_POINTS -> deleteExtraPoints(action, state, before);
             case QUARANTINE_BLOB -> blobs.quarantineBlob(action, state, before, opId);
@@ -155,15 +163,16 @@ final class RepairExecutor {
         return String.join("; ", reasons);
     }
 
-    private Future<Outcome> reembed(PlannedAction action, State state, JsonObject before) {
+    private Future<Outcome> reembed(PlannedAction action, State state, JsonObject before, BooleanSupplier ended) {
         FileRecord record = state.record();
         if (record == null || record.status() != FileRecord.Status.ACTIVE || state.blob() == null) {
             return Outcomes.failed(action, before, "no active record with content to embed");
         }
-        return MemoryBudget.HEAP.holding(state.blob().size(), () -> reembed(action, state, before, record));
+        return MemoryBudget.HEAP.holding(state.blob().size(), () -> reembed(action, state, before, record, ended));
     }
 
-    private Future<Outcome> reembed(PlannedAction action, State state, JsonObject before, FileRecord record) {
+    private Future<Outcome> reembed(
+            PlannedAction action, State state, JsonObject before, FileRecord record, BooleanSupplier ended) {
         return stores.blobs().read(state.blobKey()).compose(content -> hash(content.bytes())
                 .compose(sha -> {
                     if (!sha.equals(record.sha256())) {
@@ -185,7 +194,11 @@ final class RepairExecutor {
                     Retry retry = Retry.forWrites(Vertx.currentContext().owner());
                     ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
                             Vertx.currentContext(),
-                            batch -> retry.run(() -> stores.vectors().upsert(batch)));
+                            batch -> ended.getAsBoolean()
+                                    ? Future.failedFuture(new Failure.Conflict("the repair was ended"))
+                                    : notErasing(record.tenantId())
+                                            .compose(v -> retry.run(
+                                                    () -> stores.vectors().upsert(batch))));
                     return embeddingPool
                             .executeBlocking(
                                     () -> indexer.stream(Buffers.view(content.bytes()), target, REEMBED_BATCH, upsert))
@@ -214,17 +227,45 @@ final class RepairExecutor {
                                 .put(FileRecord.SHA256, record.sha256())
                                 .put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire()),
                         FileRecord.Embedding.indexedFields(indexer.modelName(), indexer.dimension(), chunks, sha))
-                .map(matched -> matched
-                        ? Outcomes.done(
+                .compose(matched -> matched
+                        ? Future.succeededFuture(Outcomes.done(
                                 action,
                                 before,
-                                new JsonObject().put("chunks", chunks).put("model", indexer.modelName()))
-                        : new Outcome(
-                                action,
-                                Status.FAILED,
-                                "the record changed while re-embedding; scan again",
-                                before,
-                                null));
+                                new JsonObject().put("chunks", chunks).put("model", indexer.modelName())))
+                        : withdraw(record, sha)
+                                .map(new Outcome(
+                                        action,
+                                        Status.FAILED,
+                                        "the record changed while re-embedding (deleted, or a new version); the points"
+                                                + " made were withdrawn; scan again",
+                                        before,
+                                        null)));
+    }
+
+    /**
+     * Removes the points a re-embedding of {@code sha} upserted for {@code record}'s file after the
+     * record stopped naming that content: a delete answered meanwhile removed the file's points before
+     * these landed, and a new version's are of other content. Unless the record, read again, is active
+     * with that content after all (a new version of the same bytes).
+     */
+    private Future<Void> withdraw(FileRecord record, String sha) {
+        return stores.metadata()
+                .get(record.id())
+                .map(now -> now.status() == FileRecord.Status.ACTIVE && sha.equals(now.sha256()))
+                .recover(error ->
+                        error instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(error))
+                .compose(same -> same
+                        ? Future.<Void>succeededFuture()
+                        : stores.vectors().deleteContent(record.tenantId(), record.id(), sha));
+    }
+
+    /** Fails while {@code tenantId} is being erased (as every upload's write does: its read lease, one read a second). */
+    private Future<Void> notErasing(String tenantId) {
+        return stores.erasures()
+                .erasing(tenantId)
+                .compose(erasing -> erasing
+                        ? Future.failedFuture(new Failure.Conflict("tenant " + tenantId + " is being erased"))
+                        : Future.succeededFuture());
     }
 
     /** Deletes the file's points that are not one of its new {@code chunks} (each upserted under its derived id). */

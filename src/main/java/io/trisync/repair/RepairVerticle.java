@@ -291,8 +291,11 @@ public final class RepairVerticle extends RequestVerticle {
                 slices,
                 slice -> op.stopped()
                         ? Future.failedFuture("repair " + op.record().id() + " was ended")
-                        : Lanes.forEach(slice, PARALLEL_FILES, actions -> executor.runFile(
-                                        actions, op.record().id())
+                        : Lanes.forEach(slice, PARALLEL_FILES, actions -> (op.stopped()
+                                        // Cancelled or failed elsewhere: no file is begun after that.
+                                        ? Future.<Outcomes.FileOutcome>failedFuture(
+                                                "repair " + op.record().id() + " was ended")
+                                        : executor.runFile(actions, op.record().id(), op::stopped))
                                 .map(outcome -> {
                                     tally.add(actions.get(0).fileId(), outcome);
                                     op.progress("processing_files", tally.files, totalFiles, tally.files);
