@@ -27,6 +27,7 @@ public abstract sealed class Failure extends RuntimeException
                 Failure.UnsupportedMediaType,
                 Failure.RangeNotSatisfiable,
                 Failure.Unavailable,
+                Failure.ContentDamaged,
                 Failure.Internal {
 
     public static final int BAD_REQUEST = 400;
@@ -263,6 +264,21 @@ public abstract sealed class Failure extends RuntimeException
     }
 
     /** A failure another node reported with a code outside the kinds above (500 and the like). */
+    /**
+     * The bytes S3 gave for a file do not hash to its recorded sha256 (500): stored content damaged
+     * behind trisync's back, not a fault of this request or a bug, so its message is answered as it is.
+     */
+    public static final class ContentDamaged extends Failure {
+        public ContentDamaged(String message) {
+            super(null, message, null);
+        }
+
+        @Override
+        public int status() {
+            return INTERNAL;
+        }
+    }
+
     public static final class Internal extends Failure {
         private final int status;
 

@@ -57,7 +57,11 @@ public final class FailureHandler implements Handler<RoutingContext> {
             failure = new Failure.BadRequest("the request body could not be read: " + bodyProblem(failure));
         }
         String message;
-        if (status >= 500 && status != Failure.UNAVAILABLE) {
+        if (failure instanceof Failure.ContentDamaged damaged) {
+            // The store's data, not this request or the code: said as it is, once, without a stack.
+            LOG.warn("{} {}: {}", ctx.request().method(), ctx.request().path(), damaged.getMessage());
+            message = damaged.getMessage();
+        } else if (status >= 500 && status != Failure.UNAVAILABLE) {
             LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
             message = "internal error; see the node's log";
         } else {

@@ -109,10 +109,9 @@ final class VerifiedContent implements ReadStream<Buffer> {
         if (!actual.equals(expected)) {
             held = null;
             if (exceptionHandler != null) {
-                exceptionHandler.handle(new Failure.Internal(
-                        Failure.INTERNAL,
-                        "the bytes of " + what + " read from S3 hash to " + actual + ", not the recorded " + expected
-                                + " (CHECKSUM_MISMATCH): the answer was cut short"));
+                exceptionHandler.handle(new Failure.ContentDamaged("the bytes of " + what + " read from S3 hash to "
+                        + actual + ", not the recorded " + expected + " (CHECKSUM_MISMATCH): they are not sent; a deep"
+                        + " scan reports it and a fix restores a known version"));
             }
             return;
         }

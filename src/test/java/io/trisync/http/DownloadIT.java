@@ -252,6 +252,10 @@ class DownloadIT {
             // The range's one piece held for the hash was all: nothing sent, the failure answered.
             assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(500);
             assertThat(refused.bodyAsJsonObject().getString("error")).isNotBlank();
+            // Named for what it is (it was "internal error; see the node's log", with a stack there).
+            assertThat(refused.bodyAsJsonObject().getString("message"))
+                    .contains("CHECKSUM_MISMATCH")
+                    .contains(record.sha256());
         } catch (HttpClosedException cutShort) {
             // S3 gave the object in more than one piece, so the range's was sent before the hash was
             // known: cut short, never taken for the file's bytes.
