@@ -240,18 +240,7 @@ public final class Reconciler {
     }
 
     private static Verdict verdict(Meta meta, List<Issue> issues) {
-        if (issues.isEmpty()) {
-            return Verdict.SYNCED;
-        }
-        if (meta != null && meta.attention() != null
-                || issues.stream().anyMatch(i -> i.type() == IssueType.EMBEDDING_FAILED)) {
-            return Verdict.ERROR;
-        }
-        boolean missing = meta == null
-                || issues.stream()
-                        .anyMatch(i -> i.type() == IssueType.MISSING_BLOB
-                                || i.type() == IssueType.MISSING_VECTORS
-                                || i.type() == IssueType.MISSING_CHUNKS);
-        return missing ? Verdict.MISSING : Verdict.OUT_OF_SYNC;
+        return Verdict.of(
+                issues.stream().map(Issue::type).toList(), meta != null && meta.attention() != null, meta == null);
     }
 }

@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +43,9 @@ public final class ScanVerticle extends RequestVerticle {
     private static final Set<String> MODES = Set.of("full", "deep", "quick");
     /** A quick check's default sample: ±5% at 95% confidence in the worst case (rate 50%). */
     static final int DEFAULT_SAMPLE = 384;
+
+    /** Tenants with points alone (no records, issues or objects) one all-tenant scan finds at most. */
+    static final int MAX_POINT_ONLY_TENANTS = 1000;
 
     private final TrisyncConfig config;
     private final Stores stores;
@@ -115,8 +119,7 @@ public final class ScanVerticle extends RequestVerticle {
         }
         Long seed = request.seed();
         boolean wait = request.waitForReport();
-        Future<List<String>> tenants =
-                tenant == null ? stores.metadata().tenants() : Future.succeededFuture(List.of(tenant));
+        Future<List<String>> tenants = tenant == null ? allTenants() : Future.succeededFuture(List.of(tenant));
         return tenants.compose(list -> {
             ScanReport report = new ScanReport(tenant == null ? "all" : "tenant:" + tenant, mode);
             List<String> opIds = new ArrayList<>();
@@ -136,7 +139,7 @@ public final class ScanVerticle extends RequestVerticle {
      * when no scan started at all the request fails with the first such reason.
      */
     private Future<JsonObject> consistencyCheck(boolean onlyDue, Actor actor) {
-        return stores.metadata().tenants().compose(tenants -> {
+        return allTenants().compose(tenants -> {
             JsonArray started = new JsonArray();
             JsonArray skipped = new JsonArray();
             JsonArray failed = new JsonArray();
@@ -170,6 +173,49 @@ public final class ScanVerticle extends RequestVerticle {
         });
     }
 
+    /**
+     * The tenants an all-tenant scan takes (analyze without a tenant, the consistency check, the
+     * periodic check): those with records, with open issues, with objects in S3 (the first segments
+     * of its keys, one listing request per 1,000 tenants) and with points in Qdrant (one scroll per
+     * tenant not known from the others, at most {@link #MAX_POINT_ONLY_TENANTS}). A tenant whose
+     * records were removed (orphan blobs or points alone) was never scanned by them: tenants were
+     * taken from the records only.
+     */
+    private Future<List<String>> allTenants() {
+        Future<List<String>> records = stores.metadata().tenants();
+        Future<List<String>> issues = stores.issues().tenants();
+        // A store that cannot list now leaves its tenants to a later check; the scans of the others
+        // start (and fail with the store's reason if it is down), as before.
+        Future<List<String>> blobs = stores.blobs().topLevelPrefixes().recover(e -> unlisted("s3", e));
+        return Future.all(records, issues, blobs).compose(v -> {
+            Set<String> known = new TreeSet<>();
+            known.addAll(records.result());
+            known.addAll(issues.result());
+            String backup = config.repair().backupPrefix();
+            String backupTop = backup.isBlank() ? null : backup.split("/", 2)[0];
+            blobs.result().stream()
+                    .filter(t -> Ids.valid(t) && !t.equals(backupTop))
+                    .forEach(known::add);
+            return stores.vectors()
+                    .tenantsBesides(known, MAX_POINT_ONLY_TENANTS)
+                    .recover(e -> unlisted("qdrant", e))
+                    .map(more -> {
+                        if (more.size() >= MAX_POINT_ONLY_TENANTS) {
+                            LOG.warn(
+                                    "{} tenants or more have points only; the rest are scanned by a later check",
+                                    MAX_POINT_ONLY_TENANTS);
+                        }
+                        more.stream().filter(Ids::valid).forEach(known::add);
+                        return List.copyOf(known);
+                    });
+        });
+    }
+
+    private static Future<List<String>> unlisted(String store, Throwable e) {
+        LOG.warn("Tenants with {} content alone not listed: {}", store, e.getMessage());
+        return Future.succeededFuture(List.of());
+    }
+
     /** True for the tracker's answer that the tenant already has an operation running (409). */
     private static boolean busy(Throwable error) {
         // Refused across the bus (a ReplyException with the code) or by this node's tracker (the failure itself).
@@ -192,25 +238,30 @@ public final class ScanVerticle extends RequestVerticle {
 
     /** The periodic check: tenants due for a scan, started one by one spread over the interval. */
     private void spreadChecks(long intervalMs) {
-        stores.metadata().tenants().onSuccess(tenants -> {
-            long gap = tenants.isEmpty() ? 0 : intervalMs / (2L * tenants.size());
-            for (int i = 0; i < tenants.size(); i++) {
-                String tenant = tenants.get(i);
-                vertx.setTimer(1 + i * gap, id -> due(tenant, true).onSuccess(due -> {
-                    if (due) {
-                        begin(tenant, "full", Actor.SYSTEM)
-                                .onSuccess(run -> run.done().onSuccess(v -> completed(tenant)))
-                                .onFailure(e -> {
-                                    if (busy(e)) {
-                                        LOG.debug("Periodic scan of {} not started: an operation runs", tenant);
-                                    } else {
-                                        LOG.warn("Periodic scan of {} could not start: {}", tenant, e.getMessage());
-                                    }
-                                });
+        allTenants()
+                .onFailure(e -> LOG.warn("Periodic checks not started: {}", e.getMessage()))
+                .onSuccess(tenants -> {
+                    long gap = tenants.isEmpty() ? 0 : intervalMs / (2L * tenants.size());
+                    for (int i = 0; i < tenants.size(); i++) {
+                        String tenant = tenants.get(i);
+                        vertx.setTimer(1 + i * gap, id -> due(tenant, true).onSuccess(due -> {
+                            if (due) {
+                                begin(tenant, "full", Actor.SYSTEM)
+                                        .onSuccess(run -> run.done().onSuccess(v -> completed(tenant)))
+                                        .onFailure(e -> {
+                                            if (busy(e)) {
+                                                LOG.debug("Periodic scan of {} not started: an operation runs", tenant);
+                                            } else {
+                                                LOG.warn(
+                                                        "Periodic scan of {} could not start: {}",
+                                                        tenant,
+                                                        e.getMessage());
+                                            }
+                                        });
+                            }
+                        }));
                     }
-                }));
-            }
-        });
+                });
     }
 
     /** Tells whoever reacts to periodic scans (auto-repair) that {@code tenant}'s has completed. */
@@ -310,7 +361,8 @@ public final class ScanVerticle extends RequestVerticle {
                     op.progressByPartition("finalizing", files[0], known, partitions, partitions);
                     return quick == null ? trend(tenant, own) : Future.succeededFuture();
                 })
-                .compose(v -> op.complete(new JsonObject().put("issues", report.issueCount())))
+                // This tenant's count: in an all-tenant analyze, report holds every tenant's issues.
+                .compose(v -> op.complete(new JsonObject().put("issues", own.issueCount())))
                 .recover(error -> op.stopped()
                         ? Future.failedFuture(error)
                         : op.fail("scan stopped at a store failure: " + error.getMessage())

@@ -1,5 +1,7 @@
 package io.trisync.scan;
 
+import java.util.Collection;
+
 /**
  * A file's overall state (the statuses the API reports). The engine gives SYNCED, OUT_OF_SYNC or MISSING, and
  * ERROR when an operation on the file failed and needs a person: its text extraction failed at
@@ -19,5 +21,23 @@ public enum Verdict {
 
     public String wire() {
         return wire;
+    }
+
+    /**
+     * The verdict of a file with {@code issues}: {@code attention} when a repair left it to a person,
+     * {@code noRecord} when it has no metadata.
+     */
+    public static Verdict of(Collection<IssueType> issues, boolean attention, boolean noRecord) {
+        if (issues.isEmpty()) {
+            return SYNCED;
+        }
+        if (attention || issues.contains(IssueType.EMBEDDING_FAILED)) {
+            return ERROR;
+        }
+        boolean missing = noRecord
+                || issues.contains(IssueType.MISSING_BLOB)
+                || issues.contains(IssueType.MISSING_VECTORS)
+                || issues.contains(IssueType.MISSING_CHUNKS);
+        return missing ? MISSING : OUT_OF_SYNC;
     }
 }

@@ -42,7 +42,8 @@ import java.util.Set;
  * from the record's content ({@code content_sha256}) by the model in use, and its blob still has the
  * ETag recorded at ingest. A candidate that fails is left out, counted in {@code excluded}, and
  * recorded as the issue it is ({@code ORPHAN_VECTORS}, {@code DELETE_INCOMPLETE}, {@code
- * STALE_VECTORS}) in the scanner's issue store with its {@code sync.issue_detected} event, once per
+ * STALE_VECTORS}; for a blob that is not the one recorded, {@code MISSING_BLOB}, {@code SIZE_MISMATCH}
+ * or {@code CHECKSUM_MISMATCH}, never {@code STALE_VECTORS}) in the scanner's issue store with its {@code sync.issue_detected} event, once per
  * appearance: read repair's detection, as Cassandra does on reads; repairs fix them.
  */
 public final class SearchVerticle extends RequestVerticle {
@@ -326,7 +327,7 @@ public final class SearchVerticle extends RequestVerticle {
 
     /**
      * The hits whose blob still has the ETag recorded at ingest: content replaced behind trisync's
-     * back makes the vectors stale (a HEAD per returned file, in parallel, unless {@link
+     * back is the blob's issue ({@link #blobDiffers}), never the vectors' (a HEAD per returned file, in parallel, unless {@link
      * VerifiedBlobs} saw that blob match its record less than {@code SEARCH_BLOB_RECHECK_SECONDS}
      * ago). A record without an ETag is not checked; a blob that cannot be read now fails the search
      * (503).
@@ -366,17 +367,45 @@ public final class SearchVerticle extends RequestVerticle {
                     kept.add(hit);
                 } else {
                     verified.differed(key);
-                    found.excluded.add(new Excluded(
-                            hit.point(),
-                            blob == null ? IssueType.MISSING_BLOB : IssueType.STALE_VECTORS,
-                            new JsonObject()
-                                    .put("recordedEtag", r.blobEtag())
-                                    .put("etag", blob == null ? null : blob.etag())
-                                    .put("found_by", "search")));
+                    found.excluded.add(blobDiffers(hit.point(), r, blob));
                 }
             }
             return kept;
         });
+    }
+
+    /**
+     * The issue a hit is whose blob is not the object recorded at ingest ({@code blob}: a HEAD of it,
+     * null when there is none). The hit passed {@link #judge}: its points were made from the record's
+     * content, so the vectors are not what is wrong, the blob is: {@code MISSING_BLOB}, {@code
+     * SIZE_MISMATCH} when its size differs from the record's, else {@code CHECKSUM_MISMATCH} (its
+     * {@code sha256} metadata differs from the record's, or agrees but the object was written since
+     * ingest and its bytes are unverified). Such an issue is never closed on a HEAD's word: a full scan
+     * hashes the bytes of a file with one open, and a repair's {@code VERIFY_CONTENT} does too. (It
+     * was recorded as {@code STALE_VECTORS}, whose re-embed found nothing to do and marked a file with
+     * corrupted bytes synced.)
+     */
+    static Excluded blobDiffers(ChunkPoint point, FileRecord record, BlobInfo blob) {
+        JsonObject details = new JsonObject()
+                .put("recordedEtag", record.blobEtag())
+                .put("etag", blob == null ? null : blob.etag())
+                .put("found_by", "search");
+        if (blob == null) {
+            return new Excluded(point, IssueType.MISSING_BLOB, details);
+        }
+        if (blob.size() != record.size()) {
+            return new Excluded(
+                    point,
+                    IssueType.SIZE_MISMATCH,
+                    details.put("recorded", record.size()).put("actual", blob.size()));
+        }
+        details.put("recorded", record.sha256());
+        if (blob.sha256() != null && !blob.sha256().equals(record.sha256())) {
+            details.put("actual", blob.sha256());
+        } else {
+            details.put("unverified", "the object was written since ingest; its bytes decide");
+        }
+        return new Excluded(point, IssueType.CHECKSUM_MISMATCH, details);
     }
 
     private static SearchMessages.SearchHit result(Scored hit, FileRecord record) {

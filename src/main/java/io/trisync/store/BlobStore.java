@@ -95,6 +95,13 @@ public interface BlobStore {
      */
     Future<Page<BlobInfo>> list(String prefix, String token, int limit, boolean withMetadata);
 
+    /**
+     * The first segments of the keys ({@code {tenant}/...}), each once, in key order: one listing
+     * request per 1,000 of them whatever the number of objects (a delimiter listing). Includes
+     * trisync's own prefixes ({@code quarantine~}, a backup prefix): the caller keeps the tenants.
+     */
+    Future<List<String>> topLevelPrefixes();
+
     /** Deletes up to {@link #MAX_BATCH_DELETE} keys in one request; absent keys count as deleted. */
     Future<DeleteResult> deleteAll(List<String> keys);
 

@@ -1,6 +1,8 @@
 package io.trisync.store;
 
+import static io.qdrant.client.ConditionFactory.isEmpty;
 import static io.qdrant.client.ConditionFactory.match;
+import static io.qdrant.client.ConditionFactory.matchExceptKeywords;
 import static io.qdrant.client.ConditionFactory.matchKeyword;
 import static io.qdrant.client.PointIdFactory.id;
 import static io.qdrant.client.VectorsFactory.vectors;
@@ -27,8 +29,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /** {@link VectorStore} on the official Qdrant Java client (gRPC). */
@@ -257,6 +262,42 @@ public final class QdrantVectorStore implements VectorStore {
                                 .map(p -> QdrantPayloads.point(p, false))
                                 .toList(),
                         r.hasNextPageOffset() ? r.getNextPageOffset().getUuid() : null));
+    }
+
+    @Override
+    public Future<List<String>> tenantsBesides(Collection<String> known, int max) {
+        List<String> found = new ArrayList<>();
+        return moreTenants(new HashSet<>(known), found, max).map(v -> found);
+    }
+
+    /** One point of a tenant not in {@code excluded}, its tenant added to both sets; again until none or {@code max}. */
+    private Future<Void> moreTenants(Set<String> excluded, List<String> found, int max) {
+        if (found.size() >= max) {
+            return Future.succeededFuture();
+        }
+        Filter.Builder filter = Filter.newBuilder();
+        if (excluded.isEmpty()) {
+            filter.addMustNot(isEmpty(ChunkPoint.TENANT_ID));
+        } else {
+            filter.addMust(matchExceptKeywords(ChunkPoint.TENANT_ID, List.copyOf(excluded)));
+        }
+        ScrollPoints request = ScrollPoints.newBuilder()
+                .setCollectionName(collection)
+                .setFilter(filter)
+                .setLimit(1)
+                .setWithPayload(WithPayloadSelectorFactory.include(List.of(ChunkPoint.TENANT_ID)))
+                .setWithVectors(WithVectorsSelector.newBuilder().setEnable(false))
+                .build();
+        return call(client.scrollAsync(request, TIMEOUT)).compose(r -> {
+            String tenant = r.getResultCount() == 0
+                    ? null
+                    : QdrantPayloads.text(r.getResult(0).getPayloadMap(), ChunkPoint.TENANT_ID);
+            if (tenant == null || !excluded.add(tenant)) {
+                return Future.succeededFuture();
+            }
+            found.add(tenant);
+            return moreTenants(excluded, found, max);
+        });
     }
 
     @Override

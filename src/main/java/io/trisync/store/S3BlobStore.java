@@ -225,6 +225,26 @@ public final class S3BlobStore implements BlobStore {
     }
 
     @Override
+    public Future<List<String>> topLevelPrefixes() {
+        List<String> out = new ArrayList<>();
+        return prefixes(null, out).map(v -> out);
+    }
+
+    private Future<Void> prefixes(String token, List<String> out) {
+        return call(s3.listObjectsV2(
+                        b -> b.bucket(bucket).delimiter("/").maxKeys(1000).continuationToken(token)))
+                .compose(r -> {
+                    r.commonPrefixes().forEach(p -> {
+                        String prefix = p.prefix();
+                        out.add(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
+                    });
+                    return Boolean.TRUE.equals(r.isTruncated()) && r.nextContinuationToken() != null
+                            ? prefixes(r.nextContinuationToken(), out)
+                            : Future.succeededFuture();
+                });
+    }
+
+    @Override
     public Future<DeleteResult> deleteAll(List<String> keys) {
         if (keys.size() > MAX_BATCH_DELETE) {
             return Future.failedFuture(new IllegalArgumentException(

@@ -5,7 +5,10 @@ import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.ext.mongo.MongoClient;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -317,6 +320,24 @@ public final class SpacedVectorStore implements VectorStore {
                     out.addAll(all.<List<ChunkPoint>>resultAt(1));
                     return out;
                 });
+    }
+
+    @Override
+    public Future<List<String>> tenantsBesides(Collection<String> known, int max) {
+        View v = view;
+        if (v.target() == null) {
+            return v.serving().tenantsBesides(known, max);
+        }
+        // While the dimension changes, a tenant may have points in either collection.
+        return v.serving().tenantsBesides(known, max).compose(first -> {
+            Set<String> seen = new HashSet<>(known);
+            seen.addAll(first);
+            return v.target().tenantsBesides(seen, max - first.size()).map(second -> {
+                List<String> out = new ArrayList<>(first);
+                out.addAll(second);
+                return out;
+            });
+        });
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.trisync.store;
 
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
+import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 
@@ -44,6 +45,14 @@ public interface VectorStore {
 
     /** Every point of one file (a file has a few hundred at most), without vectors, in id order. */
     Future<List<ChunkPoint>> pointsOf(String tenantId, String fileId);
+
+    /**
+     * Tenants that have points here and are not among {@code known}, at most {@code max} of them: for
+     * the all-tenant scans, which would otherwise never see a tenant whose only traces are points (its
+     * records and blobs removed). One scroll of a single point per tenant found, plus one that finds
+     * none, each excluding the tenants known so far by a payload filter.
+     */
+    Future<List<String>> tenantsBesides(Collection<String> known, int max);
 
     /** Points with these ids that exist, with their vectors. */
     Future<List<ChunkPoint>> get(List<UUID> ids);

@@ -13,6 +13,7 @@ import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -20,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -148,6 +150,76 @@ class RepairCorruptContentIT {
             var whole = http.get("/api/files/" + flipped + "/content?user_id=" + tenant);
             assertThat(whole.statusCode()).isEqualTo(200);
             assertThat(whole.bodyAsString()).isEqualTo(Fixtures.prose(120) + " flipped.txt");
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("A file left to a person for its corrupted bytes stays error, with its mark and its"
+            + " CHECKSUM_MISMATCH, after a fix narrowed to another issue type of the file (STALE_VECTORS,"
+            + " as a search recorded it) whose check reads no bytes")
+    void narrowedFixKeepsThePersonsMark() throws Exception {
+        Path data = TestStack.tempDir("trisync-narrowed");
+        Node node = Node.start(
+                        TestStack.config(Map.of(
+                                "EMBEDDED_PERSIST", "true", "DATA_DIR", data.toString(), "SYNC_PARTITIONS", "" + P)),
+                        false)
+                .await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Stores s = node.stores();
+            String tenant = TestStack.unique("narrowed");
+            String flipped = upload(http, tenant, "flipped.txt");
+            FileRecord record = s.metadata().get(flipped).await();
+            try (RandomAccessFile file =
+                    new RandomAccessFile(objectFile(data, record).toFile(), "rw")) {
+                int first = file.read();
+                file.seek(0);
+                file.write(first ^ 0x20);
+            }
+            assertThat(issues(deepScan(http, tenant))).isEqualTo(Set.of("CHECKSUM_MISMATCH:" + flipped));
+            assertThat(fixAndWait(http, tenant).getJsonObject("result").getLong("left_to_person"))
+                    .isEqualTo(1);
+            assertThat(s.metadata().get(flipped).await().sync().attention()).isNotNull();
+
+            // A second issue of the file, of a kind a check without the bytes sees (a search recorded
+            // STALE_VECTORS for such a file until the sixteenth session).
+            s.issues()
+                    .apply(
+                            List.of(new IssueRecord(
+                                    tenant,
+                                    record.partition(),
+                                    flipped,
+                                    record.name(),
+                                    "STALE_VECTORS",
+                                    new JsonObject().put("found_by", "search"),
+                                    Instant.now().toString(),
+                                    null)),
+                            List.of())
+                    .await();
+            var started = post(
+                    http,
+                    "/api/sync/fix",
+                    new JsonObject()
+                            .put("user_id", tenant)
+                            .put("dry_run", false)
+                            .put("issue_types", new JsonArray().add("STALE_VECTORS")));
+            assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+            JsonObject result = awaitFix(http, started.bodyAsJsonObject().getString("operation_id"))
+                    .getJsonObject("result");
+            assertThat(result.getLong("issues_resolved"))
+                    .as(result.encodePrettily())
+                    .isEqualTo(1);
+
+            FileRecord after = s.metadata().get(flipped).await();
+            assertThat(after.sync().verdict())
+                    .as("verdict after the narrowed fix")
+                    .isEqualTo("error");
+            assertThat(after.sync().attention()).as("the person's mark").isNotNull();
+            assertThat(after.sync().issues()).containsExactly("CHECKSUM_MISMATCH");
+            assertThat(s.issues().ofFile(tenant, flipped).await())
+                    .extracting(IssueRecord::type)
+                    .containsExactly("CHECKSUM_MISMATCH");
         } finally {
             node.stop().await();
         }

@@ -385,6 +385,71 @@ class ScanIT {
     }
 
     @Test
+    @DisplayName("An all-tenant analyze and the consistency check scan tenants with orphan points or blobs alone"
+            + " (no records); each tenant's operation and sync.op_completed carry its own issue count")
+    void allTenantScansFindOrphanOnlyTenants() throws Exception {
+        try (RestartableStores stores = new RestartableStores()) {
+            Node node = Node.start(stores.nodeConfig(Map.of("SYNC_PARTITIONS", "8")), false)
+                    .await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                Stores s = node.stores();
+                Map<String, String> ids = new HashMap<>();
+                for (String tenant : List.of("alpha", "beta", "gamma", "delta")) {
+                    ids.put(
+                            tenant,
+                            http.upload(tenant, "a.txt", "text/plain", utf8(Fixtures.prose(60)), null)
+                                    .bodyAsJsonObject()
+                                    .getString("id"));
+                }
+                // alpha: one issue; beta: none; gamma: points alone; delta: a blob alone.
+                s.vectors().deleteFile("alpha", ids.get("alpha")).await();
+                FileRecord gamma = s.metadata().get(ids.get("gamma")).await();
+                s.metadata().remove(gamma.id()).await();
+                s.blobs().delete(key(gamma)).await();
+                FileRecord delta = s.metadata().get(ids.get("delta")).await();
+                s.metadata().remove(delta.id()).await();
+                s.vectors().deleteFile("delta", delta.id()).await();
+
+                var r = http.post(
+                        "/api/sync/analyze",
+                        "application/json",
+                        Buffer.buffer(new JsonObject().put("mode", "full").encode()));
+                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+                assertThat(issues(r.bodyAsJsonObject()))
+                        .as(r.bodyAsString())
+                        .isEqualTo(Set.of(
+                                "MISSING_VECTORS:" + ids.get("alpha"),
+                                "ORPHAN_VECTORS:" + gamma.id(),
+                                "ORPHAN_BLOB:" + delta.id()));
+                Map<String, Long> counts = new HashMap<>();
+                for (String tenant : List.of("alpha", "beta", "gamma", "delta")) {
+                    List<SyncOperation> history = s.syncOperations()
+                            .history(tenant, SyncOperation.Status.COMPLETED, 10)
+                            .await();
+                    assertThat(history).as("scans of %s", tenant).hasSize(1);
+                    counts.put(tenant, history.get(0).result().getLong("issues"));
+                    List<Long> completed = s.events().recent(tenant, 1000).await().stream()
+                            .filter(e -> "sync.op_completed".equals(e.type()))
+                            .map(e -> e.data().getJsonObject("result").getLong("issues"))
+                            .toList();
+                    assertThat(completed).as("sync.op_completed of %s", tenant).containsExactly(counts.get(tenant));
+                }
+                assertThat(counts)
+                        .as("each tenant's own count")
+                        .isEqualTo(Map.of("alpha", 1L, "beta", 0L, "gamma", 1L, "delta", 1L));
+
+                var check = http.post("/api/sync/consistency-check", "application/json", Buffer.buffer(""));
+                assertThat(check.statusCode()).as(check.bodyAsString()).isEqualTo(202);
+                assertThat(check.bodyAsJsonObject().getJsonArray("operation_ids"))
+                        .as(check.bodyAsString())
+                        .hasSize(4);
+            } finally {
+                node.stop().await();
+            }
+        }
+    }
+
+    @Test
     @DisplayName("A store failing half way fails the scan with its reason and reports nothing as missing")
     void storeFailureFailsTheScan() throws Exception {
         try (RestartableStores stores = new RestartableStores()) {

@@ -127,7 +127,7 @@ class SearchIT {
 
     @Test
     @DisplayName("A blob verified by a search is not HEADed again for SEARCH_BLOB_RECHECK_SECONDS; replaced after"
-            + " that check, it is excluded as stale within the period")
+            + " that check, it is excluded within the period as the blob's SIZE_MISMATCH")
     void blobsRecheckedWithinThePeriod() {
         String t = TestStack.unique("recheck");
         String token = token(t);
@@ -160,8 +160,37 @@ class SearchIT {
                 .as("ms until a search left the replaced file out")
                 .isLessThan((RECHECK_SECONDS + 2) * 1000L);
         assertThat(node.stores().issues().openFor(t, 10).await())
+                .as("the blob's size differs from the record's: the blob's issue, not the vectors'")
                 .extracting(IssueRecord::type)
-                .containsExactly("STALE_VECTORS");
+                .containsExactly("SIZE_MISMATCH");
+    }
+
+    @Test
+    @DisplayName("A blob whose bytes were overwritten in place, same size and sha256 metadata kept, is excluded and"
+            + " recorded as CHECKSUM_MISMATCH (the blob's issue), never STALE_VECTORS: the points are the record's")
+    void corruptedBytesAreTheBlobsIssue() {
+        String t = TestStack.unique("corrupt");
+        String token = token(t);
+        String id = upload(token, t, "whales.txt", TOPICS.get("whales"));
+        FileRecord record = node.stores().metadata().get(id).await();
+        byte[] bytes = Fixtures.utf8(TOPICS.get("whales"));
+        bytes[0] = (byte) (bytes[0] ^ 0x20);
+        node.stores()
+                .blobs()
+                .putBytes(
+                        StoreKeys.blobKey(t, record.partition(), id),
+                        Buffer.buffer(bytes),
+                        "text/plain",
+                        Map.of("sha256", record.sha256()))
+                .await();
+        JsonObject answer = search(token, new JsonObject().put("query", "whales in the ocean"))
+                .bodyAsJsonObject();
+        assertThat(answer.getJsonArray("results")).as(answer.encode()).isEmpty();
+        assertThat(answer.getInteger("excluded")).isEqualTo(1);
+        List<IssueRecord> open = node.stores().issues().openFor(t, 10).await();
+        assertThat(open).extracting(IssueRecord::type).containsExactly("CHECKSUM_MISMATCH");
+        assertThat(open.get(0).details().getString("found_by")).isEqualTo("search");
+        assertThat(open.get(0).details().getString("recorded")).isEqualTo(record.sha256());
     }
 
     @Test
@@ -210,7 +239,7 @@ class SearchIT {
         assertThat(types)
                 .containsEntry(removed, "ORPHAN_VECTORS")
                 .containsEntry(deleted, "DELETE_INCOMPLETE")
-                .containsEntry(replaced, "STALE_VECTORS");
+                .containsEntry(replaced, "SIZE_MISMATCH");
         long detected = node.stores().events().since(tenant, 0, 1000).await().stream()
                 .filter(e -> "sync.issue_detected".equals(e.type()))
                 .count();
@@ -235,7 +264,7 @@ class SearchIT {
                         .get(0)
                         .getJsonObject("data")
                         .getJsonObject("byType")
-                        .getInteger("STALE_VECTORS"))
+                        .getInteger("SIZE_MISMATCH"))
                 .isEqualTo(1);
     }
 
