@@ -77,7 +77,7 @@ final class MetricsEndpoint implements Handler<RoutingContext> {
         Future<Map<String, Long>> files = stores.metadata().countByVerdict();
         Future<Map<String, Long>> issues = stores.issues().countByType();
         Future<List<SyncOperation>> running = stores.syncOperations().allRunning();
-        Future<Map<String, Instant>> scans = stores.syncOperations().lastCompleted("scan");
+        Future<Map<String, Instant>> scans = stores.syncOperations().lastScans();
         Future<List<String>> tenants = stores.metadata().tenants();
         return Future.all(files, issues, running, scans, tenants)
                 .timeout(Stores.READINESS_TIMEOUT_MS, TimeUnit.MILLISECONDS)

@@ -309,7 +309,7 @@ public final class IngestVerticle extends RequestVerticle {
     private Future<JsonObject> getFile(FileRef ref) {
         return Steps.visible(stores, ref.fileId(), ref.tenantId())
                 .compose(f -> ref.tenantId() == null || f.tenantId().equals(ref.tenantId())
-                        ? Future.succeededFuture(f.toDocument())
+                        ? Future.succeededFuture(f.readable().toDocument())
                         : Future.failedFuture(new Failure.NotFound("mongodb", "no file " + ref.fileId())))
                 .recover(error -> error instanceof Failure.NotFound
                         ? Steps.whyNoFile(stores, ref.fileId(), ref.tenantId(), error)

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.trisync.config.TrisyncConfig;
+import io.trisync.ops.StuckRule;
 import io.vertx.micrometer.backends.BackendRegistries;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,6 +57,7 @@ public final class Metrics {
     private final MultiGauge running;
     private final Map<String, Map<String, Timer>> requestTimers = new ConcurrentHashMap<>();
     private final Map<String, Counter> storeErrors = new ConcurrentHashMap<>();
+    private final Map<String, Counter> stuckCleaned = new ConcurrentHashMap<>();
     /** Meters every upload records, several times each: looked up here, not built and registered per call. */
     private final Map<String, Timer> stageTimers = new ConcurrentHashMap<>();
 
@@ -95,7 +97,15 @@ public final class Metrics {
         running = MultiGauge.builder("trisync.operations.running")
                 .description("Tracked operations running, by kind")
                 .register(registry);
+        // Counters an alert watches with increase() or rate() are exported at 0 from the first scrape:
+        // a series that first appears at 1 shows no increase, so the first stuck operation or store
+        // error would not alert.
+        StuckRule.LAYERS.forEach(this::stuckCounter);
+        STORES.forEach(this::storeErrorCounter);
     }
+
+    /** The {@code store} label of the store meters, one per store client. */
+    private static final List<String> STORES = List.of("mongodb", "s3", "qdrant");
 
     /** The meters of the node {@code config} describes, on the registry Vert.x made for it. */
     public static Metrics of(TrisyncConfig config) {
@@ -138,13 +148,15 @@ public final class Metrics {
                         .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
         if (failed) {
-            storeErrors
-                    .computeIfAbsent(store, s -> Counter.builder("trisync.store.errors")
-                            .description("Store requests that failed")
-                            .tag("store", s)
-                            .register(registry))
-                    .increment();
+            storeErrorCounter(store).increment();
         }
+    }
+
+    private Counter storeErrorCounter(String store) {
+        return storeErrors.computeIfAbsent(store, s -> Counter.builder("trisync.store.errors")
+                .description("Store requests that failed (an answer such as not found is not a failure)")
+                .tag("store", s)
+                .register(registry));
     }
 
     /** A tracked operation ended: {@code outcome} its final status (completed, failed, timed_out, cancelled). */
@@ -164,11 +176,14 @@ public final class Metrics {
 
     /** A monitor ended a stuck operation; {@code layer} the check that caught it (process, cluster, deadline, heartbeat). */
     public void stuckCleaned(String layer) {
-        Counter.builder("trisync.stuck.operations.cleaned")
+        stuckCounter(layer).increment();
+    }
+
+    private Counter stuckCounter(String layer) {
+        return stuckCleaned.computeIfAbsent(layer, l -> Counter.builder("trisync.stuck.operations.cleaned")
                 .description("Stuck tracked operations ended by a monitor, by the check that caught them")
-                .tag("layer", layer)
-                .register(registry)
-                .increment();
+                .tag("layer", l)
+                .register(registry));
     }
 
     /**

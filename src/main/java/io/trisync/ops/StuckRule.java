@@ -3,6 +3,7 @@ package io.trisync.ops;
 import io.trisync.store.SyncOperation;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -18,6 +19,17 @@ public final class StuckRule {
      * that caught it ({@code process}, {@code cluster}, {@code deadline} or {@code heartbeat}).
      */
     public record Verdict(SyncOperation.Status status, String reason, String layer) {}
+
+    private static final String PROCESS = "process";
+    private static final String CLUSTER = "cluster";
+    private static final String DEADLINE = "deadline";
+    private static final String HEARTBEAT = "heartbeat";
+
+    /**
+     * Every check a verdict names, in the order {@link #judge} tries them: the metrics register a
+     * series of {@code trisync_stuck_operations_cleaned_total} for each at 0 when a node starts.
+     */
+    public static final List<String> LAYERS = List.of(PROCESS, CLUSTER, DEADLINE, HEARTBEAT);
 
     private final Duration heartbeatInterval;
 
@@ -38,23 +50,22 @@ public final class StuckRule {
         String gone = op.incarnation() == null ? null : goneIncarnations.get(op.incarnation());
         if (gone != null) {
             return new Verdict(
-                    SyncOperation.Status.FAILED, "the node process that ran it is gone (" + gone + ")", "process");
+                    SyncOperation.Status.FAILED, "the node process that ran it is gone (" + gone + ")", PROCESS);
         }
         if (liveMembers != null && op.nodeId() != null && !liveMembers.contains(op.nodeId())) {
-            return new Verdict(SyncOperation.Status.FAILED, "node " + op.name() + " left the cluster", "cluster");
+            return new Verdict(SyncOperation.Status.FAILED, "node " + op.name() + " left the cluster", CLUSTER);
         }
         Instant deadline = op.startedAt().plusSeconds(op.expectedDurationSeconds());
         if (now.isAfter(deadline)) {
             return new Verdict(
                     SyncOperation.Status.TIMED_OUT,
                     "expected duration of " + op.expectedDurationSeconds() + "s passed",
-                    "deadline");
+                    DEADLINE);
         }
         Instant lastSign = op.heartbeatAt() == null ? op.startedAt() : op.heartbeatAt();
         Duration silence = Duration.between(lastSign, now);
         if (silence.compareTo(heartbeatInterval.multipliedBy(3)) > 0) {
-            return new Verdict(
-                    SyncOperation.Status.FAILED, "no heartbeat for " + silence.toSeconds() + "s", "heartbeat");
+            return new Verdict(SyncOperation.Status.FAILED, "no heartbeat for " + silence.toSeconds() + "s", HEARTBEAT);
         }
         return null;
     }

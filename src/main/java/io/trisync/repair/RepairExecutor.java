@@ -152,6 +152,9 @@ final class RepairExecutor {
         if (action.fixes().contains(IssueType.MISSING_BLOB)) {
             reasons.add("content lost; re-upload or delete (no backup configured)");
         }
+        if (action.fixes().contains(IssueType.UNREADABLE_RECORD)) {
+            reasons.add("its record cannot be read (its status is none of active, deleted); correct it in MongoDB");
+        }
         if (action.fixes().contains(IssueType.EMBEDDING_FAILED)) {
             FileRecord record = state.record();
             String failure = record == null || record.embedding() == null

@@ -99,6 +99,11 @@ public final class RepairPlanner {
         Adder add = (action, fixes) -> out.add(new PlannedAction(
                 action, fixes, first.tenantId(), first.partition(), first.fileId(), first.fileName()));
 
+        if (types.contains(IssueType.UNREADABLE_RECORD)) {
+            // Nothing can be judged of a file whose record cannot be read: a person corrects the record.
+            add.to(RepairAction.FLAG_FOR_PERSON, List.of(IssueType.UNREADABLE_RECORD));
+            return out;
+        }
         boolean contentLost = types.contains(MISSING_BLOB) && !backup;
         if (types.contains(MISSING_BLOB) && backup) {
             add.to(RepairAction.RESTORE_BLOB, List.of(MISSING_BLOB));

@@ -32,7 +32,11 @@ public enum IssueType {
     EMBEDDING_FAILED(
             "Text extraction failed: the content is stored but has no vectors, so it is not searchable",
             "Check the file, re-upload a readable version (and delete this one), or accept it without search"
-                    + " (the issue then stays open)");
+                    + " (the issue then stays open)"),
+    UNREADABLE_RECORD(
+            "MongoDB holds a record of the file that cannot be read (the field named in details holds a value this"
+                    + " service never writes): it is left out of search, its content and vectors are not judged",
+            "Correct or remove the record in MongoDB by hand (a repair leaves it to a person), then scan again");
 
     private final String description;
     private final String suggestedAction;

@@ -18,7 +18,9 @@ public final class Listings {
      * {@code attention} is the reason a repair left it to a person (null: none); {@code
      * embeddingFailure} is why its text could not be extracted at ingest (null: none); {@code
      * indexing} is {@link #PENDING} while its vectors wait in the index queue, {@link #LOST} when the
-     * record says they are pending but no queue entry makes them, null otherwise.
+     * record says they are pending but no queue entry makes them, null otherwise. {@code unreadable}
+     * names the field that made the record unreadable (its {@code status} is none this service
+     * writes; null: the record was read), and then only the record's id is to be trusted.
      */
     public record Meta(
             String fileId,
@@ -31,10 +33,16 @@ public final class Listings {
             String model,
             String attention,
             String embeddingFailure,
-            String indexing) {
+            String indexing,
+            String unreadable) {
 
         public static final String PENDING = "pending";
         public static final String LOST = "lost";
+
+        /** A record that could not be read: its {@code field} is none this service writes. */
+        public static Meta unreadable(String fileId, String name, String field) {
+            return new Meta(fileId, name, false, 0, null, 0, null, null, null, null, null, field);
+        }
 
         public Meta(
                 String fileId,
@@ -47,7 +55,19 @@ public final class Listings {
                 String model,
                 String attention,
                 String embeddingFailure) {
-            this(fileId, name, deleted, size, sha256, chunks, contentSha256, model, attention, embeddingFailure, null);
+            this(
+                    fileId,
+                    name,
+                    deleted,
+                    size,
+                    sha256,
+                    chunks,
+                    contentSha256,
+                    model,
+                    attention,
+                    embeddingFailure,
+                    null,
+                    null);
         }
 
         public Meta(
@@ -59,7 +79,7 @@ public final class Listings {
                 int chunks,
                 String contentSha256,
                 String model) {
-            this(fileId, name, deleted, size, sha256, chunks, contentSha256, model, null, null, null);
+            this(fileId, name, deleted, size, sha256, chunks, contentSha256, model, null, null, null, null);
         }
     }
 

@@ -189,6 +189,9 @@ final class PartitionReader {
 
     /** {@code queued}: the partition's files that have a job in the index queue. */
     static Listings.Meta meta(FileRecord r, Set<String> queued) {
+        if (r.status() == FileRecord.Status.UNREADABLE) {
+            return Listings.Meta.unreadable(r.id(), r.name(), FileRecord.STATUS);
+        }
         FileRecord.Embedding e = r.embedding();
         String indexing =
                 e == null || !e.pending() ? null : queued.contains(r.id()) ? Listings.Meta.PENDING : Listings.Meta.LOST;
@@ -203,7 +206,8 @@ final class PartitionReader {
                 e == null ? null : e.model(),
                 attention(r),
                 e == null ? null : e.failure(),
-                indexing);
+                indexing,
+                null);
     }
 
     /** The reason a repair left the file to a person, from its {@code sync.attention}; null when none. */

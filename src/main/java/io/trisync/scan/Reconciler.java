@@ -119,6 +119,10 @@ public final class Reconciler {
                 issues.add(
                         new Issue(IssueType.ORPHAN_VECTORS, id, null, new JsonObject().put("points", points.size())));
             }
+        } else if (meta.unreadable() != null) {
+            // Neither active nor deleted: its blob and points are not judged (nor orphans), a person decides.
+            issues.add(
+                    new Issue(IssueType.UNREADABLE_RECORD, id, name, new JsonObject().put("field", meta.unreadable())));
         } else if (meta.deleted()) {
             if (blob != null || !points.isEmpty()) {
                 issues.add(new Issue(
@@ -136,7 +140,8 @@ public final class Reconciler {
                 id,
                 name,
                 verdict(meta, issues),
-                meta != null && !meta.deleted(),
+                // An unreadable record is not counted among the active files (it is not listed as one).
+                meta != null && !meta.deleted() && meta.unreadable() == null,
                 meta != null,
                 blob != null,
                 !points.isEmpty(),
@@ -241,6 +246,8 @@ public final class Reconciler {
 
     private static Verdict verdict(Meta meta, List<Issue> issues) {
         return Verdict.of(
-                issues.stream().map(Issue::type).toList(), meta != null && meta.attention() != null, meta == null);
+                issues.stream().map(Issue::type).toList(),
+                meta != null && (meta.attention() != null || meta.unreadable() != null),
+                meta == null);
     }
 }

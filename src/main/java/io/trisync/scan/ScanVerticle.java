@@ -222,18 +222,17 @@ public final class ScanVerticle extends RequestVerticle {
         return Failure.status(error) == Failure.CONFLICT;
     }
 
-    /** Whether a tenant's last completed scan is older than the check interval (always, unless {@code onlyDue}). */
+    /**
+     * Whether a tenant's last scan (a full or deep one; a quick check records nothing) is older than the
+     * check interval (always, unless {@code onlyDue}).
+     */
     private Future<Boolean> due(String tenant, boolean onlyDue) {
         if (!onlyDue) {
             return Future.succeededFuture(true);
         }
         Instant cutoff = Instant.now().minusSeconds(config.sync().checkIntervalMinutes() * 60L);
-        return stores.syncOperations()
-                .history(tenant, SyncOperation.Status.COMPLETED, 20)
-                .map(ops -> ops.stream()
-                        .filter(o -> "scan".equals(o.kind()))
-                        .noneMatch(
-                                o -> o.completedAt() != null && o.completedAt().isAfter(cutoff)));
+        // A quick check records nothing: only a scan that recorded verdicts puts off the next one.
+        return stores.syncOperations().lastScan(tenant).map(last -> last == null || !last.isAfter(cutoff));
     }
 
     /** The periodic check: tenants due for a scan, started one by one spread over the interval. */
@@ -362,7 +361,8 @@ public final class ScanVerticle extends RequestVerticle {
                     return quick == null ? trend(tenant, own) : Future.succeededFuture();
                 })
                 // This tenant's count: in an all-tenant analyze, report holds every tenant's issues.
-                .compose(v -> op.complete(new JsonObject().put("issues", own.issueCount())))
+                .compose(v -> op.complete(
+                        new JsonObject().put("issues", own.issueCount()).put(SyncOperation.RESULT_MODE, mode)))
                 .recover(error -> op.stopped()
                         ? Future.failedFuture(error)
                         : op.fail("scan stopped at a store failure: " + error.getMessage())

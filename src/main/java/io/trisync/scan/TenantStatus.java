@@ -8,7 +8,6 @@ import io.trisync.store.IssueRecord;
 import io.trisync.store.Page;
 import io.trisync.store.PartitionCheck;
 import io.trisync.store.Stores;
-import io.trisync.store.SyncOperation;
 import io.trisync.store.SyncVerdict;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -62,16 +61,12 @@ final class TenantStatus {
         var error = stores.metadata().countVerdict(tenant, Verdict.ERROR.wire());
         var unchecked = stores.metadata().countVerdict(tenant, null);
         var issues = stores.issues().openFor(tenant, MAX_ISSUES_COUNTED);
-        var history = stores.syncOperations().history(tenant, SyncOperation.Status.COMPLETED, 20);
+        var lastScan = stores.syncOperations().lastScan(tenant);
         var checks = stores.metadata().partitionChecks(tenant);
-        return Future.all(List.of(page, synced, outOfSync, missing, error, unchecked, issues, history, checks))
+        return Future.all(List.of(page, synced, outOfSync, missing, error, unchecked, issues, lastScan, checks))
                 .map(all -> {
                     Map<String, Long> byType = new TreeMap<>();
                     issues.result().forEach(i -> byType.merge(i.type(), 1L, Long::sum));
-                    SyncOperation lastScan = history.result().stream()
-                            .filter(o -> "scan".equals(o.kind()))
-                            .findFirst()
-                            .orElse(null);
                     return new JsonObject()
                             .put("user_id", tenant)
                             .put(
@@ -86,9 +81,9 @@ final class TenantStatus {
                                             .put("issues_by_type", new JsonObject(Map.copyOf(byType))))
                             .put(
                                     "last_scan_at",
-                                    lastScan == null || lastScan.completedAt() == null
+                                    lastScan.result() == null
                                             ? null
-                                            : lastScan.completedAt().toString())
+                                            : lastScan.result().toString())
                             .put(
                                     "files",
                                     new JsonArray(page.result().items().stream()

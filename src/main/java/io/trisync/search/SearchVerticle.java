@@ -290,6 +290,13 @@ public final class SearchVerticle extends RequestVerticle {
         if (record == null || !tenant.equals(record.tenantId())) {
             return new Excluded(point, IssueType.ORPHAN_VECTORS, new JsonObject().put("found_by", "search"));
         }
+        if (record.status() == FileRecord.Status.UNREADABLE) {
+            // Whether the stores agree cannot be told from a record that cannot be read.
+            return new Excluded(
+                    point,
+                    IssueType.UNREADABLE_RECORD,
+                    new JsonObject().put("field", FileRecord.STATUS).put("found_by", "search"));
+        }
         if (record.status() == FileRecord.Status.DELETED) {
             return new Excluded(
                     point,

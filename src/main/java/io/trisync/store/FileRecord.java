@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
@@ -152,10 +153,15 @@ public record FileRecord(
                 null);
     }
 
-    /** Lifecycle of a file's metadata. */
+    /**
+     * Lifecycle of a file's metadata. {@link #UNREADABLE} is never written: it is how a record whose
+     * {@code status} is none this service writes (set by hand, say) is read, so a scan can report it
+     * ({@code UNREADABLE_RECORD}) and every other reader leave it alone.
+     */
     public enum Status {
         ACTIVE("active"),
-        DELETED("deleted");
+        DELETED("deleted"),
+        UNREADABLE("unreadable");
 
         private final String wire;
 
@@ -169,12 +175,45 @@ public record FileRecord(
 
         public static Status fromWire(String value) {
             for (Status s : values()) {
-                if (s.wire.equals(value)) {
+                if (s != UNREADABLE && s.wire.equals(value)) {
                     return s;
                 }
             }
             throw new IllegalArgumentException("unknown file status: " + value);
         }
+
+        /** A stored record's status: absent is active (records older than the field), any other value unreadable. */
+        static Status read(Object value) {
+            if (value == null) {
+                return ACTIVE;
+            }
+            for (Status s : values()) {
+                if (s != UNREADABLE && s.wire.equals(value)) {
+                    return s;
+                }
+            }
+            return UNREADABLE;
+        }
+    }
+
+    /**
+     * This record, when it can be acted on; a record read as {@link Status#UNREADABLE} fails with a
+     * conflict naming it (a person must correct it in MongoDB; nothing here writes it back).
+     */
+    public FileRecord readable() {
+        if (status == Status.UNREADABLE) {
+            throw unreadable(id);
+        }
+        return this;
+    }
+
+    /** What reading the record of file {@code id}, whose status is none this service writes, fails with. */
+    public static Failure unreadable(String id) {
+        return new Failure.Conflict(
+                "mongodb",
+                "the record of file " + id + " cannot be read: its field " + STATUS
+                        + " is none of active, deleted; correct it in MongoDB (a scan reports it as UNREADABLE_RECORD)",
+                null);
     }
 
     /**
@@ -294,6 +333,8 @@ public record FileRecord(
 
     /** The MongoDB document ({@code _id} is the file id; dates as BSON dates). */
     public JsonObject toDocument() {
+        // The stored document is left as a person will find it: never overwritten from a reading of it.
+        readable();
         JsonObject doc = new JsonObject()
                 .put(ID, id)
                 .put(TENANT_ID, tenantId)
@@ -333,7 +374,7 @@ public record FileRecord(
                 doc.getString(CONTENT_TYPE),
                 doc.getLong(SIZE, 0L),
                 doc.getString(SHA256),
-                Status.fromWire(doc.getString(STATUS, "active")),
+                Status.read(doc.getValue(STATUS)),
                 doc.getLong(VERSION, 0L),
                 doc.getInteger(PARTITION, 0),
                 Embedding.fromJson(doc.getJsonObject(EMBEDDING)),

@@ -94,10 +94,26 @@ public final class MongoSyncOperationStore implements SyncOperationStore {
     }
 
     @Override
-    public Future<Map<String, Instant>> lastCompleted(String kind) {
+    public Future<Map<String, Instant>> lastScans() {
+        return lastScans(null);
+    }
+
+    @Override
+    public Future<Instant> lastScan(String tenantId) {
+        return lastScans(tenantId).map(last -> last.get(tenantId));
+    }
+
+    /** Each tenant's last scan ({@code tenantId}'s only, unless null); see {@link SyncOperationStore#lastScans()}. */
+    private Future<Map<String, Instant>> lastScans(String tenantId) {
         JsonObject match = new JsonObject()
-                .put(SyncOperation.KIND, kind)
-                .put(SyncOperation.STATUS, SyncOperation.Status.COMPLETED.wire());
+                .put(SyncOperation.KIND, SyncOperation.SCAN)
+                .put(SyncOperation.STATUS, SyncOperation.Status.COMPLETED.wire())
+                .put(
+                        SyncOperation.RESULT + "." + SyncOperation.RESULT_MODE,
+                        new JsonObject().put("$ne", SyncOperation.QUICK));
+        if (tenantId != null) {
+            match.put(SyncOperation.TENANT_ID, tenantId);
+        }
         return MongoGroups.group(
                         client,
                         OPS,

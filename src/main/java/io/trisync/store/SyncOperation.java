@@ -50,6 +50,18 @@ public record SyncOperation(
     public static final String RESULT = "result";
     public static final String STARTED_BY = "startedBy";
 
+    /** The kind of a scan (full, deep or a quick check). */
+    public static final String SCAN = "scan";
+
+    /** In a scan's {@link #result}: its mode ({@code full}, {@code deep} or {@code quick}). */
+    public static final String RESULT_MODE = "mode";
+
+    /**
+     * The mode of a quick check: a sample that records no verdict and closes no issue, so it is not a
+     * tenant's last scan ({@link SyncOperationStore#lastScans()}).
+     */
+    public static final String QUICK = "quick";
+
     /** Lifecycle; only RUNNING is not final. */
     public enum Status {
         RUNNING,

@@ -40,8 +40,16 @@ public interface SyncOperationStore {
     /** Every running operation (for the monitor). */
     Future<List<SyncOperation>> allRunning();
 
-    /** Each tenant's latest completed operation of {@code kind}: when it ended. */
-    Future<Map<String, Instant>> lastCompleted(String kind);
+    /**
+     * Each tenant's last scan, when it ended: its latest completed scan that recorded its verdicts, a
+     * full or deep one (the periodic check is a full scan), not a quick check (its result's {@link
+     * SyncOperation#RESULT_MODE} is {@link SyncOperation#QUICK}; a scan completed before the mode was kept
+     * names none and counts). Tenants never scanned are absent.
+     */
+    Future<Map<String, Instant>> lastScans();
+
+    /** When the tenant's last scan (as {@link #lastScans()} counts them) ended; null when it has none. */
+    Future<Instant> lastScan(String tenantId);
 
     /** Retention: removes up to a batch of operations that ended before {@code before}; their ids. */
     Future<List<String>> removeEnded(Instant before);

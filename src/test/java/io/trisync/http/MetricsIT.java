@@ -179,6 +179,55 @@ class MetricsIT {
         }
     }
 
+    @Test
+    @DisplayName("The counters alerts watch are exported at 0 from the first scrape; S3's not-found answers are"
+            + " timed but are not store errors")
+    void alertedCountersStartAtZeroAndNotFoundIsNoError() throws Exception {
+        Node node = Node.start(TestStack.config(Map.of()), false).await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Map<String, Double> first = scrape(http);
+            // A series that first appears at 1 shows no increase(): the rules would miss the first one.
+            for (String layer : List.of("process", "cluster", "deadline", "heartbeat")) {
+                assertThat(first).containsKey("trisync_stuck_operations_cleaned_total{layer=\"" + layer + "\"}");
+            }
+            for (String store : List.of("mongodb", "s3", "qdrant")) {
+                assertThat(first.get("trisync_store_errors_total{store=\"" + store + "\"}"))
+                        .as(store)
+                        .isZero();
+            }
+
+            String tenant = TestStack.unique("notfound");
+            var r = http.upload(tenant, "gone.txt", "text/plain", Fixtures.utf8(Fixtures.prose(40)), null);
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+            FileRecord file = node.stores()
+                    .metadata()
+                    .get(r.bodyAsJsonObject().getString("id"))
+                    .await();
+            node.stores().blobs().delete(key(file)).await();
+            double asked = sum(scrape(http), "trisync_store_request_duration_seconds_count", "store=\"s3\"");
+
+            // A download and a deep scan meet the missing blob: S3 answers 404 each time.
+            var download = http.get("/api/files/" + file.id() + "/content?user_id=" + tenant);
+            assertThat(download.statusCode()).as(download.bodyAsString()).isEqualTo(404);
+            JsonObject report = post(
+                    http,
+                    "/api/sync/analyze",
+                    new JsonObject().put("user_id", tenant).put("mode", "deep"));
+            assertThat(report.getJsonObject("summary")
+                            .getJsonObject("issues_by_type")
+                            .fieldNames())
+                    .contains("MISSING_BLOB");
+
+            Map<String, Double> m = scrape(http);
+            assertThat(sum(m, "trisync_store_request_duration_seconds_count", "store=\"s3\""))
+                    .as("the 404s are timed")
+                    .isGreaterThan(asked);
+            assertThat(m.get("trisync_store_errors_total{store=\"s3\"}")).isZero();
+        } finally {
+            node.stop().await();
+        }
+    }
+
     /** The whole exposition through {@code promtool check metrics}: exit 0 and no lint finding. */
     static void promtoolAccepts(String exposition) throws Exception {
         Path in = Files.createTempFile("metrics", ".txt");

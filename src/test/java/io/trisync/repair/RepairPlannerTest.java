@@ -114,6 +114,19 @@ class RepairPlannerTest {
     }
 
     @Test
+    @DisplayName("A file whose record cannot be read is left to a person; nothing else is done to it")
+    void unreadableRecordIsLeftToAPerson() {
+        List<PlannedAction> plan = new RepairPlanner(true)
+                .plan(
+                        List.of(
+                                issue("f", IssueType.UNREADABLE_RECORD, new JsonObject().put("field", "status")),
+                                issue("f", ORPHAN_VECTORS),
+                                issue("f", MISSING_BLOB)),
+                        Selection.ALL);
+        assertThat(describe(plan)).containsExactly("f:FLAG_FOR_PERSON[UNREADABLE_RECORD]");
+    }
+
+    @Test
     @DisplayName("One re-embed fixes missing, stale and extra chunks of a file together")
     void reembedMerges() {
         List<PlannedAction> plan = new RepairPlanner(false)

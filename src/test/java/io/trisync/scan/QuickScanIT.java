@@ -8,6 +8,7 @@ import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
@@ -153,5 +154,64 @@ class QuickScanIT {
         } finally {
             node.stop().await();
         }
+    }
+
+    @Test
+    @DisplayName("A quick check is not the tenant's last scan: the status, the scan-age metrics and the periodic"
+            + " check see only scans that recorded verdicts")
+    void quickCheckIsNotTheLastScan() {
+        // Stores of its own: the tenant-wide gauges and the periodic check see this test's tenant only.
+        Node node = Node.start(TestStack.config(Map.of("METRICS_STORE_REFRESH_SECONDS", "0")), false)
+                .await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String tenant = TestStack.unique("quicklast");
+            var upload = http.upload(tenant, "a.txt", "text/plain", Fixtures.utf8(Fixtures.prose(30)), null);
+            assertThat(upload.statusCode()).as(upload.bodyAsString()).isEqualTo(201);
+
+            quick(http, tenant);
+            assertThat(lastScanAt(http, tenant)).as("a quick check only").isNull();
+            assertThat(http.get("/metrics").bodyAsString()).contains("trisync_tenants_never_scanned 1.0");
+            JsonObject due = periodicCheck(node);
+            assertThat(due.getJsonArray("operation_ids")).as(due.encode()).hasSize(1);
+            String full = Await.value(
+                    "the periodic scan to complete", 60_000, () -> lastScanAt(http, tenant), at -> at != null);
+
+            quick(http, tenant);
+            assertThat(lastScanAt(http, tenant)).isEqualTo(full);
+            JsonObject notDue = periodicCheck(node);
+            assertThat(notDue.getJsonArray("skipped").getList())
+                    .as(notDue.encode())
+                    .containsExactly(tenant);
+            assertThat(notDue.getJsonArray("operation_ids")).isEmpty();
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    private static void quick(Http http, String tenant) {
+        var r = http.post(
+                "/api/sync/analyze",
+                "application/json",
+                Buffer.buffer(new JsonObject()
+                        .put("user_id", tenant)
+                        .put("mode", "quick")
+                        .encode()));
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    }
+
+    private static String lastScanAt(Http http, String tenant) {
+        var r = http.get("/api/sync/status/" + tenant);
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        return r.bodyAsJsonObject().getString("last_scan_at");
+    }
+
+    /** What each node's periodic timer asks: scans of the tenants not scanned within the check interval. */
+    private static JsonObject periodicCheck(Node node) {
+        return node.vertx()
+                .eventBus()
+                .<JsonObject>request(
+                        ScanAddresses.CONSISTENCY_CHECK, new ScanMessages.ConsistencyCheck(true, null).toJson())
+                .await()
+                .body();
     }
 }

@@ -331,4 +331,14 @@ class ReconcilerTest {
             }
         }
     }
+
+    @Test
+    @DisplayName("An unreadable record is one UNREADABLE_RECORD naming the field: its blob and points are not orphans")
+    void unreadableRecord() {
+        FileReport r = one(List.of(Meta.unreadable("f", "f.txt", "status")), List.of(blob("f")), points("f", 2));
+        assertThat(types(r)).containsExactly(IssueType.UNREADABLE_RECORD);
+        assertThat(r.issues().get(0).details().getString("field")).isEqualTo("status");
+        assertThat(r.verdict()).isEqualTo(Verdict.ERROR);
+        assertThat(r.active()).isFalse();
+    }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.trisync.Node;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
+import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
@@ -16,6 +17,7 @@ import io.trisync.testsupport.RestartableStores;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -53,6 +55,104 @@ class ScanIT {
             assertThat(issue.getString("suggested_action")).isNotBlank();
         });
         return out;
+    }
+
+    @Test
+    @DisplayName("A record whose status was set by hand to a value trisync never writes is reported as"
+            + " UNREADABLE_RECORD naming the file and the field; the rest is scanned, searched and served; GET of it"
+            + " is a 409 naming it; a repair leaves it to a person")
+    void unreadableRecordIsReportedNotFatal() {
+        Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "4")), false)
+                .await();
+        MongoClient raw = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String tenant = TestStack.unique("unreadable");
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                var r = http.upload(
+                        tenant,
+                        "w" + i + ".txt",
+                        "text/plain",
+                        utf8("The warehouse ledger, volume " + i + ". " + Fixtures.prose(60)),
+                        null);
+                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+                ids.add(r.bodyAsJsonObject().getString("id"));
+            }
+            String bad = ids.get(0);
+            raw.updateCollection(
+                            "files",
+                            new JsonObject().put("_id", bad),
+                            new JsonObject().put("$set", new JsonObject().put("status", "archived")))
+                    .await();
+
+            for (String mode : List.of("full", "deep", "quick")) {
+                JsonObject report = analyze(http, tenant, mode);
+                JsonObject issue = report.getJsonArray("issues").stream()
+                        .map(JsonObject.class::cast)
+                        .filter(i -> bad.equals(i.getString("file_id")))
+                        .findFirst()
+                        .orElseThrow(() -> new AssertionError(mode + ": " + report.encode()));
+                assertThat(issue.getString("type")).as(mode).isEqualTo("UNREADABLE_RECORD");
+                assertThat(issue.getJsonObject("details").getString("field")).isEqualTo("status");
+                assertThat(report.getJsonArray("issues"))
+                        .as(mode + ": only that record")
+                        .hasSize(1);
+            }
+            // The other files still pass as synced; no orphan is made of the record's blob or points.
+            JsonObject full = analyze(http, tenant, "full");
+            assertThat(full.getJsonObject("summary").getLong("synced")).isEqualTo(2);
+            assertThat(issues(full)).containsExactly("UNREADABLE_RECORD:" + bad);
+
+            var search = http.post(
+                    "/api/search",
+                    "application/json",
+                    Buffer.buffer(new JsonObject()
+                            .put("user_id", tenant)
+                            .put("query", "warehouse ledger")
+                            .put("limit", 10)
+                            .encode()));
+            assertThat(search.statusCode()).as(search.bodyAsString()).isEqualTo(200);
+            List<String> found = search.bodyAsJsonObject().getJsonArray("results").stream()
+                    .map(r -> ((JsonObject) r).getString("file_id"))
+                    .toList();
+            assertThat(found).containsExactlyInAnyOrder(ids.get(1), ids.get(2));
+
+            var get = http.get("/api/files/" + bad + "?user_id=" + tenant);
+            assertThat(get.statusCode()).as(get.bodyAsString()).isEqualTo(409);
+            assertThat(get.bodyAsJsonObject().getString("message")).contains(bad, "status");
+            assertThat(http.get("/api/files/" + ids.get(1) + "?user_id=" + tenant)
+                            .statusCode())
+                    .isEqualTo(200);
+
+            var fix = http.post(
+                    "/api/sync/fix",
+                    "application/json",
+                    Buffer.buffer(new JsonObject()
+                            .put("user_id", tenant)
+                            .put("dry_run", false)
+                            .encode()));
+            assertThat(fix.statusCode()).as(fix.bodyAsString()).isEqualTo(202);
+            String opId = fix.bodyAsJsonObject().getString("operation_id");
+            JsonObject op = Await.value(
+                    "the repair to end",
+                    60_000,
+                    () -> http.get("/api/sync/fix/" + opId).bodyAsJsonObject().getJsonObject("operation"),
+                    o -> !"running".equals(o.getString("status")));
+            assertThat(op.getString("status")).as(op.encode()).isEqualTo("completed");
+            JsonObject result = op.getJsonObject("result");
+            assertThat(result.getInteger("left_to_person")).as(result.encode()).isEqualTo(1);
+            assertThat(result.getInteger("successful")).as(result.encode()).isZero();
+            // What a person finds is what they left: the record, its blob and its points.
+            assertThat(raw.findOne("files", new JsonObject().put("_id", bad), null)
+                            .await()
+                            .getString("status"))
+                    .isEqualTo("archived");
+            assertThat(node.stores().vectors().pointsOf(tenant, bad).await()).isNotEmpty();
+        } finally {
+            raw.close();
+            node.stop().await();
+        }
     }
 
     @Test
