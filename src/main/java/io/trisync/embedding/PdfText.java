@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.cos.COSArray;
@@ -24,6 +25,9 @@ import org.apache.pdfbox.filter.FilterFactory;
 import org.apache.pdfbox.io.RandomAccessReadBuffer;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.PDResources;
+import org.apache.pdfbox.pdmodel.graphics.form.PDFormXObject;
+import org.apache.pdfbox.pdmodel.graphics.form.PDTransparencyGroup;
 import org.apache.pdfbox.text.PDFTextStripper;
 
 /**
@@ -40,6 +44,12 @@ final class PdfText {
 
     private PdfText() {}
 
+    /**
+     * The most one stream may inflate to (64 MiB), whatever the file's size: PDFBox decodes a stream
+     * whole into memory, outside what the memory budget accounts a file at.
+     */
+    static final long MAX_STREAM = 64L * 1024 * 1024;
+
     /** A limit the document passed: its message is the reason. */
     static final class Limit extends IOException {
         Limit(String message) {
@@ -55,10 +65,14 @@ final class PdfText {
         try (PDDocument document = Loader.loadPDF(new RandomAccessReadBuffer(bytes))) {
             Inflation inflation = new Inflation(maxInflated);
             for (PDPage page : document.getPages()) {
-                inflation.page(page.getCOSObject());
+                inflation.page(page);
             }
             StringBuilder text = new StringBuilder();
-            new PDFTextStripper().writeText(document, new Bounded(text, maxText));
+            try {
+                new Stripper(inflation).writeText(document, new Bounded(text, maxText));
+            } catch (Drawn past) {
+                throw past.limit;
+            }
             return text.toString();
         }
     }
@@ -67,13 +81,18 @@ final class PdfText {
     private static final class Inflation {
         private final long max;
         private long inflated;
-        private final Set<COSStream> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** The decoded size of each form and font stream counted, by identity. */
+        private final Map<COSStream, Long> sizes = new IdentityHashMap<>();
+        /** The forms drawn once already while stripping (their first draw was counted by the first pass). */
+        private final Set<COSStream> firstDraw = Collections.newSetFromMap(new IdentityHashMap<>());
 
         Inflation(long max) {
             this.max = max;
         }
 
-        void page(COSDictionary page) throws IOException {
+        /** A page's content streams, and the forms and fonts its resources (its own or inherited) reach. */
+        void page(PDPage pdPage) throws IOException {
+            COSDictionary page = pdPage.getCOSObject();
             COSBase contents = page.getDictionaryObject(COSName.CONTENTS);
             if (contents instanceof COSStream stream) {
                 count(stream);
@@ -84,7 +103,9 @@ final class PdfText {
                     }
                 }
             }
-            forms(page.getCOSDictionary(COSName.RESOURCES));
+            // As the stripper takes them: the page's own, else those its page tree's parents hold.
+            PDResources resources = pdPage.getResources();
+            forms(resources == null ? null : resources.getCOSObject());
         }
 
         /** The form XObjects {@code resources} reach, and theirs, each once. */
@@ -94,15 +115,17 @@ final class PdfText {
                 pending.push(resources);
             }
             while (!pending.isEmpty()) {
-                COSDictionary xobjects = pending.pop().getCOSDictionary(COSName.XOBJECT);
+                COSDictionary current = pending.pop();
+                fonts(current.getCOSDictionary(COSName.FONT));
+                COSDictionary xobjects = current.getCOSDictionary(COSName.XOBJECT);
                 if (xobjects == null) {
                     continue;
                 }
                 for (COSName name : xobjects.keySet()) {
                     if (xobjects.getDictionaryObject(name) instanceof COSStream form
                             && COSName.FORM.equals(form.getCOSName(COSName.SUBTYPE))
-                            && seen.add(form)) {
-                        count(form);
+                            && !sizes.containsKey(form)) {
+                        sizes.put(form, count(form));
                         COSDictionary own = form.getCOSDictionary(COSName.RESOURCES);
                         if (own != null) {
                             pending.push(own);
@@ -112,8 +135,67 @@ final class PdfText {
             }
         }
 
+        /**
+         * The streams a font decodes as it is loaded (its embedded program, its ToUnicode map), its
+         * descendant's for a composite font, each once: PDFBox keeps a loaded font for the document.
+         */
+        private void fonts(COSDictionary fonts) throws IOException {
+            if (fonts == null) {
+                return;
+            }
+            Deque<COSDictionary> pending = new ArrayDeque<>();
+            for (COSName name : fonts.keySet()) {
+                if (fonts.getDictionaryObject(name) instanceof COSDictionary font) {
+                    pending.push(font);
+                }
+            }
+            while (!pending.isEmpty()) {
+                COSDictionary font = pending.pop();
+                once(font.getDictionaryObject(COSName.TO_UNICODE));
+                if (font.getDictionaryObject(COSName.FONT_DESC) instanceof COSDictionary descriptor) {
+                    once(descriptor.getDictionaryObject(COSName.FONT_FILE));
+                    once(descriptor.getDictionaryObject(COSName.FONT_FILE2));
+                    once(descriptor.getDictionaryObject(COSName.FONT_FILE3));
+                }
+                if (font.getDictionaryObject(COSName.DESCENDANT_FONTS) instanceof COSArray descendants) {
+                    for (int i = 0; i < descendants.size(); i++) {
+                        if (descendants.getObject(i) instanceof COSDictionary descendant) {
+                            pending.push(descendant);
+                        }
+                    }
+                }
+            }
+        }
+
+        private void once(COSBase stream) throws IOException {
+            if (stream instanceof COSStream s && !sizes.containsKey(s)) {
+                sizes.put(s, count(s));
+            }
+        }
+
+        /**
+         * A form drawn ({@code Do}) while the text is stripped: PDFBox decodes it again at every draw,
+         * so every draw after its first counts its size again (a form drawn 100,000 times was a CPU
+         * bomb with no text to stop at).
+         */
+        void drawn(COSStream form) throws IOException {
+            Long size = sizes.get(form);
+            if (size == null) {
+                // Reached some way the first pass did not follow: counted now, on its first draw.
+                sizes.put(form, count(form));
+            } else if (!firstDraw.add(form)) {
+                add(size);
+            }
+        }
+
         /** Decodes {@code stream} into nothing, its bytes counted; the filters between hold at most the limit. */
-        private void count(COSStream stream) throws IOException {
+        private long count(COSStream stream) throws IOException {
+            long before = inflated;
+            countInto(stream);
+            return inflated - before;
+        }
+
+        private void countInto(COSStream stream) throws IOException {
             List<COSName> filters = filters(stream.getFilters());
             if (filters.isEmpty()) {
                 add(stream.getLength());
@@ -168,17 +250,63 @@ final class PdfText {
                 this.kept = kept;
             }
 
+            /** This stream's decoded bytes so far (PDFBox holds one stream's whole at a time). */
+            private long own;
+
             @Override
             public void write(int b) throws IOException {
-                add(1);
-                kept.write(b);
+                write(new byte[] {(byte) b}, 0, 1);
             }
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
+                own += len;
+                if (own > MAX_STREAM) {
+                    throw new Limit("a content stream of the PDF inflates past " + MAX_STREAM + " bytes");
+                }
                 add(len);
                 kept.write(b, off, len);
             }
+        }
+    }
+
+    /** PDFBox's text stripper, each form it draws counted against the document's inflation. */
+    private static final class Stripper extends PDFTextStripper {
+        private final Inflation inflation;
+
+        Stripper(Inflation inflation) {
+            this.inflation = inflation;
+        }
+
+        @Override
+        public void showForm(PDFormXObject form) throws IOException {
+            drawn(form.getCOSObject());
+            super.showForm(form);
+        }
+
+        @Override
+        public void showTransparencyGroup(PDTransparencyGroup form) throws IOException {
+            drawn(form.getCOSObject());
+            super.showTransparencyGroup(form);
+        }
+
+        /** Counts a draw; past the limit, ends the stripping (PDFBox logs and skips an IOException of a {@code Do}). */
+        private void drawn(COSStream form) throws IOException {
+            try {
+                inflation.drawn(form);
+            } catch (Limit limit) {
+                throw new Drawn(limit);
+            }
+        }
+    }
+
+    /** A limit passed at a draw, carried out of the stripper unchecked (PDFBox swallows a {@code Do}'s IOException). */
+    private static final class Drawn extends RuntimeException {
+        final Limit limit;
+
+        Drawn(Limit limit) {
+            super(limit.getMessage(), null, false, false);
+            this.limit = limit;
         }
     }
 

@@ -2,6 +2,7 @@ package io.trisync.ops;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import java.time.Duration;
@@ -45,10 +46,12 @@ public final class LocalOperations implements Shareable {
                 .<String, LocalOperations>getLocalMap("trisync.ops.local")
                 .computeIfAbsent("operations", k -> {
                     LocalOperations local = new LocalOperations();
-                    vertx.eventBus()
+                    // On a context of its own, not the calling verticle's: a consumer registered from a
+                    // verticle goes when that verticle is undeployed, and this registry is the node's.
+                    ((VertxInternal) vertx).createEventLoopContext().runOnContext(v -> vertx.eventBus()
                             .<JsonObject>consumer(
                                     OpsAddresses.CANCELLED,
-                                    m -> local.cancelled(m.body().getString("opId")));
+                                    m -> local.cancelled(m.body().getString("opId"))));
                     return local;
                 });
     }

@@ -83,13 +83,31 @@ final class RepairExecutor {
             PlannedAction action = actions.get(i);
             String auditId = opId + ":" + action.tenantId() + ":" + action.fileId() + ":" + i;
             return run(action, opId, ended)
-                    .compose(outcome -> settlement.audit(auditId, outcome, opId).map(outcomes.add(outcome)));
+                    .compose(outcome -> ended.getAsBoolean()
+                            ? stopped(action, auditId, outcome, opId)
+                            : settlement.audit(auditId, outcome, opId).map(outcomes.add(outcome)));
         });
         PlannedAction first = actions.get(0);
         boolean readContent = Resolution.needsContent(
                 actions.stream().flatMap(a -> a.fixes().stream()).toList());
         return chain.compose(v -> inspector.inspect(first.tenantId(), first.partition(), first.fileId(), readContent))
                 .compose(after -> settlement.settle(actions, outcomes, after, opId));
+    }
+
+    /**
+     * The end of a file's actions once the repair was ended meanwhile: its step in flight is recorded
+     * in the repair's audit (what it did or refused), unless the tenant is being or was erased (nothing
+     * of it may be written after its erasure); no verdict, issue or event follows (the file was not
+     * judged), and the file's work fails so the repair goes no further.
+     */
+    private <T> Future<T> stopped(PlannedAction action, String auditId, Outcome outcome, String opId) {
+        return stores.erasures()
+                .get(action.tenantId())
+                .recover(error -> Future.succeededFuture(null))
+                .compose(erasure -> erasure != null
+                        ? Future.<Void>succeededFuture()
+                        : settlement.audit(auditId, outcome, opId).<Void>mapEmpty())
+                .compose(v -> Future.<T>failedFuture("repair " + opId + " was ended"));
     }
 
     private Future<Outcome> run(PlannedAction action, String opId, BooleanSupplier ended) {
@@ -200,11 +218,16 @@ final class RepairExecutor {
                             batch -> ended.getAsBoolean()
                                     ? Future.failedFuture(new Failure.Conflict("the repair was ended"))
                                     : notErasing(record.tenantId())
+                                            .compose(v -> stillNames(record, sha))
                                             .compose(v -> retry.run(
                                                     () -> stores.vectors().upsert(batch))));
                     return embeddingPool
                             .executeBlocking(
                                     () -> indexer.stream(Buffers.view(content.bytes()), target, REEMBED_BATCH, upsert))
+                            // A batch refused (the repair ended, the tenant being erased, the record
+                            // changed): the batches written before it go if the record no longer
+                            // names this content.
+                            .recover(error -> withdraw(record, sha).transform(w -> Future.failedFuture(error)))
                             .compose(streamed -> streamed.failed()
                                     ? Outcomes.failed(
                                             action,
@@ -252,14 +275,35 @@ final class RepairExecutor {
      * with that content after all (a new version of the same bytes).
      */
     private Future<Void> withdraw(FileRecord record, String sha) {
+        // An upload, new version or delete writing the file now writes its points too: left to it,
+        // and what remains to a scan, rather than removing points it may have just written.
+        return stores.operations()
+                .openFor(record.id())
+                .compose(open -> open != null ? Future.succeededFuture(true) : stillActiveWith(record, sha))
+                .compose(keep -> keep
+                        ? Future.<Void>succeededFuture()
+                        : stores.vectors().deleteContent(record.tenantId(), record.id(), sha));
+    }
+
+    private Future<Boolean> stillActiveWith(FileRecord record, String sha) {
         return stores.metadata()
                 .get(record.id())
                 .map(now -> now.status() == FileRecord.Status.ACTIVE && sha.equals(now.sha256()))
                 .recover(error ->
-                        error instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(error))
+                        error instanceof Failure.NotFound ? Future.succeededFuture(false) : Future.failedFuture(error));
+    }
+
+    /**
+     * Fails once {@code record}'s file is no longer active with content {@code sha} (deleted, or a new
+     * version): a batch more would overwrite the points the new version's chunks share ids with.
+     */
+    private Future<Void> stillNames(FileRecord record, String sha) {
+        return stillActiveWith(record, sha)
                 .compose(same -> same
                         ? Future.<Void>succeededFuture()
-                        : stores.vectors().deleteContent(record.tenantId(), record.id(), sha));
+                        : Future.failedFuture(new Failure.Conflict(
+                                "the record changed while re-embedding (deleted, or a new version); the points made are"
+                                        + " withdrawn")));
     }
 
     /** Fails while {@code tenantId} is being erased (as every upload's write does: its read lease, one read a second). */

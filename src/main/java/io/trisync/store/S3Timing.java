@@ -1,6 +1,8 @@
 package io.trisync.store;
 
 import io.trisync.metrics.Metrics;
+import java.util.Set;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkServiceException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
@@ -32,7 +34,12 @@ final class S3Timing implements ExecutionInterceptor {
 
     @Override
     public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
-        record(attributes, failed(context.httpResponse().statusCode()));
+        record(
+                attributes,
+                failed(
+                        context.httpResponse().statusCode(),
+                        attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME),
+                        null));
     }
 
     @Override
@@ -41,13 +48,32 @@ final class S3Timing implements ExecutionInterceptor {
         // connection, a broken answer) had no answer to judge.
         record(
                 attributes,
-                !(context.exception() instanceof SdkServiceException answered) || failed(answered.statusCode()));
+                !(context.exception() instanceof SdkServiceException answered)
+                        || failed(
+                                answered.statusCode(),
+                                attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME),
+                                answered instanceof AwsServiceException aws && aws.awsErrorDetails() != null
+                                        ? aws.awsErrorDetails().errorCode()
+                                        : null));
     }
 
-    /** Whether S3's answer with HTTP {@code status} is a store error. */
-    static boolean failed(int status) {
-        boolean answered = status >= 200 && status < 300 || status == 404 || status == 409 || status == 412;
-        return !answered;
+    /** Reads of one object (and the bucket's HEAD at start), whose 404 is an answer: it is not there. */
+    private static final Set<String> OBJECT_READS = Set.of("GetObject", "HeadObject", "HeadBucket");
+
+    /**
+     * Whether S3's answer with HTTP {@code status} to {@code operation} is a store error: a missing
+     * object (404 {@code NoSuchKey}, or a 404 to a read of one object) and a lost condition (409, 412)
+     * are answers; a 404 to a listing or a write (a bucket gone: every such call then answers so) is
+     * an error.
+     */
+    static boolean failed(int status, String operation, String errorCode) {
+        if (status >= 200 && status < 300 || status == 409 || status == 412) {
+            return false;
+        }
+        if (status == 404) {
+            return !("NoSuchKey".equals(errorCode) || OBJECT_READS.contains(operation));
+        }
+        return true;
     }
 
     private void record(ExecutionAttributes attributes, boolean failed) {

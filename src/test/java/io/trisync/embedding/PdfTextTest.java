@@ -71,7 +71,28 @@ class PdfTextTest {
         byte[] pdf = pdf(content.toString(), "", false);
         assertThat(pdf.length).isLessThan(1_000_000);
         TextExtractor.Extraction result = new TextExtractor().extract(ByteBuffer.wrap(pdf), "application/pdf", "b.pdf");
-        assertThat(result.failure()).isEqualTo("the PDF's page contents inflate past 67108864 bytes");
+        assertThat(result.failure()).isEqualTo("a content stream of the PDF inflates past 67108864 bytes");
+    }
+
+    @Test
+    @DisplayName("A form the page draws through resources inherited from its page tree is counted too")
+    void inheritedResources() throws Exception {
+        byte[] pdf = pdf("q /Fm1 Do Q", lines(2_000), false, true);
+        assertThat(PdfText.read(ByteBuffer.wrap(pdf), 1_000_000, 1_000_000)).contains("line 1999");
+        assertThatThrownBy(() -> PdfText.read(ByteBuffer.wrap(pdf), 20_000, 1_000_000))
+                .isInstanceOf(PdfText.Limit.class)
+                .hasMessage("the PDF's page contents inflate past 20000 bytes");
+    }
+
+    @Test
+    @DisplayName("A form drawn many times counts at every draw: PDFBox decodes it again each time")
+    void repeatedDraws() throws Exception {
+        byte[] pdf = pdf("q /Fm1 Do Q\n".repeat(50), "BT /F1 12 Tf 72 600 Td (form) Tj ET", false);
+        // The form's content is 36 bytes: one draw fits in 1,000, fifty do not.
+        assertThatThrownBy(() -> PdfText.read(ByteBuffer.wrap(pdf), 1_000, 1_000_000))
+                .isInstanceOf(PdfText.Limit.class)
+                .hasMessage("the PDF's page contents inflate past 1000 bytes");
+        assertThat(PdfText.read(ByteBuffer.wrap(pdf), 10_000, 1_000_000)).contains("form");
     }
 
     private static String lines(int n) {
@@ -87,11 +108,17 @@ class PdfTextTest {
      * content {@code form}, whose resources name itself when {@code selfDrawing}.
      */
     private static byte[] pdf(String page, String form, boolean selfDrawing) throws Exception {
+        return pdf(page, form, selfDrawing, false);
+    }
+
+    /** {@link #pdf(String, String, boolean)} with the resources on the page tree's root when {@code inherited}. */
+    private static byte[] pdf(String page, String form, boolean selfDrawing, boolean inherited) throws Exception {
+        String resources = " /Resources << /Font << /F1 5 0 R >> /XObject << /Fm1 6 0 R >> >>";
         List<byte[]> objects = new ArrayList<>();
         objects.add(ascii("<< /Type /Catalog /Pages 2 0 R >>"));
-        objects.add(ascii("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"));
+        objects.add(ascii("<< /Type /Pages /Kids [3 0 R] /Count 1" + (inherited ? resources : "") + " >>"));
         objects.add(ascii("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-                + " /Resources << /Font << /F1 5 0 R >> /XObject << /Fm1 6 0 R >> >> >>"));
+                + (inherited ? "" : resources) + " >>"));
         objects.add(stream("", page));
         objects.add(ascii(FONT));
         objects.add(stream(
