@@ -98,7 +98,14 @@ final class KillCluster implements AutoCloseable {
     /** Starts the three nodes (node 3 a worker without HTTP) and waits until they form one cluster. */
     void start() {
         vertx = Vertx.vertx();
-        web = WebClient.create(vertx, new WebClientOptions().setIdleTimeout(120));
+        web = WebClient.create(
+                vertx,
+                new WebClientOptions()
+                        .setIdleTimeout(120)
+                        // A pooled connection is let go well before a node closes it for having no request
+                        // (HTTP_IDLE_TIMEOUT_SECONDS, 30): reused just as the node closed it, a request
+                        // failed with "Connection was closed" (ClusterKillIT once in CI).
+                        .setKeepAliveTimeout(10));
         tokens = Tokens.of(vertx, SECRET);
         n1.start(Map.of(), START_SECONDS);
         n2.launch(Map.of());

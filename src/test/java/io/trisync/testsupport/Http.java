@@ -17,7 +17,14 @@ public final class Http implements AutoCloseable {
 
     public Http(Vertx vertx, int port) {
         // A request that gets no answer fails its test after two idle minutes instead of hanging it.
-        this.client = WebClient.create(vertx, new WebClientOptions().setIdleTimeout(120));
+        this.client = WebClient.create(
+                vertx,
+                new WebClientOptions()
+                        .setIdleTimeout(120)
+                        // A pooled connection is let go well before a node closes it for having no request
+                        // (HTTP_IDLE_TIMEOUT_SECONDS, 30): reused just as the node closed it, a request
+                        // failed with "Connection was closed" (ClusterKillIT once in CI).
+                        .setKeepAliveTimeout(10));
         this.port = port;
     }
 
