@@ -322,18 +322,20 @@ final class PdfText {
 
         @Override
         public void write(char[] chars, int off, int len) throws IOException {
-            if (text.length() + (long) len > max) {
-                throw new Limit("the PDF's text is longer than " + max + " characters");
-            }
+            room(len);
             text.append(chars, off, len);
         }
 
         @Override
         public void write(String s, int off, int len) throws IOException {
+            room(len);
+            text.append(s, off, off + len);
+        }
+
+        private void room(int len) throws Limit {
             if (text.length() + (long) len > max) {
                 throw new Limit("the PDF's text is longer than " + max + " characters");
             }
-            text.append(s, off, off + len);
         }
 
         @Override

@@ -102,12 +102,7 @@ final class Steps {
      * it removes nothing).
      */
     static Future<Void> notErasing(Stores stores, String tenantId) {
-        return stores.erasures()
-                .erasing(tenantId)
-                .compose(erasing -> erasing
-                        ? Future.failedFuture(
-                                new Failure.Conflict("tenant_erasing: tenant " + tenantId + " is being erased"))
-                        : Future.succeededFuture());
+        return stores.erasures().admitting(tenantId);
     }
 
     Steps(

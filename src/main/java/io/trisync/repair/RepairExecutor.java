@@ -117,7 +117,8 @@ final class RepairExecutor {
         // A file an upload, new version or delete is writing now is that operation's: what the stores
         // hold is in motion, and its own roll-forward or undo ends it (a repair in between could put
         // old bytes back under a record about to name the new ones).
-        return notErasing(action.tenantId())
+        return stores.erasures()
+                .admitting(action.tenantId())
                 .compose(v -> stores.operations().openFor(action.fileId()))
                 .compose(open -> open != null
                         ? Future.succeededFuture(new Outcome(
@@ -217,7 +218,8 @@ final class RepairExecutor {
                             Vertx.currentContext(),
                             batch -> ended.getAsBoolean()
                                     ? Future.failedFuture(new Failure.Conflict("the repair was ended"))
-                                    : notErasing(record.tenantId())
+                                    : stores.erasures()
+                                            .admitting(record.tenantId())
                                             .compose(v -> stillNames(record, sha))
                                             .compose(v -> retry.run(
                                                     () -> stores.vectors().upsert(batch))));
@@ -304,15 +306,6 @@ final class RepairExecutor {
                         : Future.failedFuture(new Failure.Conflict(
                                 "the record changed while re-embedding (deleted, or a new version); the points made are"
                                         + " withdrawn")));
-    }
-
-    /** Fails while {@code tenantId} is being erased (as every upload's write does: its read lease, one read a second). */
-    private Future<Void> notErasing(String tenantId) {
-        return stores.erasures()
-                .erasing(tenantId)
-                .compose(erasing -> erasing
-                        ? Future.failedFuture(new Failure.Conflict("tenant " + tenantId + " is being erased"))
-                        : Future.succeededFuture());
     }
 
     /** Deletes the file's points that are not one of its new {@code chunks} (each upserted under its derived id). */

@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -149,6 +150,18 @@ public interface TenantErasures {
      * {@link #LEASE} old (one read serves every write of the tenant in that time), a "yes" is read now.
      */
     Future<Boolean> erasing(String tenantId);
+
+    /**
+     * Fails 409 {@code tenant_erasing} while the tenant is being erased ({@link #erasing}): what every
+     * write of the tenant (an upload's, a repair's) checks before it starts.
+     */
+    default Future<Void> admitting(String tenantId) {
+        return erasing(tenantId)
+                .compose(erasing -> erasing
+                        ? Future.failedFuture(
+                                new Failure.Conflict("tenant_erasing: tenant " + tenantId + " is being erased"))
+                        : Future.succeededFuture());
+    }
 
     /** Erasures that have not finished: a node died while it ran them. */
     Future<List<Erasure>> unfinished();
