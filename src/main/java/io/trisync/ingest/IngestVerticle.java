@@ -384,15 +384,17 @@ public final class IngestVerticle extends RequestVerticle {
     }
 
     private Future<JsonObject> listFiles(ListFiles request) {
-        // A page's files whose upload has not committed are left out (see visible); the cursor stays
-        // the page's own, so paging goes on past them.
+        // A page's files whose upload has not committed are left out (see visible), and those whose
+        // record cannot be read (a scan reports them, GET names the field); the cursor stays the
+        // page's own, so paging goes on past them.
         return stores.metadata()
                 .listNewest(request.tenantId(), request.cursor(), request.limit())
                 .compose(page -> stores.operations()
                         .uploading(page.items().stream().map(FileRecord::id).toList())
                         .map(uploading -> new FilePage(
                                         page.items().stream()
-                                                .filter(f -> !uploading.contains(f.id()))
+                                                .filter(f -> !uploading.contains(f.id())
+                                                        && f.status() != FileRecord.Status.UNREADABLE)
                                                 .toList(),
                                         page.next())
                                 .toJson()));

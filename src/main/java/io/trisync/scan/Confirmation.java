@@ -141,8 +141,15 @@ final class Confirmation {
         return Future.all(queued, records).compose(v -> {
             Map<String, FileRecord> byId = new HashMap<>();
             records.result().stream().filter(r -> tenant.equals(r.tenantId())).forEach(r -> byId.put(r.id(), r));
+            Set<String> elsewhere = new HashSet<>();
             List<Listings.Meta> metas = new ArrayList<>();
-            byId.values().forEach(r -> metas.add(PartitionReader.meta(r, queued.result())));
+            byId.values().forEach(r -> {
+                if (recordedElsewhere(r, partition)) {
+                    elsewhere.add(r.id());
+                } else {
+                    metas.add(PartitionReader.meta(r, queued.result()));
+                }
+            });
             List<Listings.Blob> blobs = new ArrayList<>();
             List<Listings.Point> points = new ArrayList<>();
             // Only an active file's bytes are hashed (as they stream), one file at a time;
@@ -167,9 +174,22 @@ final class Confirmation {
                                         new Listings.Partition(metas, blobs, points),
                                         PartitionVerticle.retiringModel(stores))
                                 .forEach(r -> out.put(r.fileId(), r));
+                        out.keySet().removeAll(elsewhere);
                         return out;
                     });
         });
+    }
+
+    /**
+     * Whether {@code record}, looked up by the id of a blob or points under {@code partition}'s keys,
+     * names another partition its id does not fall in (a hand edit): the scan of that partition lists
+     * it and reports it as unreadable, so here it is not reported again, and what is under this
+     * partition's keys is its, not an orphan, so neither is that.
+     */
+    private static boolean recordedElsewhere(FileRecord record, int partition) {
+        return FileRecord.PARTITION.equals(record.unreadable())
+                && record.partition() >= 0
+                && record.partition() != partition;
     }
 
     private static Listings.Point listed(ChunkPoint p) {

@@ -190,7 +190,7 @@ final class PartitionReader {
     /** {@code queued}: the partition's files that have a job in the index queue. */
     static Listings.Meta meta(FileRecord r, Set<String> queued) {
         if (r.status() == FileRecord.Status.UNREADABLE) {
-            return Listings.Meta.unreadable(r.id(), r.name(), FileRecord.STATUS);
+            return Listings.Meta.unreadable(r.id(), r.name(), r.unreadable());
         }
         FileRecord.Embedding e = r.embedding();
         String indexing =

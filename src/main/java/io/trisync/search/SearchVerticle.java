@@ -295,7 +295,7 @@ public final class SearchVerticle extends RequestVerticle {
             return new Excluded(
                     point,
                     IssueType.UNREADABLE_RECORD,
-                    new JsonObject().put("field", FileRecord.STATUS).put("found_by", "search"));
+                    new JsonObject().put("field", record.unreadable()).put("found_by", "search"));
         }
         if (record.status() == FileRecord.Status.DELETED) {
             return new Excluded(

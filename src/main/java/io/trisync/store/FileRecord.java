@@ -12,7 +12,9 @@ import java.util.Objects;
  * was written (null when unknown): a scan compares it with the listing's ETag, so it reads an
  * object's metadata only when its content may have changed. {@code history} lists the content
  * versions, newest first, once the file was given a new version (empty before: see {@link
- * #contentVersions}).
+ * #contentVersions}). {@code unreadable} names the stored document's first field that holds a value
+ * this service never writes (set by hand, say), null when there is none; the record's status is then
+ * {@link Status#UNREADABLE} (see {@link #fromDocument(JsonObject, int)}).
  */
 public record FileRecord(
         String id,
@@ -30,7 +32,8 @@ public record FileRecord(
         SyncVerdict sync,
         String blobEtag,
         JsonObject labels,
-        List<ContentVersion> history) {
+        List<ContentVersion> history,
+        String unreadable) {
 
     /** The document's field names (its {@code _id} is the file id). */
     public static final String ID = "_id";
@@ -65,6 +68,44 @@ public record FileRecord(
     /** The dotted path of field {@code field} of the {@link #SYNC} document ({@link SyncVerdict}'s names). */
     public static String syncField(String field) {
         return SYNC + "." + field;
+    }
+
+    /** A record read whole (the only kind this service writes). */
+    public FileRecord(
+            String id,
+            String tenantId,
+            String name,
+            String contentType,
+            long size,
+            String sha256,
+            Status status,
+            long version,
+            int partition,
+            Embedding embedding,
+            Instant createdAt,
+            Instant updatedAt,
+            SyncVerdict sync,
+            String blobEtag,
+            JsonObject labels,
+            List<ContentVersion> history) {
+        this(
+                id,
+                tenantId,
+                name,
+                contentType,
+                size,
+                sha256,
+                status,
+                version,
+                partition,
+                embedding,
+                createdAt,
+                updatedAt,
+                sync,
+                blobEtag,
+                labels,
+                history,
+                null);
     }
 
     /** A record without a content history (never given a new version). */
@@ -202,18 +243,16 @@ public record FileRecord(
      */
     public FileRecord readable() {
         if (status == Status.UNREADABLE) {
-            throw unreadable(id);
+            throw new Failure.Conflict(
+                    "mongodb",
+                    "the record of file " + id + " cannot be read: its field " + unreadable + " holds "
+                            + (STATUS.equals(unreadable)
+                                    ? "none of active, deleted"
+                                    : "a value this service never writes")
+                            + "; correct it in MongoDB (a scan reports it as UNREADABLE_RECORD)",
+                    null);
         }
         return this;
-    }
-
-    /** What reading the record of file {@code id}, whose status is none this service writes, fails with. */
-    public static Failure unreadable(String id) {
-        return new Failure.Conflict(
-                "mongodb",
-                "the record of file " + id + " cannot be read: its field " + STATUS
-                        + " is none of active, deleted; correct it in MongoDB (a scan reports it as UNREADABLE_RECORD)",
-                null);
     }
 
     /**
@@ -279,16 +318,14 @@ public record FileRecord(
             return json;
         }
 
-        static Embedding fromJson(JsonObject json) {
-            return json == null
-                    ? null
-                    : new Embedding(
-                            json.getString(MODEL),
-                            json.getInteger(DIMS, 0),
-                            json.getInteger(CHUNKS, 0),
-                            json.getString(CONTENT_SHA256),
-                            json.getString(FAILURE),
-                            json.getBoolean(PENDING, false));
+        static Embedding fromJson(StoredFields json) {
+            return new Embedding(
+                    json.text(MODEL, false),
+                    (int) json.whole(DIMS, false),
+                    (int) json.whole(CHUNKS, false),
+                    json.text(CONTENT_SHA256, false),
+                    json.text(FAILURE, false),
+                    json.flag(PENDING));
         }
     }
 
@@ -365,24 +402,65 @@ public record FileRecord(
         return doc;
     }
 
-    /** Reads a document written by {@link #toDocument()}. */
+    /** Reads a stored document ({@link #fromDocument(JsonObject, int)}) without checking its partition. */
     public static FileRecord fromDocument(JsonObject doc) {
+        return fromDocument(doc, 0);
+    }
+
+    /**
+     * Reads a stored document. A document whose field holds a value this service never writes (a
+     * {@code size} that is no whole number, a {@code sha256} that is no SHA-256, a {@code partition}
+     * other than the one its id falls in among {@code partitions} (0: not checked), a date that is no
+     * date; one edited by hand, say) is read as far as it can be, with status {@link Status#UNREADABLE}
+     * and that field named in {@link #unreadable}: a scan reports it, every reader leaves it alone, and
+     * nothing writes it back ({@link #toDocument} refuses it). A record no reader could act on must not
+     * fail every listing, scan and search of its tenant. A {@code partition} that is missing, negative
+     * or not among {@code partitions} reads as -1.
+     */
+    public static FileRecord fromDocument(JsonObject doc, int partitions) {
+        StoredFields read = new StoredFields(doc, "");
+        Status status = Status.read(doc.getValue(STATUS));
+        if (status == Status.UNREADABLE) {
+            read.unreadable(STATUS);
+        }
+        String tenantId = read.text(TENANT_ID, true);
+        long size = read.whole(SIZE, true);
+        String sha256 = read.sha256(SHA256);
+        long version = read.whole(VERSION, false);
+        int partition = (int) read.whole(PARTITION, true);
+        if (partition >= 0 && partitions > 0 && StoreKeys.partition(doc.getString(ID), partitions) != partition) {
+            // Its blob and points are under another partition's keys: no reader would find them.
+            read.unreadable(PARTITION);
+        }
+        if (partitions > 0 && partition >= partitions) {
+            partition = -1;
+        }
+        Embedding embedding = read.nested(EMBEDDING, Embedding::fromJson);
+        Instant createdAt = read.date(CREATED_AT);
+        Instant updatedAt = read.date(UPDATED_AT);
+        SyncVerdict sync = read.object(SYNC, SyncVerdict::fromDocument);
+        String blobEtag = read.text(BLOB_ETAG, false);
+        JsonObject labels = read.object(LABELS, json -> json);
+        List<ContentVersion> history = read.array(HISTORY, ContentVersion::fromDocuments);
         return new FileRecord(
                 doc.getString(ID),
-                doc.getString(TENANT_ID),
-                doc.getString(NAME),
-                doc.getString(CONTENT_TYPE),
-                doc.getLong(SIZE, 0L),
-                doc.getString(SHA256),
-                Status.read(doc.getValue(STATUS)),
-                doc.getLong(VERSION, 0L),
-                doc.getInteger(PARTITION, 0),
-                Embedding.fromJson(doc.getJsonObject(EMBEDDING)),
-                Dates.fromBson(doc.getValue(CREATED_AT)),
-                Dates.fromBson(doc.getValue(UPDATED_AT)),
-                SyncVerdict.fromDocument(doc.getJsonObject(SYNC)),
-                doc.getString(BLOB_ETAG),
-                doc.getJsonObject(LABELS),
-                ContentVersion.fromDocuments(doc.getJsonArray(HISTORY)));
+                tenantId == null ? "" : tenantId,
+                doc.getValue(NAME) == null ? null : doc.getValue(NAME).toString(),
+                doc.getValue(CONTENT_TYPE) == null
+                        ? null
+                        : doc.getValue(CONTENT_TYPE).toString(),
+                size,
+                sha256,
+                read.unreadable() == null ? status : Status.UNREADABLE,
+                version,
+                partition,
+                embedding,
+                createdAt,
+                updatedAt,
+                sync,
+                blobEtag,
+                labels,
+                history,
+                read.unreadable());
     }
 }

@@ -28,6 +28,7 @@ public final class MongoMetadataStore implements MetadataStore {
     private static final String STORE = "mongodb";
 
     private final MongoClient client;
+    private final int partitions;
 
     /** A store on its own client (closed by {@link #close()}). */
     public MongoMetadataStore(Vertx vertx, TrisyncConfig.MongoConfig config) {
@@ -36,7 +37,20 @@ public final class MongoMetadataStore implements MetadataStore {
 
     /** A store on a client shared with the other MongoDB-backed stores; {@link #close()} closes it. */
     public MongoMetadataStore(MongoClient client) {
+        this(client, 0);
+    }
+
+    /**
+     * A store on a shared client whose records' partitions are checked against their ids among
+     * {@code partitions} (0: not checked; see {@link FileRecord#fromDocument(JsonObject, int)}).
+     */
+    public MongoMetadataStore(MongoClient client, int partitions) {
         this.client = client;
+        this.partitions = partitions;
+    }
+
+    private FileRecord read(JsonObject doc) {
+        return FileRecord.fromDocument(doc, partitions);
     }
 
     /**
@@ -146,7 +160,7 @@ public final class MongoMetadataStore implements MetadataStore {
                 .recover(this::mapped)
                 .compose(doc -> doc == null
                         ? Future.failedFuture(new Failure.NotFound(STORE, "no file " + fileId))
-                        : Future.succeededFuture(FileRecord.fromDocument(doc)));
+                        : Future.succeededFuture(read(doc)));
     }
 
     @Override
@@ -160,7 +174,7 @@ public final class MongoMetadataStore implements MetadataStore {
         }
         return Future.all(finds).map(v -> finds.stream()
                 .flatMap(f -> f.result().stream())
-                .map(FileRecord::fromDocument)
+                .map(this::read)
                 .toList());
     }
 
@@ -185,8 +199,7 @@ public final class MongoMetadataStore implements MetadataStore {
         return client.findWithOptions(FILES, filter, options)
                 .recover(this::mapped)
                 .map(docs -> {
-                    List<FileRecord> items =
-                            docs.stream().map(FileRecord::fromDocument).toList();
+                    List<FileRecord> items = docs.stream().map(this::read).toList();
                     String next = items.size() < limit
                             ? null
                             : items.get(items.size() - 1).id();
@@ -354,7 +367,7 @@ public final class MongoMetadataStore implements MetadataStore {
                                 .put(FileRecord.UPDATED_AT, new JsonObject().put("$lt", Dates.toBson(before))),
                         new FindOptions().setLimit(limit))
                 .recover(this::mapped)
-                .map(docs -> docs.stream().map(FileRecord::fromDocument).toList());
+                .map(docs -> docs.stream().map(this::read).toList());
     }
 
     @Override

@@ -44,7 +44,7 @@ public record Stores(
         MongoClient mongo = MongoGate.around(
                 vertx, MongoClient.create(vertx, MongoMetadataStore.clientConfig(config.mongo())), metrics);
         return new Stores(
-                new MongoMetadataStore(mongo),
+                new MongoMetadataStore(mongo, config.sync().partitions()),
                 new S3BlobStore(vertx, config.s3(), metrics),
                 new SpacedVectorStore(new QdrantVectorStore(vertx, config.qdrant(), metrics), mongo, config),
                 new MongoOperationLog(mongo),

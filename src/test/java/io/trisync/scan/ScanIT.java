@@ -58,6 +58,113 @@ class ScanIT {
     }
 
     @Test
+    @DisplayName("A record whose field was edited by hand to a value trisync never writes (a sha256 removed, a size"
+            + " that is text, a partition its id is not in or none, a chunk count that is text, a date that is no"
+            + " date) is reported once as UNREADABLE_RECORD naming the field, never as drift or orphans; its tenant's"
+            + " scans, searches and listings go on without it; GET names the field; a repair leaves it to a person")
+    void handEditedFieldsAreReportedNotFatal() {
+        int partitions = 4;
+        Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", String.valueOf(partitions))), false)
+                .await();
+        MongoClient raw = MongoClient.create(
+                node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+        record Edit(String field, java.util.function.Function<String, JsonObject> update) {}
+        List<Edit> edits = List.of(
+                new Edit("sha256", id -> new JsonObject().put("$unset", new JsonObject().put("sha256", ""))),
+                new Edit("size", id -> new JsonObject().put("$set", new JsonObject().put("size", "big"))),
+                new Edit("partition", id -> new JsonObject()
+                        .put(
+                                "$set",
+                                new JsonObject()
+                                        .put("partition", (StoreKeys.partition(id, partitions) + 1) % partitions))),
+                new Edit("partition", id -> new JsonObject().put("$unset", new JsonObject().put("partition", ""))),
+                new Edit("embedding.chunks", id -> new JsonObject()
+                        .put("$set", new JsonObject().put("embedding.chunks", "x"))),
+                new Edit("createdAt", id -> new JsonObject()
+                        .put("$set", new JsonObject().put("createdAt", "yesterday"))));
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            for (Edit edit : edits) {
+                String tenant = TestStack.unique("edited");
+                List<String> ids = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    var r = http.upload(
+                            tenant,
+                            "e" + i + ".txt",
+                            "text/plain",
+                            utf8("The harbour manifest, sheet " + i + ". " + Fixtures.prose(60)),
+                            null);
+                    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+                    ids.add(r.bodyAsJsonObject().getString("id"));
+                }
+                String bad = ids.get(0);
+                JsonObject update = edit.update().apply(bad);
+                String what = edit.field() + " " + update.encode();
+                raw.updateCollection("files", new JsonObject().put("_id", bad), update)
+                        .await();
+
+                for (String mode : List.of("full", "quick")) {
+                    JsonObject report = analyze(http, tenant, mode);
+                    assertThat(report.getJsonArray("issues"))
+                            .as(what + ", " + mode + ": " + report.encode())
+                            .hasSize(1);
+                    JsonObject issue = report.getJsonArray("issues").getJsonObject(0);
+                    assertThat(issue.getString("type")).as(what).isEqualTo("UNREADABLE_RECORD");
+                    assertThat(issue.getString("file_id")).as(what).isEqualTo(bad);
+                    assertThat(issue.getJsonObject("details").getString("field"))
+                            .as(what)
+                            .isEqualTo(edit.field());
+                }
+                var search = http.post(
+                        "/api/search",
+                        "application/json",
+                        Buffer.buffer(new JsonObject()
+                                .put("user_id", tenant)
+                                .put("query", "harbour manifest")
+                                .put("limit", 10)
+                                .encode()));
+                assertThat(search.statusCode())
+                        .as(what + ": " + search.bodyAsString())
+                        .isEqualTo(200);
+                assertThat(search.bodyAsJsonObject().getJsonArray("results").stream()
+                                .map(r -> ((JsonObject) r).getString("file_id"))
+                                .toList())
+                        .as(what)
+                        .containsExactlyInAnyOrder(ids.get(1), ids.get(2));
+                var list = http.get("/api/files?user_id=" + tenant);
+                assertThat(list.statusCode())
+                        .as(what + ": " + list.bodyAsString())
+                        .isEqualTo(200);
+                assertThat(list.bodyAsJsonObject().getJsonArray("files").stream()
+                                .map(f -> ((JsonObject) f).getString("id"))
+                                .toList())
+                        .as(what)
+                        .containsExactlyInAnyOrder(ids.get(1), ids.get(2));
+                var get = http.get("/api/files/" + bad + "?user_id=" + tenant);
+                assertThat(get.statusCode())
+                        .as(what + ": " + get.bodyAsString())
+                        .isEqualTo(409);
+                assertThat(get.bodyAsJsonObject().getString("message")).contains(bad, "field " + edit.field());
+                var fix = http.post(
+                        "/api/sync/fix",
+                        "application/json",
+                        Buffer.buffer(new JsonObject()
+                                .put("user_id", tenant)
+                                .put("dry_run", true)
+                                .encode()));
+                assertThat(fix.statusCode())
+                        .as(what + ": " + fix.bodyAsString())
+                        .isEqualTo(200);
+                assertThat(fix.bodyAsJsonObject().getJsonObject("counts").getJsonObject("by_action"))
+                        .as(what)
+                        .isEqualTo(new JsonObject().put("FLAG_FOR_PERSON", 1));
+            }
+        } finally {
+            raw.close();
+            node.stop().await();
+        }
+    }
+
+    @Test
     @DisplayName("A record whose status was set by hand to a value trisync never writes is reported as"
             + " UNREADABLE_RECORD naming the file and the field; the rest is scanned, searched and served; GET of it"
             + " is a 409 naming it; a repair leaves it to a person")
