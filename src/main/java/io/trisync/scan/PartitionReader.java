@@ -69,9 +69,7 @@ final class PartitionReader {
                             }
                             return meta(r, queued);
                         }));
-        Future<List<BlobInfo>> listed = all(
-                token -> stores.blobs().list(StoreKeys.blobPrefix(tenant, partition), token, pageSize, false),
-                info -> info);
+        Future<List<BlobInfo>> listed = objects(tenant, partition);
         Future<List<Listings.Point>> points = all(
                 offset -> stores.vectors().scroll(tenant, partition, offset, pageSize),
                 p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()));
@@ -94,9 +92,7 @@ final class PartitionReader {
         Future<List<FileRecord>> records =
                 all(after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> r);
         Future<Set<String>> queued = stores.indexQueue().filesIn(tenant, partition);
-        Future<List<BlobInfo>> listed = all(
-                token -> stores.blobs().list(StoreKeys.blobPrefix(tenant, partition), token, pageSize, false),
-                info -> info);
+        Future<List<BlobInfo>> listed = objects(tenant, partition);
         Future<List<Listings.Point>> points = all(
                 offset -> stores.vectors().scroll(tenant, partition, offset, pageSize),
                 p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()));
@@ -213,6 +209,19 @@ final class PartitionReader {
     /** The reason a repair left the file to a person, from its {@code sync.attention}; null when none. */
     static String attention(FileRecord r) {
         return r.sync() == null ? null : r.sync().attentionReason();
+    }
+
+    /**
+     * The partition's objects, but for folder markers (a key ending in {@code /}, which S3 consoles
+     * make for a "folder"): they hold no file, and their key names none.
+     */
+    private Future<List<BlobInfo>> objects(String tenant, int partition) {
+        return all(
+                        token -> stores.blobs().list(StoreKeys.blobPrefix(tenant, partition), token, pageSize, false),
+                        info -> info)
+                .map(objects -> objects.stream()
+                        .filter(info -> !info.key().endsWith("/"))
+                        .toList());
     }
 
     private static String fileIdOf(String key) {

@@ -2,15 +2,22 @@ package io.trisync.store;
 
 import static io.qdrant.client.ValueFactory.value;
 
+import io.qdrant.client.PointIdFactory;
+import io.qdrant.client.grpc.Common.PointId;
 import io.qdrant.client.grpc.JsonWithInt.Value;
 import io.qdrant.client.grpc.Points.RetrievedPoint;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A chunk point as a Qdrant payload and back: the fields {@link ChunkPoint} names, one place. */
 final class QdrantPayloads {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QdrantPayloads.class);
 
     private QdrantPayloads() {}
 
@@ -27,6 +34,54 @@ final class QdrantPayloads {
             payload.put(ChunkPoint.TEXT, value(p.text()));
         }
         return payload;
+    }
+
+    /**
+     * Whether Qdrant's point {@code id} with {@code payload} is one this service wrote: a UUID id, a
+     * tenant and a file named by strings, a chunk number of zero or more. Another (written by hand or by
+     * another program into this collection) belongs to no file: listings and searches leave it out
+     * rather than fail every scan and search of its tenant on it.
+     */
+    static boolean ours(PointId id, Map<String, Value> payload) {
+        Value chunk = payload.get(ChunkPoint.CHUNK);
+        return id.hasUuid()
+                && text(payload, ChunkPoint.TENANT_ID) != null
+                && text(payload, ChunkPoint.FILE_ID) != null
+                && chunk != null
+                && chunk.hasIntegerValue()
+                && chunk.getIntegerValue() >= 0;
+    }
+
+    /** The points of {@code points} this service wrote ({@link #ours}), read; a WARN names the others. */
+    static List<ChunkPoint> ours(List<RetrievedPoint> points, boolean withVector, String collection) {
+        List<ChunkPoint> out = new ArrayList<>(points.size());
+        for (RetrievedPoint p : points) {
+            if (ours(p.getId(), p.getPayloadMap())) {
+                out.add(point(p, withVector));
+            } else {
+                LOG.warn(
+                        "Qdrant collection {} holds point {} that trisync did not write (its id, tenant_id, file_id or"
+                                + " chunk is not one trisync writes): left out of scans and searches, and left alone;"
+                                + " remove it by hand if it does not belong there",
+                        collection,
+                        p.getId().hasUuid()
+                                ? p.getId().getUuid()
+                                : String.valueOf(p.getId().getNum()));
+            }
+        }
+        return out;
+    }
+
+    /** A scroll's page offset as a cursor string: a UUID as itself, a number as {@code #n}. */
+    static String cursor(PointId offset) {
+        return offset.hasUuid() ? offset.getUuid() : "#" + offset.getNum();
+    }
+
+    /** The point id a {@link #cursor} names. */
+    static PointId offset(String cursor) {
+        return cursor.startsWith("#")
+                ? PointIdFactory.id(Long.parseLong(cursor.substring(1)))
+                : PointIdFactory.id(UUID.fromString(cursor));
     }
 
     /** The chunk point Qdrant returned, with its vector when {@code withVector} and Qdrant sent it. */

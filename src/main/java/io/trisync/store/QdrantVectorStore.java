@@ -218,7 +218,7 @@ public final class QdrantVectorStore implements VectorStore {
             request.setOffset(offset);
         }
         return call(client.scrollAsync(request.build(), TIMEOUT)).compose(r -> {
-            r.getResultList().forEach(p -> out.add(QdrantPayloads.point(p, false)));
+            out.addAll(QdrantPayloads.ours(r.getResultList(), false, collection));
             return r.hasNextPageOffset() ? pointsOf(filter, r.getNextPageOffset(), out) : Future.succeededFuture();
         });
     }
@@ -254,14 +254,12 @@ public final class QdrantVectorStore implements VectorStore {
                 .setWithPayload(WithPayloadSelectorFactory.include(LISTED_FIELDS))
                 .setWithVectors(WithVectorsSelector.newBuilder().setEnable(false));
         if (offset != null) {
-            request.setOffset(id(UUID.fromString(offset)));
+            request.setOffset(QdrantPayloads.offset(offset));
         }
         return call(client.scrollAsync(request.build(), TIMEOUT))
                 .map(r -> new Page<>(
-                        r.getResultList().stream()
-                                .map(p -> QdrantPayloads.point(p, false))
-                                .toList(),
-                        r.hasNextPageOffset() ? r.getNextPageOffset().getUuid() : null));
+                        QdrantPayloads.ours(r.getResultList(), false, collection),
+                        r.hasNextPageOffset() ? QdrantPayloads.cursor(r.getNextPageOffset()) : null));
     }
 
     @Override
@@ -312,8 +310,7 @@ public final class QdrantVectorStore implements VectorStore {
                         WithVectorsSelector.newBuilder().setEnable(true).build(),
                         null,
                         TIMEOUT))
-                .map(points ->
-                        points.stream().map(p -> QdrantPayloads.point(p, true)).toList());
+                .map(points -> QdrantPayloads.ours(points, true, collection));
     }
 
     @Override
@@ -335,7 +332,9 @@ public final class QdrantVectorStore implements VectorStore {
         for (float x : vector) {
             request.addVector(x);
         }
+        // A hit on a point this service did not write names no file it could check: never returned.
         return call(client.searchAsync(request.build(), TIMEOUT)).map(hits -> hits.stream()
+                .filter(h -> QdrantPayloads.ours(h.getId(), h.getPayloadMap()))
                 .map(h -> new Scored(
                         QdrantPayloads.point(UUID.fromString(h.getId().getUuid()), h.getPayloadMap(), null),
                         h.getScore()))

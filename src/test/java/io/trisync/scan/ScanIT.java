@@ -3,6 +3,13 @@ package io.trisync.scan;
 import static io.trisync.testsupport.Fixtures.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qdrant.client.PointIdFactory;
+import io.qdrant.client.QdrantClient;
+import io.qdrant.client.QdrantGrpcClient;
+import io.qdrant.client.ValueFactory;
+import io.qdrant.client.VectorsFactory;
+import io.qdrant.client.grpc.Points.PointStruct;
+import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.trisync.Node;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
@@ -26,6 +33,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -55,6 +63,125 @@ class ScanIT {
             assertThat(issue.getString("suggested_action")).isNotBlank();
         });
         return out;
+    }
+
+    @Test
+    @DisplayName(
+            "Points trisync did not write (a numeric id, no file_id, a chunk that is text) in a tenant's partition,"
+                    + " and an S3 folder marker under its prefix, are left alone: scans (the tenant's and all tenants'),"
+                    + " searches and a dry-run fix answer as if they were not there")
+    void foreignPointsAndFolderMarkersAreLeftAlone() throws Exception {
+        int partitions = 4;
+        Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", String.valueOf(partitions))), false)
+                .await();
+        QdrantClient qdrant = new QdrantClient(QdrantGrpcClient.newBuilder(
+                        node.config().qdrant().host(), node.config().qdrant().port(), false)
+                .build());
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String tenant = TestStack.unique("foreign");
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                var r = http.upload(
+                        tenant,
+                        "f" + i + ".txt",
+                        "text/plain",
+                        utf8("The lighthouse log, page " + i + ". " + Fixtures.prose(60)),
+                        null);
+                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+                ids.add(r.bodyAsJsonObject().getString("id"));
+            }
+            int partition = StoreKeys.partition(ids.get(0), partitions);
+            // A vector of the collection's dimension: the one of a point the upload wrote.
+            float[] vector = node.stores()
+                    .vectors()
+                    .get(List.of(StoreKeys.chunkPointId(ids.get(0), 0)))
+                    .await()
+                    .get(0)
+                    .vector()
+                    .clone();
+            List<PointStruct> foreign = List.of(
+                    PointStruct.newBuilder()
+                            .setId(PointIdFactory.id(424242L))
+                            .setVectors(VectorsFactory.vectors(vector))
+                            .putPayload("tenant_id", ValueFactory.value(tenant))
+                            .putPayload("file_id", ValueFactory.value(ids.get(0)))
+                            .putPayload("chunk", ValueFactory.value(7))
+                            .putPayload("partition", ValueFactory.value(partition))
+                            .build(),
+                    PointStruct.newBuilder()
+                            .setId(PointIdFactory.id(UUID.randomUUID()))
+                            .setVectors(VectorsFactory.vectors(vector))
+                            .putPayload("tenant_id", ValueFactory.value(tenant))
+                            .putPayload("partition", ValueFactory.value(partition))
+                            .putPayload("text", ValueFactory.value("lighthouse log"))
+                            .build(),
+                    PointStruct.newBuilder()
+                            .setId(PointIdFactory.id(UUID.randomUUID()))
+                            .setVectors(VectorsFactory.vectors(vector))
+                            .putPayload("tenant_id", ValueFactory.value(tenant))
+                            .putPayload("file_id", ValueFactory.value(ids.get(1)))
+                            .putPayload("chunk", ValueFactory.value("x"))
+                            .putPayload("partition", ValueFactory.value(StoreKeys.partition(ids.get(1), partitions)))
+                            .build());
+            qdrant.upsertAsync(UpsertPoints.newBuilder()
+                            .setCollectionName(node.config().qdrant().collection())
+                            .setWait(true)
+                            .addAllPoints(foreign)
+                            .build())
+                    .get();
+            node.stores()
+                    .blobs()
+                    .putBytes(
+                            StoreKeys.blobPrefix(tenant, partition),
+                            Buffer.buffer(),
+                            "application/x-directory",
+                            Map.of())
+                    .await();
+
+            for (String mode : List.of("full", "quick", "deep")) {
+                JsonObject report = analyze(http, tenant, mode);
+                assertThat(report.getJsonArray("issues"))
+                        .as(mode + ": " + report.encode())
+                        .isEmpty();
+            }
+            var all = http.post(
+                    "/api/sync/analyze",
+                    "application/json",
+                    Buffer.buffer(new JsonObject().put("mode", "full").encode()));
+            assertThat(all.statusCode()).as(all.bodyAsString()).isEqualTo(200);
+            assertThat(all.bodyAsJsonObject().getJsonArray("issues").stream()
+                            .map(JsonObject.class::cast)
+                            .filter(i -> tenant.equals(i.getString("user_id")))
+                            .toList())
+                    .isEmpty();
+            var search = http.post(
+                    "/api/search",
+                    "application/json",
+                    Buffer.buffer(new JsonObject()
+                            .put("user_id", tenant)
+                            .put("query", "lighthouse log")
+                            .put("limit", 10)
+                            .encode()));
+            assertThat(search.statusCode()).as(search.bodyAsString()).isEqualTo(200);
+            assertThat(search.bodyAsJsonObject().getJsonArray("results").stream()
+                            .map(r -> ((JsonObject) r).getString("file_id"))
+                            .distinct()
+                            .toList())
+                    .containsExactlyInAnyOrderElementsOf(ids);
+            var fix = http.post(
+                    "/api/sync/fix",
+                    "application/json",
+                    Buffer.buffer(new JsonObject()
+                            .put("user_id", tenant)
+                            .put("dry_run", true)
+                            .encode()));
+            assertThat(fix.statusCode()).as(fix.bodyAsString()).isEqualTo(200);
+            assertThat(fix.bodyAsJsonObject().getJsonObject("counts").getInteger("actions"))
+                    .isZero();
+        } finally {
+            qdrant.close();
+            node.stop().await();
+        }
     }
 
     @Test
