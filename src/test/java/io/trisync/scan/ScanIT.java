@@ -65,6 +65,34 @@ class ScanIT {
         return out;
     }
 
+    /** Three text files uploaded for {@code tenant}, their texts starting with {@code title} and a number; their ids. */
+    private static List<String> uploadThree(Http http, String tenant, String title) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            var r = http.upload(
+                    tenant, "f" + i + ".txt", "text/plain", utf8(title + " " + i + ". " + Fixtures.prose(60)), null);
+            assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+            ids.add(r.bodyAsJsonObject().getString("id"));
+        }
+        return ids;
+    }
+
+    /** The ids of the files a search of {@code tenant} for {@code query} returns (it must answer 200). */
+    private static List<String> searched(Http http, String tenant, String query) {
+        var search = http.post(
+                "/api/search",
+                "application/json",
+                Buffer.buffer(new JsonObject()
+                        .put("user_id", tenant)
+                        .put("query", query)
+                        .put("limit", 10)
+                        .encode()));
+        assertThat(search.statusCode()).as(search.bodyAsString()).isEqualTo(200);
+        return search.bodyAsJsonObject().getJsonArray("results").stream()
+                .map(r -> ((JsonObject) r).getString("file_id"))
+                .toList();
+    }
+
     @Test
     @DisplayName(
             "Points trisync did not write (a numeric id, no file_id, a chunk that is text) in a tenant's partition,"
@@ -79,17 +107,7 @@ class ScanIT {
                 .build());
         try (Http http = new Http(node.vertx(), node.httpPort())) {
             String tenant = TestStack.unique("foreign");
-            List<String> ids = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                var r = http.upload(
-                        tenant,
-                        "f" + i + ".txt",
-                        "text/plain",
-                        utf8("The lighthouse log, page " + i + ". " + Fixtures.prose(60)),
-                        null);
-                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
-                ids.add(r.bodyAsJsonObject().getString("id"));
-            }
+            List<String> ids = uploadThree(http, tenant, "The lighthouse log, page");
             int partition = StoreKeys.partition(ids.get(0), partitions);
             // A vector of the collection's dimension: the one of a point the upload wrote.
             float[] vector = node.stores()
@@ -154,20 +172,7 @@ class ScanIT {
                             .filter(i -> tenant.equals(i.getString("user_id")))
                             .toList())
                     .isEmpty();
-            var search = http.post(
-                    "/api/search",
-                    "application/json",
-                    Buffer.buffer(new JsonObject()
-                            .put("user_id", tenant)
-                            .put("query", "lighthouse log")
-                            .put("limit", 10)
-                            .encode()));
-            assertThat(search.statusCode()).as(search.bodyAsString()).isEqualTo(200);
-            assertThat(search.bodyAsJsonObject().getJsonArray("results").stream()
-                            .map(r -> ((JsonObject) r).getString("file_id"))
-                            .distinct()
-                            .toList())
-                    .containsExactlyInAnyOrderElementsOf(ids);
+            assertThat(searched(http, tenant, "lighthouse log")).containsExactlyInAnyOrderElementsOf(ids);
             var fix = http.post(
                     "/api/sync/fix",
                     "application/json",
@@ -212,17 +217,7 @@ class ScanIT {
         try (Http http = new Http(node.vertx(), node.httpPort())) {
             for (Edit edit : edits) {
                 String tenant = TestStack.unique("edited");
-                List<String> ids = new ArrayList<>();
-                for (int i = 0; i < 3; i++) {
-                    var r = http.upload(
-                            tenant,
-                            "e" + i + ".txt",
-                            "text/plain",
-                            utf8("The harbour manifest, sheet " + i + ". " + Fixtures.prose(60)),
-                            null);
-                    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
-                    ids.add(r.bodyAsJsonObject().getString("id"));
-                }
+                List<String> ids = uploadThree(http, tenant, "The harbour manifest, sheet");
                 String bad = ids.get(0);
                 JsonObject update = edit.update().apply(bad);
                 String what = edit.field() + " " + update.encode();
@@ -241,20 +236,7 @@ class ScanIT {
                             .as(what)
                             .isEqualTo(edit.field());
                 }
-                var search = http.post(
-                        "/api/search",
-                        "application/json",
-                        Buffer.buffer(new JsonObject()
-                                .put("user_id", tenant)
-                                .put("query", "harbour manifest")
-                                .put("limit", 10)
-                                .encode()));
-                assertThat(search.statusCode())
-                        .as(what + ": " + search.bodyAsString())
-                        .isEqualTo(200);
-                assertThat(search.bodyAsJsonObject().getJsonArray("results").stream()
-                                .map(r -> ((JsonObject) r).getString("file_id"))
-                                .toList())
+                assertThat(searched(http, tenant, "harbour manifest"))
                         .as(what)
                         .containsExactlyInAnyOrder(ids.get(1), ids.get(2));
                 var list = http.get("/api/files?user_id=" + tenant);
