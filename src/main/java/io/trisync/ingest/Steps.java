@@ -172,7 +172,14 @@ final class Steps {
         Future<Set<String>> uploading = stores.operations().uploading(List.of(fileId));
         return Future.all(record, uploading).compose(both -> {
             if (!uploading.result().contains(fileId)) {
-                return record;
+                FileRecord file = record.result();
+                // A record that cannot be read is neither served nor written over: a person corrects it
+                // first. Said so only to its own tenant (or an admin): another gets the not-found it
+                // gets for any file of another tenant.
+                return file.status() == FileRecord.Status.UNREADABLE
+                                && (tenantId == null || tenantId.equals(file.tenantId()))
+                        ? Future.failedFuture(file.unreadableConflict())
+                        : record;
             }
             // Said so only to its own tenant (or an admin): to another the file is just not there.
             boolean own = tenantId == null || tenantId.equals(record.result().tenantId());

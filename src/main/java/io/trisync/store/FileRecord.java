@@ -243,16 +243,19 @@ public record FileRecord(
      */
     public FileRecord readable() {
         if (status == Status.UNREADABLE) {
-            throw new Failure.Conflict(
-                    "mongodb",
-                    "the record of file " + id + " cannot be read: its field " + unreadable + " holds "
-                            + (STATUS.equals(unreadable)
-                                    ? "none of active, deleted"
-                                    : "a value this service never writes")
-                            + "; correct it in MongoDB (a scan reports it as UNREADABLE_RECORD)",
-                    null);
+            throw unreadableConflict();
         }
         return this;
+    }
+
+    /** What acting on this record, read as {@link Status#UNREADABLE}, fails with: a conflict naming it and its field. */
+    public Failure unreadableConflict() {
+        return new Failure.Conflict(
+                "mongodb",
+                "the record of file " + id + " cannot be read: its field " + unreadable + " holds "
+                        + (STATUS.equals(unreadable) ? "none of active, deleted" : "a value this service never writes")
+                        + "; correct it in MongoDB (a scan reports it as UNREADABLE_RECORD)",
+                null);
     }
 
     /**

@@ -253,6 +253,29 @@ class ScanIT {
                         .as(what + ": " + get.bodyAsString())
                         .isEqualTo(409);
                 assertThat(get.bodyAsJsonObject().getString("message")).contains(bad, "field " + edit.field());
+                // Neither written over nor acted on: a person corrects it first.
+                JsonObject stored = raw.findOne("files", new JsonObject().put("_id", bad), null)
+                        .await();
+                String path = "/api/files/" + bad;
+                String query = "?user_id=" + tenant;
+                for (var write : List.of(
+                        http.delete(path + query),
+                        http.patch(path + query, new JsonObject().put("name", "renamed.txt")),
+                        http.replace(
+                                path + "/content" + query,
+                                "f0.txt",
+                                "text/plain",
+                                utf8("A new version of the manifest."),
+                                null))) {
+                    assertThat(write.statusCode())
+                            .as(what + ": " + write.bodyAsString())
+                            .isEqualTo(409);
+                    assertThat(write.bodyAsJsonObject().getString("message")).contains("field " + edit.field());
+                }
+                assertThat(raw.findOne("files", new JsonObject().put("_id", bad), null)
+                                .await())
+                        .as(what + ": the record as the person left it")
+                        .isEqualTo(stored);
                 var fix = http.post(
                         "/api/sync/fix",
                         "application/json",
