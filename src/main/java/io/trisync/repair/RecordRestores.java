@@ -17,6 +17,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Rebuilds the lost record of an orphan object from the file's committed upload ({@link
@@ -40,8 +41,12 @@ final class RecordRestores {
         this.embeddingPool = embeddingPool;
     }
 
-    /** The file's record restored from its upload, or why not (a failed outcome; nothing written). */
-    Future<Outcome> restore(PlannedAction action, State state, JsonObject before) {
+    /**
+     * The file's record restored from its upload, or why not (a failed outcome; nothing written). Once
+     * {@code ended} says the repair was ended (cancelled, by an erasure of the tenant too), nothing is
+     * written.
+     */
+    Future<Outcome> restore(PlannedAction action, State state, JsonObject before, BooleanSupplier ended) {
         if (state.record() != null) {
             return Outcomes.failed(
                     action,
@@ -62,12 +67,13 @@ final class RecordRestores {
                     .filter(op -> op.id().equals(lost.operation()))
                     .findFirst()
                     .orElseThrow();
-            return MemoryBudget.HEAP.holding(blob.size(), () -> fromContent(action, state, before, upload));
+            return MemoryBudget.HEAP.holding(blob.size(), () -> fromContent(action, state, before, upload, ended));
         });
     }
 
     /** The record of {@code upload}'s file, once the object's bytes are shown to be the upload's. */
-    private Future<Outcome> fromContent(PlannedAction action, State state, JsonObject before, IngestOperation upload) {
+    private Future<Outcome> fromContent(
+            PlannedAction action, State state, JsonObject before, IngestOperation upload, BooleanSupplier ended) {
         ContentIndexer.Target target = new ContentIndexer.Target(
                 upload.tenantId(),
                 upload.fileId(),
@@ -85,6 +91,9 @@ final class RecordRestores {
                                 "the object's bytes (" + checked.size() + " bytes, sha256 " + checked.sha256()
                                         + ") are not the content its upload (operation " + upload.id()
                                         + ") committed; nothing restored");
+                    }
+                    if (ended.getAsBoolean()) {
+                        return Outcomes.failed(action, before, "the repair was ended; nothing restored");
                     }
                     FileRecord record = record(upload, content.info().etag(), checked.prepared());
                     return stores.erasures()

@@ -207,7 +207,7 @@ final class RepairExecutor {
             case RESTORE_BLOB -> blobs.restoreBlob(action, state, before, opId);
             case VERIFY_CONTENT -> blobs.verifyContent(action, state, before, opId);
             case FLAG_FOR_PERSON -> blobs.flag(action, state, before, forPerson(action, state), opId);
-            case RESTORE_RECORD -> records.restore(action, state, before);
+            case RESTORE_RECORD -> records.restore(action, state, before, ended);
         };
     }
 

@@ -5,6 +5,7 @@ import static io.trisync.testsupport.Fixtures.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.trisync.Node;
+import io.trisync.concurrent.MemoryBudget;
 import io.trisync.failure.Failure;
 import io.trisync.scan.LostRecord;
 import io.trisync.store.FileRecord;
@@ -12,10 +13,12 @@ import io.trisync.store.IngestOperation;
 import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.trisync.testsupport.Await;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -259,6 +262,121 @@ class RepairLostRecordIT {
                     .containsExactlyInAnyOrder(
                             "QUARANTINE_BLOB:" + corrupted.id() + "[ORPHAN_BLOB]",
                             "DELETE_POINTS:" + corrupted.id() + "[ORPHAN_VECTORS]");
+        }
+    }
+
+    @Test
+    @DisplayName("A record written while the restore is on its way (the tombstone a delete leaves) is not"
+            + " overwritten: the restore's insert fails, the action says so, the file stays deleted")
+    void recordWrittenMeanwhileIsNotOverwritten() {
+        Node node = RepairFixture.node();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            Stores s = node.stores();
+            String tenant = TestStack.unique("lostrace");
+            FileRecord was = restorableOrphan(http, node, tenant, "raced.txt");
+            JsonObject fix;
+            try (HeldBudget budget = new HeldBudget(node)) {
+                String opId = startFix(http, tenant);
+                budget.awaitWaiter();
+                s.metadata()
+                        .upsert(with(was, was.size(), FileRecord.Status.DELETED))
+                        .await();
+                budget.close();
+                fix = awaitFix(http, opId);
+            }
+            JsonObject action = fix.getJsonArray("actions").getJsonObject(0);
+            assertThat(action.getString("action")).isEqualTo("RESTORE_RECORD");
+            assertThat(action.getString("status")).isEqualTo("failed");
+            assertThat(action.getString("reason")).contains("written meanwhile");
+            assertThat(s.metadata().get(was.id()).await().status())
+                    .as("the tombstone stays")
+                    .isEqualTo(FileRecord.Status.DELETED);
+        }
+    }
+
+    @Test
+    @DisplayName("A tenant erased while the restore is on its way gets no record back: the erasure cancels the"
+            + " repair and removes the object the restore was to read (the restore also checks the erasure and"
+            + " the repair's end again just before its insert, for an erasure that comes after its read)")
+    void noRestoreIntoAnErasedTenant() {
+        Node node = RepairFixture.node();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String tenant = TestStack.unique("losterase");
+            FileRecord was = restorableOrphan(http, node, tenant, "erased.txt");
+            try (HeldBudget budget = new HeldBudget(node)) {
+                startFix(http, tenant);
+                budget.awaitWaiter();
+                var erasing = http.delete("/api/tenants/" + tenant);
+                assertThat(erasing.statusCode()).as(erasing.bodyAsString()).isEqualTo(202);
+                Await.until("the erasure to end", 60_000, () -> "erased"
+                        .equals(http.get("/api/tenants/" + tenant)
+                                .bodyAsJsonObject()
+                                .getString("state")));
+                budget.close();
+                // The erasure removed the repair's operation with the rest: the restore's end is seen by
+                // its share of memory given back, which it holds until its write has been answered.
+                budget.awaitReturned();
+            }
+            assertThat(recordOf(node.stores(), was.id()))
+                    .as("no record of the erased tenant")
+                    .isNull();
+        }
+    }
+
+    /** A file uploaded, its record removed by hand, and scanned: its ORPHAN_BLOB says it can be restored. */
+    private static FileRecord restorableOrphan(Http http, Node node, String tenant, String name) {
+        FileRecord was = upload(http, node.stores(), tenant, name);
+        removeRecord(node, was.id());
+        assertThat(LostRecord.of(orphanBlob(analyze(http, tenant), was.id()).getJsonObject("details"))
+                        .restorable())
+                .isTrue();
+        return was;
+    }
+
+    private static String startFix(Http http, String tenant) {
+        var started = post(
+                http, "/api/sync/fix", new JsonObject().put("user_id", tenant).put("dry_run", false));
+        assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+        return started.bodyAsJsonObject().getString("operation_id");
+    }
+
+    /**
+     * The process's memory budget held whole: a restore past its checks waits for its share before it
+     * reads the object and writes the record, so a test acts in that window ordered by the wait, not a
+     * clock. Closing gives the budget back.
+     */
+    private static final class HeldBudget implements AutoCloseable {
+
+        private final Promise<Void> held = Promise.promise();
+        private final int waiting = MemoryBudget.HEAP.waiting();
+        private final long used = MemoryBudget.HEAP.used();
+
+        HeldBudget(Node node) {
+            Promise<Void> holding = Promise.promise();
+            node.vertx()
+                    .runOnContext(
+                            v -> MemoryBudget.HEAP.holding(Runtime.getRuntime().maxMemory(), () -> {
+                                holding.complete();
+                                return held.future();
+                            }));
+            holding.future().await();
+        }
+
+        void awaitWaiter() {
+            Await.until("the restore to wait for its memory", 30_000, () -> MemoryBudget.HEAP.waiting() > waiting);
+        }
+
+        /** Waits until whoever waited has run and given its share back. */
+        void awaitReturned() {
+            Await.until(
+                    "the restore to give its memory back",
+                    30_000,
+                    () -> MemoryBudget.HEAP.waiting() <= waiting && MemoryBudget.HEAP.used() <= used);
+        }
+
+        @Override
+        public void close() {
+            held.tryComplete();
         }
     }
 
