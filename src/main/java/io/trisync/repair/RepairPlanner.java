@@ -121,8 +121,12 @@ public final class RepairPlanner {
         issues.forEach(i -> byType.put(i.type(), i));
         Set<IssueType> types = byType.keySet();
         List<PlannedAction> out = new ArrayList<>();
-        Adder add = (action, fixes) -> out.add(new PlannedAction(
-                action, fixes, first.tenantId(), first.partition(), first.fileId(), first.fileName()));
+        // An orphan has no name but the one its upload gave it, which a restore brings back: shown in the plan.
+        String name = first.fileName() == null && types.contains(ORPHAN_BLOB) && restorable
+                ? LostRecord.of(byType.get(ORPHAN_BLOB).details()).name()
+                : first.fileName();
+        Adder add = (action, fixes) ->
+                out.add(new PlannedAction(action, fixes, first.tenantId(), first.partition(), first.fileId(), name));
 
         if (types.contains(IssueType.UNREADABLE_RECORD)) {
             // Nothing can be judged of a file whose record cannot be read: a person corrects the record.

@@ -68,6 +68,11 @@ class RepairLostRecordIT {
             removeRecord(node, a.id());
             removeRecord(node, b.id());
             s.vectors().delete(List.of(StoreKeys.chunkPointId(b.id(), 1))).await();
+            var missing = http.get("/api/files/" + a.id() + "?user_id=" + tenant);
+            assertThat(missing.statusCode()).isEqualTo(404);
+            assertThat(missing.bodyAsJsonObject().getString("message"))
+                    .as("a GET says what became of it")
+                    .contains("record is missing though its upload committed", "RESTORE_RECORD");
 
             JsonObject report = analyze(http, tenant);
             assertThat(issues(report))
@@ -91,6 +96,10 @@ class RepairLostRecordIT {
                     .containsExactlyInAnyOrder(
                             "RESTORE_RECORD:" + a.id() + "[ORPHAN_BLOB, ORPHAN_VECTORS]",
                             "RESTORE_RECORD:" + b.id() + "[ORPHAN_BLOB, ORPHAN_VECTORS]");
+            dry.bodyAsJsonObject().getJsonArray("actions").forEach(x -> assertThat(
+                            ((JsonObject) x).getString("file_name"))
+                    .as("the name the restore brings back")
+                    .isIn("contract.txt", "letters.md"));
             assertThat(snapshot(s, tenant)).as("a dry run touches no store").isEqualTo(before);
 
             JsonObject fix = fixAndWait(http, tenant);
@@ -182,8 +191,9 @@ class RepairLostRecordIT {
             assertThat(totals.getLong("successful")).isEqualTo(1);
             assertThat(recordOf(s, id)).as("not restored").isNull();
             assertThat(quarantinedObjects(s, tenant)).hasSize(1);
-            assertThat(http.get("/api/files/" + id + "?user_id=" + tenant).statusCode())
-                    .isEqualTo(404);
+            var gone = http.get("/api/files/" + id + "?user_id=" + tenant);
+            assertThat(gone.statusCode()).isEqualTo(404);
+            assertThat(gone.bodyAsJsonObject().getString("message")).doesNotContain("RESTORE_RECORD");
         }
     }
 

@@ -235,6 +235,11 @@ class RepairPlannerTest {
                 .containsExactly("f:RESTORE_RECORD[ORPHAN_BLOB, ORPHAN_VECTORS]");
         assertThat(describe(planner.plan(List.of(issue("f", ORPHAN_BLOB, restorable())), Selection.ALL)))
                 .containsExactly("f:RESTORE_RECORD[ORPHAN_BLOB]");
+        // An orphan's issue has no file name; the plan shows the one the restore brings back.
+        assertThat(planner.plan(List.of(new OpenIssue("t", 3, "f", null, ORPHAN_BLOB, restorable())), Selection.ALL)
+                        .get(0)
+                        .fileName())
+                .isEqualTo("a.txt");
         // The upload is gone (or the object is not its content): quarantined as before.
         assertThat(describe(planner.plan(
                         List.of(issue("f", ORPHAN_BLOB, refused()), issue("f", ORPHAN_VECTORS)), Selection.ALL)))
