@@ -215,8 +215,23 @@ final class Steps {
                         + " yet: its upload is still completing (operation " + upload.id()
                         + "); it is shown once it commits"));
             }
+            if (upload != null && upload == lastKept(ops, upload.tenantId())) {
+                // Committed, neither deleted nor replaced since: its record was lost behind trisync's back.
+                return Future.failedFuture(new Failure.NotFound("no file " + fileId
+                        + ": its record is missing though its upload committed (operation " + upload.id()
+                        + "); a scan reports its content as ORPHAN_BLOB and a fix restores the record"
+                        + " (RESTORE_RECORD) when the content is the upload's"));
+            }
             return Future.failedFuture(notFound);
         });
+    }
+
+    /** The last of {@code ops} of {@code tenantId} that was not undone, or null. */
+    private static IngestOperation lastKept(List<IngestOperation> ops, String tenantId) {
+        return ops.stream()
+                .filter(op -> op.step() != Step.ABORTED && tenantId.equals(op.tenantId()))
+                .reduce((first, last) -> last)
+                .orElse(null);
     }
 
     /** How {@link #visible} ends its not-found for a file whose upload is still completing. */

@@ -30,6 +30,15 @@ public enum RepairAction {
             true,
             "Move the object to the quarantine prefix with the reason and date",
             "POST /api/sync/quarantine/{id}/restore puts it back byte for byte"),
+    RESTORE_RECORD(
+            "mongodb",
+            true,
+            true,
+            "Rebuild the lost record of an orphan object from the file's committed upload (named in the ORPHAN_BLOB"
+                    + " issue's details) once its bytes hash to the upload's sha256 and size: only if no record of the"
+                    + " file exists; its points of that content are kept, missing ones re-embedded",
+            "Remove the record again: the file is an orphan as before (the audit record names the upload it came"
+                    + " from)"),
     RESTORE_BLOB(
             "s3",
             true,
@@ -72,7 +81,11 @@ public enum RepairAction {
         return reversible;
     }
 
-    /** Whether auto-repair may take it without a person: re-embedding, deleting derived vectors, quarantining. */
+    /**
+     * Whether auto-repair may take it without a person: re-embedding, deleting derived vectors,
+     * quarantining, and rebuilding a lost record from its committed upload (the one action that keeps
+     * the user's file visible; the alternative, quarantine, hides it).
+     */
     public boolean safe() {
         return safe;
     }

@@ -12,6 +12,7 @@ import io.trisync.repair.Outcomes.Status;
 import io.trisync.scan.FileInspector;
 import io.trisync.scan.FileInspector.State;
 import io.trisync.scan.IssueType;
+import io.trisync.scan.LostRecord;
 import io.trisync.store.Buffers;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
@@ -53,6 +54,7 @@ final class RepairExecutor {
     private final FileInspector inspector;
     private final Settlement settlement;
     private final BlobRepairs blobs;
+    private final RecordRestores records;
 
     RepairExecutor(
             Stores stores,
@@ -70,6 +72,7 @@ final class RepairExecutor {
         this.inspector = new FileInspector(stores, indexer.modelName());
         this.settlement = new Settlement(stores, events);
         this.blobs = new BlobRepairs(stores, config, quarantine);
+        this.records = new RecordRestores(stores, indexer, embeddingPool);
     }
 
     /**
@@ -79,19 +82,61 @@ final class RepairExecutor {
      */
     Future<FileOutcome> runFile(List<PlannedAction> actions, String opId, BooleanSupplier ended) {
         List<Outcome> outcomes = new ArrayList<>();
-        Future<Void> chain = Lanes.inOrder(Lanes.range(actions.size()), i -> {
-            PlannedAction action = actions.get(i);
-            String auditId = opId + ":" + action.tenantId() + ":" + action.fileId() + ":" + i;
-            return run(action, opId, ended)
-                    .compose(outcome -> ended.getAsBoolean()
-                            ? stopped(action, auditId, outcome, opId)
-                            : settlement.audit(auditId, outcome, opId).map(outcomes.add(outcome)));
-        });
+        Future<Void> chain = Lanes.inOrder(
+                        Lanes.range(actions.size()), i -> runAndAudit(actions.get(i), i, opId, ended, outcomes))
+                .compose(v -> vectorsOfRestored(actions, outcomes, opId, ended));
         PlannedAction first = actions.get(0);
         boolean readContent = Resolution.needsContent(
                 actions.stream().flatMap(a -> a.fixes().stream()).toList());
         return chain.compose(v -> inspector.inspect(first.tenantId(), first.partition(), first.fileId(), readContent))
                 .compose(after -> settlement.settle(actions, outcomes, after, opId));
+    }
+
+    /** Runs the file's {@code i}th action and records its outcome in the audit and in {@code outcomes}. */
+    private Future<?> runAndAudit(
+            PlannedAction action, int i, String opId, BooleanSupplier ended, List<Outcome> outcomes) {
+        String auditId = opId + ":" + action.tenantId() + ":" + action.fileId() + ":" + i;
+        return run(action, opId, ended)
+                .compose(outcome -> ended.getAsBoolean()
+                        ? stopped(action, auditId, outcome, opId)
+                        : settlement.audit(auditId, outcome, opId).map(outcomes.add(outcome)));
+    }
+
+    /**
+     * Once a file's lost record was restored, its vectors are judged as any file's: the points made
+     * from its content by the model in use are its own, and missing, stale or extra ones are set right
+     * by a re-embed, taken now as one more action of the file (audited as such). Its issues were not
+     * open (the file had no record to judge them by), so they are not among those the repair settles;
+     * the check after the actions records what remains on the file's verdict, and a scan opens it.
+     */
+    private Future<Void> vectorsOfRestored(
+            List<PlannedAction> actions, List<Outcome> outcomes, String opId, BooleanSupplier ended) {
+        boolean restored = outcomes.stream()
+                .anyMatch(o -> o.action().action() == RepairAction.RESTORE_RECORD && o.status() == Status.DONE);
+        if (!restored) {
+            return Future.succeededFuture();
+        }
+        PlannedAction first = actions.get(0);
+        return inspector
+                .inspect(first.tenantId(), first.partition(), first.fileId(), false)
+                .compose(state -> {
+                    List<IssueType> vectors = state.issues().stream()
+                            .filter(RepairPlanner.VECTOR_FIXES::contains)
+                            .sorted()
+                            .toList();
+                    if (vectors.isEmpty() || state.record() == null) {
+                        return Future.succeededFuture();
+                    }
+                    PlannedAction reembed = new PlannedAction(
+                            RepairAction.REEMBED,
+                            vectors,
+                            first.tenantId(),
+                            first.partition(),
+                            first.fileId(),
+                            state.record().name());
+                    return runAndAudit(reembed, actions.size(), opId, ended, outcomes)
+                            .mapEmpty();
+                });
     }
 
     /**
@@ -162,6 +207,7 @@ final class RepairExecutor {
             case RESTORE_BLOB -> blobs.restoreBlob(action, state, before, opId);
             case VERIFY_CONTENT -> blobs.verifyContent(action, state, before, opId);
             case FLAG_FOR_PERSON -> blobs.flag(action, state, before, forPerson(action, state), opId);
+            case RESTORE_RECORD -> records.restore(action, state, before, ended);
         };
     }
 
@@ -324,9 +370,36 @@ final class RepairExecutor {
         if (state.record() != null && state.record().status() == FileRecord.Status.ACTIVE) {
             return Outcomes.failed(action, before, "the file is active again; its points are not orphans");
         }
-        return stores.vectors()
-                .deleteFile(action.tenantId(), action.fileId())
-                .map(v -> Outcomes.done(action, before, new JsonObject().put("points", 0)));
+        return restorable(action, state)
+                .compose(lost -> lost != null
+                        ? Outcomes.failed(
+                                action,
+                                before,
+                                "the file's record can be rebuilt from its upload (operation " + lost.operation()
+                                        + "); its points are kept: scan, then fix, to restore it")
+                        : stores.vectors()
+                                .deleteFile(action.tenantId(), action.fileId())
+                                .map(v -> Outcomes.done(action, before, new JsonObject().put("points", 0))));
+    }
+
+    /**
+     * Of a file without a record whose object remains, whether its record can be rebuilt from its
+     * upload (else null): its points are then its own, never deleted as orphans, whatever planned it
+     * (a fix narrowed to {@code ORPHAN_VECTORS}, or one planned from a search's finding alone).
+     */
+    private Future<LostRecord> restorable(PlannedAction action, State state) {
+        if (state.record() != null || state.blob() == null) {
+            return Future.succeededFuture();
+        }
+        return stores.operations()
+                .ofFile(action.fileId())
+                .map(ops -> LostRecord.judge(
+                        action.tenantId(),
+                        action.fileId(),
+                        ops,
+                        state.blob().size(),
+                        state.blob().sha256()))
+                .map(lost -> lost.restorable() ? lost : null);
     }
 
     private Future<Outcome> deleteExtraPoints(PlannedAction action, State state, JsonObject before) {

@@ -14,6 +14,7 @@ import static io.trisync.scan.IssueType.STALE_VECTORS;
 
 import io.trisync.scan.DeleteLeftovers;
 import io.trisync.scan.IssueType;
+import io.trisync.scan.LostRecord;
 import io.trisync.store.IssueRecord;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -30,7 +31,11 @@ import java.util.Set;
  * (restore a missing blob, or flag it and a failed text extraction for a person, verify a mismatched
  * one, quarantine an orphan or a deleted file's blob), then vectors (re-embed, or delete derived
  * points). One action may fix several issues of the file; a re-embed also removes extra chunks. A
- * failed text extraction is never re-embedded: the same bytes would fail again.
+ * failed text extraction is never re-embedded: the same bytes would fail again. An orphan object
+ * whose lost record can be rebuilt from its committed upload (the scan said so in the issue's
+ * details, {@link LostRecord}) has its record restored instead of being quarantined, and its points
+ * are kept: they are the file's own again once it has a record (docs/design.md, "A lost record is
+ * restored from its upload (seventeenth session)").
  */
 public final class RepairPlanner {
 
@@ -65,6 +70,9 @@ public final class RepairPlanner {
 
     private static final Set<IssueType> REEMBED_FIXES = EnumSet.of(MISSING_VECTORS, MISSING_CHUNKS, STALE_VECTORS);
 
+    /** The issues of a file's vectors one re-embed sets right (it also drops the points of extra chunks). */
+    static final Set<IssueType> VECTOR_FIXES = EnumSet.of(MISSING_VECTORS, MISSING_CHUNKS, STALE_VECTORS, EXTRA_CHUNKS);
+
     private final boolean backup;
 
     /** {@code backup}: whether a backup prefix is configured to restore content from. */
@@ -73,6 +81,10 @@ public final class RepairPlanner {
     }
 
     public List<PlannedAction> plan(List<OpenIssue> issues, Selection selection) {
+        // Files whose lost record can be rebuilt, whatever the selection: their points are never
+        // deleted as orphans, even by a fix narrowed to ORPHAN_VECTORS.
+        Set<String> restorable = new HashSet<>();
+        issues.stream().filter(RepairPlanner::restorable).forEach(i -> restorable.add(i.tenantId() + "/" + i.fileId()));
         Map<String, List<OpenIssue>> byFile = new LinkedHashMap<>();
         issues.stream()
                 .filter(selection::wants)
@@ -80,8 +92,8 @@ public final class RepairPlanner {
                 .forEach(i -> byFile.computeIfAbsent(i.tenantId() + "/" + i.fileId(), k -> new ArrayList<>())
                         .add(i));
         List<PlannedAction> plan = new ArrayList<>();
-        for (List<OpenIssue> file : byFile.values()) {
-            for (PlannedAction action : planFile(file)) {
+        for (Map.Entry<String, List<OpenIssue>> file : byFile.entrySet()) {
+            for (PlannedAction action : planFile(file.getValue(), restorable.contains(file.getKey()))) {
                 if (!selection.safeOnly() || action.action().safe()) {
                     plan.add(action);
                 }
@@ -90,14 +102,31 @@ public final class RepairPlanner {
         return plan;
     }
 
-    private List<PlannedAction> planFile(List<OpenIssue> issues) {
+    /**
+     * Whether {@code issue} is an orphan object whose record the scan found can be rebuilt from its
+     * committed upload ({@link LostRecord} in its details).
+     */
+    static boolean restorable(OpenIssue issue) {
+        if (issue.type() != ORPHAN_BLOB) {
+            return false;
+        }
+        LostRecord lost = LostRecord.of(issue.details());
+        return lost != null && lost.restorable();
+    }
+
+    /** {@code restorable}: the file's lost record can be rebuilt (its ORPHAN_BLOB says so, selected or not). */
+    private List<PlannedAction> planFile(List<OpenIssue> issues, boolean restorable) {
         OpenIssue first = issues.get(0);
         Map<IssueType, OpenIssue> byType = new LinkedHashMap<>();
         issues.forEach(i -> byType.put(i.type(), i));
         Set<IssueType> types = byType.keySet();
         List<PlannedAction> out = new ArrayList<>();
-        Adder add = (action, fixes) -> out.add(new PlannedAction(
-                action, fixes, first.tenantId(), first.partition(), first.fileId(), first.fileName()));
+        // An orphan has no name but the one its upload gave it, which a restore brings back: shown in the plan.
+        String name = first.fileName() == null && types.contains(ORPHAN_BLOB) && restorable
+                ? LostRecord.of(byType.get(ORPHAN_BLOB).details()).name()
+                : first.fileName();
+        Adder add = (action, fixes) ->
+                out.add(new PlannedAction(action, fixes, first.tenantId(), first.partition(), first.fileId(), name));
 
         if (types.contains(IssueType.UNREADABLE_RECORD)) {
             // Nothing can be judged of a file whose record cannot be read: a person corrects the record.
@@ -124,7 +153,14 @@ public final class RepairPlanner {
         if (!mismatches.isEmpty()) {
             add.to(RepairAction.VERIFY_CONTENT, mismatches);
         }
-        if (types.contains(ORPHAN_BLOB)) {
+        if (types.contains(ORPHAN_BLOB) && restorable) {
+            // The record is rebuilt and the file's points are its own again: none deleted.
+            List<IssueType> fixes = new ArrayList<>(List.of(ORPHAN_BLOB));
+            if (types.contains(ORPHAN_VECTORS)) {
+                fixes.add(ORPHAN_VECTORS);
+            }
+            add.to(RepairAction.RESTORE_RECORD, fixes);
+        } else if (types.contains(ORPHAN_BLOB)) {
             add.to(RepairAction.QUARANTINE_BLOB, List.of(ORPHAN_BLOB));
         }
         if (types.contains(DELETE_INCOMPLETE)) {
@@ -147,7 +183,7 @@ public final class RepairPlanner {
         } else if (types.contains(EXTRA_CHUNKS)) {
             add.to(RepairAction.DELETE_EXTRA_POINTS, List.of(EXTRA_CHUNKS));
         }
-        if (types.contains(ORPHAN_VECTORS)) {
+        if (types.contains(ORPHAN_VECTORS) && !restorable) {
             add.to(RepairAction.DELETE_POINTS, List.of(ORPHAN_VECTORS));
         }
         return out;

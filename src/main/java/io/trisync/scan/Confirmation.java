@@ -100,7 +100,71 @@ final class Confirmation {
                         }))
                 .compose(all -> stores.operations()
                         .filesInFlight(tenant, partition, since)
-                        .map(inFlight -> judged(listed, all, inFlight, confirmed))));
+                        .map(inFlight -> judged(listed, all, inFlight, confirmed)))
+                .compose(judged -> lostRecords(tenant, partition, judged, "deep".equals(mode))));
+    }
+
+    /**
+     * The judged files with each {@code ORPHAN_BLOB} told whether its record can be rebuilt from its
+     * committed upload ({@link LostRecord}, in the issue's details): a HEAD of the object (its size and
+     * sha256 metadata) and the file's operations, per orphan object; a deep scan hashes the bytes of
+     * one its upload could restore, as the repair will. Healthy partitions cost nothing.
+     */
+    private Future<Judged> lostRecords(String tenant, int partition, Judged judged, boolean deep) {
+        List<String> orphans = judged.files().stream()
+                .filter(f -> f.issues().stream().anyMatch(i -> i.type() == IssueType.ORPHAN_BLOB))
+                .map(FileReport::fileId)
+                .toList();
+        if (orphans.isEmpty()) {
+            return Future.succeededFuture(judged);
+        }
+        Map<String, LostRecord> found = new HashMap<>();
+        return Lanes.forEach(orphans, LOOKS, id -> lostRecord(tenant, partition, id, deep)
+                        .map(lost -> lost == null ? null : found.put(id, lost)))
+                .map(v -> new Judged(
+                        judged.files().stream()
+                                .map(f -> found.containsKey(f.fileId()) ? withRestore(f, found.get(f.fileId())) : f)
+                                .toList(),
+                        judged.inFlight()));
+    }
+
+    /** Whether orphan object {@code fileId}'s record can be rebuilt; null when the object went meanwhile. */
+    private Future<LostRecord> lostRecord(String tenant, int partition, String fileId, boolean deep) {
+        String key = StoreKeys.blobKey(tenant, partition, fileId);
+        return absentIfNotFound(stores.blobs().head(key))
+                .compose(info -> info == null
+                        ? Future.succeededFuture()
+                        : stores.operations().ofFile(fileId).compose(ops -> {
+                            LostRecord lost = LostRecord.judge(tenant, fileId, ops, info.size(), info.sha256());
+                            return !deep || !lost.restorable()
+                                    ? Future.succeededFuture(lost)
+                                    : absentIfNotFound(stores.blobs().hash(key))
+                                            .map(hashed -> hashed == null
+                                                    ? null
+                                                    : LostRecord.judge(
+                                                            tenant, fileId, ops, hashed.size(), hashed.sha256()));
+                        }));
+    }
+
+    private static FileReport withRestore(FileReport file, LostRecord lost) {
+        List<FileReport.Issue> issues = file.issues().stream()
+                .map(i -> i.type() == IssueType.ORPHAN_BLOB
+                        ? new FileReport.Issue(
+                                i.type(),
+                                i.fileId(),
+                                i.fileName(),
+                                i.details().copy().put(LostRecord.FIELD, lost.toJson()))
+                        : i)
+                .toList();
+        return new FileReport(
+                file.fileId(),
+                file.name(),
+                file.verdict(),
+                file.active(),
+                file.inMongo(),
+                file.inS3(),
+                file.inQdrant(),
+                issues);
     }
 
     /** {@code confirmed}: files looked at again whatever their listing showed. */

@@ -24,8 +24,14 @@ public enum IssueType {
             "Compare with known versions; fix the metadata or mark the file for a person"),
     STALE_VECTORS(
             "The vectors were made from other content or another model", "Re-embed the file from its current content"),
-    ORPHAN_BLOB("S3 holds content with no metadata record", "Move the object to quarantine"),
-    ORPHAN_VECTORS("Qdrant holds vectors of a file with no metadata record", "Delete the points (they can be rebuilt)"),
+    ORPHAN_BLOB(
+            "S3 holds content with no metadata record",
+            "When details.restore names the file's committed upload (its bytes are the upload's), rebuild the record"
+                    + " from it; otherwise (details.restore.refused says why) move the object to quarantine"),
+    ORPHAN_VECTORS(
+            "Qdrant holds vectors of a file with no metadata record",
+            "Keep them when the file's record is rebuilt (see its ORPHAN_BLOB); otherwise delete the points (they"
+                    + " can be rebuilt)"),
     DELETE_INCOMPLETE(
             "The file is deleted but its content or vectors remain",
             "Finish the delete: quarantine the blob, delete the points"),

@@ -86,7 +86,8 @@ class RepairEveryIssueTypeIT {
                     .await();
             // f8: the record's sha256 was corrupted; the content is the upload's (a known version).
             s.metadata().upsert(withSha(f.get(8), "0".repeat(64))).await();
-            // f9: the record is gone (orphan blob and orphan points). f10: deleted, but blob and points remain.
+            // f9: the record is gone (orphan blob and orphan points): its upload rebuilds it. f10: deleted, but
+            // blob and points remain.
             s.metadata().remove(f.get(9).id()).await();
             s.metadata()
                     .upsert(with(f.get(10), f.get(10).size(), FileRecord.Status.DELETED))
@@ -146,27 +147,26 @@ class RepairEveryIssueTypeIT {
                             "VERIFY_CONTENT:" + f.get(7).id(),
                             "VERIFY_CONTENT:" + f.get(8).id(),
                             "REEMBED:" + f.get(8).id(),
-                            "QUARANTINE_BLOB:" + f.get(9).id(),
-                            "DELETE_POINTS:" + f.get(9).id(),
+                            "RESTORE_RECORD:" + f.get(9).id(),
                             "QUARANTINE_BLOB:" + f.get(10).id(),
                             "DELETE_POINTS:" + f.get(10).id(),
                             "QUARANTINE_BLOB:orphan-object",
                             "DELETE_POINTS:ghost-file");
-            assertThat(plan.getJsonObject("counts").getInteger("actions")).isEqualTo(16);
+            assertThat(plan.getJsonObject("counts").getInteger("actions")).isEqualTo(15);
             assertThat(snapshot(s, tenant)).as("a dry run touches no store").isEqualTo(before);
 
             // The fix.
             JsonObject result = fixAndWait(http, tenant);
             assertThat(result.getJsonObject("operation").getString("status")).isEqualTo("completed");
             JsonObject totals = result.getJsonObject("result");
-            assertThat(totals.getLong("attempted")).isEqualTo(16);
+            assertThat(totals.getLong("attempted")).isEqualTo(15);
             assertThat(totals.getLong("left_to_person")).isEqualTo(2);
             assertThat(totals.getLong("failed")).as(totals.encodePrettily()).isZero();
             // f8's re-embed is not taken: putting its record's sha256 back made its vectors current again.
-            assertThat(totals.getLong("successful")).isEqualTo(13);
+            assertThat(totals.getLong("successful")).isEqualTo(12);
             assertThat(totals.getLong("already_resolved")).isEqualTo(1);
             JsonArray audit = result.getJsonArray("actions");
-            assertThat(audit).hasSize(16);
+            assertThat(audit).hasSize(15);
             audit.forEach(a -> {
                 JsonObject entry = (JsonObject) a;
                 assertThat(entry.getString("status")).isIn("done", "left_to_person", "already_resolved");
@@ -214,8 +214,12 @@ class RepairEveryIssueTypeIT {
                     .getJsonArray("items");
             Map<String, String> byFile = new HashMap<>();
             held.forEach(q -> byFile.put(((JsonObject) q).getString("file_id"), ((JsonObject) q).getString("id")));
-            assertThat(byFile.keySet())
-                    .containsExactlyInAnyOrder(f.get(9).id(), f.get(10).id(), "orphan-object");
+            assertThat(byFile.keySet()).containsExactlyInAnyOrder(f.get(10).id(), "orphan-object");
+            assertThat(s.metadata().get(f.get(9).id()).await().name())
+                    .as("f9's record rebuilt from its upload")
+                    .isEqualTo("f9.txt");
+            assertThat(s.blobs().getBytes(key(f.get(9))).await().getBytes())
+                    .isEqualTo(original.get(f.get(9).id()));
             assertThat(s.blobs()
                             .head(orphanKey)
                             .transform(ar -> Future.succeededFuture(ar.succeeded()))
@@ -230,13 +234,11 @@ class RepairEveryIssueTypeIT {
             assertThat(again.getLong("left_to_person")).isEqualTo(2);
             assertThat(snapshot(s, tenant)).isEqualTo(settled);
 
-            for (String file : List.of(f.get(9).id(), f.get(10).id(), "orphan-object")) {
+            for (String file : List.of(f.get(10).id(), "orphan-object")) {
                 var restored = http.post(
                         "/api/sync/quarantine/" + byFile.get(file) + "/restore", "application/json", Buffer.buffer());
                 assertThat(restored.statusCode()).as(restored.bodyAsString()).isEqualTo(200);
             }
-            assertThat(s.blobs().getBytes(key(f.get(9))).await().getBytes())
-                    .isEqualTo(original.get(f.get(9).id()));
             assertThat(s.blobs().getBytes(key(f.get(10))).await().getBytes())
                     .isEqualTo(original.get(f.get(10).id()));
             assertThat(s.blobs().getBytes(orphanKey).await().getBytes()).isEqualTo(orphanBytes);

@@ -17,6 +17,7 @@ import io.trisync.repair.RepairPlanner.OpenIssue;
 import io.trisync.repair.RepairPlanner.Selection;
 import io.trisync.scan.DeleteLeftovers;
 import io.trisync.scan.IssueType;
+import io.trisync.scan.LostRecord;
 import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -204,7 +205,65 @@ class RepairPlannerTest {
                         RepairAction.REEMBED,
                         RepairAction.DELETE_POINTS,
                         RepairAction.DELETE_EXTRA_POINTS,
-                        RepairAction.QUARANTINE_BLOB);
+                        RepairAction.QUARANTINE_BLOB,
+                        RepairAction.RESTORE_RECORD);
+    }
+
+    /** An ORPHAN_BLOB's details as a scan writes them when its committed upload can rebuild the record. */
+    private static JsonObject restorable() {
+        return new JsonObject()
+                .put("size", 12)
+                .put(
+                        LostRecord.FIELD,
+                        new LostRecord("op-1", "a.txt", "text/plain", 12, "ab".repeat(32), null).toJson());
+    }
+
+    /** The details of an ORPHAN_BLOB whose record cannot be rebuilt (its upload is no longer kept). */
+    private static JsonObject refused() {
+        return new JsonObject()
+                .put("size", 12)
+                .put(LostRecord.FIELD, new LostRecord(null, null, null, 0, null, "no upload is kept").toJson());
+    }
+
+    @Test
+    @DisplayName("An orphan object whose committed upload can rebuild its record has the record restored, not the"
+            + " object quarantined, and its points are kept")
+    void lostRecordIsRestoredNotQuarantined() {
+        RepairPlanner planner = new RepairPlanner(false);
+        assertThat(describe(planner.plan(
+                        List.of(issue("f", ORPHAN_BLOB, restorable()), issue("f", ORPHAN_VECTORS)), Selection.ALL)))
+                .containsExactly("f:RESTORE_RECORD[ORPHAN_BLOB, ORPHAN_VECTORS]");
+        assertThat(describe(planner.plan(List.of(issue("f", ORPHAN_BLOB, restorable())), Selection.ALL)))
+                .containsExactly("f:RESTORE_RECORD[ORPHAN_BLOB]");
+        // An orphan's issue has no file name; the plan shows the one the restore brings back.
+        assertThat(planner.plan(List.of(new OpenIssue("t", 3, "f", null, ORPHAN_BLOB, restorable())), Selection.ALL)
+                        .get(0)
+                        .fileName())
+                .isEqualTo("a.txt");
+        // The upload is gone (or the object is not its content): quarantined as before.
+        assertThat(describe(planner.plan(
+                        List.of(issue("f", ORPHAN_BLOB, refused()), issue("f", ORPHAN_VECTORS)), Selection.ALL)))
+                .containsExactly("f:QUARANTINE_BLOB[ORPHAN_BLOB]", "f:DELETE_POINTS[ORPHAN_VECTORS]");
+        // Auto-repair restores it too: nothing is lost, and quarantine would hide the user's file.
+        assertThat(describe(planner.plan(
+                        List.of(issue("f", ORPHAN_BLOB, restorable()), issue("f", ORPHAN_VECTORS)),
+                        new Selection(null, null, true))))
+                .containsExactly("f:RESTORE_RECORD[ORPHAN_BLOB, ORPHAN_VECTORS]");
+    }
+
+    @Test
+    @DisplayName("A fix narrowed to ORPHAN_VECTORS never deletes the points of a file whose record can be restored")
+    void narrowedFixKeepsTheRestorableFilesPoints() {
+        List<OpenIssue> issues = List.of(
+                issue("f", ORPHAN_BLOB, restorable()),
+                issue("f", ORPHAN_VECTORS),
+                issue("g", ORPHAN_BLOB, refused()),
+                issue("g", ORPHAN_VECTORS));
+        assertThat(describe(
+                        new RepairPlanner(false).plan(issues, new Selection(EnumSet.of(ORPHAN_VECTORS), null, false))))
+                .containsExactly("g:DELETE_POINTS[ORPHAN_VECTORS]");
+        assertThat(describe(new RepairPlanner(false).plan(issues, new Selection(EnumSet.of(ORPHAN_BLOB), null, false))))
+                .containsExactly("f:RESTORE_RECORD[ORPHAN_BLOB]", "g:QUARANTINE_BLOB[ORPHAN_BLOB]");
     }
 
     @Test

@@ -44,6 +44,9 @@ class SearchReadRepairIT {
             try {
                 mongo.removeDocument("files", new JsonObject().put("_id", orphan))
                         .await();
+                // Its upload gone too (the log's retention): no record can be rebuilt, its points are orphans.
+                mongo.removeDocuments("ingest_ops", new JsonObject().put("fileId", orphan))
+                        .await();
             } finally {
                 mongo.close().await();
             }
@@ -61,6 +64,55 @@ class SearchReadRepairIT {
                     30_000,
                     () -> node.stores().issues().openFor(tenant, 10).await().stream()
                             .noneMatch(i -> i.type().equals("ORPHAN_VECTORS")));
+        } finally {
+            node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("A search that leaves out the points of a file whose record was lost by hand keeps them: the"
+            + " automatic repair refuses to delete the points of a file its upload can restore")
+    void pointsOfARestorableFileAreKept() {
+        Node node = Node.start(TestStack.nodeConfig(Map.of("SYNC_AUTO_REPAIR", "true")), false)
+                .await();
+        String tenant = TestStack.unique("read-repair-kept");
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            String lost = http.upload(
+                            tenant, "whales.txt", "text/plain", Fixtures.utf8(SearchIT.TOPICS.get("whales")), null)
+                    .bodyAsJsonObject()
+                    .getString("id");
+            long points = node.stores().vectors().count(tenant, lost).await();
+            MongoClient mongo = MongoClient.create(
+                    node.vertx(), MongoMetadataStore.clientConfig(node.config().mongo()));
+            try {
+                mongo.removeDocument("files", new JsonObject().put("_id", lost)).await();
+            } finally {
+                mongo.close().await();
+            }
+            assertThat(searchWhales(http, tenant).getInteger("excluded")).isEqualTo(1);
+            String repair = Await.value(
+                    "the automatic repair to end",
+                    30_000,
+                    () -> http
+                            .get("/api/v1/sync/operations?limit=10&tenant_id=" + tenant)
+                            .bodyAsJsonObject()
+                            .getJsonArray("operations")
+                            .stream()
+                            .map(o -> (JsonObject) o)
+                            .filter(o ->
+                                    "repair".equals(o.getString("kind")) && !"running".equals(o.getString("status")))
+                            .map(o -> o.getString("id"))
+                            .findFirst()
+                            .orElse(null),
+                    id -> id != null);
+            JsonObject action = http.get("/api/sync/fix/" + repair)
+                    .bodyAsJsonObject()
+                    .getJsonArray("actions")
+                    .getJsonObject(0);
+            assertThat(action.getString("action")).isEqualTo("DELETE_POINTS");
+            assertThat(action.getString("status")).isEqualTo("failed");
+            assertThat(action.getString("reason")).contains("can be rebuilt from its upload");
+            assertThat(node.stores().vectors().count(tenant, lost).await()).isEqualTo(points);
         } finally {
             node.stop().await();
         }
