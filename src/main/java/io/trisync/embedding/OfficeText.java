@@ -103,6 +103,14 @@ final class OfficeText {
             throw new Unreadable(
                     "the file is not a readable ZIP, as Office documents are: " + e.getMessage(), document[0]);
         }
+        if (!names.isEmpty() && endRecord(bytes.slice().order(ByteOrder.LITTLE_ENDIAN)) < 0) {
+            // The entries read are the ones before the cut: its text would be part of the document's,
+            // indexed as if whole.
+            throw new Unreadable(
+                    "the file is cut short (its ZIP has no end record): an upload or copy that did not finish;"
+                            + " its text would be incomplete",
+                    document[0]);
+        }
         List<Part> reading = parts.parts(names);
         Map<String, Kind> wanted = new HashMap<>();
         reading.forEach(part -> wanted.put(part.name(), part.kind()));
@@ -166,13 +174,7 @@ final class OfficeText {
      */
     static boolean mayHoldDocument(ByteBuffer bytes) {
         ByteBuffer zip = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
-        int end = -1;
-        for (int at = zip.limit() - 22; at >= Math.max(0, zip.limit() - 22 - 0xFFFF); at--) {
-            if (zip.getInt(at) == 0x06054b50) {
-                end = at;
-                break;
-            }
-        }
+        int end = endRecord(zip);
         if (end < 0) {
             return true;
         }
@@ -200,6 +202,20 @@ final class OfficeText {
             at += 46L + nameLength + extraLength + commentLength;
         }
         return false;
+    }
+
+    /**
+     * Where the ZIP {@code zip} (little-endian, from 0) has its end of central directory record: the
+     * last 22 bytes and its comment, which every ZIP writer puts last; -1 when there is none (the file
+     * was cut short).
+     */
+    private static int endRecord(ByteBuffer zip) {
+        for (int at = zip.limit() - 22; at >= Math.max(0, zip.limit() - 22 - 0xFFFF); at--) {
+            if (zip.getInt(at) == 0x06054b50 && at + 22 + (zip.getShort(at + 20) & 0xFFFF) <= zip.limit()) {
+                return at;
+            }
+        }
+        return -1;
     }
 
     /** A workbook's shared strings, in order: those of its shared strings part, read in a pass of their own. */

@@ -478,6 +478,27 @@ class OfficeTextTest {
                 .isTrue();
     }
 
+    @Test
+    @DisplayName("A document cut short anywhere (an upload or copy that did not finish) gives no text, never the"
+            + " text of the entries before the cut as if it were whole; one with bytes after its end is read")
+    void cutShortGivesNoText() {
+        String type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+        byte[] whole = docx();
+        for (int length = 30; length < whole.length; length += 53) {
+            Extraction cut = extractor.extract(java.util.Arrays.copyOf(whole, length), type, "report.docx");
+            assertThat(cut.failed())
+                    .as("cut at %d of %d: %s", length, whole.length, cut.text())
+                    .isTrue();
+        }
+        // Cut just before its central directory: every entry whole, the file still not.
+        ByteBuffer end = ByteBuffer.wrap(whole, whole.length - 22, 22).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int directory = end.getInt(whole.length - 22 + 16);
+        Extraction entries = extractor.extract(java.util.Arrays.copyOf(whole, directory), type, "report.docx");
+        assertThat(entries.failure()).startsWith("the file is cut short");
+        byte[] padded = java.util.Arrays.copyOf(whole, whole.length + 100);
+        assertThat(extractor.extract(padded, type, "report.docx").text()).startsWith("Quarterly report");
+    }
+
     private static byte[] zip(Map<String, String> entries) {
         try (ByteArrayOutputStream out = new ByteArrayOutputStream();
                 ZipOutputStream zip = new ZipOutputStream(out)) {
