@@ -28,6 +28,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(180)
 class NodeIT {
 
+    /** The SHA-256 of "hello", the blob's bytes: a record holds a real one (a malformed one reads as unreadable). */
+    private static final String HELLO_SHA256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
     @Test
     @DisplayName("Data written, node stopped, node started on the same DATA_DIR (spelled with ./ as the default"
             + " ./data resolves): all three stores still hold it")
@@ -47,11 +50,11 @@ class NodeIT {
                 "a.txt",
                 "text/plain",
                 5,
-                "sha",
+                HELLO_SHA256,
                 FileRecord.Status.ACTIVE,
                 1,
                 partition,
-                new FileRecord.Embedding("m", 4, 2, "sha"),
+                new FileRecord.Embedding("m", 4, 2, HELLO_SHA256),
                 now,
                 now,
                 null);
@@ -61,13 +64,13 @@ class NodeIT {
             first.stores().metadata().upsert(record).await();
             first.stores()
                     .blobs()
-                    .putBytes(key, Buffer.buffer("hello"), "text/plain", Map.of("sha256", "sha"))
+                    .putBytes(key, Buffer.buffer("hello"), "text/plain", Map.of("sha256", HELLO_SHA256))
                     .await();
             first.stores()
                     .vectors()
                     .upsert(List.of(
-                            ChunkPoint.of(tenant, fileId, 0, partition, "sha", "m", unit(384, 0)),
-                            ChunkPoint.of(tenant, fileId, 1, partition, "sha", "m", unit(384, 1))))
+                            ChunkPoint.of(tenant, fileId, 0, partition, HELLO_SHA256, "m", unit(384, 0)),
+                            ChunkPoint.of(tenant, fileId, 1, partition, HELLO_SHA256, "m", unit(384, 1))))
                     .await();
         } finally {
             first.stop().await();
@@ -77,7 +80,7 @@ class NodeIT {
         try {
             assertThat(second.stores().metadata().get(fileId).await()).isEqualTo(record);
             BlobInfo head = second.stores().blobs().head(key).await();
-            assertThat(head.sha256()).isEqualTo("sha");
+            assertThat(head.sha256()).isEqualTo(HELLO_SHA256);
             assertThat(second.stores().blobs().getBytes(key).await().toString()).isEqualTo("hello");
             assertThat(second.stores().vectors().count(tenant, fileId).await()).isEqualTo(2);
         } finally {
