@@ -184,6 +184,11 @@ final class Steps {
         });
     }
 
+    /** What a write to a file its tenant deleted is told: the words of {@code GET …/content} for it. */
+    static Failure deleted(String fileId) {
+        return new Failure.NotFound("file " + fileId + " is deleted");
+    }
+
     /**
      * Fails with {@code notFound}, or, while the operation log keeps the upload that named this id
      * ({@code RETENTION_INGEST_OPERATIONS_DAYS}) and it is {@code tenantId}'s (any tenant's when null,
