@@ -140,6 +140,11 @@ final class Contract {
                 return;
             }
         }
+        String key = unhonouredKey(ctx.request(), op);
+        if (key != null) {
+            refuseUnread(ctx, key);
+            return;
+        }
         if (op.getRequestBody() == null && sendsBody(ctx.request())) {
             if (mayBeEmptyObject(ctx.request())) {
                 // Many clients send {} to an action that takes nothing (requests.post(url, json={})),
@@ -537,6 +542,30 @@ final class Contract {
             }
         }
         return out;
+    }
+
+    /** The header a client sends to make a retry return the first request's answer. */
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    /**
+     * The refusal of an {@code Idempotency-Key} sent to an operation that does not declare it, or null.
+     * Ignored, it let a client believe its retries were keyed: a new version sent again under the key
+     * of an earlier one, with other bytes, was stored as one more version where an upload answers 422.
+     */
+    private String unhonouredKey(HttpServerRequest request, Operation op) {
+        if (request.getHeader(IDEMPOTENCY_KEY) == null
+                || op.getParameters().stream()
+                        .anyMatch(p -> p.getIn() == Location.HEADER && IDEMPOTENCY_KEY.equalsIgnoreCase(p.getName()))) {
+            return null;
+        }
+        List<String> taking = contract.operations().stream()
+                .filter(other -> other.getParameters().stream()
+                        .anyMatch(p -> p.getIn() == Location.HEADER && IDEMPOTENCY_KEY.equalsIgnoreCase(p.getName())))
+                .map(other -> other.getHttpMethod().name() + " " + other.getOpenAPIPath())
+                .toList();
+        return IDEMPOTENCY_KEY + ": this endpoint does not take it, so a retry under it would not be answered from"
+                + " the first request (" + String.join(" and ", taking) + " takes it); send the request without it,"
+                + " with If-Match where the endpoint takes it to act only on the version you read";
     }
 
     /**

@@ -244,8 +244,22 @@ final class IndexWorker {
                 record.name());
         return Steps.whole(record.size(), () -> steps.retry
                         .run(() -> steps.stores.blobs().read(key))
-                        .compose(content -> steps.indexInBatches(target, content.bytes())))
+                        .compose(content -> steps.indexInBatches(target, content.bytes(), () -> stillToIndex(record))))
                 .transform(streamed -> {
+                    if (streamed.failed() && streamed.cause() instanceof Changed) {
+                        // Nothing more written: what was goes unless an operation holding the file now
+                        // writes its points itself; the job is tried again (and ends once the record
+                        // no longer waits for these vectors).
+                        return steps.stores
+                                .operations()
+                                .openFor(record.id())
+                                .compose(open -> open != null
+                                        ? Future.<Void>succeededFuture()
+                                        : steps.stores
+                                                .vectors()
+                                                .deleteContent(record.tenantId(), record.id(), record.sha256()))
+                                .compose(v -> Future.failedFuture(streamed.cause()));
+                    }
                     if (streamed.succeeded() && !streamed.result().failed()) {
                         return write(record, streamed.result().chunks());
                     }
@@ -257,6 +271,35 @@ final class IndexWorker {
                             ? Future.failedFuture(streamed.cause())
                             : failed(record, streamed.result().failure()));
                 });
+    }
+
+    /**
+     * Fails with {@link Changed} once the file no longer waits for the vectors of {@code record}'s
+     * content, or an upload, new version or delete holds it. A new version's points share the ids of
+     * the old content's: a batch written over them after the new version moved its points took their
+     * place, and the removal of the points of a changed file that followed left the new version
+     * without vectors.
+     */
+    private Future<Void> stillToIndex(FileRecord record) {
+        Future<IngestOperation> open = steps.stores.operations().openFor(record.id());
+        return open.compose(held -> held != null
+                ? Future.failedFuture(new Changed(record.id(), held.kind() + " operation " + held.id() + " holds it"))
+                : steps.stores
+                        .metadata()
+                        .get(record.id())
+                        .compose(now -> now.status() == FileRecord.Status.ACTIVE
+                                        && now.sha256().equals(record.sha256())
+                                        && now.embedding() != null
+                                        && now.embedding().pending()
+                                ? Future.<Void>succeededFuture()
+                                : Future.failedFuture(new Changed(record.id(), "its record changed"))));
+    }
+
+    /** The file of an index job changed while its vectors were made: the job is tried again ({@link #later}). */
+    private static final class Changed extends RuntimeException {
+        Changed(String fileId, String why) {
+            super("file " + fileId + " changed while its vectors were made (" + why + ")", null, false, false);
+        }
     }
 
     private Future<Void> write(FileRecord record, int chunks) {

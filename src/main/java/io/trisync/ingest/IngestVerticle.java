@@ -330,9 +330,14 @@ public final class IngestVerticle extends RequestVerticle {
                 .compose(f -> Steps.notErasing(stores, f.tenantId()).map(f))
                 .compose(f -> {
                     if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())
-                            || f.status() != FileRecord.Status.ACTIVE) {
+                            || f.status() != FileRecord.Status.ACTIVE && f.status() != FileRecord.Status.DELETED) {
                         // As for a file the store does not hold: another tenant's is not there for this one.
                         return Future.failedFuture(new Failure.NotFound("mongodb", "no file " + request.fileId()));
+                    }
+                    if (f.status() == FileRecord.Status.DELETED) {
+                        // Its own tenant is told what GET of its content says ("mongodb: no file" was the
+                        // words for an id the store never held).
+                        return Future.failedFuture(Steps.deleted(f.id()));
                     }
                     if (request.expectedVersion() != null && request.expectedVersion() != f.version()) {
                         return Future.failedFuture(new Failure.StaleVersion(request.expectedVersion(), f.version()));
@@ -363,7 +368,10 @@ public final class IngestVerticle extends RequestVerticle {
                                     return updated(now, request).map(now.toDocument());
                                 }
                                 return request.expectedVersion() == null || now.status() != FileRecord.Status.ACTIVE
-                                        ? Future.failedFuture(new Failure.NotFound("no file " + request.fileId()))
+                                        ? Future.failedFuture(
+                                                now.status() == FileRecord.Status.DELETED
+                                                        ? Steps.deleted(now.id())
+                                                        : new Failure.NotFound("no file " + request.fileId()))
                                         : Future.failedFuture(new Failure.StaleVersion(f.version(), now.version()));
                             }));
                 });

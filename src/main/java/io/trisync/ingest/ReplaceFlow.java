@@ -63,8 +63,12 @@ final class ReplaceFlow {
                         : Future.failedFuture(error))
                 .compose(file -> {
                     if (named && !file.tenantId().equals(request.tenantId())
-                            || file.status() != FileRecord.Status.ACTIVE) {
+                            || file.status() != FileRecord.Status.ACTIVE
+                                    && file.status() != FileRecord.Status.DELETED) {
                         return notFound(request);
+                    }
+                    if (file.status() == FileRecord.Status.DELETED) {
+                        return Future.failedFuture(Steps.deleted(file.id()));
                     }
                     return named
                             ? Future.succeededFuture(file)
@@ -120,7 +124,9 @@ final class ReplaceFlow {
     private Future<Void> recheck(BeginReplace request, IngestOperation op, FileRecord seen) {
         return steps.stores.metadata().get(op.fileId()).compose(now -> {
             Failure stop = null;
-            if (now.status() != FileRecord.Status.ACTIVE) {
+            if (now.status() == FileRecord.Status.DELETED) {
+                stop = Steps.deleted(now.id());
+            } else if (now.status() != FileRecord.Status.ACTIVE) {
                 stop = notFoundFailure(request);
             } else if (request.expectedVersion() != null && now.version() != request.expectedVersion()) {
                 stop = new Failure.StaleVersion(request.expectedVersion(), now.version());

@@ -191,6 +191,11 @@ final class Steps {
         });
     }
 
+    /** What a write to a file its tenant deleted is told: the words of {@code GET …/content} for it. */
+    static Failure deleted(String fileId) {
+        return new Failure.NotFound("file " + fileId + " is deleted");
+    }
+
     /**
      * Fails with {@code notFound}, or, while the operation log keeps the upload that named this id
      * ({@code RETENTION_INGEST_OPERATIONS_DAYS}) and it is {@code tenantId}'s (any tenant's when null,
@@ -294,9 +299,19 @@ final class Steps {
      * written when it fails or the content was refused part way.
      */
     Future<ContentIndexer.Streamed> indexInBatches(ContentIndexer.Target target, Buffer content) {
-        ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
-                vertx.getOrCreateContext(),
-                batch -> retry.run(() -> stores.vectors().upsert(batch)));
+        return indexInBatches(target, content, Future::succeededFuture);
+    }
+
+    /**
+     * {@link #indexInBatches(ContentIndexer.Target, Buffer)} with {@code beforeEachBatch} run before each
+     * batch is upserted: a failure of it stops the stream, nothing more written.
+     */
+    Future<ContentIndexer.Streamed> indexInBatches(
+            ContentIndexer.Target target, Buffer content, Supplier<Future<Void>> beforeEachBatch) {
+        ContentIndexer.PointSink upsert =
+                ContentIndexer.PointSink.on(vertx.getOrCreateContext(), batch -> beforeEachBatch
+                        .get()
+                        .compose(v -> retry.run(() -> stores.vectors().upsert(batch))));
         return embeddingPool.executeBlocking(() -> indexer.stream(Buffers.view(content), target, UPSERT_BATCH, upsert));
     }
 

@@ -332,11 +332,15 @@ final class ReindexBatches {
     /**
      * A large file re-embedded alone, its points upserted {@value #UPSERT_BATCH} at a time as they
      * are made ({@link ContentIndexer#stream}): its chunks, vectors and points are never all held.
+     * Each batch is written only while the file is {@link #writable}: once it is not, the stream stops,
+     * the batches written go ({@link #withdrawn}) and the file is left out as changed.
      */
     private Future<ReindexDone> alone(FileRecord r) {
-        ContentIndexer.PointSink upsert = ContentIndexer.PointSink.on(
-                vertx.getOrCreateContext(),
-                batch -> retry.run(() -> stores.vectors().upsert(batch)));
+        ContentIndexer.PointSink upsert =
+                ContentIndexer.PointSink.on(vertx.getOrCreateContext(), batch -> writable(List.of(r))
+                        .compose(ok -> ok.contains(r.id())
+                                ? retry.run(() -> stores.vectors().upsert(batch))
+                                : Future.failedFuture(new Changed(r.id()))));
         Future<ContentIndexer.Streamed> embedded = MemoryBudget.HEAP.holding(r.size(), () -> stores.blobs()
                 .read(StoreKeys.blobKey(r.tenantId(), r.partition(), r.id()))
                 .recover(error -> contentMissing(r, error).map((BlobStore.Content) null))
@@ -344,7 +348,14 @@ final class ReindexBatches {
                         ? Future.succeededFuture()
                         : embeddingPool.executeBlocking(
                                 () -> indexer.stream(Buffers.view(content.bytes()), target(r), UPSERT_BATCH, upsert))));
-        return embedded.compose(streamed -> {
+        return embedded.transform(result -> {
+            if (result.failed() && result.cause() instanceof Changed) {
+                return withdrawn(r).map(ReindexDone.skipping(List.of(new Skipped(r.id(), Skipped.CHANGED))));
+            }
+            if (result.failed()) {
+                return Future.failedFuture(result.cause());
+            }
+            ContentIndexer.Streamed streamed = result.result();
             if (streamed == null) {
                 return Future.succeededFuture(
                         ReindexDone.skipping(List.of(new Skipped(r.id(), Skipped.CONTENT_MISSING))));
@@ -362,6 +373,66 @@ final class ReindexBatches {
         });
     }
 
+    /** A batch of a large file's points refused: the file changed, or an ingest operation holds it. */
+    private static final class Changed extends RuntimeException {
+        Changed(String fileId) {
+            super("file " + fileId + " changed while it was re-embedded", null, false, false);
+        }
+    }
+
+    /**
+     * Of {@code files} (as their page was read), the ids of those whose points may be written now: the
+     * record still active with the content that was read, and no upload, new version or delete holding
+     * the file. A new version's points share the ids of the old content's: written over them after it
+     * moved its points (or after its whole write, the record then naming the new content), the
+     * re-index's points took their place, and the withdrawal of those that followed left the new
+     * version without vectors. The open operations are read first: one that begins after that read
+     * changes the record before it writes a point, and a record read after it shows that change.
+     */
+    private Future<Set<String>> writable(List<FileRecord> files) {
+        if (files.isEmpty()) {
+            return Future.succeededFuture(Set.of());
+        }
+        List<String> ids = files.stream().map(FileRecord::id).toList();
+        return stores.operations()
+                .openAmong(ids)
+                .compose(held -> stores.metadata().getAll(ids).map(now -> {
+                    Map<String, String> read = new HashMap<>();
+                    files.forEach(r -> read.put(r.id(), r.sha256()));
+                    Set<String> ok = new HashSet<>();
+                    for (FileRecord r : now) {
+                        if (!held.contains(r.id())
+                                && r.status() == FileRecord.Status.ACTIVE
+                                && r.sha256().equals(read.get(r.id()))) {
+                            ok.add(r.id());
+                        }
+                    }
+                    return ok;
+                }));
+    }
+
+    /**
+     * Removes the points of {@code r}'s content as read that a stopped re-embedding wrote, unless an
+     * ingest operation holds the file (it writes or removes the file's points itself; what is left is
+     * a scan's) or the record names that content after all.
+     */
+    private Future<Void> withdrawn(FileRecord r) {
+        return stores.operations()
+                .openFor(r.id())
+                .compose(open -> open != null
+                        ? Future.succeededFuture(true)
+                        : stores.metadata()
+                                .get(r.id())
+                                .map(now -> now.status() == FileRecord.Status.ACTIVE
+                                        && now.sha256().equals(r.sha256()))
+                                .recover(error -> error instanceof Failure.NotFound
+                                        ? Future.succeededFuture(false)
+                                        : Future.failedFuture(error)))
+                .compose(keep -> keep
+                        ? Future.<Void>succeededFuture()
+                        : stores.vectors().deleteContent(r.tenantId(), r.id(), r.sha256()));
+    }
+
     private static ContentIndexer.Target target(FileRecord r) {
         return new ContentIndexer.Target(r.tenantId(), r.id(), r.partition(), r.sha256(), r.contentType(), r.name());
     }
@@ -376,6 +447,40 @@ final class ReindexBatches {
      * new chunk count, null when its text could not be extracted or was refused (it is left as it is).
      */
     private Future<ReindexDone> write(List<FileRecord> due, List<Integer> chunks, List<ChunkPoint> points) {
+        // Only files still as read, and held by no ingest operation, get points (see writable).
+        return writable(due).compose(ok -> {
+            List<FileRecord> kept = new ArrayList<>();
+            List<Integer> keptChunks = new ArrayList<>();
+            List<Skipped> changed = new ArrayList<>();
+            for (int i = 0; i < due.size(); i++) {
+                if (ok.contains(due.get(i).id())) {
+                    kept.add(due.get(i));
+                    keptChunks.add(chunks.get(i));
+                } else {
+                    LOG.info(
+                            "File {} changed while it was re-embedded, or an upload, new version or delete holds it: left out",
+                            due.get(i).id());
+                    changed.add(new Skipped(due.get(i).id(), Skipped.CHANGED));
+                }
+            }
+            List<ChunkPoint> keptPoints =
+                    points.stream().filter(p -> ok.contains(p.fileId())).toList();
+            // A large file's points were written as they were made: those go (a small file's were not written).
+            Future<Void> withdrawn = Future.all(due.stream()
+                            .filter(r -> !ok.contains(r.id()) && r.size() > ALONE_BYTES)
+                            .map(this::withdrawn)
+                            .toList())
+                    .mapEmpty();
+            return withdrawn
+                    .compose(v -> kept.isEmpty()
+                            ? Future.succeededFuture(ReindexDone.NONE)
+                            : writeChecked(kept, keptChunks, keptPoints))
+                    .map(d -> d.plus(ReindexDone.skipping(changed), 0));
+        });
+    }
+
+    /** {@link #write} of files found {@link #writable} just before. */
+    private Future<ReindexDone> writeChecked(List<FileRecord> due, List<Integer> chunks, List<ChunkPoint> points) {
         List<UUID> extra = new ArrayList<>();
         VectorSpaces.Space migrating = stores.vectors().retiring();
         Map<String, Integer> chunksOf = new HashMap<>();

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -214,6 +215,54 @@ class ContractIT {
                 .sendMultipartForm(form)
                 .await();
         assertBad(key, "Idempotency-Key: given 2 times");
+    }
+
+    @Test
+    @DisplayName("An Idempotency-Key sent where it is not taken (a new version, an edit, a delete) is 400 and nothing"
+            + " changes: ignored, a keyed retry with other bytes was stored as one more version")
+    void idempotencyKeyWhereNotTakenIsRefused() {
+        String tenant = "keys-" + UUID.randomUUID().toString().substring(0, 8);
+        HttpResponse<Buffer> up = http.upload(tenant, "k.txt", "text/plain", "first words".getBytes(), "u-1");
+        assertThat(up.statusCode()).as(up.bodyAsString()).isEqualTo(201);
+        String id = up.bodyAsJsonObject().getString("id");
+        String file = "/api/files/" + id + "?user_id=" + tenant;
+        String content = "/api/files/" + id + "/content?user_id=" + tenant;
+        for (String bytes : List.of("second words", "third words")) {
+            MultipartForm form = MultipartForm.create();
+            form.binaryFileUpload("file", "k.txt", Buffer.buffer(bytes), "text/plain");
+            HttpResponse<Buffer> put = web.put(node.httpPort(), "127.0.0.1", content)
+                    .putHeader("Idempotency-Key", "v-1")
+                    .sendMultipartForm(form)
+                    .await();
+            assertThat(message(put))
+                    .startsWith("Idempotency-Key: this endpoint does not take it")
+                    .contains("POST /api/files takes it");
+        }
+        HttpResponse<Buffer> patch = web.request(HttpMethod.PATCH, node.httpPort(), "127.0.0.1", file)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("idempotency-key", "e-1")
+                .sendBuffer(Buffer.buffer("{\"name\":\"renamed.txt\"}"))
+                .await();
+        assertBad(patch, "Idempotency-Key: this endpoint does not take it");
+        HttpResponse<Buffer> delete = web.delete(node.httpPort(), "127.0.0.1", file)
+                .putHeader("Idempotency-Key", "d-1")
+                .send()
+                .await();
+        assertBad(delete, "Idempotency-Key: this endpoint does not take it");
+        // Nothing of the three was done: one content version, the name and the file as uploaded.
+        JsonObject now = http.get(file).bodyAsJsonObject();
+        assertThat(now.getString("status")).isEqualTo("active");
+        assertThat(now.getString("name")).isEqualTo("k.txt");
+        assertThat(now.getLong("version")).isEqualTo(1L);
+        assertThat(http.get("/api/files/" + id + "/versions?user_id=" + tenant)
+                        .bodyAsJsonObject()
+                        .getJsonArray("versions")
+                        .size())
+                .isEqualTo(1);
+        // The upload still takes its key: a retry is answered with the file it stored.
+        HttpResponse<Buffer> again = http.upload(tenant, "k.txt", "text/plain", "first words".getBytes(), "u-1");
+        assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(201);
+        assertThat(again.bodyAsJsonObject().getString("id")).isEqualTo(id);
     }
 
     @Test

@@ -278,6 +278,52 @@ class FileEditIT {
         return new JsonObject().put(key, value);
     }
 
+    @Test
+    @DisplayName("An edit or a new version of a file its tenant deleted is 404 saying it is deleted, as its content"
+            + " is; another tenant is still told there is no such file")
+    void writesToADeletedFileSaySo() {
+        String id = upload("gone.txt");
+        assertThat(http.delete("/api/files/" + id + "?user_id=" + tenant).statusCode())
+                .isEqualTo(200);
+        String deleted = "file " + id + " is deleted";
+        var edit = patch(id, null, new JsonObject().put("name", "back.txt")).await();
+        assertThat(edit.statusCode()).as(edit.bodyAsString()).isEqualTo(404);
+        assertThat(edit.bodyAsJsonObject().getString("message")).isEqualTo(deleted);
+        var put = http.replace(
+                "/api/files/" + id + "/content?user_id=" + tenant,
+                "gone.txt",
+                "text/plain",
+                Fixtures.utf8("again"),
+                null);
+        assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(404);
+        assertThat(put.bodyAsJsonObject().getString("message")).isEqualTo(deleted);
+        var content = http.get("/api/files/" + id + "/content?user_id=" + tenant);
+        assertThat(content.bodyAsJsonObject().getString("message")).isEqualTo(deleted);
+        // To another tenant the file is not there, deleted or not: the words for an id never held.
+        var other = web.request(
+                        HttpMethod.PATCH, node.httpPort(), "127.0.0.1", "/api/files/" + id + "?user_id=someone-else")
+                .sendJsonObject(new JsonObject().put("name", "x.txt"))
+                .await();
+        var never = web.request(
+                        HttpMethod.PATCH,
+                        node.httpPort(),
+                        "127.0.0.1",
+                        "/api/files/never-" + id + "?user_id=someone-else")
+                .sendJsonObject(new JsonObject().put("name", "x.txt"))
+                .await();
+        assertThat(other.statusCode()).isEqualTo(404);
+        assertThat(other.bodyAsJsonObject().getString("message"))
+                .isEqualTo(never.bodyAsJsonObject().getString("message").replace("never-", ""));
+        var otherPut = http.replace(
+                "/api/files/" + id + "/content?user_id=someone-else",
+                "gone.txt",
+                "text/plain",
+                Fixtures.utf8("x"),
+                null);
+        assertThat(otherPut.statusCode()).isEqualTo(404);
+        assertThat(otherPut.bodyAsJsonObject().getString("message")).doesNotContain("deleted");
+    }
+
     private String upload(String name) {
         var r = http.upload(tenant, name, "text/plain", Fixtures.utf8(Fixtures.prose(30) + name), null);
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);

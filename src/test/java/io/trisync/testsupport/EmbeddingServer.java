@@ -34,6 +34,9 @@ public final class EmbeddingServer implements AutoCloseable {
     private volatile WrongAnswer wrongAnswer;
     private volatile long delayMs;
     private volatile Promise<Void> gate;
+    /** While {@link #gate} is closed, only requests with a text containing this are held (null: every request). */
+    private volatile String heldMarker;
+
     private volatile String refusedMarker;
     private volatile AtomicInteger answersLeft;
     private final List<Integer> batches = new CopyOnWriteArrayList<>();
@@ -59,7 +62,8 @@ public final class EmbeddingServer implements AutoCloseable {
                 return;
             }
             Promise<Void> closed = gate;
-            if (closed != null) {
+            String only = heldMarker;
+            if (closed != null && (only == null || ctx.body().asString().contains(only))) {
                 held.incrementAndGet();
                 Context context = Vertx.currentContext();
                 closed.future()
@@ -175,10 +179,20 @@ public final class EmbeddingServer implements AutoCloseable {
         gate = Promise.promise();
     }
 
+    /**
+     * Holds, from now on until {@link #release()}, only the requests with a text containing {@code
+     * marker}; the others are answered as usual (a re-index held while a new version is embedded).
+     */
+    public void holdTextsWith(String marker) {
+        heldMarker = marker;
+        gate = Promise.promise();
+    }
+
     /** Answers the requests held since {@link #hold()}, and those that come later at once. */
     public void release() {
         Promise<Void> held = gate;
         gate = null;
+        heldMarker = null;
         if (held != null) {
             held.complete();
         }
