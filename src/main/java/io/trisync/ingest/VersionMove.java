@@ -282,6 +282,10 @@ final class VersionMove {
                     if (moved(op, after)) {
                         return Future.succeededFuture(after);
                     }
+                    if (after.status() == FileRecord.Status.UNREADABLE) {
+                        // Edited by hand meanwhile: no version of it can be matched again, so not tried.
+                        return Future.failedFuture(after.unreadableConflict());
+                    }
                     if (won || !after.sha256().equals(file.sha256())) {
                         return Future.failedFuture(new Failure.Conflict(
                                 "file " + file.id() + " changed while its new version was written"));

@@ -208,6 +208,11 @@ final class BlobRepairs {
         if (record == null) {
             return Outcomes.failed(action, before, reason);
         }
+        if (!record.verdictWritable()) {
+            // Its sync document is what cannot be read: not written over; the open issue names it.
+            return Future.succeededFuture(new Outcome(
+                    action, Status.LEFT_TO_PERSON, reason, before, new JsonObject().put("verdict", "error")));
+        }
         SyncVerdict.Attention attention = new SyncVerdict.Attention(
                 reason,
                 action.fixes().stream().map(Enum::name).toList(),

@@ -96,17 +96,18 @@ final class RecordRestores {
                         return Outcomes.failed(action, before, "the repair was ended; nothing restored");
                     }
                     FileRecord record = record(upload, content.info().etag(), checked.prepared());
-                    return stores.erasures()
-                            .admitting(upload.tenantId())
-                            .compose(v -> stores.metadata().insert(record))
-                            .map(v -> Outcomes.done(action, before, after(record, upload)))
+                    // The erasure's refusal is its own (tenant_erasing); only the insert's conflict
+                    // says a record was written meanwhile.
+                    return stores.erasures().admitting(upload.tenantId()).compose(v -> stores.metadata()
+                            .insert(record)
+                            .map(done -> Outcomes.done(action, before, after(record, upload)))
                             .recover(error -> error instanceof Failure.Conflict
                                     ? Outcomes.failed(
                                             action,
                                             before,
-                                            "a record of the file was written meanwhile (a delete, an upload):"
-                                                    + " nothing restored over it")
-                                    : Future.failedFuture(error));
+                                            "a record of the file was written meanwhile (a delete, an"
+                                                    + " upload): nothing restored over it")
+                                    : Future.failedFuture(error)));
                 }));
     }
 

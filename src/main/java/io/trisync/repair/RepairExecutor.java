@@ -203,7 +203,15 @@ final class RepairExecutor {
             case REEMBED -> reembed(action, state, before, ended);
             case DELETE_POINTS -> deletePoints(action, state, before);
             case DELETE_EXTRA_POINTS -> deleteExtraPoints(action, state, before);
-            case QUARANTINE_BLOB -> blobs.quarantineBlob(action, state, before, opId);
+            case QUARANTINE_BLOB -> restorable(action, state)
+                    .compose(lost -> lost != null
+                            // An issue opened before restores were planned carries no word of it.
+                            ? Outcomes.failed(
+                                    action,
+                                    before,
+                                    "the file's record can be rebuilt from its upload (operation " + lost.operation()
+                                            + "); its object is kept: scan, then fix, to restore it")
+                            : blobs.quarantineBlob(action, state, before, opId));
             case RESTORE_BLOB -> blobs.restoreBlob(action, state, before, opId);
             case VERIFY_CONTENT -> blobs.verifyContent(action, state, before, opId);
             case FLAG_FOR_PERSON -> blobs.flag(action, state, before, forPerson(action, state), opId);
@@ -218,7 +226,10 @@ final class RepairExecutor {
             reasons.add("content lost; re-upload or delete (no backup configured)");
         }
         if (action.fixes().contains(IssueType.UNREADABLE_RECORD)) {
-            reasons.add("its record cannot be read (its status is none of active, deleted); correct it in MongoDB");
+            FileRecord record = state.record();
+            reasons.add("its record cannot be read (its field "
+                    + (record == null || record.unreadable() == null ? "status" : record.unreadable())
+                    + " holds a value this service never writes); correct it in MongoDB");
         }
         if (action.fixes().contains(IssueType.EMBEDDING_FAILED)) {
             FileRecord record = state.record();

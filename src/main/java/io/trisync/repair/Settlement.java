@@ -79,6 +79,7 @@ final class Settlement {
                     return stores.issues()
                             .apply(List.of(), closed)
                             .compose(v -> after.record() == null
+                                            || !after.record().verdictWritable()
                                     ? Future.succeededFuture()
                                     : stores.metadata()
                                             .recordVerdicts(Map.of(first.fileId(), verdictOf(after, others, opId))));

@@ -204,7 +204,7 @@ final class Confirmation {
         Future<List<FileRecord>> records = stores.metadata().getAll(ids);
         return Future.all(queued, records).compose(v -> {
             Map<String, FileRecord> byId = new HashMap<>();
-            records.result().stream().filter(r -> tenant.equals(r.tenantId())).forEach(r -> byId.put(r.id(), r));
+            records.result().stream().filter(r -> r.of(tenant)).forEach(r -> byId.put(r.id(), r));
             Set<String> elsewhere = new HashSet<>();
             List<Listings.Meta> metas = new ArrayList<>();
             byId.values().forEach(r -> {
@@ -251,9 +251,9 @@ final class Confirmation {
      * partition's keys is its, not an orphan, so neither is that.
      */
     private static boolean recordedElsewhere(FileRecord record, int partition) {
-        return FileRecord.PARTITION.equals(record.unreadable())
-                && record.partition() >= 0
-                && record.partition() != partition;
+        // Whatever field it was first found unreadable by: a record whose partition is also moved is
+        // listed there all the same.
+        return record.partition() >= 0 && record.partition() != partition;
     }
 
     private static Listings.Point listed(ChunkPoint p) {

@@ -72,7 +72,7 @@ public final class FileInspector {
         String key = StoreKeys.blobKey(tenantId, partition, fileId);
         Future<FileRecord> record = stores.metadata()
                 .get(fileId)
-                .map(r -> r.tenantId().equals(tenantId) ? r : null)
+                .map(r -> r.of(tenantId) ? r : null)
                 .recover(FileInspector::absent);
         Future<BlobInfo> head = stores.blobs().head(key).recover(FileInspector::absent);
         Future<Listings.Blob> blob = head.compose(info -> info == null

@@ -57,7 +57,17 @@ final class FileStory {
             Future<List<IngestOperation>> ops = stores.operations().ofFile(fileId);
             Future<List<AuditEntry>> repairs = stores.repairs().auditsOfFile(fileId, EVENTS);
             return Future.all(blob, points, issues, events, ops, repairs).map(all -> new JsonObject()
-                    .put("file", record.toDocument())
+                    .put(
+                            "file",
+                            record.status() == FileRecord.Status.UNREADABLE
+                                    // Shown, not written: what could be read, and the field a person must correct.
+                                    ? new JsonObject()
+                                            .put(FileRecord.ID, record.id())
+                                            .put(FileRecord.TENANT_ID, record.tenantId())
+                                            .put(FileRecord.NAME, record.name())
+                                            .put(FileRecord.STATUS, FileRecord.Status.UNREADABLE.wire())
+                                            .put("unreadable", record.unreadable())
+                                    : record.toDocument())
                     .put(
                             "stores",
                             new JsonObject()
@@ -103,7 +113,9 @@ final class FileStory {
                         .put("etag", b.etag())
                         .put(
                                 "matches_record",
-                                r.size() == b.size() && r.sha256().equals(b.sha256())))
+                                r.size() == b.size()
+                                        && r.sha256() != null
+                                        && r.sha256().equals(b.sha256())))
                 .recover(e -> e instanceof Failure.NotFound
                         ? Future.succeededFuture(new JsonObject().put("present", false))
                         : Future.failedFuture(e));

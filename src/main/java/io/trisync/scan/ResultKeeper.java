@@ -2,6 +2,7 @@ package io.trisync.scan;
 
 import io.trisync.events.EventPublisher;
 import io.trisync.events.EventPublisher.Draft;
+import io.trisync.store.FileRecord;
 import io.trisync.store.IssueRecord;
 import io.trisync.store.PartitionCheck;
 import io.trisync.store.Stores;
@@ -54,7 +55,9 @@ final class ResultKeeper {
             }
             // A file left to a person that is whole again needs nobody any more.
             boolean clear = r.verdict() == Verdict.SYNCED;
-            if (r.inMongo() && changed(held.get(r.fileId()), r.verdict().wire(), types, clear)) {
+            if (r.inMongo()
+                    && verdictWritable(r)
+                    && changed(held.get(r.fileId()), r.verdict().wire(), types, clear)) {
                 verdicts.put(r.fileId(), SyncVerdict.Change.checked(r.verdict().wire(), types, now, opId, clear));
             }
         }
@@ -76,6 +79,17 @@ final class ResultKeeper {
                     .compose(v -> stores.metadata().partitionChecked(new PartitionCheck(tenant, partition, now, opId)))
                     .compose(v -> publish(tenant, added, gone, opId));
         });
+    }
+
+    /**
+     * Whether the file's record may take a verdict: not when it cannot be read for its {@code sync}
+     * itself (see {@link io.trisync.store.FileRecord#verdictWritable}); its issue says so instead.
+     */
+    private static boolean verdictWritable(FileReport r) {
+        return r.issues().stream()
+                .filter(i -> i.type() == IssueType.UNREADABLE_RECORD)
+                .map(i -> i.details().getString("field", ""))
+                .noneMatch(field -> field.equals(FileRecord.SYNC) || field.startsWith(FileRecord.SYNC + "."));
     }
 
     /**

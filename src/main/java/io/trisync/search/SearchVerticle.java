@@ -287,7 +287,7 @@ public final class SearchVerticle extends RequestVerticle {
 
     /** Why {@code point} must not be returned for {@code tenant}, or null when its stores agree. */
     private Excluded judge(String tenant, ChunkPoint point, FileRecord record, String served) {
-        if (record == null || !tenant.equals(record.tenantId())) {
+        if (record == null || !record.of(tenant)) {
             return new Excluded(point, IssueType.ORPHAN_VECTORS, new JsonObject().put("found_by", "search"));
         }
         if (record.status() == FileRecord.Status.UNREADABLE) {

@@ -405,6 +405,41 @@ public record FileRecord(
         return doc;
     }
 
+    /** The {@code sync} document as the scans and repairs write it (a value they never write named). */
+    private static SyncVerdict syncOf(StoredFields sync) {
+        return new SyncVerdict(
+                sync.text(SyncVerdict.VERDICT, false),
+                sync.strings(SyncVerdict.ISSUES),
+                sync.instantText(SyncVerdict.CHECKED_AT),
+                sync.text(SyncVerdict.OP_ID, false),
+                sync.nested(
+                        SyncVerdict.ATTENTION,
+                        attention -> new SyncVerdict.Attention(
+                                attention.text(SyncVerdict.Attention.REASON, false),
+                                attention.strings(SyncVerdict.ISSUES),
+                                attention.instantText(SyncVerdict.Attention.AT),
+                                attention.text(SyncVerdict.OP_ID, false))));
+    }
+
+    /**
+     * Whether the scans and repairs may write this record's {@code sync} verdict: not when the record
+     * cannot be read for its {@code sync} itself (a {@code $set} into a {@code sync} that is no document
+     * fails, and nothing writes over what a person will look at).
+     */
+    public boolean verdictWritable() {
+        return unreadable == null || !(unreadable.equals(SYNC) || unreadable.startsWith(SYNC + "."));
+    }
+
+    /**
+     * Whether this record is the one of {@code tenant}'s file of its id, as found by that id under the
+     * tenant's keys: its tenant is {@code tenant}, or cannot be read (a {@code tenantId} removed by
+     * hand: the record is still that file's, and must be reported as unreadable, not its blob and
+     * points as orphans).
+     */
+    public boolean of(String tenant) {
+        return tenantId.equals(tenant) || tenantId.isEmpty();
+    }
+
     /** Reads a stored document ({@link #fromDocument(JsonObject, int)}) without checking its partition. */
     public static FileRecord fromDocument(JsonObject doc) {
         return fromDocument(doc, 0);
@@ -430,7 +465,11 @@ public record FileRecord(
         long size = read.whole(SIZE, true);
         String sha256 = read.sha256(SHA256);
         long version = read.whole(VERSION, false);
-        int partition = (int) read.whole(PARTITION, true);
+        long storedPartition = read.whole(PARTITION, true);
+        if (storedPartition > Integer.MAX_VALUE) {
+            read.unreadable(PARTITION);
+        }
+        int partition = storedPartition > Integer.MAX_VALUE ? -1 : (int) storedPartition;
         if (partition >= 0 && partitions > 0 && StoreKeys.partition(doc.getString(ID), partitions) != partition) {
             // Its blob and points are under another partition's keys: no reader would find them.
             read.unreadable(PARTITION);
@@ -441,7 +480,7 @@ public record FileRecord(
         Embedding embedding = read.nested(EMBEDDING, Embedding::fromJson);
         Instant createdAt = read.date(CREATED_AT);
         Instant updatedAt = read.date(UPDATED_AT);
-        SyncVerdict sync = read.object(SYNC, SyncVerdict::fromDocument);
+        SyncVerdict sync = read.nested(SYNC, FileRecord::syncOf);
         String blobEtag = read.text(BLOB_ETAG, false);
         JsonObject labels = read.object(LABELS, json -> json);
         List<ContentVersion> history = read.array(HISTORY, ContentVersion::fromDocuments);

@@ -37,19 +37,27 @@ final class QdrantPayloads {
     }
 
     /**
-     * Whether Qdrant's point {@code id} with {@code payload} is one this service wrote: a UUID id, a
-     * tenant and a file named by strings, a chunk number of zero or more. Another (written by hand or by
+     * Whether Qdrant's point {@code id} with {@code payload} is one this service wrote: a tenant and a
+     * file named by strings, a chunk number of zero or more, and the id derived from them
+     * ({@link StoreKeys#chunkPointId}). Another (written by hand or by
      * another program into this collection) belongs to no file: listings and searches leave it out
      * rather than fail every scan and search of its tenant on it.
      */
     static boolean ours(PointId id, Map<String, Value> payload) {
         Value chunk = payload.get(ChunkPoint.CHUNK);
+        String fileId = text(payload, ChunkPoint.FILE_ID);
         return id.hasUuid()
                 && text(payload, ChunkPoint.TENANT_ID) != null
-                && text(payload, ChunkPoint.FILE_ID) != null
+                && fileId != null
                 && chunk != null
                 && chunk.hasIntegerValue()
-                && chunk.getIntegerValue() >= 0;
+                && chunk.getIntegerValue() >= 0
+                && chunk.getIntegerValue() <= Integer.MAX_VALUE
+                // The id this service derives from the file and chunk: the same payload names
+                // (tenant_id, file_id, chunk) written by another program do not make a point trisync's.
+                && id.getUuid()
+                        .equalsIgnoreCase(StoreKeys.chunkPointId(fileId, (int) chunk.getIntegerValue())
+                                .toString());
     }
 
     /** The points of {@code points} this service wrote ({@link #ours}), read; a WARN names the others. */

@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import static io.qdrant.client.ConditionFactory.hasId;
 import static io.qdrant.client.ConditionFactory.isEmpty;
 import static io.qdrant.client.ConditionFactory.match;
 import static io.qdrant.client.ConditionFactory.matchExceptKeywords;
@@ -265,12 +266,16 @@ public final class QdrantVectorStore implements VectorStore {
     @Override
     public Future<List<String>> tenantsBesides(Collection<String> known, int max) {
         List<String> found = new ArrayList<>();
-        return moreTenants(new HashSet<>(known), found, max).map(v -> found);
+        return moreTenants(new HashSet<>(known), found, new ArrayList<>(), max).map(v -> found);
     }
 
-    /** One point of a tenant not in {@code excluded}, its tenant added to both sets; again until none or {@code max}. */
-    private Future<Void> moreTenants(Set<String> excluded, List<String> found, int max) {
-        if (found.size() >= max) {
+    /**
+     * One point of a tenant not in {@code excluded}, its tenant added to both sets; again until none or
+     * {@code max}. A point whose {@code tenant_id} is no string (not one trisync wrote) names no tenant:
+     * it is passed over ({@code passed}) and the search goes on.
+     */
+    private Future<Void> moreTenants(Set<String> excluded, List<String> found, List<PointId> passed, int max) {
+        if (found.size() >= max || passed.size() >= max) {
             return Future.succeededFuture();
         }
         Filter.Builder filter = Filter.newBuilder();
@@ -278,6 +283,9 @@ public final class QdrantVectorStore implements VectorStore {
             filter.addMustNot(isEmpty(ChunkPoint.TENANT_ID));
         } else {
             filter.addMust(matchExceptKeywords(ChunkPoint.TENANT_ID, List.copyOf(excluded)));
+        }
+        if (!passed.isEmpty()) {
+            filter.addMustNot(hasId(passed));
         }
         ScrollPoints request = ScrollPoints.newBuilder()
                 .setCollectionName(collection)
@@ -287,14 +295,19 @@ public final class QdrantVectorStore implements VectorStore {
                 .setWithVectors(WithVectorsSelector.newBuilder().setEnable(false))
                 .build();
         return call(client.scrollAsync(request, TIMEOUT)).compose(r -> {
-            String tenant = r.getResultCount() == 0
-                    ? null
-                    : QdrantPayloads.text(r.getResult(0).getPayloadMap(), ChunkPoint.TENANT_ID);
-            if (tenant == null || !excluded.add(tenant)) {
+            if (r.getResultCount() == 0) {
+                return Future.succeededFuture();
+            }
+            String tenant = QdrantPayloads.text(r.getResult(0).getPayloadMap(), ChunkPoint.TENANT_ID);
+            if (tenant == null) {
+                passed.add(r.getResult(0).getId());
+                return moreTenants(excluded, found, passed, max);
+            }
+            if (!excluded.add(tenant)) {
                 return Future.succeededFuture();
             }
             found.add(tenant);
-            return moreTenants(excluded, found, max);
+            return moreTenants(excluded, found, passed, max);
         });
     }
 

@@ -86,6 +86,32 @@ final class StoredFields {
         return value;
     }
 
+    /** An ISO-8601 instant written as text, or null when absent. */
+    String instantText(String field) {
+        String value = text(field, false);
+        if (value != null) {
+            try {
+                Instant.parse(value);
+            } catch (RuntimeException e) {
+                unreadable(field);
+                return null;
+            }
+        }
+        return value;
+    }
+
+    /** An array of strings; empty when absent. */
+    List<String> strings(String field) {
+        return array(field, array -> {
+            for (Object item : array) {
+                if (!(item instanceof String)) {
+                    throw new IllegalArgumentException("not a string: " + item);
+                }
+            }
+            return array.stream().map(String.class::cast).toList();
+        });
+    }
+
     /** A BSON date, or null when absent. */
     Instant date(String field) {
         Object value = doc.getValue(field);

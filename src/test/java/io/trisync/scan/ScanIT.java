@@ -118,6 +118,21 @@ class ScanIT {
                     .vector()
                     .clone();
             List<PointStruct> foreign = List.of(
+                    // trisync's payload names, another program's id (not derived from file and chunk).
+                    PointStruct.newBuilder()
+                            .setId(PointIdFactory.id(UUID.randomUUID()))
+                            .setVectors(VectorsFactory.vectors(vector))
+                            .putPayload("tenant_id", ValueFactory.value(tenant))
+                            .putPayload("file_id", ValueFactory.value("ext-import-1"))
+                            .putPayload("chunk", ValueFactory.value(0))
+                            .putPayload("partition", ValueFactory.value(partition))
+                            .build(),
+                    // A tenant that is no string: passed over when all-tenant scans look for tenants.
+                    PointStruct.newBuilder()
+                            .setId(PointIdFactory.id(7L))
+                            .setVectors(VectorsFactory.vectors(vector))
+                            .putPayload("tenant_id", ValueFactory.value(5))
+                            .build(),
                     PointStruct.newBuilder()
                             .setId(PointIdFactory.id(424242L))
                             .setVectors(VectorsFactory.vectors(vector))
@@ -162,16 +177,33 @@ class ScanIT {
                         .as(mode + ": " + report.encode())
                         .isEmpty();
             }
+            // A tenant left with one point of trisync's alone is still found by an all-tenant scan.
+            String orphaned = TestStack.unique("orphaned");
+            String gone = "01a25174-0000-7000-8000-00000000beef";
+            node.stores()
+                    .vectors()
+                    .upsert(List.of(ChunkPoint.of(
+                            orphaned, gone, 0, StoreKeys.partition(gone, partitions), "a".repeat(64), "m", vector)))
+                    .await();
             var all = http.post(
                     "/api/sync/analyze",
                     "application/json",
                     Buffer.buffer(new JsonObject().put("mode", "full").encode()));
             assertThat(all.statusCode()).as(all.bodyAsString()).isEqualTo(200);
-            assertThat(all.bodyAsJsonObject().getJsonArray("issues").stream()
-                            .map(JsonObject.class::cast)
-                            .filter(i -> tenant.equals(i.getString("user_id")))
-                            .toList())
+            List<JsonObject> found = all.bodyAsJsonObject().getJsonArray("issues").stream()
+                    .map(JsonObject.class::cast)
+                    .toList();
+            // The report's issues name files, not tenants: none of this tenant's files or foreign points'.
+            List<String> named = new ArrayList<>(ids);
+            named.add("ext-import-1");
+            assertThat(found.stream().filter(i -> named.contains(i.getString("file_id"))))
+                    .as(all.bodyAsString())
                     .isEmpty();
+            assertThat(found.stream()
+                            .filter(i -> gone.equals(i.getString("file_id")))
+                            .map(i -> i.getString("type")))
+                    .as(all.bodyAsString())
+                    .containsExactly("ORPHAN_VECTORS");
             assertThat(searched(http, tenant, "lighthouse log")).containsExactlyInAnyOrderElementsOf(ids);
             var fix = http.post(
                     "/api/sync/fix",
@@ -213,7 +245,11 @@ class ScanIT {
                 new Edit("embedding.chunks", id -> new JsonObject()
                         .put("$set", new JsonObject().put("embedding.chunks", "x"))),
                 new Edit("createdAt", id -> new JsonObject()
-                        .put("$set", new JsonObject().put("createdAt", "yesterday"))));
+                        .put("$set", new JsonObject().put("createdAt", "yesterday"))),
+                new Edit("sync", id -> new JsonObject().put("$set", new JsonObject().put("sync", "x"))),
+                new Edit("sync.checkedAt", id -> new JsonObject()
+                        .put("$set", new JsonObject().put("sync.checkedAt", "yesterday"))),
+                new Edit("tenantId", id -> new JsonObject().put("$unset", new JsonObject().put("tenantId", ""))));
         try (Http http = new Http(node.vertx(), node.httpPort())) {
             for (Edit edit : edits) {
                 String tenant = TestStack.unique("edited");
@@ -248,11 +284,15 @@ class ScanIT {
                                 .toList())
                         .as(what)
                         .containsExactlyInAnyOrder(ids.get(1), ids.get(2));
+                // A record whose tenant cannot be read is no tenant's to be told about: it is not there.
+                boolean owned = !edit.field().equals("tenantId");
                 var get = http.get("/api/files/" + bad + "?user_id=" + tenant);
                 assertThat(get.statusCode())
                         .as(what + ": " + get.bodyAsString())
-                        .isEqualTo(409);
-                assertThat(get.bodyAsJsonObject().getString("message")).contains(bad, "field " + edit.field());
+                        .isEqualTo(owned ? 409 : 404);
+                if (owned) {
+                    assertThat(get.bodyAsJsonObject().getString("message")).contains(bad, "field " + edit.field());
+                }
                 // Neither written over nor acted on: a person corrects it first.
                 JsonObject stored = raw.findOne("files", new JsonObject().put("_id", bad), null)
                         .await();
@@ -269,8 +309,11 @@ class ScanIT {
                                 null))) {
                     assertThat(write.statusCode())
                             .as(what + ": " + write.bodyAsString())
-                            .isEqualTo(409);
-                    assertThat(write.bodyAsJsonObject().getString("message")).contains("field " + edit.field());
+                            .isEqualTo(owned ? 409 : 404);
+                    if (owned) {
+                        assertThat(write.bodyAsJsonObject().getString("message"))
+                                .contains("field " + edit.field());
+                    }
                 }
                 assertThat(raw.findOne("files", new JsonObject().put("_id", bad), null)
                                 .await())
@@ -289,6 +332,35 @@ class ScanIT {
                 assertThat(fix.bodyAsJsonObject().getJsonObject("counts").getJsonObject("by_action"))
                         .as(what)
                         .isEqualTo(new JsonObject().put("FLAG_FOR_PERSON", 1));
+                var applied = http.post(
+                        "/api/sync/fix",
+                        "application/json",
+                        Buffer.buffer(new JsonObject()
+                                .put("user_id", tenant)
+                                .put("dry_run", false)
+                                .encode()));
+                assertThat(applied.statusCode())
+                        .as(what + ": " + applied.bodyAsString())
+                        .isEqualTo(202);
+                String opId = applied.bodyAsJsonObject().getString("operation_id");
+                JsonObject op = Await.value(
+                        "the repair to end",
+                        60_000,
+                        () -> http.get("/api/sync/fix/" + opId)
+                                .bodyAsJsonObject()
+                                .getJsonObject("operation"),
+                        o -> !"running".equals(o.getString("status")));
+                assertThat(op.getString("status")).as(what + ": " + op.encode()).isEqualTo("completed");
+                assertThat(op.getJsonObject("result").getInteger("left_to_person"))
+                        .as(what + ": " + op.encode())
+                        .isEqualTo(1);
+                // Its blob and points are the file's, never taken for orphans.
+                assertThat(node.stores().vectors().pointsOf(tenant, bad).await())
+                        .as(what)
+                        .isNotEmpty();
+                assertThat(analyze(http, tenant, "full").getJsonArray("issues"))
+                        .as(what + ": scanned again after the fix")
+                        .hasSize(1);
             }
         } finally {
             raw.close();

@@ -22,8 +22,11 @@ class QdrantPayloadsTest {
     @DisplayName("A point as this service writes it is its own; one with a numeric id, no tenant or file, or a"
             + " chunk that is no whole number of zero or more is not")
     void oursIsWhatThisServiceWrites() {
-        var uuid = PointIdFactory.id(UUID.randomUUID());
+        var uuid = PointIdFactory.id(StoreKeys.chunkPointId("f1", 0));
         assertThat(QdrantPayloads.ours(uuid, written())).isTrue();
+        assertThat(QdrantPayloads.ours(PointIdFactory.id(UUID.randomUUID()), written()))
+                .as("the payload trisync writes, under an id it does not derive")
+                .isFalse();
         assertThat(QdrantPayloads.ours(PointIdFactory.id(7L), written())).isFalse();
         Map<String, Value> noFile = written();
         noFile.remove(ChunkPoint.FILE_ID);
