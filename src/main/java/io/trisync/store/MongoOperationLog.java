@@ -15,9 +15,13 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@link OperationLog} on vertx-mongo-client. */
 public final class MongoOperationLog implements OperationLog {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MongoOperationLog.class);
 
     static final String OPS = "ingest_ops";
     static final String KEYS = "idempotency_keys";
@@ -302,10 +306,30 @@ public final class MongoOperationLog implements OperationLog {
                                     new FindOptions(),
                                     new UpdateOptions().setReturningNewDocument(true))
                             .recover(MongoErrors::failed)
-                            .compose(doc -> doc != null
-                                    ? Future.succeededFuture(IngestOperation.fromDocument(doc))
-                                    : attempts > 1 ? claimStale(claim, attempts - 1) : Future.succeededFuture(null));
+                            .compose(doc -> doc == null
+                                    ? attempts > 1 ? claimStale(claim, attempts - 1) : Future.succeededFuture(null)
+                                    : readClaimed(doc, claim, attempts));
                 });
+    }
+
+    /**
+     * The operation just claimed, read; one that cannot be read (a field edited by hand to a value
+     * this service never writes) stays claimed, so no sweep takes it again before its lease runs out,
+     * and the claim goes on to the next: one such document must not stop the recovery of the others.
+     */
+    private Future<IngestOperation> readClaimed(JsonObject doc, Claim claim, int attempts) {
+        try {
+            return Future.succeededFuture(IngestOperation.fromDocument(doc));
+        } catch (RuntimeException e) {
+            LOG.error(
+                    "Operation {} in {} cannot be read ({}): recovery leaves it for {} and goes on with the others;"
+                            + " correct or remove it in MongoDB",
+                    doc.getValue(IngestOperation.ID),
+                    OPS,
+                    e.toString(),
+                    claim.lease());
+            return claimStale(claim, attempts);
+        }
     }
 
     /**

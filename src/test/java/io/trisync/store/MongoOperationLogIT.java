@@ -83,6 +83,42 @@ class MongoOperationLogIT {
     }
 
     @Test
+    @DisplayName("An unfinished operation that cannot be read (its kind edited by hand) does not stop the claims:"
+            + " it stays claimed, and the next claim takes the operation after it")
+    void unreadableOperationDoesNotStopClaims() {
+        String tenant = TestStack.unique("t");
+        IngestOperation bad = upload(tenant, null, null);
+        IngestOperation good = upload(tenant, null, null);
+        log.begin(bad).await();
+        log.begin(good).await();
+        backdate(bad.id());
+        backdate(good.id());
+        // The bad one is the older: a claim meets it first.
+        client.updateCollection(
+                        MongoOperationLog.OPS,
+                        new JsonObject().put("_id", bad.id()),
+                        new JsonObject()
+                                .put(
+                                        "$set",
+                                        new JsonObject()
+                                                .put("kind", "ARCHIVE")
+                                                .put(
+                                                        "updatedAt",
+                                                        new JsonObject().put("$date", "1999-01-01T00:00:00Z"))))
+                .await();
+
+        IngestOperation claimed = log.claimStale(
+                        "node-b", "inc-node-b", Instant.now(), Duration.ofMinutes(10), List.of())
+                .await();
+        assertThat(claimed).isNotNull();
+        assertThat(claimed.id()).isEqualTo(good.id());
+        assertThat(log.claimStale("node-c", "inc-node-c", Instant.now(), Duration.ofMinutes(10), List.of())
+                        .await())
+                .as("both are claimed now: the unreadable one for its lease")
+                .isNull();
+    }
+
+    @Test
     @DisplayName(
             "Only the lease holder advances or renews an unfinished operation; a claim takes it over; an ended one is held by nobody")
     void leaseConditionalWrites() {
