@@ -31,6 +31,13 @@ public final class TrackedOperation {
     private static final Logger LOG = LoggerFactory.getLogger(TrackedOperation.class);
     private static final long PROGRESS_EVENT_MIN_GAP_MS = 500;
 
+    /**
+     * Progress is written to the operation's record at most this often (and once more after the last
+     * change within the gap), not only at heartbeats: the status endpoints read the record, and showed
+     * a re-index at 0 files for the whole heartbeat interval (30 s by default).
+     */
+    static final long PROGRESS_WRITE_MIN_GAP_MS = 2000;
+
     private final Vertx vertx;
     private final SyncOperationStore store;
     private final EventPublisher events;
@@ -43,6 +50,8 @@ public final class TrackedOperation {
     private Progress progress;
     private long filesProcessed;
     private long lastProgressEvent;
+    private long lastProgressWrite;
+    private boolean progressWritePending;
     private volatile boolean stopped;
     private final long heartbeatTimer;
     private final long deadlineTimer;
@@ -83,7 +92,10 @@ public final class TrackedOperation {
         return stopped;
     }
 
-    /** Notes progress; it is written with the next heartbeat and published at most twice a second. */
+    /**
+     * Notes progress; it is written to the record at most every {@link #PROGRESS_WRITE_MIN_GAP_MS} (and
+     * with each heartbeat) and published at most twice a second.
+     */
     public void progress(String stage, long currentFile, long totalFiles, long processed) {
         progress(stage, currentFile, totalFiles, processed, null, null);
     }
@@ -155,7 +167,10 @@ public final class TrackedOperation {
         if (newStage) {
             // Written now, not at the next heartbeat (SYNC_HEARTBEAT_INTERVAL_SECONDS): the status
             // endpoint reads the stored record, and showed `initializing` for up to that long.
+            lastProgressWrite = now;
             heartbeat();
+        } else {
+            writeProgressSoon(now);
         }
         if (!stopped && (newStage || now - lastProgressEvent >= PROGRESS_EVENT_MIN_GAP_MS)) {
             lastProgressEvent = now;
@@ -165,6 +180,27 @@ public final class TrackedOperation {
                     null,
                     record.id(),
                     progress.toJson().put(SyncOperation.FILES_PROCESSED, processed));
+        }
+    }
+
+    /**
+     * Writes the progress now when the last write is {@link #PROGRESS_WRITE_MIN_GAP_MS} old, else once
+     * when it will be (a trailing write: the last progress within the gap is not left to the heartbeat).
+     */
+    private void writeProgressSoon(long now) {
+        long due = lastProgressWrite + PROGRESS_WRITE_MIN_GAP_MS;
+        if (now >= due) {
+            lastProgressWrite = now;
+            heartbeat();
+        } else if (!progressWritePending) {
+            progressWritePending = true;
+            vertx.setTimer(due - now, id -> {
+                progressWritePending = false;
+                if (!stopped) {
+                    lastProgressWrite = System.currentTimeMillis();
+                    heartbeat();
+                }
+            });
         }
     }
 

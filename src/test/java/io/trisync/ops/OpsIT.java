@@ -183,6 +183,38 @@ class OpsIT {
     }
 
     @Test
+    @DisplayName("Progress reaches the stored record within seconds, not at the next heartbeat (here 10 minutes"
+            + " away): the status endpoints read the record")
+    void progressIsWrittenBetweenHeartbeats() {
+        String tenant = TestStack.unique("t");
+        TrackedOperation op = tracker(600, new TimeoutPolicy(300, 10, 300, 7200))
+                .start(tenant, "scan", 20)
+                .await();
+        try {
+            op.progress("processing_files", 1, 20, 1);
+            Await.until(
+                    "the new stage written at once",
+                    10_000,
+                    () -> stored(op.record().id()).progress().currentFile() == 1);
+            // Within the write gap of the stage's write: written once the gap has passed.
+            op.progress("processing_files", 7, 20, 7);
+            Await.until(
+                    "progress at file 7 in the record",
+                    10_000,
+                    () -> stored(op.record().id()).progress().currentFile() == 7);
+            assertThat(stored(op.record().id()).filesProcessed()).isEqualTo(7);
+            assertThat(http.get("/api/v1/sync/status?tenant_id=" + tenant)
+                            .bodyAsJsonObject()
+                            .getJsonObject("latest_sync")
+                            .getJsonObject("progress")
+                            .getLong("current_file"))
+                    .isEqualTo(7);
+        } finally {
+            op.complete(new JsonObject()).await();
+        }
+    }
+
+    @Test
     @DisplayName("A hung operation is failed by the monitor within 3 intervals + 1 tick; its late complete is refused")
     void monitorFailsHungOperationAndFences() throws Exception {
         String tenant = TestStack.unique("t");
