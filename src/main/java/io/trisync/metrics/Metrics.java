@@ -284,6 +284,16 @@ public final class Metrics {
                 .increment();
     }
 
+    /** A Qdrant listing, read or search of {@code collection} met a point trisync did not write (and left it out). */
+    public void foreignPoint(String collection) {
+        Counter.builder("trisync.qdrant.foreign.points")
+                .description("Points met in Qdrant that trisync did not write, left out of scans and searches"
+                        + " (each time one is met), by collection")
+                .tag("collection", collection)
+                .register(registry)
+                .increment();
+    }
+
     /** A search left out {@code hits} for {@code reason} (the issue type they showed). */
     public void searchExcluded(String reason, long hits) {
         Counter.builder("trisync.search.excluded")

@@ -60,13 +60,17 @@ final class QdrantPayloads {
                                 .toString());
     }
 
-    /** The points of {@code points} this service wrote ({@link #ours}), read; a WARN names the others. */
-    static List<ChunkPoint> ours(List<RetrievedPoint> points, boolean withVector, String collection) {
+    /**
+     * The points of {@code points} this service wrote ({@link #ours}), read; a WARN names each other
+     * one, and {@code foreign} counts it.
+     */
+    static List<ChunkPoint> ours(List<RetrievedPoint> points, boolean withVector, String collection, Runnable foreign) {
         List<ChunkPoint> out = new ArrayList<>(points.size());
         for (RetrievedPoint p : points) {
             if (ours(p.getId(), p.getPayloadMap())) {
                 out.add(point(p, withVector));
             } else {
+                foreign.run();
                 LOG.warn(
                         "Qdrant collection {} holds point {} that trisync did not write (its id, tenant_id, file_id or"
                                 + " chunk is not one trisync writes): left out of scans and searches, and left alone;"

@@ -65,6 +65,8 @@ public final class QdrantVectorStore implements VectorStore {
     private final int vectorSize;
     /** Whether this instance made the client (and closes it); a {@link #sibling} shares it. */
     private final boolean owner;
+    /** Where points this service did not write are counted. */
+    private final Metrics metrics;
 
     public QdrantVectorStore(Vertx vertx, TrisyncConfig.QdrantConfig config) {
         this(vertx, config, Metrics.none());
@@ -73,6 +75,7 @@ public final class QdrantVectorStore implements VectorStore {
     /** The store, every gRPC call timed on {@code metrics}. */
     public QdrantVectorStore(Vertx vertx, TrisyncConfig.QdrantConfig config, Metrics metrics) {
         this.vertx = vertx;
+        this.metrics = metrics;
         this.collection = config.collection();
         this.vectorSize = config.vectorSize();
         ManagedChannelBuilder<?> channel =
@@ -99,6 +102,12 @@ public final class QdrantVectorStore implements VectorStore {
         this.collection = collection;
         this.vectorSize = vectorSize;
         this.owner = false;
+        this.metrics = of.metrics;
+    }
+
+    /** Counts a point met that trisync did not write. */
+    private void foreign() {
+        metrics.foreignPoint(collection);
     }
 
     /** The same Qdrant (one client) for another collection, of {@code vectorSize}-dimension vectors. */
@@ -219,7 +228,7 @@ public final class QdrantVectorStore implements VectorStore {
             request.setOffset(offset);
         }
         return call(client.scrollAsync(request.build(), TIMEOUT)).compose(r -> {
-            out.addAll(QdrantPayloads.ours(r.getResultList(), false, collection));
+            out.addAll(QdrantPayloads.ours(r.getResultList(), false, collection, this::foreign));
             return r.hasNextPageOffset() ? pointsOf(filter, r.getNextPageOffset(), out) : Future.succeededFuture();
         });
     }
@@ -259,7 +268,7 @@ public final class QdrantVectorStore implements VectorStore {
         }
         return call(client.scrollAsync(request.build(), TIMEOUT))
                 .map(r -> new Page<>(
-                        QdrantPayloads.ours(r.getResultList(), false, collection),
+                        QdrantPayloads.ours(r.getResultList(), false, collection, this::foreign),
                         r.hasNextPageOffset() ? QdrantPayloads.cursor(r.getNextPageOffset()) : null));
     }
 
@@ -323,7 +332,7 @@ public final class QdrantVectorStore implements VectorStore {
                         WithVectorsSelector.newBuilder().setEnable(true).build(),
                         null,
                         TIMEOUT))
-                .map(points -> QdrantPayloads.ours(points, true, collection));
+                .map(points -> QdrantPayloads.ours(points, true, collection, this::foreign));
     }
 
     @Override
@@ -347,7 +356,13 @@ public final class QdrantVectorStore implements VectorStore {
         }
         // A hit on a point this service did not write names no file it could check: never returned.
         return call(client.searchAsync(request.build(), TIMEOUT)).map(hits -> hits.stream()
-                .filter(h -> QdrantPayloads.ours(h.getId(), h.getPayloadMap()))
+                .filter(h -> {
+                    boolean ours = QdrantPayloads.ours(h.getId(), h.getPayloadMap());
+                    if (!ours) {
+                        foreign();
+                    }
+                    return ours;
+                })
                 .map(h -> new Scored(
                         QdrantPayloads.point(UUID.fromString(h.getId().getUuid()), h.getPayloadMap(), null),
                         h.getScore()))

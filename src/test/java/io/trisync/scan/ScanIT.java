@@ -177,6 +177,14 @@ class ScanIT {
                         .as(mode + ": " + report.encode())
                         .isEmpty();
             }
+            // Each point left out is counted, for an operator to find the program that wrote it.
+            String metrics = http.get("/metrics").bodyAsString();
+            double counted = metrics.lines()
+                    .filter(l -> l.startsWith("trisync_qdrant_foreign_points_total{collection=\""
+                            + node.config().qdrant().collection() + "\""))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                    .sum();
+            assertThat(counted).as(metrics).isGreaterThanOrEqualTo(foreign.size());
             // A tenant left with one point of trisync's alone is still found by an all-tenant scan.
             String orphaned = TestStack.unique("orphaned");
             String gone = "01a25174-0000-7000-8000-00000000beef";
