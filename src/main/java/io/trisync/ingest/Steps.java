@@ -220,7 +220,7 @@ final class Steps {
                         + " yet: its upload is still completing (operation " + upload.id()
                         + "); it is shown once it commits"));
             }
-            if (upload != null && upload == lastKept(ops, upload.tenantId())) {
+            if (upload != null && upload == IngestOperation.lastKept(ops, upload.tenantId())) {
                 // Committed, neither deleted nor replaced since: its record was lost behind trisync's back.
                 return Future.failedFuture(new Failure.NotFound("no file " + fileId
                         + ": its record is missing though its upload committed (operation " + upload.id()
@@ -229,14 +229,6 @@ final class Steps {
             }
             return Future.failedFuture(notFound);
         });
-    }
-
-    /** The last of {@code ops} of {@code tenantId} that was not undone, or null. */
-    private static IngestOperation lastKept(List<IngestOperation> ops, String tenantId) {
-        return ops.stream()
-                .filter(op -> op.step() != Step.ABORTED && tenantId.equals(op.tenantId()))
-                .reduce((first, last) -> last)
-                .orElse(null);
     }
 
     /** How {@link #visible} ends its not-found for a file whose upload is still completing. */

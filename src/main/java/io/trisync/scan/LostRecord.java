@@ -44,13 +44,7 @@ public record LostRecord(String operation, String name, String contentType, long
      */
     public static LostRecord judge(
             String tenantId, String fileId, List<IngestOperation> operations, long size, String sha256) {
-        IngestOperation last = null;
-        for (IngestOperation op : operations) {
-            // An undone operation changed nothing; another tenant's cannot name this tenant's object.
-            if (op.step() != IngestOperation.Step.ABORTED && tenantId.equals(op.tenantId())) {
-                last = op;
-            }
-        }
+        IngestOperation last = IngestOperation.lastKept(operations, tenantId);
         if (last == null) {
             return refused("no upload of file " + fileId + " is kept in the operation log (operations are kept"
                     + " RETENTION_INGEST_OPERATIONS_DAYS after they end) and the object's metadata holds no file"

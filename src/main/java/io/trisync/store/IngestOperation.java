@@ -2,6 +2,7 @@ package io.trisync.store;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -312,6 +313,21 @@ public record IngestOperation(
     /** The {@link #LEASE_KEY} of operation {@code id} held by {@code holder}. */
     public static String leaseKey(String id, String holder) {
         return id + " " + holder;
+    }
+
+    /**
+     * The last of a file's operations {@code ops} (oldest first) that {@code tenantId} made and that
+     * was not undone, or null: an undone operation changed nothing, and another tenant's names none of
+     * this tenant's content. What the file last became, as the log tells it.
+     */
+    public static IngestOperation lastKept(List<IngestOperation> ops, String tenantId) {
+        IngestOperation last = null;
+        for (IngestOperation op : ops) {
+            if (op.step() != Step.ABORTED && tenantId.equals(op.tenantId())) {
+                last = op;
+            }
+        }
+        return last;
     }
 
     public static IngestOperation fromDocument(JsonObject d) {
