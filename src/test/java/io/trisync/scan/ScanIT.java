@@ -25,6 +25,7 @@ import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
+import io.vertx.ext.web.client.HttpResponse;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -63,6 +64,17 @@ class ScanIT {
             assertThat(issue.getString("suggested_action")).isNotBlank();
         });
         return out;
+    }
+
+    /** {@code POST /api/sync/fix} for {@code tenant}, a dry run or applied. */
+    private static HttpResponse<Buffer> fix(Http http, String tenant, boolean dryRun) {
+        return http.post(
+                "/api/sync/fix",
+                "application/json",
+                Buffer.buffer(new JsonObject()
+                        .put("user_id", tenant)
+                        .put("dry_run", dryRun)
+                        .encode()));
     }
 
     /** Three text files uploaded for {@code tenant}, their texts starting with {@code title} and a number; their ids. */
@@ -213,13 +225,7 @@ class ScanIT {
                     .as(all.bodyAsString())
                     .containsExactly("ORPHAN_VECTORS");
             assertThat(searched(http, tenant, "lighthouse log")).containsExactlyInAnyOrderElementsOf(ids);
-            var fix = http.post(
-                    "/api/sync/fix",
-                    "application/json",
-                    Buffer.buffer(new JsonObject()
-                            .put("user_id", tenant)
-                            .put("dry_run", true)
-                            .encode()));
+            var fix = fix(http, tenant, true);
             assertThat(fix.statusCode()).as(fix.bodyAsString()).isEqualTo(200);
             assertThat(fix.bodyAsJsonObject().getJsonObject("counts").getInteger("actions"))
                     .isZero();
@@ -327,26 +333,14 @@ class ScanIT {
                                 .await())
                         .as(what + ": the record as the person left it")
                         .isEqualTo(stored);
-                var fix = http.post(
-                        "/api/sync/fix",
-                        "application/json",
-                        Buffer.buffer(new JsonObject()
-                                .put("user_id", tenant)
-                                .put("dry_run", true)
-                                .encode()));
+                var fix = fix(http, tenant, true);
                 assertThat(fix.statusCode())
                         .as(what + ": " + fix.bodyAsString())
                         .isEqualTo(200);
                 assertThat(fix.bodyAsJsonObject().getJsonObject("counts").getJsonObject("by_action"))
                         .as(what)
                         .isEqualTo(new JsonObject().put("FLAG_FOR_PERSON", 1));
-                var applied = http.post(
-                        "/api/sync/fix",
-                        "application/json",
-                        Buffer.buffer(new JsonObject()
-                                .put("user_id", tenant)
-                                .put("dry_run", false)
-                                .encode()));
+                var applied = fix(http, tenant, false);
                 assertThat(applied.statusCode())
                         .as(what + ": " + applied.bodyAsString())
                         .isEqualTo(202);
@@ -444,13 +438,7 @@ class ScanIT {
                             .statusCode())
                     .isEqualTo(200);
 
-            var fix = http.post(
-                    "/api/sync/fix",
-                    "application/json",
-                    Buffer.buffer(new JsonObject()
-                            .put("user_id", tenant)
-                            .put("dry_run", false)
-                            .encode()));
+            var fix = fix(http, tenant, false);
             assertThat(fix.statusCode()).as(fix.bodyAsString()).isEqualTo(202);
             String opId = fix.bodyAsJsonObject().getString("operation_id");
             JsonObject op = Await.value(
