@@ -98,6 +98,11 @@ public final class ConfigKeys {
                     POSITIVE_INT,
                     "a re-index sizes its batches of files so that one takes about this long"),
             new ConfigKey(
+                    "EMBEDDING_MODEL_CHANGE",
+                    "embedding.modelChange",
+                    STRING,
+                    "`side_by_side`: a new model of the same dimension fills a collection of its own while the old one serves search, until a re-index switches; `in_place`: it re-embeds in the serving collection (no second copy; search finds only re-embedded files until the re-index ends)"),
+            new ConfigKey(
                     "EMBEDDING_MAX_CONCURRENCY",
                     "embedding.maxConcurrency",
                     POSITIVE_INT,

@@ -260,7 +260,12 @@ public final class ConfigLoader {
                 integer(j, "EMBEDDING_BATCH_SIZE"),
                 integer(j, "EMBEDDING_TIMEOUT_SECONDS"),
                 integer(j, "EMBEDDING_MAX_CONCURRENCY"),
-                integer(j, "REINDEX_TARGET_BATCH_MS"));
+                integer(j, "REINDEX_TARGET_BATCH_MS"),
+                string(j, "EMBEDDING_MODEL_CHANGE"));
+        if (!e.modelChange().equals(TrisyncConfig.EmbeddingConfig.SIDE_BY_SIDE)
+                && !e.modelChange().equals(TrisyncConfig.EmbeddingConfig.IN_PLACE)) {
+            throw new ConfigException("EMBEDDING_MODEL_CHANGE", e.modelChange(), "expected side_by_side or in_place");
+        }
         switch (e.provider()) {
             case TrisyncConfig.EmbeddingConfig.LOCAL -> {
                 if (e.dimensions() != LOCAL_DIMENSION) {

@@ -90,9 +90,15 @@ public record TrisyncConfig(
             int batchSize,
             int timeoutSeconds,
             int maxConcurrency,
-            int reindexTargetBatchMs) {
+            int reindexTargetBatchMs,
+            String modelChange) {
         public static final String LOCAL = "local";
         public static final String OPENAI = "openai";
+
+        /** {@code EMBEDDING_MODEL_CHANGE}: a new model of the same dimension fills a collection of its own while the old one serves. */
+        public static final String SIDE_BY_SIDE = "side_by_side";
+        /** {@code EMBEDDING_MODEL_CHANGE}: a new model of the same dimension re-embeds in the serving collection. */
+        public static final String IN_PLACE = "in_place";
 
         /** The name the local model (all-MiniLM-L6-v2, quantised) records on files and points. */
         public static final String LOCAL_MODEL = "all-minilm-l6-v2-q";
@@ -104,6 +110,11 @@ public record TrisyncConfig(
         /** The model identity recorded on files and points: the local model's name, or {@code model@dimensions}. */
         public String modelName() {
             return local() ? LOCAL_MODEL : model + "@" + dimensions;
+        }
+
+        /** Whether a model change of the same dimension fills a new collection beside the serving one. */
+        public boolean sideBySide() {
+            return SIDE_BY_SIDE.equals(modelChange);
         }
     }
 

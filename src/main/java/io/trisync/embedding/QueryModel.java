@@ -6,7 +6,7 @@ import io.trisync.store.VectorSpaces;
 import io.vertx.core.Vertx;
 
 /**
- * The model search embeds queries with: the node's own, or, while the embedding dimension changes,
+ * The model search embeds queries with: the node's own, or, while the embedding model changes,
  * the model of the collection that still serves search (as {@link VectorSpaces.Space} records it:
  * the local model, or an OpenAI-compatible one at its URL with this node's API key), made once per
  * serving space.
@@ -55,7 +55,8 @@ public final class QueryModel {
                             config.batchSize(),
                             config.timeoutSeconds(),
                             config.maxConcurrency(),
-                            config.reindexTargetBatchMs()));
+                            config.reindexTargetBatchMs(),
+                            config.modelChange()));
         } else {
             throw new Failure.Unavailable(
                     "search is unavailable until the re-index to " + own.name() + " switches collections: the serving"

@@ -182,7 +182,7 @@ final class VersionMove {
     /** Removes the file's points that are not one of the new content's {@code chunks}. */
     private Future<Void> removeStale(IngestOperation op, int chunks) {
         return steps.stores.vectors().pointsOf(op.tenantId(), op.fileId()).compose(all -> {
-            // Each from the collection of its copy (while the dimension changes, the serving
+            // Each from the collection of its copy (while the model changes, the serving
             // collection's copy of a chunk has the same id as the new one).
             List<ChunkPoint> stale = new ArrayList<>();
             for (ChunkPoint p : all) {

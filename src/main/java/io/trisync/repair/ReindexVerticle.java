@@ -278,7 +278,7 @@ public final class ReindexVerticle extends RequestVerticle {
     }
 
     /**
-     * While the embedding dimension changes: once no active file of any tenant has vectors of another
+     * While the embedding model changes: once no active file of any tenant has vectors of another
      * model than this node's and this tenant's verification found no stale or missing vectors, the new collection
      * takes over search ({@code switched_to}); else what it waits for ({@code switch_waits_for}, files).
      */

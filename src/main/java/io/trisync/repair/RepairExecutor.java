@@ -367,7 +367,7 @@ final class RepairExecutor {
 
     /** Deletes the file's points that are not one of its new {@code chunks} (each upserted under its derived id). */
     private Future<Void> removeStale(State state, int chunks) {
-        // Each deleted from the collection of its own copy (while the dimension changes both
+        // Each deleted from the collection of its own copy (while the model changes both
         // collections hold a copy under the same ids), never by id alone.
         List<ChunkPoint> stale = state.points().stream()
                 .filter(p -> p.chunk() < 0
@@ -418,7 +418,7 @@ final class RepairExecutor {
         int chunks = record == null || record.embedding() == null
                 ? 0
                 : record.embedding().chunks();
-        // Each from the collection of its copy: while the dimension changes a delete by id alone would
+        // Each from the collection of its copy: while the model changes a delete by id alone would
         // also remove the other collection's copy of the same chunk.
         List<ChunkPoint> extra = state.points().stream()
                 .filter(p -> p.chunk() < 0 || p.chunk() >= chunks)

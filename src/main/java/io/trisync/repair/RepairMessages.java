@@ -184,7 +184,7 @@ public final class RepairMessages {
      * left out over the whole tenant ({@code all}: this run and the runs it resumed from, {@code
      * resumedFrom}, oldest first), of which this run ({@code thisRun}); how fast this run went; and
      * what the verifying scan left ({@code staleAfter}, {@code issuesAfter}); with the state of a
-     * dimension change when one is under way ({@link VectorSwitch}).
+     * model change when one is under way ({@link VectorSwitch}).
      */
     public record ReindexResult(
             String model,
@@ -225,7 +225,7 @@ public final class RepairMessages {
     }
 
     /**
-     * Where a dimension change stands after a re-index: switched ({@code switchedTo}, {@code
+     * Where a model change stands after a re-index: switched ({@code switchedTo}, {@code
      * retiredCollection}), or still waiting for {@code waitsFor} files (-1: this node cannot judge,
      * {@code note} says why) while {@code servingCollection} serves.
      */

@@ -114,7 +114,7 @@ public final class PartitionVerticle extends RequestVerticle {
                 .put(ScanReport.Part.SAMPLED_INCONSISTENT, inconsistent);
     }
 
-    /** The model whose collection is being retired by a change of dimension, or null. */
+    /** The model whose collection is being retired by a change of model, or null. */
     static String retiringModel(Stores stores) {
         VectorSpaces.Space retiring = stores.vectors().retiring();
         return retiring == null ? null : retiring.model();

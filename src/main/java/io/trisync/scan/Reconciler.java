@@ -55,7 +55,7 @@ public final class Reconciler {
     }
 
     /**
-     * As {@link #reconcile(Listings.Partition)}, while the embedding dimension changes from {@code
+     * As {@link #reconcile(Listings.Partition)}, while the embedding model changes from {@code
      * retiringModel}'s collection to the current model's: a file's points of the one model its record
      * does not name are the other collection's copy and are left out of its judgement (a file without
      * a record keeps every point, all orphans).
@@ -89,7 +89,7 @@ public final class Reconciler {
         return reports;
     }
 
-    /** The points a file is judged by while a change of dimension runs (see {@link #reconcile(Listings.Partition, String)}). */
+    /** The points a file is judged by while a change of model runs (see {@link #reconcile(Listings.Partition, String)}). */
     private static List<Point> ownCopy(Meta meta, List<Point> points, String retiringModel) {
         if (retiringModel == null || meta == null || meta.deleted() || points.isEmpty()) {
             return points;

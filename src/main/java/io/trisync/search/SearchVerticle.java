@@ -33,6 +33,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Semantic search that returns only what the three stores agree on. The query is embedded with the
@@ -47,6 +49,8 @@ import java.util.Set;
  * appearance: read repair's detection, as Cassandra does on reads; repairs fix them.
  */
 public final class SearchVerticle extends RequestVerticle {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SearchVerticle.class);
 
     /** Candidates fetched per result wanted, and the most ever fetched for one search. */
     private static final int OVERFETCH = 4;
@@ -130,14 +134,44 @@ public final class SearchVerticle extends RequestVerticle {
         // One view of the collections for the whole search: the query is embedded by the model of the
         // collection it searches, and hits are judged against that model, even if a switch lands meanwhile.
         VectorSpaces spaces = stores.vectors().spaces();
-        VectorSpaces.Space searched = spaces == null ? null : spaces.serving();
-        EmbeddingModel by = spaces != null && spaces.migrating() ? queries.forSpace(spaces.serving()) : model;
-        return embedQuery(by, request.query()).compose(vector -> {
-            long embedded = System.nanoTime();
-            int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));
-            return round(request, vector, k, searched, by.name())
-                    .compose(found -> excludedEvent(request, found).map(found.answer(started, embedded)));
-        });
+        if (spaces == null || !spaces.migrating()) {
+            return embedQuery(model, request.query())
+                    .compose(vector -> searchWith(
+                            request,
+                            started,
+                            new Query(spaces == null ? null : spaces.serving(), model, vector, null)));
+        }
+        return Future.<EmbeddingModel>future(p -> p.complete(queries.forSpace(spaces.serving())))
+                .compose(old -> embedQuery(old, request.query()).map(v -> new Query(spaces.serving(), old, v, null)))
+                .recover(e -> {
+                    if (!(e instanceof Failure.Unavailable)) {
+                        return Future.failedFuture(e);
+                    }
+                    // The serving collection's model cannot be reached (its service gone, its key
+                    // refused): the new collection with this node's model, which holds the files
+                    // re-embedded so far, rather than no answer.
+                    String partial =
+                            "the serving collection " + spaces.serving().collection() + "'s model "
+                                    + spaces.serving().model() + " did not embed the query (" + e.getMessage()
+                                    + "); searched " + spaces.target().collection() + " with " + model.name()
+                                    + ", which holds only the files re-embedded so far";
+                    LOG.warn("Search of {}: {}", request.tenantId(), partial);
+                    return embedQuery(model, request.query()).map(v -> new Query(spaces.target(), model, v, partial));
+                })
+                .compose(query -> searchWith(request, started, query));
+    }
+
+    /** A query's vector, the collection it is compared with, the model that made both, and why the search is partial (or null). */
+    private record Query(VectorSpaces.Space searched, EmbeddingModel by, float[] vector, String partial) {}
+
+    private Future<JsonObject> searchWith(SearchRequest request, long started, Query query) {
+        long embedded = System.nanoTime();
+        int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));
+        return round(request, query.vector(), k, query.searched(), query.by().name())
+                .compose(found -> excludedEvent(request, found).map(v -> {
+                    JsonObject answer = found.answer(started, embedded);
+                    return query.partial() == null ? answer : answer.put("partial", query.partial());
+                }));
     }
 
     /** What a search found: the consistent hits in score order and the excluded ones. */
@@ -305,7 +339,7 @@ public final class SearchVerticle extends RequestVerticle {
         }
         FileRecord.Embedding e = record.embedding();
         boolean sameContent = record.sha256().equals(point.contentSha256());
-        // While the embedding dimension changes, the hits are the serving collection's copies, made by its
+        // While the embedding model changes, the hits are the serving collection's copies, made by its
         // model ({@code served}); the record names that model, or the new one once the file is re-embedded.
         boolean sameModel = e != null
                 && served.equals(point.model())

@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's {@link VectorStore}: Qdrant collections as {@link VectorSpaces} says (the pointer in
  * MongoDB {@code vector_spaces}, {@code _id} = {@code QDRANT_COLLECTION}, the name the deployment knows
- * its vectors by, as an alias would be). Normally one collection. When the configured embedding dimension is
- * not the serving collection's, {@link #init} starts a change of dimension: a target collection
- * {@code {QDRANT_COLLECTION}__{dims}d} is made beside the serving one, and then
+ * its vectors by, as an alias would be). Normally one collection. When the configured embedding model
+ * is not the serving collection's (another dimension, or the same one with {@code
+ * EMBEDDING_MODEL_CHANGE=side_by_side}), {@link #init} starts a change of model: a target collection
+ * ({@link VectorSpacesPointer#targetCollection}) is made beside the serving one, and then
  * <ul>
  *   <li>points of the configured model are written to the target, any others to the serving one;
  *   <li>deletes go to both; listings and counts read both (a scan takes from them the points of the
@@ -39,7 +40,7 @@ public final class SpacedVectorStore implements VectorStore {
     private final VectorSpacesPointer pointer;
     private final VectorSpaces.Space configured;
 
-    /** The collections now: serving, target (null when no change of dimension runs), retired ones. */
+    /** The collections now: serving, target (null when no change of model runs), retired ones. */
     private record View(
             VectorSpaces spaces,
             QdrantVectorStore serving,
@@ -58,7 +59,7 @@ public final class SpacedVectorStore implements VectorStore {
                 e.provider(),
                 e.local() ? null : e.url());
         this.view = new View(new VectorSpaces(configured, null, List.of(), 0), client, null, List.of());
-        this.pointer = new VectorSpacesPointer(mongo, client, configured);
+        this.pointer = new VectorSpacesPointer(mongo, client, configured, e.sideBySide());
     }
 
     @Override
@@ -68,7 +69,7 @@ public final class SpacedVectorStore implements VectorStore {
 
     /**
      * Reads the pointer (making it on first start from the collection Qdrant holds), starts a change
-     * of dimension when the configured one is neither the serving nor the target collection's, and
+     * of model when the configured one is neither the serving nor the target collection's, and
      * makes the collections and their payload indexes where missing. It writes the pointer only when
      * that changes it, conditioned on the generation it read (another node's start or switch in
      * between makes it read and plan again), so a start never undoes another node's change.
@@ -86,7 +87,7 @@ public final class SpacedVectorStore implements VectorStore {
                         adopt(next);
                         if (spaces.migrating()) {
                             LOG.warn(
-                                    "Embedding dimension change under way: collection {} ({} dims, {}) serves"
+                                    "Embedding model change under way: collection {} ({} dims, {}) serves"
                                             + " search; {} ({} dims, {}) is filled by re-index operations and"
                                             + " takes over once every file is re-embedded",
                                     spaces.serving().collection(),
@@ -154,7 +155,7 @@ public final class SpacedVectorStore implements VectorStore {
     }
 
     /**
-     * Deletes a retired collection (one a change of dimension left) and forgets it; {@link
+     * Deletes a retired collection (one a change of model left) and forgets it; {@link
      * Failure.Conflict} for the serving or filling one, {@link Failure.NotFound} for any other name.
      */
     @Override
@@ -190,18 +191,21 @@ public final class SpacedVectorStore implements VectorStore {
         return spaces.migrating() ? spaces.serving() : null;
     }
 
-    /** Points of the target's dimension go to the target while a change runs; all others to the serving collection. */
+    /** Points of the target's model go to the target while a change runs; all others to the serving collection. */
     @Override
     public Future<Void> upsert(List<ChunkPoint> points) {
         View v = view;
         if (v.target() == null) {
             return v.serving().upsert(points);
         }
-        int dims = v.spaces().target().dims();
+        VectorSpaces.Space next = v.spaces().target();
         List<ChunkPoint> target = new ArrayList<>();
         List<ChunkPoint> serving = new ArrayList<>();
         for (ChunkPoint p : points) {
-            (p.vector() != null && p.vector().length == dims ? target : serving).add(p);
+            boolean fresh = p.model() != null
+                    ? p.model().equals(next.model())
+                    : p.vector() != null && p.vector().length == next.dims();
+            (fresh ? target : serving).add(p);
         }
         return Future.all(v.target().upsert(target), v.serving().upsert(serving))
                 .mapEmpty();
@@ -328,7 +332,7 @@ public final class SpacedVectorStore implements VectorStore {
         if (v.target() == null) {
             return v.serving().tenantsBesides(known, max);
         }
-        // While the dimension changes, a tenant may have points in either collection.
+        // While the model changes, a tenant may have points in either collection.
         return v.serving().tenantsBesides(known, max).compose(first -> {
             Set<String> seen = new HashSet<>(known);
             seen.addAll(first);

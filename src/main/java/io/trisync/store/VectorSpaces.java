@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Where the vectors live (MongoDB {@code vector_spaces}, one document): the collection that search and
- * scans use ({@code serving}) and, while the embedding dimension changes, the collection a re-index
+ * scans use ({@code serving}) and, while the embedding model changes, the collection a re-index
  * fills beside it ({@code target}). The switch from one to the other is one conditional write, made
  * once every file is re-embedded; the old collection is then {@code retired} (still emptied by
  * deletes and erasures) until purged. Every change is a write conditioned on {@code generation}.
@@ -67,7 +67,7 @@ public record VectorSpaces(Space serving, Space target, List<Space> retired, lon
         }
     }
 
-    /** Whether a change of dimension is under way (a target collection is being filled). */
+    /** Whether a change of model is under way (a target collection is being filled). */
     public boolean migrating() {
         return target != null;
     }

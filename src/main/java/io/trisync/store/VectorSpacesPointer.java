@@ -5,13 +5,15 @@ import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The pointer of {@link SpacedVectorStore} in MongoDB ({@code vector_spaces}, {@code _id} = {@code
  * QDRANT_COLLECTION}): read, first written, and planned at a node's start for its configured
- * dimension. Every write is conditioned on the generation read, so of nodes writing at once one wins
+ * model. Every write is conditioned on the generation read, so of nodes writing at once one wins
  * and the others read and plan again.
  */
 final class VectorSpacesPointer {
@@ -22,11 +24,15 @@ final class VectorSpacesPointer {
     private final MongoClient mongo;
     private final QdrantVectorStore client;
     private final VectorSpaces.Space configured;
+    /** {@code EMBEDDING_MODEL_CHANGE} is {@code side_by_side}. */
+    private final boolean sideBySide;
 
-    VectorSpacesPointer(MongoClient mongo, QdrantVectorStore client, VectorSpaces.Space configured) {
+    VectorSpacesPointer(
+            MongoClient mongo, QdrantVectorStore client, VectorSpaces.Space configured, boolean sideBySide) {
         this.mongo = mongo;
         this.client = client;
         this.configured = configured;
+        this.sideBySide = sideBySide;
     }
 
     /**
@@ -68,60 +74,116 @@ final class VectorSpacesPointer {
         });
     }
 
-    /** The spaces for the configured dimension (the same spaces when nothing is to change). */
+    /**
+     * The spaces for the configured model (the same spaces when nothing is to change). A model of
+     * another dimension, or of the same one when {@code EMBEDDING_MODEL_CHANGE} is {@code side_by_side},
+     * gets a collection of its own beside the serving one; {@code in_place}, a model of the same
+     * dimension re-embeds in the serving collection.
+     */
     private Future<VectorSpaces> plan(VectorSpaces spaces) {
         VectorSpaces.Space serving = spaces.serving();
-        if (serving.dims() == configured.dims()) {
+        if (sameModel(serving, configured)) {
             if (spaces.migrating()) {
                 // A node still configured for the serving model (a rolling restart): it leaves the change
                 // to the others; what it writes is the serving model's, which the re-index takes up.
                 LOG.warn(
-                        "A change of embedding dimension to {} ({}) is under way; this node embeds with the serving"
+                        "A change of embedding model to {} ({}) is under way; this node embeds with the serving"
                                 + " model {} and leaves the change to nodes configured for the new one",
-                        spaces.target().collection(),
                         spaces.target().model(),
+                        spaces.target().collection(),
                         serving.model());
                 return Future.succeededFuture(spaces);
             }
-            // Same dimension: a model change re-embeds in place (STALE_VECTORS, then a re-index).
-            VectorSpaces.Space now = new VectorSpaces.Space(
-                    serving.collection(),
-                    configured.model(),
-                    configured.dims(),
-                    configured.provider(),
-                    configured.url());
+            // The same model (its provider's URL may have moved).
+            VectorSpaces.Space now = in(serving.collection());
             return Future.succeededFuture(now.equals(serving) ? spaces : spaces.serving(now));
         }
         if (spaces.migrating()) {
-            if (spaces.target().dims() == configured.dims()) {
+            if (sameModel(spaces.target(), configured)) {
                 return Future.succeededFuture(spaces);
             }
-            return Future.failedFuture(new Failure.Conflict("a change of embedding dimension to "
-                    + spaces.target().dims() + " (collection " + spaces.target().collection() + ") is under way; this"
-                    + " node is configured for " + configured.dims() + ": configure "
-                    + spaces.serving().dims() + " or "
-                    + spaces.target().dims()));
+            return Future.failedFuture(new Failure.Conflict("a change of embedding model to "
+                    + spaces.target().model() + " (" + spaces.target().dims() + " dims, collection "
+                    + spaces.target().collection() + ") is under way; this node is configured for "
+                    + configured.model() + " (" + configured.dims() + " dims): configure "
+                    + serving.model() + " or " + spaces.target().model()));
+        }
+        if (serving.dims() == configured.dims() && !sideBySide) {
+            // EMBEDDING_MODEL_CHANGE=in_place: re-embedded in the serving collection (STALE_VECTORS, then a re-index).
+            return Future.succeededFuture(spaces.serving(in(serving.collection())));
+        }
+        if (serving.dims() != configured.dims()) {
+            for (VectorSpaces.Space old : spaces.retired()) {
+                if (old.dims() == configured.dims()) {
+                    return Future.failedFuture(new Failure.Conflict("this deployment switched from collection "
+                            + old.collection() + " (" + old.dims() + " dims) to " + serving.collection() + " ("
+                            + serving.dims() + " dims); configure " + serving.dims() + " dimensions, or purge "
+                            + old.collection() + " (DELETE /api/vector-collections/" + old.collection()
+                            + ") before changing back"));
+                }
+            }
         }
         for (VectorSpaces.Space old : spaces.retired()) {
-            if (old.dims() == configured.dims()) {
+            if (sameModel(old, configured)) {
                 return Future.failedFuture(new Failure.Conflict("this deployment switched from collection "
-                        + old.collection() + " (" + old.dims() + " dims) to " + serving.collection() + " ("
-                        + serving.dims() + " dims); configure " + serving.dims() + " dimensions, or purge "
+                        + old.collection() + " (" + old.model() + ") to " + serving.collection() + " ("
+                        + serving.model() + "); configure " + serving.model() + ", or purge "
                         + old.collection() + " (DELETE /api/vector-collections/" + old.collection()
                         + ") before changing back"));
             }
         }
-        String collection = configured.collection() + "__" + configured.dims() + "d";
-        VectorSpaces.Space target = new VectorSpaces.Space(
-                collection, configured.model(), configured.dims(), configured.provider(), configured.url());
+        String collection = targetCollection(serving);
+        if (spaces.retiredCollection(collection) != null) {
+            return Future.failedFuture(new Failure.Conflict("collection " + collection + " of the model "
+                    + configured.model() + " was retired by an earlier change; purge it (DELETE"
+                    + " /api/vector-collections/" + collection + ") before changing back to that model"));
+        }
+        VectorSpaces.Space target = in(collection);
         return client.sibling(collection, configured.dims())
                 .existingSize()
                 .compose(size -> size == null
                         ? Future.succeededFuture(spaces.filling(target))
                         : Future.failedFuture(new Failure.Conflict("collection " + collection
                                 + " exists and is not in use; delete it in Qdrant before changing to "
-                                + configured.dims()
-                                + " dimensions")));
+                                + configured.model() + " (" + configured.dims() + " dimensions)")));
+    }
+
+    /** Whether {@code space} holds vectors of the configured model: the same identity and dimension. */
+    private static boolean sameModel(VectorSpaces.Space space, VectorSpaces.Space configured) {
+        return space.model().equals(configured.model()) && space.dims() == configured.dims();
+    }
+
+    /** The configured model in {@code collection}. */
+    private VectorSpaces.Space in(String collection) {
+        return new VectorSpaces.Space(
+                collection, configured.model(), configured.dims(), configured.provider(), configured.url());
+    }
+
+    /**
+     * The collection a change to the configured model fills: {@code {QDRANT_COLLECTION}__{dims}d} for
+     * another dimension (as before a change of the same dimension had a collection of its own), and
+     * {@code {QDRANT_COLLECTION}__{dims}d_{model}} for a model of the serving one's dimension.
+     */
+    String targetCollection(VectorSpaces.Space serving) {
+        String base = configured.collection() + "__" + configured.dims() + "d";
+        return serving.dims() != configured.dims() ? base : base + "_" + slug(configured.model(), configured.dims());
+    }
+
+    /**
+     * A model identity as part of a collection name: its name without the {@code @dims} suffix, lower
+     * case, runs of other characters than letters and digits as one {@code -}; at most 40 characters,
+     * with 8 hex digits of its SHA-256 when cut or empty, so two identities never share a name.
+     */
+    static String slug(String model, int dims) {
+        String name = model.endsWith("@" + dims) ? model.substring(0, model.length() - ("@" + dims).length()) : model;
+        String slug =
+                name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+        if (!slug.isEmpty() && slug.length() <= 40 && slug.equals(name)) {
+            return slug;
+        }
+        String hash =
+                StoreKeys.sha256Hex(model.getBytes(StandardCharsets.UTF_8)).substring(0, 8);
+        return (slug.length() > 31 ? slug.substring(0, 31) : slug) + (slug.isEmpty() ? "" : "-") + hash;
     }
 
     Future<VectorSpaces> read() {

@@ -74,7 +74,7 @@ public interface VectorStore {
     Future<List<Scored>> search(String tenantId, float[] vector, int k);
 
     /**
-     * While the embedding dimension changes, the collection that still serves search and its model
+     * While the embedding model changes, the collection that still serves search and its model
      * (its points are a retiring copy for files already re-embedded); null otherwise.
      */
     default VectorSpaces.Space retiring() {
@@ -91,7 +91,7 @@ public interface VectorStore {
         return Future.succeededFuture(spaces());
     }
 
-    /** Makes the collection being filled by a change of dimension serve; the spaces after it. */
+    /** Makes the collection being filled by a change of model serve; the spaces after it. */
     default Future<VectorSpaces> switchToTarget() {
         return Future.succeededFuture(spaces());
     }

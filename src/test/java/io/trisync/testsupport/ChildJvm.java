@@ -35,7 +35,10 @@ public final class ChildJvm {
         command.addAll(NodeArchive.classPathOptions());
         command.add(mainClass);
         command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        // As TestStack.config: a caller's environment may set another.
+        builder.environment().put("EMBEDDING_MODEL_CHANGE", TestStack.IN_PLACE);
+        return builder;
     }
 
     /** Ends {@code process} with SIGKILL (no shutdown hook runs) and waits until it is gone. */

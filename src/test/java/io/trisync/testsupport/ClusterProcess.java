@@ -66,6 +66,7 @@ public final class ClusterProcess implements AutoCloseable {
         all.put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
         all.putIfAbsent("JAVA_OPTS", NodeArchive.clusterNodeOptions());
         all.putIfAbsent("HTTP_INSTANCES", "1");
+        all.putIfAbsent("EMBEDDING_MODEL_CHANGE", TestStack.IN_PLACE);
         ProcessBuilder builder = new ProcessBuilder(List.of("bin/cluster-node", String.valueOf(number)))
                 .directory(Path.of("").toAbsolutePath().toFile())
                 .redirectErrorStream(true);

@@ -14,6 +14,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -30,6 +31,10 @@ public final class EmbeddingServer implements AutoCloseable {
     private final HttpServer server;
     private volatile int dimension;
     private volatile int refuseWith;
+    /** Requests for this model are refused with {@link #refuseModelWith} (null: none). */
+    private volatile String refusedModel;
+
+    private volatile int refuseModelWith;
     private volatile boolean wrongDimension;
     private volatile WrongAnswer wrongAnswer;
     private volatile long delayMs;
@@ -41,6 +46,9 @@ public final class EmbeddingServer implements AutoCloseable {
     private volatile AtomicInteger answersLeft;
     private final List<Integer> batches = new CopyOnWriteArrayList<>();
     private final List<String> inputs = new CopyOnWriteArrayList<>();
+    /** The model each text was last embedded as. */
+    private final Map<String, String> modelOf = new ConcurrentHashMap<>();
+
     private final List<List<String>> requests = new CopyOnWriteArrayList<>();
     private final AtomicInteger refused = new AtomicInteger();
     private final AtomicInteger held = new AtomicInteger();
@@ -50,6 +58,16 @@ public final class EmbeddingServer implements AutoCloseable {
         this.vertx = Vertx.vertx();
         Router router = Router.router(vertx);
         router.post("/v1/embeddings").handler(BodyHandler.create()).handler(ctx -> {
+            String model = refusedModel;
+            if (model != null && model.equals(ctx.body().asJsonObject().getString("model"))) {
+                refused.incrementAndGet();
+                ctx.response()
+                        .setStatusCode(refuseModelWith)
+                        .end(new JsonObject()
+                                .put("error", "model " + model + " refused by the test")
+                                .encode());
+                return;
+            }
             AtomicInteger left = answersLeft;
             if (refuseWith > 0 || left != null && left.getAndDecrement() <= 0) {
                 refused.incrementAndGet();
@@ -110,6 +128,7 @@ public final class EmbeddingServer implements AutoCloseable {
                 // Answered in reverse order: the client must sort by index.
                 String text = input.getString(i);
                 inputs.add(text);
+                modelOf.put(text, body.getString("model"));
                 data.add(new JsonObject()
                         .put("object", "embedding")
                         .put("index", i)
@@ -270,6 +289,17 @@ public final class EmbeddingServer implements AutoCloseable {
     /** The number of texts in each request answered, in order. */
     public List<Integer> batches() {
         return List.copyOf(batches);
+    }
+
+    /** Refuses every request for {@code model} with {@code status} from now on ({@code model} null: none). */
+    public void refuseModel(String model, int status) {
+        this.refuseModelWith = status;
+        this.refusedModel = model;
+    }
+
+    /** The model {@code text} was last embedded as (the request's {@code model}), or null if never. */
+    public String modelOf(String text) {
+        return modelOf.get(text);
     }
 
     /** Every text embedded so far (a text embedded twice appears twice). */

@@ -23,6 +23,16 @@ public final class TestStack {
 
     private static EmbeddedStack stack;
 
+    /**
+     * The tests' {@code EMBEDDING_MODEL_CHANGE}, unless one sets another: the shared stack's one MongoDB
+     * database and Qdrant collection see nodes of many models, one test after another (the local model,
+     * and each test's own on an {@link EmbeddingServer}); side by side, every start with another model
+     * would begin a change of model that the others' nodes then refuse. In place, each start takes the
+     * serving collection over, as before that setting existed. {@code ModelChangeIT} runs changes
+     * side by side, each on a database and collection of its own.
+     */
+    public static final String IN_PLACE = "in_place";
+
     private TestStack() {}
 
     /** The shared stack's configuration (addresses filled in), starting it on first use. */
@@ -53,6 +63,7 @@ public final class TestStack {
         env.put("CLUSTER_NAME", "trisync-test-" + UUID.randomUUID());
         // Tests of authentication turn it on; the rest call the API without tokens.
         env.put("AUTH_ENABLED", "false");
+        env.put("EMBEDDING_MODEL_CHANGE", IN_PLACE);
         env.putAll(overrides);
         return ConfigLoader.fromJson(defaults(), env);
     }

@@ -25,15 +25,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A change of embedding dimension (the local 384-dimension model to an OpenAI-compatible one of 768,
- * served by the test on loopback): the node starts instead of failing on Qdrant's dimension check,
- * makes a new collection beside the old one, keeps serving search from the old one (queries embedded
- * by the old model) while re-index operations fill the new one, switches only when every tenant's
- * files are re-embedded, and then searches the new one; nothing is left stale and the old collection
- * stays until purged. Its own MongoDB database and collection name, so no other test sees the change.
+ * Changes of embedding model that fill a new collection beside the serving one: of dimension (the
+ * local 384-dimension model to an OpenAI-compatible one of 768, served by the test on loopback), and
+ * of model at the same dimension with {@code EMBEDDING_MODEL_CHANGE=side_by_side} (the default). The
+ * node starts instead of failing on Qdrant's dimension check, makes a new collection beside the old
+ * one, keeps serving search from the old one (queries embedded by the old model) while re-index
+ * operations fill the new one, switches only when every tenant's files are re-embedded, and then
+ * searches the new one; nothing is left stale and the old collection stays until purged. Each test
+ * has its own MongoDB database and collection name, so no other test sees the change.
  */
 @Timeout(300)
-class DimensionChangeIT {
+class ModelChangeIT {
 
     private static final String MODEL = "dim-test";
     private static final String NEW_MODEL = MODEL + "@768";
@@ -209,6 +211,157 @@ class DimensionChangeIT {
                 node.stop().await();
             }
         }
+    }
+
+    @Test
+    @DisplayName(
+            "Same dimension, side by side: the old model's collection serves every file until the re-index switches to the new one")
+    void sameDimensionSideBySide() {
+        String collection = TestStack.unique("models").replace('-', '_');
+        Map<String, String> shared = Map.of(
+                "MONGO_DB",
+                TestStack.unique("models"),
+                "QDRANT_COLLECTION",
+                collection,
+                "EMBEDDING_MODEL_CHANGE",
+                "side_by_side");
+        String alpha = TestStack.unique("alpha");
+        String beta = TestStack.unique("beta");
+        Map<String, List<String>> files = new HashMap<>();
+        try (EmbeddingServer server = new EmbeddingServer(384)) {
+            Map<String, String> first = new HashMap<>(shared);
+            first.putAll(server.nodeEnv("m-one"));
+            Map<String, String> second = new HashMap<>(shared);
+            second.putAll(server.nodeEnv("m-two"));
+            Node node = Node.start(TestStack.nodeConfig(first), false).await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                for (String tenant : List.of(alpha, beta)) {
+                    for (int i = 0; i < 3; i++) {
+                        files.computeIfAbsent(tenant, t -> new ArrayList<>())
+                                .add(upload(http, tenant, Fixtures.prose(150) + " whales and krill " + i));
+                    }
+                }
+            } finally {
+                node.stop().await();
+            }
+
+            node = Node.start(TestStack.nodeConfig(second), false).await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                VectorSpaces.Space retiring = node.stores().vectors().retiring();
+                assertThat(retiring).as("a change of model under way").isNotNull();
+                assertThat(retiring.collection()).isEqualTo(collection);
+                assertThat(retiring.model()).isEqualTo("m-one@384");
+                String fresh = collection + "__384d_m-two";
+                assertThat(node.stores().vectors().spaces().target().collection())
+                        .isEqualTo(fresh);
+                assertThat(sizeOf(node, fresh))
+                        .as("the new collection, made beside")
+                        .isEqualTo(384);
+
+                // Before any re-index every file is found, the query embedded by the old model.
+                JsonObject before = search(http, alpha, "whales and krill, before");
+                assertThat(before.getInteger("excluded")).as("%s", before).isZero();
+                assertThat(fileIds(before)).containsExactlyInAnyOrderElementsOf(files.get(alpha));
+                assertThat(server.modelOf("whales and krill, before")).isEqualTo("m-one");
+
+                // An upload now gets the new model's vectors, in the new collection only.
+                String late = upload(http, alpha, Fixtures.prose(80) + " a late file about volcanoes");
+                assertThat(node.stores()
+                                .metadata()
+                                .get(late)
+                                .await()
+                                .embedding()
+                                .model())
+                        .isEqualTo("m-two@384");
+                assertThat(count(node, fresh, 384, alpha, late)).isPositive();
+                assertThat(count(node, collection, 384, alpha, late)).isZero();
+
+                // The old model's service refuses the node (a key no longer valid): search answers from the
+                // new collection, with the files re-embedded so far, and says so.
+                server.refuseModel("m-one", 401);
+                JsonObject partial = search(http, alpha, "a late file about volcanoes");
+                assertThat(partial.getString("partial")).as("%s", partial).contains(fresh, "m-one@384");
+                assertThat(fileIds(partial)).containsExactly(late);
+                server.refuseModel(null, 0);
+                assertThat(search(http, alpha, "whales and krill, again").getString("partial"))
+                        .isNull();
+
+                // A node of a third model refuses to start: one change at a time.
+                Map<String, String> third = new HashMap<>(shared);
+                third.putAll(server.nodeEnv("m-three"));
+                Throwable refused = Node.start(TestStack.nodeConfig(third), false)
+                        .map(n -> (Throwable) null)
+                        .otherwise(e -> e)
+                        .await();
+                assertThat(refused).as("a third model during the change").isNotNull();
+                assertThat(refused.getMessage()).contains("m-one@384", "m-two@384");
+
+                JsonArray stale = analyze(http, alpha).getJsonArray("issues");
+                assertThat(stale.stream().map(i -> ((JsonObject) i).getString("type")))
+                        .as("issues before the re-index: %s", stale)
+                        .hasSize(3)
+                        .allMatch("STALE_VECTORS"::equals);
+
+                JsonObject firstRun = reindex(http, alpha);
+                assertThat(firstRun.getLong("switch_waits_for"))
+                        .as("beta's files: %s", firstRun)
+                        .isEqualTo(3);
+                JsonObject during = search(http, alpha, "whales and krill, during");
+                assertThat(fileIds(during)).containsAll(files.get(alpha));
+                assertThat(server.modelOf("whales and krill, during")).isEqualTo("m-one");
+
+                JsonObject secondRun = reindex(http, beta);
+                assertThat(secondRun.getString("switched_to"))
+                        .as("%s", secondRun)
+                        .isEqualTo(fresh);
+                assertThat(secondRun.getString("retired_collection")).isEqualTo(collection);
+                assertThat(node.stores().vectors().retiring()).isNull();
+
+                // After the switch: the new collection serves, queries go to the new model.
+                JsonObject after = search(http, alpha, "whales and krill, after");
+                assertThat(server.modelOf("whales and krill, after")).isEqualTo("m-two");
+                assertThat(fileIds(after)).containsAll(files.get(alpha)).contains(late);
+                for (String tenant : List.of(alpha, beta)) {
+                    assertThat(analyze(http, tenant).getJsonArray("issues"))
+                            .as("issues of %s after the switch", tenant)
+                            .isEmpty();
+                    for (String id : files.get(tenant)) {
+                        assertThat(node.stores().vectors().pointsOf(tenant, id).await())
+                                .isNotEmpty()
+                                .allMatch(p -> p.model().equals("m-two@384"));
+                    }
+                }
+                // Back to the old model only once its retired collection is purged.
+                Throwable back = Node.start(TestStack.nodeConfig(first), false)
+                        .map(n -> (Throwable) null)
+                        .otherwise(e -> e)
+                        .await();
+                assertThat(back).as("the old model after the switch").isNotNull();
+                assertThat(back.getMessage()).contains("purge", collection);
+            } finally {
+                node.stop().await();
+            }
+        }
+    }
+
+    private static JsonObject search(Http http, String tenant, String query) {
+        HttpResponse<Buffer> r = http.post(
+                "/api/search",
+                "application/json",
+                new JsonObject()
+                        .put("user_id", tenant)
+                        .put("query", query)
+                        .put("limit", 20)
+                        .toBuffer());
+        assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+        return r.bodyAsJsonObject();
+    }
+
+    private static List<String> fileIds(JsonObject searched) {
+        return searched.getJsonArray("results").stream()
+                .map(h -> ((JsonObject) h).getString("file_id"))
+                .distinct()
+                .toList();
     }
 
     /** Points of a tenant (of one file when not null) in one collection, read with the raw client. */
