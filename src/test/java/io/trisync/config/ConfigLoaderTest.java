@@ -127,6 +127,12 @@ class ConfigLoaderTest {
         assertRefused(with(openai, "EMBEDDING_DIMENSIONS", "768"), "QDRANT_VECTOR_SIZE");
         assertRefused(Map.of("EMBEDDING_DIMENSIONS", "768", "QDRANT_VECTOR_SIZE", "768"), "EMBEDDING_DIMENSIONS");
         assertRefused(with(openai, "EMBEDDING_BATCH_SIZE", "-1"), "EMBEDDING_BATCH_SIZE");
+        assertThat(c.embedding().sideBySide()).as("the default change of model").isTrue();
+        assertThat(ConfigLoader.fromJson(TestStack.defaults(), with(openai, "EMBEDDING_MODEL_CHANGE", "in_place"))
+                        .embedding()
+                        .sideBySide())
+                .isFalse();
+        assertRefused(with(openai, "EMBEDDING_MODEL_CHANGE", "inplace"), "EMBEDDING_MODEL_CHANGE");
     }
 
     private static void assertRefused(Map<String, String> env, String key) {
