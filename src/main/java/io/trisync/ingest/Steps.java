@@ -304,30 +304,40 @@ final class Steps {
                 ContentIndexer.PointSink.on(vertx.getOrCreateContext(), batch -> beforeEachBatch
                         .get()
                         .compose(v -> retry.run(() -> stores.vectors().upsert(batch))));
-        return embeddingPool.executeBlocking(() -> indexer.stream(Buffers.view(content), target, UPSERT_BATCH, upsert));
+        // Unordered, as indexTogether: a stream whose provider hangs (an index job, a large file) must not
+        // hold this verticle's other embeddings behind it; each takes a thread of the pool of its own.
+        return embeddingPool.executeBlocking(
+                () -> indexer.stream(Buffers.view(content), target, UPSERT_BATCH, upsert), false);
     }
 
+    /**
+     * A cohort's files indexed in one call. Unordered (a verticle's blocking tasks otherwise run one
+     * after another): an upload's cohort does not wait behind an index job or a large file whose
+     * embedding hangs on this verticle; the group commit already sends one cohort at a time.
+     */
     private Future<List<Future<ContentIndexer.Indexed>>> indexTogether(List<ToIndex> files) {
-        return embeddingPool.executeBlocking(() -> {
-            List<Future<ContentIndexer.Indexed>> outcomes = new ArrayList<>(files.size());
-            List<ContentIndexer.Prepared> prepared = new ArrayList<>(files.size());
-            for (ToIndex file : files) {
-                try {
-                    prepared.add(indexer.prepare(Buffers.view(file.content()), file.target()));
-                    outcomes.add(null);
-                } catch (Exception | StackOverflowError e) {
-                    // As the pool answered one file's call that threw: that file fails, not the others.
-                    outcomes.add(Future.failedFuture(e));
-                }
-            }
-            List<ContentIndexer.Indexed> indexed = indexer.indexAll(prepared);
-            for (int i = 0, next = 0; i < outcomes.size(); i++) {
-                if (outcomes.get(i) == null) {
-                    outcomes.set(i, Future.succeededFuture(indexed.get(next++)));
-                }
-            }
-            return outcomes;
-        });
+        return embeddingPool.executeBlocking(
+                () -> {
+                    List<Future<ContentIndexer.Indexed>> outcomes = new ArrayList<>(files.size());
+                    List<ContentIndexer.Prepared> prepared = new ArrayList<>(files.size());
+                    for (ToIndex file : files) {
+                        try {
+                            prepared.add(indexer.prepare(Buffers.view(file.content()), file.target()));
+                            outcomes.add(null);
+                        } catch (Exception | StackOverflowError e) {
+                            // As the pool answered one file's call that threw: that file fails, not the others.
+                            outcomes.add(Future.failedFuture(e));
+                        }
+                    }
+                    List<ContentIndexer.Indexed> indexed = indexer.indexAll(prepared);
+                    for (int i = 0, next = 0; i < outcomes.size(); i++) {
+                        if (outcomes.get(i) == null) {
+                            outcomes.set(i, Future.succeededFuture(indexed.get(next++)));
+                        }
+                    }
+                    return outcomes;
+                },
+                false);
     }
 
     /**

@@ -342,6 +342,47 @@ class EmbeddingProviderIT {
 
     @Test
     @DisplayName(
+            "An index job whose embedding hangs holds up no upload: every upload on every ingest verticle is answered 201 meanwhile")
+    void slowIndexJobHoldsNoUpload() {
+        node.stop().await();
+        // Uploads answer 202 `completing` after 3 s instead of 201: one held behind the index job says so.
+        node = start("test-embed-1", Map.of("INGEST_ANSWER_WITHIN_SECONDS", "3"), IngestHooks.NONE);
+        String marker = "slowjob" + new Random().nextInt(1_000_000);
+        HttpResponse<Buffer> first = upload(Fixtures.prose(40) + " " + marker);
+        assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(201);
+        String id = first.bodyAsJsonObject().getString("id");
+        FileRecord file = node.stores().metadata().get(id).await();
+        // Its vectors to be made again from the queue, by a provider that holds that text's request.
+        node.stores().vectors().deleteFile(tenant, id).await();
+        node.stores()
+                .metadata()
+                .patch(id, new JsonObject(), new JsonObject().put(FileRecord.EMBEDDING_PENDING, true))
+                .await();
+        server.holdTextsWith(marker);
+        try {
+            node.stores()
+                    .indexQueue()
+                    .enqueue(IndexJob.of(id, tenant, file.partition(), Instant.now()))
+                    .await();
+            Await.until("the index job's request to be held", 30_000, () -> server.held() >= 1);
+            // Uploads meet every ingest verticle (the bus sends round-robin), the index worker's among them.
+            for (int i = 0; i < 8; i++) {
+                HttpResponse<Buffer> r = upload(Fixtures.prose(40) + " meanwhile " + i);
+                assertThat(r.statusCode())
+                        .as("upload %d while the index job's embedding hangs: %s", i, r.bodyAsString())
+                        .isEqualTo(201);
+            }
+            assertThat(server.held()).as("the index job's request, still held").isGreaterThanOrEqualTo(1);
+        } finally {
+            server.release();
+        }
+        Await.until("the held file to be indexed", 60_000, () -> "indexed"
+                .equals(Http.json(http.get("/api/files/" + id + "?user_id=" + tenant))
+                        .getString("indexing")));
+    }
+
+    @Test
+    @DisplayName(
             "An index job keeps its lease while the file's vectors take longer than it: no other worker embeds the file again")
     void indexLeaseRenewedWhileEmbedding() {
         node.stop().await();
