@@ -351,19 +351,10 @@ class EmbeddingProviderIT {
         HttpResponse<Buffer> first = upload(Fixtures.prose(40) + " " + marker);
         assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(201);
         String id = first.bodyAsJsonObject().getString("id");
-        FileRecord file = node.stores().metadata().get(id).await();
         // Its vectors to be made again from the queue, by a provider that holds that text's request.
-        node.stores().vectors().deleteFile(tenant, id).await();
-        node.stores()
-                .metadata()
-                .patch(id, new JsonObject(), new JsonObject().put(FileRecord.EMBEDDING_PENDING, true))
-                .await();
         server.holdTextsWith(marker);
         try {
-            node.stores()
-                    .indexQueue()
-                    .enqueue(IndexJob.of(id, tenant, file.partition(), Instant.now()))
-                    .await();
+            indexAgainFromQueue(id);
             Await.until("the index job's request to be held", 30_000, () -> server.held() >= 1);
             // Uploads meet every ingest verticle (the bus sends round-robin), the index worker's among them.
             for (int i = 0; i < 8; i++) {
@@ -406,19 +397,10 @@ class EmbeddingProviderIT {
         HttpResponse<Buffer> r = upload(Fixtures.prose(40) + " " + marker);
         assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
         String id = r.bodyAsJsonObject().getString("id");
-        FileRecord file = node.stores().metadata().get(id).await();
         // Its vectors to be made again from the queue (as after a model change), by a provider that now
         // takes 6 s; the breaker is closed, so every worker that takes the job reaches the provider.
-        node.stores().vectors().deleteFile(tenant, id).await();
-        node.stores()
-                .metadata()
-                .patch(id, new JsonObject(), new JsonObject().put(FileRecord.EMBEDDING_PENDING, true))
-                .await();
         server.delay(6_000);
-        node.stores()
-                .indexQueue()
-                .enqueue(IndexJob.of(id, tenant, file.partition(), Instant.now()))
-                .await();
+        indexAgainFromQueue(id);
         Set<String> holders = new TreeSet<>();
         Await.until("the file to be indexed", 60_000, () -> {
             IndexJob job = node.stores().indexQueue().get(id).await();
@@ -970,6 +952,20 @@ class EmbeddingProviderIT {
             return latest[0] != null && !"running".equals(latest[0].getString("status"));
         });
         return latest[0];
+    }
+
+    /** The file's vectors removed and its record pending, with an index job due now: the queue makes them again. */
+    private void indexAgainFromQueue(String id) {
+        FileRecord file = node.stores().metadata().get(id).await();
+        node.stores().vectors().deleteFile(tenant, id).await();
+        node.stores()
+                .metadata()
+                .patch(id, new JsonObject(), new JsonObject().put(FileRecord.EMBEDDING_PENDING, true))
+                .await();
+        node.stores()
+                .indexQueue()
+                .enqueue(IndexJob.of(id, tenant, file.partition(), Instant.now()))
+                .await();
     }
 
     private HttpResponse<Buffer> upload(String text) {

@@ -47,18 +47,8 @@ class ModelChangeIT {
         Map<String, String> shared = Map.of("MONGO_DB", TestStack.unique("dims"), "QDRANT_COLLECTION", collection);
         String alpha = TestStack.unique("alpha");
         String beta = TestStack.unique("beta");
-        Map<String, List<String>> files = new HashMap<>();
-        Node node = Node.start(TestStack.nodeConfig(shared), false).await();
-        try (Http http = new Http(node.vertx(), node.httpPort())) {
-            for (String tenant : List.of(alpha, beta)) {
-                for (int i = 0; i < 3; i++) {
-                    files.computeIfAbsent(tenant, t -> new ArrayList<>())
-                            .add(upload(http, tenant, Fixtures.prose(150) + " whales and krill " + i));
-                }
-            }
-        } finally {
-            node.stop().await();
-        }
+        Map<String, List<String>> files = uploadThreeEach(TestStack.nodeConfig(shared), alpha, beta);
+        Node node;
 
         try (EmbeddingServer server = new EmbeddingServer(768)) {
             Map<String, String> env = new HashMap<>(shared);
@@ -227,25 +217,14 @@ class ModelChangeIT {
                 "side_by_side");
         String alpha = TestStack.unique("alpha");
         String beta = TestStack.unique("beta");
-        Map<String, List<String>> files = new HashMap<>();
         try (EmbeddingServer server = new EmbeddingServer(384)) {
             Map<String, String> first = new HashMap<>(shared);
             first.putAll(server.nodeEnv("m-one"));
             Map<String, String> second = new HashMap<>(shared);
             second.putAll(server.nodeEnv("m-two"));
-            Node node = Node.start(TestStack.nodeConfig(first), false).await();
-            try (Http http = new Http(node.vertx(), node.httpPort())) {
-                for (String tenant : List.of(alpha, beta)) {
-                    for (int i = 0; i < 3; i++) {
-                        files.computeIfAbsent(tenant, t -> new ArrayList<>())
-                                .add(upload(http, tenant, Fixtures.prose(150) + " whales and krill " + i));
-                    }
-                }
-            } finally {
-                node.stop().await();
-            }
+            Map<String, List<String>> files = uploadThreeEach(TestStack.nodeConfig(first), alpha, beta);
 
-            node = Node.start(TestStack.nodeConfig(second), false).await();
+            Node node = Node.start(TestStack.nodeConfig(second), false).await();
             try (Http http = new Http(node.vertx(), node.httpPort())) {
                 VectorSpaces.Space retiring = node.stores().vectors().retiring();
                 assertThat(retiring).as("a change of model under way").isNotNull();
@@ -362,6 +341,23 @@ class ModelChangeIT {
                 .map(h -> ((JsonObject) h).getString("file_id"))
                 .distinct()
                 .toList();
+    }
+
+    /** Three files of each tenant about whales and krill, uploaded through a node of {@code config}, stopped after. */
+    private static Map<String, List<String>> uploadThreeEach(TrisyncConfig config, String... tenants) {
+        Map<String, List<String>> files = new HashMap<>();
+        Node node = Node.start(config, false).await();
+        try (Http http = new Http(node.vertx(), node.httpPort())) {
+            for (String tenant : tenants) {
+                for (int i = 0; i < 3; i++) {
+                    files.computeIfAbsent(tenant, t -> new ArrayList<>())
+                            .add(upload(http, tenant, Fixtures.prose(150) + " whales and krill " + i));
+                }
+            }
+        } finally {
+            node.stop().await();
+        }
+        return files;
     }
 
     /** Points of a tenant (of one file when not null) in one collection, read with the raw client. */
