@@ -107,12 +107,17 @@ final class RepairExecutor {
      * from its content by the model in use are its own, and missing, stale or extra ones are set right
      * by a re-embed, taken now as one more action of the file (audited as such). Its issues were not
      * open (the file had no record to judge them by), so they are not among those the repair settles;
-     * the check after the actions records what remains on the file's verdict, and a scan opens it.
+     * the check after the actions records what remains on the file's verdict, and a scan opens it. A
+     * restore found already resolved counts too: the record may be this restore's own, inserted by a
+     * run killed before its re-embed (the next fix plans the restore again from the same issues), and
+     * its missing points were otherwise left to a later scan while this fix reported the file's issues
+     * resolved (RestoreKillIT).
      */
     private Future<Void> vectorsOfRestored(
             List<PlannedAction> actions, List<Outcome> outcomes, String opId, BooleanSupplier ended) {
         boolean restored = outcomes.stream()
-                .anyMatch(o -> o.action().action() == RepairAction.RESTORE_RECORD && o.status() == Status.DONE);
+                .anyMatch(o -> o.action().action() == RepairAction.RESTORE_RECORD
+                        && (o.status() == Status.DONE || o.status() == Status.ALREADY_RESOLVED));
         if (!restored) {
             return Future.succeededFuture();
         }
