@@ -378,7 +378,8 @@
     list.textContent = '';
     return api('POST', '/api/search', { user_id: state.tenant, query: query, limit: 10 }).then(function (answer) {
       $('search-info').textContent = answer.results.length + ' files in ' + answer.took_ms + ' ms'
-        + (answer.excluded ? ' · ' + answer.excluded + ' left out (the stores disagree on them; see the issues)' : '');
+        + (answer.excluded ? ' · ' + answer.excluded + ' left out (the stores disagree on them; see the issues)' : '')
+        + (answer.partial ? ' · partial: ' + answer.partial : '');
       answer.results.forEach(function (r) {
         var item = el('li', null, 'search-result');
         var name = el('a', r.file_name);
