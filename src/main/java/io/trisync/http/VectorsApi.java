@@ -7,8 +7,9 @@ import io.vertx.ext.web.Router;
 
 /**
  * The vector collections (admin only): {@code GET /api/vector-collections} says which collection
- * serves search and which one a change of embedding dimension is filling; {@code DELETE
- * /api/vector-collections/{name}} purges one that does neither (the one a change left behind).
+ * serves search and which one a change of embedding model is filling; {@code DELETE
+ * /api/vector-collections/{name}} purges a retired one (the one a change left behind) or abandons the
+ * change by deleting the one it fills; never the serving one.
  */
 public final class VectorsApi {
 

@@ -190,7 +190,7 @@ final class Confirmation {
             String tenant, int partition, boolean deep, Set<String> ids, KnownContent known) {
         return reader.read(tenant, partition, deep, known).map(read -> {
             Map<String, FileReport> out = new HashMap<>();
-            reconciler.reconcile(read.listings(), PartitionVerticle.retiringModel(stores)).stream()
+            reconciler.reconcile(read.listings(), PartitionVerticle.targetModel(stores)).stream()
                     .filter(r -> ids.contains(r.fileId()))
                     .forEach(r -> out.put(r.fileId(), r));
             return out;
@@ -236,7 +236,7 @@ final class Confirmation {
                         reconciler
                                 .reconcile(
                                         new Listings.Partition(metas, blobs, points),
-                                        PartitionVerticle.retiringModel(stores))
+                                        PartitionVerticle.targetModel(stores))
                                 .forEach(r -> out.put(r.fileId(), r));
                         out.keySet().removeAll(elsewhere);
                         return out;

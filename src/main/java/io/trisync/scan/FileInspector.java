@@ -95,7 +95,7 @@ public final class FileInspector {
                     .map(p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()))
                     .toList();
             List<FileReport> reports = reconciler.reconcile(
-                    new Listings.Partition(metas, blobs, listed), PartitionVerticle.retiringModel(stores));
+                    new Listings.Partition(metas, blobs, listed), PartitionVerticle.targetModel(stores));
             FileReport report = reports.isEmpty()
                     ? new FileReport(fileId, null, Verdict.SYNCED, false, false, false, false, List.of())
                     : reports.get(0);

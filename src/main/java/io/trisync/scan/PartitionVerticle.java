@@ -58,7 +58,7 @@ public final class PartitionVerticle extends RequestVerticle {
         if ("quick".equals(request.mode())) {
             Sample sample = new Sample(request.seed(), request.rate());
             return reader.readQuick(tenant, partition, sample).compose(quick -> {
-                List<FileReport> listed = reconciler.reconcile(quick.listings(), retiringModel(stores));
+                List<FileReport> listed = reconciler.reconcile(quick.listings(), targetModel(stores));
                 return confirmation
                         .confirm(tenant, partition, listed, request.mode())
                         .map(judged -> quick(quick, judged));
@@ -83,7 +83,7 @@ public final class PartitionVerticle extends RequestVerticle {
         KnownContent known = KnownContent.of(details);
         return reader.read(tenant, partition, "deep".equals(request.mode()), known)
                 .compose(read -> {
-                    List<FileReport> listed = reconciler.reconcile(read.listings(), retiringModel(stores));
+                    List<FileReport> listed = reconciler.reconcile(read.listings(), targetModel(stores));
                     // Only the verdicts are kept from here on: the listings are not held while
                     // candidates are looked at.
                     Map<String, SyncVerdict> held = read.verdicts();
@@ -114,9 +114,9 @@ public final class PartitionVerticle extends RequestVerticle {
                 .put(ScanReport.Part.SAMPLED_INCONSISTENT, inconsistent);
     }
 
-    /** The model whose collection is being retired by a change of model, or null. */
-    static String retiringModel(Stores stores) {
-        VectorSpaces.Space retiring = stores.vectors().retiring();
-        return retiring == null ? null : retiring.model();
+    /** The model whose collection a change of model fills, or null when none runs. */
+    static String targetModel(Stores stores) {
+        VectorSpaces spaces = stores.vectors().spaces();
+        return spaces == null || !spaces.migrating() ? null : spaces.target().model();
     }
 }

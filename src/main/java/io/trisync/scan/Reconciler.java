@@ -55,12 +55,14 @@ public final class Reconciler {
     }
 
     /**
-     * As {@link #reconcile(Listings.Partition)}, while the embedding model changes from {@code
-     * retiringModel}'s collection to the current model's: a file's points of the one model its record
-     * does not name are the other collection's copy and are left out of its judgement (a file without
-     * a record keeps every point, all orphans).
+     * As {@link #reconcile(Listings.Partition)}, while the embedding model changes to {@code
+     * targetModel}'s collection: a point of that model is the new collection's copy, any other the
+     * serving collection's. A file whose record names the target model is judged by the new copy
+     * alone, any other file by the serving collection's points (a file without a record keeps every
+     * point, all orphans). So points of a third model that an earlier change in place left in the
+     * serving collection neither make a re-embedded file stale nor hide behind the new copy.
      */
-    public List<FileReport> reconcile(Listings.Partition partition, String retiringModel) {
+    public List<FileReport> reconcile(Listings.Partition partition, String targetModel) {
         Map<String, Meta> metas = new HashMap<>(capacity(partition.metadata().size()));
         partition.metadata().forEach(m -> metas.put(m.fileId(), m));
         Map<String, Blob> blobs = new HashMap<>(capacity(partition.blobs().size()));
@@ -83,21 +85,20 @@ public final class Reconciler {
             }
             previous = id;
             Meta meta = metas.get(id);
-            reports.add(
-                    file(id, meta, blobs.get(id), ownCopy(meta, points.getOrDefault(id, List.of()), retiringModel)));
+            reports.add(file(id, meta, blobs.get(id), ownCopy(meta, points.getOrDefault(id, List.of()), targetModel)));
         }
         return reports;
     }
 
     /** The points a file is judged by while a change of model runs (see {@link #reconcile(Listings.Partition, String)}). */
-    private static List<Point> ownCopy(Meta meta, List<Point> points, String retiringModel) {
-        if (retiringModel == null || meta == null || meta.deleted() || points.isEmpty()) {
+    private static List<Point> ownCopy(Meta meta, List<Point> points, String targetModel) {
+        if (targetModel == null || meta == null || meta.deleted() || points.isEmpty()) {
             return points;
         }
-        boolean retiring = retiringModel.equals(meta.model());
+        boolean renewed = targetModel.equals(meta.model());
         List<Point> own = new ArrayList<>(points.size());
         for (Point p : points) {
-            if (retiringModel.equals(p.model()) == retiring) {
+            if (targetModel.equals(p.model()) == renewed) {
                 own.add(p);
             }
         }

@@ -91,8 +91,7 @@ public final class SearchVerticle extends RequestVerticle {
      * running cannot be stopped and ends on its own, its answer unused; one still waiting for a
      * thread when its search gave up is skipped, so abandoned queries do not hold up later ones.
      */
-    private Future<float[]> embedQuery(EmbeddingModel by, String query) {
-        long budgetMs = Math.max(1_000, config.sync().requestTimeoutSeconds() * 1000L - EMBED_MARGIN_MS);
+    private Future<float[]> embedQuery(EmbeddingModel by, String query, long budgetMs) {
         Promise<float[]> vector = Promise.promise();
         long timer = vertx.setTimer(
                 budgetMs,
@@ -131,43 +130,67 @@ public final class SearchVerticle extends RequestVerticle {
 
     private Future<JsonObject> search(SearchRequest request) {
         long started = System.nanoTime();
+        long budgetMs = Math.max(1_000, config.sync().requestTimeoutSeconds() * 1000L - EMBED_MARGIN_MS);
         // One view of the collections for the whole search: the query is embedded by the model of the
         // collection it searches, and hits are judged against that model, even if a switch lands meanwhile.
         VectorSpaces spaces = stores.vectors().spaces();
-        if (spaces == null || !spaces.migrating()) {
-            return embedQuery(model, request.query())
-                    .compose(vector -> searchWith(
-                            request,
-                            started,
-                            new Query(spaces == null ? null : spaces.serving(), model, vector, null)));
+        if (spaces == null) {
+            return embedQuery(model, request.query(), budgetMs)
+                    .compose(vector -> searchWith(request, started, new Query(null, model, vector, null, null)));
         }
-        return Future.<EmbeddingModel>future(p -> p.complete(queries.forSpace(spaces.serving())))
-                .compose(old -> embedQuery(old, request.query()).map(v -> new Query(spaces.serving(), old, v, null)))
+        VectorSpaces.Space serving = spaces.serving();
+        String renewed = spaces.migrating() ? spaces.target().model() : null;
+        // While the model changes, the serving collection's model embeds the query; so it does on a node
+        // configured side by side whose own model serves no more (a node left on an old model).
+        boolean servingModel = spaces.migrating()
+                || config.embedding().sideBySide() && !serving.model().equals(model.name());
+        // The fallback: this node's model is the new collection's.
+        boolean canFallBack = renewed != null
+                && renewed.equals(model.name())
+                && spaces.target().dims() == model.dimension()
+                && !renewed.equals(serving.model());
+        long firstBudget = canFallBack ? budgetMs / 2 : budgetMs;
+        return Future.<EmbeddingModel>future(p -> p.complete(servingModel ? queries.forSpace(serving) : model))
+                .compose(by ->
+                        embedQuery(by, request.query(), firstBudget).map(v -> new Query(serving, by, v, null, renewed)))
                 .recover(e -> {
-                    if (!(e instanceof Failure.Unavailable)) {
+                    if (!canFallBack || !(e instanceof Failure.Unavailable)) {
                         return Future.failedFuture(e);
                     }
                     // The serving collection's model cannot be reached (its service gone, its key
-                    // refused): the new collection with this node's model, which holds the files
-                    // re-embedded so far, rather than no answer.
-                    String partial =
-                            "the serving collection " + spaces.serving().collection() + "'s model "
-                                    + spaces.serving().model() + " did not embed the query (" + e.getMessage()
-                                    + "); searched " + spaces.target().collection() + " with " + model.name()
-                                    + ", which holds only the files re-embedded so far";
-                    LOG.warn("Search of {}: {}", request.tenantId(), partial);
-                    return embedQuery(model, request.query()).map(v -> new Query(spaces.target(), model, v, partial));
+                    // refused, too slow): the new collection with this node's model, which holds the
+                    // files re-embedded so far, rather than no answer. The cause is logged, not
+                    // answered (it may name the provider's address).
+                    LOG.warn(
+                            "Search of {} falls back to collection {} ({}): the serving collection {}'s model {} did"
+                                    + " not embed the query: {}",
+                            request.tenantId(),
+                            spaces.target().collection(),
+                            model.name(),
+                            serving.collection(),
+                            serving.model(),
+                            e.getMessage());
+                    String partial = "the serving collection's model " + serving.model()
+                            + " could not embed the query; searched the collection being filled for "
+                            + model.name() + ", which holds only the files re-embedded so far";
+                    long left = budgetMs - (System.nanoTime() - started) / 1_000_000;
+                    return embedQuery(model, request.query(), Math.max(1_000, left))
+                            .map(v -> new Query(spaces.target(), model, v, partial, null));
                 })
                 .compose(query -> searchWith(request, started, query));
     }
 
-    /** A query's vector, the collection it is compared with, the model that made both, and why the search is partial (or null). */
-    private record Query(VectorSpaces.Space searched, EmbeddingModel by, float[] vector, String partial) {}
+    /**
+     * A query's vector, the collection it is compared with, the model that made both, why the search
+     * is partial (or null), and the model a file re-embedded during a change of model records (or null).
+     */
+    private record Query(
+            VectorSpaces.Space searched, EmbeddingModel by, float[] vector, String partial, String renewed) {}
 
     private Future<JsonObject> searchWith(SearchRequest request, long started, Query query) {
         long embedded = System.nanoTime();
         int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));
-        return round(request, query.vector(), k, query.searched(), query.by().name())
+        return round(request, query, k)
                 .compose(found -> excludedEvent(request, found).map(v -> {
                     JsonObject answer = found.answer(started, embedded);
                     return query.partial() == null ? answer : answer.put("partial", query.partial());
@@ -178,6 +201,8 @@ public final class SearchVerticle extends RequestVerticle {
     private static final class Found {
         /** The model the searched collection's vectors (and the query's) were made by. */
         String served;
+        /** During a change of model, the new one (a re-embedded file's record names it); else null. */
+        String renewed;
 
         final List<SearchMessages.SearchHit> results = new ArrayList<>();
         final List<Excluded> excluded = new ArrayList<>();
@@ -212,25 +237,27 @@ public final class SearchVerticle extends RequestVerticle {
     }
 
     /** One fetch of {@code k} candidates; fetches four times more while too few consistent files were found among a full page. */
-    private Future<Found> round(
-            SearchRequest request, float[] vector, int k, VectorSpaces.Space searched, String served) {
+    private Future<Found> round(SearchRequest request, Query query, int k) {
         Found found = new Found();
-        found.served = served;
-        return stores.vectors().search(searched, request.tenantId(), vector, k).compose(hits -> {
-            found.searchedAt = System.nanoTime();
-            // Each file's best chunk, in score order (hits come best first).
-            Map<String, Scored> best = new LinkedHashMap<>();
-            for (Scored hit : hits) {
-                best.putIfAbsent(hit.point().fileId(), hit);
-            }
-            return check(request, best, found).compose(v -> {
-                found.checkedAt = System.nanoTime();
-                boolean more = found.results.size() < request.limit() && hits.size() == k && k < MAX_CANDIDATES;
-                return more
-                        ? round(request, vector, Math.min(MAX_CANDIDATES, k * 4), searched, served)
-                        : Future.succeededFuture(found);
-            });
-        });
+        found.served = query.by().name();
+        found.renewed = query.renewed();
+        return stores.vectors()
+                .search(query.searched(), request.tenantId(), query.vector(), k)
+                .compose(hits -> {
+                    found.searchedAt = System.nanoTime();
+                    // Each file's best chunk, in score order (hits come best first).
+                    Map<String, Scored> best = new LinkedHashMap<>();
+                    for (Scored hit : hits) {
+                        best.putIfAbsent(hit.point().fileId(), hit);
+                    }
+                    return check(request, best, found).compose(v -> {
+                        found.checkedAt = System.nanoTime();
+                        boolean more = found.results.size() < request.limit() && hits.size() == k && k < MAX_CANDIDATES;
+                        return more
+                                ? round(request, query, Math.min(MAX_CANDIDATES, k * 4))
+                                : Future.succeededFuture(found);
+                    });
+                });
     }
 
     /**
@@ -301,7 +328,7 @@ public final class SearchVerticle extends RequestVerticle {
                     continue;
                 }
                 FileRecord record = byId.get(hit.point().fileId());
-                Excluded why = judge(request.tenantId(), hit.point(), record, found.served);
+                Excluded why = judge(request.tenantId(), hit.point(), record, found);
                 if (why != null) {
                     found.excluded.add(why);
                 } else if (wanted(request, record)) {
@@ -320,7 +347,7 @@ public final class SearchVerticle extends RequestVerticle {
     }
 
     /** Why {@code point} must not be returned for {@code tenant}, or null when its stores agree. */
-    private Excluded judge(String tenant, ChunkPoint point, FileRecord record, String served) {
+    private Excluded judge(String tenant, ChunkPoint point, FileRecord record, Found found) {
         if (record == null || !record.of(tenant)) {
             return new Excluded(point, IssueType.ORPHAN_VECTORS, new JsonObject().put("found_by", "search"));
         }
@@ -340,10 +367,11 @@ public final class SearchVerticle extends RequestVerticle {
         FileRecord.Embedding e = record.embedding();
         boolean sameContent = record.sha256().equals(point.contentSha256());
         // While the embedding model changes, the hits are the serving collection's copies, made by its
-        // model ({@code served}); the record names that model, or the new one once the file is re-embedded.
+        // model ({@code served}); the record names that model, or the new one once the file is
+        // re-embedded ({@code renewed}, whatever model this node embeds with).
         boolean sameModel = e != null
-                && served.equals(point.model())
-                && (served.equals(e.model()) || model.name().equals(e.model()));
+                && found.served.equals(point.model())
+                && (found.served.equals(e.model()) || found.renewed != null && found.renewed.equals(e.model()));
         if (!sameContent || !sameModel) {
             return new Excluded(
                     point,

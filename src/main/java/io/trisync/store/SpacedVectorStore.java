@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>points of the configured model are written to the target, any others to the serving one;
  *   <li>deletes go to both; listings and counts read both (a scan takes from them the points of the
- *       model its record names, {@link #retiringModel});
+ *       model its record names: the target's copy for a file of its model, the serving one's for any other);
  *   <li>search reads the serving collection only, with vectors of the serving model;
  * </ul>
  * until {@link #switchToTarget} (a re-index, once every file is re-embedded) makes the target serve.
@@ -39,6 +39,8 @@ public final class SpacedVectorStore implements VectorStore {
     private final QdrantVectorStore client;
     private final VectorSpacesPointer pointer;
     private final VectorSpaces.Space configured;
+    /** {@code EMBEDDING_MODEL_CHANGE} is {@code side_by_side}. */
+    private final boolean sideBySide;
 
     /** The collections now: serving, target (null when no change of model runs), retired ones. */
     private record View(
@@ -59,7 +61,8 @@ public final class SpacedVectorStore implements VectorStore {
                 e.provider(),
                 e.local() ? null : e.url());
         this.view = new View(new VectorSpaces(configured, null, List.of(), 0), client, null, List.of());
-        this.pointer = new VectorSpacesPointer(mongo, client, configured, e.sideBySide());
+        this.sideBySide = e.sideBySide();
+        this.pointer = new VectorSpacesPointer(mongo, client, configured, sideBySide);
     }
 
     @Override
@@ -155,23 +158,26 @@ public final class SpacedVectorStore implements VectorStore {
     }
 
     /**
-     * Deletes a retired collection (one a change of model left) and forgets it; {@link
-     * Failure.Conflict} for the serving or filling one, {@link Failure.NotFound} for any other name.
+     * Deletes a retired collection (one a change of model left) and forgets it, or abandons the change
+     * under way by deleting the collection it fills (its vectors are derived: files already made by
+     * the new model are then re-embedded by a repair or re-index with the serving one); {@link
+     * Failure.Conflict} for the serving one, {@link Failure.NotFound} for any other name.
      */
     @Override
     public Future<Void> purge(String collection) {
         return pointer.read().compose(now -> {
-            if (now == null || now.retiredCollection(collection) == null) {
-                boolean inUse = now != null
-                        && (collection.equals(now.serving().collection())
-                                || now.migrating()
-                                        && collection.equals(now.target().collection()));
+            boolean filling = now != null
+                    && now.migrating()
+                    && collection.equals(now.target().collection());
+            if (now == null || !filling && now.retiredCollection(collection) == null) {
+                boolean serving = now != null && collection.equals(now.serving().collection());
                 return Future.failedFuture(
-                        inUse
-                                ? new Failure.Conflict("collection " + collection + " is in use")
+                        serving
+                                ? new Failure.Conflict("collection " + collection + " serves search")
                                 : new Failure.NotFound("qdrant", "no retired collection " + collection));
             }
-            return pointer.replace(now, now.purged(collection))
+            VectorSpaces next = filling ? now.filling(null) : now.purged(collection);
+            return pointer.replace(now, next)
                     .compose(won -> won
                             ? client.sibling(collection, 1)
                                     .drop()
@@ -179,6 +185,15 @@ public final class SpacedVectorStore implements VectorStore {
                                             ? Future.succeededFuture()
                                             : Future.failedFuture(e))
                                     .compose(v -> refresh())
+                                    .onSuccess(spaces -> {
+                                        if (filling) {
+                                            LOG.warn(
+                                                    "The change of model to {} was abandoned: collection {} deleted, {} serves",
+                                                    now.target().model(),
+                                                    collection,
+                                                    spaces.serving().collection());
+                                        }
+                                    })
                                     .<Void>mapEmpty()
                             : Future.failedFuture(
                                     new Failure.Conflict("the collection pointer changed meanwhile; try again")));
@@ -191,21 +206,39 @@ public final class SpacedVectorStore implements VectorStore {
         return spaces.migrating() ? spaces.serving() : null;
     }
 
-    /** Points of the target's model go to the target while a change runs; all others to the serving collection. */
+    /**
+     * Points of the target's model go to the target while a change runs; all others to the serving
+     * collection. A node configured side by side refuses to write points of a model that is neither
+     * the serving nor the target one (a node left on an old model after a switch, or after a change
+     * was abandoned): in the serving collection they would be compared with queries of another
+     * model of the same dimension.
+     */
     @Override
     public Future<Void> upsert(List<ChunkPoint> points) {
         View v = view;
+        VectorSpaces.Space next = v.spaces().target();
+        if (sideBySide && v.serving() != client) {
+            for (ChunkPoint p : points) {
+                if (!v.spaces().serving().model().equals(p.model())
+                        && (next == null || !next.model().equals(p.model()))) {
+                    return Future.failedFuture(new Failure.Unavailable(
+                            "qdrant",
+                            "this node embeds with " + p.model() + ", but the collections hold "
+                                    + v.spaces().serving().model()
+                                    + (next == null ? "" : " and " + next.model())
+                                    + " now: restart it with the model of the serving collection "
+                                    + v.spaces().serving().collection(),
+                            null));
+                }
+            }
+        }
         if (v.target() == null) {
             return v.serving().upsert(points);
         }
-        VectorSpaces.Space next = v.spaces().target();
         List<ChunkPoint> target = new ArrayList<>();
         List<ChunkPoint> serving = new ArrayList<>();
         for (ChunkPoint p : points) {
-            boolean fresh = p.model() != null
-                    ? p.model().equals(next.model())
-                    : p.vector() != null && p.vector().length == next.dims();
-            (fresh ? target : serving).add(p);
+            (next.model().equals(p.model()) ? target : serving).add(p);
         }
         return Future.all(v.target().upsert(target), v.serving().upsert(serving))
                 .mapEmpty();
@@ -234,8 +267,9 @@ public final class SpacedVectorStore implements VectorStore {
 
     /**
      * Deletes {@code points} each from the collection of its own copy (while a change runs, a point of
-     * the serving model from the serving collection, of the new one from the target): point ids derive
-     * from file and chunk, so a delete by id alone would remove both copies.
+     * the target's model from the target, any other from the serving collection, as {@link #upsert}
+     * placed them): point ids derive from file and chunk, so a delete by id alone would remove both
+     * copies.
      */
     @Override
     public Future<Void> deletePoints(List<ChunkPoint> points) {
@@ -243,11 +277,11 @@ public final class SpacedVectorStore implements VectorStore {
         if (v.target() == null) {
             return everywhere(s -> s.delete(points.stream().map(ChunkPoint::id).toList()));
         }
-        String retiring = v.spaces().serving().model();
+        String next = v.spaces().target().model();
         List<UUID> old = new ArrayList<>();
         List<UUID> fresh = new ArrayList<>();
         for (ChunkPoint p : points) {
-            (retiring.equals(p.model()) ? old : fresh).add(p.id());
+            (next.equals(p.model()) ? fresh : old).add(p.id());
         }
         return Future.all(
                         old.isEmpty() ? Future.succeededFuture() : v.serving().delete(old),

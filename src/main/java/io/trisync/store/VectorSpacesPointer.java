@@ -60,11 +60,15 @@ final class VectorSpacesPointer {
     /** The spaces of a store that has no pointer yet: the configured collection, as Qdrant holds it. */
     private Future<VectorSpaces> first() {
         return client.existingSize().compose(size -> {
-            if (size == null || size == configured.dims()) {
+            if (size == null) {
                 return Future.succeededFuture(VectorSpaces.of(configured));
             }
-            // A collection made before the pointer existed, of another dimension: name its model from a point.
+            // A collection made before the pointer existed: its model named from a point (the
+            // configured one when it holds none), so a change of model is planned from it.
             return client.anyModel().map(model -> {
+                if (size == configured.dims() && (model == null || model.equals(configured.model()))) {
+                    return VectorSpaces.of(configured);
+                }
                 String name = model == null ? "unknown" : model;
                 String provider = TrisyncConfig.EmbeddingConfig.LOCAL_MODEL.equals(name)
                         ? TrisyncConfig.EmbeddingConfig.LOCAL
@@ -108,6 +112,15 @@ final class VectorSpacesPointer {
                     + configured.model() + " (" + configured.dims() + " dims): configure "
                     + serving.model() + " or " + spaces.target().model()));
         }
+        for (VectorSpaces.Space old : spaces.retired()) {
+            if (sameModel(old, configured)) {
+                return Future.failedFuture(new Failure.Conflict("this deployment switched from collection "
+                        + old.collection() + " (" + old.model() + ") to " + serving.collection() + " ("
+                        + serving.model() + "); configure " + serving.model() + ", or purge "
+                        + old.collection() + " (DELETE /api/vector-collections/" + old.collection()
+                        + ") before changing back"));
+            }
+        }
         if (serving.dims() == configured.dims() && !sideBySide) {
             // EMBEDDING_MODEL_CHANGE=in_place: re-embedded in the serving collection (STALE_VECTORS, then a re-index).
             return Future.succeededFuture(spaces.serving(in(serving.collection())));
@@ -121,15 +134,6 @@ final class VectorSpacesPointer {
                             + old.collection() + " (DELETE /api/vector-collections/" + old.collection()
                             + ") before changing back"));
                 }
-            }
-        }
-        for (VectorSpaces.Space old : spaces.retired()) {
-            if (sameModel(old, configured)) {
-                return Future.failedFuture(new Failure.Conflict("this deployment switched from collection "
-                        + old.collection() + " (" + old.model() + ") to " + serving.collection() + " ("
-                        + serving.model() + "); configure " + serving.model() + ", or purge "
-                        + old.collection() + " (DELETE /api/vector-collections/" + old.collection()
-                        + ") before changing back"));
             }
         }
         String collection = targetCollection(serving);
@@ -172,7 +176,9 @@ final class VectorSpacesPointer {
     /**
      * A model identity as part of a collection name: its name without the {@code @dims} suffix, lower
      * case, runs of other characters than letters and digits as one {@code -}; at most 40 characters,
-     * with 8 hex digits of its SHA-256 when cut or empty, so two identities never share a name.
+     * with 8 hex digits of its SHA-256 when it was not plain already, cut or empty. (The local model and
+     * a provider's model of the same name would meet; the check that the target collection does not
+     * exist yet refuses that change.)
      */
     static String slug(String model, int dims) {
         String name = model.endsWith("@" + dims) ? model.substring(0, model.length() - ("@" + dims).length()) : model;

@@ -259,7 +259,7 @@ class ModelChangeIT {
                 // new collection, with the files re-embedded so far, and says so.
                 server.refuseModel("m-one", 401);
                 JsonObject partial = search(http, alpha, "a late file about volcanoes");
-                assertThat(partial.getString("partial")).as("%s", partial).contains(fresh, "m-one@384");
+                assertThat(partial.getString("partial")).as("%s", partial).contains("m-one@384", "m-two@384");
                 assertThat(fileIds(partial)).containsExactly(late);
                 server.refuseModel(null, 0);
                 assertThat(search(http, alpha, "whales and krill, again").getString("partial"))
@@ -289,12 +289,39 @@ class ModelChangeIT {
                 assertThat(fileIds(during)).containsAll(files.get(alpha));
                 assertThat(server.modelOf("whales and krill, during")).isEqualTo("m-one");
 
-                JsonObject secondRun = reindex(http, beta);
-                assertThat(secondRun.getString("switched_to"))
-                        .as("%s", secondRun)
-                        .isEqualTo(fresh);
-                assertThat(secondRun.getString("retired_collection")).isEqualTo(collection);
-                assertThat(node.stores().vectors().retiring()).isNull();
+                // A node still of the old model (a rolling restart) finds the re-embedded files too.
+                Node old = Node.start(TestStack.nodeConfig(first), false).await();
+                try (Http oldHttp = new Http(old.vertx(), old.httpPort())) {
+                    JsonObject onOld = search(oldHttp, alpha, "whales and krill, on the old node");
+                    assertThat(onOld.getInteger("excluded")).as("%s", onOld).isZero();
+                    assertThat(fileIds(onOld)).containsAll(files.get(alpha));
+
+                    JsonObject secondRun = reindex(http, beta);
+                    assertThat(secondRun.getString("switched_to"))
+                            .as("%s", secondRun)
+                            .isEqualTo(fresh);
+                    assertThat(secondRun.getString("retired_collection")).isEqualTo(collection);
+                    assertThat(node.stores().vectors().retiring()).isNull();
+
+                    // After the switch the old node searches with the serving model and writes no vectors
+                    // of its own model into the serving collection.
+                    Await.until(
+                            "the old node to see the switch",
+                            30_000,
+                            () -> !old.stores().vectors().refresh().await().migrating());
+                    JsonObject afterOnOld = search(oldHttp, alpha, "whales and krill, after, on the old node");
+                    assertThat(server.modelOf("whales and krill, after, on the old node"))
+                            .isEqualTo("m-two");
+                    assertThat(fileIds(afterOnOld)).containsAll(files.get(alpha));
+                    HttpResponse<Buffer> refusedUpload = oldHttp.upload(
+                            alpha, "doc.txt", "text/plain", Fixtures.utf8(Fixtures.prose(40) + " old model"), null);
+                    assertThat(refusedUpload.statusCode())
+                            .as(refusedUpload.bodyAsString())
+                            .isEqualTo(503);
+                    assertThat(refusedUpload.bodyAsString()).contains("m-one@384", "m-two@384");
+                } finally {
+                    old.stop().await();
+                }
 
                 // After the switch: the new collection serves, queries go to the new model.
                 JsonObject after = search(http, alpha, "whales and krill, after");
@@ -317,6 +344,104 @@ class ModelChangeIT {
                         .await();
                 assertThat(back).as("the old model after the switch").isNotNull();
                 assertThat(back.getMessage()).contains("purge", collection);
+            } finally {
+                node.stop().await();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName(
+            "Side by side after an earlier change in place: the old points left in the serving collection neither stale a re-embedded file nor take a new version's points; the re-index switches")
+    void sideBySideAfterAChangeInPlace() {
+        String collection = TestStack.unique("inplace").replace('-', '_');
+        Map<String, String> shared = Map.of("MONGO_DB", TestStack.unique("inplace"), "QDRANT_COLLECTION", collection);
+        String alpha = TestStack.unique("alpha");
+        try (EmbeddingServer server = new EmbeddingServer(384)) {
+            Map<String, String> one = new HashMap<>(shared);
+            one.putAll(server.nodeEnv("m-one"));
+            one.put("EMBEDDING_MODEL_CHANGE", "in_place");
+            Map<String, String> two = new HashMap<>(one);
+            two.putAll(server.nodeEnv("m-two"));
+            Map<String, String> three = new HashMap<>(shared);
+            three.putAll(server.nodeEnv("m-three"));
+            three.put("EMBEDDING_MODEL_CHANGE", "side_by_side");
+            List<String> files =
+                    uploadThreeEach(TestStack.nodeConfig(one), alpha).get(alpha);
+            // In place: m-two serves, the files keep m-one's points in the serving collection.
+            Node node = Node.start(TestStack.nodeConfig(two), false).await();
+            assertThat(node.stores().vectors().spaces().serving().model()).isEqualTo("m-two@384");
+            node.stop().await();
+
+            node = Node.start(TestStack.nodeConfig(three), false).await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                String fresh = collection + "__384d_m-three";
+                assertThat(node.stores().vectors().spaces().target().collection())
+                        .isEqualTo(fresh);
+                // A new version during the change: its points, the new model's, in the new collection.
+                String replaced = files.get(0);
+                HttpResponse<Buffer> put = http.replace(
+                        "/api/files/" + replaced + "/content?user_id=" + alpha,
+                        "doc.txt",
+                        "text/plain",
+                        Fixtures.utf8(Fixtures.prose(90) + " whales again, second version"),
+                        null);
+                assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+                assertThat(count(node, fresh, 384, alpha, replaced))
+                        .as("the new version's points in the new collection")
+                        .isEqualTo(node.stores()
+                                .metadata()
+                                .get(replaced)
+                                .await()
+                                .embedding()
+                                .chunks());
+
+                JsonObject run = reindex(http, alpha);
+                assertThat(run.getString("switched_to")).as("%s", run).isEqualTo(fresh);
+                assertThat(analyze(http, alpha).getJsonArray("issues")).isEmpty();
+                assertThat(fileIds(search(http, alpha, "whales and krill"))).containsAll(files);
+            } finally {
+                node.stop().await();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName(
+            "A change of model is abandoned by deleting the collection it fills, once the nodes are back on the serving model")
+    void abandonedChange() {
+        String collection = TestStack.unique("abandon").replace('-', '_');
+        Map<String, String> shared = Map.of(
+                "MONGO_DB",
+                TestStack.unique("abandon"),
+                "QDRANT_COLLECTION",
+                collection,
+                "EMBEDDING_MODEL_CHANGE",
+                "side_by_side");
+        String alpha = TestStack.unique("alpha");
+        try (EmbeddingServer server = new EmbeddingServer(384)) {
+            Map<String, String> one = new HashMap<>(shared);
+            one.putAll(server.nodeEnv("m-one"));
+            Map<String, String> two = new HashMap<>(shared);
+            two.putAll(server.nodeEnv("m-two"));
+            List<String> files =
+                    uploadThreeEach(TestStack.nodeConfig(one), alpha).get(alpha);
+            Node node = Node.start(TestStack.nodeConfig(two), false).await();
+            String fresh = node.stores().vectors().spaces().target().collection();
+            node.stop().await();
+            // The model set back: the node leaves the change alone, until an admin deletes what it fills.
+            node = Node.start(TestStack.nodeConfig(one), false).await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                assertThat(node.stores().vectors().spaces().migrating()).isTrue();
+                HttpResponse<Buffer> purged = http.delete("/api/vector-collections/" + fresh);
+                assertThat(purged.statusCode()).as(purged.bodyAsString()).isEqualTo(200);
+                assertThat(node.stores().vectors().spaces().migrating()).isFalse();
+                assertThat(sizeOf(node, fresh)).as("the abandoned collection").isNull();
+                assertThat(http.delete("/api/vector-collections/" + collection).statusCode())
+                        .as("the serving collection is not purged")
+                        .isEqualTo(409);
+                assertThat(analyze(http, alpha).getJsonArray("issues")).isEmpty();
+                assertThat(fileIds(search(http, alpha, "whales and krill"))).containsAll(files);
             } finally {
                 node.stop().await();
             }
