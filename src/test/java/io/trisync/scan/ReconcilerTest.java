@@ -105,8 +105,9 @@ class ReconcilerTest {
     }
 
     @Test
-    @DisplayName("During a change of dimension a file is judged by the points of the model its record names")
-    void dimensionChangeCopies() {
+    @DisplayName(
+            "During a change of model a file of the new model is judged by its points, any other by the serving collection's")
+    void modelChangeCopies() {
         String retiring = "old";
         Reconciler current = new Reconciler(MODEL);
         List<Point> both = new ArrayList<>(points("f", 2));
@@ -114,20 +115,29 @@ class ReconcilerTest {
         both.add(new Point("f", 1, SHA, retiring));
         both.add(new Point("f", 2, SHA, retiring));
         // Re-embedded: the retiring copy (three chunks of the old text) is not an extra chunk.
-        FileReport done = current.reconcile(new Partition(List.of(active("f", 2)), List.of(blob("f")), both), retiring)
+        FileReport done = current.reconcile(new Partition(List.of(active("f", 2)), List.of(blob("f")), both), MODEL)
                 .get(0);
         assertThat(done.issues()).isEmpty();
         // Not yet re-embedded: judged by the retiring copy alone, stale for the current model.
         Meta old = new Meta("f", "f.txt", false, 10, SHA, 3, SHA, retiring);
-        FileReport waiting = current.reconcile(new Partition(List.of(old), List.of(blob("f")), both), retiring)
+        FileReport waiting = current.reconcile(new Partition(List.of(old), List.of(blob("f")), both), MODEL)
                 .get(0);
         assertThat(types(waiting)).containsExactly(IssueType.STALE_VECTORS);
+        // Points of a third model an earlier change in place left in the serving collection: the
+        // re-embedded file is judged by the new copy alone.
+        List<Point> legacy = new ArrayList<>(points("f", 2));
+        legacy.add(new Point("f", 0, SHA, "older"));
+        legacy.add(new Point("f", 1, SHA, "older"));
+        assertThat(current.reconcile(new Partition(List.of(active("f", 2)), List.of(blob("f")), legacy), MODEL)
+                        .get(0)
+                        .issues())
+                .isEmpty();
         // Without a change under way, the same points are extra chunks of another model.
         assertThat(types(current.reconcile(new Partition(List.of(active("f", 2)), List.of(blob("f")), both))
                         .get(0)))
                 .contains(IssueType.EXTRA_CHUNKS, IssueType.STALE_VECTORS);
         // A file without a record: every point of either collection is an orphan.
-        FileReport orphan = current.reconcile(new Partition(List.of(), List.of(), both), retiring)
+        FileReport orphan = current.reconcile(new Partition(List.of(), List.of(), both), MODEL)
                 .get(0);
         assertThat(orphan.issues().get(0).details().getInteger("points")).isEqualTo(5);
     }
