@@ -8,10 +8,13 @@ import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.scan.ScanMessages.StatusQuery;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
@@ -76,6 +79,69 @@ public final class Bridge {
             return;
         }
         ctx.next();
+    }
+
+    /**
+     * Where SockJS keeps a node's open sessions (Vert.x's {@code SockJSImpl}: one map per Vert.x
+     * instance, so every HTTP verticle of the node sees every session).
+     */
+    static final String SESSIONS = "_vertx.sockjssessions";
+
+    /** What SockJS's {@code xhr_send} takes: a JSON array of the socket's frames, each a string. */
+    private static final String FRAMES = "a JSON array of SockJS frames, each a string, as sockjs-client sends them";
+
+    /**
+     * A frame posted to a SockJS session ({@code POST /eventbus/{server}/{session}/xhr_send} or {@code
+     * jsonp_send}), checked before the transport takes it: a session not open on this node is 404
+     * naming it (SockJS answered 404 with an empty body), and for {@code xhr_send} an empty body or one
+     * that is not {@value #FRAMES} is 400 naming the body (SockJS answered 500 in plain text, "Payload
+     * expected." or "Broken JSON encoding."), both with the JSON error body. sockjs-client reads only
+     * the status of a send, so its protocol is unchanged.
+     */
+    public static Handler<RoutingContext> checkSend(Vertx vertx) {
+        return ctx -> {
+            String[] path = ctx.request().path().split("/");
+            String session = path[path.length - 2];
+            if (vertx.sharedData().getLocalMap(SESSIONS).get(session) == null) {
+                ctx.fail(new Failure.NotFound("session: no SockJS session " + session + " is open on this node; open"
+                        + " one first (a POST of …/" + session + "/xhr, or another transport), or open a new one if"
+                        + " it has closed"));
+                return;
+            }
+            if (path[path.length - 1].equals("xhr_send")) {
+                String problem =
+                        framesProblem(ctx.body().length() <= 0 ? "" : ctx.body().asString());
+                if (problem != null) {
+                    ctx.fail(new Failure.BadRequest("body: " + problem));
+                    return;
+                }
+            }
+            ctx.next();
+        };
+    }
+
+    /** What is wrong with {@code body} as {@value #FRAMES}, or null when nothing is. */
+    static String framesProblem(String body) {
+        if (body.isBlank()) {
+            return "empty; " + FRAMES + " is expected";
+        }
+        Object parsed;
+        try {
+            parsed = Json.decodeValue(body);
+        } catch (RuntimeException e) {
+            return "not JSON; " + FRAMES + " is expected";
+        }
+        if (!(parsed instanceof JsonArray frames)) {
+            return "not a JSON array; " + FRAMES + " is expected";
+        }
+        for (Object frame : frames) {
+            if (!(frame instanceof String)) {
+                String shown = Json.encode(frame);
+                return "holds " + (shown.length() > 40 ? shown.substring(0, 40) + "…" : shown)
+                        + ", which is not a string; " + FRAMES + " is expected";
+            }
+        }
+        return null;
     }
 
     /**
