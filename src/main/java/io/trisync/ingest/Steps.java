@@ -204,7 +204,7 @@ final class Steps {
      * is written, as after). Every reader and writer of one file answers its missing file so. While
      * an operation of the file that may be the tenant's cannot be read (a field edited by hand), the
      * log tells nothing: the not-found says so, naming the operation and the field when it is the
-     * tenant's (or the request an admin's).
+     * tenant's (or the request an admin's); a file whose upload is still completing is said to be so.
      */
     static <T> Future<T> whyNoFile(Stores stores, String fileId, String tenantId, Throwable notFound) {
         return stores.operations().ofFile(fileId).compose(ops -> {
@@ -213,7 +213,7 @@ final class Steps {
                     .filter(op -> tenantId == null || op.tenantId() == null || tenantId.equals(op.tenantId()))
                     .findFirst()
                     .orElse(null);
-            if (unreadable != null) {
+            if (unreadable != null && !stillCompleting(notFound)) {
                 return Future.failedFuture(
                         tenantId == null || tenantId.equals(unreadable.tenantId())
                                 ? new Failure.NotFound("no file " + fileId + "; what became of it is not told: "

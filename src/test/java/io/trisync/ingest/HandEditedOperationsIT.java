@@ -95,6 +95,20 @@ class HandEditedOperationsIT {
                 assertThat(versions.bodyAsJsonObject().getJsonArray("versions"))
                         .as(what)
                         .hasSize(1);
+                // A new version reads the file's upload for who made the first one: none known, not a 500.
+                var replaced = http.replace(
+                        "/api/files/" + id + "/content" + q, "a.txt", "text/plain", utf8("The new tide table."), null);
+                assertThat(replaced.statusCode())
+                        .as(what + ": " + replaced.bodyAsString())
+                        .isIn(200, 202);
+                Await.value(
+                        "the new version's operation to end",
+                        30_000,
+                        () -> raw.find(
+                                        "ingest_ops",
+                                        new JsonObject().put("fileId", id).put("terminal", false))
+                                .await(),
+                        List::isEmpty);
 
                 // The record lost behind trisync's back: the log cannot say its upload was the last word.
                 raw.removeDocument("files", new JsonObject().put("_id", id)).await();
