@@ -8,19 +8,14 @@ import org.junit.jupiter.api.Test;
 class BridgeFramesTest {
 
     @Test
-    @DisplayName("A posted body is SockJS frames only as a JSON array of strings; anything else is named")
+    @DisplayName("A posted body SockJS would refuse (empty, not JSON) is named; any JSON, and a blank body, are left"
+            + " to SockJS, which takes them")
     void framesProblem() {
-        assertThat(Bridge.framesProblem("[\"{}\"]")).isNull();
-        assertThat(Bridge.framesProblem("[]")).isNull();
         assertThat(Bridge.framesProblem("")).startsWith("empty; ");
-        assertThat(Bridge.framesProblem("  ")).startsWith("empty; ");
         assertThat(Bridge.framesProblem("not json")).startsWith("not JSON; ");
         assertThat(Bridge.framesProblem("[\"a\"")).startsWith("not JSON; ");
-        assertThat(Bridge.framesProblem("{\"type\":\"ping\"}")).startsWith("not a JSON array; ");
-        assertThat(Bridge.framesProblem("\"a\"")).startsWith("not a JSON array; ");
-        assertThat(Bridge.framesProblem("[\"a\",1]")).startsWith("holds 1, which is not a string; ");
-        assertThat(Bridge.framesProblem("[null]")).startsWith("holds null, which is not a string; ");
-        assertThat(Bridge.framesProblem("[{\"type\":\"" + "x".repeat(100) + "\"}]"))
-                .startsWith("holds {\"type\":\"" + "x".repeat(31) + "…, which");
+        for (String taken : new String[] {"[\"{}\"]", "[]", "[1]", "{\"type\":\"ping\"}", "\"a\"", "null", "  "}) {
+            assertThat(Bridge.framesProblem(taken)).as(taken).isNull();
+        }
     }
 }
