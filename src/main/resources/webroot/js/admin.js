@@ -709,7 +709,8 @@
       return row([i.type, i.description, i.suggested_action, i.first_seen ? ago(i.first_seen) + ' ago' : '']);
     }));
     fill($('file-timeline').tBodies[0], story.timeline.map(function (t) {
-      return row([t.at, t.source, t.type + (t.by ? ' by ' + t.by : '') + (t.reason ? ' (' + t.reason + ')' : ''),
+      return row([t.at, t.source, t.type + (t.unreadable ? ' (its field ' + t.unreadable + ' holds a value trisync never'
+        + ' writes; correct or remove it in MongoDB)' : '') + (t.by ? ' by ' + t.by : '') + (t.reason ? ' (' + t.reason + ')' : ''),
         t.operation_id || '']);
     }));
     $('file-repair').disabled = story.issues.length === 0;

@@ -8,10 +8,12 @@ import io.trisync.ops.OpsMessages.TenantRef;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.scan.ScanMessages.StatusQuery;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
@@ -76,6 +78,66 @@ public final class Bridge {
             return;
         }
         ctx.next();
+    }
+
+    /**
+     * Where SockJS keeps a node's open sessions (Vert.x's {@code SockJSImpl}: one map per Vert.x
+     * instance, so every HTTP verticle of the node sees every session).
+     */
+    static final String SESSIONS = "_vertx.sockjssessions";
+
+    /** What SockJS's {@code xhr_send} takes: JSON, as sockjs-client sends it a JSON array of the socket's frames. */
+    private static final String FRAMES = "JSON (sockjs-client sends a JSON array of SockJS frames, each a string)";
+
+    /**
+     * A frame posted to a SockJS session ({@code POST /eventbus/{server}/{session}/xhr_send} or {@code
+     * jsonp_send}), checked before the transport takes it: a session not open on this node is 404
+     * naming it (SockJS answered 404 with an empty body), and for {@code xhr_send} a body that SockJS
+     * would refuse, empty or not JSON ({@link #framesProblem}), is 400 naming the body (SockJS answered
+     * 500 in plain text, "Payload expected." or "Broken JSON encoding."), both with the JSON error body.
+     * What SockJS takes is left to it as it was. sockjs-client reads only the status of a send, so its
+     * protocol is unchanged.
+     */
+    public static Handler<RoutingContext> checkSend(Vertx vertx) {
+        return ctx -> {
+            String[] path = ctx.request().path().split("/");
+            String session = path[path.length - 2];
+            if (vertx.sharedData().getLocalMap(SESSIONS).get(session) == null) {
+                ctx.fail(new Failure.NotFound("session: no SockJS session " + session + " is open on this node; open"
+                        + " one first (a POST of …/" + session + "/xhr, or another transport), or open a new one if"
+                        + " it has closed"));
+                return;
+            }
+            if (path[path.length - 1].equals("xhr_send")) {
+                String problem =
+                        framesProblem(ctx.body().length() <= 0 ? "" : ctx.body().asString());
+                if (problem != null) {
+                    ctx.fail(new Failure.BadRequest("body: " + problem));
+                    return;
+                }
+            }
+            ctx.next();
+        };
+    }
+
+    /**
+     * Why SockJS's {@code xhr_send} would refuse {@code body}, or null when it takes it: as its
+     * transport does, an empty body and one that is not JSON are refused; any JSON value, and a blank
+     * body, are taken (the bridge refuses a frame that is not one of its messages itself).
+     */
+    static String framesProblem(String body) {
+        if (body.isEmpty()) {
+            return "empty; " + FRAMES + " is expected";
+        }
+        if (body.isBlank()) {
+            return null;
+        }
+        try {
+            Json.decodeValue(body);
+            return null;
+        } catch (RuntimeException e) {
+            return "not JSON; " + FRAMES + " is expected";
+        }
     }
 
     /**

@@ -117,6 +117,9 @@ public final class HttpVerticle extends RequestVerticle {
         // (as the SockJS protocol's tests expect): the client's fault, so 400 naming it, with the JSON body.
         router.getWithRegex("/eventbus/[^/.]+/[^/.]+/(?:jsonp|htmlfile)").handler(Bridge::checkCallback);
         router.routeWithRegex("/eventbus/(?:[^/.]+/[^/.]+/)?websocket").handler(Bridge::checkWebSocket);
+        // A frame posted to a session SockJS does not hold was 404 with an empty body, an empty or broken
+        // one 500 in plain text: the session and the body named, with the JSON body.
+        router.postWithRegex("/eventbus/[^/.]+/[^/.]+/(?:xhr_send|jsonp_send)").handler(Bridge.checkSend(vertx));
         router.route("/eventbus/*").subRouter(Bridge.router(vertx, config.events(), tokens, Metrics.of(config)));
         if (!config.auth().corsAllowedOrigins().isEmpty()) {
             router.route("/api/*")

@@ -86,6 +86,22 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * The refusal of the first part (as far as the headers were read: up to the first file part) whose
+     * own {@code Content-Type} declares a charset a multipart body cannot be read in ({@link
+     * MultipartCharsets}), naming its field; null when there is none. Netty's decoder looks for that
+     * part's end in its charset and never finds it.
+     */
+    static String refusedCharset(HttpServerRequest request) {
+        Scanner scanner = scanner(request);
+        if (scanner == null) {
+            return null;
+        }
+        synchronized (scanner.names) {
+            return scanner.refused;
+        }
+    }
+
     private static Scanner scanner(HttpServerRequest request) {
         if (request.connection() instanceof ConnectionBase base
                 && base.channel().pipeline().get(NAME) instanceof RawFileNames handler) {
@@ -179,6 +195,8 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
         final List<String> names = new ArrayList<>();
         /** Each file part's charset as its own {@code Content-Type} declares it, or null. */
         final List<String> charsets = new ArrayList<>();
+        /** {@link #refusedCharset}'s refusal, or null. */
+        String refused;
 
         private final byte[] delimiter;
         private final int[] fallback;
@@ -260,6 +278,21 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
                     type = line.substring(colon + 1);
                 }
             }
+            String problem = MultipartCharsets.problem(FileFields.charset(type));
+            if (problem != null) {
+                synchronized (names) {
+                    if (refused == null) {
+                        refused = (disposition == null || disposition.name() == null
+                                        ? "a part's "
+                                        : disposition.name() + ": the part's ")
+                                + problem
+                                + (disposition != null && disposition.hasFileName()
+                                        ? " (a file's bytes are stored as sent: UTF-16 text may be sent with"
+                                                + " no charset, its byte order mark tells it)"
+                                        : "");
+                    }
+                }
+            }
             if (disposition != null && disposition.hasFileName()) {
                 synchronized (names) {
                     names.add(disposition.extended() ? null : disposition.fileName());
@@ -272,14 +305,18 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A {@code Content-Disposition} value's file name: {@code filename} as sent, whether {@code filename*} is there. */
-    record Disposition(String fileName, boolean extended) {
+    /**
+     * A {@code Content-Disposition} value's field {@code name} and file name ({@code filename} as sent),
+     * and whether {@code filename*} is there.
+     */
+    record Disposition(String name, String fileName, boolean extended) {
 
         boolean hasFileName() {
             return fileName != null || extended;
         }
 
         static Disposition parse(String value) {
+            String name = null;
             String fileName = null;
             boolean extended = false;
             int i = 0;
@@ -313,13 +350,15 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
                     v = value.substring(j, end).trim();
                     i = end;
                 }
-                if (key.equals("filename")) {
+                if (key.equals("name")) {
+                    name = v;
+                } else if (key.equals("filename")) {
                     fileName = v;
                 } else if (key.equals("filename*")) {
                     extended = true;
                 }
             }
-            return new Disposition(fileName, extended);
+            return new Disposition(name, fileName, extended);
         }
     }
 }

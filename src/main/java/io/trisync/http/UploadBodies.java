@@ -1,6 +1,7 @@
 package io.trisync.http;
 
 import io.trisync.failure.Failure;
+import io.trisync.store.FileFields;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -120,6 +121,13 @@ final class UploadBodies implements Handler<RoutingContext> {
                     + " (multipart/form-data; boundary=…), as the body's delimiters name it"));
             return;
         }
+        String charset = MultipartCharsets.problem(FileFields.charset(type));
+        if (charset != null) {
+            // Netty's decoder reads the parts in it: in UTF-16 no delimiter is ever found ("user_id is
+            // required" was answered), an unknown one failed it ("malformed multipart or form data").
+            ctx.fail(new Failure.BadRequest("Content-Type: " + charset));
+            return;
+        }
         if (!type.startsWith(MULTIPART)) {
             // Media types are case-insensitive (RFC 9110), Netty's check of this one is not: it read
             // Multipart/Form-Data as a URL-encoded form.
@@ -205,7 +213,7 @@ final class UploadBodies implements Handler<RoutingContext> {
             });
             request.setExpectMultipart(true);
             request.uploadHandler(this::part);
-            request.exceptionHandler(this::fail);
+            request.exceptionHandler(error -> fail(refusedCharsetOr(error)));
             request.endHandler(v -> ended());
             request.resume();
         }
@@ -218,6 +226,13 @@ final class UploadBodies implements Handler<RoutingContext> {
          */
         private void ended() {
             if (failed) {
+                return;
+            }
+            String refused = RawFileNames.refusedCharset(ctx.request());
+            if (refused != null) {
+                // Its part never ended (its delimiter looked for in that charset), or a field in it read
+                // as missing: what was wrong is the charset.
+                fail(new Failure.BadRequest(refused));
                 return;
             }
             if (parts.stream().anyMatch(p -> !p.future().isComplete() && !spooling.contains(p))) {
@@ -249,6 +264,15 @@ final class UploadBodies implements Handler<RoutingContext> {
             });
         }
 
+        /**
+         * A part declaring a charset the body cannot be read in ({@link RawFileNames#refusedCharset}) is
+         * what failed the decoder (one the JVM does not know), when there is one; else {@code error}.
+         */
+        private Throwable refusedCharsetOr(Throwable error) {
+            String refused = RawFileNames.refusedCharset(ctx.request());
+            return refused == null ? error : new Failure.BadRequest(refused);
+        }
+
         private void fail(Throwable error) {
             if (!failed) {
                 failed = true;
@@ -271,6 +295,12 @@ final class UploadBodies implements Handler<RoutingContext> {
          * arrives while its spool file is being opened.)
          */
         private void part(HttpServerFileUpload upload) {
+            String refused = RawFileNames.refusedCharset(ctx.request());
+            if (refused != null) {
+                // Answered now rather than after the whole body: this part would never end.
+                fail(new Failure.BadRequest(refused));
+                return;
+            }
             Promise<Part> done = Promise.promise();
             // Netty's decoder cleaned the name; the one sent is read beside it (RawFileNames).
             sent.put(

@@ -67,6 +67,10 @@ final class DeleteFlow {
      */
     private Future<DeleteOutcome> start(FileRecord file, Actor actor, boolean mayJoin, Long ifMatch) {
         return steps.stores.operations().openFor(file.id()).compose(open -> {
+            if (open != null && open.unreadable() != null) {
+                // It holds the file, and what it does cannot be told: a person corrects it first.
+                return Future.failedFuture(open.unreadableConflict());
+            }
             if (open != null && open.kind() != Kind.DELETE) {
                 return Future.failedFuture(
                         new Failure.Conflict("file " + file.id() + " is still being uploaded or updated"));

@@ -194,7 +194,12 @@ final class IndexWorker {
                 // and them, and recovery logs them), a new version before its file.updated, a delete.
                 // Taken up once it ended, so embedding.created follows the event of the content it
                 // embeds; not counted as an attempt.
-                if (open.updatedAt().isBefore(Instant.now().minus(steps.grace)) && warnAgain(job.fileId())) {
+                if (open.unreadable() != null) {
+                    // Recovery passes it by: it holds the file until a person corrects or removes it.
+                    if (warnAgain(job.fileId())) {
+                        LOG.warn("Index job of file {} put off: {}", job.fileId(), open.whyUnreadable());
+                    }
+                } else if (open.updatedAt().isBefore(Instant.now().minus(steps.grace)) && warnAgain(job.fileId())) {
                     // Recovery ends it, or keeps failing to (a store away, a staged version lost): said.
                     LOG.warn(
                             "Index job of file {} put off for {} s and counting: its {} operation {} has been at {}"
@@ -283,7 +288,7 @@ final class IndexWorker {
     private Future<Void> stillToIndex(FileRecord record) {
         Future<IngestOperation> open = steps.stores.operations().openFor(record.id());
         return open.compose(held -> held != null
-                ? Future.failedFuture(new Changed(record.id(), held.kind() + " operation " + held.id() + " holds it"))
+                ? Future.failedFuture(new Changed(record.id(), held.describe() + " holds it"))
                 : steps.stores
                         .metadata()
                         .get(record.id())

@@ -203,7 +203,8 @@ public final class IngestVerticle extends RequestVerticle {
     private Future<JsonObject> completeUpload(OperationRef ref) {
         Future<IngestOperation> op =
                 ref.operation() != null && ref.opId().equals(ref.operation().getString(IngestOperation.ID))
-                        ? Future.succeededFuture(IngestOperation.fromDocument(ref.operation()))
+                        ? Future.succeededFuture(ref.operation())
+                                .map(d -> IngestOperation.fromDocument(d).readable())
                         : stores.operations().get(ref.opId());
         return op.compose(o -> o.kind() == IngestOperation.Kind.REPLACE
                         ? replaces.complete(o, ref.staged())

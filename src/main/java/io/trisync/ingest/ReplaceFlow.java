@@ -107,13 +107,28 @@ final class ReplaceFlow {
         return steps.stores
                 .operations()
                 .begin(op)
-                .recover(error -> error instanceof Failure.Conflict
-                        ? Future.failedFuture(new Failure.Conflict("file " + file.id()
-                                + " is being uploaded, updated or deleted by another request; try again"))
-                        : Future.failedFuture(error))
+                .recover(error -> error instanceof Failure.Conflict ? heldBy(file.id()) : Future.failedFuture(error))
                 .compose(v -> recheck(request, op, file))
                 .compose(v -> steps.hooks.after(op, Step.BEGUN))
                 .map(v -> new UploadTicket(op.id(), file.id(), op.writeKey(), null, op.toDocument()));
+    }
+
+    /**
+     * The refusal of a new version of a file another operation holds: "try again", unless that one
+     * cannot be read (edited by hand), which no retry outlasts: then a conflict naming it and its field.
+     */
+    private <T> Future<T> heldBy(String fileId) {
+        Failure busy = new Failure.Conflict(
+                "file " + fileId + " is being uploaded, updated or deleted by another request; try again");
+        return steps.stores
+                .operations()
+                .openFor(fileId)
+                .transform(open -> Future.failedFuture(
+                        open.succeeded()
+                                        && open.result() != null
+                                        && open.result().unreadable() != null
+                                ? open.result().unreadableConflict()
+                                : busy));
     }
 
     /**

@@ -201,10 +201,25 @@ final class Steps {
      * ({@code RETENTION_INGEST_OPERATIONS_DAYS}) and it is {@code tenantId}'s (any tenant's when null,
      * an admin's request), a not-found that says what became of it: undone (the client must upload it
      * again) or still completing (it appears once it commits; so from its begin, before its record
-     * is written, as after). Every reader and writer of one file answers its missing file so.
+     * is written, as after). Every reader and writer of one file answers its missing file so. While
+     * an operation of the file that may be the tenant's cannot be read (a field edited by hand), the
+     * log tells nothing: the not-found says so, naming the operation and the field when it is the
+     * tenant's (or the request an admin's); a file whose upload is still completing is said to be so.
      */
     static <T> Future<T> whyNoFile(Stores stores, String fileId, String tenantId, Throwable notFound) {
         return stores.operations().ofFile(fileId).compose(ops -> {
+            IngestOperation unreadable = ops.stream()
+                    .filter(op -> op.unreadable() != null)
+                    .filter(op -> tenantId == null || op.tenantId() == null || tenantId.equals(op.tenantId()))
+                    .findFirst()
+                    .orElse(null);
+            if (unreadable != null && !stillCompleting(notFound)) {
+                return Future.failedFuture(
+                        tenantId == null || tenantId.equals(unreadable.tenantId())
+                                ? new Failure.NotFound("no file " + fileId + "; what became of it is not told: "
+                                        + unreadable.whyUnreadable())
+                                : notFound);
+            }
             IngestOperation upload = ops.stream()
                     .filter(op -> op.kind() == IngestOperation.Kind.UPLOAD)
                     .filter(op -> tenantId == null || tenantId.equals(op.tenantId()))

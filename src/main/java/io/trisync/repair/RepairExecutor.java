@@ -26,7 +26,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -174,7 +173,7 @@ final class RepairExecutor {
                         ? Future.succeededFuture(new Outcome(
                                 action,
                                 Status.FAILED,
-                                "an ingest operation (" + open.kind().name().toLowerCase(Locale.ROOT) + " " + open.id()
+                                "an ingest operation (" + open.describe()
                                         + ") is writing the file; scan again once it has ended",
                                 null,
                                 null))

@@ -149,14 +149,25 @@ final class FileStory {
                 .put("type", e.type())
                 .put("operation_id", e.opId())
                 .put("data", e.data())));
-        ops.forEach(op -> all.add(new JsonObject()
-                .put("at", String.valueOf(op.createdAt()))
-                .put("source", "ingest")
-                .put(
-                        "type",
-                        op.kind().name().toLowerCase() + " " + op.step().name().toLowerCase())
-                .put("operation_id", op.id())
-                .put("by", op.actor().subject())));
+        ops.forEach(op -> all.add(
+                op.unreadable() != null
+                        // Shown as read: the field a person must correct, not a kind or step guessed.
+                        ? new JsonObject()
+                                .put("at", String.valueOf(op.createdAt()))
+                                .put("source", "ingest")
+                                .put("type", "unreadable")
+                                .put("operation_id", op.id())
+                                .put("unreadable", op.unreadable())
+                                .put("message", op.whyUnreadable())
+                        : new JsonObject()
+                                .put("at", String.valueOf(op.createdAt()))
+                                .put("source", "ingest")
+                                .put(
+                                        "type",
+                                        op.kind().name().toLowerCase() + " "
+                                                + op.step().name().toLowerCase())
+                                .put("operation_id", op.id())
+                                .put("by", op.actor().subject())));
         repairs.forEach(a -> all.add(new JsonObject()
                 .put("at", String.valueOf(a.at()))
                 .put("source", "repair")

@@ -50,6 +50,12 @@ public record LostRecord(String operation, String name, String contentType, long
                     + " RETENTION_INGEST_OPERATIONS_DAYS after they end) and the object's metadata holds no file"
                     + " name: no truthful record can be rebuilt; the object is quarantined");
         }
+        if (last.unreadable() != null) {
+            // It may be a delete, or the upload with other bytes: nothing is rebuilt from a guess.
+            return refused("operation " + last.id() + " of the file in the operation log cannot be read (its field "
+                    + last.unreadable() + " holds a value this service never writes): what the file last became is"
+                    + " not known and no record is rebuilt; the object is quarantined");
+        }
         if (last.kind() == IngestOperation.Kind.DELETE) {
             return refused("the file was deleted (operation " + last.id() + "); the object is quarantined");
         }

@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.failure.Failure;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
@@ -10,7 +11,10 @@ import java.util.Objects;
  * recorded before its first store write and advanced after each step, so any node can finish or undo
  * it after a crash. {@code leaseOwner}/{@code leaseUntil} say which node is recovering it; {@code
  * incarnation} is the node process working on it now, so that once that process is gone any node
- * recovers the operation at once instead of waiting out the lease.
+ * recovers the operation at once instead of waiting out the lease. {@code unreadable} names the stored
+ * document's first field that holds a value this service never writes (one edited by hand), or is
+ * null: such an operation is read as far as it can be ({@link #fromDocument}), its {@code kind} and
+ * {@code step} null when those are the fields, and is never acted on ({@link #readable()}).
  */
 public record IngestOperation(
         String id,
@@ -33,7 +37,8 @@ public record IngestOperation(
         String lastError,
         Actor actor,
         Long expectedVersion,
-        Instant promisedAt) {
+        Instant promisedAt,
+        String unreadable) {
 
     /** The document's field names ({@link #INCARNATION}, {@link #OPEN_FILE} and {@link #LEASE_KEY} below). */
     public static final String ID = "_id";
@@ -108,9 +113,59 @@ public record IngestOperation(
 
     public IngestOperation {
         Objects.requireNonNull(id, "id");
-        Objects.requireNonNull(kind, "kind");
-        Objects.requireNonNull(step, "step");
+        if (unreadable == null) {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(step, "step");
+        }
         actor = actor == null ? Actor.SYSTEM : actor;
+    }
+
+    /** A readable operation, answered 202 {@code completing} at {@code promisedAt} (null: not). */
+    public IngestOperation(
+            String id,
+            Kind kind,
+            String tenantId,
+            String fileId,
+            int partition,
+            Step step,
+            String name,
+            String contentType,
+            long size,
+            String sha256,
+            String idempotencyKey,
+            String nodeId,
+            String incarnation,
+            Instant createdAt,
+            Instant updatedAt,
+            String leaseOwner,
+            Instant leaseUntil,
+            String lastError,
+            Actor actor,
+            Long expectedVersion,
+            Instant promisedAt) {
+        this(
+                id,
+                kind,
+                tenantId,
+                fileId,
+                partition,
+                step,
+                name,
+                contentType,
+                size,
+                sha256,
+                idempotencyKey,
+                nodeId,
+                incarnation,
+                createdAt,
+                updatedAt,
+                leaseOwner,
+                leaseUntil,
+                lastError,
+                actor,
+                expectedVersion,
+                promisedAt,
+                null);
     }
 
     /** An operation whose client was not (yet) answered 202 {@code completing}. */
@@ -252,10 +307,45 @@ public record IngestOperation(
                 lastError,
                 actor,
                 expected,
-                promisedAt);
+                promisedAt,
+                unreadable);
+    }
+
+    /**
+     * This operation, when it can be acted on; one read with a field this service never writes fails
+     * with a conflict naming it and the field (a person must correct or remove it in MongoDB).
+     */
+    public IngestOperation readable() {
+        if (unreadable != null) {
+            throw unreadableConflict();
+        }
+        return this;
+    }
+
+    /** What acting on this operation, read with {@link #unreadable} set, fails with. */
+    public Failure unreadableConflict() {
+        return new Failure.Conflict("mongodb", whyUnreadable(), null);
+    }
+
+    /** Why this operation cannot be read, in words: it, its file and the field. */
+    public String whyUnreadable() {
+        return "operation " + id + (fileId == null ? "" : " of file " + fileId) + " cannot be read: its field "
+                + unreadable + " holds a value this service never writes; correct or remove it in MongoDB"
+                + " (ingest_ops)";
+    }
+
+    /** The operation in a few words for a message: "upload {id}", or that it cannot be read and why. */
+    public String describe() {
+        return unreadable != null
+                ? "operation " + id + " (unreadable: its field " + unreadable + ")"
+                : kind.name().toLowerCase(java.util.Locale.ROOT) + " " + id;
     }
 
     public JsonObject toDocument() {
+        if (unreadable != null) {
+            // Never written back: what could be read is not what the person left.
+            throw new IllegalStateException("operation " + id + " was read unreadable (" + unreadable + ")");
+        }
         JsonObject doc = new JsonObject()
                 .put(ID, id)
                 .put(KIND, kind.name())
@@ -318,40 +408,85 @@ public record IngestOperation(
     /**
      * The last of a file's operations {@code ops} (oldest first) that {@code tenantId} made and that
      * was not undone, or null: an undone operation changed nothing, and another tenant's names none of
-     * this tenant's content. What the file last became, as the log tells it.
+     * this tenant's content. What the file last became, as the log tells it. When the log cannot tell:
+     * an operation that cannot be read ({@link #unreadable}) and may be the tenant's (its tenant is
+     * that one or cannot be read), wherever it stands (its date may be what cannot be read), that one
+     * is returned: whoever judges from the result must not take a readable one for the last.
      */
     public static IngestOperation lastKept(List<IngestOperation> ops, String tenantId) {
         IngestOperation last = null;
+        IngestOperation unknown = null;
         for (IngestOperation op : ops) {
-            if (op.step() != Step.ABORTED && tenantId.equals(op.tenantId())) {
+            if (op.unreadable() != null) {
+                if (unknown == null && (op.tenantId() == null || tenantId.equals(op.tenantId()))) {
+                    unknown = op;
+                }
+            } else if (op.step() != Step.ABORTED && tenantId.equals(op.tenantId())) {
                 last = op;
             }
         }
-        return last;
+        return unknown != null ? unknown : last;
     }
 
+    /**
+     * Reads a stored document field by field. One whose field holds a value this service never writes
+     * (a {@code kind} or {@code step} none of its names, a {@code size} that is no whole number, a date
+     * that is no date, a required field missing; edited by hand, say) is read as far as it can be, with
+     * that field named in {@link #unreadable} (the first one): readers of a file's operations show it
+     * as such and judge nothing from it, and nothing acts on it or writes it back.
+     */
     public static IngestOperation fromDocument(JsonObject d) {
+        StoredFields read = new StoredFields(d, "");
+        Object storedId = d.getValue(ID);
+        if (!(storedId instanceof String)) {
+            read.unreadable(ID);
+        }
+        Kind kind = read.name(KIND, Kind.class);
+        String tenantId = read.text(TENANT_ID, true);
+        String fileId = read.text(FILE_ID, true);
+        long partition = read.whole(PARTITION, false);
+        if (partition > Integer.MAX_VALUE) {
+            read.unreadable(PARTITION);
+        }
+        Step step = read.name(STEP, Step.class);
+        String name = read.text(NAME, false);
+        String contentType = read.text(CONTENT_TYPE, false);
+        long size = read.whole(SIZE, false);
+        // Any text: it is only ever compared with a hash, which a value never written does not equal.
+        String sha256 = read.text(SHA256, false);
+        String idempotencyKey = read.text(IDEMPOTENCY_KEY, false);
+        String nodeId = read.text(NODE_ID, false);
+        String incarnation = read.text(INCARNATION, false);
+        Instant createdAt = read.date(CREATED_AT, true);
+        Instant updatedAt = read.date(UPDATED_AT, true);
+        String leaseOwner = read.text(LEASE_OWNER, false);
+        Instant leaseUntil = read.date(LEASE_UNTIL, false);
+        String lastError = read.text(LAST_ERROR, false);
+        Actor actor = read.object(ACTOR, Actor::fromJson);
+        Long expectedVersion = d.getValue(EXPECTED_VERSION) == null ? null : read.whole(EXPECTED_VERSION, true);
+        Instant promisedAt = read.date(PROMISED_AT, false);
         return new IngestOperation(
-                d.getString(ID),
-                Kind.valueOf(d.getString(KIND)),
-                d.getString(TENANT_ID),
-                d.getString(FILE_ID),
-                d.getInteger(PARTITION, 0),
-                Step.valueOf(d.getString(STEP)),
-                d.getString(NAME),
-                d.getString(CONTENT_TYPE),
-                d.getLong(SIZE, 0L),
-                d.getString(SHA256),
-                d.getString(IDEMPOTENCY_KEY),
-                d.getString(NODE_ID),
-                d.getString(INCARNATION),
-                Dates.fromBson(d.getValue(CREATED_AT)),
-                Dates.fromBson(d.getValue(UPDATED_AT)),
-                d.getString(LEASE_OWNER),
-                Dates.fromBson(d.getValue(LEASE_UNTIL)),
-                d.getString(LAST_ERROR),
-                Actor.fromJson(d.getJsonObject(ACTOR)),
-                d.getLong(EXPECTED_VERSION),
-                Dates.fromBson(d.getValue(PROMISED_AT)));
+                String.valueOf(storedId),
+                kind,
+                tenantId,
+                fileId,
+                partition > Integer.MAX_VALUE ? -1 : (int) partition,
+                step,
+                name,
+                contentType,
+                size,
+                sha256,
+                idempotencyKey,
+                nodeId,
+                incarnation,
+                createdAt,
+                updatedAt,
+                leaseOwner,
+                leaseUntil,
+                lastError,
+                actor,
+                expectedVersion,
+                promisedAt,
+                read.unreadable());
     }
 }

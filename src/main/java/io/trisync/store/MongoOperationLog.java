@@ -114,11 +114,7 @@ public final class MongoOperationLog implements OperationLog {
                     String incarnation = doc.getString(KEY_INCARNATION);
                     return client.findOne(OPS, new JsonObject().put(IngestOperation.ID, opId), null)
                             .recover(MongoErrors::failed)
-                            .map(op -> new KeyHolder(
-                                    opId,
-                                    claimedAt,
-                                    incarnation,
-                                    op == null ? null : IngestOperation.fromDocument(op)));
+                            .map(op -> new KeyHolder(opId, claimedAt, incarnation, op == null ? null : readable(op)));
                 });
     }
 
@@ -135,7 +131,12 @@ public final class MongoOperationLog implements OperationLog {
                 .recover(MongoErrors::failed)
                 .compose(doc -> doc == null
                         ? Future.failedFuture(new Failure.NotFound("mongodb", "no operation " + opId))
-                        : Future.succeededFuture(IngestOperation.fromDocument(doc)));
+                        : Future.succeededFuture(doc).map(MongoOperationLog::readable));
+    }
+
+    /** A document read to be acted on: one that cannot be read fails with a conflict naming its field. */
+    private static IngestOperation readable(JsonObject doc) {
+        return IngestOperation.fromDocument(doc).readable();
     }
 
     @Override
@@ -160,7 +161,18 @@ public final class MongoOperationLog implements OperationLog {
                                                 .add(IngestOperation.Step.DONE.name())));
         return client.findOne(OPS, query, null)
                 .recover(MongoErrors::failed)
-                .map(doc -> doc == null ? null : IngestOperation.fromDocument(doc));
+                .map(doc -> doc == null ? null : IngestOperation.fromDocument(doc))
+                .map(op -> {
+                    if (op != null && op.unreadable() != null) {
+                        // Its size and sha256 are no known version of anything.
+                        LOG.warn(
+                                "The upload of file {} cannot be read ({}): taken for no known upload",
+                                fileId,
+                                op.whyUnreadable());
+                        return null;
+                    }
+                    return op;
+                });
     }
 
     @Override
@@ -249,7 +261,7 @@ public final class MongoOperationLog implements OperationLog {
         return client.findOneAndUpdateWithOptions(
                         OPS, takeable, update, new FindOptions(), new UpdateOptions().setReturningNewDocument(true))
                 .recover(MongoErrors::failed)
-                .map(doc -> doc == null ? null : IngestOperation.fromDocument(doc));
+                .map(doc -> doc == null ? null : readable(doc));
     }
 
     /** Applies {@code update} when {@code holder} holds the unfinished operation: by its lease key. */
@@ -318,18 +330,18 @@ public final class MongoOperationLog implements OperationLog {
      * and the claim goes on to the next: one such document must not stop the recovery of the others.
      */
     private Future<IngestOperation> readClaimed(JsonObject doc, Claim claim, int attempts) {
-        try {
-            return Future.succeededFuture(IngestOperation.fromDocument(doc));
-        } catch (RuntimeException e) {
-            LOG.error(
-                    "Operation {} in {} cannot be read ({}): recovery leaves it for {} and goes on with the others;"
-                            + " correct or remove it in MongoDB",
-                    doc.getValue(IngestOperation.ID),
-                    OPS,
-                    e.toString(),
-                    claim.lease());
-            return claimStale(claim, attempts);
+        IngestOperation op = IngestOperation.fromDocument(doc);
+        if (op.unreadable() == null) {
+            return Future.succeededFuture(op);
         }
+        LOG.error(
+                "Operation {} in {} cannot be read (its field {} holds a value this service never writes): recovery"
+                        + " leaves it for {} and goes on with the others; correct or remove it in MongoDB",
+                op.id(),
+                OPS,
+                op.unreadable(),
+                claim.lease());
+        return claimStale(claim, attempts);
     }
 
     /**
@@ -496,7 +508,7 @@ public final class MongoOperationLog implements OperationLog {
                 .recover(MongoErrors::<List<JsonObject>>failed)
                 .map(docs -> docs.stream()
                         .map(IngestOperation::fromDocument)
-                        .min(Comparator.comparing(IngestOperation::createdAt))
+                        .min(OLDEST_FIRST)
                         .orElse(null));
     }
 
@@ -506,7 +518,11 @@ public final class MongoOperationLog implements OperationLog {
                 .recover(MongoErrors::<List<JsonObject>>failed)
                 .map(docs -> docs.stream()
                         .map(IngestOperation::fromDocument)
-                        .sorted(Comparator.comparing(IngestOperation::createdAt))
+                        .sorted(OLDEST_FIRST)
                         .toList());
     }
+
+    /** By {@code createdAt}; one whose date cannot be read first (where it stands is not known). */
+    private static final Comparator<IngestOperation> OLDEST_FIRST =
+            Comparator.comparing(IngestOperation::createdAt, Comparator.nullsFirst(Comparator.naturalOrder()));
 }

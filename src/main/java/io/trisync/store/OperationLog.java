@@ -53,15 +53,24 @@ public interface OperationLog {
      */
     record KeyHolder(String opId, Instant claimedAt, String incarnation, IngestOperation operation) {}
 
-    /** The operation; fails with {@link Failure.NotFound} when there is none. */
+    /**
+     * The operation; fails with {@link Failure.NotFound} when there is none. Here and wherever this log
+     * hands out an operation to be acted on ({@link #keyHolder}, {@link #take}, {@link #claimStale}), one
+     * whose stored document cannot be read ({@link IngestOperation#unreadable}, a field edited by hand)
+     * fails with {@link Failure.Conflict} naming it and the field (a claim passes it by); the reads of a
+     * file's operations ({@link #openFor}, {@link #openOfFile}, {@link #ofFile}) carry it as read.
+     */
     Future<IngestOperation> get(String opId);
 
-    /** The operation on a file that has not ended (a file has at most one), or null. */
+    /**
+     * The operation on a file that has not ended (a file has at most one), or null; possibly one that
+     * cannot be read ({@link IngestOperation#unreadable}): it holds the file all the same.
+     */
     Future<IngestOperation> openFor(String fileId);
 
     /**
      * The committed upload that created the file (its size and sha256 as received), or null: what a
-     * repair calls the file's known version.
+     * repair calls the file's known version. One that cannot be read is no known version: null.
      */
     Future<IngestOperation> uploadOf(String fileId);
 
@@ -159,9 +168,12 @@ public interface OperationLog {
      */
     Future<Set<String>> uploading(List<String> fileIds);
 
-    /** An operation of the file that has not ended (the oldest such), or null. */
+    /** An operation of the file that has not ended (the oldest such), or null; possibly one that cannot be read. */
     Future<IngestOperation> openOfFile(String fileId);
 
-    /** Every upload and delete operation of one file still kept, oldest first. */
+    /**
+     * Every upload and delete operation of one file still kept, oldest first; those that cannot be read
+     * ({@link IngestOperation#unreadable}) among them, first when their date is what cannot be read.
+     */
     Future<List<IngestOperation>> ofFile(String fileId);
 }

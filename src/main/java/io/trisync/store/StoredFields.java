@@ -67,6 +67,19 @@ final class StoredFields {
         return -1;
     }
 
+    /** One of {@code type}'s constants, stored as its name; required: absent or any other value is unreadable and null. */
+    <E extends Enum<E>> E name(String field, Class<E> type) {
+        if (doc.getValue(field) instanceof String s) {
+            for (E constant : type.getEnumConstants()) {
+                if (constant.name().equals(s)) {
+                    return constant;
+                }
+            }
+        }
+        unreadable(field);
+        return null;
+    }
+
     /** A flag; absent is false. */
     boolean flag(String field) {
         Object value = doc.getValue(field);
@@ -114,7 +127,16 @@ final class StoredFields {
 
     /** A BSON date, or null when absent. */
     Instant date(String field) {
+        return date(field, false);
+    }
+
+    /** A BSON date; absent is null, or unreadable when {@code required}. */
+    Instant date(String field, boolean required) {
         Object value = doc.getValue(field);
+        if (value == null && required) {
+            unreadable(field);
+            return null;
+        }
         try {
             return Dates.fromBson(value);
         } catch (RuntimeException e) {

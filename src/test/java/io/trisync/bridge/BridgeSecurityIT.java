@@ -122,6 +122,81 @@ class BridgeSecurityIT {
     }
 
     @Test
+    @DisplayName("Under the bridge's SockJS mount, a frame posted to a session that is not open (xhr_send, jsonp_send)"
+            + " is 404 with the JSON error body naming the session (SockJS answered it empty), an empty or broken frame"
+            + " posted to an open one (not JSON) is 400 naming the body (SockJS: 500 in plain text), as every other unknown path"
+            + " there is a JSON 404; the transports' own paths answer as before")
+    void sockJsRefusalsAreJson() {
+        WebClient web = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
+        try {
+            String missing = TestStack.unique("s");
+            for (String transport : List.of("xhr_send", "jsonp_send")) {
+                var r = web.post(node.httpPort(), "127.0.0.1", "/eventbus/123/" + missing + "/" + transport)
+                        .putHeader("Content-Type", "text/plain")
+                        .sendBuffer(Buffer.buffer(new JsonArray().add("{}").encode()))
+                        .await();
+                assertThat(r.statusCode())
+                        .as(transport + " " + r.bodyAsString())
+                        .isEqualTo(404);
+                assertThat(r.getHeader("Content-Type")).as(transport).isEqualTo("application/json");
+                assertThat(r.bodyAsJsonObject().getString("message"))
+                        .as(transport)
+                        .startsWith("session: ")
+                        .contains(missing);
+            }
+            for (String path : List.of("/eventbus/nope", "/eventbus/123/" + missing + "/nope", "/eventbus/info/x")) {
+                var r = web.get(node.httpPort(), "127.0.0.1", path).send().await();
+                assertThat(r.statusCode()).as(path).isEqualTo(404);
+                assertThat(r.getHeader("Content-Type")).as(path).isEqualTo("application/json");
+                assertThat(r.bodyAsJsonObject().getString("error")).as(path).isEqualTo("not_found");
+            }
+            String session = "/eventbus/123/" + TestStack.unique("s");
+            var open = web.post(node.httpPort(), "127.0.0.1", session + "/xhr")
+                    .send()
+                    .await();
+            assertThat(open.bodyAsString()).startsWith("o");
+            for (String frame : List.of("", "not json", "[\"a\"")) {
+                var r = web.post(node.httpPort(), "127.0.0.1", session + "/xhr_send")
+                        .putHeader("Content-Type", "text/plain")
+                        .sendBuffer(Buffer.buffer(frame))
+                        .await();
+                assertThat(r.statusCode())
+                        .as("'" + frame + "' " + r.bodyAsString())
+                        .isEqualTo(400);
+                assertThat(r.getHeader("Content-Type")).as(frame).isEqualTo("application/json");
+                assertThat(r.bodyAsJsonObject().getString("message")).as(frame).startsWith("body: ");
+            }
+            var ping = web.post(node.httpPort(), "127.0.0.1", session + "/xhr_send")
+                    .putHeader("Content-Type", "text/plain")
+                    .sendBuffer(Buffer.buffer(new JsonArray()
+                            .add(new JsonObject().put("type", "ping").encode())
+                            .encode()))
+                    .await();
+            assertThat(ping.statusCode())
+                    .as("the session lives on: " + ping.bodyAsString())
+                    .isEqualTo(204);
+            // What SockJS takes is left to it (the bridge answers a frame that is none of its messages).
+            var number = web.post(node.httpPort(), "127.0.0.1", session + "/xhr_send")
+                    .putHeader("Content-Type", "text/plain")
+                    .sendBuffer(Buffer.buffer("[1]"))
+                    .await();
+            assertThat(number.statusCode()).as(number.bodyAsString()).isEqualTo(204);
+            var info = web.get(node.httpPort(), "127.0.0.1", "/eventbus/info")
+                    .send()
+                    .await();
+            assertThat(info.statusCode()).isEqualTo(200);
+            assertThat(info.bodyAsJsonObject().getBoolean("websocket")).isTrue();
+            assertThat(web.get(node.httpPort(), "127.0.0.1", "/eventbus/")
+                            .send()
+                            .await()
+                            .bodyAsString())
+                    .isEqualTo("Welcome to SockJS!\n");
+        } finally {
+            web.close();
+        }
+    }
+
+    @Test
     @DisplayName("SockJS's JSONP and htmlfile transports without a callback, or with one that is not safe, are 400"
             + " with the JSON error body naming it (Vert.x answered 500 in plain text); with one they open")
     void callbackTransportsNameTheirParameter() {

@@ -12,6 +12,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.multipart.MultipartForm;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -216,6 +217,51 @@ class IngestBadInputIT {
                 http.post("/api/files", "Multipart/Form-Data; Boundary=B", Buffer.buffer(user + file + "--B--\r\n"));
         assertThat(capitals.statusCode()).as(capitals.bodyAsString()).isEqualTo(201);
         assertThat(capitals.bodyAsJsonObject().getLong("size")).isEqualTo(5);
+    }
+
+    @Test
+    @DisplayName("A multipart request or part declaring a charset its delimiters cannot be read in (UTF-16, UTF-32)"
+            + " or one the server does not know is 400 naming the Content-Type or the part's field, the charset and"
+            + " those taken (it was \"the multipart body ended inside a part\" or \"user_id is required\"), storing"
+            + " nothing; UTF-16 text sent with no charset is stored")
+    void namesTheCharsetItCannotRead() {
+        String tenant = TestStack.unique("t");
+        String user = "--B\r\nContent-Disposition: form-data; name=\"user_id\"\r\n\r\n" + tenant + "\r\n";
+        String file = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+                + "Content-Type: text/plain\r\n\r\nhello\r\n";
+        for (String charset : List.of("utf-16", "UTF-16LE", "utf-32", "bogus")) {
+            String unknown = charset.equals("bogus") ? "is not a charset this server knows" : "is not supported";
+            var part = http.post(
+                    "/api/files",
+                    "multipart/form-data; boundary=B",
+                    Buffer.buffer(user + file.replace("text/plain", "text/plain; charset=" + charset) + "--B--\r\n"));
+            assertRejected(part, 400, "file: the part's charset=" + charset + " " + unknown);
+            assertThat(part.bodyAsJsonObject().getString("message")).contains("UTF-8", "ISO-8859-1");
+            var request = http.post(
+                    "/api/files",
+                    "multipart/form-data; boundary=B; charset=" + charset,
+                    Buffer.buffer(user + file + "--B--\r\n"));
+            assertRejected(request, 400, "Content-Type: charset=" + charset + " " + unknown);
+            var field = http.post(
+                    "/api/files",
+                    "multipart/form-data; boundary=B",
+                    Buffer.buffer(
+                            user.replace("\r\n\r\n", "\r\nContent-Type: text/plain; charset=" + charset + "\r\n\r\n")
+                                    + file
+                                    + "--B--\r\n"));
+            assertRejected(field, 400, "user_id: the part's charset=" + charset + " " + unknown);
+        }
+        byte[] utf16 = "The tide table, in UTF-16.".getBytes(StandardCharsets.UTF_16);
+        assertRejected(
+                http.upload(tenant, "a.txt", "text/plain; charset=utf-16", utf16, null),
+                400,
+                "file: the part's charset=utf-16 is not supported");
+        assertUntouched(tenant);
+        // As the refusal says: the bytes stored as sent, read by their byte order mark.
+        var stored = http.upload(tenant, "a.txt", "text/plain", utf16, null);
+        assertThat(stored.statusCode()).as(stored.bodyAsString()).isEqualTo(201);
+        assertThat(stored.bodyAsJsonObject().getLong("size")).isEqualTo(utf16.length);
+        assertThat(stored.bodyAsJsonObject().getString("embedding_error")).isNull();
     }
 
     @Test

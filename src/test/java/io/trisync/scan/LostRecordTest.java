@@ -79,4 +79,39 @@ class LostRecordTest {
         assertThat(LostRecord.judge("t", "f", ops, 12, OTHER).refused()).contains("not the content");
         assertThat(LostRecord.judge("t", "f", ops, 12, null).restorable()).isFalse();
     }
+
+    @Test
+    @DisplayName("An operation of the file that cannot be read (a kind, step or size edited by hand), wherever it"
+            + " stands and whatever else the log holds, refuses the restore naming it and the field")
+    void unreadableOperationRefuses() {
+        IngestOperation upload = op("u", Kind.UPLOAD, Step.DONE);
+        for (var edit : List.of(
+                new JsonObject().put("kind", "ARCHIVE"),
+                new JsonObject().put("step", 3),
+                new JsonObject().put("size", "big"),
+                new JsonObject().putNull("createdAt"),
+                new JsonObject().putNull("tenantId"))) {
+            JsonObject doc = op("x", Kind.DELETE, Step.DONE).toDocument();
+            edit.forEach(e -> doc.put(e.getKey(), e.getValue()));
+            IngestOperation unreadable = IngestOperation.fromDocument(doc);
+            assertThat(unreadable.unreadable())
+                    .as(edit.encode())
+                    .isEqualTo(edit.fieldNames().iterator().next());
+            for (List<IngestOperation> ops : List.of(List.of(upload, unreadable), List.of(unreadable, upload))) {
+                LostRecord lost = LostRecord.judge("t", "f", ops, 12, SHA);
+                assertThat(lost.restorable()).as(edit.encode()).isFalse();
+                assertThat(lost.refused())
+                        .as(edit.encode())
+                        .contains(
+                                "operation x",
+                                "field " + edit.fieldNames().iterator().next());
+            }
+        }
+        // Another tenant's, read as such, names nothing of this one's.
+        JsonObject others =
+                op("x", Kind.DELETE, Step.DONE, "other").toDocument().put("size", "big");
+        assertThat(LostRecord.judge("t", "f", List.of(upload, IngestOperation.fromDocument(others)), 12, SHA)
+                        .restorable())
+                .isTrue();
+    }
 }
