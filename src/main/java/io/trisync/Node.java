@@ -34,6 +34,7 @@ import io.trisync.store.Stores;
 import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
@@ -156,8 +157,18 @@ public final class Node {
                             local != null ? local : new OpenAiEmbeddingModel(v, config.embedding()),
                             Metrics.of(config));
                     Node node = new Node(config, stack, v, Stores.create(v, config), hooks, embedding, keys);
-                    return node.deployAll().map(node).recover(e -> node.stop()
-                            .transform(ignored -> Future.failedFuture(e)));
+                    // Completed outside the node's Vert.x: a start refused after it was made (the stores'
+                    // checks) stops the node, and a future of the node's contexts could not tell the caller
+                    // once its event loops have ended.
+                    Promise<Node> started = Promise.promise();
+                    node.deployAll().onComplete(deployed -> {
+                        if (deployed.succeeded()) {
+                            started.complete(node);
+                        } else {
+                            node.stop().onComplete(stopped -> started.fail(deployed.cause()));
+                        }
+                    });
+                    return started.future();
                 });
     }
 
@@ -314,7 +325,9 @@ public final class Node {
         if (membership != null) {
             membership.removeListener(membershipListener);
         }
-        return Future.join(undeploys)
+        // Completed outside the node's Vert.x, which is closed by then: its contexts run nothing more.
+        Promise<Void> stopped = Promise.promise();
+        Future.join(undeploys)
                 // Nothing here waits for an answer now: the other nodes send none after this one.
                 .eventually(() -> ClusterBus.of(vertx).leaving())
                 .eventually(() -> stores.incarnations()
@@ -322,12 +335,22 @@ public final class Node {
                         .timeout(LocalOperations.STOP_WRITE_BOUND.toMillis(), TimeUnit.MILLISECONDS))
                 .eventually(() -> stores.close())
                 .eventually(() -> vertx.close())
-                .eventually(() -> {
-                    stack.close();
+                .transform(ended -> {
+                    try {
+                        stack.close();
+                    } catch (RuntimeException e) {
+                        stopped.tryFail(e);
+                        return Future.failedFuture(e);
+                    }
                     LOG.info("Node {} stopped", config.nodeId());
-                    return Future.succeededFuture();
-                })
-                .mapEmpty();
+                    if (ended.failed()) {
+                        stopped.tryFail(ended.cause());
+                    } else {
+                        stopped.tryComplete();
+                    }
+                    return Future.<Void>succeededFuture();
+                });
+        return stopped.future();
     }
 
     public Vertx vertx() {

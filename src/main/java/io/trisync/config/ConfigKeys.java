@@ -181,7 +181,7 @@ public final class ConfigKeys {
                     "SYNC_PARTITIONS",
                     "sync.partitions",
                     POSITIVE_INT,
-                    "partitions per tenant (P); fixed once data exists"),
+                    "partitions per tenant (P); fixed once data exists (recorded by the first node; another count refuses to start)"),
             new ConfigKey(
                     "SYNC_CHECK_INTERVAL",
                     "sync.checkIntervalMinutes",

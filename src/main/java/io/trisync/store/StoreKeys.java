@@ -58,12 +58,16 @@ public final class StoreKeys {
 
     /** The partition of {@code fileId}: the first 4 bytes of its SHA-256, unsigned, modulo {@code partitions}. */
     public static int partition(String fileId, int partitions) {
+        return (int) (partitionHash(fileId) % partitions);
+    }
+
+    /** The first 4 bytes of {@code fileId}'s SHA-256, unsigned: its partition among any count is this modulo the count. */
+    public static long partitionHash(String fileId) {
         byte[] digest = sha256(fileId.getBytes(StandardCharsets.UTF_8));
-        long prefix = ((digest[0] & 0xFFL) << 24)
+        return ((digest[0] & 0xFFL) << 24)
                 | ((digest[1] & 0xFFL) << 16)
                 | ((digest[2] & 0xFFL) << 8)
                 | (digest[3] & 0xFFL);
-        return (int) (prefix % partitions);
     }
 
     /** The S3 key prefix of one (tenant, partition): {@code {tenantId}/{partition}/}. */

@@ -17,8 +17,8 @@ import java.util.concurrent.TimeUnit;
  * The store adapters of one node, created together, readied together and closed together: the three
  * stores trisync keeps in agreement, and the operation and event logs that live in MongoDB beside
  * the metadata (on the same client): operations, events, open issues, quarantine and repair audit,
- * the queue of files whose vectors are still to be made, and this node's incarnation among the
- * others recorded there.
+ * the queue of files whose vectors are still to be made, this node's incarnation among the
+ * others recorded there, and the deployment's partition count its {@code SYNC_PARTITIONS} must match.
  */
 public record Stores(
         MetadataStore metadata,
@@ -33,7 +33,8 @@ public record Stores(
         ReindexCheckpoints checkpoints,
         TenantErasures erasures,
         TrendStore trends,
-        Incarnations incarnations) {
+        Incarnations incarnations,
+        DeploymentPartitions partitions) {
 
     /** How long a readiness check may take before its store counts as down. */
     public static final long READINESS_TIMEOUT_MS = 3000;
@@ -56,7 +57,8 @@ public record Stores(
                 new MongoReindexCheckpoints(mongo),
                 new MongoTenantErasures(mongo),
                 new MongoTrendStore(mongo),
-                incarnations(vertx, config, mongo));
+                incarnations(vertx, config, mongo),
+                new DeploymentPartitions(mongo, config.sync().partitions(), config.nodeId()));
     }
 
     /** This node's incarnation (its cluster node id when clustered) and the judge of others'. */
@@ -72,9 +74,15 @@ public record Stores(
                 Incarnations.staleAfter(Duration.ofSeconds(config.ingest().recoveryGraceSeconds())));
     }
 
-    /** Creates indexes, the bucket and the collection where missing. */
+    /**
+     * Checks the configured {@code SYNC_PARTITIONS} against the deployment's data ({@link
+     * DeploymentPartitions}: failed, and nothing else done, when they differ), then creates indexes, the
+     * bucket and the collection where missing.
+     */
     public Future<Void> init() {
-        return Future.all(List.of(
+        return partitions
+                .settle()
+                .compose(count -> Future.all(List.of(
                         metadata.init(),
                         blobs.init(),
                         vectors.init(),
@@ -84,7 +92,7 @@ public record Stores(
                         issues.init(),
                         repairs.init(),
                         indexQueue.init(),
-                        trends.init()))
+                        trends.init())))
                 .mapEmpty();
     }
 

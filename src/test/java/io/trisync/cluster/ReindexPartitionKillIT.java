@@ -138,6 +138,7 @@ class ReindexPartitionKillIT {
             childEnv.putAll(childServer.nodeEnv(MODEL));
             childEnv.put("NODE_ID", CHILD);
             childEnv.put("MONGO_URI", shared.mongo().uri());
+            childEnv.put("MONGO_DB", shared.mongo().db());
             childEnv.put("S3_ENDPOINT", shared.s3().endpoint());
             childEnv.put("QDRANT_HOST", shared.qdrant().host());
             childEnv.put("QDRANT_PORT", String.valueOf(shared.qdrant().port()));

@@ -87,7 +87,11 @@ class EmbeddingProviderIT {
 
     private Node start(String model, Map<String, String> settings, IngestHooks hooks) {
         Map<String, String> env = new HashMap<>();
-        env.put("MONGO_DB", database);
+        // The test's database fixes its partition count at its first node: a test of another count
+        // works on a database of its own (named after the count).
+        env.put(
+                "MONGO_DB",
+                settings.containsKey("SYNC_PARTITIONS") ? database + "_p" + settings.get("SYNC_PARTITIONS") : database);
         env.putAll(server.nodeEnv(model));
         env.put("EMBEDDING_BATCH_SIZE", "3");
         env.putAll(settings);

@@ -222,6 +222,7 @@ class GracefulStopIT {
             Map<String, String> childEnv = new HashMap<>(env);
             childEnv.put("NODE_ID", "graceful-coordinator");
             childEnv.put("MONGO_URI", stores.mongo().uri());
+            childEnv.put("MONGO_DB", stores.mongo().db());
             childEnv.put("S3_ENDPOINT", stores.s3().endpoint());
             childEnv.put("QDRANT_HOST", stores.qdrant().host());
             childEnv.put("QDRANT_PORT", String.valueOf(stores.qdrant().port()));

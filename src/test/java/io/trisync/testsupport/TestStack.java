@@ -70,7 +70,10 @@ public final class TestStack {
 
     /**
      * A node configuration using the shared stack's stores (so the node starts no embedded store),
-     * on a free HTTP port, then {@code overrides}.
+     * on a free HTTP port, then {@code overrides}. A node given another {@code SYNC_PARTITIONS} than
+     * the default and no {@code MONGO_DB} works on the database of that count ({@link
+     * #databaseFor}): a database's partition count is fixed by its first node, and a node of
+     * another count refuses to start on it.
      */
     public static TrisyncConfig nodeConfig(Map<String, String> overrides) {
         TrisyncConfig shared = config();
@@ -80,17 +83,35 @@ public final class TestStack {
         env.put("QDRANT_HOST", shared.qdrant().host());
         env.put("QDRANT_PORT", String.valueOf(shared.qdrant().port()));
         env.putAll(overrides);
+        String partitions = overrides.get("SYNC_PARTITIONS");
+        if (partitions != null && !overrides.containsKey("MONGO_DB")) {
+            env.put("MONGO_DB", databaseFor(partitions));
+        }
         return config(env);
     }
 
     /**
-     * A second node's configuration: in {@code first}'s cluster, on {@code first}'s (embedded) stores,
-     * then {@code overrides}.
+     * The shared stack's MongoDB database for nodes of {@code partitions} partitions: its own
+     * ({@code trisync}) for the default count, {@code trisync_p<N>} for another. Every node on the
+     * shared stack that sets no database of its own works on the one of its count, so test classes
+     * of different counts share the stores (by tenant, as the others do) but never a database.
+     */
+    public static String databaseFor(String partitions) {
+        TrisyncConfig shared = config();
+        return partitions.equals(String.valueOf(shared.sync().partitions()))
+                ? shared.mongo().db()
+                : shared.mongo().db() + "_p" + partitions;
+    }
+
+    /**
+     * A second node's configuration: in {@code first}'s cluster, on {@code first}'s (embedded) stores
+     * and MongoDB database, then {@code overrides}.
      */
     public static TrisyncConfig joining(TrisyncConfig first, Map<String, String> overrides) {
         Map<String, String> env = new HashMap<>();
         env.put("CLUSTER_NAME", first.clusterName());
         env.put("MONGO_URI", first.mongo().uri());
+        env.put("MONGO_DB", first.mongo().db());
         env.put("S3_ENDPOINT", first.s3().endpoint());
         env.put("QDRANT_HOST", first.qdrant().host());
         env.put("QDRANT_PORT", String.valueOf(first.qdrant().port()));

@@ -1,0 +1,181 @@
+package io.trisync.store;
+
+import io.trisync.failure.Failure;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.MongoClient;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The check of a node's {@code SYNC_PARTITIONS} against its deployment's data, at start ({@link
+ * PartitionCount} in MongoDB {@code deployment}). Found: the node starts only when its count is the
+ * one recorded. Not found on a database without file records: this node's count is recorded. Not
+ * found beside file records (a deployment from before the document): the count cannot be derived
+ * from them reliably, so this node's count is recorded only when every record of a sample (the
+ * first {@link #SAMPLE} by id) lies in the partition its id falls in among it; otherwise the node
+ * refuses to start. The document is written by an insert, so of nodes starting at once one writes it
+ * and the others read theirs and check against it.
+ */
+public final class DeploymentPartitions {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeploymentPartitions.class);
+
+    /** How many file records a database without the document is checked by. */
+    static final int SAMPLE = 100;
+
+    /** The largest count the refusal of a legacy database looks for as the one its records agree with. */
+    private static final int LARGEST_GUESS = 65_536;
+
+    private final MongoClient mongo;
+    private final int configured;
+    private final String nodeId;
+
+    public DeploymentPartitions(MongoClient mongo, int configured, String nodeId) {
+        this.mongo = mongo;
+        this.configured = configured;
+        this.nodeId = nodeId;
+    }
+
+    /** The deployment's count once this node may start with its own; failed ({@link Failure.Conflict}) when not. */
+    public Future<PartitionCount> settle() {
+        return settle(3);
+    }
+
+    private Future<PartitionCount> settle(int tries) {
+        return read().compose(found -> {
+            if (found != null) {
+                return agree(found);
+            }
+            return first().compose(count -> insert(count).compose(won -> {
+                if (won) {
+                    LOG.info(
+                            "Recorded this deployment's partition count: {} ({})",
+                            count.partitions(),
+                            PartitionCount.EMPTY.equals(count.basis())
+                                    ? "the database held no file records"
+                                    : "the " + count.sampled() + " file records sampled agree with it");
+                    return Future.succeededFuture(count);
+                }
+                return tries <= 0
+                        ? Future.failedFuture(new Failure.Conflict("the deployment's partition count (MongoDB "
+                                + PartitionCount.COLLECTION + ") kept changing under this node's start"))
+                        : settle(tries - 1);
+            }));
+        });
+    }
+
+    /** {@code found} if it is the configured count; the refusal otherwise. */
+    private Future<PartitionCount> agree(PartitionCount found) {
+        if (found.partitions() == configured) {
+            return Future.succeededFuture(found);
+        }
+        if (found.partitions() <= 0) {
+            return Future.failedFuture(new Failure.Conflict("MongoDB " + PartitionCount.COLLECTION + " {_id: \""
+                    + PartitionCount.KEY + "\"} holds no partition count (its " + PartitionCount.PARTITIONS
+                    + " is no whole number of 1 or more): correct it by hand to the count this deployment's data"
+                    + " was written with"));
+        }
+        return Future.failedFuture(new Failure.Conflict("SYNC_PARTITIONS is " + configured
+                + ", but this deployment's data was written with " + found.partitions() + " partitions (recorded"
+                + (found.recordedAt() == null ? "" : " " + found.recordedAt())
+                + (found.recordedBy() == null ? "" : " by " + found.recordedBy())
+                + " in MongoDB " + PartitionCount.COLLECTION + "): changing the partition count of existing"
+                + " data is not supported; set SYNC_PARTITIONS back to " + found.partitions()));
+    }
+
+    /** The count to record on a database without the document: the configured one, if its records allow. */
+    private Future<PartitionCount> first() {
+        return mongo.findWithOptions(
+                        MongoMetadataStore.FILES,
+                        new JsonObject(),
+                        new FindOptions()
+                                .setSort(new JsonObject().put(FileRecord.ID, 1))
+                                .setLimit(SAMPLE))
+                .recover(MongoErrors::failed)
+                .compose(docs -> {
+                    String now = Instant.now().toString();
+                    if (docs.isEmpty()) {
+                        return Future.succeededFuture(
+                                new PartitionCount(configured, now, nodeId, PartitionCount.EMPTY, 0));
+                    }
+                    List<FileRecord> judged = new ArrayList<>();
+                    List<FileRecord> elsewhere = new ArrayList<>();
+                    for (JsonObject doc : docs) {
+                        // Read without the partition check; a record without a readable partition or id
+                        // tells nothing about the count.
+                        FileRecord r;
+                        try {
+                            r = FileRecord.fromDocument(doc);
+                        } catch (RuntimeException e) {
+                            continue;
+                        }
+                        if (r.id() == null || r.partition() < 0) {
+                            continue;
+                        }
+                        judged.add(r);
+                        if (StoreKeys.partition(r.id(), configured) != r.partition()) {
+                            elsewhere.add(r);
+                        }
+                    }
+                    if (elsewhere.isEmpty()) {
+                        return Future.succeededFuture(
+                                new PartitionCount(configured, now, nodeId, PartitionCount.SAMPLED, judged.size()));
+                    }
+                    FileRecord example = elsewhere.get(0);
+                    int agreed = agreedCount(judged);
+                    return Future.failedFuture(new Failure.Conflict("SYNC_PARTITIONS is " + configured + ", but "
+                            + elsewhere.size() + " of the " + judged.size() + " file records sampled (the first "
+                            + SAMPLE + " by id) lie in other partitions than their ids fall in among " + configured
+                            + " (record " + example.id() + ": partition " + example.partition() + ", "
+                            + StoreKeys.partition(example.id(), configured) + " among " + configured
+                            + "), and no partition count is recorded yet (MongoDB " + PartitionCount.COLLECTION
+                            + "): this deployment's data was written with another count"
+                            + (agreed > 0 ? " (the records sampled agree with " + agreed + ")" : "")
+                            + "; changing the partition count of existing data is not supported; set"
+                            + " SYNC_PARTITIONS to the count the data was written with"
+                            + (agreed > 0 ? " (" + agreed + ")" : "")));
+                });
+    }
+
+    /** The smallest count every record of {@code judged} lies in its id's partition among; 0 when none up to {@link #LARGEST_GUESS}. */
+    static int agreedCount(List<FileRecord> judged) {
+        long[] hashes = new long[judged.size()];
+        int highest = 0;
+        for (int i = 0; i < hashes.length; i++) {
+            hashes[i] = StoreKeys.partitionHash(judged.get(i).id());
+            highest = Math.max(highest, judged.get(i).partition());
+        }
+        for (int count = highest + 1; count <= LARGEST_GUESS; count++) {
+            boolean all = true;
+            for (int i = 0; i < hashes.length && all; i++) {
+                all = hashes[i] % count == judged.get(i).partition();
+            }
+            if (all) {
+                return count;
+            }
+        }
+        return 0;
+    }
+
+    Future<PartitionCount> read() {
+        return mongo.findOne(
+                        PartitionCount.COLLECTION, new JsonObject().put(PartitionCount.ID, PartitionCount.KEY), null)
+                .recover(MongoErrors::failed)
+                .map(PartitionCount::fromDocument);
+    }
+
+    /** Inserts the first count; false when another node did first. */
+    private Future<Boolean> insert(PartitionCount count) {
+        return mongo.insert(PartitionCount.COLLECTION, count.toDocument())
+                .map(id -> true)
+                .recover(e -> MongoErrors.<Boolean>failed(e)
+                        .recover(f -> f instanceof Failure.Conflict
+                                ? Future.succeededFuture(false)
+                                : Future.failedFuture(f)));
+    }
+}
