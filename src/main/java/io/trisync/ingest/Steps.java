@@ -220,6 +220,11 @@ final class Steps {
                                         + unreadable.whyUnreadable())
                                 : notFound);
             }
+            if (unreadable != null) {
+                // Still completing, as notFound says; the unreadable operation may be that upload (its
+                // step edited by hand), which the judgements below cannot read.
+                return Future.failedFuture(notFound);
+            }
             IngestOperation upload = ops.stream()
                     .filter(op -> op.kind() == IngestOperation.Kind.UPLOAD)
                     .filter(op -> tenantId == null || tenantId.equals(op.tenantId()))

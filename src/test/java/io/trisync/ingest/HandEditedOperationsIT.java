@@ -202,6 +202,24 @@ class HandEditedOperationsIT {
                     "/api/files/" + id + "/content" + q, "a.txt", "text/plain", utf8("Another tide."), null);
             assertThat(replace.statusCode()).as(replace.bodyAsString()).isEqualTo(409);
             assertThat(replace.bodyAsJsonObject().getString("message")).contains(opId, "field kind");
+
+            // A file whose upload is still open (an operation holds it, as while completing) and whose step
+            // was edited by hand: not found yet, as any file still completing (a 500 before).
+            String other = upload(http, raw, tenant);
+            JsonObject otherDone = raw.findOne("ingest_ops", new JsonObject().put("fileId", other), null)
+                    .await();
+            raw.insert(
+                            "ingest_ops",
+                            otherDone
+                                    .copy()
+                                    .put("_id", "hand-step-" + other)
+                                    .put("step", 3)
+                                    .put("terminal", false)
+                                    .put("openFile", other))
+                    .await();
+            var completing = http.get("/api/files/" + other + q);
+            assertThat(completing.statusCode()).as(completing.bodyAsString()).isEqualTo(404);
+            assertThat(completing.bodyAsJsonObject().getString("message")).contains("still completing");
         } finally {
             raw.close();
             node.stop().await();

@@ -73,4 +73,15 @@ class DeploymentPartitionsTest {
         }
         assertThat(PartitionCount.fromDocument(null)).isNull();
     }
+
+    @Test
+    @DisplayName("A record or two edited by hand among many does not stop a start; data of another count does")
+    void fewHandEditedRecordsAreTolerated() {
+        assertThat(DeploymentPartitions.handEditedAtMost(0, 1)).isTrue();
+        assertThat(DeploymentPartitions.handEditedAtMost(1, 100)).isTrue();
+        assertThat(DeploymentPartitions.handEditedAtMost(5, 100)).isTrue();
+        assertThat(DeploymentPartitions.handEditedAtMost(6, 100)).isFalse();
+        assertThat(DeploymentPartitions.handEditedAtMost(1, 6)).isFalse();
+        assertThat(DeploymentPartitions.handEditedAtMost(50, 100)).isFalse();
+    }
 }
