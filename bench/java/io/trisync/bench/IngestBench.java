@@ -724,6 +724,9 @@ class IngestBench {
         env.put("AUTH_ENABLED", "false");
         env.put("API_RATE_LIMIT_PER_MINUTE", "10000000");
         env.put("HTTP_INSTANCES", System.getProperty("bench.instances", "0"));
+        // The store pipeline embeds with PrecomputedModel, a model the configuration does not name: side by
+        // side, the node would refuse its points as another model's (the pointer records the configured one).
+        env.put("EMBEDDING_MODEL_CHANGE", "in_place");
         return ConfigLoader.fromJson(new JsonObject(Files.readString(Path.of("conf/config.json"))), env);
     }
 
