@@ -26,7 +26,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -334,11 +333,14 @@ class EmbeddingProviderIT {
         Await.until("the file to be indexed after its commit", 30_000, () -> "indexed"
                 .equals(Http.json(http.get("/api/files/" + id + "?user_id=" + tenant))
                         .getString("indexing")));
-        // In the order they were logged (the store answers newest first).
-        List<String> events = new ArrayList<>(node.stores().events().ofFile(tenant, id, 20).await().stream()
-                .map(Event::type)
-                .toList());
-        Collections.reverse(events);
+        // The record says indexed before embedding.created is logged (the worker patches, then publishes).
+        List<String> events = new ArrayList<>();
+        Await.until("embedding.created to be logged", 30_000, () -> {
+            events.clear();
+            // In the order they were logged (the store answers newest first).
+            node.stores().events().ofFile(tenant, id, 20).await().forEach(e -> events.add(0, e.type()));
+            return events.contains(EventTypes.EMBEDDING_CREATED);
+        });
         assertThat(events.indexOf(EventTypes.EMBEDDING_CREATED))
                 .as("embedding.created after file.uploaded: %s", events)
                 .isGreaterThan(events.indexOf(EventTypes.FILE_UPLOADED));
