@@ -255,12 +255,17 @@ class EmbeddingProviderIT {
                     .as("the job of %s", id)
                     .isNull();
         }
+        // Each record says indexed before its embedding.created is logged (the worker patches, then publishes).
         Map<String, Integer> created = new HashMap<>();
-        for (Event e : node.stores().events().since(tenant, 0, 1000).await()) {
-            if ("embedding.created".equals(e.type())) {
-                created.merge(e.fileId(), 1, Integer::sum);
+        Await.until("embedding.created of every file", 30_000, () -> {
+            created.clear();
+            for (Event e : node.stores().events().since(tenant, 0, 1000).await()) {
+                if ("embedding.created".equals(e.type())) {
+                    created.merge(e.fileId(), 1, Integer::sum);
+                }
             }
-        }
+            return created.keySet().containsAll(ids);
+        });
         assertThat(created).as("embedding.created per file").containsOnlyKeys(ids);
         assertThat(created.values()).as("embedding.created per file").containsOnly(1);
         JsonObject after = fileStatus();

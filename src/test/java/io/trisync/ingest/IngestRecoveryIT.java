@@ -144,6 +144,9 @@ class IngestRecoveryIT {
                     .pending());
             FileRecord file = assertComplete(survivor.stores(), tenant, bytes);
             assertThat(file.id()).isEqualTo(op.fileId());
+            // The record leaves pending before embedding.created is logged (the worker patches, then publishes).
+            Await.until("embedding.created to be logged", 30_000, () -> eventTypes(survivor.stores(), tenant)
+                    .contains("embedding.created"));
             assertThat(eventTypes(survivor.stores(), tenant))
                     .containsOnlyOnce("file.uploaded", "embedding.pending", "embedding.created");
             assertThat(getFile(survivor, tenant, file.id()).statusCode()).isEqualTo(200);
