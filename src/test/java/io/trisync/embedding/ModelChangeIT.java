@@ -162,10 +162,7 @@ class ModelChangeIT {
                     }
                 }
                 // A node still configured for the old dimension refuses to start a change back.
-                Throwable refused = Node.start(TestStack.nodeConfig(shared), false)
-                        .map(n -> (Throwable) null)
-                        .otherwise(e -> e)
-                        .await();
+                Throwable refused = refusal(shared);
                 assertThat(refused).as("an old-dimension node after the switch").isNotNull();
                 assertThat(refused.getMessage()).contains("purge", collection);
                 assertThat(node.stores().vectors().refresh().await().generation())
@@ -208,20 +205,12 @@ class ModelChangeIT {
             "Same dimension, side by side: the old model's collection serves every file until the re-index switches to the new one")
     void sameDimensionSideBySide() {
         String collection = TestStack.unique("models").replace('-', '_');
-        Map<String, String> shared = Map.of(
-                "MONGO_DB",
-                TestStack.unique("models"),
-                "QDRANT_COLLECTION",
-                collection,
-                "EMBEDDING_MODEL_CHANGE",
-                "side_by_side");
+        String database = TestStack.unique("models");
         String alpha = TestStack.unique("alpha");
         String beta = TestStack.unique("beta");
         try (EmbeddingServer server = new EmbeddingServer(384)) {
-            Map<String, String> first = new HashMap<>(shared);
-            first.putAll(server.nodeEnv("m-one"));
-            Map<String, String> second = new HashMap<>(shared);
-            second.putAll(server.nodeEnv("m-two"));
+            Map<String, String> first = env(database, collection, "side_by_side", server, "m-one");
+            Map<String, String> second = env(database, collection, "side_by_side", server, "m-two");
             Map<String, List<String>> files = uploadThreeEach(TestStack.nodeConfig(first), alpha, beta);
 
             Node node = Node.start(TestStack.nodeConfig(second), false).await();
@@ -266,12 +255,8 @@ class ModelChangeIT {
                         .isNull();
 
                 // A node of a third model refuses to start: one change at a time.
-                Map<String, String> third = new HashMap<>(shared);
-                third.putAll(server.nodeEnv("m-three"));
-                Throwable refused = Node.start(TestStack.nodeConfig(third), false)
-                        .map(n -> (Throwable) null)
-                        .otherwise(e -> e)
-                        .await();
+                Map<String, String> third = env(database, collection, "side_by_side", server, "m-three");
+                Throwable refused = refusal(third);
                 assertThat(refused).as("a third model during the change").isNotNull();
                 assertThat(refused.getMessage()).contains("m-one@384", "m-two@384");
 
@@ -338,10 +323,7 @@ class ModelChangeIT {
                     }
                 }
                 // Back to the old model only once its retired collection is purged.
-                Throwable back = Node.start(TestStack.nodeConfig(first), false)
-                        .map(n -> (Throwable) null)
-                        .otherwise(e -> e)
-                        .await();
+                Throwable back = refusal(first);
                 assertThat(back).as("the old model after the switch").isNotNull();
                 assertThat(back.getMessage()).contains("purge", collection);
             } finally {
@@ -355,17 +337,12 @@ class ModelChangeIT {
             "Side by side after an earlier change in place: the old points left in the serving collection neither stale a re-embedded file nor take a new version's points; the re-index switches")
     void sideBySideAfterAChangeInPlace() {
         String collection = TestStack.unique("inplace").replace('-', '_');
-        Map<String, String> shared = Map.of("MONGO_DB", TestStack.unique("inplace"), "QDRANT_COLLECTION", collection);
+        String database = TestStack.unique("inplace");
         String alpha = TestStack.unique("alpha");
         try (EmbeddingServer server = new EmbeddingServer(384)) {
-            Map<String, String> one = new HashMap<>(shared);
-            one.putAll(server.nodeEnv("m-one"));
-            one.put("EMBEDDING_MODEL_CHANGE", "in_place");
-            Map<String, String> two = new HashMap<>(one);
-            two.putAll(server.nodeEnv("m-two"));
-            Map<String, String> three = new HashMap<>(shared);
-            three.putAll(server.nodeEnv("m-three"));
-            three.put("EMBEDDING_MODEL_CHANGE", "side_by_side");
+            Map<String, String> one = env(database, collection, "in_place", server, "m-one");
+            Map<String, String> two = env(database, collection, "in_place", server, "m-two");
+            Map<String, String> three = env(database, collection, "side_by_side", server, "m-three");
             List<String> files =
                     uploadThreeEach(TestStack.nodeConfig(one), alpha).get(alpha);
             // In place: m-two serves, the files keep m-one's points in the serving collection.
@@ -411,19 +388,11 @@ class ModelChangeIT {
             "A change of model is abandoned by deleting the collection it fills, once the nodes are back on the serving model")
     void abandonedChange() {
         String collection = TestStack.unique("abandon").replace('-', '_');
-        Map<String, String> shared = Map.of(
-                "MONGO_DB",
-                TestStack.unique("abandon"),
-                "QDRANT_COLLECTION",
-                collection,
-                "EMBEDDING_MODEL_CHANGE",
-                "side_by_side");
+        String database = TestStack.unique("abandon");
         String alpha = TestStack.unique("alpha");
         try (EmbeddingServer server = new EmbeddingServer(384)) {
-            Map<String, String> one = new HashMap<>(shared);
-            one.putAll(server.nodeEnv("m-one"));
-            Map<String, String> two = new HashMap<>(shared);
-            two.putAll(server.nodeEnv("m-two"));
+            Map<String, String> one = env(database, collection, "side_by_side", server, "m-one");
+            Map<String, String> two = env(database, collection, "side_by_side", server, "m-two");
             List<String> files =
                     uploadThreeEach(TestStack.nodeConfig(one), alpha).get(alpha);
             Node node = Node.start(TestStack.nodeConfig(two), false).await();
@@ -446,6 +415,24 @@ class ModelChangeIT {
                 node.stop().await();
             }
         }
+    }
+
+    /** A node's settings: its own database and collection, how it changes models, {@code server} embedding as {@code model}. */
+    private static Map<String, String> env(
+            String database, String collection, String change, EmbeddingServer server, String model) {
+        Map<String, String> env = new HashMap<>(server.nodeEnv(model));
+        env.put("MONGO_DB", database);
+        env.put("QDRANT_COLLECTION", collection);
+        env.put("EMBEDDING_MODEL_CHANGE", change);
+        return env;
+    }
+
+    /** Why a node of {@code env} refused to start, or null when it started (it is stopped again). */
+    private static Throwable refusal(Map<String, String> env) {
+        return Node.start(TestStack.nodeConfig(env), false)
+                .compose(started -> started.stop().map(v -> (Throwable) null))
+                .otherwise(e -> e)
+                .await();
     }
 
     private static JsonObject search(Http http, String tenant, String query) {
