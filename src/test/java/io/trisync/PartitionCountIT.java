@@ -60,7 +60,8 @@ class PartitionCountIT {
     private List<String> uploadOnFour(Node four) {
         List<String> ids = new ArrayList<>();
         try (Http http = new Http(four.vertx(), four.httpPort())) {
-            while (ids.size() < 4
+            // Enough records for a refusal to name the count they agree with (DeploymentPartitions.ENOUGH_TO_NAME).
+            while (ids.size() < 20
                     || ids.stream().allMatch(id -> StoreKeys.partition(id, 8) == StoreKeys.partition(id, 4))) {
                 HttpResponse<Buffer> r = http.upload(
                         tenant,

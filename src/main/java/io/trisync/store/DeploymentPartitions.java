@@ -24,6 +24,12 @@ import org.slf4j.LoggerFactory;
 public final class DeploymentPartitions {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeploymentPartitions.class);
+    /**
+     * Records sampled before a refusal names the count they agree with: with four records a count
+     * of 3 was named for data of 4 (each record fits a smaller count by chance), with twenty the
+     * chance is below one in a million.
+     */
+    static final int ENOUGH_TO_NAME = 20;
 
     /** How many file records a database without the document is checked by. */
     static final int SAMPLE = 100;
@@ -135,7 +141,8 @@ public final class DeploymentPartitions {
                                 new PartitionCount(configured, now, nodeId, PartitionCount.SAMPLED, judged.size()));
                     }
                     FileRecord example = elsewhere.get(0);
-                    int agreed = agreedCount(judged);
+                    // Named only from enough records: a few agree with some smaller count by chance.
+                    int agreed = judged.size() >= ENOUGH_TO_NAME ? agreedCount(judged) : 0;
                     return Future.failedFuture(new Failure.Conflict("SYNC_PARTITIONS is " + configured + ", but "
                             + elsewhere.size() + " of the " + judged.size() + " file records sampled (the first "
                             + SAMPLE + " by id) lie in other partitions than their ids fall in among " + configured
