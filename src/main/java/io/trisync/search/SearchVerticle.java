@@ -29,6 +29,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +47,9 @@ import org.slf4j.LoggerFactory;
  * recorded as the issue it is ({@code ORPHAN_VECTORS}, {@code DELETE_INCOMPLETE}, {@code
  * STALE_VECTORS}; for a blob that is not the one recorded, {@code MISSING_BLOB}, {@code SIZE_MISMATCH}
  * or {@code CHECKSUM_MISMATCH}, never {@code STALE_VECTORS}) in the scanner's issue store with its {@code sync.issue_detected} event, once per
- * appearance: read repair's detection, as Cassandra does on reads; repairs fix them.
+ * appearance: read repair's detection, as Cassandra does on reads; repairs fix them. While the
+ * embedding model changes side by side, both collections are searched, each with the query embedded
+ * by its own model, and their rankings interleaved (see {@link #round}).
  */
 public final class SearchVerticle extends RequestVerticle {
 
@@ -136,73 +139,100 @@ public final class SearchVerticle extends RequestVerticle {
         VectorSpaces spaces = stores.vectors().spaces();
         if (spaces == null) {
             return embedQuery(model, request.query(), budgetMs)
-                    .compose(vector -> searchWith(request, started, new Query(null, model, vector, null, null)));
+                    .compose(
+                            vector -> searchWith(request, started, List.of(new Side(null, model, vector, null)), null));
         }
         VectorSpaces.Space serving = spaces.serving();
-        String renewed = spaces.migrating() ? spaces.target().model() : null;
-        // While the model changes, the serving collection's model embeds the query; so it does on a node
-        // configured side by side whose own model serves no more (a node left on an old model).
-        boolean servingModel = spaces.migrating()
-                || config.embedding().sideBySide() && !serving.model().equals(model.name());
-        // The fallback: this node's model is the new collection's.
-        boolean canFallBack = renewed != null
-                && renewed.equals(model.name())
-                && spaces.target().dims() == model.dimension()
-                && !renewed.equals(serving.model());
-        long firstBudget = canFallBack ? budgetMs / 2 : budgetMs;
-        return Future.<EmbeddingModel>future(p -> p.complete(servingModel ? queries.forSpace(serving) : model))
-                .compose(by ->
-                        embedQuery(by, request.query(), firstBudget).map(v -> new Query(serving, by, v, null, renewed)))
-                .recover(e -> {
-                    if (!canFallBack || !(e instanceof Failure.Unavailable)) {
-                        return Future.failedFuture(e);
+        if (!spaces.migrating() || spaces.target().model().equals(serving.model())) {
+            // A node configured side by side whose own model serves no more (a node left on an old
+            // model) embeds the query with the serving model.
+            boolean servingModel =
+                    config.embedding().sideBySide() && !serving.model().equals(model.name());
+            return side(servingModel ? serving : null, serving, null, request.query(), budgetMs)
+                    .compose(side -> searchWith(request, started, List.of(side), null));
+        }
+        // While the model changes, both collections are searched, each with a query embedded by its own
+        // model: the serving one holds every file made before the change, the one being filled the files
+        // re-embedded so far and those uploaded or changed since (whose old points are gone).
+        VectorSpaces.Space target = spaces.target();
+        Future<Side> old = side(serving, serving, target.model(), request.query(), budgetMs);
+        Future<Side> renewed = side(target, target, null, request.query(), budgetMs);
+        return Future.join(old, renewed)
+                .<Sides>transform(both -> {
+                    if (old.succeeded() && renewed.succeeded()) {
+                        return Future.succeededFuture(new Sides(List.of(old.result(), renewed.result()), null));
                     }
-                    // The serving collection's model cannot be reached (its service gone, its key
-                    // refused, too slow): the new collection with this node's model, which holds the
-                    // files re-embedded so far, rather than no answer. The cause is logged, not
-                    // answered (it may name the provider's address).
+                    Future<Side> failed = old.failed() ? old : renewed;
+                    Future<Side> other = old.failed() ? renewed : old;
+                    if (other.failed() || !(failed.cause() instanceof Failure.Unavailable)) {
+                        return Future.failedFuture(failed.cause());
+                    }
+                    // One model cannot embed the query (its service gone, its key refused, too slow): the
+                    // other collection alone rather than no answer, and the answer says what is left out.
+                    // The cause is logged, not answered (it may name the provider's address).
+                    VectorSpaces.Space lost = old.failed() ? serving : target;
                     LOG.warn(
-                            "Search of {} falls back to collection {} ({}): the serving collection {}'s model {} did"
-                                    + " not embed the query: {}",
+                            "Search of {} searches collection {} only: the model {} of collection {} did not embed"
+                                    + " the query: {}",
                             request.tenantId(),
-                            spaces.target().collection(),
-                            model.name(),
-                            serving.collection(),
-                            serving.model(),
-                            e.getMessage());
-                    String partial = "the serving collection's model " + serving.model()
-                            + " could not embed the query; searched the collection being filled for "
-                            + model.name() + ", which holds only the files re-embedded so far";
-                    long left = budgetMs - (System.nanoTime() - started) / 1_000_000;
-                    return embedQuery(model, request.query(), Math.max(1_000, left))
-                            .map(v -> new Query(spaces.target(), model, v, partial, null));
+                            (old.failed() ? target : serving).collection(),
+                            lost.model(),
+                            lost.collection(),
+                            failed.cause().getMessage());
+                    String partial = old.failed()
+                            ? "the serving collection's model " + serving.model()
+                                    + " could not embed the query; searched the collection being filled for "
+                                    + target.model() + ", which holds only the files re-embedded so far"
+                            : "the model " + target.model() + " of the collection being filled could not embed"
+                                    + " the query; files uploaded or changed since the change of model began are"
+                                    + " left out";
+                    return Future.succeededFuture(new Sides(List.of(other.result()), partial));
                 })
-                .compose(query -> searchWith(request, started, query));
+                .compose(sides -> searchWith(request, started, sides.sides(), sides.partial()));
     }
 
     /**
-     * A query's vector, the collection it is compared with, the model that made both, why the search
-     * is partial (or null), and the model a file re-embedded during a change of model records (or null).
+     * One collection's side of a search: the query embedded by {@code space}'s model (by this node's
+     * own model when {@code space} is null or names it), compared with {@code searched}'s vectors.
      */
-    private record Query(
-            VectorSpaces.Space searched, EmbeddingModel by, float[] vector, String partial, String renewed) {}
+    private Future<Side> side(
+            VectorSpaces.Space space, VectorSpaces.Space searched, String renewed, String query, long budgetMs) {
+        return Future.<EmbeddingModel>future(p -> p.complete(queries.forSpace(space)))
+                .compose(by -> embedQuery(by, query, budgetMs).map(v -> new Side(searched, by, v, renewed)));
+    }
 
-    private Future<JsonObject> searchWith(SearchRequest request, long started, Query query) {
+    /**
+     * A query's vector and the collection it is compared with ({@code searched}, null when there is
+     * no pointer), the model that made both, and the model a file re-embedded during a change of
+     * model records (or null): its record may name that model while this collection still holds the
+     * old model's copy of its points.
+     */
+    private record Side(VectorSpaces.Space searched, EmbeddingModel by, float[] vector, String renewed) {}
+
+    /** The sides a search compares, and why it is partial (or null). */
+    private record Sides(List<Side> sides, String partial) {}
+
+    /** A hit and the side it came from, which says what model its file's record may name. */
+    private record Candidate(Scored hit, Side side) {
+        String fileId() {
+            return hit.point().fileId();
+        }
+    }
+
+    private Future<JsonObject> searchWith(SearchRequest request, long started, List<Side> sides, String partial) {
         long embedded = System.nanoTime();
         int k = Math.min(MAX_CANDIDATES, Math.max(40, request.limit() * OVERFETCH));
-        return round(request, query, k)
+        return round(request, sides, k)
                 .compose(found -> excludedEvent(request, found).map(v -> {
                     JsonObject answer = found.answer(started, embedded);
-                    return query.partial() == null ? answer : answer.put("partial", query.partial());
+                    return partial == null ? answer : answer.put("partial", partial);
                 }));
     }
 
     /** What a search found: the consistent hits in score order and the excluded ones. */
     private static final class Found {
-        /** The model the searched collection's vectors (and the query's) were made by. */
-        String served;
-        /** During a change of model, the new one (a re-embedded file's record names it); else null. */
-        String renewed;
+        /** Files with an agreeing hit: a file found in both collections during a change is returned once. */
+        final Set<String> taken = new HashSet<>();
 
         final List<SearchMessages.SearchHit> results = new ArrayList<>();
         final List<Excluded> excluded = new ArrayList<>();
@@ -236,43 +266,68 @@ public final class SearchVerticle extends RequestVerticle {
         }
     }
 
-    /** One fetch of {@code k} candidates; fetches four times more while too few consistent files were found among a full page. */
-    private Future<Found> round(SearchRequest request, Query query, int k) {
+    /**
+     * One fetch of {@code k} candidates from each side; fetches four times more while too few
+     * consistent files were found among a full page. The sides' rankings (each file at its best chunk)
+     * are interleaved rank by rank, the serving collection first: scores of two models are not
+     * comparable, ranks are, and a file both hold is taken at its better rank.
+     */
+    private Future<Found> round(SearchRequest request, List<Side> sides, int k) {
         Found found = new Found();
-        found.served = query.by().name();
-        found.renewed = query.renewed();
-        return stores.vectors()
-                .search(query.searched(), request.tenantId(), query.vector(), k)
-                .compose(hits -> {
-                    found.searchedAt = System.nanoTime();
-                    // Each file's best chunk, in score order (hits come best first).
-                    Map<String, Scored> best = new LinkedHashMap<>();
-                    for (Scored hit : hits) {
-                        best.putIfAbsent(hit.point().fileId(), hit);
-                    }
-                    return check(request, best, found).compose(v -> {
-                        found.checkedAt = System.nanoTime();
-                        boolean more = found.results.size() < request.limit() && hits.size() == k && k < MAX_CANDIDATES;
-                        return more
-                                ? round(request, query, Math.min(MAX_CANDIDATES, k * 4))
-                                : Future.succeededFuture(found);
-                    });
-                });
+        List<Future<List<Scored>>> searches = new ArrayList<>();
+        for (Side side : sides) {
+            searches.add(stores.vectors().search(side.searched(), request.tenantId(), side.vector(), k));
+        }
+        return Future.all(searches).compose(all -> {
+            found.searchedAt = System.nanoTime();
+            List<List<Candidate>> ranked = new ArrayList<>();
+            boolean full = false;
+            for (int s = 0; s < sides.size(); s++) {
+                List<Scored> hits = searches.get(s).result();
+                full |= hits.size() == k;
+                // Each file's best chunk, in score order (hits come best first).
+                Map<String, Candidate> best = new LinkedHashMap<>();
+                for (Scored hit : hits) {
+                    best.putIfAbsent(hit.point().fileId(), new Candidate(hit, sides.get(s)));
+                }
+                ranked.add(List.copyOf(best.values()));
+            }
+            boolean fullPage = full;
+            return check(request, interleaved(ranked), found).compose(v -> {
+                found.checkedAt = System.nanoTime();
+                boolean more = found.results.size() < request.limit() && fullPage && k < MAX_CANDIDATES;
+                return more ? round(request, sides, Math.min(MAX_CANDIDATES, k * 4)) : Future.succeededFuture(found);
+            });
+        });
+    }
+
+    /** The lists' elements rank by rank: the first of each list in their order, then the second of each, and so on. */
+    static <T> List<T> interleaved(List<List<T>> lists) {
+        List<T> out = new ArrayList<>();
+        int longest = lists.stream().mapToInt(List::size).max().orElse(0);
+        for (int rank = 0; rank < longest; rank++) {
+            for (List<T> list : lists) {
+                if (rank < list.size()) {
+                    out.add(list.get(rank));
+                }
+            }
+        }
+        return out;
     }
 
     /**
-     * Checks the candidates (each file's best hit, in score order) until {@code limit} consistent
+     * Checks the candidates (each file's best hit, in rank order; during a change of model a file may
+     * come once from each collection, and the first that agrees is taken) until {@code limit} consistent
      * files are found: their records are read a slice at a time (the first slice is {@code limit}
      * files, so a search whose best files all agree reads only their records; each later slice is
      * three times larger), and the blobs of the best agreeing ones are checked as places are left, so
      * a file is never passed over for a lower one. The excluded hits are recorded as issues once, at
      * the end.
      */
-    private Future<Void> check(SearchRequest request, Map<String, Scored> best, Found found) {
-        if (best.isEmpty()) {
+    private Future<Void> check(SearchRequest request, List<Candidate> candidates, Found found) {
+        if (candidates.isEmpty()) {
             return Future.succeededFuture();
         }
-        List<Scored> candidates = List.copyOf(best.values());
         Map<String, FileRecord> byId = new HashMap<>();
         Instant began = Instant.now();
         return fill(request, candidates, 0, request.limit(), new ArrayDeque<>(), byId, found)
@@ -285,10 +340,10 @@ public final class SearchVerticle extends RequestVerticle {
      */
     private Future<Void> fill(
             SearchRequest request,
-            List<Scored> candidates,
+            List<Candidate> candidates,
             int next,
             int size,
-            Deque<Scored> agreeing,
+            Deque<Candidate> agreeing,
             Map<String, FileRecord> byId,
             Found found) {
         int places = request.limit() - found.results.size();
@@ -298,7 +353,7 @@ public final class SearchVerticle extends RequestVerticle {
         if (!agreeing.isEmpty()) {
             List<Scored> room = new ArrayList<>();
             while (room.size() < places && !agreeing.isEmpty()) {
-                room.add(agreeing.poll());
+                room.add(agreeing.poll().hit());
             }
             long heading = System.nanoTime();
             return blobsAgree(room, byId, found).compose(kept -> {
@@ -312,10 +367,9 @@ public final class SearchVerticle extends RequestVerticle {
         if (next >= candidates.size()) {
             return Future.succeededFuture();
         }
-        List<Scored> slice = candidates.subList(next, Math.min(candidates.size(), next + size));
+        List<Candidate> slice = candidates.subList(next, Math.min(candidates.size(), next + size));
         long reading = System.nanoTime();
-        List<String> ids =
-                slice.stream().map(h -> h.point().fileId()).distinct().toList();
+        List<String> ids = slice.stream().map(Candidate::fileId).distinct().toList();
         Future<List<FileRecord>> read = stores.metadata().getAll(ids);
         // A file whose upload has not committed is not there yet for readers (an undo may still remove
         // it): its hits are left out, and, as the stores do not disagree, not reported.
@@ -323,16 +377,17 @@ public final class SearchVerticle extends RequestVerticle {
         return Future.all(read, uploading).map(both -> read.result()).compose(records -> {
             found.recordsNanos += System.nanoTime() - reading;
             records.forEach(r -> byId.put(r.id(), r));
-            for (Scored hit : slice) {
-                if (uploading.result().contains(hit.point().fileId())) {
+            for (Candidate candidate : slice) {
+                if (uploading.result().contains(candidate.fileId()) || found.taken.contains(candidate.fileId())) {
                     continue;
                 }
-                FileRecord record = byId.get(hit.point().fileId());
-                Excluded why = judge(request.tenantId(), hit.point(), record, found);
+                FileRecord record = byId.get(candidate.fileId());
+                Excluded why = judge(request.tenantId(), candidate, record);
                 if (why != null) {
                     found.excluded.add(why);
                 } else if (wanted(request, record)) {
-                    agreeing.add(hit);
+                    found.taken.add(candidate.fileId());
+                    agreeing.add(candidate);
                 }
             }
             return fill(
@@ -347,7 +402,8 @@ public final class SearchVerticle extends RequestVerticle {
     }
 
     /** Why {@code point} must not be returned for {@code tenant}, or null when its stores agree. */
-    private Excluded judge(String tenant, ChunkPoint point, FileRecord record, Found found) {
+    private Excluded judge(String tenant, Candidate candidate, FileRecord record) {
+        ChunkPoint point = candidate.hit().point();
         if (record == null || !record.of(tenant)) {
             return new Excluded(point, IssueType.ORPHAN_VECTORS, new JsonObject().put("found_by", "search"));
         }
@@ -366,12 +422,14 @@ public final class SearchVerticle extends RequestVerticle {
         }
         FileRecord.Embedding e = record.embedding();
         boolean sameContent = record.sha256().equals(point.contentSha256());
-        // While the embedding model changes, the hits are the serving collection's copies, made by its
-        // model ({@code served}); the record names that model, or the new one once the file is
-        // re-embedded ({@code renewed}, whatever model this node embeds with).
+        // A hit was made by the model of its side's collection ({@code served}); the record names that
+        // model, or, for the serving collection's copy during a change of model, the new one once the
+        // file is re-embedded ({@code renewed}, whatever model this node embeds with).
+        String served = candidate.side().by().name();
+        String renewed = candidate.side().renewed();
         boolean sameModel = e != null
-                && found.served.equals(point.model())
-                && (found.served.equals(e.model()) || found.renewed != null && found.renewed.equals(e.model()));
+                && served.equals(point.model())
+                && (served.equals(e.model()) || renewed != null && renewed.equals(e.model()));
         if (!sameContent || !sameModel) {
             return new Excluded(
                     point,

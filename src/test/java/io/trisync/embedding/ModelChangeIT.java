@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -70,12 +71,13 @@ class ModelChangeIT {
                         .as("the new collection, made beside")
                         .isEqualTo(768);
 
-                // Before any re-index: search is served from the old collection, the query embedded locally.
+                // Before any re-index: the old collection's files are found, the query embedded locally for
+                // it and by the new model for the new collection (still empty).
                 int embedded = server.inputs().size();
                 assertThat(hits(http, alpha, "whales and krill")).isNotEmpty();
                 assertThat(server.inputs().size())
                         .as("texts sent to the new model by a search")
-                        .isEqualTo(embedded);
+                        .isEqualTo(embedded + 1);
                 // An upload now gets the new model's vectors (in the new collection).
                 String late = upload(http, alpha, Fixtures.prose(80) + " a late file about volcanoes");
                 assertThat(node.stores()
@@ -107,6 +109,11 @@ class ModelChangeIT {
                 assertThat(count(node, collection, 384, alpha, replaced))
                         .as("the old version's points in the old collection")
                         .isZero();
+                // Both are found before the switch: search reads both collections during the change.
+                assertThat(hits(http, alpha, "a late file about volcanoes").stream()
+                                .map(h -> ((JsonObject) h).getString("file_id")))
+                        .as("the file uploaded during the change, before the switch")
+                        .contains(late, replaced);
                 // A delete during the change removes the file from both collections.
                 String gone = files.get(beta).remove(2);
                 assertThat(http.delete("/api/files/" + gone + "?user_id=" + beta)
@@ -130,7 +137,7 @@ class ModelChangeIT {
                         .isNotNull();
                 embedded = server.inputs().size();
                 assertThat(hits(http, alpha, "whales and krill")).isNotEmpty();
-                assertThat(server.inputs().size()).isEqualTo(embedded);
+                assertThat(server.inputs().size()).isEqualTo(embedded + 1);
                 assertThat(analyze(http, alpha).getJsonArray("issues")).isEmpty();
 
                 JsonObject second = reindex(http, beta);
@@ -226,11 +233,13 @@ class ModelChangeIT {
                         .as("the new collection, made beside")
                         .isEqualTo(384);
 
-                // Before any re-index every file is found, the query embedded by the old model.
+                // Before any re-index every file is found in the old collection, the query embedded by the
+                // old model (and by the new one for the new collection, still empty).
                 JsonObject before = search(http, alpha, "whales and krill, before");
                 assertThat(before.getInteger("excluded")).as("%s", before).isZero();
+                assertThat(before.getString("partial")).as("%s", before).isNull();
                 assertThat(fileIds(before)).containsExactlyInAnyOrderElementsOf(files.get(alpha));
-                assertThat(server.modelOf("whales and krill, before")).isEqualTo("m-one");
+                assertThat(server.modelsOf("whales and krill, before")).containsExactlyInAnyOrder("m-one", "m-two");
 
                 // An upload now gets the new model's vectors, in the new collection only.
                 String late = upload(http, alpha, Fixtures.prose(80) + " a late file about volcanoes");
@@ -243,6 +252,14 @@ class ModelChangeIT {
                         .isEqualTo("m-two@384");
                 assertThat(count(node, fresh, 384, alpha, late)).isPositive();
                 assertThat(count(node, collection, 384, alpha, late)).isZero();
+                // It is found at once, beside the files the old collection holds.
+                JsonObject withLate = search(http, alpha, "a late file about volcanoes, found");
+                assertThat(withLate.getString("partial")).as("%s", withLate).isNull();
+                assertThat(withLate.getInteger("excluded")).as("%s", withLate).isZero();
+                assertThat(fileIds(withLate))
+                        .as("%s", withLate)
+                        .containsExactlyInAnyOrderElementsOf(Stream.concat(files.get(alpha).stream(), Stream.of(late))
+                                .toList());
 
                 // The old model's service refuses the node (a key no longer valid): search answers from the
                 // new collection, with the files re-embedded so far, and says so.
@@ -250,6 +267,13 @@ class ModelChangeIT {
                 JsonObject partial = search(http, alpha, "a late file about volcanoes");
                 assertThat(partial.getString("partial")).as("%s", partial).contains("m-one@384", "m-two@384");
                 assertThat(fileIds(partial)).containsExactly(late);
+                // The new model's service refuses it: the old collection alone, which lacks the late file.
+                server.refuseModel("m-two", 401);
+                JsonObject withoutLate = search(http, alpha, "a late file about volcanoes, refused");
+                assertThat(withoutLate.getString("partial"))
+                        .as("%s", withoutLate)
+                        .contains("m-two@384", "left out");
+                assertThat(fileIds(withoutLate)).containsExactlyInAnyOrderElementsOf(files.get(alpha));
                 server.refuseModel(null, 0);
                 assertThat(search(http, alpha, "whales and krill, again").getString("partial"))
                         .isNull();
@@ -272,14 +296,14 @@ class ModelChangeIT {
                         .isEqualTo(3);
                 JsonObject during = search(http, alpha, "whales and krill, during");
                 assertThat(fileIds(during)).containsAll(files.get(alpha));
-                assertThat(server.modelOf("whales and krill, during")).isEqualTo("m-one");
+                assertThat(server.modelsOf("whales and krill, during")).contains("m-one");
 
                 // A node still of the old model (a rolling restart) finds the re-embedded files too.
                 Node old = Node.start(TestStack.nodeConfig(first), false).await();
                 try (Http oldHttp = new Http(old.vertx(), old.httpPort())) {
                     JsonObject onOld = search(oldHttp, alpha, "whales and krill, on the old node");
                     assertThat(onOld.getInteger("excluded")).as("%s", onOld).isZero();
-                    assertThat(fileIds(onOld)).containsAll(files.get(alpha));
+                    assertThat(fileIds(onOld)).containsAll(files.get(alpha)).contains(late);
 
                     JsonObject secondRun = reindex(http, beta);
                     assertThat(secondRun.getString("switched_to"))
@@ -295,8 +319,8 @@ class ModelChangeIT {
                             30_000,
                             () -> !old.stores().vectors().refresh().await().migrating());
                     JsonObject afterOnOld = search(oldHttp, alpha, "whales and krill, after, on the old node");
-                    assertThat(server.modelOf("whales and krill, after, on the old node"))
-                            .isEqualTo("m-two");
+                    assertThat(server.modelsOf("whales and krill, after, on the old node"))
+                            .containsExactly("m-two");
                     assertThat(fileIds(afterOnOld)).containsAll(files.get(alpha));
                     HttpResponse<Buffer> refusedUpload = oldHttp.upload(
                             alpha, "doc.txt", "text/plain", Fixtures.utf8(Fixtures.prose(40) + " old model"), null);
@@ -310,7 +334,7 @@ class ModelChangeIT {
 
                 // After the switch: the new collection serves, queries go to the new model.
                 JsonObject after = search(http, alpha, "whales and krill, after");
-                assertThat(server.modelOf("whales and krill, after")).isEqualTo("m-two");
+                assertThat(server.modelsOf("whales and krill, after")).containsExactly("m-two");
                 assertThat(fileIds(after)).containsAll(files.get(alpha)).contains(late);
                 for (String tenant : List.of(alpha, beta)) {
                     assertThat(analyze(http, tenant).getJsonArray("issues"))

@@ -14,6 +14,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,7 +48,7 @@ public final class EmbeddingServer implements AutoCloseable {
     private final List<Integer> batches = new CopyOnWriteArrayList<>();
     private final List<String> inputs = new CopyOnWriteArrayList<>();
     /** The model each text was last embedded as. */
-    private final Map<String, String> modelOf = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> modelsOf = new ConcurrentHashMap<>();
 
     private final List<List<String>> requests = new CopyOnWriteArrayList<>();
     private final AtomicInteger refused = new AtomicInteger();
@@ -128,7 +129,8 @@ public final class EmbeddingServer implements AutoCloseable {
                 // Answered in reverse order: the client must sort by index.
                 String text = input.getString(i);
                 inputs.add(text);
-                modelOf.put(text, body.getString("model"));
+                modelsOf.computeIfAbsent(text, t -> ConcurrentHashMap.newKeySet())
+                        .add(body.getString("model"));
                 data.add(new JsonObject()
                         .put("object", "embedding")
                         .put("index", i)
@@ -297,9 +299,9 @@ public final class EmbeddingServer implements AutoCloseable {
         this.refusedModel = model;
     }
 
-    /** The model {@code text} was last embedded as (the request's {@code model}), or null if never. */
-    public String modelOf(String text) {
-        return modelOf.get(text);
+    /** The models {@code text} was embedded as (the requests' {@code model}), empty if never. */
+    public Set<String> modelsOf(String text) {
+        return Set.copyOf(modelsOf.getOrDefault(text, Set.of()));
     }
 
     /** Every text embedded so far (a text embedded twice appears twice). */
