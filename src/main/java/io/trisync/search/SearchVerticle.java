@@ -225,7 +225,8 @@ public final class SearchVerticle extends RequestVerticle {
         return round(request, sides, k)
                 .compose(found -> excludedEvent(request, found).map(v -> {
                     JsonObject answer = found.answer(started, embedded);
-                    return partial == null ? answer : answer.put("partial", partial);
+                    String why = partial != null ? partial : found.unsearched;
+                    return why == null ? answer : answer.put("partial", why);
                 }));
     }
 
@@ -233,6 +234,9 @@ public final class SearchVerticle extends RequestVerticle {
     private static final class Found {
         /** Files with an agreeing hit: a file found in both collections during a change is returned once. */
         final Set<String> taken = new HashSet<>();
+
+        /** During a change of model, why one collection's hits are missing (its search failed), or null. */
+        String unsearched;
 
         final List<SearchMessages.SearchHit> results = new ArrayList<>();
         final List<Excluded> excluded = new ArrayList<>();
@@ -278,27 +282,53 @@ public final class SearchVerticle extends RequestVerticle {
         for (Side side : sides) {
             searches.add(stores.vectors().search(side.searched(), request.tenantId(), side.vector(), k));
         }
-        return Future.all(searches).compose(all -> {
-            found.searchedAt = System.nanoTime();
-            List<List<Candidate>> ranked = new ArrayList<>();
-            boolean full = false;
-            for (int s = 0; s < sides.size(); s++) {
-                List<Scored> hits = searches.get(s).result();
-                full |= hits.size() == k;
-                // Each file's best chunk, in score order (hits come best first).
-                Map<String, Candidate> best = new LinkedHashMap<>();
-                for (Scored hit : hits) {
-                    best.putIfAbsent(hit.point().fileId(), new Candidate(hit, sides.get(s)));
-                }
-                ranked.add(List.copyOf(best.values()));
-            }
-            boolean fullPage = full;
-            return check(request, interleaved(ranked), found).compose(v -> {
-                found.checkedAt = System.nanoTime();
-                boolean more = found.results.size() < request.limit() && fullPage && k < MAX_CANDIDATES;
-                return more ? round(request, sides, Math.min(MAX_CANDIDATES, k * 4)) : Future.succeededFuture(found);
-            });
-        });
+        return Future.join(searches)
+                .transform(joined -> {
+                    if (joined.succeeded() || sides.size() < 2) {
+                        return Future.succeededFuture(joined.result());
+                    }
+                    // During a change, one collection that cannot be searched (being made or dropped, a
+                    // request that failed) leaves the other's hits, and the answer says which are missing.
+                    int ok = searches.get(0).succeeded() ? 0 : searches.get(1).succeeded() ? 1 : -1;
+                    if (ok < 0) {
+                        return Future.failedFuture(joined.cause());
+                    }
+                    Side lost = sides.get(1 - ok);
+                    LOG.warn(
+                            "Search of {} left collection {} out: {}",
+                            request.tenantId(),
+                            lost.searched().collection(),
+                            searches.get(1 - ok).cause().getMessage());
+                    found.unsearched = "collection " + lost.searched().collection() + " could not be searched; "
+                            + (ok == 0
+                                    ? "files uploaded or changed since the change of model began are left out"
+                                    : "only the files re-embedded so far were searched");
+                    searches.set(1 - ok, Future.succeededFuture(List.of()));
+                    return Future.succeededFuture(joined.result());
+                })
+                .compose(all -> {
+                    found.searchedAt = System.nanoTime();
+                    List<List<Candidate>> ranked = new ArrayList<>();
+                    boolean full = false;
+                    for (int s = 0; s < sides.size(); s++) {
+                        List<Scored> hits = searches.get(s).result();
+                        full |= hits.size() == k;
+                        // Each file's best chunk, in score order (hits come best first).
+                        Map<String, Candidate> best = new LinkedHashMap<>();
+                        for (Scored hit : hits) {
+                            best.putIfAbsent(hit.point().fileId(), new Candidate(hit, sides.get(s)));
+                        }
+                        ranked.add(List.copyOf(best.values()));
+                    }
+                    boolean fullPage = full;
+                    return check(request, interleaved(ranked), found).compose(v -> {
+                        found.checkedAt = System.nanoTime();
+                        boolean more = found.results.size() < request.limit() && fullPage && k < MAX_CANDIDATES;
+                        return more
+                                ? round(request, sides, Math.min(MAX_CANDIDATES, k * 4))
+                                : Future.succeededFuture(found);
+                    });
+                });
     }
 
     /** The lists' elements rank by rank: the first of each list in their order, then the second of each, and so on. */

@@ -146,9 +146,14 @@ public final class QdrantVectorStore implements VectorStore {
                         : QdrantPayloads.text(r.getResult(0).getPayloadMap(), ChunkPoint.MODEL));
     }
 
-    /** Deletes the collection and every point in it. */
+    /** Deletes the collection and every point in it; a collection that does not exist is dropped already. */
     public Future<Void> drop() {
-        return call(client.deleteCollectionAsync(collection, TIMEOUT)).mapEmpty();
+        // The client fails a delete that Qdrant answers {@code false} (no such collection) with a bare
+        // QdrantException: a collection already gone is dropped, anything else fails as it did.
+        return call(client.deleteCollectionAsync(collection, TIMEOUT))
+                .<Void>mapEmpty()
+                .recover(e -> call(client.collectionExistsAsync(collection, TIMEOUT))
+                        .compose(exists -> exists ? Future.failedFuture(e) : Future.succeededFuture()));
     }
 
     @Override

@@ -426,6 +426,17 @@ class ModelChangeIT {
             node = Node.start(TestStack.nodeConfig(one), false).await();
             try (Http http = new Http(node.vertx(), node.httpPort())) {
                 assertThat(node.stores().vectors().spaces().migrating()).isTrue();
+                // The collection being filled dropped in Qdrant by hand: search answers from the serving one
+                // and says what it left out, and the delete below still ends the change.
+                new QdrantVectorStore(node.vertx(), node.config().qdrant())
+                        .sibling(fresh, 1)
+                        .drop()
+                        .await();
+                JsonObject withoutFresh = search(http, alpha, "whales and krill, the new collection gone");
+                assertThat(withoutFresh.getString("partial"))
+                        .as("%s", withoutFresh)
+                        .contains(fresh);
+                assertThat(fileIds(withoutFresh)).containsAll(files);
                 HttpResponse<Buffer> purged = http.delete("/api/vector-collections/" + fresh);
                 assertThat(purged.statusCode()).as(purged.bodyAsString()).isEqualTo(200);
                 assertThat(node.stores().vectors().spaces().migrating()).isFalse();
