@@ -12,6 +12,7 @@ import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -428,10 +430,7 @@ class ModelChangeIT {
                 assertThat(node.stores().vectors().spaces().migrating()).isTrue();
                 // The collection being filled dropped in Qdrant by hand: search answers from the serving one
                 // and says what it left out, and the delete below still ends the change.
-                new QdrantVectorStore(node.vertx(), node.config().qdrant())
-                        .sibling(fresh, 1)
-                        .drop()
-                        .await();
+                withQdrant(node, q -> q.sibling(fresh, 1).drop());
                 JsonObject withoutFresh = search(http, alpha, "whales and krill, the new collection gone");
                 assertThat(withoutFresh.getString("partial"))
                         .as("%s", withoutFresh)
@@ -509,16 +508,22 @@ class ModelChangeIT {
 
     /** Points of a tenant (of one file when not null) in one collection, read with the raw client. */
     private static long count(Node node, String collection, int dims, String tenant, String fileId) {
-        return new QdrantVectorStore(node.vertx(), node.config().qdrant())
-                .sibling(collection, dims)
-                .count(tenant, fileId)
-                .await();
+        return withQdrant(node, q -> q.sibling(collection, dims).count(tenant, fileId));
     }
 
     private static Integer sizeOf(Node node, String collection) {
-        TrisyncConfig.QdrantConfig q = node.config().qdrant();
-        QdrantVectorStore raw = new QdrantVectorStore(node.vertx(), q).sibling(collection, 1);
-        return raw.existingSize().await();
+        return withQdrant(node, q -> q.sibling(collection, 1).existingSize());
+    }
+
+    /** What {@code read} answers from a Qdrant client of the node's settings, closed after it. */
+    private static <T> T withQdrant(Node node, Function<QdrantVectorStore, Future<T>> read) {
+        QdrantVectorStore qdrant =
+                new QdrantVectorStore(node.vertx(), node.config().qdrant());
+        try {
+            return read.apply(qdrant).await();
+        } finally {
+            qdrant.close().await();
+        }
     }
 
     private static String upload(Http http, String tenant, String text) {
