@@ -7,9 +7,12 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 
 /**
- * {@code GET /health}: 200 {@code {"status": "UP", "node": …, "stores": {…}}} when all three stores
- * answer, 503 with {@code "status": "DOWN"} and each store's state when any does not; {@code auth}
- * says whether the API needs a token.
+ * {@code GET /health}: 200 {@code {"status": "UP", "node": …, "stores": {…}, "embedding": {…}}} when
+ * all three stores answer and the node's embedding model fits the collections, 503 with {@code
+ * "status": "DOWN"} and each store's state when any does not, or with {@code "embedding": {"status":
+ * "OUTDATED", "error": …}} for a node left on a model the collections no longer hold (its uploads
+ * are refused: a load balancer should send it none, and it should be restarted with the serving
+ * model); {@code auth} says whether the API needs a token.
  */
 public final class HealthHandler implements Handler<RoutingContext> {
 
@@ -28,7 +31,9 @@ public final class HealthHandler implements Handler<RoutingContext> {
     public void handle(RoutingContext ctx) {
         stores.health().onComplete(done -> {
             JsonObject states = done.result();
-            boolean up = states.stream().allMatch(e -> "UP".equals(((JsonObject) e.getValue()).getString("status")));
+            String outdated = stores.vectors().outdatedModel();
+            boolean up = outdated == null
+                    && states.stream().allMatch(e -> "UP".equals(((JsonObject) e.getValue()).getString("status")));
             Answers.end(
                     ctx.response()
                             .setStatusCode(up ? 200 : 503)
@@ -39,6 +44,13 @@ public final class HealthHandler implements Handler<RoutingContext> {
                             .put("node", nodeId)
                             .put("auth", authOn ? "on" : "off")
                             .put("stores", states)
+                            .put(
+                                    "embedding",
+                                    outdated == null
+                                            ? new JsonObject().put("status", "UP")
+                                            : new JsonObject()
+                                                    .put("status", "OUTDATED")
+                                                    .put("error", outdated))
                             .put("timestamp", Instant.now().toString())
                             .encode());
         });

@@ -206,6 +206,22 @@ public final class SpacedVectorStore implements VectorStore {
         return spaces.migrating() ? spaces.serving() : null;
     }
 
+    @Override
+    public String outdatedModel() {
+        VectorSpaces spaces = view.spaces();
+        VectorSpaces.Space next = spaces.target();
+        if (!sideBySide
+                || spaces.generation() == 0
+                || spaces.serving().model().equals(configured.model())
+                || next != null && next.model().equals(configured.model())) {
+            return null;
+        }
+        return "this node embeds with " + configured.model() + ", but the collections hold "
+                + spaces.serving().model() + (next == null ? "" : " and " + next.model())
+                + " now: its uploads are refused; restart it with the model of the serving collection "
+                + spaces.serving().collection();
+    }
+
     /**
      * Points of the target's model go to the target while a change runs; all others to the serving
      * collection. A node configured side by side refuses to write points of a model that is neither

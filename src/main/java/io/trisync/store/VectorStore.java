@@ -81,6 +81,15 @@ public interface VectorStore {
         return null;
     }
 
+    /**
+     * Why this node's model no longer fits the collections (configured side by side, its model neither
+     * serves nor is being filled: a node left on an old model after a switch or an abandoned change,
+     * whose uploads are refused), or null when it fits.
+     */
+    default String outdatedModel() {
+        return null;
+    }
+
     /** The collections and their models (the pointer); null for a store of one fixed collection. */
     default VectorSpaces spaces() {
         return null;

@@ -330,6 +330,20 @@ class ModelChangeIT {
                             .as(refusedUpload.bodyAsString())
                             .isEqualTo(503);
                     assertThat(refusedUpload.bodyAsString()).contains("m-one@384", "m-two@384");
+                    // Its /health says so, for a load balancer to send it nothing; the new node's does not.
+                    HttpResponse<Buffer> oldHealth = oldHttp.get("/health");
+                    assertThat(oldHealth.statusCode())
+                            .as(oldHealth.bodyAsString())
+                            .isEqualTo(503);
+                    JsonObject outdated = Http.json(oldHealth).getJsonObject("embedding");
+                    assertThat(outdated.getString("status")).isEqualTo("OUTDATED");
+                    assertThat(outdated.getString("error")).contains("m-one@384", "m-two@384", fresh);
+                    HttpResponse<Buffer> newHealth = http.get("/health");
+                    assertThat(newHealth.statusCode())
+                            .as(newHealth.bodyAsString())
+                            .isEqualTo(200);
+                    assertThat(Http.json(newHealth).getJsonObject("embedding").getString("status"))
+                            .isEqualTo("UP");
                 } finally {
                     old.stop().await();
                 }
