@@ -255,10 +255,10 @@
 
   function loadOverview() {
     return Promise.all([api('GET', '/api/sync/tenants'), api('GET', '/api/sync/status'),
-      api('GET', '/api/sync/trends?limit=100')]).then(function (r) {
+      api('GET', '/api/sync/trends?limit=100'), api('GET', '/api/vector-collections')]).then(function (r) {
       state.overview = r[0];
       renderOverview(r[0]);
-      renderService(r[1]);
+      renderService(r[1], r[3]);
       renderTrend('trend-overview', r[2]);
       refreshed();
     });
@@ -356,14 +356,35 @@
     });
   }
 
-  function renderService(s) {
+  function renderService(s, collections) {
     var dl = $('service');
     dl.textContent = '';
-    function add(k, v, cls) { dl.appendChild(el('dt', k)); dl.appendChild(el('dd', v, cls)); }
+    function add(k, v, cls) { var dd = el('dd', v, cls); dl.appendChild(el('dt', k)); dl.appendChild(dd); return dd; }
+    function space(c) { return c.collection + ' (' + c.model + ', ' + c.dimensions + ' dimensions)'; }
     add('Nodes', (s.nodes || []).join(', '));
     add('Running operations', s.running_operations);
     add('Open ingest operations', s.open_ingest_operations);
     Object.keys(s.stores || {}).forEach(function (k) { add(k, s.stores[k].status, s.stores[k].status); });
+    if (!collections || !collections.serving) { return; }
+    add('Vectors served from', space(collections.serving)).id = 'collection-serving';
+    if (collections.target) {
+      add('Being filled', space(collections.target) + ': a change of embedding model; re-index every tenant,'
+        + ' and it serves once every file is re-embedded').id = 'collection-filling';
+    }
+    (collections.retired || []).forEach(function (c) {
+      var dd = add('Retired', space(c) + ': kept until purged ', 'retired-collection');
+      dd.dataset.collection = c.collection;
+      var purge = el('button', 'Purge…');
+      purge.type = 'button';
+      purge.addEventListener('click', function () {
+        if (!confirm('Delete collection ' + c.collection + ' and every vector in it?')) { return; }
+        api('DELETE', '/api/vector-collections/' + encodeURIComponent(c.collection)).then(function () {
+          show('Purged collection ' + c.collection + '.');
+          return loadOverview();
+        }).catch(fail);
+      });
+      dd.appendChild(purge);
+    });
   }
 
   function selected() {

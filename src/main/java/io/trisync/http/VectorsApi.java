@@ -2,12 +2,14 @@ package io.trisync.http;
 
 import io.trisync.store.VectorSpaces;
 import io.trisync.store.VectorStore;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 
 /**
  * The vector collections (admin only): {@code GET /api/vector-collections} says which collection
- * serves search and which one a change of embedding model is filling; {@code DELETE
+ * serves search, which one a change of embedding model is filling and which ones earlier changes
+ * retired (kept until purged); {@code DELETE
  * /api/vector-collections/{name}} purges a retired one (the one a change left behind) or abandons the
  * change by deleting the one it fills; never the serving one.
  */
@@ -43,7 +45,9 @@ public final class VectorsApi {
         }
         out.put("serving", space(spaces.serving()));
         out.put("target", spaces.migrating() ? space(spaces.target()) : null);
-        return out;
+        JsonArray retired = new JsonArray();
+        spaces.retired().forEach(r -> retired.add(space(r)));
+        return out.put("retired", retired);
     }
 
     private static JsonObject space(VectorSpaces.Space s) {

@@ -2,7 +2,12 @@ package io.trisync.embedding;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Dialog;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.WaitForSelectorState;
 import io.trisync.Node;
+import io.trisync.browser.Chromium;
 import io.trisync.config.TrisyncConfig;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.QdrantVectorStore;
@@ -195,6 +200,9 @@ class ModelChangeIT {
                 assertThat(spaces.getJsonObject("serving").getString("collection"))
                         .isEqualTo(fresh);
                 assertThat(spaces.getValue("target")).isNull();
+                assertThat(spaces.getJsonArray("retired").getJsonObject(0).getString("collection"))
+                        .as("%s", spaces)
+                        .isEqualTo(collection);
                 assertThat(http.delete("/api/vector-collections/" + fresh).statusCode())
                         .as("the serving collection is not purged")
                         .isEqualTo(409);
@@ -459,6 +467,54 @@ class ModelChangeIT {
                         .isEqualTo(409);
                 assertThat(analyze(http, alpha).getJsonArray("issues")).isEmpty();
                 assertThat(fileIds(search(http, alpha, "whales and krill"))).containsAll(files);
+            } finally {
+                node.stop().await();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("The admin UI shows the collection being filled, then the retired one after the switch, and purges it")
+    void collectionsInTheAdminUi() {
+        String collection = TestStack.unique("ui_models").replace('-', '_');
+        String database = TestStack.unique("ui-models");
+        String alpha = TestStack.unique("alpha");
+        try (EmbeddingServer server = new EmbeddingServer(384);
+                Chromium chromium = new Chromium()) {
+            Map<String, String> one = env(database, collection, "side_by_side", server, "m-one");
+            Map<String, String> two = env(database, collection, "side_by_side", server, "m-two");
+            uploadThreeEach(TestStack.nodeConfig(one), alpha);
+            Node node = Node.start(TestStack.nodeConfig(two), false).await();
+            String fresh = collection + "__384d_m-two";
+            try (Http http = new Http(node.vertx(), node.httpPort());
+                    BrowserContext context = chromium.browser().newContext()) {
+                Page page = context.newPage();
+                List<String> errors = new ArrayList<>();
+                page.onConsoleMessage(m -> {
+                    if ("error".equals(m.type())) {
+                        errors.add(m.text());
+                    }
+                });
+                page.onDialog(Dialog::accept);
+                // Authentication is off on the test stack: the overview opens without a token.
+                page.navigate("http://127.0.0.1:" + node.httpPort() + "/#/");
+                page.waitForSelector("#collection-filling");
+                assertThat(page.textContent("#collection-serving")).contains(collection, "m-one@384");
+                assertThat(page.textContent("#collection-filling")).contains(fresh, "m-two@384", "re-index");
+                assertThat(page.locator(".retired-collection").count()).isZero();
+
+                assertThat(reindex(http, alpha).getString("switched_to")).isEqualTo(fresh);
+                page.reload();
+                String retired = ".retired-collection[data-collection='" + collection + "']";
+                page.waitForSelector(retired);
+                assertThat(page.textContent("#collection-serving")).contains(fresh, "m-two@384");
+                assertThat(page.locator("#collection-filling").count()).isZero();
+                page.click(retired + " button");
+                page.waitForSelector(
+                        retired, new Page.WaitForSelectorOptions().setState(WaitForSelectorState.DETACHED));
+                assertThat(page.textContent("#message")).contains("Purged collection " + collection);
+                assertThat(sizeOf(node, collection)).as("the purged collection").isNull();
+                assertThat(errors).as("console errors").isEmpty();
             } finally {
                 node.stop().await();
             }
