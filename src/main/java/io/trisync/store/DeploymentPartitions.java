@@ -1,5 +1,6 @@
 package io.trisync.store;
 
+import io.trisync.config.ConfigException;
 import io.trisync.failure.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -19,11 +20,16 @@ import org.slf4j.LoggerFactory;
  * from them reliably, so this node's count is recorded only when every record of a sample (the
  * first {@link #SAMPLE} by id) lies in the partition its id falls in among it; otherwise the node
  * refuses to start. The document is written by an insert, so of nodes starting at once one writes it
- * and the others read theirs and check against it.
+ * and the others read theirs and check against it. A refusal of the configured count is a {@link
+ * ConfigException} on {@code SYNC_PARTITIONS}: one line naming both counts and what to set, which
+ * {@code Main} prints and exits 2 with, as for any other configuration mistake.
  */
 public final class DeploymentPartitions {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeploymentPartitions.class);
+
+    /** The setting a refusal names. */
+    static final String KEY = "SYNC_PARTITIONS";
     /**
      * Records sampled before a refusal names the count they agree with: with four records a count
      * of 3 was named for data of 4 (each record fits a smaller count by chance), with twenty the
@@ -47,7 +53,11 @@ public final class DeploymentPartitions {
         this.nodeId = nodeId;
     }
 
-    /** The deployment's count once this node may start with its own; failed ({@link Failure.Conflict}) when not. */
+    /**
+     * The deployment's count once this node may start with its own; failed with a {@link
+     * ConfigException} on {@code SYNC_PARTITIONS} when the data was written with another count, with a
+     * {@link Failure.Conflict} when the recorded document holds no count or kept changing.
+     */
     public Future<PartitionCount> settle() {
         return settle(3);
     }
@@ -86,12 +96,15 @@ public final class DeploymentPartitions {
                     + " is no whole number of 1 or more): correct it by hand to the count this deployment's data"
                     + " was written with"));
         }
-        return Future.failedFuture(new Failure.Conflict("SYNC_PARTITIONS is " + configured
-                + ", but this deployment's data was written with " + found.partitions() + " partitions (recorded"
-                + (found.recordedAt() == null ? "" : " " + found.recordedAt())
-                + (found.recordedBy() == null ? "" : " by " + found.recordedBy())
-                + " in MongoDB " + PartitionCount.COLLECTION + "): changing the partition count of existing"
-                + " data is not supported; set SYNC_PARTITIONS back to " + found.partitions()));
+        return Future.failedFuture(ConfigException.againstData(
+                KEY,
+                KEY + " is " + configured
+                        + ", but this deployment's data was written with " + found.partitions()
+                        + " partitions (recorded"
+                        + (found.recordedAt() == null ? "" : " " + found.recordedAt())
+                        + (found.recordedBy() == null ? "" : " by " + found.recordedBy())
+                        + " in MongoDB " + PartitionCount.COLLECTION + "): changing the partition count of existing"
+                        + " data is not supported; set " + KEY + " back to " + found.partitions()));
     }
 
     /** The count to record on a database without the document: the configured one, if its records allow. */
@@ -143,17 +156,21 @@ public final class DeploymentPartitions {
                     FileRecord example = elsewhere.get(0);
                     // Named only from enough records: a few agree with some smaller count by chance.
                     int agreed = judged.size() >= ENOUGH_TO_NAME ? agreedCount(judged) : 0;
-                    return Future.failedFuture(new Failure.Conflict("SYNC_PARTITIONS is " + configured + ", but "
-                            + elsewhere.size() + " of the " + judged.size() + " file records sampled (the first "
-                            + SAMPLE + " by id) lie in other partitions than their ids fall in among " + configured
-                            + " (record " + example.id() + ": partition " + example.partition() + ", "
-                            + StoreKeys.partition(example.id(), configured) + " among " + configured
-                            + "), and no partition count is recorded yet (MongoDB " + PartitionCount.COLLECTION
-                            + "): this deployment's data was written with another count"
-                            + (agreed > 0 ? " (the records sampled agree with " + agreed + ")" : "")
-                            + "; changing the partition count of existing data is not supported; set"
-                            + " SYNC_PARTITIONS to the count the data was written with"
-                            + (agreed > 0 ? " (" + agreed + ")" : "")));
+                    return Future.failedFuture(ConfigException.againstData(
+                            KEY,
+                            KEY + " is " + configured + ", but "
+                                    + elsewhere.size() + " of the " + judged.size()
+                                    + " file records sampled (the first "
+                                    + SAMPLE + " by id) lie in other partitions than their ids fall in among "
+                                    + configured
+                                    + " (record " + example.id() + ": partition " + example.partition() + ", "
+                                    + StoreKeys.partition(example.id(), configured) + " among " + configured
+                                    + "), and no partition count is recorded yet (MongoDB " + PartitionCount.COLLECTION
+                                    + "): this deployment's data was written with another count"
+                                    + (agreed > 0 ? " (the records sampled agree with " + agreed + ")" : "")
+                                    + "; changing the partition count of existing data is not supported; set "
+                                    + KEY + " to the count the data was written with"
+                                    + (agreed > 0 ? " (" + agreed + ")" : "")));
                 });
     }
 
