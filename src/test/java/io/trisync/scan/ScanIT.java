@@ -236,6 +236,45 @@ class ScanIT {
     }
 
     @Test
+    @DisplayName("A node of another partition count on the shared test stores works on a database, bucket and"
+            + " collection of its own: its all-tenant scan takes none of the default database's files for orphans")
+    void nodeOfAnotherCountScansOnlyItsOwnStores() {
+        int byDefault = TestStack.config().sync().partitions();
+        String tenant = TestStack.unique("default-count");
+        List<String> ids = new ArrayList<>();
+        Node first = Node.start(TestStack.nodeConfig(Map.of()), false).await();
+        try (Http http = new Http(first.vertx(), first.httpPort())) {
+            // Until a file lies in a partition a node of 8 lists (0 to 7 among the default count).
+            while (ids.stream().allMatch(id -> StoreKeys.partition(id, byDefault) >= 8)) {
+                var r = http.upload(tenant, "f" + ids.size() + ".txt", "text/plain", utf8(Fixtures.prose(40)), null);
+                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+                ids.add(r.bodyAsJsonObject().getString("id"));
+            }
+        } finally {
+            first.stop().await();
+        }
+
+        Node eight = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "8")), false)
+                .await();
+        try (Http http = new Http(eight.vertx(), eight.httpPort())) {
+            assertThat(eight.config().s3().bucket()).isEqualTo(TestStack.bucketFor("8"));
+            assertThat(eight.config().qdrant().collection()).isEqualTo(TestStack.collectionFor("8"));
+            var all = http.post(
+                    "/api/sync/analyze",
+                    "application/json",
+                    Buffer.buffer(new JsonObject().put("mode", "full").encode()));
+            assertThat(all.statusCode()).as(all.bodyAsString()).isEqualTo(200);
+            assertThat(all.bodyAsJsonObject().getJsonArray("issues").stream()
+                            .map(JsonObject.class::cast)
+                            .filter(i -> ids.contains(i.getString("file_id"))))
+                    .as(all.bodyAsString())
+                    .isEmpty();
+        } finally {
+            eight.stop().await();
+        }
+    }
+
+    @Test
     @DisplayName("A record whose field was edited by hand to a value trisync never writes (a sha256 removed, a size"
             + " that is text, a partition its id is not in or none, a chunk count that is text, a date that is no"
             + " date) is reported once as UNREADABLE_RECORD naming the field, never as drift or orphans; its tenant's"
