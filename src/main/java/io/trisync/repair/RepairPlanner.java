@@ -158,16 +158,14 @@ public final class RepairPlanner {
         // An object whose key names no file id of this service's form was written by another program
         // (an issue a scan recorded before such objects were reported apart): never moved.
         boolean ours = StoreKeys.isFileId(first.fileId());
-        if (types.contains(ORPHAN_BLOB) && !ours) {
-            // Left alone.
-        } else if (types.contains(ORPHAN_BLOB) && restorable) {
+        if (types.contains(ORPHAN_BLOB) && ours && restorable) {
             // The record is rebuilt and the file's points are its own again: none deleted.
             List<IssueType> fixes = new ArrayList<>(List.of(ORPHAN_BLOB));
             if (types.contains(ORPHAN_VECTORS)) {
                 fixes.add(ORPHAN_VECTORS);
             }
             add.to(RepairAction.RESTORE_RECORD, fixes);
-        } else if (types.contains(ORPHAN_BLOB)) {
+        } else if (types.contains(ORPHAN_BLOB) && ours) {
             add.to(RepairAction.QUARANTINE_BLOB, List.of(ORPHAN_BLOB));
         }
         if (types.contains(DELETE_INCOMPLETE)) {
