@@ -2,20 +2,26 @@ package io.trisync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.trisync.failure.Failure;
+import io.trisync.config.ConfigException;
+import io.trisync.config.TrisyncConfig;
 import io.trisync.store.MongoMetadataStore;
 import io.trisync.store.PartitionCount;
 import io.trisync.store.StoreKeys;
+import io.trisync.testsupport.ChildJvm;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.web.client.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -129,7 +135,8 @@ class PartitionCountIT {
         }
 
         Throwable refused = refusal(database, 8);
-        assertThat(refused).as("a node of 8 partitions on data written with 4").isInstanceOf(Failure.Conflict.class);
+        assertThat(refused).as("a node of 8 partitions on data written with 4").isInstanceOf(ConfigException.class);
+        assertThat(((ConfigException) refused).key()).isEqualTo("SYNC_PARTITIONS");
         assertThat(refused.getMessage())
                 .contains("SYNC_PARTITIONS is 8")
                 .contains("written with 4 partitions")
@@ -172,7 +179,8 @@ class PartitionCountIT {
         }
 
         Throwable refused = refusal(database, 8);
-        assertThat(refused).as("a node of 8 partitions on records of 4").isInstanceOf(Failure.Conflict.class);
+        assertThat(refused).as("a node of 8 partitions on records of 4").isInstanceOf(ConfigException.class);
+        assertThat(((ConfigException) refused).key()).isEqualTo("SYNC_PARTITIONS");
         assertThat(refused.getMessage())
                 .contains("SYNC_PARTITIONS is 8")
                 .contains("of the " + ids.size() + " file records sampled")
@@ -191,5 +199,66 @@ class PartitionCountIT {
         }
         // Recorded now: a node of 8 is refused by the record.
         assertThat(refusal(database, 8).getMessage()).contains("set SYNC_PARTITIONS back to 4");
+    }
+
+    @Test
+    @DisplayName("The command line refuses a SYNC_PARTITIONS other than the recorded count with one line naming"
+            + " the key, both counts and what to set, exit code 2 and no stack trace, as any configuration mistake")
+    void commandLineRefusalIsOneLineAndExitTwo() throws Exception {
+        TrisyncConfig shared = TestStack.config();
+        Vertx vertx = Vertx.vertx();
+        try {
+            MongoClient raw = MongoClient.create(
+                    vertx,
+                    MongoMetadataStore.clientConfig(
+                            new TrisyncConfig.MongoConfig(shared.mongo().uri(), database, "majority")));
+            try {
+                raw.insert(
+                                PartitionCount.COLLECTION,
+                                new JsonObject()
+                                        .put(PartitionCount.ID, PartitionCount.KEY)
+                                        .put(PartitionCount.PARTITIONS, 4)
+                                        .put(PartitionCount.RECORDED_AT, "2026-01-01T00:00:00Z")
+                                        .put(PartitionCount.RECORDED_BY, "first-node")
+                                        .put(PartitionCount.BASIS, PartitionCount.EMPTY)
+                                        .put(PartitionCount.SAMPLED_RECORDS, 0))
+                        .await();
+            } finally {
+                raw.close().await();
+            }
+        } finally {
+            vertx.close().await();
+        }
+
+        ProcessBuilder pb = ChildJvm.java(List.of(), Main.class.getName());
+        Path out = Files.createTempFile("partition-count-out", ".log");
+        Path err = Files.createTempFile("partition-count-err", ".log");
+        pb.redirectErrorStream(false).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().remove("CONFIG_FILE");
+        pb.environment()
+                .putAll(Map.of(
+                        "DATA_DIR", TestStack.tempDir("trisync-partitions").toString(),
+                        "HTTP_PORT", String.valueOf(ChildJvm.freePort()),
+                        "AUTH_ENABLED", "false",
+                        "MONGO_URI", shared.mongo().uri(),
+                        "MONGO_DB", database,
+                        "S3_ENDPOINT", shared.s3().endpoint(),
+                        "QDRANT_HOST", shared.qdrant().host(),
+                        "QDRANT_PORT", String.valueOf(shared.qdrant().port()),
+                        "SYNC_PARTITIONS", "8"));
+        Process p = pb.start();
+        boolean ended = p.waitFor(120, TimeUnit.SECONDS);
+        if (!ended) {
+            ChildJvm.kill(p, "a node of 8 partitions on data recorded as 4");
+        }
+        String stdout = Files.readString(out);
+        assertThat(ended).as("the node exited; its output: %s", stdout).isTrue();
+        assertThat(Files.readString(err).trim())
+                .isEqualTo("SYNC_PARTITIONS is 8, but this deployment's data was written with 4 partitions"
+                        + " (recorded 2026-01-01T00:00:00Z by first-node in MongoDB " + PartitionCount.COLLECTION
+                        + "): changing the partition count of existing data is not supported;"
+                        + " set SYNC_PARTITIONS back to 4");
+        assertThat(stdout).doesNotContain("\tat ").doesNotContain("Exception");
+        assertThat(p.exitValue()).isEqualTo(2);
     }
 }

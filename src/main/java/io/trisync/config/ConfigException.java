@@ -24,6 +24,16 @@ public final class ConfigException extends RuntimeException {
     }
 
     /**
+     * A value that is well formed but disagrees with what the deployment's data was written with, found
+     * while the node starts; {@code line} is the whole message and names {@code key}, both values and
+     * what to set: {@code SYNC_PARTITIONS is 8, but this deployment's data was written with 4 partitions
+     * (…); set SYNC_PARTITIONS back to 4}.
+     */
+    public static ConfigException againstData(String key, String line) {
+        return new ConfigException(key, line);
+    }
+
+    /**
      * A value whose own text should not be echoed (a connection string may hold a password): {@code
      * Invalid configuration MONGO_URI: <problem>}.
      */

@@ -16,6 +16,7 @@ import io.trisync.scan.DeleteLeftovers;
 import io.trisync.scan.IssueType;
 import io.trisync.scan.LostRecord;
 import io.trisync.store.IssueRecord;
+import io.trisync.store.StoreKeys;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,7 +36,8 @@ import java.util.Set;
  * whose lost record can be rebuilt from its committed upload (the scan said so in the issue's
  * details, {@link LostRecord}) has its record restored instead of being quarantined, and its points
  * are kept: they are the file's own again once it has a record (docs/design.md, "A lost record is
- * restored from its upload (seventeenth session)").
+ * restored from its upload (seventeenth session)"). An object whose key names no file id of this
+ * service's form ({@link StoreKeys#isFileId}) is never quarantined: another program wrote it.
  */
 public final class RepairPlanner {
 
@@ -153,20 +155,23 @@ public final class RepairPlanner {
         if (!mismatches.isEmpty()) {
             add.to(RepairAction.VERIFY_CONTENT, mismatches);
         }
-        if (types.contains(ORPHAN_BLOB) && restorable) {
+        // An object whose key names no file id of this service's form was written by another program
+        // (an issue a scan recorded before such objects were reported apart): never moved.
+        boolean ours = StoreKeys.isFileId(first.fileId());
+        if (types.contains(ORPHAN_BLOB) && ours && restorable) {
             // The record is rebuilt and the file's points are its own again: none deleted.
             List<IssueType> fixes = new ArrayList<>(List.of(ORPHAN_BLOB));
             if (types.contains(ORPHAN_VECTORS)) {
                 fixes.add(ORPHAN_VECTORS);
             }
             add.to(RepairAction.RESTORE_RECORD, fixes);
-        } else if (types.contains(ORPHAN_BLOB)) {
+        } else if (types.contains(ORPHAN_BLOB) && ours) {
             add.to(RepairAction.QUARANTINE_BLOB, List.of(ORPHAN_BLOB));
         }
         if (types.contains(DELETE_INCOMPLETE)) {
             DeleteLeftovers left =
                     DeleteLeftovers.fromJson(byType.get(DELETE_INCOMPLETE).details());
-            if (left.blobMayRemain()) {
+            if (left.blobMayRemain() && ours) {
                 add.to(RepairAction.QUARANTINE_BLOB, List.of(DELETE_INCOMPLETE));
             }
             if (left.points() > 0) {

@@ -17,17 +17,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads what each store holds for one (tenant, partition), page by page through the adapters:
  * metadata by keyset pages, S3 by the partition's prefix (an object's sha256 metadata is read only
  * when its ETag differs from the one recorded at ingest; a deep scan hashes every object's bytes),
  * Qdrant by a tenant-and-partition scroll without vectors.
- * Memory is bounded by one partition.
+ * Memory is bounded by one partition. An object under the partition's prefix whose key names no file
+ * id of this service's form ({@link StoreKeys#isFileId}) was not written by it: it is left out of the
+ * listings (so no issue names it and no repair touches it) and returned apart, for the report.
  */
 final class PartitionReader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionReader.class);
 
     private final Stores stores;
     private final int pageSize;
@@ -42,7 +49,15 @@ final class PartitionReader {
      * and the files whose sha256 was taken from what an open issue knows of their unchanged object
      * ({@code known}).
      */
-    record Read(Listings.Partition listings, Map<String, SyncVerdict> verdicts, Set<String> known) {}
+    record Read(
+            Listings.Partition listings,
+            Map<String, SyncVerdict> verdicts,
+            Set<String> known,
+            List<String> foreign,
+            int foreignPoints) {}
+
+    /** The partition's objects: those whose key names a file ({@code files}), the keys of the others ({@code foreign}). */
+    record Listed(List<BlobInfo> files, List<String> foreign) {}
 
     /** Reads the partition, every object's checksum as the scan's mode reads it. */
     Future<Read> read(String tenant, int partition, boolean deep) {
@@ -69,19 +84,27 @@ final class PartitionReader {
                             }
                             return meta(r, queued);
                         }));
-        Future<List<BlobInfo>> listed = objects(tenant, partition);
+        Future<Listed> listed = objects(tenant, partition);
+        AtomicInteger foreignPoints = new AtomicInteger();
         Future<List<Listings.Point>> points = all(
                 offset -> stores.vectors().scroll(tenant, partition, offset, pageSize),
-                p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()));
+                p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()),
+                foreignPoints);
         Future<List<Listings.Blob>> blobs = Future.all(metas, listed)
-                .compose(v -> deep ? rehash(listed.result()) : checksums(listed.result(), etags, known, reused));
+                .compose(v -> deep
+                        ? rehash(listed.result().files())
+                        : checksums(listed.result().files(), etags, known, reused));
         return Future.all(metas, blobs, points)
                 .map(v -> new Read(
-                        new Listings.Partition(metas.result(), blobs.result(), points.result()), verdicts, reused));
+                        new Listings.Partition(metas.result(), blobs.result(), points.result()),
+                        verdicts,
+                        reused,
+                        listed.result().foreign(),
+                        foreignPoints.get()));
     }
 
     /** A quick check's view of a partition: the sampled files in full, everything else only for orphans. */
-    record Quick(Listings.Partition listings, Set<String> sampled) {}
+    record Quick(Listings.Partition listings, Set<String> sampled, List<String> foreign, int foreignPoints) {}
 
     /**
      * A quick check of one partition: every listing is read (orphans and leftovers of deleted files
@@ -92,10 +115,12 @@ final class PartitionReader {
         Future<List<FileRecord>> records =
                 all(after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> r);
         Future<Set<String>> queued = stores.indexQueue().filesIn(tenant, partition);
-        Future<List<BlobInfo>> listed = objects(tenant, partition);
+        Future<Listed> listed = objects(tenant, partition);
+        AtomicInteger foreignPoints = new AtomicInteger();
         Future<List<Listings.Point>> points = all(
                 offset -> stores.vectors().scroll(tenant, partition, offset, pageSize),
-                p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()));
+                p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()),
+                foreignPoints);
         return Future.all(records, listed, points, queued).compose(v -> {
             Set<String> active = new HashSet<>();
             Set<String> sampled = new HashSet<>();
@@ -115,7 +140,7 @@ final class PartitionReader {
             Predicate<String> shown = id -> !active.contains(id) || sampled.contains(id);
             List<BlobInfo> toHash = new ArrayList<>();
             List<Listings.Blob> others = new ArrayList<>();
-            for (BlobInfo info : listed.result()) {
+            for (BlobInfo info : listed.result().files()) {
                 String id = fileIdOf(info.key());
                 if (sampled.contains(id)) {
                     toHash.add(info);
@@ -128,7 +153,11 @@ final class PartitionReader {
             return rehash(toHash).map(hashed -> {
                 List<Listings.Blob> blobs = new ArrayList<>(others);
                 blobs.addAll(hashed);
-                return new Quick(new Listings.Partition(metas, blobs, kept), sampled);
+                return new Quick(
+                        new Listings.Partition(metas, blobs, kept),
+                        sampled,
+                        listed.result().foreign(),
+                        foreignPoints.get());
             });
         });
     }
@@ -213,15 +242,36 @@ final class PartitionReader {
 
     /**
      * The partition's objects, but for folder markers (a key ending in {@code /}, which S3 consoles
-     * make for a "folder"): they hold no file, and their key names none.
+     * make for a "folder"): they hold no file, and their key names none. An object whose key is not
+     * {@code {tenant}/{partition}/{file id}} is another program's: a WARN names it, and it is
+     * returned apart.
      */
-    private Future<List<BlobInfo>> objects(String tenant, int partition) {
-        return all(
-                        token -> stores.blobs().list(StoreKeys.blobPrefix(tenant, partition), token, pageSize, false),
-                        info -> info)
-                .map(objects -> objects.stream()
-                        .filter(info -> !info.key().endsWith("/"))
-                        .toList());
+    private Future<Listed> objects(String tenant, int partition) {
+        String prefix = StoreKeys.blobPrefix(tenant, partition);
+        return all(token -> stores.blobs().list(prefix, token, pageSize, false), info -> info)
+                .map(objects -> {
+                    List<BlobInfo> files = new ArrayList<>();
+                    List<String> foreign = new ArrayList<>();
+                    for (BlobInfo info : objects) {
+                        if (info.key().endsWith("/")) {
+                            continue;
+                        }
+                        if (StoreKeys.isFileId(info.key().substring(prefix.length()))) {
+                            files.add(info);
+                        } else {
+                            foreign.add(info.key());
+                            LOG.warn(
+                                    "S3 object {} lies under tenant {}'s partition {} but its key names no file"
+                                            + " (trisync writes {tenant}/{partition}/{file id}): reported apart"
+                                            + " (foreign_objects), never repaired; move it by hand if it does not"
+                                            + " belong there",
+                                    info.key(),
+                                    tenant,
+                                    partition);
+                        }
+                    }
+                    return new Listed(files, foreign);
+                });
     }
 
     private static String fileIdOf(String key) {
@@ -240,15 +290,26 @@ final class PartitionReader {
 
     /** Follows a paged listing to its end, mapping each item. */
     private static <T, R> Future<List<R>> all(Function<String, Future<Page<T>>> page, Function<T, R> map) {
+        return all(page, map, new AtomicInteger());
+    }
+
+    /** Follows a paged listing to its end, mapping each item and adding up what it left out as not trisync's. */
+    private static <T, R> Future<List<R>> all(
+            Function<String, Future<Page<T>>> page, Function<T, R> map, AtomicInteger foreign) {
         List<R> out = new ArrayList<>();
-        return next(page, map, null, out).map(out);
+        return next(page, map, null, out, foreign).map(out);
     }
 
     private static <T, R> Future<Void> next(
-            Function<String, Future<Page<T>>> page, Function<T, R> map, String token, List<R> out) {
+            Function<String, Future<Page<T>>> page,
+            Function<T, R> map,
+            String token,
+            List<R> out,
+            AtomicInteger foreign) {
         return page.apply(token).compose(p -> {
             p.items().forEach(i -> out.add(map.apply(i)));
-            return p.next() == null ? Future.succeededFuture() : next(page, map, p.next(), out);
+            foreign.addAndGet(p.foreign());
+            return p.next() == null ? Future.succeededFuture() : next(page, map, p.next(), out, foreign);
         });
     }
 }

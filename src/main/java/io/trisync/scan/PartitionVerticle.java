@@ -92,8 +92,11 @@ public final class PartitionVerticle extends RequestVerticle {
                     return confirmation
                             .confirm(tenant, partition, listed, request.mode(), hashed, known)
                             .compose(judged -> keeper.keep(tenant, partition, judged, held, request.opId())
-                                    .map(v -> ScanReport.Part.of(judged.files(), judged.inFlight())
-                                            .put(ScanReport.Part.NODE, config.nodeId())));
+                                    .map(v -> ScanReport.Part.foreign(
+                                            ScanReport.Part.of(judged.files(), judged.inFlight())
+                                                    .put(ScanReport.Part.NODE, config.nodeId()),
+                                            read.foreign(),
+                                            read.foreignPoints())));
                 });
     }
 
@@ -108,7 +111,8 @@ public final class PartitionVerticle extends RequestVerticle {
         long inconsistent = files.stream()
                 .filter(f -> quick.sampled().contains(f.fileId()) && !f.issues().isEmpty())
                 .count();
-        return ScanReport.Part.of(files, judged.inFlight())
+        return ScanReport.Part.foreign(
+                        ScanReport.Part.of(files, judged.inFlight()), quick.foreign(), quick.foreignPoints())
                 .put(ScanReport.Part.NODE, config.nodeId())
                 .put(ScanReport.Part.SAMPLED, quick.sampled().size())
                 .put(ScanReport.Part.SAMPLED_INCONSISTENT, inconsistent);

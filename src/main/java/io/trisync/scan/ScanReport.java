@@ -25,6 +25,9 @@ public final class ScanReport {
     /** At most this many issues are listed; {@code issues_truncated} says when there were more. */
     public static final int LISTED_ISSUES = 1000;
 
+    /** At most this many keys of objects trisync did not write are listed ({@code foreign_objects}). */
+    public static final int LISTED_FOREIGN = 100;
+
     private final String scope;
     private final String mode;
     private final Instant started = Instant.now();
@@ -38,6 +41,9 @@ public final class ScanReport {
     private long inS3;
     private long inQdrant;
     private long issueCount;
+    private long foreignObjects;
+    private long foreignPoints;
+    private final JsonArray foreignKeys = new JsonArray();
     private final Map<String, Long> scannedBy = new TreeMap<>();
     private long population = -1;
     private long sampled;
@@ -95,6 +101,13 @@ public final class ScanReport {
         issueCount += part.getLong(Part.ISSUE_COUNT);
         sampled += part.getLong(Part.SAMPLED, 0L);
         sampledInconsistent += part.getLong(Part.SAMPLED_INCONSISTENT, 0L);
+        foreignObjects += part.getLong(Part.FOREIGN_OBJECT_COUNT, 0L);
+        foreignPoints += part.getLong(Part.FOREIGN_POINTS, 0L);
+        for (Object key : part.getJsonArray(Part.FOREIGN_OBJECTS, new JsonArray())) {
+            if (foreignKeys.size() < LISTED_FOREIGN) {
+                foreignKeys.add(key);
+            }
+        }
         if (part.getString(Part.NODE) != null) {
             scannedBy.merge(part.getString(Part.NODE), 1L, Long::sum);
         }
@@ -132,7 +145,26 @@ public final class ScanReport {
         public static final String SAMPLED = "sampled";
         public static final String SAMPLED_INCONSISTENT = "sampledInconsistent";
 
+        /**
+         * What the partition holds that trisync did not write, which no issue names and no repair
+         * touches: the keys of its foreign objects (up to {@link #LISTED_FOREIGN}), their count, and
+         * the count of its foreign points.
+         */
+        public static final String FOREIGN_OBJECTS = "foreignObjects";
+
+        public static final String FOREIGN_OBJECT_COUNT = "foreignObjectCount";
+        public static final String FOREIGN_POINTS = "foreignPoints";
+
         private Part() {}
+
+        /** Adds to {@code part} the keys of the partition's objects trisync did not write and its foreign points' count. */
+        public static JsonObject foreign(JsonObject part, List<String> objectKeys, long points) {
+            return part.put(
+                            FOREIGN_OBJECTS,
+                            new JsonArray(objectKeys.subList(0, Math.min(objectKeys.size(), LISTED_FOREIGN))))
+                    .put(FOREIGN_OBJECT_COUNT, (long) objectKeys.size())
+                    .put(FOREIGN_POINTS, points);
+        }
 
         public static JsonObject of(List<FileReport> files) {
             return of(files, List.of());
@@ -224,9 +256,15 @@ public final class ScanReport {
                                                 .put("mongodb", inMongo)
                                                 .put("s3", inS3)
                                                 .put("qdrant", inQdrant))
-                                .put(TrendStore.Sample.ISSUES_BY_TYPE, byType))
+                                .put(TrendStore.Sample.ISSUES_BY_TYPE, byType)
+                                .put(
+                                        "foreign",
+                                        new JsonObject()
+                                                .put("objects", foreignObjects)
+                                                .put("points", foreignPoints)))
                 .put("issues", issues)
                 .put("issues_truncated", issueCount > issues.size())
+                .put("foreign_objects", foreignKeys)
                 .put("scanned_by", new JsonObject(new LinkedHashMap<>(scannedBy)));
     }
 }

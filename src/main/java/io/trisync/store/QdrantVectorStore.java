@@ -271,10 +271,13 @@ public final class QdrantVectorStore implements VectorStore {
         if (offset != null) {
             request.setOffset(QdrantPayloads.offset(offset));
         }
-        return call(client.scrollAsync(request.build(), TIMEOUT))
-                .map(r -> new Page<>(
-                        QdrantPayloads.ours(r.getResultList(), false, collection, this::foreign),
-                        r.hasNextPageOffset() ? QdrantPayloads.cursor(r.getNextPageOffset()) : null));
+        return call(client.scrollAsync(request.build(), TIMEOUT)).map(r -> {
+            List<ChunkPoint> ours = QdrantPayloads.ours(r.getResultList(), false, collection, this::foreign);
+            return new Page<>(
+                    ours,
+                    r.hasNextPageOffset() ? QdrantPayloads.cursor(r.getNextPageOffset()) : null,
+                    r.getResultCount() - ours.size());
+        });
     }
 
     @Override

@@ -343,13 +343,13 @@ public final class SpacedVectorStore implements VectorStore {
         String in = collection;
         return client.sibling(in, 1).scroll(tenantId, partition, from, limit).compose(page -> {
             if (page.next() != null) {
-                return Future.succeededFuture(new Page<>(page.items(), in + CURSOR + page.next()));
+                return Future.succeededFuture(new Page<>(page.items(), in + CURSOR + page.next(), page.foreign()));
             }
             if (next == null) {
-                return Future.succeededFuture(new Page<>(page.items(), null));
+                return Future.succeededFuture(new Page<>(page.items(), null, page.foreign()));
             }
             if (page.items().size() >= limit) {
-                return Future.succeededFuture(new Page<>(page.items(), next + CURSOR));
+                return Future.succeededFuture(new Page<>(page.items(), next + CURSOR, page.foreign()));
             }
             // The serving collection is done: the rest of the page from the target's first points.
             return client.sibling(next, 1)
@@ -357,7 +357,10 @@ public final class SpacedVectorStore implements VectorStore {
                     .map(first -> {
                         List<ChunkPoint> items = new ArrayList<>(page.items());
                         items.addAll(first.items());
-                        return new Page<>(items, first.next() == null ? null : next + CURSOR + first.next());
+                        return new Page<>(
+                                items,
+                                first.next() == null ? null : next + CURSOR + first.next(),
+                                page.foreign() + first.foreign());
                     });
         });
     }

@@ -75,6 +75,28 @@ public final class StoreKeys {
         return tenantId + "/" + partition + "/";
     }
 
+    /**
+     * Whether {@code id} is a file id of the form this service makes (a UUID in its canonical
+     * lower-case text, as {@code ingest.FileIds} writes them). An object under a tenant's partition
+     * prefix whose name is anything else (a nested key, {@code notes.txt}) was not written by this
+     * service: scans report it apart and repairs never touch it.
+     */
+    public static boolean isFileId(String id) {
+        if (id == null || id.length() != 36) {
+            return false;
+        }
+        for (int i = 0; i < 36; i++) {
+            char c = id.charAt(i);
+            boolean ok = i == 8 || i == 13 || i == 18 || i == 23
+                    ? c == '-'
+                    : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The S3 key of a file's content: {@code {tenantId}/{partition}/{fileId}}. */
     public static String blobKey(String tenantId, int partition, String fileId) {
         return blobPrefix(tenantId, partition) + fileId;

@@ -39,7 +39,8 @@ public interface VectorStore {
     /**
      * Up to {@code limit} points of a tenant (one partition when {@code partition} is not null) in id
      * order, from point id {@code offset} (null: the start), with only the payload fields trisync
-     * reads and no vectors. The page's {@code next} is the following page's offset.
+     * reads and no vectors. The page's {@code next} is the following page's offset; its {@code
+     * foreign} counts the points of the range left out as not this service's ({@code QdrantPayloads}).
      */
     Future<Page<ChunkPoint>> scroll(String tenantId, Integer partition, String offset, int limit);
 

@@ -8,6 +8,7 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.scan.ScanAddresses;
 import io.trisync.store.StoreKeys;
 import io.trisync.testsupport.Await;
+import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -89,7 +90,7 @@ class ClusterIT {
                     .await();
             String tenant = TestStack.unique("spread");
             for (int i = 0; i < 40; i++) {
-                String id = "orphan-" + i;
+                String id = Fixtures.fileId("orphan-" + i);
                 a.stores()
                         .blobs()
                         .putBytes(

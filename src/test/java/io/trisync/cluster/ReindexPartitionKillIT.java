@@ -137,11 +137,7 @@ class ReindexPartitionKillIT {
             Map<String, String> childEnv = new HashMap<>(env);
             childEnv.putAll(childServer.nodeEnv(MODEL));
             childEnv.put("NODE_ID", CHILD);
-            childEnv.put("MONGO_URI", shared.mongo().uri());
-            childEnv.put("MONGO_DB", shared.mongo().db());
-            childEnv.put("S3_ENDPOINT", shared.s3().endpoint());
-            childEnv.put("QDRANT_HOST", shared.qdrant().host());
-            childEnv.put("QDRANT_PORT", String.valueOf(shared.qdrant().port()));
+            childEnv.putAll(TestStack.storesOf(shared));
             LOG.info("{} files uploaded and indexed in {} ms", FILES, (System.nanoTime() - t0) / 1_000_000);
             long t1 = System.nanoTime();
             child = new ChildNode(dir, childEnv);

@@ -67,8 +67,10 @@ class MetricsIT {
             s.vectors().deleteFile(tenant, files.get(2).id()).await();
             String orphan = StoreKeys.blobKey(
                     tenant,
-                    StoreKeys.partition("orphan-object", node.config().sync().partitions()),
-                    "orphan-object");
+                    StoreKeys.partition(
+                            Fixtures.fileId("orphan-object"),
+                            node.config().sync().partitions()),
+                    Fixtures.fileId("orphan-object"));
             s.blobs()
                     .putBytes(orphan, Buffer.buffer("left by hand"), "text/plain", Map.of())
                     .await();

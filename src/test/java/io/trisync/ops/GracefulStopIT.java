@@ -221,11 +221,7 @@ class GracefulStopIT {
             TrisyncConfig stores = other.config();
             Map<String, String> childEnv = new HashMap<>(env);
             childEnv.put("NODE_ID", "graceful-coordinator");
-            childEnv.put("MONGO_URI", stores.mongo().uri());
-            childEnv.put("MONGO_DB", stores.mongo().db());
-            childEnv.put("S3_ENDPOINT", stores.s3().endpoint());
-            childEnv.put("QDRANT_HOST", stores.qdrant().host());
-            childEnv.put("QDRANT_PORT", String.valueOf(stores.qdrant().port()));
+            childEnv.putAll(TestStack.storesOf(stores));
             node = new ChildNode(dir, childEnv);
             node.start(120, "io.trisync.Main", Map.of(), "--cluster");
             Membership members = Membership.of(other.vertx(), "test");

@@ -31,6 +31,9 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class RepairEveryIssueTypeIT {
 
+    /** An orphan object's file id (one of trisync's form: another key would be a foreign object, never repaired). */
+    private static final String ORPHAN = Fixtures.fileId("orphan-object");
+
     @Test
     @DisplayName("Every issue type: the dry run plans exactly the expected actions and touches nothing; the fix"
             + " leaves the tenant synced except the files for a person; quarantined objects restore byte for"
@@ -94,7 +97,7 @@ class RepairEveryIssueTypeIT {
                     .await();
             // An orphan object and orphan points of files trisync never had.
             byte[] orphanBytes = utf8("left behind by hand");
-            String orphanKey = StoreKeys.blobKey(tenant, StoreKeys.partition("orphan-object", P), "orphan-object");
+            String orphanKey = StoreKeys.blobKey(tenant, StoreKeys.partition(ORPHAN, P), ORPHAN);
             s.blobs()
                     .putBytes(orphanKey, Buffer.buffer(orphanBytes), "text/plain", Map.of("origin", "manual"))
                     .await();
@@ -117,7 +120,7 @@ class RepairEveryIssueTypeIT {
                     "ORPHAN_BLOB:" + f.get(9).id(),
                     "ORPHAN_VECTORS:" + f.get(9).id(),
                     "DELETE_INCOMPLETE:" + f.get(10).id(),
-                    "ORPHAN_BLOB:orphan-object",
+                    "ORPHAN_BLOB:" + ORPHAN,
                     "ORPHAN_VECTORS:ghost-file");
             assertThat(issues(analyze(http, tenant))).isEqualTo(expectedIssues);
 
@@ -150,7 +153,7 @@ class RepairEveryIssueTypeIT {
                             "RESTORE_RECORD:" + f.get(9).id(),
                             "QUARANTINE_BLOB:" + f.get(10).id(),
                             "DELETE_POINTS:" + f.get(10).id(),
-                            "QUARANTINE_BLOB:orphan-object",
+                            "QUARANTINE_BLOB:" + ORPHAN,
                             "DELETE_POINTS:ghost-file");
             assertThat(plan.getJsonObject("counts").getInteger("actions")).isEqualTo(15);
             assertThat(snapshot(s, tenant)).as("a dry run touches no store").isEqualTo(before);
@@ -214,7 +217,7 @@ class RepairEveryIssueTypeIT {
                     .getJsonArray("items");
             Map<String, String> byFile = new HashMap<>();
             held.forEach(q -> byFile.put(((JsonObject) q).getString("file_id"), ((JsonObject) q).getString("id")));
-            assertThat(byFile.keySet()).containsExactlyInAnyOrder(f.get(10).id(), "orphan-object");
+            assertThat(byFile.keySet()).containsExactlyInAnyOrder(f.get(10).id(), ORPHAN);
             assertThat(s.metadata().get(f.get(9).id()).await().name())
                     .as("f9's record rebuilt from its upload")
                     .isEqualTo("f9.txt");
@@ -234,7 +237,7 @@ class RepairEveryIssueTypeIT {
             assertThat(again.getLong("left_to_person")).isEqualTo(2);
             assertThat(snapshot(s, tenant)).isEqualTo(settled);
 
-            for (String file : List.of(f.get(10).id(), "orphan-object")) {
+            for (String file : List.of(f.get(10).id(), ORPHAN)) {
                 var restored = http.post(
                         "/api/sync/quarantine/" + byFile.get(file) + "/restore", "application/json", Buffer.buffer());
                 assertThat(restored.statusCode()).as(restored.bodyAsString()).isEqualTo(200);
@@ -246,9 +249,7 @@ class RepairEveryIssueTypeIT {
                     .containsEntry("origin", "manual")
                     .hasSize(1);
             var twice = http.post(
-                    "/api/sync/quarantine/" + byFile.get("orphan-object") + "/restore",
-                    "application/json",
-                    Buffer.buffer());
+                    "/api/sync/quarantine/" + byFile.get(ORPHAN) + "/restore", "application/json", Buffer.buffer());
             assertThat(twice.statusCode()).isEqualTo(409);
         }
     }

@@ -19,8 +19,10 @@ import io.trisync.scan.DeleteLeftovers;
 import io.trisync.scan.IssueType;
 import io.trisync.scan.LostRecord;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -37,12 +39,30 @@ class RepairPlannerTest {
     }
 
     private static OpenIssue issue(String file, IssueType type, JsonObject details) {
-        return new OpenIssue("t", 3, file, file + ".txt", type, details);
+        return new OpenIssue("t", 3, id(file), file + ".txt", type, details);
     }
 
-    /** The plan as "ACTION[ISSUE,ISSUE]" strings, in order. */
+    /**
+     * A file id of the form trisync writes standing for {@code name} (at most 16 characters): its
+     * bytes in hex, padded with zeros, so ids sort as their names do and {@link #name} reads it back.
+     */
+    static String id(String name) {
+        String hex =
+                (HexFormat.of().formatHex(name.getBytes(StandardCharsets.UTF_8)) + "0".repeat(32)).substring(0, 32);
+        return hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-"
+                + hex.substring(16, 20) + "-" + hex.substring(20);
+    }
+
+    private static String name(String id) {
+        return new String(
+                HexFormat.of().parseHex(id.replace("-", "").replaceAll("(00)+$", "")), StandardCharsets.UTF_8);
+    }
+
+    /** The plan as "file:ACTION[ISSUE,ISSUE]" strings (the file by the name its id stands for), in order. */
     private static List<String> describe(List<PlannedAction> plan) {
-        return plan.stream().map(a -> a.fileId() + ":" + a.action() + a.fixes()).toList();
+        return plan.stream()
+                .map(a -> name(a.fileId()) + ":" + a.action() + a.fixes())
+                .toList();
     }
 
     static Stream<Arguments> singleIssues() {
@@ -193,7 +213,7 @@ class RepairPlannerTest {
         RepairPlanner planner = new RepairPlanner(false);
         assertThat(describe(planner.plan(issues, new Selection(EnumSet.of(ORPHAN_BLOB, SIZE_MISMATCH), null, false))))
                 .containsExactly("b:QUARANTINE_BLOB[ORPHAN_BLOB]", "d:VERIFY_CONTENT[SIZE_MISMATCH]");
-        assertThat(describe(planner.plan(issues, new Selection(null, Set.of("c", "zz"), false))))
+        assertThat(describe(planner.plan(issues, new Selection(null, Set.of(id("c"), id("zz")), false))))
                 .containsExactly("c:REEMBED[MISSING_VECTORS]");
         assertThat(describe(planner.plan(issues, new Selection(null, null, true))))
                 .containsExactly(
@@ -236,7 +256,7 @@ class RepairPlannerTest {
         assertThat(describe(planner.plan(List.of(issue("f", ORPHAN_BLOB, restorable())), Selection.ALL)))
                 .containsExactly("f:RESTORE_RECORD[ORPHAN_BLOB]");
         // An orphan's issue has no file name; the plan shows the one the restore brings back.
-        assertThat(planner.plan(List.of(new OpenIssue("t", 3, "f", null, ORPHAN_BLOB, restorable())), Selection.ALL)
+        assertThat(planner.plan(List.of(new OpenIssue("t", 3, id("f"), null, ORPHAN_BLOB, restorable())), Selection.ALL)
                         .get(0)
                         .fileName())
                 .isEqualTo("a.txt");
@@ -270,7 +290,10 @@ class RepairPlannerTest {
     @DisplayName("No action deletes a blob; the counts add up")
     void noBlobDeletionAndCounts() {
         List<OpenIssue> issues = Arrays.stream(IssueType.values())
-                .map(t -> issue("f-" + t, t, new JsonObject().put("blob", true).put("points", 2)))
+                .map(t -> issue(
+                        "f-" + t.ordinal(),
+                        t,
+                        new JsonObject().put("blob", true).put("points", 2)))
                 .toList();
         List<PlannedAction> plan = new RepairPlanner(true).plan(issues, Selection.ALL);
         plan.stream().filter(a -> a.action().store().equals("s3")).forEach(a -> assertThat(a.action())
@@ -283,5 +306,36 @@ class RepairPlannerTest {
                         .mapToInt(e -> (Integer) e.getValue())
                         .sum())
                 .isEqualTo(plan.size());
+    }
+
+    @Test
+    @DisplayName("An orphan object whose key names no file id of trisync's (another program's object) is never"
+            + " quarantined, nor a deleted file's object under such a key; their points are trisync's and still go")
+    void foreignObjectIsNeverMoved() {
+        RepairPlanner planner = new RepairPlanner(true);
+        OpenIssue foreign = new OpenIssue("t", 3, "notes.txt", null, ORPHAN_BLOB, refused());
+        assertThat(planner.plan(List.of(foreign), Selection.ALL)).isEmpty();
+        assertThat(planner.plan(List.of(foreign), new Selection(null, null, true)))
+                .isEmpty();
+        assertThat(planner
+                        .plan(
+                                List.of(new OpenIssue(
+                                        "t",
+                                        3,
+                                        "notes.txt",
+                                        null,
+                                        DELETE_INCOMPLETE,
+                                        new JsonObject().put("blob", true).put("points", 2))),
+                                Selection.ALL)
+                        .stream()
+                        .map(a -> a.action()))
+                .containsExactly(RepairAction.DELETE_POINTS);
+        assertThat(planner.plan(
+                        List.of(new OpenIssue("t", 3, "t/3/nested/" + id("f"), null, ORPHAN_BLOB, refused())),
+                        Selection.ALL))
+                .isEmpty();
+        // An object of trisync's form is quarantined as before.
+        assertThat(describe(planner.plan(List.of(issue("f", ORPHAN_BLOB, refused())), Selection.ALL)))
+                .containsExactly("f:QUARANTINE_BLOB[ORPHAN_BLOB]");
     }
 }

@@ -88,7 +88,7 @@ class QuickScanIT {
             s.metadata().upsertAll(records).await();
             s.vectors().upsert(points).await();
             for (int i = 0; i < 25; i++) {
-                String orphan = "stray-" + i;
+                String orphan = Fixtures.fileId("stray-" + i);
                 s.blobs()
                         .putBytes(
                                 StoreKeys.blobKey(tenant, StoreKeys.partition(orphan, P), orphan),

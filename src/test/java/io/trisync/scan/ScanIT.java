@@ -182,12 +182,33 @@ class ScanIT {
                             "application/x-directory",
                             Map.of())
                     .await();
+            // Objects of another program under the tenant's partition prefix: a key naming no file id, and a
+            // nested key whose last part is one (a file of the tenant's, in another folder).
+            List<String> foreignKeys = List.of(
+                    StoreKeys.blobPrefix(tenant, partition) + "notes.txt",
+                    StoreKeys.blobPrefix(tenant, partition) + "imports/" + ids.get(2));
+            for (String key : foreignKeys) {
+                node.stores()
+                        .blobs()
+                        .putBytes(key, Buffer.buffer("another program's"), "text/plain", Map.of())
+                        .await();
+            }
 
             for (String mode : List.of("full", "quick", "deep")) {
                 JsonObject report = analyze(http, tenant, mode);
                 assertThat(report.getJsonArray("issues"))
                         .as(mode + ": " + report.encode())
                         .isEmpty();
+                // Reported apart, as what trisync did not write: the objects by key, the points counted (the one
+                // whose tenant is no string lies in no tenant's partition).
+                assertThat(report.getJsonArray("foreign_objects").getList())
+                        .as(mode + ": " + report.encode())
+                        .containsExactlyInAnyOrderElementsOf(foreignKeys);
+                assertThat(report.getJsonObject("summary").getJsonObject("foreign"))
+                        .as(mode)
+                        .isEqualTo(new JsonObject()
+                                .put("objects", foreignKeys.size())
+                                .put("points", foreign.size() - 1));
             }
             // Each point left out is counted, for an operator to find the program that wrote it.
             String metrics = http.get("/metrics").bodyAsString();
@@ -229,9 +250,62 @@ class ScanIT {
             assertThat(fix.statusCode()).as(fix.bodyAsString()).isEqualTo(200);
             assertThat(fix.bodyAsJsonObject().getJsonObject("counts").getInteger("actions"))
                     .isZero();
+            var applied = fix(http, tenant, false);
+            assertThat(applied.statusCode()).as(applied.bodyAsString()).isEqualTo(202);
+            String repair = applied.bodyAsJsonObject().getString("operation_id");
+            Await.until(
+                    "repair " + repair + " to end",
+                    30_000,
+                    () -> node.stores().syncOperations().get(repair).await().status() != SyncOperation.Status.RUNNING);
+            assertThat(node.stores().syncOperations().get(repair).await().status())
+                    .isEqualTo(SyncOperation.Status.COMPLETED);
+            for (String key : foreignKeys) {
+                assertThat(node.stores().blobs().head(key).await().size())
+                        .as(key + " where its program put it")
+                        .isEqualTo("another program's".length());
+            }
         } finally {
             qdrant.close();
             node.stop().await();
+        }
+    }
+
+    @Test
+    @DisplayName("A node of another partition count on the shared test stores works on a database, bucket and"
+            + " collection of its own: its all-tenant scan takes none of the default database's files for orphans")
+    void nodeOfAnotherCountScansOnlyItsOwnStores() {
+        int byDefault = TestStack.config().sync().partitions();
+        String tenant = TestStack.unique("default-count");
+        List<String> ids = new ArrayList<>();
+        Node first = Node.start(TestStack.nodeConfig(Map.of()), false).await();
+        try (Http http = new Http(first.vertx(), first.httpPort())) {
+            // Until a file lies in a partition a node of 8 lists (0 to 7 among the default count).
+            while (ids.stream().allMatch(id -> StoreKeys.partition(id, byDefault) >= 8)) {
+                var r = http.upload(tenant, "f" + ids.size() + ".txt", "text/plain", utf8(Fixtures.prose(40)), null);
+                assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+                ids.add(r.bodyAsJsonObject().getString("id"));
+            }
+        } finally {
+            first.stop().await();
+        }
+
+        Node eight = Node.start(TestStack.nodeConfig(Map.of("SYNC_PARTITIONS", "8")), false)
+                .await();
+        try (Http http = new Http(eight.vertx(), eight.httpPort())) {
+            assertThat(eight.config().s3().bucket()).isEqualTo(TestStack.bucketFor("8"));
+            assertThat(eight.config().qdrant().collection()).isEqualTo(TestStack.collectionFor("8"));
+            var all = http.post(
+                    "/api/sync/analyze",
+                    "application/json",
+                    Buffer.buffer(new JsonObject().put("mode", "full").encode()));
+            assertThat(all.statusCode()).as(all.bodyAsString()).isEqualTo(200);
+            assertThat(all.bodyAsJsonObject().getJsonArray("issues").stream()
+                            .map(JsonObject.class::cast)
+                            .filter(i -> ids.contains(i.getString("file_id"))))
+                    .as(all.bodyAsString())
+                    .isEmpty();
+        } finally {
+            eight.stop().await();
         }
     }
 
@@ -522,10 +596,11 @@ class ScanIT {
                             wrongSize.updatedAt(),
                             null))
                     .await();
-            int orphanPartition = StoreKeys.partition("orphan-object", 8);
+            String orphan = Fixtures.fileId("orphan-object");
+            int orphanPartition = StoreKeys.partition(orphan, 8);
             s.blobs()
                     .putBytes(
-                            StoreKeys.blobKey(tenant, orphanPartition, "orphan-object"),
+                            StoreKeys.blobKey(tenant, orphanPartition, orphan),
                             Buffer.buffer("x"),
                             "text/plain",
                             Map.of())
@@ -550,7 +625,7 @@ class ScanIT {
                     "ORPHAN_BLOB:" + lostRecord.id(),
                     "ORPHAN_VECTORS:" + lostRecord.id(),
                     "SIZE_MISMATCH:" + wrongSize.id(),
-                    "ORPHAN_BLOB:orphan-object",
+                    "ORPHAN_BLOB:" + orphan,
                     "ORPHAN_VECTORS:ghost-file");
             JsonObject full = analyze(http, tenant, "full");
             assertThat(issues(full)).isEqualTo(expected);

@@ -84,4 +84,23 @@ class DeploymentPartitionsTest {
         assertThat(DeploymentPartitions.handEditedAtMost(1, 6)).isFalse();
         assertThat(DeploymentPartitions.handEditedAtMost(50, 100)).isFalse();
     }
+
+    @Test
+    @DisplayName("The ids between the oldest and the newest are UUID version 7 boundaries evenly apart in time;"
+            + " none for ids that are no UUID version 7")
+    void idsBetweenAreEvenlyApartInTime() {
+        String oldest = new UUID((1_000L << 16) | 0x7abcL, 0x8000000000000001L).toString();
+        String newest = new UUID((5_000L << 16) | 0x7123L, 0x8000000000000002L).toString();
+        String half = DeploymentPartitions.idBetween(oldest, newest, 2, 4);
+        assertThat(UUID.fromString(half).getMostSignificantBits() >>> 16).isEqualTo(3_000L);
+        assertThat(half).isGreaterThan(oldest).isLessThan(newest);
+        assertThat(DeploymentPartitions.idBetween(oldest, newest, 1, 4))
+                .isLessThan(half)
+                .isGreaterThan(oldest);
+        assertThat(DeploymentPartitions.idBetween("file-1", newest, 1, 4)).isNull();
+        assertThat(DeploymentPartitions.idBetween(UUID.randomUUID().toString(), newest, 1, 4))
+                .as("version 4")
+                .isNull();
+        assertThat(DeploymentPartitions.idBetween(newest, oldest, 1, 4)).isNull();
+    }
 }

@@ -57,4 +57,23 @@ class StoreKeysTest {
         assertThat(StoreKeys.blobKey("t1", 5, "f9")).isEqualTo("t1/5/f9");
         assertThat(StoreKeys.blobPrefix("t1", 5)).isEqualTo("t1/5/");
     }
+
+    @Test
+    @DisplayName("A file id is a UUID in canonical lower-case text; other names are not trisync's")
+    void fileIdsAreCanonicalUuids() {
+        assertThat(StoreKeys.isFileId(java.util.UUID.randomUUID().toString())).isTrue();
+        assertThat(StoreKeys.isFileId("01a25174-0000-7000-8000-00000000beef")).isTrue();
+        for (String other : new String[] {
+            null,
+            "",
+            "notes.txt",
+            "01A25174-0000-7000-8000-00000000BEEF",
+            "01a25174-0000-7000-8000-00000000beef.bak",
+            "imports/01a25174-0000-7000-8000-00000000beef",
+            "01a251740000-7000-8000-00000000beef-",
+            "01a25174-0000-7000-8000-00000000bee/"
+        }) {
+            assertThat(StoreKeys.isFileId(other)).as(other).isFalse();
+        }
+    }
 }

@@ -73,7 +73,9 @@ public final class TestStack {
      * on a free HTTP port, then {@code overrides}. A node given another {@code SYNC_PARTITIONS} than
      * the default and no {@code MONGO_DB} works on the database of that count ({@link
      * #databaseFor}): a database's partition count is fixed by its first node, and a node of
-     * another count refuses to start on it.
+     * another count refuses to start on it. It works on the bucket and collection of that count too
+     * ({@link #bucketFor}, {@link #collectionFor}) unless given others: an all-tenant scan or fix on
+     * it would otherwise take the objects and points of the default database's files for orphans.
      */
     public static TrisyncConfig nodeConfig(Map<String, String> overrides) {
         TrisyncConfig shared = config();
@@ -86,6 +88,8 @@ public final class TestStack {
         String partitions = overrides.get("SYNC_PARTITIONS");
         if (partitions != null && !overrides.containsKey("MONGO_DB")) {
             env.put("MONGO_DB", databaseFor(partitions));
+            env.putIfAbsent("S3_BUCKET", bucketFor(partitions));
+            env.putIfAbsent("QDRANT_COLLECTION", collectionFor(partitions));
         }
         return config(env);
     }
@@ -104,17 +108,50 @@ public final class TestStack {
     }
 
     /**
-     * A second node's configuration: in {@code first}'s cluster, on {@code first}'s (embedded) stores
-     * and MongoDB database, then {@code overrides}.
+     * The shared stack's S3 bucket for nodes of {@code partitions} partitions: its own ({@code
+     * trisync}) for the default count, {@code trisync-p<N>} for another (a bucket name takes no
+     * underscore). Created by the first node on it, as any bucket that is missing.
+     */
+    public static String bucketFor(String partitions) {
+        TrisyncConfig shared = config();
+        return partitions.equals(String.valueOf(shared.sync().partitions()))
+                ? shared.s3().bucket()
+                : shared.s3().bucket() + "-p" + partitions;
+    }
+
+    /**
+     * The shared stack's Qdrant collection for nodes of {@code partitions} partitions: its own
+     * ({@code trisync_chunks}) for the default count, {@code trisync_chunks_p<N>} for another.
+     */
+    public static String collectionFor(String partitions) {
+        TrisyncConfig shared = config();
+        return partitions.equals(String.valueOf(shared.sync().partitions()))
+                ? shared.qdrant().collection()
+                : shared.qdrant().collection() + "_p" + partitions;
+    }
+
+    /**
+     * The settings that put another node (in this JVM or a child) on {@code node}'s stores: its
+     * MongoDB database, S3 bucket and Qdrant collection.
+     */
+    public static Map<String, String> storesOf(TrisyncConfig node) {
+        return Map.of(
+                "MONGO_URI", node.mongo().uri(),
+                "MONGO_DB", node.mongo().db(),
+                "S3_ENDPOINT", node.s3().endpoint(),
+                "S3_BUCKET", node.s3().bucket(),
+                "QDRANT_HOST", node.qdrant().host(),
+                "QDRANT_PORT", String.valueOf(node.qdrant().port()),
+                "QDRANT_COLLECTION", node.qdrant().collection());
+    }
+
+    /**
+     * A second node's configuration: in {@code first}'s cluster, on {@code first}'s (embedded) stores,
+     * MongoDB database, bucket and collection, then {@code overrides}.
      */
     public static TrisyncConfig joining(TrisyncConfig first, Map<String, String> overrides) {
-        Map<String, String> env = new HashMap<>();
+        Map<String, String> env = new HashMap<>(storesOf(first));
         env.put("CLUSTER_NAME", first.clusterName());
-        env.put("MONGO_URI", first.mongo().uri());
-        env.put("MONGO_DB", first.mongo().db());
-        env.put("S3_ENDPOINT", first.s3().endpoint());
-        env.put("QDRANT_HOST", first.qdrant().host());
-        env.put("QDRANT_PORT", String.valueOf(first.qdrant().port()));
         env.putAll(overrides);
         return config(env);
     }
