@@ -225,6 +225,26 @@ class HandEditedOperationsIT {
             var completing = http.get("/api/files/" + other + q);
             assertThat(completing.statusCode()).as(completing.bodyAsString()).isEqualTo(404);
             assertThat(completing.bodyAsJsonObject().getString("message")).contains("still completing");
+
+            // An ended delete that still holds its file (its openFile put back by hand): taken up again it
+            // finished nothing and answered 200 deleted while the file stayed; now 409 naming the field.
+            String held = upload(http, raw, tenant);
+            JsonObject heldDone = raw.findOne("ingest_ops", new JsonObject().put("fileId", held), null)
+                    .await();
+            String endedId = "hand-ended-" + held;
+            raw.insert(
+                            "ingest_ops",
+                            heldDone.copy()
+                                    .put("_id", endedId)
+                                    .put("kind", "DELETE")
+                                    .put("openFile", held))
+                    .await();
+            var heldDelete = http.delete("/api/files/" + held + q);
+            assertThat(heldDelete.statusCode()).as(heldDelete.bodyAsString()).isEqualTo(409);
+            assertThat(heldDelete.bodyAsJsonObject().getString("message")).contains(endedId, "field openFile");
+            var still = http.get("/api/files/" + held + q);
+            assertThat(still.statusCode()).as(still.bodyAsString()).isEqualTo(200);
+            assertThat(still.bodyAsJsonObject().getString("status")).isEqualTo("active");
         } finally {
             raw.close();
             node.stop().await();
