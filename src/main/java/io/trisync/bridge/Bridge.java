@@ -92,7 +92,8 @@ public final class Bridge {
     /**
      * A frame posted to a SockJS session ({@code POST /eventbus/{server}/{session}/xhr_send} or {@code
      * jsonp_send}), checked before the transport takes it: a session not open on this node is 404
-     * naming it (SockJS answered 404 with an empty body), and for {@code xhr_send} a body that SockJS
+     * naming it (SockJS answered 404 with an empty body), and so is one that has closed while SockJS
+     * still keeps it ({@link ClosedSessions}); and for {@code xhr_send} a body that SockJS
      * would refuse, empty or not JSON ({@link #framesProblem}), is 400 naming the body (SockJS answered
      * 500 in plain text, "Payload expected." or "Broken JSON encoding."), both with the JSON error body.
      * What SockJS takes is left to it as it was. sockjs-client reads only the status of a send, so its
@@ -102,10 +103,16 @@ public final class Bridge {
         return ctx -> {
             String[] path = ctx.request().path().split("/");
             String session = path[path.length - 2];
-            if (vertx.sharedData().getLocalMap(SESSIONS).get(session) == null) {
+            Object held = vertx.sharedData().getLocalMap(SESSIONS).get(session);
+            if (held == null) {
                 ctx.fail(new Failure.NotFound("session: no SockJS session " + session + " is open on this node; open"
                         + " one first (a POST of …/" + session + "/xhr, or another transport), or open a new one if"
                         + " it has closed"));
+                return;
+            }
+            if (ClosedSessions.has(held)) {
+                ctx.fail(new Failure.NotFound("session: SockJS session " + session + " has closed; open a new one (a"
+                        + " POST of …/{another id}/xhr, or another transport)"));
                 return;
             }
             if (path[path.length - 1].equals("xhr_send")) {

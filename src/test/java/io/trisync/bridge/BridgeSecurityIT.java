@@ -197,6 +197,53 @@ class BridgeSecurityIT {
     }
 
     @Test
+    @DisplayName("A frame posted to a session that has closed while SockJS still keeps it (its poll answers the close"
+            + " frame) is 404 with the JSON error body naming the session, as one never opened is (SockJS answered it"
+            + " empty)")
+    void closedSessionSendIsJson() {
+        WebClient web = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
+        try {
+            String id = TestStack.unique("s");
+            String session = "/eventbus/123/" + id;
+            var open = web.post(node.httpPort(), "127.0.0.1", session + "/xhr")
+                    .send()
+                    .await();
+            assertThat(open.bodyAsString()).startsWith("o");
+            // More frames at once than the node takes in a second (40 here): the bridge closes the session.
+            JsonArray pings = new JsonArray();
+            for (int i = 0; i <= 40; i++) {
+                pings.add(new JsonObject().put("type", "ping").encode());
+            }
+            var flood = web.post(node.httpPort(), "127.0.0.1", session + "/xhr_send")
+                    .putHeader("Content-Type", "text/plain")
+                    .sendBuffer(Buffer.buffer(pings.encode()))
+                    .await();
+            assertThat(flood.statusCode()).as(flood.bodyAsString()).isEqualTo(204);
+            // Its poll answers the close frame: closed, and still kept by SockJS.
+            var poll = web.post(node.httpPort(), "127.0.0.1", session + "/xhr")
+                    .send()
+                    .await();
+            assertThat(poll.bodyAsString()).startsWith("c[");
+            for (String transport : List.of("xhr_send", "jsonp_send")) {
+                var r = web.post(node.httpPort(), "127.0.0.1", session + "/" + transport)
+                        .putHeader("Content-Type", "text/plain")
+                        .sendBuffer(Buffer.buffer(new JsonArray().add("{}").encode()))
+                        .await();
+                assertThat(r.statusCode())
+                        .as(transport + " " + r.bodyAsString())
+                        .isEqualTo(404);
+                assertThat(r.getHeader("Content-Type")).as(transport).isEqualTo("application/json");
+                assertThat(r.bodyAsJsonObject().getString("message"))
+                        .as(transport)
+                        .startsWith("session: ")
+                        .contains(id, "has closed");
+            }
+        } finally {
+            web.close();
+        }
+    }
+
+    @Test
     @DisplayName("SockJS's JSONP and htmlfile transports without a callback, or with one that is not safe, are 400"
             + " with the JSON error body naming it (Vert.x answered 500 in plain text); with one they open")
     void callbackTransportsNameTheirParameter() {
