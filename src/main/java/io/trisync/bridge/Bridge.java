@@ -13,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.internal.net.RFC3986;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.PermittedOptions;
@@ -92,32 +93,84 @@ public final class Bridge {
     /**
      * A frame posted to a SockJS session ({@code POST /eventbus/{server}/{session}/xhr_send} or {@code
      * jsonp_send}), checked before the transport takes it: a session not open on this node is 404
-     * naming it (SockJS answered 404 with an empty body), and for {@code xhr_send} a body that SockJS
-     * would refuse, empty or not JSON ({@link #framesProblem}), is 400 naming the body (SockJS answered
-     * 500 in plain text, "Payload expected." or "Broken JSON encoding."), both with the JSON error body.
-     * What SockJS takes is left to it as it was. sockjs-client reads only the status of a send, so its
-     * protocol is unchanged.
+     * naming it (SockJS answered 404 with an empty body), and so is one that has closed while SockJS
+     * still keeps it ({@link ClosedSessions}); a body that SockJS would refuse is 400 naming the body
+     * ({@link #sendProblem}; SockJS answered 500 in plain text, "Payload expected." or "Broken JSON
+     * encoding."), both with the JSON error body. What SockJS takes is left to it as it was.
+     * sockjs-client reads only the status of a send, so its protocol is unchanged.
      */
     public static Handler<RoutingContext> checkSend(Vertx vertx) {
         return ctx -> {
             String[] path = ctx.request().path().split("/");
             String session = path[path.length - 2];
-            if (vertx.sharedData().getLocalMap(SESSIONS).get(session) == null) {
+            Object held = vertx.sharedData().getLocalMap(SESSIONS).get(session);
+            if (held == null) {
                 ctx.fail(new Failure.NotFound("session: no SockJS session " + session + " is open on this node; open"
                         + " one first (a POST of …/" + session + "/xhr, or another transport), or open a new one if"
                         + " it has closed"));
                 return;
             }
-            if (path[path.length - 1].equals("xhr_send")) {
-                String problem =
-                        framesProblem(ctx.body().length() <= 0 ? "" : ctx.body().asString());
-                if (problem != null) {
-                    ctx.fail(new Failure.BadRequest("body: " + problem));
-                    return;
-                }
+            if (ClosedSessions.has(held)) {
+                ctx.fail(new Failure.NotFound("session: SockJS session " + session + " has closed; open a new one (a"
+                        + " POST of …/{another id}/xhr, or another transport)"));
+                return;
+            }
+            Failure problem = sendProblem(
+                    path[path.length - 1],
+                    ctx.request().getHeader("Content-Type"),
+                    ctx.body().length() <= 0 ? "" : ctx.body().asString());
+            if (problem != null) {
+                ctx.fail(problem);
+                return;
             }
             ctx.next();
         };
+    }
+
+    /** How SockJS's {@code jsonp_send} reads a form-encoded body: its frames in the field {@code d}. */
+    private static final String FORM = "application/x-www-form-urlencoded";
+
+    /**
+     * Why SockJS's {@code transport} ({@code xhr_send} or {@code jsonp_send}) would refuse a body of
+     * {@code contentType}, or null when it takes it. {@code xhr_send} reads the body as the frames
+     * ({@link #framesProblem}). {@code jsonp_send} takes a body of exactly {@code text/plain}, read as
+     * {@code xhr_send}'s, or {@code application/x-www-form-urlencoded} (the hidden form of
+     * sockjs-client's JSONP transport), {@code d=} and the frames URL-encoded; any other type SockJS
+     * answered 500 {@code Invalid Content-Type}, here 415.
+     */
+    static Failure sendProblem(String transport, String contentType, String body) {
+        if (!transport.equals("jsonp_send")) {
+            return badBody(framesProblem(body));
+        }
+        boolean form = FORM.equalsIgnoreCase(contentType);
+        if (!form && !"text/plain".equalsIgnoreCase(contentType)) {
+            return new Failure.UnsupportedMediaType("Content-Type: jsonp_send takes " + FORM + " (d= and the frames,"
+                    + " URL-encoded) or text/plain (the frames), "
+                    + (contentType == null ? "and none was sent" : "not " + shown(contentType)));
+        }
+        if (!form) {
+            return badBody(framesProblem(body));
+        }
+        if (body.length() <= 2 || !body.startsWith("d=")) {
+            return new Failure.BadRequest("body: " + (body.isEmpty() ? "empty; " : "") + "a form-encoded jsonp_send"
+                    + " carries its frames in d=, " + FRAMES + ", URL-encoded");
+        }
+        String frames;
+        try {
+            frames = RFC3986.decodeURIComponent(body, true).substring(2);
+        } catch (IllegalArgumentException e) {
+            return new Failure.BadRequest("body: not URL-encoded (" + e.getMessage() + "); a form-encoded jsonp_send"
+                    + " carries its frames in d=, " + FRAMES + ", URL-encoded");
+        }
+        return badBody(framesProblem(frames));
+    }
+
+    private static Failure badBody(String problem) {
+        return problem == null ? null : new Failure.BadRequest("body: " + problem);
+    }
+
+    private static String shown(String value) {
+        return value.length() <= 60 ? value : value.substring(0, 60) + "…";
     }
 
     /**

@@ -45,6 +45,8 @@ final class FrameCheck extends SockJSSocketBase {
         super(vertx, socket.routingContext(), new SockJSHandlerOptions().setRegisterWriteHandler(false));
         this.socket = socket;
         this.maxFramesPerSecond = maxFramesPerSecond;
+        // Until the bridge sets its own (a socket its guard refused never gets one).
+        socket.closeHandler(v -> ClosedSessions.add(socket));
     }
 
     /** Counts a frame: false, having closed the socket, when it is over the rate (or closing already). */
@@ -61,6 +63,7 @@ final class FrameCheck extends SockJSSocketBase {
             closing = true;
             String reason = "more than " + maxFramesPerSecond + " frames a second";
             LOG.info("Closing bridge socket {}: {}", socket.remoteAddress(), reason);
+            ClosedSessions.add(socket);
             socket.close(4008, reason);
             return false;
         }
@@ -145,9 +148,15 @@ final class FrameCheck extends SockJSSocketBase {
         return this;
     }
 
+    /** The bridge's close handler, after the session is marked closed ({@link ClosedSessions}). */
     @Override
     public SockJSSocket closeHandler(Handler<Void> closeHandler) {
-        socket.closeHandler(closeHandler);
+        socket.closeHandler(v -> {
+            ClosedSessions.add(socket);
+            if (closeHandler != null) {
+                closeHandler.handle(v);
+            }
+        });
         return this;
     }
 
@@ -183,18 +192,24 @@ final class FrameCheck extends SockJSSocketBase {
         return socket.end();
     }
 
+    // Each close marks the session closed before SockJS does (its close handler runs later, on the
+    // session's context): a frame posted once its poll has answered the close frame is refused.
+
     @Override
     public void close() {
+        ClosedSessions.add(socket);
         socket.close();
     }
 
     @Override
     public void close(int statusCode, String reason) {
+        ClosedSessions.add(socket);
         socket.close(statusCode, reason);
     }
 
     @Override
     public void closeAfterSessionExpired() {
+        ClosedSessions.add(socket);
         if (socket instanceof SockJSSocketBase base) {
             base.closeAfterSessionExpired();
         } else {

@@ -12,6 +12,7 @@ import java.nio.charset.IllegalCharsetNameException;
 import java.nio.charset.StandardCharsets;
 import java.nio.charset.UnsupportedCharsetException;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,7 +55,8 @@ public final class FailureHandler implements Handler<RoutingContext> {
         if (status == Failure.INTERNAL && Bodies.failedReading(ctx)) {
             // The body parser gave up on what the client sent (a broken multipart, a field over a limit).
             status = Failure.BAD_REQUEST;
-            failure = new Failure.BadRequest("the request body could not be read: " + bodyProblem(failure));
+            failure = new Failure.BadRequest("the request body could not be read: "
+                    + bodyProblem(failure, ctx.request().getHeader("Content-Type")));
         }
         String message;
         if (failure instanceof Failure.ContentDamaged damaged) {
@@ -147,13 +149,17 @@ public final class FailureHandler implements Handler<RoutingContext> {
         }
     }
 
-    /** What was wrong with a body the parser refused, in words the client can act on. */
-    private static String bodyProblem(Throwable failure) {
+    /** What was wrong with a body of {@code contentType} the parser refused, in words the client can act on. */
+    private static String bodyProblem(Throwable failure, String contentType) {
         String name = failure == null ? "" : failure.getClass().getSimpleName();
+        boolean form = contentType != null
+                && contentType.strip().toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded");
         return switch (name) {
             case "TooLongFormFieldException" -> "a form field is too long";
             case "TooManyFormFieldsException" -> "too many form fields";
-            case "ErrorDataDecoderException", "NotEnoughDataDecoderException" -> "malformed multipart data"
+            case "ErrorDataDecoderException", "NotEnoughDataDecoderException" -> (form
+                            ? "malformed form data"
+                            : "malformed multipart data")
                     + decoderDetail(failure);
             default -> failure instanceof IOException && failure.getMessage() != null
                     ? failure.getMessage()

@@ -112,7 +112,8 @@ public final class HttpVerticle extends RequestVerticle {
                 .handler(new HealthHandler(stores, config.nodeId(), tokens != null));
         // SockJS's XHR transports post their frames; Vert.x's transport reads them from a body handler
         // (without one, every xhr_send of a browser that fell back from WebSockets failed 500).
-        router.post("/eventbus/*").handler(BodyHandler.create(false).setBodyLimit(Bridge.MAX_POSTED_BYTES));
+        // A form body the parser refuses (jsonp_send's d=, a broken %-escape) is 400, as on the API's routes.
+        Bodies.postUncontracted(router, "/eventbus/*", BodyHandler.create(false).setBodyLimit(Bridge.MAX_POSTED_BYTES));
         // SockJS's JSONP and htmlfile transports answer a missing or unsafe callback 500 with plain text
         // (as the SockJS protocol's tests expect): the client's fault, so 400 naming it, with the JSON body.
         router.getWithRegex("/eventbus/[^/.]+/[^/.]+/(?:jsonp|htmlfile)").handler(Bridge::checkCallback);

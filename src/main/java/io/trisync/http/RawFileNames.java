@@ -87,8 +87,8 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The refusal of the first part (as far as the headers were read: up to the first file part) whose
-     * own {@code Content-Type} declares a charset a multipart body cannot be read in ({@link
+     * The refusal of the first part (as far as the body was read: every part, those after the file part
+     * too) whose own {@code Content-Type} declares a charset a multipart body cannot be read in ({@link
      * MultipartCharsets}), naming its field; null when there is none. Netty's decoder looks for that
      * part's end in its charset and never finds it.
      */
@@ -225,7 +225,16 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
         }
 
         void feed(ByteBuf bytes) {
-            for (int i = bytes.readerIndex(); i < bytes.writerIndex() && !done; i++) {
+            int end = bytes.writerIndex();
+            for (int i = bytes.readerIndex(); i < end && !done; i++) {
+                if (!inHeaders && matched == 0) {
+                    // Outside the headers and no delimiter begun: on to the next CR (a part's content,
+                    // up to 50 MB of a file, is passed over at the speed of Netty's own search).
+                    i = bytes.indexOf(i, end, (byte) '\r');
+                    if (i < 0) {
+                        return;
+                    }
+                }
                 feed(bytes.getByte(i));
             }
         }
@@ -298,10 +307,9 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
                     names.add(disposition.extended() ? null : disposition.fileName());
                     charsets.add(FileFields.charset(type));
                 }
-                // An upload takes one file part (a second is refused): the rest of the body, up to
-                // 50 MB of it, is not scanned.
-                done = true;
             }
+            // The parts after the file part are read on too: a text field there declaring such a
+            // charset is refused as one before it is (the decoder would read it in that charset).
         }
     }
 

@@ -321,7 +321,9 @@ public final class IngestVerticle extends RequestVerticle {
      * Writes a file's new name or labels if it is still at the version the caller saw: a write that
      * finds another version fails 412 with the current one, so two edits racing never lose one
      * silently. One that names no version is one atomic update of the active record, whichever its
-     * version. An edit that changes nothing writes nothing. Publishes {@code file.updated}.
+     * version. An edit that changes nothing writes nothing. A file an unfinished operation holds is
+     * written all the same, unless that operation cannot be read (edited by hand): then 409 naming it,
+     * as a delete or a new version of the file is. Publishes {@code file.updated}.
      */
     private Future<JsonObject> edit(EditFile request) {
         return Steps.visible(stores, request.fileId(), request.tenantId())
@@ -329,53 +331,62 @@ public final class IngestVerticle extends RequestVerticle {
                         ? Steps.whyNoFile(stores, request.fileId(), request.tenantId(), error)
                         : Future.failedFuture(error))
                 .compose(f -> Steps.notErasing(stores, f.tenantId()).map(f))
-                .compose(f -> {
-                    if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())
-                            || f.status() != FileRecord.Status.ACTIVE && f.status() != FileRecord.Status.DELETED) {
-                        // As for a file the store does not hold: another tenant's is not there for this one.
-                        return Future.failedFuture(new Failure.NotFound("mongodb", "no file " + request.fileId()));
+                .compose(f -> editable(request, f))
+                .compose(f -> Steps.notHeldUnreadable(stores, f.id()).map(f))
+                .compose(f -> write(request, f));
+    }
+
+    /** {@code f}, when {@code request} may edit it: its tenant's, active, at the version it names. */
+    private static Future<FileRecord> editable(EditFile request, FileRecord f) {
+        if (request.tenantId() != null && !f.tenantId().equals(request.tenantId())
+                || f.status() != FileRecord.Status.ACTIVE && f.status() != FileRecord.Status.DELETED) {
+            // As for a file the store does not hold: another tenant's is not there for this one.
+            return Future.failedFuture(new Failure.NotFound("mongodb", "no file " + request.fileId()));
+        }
+        if (f.status() == FileRecord.Status.DELETED) {
+            // Its own tenant is told what GET of its content says ("mongodb: no file" was the
+            // words for an id the store never held).
+            return Future.failedFuture(Steps.deleted(f.id()));
+        }
+        if (request.expectedVersion() != null && request.expectedVersion() != f.version()) {
+            return Future.failedFuture(new Failure.StaleVersion(request.expectedVersion(), f.version()));
+        }
+        return Future.succeededFuture(f);
+    }
+
+    private Future<JsonObject> write(EditFile request, FileRecord f) {
+        JsonObject labels = f.labels() == null ? new JsonObject() : f.labels();
+        if ((request.name() == null || request.name().equals(f.name()))
+                && (request.labels() == null || request.labels().equals(labels))) {
+            // Nothing changes: no new version, no event.
+            return Future.succeededFuture(f.toDocument());
+        }
+        JsonObject set = new JsonObject();
+        if (request.name() != null) {
+            set.put(FileRecord.NAME, request.name());
+        }
+        if (request.labels() != null) {
+            set.put(FileRecord.LABELS, request.labels());
+        }
+        // Without If-Match the write is one atomic update of the active record, whatever
+        // its version: it asked for no condition, so it is never refused for one.
+        JsonObject expected = new JsonObject().put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire());
+        if (request.expectedVersion() != null) {
+            expected.put(FileRecord.VERSION, f.version());
+        }
+        return stores.metadata()
+                .patch(f.id(), expected, set)
+                .compose(won -> stores.metadata().get(f.id()).compose(now -> {
+                    if (won) {
+                        return updated(now, request).map(now.toDocument());
                     }
-                    if (f.status() == FileRecord.Status.DELETED) {
-                        // Its own tenant is told what GET of its content says ("mongodb: no file" was the
-                        // words for an id the store never held).
-                        return Future.failedFuture(Steps.deleted(f.id()));
-                    }
-                    if (request.expectedVersion() != null && request.expectedVersion() != f.version()) {
-                        return Future.failedFuture(new Failure.StaleVersion(request.expectedVersion(), f.version()));
-                    }
-                    JsonObject labels = f.labels() == null ? new JsonObject() : f.labels();
-                    if ((request.name() == null || request.name().equals(f.name()))
-                            && (request.labels() == null || request.labels().equals(labels))) {
-                        // Nothing changes: no new version, no event.
-                        return Future.succeededFuture(f.toDocument());
-                    }
-                    JsonObject set = new JsonObject();
-                    if (request.name() != null) {
-                        set.put(FileRecord.NAME, request.name());
-                    }
-                    if (request.labels() != null) {
-                        set.put(FileRecord.LABELS, request.labels());
-                    }
-                    // Without If-Match the write is one atomic update of the active record, whatever
-                    // its version: it asked for no condition, so it is never refused for one.
-                    JsonObject expected = new JsonObject().put(FileRecord.STATUS, FileRecord.Status.ACTIVE.wire());
-                    if (request.expectedVersion() != null) {
-                        expected.put(FileRecord.VERSION, f.version());
-                    }
-                    return stores.metadata()
-                            .patch(f.id(), expected, set)
-                            .compose(won -> stores.metadata().get(f.id()).compose(now -> {
-                                if (won) {
-                                    return updated(now, request).map(now.toDocument());
-                                }
-                                return request.expectedVersion() == null || now.status() != FileRecord.Status.ACTIVE
-                                        ? Future.failedFuture(
-                                                now.status() == FileRecord.Status.DELETED
-                                                        ? Steps.deleted(now.id())
-                                                        : new Failure.NotFound("no file " + request.fileId()))
-                                        : Future.failedFuture(new Failure.StaleVersion(f.version(), now.version()));
-                            }));
-                });
+                    return request.expectedVersion() == null || now.status() != FileRecord.Status.ACTIVE
+                            ? Future.failedFuture(
+                                    now.status() == FileRecord.Status.DELETED
+                                            ? Steps.deleted(now.id())
+                                            : new Failure.NotFound("no file " + request.fileId()))
+                            : Future.failedFuture(new Failure.StaleVersion(f.version(), now.version()));
+                }));
     }
 
     private Future<Void> updated(FileRecord file, EditFile request) {

@@ -105,6 +105,19 @@ final class Steps {
         return stores.erasures().admitting(tenantId);
     }
 
+    /**
+     * Fails with the operation's 409 ({@link IngestOperation#unreadableConflict}) while an unfinished
+     * operation that cannot be read (a field edited by hand) holds the file: what it does to the file
+     * cannot be told, so a person corrects it first. A readable unfinished one does not stop this.
+     */
+    static Future<Void> notHeldUnreadable(Stores stores, String fileId) {
+        return stores.operations()
+                .openFor(fileId)
+                .compose(open -> open != null && open.unreadable() != null
+                        ? Future.failedFuture(open.unreadableConflict())
+                        : Future.succeededFuture());
+    }
+
     Steps(
             Vertx vertx,
             Stores stores,

@@ -429,9 +429,30 @@ public record IngestOperation(
     }
 
     /**
+     * Marks {@link #TERMINAL} or {@link #OPEN_FILE} unreadable when they disagree with {@code step} as
+     * this service never writes them (edited by hand, say): {@code terminal} is always the step's
+     * {@link Step#terminal()}, written with it; {@code openFile} is the operation's file while it is
+     * unfinished and absent once it ended, and absent while unfinished only once an upload committed
+     * (its commit frees the file, {@code advanceIfHeldReleasingFile}).
+     */
+    private static void agreeWithStep(StoredFields read, JsonObject d, Kind kind, Step step, String fileId) {
+        if (!(d.getValue(TERMINAL) instanceof Boolean terminal) || terminal != step.terminal()) {
+            read.unreadable(TERMINAL);
+        }
+        Object open = d.getValue(OPEN_FILE);
+        boolean agrees = step.terminal()
+                ? open == null
+                : open == null ? step == Step.COMMITTED && kind == Kind.UPLOAD : open.equals(fileId);
+        if (!agrees) {
+            read.unreadable(OPEN_FILE);
+        }
+    }
+
+    /**
      * Reads a stored document field by field. One whose field holds a value this service never writes
      * (a {@code kind} or {@code step} none of its names, a {@code size} that is no whole number, a date
-     * that is no date, a required field missing; edited by hand, say) is read as far as it can be, with
+     * that is no date, a required field missing, a {@code terminal} or {@code openFile} that disagrees
+     * with the step; edited by hand, say) is read as far as it can be, with
      * that field named in {@link #unreadable} (the first one): readers of a file's operations show it
      * as such and judge nothing from it, and nothing acts on it or writes it back.
      */
@@ -449,6 +470,9 @@ public record IngestOperation(
             read.unreadable(PARTITION);
         }
         Step step = read.name(STEP, Step.class);
+        if (step != null) {
+            agreeWithStep(read, d, kind, step, fileId);
+        }
         String name = read.text(NAME, false);
         String contentType = read.text(CONTENT_TYPE, false);
         long size = read.whole(SIZE, false);

@@ -16,6 +16,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.math.BigInteger;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -191,6 +194,105 @@ class BridgeSecurityIT {
                             .await()
                             .bodyAsString())
                     .isEqualTo("Welcome to SockJS!\n");
+        } finally {
+            web.close();
+        }
+    }
+
+    @Test
+    @DisplayName("A frame posted to a session that has closed while SockJS still keeps it (its poll answers the close"
+            + " frame) is 404 with the JSON error body naming the session, as one never opened is (SockJS answered it"
+            + " empty)")
+    void closedSessionSendIsJson() {
+        WebClient web = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
+        try {
+            String id = TestStack.unique("s");
+            String session = "/eventbus/123/" + id;
+            var open = web.post(node.httpPort(), "127.0.0.1", session + "/xhr")
+                    .send()
+                    .await();
+            assertThat(open.bodyAsString()).startsWith("o");
+            // More frames at once than the node takes in a second (40 here): the bridge closes the session.
+            JsonArray pings = new JsonArray();
+            for (int i = 0; i <= 40; i++) {
+                pings.add(new JsonObject().put("type", "ping").encode());
+            }
+            var flood = web.post(node.httpPort(), "127.0.0.1", session + "/xhr_send")
+                    .putHeader("Content-Type", "text/plain")
+                    .sendBuffer(Buffer.buffer(pings.encode()))
+                    .await();
+            assertThat(flood.statusCode()).as(flood.bodyAsString()).isEqualTo(204);
+            // Its poll answers the close frame: closed, and still kept by SockJS.
+            var poll = web.post(node.httpPort(), "127.0.0.1", session + "/xhr")
+                    .send()
+                    .await();
+            assertThat(poll.bodyAsString()).startsWith("c[");
+            for (String transport : List.of("xhr_send", "jsonp_send")) {
+                var r = web.post(node.httpPort(), "127.0.0.1", session + "/" + transport)
+                        .putHeader("Content-Type", "text/plain")
+                        .sendBuffer(Buffer.buffer(new JsonArray().add("{}").encode()))
+                        .await();
+                assertThat(r.statusCode())
+                        .as(transport + " " + r.bodyAsString())
+                        .isEqualTo(404);
+                assertThat(r.getHeader("Content-Type")).as(transport).isEqualTo("application/json");
+                assertThat(r.bodyAsJsonObject().getString("message"))
+                        .as(transport)
+                        .startsWith("session: ")
+                        .contains(id, "has closed");
+            }
+        } finally {
+            web.close();
+        }
+    }
+
+    @Test
+    @DisplayName("A jsonp_send to an open session whose body SockJS would refuse (empty, no d= in a form, not JSON"
+            + " as text or once URL-decoded) is 400 naming the body, and one of another Content-Type 415 naming it, with"
+            + " the JSON error body (SockJS: 500 in plain text); a form's d= and text frames are taken as before")
+    void jsonpSendRefusalsAreJson() {
+        WebClient web = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
+        try {
+            String session = "/eventbus/123/" + TestStack.unique("s");
+            var open = web.get(node.httpPort(), "127.0.0.1", session + "/jsonp?c=cb")
+                    .send()
+                    .await();
+            assertThat(open.bodyAsString()).startsWith("/**/cb(\"o\")");
+            String form = "application/x-www-form-urlencoded";
+            String ping = URLEncoder.encode(
+                    new JsonArray()
+                            .add(new JsonObject().put("type", "ping").encode())
+                            .encode(),
+                    StandardCharsets.UTF_8);
+            record Sent(String type, String body, int status, String field) {}
+            for (Sent sent : List.of(
+                    new Sent(form, "", 400, "body: "),
+                    new Sent(form, "d=", 400, "body: "),
+                    new Sent(form, "x=" + ping, 400, "body: "),
+                    new Sent(form, "d=not%20json", 400, "body: "),
+                    new Sent(form, "d=%5B%22a%22", 400, "body: "),
+                    // The form parser refuses it before SockJS (a JSON 500 before).
+                    new Sent(form, "d=%zz", 400, "the request body could not be read: malformed form data"),
+                    new Sent("text/plain", "", 400, "body: "),
+                    new Sent("text/plain", "not json", 400, "body: "),
+                    new Sent("application/json", "[]", 415, "Content-Type: "),
+                    new Sent(form, "d=" + ping, 200, null),
+                    new Sent("text/plain", URLDecoder.decode(ping, StandardCharsets.UTF_8), 200, null))) {
+                var r = web.post(node.httpPort(), "127.0.0.1", session + "/jsonp_send")
+                        .putHeader("Content-Type", sent.type())
+                        .sendBuffer(Buffer.buffer(sent.body()))
+                        .await();
+                String what = sent.type() + " '" + sent.body() + "' " + r.bodyAsString();
+                assertThat(r.statusCode()).as(what).isEqualTo(sent.status());
+                if (sent.field() == null) {
+                    assertThat(r.bodyAsString()).as(what).isEqualTo("ok");
+                } else {
+                    assertThat(r.getHeader("Content-Type")).as(what).isEqualTo("application/json");
+                    assertThat(r.bodyAsJsonObject().getString("message"))
+                            .as(what)
+                            .startsWith(sent.field());
+                }
+            }
         } finally {
             web.close();
         }

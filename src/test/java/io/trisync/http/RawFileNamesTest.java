@@ -109,4 +109,27 @@ class RawFileNamesTest {
         none.feed(Unpooled.wrappedBuffer(body(NAME, "")));
         assertThat(none.charsets).containsExactly((String) null);
     }
+
+    @Test
+    @DisplayName("A part after the file part declaring a charset a multipart body cannot be read in is refused"
+            + " naming its field, wherever the body is cut; a file's CRs and near-delimiters do not end it early")
+    void refusesACharsetAfterTheFilePart() {
+        String after = "--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+                + "Content-Type: text/plain\r\n\r\nline\rone\r\n\r\n--" + BOUNDARY.substring(0, 4) + "\r\n--"
+                + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"user_id\"\r\n"
+                + "Content-Type: text/plain; charset=utf-16\r\n\r\ntenant-a\r\n--" + BOUNDARY + "--\r\n";
+        byte[] body = after.getBytes(StandardCharsets.UTF_8);
+        for (int at = 1; at < body.length; at++) {
+            RawFileNames.Scanner scanner = new RawFileNames.Scanner(BOUNDARY);
+            scanner.feed(Unpooled.wrappedBuffer(Arrays.copyOfRange(body, 0, at)));
+            scanner.feed(Unpooled.wrappedBuffer(Arrays.copyOfRange(body, at, body.length)));
+            assertThat(scanner.names).as("cut at %d", at).containsExactly("a.txt");
+            assertThat(scanner.refused)
+                    .as("cut at %d", at)
+                    .startsWith("user_id: the part's charset=utf-16 is not supported");
+        }
+        RawFileNames.Scanner unknown = new RawFileNames.Scanner(BOUNDARY);
+        unknown.feed(Unpooled.wrappedBuffer(after.replace("utf-16", "bogus").getBytes(StandardCharsets.UTF_8)));
+        assertThat(unknown.refused).startsWith("user_id: the part's charset=bogus is not a charset this server knows");
+    }
 }

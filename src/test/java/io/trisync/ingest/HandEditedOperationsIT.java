@@ -159,8 +159,8 @@ class HandEditedOperationsIT {
     }
 
     @Test
-    @DisplayName("An unfinished operation edited by hand (a kind never written) holds its file: a delete is 409"
-            + " naming it and the field, the story shows it as unreadable, and recovery passes it by")
+    @DisplayName("An unfinished operation edited by hand (a kind never written) holds its file: a delete and a"
+            + " PATCH are 409 naming it and the field, the story shows it as unreadable, and recovery passes it by")
     void unfinishedHandEditedOperationHoldsItsFile() {
         Node node = Node.start(TestStack.nodeConfig(Map.of()), false).await();
         MongoClient raw = MongoClient.create(
@@ -186,12 +186,17 @@ class HandEditedOperationsIT {
             var delete = http.delete("/api/files/" + id + q);
             assertThat(delete.statusCode()).as(delete.bodyAsString()).isEqualTo(409);
             assertThat(delete.bodyAsJsonObject().getString("message")).contains(opId, "field kind");
+            // What it does to the file cannot be told, so its name is not written over either.
+            var patch = http.patch("/api/files/" + id + q, new JsonObject().put("name", "b.txt"));
+            assertThat(patch.statusCode()).as(patch.bodyAsString()).isEqualTo(409);
+            assertThat(patch.bodyAsJsonObject().getString("message")).contains(opId, "field kind");
             assertThat(ingestTimeline(http, id, tenant, "story").stream()
                             .map(e -> e.getString("type"))
                             .toList())
                     .containsExactlyInAnyOrder("upload done", "unreadable");
             var get = http.get("/api/files/" + id + q);
             assertThat(get.statusCode()).as(get.bodyAsString()).isEqualTo(200);
+            assertThat(get.bodyAsJsonObject().getString("name")).isEqualTo("a.txt");
             assertThat(raw.findOne("ingest_ops", new JsonObject().put("_id", opId), null)
                             .await()
                             .getString("kind"))
@@ -220,6 +225,26 @@ class HandEditedOperationsIT {
             var completing = http.get("/api/files/" + other + q);
             assertThat(completing.statusCode()).as(completing.bodyAsString()).isEqualTo(404);
             assertThat(completing.bodyAsJsonObject().getString("message")).contains("still completing");
+
+            // An ended delete that still holds its file (its openFile put back by hand): taken up again it
+            // finished nothing and answered 200 deleted while the file stayed; now 409 naming the field.
+            String held = upload(http, raw, tenant);
+            JsonObject heldDone = raw.findOne("ingest_ops", new JsonObject().put("fileId", held), null)
+                    .await();
+            String endedId = "hand-ended-" + held;
+            raw.insert(
+                            "ingest_ops",
+                            heldDone.copy()
+                                    .put("_id", endedId)
+                                    .put("kind", "DELETE")
+                                    .put("openFile", held))
+                    .await();
+            var heldDelete = http.delete("/api/files/" + held + q);
+            assertThat(heldDelete.statusCode()).as(heldDelete.bodyAsString()).isEqualTo(409);
+            assertThat(heldDelete.bodyAsJsonObject().getString("message")).contains(endedId, "field openFile");
+            var still = http.get("/api/files/" + held + q);
+            assertThat(still.statusCode()).as(still.bodyAsString()).isEqualTo(200);
+            assertThat(still.bodyAsJsonObject().getString("status")).isEqualTo("active");
         } finally {
             raw.close();
             node.stop().await();

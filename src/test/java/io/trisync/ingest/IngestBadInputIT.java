@@ -220,10 +220,11 @@ class IngestBadInputIT {
     }
 
     @Test
-    @DisplayName("A multipart request or part declaring a charset its delimiters cannot be read in (UTF-16, UTF-32)"
-            + " or one the server does not know is 400 naming the Content-Type or the part's field, the charset and"
-            + " those taken (it was \"the multipart body ended inside a part\" or \"user_id is required\"), storing"
-            + " nothing; UTF-16 text sent with no charset is stored")
+    @DisplayName(
+            "A multipart request or part (before or after the file part) declaring a charset its delimiters cannot be read in (UTF-16, UTF-32)"
+                    + " or one the server does not know is 400 naming the Content-Type or the part's field, the charset and"
+                    + " those taken (it was \"the multipart body ended inside a part\" or \"user_id is required\"), storing"
+                    + " nothing; UTF-16 text sent with no charset is stored")
     void namesTheCharsetItCannotRead() {
         String tenant = TestStack.unique("t");
         String user = "--B\r\nContent-Disposition: form-data; name=\"user_id\"\r\n\r\n" + tenant + "\r\n";
@@ -250,6 +251,14 @@ class IngestBadInputIT {
                                     + file
                                     + "--B--\r\n"));
             assertRejected(field, 400, "user_id: the part's charset=" + charset + " " + unknown);
+            // The same field after the file part.
+            var after = http.post(
+                    "/api/files",
+                    "multipart/form-data; boundary=B",
+                    Buffer.buffer(file
+                            + user.replace("\r\n\r\n", "\r\nContent-Type: text/plain; charset=" + charset + "\r\n\r\n")
+                            + "--B--\r\n"));
+            assertRejected(after, 400, "user_id: the part's charset=" + charset + " " + unknown);
         }
         byte[] utf16 = "The tide table, in UTF-16.".getBytes(StandardCharsets.UTF_16);
         assertRejected(

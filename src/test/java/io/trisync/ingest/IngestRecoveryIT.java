@@ -401,12 +401,24 @@ class IngestRecoveryIT {
             assertThat(reached.await(60, TimeUnit.SECONDS)).isTrue();
             String fileId = node.stores().operations().get(held.get()).await().fileId();
             assertThat(node.stores().vectors().count(tenant, fileId).await()).isPositive();
-            // What another node's recovery leaves once it has undone the upload (it removed what it found).
+            // What another node's recovery leaves once it has undone the upload (it removed what it found):
+            // the operation ended, its file and lease freed.
             raw.updateCollection(
                             "ingest_ops",
                             new JsonObject().put("_id", held.get()),
                             new JsonObject()
-                                    .put("$set", new JsonObject().put(IngestOperation.STEP, Step.ABORTED.name())))
+                                    .put(
+                                            "$set",
+                                            new JsonObject()
+                                                    .put(IngestOperation.STEP, Step.ABORTED.name())
+                                                    .put(IngestOperation.TERMINAL, true)
+                                                    .putNull(IngestOperation.LEASE_OWNER)
+                                                    .putNull(IngestOperation.LEASE_UNTIL))
+                                    .put(
+                                            "$unset",
+                                            new JsonObject()
+                                                    .put(IngestOperation.OPEN_FILE, "")
+                                                    .put(IngestOperation.LEASE_KEY, "")))
                     .await();
             node.vertx().runOnContext(v -> release.fail(new Failure.Unavailable("qdrant", "cut by the test", null)));
             Await.until(
@@ -794,24 +806,26 @@ class IngestRecoveryIT {
         return id[0];
     }
 
-    /** Sets operation {@code opId} back to what its node leaves when it falls after the commit: its lease run out. */
+    /**
+     * Sets operation {@code opId} back to what its node leaves when it falls after the commit: its lease run
+     * out, and a new version or a delete still holding its file (only an upload's commit frees it).
+     */
     private static void fellAfterCommit(MongoClient raw, String opId) {
         JsonObject longAgo = new JsonObject().put("$date", "2000-01-01T00:00:00Z");
+        JsonObject op = raw.findOne("ingest_ops", new JsonObject().put("_id", opId), null)
+                .await();
+        JsonObject set = new JsonObject()
+                .put("step", "COMMITTED")
+                .put("terminal", false)
+                .put("leaseOwner", "upload:" + opId)
+                .put(IngestOperation.LEASE_KEY, IngestOperation.leaseKey(opId, "upload:" + opId))
+                .put("leaseUntil", longAgo)
+                .put("updatedAt", longAgo);
+        if (!Kind.UPLOAD.name().equals(op.getString("kind"))) {
+            set.put(IngestOperation.OPEN_FILE, op.getString("fileId"));
+        }
         long fell = raw.updateCollection(
-                        "ingest_ops",
-                        new JsonObject().put("_id", opId),
-                        new JsonObject()
-                                .put(
-                                        "$set",
-                                        new JsonObject()
-                                                .put("step", "COMMITTED")
-                                                .put("terminal", false)
-                                                .put("leaseOwner", "upload:" + opId)
-                                                .put(
-                                                        IngestOperation.LEASE_KEY,
-                                                        IngestOperation.leaseKey(opId, "upload:" + opId))
-                                                .put("leaseUntil", longAgo)
-                                                .put("updatedAt", longAgo)))
+                        "ingest_ops", new JsonObject().put("_id", opId), new JsonObject().put("$set", set))
                 .await()
                 .getDocModified();
         assertThat(fell).isEqualTo(1);

@@ -49,6 +49,12 @@ class IngestOperationTest {
         return doc;
     }
 
+    /** {@code doc} ended at {@code step} as this service writes it: terminal, its file freed. */
+    private static JsonObject ended(JsonObject doc, String step) {
+        doc.put("step", step).put("terminal", true).remove("openFile");
+        return doc;
+    }
+
     @Test
     @DisplayName("An operation as this service writes it reads back readable and writes back the same")
     void writtenReadsBack() {
@@ -114,8 +120,8 @@ class IngestOperationTest {
             + " another tenant's is passed by")
     void lastKeptNeverGuessesPastAnUnreadable() {
         IngestOperation upload = IngestOperation.fromDocument(written());
-        IngestOperation deleted = IngestOperation.fromDocument(
-                written().put("_id", "op-2").put("kind", "DELETE").put("step", "DONE"));
+        IngestOperation deleted =
+                IngestOperation.fromDocument(ended(written().put("_id", "op-2").put("kind", "DELETE"), "DONE"));
         IngestOperation bad = IngestOperation.fromDocument(with("step", "GONE"));
         IngestOperation tenantless = IngestOperation.fromDocument(with("tenantId", null));
         IngestOperation others =
@@ -126,5 +132,52 @@ class IngestOperationTest {
         assertThat(IngestOperation.lastKept(List.of(tenantless, upload), "acme"))
                 .isSameAs(tenantless);
         assertThat(IngestOperation.lastKept(List.of(upload, others), "acme")).isSameAs(upload);
+    }
+
+    @Test
+    @DisplayName(
+            "A terminal or openFile that disagrees with the step (edited by hand) is named: terminal is the"
+                    + " step's, openFile the file's while unfinished, absent once ended, absent early only for a committed upload")
+    void terminalAndOpenFileAgreeWithTheStep() {
+        IngestOperation committed = IngestOperation.fromDocument(written());
+        assertThat(committed.unreadable()).isNull();
+        // What its commit writes (the file freed), what its end writes, and an ended delete's.
+        for (JsonObject doc : List.of(
+                with("openFile", null),
+                ended(written(), "DONE"),
+                ended(written(), "ABORTED"),
+                ended(written().put("kind", "DELETE"), "DONE"))) {
+            assertThat(IngestOperation.fromDocument(doc).unreadable())
+                    .as(doc.encode())
+                    .isNull();
+        }
+        Map<String, JsonObject> edits = new java.util.LinkedHashMap<>();
+        edits.put("terminal true while COMMITTED", with("terminal", true));
+        edits.put("terminal removed", with("terminal", null));
+        edits.put("terminal as text", with("terminal", "false"));
+        edits.put("DONE but terminal false", ended(written(), "DONE").put("terminal", false));
+        edits.put("DONE still holding its file", ended(written(), "DONE").put("openFile", "file-1"));
+        edits.put("another file held", with("openFile", "file-2"));
+        edits.put("openFile a number", with("openFile", 7));
+        edits.put("BEGUN holding no file", with("openFile", null).put("step", "BEGUN"));
+        edits.put("a committed delete holding no file", with("openFile", null).put("kind", "DELETE"));
+        edits.put(
+                "a committed new version holding no file",
+                with("openFile", null).put("kind", "REPLACE"));
+        edits.forEach((what, doc) -> {
+            String field = what.startsWith("terminal") || what.contains("terminal false") ? "terminal" : "openFile";
+            IngestOperation op = IngestOperation.fromDocument(doc);
+            assertThat(op.unreadable()).as(what).isEqualTo(field);
+            assertThat(op.step()).as(what).isNotNull();
+            assertThatThrownBy(op::readable)
+                    .as(what)
+                    .isInstanceOf(Failure.Conflict.class)
+                    .hasMessageContaining("operation op-1 of file file-1")
+                    .hasMessageContaining("field " + field);
+        });
+        // A step none of trisync's names is named first, whatever terminal says.
+        assertThat(IngestOperation.fromDocument(with("step", "GONE").put("terminal", "x"))
+                        .unreadable())
+                .isEqualTo("step");
     }
 }
