@@ -63,8 +63,9 @@ class AuditIT {
                     .isEqualTo(new Actor(admin, null, true, "127.0.0.1"));
 
             // An orphan object for a fix to quarantine; the fix by the admin names the admin.
+            String orphanId = Fixtures.fileId("orphan-x");
             String orphan = StoreKeys.blobKey(
-                    tenant, StoreKeys.partition("orphan-x", node.config().sync().partitions()), "orphan-x");
+                    tenant, StoreKeys.partition(orphanId, node.config().sync().partitions()), orphanId);
             node.stores()
                     .blobs()
                     .putBytes(orphan, Buffer.buffer("left by hand"), "text/plain", Map.of())

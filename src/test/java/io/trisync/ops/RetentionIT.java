@@ -58,8 +58,9 @@ class RetentionIT {
             assertThat(http.delete("/api/files/" + held + "?user_id=" + tenant).statusCode())
                     .isEqualTo(200);
             // A repair with an audit trail: an orphan object quarantined.
+            String orphanId = Fixtures.fileId("orphan-r");
             String orphan = StoreKeys.blobKey(
-                    tenant, StoreKeys.partition("orphan-r", node.config().sync().partitions()), "orphan-r");
+                    tenant, StoreKeys.partition(orphanId, node.config().sync().partitions()), orphanId);
             node.stores()
                     .blobs()
                     .putBytes(orphan, Buffer.buffer("by hand"), "text/plain", Map.of())

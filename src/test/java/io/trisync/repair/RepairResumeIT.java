@@ -8,6 +8,7 @@ import io.trisync.store.ChunkPoint;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.testsupport.Await;
+import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.buffer.Buffer;
@@ -38,7 +39,7 @@ class RepairResumeIT {
             String whole = TestStack.unique("whole");
             for (String tenant : List.of(interrupted, whole)) {
                 for (int i = 0; i < n; i++) {
-                    String file = "orphan-" + i;
+                    String file = Fixtures.fileId("orphan-" + i);
                     s.blobs()
                             .putBytes(
                                     StoreKeys.blobKey(tenant, StoreKeys.partition(file, P), file),
