@@ -4,7 +4,8 @@ import java.io.IOException;
 
 /**
  * What stops the reading of an Office file, shared by {@link OfficeText}, {@link OfficeParts},
- * {@link OfficeXml} and {@link TextBudget}: its caps, and the two ways a reading ends without text.
+ * {@link OfficeXml}, {@link TextBudget} and, for legacy binary files, {@link LegacyOfficeText} and
+ * {@link SheetRecords}: its caps, and the two ways a reading ends without text.
  */
 final class OfficeLimits {
 

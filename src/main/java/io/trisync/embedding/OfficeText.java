@@ -44,17 +44,13 @@ import javax.xml.stream.XMLStreamException;
  * characters likewise (what the order parts hold counts too), more than {@value #OfficeLimits.MAX_PARTS} slides or
  * sheets or {@value #OfficeLimits.MAX_ENTRIES} entries is refused, and a part whose XML declares a OfficeLimits.DTD is refused
  * (no OfficeLimits.DTD and no external entity is resolved). Legacy binary Office files ({@code .doc},
- * {@code .xls}, {@code .ppt}) are not read. Pure: no I/O besides the bytes given.
+ * {@code .xls}, {@code .ppt}) and encrypted OOXML ones are OLE2 compound files, not ZIPs: {@link
+ * LegacyOfficeText} reads those (an XLS or PPT; a DOC it refuses). Pure: no I/O besides the bytes given.
  *
  * <p>This class does the passes and the limits; {@link OfficeParts} picks the parts and their order,
  * {@link OfficeXml} reads each part's text, and {@link TextBudget} counts it.
  */
 final class OfficeText {
-
-    /** The OLE2 compound file signature: an encrypted DOCX, XLSX or PPTX is such a file, not a ZIP. */
-    private static final byte[] OLE2 = {
-        (byte) 0xD0, (byte) 0xCF, 0x11, (byte) 0xE0, (byte) 0xA1, (byte) 0xB1, 0x1A, (byte) 0xE1
-    };
 
     private final long maxInflated;
     /** Bytes inflated so far, over every pass: the whole reading is bounded, not each pass. */
@@ -82,10 +78,6 @@ final class OfficeText {
     }
 
     private String read(ByteBuffer bytes) throws Unreadable {
-        if (startsWith(bytes, OLE2)) {
-            throw new Unreadable("the document is encrypted (or a legacy binary Office file) and cannot be read"
-                    + " without its password");
-        }
         List<String> names = new ArrayList<>();
         boolean[] document = {false};
         try {

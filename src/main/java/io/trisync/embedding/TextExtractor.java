@@ -23,14 +23,18 @@ import org.jsoup.Jsoup;
  * Plain text out of a file's bytes: {@code text/*}, JSON and Markdown as strict text in the charset
  * the type declares (UTF-8 when it declares none), HTML through jsoup (visible text only), PDF through
  * PDFBox, Word, PowerPoint and Excel files (DOCX, PPTX, XLSX, with their macro-enabled, template and
- * slideshow variants) and their OpenDocument kin (and templates) through {@link OfficeText}. Three outcomes: the text; no text to extract (a kind that carries none, such as images or
+ * slideshow variants) and their OpenDocument kin (and templates) through {@link OfficeText}, and
+ * the legacy binary Excel and PowerPoint files (Office 97-2003; a legacy Word document or an Excel
+ * 5.0/95 workbook fails naming the format to save it as) through {@link LegacyOfficeText}. Three outcomes: the text; no text to extract (a kind that carries none, such as images or
  * octet-stream, or a readable PDF without a text layer), which is the empty string and a valid synced
  * state with zero chunks; or a failure with a short reason (a PDF PDFBox cannot read, bytes of a text
  * or HTML kind that are not valid in their charset), which the caller must record rather than call
  * synced. Pure: no I/O besides the bytes given.
  *
  * <p>The kind is judged as file-type detectors do it (magic first, then the declared type, then the
- * name): bytes that open with the PDF header are a PDF whatever they are called; a declared text or
+ * name): bytes that open with the PDF header are a PDF whatever they are called, and bytes that open
+ * with the OLE2 signature a compound file whose streams tell what it is (one that holds no Office
+ * document has no text unless it was declared one, by an Office type or name); a declared text or
  * HTML type is believed over the name ({@code notes.pdf} sent as {@code text/plain} is text); a
  * declared PDF is a PDF (one PDFBox cannot read is reported); a declared image, audio, video or font
  * type has no text whatever its name ({@code x.docx} sent as {@code image/png} is an image); and the
@@ -90,6 +94,8 @@ public final class TextExtractor {
                         bytes,
                         Math.max(MIN_PDF_INFLATED, PDF_INFLATION * (long) bytes.remaining()),
                         Math.max(MIN_TEXT, PDF_TEXT_PER_BYTE * (long) bytes.remaining())));
+                case "ole2" -> Extraction.of(LegacyOfficeText.read(
+                        bytes, Math.max(MIN_TEXT, OFFICE_TEXT_PER_BYTE * (long) bytes.remaining())));
                 case "office", "zip" -> Extraction.of(OfficeText.read(
                         bytes,
                         Math.max(MIN_OFFICE_INFLATED, OFFICE_INFLATION * (long) bytes.remaining()),
@@ -103,7 +109,10 @@ public final class TextExtractor {
             };
         } catch (OfficeLimits.Unreadable e) {
             // A ZIP only tried as Office (its type generic, its name none) that is no document has no text.
-            return "zip".equals(kind) && !e.document() ? Extraction.NONE : Extraction.failed(e.getMessage());
+            // So is an OLE2 compound file that holds no Office document (an Outlook message, an installer)
+            // unless it was declared one.
+            boolean tried = "zip".equals(kind) || ("ole2".equals(kind) && !declaredOffice(contentType, fileName));
+            return tried && !e.document() ? Extraction.NONE : Extraction.failed(e.getMessage());
         } catch (NotText | PdfText.Limit e) {
             return Extraction.failed(e.getMessage());
         } catch (InvalidPasswordException e) {
@@ -144,6 +153,26 @@ public final class TextExtractor {
     private static final List<String> OFFICE_EXTENSIONS = List.of(
             ".docx", ".docm", ".dotx", ".dotm", ".pptx", ".pptm", ".ppsx", ".ppsm", ".potx", ".potm", ".xlsx", ".xlsm",
             ".xltx", ".xltm", ".odt", ".ott", ".odp", ".otp", ".ods", ".ots");
+
+    /** The media types of Word, Excel and PowerPoint 97-2003 files (and their templates). */
+    private static final Set<String> LEGACY_OFFICE_TYPES =
+            Set.of("application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint");
+
+    private static final List<String> LEGACY_OFFICE_EXTENSIONS =
+            List.of(".doc", ".dot", ".xls", ".xlt", ".ppt", ".pps", ".pot");
+
+    /**
+     * Whether the file was declared an Office document, legacy or not, by its type or its name: then
+     * an OLE2 compound file that holds none is a failure, not a kind without text.
+     */
+    private static boolean declaredOffice(String contentType, String fileName) {
+        String type = FileFields.mediaType(contentType);
+        String name = fileName == null ? "" : fileName.toLowerCase(Locale.ROOT);
+        return OFFICE_TYPES.contains(type)
+                || LEGACY_OFFICE_TYPES.contains(type)
+                || OFFICE_EXTENSIONS.stream().anyMatch(name::endsWith)
+                || LEGACY_OFFICE_EXTENSIONS.stream().anyMatch(name::endsWith);
+    }
 
     /** Types that say nothing of a file's kind: one of them on a ZIP with no Office name is tried as Office. */
     private static final Set<String> GENERIC_TYPES =
@@ -195,6 +224,10 @@ public final class TextExtractor {
     static String kind(String contentType, String fileName, ByteBuffer bytes) {
         if (bytes != null && opensAsPdf(bytes)) {
             return "pdf";
+        }
+        if (bytes != null && OfficeText.startsWith(bytes, LegacyOfficeText.OLE2)) {
+            // Office 97-2003 files and encrypted OOXML ones; its streams tell which, whatever its name.
+            return "ole2";
         }
         String type = FileFields.mediaType(contentType);
         if (type.startsWith("image/")
@@ -443,7 +476,8 @@ public final class TextExtractor {
     /** The chars {@link #text} decodes at a time to check that bytes are UTF-8. */
     private static final int CHECK_WINDOW = 8 * 1024;
 
-    private static String detail(Throwable e) {
+    /** {@code e}'s message on one line, cut at {@value #MAX_DETAIL} characters: a failure's reason ends with it. */
+    static String detail(Throwable e) {
         String message = e.getMessage() == null || e.getMessage().isBlank()
                 ? e.getClass().getSimpleName()
                 : e.getMessage().strip().replaceAll("\\s+", " ");

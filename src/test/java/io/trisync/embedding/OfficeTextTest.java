@@ -211,16 +211,15 @@ class OfficeTextTest {
     @Test
     @DisplayName("A file of more slides than the limit is refused without reading them; an encrypted document says"
             + " so; tab stop definitions are no tabs of the text")
-    void partsEncryptionAndTabStops() {
+    void partsEncryptionAndTabStops() throws Exception {
         Map<String, String> slides = new LinkedHashMap<>();
         for (int i = 1; i <= OfficeLimits.MAX_PARTS + 1; i++) {
             slides.put("ppt/slides/slide" + i + ".xml", "<sld/>");
         }
         assertThat(extractor.extract(zip(slides), null, "many.pptx").failure())
                 .isEqualTo("the document has more than 10000 slides or sheets");
-        byte[] encrypted = {
-            (byte) 0xD0, (byte) 0xCF, 0x11, (byte) 0xE0, (byte) 0xA1, (byte) 0xB1, 0x1A, (byte) 0xE1, 0, 0
-        };
+        // An encrypted DOCX is an OLE2 compound file (EncryptionInfo, EncryptedPackage), not a ZIP.
+        byte[] encrypted = LegacyOfficeTextTest.encryptedDocx();
         assertThat(extractor.extract(encrypted, null, "locked.docx").failure()).startsWith("the document is encrypted");
         byte[] tabStops = zip(Map.of(
                 "word/document.xml",

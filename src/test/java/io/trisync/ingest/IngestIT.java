@@ -493,6 +493,24 @@ class IngestIT {
         assertThat(hit.getString("text")).contains("lighthouse restoration budget");
     }
 
+    @Test
+    @DisplayName("An Excel 97-2003 workbook is read, chunked and found by search (it was stored with no text), also"
+            + " when sent as octet-stream under another name")
+    void legacyWorkbookIsRead() {
+        String tenant = TestStack.unique("xls");
+        byte[] book = Fixtures.xls("Harbour survey", "The council funded the breakwater repairs in spring.");
+        JsonObject file = uploadOk(tenant, "survey.xls", "application/vnd.ms-excel", book);
+        assertThat(file.getString("indexing")).as(file.encode()).isEqualTo("indexed");
+        assertThat(file.getInteger("chunks")).isEqualTo(1);
+        JsonObject hit = onlyHit(new JsonObject().put("user_id", tenant).put("query", "breakwater repairs"));
+        assertThat(hit.getString("text"))
+                .isEqualTo("Harbour survey The council funded the breakwater repairs in spring.");
+
+        String other = TestStack.unique("xls");
+        JsonObject unnamed = uploadOk(other, "upload.bin", "application/octet-stream", book);
+        assertThat(unnamed.getInteger("chunks")).as(unnamed.encode()).isEqualTo(1);
+    }
+
     /** The one result of the search {@code request}. */
     private static JsonObject onlyHit(JsonObject request) {
         HttpResponse<Buffer> found = http.post("/api/search", "application/json", Buffer.buffer(request.encode()));

@@ -11,6 +11,8 @@ import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.PDPageContentStream;
 import org.apache.pdfbox.pdmodel.font.PDType1Font;
 import org.apache.pdfbox.pdmodel.font.Standard14Fonts;
+import org.apache.poi.hssf.usermodel.HSSFSheet;
+import org.apache.poi.hssf.usermodel.HSSFWorkbook;
 import org.apache.poi.xwpf.usermodel.XWPFDocument;
 
 /** Test files made on the spot: prose of a given length, and a real PDF holding given lines. */
@@ -74,6 +76,21 @@ public final class Fixtures {
                 doc.createParagraph().createRun().setText(paragraph);
             }
             doc.write(out);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** An Excel 97-2003 workbook (XLS, written by Apache POI's HSSF): one sheet, a row a cell of these texts. */
+    public static byte[] xls(String... rows) {
+        try (HSSFWorkbook book = new HSSFWorkbook();
+                ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            HSSFSheet sheet = book.createSheet("Sheet1");
+            for (int i = 0; i < rows.length; i++) {
+                sheet.createRow(i).createCell(0).setCellValue(rows[i]);
+            }
+            book.write(out);
             return out.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
