@@ -75,7 +75,10 @@ class EraseIT {
             node.stores()
                     .blobs()
                     .putBytes(
-                            StoreKeys.blobKey(gone, StoreKeys.partition("orphan-e", 64), "orphan-e"),
+                            StoreKeys.blobKey(
+                                    gone,
+                                    StoreKeys.partition(Fixtures.fileId("orphan-e"), 64),
+                                    Fixtures.fileId("orphan-e")),
                             Buffer.buffer("by hand"),
                             "text/plain",
                             Map.of())
