@@ -8,6 +8,7 @@ import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
 import io.trisync.store.SyncOperation;
+import io.trisync.testsupport.Fixtures;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -96,7 +97,7 @@ class RepairBench {
         Instant now = Instant.now();
         List<Future<?>> puts = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            String id = String.format("e-%07d", i);
+            String id = Fixtures.fileId(String.format("e-%07d", i));
             byte[] bytes = ("Note " + i + ": the quarterly report lists revenue, costs and the plan for the"
                             + " next release of the document platform, with owners and dates.")
                     .getBytes(StandardCharsets.UTF_8);
@@ -145,7 +146,7 @@ class RepairBench {
         v[0] = 1;
         List<ChunkPoint> points = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            String id = String.format("o-%07d", i);
+            String id = Fixtures.fileId(String.format("o-%07d", i));
             points.add(ChunkPoint.of(tenant, id, 0, StoreKeys.partition(id, 64), "x", "m", v));
             if (points.size() == 1000) {
                 s.vectors().upsert(points).await();

@@ -33,7 +33,7 @@ final class SeededFiles {
         Instant now = Instant.now();
         List<FileRecord> records = new ArrayList<>();
         StoreFloorsBench.lanes(64, files, i -> {
-                    String id = String.format("%s-%07d", prefix, i);
+                    String id = Fixtures.fileId(String.format("%s-%07d", prefix, i));
                     byte[] bytes = content.apply(i);
                     String sha = Fixtures.sha256(bytes);
                     int p = StoreKeys.partition(id, partitions);

@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * A tenant written straight into the three stores (bypassing ingest, for speed) as ingest would
@@ -37,8 +38,9 @@ final class SeededTenant {
         this.partitions = partitions;
     }
 
+    /** File {@code i}'s id, of trisync's form (a key of another form is a foreign object to the scan). */
     static String id(int i) {
-        return String.format("f-%08d", i);
+        return new UUID(0x5eed00000000_4000L, 0x8000_0000_0000_0000L | i).toString();
     }
 
     SeededTenant seed(Stores stores) {

@@ -49,7 +49,7 @@ class QuickScanIT {
             float[] v = new float[384];
             v[0] = 1;
             for (int i = 0; i < n; i++) {
-                String id = String.format("q-%05d", i);
+                String id = Fixtures.fileId(String.format("q-%05d", i));
                 byte[] bytes = ("content of " + id).getBytes();
                 String sha = Fixtures.sha256(bytes);
                 int partition = StoreKeys.partition(id, P);

@@ -7,6 +7,7 @@ import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.StoreKeys;
 import io.trisync.store.Stores;
+import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.SmallHeapChild;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
@@ -152,7 +153,7 @@ class ScanMemoryIT {
             List<FileRecord> records = new ArrayList<>();
             List<ChunkPoint> points = new ArrayList<>();
             for (int i = from; i < from + 1000; i++) {
-                String id = String.format("m-%06d", i);
+                String id = Fixtures.fileId(String.format("m-%06d", i));
                 int p = StoreKeys.partition(id, 64);
                 records.add(new FileRecord(
                         id,
@@ -175,7 +176,7 @@ class ScanMemoryIT {
         }
         List<Future<?>> puts = new ArrayList<>();
         for (int i = 0; i < BLOBS; i++) {
-            String id = String.format("m-%06d", i);
+            String id = Fixtures.fileId(String.format("m-%06d", i));
             puts.add(stores.blobs()
                     .putBytes(
                             StoreKeys.blobKey(tenant, StoreKeys.partition(id, 64), id),
