@@ -62,6 +62,22 @@ class BridgeSecurityIT {
         node.stop().await();
     }
 
+    /** A frame posted to {@code session} by {@code xhr_send} and {@code jsonp_send} is a JSON 404 naming the session. */
+    private static void sendsAreRefusedWithJson(WebClient web, String session, String... named) {
+        for (String transport : List.of("xhr_send", "jsonp_send")) {
+            var r = web.post(node.httpPort(), "127.0.0.1", session + "/" + transport)
+                    .putHeader("Content-Type", "text/plain")
+                    .sendBuffer(Buffer.buffer(new JsonArray().add("{}").encode()))
+                    .await();
+            assertThat(r.statusCode()).as(transport + " " + r.bodyAsString()).isEqualTo(404);
+            assertThat(r.getHeader("Content-Type")).as(transport).isEqualTo("application/json");
+            assertThat(r.bodyAsJsonObject().getString("message"))
+                    .as(transport)
+                    .startsWith("session: ")
+                    .contains(named);
+        }
+    }
+
     private static String token(String tenant) {
         return tokens.issue(tenant, false, Duration.ofMinutes(5));
     }
@@ -133,20 +149,7 @@ class BridgeSecurityIT {
         WebClient web = WebClient.create(client, new WebClientOptions().setKeepAlive(false));
         try {
             String missing = TestStack.unique("s");
-            for (String transport : List.of("xhr_send", "jsonp_send")) {
-                var r = web.post(node.httpPort(), "127.0.0.1", "/eventbus/123/" + missing + "/" + transport)
-                        .putHeader("Content-Type", "text/plain")
-                        .sendBuffer(Buffer.buffer(new JsonArray().add("{}").encode()))
-                        .await();
-                assertThat(r.statusCode())
-                        .as(transport + " " + r.bodyAsString())
-                        .isEqualTo(404);
-                assertThat(r.getHeader("Content-Type")).as(transport).isEqualTo("application/json");
-                assertThat(r.bodyAsJsonObject().getString("message"))
-                        .as(transport)
-                        .startsWith("session: ")
-                        .contains(missing);
-            }
+            sendsAreRefusedWithJson(web, "/eventbus/123/" + missing, missing);
             for (String path : List.of("/eventbus/nope", "/eventbus/123/" + missing + "/nope", "/eventbus/info/x")) {
                 var r = web.get(node.httpPort(), "127.0.0.1", path).send().await();
                 assertThat(r.statusCode()).as(path).isEqualTo(404);
@@ -227,20 +230,7 @@ class BridgeSecurityIT {
                     .send()
                     .await();
             assertThat(poll.bodyAsString()).startsWith("c[");
-            for (String transport : List.of("xhr_send", "jsonp_send")) {
-                var r = web.post(node.httpPort(), "127.0.0.1", session + "/" + transport)
-                        .putHeader("Content-Type", "text/plain")
-                        .sendBuffer(Buffer.buffer(new JsonArray().add("{}").encode()))
-                        .await();
-                assertThat(r.statusCode())
-                        .as(transport + " " + r.bodyAsString())
-                        .isEqualTo(404);
-                assertThat(r.getHeader("Content-Type")).as(transport).isEqualTo("application/json");
-                assertThat(r.bodyAsJsonObject().getString("message"))
-                        .as(transport)
-                        .startsWith("session: ")
-                        .contains(id, "has closed");
-            }
+            sendsAreRefusedWithJson(web, session, id, "has closed");
         } finally {
             web.close();
         }
