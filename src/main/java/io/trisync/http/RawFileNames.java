@@ -12,6 +12,9 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -153,8 +156,9 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request) {
-            String boundary = boundary(request.headers().get(HttpHeaderNames.CONTENT_TYPE));
-            scanner = boundary == null ? null : new Scanner(boundary);
+            String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+            String boundary = boundary(contentType);
+            scanner = boundary == null ? null : new Scanner(boundary, utf8(FileFields.charset(contentType)));
             if (scanner != null) {
                 synchronized (requests) {
                     requests.addLast(new Entry(request.headers(), scanner));
@@ -168,6 +172,25 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
             scanner.feed(content.content());
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /** Whether a request of this declared charset (null: none) has its part headers read as UTF-8. */
+    static boolean utf8(String charset) {
+        return charset == null || charset.equalsIgnoreCase("utf-8") || charset.equalsIgnoreCase("utf8");
+    }
+
+    /** Whether {@code bytes} are well-formed UTF-8. */
+    static boolean wellFormed(byte[] bytes) {
+        try {
+            StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
     }
 
     /** The boundary of a {@code multipart/form-data} content type, or null. */
@@ -208,7 +231,15 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
 
         private final ByteArrayOutputStream headers = new ByteArrayOutputStream();
 
+        /** Whether the decoder reads part headers as UTF-8 (the request declares no other charset). */
+        private final boolean utf8Headers;
+
         Scanner(String boundary) {
+            this(boundary, true);
+        }
+
+        Scanner(String boundary, boolean utf8Headers) {
+            this.utf8Headers = utf8Headers;
             delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
             fallback = new int[delimiter.length];
             for (int i = 1, k = 0; i < delimiter.length; i++) {
@@ -249,7 +280,8 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 if (n >= 4 && last4 == 0x0d0a0d0a) {
-                    part(headers.toString(StandardCharsets.UTF_8));
+                    byte[] raw = headers.toByteArray();
+                    part(new String(raw, StandardCharsets.UTF_8), !utf8Headers || wellFormed(raw));
                     headers.reset();
                     last4 = 0;
                     inHeaders = false;
@@ -274,8 +306,11 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
             }
         }
 
-        /** Records the file name and charset of a part with these header lines (after the delimiter's CRLF). */
-        private void part(String block) {
+        /**
+         * Records the file name and charset of a part with these header lines (after the delimiter's
+         * CRLF); {@code readable}: false when they are not the UTF-8 the decoder reads them as.
+         */
+        private void part(String block, boolean readable) {
             Disposition disposition = null;
             String type = null;
             for (String line : block.split("\r\n")) {
@@ -299,6 +334,20 @@ final class RawFileNames extends ChannelInboundHandlerAdapter {
                                         ? " (a file's bytes are stored as sent: UTF-16 text may be sent with"
                                                 + " no charset, its byte order mark tells it)"
                                         : "");
+                    }
+                }
+            }
+            if (!readable
+                    && disposition != null
+                    && disposition.fileName() != null
+                    && disposition.fileName().indexOf('\uFFFD') >= 0) {
+                // The decoder would put U+FFFD in place of the bytes it cannot read, and the file be
+                // stored under a name nobody sent.
+                synchronized (names) {
+                    if (refused == null) {
+                        refused = (disposition.name() == null ? "a part's" : disposition.name() + ": the part's")
+                                + " file name is not UTF-8: send it UTF-8 encoded (RFC 7578), or as"
+                                + " filename*=UTF-8''… with its bytes percent-encoded (RFC 5987)";
                     }
                 }
             }

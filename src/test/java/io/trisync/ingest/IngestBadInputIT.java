@@ -274,6 +274,26 @@ class IngestBadInputIT {
     }
 
     @Test
+    @DisplayName("A multipart file name that is not UTF-8 (Latin-1 bytes) is 400 naming the field, storing nothing"
+            + " (it was stored with U+FFFD in place of its bytes); declared by the request's charset, it is read in"
+            + " that charset")
+    void refusesAFileNameThatIsNotUtf8() {
+        String tenant = TestStack.unique("t");
+        Buffer body = Buffer.buffer()
+                .appendString("--B\r\nContent-Disposition: form-data; name=\"user_id\"\r\n\r\n" + tenant + "\r\n")
+                .appendString("--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"")
+                .appendBytes("caf\u00e9.txt".getBytes(StandardCharsets.ISO_8859_1))
+                .appendString("\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--B--\r\n");
+        var refused = http.post("/api/files", "multipart/form-data; boundary=B", body);
+        assertRejected(refused, 400, "file: the part's file name is not UTF-8");
+        assertThat(refused.bodyAsJsonObject().getString("message")).contains("filename*=UTF-8''");
+        assertUntouched(tenant);
+        var declared = http.post("/api/files", "multipart/form-data; boundary=B; charset=iso-8859-1", body);
+        assertThat(declared.statusCode()).as(declared.bodyAsString()).isEqualTo(201);
+        assertThat(declared.bodyAsJsonObject().getString("name")).isEqualTo("caf\u00e9.txt");
+    }
+
+    @Test
     @DisplayName("Unknown file ids are 404; malformed ids and limits are 400")
     void rejectsUnknownAndMalformedIds() {
         String tenant = TestStack.unique("t");
