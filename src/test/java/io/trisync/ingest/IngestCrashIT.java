@@ -10,9 +10,9 @@ import io.trisync.store.Stores;
 import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ChildNode;
 import io.trisync.testsupport.Fixtures;
+import io.trisync.testsupport.LoadUntilKill;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -28,8 +28,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -124,37 +122,24 @@ class IngestCrashIT {
     private void runLoadAndKill(int killAfterAcks) {
         int before = uploaded.size();
         int deletedBefore = deleted.size();
-        AtomicBoolean stopped = new AtomicBoolean();
-        AtomicInteger running = new AtomicInteger(CONCURRENCY);
-        Promise<Void> drained = Promise.promise();
-        vertx.runOnContext(v -> {
-            for (int i = 0; i < CONCURRENCY; i++) {
-                client(stopped, running, drained);
-            }
-        });
-        Await.until(
+        LoadUntilKill.run(
+                vertx,
+                CONCURRENCY,
+                this::nextRequest,
                 killAfterAcks + " acknowledged uploads and one acknowledged delete",
                 120_000,
-                () -> uploaded.size() - before >= killAfterAcks && deleted.size() > deletedBefore);
-        node.kill();
-        stopped.set(true);
-        drained.future().await();
+                () -> uploaded.size() - before >= killAfterAcks && deleted.size() > deletedBefore,
+                node::kill);
     }
 
-    private void client(AtomicBoolean stopped, AtomicInteger running, Promise<Void> drained) {
-        if (stopped.get()) {
-            if (running.decrementAndGet() == 0) {
-                drained.complete();
-            }
-            return;
-        }
+    /** A delete of an acknowledged file one time in four, else an upload. */
+    private Future<?> nextRequest() {
         List<String> deletable = uploaded.keySet().stream()
                 .filter(id -> !deleted.contains(id) && !deleteUnknown.contains(id))
                 .toList();
-        Future<?> request = !deletable.isEmpty() && random.nextInt(4) == 0
+        return !deletable.isEmpty() && random.nextInt(4) == 0
                 ? delete(deletable.get(random.nextInt(deletable.size())))
                 : upload();
-        request.onComplete(r -> client(stopped, running, drained));
     }
 
     private Future<?> upload() {

@@ -15,10 +15,10 @@ import io.trisync.testsupport.Await;
 import io.trisync.testsupport.ChildNode;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
+import io.trisync.testsupport.LoadUntilKill;
 import io.trisync.testsupport.PausingNodeMain;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -33,8 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -187,32 +185,22 @@ class UnreadableOperationKillIT {
 
     /** Uploads from {@link #CONCURRENCY} clients until {@link #KILL_AFTER_ACKS} are acknowledged, then the kill. */
     private void loadAndKill() {
-        AtomicBoolean stopped = new AtomicBoolean();
-        AtomicInteger running = new AtomicInteger(CONCURRENCY);
-        Promise<Void> drained = Promise.promise();
-        vertx.runOnContext(v -> {
-            for (int i = 0; i < CONCURRENCY; i++) {
-                client(stopped, running, drained);
-            }
-        });
-        Await.until(KILL_AFTER_ACKS + " acknowledged uploads", 60_000, () -> acknowledged.size() >= KILL_AFTER_ACKS);
-        node.kill();
-        stopped.set(true);
-        drained.future().await();
+        LoadUntilKill.run(
+                vertx,
+                CONCURRENCY,
+                this::upload,
+                KILL_AFTER_ACKS + " acknowledged uploads",
+                60_000,
+                () -> acknowledged.size() >= KILL_AFTER_ACKS,
+                node::kill);
     }
 
-    private void client(AtomicBoolean stopped, AtomicInteger running, Promise<Void> drained) {
-        if (stopped.get()) {
-            if (running.decrementAndGet() == 0) {
-                drained.complete();
-            }
-            return;
-        }
+    private Future<?> upload() {
         byte[] bytes = Fixtures.utf8(Fixtures.prose(80) + " " + UUID.randomUUID());
         MultipartForm form = MultipartForm.create()
                 .attribute("user_id", tenant)
                 .binaryFileUpload("file", "doc.txt", Buffer.buffer(bytes), "text/plain");
-        Future<?> upload = web.post(node.httpPort(), "127.0.0.1", "/api/files")
+        return web.post(node.httpPort(), "127.0.0.1", "/api/files")
                 .timeout(15_000)
                 .sendMultipartForm(form)
                 .onSuccess(r -> {
@@ -220,7 +208,6 @@ class UnreadableOperationKillIT {
                         acknowledged.put(r.bodyAsJsonObject().getString("id"), Fixtures.sha256(bytes));
                     }
                 });
-        upload.onComplete(r -> client(stopped, running, drained));
     }
 
     /**
