@@ -162,6 +162,13 @@ public final class SpacedVectorStore implements VectorStore {
      * under way by deleting the collection it fills (its vectors are derived: files already made by
      * the new model are then re-embedded by a repair or re-index with the serving one); {@link
      * Failure.Conflict} for the serving one, {@link Failure.NotFound} for any other name.
+     *
+     * <p>A collection is dropped while the pointer still names it, and forgotten only after: should
+     * Qdrant fail the drop, or the node be killed before it, the collection stays listed as retired and
+     * a purge again ends the work (a drop of a collection already gone counts as done). An abandoned
+     * change's collection is retired first, so that nodes stop writing to it before it goes. The other
+     * order left a collection that no pointer named, which a later change to its model refused to
+     * reuse until it was deleted in Qdrant by hand.
      */
     @Override
     public Future<Void> purge(String collection) {
@@ -176,28 +183,35 @@ public final class SpacedVectorStore implements VectorStore {
                                 ? new Failure.Conflict("collection " + collection + " serves search")
                                 : new Failure.NotFound("qdrant", "no retired collection " + collection));
             }
-            VectorSpaces next = filling ? now.filling(null) : now.purged(collection);
-            return pointer.replace(now, next)
-                    .compose(won -> won
-                            ? client.sibling(collection, 1)
-                                    .drop()
-                                    .recover(e -> e instanceof Failure.NotFound
-                                            ? Future.succeededFuture()
-                                            : Future.failedFuture(e))
-                                    .compose(v -> refresh())
-                                    .onSuccess(spaces -> {
-                                        if (filling) {
-                                            LOG.warn(
-                                                    "The change of model to {} was abandoned: collection {} deleted, {} serves",
-                                                    now.target().model(),
-                                                    collection,
-                                                    spaces.serving().collection());
-                                        }
-                                    })
-                                    .<Void>mapEmpty()
-                            : Future.failedFuture(
-                                    new Failure.Conflict("the collection pointer changed meanwhile; try again")));
+            if (!filling) {
+                return dropAndForget(now, collection);
+            }
+            VectorSpaces abandoned = now.abandoned();
+            return replaced(now, abandoned)
+                    .compose(v -> dropAndForget(abandoned, collection))
+                    .onSuccess(v -> LOG.warn(
+                            "The change of model to {} was abandoned: collection {} deleted, {} serves",
+                            now.target().model(),
+                            collection,
+                            now.serving().collection()));
         });
+    }
+
+    /** Drops the retired {@code collection} of {@code now}, then forgets it. */
+    private Future<Void> dropAndForget(VectorSpaces now, String collection) {
+        return client.sibling(collection, 1)
+                .drop()
+                .recover(e -> e instanceof Failure.NotFound ? Future.succeededFuture() : Future.failedFuture(e))
+                .compose(v -> replaced(now, now.purged(collection)));
+    }
+
+    /** Writes {@code next} in place of {@code now}, then reads the pointer again; Conflict when another node wrote it first. */
+    private Future<Void> replaced(VectorSpaces now, VectorSpaces next) {
+        return pointer.replace(now, next)
+                .compose(won -> won
+                        ? refresh().<Void>mapEmpty()
+                        : Future.failedFuture(
+                                new Failure.Conflict("the collection pointer changed meanwhile; try again")));
     }
 
     @Override

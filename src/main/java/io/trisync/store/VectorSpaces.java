@@ -84,6 +84,16 @@ public record VectorSpaces(Space serving, Space target, List<Space> retired, lon
         return new VectorSpaces(serving, next, retired, generation + 1);
     }
 
+    /**
+     * The change under way abandoned: nothing is being filled, and the collection it filled is retired
+     * (named until it is dropped, so that a failure or a kill before its drop leaves it to purge again).
+     */
+    public VectorSpaces abandoned() {
+        List<Space> old = new ArrayList<>(retired);
+        old.add(target);
+        return new VectorSpaces(serving, null, old, generation + 1);
+    }
+
     /** These spaces with {@code now} serving instead (same collection, another model name), one generation on. */
     public VectorSpaces serving(Space now) {
         return new VectorSpaces(now, target, retired, generation + 1);

@@ -114,11 +114,12 @@ final class VectorSpacesPointer {
         }
         for (VectorSpaces.Space old : spaces.retired()) {
             if (sameModel(old, configured)) {
-                return Future.failedFuture(new Failure.Conflict("this deployment switched from collection "
-                        + old.collection() + " (" + old.model() + ") to " + serving.collection() + " ("
-                        + serving.model() + "); configure " + serving.model() + ", or purge "
-                        + old.collection() + " (DELETE /api/vector-collections/" + old.collection()
-                        + ") before changing back"));
+                // Retired by a switch away from it, or by an abandoned change to it not yet dropped.
+                return Future.failedFuture(new Failure.Conflict("collection " + old.collection() + " ("
+                        + old.model() + ") is retired; " + serving.collection() + " (" + serving.model()
+                        + ") serves search: configure " + serving.model() + ", or purge " + old.collection()
+                        + " (DELETE /api/vector-collections/" + old.collection() + ") before changing to "
+                        + old.model()));
             }
         }
         if (serving.dims() == configured.dims() && !sideBySide) {

@@ -16,6 +16,7 @@ import io.trisync.testsupport.Await;
 import io.trisync.testsupport.EmbeddingServer;
 import io.trisync.testsupport.Fixtures;
 import io.trisync.testsupport.Http;
+import io.trisync.testsupport.RestartableStores;
 import io.trisync.testsupport.TestStack;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -471,6 +472,93 @@ class ModelChangeIT {
                 node.stop().await();
             }
         }
+    }
+
+    @Test
+    @DisplayName("Qdrant lost while a collection is purged: the collection stays listed as retired, a purge again"
+            + " deletes it, and a change to its model can begin again")
+    void purgeDuringAQdrantOutage() throws Exception {
+        String collection = TestStack.unique("outage").replace('-', '_');
+        String database = TestStack.unique("outage");
+        String alpha = TestStack.unique("alpha");
+        String fresh = collection + "__384d_m-two";
+        try (EmbeddingServer server = new EmbeddingServer(384);
+                RestartableStores stores = RestartableStores.proxied()) {
+            Map<String, String> one = env(database, collection, "side_by_side", server, "m-one");
+            Map<String, String> two = env(database, collection, "side_by_side", server, "m-two");
+            List<String> files = uploadThreeEach(stores.nodeConfig(one), alpha).get(alpha);
+            Node.start(stores.nodeConfig(two), false).await().stop().await();
+
+            // The change to m-two abandoned from a node set back to m-one, while Qdrant is away.
+            Node node = Node.start(stores.nodeConfig(one), false).await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                assertThat(node.stores().vectors().spaces().migrating()).isTrue();
+                purgeWithoutQdrant(stores, http, fresh);
+                JsonObject left = Http.json(http.get("/api/vector-collections"));
+                assertThat(left.getValue("target")).as("%s", left).isNull();
+                assertThat(collections(left.getJsonArray("retired")))
+                        .as("%s", left)
+                        .containsExactly(fresh);
+                assertThat(sizeOf(node, fresh)).as("the collection not dropped").isEqualTo(384);
+                purgeAgain(http, node, fresh);
+            } finally {
+                node.stop().await();
+            }
+
+            // The same change again, to its switch; the collection it retires purged during an outage too.
+            node = Node.start(stores.nodeConfig(two), false).await();
+            try (Http http = new Http(node.vertx(), node.httpPort())) {
+                assertThat(node.stores().vectors().spaces().target().collection())
+                        .isEqualTo(fresh);
+                assertThat(reindex(http, alpha).getString("switched_to")).isEqualTo(fresh);
+                purgeWithoutQdrant(stores, http, collection);
+                JsonObject left = Http.json(http.get("/api/vector-collections"));
+                assertThat(collections(left.getJsonArray("retired")))
+                        .as("%s", left)
+                        .containsExactly(collection);
+                assertThat(sizeOf(node, collection))
+                        .as("the collection not dropped")
+                        .isEqualTo(384);
+                purgeAgain(http, node, collection);
+                assertThat(fileIds(search(http, alpha, "whales and krill"))).containsAll(files);
+            } finally {
+                node.stop().await();
+            }
+        }
+    }
+
+    /** A purge of {@code collection} while the proxy in front of Qdrant is cut: 503, the proxy restored after. */
+    private static void purgeWithoutQdrant(RestartableStores stores, Http http, String collection) {
+        stores.proxy("qdrant").cut();
+        HttpResponse<Buffer> failed;
+        try {
+            failed = http.delete("/api/vector-collections/" + collection);
+        } finally {
+            stores.proxy("qdrant").restore();
+        }
+        assertThat(failed.statusCode()).as(failed.bodyAsString()).isEqualTo(503);
+    }
+
+    /**
+     * A purge of {@code collection} once Qdrant is back (503 until the node's connection to it is made
+     * again): 200, the collection gone and no longer listed.
+     */
+    private static void purgeAgain(Http http, Node node, String collection) {
+        List<HttpResponse<Buffer>> purged = new ArrayList<>();
+        Await.until("a purge again to be answered without Qdrant's outage", 30_000, () -> {
+            purged.add(0, http.delete("/api/vector-collections/" + collection));
+            return purged.get(0).statusCode() != 503;
+        });
+        assertThat(purged.get(0).statusCode()).as(purged.get(0).bodyAsString()).isEqualTo(200);
+        assertThat(sizeOf(node, collection)).as("the purged collection").isNull();
+        JsonObject after = Http.json(http.get("/api/vector-collections"));
+        assertThat(collections(after.getJsonArray("retired"))).as("%s", after).doesNotContain(collection);
+    }
+
+    private static List<String> collections(JsonArray spaces) {
+        return spaces.stream()
+                .map(s -> ((JsonObject) s).getString("collection"))
+                .toList();
     }
 
     @Test
