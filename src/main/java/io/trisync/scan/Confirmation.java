@@ -59,7 +59,7 @@ final class Confirmation {
      * full scan reads its sha256 metadata when its ETag differs from the recorded one.
      */
     Future<Judged> confirm(String tenant, int partition, List<FileReport> listed, String mode) {
-        return confirm(tenant, partition, listed, mode, Set.of(), KnownContent.NONE);
+        return confirm(tenant, partition, new KnownIssues.Settled(listed, Set.of()), mode, Set.of(), KnownContent.NONE);
     }
 
     /**
@@ -67,17 +67,21 @@ final class Confirmation {
      * open issue only their bytes show, in a scan that does not read bytes) looked at again with
      * their bytes hashed, whatever the listings say of them: an issue the listings cannot see is
      * judged by a look that can. The others take the sha256 of an object {@code known} names as it is
-     * now from there, as the listings did.
+     * now from there, as the listings did. The files {@code settled} names (their open issues listed
+     * again unchanged, {@link KnownIssues}) are taken as listed.
      */
     Future<Judged> confirm(
             String tenant,
             int partition,
-            List<FileReport> listed,
+            KnownIssues.Settled settled,
             String mode,
             Set<String> rehash,
             KnownContent known) {
+        List<FileReport> listed = settled.files();
         List<String> candidates = listed.stream()
-                .filter(f -> !f.issues().isEmpty() && !rehash.contains(f.fileId()))
+                .filter(f -> !f.issues().isEmpty()
+                        && !rehash.contains(f.fileId())
+                        && !settled.ids().contains(f.fileId()))
                 .map(FileReport::fileId)
                 .toList();
         List<String> hashed =
@@ -100,19 +104,21 @@ final class Confirmation {
                         }))
                 .compose(all -> stores.operations()
                         .filesInFlight(tenant, partition, since)
-                        .map(inFlight -> judged(listed, all, inFlight, confirmed)))
-                .compose(judged -> lostRecords(tenant, partition, judged, "deep".equals(mode))));
+                        .map(inFlight -> judged(listed, all, inFlight, confirmed, settled.ids())))
+                .compose(judged -> lostRecords(tenant, partition, judged, "deep".equals(mode), settled.ids())));
     }
 
     /**
      * The judged files with each {@code ORPHAN_BLOB} told whether its record can be rebuilt from its
      * committed upload ({@link LostRecord}, in the issue's details): a HEAD of the object (its size and
      * sha256 metadata) and the file's operations, per orphan object; a deep scan hashes the bytes of
-     * one its upload could restore, as the repair will. Healthy partitions cost nothing.
+     * one its upload could restore, as the repair will. Healthy partitions cost nothing, and so do
+     * {@code settled} orphans (their issue's details hold what an earlier scan found).
      */
-    private Future<Judged> lostRecords(String tenant, int partition, Judged judged, boolean deep) {
+    private Future<Judged> lostRecords(String tenant, int partition, Judged judged, boolean deep, Set<String> settled) {
         List<String> orphans = judged.files().stream()
-                .filter(f -> f.issues().stream().anyMatch(i -> i.type() == IssueType.ORPHAN_BLOB))
+                .filter(f -> !settled.contains(f.fileId())
+                        && f.issues().stream().anyMatch(i -> i.type() == IssueType.ORPHAN_BLOB))
                 .map(FileReport::fileId)
                 .toList();
         if (orphans.isEmpty()) {
@@ -167,13 +173,21 @@ final class Confirmation {
                 issues);
     }
 
-    /** {@code confirmed}: files looked at again whatever their listing showed. */
+    /**
+     * {@code confirmed}: files looked at again whatever their listing showed; {@code settled}: files
+     * taken as listed, their open issues unchanged (an operation writing one now would leave them
+     * open as well).
+     */
     private static Judged judged(
-            List<FileReport> listed, Map<String, FileReport> fresh, Set<String> inFlight, Set<String> confirmed) {
+            List<FileReport> listed,
+            Map<String, FileReport> fresh,
+            Set<String> inFlight,
+            Set<String> confirmed,
+            Set<String> settled) {
         List<FileReport> files = new ArrayList<>(listed.size());
         List<FileReport> unjudged = new ArrayList<>();
         for (FileReport file : listed) {
-            if (file.issues().isEmpty() && !confirmed.contains(file.fileId())) {
+            if ((file.issues().isEmpty() || settled.contains(file.fileId())) && !confirmed.contains(file.fileId())) {
                 files.add(file);
             } else if (inFlight.contains(file.fileId())) {
                 unjudged.add(file);

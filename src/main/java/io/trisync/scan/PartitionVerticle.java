@@ -64,31 +64,37 @@ public final class PartitionVerticle extends RequestVerticle {
                         .map(judged -> quick(quick, judged));
             });
         }
-        boolean deep = "deep".equals(request.mode());
+        // A deep scan reads every object's bytes and looks at every candidate again; a full scan
+        // starts from the partition's open issues.
+        Future<List<IssueRecord>> open = "deep".equals(request.mode())
+                ? Future.succeededFuture(List.of())
+                : stores.issues().open(tenant, partition);
+        return open.compose(issues -> scan(request, issues));
+    }
+
+    /** A full or deep scan of the partition, {@code open} its open issues (none for a deep scan). */
+    private Future<JsonObject> scan(PartitionRequest request, List<IssueRecord> open) {
+        String tenant = request.tenantId();
+        int partition = request.partition();
         // An issue only the bytes show (a checksum a deep scan found) is invisible to a full scan's
         // listings: its file's bytes are hashed again, so it is closed only when it is gone, unless
         // the issue names the very object listed now (its bytes were hashed, nothing wrote it since).
-        Future<List<IssueRecord>> contentIssues = deep
-                ? Future.succeededFuture(List.of())
-                : stores.issues().open(tenant, partition, IssueType.contentOnly());
-        return contentIssues.compose(issues -> scan(request, issues));
-    }
-
-    /** A full or deep scan of the partition, {@code contentIssues} its open content-only issues. */
-    private Future<JsonObject> scan(PartitionRequest request, List<IssueRecord> contentIssues) {
-        String tenant = request.tenantId();
-        int partition = request.partition();
+        Set<String> contentOnly = Set.copyOf(IssueType.contentOnly());
         Map<String, JsonObject> details = new HashMap<>();
-        contentIssues.forEach(issue -> details.put(issue.fileId(), issue.details()));
+        open.stream()
+                .filter(issue -> contentOnly.contains(issue.type()))
+                .forEach(issue -> details.put(issue.fileId(), issue.details()));
         KnownContent known = KnownContent.of(details);
+        KnownIssues issues = KnownIssues.of(open);
         return reader.read(tenant, partition, "deep".equals(request.mode()), known)
                 .compose(read -> {
-                    List<FileReport> listed = reconciler.reconcile(read.listings(), targetModel(stores));
                     // Only the verdicts are kept from here on: the listings are not held while
                     // candidates are looked at.
                     Map<String, SyncVerdict> held = read.verdicts();
                     Set<String> hashed = new HashSet<>(details.keySet());
                     hashed.removeAll(read.known());
+                    KnownIssues.Settled listed =
+                            issues.settle(reconciler.reconcile(read.listings(), targetModel(stores)), hashed);
                     return confirmation
                             .confirm(tenant, partition, listed, request.mode(), hashed, known)
                             .compose(judged -> keeper.keep(tenant, partition, judged, held, request.opId())

@@ -11,6 +11,7 @@ import io.qdrant.client.VectorsFactory;
 import io.qdrant.client.grpc.Points.PointStruct;
 import io.qdrant.client.grpc.Points.UpsertPoints;
 import io.trisync.Node;
+import io.trisync.metrics.Metrics;
 import io.trisync.store.ChunkPoint;
 import io.trisync.store.FileRecord;
 import io.trisync.store.MongoMetadataStore;
@@ -627,7 +628,9 @@ class ScanIT {
                     "SIZE_MISMATCH:" + wrongSize.id(),
                     "ORPHAN_BLOB:" + orphan,
                     "ORPHAN_VECTORS:ghost-file");
+            long headsBefore = s3Requests(node, "HeadObject");
             JsonObject full = analyze(http, tenant, "full");
+            long firstHeads = s3Requests(node, "HeadObject") - headsBefore;
             assertThat(issues(full)).isEqualTo(expected);
             JsonObject summary = full.getJsonObject("summary");
             // Active files only, as status counts them: the orphans are issues, not files.
@@ -640,7 +643,14 @@ class ScanIT {
                     .isEqualTo(2);
 
             assertThat(count(s, tenant, "sync.issue_detected")).isEqualTo(8);
+            long heads = s3Requests(node, "HeadObject");
             assertThat(analyze(http, tenant, "full").getJsonArray("issues")).hasSize(8);
+            // Issues listed again unchanged are not looked at again: the first scan made a HEAD for each
+            // candidate and orphan object, the second only for the object whose bytes are hashed again.
+            assertThat(firstHeads).isGreaterThanOrEqualTo(8);
+            assertThat(s3Requests(node, "HeadObject") - heads)
+                    .as("HEADs of the second scan (the checksum issue's object)")
+                    .isEqualTo(1);
             assertThat(count(s, tenant, "sync.issue_detected"))
                     .as("no new event for a known issue")
                     .isEqualTo(8);
@@ -705,6 +715,16 @@ class ScanIT {
         } finally {
             node.stop().await();
         }
+    }
+
+    /** How many {@code operation} requests the node made to S3 so far. */
+    private static long s3Requests(Node node, String operation) {
+        var timer = Metrics.of(node.config())
+                .registry()
+                .find("trisync.store.request.duration")
+                .tags("store", "s3", "operation", operation)
+                .timer();
+        return timer == null ? 0 : timer.count();
     }
 
     @Test
