@@ -5,15 +5,16 @@ import io.trisync.config.TrisyncConfig;
 import io.trisync.store.Stores;
 import io.trisync.testsupport.HeapSampler;
 import io.trisync.testsupport.TestStack;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Run by {@link ScanMemoryIT} in a child JVM with a small heap: a scan verticle (and one partition
- * verticle) on the stores named
- * by the environment scans the tenant given as argument, then prints the summary and the peak heap
+ * Run by {@link ScanMemoryIT} in a child JVM with a small heap: a scan verticle and as many partition
+ * verticles as a node deploys (one per core, or {@code HTTP_INSTANCES}) on the stores named by the environment
+ * scan the tenant given as argument, then prints the summary and the peak heap
  * in use (sampled every 20 ms). An optional second argument scans that many times in this JVM (the
  * later scans run compiled code: the periodic steady state); each scan's own time is printed too. An
  * optional third names the scan's mode (full by default).
@@ -41,7 +42,12 @@ public final class ScanInSmallHeap {
         Stores stores = Stores.create(vertx, config);
         stores.init().await();
         vertx.deployVerticle(new ScanVerticle(config, stores)).await();
-        vertx.deployVerticle(new PartitionVerticle(config, stores, null)).await();
+        // As a node deploys them: one on each of several event loops. With one, the partitions in
+        // flight took turns on one thread, and a large tenant's scan ran at that thread's pace.
+        vertx.deployVerticle(
+                        () -> new PartitionVerticle(config, stores, null),
+                        new DeploymentOptions().setInstances(config.verticleInstances()))
+                .await();
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 1;
         String mode = args.length > 2 ? args[2] : "full";
         JsonArray scans = new JsonArray();
