@@ -162,15 +162,7 @@ final class Confirmation {
                                 i.details().copy().put(LostRecord.FIELD, lost.toJson()))
                         : i)
                 .toList();
-        return new FileReport(
-                file.fileId(),
-                file.name(),
-                file.verdict(),
-                file.active(),
-                file.inMongo(),
-                file.inS3(),
-                file.inQdrant(),
-                issues);
+        return file.withIssues(issues);
     }
 
     /**

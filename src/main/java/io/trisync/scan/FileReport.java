@@ -31,4 +31,9 @@ public record FileReport(
                     .put("details", details);
         }
     }
+
+    /** This report with {@code others} as its issues (the same types, details brought up to date). */
+    public FileReport withIssues(List<Issue> others) {
+        return new FileReport(fileId, name, verdict, active, inMongo, inS3, inQdrant, others);
+    }
 }

@@ -79,15 +79,7 @@ final class KnownIssues {
             }
             issues.add(new FileReport.Issue(issue.type(), issue.fileId(), issue.fileName(), details));
         }
-        return new FileReport(
-                file.fileId(),
-                file.name(),
-                file.verdict(),
-                file.active(),
-                file.inMongo(),
-                file.inS3(),
-                file.inQdrant(),
-                issues);
+        return file.withIssues(issues);
     }
 
     /** Recorded details as the listings give them: without what the confirmation of an orphan added. */

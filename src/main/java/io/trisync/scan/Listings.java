@@ -39,6 +39,23 @@ public final class Listings {
         public static final String PENDING = "pending";
         public static final String LOST = "lost";
 
+        /** This record with {@code state} ({@link #PENDING}, {@link #LOST}) as its embedding's indexing. */
+        public Meta withIndexing(String state) {
+            return new Meta(
+                    fileId,
+                    name,
+                    deleted,
+                    size,
+                    sha256,
+                    chunks,
+                    contentSha256,
+                    model,
+                    attention,
+                    embeddingFailure,
+                    state,
+                    unreadable);
+        }
+
         /** A record that could not be read: its {@code field} is none this service writes. */
         public static Meta unreadable(String fileId, String name, String field) {
             return new Meta(fileId, name, false, 0, null, 0, null, null, null, null, null, field);

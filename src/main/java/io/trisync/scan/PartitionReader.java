@@ -69,31 +69,42 @@ final class PartitionReader {
      * from there (a deep scan hashes every object).
      */
     Future<Read> read(String tenant, int partition, boolean deep, KnownContent known) {
+        return read(tenant, partition, deep, Future.succeededFuture(known));
+    }
+
+    /**
+     * {@link #read(String, int, boolean, KnownContent)} with what is known of the content still being
+     * read: the listings start at once, and only the checksums wait for it.
+     */
+    Future<Read> read(String tenant, int partition, boolean deep, Future<KnownContent> known) {
         Set<String> reused = new HashSet<>();
         Map<String, String> etags = new HashMap<>();
         Map<String, SyncVerdict> verdicts = new HashMap<>();
-        Future<List<Listings.Meta>> metas = stores.indexQueue()
-                .filesIn(tenant, partition)
-                .compose(queued -> all(
-                        after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> {
-                            if (r.status() == FileRecord.Status.ACTIVE) {
-                                etags.put(r.id(), r.blobEtag() == null ? "" : r.blobEtag());
-                            }
-                            if (r.sync() != null) {
-                                verdicts.put(r.id(), r.sync());
-                            }
-                            return meta(r, queued);
-                        }));
+        // The index queue is read beside the records: it only tells a pending file's job apart from
+        // a lost one, so the records are listed as if none had a job, then corrected.
+        Future<Set<String>> queued = stores.indexQueue().filesIn(tenant, partition);
+        Future<List<Listings.Meta>> listedMetas =
+                all(after -> stores.metadata().list(FileQuery.partition(tenant, partition), after, pageSize), r -> {
+                    if (r.status() == FileRecord.Status.ACTIVE) {
+                        etags.put(r.id(), r.blobEtag() == null ? "" : r.blobEtag());
+                    }
+                    if (r.sync() != null) {
+                        verdicts.put(r.id(), r.sync());
+                    }
+                    return meta(r, Set.of());
+                });
+        Future<List<Listings.Meta>> metas =
+                Future.all(queued, listedMetas).map(v -> queuedJobs(listedMetas.result(), queued.result()));
         Future<Listed> listed = objects(tenant, partition);
         AtomicInteger foreignPoints = new AtomicInteger();
         Future<List<Listings.Point>> points = all(
                 offset -> stores.vectors().scroll(tenant, partition, offset, pageSize),
                 p -> new Listings.Point(p.fileId(), p.chunk(), p.contentSha256(), p.model()),
                 foreignPoints);
-        Future<List<Listings.Blob>> blobs = Future.all(metas, listed)
+        Future<List<Listings.Blob>> blobs = Future.all(metas, listed, known)
                 .compose(v -> deep
                         ? rehash(listed.result().files())
-                        : checksums(listed.result().files(), etags, known, reused));
+                        : checksums(listed.result().files(), etags, known.result(), reused));
         return Future.all(metas, blobs, points)
                 .map(v -> new Read(
                         new Listings.Partition(metas.result(), blobs.result(), points.result()),
@@ -195,6 +206,21 @@ final class PartitionReader {
             }
         }
         return Future.all(heads).map(v -> out.stream().filter(Objects::nonNull).toList());
+    }
+
+    /** {@code metas} as listed with no job queued, each pending file whose job {@code queued} holds told so. */
+    private static List<Listings.Meta> queuedJobs(List<Listings.Meta> metas, Set<String> queued) {
+        if (queued.isEmpty()) {
+            return metas;
+        }
+        List<Listings.Meta> out = new ArrayList<>(metas.size());
+        for (Listings.Meta m : metas) {
+            out.add(
+                    Listings.Meta.LOST.equals(m.indexing()) && queued.contains(m.fileId())
+                            ? m.withIndexing(Listings.Meta.PENDING)
+                            : m);
+        }
+        return out;
     }
 
     /** Which object {@code info} describes. */

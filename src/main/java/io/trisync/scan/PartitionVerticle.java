@@ -65,15 +65,15 @@ public final class PartitionVerticle extends RequestVerticle {
             });
         }
         // A deep scan reads every object's bytes and looks at every candidate again; a full scan
-        // starts from the partition's open issues.
+        // starts from the partition's open issues, read beside its listings.
         Future<List<IssueRecord>> open = "deep".equals(request.mode())
                 ? Future.succeededFuture(List.of())
                 : stores.issues().open(tenant, partition);
-        return open.compose(issues -> scan(request, issues));
+        return scan(request, open);
     }
 
-    /** A full or deep scan of the partition, {@code open} its open issues (none for a deep scan). */
-    private Future<JsonObject> scan(PartitionRequest request, List<IssueRecord> open) {
+    /** A full or deep scan of the partition, {@code open} its open issues as they are read (none for a deep scan). */
+    private Future<JsonObject> scan(PartitionRequest request, Future<List<IssueRecord>> open) {
         String tenant = request.tenantId();
         int partition = request.partition();
         // An issue only the bytes show (a checksum a deep scan found) is invisible to a full scan's
@@ -81,13 +81,16 @@ public final class PartitionVerticle extends RequestVerticle {
         // the issue names the very object listed now (its bytes were hashed, nothing wrote it since).
         Set<String> contentOnly = Set.copyOf(IssueType.contentOnly());
         Map<String, JsonObject> details = new HashMap<>();
-        open.stream()
-                .filter(issue -> contentOnly.contains(issue.type()))
-                .forEach(issue -> details.put(issue.fileId(), issue.details()));
-        KnownContent known = KnownContent.of(details);
-        KnownIssues issues = KnownIssues.of(open);
+        Future<KnownContent> known = open.map(issues -> {
+            issues.stream()
+                    .filter(issue -> contentOnly.contains(issue.type()))
+                    .forEach(issue -> details.put(issue.fileId(), issue.details()));
+            return KnownContent.of(details);
+        });
         return reader.read(tenant, partition, "deep".equals(request.mode()), known)
                 .compose(read -> {
+                    // The read waited for the open issues (its checksums need what they know).
+                    KnownIssues issues = KnownIssues.of(open.result());
                     // Only the verdicts are kept from here on: the listings are not held while
                     // candidates are looked at.
                     Map<String, SyncVerdict> held = read.verdicts();
@@ -96,7 +99,7 @@ public final class PartitionVerticle extends RequestVerticle {
                     KnownIssues.Settled listed =
                             issues.settle(reconciler.reconcile(read.listings(), targetModel(stores)), hashed);
                     return confirmation
-                            .confirm(tenant, partition, listed, request.mode(), hashed, known)
+                            .confirm(tenant, partition, listed, request.mode(), hashed, known.result())
                             .compose(judged -> keeper.keep(tenant, partition, judged, held, request.opId())
                                     .map(v -> ScanReport.Part.foreign(
                                             ScanReport.Part.of(judged.files(), judged.inFlight())
