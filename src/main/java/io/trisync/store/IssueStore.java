@@ -18,9 +18,6 @@ public interface IssueStore {
     /** The open issues of one (tenant, partition). */
     Future<List<IssueRecord>> open(String tenantId, int partition);
 
-    /** The open issues of one (tenant, partition) of one of {@code types}. */
-    Future<List<IssueRecord>> open(String tenantId, int partition, List<String> types);
-
     /** Opens {@code added} and closes the issues with ids ({@link IssueRecord#id}) {@code resolved}. */
     default Future<Void> apply(List<IssueRecord> added, List<String> resolved) {
         return apply(added, List.of(), resolved);

@@ -43,18 +43,6 @@ public final class MongoIssueStore implements IssueStore {
     }
 
     @Override
-    public Future<List<IssueRecord>> open(String tenantId, int partition, List<String> types) {
-        return client.find(
-                        ISSUES,
-                        new JsonObject()
-                                .put(IssueRecord.TENANT_ID, tenantId)
-                                .put(IssueRecord.PARTITION, partition)
-                                .put(IssueRecord.TYPE, new JsonObject().put("$in", new JsonArray(types))))
-                .recover(MongoErrors::<List<JsonObject>>failed)
-                .map(docs -> docs.stream().map(IssueRecord::fromDocument).toList());
-    }
-
-    @Override
     public Future<Void> apply(List<IssueRecord> added, List<IssueRecord> restated, List<String> resolved) {
         List<BulkOperation> ops = new ArrayList<>();
         added.forEach(issue -> ops.add(BulkOperation.createReplace(
